@@ -1,0 +1,139 @@
+import { z } from "zod";
+
+/**
+ * The OpenAI Chat Completions request as the gateway accepts it. Unknown top-level fields are refused
+ * (strict) rather than dropped: a caller must never believe a parameter was honoured when it was not.
+ */
+
+const textPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+const imagePart = z
+  .object({
+    type: z.literal("image_url"),
+    image_url: z
+      .object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() })
+      .strict(),
+  })
+  .strict();
+export const contentPart = z.discriminatedUnion("type", [textPart, imagePart]);
+
+const textContent = z.union([z.string(), z.array(textPart).min(1)]);
+const userContent = z.union([z.string(), z.array(contentPart).min(1)]);
+
+export const toolCall = z
+  .object({
+    id: z.string().min(1),
+    type: z.literal("function"),
+    function: z.object({ name: z.string().min(1), arguments: z.string() }).strict(),
+  })
+  .strict();
+
+const name = z.string().min(1).max(64).optional();
+
+export const chatMessage = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("system"), content: textContent, name }).strict(),
+  z.object({ role: z.literal("developer"), content: textContent, name }).strict(),
+  z.object({ role: z.literal("user"), content: userContent, name }).strict(),
+  z
+    .object({
+      role: z.literal("assistant"),
+      content: textContent.nullable().optional(),
+      name,
+      tool_calls: z.array(toolCall).optional(),
+      refusal: z.string().nullable().optional(),
+    })
+    .strict(),
+  z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }).strict(),
+]);
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const toolDefinition = z
+  .object({
+    type: z.literal("function"),
+    function: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 characters of a-z, A-Z, 0-9, _ or -"),
+        description: z.string().optional(),
+        parameters: jsonObject.optional(),
+        strict: z.boolean().nullable().optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const toolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z
+    .object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }).strict() })
+    .strict(),
+]);
+
+export const responseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }).strict(),
+  z.object({ type: z.literal("json_object") }).strict(),
+  z
+    .object({
+      type: z.literal("json_schema"),
+      json_schema: z
+        .object({
+          name: z.string().min(1).max(64),
+          description: z.string().optional(),
+          schema: jsonObject.optional(),
+          strict: z.boolean().nullable().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+
+export const chatRequest = z
+  .object({
+    model: z.string().min(1),
+    messages: z.array(chatMessage).min(1),
+    stream: z.boolean().nullable().optional(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
+    temperature: z.number().min(0).max(2).nullable().optional(),
+    top_p: z.number().min(0).max(1).nullable().optional(),
+    n: z.number().int().min(1).max(128).nullable().optional(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+    max_tokens: z.number().int().positive().nullable().optional(),
+    max_completion_tokens: z.number().int().positive().nullable().optional(),
+    presence_penalty: z.number().min(-2).max(2).nullable().optional(),
+    frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
+    logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+    logprobs: z.boolean().nullable().optional(),
+    top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+    seed: z.number().int().nullable().optional(),
+    user: z.string().max(256).optional(),
+    tools: z.array(toolDefinition).max(128).optional(),
+    tool_choice: toolChoice.optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    response_format: responseFormat.optional(),
+    reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+    metadata: z.record(z.string(), z.string()).nullable().optional(),
+    store: z.boolean().nullable().optional(),
+    service_tier: z.string().nullable().optional(),
+  })
+  .strict();
+
+export type ChatRequest = z.infer<typeof chatRequest>;
+export type ChatMessage = z.infer<typeof chatMessage>;
+export type ContentPart = z.infer<typeof contentPart>;
+export type ToolCall = z.infer<typeof toolCall>;
+export type ToolDefinition = z.infer<typeof toolDefinition>;
+export type ToolChoice = z.infer<typeof toolChoice>;
+export type ResponseFormat = z.infer<typeof responseFormat>;
+
+export const embeddingsRequest = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    dimensions: z.number().int().positive().optional(),
+    user: z.string().max(256).optional(),
+  })
+  .strict();
+
+export type EmbeddingsRequest = z.infer<typeof embeddingsRequest>;

@@ -1,0 +1,81 @@
+/**
+ * The one error hierarchy. Every failure a caller can see is a GatewayError and renders as the OpenAI
+ * envelope `{"error":{"message","type","param","code"}}` with `status`.
+ */
+
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "upstream_error"
+  | "timeout_error"
+  | "server_error";
+
+export interface ErrorEnvelope {
+  error: { message: string; type: ErrorType; param: string | null; code: string | null };
+}
+
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly param: string | null;
+  readonly code: string | null;
+  /** Extra response headers, e.g. `retry-after` carried from a provider 429. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    type: ErrorType,
+    message: string,
+    opts: { param?: string | null; code?: string | null; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "GatewayError";
+    this.status = status;
+    this.type = type;
+    this.param = opts.param ?? null;
+    this.code = opts.code ?? null;
+    this.headers = opts.headers ?? {};
+  }
+
+  toEnvelope(): ErrorEnvelope {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new GatewayError(400, "invalid_request_error", message, { param, code });
+
+/** A parameter the target provider cannot honour: refused, never silently dropped. */
+export const unsupportedParameter = (provider: string, param: string, detail = "") =>
+  new GatewayError(
+    400,
+    "invalid_request_error",
+    `Parameter '${param}' is not supported by provider '${provider}'${detail ? `: ${detail}` : "."}`,
+    { param, code: "unsupported_parameter" },
+  );
+
+export const unauthorized = (message: string) =>
+  new GatewayError(401, "authentication_error", message, { code: "invalid_api_key" });
+
+export const forbidden = (message: string, code: string) =>
+  new GatewayError(403, "permission_error", message, { code });
+
+export const notFound = (message: string, code: string, param: string | null = null) =>
+  new GatewayError(404, "invalid_request_error", message, { code, param });
+
+/** The provider answered, but not with something we can use (bad status, HTML, broken JSON or SSE). */
+export const upstreamError = (message: string, code = "upstream_error", headers: Record<string, string> = {}) =>
+  new GatewayError(502, "upstream_error", message, { code, headers });
+
+export const upstreamTimeout = (provider: string, phase: string) =>
+  new GatewayError(504, "timeout_error", `Provider '${provider}' timed out (${phase}).`, {
+    code: "upstream_timeout",
+  });
+
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError(500, "server_error", "Internal gateway error.", { code: "internal_error", cause: err });
+}

@@ -1,0 +1,72 @@
+import { z } from "zod";
+
+/** The subset of OpenAI's Chat Completions wire format the gateway reads. Unknown fields are kept out. */
+
+export const openaiUsage = z.looseObject({
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  total_tokens: z.number().optional(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().optional() }).nullish(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().optional() }).nullish(),
+});
+
+const toolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal("function").optional(),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+export const openaiCompletion = z.looseObject({
+  id: z.string(),
+  created: z.number(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number(),
+      message: z.looseObject({
+        content: z.string().nullish(),
+        refusal: z.string().nullish(),
+        tool_calls: z.array(toolCall).nullish(),
+      }),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: openaiUsage.nullish(),
+  system_fingerprint: z.string().nullish(),
+});
+
+const toolCallDelta = z.looseObject({
+  index: z.number(),
+  id: z.string().nullish(),
+  type: z.literal("function").nullish(),
+  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+});
+
+export const openaiChunk = z.looseObject({
+  id: z.string(),
+  created: z.number(),
+  model: z.string(),
+  choices: z.array(
+    z.looseObject({
+      index: z.number(),
+      delta: z
+        .looseObject({
+          role: z.string().nullish(),
+          content: z.string().nullish(),
+          refusal: z.string().nullish(),
+          tool_calls: z.array(toolCallDelta).nullish(),
+        })
+        .nullish(),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: openaiUsage.nullish(),
+});
+
+export const openaiEmbeddings = z.looseObject({
+  data: z.array(z.looseObject({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string(),
+  usage: z.looseObject({ prompt_tokens: z.number(), total_tokens: z.number().optional() }),
+});
+
+export type OpenAIUsage = z.infer<typeof openaiUsage>;

@@ -1,0 +1,71 @@
+import type { ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
+import type { ChatCompletion, ChatCompletionChunk, Embeddings, Usage } from "../api/chat-response.ts";
+import type { SseEvent } from "../api/sse-parser.ts";
+
+export type ProviderKind = "openai" | "anthropic" | "gemini" | "mock";
+
+/** An HTTP request for a provider, relative to the provider's base URL. Built by pure mappers. */
+export interface UpstreamRequest {
+  /** Path and query appended to the base URL, e.g. `/chat/completions` or `/models/x:generateContent`. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface MapContext {
+  /** Provider id from the registry (used in error messages: "provider 'anthropic' ..."). */
+  providerId: string;
+  /** The provider's own model name, e.g. `claude-sonnet-4-5`. */
+  model: string;
+  apiKey: string;
+}
+
+/** Identity stamped on every chunk or completion the gateway emits for one request. */
+export interface ResponseMeta {
+  id: string;
+  created: number;
+  /** Model name reported to the caller when the provider does not name one. */
+  model: string;
+}
+
+/** Fields every adapter's stream state carries, read by the router when the upstream stream ends. */
+export interface BaseStreamState {
+  meta: ResponseMeta;
+  /** Provider-reported usage, once seen. Never estimated. */
+  usage: Usage | undefined;
+  /** True once the provider signalled a complete response (OpenAI `[DONE]`, Anthropic `message_stop`, Gemini `finishReason`). */
+  finished: boolean;
+}
+
+/** A failure the provider reported inside an otherwise healthy stream. */
+export interface StreamFault {
+  message: string;
+  /** Provider's own error type when given (e.g. Anthropic `overloaded_error`). */
+  code: string;
+}
+
+export interface StreamStep<S> {
+  out: ChatCompletionChunk[];
+  state: S;
+  fault?: StreamFault;
+}
+
+/** Pure, typed stream reducer: one upstream SSE event in, zero or more OpenAI chunks out. */
+export type StreamReducer<S> = (event: SseEvent, state: S) => StreamStep<S>;
+
+/**
+ * One provider's wire format, as pure functions. Mappers throw GatewayError: `unsupportedParameter`
+ * (400) for a request field the provider cannot honour, `upstreamError` (502) for a response that is not
+ * the provider's documented shape.
+ */
+export interface ChatAdapter<S extends BaseStreamState> {
+  toRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest;
+  fromResponse(body: unknown, meta: ResponseMeta): ChatCompletion;
+  initStream(meta: ResponseMeta): S;
+  reduce: StreamReducer<S>;
+}
+
+export interface EmbeddingsAdapter {
+  toRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest;
+  fromResponse(body: unknown, meta: ResponseMeta): Embeddings;
+}
