@@ -52,9 +52,7 @@ export const toolDefinition = z
     type: z.literal("function"),
     function: z
       .object({
-        name: z
-          .string()
-          .regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 characters of a-z, A-Z, 0-9, _ or -"),
+        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 characters of a-z, A-Z, 0-9, _ or -"),
         description: z.string().optional(),
         parameters: jsonObject.optional(),
         strict: z.boolean().nullable().optional(),
@@ -97,7 +95,10 @@ export const chatRequest = z
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
     n: z.number().int().min(1).max(128).nullable().optional(),
-    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional(),
+    stop: z
+      .union([z.string(), z.array(z.string()).max(4)])
+      .nullable()
+      .optional(),
     max_tokens: z.number().int().positive().nullable().optional(),
     max_completion_tokens: z.number().int().positive().nullable().optional(),
     presence_penalty: z.number().min(-2).max(2).nullable().optional(),

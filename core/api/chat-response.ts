@@ -81,7 +81,11 @@ export function usage(
   cached?: number | undefined,
   reasoning?: number | undefined,
 ): Usage {
-  const out: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const out: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+  };
   if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
   return out;

@@ -29,7 +29,12 @@ export class GatewayError extends Error {
     status: number,
     type: ErrorType,
     message: string,
-    opts: { param?: string | null; code?: string | null; headers?: Record<string, string>; cause?: unknown } = {},
+    opts: {
+      param?: string | null;
+      code?: string | null;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "GatewayError";
@@ -67,8 +72,11 @@ export const notFound = (message: string, code: string, param: string | null = n
   new GatewayError(404, "invalid_request_error", message, { code, param });
 
 /** The provider answered, but not with something we can use (bad status, HTML, broken JSON or SSE). */
-export const upstreamError = (message: string, code = "upstream_error", headers: Record<string, string> = {}) =>
-  new GatewayError(502, "upstream_error", message, { code, headers });
+export const upstreamError = (
+  message: string,
+  code = "upstream_error",
+  headers: Record<string, string> = {},
+) => new GatewayError(502, "upstream_error", message, { code, headers });
 
 export const upstreamTimeout = (provider: string, phase: string) =>
   new GatewayError(504, "timeout_error", `Provider '${provider}' timed out (${phase}).`, {
@@ -77,5 +85,8 @@ export const upstreamTimeout = (provider: string, phase: string) =>
 
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
-  return new GatewayError(500, "server_error", "Internal gateway error.", { code: "internal_error", cause: err });
+  return new GatewayError(500, "server_error", "Internal gateway error.", {
+    code: "internal_error",
+    cause: err,
+  });
 }

@@ -15,7 +15,10 @@ export interface SseParser {
   reset(): void;
 }
 
-export function createSseParser(onEvent: (event: SseEvent) => void, onError?: (message: string) => void): SseParser {
+export function createSseParser(
+  onEvent: (event: SseEvent) => void,
+  onError?: (message: string) => void,
+): SseParser {
   const parser = createParser({
     onEvent: (msg: EventSourceMessage) => onEvent({ event: msg.event, data: msg.data }),
     onError: (err) => onError?.(err.message),

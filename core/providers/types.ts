@@ -1,5 +1,6 @@
 import type { ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
 import type { ChatCompletion, ChatCompletionChunk, Embeddings, Usage } from "../api/chat-response.ts";
+import type { EmbeddingEncoding } from "../api/embedding-encoding.ts";
 import type { SseEvent } from "../api/sse-parser.ts";
 
 export type ProviderKind = "openai" | "anthropic" | "gemini" | "mock";
@@ -67,5 +68,6 @@ export interface ChatAdapter<S extends BaseStreamState> {
 
 export interface EmbeddingsAdapter {
   toRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest;
-  fromResponse(body: unknown, meta: ResponseMeta): Embeddings;
+  /** `encoding` is what the caller asked for; adapters whose provider returns floats only encode here. */
+  fromResponse(body: unknown, meta: ResponseMeta, encoding: EmbeddingEncoding): Embeddings;
 }

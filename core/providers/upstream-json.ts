@@ -10,7 +10,10 @@ export function parseUpstream<T extends z.ZodType>(schema: T, value: unknown, pr
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
-  throw upstreamError(`Provider '${provider}' returned an unexpected response${where}.`, "upstream_malformed");
+  throw upstreamError(
+    `Provider '${provider}' returned an unexpected response${where}.`,
+    "upstream_malformed",
+  );
 }
 
 /** JSON.parse for provider text: broken JSON is a 502, not a crash. */
@@ -18,6 +21,9 @@ export function parseUpstreamJson(text: string, provider: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw upstreamError(`Provider '${provider}' returned a body that is not valid JSON.`, "upstream_malformed");
+    throw upstreamError(
+      `Provider '${provider}' returned a body that is not valid JSON.`,
+      "upstream_malformed",
+    );
   }
 }

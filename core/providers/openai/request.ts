@@ -18,5 +18,9 @@ export function toOpenAIRequest(req: ChatRequest, ctx: MapContext): UpstreamRequ
 }
 
 export function toOpenAIEmbeddingsRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest {
-  return { path: "/embeddings", headers: headers(ctx.apiKey), body: JSON.stringify({ ...req, model: ctx.model }) };
+  return {
+    path: "/embeddings",
+    headers: headers(ctx.apiKey),
+    body: JSON.stringify({ ...req, model: ctx.model }),
+  };
 }

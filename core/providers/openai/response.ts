@@ -70,6 +70,9 @@ export function fromOpenAIEmbeddings(body: unknown, _meta: ResponseMeta): Embedd
     object: "list",
     data: r.data.map((d) => ({ object: "embedding", index: d.index, embedding: d.embedding })),
     model: r.model,
-    usage: { prompt_tokens: r.usage.prompt_tokens, total_tokens: r.usage.total_tokens ?? r.usage.prompt_tokens },
+    usage: {
+      prompt_tokens: r.usage.prompt_tokens,
+      total_tokens: r.usage.total_tokens ?? r.usage.prompt_tokens,
+    },
   };
 }

@@ -23,7 +23,11 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   try {
     raw = JSON.parse(event.data);
   } catch {
-    return { out: [], state, fault: { message: "Provider 'openai' sent a malformed stream event.", code: "upstream_malformed" } };
+    return {
+      out: [],
+      state,
+      fault: { message: "Provider 'openai' sent a malformed stream event.", code: "upstream_malformed" },
+    };
   }
   if (typeof raw === "object" && raw !== null && "error" in raw) {
     const err = (raw as { error?: { message?: unknown; type?: unknown } }).error;
@@ -31,7 +35,8 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       out: [],
       state,
       fault: {
-        message: typeof err?.message === "string" ? err.message : "Provider 'openai' reported an error mid-stream.",
+        message:
+          typeof err?.message === "string" ? err.message : "Provider 'openai' reported an error mid-stream.",
         code: typeof err?.type === "string" ? err.type : "upstream_error",
       },
     };

@@ -1,0 +1,150 @@
+import { z } from "zod";
+
+/**
+ * The one config schema: the declarative file (`GATEWAY_CONFIG`), the JSON Schema published for editors
+ * (`npm run schema`) and the registry rows are all this shape. Secrets never appear in it: providers name
+ * the environment variable that holds their key.
+ */
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-'");
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
+
+export const timeoutsSchema = z
+  .object({
+    connectMs: z.number().int().positive().optional().describe("TCP/TLS connect timeout"),
+    firstByteMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Until response headers (non-stream) or the first streamed event"),
+    idleMs: z.number().int().positive().optional().describe("Longest silence between streamed events"),
+    totalMs: z.number().int().positive().optional().describe("Whole upstream call"),
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    id,
+    kind: z.enum(["openai", "anthropic", "gemini", "mock"]),
+    baseUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("Defaults per kind; OpenAI's includes /v1"),
+    baseUrlEnv: envName.optional().describe("Environment variable that overrides baseUrl when set"),
+    apiKeyEnv: envName.optional().describe("Environment variable holding the provider API key"),
+    region: z.string().min(1).default("global").describe("Where the provider processes data, e.g. us, eu"),
+    models: z.array(z.string().min(1)).default([]).describe("Provider models advertised by GET /v1/models"),
+    timeouts: timeoutsSchema.optional(),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    provider: id,
+    model: z.string().min(1),
+    weight: z.number().positive().optional(),
+    region: z.string().min(1).optional().describe("Overrides the provider's region for this target"),
+    timeouts: timeoutsSchema.optional(),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "aliases may not contain '/'"),
+    strategy: z.enum(["fallback", "loadbalance"]).default("fallback"),
+    targets: z.array(targetSchema).min(1),
+  })
+  .strict();
+
+export const orgSchema = z
+  .object({
+    id,
+    name: z.string().min(1).optional(),
+    allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: any region"),
+  })
+  .strict();
+
+export const keySchema = z
+  .object({
+    id,
+    org: id,
+    role: z.enum(["api", "admin"]).default("api"),
+    name: z.string().optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the key"),
+    models: z.array(z.string().min(1)).optional().describe("Absent: every model"),
+  })
+  .strict();
+
+export const serverSchema = z
+  .object({
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 1024 * 1024)
+      .default(4 * 1024 * 1024)
+      .describe("Request body limit; API Gateway's own payload cap is 10 MB"),
+    timeouts: timeoutsSchema.optional().describe("Defaults for every target"),
+  })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    server: serverSchema.default({ maxBodyBytes: 4 * 1024 * 1024 }),
+    providers: z.array(providerSchema).default([]),
+    models: z.array(modelSchema).default([]),
+    orgs: z.array(orgSchema).default([]),
+    keys: z.array(keySchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const unique = (
+      items: Array<{ id?: string; alias?: string }>,
+      section: string,
+      field: "id" | "alias",
+    ) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        const value = item[field] ?? "";
+        if (seen.has(value))
+          ctx.addIssue({
+            code: "custom",
+            path: [section, i, field],
+            message: `duplicate ${field} '${value}'`,
+          });
+        seen.add(value);
+      });
+    };
+    unique(cfg.providers, "providers", "id");
+    unique(cfg.models, "models", "alias");
+    unique(cfg.orgs, "orgs", "id");
+    unique(cfg.keys, "keys", "id");
+    const providers = new Set(cfg.providers.map((p) => p.id));
+    cfg.models.forEach((m, i) => {
+      m.targets.forEach((t, j) => {
+        if (!providers.has(t.provider))
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "targets", j, "provider"],
+            message: `unknown provider '${t.provider}'`,
+          });
+      });
+    });
+    const orgs = new Set(cfg.orgs.map((o) => o.id));
+    cfg.keys.forEach((k, i) => {
+      if (!orgs.has(k.org))
+        ctx.addIssue({ code: "custom", path: ["keys", i, "org"], message: `unknown org '${k.org}'` });
+    });
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type OrgConfig = z.infer<typeof orgSchema>;
+export type KeyConfig = z.infer<typeof keySchema>;
+export type Timeouts = z.infer<typeof timeoutsSchema>;

@@ -1,0 +1,28 @@
+import { unauthorized } from "../api/errors.ts";
+import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
+import { sameDigest, sha256Hex } from "../keys/secret.ts";
+
+/** Accepts `Authorization: Bearer <key>` (OpenAI SDKs) and `x-api-key` (Anthropic-style clients). */
+export function presentedKey(headers: Record<string, string>): string | undefined {
+  const auth = headers.authorization;
+  if (auth) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return match?.[1];
+  }
+  return headers["x-api-key"]?.trim() || undefined;
+}
+
+export async function authenticate(headers: Record<string, string>, keys: KeyStore): Promise<ApiKeyRecord> {
+  const key = presentedKey(headers);
+  if (!key) {
+    throw unauthorized(
+      "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).",
+    );
+  }
+  const digest = sha256Hex(key);
+  const record = await keys.findBySha256(digest);
+  // The lookup is by digest; the constant-time comparison keeps a timing side channel out of any store
+  // whose index lookup is not itself constant time.
+  if (!record || !sameDigest(record.sha256, digest)) throw unauthorized("Incorrect API key provided.");
+  return record;
+}

@@ -1,0 +1,110 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { authenticate } from "./authenticate.ts";
+import { chatCompletions } from "./chat.ts";
+import { embeddings } from "./embeddings.ts";
+import { errorResponse, json, normalizeHeaders } from "./http.ts";
+import { listModels } from "./models.ts";
+import { newOutcome } from "./outcome.ts";
+import type { GatewayDeps, GatewayResponse, RequestContext } from "./types.ts";
+import { parseJsonBody } from "./validate.ts";
+
+type Route = (
+  ctx: RequestContext,
+  body: unknown,
+  headers: Record<string, string>,
+) => Promise<GatewayResponse> | GatewayResponse;
+
+const ROUTES: Record<string, { method: string; auth: boolean; body: boolean; run: Route }> = {
+  "/v1/chat/completions": { method: "POST", auth: true, body: true, run: chatCompletions },
+  "/v1/embeddings": { method: "POST", auth: true, body: true, run: embeddings },
+  "/v1/models": { method: "GET", auth: true, body: false, run: (ctx, _b, h) => listModels(ctx, h) },
+  "/healthz": { method: "GET", auth: false, body: false, run: (_c, _b, h) => json(200, { status: "ok" }, h) },
+};
+
+/**
+ * The one request path, shared by Lambda and portable mode: REST proxy event in, response out.
+ * Every error, whatever throws it, leaves as the OpenAI envelope with `x-request-id`.
+ */
+export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps): Promise<GatewayResponse> {
+  const startedAt = deps.now();
+  const requestId = event.requestContext?.requestId || deps.newId();
+  const path = normalizePath(event.path);
+  const ctx: RequestContext = {
+    deps,
+    requestId,
+    startedAt,
+    headers: normalizeHeaders(event.headers),
+    outcome: newOutcome(requestId, path),
+    deferOutcome: false,
+  };
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  let response: GatewayResponse;
+  try {
+    response = await route(ctx, event, path, headers);
+  } catch (err) {
+    const e = toGatewayError(err);
+    if (e.status >= 500 && !(err instanceof GatewayError)) {
+      deps.log.error("unhandled error", { requestId, error: err instanceof Error ? err.name : "unknown" });
+    }
+    ctx.outcome.errorCode = e.code ?? e.type;
+    response = errorResponse(e, headers);
+  }
+  ctx.outcome.status = response.statusCode;
+  if (!ctx.deferOutcome) {
+    ctx.outcome.latencyMs = deps.now() - startedAt;
+    deps.onOutcome?.(ctx.outcome);
+  }
+  return response;
+}
+
+async function route(
+  ctx: RequestContext,
+  event: APIGatewayProxyEvent,
+  path: string,
+  headers: Record<string, string>,
+): Promise<GatewayResponse> {
+  const spec = ROUTES[path];
+  const method = event.httpMethod.toUpperCase();
+  if (!spec)
+    throw new GatewayError(404, "invalid_request_error", `Invalid URL (${method} ${path})`, {
+      code: "unknown_url",
+    });
+  if (spec.method !== method) {
+    throw new GatewayError(
+      405,
+      "invalid_request_error",
+      `Method ${method} is not allowed on ${path}; use ${spec.method}.`,
+      {
+        code: "method_not_allowed",
+      },
+    );
+  }
+  if (spec.auth) {
+    const key = await authenticate(ctx.headers, ctx.deps.keys);
+    ctx.key = key;
+    ctx.outcome.keyId = key.id;
+    ctx.outcome.org = key.org;
+    ctx.snapshot = await ctx.deps.registry.get();
+  }
+  let body: unknown;
+  if (spec.body) body = parseJsonBody(decodeBody(event, ctx.deps.maxBodyBytes));
+  return spec.run(ctx, body, headers);
+}
+
+function decodeBody(event: APIGatewayProxyEvent, limit: number): string {
+  const raw = event.body ?? "";
+  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
+  if (Buffer.byteLength(text, "utf8") > limit) {
+    throw new GatewayError(413, "invalid_request_error", `Request body exceeds the ${limit}-byte limit.`, {
+      code: "request_too_large",
+    });
+  }
+  return text;
+}
+
+/** REST APIs may be called with a trailing slash; routes are matched without it. */
+const normalizePath = (path: string | undefined): string => {
+  const p = path || "/";
+  return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
+};

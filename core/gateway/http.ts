@@ -1,0 +1,34 @@
+import type { ErrorEnvelope } from "../api/errors.ts";
+import { GatewayError, toGatewayError } from "../api/errors.ts";
+import type { GatewayResponse } from "./types.ts";
+
+export const JSON_HEADERS = { "content-type": "application/json" } as const;
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  // Tells nginx-style proxies not to buffer the stream.
+  "x-accel-buffering": "no",
+} as const;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string>): GatewayResponse {
+  return { statusCode, headers: { ...headers, ...JSON_HEADERS }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(err: unknown, headers: Record<string, string>): GatewayResponse {
+  const e = toGatewayError(err);
+  const envelope: ErrorEnvelope = e.toEnvelope();
+  return json(e.status, envelope, { ...headers, ...e.headers });
+}
+
+/** Lower-cased single-value headers: API Gateway REST passes them in the client's case. */
+export function normalizeHeaders(
+  raw: Record<string, string | undefined> | null | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+export { GatewayError };

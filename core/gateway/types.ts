@@ -1,0 +1,66 @@
+import type { Readable } from "node:stream";
+import type { ProviderConfig, Timeouts } from "../config/types.ts";
+import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
+import type { Log } from "../log.ts";
+import type { Transport } from "../providers/transport.ts";
+import type { ProviderKind } from "../providers/types.ts";
+import type { RegistryCache } from "../registry/cache.ts";
+import type { RegistrySnapshot } from "../registry/port.ts";
+
+/** What one finished request reports (logged now; priced and published by the spend issue). */
+export interface RequestOutcome {
+  requestId: string;
+  keyId: string | undefined;
+  org: string | undefined;
+  endpoint: string;
+  model: string | undefined;
+  provider: string | undefined;
+  providerModel: string | undefined;
+  status: number;
+  stream: boolean;
+  latencyMs: number;
+  ttftMs: number | undefined;
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  cachedTokens: number | undefined;
+  reasoningTokens: number | undefined;
+  errorCode: string | undefined;
+}
+
+/** Everything the request path needs, wired by a composition root in `functions/`. */
+export interface GatewayDeps {
+  registry: RegistryCache;
+  keys: KeyStore;
+  transports: Record<ProviderKind, Transport>;
+  /** Provider API key, resolved by the composition root (env var or secret store). */
+  credential(provider: ProviderConfig): string | undefined;
+  baseUrl(provider: ProviderConfig): string;
+  maxBodyBytes: number;
+  timeouts?: Timeouts | undefined;
+  /** Silence after which an SSE comment keeps intermediaries from idling the stream out. */
+  keepAliveMs: number;
+  log: Log;
+  now(): number;
+  newId(): string;
+  onOutcome?(outcome: RequestOutcome): void;
+}
+
+/** A response for the streaming host: headers go in the prelude, the body is a string or a stream. */
+export interface GatewayResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string | Readable;
+}
+
+/** Per-request state threaded through the handlers. */
+export interface RequestContext {
+  deps: GatewayDeps;
+  requestId: string;
+  startedAt: number;
+  headers: Record<string, string>;
+  key?: ApiKeyRecord;
+  snapshot?: RegistrySnapshot;
+  outcome: RequestOutcome;
+  /** Set by a streaming response: its outcome is reported when the stream ends, not with the headers. */
+  deferOutcome: boolean;
+}

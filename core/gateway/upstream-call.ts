@@ -1,0 +1,82 @@
+import type { Readable } from "node:stream";
+import { upstreamError } from "../api/errors.ts";
+import { classify } from "../providers/http-transport.ts";
+import {
+  type Endpoint,
+  type Transport,
+  TransportError,
+  type UpstreamResponse,
+} from "../providers/transport.ts";
+import type { UpstreamRequest } from "../providers/types.ts";
+import { transportError, upstreamStatusError } from "../providers/upstream-errors.ts";
+
+/** Provider error bodies are small; anything bigger is not an error document we would echo anyway. */
+const MAX_ERROR_BODY = 64 * 1024;
+/** Non-stream completions and embeddings are buffered; bound them so a runaway body cannot exhaust memory. */
+const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+
+export interface UpstreamCall {
+  response: UpstreamResponse;
+  /** Cancels the total-time guard; call when the body has been fully consumed. */
+  done(): void;
+}
+
+/**
+ * Sends one request with a total-time guard and turns any non-2xx answer into the caller-facing error.
+ * On success the body is still unread; the caller consumes it and then calls `done`.
+ */
+export async function callUpstream(
+  transport: Transport,
+  endpoint: Endpoint,
+  request: UpstreamRequest,
+): Promise<UpstreamCall> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new TransportError("total_timeout", "total timeout")),
+    endpoint.timeouts.totalMs,
+  );
+  timer.unref?.();
+  const done = () => clearTimeout(timer);
+  let response: UpstreamResponse;
+  try {
+    response = await transport.send(endpoint, request, controller.signal);
+  } catch (err) {
+    done();
+    throw transportError(endpoint.providerId, classify(err, controller.signal));
+  }
+  if (response.status >= 200 && response.status < 300) return { response, done };
+  try {
+    const text = await readText(response.body, MAX_ERROR_BODY, endpoint.providerId);
+    throw upstreamStatusError(endpoint.providerId, response.status, text, response.headers);
+  } finally {
+    done();
+  }
+}
+
+/** Reads a whole body as UTF-8, mapping socket failures to gateway errors. */
+export async function readText(body: Readable, limit: number, provider: string): Promise<string> {
+  let size = 0;
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of body) {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+      size += buf.length;
+      if (size > limit) {
+        body.destroy();
+        throw upstreamError(
+          `Provider '${provider}' sent a response larger than ${limit} bytes.`,
+          "upstream_too_large",
+        );
+      }
+      parts.push(buf);
+    }
+  } catch (err) {
+    if (err instanceof TransportError || !(err instanceof Error) || !("status" in err)) {
+      throw transportError(provider, classify(err));
+    }
+    throw err;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+export { MAX_RESPONSE_BODY };

@@ -1,0 +1,59 @@
+import type { KeyConfig } from "../config/types.ts";
+import type { KeyStore } from "./port.ts";
+import { generateKey, sha256Hex } from "./secret.ts";
+
+export interface BootstrapInput {
+  org: string;
+  /** Keys given by the operator (GATEWAY_API_KEY / GATEWAY_ADMIN_KEY): stored by hash, never printed. */
+  apiKey?: string | undefined;
+  adminKey?: string | undefined;
+  /** Keys declared in the config file, already hashed. */
+  configured: KeyConfig[];
+  now: string;
+}
+
+export interface CreatedKey {
+  id: string;
+  role: "api" | "admin";
+  org: string;
+  /** The only time the plaintext exists outside the caller's hands. */
+  secret: string;
+}
+
+export const BOOTSTRAP_API_KEY_ID = "bootstrap-api";
+export const BOOTSTRAP_ADMIN_KEY_ID = "bootstrap-admin";
+
+/**
+ * First start: make sure an API key and an admin key exist. Operator-supplied keys replace the
+ * bootstrap ones on every start; otherwise keys are generated only when none of that role exists.
+ */
+export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Promise<CreatedKey[]> {
+  for (const k of input.configured) {
+    await store.put({
+      id: k.id,
+      org: k.org,
+      role: k.role,
+      name: k.name,
+      sha256: k.sha256,
+      models: k.models,
+      createdAt: input.now,
+    });
+  }
+  const created: CreatedKey[] = [];
+  const ensure = async (id: string, role: "api" | "admin", given: string | undefined) => {
+    if (!given && (await store.count(role)) > 0) return;
+    const secret = given ?? generateKey();
+    await store.put({
+      id,
+      org: input.org,
+      role,
+      name: `${role} key created at first start`,
+      sha256: sha256Hex(secret),
+      createdAt: input.now,
+    });
+    if (!given) created.push({ id, role, org: input.org, secret });
+  };
+  await ensure(BOOTSTRAP_API_KEY_ID, "api", input.apiKey);
+  await ensure(BOOTSTRAP_ADMIN_KEY_ID, "admin", input.adminKey);
+  return created;
+}

@@ -1,0 +1,18 @@
+/** An API key as stored: never the key itself, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: string;
+  org: string;
+  role: "api" | "admin";
+  name?: string | undefined;
+  sha256: string;
+  /** Models (aliases or `provider/model`) this key may use; undefined means all. */
+  models?: string[] | undefined;
+  createdAt: string;
+}
+
+export interface KeyStore {
+  findBySha256(sha256: string): Promise<ApiKeyRecord | undefined>;
+  /** Insert or replace by id. */
+  put(record: ApiKeyRecord): Promise<void>;
+  count(role?: ApiKeyRecord["role"]): Promise<number>;
+}

@@ -1,0 +1,67 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { ApiKeyRecord, KeyStore } from "./port.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  org TEXT NOT NULL,
+  role TEXT NOT NULL,
+  name TEXT,
+  models TEXT,
+  created_at TEXT NOT NULL
+);
+`;
+
+interface Row {
+  id: string;
+  sha256: string;
+  org: string;
+  role: "api" | "admin";
+  name: string | null;
+  models: string | null;
+  created_at: string;
+}
+
+const toRecord = (r: Row): ApiKeyRecord => ({
+  id: r.id,
+  sha256: r.sha256,
+  org: r.org,
+  role: r.role,
+  name: r.name ?? undefined,
+  models: r.models ? (JSON.parse(r.models) as string[]) : undefined,
+  createdAt: r.created_at,
+});
+
+export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
+  db.exec(SCHEMA);
+  const byHash = db.prepare("SELECT * FROM api_keys WHERE sha256 = ?");
+  const upsert = db.prepare(
+    `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, org = excluded.org, role = excluded.role,
+       name = excluded.name, models = excluded.models`,
+  );
+  const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
+  const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");
+  return {
+    async findBySha256(sha256) {
+      const row = byHash.get(sha256) as Row | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async put(r) {
+      upsert.run(
+        r.id,
+        r.sha256,
+        r.org,
+        r.role,
+        r.name ?? null,
+        r.models ? JSON.stringify(r.models) : null,
+        r.createdAt,
+      );
+    },
+    async count(role) {
+      const row = (role ? countRole.get(role) : count.get()) as { n: number };
+      return Number(row.n);
+    },
+  };
+}

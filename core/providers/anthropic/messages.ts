@@ -1,0 +1,130 @@
+import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
+import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+
+/** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
+export type TextBlock = { type: "text"; text: string };
+const IMAGE_MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
+type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
+type ImageSource =
+  | { type: "url"; url: string }
+  | { type: "base64"; media_type: ImageMediaType; data: string };
+export type RequestBlock =
+  | TextBlock
+  | { type: "image"; source: ImageSource }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "tool_result"; tool_use_id: string; content: string | TextBlock[] };
+
+export interface AnthropicMessage {
+  role: "user" | "assistant";
+  content: string | RequestBlock[];
+}
+
+const isImageMediaType = (t: string): t is ImageMediaType =>
+  (IMAGE_MEDIA_TYPES as readonly string[]).includes(t);
+const DATA_URI = /^data:([^;,]+);base64,(.*)$/s;
+
+type Text = string | Array<{ type: "text"; text: string }>;
+const textBlocks = (content: Text): TextBlock[] =>
+  typeof content === "string"
+    ? [{ type: "text", text: content }]
+    : content.map((p) => ({ type: "text", text: p.text }));
+
+function imageBlock(url: string, provider: string, param: string): RequestBlock {
+  if (/^https?:\/\//i.test(url)) return { type: "image", source: { type: "url", url } };
+  const m = DATA_URI.exec(url);
+  if (!m) throw unsupportedParameter(provider, param, "images must be http(s) URLs or base64 data URIs");
+  const [, mediaType = "", data = ""] = m;
+  if (!isImageMediaType(mediaType)) {
+    throw unsupportedParameter(
+      provider,
+      param,
+      `media type '${mediaType}'; use image/jpeg, png, gif or webp`,
+    );
+  }
+  return { type: "image", source: { type: "base64", media_type: mediaType, data } };
+}
+
+function userBlocks(content: string | ContentPart[], i: number, provider: string): string | RequestBlock[] {
+  if (typeof content === "string") return content;
+  return content.map((part, j): RequestBlock => {
+    if (part.type === "text") return { type: "text", text: part.text };
+    const param = `messages[${i}].content[${j}].image_url`;
+    // Anthropic has no resolution knob; only the default can be honoured.
+    const detail = part.image_url.detail;
+    if (detail && detail !== "auto") throw unsupportedParameter(provider, `${param}.detail`);
+    return imageBlock(part.image_url.url, provider, param);
+  });
+}
+
+function assistantBlocks(m: Extract<ChatMessage, { role: "assistant" }>, i: number): RequestBlock[] {
+  // Anthropic rejects empty text blocks; OpenAI clients send `content: ""` next to tool calls.
+  const text = m.content == null ? [] : textBlocks(m.content).filter((b) => b.text !== "");
+  // A past refusal is what the assistant said in that turn, so it stays in the transcript as text.
+  if (text.length === 0 && m.refusal) text.push({ type: "text", text: m.refusal });
+  const tools = (m.tool_calls ?? []).map((call, k): RequestBlock => {
+    let input: unknown;
+    try {
+      input = JSON.parse(call.function.arguments);
+    } catch {
+      input = undefined;
+    }
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      const param = `messages[${i}].tool_calls[${k}].function.arguments`;
+      throw badRequest("Tool call arguments must be a JSON object.", param);
+    }
+    return {
+      type: "tool_use",
+      id: call.id,
+      name: call.function.name,
+      input: input as Record<string, unknown>,
+    };
+  });
+  return [...text, ...tools];
+}
+
+const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
+  typeof content === "string" ? [{ type: "text", text: content }] : content;
+
+/**
+ * Splits OpenAI messages into Anthropic's top-level `system` and a strictly alternating user/assistant
+ * list. System and developer messages are hoisted in order wherever they appear (mid-conversation
+ * system turns are model-dependent on Anthropic; the top-level prompt works on every model). Tool
+ * results become user turns, so merging same-role neighbours also puts all results of one assistant turn,
+ * and any user text right after them, into the single user message Anthropic requires.
+ */
+export function toAnthropicMessages(
+  messages: ChatMessage[],
+  provider: string,
+): { system: TextBlock[]; messages: AnthropicMessage[] } {
+  const system: TextBlock[] = [];
+  const out: AnthropicMessage[] = [];
+  messages.forEach((m, i) => {
+    if ("name" in m && m.name !== undefined) {
+      // Anthropic has no participant names; dropping one would change what the model sees.
+      throw unsupportedParameter(provider, `messages[${i}].name`);
+    }
+    let next: AnthropicMessage;
+    switch (m.role) {
+      case "system":
+      case "developer":
+        system.push(...textBlocks(m.content));
+        return;
+      case "user":
+        next = { role: "user", content: userBlocks(m.content, i, provider) };
+        break;
+      case "assistant":
+        next = { role: "assistant", content: assistantBlocks(m, i) };
+        break;
+      case "tool": {
+        const content = typeof m.content === "string" ? m.content : textBlocks(m.content);
+        next = { role: "user", content: [{ type: "tool_result", tool_use_id: m.tool_call_id, content }] };
+        break;
+      }
+    }
+    const prev = out.at(-1);
+    if (prev && prev.role === next.role)
+      prev.content = [...asBlocks(prev.content), ...asBlocks(next.content)];
+    else out.push(next);
+  });
+  return { system, messages: out };
+}

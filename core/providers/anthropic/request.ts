@@ -1,0 +1,135 @@
+import type { ChatRequest } from "../../api/chat-request.ts";
+import { unsupportedParameter } from "../../api/errors.ts";
+import type { MapContext, UpstreamRequest } from "../types.ts";
+import { type AnthropicMessage, type TextBlock, toAnthropicMessages } from "./messages.ts";
+
+/**
+ * Anthropic requires `max_tokens`; OpenAI callers may omit it. 4096 fits every current Claude model's
+ * output limit, so the default never makes a request fail on its own.
+ */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * Pinned to 2023-06-01 on purpose: API version 2026-10-21 (what @anthropic-ai/sdk >= 1.0 sends) removes
+ * `temperature` and `top_p`, so moving the pin means refusing those two fields instead of mapping them.
+ */
+export const ANTHROPIC_VERSION = "2023-06-01";
+
+/**
+ * Fields accepted but not forwarded, and why. Each is either handled elsewhere or has no effect on what
+ * the model generates; every other unsupported field is refused below.
+ * - `store`: OpenAI's retention of completions for evals/distillation; Anthropic has no such store.
+ * - `metadata`: OpenAI's tags for stored completions (only meaningful with `store`), not model input.
+ * - `stream_options`: the router strips or keeps the usage chunk; Anthropic always reports usage.
+ */
+export const IGNORED_FIELDS = ["store", "metadata", "stream_options"] as const;
+
+/**
+ * Refused when set to anything but a no-op: values equal to OpenAI's documented default (n 1, penalty 0,
+ * logprobs false, top_logprobs 0, empty logit_bias) change nothing, so they pass.
+ */
+const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> = [
+  ["n", (r) => r.n != null && r.n > 1],
+  ["presence_penalty", (r) => r.presence_penalty != null && r.presence_penalty !== 0],
+  ["frequency_penalty", (r) => r.frequency_penalty != null && r.frequency_penalty !== 0],
+  ["logit_bias", (r) => r.logit_bias != null && Object.keys(r.logit_bias).length > 0],
+  ["logprobs", (r) => r.logprobs === true],
+  ["top_logprobs", (r) => r.top_logprobs != null && r.top_logprobs > 0],
+  ["seed", (r) => r.seed != null],
+  // Anthropic's `output_config.effort` has other levels and model support; no faithful mapping.
+  ["reasoning_effort", (r) => r.reasoning_effort != null],
+  // Capacity tiers differ in meaning and price between providers.
+  ["service_tier", (r) => r.service_tier != null],
+];
+
+type ToolChoice =
+  | { type: "auto" | "any"; disable_parallel_tool_use?: boolean }
+  | { type: "tool"; name: string; disable_parallel_tool_use?: boolean }
+  | { type: "none" };
+
+interface AnthropicRequestBody {
+  model: string;
+  max_tokens: number;
+  messages: AnthropicMessage[];
+  system?: TextBlock[];
+  stream?: true;
+  temperature?: number;
+  top_p?: number;
+  stop_sequences?: string[];
+  metadata?: { user_id: string };
+  tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown>; strict?: true }>;
+  tool_choice?: ToolChoice;
+  output_config?: { format: { type: "json_schema"; schema: Record<string, unknown> } };
+}
+
+function toolChoice(req: ChatRequest): ToolChoice | undefined {
+  const c = req.tool_choice;
+  let choice: ToolChoice | undefined;
+  if (c === "auto") choice = { type: "auto" };
+  else if (c === "required") choice = { type: "any" };
+  else if (c === "none") choice = { type: "none" };
+  else if (c) choice = { type: "tool", name: c.function.name };
+  // Anthropic carries the parallel switch on tool_choice; with no tools or `none` it is moot.
+  if (req.parallel_tool_calls === false && req.tools?.length) {
+    choice ??= { type: "auto" };
+    if (choice.type !== "none") choice = { ...choice, disable_parallel_tool_use: true };
+  }
+  return choice;
+}
+
+function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody["output_config"] {
+  const f = req.response_format;
+  if (!f || f.type === "text") return undefined;
+  if (f.type === "json_object") throw unsupportedParameter(provider, "response_format", "use json_schema");
+  const { schema, description } = f.json_schema;
+  if (!schema)
+    throw unsupportedParameter(provider, "response_format.json_schema.schema", "a schema is required");
+  // The description steers the model on OpenAI; Anthropic's format has nowhere to put it.
+  if (description !== undefined)
+    throw unsupportedParameter(provider, "response_format.json_schema.description");
+  // `strict` needs no mapping: Anthropic's json_schema output is always schema-constrained.
+  return { format: { type: "json_schema", schema } };
+}
+
+/** Maps an OpenAI request onto `POST /v1/messages`. Throws 400 for anything Anthropic cannot honour. */
+export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
+  const provider = ctx.providerId;
+  for (const [field, isSet] of REFUSED) if (isSet(req)) throw unsupportedParameter(provider, field);
+  if (req.temperature != null && req.temperature > 1) {
+    throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
+  }
+  const { system, messages } = toAnthropicMessages(req.messages, provider);
+  const body: AnthropicRequestBody = {
+    model: ctx.model,
+    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS,
+    messages,
+  };
+  if (system.length > 0) body.system = system;
+  if (req.stream) body.stream = true;
+  if (req.temperature != null) body.temperature = req.temperature;
+  if (req.top_p != null) body.top_p = req.top_p;
+  const stop = typeof req.stop === "string" ? [req.stop] : req.stop;
+  if (stop?.length) body.stop_sequences = stop;
+  if (req.user !== undefined) body.metadata = { user_id: req.user };
+  if (req.tools?.length) {
+    body.tools = req.tools.map(({ function: f }) => ({
+      name: f.name,
+      ...(f.description !== undefined ? { description: f.description } : {}),
+      input_schema: f.parameters ?? { type: "object", properties: {} },
+      ...(f.strict ? { strict: true as const } : {}),
+    }));
+  }
+  const choice = toolChoice(req);
+  if (choice) body.tool_choice = choice;
+  const output = outputConfig(req, provider);
+  if (output) body.output_config = output;
+  return {
+    path: "/v1/messages",
+    headers: {
+      "x-api-key": ctx.apiKey,
+      "anthropic-version": ANTHROPIC_VERSION,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,87 @@
+import type { ChatCompletion, FinishReason, ResponseToolCall, Usage } from "../../api/chat-response.ts";
+import { usage } from "../../api/chat-response.ts";
+import type { ResponseMeta } from "../types.ts";
+import { parseUpstream } from "../upstream-json.ts";
+import { type AnthropicUsage, anthropicMessage } from "./wire.ts";
+
+const PROVIDER = "anthropic";
+
+/**
+ * Anthropic counts cached input apart from `input_tokens`; OpenAI's `prompt_tokens` is the whole prompt,
+ * so the three input counts are summed. Details appear only when Anthropic reported the field, so a
+ * caller can tell "no cache hit" (0) from "provider did not say" (absent).
+ */
+export function normalizeAnthropicUsage(u: AnthropicUsage): Usage {
+  const prompt =
+    (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+  return usage(
+    prompt,
+    u.output_tokens ?? 0,
+    u.cache_read_input_tokens ?? undefined,
+    u.output_tokens_details?.thinking_tokens ?? undefined,
+  );
+}
+
+/**
+ * `pause_turn` means a server tool paused a long turn; the text so far is a complete, usable answer, so
+ * it reads as `stop`. Unknown future reasons also fold onto `stop` rather than failing the response.
+ */
+export function anthropicFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length";
+    case "tool_use":
+      return "tool_calls";
+    case "refusal":
+      return "content_filter";
+    default:
+      return "stop";
+  }
+}
+
+/** Anthropic answers `{}` for a tool without parameters, but an absent input must still be valid JSON. */
+export const toolArguments = (input: unknown): string => JSON.stringify(input ?? {});
+
+/**
+ * Text blocks are concatenated into the single OpenAI content string; `thinking` and
+ * `redacted_thinking` blocks are skipped because Chat Completions has no field for reasoning text (their
+ * cost still shows in `completion_tokens_details.reasoning_tokens`). Other block types only appear with
+ * server tools, which the gateway never sends.
+ */
+export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
+  const r = parseUpstream(anthropicMessage, body, PROVIDER);
+  const texts: string[] = [];
+  const toolCalls: ResponseToolCall[] = [];
+  for (const block of r.content) {
+    if (block.type === "text") texts.push(block.text);
+    else if (block.type === "tool_use") {
+      toolCalls.push({
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: toolArguments(block.input) },
+      });
+    }
+  }
+  return {
+    id: r.id,
+    object: "chat.completion",
+    created: meta.created,
+    model: r.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: texts.length > 0 ? texts.join("") : null,
+          refusal: null,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: anthropicFinishReason(r.stop_reason),
+        logprobs: null,
+      },
+    ],
+    usage: normalizeAnthropicUsage(r.usage),
+    system_fingerprint: null,
+  };
+}

@@ -1,0 +1,152 @@
+import type { ChatCompletionChunk, ChunkDelta, FinishReason } from "../../api/chat-response.ts";
+import { GatewayError } from "../../api/errors.ts";
+import type { SseEvent } from "../../api/sse-parser.ts";
+import type { BaseStreamState, ResponseMeta, StreamFault, StreamStep } from "../types.ts";
+import { parseUpstream } from "../upstream-json.ts";
+import { anthropicFinishReason, normalizeAnthropicUsage, toolArguments } from "./response.ts";
+import {
+  type AnthropicUsage,
+  contentBlockDeltaEvent,
+  contentBlockStartEvent,
+  errorEvent,
+  messageDeltaEvent,
+  messageStartEvent,
+} from "./wire.ts";
+
+const PROVIDER = "anthropic";
+
+export interface AnthropicStreamState extends BaseStreamState {
+  /** Message id and model from `message_start`; meta's until then. */
+  id: string;
+  model: string;
+  /** Anthropic block index → OpenAI tool-call ordinal (text and thinking blocks take block indices too). */
+  toolIndex: Readonly<Record<number, number>>;
+  toolCount: number;
+  stopReason: string | null;
+  /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
+  rawUsage: AnthropicUsage;
+}
+
+export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
+  meta,
+  usage: undefined,
+  finished: false,
+  id: meta.id,
+  model: meta.model,
+  toolIndex: {},
+  toolCount: 0,
+  stopReason: null,
+  rawUsage: {},
+});
+
+const chunk = (
+  s: AnthropicStreamState,
+  delta: ChunkDelta,
+  finish: FinishReason | null = null,
+): ChatCompletionChunk => ({
+  id: s.id,
+  object: "chat.completion.chunk",
+  created: s.meta.created,
+  model: s.model,
+  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+});
+
+/** Later reports win per field; a null in `message_delta` means "not restated", not zero. */
+function mergeUsage(prev: AnthropicUsage, next: AnthropicUsage | null | undefined): AnthropicUsage {
+  if (!next) return prev;
+  const merged: AnthropicUsage = { ...prev };
+  for (const [key, value] of Object.entries(next)) if (value != null) merged[key] = value;
+  return merged;
+}
+
+const malformed = (message: string): StreamFault => ({ message, code: "upstream_malformed" });
+
+function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<AnthropicStreamState> {
+  switch (type) {
+    case "message_start": {
+      const { message } = parseUpstream(messageStartEvent, raw, PROVIDER);
+      const rawUsage = mergeUsage(s.rawUsage, message.usage);
+      const next = {
+        ...s,
+        id: message.id,
+        model: message.model,
+        rawUsage,
+        usage: normalizeAnthropicUsage(rawUsage),
+      };
+      return { out: [chunk(next, { role: "assistant", content: "" })], state: next };
+    }
+    case "content_block_start": {
+      const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, PROVIDER);
+      if (block.type === "text")
+        return { out: block.text ? [chunk(s, { content: block.text })] : [], state: s };
+      if (block.type !== "tool_use") return { out: [], state: s };
+      const next = { ...s, toolIndex: { ...s.toolIndex, [index]: s.toolCount }, toolCount: s.toolCount + 1 };
+      // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
+      const hasInput =
+        typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
+      const call = { index: s.toolCount, id: block.id, type: "function" as const };
+      const fn = { name: block.name, arguments: hasInput ? toolArguments(block.input) : "" };
+      return { out: [chunk(next, { tool_calls: [{ ...call, function: fn }] })], state: next };
+    }
+    case "content_block_delta": {
+      const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, PROVIDER);
+      if (delta.type === "text_delta") return { out: [chunk(s, { content: delta.text })], state: s };
+      if (delta.type === "other" || delta.partial_json === "") return { out: [], state: s };
+      const ordinal = s.toolIndex[index];
+      if (ordinal === undefined) {
+        return {
+          out: [],
+          state: s,
+          fault: malformed(`Provider '${PROVIDER}' sent tool input for unknown block ${index}.`),
+        };
+      }
+      const toolDelta = { index: ordinal, function: { arguments: delta.partial_json } };
+      return { out: [chunk(s, { tool_calls: [toolDelta] })], state: s };
+    }
+    case "message_delta": {
+      const e = parseUpstream(messageDeltaEvent, raw, PROVIDER);
+      const rawUsage = mergeUsage(s.rawUsage, e.usage);
+      const stopReason = e.delta.stop_reason ?? s.stopReason;
+      return { out: [], state: { ...s, stopReason, rawUsage, usage: normalizeAnthropicUsage(rawUsage) } };
+    }
+    case "message_stop": {
+      const usage = normalizeAnthropicUsage(s.rawUsage);
+      const finish = chunk(s, {}, anthropicFinishReason(s.stopReason));
+      const usageChunk: ChatCompletionChunk = { ...chunk(s, {}), choices: [], usage };
+      return { out: [finish, usageChunk], state: { ...s, usage, finished: true } };
+    }
+    case "error": {
+      const { error } = parseUpstream(errorEvent, raw, PROVIDER);
+      return { out: [], state: s, fault: { message: error.message, code: error.type } };
+    }
+    default:
+      // `ping`, `content_block_stop` and event types added later carry nothing a chunk needs.
+      return { out: [], state: s };
+  }
+}
+
+/**
+ * One Anthropic SSE event in, OpenAI chunks out. The payload's own `type` decides (the SSE `event:`
+ * line mirrors it and is only a fallback). A payload that breaks the documented shape becomes a fault,
+ * so the router ends the stream with an error instead of the reducer throwing mid-stream.
+ */
+export function reduceAnthropicStream(
+  event: SseEvent,
+  state: AnthropicStreamState,
+): StreamStep<AnthropicStreamState> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(event.data);
+  } catch {
+    return { out: [], state, fault: malformed(`Provider '${PROVIDER}' sent a malformed stream event.`) };
+  }
+  const tagged = typeof raw === "object" && raw !== null && "type" in raw ? raw.type : undefined;
+  const type = typeof tagged === "string" ? tagged : (event.event ?? "");
+  try {
+    return step(type, raw, state);
+  } catch (err) {
+    if (err instanceof GatewayError)
+      return { out: [], state, fault: { message: err.message, code: err.code ?? "" } };
+    throw err;
+  }
+}

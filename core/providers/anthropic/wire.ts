@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/**
+ * The subset of Anthropic's Messages wire format the gateway reads (checked against
+ * @anthropic-ai/sdk resources/messages/messages.d.ts). Unknown fields are kept out, unknown block and
+ * delta types are tolerated: Anthropic documents that it adds new variants within an API version.
+ */
+
+/** `message_delta` usage is cumulative and may repeat the input counts (or send them as null). */
+export const anthropicUsage = z.looseObject({
+  input_tokens: z.number().nullish(),
+  output_tokens: z.number().nullish(),
+  cache_creation_input_tokens: z.number().nullish(),
+  cache_read_input_tokens: z.number().nullish(),
+  output_tokens_details: z.looseObject({ thinking_tokens: z.number().nullish() }).nullish(),
+});
+
+/** A full message must report both counts; only the stream sends them piecemeal. */
+const messageUsage = anthropicUsage.extend({ input_tokens: z.number(), output_tokens: z.number() });
+
+const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
+const toolUseBlock = z.looseObject({
+  type: z.literal("tool_use"),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
+/**
+ * Any other block (thinking, redacted_thinking, future types) is tagged "other" so the union narrows on
+ * `type`. The refine makes a malformed text/tool_use block fail validation instead of passing as "other".
+ */
+const otherBlock = z
+  .looseObject({ type: z.string().refine((t) => t !== "text" && t !== "tool_use") })
+  .transform((b) => ({ type: "other" as const, kind: b.type }));
+export const contentBlock = z.union([textBlock, toolUseBlock, otherBlock]);
+
+export const anthropicMessage = z.looseObject({
+  id: z.string(),
+  model: z.string(),
+  content: z.array(contentBlock),
+  stop_reason: z.string().nullish(),
+  usage: messageUsage,
+});
+
+export const messageStartEvent = z.looseObject({
+  type: z.literal("message_start"),
+  message: z.looseObject({ id: z.string(), model: z.string(), usage: anthropicUsage.nullish() }),
+});
+
+export const contentBlockStartEvent = z.looseObject({
+  type: z.literal("content_block_start"),
+  index: z.number(),
+  content_block: contentBlock,
+});
+
+const textDelta = z.looseObject({ type: z.literal("text_delta"), text: z.string() });
+const inputJsonDelta = z.looseObject({ type: z.literal("input_json_delta"), partial_json: z.string() });
+/** thinking_delta, signature_delta, citations_delta and future types: read, never forwarded. */
+const otherDelta = z
+  .looseObject({ type: z.string().refine((t) => t !== "text_delta" && t !== "input_json_delta") })
+  .transform((d) => ({ type: "other" as const, kind: d.type }));
+
+export const contentBlockDeltaEvent = z.looseObject({
+  type: z.literal("content_block_delta"),
+  index: z.number(),
+  delta: z.union([textDelta, inputJsonDelta, otherDelta]),
+});
+
+export const messageDeltaEvent = z.looseObject({
+  type: z.literal("message_delta"),
+  delta: z.looseObject({ stop_reason: z.string().nullish() }),
+  usage: anthropicUsage.nullish(),
+});
+
+export const errorEvent = z.looseObject({
+  type: z.literal("error"),
+  error: z.looseObject({ type: z.string(), message: z.string() }),
+});
+
+export type AnthropicUsage = z.infer<typeof anthropicUsage>;
+export type AnthropicContentBlock = z.infer<typeof contentBlock>;

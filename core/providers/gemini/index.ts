@@ -1,0 +1,16 @@
+import type { ChatAdapter, EmbeddingsAdapter } from "../types.ts";
+import { toGeminiEmbeddingsRequest, toGeminiRequest } from "./request.ts";
+import { fromGeminiEmbeddings, fromGeminiResponse } from "./response.ts";
+import { type GeminiStreamState, initGeminiStream, reduceGeminiStream } from "./stream.ts";
+
+export const geminiChat: ChatAdapter<GeminiStreamState> = {
+  toRequest: toGeminiRequest,
+  fromResponse: fromGeminiResponse,
+  initStream: initGeminiStream,
+  reduce: reduceGeminiStream,
+};
+
+export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {
+  toRequest: toGeminiEmbeddingsRequest,
+  fromResponse: fromGeminiEmbeddings,
+};

@@ -1,0 +1,155 @@
+import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
+import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+
+/** Gemini `Part` / `Content` as we send them (camelCase JSON, like the SDK's Developer API wire). */
+export type GeminiPart =
+  | { text: string }
+  | { inlineData: { mimeType: string; data: string } }
+  | { fileData: { fileUri: string; mimeType: string } }
+  | { functionCall: { name: string; args: Record<string, unknown> } }
+  | { functionResponse: { name: string; response: Record<string, unknown> } };
+
+export interface GeminiContent {
+  role: "user" | "model";
+  parts: GeminiPart[];
+}
+
+export interface GeminiContents {
+  systemInstruction?: { parts: GeminiPart[] };
+  contents: GeminiContent[];
+}
+
+const PROVIDER = "gemini";
+
+/** Gemini requires a MIME type for URL images and cannot sniff it, so only known extensions pass. */
+const IMAGE_MIME: Record<string, string> = {
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  webp: "image/webp",
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+const texts = (content: string | Array<{ text: string }>): string[] =>
+  typeof content === "string" ? [content] : content.map((p) => p.text);
+
+function imagePart(url: string, param: string): GeminiPart {
+  const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (data) return { inlineData: { mimeType: data[1]!, data: data[2]! } };
+  if (/^https?:\/\//i.test(url)) {
+    let ext = "";
+    try {
+      ext = new URL(url).pathname.split(".").pop()?.toLowerCase() ?? "";
+    } catch {
+      // Unparseable URL: falls through to the refusal below.
+    }
+    const mimeType = IMAGE_MIME[ext];
+    if (mimeType) return { fileData: { fileUri: url, mimeType } };
+  }
+  throw unsupportedParameter(
+    PROVIDER,
+    param,
+    "images must be base64 data URIs or http(s) URLs ending in .jpg, .jpeg, .png, .gif or .webp",
+  );
+}
+
+function userPart(part: ContentPart, param: string): GeminiPart {
+  if (part.type === "text") return { text: part.text };
+  // Gemini's per-part media resolution is not in v1beta, so a non-default detail cannot be honoured.
+  if (part.image_url.detail && part.image_url.detail !== "auto") {
+    throw unsupportedParameter(PROVIDER, `${param}.image_url.detail`, "only 'auto' is supported");
+  }
+  return imagePart(part.image_url.url, `${param}.image_url`);
+}
+
+/** OpenAI sends arguments as a JSON string; Gemini wants the object. An empty string means "no args". */
+function parseArgs(args: string, param: string): Record<string, unknown> {
+  if (args.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isPlainObject(parsed)) throw badRequest("Tool call arguments must be a JSON object.", param);
+  return parsed;
+}
+
+/** The tool's output is sent as the object it already is, or wrapped so Gemini receives an object. */
+function toolResponse(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isPlainObject(parsed)) return parsed;
+  } catch {
+    // Not JSON: wrapped below.
+  }
+  return { content: text };
+}
+
+/**
+ * Maps the conversation. System and developer messages become `systemInstruction` wherever they appear
+ * (Gemini has one instruction slot, not positional system turns). Tool results become user turns with
+ * `functionResponse` parts, named by looking the id up in earlier assistant tool calls, since Gemini
+ * pairs calls and results by name and order. Call ids are not sent: the API rejects `id` on request
+ * parts. Consecutive same-role turns merge, as Gemini expects alternating turns.
+ */
+export function toGeminiContents(messages: ChatMessage[]): GeminiContents {
+  const system: GeminiPart[] = [];
+  const contents: GeminiContent[] = [];
+  const callNames = new Map<string, string>();
+  const push = (role: GeminiContent["role"], parts: GeminiPart[]) => {
+    if (parts.length === 0) return;
+    const last = contents.at(-1);
+    if (last?.role === role) last.parts.push(...parts);
+    else contents.push({ role, parts });
+  };
+
+  messages.forEach((m, i) => {
+    // Gemini has no participant names; dropping one would change what the model is told.
+    if ("name" in m && m.name !== undefined) {
+      throw unsupportedParameter(PROVIDER, `messages[${i}].name`, "Gemini has no participant names");
+    }
+    switch (m.role) {
+      case "system":
+      case "developer":
+        system.push(...texts(m.content).map((text) => ({ text })));
+        return;
+      case "user":
+        push(
+          "user",
+          typeof m.content === "string"
+            ? [{ text: m.content }]
+            : m.content.map((p, j) => userPart(p, `messages[${i}].content[${j}]`)),
+        );
+        return;
+      case "assistant": {
+        const parts: GeminiPart[] = [];
+        if (m.content != null) parts.push(...texts(m.content).map((text) => ({ text })));
+        // A past refusal is what the model said; keep it in the history as text.
+        if (m.refusal != null && m.content == null) parts.push({ text: m.refusal });
+        (m.tool_calls ?? []).forEach((t, k) => {
+          callNames.set(t.id, t.function.name);
+          const args = parseArgs(t.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`);
+          parts.push({ functionCall: { name: t.function.name, args } });
+        });
+        push("model", parts);
+        return;
+      }
+      case "tool": {
+        const name = callNames.get(m.tool_call_id);
+        if (name === undefined) {
+          throw badRequest(
+            `Tool message refers to unknown tool_call_id '${m.tool_call_id}'.`,
+            `messages[${i}].tool_call_id`,
+          );
+        }
+        push("user", [{ functionResponse: { name, response: toolResponse(texts(m.content).join("")) } }]);
+        return;
+      }
+    }
+  });
+  return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
+}

@@ -1,0 +1,144 @@
+import type { ChatRequest, EmbeddingsRequest, ToolChoice, ToolDefinition } from "../../api/chat-request.ts";
+import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import type { MapContext, UpstreamRequest } from "../types.ts";
+import { toGeminiContents } from "./messages.ts";
+
+const PROVIDER = "gemini";
+
+/**
+ * Accepted but not sent: Gemini has no field for them, and they do not change what the model generates.
+ * `user` is an end-user id for abuse tracking; the gateway records it itself.
+ */
+export const IGNORED_FIELDS = ["user"] as const;
+
+const headers = (apiKey: string): Record<string, string> => ({
+  "x-goog-api-key": apiKey,
+  "content-type": "application/json",
+});
+
+const modelPath = (model: string) => `/v1beta/models/${encodeURIComponent(model)}`;
+
+/** Gemini's function names must start with a letter or underscore; OpenAI also allows digits and '-'. */
+const GEMINI_FUNCTION_NAME = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$/;
+
+function tools(defs: ToolDefinition[]) {
+  const functionDeclarations = defs.map((t, i) => {
+    const f = t.function;
+    if (!GEMINI_FUNCTION_NAME.test(f.name)) {
+      throw unsupportedParameter(PROVIDER, `tools[${i}].function.name`, "must start with a letter or '_'");
+    }
+    // Gemini has no per-function strict mode; it does not guarantee schema-valid arguments.
+    if (f.strict === true) {
+      throw unsupportedParameter(
+        PROVIDER,
+        `tools[${i}].function.strict`,
+        "Gemini cannot enforce strict schemas",
+      );
+    }
+    return {
+      name: f.name,
+      ...(f.description !== undefined ? { description: f.description } : {}),
+      // parametersJsonSchema takes full JSON Schema (unlike the OpenAPI-subset `parameters`).
+      ...(f.parameters !== undefined ? { parametersJsonSchema: f.parameters } : {}),
+    };
+  });
+  return [{ functionDeclarations }];
+}
+
+function toolConfig(choice: ToolChoice, defs: ToolDefinition[] | undefined) {
+  if (choice === "auto") return { functionCallingConfig: { mode: "AUTO" } };
+  if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
+  if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
+  const name = choice.function.name;
+  if (!defs?.some((t) => t.function.name === name)) {
+    throw badRequest(
+      `tool_choice names function '${name}', which is not in tools.`,
+      "tool_choice.function.name",
+    );
+  }
+  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [name] } };
+}
+
+/** Refuses what Gemini cannot honour, so a caller never believes an ignored parameter took effect. */
+function refuseUnsupported(req: ChatRequest): void {
+  const refuse = (param: string, detail: string) => {
+    throw unsupportedParameter(PROVIDER, param, detail);
+  };
+  if (req.logit_bias != null) refuse("logit_bias", "Gemini has no token biasing");
+  // Gemini can return logprobs, but the gateway's response shape does not carry them yet.
+  if (req.logprobs === true) refuse("logprobs", "log probabilities are not returned for Gemini");
+  if (req.top_logprobs != null && req.top_logprobs > 0)
+    refuse("top_logprobs", "log probabilities are not returned");
+  if (req.parallel_tool_calls === false)
+    refuse("parallel_tool_calls", "Gemini cannot limit itself to one call");
+  if (req.store === true) refuse("store", "completions cannot be stored at Gemini");
+  if (req.metadata != null && Object.keys(req.metadata).length > 0)
+    refuse("metadata", "Gemini has no stored-completion metadata");
+  if (req.service_tier != null && !["auto", "default"].includes(req.service_tier)) {
+    refuse("service_tier", "only 'auto' and 'default' are supported");
+  }
+  // The stream reducer follows a single candidate.
+  if (req.stream && req.n != null && req.n > 1) refuse("n", "streaming supports one choice");
+}
+
+function generationConfig(req: ChatRequest): Record<string, unknown> {
+  const g: Record<string, unknown> = {};
+  if (req.temperature != null) g.temperature = req.temperature;
+  if (req.top_p != null) g.topP = req.top_p;
+  if (req.stop != null) g.stopSequences = typeof req.stop === "string" ? [req.stop] : req.stop;
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
+  if (maxTokens != null) g.maxOutputTokens = maxTokens;
+  if (req.seed != null) g.seed = req.seed;
+  if (req.presence_penalty != null) g.presencePenalty = req.presence_penalty;
+  if (req.frequency_penalty != null) g.frequencyPenalty = req.frequency_penalty;
+  if (req.n != null) g.candidateCount = req.n;
+  const rf = req.response_format;
+  if (rf?.type === "json_object") g.responseMimeType = "application/json";
+  if (rf?.type === "json_schema") {
+    // Gemini constrains decoding to the schema, so `strict` is honoured; name/description have no slot.
+    g.responseMimeType = "application/json";
+    if (rf.json_schema.schema !== undefined) g.responseJsonSchema = rf.json_schema.schema;
+  }
+  // OpenAI's four efforts map one-to-one onto Gemini's ThinkingLevel enum.
+  if (req.reasoning_effort != null) g.thinkingConfig = { thinkingLevel: req.reasoning_effort.toUpperCase() };
+  return g;
+}
+
+/**
+ * Builds a `generateContent` (or `streamGenerateContent?alt=sse`) call. Gemini always reports usage, so
+ * `stream_options.include_usage` needs no mapping; the router strips the usage chunk for callers who did
+ * not ask for it.
+ */
+export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
+  refuseUnsupported(req);
+  const config = generationConfig(req);
+  const body = {
+    ...toGeminiContents(req.messages),
+    ...(req.tools?.length ? { tools: tools(req.tools) } : {}),
+    ...(req.tool_choice !== undefined ? { toolConfig: toolConfig(req.tool_choice, req.tools) } : {}),
+    ...(Object.keys(config).length > 0 ? { generationConfig: config } : {}),
+  };
+  const path = req.stream
+    ? `${modelPath(ctx.model)}:streamGenerateContent?alt=sse`
+    : `${modelPath(ctx.model)}:generateContent`;
+  return { path, headers: headers(ctx.apiKey), body: JSON.stringify(body) };
+}
+
+/**
+ * One `batchEmbedContents` call for all inputs. Gemini returns floats only; `encoding_format: "base64"`
+ * (the OpenAI SDKs' default) is applied to the response by `fromGeminiEmbeddings`.
+ */
+export function toGeminiEmbeddingsRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest {
+  const model = `models/${ctx.model}`;
+  const inputs = typeof req.input === "string" ? [req.input] : req.input;
+  const requests = inputs.map((text) => ({
+    model,
+    content: { parts: [{ text }] },
+    ...(req.dimensions !== undefined ? { outputDimensionality: req.dimensions } : {}),
+  }));
+  return {
+    path: `${modelPath(ctx.model)}:batchEmbedContents`,
+    headers: headers(ctx.apiKey),
+    body: JSON.stringify({ requests }),
+  };
+}

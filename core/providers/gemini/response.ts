@@ -1,0 +1,136 @@
+import type {
+  ChatCompletion,
+  Embeddings,
+  FinishReason,
+  ResponseToolCall,
+  Usage,
+} from "../../api/chat-response.ts";
+import { usage } from "../../api/chat-response.ts";
+import { type EmbeddingEncoding, float32Base64 } from "../../api/embedding-encoding.ts";
+import { upstreamError } from "../../api/errors.ts";
+import type { ResponseMeta } from "../types.ts";
+import { parseUpstream } from "../upstream-json.ts";
+import {
+  type GeminiCandidate,
+  type GeminiFunctionCall,
+  type GeminiUsage,
+  geminiEmbeddings,
+  geminiResponse,
+} from "./wire.ts";
+
+const PROVIDER = "gemini";
+
+/**
+ * Gemini bills tool-use prompt tokens (e.g. search results fed back) as input and thinking tokens as
+ * output, so both are folded in; the details are set only when Gemini reported them.
+ */
+export function normalizeGeminiUsage(u: GeminiUsage): Usage {
+  return usage(
+    (u.promptTokenCount ?? 0) + (u.toolUsePromptTokenCount ?? 0),
+    (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0),
+    u.cachedContentTokenCount ?? undefined,
+    u.thoughtsTokenCount ?? undefined,
+  );
+}
+
+const FILTERED = new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"]);
+
+/**
+ * STOP after a function call means "your turn to run the tools". Everything that is neither a length
+ * limit nor a filter (MALFORMED_FUNCTION_CALL, OTHER, ...) folds onto "stop", the closest OpenAI reason.
+ */
+export function geminiFinishReason(
+  reason: string | null | undefined,
+  sawToolCall: boolean,
+): FinishReason | null {
+  if (reason == null) return null;
+  if (reason === "MAX_TOKENS") return "length";
+  if (FILTERED.has(reason)) return "content_filter";
+  if (reason === "STOP" && sawToolCall) return "tool_calls";
+  return "stop";
+}
+
+/**
+ * Gemini ids calls only sometimes; a missing or repeated id becomes `call_<n>`, where n runs over the
+ * whole response (or stream), so ids are unique and the same response always yields the same ids.
+ */
+export function toolCallId(given: string | null | undefined, n: number, used: readonly string[]): string {
+  const id = given && !used.includes(given) ? given : `call_${n}`;
+  return used.includes(id) ? `call_${n}_${used.length}` : id;
+}
+
+export function toResponseToolCall(fc: GeminiFunctionCall, id: string): ResponseToolCall {
+  return { id, type: "function", function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } };
+}
+
+/** Answer text of a candidate. `thought: true` parts are reasoning summaries, not the answer: skipped. */
+export function answerText(c: GeminiCandidate): string | null {
+  const texts = (c.content?.parts ?? []).filter((p) => p.text != null && !p.thought).map((p) => p.text ?? "");
+  return texts.length > 0 ? texts.join("") : null;
+}
+
+export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
+  const r = parseUpstream(geminiResponse, body, PROVIDER);
+  const candidates = r.candidates ?? [];
+  const used: string[] = [];
+  const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
+    const calls = (c.content?.parts ?? []).flatMap((p) => (p.functionCall ? [p.functionCall] : []));
+    const toolCalls = calls.map((fc) => {
+      const id = toolCallId(fc.id, used.length, used);
+      used.push(id);
+      return toResponseToolCall(fc, id);
+    });
+    return {
+      index: c.index ?? position,
+      message: {
+        role: "assistant",
+        content: answerText(c),
+        refusal: null,
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      },
+      finish_reason: geminiFinishReason(c.finishReason, toolCalls.length > 0) ?? "stop",
+      logprobs: null,
+    };
+  });
+  if (choices.length === 0) {
+    // A blocked prompt yields no candidates at all, only promptFeedback.blockReason.
+    if (!r.promptFeedback?.blockReason) {
+      throw upstreamError(`Provider '${PROVIDER}' returned no candidates.`, "upstream_malformed");
+    }
+    choices.push({
+      index: 0,
+      message: { role: "assistant", content: null, refusal: null },
+      finish_reason: "content_filter",
+      logprobs: null,
+    });
+  }
+  return {
+    id: r.responseId ?? meta.id,
+    object: "chat.completion",
+    created: meta.created,
+    model: r.modelVersion ?? meta.model,
+    choices,
+    usage: r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : usage(0, 0),
+  };
+}
+
+export function fromGeminiEmbeddings(
+  body: unknown,
+  meta: ResponseMeta,
+  encoding: EmbeddingEncoding = "float",
+): Embeddings {
+  const r = parseUpstream(geminiEmbeddings, body, PROVIDER);
+  // The Developer API's batchEmbedContents reports no token counts, and we never estimate: 0 unless
+  // Gemini says otherwise. Issue #5 must price Gemini embeddings by another means.
+  const prompt = r.usageMetadata?.promptTokenCount ?? 0;
+  return {
+    object: "list",
+    data: r.embeddings.map((e, index) => ({
+      object: "embedding",
+      index,
+      embedding: encoding === "base64" ? float32Base64(e.values) : e.values,
+    })),
+    model: meta.model,
+    usage: { prompt_tokens: prompt, total_tokens: prompt },
+  };
+}

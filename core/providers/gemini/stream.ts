@@ -1,0 +1,115 @@
+import type {
+  ChatCompletionChunk,
+  ChunkDelta,
+  ChunkToolCallDelta,
+  FinishReason,
+} from "../../api/chat-response.ts";
+import type { SseEvent } from "../../api/sse-parser.ts";
+import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
+import { parseUpstream } from "../upstream-json.ts";
+import { answerText, geminiFinishReason, normalizeGeminiUsage, toolCallId } from "./response.ts";
+import { geminiErrorPayload, geminiResponse } from "./wire.ts";
+
+const PROVIDER = "gemini";
+
+export interface GeminiStreamState extends BaseStreamState {
+  /** The assistant role has been sent (OpenAI streams announce it once, first). */
+  started: boolean;
+  /** Ids of the tool calls emitted so far; its length is the next tool-call index. */
+  toolIds: string[];
+}
+
+export const initGeminiStream = (meta: ResponseMeta): GeminiStreamState => ({
+  meta,
+  usage: undefined,
+  finished: false,
+  started: false,
+  toolIds: [],
+});
+
+type Choice = ChatCompletionChunk["choices"][number];
+
+function chunkOf(
+  state: GeminiStreamState,
+  id: string,
+  model: string,
+  choices: Choice[],
+): ChatCompletionChunk {
+  return { id, object: "chat.completion.chunk", created: state.meta.created, model, choices };
+}
+
+const choice = (delta: ChunkDelta, finish: FinishReason | null): Choice => ({
+  index: 0,
+  delta,
+  finish_reason: finish,
+  logprobs: null,
+});
+
+function fault(message: string, code: string, state: GeminiStreamState): StreamStep<GeminiStreamState> {
+  return { out: [], state, fault: { message, code } };
+}
+
+/**
+ * Each `alt=sse` event is a whole GenerateContentResponse holding only the new parts. Text parts become
+ * content deltas (thought parts are reasoning summaries and are skipped); function calls arrive whole, so
+ * each becomes one complete tool-call delta. There is no `[DONE]`: a `finishReason` (or a blocked prompt)
+ * ends the response, after which the latest usage is emitted as OpenAI's trailing usage chunk.
+ */
+export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): StreamStep<GeminiStreamState> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(event.data);
+  } catch {
+    return fault(`Provider '${PROVIDER}' sent a malformed stream event.`, "upstream_malformed", state);
+  }
+  const err = geminiErrorPayload.safeParse(raw);
+  if (err.success) {
+    const e = err.data.error;
+    return fault(
+      e.message ?? `Provider '${PROVIDER}' reported an error mid-stream.`,
+      e.status ?? "upstream_error",
+      state,
+    );
+  }
+  const r = parseUpstream(geminiResponse, raw, PROVIDER);
+  // Chunks may repeat cumulative usage; the latest one wins.
+  const usage = r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : state.usage;
+  if (state.finished) return { out: [], state: { ...state, usage } };
+
+  const id = r.responseId ?? state.meta.id;
+  const model = r.modelVersion ?? state.meta.model;
+  // The request mapper refuses n > 1 for streams, so only the first candidate is followed.
+  const cand = (r.candidates ?? []).find((c) => (c.index ?? 0) === 0);
+  const toolIds = [...state.toolIds];
+  const toolCalls: ChunkToolCallDelta[] = [];
+  for (const p of cand?.content?.parts ?? []) {
+    if (!p.functionCall) continue;
+    const callId = toolCallId(p.functionCall.id, toolIds.length, toolIds);
+    toolCalls.push({
+      index: toolIds.length,
+      id: callId,
+      type: "function",
+      function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) },
+    });
+    toolIds.push(callId);
+  }
+  const text = cand ? answerText(cand) : null;
+
+  const out: ChatCompletionChunk[] = [];
+  if (!state.started || text !== null || toolCalls.length > 0) {
+    const delta: ChunkDelta = {
+      ...(state.started ? {} : { role: "assistant" as const }),
+      ...(text !== null || toolCalls.length === 0 ? { content: text ?? "" } : {}),
+      ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+    };
+    out.push(chunkOf(state, id, model, [choice(delta, null)]));
+  }
+
+  const blocked = !cand && Boolean(r.promptFeedback?.blockReason);
+  const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolIds.length > 0);
+  const next: GeminiStreamState = { ...state, usage, started: true, toolIds };
+  if (finish === null) return { out, state: next };
+  out.push(chunkOf(state, id, model, [choice({}, finish)]));
+  if (usage) out.push({ ...chunkOf(state, id, model, []), usage });
+  return { out, state: { ...next, finished: true } };
+}

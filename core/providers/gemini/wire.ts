@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/**
+ * The subset of the Gemini Developer API (`generativelanguage` v1beta) wire format the gateway reads.
+ * The REST API speaks camelCase JSON and omits proto3 defaults (e.g. candidate `index` 0), hence nullish.
+ */
+
+export const geminiUsage = z.looseObject({
+  promptTokenCount: z.number().nullish(),
+  candidatesTokenCount: z.number().nullish(),
+  cachedContentTokenCount: z.number().nullish(),
+  thoughtsTokenCount: z.number().nullish(),
+  toolUsePromptTokenCount: z.number().nullish(),
+  totalTokenCount: z.number().nullish(),
+});
+
+const functionCall = z.looseObject({
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()).nullish(),
+  id: z.string().nullish(),
+});
+
+const part = z.looseObject({
+  text: z.string().nullish(),
+  /** True on reasoning-summary parts; they are not answer text. */
+  thought: z.boolean().nullish(),
+  functionCall: functionCall.nullish(),
+});
+
+const candidate = z.looseObject({
+  index: z.number().nullish(),
+  content: z.looseObject({ role: z.string().nullish(), parts: z.array(part).nullish() }).nullish(),
+  finishReason: z.string().nullish(),
+});
+
+/** A whole `generateContent` response, and also one `streamGenerateContent?alt=sse` chunk. */
+export const geminiResponse = z.looseObject({
+  candidates: z.array(candidate).nullish(),
+  promptFeedback: z.looseObject({ blockReason: z.string().nullish() }).nullish(),
+  usageMetadata: geminiUsage.nullish(),
+  modelVersion: z.string().nullish(),
+  responseId: z.string().nullish(),
+});
+
+/** Google's error envelope, which can also arrive as an SSE `data:` payload mid-stream. */
+export const geminiErrorPayload = z.looseObject({
+  error: z.looseObject({
+    code: z.number().nullish(),
+    message: z.string().nullish(),
+    status: z.string().nullish(),
+  }),
+});
+
+export const geminiEmbeddings = z.looseObject({
+  embeddings: z.array(z.looseObject({ values: z.array(z.number()) })),
+  /** Not sent by the Developer API today (Vertex has it); read only if it appears. */
+  usageMetadata: z.looseObject({ promptTokenCount: z.number().nullish() }).nullish(),
+});
+
+export type GeminiUsage = z.infer<typeof geminiUsage>;
+export type GeminiResponse = z.infer<typeof geminiResponse>;
+export type GeminiCandidate = z.infer<typeof candidate>;
+export type GeminiFunctionCall = z.infer<typeof functionCall>;

@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
+import { ConfigError, parseConfigText } from "../../core/config/parse.ts";
+import type { GatewayConfig } from "../../core/config/types.ts";
+import { createConsoleLog } from "./console-log.ts";
+import { startPortable } from "./portable.ts";
+
+/** `npm start`: the gateway in portable mode. Reads only the environment variables documented in the README. */
+const env = process.env;
+const log = createConsoleLog("llm-gateway");
+
+function loadConfig(): GatewayConfig {
+  const file = env.GATEWAY_CONFIG;
+  if (!file) return DEFAULT_CONFIG;
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError("", `cannot read GATEWAY_CONFIG file ${path}`);
+  }
+  return parseConfigText(text, path);
+}
+
+try {
+  const port = env.PORT ? Number(env.PORT) : 8787;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError("PORT", `invalid port '${env.PORT}'`);
+  const gateway = await startPortable({
+    config: loadConfig(),
+    env,
+    dataDir: resolve(env.GATEWAY_DATA_DIR || ".data"),
+    host: env.HOST || "127.0.0.1",
+    port,
+    log,
+    onOutcome: (o) => log.info("request", { ...o }),
+  });
+  const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
+  if (gateway.createdKeys.length > 0) {
+    lines.push("", "Created keys (shown once; only their SHA-256 is stored, so save them now):");
+    for (const k of gateway.createdKeys)
+      lines.push(`  ${k.role === "admin" ? "admin key" : `API key (org ${k.org})`}: ${k.secret}`);
+  }
+  lines.push(
+    "",
+    `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"mock/echo","messages":[{"role":"user","content":"hello"}]}'`,
+  );
+  process.stderr.write(`${lines.join("\n")}\n`);
+  const stop = () => {
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`Invalid configuration: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+
+/** Textual bodies pass as UTF-8 strings; anything else is base64, as API Gateway does for binary types. */
+const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[\w.+-]*\+json)|text\/)/i;
+
+/**
+ * Builds the API Gateway REST (v1) proxy event for a node:http request, the same shape the Lambda
+ * receives in AWS: single- and multi-value headers and query parameters, request context, body.
+ */
+export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"): APIGatewayProxyEvent {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    multiQuery[k] = [...(multiQuery[k] ?? []), v];
+  }
+  const now = Date.now();
+  const textual = body.length === 0 || TEXTUAL.test(req.headers["content-type"] ?? "application/json");
+  const requestId = randomUUID();
+  return {
+    resource: "/{proxy+}",
+    path: url.pathname,
+    httpMethod: req.method ?? "GET",
+    headers,
+    multiValueHeaders,
+    queryStringParameters: url.searchParams.size ? query : null,
+    multiValueQueryStringParameters: url.searchParams.size ? multiQuery : null,
+    pathParameters: { proxy: url.pathname.replace(/^\//, "") },
+    stageVariables: null,
+    body: body.length === 0 ? null : textual ? body.toString("utf8") : body.toString("base64"),
+    isBase64Encoded: !textual,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? "GET",
+      path: `/${stage}${url.pathname}`,
+      stage,
+      requestId,
+      requestTimeEpoch: now,
+      resourceId: "local",
+      resourcePath: "/{proxy+}",
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        user: null,
+        userAgent: req.headers["user-agent"] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}

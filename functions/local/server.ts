@@ -1,0 +1,145 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
+import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
+import { toProxyEvent } from "./proxy-event.ts";
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  handler: StreamingHandler;
+  host: string;
+  port: number;
+  /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
+  maxBodyBytes: number;
+}
+
+/** Decodes the handler's framed output onto a node:http response, honouring backpressure. */
+class NodeResponseStream extends FramedResponseStream {
+  private readonly res: ServerResponse;
+  private readonly decoder: PreludeDecoder;
+
+  constructor(res: ServerResponse) {
+    super();
+    this.res = res;
+    this.decoder = new PreludeDecoder(
+      (p) => writeHead(res, p),
+      (body) => {
+        if (!res.write(body)) this.res.once("drain", () => this.emit("host-drain"));
+      },
+    );
+  }
+
+  protected writeBytes(chunk: Buffer, done: (err?: Error | null) => void): void {
+    try {
+      if (
+        !this.decoder.decoded &&
+        this.contentType !== "application/vnd.awslambda.http-integration-response"
+      ) {
+        // Not an HTTP integration response: Lambda would send the bytes as-is with status 200.
+        this.res.writeHead(200, { "content-type": this.contentType });
+        this.decoder.feed(Buffer.concat([Buffer.from("{}"), Buffer.alloc(8)]));
+      }
+      this.decoder.feed(chunk);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    if (this.res.writableNeedDrain) this.once("host-drain", () => done());
+    else done();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (!this.res.headersSent) this.res.writeHead(200);
+    this.res.end(() => done());
+  }
+}
+
+function writeHead(res: ServerResponse, prelude: Prelude): void {
+  const headers: Record<string, string | string[]> = { ...(prelude.headers ?? {}) };
+  for (const [k, v] of Object.entries(prelude.multiValueHeaders ?? {})) headers[k] = v;
+  if (prelude.cookies?.length) headers["set-cookie"] = prelude.cookies;
+  res.writeHead(prelude.statusCode ?? 200, headers);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    // Keep one byte past the limit so the handler sees the overflow; drain and drop the rest.
+    if (kept <= limit) {
+      const take = buf.subarray(0, limit + 1 - kept);
+      parts.push(take);
+      kept += take.length;
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** Serves a streaming Lambda handler over node:http, the way API Gateway + Lambda would. */
+export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
+  const server = createServer(async (req, res) => {
+    const stream = new NodeResponseStream(res);
+    res.on("close", () => {
+      if (!res.writableFinished) stream.destroy();
+    });
+    try {
+      const body = await readBody(req, opts.maxBodyBytes);
+      const event = toProxyEvent(req, body);
+      await opts.handler(event, stream, lambdaContext(event.requestContext.requestId));
+    } catch {
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            error: {
+              message: "Internal gateway error.",
+              type: "server_error",
+              param: null,
+              code: "internal_error",
+            },
+          }),
+        );
+      } else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://${opts.host}:${port}`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+function lambdaContext(requestId: string) {
+  return {
+    awsRequestId: requestId || randomUUID(),
+    functionName: "router",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:router",
+    memoryLimitInMB: "1024",
+    logGroupName: "/aws/lambda/router",
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 900_000,
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+}

@@ -1,0 +1,19 @@
+import middy from "@middy/core";
+import { executionModeStreamifyResponse } from "@middy/core/StreamifyResponse";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { handleEvent } from "../core/gateway/dispatch.ts";
+import type { GatewayDeps, GatewayResponse } from "../core/gateway/types.ts";
+
+/**
+ * The router Lambda: API Gateway REST proxy event in, streamed response out (prelude + 8 NUL bytes +
+ * body, written by `awslambda.HttpResponseStream`). Headers are decided before the first body byte, so
+ * upstream failures before it are ordinary HTTP errors. `awslambda` must exist when this is called: the
+ * Lambda runtime provides it; portable mode installs `functions/local/lambda-runtime.ts` first.
+ */
+export function createRouterHandler(deps: GatewayDeps) {
+  return middy<APIGatewayProxyEvent, GatewayResponse>({
+    executionMode: executionModeStreamifyResponse,
+    // The gateway enforces its own upstream timeouts; middy's early-timeout race would add a timer per request.
+    timeoutEarlyInMillis: 0,
+  }).handler((event: APIGatewayProxyEvent) => handleEvent(event, deps));
+}

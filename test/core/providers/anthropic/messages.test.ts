@@ -1,0 +1,178 @@
+import { describe, expect, it } from "vitest";
+import { chatRequest } from "../../../../core/api/chat-request.ts";
+import { toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
+
+const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "k" };
+
+/** Maps messages through the public request mapper, after the gateway's own schema accepted them. */
+const mapped = (messages: unknown[]) =>
+  JSON.parse(toAnthropicRequest(chatRequest.parse({ model: "c", messages }), CTX).body);
+const refusal = (messages: unknown[]) => {
+  try {
+    mapped(messages);
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the request to be refused");
+};
+
+const call = (id: string, name: string, args: string) => ({
+  id,
+  type: "function",
+  function: { name, arguments: args },
+});
+const png = "data:image/png;base64,iVBORw0KGgo=";
+
+describe("toAnthropicRequest, messages", () => {
+  it("hoists system and developer messages, wherever they are, into the top-level system in order", () => {
+    const b = mapped([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Hi" },
+      { role: "developer", content: [{ type: "text", text: "Use French." }] },
+      { role: "assistant", content: "Salut." },
+    ]);
+    expect(b.system).toEqual([
+      { type: "text", text: "Be brief." },
+      { type: "text", text: "Use French." },
+    ]);
+    expect(b.messages).toEqual([
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: [{ type: "text", text: "Salut." }] },
+    ]);
+  });
+
+  it("maps user text and image parts: http URLs by reference, data URIs as base64", () => {
+    const b = mapped([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Compare:" },
+          { type: "image_url", image_url: { url: "https://example.com/a.jpg" } },
+          { type: "image_url", image_url: { url: png, detail: "auto" } },
+        ],
+      },
+    ]);
+    expect(b.messages[0].content).toEqual([
+      { type: "text", text: "Compare:" },
+      { type: "image", source: { type: "url", url: "https://example.com/a.jpg" } },
+      { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+    ]);
+  });
+
+  it.each([
+    ["data:image/bmp;base64,Qk0=", "messages[1].content[1].image_url"],
+    ["ftp://example.com/a.png", "messages[1].content[1].image_url"],
+  ])("refuses the image %s with a 400 naming %s", (url, param) => {
+    const content = [
+      { type: "text", text: "Look" },
+      { type: "image_url", image_url: { url } },
+    ];
+    const messages = [
+      { role: "system", content: "s" },
+      { role: "user", content },
+    ];
+    expect(refusal(messages)).toMatchObject({ status: 400, param });
+  });
+
+  it("refuses an image detail other than auto, since Anthropic has no resolution setting", () => {
+    const content = [{ type: "image_url", image_url: { url: png, detail: "low" } }];
+    expect(refusal([{ role: "user", content }])).toMatchObject({
+      status: 400,
+      param: "messages[0].content[0].image_url.detail",
+    });
+  });
+
+  it("sends assistant text, then its tool calls as tool_use blocks with parsed input", () => {
+    const b = mapped([
+      { role: "user", content: "Weather?" },
+      {
+        role: "assistant",
+        content: "Checking.",
+        tool_calls: [call("call_1", "get_weather", '{"city":"Paris"}'), call("call_2", "ping", "{}")],
+      },
+    ]);
+    expect(b.messages[1]).toEqual({
+      role: "assistant",
+      content: [
+        { type: "text", text: "Checking." },
+        { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Paris" } },
+        { type: "tool_use", id: "call_2", name: "ping", input: {} },
+      ],
+    });
+  });
+
+  it("leaves out the empty text OpenAI clients send next to tool calls", () => {
+    const b = mapped([
+      { role: "user", content: "x" },
+      { role: "assistant", content: "", tool_calls: [call("c", "f", "{}")] },
+    ]);
+    expect(b.messages[1].content).toEqual([{ type: "tool_use", id: "c", name: "f", input: {} }]);
+  });
+
+  it.each(["not json", "[1,2]", "null", '"text"'])("refuses tool call arguments %s with a 400", (args) => {
+    const messages = [
+      { role: "user", content: "x" },
+      { role: "assistant", tool_calls: [call("a", "f", "{}"), call("b", "f", args)] },
+    ];
+    expect(refusal(messages)).toMatchObject({
+      status: 400,
+      param: "messages[1].tool_calls[1].function.arguments",
+    });
+  });
+
+  it("merges consecutive tool results, and the user message after them, into one user message", () => {
+    const b = mapped([
+      { role: "user", content: "Weather and time?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [call("call_1", "w", "{}"), call("call_2", "t", "{}")],
+      },
+      { role: "tool", tool_call_id: "call_1", content: "Sunny" },
+      { role: "tool", tool_call_id: "call_2", content: [{ type: "text", text: "Noon" }] },
+      { role: "user", content: "Thanks, and tomorrow?" },
+    ]);
+    expect(b.messages).toHaveLength(3);
+    expect(b.messages[2]).toEqual({
+      role: "user",
+      content: [
+        { type: "tool_result", tool_use_id: "call_1", content: "Sunny" },
+        { type: "tool_result", tool_use_id: "call_2", content: [{ type: "text", text: "Noon" }] },
+        { type: "text", text: "Thanks, and tomorrow?" },
+      ],
+    });
+  });
+
+  it("merges consecutive same-role messages so the roles alternate", () => {
+    const b = mapped([
+      { role: "user", content: "One." },
+      { role: "user", content: [{ type: "text", text: "Two." }] },
+      { role: "assistant", content: "A." },
+      { role: "assistant", content: "B." },
+    ]);
+    expect(b.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "One." },
+          { type: "text", text: "Two." },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "A." },
+          { type: "text", text: "B." },
+        ],
+      },
+    ]);
+  });
+
+  it("keeps a past assistant refusal in the transcript as its text", () => {
+    const b = mapped([
+      { role: "user", content: "x" },
+      { role: "assistant", content: null, refusal: "I can't help with that." },
+    ]);
+    expect(b.messages[1].content).toEqual([{ type: "text", text: "I can't help with that." }]);
+  });
+});

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { type ChatRequest, chatRequest } from "../../../../core/api/chat-request.ts";
+import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
+
+const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "sk-ant-test" };
+const hi = [{ role: "user", content: "Hi" }];
+
+/** Requests go through the real gateway schema first, so every case is one a caller could send. */
+const request = (over: Record<string, unknown> = {}): ChatRequest =>
+  chatRequest.parse({ model: "claude", messages: hi, ...over });
+const body = (over: Record<string, unknown> = {}) => JSON.parse(toAnthropicRequest(request(over), CTX).body);
+const refusal = (over: Record<string, unknown>) => {
+  try {
+    toAnthropicRequest(request(over), CTX);
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the request to be refused");
+};
+
+describe("toAnthropicRequest, the envelope", () => {
+  it("posts to /v1/messages with the API key, the pinned API version and the provider model", () => {
+    const r = toAnthropicRequest(request(), CTX);
+    expect(r.path).toBe("/v1/messages");
+    expect(r.headers).toEqual({
+      "x-api-key": "sk-ant-test",
+      "anthropic-version": "2023-06-01",
+      "content-type": "application/json",
+    });
+    expect(JSON.parse(r.body)).toEqual({
+      model: "claude-sonnet-4-5",
+      max_tokens: DEFAULT_MAX_TOKENS,
+      messages: [{ role: "user", content: "Hi" }],
+    });
+  });
+
+  it.each([
+    [{}, 4096],
+    [{ max_tokens: 100 }, 100],
+    [{ max_completion_tokens: 200 }, 200],
+    [{ max_tokens: 100, max_completion_tokens: 200 }, 200],
+  ])("takes max_tokens from %j as %d", (over, expected) => {
+    expect(body(over).max_tokens).toBe(expected);
+  });
+
+  it("asks for a stream only when the caller streams", () => {
+    expect(body({ stream: true }).stream).toBe(true);
+    expect(body({ stream: false })).not.toHaveProperty("stream");
+  });
+
+  it.each([
+    [{ temperature: 0.7 }, { temperature: 0.7 }],
+    [{ temperature: 1 }, { temperature: 1 }],
+    [{ top_p: 0.9 }, { top_p: 0.9 }],
+    [{ stop: "END" }, { stop_sequences: ["END"] }],
+    [{ stop: ["a", "b"] }, { stop_sequences: ["a", "b"] }],
+    [{ user: "user-42" }, { metadata: { user_id: "user-42" } }],
+  ])("maps %j onto %j", (over, expected) => {
+    expect(body(over)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ store: true }],
+    [{ metadata: { tag: "x" } }],
+    [{ stream_options: { include_usage: true }, stream: true }],
+    [{ n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, logit_bias: {}, top_logprobs: 0 }],
+    [{ seed: null, reasoning_effort: null, service_tier: null }],
+  ])("accepts documented no-ops and ignored fields without forwarding them: %j", (over) => {
+    expect(Object.keys(body(over)).sort()).toEqual(
+      ["max_tokens", "messages", "model", ...("stream" in over ? ["stream"] : [])].sort(),
+    );
+  });
+});
+
+describe("toAnthropicRequest, refusals", () => {
+  it.each([
+    [{ n: 2 }, "n"],
+    [{ presence_penalty: 0.5 }, "presence_penalty"],
+    [{ frequency_penalty: -1 }, "frequency_penalty"],
+    [{ logit_bias: { "50256": -100 } }, "logit_bias"],
+    [{ logprobs: true }, "logprobs"],
+    [{ top_logprobs: 3 }, "top_logprobs"],
+    [{ seed: 7 }, "seed"],
+    [{ reasoning_effort: "low" }, "reasoning_effort"],
+    [{ service_tier: "priority" }, "service_tier"],
+    [{ temperature: 1.5 }, "temperature"],
+    [{ response_format: { type: "json_object" } }, "response_format"],
+    [
+      { response_format: { type: "json_schema", json_schema: { name: "x" } } },
+      "response_format.json_schema.schema",
+    ],
+    [
+      { response_format: { type: "json_schema", json_schema: { name: "x", description: "d", schema: {} } } },
+      "response_format.json_schema.description",
+    ],
+    [{ messages: [{ role: "user", content: "Hi", name: "bob" }] }, "messages[0].name"],
+  ])("refuses %j with a 400 naming %s", (over, param) => {
+    expect(refusal(over)).toMatchObject({ status: 400, param, code: "unsupported_parameter" });
+  });
+});
+
+describe("toAnthropicRequest, tools", () => {
+  const weather = {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Weather",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    },
+  };
+  const bare = { type: "function", function: { name: "ping" } };
+
+  it("sends tool definitions with their JSON schema, and an empty object schema when none was given", () => {
+    expect(body({ tools: [weather, bare] }).tools).toEqual([
+      { name: "get_weather", description: "Weather", input_schema: weather.function.parameters },
+      { name: "ping", input_schema: { type: "object", properties: {} } },
+    ]);
+  });
+
+  it("keeps strict tool definitions strict", () => {
+    const strict = { type: "function", function: { name: "f", strict: true } };
+    expect(body({ tools: [strict] }).tools[0].strict).toBe(true);
+  });
+
+  it.each([
+    ["auto", { type: "auto" }],
+    ["required", { type: "any" }],
+    ["none", { type: "none" }],
+    [
+      { type: "function", function: { name: "ping" } },
+      { type: "tool", name: "ping" },
+    ],
+  ])("maps tool_choice %j onto %j", (choice, expected) => {
+    expect(body({ tools: [bare], tool_choice: choice }).tool_choice).toEqual(expected);
+  });
+
+  it.each([
+    [undefined, { type: "auto", disable_parallel_tool_use: true }],
+    ["required", { type: "any", disable_parallel_tool_use: true }],
+    [
+      { type: "function", function: { name: "ping" } },
+      { type: "tool", name: "ping", disable_parallel_tool_use: true },
+    ],
+    ["none", { type: "none" }],
+  ])("turns parallel_tool_calls false with tool_choice %j into %j", (choice, expected) => {
+    expect(body({ tools: [bare], tool_choice: choice, parallel_tool_calls: false }).tool_choice).toEqual(
+      expected,
+    );
+  });
+
+  it("sends a JSON schema response format as output_config", () => {
+    const schema = { type: "object", properties: { a: { type: "number" } } };
+    const format = { type: "json_schema", json_schema: { name: "answer", schema, strict: true } };
+    expect(body({ response_format: format }).output_config).toEqual({
+      format: { type: "json_schema", schema },
+    });
+    expect(body({ response_format: { type: "text" } })).not.toHaveProperty("output_config");
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../../../core/api/errors.ts";
+import {
+  anthropicFinishReason,
+  fromAnthropicResponse,
+} from "../../../../core/providers/anthropic/response.ts";
+
+const META = { id: "chatcmpl-gw-1", created: 1_700_000_000, model: "claude-alias" };
+
+const message = (over: Record<string, unknown> = {}) => ({
+  id: "msg_01XFDUDYJgAACzvnptvVoYEL",
+  type: "message",
+  role: "assistant",
+  model: "claude-sonnet-4-5-20250929",
+  content: [{ type: "text", text: "Hi there.", citations: null }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: { input_tokens: 10, output_tokens: 4 },
+  ...over,
+});
+
+describe("fromAnthropicResponse", () => {
+  it("maps a text reply onto one OpenAI choice with the message id, response model and gateway time", () => {
+    expect(fromAnthropicResponse(message(), META)).toEqual({
+      id: "msg_01XFDUDYJgAACzvnptvVoYEL",
+      object: "chat.completion",
+      created: META.created,
+      model: "claude-sonnet-4-5-20250929",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Hi there.", refusal: null },
+          finish_reason: "stop",
+          logprobs: null,
+        },
+      ],
+      usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 },
+      system_fingerprint: null,
+    });
+  });
+
+  it("concatenates text blocks, skips thinking blocks and turns tool_use blocks into tool calls", () => {
+    const content = [
+      { type: "thinking", thinking: "Let me think.", signature: "sig" },
+      { type: "redacted_thinking", data: "opaque" },
+      { type: "text", text: "Checking " },
+      { type: "text", text: "now." },
+      { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } },
+      { type: "tool_use", id: "toolu_2", name: "ping", input: {} },
+    ];
+    const r = fromAnthropicResponse(message({ content, stop_reason: "tool_use" }), META);
+    expect(r.choices[0]?.message).toEqual({
+      role: "assistant",
+      content: "Checking now.",
+      refusal: null,
+      tool_calls: [
+        { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+        { id: "toolu_2", type: "function", function: { name: "ping", arguments: "{}" } },
+      ],
+    });
+    expect(r.choices[0]?.finish_reason).toBe("tool_calls");
+  });
+
+  it("reports null content when the reply has no text", () => {
+    const content = [{ type: "tool_use", id: "toolu_1", name: "f", input: {} }];
+    expect(fromAnthropicResponse(message({ content }), META).choices[0]?.message.content).toBeNull();
+  });
+
+  it("sums cache reads and writes into prompt tokens and reports reads as cached tokens", () => {
+    const usage = {
+      input_tokens: 20,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 300,
+      output_tokens: 50,
+      output_tokens_details: { thinking_tokens: 30 },
+    };
+    expect(fromAnthropicResponse(message({ usage }), META).usage).toEqual({
+      prompt_tokens: 1320,
+      completion_tokens: 50,
+      total_tokens: 1370,
+      prompt_tokens_details: { cached_tokens: 1000 },
+      completion_tokens_details: { reasoning_tokens: 30 },
+    });
+  });
+
+  it("leaves the details out when Anthropic did not report cache or thinking fields", () => {
+    const usage = {
+      input_tokens: 5,
+      output_tokens: 1,
+      cache_read_input_tokens: null,
+      output_tokens_details: null,
+    };
+    expect(fromAnthropicResponse(message({ usage }), META).usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 1,
+      total_tokens: 6,
+    });
+  });
+
+  it.each([
+    [{ content: "not an array" }],
+    [{ usage: { output_tokens: 1 } }],
+    [{ content: [{ type: "tool_use", name: "f", input: {} }] }],
+    [{ content: [{ type: "text" }] }],
+  ])("refuses a body that breaks the documented shape (%j) with a 502", (over) => {
+    const run = () => fromAnthropicResponse(message(over), META);
+    expect(run).toThrow(GatewayError);
+    expect(run).toThrow(expect.objectContaining({ status: 502, code: "upstream_malformed" }));
+  });
+});
+
+describe("anthropicFinishReason", () => {
+  it.each([
+    ["end_turn", "stop"],
+    ["stop_sequence", "stop"],
+    ["max_tokens", "length"],
+    ["tool_use", "tool_calls"],
+    ["refusal", "content_filter"],
+    ["pause_turn", "stop"],
+    ["model_context_window_exceeded", "length"],
+    ["something_new", "stop"],
+    [null, "stop"],
+  ])("maps %s to %s", (anthropic, openai) => {
+    expect(anthropicFinishReason(anthropic)).toBe(openai);
+  });
+});

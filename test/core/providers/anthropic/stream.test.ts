@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import { initAnthropicStream, reduceAnthropicStream } from "../../../../core/providers/anthropic/stream.ts";
+import { META, reassemble, replay } from "./transcript.ts";
+
+describe("the Anthropic stream reducer, over recorded transcripts", () => {
+  it("turns a plain text reply into one assistant message that ends with stop and usage", () => {
+    const { chunks, state, fault } = replay("anthropic-text.sse");
+    expect(fault).toBeUndefined();
+    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
+    const msg = reassemble(chunks);
+    expect(msg).toMatchObject({
+      role: "assistant",
+      content: "Hello, world! ✨",
+      toolCalls: [],
+      finishReason: "stop",
+    });
+    expect(msg.usage).toEqual({
+      prompt_tokens: 12,
+      completion_tokens: 9,
+      total_tokens: 21,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
+    expect(state.finished).toBe(true);
+    expect(state.usage).toEqual(msg.usage);
+  });
+
+  it("stamps every chunk with the Anthropic message id, the gateway's created time and the reported model", () => {
+    const { chunks } = replay("anthropic-text.sse");
+    for (const c of chunks) {
+      expect(c).toMatchObject({
+        id: "msg_01XFDUDYJgAACzvnptvVoYEL",
+        object: "chat.completion.chunk",
+        created: META.created,
+        model: "claude-sonnet-4-5-20250929",
+      });
+    }
+  });
+
+  it("ends with a finish chunk and then a usage chunk without choices", () => {
+    const { chunks } = replay("anthropic-text.sse");
+    const [finish, usage] = chunks.slice(-2);
+    expect(finish?.choices).toEqual([{ index: 0, delta: {}, finish_reason: "stop", logprobs: null }]);
+    expect(usage?.choices).toEqual([]);
+    expect(usage?.usage?.completion_tokens).toBe(9);
+  });
+
+  it("numbers two parallel tool calls 0 and 1 by tool order, not by Anthropic block index", () => {
+    const { chunks, fault } = replay("anthropic-parallel-tools.sse");
+    expect(fault).toBeUndefined();
+    const indices = chunks.flatMap((c) =>
+      c.choices.flatMap((ch) => (ch.delta.tool_calls ?? []).map((t) => t.index)),
+    );
+    expect(new Set(indices)).toEqual(new Set([0, 1]));
+    const msg = reassemble(chunks);
+    expect(msg.content).toBe("Let me check both.");
+    expect(msg.toolCalls).toEqual([
+      {
+        id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+        name: "get_weather",
+        arguments: '{"location": "San Francisco, CA", "unit": "celsius"}',
+      },
+      {
+        id: "toolu_01CB8v9yGr7MSxGZ8kWQ3MPd",
+        name: "get_time",
+        arguments: '{"timezone": "America/Los_Angeles"}',
+      },
+    ]);
+    expect(msg.finishReason).toBe("tool_calls");
+  });
+
+  it("opens each tool call with id, type, name and empty arguments, then streams only arguments", () => {
+    const { chunks } = replay("anthropic-parallel-tools.sse");
+    const calls = chunks.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
+    expect(calls[0]).toEqual({
+      index: 0,
+      id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+      type: "function",
+      function: { name: "get_weather", arguments: "" },
+    });
+    expect(calls.filter((t) => t.id !== undefined)).toHaveLength(2);
+    expect(
+      calls.filter((t) => t.id === undefined).every((t) => Object.keys(t.function).join() === "arguments"),
+    ).toBe(true);
+  });
+
+  it("skips thinking and signature deltas but reports the thinking tokens as reasoning tokens", () => {
+    const { chunks, fault } = replay("anthropic-thinking.sse");
+    expect(fault).toBeUndefined();
+    const msg = reassemble(chunks);
+    expect(msg.content).toBe("27 × 453 = 12,231");
+    expect(msg.usage?.completion_tokens_details).toEqual({ reasoning_tokens: 95 });
+    expect(msg.usage?.completion_tokens).toBe(120);
+  });
+
+  it("reports an error event mid-stream as a fault carrying Anthropic's error type, after the text so far", () => {
+    const { chunks, state, fault } = replay("anthropic-error.sse");
+    expect(fault).toEqual({ message: "Overloaded", code: "overloaded_error" });
+    expect(reassemble(chunks).content).toBe("Partial ans");
+    expect(state.finished).toBe(false);
+  });
+
+  it("reads a CRLF transcript and counts cache reads and writes into prompt tokens", () => {
+    const { chunks, state } = replay("anthropic-cache-usage.sse");
+    const msg = reassemble(chunks);
+    expect(msg.content).toBe("Cached reply.");
+    expect(msg.finishReason).toBe("length");
+    // message_delta restated the input counts (cache read 2048), overriding message_start's 1800.
+    expect(msg.usage).toEqual({
+      prompt_tokens: 21 + 188 + 2048,
+      completion_tokens: 16,
+      total_tokens: 21 + 188 + 2048 + 16,
+      prompt_tokens_details: { cached_tokens: 2048 },
+    });
+    expect(state.finished).toBe(true);
+  });
+});
+
+describe("the Anthropic stream reducer, event by event", () => {
+  const start = initAnthropicStream(META);
+  const event = (data: unknown, name?: string) => ({ event: name, data: JSON.stringify(data) });
+
+  it("emits nothing for ping and keeps the state", () => {
+    const step = reduceAnthropicStream(event({ type: "ping" }, "ping"), start);
+    expect(step).toEqual({ out: [], state: start });
+  });
+
+  it("reports data that is not JSON as an upstream_malformed fault", () => {
+    const step = reduceAnthropicStream({ event: "content_block_delta", data: "{not json" }, start);
+    expect(step.fault?.code).toBe("upstream_malformed");
+    expect(step.out).toEqual([]);
+  });
+
+  it("reports an event that breaks the documented shape as an upstream_malformed fault", () => {
+    const step = reduceAnthropicStream(event({ type: "message_start", message: { id: 7 } }), start);
+    expect(step.fault?.code).toBe("upstream_malformed");
+  });
+
+  it("reports tool input for a block that never started as a fault", () => {
+    const delta = { type: "input_json_delta", partial_json: "{}" };
+    const step = reduceAnthropicStream(event({ type: "content_block_delta", index: 3, delta }), start);
+    expect(step.fault?.code).toBe("upstream_malformed");
+  });
+
+  it("falls back to the gateway's id and model when message_start never came", () => {
+    const delta = { type: "text_delta", text: "hi" };
+    const step = reduceAnthropicStream(event({ type: "content_block_delta", index: 0, delta }), start);
+    expect(step.out[0]).toMatchObject({
+      id: META.id,
+      model: META.model,
+      choices: [{ delta: { content: "hi" } }],
+    });
+  });
+
+  it("ignores event types it does not know", () => {
+    const step = reduceAnthropicStream(event({ type: "future_event", x: 1 }, "future_event"), start);
+    expect(step).toEqual({ out: [], state: start });
+  });
+
+  it("returns new state objects instead of mutating the old one", () => {
+    const msg = { id: "msg_1", model: "m", usage: { input_tokens: 1, output_tokens: 1 } };
+    const step = reduceAnthropicStream(event({ type: "message_start", message: msg }), start);
+    expect(step.state).not.toBe(start);
+    expect(start).toEqual(initAnthropicStream(META));
+  });
+});

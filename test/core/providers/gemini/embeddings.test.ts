@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { type EmbeddingsRequest, embeddingsRequest } from "../../../../core/api/chat-request.ts";
+import { float32Base64 } from "../../../../core/api/embedding-encoding.ts";
+import { geminiEmbeddingsAdapter } from "../../../../core/providers/gemini/index.ts";
+import { fromGeminiEmbeddings } from "../../../../core/providers/gemini/response.ts";
+import { ctx, meta, refusal } from "./helpers.ts";
+
+const embedCtx = { ...ctx, model: "gemini-embedding-001" };
+const request = (fields: Partial<EmbeddingsRequest>) =>
+  geminiEmbeddingsAdapter.toRequest(
+    embeddingsRequest.parse({ model: "embed", input: "x", ...fields }),
+    embedCtx,
+  );
+
+describe("Gemini embeddings request", () => {
+  it("sends every input as one batchEmbedContents request, in order", () => {
+    const up = request({ input: ["a", "b"], dimensions: 768 });
+    expect(up.path).toBe("/v1beta/models/gemini-embedding-001:batchEmbedContents");
+    expect(up.headers["x-goog-api-key"]).toBe("test-key");
+    expect(JSON.parse(up.body)).toEqual({
+      requests: [
+        {
+          model: "models/gemini-embedding-001",
+          content: { parts: [{ text: "a" }] },
+          outputDimensionality: 768,
+        },
+        {
+          model: "models/gemini-embedding-001",
+          content: { parts: [{ text: "b" }] },
+          outputDimensionality: 768,
+        },
+      ],
+    });
+  });
+
+  it("wraps a single string input and leaves dimensions to the model when not given", () => {
+    expect(JSON.parse(request({ input: "solo" }).body)).toEqual({
+      requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "solo" }] } }],
+    });
+  });
+
+  it("does not forward encoding_format, which Gemini lacks: the response mapper applies it", () => {
+    const body = JSON.parse(request({ encoding_format: "base64" }).body) as Record<string, unknown>;
+    expect(JSON.stringify(body)).not.toContain("encoding");
+  });
+});
+
+describe("Gemini embeddings response", () => {
+  const body = { embeddings: [{ values: [0.5, -1] }, { values: [0.25, 2] }] };
+
+  it("returns an OpenAI list in input order, with zero usage since Gemini reports none", () => {
+    expect(geminiEmbeddingsAdapter.fromResponse(body, meta, "float")).toEqual({
+      object: "list",
+      data: [
+        { object: "embedding", index: 0, embedding: [0.5, -1] },
+        { object: "embedding", index: 1, embedding: [0.25, 2] },
+      ],
+      model: meta.model,
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    });
+  });
+
+  it("takes token counts from the response when Gemini does report them", () => {
+    const e = fromGeminiEmbeddings({ ...body, usageMetadata: { promptTokenCount: 6 } }, meta);
+    expect(e.usage).toEqual({ prompt_tokens: 6, total_tokens: 6 });
+  });
+
+  it("can encode vectors as OpenAI's little-endian float32 base64", () => {
+    const encoded = float32Base64([0.5, -1]);
+    expect(Buffer.from(encoded, "base64")).toEqual(Buffer.from([0, 0, 0, 0x3f, 0, 0, 0x80, 0xbf]));
+    expect(fromGeminiEmbeddings(body, meta, "base64").data[0]?.embedding).toBe(encoded);
+  });
+
+  it("treats a response without embeddings as malformed (502)", () => {
+    expect(refusal(() => geminiEmbeddingsAdapter.fromResponse({}, meta, "float"))).toMatchObject({
+      status: 502,
+    });
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import type { ChatRequest } from "../../../../core/api/chat-request.ts";
+import { IGNORED_FIELDS, toGeminiRequest } from "../../../../core/providers/gemini/request.ts";
+import { chat, ctx, refusal } from "./helpers.ts";
+
+const body = (fields: Partial<ChatRequest>) => JSON.parse(toGeminiRequest(chat(fields), ctx).body);
+
+describe("Gemini request: tools", () => {
+  const weather = {
+    type: "function" as const,
+    function: { name: "get_weather", description: "Weather", parameters: { type: "object" } },
+  };
+
+  it("declares functions with their full JSON Schema", () => {
+    expect(body({ tools: [weather] }).tools).toEqual([
+      {
+        functionDeclarations: [
+          { name: "get_weather", description: "Weather", parametersJsonSchema: { type: "object" } },
+        ],
+      },
+    ]);
+  });
+
+  it.each([
+    ["auto", { mode: "AUTO" }],
+    ["none", { mode: "NONE" }],
+    ["required", { mode: "ANY" }],
+    [
+      { type: "function", function: { name: "get_weather" } },
+      { mode: "ANY", allowedFunctionNames: ["get_weather"] },
+    ],
+  ] as const)("maps tool_choice %j to functionCallingConfig %j", (tool_choice, config) => {
+    expect(body({ tools: [weather], tool_choice }).toolConfig).toEqual({ functionCallingConfig: config });
+  });
+
+  it.each([
+    ["parallel_tool_calls: false", { tools: [weather], parallel_tool_calls: false }, "parallel_tool_calls"],
+    [
+      "strict functions",
+      { tools: [{ ...weather, function: { ...weather.function, strict: true } }] },
+      "tools[0].function.strict",
+    ],
+    [
+      "a function name Gemini rejects",
+      { tools: [{ ...weather, function: { name: "9lives" } }] },
+      "tools[0].function.name",
+    ],
+    [
+      "tool_choice naming an undeclared function",
+      { tools: [weather], tool_choice: { type: "function", function: { name: "x" } } },
+      "tool_choice.function.name",
+    ],
+  ] satisfies Array<[string, Partial<ChatRequest>, string]>)("refuses %s", (_, fields, param) => {
+    expect(refusal(() => toGeminiRequest(chat(fields), ctx))).toMatchObject({
+      status: 400,
+      param,
+    });
+  });
+});
+
+describe("Gemini request: generation config", () => {
+  it.each([
+    ["temperature", { temperature: 0.3 }, { temperature: 0.3 }],
+    ["top_p", { top_p: 0.9 }, { topP: 0.9 }],
+    ["a single stop string", { stop: "END" }, { stopSequences: ["END"] }],
+    ["stop strings", { stop: ["a", "b"] }, { stopSequences: ["a", "b"] }],
+    ["max_tokens", { max_tokens: 100 }, { maxOutputTokens: 100 }],
+    [
+      "max_completion_tokens over max_tokens",
+      { max_tokens: 100, max_completion_tokens: 50 },
+      { maxOutputTokens: 50 },
+    ],
+    ["seed", { seed: 7 }, { seed: 7 }],
+    [
+      "penalties",
+      { presence_penalty: 0.5, frequency_penalty: -0.5 },
+      { presencePenalty: 0.5, frequencyPenalty: -0.5 },
+    ],
+    ["n", { n: 2 }, { candidateCount: 2 }],
+    ["json_object", { response_format: { type: "json_object" } }, { responseMimeType: "application/json" }],
+    [
+      "json_schema",
+      {
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "x", schema: { type: "object" }, strict: true },
+        },
+      },
+      { responseMimeType: "application/json", responseJsonSchema: { type: "object" } },
+    ],
+    ["reasoning_effort", { reasoning_effort: "low" }, { thinkingConfig: { thinkingLevel: "LOW" } }],
+  ] satisfies Array<[string, Partial<ChatRequest>, object]>)("maps %s", (_, fields, config) => {
+    expect(body(fields).generationConfig).toEqual(config);
+  });
+
+  it("sends no generationConfig when nothing is set", () => {
+    expect(body({ response_format: { type: "text" } }).generationConfig).toBeUndefined();
+  });
+
+  it.each([
+    ["logit_bias", { logit_bias: { "42": 1 } }],
+    ["logprobs", { logprobs: true }],
+    ["top_logprobs", { top_logprobs: 3 }],
+    ["store", { store: true }],
+    ["metadata", { metadata: { team: "a" } }],
+    ["service_tier", { service_tier: "flex" }],
+    ["n", { n: 2, stream: true }],
+  ] satisfies Array<[string, Partial<ChatRequest>]>)(
+    "refuses %s, which Gemini cannot honour",
+    (param, fields) => {
+      expect(refusal(() => toGeminiRequest(chat(fields), ctx))).toMatchObject({
+        status: 400,
+        param,
+        code: "unsupported_parameter",
+      });
+    },
+  );
+
+  it("accepts `user` without sending it, as a documented ignored field", () => {
+    expect(IGNORED_FIELDS).toContain("user");
+    expect(toGeminiRequest(chat({ user: "u-1" }), ctx).body).not.toContain("u-1");
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import type { ChatRequest } from "../../../../core/api/chat-request.ts";
+import { toGeminiRequest } from "../../../../core/providers/gemini/request.ts";
+import { chat, ctx, refusal } from "./helpers.ts";
+
+const body = (fields: Partial<ChatRequest>) => JSON.parse(toGeminiRequest(chat(fields), ctx).body);
+const call = (id: string, name: string, args: string) => ({
+  id,
+  type: "function" as const,
+  function: { name, arguments: args },
+});
+
+describe("Gemini request: endpoint", () => {
+  it("posts non-streaming requests to generateContent with the API key header", () => {
+    const up = toGeminiRequest(chat({}), ctx);
+    expect(up.path).toBe("/v1beta/models/gemini-2.5-flash:generateContent");
+    expect(up.headers).toEqual({ "x-goog-api-key": "test-key", "content-type": "application/json" });
+  });
+
+  it("posts streaming requests to streamGenerateContent as SSE", () => {
+    expect(toGeminiRequest(chat({ stream: true }), ctx).path).toBe(
+      "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    );
+  });
+
+  it("URL-encodes the model name", () => {
+    expect(toGeminiRequest(chat({}), { ...ctx, model: "tuned/my model" }).path).toBe(
+      "/v1beta/models/tuned%2Fmy%20model:generateContent",
+    );
+  });
+});
+
+describe("Gemini request: messages", () => {
+  it("moves system and developer messages into systemInstruction", () => {
+    const b = body({
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "developer", content: [{ type: "text", text: "Use French." }] },
+        { role: "user", content: "Hi" },
+      ],
+    });
+    expect(b.systemInstruction).toEqual({ parts: [{ text: "Be brief." }, { text: "Use French." }] });
+    expect(b.contents).toEqual([{ role: "user", parts: [{ text: "Hi" }] }]);
+  });
+
+  it("sends data-URI images inline and http images as fileData with a guessed MIME type", () => {
+    const b = body({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Compare" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+            { type: "image_url", image_url: { url: "https://example.com/cat.JPG?size=large" } },
+          ],
+        },
+      ],
+    });
+    expect(b.contents[0].parts).toEqual([
+      { text: "Compare" },
+      { inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } },
+      { fileData: { fileUri: "https://example.com/cat.JPG?size=large", mimeType: "image/jpeg" } },
+    ]);
+  });
+
+  it.each([
+    ["an image URL without a known extension", { url: "https://example.com/image" }, "image_url"],
+    ["a non-base64 data URI", { url: "data:image/svg+xml,<svg/>" }, "image_url"],
+    [
+      "a detail other than auto",
+      { url: "https://example.com/a.png", detail: "high" as const },
+      "image_url.detail",
+    ],
+  ])("refuses %s", (_, image_url, suffix) => {
+    const req = chat({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "x" },
+            { type: "image_url", image_url },
+          ],
+        },
+      ],
+    });
+    expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+      status: 400,
+      param: `messages[0].content[1].${suffix}`,
+    });
+  });
+
+  it("sends assistant text then its tool calls as functionCall parts, without ids", () => {
+    const b = body({
+      messages: [
+        { role: "user", content: "Weather?" },
+        {
+          role: "assistant",
+          content: "Checking.",
+          tool_calls: [call("c1", "get_weather", '{"city":"Paris"}')],
+        },
+        { role: "tool", tool_call_id: "c1", content: '{"temp":21}' },
+      ],
+    });
+    expect(b.contents[1]).toEqual({
+      role: "model",
+      parts: [{ text: "Checking." }, { functionCall: { name: "get_weather", args: { city: "Paris" } } }],
+    });
+  });
+
+  it.each([
+    ["not JSON", "{oops"],
+    ["a JSON array", "[1]"],
+    ["JSON null", "null"],
+  ])("refuses tool call arguments that are %s", (_, args) => {
+    const req = chat({
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", tool_calls: [call("a", "f", "{}"), call("b", "f", args)] },
+      ],
+    });
+    expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+      status: 400,
+      param: "messages[1].tool_calls[1].function.arguments",
+    });
+  });
+
+  it("names tool results after the call they answer and merges consecutive results into one user turn", () => {
+    const b = body({
+      messages: [
+        { role: "user", content: "Weather and time?" },
+        { role: "assistant", tool_calls: [call("c1", "get_weather", "{}"), call("c2", "get_time", "")] },
+        { role: "tool", tool_call_id: "c1", content: '{"temp":21}' },
+        { role: "tool", tool_call_id: "c2", content: "noon" },
+        { role: "user", content: "Thanks" },
+      ],
+    });
+    expect(b.contents[1].parts[1]).toEqual({ functionCall: { name: "get_time", args: {} } });
+    expect(b.contents[2]).toEqual({
+      role: "user",
+      parts: [
+        { functionResponse: { name: "get_weather", response: { temp: 21 } } },
+        { functionResponse: { name: "get_time", response: { content: "noon" } } },
+        { text: "Thanks" },
+      ],
+    });
+    expect(b.contents).toHaveLength(3);
+  });
+
+  it("refuses a tool result for an unknown tool_call_id", () => {
+    const req = chat({
+      messages: [
+        { role: "user", content: "x" },
+        { role: "tool", tool_call_id: "nope", content: "1" },
+      ],
+    });
+    expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+      status: 400,
+      param: "messages[1].tool_call_id",
+    });
+  });
+
+  it("merges consecutive turns of the same role", () => {
+    const b = body({
+      messages: [
+        { role: "user", content: "a" },
+        { role: "user", content: "b" },
+      ],
+    });
+    expect(b.contents).toEqual([{ role: "user", parts: [{ text: "a" }, { text: "b" }] }]);
+  });
+
+  it("refuses participant names, which Gemini cannot carry", () => {
+    const req = chat({ messages: [{ role: "user", content: "x", name: "alice" }] });
+    expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+      status: 400,
+      param: "messages[0].name",
+    });
+  });
+});

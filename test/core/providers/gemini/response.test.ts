@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { fromGeminiResponse } from "../../../../core/providers/gemini/response.ts";
+import { meta, refusal } from "./helpers.ts";
+
+const candidate = (parts: unknown[], finishReason = "STOP", extra: object = {}) => ({
+  content: { role: "model", parts },
+  finishReason,
+  ...extra,
+});
+
+describe("Gemini response", () => {
+  it("maps text, identity and usage", () => {
+    const c = fromGeminiResponse(
+      {
+        candidates: [candidate([{ text: "Hello" }, { text: " world" }])],
+        usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 2, totalTokenCount: 7 },
+        modelVersion: "gemini-2.5-flash-001",
+        responseId: "resp-1",
+      },
+      meta,
+    );
+    expect(c).toEqual({
+      id: "resp-1",
+      object: "chat.completion",
+      created: meta.created,
+      model: "gemini-2.5-flash-001",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Hello world", refusal: null },
+          finish_reason: "stop",
+          logprobs: null,
+        },
+      ],
+      usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+    });
+  });
+
+  it("falls back to the gateway's id and model when Gemini names none", () => {
+    const c = fromGeminiResponse({ candidates: [candidate([{ text: "x" }])] }, meta);
+    expect([c.id, c.model]).toEqual([meta.id, meta.model]);
+  });
+
+  it("skips thought parts, which are reasoning summaries rather than the answer", () => {
+    const c = fromGeminiResponse(
+      { candidates: [candidate([{ text: "Hmm...", thought: true }, { text: "42" }])] },
+      meta,
+    );
+    expect(c.choices[0]?.message.content).toBe("42");
+  });
+
+  it("maps function calls to tool calls with unique, deterministic ids and finish_reason tool_calls", () => {
+    const c = fromGeminiResponse(
+      {
+        candidates: [
+          candidate([
+            { text: "Let me check." },
+            { functionCall: { name: "get_weather", args: { city: "Paris" } } },
+            { functionCall: { name: "get_time", id: "g-7" } },
+            { functionCall: { name: "get_weather", args: { city: "Rome" }, id: "g-7" } },
+          ]),
+        ],
+      },
+      meta,
+    );
+    expect(c.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(c.choices[0]?.message.content).toBe("Let me check.");
+    expect(c.choices[0]?.message.tool_calls).toEqual([
+      { id: "call_0", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+      { id: "g-7", type: "function", function: { name: "get_time", arguments: "{}" } },
+      { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
+    ]);
+  });
+
+  it.each([
+    ["STOP", "stop"],
+    ["MAX_TOKENS", "length"],
+    ["SAFETY", "content_filter"],
+    ["RECITATION", "content_filter"],
+    ["BLOCKLIST", "content_filter"],
+    ["PROHIBITED_CONTENT", "content_filter"],
+    ["SPII", "content_filter"],
+    ["IMAGE_SAFETY", "content_filter"],
+    ["MALFORMED_FUNCTION_CALL", "stop"],
+    ["OTHER", "stop"],
+  ])("maps finishReason %s to %s", (reason, expected) => {
+    const c = fromGeminiResponse({ candidates: [candidate([{ text: "x" }], reason)] }, meta);
+    expect(c.choices[0]?.finish_reason).toBe(expected);
+  });
+
+  it("gives a candidate without content a null message", () => {
+    const c = fromGeminiResponse({ candidates: [{ finishReason: "SAFETY" }] }, meta);
+    expect(c.choices[0]?.message.content).toBeNull();
+  });
+
+  it("maps every candidate to a choice, using position when Gemini omits index 0", () => {
+    const c = fromGeminiResponse(
+      { candidates: [candidate([{ text: "a" }]), candidate([{ text: "b" }], "STOP", { index: 1 })] },
+      meta,
+    );
+    expect(c.choices.map((ch) => [ch.index, ch.message.content])).toEqual([
+      [0, "a"],
+      [1, "b"],
+    ]);
+  });
+
+  it("answers a blocked prompt with empty content and finish_reason content_filter", () => {
+    const c = fromGeminiResponse(
+      {
+        promptFeedback: { blockReason: "SAFETY" },
+        usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 },
+      },
+      meta,
+    );
+    expect(c.choices).toEqual([
+      {
+        index: 0,
+        message: { role: "assistant", content: null, refusal: null },
+        finish_reason: "content_filter",
+        logprobs: null,
+      },
+    ]);
+    expect(c.usage).toEqual({ prompt_tokens: 9, completion_tokens: 0, total_tokens: 9 });
+  });
+
+  it("folds tool-use prompt and thinking tokens into usage, with details only when reported", () => {
+    const c = fromGeminiResponse(
+      {
+        candidates: [candidate([{ text: "x" }])],
+        usageMetadata: {
+          promptTokenCount: 100,
+          toolUsePromptTokenCount: 20,
+          candidatesTokenCount: 10,
+          thoughtsTokenCount: 30,
+          cachedContentTokenCount: 64,
+        },
+      },
+      meta,
+    );
+    expect(c.usage).toEqual({
+      prompt_tokens: 120,
+      completion_tokens: 40,
+      total_tokens: 160,
+      prompt_tokens_details: { cached_tokens: 64 },
+      completion_tokens_details: { reasoning_tokens: 30 },
+    });
+  });
+
+  it.each([
+    ["no candidates and no block reason", {}],
+    ["a function call without a name", { candidates: [candidate([{ functionCall: { args: {} } }])] }],
+  ])("treats %s as a malformed upstream response (502)", (_, payload) => {
+    expect(refusal(() => fromGeminiResponse(payload, meta))).toMatchObject({
+      status: 502,
+      code: "upstream_malformed",
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_API_KEY, type Simulator, startAnthropicSimulator } from "./index.ts";
+
+let sim: Simulator;
+let client: Anthropic;
+const model = "claude-sonnet-4-6";
+
+beforeAll(async () => {
+  sim = await startAnthropicSimulator();
+  client = new Anthropic({ apiKey: DEFAULT_API_KEY, baseURL: sim.url, maxRetries: 0 });
+});
+afterAll(() => sim.close());
+beforeEach(() => sim.reset());
+
+const textOf = (content: Anthropic.ContentBlock[]): string =>
+  content.map((b) => (b.type === "text" ? b.text : "")).join("");
+
+describe("Anthropic simulator via the official SDK", () => {
+  it("non-stream text: echo + usage split into uncached input and cache reads", async () => {
+    const res = await client.messages.create({
+      model,
+      max_tokens: 100,
+      system: "be brief",
+      messages: [
+        { role: "user", content: "first" },
+        { role: "assistant", content: "ok" },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "größe " },
+            { type: "text", text: "😀" },
+          ],
+        },
+      ],
+    });
+    expect(res.type).toBe("message");
+    expect(textOf(res.content)).toBe("Echo: größe 😀");
+    expect(res.stop_reason).toBe("end_turn");
+    const bytes = Buffer.byteLength(JSON.stringify(sim.requests[0]?.body));
+    const input = 7 + 3 * 3 + (bytes % 13);
+    expect(res.usage.input_tokens + (res.usage.cache_read_input_tokens ?? 0)).toBe(input);
+    expect(res.usage.cache_read_input_tokens).toBe(2);
+    expect(res.usage.output_tokens).toBe(5 + ([..."Echo: größe 😀"].length % 11));
+    expect(sim.requests[0]?.headers["anthropic-version"]).toBeDefined();
+  });
+
+  it("stream text: event sequence, reassembled text and usage", async () => {
+    const stream = client.messages.stream({
+      model,
+      max_tokens: 100,
+      messages: [{ role: "user", content: "streaming ✓ text" }],
+    });
+    const types: string[] = [];
+    let text = "";
+    for await (const ev of stream) {
+      types.push(ev.type);
+      if (ev.type === "content_block_delta" && ev.delta.type === "text_delta") text += ev.delta.text;
+    }
+    const final = await stream.finalMessage();
+    expect(text).toBe("Echo: streaming ✓ text");
+    expect(textOf(final.content)).toBe(text);
+    expect(types[0]).toBe("message_start");
+    expect(types.slice(-2)).toEqual(["message_delta", "message_stop"]);
+    expect(types.filter((t) => t === "content_block_delta").length).toBeGreaterThan(3);
+    expect(final.usage.output_tokens).toBe(5 + ([...text].length % 11));
+    expect(final.usage.cache_read_input_tokens).toBe(2);
+    expect(final.stop_reason).toBe("end_turn");
+  });
+
+  it("tool calls, non-stream and stream (input_json_delta pieces)", async () => {
+    const toolCalls = [
+      { name: "get_weather", arguments: { city: "Zürich", days: 3, nested: { a: [1, 2] } } },
+    ];
+    sim.enqueueScripts({ text: "Let me check.", toolCalls }, { toolCalls });
+    const tools: Anthropic.Tool[] = [{ name: "get_weather", input_schema: { type: "object" } }];
+    const res = await client.messages.create({
+      model,
+      max_tokens: 50,
+      tools,
+      messages: [{ role: "user", content: "w" }],
+    });
+    expect(res.stop_reason).toBe("tool_use");
+    expect(textOf(res.content)).toBe("Let me check.");
+    const use = res.content.find((b) => b.type === "tool_use");
+    expect(use?.type === "tool_use" ? [use.name, use.input, use.id.startsWith("toolu_")] : null).toEqual([
+      "get_weather",
+      toolCalls[0]?.arguments,
+      true,
+    ]);
+
+    const stream = client.messages.stream({
+      model,
+      max_tokens: 50,
+      tools,
+      messages: [{ role: "user", content: "w" }],
+    });
+    let pieces = 0;
+    stream.on("inputJson", () => pieces++);
+    const final = await stream.finalMessage();
+    const streamed = final.content.find((b) => b.type === "tool_use");
+    expect(streamed?.type === "tool_use" ? [streamed.name, streamed.input] : null).toEqual([
+      "get_weather",
+      toolCalls[0]?.arguments,
+    ]);
+    expect(pieces).toBeGreaterThan(3);
+    expect(final.stop_reason).toBe("tool_use");
+  });
+
+  it("thinking block, non-stream and stream (with signature)", async () => {
+    const script = { reasoning: "Let me think about ü…", text: "Answer." };
+    sim.enqueueScripts(script, script);
+    const res = await client.messages.create({
+      model,
+      max_tokens: 50,
+      messages: [{ role: "user", content: "q" }],
+    });
+    expect(res.content[0]).toMatchObject({ type: "thinking", thinking: script.reasoning });
+    expect(res.content[0]?.type === "thinking" && res.content[0].signature.length > 0).toBe(true);
+    const stream = client.messages.stream({
+      model,
+      max_tokens: 50,
+      messages: [{ role: "user", content: "q" }],
+    });
+    let thinking = "";
+    stream.on("thinking", (delta) => {
+      thinking += delta;
+    });
+    const final = await stream.finalMessage();
+    expect(thinking).toBe(script.reasoning);
+    expect(final.content[0]).toMatchObject({ type: "thinking", thinking: script.reasoning });
+    expect(textOf(final.content)).toBe("Answer.");
+  });
+
+  it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
+    sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
+    const err = await client.messages
+      .create({ model, max_tokens: 5, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    const e = err as InstanceType<typeof Anthropic.RateLimitError>;
+    expect(e.headers?.get("retry-after")).toBe("7");
+    expect(e.requestID).toMatch(/^req_/);
+    expect(e.error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+
+    const bad = new Anthropic({ apiKey: "nope", baseURL: sim.url, maxRetries: 0 });
+    const authErr = await bad.messages
+      .create({ model, max_tokens: 5, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(authErr).toBeInstanceOf(Anthropic.AuthenticationError);
+  });
+
+  it("missing anthropic-version / max_tokens → 400 invalid_request_error; unknown path → 404", async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`${sim.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": DEFAULT_API_KEY, ...headers },
+        body: JSON.stringify(body),
+      });
+    const noVersion = await post("/v1/messages", { model, max_tokens: 5, messages: [] }, {});
+    expect(noVersion.status).toBe(400);
+    expect(noVersion.headers.get("request-id")).toMatch(/^req_/);
+    expect(await noVersion.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    const noMax = await post(
+      "/v1/messages",
+      { model, messages: [{ role: "user", content: "x" }] },
+      {
+        "anthropic-version": "2023-06-01",
+      },
+    );
+    expect(noMax.status).toBe(400);
+    expect(await noMax.json()).toMatchObject({ error: { message: "max_tokens: Field required" } });
+    const nf = await post("/v1/nope", {}, { "anthropic-version": "2023-06-01" });
+    expect(nf.status).toBe(404);
+    expect(await nf.json()).toMatchObject({ type: "error", error: { type: "not_found_error" } });
+  });
+});

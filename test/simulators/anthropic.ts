@@ -1,0 +1,172 @@
+/** Anthropic Messages simulator (base URL `http://127.0.0.1:PORT`, POST /v1/messages). */
+import type { Ctx, ProviderSpec } from "./server.ts";
+import { startServer } from "./server.ts";
+import type { Simulator, SimulatorOptions } from "./types.ts";
+import type { Finish } from "./util.ts";
+import { buildReply, hex, isRecord, partsText, splitChars } from "./util.ts";
+import type { SseEvent } from "./write.ts";
+import { sendJson, writeStream } from "./write.ts";
+
+type Json = Record<string, unknown>;
+
+const ERRORS: Record<number, [type: string, message: string]> = {
+  400: ["invalid_request_error", "Invalid request."],
+  401: ["authentication_error", "invalid x-api-key"],
+  403: ["permission_error", "Your API key does not have permission to use the specified resource."],
+  404: ["not_found_error", "Not Found"],
+  413: ["request_too_large", "Request exceeds the maximum allowed number of bytes."],
+  429: ["rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit."],
+  500: ["api_error", "Internal server error"],
+  529: ["overloaded_error", "Overloaded"],
+};
+
+const STOP: Record<Finish, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  content_filter: "refusal",
+};
+
+const requestId = (ctx: Ctx): string => `req_011CS${hex(`an${ctx.requestIndex}`, 20)}`;
+
+function headers(ctx: Ctx): Record<string, string> {
+  return {
+    "request-id": requestId(ctx),
+    "anthropic-organization-id": "00000000-0000-0000-0000-000000000000",
+  };
+}
+
+function sendError(ctx: Ctx, status: number, message?: string): void {
+  const [type, defMessage] = ERRORS[status] ?? ["api_error", `HTTP ${status}`];
+  const payload = {
+    type: "error",
+    error: { type, message: message ?? defMessage },
+    request_id: requestId(ctx),
+  };
+  sendJson(ctx, status, payload, headers(ctx));
+}
+
+function validate(ctx: Ctx, body: Json): string | null {
+  if (typeof body.model !== "string") return "model: Field required";
+  if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
+  if (!Array.isArray(body.messages)) return "messages: Field required";
+  if (body.messages.length === 0) return "messages: at least one message is required";
+  return ctx.rawBody.length > 0 ? null : "Empty request body";
+}
+
+function messages(ctx: Ctx, body: Json) {
+  const problem = validate(ctx, body);
+  if (problem !== null) return sendError(ctx, 400, problem);
+  const msgs = body.messages as unknown[];
+  const lastUser = [...msgs].reverse().find((m) => isRecord(m) && m.role === "user");
+  const reply = buildReply(
+    ctx.takeScript(),
+    isRecord(lastUser) ? partsText(lastUser.content) : "",
+    msgs.length,
+    ctx.bodyBytes,
+  );
+  const u = reply.usage;
+  const signature = Buffer.from(hex(`sig${ctx.requestIndex}`, 48)).toString("base64");
+  const tools = reply.toolCalls.map((t, i) => ({
+    type: "tool_use",
+    id: `toolu_01${hex(`t${ctx.requestIndex}:${i}`, 22)}`,
+    name: t.name,
+    input: t.arguments,
+  }));
+  const usageStart = {
+    input_tokens: Math.max(0, u.input - u.cached),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: u.cached,
+    output_tokens: 1,
+    service_tier: "standard",
+  };
+  const message = {
+    id: `msg_01${hex(`m${ctx.requestIndex}`, 22)}`,
+    type: "message",
+    role: "assistant",
+    model: body.model,
+    content: [] as Json[],
+    stop_reason: null as string | null,
+    stop_sequence: null,
+    usage: usageStart,
+  };
+  if (body.stream !== true) {
+    if (reply.reasoning.length > 0)
+      message.content.push({ type: "thinking", thinking: reply.reasoning, signature });
+    if (reply.text.length > 0 || tools.length === 0) message.content.push({ type: "text", text: reply.text });
+    message.content.push(...tools);
+    message.stop_reason = STOP[reply.finish];
+    sendJson(ctx, 200, { ...message, usage: { ...usageStart, output_tokens: u.output } }, headers(ctx));
+    return;
+  }
+  const events: SseEvent[] = [];
+  const ev = (type: string, payload: Json): void => {
+    events.push({ event: type, data: JSON.stringify({ type, ...payload }) });
+  };
+  ev("message_start", { message });
+  let index = 0;
+  let pinged = false;
+  const block = (start: Json, deltas: Json[]): void => {
+    ev("content_block_start", { index, content_block: start });
+    if (!pinged) {
+      events.push({ event: "ping", data: '{"type": "ping"}' });
+      pinged = true;
+    }
+    for (const delta of deltas) ev("content_block_delta", { index, delta });
+    ev("content_block_stop", { index });
+    index++;
+  };
+  const pieces = (s: string): string[] => splitChars(s, ctx.opts.chunkChars);
+  if (reply.reasoning.length > 0) {
+    const deltas: Json[] = pieces(reply.reasoning).map((thinking) => ({ type: "thinking_delta", thinking }));
+    block({ type: "thinking", thinking: "", signature: "" }, [
+      ...deltas,
+      { type: "signature_delta", signature },
+    ]);
+  }
+  if (reply.text.length > 0 || tools.length === 0) {
+    block(
+      { type: "text", text: "" },
+      pieces(reply.text).map((text) => ({ type: "text_delta", text })),
+    );
+  }
+  for (const t of tools) {
+    const json = ["", ...pieces(JSON.stringify(t.input))];
+    block(
+      { ...t, input: {} },
+      json.map((partial_json) => ({ type: "input_json_delta", partial_json })),
+    );
+  }
+  ev("message_delta", {
+    delta: { stop_reason: STOP[reply.finish], stop_sequence: null },
+    usage: { output_tokens: u.output },
+  });
+  ev("message_stop", {});
+  writeStream(ctx, events, headers(ctx));
+}
+
+const spec: ProviderSpec = {
+  basePath: "",
+  defaultCrlf: false,
+  headers,
+  sendError,
+  handle(ctx) {
+    if (ctx.req.method !== "POST" || ctx.url.pathname !== "/v1/messages") return sendError(ctx, 404);
+    // x-api-key; @anthropic-ai/sdk >= 1.x sends the API key as `Authorization: Bearer` instead.
+    const auth = ctx.req.headers.authorization;
+    const bearer = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
+    const key = ctx.req.headers["x-api-key"] ?? bearer;
+    if (key === undefined) return sendError(ctx, 401, "x-api-key header is required");
+    if (key !== ctx.opts.apiKey) return sendError(ctx, 401, "invalid x-api-key");
+    if (ctx.req.headers["anthropic-version"] === undefined) {
+      return sendError(ctx, 400, "anthropic-version: header is required");
+    }
+    if (!isRecord(ctx.json))
+      return sendError(ctx, 400, "There was an error parsing the body of your request.");
+    messages(ctx, ctx.json);
+  },
+};
+
+export function startAnthropicSimulator(opts?: SimulatorOptions): Promise<Simulator> {
+  return startServer(spec, opts);
+}

@@ -1,0 +1,139 @@
+import { ApiError, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_API_KEY, type Simulator, startGeminiSimulator } from "./index.ts";
+
+let sim: Simulator;
+let ai: GoogleGenAI;
+const model = "gemini-2.5-flash";
+
+beforeAll(async () => {
+  sim = await startGeminiSimulator();
+  ai = new GoogleGenAI({ apiKey: DEFAULT_API_KEY, httpOptions: { baseUrl: sim.url } });
+});
+afterAll(() => sim.close());
+beforeEach(() => sim.reset());
+
+const bodyBytes = (i: number): number => Buffer.byteLength(JSON.stringify(sim.requests[i]?.body));
+
+describe("Gemini simulator via the official SDK", () => {
+  it("non-stream text: echo + usageMetadata", async () => {
+    const res = await ai.models.generateContent({
+      model,
+      contents: [
+        { role: "user", parts: [{ text: "hi" }] },
+        { role: "model", parts: [{ text: "hello" }] },
+        { role: "user", parts: [{ text: "Ünïcode " }, { text: "parts" }] },
+      ],
+    });
+    expect(res.text).toBe("Echo: Ünïcode parts");
+    expect(res.candidates?.[0]?.finishReason).toBe("STOP");
+    const req = sim.requests[0];
+    expect(req?.path).toBe(`/v1beta/models/${model}:generateContent`);
+    expect(req?.headers["x-goog-api-key"]).toBe(DEFAULT_API_KEY);
+    const input = 7 + 3 * 3 + (bodyBytes(0) % 13);
+    const output = 5 + ([..."Echo: Ünïcode parts"].length % 11);
+    expect(res.usageMetadata).toMatchObject({
+      promptTokenCount: input,
+      candidatesTokenCount: output,
+      totalTokenCount: input + output,
+      cachedContentTokenCount: 2,
+    });
+  });
+
+  it("stream text (?alt=sse, CRLF): reassembled text and final usage", async () => {
+    const stream = await ai.models.generateContentStream({ model, contents: "stream ünïcödé ✨ please" });
+    let text = "";
+    let last: GenerateContentResponse | undefined;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.text ?? "";
+      last = chunk;
+    }
+    expect(sim.requests[0]?.path).toBe(`/v1beta/models/${model}:streamGenerateContent?alt=sse`);
+    expect(text).toBe("Echo: stream ünïcödé ✨ please");
+    expect(chunks).toBeGreaterThan(4);
+    expect(last?.candidates?.[0]?.finishReason).toBe("STOP");
+    const input = 7 + 3 + (bodyBytes(0) % 13);
+    expect(last?.usageMetadata?.promptTokenCount).toBe(input);
+    expect(last?.usageMetadata?.candidatesTokenCount).toBe(5 + ([...text].length % 11));
+  });
+
+  it("function calls, non-stream and stream; thought parts and thoughtsTokenCount", async () => {
+    const toolCalls = [{ name: "get_weather", arguments: { city: "Kyoto", opts: { metric: true } } }];
+    const usage = { input: 30, output: 20, reasoning: 8, cached: 0 };
+    sim.enqueueScripts(
+      { toolCalls, reasoning: "thinking…", usage },
+      { toolCalls, reasoning: "thinking…", usage },
+    );
+    const config = { tools: [{ functionDeclarations: [{ name: "get_weather" }] }] };
+    const res = await ai.models.generateContent({ model, contents: "weather?", config });
+    expect(res.functionCalls?.map((c) => [c.name, c.args])).toEqual([
+      ["get_weather", toolCalls[0]?.arguments],
+    ]);
+    expect(res.candidates?.[0]?.content?.parts?.[0]).toEqual({ text: "thinking…", thought: true });
+    expect(res.usageMetadata).toMatchObject({
+      candidatesTokenCount: 12,
+      thoughtsTokenCount: 8,
+      totalTokenCount: 50,
+    });
+
+    const stream = await ai.models.generateContentStream({ model, contents: "weather?", config });
+    const calls: Array<[string | undefined, unknown]> = [];
+    let thought = "";
+    for await (const chunk of stream) {
+      for (const p of chunk.candidates?.[0]?.content?.parts ?? []) if (p.thought) thought += p.text ?? "";
+      for (const c of chunk.functionCalls ?? []) calls.push([c.name, c.args]);
+    }
+    expect(calls).toEqual([["get_weather", toolCalls[0]?.arguments]]);
+    expect(thought).toBe("thinking…");
+  });
+
+  it("429 surfaces as ApiError status 429; wrong key → 401 UNAUTHENTICATED", async () => {
+    sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "2" } });
+    const err = await ai.models.generateContent({ model, contents: "x" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(429);
+    expect(JSON.parse((err as ApiError).message)).toMatchObject({
+      error: { code: 429, status: "RESOURCE_EXHAUSTED" },
+    });
+
+    const bad = new GoogleGenAI({ apiKey: "wrong", httpOptions: { baseUrl: sim.url } });
+    const authErr = await bad.models.generateContent({ model, contents: "x" }).catch((e: unknown) => e);
+    expect(authErr).toBeInstanceOf(ApiError);
+    expect((authErr as ApiError).status).toBe(401);
+
+    const viaQuery = await fetch(`${sim.url}/v1beta/models/${model}:generateContent?key=${DEFAULT_API_KEY}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ parts: [{ text: "q" }] }] }),
+    });
+    expect(viaQuery.status).toBe(200);
+    const missing = await fetch(`${sim.url}/v1beta/models/${model}:generateContent?key=${DEFAULT_API_KEY}`, {
+      method: "POST",
+      body: JSON.stringify({}),
+    });
+    expect(missing.status).toBe(400);
+    expect(await missing.json()).toMatchObject({ error: { code: 400, status: "INVALID_ARGUMENT" } });
+    const nf = await fetch(`${sim.url}/v1beta/nope?key=${DEFAULT_API_KEY}`, { method: "POST" });
+    expect(nf.status).toBe(404);
+    expect(await nf.json()).toMatchObject({ error: { code: 404, status: "NOT_FOUND" } });
+  });
+
+  it("embeddings via batchEmbedContents (SDK) and :embedContent (raw)", async () => {
+    const res = await ai.models.embedContent({ model: "gemini-embedding-001", contents: ["alpha", "beta"] });
+    expect(sim.requests[0]?.path).toBe("/v1beta/models/gemini-embedding-001:batchEmbedContents");
+    expect(res.embeddings).toHaveLength(2);
+    const a = res.embeddings?.[0]?.values;
+    expect(a).toHaveLength(8);
+    expect(a).not.toEqual(res.embeddings?.[1]?.values);
+    const again = await ai.models.embedContent({ model: "gemini-embedding-001", contents: "alpha" });
+    expect(again.embeddings?.[0]?.values).toEqual(a);
+    const single = await fetch(`${sim.url}/v1beta/models/gemini-embedding-001:embedContent`, {
+      method: "POST",
+      headers: { "x-goog-api-key": DEFAULT_API_KEY, "content-type": "application/json" },
+      body: JSON.stringify({ content: { parts: [{ text: "alpha" }] } }),
+    });
+    expect(((await single.json()) as { embedding: { values: number[] } }).embedding.values).toEqual(a);
+  });
+});

@@ -1,0 +1,184 @@
+/** Gemini generativelanguage v1beta simulator (base URL `http://127.0.0.1:PORT`). */
+import type { Ctx, ProviderSpec } from "./server.ts";
+import { startServer } from "./server.ts";
+import type { Simulator, SimulatorOptions } from "./types.ts";
+import type { Finish } from "./util.ts";
+import { buildReply, embedVector, hex, isRecord, partsText, splitChars } from "./util.ts";
+import type { SseEvent } from "./write.ts";
+import { sendJson, writeStream } from "./write.ts";
+
+type Json = Record<string, unknown>;
+
+const STATUS: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+const MESSAGES: Record<number, string> = {
+  429: "You exceeded your current quota, please check your plan and billing details.",
+  500: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+  503: "The model is overloaded. Please try again later.",
+};
+const FINISH: Record<Finish, string> = {
+  stop: "STOP",
+  length: "MAX_TOKENS",
+  tool_calls: "STOP",
+  content_filter: "SAFETY",
+};
+const JSON_TYPE = "application/json; charset=UTF-8";
+
+function headers(_ctx: Ctx): Record<string, string> {
+  return { server: "scaffolding on HTTPServer2", vary: "Origin, X-Origin, Referer" };
+}
+
+function sendError(ctx: Ctx, status: number, message?: string, details?: Json[]): void {
+  const error: Json = {
+    code: status,
+    message: message ?? MESSAGES[status] ?? `HTTP ${status}`,
+    status: STATUS[status] ?? "UNKNOWN",
+  };
+  if (details) error.details = details;
+  sendJson(ctx, status, { error }, headers(ctx), JSON_TYPE);
+}
+
+function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
+  const contents = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0) {
+    return sendError(ctx, 400, "* GenerateContentRequest.contents: contents is not specified\n");
+  }
+  const lastUser = [...contents]
+    .reverse()
+    .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));
+  const reply = buildReply(
+    ctx.takeScript(),
+    isRecord(lastUser) ? partsText(lastUser.parts) : "",
+    contents.length,
+    ctx.bodyBytes,
+  );
+  const u = reply.usage;
+  const usageMetadata: Json = {
+    promptTokenCount: u.input,
+    candidatesTokenCount: u.output - u.reasoning,
+    totalTokenCount: u.input + u.output,
+    cachedContentTokenCount: u.cached,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: u.input }],
+    cacheTokensDetails: [{ modality: "TEXT", tokenCount: u.cached }],
+  };
+  if (u.reasoning > 0 || reply.reasoning.length > 0) usageMetadata.thoughtsTokenCount = u.reasoning;
+  const calls: Json[] = reply.toolCalls.map((t) => ({ functionCall: { name: t.name, args: t.arguments } }));
+  const common = { modelVersion: model, responseId: hex(`g${ctx.requestIndex}`, 22) };
+  const candidate = (parts: Json[], finish?: string): Json => {
+    const c: Json = { content: { parts, role: "model" } };
+    if (finish) c.finishReason = finish;
+    c.index = 0;
+    return c;
+  };
+  const finish = FINISH[reply.finish];
+  const isSse = ctx.url.searchParams.get("alt") === "sse";
+  if (!stream) {
+    const parts: Json[] = [];
+    if (reply.reasoning.length > 0) parts.push({ text: reply.reasoning, thought: true });
+    if (reply.text.length > 0 || calls.length === 0) parts.push({ text: reply.text });
+    parts.push(...calls);
+    return sendJson(
+      ctx,
+      200,
+      { candidates: [candidate(parts, finish)], usageMetadata, ...common },
+      headers(ctx),
+      JSON_TYPE,
+    );
+  }
+  const partial = { promptTokenCount: u.input, totalTokenCount: u.input };
+  const chunks: Json[] = [];
+  for (const p of splitChars(reply.reasoning, ctx.opts.chunkChars)) chunks.push({ text: p, thought: true });
+  for (const p of splitChars(reply.text, ctx.opts.chunkChars)) chunks.push({ text: p });
+  // The last chunk carries the function calls (whole), finishReason and the full usage.
+  if (calls.length > 0 || chunks.length === 0) chunks.push(...(calls.length > 0 ? calls : [{ text: "" }]));
+  const lastIndex = calls.length > 0 ? chunks.length - calls.length : chunks.length - 1;
+  const payloads: Json[] = chunks.slice(0, lastIndex).map((p) => ({
+    candidates: [candidate([p])],
+    usageMetadata: partial,
+    ...common,
+  }));
+  payloads.push({ candidates: [candidate(chunks.slice(lastIndex), finish)], usageMetadata, ...common });
+  if (!isSse) return sendJson(ctx, 200, payloads, headers(ctx), JSON_TYPE);
+  const events: SseEvent[] = payloads.map((p) => ({ data: JSON.stringify(p) }));
+  writeStream(ctx, events, headers(ctx), "text/event-stream");
+}
+
+function contentText(content: unknown): string {
+  return isRecord(content) ? partsText(content.parts) : "";
+}
+
+function embed(ctx: Ctx, body: Json) {
+  if (!isRecord(body.content))
+    return sendError(ctx, 400, "* EmbedContentRequest.content: contents is not specified\n");
+  const dims = typeof body.outputDimensionality === "number" ? body.outputDimensionality : 8;
+  sendJson(
+    ctx,
+    200,
+    { embedding: { values: embedVector(contentText(body.content), dims) } },
+    headers(ctx),
+    JSON_TYPE,
+  );
+}
+
+function batchEmbed(ctx: Ctx, body: Json) {
+  const reqs = body.requests;
+  if (!Array.isArray(reqs) || reqs.length === 0) {
+    return sendError(ctx, 400, "* BatchEmbedContentsRequest.requests: requests is not specified\n");
+  }
+  const embeddings = reqs.filter(isRecord).map((r) => {
+    const dims = typeof r.outputDimensionality === "number" ? r.outputDimensionality : 8;
+    return { values: embedVector(contentText(r.content), dims) };
+  });
+  sendJson(ctx, 200, { embeddings }, headers(ctx), JSON_TYPE);
+}
+
+const ROUTE =
+  /^\/(v1|v1beta)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
+
+const spec: ProviderSpec = {
+  basePath: "",
+  defaultCrlf: true,
+  headers,
+  sendError: (ctx, status, message) => sendError(ctx, status, message),
+  handle(ctx) {
+    const m = ctx.req.method === "POST" ? ROUTE.exec(ctx.url.pathname) : null;
+    if (m === null) return sendError(ctx, 404, `Method not found: ${ctx.req.method} ${ctx.url.pathname}`);
+    const header = ctx.req.headers["x-goog-api-key"];
+    const key = typeof header === "string" ? header : ctx.url.searchParams.get("key");
+    if (key === null || key === "") {
+      return sendError(
+        ctx,
+        401,
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+      );
+    }
+    if (key !== ctx.opts.apiKey) {
+      const reason = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        reason: "API_KEY_INVALID",
+        domain: "googleapis.com",
+        metadata: { service: "generativelanguage.googleapis.com" },
+      };
+      return sendError(ctx, 401, "API key not valid. Please pass a valid API key.", [reason]);
+    }
+    if (!isRecord(ctx.json)) return sendError(ctx, 400, "Invalid JSON payload received.");
+    const model = decodeURIComponent(m[2] ?? "");
+    const method = m[3];
+    if (method === "generateContent") return generate(ctx, model, ctx.json, false);
+    if (method === "streamGenerateContent") return generate(ctx, model, ctx.json, true);
+    if (method === "embedContent") return embed(ctx, ctx.json);
+    batchEmbed(ctx, ctx.json);
+  },
+};
+
+export function startGeminiSimulator(opts?: SimulatorOptions): Promise<Simulator> {
+  return startServer(spec, opts);
+}

@@ -1,0 +1,75 @@
+/** Shared types of the provider simulators (OpenAI, Anthropic, Gemini). */
+
+export type Fault =
+  /** Error status with the provider's own JSON error body unless `body` is given. */
+  | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
+  /** 200 with an HTML page (content-type text/html), like a captive proxy. */
+  | { kind: "html" }
+  /** 200 application/json with a truncated body (non-stream) / a broken JSON data line as first stream event. */
+  | { kind: "invalid-json" }
+  /** Destroy the socket before any response bytes. */
+  | { kind: "reset-before" }
+  /** Stream: send N events then destroy the socket (non-stream: send half the body then destroy). */
+  | { kind: "reset-mid"; afterEvents: number }
+  /** Accept, never answer (until the client gives up or close()). */
+  | { kind: "hang-before" }
+  /** Stream N events then go silent forever (non-stream: half the body then silence). */
+  | { kind: "hang-mid"; afterEvents: number }
+  /** Answer normally after `ms`. */
+  | { kind: "delay"; ms: number };
+
+export interface ScriptToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface ScriptUsage {
+  /** Total prompt tokens (cached included). */
+  input: number;
+  /** Total output tokens (reasoning included). */
+  output: number;
+  cached?: number;
+  reasoning?: number;
+}
+
+export interface Script {
+  text?: string;
+  toolCalls?: ScriptToolCall[];
+  reasoning?: string;
+  finish?: "stop" | "length" | "tool_calls" | "content_filter";
+  usage?: ScriptUsage;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Request target as received, query string included. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or the raw string when it is not JSON. */
+  body: unknown;
+}
+
+export interface Simulator {
+  /** OpenAI `http://127.0.0.1:PORT/v1`; Anthropic and Gemini `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Queue faults, consumed one per incoming request, in order; later requests are answered normally. */
+  enqueueFaults(...faults: Fault[]): void;
+  /** Script the next N generation responses (consumed one per generation reply); otherwise the default reply. */
+  enqueueScripts(...scripts: Script[]): void;
+  /** Clear requests, faults, scripts. */
+  reset(): void;
+  /** Stop listening; also destroys open and hanging sockets. */
+  close(): Promise<void>;
+}
+
+export interface SimulatorOptions {
+  /** The only key accepted; default DEFAULT_API_KEY. */
+  apiKey?: string;
+  /** `\r\n` line endings in streams (Gemini default true, others false). */
+  crlf?: boolean;
+  /** Characters of text per stream event (default 4). */
+  chunkChars?: number;
+}
+
+export const DEFAULT_API_KEY = "test-key";
