@@ -1,9 +1,11 @@
 import { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import type { Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
 import { classify } from "../providers/http-transport.ts";
+import { TransportError } from "../providers/transport.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
 import { transportError } from "../providers/upstream-errors.ts";
 
@@ -119,10 +121,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       );
   });
 
-  upstream.setEncoding("utf8");
-  upstream.on("data", (text: string) => {
+  // A StringDecoder, not setEncoding: undici's body ignores the latter, and a multi-byte character split
+  // across two reads must be joined before parsing.
+  const decoder = new StringDecoder("utf8");
+  upstream.on("data", (chunk: Buffer | string) => {
     try {
-      parser.feed(text);
+      parser.feed(typeof chunk === "string" ? chunk : decoder.write(chunk));
     } catch (err) {
       fail(
         toGatewayError(err).status === 500
@@ -133,7 +137,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   });
   upstream.on("end", () => {
     if (ended) return;
-    parser.feed("\n\n");
+    parser.feed(`${decoder.end()}\n\n`);
     if (ended) return;
     if (!state.finished) {
       const what = started ? "ended before the response was complete" : "ended without sending any event";
@@ -146,6 +150,10 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     finish(undefined);
   });
   upstream.on("error", (err) => fail(transportError(opts.provider, classify(err))));
+  // Destroyed without an error (no `end`, no `error`): without this the caller would get keep-alives forever.
+  upstream.on("close", () =>
+    fail(transportError(opts.provider, new TransportError("reset", "upstream closed before it ended"))),
+  );
 
   return startPromise;
 }

@@ -1,0 +1,60 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ChildMessage, ParentMessage } from "./ipc.ts";
+
+export interface Usage {
+  cpuUs: number;
+  rssBytes: number;
+}
+
+export interface Child {
+  readonly name: string;
+  readonly url: string;
+  usage(): Promise<Usage>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `bench/<file>` in its own Node process (process.execPath, so the same Node 24 that runs the
+ * bench) and resolves once it reports its URL. `execArgv` lets one child be profiled alone.
+ */
+export function startChild(
+  name: string,
+  file: string,
+  args: string[],
+  execArgv: string[] = [],
+): Promise<Child> {
+  const proc: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
+    execPath: process.execPath,
+    execArgv,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  // One usage query in flight at a time: the bench awaits each before the next.
+  let pending: ((u: Usage) => void) | undefined;
+  return new Promise((resolve, reject) => {
+    proc.once("exit", (code) => reject(new Error(`${name} exited with code ${code} before it was ready`)));
+    proc.on("message", (m: ChildMessage) => {
+      if (m.type === "failed") reject(new Error(`${name} failed to start: ${m.error}`));
+      else if (m.type === "usage") pending?.({ cpuUs: m.cpuUs, rssBytes: m.rssBytes });
+      else if (m.type === "ready") resolve(child(name, m.url));
+    });
+  });
+
+  function child(childName: string, url: string): Child {
+    return {
+      name: childName,
+      url,
+      usage: () =>
+        new Promise<Usage>((done) => {
+          pending = done;
+          proc.send({ type: "usage" } satisfies ParentMessage);
+        }),
+      stop: () =>
+        new Promise<void>((done) => {
+          if (proc.exitCode !== null || !proc.connected) return done();
+          proc.once("exit", () => done());
+          proc.disconnect();
+        }),
+    };
+  }
+}

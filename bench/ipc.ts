@@ -1,0 +1,34 @@
+/**
+ * The tiny protocol between bench/run.ts and its child processes (simulator, raw proxy, gateway). Each
+ * child reports its URL once it listens, then answers `usage` queries with its own process.cpuUsage(),
+ * so the parent can attribute CPU time to exactly one server, free of load-generator noise.
+ */
+export type ParentMessage = { type: "usage" };
+
+export type ChildMessage =
+  | { type: "ready"; url: string }
+  | { type: "usage"; cpuUs: number; rssBytes: number }
+  | { type: "failed"; error: string };
+
+/** Child side: announce `url`, serve usage queries, and clean up when the parent disconnects. */
+export function serveChild(url: string, close: () => Promise<void> = async () => {}): void {
+  const send = (m: ChildMessage): void => {
+    process.send?.(m);
+  };
+  process.on("message", (m: ParentMessage) => {
+    if (m.type !== "usage") return;
+    const cpu = process.cpuUsage();
+    send({ type: "usage", cpuUs: cpu.user + cpu.system, rssBytes: process.memoryUsage.rss() });
+  });
+  // Disconnect is the stop signal: exiting normally (not by SIGTERM) lets --cpu-prof write its profile.
+  process.once("disconnect", () => {
+    close().finally(() => process.exit(0));
+  });
+  send({ type: "ready", url });
+}
+
+/** Child side: report a startup failure to the parent instead of hanging it. */
+export function failChild(err: unknown): never {
+  process.send?.({ type: "failed", error: err instanceof Error ? err.stack : String(err) } as ChildMessage);
+  process.exit(1);
+}

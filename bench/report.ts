@@ -1,0 +1,166 @@
+/** Derived numbers (added latency, CPU ratio), targets and the markdown rendering of the results. */
+import type { Added, Cell, PathName, Results, TargetCheck } from "./types.ts";
+
+const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const signed = (n: number): string => `${n >= 0 ? "+" : ""}${f(n, 3)}`;
+
+export function addedLatency(cells: Cell[]): Added[] {
+  const find = (p: PathName, s: string, c: number) =>
+    cells.find((x) => x.path === p && x.scenario === s && x.concurrency === c)!;
+  return cells
+    .filter((c) => c.path === "direct")
+    .map((d) => {
+      const raw = find("raw-proxy", d.scenario, d.concurrency);
+      const gw = find("gateway", d.scenario, d.concurrency);
+      return {
+        scenario: d.scenario,
+        concurrency: d.concurrency,
+        gatewayP50Ms: gw.p50Ms - d.p50Ms,
+        rawP50Ms: raw.p50Ms - d.p50Ms,
+        gatewayTtfbMs: gw.ttfbP50Ms - d.ttfbP50Ms,
+        rawTtfbMs: raw.ttfbP50Ms - d.ttfbP50Ms,
+        cpuRatio: (gw.cpuUsPerReq ?? Number.NaN) / (raw.cpuUsPerReq ?? Number.NaN),
+      };
+    });
+}
+
+/** Targets, not gates: they are printed with a mark and never change the exit code. */
+export function checkTargets(r: Omit<Results, "targets">): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const a of r.added) {
+    const label = `${a.scenario} c=${a.concurrency}`;
+    out.push({
+      name: `Gateway CPU/req ≤ 2× raw proxy (${label})`,
+      value: `${f(a.cpuRatio)}×`,
+      limit: "2×",
+      pass: a.cpuRatio <= 2,
+    });
+    if (a.concurrency !== 1) continue;
+    out.push({
+      name: `Added p50 ≤ 0.5 ms (${label})`,
+      value: `${f(a.gatewayP50Ms, 3)} ms`,
+      limit: "0.5 ms",
+      pass: a.gatewayP50Ms <= 0.5,
+    });
+    out.push({
+      name: `Added TTFB ≤ 0.5 ms (${label})`,
+      value: `${f(a.gatewayTtfbMs, 3)} ms`,
+      limit: "0.5 ms",
+      pass: a.gatewayTtfbMs <= 0.5,
+    });
+  }
+  out.push({
+    name: "Router bundle ≤ 1 MB (1024 KB)",
+    value: `${f(r.bundle.kb, 1)} KB`,
+    limit: "1024 KB",
+    pass: r.bundle.bytes <= 1024 * 1024,
+  });
+  out.push({
+    name: "Cold import of dist/router.mjs ≤ 150 ms",
+    value: `${f(r.coldImport.bundleMs, 1)} ms`,
+    limit: "150 ms",
+    pass: r.coldImport.bundleMs <= 150,
+  });
+  out.push({
+    name: "Cold import of functions/router.ts ≤ 150 ms",
+    value: `${f(r.coldImport.sourceMs, 1)} ms`,
+    limit: "150 ms",
+    pass: r.coldImport.sourceMs <= 150,
+  });
+  return out;
+}
+
+const table = (head: string[], rows: string[][]): string =>
+  [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+
+export function renderMarkdown(r: Results): string {
+  const m = r.meta;
+  return [
+    `# Gateway benchmark — ${m.date}`,
+    "",
+    `CPU: ${m.cpu} × ${m.cores} cores · Node ${m.node} · ${m.rounds} interleaved rounds per cell · stream replies have ${m.streamEvents} SSE events`,
+    "",
+    "## Latency, throughput and proxy cost",
+    "",
+    table(
+      [
+        "Path",
+        "Scenario",
+        "c",
+        "Requests",
+        "Errors",
+        "p50 ms",
+        "p99 ms",
+        "TTFB p50 ms",
+        "req/s",
+        "Proxy CPU µs/req",
+        "Proxy RSS MB",
+      ],
+      r.cells.map((c) => [
+        c.path,
+        c.scenario,
+        String(c.concurrency),
+        String(c.requests),
+        String(c.errors),
+        f(c.p50Ms, 3),
+        f(c.p99Ms, 3),
+        f(c.ttfbP50Ms, 3),
+        f(c.rps, 0),
+        c.cpuUsPerReq === null ? "—" : f(c.cpuUsPerReq, 0),
+        c.rssMB === null ? "—" : f(c.rssMB, 1),
+      ]),
+    ),
+    "",
+    "## Added over direct (p50 deltas) and CPU ratio",
+    "",
+    table(
+      [
+        "Scenario",
+        "c",
+        "Gateway +p50 ms",
+        "Raw proxy +p50 ms",
+        "Gateway +TTFB ms",
+        "Raw proxy +TTFB ms",
+        "CPU/req gateway ÷ raw",
+      ],
+      r.added.map((a) => [
+        a.scenario,
+        String(a.concurrency),
+        signed(a.gatewayP50Ms),
+        signed(a.rawP50Ms),
+        signed(a.gatewayTtfbMs),
+        signed(a.rawTtfbMs),
+        `${f(a.cpuRatio)}×`,
+      ]),
+    ),
+    "",
+    "## Router bundle and cold import",
+    "",
+    table(
+      ["Measure", "Value"],
+      [
+        ["Bundle dist/router.mjs (esbuild, minified)", `${f(r.bundle.kb, 1)} KB (${r.bundle.bytes} bytes)`],
+        [
+          "Cold import dist/router.mjs, median",
+          `${f(r.coldImport.bundleMs, 1)} ms (${r.coldImport.bundleSamplesMs.join(", ")})`,
+        ],
+        [
+          "Cold import functions/router.ts, median",
+          `${f(r.coldImport.sourceMs, 1)} ms (${r.coldImport.sourceSamplesMs.join(", ")})`,
+        ],
+      ],
+    ),
+    "",
+    "## Targets (informational; the bench never fails on them)",
+    "",
+    table(
+      ["Target", "Value", "Limit", ""],
+      r.targets.map((t) => [t.name, t.value, t.limit, t.pass ? "✅ pass" : "❌ miss"]),
+    ),
+    "",
+  ].join("\n");
+}

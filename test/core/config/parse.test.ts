@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../../core/config/defaults.ts";
+import { ConfigError, jsonPath, parseConfig, parseConfigText } from "../../../core/config/parse.ts";
+
+const SHA = "a".repeat(64);
+
+const full = {
+  $schema: "./schema/gateway-config.json",
+  server: { maxBodyBytes: 1024, timeouts: { connectMs: 1000, totalMs: 60_000 } },
+  providers: [
+    { id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY", region: "us", models: ["gpt-4o"] },
+    {
+      id: "claude",
+      kind: "anthropic",
+      baseUrl: "https://api.anthropic.com",
+      baseUrlEnv: "ANTHROPIC_BASE_URL",
+      apiKeyEnv: "ANTHROPIC_API_KEY",
+      region: "eu",
+      timeouts: { firstByteMs: 30_000, idleMs: 10_000 },
+    },
+  ],
+  models: [
+    {
+      alias: "smart",
+      strategy: "loadbalance",
+      targets: [
+        { provider: "openai", model: "gpt-4o", weight: 2 },
+        { provider: "claude", model: "claude-sonnet-4-5", region: "us", timeouts: { idleMs: 5000 } },
+      ],
+    },
+  ],
+  orgs: [{ id: "acme", name: "Acme", allowedRegions: ["eu"] }],
+  keys: [{ id: "k1", org: "acme", role: "admin", name: "ops", sha256: SHA, models: ["smart"] }],
+};
+
+/** A valid config to start each bad case from; `mutate` breaks one thing. */
+function base() {
+  return structuredClone({
+    providers: [
+      { id: "p1", kind: "openai" },
+      { id: "p2", kind: "mock" },
+    ],
+    models: [
+      {
+        alias: "m",
+        targets: [
+          { provider: "p1", model: "x" },
+          { provider: "p2", model: "y" },
+        ],
+      },
+    ],
+    orgs: [{ id: "o1" }],
+    keys: [{ id: "k1", org: "o1", sha256: SHA }],
+  }) as Record<string, Array<Record<string, unknown>>>;
+}
+
+function pathOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).path;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  it("accepts an empty object and fills every default", () => {
+    expect(parseConfig({})).toEqual({
+      server: { maxBodyBytes: 4 * 1024 * 1024 },
+      providers: [],
+      models: [],
+      orgs: [],
+      keys: [],
+    });
+  });
+
+  it("defaults server.maxBodyBytes to 4 MiB when server is given without it", () => {
+    expect(parseConfig({ server: {} }).server.maxBodyBytes).toBe(4 * 1024 * 1024);
+  });
+
+  it("defaults a provider's region to global and its models to none", () => {
+    const cfg = parseConfig({ providers: [{ id: "p", kind: "mock" }] });
+    expect(cfg.providers[0]).toEqual({ id: "p", kind: "mock", region: "global", models: [] });
+  });
+
+  it("defaults a model's strategy to fallback and a key's role to api", () => {
+    const cfg = parseConfig(base());
+    expect(cfg.models[0]?.strategy).toBe("fallback");
+    expect(cfg.keys[0]?.role).toBe("api");
+  });
+
+  it("keeps every field of a full config as written", () => {
+    const cfg = parseConfig(full);
+    expect(cfg).toEqual({
+      ...full,
+      providers: [{ ...full.providers[0] }, { ...full.providers[1], models: [] }],
+    });
+  });
+
+  it("accepts the built-in DEFAULT_CONFIG unchanged", () => {
+    expect(parseConfig(DEFAULT_CONFIG)).toEqual(DEFAULT_CONFIG);
+  });
+
+  type Cfg = ReturnType<typeof base>;
+  const bad: Array<[string, (c: Cfg) => unknown, string]> = [
+    [
+      "an unknown provider kind",
+      (c) => Object.assign(c.providers![1]!, { kind: "azure" }),
+      "providers[1].kind",
+    ],
+    ["an uppercase provider id", (c) => Object.assign(c.providers![0]!, { id: "OpenAI" }), "providers[0].id"],
+    [
+      "a non-http baseUrl",
+      (c) => Object.assign(c.providers![0]!, { baseUrl: "ftp://x" }),
+      "providers[0].baseUrl",
+    ],
+    [
+      "a lowercase apiKeyEnv",
+      (c) => Object.assign(c.providers![0]!, { apiKeyEnv: "key" }),
+      "providers[0].apiKeyEnv",
+    ],
+    [
+      "a negative timeout",
+      (c) => Object.assign(c.providers![0]!, { timeouts: { idleMs: -1 } }),
+      "providers[0].timeouts.idleMs",
+    ],
+    [
+      "an unknown timeout field",
+      (c) => Object.assign(c.providers![0]!, { timeouts: { readMs: 1 } }),
+      "providers[0].timeouts",
+    ],
+    ["a duplicate provider id", (c) => Object.assign(c.providers![1]!, { id: "p1" }), "providers[1].id"],
+    [
+      "a target naming an unknown provider",
+      (c) => ((c.models![0]!.targets as Cfg["keys"])[1]!.provider = "nope"),
+      "models[0].targets[1].provider",
+    ],
+    ["a model without targets", (c) => Object.assign(c.models![0]!, { targets: [] }), "models[0].targets"],
+    ["an alias containing '/'", (c) => Object.assign(c.models![0]!, { alias: "a/b" }), "models[0].alias"],
+    [
+      "an unknown strategy",
+      (c) => Object.assign(c.models![0]!, { strategy: "random" }),
+      "models[0].strategy",
+    ],
+    ["a duplicate alias", (c) => c.models!.push(structuredClone(c.models![0]!)), "models[1].alias"],
+    ["a duplicate org id", (c) => c.orgs!.push({ id: "o1" }), "orgs[1].id"],
+    ["a key in an unknown org", (c) => Object.assign(c.keys![0]!, { org: "ghost" }), "keys[0].org"],
+    [
+      "a key whose sha256 is not hex",
+      (c) => Object.assign(c.keys![0]!, { sha256: "Z".repeat(64) }),
+      "keys[0].sha256",
+    ],
+    [
+      "a key whose sha256 is too short",
+      (c) => Object.assign(c.keys![0]!, { sha256: "ab" }),
+      "keys[0].sha256",
+    ],
+    ["a duplicate key id", (c) => c.keys!.push({ id: "k1", org: "o1", sha256: SHA }), "keys[1].id"],
+    ["an unknown key role", (c) => Object.assign(c.keys![0]!, { role: "root" }), "keys[0].role"],
+    ["an unknown top-level field", (c) => Object.assign(c, { extra: true }), ""],
+    [
+      "a body limit above 10 MiB",
+      (c) => Object.assign(c, { server: { maxBodyBytes: 11 * 1024 * 1024 } }),
+      "server.maxBodyBytes",
+    ],
+    ["providers that are not an array", (c) => Object.assign(c, { providers: {} }), "providers"],
+  ];
+
+  it.each(bad)("rejects %s, naming the path", (_what, mutate, path) => {
+    const cfg = base();
+    mutate(cfg);
+    expect(pathOf(() => parseConfig(cfg))).toBe(path);
+  });
+
+  it("names the unknown top-level field in the message", () => {
+    expect(() => parseConfig({ extra: 1 })).toThrow(/extra/);
+  });
+
+  it("rejects a config that is not an object", () => {
+    expect(() => parseConfig(null)).toThrow(ConfigError);
+    expect(() => parseConfig([])).toThrow(ConfigError);
+  });
+
+  it("says which target names an unknown provider", () => {
+    const cfg = base();
+    (cfg.models![0]!.targets as Cfg["keys"])[1]!.provider = "nope";
+    expect(() => parseConfig(cfg)).toThrow("models[0].targets[1].provider: unknown provider 'nope'");
+  });
+});
+
+describe("parseConfigText", () => {
+  it("parses valid JSON text", () => {
+    expect(parseConfigText(JSON.stringify(base()), "gateway.json").providers).toHaveLength(2);
+  });
+
+  it("reports invalid JSON as a ConfigError with an empty path naming the source", () => {
+    expect(pathOf(() => parseConfigText("{ nope", "gateway.json"))).toBe("");
+    expect(() => parseConfigText("{ nope", "gateway.json")).toThrow(/gateway\.json is not valid JSON/);
+  });
+
+  it("applies the schema after parsing", () => {
+    expect(pathOf(() => parseConfigText('{"keys":[{"id":"k","org":"x","sha256":"00"}]}', "f"))).toBe(
+      "keys[0].sha256",
+    );
+  });
+});
+
+describe("jsonPath", () => {
+  it.each([
+    [[], ""],
+    [["server"], "server"],
+    [["models", 0, "targets", 1, "provider"], "models[0].targets[1].provider"],
+    [[0, "a"], "[0].a"],
+  ] as Array<[PropertyKey[], string]>)("renders %j as '%s'", (path, out) => {
+    expect(jsonPath(path)).toBe(out);
+  });
+});

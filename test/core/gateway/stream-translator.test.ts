@@ -1,0 +1,219 @@
+import { once } from "node:events";
+import { PassThrough, type Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../../core/api/errors.ts";
+import {
+  type StreamEnd,
+  type TranslateOptions,
+  translateStream,
+} from "../../../core/gateway/stream-translator.ts";
+import { openaiChat } from "../../../core/providers/openai/index.ts";
+
+const META = { id: "chatcmpl-gw", created: 1_700_000_000, model: "gpt-4o" };
+const chunk = (content: string, finish: string | null = null) =>
+  `data: ${JSON.stringify({
+    id: "c1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "gpt-4o",
+    choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+  })}\n\n`;
+const usageChunk = `data: ${JSON.stringify({
+  id: "c1",
+  created: 1,
+  model: "gpt-4o",
+  choices: [],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+})}\n\n`;
+const DONE = "data: [DONE]\n\n";
+
+function start(opts: Partial<TranslateOptions> = {}) {
+  const upstream = new PassThrough();
+  const ends: StreamEnd[] = [];
+  const promise = translateStream(upstream, {
+    adapter: openaiChat,
+    meta: META,
+    provider: "openai",
+    includeUsage: false,
+    firstEventMs: 5_000,
+    keepAliveMs: 60_000,
+    now: () => 42,
+    onEnd: (e) => ends.push(e),
+    ...opts,
+  });
+  return { upstream, ends, promise };
+}
+
+async function readAll(out: Readable): Promise<string[]> {
+  const parts: string[] = [];
+  for await (const p of out) parts.push(String(p));
+  return parts.join("").split(/(?<=\n\n)/);
+}
+
+const payloads = (events: string[]) =>
+  events.map((e) => (e === DONE ? "[DONE]" : (JSON.parse(e.replace(/^data: /, "")) as unknown)));
+
+async function rejection(p: Promise<unknown>): Promise<GatewayError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GatewayError);
+  return err as GatewayError;
+}
+
+describe("translateStream over the OpenAI adapter", () => {
+  it("resolves once the first chunk is ready, before the upstream ends", async () => {
+    const { upstream, promise } = start();
+    upstream.write(chunk("Hel"));
+    const out = await promise;
+    upstream.end(chunk("lo", "stop") + DONE);
+    expect(payloads(await readAll(out))).toMatchObject([
+      { choices: [{ delta: { content: "Hel" } }] },
+      { choices: [{ delta: { content: "lo" }, finish_reason: "stop" }] },
+      "[DONE]",
+    ]);
+  });
+
+  it("frames every event as `data: {...}\\n\\n` and ends with data: [DONE]", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.end(chunk("a") + chunk("b", "stop") + DONE);
+    const events = await readAll(await promise);
+    expect(events).toHaveLength(3);
+    for (const e of events.slice(0, -1)) expect(e).toMatch(/^data: \{.*\}\n\n$/);
+    expect(events.at(-1)).toBe(DONE);
+    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: false }]);
+  });
+
+  it("survives events split at any byte, including inside a multi-byte character", async () => {
+    const { upstream, promise } = start();
+    const bytes = Buffer.from(chunk("héllo ✨", "stop") + DONE);
+    for (const b of bytes) upstream.write(Buffer.from([b]));
+    upstream.end();
+    expect(payloads(await readAll(await promise))[0]).toMatchObject({
+      choices: [{ delta: { content: "héllo ✨" } }],
+    });
+  });
+
+  it.each([
+    [false, 2],
+    [true, 3],
+  ])("with includeUsage %s sends %i events and reports usage either way", async (includeUsage, count) => {
+    const { upstream, promise, ends } = start({ includeUsage });
+    upstream.end(chunk("a", "stop") + usageChunk + DONE);
+    const events = await readAll(await promise);
+    expect(events).toHaveLength(count);
+    if (includeUsage) expect(payloads(events)[1]).toMatchObject({ choices: [], usage: { total_tokens: 5 } });
+    expect(ends[0]?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+  });
+
+  it("sends an in-band error and ends when the upstream stops without [DONE] after the first chunk", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.write(chunk("partial"));
+    const out = await promise;
+    upstream.end();
+    const events = payloads(await readAll(out));
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ error: { type: "upstream_error", code: "upstream_truncated" } });
+    expect(ends).toHaveLength(1);
+    expect(ends[0]?.error).toMatchObject({ status: 502, code: "upstream_truncated" });
+  });
+
+  it("rejects with a 502 when the upstream ends before any event", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.end();
+    expect(await rejection(promise)).toMatchObject({ status: 502, code: "upstream_truncated" });
+    expect(ends[0]?.firstChunkAt).toBeUndefined();
+  });
+
+  it("rejects with a 502 when a usage-only chunk is all that came before the end", async () => {
+    const { upstream, promise } = start();
+    upstream.end(usageChunk);
+    expect((await rejection(promise)).status).toBe(502);
+  });
+
+  it("rejects with the provider's error when it reports one before any chunk", async () => {
+    const { upstream, promise } = start();
+    upstream.write(`data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error" } })}\n\n`);
+    const err = await rejection(promise);
+    expect(err).toMatchObject({ status: 502, code: "server_error" });
+    expect(err.message).toContain("overloaded");
+  });
+
+  it("turns an upstream error event after the start into an in-band error", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const read = readAll(out);
+    upstream.destroy(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+    const events = payloads(await read);
+    expect(events.at(-1)).toMatchObject({ error: { code: "upstream_reset" } });
+    expect(ends[0]?.error?.status).toBe(502);
+  });
+
+  it("sends an in-band error when the upstream is closed without end or error after the start", async () => {
+    const { upstream, promise, ends } = start({ keepAliveMs: 20 });
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const read = readAll(out);
+    upstream.destroy();
+    expect(payloads(await read).at(-1)).toMatchObject({ error: { code: "upstream_reset" } });
+    expect(ends).toHaveLength(1);
+  });
+
+  it("rejects with a 502 at once when the upstream is closed before any event", async () => {
+    const { upstream, promise } = start();
+    upstream.destroy();
+    expect(await rejection(promise)).toMatchObject({ status: 502, code: "upstream_reset" });
+  });
+
+  it("rejects with a 504 when no event arrives within firstEventMs", async () => {
+    const { upstream, promise, ends } = start({ firstEventMs: 30 });
+    const err = await rejection(promise);
+    expect(err).toMatchObject({ status: 504, type: "timeout_error", code: "upstream_timeout" });
+    expect(upstream.destroyed).toBe(true);
+    expect(ends[0]?.error).toBe(err);
+  });
+
+  it("sends `: keep-alive` after keepAliveMs of silence once started, and not before", async () => {
+    const { upstream, promise } = start({ keepAliveMs: 25 });
+    await sleep(60);
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const seen: string[] = [];
+    out.on("data", (d) => seen.push(String(d)));
+    await sleep(70);
+    upstream.end(DONE);
+    await once(out, "end");
+    expect(seen[0]).toMatch(/^data: \{/);
+    expect(seen).toContain(": keep-alive\n\n");
+    expect(seen.at(-1)).toBe(DONE);
+  });
+
+  it("destroys the upstream and reports clientClosed when the caller goes away", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.write(chunk("a"));
+    const out = await promise;
+    out.destroy();
+    await once(upstream, "close");
+    expect(upstream.destroyed).toBe(true);
+    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: true }]);
+  });
+
+  it("pauses the upstream while the caller does not read, and resumes when it does", async () => {
+    const { upstream, promise, ends } = start({ includeUsage: true });
+    const big = chunk("x".repeat(4096));
+    upstream.write(big);
+    const out = await promise;
+    let writes = 0;
+    while (upstream.write(big) && writes < 1_000) writes++;
+    await sleep(20);
+    expect(upstream.isPaused()).toBe(true);
+    expect(out.readableLength).toBeLessThan(out.readableHighWaterMark + 2 * big.length);
+    upstream.end(DONE);
+    const events = await readAll(out);
+    expect(events).toHaveLength(writes + 3);
+    expect(ends[0]?.error).toBeUndefined();
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { chatRequest } from "../../../core/api/chat-request.ts";
+import { GatewayError } from "../../../core/api/errors.ts";
+import { parseJsonBody, validate } from "../../../core/gateway/validate.ts";
+
+function failure(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GatewayError);
+    return err as GatewayError;
+  }
+  throw new Error("expected a GatewayError");
+}
+
+const ok = { model: "smart", messages: [{ role: "user", content: "hi" }] };
+
+describe("parseJsonBody", () => {
+  it("parses a JSON object", () => {
+    expect(parseJsonBody(JSON.stringify(ok))).toEqual(ok);
+  });
+
+  it.each([
+    ["an empty body", "", /empty/],
+    ["malformed JSON", '{"model": ', /could not parse/],
+    ["a trailing comma", '{"a":1,}', /could not parse/],
+    ["plain text", "hello", /could not parse/],
+  ])("answers 400 invalid_json for %s", (_what, text, message) => {
+    const err = failure(() => parseJsonBody(text));
+    expect(err).toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "invalid_json",
+      param: null,
+    });
+    expect(err.message).toMatch(message);
+  });
+
+  const deepArrays = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+  const deepObject = `{"model":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)},"messages":[]}`;
+
+  it("answers 400, not a crash, for a body of 100k nested arrays", () => {
+    const err = failure(() => validate(chatRequest, parseJsonBody(deepArrays)));
+    expect(err).toMatchObject({ status: 400, code: "invalid_request_body" });
+  });
+
+  it("answers 400, not a crash, for a field holding 100k nested objects", () => {
+    const err = failure(() => validate(chatRequest, parseJsonBody(deepObject)));
+    expect(err).toMatchObject({ status: 400, param: "model" });
+  });
+
+  it("answers 400 invalid_json, not a crash, for 100k unclosed arrays", () => {
+    expect(failure(() => parseJsonBody("[".repeat(100_000)))).toMatchObject({
+      status: 400,
+      code: "invalid_json",
+    });
+  });
+});
+
+describe("validate against chatRequest", () => {
+  it("returns the parsed request when the body is valid", () => {
+    expect(validate(chatRequest, { ...ok, temperature: 0.5, stream: true })).toEqual({
+      ...ok,
+      temperature: 0.5,
+      stream: true,
+    });
+  });
+
+  it.each([
+    ["null", null],
+    ["an array", [ok]],
+    ["a string", "hi"],
+    ["a number", 1],
+  ])("answers 400 invalid_request_body when the body is %s", (_what, body) => {
+    expect(failure(() => validate(chatRequest, body))).toMatchObject({
+      status: 400,
+      code: "invalid_request_body",
+      param: null,
+    });
+  });
+
+  const m = (message: unknown) => ({ ...ok, messages: [message] });
+  const bad: Array<[string, unknown, string]> = [
+    ["a missing model", { messages: ok.messages }, "model"],
+    ["an empty model", { ...ok, model: "" }, "model"],
+    ["no messages", { model: "x", messages: [] }, "messages"],
+    ["messages that are not an array", { model: "x", messages: "hi" }, "messages"],
+    ["an unknown role", m({ role: "robot", content: "x" }), "messages[0].role"],
+    ["a missing role", m({ content: "x" }), "messages[0].role"],
+    ["user content of the wrong type", m({ role: "user", content: 5 }), "messages[0].content"],
+    ["a tool message without tool_call_id", m({ role: "tool", content: "x" }), "messages[0].tool_call_id"],
+    [
+      "a bad part inside the second message",
+      { ...ok, messages: [ok.messages[0], { role: "user", content: [{ type: "text", text: 1 }] }] },
+      "messages[1].content",
+    ],
+    ["a temperature above 2", { ...ok, temperature: 3 }, "temperature"],
+    ["a string temperature", { ...ok, temperature: "hot" }, "temperature"],
+    ["a fractional n", { ...ok, n: 1.5 }, "n"],
+    ["five stop sequences", { ...ok, stop: ["a", "b", "c", "d", "e"] }, "stop"],
+    ["a zero max_tokens", { ...ok, max_tokens: 0 }, "max_tokens"],
+    ["an unknown reasoning_effort", { ...ok, reasoning_effort: "max" }, "reasoning_effort"],
+    ["an unknown top-level field", { ...ok, foo: 1 }, "foo"],
+    ["an unknown field inside a message", m({ role: "user", content: "x", foo: 1 }), "messages[0].foo"],
+    ["an unknown stream_options field", { ...ok, stream_options: { bar: true } }, "stream_options.bar"],
+    [
+      "a tool name with spaces",
+      { ...ok, tools: [{ type: "function", function: { name: "get weather" } }] },
+      "tools[0].function.name",
+    ],
+  ];
+
+  it.each(bad)("answers 400 for %s with param '%s'", (_what, body, param) => {
+    const err = failure(() => validate(chatRequest, body));
+    expect(err).toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "invalid_request_body",
+      param,
+    });
+    expect(err.message).toContain(param);
+  });
+
+  it("phrases an unknown field the way OpenAI does", () => {
+    expect(failure(() => validate(chatRequest, { ...ok, foo: 1 })).message).toBe(
+      "Unrecognized request argument supplied: 'foo'.",
+    );
+  });
+
+  it("names every unknown field but points param at the first", () => {
+    const err = failure(() => validate(chatRequest, { ...ok, foo: 1, bar: 2 }));
+    expect(err.message).toBe("Unrecognized request argument supplied: 'foo', 'bar'.");
+    expect(err.param).toBe("foo");
+  });
+});

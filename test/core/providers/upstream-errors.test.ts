@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { TransportError, type TransportFailure } from "../../../core/providers/transport.ts";
+import {
+  providerMessage,
+  transportError,
+  upstreamStatusError,
+} from "../../../core/providers/upstream-errors.ts";
+
+const openaiBody = JSON.stringify({
+  error: { message: "Invalid 'messages[0].role'.", type: "invalid_request_error", param: null, code: null },
+});
+const anthropicBody = JSON.stringify({
+  type: "error",
+  error: { type: "invalid_request_error", message: "max_tokens: field required" },
+});
+const geminiBody = JSON.stringify({
+  error: {
+    code: 400,
+    message: "API key not valid. Please pass a valid API key.",
+    status: "INVALID_ARGUMENT",
+  },
+});
+const html = "<html><body><h1>502 Bad Gateway</h1>secret-internal-host.corp</body></html>";
+
+describe("upstreamStatusError", () => {
+  it.each([
+    [
+      400,
+      openaiBody,
+      400,
+      "invalid_request_error",
+      "upstream_invalid_request",
+      "Invalid 'messages[0].role'.",
+    ],
+    [
+      404,
+      anthropicBody,
+      404,
+      "invalid_request_error",
+      "upstream_invalid_request",
+      "max_tokens: field required",
+    ],
+    [409, geminiBody, 400, "invalid_request_error", "upstream_invalid_request", "API key not valid."],
+    [
+      413,
+      openaiBody,
+      413,
+      "invalid_request_error",
+      "upstream_invalid_request",
+      "Invalid 'messages[0].role'.",
+    ],
+    [
+      422,
+      openaiBody,
+      400,
+      "invalid_request_error",
+      "upstream_invalid_request",
+      "Invalid 'messages[0].role'.",
+    ],
+    [429, openaiBody, 429, "rate_limit_error", "upstream_rate_limited", "Invalid 'messages[0].role'."],
+  ])("maps %i to %i %s keeping the provider's message", (status, body, outStatus, type, code, message) => {
+    const err = upstreamStatusError("openai", status, body, {});
+    expect(err).toMatchObject({ status: outStatus, type, code });
+    expect(err.message).toContain(message);
+  });
+
+  it.each([400, 404, 422])("falls back to a generic message for %i when the body has none", (status) => {
+    const err = upstreamStatusError("claude", status, html, {});
+    expect(err.message).toBe("Provider 'claude' rejected the request.");
+    expect(err.message).not.toContain("corp");
+  });
+
+  it.each([401, 403])("maps %i to 502 without leaking the provider's text", (status) => {
+    const err = upstreamStatusError("openai", status, geminiBody, {});
+    expect(err).toMatchObject({ status: 502, type: "upstream_error", code: "upstream_auth_failed" });
+    expect(err.message).toBe("Provider 'openai' refused the gateway's credentials.");
+  });
+
+  it("carries retry-after from a 429", () => {
+    const err = upstreamStatusError("openai", 429, "", { "retry-after": "7" });
+    expect(err).toMatchObject({ status: 429, headers: { "retry-after": "7" } });
+    expect(err.message).toBe("Provider 'openai' is rate limiting requests.");
+  });
+
+  it.each([
+    ["absent", undefined],
+    ["repeated", ["1", "2"]],
+  ])("sends no retry-after when the provider's is %s", (_what, value) => {
+    expect(upstreamStatusError("openai", 429, "", { "retry-after": value }).headers).toEqual({});
+  });
+
+  it.each([500, 502, 503, 504, 529, 418])(
+    "maps %i to 502 naming the provider and its status, without its text",
+    (status) => {
+      const err = upstreamStatusError("gemini", status, openaiBody, {});
+      expect(err).toMatchObject({ status: 502, type: "upstream_error", code: "upstream_http_error" });
+      expect(err.message).toBe(`Provider 'gemini' returned HTTP ${status}.`);
+    },
+  );
+
+  it("never puts an HTML body into the message", () => {
+    for (const status of [400, 401, 429, 500])
+      expect(upstreamStatusError("p", status, html, {}).message).not.toMatch(/html|corp/i);
+  });
+});
+
+describe("providerMessage", () => {
+  it.each([
+    ["an OpenAI error", openaiBody, "Invalid 'messages[0].role'."],
+    ["an Anthropic error", anthropicBody, "max_tokens: field required"],
+    ["a Gemini error", geminiBody, "API key not valid. Please pass a valid API key."],
+    ["an HTML page", html, undefined],
+    ["an empty body", "", undefined],
+    ["JSON without error", '{"message":"x"}', undefined],
+    ["an error that is a string", '{"error":"boom"}', undefined],
+    ["an error with a numeric message", '{"error":{"message":5}}', undefined],
+    ["JSON null", "null", undefined],
+    ["a JSON array", '[{"error":{"message":"x"}}]', undefined],
+  ])("reads %s", (_what, body, message) => {
+    expect(providerMessage(body)).toBe(message);
+  });
+
+  it("truncates a very long message to 2000 characters", () => {
+    expect(providerMessage(JSON.stringify({ error: { message: "x".repeat(5000) } }))).toHaveLength(2000);
+  });
+});
+
+describe("transportError", () => {
+  const cases: Array<[TransportFailure, number, string, string]> = [
+    ["connect_timeout", 504, "upstream_timeout", "connect"],
+    ["first_byte_timeout", 504, "upstream_timeout", "first byte"],
+    ["idle_timeout", 504, "upstream_timeout", "silent"],
+    ["total_timeout", 504, "upstream_timeout", "total time"],
+    ["reset", 502, "upstream_reset", "closed the connection"],
+    ["unreachable", 502, "upstream_unreachable", "could not be reached"],
+  ];
+
+  it.each(cases)("maps %s to %i %s", (failure, status, code, phrase) => {
+    const err = transportError("claude", new TransportError(failure, "ECONNREFUSED 10.0.0.1"));
+    expect(err).toMatchObject({ status, code, type: status === 504 ? "timeout_error" : "upstream_error" });
+    expect(err.message).toContain("'claude'");
+    expect(err.message).toContain(phrase);
+    expect(err.message).not.toContain("10.0.0.1");
+  });
+});

@@ -1,0 +1,129 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../../core/config/parse.ts";
+import { createRegistryCache } from "../../../core/registry/cache.ts";
+import type { RegistryStore } from "../../../core/registry/port.ts";
+import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+
+const one = parseConfig({ providers: [{ id: "mock", kind: "mock" }] });
+const two = parseConfig({
+  providers: [
+    { id: "mock", kind: "mock" },
+    { id: "other", kind: "mock" },
+  ],
+});
+
+/** The real store, counting calls: a spy, not a mock. */
+function counted(store: RegistryStore) {
+  const calls = { version: 0, load: 0 };
+  const spy: RegistryStore = {
+    applyConfig: (c) => store.applyConfig(c),
+    version: () => {
+      calls.version++;
+      return store.version();
+    },
+    load: () => {
+      calls.load++;
+      return store.load();
+    },
+  };
+  return { spy, calls };
+}
+
+const TTL = 1_000;
+let store: RegistryStore;
+let clock: number;
+const now = () => clock;
+
+beforeEach(async () => {
+  store = createSqliteRegistryStore(openDatabase(":memory:"));
+  await store.applyConfig(one);
+  clock = 10_000;
+});
+
+describe("the registry cache", () => {
+  it("loads the snapshot on the first get", async () => {
+    const { spy, calls } = counted(store);
+    const snap = await createRegistryCache(spy, TTL, now).get();
+    expect(snap.providers.size).toBe(1);
+    expect(calls).toEqual({ version: 1, load: 1 });
+  });
+
+  it("serves the same snapshot within the TTL without touching the store", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    const first = await cache.get();
+    await store.applyConfig(two);
+    clock += TTL - 1;
+    expect(await cache.get()).toBe(first);
+    expect(calls).toEqual({ version: 1, load: 1 });
+  });
+
+  it("re-checks the version after the TTL but keeps the snapshot when it did not move", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    const first = await cache.get();
+    clock += TTL;
+    expect(await cache.get()).toBe(first);
+    expect(calls).toEqual({ version: 2, load: 1 });
+  });
+
+  it("reloads after the TTL when the version moved", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    await store.applyConfig(two);
+    clock += TTL;
+    const snap = await cache.get();
+    expect(snap.providers.size).toBe(2);
+    expect(snap.version).toBe(2);
+    expect(calls).toEqual({ version: 2, load: 2 });
+  });
+
+  it("starts a new TTL window after each re-check", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    clock += TTL;
+    await cache.get();
+    clock += TTL - 1;
+    await cache.get();
+    expect(calls.version).toBe(2);
+  });
+
+  it("shares one refresh among concurrent gets", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    const snaps = await Promise.all([cache.get(), cache.get(), cache.get()]);
+    expect(new Set(snaps).size).toBe(1);
+    expect(calls).toEqual({ version: 1, load: 1 });
+
+    await store.applyConfig(two);
+    clock += TTL;
+    const again = await Promise.all([cache.get(), cache.get()]);
+    expect(again[0]).toBe(again[1]);
+    expect(again[0]?.version).toBe(2);
+    expect(calls).toEqual({ version: 2, load: 2 });
+  });
+
+  it("recovers after a failed refresh", async () => {
+    let failNext = true;
+    const flaky: RegistryStore = {
+      ...store,
+      version: () => (failNext ? Promise.reject(new Error("db locked")) : store.version()),
+      load: () => store.load(),
+    };
+    const cache = createRegistryCache(flaky, TTL, now);
+    await expect(cache.get()).rejects.toThrow("db locked");
+    failNext = false;
+    expect((await cache.get()).providers.size).toBe(1);
+  });
+
+  it("uses Date.now when no clock is given", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, 60_000);
+    await cache.get();
+    await cache.get();
+    expect(calls.load).toBe(1);
+  });
+});

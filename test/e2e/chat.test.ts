@@ -1,0 +1,194 @@
+import type OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { API_KEY, type Harness, PROVIDERS, startHarness } from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const USAGE = { input: 123, output: 45, cached: 7 };
+const TEXT = "Grüße aus dem Simulator 🌍 — ok";
+
+/** Concatenates a streamed answer the way an application would. */
+async function collect(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+  let content = "";
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  const tools = new Map<number, { id?: string; name: string; args: string }>();
+  let chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    if (chunk.usage) usage = chunk.usage;
+    for (const choice of chunk.choices) {
+      content += choice.delta.content ?? "";
+      if (choice.finish_reason) finish = choice.finish_reason;
+      for (const t of choice.delta.tool_calls ?? []) {
+        const cur = tools.get(t.index) ?? { name: "", args: "" };
+        if (t.id) cur.id = t.id;
+        cur.name += t.function?.name ?? "";
+        cur.args += t.function?.arguments ?? "";
+        tools.set(t.index, cur);
+      }
+    }
+  }
+  return { content, finish, usage, tools, chunks };
+}
+
+describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
+  it("returns the provider's answer and the provider's own usage, not an estimate", async () => {
+    sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
+    const { data, response } = await h.client.chat.completions
+      .create({ model, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toBe(TEXT);
+    expect(data.choices[0]?.finish_reason).toBe("stop");
+    expect(data.usage).toMatchObject({ prompt_tokens: 123, completion_tokens: 45, total_tokens: 168 });
+    expect(data.usage?.prompt_tokens_details?.cached_tokens).toBe(7);
+    expect(response.headers.get("x-request-id")).toMatch(/[0-9a-f-]{36}/);
+    expect(response.headers.get("x-gateway-provider")).toBe(model.split("/")[0]);
+    expect(response.headers.get("x-gateway-model")).toBe(model.split("/")[1]);
+  });
+
+  it("streams the answer (UTF-8 split across reads) and reports usage only when asked", async () => {
+    sim(h).enqueueScripts({ text: TEXT, usage: USAGE }, { text: TEXT, usage: USAGE });
+    const withUsage = await collect(
+      await h.client.chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hi" }] }),
+    );
+    expect(withUsage.content).toBe(TEXT);
+    expect(withUsage.finish).toBe("stop");
+    expect(withUsage.usage).toMatchObject({ prompt_tokens: 123, completion_tokens: 45 });
+    expect(withUsage.chunks).toBeGreaterThan(5);
+
+    const without = await collect(await h.client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: "Hi" }] }));
+    expect(without.content).toBe(TEXT);
+    expect(without.usage).toBeUndefined();
+    // Usage is still taken from the provider for accounting even when the caller did not ask for it.
+    await expect.poll(() => h.outcomes.length).toBe(2);
+    expect(h.outcomes[1]).toMatchObject({ promptTokens: 123, completionTokens: 45, cachedTokens: 7, status: 200, stream: true });
+  });
+
+  it("carries parallel tool calls, streamed with the right indices", async () => {
+    const calls = [
+      { name: "get_weather", arguments: { city: "Paris", unit: "celsius" } },
+      { name: "get_time", arguments: { tz: "Europe/Paris" } },
+    ];
+    sim(h).enqueueScripts({ toolCalls: calls, finish: "tool_calls" }, { toolCalls: calls, finish: "tool_calls" });
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = calls.map((c) => ({
+      type: "function",
+      function: { name: c.name, description: `calls ${c.name}`, parameters: { type: "object", properties: {} } },
+    }));
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "weather and time in Paris?" }];
+
+    const plain = await h.client.chat.completions.create({ model, messages, tools, tool_choice: "auto" });
+    expect(plain.choices[0]?.finish_reason).toBe("tool_calls");
+    const got = plain.choices[0]?.message.tool_calls?.map((t) => (t.type === "function" ? [t.function.name, JSON.parse(t.function.arguments)] : []));
+    expect(got).toEqual(calls.map((c) => [c.name, c.arguments]));
+
+    const streamed = await collect(await h.client.chat.completions.create({ model, messages, tools, stream: true }));
+    expect(streamed.finish).toBe("tool_calls");
+    expect([...streamed.tools.keys()]).toEqual([0, 1]);
+    expect([...streamed.tools.values()].map((t) => [t.name, JSON.parse(t.args)])).toEqual(calls.map((c) => [c.name, c.arguments]));
+    expect([...streamed.tools.values()].every((t) => typeof t.id === "string" && t.id.length > 0)).toBe(true);
+  });
+
+  it("sends a whole tool round trip (assistant tool_calls, tool result, images) upstream and answers", async () => {
+    const res = await h.client.chat.completions.create({
+      model,
+      temperature: 0.2,
+      top_p: 0.9,
+      max_completion_tokens: 64,
+      stop: ["END"],
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false } } },
+      messages: [
+        { role: "developer", content: "Answer in JSON." },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is in these?" },
+            { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+          ],
+        },
+        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"cat"}' } }] },
+        { role: "tool", tool_call_id: "call_1", content: '{"result":"a cat"}' },
+        { role: "user", content: "Thanks, summarise." },
+      ],
+      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } } }],
+    });
+    expect(res.choices[0]?.message.content).toBe("Echo: Thanks, summarise.");
+    const body = JSON.stringify(sim(h).requests.at(-1)?.body);
+    // Every part reached the provider in its own dialect.
+    for (const fragment of ["Answer in JSON.", "example.com/cat.png", "iVBORw0KGgo=", "a cat", "lookup", "END"]) expect(body).toContain(fragment);
+  });
+});
+
+describe("provider-specific mapping", () => {
+  it("refuses a parameter Anthropic cannot honour with 400 naming it", async () => {
+    const err = await h.client.chat.completions.create({ model: "an/claude-sim", seed: 7, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: "seed", code: "unsupported_parameter" });
+    expect(h.anthropic.requests).toHaveLength(0);
+  });
+
+  it("reports Gemini reasoning tokens and skips the thought text", async () => {
+    h.gemini.enqueueScripts({ text: "42", reasoning: "Let me think about it.", usage: { input: 10, output: 30, reasoning: 20 } });
+    const res = await h.client.chat.completions.create({ model: "ge/gemini-sim", messages: [{ role: "user", content: "?" }] });
+    expect(res.choices[0]?.message.content).toBe("42");
+    expect(res.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 30, completion_tokens_details: { reasoning_tokens: 20 } });
+  });
+
+  it("skips Anthropic thinking blocks in a stream", async () => {
+    h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
+    const streamed = await collect(await h.client.chat.completions.create({ model: "an/claude-sim", stream: true, messages: [{ role: "user", content: "?" }] }));
+    expect(streamed.content).toBe("Answer.");
+  });
+
+  it("resolves a registry alias to its first target", async () => {
+    const { data, response } = await h.client.chat.completions.create({ model: "smart", messages: [{ role: "user", content: "alias" }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Echo: alias");
+    expect(response.headers.get("x-gateway-provider")).toBe("an");
+    expect(h.anthropic.requests.at(-1)?.body).toMatchObject({ model: "claude-sim", max_tokens: 4096 });
+  });
+
+  it("serves the built-in mock provider with no provider account", async () => {
+    const streamed = await collect(await h.client.chat.completions.create({ model: "mock/echo", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "one two three" }] }));
+    expect(streamed.content).toBe("Echo: one two three");
+    expect(streamed.chunks).toBeGreaterThanOrEqual(5);
+    expect(streamed.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 4 });
+  });
+});
+
+describe("models and embeddings", () => {
+  it("lists what the key may use", async () => {
+    const ids: string[] = [];
+    for await (const m of h.client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(expect.arrayContaining(["smart", "us-only", "eu-chat", "oa/gpt-sim", "mock/echo"]));
+    expect(ids.some((id) => id.startsWith("off/"))).toBe(false);
+  });
+
+  it.each([
+    ["openai", "oa/text-embedding-sim"],
+    ["gemini", "ge/gemini-embedding-sim"],
+    ["mock", "mock/echo"],
+  ])("embeds through %s with the SDK's default base64 encoding and with floats", async (_name, model) => {
+    const viaDefault = await h.client.embeddings.create({ model, input: ["alpha", "beta"] });
+    expect(viaDefault.data).toHaveLength(2);
+    expect(viaDefault.data[0]?.embedding.length).toBeGreaterThan(0);
+    const floats = await h.client.embeddings.create({ model, input: "alpha", encoding_format: "float" });
+    // base64 carries float32: the same vector, rounded to float32.
+    expect(floats.data[0]?.embedding.map((v) => Math.fround(v))).toEqual(viaDefault.data[0]?.embedding);
+  });
+
+  it("refuses embeddings on Anthropic, which has no embeddings API", async () => {
+    const err = await h.client.embeddings.create({ model: "an/claude-sim", input: "x" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: "embeddings_not_supported" });
+  });
+
+  it("answers the health check without a key", async () => {
+    const res = await fetch(`${h.gateway.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(API_KEY).toBeTruthy();
+  });
+});

@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { parseConfig } from "../../core/config/parse.ts";
+import type { RequestOutcome } from "../../core/gateway/types.ts";
+import { silentLog } from "../../core/log.ts";
+import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
+import { type Simulator, startAnthropicSimulator, startGeminiSimulator, startOpenAISimulator } from "../simulators/index.ts";
+
+export const API_KEY = "sk-gw-e2e-api-key";
+export const SCOPED_KEY = "sk-gw-e2e-scoped-key";
+export const EU_KEY = "sk-gw-e2e-eu-key";
+export const MAX_BODY = 256 * 1024;
+/** Short upstream timeouts so hang faults resolve quickly. */
+export const TIMEOUTS = { connectMs: 1_000, firstByteMs: 800, idleMs: 800, totalMs: 5_000 };
+
+export interface Harness {
+  gateway: PortableGateway;
+  openai: Simulator;
+  anthropic: Simulator;
+  gemini: Simulator;
+  client: OpenAI;
+  outcomes: RequestOutcome[];
+  /** Resets simulators and recorded outcomes between tests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const sha = async (s: string) => (await import("../../core/keys/secret.ts")).sha256Hex(s);
+
+/**
+ * The portable gateway on an ephemeral port in front of the three provider simulators, configured
+ * through the same config schema and environment lookup as `npm start`.
+ */
+export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise<Harness> {
+  const [openai, anthropic, gemini] = await Promise.all([startOpenAISimulator(), startAnthropicSimulator(), startGeminiSimulator()]);
+  const dataDir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
+  const config = parseConfig({
+    server: { maxBodyBytes: MAX_BODY, timeouts: TIMEOUTS },
+    providers: [
+      { id: "oa", kind: "openai", baseUrl: openai.url, apiKeyEnv: "SIM_OPENAI_KEY", region: "us", models: ["gpt-sim"] },
+      { id: "an", kind: "anthropic", baseUrl: anthropic.url, apiKeyEnv: "SIM_ANTHROPIC_KEY", region: "us" },
+      { id: "ge", kind: "gemini", baseUrl: gemini.url, apiKeyEnv: "SIM_GEMINI_KEY", region: "eu" },
+      { id: "off", kind: "openai", apiKeyEnv: "UNSET_PROVIDER_KEY" },
+      { id: "badkey", kind: "openai", baseUrl: openai.url, apiKeyEnv: "SIM_WRONG_KEY" },
+      { id: "mock", kind: "mock", region: "local", models: ["echo"] },
+      // Port 1 on loopback: nothing listens, so connecting is refused at once.
+      { id: "down", kind: "openai", baseUrl: "http://127.0.0.1:1/v1", apiKeyEnv: "SIM_OPENAI_KEY" },
+    ],
+    models: [
+      { alias: "smart", targets: [{ provider: "an", model: "claude-sim" }] },
+      { alias: "us-only", targets: [{ provider: "oa", model: "gpt-sim" }] },
+      { alias: "eu-chat", targets: [{ provider: "ge", model: "gemini-sim" }] },
+    ],
+    orgs: [{ id: "acme" }, { id: "eu-org", allowedRegions: ["eu"] }],
+    keys: [
+      { id: "scoped", org: "acme", sha256: await sha(SCOPED_KEY), models: ["smart"] },
+      { id: "eu", org: "eu-org", sha256: await sha(EU_KEY) },
+    ],
+  });
+  const outcomes: RequestOutcome[] = [];
+  const gateway = await startPortable({
+    config,
+    env: {
+      SIM_OPENAI_KEY: "test-key",
+      SIM_ANTHROPIC_KEY: "test-key",
+      SIM_GEMINI_KEY: "test-key",
+      SIM_WRONG_KEY: "sk-provider-secret-that-must-not-leak",
+      GATEWAY_API_KEY: API_KEY,
+    },
+    dataDir,
+    port: 0,
+    log: silentLog,
+    keepAliveMs: opts.keepAliveMs,
+    onOutcome: (o) => outcomes.push({ ...o }),
+  });
+  const client = new OpenAI({ apiKey: API_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0, timeout: 10_000 });
+  return {
+    gateway,
+    openai,
+    anthropic,
+    gemini,
+    client,
+    outcomes,
+    reset() {
+      for (const s of [openai, anthropic, gemini]) s.reset();
+      outcomes.length = 0;
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all([openai.close(), anthropic.close(), gemini.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One row per provider kind, so each e2e case runs against all three wire formats. */
+export const PROVIDERS = [
+  { name: "openai", model: "oa/gpt-sim", sim: (h: Harness) => h.openai },
+  { name: "anthropic", model: "an/claude-sim", sim: (h: Harness) => h.anthropic },
+  { name: "gemini", model: "ge/gemini-sim", sim: (h: Harness) => h.gemini },
+] as const;
+
+/** Raw HTTP call to the gateway, for cases the SDK would not send. */
+export async function rawRequest(
+  h: Harness,
+  init: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
+  const res = await fetch(`${h.gateway.url}${init.path ?? "/v1/chat/completions"}`, {
+    method: init.method ?? "POST",
+    headers: { "content-type": "application/json", ...(init.headers ?? {}) },
+    body: init.body,
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}

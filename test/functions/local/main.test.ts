@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const MAIN = join(import.meta.dirname, "../../../functions/local/main.ts");
+const running: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const p of running.splice(0)) p.kill("SIGTERM");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "gw-main-"));
+  dirs.push(d);
+  return d;
+};
+
+/** Starts `npm start`'s entry point and resolves with what it printed once it listens (or exits). */
+function start(env: Record<string, string>): Promise<{ output: string; code: number | null; url?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
+    });
+    running.push(child);
+    let output = "";
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (url && output.includes("Try:")) resolve({ output, code: null, url });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => resolve({ output, code }));
+  });
+}
+
+describe("npm start (portable mode entry point)", () => {
+  it("creates the database and prints an API key and an admin key once, on the first start only", async () => {
+    const dataDir = tempDir();
+    const first = await start({ GATEWAY_DATA_DIR: dataDir });
+    const key = /API key \(org default\): (sk-gw-\S+)/.exec(first.output)?.[1];
+    expect(key).toBeDefined();
+    expect(first.output).toMatch(/admin key: sk-gw-\S+/);
+
+    const res = await fetch(`${first.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "first curl" }] }),
+    });
+    expect(
+      ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message
+        .content,
+    ).toBe("Echo: first curl");
+    running.pop()?.kill("SIGTERM");
+
+    const second = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(second.url).toBeDefined();
+    expect(second.output).not.toContain("sk-gw-");
+  });
+
+  it("uses GATEWAY_API_KEY instead of generating one, and never prints it", async () => {
+    const out = await start({
+      GATEWAY_DATA_DIR: tempDir(),
+      GATEWAY_API_KEY: "my-scripted-key",
+      GATEWAY_ADMIN_KEY: "my-admin-key",
+    });
+    expect(out.output).not.toContain("my-scripted-key");
+    expect(out.output).not.toContain("sk-gw-");
+    const res = await fetch(`${out.url}/v1/models`, { headers: { authorization: "Bearer my-scripted-key" } });
+    expect(res.status).toBe(200);
+  });
+
+  it("stops with the JSON path of a bad config field", async () => {
+    const dir = tempDir();
+    const file = join(dir, "gateway.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        providers: [{ id: "oa", kind: "openai" }],
+        models: [{ alias: "x", targets: [{ provider: "nope", model: "m" }] }],
+      }),
+    );
+    const out = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_CONFIG: file });
+    expect(out.code).toBe(2);
+    expect(out.output).toContain("models[0].targets[0].provider");
+  });
+
+  it("stops on a config file that is not JSON", async () => {
+    const dir = tempDir();
+    const file = join(dir, "gateway.json");
+    writeFileSync(file, "{ not json");
+    const out = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_CONFIG: file });
+    expect(out.code).toBe(2);
+    expect(out.output).toContain("not valid JSON");
+  });
+});

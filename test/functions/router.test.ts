@@ -1,0 +1,114 @@
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { Writable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
+import { silentLog } from "../../core/log.ts";
+import { openDatabase } from "../../core/storage/sqlite.ts";
+import { createRouterHandler } from "../../functions/router.ts";
+import { buildPortableDeps, type PortableDeps } from "../../functions/local/deps.ts";
+import { installLambdaRuntime, isStreaming, PRELUDE_CONTENT_TYPE, type ResponseStream } from "../../functions/local/lambda-runtime.ts";
+
+const KEY = "sk-gw-router-test";
+
+/** Collects exactly the bytes the handler writes, as Lambda's runtime receives them. */
+class CollectingStream extends Writable implements ResponseStream {
+  contentType = "";
+  chunks: Buffer[] = [];
+  beforeFirstWrite?: (write: (chunk: string | Uint8Array) => void) => void;
+  private first = true;
+  setContentType(type: string) {
+    this.contentType = type;
+  }
+  override _write(chunk: Buffer, _e: BufferEncoding, done: () => void) {
+    if (this.first) {
+      this.first = false;
+      this.beforeFirstWrite?.((c) => this.chunks.push(Buffer.from(c)));
+    }
+    this.chunks.push(Buffer.from(chunk));
+    done();
+  }
+  get bytes() {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+function restEvent(path: string, body: unknown, method = "POST"): APIGatewayProxyEvent {
+  return {
+    resource: "/{proxy+}",
+    path,
+    httpMethod: method,
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { requestId: "req-from-api-gateway", stage: "prod" } as APIGatewayProxyEvent["requestContext"],
+  };
+}
+
+/** Splits `<prelude JSON><8 NUL><body>` and checks the delimiter is exactly there. */
+function unframe(bytes: Buffer) {
+  const end = bytes.indexOf(Buffer.alloc(8));
+  expect(end).toBeGreaterThan(0);
+  const prelude = JSON.parse(bytes.subarray(0, end).toString("utf8")) as { statusCode: number; headers: Record<string, string> };
+  return { prelude, body: bytes.subarray(end + 8).toString("utf8") };
+}
+
+let wired: PortableDeps;
+let handler: (event: unknown, stream: Writable, context: unknown) => Promise<void>;
+beforeAll(async () => {
+  installLambdaRuntime();
+  wired = await buildPortableDeps({ config: DEFAULT_CONFIG, env: { GATEWAY_API_KEY: KEY }, db: openDatabase(":memory:"), log: silentLog });
+  const h = createRouterHandler(wired.deps);
+  if (!isStreaming(h)) throw new Error("not a streaming handler");
+  handler = h;
+});
+afterAll(() => wired.close());
+
+describe("the router Lambda handler invoked as Lambda invokes a streaming REST integration", () => {
+  it("is marked as a response-streaming handler", () => {
+    expect(isStreaming(handler)).toBe(true);
+  });
+
+  it("writes the JSON prelude, 8 NUL bytes, then the JSON body", async () => {
+    const stream = new CollectingStream();
+    await handler(restEvent("/v1/chat/completions", { model: "mock/echo", messages: [{ role: "user", content: "framed" }] }), stream, {});
+    expect(stream.contentType).toBe(PRELUDE_CONTENT_TYPE);
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.statusCode).toBe(200);
+    expect(prelude.headers["x-request-id"]).toBe("req-from-api-gateway");
+    expect(prelude.headers["x-gateway-provider"]).toBe("mock");
+    expect(JSON.parse(body).choices[0].message.content).toBe("Echo: framed");
+  });
+
+  it("streams SSE after the prelude", async () => {
+    const stream = new CollectingStream();
+    await handler(restEvent("/v1/chat/completions", { model: "mock/echo", stream: true, messages: [{ role: "user", content: "a b c" }] }), stream, {});
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.headers["content-type"]).toContain("text/event-stream");
+    expect(body.startsWith("data: {")).toBe(true);
+    expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
+    // One write per SSE event: the body really streams rather than arriving as one buffer.
+    expect(stream.chunks.length).toBeGreaterThan(5);
+  });
+
+  it("frames errors the same way, with their status in the prelude", async () => {
+    const stream = new CollectingStream();
+    await handler({ ...restEvent("/v1/chat/completions", { model: "mock/echo" }), headers: {} }, stream, {});
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.statusCode).toBe(401);
+    expect(JSON.parse(body).error.type).toBe("authentication_error");
+  });
+
+  it("decodes a base64 body as API Gateway sends binary media types", async () => {
+    const stream = new CollectingStream();
+    const event = restEvent("/v1/chat/completions", undefined);
+    event.body = Buffer.from(JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "b64" }] })).toString("base64");
+    event.isBase64Encoded = true;
+    await handler(event, stream, {});
+    expect(JSON.parse(unframe(stream.bytes).body).choices[0].message.content).toBe("Echo: b64");
+  });
+});
