@@ -12,7 +12,8 @@ import type { Cell, PathName, Results } from "./types.ts";
 /**
  * `npm run bench`: direct vs raw proxy vs gateway against one OpenAI simulator, each server in its own
  * process so the proxy's CPU can be read alone; then the router bundle size and its cold import time.
- * BENCH_SCALE=0.2 shortens a run; BENCH_CPU_PROF=1 writes a CPU profile of the gateway to bench/results/prof.
+ * BENCH_SCALE=0.2 shortens a run; BENCH_CPU_PROF=1 writes a CPU profile of the gateway to dist/bench-prof
+ * (gitignored; open it in Chrome DevTools or speedscope).
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? "1") || 1;
 // Rounds interleave the three paths (in rotating order) so drift on a shared box hits them alike.
@@ -27,6 +28,7 @@ const SCENARIOS = [
 ].map((s) => ({ ...s, requests: Math.max(ROUNDS, Math.round((s.requests * SCALE) / ROUNDS) * ROUNDS) }));
 const PATHS: PathName[] = ["direct", "raw-proxy", "gateway"];
 const RESULTS = fileURLToPath(new URL("results/", import.meta.url));
+const PROF_DIR = fileURLToPath(new URL("../dist/bench-prof", import.meta.url));
 
 const expected = `Echo: ${USER_TEXT}`;
 type StreamChunk = { choices?: Array<{ delta?: { content?: string | null } }> };
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
   log(`router bundle: ${bundle.bytes} bytes`);
 
   const sim = await startChild("simulator", "simulator-process.ts", []);
-  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${RESULTS}prof`] : [];
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [];
   const proxies: Record<Exclude<PathName, "direct">, Child> = {
     "raw-proxy": await startChild("raw proxy", "raw-proxy.ts", [sim.url]),
     gateway: await startChild("gateway", "gateway-process.ts", [sim.url], prof),

@@ -7,7 +7,10 @@ import { gatewayConfigSchema } from "./schema.ts";
  * are enforced at start-up only: JSON Schema cannot express them.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(gatewayConfigSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(gatewayConfigSchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...schema,
     title: "LLM gateway configuration",

@@ -20,9 +20,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** The first issue, with an unrecognized key's own name in the path rather than its parent's. */
 export function firstIssue(error: z.ZodError): { path: string; message: string } {
   const issue = error.issues[0];
-  return { path: issue ? jsonPath(issue.path) : "", message: issue?.message ?? "invalid" };
+  if (!issue) return { path: "", message: "invalid" };
+  if (issue.code === "unrecognized_keys") {
+    return { path: jsonPath([...issue.path, issue.keys[0] ?? ""]), message: "unknown field" };
+  }
+  return { path: jsonPath(issue.path), message: issue.message };
 }
 
 /** Validates a parsed config file; throws ConfigError naming the JSON path of the first bad field. */

@@ -1,13 +1,11 @@
 import { chatRequest } from "../api/chat-request.ts";
-import { forbidden } from "../api/errors.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import type { ResponseMeta } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
-import { resolveModel } from "../routing/resolve.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { recordUsage } from "./outcome.ts";
 import { translateStream } from "./stream-translator.ts";
-import { endpointFor, isEnabled, mapContext, markTarget } from "./target.ts";
+import { endpointFor, mapContext, markTarget, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
@@ -20,19 +18,8 @@ export async function chatCompletions(
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
   const req = validate(chatRequest, body);
-  ctx.outcome.model = req.model;
   ctx.outcome.stream = req.stream === true;
-  assertModelAllowed(ctx, req.model);
-
-  const snapshot = ctx.snapshot!;
-  const { targets } = resolveModel({
-    requested: req.model,
-    snapshot,
-    org: snapshot.orgs.get(ctx.key!.org),
-    isEnabled: isEnabled(deps),
-    serverTimeouts: deps.timeouts,
-  });
-  const target = targets[0]!;
+  const target = resolveTargets(ctx, req.model)[0]!;
   markTarget(ctx, target, headers);
   const adapter = chatAdapters[target.provider.kind];
   const upstreamRequest = adapter.toRequest(req, mapContext(deps, target));
@@ -83,12 +70,4 @@ export async function chatCompletions(
     throw err;
   });
   return { statusCode: 200, headers: { ...headers, ...SSE_HEADERS }, body: stream };
-}
-
-/** A key scoped to some models may use only those (aliases or `provider/model`, as written). */
-export function assertModelAllowed(ctx: RequestContext, model: string): void {
-  const allowed = ctx.key?.models;
-  if (allowed && !allowed.includes(model)) {
-    throw forbidden(`This API key may not use model '${model}'.`, "model_not_allowed");
-  }
 }

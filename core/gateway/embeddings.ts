@@ -2,10 +2,8 @@ import { embeddingsRequest } from "../api/chat-request.ts";
 import { badRequest } from "../api/errors.ts";
 import { embeddingsAdapters } from "../providers/adapters.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
-import { resolveModel } from "../routing/resolve.ts";
-import { assertModelAllowed } from "./chat.ts";
 import { json } from "./http.ts";
-import { endpointFor, isEnabled, mapContext, markTarget } from "./target.ts";
+import { endpointFor, mapContext, markTarget, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
@@ -18,17 +16,7 @@ export async function embeddings(
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
   const req = validate(embeddingsRequest, body);
-  ctx.outcome.model = req.model;
-  assertModelAllowed(ctx, req.model);
-  const snapshot = ctx.snapshot!;
-  const { targets } = resolveModel({
-    requested: req.model,
-    snapshot,
-    org: snapshot.orgs.get(ctx.key!.org),
-    isEnabled: isEnabled(deps),
-    serverTimeouts: deps.timeouts,
-  });
-  const target = targets[0]!;
+  const target = resolveTargets(ctx, req.model)[0]!;
   const adapter = embeddingsAdapters[target.provider.kind];
   if (!adapter) {
     throw badRequest(

@@ -1,7 +1,8 @@
+import { forbidden } from "../api/errors.ts";
 import type { ProviderConfig } from "../config/types.ts";
 import type { Endpoint } from "../providers/transport.ts";
 import type { MapContext } from "../providers/types.ts";
-import type { ResolvedTarget } from "../routing/resolve.ts";
+import { type ResolvedTarget, resolveModel } from "../routing/resolve.ts";
 import type { GatewayDeps, RequestContext } from "./types.ts";
 
 /** Real providers need a credential; the in-process mock does not. */
@@ -35,4 +36,24 @@ export function markTarget(
   headers["x-gateway-model"] = target.model;
   ctx.outcome.provider = target.provider.id;
   ctx.outcome.providerModel = target.model;
+}
+
+/**
+ * The targets for a requested model, in order, after the key's scope, provider availability and the
+ * org's residency have been applied. A key scoped to some models may use only those, as written.
+ */
+export function resolveTargets(ctx: RequestContext, model: string): ResolvedTarget[] {
+  ctx.outcome.model = model;
+  const allowed = ctx.key?.models;
+  if (allowed && !allowed.includes(model)) {
+    throw forbidden(`This API key may not use model '${model}'.`, "model_not_allowed");
+  }
+  const snapshot = ctx.snapshot!;
+  return resolveModel({
+    requested: model,
+    snapshot,
+    org: ctx.key ? snapshot.orgs.get(ctx.key.org) : undefined,
+    isEnabled: isEnabled(ctx.deps),
+    serverTimeouts: ctx.deps.timeouts,
+  }).targets;
 }

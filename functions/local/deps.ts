@@ -53,7 +53,9 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     transports: { openai: http, anthropic: http, gemini: http, mock: createMockTransport() },
     credential: (p: ProviderConfig) => (p.apiKeyEnv ? env[p.apiKeyEnv] || undefined : undefined),
     baseUrl: (p: ProviderConfig) =>
-      (p.baseUrlEnv && env[p.baseUrlEnv]) || p.baseUrl || (p.kind === "mock" ? "http://mock.invalid" : DEFAULT_BASE_URL[p.kind]),
+      (p.baseUrlEnv && env[p.baseUrlEnv]) ||
+      p.baseUrl ||
+      (p.kind === "mock" ? "http://mock.invalid" : DEFAULT_BASE_URL[p.kind]),
     maxBodyBytes: config.server.maxBodyBytes,
     timeouts: config.server.timeouts,
     keepAliveMs: opts.keepAliveMs ?? 15_000,

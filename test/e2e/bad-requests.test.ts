@@ -30,38 +30,143 @@ const CASES: Case[] = [
   { name: "a JSON array instead of an object", body: "[]", status: 400, code: "invalid_request_body" },
   { name: "a JSON string instead of an object", body: '"hello"', status: 400, code: "invalid_request_body" },
   { name: "JSON nested 100 000 levels deep", body: nested(100_000), status: 400 },
-  { name: "a missing model", body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }), status: 400, param: "model" },
+  {
+    name: "a missing model",
+    body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }),
+    status: 400,
+    param: "model",
+  },
   { name: "an empty messages list", body: ok({ messages: [] }), status: 400, param: "messages" },
-  { name: "an unknown role", body: ok({ messages: [{ role: "wizard", content: "x" }] }), status: 400, param: "messages[0].role" },
+  {
+    name: "an unknown role",
+    body: ok({ messages: [{ role: "wizard", content: "x" }] }),
+    status: 400,
+    param: "messages[0].role",
+  },
   { name: "an unknown top-level field", body: ok({ frobnicate: true }), status: 400, param: "frobnicate" },
-  { name: "a __proto__ key", body: '{"model":"oa/gpt-sim","messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}', status: 400, param: "__proto__" },
+  {
+    name: "a __proto__ key",
+    body: '{"model":"oa/gpt-sim","messages":[{"role":"user","content":"x"}],"__proto__":{"admin":true}}',
+    status: 400,
+    param: "__proto__",
+  },
   { name: "temperature out of range", body: ok({ temperature: 3 }), status: 400, param: "temperature" },
   { name: "a negative max_tokens", body: ok({ max_tokens: -5 }), status: 400, param: "max_tokens" },
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
-  { name: "a tool message without tool_call_id", body: ok({ messages: [{ role: "tool", content: "x" }] }), status: 400, param: "messages[0].tool_call_id" },
-  { name: "an unknown content part type", body: ok({ messages: [{ role: "user", content: [{ type: "audio", data: "x" }] }] }), status: 400, param: "messages[0].content" },
-  { name: "a tool name with spaces", body: ok({ tools: [{ type: "function", function: { name: "bad name" } }] }), status: 400, param: "tools[0].function.name" },
+  {
+    name: "a tool message without tool_call_id",
+    body: ok({ messages: [{ role: "tool", content: "x" }] }),
+    status: 400,
+    param: "messages[0].tool_call_id",
+  },
+  {
+    name: "an unknown content part type",
+    body: ok({ messages: [{ role: "user", content: [{ type: "audio", data: "x" }] }] }),
+    status: 400,
+    param: "messages[0].content",
+  },
+  {
+    name: "a tool name with spaces",
+    body: ok({ tools: [{ type: "function", function: { name: "bad name" } }] }),
+    status: 400,
+    param: "tools[0].function.name",
+  },
   { name: "stream given as a string", body: ok({ stream: "yes" }), status: 400, param: "stream" },
-  { name: "no API key", headers: {}, body: ok(), status: 401, code: "invalid_api_key", type: "authentication_error" },
-  { name: "a wrong API key", headers: { authorization: "Bearer sk-gw-wrong" }, body: ok(), status: 401, code: "invalid_api_key" },
-  { name: "Basic instead of Bearer auth", headers: { authorization: `Basic ${Buffer.from(`u:${API_KEY}`).toString("base64")}` }, body: ok(), status: 401 },
-  { name: "an unknown model", body: ok({ model: "gpt-nonexistent" }), status: 404, code: "model_not_found", param: "model" },
+  {
+    name: "no API key",
+    headers: {},
+    body: ok(),
+    status: 401,
+    code: "invalid_api_key",
+    type: "authentication_error",
+  },
+  {
+    name: "a wrong API key",
+    headers: { authorization: "Bearer sk-gw-wrong" },
+    body: ok(),
+    status: 401,
+    code: "invalid_api_key",
+  },
+  {
+    name: "Basic instead of Bearer auth",
+    headers: { authorization: `Basic ${Buffer.from(`u:${API_KEY}`).toString("base64")}` },
+    body: ok(),
+    status: 401,
+  },
+  {
+    name: "an unknown model",
+    body: ok({ model: "gpt-nonexistent" }),
+    status: 404,
+    code: "model_not_found",
+    param: "model",
+  },
   { name: "an unknown provider prefix", body: ok({ model: "nope/x" }), status: 404, code: "model_not_found" },
-  { name: "a provider whose key is not configured", body: ok({ model: "off/gpt-4o" }), status: 404, code: "model_not_found" },
-  { name: "a body over the limit", body: ok({ user: "x".repeat(MAX_BODY) }), status: 413, code: "request_too_large" },
+  {
+    name: "a provider whose key is not configured",
+    body: ok({ model: "off/gpt-4o" }),
+    status: 404,
+    code: "model_not_found",
+  },
+  {
+    name: "a body over the limit",
+    body: ok({ user: "x".repeat(MAX_BODY) }),
+    status: 413,
+    code: "request_too_large",
+  },
   { name: "an unknown path", path: "/v1/nothing-here", body: ok(), status: 404, code: "unknown_url" },
-  { name: "GET on the chat endpoint", method: "GET", body: undefined, status: 405, code: "method_not_allowed" },
-  { name: "a model outside the key's scope", headers: { authorization: `Bearer ${SCOPED_KEY}` }, body: ok(), status: 403, code: "model_not_allowed" },
-  { name: "an EU-only org asking for a US target", headers: { authorization: `Bearer ${EU_KEY}` }, body: ok({ model: "us-only" }), status: 403, code: "residency_violation" },
-  { name: "a parameter the provider cannot honour", body: ok({ model: "an/claude-sim", logit_bias: { "50256": -100 } }), status: 400, param: "logit_bias", code: "unsupported_parameter" },
-  { name: "embeddings on a provider without them", path: "/v1/embeddings", body: JSON.stringify({ model: "an/claude-sim", input: "x" }), status: 400, code: "embeddings_not_supported" },
-  { name: "embeddings without input", path: "/v1/embeddings", body: JSON.stringify({ model: "oa/emb" }), status: 400, param: "input" },
+  {
+    name: "GET on the chat endpoint",
+    method: "GET",
+    body: undefined,
+    status: 405,
+    code: "method_not_allowed",
+  },
+  {
+    name: "a model outside the key's scope",
+    headers: { authorization: `Bearer ${SCOPED_KEY}` },
+    body: ok(),
+    status: 403,
+    code: "model_not_allowed",
+  },
+  {
+    name: "an EU-only org asking for a US target",
+    headers: { authorization: `Bearer ${EU_KEY}` },
+    body: ok({ model: "us-only" }),
+    status: 403,
+    code: "residency_violation",
+  },
+  {
+    name: "a parameter the provider cannot honour",
+    body: ok({ model: "an/claude-sim", logit_bias: { "50256": -100 } }),
+    status: 400,
+    param: "logit_bias",
+    code: "unsupported_parameter",
+  },
+  {
+    name: "embeddings on a provider without them",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "an/claude-sim", input: "x" }),
+    status: 400,
+    code: "embeddings_not_supported",
+  },
+  {
+    name: "embeddings without input",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb" }),
+    status: 400,
+    param: "input",
+  },
 ];
 
 describe("bad and hostile requests", () => {
   it.each(CASES)("answers $name with $status in the OpenAI error envelope", async (c) => {
     const before = h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length;
-    const res = await rawRequest(h, { method: c.method, path: c.path, headers: c.headers ?? auth, body: c.body });
+    const res = await rawRequest(h, {
+      method: c.method,
+      path: c.path,
+      headers: c.headers ?? auth,
+      body: c.body,
+    });
     expect(res.status).toBe(c.status);
     expect(res.headers.get("x-request-id")).toBeTruthy();
     expect(res.headers.get("content-type")).toContain("application/json");
@@ -76,7 +181,10 @@ describe("bad and hostile requests", () => {
   });
 
   it("never echoes the presented key in an authentication error", async () => {
-    const res = await rawRequest(h, { headers: { authorization: "Bearer sk-gw-secret-attempt" }, body: ok() });
+    const res = await rawRequest(h, {
+      headers: { authorization: "Bearer sk-gw-secret-attempt" },
+      body: ok(),
+    });
     expect(res.text).not.toContain("sk-gw-secret-attempt");
   });
 

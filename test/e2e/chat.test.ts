@@ -41,7 +41,13 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   it("returns the provider's answer and the provider's own usage, not an estimate", async () => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
     const { data, response } = await h.client.chat.completions
-      .create({ model, messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi" }] })
+      .create({
+        model,
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Hi" },
+        ],
+      })
       .withResponse();
     expect(data.choices[0]?.message.content).toBe(TEXT);
     expect(data.choices[0]?.finish_reason).toBe("stop");
@@ -55,19 +61,36 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   it("streams the answer (UTF-8 split across reads) and reports usage only when asked", async () => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE }, { text: TEXT, usage: USAGE });
     const withUsage = await collect(
-      await h.client.chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Hi" }] }),
+      await h.client.chat.completions.create({
+        model,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "Hi" }],
+      }),
     );
     expect(withUsage.content).toBe(TEXT);
     expect(withUsage.finish).toBe("stop");
     expect(withUsage.usage).toMatchObject({ prompt_tokens: 123, completion_tokens: 45 });
     expect(withUsage.chunks).toBeGreaterThan(5);
 
-    const without = await collect(await h.client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: "Hi" }] }));
+    const without = await collect(
+      await h.client.chat.completions.create({
+        model,
+        stream: true,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    );
     expect(without.content).toBe(TEXT);
     expect(without.usage).toBeUndefined();
     // Usage is still taken from the provider for accounting even when the caller did not ask for it.
     await expect.poll(() => h.outcomes.length).toBe(2);
-    expect(h.outcomes[1]).toMatchObject({ promptTokens: 123, completionTokens: 45, cachedTokens: 7, status: 200, stream: true });
+    expect(h.outcomes[1]).toMatchObject({
+      promptTokens: 123,
+      completionTokens: 45,
+      cachedTokens: 7,
+      status: 200,
+      stream: true,
+    });
   });
 
   it("carries parallel tool calls, streamed with the right indices", async () => {
@@ -75,22 +98,37 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
       { name: "get_weather", arguments: { city: "Paris", unit: "celsius" } },
       { name: "get_time", arguments: { tz: "Europe/Paris" } },
     ];
-    sim(h).enqueueScripts({ toolCalls: calls, finish: "tool_calls" }, { toolCalls: calls, finish: "tool_calls" });
+    sim(h).enqueueScripts(
+      { toolCalls: calls, finish: "tool_calls" },
+      { toolCalls: calls, finish: "tool_calls" },
+    );
     const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = calls.map((c) => ({
       type: "function",
-      function: { name: c.name, description: `calls ${c.name}`, parameters: { type: "object", properties: {} } },
+      function: {
+        name: c.name,
+        description: `calls ${c.name}`,
+        parameters: { type: "object", properties: {} },
+      },
     }));
-    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "weather and time in Paris?" }];
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: "user", content: "weather and time in Paris?" },
+    ];
 
     const plain = await h.client.chat.completions.create({ model, messages, tools, tool_choice: "auto" });
     expect(plain.choices[0]?.finish_reason).toBe("tool_calls");
-    const got = plain.choices[0]?.message.tool_calls?.map((t) => (t.type === "function" ? [t.function.name, JSON.parse(t.function.arguments)] : []));
+    const got = plain.choices[0]?.message.tool_calls?.map((t) =>
+      t.type === "function" ? [t.function.name, JSON.parse(t.function.arguments)] : [],
+    );
     expect(got).toEqual(calls.map((c) => [c.name, c.arguments]));
 
-    const streamed = await collect(await h.client.chat.completions.create({ model, messages, tools, stream: true }));
+    const streamed = await collect(
+      await h.client.chat.completions.create({ model, messages, tools, stream: true }),
+    );
     expect(streamed.finish).toBe("tool_calls");
     expect([...streamed.tools.keys()]).toEqual([0, 1]);
-    expect([...streamed.tools.values()].map((t) => [t.name, JSON.parse(t.args)])).toEqual(calls.map((c) => [c.name, c.arguments]));
+    expect([...streamed.tools.values()].map((t) => [t.name, JSON.parse(t.args)])).toEqual(
+      calls.map((c) => [c.name, c.arguments]),
+    );
     expect([...streamed.tools.values()].every((t) => typeof t.id === "string" && t.id.length > 0)).toBe(true);
   });
 
@@ -101,7 +139,18 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
       top_p: 0.9,
       max_completion_tokens: 64,
       stop: ["END"],
-      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false } } },
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "answer",
+          schema: {
+            type: "object",
+            properties: { a: { type: "string" } },
+            required: ["a"],
+            additionalProperties: false,
+          },
+        },
+      },
       messages: [
         { role: "developer", content: "Answer in JSON." },
         {
@@ -112,48 +161,95 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
             { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
           ],
         },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"cat"}' } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"cat"}' } },
+          ],
+        },
         { role: "tool", tool_call_id: "call_1", content: '{"result":"a cat"}' },
         { role: "user", content: "Thanks, summarise." },
       ],
-      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } },
+        },
+      ],
     });
     expect(res.choices[0]?.message.content).toBe("Echo: Thanks, summarise.");
     const body = JSON.stringify(sim(h).requests.at(-1)?.body);
     // Every part reached the provider in its own dialect.
-    for (const fragment of ["Answer in JSON.", "example.com/cat.png", "iVBORw0KGgo=", "a cat", "lookup", "END"]) expect(body).toContain(fragment);
+    for (const fragment of [
+      "Answer in JSON.",
+      "example.com/cat.png",
+      "iVBORw0KGgo=",
+      "a cat",
+      "lookup",
+      "END",
+    ])
+      expect(body).toContain(fragment);
   });
 });
 
 describe("provider-specific mapping", () => {
   it("refuses a parameter Anthropic cannot honour with 400 naming it", async () => {
-    const err = await h.client.chat.completions.create({ model: "an/claude-sim", seed: 7, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const err = await h.client.chat.completions
+      .create({ model: "an/claude-sim", seed: 7, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, param: "seed", code: "unsupported_parameter" });
     expect(h.anthropic.requests).toHaveLength(0);
   });
 
   it("reports Gemini reasoning tokens and skips the thought text", async () => {
-    h.gemini.enqueueScripts({ text: "42", reasoning: "Let me think about it.", usage: { input: 10, output: 30, reasoning: 20 } });
-    const res = await h.client.chat.completions.create({ model: "ge/gemini-sim", messages: [{ role: "user", content: "?" }] });
+    h.gemini.enqueueScripts({
+      text: "42",
+      reasoning: "Let me think about it.",
+      usage: { input: 10, output: 30, reasoning: 20 },
+    });
+    const res = await h.client.chat.completions.create({
+      model: "ge/gemini-sim",
+      messages: [{ role: "user", content: "?" }],
+    });
     expect(res.choices[0]?.message.content).toBe("42");
-    expect(res.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 30, completion_tokens_details: { reasoning_tokens: 20 } });
+    expect(res.usage).toMatchObject({
+      prompt_tokens: 10,
+      completion_tokens: 30,
+      completion_tokens_details: { reasoning_tokens: 20 },
+    });
   });
 
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
-    const streamed = await collect(await h.client.chat.completions.create({ model: "an/claude-sim", stream: true, messages: [{ role: "user", content: "?" }] }));
+    const streamed = await collect(
+      await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        stream: true,
+        messages: [{ role: "user", content: "?" }],
+      }),
+    );
     expect(streamed.content).toBe("Answer.");
   });
 
   it("resolves a registry alias to its first target", async () => {
-    const { data, response } = await h.client.chat.completions.create({ model: "smart", messages: [{ role: "user", content: "alias" }] }).withResponse();
+    const { data, response } = await h.client.chat.completions
+      .create({ model: "smart", messages: [{ role: "user", content: "alias" }] })
+      .withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: alias");
     expect(response.headers.get("x-gateway-provider")).toBe("an");
     expect(h.anthropic.requests.at(-1)?.body).toMatchObject({ model: "claude-sim", max_tokens: 4096 });
   });
 
   it("serves the built-in mock provider with no provider account", async () => {
-    const streamed = await collect(await h.client.chat.completions.create({ model: "mock/echo", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "one two three" }] }));
+    const streamed = await collect(
+      await h.client.chat.completions.create({
+        model: "mock/echo",
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "one two three" }],
+      }),
+    );
     expect(streamed.content).toBe("Echo: one two three");
     expect(streamed.chunks).toBeGreaterThanOrEqual(5);
     expect(streamed.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 4 });
@@ -182,7 +278,9 @@ describe("models and embeddings", () => {
   });
 
   it("refuses embeddings on Anthropic, which has no embeddings API", async () => {
-    const err = await h.client.embeddings.create({ model: "an/claude-sim", input: "x" }).catch((e: unknown) => e);
+    const err = await h.client.embeddings
+      .create({ model: "an/claude-sim", input: "x" })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, code: "embeddings_not_supported" });
   });
 

@@ -6,7 +6,12 @@ import { parseConfig } from "../../core/config/parse.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { silentLog } from "../../core/log.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
-import { type Simulator, startAnthropicSimulator, startGeminiSimulator, startOpenAISimulator } from "../simulators/index.ts";
+import {
+  type Simulator,
+  startAnthropicSimulator,
+  startGeminiSimulator,
+  startOpenAISimulator,
+} from "../simulators/index.ts";
 
 export const API_KEY = "sk-gw-e2e-api-key";
 export const SCOPED_KEY = "sk-gw-e2e-scoped-key";
@@ -34,12 +39,23 @@ const sha = async (s: string) => (await import("../../core/keys/secret.ts")).sha
  * through the same config schema and environment lookup as `npm start`.
  */
 export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise<Harness> {
-  const [openai, anthropic, gemini] = await Promise.all([startOpenAISimulator(), startAnthropicSimulator(), startGeminiSimulator()]);
+  const [openai, anthropic, gemini] = await Promise.all([
+    startOpenAISimulator(),
+    startAnthropicSimulator(),
+    startGeminiSimulator(),
+  ]);
   const dataDir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
   const config = parseConfig({
     server: { maxBodyBytes: MAX_BODY, timeouts: TIMEOUTS },
     providers: [
-      { id: "oa", kind: "openai", baseUrl: openai.url, apiKeyEnv: "SIM_OPENAI_KEY", region: "us", models: ["gpt-sim"] },
+      {
+        id: "oa",
+        kind: "openai",
+        baseUrl: openai.url,
+        apiKeyEnv: "SIM_OPENAI_KEY",
+        region: "us",
+        models: ["gpt-sim"],
+      },
       { id: "an", kind: "anthropic", baseUrl: anthropic.url, apiKeyEnv: "SIM_ANTHROPIC_KEY", region: "us" },
       { id: "ge", kind: "gemini", baseUrl: gemini.url, apiKeyEnv: "SIM_GEMINI_KEY", region: "eu" },
       { id: "off", kind: "openai", apiKeyEnv: "UNSET_PROVIDER_KEY" },
@@ -75,7 +91,12 @@ export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise
     keepAliveMs: opts.keepAliveMs,
     onOutcome: (o) => outcomes.push({ ...o }),
   });
-  const client = new OpenAI({ apiKey: API_KEY, baseURL: `${gateway.url}/v1`, maxRetries: 0, timeout: 10_000 });
+  const client = new OpenAI({
+    apiKey: API_KEY,
+    baseURL: `${gateway.url}/v1`,
+    maxRetries: 0,
+    timeout: 10_000,
+  });
   return {
     gateway,
     openai,

@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Fault } from "../simulators/index.ts";
-import { type Harness, PROVIDERS, TIMEOUTS, startHarness } from "./harness.ts";
+import { type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -18,20 +18,57 @@ interface Expect {
 
 /** Faults before the first byte: an ordinary HTTP error, in stream and non-stream mode alike. */
 const BEFORE_FIRST_BYTE: Array<{ name: string; fault: Fault; expect: Expect; slow?: boolean }> = [
-  { name: "500", fault: { kind: "status", status: 500 }, expect: { status: 502, code: "upstream_http_error" } },
-  { name: "503", fault: { kind: "status", status: 503 }, expect: { status: 502, code: "upstream_http_error" } },
+  {
+    name: "500",
+    fault: { kind: "status", status: 500 },
+    expect: { status: 502, code: "upstream_http_error" },
+  },
+  {
+    name: "503",
+    fault: { kind: "status", status: 503 },
+    expect: { status: 502, code: "upstream_http_error" },
+  },
   {
     name: "429 with Retry-After",
     fault: { kind: "status", status: 429, headers: { "retry-after": "7" } },
     expect: { status: 429, code: "upstream_rate_limited", header: ["retry-after", "7"] },
   },
-  { name: "429 without Retry-After", fault: { kind: "status", status: 429 }, expect: { status: 429, code: "upstream_rate_limited" } },
-  { name: "401 (the gateway's credential)", fault: { kind: "status", status: 401 }, expect: { status: 502, code: "upstream_auth_failed" } },
-  { name: "400 (the caller's fault)", fault: { kind: "status", status: 400 }, expect: { status: 400, code: "upstream_invalid_request" } },
-  { name: "an HTML page", fault: { kind: "html" }, expect: { status: 502, code: /upstream_(malformed|truncated)/ } },
-  { name: "invalid JSON", fault: { kind: "invalid-json" }, expect: { status: 502, code: "upstream_malformed" } },
-  { name: "a reset before the first byte", fault: { kind: "reset-before" }, expect: { status: 502, code: /upstream_(reset|unreachable)/ } },
-  { name: "a hang before the first byte", fault: { kind: "hang-before" }, expect: { status: 504, code: "upstream_timeout" }, slow: true },
+  {
+    name: "429 without Retry-After",
+    fault: { kind: "status", status: 429 },
+    expect: { status: 429, code: "upstream_rate_limited" },
+  },
+  {
+    name: "401 (the gateway's credential)",
+    fault: { kind: "status", status: 401 },
+    expect: { status: 502, code: "upstream_auth_failed" },
+  },
+  {
+    name: "400 (the caller's fault)",
+    fault: { kind: "status", status: 400 },
+    expect: { status: 400, code: "upstream_invalid_request" },
+  },
+  {
+    name: "an HTML page",
+    fault: { kind: "html" },
+    expect: { status: 502, code: /upstream_(malformed|truncated)/ },
+  },
+  {
+    name: "invalid JSON",
+    fault: { kind: "invalid-json" },
+    expect: { status: 502, code: "upstream_malformed" },
+  },
+  {
+    name: "a reset before the first byte",
+    fault: { kind: "reset-before" },
+    expect: { status: 502, code: /upstream_(reset|unreachable)/ },
+  },
+  {
+    name: "a hang before the first byte",
+    fault: { kind: "hang-before" },
+    expect: { status: 504, code: "upstream_timeout" },
+    slow: true,
+  },
 ];
 
 describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
@@ -49,7 +86,8 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
       expect(body.error.code).toMatch(want.code);
       expect(res.headers.get("x-gateway-provider")).toBe(model.split("/")[0]);
       if (want.header) expect(res.headers.get(want.header[0])).toBe(want.header[1]);
-      if (want.status === 502 && want.code === "upstream_http_error") expect(body.error.message).toMatch(/'(oa|an|ge)'.*HTTP 5\d\d/);
+      if (want.status === 502 && want.code === "upstream_http_error")
+        expect(body.error.message).toMatch(/'(oa|an|ge)'.*HTTP 5\d\d/);
       // undici's header timer has ~0.5 s resolution, so the bound is loose on purpose.
       if (slow) expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUTS.firstByteMs / 2);
       expect(body.error.message).not.toMatch(/test-key/);
@@ -58,7 +96,11 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
 
   it("turns a reset after the first byte into an in-band error event, not a silent cut", async () => {
     sim(h).enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
-    const stream = await h.client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: "a fairly long message to stream" }] });
+    const stream = await h.client.chat.completions.create({
+      model,
+      stream: true,
+      messages: [{ role: "user", content: "a fairly long message to stream" }],
+    });
     let content = "";
     const err = await (async () => {
       for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? "";
@@ -71,7 +113,11 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
 
   it("ends a stream that goes silent with an in-band timeout error", async () => {
     sim(h).enqueueFaults({ kind: "hang-mid", afterEvents: 4 });
-    const stream = await h.client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: "a fairly long message to stream" }] });
+    const stream = await h.client.chat.completions.create({
+      model,
+      stream: true,
+      messages: [{ role: "user", content: "a fairly long message to stream" }],
+    });
     const started = Date.now();
     const err = await (async () => {
       for await (const _ of stream) {
@@ -87,29 +133,39 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
     ["hang", { kind: "hang-mid", afterEvents: 1 } as Fault, 504],
   ])("maps a non-stream body %s half-way to %d", async (_n, fault, status) => {
     sim(h).enqueueFaults(fault);
-    const err = await h.client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    const err = await h.client.chat.completions
+      .create({ model, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status });
   });
 
   it("serves a slow but healthy provider", async () => {
     sim(h).enqueueFaults({ kind: "delay", ms: 200 });
-    const res = await h.client.chat.completions.create({ model, messages: [{ role: "user", content: "slow" }] });
+    const res = await h.client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "slow" }],
+    });
     expect(res.choices[0]?.message.content).toBe("Echo: slow");
   });
 });
 
 describe("gateway credentials", () => {
   it("turns the provider's 401 into a 502 that leaks nothing", async () => {
-    const err = await h.client.chat.completions.create({ model: "badkey/gpt-sim", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const err = await h.client.chat.completions
+      .create({ model: "badkey/gpt-sim", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 502, code: "upstream_auth_failed" });
     expect(JSON.stringify(err)).not.toContain("sk-provider-secret-that-must-not-leak");
     expect(String((err as Error).message)).not.toContain("Incorrect API key");
   });
 
-  it.each([false, true])("answers 502 when the provider cannot be reached at all (stream=%s)", async (stream) => {
-    const err = await h.client.chat.completions
-      .create({ model: "down/gpt-sim", stream, messages: [{ role: "user", content: "x" }] })
-      .catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 502, code: "upstream_unreachable" });
-  });
+  it.each([false, true])(
+    "answers 502 when the provider cannot be reached at all (stream=%s)",
+    async (stream) => {
+      const err = await h.client.chat.completions
+        .create({ model: "down/gpt-sim", stream, messages: [{ role: "user", content: "x" }] })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 502, code: "upstream_unreachable" });
+    },
+  );
 });

@@ -1,12 +1,17 @@
-import type { APIGatewayProxyEvent } from "aws-lambda";
 import { Writable } from "node:stream";
+import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
-import { createRouterHandler } from "../../functions/router.ts";
 import { buildPortableDeps, type PortableDeps } from "../../functions/local/deps.ts";
-import { installLambdaRuntime, isStreaming, PRELUDE_CONTENT_TYPE, type ResponseStream } from "../../functions/local/lambda-runtime.ts";
+import {
+  installLambdaRuntime,
+  isStreaming,
+  PRELUDE_CONTENT_TYPE,
+  type ResponseStream,
+} from "../../functions/local/lambda-runtime.ts";
+import { createRouterHandler } from "../../functions/router.ts";
 
 const KEY = "sk-gw-router-test";
 
@@ -45,7 +50,10 @@ function restEvent(path: string, body: unknown, method = "POST"): APIGatewayProx
     stageVariables: null,
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { requestId: "req-from-api-gateway", stage: "prod" } as APIGatewayProxyEvent["requestContext"],
+    requestContext: {
+      requestId: "req-from-api-gateway",
+      stage: "prod",
+    } as APIGatewayProxyEvent["requestContext"],
   };
 }
 
@@ -53,7 +61,10 @@ function restEvent(path: string, body: unknown, method = "POST"): APIGatewayProx
 function unframe(bytes: Buffer) {
   const end = bytes.indexOf(Buffer.alloc(8));
   expect(end).toBeGreaterThan(0);
-  const prelude = JSON.parse(bytes.subarray(0, end).toString("utf8")) as { statusCode: number; headers: Record<string, string> };
+  const prelude = JSON.parse(bytes.subarray(0, end).toString("utf8")) as {
+    statusCode: number;
+    headers: Record<string, string>;
+  };
   return { prelude, body: bytes.subarray(end + 8).toString("utf8") };
 }
 
@@ -61,7 +72,12 @@ let wired: PortableDeps;
 let handler: (event: unknown, stream: Writable, context: unknown) => Promise<void>;
 beforeAll(async () => {
   installLambdaRuntime();
-  wired = await buildPortableDeps({ config: DEFAULT_CONFIG, env: { GATEWAY_API_KEY: KEY }, db: openDatabase(":memory:"), log: silentLog });
+  wired = await buildPortableDeps({
+    config: DEFAULT_CONFIG,
+    env: { GATEWAY_API_KEY: KEY },
+    db: openDatabase(":memory:"),
+    log: silentLog,
+  });
   const h = createRouterHandler(wired.deps);
   if (!isStreaming(h)) throw new Error("not a streaming handler");
   handler = h;
@@ -75,7 +91,14 @@ describe("the router Lambda handler invoked as Lambda invokes a streaming REST i
 
   it("writes the JSON prelude, 8 NUL bytes, then the JSON body", async () => {
     const stream = new CollectingStream();
-    await handler(restEvent("/v1/chat/completions", { model: "mock/echo", messages: [{ role: "user", content: "framed" }] }), stream, {});
+    await handler(
+      restEvent("/v1/chat/completions", {
+        model: "mock/echo",
+        messages: [{ role: "user", content: "framed" }],
+      }),
+      stream,
+      {},
+    );
     expect(stream.contentType).toBe(PRELUDE_CONTENT_TYPE);
     const { prelude, body } = unframe(stream.bytes);
     expect(prelude.statusCode).toBe(200);
@@ -86,7 +109,15 @@ describe("the router Lambda handler invoked as Lambda invokes a streaming REST i
 
   it("streams SSE after the prelude", async () => {
     const stream = new CollectingStream();
-    await handler(restEvent("/v1/chat/completions", { model: "mock/echo", stream: true, messages: [{ role: "user", content: "a b c" }] }), stream, {});
+    await handler(
+      restEvent("/v1/chat/completions", {
+        model: "mock/echo",
+        stream: true,
+        messages: [{ role: "user", content: "a b c" }],
+      }),
+      stream,
+      {},
+    );
     const { prelude, body } = unframe(stream.bytes);
     expect(prelude.headers["content-type"]).toContain("text/event-stream");
     expect(body.startsWith("data: {")).toBe(true);
@@ -106,7 +137,9 @@ describe("the router Lambda handler invoked as Lambda invokes a streaming REST i
   it("decodes a base64 body as API Gateway sends binary media types", async () => {
     const stream = new CollectingStream();
     const event = restEvent("/v1/chat/completions", undefined);
-    event.body = Buffer.from(JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "b64" }] })).toString("base64");
+    event.body = Buffer.from(
+      JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: "b64" }] }),
+    ).toString("base64");
     event.isBase64Encoded = true;
     await handler(event, stream, {});
     expect(JSON.parse(unframe(stream.bytes).body).choices[0].message.content).toBe("Echo: b64");

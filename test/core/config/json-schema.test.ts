@@ -13,7 +13,10 @@ describe("the published config JSON Schema", () => {
   });
 
   it("accepts the example config, which the README points to", () => {
-    const cfg = parseConfigText(readFileSync(join(root, "config/example.json"), "utf8"), "config/example.json");
+    const cfg = parseConfigText(
+      readFileSync(join(root, "config/example.json"), "utf8"),
+      "config/example.json",
+    );
     expect(cfg.models.find((m) => m.alias === "smart")?.targets).toHaveLength(3);
   });
 });

@@ -128,7 +128,7 @@ describe("parseConfig", () => {
     [
       "an unknown timeout field",
       (c) => Object.assign(c.providers![0]!, { timeouts: { readMs: 1 } }),
-      "providers[0].timeouts",
+      "providers[0].timeouts.readMs",
     ],
     ["a duplicate provider id", (c) => Object.assign(c.providers![1]!, { id: "p1" }), "providers[1].id"],
     [
@@ -158,7 +158,7 @@ describe("parseConfig", () => {
     ],
     ["a duplicate key id", (c) => c.keys!.push({ id: "k1", org: "o1", sha256: SHA }), "keys[1].id"],
     ["an unknown key role", (c) => Object.assign(c.keys![0]!, { role: "root" }), "keys[0].role"],
-    ["an unknown top-level field", (c) => Object.assign(c, { extra: true }), ""],
+    ["an unknown top-level field", (c) => Object.assign(c, { extra: true }), "extra"],
     [
       "a body limit above 10 MiB",
       (c) => Object.assign(c, { server: { maxBodyBytes: 11 * 1024 * 1024 } }),

@@ -95,7 +95,12 @@ describe("resolveModel", () => {
 
   it("passes the provider to isEnabled", () => {
     const seen: ProviderConfig[] = [];
-    resolve("smart", { isEnabled: (p) => (seen.push(p), true) });
+    resolve("smart", {
+      isEnabled: (p) => {
+        seen.push(p);
+        return true;
+      },
+    });
     expect(seen.map((p) => p.id)).toEqual(["openai", "claude"]);
   });
 
