@@ -1,4 +1,8 @@
 /** Derived numbers (added latency, CPU ratio), targets and the markdown rendering of the results. */
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { Added, Cell, PathName, Results, TargetCheck } from "./types.ts";
 
 const f = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
@@ -70,12 +74,12 @@ export function checkTargets(r: Omit<Results, "targets">): TargetCheck[] {
   return out;
 }
 
-const table = (head: string[], rows: string[][]): string =>
-  [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
+/** Column-aligned, so the table reads well on a terminal too. */
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
 
 export function renderMarkdown(r: Results): string {
   const m = r.meta;
@@ -163,4 +167,19 @@ export function renderMarkdown(r: Results): string {
     ),
     "",
   ].join("\n");
+}
+
+/**
+ * Writes latest.json and latest.md, then runs Biome's formatter on them: they are committed, and
+ * `biome check .` must stay green whatever numbers a run produces.
+ */
+export async function writeResults(dir: string, results: Results, md: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const files = [`${dir}latest.json`, `${dir}latest.md`];
+  await writeFile(files[0]!, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(files[1]!, md);
+  const biome = fileURLToPath(new URL("../node_modules/.bin/biome", import.meta.url));
+  await promisify(execFile)(biome, ["format", "--write", ...files]).catch((err: Error) => {
+    process.stderr.write(`warning: could not format the results with Biome: ${err.message}\n`);
+  });
 }

@@ -1,4 +1,3 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
@@ -6,7 +5,7 @@ import { buildRouter } from "../scripts/build-router.ts";
 import { type Child, startChild } from "./children.ts";
 import { coldImports } from "./cold-import.ts";
 import { chatBody, median, once, percentile, runLoad, type Sample, type Target, USER_TEXT } from "./load.ts";
-import { addedLatency, checkTargets, renderMarkdown } from "./report.ts";
+import { addedLatency, checkTargets, renderMarkdown, writeResults } from "./report.ts";
 import type { Cell, PathName, Results } from "./types.ts";
 
 /**
@@ -181,9 +180,7 @@ async function main(): Promise<void> {
   };
   const results: Results = { ...partial, targets: checkTargets(partial) };
   const md = renderMarkdown(results);
-  await mkdir(RESULTS, { recursive: true });
-  await writeFile(`${RESULTS}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(`${RESULTS}latest.md`, md);
+  await writeResults(RESULTS, results, md);
   process.stdout.write(`${md}\n`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
