@@ -11,8 +11,14 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
+/** Buffered JSON responses carry their length, so hosts can send them without chunked framing. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string>): GatewayResponse {
-  return { statusCode, headers: { ...headers, ...JSON_HEADERS }, body: JSON.stringify(body) };
+  const text = JSON.stringify(body);
+  return {
+    statusCode,
+    headers: { ...headers, ...JSON_HEADERS, "content-length": String(Buffer.byteLength(text)) },
+    body: text,
+  };
 }
 
 export function errorResponse(err: unknown, headers: Record<string, string>): GatewayResponse {

@@ -4,8 +4,8 @@ import type { Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
-import { classify } from "../providers/http-transport.ts";
 import { TransportError } from "../providers/transport.ts";
+import { classify } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
 import { transportError } from "../providers/upstream-errors.ts";
 

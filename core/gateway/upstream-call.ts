@@ -1,12 +1,12 @@
 import type { Readable } from "node:stream";
 import { upstreamError } from "../api/errors.ts";
-import { classify } from "../providers/http-transport.ts";
 import {
   type Endpoint,
   type Transport,
   TransportError,
   type UpstreamResponse,
 } from "../providers/transport.ts";
+import { classify } from "../providers/transport-errors.ts";
 import type { UpstreamRequest } from "../providers/types.ts";
 import { transportError, upstreamStatusError } from "../providers/upstream-errors.ts";
 

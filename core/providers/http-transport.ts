@@ -1,6 +1,6 @@
-import { errors, Pool } from "undici";
-import type { Endpoint, Transport, TransportFailure, UpstreamResponse } from "./transport.ts";
-import { TransportError } from "./transport.ts";
+import { Pool } from "undici";
+import type { Endpoint, Transport, UpstreamResponse } from "./transport.ts";
+import { classify } from "./transport-errors.ts";
 import type { UpstreamRequest } from "./types.ts";
 
 /**
@@ -45,18 +45,4 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
       pools.clear();
     },
   };
-}
-
-/** Maps undici and socket errors onto the few failures the router distinguishes. */
-export function classify(err: unknown, signal?: AbortSignal): TransportError {
-  if (err instanceof TransportError) return err;
-  if (signal?.aborted && signal.reason instanceof TransportError) return signal.reason;
-  let failure: TransportFailure = "unreachable";
-  if (err instanceof errors.ConnectTimeoutError) failure = "connect_timeout";
-  else if (err instanceof errors.HeadersTimeoutError) failure = "first_byte_timeout";
-  else if (err instanceof errors.BodyTimeoutError) failure = "idle_timeout";
-  else if (err instanceof errors.SocketError) failure = "reset";
-  else if (typeof err === "object" && err !== null && "code" in err && err.code === "ECONNRESET")
-    failure = "reset";
-  return new TransportError(failure, err instanceof Error ? err.message : String(err), err);
 }

@@ -4,6 +4,7 @@ import { DEFAULT_BASE_URL } from "../../core/config/defaults.ts";
 import type { GatewayConfig, ProviderConfig } from "../../core/config/types.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
+import { cachedKeyStore } from "../../core/keys/cache.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
 import type { Log } from "../../core/log.ts";
 import { createHttpTransport } from "../../core/providers/http-transport.ts";
@@ -49,7 +50,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const http = createHttpTransport();
   const deps: GatewayDeps = {
     registry: createRegistryCache(registryStore, opts.registryTtlMs ?? 1_000),
-    keys,
+    keys: cachedKeyStore(keys, opts.registryTtlMs ?? 1_000),
     transports: { openai: http, anthropic: http, gemini: http, mock: createMockTransport() },
     credential: (p: ProviderConfig) => (p.apiKeyEnv ? env[p.apiKeyEnv] || undefined : undefined),
     baseUrl: (p: ProviderConfig) =>

@@ -61,6 +61,9 @@ class NodeResponseStream extends FramedResponseStream {
 }
 
 function writeHead(res: ServerResponse, prelude: Prelude): void {
+  // Head and the first body bytes (often the whole JSON body) leave in one write.
+  res.cork();
+  process.nextTick(() => res.uncork());
   const headers: Record<string, string | string[]> = { ...(prelude.headers ?? {}) };
   for (const [k, v] of Object.entries(prelude.multiValueHeaders ?? {})) headers[k] = v;
   if (prelude.cookies?.length) headers["set-cookie"] = prelude.cookies;

@@ -1,9 +1,10 @@
-import type { ChatCompletionChunk } from "../../api/chat-response.ts";
+import type { ChatCompletionChunk, ChunkDelta, ChunkToolCallDelta } from "../../api/chat-response.ts";
 import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
+import { isWireChunk, type WireChoice } from "./chunk.ts";
 import { normalizeOpenAIUsage, openaiFinishReason } from "./response.ts";
-import { openaiChunk } from "./wire.ts";
+import { openaiUsage } from "./wire.ts";
 
 export type OpenAIStreamState = BaseStreamState;
 
@@ -41,39 +42,51 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       },
     };
   }
-  const c = parseUpstream(openaiChunk, raw, "openai");
-  const usage = c.usage ? normalizeOpenAIUsage(c.usage) : state.usage;
+  if (!isWireChunk(raw)) {
+    return {
+      out: [],
+      state,
+      fault: {
+        message: "Provider 'openai' sent a chunk that is not a chat.completion.chunk.",
+        code: "upstream_malformed",
+      },
+    };
+  }
+  const c = raw;
+  const usage = c.usage ? normalizeOpenAIUsage(parseUpstream(openaiUsage, c.usage, "openai")) : state.usage;
   const chunk: ChatCompletionChunk = {
     id: c.id,
     object: "chat.completion.chunk",
     created: c.created,
     model: c.model,
-    choices: c.choices.map((ch) => {
-      const d = ch.delta ?? {};
-      return {
-        index: ch.index,
-        delta: {
-          ...(d.role === "assistant" ? { role: "assistant" as const } : {}),
-          ...(d.content != null ? { content: d.content } : {}),
-          ...(d.refusal != null ? { refusal: d.refusal } : {}),
-          ...(d.tool_calls?.length
-            ? {
-                tool_calls: d.tool_calls.map((t) => ({
-                  index: t.index,
-                  ...(t.id ? { id: t.id, type: "function" as const } : {}),
-                  function: {
-                    ...(t.function?.name ? { name: t.function.name } : {}),
-                    arguments: t.function?.arguments ?? "",
-                  },
-                })),
-              }
-            : {}),
-        },
-        finish_reason: openaiFinishReason(ch.finish_reason),
-        logprobs: null,
-      };
-    }),
-    ...(c.usage ? { usage } : {}),
+    choices: c.choices.map(toChoice),
   };
+  if (c.usage) chunk.usage = usage;
   return { out: [chunk], state: { ...state, usage } };
+}
+
+/** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */
+function toChoice(ch: WireChoice): ChatCompletionChunk["choices"][number] {
+  const d = ch.delta;
+  const delta: ChunkDelta = {};
+  if (d) {
+    if (d.role === "assistant") delta.role = "assistant";
+    if (d.content != null) delta.content = d.content;
+    if (d.refusal != null) delta.refusal = d.refusal;
+    if (d.tool_calls?.length) {
+      delta.tool_calls = d.tool_calls.map((t) => {
+        const out: ChunkToolCallDelta = {
+          index: t.index,
+          function: { arguments: t.function?.arguments ?? "" },
+        };
+        if (t.id) {
+          out.id = t.id;
+          out.type = "function";
+        }
+        if (t.function?.name) out.function.name = t.function.name;
+        return out;
+      });
+    }
+  }
+  return { index: ch.index, delta, finish_reason: openaiFinishReason(ch.finish_reason), logprobs: null };
 }

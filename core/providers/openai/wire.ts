@@ -35,34 +35,6 @@ export const openaiCompletion = z.looseObject({
   system_fingerprint: z.string().nullish(),
 });
 
-const toolCallDelta = z.looseObject({
-  index: z.number(),
-  id: z.string().nullish(),
-  type: z.literal("function").nullish(),
-  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
-});
-
-export const openaiChunk = z.looseObject({
-  id: z.string(),
-  created: z.number(),
-  model: z.string(),
-  choices: z.array(
-    z.looseObject({
-      index: z.number(),
-      delta: z
-        .looseObject({
-          role: z.string().nullish(),
-          content: z.string().nullish(),
-          refusal: z.string().nullish(),
-          tool_calls: z.array(toolCallDelta).nullish(),
-        })
-        .nullish(),
-      finish_reason: z.string().nullish(),
-    }),
-  ),
-  usage: openaiUsage.nullish(),
-});
-
 export const openaiEmbeddings = z.looseObject({
   data: z.array(z.looseObject({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
   model: z.string(),

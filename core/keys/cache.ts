@@ -1,0 +1,33 @@
+import type { ApiKeyRecord, KeyStore } from "./port.ts";
+
+/**
+ * Remembers found keys for `ttlMs` so the hot path does not hash-lookup the store on every request.
+ * Misses are not cached: a key created a moment ago works at once, and a flood of wrong keys cannot
+ * fill memory. A revoked or re-scoped key takes effect within the TTL, like the registry cache.
+ */
+export function cachedKeyStore(
+  store: KeyStore,
+  ttlMs: number,
+  maxEntries = 10_000,
+  now: () => number = Date.now,
+): KeyStore {
+  const hits = new Map<string, { record: ApiKeyRecord; until: number }>();
+  return {
+    async findBySha256(sha256) {
+      const hit = hits.get(sha256);
+      const t = now();
+      if (hit && hit.until > t) return hit.record;
+      const record = await store.findBySha256(sha256);
+      if (record) {
+        if (hits.size >= maxEntries) hits.delete(hits.keys().next().value as string);
+        hits.set(sha256, { record, until: t + ttlMs });
+      } else hits.delete(sha256);
+      return record;
+    },
+    put: (record) => {
+      hits.clear();
+      return store.put(record);
+    },
+    count: (role) => store.count(role),
+  };
+}

@@ -1,0 +1,60 @@
+import type { OpenAIUsage } from "./wire.ts";
+
+/**
+ * One OpenAI stream chunk as the wire carries it. Chunks arrive dozens of times per response, so they
+ * are checked by a hand-written guard (no allocation) instead of a zod parse; the once-per-stream usage
+ * object is still checked by its zod schema.
+ */
+export interface WireToolCallDelta {
+  index: number;
+  id?: string | null;
+  function?: { name?: string | null; arguments?: string | null } | null;
+}
+
+export interface WireChoice {
+  index: number;
+  delta?: {
+    role?: string | null;
+    content?: string | null;
+    refusal?: string | null;
+    tool_calls?: WireToolCallDelta[] | null;
+  } | null;
+  finish_reason?: string | null;
+}
+
+export interface WireChunk {
+  id: string;
+  created: number;
+  model: string;
+  choices: WireChoice[];
+  usage?: OpenAIUsage | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const optString = (v: unknown) => v === undefined || v === null || typeof v === "string";
+
+function isToolCallDelta(v: unknown): v is WireToolCallDelta {
+  if (!isObject(v) || typeof v.index !== "number" || !optString(v.id)) return false;
+  const f = v.function;
+  return f === undefined || f === null || (isObject(f) && optString(f.name) && optString(f.arguments));
+}
+
+function isChoice(v: unknown): v is WireChoice {
+  if (!isObject(v) || typeof v.index !== "number" || !optString(v.finish_reason)) return false;
+  const d = v.delta;
+  if (d === undefined || d === null) return true;
+  if (!isObject(d) || !optString(d.role) || !optString(d.content) || !optString(d.refusal)) return false;
+  const t = d.tool_calls;
+  return t === undefined || t === null || (Array.isArray(t) && t.every(isToolCallDelta));
+}
+
+export function isWireChunk(v: unknown): v is WireChunk {
+  return (
+    isObject(v) &&
+    typeof v.id === "string" &&
+    typeof v.created === "number" &&
+    typeof v.model === "string" &&
+    Array.isArray(v.choices) &&
+    v.choices.every(isChoice)
+  );
+}
