@@ -63,7 +63,7 @@ export const orgSchema = z
   .object({
     id,
     name: z.string().min(1).optional(),
-    allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: any region"),
+    allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: every region allowed"),
   })
   .strict();
 

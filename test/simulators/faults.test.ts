@@ -1,22 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_API_KEY, type Simulator, startOpenAISimulator } from "./index.ts";
-import { bodyText, dataLines, rawPost } from "./raw-client.ts";
+import { describe, expect, it } from "vitest";
+import { auth, bodyText, chatBody, dataLines, rawPost, useOpenAISimulators } from "./raw-client.ts";
 
-const sims: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-async function openai(opts?: Parameters<typeof startOpenAISimulator>[0]): Promise<Simulator> {
-  const s = await startOpenAISimulator(opts);
-  sims.push(s);
-  return s;
-}
-const auth = { authorization: `Bearer ${DEFAULT_API_KEY}` };
-const chatBody = (content: string, stream = false) => ({
-  model: "m",
-  stream,
-  messages: [{ role: "user", content }],
-});
+const openai = useOpenAISimulators();
 
 describe("fault injection (raw HTTP)", () => {
   it("reset-before gives a socket error", async () => {

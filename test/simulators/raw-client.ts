@@ -1,5 +1,7 @@
 /** Raw node:http client used by the simulator fault tests. */
 import http from "node:http";
+import { afterEach } from "vitest";
+import { DEFAULT_API_KEY, type Simulator, type SimulatorOptions, startOpenAISimulator } from "./index.ts";
 
 export interface RawResult {
   status: number;
@@ -46,3 +48,24 @@ export const dataLines = (text: string): string[] =>
     .map((l) => l.slice(6));
 
 export const bodyText = (r: RawResult): string => Buffer.concat(r.chunks).toString("utf8");
+
+/** Starts OpenAI simulators for one test file and closes them after each test. */
+export function useOpenAISimulators(): (opts?: SimulatorOptions) => Promise<Simulator> {
+  const sims: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.splice(0).map((s) => s.close()));
+  });
+  return async (opts) => {
+    const s = await startOpenAISimulator(opts);
+    sims.push(s);
+    return s;
+  };
+}
+
+export const auth = { authorization: `Bearer ${DEFAULT_API_KEY}` };
+
+export const chatBody = (content: string, stream = false) => ({
+  model: "m",
+  stream,
+  messages: [{ role: "user", content }],
+});

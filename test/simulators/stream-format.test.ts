@@ -1,29 +1,9 @@
 import { StringDecoder } from "node:string_decoder";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  DEFAULT_API_KEY,
-  type Simulator,
-  startAnthropicSimulator,
-  startGeminiSimulator,
-  startOpenAISimulator,
-} from "./index.ts";
-import { bodyText, dataLines, rawPost } from "./raw-client.ts";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { DEFAULT_API_KEY, startAnthropicSimulator, startGeminiSimulator } from "./index.ts";
+import { auth, bodyText, chatBody, dataLines, rawPost, useOpenAISimulators } from "./raw-client.ts";
 
-const sims: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-async function openai(opts?: Parameters<typeof startOpenAISimulator>[0]): Promise<Simulator> {
-  const s = await startOpenAISimulator(opts);
-  sims.push(s);
-  return s;
-}
-const auth = { authorization: `Bearer ${DEFAULT_API_KEY}` };
-const chatBody = (content: string, stream = false) => ({
-  model: "m",
-  stream,
-  messages: [{ role: "user", content }],
-});
+const openai = useOpenAISimulators();
 
 describe("stream wire format (raw HTTP)", () => {
   it("streams split a multi-byte UTF-8 character across writes; chunked + keep-alive", async () => {
@@ -50,7 +30,7 @@ describe("stream wire format (raw HTTP)", () => {
   it("line endings: Gemini CRLF by default, OpenAI LF by default, crlf option; Anthropic event lines", async () => {
     const gem = await startGeminiSimulator();
     const ant = await startAnthropicSimulator({ crlf: true });
-    sims.push(gem, ant);
+    onTestFinished(() => Promise.all([gem.close(), ant.close()]).then(() => undefined));
     const lf = await openai();
     const crlf = await openai({ crlf: true });
     const g = await rawPost(
