@@ -28,6 +28,7 @@ export function cachedKeyStore(
       hits.clear();
       return store.put(record);
     },
+    create: (record) => store.create(record),
     count: (role) => store.count(role),
   };
 }

@@ -12,7 +12,12 @@ export interface ApiKeyRecord {
 
 export interface KeyStore {
   findBySha256(sha256: string): Promise<ApiKeyRecord | undefined>;
-  /** Insert or replace by id. */
+  /**
+   * Insert or replace by id; a replaced key's old hash stops authenticating. Throws ConflictError when
+   * the hash belongs to another id.
+   */
   put(record: ApiKeyRecord): Promise<void>;
+  /** Insert only: throws ConflictError when the id or the hash is already taken. */
+  create(record: ApiKeyRecord): Promise<void>;
   count(role?: ApiKeyRecord["role"]): Promise<number>;
 }

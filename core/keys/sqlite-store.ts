@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { ConflictError } from "../storage/errors.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
 
 const SCHEMA = `
@@ -33,6 +34,21 @@ const toRecord = (r: Row): ApiKeyRecord => ({
   createdAt: r.created_at,
 });
 
+const params = (r: ApiKeyRecord) =>
+  [r.id, r.sha256, r.org, r.role, r.name ?? null, r.models ? JSON.stringify(r.models) : null, r.createdAt] as const;
+
+/** SQLite reports a UNIQUE or PRIMARY KEY violation as SQLITE_CONSTRAINT_*; that is a conflict, not a crash. */
+function conflictsAsErrors(write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    if (err instanceof Error && /UNIQUE constraint failed|SQLITE_CONSTRAINT/.test(err.message)) {
+      throw new ConflictError("An API key with this id or hash already exists.");
+    }
+    throw err;
+  }
+}
+
 export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   db.exec(SCHEMA);
   const byHash = db.prepare("SELECT * FROM api_keys WHERE sha256 = ?");
@@ -40,6 +56,9 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, org = excluded.org, role = excluded.role,
        name = excluded.name, models = excluded.models`,
+  );
+  const insert = db.prepare(
+    "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");
@@ -49,15 +68,10 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
       return row ? toRecord(row) : undefined;
     },
     async put(r) {
-      upsert.run(
-        r.id,
-        r.sha256,
-        r.org,
-        r.role,
-        r.name ?? null,
-        r.models ? JSON.stringify(r.models) : null,
-        r.createdAt,
-      );
+      conflictsAsErrors(() => upsert.run(...params(r)));
+    },
+    async create(r) {
+      conflictsAsErrors(() => insert.run(...params(r)));
     },
     async count(role) {
       const row = (role ? countRole.get(role) : count.get()) as { n: number };

@@ -1,0 +1,11 @@
+/**
+ * A write refused because it would break a uniqueness or version condition (a key id or hash already
+ * taken, a registry entry changed since it was read). Every store adapter maps its own conflict signal
+ * (SQLite constraint, DynamoDB ConditionalCheckFailed) onto this one type.
+ */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConflictError";
+  }
+}
