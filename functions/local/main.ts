@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
-import { ConfigError, parseConfigText } from "../../core/config/parse.ts";
+import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
+import { loadConfigFile } from "../shared/config-file.ts";
+import { createdKeyLines } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
 import { startPortable } from "./portable.ts";
 
@@ -11,16 +12,7 @@ const env = process.env;
 const log = createConsoleLog("llm-gateway");
 
 function loadConfig(): GatewayConfig {
-  const file = env.GATEWAY_CONFIG;
-  if (!file) return DEFAULT_CONFIG;
-  const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new ConfigError("", `cannot read GATEWAY_CONFIG file ${path}`);
-  }
-  return parseConfigText(text, path);
+  return env.GATEWAY_CONFIG ? loadConfigFile(env.GATEWAY_CONFIG) : DEFAULT_CONFIG;
 }
 
 try {
@@ -37,11 +29,7 @@ try {
     onOutcome: (o) => log.info("request", { ...o }),
   });
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
-  if (gateway.createdKeys.length > 0) {
-    lines.push("", "Created keys (shown once; only their SHA-256 is stored, so save them now):");
-    for (const k of gateway.createdKeys)
-      lines.push(`  ${k.role === "admin" ? "admin key" : `API key (org ${k.org})`}: ${k.secret}`);
-  }
+  lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(
     "",
     `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"mock/echo","messages":[{"role":"user","content":"hello"}]}'`,

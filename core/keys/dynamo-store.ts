@@ -1,0 +1,156 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import { backoff, scanPages } from "../storage/dynamo-batch.ts";
+import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { ConflictError } from "../storage/errors.ts";
+import type { ApiKeyRecord, KeyStore } from "./port.ts";
+
+type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+const SK = "KEY";
+const hashKey = (sha256: string) => ({ pk: `HASH#${sha256}`, sk: SK });
+const idKey = (id: string) => ({ pk: `ID#${id}`, sk: SK });
+/** Racing writers on one id each lose at most a few rounds; past this the caller gets a ConflictError. */
+const MAX_PUT_ATTEMPTS = 5;
+
+/** The HASH# item: the whole record, found by the hash the router computes from the bearer token. */
+function hashItem(r: ApiKeyRecord): Record<string, unknown> {
+  const item: Record<string, unknown> = { ...hashKey(r.sha256), id: r.id, org: r.org, role: r.role };
+  // The document client rejects undefined attributes unless configured to drop them; we do not rely on
+  // the caller's marshall options.
+  if (r.name !== undefined) item.name = r.name;
+  if (r.models !== undefined) item.models = r.models;
+  return { ...item, sha256: r.sha256, createdAt: r.createdAt };
+}
+
+function toRecord(item: Record<string, unknown>): ApiKeyRecord {
+  const { id, org, role, name, models, sha256, createdAt } = item;
+  if (typeof id !== "string" || typeof org !== "string" || (role !== "api" && role !== "admin"))
+    throw new Error(`Malformed API key item ${String(item.pk)}.`);
+  return {
+    id,
+    org,
+    role,
+    name: typeof name === "string" ? name : undefined,
+    models: Array.isArray(models) ? models.map(String) : undefined,
+    sha256: String(sha256),
+    createdAt: String(createdAt),
+  };
+}
+
+const absent = { ConditionExpression: "attribute_not_exists(pk)" } as const;
+
+/**
+ * API keys in one DynamoDB table as two items per key: `HASH#<sha256>` holds the record (the router's
+ * single GetItem) and `ID#<id>` holds the current hash, so uniqueness of both is enforced by conditional
+ * puts inside one TransactWriteItems (well under its 100-item limit).
+ */
+export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: string): KeyStore {
+  const transact = (items: TxItem[]) => doc.send(new TransactWriteCommand({ TransactItems: items }));
+
+  return {
+    async findBySha256(sha256) {
+      // Eventually consistent on purpose: this is the hot path and misses are not cached, so every
+      // wrong-key request reaches DynamoDB and a strong read would double its cost; a stale hit is
+      // already bounded by the key cache TTL; and in a global table a key created in the other region is
+      // not here until replication anyway, so clients must tolerate a sub-second window after create.
+      const out = await doc.send(new GetCommand({ TableName: tableName, Key: hashKey(sha256) }));
+      return out.Item ? toRecord(out.Item) : undefined;
+    },
+
+    async create(r) {
+      const items: TxItem[] = [
+        { Put: { TableName: tableName, Item: hashItem(r), ...absent } },
+        {
+          Put: {
+            TableName: tableName,
+            Item: { ...idKey(r.id), sha256: r.sha256, createdAt: r.createdAt },
+            ...absent,
+          },
+        },
+      ];
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await transact(items);
+          return;
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          if (codes?.includes("ConditionalCheckFailed"))
+            throw new ConflictError("An API key with this id or hash already exists.");
+          // TransactionConflict: another transaction holds one of the items; it may be a racing create
+          // of the same key, which the next round will report as a conflict.
+          if (!codes?.includes("TransactionConflict") || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
+          await backoff(attempt);
+        }
+      }
+    },
+
+    async put(r) {
+      for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        // Strongly consistent: this read is the "before" of a compare-and-swap.
+        const cur = (
+          await doc.send(new GetCommand({ TableName: tableName, Key: idKey(r.id), ConsistentRead: true }))
+        ).Item;
+        const prev = typeof cur?.sha256 === "string" ? cur.sha256 : undefined;
+        // Like the SQLite upsert, replacing a key keeps its original creation time.
+        const createdAt = typeof cur?.createdAt === "string" ? cur.createdAt : r.createdAt;
+        const items: TxItem[] = [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...idKey(r.id), sha256: r.sha256, createdAt },
+              ...(prev === undefined
+                ? absent
+                : { ConditionExpression: "sha256 = :prev", ExpressionAttributeValues: { ":prev": prev } }),
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: hashItem({ ...r, createdAt }),
+              ConditionExpression: "attribute_not_exists(pk) OR id = :id",
+              ExpressionAttributeValues: { ":id": r.id },
+            },
+          },
+        ];
+        // The old hash must stop authenticating in the same transaction that installs the new one.
+        if (prev !== undefined && prev !== r.sha256)
+          items.push({ Delete: { TableName: tableName, Key: hashKey(prev) } });
+        try {
+          await transact(items);
+          return;
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          if (codes === undefined) throw err;
+          if (codes[1] === "ConditionalCheckFailed")
+            throw new ConflictError("This API key hash already belongs to another key id.");
+          // The ID# condition failed or another transaction touched our items: a racing writer on this
+          // id. Re-read and try again; anything else (throttling, validation) is not ours to absorb.
+          const racing = codes[0] === "ConditionalCheckFailed" || codes.includes("TransactionConflict");
+          if (!racing) throw err;
+        }
+      }
+      throw new ConflictError(`API key ${r.id} kept changing under concurrent updates; try again.`);
+    },
+
+    async count(role) {
+      let n = 0;
+      // Select COUNT still reads every item: a page ends at 1 MB scanned before the filter applies.
+      for await (const page of scanPages(doc, {
+        TableName: tableName,
+        Select: "COUNT",
+        ConsistentRead: true,
+        FilterExpression: `begins_with(pk, :hash) AND sk = :sk${role ? " AND #role = :role" : ""}`,
+        ExpressionAttributeValues: { ":hash": "HASH#", ":sk": SK, ...(role ? { ":role": role } : {}) },
+        ...(role ? { ExpressionAttributeNames: { "#role": "role" } } : {}),
+      }))
+        n += page.count;
+      return n;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
+import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
+import type { Log } from "../../core/log.ts";
+import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
+import { createGatewayDeps } from "../shared/gateway-deps.ts";
+
+export interface AwsDepsOptions {
+  doc: DynamoDBDocumentClient;
+  tables: { registry: string; keys: string };
+  /** Provider keys and base-URL overrides by the names the registry uses. */
+  env: Record<string, string | undefined>;
+  log: Log;
+  maxBodyBytes: number;
+  onOutcome?: ((outcome: RequestOutcome) => void) | undefined;
+}
+
+/**
+ * The Lambda's wiring: DynamoDB stores behind the same ports as portable mode. Built once per container
+ * (module scope of the entry point) and reused by every invocation; the registry is seeded separately
+ * (`npm run seed:aws`), never at cold start.
+ */
+export function buildAwsDeps(opts: AwsDepsOptions): GatewayDeps {
+  return createGatewayDeps({
+    registry: createDynamoRegistryStore(opts.doc, opts.tables.registry),
+    keys: createDynamoKeyStore(opts.doc, opts.tables.keys),
+    env: opts.env,
+    maxBodyBytes: opts.maxBodyBytes,
+    log: opts.log,
+    onOutcome: opts.onOutcome,
+  }).deps;
+}

@@ -1,0 +1,42 @@
+import { Resource } from "sst/resource";
+
+/**
+ * Typed access to what SST links into a function (`SST_RESOURCE_<Name>` environment variables).
+ * `Resource` throws on a name that is not linked; a missing link is a deployment error, so say which.
+ */
+interface LinkedResource {
+  name?: string;
+  value?: string;
+  url?: string;
+  arn?: string;
+}
+
+function linked(name: string): LinkedResource | undefined {
+  try {
+    return (Resource as unknown as Record<string, LinkedResource | undefined>)[name];
+  } catch {
+    return undefined;
+  }
+}
+
+export function linkedTableName(link: string): string {
+  const name = linked(link)?.name;
+  if (!name) throw new Error(`Resource '${link}' is not linked to this function (check stacks/).`);
+  return name;
+}
+
+/** A linked `sst.Secret`'s value, or undefined when the secret is not linked or not set. */
+export const linkedSecret = (link: string): string | undefined => linked(link)?.value || undefined;
+
+/**
+ * Provider keys as the registry names them (`apiKeyEnv`): the linked SST secrets under their usual
+ * environment names, over plain environment variables for any other name an operator configures.
+ */
+export function providerSecrets(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    ...env,
+    OPENAI_API_KEY: linkedSecret("OpenaiApiKey") ?? env.OPENAI_API_KEY,
+    ANTHROPIC_API_KEY: linkedSecret("AnthropicApiKey") ?? env.ANTHROPIC_API_KEY,
+    GEMINI_API_KEY: linkedSecret("GeminiApiKey") ?? env.GEMINI_API_KEY,
+  };
+}

@@ -1,0 +1,36 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { buildAwsDeps } from "./aws/deps.ts";
+import { publishOutcome } from "./aws/metrics.ts";
+import { powertoolsLog } from "./aws/powertools-log.ts";
+import { linkedTableName, providerSecrets } from "./aws/resources.ts";
+import { createRouterHandler } from "./router.ts";
+
+/**
+ * Lambda entry point of the router (`functions/router-lambda.handler`). Everything here runs once per
+ * container: clients, caches and the keep-alive pools to providers are reused across invocations.
+ */
+const logger = new Logger({ serviceName: "llm-gateway-router" });
+const metrics = new Metrics({ namespace: "LlmGateway", serviceName: "router" });
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+const deps = buildAwsDeps({
+  doc,
+  tables: { registry: linkedTableName("RegistryTable"), keys: linkedTableName("KeysTable") },
+  env: providerSecrets(process.env),
+  log: powertoolsLog(logger),
+  maxBodyBytes: Number(process.env.GATEWAY_MAX_BODY_BYTES) || DEFAULT_MAX_BODY,
+  onOutcome: (outcome) => {
+    logger.info("request", { ...outcome });
+    publishOutcome(metrics, outcome);
+  },
+});
+
+export const handler = createRouterHandler(deps);

