@@ -54,11 +54,12 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
 
   return {
     async findBySha256(sha256) {
-      // Eventually consistent on purpose: this is the hot path and misses are not cached, so every
-      // wrong-key request reaches DynamoDB and a strong read would double its cost; a stale hit is
-      // already bounded by the key cache TTL; and in a global table a key created in the other region is
-      // not here until replication anyway, so clients must tolerate a sub-second window after create.
-      const out = await doc.send(new GetCommand({ TableName: tableName, Key: hashKey(sha256) }));
+      // Strongly consistent: a key created through this region works on its very next request (found
+      // keys are cached per container, so the doubled read cost falls mostly on wrong keys). A key
+      // created in the other region is visible here only after global-table replication (~1 s).
+      const out = await doc.send(
+        new GetCommand({ TableName: tableName, Key: hashKey(sha256), ConsistentRead: true }),
+      );
       return out.Item ? toRecord(out.Item) : undefined;
     },
 

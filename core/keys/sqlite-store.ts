@@ -35,7 +35,15 @@ const toRecord = (r: Row): ApiKeyRecord => ({
 });
 
 const params = (r: ApiKeyRecord) =>
-  [r.id, r.sha256, r.org, r.role, r.name ?? null, r.models ? JSON.stringify(r.models) : null, r.createdAt] as const;
+  [
+    r.id,
+    r.sha256,
+    r.org,
+    r.role,
+    r.name ?? null,
+    r.models ? JSON.stringify(r.models) : null,
+    r.createdAt,
+  ] as const;
 
 /** SQLite reports a UNIQUE or PRIMARY KEY violation as SQLITE_CONSTRAINT_*; that is a conflict, not a crash. */
 function conflictsAsErrors(write: () => void): void {

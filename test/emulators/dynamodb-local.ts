@@ -32,13 +32,23 @@ export interface DynamoDbLocal {
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** A JVM outlives its parent unless killed: kill every one we started when this process exits. */
+/**
+ * A JVM outlives its parent unless killed: kill every one we started when this process exits, and on a
+ * terminating signal (which skips "exit"), after which the signal is re-raised so it still terminates.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
+  const killAll = () => {
     for (const child of live) child.kill("SIGKILL");
-  });
+  };
+  process.once("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 async function freePort(): Promise<number> {
