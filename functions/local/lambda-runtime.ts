@@ -26,24 +26,27 @@ interface AwsLambdaGlobal {
   HttpResponseStream: { from(stream: ResponseStream, prelude: Record<string, unknown>): ResponseStream };
 }
 
+/**
+ * Installs the stand-ins next to whatever `awslambda` already holds: the AWS SDK creates the global
+ * itself (for its invoke store), so its presence does not mean the runtime's functions are there.
+ */
 export function installLambdaRuntime(): void {
-  const g = globalThis as unknown as { awslambda?: AwsLambdaGlobal };
-  if (g.awslambda) return;
-  g.awslambda = {
-    streamifyResponse(fn) {
-      Object.defineProperty(fn, STREAMING, { value: "response" });
-      return fn;
-    },
-    HttpResponseStream: {
-      from(stream, prelude) {
-        stream.setContentType(PRELUDE_CONTENT_TYPE);
-        const json = JSON.stringify(prelude);
-        stream.beforeFirstWrite = (write) => {
-          write(json);
-          write(PRELUDE_DELIMITER);
-        };
-        return stream;
-      },
+  const g = globalThis as unknown as { awslambda?: Partial<AwsLambdaGlobal> };
+  g.awslambda ??= {};
+  const lambda = g.awslambda;
+  lambda.streamifyResponse ??= (fn) => {
+    Object.defineProperty(fn, STREAMING, { value: "response" });
+    return fn;
+  };
+  lambda.HttpResponseStream ??= {
+    from(stream, prelude) {
+      stream.setContentType(PRELUDE_CONTENT_TYPE);
+      const json = JSON.stringify(prelude);
+      stream.beforeFirstWrite = (write) => {
+        write(json);
+        write(PRELUDE_DELIMITER);
+      };
+      return stream;
     },
   };
 }

@@ -1,0 +1,114 @@
+import type { Writable } from "node:stream";
+import type OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../core/config/parse.ts";
+import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
+import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
+import { installLambdaRuntime, isStreaming } from "../../functions/local/lambda-runtime.ts";
+import { seedStores } from "../../functions/shared/seed.ts";
+import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type Simulator, startAnthropicSimulator, startOpenAISimulator } from "../simulators/index.ts";
+import { CollectingStream, restEvent, unframe } from "./lambda-stream.ts";
+
+/**
+ * The real Lambda entry point (`functions/router-lambda.ts`), imported with the environment SST and the
+ * Lambda runtime give it, wired to DynamoDB (Local) and invoked as a streaming REST integration invokes it.
+ */
+const KEY = "sk-gw-lambda-e2e";
+const TABLES = { registry: "gw-lambda-registry", keys: "gw-lambda-keys" };
+
+let ddb: DynamoDbLocal;
+let openai: Simulator;
+let anthropic: Simulator;
+let handler: (event: unknown, stream: Writable, context: unknown) => Promise<void>;
+
+beforeAll(async () => {
+  [ddb, openai, anthropic] = await Promise.all([
+    startDynamoDbLocal(),
+    startOpenAISimulator(),
+    startAnthropicSimulator(),
+  ]);
+  await createTables(ddb.client(), [TABLES.registry, TABLES.keys]);
+  const doc = ddb.documentClient();
+  const config = parseConfig({
+    providers: [
+      { id: "openai", kind: "openai", baseUrl: openai.url, apiKeyEnv: "OPENAI_API_KEY" },
+      { id: "anthropic", kind: "anthropic", baseUrl: anthropic.url, apiKeyEnv: "ANTHROPIC_API_KEY" },
+    ],
+    models: [{ alias: "smart", targets: [{ provider: "anthropic", model: "claude-sim" }] }],
+    orgs: [{ id: "acme" }],
+  });
+  await seedStores(
+    createDynamoRegistryStore(doc, TABLES.registry),
+    createDynamoKeyStore(doc, TABLES.keys),
+    config,
+    {
+      GATEWAY_API_KEY: KEY,
+    },
+  );
+
+  // What SST links and the Lambda runtime provide, pointed at the emulator.
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
+    SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
+    SST_RESOURCE_OpenaiApiKey: JSON.stringify({ value: "test-key" }),
+    SST_RESOURCE_AnthropicApiKey: JSON.stringify({ value: "test-key" }),
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+  installLambdaRuntime();
+  const mod = await import("../../functions/router-lambda.ts");
+  if (!isStreaming(mod.handler)) throw new Error("router-lambda does not export a streaming handler");
+  handler = mod.handler;
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([openai?.close(), anthropic?.close()]);
+  await ddb?.dispose();
+});
+
+const chat = (body: Record<string, unknown>, key = KEY) =>
+  restEvent(
+    "/v1/chat/completions",
+    { messages: [{ role: "user", content: "from lambda" }], ...body },
+    "POST",
+    key,
+  );
+
+describe("the router Lambda over DynamoDB, invoked as a streaming REST integration", () => {
+  it("authenticates against the DynamoDB key store and frames a completion", async () => {
+    const stream = new CollectingStream();
+    await handler(chat({ model: "openai/gpt-sim" }), stream, {});
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.statusCode).toBe(200);
+    expect(prelude.headers["x-gateway-provider"]).toBe("openai");
+    expect(JSON.parse(body).choices[0].message.content).toBe("Echo: from lambda");
+  });
+
+  it("streams an alias from the DynamoDB registry through the Anthropic simulator", async () => {
+    anthropic.enqueueScripts({ text: "streamed from the registry", usage: { input: 31, output: 9 } });
+    const stream = new CollectingStream();
+    await handler(
+      chat({ model: "smart", stream: true, stream_options: { include_usage: true } }),
+      stream,
+      {},
+    );
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.headers["content-type"]).toContain("text/event-stream");
+    const events = body.split("\n\n").filter((e) => e.startsWith("data: ") && e !== "data: [DONE]");
+    const chunks = events.map((e) => JSON.parse(e.slice(6)) as OpenAI.Chat.Completions.ChatCompletionChunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("streamed from the registry");
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 31, completion_tokens: 9 });
+    expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
+  });
+
+  it("refuses a key DynamoDB does not know with 401 in the prelude", async () => {
+    const stream = new CollectingStream();
+    await handler(chat({ model: "openai/gpt-sim" }, "sk-gw-unknown"), stream, {});
+    expect(unframe(stream.bytes).prelude.statusCode).toBe(401);
+  });
+});
