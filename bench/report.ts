@@ -147,14 +147,45 @@ export function renderMarkdown(r: Results): string {
     table(
       ["Measure", "Value"],
       [
-        ["Bundle dist/router.mjs (esbuild, minified)", `${f(r.bundle.kb, 1)} KB (${r.bundle.bytes} bytes)`],
         [
-          "Cold import dist/router.mjs, median",
+          "Lambda bundle dist/router.mjs (functions/router-lambda.ts, esbuild, minified, @aws-sdk external)",
+          `${f(r.bundle.kb, 1)} KB (${r.bundle.bytes} bytes)`,
+        ],
+        [
+          "Cold import dist/router.mjs (Lambda init: clients built, links read), median",
           `${f(r.coldImport.bundleMs, 1)} ms (${r.coldImport.bundleSamplesMs.join(", ")})`,
         ],
         [
           "Cold import functions/router.ts, median",
           `${f(r.coldImport.sourceMs, 1)} ms (${r.coldImport.sourceSamplesMs.join(", ")})`,
+        ],
+      ],
+    ),
+    "",
+    "## DynamoDB adapters against DynamoDB Local (loopback; a real table adds its own round trip)",
+    "",
+    table(
+      ["Measure (p50)", "SQLite", "DynamoDB"],
+      [
+        [
+          "Key lookup (findBySha256)",
+          `${f(r.dynamo.keyLookupUs.sqlite, 0)} µs`,
+          `${f(r.dynamo.keyLookupUs.dynamo, 0)} µs`,
+        ],
+        [
+          "Registry version check",
+          `${f(r.dynamo.versionCheckUs.sqlite, 0)} µs`,
+          `${f(r.dynamo.versionCheckUs.dynamo, 0)} µs`,
+        ],
+        [
+          "Router invocation, caches off (every request reads the store)",
+          `${f(r.dynamo.invokeMs.sqliteUncached)} ms`,
+          `${f(r.dynamo.invokeMs.dynamoUncached)} ms`,
+        ],
+        [
+          "Router invocation, caches on (1 s TTL, as shipped)",
+          "—",
+          `${f(r.dynamo.invokeMs.dynamoCached)} ms`,
         ],
       ],
     ),

@@ -3,7 +3,8 @@ import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { buildRouter } from "../scripts/build-router.ts";
 import { type Child, startChild } from "./children.ts";
-import { coldImports } from "./cold-import.ts";
+import { coldImports, type ImportTarget } from "./cold-import.ts";
+import { benchDynamo } from "./dynamo.ts";
 import { chatBody, median, once, percentile, runLoad, type Sample, type Target, USER_TEXT } from "./load.ts";
 import { addedLatency, checkTargets, renderMarkdown, writeResults } from "./report.ts";
 import type { Cell, PathName, Results } from "./types.ts";
@@ -30,6 +31,20 @@ const RESULTS = fileURLToPath(new URL("results/", import.meta.url));
 const PROF_DIR = fileURLToPath(new URL("../dist/bench-prof", import.meta.url));
 
 const expected = `Echo: ${USER_TEXT}`;
+
+/**
+ * The Lambda build imported as the Lambda runtime would: `awslambda` present and SST's links in the
+ * environment (the entry point resolves its table names and secrets at init, as in AWS).
+ */
+const LAMBDA_IMPORT = (file: string): ImportTarget => ({
+  file,
+  preamble: "globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };",
+  env: {
+    AWS_REGION: "us-east-1",
+    SST_RESOURCE_RegistryTable: JSON.stringify({ name: "registry" }),
+    SST_RESOURCE_KeysTable: JSON.stringify({ name: "keys" }),
+  },
+});
 type StreamChunk = { choices?: Array<{ delta?: { content?: string | null } }> };
 type Completion = { choices?: Array<{ message?: { content?: string | null } }> };
 
@@ -152,7 +167,9 @@ async function main(): Promise<void> {
   await sim.stop();
   log("cold imports");
   const source = fileURLToPath(new URL("../functions/router.ts", import.meta.url));
-  const [bundled, fromSource] = await coldImports([bundle.file, source], 5);
+  const [bundled, fromSource] = await coldImports([LAMBDA_IMPORT(bundle.file), { file: source }], 5);
+  log("DynamoDB adapters against DynamoDB Local");
+  const dynamo = await benchDynamo();
 
   const partial: Omit<Results, "targets"> = {
     meta: {
@@ -166,11 +183,12 @@ async function main(): Promise<void> {
     cells,
     added: addedLatency(cells),
     bundle: {
-      file: "dist/router.mjs",
+      file: "dist/router.mjs (functions/router-lambda.ts)",
       bytes: bundle.bytes,
       kb: bundle.bytes / 1024,
       topInputs: bundle.inputs.slice(0, 15),
     },
+    dynamo,
     coldImport: {
       bundleMs: bundled!.medianMs,
       sourceMs: fromSource!.medianMs,

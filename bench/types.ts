@@ -1,3 +1,5 @@
+import type { DynamoBench } from "./dynamo.ts";
+
 /** The shape of bench/results/latest.json. */
 
 export type PathName = "direct" | "raw-proxy" | "gateway";
@@ -42,6 +44,7 @@ export interface Results {
   cells: Cell[];
   added: Added[];
   bundle: { file: string; bytes: number; kb: number; topInputs: Array<{ path: string; bytes: number }> };
+  dynamo: DynamoBench;
   coldImport: { bundleMs: number; sourceMs: number; bundleSamplesMs: number[]; sourceSamplesMs: number[] };
   targets: TargetCheck[];
 }

@@ -21,15 +21,8 @@ export interface BundleInfo {
 export async function buildRouter(): Promise<BundleInfo> {
   const result = await build({
     absWorkingDir: root,
-    // The router handler plus the undici transport it is wired to in every deployment, so the size is
-    // what a Lambda really ships (the handler alone receives its transport and would leave undici out).
-    stdin: {
-      contents:
-        'export { createRouterHandler } from "./functions/router.ts";\nexport { createHttpTransport } from "./core/providers/http-transport.ts";',
-      resolveDir: root,
-      sourcefile: "router-entry.ts",
-      loader: "ts",
-    },
+    // The router Lambda's real entry point: handler, DynamoDB stores, undici transport, Powertools.
+    entryPoints: ["functions/router-lambda.ts"],
     outfile: ROUTER_BUNDLE,
     bundle: true,
     platform: "node",

@@ -1,0 +1,55 @@
+/**
+ * Least-privilege grants. SST's default links grant `dynamodb:*`, `sqs:*` and `events:*` on the linked
+ * resource (which includes DeleteTable, DeleteQueue, DeleteEventBus, ...). Here links only carry names and
+ * ARNs to `Resource.*` at run time; each function states the actions it needs on the exact ARNs it uses.
+ */
+
+export interface Grant {
+  actions: string[];
+  resources: $util.Input<string>[];
+}
+
+// TransactWriteItems/TransactGetItems are authorised as their per-item actions (Put/Update/Delete/
+// ConditionCheckItem, GetItem), so they need no action of their own.
+const DYNAMO_READ = [
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:DescribeTable",
+];
+const DYNAMO_WRITE = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+];
+
+function tableResources(table: sst.aws.Dynamo): $util.Input<string>[] {
+  return [table.arn, $interpolate`${table.arn}/index/*`];
+}
+
+export function dynamoRead(table: sst.aws.Dynamo): Grant {
+  return { actions: DYNAMO_READ, resources: tableResources(table) };
+}
+
+export function dynamoReadWrite(table: sst.aws.Dynamo): Grant {
+  return { actions: [...DYNAMO_READ, ...DYNAMO_WRITE], resources: tableResources(table) };
+}
+
+export function putEvents(bus: sst.aws.Bus): Grant {
+  return { actions: ["events:PutEvents"], resources: [bus.arn] };
+}
+
+/** Producers of audit records; consuming is granted by `Queue.subscribe` on the queue ARN only. */
+export function sendMessages(queue: sst.aws.Queue): Grant {
+  return { actions: ["sqs:SendMessage", "sqs:GetQueueUrl"], resources: [queue.arn] };
+}
+
+/** Replace SST's broad link permissions with properties-only links (called once per program run). */
+export function restrictLinks(): void {
+  sst.Linkable.wrap(sst.aws.Dynamo, (table) => ({ properties: { name: table.name, arn: table.arn } }));
+  sst.Linkable.wrap(sst.aws.Queue, (queue) => ({ properties: { url: queue.url, arn: queue.arn } }));
+  sst.Linkable.wrap(sst.aws.Bus, (bus) => ({ properties: { name: bus.name, arn: bus.arn } }));
+}

@@ -1,0 +1,69 @@
+/**
+ * DynamoDB tables. Configuration and counters (registry, keys, budgets) are global tables so both regions
+ * read the same data; audit records stay in the region that served the request (DESIGN §7).
+ *
+ * Global tables and one stage per region: a replica is part of its table's definition, and only one
+ * stage can own that definition. The primary stage (us-east-1) creates each table WITH its eu-west-1
+ * replica; the secondary stage (eu-west-1) references the replica by its deterministic name through
+ * `Dynamo.get` and never creates or deletes it. Hence: deploy the primary first, remove it last.
+ */
+import { type Deployment, globalTableName } from "./regions.ts";
+
+export const GLOBAL_TABLES = ["RegistryTable", "KeysTable", "BudgetsTable"] as const;
+export type GlobalTable = (typeof GLOBAL_TABLES)[number];
+
+export interface Storage {
+  readonly registry: sst.aws.Dynamo;
+  readonly keys: sst.aws.Dynamo;
+  readonly budgets: sst.aws.Dynamo;
+  /** Regional: one per stage, never replicated. */
+  readonly audit: sst.aws.Dynamo;
+}
+
+// Every table is a single-table design on a generic composite key (`pk`, `sk`), e.g.
+// pk=ORG#id, sk=SPEND#2026-11#eu-west-1 (DESIGN §5).
+const KEY_SCHEMA = {
+  fields: { pk: "string", sk: "string" },
+  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+} as const;
+
+function globalTable(deployment: Deployment, logical: GlobalTable): sst.aws.Dynamo {
+  const name = globalTableName($app.name, deployment.env, logical);
+  if (deployment.role === "secondary") return sst.aws.Dynamo.get(logical, name);
+
+  return new sst.aws.Dynamo(logical, {
+    ...KEY_SCHEMA,
+    // Global tables (version 2019.11.21) replicate through the table's stream, which must carry
+    // NEW_AND_OLD_IMAGES.
+    stream: "new-and-old-images",
+    deletionProtection: deployment.protected,
+    transform: {
+      table: (args) => {
+        args.name = name;
+        args.pointInTimeRecovery = { enabled: true };
+        args.replicas = [
+          {
+            regionName: deployment.peerRegion,
+            pointInTimeRecovery: true,
+            propagateTags: true,
+            deletionProtectionEnabled: deployment.protected,
+          },
+        ];
+      },
+    },
+  });
+}
+
+export function createStorage(deployment: Deployment): Storage {
+  return {
+    registry: globalTable(deployment, "RegistryTable"),
+    keys: globalTable(deployment, "KeysTable"),
+    budgets: globalTable(deployment, "BudgetsTable"),
+    // Name left to SST (app-stage-AuditTable-<random>): each regional stage owns its own copy.
+    audit: new sst.aws.Dynamo("AuditTable", {
+      ...KEY_SCHEMA,
+      deletionProtection: deployment.protected,
+      transform: { table: { pointInTimeRecovery: { enabled: true } } },
+    }),
+  };
+}
