@@ -1,4 +1,6 @@
-import { Pool } from "undici";
+import type { Pool } from "undici";
+import request from "undici/lib/api/api-request.js";
+import PoolClass from "undici/lib/dispatcher/pool.js";
 import type { Endpoint, Transport, UpstreamResponse } from "./transport.ts";
 import { classify } from "./transport-errors.ts";
 import type { UpstreamRequest } from "./types.ts";
@@ -6,6 +8,10 @@ import type { UpstreamRequest } from "./types.ts";
 /**
  * undici keep-alive pool per provider origin. Global fetch and web streams cost most of a peer
  * gateway's CPU per request; undici's `request` with a Node stream body avoids both.
+ *
+ * Only undici's Pool and request modules are loaded, not its index: the index also loads fetch,
+ * WebSocket, caches and a second llhttp build, which doubled the Lambda bundle and added ~30 ms to a
+ * cold start. undici is pinned exactly, and the e2e suites exercise every path through these modules.
  */
 export function createHttpTransport(): Transport & { close(): Promise<void> } {
   const pools = new Map<string, Pool>();
@@ -14,23 +20,23 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
     const key = `${origin}|${connectMs}`;
     let pool = pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connect: { timeout: connectMs }, keepAliveTimeout: 30_000, pipelining: 1 });
+      pool = new PoolClass(origin, { connect: { timeout: connectMs }, keepAliveTimeout: 30_000, pipelining: 1 });
       pools.set(key, pool);
     }
     return pool;
   };
 
   return {
-    async send(endpoint: Endpoint, request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+    async send(endpoint: Endpoint, upstream: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
       const base = new URL(endpoint.baseUrl);
       const basePath = base.pathname.replace(/\/$/, "");
       const pool = poolFor(base.origin, endpoint.timeouts.connectMs);
       try {
-        const res = await pool.request({
+        const res = await request.call(pool, {
           method: "POST",
-          path: basePath + request.path,
-          headers: request.headers,
-          body: request.body,
+          path: basePath + upstream.path,
+          headers: upstream.headers,
+          body: upstream.body,
           headersTimeout: endpoint.timeouts.firstByteMs,
           bodyTimeout: endpoint.timeouts.idleMs,
           signal,
