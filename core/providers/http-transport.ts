@@ -20,14 +20,22 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
     const key = `${origin}|${connectMs}`;
     let pool = pools.get(key);
     if (!pool) {
-      pool = new PoolClass(origin, { connect: { timeout: connectMs }, keepAliveTimeout: 30_000, pipelining: 1 });
+      pool = new PoolClass(origin, {
+        connect: { timeout: connectMs },
+        keepAliveTimeout: 30_000,
+        pipelining: 1,
+      });
       pools.set(key, pool);
     }
     return pool;
   };
 
   return {
-    async send(endpoint: Endpoint, upstream: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse> {
+    async send(
+      endpoint: Endpoint,
+      upstream: UpstreamRequest,
+      signal: AbortSignal,
+    ): Promise<UpstreamResponse> {
       const base = new URL(endpoint.baseUrl);
       const basePath = base.pathname.replace(/\/$/, "");
       const pool = poolFor(base.origin, endpoint.timeouts.connectMs);
