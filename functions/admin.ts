@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import middy from "@middy/core";
@@ -13,6 +15,12 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 });
 const keys = createDynamoKeyStore(doc, linkedTableName("KeysTable"));
 
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().handler((event) =>
-  handleAdminEvent(event, { keys, newId: randomUUID }),
-);
+const logger = new Logger({ serviceName: "llm-gateway-admin" });
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => {
+    const res = await handleAdminEvent(event, { keys, newId: randomUUID });
+    logger.info("admin request", { method: event.httpMethod, path: event.path, status: res.statusCode });
+    return res;
+  });

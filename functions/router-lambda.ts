@@ -1,4 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -33,4 +34,5 @@ const deps = buildAwsDeps({
   },
 });
 
-export const handler = createRouterHandler(deps);
+// Adds the Lambda request id (and cold-start flag) to every log line of the invocation.
+export const handler = createRouterHandler(deps, [injectLambdaContext(logger)]);

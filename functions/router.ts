@@ -1,4 +1,4 @@
-import middy from "@middy/core";
+import middy, { type MiddlewareObj } from "@middy/core";
 import { executionModeStreamifyResponse } from "@middy/core/StreamifyResponse";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { handleEvent } from "../core/gateway/dispatch.ts";
@@ -10,10 +10,15 @@ import type { GatewayDeps, GatewayResponse } from "../core/gateway/types.ts";
  * upstream failures before it are ordinary HTTP errors. `awslambda` must exist when this is called: the
  * Lambda runtime provides it; portable mode installs `functions/local/lambda-runtime.ts` first.
  */
-export function createRouterHandler(deps: GatewayDeps) {
+export function createRouterHandler(
+  deps: GatewayDeps,
+  middlewares: Array<MiddlewareObj<APIGatewayProxyEvent, GatewayResponse>> = [],
+) {
   return middy<APIGatewayProxyEvent, GatewayResponse>({
     executionMode: executionModeStreamifyResponse,
     // The gateway enforces its own upstream timeouts; middy's early-timeout race would add a timer per request.
     timeoutEarlyInMillis: 0,
-  }).handler((event: APIGatewayProxyEvent) => handleEvent(event, deps));
+  })
+    .use(middlewares)
+    .handler((event: APIGatewayProxyEvent) => handleEvent(event, deps));
 }
