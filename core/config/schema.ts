@@ -25,6 +25,45 @@ export const timeoutsSchema = z
   })
   .strict();
 
+const positiveInt = () => z.number().int().positive().optional();
+
+export const breakerSchema = z
+  .object({
+    failureThreshold: positiveInt().describe("Consecutive failures that open the circuit (default 5)"),
+    failureRate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe("Failure rate over the window that opens the circuit (default 0.5)"),
+    minimumRequests: positiveInt().describe("Requests in the window before the rate counts (default 10)"),
+    windowMs: positiveInt().describe("Sliding window for the failure rate (default 30 000)"),
+    cooldownMs: positiveInt().describe("Open time before half-open probes (default 15 000)"),
+    halfOpenProbes: positiveInt().describe("Concurrent probes allowed while half-open (default 1)"),
+  })
+  .strict();
+
+export const retrySchema = z
+  .object({
+    maxAttempts: positiveInt().describe(
+      "Upstream calls per request, all targets and retries included (default 4)",
+    ),
+    retriesPerTarget: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Extra tries on one target before moving on (default 1)"),
+    baseDelayMs: positiveInt().describe(
+      "Backoff base; the delay is full jitter over base × 2^retry (default 100)",
+    ),
+    maxDelayMs: positiveInt().describe("Backoff ceiling (default 2 000)"),
+    retryAfterCapMs: positiveInt().describe(
+      "Longest provider Retry-After honoured before falling back instead (default 5 000)",
+    ),
+  })
+  .strict();
+
 export const providerSchema = z
   .object({
     id,
@@ -38,6 +77,7 @@ export const providerSchema = z
     region: z.string().min(1).default("global").describe("Where the provider processes data, e.g. us, eu"),
     models: z.array(z.string().min(1)).default([]).describe("Provider models advertised by GET /v1/models"),
     timeouts: timeoutsSchema.optional(),
+    breaker: breakerSchema.optional().describe("Circuit breaker settings for this provider's targets"),
   })
   .strict();
 
@@ -54,8 +94,12 @@ export const targetSchema = z
 export const modelSchema = z
   .object({
     alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "aliases may not contain '/'"),
-    strategy: z.enum(["fallback", "loadbalance"]).default("fallback"),
+    strategy: z
+      .enum(["fallback", "loadbalance"])
+      .default("fallback")
+      .describe("fallback: targets in order; loadbalance: a weighted pick first, then the rest in order"),
     targets: z.array(targetSchema).min(1),
+    retry: retrySchema.optional(),
   })
   .strict();
 
@@ -148,3 +192,5 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type OrgConfig = z.infer<typeof orgSchema>;
 export type KeyConfig = z.infer<typeof keySchema>;
 export type Timeouts = z.infer<typeof timeoutsSchema>;
+export type BreakerConfig = z.infer<typeof breakerSchema>;
+export type RetryConfig = z.infer<typeof retrySchema>;

@@ -1,10 +1,12 @@
 export type { ProviderKind } from "../providers/types.ts";
 export type {
+  BreakerConfig,
   GatewayConfig,
   KeyConfig,
   ModelConfig,
   OrgConfig,
   ProviderConfig,
+  RetryConfig,
   TargetConfig,
   Timeouts,
 } from "./schema.ts";
