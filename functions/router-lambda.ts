@@ -3,6 +3,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { outcomeFields } from "../core/gateway/outcome.ts";
 import { buildAwsDeps } from "./aws/deps.ts";
 import { publishOutcome } from "./aws/metrics.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
@@ -29,7 +30,7 @@ const deps = buildAwsDeps({
   log: powertoolsLog(logger),
   maxBodyBytes: Number(process.env.GATEWAY_MAX_BODY_BYTES) || DEFAULT_MAX_BODY,
   onOutcome: (outcome) => {
-    logger.info("request", { ...outcome });
+    logger.info("request", outcomeFields(outcome));
     publishOutcome(metrics, outcome);
   },
 });

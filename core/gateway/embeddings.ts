@@ -2,8 +2,11 @@ import { embeddingsRequest } from "../api/chat-request.ts";
 import { badRequest } from "../api/errors.ts";
 import { embeddingsAdapters } from "../providers/adapters.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
+import { planAttempts } from "../routing/plan.ts";
+import { retryPolicy } from "../routing/retry.ts";
+import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
-import { endpointFor, mapContext, markTarget, resolveTargets } from "./target.ts";
+import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
@@ -16,35 +19,34 @@ export async function embeddings(
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
   const req = validate(embeddingsRequest, body);
-  const target = resolveTargets(ctx, req.model)[0]!;
-  const adapter = embeddingsAdapters[target.provider.kind];
-  if (!adapter) {
-    throw badRequest(
-      `Provider '${target.provider.id}' does not offer embeddings.`,
-      "model",
-      "embeddings_not_supported",
+  const resolution = resolveTargets(ctx, req.model);
+  const plan = planAttempts(resolution.targets, resolution.strategy, deps.random);
+  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target) => {
+    const adapter = embeddingsAdapters[target.provider.kind];
+    if (!adapter) {
+      throw badRequest(
+        `Provider '${target.provider.id}' does not offer embeddings.`,
+        "model",
+        "embeddings_not_supported",
+      );
+    }
+    const call = await callUpstream(
+      deps.transports[target.provider.kind],
+      endpointFor(deps, target),
+      adapter.toRequest(req, mapContext(deps, target)),
     );
-  }
-  markTarget(ctx, target, headers);
-  const call = await callUpstream(
-    deps.transports[target.provider.kind],
-    endpointFor(deps, target),
-    adapter.toRequest(req, mapContext(deps, target)),
-  );
-  try {
-    const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
-    const result = adapter.fromResponse(
-      parseUpstreamJson(text, target.provider.id),
-      {
-        id: ctx.requestId,
-        created: Math.floor(deps.now() / 1000),
-        model: target.model,
-      },
-      req.encoding_format ?? "float",
-    );
-    ctx.outcome.promptTokens = result.usage.prompt_tokens;
-    return json(200, result, headers);
-  } finally {
-    call.done();
-  }
+    try {
+      const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
+      const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
+      const result = adapter.fromResponse(
+        parseUpstreamJson(text, target.provider.id),
+        meta,
+        req.encoding_format ?? "float",
+      );
+      ctx.outcome.promptTokens = result.usage.prompt_tokens;
+      return json(200, result, headers);
+    } finally {
+      call.done();
+    }
+  });
 }

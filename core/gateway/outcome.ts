@@ -1,4 +1,5 @@
 import type { Usage } from "../api/chat-response.ts";
+import type { LogFields } from "../log.ts";
 import type { RequestOutcome } from "./types.ts";
 
 /** Copies provider-reported usage into the outcome; absent usage stays undefined, never zero. */
@@ -28,5 +29,17 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
     cachedTokens: undefined,
     reasoningTokens: undefined,
     errorCode: undefined,
+    attempts: [],
+  };
+}
+
+/** The outcome as flat log fields; attempts become `provider/model:outcome[:code]` joined by commas. */
+export function outcomeFields(o: RequestOutcome): LogFields {
+  const { attempts, ...rest } = o;
+  return {
+    ...rest,
+    attempts: attempts
+      .map((a) => `${a.provider}/${a.model}:${a.outcome}${a.code ? `:${a.code}` : ""}`)
+      .join(","),
   };
 }

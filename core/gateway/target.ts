@@ -2,7 +2,7 @@ import { forbidden } from "../api/errors.ts";
 import type { ProviderConfig } from "../config/types.ts";
 import type { Endpoint } from "../providers/transport.ts";
 import type { MapContext } from "../providers/types.ts";
-import { type ResolvedTarget, resolveModel } from "../routing/resolve.ts";
+import { type Resolution, type ResolvedTarget, resolveModel } from "../routing/resolve.ts";
 import type { GatewayDeps, RequestContext } from "./types.ts";
 
 /** Real providers need a credential; the in-process mock does not. */
@@ -42,7 +42,7 @@ export function markTarget(
  * The targets for a requested model, in order, after the key's scope, provider availability and the
  * org's residency have been applied. A key scoped to some models may use only those, as written.
  */
-export function resolveTargets(ctx: RequestContext, model: string): ResolvedTarget[] {
+export function resolveTargets(ctx: RequestContext, model: string): Resolution {
   ctx.outcome.model = model;
   const allowed = ctx.key?.models;
   if (allowed && !allowed.includes(model)) {
@@ -55,5 +55,5 @@ export function resolveTargets(ctx: RequestContext, model: string): ResolvedTarg
     org: ctx.key ? snapshot.orgs.get(ctx.key.org) : undefined,
     isEnabled: isEnabled(ctx.deps),
     serverTimeouts: ctx.deps.timeouts,
-  }).targets;
+  });
 }

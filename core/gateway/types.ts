@@ -6,6 +6,8 @@ import type { Transport } from "../providers/transport.ts";
 import type { ProviderKind } from "../providers/types.ts";
 import type { RegistryCache } from "../registry/cache.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
+import type { BreakerBoard } from "../routing/breaker-board.ts";
+import type { AttemptRecord } from "./attempts.ts";
 
 /** What one finished request reports (logged now; priced and published by the spend issue). */
 export interface RequestOutcome {
@@ -25,6 +27,8 @@ export interface RequestOutcome {
   cachedTokens: number | undefined;
   reasoningTokens: number | undefined;
   errorCode: string | undefined;
+  /** Every upstream call made (and target skipped) for this request, in order. */
+  attempts: AttemptRecord[];
 }
 
 /** Everything the request path needs, wired by a composition root in `functions/`. */
@@ -40,8 +44,12 @@ export interface GatewayDeps {
   /** Silence after which an SSE comment keeps intermediaries from idling the stream out. */
   keepAliveMs: number;
   log: Log;
+  /** Per-process circuit breakers, one per target. */
+  breakers: BreakerBoard;
   now(): number;
   newId(): string;
+  sleep(ms: number): Promise<void>;
+  random(): number;
   onOutcome?(outcome: RequestOutcome): void;
 }
 

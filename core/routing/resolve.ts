@@ -1,5 +1,5 @@
 import { forbidden, notFound } from "../api/errors.ts";
-import type { OrgConfig, ProviderConfig, Timeouts } from "../config/types.ts";
+import type { OrgConfig, ProviderConfig, RetryConfig, Timeouts } from "../config/types.ts";
 import type { ResolvedTimeouts } from "../providers/transport.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 
@@ -7,6 +7,7 @@ export interface ResolvedTarget {
   provider: ProviderConfig;
   model: string;
   region: string;
+  weight: number | undefined;
   timeouts: ResolvedTimeouts;
 }
 
@@ -14,6 +15,8 @@ export interface Resolution {
   /** What the caller asked for: an alias or `provider/model`. */
   requested: string;
   targets: ResolvedTarget[];
+  strategy: "fallback" | "loadbalance";
+  retry: RetryConfig | undefined;
 }
 
 export const DEFAULT_TIMEOUTS: ResolvedTimeouts = {
@@ -53,6 +56,7 @@ export function resolveModel(input: ResolveInput): Resolution {
     provider: ProviderConfig | undefined;
     model: string;
     region?: string | undefined;
+    weight?: number | undefined;
     timeouts?: Timeouts | undefined;
   }>;
   const alias = snapshot.models.get(requested);
@@ -61,6 +65,7 @@ export function resolveModel(input: ResolveInput): Resolution {
       provider: snapshot.providers.get(t.provider),
       model: t.model,
       region: t.region,
+      weight: t.weight,
       timeouts: t.timeouts,
     }));
   } else {
@@ -83,6 +88,7 @@ export function resolveModel(input: ResolveInput): Resolution {
     provider: c.provider,
     model: c.model,
     region: c.region ?? c.provider.region,
+    weight: c.weight,
     timeouts: mergeTimeouts(input.serverTimeouts, c.provider.timeouts, c.timeouts),
   }));
   const allowed = input.org?.allowedRegions;
@@ -93,5 +99,5 @@ export function resolveModel(input: ResolveInput): Resolution {
       "residency_violation",
     );
   }
-  return { requested, targets: inRegion };
+  return { requested, targets: inRegion, strategy: alias?.strategy ?? "fallback", retry: alias?.retry };
 }

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { outcomeFields } from "../../core/gateway/outcome.ts";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
@@ -26,7 +27,7 @@ try {
     host: env.HOST || "127.0.0.1",
     port,
     log,
-    onOutcome: (o) => log.info("request", { ...o }),
+    onOutcome: (o) => log.info("request", outcomeFields(o)),
   });
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
   lines.push(...createdKeyLines(gateway.createdKeys));

@@ -7,6 +7,7 @@ import type { KeyStore } from "../../core/keys/port.ts";
 import type { Log } from "../../core/log.ts";
 import { createHttpTransport } from "../../core/providers/http-transport.ts";
 import { createMockTransport } from "../../core/providers/mock/transport.ts";
+import { createBreakerBoard } from "../../core/routing/breaker-board.ts";
 import { createRegistryCache } from "../../core/registry/cache.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 
@@ -46,8 +47,11 @@ export function createGatewayDeps(opts: GatewayDepsOptions): { deps: GatewayDeps
     timeouts: opts.timeouts,
     keepAliveMs: opts.keepAliveMs ?? 15_000,
     log: opts.log,
+    breakers: createBreakerBoard(),
     now: Date.now,
     newId: randomUUID,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
     onOutcome: opts.onOutcome,
   };
   return { deps, close: () => http.close() };

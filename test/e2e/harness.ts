@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { parseConfig } from "../../core/config/parse.ts";
+import type { BreakerConfig, RetryConfig } from "../../core/config/types.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { silentLog } from "../../core/log.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
@@ -38,7 +39,21 @@ const sha = async (s: string) => (await import("../../core/keys/secret.ts")).sha
  * The portable gateway on an ephemeral port in front of the three provider simulators, configured
  * through the same config schema and environment lookup as `npm start`.
  */
-export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  keepAliveMs?: number;
+  /** Circuit breaker settings for every provider; suites that are not about the breaker disarm it. */
+  breaker?: BreakerConfig;
+  /** Retry policy of the `chain` aliases. */
+  retry?: RetryConfig;
+}
+
+/** Thresholds no suite reaches: for tests whose faults must not open circuits between cases. */
+export const DISARMED_BREAKER: BreakerConfig = { failureThreshold: 1_000_000, minimumRequests: 1_000_000 };
+
+const withBreaker = <T extends object>(breaker: BreakerConfig | undefined, providers: T[]) =>
+  providers.map((p) => (breaker ? { ...p, breaker } : p));
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const [openai, anthropic, gemini] = await Promise.all([
     startOpenAISimulator(),
     startAnthropicSimulator(),
@@ -47,7 +62,7 @@ export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise
   const dataDir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
   const config = parseConfig({
     server: { maxBodyBytes: MAX_BODY, timeouts: TIMEOUTS },
-    providers: [
+    providers: withBreaker(opts.breaker, [
       {
         id: "oa",
         kind: "openai",
@@ -56,18 +71,59 @@ export async function startHarness(opts: { keepAliveMs?: number } = {}): Promise
         region: "us",
         models: ["gpt-sim"],
       },
-      { id: "an", kind: "anthropic", baseUrl: anthropic.url, apiKeyEnv: "SIM_ANTHROPIC_KEY", region: "us" },
-      { id: "ge", kind: "gemini", baseUrl: gemini.url, apiKeyEnv: "SIM_GEMINI_KEY", region: "eu" },
+      {
+        id: "an",
+        kind: "anthropic",
+        baseUrl: anthropic.url,
+        apiKeyEnv: "SIM_ANTHROPIC_KEY",
+        region: "us",
+      },
+      {
+        id: "ge",
+        kind: "gemini",
+        baseUrl: gemini.url,
+        apiKeyEnv: "SIM_GEMINI_KEY",
+        region: "eu",
+      },
       { id: "off", kind: "openai", apiKeyEnv: "UNSET_PROVIDER_KEY" },
       { id: "badkey", kind: "openai", baseUrl: openai.url, apiKeyEnv: "SIM_WRONG_KEY" },
       { id: "mock", kind: "mock", region: "local", models: ["echo"] },
       // Port 1 on loopback: nothing listens, so connecting is refused at once.
-      { id: "down", kind: "openai", baseUrl: "http://127.0.0.1:1/v1", apiKeyEnv: "SIM_OPENAI_KEY" },
-    ],
+      {
+        id: "down",
+        kind: "openai",
+        baseUrl: "http://127.0.0.1:1/v1",
+        apiKeyEnv: "SIM_OPENAI_KEY",
+      },
+    ]),
     models: [
       { alias: "smart", targets: [{ provider: "an", model: "claude-sim" }] },
       { alias: "us-only", targets: [{ provider: "oa", model: "gpt-sim" }] },
       { alias: "eu-chat", targets: [{ provider: "ge", model: "gemini-sim" }] },
+      {
+        alias: "chain",
+        retry: opts.retry,
+        targets: [
+          { provider: "oa", model: "gpt-sim" },
+          { provider: "an", model: "claude-sim" },
+          { provider: "ge", model: "gemini-sim" },
+        ],
+      },
+      {
+        alias: "chain-down",
+        retry: opts.retry,
+        targets: [
+          { provider: "down", model: "gpt-sim" },
+          { provider: "an", model: "claude-sim" },
+        ],
+      },
+      {
+        alias: "anywhere",
+        targets: [
+          { provider: "oa", model: "gpt-sim" },
+          { provider: "ge", model: "gemini-sim" },
+        ],
+      },
     ],
     orgs: [{ id: "acme" }, { id: "eu-org", allowedRegions: ["eu"] }],
     keys: [

@@ -1,12 +1,20 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Fault } from "../simulators/index.ts";
-import { type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
+import { DISARMED_BREAKER, type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
 
+/**
+ * How each upstream fault maps onto what the caller of a single-target model sees, once the target's
+ * retries are spent (the fault is queued for every attempt). Falling back across targets is covered by
+ * fallback-matrix.test.ts.
+ */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ breaker: DISARMED_BREAKER });
 });
+
+/** Queues a fault for every call a request may make, so retries see it too. */
+const persistent = (fault: Fault): Fault[] => Array.from({ length: 4 }, () => fault);
 afterAll(() => h.close());
 beforeEach(() => h.reset());
 
@@ -74,7 +82,7 @@ const BEFORE_FIRST_BYTE: Array<{ name: string; fault: Fault; expect: Expect; slo
 describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
   describe.each([false, true])("stream=%s", (stream) => {
     it.each(BEFORE_FIRST_BYTE)("maps $name to a clean HTTP error", async ({ fault, expect: want, slow }) => {
-      sim(h).enqueueFaults(fault);
+      sim(h).enqueueFaults(...persistent(fault));
       const started = Date.now();
       const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
         method: "POST",
@@ -132,7 +140,7 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
     ["reset", { kind: "reset-mid", afterEvents: 1 } as Fault, 502],
     ["hang", { kind: "hang-mid", afterEvents: 1 } as Fault, 504],
   ])("maps a non-stream body %s half-way to %d", async (_n, fault, status) => {
-    sim(h).enqueueFaults(fault);
+    sim(h).enqueueFaults(...persistent(fault));
     const err = await h.client.chat.completions
       .create({ model, messages: [{ role: "user", content: "hi" }] })
       .catch((e: unknown) => e);

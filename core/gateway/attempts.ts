@@ -1,0 +1,111 @@
+import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { decide } from "../routing/failure.ts";
+import type { ResolvedTarget } from "../routing/resolve.ts";
+import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
+import { markTarget } from "./target.ts";
+import type { RequestContext } from "./types.ts";
+
+/** One upstream call (or a target skipped because its circuit is open), as the usage record keeps it. */
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  outcome: "ok" | "failed" | "skipped";
+  code?: string | undefined;
+  status?: number | undefined;
+  ms: number;
+}
+
+/**
+ * Tries the planned targets in order until one answers. `run` must settle before anything reaches the
+ * caller (for streams: at the first chunk), which is what makes falling back safe for streams too.
+ * A failed attempt is retried on the same target when worth it (5xx, reset, 429 with a short
+ * Retry-After), after full-jitter backoff or the provider's Retry-After; otherwise, or after
+ * `retriesPerTarget`, the next target is tried. The caller's own faults end the loop at once. At most
+ * `maxAttempts` upstream calls per request. Sets `x-gateway-attempts` and the provider headers.
+ */
+export async function withFallback<T>(
+  ctx: RequestContext,
+  plan: readonly ResolvedTarget[],
+  policy: RetryPolicy,
+  headers: Record<string, string>,
+  run: (target: ResolvedTarget) => Promise<T>,
+): Promise<T> {
+  const { deps } = ctx;
+  const attempts = ctx.outcome.attempts;
+  let calls = 0;
+  let lastError: GatewayError | undefined;
+  let incompatible: GatewayError | undefined;
+  const note = (t: ResolvedTarget, outcome: AttemptRecord["outcome"], started: number, err?: GatewayError) =>
+    attempts.push({
+      provider: t.provider.id,
+      model: t.model,
+      outcome,
+      code: err?.code ?? undefined,
+      status: err?.status,
+      ms: deps.now() - started,
+    });
+
+  try {
+    for (const target of plan) {
+      if (!deps.breakers.admit(target)) {
+        note(target, "skipped", deps.now());
+        continue;
+      }
+      for (let retry = 0; calls < policy.maxAttempts; retry++) {
+        calls++;
+        markTarget(ctx, target, headers);
+        const started = deps.now();
+        try {
+          const result = await run(target);
+          deps.breakers.record(target, true);
+          note(target, "ok", started);
+          return result;
+        } catch (thrown) {
+          const err = toGatewayError(thrown);
+          const decision = decide(err);
+          deps.breakers.record(target, decision.countsAgainstTarget ? false : undefined);
+          note(target, "failed", started, err);
+          if (decision.action === "fail") throw err;
+          lastError = err;
+          if (err.code === "unsupported_parameter") incompatible ??= err;
+          const delay = decision.action === "retry" ? retryDelay(err, retry, policy, ctx) : undefined;
+          if (delay === undefined || calls >= policy.maxAttempts) break;
+          await deps.sleep(delay);
+          if (!deps.breakers.admit(target)) break;
+        }
+      }
+      if (calls >= policy.maxAttempts) break;
+    }
+  } finally {
+    headers["x-gateway-attempts"] = String(calls);
+  }
+  if (calls === 0) {
+    throw new GatewayError(
+      503,
+      "upstream_error",
+      "Every target for this model is failing; their circuits are open.",
+      {
+        code: "circuit_open",
+      },
+    );
+  }
+  // Only incompatible targets: the caller's parameter is the problem, so say which.
+  if (incompatible && attempts.every((a) => a.outcome !== "failed" || a.code === "unsupported_parameter"))
+    throw incompatible;
+  throw lastError!;
+}
+
+/** The wait before retrying the same target, or undefined to move on to the next target instead. */
+function retryDelay(
+  err: GatewayError,
+  retry: number,
+  policy: RetryPolicy,
+  ctx: RequestContext,
+): number | undefined {
+  if (retry >= policy.retriesPerTarget) return undefined;
+  const after = parseRetryAfter(err.headers["retry-after"], ctx.deps.now());
+  if (after !== undefined) return after <= policy.retryAfterCapMs ? after : undefined;
+  // A rate limit without Retry-After: another provider is a better bet than guessing.
+  if (err.status === 429) return undefined;
+  return backoffMs(retry, policy, ctx.deps.random);
+}

@@ -1,0 +1,39 @@
+import type { BreakerConfig } from "../config/types.ts";
+import { admit, type BreakerState, CLOSED, DEFAULT_BREAKER, record } from "./breaker.ts";
+import type { ResolvedTarget } from "./resolve.ts";
+
+/**
+ * The circuit breakers of one process, one per target (provider + provider model). State lives in memory
+ * only: each Lambda container and each portable process learns a provider's health on its own, so an
+ * outage opens the circuit in every instance after that instance's own failures (at most
+ * `failureThreshold` wasted calls each), and a recovery closes it per instance after one good probe.
+ */
+export interface BreakerBoard {
+  admit(target: ResolvedTarget): boolean;
+  /** true: success; false: a failure that counts against the target; undefined: neutral. */
+  record(target: ResolvedTarget, ok: boolean | undefined): void;
+  /** Current state per target key (`provider/model`), for metrics and tests. */
+  states(): ReadonlyMap<string, BreakerState["kind"]>;
+}
+
+const keyOf = (t: ResolvedTarget) => `${t.provider.id}/${t.model}`;
+const settingsOf = (config: BreakerConfig | undefined) => ({ ...DEFAULT_BREAKER, ...config });
+
+export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
+  const states = new Map<string, BreakerState>();
+  return {
+    admit(target) {
+      const key = keyOf(target);
+      const result = admit(states.get(key) ?? CLOSED, now(), settingsOf(target.provider.breaker));
+      states.set(key, result.state);
+      return result.admitted;
+    },
+    record(target, ok) {
+      const key = keyOf(target);
+      states.set(key, record(states.get(key) ?? CLOSED, ok, now(), settingsOf(target.provider.breaker)));
+    },
+    states() {
+      return new Map([...states].map(([k, v]) => [k, v.kind]));
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { GatewayError } from "../api/errors.ts";
+
+/**
+ * What the attempt loop does with a failed attempt:
+ * - `fail`: the caller's fault (a provider 400, 413): no other target would answer differently.
+ * - `next`: try the next target now.
+ * - `retry`: worth another try on the same target (after backoff or the provider's Retry-After).
+ * `countsAgainstTarget` feeds the circuit breaker: only the provider's own ill health counts.
+ */
+export interface FailureDecision {
+  action: "fail" | "next" | "retry";
+  countsAgainstTarget: boolean;
+}
+
+const BY_CODE: Record<string, FailureDecision> = {
+  upstream_rate_limited: { action: "retry", countsAgainstTarget: true },
+  upstream_http_error: { action: "retry", countsAgainstTarget: true },
+  upstream_reset: { action: "retry", countsAgainstTarget: true },
+  upstream_unreachable: { action: "next", countsAgainstTarget: true },
+  upstream_timeout: { action: "next", countsAgainstTarget: true },
+  upstream_malformed: { action: "next", countsAgainstTarget: true },
+  upstream_truncated: { action: "next", countsAgainstTarget: true },
+  upstream_too_large: { action: "next", countsAgainstTarget: true },
+  // The gateway's credential for this provider is wrong: another provider may well work.
+  upstream_auth_failed: { action: "next", countsAgainstTarget: true },
+  // This target cannot honour a parameter; another target of the alias may.
+  unsupported_parameter: { action: "next", countsAgainstTarget: false },
+  embeddings_not_supported: { action: "next", countsAgainstTarget: false },
+};
+
+export function decide(err: GatewayError): FailureDecision {
+  const known = err.code ? BY_CODE[err.code] : undefined;
+  if (known) return known;
+  // A provider 404 inside an alias is a target misconfiguration, not the caller's doing.
+  if (err.code === "upstream_invalid_request" && err.status === 404)
+    return { action: "next", countsAgainstTarget: false };
+  return { action: "fail", countsAgainstTarget: false };
+}
