@@ -19,7 +19,8 @@ export interface AttemptRecord {
  * Tries the planned targets in order until one answers. `run` must settle before anything reaches the
  * caller (for streams: at the first chunk), which is what makes falling back safe for streams too.
  * A failed attempt is retried on the same target when worth it (5xx, reset, 429 with a short
- * Retry-After), after full-jitter backoff or the provider's Retry-After; otherwise, or after
+ * Retry-After), after full-jitter backoff or the provider's Retry-After, as long as enough of the
+ * `maxAttempts` budget remains for one call to each untried target; otherwise, or after
  * `retriesPerTarget`, the next target is tried. The caller's own faults end the loop at once. At most
  * `maxAttempts` upstream calls per request. Sets `x-gateway-attempts` and the provider headers.
  */
@@ -46,13 +47,16 @@ export async function withFallback<T>(
     });
 
   try {
-    for (const target of plan) {
+    for (const [index, target] of plan.entries()) {
+      const untried = plan.length - index - 1;
       if (!deps.breakers.admit(target)) {
         note(target, "skipped", deps.now());
         continue;
       }
       for (let retry = 0; calls < policy.maxAttempts; retry++) {
         calls++;
+        // Set before the call: the response copies the headers when it is built.
+        headers["x-gateway-attempts"] = String(calls);
         markTarget(ctx, target, headers);
         const started = deps.now();
         try {
@@ -68,7 +72,11 @@ export async function withFallback<T>(
           if (decision.action === "fail") throw err;
           lastError = err;
           if (err.code === "unsupported_parameter") incompatible ??= err;
-          const delay = decision.action === "retry" ? retryDelay(err, retry, policy, ctx) : undefined;
+          // A retry may not take the last calls that the untried targets need: a healthy provider
+          // further down the list is a better bet than another try on a failing one.
+          const spare = policy.maxAttempts - calls > untried;
+          const delay =
+            decision.action === "retry" && spare ? retryDelay(err, retry, policy, ctx) : undefined;
           if (delay === undefined || calls >= policy.maxAttempts) break;
           await deps.sleep(delay);
           if (!deps.breakers.admit(target)) break;

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { parseConfig } from "../../core/config/parse.ts";
-import type { BreakerConfig, RetryConfig } from "../../core/config/types.ts";
+import type { BreakerConfig, GatewayConfig, RetryConfig } from "../../core/config/types.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { silentLog } from "../../core/log.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
@@ -15,6 +15,8 @@ import {
 } from "../simulators/index.ts";
 
 export const API_KEY = "sk-gw-e2e-api-key";
+/** The bootstrap admin key (GATEWAY_ADMIN_KEY), for the admin API. */
+export const ADMIN_KEY = "sk-gw-e2e-admin-key";
 export const SCOPED_KEY = "sk-gw-e2e-scoped-key";
 export const EU_KEY = "sk-gw-e2e-eu-key";
 export const MAX_BODY = 256 * 1024;
@@ -28,6 +30,9 @@ export interface Harness {
   gemini: Simulator;
   client: OpenAI;
   outcomes: RequestOutcome[];
+  /** The applied config and the data directory, for tests that change the registry as another instance would. */
+  config: GatewayConfig;
+  dataDir: string;
   /** Resets simulators and recorded outcomes between tests. */
   reset(): void;
   close(): Promise<void>;
@@ -140,6 +145,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       SIM_GEMINI_KEY: "test-key",
       SIM_WRONG_KEY: "sk-provider-secret-that-must-not-leak",
       GATEWAY_API_KEY: API_KEY,
+      GATEWAY_ADMIN_KEY: ADMIN_KEY,
     },
     dataDir,
     port: 0,
@@ -154,6 +160,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     timeout: 10_000,
   });
   return {
+    config,
+    dataDir,
     gateway,
     openai,
     anthropic,

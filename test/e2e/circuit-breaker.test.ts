@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Fault } from "../simulators/index.ts";
+import { API_KEY, type Harness, startHarness } from "./harness.ts";
+
+/**
+ * The circuit breaker seen from outside: `chain` is oa → an → ge, one call per target (no same-target
+ * retries), and oa's circuit opens after 3 consecutive failures and cools down for 400 ms.
+ */
+const COOLDOWN = 400;
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    breaker: { failureThreshold: 3, cooldownMs: COOLDOWN, halfOpenProbes: 1, minimumRequests: 1_000 },
+    retry: { retriesPerTarget: 0 },
+  });
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const failing = (n: number): Fault[] =>
+  Array.from({ length: n }, () => ({ kind: "status", status: 500 }) as const);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ask() {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "chain", messages: [{ role: "user", content: "hi" }] }),
+  });
+  await res.text();
+  return {
+    status: res.status,
+    provider: res.headers.get("x-gateway-provider"),
+    attempts: res.headers.get("x-gateway-attempts"),
+  };
+}
+
+describe("circuit breaker", () => {
+  it("opens after repeated failures, skips the target, probes after the cool-down and closes on success", async () => {
+    h.openai.enqueueFaults(...failing(100));
+
+    // Closed: each request pays one failed call to oa, then an serves it.
+    for (let i = 0; i < 3; i++) expect(await ask()).toEqual({ status: 200, provider: "an", attempts: "2" });
+    expect(h.openai.requests).toHaveLength(3);
+
+    // Open: oa is skipped without a network call.
+    for (let i = 0; i < 10; i++) expect(await ask()).toEqual({ status: 200, provider: "an", attempts: "1" });
+    expect(h.openai.requests).toHaveLength(3);
+    expect(h.outcomes.at(-1)?.attempts[0]).toMatchObject({ provider: "oa", outcome: "skipped" });
+
+    // Half-open with oa still failing: exactly one probe among concurrent requests, then open again.
+    await sleep(COOLDOWN + 50);
+    const burst = await Promise.all(Array.from({ length: 6 }, () => ask()));
+    expect(burst.every((r) => r.status === 200 && r.provider === "an")).toBe(true);
+    expect(h.openai.requests).toHaveLength(4);
+    await ask();
+    expect(h.openai.requests).toHaveLength(4);
+
+    // oa recovers: the next probe succeeds and the circuit closes; traffic returns to oa.
+    h.openai.reset();
+    await sleep(COOLDOWN + 50);
+    expect(await ask()).toEqual({ status: 200, provider: "oa", attempts: "1" });
+    for (let i = 0; i < 5; i++) expect((await ask()).provider).toBe("oa");
+    expect(h.openai.requests).toHaveLength(6);
+  });
+
+  it("answers 503 circuit_open without any network call when every target's circuit is open", async () => {
+    for (const sim of [h.openai, h.anthropic, h.gemini]) sim.enqueueFaults(...failing(100));
+    for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(502);
+    const calls = h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length;
+    const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "chain", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("circuit_open");
+    expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(calls);
+    await sleep(COOLDOWN + 50);
+  });
+});
