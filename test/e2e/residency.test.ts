@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DISARMED_BREAKER, EU_KEY, type Harness, startHarness } from "./harness.ts";
+
+/**
+ * Data residency, verified at the simulators: the EU-only org (`eu-org`, allowedRegions ["eu"]) uses
+ * aliases whose targets span us (oa, an) and eu (ge). A US target is never called for it, not even to
+ * fall back when the EU target fails.
+ */
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ breaker: DISARMED_BREAKER });
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const ask = async (model: string, stream = false) => {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${EU_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "bonjour" }] }),
+  });
+  return { status: res.status, provider: res.headers.get("x-gateway-provider"), body: await res.text() };
+};
+
+const usCalls = () => h.openai.requests.length + h.anthropic.requests.length;
+
+describe("residency for an EU-only org", () => {
+  it("serves a mixed-region alias from the EU target only, stream and non-stream", async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await ask("anywhere", i % 2 === 0);
+      expect(r.status).toBe(200);
+      expect(r.provider).toBe("ge");
+    }
+    expect(h.gemini.requests).toHaveLength(10);
+    expect(usCalls()).toBe(0);
+  });
+
+  it("never falls back out of region when the EU target fails", async () => {
+    h.gemini.enqueueFaults(...Array.from({ length: 4 }, () => ({ kind: "status", status: 503 }) as const));
+    const r = await ask("anywhere");
+    expect(r.status).toBe(502);
+    expect(usCalls()).toBe(0);
+  });
+
+  it.each(["us-only", "chain-down", "oa/gpt-sim"])(
+    "refuses %s with 403 residency_violation, calling no one",
+    async (model) => {
+      const r = await ask(model);
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body).error.code).toBe("residency_violation");
+      expect(usCalls() + h.gemini.requests.length).toBe(0);
+    },
+  );
+
+  it("keeps the fallback chain inside the region: chain (oa → an → ge) is served by ge at once", async () => {
+    const r = await ask("chain");
+    expect(r.provider).toBe("ge");
+    expect(usCalls()).toBe(0);
+  });
+});
