@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { parseConfig } from "../core/config/parse.ts";
 import { silentLog } from "../core/log.ts";
 import { startPortable } from "../functions/local/portable.ts";
+import { startBrokenUpstream } from "./broken-upstream.ts";
+import { FALLBACK_MODELS } from "./fallback.ts";
 import { failChild, serveChild } from "./ipc.ts";
 
 /**
@@ -14,8 +16,34 @@ try {
   const simUrl = process.argv[2] ?? "";
   const dataDir = await mkdtemp(join(tmpdir(), "gateway-bench-"));
   // parseConfig fills the schema defaults exactly as a config file would get them.
+  const broken = await startBrokenUpstream();
+  // Fallback scenarios (bench/fallback.ts): a primary that refuses connections, one that answers 503,
+  // and one whose circuit opens, each in front of the healthy simulator. `sim` stays the plain path.
+  const disarmed = { failureThreshold: 1_000_000, minimumRequests: 1_000_000 };
   const config = parseConfig({
-    providers: [{ id: "sim", kind: "openai", baseUrl: simUrl, apiKeyEnv: "SIM_KEY" }],
+    providers: [
+      { id: "sim", kind: "openai", baseUrl: simUrl, apiKeyEnv: "SIM_KEY" },
+      {
+        id: "down",
+        kind: "openai",
+        baseUrl: "http://127.0.0.1:1/v1",
+        apiKeyEnv: "SIM_KEY",
+        breaker: disarmed,
+      },
+      { id: "broken", kind: "openai", baseUrl: `${broken.url}/v1`, apiKeyEnv: "SIM_KEY", breaker: disarmed },
+      { id: "tripped", kind: "openai", baseUrl: `${broken.url}/v1`, apiKeyEnv: "SIM_KEY" },
+    ],
+    models: FALLBACK_MODELS.map((alias) => ({
+      alias,
+      retry: { retriesPerTarget: 0 },
+      targets: [
+        {
+          provider: { "fb-refused": "down", "fb-503": "broken", "fb-open": "tripped" }[alias],
+          model: "gpt-bench",
+        },
+        { provider: "sim", model: "gpt-bench" },
+      ],
+    })),
   });
   const gateway = await startPortable({
     config,
@@ -26,6 +54,7 @@ try {
   });
   serveChild(gateway.url, async () => {
     await gateway.close();
+    broken.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 } catch (err) {

@@ -190,6 +190,18 @@ export function renderMarkdown(r: Results): string {
       ],
     ),
     "",
+    "## Fallback with a failing primary (through the gateway, concurrency 1, p50)",
+    "",
+    table(
+      ["Scenario", "Mode", "p50", "Added over the healthy target"],
+      r.fallback.map((x) => [
+        x.scenario,
+        x.stream ? "stream" : "non-stream",
+        `${f(x.p50Ms, 3)} ms`,
+        signed(x.addedP50Ms),
+      ]),
+    ),
+    "",
     "## Targets (informational; the bench never fails on them)",
     "",
     table(

@@ -5,6 +5,7 @@ import { buildRouter } from "../scripts/build-router.ts";
 import { type Child, startChild } from "./children.ts";
 import { coldImports, type ImportTarget } from "./cold-import.ts";
 import { benchDynamo } from "./dynamo.ts";
+import { benchFallback } from "./fallback.ts";
 import { chatBody, median, once, percentile, runLoad, type Sample, type Target, USER_TEXT } from "./load.ts";
 import { addedLatency, checkTargets, renderMarkdown, writeResults } from "./report.ts";
 import type { Cell, PathName, Results } from "./types.ts";
@@ -161,6 +162,9 @@ async function main(): Promise<void> {
     }
   }
 
+  log("fallback with a failing primary");
+  const fallback = await benchFallback(targets.gateway, Math.max(50, Math.round(400 * SCALE)));
+
   // Free the cores before timing cold imports.
   await Promise.all(Object.values(targets).map((t) => t.pool.close()));
   await Promise.all([proxies.gateway.stop(), proxies["raw-proxy"].stop()]);
@@ -189,6 +193,7 @@ async function main(): Promise<void> {
       topInputs: bundle.inputs.slice(0, 15),
     },
     dynamo,
+    fallback,
     coldImport: {
       bundleMs: bundled!.medianMs,
       sourceMs: fromSource!.medianMs,

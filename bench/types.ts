@@ -1,4 +1,5 @@
 import type { DynamoBench } from "./dynamo.ts";
+import type { FallbackRow } from "./fallback.ts";
 
 /** The shape of bench/results/latest.json. */
 
@@ -45,6 +46,7 @@ export interface Results {
   added: Added[];
   bundle: { file: string; bytes: number; kb: number; topInputs: Array<{ path: string; bytes: number }> };
   dynamo: DynamoBench;
+  fallback: FallbackRow[];
   coldImport: { bundleMs: number; sourceMs: number; bundleSamplesMs: number[]; sourceSamplesMs: number[] };
   targets: TargetCheck[];
 }

@@ -32,6 +32,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // All three HTTP-date forms (IMF-fixdate, RFC 850, asctime) open with a day name. Checking that keeps
+  // Date.parse's leniency out: it reads "-5" or "1.5" as dates in 2001, i.e. "retry at once".
+  if (!/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
