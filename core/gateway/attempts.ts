@@ -48,7 +48,8 @@ export async function withFallback<T>(
 
   try {
     for (const [index, target] of plan.entries()) {
-      const untried = plan.length - index - 1;
+      // Targets still to try that their breakers would let through (open circuits cost no call).
+      const untried = plan.slice(index + 1).filter((t) => deps.breakers.wouldAdmit(t)).length;
       if (!deps.breakers.admit(target)) {
         note(target, "skipped", deps.now());
         continue;

@@ -10,6 +10,8 @@ import type { ResolvedTarget } from "./resolve.ts";
  */
 export interface BreakerBoard {
   admit(target: ResolvedTarget): boolean;
+  /** Whether `admit` would let a request through now, without changing any state. */
+  wouldAdmit(target: ResolvedTarget): boolean;
   /** true: success; false: a failure that counts against the target; undefined: neutral. */
   record(target: ResolvedTarget, ok: boolean | undefined): void;
   /** Current state per target key (`provider/model`), for metrics and tests. */
@@ -27,6 +29,9 @@ export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
       const result = admit(states.get(key) ?? CLOSED, now(), settingsOf(target.provider.breaker));
       states.set(key, result.state);
       return result.admitted;
+    },
+    wouldAdmit(target) {
+      return admit(states.get(keyOf(target)) ?? CLOSED, now(), settingsOf(target.provider.breaker)).admitted;
     },
     record(target, ok) {
       const key = keyOf(target);

@@ -304,6 +304,16 @@ describe("withFallback", () => {
     expect(h.sleeps).toEqual([]);
   });
 
+  it("does not hold budget back for a target whose circuit is open", async () => {
+    const breakers = createBreakerBoard(() => 1_000_000);
+    const tripped = target("b", { failureThreshold: 1 });
+    breakers.record(tripped, false);
+    const h = harness({ breakers });
+    const r = h.request([a, tripped], { a: [serverError(), "from a"] }, { ...DEFAULT_RETRY, maxAttempts: 2 });
+    await expect(r.result).resolves.toBe("from a");
+    expect(r.calls).toEqual(["a", "a"]);
+  });
+
   it("does not sleep for a retry it will not be allowed to make", async () => {
     const h = harness();
     const r = h.request([a, b], { a: [serverError()] }, { ...DEFAULT_RETRY, maxAttempts: 1 });
