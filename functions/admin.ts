@@ -3,24 +3,30 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import middy from "@middy/core";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { handleAdminEvent } from "../core/admin/dispatch.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
+import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
+import { createAdminHandler } from "./admin-handler.ts";
+import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedTableName } from "./aws/resources.ts";
 
-/** Admin Lambda (`functions/admin.handler`): a buffered REST proxy integration, not a streaming one. */
+/**
+ * Admin Lambda (`functions/admin.handler`): a buffered REST proxy integration, not a streaming one. It
+ * writes DynamoDB directly (no caches: admin calls are rare and must read their own writes); every
+ * registry write bumps the version stamp, which the router containers check at most once a second.
+ */
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const keys = createDynamoKeyStore(doc, linkedTableName("KeysTable"));
 
 const logger = new Logger({ serviceName: "llm-gateway-admin" });
 
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(injectLambdaContext(logger))
-  .handler(async (event) => {
-    const res = await handleAdminEvent(event, { keys, newId: randomUUID });
-    logger.info("admin request", { method: event.httpMethod, path: event.path, status: res.statusCode });
-    return res;
-  });
+export const handler = createAdminHandler(
+  {
+    keys: createDynamoKeyStore(doc, linkedTableName("KeysTable")),
+    registry: createDynamoRegistryStore(doc, linkedTableName("RegistryTable")),
+    log: powertoolsLog(logger),
+    newId: randomUUID,
+    now: Date.now,
+  },
+  [injectLambdaContext(logger)],
+);

@@ -1,36 +1,63 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { forbidden, GatewayError } from "../api/errors.ts";
+import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
 import { authenticate } from "../gateway/authenticate.ts";
-import { errorResponse, normalizeHeaders } from "../gateway/http.ts";
-import type { GatewayResponse } from "../gateway/types.ts";
-import type { KeyStore } from "../keys/port.ts";
+import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
+import { parseJsonBody } from "../gateway/validate.ts";
+import { fromStorageError } from "./errors.ts";
+import { matchRoute } from "./routes.ts";
+import type { AdminDeps, AdminResult } from "./types.ts";
 
-export interface AdminDeps {
-  keys: KeyStore;
-  newId(): string;
+export type { AdminChange, AdminDeps } from "./types.ts";
+
+/** A buffered API Gateway proxy result: the admin function is not a streaming integration. */
+export interface AdminResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
 }
 
+/** Registry documents are small; a megabyte is far past any real one and bounds what we parse. */
+export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
+
 /**
- * The admin API (`/admin/...`). Only admin keys get past authentication; the registry, org and key
- * operations arrive with issue #4, so every authorized call is answered 501 until then.
+ * The admin API (`/admin/...`), one request path for the Lambda and portable mode. Order: authenticate
+ * (401), admin role (403), route (404/405), body (413/400), then the handler. Every error leaves as the
+ * OpenAI envelope with `x-request-id`.
  */
-export async function handleAdminEvent(
-  event: APIGatewayProxyEvent,
-  deps: AdminDeps,
-): Promise<GatewayResponse & { body: string }> {
-  const headers = { "x-request-id": event.requestContext?.requestId || deps.newId() };
+export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminDeps): Promise<AdminResponse> {
+  const requestId = event.requestContext?.requestId || deps.newId();
+  const headers = { "x-request-id": requestId };
   try {
-    const key = await authenticate(normalizeHeaders(event.headers), deps.keys);
-    if (key.role !== "admin") throw forbidden("This endpoint needs an admin key.", "admin_key_required");
-    throw new GatewayError(
-      501,
-      "server_error",
-      `The admin API (${event.httpMethod} ${event.path}) is not implemented yet.`,
-      {
-        code: "not_implemented",
-      },
-    );
+    const actor = await authenticate(normalizeHeaders(event.headers), deps.keys);
+    if (actor.role !== "admin") throw forbidden("This endpoint needs an admin key.", "admin_key_required");
+    const method = event.httpMethod.toUpperCase();
+    const { handler, id } = matchRoute(method, event.path || "/");
+    const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;
+    return render(await handler.run({ deps, requestId, actor, id, body }), headers);
   } catch (err) {
-    return errorResponse(err, headers) as GatewayResponse & { body: string };
+    const mapped = fromStorageError(err);
+    if (!(mapped instanceof GatewayError))
+      deps.log.error("admin request failed", {
+        requestId,
+        method: event.httpMethod,
+        path: event.path,
+        error: err instanceof Error ? err.name : "unknown",
+      });
+    return errorResponse(toGatewayError(mapped), headers) as AdminResponse;
   }
+}
+
+function render(result: AdminResult, headers: Record<string, string>): AdminResponse {
+  if (result.status === 204) return { statusCode: 204, headers, body: "" };
+  return json(result.status, result.body, headers) as AdminResponse;
+}
+
+function decodeBody(event: APIGatewayProxyEvent): string {
+  const raw = event.body ?? "";
+  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
+  if (Buffer.byteLength(text, "utf8") > MAX_ADMIN_BODY_BYTES)
+    throw new GatewayError(413, "invalid_request_error", `Admin request bodies are limited to 1 MiB.`, {
+      code: "request_too_large",
+    });
+  return text;
 }

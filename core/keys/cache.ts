@@ -30,5 +30,13 @@ export function cachedKeyStore(
     },
     create: (record) => store.create(record),
     count: (role) => store.count(role),
+    list: () => store.list(),
+    get: (id) => store.get(id),
+    remove: async (id) => {
+      const removed = await store.remove(id);
+      // This process stops accepting the key at once; other instances within their TTL.
+      hits.clear();
+      return removed;
+    },
   };
 }

@@ -1,48 +1,19 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff, scanPages } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
 import { ConflictError } from "../storage/errors.ts";
-import type { ApiKeyRecord, KeyStore } from "./port.ts";
-
-type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
-
-const SK = "KEY";
-const hashKey = (sha256: string) => ({ pk: `HASH#${sha256}`, sk: SK });
-const idKey = (id: string) => ({ pk: `ID#${id}`, sk: SK });
-/** Racing writers on one id each lose at most a few rounds; past this the caller gets a ConflictError. */
-const MAX_PUT_ATTEMPTS = 5;
-
-/** The HASH# item: the whole record, found by the hash the router computes from the bearer token. */
-function hashItem(r: ApiKeyRecord): Record<string, unknown> {
-  const item: Record<string, unknown> = { ...hashKey(r.sha256), id: r.id, org: r.org, role: r.role };
-  // The document client rejects undefined attributes unless configured to drop them; we do not rely on
-  // the caller's marshall options.
-  if (r.name !== undefined) item.name = r.name;
-  if (r.models !== undefined) item.models = r.models;
-  return { ...item, sha256: r.sha256, createdAt: r.createdAt };
-}
-
-function toRecord(item: Record<string, unknown>): ApiKeyRecord {
-  const { id, org, role, name, models, sha256, createdAt } = item;
-  if (typeof id !== "string" || typeof org !== "string" || (role !== "api" && role !== "admin"))
-    throw new Error(`Malformed API key item ${String(item.pk)}.`);
-  return {
-    id,
-    org,
-    role,
-    name: typeof name === "string" ? name : undefined,
-    models: Array.isArray(models) ? models.map(String) : undefined,
-    sha256: String(sha256),
-    createdAt: String(createdAt),
-  };
-}
-
-const absent = { ConditionExpression: "attribute_not_exists(pk)" } as const;
+import { dynamoKeyAdminOps } from "./dynamo-admin.ts";
+import {
+  absent,
+  hashItem,
+  hashKey,
+  idKey,
+  MAX_PUT_ATTEMPTS,
+  SK,
+  type TxItem,
+  toRecord,
+} from "./dynamo-items.ts";
+import type { KeyStore } from "./port.ts";
 
 /**
  * API keys in one DynamoDB table as two items per key: `HASH#<sha256>` holds the record (the router's
@@ -53,6 +24,8 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
   const transact = (items: TxItem[]) => doc.send(new TransactWriteCommand({ TransactItems: items }));
 
   return {
+    ...dynamoKeyAdminOps(doc, tableName),
+
     async findBySha256(sha256) {
       // Strongly consistent: a key created through this region works on its very next request (found
       // keys are cached per container, so the doubled read cost falls mostly on wrong keys). A key

@@ -20,4 +20,9 @@ export interface KeyStore {
   /** Insert only: throws ConflictError when the id or the hash is already taken. */
   create(record: ApiKeyRecord): Promise<void>;
   count(role?: ApiKeyRecord["role"]): Promise<number>;
+  /** Every key, sorted by id. */
+  list(): Promise<ApiKeyRecord[]>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Deletes the key; its hash stops authenticating at once. False when there was no such id. */
+  remove(id: string): Promise<boolean>;
 }

@@ -70,6 +70,9 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");
+  const all = db.prepare("SELECT * FROM api_keys ORDER BY id");
+  const byId = db.prepare("SELECT * FROM api_keys WHERE id = ?");
+  const removeId = db.prepare("DELETE FROM api_keys WHERE id = ?");
   return {
     async findBySha256(sha256) {
       const row = byHash.get(sha256) as Row | undefined;
@@ -84,6 +87,17 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     async count(role) {
       const row = (role ? countRole.get(role) : count.get()) as { n: number };
       return Number(row.n);
+    },
+    async list() {
+      return (all.all() as unknown as Row[]).map(toRecord);
+    },
+    async get(id) {
+      const row = byId.get(id) as Row | undefined;
+      return row ? toRecord(row) : undefined;
+    },
+    async remove(id) {
+      // One row holds both the id and the hash, so one DELETE revokes the key.
+      return Number(removeId.run(id).changes) > 0;
     },
   };
 }

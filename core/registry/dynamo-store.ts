@@ -1,77 +1,28 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { GatewayConfig, ModelConfig, OrgConfig, ProviderConfig } from "../config/types.ts";
-import { batchWriteAll, scanPages, type WriteRequest } from "../storage/dynamo-batch.ts";
-import type { RegistrySnapshot, RegistryStore } from "./port.ts";
+import { batchWriteAll, type WriteRequest } from "../storage/dynamo-batch.ts";
+import { DOC, META, PREFIX, readVersion, scanEntries, toRegistryEntry } from "./dynamo-items.ts";
+import { dynamoEntryOps } from "./dynamo-writes.ts";
+import type { RegistryKind, RegistrySnapshot, RegistryStore } from "./port.ts";
 
-type Kind = "provider" | "model" | "org";
-
-/** pk prefix per kind; every entry's sk is `DOC`, so a kind and its id live in the partition key. */
-const PREFIX: Record<Kind, string> = { provider: "PROVIDER#", model: "MODEL#", org: "ORG#" };
-const DOC = "DOC";
-const META = { pk: "META", sk: "VERSION" } as const;
-
-interface Entry {
-  pk: string;
-  kind: Kind;
-  id: string;
-  doc: string;
-  source: string;
-}
-
-const isKind = (v: unknown): v is Kind => v === "provider" || v === "model" || v === "org";
-
-/** Every `DOC` entry in the table, page by page (a Scan page ends at 1 MB). */
-async function scanEntries(doc: DynamoDBDocumentClient, table: string): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  // ConsistentRead: the registry table is a global table, and strongly consistent reads are only
-  // consistent within the region; that is all we need, since writers and readers of one stage share it.
-  for await (const page of scanPages(doc, {
-    TableName: table,
-    ConsistentRead: true,
-    FilterExpression: "sk = :doc",
-    ExpressionAttributeValues: { ":doc": DOC },
-    // Aliases throughout: `source` (and possibly others) are DynamoDB reserved words.
-    ProjectionExpression: "#pk, #kind, #id, #doc, #source",
-    ExpressionAttributeNames: {
-      "#pk": "pk",
-      "#kind": "kind",
-      "#id": "id",
-      "#doc": "doc",
-      "#source": "source",
-    },
-  })) {
-    for (const item of page.items) {
-      const { pk, kind, id, doc: body, source } = item;
-      if (typeof pk !== "string" || !isKind(kind) || typeof id !== "string" || typeof body !== "string")
-        throw new Error(`Malformed registry item ${String(pk)} in ${table}.`);
-      entries.push({ pk, kind, id, doc: body, source: typeof source === "string" ? source : "" });
-    }
-  }
-  return entries;
-}
-
-async function readVersion(doc: DynamoDBDocumentClient, table: string): Promise<number> {
-  const out = await doc.send(
-    new GetCommand({
-      TableName: table,
-      Key: META,
-      ConsistentRead: true,
-      ProjectionExpression: "#v",
-      ExpressionAttributeNames: { "#v": "version" },
-    }),
-  );
-  const v: unknown = out.Item?.version;
-  return typeof v === "number" ? v : 0;
-}
+type Kind = RegistryKind;
 
 /**
  * The registry in one DynamoDB table: one item per provider, model and org (`PROVIDER#id`, `MODEL#alias`,
  * `ORG#id`; sk `DOC`; the config object as a JSON string in `doc`), plus a `META`/`VERSION` counter.
  * Semantics match the SQLite store: config-sourced entries are replaced by the next applyConfig, admin
- * entries with other ids survive it, and the version moves only when something changed.
+ * entries with other ids survive it, and the version moves only when something changed. Admin writes
+ * (create/replace/remove) are conditional puts in `dynamo-writes.ts`.
  */
 export function createDynamoRegistryStore(doc: DynamoDBDocumentClient, tableName: string): RegistryStore {
   return {
+    ...dynamoEntryOps(doc, tableName),
+
+    async list(kind) {
+      const entries = await scanEntries(doc, tableName, kind);
+      return entries.map((e) => toRegistryEntry<typeof kind>(e)).sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+
     async applyConfig(config: Pick<GatewayConfig, "providers" | "models" | "orgs">) {
       const now = new Date().toISOString();
       const wanted = new Map<string, { kind: Kind; id: string; doc: string }>();

@@ -1,9 +1,21 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { GatewayConfig, ModelConfig, OrgConfig, ProviderConfig } from "../config/types.ts";
+import { ConflictError, NotFoundError } from "../storage/errors.ts";
 import { transaction } from "../storage/sqlite.ts";
-import type { RegistrySnapshot, RegistryStore } from "./port.ts";
+import {
+  entryId,
+  type RegistryEntry,
+  type RegistryKind,
+  type RegistrySnapshot,
+  type RegistrySource,
+  type RegistryStore,
+} from "./port.ts";
 
-type Kind = "provider" | "model" | "org";
+type Kind = RegistryKind;
+type Row = { kind: Kind; id: string; doc: string; source: RegistrySource };
+
+const toEntry = <K extends Kind>(row: Row): RegistryEntry<K> =>
+  ({ kind: row.kind, id: row.id, doc: JSON.parse(row.doc), source: row.source }) as RegistryEntry<K>;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registry_entries (
@@ -30,6 +42,22 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
   const configIds = db.prepare("SELECT kind, id FROM registry_entries WHERE source = 'config'");
   const remove = db.prepare("DELETE FROM registry_entries WHERE kind = ? AND id = ?");
   const all = db.prepare("SELECT kind, id, doc FROM registry_entries");
+  const ofKind = db.prepare("SELECT * FROM registry_entries WHERE kind = ? ORDER BY id");
+  const one = db.prepare("SELECT * FROM registry_entries WHERE kind = ? AND id = ?");
+  const insert = db.prepare(
+    "INSERT INTO registry_entries (kind, id, doc, source, updated_at) VALUES (?, ?, ?, 'admin', ?)",
+  );
+  const update = db.prepare(
+    "UPDATE registry_entries SET doc = ?, source = 'admin', updated_at = ? WHERE kind = ? AND id = ?",
+  );
+
+  /** An admin write and its version bump commit together, or neither does. */
+  const writeAndBump = (write: () => boolean): boolean =>
+    transaction(db, () => {
+      const changed = write();
+      if (changed) bump.run();
+      return changed;
+    });
 
   const readVersion = () => Number((versionStmt.get() as { version: number }).version);
 
@@ -73,6 +101,39 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
 
     async version() {
       return readVersion();
+    },
+
+    async list(kind) {
+      return (ofKind.all(kind) as Row[]).map((r) => toEntry(r));
+    },
+
+    async get(kind, id) {
+      const row = one.get(kind, id) as Row | undefined;
+      return row ? toEntry(row) : undefined;
+    },
+
+    async create(kind, doc) {
+      const id = entryId(kind, doc);
+      writeAndBump(() => {
+        // Checked inside the transaction (BEGIN IMMEDIATE holds the write lock), so two creates of one
+        // id cannot both pass; the primary key would refuse the second anyway.
+        if (one.get(kind, id)) throw new ConflictError(`A ${kind} '${id}' already exists.`);
+        insert.run(kind, id, JSON.stringify(doc), new Date().toISOString());
+        return true;
+      });
+    },
+
+    async replace(kind, doc) {
+      const id = entryId(kind, doc);
+      writeAndBump(() => {
+        const n = Number(update.run(JSON.stringify(doc), new Date().toISOString(), kind, id).changes);
+        if (n === 0) throw new NotFoundError(`No ${kind} '${id}'.`);
+        return true;
+      });
+    },
+
+    async remove(kind, id) {
+      return writeAndBump(() => Number(remove.run(kind, id).changes) > 0);
     },
   };
 }

@@ -9,3 +9,14 @@ export class ConflictError extends Error {
     this.name = "ConflictError";
   }
 }
+
+/**
+ * A write that needs an existing entry (replace) found none. Adapters raise it from their own signal
+ * (no row updated, DynamoDB `attribute_exists` failing) so callers can answer 404 without a prior read.
+ */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
+import type { AdminDeps } from "../../core/admin/dispatch.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
@@ -21,6 +23,8 @@ export interface PortableDepsOptions {
 
 export interface PortableDeps {
   deps: GatewayDeps;
+  /** The admin API over the same stores the router reads. */
+  admin: AdminDeps;
   createdKeys: CreatedKey[];
   close(): Promise<void>;
 }
@@ -42,5 +46,13 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     keepAliveMs: opts.keepAliveMs,
     onOutcome: opts.onOutcome,
   });
-  return { deps: wired.deps, createdKeys, close: wired.close };
+  const admin: AdminDeps = {
+    registry,
+    // The router's cached key store: a revoked key stops working in this process at once.
+    keys: wired.deps.keys,
+    log: opts.log,
+    newId: randomUUID,
+    now: Date.now,
+  };
+  return { deps: wired.deps, admin, createdKeys, close: wired.close };
 }

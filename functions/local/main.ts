@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
-import { outcomeFields } from "../../core/gateway/outcome.ts";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
+import { outcomeFields } from "../../core/gateway/outcome.ts";
 import { loadConfigFile } from "../shared/config-file.ts";
 import { createdKeyLines } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";

@@ -4,6 +4,7 @@ import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { Log } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
+import { createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
 import { buildPortableDeps } from "./deps.ts";
 import { installLambdaRuntime, isStreaming } from "./lambda-runtime.ts";
@@ -30,16 +31,21 @@ export interface PortableGateway {
   close(): Promise<void>;
 }
 
-/** Portable mode: the router Lambda handler, wired to SQLite, served over node:http. */
+/**
+ * Portable mode: the router Lambda handler (streaming) and the admin Lambda handler (buffered, for
+ * `/admin/...`), wired to SQLite, served over node:http.
+ */
 export async function startPortable(opts: PortableOptions): Promise<PortableGateway> {
   const db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
   try {
     const wired = await buildPortableDeps({ ...opts, db });
     installLambdaRuntime();
     const handler = createRouterHandler(wired.deps);
+    const admin = createAdminHandler(wired.admin);
     if (!isStreaming(handler)) throw new Error("router handler is not a streaming handler");
     const server = await startLocalServer({
       handler,
+      adminHandler: (event, context) => admin(event, context),
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 8787,
       maxBodyBytes: opts.config.server.maxBodyBytes,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
 import { toProxyEvent } from "./proxy-event.ts";
@@ -13,6 +14,11 @@ export interface LocalServer {
 
 export interface LocalServerOptions {
   handler: StreamingHandler;
+  /**
+   * The admin function, buffered. API Gateway routes `ANY /admin/{proxy+}` to it and everything else to
+   * the streaming router; this host does the same. Without it, `/admin/...` goes to the router (404).
+   */
+  adminHandler?: AdminLambdaHandler | undefined;
   host: string;
   port: number;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
@@ -85,7 +91,27 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Serves a streaming Lambda handler over node:http, the way API Gateway + Lambda would. */
+const isAdminPath = (path: string) => path === "/admin" || path.startsWith("/admin/");
+
+/** Writes a buffered proxy result as API Gateway's non-streaming integration does. */
+async function serveAdmin(
+  admin: AdminLambdaHandler,
+  event: ReturnType<typeof toProxyEvent>,
+  res: ServerResponse,
+): Promise<void> {
+  const out = await admin(event, { ...lambdaContext(event.requestContext.requestId), functionName: "admin" });
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(out.headers ?? {})) headers[k] = String(v);
+  for (const [k, v] of Object.entries(out.multiValueHeaders ?? {})) headers[k] = v.map(String);
+  const body = Buffer.from(out.body ?? "", out.isBase64Encoded ? "base64" : "utf8");
+  res.writeHead(out.statusCode, headers);
+  res.end(body);
+}
+
+/**
+ * Serves a streaming Lambda handler (and optionally the buffered admin handler) over node:http, the way
+ * API Gateway + Lambda would.
+ */
 export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   const server = createServer(async (req, res) => {
     const stream = new NodeResponseStream(res);
@@ -95,6 +121,8 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     try {
       const body = await readBody(req, opts.maxBodyBytes);
       const event = toProxyEvent(req, body);
+      if (opts.adminHandler && isAdminPath(event.path))
+        return await serveAdmin(opts.adminHandler, event, res);
       await opts.handler(event, stream, lambdaContext(event.requestContext.requestId));
     } catch {
       if (!res.headersSent) {

@@ -7,9 +7,9 @@ import type { KeyStore } from "../../core/keys/port.ts";
 import type { Log } from "../../core/log.ts";
 import { createHttpTransport } from "../../core/providers/http-transport.ts";
 import { createMockTransport } from "../../core/providers/mock/transport.ts";
-import { createBreakerBoard } from "../../core/routing/breaker-board.ts";
 import { createRegistryCache } from "../../core/registry/cache.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
+import { createBreakerBoard } from "../../core/routing/breaker-board.ts";
 
 export interface GatewayDepsOptions {
   registry: RegistryStore;

@@ -7,7 +7,9 @@ import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import { bigConfig, bulkyModels, key, smallConfig } from "./fixtures.ts";
+import { keyAdminContract } from "./key-admin.contract.ts";
 import { keyStoreContract } from "./key-store.contract.ts";
+import { registryAdminContract } from "./registry-admin.contract.ts";
 import { registryStoreContract } from "./registry-store.contract.ts";
 
 let ddb: DynamoDbLocal;
@@ -60,6 +62,17 @@ registryStoreContract(
   (store) => createDynamoRegistryStore(peerDoc, registryTables.get(store)!),
 );
 
+registryAdminContract(
+  "DynamoDB Local",
+  async () => {
+    const table = await freshTable("registry");
+    const store = createDynamoRegistryStore(doc, table);
+    registryTables.set(store, table);
+    return store;
+  },
+  (store) => createDynamoRegistryStore(peerDoc, registryTables.get(store)!),
+);
+
 describe("DynamoDB Local restart mid-suite", () => {
   it("fails fast while the emulator is down, then keeps its data and serves new calls", async () => {
     const registryTable = await freshTable("restart-registry");
@@ -98,6 +111,17 @@ describe("DynamoDB Local restart mid-suite", () => {
 });
 
 keyStoreContract(
+  "DynamoDB Local",
+  async () => {
+    const table = await freshTable("keys");
+    const store = createDynamoKeyStore(doc, table);
+    keyTables.set(store, table);
+    return store;
+  },
+  (store) => createDynamoKeyStore(peerDoc, keyTables.get(store)!),
+);
+
+keyAdminContract(
   "DynamoDB Local",
   async () => {
     const table = await freshTable("keys");

@@ -17,6 +17,7 @@ const two = parseConfig({
 function counted(store: RegistryStore) {
   const calls = { version: 0, load: 0 };
   const spy: RegistryStore = {
+    ...store,
     applyConfig: (c) => store.applyConfig(c),
     version: () => {
       calls.version++;

@@ -1,0 +1,88 @@
+import { keySchema } from "../config/schema.ts";
+import { validate } from "../gateway/validate.ts";
+import type { ApiKeyRecord } from "../keys/port.ts";
+import { generateKey, sha256Hex } from "../keys/secret.ts";
+import { recordChange } from "./change.ts";
+import { conflict, missing } from "./errors.ts";
+import { checkKeyOrg } from "./references.ts";
+import type { AdminResource } from "./types.ts";
+
+/**
+ * A create body is the config's key entry without the hash (the gateway makes the secret) and with an
+ * optional id. Derived from keySchema, so both stay one definition.
+ */
+export const keyCreateSchema = keySchema
+  .omit({ id: true, sha256: true })
+  .extend({ id: keySchema.shape.id.optional() });
+
+/** What the admin API shows of a key: never its hash, never its secret. */
+export function publicKey(r: ApiKeyRecord) {
+  return {
+    id: r.id,
+    org: r.org,
+    role: r.role,
+    ...(r.name !== undefined ? { name: r.name } : {}),
+    ...(r.models !== undefined ? { models: r.models } : {}),
+    createdAt: r.createdAt,
+  };
+}
+
+/** `/admin/keys`: list, create (the secret is returned once), read and revoke. Keys are not edited. */
+export const keys: AdminResource = {
+  collection: {
+    GET: {
+      body: false,
+      async run({ deps }) {
+        return { status: 200, body: { object: "list", data: (await deps.keys.list()).map(publicKey) } };
+      },
+    },
+    POST: {
+      body: true,
+      async run(req) {
+        const { deps } = req;
+        const input = validate(keyCreateSchema, req.body);
+        await checkKeyOrg(deps, input.org);
+        const id = input.id ?? `key-${deps.newId()}`;
+        if (await deps.keys.get(id)) throw conflict(`An API key '${id}' already exists.`, "id");
+        const secret = generateKey();
+        const record: ApiKeyRecord = {
+          id,
+          org: input.org,
+          role: input.role,
+          name: input.name,
+          models: input.models,
+          sha256: sha256Hex(secret),
+          createdAt: new Date(deps.now()).toISOString(),
+        };
+        await deps.keys.create(record);
+        await recordChange(req, "create", "key", id, undefined, publicKey(record));
+        // The only time the secret leaves the gateway: only its SHA-256 was stored.
+        return { status: 201, body: { ...publicKey(record), key: secret } };
+      },
+    },
+  },
+  item: {
+    GET: {
+      body: false,
+      async run({ deps, id }) {
+        const record = await deps.keys.get(id);
+        if (!record) throw missing("API key", id);
+        return { status: 200, body: publicKey(record) };
+      },
+    },
+    DELETE: {
+      body: false,
+      async run(req) {
+        const { deps, id } = req;
+        const record = await deps.keys.get(id);
+        if (!record) throw missing("API key", id);
+        // Nobody could administer the gateway again (short of a restart with GATEWAY_ADMIN_KEY).
+        if (record.role === "admin" && (await deps.keys.count("admin")) <= 1)
+          throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
+        if (!(await deps.keys.remove(id))) throw missing("API key", id);
+        await recordChange(req, "delete", "key", id, publicKey(record), undefined);
+        return { status: 204 };
+      },
+    },
+  },
+};

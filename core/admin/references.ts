@@ -1,0 +1,51 @@
+import { badRequest } from "../api/errors.ts";
+import type { ModelConfig } from "../config/types.ts";
+import { conflict } from "./errors.ts";
+import type { AdminDeps } from "./types.ts";
+
+/**
+ * Cross-references the zod schemas cannot see: they span entries. Checked against the store (not a
+ * cached snapshot) before anything is written, so an invalid change writes nothing. A concurrent admin
+ * could still slip a conflicting change between this read and the write (a read-check-write window of
+ * milliseconds; closing it fully needs cross-item conditions).
+ */
+
+/** Every target's provider must exist: 400 naming the first offending `targets[i].provider`. */
+export async function checkModelTargets(deps: AdminDeps, model: ModelConfig): Promise<void> {
+  const known = new Map<string, boolean>();
+  for (const [i, t] of model.targets.entries()) {
+    let exists = known.get(t.provider);
+    if (exists === undefined) {
+      exists = (await deps.registry.get("provider", t.provider)) !== undefined;
+      known.set(t.provider, exists);
+    }
+    if (!exists)
+      throw badRequest(`Unknown provider '${t.provider}'.`, `targets[${i}].provider`, "unknown_provider");
+  }
+}
+
+/** A key must belong to an existing org. */
+export async function checkKeyOrg(deps: AdminDeps, org: string): Promise<void> {
+  if (!(await deps.registry.get("org", org))) throw badRequest(`Unknown org '${org}'.`, "org", "unknown_org");
+}
+
+const names = (ids: string[]) => ids.map((id) => `'${id}'`).join(", ");
+
+/** A provider still named by a model target cannot go: the alias would route nowhere. */
+export async function checkProviderUnused(deps: AdminDeps, id: string): Promise<void> {
+  const users = (await deps.registry.list("model"))
+    .filter((m) => m.doc.targets.some((t) => t.provider === id))
+    .map((m) => m.id);
+  if (users.length > 0)
+    throw conflict(
+      `Provider '${id}' is used by model(s) ${names(users)}; change or delete them first.`,
+      "id",
+    );
+}
+
+/** An org that still has keys cannot go: those keys would authenticate into nothing. */
+export async function checkOrgUnused(deps: AdminDeps, id: string): Promise<void> {
+  const users = (await deps.keys.list()).filter((k) => k.org === id).map((k) => k.id);
+  if (users.length > 0)
+    throw conflict(`Org '${id}' is used by key(s) ${names(users)}; delete them first.`, "id");
+}

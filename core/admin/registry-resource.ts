@@ -1,0 +1,106 @@
+import type { z } from "zod";
+import { badRequest } from "../api/errors.ts";
+import { validate } from "../gateway/validate.ts";
+import type { RegistryDocs, RegistryKind } from "../registry/port.ts";
+import { recordChange } from "./change.ts";
+import { conflict, missing } from "./errors.ts";
+import type { AdminDeps, AdminRequest, AdminResource } from "./types.ts";
+
+/** What differs between providers, models and orgs; the CRUD around it is the same. */
+export interface RegistrySpec<K extends RegistryKind> {
+  kind: K;
+  /** The field that holds the id in the document (and in the path). */
+  idField: "id" | "alias";
+  /** The config schema for this kind: admin bodies obey exactly what the config file obeys. */
+  schema: z.ZodType<RegistryDocs[K]>;
+  /** Cross-entry checks before a create or replace (400 on failure). */
+  checkReferences?(deps: AdminDeps, doc: RegistryDocs[K]): Promise<void>;
+  /** Checks before a delete that nothing still uses the entry (409 on failure). */
+  checkUnused?(deps: AdminDeps, id: string): Promise<void>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** PUT: the path names the entry. A body without the id gets it; a body with another id is refused. */
+function withPathId(body: unknown, field: string, id: string): unknown {
+  if (!isObject(body)) return body; // validate() answers the 400 for non-objects
+  const given = body[field];
+  if (given === undefined) return { ...body, [field]: id };
+  if (given !== id)
+    throw badRequest(
+      `The body's ${field} '${String(given)}' differs from the path's '${id}'; an entry cannot be renamed.`,
+      field,
+      "id_mismatch",
+    );
+  return body;
+}
+
+/** GET/POST on the collection, GET/PUT/DELETE on an item, for one registry kind. */
+export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>): AdminResource {
+  const { kind, idField } = spec;
+  const entryOf = (doc: RegistryDocs[K]) => (doc as Record<string, unknown>)[idField] as string;
+
+  const validated = async (req: AdminRequest, body: unknown): Promise<RegistryDocs[K]> => {
+    const doc = validate(spec.schema, body);
+    await spec.checkReferences?.(req.deps, doc);
+    return doc;
+  };
+
+  return {
+    collection: {
+      GET: {
+        body: false,
+        async run({ deps }) {
+          const entries = await deps.registry.list(kind);
+          return { status: 200, body: { object: "list", data: entries.map((e) => e.doc) } };
+        },
+      },
+      POST: {
+        body: true,
+        async run(req) {
+          const doc = await validated(req, req.body);
+          const id = entryOf(doc);
+          // Checked up front for a precise message; the store's conditional insert settles races.
+          if (await req.deps.registry.get(kind, id))
+            throw conflict(`A ${kind} '${id}' already exists; use PUT to replace it.`, idField);
+          await req.deps.registry.create(kind, doc);
+          await recordChange(req, "create", kind, id, undefined, doc);
+          return { status: 201, body: doc };
+        },
+      },
+    },
+    item: {
+      GET: {
+        body: false,
+        async run({ deps, id }) {
+          const entry = await deps.registry.get(kind, id);
+          if (!entry) throw missing(kind, id);
+          return { status: 200, body: entry.doc };
+        },
+      },
+      PUT: {
+        body: true,
+        async run(req) {
+          const before = await req.deps.registry.get(kind, req.id);
+          if (!before) throw missing(kind, req.id);
+          const doc = await validated(req, withPathId(req.body, idField, req.id));
+          await req.deps.registry.replace(kind, doc);
+          await recordChange(req, "replace", kind, req.id, before.doc, doc);
+          return { status: 200, body: doc };
+        },
+      },
+      DELETE: {
+        body: false,
+        async run(req) {
+          const before = await req.deps.registry.get(kind, req.id);
+          if (!before) throw missing(kind, req.id);
+          await spec.checkUnused?.(req.deps, req.id);
+          if (!(await req.deps.registry.remove(kind, req.id))) throw missing(kind, req.id);
+          await recordChange(req, "delete", kind, req.id, before.doc, undefined);
+          return { status: 204 };
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
+import type { Log } from "../log.ts";
+import type { RegistryKind, RegistryStore } from "../registry/port.ts";
+
+export type AdminKind = RegistryKind | "key";
+export type AdminAction = "create" | "replace" | "delete";
+
+/**
+ * One successful admin write, as the audit chain (issue #6) will record it. `before`/`after` are the
+ * entry as the admin API shows it: key hashes and secrets are never in them.
+ */
+export interface AdminChange {
+  requestId: string;
+  actorKeyId: string;
+  action: AdminAction;
+  kind: AdminKind;
+  id: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AdminDeps {
+  keys: KeyStore;
+  registry: RegistryStore;
+  log: Log;
+  newId(): string;
+  now(): number;
+  /**
+   * Called after each successful write, once the store has it. The seam for the audit chain; a failing
+   * hook is logged, not reported to the admin, because the change itself has already happened.
+   */
+  onChange?(change: AdminChange): void | Promise<void>;
+}
+
+/** What a route handler gets: the caller, the path id (item routes) and the parsed body (writes). */
+export interface AdminRequest {
+  deps: AdminDeps;
+  requestId: string;
+  actor: ApiKeyRecord;
+  id: string;
+  body: unknown;
+}
+
+/** A handler's answer; the dispatcher renders it (JSON, or no body for 204). */
+export interface AdminResult {
+  status: 200 | 201 | 204;
+  body?: unknown;
+}
+
+export interface AdminHandler {
+  /** Whether the route reads a JSON body (POST, PUT). */
+  body: boolean;
+  run(req: AdminRequest): Promise<AdminResult>;
+}
+
+export type AdminMethod = "GET" | "POST" | "PUT" | "DELETE";
+export type AdminMethods = Partial<Record<AdminMethod, AdminHandler>>;
+
+/** A collection (`/admin/providers`) and its items (`/admin/providers/{id}`). */
+export interface AdminResource {
+  collection: AdminMethods;
+  item: AdminMethods;
+}

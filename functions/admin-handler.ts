@@ -1,0 +1,32 @@
+import middy, { type MiddlewareObj } from "@middy/core";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { type AdminDeps, handleAdminEvent } from "../core/admin/dispatch.ts";
+
+/** The promise form of the handler, as a host invokes it. */
+export type AdminLambdaHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/**
+ * The admin Lambda handler over whichever stores the caller wired: a buffered REST proxy integration
+ * (event in, `{ statusCode, headers, body }` out). The Lambda entry (`functions/admin.ts`) and portable
+ * mode's host both serve this one handler, so `/admin/...` behaves the same in both.
+ */
+export function createAdminHandler(
+  deps: AdminDeps,
+  middlewares: Array<MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>> = [],
+) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(middlewares)
+    .handler(async (event) => {
+      const res = await handleAdminEvent(event, deps);
+      deps.log.info("admin request", {
+        requestId: res.headers["x-request-id"],
+        method: event.httpMethod,
+        path: event.path,
+        status: res.statusCode,
+      });
+      return res;
+    });
+}

@@ -1,0 +1,85 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { authenticate } from "../../../core/gateway/authenticate.ts";
+import { sha256Hex } from "../../../core/keys/secret.ts";
+import { type AdminFixture, adminFixture, errorOf } from "./fixture.ts";
+
+let f: AdminFixture;
+beforeEach(async () => {
+  f = await adminFixture();
+});
+
+const auth = (key: string) => authenticate({ authorization: `Bearer ${key}` }, f.deps.keys);
+
+describe("admin API: keys", () => {
+  it("creates a key, returns its secret once, and the secret authenticates at once", async () => {
+    const res = await f.call("POST", "/admin/keys", { id: "ci", org: "acme", name: "CI", models: ["smart"] });
+    expect(res.status).toBe(201);
+    const body = res.json as Record<string, unknown>;
+    expect(body).toEqual({
+      id: "ci",
+      org: "acme",
+      role: "api",
+      name: "CI",
+      models: ["smart"],
+      createdAt: "2026-01-01T00:00:00.000Z",
+      key: expect.stringMatching(/^sk-gw-[\w-]{43}$/),
+    });
+    expect((await auth(body.key as string)).id).toBe("ci");
+    const stored = await f.deps.keys.get("ci");
+    expect(stored?.sha256).toBe(sha256Hex(body.key as string));
+    // Never again: not in GET, not in the list, and no hash either.
+    for (const path of ["/admin/keys/ci", "/admin/keys"]) {
+      const text = (await f.call("GET", path)).text;
+      expect(text).not.toContain(body.key as string);
+      expect(text).not.toContain(stored!.sha256);
+      expect(text).not.toContain("sha256");
+    }
+  });
+
+  it("generates an id when none is given", async () => {
+    const res = await f.call("POST", "/admin/keys", { org: "acme", role: "admin" });
+    expect([res.status, (res.json as { id: string }).id, (res.json as { role: string }).role]).toEqual([
+      201,
+      "key-id1",
+      "admin",
+    ]);
+  });
+
+  it("lists keys without secrets", async () => {
+    const res = await f.call("GET", "/admin/keys");
+    expect(res.json).toEqual({
+      object: "list",
+      data: [
+        { id: "adm", org: "acme", role: "admin", createdAt: "t0" },
+        { id: "app", org: "acme", role: "api", createdAt: "t0" },
+      ],
+    });
+  });
+
+  it.each<[string, unknown, number, string | null, string]>([
+    ["an unknown org", { org: "nope" }, 400, "org", "unknown_org"],
+    ["a missing org", { name: "x" }, 400, "org", "invalid_request_body"],
+    ["a caller-chosen hash", { org: "acme", sha256: "a".repeat(64) }, 400, "sha256", "invalid_request_body"],
+    ["a bad role", { org: "acme", role: "root" }, 400, "role", "invalid_request_body"],
+    ["a taken id", { id: "app", org: "acme" }, 409, "id", "conflict"],
+  ])("refuses a key with %s", async (_n, body, status, param, code) => {
+    const res = await f.call("POST", "/admin/keys", body);
+    expect([res.status, errorOf(res.json).param, errorOf(res.json).code]).toEqual([status, param, code]);
+    expect((await f.deps.keys.list()).map((k) => k.id)).toEqual(["adm", "app"]);
+  });
+
+  it("revokes a key: 204, then the secret no longer authenticates and GET is 404", async () => {
+    const created = (await f.call("POST", "/admin/keys", { id: "tmp", org: "acme" })).json as { key: string };
+    expect((await f.call("DELETE", "/admin/keys/tmp")).status).toBe(204);
+    await expect(auth(created.key)).rejects.toMatchObject({ status: 401 });
+    expect((await f.call("GET", "/admin/keys/tmp")).status).toBe(404);
+    expect((await f.call("DELETE", "/admin/keys/tmp")).status).toBe(404);
+  });
+
+  it("refuses to delete the last admin key, but deletes one of two", async () => {
+    const last = await f.call("DELETE", "/admin/keys/adm");
+    expect([last.status, errorOf(last.json).code]).toEqual([409, "conflict"]);
+    await f.call("POST", "/admin/keys", { id: "adm2", org: "acme", role: "admin" });
+    expect((await f.call("DELETE", "/admin/keys/adm")).status).toBe(204);
+  });
+});

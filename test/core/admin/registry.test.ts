@@ -1,0 +1,181 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { type AdminFixture, adminFixture, errorOf, SEED, storedState } from "./fixture.ts";
+
+let f: AdminFixture;
+beforeEach(async () => {
+  f = await adminFixture();
+});
+
+const newProvider = { id: "an", kind: "anthropic", apiKeyEnv: "ANTHROPIC_API_KEY", region: "eu" };
+const newModel = { alias: "fast", targets: [{ provider: "mock", model: "echo" }] };
+
+describe("admin API: providers, models and orgs", () => {
+  it.each([
+    ["providers", SEED.providers],
+    ["models", SEED.models],
+    ["orgs", SEED.orgs],
+  ])("lists %s as an OpenAI list of the stored documents", async (resource, docs) => {
+    const res = await f.call("GET", `/admin/${resource}`);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ object: "list", data: docs });
+  });
+
+  it.each([
+    ["providers", newProvider, { ...newProvider, models: [] }, "id", "an"],
+    ["models", newModel, { ...newModel, strategy: "fallback" }, "alias", "fast"],
+    [
+      "orgs",
+      { id: "globex", allowedRegions: ["eu"] },
+      { id: "globex", allowedRegions: ["eu"] },
+      "id",
+      "globex",
+    ],
+  ])(
+    "creates %s: 201 with the stored entry (defaults applied), then GET finds it",
+    async (resource, body, stored, _f, id) => {
+      const res = await f.call("POST", `/admin/${resource}`, body);
+      expect([res.status, res.json]).toEqual([201, stored]);
+      expect((await f.call("GET", `/admin/${resource}/${id}`)).json).toEqual(stored);
+    },
+  );
+
+  it.each([
+    ["providers", { ...newProvider, id: "mock" }, "id"],
+    ["models", { ...newModel, alias: "smart" }, "alias"],
+    ["orgs", { id: "acme" }, "id"],
+  ])("refuses to create an existing %s with 409 conflict", async (resource, body, param) => {
+    const res = await f.call("POST", `/admin/${resource}`, body);
+    expect([res.status, errorOf(res.json).code, errorOf(res.json).param]).toEqual([409, "conflict", param]);
+  });
+
+  it.each<[string, string, unknown, string, string]>([
+    [
+      "a provider with a bad kind",
+      "/admin/providers",
+      { id: "x", kind: "cohere" },
+      "kind",
+      "invalid_request_body",
+    ],
+    [
+      "a provider with an unknown field",
+      "/admin/providers",
+      { id: "x", kind: "mock", apiKey: "sk-1" },
+      "apiKey",
+      "invalid_request_body",
+    ],
+    [
+      "a provider with a bad id",
+      "/admin/providers",
+      { id: "Bad Id", kind: "mock" },
+      "id",
+      "invalid_request_body",
+    ],
+    [
+      "a model without targets",
+      "/admin/models",
+      { alias: "x", targets: [] },
+      "targets",
+      "invalid_request_body",
+    ],
+    [
+      "a model target without a model",
+      "/admin/models",
+      { alias: "x", targets: [{ provider: "mock" }] },
+      "targets[0].model",
+      "invalid_request_body",
+    ],
+    [
+      "a model with a bad target provider id",
+      "/admin/models",
+      { alias: "x", targets: [{ provider: "Nope", model: "m" }] },
+      "targets[0].provider",
+      "invalid_request_body",
+    ],
+    [
+      "a model naming an unknown provider",
+      "/admin/models",
+      {
+        alias: "x",
+        targets: [
+          { provider: "mock", model: "m" },
+          { provider: "nope", model: "m" },
+        ],
+      },
+      "targets[1].provider",
+      "unknown_provider",
+    ],
+    ["an org with an unknown field", "/admin/orgs", { id: "x", budget: 5 }, "budget", "invalid_request_body"],
+  ])("refuses %s with 400 naming the field", async (_n, path, body, param, code) => {
+    const res = await f.call("POST", path, body);
+    expect(res.status).toBe(400);
+    expect([errorOf(res.json).param, errorOf(res.json).code]).toEqual([param, code]);
+  });
+
+  it.each([
+    [
+      "providers",
+      "mock",
+      { kind: "mock", region: "eu" },
+      { id: "mock", kind: "mock", region: "eu", models: [] },
+    ],
+    [
+      "models",
+      "smart",
+      { targets: [{ provider: "mock", model: "echo" }] },
+      { alias: "smart", strategy: "fallback", targets: [{ provider: "mock", model: "echo" }] },
+    ],
+    ["orgs", "acme", { id: "acme", name: "Acme" }, { id: "acme", name: "Acme" }],
+  ])("replaces %s with PUT (the path names the entry)", async (resource, id, body, stored) => {
+    const res = await f.call("PUT", `/admin/${resource}/${id}`, body);
+    expect([res.status, res.json]).toEqual([200, stored]);
+    expect((await f.call("GET", `/admin/${resource}/${id}`)).json).toEqual(stored);
+  });
+
+  it.each([
+    ["providers", "mock", { id: "other", kind: "mock" }, "id"],
+    ["models", "smart", { alias: "other", targets: [{ provider: "mock", model: "m" }] }, "alias"],
+    ["orgs", "acme", { id: "other" }, "id"],
+  ])("refuses a PUT on %s whose body names another id", async (resource, id, body, param) => {
+    const res = await f.call("PUT", `/admin/${resource}/${id}`, body);
+    expect([res.status, errorOf(res.json).param, errorOf(res.json).code]).toEqual([
+      400,
+      param,
+      "id_mismatch",
+    ]);
+  });
+
+  it.each(["providers", "models", "orgs"])(
+    "answers 404 for a missing %s on GET, PUT and DELETE",
+    async (resource) => {
+      for (const method of ["GET", "PUT", "DELETE"]) {
+        const res = await f.call(method, `/admin/${resource}/ghost`, method === "PUT" ? {} : undefined);
+        expect([res.status, errorOf(res.json).type]).toEqual([404, "invalid_request_error"]);
+      }
+    },
+  );
+
+  it.each([
+    ["models", "default"],
+    ["orgs", "empty"],
+  ])("deletes %s with 204 and no body", async (resource, id) => {
+    const res = await f.call("DELETE", `/admin/${resource}/${id}`);
+    expect([res.status, res.text]).toEqual([204, ""]);
+    expect((await f.call("GET", `/admin/${resource}/${id}`)).status).toBe(404);
+  });
+
+  it("deletes a provider once no model uses it", async () => {
+    expect((await f.call("DELETE", "/admin/models/smart")).status).toBe(204);
+    expect((await f.call("DELETE", "/admin/providers/oa")).status).toBe(204);
+  });
+
+  it.each([
+    ["a provider used by a model", "/admin/providers/oa", /model\(s\) 'smart'/],
+    ["an org used by keys", "/admin/orgs/acme", /key\(s\) 'adm', 'app'/],
+  ])("refuses to delete %s with 409 naming who uses it", async (_n, path, who) => {
+    const before = await storedState(f.deps);
+    const res = await f.call("DELETE", path);
+    expect([res.status, errorOf(res.json).code]).toEqual([409, "conflict"]);
+    expect(errorOf(res.json).message).toMatch(who);
+    expect(await storedState(f.deps)).toEqual(before);
+  });
+});

@@ -1,0 +1,119 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_KEY, API_KEY, type Harness, rawRequest, startHarness } from "./harness.ts";
+
+/**
+ * The admin API on the portable server (`/admin/...` goes to the admin handler, as API Gateway routes
+ * `ANY /admin/{proxy+}` to the admin Lambda) and its promise: a change reaches requests within 2 s,
+ * without a restart. The gateway caches the registry for 1 s, so each case warms that cache first.
+ */
+const PROPAGATION_MS = 2_000;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.close());
+
+const admin = (method: string, path: string, body?: unknown, key = ADMIN_KEY) =>
+  rawRequest(h, {
+    method,
+    path,
+    headers: { authorization: `Bearer ${key}` },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const ask = (client: OpenAI, model: string) =>
+  client.chat.completions
+    .create({ model, messages: [{ role: "user", content: "hot reload" }] })
+    .withResponse();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries `probe` until it returns true; resolves with the time that took (fails after 5 s). */
+async function timeUntil(probe: () => Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < 5_000) {
+    if (await probe().catch(() => false)) return performance.now() - started;
+    await sleep(25);
+  }
+  throw new Error("the change never took effect");
+}
+
+describe("admin API over the portable server", () => {
+  it("routes /admin to the admin handler: 401 without a key, 403 with an API key, 404 off the table", async () => {
+    const none = await rawRequest(h, { method: "GET", path: "/admin/providers" });
+    expect([none.status, none.headers.get("x-request-id")?.length]).toEqual([401, 36]);
+    expect((await admin("GET", "/admin/providers", undefined, API_KEY)).status).toBe(403);
+    const unknown = await admin("GET", "/admin/widgets");
+    expect([unknown.status, (unknown.json as { error: { code: string } }).error.code]).toEqual([
+      404,
+      "unknown_url",
+    ]);
+    // Everything else still reaches the router.
+    expect((await rawRequest(h, { method: "GET", path: "/healthz" })).status).toBe(200);
+  });
+
+  it("serves a new provider and alias to the openai SDK within 2 s", async () => {
+    await ask(h.client, "smart"); // the registry is now cached in the router
+    const provider = { id: "fresh-oa", kind: "openai", baseUrl: h.openai.url, apiKeyEnv: "SIM_OPENAI_KEY" };
+    expect((await admin("POST", "/admin/providers", provider)).status).toBe(201);
+    const alias = { alias: "hot", targets: [{ provider: "fresh-oa", model: "gpt-sim" }] };
+    expect((await admin("POST", "/admin/models", alias)).status).toBe(201);
+
+    let servedBy = "";
+    const took = await timeUntil(async () => {
+      const { data, response } = await ask(h.client, "hot");
+      servedBy = response.headers.get("x-gateway-provider") ?? "";
+      return data.choices.length > 0;
+    });
+    expect(servedBy).toBe("fresh-oa");
+    expect(took).toBeLessThan(PROPAGATION_MS);
+  });
+
+  it("moves new requests to the alias's new target within 2 s of a PUT", async () => {
+    const body = { targets: [{ provider: "an", model: "claude-sim" }] };
+    expect((await admin("PUT", "/admin/models/hot", body)).status).toBe(200);
+    const took = await timeUntil(async () => {
+      const { response } = await ask(h.client, "hot");
+      return response.headers.get("x-gateway-provider") === "an";
+    });
+    expect(took).toBeLessThan(PROPAGATION_MS);
+    // And it stays there.
+    const { response } = await ask(h.client, "hot");
+    expect(response.headers.get("x-gateway-model")).toBe("claude-sim");
+  });
+
+  it("issues a key that works at once, and rejects it within 2 s of its deletion", async () => {
+    const created = await admin("POST", "/admin/keys", { id: "e2e-temp", org: "acme" });
+    expect(created.status).toBe(201);
+    const secret = (created.json as { key: string }).key;
+    const client = new OpenAI({ apiKey: secret, baseURL: `${h.gateway.url}/v1`, maxRetries: 0 });
+    const { response } = await ask(client, "smart");
+    expect(response.status).toBe(200);
+
+    expect((await admin("DELETE", "/admin/keys/e2e-temp")).status).toBe(204);
+    const took = await timeUntil(async () => {
+      try {
+        await ask(client, "smart");
+        return false;
+      } catch (err) {
+        return err instanceof OpenAI.AuthenticationError && err.status === 401;
+      }
+    });
+    expect(took).toBeLessThan(PROPAGATION_MS);
+  });
+
+  it("answers a deleted alias with 404 model_not_found within 2 s", async () => {
+    expect((await admin("DELETE", "/admin/models/hot")).status).toBe(204);
+    const took = await timeUntil(async () => {
+      try {
+        await ask(h.client, "hot");
+        return false;
+      } catch (err) {
+        return err instanceof OpenAI.NotFoundError;
+      }
+    });
+    expect(took).toBeLessThan(PROPAGATION_MS);
+  });
+});
