@@ -68,6 +68,7 @@ function handlerFor(registry: RegistryStore, keys: KeyStore, cacheTtlMs: number)
     registry,
     keys,
     env: {},
+    region: "local",
     maxBodyBytes: 1 << 22,
     log: silentLog,
     cacheTtlMs,

@@ -44,6 +44,8 @@ const LAMBDA_IMPORT = (file: string): ImportTarget => ({
     AWS_REGION: "us-east-1",
     SST_RESOURCE_RegistryTable: JSON.stringify({ name: "registry" }),
     SST_RESOURCE_KeysTable: JSON.stringify({ name: "keys" }),
+    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: "budgets" }),
+    SST_RESOURCE_Bus: JSON.stringify({ name: "bus" }),
   },
 });
 type StreamChunk = { choices?: Array<{ delta?: { content?: string | null } }> };

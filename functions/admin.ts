@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
 import { createAdminHandler } from "./admin-handler.ts";
@@ -24,6 +25,7 @@ export const handler = createAdminHandler(
   {
     keys: createDynamoKeyStore(doc, linkedTableName("KeysTable")),
     registry: createDynamoRegistryStore(doc, linkedTableName("RegistryTable")),
+    spend: createDynamoSpendStore(doc, linkedTableName("BudgetsTable")),
     log: powertoolsLog(logger),
     newId: randomUUID,
     now: Date.now,

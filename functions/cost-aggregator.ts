@@ -1,24 +1,33 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { firstIssue } from "../core/config/parse.ts";
-import { eventBridgeEnvelope } from "../core/events/envelope.ts";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
+import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
+import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
+import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
+import { powertoolsLog } from "./aws/powertools-log.ts";
+import { linkedName, linkedTableName } from "./aws/resources.ts";
+import { createCostAggregatorHandler } from "./cost-aggregator-handler.ts";
 
 /**
- * Cost aggregator (`functions/cost-aggregator.handler`), the EventBridge target for `llm.usage` events.
- * Declared now with the resources it needs; its rollups and budget thresholds arrive with issue #5.
- * Until then it validates its input and fails loudly, so EventBridge retries and nothing is counted
- * by accident.
+ * Cost aggregator (`functions/cost-aggregator.handler`), the EventBridge target for `llm.usage`:
+ * rollups per org/key/model/day in the budgets table, thresholds at 50/80/100 % back onto the bus.
+ * EventBridge retries a failed invocation (and redelivers at least once); counting is idempotent.
  */
 const logger = new Logger({ serviceName: "llm-gateway-cost-aggregator" });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const registry = createDynamoRegistryStore(doc, linkedTableName("RegistryTable"));
+const keys = createDynamoKeyStore(doc, linkedTableName("KeysTable"));
 
-export const NOT_YET = "The cost aggregator is not implemented yet (issue #5); the event was not counted.";
-
-export async function handler(event: unknown): Promise<never> {
-  const parsed = eventBridgeEnvelope.safeParse(event);
-  if (!parsed.success) {
-    const { path, message } = firstIssue(parsed.error);
-    logger.error("invalid event", { path, message });
-    throw new Error(`Invalid EventBridge event at '${path}': ${message}`);
-  }
-  logger.error("not implemented", { eventId: parsed.data.id, detailType: parsed.data["detail-type"] });
-  throw new Error(NOT_YET);
-}
+export const handler = createCostAggregatorHandler(
+  {
+    spend: createDynamoSpendStore(doc, linkedTableName("BudgetsTable")),
+    events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
+    orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
+    keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
+  },
+  powertoolsLog(logger),
+);

@@ -2,12 +2,14 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
 import { outcomeFields } from "../core/gateway/outcome.ts";
 import { buildAwsDeps } from "./aws/deps.ts";
 import { publishOutcome } from "./aws/metrics.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
-import { linkedTableName, providerSecrets } from "./aws/resources.ts";
+import { linkedName, linkedTableName, providerSecrets } from "./aws/resources.ts";
 import { createRouterHandler } from "./router.ts";
 
 /**
@@ -25,10 +27,16 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 const deps = buildAwsDeps({
   doc,
-  tables: { registry: linkedTableName("RegistryTable"), keys: linkedTableName("KeysTable") },
+  tables: {
+    registry: linkedTableName("RegistryTable"),
+    keys: linkedTableName("KeysTable"),
+    budgets: linkedTableName("BudgetsTable"),
+  },
+  events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
   env: providerSecrets(process.env),
   log: powertoolsLog(logger),
   maxBodyBytes: Number(process.env.GATEWAY_MAX_BODY_BYTES) || DEFAULT_MAX_BODY,
+  region: process.env.AWS_REGION ?? "us-east-1",
   onOutcome: (outcome) => {
     logger.info("request", outcomeFields(outcome));
     publishOutcome(metrics, outcome);

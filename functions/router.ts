@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from "@middy/core";
 import { executionModeStreamifyResponse } from "@middy/core/StreamifyResponse";
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { awaitPending } from "../core/gateway/complete.ts";
 import { handleEvent } from "../core/gateway/dispatch.ts";
 import type { GatewayDeps, GatewayResponse } from "../core/gateway/types.ts";
 
@@ -18,6 +19,8 @@ export function createRouterHandler(
     executionMode: executionModeStreamifyResponse,
     // The gateway enforces its own upstream timeouts; middy's early-timeout race would add a timer per request.
     timeoutEarlyInMillis: 0,
+    // Runs after the body has streamed: settlement and the usage event finish before the invocation ends.
+    requestEnd: (request) => awaitPending(request.event as object),
   })
     .use(middlewares)
     .handler((event: APIGatewayProxyEvent) => handleEvent(event, deps));

@@ -73,11 +73,12 @@ export function createApi(storage: Storage, events: Events, audit: Audit): Api {
       ...LAMBDA_DEFAULTS,
       handler: "functions/admin.handler",
       timeout: "29 seconds",
-      link: [storage.registry, storage.keys, audit.queue],
-      // Every registry/key change is audited.
+      link: [storage.registry, storage.keys, storage.budgets, audit.queue],
+      // Every registry/key change is audited; spend reports read the aggregator's rollups.
       permissions: [
         dynamoReadWrite(storage.registry),
         dynamoReadWrite(storage.keys),
+        dynamoRead(storage.budgets),
         sendMessages(audit.queue),
       ],
     },

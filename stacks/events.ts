@@ -2,7 +2,7 @@
  * Usage and alert events on EventBridge (DESIGN §5, §6). The bus is regional: usage is aggregated in the
  * region that served it, into that region's own counter items of the global BudgetsTable.
  */
-import { dynamoReadWrite, putEvents } from "./access.ts";
+import { dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
 import { EVENT_SOURCE, LAMBDA_DEFAULTS } from "./lambda.ts";
 import type { Storage } from "./storage.ts";
 
@@ -25,9 +25,15 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       ...LAMBDA_DEFAULTS,
       handler: "functions/cost-aggregator.handler",
       timeout: "1 minute",
-      link: [storage.budgets, bus],
-      // Writes rollups and counters, and emits `budget.threshold` back onto the bus.
-      permissions: [dynamoReadWrite(storage.budgets), putEvents(bus)],
+      link: [storage.budgets, storage.registry, storage.keys, bus],
+      // Writes rollups, reads the org and key budgets it checks thresholds against, and emits
+      // `budget.threshold` back onto the bus.
+      permissions: [
+        dynamoReadWrite(storage.budgets),
+        dynamoRead(storage.registry),
+        dynamoRead(storage.keys),
+        putEvents(bus),
+      ],
     },
     { pattern: { source: [EVENT_SOURCE], detailType: ["llm.usage"] } },
   );

@@ -33,7 +33,7 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
     const method = event.httpMethod.toUpperCase();
     const { handler, id } = matchRoute(method, event.path || "/");
     const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;
-    return render(await handler.run({ deps, requestId, actor, id, body }), headers);
+    return render(await handler.run({ deps, requestId, actor, id, body, query: queryOf(event) }), headers);
   } catch (err) {
     const mapped = fromStorageError(err);
     if (!(mapped instanceof GatewayError))
@@ -60,4 +60,11 @@ function decodeBody(event: APIGatewayProxyEvent): string {
       code: "request_too_large",
     });
   return text;
+}
+
+/** API Gateway gives `null` for no query string; values are taken single (the last one). */
+function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) out[k] = v;
+  return out;
 }

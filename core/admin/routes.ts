@@ -3,13 +3,14 @@ import { keys } from "./keys.ts";
 import { models } from "./models.ts";
 import { orgs } from "./orgs.ts";
 import { providers } from "./providers.ts";
+import { spend } from "./spend.ts";
 import type { AdminHandler, AdminMethod, AdminResource } from "./types.ts";
 
 /**
  * The route table: `/admin/{resource}` (collection) and `/admin/{resource}/{id}` (item). API Gateway
  * sends every `ANY /admin/{proxy+}` here, so unknown paths and methods are answered here too.
  */
-export const ADMIN_RESOURCES: Record<string, AdminResource> = { providers, models, orgs, keys };
+export const ADMIN_RESOURCES: Record<string, AdminResource> = { providers, models, orgs, keys, spend };
 
 export interface MatchedRoute {
   handler: AdminHandler;

@@ -1,3 +1,4 @@
+import type { SpendStore } from "../budgets/spend-port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import type { Log } from "../log.ts";
 import type { RegistryKind, RegistryStore } from "../registry/port.ts";
@@ -22,6 +23,8 @@ export interface AdminChange {
 export interface AdminDeps {
   keys: KeyStore;
   registry: RegistryStore;
+  /** The cost aggregator's rollups, for `GET /admin/spend`. */
+  spend?: SpendStore | undefined;
   log: Log;
   newId(): string;
   now(): number;
@@ -39,6 +42,8 @@ export interface AdminRequest {
   actor: ApiKeyRecord;
   id: string;
   body: unknown;
+  /** Query string parameters (single-valued). */
+  query: Record<string, string>;
 }
 
 /** A handler's answer; the dispatcher renders it (JSON, or no body for 204). */

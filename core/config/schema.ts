@@ -64,6 +64,35 @@ export const retrySchema = z
   })
   .strict();
 
+export const budgetSchema = z
+  .object({
+    period: z.enum(["day", "month"]).describe("UTC calendar day or month"),
+    limitUsd: z.number().positive().describe("Hard limit: requests that could exceed it are refused"),
+  })
+  .strict();
+
+const budgetsSchema = z
+  .array(budgetSchema)
+  .refine((b) => new Set(b.map((x) => x.period)).size === b.length, "at most one budget per period")
+  .describe("At most one per period (day, month)");
+
+export const rateLimitSchema = z
+  .object({
+    requestsPerMinute: positiveInt(),
+    tokensPerMinute: positiveInt().describe("Prompt estimate + max output tokens, corrected to actual usage"),
+  })
+  .strict();
+
+/** USD per 1 million tokens; overrides the shipped price table for one provider model. */
+export const priceSchema = z
+  .object({
+    inputPerMTok: z.number().min(0),
+    outputPerMTok: z.number().min(0),
+    cachedInputPerMTok: z.number().min(0).optional().describe("Default: the input price"),
+    reasoningPerMTok: z.number().min(0).optional().describe("Default: the output price"),
+  })
+  .strict();
+
 export const providerSchema = z
   .object({
     id,
@@ -78,6 +107,10 @@ export const providerSchema = z
     models: z.array(z.string().min(1)).default([]).describe("Provider models advertised by GET /v1/models"),
     timeouts: timeoutsSchema.optional(),
     breaker: breakerSchema.optional().describe("Circuit breaker settings for this provider's targets"),
+    prices: z
+      .record(z.string().min(1), priceSchema)
+      .optional()
+      .describe("Per-model price overrides (USD per 1M tokens), keyed by provider model"),
   })
   .strict();
 
@@ -108,6 +141,8 @@ export const orgSchema = z
     id,
     name: z.string().min(1).optional(),
     allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: every region allowed"),
+    budgets: budgetsSchema.optional(),
+    rateLimits: rateLimitSchema.optional(),
   })
   .strict();
 
@@ -119,6 +154,8 @@ export const keySchema = z
     name: z.string().optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the key"),
     models: z.array(z.string().min(1)).optional().describe("Absent: every model"),
+    budgets: budgetsSchema.optional(),
+    rateLimits: rateLimitSchema.optional(),
   })
   .strict();
 
@@ -132,6 +169,15 @@ export const serverSchema = z
       .default(4 * 1024 * 1024)
       .describe("Request body limit; API Gateway's own payload cap is 10 MB"),
     timeouts: timeoutsSchema.optional().describe("Defaults for every target"),
+    alerts: z
+      .object({
+        webhookUrl: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe("Portable mode: budget.threshold events are POSTed here (and always logged)"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -192,5 +238,8 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type OrgConfig = z.infer<typeof orgSchema>;
 export type KeyConfig = z.infer<typeof keySchema>;
 export type Timeouts = z.infer<typeof timeoutsSchema>;
+export type BudgetConfig = z.infer<typeof budgetSchema>;
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+export type PriceConfig = z.infer<typeof priceSchema>;
 export type BreakerConfig = z.infer<typeof breakerSchema>;
 export type RetryConfig = z.infer<typeof retrySchema>;

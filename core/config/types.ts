@@ -1,5 +1,8 @@
 export type { ProviderKind } from "../providers/types.ts";
 export type {
+  BudgetConfig,
+  PriceConfig,
+  RateLimitConfig,
   BreakerConfig,
   GatewayConfig,
   KeyConfig,

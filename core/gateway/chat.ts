@@ -1,4 +1,5 @@
 import { type ChatRequest, chatRequest } from "../api/chat-request.ts";
+import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import type { ResponseMeta } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
@@ -6,8 +7,10 @@ import { planAttempts } from "../routing/plan.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
+import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { recordUsage } from "./outcome.ts";
+import { guardSpend, type SpendBounds } from "./spend-guard.ts";
 import { translateStream } from "./stream-translator.ts";
 import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
@@ -23,10 +26,28 @@ export async function chatCompletions(
   const req = validate(chatRequest, body);
   ctx.outcome.stream = req.stream === true;
   const resolution = resolveTargets(ctx, req.model);
-  const plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
+  let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
+  plan = await guardSpend(ctx, plan, chatBounds(req, plan), headers);
+  // Under a budget, the output bound the reservation assumed is sent upstream, so it holds.
+  const sent =
+    ctx.spend?.reserved && req.max_tokens == null && req.max_completion_tokens == null
+      ? { ...req, max_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
+      : req;
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target) =>
-    req.stream ? streamFrom(ctx, req, target, headers) : completeFrom(ctx, req, target, headers),
+    sent.stream ? streamFrom(ctx, sent, target, headers) : completeFrom(ctx, sent, target, headers),
   );
+}
+
+function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
+  return {
+    worstCaseUsd: (t, price) => worstCaseChatCost(req, price, t.provider.kind, t.model),
+    tokens: Math.max(
+      ...plan.map((t) => {
+        const b = worstCaseChatTokens(req, t.provider.kind, t.model);
+        return b.input + b.output;
+      }),
+    ),
+  };
 }
 
 const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => ({
@@ -93,7 +114,7 @@ async function streamFrom(
         // Failing mid-stream is the provider's ill health too, though the caller already has bytes.
         deps.breakers.record(target, false);
       } else if (end.clientClosed) o.errorCode = "client_closed";
-      deps.onOutcome?.(o);
+      completeRequest(ctx);
     },
   }).catch((err: unknown) => {
     ctx.deferOutcome = false;

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { chatCompletions } from "./chat.ts";
+import { completeRequest, pendingWork } from "./complete.ts";
 import { embeddings } from "./embeddings.ts";
 import { errorResponse, json, normalizeHeaders } from "./http.ts";
 import { listModels } from "./models.ts";
@@ -37,7 +38,9 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
     headers: normalizeHeaders(event.headers),
     outcome: newOutcome(requestId, path),
     deferOutcome: false,
+    pending: [],
   };
+  pendingWork.set(event, ctx.pending);
   const headers: Record<string, string> = { "x-request-id": requestId };
   let response: GatewayResponse;
   try {
@@ -53,7 +56,7 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   ctx.outcome.status = response.statusCode;
   if (!ctx.deferOutcome) {
     ctx.outcome.latencyMs = deps.now() - startedAt;
-    deps.onOutcome?.(ctx.outcome);
+    completeRequest(ctx);
   }
   return response;
 }

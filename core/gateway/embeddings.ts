@@ -1,11 +1,13 @@
 import { embeddingsRequest } from "../api/chat-request.ts";
 import { badRequest } from "../api/errors.ts";
+import { worstCaseEmbeddingCost, worstCaseEmbeddingTokens } from "../budgets/estimate.ts";
 import { embeddingsAdapters } from "../providers/adapters.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
+import { guardSpend } from "./spend-guard.ts";
 import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
@@ -20,7 +22,16 @@ export async function embeddings(
   const { deps } = ctx;
   const req = validate(embeddingsRequest, body);
   const resolution = resolveTargets(ctx, req.model);
-  const plan = planAttempts(resolution.targets, resolution.strategy, deps.random);
+  const tokens = worstCaseEmbeddingTokens(req);
+  const plan = await guardSpend(
+    ctx,
+    planAttempts(resolution.targets, resolution.strategy, deps.random),
+    {
+      worstCaseUsd: (_t, price) => worstCaseEmbeddingCost(req, price),
+      tokens,
+    },
+    headers,
+  );
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target) => {
     const adapter = embeddingsAdapters[target.provider.kind];
     if (!adapter) {

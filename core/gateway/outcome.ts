@@ -30,6 +30,8 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
     reasoningTokens: undefined,
     errorCode: undefined,
     attempts: [],
+    costUsd: undefined,
+    priceVersion: undefined,
   };
 }
 

@@ -1,13 +1,17 @@
 import type { Readable } from "node:stream";
+import type { BudgetStore } from "../budgets/port.ts";
 import type { ProviderConfig, Timeouts } from "../config/types.ts";
+import type { EventPublisher } from "../events/port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import type { Log } from "../log.ts";
 import type { Transport } from "../providers/transport.ts";
 import type { ProviderKind } from "../providers/types.ts";
+import type { RateLimitStore } from "../ratelimit/port.ts";
 import type { RegistryCache } from "../registry/cache.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import type { BreakerBoard } from "../routing/breaker-board.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import type { SpendState } from "./spend-guard.ts";
 
 /** What one finished request reports (logged now; priced and published by the spend issue). */
 export interface RequestOutcome {
@@ -29,6 +33,9 @@ export interface RequestOutcome {
   errorCode: string | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];
+  /** Priced from provider usage (or the reservation when a stream ended without usage). */
+  costUsd: number | undefined;
+  priceVersion: string | undefined;
 }
 
 /** Everything the request path needs, wired by a composition root in `functions/`. */
@@ -46,6 +53,11 @@ export interface GatewayDeps {
   log: Log;
   /** Per-process circuit breakers, one per target. */
   breakers: BreakerBoard;
+  /** Where this instance runs (an AWS region, or `local`): names its budget counter items. */
+  region: string;
+  budgets?: BudgetStore | undefined;
+  rateLimits?: RateLimitStore | undefined;
+  events?: EventPublisher | undefined;
   now(): number;
   newId(): string;
   sleep(ms: number): Promise<void>;
@@ -71,4 +83,7 @@ export interface RequestContext {
   outcome: RequestOutcome;
   /** Set by a streaming response: its outcome is reported when the stream ends, not with the headers. */
   deferOutcome: boolean;
+  /** Work (settlement, usage event) the host must await before the invocation ends. */
+  pending: Array<Promise<void>>;
+  spend?: SpendState | undefined;
 }

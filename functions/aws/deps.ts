@@ -1,17 +1,24 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
+import type { EventPublisher } from "../../core/events/port.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
 import type { Log } from "../../core/log.ts";
+import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 
 export interface AwsDepsOptions {
   doc: DynamoDBDocumentClient;
-  tables: { registry: string; keys: string };
+  tables: { registry: string; keys: string; budgets: string };
+  /** Usage events: EventBridge in AWS. */
+  events: EventPublisher;
   /** Provider keys and base-URL overrides by the names the registry uses. */
   env: Record<string, string | undefined>;
   log: Log;
   maxBodyBytes: number;
+  /** The AWS region this container runs in: names its budget counter items. */
+  region: string;
   onOutcome?: ((outcome: RequestOutcome) => void) | undefined;
 }
 
@@ -25,6 +32,11 @@ export function buildAwsDeps(opts: AwsDepsOptions): GatewayDeps {
     registry: createDynamoRegistryStore(opts.doc, opts.tables.registry),
     keys: createDynamoKeyStore(opts.doc, opts.tables.keys),
     env: opts.env,
+    region: opts.region,
+    // Budget counters and rate-limit windows share the budgets table (distinct key prefixes).
+    budgets: createDynamoBudgetStore(opts.doc, opts.tables.budgets, opts.region),
+    rateLimits: createDynamoRateLimitStore(opts.doc, opts.tables.budgets),
+    events: opts.events,
     maxBodyBytes: opts.maxBodyBytes,
     log: opts.log,
     onOutcome: opts.onOutcome,

@@ -17,5 +17,6 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   if (o.promptTokens !== undefined) single.addMetric("promptTokens", MetricUnit.Count, o.promptTokens);
   if (o.completionTokens !== undefined)
     single.addMetric("completionTokens", MetricUnit.Count, o.completionTokens);
+  if (o.costUsd) single.addMetric("costUsd", MetricUnit.Count, o.costUsd);
   single.publishStoredMetrics();
 }

@@ -19,11 +19,14 @@ function linked(name: string): LinkedResource | undefined {
   }
 }
 
-export function linkedTableName(link: string): string {
+/** A linked resource's `name` (a table, a bus): a missing link is a deployment error. */
+export function linkedName(link: string): string {
   const name = linked(link)?.name;
   if (!name) throw new Error(`Resource '${link}' is not linked to this function (check stacks/).`);
   return name;
 }
+
+export const linkedTableName = linkedName;
 
 /** A linked `sst.Secret`'s value, or undefined when the secret is not linked or not set. */
 export const linkedSecret = (link: string): string | undefined => linked(link)?.value || undefined;

@@ -9,6 +9,8 @@ import type { Log } from "../../core/log.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
+import type { BudgetReading } from "./prometheus.ts";
+import { createPortableSpend } from "./spend.ts";
 
 export interface PortableDepsOptions {
   config: GatewayConfig;
@@ -26,6 +28,9 @@ export interface PortableDeps {
   /** The admin API over the same stores the router reads. */
   admin: AdminDeps;
   createdKeys: CreatedKey[];
+  /** The local event bus: tests drain it to see usage counted. */
+  bus: { drain(timeoutMs: number): Promise<boolean> };
+  budgetReadings(): Promise<BudgetReading[]>;
   close(): Promise<void>;
 }
 
@@ -35,10 +40,16 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const registry = createSqliteRegistryStore(db);
   const keys = createSqliteKeyStore(db);
   const createdKeys = await seedStores(registry, keys, config, env);
+  const spend = createPortableSpend(db, registry, keys, opts.log, config.server.alerts?.webhookUrl);
+  spend.bus.start();
   const wired = createGatewayDeps({
     registry,
     keys,
     env,
+    region: "local",
+    budgets: spend.budgets,
+    rateLimits: spend.rateLimits,
+    events: spend.bus,
     maxBodyBytes: config.server.maxBodyBytes,
     timeouts: config.server.timeouts,
     log: opts.log,
@@ -51,8 +62,19 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     // The router's cached key store: a revoked key stops working in this process at once.
     keys: wired.deps.keys,
     log: opts.log,
+    spend: spend.spend,
     newId: randomUUID,
     now: Date.now,
   };
-  return { deps: wired.deps, admin, createdKeys, close: wired.close };
+  return {
+    deps: wired.deps,
+    admin,
+    createdKeys,
+    bus: spend.bus,
+    budgetReadings: spend.budgetReadings,
+    async close() {
+      await spend.bus.stop();
+      await wired.close();
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
 import { buildPortableDeps } from "./deps.ts";
 import { installLambdaRuntime, isStreaming } from "./lambda-runtime.ts";
+import { createPrometheusMetrics, type PrometheusMetrics } from "./prometheus.ts";
 import { startLocalServer } from "./server.ts";
 
 export interface PortableOptions {
@@ -28,6 +29,8 @@ export interface PortableGateway {
   url: string;
   port: number;
   createdKeys: CreatedKey[];
+  /** Waits until the local bus has delivered every event (usage counted, alerts sent). */
+  drainEvents(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -38,7 +41,16 @@ export interface PortableGateway {
 export async function startPortable(opts: PortableOptions): Promise<PortableGateway> {
   const db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
   try {
-    const wired = await buildPortableDeps({ ...opts, db });
+    let metrics: PrometheusMetrics | undefined;
+    const wired = await buildPortableDeps({
+      ...opts,
+      db,
+      onOutcome: (o) => {
+        metrics?.observe(o);
+        opts.onOutcome?.(o);
+      },
+    });
+    metrics = createPrometheusMetrics(wired.deps.breakers, wired.budgetReadings);
     installLambdaRuntime();
     const handler = createRouterHandler(wired.deps);
     const admin = createAdminHandler(wired.admin);
@@ -49,11 +61,13 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 8787,
       maxBodyBytes: opts.config.server.maxBodyBytes,
+      metrics,
     });
     return {
       url: server.url,
       port: server.port,
       createdKeys: wired.createdKeys,
+      drainEvents: (timeoutMs) => wired.bus.drain(timeoutMs),
       async close() {
         await server.close();
         await wired.close();

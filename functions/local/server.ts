@@ -19,6 +19,11 @@ export interface LocalServerOptions {
    * the streaming router; this host does the same. Without it, `/admin/...` goes to the router (404).
    */
   adminHandler?: AdminLambdaHandler | undefined;
+  /**
+   * `GET /metrics` in Prometheus text format: a portable-mode endpoint of the host (Lambda publishes EMF
+   * instead), so it is not part of the router's request path.
+   */
+  metrics?: { render(): Promise<string>; contentType: string } | undefined;
   host: string;
   port: number;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
@@ -119,6 +124,12 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       if (!res.writableFinished) stream.destroy();
     });
     try {
+      if (opts.metrics && req.method === "GET" && req.url === "/metrics") {
+        const text = await opts.metrics.render();
+        res.writeHead(200, { "content-type": opts.metrics.contentType });
+        res.end(text);
+        return;
+      }
       const body = await readBody(req, opts.maxBodyBytes);
       const event = toProxyEvent(req, body);
       if (opts.adminHandler && isAdminPath(event.path))

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
+import type { BudgetStore } from "../../core/budgets/port.ts";
 import { DEFAULT_BASE_URL } from "../../core/config/defaults.ts";
 import type { ProviderConfig, Timeouts } from "../../core/config/types.ts";
+import type { EventPublisher } from "../../core/events/port.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import { cachedKeyStore } from "../../core/keys/cache.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
 import type { Log } from "../../core/log.ts";
 import { createHttpTransport } from "../../core/providers/http-transport.ts";
 import { createMockTransport } from "../../core/providers/mock/transport.ts";
+import type { RateLimitStore } from "../../core/ratelimit/port.ts";
 import { createRegistryCache } from "../../core/registry/cache.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 import { createBreakerBoard } from "../../core/routing/breaker-board.ts";
@@ -23,6 +26,11 @@ export interface GatewayDepsOptions {
   cacheTtlMs?: number | undefined;
   keepAliveMs?: number | undefined;
   onOutcome?: ((outcome: RequestOutcome) => void) | undefined;
+  /** Where this instance runs: an AWS region, or `local`. */
+  region: string;
+  budgets?: BudgetStore | undefined;
+  rateLimits?: RateLimitStore | undefined;
+  events?: EventPublisher | undefined;
 }
 
 /**
@@ -48,6 +56,10 @@ export function createGatewayDeps(opts: GatewayDepsOptions): { deps: GatewayDeps
     keepAliveMs: opts.keepAliveMs ?? 15_000,
     log: opts.log,
     breakers: createBreakerBoard(),
+    region: opts.region,
+    budgets: opts.budgets,
+    rateLimits: opts.rateLimits,
+    events: opts.events,
     now: Date.now,
     newId: randomUUID,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

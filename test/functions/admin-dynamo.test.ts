@@ -19,7 +19,7 @@ import { restEvent } from "./lambda-stream.ts";
  */
 const API = "sk-gw-dynamo-api";
 const ADMIN = "sk-gw-dynamo-admin";
-const TABLES = { registry: "gw-admin-registry", keys: "gw-admin-keys" };
+const TABLES = { registry: "gw-admin-registry", keys: "gw-admin-keys", budgets: "gw-admin-budgets" };
 const PROPAGATION_MS = 2_000;
 
 let ddb: DynamoDbLocal;
@@ -35,6 +35,7 @@ function container() {
     registry: createDynamoRegistryStore(doc, TABLES.registry),
     keys: createDynamoKeyStore(doc, TABLES.keys),
     env: {},
+    region: "us-east-1",
     maxBodyBytes: 1024 * 1024,
     log: silentLog,
   });
@@ -47,7 +48,7 @@ let b: GatewayDeps;
 
 beforeAll(async () => {
   ddb = await startDynamoDbLocal();
-  await createTables(ddb.client(), [TABLES.registry, TABLES.keys]);
+  await createTables(ddb.client(), [TABLES.registry, TABLES.keys, TABLES.budgets]);
   const doc = ddb.documentClient();
   clients.push(doc);
   const config = parseConfig({
@@ -72,6 +73,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
     SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
+    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
     POWERTOOLS_LOG_LEVEL: "ERROR",
   });
   adminHandler = (await import("../../functions/admin.ts")).handler;

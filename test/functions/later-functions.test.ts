@@ -1,33 +1,82 @@
 import { describe, expect, it } from "vitest";
+import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
+import type { GatewayEvent } from "../../core/events/port.ts";
+import type { UsageDetail } from "../../core/events/usage.ts";
+import { silentLog } from "../../core/log.ts";
+import { openDatabase } from "../../core/storage/sqlite.ts";
 import { handler as auditWriter } from "../../functions/audit-writer.ts";
-import { handler as costAggregator, NOT_YET } from "../../functions/cost-aggregator.ts";
+import { createCostAggregatorHandler } from "../../functions/cost-aggregator-handler.ts";
 
-const usageEvent = {
-  id: "e1",
+const usage = (requestId: string, costUsd: number): UsageDetail => ({
+  requestId,
+  org: "acme",
+  keyId: "k1",
+  alias: "smart",
+  endpoint: "chat",
+  provider: "oa",
+  providerModel: "gpt-4o",
+  region: "local",
+  tokens: { input: 10, output: 5, cached: 0, reasoning: 0 },
+  usageReported: true,
+  costUsd,
+  priceVersion: "test",
+  latencyMs: 12,
+  ttftMs: null,
+  status: 200,
+  stream: false,
+  attempts: [],
+  time: "2026-11-26T10:00:00.000Z",
+});
+const envelope = (detail: UsageDetail) => ({
+  id: detail.requestId,
   source: "llm-gateway",
   "detail-type": "llm.usage",
-  detail: { requestId: "r" },
-};
+  detail,
+});
 const sqsRecord = (id: string) => ({
   messageId: id,
   body: "{}",
   attributes: { MessageGroupId: "org-a", MessageDeduplicationId: `d-${id}` },
 });
 
-describe("functions whose capabilities arrive later", () => {
-  it("the cost aggregator refuses a malformed event naming the bad field", async () => {
-    await expect(costAggregator({ ...usageEvent, source: "someone-else" })).rejects.toThrow(/source/);
+function aggregator() {
+  const published: GatewayEvent[] = [];
+  const handle = createCostAggregatorHandler(
+    {
+      spend: createSqliteSpendStore(openDatabase(":memory:")),
+      events: { publish: async (events) => void published.push(...events) },
+      orgBudgets: async () => [{ period: "day", limitUsd: 1 }],
+      keyBudgets: async () => [],
+    },
+    silentLog,
+  );
+  return { handle, published };
+}
+
+describe("the cost aggregator handler", () => {
+  it("refuses a malformed event naming the bad field", async () => {
+    const { handle } = aggregator();
+    await expect(handle({ ...envelope(usage("r1", 0.1)), source: "someone-else" })).rejects.toThrow(/source/);
+    await expect(handle(envelope({ ...usage("r1", 0.1), costUsd: -1 }))).rejects.toThrow(/costUsd/);
   });
 
-  it("the cost aggregator fails clearly on a valid event instead of pretending to count it", async () => {
-    await expect(costAggregator(usageEvent)).rejects.toThrow(NOT_YET);
+  it("counts a redelivered event once and emits each threshold once", async () => {
+    const { handle, published } = aggregator();
+    expect((await handle(envelope(usage("r1", 0.6)))).counted).toBe(true);
+    expect((await handle(envelope(usage("r1", 0.6)))).counted).toBe(false);
+    await handle(envelope(usage("r2", 0.3)));
+    await handle(envelope(usage("r3", 0.2)));
+    expect(published.map((e) => e.detail.threshold)).toEqual([50, 80, 100]);
+    expect(published.every((e) => e.detailType === "budget.threshold")).toBe(true);
   });
+});
 
-  it("the audit writer refuses a malformed SQS event", async () => {
+describe("the audit writer before issue #6", () => {
+  it("refuses a malformed SQS event", async () => {
     await expect(auditWriter({ Records: [{ body: "{}" }] })).rejects.toThrow(/Records\[0\]\.messageId/);
   });
 
-  it("the audit writer returns every record to the queue, so none is acknowledged unwritten", async () => {
+  it("returns every record to the queue, so none is acknowledged unwritten", async () => {
     const res = await auditWriter({ Records: [sqsRecord("m1"), sqsRecord("m2")] });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: "m1" }, { itemIdentifier: "m2" }]);
   });

@@ -7,6 +7,7 @@ import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import { installLambdaRuntime, isStreaming } from "../../functions/local/lambda-runtime.ts";
 import { seedStores } from "../../functions/shared/seed.ts";
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
 import { type Simulator, startAnthropicSimulator, startOpenAISimulator } from "../simulators/index.ts";
 import { CollectingStream, restEvent, unframe } from "./lambda-stream.ts";
 
@@ -15,20 +16,22 @@ import { CollectingStream, restEvent, unframe } from "./lambda-stream.ts";
  * Lambda runtime give it, wired to DynamoDB (Local) and invoked as a streaming REST integration invokes it.
  */
 const KEY = "sk-gw-lambda-e2e";
-const TABLES = { registry: "gw-lambda-registry", keys: "gw-lambda-keys" };
+const TABLES = { registry: "gw-lambda-registry", keys: "gw-lambda-keys", budgets: "gw-lambda-budgets" };
 
 let ddb: DynamoDbLocal;
 let openai: Simulator;
 let anthropic: Simulator;
+let eventBridge!: EventBridgeEmulator;
 let handler: (event: unknown, stream: Writable, context: unknown) => Promise<void>;
 
 beforeAll(async () => {
-  [ddb, openai, anthropic] = await Promise.all([
+  [ddb, openai, anthropic, eventBridge] = await Promise.all([
     startDynamoDbLocal(),
     startOpenAISimulator(),
     startAnthropicSimulator(),
+    startEventBridgeEmulator(),
   ]);
-  await createTables(ddb.client(), [TABLES.registry, TABLES.keys]);
+  await createTables(ddb.client(), [TABLES.registry, TABLES.keys, TABLES.budgets]);
   const doc = ddb.documentClient();
   const config = parseConfig({
     providers: [
@@ -53,6 +56,9 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
+    SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
     SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
     SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
     SST_RESOURCE_OpenaiApiKey: JSON.stringify({ value: "test-key" }),
@@ -67,7 +73,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([openai?.close(), anthropic?.close()]);
+  await Promise.all([openai?.close(), anthropic?.close(), eventBridge?.stop()]);
   await ddb?.dispose();
 });
 
@@ -104,6 +110,14 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("streamed from the registry");
     expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 31, completion_tokens: 9 });
     expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
+    // The invocation ends only after its usage event is on the bus (middy's requestEnd awaits it).
+    const usage = eventBridge.events.find((e) => e.detailType === "llm.usage" && e.detail.alias === "smart");
+    expect(usage?.bus).toBe("gateway-bus");
+    expect(usage?.detail).toMatchObject({
+      tokens: { input: 31, output: 9 },
+      provider: "anthropic",
+      stream: true,
+    });
   });
 
   it("refuses a key DynamoDB does not know with 401 in the prelude", async () => {

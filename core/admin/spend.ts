@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { GatewayError } from "../api/errors.ts";
+import type { SpendRow } from "../budgets/spend-port.ts";
+import { validate } from "../gateway/validate.ts";
+import type { AdminResource } from "./types.ts";
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day YYYY-MM-DD");
+
+/** `GET /admin/spend?from=&to=[&org=][&key=][&model=]`: the cost aggregator's daily rollups over a range. */
+const spendQuery = z
+  .object({
+    from: day,
+    to: day,
+    org: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((q) => q.from <= q.to, { message: "must not be after 'to'", path: ["from"] });
+
+const MAX_DAYS = 366;
+
+export const spend: AdminResource = {
+  collection: {
+    GET: {
+      body: false,
+      async run(req) {
+        const store = req.deps.spend;
+        if (!store) throw new GatewayError(501, "server_error", "Spend reporting is not wired here.", { code: "not_implemented" });
+        const q = validate(spendQuery, req.query);
+        if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > MAX_DAYS) {
+          throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, { param: "from", code: "range_too_large" });
+        }
+        const rows = await store.query({ from: q.from, to: q.to, org: q.org, keyId: q.key, model: q.model });
+        return { status: 200, body: { object: "list", from: q.from, to: q.to, totals: totals(rows), data: rows } };
+      },
+    },
+  },
+  item: {},
+};
+
+function totals(rows: SpendRow[]) {
+  return rows.reduce(
+    (t, r) => ({
+      requests: t.requests + r.requests,
+      inputTokens: t.inputTokens + r.inputTokens,
+      outputTokens: t.outputTokens + r.outputTokens,
+      costUsd: Math.round((t.costUsd + r.costUsd) * 1e9) / 1e9,
+    }),
+    { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  );
+}

@@ -1,0 +1,145 @@
+import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
+import type { ProviderKind } from "../config/types.ts";
+import type { Price } from "./pricing.ts";
+
+/**
+ * The worst-case cost of a request before it is sent, for budget reservation: an upper bound that the
+ * provider's bill cannot exceed, not a guess at it. Settlement later moves the reservation to the cost
+ * of the tokens the provider reports.
+ *
+ * Input bound. Every tokenizer these providers use (OpenAI's byte-level BPE, Anthropic's BPE, Gemini's
+ * SentencePiece with byte fallback) maps each token to a non-empty run of the text's UTF-8 bytes, so a
+ * text of n UTF-8 bytes is at most n tokens: the finest split possible is one token per byte. That holds
+ * for any script: a CJK character is 3 bytes and at most 3 tokens, an emoji 4 bytes and at most 4. What
+ * the provider adds around the text (role markers, the chat template, a tool-use system prompt) is not in
+ * the bytes, so fixed allowances cover it: per request, per message, per tool. Images are not text:
+ * each image part adds the largest token count its provider documents for one image.
+ *
+ * Output bound. The request's `max_completion_tokens ?? max_tokens`, else DEFAULT_MAX_OUTPUT_TOKENS,
+ * which the router sends upstream when a budgeted request sets no limit, so the bound holds; times
+ * `n` choices. Reasoning tokens count towards that limit (OpenAI's `max_completion_tokens`, Anthropic's
+ * `max_tokens` with thinking, Gemini's `maxOutputTokens` with thinking), so all output is priced at
+ * the higher of the output and reasoning prices.
+ */
+
+/** Output limit sent upstream for a budgeted request that sets none. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+
+/** Chat-template tokens around each message (role and separators; OpenAI documents 3-4). */
+export const MESSAGE_OVERHEAD_TOKENS = 8;
+/** Tokens around the whole request (OpenAI primes every reply with 3). */
+export const REQUEST_OVERHEAD_TOKENS = 8;
+/** Template tokens around each tool definition, beyond its JSON. */
+export const TOOL_OVERHEAD_TOKENS = 16;
+/**
+ * A system prompt providers add once when tools are present. Anthropic documents its tool-use system
+ * prompt at a few hundred tokens per model (346 for `tool_choice: auto` on Claude 4 models).
+ */
+export const TOOLS_SYSTEM_PROMPT_TOKENS = 512;
+/** Template tokens around a `response_format` schema, beyond its JSON. */
+export const RESPONSE_FORMAT_OVERHEAD_TOKENS = 16;
+/** Tokens a provider may add around each embeddings input (begin/end markers). */
+export const EMBEDDING_INPUT_OVERHEAD_TOKENS = 4;
+
+/**
+ * The most tokens one image can be billed as, per provider, from their documented image pricing:
+ * - OpenAI ("Images and vision", calculating costs): tile-based models scale an image to fit 2048 px,
+ *   then its short side to 768 px, so at most 8 tiles of 512 px; gpt-4o and gpt-4.1 bill 85 + 170 per
+ *   tile = 1 445, but gpt-4o-mini bills 2 833 + 5 667 per tile = 48 169 (so its per-image dollar price
+ *   matches gpt-4o's). Patch-based models (gpt-4.1-mini/nano, o4-mini) cap an image at 1 536 patches of
+ *   32 px times a model multiplier, at most 2.46 (gpt-4.1-nano): 3 779.
+ * - Anthropic (Vision, image costs): tokens ≈ width × height / 750, and larger images are scaled down
+ *   to about 1.15 megapixels first, so about 1 600 tokens at most.
+ * - Gemini ("Understand and count tokens"): 258 tokens per image up to 384 px, larger ones are cut into
+ *   768 px tiles of 258 tokens each. No cap is documented; this allows images up to 4 096 px a side
+ *   (6 × 6 tiles = 9 288 tokens). A larger image sent to Gemini can exceed the bound.
+ */
+export const IMAGE_TOKENS = {
+  openai: 3_779,
+  openaiGpt4oMini: 48_169,
+  anthropic: 1_600,
+  gemini: 9_288,
+  mock: 1_600,
+} as const;
+
+/** The per-image allowance for a target. */
+export function imageTokenAllowance(kind: ProviderKind, providerModel: string): number {
+  if (kind === "openai")
+    return /^gpt-4o-mini\b/.test(providerModel) ? IMAGE_TOKENS.openaiGpt4oMini : IMAGE_TOKENS.openai;
+  return IMAGE_TOKENS[kind];
+}
+
+const bytes = (text: string | null | undefined): number => (text ? Buffer.byteLength(text, "utf8") : 0);
+const jsonBytes = (value: unknown): number => (value === undefined ? 0 : bytes(JSON.stringify(value)));
+
+function messageBound(m: ChatMessage, imageTokens: number): number {
+  let n = MESSAGE_OVERHEAD_TOKENS;
+  if ("name" in m) n += bytes(m.name);
+  const content = m.content;
+  if (typeof content === "string") n += bytes(content);
+  else if (Array.isArray(content)) {
+    for (const part of content) n += part.type === "text" ? bytes(part.text) : imageTokens;
+  }
+  if (m.role === "assistant") {
+    n += bytes(m.refusal);
+    for (const call of m.tool_calls ?? []) {
+      n += bytes(call.id) + bytes(call.function.name) + bytes(call.function.arguments) + TOOL_OVERHEAD_TOKENS;
+    }
+  }
+  if (m.role === "tool") n += bytes(m.tool_call_id);
+  return n;
+}
+
+export interface TokenBound {
+  input: number;
+  output: number;
+}
+
+/** Upper bounds on a chat request's input and output tokens at one target (`kind`/`providerModel`). */
+export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, providerModel: string): TokenBound {
+  const imageTokens = imageTokenAllowance(kind, providerModel);
+  let input = REQUEST_OVERHEAD_TOKENS;
+  for (const m of req.messages) input += messageBound(m, imageTokens);
+  if (req.tools?.length) {
+    input += TOOLS_SYSTEM_PROMPT_TOKENS;
+    for (const tool of req.tools) input += jsonBytes(tool.function) + TOOL_OVERHEAD_TOKENS;
+  }
+  if (typeof req.tool_choice === "object") input += jsonBytes(req.tool_choice);
+  if (req.response_format && req.response_format.type !== "text") {
+    input += RESPONSE_FORMAT_OVERHEAD_TOKENS;
+    if (req.response_format.type === "json_schema") input += jsonBytes(req.response_format.json_schema);
+  }
+  const perChoice = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  return { input, output: perChoice * (req.n ?? 1) };
+}
+
+/** Rounds up to the next 1e-9 USD, after dropping float dust below 1e-12. */
+const ceilUsd = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3) / 1e9;
+
+/**
+ * The most a chat request can cost at one target: input at the higher of the input and cached prices,
+ * output at the higher of the output and reasoning prices. A request routed over several targets
+ * reserves the largest of their bounds.
+ */
+export function worstCaseChatCost(
+  req: ChatRequest,
+  price: Price,
+  kind: ProviderKind,
+  providerModel: string,
+): number {
+  const { input, output } = worstCaseChatTokens(req, kind, providerModel);
+  const inputPrice = Math.max(price.inputPerMTok, price.cachedInputPerMTok ?? 0);
+  const outputPrice = Math.max(price.outputPerMTok, price.reasoningPerMTok ?? 0);
+  return ceilUsd((input * inputPrice + output * outputPrice) / 1e6);
+}
+
+/** Upper bound on an embeddings request's tokens: the UTF-8 bytes of every input plus a small overhead each. */
+export function worstCaseEmbeddingTokens(req: EmbeddingsRequest): number {
+  const inputs = typeof req.input === "string" ? [req.input] : req.input;
+  return inputs.reduce((n, text) => n + bytes(text) + EMBEDDING_INPUT_OVERHEAD_TOKENS, 0);
+}
+
+/** The most an embeddings request can cost: its token bound at the embedding price (default: input price). */
+export function worstCaseEmbeddingCost(req: EmbeddingsRequest, price: Price): number {
+  return ceilUsd((worstCaseEmbeddingTokens(req) * (price.embeddingPerMTok ?? price.inputPerMTok)) / 1e6);
+}

@@ -1,0 +1,34 @@
+/** A spend counter: one budget's period. */
+export interface CounterRef {
+  scope: "org" | "key";
+  id: string;
+  period: "day" | "month";
+  /** UTC period: `2026-11-26` for a day, `2026-11` for a month. */
+  periodKey: string;
+}
+
+export interface ReserveItem {
+  counter: CounterRef;
+  /** Worst-case cost of the request. */
+  amountUsd: number;
+  limitUsd: number;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  | { ok: false; counter: CounterRef; spentUsd: number; limitUsd: number };
+
+/**
+ * Budget counters with a hard stop. `reserve` adds every item's amount atomically, all or none, and only
+ * if each counter stays within its limit (summed over every region's counter item); `settle` moves a
+ * reservation to the actual cost. Both are idempotent per request id: a retried call counts once.
+ * Each region writes only its own counter items (DynamoDB global tables lose concurrent ADDs to one
+ * item from two regions), so enforcement sums them; see README for the overshoot bound.
+ */
+export interface BudgetStore {
+  reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult>;
+  /** `actualUsd` ≤ reserved in the gateway's use; a settle for an unknown reservation is a no-op. */
+  settle(requestId: string, actualUsd: number): Promise<void>;
+  /** Spend so far in a counter, all regions summed. */
+  spent(counter: CounterRef): Promise<number>;
+}

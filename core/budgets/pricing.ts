@@ -1,0 +1,115 @@
+import { z } from "zod";
+import type { PriceConfig, ProviderKind } from "../config/types.ts";
+import table from "./prices.json" with { type: "json" };
+
+/**
+ * Pricing is data: `prices.json` is a versioned table of USD prices per 1M tokens, keyed by
+ * `<provider kind>/<provider model>` (source and licence notice in PRICES-NOTICE.md). A provider's
+ * `prices` config overrides it per model. Nothing here guesses: a model without a price gets
+ * `undefined`, and the caller refuses it for an org with a budget rather than pricing it at $0.
+ */
+
+const perMTok = z.number().finite().min(0);
+
+export const modelPriceSchema = z
+  .object({
+    inputPerMTok: perMTok,
+    outputPerMTok: perMTok,
+    /** Default: the input price. */
+    cachedInputPerMTok: perMTok.optional(),
+    /** Default: the output price. */
+    reasoningPerMTok: perMTok.optional(),
+    /** Embedding models; default: the input price. */
+    embeddingPerMTok: perMTok.optional(),
+  })
+  .strict();
+
+export const priceTableSchema = z
+  .object({
+    version: z.string().regex(/^\d{4}-\d{2}-\d{2}-\d+$/, "must be <YYYY-MM-DD>-<n>"),
+    source: z.string().min(1),
+    models: z.record(z.string().regex(/^(openai|anthropic|gemini|mock)\/.+$/), modelPriceSchema),
+  })
+  .strict();
+
+/** USD per 1M tokens for one provider model. */
+export type Price = z.infer<typeof modelPriceSchema>;
+export type PriceTable = z.infer<typeof priceTableSchema>;
+
+const shipped: PriceTable = priceTableSchema.parse(table);
+
+/** The version of the shipped table; every usage record carries the version it was priced with. */
+export const PRICE_VERSION: string = shipped.version;
+
+/** `gpt-4o-2024-08-06` → `gpt-4o` (OpenAI), `claude-sonnet-4-5-20250929` → `claude-sonnet-4-5` (Anthropic). */
+const DATE_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8})$/;
+
+function names(providerModel: string): string[] {
+  const undated = providerModel.replace(DATE_SUFFIX, "");
+  return undated === providerModel || undated === "" ? [providerModel] : [providerModel, undated];
+}
+
+/**
+ * The price of a provider model: the provider's config override first (`providers[].prices[model]`),
+ * then the shipped table; each tried with the exact name, then with a trailing date suffix removed,
+ * since providers report dated snapshot names. A dated snapshot priced differently from its alias has
+ * its own table entry (e.g. `gpt-4o-2024-05-13`), which the exact name finds first. `undefined` when
+ * nothing matches: never a silent $0.
+ */
+export function priceFor(
+  kind: ProviderKind,
+  providerModel: string,
+  overrides?: Record<string, PriceConfig>,
+): Price | undefined {
+  const candidates = names(providerModel);
+  if (overrides) {
+    for (const name of candidates) {
+      if (Object.hasOwn(overrides, name)) return overrides[name];
+    }
+  }
+  for (const name of candidates) {
+    const key = `${kind}/${name}`;
+    if (Object.hasOwn(shipped.models, key)) return shipped.models[key];
+  }
+  return undefined;
+}
+
+/** Token counts as the gateway reports them (core/api/chat-response.ts `usage`). */
+export interface TokenUsage {
+  /** `prompt_tokens`: the whole prompt, cached tokens included. */
+  input: number;
+  /** `completion_tokens`: the whole completion, reasoning tokens included. */
+  output: number;
+  /** `prompt_tokens_details.cached_tokens`: the part of `input` read from the provider's cache. */
+  cached: number;
+  /** `completion_tokens_details.reasoning_tokens`: the part of `output` spent reasoning. */
+  reasoning: number;
+}
+
+/** Rounds to 1e-9 USD (a nano-dollar) so sums of prices carry no float dust. */
+export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
+
+/**
+ * The cost of a chat completion. `input` includes `cached` (OpenAI's `prompt_tokens` convention, which
+ * every adapter follows): cached tokens are billed at the cached price and the rest at the input price.
+ * `output` includes `reasoning`: reasoning tokens are billed at the reasoning price when the model has
+ * one, else at the output price, and the rest at the output price. A part larger than its whole (a
+ * provider reporting more cached than prompt tokens) is billed as the part, never as a negative rest.
+ */
+export function costUsd(price: Price, tokens: TokenUsage): number {
+  const cached = Math.max(0, tokens.cached);
+  const reasoning = Math.max(0, tokens.reasoning);
+  const uncached = Math.max(0, tokens.input - cached);
+  const answer = Math.max(0, tokens.output - reasoning);
+  const micro =
+    uncached * price.inputPerMTok +
+    cached * (price.cachedInputPerMTok ?? price.inputPerMTok) +
+    answer * price.outputPerMTok +
+    reasoning * (price.reasoningPerMTok ?? price.outputPerMTok);
+  return roundUsd(micro / 1e6);
+}
+
+/** The cost of an embeddings request: its input tokens at the embedding price (default: input price). */
+export function embeddingCostUsd(price: Price, tokens: number): number {
+  return roundUsd((Math.max(0, tokens) * (price.embeddingPerMTok ?? price.inputPerMTok)) / 1e6);
+}

@@ -1,0 +1,110 @@
+import type { DatabaseSync } from "node:sqlite";
+import { transaction } from "../storage/sqlite.ts";
+import { detailWithEventId } from "./event-id.ts";
+import type { GatewayEvent } from "./port.ts";
+
+/**
+ * The SQLite side of the local bus. `event_outbox` holds every published event (id is the dedup key);
+ * `event_cursors` holds, per subscription, the last outbox seq it is done with; `event_deliveries`
+ * records each attempted (subscription, event): retrying with its persisted next-attempt time,
+ * delivered, or dead (dead-lettered rows are never deleted).
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS event_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  detail_type TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  time TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_cursors (subscription TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS event_deliveries (
+  subscription TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('retrying', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (subscription, seq)
+);
+`;
+
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  source: string;
+  detail_type: string;
+  detail: string;
+  time: string;
+}
+
+export interface DeliveryState {
+  attempts: number;
+  next_attempt_at: number | null;
+}
+
+export type Outbox = ReturnType<typeof openOutbox>;
+
+export function openOutbox(db: DatabaseSync) {
+  db.exec(SCHEMA);
+  const insertEvent = db.prepare(
+    "INSERT OR IGNORE INTO event_outbox (id, source, detail_type, detail, time) VALUES (?, ?, ?, ?, ?)",
+  );
+  const maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS m FROM event_outbox");
+  const after = db.prepare("SELECT * FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT 100");
+  const initCursor = db.prepare("INSERT OR IGNORE INTO event_cursors (subscription, last_seq) VALUES (?, ?)");
+  const getCursor = db.prepare("SELECT last_seq FROM event_cursors WHERE subscription = ?");
+  const setCursor = db.prepare("UPDATE event_cursors SET last_seq = ? WHERE subscription = ?");
+  const getState = db.prepare(
+    "SELECT attempts, next_attempt_at FROM event_deliveries WHERE subscription = ? AND seq = ?",
+  );
+  const putState = db.prepare(
+    `INSERT INTO event_deliveries (subscription, seq, status, attempts, next_attempt_at, last_error)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscription, seq) DO UPDATE SET status = excluded.status,
+     attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
+  );
+
+  const end = () => Number(maxSeq.get()?.m ?? 0);
+  return {
+    end,
+    /** Writes events in one transaction; an id already in the outbox is ignored. */
+    append(events: GatewayEvent[]): void {
+      transaction(db, () => {
+        for (const e of events) {
+          insertEvent.run(e.id, e.source, e.detailType, JSON.stringify(detailWithEventId(e)), e.time);
+        }
+      });
+    },
+    /**
+     * A new subscription starts at the current end of the outbox, as a new EventBridge rule only sees
+     * events published after it exists; an existing one resumes where it stopped (redelivery on restart).
+     */
+    initCursors(names: Iterable<string>): void {
+      transaction(db, () => {
+        const at = end();
+        for (const name of names) initCursor.run(name, at);
+      });
+    },
+    cursor: (name: string) => Number(getCursor.get(name)?.last_seq ?? 0),
+    skip: (name: string, seq: number) => void setCursor.run(seq, name),
+    after: (seq: number) => after.all(seq) as unknown as OutboxRow[],
+    state: (name: string, seq: number) => getState.get(name, seq) as DeliveryState | undefined,
+    retryAt(name: string, seq: number, attempts: number, at: number, error: string): void {
+      putState.run(name, seq, "retrying", attempts, at, error);
+    },
+    /** Records the final outcome and moves the cursor past the event, atomically. */
+    finish(
+      name: string,
+      seq: number,
+      status: "delivered" | "dead",
+      attempts: number,
+      error: string | null,
+    ): void {
+      transaction(db, () => {
+        putState.run(name, seq, status, attempts, null, error);
+        setCursor.run(seq, name);
+      });
+    },
+  };
+}

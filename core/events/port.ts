@@ -1,0 +1,63 @@
+/**
+ * A gateway event in EventBridge's terms. `id` is chosen by the gateway (the request id for usage
+ * events) so every consumer can deduplicate: delivery is at least once everywhere.
+ */
+export interface GatewayEvent {
+  id: string;
+  /** Always "llm-gateway". */
+  source: string;
+  detailType: string;
+  detail: Record<string, unknown>;
+  time: string;
+}
+
+/**
+ * Publishes events durably. Resolves once every event is accepted (EventBridge: after retrying partial
+ * failures; local bus: written to the SQLite outbox). Rejects with PublishError only after retries are
+ * exhausted, naming the events not accepted, so the caller can log them: an event is never dropped
+ * silently.
+ */
+export interface EventPublisher {
+  publish(events: GatewayEvent[]): Promise<void>;
+}
+
+export class PublishError extends Error {
+  readonly failedIds: string[];
+  constructor(message: string, failedIds: string[]) {
+    super(message);
+    this.name = "PublishError";
+    this.failedIds = failedIds;
+  }
+}
+
+/** EventBridge's event pattern language (the subset the local bus supports, see pattern.ts). */
+export type EventPattern = { [field: string]: EventPattern | PatternValue[] };
+export type PatternValue =
+  | string
+  | number
+  | boolean
+  | null
+  | { prefix: string }
+  | { "anything-but": string | number | Array<string | number> | { prefix: string } }
+  | { numeric: Array<string | number> }
+  | { exists: boolean };
+
+/** A subscriber of the local bus: a rule's pattern and its target. */
+export interface Subscription {
+  name: string;
+  pattern: EventPattern;
+  handle(envelope: EventEnvelope): Promise<void>;
+}
+
+/** The envelope a target receives, as EventBridge delivers it to Lambda. */
+export interface EventEnvelope {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}

@@ -1,0 +1,181 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { Log } from "../log.ts";
+import { type OutboxRow, openOutbox } from "./outbox.ts";
+import { matches, validatePattern } from "./pattern.ts";
+import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
+import { PublishError } from "./port.ts";
+
+/**
+ * The portable event bus: publish() writes to an SQLite outbox, and a delivery loop hands each event to
+ * every subscription whose pattern matches, at least once. Each subscription has a cursor (the last
+ * outbox seq it is done with) and is served one event at a time in publication order, so a failing
+ * event holds back later ones for that subscription only, until it succeeds or is dead-lettered.
+ * A crash between handle() and recording the delivery re-delivers on restart: consumers deduplicate
+ * by `detail.eventId`. One process delivers: two buses over one file would both deliver.
+ */
+export interface SqliteBusOptions {
+  subscriptions: Subscription[];
+  region: string;
+  account: string;
+  log: Log;
+  /** First retry delay; doubles per attempt up to maxRetryDelayMs. */
+  retryBaseMs?: number;
+  maxRetryDelayMs?: number;
+  /** Attempts per (event, subscription) before it is dead-lettered (kept in event_deliveries). */
+  maxAttempts?: number;
+}
+
+export interface SqliteBus extends EventPublisher {
+  start(): void;
+  /** Stops delivering; waits for in-flight handlers (whose outcome is still recorded). */
+  stop(): Promise<void>;
+  /** Resolves true once every subscription is done with every event, false after timeoutMs. */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+interface Worker {
+  sub: Subscription;
+  running: Promise<void> | null;
+  again: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): SqliteBus {
+  const { region, account, log } = opts;
+  const retryBaseMs = opts.retryBaseMs ?? 1000;
+  const maxRetryDelayMs = opts.maxRetryDelayMs ?? 300_000;
+  const maxAttempts = opts.maxAttempts ?? 20;
+  const outbox = openOutbox(db);
+
+  const names = new Set<string>();
+  for (const sub of opts.subscriptions) {
+    validatePattern(sub.pattern);
+    if (names.has(sub.name)) throw new Error(`Duplicate subscription name ${sub.name}`);
+    names.add(sub.name);
+  }
+
+  outbox.initCursors(names);
+
+  const envelope = (row: OutboxRow): EventEnvelope => ({
+    version: "0",
+    id: row.id,
+    "detail-type": row.detail_type,
+    source: row.source,
+    account,
+    time: row.time,
+    region,
+    resources: [],
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+  });
+
+  const workers: Worker[] = opts.subscriptions.map((sub) => ({
+    sub,
+    running: null,
+    again: false,
+    timer: null,
+  }));
+  let started = false;
+  let stopped = false;
+
+  const schedule = (w: Worker, delayMs: number) => {
+    if (w.timer) clearTimeout(w.timer);
+    // unref: a pending retry must not keep the process alive on its own.
+    w.timer = setTimeout(() => wake(w), Math.max(0, delayMs)).unref();
+  };
+
+  /** Serves one subscription until it is caught up or must wait for a retry. */
+  const run = async (w: Worker): Promise<void> => {
+    const name = w.sub.name;
+    for (;;) {
+      const rows = outbox.after(outbox.cursor(name));
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        if (stopped) return;
+        const env = envelope(row);
+        if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) {
+          outbox.skip(name, row.seq);
+          continue;
+        }
+        const state = outbox.state(name, row.seq);
+        const waitMs = (state?.next_attempt_at ?? 0) - Date.now();
+        if (waitMs > 0) return schedule(w, waitMs);
+        const attempts = (state?.attempts ?? 0) + 1;
+        try {
+          await w.sub.handle(env);
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          const fields = { eventId: row.id, subscription: name, attempts, error };
+          if (attempts >= maxAttempts) {
+            outbox.finish(name, row.seq, "dead", attempts, error);
+            log.error("event dead-lettered after maxAttempts; kept in event_deliveries", fields);
+            continue;
+          }
+          const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (attempts - 1));
+          outbox.retryAt(name, row.seq, attempts, Date.now() + delay, error);
+          log.warn("event delivery failed; will retry", { ...fields, retryInMs: delay });
+          return schedule(w, delay);
+        }
+        outbox.finish(name, row.seq, "delivered", attempts, null);
+      }
+    }
+  };
+
+  function wake(w: Worker): void {
+    if (!started || stopped) return;
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    if (w.running) {
+      w.again = true;
+      return;
+    }
+    w.running = run(w)
+      .catch((err: unknown) => {
+        // Only the database can fail here; retry the loop later rather than stall the subscription.
+        log.error("event delivery loop failed", { subscription: w.sub.name, error: String(err) });
+        schedule(w, retryBaseMs);
+      })
+      .finally(() => {
+        w.running = null;
+        if (w.again) {
+          w.again = false;
+          wake(w);
+        }
+      });
+  }
+
+  const idle = () => {
+    const end = outbox.end();
+    return workers.every((w) => !w.running && outbox.cursor(w.sub.name) >= end);
+  };
+
+  return {
+    async publish(events: GatewayEvent[]): Promise<void> {
+      if (events.length === 0) return;
+      try {
+        outbox.append(events);
+      } catch (err) {
+        const ids = events.map((e) => e.id);
+        throw new PublishError(`Could not write events to the outbox: ${String(err)}`, ids);
+      }
+      for (const w of workers) wake(w);
+    },
+    start() {
+      started = true;
+      stopped = false;
+      for (const w of workers) wake(w);
+    },
+    async stop() {
+      stopped = true;
+      for (const w of workers) if (w.timer) clearTimeout(w.timer);
+      await Promise.all(workers.map((w) => w.running));
+    },
+    async drain(timeoutMs: number): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs;
+      while (!idle()) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return true;
+    },
+  };
+}

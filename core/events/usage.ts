@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/**
+ * `llm.usage`: one per request, published when its outcome is known (for streams: after the last byte).
+ * Tokens are the provider's own counts; `costUsd` is priced with the table named by `priceVersion`.
+ */
+export const usageDetail = z.object({
+  requestId: z.string().min(1),
+  org: z.string().min(1),
+  keyId: z.string().min(1),
+  /** What the caller asked for: an alias or `provider/model`. */
+  alias: z.string().min(1),
+  endpoint: z.enum(["chat", "embeddings"]),
+  provider: z.string().nullable(),
+  providerModel: z.string().nullable(),
+  region: z.string().min(1),
+  tokens: z.object({
+    input: z.number().int().min(0),
+    output: z.number().int().min(0),
+    cached: z.number().int().min(0),
+    reasoning: z.number().int().min(0),
+  }),
+  /** False when the provider reported no usage (a stream cut short): the cost is then the reservation. */
+  usageReported: z.boolean(),
+  costUsd: z.number().min(0),
+  priceVersion: z.string().min(1),
+  latencyMs: z.number().min(0),
+  ttftMs: z.number().min(0).nullable(),
+  status: z.number().int(),
+  stream: z.boolean(),
+  attempts: z.array(
+    z.object({
+      provider: z.string(),
+      model: z.string(),
+      outcome: z.enum(["ok", "failed", "skipped"]),
+      code: z.string().optional(),
+      ms: z.number().min(0),
+    }),
+  ),
+  time: z.iso.datetime(),
+});
+
+export type UsageDetail = z.infer<typeof usageDetail>;
+
+export const USAGE_DETAIL_TYPE = "llm.usage";
+export const THRESHOLD_DETAIL_TYPE = "budget.threshold";
+
+/** `budget.threshold`: a budget crossed 50, 80 or 100 % of its limit in a period; once per threshold per period. */
+export const thresholdDetail = z.object({
+  scope: z.enum(["org", "key"]),
+  id: z.string().min(1),
+  org: z.string().min(1),
+  period: z.enum(["day", "month"]),
+  periodKey: z.string().min(1),
+  threshold: z.union([z.literal(50), z.literal(80), z.literal(100)]),
+  limitUsd: z.number().positive(),
+  spentUsd: z.number().min(0),
+  time: z.iso.datetime(),
+});
+
+export type ThresholdDetail = z.infer<typeof thresholdDetail>;

@@ -1,0 +1,113 @@
+import { costUsd, embeddingCostUsd, PRICE_VERSION, priceFor } from "../budgets/pricing.ts";
+import { PublishError } from "../events/port.ts";
+import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
+import type { RequestContext } from "./types.ts";
+
+/**
+ * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
+ * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A stream that ended
+ * without usage (cut short after its first byte) keeps its full reservation as its cost: never $0.
+ */
+export async function finishAccounting(ctx: RequestContext): Promise<void> {
+  const { deps, outcome: o, spend } = ctx;
+  if (!ctx.key || !o.model) return;
+  const usageReported = o.promptTokens !== undefined;
+  const tokens = {
+    input: o.promptTokens ?? 0,
+    output: o.completionTokens ?? 0,
+    cached: o.cachedTokens ?? 0,
+    reasoning: o.reasoningTokens ?? 0,
+  };
+  const served = o.status === 200 && o.provider !== undefined;
+  const price = served ? servingPrice(ctx) : undefined;
+  let cost = 0;
+  if (served && price) {
+    cost = o.endpoint === "/v1/embeddings" ? embeddingCostUsd(price, tokens.input) : costUsd(price, tokens);
+    if (!usageReported && spend?.reserved) cost = spend.reservationUsd;
+  }
+  o.costUsd = cost;
+  o.priceVersion = price ? PRICE_VERSION : "unpriced";
+
+  const tasks: Array<Promise<unknown>> = [];
+  if (spend?.reserved && deps.budgets) {
+    tasks.push(deps.budgets.settle(ctx.requestId, Math.min(cost, spend.reservationUsd)));
+  }
+  if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
+    const actual = usageReported ? tokens.input + tokens.output : spend.tokenCharge;
+    for (const name of spend.tokenBuckets)
+      tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
+  }
+  if (deps.events) tasks.push(publishUsage(ctx, usageDetail(ctx, tokens, usageReported)));
+  const results = await Promise.allSettled(tasks);
+  for (const r of results) {
+    if (r.status === "rejected") {
+      deps.log.error("accounting step failed", {
+        requestId: ctx.requestId,
+        error: r.reason instanceof Error ? r.reason.message : "unknown",
+      });
+    }
+  }
+}
+
+function servingPrice(ctx: RequestContext) {
+  const key = `${ctx.outcome.provider}/${ctx.outcome.providerModel}`;
+  const known = ctx.spend?.prices.get(key);
+  if (known) return known;
+  const provider = ctx.snapshot?.providers.get(ctx.outcome.provider ?? "");
+  return provider ? priceFor(provider.kind, ctx.outcome.providerModel ?? "", provider.prices) : undefined;
+}
+
+function usageDetail(
+  ctx: RequestContext,
+  tokens: UsageDetail["tokens"],
+  usageReported: boolean,
+): UsageDetail {
+  const o = ctx.outcome;
+  return {
+    requestId: ctx.requestId,
+    org: ctx.key!.org,
+    keyId: ctx.key!.id,
+    alias: o.model!,
+    endpoint: o.endpoint === "/v1/embeddings" ? "embeddings" : "chat",
+    provider: o.provider ?? null,
+    providerModel: o.providerModel ?? null,
+    region: ctx.deps.region,
+    tokens,
+    usageReported,
+    costUsd: o.costUsd ?? 0,
+    priceVersion: o.priceVersion ?? "unpriced",
+    latencyMs: o.latencyMs,
+    ttftMs: o.ttftMs ?? null,
+    status: o.status,
+    stream: o.stream,
+    attempts: o.attempts.map((a) => ({
+      provider: a.provider,
+      model: a.model,
+      outcome: a.outcome,
+      ...(a.code ? { code: a.code } : {}),
+      ms: a.ms,
+    })),
+    time: new Date(ctx.startedAt).toISOString(),
+  };
+}
+
+/** A publish that fails after its retries is logged with the whole event, so it can be replayed. */
+async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<void> {
+  try {
+    await ctx.deps.events!.publish([
+      {
+        id: ctx.requestId,
+        source: "llm-gateway",
+        detailType: USAGE_DETAIL_TYPE,
+        detail: { ...detail },
+        time: detail.time,
+      },
+    ]);
+  } catch (err) {
+    ctx.deps.log.error("usage event not published", {
+      requestId: ctx.requestId,
+      failedIds: err instanceof PublishError ? err.failedIds.join(",") : ctx.requestId,
+      event: JSON.stringify(detail),
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import { finishAccounting } from "./accounting.ts";
+import type { RequestContext } from "./types.ts";
+
+/**
+ * Called exactly once per request, when its outcome is final (for streams: after the last byte). The
+ * accounting runs as pending work that the host awaits before the invocation ends (middy's requestEnd
+ * hook), so the caller is not kept waiting for it and Lambda cannot freeze it half-done.
+ */
+export function completeRequest(ctx: RequestContext): void {
+  ctx.pending.push(
+    finishAccounting(ctx)
+      .catch((err: unknown) => {
+        ctx.deps.log.error("accounting failed", {
+          requestId: ctx.requestId,
+          error: err instanceof Error ? err.message : "unknown",
+        });
+      })
+      .then(() => ctx.deps.onOutcome?.(ctx.outcome)),
+  );
+}
+
+/** Pending work per invocation event, for the host's end-of-invocation hook. */
+export const pendingWork = new WeakMap<object, Array<Promise<void>>>();
+
+export async function awaitPending(event: object): Promise<void> {
+  const work = pendingWork.get(event);
+  if (work) await Promise.all(work);
+}

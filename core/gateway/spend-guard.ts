@@ -1,0 +1,137 @@
+import { badRequest, GatewayError } from "../api/errors.ts";
+import { periodKey } from "../budgets/periods.ts";
+import type { ReserveItem } from "../budgets/port.ts";
+import { type Price, priceFor } from "../budgets/pricing.ts";
+import type { RateLimitConfig } from "../config/types.ts";
+import type { RateBucket } from "../ratelimit/port.ts";
+import type { ResolvedTarget } from "../routing/resolve.ts";
+import { rateLimitHeaders } from "./rate-headers.ts";
+import type { RequestContext } from "./types.ts";
+
+/** How a request bounds its cost and its token count, per target. */
+export interface SpendBounds {
+  /** Worst-case cost at a target with the given price (estimate.ts). */
+  worstCaseUsd(target: ResolvedTarget, price: Price): number;
+  /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */
+  tokens: number;
+}
+
+/** What the guard decided, kept for settling once the request's real usage is known. */
+export interface SpendState {
+  prices: Map<string, Price>;
+  reservationUsd: number;
+  reserved: boolean;
+  tokenBuckets: string[];
+  tokenCharge: number;
+  windowStart: number;
+}
+
+export const targetKey = (t: ResolvedTarget): string => `${t.provider.id}/${t.model}`;
+
+/**
+ * Before any upstream call: rate limits, then the budget. A budgeted request may only go to priced
+ * targets (an unpriced model would be spent as $0), and reserves its worst-case cost across every
+ * target it may fall back to, atomically against every applicable budget (org and key).
+ */
+export async function guardSpend(
+  ctx: RequestContext,
+  plan: ResolvedTarget[],
+  bounds: SpendBounds,
+  headers: Record<string, string>,
+): Promise<ResolvedTarget[]> {
+  const { deps } = ctx;
+  const key = ctx.key!;
+  const org = ctx.snapshot!.orgs.get(key.org);
+  const prices = new Map<string, Price>();
+  for (const t of plan) {
+    const price = priceFor(t.provider.kind, t.model, t.provider.prices);
+    if (price) prices.set(targetKey(t), price);
+  }
+  const budgets = [
+    ...(org?.budgets ?? []).map((b) => ({ scope: "org" as const, id: key.org, ...b })),
+    ...(key.budgets ?? []).map((b) => ({ scope: "key" as const, id: key.id, ...b })),
+  ];
+  const priced = budgets.length > 0 ? plan.filter((t) => prices.has(targetKey(t))) : plan;
+  if (priced.length === 0) {
+    throw badRequest(
+      `Model '${ctx.outcome.model}' has no price, and this request is under a budget, so it cannot be accounted.`,
+      "model",
+      "model_not_priced",
+    );
+  }
+  const now = deps.now();
+  const state: SpendState = {
+    prices,
+    reservationUsd: 0,
+    reserved: false,
+    tokenBuckets: [],
+    tokenCharge: 0,
+    windowStart: now - (now % 60_000),
+  };
+  ctx.spend = state;
+
+  const buckets = rateBuckets(key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
+  if (buckets.length > 0 && deps.rateLimits) {
+    const decision = await deps.rateLimits.consume(buckets, now);
+    Object.assign(headers, rateLimitHeaders(buckets, decision, now));
+    if (!decision.ok) {
+      const retryAfter = Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
+      throw new GatewayError(
+        429,
+        "rate_limit_error",
+        `Rate limit reached for ${describeBucket(decision.refusedBy)}. Try again in ${retryAfter}s.`,
+        {
+          code: "rate_limit_exceeded",
+          headers: { ...rateLimitHeaders(buckets, decision, now), "retry-after": String(retryAfter) },
+        },
+      );
+    }
+    state.tokenBuckets = buckets.filter((b) => b.name.endsWith(":tokens")).map((b) => b.name);
+    state.tokenCharge = bounds.tokens;
+  }
+
+  if (budgets.length > 0 && deps.budgets) {
+    const amount = Math.max(...priced.map((t) => bounds.worstCaseUsd(t, prices.get(targetKey(t))!)));
+    const items: ReserveItem[] = budgets.map((b) => ({
+      counter: { scope: b.scope, id: b.id, period: b.period, periodKey: periodKey(b.period, now) },
+      amountUsd: amount,
+      limitUsd: b.limitUsd,
+    }));
+    const result = await deps.budgets.reserve(ctx.requestId, items);
+    if (!result.ok) {
+      const c = result.counter;
+      throw new GatewayError(
+        429,
+        "rate_limit_error",
+        `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${result.limitUsd.toFixed(2)} ` +
+          `(spent $${result.spentUsd.toFixed(4)}; this request may cost up to $${amount.toFixed(4)}).`,
+        { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}` },
+      );
+    }
+    state.reserved = true;
+    state.reservationUsd = amount;
+  }
+  return priced;
+}
+
+function rateBuckets(
+  org: string,
+  orgLimits: RateLimitConfig | undefined,
+  keyId: string,
+  keyLimits: RateLimitConfig | undefined,
+  tokens: number,
+): RateBucket[] {
+  const out: RateBucket[] = [];
+  const add = (prefix: string, l: RateLimitConfig | undefined) => {
+    if (l?.requestsPerMinute) out.push({ name: `${prefix}:requests`, limit: l.requestsPerMinute, amount: 1 });
+    if (l?.tokensPerMinute) out.push({ name: `${prefix}:tokens`, limit: l.tokensPerMinute, amount: tokens });
+  };
+  add(`key:${keyId}`, keyLimits);
+  add(`org:${org}`, orgLimits);
+  return out;
+}
+
+const describeBucket = (name: string | undefined) => {
+  const [scope, id, kind] = (name ?? "::").split(":");
+  return `${kind === "tokens" ? "tokens" : "requests"} per minute on ${scope} '${id}'`;
+};

@@ -1,0 +1,112 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RequestOutcome } from "../../core/gateway/types.ts";
+import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
+
+/**
+ * Portable mode's `GET /metrics` (Prometheus text format). Label sets stay bounded: org, alias, provider
+ * and status class — never request ids, keys or anything a caller can vary without limit beyond the
+ * registry's own names. Lambda publishes the same facts as EMF (functions/aws/metrics.ts).
+ */
+export interface PrometheusMetrics {
+  observe(outcome: RequestOutcome): void;
+  render(): Promise<string>;
+  contentType: string;
+}
+
+export interface BudgetReading {
+  scope: "org" | "key";
+  id: string;
+  period: string;
+  remainingUsd: number;
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/** `budgets` is read at scrape time, so the gauge is the store's current value, not a cached guess. */
+export function createPrometheusMetrics(
+  breakers: BreakerBoard,
+  budgets: () => Promise<BudgetReading[]> = async () => [],
+): PrometheusMetrics {
+  const registry = new Registry();
+  const labels = ["org", "model", "provider"] as const;
+  const requests = new Counter({
+    name: "llm_gateway_requests_total",
+    help: "Requests by org, model (alias), provider and status class",
+    labelNames: [...labels, "status"],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "llm_gateway_request_duration_seconds",
+    help: "Whole request duration",
+    labelNames: labels,
+    buckets: SECONDS,
+    registers: [registry],
+  });
+  const ttft = new Histogram({
+    name: "llm_gateway_time_to_first_token_seconds",
+    help: "Time to the first streamed chunk",
+    labelNames: labels,
+    buckets: SECONDS,
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: "llm_gateway_tokens_total",
+    help: "Provider-reported tokens by kind (input includes cached; output includes reasoning)",
+    labelNames: [...labels, "kind"],
+    registers: [registry],
+  });
+  const cost = new Counter({
+    name: "llm_gateway_cost_usd_total",
+    help: "Spend in USD, priced with the shipped price table",
+    labelNames: labels,
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: "llm_gateway_upstream_attempts_total",
+    help: "Upstream calls and skipped targets by outcome",
+    labelNames: ["provider", "outcome"],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "llm_gateway_budget_remaining_usd",
+    help: "Budget left in the current period (all regions' spend summed), read at scrape time",
+    labelNames: ["scope", "id", "period"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const b of await budgets())
+        this.set({ scope: b.scope, id: b.id, period: b.period }, b.remainingUsd);
+    },
+  });
+  new Gauge({
+    name: "llm_gateway_circuit_state",
+    help: "Circuit breaker per target: 0 closed, 1 half-open, 2 open (this process)",
+    labelNames: ["target"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [target, state] of breakers.states()) this.set({ target }, CIRCUIT_VALUE[state]);
+    },
+  });
+
+  return {
+    observe(o) {
+      const l = { org: o.org ?? "none", model: o.model ?? "none", provider: o.provider ?? "none" };
+      requests.inc({ ...l, status: `${Math.floor(o.status / 100)}xx` });
+      latency.observe(l, o.latencyMs / 1000);
+      if (o.ttftMs !== undefined) ttft.observe(l, o.ttftMs / 1000);
+      const kinds: Array<[string, number | undefined]> = [
+        ["input", o.promptTokens],
+        ["output", o.completionTokens],
+        ["cached", o.cachedTokens],
+        ["reasoning", o.reasoningTokens],
+      ];
+      for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);
+      if (o.costUsd) cost.inc(l, o.costUsd);
+      for (const a of o.attempts) attempts.inc({ provider: a.provider, outcome: a.outcome });
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}

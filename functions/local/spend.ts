@@ -1,0 +1,80 @@
+import type { DatabaseSync } from "node:sqlite";
+import { periodKey } from "../../core/budgets/periods.ts";
+import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
+import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
+import type { Subscription } from "../../core/events/port.ts";
+import { createSqliteBus } from "../../core/events/sqlite-bus.ts";
+import { USAGE_DETAIL_TYPE } from "../../core/events/usage.ts";
+import type { KeyStore } from "../../core/keys/port.ts";
+import type { Log } from "../../core/log.ts";
+import { createSqliteRateLimitStore } from "../../core/ratelimit/sqlite-store.ts";
+import type { RegistryStore } from "../../core/registry/port.ts";
+import { createCostAggregatorHandler } from "../cost-aggregator-handler.ts";
+import { alertSubscription } from "./alerts.ts";
+import type { BudgetReading } from "./prometheus.ts";
+
+/**
+ * Portable mode's spend machinery, the counterpart of the events stack: SQLite budget counters, rate
+ * limits and rollups, and the local bus that delivers `llm.usage` to the same cost-aggregator handler the
+ * Lambda runs and `budget.threshold` to the log and an optional webhook.
+ */
+export function createPortableSpend(
+  db: DatabaseSync,
+  registry: RegistryStore,
+  keys: KeyStore,
+  log: Log,
+  webhookUrl: string | undefined,
+) {
+  const budgets = createSqliteBudgetStore(db, "local");
+  const rateLimits = createSqliteRateLimitStore(db);
+  const spend = createSqliteSpendStore(db);
+  const aggregate = createCostAggregatorHandler(
+    {
+      spend,
+      // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge.
+      events: { publish: (events) => bus.publish(events) },
+      orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
+      keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
+    },
+    log,
+  );
+  const costAggregator: Subscription = {
+    name: "cost-aggregator",
+    pattern: { source: ["llm-gateway"], "detail-type": [USAGE_DETAIL_TYPE] },
+    handle: async (envelope) => void (await aggregate(envelope)),
+  };
+  const bus = createSqliteBus(db, {
+    subscriptions: [costAggregator, alertSubscription(log, webhookUrl)],
+    region: "local",
+    account: "000000000000",
+    log,
+  });
+
+  /** Every org and key budget's remaining amount in its current period, for the Prometheus gauge. */
+  async function budgetReadings(): Promise<BudgetReading[]> {
+    const now = Date.now();
+    const out: BudgetReading[] = [];
+    const owners = [
+      ...(await registry.list("org")).map((o) => ({
+        scope: "org" as const,
+        id: o.id,
+        budgets: o.doc.budgets ?? [],
+      })),
+      ...(await keys.list()).map((k) => ({ scope: "key" as const, id: k.id, budgets: k.budgets ?? [] })),
+    ];
+    for (const { scope, id, budgets: list } of owners) {
+      for (const b of list) {
+        const spent = await budgets.spent({
+          scope,
+          id,
+          period: b.period,
+          periodKey: periodKey(b.period, now),
+        });
+        out.push({ scope, id, period: b.period, remainingUsd: Math.max(0, b.limitUsd - spent) });
+      }
+    }
+    return out;
+  }
+
+  return { budgets, rateLimits, spend, bus, budgetReadings };
+}

@@ -1,0 +1,254 @@
+import { describe, expect, it } from "vitest";
+import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../../../core/api/chat-request.ts";
+import {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  IMAGE_TOKENS,
+  imageTokenAllowance,
+  worstCaseChatCost,
+  worstCaseChatTokens,
+  worstCaseEmbeddingCost,
+  worstCaseEmbeddingTokens,
+} from "../../../core/budgets/estimate.ts";
+import { costUsd, type Price, priceFor } from "../../../core/budgets/pricing.ts";
+import type { ProviderKind } from "../../../core/config/types.ts";
+import { wordCount } from "../../../core/providers/mock/echo.ts";
+
+/**
+ * The finest tokenization any of these providers can produce: one token per UTF-8 byte (byte-level BPE
+ * and SentencePiece byte fallback never split below a byte). Real tokenizers produce fewer tokens.
+ */
+const finestTokenization = (text: string) => Buffer.byteLength(text, "utf8");
+
+const chat = (messages: ChatMessage[], extra: Partial<ChatRequest> = {}): ChatRequest => ({
+  model: "any",
+  messages,
+  ...extra,
+});
+
+const user = (content: string): ChatMessage => ({ role: "user", content });
+
+const SAMPLES: [string, string][] = [
+  ["English", "The quick brown fox jumps over the lazy dog."],
+  ["Chinese (3 bytes a character)", "敏捷的棕色狐狸跳过了懒狗。预算必须是上限。"],
+  ["Japanese mixed scripts", "東京でラーメンを食べました。とても美味しかったです!"],
+  ["emoji, including a family ZWJ sequence and flags", "👍🏽 👨‍👩‍👧‍👦 🇫🇷🇯🇵 🎉"],
+  ["Arabic and Hindi", "مرحبا بالعالم — नमस्ते दुनिया"],
+  ["code with whitespace runs", "function f(x) {\n\t\treturn x   *   2;\n}\n\n\n"],
+  ["an empty message", ""],
+];
+
+describe("worstCaseChatTokens: input", () => {
+  it.each(SAMPLES)("is at least the finest possible tokenization of %s", (_, text) => {
+    const bound = worstCaseChatTokens(chat([user(text)]), "openai", "gpt-4o");
+    expect(bound.input).toBeGreaterThanOrEqual(finestTokenization(text));
+    expect(bound.input).toBeGreaterThanOrEqual([...text].length);
+  });
+
+  it.each(SAMPLES)("is at least what the built-in mock provider reports for %s", (_, text) => {
+    const bound = worstCaseChatTokens(chat([user(text)]), "mock", "echo");
+    expect(bound.input).toBeGreaterThanOrEqual(wordCount(text));
+  });
+
+  it("adds every message's text and a per-message overhead", () => {
+    const one = worstCaseChatTokens(chat([user("hello")]), "openai", "gpt-4o").input;
+    const two = worstCaseChatTokens(chat([user("hello"), user("hello")]), "openai", "gpt-4o").input;
+    expect(two - one).toBeGreaterThan(finestTokenization("hello"));
+  });
+
+  it("counts every text field of a conversation: system, names, parts, tool calls, refusals and tool results", () => {
+    const texts = {
+      system: "You are terse.",
+      name: "alice_ünïcode",
+      part: "What is 六 × 七?",
+      callId: "call_abc123",
+      fn: "multiply",
+      args: '{"a":6,"b":7}',
+      refusal: "I can't help with that.",
+      toolResult: "42",
+    };
+    const messages: ChatMessage[] = [
+      { role: "system", content: texts.system },
+      { role: "user", name: texts.name, content: [{ type: "text", text: texts.part }] },
+      {
+        role: "assistant",
+        content: null,
+        refusal: texts.refusal,
+        tool_calls: [
+          { id: texts.callId, type: "function", function: { name: texts.fn, arguments: texts.args } },
+        ],
+      },
+      { role: "tool", tool_call_id: texts.callId, content: texts.toolResult },
+    ];
+    const allBytes = Object.values(texts).reduce((n, t) => n + finestTokenization(t), 0);
+    expect(
+      worstCaseChatTokens(chat(messages), "anthropic", "claude-sonnet-4-5").input,
+    ).toBeGreaterThanOrEqual(allBytes + finestTokenization(texts.callId));
+  });
+
+  it("adds at least the JSON of every tool definition, a forced tool choice and a response schema", () => {
+    const parameters = { type: "object", properties: { city: { type: "string", description: "城市名" } } };
+    const schema = { type: "object", properties: { answer: { type: "number" } }, required: ["answer"] };
+    const base = chat([user("weather?")]);
+    const withAll = chat([user("weather?")], {
+      tools: [
+        { type: "function", function: { name: "get_weather", description: "Weather now", parameters } },
+      ],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      response_format: { type: "json_schema", json_schema: { name: "answer", schema } },
+    });
+    const extra =
+      worstCaseChatTokens(withAll, "gemini", "gemini-2.5-flash").input -
+      worstCaseChatTokens(base, "gemini", "gemini-2.5-flash").input;
+    expect(extra).toBeGreaterThanOrEqual(
+      finestTokenization(JSON.stringify(parameters)) + finestTokenization(JSON.stringify(schema)),
+    );
+  });
+
+  it.each<[ProviderKind, string, number]>([
+    ["openai", "gpt-4o", IMAGE_TOKENS.openai],
+    ["openai", "gpt-4o-mini", IMAGE_TOKENS.openaiGpt4oMini],
+    ["openai", "gpt-4o-mini-2024-07-18", IMAGE_TOKENS.openaiGpt4oMini],
+    ["anthropic", "claude-sonnet-4-5", IMAGE_TOKENS.anthropic],
+    ["gemini", "gemini-2.5-flash", IMAGE_TOKENS.gemini],
+    ["mock", "echo", IMAGE_TOKENS.mock],
+  ])("adds the %s allowance for each image sent to %s", (kind, model, allowance) => {
+    const image = { type: "image_url" as const, image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } };
+    const text = { type: "text" as const, text: "compare" };
+    const noImage = worstCaseChatTokens(chat([{ role: "user", content: [text] }]), kind, model).input;
+    const twoImages = worstCaseChatTokens(
+      chat([{ role: "user", content: [text, image, image] }]),
+      kind,
+      model,
+    ).input;
+    expect(twoImages - noImage).toBe(2 * allowance);
+    expect(imageTokenAllowance(kind, model)).toBe(allowance);
+  });
+
+  it.each<[string, number, number]>([
+    ["OpenAI tile models (gpt-4o, gpt-4.1): 85 + 170 × 8 tiles", 85 + 170 * 8, IMAGE_TOKENS.openai],
+    [
+      "OpenAI patch models: 1 536 patches × the largest multiplier, 2.46",
+      Math.ceil(1536 * 2.46),
+      IMAGE_TOKENS.openai,
+    ],
+    ["o4-mini: 1 536 patches × 1.72", Math.ceil(1536 * 1.72), IMAGE_TOKENS.openai],
+    ["gpt-4o-mini: 2 833 + 5 667 × 8 tiles", 2833 + 5667 * 8, IMAGE_TOKENS.openaiGpt4oMini],
+    ["Anthropic: about 1.15 megapixels / 750", Math.ceil(1_150_000 / 750), IMAGE_TOKENS.anthropic],
+    [
+      "Gemini: a 4 096 px square in 768 px tiles of 258",
+      Math.ceil(4096 / 768) ** 2 * 258,
+      IMAGE_TOKENS.gemini,
+    ],
+  ])("covers the documented most for one image: %s", (_, documented, allowance) => {
+    expect(allowance).toBeGreaterThanOrEqual(documented);
+  });
+});
+
+describe("worstCaseChatTokens: output", () => {
+  it.each<[string, Partial<ChatRequest>, number]>([
+    ["uses max_completion_tokens", { max_completion_tokens: 100 }, 100],
+    ["uses max_tokens", { max_tokens: 200 }, 200],
+    ["prefers max_completion_tokens over max_tokens", { max_completion_tokens: 100, max_tokens: 200 }, 100],
+    ["falls back to the default the router sends upstream", {}, DEFAULT_MAX_OUTPUT_TOKENS],
+    [
+      "falls back to the default for explicit nulls",
+      { max_tokens: null, max_completion_tokens: null },
+      DEFAULT_MAX_OUTPUT_TOKENS,
+    ],
+    ["multiplies by n choices", { max_tokens: 50, n: 3 }, 150],
+  ])("%s", (_, extra, output) => {
+    expect(worstCaseChatTokens(chat([user("hi")], extra), "openai", "gpt-4o").output).toBe(output);
+  });
+
+  it("sends 4 096 tokens upstream by default", () => {
+    expect(DEFAULT_MAX_OUTPUT_TOKENS).toBe(4096);
+  });
+});
+
+describe("worstCaseChatCost", () => {
+  it("prices input at the higher of input and cached, and output at the higher of output and reasoning", () => {
+    const price: Price = { inputPerMTok: 1, outputPerMTok: 2, cachedInputPerMTok: 0.5, reasoningPerMTok: 8 };
+    const req = chat([user("hello")], { max_tokens: 1000 });
+    const { input, output } = worstCaseChatTokens(req, "mock", "echo");
+    expect(worstCaseChatCost(req, price, "mock", "echo")).toBeCloseTo((input * 1 + output * 8) / 1e6, 12);
+  });
+
+  const sonnet = priceFor("anthropic", "claude-sonnet-4-5")!;
+  const flash = priceFor("gemini", "gemini-2.5-flash")!;
+
+  it.each<[string, Price, { input: number; output: number; cached: number; reasoning: number }]>([
+    ["half the bound, uncached, no reasoning", sonnet, { input: 0.5, output: 0.5, cached: 0, reasoning: 0 }],
+    ["the whole bound used", sonnet, { input: 1, output: 1, cached: 0, reasoning: 0 }],
+    ["half cached, all reasoning", sonnet, { input: 1, output: 1, cached: 0.5, reasoning: 1 }],
+    [
+      "a thinking model spending all output on reasoning",
+      flash,
+      { input: 1, output: 1, cached: 0, reasoning: 1 },
+    ],
+  ])("is never less than the cost of any usage within the token bound: %s", (_, price, share) => {
+    const req = chat(
+      SAMPLES.map(([, text]) => user(text)),
+      { max_tokens: 512 },
+    );
+    const bound = worstCaseChatTokens(req, "anthropic", "claude-sonnet-4-5");
+    const input = Math.floor(bound.input * share.input);
+    const output = Math.floor(bound.output * share.output);
+    const usage = {
+      input,
+      output,
+      cached: Math.floor(input * share.cached),
+      reasoning: Math.floor(output * share.reasoning),
+    };
+    expect(worstCaseChatCost(req, price, "anthropic", "claude-sonnet-4-5")).toBeGreaterThanOrEqual(
+      costUsd(price, usage),
+    );
+  });
+
+  it("rounds up to a nano-dollar, so a tiny request still reserves something", () => {
+    const cheap: Price = { inputPerMTok: 0.0001, outputPerMTok: 0.0001 };
+    const req = chat([user("a")], { max_tokens: 1 });
+    const { input, output } = worstCaseChatTokens(req, "mock", "echo");
+    // A few dozen tokens at $0.0001 per 1M is a few nano-dollars: rounded up, never down to $0.
+    const exact = ((input + output) * 0.0001) / 1e6;
+    expect(exact % 1e-9).toBeGreaterThan(0);
+    expect(worstCaseChatCost(req, cheap, "mock", "echo")).toBe(Math.ceil(exact * 1e9) / 1e9);
+  });
+
+  it("reserves a mock chat at the fictional mock prices", () => {
+    const req = chat([user("hello world")], { max_tokens: 10 });
+    const { input, output } = worstCaseChatTokens(req, "mock", "echo");
+    expect(worstCaseChatCost(req, priceFor("mock", "echo")!, "mock", "echo")).toBeCloseTo(
+      (input * 1 + output * 2) / 1e6,
+      12,
+    );
+  });
+});
+
+describe("worstCaseEmbeddingTokens and worstCaseEmbeddingCost", () => {
+  const embed = (input: EmbeddingsRequest["input"]): EmbeddingsRequest => ({ model: "embed", input });
+
+  it.each(SAMPLES)("bounds %s by at least its finest tokenization", (_, text) => {
+    expect(worstCaseEmbeddingTokens(embed(text))).toBeGreaterThanOrEqual(finestTokenization(text));
+    expect(worstCaseEmbeddingTokens(embed(text))).toBeGreaterThanOrEqual(wordCount(text));
+  });
+
+  it("sums every input of a batch", () => {
+    const texts = SAMPLES.map(([, t]) => t);
+    const sum = texts.reduce((n, t) => n + worstCaseEmbeddingTokens(embed(t)), 0);
+    expect(worstCaseEmbeddingTokens(embed(texts))).toBe(sum);
+  });
+
+  it.each<[string, Price, number]>([
+    ["the embedding price", { inputPerMTok: 9, outputPerMTok: 0, embeddingPerMTok: 0.02 }, 0.02],
+    ["the input price when there is no embedding price", { inputPerMTok: 0.13, outputPerMTok: 0 }, 0.13],
+  ])("prices the bound at %s", (_, price, perMTok) => {
+    const req = embed(["一二三", "hello"]);
+    expect(worstCaseEmbeddingCost(req, price)).toBeCloseTo(
+      (worstCaseEmbeddingTokens(req) * perMTok) / 1e6,
+      12,
+    );
+    expect(worstCaseEmbeddingCost(req, price)).toBeGreaterThanOrEqual(
+      (worstCaseEmbeddingTokens(req) * perMTok) / 1e6,
+    );
+  });
+});

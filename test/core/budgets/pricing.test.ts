@@ -1,0 +1,229 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  costUsd,
+  embeddingCostUsd,
+  PRICE_VERSION,
+  type Price,
+  priceFor,
+  priceTableSchema,
+  roundUsd,
+} from "../../../core/budgets/pricing.ts";
+import type { PriceConfig, ProviderKind } from "../../../core/config/types.ts";
+
+const readJson = (path: string): unknown => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
+const rawTable = readJson("../../../core/budgets/prices.json");
+
+describe("the shipped price table", () => {
+  it("validates: a dated version, a source, and only non-negative prices keyed by kind/model", () => {
+    const parsed = priceTableSchema.safeParse(rawTable);
+    expect(parsed.error).toBeUndefined();
+    for (const price of Object.values(parsed.data?.models ?? {})) {
+      for (const value of Object.values(price)) expect(value).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it("is the version every usage record carries", () => {
+    expect(PRICE_VERSION).toBe((rawTable as { version: string }).version);
+    expect(PRICE_VERSION).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
+  });
+
+  it("says in its source where the numbers come from and that the mock's prices are fictional", () => {
+    const { source } = rawTable as { source: string };
+    expect(source).toMatch(/LiteLLM/);
+    expect(source).toMatch(/mock\/echo prices are FICTIONAL/);
+  });
+
+  it.each([
+    ["a negative price", { inputPerMTok: -1, outputPerMTok: 1 }],
+    ["a missing output price", { inputPerMTok: 1 }],
+    ["an unknown field", { inputPerMTok: 1, outputPerMTok: 1, perImage: 1 }],
+    ["a price that is not a number", { inputPerMTok: "1", outputPerMTok: 1 }],
+  ])("rejects a table with %s", (_, price) => {
+    const table = { version: "2026-11-26-1", source: "test", models: { "openai/x": price } };
+    expect(priceTableSchema.safeParse(table).success).toBe(false);
+  });
+
+  it.each([
+    ["no version", { source: "s", models: {} }],
+    ["an undated version", { version: "v1", source: "s", models: {} }],
+    ["a key without a provider kind", { version: "2026-11-26-1", source: "s", models: { "gpt-4o": {} } }],
+  ])("rejects a table with %s", (_, table) => {
+    expect(priceTableSchema.safeParse(table).success).toBe(false);
+  });
+
+  it("prices every provider model the example config ships aliases for", () => {
+    const config = readJson("../../../config/example.json") as {
+      providers: { kind: ProviderKind; models: string[] }[];
+    };
+    const unpriced = config.providers.flatMap((p) =>
+      p.models.filter((m) => priceFor(p.kind, m) === undefined).map((m) => `${p.kind}/${m}`),
+    );
+    expect(unpriced).toEqual([]);
+  });
+});
+
+describe("priceFor", () => {
+  it.each<[ProviderKind, string, Price]>([
+    ["openai", "gpt-4o", { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 }],
+    ["openai", "gpt-4o-mini", { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 }],
+    ["openai", "text-embedding-3-small", { inputPerMTok: 0.02, outputPerMTok: 0, embeddingPerMTok: 0.02 }],
+    ["anthropic", "claude-sonnet-4-5", { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3 }],
+    [
+      "gemini",
+      "gemini-2.5-flash",
+      { inputPerMTok: 0.3, outputPerMTok: 2.5, cachedInputPerMTok: 0.03, reasoningPerMTok: 2.5 },
+    ],
+    ["gemini", "gemini-embedding-001", { inputPerMTok: 0.15, outputPerMTok: 0, embeddingPerMTok: 0.15 }],
+    ["mock", "echo", { inputPerMTok: 1, outputPerMTok: 2, embeddingPerMTok: 0.1 }],
+  ])("finds %s/%s in the table", (kind, model, price) => {
+    expect(priceFor(kind, model)).toEqual(price);
+  });
+
+  it.each<[string, ProviderKind, string, string]>([
+    ["an OpenAI dated snapshot", "openai", "gpt-4o-2024-08-06", "gpt-4o"],
+    ["an OpenAI mini snapshot", "openai", "gpt-4o-mini-2024-07-18", "gpt-4o-mini"],
+    ["an Anthropic dated snapshot", "anthropic", "claude-sonnet-4-5-20250929", "claude-sonnet-4-5"],
+    ["an o-series snapshot", "openai", "o4-mini-2025-04-16", "o4-mini"],
+  ])("prices %s as its undated model", (_, kind, dated, undated) => {
+    expect(priceFor(kind, dated)).toBeDefined();
+    expect(priceFor(kind, dated)).toEqual(priceFor(kind, undated));
+  });
+
+  it("prices a snapshot that costs more than its alias at its own price, not the alias's", () => {
+    expect(priceFor("openai", "gpt-4o-2024-05-13")).toEqual({ inputPerMTok: 5, outputPerMTok: 15 });
+  });
+
+  it.each<[string, ProviderKind, string]>([
+    ["an unknown model", "openai", "gpt-9"],
+    ["an unknown model with a date suffix", "openai", "gpt-9-2030-01-01"],
+    ["a known model under another provider kind", "anthropic", "gpt-4o"],
+    ["a model name that is only a date", "openai", "2024-08-06"],
+    ["an inherited object property", "openai", "constructor"],
+    ["a prototype key", "openai", "__proto__"],
+  ])("returns undefined for %s (never a silent $0)", (_, kind, model) => {
+    expect(priceFor(kind, model)).toBeUndefined();
+  });
+
+  const negotiated: PriceConfig = { inputPerMTok: 2, outputPerMTok: 8 };
+
+  it.each<[string, Record<string, PriceConfig>, string, Price | undefined]>([
+    ["an override wins over the table", { "gpt-4o": negotiated }, "gpt-4o", negotiated],
+    [
+      "an override of the alias prices its dated snapshot",
+      { "gpt-4o": negotiated },
+      "gpt-4o-2024-08-06",
+      negotiated,
+    ],
+    [
+      "an override of the alias also wins over a snapshot's own table price",
+      { "gpt-4o": negotiated },
+      "gpt-4o-2024-05-13",
+      negotiated,
+    ],
+    [
+      "an exact override wins over an alias override",
+      { "gpt-4o": negotiated, "gpt-4o-2024-08-06": { inputPerMTok: 1, outputPerMTok: 1 } },
+      "gpt-4o-2024-08-06",
+      { inputPerMTok: 1, outputPerMTok: 1 },
+    ],
+    [
+      "an override for another model leaves the table price",
+      { "gpt-4.1": negotiated },
+      "gpt-4o",
+      priceFor("openai", "gpt-4o"),
+    ],
+    [
+      "an override prices a model the table lacks",
+      { "ft:gpt-4o:acme": negotiated },
+      "ft:gpt-4o:acme",
+      negotiated,
+    ],
+    [
+      "an override of $0 is taken as given, not as missing",
+      { "gpt-4o": { inputPerMTok: 0, outputPerMTok: 0 } },
+      "gpt-4o",
+      { inputPerMTok: 0, outputPerMTok: 0 },
+    ],
+  ])("%s", (_, overrides, model, expected) => {
+    expect(priceFor("openai", model, overrides)).toEqual(expected);
+  });
+});
+
+describe("costUsd", () => {
+  const price: Price = { inputPerMTok: 2, outputPerMTok: 10, cachedInputPerMTok: 0.5, reasoningPerMTok: 20 };
+  const flat: Price = { inputPerMTok: 2, outputPerMTok: 10 };
+
+  it.each<[string, Price, { input: number; output: number; cached: number; reasoning: number }, number]>([
+    [
+      "prices input and output at their per-1M prices",
+      flat,
+      { input: 1e6, output: 1e6, cached: 0, reasoning: 0 },
+      12,
+    ],
+    [
+      "bills cached tokens, part of the input, at the cached price",
+      price,
+      { input: 1000, output: 0, cached: 400, reasoning: 0 },
+      0.0014,
+    ],
+    [
+      "bills cached tokens at the input price when the model has no cached price",
+      flat,
+      { input: 1000, output: 0, cached: 400, reasoning: 0 },
+      0.002,
+    ],
+    [
+      "bills reasoning tokens, part of the output, at the reasoning price",
+      price,
+      { input: 0, output: 1000, cached: 0, reasoning: 300 },
+      0.013,
+    ],
+    [
+      "bills reasoning tokens at the output price when the model has no reasoning price",
+      flat,
+      { input: 0, output: 1000, cached: 0, reasoning: 300 },
+      0.01,
+    ],
+    [
+      "bills a fully cached prompt wholly at the cached price",
+      price,
+      { input: 500, output: 0, cached: 500, reasoning: 0 },
+      0.00025,
+    ],
+    [
+      "never bills a negative rest when a provider reports more cached than prompt tokens",
+      price,
+      { input: 100, output: 0, cached: 200, reasoning: 0 },
+      0.0001,
+    ],
+    ["costs nothing for no tokens", price, { input: 0, output: 0, cached: 0, reasoning: 0 }, 0],
+  ])("%s", (_, p, tokens, usd) => {
+    expect(costUsd(p, tokens)).toBe(usd);
+  });
+
+  it("rounds to a nano-dollar, so float dust never shows", () => {
+    // 0.1 + 0.2 in floats is 0.30000000000000004; priced tokens must not carry that.
+    const dusty: Price = { inputPerMTok: 0.1, outputPerMTok: 0.2 };
+    expect(costUsd(dusty, { input: 1e6, output: 1e6, cached: 0, reasoning: 0 })).toBe(0.3);
+    expect(costUsd(dusty, { input: 7, output: 0, cached: 0, reasoning: 0 })).toBe(7e-7);
+    expect(roundUsd(1.2345678915)).toBe(1.234567892);
+  });
+
+  it("prices a gpt-4o call with a cache hit as OpenAI bills it", () => {
+    const gpt4o = priceFor("openai", "gpt-4o")!;
+    // 800 uncached × $2.50 + 200 cached × $1.25 + 500 output × $10, per 1M.
+    expect(costUsd(gpt4o, { input: 1000, output: 500, cached: 200, reasoning: 0 })).toBe(0.00725);
+  });
+});
+
+describe("embeddingCostUsd", () => {
+  it.each<[string, Price, number, number]>([
+    ["uses the embedding price", { inputPerMTok: 9, outputPerMTok: 0, embeddingPerMTok: 0.02 }, 1e6, 0.02],
+    ["falls back to the input price", { inputPerMTok: 0.13, outputPerMTok: 0 }, 1e6, 0.13],
+    ["prices the mock's fictional embedding tokens", priceFor("mock", "echo")!, 10_000, 0.001],
+    ["costs nothing for no tokens", { inputPerMTok: 1, outputPerMTok: 0 }, 0, 0],
+  ])("%s", (_, price, tokens, usd) => {
+    expect(embeddingCostUsd(price, tokens)).toBe(usd);
+  });
+});

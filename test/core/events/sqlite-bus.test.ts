@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import type { Subscription } from "../../../core/events/port.ts";
+import { event, memoryLog, recorder, useBuses } from "./sqlite-bus-harness.ts";
+
+const h = useBuses();
+
+describe("SQLite event bus: delivery", () => {
+  it("delivers EventBridge envelopes to matching subscribers only", async () => {
+    const usage = recorder("usage", { "detail-type": ["llm.usage"] });
+    const thresholds = recorder("thresholds", { "detail-type": ["budget.threshold"] });
+    const big = recorder("big", { detail: { costUsd: [{ numeric: [">", 1] }] } });
+    const b = h.bus([usage.sub, thresholds.sub, big.sub]);
+    b.start();
+    await b.publish([event("u1", "llm.usage", { costUsd: 2 }), event("t1", "budget.threshold")]);
+    expect(await b.drain(2000)).toBe(true);
+    expect(usage.ids()).toEqual(["u1"]);
+    expect(thresholds.ids()).toEqual(["t1"]);
+    expect(big.ids()).toEqual(["u1"]);
+    expect(usage.seen[0]).toEqual({
+      version: "0",
+      id: "u1",
+      "detail-type": "llm.usage",
+      source: "llm-gateway",
+      account: "000000000000",
+      time: "2025-01-02T03:04:05Z",
+      region: "local",
+      resources: [],
+      detail: { org: "acme", costUsd: 2, eventId: "u1" },
+    });
+  });
+
+  it("delivers a duplicate publish of one id once", async () => {
+    const all = recorder("all", { source: ["llm-gateway"] });
+    const b = h.bus([all.sub]);
+    b.start();
+    await b.publish([event("e1"), event("e1")]);
+    await b.publish([event("e1")]);
+    expect(await b.drain(2000)).toBe(true);
+    expect(all.ids()).toEqual(["e1"]);
+  });
+
+  it("retries a failing subscriber until it succeeds without holding back the others", async () => {
+    const { log, lines } = memoryLog();
+    const flaky = recorder("flaky", { source: ["llm-gateway"] }, 3);
+    const steady = recorder("steady", { source: ["llm-gateway"] });
+    const b = h.bus([flaky.sub, steady.sub], { log });
+    b.start();
+    await b.publish([event("e1"), event("e2")]);
+    await expect.poll(() => steady.ids()).toEqual(["e1", "e2"]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(flaky.ids()).toEqual(["e1", "e2"]);
+    expect(flaky.calls()).toBe(5);
+    expect(lines.filter((l) => l.level === "warn").map((l) => l.fields?.eventId)).toEqual(["e1", "e1", "e1"]);
+  });
+
+  it("keeps publication order per subscription, one delivery at a time", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const order: string[] = [];
+    const slow: Subscription = {
+      name: "slow",
+      pattern: { source: ["llm-gateway"] },
+      async handle(env) {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 2));
+        order.push(env.id);
+        inFlight--;
+      },
+    };
+    const b = h.bus([slow]);
+    b.start();
+    const ids = Array.from({ length: 30 }, (_, i) => `e${i}`);
+    for (const id of ids) await b.publish([event(id)]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(order).toEqual(ids);
+    expect(maxInFlight).toBe(1);
+  });
+
+  it("loses nothing when the handler throws mid-run", async () => {
+    const seen: string[] = [];
+    let thrown = false;
+    const sub: Subscription = {
+      name: "usage",
+      pattern: { source: ["llm-gateway"] },
+      async handle(env) {
+        if (env.id === "e5" && !thrown) {
+          thrown = true;
+          throw new TypeError("boom");
+        }
+        seen.push(env.id);
+      },
+    };
+    const b = h.bus([sub]);
+    b.start();
+    const ids = Array.from({ length: 10 }, (_, i) => `e${i}`);
+    await b.publish(ids.map((id) => event(id)));
+    expect(await b.drain(2000)).toBe(true);
+    expect(seen).toEqual(ids);
+  });
+
+  it("dead-letters after maxAttempts: logged with the event id and kept in the table", async () => {
+    const { log, lines } = memoryLog();
+    const broken = recorder("broken", { source: ["llm-gateway"] }, 1_000);
+    const b = h.bus([broken.sub], { log, maxAttempts: 3, retryBaseMs: 1 });
+    b.start();
+    await b.publish([event("e1"), event("e2")]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(broken.calls()).toBe(6);
+    const errors = lines.filter((l) => l.level === "error");
+    expect(errors.map((l) => l.fields?.eventId)).toEqual(["e1", "e2"]);
+    const rows = h.dbs[0]!.prepare(
+      "SELECT o.id, d.status, d.attempts FROM event_deliveries d JOIN event_outbox o USING (seq) ORDER BY seq",
+    ).all();
+    expect(rows).toEqual([
+      { id: "e1", status: "dead", attempts: 3 },
+      { id: "e2", status: "dead", attempts: 3 },
+    ]);
+  });
+
+  it("rejects an unsupported pattern when the bus is created", () => {
+    const bad = { name: "bad", pattern: { detail: { f: [{ suffix: ".png" }] } }, handle: async () => {} };
+    expect(() => h.bus([bad as unknown as Subscription])).toThrow(/unsupported operator "suffix"/);
+  });
+});
