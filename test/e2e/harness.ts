@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { parseConfig } from "../../core/config/parse.ts";
-import type { BreakerConfig, GatewayConfig, RetryConfig } from "../../core/config/types.ts";
+import type {
+  BreakerConfig,
+  GatewayConfig,
+  KeyConfig,
+  OrgConfig,
+  PriceConfig,
+  RetryConfig,
+} from "../../core/config/types.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { silentLog } from "../../core/log.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
@@ -50,6 +57,13 @@ export interface HarnessOptions {
   breaker?: BreakerConfig;
   /** Retry policy of the `chain` aliases. */
   retry?: RetryConfig;
+  /** More orgs, and keys given in plaintext (hashed here) with optional budgets and rate limits. */
+  orgs?: OrgConfig[];
+  keys?: Array<Omit<KeyConfig, "sha256" | "role"> & { secret: string }>;
+  /** `server.alerts.webhookUrl`. */
+  webhookUrl?: string;
+  /** Price overrides for provider `oa`, by provider model. */
+  prices?: Record<string, PriceConfig>;
 }
 
 /** Thresholds no suite reaches: for tests whose faults must not open circuits between cases. */
@@ -66,7 +80,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   ]);
   const dataDir = mkdtempSync(join(tmpdir(), "gw-e2e-"));
   const config = parseConfig({
-    server: { maxBodyBytes: MAX_BODY, timeouts: TIMEOUTS },
+    server: {
+      maxBodyBytes: MAX_BODY,
+      timeouts: TIMEOUTS,
+      ...(opts.webhookUrl ? { alerts: { webhookUrl: opts.webhookUrl } } : {}),
+    },
     providers: withBreaker(opts.breaker, [
       {
         id: "oa",
@@ -75,6 +93,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         apiKeyEnv: "SIM_OPENAI_KEY",
         region: "us",
         models: ["gpt-sim"],
+        ...(opts.prices ? { prices: opts.prices } : {}),
       },
       {
         id: "an",
@@ -130,10 +149,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ],
       },
     ],
-    orgs: [{ id: "acme" }, { id: "eu-org", allowedRegions: ["eu"] }],
+    orgs: [{ id: "acme" }, { id: "eu-org", allowedRegions: ["eu"] }, ...(opts.orgs ?? [])],
     keys: [
       { id: "scoped", org: "acme", sha256: await sha(SCOPED_KEY), models: ["smart"] },
       { id: "eu", org: "eu-org", sha256: await sha(EU_KEY) },
+      ...(await Promise.all(
+        (opts.keys ?? []).map(async ({ secret, ...k }) => ({ ...k, sha256: await sha(secret) })),
+      )),
     ],
   });
   const outcomes: RequestOutcome[] = [];

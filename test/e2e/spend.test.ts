@@ -1,0 +1,168 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
+
+/**
+ * Budgets, rate limits, usage accounting and alerts through the portable gateway. `oa/gpt-exact` is priced
+ * (by a config override) at $0 input and $1 000 per 1M output tokens, and the simulator reports exactly
+ * `max_tokens` (16) output tokens, so a request's actual cost equals its reservation: $0.016. That makes
+ * "how many fit" exact instead of approximate.
+ */
+const COST = 0.016;
+const CAPPED = "sk-gw-capped-key";
+const ALERTED = "sk-gw-alerted-key";
+const LIMITED = "sk-gw-limited-key";
+const PLAIN = "sk-gw-plain-key";
+
+let h: Harness;
+let webhook: Server;
+const alerts: Array<{ "detail-type": string; detail: Record<string, unknown> }> = [];
+
+beforeAll(async () => {
+  webhook = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      alerts.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
+  h = await startHarness({
+    breaker: DISARMED_BREAKER,
+    webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`,
+    prices: { "gpt-exact": { inputPerMTok: 0, outputPerMTok: 1_000 } },
+    orgs: [
+      { id: "capped", budgets: [{ period: "day", limitUsd: 50 * COST }] },
+      { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
+      { id: "limited", rateLimits: { requestsPerMinute: 3 } },
+      { id: "plain" },
+    ],
+    keys: [
+      { id: "capped", org: "capped", secret: CAPPED },
+      { id: "alerted", org: "alerted", secret: ALERTED },
+      { id: "limited", org: "limited", secret: LIMITED },
+      { id: "plain", org: "plain", secret: PLAIN },
+    ],
+  });
+}, 30_000);
+// Scripts a refused request never consumed must not leak into the next test.
+beforeEach(() => h.reset());
+afterAll(async () => {
+  await h.close();
+  webhook.close();
+});
+
+async function chat(key: string, body: Record<string, unknown>) {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "oa/gpt-exact",
+      max_tokens: 16,
+      messages: [{ role: "user", content: "spend" }],
+      ...body,
+    }),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+const exactUsage = (n: number) => Array.from({ length: n }, () => ({ usage: { input: 40, output: 16 } }));
+
+async function spendReport(org: string) {
+  const today = new Date().toISOString().slice(0, 10);
+  const res = await fetch(`${h.gateway.url}/admin/spend?from=${today}&to=${today}&org=${org}`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { totals: { requests: number; costUsd: number } };
+}
+
+describe("hard budgets under concurrency", () => {
+  it("lets exactly the 50 requests that fit through out of 200 concurrent ones, and refuses the rest cleanly", async () => {
+    h.openai.enqueueScripts(...exactUsage(200));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => chat(CAPPED, { stream: i % 2 === 0 })),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status !== 200);
+    expect(ok).toHaveLength(50);
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      const error = JSON.parse(r.text).error;
+      expect(error.code).toBe("budget_exceeded");
+      expect(error.message).toMatch(/org 'capped' daily budget of \$0\.80/);
+    }
+    // Refused requests never reached the provider.
+    expect(h.openai.requests.filter((r) => JSON.stringify(r.body).includes("gpt-exact")).length).toBe(50);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    const report = await spendReport("capped");
+    expect(report.totals.requests).toBe(200);
+    expect(report.totals.costUsd).toBeCloseTo(50 * COST, 9);
+    expect(report.totals.costUsd).toBeLessThanOrEqual(50 * COST + 1e-9);
+    const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/llm_gateway_budget_remaining_usd\{scope="org",id="capped",period="day"\} 0\b/);
+  }, 60_000);
+
+  it("refuses a model without a price for a budgeted org instead of spending it as $0", async () => {
+    const r = await chat(CAPPED, { model: "oa/gpt-sim" });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error.code).toBe("model_not_priced");
+  });
+});
+
+describe("budget threshold alerts", () => {
+  it("fires 50, 80 and 100 % exactly once each, under concurrency, to the webhook", async () => {
+    h.openai.enqueueScripts(...exactUsage(12));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => chat(ALERTED, { stream: i % 3 === 0 })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    const mine = alerts.filter((a) => a.detail.id === "alerted");
+    expect(mine.map((a) => a.detail.threshold).sort((a, b) => Number(a) - Number(b))).toEqual([50, 80, 100]);
+    expect(mine.every((a) => a["detail-type"] === "budget.threshold" && a.detail.period === "month")).toBe(
+      true,
+    );
+  });
+});
+
+describe("usage is priced from the provider's own counts", () => {
+  it.each([
+    ["a non-stream request", { stream: false }],
+    ["a stream with include_usage", { stream: true, stream_options: { include_usage: true } }],
+    ["a stream without include_usage", { stream: true }],
+  ])("prices %s from provider usage", async (_name, extra) => {
+    h.openai.enqueueScripts({ usage: { input: 1234, output: 56, cached: 200 } });
+    const r = await chat(PLAIN, { model: "oa/gpt-4o", ...extra });
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    // gpt-4o: $2.50 input, $1.25 cached input, $10 output per 1M tokens (price table).
+    const expected = (1034 * 2.5 + 200 * 1.25 + 56 * 10) / 1e6;
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: 1234, completionTokens: 56, cachedTokens: 200 });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(expected, 9);
+    expect(h.outcomes[0]?.priceVersion).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
+  });
+});
+
+describe("rate limits", () => {
+  it("refuses the (N+1)-th request in a minute with Retry-After and OpenAI's rate-limit headers", async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await chat(LIMITED, { model: "oa/gpt-sim" });
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-ratelimit-limit-requests")).toBe("3");
+      seen.push(r.headers.get("x-ratelimit-remaining-requests") ?? "");
+    }
+    expect(seen).toEqual(["2", "1", "0"]);
+    const refused = await chat(LIMITED, { model: "oa/gpt-sim" });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error.code).toBe("rate_limit_exceeded");
+    expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+  });
+});
