@@ -120,6 +120,21 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     });
   });
 
+  it("retries publishing the usage event through EventBridge failures and an outage, losing nothing", async () => {
+    eventBridge.failCalls(2, 500);
+    await handler(chat({ model: "openai/gpt-sim", user: "after-failures" }), new CollectingStream(), {});
+    expect(
+      eventBridge.events.filter((e) => e.detailType === "llm.usage" && e.detail.status === 200).length,
+    ).toBeGreaterThan(0);
+
+    await eventBridge.stop();
+    const before = eventBridge.events.length;
+    const invocation = handler(chat({ model: "openai/gpt-sim" }), new CollectingStream(), {});
+    setTimeout(() => void eventBridge.restart(), 300);
+    await invocation;
+    expect(eventBridge.events.length).toBe(before + 1);
+  }, 30_000);
+
   it("refuses a key DynamoDB does not know with 401 in the prelude", async () => {
     const stream = new CollectingStream();
     await handler(chat({ model: "openai/gpt-sim" }, "sk-gw-unknown"), stream, {});
