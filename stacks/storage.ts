@@ -27,7 +27,7 @@ const KEY_SCHEMA = {
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
 } as const;
 
-function globalTable(deployment: Deployment, logical: GlobalTable): sst.aws.Dynamo {
+function globalTable(deployment: Deployment, logical: GlobalTable, ttl?: string): sst.aws.Dynamo {
   const name = globalTableName($app.name, deployment.env, logical);
   if (deployment.role === "secondary") return sst.aws.Dynamo.get(logical, name);
 
@@ -37,6 +37,7 @@ function globalTable(deployment: Deployment, logical: GlobalTable): sst.aws.Dyna
     // NEW_AND_OLD_IMAGES.
     stream: "new-and-old-images",
     deletionProtection: deployment.protected,
+    ...(ttl ? { ttl } : {}),
     transform: {
       table: (args) => {
         args.name = name;
@@ -58,7 +59,8 @@ export function createStorage(deployment: Deployment): Storage {
   return {
     registry: globalTable(deployment, "RegistryTable"),
     keys: globalTable(deployment, "KeysTable"),
-    budgets: globalTable(deployment, "BudgetsTable"),
+    // Reservations, rate-limit windows and usage dedupe markers expire through `expiresAt` (DynamoDB TTL).
+    budgets: globalTable(deployment, "BudgetsTable", "expiresAt"),
     // Name left to SST (app-stage-AuditTable-<random>): each regional stage owns its own copy.
     audit: new sst.aws.Dynamo("AuditTable", {
       ...KEY_SCHEMA,

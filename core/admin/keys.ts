@@ -9,7 +9,8 @@ import type { AdminResource } from "./types.ts";
 
 /**
  * A create body is the config's key entry without the hash (the gateway makes the secret) and with an
- * optional id. Derived from keySchema, so both stay one definition.
+ * optional id. Derived from keySchema, so both stay one definition: `budgets` (budgetSchema, at most one
+ * per period) and `rateLimits` (rateLimitSchema) are validated exactly as in the config file.
  */
 export const keyCreateSchema = keySchema
   .omit({ id: true, sha256: true })
@@ -23,6 +24,8 @@ export function publicKey(r: ApiKeyRecord) {
     role: r.role,
     ...(r.name !== undefined ? { name: r.name } : {}),
     ...(r.models !== undefined ? { models: r.models } : {}),
+    ...(r.budgets !== undefined ? { budgets: r.budgets } : {}),
+    ...(r.rateLimits !== undefined ? { rateLimits: r.rateLimits } : {}),
     createdAt: r.createdAt,
   };
 }
@@ -51,6 +54,8 @@ export const keys: AdminResource = {
           role: input.role,
           name: input.name,
           models: input.models,
+          budgets: input.budgets,
+          rateLimits: input.rateLimits,
           sha256: sha256Hex(secret),
           createdAt: new Date(deps.now()).toISOString(),
         };

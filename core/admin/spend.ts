@@ -26,13 +26,22 @@ export const spend: AdminResource = {
       body: false,
       async run(req) {
         const store = req.deps.spend;
-        if (!store) throw new GatewayError(501, "server_error", "Spend reporting is not wired here.", { code: "not_implemented" });
+        if (!store)
+          throw new GatewayError(501, "server_error", "Spend reporting is not wired here.", {
+            code: "not_implemented",
+          });
         const q = validate(spendQuery, req.query);
         if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > MAX_DAYS) {
-          throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, { param: "from", code: "range_too_large" });
+          throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, {
+            param: "from",
+            code: "range_too_large",
+          });
         }
         const rows = await store.query({ from: q.from, to: q.to, org: q.org, keyId: q.key, model: q.model });
-        return { status: 200, body: { object: "list", from: q.from, to: q.to, totals: totals(rows), data: rows } };
+        return {
+          status: 200,
+          body: { object: "list", from: q.from, to: q.to, totals: totals(rows), data: rows },
+        };
       },
     },
   },

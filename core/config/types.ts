@@ -1,14 +1,14 @@
 export type { ProviderKind } from "../providers/types.ts";
 export type {
-  BudgetConfig,
-  PriceConfig,
-  RateLimitConfig,
   BreakerConfig,
+  BudgetConfig,
   GatewayConfig,
   KeyConfig,
   ModelConfig,
   OrgConfig,
+  PriceConfig,
   ProviderConfig,
+  RateLimitConfig,
   RetryConfig,
   TargetConfig,
   Timeouts,

@@ -70,7 +70,7 @@ export async function guardSpend(
   };
   ctx.spend = state;
 
-  const buckets = rateBuckets(key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
+  const buckets = rateBuckets(deps.region, key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
     Object.assign(headers, rateLimitHeaders(buckets, decision, now));
@@ -114,7 +114,12 @@ export async function guardSpend(
   return priced;
 }
 
+/**
+ * Bucket names carry the region: in a global table two regions adding to one window item would lose
+ * counts (last writer wins), so each region counts its own windows and the limits apply per region.
+ */
 function rateBuckets(
+  region: string,
   org: string,
   orgLimits: RateLimitConfig | undefined,
   keyId: string,
@@ -126,12 +131,12 @@ function rateBuckets(
     if (l?.requestsPerMinute) out.push({ name: `${prefix}:requests`, limit: l.requestsPerMinute, amount: 1 });
     if (l?.tokensPerMinute) out.push({ name: `${prefix}:tokens`, limit: l.tokensPerMinute, amount: tokens });
   };
-  add(`key:${keyId}`, keyLimits);
-  add(`org:${org}`, orgLimits);
+  add(`${region}:key:${keyId}`, keyLimits);
+  add(`${region}:org:${org}`, orgLimits);
   return out;
 }
 
 const describeBucket = (name: string | undefined) => {
-  const [scope, id, kind] = (name ?? "::").split(":");
+  const [, scope, id, kind] = (name ?? ":::").split(":");
   return `${kind === "tokens" ? "tokens" : "requests"} per minute on ${scope} '${id}'`;
 };

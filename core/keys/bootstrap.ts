@@ -36,6 +36,8 @@ export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Pro
       name: k.name,
       sha256: k.sha256,
       models: k.models,
+      budgets: k.budgets,
+      rateLimits: k.rateLimits,
       createdAt: input.now,
     });
   }

@@ -1,4 +1,6 @@
 import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { z } from "zod";
+import { budgetSchema, rateLimitSchema } from "../config/schema.ts";
 import type { ApiKeyRecord } from "./port.ts";
 
 /** Item layout of the DynamoDB key store: `HASH#<sha256>` holds the record, `ID#<id>` its current hash. */
@@ -17,11 +19,13 @@ export function hashItem(r: ApiKeyRecord): Record<string, unknown> {
   // the caller's marshall options.
   if (r.name !== undefined) item.name = r.name;
   if (r.models !== undefined) item.models = r.models;
+  if (r.budgets !== undefined) item.budgets = r.budgets;
+  if (r.rateLimits !== undefined) item.rateLimits = r.rateLimits;
   return { ...item, sha256: r.sha256, createdAt: r.createdAt };
 }
 
 export function toRecord(item: Record<string, unknown>): ApiKeyRecord {
-  const { id, org, role, name, models, sha256, createdAt } = item;
+  const { id, org, role, name, models, budgets, rateLimits, sha256, createdAt } = item;
   if (typeof id !== "string" || typeof org !== "string" || (role !== "api" && role !== "admin"))
     throw new Error(`Malformed API key item ${String(item.pk)}.`);
   return {
@@ -30,6 +34,9 @@ export function toRecord(item: Record<string, unknown>): ApiKeyRecord {
     role,
     name: typeof name === "string" ? name : undefined,
     models: Array.isArray(models) ? models.map(String) : undefined,
+    // Limits are enforced on every request: a malformed one fails loudly rather than lifting the limit.
+    budgets: budgets === undefined ? undefined : z.array(budgetSchema).parse(budgets),
+    rateLimits: rateLimits === undefined ? undefined : rateLimitSchema.parse(rateLimits),
     sha256: String(sha256),
     createdAt: String(createdAt),
   };

@@ -1,3 +1,5 @@
+import type { BudgetConfig, RateLimitConfig } from "../config/types.ts";
+
 /** An API key as stored: never the key itself, only its SHA-256. */
 export interface ApiKeyRecord {
   id: string;
@@ -7,6 +9,10 @@ export interface ApiKeyRecord {
   sha256: string;
   /** Models (aliases or `provider/model`) this key may use; undefined means all. */
   models?: string[] | undefined;
+  /** Spend limits of this key (at most one per period), on top of its org's. */
+  budgets?: BudgetConfig[] | undefined;
+  /** Requests and tokens per minute for this key, on top of its org's. */
+  rateLimits?: RateLimitConfig | undefined;
   createdAt: string;
 }
 

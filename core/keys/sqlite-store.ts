@@ -1,4 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
+import { z } from "zod";
+import { budgetSchema, rateLimitSchema } from "../config/schema.ts";
 import { ConflictError } from "../storage/errors.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
 
@@ -10,9 +12,32 @@ CREATE TABLE IF NOT EXISTS api_keys (
   role TEXT NOT NULL,
   name TEXT,
   models TEXT,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  limits TEXT
 );
 `;
+
+/** Budgets and rate limits, as one JSON column: `{"budgets": [...], "rateLimits": {...}}`. */
+const limitsSchema = z.object({
+  budgets: z.array(budgetSchema).optional(),
+  rateLimits: rateLimitSchema.optional(),
+});
+
+/**
+ * Databases created before keys had limits lack the `limits` column; SQLite has no ADD COLUMN IF NOT
+ * EXISTS, so look first. Adding a nullable column is instant (no table rewrite) and old rows read as
+ * having no limits.
+ */
+function migrate(db: DatabaseSync): void {
+  const columns = db.prepare("PRAGMA table_info(api_keys)").all() as unknown as { name: string }[];
+  if (columns.some((c) => c.name === "limits")) return;
+  try {
+    db.exec("ALTER TABLE api_keys ADD COLUMN limits TEXT");
+  } catch (err) {
+    // Another process on the same file migrated between our look and our ALTER.
+    if (!(err instanceof Error && /duplicate column name/.test(err.message))) throw err;
+  }
+}
 
 interface Row {
   id: string;
@@ -22,6 +47,7 @@ interface Row {
   name: string | null;
   models: string | null;
   created_at: string;
+  limits: string | null;
 }
 
 const toRecord = (r: Row): ApiKeyRecord => ({
@@ -31,8 +57,14 @@ const toRecord = (r: Row): ApiKeyRecord => ({
   role: r.role,
   name: r.name ?? undefined,
   models: r.models ? (JSON.parse(r.models) as string[]) : undefined,
+  ...(r.limits ? limitsSchema.parse(JSON.parse(r.limits)) : {}),
   createdAt: r.created_at,
 });
+
+const limitsOf = (r: ApiKeyRecord): string | null =>
+  r.budgets === undefined && r.rateLimits === undefined
+    ? null
+    : JSON.stringify({ budgets: r.budgets, rateLimits: r.rateLimits });
 
 const params = (r: ApiKeyRecord) =>
   [
@@ -43,6 +75,7 @@ const params = (r: ApiKeyRecord) =>
     r.name ?? null,
     r.models ? JSON.stringify(r.models) : null,
     r.createdAt,
+    limitsOf(r),
   ] as const;
 
 /** SQLite reports a UNIQUE or PRIMARY KEY violation as SQLITE_CONSTRAINT_*; that is a conflict, not a crash. */
@@ -59,14 +92,15 @@ function conflictsAsErrors(write: () => void): void {
 
 export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   db.exec(SCHEMA);
+  migrate(db);
   const byHash = db.prepare("SELECT * FROM api_keys WHERE sha256 = ?");
   const upsert = db.prepare(
-    `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, org = excluded.org, role = excluded.role,
-       name = excluded.name, models = excluded.models`,
+       name = excluded.name, models = excluded.models, limits = excluded.limits`,
   );
   const insert = db.prepare(
-    "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");

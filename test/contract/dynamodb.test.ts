@@ -6,6 +6,7 @@ import type { KeyStore } from "../../core/keys/port.ts";
 import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { dynamoLimitsCases } from "./dynamodb-limits.ts";
 import { bigConfig, bulkyModels, key, smallConfig } from "./fixtures.ts";
 import { keyAdminContract } from "./key-admin.contract.ts";
 import { keyStoreContract } from "./key-store.contract.ts";
@@ -153,4 +154,12 @@ describe("DynamoDB pagination is exercised, not assumed", () => {
     expect(await store.count()).toBe(150);
     expect(scans).toBeGreaterThan(1);
   });
+});
+
+dynamoLimitsCases({
+  table: freshTable,
+  doc: () => doc,
+  peerDoc: () => peerDoc,
+  client: () => ddb.client(),
+  documentClient: () => ddb.documentClient(),
 });

@@ -30,6 +30,31 @@ export function keyStoreContract(
       expect(await store.findBySha256(sha("nobody"))).toBeUndefined();
     });
 
+    it("round-trips budgets and rate limits through create, put and every read", async () => {
+      const limits = {
+        budgets: [
+          { period: "day" as const, limitUsd: 1.5 },
+          { period: "month" as const, limitUsd: 20 },
+        ],
+        rateLimits: { requestsPerMinute: 60, tokensPerMinute: 100_000 },
+      };
+      const limited = key("k1", limits);
+      await store.create(limited);
+      await store.create(key("k2", { rateLimits: { requestsPerMinute: 5 } }));
+      expect(await store.findBySha256(limited.sha256)).toEqual(limited);
+      expect(await store.get("k1")).toEqual(limited);
+      expect((await store.list()).map((k) => [k.id, k.budgets, k.rateLimits])).toEqual([
+        ["k1", limits.budgets, limits.rateLimits],
+        ["k2", undefined, { requestsPerMinute: 5 }],
+      ]);
+      // Replacing the key replaces its limits, down to none.
+      await store.put(key("k1", { budgets: [{ period: "month", limitUsd: 5 }] }));
+      expect(await store.get("k1")).toEqual(key("k1", { budgets: [{ period: "month", limitUsd: 5 }] }));
+      await store.put(key("k1"));
+      const bare = await store.findBySha256(limited.sha256);
+      expect([bare?.budgets, bare?.rateLimits]).toEqual([undefined, undefined]);
+    });
+
     it("refuses create with a taken id or a taken hash, leaving nothing behind", async () => {
       await store.create(key("k1"));
       const sameId = key("k1", { sha256: sha("other") });

@@ -169,12 +169,19 @@ export function sharedSuite(get: () => Synth, region: string): void {
     expect(actionsFor(router, "kms")).toEqual([]);
 
     const admin = grants(s, HANDLERS.admin);
-    expect(resourcesFor(admin, "dynamodb")).toEqual(tableArns(s, "RegistryTable", "KeysTable"));
+    // Registry and key writes; spend reports read the budgets table.
+    expect(resourcesFor(admin, "dynamodb")).toEqual(
+      tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable"),
+    );
     expect(writes(admin)).toEqual(tableArns(s, "RegistryTable", "KeysTable"));
     expect(actionsFor(admin, "events").concat(actionsFor(admin, "kms"))).toEqual([]);
 
     const aggregator = grants(s, HANDLERS.costAggregator);
-    expect(resourcesFor(aggregator, "dynamodb")).toEqual(tableArns(s, "BudgetsTable"));
+    // Writes rollups; reads the org and key budgets it checks thresholds against.
+    expect(resourcesFor(aggregator, "dynamodb")).toEqual(
+      tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable"),
+    );
+    expect(writes(aggregator)).toEqual(tableArns(s, "BudgetsTable"));
     expect(actionsFor(aggregator, "events")).toEqual(["events:PutEvents"]);
     expect(resourcesFor(aggregator, "events")).toEqual([bus]);
     expect(actionsFor(aggregator, "sqs").concat(actionsFor(aggregator, "kms"))).toEqual([]);

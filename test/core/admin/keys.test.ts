@@ -36,6 +36,19 @@ describe("admin API: keys", () => {
     }
   });
 
+  it("creates a key with budgets and rate limits, shown by GET and stored on the key", async () => {
+    const limits = {
+      budgets: [{ period: "month", limitUsd: 25 }],
+      rateLimits: { requestsPerMinute: 30, tokensPerMinute: 40_000 },
+    };
+    const res = await f.call("POST", "/admin/keys", { id: "metered", org: "acme", ...limits });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject(limits);
+    expect((await f.call("GET", "/admin/keys/metered")).json).toMatchObject({ id: "metered", ...limits });
+    expect(await f.deps.keys.get("metered")).toMatchObject(limits);
+    expect(f.changes.at(-1)?.after).toMatchObject(limits);
+  });
+
   it("generates an id when none is given", async () => {
     const res = await f.call("POST", "/admin/keys", { org: "acme", role: "admin" });
     expect([res.status, (res.json as { id: string }).id, (res.json as { role: string }).role]).toEqual([
@@ -62,6 +75,47 @@ describe("admin API: keys", () => {
     ["a caller-chosen hash", { org: "acme", sha256: "a".repeat(64) }, 400, "sha256", "invalid_request_body"],
     ["a bad role", { org: "acme", role: "root" }, 400, "role", "invalid_request_body"],
     ["a taken id", { id: "app", org: "acme" }, 409, "id", "conflict"],
+    [
+      "a zero budget",
+      { org: "acme", budgets: [{ period: "day", limitUsd: 0 }] },
+      400,
+      "budgets[0].limitUsd",
+      "invalid_request_body",
+    ],
+    [
+      "an unknown period",
+      { org: "acme", budgets: [{ period: "week", limitUsd: 1 }] },
+      400,
+      "budgets[0].period",
+      "invalid_request_body",
+    ],
+    [
+      "two budgets for one period",
+      {
+        org: "acme",
+        budgets: [
+          { period: "day", limitUsd: 1 },
+          { period: "day", limitUsd: 2 },
+        ],
+      },
+      400,
+      "budgets",
+      "invalid_request_body",
+    ],
+    [
+      "a fractional rate limit",
+      { org: "acme", rateLimits: { requestsPerMinute: 1.5 } },
+      400,
+      "rateLimits.requestsPerMinute",
+      "invalid_request_body",
+    ],
+    [
+      "an unknown rate-limit field",
+      { org: "acme", rateLimits: { perSecond: 1 } },
+      400,
+      "rateLimits.perSecond",
+      "invalid_request_body",
+    ],
   ])("refuses a key with %s", async (_n, body, status, param, code) => {
     const res = await f.call("POST", "/admin/keys", body);
     expect([res.status, errorOf(res.json).param, errorOf(res.json).code]).toEqual([status, param, code]);

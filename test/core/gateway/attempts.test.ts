@@ -60,6 +60,7 @@ function harness(opts: { random?: number; callMs?: number; breakers?: BreakerBoa
       headers: {},
       outcome: newOutcome("req-1", "/v1/chat/completions"),
       deferOutcome: false,
+      pending: [],
     };
     const headers: Record<string, string> = {};
     const calls: string[] = [];
@@ -134,6 +135,7 @@ describe("withFallback", () => {
       headers: {},
       outcome: newOutcome("r", "/v1/chat/completions"),
       deferOutcome: false,
+      pending: [],
     };
     let first = true;
     await withFallback(ctx, [a, b], DEFAULT_RETRY, headers, async () => {

@@ -101,6 +101,28 @@ describe("bootstrapKeys", () => {
     expect(await store.count()).toBe(2);
   });
 
+  it("stores a config key's budgets and rate limits", async () => {
+    const configured: KeyConfig[] = [
+      {
+        id: "ci",
+        org: "acme",
+        role: "api",
+        sha256: sha256Hex("ci-key"),
+        budgets: [{ period: "day", limitUsd: 2 }],
+        rateLimits: { requestsPerMinute: 10, tokensPerMinute: 5_000 },
+      },
+    ];
+    await bootstrapKeys(store, input({ configured }));
+    expect(await store.get("ci")).toEqual({ ...configured[0], createdAt: NOW });
+    // A later start with the limits removed from the config removes them from the key.
+    await bootstrapKeys(
+      store,
+      input({ configured: [{ id: "ci", org: "acme", role: "api", sha256: sha256Hex("ci-key") }] }),
+    );
+    const after = await store.get("ci");
+    expect([after?.budgets, after?.rateLimits]).toEqual([undefined, undefined]);
+  });
+
   it("still generates the role the config does not declare", async () => {
     const configured: KeyConfig[] = [{ id: "ci", org: "acme", role: "api", sha256: sha256Hex("ci-key") }];
     const created = await bootstrapKeys(store, input({ configured }));

@@ -1,0 +1,77 @@
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import type { CounterRef } from "./port.ts";
+
+/**
+ * Item layout of the DynamoDB budget store: per counter, one item per region
+ * (`ORG#acme` / `SPEND#2026-11#eu-west-1`, attribute `spentUsd`), and one `RES#<requestId>` / `RES` item per
+ * reservation holding what it reserved on which counters.
+ */
+export type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+/**
+ * Integer micro-dollars (USD × 1e6) in code: a reservation rounds up, a limit down, after dropping binary
+ * noise via nano-dollars (0.07 × 1e6 = 70000.00000000001 must not become 70001). DynamoDB numbers are
+ * exact decimals, so `spentUsd` holds USD and sums of micro-dollar amounts stay exact there too.
+ */
+export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd * 1e9) / 1e3);
+export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
+export const micros = (usd: number): number => Math.round(usd * 1e6);
+export const usd = (m: number): number => m / 1e6;
+
+/** TransactWriteItems takes at most 100 items: the counters plus the reservation item. */
+export const MAX_TX_ITEMS = 100;
+/** Rounds of re-read and retry on TransactionConflict / a counter moving under us, before giving up. */
+export const MAX_ATTEMPTS = 25;
+/** Reservations outlive any request by far; DynamoDB TTL (`expiresAt`, epoch seconds) then drops them. */
+export const RESERVATION_TTL_S = 7 * 24 * 3600;
+
+export const counterPk = (c: Pick<CounterRef, "scope" | "id">) => `${c.scope.toUpperCase()}#${c.id}`;
+export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey">, region: string) => ({
+  pk: counterPk(c),
+  sk: `SPEND#${c.periodKey}#${region}`,
+});
+export const resKey = (requestId: string) => ({ pk: `RES#${requestId}`, sk: "RES" });
+
+export interface Reserved {
+  scope: CounterRef["scope"];
+  id: string;
+  periodKey: string;
+  amountMicros: number;
+}
+
+/** This region's and all other regions' spend of one counter, micro-dollars (Query, ConsistentRead). */
+export async function readCounter(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  region: string,
+  c: CounterRef,
+): Promise<{ own: number; others: number }> {
+  const ownSk = counterKey(c, region).sk;
+  let own = 0;
+  let others = 0;
+  let start: QueryCommandInput["ExclusiveStartKey"];
+  do {
+    // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${c.periodKey}#` },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const m = micros(Number(item.spentUsd ?? 0));
+      if (item.sk === ownSk) own += m;
+      else others += m;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return { own, others };
+}

@@ -1,0 +1,159 @@
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { backoff } from "../storage/dynamo-batch.ts";
+import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import {
+  counterKey,
+  limitMicros,
+  MAX_ATTEMPTS,
+  MAX_TX_ITEMS,
+  micros,
+  RESERVATION_TTL_S,
+  type Reserved,
+  readCounter,
+  reserveMicros,
+  resKey,
+  type TxItem,
+  usd,
+} from "./dynamo-counters-store.ts";
+import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
+
+/**
+ * BudgetStore over one DynamoDB (global) table. Each region owns one counter item per counter
+ * (`ORG#acme` / `SPEND#2026-11#eu-west-1`): concurrent ADDs to one item from two regions would lose
+ * increments under last-writer-wins replication, so a region writes only its own items and enforcement
+ * sums all of them. Reservation: read every region's items (Query, ConsistentRead), then one
+ * TransactWriteItems of conditional ADDs (`spentUsd <= limit - others - amount`) plus a `RES#<requestId>`
+ * put (attribute_not_exists) that makes the reserve idempotent and remembers what to settle.
+ *
+ * Overshoot bound: ConsistentRead is strong only for this region's writes; other regions' items arrive by
+ * replication (typically ≤ 1-2 s). Spend reserved elsewhere during that lag is unseen, so the total can
+ * exceed the limit by at most (replication lag × other regions' reservation rate). Within one region the
+ * limit is exact.
+ */
+export function createDynamoBudgetStore(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  region: string,
+): BudgetStore {
+  const reserved = async (requestId: string): Promise<boolean> =>
+    (await doc.send(new GetCommand({ TableName: tableName, Key: resKey(requestId), ConsistentRead: true })))
+      .Item !== undefined;
+
+  const transact = (items: TxItem[]) => doc.send(new TransactWriteCommand({ TransactItems: items }));
+
+  return {
+    async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
+      if (items.length + 1 > MAX_TX_ITEMS)
+        throw new Error(`A reservation holds at most ${MAX_TX_ITEMS - 1} counters.`);
+      const record: Reserved[] = items.map(({ counter: c, amountUsd }) => ({
+        scope: c.scope,
+        id: c.id,
+        periodKey: c.periodKey,
+        amountMicros: reserveMicros(amountUsd),
+      }));
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(Math.min(attempt, 6));
+        const reads = await Promise.all(items.map((i) => readCounter(doc, tableName, region, i.counter)));
+        const tx: TxItem[] = [];
+        for (const [n, { counter, limitUsd }] of items.entries()) {
+          const { own, others } = reads[n] ?? { own: 0, others: 0 };
+          const amount = record[n]?.amountMicros ?? 0;
+          // The transaction's condition, checked against what was just read: refuse without a write.
+          const maxBefore = limitMicros(limitUsd) - others - amount;
+          if (own > maxBefore) {
+            // A retried reserve whose first attempt went through must still answer ok.
+            if (await reserved(requestId)) return { ok: true };
+            return { ok: false, counter, spentUsd: usd(own + others), limitUsd };
+          }
+          tx.push({
+            Update: {
+              TableName: tableName,
+              Key: counterKey(counter, region),
+              UpdateExpression: "ADD spentUsd :amount",
+              ConditionExpression: "attribute_not_exists(spentUsd) OR spentUsd <= :maxBefore",
+              ExpressionAttributeValues: { ":amount": usd(amount), ":maxBefore": usd(maxBefore) },
+            },
+          });
+        }
+        tx.push({
+          Put: {
+            TableName: tableName,
+            Item: {
+              ...resKey(requestId),
+              counters: record,
+              region,
+              settled: false,
+              expiresAt: Math.floor(Date.now() / 1000) + RESERVATION_TTL_S,
+            },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        });
+        try {
+          await transact(tx);
+          return { ok: true };
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          if (codes === undefined) throw err;
+          if (codes[items.length] === "ConditionalCheckFailed") return { ok: true };
+          // The condition reads the item's current value, so racing reserves in this region only fail it
+          // once the counter is really full; re-read, and the up-front check then reports the refusal.
+          // TransactionConflict (another transaction held an item) is retried; anything else is not ours.
+          if (!codes.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw err;
+        }
+      }
+      throw new Error(`Budget reservation ${requestId} kept conflicting; try again.`);
+    },
+
+    async settle(requestId: string, actualUsd: number): Promise<void> {
+      const actual = micros(actualUsd);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(Math.min(attempt, 6));
+        const item = (
+          await doc.send(
+            new GetCommand({ TableName: tableName, Key: resKey(requestId), ConsistentRead: true }),
+          )
+        ).Item;
+        if (!item || item.settled === true) return;
+        const tx: TxItem[] = [
+          {
+            Update: {
+              TableName: tableName,
+              Key: resKey(requestId),
+              UpdateExpression: "SET settled = :t, actualUsd = :actual",
+              ConditionExpression: "attribute_exists(pk) AND settled = :f",
+              ExpressionAttributeValues: { ":t": true, ":f": false, ":actual": usd(actual) },
+            },
+          },
+        ];
+        // The correction goes to this region's item of each counter (a region writes only its own items);
+        // the sum over regions is what enforcement reads, so it lands correctly wherever it is written.
+        for (const r of (item.counters ?? []) as Reserved[]) {
+          if (actual === r.amountMicros) continue;
+          tx.push({
+            Update: {
+              TableName: tableName,
+              Key: counterKey(r, region),
+              UpdateExpression: "ADD spentUsd :delta",
+              ExpressionAttributeValues: { ":delta": usd(actual - r.amountMicros) },
+            },
+          });
+        }
+        try {
+          await transact(tx);
+          return;
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          // A racing settle of the same request won: the redelivery is a no-op.
+          if (codes?.[0] === "ConditionalCheckFailed") return;
+          if (!codes?.includes("TransactionConflict")) throw err;
+        }
+      }
+      throw new Error(`Budget settlement ${requestId} kept conflicting; try again.`);
+    },
+
+    async spent(counter: CounterRef): Promise<number> {
+      const { own, others } = await readCounter(doc, tableName, region, counter);
+      return usd(own + others);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { UsageDetail } from "../events/usage.ts";
+import { transaction } from "../storage/sqlite.ts";
+import type { SpendQuery, SpendRow, SpendStore } from "./spend-port.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS spend_processed (request_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS spend_rollups (
+  day TEXT NOT NULL,
+  org TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_micros INTEGER NOT NULL,
+  PRIMARY KEY (day, org, key_id, provider, model)
+);
+CREATE TABLE IF NOT EXISTS spend_periods (
+  scope TEXT NOT NULL,
+  id TEXT NOT NULL,
+  period_key TEXT NOT NULL,
+  cost_micros INTEGER NOT NULL,
+  PRIMARY KEY (scope, id, period_key)
+);
+CREATE TABLE IF NOT EXISTS spend_thresholds (key TEXT PRIMARY KEY);
+`;
+
+/**
+ * Where one usage event lands in the rollups. A request no provider served has neither provider nor
+ * provider model: it rolls up under provider `none` and the alias the caller asked for.
+ */
+function rollupOf(u: UsageDetail) {
+  return {
+    day: u.time.slice(0, 10),
+    month: u.time.slice(0, 7),
+    provider: u.provider ?? "none",
+    model: u.providerModel ?? u.alias,
+    /** Integer micro-dollars: sums of many small costs do not drift. */
+    costMicros: Math.round(u.costUsd * 1e6),
+  };
+}
+
+interface Row {
+  day: string;
+  org: string;
+  key_id: string;
+  provider: string;
+  model: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_micros: number;
+}
+
+/**
+ * The portable-mode SpendStore. `record` claims the request id and adds to the rollups in one
+ * transaction: a redelivered event finds its id taken and changes nothing.
+ */
+export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
+  db.exec(SCHEMA);
+  const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
+  const rollup = db.prepare(
+    `INSERT INTO spend_rollups VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+     ON CONFLICT (day, org, key_id, provider, model) DO UPDATE SET requests = requests + 1,
+       input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+       cost_micros = cost_micros + excluded.cost_micros`,
+  );
+  const period = db.prepare(
+    `INSERT INTO spend_periods VALUES (?, ?, ?, ?)
+     ON CONFLICT (scope, id, period_key) DO UPDATE SET cost_micros = cost_micros + excluded.cost_micros`,
+  );
+  const periodOf = db.prepare(
+    "SELECT cost_micros FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
+  );
+  const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
+
+  return {
+    async record(u: UsageDetail): Promise<boolean> {
+      const r = rollupOf(u);
+      return transaction(db, () => {
+        if (Number(claim.run(u.requestId).changes) === 0) return false;
+        rollup.run(r.day, u.org, u.keyId, r.provider, r.model, u.tokens.input, u.tokens.output, r.costMicros);
+        for (const [scope, id] of [
+          ["org", u.org],
+          ["key", u.keyId],
+        ] as const) {
+          period.run(scope, id, r.day, r.costMicros);
+          period.run(scope, id, r.month, r.costMicros);
+        }
+        return true;
+      });
+    },
+
+    async query(q: SpendQuery): Promise<SpendRow[]> {
+      const where = ["day >= ?", "day <= ?"];
+      const args: SQLInputValue[] = [q.from, q.to];
+      for (const [column, value] of [
+        ["org", q.org],
+        ["key_id", q.keyId],
+        ["model", q.model],
+      ] as const) {
+        if (value === undefined) continue;
+        where.push(`${column} = ?`);
+        args.push(value);
+      }
+      const rows = db
+        .prepare(
+          `SELECT * FROM spend_rollups WHERE ${where.join(" AND ")} ORDER BY day, org, key_id, provider, model`,
+        )
+        .all(...args) as unknown as Row[];
+      return rows.map((r) => ({
+        day: r.day,
+        org: r.org,
+        keyId: r.key_id,
+        model: r.model,
+        provider: r.provider,
+        requests: Number(r.requests),
+        inputTokens: Number(r.input_tokens),
+        outputTokens: Number(r.output_tokens),
+        costUsd: Number(r.cost_micros) / 1e6,
+      }));
+    },
+
+    async periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number> {
+      const row = periodOf.get(scope, id, periodKey) as { cost_micros: number } | undefined;
+      return Number(row?.cost_micros ?? 0) / 1e6;
+    },
+
+    async markThreshold(key: string): Promise<boolean> {
+      return Number(mark.run(key).changes) > 0;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { DatabaseSync } from "node:sqlite";
+import { transaction } from "../storage/sqlite.ts";
+import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
+
+/**
+ * Amounts are integer micro-dollars (USD × 1e6) so that thousands of small ADDs never drift. A
+ * reservation rounds up (never under-reserve), a limit rounds down (never over-allow); the detour
+ * through nano-dollars drops binary noise first (0.07 × 1e6 = 70000.00000000001 must not become 70001).
+ */
+export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd * 1e9) / 1e3);
+export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
+export const micros = (usd: number): number => Math.round(usd * 1e6);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS budget_counters (
+  scope TEXT NOT NULL,
+  id TEXT NOT NULL,
+  period_key TEXT NOT NULL,
+  region TEXT NOT NULL,
+  spent_micros INTEGER NOT NULL,
+  PRIMARY KEY (scope, id, period_key, region)
+);
+CREATE TABLE IF NOT EXISTS budget_reservations (
+  request_id TEXT PRIMARY KEY,
+  items TEXT NOT NULL,
+  settled INTEGER NOT NULL DEFAULT 0,
+  actual_micros INTEGER
+);
+`;
+
+/** What a reservation remembers of each counter: enough to settle it later. */
+interface Reserved {
+  scope: CounterRef["scope"];
+  id: string;
+  periodKey: string;
+  amountMicros: number;
+}
+
+/**
+ * The portable-mode BudgetStore. `region` names this process's counter rows: one database shared by
+ * instances with different region names enforces their sum, as the DynamoDB store does across regions.
+ * Every read-check-write runs inside BEGIN IMMEDIATE, so a second process on the same file waits.
+ */
+export function createSqliteBudgetStore(db: DatabaseSync, region = "local"): BudgetStore {
+  db.exec(SCHEMA);
+  const sum = db.prepare(
+    "SELECT COALESCE(SUM(spent_micros), 0) AS n FROM budget_counters WHERE scope = ? AND id = ? AND period_key = ?",
+  );
+  const add = db.prepare(
+    `INSERT INTO budget_counters (scope, id, period_key, region, spent_micros) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (scope, id, period_key, region) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros`,
+  );
+  const findRes = db.prepare("SELECT items, settled FROM budget_reservations WHERE request_id = ?");
+  const insertRes = db.prepare("INSERT INTO budget_reservations (request_id, items) VALUES (?, ?)");
+  const settleRes = db.prepare(
+    "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
+  );
+
+  const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
+    Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
+
+  return {
+    async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
+      return transaction(db, (): ReserveResult => {
+        // A retried reserve for the same request counts once.
+        if (findRes.get(requestId)) return { ok: true };
+        for (const item of items) {
+          const spent = spentMicros(item.counter);
+          if (spent + reserveMicros(item.amountUsd) > limitMicros(item.limitUsd))
+            return { ok: false, counter: item.counter, spentUsd: spent / 1e6, limitUsd: item.limitUsd };
+        }
+        const reserved: Reserved[] = items.map(({ counter: c, amountUsd }) => ({
+          scope: c.scope,
+          id: c.id,
+          periodKey: c.periodKey,
+          amountMicros: reserveMicros(amountUsd),
+        }));
+        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, r.amountMicros);
+        insertRes.run(requestId, JSON.stringify(reserved));
+        return { ok: true };
+      });
+    },
+
+    async settle(requestId: string, actualUsd: number): Promise<void> {
+      const actual = micros(actualUsd);
+      transaction(db, () => {
+        const row = findRes.get(requestId) as { items: string; settled: number } | undefined;
+        if (!row || row.settled) return;
+        settleRes.run(actual, requestId);
+        for (const r of JSON.parse(row.items) as Reserved[])
+          add.run(r.scope, r.id, r.periodKey, region, actual - r.amountMicros);
+      });
+    },
+
+    async spent(counter: CounterRef): Promise<number> {
+      return spentMicros(counter) / 1e6;
+    },
+  };
+}

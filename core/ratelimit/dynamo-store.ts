@@ -1,0 +1,114 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { backoff } from "../storage/dynamo-batch.ts";
+import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, windowStart } from "./port.ts";
+
+type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+/** TransactWriteItems takes at most 100 items, BatchGetItem at most 100 keys: one call each per consume. */
+const MAX_BUCKETS = 100;
+const MAX_ATTEMPTS = 25;
+/** DynamoDB TTL (`expiresAt`, epoch seconds) drops a window 2 minutes after it ends; TTL deletion is lazy
+ * (up to days), which is harmless: a window's item is only ever read during that window. */
+const TTL_GRACE_MS = 2 * WINDOW_MS;
+
+const bucketKey = (name: string, start: number) => ({ pk: `RATE#${name}`, sk: String(start) });
+const expiresAt = (start: number) => Math.ceil((start + WINDOW_MS + TTL_GRACE_MS) / 1000);
+const remainingOf = (limit: number, used: number): number => Math.max(0, Math.min(limit, limit - used));
+
+/**
+ * RateLimitStore over one DynamoDB table: an item per bucket per fixed minute window (`RATE#<name>` /
+ * `<windowStart>`, attribute `used`). `consume` is one TransactWriteItems of conditional ADDs
+ * (`used <= limit - amount`), so it takes all buckets or none; remaining counts are read back afterwards
+ * (a transaction returns no values) with one strongly consistent BatchGetItem.
+ *
+ * Global tables: two regions ADDing to one item concurrently lose increments (last writer wins), so a
+ * bucket shared across regions is enforced exactly per region and only approximately in sum; callers
+ * that need a per-region limit put the region in the bucket name.
+ */
+export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableName: string): RateLimitStore {
+  const readUsed = async (names: string[], start: number): Promise<Map<string, number>> => {
+    const used = new Map<string, number>();
+    let keys: Record<string, unknown>[] = names.map((n) => bucketKey(n, start));
+    for (let round = 0; keys.length > 0; round++) {
+      if (round > 0) await backoff(round);
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[tableName] ?? [])
+        used.set(String(item.pk).slice("RATE#".length), Number(item.used ?? 0));
+      // Throttled keys come back unprocessed and must be asked for again.
+      keys = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+    return used;
+  };
+
+  const decide = async (buckets: RateBucket[], start: number, refusedBy?: string): Promise<RateDecision> => {
+    const used = await readUsed(
+      buckets.map((b) => b.name),
+      start,
+    );
+    const remaining: Record<string, number> = {};
+    for (const b of buckets) remaining[b.name] = remainingOf(b.limit, used.get(b.name) ?? 0);
+    return { ok: refusedBy === undefined, remaining, refusedBy, resetAt: start + WINDOW_MS };
+  };
+
+  return {
+    async consume(buckets: RateBucket[], now: number): Promise<RateDecision> {
+      if (buckets.length > MAX_BUCKETS) throw new Error(`At most ${MAX_BUCKETS} buckets per consume.`);
+      if (new Set(buckets.map((b) => b.name)).size !== buckets.length)
+        throw new Error("Bucket names in one consume must be distinct (one transaction item each).");
+      const start = windowStart(now);
+      // A bucket that could never hold the amount is refused without a write.
+      const tooBig = buckets.find((b) => b.amount > b.limit);
+      if (tooBig) return decide(buckets, start, tooBig.name);
+      const tx: TxItem[] = buckets.map((b) => ({
+        Update: {
+          TableName: tableName,
+          Key: bucketKey(b.name, start),
+          UpdateExpression: "ADD used :amount SET expiresAt = :exp",
+          ConditionExpression: "attribute_not_exists(used) OR used <= :max",
+          ExpressionAttributeValues: {
+            ":amount": b.amount,
+            ":max": b.limit - b.amount,
+            ":exp": expiresAt(start),
+          },
+        },
+      }));
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(Math.min(attempt, 6));
+        try {
+          await doc.send(new TransactWriteCommand({ TransactItems: tx }));
+          return decide(buckets, start);
+        } catch (err) {
+          const codes = cancellationCodes(err);
+          if (codes === undefined) throw err;
+          const failed = codes.indexOf("ConditionalCheckFailed");
+          if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
+          // Another transaction held one of the buckets: nothing was taken, so try again.
+          if (!codes.includes("TransactionConflict")) throw err;
+        }
+      }
+      throw new Error("Rate-limit buckets kept conflicting; try again.");
+    },
+
+    async adjust(bucketName: string, delta: number, start: number): Promise<void> {
+      if (delta === 0) return;
+      // Unconditional: a correction to actual usage may run past the limit (reads clamp remaining at 0).
+      await doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: bucketKey(bucketName, start),
+          UpdateExpression: "ADD used :delta SET expiresAt = :exp",
+          ExpressionAttributeValues: { ":delta": delta, ":exp": expiresAt(start) },
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { BudgetStore, CounterRef, ReserveItem } from "../../core/budgets/port.ts";
+
+/**
+ * Stores over one fresh, shared storage: `storeOf(region, client)` is an independent store instance
+ * (its own client or connection, `client` picks which) writing as `region`.
+ */
+export type BudgetStorage = (region: string, client: number) => BudgetStore;
+
+const org: CounterRef = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" };
+const orgMonth: CounterRef = { scope: "org", id: "acme", period: "month", periodKey: "2026-11" };
+const keyDay: CounterRef = { scope: "key", id: "k1", period: "day", periodKey: "2026-11-26" };
+const item = (counter: CounterRef, amountUsd: number, limitUsd: number): ReserveItem => ({
+  counter,
+  amountUsd,
+  limitUsd,
+});
+
+/** The BudgetStore contract; `clients` is how many independent clients `storeOf` can hand out. */
+export function budgetStoreContract(
+  name: string,
+  makeStorage: () => Promise<BudgetStorage>,
+  clients: number,
+): void {
+  describe(`BudgetStore contract: ${name}`, () => {
+    let storeOf: BudgetStorage;
+    let store: BudgetStore;
+    beforeEach(async () => {
+      storeOf = await makeStorage();
+      store = storeOf("eu-west-1", 0);
+    });
+
+    it("lets exactly 50 of 200 concurrent $0.10 reserves through a $5.00 limit, from several clients", async () => {
+      const stores = Array.from({ length: clients }, (_, c) => storeOf("eu-west-1", c));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => stores[i % clients]!.reserve(`r-${i}`, [item(org, 0.1, 5)])),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(50);
+      for (const r of results)
+        if (!r.ok) {
+          expect(r.counter).toEqual(org);
+          expect(r.limitUsd).toBe(5);
+          expect(r.spentUsd).toBeGreaterThan(4.9);
+          expect(r.spentUsd).toBeLessThanOrEqual(5);
+        }
+      for (const s of stores) expect(await s.spent(org)).toBe(5);
+    }, 60_000);
+
+    it("keeps micro-dollar amounts exact: ten $0.07 fill a $0.70 limit, the eleventh is refused", async () => {
+      for (let i = 0; i < 10; i++)
+        expect(await store.reserve(`r-${i}`, [item(org, 0.07, 0.7)])).toEqual({ ok: true });
+      expect(await store.reserve("r-10", [item(org, 0.07, 0.7)])).toEqual({
+        ok: false,
+        counter: org,
+        spentUsd: 0.7,
+        limitUsd: 0.7,
+      });
+      expect(await store.spent(org)).toBe(0.7);
+    });
+
+    it("refuses an amount larger than the whole limit and counts nothing", async () => {
+      expect(await store.reserve("big", [item(org, 2, 1)])).toMatchObject({ ok: false, spentUsd: 0 });
+      expect(await store.spent(org)).toBe(0);
+    });
+
+    it("is idempotent per request id, also when the retry would no longer fit", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, c) =>
+          storeOf("eu-west-1", c % clients).reserve("r1", [item(org, 4, 5)]),
+        ),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(await store.spent(org)).toBe(4);
+      expect(await store.reserve("r2", [item(org, 1, 5)])).toEqual({ ok: true });
+      expect(await store.reserve("r1", [item(org, 4, 5)])).toEqual({ ok: true });
+      expect(await store.spent(org)).toBe(5);
+    });
+
+    it("settles to the actual cost once: redelivered and concurrent settles are no-ops", async () => {
+      await store.reserve("r1", [item(org, 1, 5)]);
+      await store.settle("r1", 0.25);
+      expect(await store.spent(org)).toBe(0.25);
+      await store.settle("r1", 0.1);
+      expect(await store.spent(org)).toBe(0.25);
+      await store.reserve("r2", [item(org, 2, 5)]);
+      await Promise.all(
+        Array.from({ length: 5 }, (_, c) => storeOf("eu-west-1", c % clients).settle("r2", 0.5)),
+      );
+      expect(await store.spent(org)).toBe(0.75);
+      await store.settle("unknown", 3);
+      expect(await store.spent(org)).toBe(0.75);
+    });
+
+    it("frees the unused part of a reservation for later requests", async () => {
+      expect((await store.reserve("r1", [item(org, 5, 5)])).ok).toBe(true);
+      expect((await store.reserve("r2", [item(org, 1, 5)])).ok).toBe(false);
+      await store.settle("r1", 4);
+      expect((await store.reserve("r2", [item(org, 1, 5)])).ok).toBe(true);
+      expect(await store.spent(org)).toBe(5);
+    });
+
+    it("reserves org and key counters all or nothing, and settles both", async () => {
+      expect((await store.reserve("r1", [item(org, 0.8, 10), item(keyDay, 0.8, 1)])).ok).toBe(true);
+      expect(await store.reserve("r2", [item(org, 0.8, 10), item(keyDay, 0.8, 1)])).toEqual({
+        ok: false,
+        counter: keyDay,
+        spentUsd: 0.8,
+        limitUsd: 1,
+      });
+      expect([await store.spent(org), await store.spent(keyDay)]).toEqual([0.8, 0.8]);
+      await store.settle("r1", 0.5);
+      expect([await store.spent(org), await store.spent(keyDay)]).toEqual([0.5, 0.5]);
+      expect((await store.reserve("r3", [item(org, 0.5, 10), item(keyDay, 0.5, 1)])).ok).toBe(true);
+    });
+
+    it("keeps counters apart by scope, id and period", async () => {
+      await store.reserve("r1", [item(org, 1, 5), item(orgMonth, 1, 50)]);
+      await store.reserve("r2", [item({ ...org, periodKey: "2026-11-27" }, 2, 5)]);
+      await store.reserve("r3", [item({ ...keyDay, id: "acme" }, 3, 5)]);
+      expect(await store.spent(org)).toBe(1);
+      expect(await store.spent(orgMonth)).toBe(1);
+      expect(await store.spent({ ...org, periodKey: "2026-11-27" })).toBe(2);
+      expect(await store.spent({ ...keyDay, id: "acme" })).toBe(3);
+      expect(await store.spent({ ...org, id: "nobody" })).toBe(0);
+    });
+
+    it("enforces one limit over two regions' counters", async () => {
+      const eu = storeOf("eu-west-1", 0);
+      const us = storeOf("us-east-1", clients - 1);
+      expect((await eu.reserve("r1", [item(org, 0.6, 1)])).ok).toBe(true);
+      expect(await us.reserve("r2", [item(org, 0.6, 1)])).toEqual({
+        ok: false,
+        counter: org,
+        spentUsd: 0.6,
+        limitUsd: 1,
+      });
+      expect((await us.reserve("r3", [item(org, 0.4, 1)])).ok).toBe(true);
+      expect((await eu.reserve("r4", [item(org, 0.01, 1)])).ok).toBe(false);
+      expect([await eu.spent(org), await us.spent(org)]).toEqual([1, 1]);
+      // Settling in the other region lands in that region's counter; the sum is what counts.
+      await us.settle("r1", 0.1);
+      expect([await eu.spent(org), await us.spent(org)]).toEqual([0.5, 0.5]);
+      expect((await eu.reserve("r5", [item(org, 0.5, 1)])).ok).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,186 @@
+import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, describe, expect, it } from "vitest";
+import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
+import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
+import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
+import { budgetStoreContract } from "./budget-store.contract.ts";
+import { rateLimitStoreContract } from "./rate-limit-store.contract.ts";
+import { spendStoreContract, usage } from "./spend-store.contract.ts";
+
+/** What the DynamoDB runner lends these cases: its emulator's tables and clients. */
+export interface DynamoLimitsEnv {
+  table(prefix: string): Promise<string>;
+  doc(): DynamoDBDocumentClient;
+  peerDoc(): DynamoDBDocumentClient;
+  /** A fresh low-level client (the caller destroys it). */
+  client(): DynamoDBClient;
+  /** A fresh document client with its own connection pool (the caller destroys it). */
+  documentClient(): DynamoDBDocumentClient;
+}
+
+/**
+ * The budget, rate-limit and spend contracts over DynamoDB Local, then the DynamoDB-only cases: item
+ * layout per region, paging, TransactionConflict retries.
+ */
+export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
+  /** Document clients with their own connection pools, created on first use: peers of limits stores. */
+  const limitClients: DynamoDBDocumentClient[] = [];
+  afterAll(() => {
+    for (const c of limitClients) c.destroy();
+  });
+  const LIMIT_CLIENTS = 4;
+  const limitClient = (n: number): DynamoDBDocumentClient => {
+    while (limitClients.length <= n) limitClients.push(env.documentClient());
+    return limitClients[n]!;
+  };
+
+  budgetStoreContract(
+    "DynamoDB Local",
+    async () => {
+      const table = await env.table("budgets");
+      return (region, client) => createDynamoBudgetStore(limitClient(client), table, region);
+    },
+    LIMIT_CLIENTS,
+  );
+
+  rateLimitStoreContract(
+    "DynamoDB Local",
+    async () => {
+      const table = await env.table("rates");
+      return (client) => createDynamoRateLimitStore(limitClient(client), table);
+    },
+    LIMIT_CLIENTS,
+  );
+
+  spendStoreContract(
+    "DynamoDB Local",
+    async () => {
+      const table = await env.table("spend");
+      return (client) => createDynamoSpendStore(limitClient(client), table);
+    },
+    LIMIT_CLIENTS,
+  );
+
+  describe("DynamoDB budget items per region", () => {
+    it("writes each region's spend only to its own counter item", async () => {
+      const table = await env.table("budget-regions");
+      const counter = { scope: "org", id: "acme", period: "month", periodKey: "2026-11" } as const;
+      const eu = createDynamoBudgetStore(env.doc(), table, "eu-west-1");
+      const us = createDynamoBudgetStore(env.peerDoc(), table, "us-east-1");
+      expect((await eu.reserve("r1", [{ counter, amountUsd: 0.6, limitUsd: 1 }])).ok).toBe(true);
+      expect((await us.reserve("r2", [{ counter, amountUsd: 0.3, limitUsd: 1 }])).ok).toBe(true);
+      await us.settle("r2", 0.25);
+      const items = await env.doc().send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": "ORG#acme" },
+        }),
+      );
+      expect(items.Items?.map((i) => [i.sk, i.spentUsd])).toEqual([
+        ["SPEND#2026-11#eu-west-1", 0.6],
+        ["SPEND#2026-11#us-east-1", 0.25],
+      ]);
+    });
+  });
+
+  describe("DynamoDB spend queries page", () => {
+    it("returns every row when Query and Scan pages hold 2 items", async () => {
+      const table = await env.table("spend-paging");
+      const store = createDynamoSpendStore(env.doc(), table, { pageSize: 2 });
+      await Promise.all(
+        Array.from({ length: 7 }, (_, i) =>
+          store.record(usage(`r${i}`, { keyId: `k${i}`, time: `2026-11-${20 + (i % 2)}T00:00:00.000Z` })),
+        ),
+      );
+      const byOrg = await store.query({ org: "acme", from: "2026-11-20", to: "2026-11-21" });
+      const byScan = await store.query({ from: "2026-11-20", to: "2026-11-21" });
+      expect(byOrg.map((r) => r.keyId)).toEqual(["k0", "k2", "k4", "k6", "k1", "k3", "k5"]);
+      expect(byScan).toEqual(byOrg);
+    });
+  });
+
+  describe("DynamoDB budgets under replication lag and transaction conflicts", () => {
+    // Two tables stand for one global table's replicas in eu and us; `replicate` is the replication the
+    // emulator lacks. Between replications each region sees only its own recent writes.
+    it("overshoots a limit by at most what the other region reserved during replication lag", async () => {
+      const [euTable, usTable] = [await env.table("replica-eu"), await env.table("replica-us")];
+      const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
+      const eu = createDynamoBudgetStore(env.doc(), euTable, "eu-west-1");
+      const us = createDynamoBudgetStore(env.doc(), usTable, "us-east-1");
+      const reserve = (store: typeof eu, id: string, amountUsd: number) =>
+        store.reserve(id, [{ counter, amountUsd, limitUsd: 1 }]);
+      const replicate = async () => {
+        for (const [from, to, region] of [
+          [euTable, usTable, "eu-west-1"],
+          [usTable, euTable, "us-east-1"],
+        ] as const) {
+          const items = await env.doc().send(new ScanCommand({ TableName: from }));
+          for (const Item of items.Items ?? [])
+            if (String(Item.sk).endsWith(`#${region}`))
+              await env.doc().send(new PutCommand({ TableName: to, Item }));
+        }
+      };
+      expect((await reserve(eu, "r1", 0.3)).ok).toBe(true);
+      await replicate();
+      // Lag: neither region sees the other's next reservation.
+      expect((await reserve(eu, "r2", 0.4)).ok).toBe(true);
+      expect((await reserve(us, "r3", 0.5)).ok).toBe(true);
+      expect([await eu.spent(counter), await us.spent(counter)]).toEqual([0.7, 0.8]);
+      await replicate();
+      // $1.20 against $1.00: the $0.20 overshoot is below what either region reserved unseen by the other
+      // during the lag ($0.40 in eu, $0.50 in us); once replicated, both regions refuse.
+      expect([await eu.spent(counter), await us.spent(counter)]).toEqual([1.2, 1.2]);
+      expect((await reserve(eu, "r4", 0.01)).ok).toBe(false);
+      expect((await reserve(us, "r5", 0.01)).ok).toBe(false);
+    });
+
+    // DynamoDB Local runs transactions one at a time and never answers TransactionConflict, which real
+    // DynamoDB does when two transactions touch one item: inject it into every other TransactWriteItems.
+    it("retries TransactionConflict and still counts exactly", async () => {
+      const base = env.client();
+      let calls = 0;
+      base.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { TransactItems?: unknown[] };
+          if (context.commandName === "TransactWriteItemsCommand" && ++calls % 2 === 1)
+            throw new TransactionCanceledException({
+              message: "Transaction cancelled (injected)",
+              $metadata: {},
+              CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: "TransactionConflict" })),
+            });
+          return next(args);
+        },
+        { step: "initialize", name: "injectConflicts" },
+      );
+      const doc = DynamoDBDocumentClient.from(base);
+      try {
+        const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
+        const budgets = createDynamoBudgetStore(doc, await env.table("conflict-budgets"), "eu-west-1");
+        const reserved = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            budgets.reserve(`r${i}`, [{ counter, amountUsd: 0.1, limitUsd: 1 }]),
+          ),
+        );
+        expect(reserved.filter((r) => r.ok)).toHaveLength(10);
+        const first = `r${reserved.findIndex((r) => r.ok)}`;
+        await Promise.all([budgets.settle(first, 0.05), budgets.settle(first, 0.05)]);
+        expect(await budgets.spent(counter)).toBe(0.95);
+
+        const rates = createDynamoRateLimitStore(doc, await env.table("conflict-rates"));
+        const bucket = { name: "key:k1:requests", limit: 3, amount: 1 };
+        const decisions = await Promise.all(Array.from({ length: 5 }, () => rates.consume([bucket], 0)));
+        expect(decisions.filter((d) => d.ok)).toHaveLength(3);
+
+        const spend = createDynamoSpendStore(doc, await env.table("conflict-spend"));
+        const recorded = await Promise.all(Array.from({ length: 3 }, () => spend.record(usage("r1"))));
+        expect(recorded.filter(Boolean)).toHaveLength(1);
+        expect(await spend.periodSpend("org", "acme", "2026-11")).toBe(0.1);
+        expect(calls).toBeGreaterThan(20);
+      } finally {
+        doc.destroy();
+      }
+    }, 60_000);
+  });
+}

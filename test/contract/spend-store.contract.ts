@@ -1,0 +1,130 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { SpendStore } from "../../core/budgets/spend-port.ts";
+import type { UsageDetail } from "../../core/events/usage.ts";
+
+/** Stores over one fresh, shared storage: `storeOf(client)` is an independent instance (own client). */
+export type SpendStorage = (client: number) => SpendStore;
+
+export const usage = (requestId: string, over: Partial<UsageDetail> = {}): UsageDetail => ({
+  requestId,
+  org: "acme",
+  keyId: "k1",
+  alias: "smart",
+  endpoint: "chat",
+  provider: "openai",
+  providerModel: "gpt-4o",
+  region: "eu-west-1",
+  tokens: { input: 100, output: 20, cached: 0, reasoning: 0 },
+  usageReported: true,
+  costUsd: 0.1,
+  priceVersion: "2026-11-01",
+  latencyMs: 500,
+  ttftMs: 120,
+  status: 200,
+  stream: false,
+  attempts: [{ provider: "openai", model: "gpt-4o", outcome: "ok", ms: 480 }],
+  time: "2026-11-26T10:00:00.000Z",
+  ...over,
+});
+
+const row = { day: "2026-11-26", org: "acme", keyId: "k1", model: "gpt-4o", provider: "openai" };
+
+export function spendStoreContract(
+  name: string,
+  makeStorage: () => Promise<SpendStorage>,
+  clients: number,
+): void {
+  describe(`SpendStore contract: ${name}`, () => {
+    let storeOf: SpendStorage;
+    let store: SpendStore;
+    beforeEach(async () => {
+      storeOf = await makeStorage();
+      store = storeOf(0);
+    });
+
+    it("records a usage event once: a redelivery returns false and changes nothing", async () => {
+      expect(await store.record(usage("r1"))).toBe(true);
+      expect(await store.record(usage("r1", { costUsd: 9 }))).toBe(false);
+      expect(await store.query({ from: "2026-11-26", to: "2026-11-26" })).toEqual([
+        { ...row, requests: 1, inputTokens: 100, outputTokens: 20, costUsd: 0.1 },
+      ]);
+      expect(await store.periodSpend("org", "acme", "2026-11-26")).toBe(0.1);
+    });
+
+    it("counts an event redelivered 5 times concurrently, from several clients, once", async () => {
+      await store.record(usage("r0"));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => storeOf(i % clients).record(usage("r1"))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.query({ org: "acme", from: "2026-11-26", to: "2026-11-26" })).toEqual([
+        { ...row, requests: 2, inputTokens: 200, outputTokens: 40, costUsd: 0.2 },
+      ]);
+    }, 30_000);
+
+    it("sums costs exactly and keeps day and month period totals for org and key", async () => {
+      await store.record(usage("r1", { costUsd: 0.1 }));
+      await store.record(usage("r2", { costUsd: 0.2 }));
+      await store.record(usage("r3", { costUsd: 0.7, keyId: "k2", time: "2026-11-27T23:59:59.000Z" }));
+      await store.record(usage("r4", { costUsd: 5, time: "2026-12-01T00:00:00.000Z" }));
+      expect(await store.periodSpend("org", "acme", "2026-11-26")).toBe(0.3);
+      expect(await store.periodSpend("org", "acme", "2026-11-27")).toBe(0.7);
+      expect(await store.periodSpend("org", "acme", "2026-11")).toBe(1);
+      expect(await store.periodSpend("org", "acme", "2026-12")).toBe(5);
+      expect(await store.periodSpend("key", "k1", "2026-11")).toBe(0.3);
+      expect(await store.periodSpend("key", "k2", "2026-11-27")).toBe(0.7);
+      expect(await store.periodSpend("key", "k2", "2026-11-26")).toBe(0);
+      expect(await store.periodSpend("org", "nobody", "2026-11")).toBe(0);
+    });
+
+    it("queries by org, key, model and inclusive day range", async () => {
+      await store.record(usage("a", { time: "2026-11-25T12:00:00.000Z" }));
+      await store.record(usage("b"));
+      await store.record(
+        usage("c", { keyId: "k2", provider: "anthropic", providerModel: "claude", costUsd: 0.3 }),
+      );
+      await store.record(usage("d", { org: "globex", keyId: "g1", time: "2026-11-27T00:00:00.000Z" }));
+      await store.record(usage("e", { provider: null, providerModel: null, costUsd: 0, status: 503 }));
+      const all = await store.query({ from: "2026-11-25", to: "2026-11-27" });
+      expect(all.map((r) => [r.day, r.org, r.keyId, r.provider, r.model])).toEqual([
+        ["2026-11-25", "acme", "k1", "openai", "gpt-4o"],
+        ["2026-11-26", "acme", "k1", "none", "smart"],
+        ["2026-11-26", "acme", "k1", "openai", "gpt-4o"],
+        ["2026-11-26", "acme", "k2", "anthropic", "claude"],
+        ["2026-11-27", "globex", "g1", "openai", "gpt-4o"],
+      ]);
+      const days = async (q: Parameters<SpendStore["query"]>[0]) =>
+        (await store.query(q)).map((r) => `${r.day}/${r.org}/${r.keyId}/${r.model}`);
+      expect(await days({ org: "acme", from: "2026-11-26", to: "2026-11-27" })).toEqual([
+        "2026-11-26/acme/k1/smart",
+        "2026-11-26/acme/k1/gpt-4o",
+        "2026-11-26/acme/k2/claude",
+      ]);
+      expect(await days({ org: "acme", keyId: "k1", from: "2026-11-01", to: "2026-11-30" })).toEqual([
+        "2026-11-25/acme/k1/gpt-4o",
+        "2026-11-26/acme/k1/smart",
+        "2026-11-26/acme/k1/gpt-4o",
+      ]);
+      expect(await days({ model: "gpt-4o", from: "2026-11-26", to: "2026-11-27" })).toEqual([
+        "2026-11-26/acme/k1/gpt-4o",
+        "2026-11-27/globex/g1/gpt-4o",
+      ]);
+      expect(await days({ keyId: "k2", from: "2026-11-20", to: "2026-11-30" })).toEqual([
+        "2026-11-26/acme/k2/claude",
+      ]);
+      expect(
+        await days({ org: "acme", model: "claude", keyId: "k1", from: "2026-11-26", to: "2026-11-26" }),
+      ).toEqual([]);
+      expect(await days({ org: "acme", from: "2026-11-27", to: "2026-11-26" })).toEqual([]);
+    });
+
+    it("claims a threshold once under 20 concurrent callers", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => storeOf(i % clients).markThreshold("org:acme:month:2026-11:80")),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(true);
+      expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(false);
+    });
+  });
+}
