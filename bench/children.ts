@@ -10,7 +10,8 @@ export interface Usage {
 export interface Child {
   readonly name: string;
   readonly url: string;
-  usage(): Promise<Usage>;
+  /** `drain`: the child first finishes the work its requests queued (the gateway's event deliveries). */
+  usage(opts?: { drain?: boolean }): Promise<Usage>;
   stop(): Promise<void>;
 }
 
@@ -44,10 +45,10 @@ export function startChild(
     return {
       name: childName,
       url,
-      usage: () =>
+      usage: (opts) =>
         new Promise<Usage>((done) => {
           pending = done;
-          proc.send({ type: "usage" } satisfies ParentMessage);
+          proc.send({ type: "usage", drain: opts?.drain ?? false } satisfies ParentMessage);
         }),
       stop: () =>
         new Promise<void>((done) => {

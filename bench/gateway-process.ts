@@ -2,9 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../core/config/parse.ts";
+import { sha256Hex } from "../core/keys/secret.ts";
 import { silentLog } from "../core/log.ts";
 import { startPortable } from "../functions/local/portable.ts";
 import { startBrokenUpstream } from "./broken-upstream.ts";
+import { BUDGET_ORG, BUDGETED_KEY } from "./budgets.ts";
 import { FALLBACK_MODELS } from "./fallback.ts";
 import { failChild, serveChild } from "./ipc.ts";
 
@@ -44,6 +46,10 @@ try {
         { provider: "sim", model: "gpt-bench" },
       ],
     })),
+    // `bench-key` (the bootstrap key) belongs to `default`, the first org, which has no budget. The
+    // budgets measurement (bench/budgets.ts) sends the same requests with a key of an org that has one.
+    orgs: [{ id: "default" }, { id: BUDGET_ORG, budgets: [{ period: "day", limitUsd: 1_000_000 }] }],
+    keys: [{ id: "bench-budgeted", org: BUDGET_ORG, sha256: sha256Hex(BUDGETED_KEY) }],
   });
   const gateway = await startPortable({
     config,
@@ -52,11 +58,15 @@ try {
     port: 0,
     log: silentLog,
   });
-  serveChild(gateway.url, async () => {
-    await gateway.close();
-    broken.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  serveChild(
+    gateway.url,
+    async () => {
+      await gateway.close();
+      broken.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    () => gateway.drainEvents(30_000),
+  );
 } catch (err) {
   failChild(err);
 }

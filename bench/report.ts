@@ -53,6 +53,14 @@ export function checkTargets(r: Omit<Results, "targets">): TargetCheck[] {
       pass: a.gatewayTtfbMs <= 0.5,
     });
   }
+  for (const b of r.budgets.rows) {
+    out.push({
+      name: `Gateway CPU/req with budgets on ≤ 2× raw proxy (${b.scenario} c=${b.concurrency})`,
+      value: `${f(b.cpuRatioVsRaw)}×`,
+      limit: "2×",
+      pass: b.cpuRatioVsRaw <= 2,
+    });
+  }
   out.push({
     name: "Router bundle ≤ 1 MB (1024 KB)",
     value: `${f(r.bundle.kb, 1)} KB`,
@@ -199,6 +207,41 @@ export function renderMarkdown(r: Results): string {
         x.stream ? "stream" : "non-stream",
         `${f(x.p50Ms, 3)} ms`,
         signed(x.addedP50Ms),
+      ]),
+    ),
+    "",
+    `## Budgets on vs off (same gateway process, \`${r.budgets.model}\`, priced)`,
+    "",
+    "Both keys' requests are priced and publish an `llm.usage` event to the SQLite outbox, which the cost " +
+      "aggregator consumes in the same process; budgets off still pays for that. Budgets on adds the " +
+      "reservation of the worst-case cost before the call, its settlement to the reported usage after it, " +
+      "and the aggregator's budget-threshold check. CPU is read once the event bus has drained. " +
+      `The budgeted org spent $${f(r.budgets.spentUsd, 4)} during the run (from its GET /metrics gauge).`,
+    "",
+    table(
+      [
+        "Scenario",
+        "c",
+        "Requests per key",
+        "p50 off ms",
+        "p50 on ms",
+        "Added p50 ms",
+        "CPU off µs/req",
+        "CPU on µs/req",
+        "Added CPU µs/req",
+        "CPU on ÷ raw proxy",
+      ],
+      r.budgets.rows.map((b) => [
+        b.scenario,
+        String(b.concurrency),
+        String(b.requests),
+        f(b.off.p50Ms, 3),
+        f(b.on.p50Ms, 3),
+        signed(b.addedP50Ms),
+        f(b.off.cpuUsPerReq, 0),
+        f(b.on.cpuUsPerReq, 0),
+        `${b.addedCpuUsPerReq >= 0 ? "+" : ""}${f(b.addedCpuUsPerReq, 0)}`,
+        `${f(b.cpuRatioVsRaw)}×`,
       ]),
     ),
     "",

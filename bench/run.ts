@@ -2,6 +2,7 @@ import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { buildRouter } from "../scripts/build-router.ts";
+import { benchBudgets } from "./budgets.ts";
 import { type Child, startChild } from "./children.ts";
 import { coldImports, type ImportTarget } from "./cold-import.ts";
 import { benchDynamo } from "./dynamo.ts";
@@ -26,6 +27,13 @@ const SCENARIOS = [
   { name: "stream", stream: true, concurrency: 1, requests: 3000 },
   { name: "non-stream", stream: false, concurrency: 16, requests: 12000 },
   { name: "stream", stream: true, concurrency: 16, requests: 6000 },
+].map((s) => ({ ...s, requests: Math.max(ROUNDS, Math.round((s.requests * SCALE) / ROUNDS) * ROUNDS) }));
+// Budgets on vs off (bench/budgets.ts): per key, in the same gateway process, after the main cells.
+const BUDGET_SCENARIOS = [
+  { name: "non-stream", stream: false, concurrency: 1, requests: 3000 },
+  { name: "stream", stream: true, concurrency: 1, requests: 1500 },
+  { name: "non-stream", stream: false, concurrency: 16, requests: 6000 },
+  { name: "stream", stream: true, concurrency: 16, requests: 3000 },
 ].map((s) => ({ ...s, requests: Math.max(ROUNDS, Math.round((s.requests * SCALE) / ROUNDS) * ROUNDS) }));
 const PATHS: PathName[] = ["direct", "raw-proxy", "gateway"];
 const RESULTS = fileURLToPath(new URL("results/", import.meta.url));
@@ -167,6 +175,18 @@ async function main(): Promise<void> {
   log("fallback with a failing primary");
   const fallback = await benchFallback(targets.gateway, Math.max(50, Math.round(400 * SCALE)));
 
+  log("budgets on vs off");
+  const budgets = await benchBudgets(
+    targets.gateway,
+    proxies.gateway,
+    BUDGET_SCENARIOS,
+    ROUNDS,
+    Math.max(50, Math.round(300 * SCALE)),
+    (scenario, concurrency) =>
+      cells.find((c) => c.path === "raw-proxy" && c.scenario === scenario && c.concurrency === concurrency)
+        ?.cpuUsPerReq ?? null,
+  );
+
   // Free the cores before timing cold imports.
   await Promise.all(Object.values(targets).map((t) => t.pool.close()));
   await Promise.all([proxies.gateway.stop(), proxies["raw-proxy"].stop()]);
@@ -196,6 +216,7 @@ async function main(): Promise<void> {
     },
     dynamo,
     fallback,
+    budgets,
     coldImport: {
       bundleMs: bundled!.medianMs,
       sourceMs: fromSource!.medianMs,

@@ -1,3 +1,4 @@
+import type { BudgetBench } from "./budgets.ts";
 import type { DynamoBench } from "./dynamo.ts";
 import type { FallbackRow } from "./fallback.ts";
 
@@ -47,6 +48,7 @@ export interface Results {
   bundle: { file: string; bytes: number; kb: number; topInputs: Array<{ path: string; bytes: number }> };
   dynamo: DynamoBench;
   fallback: FallbackRow[];
+  budgets: BudgetBench;
   coldImport: { bundleMs: number; sourceMs: number; bundleSamplesMs: number[]; sourceSamplesMs: number[] };
   targets: TargetCheck[];
 }

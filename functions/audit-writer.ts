@@ -1,25 +1,27 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { SQSBatchResponse } from "aws-lambda";
-import { firstIssue } from "../core/config/parse.ts";
-import { sqsEvent } from "../core/events/envelope.ts";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoAuditStore } from "../core/audit/dynamo-store.ts";
+import { createKmsSigner } from "../core/audit/kms-signer.ts";
+import { createAuditWriterHandler } from "./audit-writer-handler.ts";
+import { powertoolsLog } from "./aws/powertools-log.ts";
+import { linkedArn, linkedTableName } from "./aws/resources.ts";
 
 /**
- * Audit writer (`functions/audit-writer.handler`), subscribed to the audit FIFO queue with partial
- * batch responses. Declared now with its queue, table and key; the hash chain arrives with issue #6.
- * Until then every record is reported as failed, so SQS keeps it (and after maxReceiveCount moves it to
- * the DLQ): an audit record is never acknowledged without being written.
+ * Audit writer (`functions/audit-writer.handler`), subscribed to the audit FIFO queue (batches of ≤ 10,
+ * partial batch responses; stacks/audit.ts): appends each record to its chain in the regional AuditTable
+ * and signs checkpoints with the linked KMS key (by ARN, which names the key in exports). Clients and
+ * stores are built once per container.
  */
 const logger = new Logger({ serviceName: "llm-gateway-audit-writer" });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 
-export async function handler(event: unknown): Promise<SQSBatchResponse> {
-  const parsed = sqsEvent.safeParse(event);
-  if (!parsed.success) {
-    const { path, message } = firstIssue(parsed.error);
-    logger.error("invalid event", { path, message });
-    throw new Error(`Invalid SQS event at '${path}': ${message}`);
-  }
-  logger.error("audit writer not implemented yet (issue #6); returning every record to the queue", {
-    records: parsed.data.Records.length,
-  });
-  return { batchItemFailures: parsed.data.Records.map((r) => ({ itemIdentifier: r.messageId })) };
-}
+export const handler = createAuditWriterHandler({
+  store: createDynamoAuditStore(doc, linkedTableName("AuditTable")),
+  signer: createKmsSigner(new KMSClient({}), linkedArn("AuditSigningKey")),
+  now: Date.now,
+  log: powertoolsLog(logger),
+});

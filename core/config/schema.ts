@@ -143,6 +143,14 @@ export const orgSchema = z
     allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: every region allowed"),
     budgets: budgetsSchema.optional(),
     rateLimits: rateLimitSchema.optional(),
+    sensitive: z
+      .boolean()
+      .optional()
+      .describe("Every request and response of this org is written, redacted, to its audit chain"),
+    redactPrompts: z
+      .boolean()
+      .optional()
+      .describe("PII and secrets are masked in prompts before they leave for a provider"),
   })
   .strict();
 

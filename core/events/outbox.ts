@@ -94,15 +94,16 @@ export function openOutbox(db: DatabaseSync) {
       putState.run(name, seq, "retrying", attempts, at, error);
     },
     /** Records the final outcome and moves the cursor past the event, atomically. */
-    finish(
-      name: string,
-      seq: number,
-      status: "delivered" | "dead",
-      attempts: number,
-      error: string | null,
-    ): void {
+    /**
+     * A delivered event needs no row of its own: the cursor passing it says so. Only an event that
+     * failed first keeps its delivery row (attempts, last error), updated to `delivered`.
+     */
+    delivered(name: string, seq: number, attempts: number): void {
+      if (attempts > 1) putState.run(name, seq, "delivered", attempts, null, null);
+    },
+    dead(name: string, seq: number, attempts: number, error: string): void {
       transaction(db, () => {
-        putState.run(name, seq, status, attempts, null, error);
+        putState.run(name, seq, "dead", attempts, null, error);
         setCursor.run(seq, name);
       });
     },

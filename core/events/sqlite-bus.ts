@@ -40,6 +40,9 @@ interface Worker {
   timer: NodeJS.Timeout | null;
 }
 
+/** How long new events wait before delivery, so a busy gateway delivers them in batches. */
+const DELIVERY_DELAY_MS = 20;
+
 export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): SqliteBus {
   const { region, account, log } = opts;
   const retryBaseMs = opts.retryBaseMs ?? 1000;
@@ -84,29 +87,43 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   };
 
   /** Serves one subscription until it is caught up or must wait for a retry. */
+  /**
+   * Delivers everything past the subscription's cursor, in order. The cursor is written once per batch
+   * (and before any wait), not per event: after a crash the batch is delivered again, which
+   * at-least-once allows and the consumers' idempotency absorbs, for one commit instead of one per event.
+   */
   const run = async (w: Worker): Promise<void> => {
     const name = w.sub.name;
     for (;;) {
       const rows = outbox.after(outbox.cursor(name));
       if (rows.length === 0) return;
+      let passed = 0;
+      const persist = () => {
+        if (passed > 0) outbox.skip(name, passed);
+      };
       for (const row of rows) {
-        if (stopped) return;
+        if (stopped) return persist();
         const env = envelope(row);
         if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) {
-          outbox.skip(name, row.seq);
+          passed = row.seq;
           continue;
         }
         const state = outbox.state(name, row.seq);
         const waitMs = (state?.next_attempt_at ?? 0) - Date.now();
-        if (waitMs > 0) return schedule(w, waitMs);
+        if (waitMs > 0) {
+          persist();
+          return schedule(w, waitMs);
+        }
         const attempts = (state?.attempts ?? 0) + 1;
         try {
           await w.sub.handle(env);
         } catch (err) {
+          persist();
           const error = err instanceof Error ? err.message : String(err);
           const fields = { eventId: row.id, subscription: name, attempts, error };
           if (attempts >= maxAttempts) {
-            outbox.finish(name, row.seq, "dead", attempts, error);
+            outbox.dead(name, row.seq, attempts, error);
+            passed = row.seq;
             log.error("event dead-lettered after maxAttempts; kept in event_deliveries", fields);
             continue;
           }
@@ -115,8 +132,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
           log.warn("event delivery failed; will retry", { ...fields, retryInMs: delay });
           return schedule(w, delay);
         }
-        outbox.finish(name, row.seq, "delivered", attempts, null);
+        outbox.delivered(name, row.seq, attempts);
+        passed = row.seq;
       }
+      persist();
     }
   };
 
@@ -143,21 +162,49 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       });
   }
 
+  /**
+   * Group commit: every publish of one turn of the event loop goes into one transaction, and each caller
+   * is answered only once that transaction committed (durable, as before, for fewer commits under load).
+   * Deliveries are woken after DELIVERY_DELAY_MS so they too run in batches.
+   */
+  let batch: { events: GatewayEvent[]; waiters: Array<{ resolve(): void; reject(e: Error): void }> } | null =
+    null;
+  const groupCommit = (events: GatewayEvent[]) =>
+    new Promise<void>((resolve, reject) => {
+      if (!batch) {
+        batch = { events: [], waiters: [] };
+        setImmediate(flush);
+      }
+      batch.events.push(...events);
+      batch.waiters.push({ resolve, reject });
+    });
+  function flush(): void {
+    const current = batch;
+    batch = null;
+    if (!current) return;
+    try {
+      outbox.append(current.events);
+    } catch (err) {
+      const error = new PublishError(
+        `Could not write events to the outbox: ${String(err)}`,
+        current.events.map((e) => e.id),
+      );
+      for (const w of current.waiters) w.reject(error);
+      return;
+    }
+    for (const w of current.waiters) w.resolve();
+    for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
+  }
+
   const idle = () => {
     const end = outbox.end();
     return workers.every((w) => !w.running && outbox.cursor(w.sub.name) >= end);
   };
 
   return {
-    async publish(events: GatewayEvent[]): Promise<void> {
-      if (events.length === 0) return;
-      try {
-        outbox.append(events);
-      } catch (err) {
-        const ids = events.map((e) => e.id);
-        throw new PublishError(`Could not write events to the outbox: ${String(err)}`, ids);
-      }
-      for (const w of workers) wake(w);
+    publish(events: GatewayEvent[]): Promise<void> {
+      if (events.length === 0) return Promise.resolve();
+      return groupCommit(events);
     },
     start() {
       started = true;

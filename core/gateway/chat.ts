@@ -1,4 +1,5 @@
 import { type ChatRequest, chatRequest } from "../api/chat-request.ts";
+import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import type { ResponseMeta } from "../providers/types.ts";
@@ -7,9 +8,11 @@ import { planAttempts } from "../routing/plan.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
+import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { recordUsage } from "./outcome.ts";
+import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds } from "./spend-guard.ts";
 import { translateStream } from "./stream-translator.ts";
 import { endpointFor, mapContext, resolveTargets } from "./target.ts";
@@ -50,6 +53,22 @@ function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
   };
 }
 
+/** Accumulates a streamed answer for the audit capture: text, and tool calls by index. */
+function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void {
+  const delta = chunk.choices[0]?.delta;
+  if (!delta) return;
+  if (delta.content) captureText(capture, delta.content);
+  for (const t of delta.tool_calls ?? []) {
+    let call = capture.toolCalls[t.index];
+    if (!call) {
+      call = { name: "", arguments: "" };
+      capture.toolCalls[t.index] = call;
+    }
+    call.name += t.function.name ?? "";
+    call.arguments += t.function.arguments;
+  }
+}
+
 const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => ({
   id: `chatcmpl-${ctx.requestId}`,
   created: Math.floor(ctx.deps.now() / 1000),
@@ -73,6 +92,12 @@ async function completeFrom(
       metaFor(ctx, target),
     );
     recordUsage(ctx.outcome, completion.usage);
+    if (ctx.capture) {
+      const message = completion.choices[0]?.message;
+      captureText(ctx.capture, message?.content ?? "");
+      for (const t of message?.tool_calls ?? [])
+        ctx.capture.toolCalls.push({ name: t.function.name, arguments: t.function.arguments });
+    }
     return json(200, completion, headers);
   } finally {
     call.done();
@@ -101,6 +126,7 @@ async function streamFrom(
     firstEventMs: target.timeouts.firstByteMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,
+    onChunk: ctx.capture ? (chunk) => captureChunk(ctx.capture!, chunk) : undefined,
     onEnd: (end) => {
       call.done();
       // Before the first chunk the attempt loop owns the failure (and may fall back).

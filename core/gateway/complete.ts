@@ -1,4 +1,5 @@
 import { finishAccounting } from "./accounting.ts";
+import { auditRecordsFor } from "./audit.ts";
 import type { RequestContext } from "./types.ts";
 
 /**

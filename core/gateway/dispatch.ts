@@ -51,6 +51,7 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
       deps.log.error("unhandled error", { requestId, error: err instanceof Error ? err.name : "unknown" });
     }
     ctx.outcome.errorCode = e.code ?? e.type;
+    if (e.code === "budget_exceeded" || e.code === "residency_violation") ctx.refusal = e.message;
     response = errorResponse(e, headers);
   }
   ctx.outcome.status = response.statusCode;

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import type { Usage } from "../api/chat-response.ts";
+import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
@@ -26,6 +26,8 @@ export interface TranslateOptions {
   keepAliveMs: number;
   now(): number;
   onEnd(end: StreamEnd): void;
+  /** Sees every chunk sent to the caller (the audit capture of sensitive orgs). */
+  onChunk?: ((chunk: ChatCompletionChunk) => void) | undefined;
 }
 
 /**
@@ -109,6 +111,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     state = step.state;
     for (const chunk of step.out) {
       if (!opts.includeUsage && chunk.choices.length === 0) continue;
+      opts.onChunk?.(chunk);
       emit(sseData(chunk));
       markStarted();
     }

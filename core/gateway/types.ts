@@ -1,4 +1,6 @@
 import type { Readable } from "node:stream";
+import type { AuditQueue } from "../audit/port.ts";
+import type { Sampler } from "../audit/sampler.ts";
 import type { BudgetStore } from "../budgets/port.ts";
 import type { ProviderConfig, Timeouts } from "../config/types.ts";
 import type { EventPublisher } from "../events/port.ts";
@@ -11,6 +13,7 @@ import type { RegistryCache } from "../registry/cache.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import type { BreakerBoard } from "../routing/breaker-board.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import type { RequestCapture } from "./audit.ts";
 import type { SpendState } from "./spend-guard.ts";
 
 /** What one finished request reports (logged now; priced and published by the spend issue). */
@@ -58,6 +61,10 @@ export interface GatewayDeps {
   budgets?: BudgetStore | undefined;
   rateLimits?: RateLimitStore | undefined;
   events?: EventPublisher | undefined;
+  /** Audit transport (SQS FIFO in AWS, the SQLite queue in portable mode). */
+  audit?: AuditQueue | undefined;
+  /** Caps authentication-failure records per minute and process. */
+  authFailureSampler?: Sampler | undefined;
   now(): number;
   newId(): string;
   sleep(ms: number): Promise<void>;
@@ -86,4 +93,8 @@ export interface RequestContext {
   /** Work (settlement, usage event) the host must await before the invocation ends. */
   pending: Array<Promise<void>>;
   spend?: SpendState | undefined;
+  /** Set for orgs marked `sensitive`: the request and response that go to the org's audit chain. */
+  capture?: RequestCapture | undefined;
+  /** Why a budget or residency refusal happened, for the audit record. */
+  refusal?: string | undefined;
 }

@@ -28,6 +28,14 @@ export function linkedName(link: string): string {
 
 export const linkedTableName = linkedName;
 
+/** A linked resource's `arn` (an `sst.Linkable` exposing one, e.g. a KMS key): missing is a deployment error. */
+export function linkedArn(link: string): string {
+  const arn = linked(link)?.arn;
+  if (!arn)
+    throw new Error(`Resource '${link}' is not linked to this function or has no arn (check stacks/).`);
+  return arn;
+}
+
 /** A linked `sst.Secret`'s value, or undefined when the secret is not linked or not set. */
 export const linkedSecret = (link: string): string | undefined => linked(link)?.value || undefined;
 

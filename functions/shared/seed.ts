@@ -1,3 +1,7 @@
+import { randomUUID } from "node:crypto";
+import { configChangeRecords } from "../../core/audit/changes.ts";
+import type { AuditQueue } from "../../core/audit/port.ts";
+import { auditRecord, SYSTEM_CHAIN } from "../../core/audit/records.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
@@ -13,16 +17,37 @@ export async function seedStores(
   keys: KeyStore,
   config: GatewayConfig,
   env: Record<string, string | undefined>,
+  audit?: AuditQueue,
 ): Promise<CreatedKey[]> {
   const orgs = config.orgs.length > 0 ? config.orgs : [{ id: "default", name: "Default org" }];
+  const before = audit ? await registry.load() : undefined;
   await registry.applyConfig({ providers: config.providers, models: config.models, orgs });
-  return bootstrapKeys(keys, {
+  const created = await bootstrapKeys(keys, {
     org: orgs[0]!.id,
     apiKey: env.GATEWAY_API_KEY || undefined,
     adminKey: env.GATEWAY_ADMIN_KEY || undefined,
     configured: config.keys,
     now: new Date().toISOString(),
   });
+  if (audit && before) {
+    // Every change a config application made is audited like an admin change: entry, before, after.
+    const now = Date.now();
+    const runId = `config-${now}-${randomUUID()}`;
+    const records = configChangeRecords(before, await registry.load(), runId, now);
+    for (const k of created) {
+      records.push(
+        auditRecord(`${runId}:key:${k.id}`, SYSTEM_CHAIN, "key.change", now, "config", {
+          source: "bootstrap",
+          action: "create",
+          target: { kind: "key", id: k.id },
+          before: null,
+          after: { id: k.id, org: k.org, role: k.role },
+        }),
+      );
+    }
+    if (records.length > 0) await audit.enqueue(records);
+  }
+  return created;
 }
 
 /** The lines that show generated keys once. */

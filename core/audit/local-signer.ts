@@ -1,0 +1,50 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Signer } from "./port.ts";
+import { publicKeyFingerprint } from "./signing.ts";
+
+/**
+ * Portable-mode checkpoint signer: ECDSA P-256 / SHA-256 with a PKCS#8 PEM private key file (the same
+ * algorithm as KMS `ECDSA_SHA_256`). The file is created with mode 0600 when missing (exclusively, so two
+ * processes starting together end up with the same key). keyId = `local:` + SHA-256 of the public key's
+ * SPKI DER. Signatures are DER.
+ */
+export async function createLocalSigner(keyFile: string): Promise<Signer> {
+  const privateKey = await loadOrCreateKey(keyFile);
+  const publicKey = createPublicKey(privateKey);
+  const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  return {
+    keyId: `local:${publicKeyFingerprint(publicKey)}`,
+    async sign(message) {
+      return new Uint8Array(sign("sha256", message, { key: privateKey, dsaEncoding: "der" }));
+    },
+    async publicKeyPem() {
+      return pem;
+    },
+  };
+}
+
+async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(keyFile, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    await mkdir(dirname(keyFile), { recursive: true });
+    try {
+      await writeFile(keyFile, pem, { mode: 0o600, flag: "wx" });
+    } catch (writeErr) {
+      // Another process created it first: use theirs.
+      if ((writeErr as NodeJS.ErrnoException).code !== "EEXIST") throw writeErr;
+      pem = await readFile(keyFile, "utf8");
+    }
+  }
+  const key = createPrivateKey(pem);
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+    throw new Error(`${keyFile}: not an EC P-256 private key`);
+  }
+  return key;
+}

@@ -1,0 +1,297 @@
+import { checkpointPayload, entryHash, isHash } from "./chain.ts";
+import { p256PublicKey, publicKeyFingerprint, verifySignature } from "./signing.ts";
+import { type ChainEntry, type Checkpoint, GENESIS_HASH } from "./types.ts";
+
+/**
+ * Offline verification of one exported chain: pure, no store, no network. Entries are walked in the order
+ * given (the export's order, which must be seq order) and checked against these rules; the result names
+ * the first (lowest) seq that breaks one.
+ *
+ * Entries, at position i (expected seq = i + 1, expected prevHash = the previous entry's hash, or
+ * GENESIS_HASH for the first):
+ *  1. seq above the expected one → `reordered` at the expected seq if an entry with that seq comes later
+ *     in the file, else `removed` at the expected seq (the first missing one).
+ *  2. seq below the expected one (a seq already seen) → `inserted` at that seq.
+ *  3. entry.chain or record.chain not the chain's → `inserted` (an entry of another chain).
+ *  4. hash ≠ SHA-256(prevHash ‖ canonical(record)) → `altered` at its seq (the record, prevHash or hash
+ *     was edited).
+ *  5. prevHash ≠ the expected one (the entry is self-consistent but was computed after a different
+ *     predecessor):
+ *     - it is the hash of an earlier entry at seq j → `inserted` at j + 1 (the entries between were
+ *       inserted, seqs renumbered);
+ *     - it is the hash of a later entry → `reordered` at this seq (renumbered reordering);
+ *     - otherwise → `bad_link` at this seq: the entry before it was replaced (altered and re-hashed) or
+ *       entries before it were removed and the rest renumbered.
+ *  The walk stops at the first broken entry; checkpoints are only judged below that seq.
+ *
+ * Checkpoints (each, in seq order):
+ *  6. chain not the chain's → `inserted`; empty signature → `missing_signature`; a signature that does not
+ *     verify with the public key over checkpointPayload(c) → `bad_signature` (the checkpoint's seq,
+ *     headHash or time was edited, or another key signed it).
+ *  7. seq beyond the last entry → `removed` at the first missing seq (the chain was truncated).
+ *  8. headHash ≠ the hash of the entry at its seq → `altered` at the checkpoint's seq: the chain was
+ *     rewritten (altered, inserted or removed entries, every later hash recomputed) somewhere after the
+ *     previous good checkpoint — the detail names that range.
+ *  9. more than `maxUnsigned` consecutive entries without a checkpoint (between two checkpoints, or in the
+ *     tail) → `missing_signature` at (previous checkpoint seq + maxUnsigned), where a checkpoint was due:
+ *     one was deleted. The writer checkpoints at least every `everyEntries` entries (chain.ts), so
+ *     maxUnsigned must be the writer's everyEntries (or more).
+ *
+ * What cannot be detected offline: truncation of the unsigned tail (reported as `unsignedTail`), and
+ * truncation together with deletion of the later checkpoints (the result is a valid prefix): compare the
+ * last checkpoint seq with the writer's (or KMS CloudTrail Sign events).
+ */
+
+export type TamperProblem =
+  | "altered"
+  | "removed"
+  | "inserted"
+  | "reordered"
+  | "bad_signature"
+  | "missing_signature"
+  | "bad_link";
+
+export interface VerifyInput {
+  entries: ChainEntry[];
+  checkpoints: Checkpoint[];
+  publicKeyPem: string;
+  /** The chain being verified; defaults to the first entry's (or checkpoint's). */
+  chain?: string;
+  /** Longest run of entries allowed without a checkpoint. Default 100 (the writer's everyEntries). */
+  maxUnsigned?: number;
+}
+
+export type VerifyResult =
+  | {
+      ok: true;
+      chain: string;
+      entries: number;
+      checkpoints: number;
+      /** The highest seq covered by a verified checkpoint (0: none). */
+      lastSignedSeq: number;
+      /** Entries after lastSignedSeq: hash-linked but not yet signed (a truncation there is invisible). */
+      unsignedTail: number;
+    }
+  | { ok: false; chain: string; seq: number; problem: TamperProblem; detail: string };
+
+type Failure = Extract<VerifyResult, { ok: false }>;
+type Problem = Omit<Failure, "ok" | "chain">;
+
+export const DEFAULT_MAX_UNSIGNED = 100;
+
+/** Throws only for an unusable public key (not EC P-256): that is a usage error, not tampering. */
+export function verifyChain(input: VerifyInput): VerifyResult {
+  const { entries } = input;
+  const maxUnsigned = input.maxUnsigned ?? DEFAULT_MAX_UNSIGNED;
+  const key = p256PublicKey(input.publicKeyPem);
+  const chain = input.chain ?? entries[0]?.chain ?? input.checkpoints[0]?.chain ?? "";
+
+  const entryProblem = walkEntries(entries, chain);
+  // Entries [0, validCount) are in place: entries[i].seq === i + 1 and correctly linked.
+  const validCount = entryProblem ? entryProblem.seq - 1 : entries.length;
+  const checkpointProblem = checkCheckpoints(
+    input.checkpoints,
+    entries,
+    validCount,
+    chain,
+    key,
+    maxUnsigned,
+    {
+      walkBroken: entryProblem !== undefined,
+    },
+  );
+
+  const problems = [entryProblem, checkpointProblem.problem].filter((p): p is Problem => p !== undefined);
+  if (problems.length > 0) {
+    // The lowest seq; on a tie, the entry problem (it is the more specific).
+    const first = problems.reduce((a, b) => (b.seq < a.seq ? b : a));
+    return { ok: false, chain, ...first };
+  }
+  return {
+    ok: true,
+    chain,
+    entries: entries.length,
+    checkpoints: checkpointProblem.verified,
+    lastSignedSeq: checkpointProblem.lastSignedSeq,
+    unsignedTail: entries.length - checkpointProblem.lastSignedSeq,
+  };
+}
+
+function walkEntries(entries: ChainEntry[], chain: string): Problem | undefined {
+  const positionOfHash = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (!positionOfHash.has(e.hash)) positionOfHash.set(e.hash, i);
+  });
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const expected = i + 1;
+    const expectedPrev = i === 0 ? GENESIS_HASH : entries[i - 1]!.hash;
+    if (e.seq > expected) {
+      const later = entries.findIndex((x, j) => j > i && x.seq === expected);
+      return later >= 0
+        ? {
+            seq: expected,
+            problem: "reordered",
+            detail: `seq ${expected} appears after seq ${e.seq} (position ${later + 1} instead of ${expected})`,
+          }
+        : {
+            seq: expected,
+            problem: "removed",
+            detail:
+              e.seq === expected + 1
+                ? `seq ${expected} is missing (seq ${e.seq} follows seq ${expected - 1})`
+                : `seqs ${expected}–${e.seq - 1} are missing (seq ${e.seq} follows seq ${expected - 1})`,
+          };
+    }
+    if (e.seq < expected) {
+      return {
+        seq: e.seq,
+        problem: "inserted",
+        detail: `a second entry claims seq ${e.seq} (at position ${i + 1})`,
+      };
+    }
+    if (e.chain !== chain || e.record.chain !== chain) {
+      return {
+        seq: e.seq,
+        problem: "inserted",
+        detail: `seq ${e.seq} belongs to chain ${e.chain === chain ? e.record.chain : e.chain}, not ${chain}`,
+      };
+    }
+    let recomputed: string;
+    try {
+      recomputed = entryHash(e.prevHash, e.record);
+    } catch (err) {
+      return {
+        seq: e.seq,
+        problem: "altered",
+        detail: `seq ${e.seq} cannot be hashed: ${(err as Error).message}`,
+      };
+    }
+    if (!isHash(e.hash) || recomputed !== e.hash) {
+      return {
+        seq: e.seq,
+        problem: "altered",
+        detail: `seq ${e.seq}: SHA-256(prevHash ‖ canonical(record)) is ${recomputed}, the entry says ${e.hash}`,
+      };
+    }
+    if (e.prevHash !== expectedPrev) {
+      const at = positionOfHash.get(e.prevHash);
+      if (at !== undefined && at < i - 1) {
+        return {
+          seq: at + 2,
+          problem: "inserted",
+          detail: `seq ${e.seq} links to seq ${at + 1}: the ${i - 1 - at} entr${i - 1 - at === 1 ? "y" : "ies"} from seq ${at + 2} were inserted`,
+        };
+      }
+      if (at !== undefined && at > i) {
+        return {
+          seq: e.seq,
+          problem: "reordered",
+          detail: `seq ${e.seq} links to the entry now at seq ${entries[at]!.seq}, which comes after it`,
+        };
+      }
+      return {
+        seq: e.seq,
+        problem: "bad_link",
+        detail:
+          i === 0
+            ? `seq 1 does not start from the genesis hash: earlier entries were removed`
+            : `seq ${e.seq} does not link to seq ${e.seq - 1}'s hash: seq ${e.seq - 1} was replaced (altered and re-hashed) or entries before seq ${e.seq} were removed`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function checkCheckpoints(
+  checkpoints: Checkpoint[],
+  entries: ChainEntry[],
+  validCount: number,
+  chain: string,
+  key: ReturnType<typeof p256PublicKey>,
+  maxUnsigned: number,
+  { walkBroken }: { walkBroken: boolean },
+): { problem?: Problem; verified: number; lastSignedSeq: number } {
+  const sorted = [...checkpoints].sort((a, b) => a.seq - b.seq);
+  const lastSeq = entries.length === 0 ? 0 : (entries[entries.length - 1]?.seq ?? 0);
+  const fingerprint = publicKeyFingerprint(key);
+  let lastGood = 0;
+  let verified = 0;
+  const gap = (from: number, to: number): Problem | undefined =>
+    to - from > maxUnsigned
+      ? {
+          seq: from + maxUnsigned,
+          problem: "missing_signature",
+          detail: `no checkpoint covers seqs ${from + 1}–${to} (at most ${maxUnsigned} may be unsigned): a checkpoint was removed`,
+        }
+      : undefined;
+
+  for (const c of sorted) {
+    // Past a broken entry the positions mean nothing: the entry problem is reported instead.
+    if (walkBroken && c.seq > validCount) break;
+    if (c.chain !== chain) {
+      return {
+        problem: { seq: c.seq, problem: "inserted", detail: `checkpoint ${c.seq} is of chain ${c.chain}` },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    if (!Number.isInteger(c.seq) || c.seq < 1) {
+      return {
+        problem: { seq: 1, problem: "altered", detail: `checkpoint with invalid seq ${c.seq}` },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    if (!c.signature) {
+      return {
+        problem: { seq: c.seq, problem: "missing_signature", detail: `checkpoint ${c.seq} has no signature` },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    if (!verifySignature(key, checkpointPayload(c), Buffer.from(c.signature, "base64"))) {
+      return {
+        problem: {
+          seq: c.seq,
+          problem: "bad_signature",
+          detail: `checkpoint ${c.seq}'s signature does not verify with the given public key (local:${fingerprint}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
+        },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    const gapProblem = gap(lastGood, Math.min(c.seq, lastSeq));
+    if (gapProblem) return { problem: gapProblem, verified, lastSignedSeq: lastGood };
+    if (c.seq > lastSeq) {
+      return {
+        problem: {
+          seq: lastSeq + 1,
+          problem: "removed",
+          detail: `checkpoint ${c.seq} signs entries up to seq ${c.seq}, the export ends at seq ${lastSeq}: the chain was truncated`,
+        },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    const entry = entries[c.seq - 1]!;
+    if (entry.hash !== c.headHash) {
+      return {
+        problem: {
+          seq: c.seq,
+          problem: "altered",
+          detail: `checkpoint ${c.seq} signed head hash ${c.headHash}, seq ${c.seq} now has ${entry.hash}: entries in seqs ${lastGood + 1}–${c.seq} were altered, inserted or removed and the chain re-hashed`,
+        },
+        verified,
+        lastSignedSeq: lastGood,
+      };
+    }
+    verified++;
+    lastGood = c.seq;
+  }
+  if (!walkBroken) {
+    const tail = gap(lastGood, lastSeq);
+    if (tail) return { problem: tail, verified, lastSignedSeq: lastGood };
+  }
+  return { verified, lastSignedSeq: lastGood };
+}

@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { type Log, silentLog } from "../log.ts";
+import { ConflictError } from "../storage/errors.ts";
+import { nextEntry } from "./chain.ts";
+import { type CheckpointDeps, maybeCheckpoint } from "./checkpointer.ts";
+import { type BatchResponse, fifoId, type SqsFifoRecord, sleep } from "./fifo-message.ts";
+import type { AuditRecord, ChainEntry } from "./types.ts";
+
+/**
+ * The audit writer's logic (DESIGN §7), shared by the Lambda on the SQS FIFO queue and the portable
+ * SQLite queue's consumer. Per record: already in its chain (a redelivery) → nothing to write;
+ * otherwise read the head, compute the next entry (chain.ts) and append it with the store's conditional
+ * put. A ConflictError means another writer took that seq first: re-read and try again, a bounded number
+ * of times. Then, maybe, a signed checkpoint. The chain stays linear whatever is redelivered or raced.
+ */
+export interface WriterDeps extends CheckpointDeps {
+  /** Appends tried per record when other writers keep winning the seq (default 8). */
+  maxAppendAttempts?: number;
+}
+
+export type WriteOutcome = { entry: ChainEntry; written: boolean };
+
+/** A message that can never be written: not an audit record, or sent in another chain's group. */
+export class PoisonMessageError extends Error {
+  constructor(messageId: string, reason: string) {
+    super(`Audit message ${messageId} cannot be written: ${reason}`);
+    this.name = "PoisonMessageError";
+  }
+}
+
+const auditRecordSchema = z.looseObject({
+  eventId: z.string().min(1),
+  chain: z.string().min(1),
+  kind: z.enum([
+    "registry.change",
+    "key.change",
+    "auth.failure",
+    "budget.refusal",
+    "residency.refusal",
+    "request",
+  ]),
+  time: z.string().min(1),
+  actor: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * The record in a message body. The parsed JSON itself is kept (zod only checks it): everything in it is
+ * hashed, so nothing may be stripped or rewritten on the way.
+ */
+export function parseAuditMessage(message: SqsFifoRecord): AuditRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(message.body);
+  } catch {
+    throw new PoisonMessageError(message.messageId, "the body is not JSON");
+  }
+  const parsed = auditRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PoisonMessageError(
+      message.messageId,
+      `${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`,
+    );
+  }
+  const record = value as AuditRecord;
+  // Ordering holds per message group: a record sent in another chain's group was ordered against the
+  // wrong records, so it is refused rather than written out of order.
+  if (fifoId(record.chain) !== message.attributes.MessageGroupId)
+    throw new PoisonMessageError(
+      message.messageId,
+      `chain ${record.chain} sent in group ${message.attributes.MessageGroupId}`,
+    );
+  return record;
+}
+
+/** Places one record in its chain exactly once. */
+export async function appendOnce(record: AuditRecord, deps: WriterDeps): Promise<WriteOutcome> {
+  const { store } = deps;
+  const maxAttempts = deps.maxAppendAttempts ?? 8;
+  for (let attempt = 0; ; attempt++) {
+    // Checked on every round: after a conflict, the winner may have been another writer with this record.
+    const existing = await store.findByEventId(record.chain, record.eventId);
+    if (existing) return { entry: existing, written: false };
+    const entry = nextEntry(await store.head(record.chain), record);
+    try {
+      await store.append(entry);
+      return { entry, written: true };
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt + 1 >= maxAttempts) throw err;
+      await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
+}
+
+/** The per-record step of a batch: parse, append once, maybe checkpoint. Throws to fail the record. */
+export async function writeAuditMessage(message: SqsFifoRecord, deps: WriterDeps): Promise<WriteOutcome> {
+  const record = parseAuditMessage(message);
+  const outcome = await appendOnce(record, deps);
+  // Also after a redelivery: the checkpoint may be what failed the first time. The head may be past our
+  // entry (another writer); a checkpoint of the current head is just as valid.
+  const head = outcome.written ? outcome.entry : ((await deps.store.head(record.chain)) ?? outcome.entry);
+  await maybeCheckpoint(deps, head);
+  return outcome;
+}
+
+/**
+ * Processes an SQS FIFO batch in order and stops at the first failure: that record and every later one
+ * are reported in batchItemFailures (FIFO: nothing may overtake a failed record), nothing is skipped.
+ */
+export async function processAuditBatch(records: SqsFifoRecord[], deps: WriterDeps): Promise<BatchResponse> {
+  const log: Log = deps.log ?? silentLog;
+  for (const [i, message] of records.entries()) {
+    try {
+      const { entry, written } = await writeAuditMessage(message, deps);
+      if (!written)
+        log.info("audit record already written (redelivery)", { chain: entry.chain, seq: entry.seq });
+    } catch (err) {
+      log.error("audit record not written; it and the rest of the batch go back to the queue", {
+        messageId: message.messageId,
+        poison: err instanceof PoisonMessageError,
+        failed: records.length - i,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return { batchItemFailures: records.slice(i).map((r) => ({ itemIdentifier: r.messageId })) };
+    }
+  }
+  return { batchItemFailures: [] };
+}

@@ -1,0 +1,81 @@
+import type { ChatRequest } from "../api/chat-request.ts";
+import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
+import type { AuditRecord } from "../audit/types.ts";
+import type { RequestContext } from "./types.ts";
+
+/** What a sensitive org's request and response look like in its audit chain (redacted on the way in). */
+export interface RequestCapture {
+  request: ChatRequest | Record<string, unknown>;
+  content: string;
+  toolCalls: Array<{ name: string; arguments: string }>;
+}
+
+/** Response text kept per audited request; a longer answer is cut and marked, the chain stays bounded. */
+export const CAPTURE_LIMIT = 64 * 1024;
+
+/**
+ * The audit records one finished request produces: an authentication failure (sampled), a budget or
+ * residency refusal (to the org's chain), and for orgs marked `sensitive` the request and its response.
+ */
+export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
+  const { deps, outcome: o } = ctx;
+  const out: AuditRecord[] = [];
+  const id = (suffix: string) => `${ctx.requestId}:${suffix}`;
+  const now = ctx.startedAt;
+  if (o.status === 401 && o.errorCode === "invalid_api_key") {
+    const sample = deps.authFailureSampler?.take();
+    if (sample?.allowed) {
+      out.push(
+        auditRecord(id("auth"), SYSTEM_CHAIN, "auth.failure", now, null, {
+          endpoint: o.endpoint,
+          keyPresented: ctx.headers.authorization !== undefined || ctx.headers["x-api-key"] !== undefined,
+          suppressedSinceLast: sample.suppressed,
+        }),
+      );
+    }
+  }
+  const org = ctx.key?.org;
+  if (!org) return out;
+  if (o.errorCode === "budget_exceeded" || o.errorCode === "residency_violation") {
+    out.push(
+      auditRecord(
+        id("refusal"),
+        org,
+        o.errorCode === "budget_exceeded" ? "budget.refusal" : "residency.refusal",
+        now,
+        ctx.key!.id,
+        {
+          endpoint: o.endpoint,
+          model: o.model ?? null,
+          status: o.status,
+          detail: ctx.refusal ?? null,
+        },
+      ),
+    );
+  }
+  if (ctx.capture) {
+    out.push(
+      auditRecord(id("request"), org, "request", now, ctx.key!.id, {
+        endpoint: o.endpoint,
+        model: o.model ?? null,
+        provider: o.provider ?? null,
+        providerModel: o.providerModel ?? null,
+        status: o.status,
+        errorCode: o.errorCode ?? null,
+        request: ctx.capture.request,
+        response: { content: ctx.capture.content, toolCalls: ctx.capture.toolCalls },
+        usage: { input: o.promptTokens ?? null, output: o.completionTokens ?? null },
+        costUsd: o.costUsd ?? null,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Appends streamed or returned text to a capture, up to CAPTURE_LIMIT characters. */
+export function captureText(capture: RequestCapture, text: string): void {
+  if (capture.content.length >= CAPTURE_LIMIT) return;
+  capture.content += text;
+  if (capture.content.length > CAPTURE_LIMIT)
+    capture.content = `${capture.content.slice(0, CAPTURE_LIMIT)}…[truncated]`;
+}

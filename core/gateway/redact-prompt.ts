@@ -1,0 +1,25 @@
+import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
+import { redactText } from "../pii/redact.ts";
+
+/**
+ * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text and
+ * text parts) before it leaves for a provider. Returns the masked request and how many spans were
+ * masked, which the response reports in `x-gateway-redacted`.
+ */
+export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
+  let masked = 0;
+  const mask = (text: string): string => {
+    const r = redactText(text);
+    masked += Object.values(r.found).reduce((a, b) => a + b, 0);
+    return r.text;
+  };
+  const messages = req.messages.map((m): ChatMessage => {
+    if (typeof m.content === "string") return { ...m, content: mask(m.content) } as ChatMessage;
+    if (Array.isArray(m.content)) {
+      const content = m.content.map((p) => (p.type === "text" ? { ...p, text: mask(p.text) } : p));
+      return { ...m, content } as ChatMessage;
+    }
+    return m;
+  });
+  return { request: { ...req, messages }, masked };
+}

@@ -1,0 +1,187 @@
+import {
+  cardIssuerOk,
+  IBAN_LENGTHS,
+  ibanPrefixLength,
+  ipv4Ok,
+  ipv6Ok,
+  jwtHeaderOk,
+  luhnOk,
+  phoneOk,
+  ssnOk,
+} from "./checks.ts";
+import type { PiiKind } from "./kinds.ts";
+
+/**
+ * A detector: a precompiled global pattern for the shape, and an optional validator for what a pattern
+ * cannot say (checksums, ranges, context). `validate` returns true to accept the whole match, the length
+ * of an accepted prefix, false (or 0) to reject it, or "ignore" when the match is not even shaped like
+ * this kind. A rejected match still claims its span, so a less specific detector cannot report part of
+ * it: an IBAN with a bad checksum is not a phone number. An ignored match claims nothing.
+ * When the pattern has a named group `v` (and the `d` flag), only that group is masked: the label around
+ * an AWS secret key stays readable.
+ *
+ * Patterns are written so that no input backtracks badly: every run-of-characters pattern opens with a
+ * lookbehind that refuses to start inside a run of the same characters, repetitions are bounded, and
+ * every repeated group starts with a mandatory separator.
+ */
+export type Verdict = boolean | number | "ignore";
+
+export interface Detector {
+  kind: PiiKind;
+  pattern: RegExp;
+  validate?: (match: string, text: string, index: number) => Verdict;
+}
+
+/** Image and code file extensions: `logo@2x.png` or `pkg@1.0.0/index.js` are not addresses. */
+const FILE_EXTENSIONS = new Set(
+  "png jpg jpeg gif svg webp ico bmp tif tiff avif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz".split(
+    " ",
+  ),
+);
+
+const emailOk = (match: string): boolean => {
+  const tld = match.slice(match.lastIndexOf(".") + 1).toLowerCase();
+  return !FILE_EXTENSIONS.has(tld);
+};
+
+/** OpenAI keys mix cases and digits; a lower-case kebab slug such as `sk-my-long-project-name-2` does not. */
+const openAiOk = (match: string): boolean => {
+  const body = match.slice(3);
+  return /\d/.test(body) && /[A-Za-z]/.test(body) && (/[A-Z]/.test(body) || !body.includes("-"));
+};
+
+/**
+ * Cards may run on into a following number ("4111 1111 1111 1111 1 of 2"): try the whole match, then
+ * each shorter prefix that ends at a group separator and still has 13 digits.
+ */
+const cardPrefixLength = (match: string): number => {
+  const ends = [match.length];
+  for (let i = match.length - 1; i > 0; i--) if (match[i] === " " || match[i] === "-") ends.push(i);
+  for (const end of ends) {
+    const digits = match.slice(0, end).replace(/[ -]/g, "");
+    if (digits.length < 13) break;
+    if (luhnOk(digits) && cardIssuerOk(digits)) return end;
+  }
+  return 0;
+};
+
+const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/i;
+
+/**
+ * A dotted quad right after "version", "release", "build", … is a version number. Loopback (127/8) and
+ * the unspecified address identify no one and stay readable ("listening on 127.0.0.1:8787").
+ */
+/**
+ * An IBAN of a known country, long enough for it, that fails its checksum claims its text; any other
+ * match of the loose pattern ("AB12 4111 1111 1111 1111") is not an IBAN at all and claims nothing.
+ */
+const ibanVerdict = (match: string): Verdict => {
+  const expected = IBAN_LENGTHS[match.slice(0, 2).toUpperCase()];
+  if (expected === undefined || match.replace(/[ -]/g, "").length < expected) return "ignore";
+  return ibanPrefixLength(match);
+};
+
+const ipv4InContext = (match: string, text: string, index: number): boolean =>
+  ipv4Ok(match) &&
+  !match.startsWith("127.") &&
+  match !== "0.0.0.0" &&
+  !VERSION_CONTEXT.test(text.slice(Math.max(0, index - 12), index));
+
+/** Loopback and unspecified IPv6 addresses (`::1`, `::`, and their long forms) are left readable. */
+const ipv6Public = (match: string): boolean => ipv6Ok(match) && !/^[0:]*1?$/.test(match);
+
+const ssnMatchOk = (match: string): boolean => {
+  const digits = match.replace(/\D/g, "");
+  return ssnOk(digits.slice(0, 3), digits.slice(3, 5), digits.slice(5));
+};
+
+// Phone forms. International: +CC or 00CC, then groups with separators, an optional trunk "(0)", or a
+// compact +CCNNNN…; NANP: (NPA) NXX-XXXX with N in 2–9, optionally led by 1; national with a trunk 0
+// (UK, FR, DE, IT, NL, …): 0 + area code, then groups with separators. Compact national numbers
+// (0612345678) are not matched: order and account numbers look the same.
+const GROUPS = String.raw`(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8}(?:[ .-]\d{1,8}){0,5}|(?:[ .-]\d{1,8}){1,6})`;
+const INTL = String.raw`\+[1-9]\d{0,2}(?:${GROUPS}|\d{5,14})|00[1-9]\d{0,2}${GROUPS}`;
+const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}`;
+const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
+
+/**
+ * In priority order: secrets first (most specific prefixes before generic ones), then personal data,
+ * the loosest shape (phone) last. Where matches overlap, the earlier detector wins.
+ */
+export const DETECTORS: readonly Detector[] = [
+  {
+    kind: "PEM_PRIVATE_KEY",
+    // The body stops at the next "-----"; without an END line everything up to there is masked.
+    pattern:
+      /-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[^-]*(?:-(?!----)[^-]*)*(?:-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----)?/g,
+  },
+  {
+    kind: "JWT",
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?![A-Za-z0-9_-])/g,
+    validate: jwtHeaderOk,
+  },
+  {
+    kind: "AWS_SECRET_KEY",
+    // Only next to a label: a bare 40-character base64 string is as likely a hash or an id.
+    pattern:
+      /(?:aws[ _-]?secret(?:[ _-]?access)?(?:[ _-]?key)?|secret[ _-]?access[ _-]?key)(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
+  },
+  { kind: "ANTHROPIC_KEY", pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,300}/g },
+  { kind: "GATEWAY_KEY", pattern: /(?<![A-Za-z0-9_-])sk-gw-[A-Za-z0-9_-]{16,300}/g },
+  {
+    kind: "OPENAI_KEY",
+    pattern: /(?<![A-Za-z0-9_-])sk-(?!ant-|gw-)[A-Za-z0-9_-]{20,300}/g,
+    validate: openAiOk,
+  },
+  { kind: "GEMINI_KEY", pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g },
+  { kind: "AWS_ACCESS_KEY", pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g },
+  {
+    kind: "GITHUB_TOKEN",
+    pattern:
+      /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,251})(?![A-Za-z0-9_])/g,
+  },
+  {
+    kind: "SLACK_TOKEN",
+    pattern: /(?<![A-Za-z0-9_-])xox[baprs]-[A-Za-z0-9-]{10,250}/g,
+    validate: (m) => /\d/.test(m),
+  },
+  {
+    kind: "EMAIL",
+    pattern:
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9_-])/g,
+    validate: emailOk,
+  },
+  {
+    kind: "IBAN",
+    // Upper or lower case, groups of four separated by a space or a dash, or none.
+    pattern:
+      /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    validate: ibanVerdict,
+  },
+  {
+    kind: "CARD",
+    pattern:
+      /(?<![\w+.-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)/g,
+    validate: cardPrefixLength,
+  },
+  { kind: "SSN", pattern: /(?<![\w-])\d{3}-\d{2}-\d{4}(?!\w|-\d)/g, validate: ssnMatchOk },
+  {
+    // Spaces or no separators only right after an SSN label: alone, nine digits are anything.
+    kind: "SSN",
+    pattern:
+      /\b(?:SSN|social security(?: number| no\.?)?)(?:\s{0,3}[:#=]\s{0,3}|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
+    validate: ssnMatchOk,
+  },
+  {
+    kind: "IPV6",
+    pattern:
+      /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:]|\.\d)/g,
+    validate: ipv6Public,
+  },
+  { kind: "IPV4", pattern: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)/g, validate: ipv4InContext },
+  {
+    kind: "PHONE",
+    pattern: new RegExp(String.raw`(?<![\w#/.+-])(?:${INTL}|${NANP}|${NATIONAL})(?![\w:]|[.-]\d)`, "g"),
+    validate: phoneOk,
+  },
+];

@@ -1,0 +1,12 @@
+export { DETECTORS, type Detector, type Verdict } from "./detectors.ts";
+export {
+  isSecretKind,
+  maskFor,
+  PERSONAL_KINDS,
+  PII_KINDS,
+  type PiiCounts,
+  type PiiKind,
+  SECRET_KINDS,
+} from "./kinds.ts";
+export { containsPii, type Redaction, redactText, redactValue } from "./redact.ts";
+export { redactingLog } from "./redacting-log.ts";

@@ -1,0 +1,130 @@
+import { DETECTORS } from "./detectors.ts";
+import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
+
+/** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
+interface Span {
+  start: number;
+  end: number;
+  kind: PiiKind | null;
+}
+
+/**
+ * Runs every detector once over the text, in priority order. A match that overlaps a span an earlier
+ * detector claimed is dropped, so the most specific reading of any stretch of text wins. With
+ * `firstOnly`, stops at the first accepted span (which no later detector can displace).
+ */
+function scan(text: string, firstOnly: boolean): Span[] {
+  const spans: Span[] = [];
+  let taken: Uint8Array | undefined;
+  for (const detector of DETECTORS) {
+    const re = detector.pattern;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0] === "") {
+        re.lastIndex++;
+        continue;
+      }
+      const group = m.indices?.groups?.v;
+      const start = group ? group[0] : m.index;
+      let end = group ? group[1] : m.index + m[0].length;
+      taken ??= new Uint8Array(text.length);
+      if (overlaps(taken, start, end)) continue;
+      const verdict = detector.validate ? detector.validate(text.slice(start, end), text, start) : true;
+      if (verdict === "ignore") {
+        re.lastIndex = start + 1;
+        continue;
+      }
+      const accepted = verdict !== false && verdict !== 0;
+      if (typeof verdict === "number" && verdict > 0) end = start + verdict;
+      taken.fill(1, start, end);
+      spans.push({ start, end, kind: accepted ? detector.kind : null });
+      if (accepted && firstOnly) {
+        re.lastIndex = 0;
+        return spans;
+      }
+    }
+  }
+  return spans;
+}
+
+function overlaps(taken: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (taken[i] === 1) return true;
+  return false;
+}
+
+export interface Redaction {
+  /** The text with every finding replaced by its mask (`[EMAIL]`, `[SECRET:OPENAI_KEY]`, …). */
+  text: string;
+  /** How many spans of each kind were masked; every kind is present, 0 when none. */
+  found: PiiCounts;
+  /** The total of `found`. */
+  count: number;
+}
+
+/** Masks personal data and secrets in a string. Idempotent: masks are never detected again. */
+export function redactText(text: string): Redaction {
+  const found = emptyCounts();
+  const spans = text === "" ? [] : scan(text, false).filter((s) => s.kind !== null);
+  if (spans.length === 0) return { text, found, count: 0 };
+  spans.sort((a, b) => a.start - b.start);
+  let out = "";
+  let at = 0;
+  for (const span of spans) {
+    const kind = span.kind!;
+    out += text.slice(at, span.start) + maskFor(kind);
+    at = span.end;
+    found[kind]++;
+  }
+  return { text: out + text.slice(at), found, count: spans.length };
+}
+
+/** Whether redactText would mask anything (stops at the first finding). */
+export function containsPii(text: string): boolean {
+  return text !== "" && scan(text, true).some((s) => s.kind !== null);
+}
+
+/**
+ * A redacted deep copy: every string inside arrays, plain objects, Maps and Sets is passed through
+ * redactText; object keys and Map keys are kept. Cycles and shared references are reproduced in the
+ * copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
+ * they are. Errors become `{ name, message, …own fields }`, and instances of other classes become plain
+ * objects of their own enumerable fields (what JSON.stringify would keep), so no string escapes.
+ */
+export function redactValue(value: unknown): unknown {
+  return walk(value, new WeakMap());
+}
+
+function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
+  if (typeof value === "string") return redactText(value).text;
+  if (typeof value !== "object" || value === null) return value;
+  if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
+  if (value instanceof ArrayBuffer) return value;
+  const copied = seen.get(value);
+  if (copied !== undefined) return copied;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const item of value) out.push(walk(item, seen));
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(k, walk(v, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set<unknown>();
+    seen.set(value, out);
+    for (const v of value) out.add(walk(v, seen));
+    return out;
+  }
+  const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+  seen.set(value, out);
+  if (value instanceof Error) {
+    out.name = value.name;
+    out.message = redactText(value.message).text;
+  }
+  for (const [k, v] of Object.entries(value)) out[k] = walk(v, seen);
+  return out;
+}

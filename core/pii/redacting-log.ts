@@ -1,0 +1,41 @@
+import type { Log, LogFields } from "../log.ts";
+import { containsPii, redactText } from "./redact.ts";
+
+const redacting = new WeakSet<Log>();
+
+type FieldValue = LogFields[string];
+
+/**
+ * Strings are redacted. Integers of 12 digits or more are checked in their decimal form (a card number
+ * logged as a number) and become the masked string if anything is found; other values pass unchanged.
+ */
+function redactField(value: FieldValue): FieldValue {
+  if (typeof value === "string") return redactText(value).text;
+  if (typeof value === "number" && Number.isInteger(value) && Math.abs(value) >= 1e11) {
+    const text = String(value);
+    return containsPii(text) ? redactText(text).text : value;
+  }
+  return value;
+}
+
+function redactFields(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = redactField(value);
+  return out;
+}
+
+/**
+ * Wraps a logger so that the message and every string field of every line are redacted before they
+ * reach it (field names are kept). Wrapping twice returns the same logger.
+ */
+export function redactingLog(log: Log): Log {
+  if (redacting.has(log)) return log;
+  const text = (message: string) => redactText(message).text;
+  const wrapped: Log = {
+    info: (m, f) => (f === undefined ? log.info(text(m)) : log.info(text(m), redactFields(f))),
+    warn: (m, f) => (f === undefined ? log.warn(text(m)) : log.warn(text(m), redactFields(f))),
+    error: (m, f) => (f === undefined ? log.error(text(m)) : log.error(text(m), redactFields(f))),
+  };
+  redacting.add(wrapped);
+  return wrapped;
+}

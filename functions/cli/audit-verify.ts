@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { AuditExportError, parseAuditExport } from "../../core/audit/export.ts";
+import { DEFAULT_MAX_UNSIGNED, verifyChain } from "../../core/audit/verify.ts";
+
+/**
+ * `npm run audit:verify -- --file export.json [--public-key key.pem] [--max-unsigned 100]`
+ *
+ * Verifies an exported audit chain offline (core/audit/verify.ts): recomputes every hash link and checks
+ * every checkpoint signature with the public key. Exit 0: verified; 1: tampered (the first bad seq and the
+ * problem are printed); 2: usage error or unreadable input.
+ */
+const USAGE =
+  "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem>] [--max-unsigned <n>]";
+
+class UsageError extends Error {}
+
+function main(): number {
+  const { values } = parseArgs({
+    options: {
+      file: { type: "string" },
+      "public-key": { type: "string" },
+      "max-unsigned": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!values.file) throw new UsageError("--file is required");
+  const maxUnsigned =
+    values["max-unsigned"] === undefined ? DEFAULT_MAX_UNSIGNED : Number(values["max-unsigned"]);
+  if (!Number.isInteger(maxUnsigned) || maxUnsigned < 1)
+    throw new UsageError("--max-unsigned must be a positive integer");
+
+  const exported = parseAuditExport(JSON.parse(readFileSync(values.file, "utf8")));
+  let publicKeyPem: string;
+  if (values["public-key"]) {
+    publicKeyPem = readFileSync(values["public-key"], "utf8");
+  } else if (exported.publicKeyPem) {
+    publicKeyPem = exported.publicKeyPem;
+    process.stderr.write(
+      "WARNING: no --public-key given; using the key embedded in the export. An embedded key proves nothing " +
+        "(a forger can replace it): verify with a trusted copy of the public key (--public-key).\n",
+    );
+  } else {
+    throw new UsageError("the export embeds no public key: give one with --public-key");
+  }
+
+  let result: ReturnType<typeof verifyChain>;
+  try {
+    result = verifyChain({
+      entries: exported.entries,
+      checkpoints: exported.checkpoints,
+      publicKeyPem,
+      chain: exported.chain,
+      maxUnsigned,
+    });
+  } catch (err) {
+    throw new UsageError(`unusable public key: ${(err as Error).message}`);
+  }
+  if (!result.ok) {
+    process.stdout.write(
+      `TAMPERED: chain ${result.chain}, seq ${result.seq}: ${result.problem}\n  ${result.detail}\n`,
+    );
+    return 1;
+  }
+  const tail =
+    result.unsignedTail === 0
+      ? "every entry is covered by a signed checkpoint"
+      : `the last ${result.unsignedTail} entr${result.unsignedTail === 1 ? "y is" : "ies are"} hash-linked but not yet covered by a checkpoint`;
+  process.stdout.write(
+    `VERIFIED: chain ${result.chain}: ${result.entries} entries, ${result.checkpoints} signed checkpoint${result.checkpoints === 1 ? "" : "s"} (last at seq ${result.lastSignedSeq}); ${tail}.\n`,
+  );
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (err) {
+  const message =
+    err instanceof UsageError || err instanceof AuditExportError
+      ? err.message
+      : err instanceof SyntaxError
+        ? `the file is not JSON: ${err.message}`
+        : String((err as Error).message ?? err);
+  process.stderr.write(`audit:verify: ${message}\n${USAGE}\n`);
+  process.exitCode = 2;
+}

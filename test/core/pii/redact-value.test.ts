@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { redactValue } from "../../../core/pii/redact.ts";
+
+const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
+
+describe("redactValue", () => {
+  it("redacts strings deep inside objects and arrays, keeping keys and other values", () => {
+    const input = {
+      "alice@example.com": "owner",
+      user: { email: "alice@example.com", age: 42, active: true, note: null },
+      messages: [{ role: "user", content: `my key is ${KEY}` }, "call +44 20 7946 0958", 7],
+    };
+    expect(redactValue(input)).toEqual({
+      "alice@example.com": "owner",
+      user: { email: "[EMAIL]", age: 42, active: true, note: null },
+      messages: [{ role: "user", content: "my key is [SECRET:OPENAI_KEY]" }, "call [PHONE]", 7],
+    });
+  });
+
+  it("never mutates its input", () => {
+    const input = { a: ["bob@example.com"], b: { c: "4111 1111 1111 1111" } };
+    const before = structuredClone(input);
+    const out = redactValue(input);
+    expect(input).toEqual(before);
+    expect(out).not.toBe(input);
+  });
+
+  it("passes primitives through and redacts a bare string", () => {
+    expect(redactValue(5)).toBe(5);
+    expect(redactValue(null)).toBe(null);
+    expect(redactValue(undefined)).toBe(undefined);
+    expect(redactValue(10n)).toBe(10n);
+    expect(redactValue("ssn 219-09-9999")).toBe("ssn [SSN]");
+  });
+
+  it("is safe on cycles and reproduces them in the copy", () => {
+    const input: Record<string, unknown> = { email: "carol@example.com" };
+    input.self = input;
+    input.list = [input];
+    const out = redactValue(input) as Record<string, unknown>;
+    expect(out.email).toBe("[EMAIL]");
+    expect(out.self).toBe(out);
+    expect((out.list as unknown[])[0]).toBe(out);
+    expect(input.email).toBe("carol@example.com");
+  });
+
+  it("keeps shared references shared", () => {
+    const shared = { ip: "203.0.113.9" };
+    const out = redactValue({ a: shared, b: shared }) as { a: unknown; b: unknown };
+    expect(out.a).toEqual({ ip: "[IP]" });
+    expect(out.a).toBe(out.b);
+  });
+
+  it("handles Maps, Sets, Errors, Dates and class instances without letting a string through", () => {
+    class Box {
+      secret = `token ${KEY}`;
+    }
+    const when = new Date(0);
+    const out = redactValue({
+      map: new Map([["k", "dave@example.com"]]),
+      set: new Set(["erin@example.com"]),
+      error: new Error("failed for frank@example.com"),
+      when,
+      box: new Box(),
+    }) as Record<string, unknown>;
+    expect(out.map).toEqual(new Map([["k", "[EMAIL]"]]));
+    expect(out.set).toEqual(new Set(["[EMAIL]"]));
+    expect(out.error).toMatchObject({ name: "Error", message: "failed for [EMAIL]" });
+    expect(out.when).toBe(when);
+    expect(out.box).toEqual({ secret: "token [SECRET:OPENAI_KEY]" });
+    expect(JSON.stringify(out)).not.toContain("example.com");
+  });
+
+  it("keeps null-prototype objects null-prototype", () => {
+    const input = Object.assign(Object.create(null) as Record<string, unknown>, { e: "gina@example.com" });
+    const out = redactValue(input) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(null);
+    expect(out.e).toBe("[EMAIL]");
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import type { AuditStore } from "../../core/audit/port.ts";
+import { createSqliteAuditQueue } from "../../core/audit/sqlite-queue.ts";
+import { createSqliteAuditStore } from "../../core/audit/sqlite-store.ts";
+import type { AuditRecord } from "../../core/audit/types.ts";
+import { silentLog } from "../../core/log.ts";
+import { openDatabase } from "../../core/storage/sqlite.ts";
+import { createAuditWriterHandler } from "../../functions/audit-writer-handler.ts";
+import { auditRecs, chainEventIds, testSigner } from "../contract/audit-fixtures.ts";
+
+/** Portable mode: the SQLite audit queue's consumer runs the very handler the Lambda runs. */
+const ids = (records: AuditRecord[]) => records.map((r) => r.eventId);
+
+describe("the audit writer on the SQLite queue", () => {
+  it("writes interleaved chains in order, and redelivers the rest of a batch after a crash", async () => {
+    const db = openDatabase(":memory:");
+    const store = createSqliteAuditStore(db);
+    let appends = 0;
+    const crashing: AuditStore = {
+      ...store,
+      async append(e) {
+        if (++appends === 6) throw new Error("disk I/O error");
+        return store.append(e);
+      },
+    };
+    const queue = createSqliteAuditQueue(db, { retryBaseMs: 10, pollMs: 20 });
+    const handler = createAuditWriterHandler({
+      store: crashing,
+      signer: await testSigner(),
+      now: Date.now,
+      log: silentLog,
+    });
+    const [a, s] = [auditRecs("org-a", 25), auditRecs("system", 12)];
+    await queue.enqueue(a.flatMap((r, i) => (s[i] ? [r, s[i]] : [r])));
+    await queue.enqueue(a.slice(0, 5)); // a producer retry: deduplicated
+    queue.start(handler);
+    expect(await queue.drain(10_000)).toBe(true);
+    await queue.stop();
+    expect(await chainEventIds(store, "org-a")).toEqual(ids(a));
+    expect(await chainEventIds(store, "system")).toEqual(ids(s));
+    expect((await store.checkpoints("org-a"))[0]?.seq).toBe(1);
+    expect(queue.deadLetters()).toEqual([]);
+  });
+});
