@@ -31,11 +31,19 @@ export async function chatCompletions(
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   plan = await guardSpend(ctx, plan, chatBounds(req, plan), headers);
+  const org = ctx.snapshot!.orgs.get(ctx.key!.org);
+  let sent = req;
+  if (org?.redactPrompts) {
+    const redacted = redactPrompt(req);
+    sent = redacted.request;
+    headers["x-gateway-redacted"] = String(redacted.masked);
+  }
   // Under a budget, the output bound the reservation assumed is sent upstream, so it holds.
-  const sent =
-    ctx.spend?.reserved && req.max_tokens == null && req.max_completion_tokens == null
-      ? { ...req, max_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
-      : req;
+  if (ctx.spend?.reserved && sent.max_tokens == null && sent.max_completion_tokens == null) {
+    sent = { ...sent, max_tokens: DEFAULT_MAX_OUTPUT_TOKENS };
+  }
+  // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
+  if (org?.sensitive) ctx.capture = { request: sent, content: "", toolCalls: [] };
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target) =>
     sent.stream ? streamFrom(ctx, sent, target, headers) : completeFrom(ctx, sent, target, headers),
   );

@@ -17,7 +17,24 @@ export function completeRequest(ctx: RequestContext): void {
         });
       })
       .then(() => ctx.deps.onOutcome?.(ctx.outcome)),
+    enqueueAudit(ctx),
   );
+}
+
+/** Audit records are enqueued durably; one the queue refuses after its retries is logged, redacted. */
+async function enqueueAudit(ctx: RequestContext): Promise<void> {
+  if (!ctx.deps.audit) return;
+  const records = auditRecordsFor(ctx);
+  if (records.length === 0) return;
+  try {
+    await ctx.deps.audit.enqueue(records);
+  } catch (err) {
+    ctx.deps.log.error("audit records not enqueued", {
+      requestId: ctx.requestId,
+      error: err instanceof Error ? err.message : "unknown",
+      records: JSON.stringify(records),
+    });
+  }
 }
 
 /** Pending work per invocation event, for the host's end-of-invocation hook. */
