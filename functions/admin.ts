@@ -2,13 +2,20 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { adminChangeRecord } from "../core/audit/changes.ts";
+import { createDynamoAuditStore } from "../core/audit/dynamo-store.ts";
+import { createKmsSigner } from "../core/audit/kms-signer.ts";
+import { createSqsAuditQueue } from "../core/audit/sqs-queue.ts";
 import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
+import { redactingLog } from "../core/pii/redacting-log.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
 import { createAdminHandler } from "./admin-handler.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
-import { linkedTableName } from "./aws/resources.ts";
+import { linkedTableName, linkedUrl } from "./aws/resources.ts";
 
 /**
  * Admin Lambda (`functions/admin.handler`): a buffered REST proxy integration, not a streaming one. It
@@ -20,13 +27,22 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 });
 
 const logger = new Logger({ serviceName: "llm-gateway-admin" });
+const log = redactingLog(powertoolsLog(logger));
+const auditQueue = createSqsAuditQueue(new SQSClient({}), linkedUrl("AuditQueue"));
 
 export const handler = createAdminHandler(
   {
     keys: createDynamoKeyStore(doc, linkedTableName("KeysTable")),
     registry: createDynamoRegistryStore(doc, linkedTableName("RegistryTable")),
     spend: createDynamoSpendStore(doc, linkedTableName("BudgetsTable")),
-    log: powertoolsLog(logger),
+    // Chain exports: the regional audit table and the signing key's public half (kms:GetPublicKey only).
+    audit: {
+      store: createDynamoAuditStore(doc, linkedTableName("AuditTable")),
+      signer: createKmsSigner(new KMSClient({}), process.env.AUDIT_SIGNING_KEY_ARN ?? ""),
+    },
+    // Every change goes to the system chain through the FIFO queue.
+    onChange: (change) => auditQueue.enqueue([adminChangeRecord(change, Date.now())]),
+    log,
     newId: randomUUID,
     now: Date.now,
   },

@@ -3,13 +3,16 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createSqsAuditQueue } from "../core/audit/sqs-queue.ts";
 import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
 import { outcomeFields } from "../core/gateway/outcome.ts";
+import { redactingLog } from "../core/pii/redacting-log.ts";
 import { buildAwsDeps } from "./aws/deps.ts";
 import { publishOutcome } from "./aws/metrics.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
-import { linkedName, linkedTableName, providerSecrets } from "./aws/resources.ts";
+import { linkedName, linkedTableName, linkedUrl, providerSecrets } from "./aws/resources.ts";
 import { createRouterHandler } from "./router.ts";
 
 /**
@@ -17,6 +20,8 @@ import { createRouterHandler } from "./router.ts";
  * container: clients, caches and the keep-alive pools to providers are reused across invocations.
  */
 const logger = new Logger({ serviceName: "llm-gateway-router" });
+// Every line, the request log included, passes through PII and secret redaction.
+const log = redactingLog(powertoolsLog(logger));
 const metrics = new Metrics({ namespace: "LlmGateway", serviceName: "router" });
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
@@ -33,12 +38,13 @@ const deps = buildAwsDeps({
     budgets: linkedTableName("BudgetsTable"),
   },
   events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
+  audit: createSqsAuditQueue(new SQSClient({}), linkedUrl("AuditQueue")),
   env: providerSecrets(process.env),
-  log: powertoolsLog(logger),
+  log,
   maxBodyBytes: Number(process.env.GATEWAY_MAX_BODY_BYTES) || DEFAULT_MAX_BODY,
   region: process.env.AWS_REGION ?? "us-east-1",
   onOutcome: (outcome) => {
-    logger.info("request", outcomeFields(outcome));
+    log.info("request", outcomeFields(outcome));
     publishOutcome(metrics, outcome);
   },
 });

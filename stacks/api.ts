@@ -73,13 +73,19 @@ export function createApi(storage: Storage, events: Events, audit: Audit): Api {
       ...LAMBDA_DEFAULTS,
       handler: "functions/admin.handler",
       timeout: "29 seconds",
-      link: [storage.registry, storage.keys, storage.budgets, audit.queue],
-      // Every registry/key change is audited; spend reports read the aggregator's rollups.
+      link: [storage.registry, storage.keys, storage.budgets, storage.audit, audit.queue],
+      // The signing key's ARN only (linking the key itself would grant kms:Sign): exports embed its
+      // public key.
+      environment: { AUDIT_SIGNING_KEY_ARN: audit.signingKey.properties.arn },
+      // Every registry/key change is audited; spend reports read the aggregator's rollups; chain
+      // exports read the audit table and the signing key's public half.
       permissions: [
         dynamoReadWrite(storage.registry),
         dynamoReadWrite(storage.keys),
         dynamoRead(storage.budgets),
+        dynamoRead(storage.audit),
         sendMessages(audit.queue),
+        { actions: ["kms:GetPublicKey"], resources: [audit.signingKey.properties.arn] },
       ],
     },
     { name: "Admin" },

@@ -1,4 +1,5 @@
 import { badRequest, GatewayError } from "../api/errors.ts";
+import { audit } from "./audit.ts";
 import { keys } from "./keys.ts";
 import { models } from "./models.ts";
 import { orgs } from "./orgs.ts";
@@ -10,7 +11,7 @@ import type { AdminHandler, AdminMethod, AdminResource } from "./types.ts";
  * The route table: `/admin/{resource}` (collection) and `/admin/{resource}/{id}` (item). API Gateway
  * sends every `ANY /admin/{proxy+}` here, so unknown paths and methods are answered here too.
  */
-export const ADMIN_RESOURCES: Record<string, AdminResource> = { providers, models, orgs, keys, spend };
+export const ADMIN_RESOURCES: Record<string, AdminResource> = { providers, models, orgs, keys, spend, audit };
 
 export interface MatchedRoute {
   handler: AdminHandler;

@@ -1,3 +1,4 @@
+import type { AuditStore, Signer } from "../audit/port.ts";
 import type { SpendStore } from "../budgets/spend-port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import type { Log } from "../log.ts";
@@ -25,6 +26,8 @@ export interface AdminDeps {
   registry: RegistryStore;
   /** The cost aggregator's rollups, for `GET /admin/spend`. */
   spend?: SpendStore | undefined;
+  /** Chain storage and the checkpoint signer's public key, for `GET /admin/audit/{chain}` exports. */
+  audit?: { store: AuditStore; signer: Pick<Signer, "keyId" | "publicKeyPem"> } | undefined;
   log: Log;
   newId(): string;
   now(): number;

@@ -15,8 +15,8 @@ export function adminChangeRecord(change: AdminChange, now: number): AuditRecord
       source: "admin-api",
       action: change.action,
       target: { kind: change.kind, id: change.id },
-      before: change.before,
-      after: change.after,
+      before: change.before ?? null,
+      after: change.after ?? null,
     },
   );
 }

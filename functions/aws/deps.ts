@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { AuditQueue } from "../../core/audit/port.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import type { EventPublisher } from "../../core/events/port.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
@@ -13,6 +14,8 @@ export interface AwsDepsOptions {
   tables: { registry: string; keys: string; budgets: string };
   /** Usage events: EventBridge in AWS. */
   events: EventPublisher;
+  /** Audit records: the SQS FIFO queue. */
+  audit: AuditQueue;
   /** Provider keys and base-URL overrides by the names the registry uses. */
   env: Record<string, string | undefined>;
   log: Log;
@@ -37,6 +40,7 @@ export function buildAwsDeps(opts: AwsDepsOptions): GatewayDeps {
     budgets: createDynamoBudgetStore(opts.doc, opts.tables.budgets, opts.region),
     rateLimits: createDynamoRateLimitStore(opts.doc, opts.tables.budgets),
     events: opts.events,
+    audit: opts.audit,
     maxBodyBytes: opts.maxBodyBytes,
     log: opts.log,
     onOutcome: opts.onOutcome,

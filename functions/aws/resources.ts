@@ -36,6 +36,14 @@ export function linkedArn(link: string): string {
   return arn;
 }
 
+/** A linked resource's `url` (a queue): missing is a deployment error. */
+export function linkedUrl(link: string): string {
+  const url = linked(link)?.url;
+  if (!url)
+    throw new Error(`Resource '${link}' is not linked to this function or has no url (check stacks/).`);
+  return url;
+}
+
 /** A linked `sst.Secret`'s value, or undefined when the secret is not linked or not set. */
 export const linkedSecret = (link: string): string | undefined => linked(link)?.value || undefined;
 

@@ -1,14 +1,17 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { AdminDeps } from "../../core/admin/dispatch.ts";
+import { adminChangeRecord } from "../../core/audit/changes.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
 import type { Log } from "../../core/log.ts";
+import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
+import { createPortableAudit } from "./audit.ts";
 import type { BudgetReading } from "./prometheus.ts";
 import { createPortableSpend } from "./spend.ts";
 
@@ -17,6 +20,8 @@ export interface PortableDepsOptions {
   /** The environment to read provider keys, base URLs and bootstrap keys from. */
   env: Record<string, string | undefined>;
   db: DatabaseSync;
+  /** Where the audit signing key lives (`audit-signing-key.pem`). */
+  dataDir: string;
   log: Log;
   registryTtlMs?: number | undefined;
   keepAliveMs?: number | undefined;
@@ -31,6 +36,8 @@ export interface PortableDeps {
   /** The local event bus: tests drain it to see usage counted. */
   bus: { drain(timeoutMs: number): Promise<boolean> };
   budgetReadings(): Promise<BudgetReading[]>;
+  /** The audit queue: tests drain it to see records written. */
+  auditQueue: { drain(timeoutMs: number): Promise<boolean> };
   close(): Promise<void>;
 }
 
@@ -39,8 +46,10 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const { config, env, db } = opts;
   const registry = createSqliteRegistryStore(db);
   const keys = createSqliteKeyStore(db);
-  const createdKeys = await seedStores(registry, keys, config, env);
-  const spend = createPortableSpend(db, registry, keys, opts.log, config.server.alerts?.webhookUrl);
+  const log = redactingLog(opts.log);
+  const audit = await createPortableAudit(db, opts.dataDir, log);
+  const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
+  const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
   spend.bus.start();
   const wired = createGatewayDeps({
     registry,
@@ -50,6 +59,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     budgets: spend.budgets,
     rateLimits: spend.rateLimits,
     events: spend.bus,
+    audit: audit.queue,
     maxBodyBytes: config.server.maxBodyBytes,
     timeouts: config.server.timeouts,
     log: opts.log,
@@ -61,8 +71,10 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     registry,
     // The router's cached key store: a revoked key stops working in this process at once.
     keys: wired.deps.keys,
-    log: opts.log,
+    log,
     spend: spend.spend,
+    audit: { store: audit.store, signer: audit.signer },
+    onChange: (change) => audit.queue.enqueue([adminChangeRecord(change, Date.now())]),
     newId: randomUUID,
     now: Date.now,
   };
@@ -72,8 +84,10 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     createdKeys,
     bus: spend.bus,
     budgetReadings: spend.budgetReadings,
+    auditQueue: audit.queue,
     async close() {
       await spend.bus.stop();
+      await audit.close();
       await wired.close();
     },
   };

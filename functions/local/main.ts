@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
-import { outcomeFields } from "../../core/gateway/outcome.ts";
+import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { loadConfigFile } from "../shared/config-file.ts";
 import { createdKeyLines } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
@@ -10,7 +10,8 @@ import { startPortable } from "./portable.ts";
 
 /** `npm start`: the gateway in portable mode. Reads only the environment variables documented in the README. */
 const env = process.env;
-const log = createConsoleLog("llm-gateway");
+// Every line passes through PII and secret redaction, the request log included.
+const log = redactingLog(createConsoleLog("llm-gateway"));
 
 function loadConfig(): GatewayConfig {
   return env.GATEWAY_CONFIG ? loadConfigFile(env.GATEWAY_CONFIG) : DEFAULT_CONFIG;
@@ -27,7 +28,6 @@ try {
     host: env.HOST || "127.0.0.1",
     port,
     log,
-    onOutcome: (o) => log.info("request", outcomeFields(o)),
   });
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
   lines.push(...createdKeyLines(gateway.createdKeys));

@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import type { GatewayConfig } from "../../core/config/types.ts";
+import { outcomeFields } from "../../core/gateway/outcome.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { Log } from "../../core/log.ts";
+import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
@@ -31,6 +33,8 @@ export interface PortableGateway {
   createdKeys: CreatedKey[];
   /** Waits until the local bus has delivered every event (usage counted, alerts sent). */
   drainEvents(timeoutMs: number): Promise<boolean>;
+  /** Waits until every audit record is written to its chain. */
+  drainAudit(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -42,10 +46,13 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
   const db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
   try {
     let metrics: PrometheusMetrics | undefined;
+    // One request line per request, through the same redaction as every other line.
+    const log = redactingLog(opts.log);
     const wired = await buildPortableDeps({
       ...opts,
       db,
       onOutcome: (o) => {
+        log.info("request", outcomeFields(o));
         metrics?.observe(o);
         opts.onOutcome?.(o);
       },
@@ -68,6 +75,7 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       port: server.port,
       createdKeys: wired.createdKeys,
       drainEvents: (timeoutMs) => wired.bus.drain(timeoutMs),
+      drainAudit: (timeoutMs) => wired.auditQueue.drain(timeoutMs),
       async close() {
         await server.close();
         await wired.close();

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { AuditQueue } from "../../core/audit/port.ts";
+import { createSampler } from "../../core/audit/sampler.ts";
 import type { BudgetStore } from "../../core/budgets/port.ts";
 import { DEFAULT_BASE_URL } from "../../core/config/defaults.ts";
 import type { ProviderConfig, Timeouts } from "../../core/config/types.ts";
@@ -7,6 +9,7 @@ import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import { cachedKeyStore } from "../../core/keys/cache.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
 import type { Log } from "../../core/log.ts";
+import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { createHttpTransport } from "../../core/providers/http-transport.ts";
 import { createMockTransport } from "../../core/providers/mock/transport.ts";
 import type { RateLimitStore } from "../../core/ratelimit/port.ts";
@@ -31,6 +34,7 @@ export interface GatewayDepsOptions {
   budgets?: BudgetStore | undefined;
   rateLimits?: RateLimitStore | undefined;
   events?: EventPublisher | undefined;
+  audit?: AuditQueue | undefined;
 }
 
 /**
@@ -60,6 +64,9 @@ export function createGatewayDeps(opts: GatewayDepsOptions): { deps: GatewayDeps
     budgets: opts.budgets,
     rateLimits: opts.rateLimits,
     events: opts.events,
+    audit: opts.audit,
+    // Authentication failures reach the audit chain at most 60 a minute per instance.
+    authFailureSampler: createSampler(60),
     now: Date.now,
     newId: randomUUID,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -12,7 +12,7 @@ import type {
   RetryConfig,
 } from "../../core/config/types.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
-import { silentLog } from "../../core/log.ts";
+import { type Log, silentLog } from "../../core/log.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
 import {
   type Simulator,
@@ -62,6 +62,8 @@ export interface HarnessOptions {
   keys?: Array<Omit<KeyConfig, "sha256" | "role"> & { secret: string }>;
   /** `server.alerts.webhookUrl`. */
   webhookUrl?: string;
+  /** Where the gateway logs (default: nowhere). */
+  log?: Log;
   /** Price overrides for provider `oa`, by provider model. */
   prices?: Record<string, PriceConfig>;
 }
@@ -171,7 +173,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     dataDir,
     port: 0,
-    log: silentLog,
+    log: opts.log ?? silentLog,
     keepAliveMs: opts.keepAliveMs,
     onOutcome: (o) => outcomes.push({ ...o }),
   });

@@ -10,6 +10,7 @@ import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import { createGatewayDeps } from "../../functions/shared/gateway-deps.ts";
 import { seedStores } from "../../functions/shared/seed.ts";
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type SqsEmulator, startSqsEmulator } from "../emulators/sqs.ts";
 import { restEvent } from "./lambda-stream.ts";
 
 /**
@@ -23,6 +24,7 @@ const TABLES = { registry: "gw-admin-registry", keys: "gw-admin-keys", budgets: 
 const PROPAGATION_MS = 2_000;
 
 let ddb: DynamoDbLocal;
+let sqs!: SqsEmulator;
 const clients: DynamoDBDocumentClient[] = [];
 const routers: Array<{ deps: GatewayDeps; close(): Promise<void> }> = [];
 let adminHandler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -66,12 +68,17 @@ beforeAll(async () => {
   b = container();
 
   // What SST links into the admin function, pointed at the emulator.
+  sqs = await startSqsEmulator();
+  const auditQueueUrl = await sqs.createFifoQueue("gw-audit");
   Object.assign(process.env, {
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
+    SST_RESOURCE_AuditQueue: JSON.stringify({ url: auditQueueUrl }),
+    SST_RESOURCE_AuditTable: JSON.stringify({ name: "gw-audit-unused" }),
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
     SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
     POWERTOOLS_LOG_LEVEL: "ERROR",
@@ -83,6 +90,7 @@ afterAll(async () => {
   await Promise.all(routers.map((r) => r.close()));
   for (const c of clients) c.destroy();
   await ddb?.dispose();
+  await sqs?.stop();
 });
 
 const lambdaContext = { awsRequestId: "admin-req", functionName: "admin" } as Context;

@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parse.ts";
@@ -8,6 +9,7 @@ import { installLambdaRuntime, isStreaming } from "../../functions/local/lambda-
 import { seedStores } from "../../functions/shared/seed.ts";
 import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
+import { type SqsEmulator, startSqsEmulator } from "../emulators/sqs.ts";
 import { type Simulator, startAnthropicSimulator, startOpenAISimulator } from "../simulators/index.ts";
 import { CollectingStream, restEvent, unframe } from "./lambda-stream.ts";
 
@@ -19,6 +21,8 @@ const KEY = "sk-gw-lambda-e2e";
 const TABLES = { registry: "gw-lambda-registry", keys: "gw-lambda-keys", budgets: "gw-lambda-budgets" };
 
 let ddb: DynamoDbLocal;
+let sqs!: SqsEmulator;
+let auditQueueUrl = "";
 let openai: Simulator;
 let anthropic: Simulator;
 let eventBridge!: EventBridgeEmulator;
@@ -51,6 +55,8 @@ beforeAll(async () => {
   );
 
   // What SST links and the Lambda runtime provide, pointed at the emulator.
+  sqs = await startSqsEmulator();
+  auditQueueUrl = await sqs.createFifoQueue("gw-audit");
   Object.assign(process.env, {
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "local",
@@ -60,6 +66,9 @@ beforeAll(async () => {
     SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
     SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
     SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
+    SST_RESOURCE_AuditQueue: JSON.stringify({ url: auditQueueUrl }),
+    SST_RESOURCE_AuditTable: JSON.stringify({ name: "gw-audit-unused" }),
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
     SST_RESOURCE_OpenaiApiKey: JSON.stringify({ value: "test-key" }),
     SST_RESOURCE_AnthropicApiKey: JSON.stringify({ value: "test-key" }),
@@ -75,6 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([openai?.close(), anthropic?.close(), eventBridge?.stop()]);
   await ddb?.dispose();
+  await sqs?.stop();
 });
 
 const chat = (body: Record<string, unknown>, key = KEY) =>
@@ -139,5 +149,22 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     const stream = new CollectingStream();
     await handler(chat({ model: "openai/gpt-sim" }, "sk-gw-unknown"), stream, {});
     expect(unframe(stream.bytes).prelude.statusCode).toBe(401);
+    // ...and the failure is on its way to the system audit chain: FIFO group `system`, no key in it.
+    const got = await sqs.client().send(
+      new ReceiveMessageCommand({
+        QueueUrl: auditQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    const record = (got.Messages ?? []).map((m) => ({
+      group: m.Attributes?.MessageGroupId,
+      body: JSON.parse(m.Body ?? "{}"),
+    }));
+    expect(record).toContainEqual({
+      group: "system",
+      body: expect.objectContaining({ kind: "auth.failure", chain: "system" }),
+    });
+    expect(JSON.stringify(record)).not.toContain("sk-gw-unknown");
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
@@ -20,6 +23,7 @@ beforeAll(async () => {
     config: DEFAULT_CONFIG,
     env: { GATEWAY_API_KEY: KEY },
     db: openDatabase(":memory:"),
+    dataDir: mkdtempSync(join(tmpdir(), "gw-router-")),
     log: silentLog,
   });
   const h = createRouterHandler(wired.deps);

@@ -1,0 +1,39 @@
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { checkpointQuietChains } from "../../core/audit/checkpointer.ts";
+import { createLocalSigner } from "../../core/audit/local-signer.ts";
+import { createSqliteAuditQueue } from "../../core/audit/sqlite-queue.ts";
+import { createSqliteAuditStore } from "../../core/audit/sqlite-store.ts";
+import type { Log } from "../../core/log.ts";
+import { createAuditWriterHandler } from "../audit-writer-handler.ts";
+
+/** How often quiet chains get their time-based checkpoint (the writer signs busy ones as it goes). */
+const QUIET_CHECKPOINT_MS = 60_000;
+
+/**
+ * Portable mode's audit trail, the counterpart of the audit stack: the ordered SQLite queue feeds the
+ * same writer handler the Lambda runs, into SQLite chain storage, with checkpoints signed by a local
+ * ECDSA P-256 key kept at `<dataDir>/audit-signing-key.pem` (created on first start, mode 0600).
+ */
+export async function createPortableAudit(db: DatabaseSync, dataDir: string, log: Log) {
+  const store = createSqliteAuditStore(db);
+  const signer = await createLocalSigner(join(dataDir, "audit-signing-key.pem"));
+  const queue = createSqliteAuditQueue(db, { log });
+  const deps = { store, signer, now: Date.now, log };
+  queue.start(createAuditWriterHandler(deps));
+  const timer = setInterval(() => {
+    checkpointQuietChains(deps).catch((err: unknown) =>
+      log.error("quiet-chain checkpoint failed", { error: String(err) }),
+    );
+  }, QUIET_CHECKPOINT_MS);
+  timer.unref();
+  return {
+    queue,
+    store,
+    signer,
+    async close() {
+      clearInterval(timer);
+      await queue.stop();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditExport } from "../../core/audit/export.ts";
+import { verifyChain } from "../../core/audit/verify.ts";
+import type { Log, LogFields } from "../../core/log.ts";
+import { containsPii } from "../../core/pii/redact.ts";
+import { ADMIN_KEY, API_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
+
+/**
+ * The audit trail and redaction end to end in portable mode: records from changes, authentication
+ * failures, refusals and a sensitive org's requests reach their chains through the SQLite FIFO queue and
+ * the same writer handler the Lambda runs; exports verify offline; prompts are masked for orgs that ask;
+ * and no log line of the whole run carries a secret or personal data from the PII corpus.
+ */
+const SENSITIVE = "sk-gw-sensitive-key";
+const MASKED = "sk-gw-masked-key";
+const CAPPED = "sk-gw-audit-capped";
+const lines: string[] = [];
+const capture: Log = {
+  info: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
+  warn: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
+  error: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
+};
+const corpus = readFileSync(join(import.meta.dirname, "../fixtures/pii-corpus.tsv"), "utf8")
+  .split("\n")
+  .filter((l) => l && !l.startsWith("#"))
+  .map((l) => l.split("\t") as [string, string])
+  .filter(([label]) => label !== "NONE")
+  .map(([, text]) => text.replaceAll("\\n", "\n"));
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    breaker: DISARMED_BREAKER,
+    log: capture,
+    orgs: [
+      { id: "sensitive", sensitive: true },
+      { id: "masked", redactPrompts: true },
+      { id: "capped-audit", budgets: [{ period: "day", limitUsd: 0.000001 }] },
+    ],
+    keys: [
+      { id: "sensitive", org: "sensitive", secret: SENSITIVE },
+      { id: "masked", org: "masked", secret: MASKED },
+      { id: "capped-audit", org: "capped-audit", secret: CAPPED },
+    ],
+  });
+}, 30_000);
+afterAll(() => h.close());
+
+const call = (key: string, body: Record<string, unknown>) =>
+  fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "oa/gpt-4o", messages: [{ role: "user", content: "hello" }], ...body }),
+  });
+
+async function exportOf(chain: string): Promise<AuditExport> {
+  expect(await h.gateway.drainAudit(10_000)).toBe(true);
+  const res = await fetch(`${h.gateway.url}/admin/audit/${chain}`, {
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as AuditExport;
+}
+
+describe("prompt redaction for orgs that ask for it", () => {
+  it("masks PII and secrets before the prompt leaves, and says how many in a header", async () => {
+    const prompt =
+      "Mail alice@example.com, card 4111 1111 1111 1111, key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+    const res = await call(MASKED, { messages: [{ role: "user", content: prompt }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-gateway-redacted")).toBe("3");
+    const sent = JSON.stringify(h.openai.requests.at(-1)?.body);
+    expect(sent).toContain("[EMAIL]");
+    expect(sent).not.toContain("alice@example.com");
+    expect(sent).not.toContain("4111 1111 1111 1111");
+  });
+});
+
+describe("audit chains", () => {
+  it("records a sensitive org's requests and responses, redacted, in its own chain", async () => {
+    h.openai.enqueueScripts({ text: "Sure, I will write to bob@example.com." });
+    expect(
+      (
+        await call(SENSITIVE, {
+          messages: [{ role: "user", content: "My SSN is 123-45-6789, mail carol@example.com" }],
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await call(SENSITIVE, { stream: true, messages: [{ role: "user", content: "stream please" }] }))
+        .status,
+    ).toBe(200);
+    // The record of a stream is enqueued as its invocation ends, just after the caller's last byte.
+    let requests: AuditExport["entries"] = [];
+    await expect
+      .poll(async () => {
+        requests = (await exportOf("sensitive")).entries.filter((e) => e.record.kind === "request");
+        return requests.length;
+      })
+      .toBeGreaterThanOrEqual(2);
+    const text = JSON.stringify(requests);
+    expect(text).toContain("[SSN]");
+    expect(text).toContain("[EMAIL]");
+    expect(text).not.toMatch(/123-45-6789|carol@example\.com|bob@example\.com/);
+    expect(text).toContain("Echo: stream please");
+  });
+
+  it("records admin changes, authentication failures and budget refusals", async () => {
+    const created = await fetch(`${h.gateway.url}/admin/orgs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ id: "new-team" }),
+    });
+    expect(created.status).toBe(201);
+    expect((await call("sk-gw-not-a-key", {})).status).toBe(401);
+    expect((await call(CAPPED, {})).status).toBe(429);
+
+    const system = await exportOf("system");
+    const kinds = system.entries.map((e) => e.record.kind);
+    expect(kinds).toContain("auth.failure");
+    const change = system.entries.find(
+      (e) => e.record.kind === "registry.change" && e.record.actor !== "config",
+    );
+    expect(change?.record.data).toMatchObject({
+      action: "create",
+      target: { kind: "org", id: "new-team" },
+      before: null,
+    });
+    expect(system.entries.some((e) => e.record.actor === "config")).toBe(true);
+    expect(JSON.stringify(system)).not.toContain("sk-gw-not-a-key");
+
+    const capped = await exportOf("capped-audit");
+    expect(capped.entries.map((e) => e.record.kind)).toContain("budget.refusal");
+  });
+
+  it("exports chains that verify offline, and the CLI finds a tampered entry", async () => {
+    const exported = await exportOf("sensitive");
+    const publicKeyPem = readFileSync(join(h.dataDir, "audit-signing-key.pem"), "utf8");
+    expect(
+      verifyChain({
+        entries: exported.entries,
+        checkpoints: exported.checkpoints,
+        publicKeyPem: exported.publicKeyPem!,
+      }),
+    ).toMatchObject({ ok: true });
+    expect(publicKeyPem).toContain("PRIVATE KEY");
+
+    const file = join(h.dataDir, "export.json");
+    const keyFile = join(h.dataDir, "public.pem");
+    writeFileSync(keyFile, exported.publicKeyPem ?? "");
+    writeFileSync(file, JSON.stringify(exported));
+    const cli = (f: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(import.meta.dirname, "../../functions/cli/audit-verify.ts"),
+          "--file",
+          f,
+          "--public-key",
+          keyFile,
+        ],
+        {
+          encoding: "utf8",
+        },
+      );
+    expect(cli(file).status).toBe(0);
+    const tampered = structuredClone(exported);
+    (tampered.entries[0]!.record.data as Record<string, unknown>).status = 999;
+    writeFileSync(file, JSON.stringify(tampered));
+    const result = cli(file);
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).toMatch(/seq 1: altered/);
+  });
+});
+
+describe("no secret or personal data in any log line", () => {
+  it("redacts every corpus value a caller manages to put where the gateway logs", async () => {
+    // Unknown models echo the requested name into the request log line: the worst case for a leak.
+    for (const text of corpus) {
+      await call(API_KEY, { model: text, messages: [{ role: "user", content: text }] });
+    }
+    await call(API_KEY, { model: "oa/gpt-4o", user: "dave@example.com" });
+    expect(await h.gateway.drainAudit(10_000)).toBe(true);
+    await expect.poll(() => lines.length).toBeGreaterThan(corpus.length);
+    const leaks = lines.filter((l) => containsPii(l));
+    expect(leaks).toEqual([]);
+    for (const secret of [
+      "alice@example.com",
+      "4111 1111 1111 1111",
+      "AKIAIOSFODNN7EXAMPLE",
+      "sk-gw-not-a-key",
+      SENSITIVE,
+    ]) {
+      expect(lines.some((l) => l.includes(secret))).toBe(false);
+    }
+  }, 60_000);
+});
