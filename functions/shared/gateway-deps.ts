@@ -58,7 +58,8 @@ export function createGatewayDeps(opts: GatewayDepsOptions): { deps: GatewayDeps
     maxBodyBytes: opts.maxBodyBytes,
     timeouts: opts.timeouts,
     keepAliveMs: opts.keepAliveMs ?? 15_000,
-    log: opts.log,
+    // Every log line passes through redaction: nothing secret or personal reaches the logs.
+    log: redactingLog(opts.log),
     breakers: createBreakerBoard(),
     region: opts.region,
     budgets: opts.budgets,
