@@ -169,12 +169,14 @@ export function sharedSuite(get: () => Synth, region: string): void {
     expect(actionsFor(router, "kms")).toEqual([]);
 
     const admin = grants(s, HANDLERS.admin);
-    // Registry and key writes; spend reports read the budgets table.
+    // Registry and key writes; spend reports read the budgets table; chain exports read the audit
+    // table and the signing key's public half, and may never sign.
     expect(resourcesFor(admin, "dynamodb")).toEqual(
-      tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable"),
+      tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable", "AuditTable"),
     );
     expect(writes(admin)).toEqual(tableArns(s, "RegistryTable", "KeysTable"));
-    expect(actionsFor(admin, "events").concat(actionsFor(admin, "kms"))).toEqual([]);
+    expect(actionsFor(admin, "events")).toEqual([]);
+    expect(actionsFor(admin, "kms")).toEqual(["kms:GetPublicKey"]);
 
     const aggregator = grants(s, HANDLERS.costAggregator);
     // Writes rollups; reads the org and key budgets it checks thresholds against.
