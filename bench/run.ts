@@ -54,6 +54,7 @@ const LAMBDA_IMPORT = (file: string): ImportTarget => ({
     SST_RESOURCE_KeysTable: JSON.stringify({ name: "keys" }),
     SST_RESOURCE_BudgetsTable: JSON.stringify({ name: "budgets" }),
     SST_RESOURCE_Bus: JSON.stringify({ name: "bus" }),
+    SST_RESOURCE_AuditQueue: JSON.stringify({ url: "http://127.0.0.1:1/000000000000/audit.fifo" }),
   },
 });
 type StreamChunk = { choices?: Array<{ delta?: { content?: string | null } }> };

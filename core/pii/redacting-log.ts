@@ -1,4 +1,5 @@
 import type { Log, LogFields } from "../log.ts";
+import { silentLog } from "../log.ts";
 import { containsPii, redactText } from "./redact.ts";
 
 const redacting = new WeakSet<Log>();
@@ -29,7 +30,8 @@ function redactFields(fields: LogFields): LogFields {
  * reach it (field names are kept). Wrapping twice returns the same logger.
  */
 export function redactingLog(log: Log): Log {
-  if (redacting.has(log)) return log;
+  // Nothing to protect in a logger that writes nowhere, and redaction is not free on the hot path.
+  if (redacting.has(log) || log === silentLog) return log;
   const text = (message: string) => redactText(message).text;
   const wrapped: Log = {
     info: (m, f) => (f === undefined ? log.info(text(m)) : log.info(text(m), redactFields(f))),
