@@ -245,6 +245,23 @@ export function renderMarkdown(r: Results): string {
       ]),
     ),
     "",
+    "## Audit trail (portable writer: SQLite, local ECDSA P-256 key, checkpoint every 100 entries)",
+    "",
+    table(
+      ["Measure", "Value"],
+      [
+        ["Entries written on one chain (batches of 10)", String(r.audit.entries)],
+        [
+          "Writer throughput",
+          `${f(r.audit.writerEntriesPerSec, 0)} entries/s (${r.audit.checkpoints} checkpoints signed)`,
+        ],
+        [
+          "Offline verification (hashes, links, signatures)",
+          `${f(r.audit.verifyEntriesPerSec, 0)} entries/s`,
+        ],
+      ],
+    ),
+    "",
     "## Targets (informational; the bench never fails on them)",
     "",
     table(

@@ -2,6 +2,7 @@ import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { buildRouter } from "../scripts/build-router.ts";
+import { benchAudit } from "./audit.ts";
 import { benchBudgets } from "./budgets.ts";
 import { type Child, startChild } from "./children.ts";
 import { coldImports, type ImportTarget } from "./cold-import.ts";
@@ -195,6 +196,8 @@ async function main(): Promise<void> {
   log("cold imports");
   const source = fileURLToPath(new URL("../functions/router.ts", import.meta.url));
   const [bundled, fromSource] = await coldImports([LAMBDA_IMPORT(bundle.file), { file: source }], 5);
+  log("audit writer and verifier");
+  const audit = await benchAudit(Math.max(500, Math.round(5_000 * SCALE)));
   log("DynamoDB adapters against DynamoDB Local");
   const dynamo = await benchDynamo();
 
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
       topInputs: bundle.inputs.slice(0, 15),
     },
     dynamo,
+    audit,
     fallback,
     budgets,
     coldImport: {

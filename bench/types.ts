@@ -1,3 +1,4 @@
+import type { AuditBench } from "./audit.ts";
 import type { BudgetBench } from "./budgets.ts";
 import type { DynamoBench } from "./dynamo.ts";
 import type { FallbackRow } from "./fallback.ts";
@@ -47,6 +48,7 @@ export interface Results {
   added: Added[];
   bundle: { file: string; bytes: number; kb: number; topInputs: Array<{ path: string; bytes: number }> };
   dynamo: DynamoBench;
+  audit: AuditBench;
   fallback: FallbackRow[];
   budgets: BudgetBench;
   coldImport: { bundleMs: number; sourceMs: number; bundleSamplesMs: number[]; sourceSamplesMs: number[] };
