@@ -1,7 +1,12 @@
 import { firstIssue } from "../config/parse.ts";
 import type { BudgetConfig } from "../config/types.ts";
 import type { EventPublisher } from "../events/port.ts";
-import { THRESHOLD_DETAIL_TYPE, type ThresholdDetail, usageDetail } from "../events/usage.ts";
+import {
+  THRESHOLD_DETAIL_TYPE,
+  type ThresholdDetail,
+  type UsageDetail,
+  usageDetail,
+} from "../events/usage.ts";
 import { periodKey } from "./periods.ts";
 import type { SpendStore } from "./spend-port.ts";
 
@@ -28,15 +33,44 @@ export interface AggregateResult {
  * published, so concurrent aggregators emit it exactly once per period.
  */
 export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Promise<AggregateResult> {
+  const usage = parseUsage(detail);
+  const counted = await deps.spend.record(usage);
+  if (!counted || usage.costUsd === 0) return { counted, thresholds: [] };
+  return { counted, thresholds: await emitThresholds(usage, deps) };
+}
+
+/**
+ * Many events at once (the local bus batches them): one store write where the store can, then the
+ * threshold check once per org and key that had new, non-zero spend (with its latest event). Same
+ * outcome as one `aggregateUsage` per event, for a fraction of the writes.
+ */
+export async function aggregateUsageBatch(
+  details: unknown[],
+  deps: AggregatorDeps,
+): Promise<ThresholdDetail[]> {
+  const usages = details.map(parseUsage);
+  const counted = deps.spend.recordMany
+    ? await deps.spend.recordMany(usages)
+    : await Promise.all(usages.map((u) => deps.spend.record(u)));
+  const latest = new Map<string, UsageDetail>();
+  usages.forEach((u, i) => {
+    if (counted[i] && u.costUsd > 0) latest.set(`${u.org}\u0000${u.keyId}`, u);
+  });
+  const emitted: ThresholdDetail[] = [];
+  for (const usage of latest.values()) emitted.push(...(await emitThresholds(usage, deps)));
+  return emitted;
+}
+
+function parseUsage(detail: unknown): UsageDetail {
   const parsed = usageDetail.safeParse(detail);
   if (!parsed.success) {
     const { path, message } = firstIssue(parsed.error);
     throw new Error(`Invalid llm.usage detail at '${path}': ${message}`);
   }
-  const usage = parsed.data;
-  const counted = await deps.spend.record(usage);
-  if (!counted || usage.costUsd === 0) return { counted, thresholds: [] };
+  return parsed.data;
+}
 
+async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise<ThresholdDetail[]> {
   const at = Date.parse(usage.time);
   const scopes = [
     { scope: "org" as const, id: usage.org, budgets: await deps.orgBudgets(usage.org) },
@@ -74,5 +108,5 @@ export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Pro
       }
     }
   }
-  return { counted, thresholds: emitted };
+  return emitted;
 }

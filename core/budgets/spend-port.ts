@@ -29,6 +29,8 @@ export interface SpendQuery {
  */
 export interface SpendStore {
   record(usage: UsageDetail): Promise<boolean>;
+  /** Optional: several events at once, with `record`'s semantics per event, in one write where the store can. */
+  recordMany?(usages: UsageDetail[]): Promise<boolean[]>;
   query(q: SpendQuery): Promise<SpendRow[]>;
   /** Org or key spend in a period (day `YYYY-MM-DD` or month `YYYY-MM`), from the rollups. */
   periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number>;

@@ -76,21 +76,28 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
 
+  const recordOne = (u: UsageDetail): boolean => {
+    const r = rollupOf(u);
+    if (Number(claim.run(u.requestId).changes) === 0) return false;
+    rollup.run(r.day, u.org, u.keyId, r.provider, r.model, u.tokens.input, u.tokens.output, r.costMicros);
+    for (const [scope, id] of [
+      ["org", u.org],
+      ["key", u.keyId],
+    ] as const) {
+      period.run(scope, id, r.day, r.costMicros);
+      period.run(scope, id, r.month, r.costMicros);
+    }
+    return true;
+  };
+
   return {
     async record(u: UsageDetail): Promise<boolean> {
-      const r = rollupOf(u);
-      return transaction(db, () => {
-        if (Number(claim.run(u.requestId).changes) === 0) return false;
-        rollup.run(r.day, u.org, u.keyId, r.provider, r.model, u.tokens.input, u.tokens.output, r.costMicros);
-        for (const [scope, id] of [
-          ["org", u.org],
-          ["key", u.keyId],
-        ] as const) {
-          period.run(scope, id, r.day, r.costMicros);
-          period.run(scope, id, r.month, r.costMicros);
-        }
-        return true;
-      });
+      return transaction(db, () => recordOne(u));
+    },
+
+    /** A batch in one transaction: one commit for many events (the local bus delivers them so). */
+    async recordMany(usages: UsageDetail[]): Promise<boolean[]> {
+      return transaction(db, () => usages.map(recordOne));
     },
 
     async query(q: SpendQuery): Promise<SpendRow[]> {

@@ -47,6 +47,12 @@ export interface Subscription {
   name: string;
   pattern: EventPattern;
   handle(envelope: EventEnvelope): Promise<void>;
+  /**
+   * Optional: the local bus hands a subscriber that has it every matching event of a delivery round at
+   * once (EventBridge targets get one event per invocation). If it throws, the events are delivered one
+   * by one through `handle`, with its retries.
+   */
+  handleBatch?(envelopes: EventEnvelope[]): Promise<void>;
 }
 
 /** The envelope a target receives, as EventBridge delivers it to Lambda. */

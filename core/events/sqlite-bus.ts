@@ -92,11 +92,37 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
    * (and before any wait), not per event: after a crash the batch is delivered again, which
    * at-least-once allows and the consumers' idempotency absorbs, for one commit instead of one per event.
    */
+  /**
+   * A page of first deliveries handed over at once, for subscribers that take batches. Returns false
+   * (and changes nothing) when the page holds a retrying event or the batch fails: the per-event path
+   * then delivers it with its retries and dead-lettering.
+   */
+  const deliverBatch = async (w: Worker, rows: OutboxRow[]): Promise<boolean> => {
+    const name = w.sub.name;
+    const envs: EventEnvelope[] = [];
+    for (const row of rows) {
+      const env = envelope(row);
+      if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) continue;
+      if (outbox.state(name, row.seq)) return false;
+      envs.push(env);
+    }
+    try {
+      if (envs.length > 0) await w.sub.handleBatch!(envs);
+    } catch (err) {
+      log.warn("batch delivery failed; delivering one by one", { subscription: name, error: String(err) });
+      return false;
+    }
+    outbox.skip(name, rows.at(-1)!.seq);
+    return true;
+  };
+
   const run = async (w: Worker): Promise<void> => {
     const name = w.sub.name;
     for (;;) {
       const rows = outbox.after(outbox.cursor(name));
       if (rows.length === 0) return;
+      if (stopped) return;
+      if (w.sub.handleBatch && (await deliverBatch(w, rows))) continue;
       let passed = 0;
       const persist = () => {
         if (passed > 0) outbox.skip(name, passed);

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
 import { periodKey } from "../../core/budgets/periods.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -28,20 +29,32 @@ export function createPortableSpend(
   const budgets = createSqliteBudgetStore(db, "local");
   const rateLimits = createSqliteRateLimitStore(db);
   const spend = createSqliteSpendStore(db);
-  const aggregate = createCostAggregatorHandler(
-    {
-      spend,
-      // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge.
-      events: { publish: (events) => bus.publish(events) },
-      orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
-      keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
-    },
-    log,
-  );
+  const aggregatorDeps: AggregatorDeps = {
+    spend,
+    // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge.
+    events: { publish: (events) => bus.publish(events) },
+    orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
+    keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
+  };
+  const aggregate = createCostAggregatorHandler(aggregatorDeps, log);
   const costAggregator: Subscription = {
     name: "cost-aggregator",
     pattern: { source: ["llm-gateway"], "detail-type": [USAGE_DETAIL_TYPE] },
     handle: async (envelope) => void (await aggregate(envelope)),
+    // The same counting, a delivery round at a time: one SQLite commit for all its events.
+    handleBatch: async (envelopes) => {
+      const thresholds = await aggregateUsageBatch(
+        envelopes.map((e) => e.detail),
+        aggregatorDeps,
+      );
+      for (const t of thresholds)
+        log.warn("budget threshold emitted", {
+          scope: t.scope,
+          id: t.id,
+          periodKey: t.periodKey,
+          threshold: t.threshold,
+        });
+    },
   };
   const bus = createSqliteBus(db, {
     subscriptions: [costAggregator, alertSubscription(log, webhookUrl)],
