@@ -64,6 +64,12 @@ async function newStore(): Promise<FauxStore> {
   return new mod.SqsStore();
 }
 
+const bySequence = (a: FauxMessage, b: FauxMessage): number => {
+  const x = BigInt(a.sequenceNumber ?? "0");
+  const y = BigInt(b.sequenceNumber ?? "0");
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
 function unlock(queue: FauxQueue, group: string): void {
   const n = (queue.fifoLockedGroups.get(group) ?? 1) - 1;
   if (n <= 0) queue.fifoLockedGroups.delete(group);
@@ -77,14 +83,17 @@ function compensate(queue: FauxQueue): void {
   queue.processTimers = () => {
     const now = Date.now();
     const expired = [...queue.inflightMessages.values()].filter((e) => e.visibilityDeadline <= now);
-    // Highest sequence number first, each put at the front of its group: the group ends up in order.
-    expired.sort((a, b) => (b.message.sequenceNumber ?? "").localeCompare(a.message.sequenceNumber ?? ""));
+    const touched = new Set<string>();
     for (const e of expired) {
       const group = e.message.messageGroupId ?? "__default";
       queue.inflightMessages.delete(e.receiptHandle);
       unlock(queue, group);
       queue.fifoMessages.set(group, [e.message, ...(queue.fifoMessages.get(group) ?? [])]);
+      touched.add(group);
     }
+    // Messages of one group can expire in different sweeps (their deadlines differ by a few ms under
+    // load): keep each group ordered by sequence number, compared as numbers, whatever the sweeps.
+    for (const group of touched) queue.fifoMessages.get(group)?.sort(bySequence);
     processTimers();
   };
   // No redrive policy support here: the test queues have none (fauxqs's own dequeue handles DLQs).
