@@ -92,5 +92,16 @@ export function createAudit(deployment: Deployment, storage: Storage): Audit {
     // and the rest as failures, so only they are retried, in order.
     { batch: { size: BATCH_SIZE, partialResponses: true } },
   );
+  // Time-based checkpoints for chains that went quiet (the writer signs busy ones as it appends).
+  new sst.aws.Cron("AuditCheckpoints", {
+    schedule: "rate(1 minute)",
+    function: {
+      ...LAMBDA_DEFAULTS,
+      handler: "functions/audit-checkpoint.handler",
+      timeout: "1 minute",
+      link: [storage.audit, signingKey],
+      permissions: [dynamoReadWrite(storage.audit)],
+    },
+  });
   return { queue, deadLetterQueue, signingKey };
 }

@@ -20,6 +20,7 @@ export const HANDLERS = {
   admin: "functions/admin.handler",
   costAggregator: "functions/cost-aggregator.handler",
   auditWriter: "functions/audit-writer.handler",
+  auditCheckpoint: "functions/audit-checkpoint.handler",
 } as const;
 
 const arnOf = (s: Synth, type: string, name: string): string => text(named(s, type, name).state, "arn");
@@ -117,12 +118,22 @@ export function sharedSuite(get: () => Synth, region: string): void {
     });
   });
 
+  it("checkpoints quiet audit chains every minute, with the audit table and the signing key only", () => {
+    const s = get();
+    const schedules = ofType(s, TYPES.rule).filter((r) => r.inputs.scheduleExpression !== undefined);
+    expect(schedules.map((r) => r.inputs.scheduleExpression)).toEqual(["rate(1 minute)"]);
+    const fn = grants(s, HANDLERS.auditCheckpoint);
+    expect(resourcesFor(fn, "dynamodb")).toEqual(tableArns(s, "AuditTable"));
+    expect(actionsFor(fn, "kms")).toEqual(["kms:GetPublicKey", "kms:Sign"]);
+    expect(actionsFor(fn, "sqs").concat(actionsFor(fn, "events"))).toEqual([]);
+  });
+
   it("sends llm.usage to the cost aggregator and budget.threshold to the alerts topic", () => {
     const s = get();
-    const rules = ofType(s, TYPES.rule).map((r) => ({
-      r,
-      pattern: JSON.parse(text(r.inputs, "eventPattern")),
-    }));
+    // Pattern rules only: the audit checkpoint schedule is a rule too, with a schedule instead.
+    const rules = ofType(s, TYPES.rule)
+      .filter((r) => r.inputs.eventPattern !== undefined)
+      .map((r) => ({ r, pattern: JSON.parse(text(r.inputs, "eventPattern")) }));
     const target = (detailType: string) => {
       const match = rules.filter(({ pattern }) => pattern["detail-type"]?.[0] === detailType);
       expect(match).toHaveLength(1);
