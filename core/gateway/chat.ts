@@ -83,16 +83,22 @@ const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => (
   model: target.model,
 });
 
+/** Maps the request to the target's dialect and sends it; a non-2xx answer is already an error here. */
+async function openUpstream(ctx: RequestContext, req: ChatRequest, target: ResolvedTarget) {
+  const { deps } = ctx;
+  const adapter = chatAdapters[target.provider.kind];
+  const upstream = adapter.toRequest(req, mapContext(deps, target));
+  const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
+  return { adapter, call };
+}
+
 async function completeFrom(
   ctx: RequestContext,
   req: ChatRequest,
   target: ResolvedTarget,
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
-  const { deps } = ctx;
-  const adapter = chatAdapters[target.provider.kind];
-  const upstream = adapter.toRequest(req, mapContext(deps, target));
-  const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
+  const { adapter, call } = await openUpstream(ctx, req, target);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const completion = adapter.fromResponse(
@@ -120,9 +126,7 @@ async function streamFrom(
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
-  const adapter = chatAdapters[target.provider.kind];
-  const upstream = adapter.toRequest(req, mapContext(deps, target));
-  const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
+  const { adapter, call } = await openUpstream(ctx, req, target);
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
   ctx.outcome.status = 200;

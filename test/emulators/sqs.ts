@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { CreateQueueCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
 import { type BuildAppOptions, buildApp } from "fauxqs";
-import { freePort } from "./sqs-port.ts";
+import { freePort } from "./free-port.ts";
 
 /**
  * An SQS emulator on 127.0.0.1: fauxqs (in-process, Fastify) over a store we own, so stop()/restart()
