@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
-import { type OutboxRow, openOutbox } from "./outbox.ts";
+import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
 import { matches, validatePattern } from "./pattern.ts";
 import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
