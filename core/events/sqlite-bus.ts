@@ -1,9 +1,9 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
-import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
 import { matches, validatePattern } from "./pattern.ts";
 import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
+import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
 
 /**
  * The portable event bus: publish() writes to an SQLite outbox, and a delivery loop hands each event to
