@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
+import { loopback } from "./loopback-server.ts";
 
 /**
  * A small EventBridge emulator speaking the AWS JSON 1.1 protocol that @aws-sdk/client-eventbridge uses:
@@ -141,21 +142,7 @@ export async function startEventBridgeEmulator(): Promise<EventBridgeEmulator> {
       .catch((err: unknown) => error(res, 500, "InternalException", String(err)));
   });
 
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-
-  const stop = async () => {
-    if (!server.listening) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
-  };
+  const { listen, stop } = loopback(server);
 
   await listen(0);
   const port = (server.address() as AddressInfo).port;

@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUI
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
+import { loopback } from "./loopback-server.ts";
 
 /**
  * A small AWS KMS emulator speaking the AWS JSON 1.1 protocol that @aws-sdk/client-kms uses: POST / with
@@ -328,21 +329,7 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
       .catch((err: unknown) => send(res, 500, { __type: "KMSInternalException", message: String(err) }));
   });
 
-  const listen = (port: number) =>
-    new Promise<void>((resolvePromise, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => {
-        server.off("error", reject);
-        resolvePromise();
-      });
-    });
-
-  const stop = async () => {
-    if (!server.listening) return;
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    server.closeAllConnections();
-    await closed;
-  };
+  const { listen, stop } = loopback(server);
 
   await listen(0);
   const port = (server.address() as AddressInfo).port;
