@@ -5,27 +5,9 @@ import type { UsageDetail } from "../../core/events/usage.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { createCostAggregatorHandler } from "../../functions/cost-aggregator-handler.ts";
+import { usageFixture } from "../fixtures/usage.ts";
 
-const usage = (requestId: string, costUsd: number): UsageDetail => ({
-  requestId,
-  org: "acme",
-  keyId: "k1",
-  alias: "smart",
-  endpoint: "chat",
-  provider: "oa",
-  providerModel: "gpt-4o",
-  region: "local",
-  tokens: { input: 10, output: 5, cached: 0, reasoning: 0 },
-  usageReported: true,
-  costUsd,
-  priceVersion: "test",
-  latencyMs: 12,
-  ttftMs: null,
-  status: 200,
-  stream: false,
-  attempts: [],
-  time: "2026-11-26T10:00:00.000Z",
-});
+const usage = usageFixture;
 const envelope = (detail: UsageDetail) => ({
   id: detail.requestId,
   source: "llm-gateway",

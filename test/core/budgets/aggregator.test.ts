@@ -2,29 +2,10 @@ import { describe, expect, it } from "vitest";
 import { aggregateUsage, aggregateUsageBatch } from "../../../core/budgets/aggregator.ts";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
 import type { GatewayEvent } from "../../../core/events/port.ts";
-import type { UsageDetail } from "../../../core/events/usage.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { usageFixture } from "../../fixtures/usage.ts";
 
-const usage = (requestId: string, costUsd: number, keyId = "k1"): UsageDetail => ({
-  requestId,
-  org: "acme",
-  keyId,
-  alias: "smart",
-  endpoint: "chat",
-  provider: "oa",
-  providerModel: "gpt-4o",
-  region: "local",
-  tokens: { input: 10, output: 5, cached: 0, reasoning: 0 },
-  usageReported: true,
-  costUsd,
-  priceVersion: "test",
-  latencyMs: 3,
-  ttftMs: null,
-  status: 200,
-  stream: false,
-  attempts: [],
-  time: "2026-11-26T10:00:00.000Z",
-});
+const usage = usageFixture;
 
 function deps() {
   const published: GatewayEvent[] = [];
