@@ -42,6 +42,13 @@ interface Worker {
 
 /** How long new events wait before delivery, so a busy gateway delivers them in batches. */
 const DELIVERY_DELAY_MS = 20;
+/**
+ * How long a group commit gathers publishes. The gateway publishes after a response's last byte (middy's
+ * requestEnd), so the window costs no caller any latency, while the WAL commit it shares is most of a
+ * publish's CPU: at concurrency 1 one commit per request becomes one per window. A hard kill loses at
+ * most this window's events, as it loses any request still in flight; stop() flushes it.
+ */
+const GROUP_COMMIT_MS = 2;
 
 export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): SqliteBus {
   const { region, account, log } = opts;
@@ -189,18 +196,18 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   }
 
   /**
-   * Group commit: every publish of one turn of the event loop goes into one transaction, and each caller
-   * is answered only once that transaction committed (durable, as before, for fewer commits under load).
-   * Deliveries are woken after DELIVERY_DELAY_MS so they too run in batches.
+   * Group commit: every publish of one GROUP_COMMIT_MS window goes into one transaction, and each caller
+   * is answered only once that transaction committed (durable before publish() resolves, for fewer
+   * commits). Deliveries are woken after DELIVERY_DELAY_MS so they too run in batches.
    */
-  let batch: { events: GatewayEvent[]; waiters: Array<{ resolve(): void; reject(e: Error): void }> } | null =
-    null;
+  let batch: {
+    events: GatewayEvent[];
+    waiters: Array<{ resolve(): void; reject(e: Error): void }>;
+    timer: NodeJS.Timeout;
+  } | null = null;
   const groupCommit = (events: GatewayEvent[]) =>
     new Promise<void>((resolve, reject) => {
-      if (!batch) {
-        batch = { events: [], waiters: [] };
-        setImmediate(flush);
-      }
+      batch ??= { events: [], waiters: [], timer: setTimeout(flush, GROUP_COMMIT_MS) };
       batch.events.push(...events);
       batch.waiters.push({ resolve, reject });
     });
@@ -208,6 +215,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     const current = batch;
     batch = null;
     if (!current) return;
+    clearTimeout(current.timer);
     try {
       outbox.append(current.events);
     } catch (err) {
@@ -223,6 +231,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   }
 
   const idle = () => {
+    if (batch) return false;
     const end = outbox.end();
     return workers.every((w) => !w.running && outbox.cursor(w.sub.name) >= end);
   };
@@ -238,6 +247,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       for (const w of workers) wake(w);
     },
     async stop() {
+      flush();
       stopped = true;
       for (const w of workers) if (w.timer) clearTimeout(w.timer);
       await Promise.all(workers.map((w) => w.running));

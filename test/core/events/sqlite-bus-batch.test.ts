@@ -43,3 +43,32 @@ describe("SQLite event bus: batch delivery", () => {
     expect(b.singles).toEqual(["u1", "u2"]);
   });
 });
+
+describe("SQLite event bus: group commit", () => {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("commits publishes of one window together: none is answered, or visible, before the commit", async () => {
+    const bus = h.bus([]);
+    let firstAnswered = false;
+    const first = bus.publish([event("e1")]).then(() => {
+      firstAnswered = true;
+    });
+    await turn();
+    const second = bus.publish([event("e2")]);
+    const outboxRows = () => Number(h.dbs[0]!.prepare("SELECT count(*) AS n FROM event_outbox").get()?.n);
+    expect([firstAnswered, outboxRows()]).toEqual([false, 0]);
+    await Promise.all([first, second]);
+    expect(outboxRows()).toBe(2);
+  });
+
+  it("stop() commits the open window, and a later bus over the file delivers it", async () => {
+    const b = batcher();
+    const first = h.bus([b.sub]);
+    const published = first.publish([event("e1", "llm.usage")]);
+    await first.stop();
+    await published;
+    const second = h.bus([b.sub]);
+    second.start();
+    await expect.poll(() => b.batches.flat()).toEqual(["e1"]);
+  });
+});
