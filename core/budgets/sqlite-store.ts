@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { createGroupCommit } from "../storage/group-commit.ts";
 import { transaction } from "../storage/sqlite.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
@@ -10,6 +11,9 @@ import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port
 export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd * 1e9) / 1e3);
 export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
 export const micros = (usd: number): number => Math.round(usd * 1e6);
+
+/** Settlements within this many ms share one commit (the same window as the local bus's publishes). */
+const SETTLE_WINDOW_MS = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS budget_counters (
@@ -41,7 +45,10 @@ interface Reserved {
  * instances with different region names enforces their sum, as the DynamoDB store does across regions.
  * Every read-check-write runs inside BEGIN IMMEDIATE, so a second process on the same file waits.
  */
-export function createSqliteBudgetStore(db: DatabaseSync, region = "local"): BudgetStore {
+export function createSqliteBudgetStore(
+  db: DatabaseSync,
+  region = "local",
+): BudgetStore & { /** Commits pending settlements now (a graceful stop). */ flush(): void } {
   db.exec(SCHEMA);
   const sum = db.prepare(
     "SELECT COALESCE(SUM(spent_micros), 0) AS n FROM budget_counters WHERE scope = ? AND id = ? AND period_key = ?",
@@ -55,6 +62,10 @@ export function createSqliteBudgetStore(db: DatabaseSync, region = "local"): Bud
   const settleRes = db.prepare(
     "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
   );
+
+  // Settlement runs after the response, so it shares commits (see group-commit.ts). Until it commits,
+  // the counter still holds the reservation, never less than the actual cost: limits stay safe.
+  const settles = createGroupCommit(db, SETTLE_WINDOW_MS);
 
   const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
     Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
@@ -81,9 +92,9 @@ export function createSqliteBudgetStore(db: DatabaseSync, region = "local"): Bud
       });
     },
 
-    async settle(requestId: string, actualUsd: number): Promise<void> {
+    settle(requestId: string, actualUsd: number): Promise<void> {
       const actual = micros(actualUsd);
-      transaction(db, () => {
+      return settles.run(() => {
         const row = findRes.get(requestId) as { items: string; settled: number } | undefined;
         if (!row || row.settled) return;
         settleRes.run(actual, requestId);
@@ -95,5 +106,7 @@ export function createSqliteBudgetStore(db: DatabaseSync, region = "local"): Bud
     async spent(counter: CounterRef): Promise<number> {
       return spentMicros(counter) / 1e6;
     },
+
+    flush: () => settles.flush(),
   };
 }

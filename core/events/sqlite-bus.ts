@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
+import { createGroupCommit } from "../storage/group-commit.ts";
 import { matches, validatePattern } from "./pattern.ts";
 import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
@@ -44,9 +45,8 @@ interface Worker {
 const DELIVERY_DELAY_MS = 20;
 /**
  * How long a group commit gathers publishes. The gateway publishes after a response's last byte (middy's
- * requestEnd), so the window costs no caller any latency, while the WAL commit it shares is most of a
- * publish's CPU: at concurrency 1 one commit per request becomes one per window. A hard kill loses at
- * most this window's events, as it loses any request still in flight; stop() flushes it.
+ * requestEnd), so the window costs no caller any latency. A hard kill loses at most this window's
+ * events, as it loses any request still in flight; stop() commits it.
  */
 const GROUP_COMMIT_MS = 2;
 
@@ -195,43 +195,13 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       });
   }
 
-  /**
-   * Group commit: every publish of one GROUP_COMMIT_MS window goes into one transaction, and each caller
-   * is answered only once that transaction committed (durable before publish() resolves, for fewer
-   * commits). Deliveries are woken after DELIVERY_DELAY_MS so they too run in batches.
-   */
-  let batch: {
-    events: GatewayEvent[];
-    waiters: Array<{ resolve(): void; reject(e: Error): void }>;
-    timer: NodeJS.Timeout;
-  } | null = null;
-  const groupCommit = (events: GatewayEvent[]) =>
-    new Promise<void>((resolve, reject) => {
-      batch ??= { events: [], waiters: [], timer: setTimeout(flush, GROUP_COMMIT_MS) };
-      batch.events.push(...events);
-      batch.waiters.push({ resolve, reject });
-    });
-  function flush(): void {
-    const current = batch;
-    batch = null;
-    if (!current) return;
-    clearTimeout(current.timer);
-    try {
-      outbox.append(current.events);
-    } catch (err) {
-      const error = new PublishError(
-        `Could not write events to the outbox: ${String(err)}`,
-        current.events.map((e) => e.id),
-      );
-      for (const w of current.waiters) w.reject(error);
-      return;
-    }
-    for (const w of current.waiters) w.resolve();
+  // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
+  const commits = createGroupCommit(db, GROUP_COMMIT_MS, () => {
     for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
-  }
+  });
 
   const idle = () => {
-    if (batch) return false;
+    if (!commits.idle) return false;
     const end = outbox.end();
     return workers.every((w) => !w.running && outbox.cursor(w.sub.name) >= end);
   };
@@ -239,7 +209,14 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   return {
     publish(events: GatewayEvent[]): Promise<void> {
       if (events.length === 0) return Promise.resolve();
-      return groupCommit(events);
+      return commits
+        .run(() => outbox.insert(events))
+        .catch((err: unknown) => {
+          throw new PublishError(
+            `Could not write events to the outbox: ${String(err)}`,
+            events.map((e) => e.id),
+          );
+        });
     },
     start() {
       started = true;
@@ -247,7 +224,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       for (const w of workers) wake(w);
     },
     async stop() {
-      flush();
+      commits.flush();
       stopped = true;
       for (const w of workers) if (w.timer) clearTimeout(w.timer);
       await Promise.all(workers.map((w) => w.running));

@@ -68,13 +68,11 @@ export function openOutbox(db: DatabaseSync) {
   const end = () => Number(maxSeq.get()?.m ?? 0);
   return {
     end,
-    /** Writes events in one transaction; an id already in the outbox is ignored. */
-    append(events: GatewayEvent[]): void {
-      transaction(db, () => {
-        for (const e of events) {
-          insertEvent.run(e.id, e.source, e.detailType, JSON.stringify(detailWithEventId(e)), e.time);
-        }
-      });
+    /** Writes events within the caller's transaction; an id already in the outbox is ignored. */
+    insert(events: GatewayEvent[]): void {
+      for (const e of events) {
+        insertEvent.run(e.id, e.source, e.detailType, JSON.stringify(detailWithEventId(e)), e.time);
+      }
     },
     /**
      * A new subscription starts at the current end of the outbox, as a new EventBridge rule only sees

@@ -87,6 +87,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     auditQueue: audit.queue,
     async close() {
       await spend.bus.stop();
+      spend.budgets.flush();
       await audit.close();
       await wired.close();
     },
