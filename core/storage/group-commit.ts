@@ -51,8 +51,9 @@ export function createGroupCommit(db: DatabaseSync, windowMs: number, onCommit?:
       }
       commit.run();
     } catch (err) {
-      // BEGIN or COMMIT failed (disk full, busy past the timeout): nothing of this window was written.
-      if (db.isTransaction) rollback.run();
+      // BEGIN or COMMIT failed (disk full, busy past the timeout, database closed): nothing of this
+      // window was written. A closed database has no transaction to roll back, and says so by throwing.
+      if (db.isOpen && db.isTransaction) rollback.run();
       for (const job of window.jobs) job.reject(err);
       return;
     }

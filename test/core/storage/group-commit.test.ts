@@ -77,3 +77,13 @@ describe("group commit", () => {
     }
   });
 });
+
+describe("group commit after the database closed", () => {
+  it("rejects the open window instead of throwing from its timer", async () => {
+    const own = openDatabase(join(dir, "closing.db"));
+    const g = createGroupCommit(own, 1);
+    const pending = g.run(() => 1);
+    own.close();
+    await expect(pending).rejects.toThrow();
+  });
+});
