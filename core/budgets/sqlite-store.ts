@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
-import { createGroupCommit } from "../storage/group-commit.ts";
 import { transaction } from "../storage/sqlite.ts";
+import { createGroupCommit } from "../storage/sqlite-group-commit.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
@@ -63,7 +63,7 @@ export function createSqliteBudgetStore(
     "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
   );
 
-  // Settlement runs after the response, so it shares commits (see group-commit.ts). Until it commits,
+  // Settlement runs after the response, so it shares commits (see sqlite-group-commit.ts). Until it commits,
   // the counter still holds the reservation, never less than the actual cost: limits stay safe.
   const settles = createGroupCommit(db, SETTLE_WINDOW_MS);
 

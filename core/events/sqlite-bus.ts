@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
-import { createGroupCommit } from "../storage/group-commit.ts";
+import { createGroupCommit } from "../storage/sqlite-group-commit.ts";
 import { matches, validatePattern } from "./pattern.ts";
 import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";

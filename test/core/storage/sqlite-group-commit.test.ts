@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createGroupCommit } from "../../../core/storage/group-commit.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { createGroupCommit } from "../../../core/storage/sqlite-group-commit.ts";
 
 let dir = "";
 let db: DatabaseSync;
