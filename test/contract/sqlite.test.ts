@@ -5,10 +5,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { afterAll } from "vitest";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
-import type { KeyStore } from "../../core/keys/port.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
 import { createSqliteRateLimitStore } from "../../core/ratelimit/sqlite-store.ts";
-import type { RegistryStore } from "../../core/registry/port.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { budgetStoreContract } from "./budget-store.contract.ts";
@@ -19,54 +17,27 @@ import { registryAdminContract } from "./registry-admin.contract.ts";
 import { registryStoreContract } from "./registry-store.contract.ts";
 import { spendStoreContract } from "./spend-store.contract.ts";
 
-// A peer store is a second store instance over the same database handle (an in-memory database cannot
-// be opened twice).
-const registryDbs = new WeakMap<RegistryStore, DatabaseSync>();
-const keyDbs = new WeakMap<KeyStore, DatabaseSync>();
-
-registryStoreContract(
-  "SQLite",
-  async () => {
+/**
+ * The two factories a contract suite takes: a store over a fresh in-memory database, and a peer, a
+ * second store instance over that same handle (an in-memory database cannot be opened twice).
+ */
+function memoryFactories<S extends object>(
+  create: (db: DatabaseSync) => S,
+): [make: () => Promise<S>, peerOf: (store: S) => S] {
+  const dbOf = new WeakMap<S, DatabaseSync>();
+  const make = async (): Promise<S> => {
     const db = openDatabase(":memory:");
-    const store = createSqliteRegistryStore(db);
-    registryDbs.set(store, db);
+    const store = create(db);
+    dbOf.set(store, db);
     return store;
-  },
-  (store) => createSqliteRegistryStore(registryDbs.get(store)!),
-);
+  };
+  return [make, (store) => create(dbOf.get(store)!)];
+}
 
-registryAdminContract(
-  "SQLite",
-  async () => {
-    const db = openDatabase(":memory:");
-    const store = createSqliteRegistryStore(db);
-    registryDbs.set(store, db);
-    return store;
-  },
-  (store) => createSqliteRegistryStore(registryDbs.get(store)!),
-);
-
-keyStoreContract(
-  "SQLite",
-  async () => {
-    const db = openDatabase(":memory:");
-    const store = createSqliteKeyStore(db);
-    keyDbs.set(store, db);
-    return store;
-  },
-  (store) => createSqliteKeyStore(keyDbs.get(store)!),
-);
-
-keyAdminContract(
-  "SQLite",
-  async () => {
-    const db = openDatabase(":memory:");
-    const store = createSqliteKeyStore(db);
-    keyDbs.set(store, db);
-    return store;
-  },
-  (store) => createSqliteKeyStore(keyDbs.get(store)!),
-);
+registryStoreContract("SQLite", ...memoryFactories(createSqliteRegistryStore));
+registryAdminContract("SQLite", ...memoryFactories(createSqliteRegistryStore));
+keyStoreContract("SQLite", ...memoryFactories(createSqliteKeyStore));
+keyAdminContract("SQLite", ...memoryFactories(createSqliteKeyStore));
 
 // Budgets, rate limits and spend run over a database file with one connection per client, as separate
 // processes would (BEGIN IMMEDIATE serialises them; the busy timeout makes the others wait).
