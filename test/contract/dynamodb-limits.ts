@@ -1,9 +1,10 @@
-import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
+import { withInjectedTransactionConflicts } from "../emulators/dynamodb-local.ts";
 import { budgetStoreContract } from "./budget-store.contract.ts";
 import { rateLimitStoreContract } from "./rate-limit-store.contract.ts";
 import { spendStoreContract, usage } from "./spend-store.contract.ts";
@@ -136,25 +137,8 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       expect((await reserve(us, "r5", 0.01)).ok).toBe(false);
     });
 
-    // DynamoDB Local runs transactions one at a time and never answers TransactionConflict, which real
-    // DynamoDB does when two transactions touch one item: inject it into every other TransactWriteItems.
     it("retries TransactionConflict and still counts exactly", async () => {
-      const base = env.client();
-      let calls = 0;
-      base.middlewareStack.add(
-        (next, context) => async (args) => {
-          const input = args.input as { TransactItems?: unknown[] };
-          if (context.commandName === "TransactWriteItemsCommand" && ++calls % 2 === 1)
-            throw new TransactionCanceledException({
-              message: "Transaction cancelled (injected)",
-              $metadata: {},
-              CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: "TransactionConflict" })),
-            });
-          return next(args);
-        },
-        { step: "initialize", name: "injectConflicts" },
-      );
-      const doc = DynamoDBDocumentClient.from(base);
+      const { doc, transactions } = withInjectedTransactionConflicts(env.client());
       try {
         const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
         const budgets = createDynamoBudgetStore(doc, await env.table("conflict-budgets"), "eu-west-1");
@@ -177,7 +161,7 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
         const recorded = await Promise.all(Array.from({ length: 3 }, () => spend.record(usage("r1"))));
         expect(recorded.filter(Boolean)).toHaveLength(1);
         expect(await spend.periodSpend("org", "acme", "2026-11")).toBe(0.1);
-        expect(calls).toBeGreaterThan(20);
+        expect(transactions()).toBeGreaterThan(20);
       } finally {
         doc.destroy();
       }

