@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
-import { loopback } from "./loopback-server.ts";
+import { startLoopback } from "./loopback-server.ts";
 
 /**
  * A small EventBridge emulator speaking the AWS JSON 1.1 protocol that @aws-sdk/client-eventbridge uses:
@@ -142,11 +141,7 @@ export async function startEventBridgeEmulator(): Promise<EventBridgeEmulator> {
       .catch((err: unknown) => error(res, 500, "InternalException", String(err)));
   });
 
-  const { listen, stop } = loopback(server);
-
-  await listen(0);
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { port, endpoint, stop, restart } = await startLoopback(server);
 
   return {
     endpoint,
@@ -169,10 +164,7 @@ export async function startEventBridgeEmulator(): Promise<EventBridgeEmulator> {
       for (let i = 0; i < n; i++) callFaults.push({ status, type: t });
     },
     stop,
-    async restart() {
-      await stop();
-      await listen(port);
-    },
+    restart,
     reset() {
       events.length = 0;
       calls.length = 0;

@@ -1,8 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
-import { loopback } from "./loopback-server.ts";
+import { startLoopback } from "./loopback-server.ts";
 
 /**
  * A small AWS KMS emulator speaking the AWS JSON 1.1 protocol that @aws-sdk/client-kms uses: POST / with
@@ -329,11 +328,7 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
       .catch((err: unknown) => send(res, 500, { __type: "KMSInternalException", message: String(err) }));
   });
 
-  const { listen, stop } = loopback(server);
-
-  await listen(0);
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const { port, endpoint, stop, restart } = await startLoopback(server);
 
   return {
     endpoint,
@@ -352,10 +347,7 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
       for (let i = 0; i < n; i++) faults.push(type);
     },
     stop,
-    async restart() {
-      await stop();
-      await listen(port);
-    },
+    restart,
   };
 }
 
