@@ -1,8 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { createRequestIds } from "./request-id.ts";
 
 /** Textual bodies pass as UTF-8 strings; anything else is base64, as API Gateway does for binary types. */
+/** Time-ordered, so the SQLite tables keyed by request id grow at one end (request-id.ts). */
+const nextRequestId = createRequestIds();
+
 const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[\w.+-]*\+json)|text\/)/i;
 
 /**
@@ -27,7 +30,7 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"
   }
   const now = Date.now();
   const textual = body.length === 0 || TEXTUAL.test(req.headers["content-type"] ?? "application/json");
-  const requestId = randomUUID();
+  const requestId = nextRequestId();
   return {
     resource: "/{proxy+}",
     path: url.pathname,
