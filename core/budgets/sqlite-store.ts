@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { transaction } from "../storage/sqlite.ts";
-import { createGroupCommit } from "../storage/sqlite-group-commit.ts";
+import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
@@ -12,9 +12,11 @@ export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd *
 export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
 export const micros = (usd: number): number => Math.round(usd * 1e6);
 
-/** Settlements within this many ms share one commit (the same window as the local bus's publishes). */
-const SETTLE_WINDOW_MS = 2;
-
+/**
+ * Both tables are keyed by text and WITHOUT ROWID: one B-tree each instead of a table plus its key index,
+ * so a reservation dirties half the pages (and WAL frames) it otherwise would. Request ids are
+ * time-ordered in portable mode, so reservations append at the B-tree's right edge.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS budget_counters (
   scope TEXT NOT NULL,
@@ -23,13 +25,13 @@ CREATE TABLE IF NOT EXISTS budget_counters (
   region TEXT NOT NULL,
   spent_micros INTEGER NOT NULL,
   PRIMARY KEY (scope, id, period_key, region)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_reservations (
   request_id TEXT PRIMARY KEY,
   items TEXT NOT NULL,
   settled INTEGER NOT NULL DEFAULT 0,
   actual_micros INTEGER
-);
+) WITHOUT ROWID;
 `;
 
 /** What a reservation remembers of each counter: enough to settle it later. */
@@ -65,7 +67,7 @@ export function createSqliteBudgetStore(
 
   // Settlement runs after the response, so it shares commits (see sqlite-group-commit.ts). Until it commits,
   // the counter still holds the reservation, never less than the actual cost: limits stay safe.
-  const settles = createGroupCommit(db, SETTLE_WINDOW_MS);
+  const settles = groupCommitFor(db);
 
   const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
     Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
-import { createGroupCommit } from "../storage/sqlite-group-commit.ts";
+import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { matches, validatePattern } from "./pattern.ts";
 import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
@@ -43,12 +43,6 @@ interface Worker {
 
 /** How long new events wait before delivery, so a busy gateway delivers them in batches. */
 const DELIVERY_DELAY_MS = 20;
-/**
- * How long a group commit gathers publishes. The gateway publishes after a response's last byte (middy's
- * requestEnd), so the window costs no caller any latency. A hard kill loses at most this window's
- * events, as it loses any request still in flight; stop() commits it.
- */
-const GROUP_COMMIT_MS = 2;
 
 export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): SqliteBus {
   const { region, account, log } = opts;
@@ -93,12 +87,6 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     w.timer = setTimeout(() => wake(w), Math.max(0, delayMs)).unref();
   };
 
-  /** Serves one subscription until it is caught up or must wait for a retry. */
-  /**
-   * Delivers everything past the subscription's cursor, in order. The cursor is written once per batch
-   * (and before any wait), not per event: after a crash the batch is delivered again, which
-   * at-least-once allows and the consumers' idempotency absorbs, for one commit instead of one per event.
-   */
   /**
    * A page of first deliveries handed over at once, for subscribers that take batches. Returns false
    * (and changes nothing) when the page holds a retrying event or the batch fails: the per-event path
@@ -106,12 +94,12 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
    */
   const deliverBatch = async (w: Worker, rows: OutboxRow[]): Promise<boolean> => {
     const name = w.sub.name;
+    // One range query for the page: only an event that failed before has a delivery row.
+    if (outbox.anyState(name, rows[0]!.seq, rows.at(-1)!.seq)) return false;
     const envs: EventEnvelope[] = [];
     for (const row of rows) {
       const env = envelope(row);
-      if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) continue;
-      if (outbox.state(name, row.seq)) return false;
-      envs.push(env);
+      if (matches(w.sub.pattern, env as unknown as Record<string, unknown>)) envs.push(env);
     }
     try {
       if (envs.length > 0) await w.sub.handleBatch!(envs);
@@ -123,6 +111,12 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     return true;
   };
 
+  /**
+   * Serves one subscription until it is caught up or must wait for a retry: delivers everything past its
+   * cursor, in order. The cursor is written once per batch (and before any wait), not per event: after
+   * a crash the batch is delivered again, which at-least-once allows and the consumers' idempotency
+   * absorbs, for one commit instead of one per event.
+   */
   const run = async (w: Worker): Promise<void> => {
     const name = w.sub.name;
     for (;;) {
@@ -196,7 +190,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   }
 
   // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
-  const commits = createGroupCommit(db, GROUP_COMMIT_MS, () => {
+  // Publishes share the connection's group commit (sqlite-group-commit.ts): the gateway publishes after a
+  // response's last byte, so its window costs no caller any latency, and stop() commits it.
+  const commits = groupCommitFor(db);
+  commits.onCommit(() => {
     for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
   });
 

@@ -1,13 +1,35 @@
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 
+/**
+ * A connection's write batching. In WAL mode the commit (lock syscalls, WAL frame writes) is most of a
+ * small write's CPU, so one commit should carry as much work as it can:
+ * - `run` queues work nobody waits on (it runs after the response's last byte: usage events, budget
+ *   settlements) for a window of WINDOW_MS; one BEGIN IMMEDIATE … COMMIT then carries the whole window.
+ * - `now` is the connection's synchronous transaction (a budget reservation, a rate-limit decision): it
+ *   also carries the open window's queued work, so under load the queued writes ride on commits that
+ *   happen anyway instead of paying for their own.
+ * Each queued piece runs in its own savepoint, so a failing piece is rolled back and rejected alone, and
+ * `now`'s own work is rolled back alone when it throws. Every promise settles only after the commit, so a
+ * resolved write is a durable one.
+ */
 export interface GroupCommit {
-  /** Queues `work` for the open window; resolves with its result once the shared commit is done. */
+  /** Queues `work` for the open window; resolves with its result once a commit has carried it. */
   run<T>(work: () => T): Promise<T>;
+  /** Runs `work` in a transaction now, committing the open window's queued work with it. */
+  now<T>(work: () => T): T;
   /** Commits the open window now (a graceful stop). */
   flush(): void;
+  /** Calls `listener` after every commit that carried queued work. */
+  onCommit(listener: () => void): void;
   /** True when no work waits for a commit. */
   readonly idle: boolean;
 }
+
+/**
+ * How long queued work waits for company. The gateway queues after a response's last byte, so the window
+ * costs no caller any latency; a hard kill loses at most this window, as it loses any request in flight.
+ */
+export const WINDOW_MS = 2;
 
 interface Job {
   work: () => unknown;
@@ -15,63 +37,124 @@ interface Job {
   reject(err: unknown): void;
 }
 
-/**
- * Batches writes nobody waits on (they run after the response's last byte) into shared transactions: the
- * work queued within `windowMs` runs in one BEGIN IMMEDIATE … COMMIT. In WAL mode the commit is most of a
- * small write's CPU, so at low concurrency this turns one commit per request into one per window. Each
- * piece runs in its own savepoint, so a failing piece is rolled back and rejected alone; every promise
- * settles only after the commit, so a resolved write is a durable one. `onCommit` runs after each commit.
- */
-export function createGroupCommit(db: DatabaseSync, windowMs: number, onCommit?: () => void): GroupCommit {
-  const begin = db.prepare("BEGIN IMMEDIATE");
-  const commit = db.prepare("COMMIT");
-  const rollback = db.prepare("ROLLBACK");
-  const savepoint = db.prepare("SAVEPOINT piece");
-  const release = db.prepare("RELEASE piece");
-  const undo = db.prepare("ROLLBACK TO piece");
-  let open: { jobs: Job[]; timer: NodeJS.Timeout } | null = null;
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
-  function flush(): void {
+interface Statements {
+  begin: StatementSync;
+  commit: StatementSync;
+  rollback: StatementSync;
+  savepoint: StatementSync;
+  release: StatementSync;
+  undo: StatementSync;
+}
+
+/** One per connection: two batchers on one connection would nest transactions. */
+const byConnection = new WeakMap<DatabaseSync, GroupCommit>();
+
+export function groupCommitFor(db: DatabaseSync): GroupCommit {
+  let g = byConnection.get(db);
+  if (!g) {
+    g = createGroupCommit(db);
+    byConnection.set(db, g);
+  }
+  return g;
+}
+
+function createGroupCommit(db: DatabaseSync): GroupCommit {
+  let sql: Statements | undefined;
+  // Prepared on first use: a connection that only reads never needs them.
+  const stmts = (): Statements =>
+    (sql ??= {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT piece"),
+      release: db.prepare("RELEASE piece"),
+      undo: db.prepare("ROLLBACK TO piece"),
+    });
+  let open: { jobs: Job[]; timer: NodeJS.Timeout } | null = null;
+  const listeners: Array<() => void> = [];
+
+  /** Runs `work` inside a savepoint: its writes are undone alone if it throws. */
+  const piece = (s: Statements, work: () => unknown): Outcome => {
+    s.savepoint.run();
+    try {
+      const value = work();
+      s.release.run();
+      return { ok: true, value };
+    } catch (err) {
+      s.undo.run();
+      s.release.run();
+      return { ok: false, err };
+    }
+  };
+
+  const abort = (s: Statements) => {
+    // A closed database has no transaction to roll back, and says so by throwing.
+    if (db.isOpen && db.isTransaction) s.rollback.run();
+  };
+
+  /**
+   * One transaction: the open window's jobs, then `own` (if any). BEGIN comes first, so a BEGIN that
+   * fails (busy past the timeout, database closed) takes nothing from the window; a failed COMMIT
+   * rejects every carried job, since none of them was written.
+   */
+  function commitWith(own: (() => unknown) | undefined, s: Statements): Outcome {
+    s.begin.run();
     const window = open;
     open = null;
-    if (!window) return;
-    clearTimeout(window.timer);
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    if (window) clearTimeout(window.timer);
+    const jobs = window?.jobs ?? [];
+    let mine: Outcome = { ok: true, value: undefined };
+    const outcomes: Outcome[] = [];
     try {
-      begin.run();
-      for (const job of window.jobs) {
-        savepoint.run();
-        try {
-          outcomes.push({ ok: true, value: job.work() });
-        } catch (err) {
-          undo.run();
-          outcomes.push({ ok: false, err });
-        }
-        release.run();
-      }
-      commit.run();
+      for (const job of jobs) outcomes.push(piece(s, job.work));
+      // Alone, `own` needs no savepoint: if it throws, the rollback below undoes it.
+      if (own) mine = jobs.length > 0 ? piece(s, own) : { ok: true, value: own() };
+      s.commit.run();
     } catch (err) {
-      // BEGIN or COMMIT failed (disk full, busy past the timeout, database closed): nothing of this
-      // window was written. A closed database has no transaction to roll back, and says so by throwing.
-      if (db.isOpen && db.isTransaction) rollback.run();
-      for (const job of window.jobs) job.reject(err);
-      return;
+      abort(s);
+      for (const job of jobs) job.reject(err);
+      throw err;
     }
-    window.jobs.forEach((job, i) => {
+    jobs.forEach((job, i) => {
       const o = outcomes[i]!;
       if (o.ok) job.resolve(o.value);
       else job.reject(o.err);
     });
-    onCommit?.();
+    if (jobs.length > 0) for (const l of listeners) l();
+    return mine;
+  }
+
+  function flush(): void {
+    if (!open) return;
+    try {
+      commitWith(undefined, stmts());
+    } catch (err) {
+      // BEGIN failed: the window is still open and untouched; reject it rather than retry forever.
+      const window = open;
+      open = null;
+      if (window) {
+        clearTimeout(window.timer);
+        for (const job of window.jobs) job.reject(err);
+      }
+    }
   }
 
   return {
     run: <T>(work: () => T) =>
       new Promise<T>((resolve, reject) => {
-        open ??= { jobs: [], timer: setTimeout(flush, windowMs) };
+        open ??= { jobs: [], timer: setTimeout(flush, WINDOW_MS) };
         open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
       }),
+    now<T>(work: () => T): T {
+      const s = stmts();
+      const out = commitWith(work, s);
+      if (!out.ok) throw out.err;
+      return out.value as T;
+    },
     flush,
+    onCommit: (listener) => void listeners.push(listener),
     get idle() {
       return open === null;
     },

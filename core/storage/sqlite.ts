@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { groupCommitFor } from "./sqlite-group-commit.ts";
 
 /**
  * Opens the portable-mode database. WAL lets the server read while a writer commits; a busy timeout
@@ -13,15 +14,10 @@ export function openDatabase(path: string): DatabaseSync {
   return db;
 }
 
-/** Runs `fn` in a transaction, rolling back on any error. */
+/**
+ * Runs `fn` in a transaction, rolling back its writes on any error. The commit also carries the
+ * connection's queued group-commit work (sqlite-group-commit.ts), which needs no commit of its own then.
+ */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const out = fn();
-    db.exec("COMMIT");
-    return out;
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
+  return groupCommitFor(db).now(fn);
 }

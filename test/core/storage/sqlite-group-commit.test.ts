@@ -3,15 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../../../core/storage/sqlite.ts";
-import { createGroupCommit } from "../../../core/storage/sqlite-group-commit.ts";
+import { openDatabase, transaction } from "../../../core/storage/sqlite.ts";
+import { groupCommitFor } from "../../../core/storage/sqlite-group-commit.ts";
 
 let dir = "";
 let db: DatabaseSync;
 const file = () => join(dir, "g.db");
 const rows = (from = db) =>
   (from.prepare("SELECT v FROM t ORDER BY v").all() as Array<{ v: string }>).map((r) => r.v);
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const insert =
+  (v: string, on = db) =>
+  () =>
+    on.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "group-commit-"));
@@ -26,10 +29,9 @@ afterEach(() => {
 describe("group commit", () => {
   it("runs the work of one window in one commit and answers each piece with its own result", async () => {
     let commits = 0;
-    const g = createGroupCommit(db, 20, () => commits++);
-    const insert = (v: string) => () => db.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
+    const g = groupCommitFor(db);
+    g.onCommit(() => commits++);
     const a = g.run(insert("a"));
-    await turn();
     const b = g.run(insert("b"));
     expect([rows(), g.idle]).toEqual([[], false]);
     expect(await Promise.all([a, b])).toEqual([1, 1]);
@@ -37,8 +39,7 @@ describe("group commit", () => {
   });
 
   it("rolls back and rejects a failing piece alone; the rest of its window commits", async () => {
-    const g = createGroupCommit(db, 1);
-    const insert = (v: string) => () => void db.prepare("INSERT INTO t (v) VALUES (?)").run(v);
+    const g = groupCommitFor(db);
     const results = await Promise.allSettled([
       g.run(insert("a")),
       g.run(() => {
@@ -53,11 +54,11 @@ describe("group commit", () => {
   });
 
   it("flush() commits the open window at once", async () => {
-    const g = createGroupCommit(db, 60_000);
-    const done = g.run(() => void db.prepare("INSERT INTO t (v) VALUES ('now')").run());
+    const g = groupCommitFor(db);
+    const done = g.run(insert("now"));
     g.flush();
+    expect([rows(), g.idle]).toEqual([["now"], true]);
     await done;
-    expect(rows()).toEqual(["now"]);
   });
 
   it("rejects the whole window, writing nothing, when it cannot begin (another writer holds the lock)", async () => {
@@ -66,8 +67,8 @@ describe("group commit", () => {
     const other = openDatabase(file());
     other.exec("BEGIN IMMEDIATE");
     try {
-      const g = createGroupCommit(impatient, 1);
-      const pieces = [g.run(() => void impatient.prepare("INSERT INTO t (v) VALUES ('x')").run())];
+      const g = groupCommitFor(impatient);
+      const pieces = [g.run(insert("x", impatient))];
       await expect(pieces[0]).rejects.toThrow(/locked|busy/i);
       other.exec("ROLLBACK");
       expect([rows(impatient), impatient.isTransaction]).toEqual([[], false]);
@@ -78,10 +79,65 @@ describe("group commit", () => {
   });
 });
 
+describe("a transaction on the same connection", () => {
+  it("carries the open window's work in its own commit, which answers the window", async () => {
+    let commits = 0;
+    const g = groupCommitFor(db);
+    g.onCommit(() => commits++);
+    const queued = g.run(insert("queued"));
+    expect(transaction(db, insert("now"))).toBe(1);
+    expect([rows(), g.idle, commits]).toEqual([["now", "queued"], true, 1]);
+    expect(await queued).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(commits).toBe(1);
+  });
+
+  it("rolls back only its own writes when it throws; the carried work commits", async () => {
+    const queued = groupCommitFor(db).run(insert("queued"));
+    expect(() =>
+      transaction(db, () => {
+        insert("mine")();
+        throw new Error("refused");
+      }),
+    ).toThrow("refused");
+    expect(rows()).toEqual(["queued"]);
+    await expect(queued).resolves.toBe(1);
+  });
+
+  it("rolls back everything it wrote when it throws with no window open", () => {
+    expect(() =>
+      transaction(db, () => {
+        insert("a")();
+        insert("a")();
+      }),
+    ).toThrow(/UNIQUE/);
+    expect([rows(), db.isTransaction]).toEqual([[], false]);
+  });
+
+  it("leaves the window queued when it cannot begin, and the window commits once the lock is free", async () => {
+    const impatient = new DatabaseSync(file());
+    impatient.exec("PRAGMA busy_timeout = 0");
+    const other = openDatabase(file());
+    try {
+      const g = groupCommitFor(impatient);
+      other.exec("BEGIN IMMEDIATE");
+      const queued = g.run(insert("queued", impatient));
+      expect(() => transaction(impatient, insert("now", impatient))).toThrow(/locked|busy/i);
+      expect(g.idle).toBe(false);
+      other.exec("ROLLBACK");
+      await expect(queued).resolves.toBe(1);
+      expect(rows(impatient)).toEqual(["queued"]);
+    } finally {
+      impatient.close();
+      other.close();
+    }
+  });
+});
+
 describe("group commit after the database closed", () => {
   it("rejects the open window instead of throwing from its timer", async () => {
     const own = openDatabase(join(dir, "closing.db"));
-    const g = createGroupCommit(own, 1);
+    const g = groupCommitFor(own);
     const pending = g.run(() => 1);
     own.close();
     await expect(pending).rejects.toThrow();
