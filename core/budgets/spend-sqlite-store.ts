@@ -3,8 +3,9 @@ import type { UsageDetail } from "../events/usage.ts";
 import { transaction } from "../storage/sqlite.ts";
 import type { SpendQuery, SpendRow, SpendStore } from "./spend-port.ts";
 
+/** `spend_processed` is WITHOUT ROWID: its key is its only column, one B-tree rather than two. */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS spend_processed (request_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS spend_processed (request_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spend_rollups (
   day TEXT NOT NULL,
   org TEXT NOT NULL,

@@ -59,6 +59,9 @@ export function openOutbox(db: DatabaseSync) {
   const getState = db.prepare(
     "SELECT attempts, next_attempt_at FROM event_deliveries WHERE subscription = ? AND seq = ?",
   );
+  const anyState = db.prepare(
+    "SELECT 1 AS found FROM event_deliveries WHERE subscription = ? AND seq BETWEEN ? AND ? LIMIT 1",
+  );
   const putState = db.prepare(
     `INSERT INTO event_deliveries (subscription, seq, status, attempts, next_attempt_at, last_error)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscription, seq) DO UPDATE SET status = excluded.status,
@@ -88,6 +91,8 @@ export function openOutbox(db: DatabaseSync) {
     skip: (name: string, seq: number) => void setCursor.run(seq, name),
     after: (seq: number) => after.all(seq) as unknown as OutboxRow[],
     state: (name: string, seq: number) => getState.get(name, seq) as DeliveryState | undefined,
+    /** True when some event in seq range [from, to] has a delivery row (it failed once) for `name`. */
+    anyState: (name: string, from: number, to: number) => anyState.get(name, from, to) !== undefined,
     retryAt(name: string, seq: number, attempts: number, at: number, error: string): void {
       putState.run(name, seq, "retrying", attempts, at, error);
     },
