@@ -1,5 +1,4 @@
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
@@ -65,16 +64,18 @@ export function createSqliteBudgetStore(
     "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
   );
 
-  // Settlement runs after the response, so it shares commits (see sqlite-group-commit.ts). Until it commits,
-  // the counter still holds the reservation, never less than the actual cost: limits stay safe.
-  const settles = groupCommitFor(db);
+  // Settlement runs after the response, so it waits for company in the connection's group commit
+  // (sqlite-group-commit.ts). Until it commits, the counter still holds the reservation, never less than
+  // the actual cost: limits stay safe.
+  const commits = groupCommitFor(db);
 
   const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
     Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
 
   return {
     async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
-      return transaction(db, (): ReserveResult => {
+      // Reservations of requests that arrived together share one commit (and carry queued settlements).
+      return commits.soon((): ReserveResult => {
         // A retried reserve for the same request counts once.
         if (findRes.get(requestId)) return { ok: true };
         for (const item of items) {
@@ -96,7 +97,7 @@ export function createSqliteBudgetStore(
 
     settle(requestId: string, actualUsd: number): Promise<void> {
       const actual = micros(actualUsd);
-      return settles.run(() => {
+      return commits.run(() => {
         const row = findRes.get(requestId) as { items: string; settled: number } | undefined;
         if (!row || row.settled) return;
         settleRes.run(actual, requestId);
@@ -109,6 +110,6 @@ export function createSqliteBudgetStore(
       return spentMicros(counter) / 1e6;
     },
 
-    flush: () => settles.flush(),
+    flush: () => commits.flush(),
   };
 }

@@ -5,7 +5,9 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
  * small write's CPU, so one commit should carry as much work as it can:
  * - `run` queues work nobody waits on (it runs after the response's last byte: usage events, budget
  *   settlements) for a window of WINDOW_MS; one BEGIN IMMEDIATE … COMMIT then carries the whole window.
- * - `now` is the connection's synchronous transaction (a budget reservation, a rate-limit decision): it
+ * - `soon` queues work a caller waits on (a budget reservation): the window then closes at the end of
+ *   the event-loop turn, so the requests that arrived together share one commit.
+ * - `now` is the connection's synchronous transaction (a rate-limit decision, the aggregator's batch): it
  *   also carries the open window's queued work, so under load the queued writes ride on commits that
  *   happen anyway instead of paying for their own.
  * Each queued piece runs in its own savepoint, so a failing piece is rolled back and rejected alone, and
@@ -15,6 +17,11 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 export interface GroupCommit {
   /** Queues `work` for the open window; resolves with its result once a commit has carried it. */
   run<T>(work: () => T): Promise<T>;
+  /**
+   * Queues `work` that a caller waits on: the window closes at the end of this event-loop turn (a
+   * setImmediate), so requests that arrived together share one commit at the cost of one turn.
+   */
+  soon<T>(work: () => T): Promise<T>;
   /** Runs `work` in a transaction now, committing the open window's queued work with it. */
   now<T>(work: () => T): T;
   /** Commits the open window now (a graceful stop). */
@@ -30,6 +37,17 @@ export interface GroupCommit {
  * costs no caller any latency; a hard kill loses at most this window, as it loses any request in flight.
  */
 export const WINDOW_MS = 2;
+
+interface Window {
+  jobs: Job[];
+  timer: NodeJS.Timeout | null;
+  immediate: NodeJS.Immediate | null;
+}
+
+const close = (w: Window) => {
+  if (w.timer) clearTimeout(w.timer);
+  if (w.immediate) clearImmediate(w.immediate);
+};
 
 interface Job {
   work: () => unknown;
@@ -72,7 +90,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       release: db.prepare("RELEASE piece"),
       undo: db.prepare("ROLLBACK TO piece"),
     });
-  let open: { jobs: Job[]; timer: NodeJS.Timeout } | null = null;
+  let open: Window | null = null;
   const listeners: Array<() => void> = [];
 
   /** Runs `work` inside a savepoint: its writes are undone alone if it throws. */
@@ -103,7 +121,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     s.begin.run();
     const window = open;
     open = null;
-    if (window) clearTimeout(window.timer);
+    if (window) close(window);
     const jobs = window?.jobs ?? [];
     let mine: Outcome = { ok: true, value: undefined };
     const outcomes: Outcome[] = [];
@@ -135,7 +153,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       const window = open;
       open = null;
       if (window) {
-        clearTimeout(window.timer);
+        close(window);
         for (const job of window.jobs) job.reject(err);
       }
     }
@@ -144,7 +162,13 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
   return {
     run: <T>(work: () => T) =>
       new Promise<T>((resolve, reject) => {
-        open ??= { jobs: [], timer: setTimeout(flush, WINDOW_MS) };
+        open ??= { jobs: [], timer: setTimeout(flush, WINDOW_MS), immediate: null };
+        open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      }),
+    soon: <T>(work: () => T) =>
+      new Promise<T>((resolve, reject) => {
+        open ??= { jobs: [], timer: null, immediate: null };
+        open.immediate ??= setImmediate(flush);
         open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
       }),
     now<T>(work: () => T): T {
