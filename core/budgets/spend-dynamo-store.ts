@@ -9,6 +9,7 @@ import type { UsageDetail } from "../events/usage.ts";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
 import { micros, usd } from "./dynamo-counters-store.ts";
+import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
 import { dynamoSpendQuery, NAMES } from "./spend-dynamo-query-store.ts";
 import type { SpendStore } from "./spend-port.ts";
 
@@ -41,17 +42,15 @@ export function createDynamoSpendStore(
 ): SpendStore {
   return {
     async record(u: UsageDetail): Promise<boolean> {
-      const day = u.time.slice(0, 10);
-      const month = u.time.slice(0, 7);
-      const provider = u.provider ?? "none";
-      const model = u.providerModel ?? u.alias;
-      const cost = usd(micros(u.costUsd));
-      const addCost = (key: { pk: string; sk: string }) => ({
+      // One event: one rollup row and four period totals (org and key, day and month).
+      const { rollups, periods } = sumUsage([u]);
+      const r = rollups[0]!;
+      const addCost = (p: PeriodSum) => ({
         Update: {
           TableName: tableName,
-          Key: key,
+          Key: periodKey(p.scope, p.id, p.periodKey),
           UpdateExpression: "ADD costUsd :cost",
-          ExpressionAttributeValues: { ":cost": cost },
+          ExpressionAttributeValues: { ":cost": usd(p.costMicros) },
         },
       });
       const tx = [
@@ -69,28 +68,25 @@ export function createDynamoSpendStore(
         {
           Update: {
             TableName: tableName,
-            Key: { pk: `ROLLUP#${u.org}#${day}`, sk: `${u.keyId}#${provider}#${model}` },
+            Key: { pk: `ROLLUP#${r.org}#${r.day}`, sk: `${r.keyId}#${r.provider}#${r.model}` },
             UpdateExpression:
               "ADD requests :one, inputTokens :in, outputTokens :out, costUsd :cost " +
               "SET #day = :day, #org = :org, #key = :key, #provider = :provider, #model = :model",
             ExpressionAttributeNames: NAMES,
             ExpressionAttributeValues: {
-              ":one": 1,
-              ":in": u.tokens.input,
-              ":out": u.tokens.output,
-              ":cost": cost,
-              ":day": day,
-              ":org": u.org,
-              ":key": u.keyId,
-              ":provider": provider,
-              ":model": model,
+              ":one": r.requests,
+              ":in": r.inputTokens,
+              ":out": r.outputTokens,
+              ":cost": usd(r.costMicros),
+              ":day": r.day,
+              ":org": r.org,
+              ":key": r.keyId,
+              ":provider": r.provider,
+              ":model": r.model,
             },
           },
         },
-        ...[day, month].flatMap((p) => [
-          addCost(periodKey("org", u.org, p)),
-          addCost(periodKey("key", u.keyId, p)),
-        ]),
+        ...periods.map(addCost),
       ];
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));

@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { UsageDetail } from "../events/usage.ts";
 import { transaction } from "../storage/sqlite.ts";
+import { sumUsage } from "./rollup-sums.ts";
 import type { SpendQuery, SpendRow, SpendStore } from "./spend-port.ts";
 
 /** `spend_processed` is WITHOUT ROWID: its key is its only column, one B-tree rather than two. */
@@ -28,21 +29,6 @@ CREATE TABLE IF NOT EXISTS spend_periods (
 CREATE TABLE IF NOT EXISTS spend_thresholds (key TEXT PRIMARY KEY);
 `;
 
-/**
- * Where one usage event lands in the rollups. A request no provider served has neither provider nor
- * provider model: it rolls up under provider `none` and the alias the caller asked for.
- */
-function rollupOf(u: UsageDetail) {
-  return {
-    day: u.time.slice(0, 10),
-    month: u.time.slice(0, 7),
-    provider: u.provider ?? "none",
-    model: u.providerModel ?? u.alias,
-    /** Integer micro-dollars: sums of many small costs do not drift. */
-    costMicros: Math.round(u.costUsd * 1e6),
-  };
-}
-
 interface Row {
   day: string;
   org: string;
@@ -63,8 +49,8 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
   db.exec(SCHEMA);
   const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
   const rollup = db.prepare(
-    `INSERT INTO spend_rollups VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
-     ON CONFLICT (day, org, key_id, provider, model) DO UPDATE SET requests = requests + 1,
+    `INSERT INTO spend_rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (day, org, key_id, provider, model) DO UPDATE SET requests = requests + excluded.requests,
        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
        cost_micros = cost_micros + excluded.cost_micros`,
   );
@@ -77,28 +63,37 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
 
-  const recordOne = (u: UsageDetail): boolean => {
-    const r = rollupOf(u);
-    if (Number(claim.run(u.requestId).changes) === 0) return false;
-    rollup.run(r.day, u.org, u.keyId, r.provider, r.model, u.tokens.input, u.tokens.output, r.costMicros);
-    for (const [scope, id] of [
-      ["org", u.org],
-      ["key", u.keyId],
-    ] as const) {
-      period.run(scope, id, r.day, r.costMicros);
-      period.run(scope, id, r.month, r.costMicros);
-    }
-    return true;
+  /** Claims each event's request id; only the events claimed here add to the sums. */
+  const recordAll = (usages: UsageDetail[]): boolean[] => {
+    const counted = usages.map((u) => Number(claim.run(u.requestId).changes) > 0);
+    const { rollups, periods } = sumUsage(usages.filter((_, i) => counted[i]));
+    for (const r of rollups)
+      rollup.run(
+        r.day,
+        r.org,
+        r.keyId,
+        r.provider,
+        r.model,
+        r.requests,
+        r.inputTokens,
+        r.outputTokens,
+        r.costMicros,
+      );
+    for (const p of periods) period.run(p.scope, p.id, p.periodKey, p.costMicros);
+    return counted;
   };
 
   return {
     async record(u: UsageDetail): Promise<boolean> {
-      return transaction(db, () => recordOne(u));
+      return transaction(db, () => recordAll([u])[0]!);
     },
 
-    /** A batch in one transaction: one commit for many events (the local bus delivers them so). */
+    /**
+     * A batch in one transaction: one commit for many events (the local bus delivers them so), and one
+     * write per rollup row and period rather than one per event.
+     */
     async recordMany(usages: UsageDetail[]): Promise<boolean[]> {
-      return transaction(db, () => usages.map(recordOne));
+      return transaction(db, () => recordAll(usages));
     },
 
     async query(q: SpendQuery): Promise<SpendRow[]> {

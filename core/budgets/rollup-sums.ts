@@ -1,0 +1,67 @@
+import type { UsageDetail } from "../events/usage.ts";
+
+/** One rollup row's increments: an org, key, provider and model on a UTC day. */
+export interface RollupSum {
+  day: string;
+  org: string;
+  keyId: string;
+  provider: string;
+  model: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Integer micro-dollars: sums of many small costs do not drift. */
+  costMicros: number;
+}
+
+/** One budget period's increment: an org's or key's UTC day (`YYYY-MM-DD`) or month (`YYYY-MM`). */
+export interface PeriodSum {
+  scope: "org" | "key";
+  id: string;
+  periodKey: string;
+  costMicros: number;
+}
+
+/**
+ * What a set of usage events adds to the rollups and period totals, one entry per distinct row, so a
+ * store writes each row once per batch instead of once per event. A request no provider served has
+ * neither provider nor provider model: it rolls up under provider `none` and the alias asked for.
+ */
+export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]; periods: PeriodSum[] } {
+  const rollups = new Map<string, RollupSum>();
+  const periods = new Map<string, PeriodSum>();
+  for (const u of usages) {
+    const costMicros = Math.round(u.costUsd * 1e6);
+    const day = u.time.slice(0, 10);
+    const row: RollupSum = {
+      day,
+      org: u.org,
+      keyId: u.keyId,
+      provider: u.provider ?? "none",
+      model: u.providerModel ?? u.alias,
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costMicros: 0,
+    };
+    const key = [row.day, row.org, row.keyId, row.provider, row.model].join("\u0000");
+    const sum = rollups.get(key) ?? row;
+    sum.requests += 1;
+    sum.inputTokens += u.tokens.input;
+    sum.outputTokens += u.tokens.output;
+    sum.costMicros += costMicros;
+    rollups.set(key, sum);
+    for (const [scope, id] of [
+      ["org", u.org],
+      ["key", u.keyId],
+    ] as const) {
+      for (const periodKey of [day, u.time.slice(0, 7)]) {
+        const k = [scope, id, periodKey].join("\u0000");
+        const p = periods.get(k) ?? { scope, id, periodKey, costMicros: 0 };
+        p.costMicros += costMicros;
+        periods.set(k, p);
+      }
+    }
+  }
+  return { rollups: [...rollups.values()], periods: [...periods.values()] };
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { sumUsage } from "../../../core/budgets/rollup-sums.ts";
+import { usage } from "../../contract/spend-store.contract.ts";
+
+describe("sumUsage", () => {
+  it("sums events of one org, key and model on one day into one rollup row and four period totals", () => {
+    const { rollups, periods } = sumUsage([usage("r1"), usage("r2", { costUsd: 0.2 })]);
+    expect(rollups).toEqual([
+      {
+        day: "2026-11-26",
+        org: "acme",
+        keyId: "k1",
+        provider: "openai",
+        model: "gpt-4o",
+        requests: 2,
+        inputTokens: 200,
+        outputTokens: 40,
+        costMicros: 300_000,
+      },
+    ]);
+    expect(periods).toEqual([
+      { scope: "org", id: "acme", periodKey: "2026-11-26", costMicros: 300_000 },
+      { scope: "org", id: "acme", periodKey: "2026-11", costMicros: 300_000 },
+      { scope: "key", id: "k1", periodKey: "2026-11-26", costMicros: 300_000 },
+      { scope: "key", id: "k1", periodKey: "2026-11", costMicros: 300_000 },
+    ]);
+  });
+
+  it.each([
+    ["another day", { time: "2026-11-27T00:00:00.000Z" }],
+    ["another key", { keyId: "k2" }],
+    ["another model", { providerModel: "gpt-4o-mini" }],
+    ["another provider", { provider: "azure" }],
+  ])("keeps an event of %s in its own rollup row", (_, over) => {
+    expect(sumUsage([usage("r1"), usage("r2", over)]).rollups).toHaveLength(2);
+  });
+
+  it("rolls a request no provider served up under provider 'none' and the alias asked for", () => {
+    const { rollups } = sumUsage([
+      usage("r1", { provider: undefined, providerModel: undefined, costUsd: 0 }),
+    ]);
+    expect(rollups[0]).toMatchObject({ provider: "none", model: "smart", costMicros: 0 });
+  });
+
+  it("adds integer micro-dollars, so a thousand $0.07 costs sum to exactly $70", () => {
+    const many = Array.from({ length: 1000 }, (_, i) => usage(`r${i}`, { costUsd: 0.07 }));
+    expect(sumUsage(many).rollups[0]!.costMicros).toBe(70_000_000);
+  });
+
+  it("gives nothing for no events", () => {
+    expect(sumUsage([])).toEqual({ rollups: [], periods: [] });
+  });
+});
