@@ -33,6 +33,9 @@ CREATE TABLE IF NOT EXISTS budget_reservations (
 ) WITHOUT ROWID;
 `;
 
+/** Unsettled reservations an instance keeps in memory; far more than requests in flight. */
+const MAX_REMEMBERED = 10_000;
+
 /** What a reservation remembers of each counter: enough to settle it later. */
 interface Reserved {
   scope: CounterRef["scope"];
@@ -72,10 +75,20 @@ export function createSqliteBudgetStore(
   const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
     Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
 
+  // What this instance reserved and has not settled: its own settlements then skip reading the row
+  // back. Bounded (oldest dropped first), since a request that never settles must not leak memory; a
+  // settlement missing here reads the row, as one for another instance's reservation does.
+  const mine = new Map<string, Reserved[]>();
+  const remember = (requestId: string, reserved: Reserved[]) => {
+    if (mine.size >= MAX_REMEMBERED) mine.delete(mine.keys().next().value!);
+    mine.set(requestId, reserved);
+  };
+
   return {
     async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
+      let reserved: Reserved[] | undefined;
       // Reservations of requests that arrived together share one commit (and carry queued settlements).
-      return commits.soon((): ReserveResult => {
+      const result = await commits.soon((): ReserveResult => {
         // A retried reserve for the same request counts once.
         if (findRes.get(requestId)) return { ok: true };
         for (const item of items) {
@@ -83,7 +96,7 @@ export function createSqliteBudgetStore(
           if (spent + reserveMicros(item.amountUsd) > limitMicros(item.limitUsd))
             return { ok: false, counter: item.counter, spentUsd: spent / 1e6, limitUsd: item.limitUsd };
         }
-        const reserved: Reserved[] = items.map(({ counter: c, amountUsd }) => ({
+        reserved = items.map(({ counter: c, amountUsd }) => ({
           scope: c.scope,
           id: c.id,
           periodKey: c.periodKey,
@@ -93,16 +106,21 @@ export function createSqliteBudgetStore(
         insertRes.run(requestId, JSON.stringify(reserved));
         return { ok: true };
       });
+      // Only once committed: a reservation whose commit failed was never made.
+      if (reserved) remember(requestId, reserved);
+      return result;
     },
 
     settle(requestId: string, actualUsd: number): Promise<void> {
       const actual = micros(actualUsd);
       return commits.run(() => {
-        const row = findRes.get(requestId) as { items: string; settled: number } | undefined;
-        if (!row || row.settled) return;
-        settleRes.run(actual, requestId);
-        for (const r of JSON.parse(row.items) as Reserved[])
-          add.run(r.scope, r.id, r.periodKey, region, actual - r.amountMicros);
+        // The conditional update is the claim: a second settlement, here or elsewhere, changes nothing.
+        if (Number(settleRes.run(actual, requestId).changes) === 0) return;
+        const reserved =
+          mine.get(requestId) ??
+          (JSON.parse((findRes.get(requestId) as { items: string }).items) as Reserved[]);
+        mine.delete(requestId);
+        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, actual - r.amountMicros);
       });
     },
 
