@@ -39,6 +39,8 @@ interface Worker {
   running: Promise<void> | null;
   again: boolean;
   timer: NodeJS.Timeout | null;
+  /** The last seq this subscription is done with; the table's copy may trail it by one commit window. */
+  cursor: number;
 }
 
 /** How long new events wait before delivery, so a busy gateway delivers them in batches. */
@@ -72,14 +74,26 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     detail: JSON.parse(row.detail) as Record<string, unknown>,
   });
 
+  // One delivering process per database (above), so the in-memory cursor is the authoritative one.
   const workers: Worker[] = opts.subscriptions.map((sub) => ({
     sub,
     running: null,
     again: false,
     timer: null,
+    cursor: outbox.cursor(sub.name),
   }));
+  const passed = (w: Worker, seq: number) => {
+    w.cursor = Math.max(w.cursor, seq);
+  };
   let started = false;
   let stopped = false;
+
+  // Publishes share the connection's group commit (sqlite-group-commit.ts): the gateway publishes after a
+  // response's last byte, so its window costs no caller any latency, and stop() commits it.
+  const commits = groupCommitFor(db);
+  commits.onCommit(() => {
+    for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
+  });
 
   const schedule = (w: Worker, delayMs: number) => {
     if (w.timer) clearTimeout(w.timer);
@@ -107,7 +121,14 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       log.warn("batch delivery failed; delivering one by one", { subscription: name, error: String(err) });
       return false;
     }
-    outbox.skip(name, rows.at(-1)!.seq);
+    // The cursor rides on the connection's next commit: losing it to a crash only redelivers this batch.
+    const last = rows.at(-1)!.seq;
+    passed(w, last);
+    commits
+      .run(() => outbox.skip(name, last))
+      .catch((err: unknown) =>
+        log.error("could not save a delivery cursor", { subscription: name, error: String(err) }),
+      );
     return true;
   };
 
@@ -120,19 +141,21 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   const run = async (w: Worker): Promise<void> => {
     const name = w.sub.name;
     for (;;) {
-      const rows = outbox.after(outbox.cursor(name));
+      const rows = outbox.after(w.cursor);
       if (rows.length === 0) return;
       if (stopped) return;
       if (w.sub.handleBatch && (await deliverBatch(w, rows))) continue;
-      let passed = 0;
+      let done = 0;
       const persist = () => {
-        if (passed > 0) outbox.skip(name, passed);
+        if (done === 0) return;
+        outbox.skip(name, done);
+        passed(w, done);
       };
       for (const row of rows) {
         if (stopped) return persist();
         const env = envelope(row);
         if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) {
-          passed = row.seq;
+          done = row.seq;
           continue;
         }
         const state = outbox.state(name, row.seq);
@@ -150,7 +173,8 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
           const fields = { eventId: row.id, subscription: name, attempts, error };
           if (attempts >= maxAttempts) {
             outbox.dead(name, row.seq, attempts, error);
-            passed = row.seq;
+            done = row.seq;
+            passed(w, done);
             log.error("event dead-lettered after maxAttempts; kept in event_deliveries", fields);
             continue;
           }
@@ -160,7 +184,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
           return schedule(w, delay);
         }
         outbox.delivered(name, row.seq, attempts);
-        passed = row.seq;
+        done = row.seq;
       }
       persist();
     }
@@ -190,17 +214,11 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   }
 
   // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
-  // Publishes share the connection's group commit (sqlite-group-commit.ts): the gateway publishes after a
-  // response's last byte, so its window costs no caller any latency, and stop() commits it.
-  const commits = groupCommitFor(db);
-  commits.onCommit(() => {
-    for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
-  });
 
   const idle = () => {
     if (!commits.idle) return false;
     const end = outbox.end();
-    return workers.every((w) => !w.running && outbox.cursor(w.sub.name) >= end);
+    return workers.every((w) => !w.running && w.cursor >= end);
   };
 
   return {

@@ -55,7 +55,10 @@ export function openOutbox(db: DatabaseSync) {
   const after = db.prepare("SELECT * FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT 100");
   const initCursor = db.prepare("INSERT OR IGNORE INTO event_cursors (subscription, last_seq) VALUES (?, ?)");
   const getCursor = db.prepare("SELECT last_seq FROM event_cursors WHERE subscription = ?");
-  const setCursor = db.prepare("UPDATE event_cursors SET last_seq = ? WHERE subscription = ?");
+  // Cursors only move forward: a cursor saved late (in a group commit) never undoes a later one.
+  const setCursor = db.prepare(
+    "UPDATE event_cursors SET last_seq = ?1 WHERE subscription = ?2 AND last_seq < ?1",
+  );
   const getState = db.prepare(
     "SELECT attempts, next_attempt_at FROM event_deliveries WHERE subscription = ? AND seq = ?",
   );

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { drainStream } from "../api/drain-stream.ts";
 import { upstreamError } from "../api/errors.ts";
 import {
   type Endpoint,
@@ -58,18 +59,15 @@ export async function readText(body: Readable, limit: number, provider: string):
   let size = 0;
   const parts: Buffer[] = [];
   try {
-    for await (const chunk of body) {
-      const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    await drainStream(body, (buf) => {
       size += buf.length;
-      if (size > limit) {
-        body.destroy();
+      if (size > limit)
         throw upstreamError(
           `Provider '${provider}' sent a response larger than ${limit} bytes.`,
           "upstream_too_large",
         );
-      }
       parts.push(buf);
-    }
+    });
   } catch (err) {
     if (err instanceof TransportError || !(err instanceof Error) || !("status" in err)) {
       throw transportError(provider, classify(err));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Keys are 256 random bits, so a single SHA-256 is enough to store them (a slow password hash such as
@@ -8,7 +8,8 @@ export const KEY_PREFIX = "sk-gw-";
 
 export const generateKey = (): string => `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
 
-export const sha256Hex = (value: string): string => createHash("sha256").update(value).digest("hex");
+/** One-shot `hash` rather than a Hash object: this runs on every request (key lookup). */
+export const sha256Hex = (value: string): string => hash("sha256", value, "hex");
 
 /** Constant-time equality of two hex digests of equal length. */
 export function sameDigest(a: string, b: string): boolean {

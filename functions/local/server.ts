@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { drainStream } from "../../core/api/drain-stream.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
@@ -84,15 +85,14 @@ function writeHead(res: ServerResponse, prelude: Prelude): void {
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let kept = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
+  await drainStream(req, (buf) => {
     // Keep one byte past the limit so the handler sees the overflow; drain and drop the rest.
     if (kept <= limit) {
       const take = buf.subarray(0, limit + 1 - kept);
       parts.push(take);
       kept += take.length;
     }
-  }
+  });
   return Buffer.concat(parts);
 }
 
