@@ -16,10 +16,15 @@ export function drainStream(stream: Readable, each: (chunk: Buffer) => void): Pr
         reject(err);
       }
     });
-    stream.once("end", resolve);
+    let ended = false;
+    stream.once("end", () => {
+      ended = true;
+      resolve();
+    });
     stream.once("error", reject);
-    stream.once("close", () =>
-      reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" })),
-    );
+    // 'close' follows 'end' on every stream: build the error (a stack capture) only when it is needed.
+    stream.once("close", () => {
+      if (!ended) reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    });
   });
 }

@@ -154,9 +154,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   });
   upstream.on("error", (err) => fail(transportError(opts.provider, classify(err))));
   // Destroyed without an error (no `end`, no `error`): without this the caller would get keep-alives forever.
-  upstream.on("close", () =>
-    fail(transportError(opts.provider, new TransportError("reset", "upstream closed before it ended"))),
-  );
+  // It also follows every normal end: build the error (a stack capture) only when it is needed.
+  upstream.on("close", () => {
+    if (!ended)
+      fail(transportError(opts.provider, new TransportError("reset", "upstream closed before it ended")));
+  });
 
   return startPromise;
 }
