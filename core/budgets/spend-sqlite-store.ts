@@ -45,7 +45,14 @@ interface Row {
  * The portable-mode SpendStore. `record` claims the request id and adds to the rollups in one
  * transaction: a redelivered event finds its id taken and changes nothing.
  */
-export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
+export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
+  /**
+   * Deletes up to `limit` processed-event markers whose request id sorts before `beforeRequestId` and
+   * returns how many. Portable request ids are time-ordered, so that is an age cutoff: an event older
+   * than it can no longer be redelivered (the local bus only redelivers what its cursor has not passed).
+   */
+  prune(beforeRequestId: string, limit: number): number;
+} {
   db.exec(SCHEMA);
   const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
   const rollup = db.prepare(
@@ -62,6 +69,10 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
     "SELECT cost_micros FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
+  const pruneProcessed = db.prepare(
+    `DELETE FROM spend_processed WHERE request_id IN
+       (SELECT request_id FROM spend_processed WHERE request_id < ? LIMIT ?)`,
+  );
 
   /** Claims each event's request id; only the events claimed here add to the sums. */
   const recordAll = (usages: UsageDetail[]): boolean[] => {
@@ -130,6 +141,9 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore {
       const row = periodOf.get(scope, id, periodKey) as { cost_micros: number } | undefined;
       return Number(row?.cost_micros ?? 0) / 1e6;
     },
+
+    prune: (beforeRequestId, limit) =>
+      transaction(db, () => Number(pruneProcessed.run(beforeRequestId, limit).changes)),
 
     async markThreshold(key: string): Promise<boolean> {
       return Number(mark.run(key).changes) > 0;

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
@@ -33,6 +34,17 @@ CREATE TABLE IF NOT EXISTS budget_reservations (
 ) WITHOUT ROWID;
 `;
 
+export interface SqliteBudgetExtras {
+  /** Commits pending settlements now (a graceful stop). */
+  flush(): void;
+  /**
+   * Deletes up to `limit` reservation records whose request id sorts before `beforeRequestId`, and
+   * returns how many. Portable request ids are time-ordered (UUIDv7), so that is an age cutoff; the
+   * counters keep every amount, so a deleted record only ends its request's idempotency.
+   */
+  prune(beforeRequestId: string, limit: number): number;
+}
+
 /** Unsettled reservations an instance keeps in memory; far more than requests in flight. */
 const MAX_REMEMBERED = 10_000;
 
@@ -52,7 +64,7 @@ interface Reserved {
 export function createSqliteBudgetStore(
   db: DatabaseSync,
   region = "local",
-): BudgetStore & { /** Commits pending settlements now (a graceful stop). */ flush(): void } {
+): BudgetStore & SqliteBudgetExtras {
   db.exec(SCHEMA);
   const sum = db.prepare(
     "SELECT COALESCE(SUM(spent_micros), 0) AS n FROM budget_counters WHERE scope = ? AND id = ? AND period_key = ?",
@@ -63,6 +75,10 @@ export function createSqliteBudgetStore(
   );
   const findRes = db.prepare("SELECT items, settled FROM budget_reservations WHERE request_id = ?");
   const insertRes = db.prepare("INSERT INTO budget_reservations (request_id, items) VALUES (?, ?)");
+  const pruneRes = db.prepare(
+    `DELETE FROM budget_reservations WHERE request_id IN
+       (SELECT request_id FROM budget_reservations WHERE request_id < ? LIMIT ?)`,
+  );
   const settleRes = db.prepare(
     "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
   );
@@ -129,5 +145,8 @@ export function createSqliteBudgetStore(
     },
 
     flush: () => commits.flush(),
+
+    prune: (beforeRequestId, limit) =>
+      transaction(db, () => Number(pruneRes.run(beforeRequestId, limit).changes)),
   };
 }

@@ -32,6 +32,11 @@ export interface SqliteBus extends EventPublisher {
   stop(): Promise<void>;
   /** Resolves true once every subscription is done with every event, false after timeoutMs. */
   drain(timeoutMs: number): Promise<boolean>;
+  /**
+   * Deletes up to `limit` of the oldest events published before `before` (ISO time) that every
+   * subscription is done with (its saved cursor has passed them); returns how many.
+   */
+  prune(before: string, limit: number): number;
 }
 
 interface Worker {
@@ -244,6 +249,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       for (const w of workers) if (w.timer) clearTimeout(w.timer);
       await Promise.all(workers.map((w) => w.running));
     },
+    prune: (before, limit) => outbox.prune([...names], before, limit),
     async drain(timeoutMs: number): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
       while (!idle()) {

@@ -71,6 +71,16 @@ export function openOutbox(db: DatabaseSync) {
      attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
   );
 
+  // The oldest rows first, a page at a time; only rows every given cursor has passed, and never the
+  // newest row (AUTOINCREMENT would not reuse its seq anyway, but a cursor must never point past the end).
+  const pruneEvents = db.prepare(
+    `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox WHERE seq <= ?1
+       AND seq < (SELECT max(seq) FROM event_outbox) ORDER BY seq LIMIT ?2) AND time < ?3`,
+  );
+  const pruneDelivered = db.prepare(
+    "DELETE FROM event_deliveries WHERE status = 'delivered' AND seq <= ? AND subscription = ?",
+  );
+
   const end = () => Number(maxSeq.get()?.m ?? 0);
   return {
     end,
@@ -106,6 +116,19 @@ export function openOutbox(db: DatabaseSync) {
      */
     delivered(name: string, seq: number, attempts: number): void {
       if (attempts > 1) putState.run(name, seq, "delivered", attempts, null, null);
+    },
+    /**
+     * Deletes up to `limit` of the oldest events that every subscription in `names` is done with and
+     * that were published before `before` (ISO time), with their `delivered` rows; dead-lettered rows
+     * stay. Returns how many events it deleted: call again while it returns `limit`.
+     */
+    prune(names: readonly string[], before: string, limit: number): number {
+      return transaction(db, () => {
+        const upTo = Math.min(...names.map((n) => Number(getCursor.get(n)?.last_seq ?? 0)));
+        if (!Number.isFinite(upTo)) return 0;
+        for (const n of names) pruneDelivered.run(upTo, n);
+        return Number(pruneEvents.run(upTo, limit, before).changes);
+      });
     },
     dead(name: string, seq: number, attempts: number, error: string): void {
       transaction(db, () => {

@@ -13,6 +13,7 @@ import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
 import { createPortableAudit } from "./audit.ts";
 import type { BudgetReading } from "./prometheus.ts";
+import { startRetention } from "./retention.ts";
 import { createPortableSpend } from "./spend.ts";
 
 export interface PortableDepsOptions {
@@ -51,6 +52,10 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
   spend.bus.start();
+  const retention = startRetention(
+    { events: spend.bus, reservations: spend.budgets, processed: spend.spend },
+    log,
+  );
   const wired = createGatewayDeps({
     registry,
     keys,
@@ -86,6 +91,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     budgetReadings: spend.budgetReadings,
     auditQueue: audit.queue,
     async close() {
+      await retention.stop();
       await spend.bus.stop();
       spend.budgets.flush();
       await audit.close();

@@ -45,3 +45,12 @@ export function createRequestIds(now: () => number = Date.now): () => string {
     return uuidV7(lastMs, seq, random);
   };
 }
+
+/**
+ * The smallest id `createRequestIds` can make at `ms` or later, as a prefix: every id made earlier sorts
+ * before it, every id made then or later sorts after it. Tables keyed by request id prune by it.
+ */
+export function uuidV7Floor(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+}

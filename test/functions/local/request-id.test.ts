@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRequestIds, uuidV7 } from "../../../functions/local/request-id.ts";
+import { createRequestIds, uuidV7, uuidV7Floor } from "../../../functions/local/request-id.ts";
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -43,5 +43,18 @@ describe("createRequestIds", () => {
     next();
     now = 6;
     expect(next().slice(14, 18)).toBe("7000");
+  });
+});
+
+describe("uuidV7Floor", () => {
+  it("sorts after every id made earlier and before every id made then or later", () => {
+    let now = 1_795_000_000_000;
+    const next = createRequestIds(() => now);
+    const before = Array.from({ length: 50 }, next);
+    now += 1;
+    const floor = uuidV7Floor(now);
+    const after = Array.from({ length: 50 }, next);
+    for (const id of before) expect(id < floor).toBe(true);
+    for (const id of after) expect(id > floor).toBe(true);
   });
 });

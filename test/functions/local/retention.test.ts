@@ -1,0 +1,96 @@
+import { describe, expect, it } from "vitest";
+import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
+import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
+import { createSqliteBus } from "../../../core/events/sqlite-bus.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { createRequestIds } from "../../../functions/local/request-id.ts";
+import { RETENTION, startRetention, sweep } from "../../../functions/local/retention.ts";
+import { usage } from "../../contract/spend-store.contract.ts";
+import { memoryLog } from "../../core/events/sqlite-bus-harness.ts";
+
+const DAY = 86_400_000;
+const NOW = Date.parse("2026-11-26T12:00:00.000Z");
+const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
+const count = (db: ReturnType<typeof openDatabase>, table: string) =>
+  Number((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+
+/** Portable mode's stores over one database, with ids made `ageMs` before NOW. */
+async function fill(ageMs: number, n: number, stores: ReturnType<typeof storesOf>) {
+  const ids = createRequestIds(() => NOW - ageMs);
+  for (let i = 0; i < n; i++) {
+    const id = ids();
+    await stores.budgets.reserve(id, [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
+    await stores.budgets.settle(id, 0.005);
+    await stores.spend.record(usage(id, { costUsd: 0.005 }));
+    await stores.bus.publish([
+      {
+        id,
+        source: "llm-gateway",
+        detailType: "llm.usage",
+        detail: {},
+        time: new Date(NOW - ageMs).toISOString(),
+      },
+    ]);
+  }
+}
+
+function storesOf(db: ReturnType<typeof openDatabase>) {
+  const bus = createSqliteBus(db, {
+    subscriptions: [{ name: "sink", pattern: { source: ["llm-gateway"] }, handle: async () => {} }],
+    region: "local",
+    account: "000000000000",
+    log: memoryLog().log,
+  });
+  return { bus, budgets: createSqliteBudgetStore(db), spend: createSqliteSpendStore(db) };
+}
+
+describe("retention sweep", () => {
+  it("deletes delivered events past a day and request records past two, in pages, keeping the rest", async () => {
+    const db = openDatabase(":memory:");
+    const stores = storesOf(db);
+    await fill(3 * DAY, 1_200, stores);
+    await fill(RETENTION.eventsMs + 60_000, 5, stores);
+    await fill(RETENTION.eventsMs - 60_000, 5, stores);
+    stores.bus.start();
+    expect(await stores.bus.drain(10_000)).toBe(true);
+    const spentBefore = await stores.budgets.spent(counter);
+
+    expect(
+      await sweep({ events: stores.bus, reservations: stores.budgets, processed: stores.spend }, NOW),
+    ).toEqual({
+      events: 1_205,
+      reservations: 1_200,
+      processed: 1_200,
+    });
+    expect([
+      count(db, "event_outbox"),
+      count(db, "budget_reservations"),
+      count(db, "spend_processed"),
+    ]).toEqual([5, 10, 10]);
+    // Counters and rollups keep every amount: only idempotency records went.
+    expect(await stores.budgets.spent(counter)).toBe(spentBefore);
+    await stores.bus.stop();
+  }, 30_000);
+});
+
+describe("startRetention", () => {
+  it("sweeps at start and on its interval, logs a failed sweep and keeps going, and stops", async () => {
+    let calls = 0;
+    const fails = {
+      prune: () => {
+        calls++;
+        throw new Error("database is locked");
+      },
+    };
+    const empty = { prune: () => 0 };
+    const { log, lines } = memoryLog();
+    const r = startRetention({ events: fails, reservations: empty, processed: empty }, log, 10);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await r.stop();
+    const after = calls;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(after).toBeGreaterThan(2);
+    expect(calls).toBe(after);
+    expect(lines[0]).toMatchObject({ level: "error", message: "retention sweep failed" });
+  });
+});
