@@ -48,11 +48,9 @@ export class PreludeDecoder {
   }
 }
 
+/** JSON cannot hold a raw NUL byte (JSON.stringify escapes it), so the first 8 NULs end the prelude. */
+const DELIMITER = Buffer.alloc(DELIMITER_LENGTH);
+
 function findDelimiter(buf: Buffer): number {
-  let run = 0;
-  for (let i = 0; i < buf.length; i++) {
-    run = buf[i] === 0 ? run + 1 : 0;
-    if (run === DELIMITER_LENGTH) return i - DELIMITER_LENGTH + 1;
-  }
-  return -1;
+  return buf.indexOf(DELIMITER);
 }

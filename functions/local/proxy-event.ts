@@ -2,31 +2,49 @@ import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { createRequestIds } from "./request-id.ts";
 
-/** Textual bodies pass as UTF-8 strings; anything else is base64, as API Gateway does for binary types. */
 /** Time-ordered, so the SQLite tables keyed by request id grow at one end (request-id.ts). */
 const nextRequestId = createRequestIds();
 
+/** Textual bodies pass as UTF-8 strings; anything else is base64, as API Gateway does for binary types. */
 const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[\w.+-]*\+json)|text\/)/i;
+
+/** A plain path (no query, dots or escapes) is already what URL parsing would give; most requests have one. */
+const PLAIN_PATH = /^(\/[\w-]+)+\/?$|^\/$/;
+
+/** Path and query parameters as the WHATWG URL parser reads them, without parsing a plain path. */
+export function pathAndQuery(raw: string): {
+  pathname: string;
+  searchParams: Iterable<[string, string]>;
+  size: number;
+} {
+  if (PLAIN_PATH.test(raw)) return { pathname: raw, searchParams: [], size: 0 };
+  const url = new URL(raw, "http://localhost");
+  return { pathname: url.pathname, searchParams: url.searchParams, size: url.searchParams.size };
+}
 
 /**
  * Builds the API Gateway REST (v1) proxy event for a node:http request, the same shape the Lambda
  * receives in AWS: single- and multi-value headers and query parameters, request context, body.
  */
 export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"): APIGatewayProxyEvent {
-  const url = new URL(req.url ?? "/", "http://localhost");
+  const url = pathAndQuery(req.url ?? "/");
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
     headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    const all = multiValueHeaders[name];
+    if (all) all.push(value);
+    else multiValueHeaders[name] = [value];
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {
     query[k] = v;
-    multiQuery[k] = [...(multiQuery[k] ?? []), v];
+    const all = multiQuery[k];
+    if (all) all.push(v);
+    else multiQuery[k] = [v];
   }
   const now = Date.now();
   const textual = body.length === 0 || TEXTUAL.test(req.headers["content-type"] ?? "application/json");
@@ -37,8 +55,8 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"
     httpMethod: req.method ?? "GET",
     headers,
     multiValueHeaders,
-    queryStringParameters: url.searchParams.size ? query : null,
-    multiValueQueryStringParameters: url.searchParams.size ? multiQuery : null,
+    queryStringParameters: url.size ? query : null,
+    multiValueQueryStringParameters: url.size ? multiQuery : null,
     pathParameters: { proxy: url.pathname.replace(/^\//, "") },
     stageVariables: null,
     body: body.length === 0 ? null : textual ? body.toString("utf8") : body.toString("base64"),

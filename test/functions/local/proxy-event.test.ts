@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, request, type Server } from "node:h
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toProxyEvent } from "../../../functions/local/proxy-event.ts";
+import { pathAndQuery, toProxyEvent } from "../../../functions/local/proxy-event.ts";
 
 let server: Server;
 let port: number;
@@ -143,5 +143,28 @@ describe("toProxyEvent", () => {
     const event = await send("GET", "/", {});
     expect(event.path).toBe("/");
     expect(event.pathParameters).toEqual({ proxy: "" });
+  });
+});
+
+describe("pathAndQuery", () => {
+  it.each([
+    "/v1/chat/completions",
+    "/",
+    "/v1/models/",
+    "/v1/models/gpt-4o",
+    "/a/../b",
+    "/a/./b",
+    "/a%20b",
+    "/v1/chat/completions?a=1&a=2&b=x%20y",
+    "//double",
+    "/caf\u00e9",
+  ])("reads %s as the URL parser does", (raw) => {
+    const url = new URL(raw, "http://localhost");
+    const got = pathAndQuery(raw);
+    expect([got.pathname, [...got.searchParams], got.size]).toEqual([
+      url.pathname,
+      [...url.searchParams],
+      url.searchParams.size,
+    ]);
   });
 });
