@@ -13,6 +13,7 @@ import type {
 } from "../../core/config/types.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { type Log, silentLog } from "../../core/log.ts";
+import { WINDOW_MS } from "../../core/storage/sqlite-group-commit.ts";
 import { type PortableGateway, startPortable } from "../../functions/local/portable.ts";
 import {
   type Simulator,
@@ -40,8 +41,12 @@ export interface Harness {
   /** The applied config and the data directory, for tests that change the registry as another instance would. */
   config: GatewayConfig;
   dataDir: string;
-  /** Resets simulators and recorded outcomes between tests. */
-  reset(): void;
+  /**
+   * Resets simulators and recorded outcomes between tests. An outcome is reported after its response's
+   * last byte, once the usage event's group commit lands, so reset first lets a few commit windows pass:
+   * the last test's outcome then never leaks into the next test's list.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -192,7 +197,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     gemini,
     client,
     outcomes,
-    reset() {
+    async reset() {
+      await new Promise((resolve) => setTimeout(resolve, 5 * WINDOW_MS));
       for (const s of [openai, anthropic, gemini]) s.reset();
       outcomes.length = 0;
     },
