@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "../storage/sqlite.ts";
+import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, windowStart } from "./port.ts";
 
 const SCHEMA = `
@@ -33,6 +33,7 @@ export function createSqliteRateLimitStore(db: DatabaseSync): RateLimitStore {
   const sweep = db.prepare("DELETE FROM rate_buckets WHERE window_start < ?");
   let sweptWindow = Number.NEGATIVE_INFINITY;
 
+  const commits = groupCommitFor(db);
   const read = (name: string, start: number): number =>
     Number((usedOf.get(name, start) as { used: number | bigint } | undefined)?.used ?? 0);
 
@@ -40,7 +41,8 @@ export function createSqliteRateLimitStore(db: DatabaseSync): RateLimitStore {
     async consume(buckets: RateBucket[], now: number): Promise<RateDecision> {
       const start = windowStart(now);
       const resetAt = start + WINDOW_MS;
-      return transaction(db, (): RateDecision => {
+      // Decisions of requests that arrived together share one commit (sqlite-group-commit.ts).
+      return commits.soon((): RateDecision => {
         if (start > sweptWindow) {
           sweptWindow = start;
           sweep.run(start - KEEP_MS);
@@ -55,8 +57,9 @@ export function createSqliteRateLimitStore(db: DatabaseSync): RateLimitStore {
       });
     },
 
+    /** Runs after the response: the correction waits for company in the connection's group commit. */
     async adjust(bucketName: string, delta: number, start: number): Promise<void> {
-      if (delta !== 0) add.run(bucketName, start, delta);
+      if (delta !== 0) await commits.run(() => add.run(bucketName, start, delta));
     },
   };
 }
