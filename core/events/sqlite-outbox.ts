@@ -4,14 +4,16 @@ import { detailWithEventId } from "./event-id.ts";
 import type { GatewayEvent } from "./port.ts";
 
 /**
- * The SQLite side of the local bus. `event_outbox` holds every published event (id is the dedup key);
+ * The SQLite side of the local bus. `event_outbox` holds published events (id is the dedup key) until
+ * retention deletes them; a new seq is the largest plus 1, and pruning keeps the newest row, so no seq
+ * is ever reused (no AUTOINCREMENT: its sqlite_sequence row would be one more page in every commit);
  * `event_cursors` holds, per subscription, the last outbox seq it is done with; `event_deliveries`
  * records each attempted (subscription, event): retrying with its persisted next-attempt time,
  * delivered, or dead (dead-lettered rows are never deleted).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   source TEXT NOT NULL,
   detail_type TEXT NOT NULL,
@@ -72,7 +74,8 @@ export function openOutbox(db: DatabaseSync) {
   );
 
   // The oldest rows first, a page at a time; only rows every given cursor has passed, and never the
-  // newest row (AUTOINCREMENT would not reuse its seq anyway, but a cursor must never point past the end).
+  // newest row: a new seq is the largest one plus 1, so keeping the newest row keeps every seq unique
+  // (a cursor past a reused seq would skip its event).
   const pruneEvents = db.prepare(
     `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox WHERE seq <= ?1
        AND seq < (SELECT max(seq) FROM event_outbox) ORDER BY seq LIMIT ?2) AND time < ?3`,

@@ -53,6 +53,18 @@ describe("SQLite event bus: pruning", () => {
     expect(outboxIds()).toEqual(["n1", "n2", "n3"]);
   });
 
+  it("delivers events published after a prune: their seqs are new", async () => {
+    const a = recorder("a", { source: ["llm-gateway"] });
+    const bus = h.bus([a.sub]);
+    await bus.publish([old("e1"), old("e2")]);
+    bus.start();
+    expect(await bus.drain(2000)).toBe(true);
+    bus.prune(CUTOFF, 100);
+    await bus.publish([event("after")]);
+    expect(await bus.drain(2000)).toBe(true);
+    expect(a.ids()).toEqual(["e1", "e2", "after"]);
+  });
+
   it("deletes a page at a time", async () => {
     const a = recorder("a", { source: ["llm-gateway"] });
     const bus = h.bus([a.sub]);
