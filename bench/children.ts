@@ -28,7 +28,9 @@ export function startChild(
   const proc: ChildProcess = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
     execPath: process.execPath,
     execArgv,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // stdout goes nowhere: the gateway writes its request log there, one JSON line a request, as
+    // `npm start` does; stderr stays visible for failures.
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   // One usage query in flight at a time: the bench awaits each before the next.
   let pending: ((u: Usage) => void) | undefined;

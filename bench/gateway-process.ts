@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../core/config/parse.ts";
 import { sha256Hex } from "../core/keys/secret.ts";
-import { silentLog } from "../core/log.ts";
+import { createConsoleLog } from "../functions/local/console-log.ts";
 import { startPortable } from "../functions/local/portable.ts";
 import { startBrokenUpstream } from "./broken-upstream.ts";
 import { BUDGET_ORG, BUDGETED_KEY } from "./budgets.ts";
@@ -56,7 +56,8 @@ try {
     env: { SIM_KEY: "test-key", GATEWAY_API_KEY: "bench-key" },
     dataDir,
     port: 0,
-    log: silentLog,
+    // The same log as `npm start`: a redacted JSON line per request on stdout (which the bench discards).
+    log: createConsoleLog("llm-gateway"),
   });
   serveChild(
     gateway.url,

@@ -1,19 +1,69 @@
 import type { Log, LogFields } from "../../core/log.ts";
 
-/** One JSON object per line on stdout (stderr for errors), the shape Powertools Logger writes in Lambda. */
-export function createConsoleLog(
-  service: string,
-  write: (line: string, isError: boolean) => void = defaultWrite,
-): Log {
-  const line = (level: string, message: string, fields?: LogFields) =>
-    JSON.stringify({ level, message, service, timestamp: new Date().toISOString(), ...fields });
+/** Where lines go: `out` for info and warn, `err` for errors. */
+export interface LogSink {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** How long info lines wait for company, and how much may wait: one write then carries them all. */
+const FLUSH_MS = 10;
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Batches stdout lines: a write per line was a system call per request (stdout writes are synchronous
+ * for files and pipes on Linux). Lines leave within FLUSH_MS, at once when 64 KiB wait, before any
+ * error line (so the two streams keep their order), and at process exit. A hard kill can lose the last
+ * FLUSH_MS of info lines; error lines are never held.
+ */
+export function bufferedSink(sink: LogSink, flushMs = FLUSH_MS): LogSink & { flush(): void } {
+  let pending = "";
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    sink.out(text);
+  };
   return {
-    info: (m, f) => write(line("INFO", m, f), false),
-    warn: (m, f) => write(line("WARN", m, f), false),
-    error: (m, f) => write(line("ERROR", m, f), true),
+    out(text) {
+      pending += text;
+      if (pending.length >= FLUSH_BYTES) flush();
+      // unref: waiting lines must not keep a stopping process alive; exit flushes them.
+      else timer ??= setTimeout(flush, flushMs).unref();
+    },
+    err(text) {
+      flush();
+      sink.err(text);
+    },
+    flush,
   };
 }
 
-function defaultWrite(line: string, isError: boolean): void {
-  (isError ? process.stderr : process.stdout).write(`${line}\n`);
+let stdoutSink: (LogSink & { flush(): void }) | undefined;
+
+/** One buffered sink per process over stdout and stderr, flushed on exit. */
+function processSink(): LogSink {
+  if (!stdoutSink) {
+    const sink = bufferedSink({
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+    process.once("exit", () => sink.flush());
+    stdoutSink = sink;
+  }
+  return stdoutSink;
+}
+
+/** One JSON object per line on stdout (stderr for errors), the shape Powertools Logger writes in Lambda. */
+export function createConsoleLog(service: string, sink: LogSink = processSink()): Log {
+  const line = (level: string, message: string, fields?: LogFields) =>
+    `${JSON.stringify({ level, message, service, timestamp: new Date().toISOString(), ...fields })}\n`;
+  return {
+    info: (m, f) => sink.out(line("INFO", m, f)),
+    warn: (m, f) => sink.out(line("WARN", m, f)),
+    error: (m, f) => sink.err(line("ERROR", m, f)),
+  };
 }

@@ -84,3 +84,12 @@ describe("redactingLog", () => {
     expect(redactingLog(safe)).toBe(safe);
   });
 });
+
+describe("redactingLog on repeated values", () => {
+  it("masks a value with personal data every time, and passes a clean one unchanged every time", () => {
+    const { log, lines } = recorder();
+    const safe = redactingLog(log);
+    for (let i = 0; i < 3; i++) safe.info("request", { org: "acme", model: SECRETS.email });
+    expect(lines.map((l) => l.fields)).toEqual(Array(3).fill({ org: "acme", model: "[EMAIL]" }));
+  });
+});
