@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { EventBridgeClient, type EventBridgeClientConfig } from "@aws-sdk/client-eventbridge";
+import { readAwsJsonBody, sendAwsJson } from "./aws-json.ts";
 import { startLoopback } from "./loopback-server.ts";
 
 /**
@@ -44,24 +45,8 @@ export interface EventBridgeEmulator {
 const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_ENTRIES = 10;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/x-amz-json-1.1",
-    "content-length": Buffer.byteLength(text),
-    "x-amzn-requestid": randomUUID(),
-  });
-  res.end(text);
-}
-
 const error = (res: ServerResponse, status: number, type: string, message: string) =>
-  send(res, status, { __type: type, message });
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
+  sendAwsJson(res, status, { __type: type, message });
 
 type Entry = Record<string, unknown>;
 
@@ -124,11 +109,14 @@ export async function startEventBridgeEmulator(): Promise<EventBridgeEmulator> {
       return error(res, 400, "ValidationException", TOO_BIG);
     }
     const results = (entries as Entry[]).map(accept);
-    send(res, 200, { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results });
+    sendAwsJson(res, 200, {
+      FailedEntryCount: results.filter((r) => "ErrorCode" in r).length,
+      Entries: results,
+    });
   };
 
   const server: Server = createServer((req, res) => {
-    readBody(req)
+    readAwsJsonBody(req)
       .then((text) => {
         const target = String(req.headers["x-amz-target"] ?? "");
         if (req.method !== "POST" || target !== "AWSEvents.PutEvents") {

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { KMSClient, type KMSClientConfig } from "@aws-sdk/client-kms";
+import { readAwsJsonBody, sendAwsJson } from "./aws-json.ts";
 import { startLoopback } from "./loopback-server.ts";
 
 /**
@@ -71,22 +72,6 @@ class KmsError extends Error {
     this.type = type;
     this.status = status;
   }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/x-amz-json-1.1",
-    "content-length": Buffer.byteLength(text),
-    "x-amzn-requestid": randomUUID(),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 // --- ECDSA P-256 over a precomputed SHA-256 digest (MessageType DIGEST), which node:crypto cannot do. ---
@@ -299,7 +284,7 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
     let body: Record<string, unknown> = {};
     const reply = (status: number, payload: unknown) => {
       calls.push({ operation, body, status });
-      send(res, status, payload);
+      sendAwsJson(res, status, payload);
     };
     const fault = faults.shift();
     if (fault) return reply(400, { __type: fault, message: "Rate exceeded" });
@@ -323,9 +308,11 @@ export async function startKmsEmulator(): Promise<KmsEmulator> {
   };
 
   const server: Server = createServer((req, res) => {
-    readBody(req)
+    readAwsJsonBody(req)
       .then((text) => handle(req, res, text))
-      .catch((err: unknown) => send(res, 500, { __type: "KMSInternalException", message: String(err) }));
+      .catch((err: unknown) =>
+        sendAwsJson(res, 500, { __type: "KMSInternalException", message: String(err) }),
+      );
   });
 
   const { port, endpoint, stop, restart } = await startLoopback(server);
