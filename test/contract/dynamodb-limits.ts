@@ -5,9 +5,10 @@ import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
 import { withInjectedTransactionConflicts } from "../emulators/dynamodb-local.ts";
+import { usage } from "../fixtures/usage.ts";
 import { budgetStoreContract } from "./budget-store.contract.ts";
 import { rateLimitStoreContract } from "./rate-limit-store.contract.ts";
-import { spendStoreContract, usage } from "./spend-store.contract.ts";
+import { spendStoreContract } from "./spend-store.contract.ts";
 
 /** What the DynamoDB runner lends these cases: its emulator's tables and clients. */
 export interface DynamoLimitsEnv {

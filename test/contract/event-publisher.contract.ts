@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EventPublisher, GatewayEvent } from "../../core/events/port.ts";
-import { USAGE_DETAIL_TYPE, type UsageDetail, usageDetail } from "../../core/events/usage.ts";
+import { USAGE_DETAIL_TYPE, usageDetail } from "../../core/events/usage.ts";
+import { usage } from "../fixtures/usage.ts";
 
 /** What a consumer of the bus saw: the EventBridge envelope fields a target reads. */
 export interface ReceivedEvent {
@@ -15,27 +16,6 @@ export interface PublisherHarness {
   received(): Promise<ReceivedEvent[]>;
   close(): Promise<void>;
 }
-
-const usage = (requestId: string): UsageDetail => ({
-  requestId,
-  org: "acme",
-  keyId: "k1",
-  alias: "smart",
-  endpoint: "chat",
-  provider: "openai",
-  providerModel: "gpt-4o",
-  region: "eu-west-1",
-  tokens: { input: 10, output: 5, cached: 0, reasoning: 0 },
-  usageReported: true,
-  costUsd: 0.0001,
-  priceVersion: "2025-01",
-  latencyMs: 120,
-  ttftMs: 40,
-  status: 200,
-  stream: false,
-  attempts: [{ provider: "openai", model: "gpt-4o", outcome: "ok", ms: 118 }],
-  time: "2025-01-02T03:04:05.000Z",
-});
 
 const usageEvent = (requestId: string): GatewayEvent => ({
   id: requestId,

@@ -1,31 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SpendStore } from "../../core/budgets/spend-port.ts";
-import type { UsageDetail } from "../../core/events/usage.ts";
+import { usage } from "../fixtures/usage.ts";
 
 /** Stores over one fresh, shared storage: `storeOf(client)` is an independent instance (own client). */
 export type SpendStorage = (client: number) => SpendStore;
-
-export const usage = (requestId: string, over: Partial<UsageDetail> = {}): UsageDetail => ({
-  requestId,
-  org: "acme",
-  keyId: "k1",
-  alias: "smart",
-  endpoint: "chat",
-  provider: "openai",
-  providerModel: "gpt-4o",
-  region: "eu-west-1",
-  tokens: { input: 100, output: 20, cached: 0, reasoning: 0 },
-  usageReported: true,
-  costUsd: 0.1,
-  priceVersion: "2026-11-01",
-  latencyMs: 500,
-  ttftMs: 120,
-  status: 200,
-  stream: false,
-  attempts: [{ provider: "openai", model: "gpt-4o", outcome: "ok", ms: 480 }],
-  time: "2026-11-26T10:00:00.000Z",
-  ...over,
-});
 
 const row = { day: "2026-11-26", org: "acme", keyId: "k1", model: "gpt-4o", provider: "openai" };
 

@@ -5,9 +5,10 @@ import type { UsageDetail } from "../../core/events/usage.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { createCostAggregatorHandler } from "../../functions/cost-aggregator-handler.ts";
-import { usageFixture } from "../fixtures/usage.ts";
+import { usage as usageOf } from "../fixtures/usage.ts";
 
-const usage = usageFixture;
+/** The cost aggregator reads only the id, the cost and whose it is. */
+const usage = (requestId: string, costUsd: number) => usageOf(requestId, { costUsd });
 const envelope = (detail: UsageDetail) => ({
   id: detail.requestId,
   source: "llm-gateway",

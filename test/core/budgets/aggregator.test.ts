@@ -3,9 +3,10 @@ import { aggregateUsage, aggregateUsageBatch } from "../../../core/budgets/aggre
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
 import type { GatewayEvent } from "../../../core/events/port.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
-import { usageFixture } from "../../fixtures/usage.ts";
+import { usage as usageOf } from "../../fixtures/usage.ts";
 
-const usage = usageFixture;
+/** The cost aggregator reads only the id, the cost and whose it is. */
+const usage = (requestId: string, costUsd: number) => usageOf(requestId, { costUsd });
 
 function deps() {
   const published: GatewayEvent[] = [];

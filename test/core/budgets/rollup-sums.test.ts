@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sumUsage } from "../../../core/budgets/rollup-sums.ts";
-import { usage } from "../../contract/spend-store.contract.ts";
+import { usage } from "../../fixtures/usage.ts";
 
 describe("sumUsage", () => {
   it("sums events of one org, key and model on one day into one rollup row and four period totals", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
-import { usage } from "../../contract/spend-store.contract.ts";
+import { usage } from "../../fixtures/usage.ts";
 
 const everything = { from: "2026-01-01", to: "2026-12-31" };
 const events = [

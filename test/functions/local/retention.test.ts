@@ -5,8 +5,8 @@ import { createSqliteBus } from "../../../core/events/sqlite-bus.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { createRequestIds } from "../../../functions/local/request-id.ts";
 import { RETENTION, startRetention, sweep } from "../../../functions/local/retention.ts";
-import { usage } from "../../contract/spend-store.contract.ts";
 import { memoryLog } from "../../core/events/sqlite-bus-harness.ts";
+import { usage } from "../../fixtures/usage.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-11-26T12:00:00.000Z");
