@@ -2,16 +2,16 @@ import { setImmediate as turn } from "node:timers/promises";
 import type { Log } from "../../core/log.ts";
 import { uuidV7Floor } from "./request-id.ts";
 
-/** A table that deletes its oldest rows a page at a time and says how many it deleted. */
-type Prunable<Cutoff> = { prune(before: Cutoff, limit: number): number };
+/** A table that deletes its rows older than a cutoff, a page at a time, and says how many it deleted. */
+type Prunable = { prune(before: string, limit: number): number };
 
 export interface RetentionTargets {
   /** The local bus's outbox: events every subscription is done with. */
-  events: Prunable<string>;
+  events: Prunable;
   /** Budget reservation records (the counters keep every amount). */
-  reservations: Prunable<string>;
+  reservations: Prunable;
   /** The cost aggregator's processed-event markers. */
-  processed: Prunable<string>;
+  processed: Prunable;
 }
 
 const HOUR_MS = 3_600_000;
@@ -35,7 +35,7 @@ export interface SweepResult {
 
 /** Deletes everything past retention at `now`, a page at a time, yielding to requests between pages. */
 export async function sweep(t: RetentionTargets, now: number): Promise<SweepResult> {
-  const drain = async <C>(table: Prunable<C>, cutoff: C): Promise<number> => {
+  const drain = async (table: Prunable, cutoff: string): Promise<number> => {
     let total = 0;
     for (;;) {
       const n = table.prune(cutoff, PAGE);

@@ -143,3 +143,24 @@ describe("group commit after the database closed", () => {
     await expect(pending).rejects.toThrow();
   });
 });
+
+describe("work a caller waits on (soon)", () => {
+  it("commits what arrived in one event-loop turn together, at the end of that turn", async () => {
+    let commits = 0;
+    const g = groupCommitFor(db);
+    g.onCommit(() => commits++);
+    const queued = g.run(insert("queued"));
+    const waited = [g.soon(insert("a")), g.soon(insert("b"))];
+    expect(rows()).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([rows(), commits, g.idle]).toEqual([["a", "b", "queued"], 1, true]);
+    expect(await Promise.all([queued, ...waited])).toEqual([1, 1, 1]);
+  });
+
+  it("rejects a failing piece alone", async () => {
+    const g = groupCommitFor(db);
+    const results = await Promise.allSettled([g.soon(insert("a")), g.soon(insert("a")), g.soon(insert("b"))]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(rows()).toEqual(["a", "b"]);
+  });
+});
