@@ -54,9 +54,9 @@ const chunk = (
 /** Later reports win per field; a null in `message_delta` means "not restated", not zero. */
 function mergeUsage(prev: AnthropicUsage, next: AnthropicUsage | null | undefined): AnthropicUsage {
   if (!next) return prev;
-  const merged: AnthropicUsage = { ...prev };
+  const merged: Record<string, unknown> = { ...prev };
   for (const [key, value] of Object.entries(next)) if (value != null) merged[key] = value;
-  return merged;
+  return merged as AnthropicUsage;
 }
 
 const malformed = (message: string): StreamFault => ({ message, code: "upstream_malformed" });

@@ -7,19 +7,19 @@ import { z } from "zod";
  */
 
 /** `message_delta` usage is cumulative and may repeat the input counts (or send them as null). */
-export const anthropicUsage = z.looseObject({
+export const anthropicUsage = z.object({
   input_tokens: z.number().nullish(),
   output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
-  output_tokens_details: z.looseObject({ thinking_tokens: z.number().nullish() }).nullish(),
+  output_tokens_details: z.object({ thinking_tokens: z.number().nullish() }).nullish(),
 });
 
 /** A full message must report both counts; only the stream sends them piecemeal. */
 const messageUsage = anthropicUsage.extend({ input_tokens: z.number(), output_tokens: z.number() });
 
-const textBlock = z.looseObject({ type: z.literal("text"), text: z.string() });
-const toolUseBlock = z.looseObject({
+const textBlock = z.object({ type: z.literal("text"), text: z.string() });
+const toolUseBlock = z.object({
   type: z.literal("tool_use"),
   id: z.string(),
   name: z.string(),
@@ -34,7 +34,7 @@ const otherBlock = z
   .transform((b) => ({ type: "other" as const, kind: b.type }));
 export const contentBlock = z.union([textBlock, toolUseBlock, otherBlock]);
 
-export const anthropicMessage = z.looseObject({
+export const anthropicMessage = z.object({
   id: z.string(),
   model: z.string(),
   content: z.array(contentBlock),
@@ -42,39 +42,39 @@ export const anthropicMessage = z.looseObject({
   usage: messageUsage,
 });
 
-export const messageStartEvent = z.looseObject({
+export const messageStartEvent = z.object({
   type: z.literal("message_start"),
-  message: z.looseObject({ id: z.string(), model: z.string(), usage: anthropicUsage.nullish() }),
+  message: z.object({ id: z.string(), model: z.string(), usage: anthropicUsage.nullish() }),
 });
 
-export const contentBlockStartEvent = z.looseObject({
+export const contentBlockStartEvent = z.object({
   type: z.literal("content_block_start"),
   index: z.number(),
   content_block: contentBlock,
 });
 
-const textDelta = z.looseObject({ type: z.literal("text_delta"), text: z.string() });
-const inputJsonDelta = z.looseObject({ type: z.literal("input_json_delta"), partial_json: z.string() });
+const textDelta = z.object({ type: z.literal("text_delta"), text: z.string() });
+const inputJsonDelta = z.object({ type: z.literal("input_json_delta"), partial_json: z.string() });
 /** thinking_delta, signature_delta, citations_delta and future types: read, never forwarded. */
 const otherDelta = z
   .looseObject({ type: z.string().refine((t) => t !== "text_delta" && t !== "input_json_delta") })
   .transform((d) => ({ type: "other" as const, kind: d.type }));
 
-export const contentBlockDeltaEvent = z.looseObject({
+export const contentBlockDeltaEvent = z.object({
   type: z.literal("content_block_delta"),
   index: z.number(),
   delta: z.union([textDelta, inputJsonDelta, otherDelta]),
 });
 
-export const messageDeltaEvent = z.looseObject({
+export const messageDeltaEvent = z.object({
   type: z.literal("message_delta"),
-  delta: z.looseObject({ stop_reason: z.string().nullish() }),
+  delta: z.object({ stop_reason: z.string().nullish() }),
   usage: anthropicUsage.nullish(),
 });
 
-export const errorEvent = z.looseObject({
+export const errorEvent = z.object({
   type: z.literal("error"),
-  error: z.looseObject({ type: z.string(), message: z.string() }),
+  error: z.object({ type: z.string(), message: z.string() }),
 });
 
 export type AnthropicUsage = z.infer<typeof anthropicUsage>;

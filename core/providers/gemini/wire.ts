@@ -5,7 +5,7 @@ import { z } from "zod";
  * The REST API speaks camelCase JSON and omits proto3 defaults (e.g. candidate `index` 0), hence nullish.
  */
 
-export const geminiUsage = z.looseObject({
+export const geminiUsage = z.object({
   promptTokenCount: z.number().nullish(),
   candidatesTokenCount: z.number().nullish(),
   cachedContentTokenCount: z.number().nullish(),
@@ -14,47 +14,47 @@ export const geminiUsage = z.looseObject({
   totalTokenCount: z.number().nullish(),
 });
 
-const functionCall = z.looseObject({
+const functionCall = z.object({
   name: z.string(),
   args: z.record(z.string(), z.unknown()).nullish(),
   id: z.string().nullish(),
 });
 
-const part = z.looseObject({
+const part = z.object({
   text: z.string().nullish(),
   /** True on reasoning-summary parts; they are not answer text. */
   thought: z.boolean().nullish(),
   functionCall: functionCall.nullish(),
 });
 
-const candidate = z.looseObject({
+const candidate = z.object({
   index: z.number().nullish(),
-  content: z.looseObject({ role: z.string().nullish(), parts: z.array(part).nullish() }).nullish(),
+  content: z.object({ role: z.string().nullish(), parts: z.array(part).nullish() }).nullish(),
   finishReason: z.string().nullish(),
 });
 
 /** A whole `generateContent` response, and also one `streamGenerateContent?alt=sse` chunk. */
-export const geminiResponse = z.looseObject({
+export const geminiResponse = z.object({
   candidates: z.array(candidate).nullish(),
-  promptFeedback: z.looseObject({ blockReason: z.string().nullish() }).nullish(),
+  promptFeedback: z.object({ blockReason: z.string().nullish() }).nullish(),
   usageMetadata: geminiUsage.nullish(),
   modelVersion: z.string().nullish(),
   responseId: z.string().nullish(),
 });
 
 /** Google's error envelope, which can also arrive as an SSE `data:` payload mid-stream. */
-export const geminiErrorPayload = z.looseObject({
-  error: z.looseObject({
+export const geminiErrorPayload = z.object({
+  error: z.object({
     code: z.number().nullish(),
     message: z.string().nullish(),
     status: z.string().nullish(),
   }),
 });
 
-export const geminiEmbeddings = z.looseObject({
-  embeddings: z.array(z.looseObject({ values: z.array(z.number()) })),
+export const geminiEmbeddings = z.object({
+  embeddings: z.array(z.object({ values: z.array(z.number()) })),
   /** Not sent by the Developer API today (Vertex has it); read only if it appears. */
-  usageMetadata: z.looseObject({ promptTokenCount: z.number().nullish() }).nullish(),
+  usageMetadata: z.object({ promptTokenCount: z.number().nullish() }).nullish(),
 });
 
 export type GeminiUsage = z.infer<typeof geminiUsage>;

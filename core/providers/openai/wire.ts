@@ -2,28 +2,28 @@ import { z } from "zod";
 
 /** The subset of OpenAI's Chat Completions wire format the gateway reads. Unknown fields are kept out. */
 
-export const openaiUsage = z.looseObject({
+export const openaiUsage = z.object({
   prompt_tokens: z.number(),
   completion_tokens: z.number(),
   total_tokens: z.number().optional(),
-  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().optional() }).nullish(),
-  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().optional() }).nullish(),
+  prompt_tokens_details: z.object({ cached_tokens: z.number().optional() }).nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: z.number().optional() }).nullish(),
 });
 
-const toolCall = z.looseObject({
+const toolCall = z.object({
   id: z.string(),
   type: z.literal("function").optional(),
-  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+  function: z.object({ name: z.string(), arguments: z.string() }),
 });
 
-export const openaiCompletion = z.looseObject({
+export const openaiCompletion = z.object({
   id: z.string(),
   created: z.number(),
   model: z.string(),
   choices: z.array(
-    z.looseObject({
+    z.object({
       index: z.number(),
-      message: z.looseObject({
+      message: z.object({
         content: z.string().nullish(),
         refusal: z.string().nullish(),
         tool_calls: z.array(toolCall).nullish(),
@@ -35,10 +35,10 @@ export const openaiCompletion = z.looseObject({
   system_fingerprint: z.string().nullish(),
 });
 
-export const openaiEmbeddings = z.looseObject({
-  data: z.array(z.looseObject({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
+export const openaiEmbeddings = z.object({
+  data: z.array(z.object({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
   model: z.string(),
-  usage: z.looseObject({ prompt_tokens: z.number(), total_tokens: z.number().optional() }),
+  usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number().optional() }),
 });
 
 export type OpenAIUsage = z.infer<typeof openaiUsage>;
