@@ -52,7 +52,7 @@ export function createPrometheusMetrics(
   });
   const tokens = new Counter({
     name: "llm_gateway_tokens_total",
-    help: "Provider-reported tokens by kind (input includes cached; output includes reasoning)",
+    help: "Provider-reported tokens by kind (input includes cached and cache_write; output includes reasoning)",
     labelNames: [...labels, "kind"],
     registers: [registry],
   });
@@ -100,6 +100,7 @@ export function createPrometheusMetrics(
         ["input", o.promptTokens],
         ["output", o.completionTokens],
         ["cached", o.cachedTokens],
+        ["cache_write", o.cacheWriteTokens],
         ["reasoning", o.reasoningTokens],
       ];
       for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);

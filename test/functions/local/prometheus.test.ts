@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { ProviderConfig } from "../../../core/config/types.ts";
+import { newOutcome } from "../../../core/gateway/outcome.ts";
+import type { RequestOutcome } from "../../../core/gateway/types.ts";
+import { createBreakerBoard } from "../../../core/routing/breaker-board.ts";
+import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
+import { createPrometheusMetrics } from "../../../functions/local/prometheus.ts";
+
+const target = (providerId: string, model: string): ResolvedTarget => {
+  const provider: ProviderConfig = { id: providerId, kind: "mock", region: "global", models: [] };
+  return { provider, model, region: provider.region, weight: undefined, timeouts: DEFAULT_TIMEOUTS };
+};
+
+function served(overrides: Partial<RequestOutcome>): RequestOutcome {
+  return {
+    ...newOutcome("req-1", "/v1/chat/completions"),
+    org: "acme",
+    model: "smart",
+    provider: "an",
+    providerModel: "claude-sonnet-4-5",
+    status: 200,
+    latencyMs: 420,
+    promptTokens: 5000,
+    completionTokens: 100,
+    cachedTokens: 1000,
+    cacheWriteTokens: 3000,
+    reasoningTokens: 0,
+    costUsd: 0.0183,
+    attempts: [{ provider: "an", model: "claude-sonnet-4-5", outcome: "ok", ms: 400 }],
+    ...overrides,
+  };
+}
+
+const labels = 'org="acme",model="smart",provider="an"';
+
+describe("createPrometheusMetrics", () => {
+  it("renders every metric family GET /metrics documents, from observed outcomes", async () => {
+    const breakers = createBreakerBoard(() => 0);
+    const down = target("oa", "gpt-4o");
+    for (let i = 0; i < 5; i++) {
+      breakers.admit(down);
+      breakers.record(down, false);
+    }
+    const m = createPrometheusMetrics(breakers, async () => [
+      { scope: "org", id: "acme", period: "day", remainingUsd: 12.5 },
+    ]);
+    m.observe(served({ stream: true, ttftMs: 80 }));
+    m.observe(
+      served({ status: 429, provider: undefined, costUsd: 0, promptTokens: undefined, attempts: [] }),
+    );
+    const text = await m.render();
+
+    expect(text).toContain(`llm_gateway_requests_total{${labels},status="2xx"} 1`);
+    expect(text).toContain(
+      'llm_gateway_requests_total{org="acme",model="smart",provider="none",status="4xx"} 1',
+    );
+    expect(text).toContain(`llm_gateway_request_duration_seconds_bucket{le="0.5",${labels}} 1`);
+    expect(text).toContain(`llm_gateway_time_to_first_token_seconds_bucket{le="0.1",${labels}} 1`);
+    expect(text).toContain(`llm_gateway_time_to_first_token_seconds_count{${labels}} 1`);
+    for (const [kind, n] of [
+      ["input", 5000],
+      ["output", 100],
+      ["cached", 1000],
+      ["cache_write", 3000],
+    ] as const) {
+      expect(text).toContain(`llm_gateway_tokens_total{${labels},kind="${kind}"} ${n}`);
+    }
+    // Zero counts add no series: a kind the provider did not report stays out.
+    expect(text).not.toContain('kind="reasoning"');
+    expect(text).toContain(`llm_gateway_cost_usd_total{${labels}} 0.0183`);
+    expect(text).toContain('llm_gateway_upstream_attempts_total{provider="an",outcome="ok"} 1');
+    expect(text).toContain('llm_gateway_budget_remaining_usd{scope="org",id="acme",period="day"} 12.5');
+    expect(text).toContain('llm_gateway_circuit_state{target="oa/gpt-4o"} 2');
+  });
+
+  it("keeps each instance's series apart: two gateways in one process share nothing", async () => {
+    const a = createPrometheusMetrics(createBreakerBoard());
+    const b = createPrometheusMetrics(createBreakerBoard());
+    a.observe(served({ stream: true, ttftMs: 80 }));
+    expect(await b.render()).not.toContain("org=");
+  });
+});
