@@ -9,7 +9,16 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens: number };
+  prompt_tokens_details?: {
+    cached_tokens: number;
+    /**
+     * Gateway extensions, present only when non-zero: prompt tokens the provider wrote to its cache
+     * (Anthropic's `cache_creation_input_tokens`), which it bills above the input price, and the part
+     * of them written with a 1-hour TTL, billed higher still.
+     */
+    cache_creation_tokens?: number;
+    cache_creation_1h_tokens?: number;
+  };
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
@@ -74,19 +83,32 @@ export interface Embeddings {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
-/** Builds an OpenAI usage object; details are included only when the provider reported them. */
+/** Cache writes as a provider reports them: the total and its 1-hour part. */
+export interface CacheWrites {
+  total: number;
+  oneHour: number;
+}
+
+/**
+ * Builds an OpenAI usage object; details are included only when the provider reported them (cache
+ * writes only when there were some, so a response without them is plain OpenAI).
+ */
 export function usage(
   prompt: number,
   completion: number,
   cached?: number | undefined,
   reasoning?: number | undefined,
+  writes?: CacheWrites,
 ): Usage {
   const out: Usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
   };
-  if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
+  if (writes && writes.total > 0) {
+    out.prompt_tokens_details = { cached_tokens: cached ?? 0, cache_creation_tokens: writes.total };
+    if (writes.oneHour > 0) out.prompt_tokens_details.cache_creation_1h_tokens = writes.oneHour;
+  } else if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
   return out;
 }

@@ -1,6 +1,6 @@
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
 import type { ProviderKind } from "../config/types.ts";
-import type { Price } from "./pricing.ts";
+import { type Price, tierFor } from "./pricing.ts";
 
 /**
  * The worst-case cost of a request before it is sent, for budget reservation: an upper bound that the
@@ -19,7 +19,7 @@ import type { Price } from "./pricing.ts";
  * which the router sends upstream when a budgeted request sets no limit, so the bound holds; times
  * `n` choices. Reasoning tokens count towards that limit (OpenAI's `max_completion_tokens`, Anthropic's
  * `max_tokens` with thinking, Gemini's `maxOutputTokens` with thinking), so all output is priced at
- * the higher of the output and reasoning prices.
+ * the higher of the output and reasoning prices. Prices come from worstCaseChatCost's tier rule.
  */
 
 /** Output limit sent upstream for a budgeted request that sets none. */
@@ -117,8 +117,10 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
 const ceilUsd = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3) / 1e9;
 
 /**
- * The most a chat request can cost at one target: input at the higher of the input and cached prices,
- * output at the higher of the output and reasoning prices. A request routed over several targets
+ * The most a chat request can cost at one target: every input token at the dearest input-side price
+ * (input, cache read, cache write, 1-hour cache write), every output token at the dearer of the output
+ * and reasoning prices. When the input bound passes the model's long-context threshold, the prompt may
+ * or may not (the bound is loose), so both tiers are considered. A request routed over several targets
  * reserves the largest of their bounds.
  */
 export function worstCaseChatCost(
@@ -128,8 +130,9 @@ export function worstCaseChatCost(
   providerModel: string,
 ): number {
   const { input, output } = worstCaseChatTokens(req, kind, providerModel);
-  const inputPrice = Math.max(price.inputPerMTok, price.cachedInputPerMTok ?? 0);
-  const outputPrice = Math.max(price.outputPerMTok, price.reasoningPerMTok ?? 0);
+  const tiers = [tierFor(price, 0), tierFor(price, input)];
+  const inputPrice = Math.max(...tiers.flatMap((t) => [t.input, t.cached, t.cacheWrite, t.cacheWrite1h]));
+  const outputPrice = Math.max(...tiers.flatMap((t) => [t.output, t.reasoning]));
   return ceilUsd((input * inputPrice + output * outputPrice) / 1e6);
 }
 

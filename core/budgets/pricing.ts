@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { priceSchema } from "../config/schema.ts";
 import type { PriceConfig, ProviderKind } from "../config/types.ts";
 import table from "./prices.json" with { type: "json" };
 
@@ -9,31 +10,16 @@ import table from "./prices.json" with { type: "json" };
  * `undefined`, and the caller refuses it for an org with a budget rather than pricing it at $0.
  */
 
-const perMTok = z.number().finite().min(0);
-
-export const modelPriceSchema = z
-  .object({
-    inputPerMTok: perMTok,
-    outputPerMTok: perMTok,
-    /** Default: the input price. */
-    cachedInputPerMTok: perMTok.optional(),
-    /** Default: the output price. */
-    reasoningPerMTok: perMTok.optional(),
-    /** Embedding models; default: the input price. */
-    embeddingPerMTok: perMTok.optional(),
-  })
-  .strict();
-
 export const priceTableSchema = z
   .object({
     version: z.string().regex(/^\d{4}-\d{2}-\d{2}-\d+$/, "must be <YYYY-MM-DD>-<n>"),
     source: z.string().min(1),
-    models: z.record(z.string().regex(/^(openai|anthropic|gemini|mock)\/.+$/), modelPriceSchema),
+    models: z.record(z.string().regex(/^(openai|anthropic|gemini|mock)\/.+$/), priceSchema),
   })
   .strict();
 
 /** USD per 1M tokens for one provider model. */
-export type Price = z.infer<typeof modelPriceSchema>;
+export type Price = PriceConfig;
 export type PriceTable = z.infer<typeof priceTableSchema>;
 
 const shipped: PriceTable = priceTableSchema.parse(table);
@@ -76,7 +62,7 @@ export function priceFor(
 
 /** Token counts as the gateway reports them (core/api/chat-response.ts `usage`). */
 export interface TokenUsage {
-  /** `prompt_tokens`: the whole prompt, cached tokens included. */
+  /** `prompt_tokens`: the whole prompt, cache reads and writes included. */
   input: number;
   /** `completion_tokens`: the whole completion, reasoning tokens included. */
   output: number;
@@ -84,28 +70,71 @@ export interface TokenUsage {
   cached: number;
   /** `completion_tokens_details.reasoning_tokens`: the part of `output` spent reasoning. */
   reasoning: number;
+  /** `prompt_tokens_details.cache_creation_tokens`: the part of `input` written to the provider's cache. */
+  cacheWrite: number;
+  /** `prompt_tokens_details.cache_creation_1h_tokens`: the part of `cacheWrite` cached for an hour. */
+  cacheWrite1h: number;
+}
+
+/** One tier's prices with every default resolved (the defaults are documented on priceSchema). */
+export interface TierPrices {
+  input: number;
+  output: number;
+  cached: number;
+  cacheWrite: number;
+  cacheWrite1h: number;
+  reasoning: number;
+}
+
+type TierSource = Omit<Price, "longContext" | "embeddingPerMTok">;
+
+const resolveTier = (p: TierSource): TierPrices => {
+  const cacheWrite = p.cacheWritePerMTok ?? p.inputPerMTok;
+  return {
+    input: p.inputPerMTok,
+    output: p.outputPerMTok,
+    cached: p.cachedInputPerMTok ?? p.inputPerMTok,
+    cacheWrite,
+    cacheWrite1h: p.cacheWrite1hPerMTok ?? cacheWrite,
+    reasoning: p.reasoningPerMTok ?? p.outputPerMTok,
+  };
+};
+
+/**
+ * The prices a request with `inputTokens` of prompt is billed at: the long-context tier once the prompt
+ * passes its threshold (the whole request, output included, as Google and Anthropic bill it).
+ */
+export function tierFor(price: Price, inputTokens: number): TierPrices {
+  const long = price.longContext;
+  return long && inputTokens > long.aboveInputTokens ? resolveTier(long) : resolveTier(price);
 }
 
 /** Rounds to 1e-9 USD (a nano-dollar) so sums of prices carry no float dust. */
 export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 
 /**
- * The cost of a chat completion. `input` includes `cached` (OpenAI's `prompt_tokens` convention, which
- * every adapter follows): cached tokens are billed at the cached price and the rest at the input price.
- * `output` includes `reasoning`: reasoning tokens are billed at the reasoning price when the model has
- * one, else at the output price, and the rest at the output price. A part larger than its whole (a
- * provider reporting more cached than prompt tokens) is billed as the part, never as a negative rest.
+ * The cost of a chat completion. `input` includes `cached` and `cacheWrite` (OpenAI's `prompt_tokens`
+ * convention, which every adapter follows): cache reads are billed at the cached price, cache writes at
+ * the cache-write price (their 1-hour part at the 1-hour price) and the rest at the input price.
+ * `output` includes `reasoning`: reasoning tokens are billed at the reasoning price and the rest at the
+ * output price. A part larger than its whole (a provider reporting more cached than prompt tokens) is
+ * billed as the part, never as a negative rest.
  */
 export function costUsd(price: Price, tokens: TokenUsage): number {
+  const p = tierFor(price, tokens.input);
   const cached = Math.max(0, tokens.cached);
+  const written = Math.max(0, tokens.cacheWrite);
+  const written1h = Math.min(written, Math.max(0, tokens.cacheWrite1h));
   const reasoning = Math.max(0, tokens.reasoning);
-  const uncached = Math.max(0, tokens.input - cached);
+  const uncached = Math.max(0, tokens.input - cached - written);
   const answer = Math.max(0, tokens.output - reasoning);
   const micro =
-    uncached * price.inputPerMTok +
-    cached * (price.cachedInputPerMTok ?? price.inputPerMTok) +
-    answer * price.outputPerMTok +
-    reasoning * (price.reasoningPerMTok ?? price.outputPerMTok);
+    uncached * p.input +
+    cached * p.cached +
+    (written - written1h) * p.cacheWrite +
+    written1h * p.cacheWrite1h +
+    answer * p.output +
+    reasoning * p.reasoning;
   return roundUsd(micro / 1e6);
 }
 

@@ -19,6 +19,8 @@ export const usageDetail = z.object({
     output: z.number().int().min(0),
     cached: z.number().int().min(0),
     reasoning: z.number().int().min(0),
+    /** Part of `input` written to the provider's cache (billed above the input price); absent before 2026-11-26. */
+    cacheWrite: z.number().int().min(0).optional(),
   }),
   /** False when the provider reported no usage (a stream cut short): the cost is then the reservation. */
   usageReported: z.boolean(),

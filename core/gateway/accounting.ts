@@ -1,4 +1,4 @@
-import { costUsd, embeddingCostUsd, PRICE_VERSION, priceFor } from "../budgets/pricing.ts";
+import { costUsd, embeddingCostUsd, PRICE_VERSION, priceFor, type TokenUsage } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
 import type { RequestContext } from "./types.ts";
@@ -17,6 +17,8 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     output: o.completionTokens ?? 0,
     cached: o.cachedTokens ?? 0,
     reasoning: o.reasoningTokens ?? 0,
+    cacheWrite: o.cacheWriteTokens ?? 0,
+    cacheWrite1h: o.cacheWrite1hTokens ?? 0,
   };
   const served = o.status === 200 && o.provider !== undefined;
   const price = served ? servingPrice(ctx) : undefined;
@@ -57,11 +59,7 @@ function servingPrice(ctx: RequestContext) {
   return provider ? priceFor(provider.kind, ctx.outcome.providerModel ?? "", provider.prices) : undefined;
 }
 
-function usageDetail(
-  ctx: RequestContext,
-  tokens: UsageDetail["tokens"],
-  usageReported: boolean,
-): UsageDetail {
+function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {
   const o = ctx.outcome;
   return {
     requestId: ctx.requestId,
@@ -72,7 +70,13 @@ function usageDetail(
     provider: o.provider ?? null,
     providerModel: o.providerModel ?? null,
     region: ctx.deps.region,
-    tokens,
+    tokens: {
+      input: tokens.input,
+      output: tokens.output,
+      cached: tokens.cached,
+      reasoning: tokens.reasoning,
+      cacheWrite: tokens.cacheWrite,
+    },
     usageReported,
     costUsd: o.costUsd ?? 0,
     priceVersion: o.priceVersion ?? "unpriced",

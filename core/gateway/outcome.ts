@@ -8,6 +8,8 @@ export function recordUsage(outcome: RequestOutcome, usage: Usage | undefined): 
   outcome.promptTokens = usage.prompt_tokens;
   outcome.completionTokens = usage.completion_tokens;
   outcome.cachedTokens = usage.prompt_tokens_details?.cached_tokens;
+  outcome.cacheWriteTokens = usage.prompt_tokens_details?.cache_creation_tokens;
+  outcome.cacheWrite1hTokens = usage.prompt_tokens_details?.cache_creation_1h_tokens;
   outcome.reasoningTokens = usage.completion_tokens_details?.reasoning_tokens;
 }
 
@@ -27,6 +29,8 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
     promptTokens: undefined,
     completionTokens: undefined,
     cachedTokens: undefined,
+    cacheWriteTokens: undefined,
+    cacheWrite1hTokens: undefined,
     reasoningTokens: undefined,
     errorCode: undefined,
     attempts: [],

@@ -32,6 +32,9 @@ export interface RequestOutcome {
   promptTokens: number | undefined;
   completionTokens: number | undefined;
   cachedTokens: number | undefined;
+  /** Part of promptTokens written to the provider's cache; cacheWrite1hTokens is its 1-hour part. */
+  cacheWriteTokens: number | undefined;
+  cacheWrite1hTokens: number | undefined;
   reasoningTokens: number | undefined;
   errorCode: string | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */

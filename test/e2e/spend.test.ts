@@ -148,6 +148,37 @@ describe("usage is priced from the provider's own counts", () => {
   });
 });
 
+describe("Anthropic's cache writes are priced above the input price", () => {
+  it.each([
+    ["a non-stream request", { stream: false }],
+    ["a stream", { stream: true }],
+  ])("prices %s at the 5-minute and 1-hour cache-write prices", async (_name, extra) => {
+    h.anthropic.enqueueScripts({
+      usage: { input: 5000, output: 100, cached: 1000, cacheWrite: 3000, cacheWrite1h: 1000 },
+    });
+    const r = await chat(PLAIN, { model: "an/claude-sonnet-4-5", ...extra });
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    // claude-sonnet-4-5 (price table): $3 input, $0.30 cache read, $3.75 cache write, $6 1-hour cache
+    // write, $15 output per 1M; 1 000 of the 5 000 prompt tokens were neither read nor written.
+    const expected = (1000 * 3 + 1000 * 0.3 + 2000 * 3.75 + 1000 * 6 + 100 * 15) / 1e6;
+    expect(h.outcomes[0]).toMatchObject({
+      promptTokens: 5000,
+      cachedTokens: 1000,
+      cacheWriteTokens: 3000,
+      cacheWrite1hTokens: 1000,
+    });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(expected, 9);
+    if (!extra.stream) {
+      expect(JSON.parse(r.text).usage.prompt_tokens_details).toEqual({
+        cached_tokens: 1000,
+        cache_creation_tokens: 3000,
+        cache_creation_1h_tokens: 1000,
+      });
+    }
+  });
+});
+
 describe("rate limits", () => {
   it("refuses the (N+1)-th request in a minute with Retry-After and OpenAI's rate-limit headers", async () => {
     const seen: string[] = [];

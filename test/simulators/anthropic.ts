@@ -74,9 +74,13 @@ function messages(ctx: Ctx, body: Json) {
     input: t.arguments,
   }));
   const usageStart = {
-    input_tokens: Math.max(0, u.input - u.cached),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(0, u.input - u.cached - u.cacheWrite),
+    cache_creation_input_tokens: u.cacheWrite,
     cache_read_input_tokens: u.cached,
+    cache_creation: {
+      ephemeral_5m_input_tokens: u.cacheWrite - u.cacheWrite1h,
+      ephemeral_1h_input_tokens: u.cacheWrite1h,
+    },
     output_tokens: 1,
     service_tier: "standard",
   };

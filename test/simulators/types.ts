@@ -30,6 +30,9 @@ export interface ScriptUsage {
   output: number;
   cached?: number;
   reasoning?: number;
+  /** Prompt tokens written to the cache, and the part of them with a 1-hour TTL (Anthropic only). */
+  cacheWrite?: number;
+  cacheWrite1h?: number;
 }
 
 export interface Script {

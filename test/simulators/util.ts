@@ -54,12 +54,16 @@ export function buildReply(
         output: script.usage.output,
         cached: script.usage.cached ?? 0,
         reasoning: script.usage.reasoning ?? 0,
+        cacheWrite: script.usage.cacheWrite ?? 0,
+        cacheWrite1h: script.usage.cacheWrite1h ?? 0,
       }
     : {
         input: 7 + 3 * messageCount + (bodyBytes % 13),
         output: 5 + (charCount(text) % 11) + reasoningTokens,
         cached: 2,
         reasoning: reasoningTokens,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
       };
   return { text, toolCalls, reasoning, finish, usage };
 }

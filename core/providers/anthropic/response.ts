@@ -9,7 +9,8 @@ const PROVIDER = "anthropic";
 /**
  * Anthropic counts cached input apart from `input_tokens`; OpenAI's `prompt_tokens` is the whole prompt,
  * so the three input counts are summed. Details appear only when Anthropic reported the field, so a
- * caller can tell "no cache hit" (0) from "provider did not say" (absent).
+ * caller can tell "no cache hit" (0) from "provider did not say" (absent). Cache writes are reported
+ * apart (with their 1-hour part) because Anthropic bills them above the input price.
  */
 export function normalizeAnthropicUsage(u: AnthropicUsage): Usage {
   const prompt =
@@ -19,6 +20,10 @@ export function normalizeAnthropicUsage(u: AnthropicUsage): Usage {
     u.output_tokens ?? 0,
     u.cache_read_input_tokens ?? undefined,
     u.output_tokens_details?.thinking_tokens ?? undefined,
+    {
+      total: u.cache_creation_input_tokens ?? 0,
+      oneHour: u.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+    },
   );
 }
 

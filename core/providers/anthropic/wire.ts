@@ -12,6 +12,13 @@ export const anthropicUsage = z.object({
   output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
+  /** The split of `cache_creation_input_tokens` by TTL, which Anthropic bills at different prices. */
+  cache_creation: z
+    .object({
+      ephemeral_5m_input_tokens: z.number().nullish(),
+      ephemeral_1h_input_tokens: z.number().nullish(),
+    })
+    .nullish(),
   output_tokens_details: z.object({ thinking_tokens: z.number().nullish() }).nullish(),
 });
 

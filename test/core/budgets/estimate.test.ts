@@ -176,10 +176,23 @@ describe("worstCaseChatCost", () => {
   const sonnet = priceFor("anthropic", "claude-sonnet-4-5")!;
   const flash = priceFor("gemini", "gemini-2.5-flash")!;
 
-  it.each<[string, Price, { input: number; output: number; cached: number; reasoning: number }]>([
+  type Share = {
+    input: number;
+    output: number;
+    cached: number;
+    reasoning: number;
+    write?: number;
+    write1h?: number;
+  };
+  it.each<[string, Price, Share]>([
     ["half the bound, uncached, no reasoning", sonnet, { input: 0.5, output: 0.5, cached: 0, reasoning: 0 }],
     ["the whole bound used", sonnet, { input: 1, output: 1, cached: 0, reasoning: 0 }],
     ["half cached, all reasoning", sonnet, { input: 1, output: 1, cached: 0.5, reasoning: 1 }],
+    [
+      "the whole prompt written to the 1-hour cache",
+      sonnet,
+      { input: 1, output: 1, cached: 0, reasoning: 0, write: 1, write1h: 1 },
+    ],
     [
       "a thinking model spending all output on reasoning",
       flash,
@@ -198,10 +211,36 @@ describe("worstCaseChatCost", () => {
       output,
       cached: Math.floor(input * share.cached),
       reasoning: Math.floor(output * share.reasoning),
+      cacheWrite: Math.floor(input * (share.write ?? 0)),
+      cacheWrite1h: Math.floor(input * (share.write1h ?? 0)),
     };
     expect(worstCaseChatCost(req, price, "anthropic", "claude-sonnet-4-5")).toBeGreaterThanOrEqual(
       costUsd(price, usage),
     );
+  });
+
+  describe("for a model with a long-context tier", () => {
+    const pro = priceFor("gemini", "gemini-2.5-pro")!;
+    const prompt = (bytes: number) => chat([user("a".repeat(bytes))], { max_tokens: 1000 });
+
+    it("reserves at the base prices when the input bound cannot pass the threshold", () => {
+      const req = prompt(100_000);
+      const { input, output } = worstCaseChatTokens(req, "gemini", "gemini-2.5-pro");
+      expect(input).toBeLessThanOrEqual(200_000);
+      expect(worstCaseChatCost(req, pro, "gemini", "gemini-2.5-pro")).toBeCloseTo(
+        (input * 1.25 + output * 10) / 1e6,
+        9,
+      );
+    });
+
+    it("reserves at the long-context prices once the input bound passes it, covering a prompt billed there", () => {
+      const req = prompt(300_000);
+      const { input, output } = worstCaseChatTokens(req, "gemini", "gemini-2.5-pro");
+      const reserved = worstCaseChatCost(req, pro, "gemini", "gemini-2.5-pro");
+      expect(reserved).toBeCloseTo((input * 2.5 + output * 15) / 1e6, 9);
+      const billed = { input, output, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+      expect(reserved).toBeGreaterThanOrEqual(costUsd(pro, billed));
+    });
   });
 
   it("rounds up to a nano-dollar, so a tiny request still reserves something", () => {

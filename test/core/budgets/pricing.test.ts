@@ -8,6 +8,8 @@ import {
   priceFor,
   priceTableSchema,
   roundUsd,
+  type TokenUsage,
+  tierFor,
 } from "../../../core/budgets/pricing.ts";
 import type { PriceConfig, ProviderKind } from "../../../core/config/types.ts";
 
@@ -19,7 +21,8 @@ describe("the shipped price table", () => {
     const parsed = priceTableSchema.safeParse(rawTable);
     expect(parsed.error).toBeUndefined();
     for (const price of Object.values(parsed.data?.models ?? {})) {
-      for (const value of Object.values(price)) expect(value).toBeGreaterThanOrEqual(0);
+      const { longContext, ...base } = price;
+      for (const value of Object.values({ ...base, ...longContext })) expect(value).toBeGreaterThanOrEqual(0);
     }
   });
 
@@ -68,7 +71,17 @@ describe("priceFor", () => {
     ["openai", "gpt-4o", { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 }],
     ["openai", "gpt-4o-mini", { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 }],
     ["openai", "text-embedding-3-small", { inputPerMTok: 0.02, outputPerMTok: 0, embeddingPerMTok: 0.02 }],
-    ["anthropic", "claude-sonnet-4-5", { inputPerMTok: 3, outputPerMTok: 15, cachedInputPerMTok: 0.3 }],
+    [
+      "anthropic",
+      "claude-haiku-4-5",
+      {
+        inputPerMTok: 1,
+        outputPerMTok: 5,
+        cachedInputPerMTok: 0.1,
+        cacheWritePerMTok: 1.25,
+        cacheWrite1hPerMTok: 2,
+      },
+    ],
     [
       "gemini",
       "gemini-2.5-flash",
@@ -153,51 +166,123 @@ describe("priceFor", () => {
 describe("costUsd", () => {
   const price: Price = { inputPerMTok: 2, outputPerMTok: 10, cachedInputPerMTok: 0.5, reasoningPerMTok: 20 };
   const flat: Price = { inputPerMTok: 2, outputPerMTok: 10 };
+  const writes: Price = {
+    inputPerMTok: 3,
+    outputPerMTok: 15,
+    cachedInputPerMTok: 0.3,
+    cacheWritePerMTok: 3.75,
+    cacheWrite1hPerMTok: 6,
+  };
+  const long: Price = {
+    inputPerMTok: 1.25,
+    outputPerMTok: 10,
+    cachedInputPerMTok: 0.125,
+    longContext: {
+      aboveInputTokens: 200_000,
+      inputPerMTok: 2.5,
+      outputPerMTok: 15,
+      cachedInputPerMTok: 0.25,
+    },
+  };
 
-  it.each<[string, Price, { input: number; output: number; cached: number; reasoning: number }, number]>([
+  it.each<[string, Price, TokenUsage, number]>([
     [
       "prices input and output at their per-1M prices",
       flat,
-      { input: 1e6, output: 1e6, cached: 0, reasoning: 0 },
+      { input: 1e6, output: 1e6, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       12,
     ],
     [
       "bills cached tokens, part of the input, at the cached price",
       price,
-      { input: 1000, output: 0, cached: 400, reasoning: 0 },
+      { input: 1000, output: 0, cached: 400, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       0.0014,
     ],
     [
       "bills cached tokens at the input price when the model has no cached price",
       flat,
-      { input: 1000, output: 0, cached: 400, reasoning: 0 },
+      { input: 1000, output: 0, cached: 400, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       0.002,
     ],
     [
       "bills reasoning tokens, part of the output, at the reasoning price",
       price,
-      { input: 0, output: 1000, cached: 0, reasoning: 300 },
+      { input: 0, output: 1000, cached: 0, reasoning: 300, cacheWrite: 0, cacheWrite1h: 0 },
       0.013,
     ],
     [
       "bills reasoning tokens at the output price when the model has no reasoning price",
       flat,
-      { input: 0, output: 1000, cached: 0, reasoning: 300 },
+      { input: 0, output: 1000, cached: 0, reasoning: 300, cacheWrite: 0, cacheWrite1h: 0 },
       0.01,
     ],
     [
       "bills a fully cached prompt wholly at the cached price",
       price,
-      { input: 500, output: 0, cached: 500, reasoning: 0 },
+      { input: 500, output: 0, cached: 500, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       0.00025,
     ],
     [
       "never bills a negative rest when a provider reports more cached than prompt tokens",
       price,
-      { input: 100, output: 0, cached: 200, reasoning: 0 },
+      { input: 100, output: 0, cached: 200, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       0.0001,
     ],
-    ["costs nothing for no tokens", price, { input: 0, output: 0, cached: 0, reasoning: 0 }, 0],
+    [
+      "bills cache writes, part of the input, at the cache-write price and their 1-hour part above it",
+      writes,
+      { input: 1000, output: 0, cached: 100, reasoning: 0, cacheWrite: 600, cacheWrite1h: 200 },
+      // 300 uncached × 3 + 100 read × 0.3 + 400 written × 3.75 + 200 written for 1 h × 6, per 1M.
+      0.00363,
+    ],
+    [
+      "bills cache writes at the input price when the model has no cache-write price",
+      flat,
+      { input: 1000, output: 0, cached: 0, reasoning: 0, cacheWrite: 600, cacheWrite1h: 200 },
+      0.002,
+    ],
+    [
+      "bills 1-hour writes at the cache-write price when the model has no 1-hour price",
+      { inputPerMTok: 2, outputPerMTok: 10, cacheWritePerMTok: 5 },
+      { input: 1000, output: 0, cached: 0, reasoning: 0, cacheWrite: 1000, cacheWrite1h: 400 },
+      0.005,
+    ],
+    [
+      "never bills a negative rest when reads and writes exceed the prompt",
+      writes,
+      { input: 100, output: 0, cached: 100, reasoning: 0, cacheWrite: 100, cacheWrite1h: 0 },
+      0.000405,
+    ],
+    [
+      "bills a prompt at the long-context threshold at the base prices",
+      long,
+      { input: 200_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
+      0.26,
+    ],
+    [
+      "bills the whole request, output included, at long-context prices once the prompt passes the threshold",
+      long,
+      { input: 200_001, output: 1000, cached: 1, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
+      // 200 000 uncached × 2.5 + 1 cached × 0.25 + 1 000 output × 15, per 1M.
+      0.51500025,
+    ],
+    [
+      "falls back within the long-context tier for prices it does not list",
+      {
+        inputPerMTok: 1,
+        outputPerMTok: 2,
+        longContext: { aboveInputTokens: 10, inputPerMTok: 4, outputPerMTok: 8 },
+      },
+      { input: 100, output: 100, cached: 50, reasoning: 50, cacheWrite: 20, cacheWrite1h: 10 },
+      // Every input token at 4 and every output token at 8: no base-tier price leaks in.
+      0.0012,
+    ],
+    [
+      "costs nothing for no tokens",
+      price,
+      { input: 0, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
+      0,
+    ],
   ])("%s", (_, p, tokens, usd) => {
     expect(costUsd(p, tokens)).toBe(usd);
   });
@@ -205,15 +290,44 @@ describe("costUsd", () => {
   it("rounds to a nano-dollar, so float dust never shows", () => {
     // 0.1 + 0.2 in floats is 0.30000000000000004; priced tokens must not carry that.
     const dusty: Price = { inputPerMTok: 0.1, outputPerMTok: 0.2 };
-    expect(costUsd(dusty, { input: 1e6, output: 1e6, cached: 0, reasoning: 0 })).toBe(0.3);
-    expect(costUsd(dusty, { input: 7, output: 0, cached: 0, reasoning: 0 })).toBe(7e-7);
+    expect(
+      costUsd(dusty, { input: 1e6, output: 1e6, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 }),
+    ).toBe(0.3);
+    expect(
+      costUsd(dusty, { input: 7, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 }),
+    ).toBe(7e-7);
     expect(roundUsd(1.2345678915)).toBe(1.234567892);
+  });
+
+  it("prices a Claude Sonnet 4.5 call that writes the cache as Anthropic bills it", () => {
+    const sonnet = priceFor("anthropic", "claude-sonnet-4-5-20250929")!;
+    // 100 uncached × $3 + 2 000 read × $0.30 + 1 500 written for 5 min × $3.75 + 500 for 1 h × $6
+    // + 400 output × $15, per 1M.
+    const tokens = {
+      input: 4100,
+      output: 400,
+      cached: 2000,
+      reasoning: 0,
+      cacheWrite: 2000,
+      cacheWrite1h: 500,
+    };
+    expect(costUsd(sonnet, tokens)).toBe(0.015525);
+  });
+
+  it("prices a Gemini 2.5 Pro call with a prompt over 200k tokens at the long-context tier", () => {
+    const pro = priceFor("gemini", "gemini-2.5-pro")!;
+    // The whole request at the >200k prices: 250 000 input × $2.50 + 1 000 output × $15, per 1M.
+    const tokens = { input: 250_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+    expect(costUsd(pro, tokens)).toBe(0.64);
+    expect(tierFor(pro, 200_000).input).toBe(1.25);
   });
 
   it("prices a gpt-4o call with a cache hit as OpenAI bills it", () => {
     const gpt4o = priceFor("openai", "gpt-4o")!;
     // 800 uncached × $2.50 + 200 cached × $1.25 + 500 output × $10, per 1M.
-    expect(costUsd(gpt4o, { input: 1000, output: 500, cached: 200, reasoning: 0 })).toBe(0.00725);
+    expect(
+      costUsd(gpt4o, { input: 1000, output: 500, cached: 200, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 }),
+    ).toBe(0.00725);
   });
 });
 

@@ -66,11 +66,12 @@ describe("fromAnthropicResponse", () => {
     expect(fromAnthropicResponse(message({ content }), META).choices[0]?.message.content).toBeNull();
   });
 
-  it("sums cache reads and writes into prompt tokens and reports reads as cached tokens", () => {
+  it("sums cache reads and writes into prompt tokens, reporting reads as cached and writes with their 1-hour part", () => {
     const usage = {
       input_tokens: 20,
       cache_read_input_tokens: 1000,
       cache_creation_input_tokens: 300,
+      cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 100 },
       output_tokens: 50,
       output_tokens_details: { thinking_tokens: 30 },
     };
@@ -78,8 +79,20 @@ describe("fromAnthropicResponse", () => {
       prompt_tokens: 1320,
       completion_tokens: 50,
       total_tokens: 1370,
-      prompt_tokens_details: { cached_tokens: 1000 },
+      prompt_tokens_details: {
+        cached_tokens: 1000,
+        cache_creation_tokens: 300,
+        cache_creation_1h_tokens: 100,
+      },
       completion_tokens_details: { reasoning_tokens: 30 },
+    });
+  });
+
+  it("reports cache writes without a 1-hour part when Anthropic does not split them by TTL", () => {
+    const usage = { input_tokens: 10, cache_creation_input_tokens: 500, output_tokens: 1 };
+    expect(fromAnthropicResponse(message({ usage }), META).usage.prompt_tokens_details).toEqual({
+      cached_tokens: 0,
+      cache_creation_tokens: 500,
     });
   });
 
