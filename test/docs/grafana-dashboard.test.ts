@@ -1,10 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { ProviderConfig } from "../../core/config/types.ts";
+import { newOutcome } from "../../core/gateway/outcome.ts";
+import { createBreakerBoard } from "../../core/routing/breaker-board.ts";
+import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../core/routing/resolve.ts";
+import { createPrometheusMetrics } from "../../functions/local/prometheus.ts";
 
 /**
  * docs/grafana-dashboard.json must only query what portable mode's GET /metrics exposes: every metric
- * name in its PromQL is one functions/local/prometheus.ts registers (histograms as their _bucket, _sum
- * and _count series), so renaming a metric without the dashboard fails here.
+ * name in its PromQL is a series functions/local/prometheus.ts renders (histograms as their _bucket,
+ * _sum and _count series), so renaming or unregistering a metric without the dashboard fails here.
  */
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
@@ -33,17 +38,47 @@ const exprs = [
   ...dashboard.templating.list.map((v) => ({ where: `$${v.name}`, expr: v.query.query })),
 ];
 
-/** Series names prometheus.ts registers, read from its source. */
-function registeredSeries(): Set<string> {
-  const source = read("functions/local/prometheus.ts");
+/**
+ * Series names GET /metrics renders once each family has a sample: a real registry fed one served stream
+ * (latency, TTFT, every token kind, cost, an attempt), one open circuit and one budget reading. Reading
+ * the rendered text, not the source, catches a metric that is declared but never exposed.
+ */
+async function renderedSeries(): Promise<Set<string>> {
+  const breakers = createBreakerBoard(() => 0);
+  const provider: ProviderConfig = { id: "oa", kind: "openai", region: "us", models: [] };
+  const target: ResolvedTarget = {
+    provider,
+    model: "gpt-4o",
+    region: "us",
+    weight: undefined,
+    timeouts: DEFAULT_TIMEOUTS,
+  };
+  breakers.admit(target);
+  breakers.record(target, true);
+  const metrics = createPrometheusMetrics(breakers, async () => [
+    { scope: "org", id: "acme", period: "day", remainingUsd: 1 },
+  ]);
+  metrics.observe({
+    ...newOutcome("r1", "/v1/chat/completions"),
+    org: "acme",
+    model: "smart",
+    provider: "oa",
+    status: 200,
+    stream: true,
+    latencyMs: 100,
+    ttftMs: 10,
+    promptTokens: 10,
+    completionTokens: 5,
+    cachedTokens: 2,
+    cacheWriteTokens: 3,
+    reasoningTokens: 1,
+    costUsd: 0.01,
+    attempts: [{ provider: "oa", model: "gpt-4o", outcome: "ok", ms: 90 }],
+  });
   const names = new Set<string>();
-  for (const m of source.matchAll(
-    /new (Counter|Gauge|Histogram|Summary)\(\{\s*name:\s*"([a-zA-Z_:][\w:]*)"/g,
-  )) {
-    const [, kind, name] = m as unknown as [string, string, string];
-    names.add(name);
-    if (kind === "Histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(name + s);
-    if (kind === "Summary") for (const s of ["_sum", "_count"]) names.add(name + s);
+  for (const line of (await metrics.render()).split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)[{ ]/.exec(line);
+    if (m) names.add(m[1]!);
   }
   return names;
 }
@@ -67,14 +102,15 @@ function metricNames(expr: string): string[] {
   return [...bare.matchAll(/[a-zA-Z_:][\w:]*/g)].map((m) => m[0]).filter((w) => !FUNCTIONS.test(w));
 }
 
-describe("docs/grafana-dashboard.json", () => {
-  const registered = registeredSeries();
+describe("docs/grafana-dashboard.json", async () => {
+  const registered = await renderedSeries();
 
-  it("finds the registered metrics in prometheus.ts", () => {
+  it("finds the metrics GET /metrics renders", () => {
     expect(registered).toContain("llm_gateway_requests_total");
     expect(registered).toContain("llm_gateway_request_duration_seconds_bucket");
+    expect(registered).toContain("llm_gateway_time_to_first_token_seconds_bucket");
     expect(registered).toContain("llm_gateway_circuit_state");
-    expect(registered.size).toBeGreaterThanOrEqual(8 + 2 * 3);
+    expect(registered.size).toBe(6 + 2 * 3); // six families plus two histograms of three series each
   });
 
   it("queries only metrics portable mode registers", () => {
