@@ -44,8 +44,19 @@ export function linkedUrl(link: string): string {
   return url;
 }
 
-/** A linked `sst.Secret`'s value, or undefined when the secret is not linked or not set. */
-export const linkedSecret = (link: string): string | undefined => linked(link)?.value || undefined;
+/**
+ * What an operator sets a provider's secret to when the provider is not used: SST cannot deploy a
+ * linked secret without a value, and any other placeholder would enable the provider and fail each
+ * call with 502 `upstream_auth_failed`.
+ */
+export const UNUSED_SECRET = "unused";
+
+/** A secret's value as a key: none when it is empty or `unused`. */
+export const usableSecret = (value: string | undefined): string | undefined =>
+  value && value !== UNUSED_SECRET ? value : undefined;
+
+/** A linked `sst.Secret`'s value, or undefined when the secret is not linked, not set or `unused`. */
+export const linkedSecret = (link: string): string | undefined => usableSecret(linked(link)?.value);
 
 /**
  * Provider keys as the registry names them (`apiKeyEnv`): the linked SST secrets under their usual
