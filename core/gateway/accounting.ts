@@ -7,6 +7,8 @@ import type { RequestContext } from "./types.ts";
  * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
  * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A stream that ended
  * without usage (cut short after its first byte) keeps its full reservation as its cost: never $0.
+ * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
+ * settled to what it billed and logged.
  */
 export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const { deps, outcome: o, spend } = ctx;
@@ -32,7 +34,18 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
 
   const tasks: Array<Promise<unknown>> = [];
   if (spend?.reserved && deps.budgets) {
-    tasks.push(deps.budgets.settle(ctx.requestId, Math.min(cost, spend.reservationUsd)));
+    // Settled to the actual cost even above the reservation: the budget must learn what was really
+    // spent, or every later request would be admitted against a spend it understates.
+    if (cost > spend.reservationUsd) {
+      deps.log.warn("actual cost exceeded its reservation", {
+        requestId: ctx.requestId,
+        provider: o.provider,
+        providerModel: o.providerModel,
+        reservedUsd: spend.reservationUsd,
+        costUsd: cost,
+      });
+    }
+    tasks.push(deps.budgets.settle(ctx.requestId, cost));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
     const actual = usageReported ? tokens.input + tokens.output : spend.tokenCharge;

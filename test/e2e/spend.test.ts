@@ -14,6 +14,7 @@ const CAPPED = "sk-gw-capped-key";
 const ALERTED = "sk-gw-alerted-key";
 const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
+const OVERBILLED = "sk-gw-overbilled-key";
 
 let h: Harness;
 let webhook: Server;
@@ -40,12 +41,14 @@ beforeAll(async () => {
       { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
       { id: "limited", rateLimits: { requestsPerMinute: 3 } },
       { id: "plain" },
+      { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
       { id: "alerted", org: "alerted", secret: ALERTED },
       { id: "limited", org: "limited", secret: LIMITED },
       { id: "plain", org: "plain", secret: PLAIN },
+      { id: "overbilled", org: "overbilled", secret: OVERBILLED },
     ],
   });
 }, 30_000);
@@ -145,6 +148,22 @@ describe("usage is priced from the provider's own counts", () => {
     expect(h.outcomes[0]).toMatchObject({ promptTokens: 1234, completionTokens: 56, cachedTokens: 200 });
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(expected, 9);
     expect(h.outcomes[0]?.priceVersion).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
+  });
+});
+
+describe("a provider that bills more than the worst case", () => {
+  it("is settled to what it billed, so the budget refuses the next request", async () => {
+    // 1 600 output tokens against max_tokens 16: the bound failed (a real provider cannot do this), and
+    // the request cost $1.60 against a $0.016 reservation and a $0.16 limit.
+    h.openai.enqueueScripts({ usage: { input: 40, output: 1600 } });
+    const first = await chat(OVERBILLED, {});
+    expect(first.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(1.6, 9);
+    const next = await chat(OVERBILLED, {});
+    expect(next.status).toBe(429);
+    expect(JSON.parse(next.text).error.code).toBe("budget_exceeded");
+    expect(JSON.parse(next.text).error.message).toMatch(/spent \$1\.6000/);
   });
 });
 
