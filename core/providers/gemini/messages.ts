@@ -6,7 +6,7 @@ export type GeminiPart =
   | { text: string }
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { fileUri: string; mimeType: string } }
-  | { functionCall: { name: string; args: Record<string, unknown> } }
+  | { functionCall: { name: string; args: Record<string, unknown> }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown> } };
 
 export interface GeminiContent {
@@ -90,13 +90,29 @@ function toolResponse(text: string): Record<string, unknown> {
 }
 
 /**
+ * Gemini 3 and later reject a replayed `functionCall` part without the `thoughtSignature` the model gave
+ * it (400 "Function call is missing a thought_signature"). OpenAI's format has no place to carry the
+ * signature back, so replayed calls carry the value Google documents for history it did not generate
+ * ("Thought signatures": `skip_thought_signature_validator`). The model then continues without its
+ * earlier reasoning state, as it does for any history from another model. Gemini 2.x does not check.
+ */
+export const REPLAYED_CALL_SIGNATURE = "skip_thought_signature_validator";
+
+const GEMINI_GENERATION = /^gemini-(\d+)/;
+
+/** Whether `model` checks thought signatures on replayed calls: Gemini 3 and every later generation. */
+export const checksCallSignatures = (model: string): boolean =>
+  Number(GEMINI_GENERATION.exec(model)?.[1] ?? 0) >= 3;
+
+/**
  * Maps the conversation. System and developer messages become `systemInstruction` wherever they appear
  * (Gemini has one instruction slot, not positional system turns). Tool results become user turns with
  * `functionResponse` parts, named by looking the id up in earlier assistant tool calls, since Gemini
  * pairs calls and results by name and order. Call ids are not sent: the API rejects `id` on request
  * parts. Consecutive same-role turns merge, as Gemini expects alternating turns.
  */
-export function toGeminiContents(messages: ChatMessage[]): GeminiContents {
+export function toGeminiContents(messages: ChatMessage[], model = ""): GeminiContents {
+  const signature = checksCallSignatures(model) ? { thoughtSignature: REPLAYED_CALL_SIGNATURE } : {};
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
@@ -133,7 +149,7 @@ export function toGeminiContents(messages: ChatMessage[]): GeminiContents {
         (m.tool_calls ?? []).forEach((t, k) => {
           callNames.set(t.id, t.function.name);
           const args = parseArgs(t.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`);
-          parts.push({ functionCall: { name: t.function.name, args } });
+          parts.push({ functionCall: { name: t.function.name, args }, ...signature });
         });
         push("model", parts);
         return;

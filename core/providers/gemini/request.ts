@@ -113,7 +113,7 @@ export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequ
   refuseUnsupported(req);
   const config = generationConfig(req);
   const body = {
-    ...toGeminiContents(req.messages),
+    ...toGeminiContents(req.messages, ctx.model),
     ...(req.tools?.length ? { tools: tools(req.tools) } : {}),
     ...(req.tool_choice !== undefined ? { toolConfig: toolConfig(req.tool_choice, req.tools) } : {}),
     ...(Object.keys(config).length > 0 ? { generationConfig: config } : {}),

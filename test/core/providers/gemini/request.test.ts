@@ -108,6 +108,29 @@ describe("Gemini request: messages", () => {
   });
 
   it.each([
+    ["gemini-3-pro-preview", true],
+    ["gemini-3.1-flash", true],
+    ["gemini-4-pro", true],
+    ["gemini-2.5-flash", false],
+    ["gemini-2.0-flash", false],
+  ])("replays tool calls to %s with Google's skip-validator signature: %s", (model, signed) => {
+    const req = chat({
+      messages: [
+        { role: "user", content: "Weather?" },
+        { role: "assistant", tool_calls: [call("c1", "get_weather", "{}"), call("c2", "get_time", "{}")] },
+        { role: "tool", tool_call_id: "c1", content: "21" },
+        { role: "tool", tool_call_id: "c2", content: "noon" },
+      ],
+    });
+    const parts = JSON.parse(toGeminiRequest(req, { ...ctx, model }).body).contents[1].parts;
+    for (const part of parts) {
+      if (signed) expect(part.thoughtSignature).toBe("skip_thought_signature_validator");
+      else expect(part).not.toHaveProperty("thoughtSignature");
+    }
+    expect(parts).toHaveLength(2);
+  });
+
+  it.each([
     ["not JSON", "{oops"],
     ["a JSON array", "[1]"],
     ["JSON null", "null"],
