@@ -65,7 +65,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   );
   const keepAlive = setTimeout(function tick() {
     if (ended) return;
-    if (started) out.push(SSE_KEEPALIVE);
+    // Only into an empty buffer: bytes the caller has not read yet keep nothing alive, and comments
+    // piling up behind a caller that stopped reading would grow the buffer without bound.
+    if (started && out.readableLength === 0) out.push(SSE_KEEPALIVE);
     keepAlive.refresh();
   }, opts.keepAliveMs);
   firstTimer.unref?.();

@@ -191,6 +191,20 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(seen.at(-1)).toBe(DONE);
   });
 
+  it("adds no keep-alive behind bytes a caller has not read: a stalled reader's buffer stays put", async () => {
+    const { upstream, promise } = start({ keepAliveMs: 10 });
+    upstream.write(chunk("a"));
+    const out = await promise;
+    // Nobody reads: the first chunk waits in the buffer, and silence must not add comments behind it.
+    const buffered = out.readableLength;
+    expect(buffered).toBeGreaterThan(0);
+    await sleep(60);
+    expect(out.readableLength).toBe(buffered);
+    upstream.end(DONE);
+    const events = await readAll(out);
+    expect(events).not.toContain(": keep-alive\n\n");
+  });
+
   it("destroys the upstream and reports clientClosed when the caller goes away", async () => {
     const { upstream, promise, ends } = start();
     upstream.write(chunk("a"));
