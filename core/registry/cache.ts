@@ -3,10 +3,12 @@ import type { RegistrySnapshot, RegistryStore } from "./port.ts";
 /**
  * Caches the registry snapshot per process. After `ttlMs` the next read checks the store's version
  * stamp (one small read) and reloads only when it moved, so a change reaches every instance within
- * ttl + one request, with no restart.
+ * ttl + one request, with no restart. `expire()` makes the next read check at once: the instance that
+ * made a change (portable mode's admin API) applies it to the very next request.
  */
 export interface RegistryCache {
   get(): Promise<RegistrySnapshot>;
+  expire(): void;
 }
 
 export function createRegistryCache(
@@ -17,11 +19,15 @@ export function createRegistryCache(
   let snapshot: RegistrySnapshot | undefined;
   let checkedAt = 0;
   let pending: Promise<RegistrySnapshot> | undefined;
+  // Bumped by expire(): a refresh that began before a change may have read the old version, so its
+  // result is served to whoever awaited it but not trusted for the TTL.
+  let generation = 0;
 
   const refresh = async (): Promise<RegistrySnapshot> => {
+    const started = generation;
     const version = await store.version();
     if (!snapshot || snapshot.version !== version) snapshot = await store.load();
-    checkedAt = now();
+    checkedAt = started === generation ? now() : 0;
     return snapshot;
   };
 
@@ -29,10 +35,40 @@ export function createRegistryCache(
     get() {
       if (snapshot && now() - checkedAt < ttlMs) return Promise.resolve(snapshot);
       // One refresh at a time: concurrent requests share it instead of stampeding the store.
-      pending ??= refresh().finally(() => {
-        pending = undefined;
-      });
-      return pending;
+      const current = (pending ??= refresh().finally(() => {
+        if (pending === current) pending = undefined;
+      }));
+      return current;
     },
+    expire() {
+      generation++;
+      checkedAt = 0;
+      pending = undefined;
+    },
+  };
+}
+
+/** `store` whose writes expire `cache` once they have landed, for the admin API of the same process. */
+export function expiringOnWrite(store: RegistryStore, cache: RegistryCache): RegistryStore {
+  const after =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await write(...args);
+      } finally {
+        // Also after a failed write: expiring costs one version read, and a write may have landed.
+        cache.expire();
+      }
+    };
+  return {
+    ...store,
+    load: () => store.load(),
+    version: () => store.version(),
+    list: (kind) => store.list(kind),
+    get: (kind, id) => store.get(kind, id),
+    applyConfig: after((config) => store.applyConfig(config)),
+    create: after((kind, doc) => store.create(kind, doc)),
+    replace: after((kind, doc) => store.replace(kind, doc)),
+    remove: after((kind, id) => store.remove(kind, id)),
   };
 }

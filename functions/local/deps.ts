@@ -8,6 +8,7 @@ import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
 import type { Log } from "../../core/log.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
+import { expiringOnWrite } from "../../core/registry/cache.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
@@ -73,7 +74,8 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     onOutcome: opts.onOutcome,
   });
   const admin: AdminDeps = {
-    registry,
+    // The router's registry cache expires on each admin write: a change applies to the next request.
+    registry: expiringOnWrite(registry, wired.deps.registry),
     // The router's cached key store: a revoked key stops working in this process at once.
     keys: wired.deps.keys,
     log,

@@ -15,6 +15,7 @@ const ALERTED = "sk-gw-alerted-key";
 const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
+const CHANGED = "sk-gw-changed-key";
 
 let h: Harness;
 let webhook: Server;
@@ -42,6 +43,7 @@ beforeAll(async () => {
       { id: "limited", rateLimits: { requestsPerMinute: 3 } },
       { id: "plain" },
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
+      { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -49,6 +51,7 @@ beforeAll(async () => {
       { id: "limited", org: "limited", secret: LIMITED },
       { id: "plain", org: "plain", secret: PLAIN },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
+      { id: "changed", org: "changed", secret: CHANGED },
     ],
   });
 }, 30_000);
@@ -148,6 +151,29 @@ describe("usage is priced from the provider's own counts", () => {
     expect(h.outcomes[0]).toMatchObject({ promptTokens: 1234, completionTokens: 56, cachedTokens: 200 });
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(expected, 9);
     expect(h.outcomes[0]?.priceVersion).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
+  });
+});
+
+describe("budget changes", () => {
+  const setBudget = async (limitUsd: number) => {
+    const res = await fetch(`${h.gateway.url}/admin/orgs/changed`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ budgets: [{ period: "day", limitUsd }] }),
+    });
+    expect(res.status).toBe(200);
+  };
+
+  it("apply at once: the request right after an admin change obeys the new limit", async () => {
+    h.openai.enqueueScripts(...exactUsage(2));
+    expect((await chat(CHANGED, {})).status).toBe(200);
+    // Below one request's reservation: the very next request is refused, with no wait for a cache.
+    await setBudget(COST / 2);
+    const refused = await chat(CHANGED, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error.code).toBe("budget_exceeded");
+    await setBudget(100 * COST);
+    expect((await chat(CHANGED, {})).status).toBe(200);
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../core/config/parse.ts";
-import { createRegistryCache } from "../../../core/registry/cache.ts";
+import { createRegistryCache, expiringOnWrite } from "../../../core/registry/cache.ts";
 import type { RegistryStore } from "../../../core/registry/port.ts";
 import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
@@ -126,5 +126,77 @@ describe("the registry cache", () => {
     await cache.get();
     await cache.get();
     expect(calls.load).toBe(1);
+  });
+
+  it("checks the version on the next get after expire(), within the TTL", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    await store.applyConfig(two);
+    cache.expire();
+    expect((await cache.get()).providers.size).toBe(2);
+    expect(calls).toEqual({ version: 2, load: 2 });
+  });
+
+  it("does not trust a refresh that began before expire(): it may have read the old version", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let slowNext = false;
+    const slow: RegistryStore = {
+      ...store,
+      // Reads the stamp, then stalls before answering: a refresh caught in flight by a write.
+      version: async () => {
+        const v = await store.version();
+        if (slowNext) await gate;
+        return v;
+      },
+      load: () => store.load(),
+    };
+    const cache = createRegistryCache(slow, TTL, now);
+    await cache.get();
+    clock += TTL;
+    slowNext = true;
+    const inFlight = cache.get(); // has read version 1, and now waits
+    await new Promise((r) => setImmediate(r));
+    slowNext = false;
+    await store.applyConfig(two);
+    cache.expire();
+    release();
+    expect((await inFlight).version).toBe(1);
+    // Still within the TTL of that refresh, yet the next get checks again and sees the change.
+    expect((await cache.get()).version).toBe(2);
+  });
+});
+
+describe("expiringOnWrite", () => {
+  it.each([
+    [
+      "create",
+      (s: RegistryStore) => s.create("provider", { id: "new", kind: "mock", region: "global", models: [] }),
+    ],
+    [
+      "replace",
+      (s: RegistryStore) => s.replace("provider", { id: "mock", kind: "mock", region: "eu", models: [] }),
+    ],
+    ["remove", (s: RegistryStore) => s.remove("provider", "mock").then(() => undefined)],
+  ])("makes the cache see an admin %s on the very next get", async (_, write) => {
+    const cache = createRegistryCache(store, TTL, now);
+    const before = await cache.get();
+    await write(expiringOnWrite(store, cache));
+    const after = await cache.get();
+    expect(after.version).toBe(before.version + 1);
+  });
+
+  it("leaves reads alone: they do not expire the cache", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    const admin = expiringOnWrite(spy, cache);
+    await admin.list("provider");
+    await admin.get("provider", "mock");
+    await cache.get();
+    expect(calls).toEqual({ version: 1, load: 1 });
   });
 });
