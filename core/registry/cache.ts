@@ -35,10 +35,13 @@ export function createRegistryCache(
     get() {
       if (snapshot && now() - checkedAt < ttlMs) return Promise.resolve(snapshot);
       // One refresh at a time: concurrent requests share it instead of stampeding the store.
-      const current = (pending ??= refresh().finally(() => {
-        if (pending === current) pending = undefined;
-      }));
-      return current;
+      if (!pending) {
+        const current: Promise<RegistrySnapshot> = refresh().finally(() => {
+          if (pending === current) pending = undefined;
+        });
+        pending = current;
+      }
+      return pending;
     },
     expire() {
       generation++;
