@@ -4,6 +4,7 @@ import type { ApiKeyRecord } from "../keys/port.ts";
 import { generateKey, sha256Hex } from "../keys/secret.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
+import { page } from "./page.ts";
 import { checkKeyOrg } from "./references.ts";
 import type { AdminResource } from "./types.ts";
 
@@ -35,8 +36,8 @@ export const keys: AdminResource = {
   collection: {
     GET: {
       body: false,
-      async run({ deps }) {
-        return { status: 200, body: { object: "list", data: (await deps.keys.list()).map(publicKey) } };
+      async run({ deps, query }) {
+        return { status: 200, body: page((await deps.keys.list()).map(publicKey), (k) => k.id, query) };
       },
     },
     POST: {

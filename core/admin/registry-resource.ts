@@ -4,6 +4,7 @@ import { validate } from "../gateway/validate.ts";
 import type { RegistryDocs, RegistryKind } from "../registry/port.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
+import { page } from "./page.ts";
 import type { AdminDeps, AdminRequest, AdminResource } from "./types.ts";
 
 /** What differs between providers, models and orgs; the CRUD around it is the same. */
@@ -51,9 +52,16 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
     collection: {
       GET: {
         body: false,
-        async run({ deps }) {
+        async run({ deps, query }) {
           const entries = await deps.registry.list(kind);
-          return { status: 200, body: { object: "list", data: entries.map((e) => e.doc) } };
+          return {
+            status: 200,
+            body: page(
+              entries.map((e) => e.doc),
+              entryOf,
+              query,
+            ),
+          };
         },
       },
       POST: {

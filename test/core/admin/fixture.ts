@@ -61,10 +61,13 @@ export async function adminFixture(): Promise<AdminFixture> {
     deps,
     changes,
     logs,
-    async call(method, path, body, key = ADMIN) {
+    async call(method, target, body, key = ADMIN) {
+      // A query string goes where API Gateway puts it: null when there is none.
+      const [path, qs] = target.split("?");
       const event = {
         httpMethod: method,
         path,
+        queryStringParameters: qs === undefined ? null : Object.fromEntries(new URLSearchParams(qs)),
         headers: key ? { Authorization: `Bearer ${key}` } : {},
         body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
         isBase64Encoded: false,

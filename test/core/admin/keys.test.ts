@@ -66,6 +66,9 @@ describe("admin API: keys", () => {
         { id: "adm", org: "acme", role: "admin", createdAt: "t0" },
         { id: "app", org: "acme", role: "api", createdAt: "t0" },
       ],
+      first_id: "adm",
+      last_id: "app",
+      has_more: false,
     });
   });
 

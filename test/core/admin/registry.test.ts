@@ -11,13 +11,42 @@ const newModel = { alias: "fast", targets: [{ provider: "mock", model: "echo" }]
 
 describe("admin API: providers, models and orgs", () => {
   it.each([
-    ["providers", SEED.providers],
-    ["models", SEED.models],
-    ["orgs", SEED.orgs],
-  ])("lists %s as an OpenAI list of the stored documents", async (resource, docs) => {
+    ["providers", SEED.providers, "mock", "oa"],
+    ["models", SEED.models, "default", "smart"],
+    ["orgs", SEED.orgs, "acme", "empty"],
+  ])("lists %s as an OpenAI list of the stored documents", async (resource, docs, first, last) => {
     const res = await f.call("GET", `/admin/${resource}`);
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ object: "list", data: docs });
+    expect(res.json).toEqual({ object: "list", data: docs, first_id: first, last_id: last, has_more: false });
+  });
+
+  it("pages a list in id order with limit and after", async () => {
+    for (const id of ["o3", "o1", "o2"])
+      expect((await f.call("POST", "/admin/orgs", { id })).status).toBe(201);
+    const ids = (json: unknown) => (json as { data: Array<{ id: string }> }).data.map((o) => o.id);
+    const first = await f.call("GET", "/admin/orgs?limit=2");
+    expect(ids(first.json)).toEqual(["acme", "empty"]);
+    expect(first.json).toMatchObject({ first_id: "acme", last_id: "empty", has_more: true });
+    const second = await f.call("GET", "/admin/orgs?limit=2&after=empty");
+    expect(ids(second.json)).toEqual(["o1", "o2"]);
+    expect(second.json).toMatchObject({ has_more: true });
+    const last = await f.call("GET", "/admin/orgs?limit=2&after=o2");
+    expect(ids(last.json)).toEqual(["o3"]);
+    expect(last.json).toMatchObject({ last_id: "o3", has_more: false });
+    const past = await f.call("GET", "/admin/orgs?after=o3");
+    expect(past.json).toEqual({ object: "list", data: [], first_id: null, last_id: null, has_more: false });
+  });
+
+  it.each([
+    ["a zero limit", "limit=0", "limit"],
+    ["a limit over 1000", "limit=1001", "limit"],
+    ["a limit that is not a number", "limit=ten", "limit"],
+    ["an empty after", "after=", "after"],
+    ["an unknown parameter", "page=2", "page"],
+  ])("refuses a list query with %s: 400 naming the parameter", async (_, query, param) => {
+    const res = await f.call("GET", `/admin/providers?${query}`);
+    expect(res.status).toBe(400);
+    expect(errorOf(res.json)).toMatchObject({ code: "invalid_request_body", ...(param ? { param } : {}) });
   });
 
   it.each([

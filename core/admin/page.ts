@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { validate } from "../gateway/validate.ts";
+
+/**
+ * Admin lists are pages in id order, shaped like OpenAI's list responses: `?limit=` (default 100, at
+ * most 1000) and `?after=<last_id of the previous page>`. A page keeps a list of thousands of keys
+ * inside API Gateway's 6 MB Lambda response limit, which the admin function (a buffered Lambda) has.
+ */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+const pageQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+      .optional(),
+    after: z.string().min(1).optional(),
+  })
+  .strict();
+
+export interface Page<T> {
+  object: "list";
+  data: T[];
+  first_id: string | null;
+  last_id: string | null;
+  has_more: boolean;
+}
+
+/** One page of `items` (any order) by the query; bad `limit`/`after` or another parameter is a 400. */
+export function page<T>(
+  items: readonly T[],
+  idOf: (item: T) => string,
+  query: Record<string, string>,
+): Page<T> {
+  const { limit = DEFAULT_PAGE_SIZE, after } = validate(pageQuery, query);
+  const sorted = [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+  const rest = after === undefined ? sorted : sorted.filter((item) => idOf(item) > after);
+  const data = rest.slice(0, limit);
+  return {
+    object: "list",
+    data,
+    first_id: data.length > 0 ? idOf(data[0]!) : null,
+    last_id: data.length > 0 ? idOf(data.at(-1)!) : null,
+    has_more: rest.length > limit,
+  };
+}
