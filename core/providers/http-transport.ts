@@ -15,6 +15,17 @@ import type { UpstreamRequest } from "./types.ts";
  */
 export function createHttpTransport(): Transport & { close(): Promise<void> } {
   const pools = new Map<string, Pool>();
+  // A handful of base URLs, parsed once each rather than on every request.
+  const bases = new Map<string, { origin: string; path: string }>();
+  const baseOf = (baseUrl: string) => {
+    let base = bases.get(baseUrl);
+    if (!base) {
+      const url = new URL(baseUrl);
+      base = { origin: url.origin, path: url.pathname.replace(/\/$/, "") };
+      bases.set(baseUrl, base);
+    }
+    return base;
+  };
 
   const poolFor = (origin: string, connectMs: number): Pool => {
     const key = `${origin}|${connectMs}`;
@@ -36,13 +47,12 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
       upstream: UpstreamRequest,
       signal: AbortSignal,
     ): Promise<UpstreamResponse> {
-      const base = new URL(endpoint.baseUrl);
-      const basePath = base.pathname.replace(/\/$/, "");
+      const base = baseOf(endpoint.baseUrl);
       const pool = poolFor(base.origin, endpoint.timeouts.connectMs);
       try {
         const res = await request.call(pool, {
           method: "POST",
-          path: basePath + upstream.path,
+          path: base.path + upstream.path,
           headers: upstream.headers,
           body: upstream.body,
           headersTimeout: endpoint.timeouts.firstByteMs,
