@@ -93,3 +93,20 @@ describe("redactingLog on repeated values", () => {
     expect(lines.map((l) => l.fields)).toEqual(Array(3).fill({ org: "acme", model: "[EMAIL]" }));
   });
 });
+
+describe("redactingLog on request ids", () => {
+  it.each([
+    ["a UUIDv7", "019ac1f2-3b4c-7d5e-8f60-7182a3b4c5d6"],
+    ["a UUID of digits only", "12025550-1234-4567-8901-234567890123"],
+  ])("passes %s through untouched", (_, id) => {
+    const { log, lines } = recorder();
+    redactingLog(log).info("request", { requestId: id });
+    expect(lines[0]?.fields).toEqual({ requestId: id });
+  });
+
+  it("still scans a string that only looks UUID-shaped around personal data", () => {
+    const { log, lines } = recorder();
+    redactingLog(log).info("request", { requestId: `019ac1f2-3b4c-7d5e-8f60-7182a3b4c5d6 ${SECRETS.email}` });
+    expect(lines[0]?.fields?.requestId).toContain("[EMAIL]");
+  });
+});
