@@ -6,6 +6,7 @@ import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { loadConfigFile } from "../shared/config-file.ts";
 import { createdKeyLines } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
+import { DataDirInUseError } from "./data-dir-lock.ts";
 import { startPortable } from "./portable.ts";
 
 /** `npm start`: the gateway in portable mode. Reads only the environment variables documented in the README. */
@@ -48,6 +49,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`Invalid configuration: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof DataDirInUseError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
   }
   throw err;
 }

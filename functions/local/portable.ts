@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { outcomeFields } from "../../core/gateway/outcome.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
@@ -8,6 +9,7 @@ import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { buildPortableDeps } from "./deps.ts";
 import { installLambdaRuntime, isStreaming } from "./lambda-runtime.ts";
 import { createPrometheusMetrics, type PrometheusMetrics } from "./prometheus.ts";
@@ -43,8 +45,10 @@ export interface PortableGateway {
  * `/admin/...`), wired to SQLite, served over node:http.
  */
 export async function startPortable(opts: PortableOptions): Promise<PortableGateway> {
-  const db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
+  const lock = lockDataDir(opts.dataDir);
+  let db: DatabaseSync | undefined;
   try {
+    db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
     let metrics: PrometheusMetrics | undefined;
     // One request line per request, through the same redaction as every other line.
     const log = redactingLog(opts.log);
@@ -79,11 +83,13 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       async close() {
         await server.close();
         await wired.close();
-        db.close();
+        db?.close();
+        lock.release();
       },
     };
   } catch (err) {
-    db.close();
+    db?.close();
+    lock.release();
     throw err;
   }
 }

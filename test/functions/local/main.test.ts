@@ -55,11 +55,25 @@ describe("npm start (portable mode entry point)", () => {
       ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message
         .content,
     ).toBe("Echo: first curl");
-    running.pop()?.kill("SIGTERM");
+    // A stopped gateway gives its data directory up: the next start must find it free.
+    const stopped = running.pop()!;
+    stopped.kill("SIGTERM");
+    await new Promise((r) => stopped.once("exit", r));
 
     const second = await start({ GATEWAY_DATA_DIR: dataDir });
     expect(second.url).toBeDefined();
     expect(second.output).not.toContain("sk-gw-");
+  });
+
+  it("refuses a second gateway on a data directory in use, and says which process holds it", async () => {
+    const dataDir = tempDir();
+    const first = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(first.url).toBeDefined();
+    const second = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(`Another gateway (pid ${running[0]?.pid}) is using the data directory`);
+    // The first one still serves.
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
   });
 
   it("uses GATEWAY_API_KEY instead of generating one, and never prints it", async () => {

@@ -1,0 +1,61 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DataDirInUseError, LOCK_FILE, lockDataDir } from "../../../functions/local/data-dir-lock.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "gw-lock-"));
+  dirs.push(d);
+  return d;
+};
+
+/** The id of a process that has exited: a hard-killed gateway's leftover. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""]);
+  await new Promise((r) => child.on("exit", r));
+  return child.pid!;
+}
+
+describe("lockDataDir", () => {
+  it("writes this process's id, and removes the file on release", () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+    lock.release();
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+
+  it("refuses a second gateway on the same directory while the first runs, naming it", () => {
+    const dir = tempDir();
+    const first = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    expect(() => lockDataDir(dir)).toThrow(`Another gateway (pid ${process.pid})`);
+    first.release();
+    lockDataDir(dir).release();
+  });
+
+  it("takes over the file a hard-killed gateway left behind", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, LOCK_FILE), `${await deadPid()}\n`);
+    const lock = lockDataDir(dir);
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+    lock.release();
+  });
+
+  it("takes over an unreadable file", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, LOCK_FILE), "garbage");
+    lockDataDir(dir).release();
+  });
+
+  it("creates a data directory that does not exist yet", () => {
+    const dir = join(tempDir(), "nested", "data");
+    lockDataDir(dir).release();
+  });
+});
