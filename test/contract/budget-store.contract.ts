@@ -99,6 +99,13 @@ export function budgetStoreContract(
       expect(await store.spent(org)).toBe(5);
     });
 
+    it("settles above the reservation when a request cost more, and refuses later requests on it", async () => {
+      expect((await store.reserve("r1", [item(org, 1, 5)])).ok).toBe(true);
+      await store.settle("r1", 6);
+      expect(await store.spent(org)).toBe(6);
+      expect((await store.reserve("r2", [item(org, 0.01, 5)])).ok).toBe(false);
+    });
+
     it("reserves org and key counters all or nothing, and settles both", async () => {
       expect((await store.reserve("r1", [item(org, 0.8, 10), item(keyDay, 0.8, 1)])).ok).toBe(true);
       expect(await store.reserve("r2", [item(org, 0.8, 10), item(keyDay, 0.8, 1)])).toEqual({
