@@ -27,6 +27,15 @@ const shipped: PriceTable = priceTableSchema.parse(table);
 /** The version of the shipped table; every usage record carries the version it was priced with. */
 export const PRICE_VERSION: string = shipped.version;
 
+/** What a usage record priced by a provider's `prices` override carries instead of a table version. */
+export const CONFIG_PRICE_VERSION = "config";
+
+const shippedPrices = new WeakSet<Price>(Object.values(shipped.models));
+
+/** The price version a cost computed with `price` (as priceFor returned it) carries. */
+export const priceVersionOf = (price: Price): string =>
+  shippedPrices.has(price) ? PRICE_VERSION : CONFIG_PRICE_VERSION;
+
 /** `gpt-4o-2024-08-06` → `gpt-4o` (OpenAI), `claude-sonnet-4-5-20250929` → `claude-sonnet-4-5` (Anthropic). */
 const DATE_SUFFIX = /-(\d{4}-\d{2}-\d{2}|\d{8})$/;
 

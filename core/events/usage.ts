@@ -2,7 +2,8 @@ import { z } from "zod";
 
 /**
  * `llm.usage`: one per request, published when its outcome is known (for streams: after the last byte).
- * Tokens are the provider's own counts; `costUsd` is priced with the table named by `priceVersion`.
+ * Tokens are the provider's own counts; `costUsd` is priced with the table named by `priceVersion`
+ * (`config`: a provider's `prices` override; `unpriced`: no price, cost 0).
  */
 export const usageDetail = z.object({
   requestId: z.string().min(1),

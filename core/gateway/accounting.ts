@@ -1,4 +1,4 @@
-import { costUsd, embeddingCostUsd, PRICE_VERSION, priceFor, type TokenUsage } from "../budgets/pricing.ts";
+import { costUsd, embeddingCostUsd, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
 import type { RequestContext } from "./types.ts";
@@ -30,7 +30,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     if (!usageReported && spend?.reserved) cost = spend.reservationUsd;
   }
   o.costUsd = cost;
-  o.priceVersion = price ? PRICE_VERSION : "unpriced";
+  o.priceVersion = price ? priceVersionOf(price) : "unpriced";
 
   const tasks: Array<Promise<unknown>> = [];
   if (spend?.reserved && deps.budgets) {

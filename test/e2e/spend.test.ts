@@ -186,6 +186,8 @@ describe("a provider that bills more than the worst case", () => {
     expect(first.status).toBe(200);
     await expect.poll(() => h.outcomes.length).toBe(1);
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(1.6, 9);
+    // Priced by the provider's `prices` override, not the shipped table, and the record says so.
+    expect(h.outcomes[0]?.priceVersion).toBe("config");
     const next = await chat(OVERBILLED, {});
     expect(next.status).toBe(429);
     expect(JSON.parse(next.text).error.code).toBe("budget_exceeded");

@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  CONFIG_PRICE_VERSION,
   costUsd,
   embeddingCostUsd,
   PRICE_VERSION,
   type Price,
   priceFor,
   priceTableSchema,
+  priceVersionOf,
   roundUsd,
   type TokenUsage,
   tierFor,
@@ -160,6 +162,26 @@ describe("priceFor", () => {
     ],
   ])("%s", (_, overrides, model, expected) => {
     expect(priceFor("openai", model, overrides)).toEqual(expected);
+  });
+});
+
+describe("priceVersionOf", () => {
+  it("is the table's version for a table price", () => {
+    expect(priceVersionOf(priceFor("openai", "gpt-4o-2024-08-06")!)).toBe(PRICE_VERSION);
+  });
+
+  it.each([
+    ["an override of a model the table also prices", "gpt-4o"],
+    ["an override of a model the table lacks", "ft:gpt-4o:acme"],
+  ])("is `config` for %s", (_, model) => {
+    const overrides = { [model]: { inputPerMTok: 2, outputPerMTok: 8 } };
+    expect(priceVersionOf(priceFor("openai", model, overrides)!)).toBe(CONFIG_PRICE_VERSION);
+    expect(CONFIG_PRICE_VERSION).toBe("config");
+  });
+
+  it("is `config` even for an override equal to the table's price", () => {
+    const same = { ...priceFor("openai", "gpt-4o")! };
+    expect(priceVersionOf(priceFor("openai", "gpt-4o", { "gpt-4o": same })!)).toBe("config");
   });
 });
 
