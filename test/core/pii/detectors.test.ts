@@ -56,6 +56,10 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "iban=DE89370400440532013000", want: "iban=[IBAN]" },
     { text: "pay ES91 2100 0418 4502 0005 1332 CASH", want: "pay [IBAN] CASH" },
     { text: "lower gb82 west 1234 5698 7654 32", want: "lower [IBAN]" },
+    {
+      text: "id 01a216d0-1a69-7000-be73-dae4e56b523b pays GB82 WEST 1234 5698 7654 32",
+      want: "id 01a216d0-1a69-7000-be73-dae4e56b523b pays [IBAN]",
+    },
   ],
   SSN: [
     { text: "SSN 219-09-9999.", want: "SSN [SSN]." },
@@ -130,7 +134,14 @@ const negatives: Record<string, string[]> = {
     "+1 for this",
   ],
   CARD: ["4111 1111 1111 1112", "1234 5678 1234 5670", "epoch 1717245045123", "0000 0000 0000 0000"],
-  IBAN: ["GB82 WEST 1234 5698 7654 33", "XX82 WEST 1234 5698 7654 32", "model AB12 CDEF GHIJ KLMN"],
+  IBAN: [
+    "GB82 WEST 1234 5698 7654 33",
+    "XX82 WEST 1234 5698 7654 32",
+    "model AB12 CDEF GHIJ KLMN",
+    // A UUID whose tail `be73-dae4e56b523b` is shaped like a Belgian IBAN and passes its checksum.
+    "01a216d0-1a69-7000-be73-dae4e56b523b",
+    "request 01A216D0-1A69-7000-BE73-DAE4E56B523B failed",
+  ],
   SSN: ["000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567", "123-45-0000", "ID 219099999"],
   IPV4: ["256.1.1.1", "10.0.19041.1288", "version 4.2.1.0", "192.168.01.1", "127.0.0.1", "0.0.0.0"],
   IPV6: ["12:30:45", "00:1A:2B:3C:4D:5E", "std::vector", "f :: Int", "::1", "1:2:3:4:5:6:7:8:9"],
