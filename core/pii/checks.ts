@@ -154,3 +154,27 @@ export function phoneOk(text: string): boolean {
   if (text.startsWith("0")) return digits.length >= 9 && digits.length <= 12;
   return true;
 }
+
+/** A canonical UUID: 8-4-4-4-12 hex digits, in either case. */
+const UUID_SOURCE = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const WHOLE_UUID = new RegExp(`^${UUID_SOURCE}$`, "i");
+const ANY_UUID = new RegExp(UUID_SOURCE, "gi");
+
+/** Whether `text` is exactly one UUID (a request id), which is an identifier, never personal data. */
+export const isUuid = (text: string): boolean => text.length === 36 && WHOLE_UUID.test(text);
+
+/**
+ * Whether text[index] lies inside a UUID. A UUID's tail (`be73-dae4e56b523b`) has an IBAN's shape, and
+ * about one in 97 passes the checksum; no IBAN starts in the middle of a UUID.
+ */
+export function insideUuid(text: string, index: number): boolean {
+  // A UUID holding text[index] starts at most 35 characters before it and ends at most 36 after.
+  const from = Math.max(0, index - 36);
+  const window = text.slice(from, index + 36);
+  ANY_UUID.lastIndex = 0;
+  for (let m = ANY_UUID.exec(window); m !== null; m = ANY_UUID.exec(window)) {
+    const start = from + m.index;
+    if (start <= index && index < start + m[0].length) return true;
+  }
+  return false;
+}

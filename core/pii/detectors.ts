@@ -2,6 +2,7 @@ import {
   cardIssuerOk,
   IBAN_LENGTHS,
   ibanPrefixLength,
+  insideUuid,
   ipv4Ok,
   ipv6Ok,
   jwtHeaderOk,
@@ -78,27 +79,10 @@ const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/i;
 const ibanVerdict = (match: string, text: string, index: number): Verdict => {
   const expected = IBAN_LENGTHS[match.slice(0, 2).toUpperCase()];
   if (expected === undefined || match.replace(/[ -]/g, "").length < expected) return "ignore";
-  if (startsInsideUuid(text, index)) return "ignore";
+  // A request id is not an IBAN, however well its tail checksums.
+  if (insideUuid(text, index)) return "ignore";
   return ibanPrefixLength(match);
 };
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-
-/**
- * Whether text[index] lies inside a UUID. A UUID's tail (`be73-dae4e56b523b`) has an IBAN's shape, and
- * about one in 97 passes the checksum, so a request id would be masked as `[IBAN]`. No IBAN starts in
- * the middle of a UUID.
- */
-function startsInsideUuid(text: string, index: number): boolean {
-  const from = Math.max(0, index - 36);
-  const window = text.slice(from, index + 36);
-  UUID.lastIndex = 0;
-  for (let m = UUID.exec(window); m !== null; m = UUID.exec(window)) {
-    const start = from + m.index;
-    if (start <= index && index < start + m[0].length) return true;
-  }
-  return false;
-}
 
 const ipv4InContext = (match: string, text: string, index: number): boolean =>
   ipv4Ok(match) &&

@@ -1,5 +1,6 @@
 import type { Log, LogFields } from "../log.ts";
 import { silentLog } from "../log.ts";
+import { isUuid } from "./checks.ts";
 import { containsPii, redactText } from "./redact.ts";
 
 const redacting = new WeakSet<Log>();
@@ -15,15 +16,11 @@ const clean = new Set<string>();
 const CLEAN_MAX = 4096;
 const CLEAN_MAX_LENGTH = 256;
 
-/**
- * A canonical UUID (a request id on every line, different each time, so never in the memo) is an
- * identifier, never personal data: it skips the detectors, which cost about 3 µs per id.
- */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function redactString(value: string): string {
   if (clean.has(value)) return value;
-  if (value.length === 36 && UUID.test(value)) return value;
+  // A request id is on every line and new each time, so never in the memo; the detectors would pass it
+  // (they never read a UUID as personal data) at about 3 µs each.
+  if (isUuid(value)) return value;
   const out = redactText(value).text;
   if (out === value && value.length <= CLEAN_MAX_LENGTH) {
     if (clean.size >= CLEAN_MAX) clean.clear();
