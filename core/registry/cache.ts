@@ -64,7 +64,6 @@ export function expiringOnWrite(store: RegistryStore, cache: RegistryCache): Reg
       }
     };
   return {
-    ...store,
     load: () => store.load(),
     version: () => store.version(),
     list: (kind) => store.list(kind),
