@@ -1,0 +1,99 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { matches } from "../../../core/events/pattern.ts";
+import type { EventEnvelope } from "../../../core/events/port.ts";
+import type { Log, LogFields } from "../../../core/log.ts";
+import { alertSubscription } from "../../../functions/local/alerts.ts";
+
+const threshold: EventEnvelope = {
+  version: "0",
+  id: "evt-1",
+  "detail-type": "budget.threshold",
+  source: "llm-gateway",
+  account: "000000000000",
+  time: "2026-11-26T07:00:00Z",
+  region: "local",
+  resources: [],
+  detail: {
+    scope: "org",
+    id: "acme",
+    org: "acme",
+    period: "month",
+    periodKey: "2026-11",
+    threshold: 80,
+    limitUsd: 100,
+    spentUsd: 80.5,
+    time: "2026-11-26T07:00:00Z",
+  },
+};
+
+function recorder() {
+  const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+  const at = (level: string) => (message: string, fields?: LogFields) =>
+    void lines.push({ level, message, ...(fields ? { fields } : {}) });
+  const log: Log = { info: at("info"), warn: at("warn"), error: at("error") };
+  return { log, lines };
+}
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+/** A webhook answering `status`, recording what it received. */
+async function webhook(status: number) {
+  const received: Array<{ method?: string; type?: string; body: unknown }> = [];
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      received.push({ method: req.method, type: req.headers["content-type"], body: JSON.parse(body) });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, received };
+}
+
+describe("alertSubscription", () => {
+  it("takes budget.threshold events from the gateway, and nothing else", () => {
+    const { pattern } = alertSubscription(recorder().log, undefined);
+    expect(matches(pattern, threshold as unknown as Record<string, unknown>)).toBe(true);
+    const usage = { ...threshold, "detail-type": "llm.usage" };
+    expect(matches(pattern, usage as unknown as Record<string, unknown>)).toBe(false);
+  });
+
+  it("logs every crossing as a warning naming the budget, with no webhook configured", async () => {
+    const { log, lines } = recorder();
+    await alertSubscription(log, undefined).handle(threshold);
+    expect(lines).toEqual([
+      {
+        level: "warn",
+        message: "budget threshold crossed",
+        fields: {
+          scope: "org",
+          id: "acme",
+          period: "month 2026-11",
+          threshold: 80,
+          spentUsd: 80.5,
+          limitUsd: 100,
+        },
+      },
+    ]);
+  });
+
+  it("POSTs the EventBridge envelope to the webhook as JSON", async () => {
+    const hook = await webhook(204);
+    await alertSubscription(recorder().log, hook.url).handle(threshold);
+    expect(hook.received).toEqual([{ method: "POST", type: "application/json", body: threshold }]);
+  });
+
+  it("fails when the webhook does not answer 2xx, so the local bus retries the event", async () => {
+    const hook = await webhook(503);
+    await expect(alertSubscription(recorder().log, hook.url).handle(threshold)).rejects.toThrow(
+      "alert webhook answered HTTP 503",
+    );
+    expect(hook.received).toHaveLength(1);
+  });
+});
