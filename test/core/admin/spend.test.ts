@@ -1,0 +1,92 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { usage } from "../../fixtures/usage.ts";
+import { type AdminFixture, adminFixture, errorOf } from "./fixture.ts";
+
+/**
+ * `GET /admin/spend` over the SQLite rollups the cost aggregator writes: filters, totals, and a clear
+ * 400 for every malformed range.
+ */
+let f: AdminFixture;
+beforeEach(async () => {
+  f = await adminFixture();
+  const spend = createSqliteSpendStore(openDatabase(":memory:"));
+  f.deps.spend = spend;
+  for (const u of [
+    usage("r1", { time: "2026-11-25T09:00:00.000Z", costUsd: 0.1 }),
+    usage("r2", { time: "2026-11-26T09:00:00.000Z", costUsd: 0.2 }),
+    usage("r3", { time: "2026-11-26T10:00:00.000Z", keyId: "k2", costUsd: 0.3 }),
+    usage("r4", { time: "2026-11-26T11:00:00.000Z", providerModel: "gpt-4o-mini", costUsd: 0.05 }),
+    usage("r5", { time: "2026-11-26T12:00:00.000Z", org: "globex", keyId: "g1", costUsd: 1 }),
+  ])
+    await spend.record(u);
+});
+
+interface Report {
+  from: string;
+  to: string;
+  totals: { requests: number; inputTokens: number; outputTokens: number; costUsd: number };
+  data: Array<{ day: string; org: string; keyId: string; model: string; requests: number; costUsd: number }>;
+}
+
+async function report(query: string): Promise<Report> {
+  const res = await f.call("GET", `/admin/spend?${query}`);
+  expect(res.status).toBe(200);
+  return res.json as Report;
+}
+
+describe("GET /admin/spend", () => {
+  it("reports daily rollups and their totals over a range, across orgs", async () => {
+    const r = await report("from=2026-11-25&to=2026-11-26");
+    expect(r).toMatchObject({ from: "2026-11-25", to: "2026-11-26" });
+    expect(r.totals).toEqual({ requests: 5, inputTokens: 500, outputTokens: 100, costUsd: 1.65 });
+    expect(r.data).toHaveLength(5);
+  });
+
+  it.each([
+    ["an org", "&org=acme", 4, 0.65],
+    ["a key", "&key=k2", 1, 0.3],
+    ["a model", "&model=gpt-4o-mini", 1, 0.05],
+    ["an org and a day", "&org=acme&from=2026-11-26", 3, 0.55],
+  ])("filters by %s", async (_, filter, requests, costUsd) => {
+    const base = filter.includes("from=") ? "to=2026-11-26" : "from=2026-11-25&to=2026-11-26";
+    const r = await report(`${base}${filter}`);
+    expect(r.totals).toMatchObject({ requests, costUsd });
+  });
+
+  it("reports an empty range as zero totals, not an error", async () => {
+    const r = await report("from=2026-01-01&to=2026-01-31");
+    expect(r).toMatchObject({ data: [], totals: { requests: 0, costUsd: 0 } });
+  });
+
+  it.each([
+    ["no range", "", "from", "invalid_request_body"],
+    ["no end", "from=2026-11-25", "to", "invalid_request_body"],
+    ["a day that is not YYYY-MM-DD", "from=2026-11-5&to=2026-11-26", "from", "invalid_request_body"],
+    ["a start after the end", "from=2026-11-27&to=2026-11-26", "from", "invalid_request_body"],
+    ["a range over 366 days", "from=2024-01-01&to=2026-11-26", "from", "range_too_large"],
+    [
+      "an unknown parameter",
+      "from=2026-11-25&to=2026-11-26&provider=openai",
+      "provider",
+      "invalid_request_body",
+    ],
+  ])("refuses %s with a 400 naming the parameter", async (_, query, param, code) => {
+    const res = await f.call("GET", `/admin/spend?${query}`);
+    expect(res.status).toBe(400);
+    expect(errorOf(res.json)).toMatchObject({ param, code });
+  });
+
+  it("answers 501 where no spend store is wired", async () => {
+    f.deps.spend = undefined;
+    const res = await f.call("GET", "/admin/spend?from=2026-11-25&to=2026-11-26");
+    expect(res.status).toBe(501);
+    expect(errorOf(res.json).code).toBe("not_implemented");
+  });
+
+  it("is for admin keys only", async () => {
+    const res = await f.call("GET", "/admin/spend?from=2026-11-25&to=2026-11-26", undefined, "api-secret");
+    expect(res.status).toBe(403);
+  });
+});
