@@ -16,6 +16,7 @@ const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
 const CHANGED = "sk-gw-changed-key";
+const TPM = "sk-gw-tpm-key";
 
 let h: Harness;
 let webhook: Server;
@@ -44,6 +45,7 @@ beforeAll(async () => {
       { id: "plain" },
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
+      { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -52,6 +54,7 @@ beforeAll(async () => {
       { id: "plain", org: "plain", secret: PLAIN },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
       { id: "changed", org: "changed", secret: CHANGED },
+      { id: "tpm", org: "tpm", secret: TPM },
     ],
   });
 }, 30_000);
@@ -242,5 +245,28 @@ describe("rate limits", () => {
     expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+  });
+
+  it("charges tokens per minute at the worst case, corrects them to the provider's usage, and refuses past the limit", async () => {
+    // Each request is charged its bound, 37 tokens ("spend" plus template allowances, and max_tokens 16),
+    // and corrected to the 60 the provider reports. Uncorrected, a third request would fit in 150.
+    h.openai.enqueueScripts(...Array.from({ length: 3 }, () => ({ usage: { input: 44, output: 16 } })));
+    const first = await chat(TPM, {});
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("150");
+    expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBe(150 - 37);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const second = await chat(TPM, {});
+    expect(second.status).toBe(200);
+    // 60 counted for the first request, 37 charged for this one.
+    expect(Number(second.headers.get("x-ratelimit-remaining-tokens"))).toBe(150 - 60 - 37);
+    await expect.poll(() => h.outcomes.length).toBe(2);
+    const refused = await chat(TPM, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error).toMatchObject({ code: "rate_limit_exceeded" });
+    expect(JSON.parse(refused.text).error.message).toMatch(/tokens per minute on org 'tpm'/);
+    expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("150");
+    expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 });
