@@ -90,6 +90,22 @@ describe("priceFor", () => {
       { inputPerMTok: 0.3, outputPerMTok: 2.5, cachedInputPerMTok: 0.03, reasoningPerMTok: 2.5 },
     ],
     ["gemini", "gemini-embedding-001", { inputPerMTok: 0.15, outputPerMTok: 0, embeddingPerMTok: 0.15 }],
+    ["openai", "gpt-5-mini", { inputPerMTok: 0.25, outputPerMTok: 2, cachedInputPerMTok: 0.025 }],
+    [
+      "gemini",
+      "gemini-3-pro-preview",
+      {
+        inputPerMTok: 2,
+        outputPerMTok: 12,
+        cachedInputPerMTok: 0.2,
+        longContext: {
+          aboveInputTokens: 200_000,
+          inputPerMTok: 4,
+          outputPerMTok: 18,
+          cachedInputPerMTok: 0.4,
+        },
+      },
+    ],
     ["mock", "echo", { inputPerMTok: 1, outputPerMTok: 2, embeddingPerMTok: 0.1 }],
   ])("finds %s/%s in the table", (kind, model, price) => {
     expect(priceFor(kind, model)).toEqual(price);
