@@ -38,9 +38,11 @@ export async function chatCompletions(
     sent = redacted.request;
     headers["x-gateway-redacted"] = String(redacted.masked);
   }
-  // Under a budget, the output bound the reservation assumed is sent upstream, so it holds.
+  // Under a budget, the output bound the reservation assumed is sent upstream, so it holds. As
+  // `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and every
+  // adapter reads both.
   if (ctx.spend?.reserved && sent.max_tokens == null && sent.max_completion_tokens == null) {
-    sent = { ...sent, max_tokens: DEFAULT_MAX_OUTPUT_TOKENS };
+    sent = { ...sent, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS };
   }
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: sent, content: "", toolCalls: [] };

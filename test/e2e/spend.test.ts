@@ -17,6 +17,7 @@ const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
 const CHANGED = "sk-gw-changed-key";
 const TPM = "sk-gw-tpm-key";
+const BOUNDED = "sk-gw-bounded-key";
 
 let h: Harness;
 let webhook: Server;
@@ -46,6 +47,7 @@ beforeAll(async () => {
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
+      { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -55,6 +57,7 @@ beforeAll(async () => {
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
       { id: "changed", org: "changed", secret: CHANGED },
       { id: "tpm", org: "tpm", secret: TPM },
+      { id: "bounded", org: "bounded", secret: BOUNDED },
     ],
   });
 }, 30_000);
@@ -177,6 +180,42 @@ describe("budget changes", () => {
     expect(JSON.parse(refused.text).error.code).toBe("budget_exceeded");
     await setBudget(100 * COST);
     expect((await chat(CHANGED, {})).status).toBe(200);
+  });
+});
+
+describe("the output bound under a budget", () => {
+  const unlimited = { messages: [{ role: "user", content: "no limit set" }], max_tokens: undefined };
+
+  it("is sent to OpenAI as max_completion_tokens, which its reasoning models accept, when the caller set none", async () => {
+    expect((await chat(BOUNDED, unlimited)).status).toBe(200);
+    const sent = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent.max_completion_tokens).toBe(4096);
+    expect(sent).not.toHaveProperty("max_tokens");
+  });
+
+  it.each([
+    // Models the shipped table prices, so they may serve a budgeted request.
+    [
+      "Anthropic's max_tokens",
+      "an/claude-sonnet-4-5",
+      () => h.anthropic,
+      (b: Record<string, unknown>) => b.max_tokens,
+    ],
+    [
+      "Gemini's maxOutputTokens",
+      "ge/gemini-2.5-flash",
+      () => h.gemini,
+      (b: Record<string, unknown>) => (b.generationConfig as { maxOutputTokens?: number }).maxOutputTokens,
+    ],
+  ])("becomes %s", async (_, model, sim, limit) => {
+    expect((await chat(BOUNDED, { ...unlimited, model })).status).toBe(200);
+    expect(limit(sim().requests.at(-1)?.body as Record<string, unknown>)).toBe(4096);
+  });
+
+  it("leaves a caller's own limit as it is", async () => {
+    expect((await chat(BOUNDED, { max_tokens: 16 })).status).toBe(200);
+    expect(h.openai.requests.at(-1)?.body).toMatchObject({ max_tokens: 16 });
+    expect(h.openai.requests.at(-1)?.body).not.toHaveProperty("max_completion_tokens");
   });
 });
 
