@@ -143,7 +143,10 @@ export function toGeminiContents(messages: ChatMessage[], model = ""): GeminiCon
         return;
       case "assistant": {
         const parts: GeminiPart[] = [];
-        if (m.content != null) parts.push(...texts(m.content).map((text) => ({ text })));
+        // Gemini refuses an empty text part ("empty text parameter"); OpenAI clients send `content: ""`
+        // next to tool calls.
+        if (m.content != null)
+          parts.push(...texts(m.content).flatMap((text) => (text === "" ? [] : [{ text }])));
         // A past refusal is what the model said; keep it in the history as text.
         if (m.refusal != null && m.content == null) parts.push({ text: m.refusal });
         (m.tool_calls ?? []).forEach((t, k) => {

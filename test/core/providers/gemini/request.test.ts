@@ -107,6 +107,20 @@ describe("Gemini request: messages", () => {
     });
   });
 
+  it("drops the empty text OpenAI clients send next to tool calls, which Gemini refuses", () => {
+    const b = body({
+      messages: [
+        { role: "user", content: "Weather?" },
+        { role: "assistant", content: "", tool_calls: [call("c1", "get_weather", "{}")] },
+        { role: "tool", tool_call_id: "c1", content: "21" },
+      ],
+    });
+    expect(b.contents[1]).toEqual({
+      role: "model",
+      parts: [{ functionCall: { name: "get_weather", args: {} } }],
+    });
+  });
+
   it.each([
     ["gemini-3-pro-preview", true],
     ["gemini-3.1-flash", true],
