@@ -6,14 +6,17 @@ import type { RequestContext } from "./types.ts";
 /**
  * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
  * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A stream that ended
- * without usage (cut short after its first byte) keeps its full reservation as its cost: never $0.
+ * without its final usage (cut short after its first byte) keeps its full reservation as its cost:
+ * never $0, and never the early count it may have reported.
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
  * settled to what it billed and logged.
  */
 export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const { deps, outcome: o, spend } = ctx;
   if (!ctx.key || !o.model) return;
-  const usageReported = o.promptTokens !== undefined;
+  // Partial usage (a stream cut short) prices an unbudgeted request better than $0, but a budgeted one
+  // keeps its reservation, the only figure known to cover the bill.
+  const usageReported = o.promptTokens !== undefined && !o.usagePartial;
   const tokens = {
     input: o.promptTokens ?? 0,
     output: o.completionTokens ?? 0,

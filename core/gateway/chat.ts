@@ -147,6 +147,9 @@ async function streamFrom(
       if (end.firstChunkAt === undefined) return;
       const o = ctx.outcome;
       recordUsage(o, end.usage);
+      // Anthropic reports input tokens at the start and output at the end, Gemini a running count: a
+      // stream cut short has only an early figure, which understates what the provider bills.
+      o.usagePartial = end.error !== undefined || end.clientClosed;
       o.ttftMs = end.firstChunkAt - ctx.startedAt;
       o.latencyMs = deps.now() - ctx.startedAt;
       if (end.error) {

@@ -32,6 +32,7 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
     cacheWriteTokens: undefined,
     cacheWrite1hTokens: undefined,
     reasoningTokens: undefined,
+    usagePartial: false,
     errorCode: undefined,
     attempts: [],
     costUsd: undefined,

@@ -36,6 +36,11 @@ export interface RequestOutcome {
   cacheWriteTokens: number | undefined;
   cacheWrite1hTokens: number | undefined;
   reasoningTokens: number | undefined;
+  /**
+   * The stream broke (or its caller left) before the provider's final usage: the counts above are what
+   * it had reported so far, not what it bills.
+   */
+  usagePartial: boolean;
   errorCode: string | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];

@@ -1,6 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { chatRequest } from "../../core/api/chat-request.ts";
+import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
+import { priceFor } from "../../core/budgets/pricing.ts";
 import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
 
 /**
@@ -216,6 +219,45 @@ describe("the output bound under a budget", () => {
     expect((await chat(BOUNDED, { max_tokens: 16 })).status).toBe(200);
     expect(h.openai.requests.at(-1)?.body).toMatchObject({ max_tokens: 16 });
     expect(h.openai.requests.at(-1)?.body).not.toHaveProperty("max_completion_tokens");
+  });
+});
+
+describe("a stream cut short", () => {
+  const body = {
+    model: "an/claude-sonnet-4-5",
+    stream: true,
+    messages: [{ role: "user", content: "a fairly long message to stream" }],
+  };
+  // What the gateway reserved for it: the same bound, on the request as validated (max_tokens 16).
+  const reserved = worstCaseChatCost(
+    chatRequest.parse({ ...body, max_tokens: 16 }),
+    priceFor("anthropic", "claude-sonnet-4-5")!,
+    "anthropic",
+    "claude-sonnet-4-5",
+  );
+
+  it("keeps its reservation as its cost under a budget, not the early count Anthropic sent", async () => {
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
+    const r = await chat(BOUNDED, body);
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/data: \{"error"/);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    // message_start's counts arrived (input, and an output of a token or so), but they are not the bill.
+    expect(o).toMatchObject({ usagePartial: true, errorCode: expect.stringMatching(/upstream_/) });
+    expect(o.promptTokens).toBeGreaterThan(0);
+    expect(o.costUsd).toBeCloseTo(reserved, 9);
+  });
+
+  it("is priced from the counts reported so far without a budget: never $0", async () => {
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
+    const r = await chat(PLAIN, body);
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect(o.usagePartial).toBe(true);
+    expect(o.costUsd).toBeGreaterThan(0);
+    expect(o.costUsd).toBeLessThan(reserved);
   });
 });
 
