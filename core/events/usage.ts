@@ -23,7 +23,10 @@ export const usageDetail = z.object({
     /** Part of `input` written to the provider's cache (billed above the input price); absent before 2026-11-26. */
     cacheWrite: z.number().int().min(0).optional(),
   }),
-  /** False when the provider reported no usage (a stream cut short): the cost is then the reservation. */
+  /**
+   * False when the provider's final usage never came (a stream cut short): `tokens` hold what it had
+   * reported so far, and the cost is the reservation (or, without a budget, those tokens priced).
+   */
   usageReported: z.boolean(),
   costUsd: z.number().min(0),
   priceVersion: z.string().min(1),
