@@ -72,6 +72,12 @@ export const notFound = (message: string, code: string, param: string | null = n
   new GatewayError(404, "invalid_request_error", message, { code, param });
 
 /** The provider answered, but not with something we can use (bad status, HTML, broken JSON or SSE). */
+/**
+ * The header OpenAI's SDKs obey over their own retry rules (`x-should-retry: false`): they otherwise
+ * retry every 429 and 5xx twice, with backoff, which only delays a refusal that cannot change.
+ */
+export const NO_RETRY: Readonly<Record<string, string>> = { "x-should-retry": "false" };
+
 export const upstreamError = (
   message: string,
   code = "upstream_error",

@@ -1,4 +1,4 @@
-import { badRequest, GatewayError } from "../api/errors.ts";
+import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { periodKey } from "../budgets/periods.ts";
 import type { ReserveItem } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
@@ -105,7 +105,8 @@ export async function guardSpend(
         "rate_limit_error",
         `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${result.limitUsd.toFixed(2)} ` +
           `(spent $${result.spentUsd.toFixed(4)}; this request may cost up to $${amount.toFixed(4)}).`,
-        { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}` },
+        // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
+        { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },
       );
     }
     state.reserved = true;

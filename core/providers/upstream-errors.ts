@@ -1,4 +1,4 @@
-import { GatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
+import { GatewayError, NO_RETRY, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import type { TransportError } from "./transport.ts";
 
 /**
@@ -14,7 +14,12 @@ export function upstreamStatusError(
 ): GatewayError {
   const message = providerMessage(bodyText);
   if (status === 401 || status === 403) {
-    return upstreamError(`Provider '${provider}' refused the gateway's credentials.`, "upstream_auth_failed");
+    // A credential does not fix itself between retries.
+    return upstreamError(
+      `Provider '${provider}' refused the gateway's credentials.`,
+      "upstream_auth_failed",
+      NO_RETRY,
+    );
   }
   if (status === 429) {
     const retryAfter = headers["retry-after"];

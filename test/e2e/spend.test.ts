@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
 import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
@@ -21,6 +22,7 @@ const OVERBILLED = "sk-gw-overbilled-key";
 const CHANGED = "sk-gw-changed-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
+const TINY = "sk-gw-tiny-key";
 
 let h: Harness;
 let webhook: Server;
@@ -51,6 +53,7 @@ beforeAll(async () => {
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
+      { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -61,6 +64,7 @@ beforeAll(async () => {
       { id: "changed", org: "changed", secret: CHANGED },
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
+      { id: "tiny", org: "tiny", secret: TINY },
     ],
   });
 }, 30_000);
@@ -160,6 +164,21 @@ describe("usage is priced from the provider's own counts", () => {
     expect(h.outcomes[0]).toMatchObject({ promptTokens: 1234, completionTokens: 56, cachedTokens: 200 });
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(expected, 9);
     expect(h.outcomes[0]?.priceVersion).toMatch(/^\d{4}-\d{2}-\d{2}-\d+$/);
+  });
+});
+
+describe("a budget refusal", () => {
+  it("tells OpenAI's SDK not to retry it, so the caller hears at once and the gateway once", async () => {
+    // The SDK's defaults: two retries of every 429, with backoff, unless `x-should-retry: false`.
+    const sdk = new OpenAI({ apiKey: TINY, baseURL: `${h.gateway.url}/v1` });
+    const started = Date.now();
+    const err = await sdk.chat.completions
+      .create({ model: "oa/gpt-exact", max_tokens: 16, messages: [{ role: "user", content: "spend" }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err).toMatchObject({ status: 429, code: "budget_exceeded" });
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(Date.now() - started).toBeLessThan(400);
   });
 });
 

@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Fault } from "../simulators/index.ts";
-import { DISARMED_BREAKER, type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
+import { API_KEY, DISARMED_BREAKER, type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
 
 /**
  * How each upstream fault maps onto what the caller of a single-target model sees, once the target's
@@ -165,6 +165,17 @@ describe("gateway credentials", () => {
     expect(err).toMatchObject({ status: 502, code: "upstream_auth_failed" });
     expect(JSON.stringify(err)).not.toContain("sk-provider-secret-that-must-not-leak");
     expect(String((err as Error).message)).not.toContain("Incorrect API key");
+  });
+
+  it("tells OpenAI's SDK not to retry it: a credential does not fix itself", async () => {
+    const retrying = new OpenAI({ apiKey: API_KEY, baseURL: `${h.gateway.url}/v1`, maxRetries: 2 });
+    const before = h.openai.requests.length;
+    const err = await retrying.chat.completions
+      .create({ model: "badkey/gpt-sim", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: "upstream_auth_failed" });
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get("x-should-retry")).toBe("false");
+    expect(h.openai.requests.length - before).toBe(1);
   });
 
   it.each([false, true])(
