@@ -89,12 +89,17 @@ export async function withFallback<T>(
     headers["x-gateway-attempts"] = String(calls);
   }
   if (calls === 0) {
+    // Retry-After is when the first circuit lets a probe through; OpenAI's SDKs wait that long (up to
+    // 60 s) before their retry, instead of retrying into the same open circuits at once.
+    const waits = plan.map((t) => deps.breakers.admitsInMs(t)).filter((ms) => ms !== undefined);
+    const retryAfter = waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits) / 1000)) : undefined;
     throw new GatewayError(
       503,
       "upstream_error",
       "Every target for this model is failing; their circuits are open.",
       {
         code: "circuit_open",
+        headers: retryAfter === undefined ? {} : { "retry-after": String(retryAfter) },
       },
     );
   }

@@ -1,5 +1,5 @@
 import type { BreakerConfig } from "../config/types.ts";
-import { admit, type BreakerState, CLOSED, DEFAULT_BREAKER, record } from "./breaker.ts";
+import { admit, admitsInMs, type BreakerState, CLOSED, DEFAULT_BREAKER, record } from "./breaker.ts";
 import type { ResolvedTarget } from "./resolve.ts";
 
 /**
@@ -14,6 +14,8 @@ export interface BreakerBoard {
   wouldAdmit(target: ResolvedTarget): boolean;
   /** true: success; false: a failure that counts against the target; undefined: neutral. */
   record(target: ResolvedTarget, ok: boolean | undefined): void;
+  /** How long until `admit` would let a request through (see breaker.ts `admitsInMs`). */
+  admitsInMs(target: ResolvedTarget): number | undefined;
   /** Current state per target key (`provider/model`), for metrics and tests. */
   states(): ReadonlyMap<string, BreakerState["kind"]>;
 }
@@ -32,6 +34,9 @@ export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
     },
     wouldAdmit(target) {
       return admit(states.get(keyOf(target)) ?? CLOSED, now(), settingsOf(target.provider.breaker)).admitted;
+    },
+    admitsInMs(target) {
+      return admitsInMs(states.get(keyOf(target)) ?? CLOSED, now(), settingsOf(target.provider.breaker));
     },
     record(target, ok) {
       const key = keyOf(target);

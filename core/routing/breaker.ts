@@ -49,6 +49,21 @@ export function admit(
 }
 
 /**
+ * How long until `admit` would let a request through: 0 when it would now, the rest of the cool-down for
+ * an open circuit, undefined for a half-open one whose probes are all out (it depends on their answers).
+ */
+export function admitsInMs(state: BreakerState, now: number, s: BreakerSettings): number | undefined {
+  switch (state.kind) {
+    case "closed":
+      return 0;
+    case "open":
+      return Math.max(0, s.cooldownMs - (now - state.openedAt));
+    case "half_open":
+      return state.probesInFlight >= s.halfOpenProbes ? undefined : 0;
+  }
+}
+
+/**
  * Records an attempt's verdict. Closed opens after `failureThreshold` consecutive failures, or when the
  * failure rate over `windowMs` reaches `failureRate` with at least `minimumRequests` seen. Half-open
  * closes on a successful probe and re-opens on a failed one. `ok: undefined` is a neutral outcome (the

@@ -75,6 +75,8 @@ describe("circuit breaker", () => {
     });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("circuit_open");
+    // When the first circuit lets a probe through, in whole seconds: OpenAI's SDKs wait for it.
+    expect(Number(res.headers.get("retry-after"))).toBe(Math.ceil(COOLDOWN / 1000));
     expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(calls);
     await sleep(COOLDOWN + 50);
   });

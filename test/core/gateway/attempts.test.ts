@@ -359,6 +359,20 @@ describe("withFallback", () => {
     expect(summary(r.ctx)).toEqual(["a:skipped", "b:skipped"]);
   });
 
+  it("says in Retry-After when the first open circuit lets a probe through", async () => {
+    const h = harness();
+    const plan = [
+      target("a", { failureThreshold: 1, cooldownMs: 30_000 }),
+      target("b", { failureThreshold: 1, cooldownMs: 12_500 }),
+    ];
+    for (const t of plan) h.deps.breakers.record(t, false);
+    await h.deps.sleep(2_000);
+    const err = await rejection(h.request(plan, {}).result);
+    expect(err.code).toBe("circuit_open");
+    // b's cool-down ends 10.5 s from now: rounded up to whole seconds.
+    expect(err.headers["retry-after"]).toBe("11");
+  });
+
   it("opens a target's circuit with its failures, so the next request skips it", async () => {
     const h = harness();
     const fragileA = target("a", { failureThreshold: 1 });

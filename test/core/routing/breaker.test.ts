@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   admit,
+  admitsInMs,
   type BreakerSettings,
   type BreakerState,
   CLOSED,
@@ -211,5 +212,22 @@ describe("breaker: half-open", () => {
     const closed = record(state, true, 1_100, s);
     // One failure after recovery is below failureThreshold (2).
     expect(record(closed, false, 1_200, s)).toMatchObject({ kind: "closed", consecutiveFailures: 1 });
+  });
+});
+
+describe("admitsInMs", () => {
+  it.each<[string, BreakerState, number | undefined]>([
+    ["a closed circuit admits now", CLOSED, 0],
+    ["an open circuit admits when its cool-down ends", { kind: "open", openedAt: 10_000 }, 11_000],
+    ["an open circuit past its cool-down admits now", { kind: "open", openedAt: -5_000 }, 0],
+    ["a half-open circuit with a free probe admits now", { kind: "half_open", probesInFlight: 0 }, 0],
+    [
+      "a half-open circuit with its probes out cannot say",
+      { kind: "half_open", probesInFlight: 1 },
+      undefined,
+    ],
+  ])("%s", (_, state, ms) => {
+    // DEFAULT_BREAKER: 15 s cool-down, one probe; the clock reads 14 000.
+    expect(admitsInMs(state, 14_000, DEFAULT_BREAKER)).toBe(ms);
   });
 });
