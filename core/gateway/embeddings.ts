@@ -49,12 +49,15 @@ export async function embeddings(
     try {
       const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
       const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
-      const result = adapter.fromResponse(
-        parseUpstreamJson(text, target.provider.id),
-        meta,
-        req.encoding_format ?? "float",
-      );
-      ctx.outcome.promptTokens = result.usage.prompt_tokens;
+      const parsed = parseUpstreamJson(text, target.provider.id);
+      const result = adapter.fromResponse(parsed, meta, req.encoding_format ?? "float");
+      if (adapter.usageReported?.(parsed) ?? true) ctx.outcome.promptTokens = result.usage.prompt_tokens;
+      else {
+        // No count from the provider: billed at the upper bound (a budget keeps its reservation, which
+        // is that bound), never at $0. The caller's `usage` still says what the provider said.
+        ctx.outcome.promptTokens = tokens;
+        ctx.outcome.usagePartial = true;
+      }
       return json(200, result, headers);
     } finally {
       call.done();

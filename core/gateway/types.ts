@@ -37,8 +37,9 @@ export interface RequestOutcome {
   cacheWrite1hTokens: number | undefined;
   reasoningTokens: number | undefined;
   /**
-   * The stream broke (or its caller left) before the provider's final usage: the counts above are what
-   * it had reported so far, not what it bills.
+   * The counts above are not the provider's final figures: a stream that broke (or whose caller left)
+   * before its final usage has what the provider had reported so far; an embeddings call the provider
+   * counted nothing for has the request's upper bound.
    */
   usagePartial: boolean;
   errorCode: string | undefined;

@@ -70,4 +70,9 @@ export interface EmbeddingsAdapter {
   toRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest;
   /** `encoding` is what the caller asked for; adapters whose provider returns floats only encode here. */
   fromResponse(body: unknown, meta: ResponseMeta, encoding: EmbeddingEncoding): Embeddings;
+  /**
+   * Whether the response counts its tokens; without it, `fromResponse` reports 0 (never an estimate)
+   * and the request is billed at its upper bound. Absent: every response does.
+   */
+  usageReported?(body: unknown): boolean;
 }

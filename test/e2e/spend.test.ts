@@ -280,6 +280,32 @@ describe("a stream cut short", () => {
   });
 });
 
+describe("Gemini embeddings, which Gemini does not count", () => {
+  const embed = async (key: string) => {
+    const res = await fetch(`${h.gateway.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "ge/gemini-embedding-001", input: ["alpha", "beta gamma"] }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { usage: { prompt_tokens: number } };
+  };
+  // The upper bound: UTF-8 bytes plus 4 per input (5 + 4 + 10 + 4), at $0.15 per 1M (price table).
+  const bound = 23;
+
+  it.each([
+    ["without a budget", PLAIN],
+    ["under a budget (its reservation, the same bound)", BOUNDED],
+  ])("are billed at their upper bound %s, never at $0", async (_, key) => {
+    const body = await embed(key);
+    // The caller sees what Gemini said: nothing counted, and no estimate.
+    expect(body.usage.prompt_tokens).toBe(0);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: bound, usagePartial: true });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo((bound * 0.15) / 1e6, 12);
+  });
+});
+
 describe("a provider that bills more than the worst case", () => {
   it("is settled to what it billed, so the budget refuses the next request", async () => {
     // 1 600 output tokens against max_tokens 16: the bound failed (a real provider cannot do this), and

@@ -1,6 +1,6 @@
 import type { ChatAdapter, EmbeddingsAdapter } from "../types.ts";
 import { toGeminiEmbeddingsRequest, toGeminiRequest } from "./request.ts";
-import { fromGeminiEmbeddings, fromGeminiResponse } from "./response.ts";
+import { fromGeminiEmbeddings, fromGeminiResponse, geminiEmbeddingsUsageReported } from "./response.ts";
 import { type GeminiStreamState, initGeminiStream, reduceGeminiStream } from "./stream.ts";
 
 export const geminiChat: ChatAdapter<GeminiStreamState> = {
@@ -13,4 +13,5 @@ export const geminiChat: ChatAdapter<GeminiStreamState> = {
 export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {
   toRequest: toGeminiEmbeddingsRequest,
   fromResponse: fromGeminiEmbeddings,
+  usageReported: geminiEmbeddingsUsageReported,
 };

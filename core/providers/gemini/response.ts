@@ -121,7 +121,7 @@ export function fromGeminiEmbeddings(
 ): Embeddings {
   const r = parseUpstream(geminiEmbeddings, body, PROVIDER);
   // The Developer API's batchEmbedContents reports no token counts, and we never estimate: 0 unless
-  // Gemini says otherwise. Issue #5 must price Gemini embeddings by another means.
+  // Gemini says otherwise (geminiEmbeddingsUsageReported tells the accounting, which bills the bound).
   const prompt = r.usageMetadata?.promptTokenCount ?? 0;
   return {
     object: "list",
@@ -133,4 +133,10 @@ export function fromGeminiEmbeddings(
     model: meta.model,
     usage: { prompt_tokens: prompt, total_tokens: prompt },
   };
+}
+
+/** Whether a `batchEmbedContents` answer counted its tokens (the Developer API's does not). */
+export function geminiEmbeddingsUsageReported(body: unknown): boolean {
+  const usage = (body as { usageMetadata?: { promptTokenCount?: unknown } } | null)?.usageMetadata;
+  return typeof usage?.promptTokenCount === "number";
 }

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { type EmbeddingsRequest, embeddingsRequest } from "../../../../core/api/chat-request.ts";
 import { float32Base64 } from "../../../../core/api/embedding-encoding.ts";
 import { geminiEmbeddingsAdapter } from "../../../../core/providers/gemini/index.ts";
-import { fromGeminiEmbeddings } from "../../../../core/providers/gemini/response.ts";
+import {
+  fromGeminiEmbeddings,
+  geminiEmbeddingsUsageReported,
+} from "../../../../core/providers/gemini/response.ts";
 import { ctx, meta, refusal } from "./helpers.ts";
 
 const embedCtx = { ...ctx, model: "gemini-embedding-001" };
@@ -75,5 +78,16 @@ describe("Gemini embeddings response", () => {
     expect(refusal(() => geminiEmbeddingsAdapter.fromResponse({}, meta, "float"))).toMatchObject({
       status: 502,
     });
+  });
+});
+
+describe("geminiEmbeddingsUsageReported", () => {
+  it.each<[string, unknown, boolean]>([
+    ["the Developer API's answer, which counts nothing", { embeddings: [] }, false],
+    ["an answer with a token count", { embeddings: [], usageMetadata: { promptTokenCount: 6 } }, true],
+    ["a count that is not a number", { embeddings: [], usageMetadata: { promptTokenCount: "6" } }, false],
+    ["no body at all", null, false],
+  ])("is %s → %s", (_, body, reported) => {
+    expect(geminiEmbeddingsUsageReported(body)).toBe(reported);
   });
 });
