@@ -3,9 +3,9 @@ import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
 /**
- * Portable mode's `GET /metrics` (Prometheus text format). Label sets stay bounded: org, alias, provider
- * and status class — never request ids, keys or anything a caller can vary without limit beyond the
- * registry's own names. Lambda publishes the same facts as EMF (functions/aws/metrics.ts).
+ * Portable mode's `GET /metrics` (Prometheus text format). Label sets stay bounded: org, model (once
+ * served), provider and status class — never request ids, keys or anything a caller can vary without
+ * limit. Lambda publishes the same facts as EMF (functions/aws/metrics.ts).
  */
 export interface PrometheusMetrics {
   observe(outcome: RequestOutcome): void;
@@ -90,9 +90,19 @@ export function createPrometheusMetrics(
     },
   });
 
+  // The model label is what the caller asked for, which a caller can vary without limit (every unknown
+  // name would become a series). A model joins the label set once a provider has served it, which
+  // bounds it by the aliases and real provider models; until then its requests count as `other`.
+  const served = new Set<string>();
+  const modelLabel = (o: RequestOutcome): string => {
+    if (o.model === undefined) return "none";
+    if (o.status >= 200 && o.status < 300) served.add(o.model);
+    return served.has(o.model) ? o.model : "other";
+  };
+
   return {
     observe(o) {
-      const l = { org: o.org ?? "none", model: o.model ?? "none", provider: o.provider ?? "none" };
+      const l = { org: o.org ?? "none", model: modelLabel(o), provider: o.provider ?? "none" };
       requests.inc({ ...l, status: `${Math.floor(o.status / 100)}xx` });
       latency.observe(l, o.latencyMs / 1000);
       if (o.ttftMs !== undefined) ttft.observe(l, o.ttftMs / 1000);

@@ -73,6 +73,26 @@ describe("createPrometheusMetrics", () => {
     expect(text).toContain('llm_gateway_circuit_state{target="oa/gpt-4o"} 2');
   });
 
+  it("counts a model no provider has served as `other`: a caller cannot mint series with made-up names", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    for (let i = 0; i < 50; i++)
+      m.observe(
+        served({ model: `made-up-${i}`, status: 404, provider: undefined, errorCode: "model_not_found" }),
+      );
+    m.observe(served({ model: "smart", status: 429, provider: undefined, costUsd: 0 }));
+    const before = await m.render();
+    expect(before).not.toContain("made-up-");
+    expect(before).toContain(
+      'llm_gateway_requests_total{org="acme",model="other",provider="none",status="4xx"} 51',
+    );
+    // Once served, a model keeps its own label, for its errors too.
+    m.observe(served({}));
+    m.observe(served({ status: 429, provider: undefined, costUsd: 0 }));
+    expect(await m.render()).toContain(
+      'llm_gateway_requests_total{org="acme",model="smart",provider="none",status="4xx"} 1',
+    );
+  });
+
   it("keeps each instance's series apart: two gateways in one process share nothing", async () => {
     const a = createPrometheusMetrics(createBreakerBoard());
     const b = createPrometheusMetrics(createBreakerBoard());
