@@ -5,6 +5,12 @@ import { z } from "zod";
  * (strict) rather than dropped: a caller must never believe a parameter was honoured when it was not.
  */
 
+/**
+ * A model name or alias. Capped: the name is echoed into the request log and into a 404's message, so
+ * a megabyte of "model" must not become a megabyte of log line (provider model ids are far shorter).
+ */
+const modelName = z.string().min(1).max(256);
+
 const textPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
 const imagePart = z
   .object({
@@ -88,7 +94,7 @@ export const responseFormat = z.discriminatedUnion("type", [
 
 export const chatRequest = z
   .object({
-    model: z.string().min(1),
+    model: modelName,
     messages: z.array(chatMessage).min(1),
     stream: z.boolean().nullable().optional(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
@@ -129,7 +135,7 @@ export type ResponseFormat = z.infer<typeof responseFormat>;
 
 export const embeddingsRequest = z
   .object({
-    model: z.string().min(1),
+    model: modelName,
     input: z.union([z.string(), z.array(z.string()).min(1).max(2048)]),
     encoding_format: z.enum(["float", "base64"]).optional(),
     dimensions: z.number().int().positive().optional(),

@@ -83,6 +83,7 @@ describe("validate against chatRequest", () => {
   const bad: Array<[string, unknown, string]> = [
     ["a missing model", { messages: ok.messages }, "model"],
     ["an empty model", { ...ok, model: "" }, "model"],
+    ["a model name over 256 characters", { ...ok, model: "m".repeat(257) }, "model"],
     ["no messages", { model: "x", messages: [] }, "messages"],
     ["messages that are not an array", { model: "x", messages: "hi" }, "messages"],
     ["an unknown role", m({ role: "robot", content: "x" }), "messages[0].role"],
