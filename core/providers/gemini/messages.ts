@@ -111,7 +111,7 @@ export const checksCallSignatures = (model: string): boolean =>
  * pairs calls and results by name and order. Call ids are not sent: the API rejects `id` on request
  * parts. Consecutive same-role turns merge, as Gemini expects alternating turns.
  */
-export function toGeminiContents(messages: ChatMessage[], model = ""): GeminiContents {
+export function toGeminiContents(messages: ChatMessage[], model: string): GeminiContents {
   const signature = checksCallSignatures(model) ? { thoughtSignature: REPLAYED_CALL_SIGNATURE } : {};
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
