@@ -25,11 +25,21 @@ export const contentPart = z.discriminatedUnion("type", [textPart, imagePart]);
 const textContent = z.union([z.string(), z.array(textPart).min(1)]);
 const userContent = z.union([z.string(), z.array(contentPart).min(1)]);
 
+/**
+ * Provider state echoed back with a call (chat-response.ts `ToolCallExtraContent`): clients append the
+ * assistant message to the history as they got it. Only Gemini reads it; other vendors' keys, which
+ * carry nothing the gateway could honour, are dropped rather than refused.
+ */
+const extraContent = z.object({
+  google: z.object({ thought_signature: z.string().min(1).optional() }).optional(),
+});
+
 export const toolCall = z
   .object({
     id: z.string().min(1),
     type: z.literal("function"),
     function: z.object({ name: z.string().min(1), arguments: z.string() }).strict(),
+    extra_content: extraContent.optional(),
   })
   .strict();
 

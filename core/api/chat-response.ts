@@ -22,10 +22,20 @@ export interface Usage {
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
+/**
+ * Provider state a tool call carries for its replay, in the shape Google's own OpenAI-compatible
+ * endpoint uses: Gemini's thought signature, which Gemini 3 requires back on the call in the next turn.
+ * Clients that append the assistant message to the history unchanged send it back as it is.
+ */
+export interface ToolCallExtraContent {
+  google: { thought_signature: string };
+}
+
 export interface ResponseToolCall {
   id: string;
   type: "function";
   function: { name: string; arguments: string };
+  extra_content?: ToolCallExtraContent;
 }
 
 export interface ChatCompletion {
@@ -53,6 +63,7 @@ export interface ChunkToolCallDelta {
   id?: string;
   type?: "function";
   function: { name?: string; arguments: string };
+  extra_content?: ToolCallExtraContent;
 }
 
 export interface ChunkDelta {

@@ -55,6 +55,26 @@ const CASES: Case[] = [
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
   { name: "a 10 KB model name", body: ok({ model: "m".repeat(10_000) }), status: 400, param: "model" },
   {
+    name: "a thought signature that is not a string",
+    body: ok({
+      messages: [
+        {
+          role: "assistant",
+          tool_calls: [
+            {
+              id: "c1",
+              type: "function",
+              function: { name: "f", arguments: "{}" },
+              extra_content: { google: { thought_signature: 7 } },
+            },
+          ],
+        },
+      ],
+    }),
+    status: 400,
+    param: "messages[0].tool_calls[0].extra_content.google.thought_signature",
+  },
+  {
     name: "a tool message without tool_call_id",
     body: ok({ messages: [{ role: "tool", content: "x" }] }),
     status: 400,

@@ -222,6 +222,136 @@ describe("provider-specific mapping", () => {
     });
   });
 
+  describe("Gemini 3 thought signatures", () => {
+    type Signed = { extra_content?: { google?: { thought_signature?: string } } };
+    const calls = [
+      { name: "get_weather", arguments: { city: "Paris" } },
+      { name: "get_time", arguments: {} },
+    ];
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = calls.map((c) => ({
+      type: "function",
+      function: { name: c.name, parameters: { type: "object", properties: {} } },
+    }));
+    const question: OpenAI.Chat.Completions.ChatCompletionMessageParam = {
+      role: "user",
+      content: "weather and time?",
+    };
+    const results = (ids: string[]): OpenAI.Chat.Completions.ChatCompletionMessageParam[] =>
+      ids.map((id) => ({ role: "tool", tool_call_id: id, content: '{"ok":true}' }));
+    /** The model turn Gemini received in the replay: its functionCall parts' signatures. */
+    const replayedSignatures = () => {
+      const body = h.gemini.requests.at(-1)?.body as { contents: Array<{ role: string; parts: Signed[] }> };
+      const turn = body.contents.find((c) => c.role === "model");
+      return turn?.parts.map((p) => (p as { thoughtSignature?: string }).thoughtSignature);
+    };
+
+    it("returns the signature with its call and sends it back on the replayed call", async () => {
+      h.gemini.enqueueScripts({ toolCalls: calls });
+      const model = "ge/gemini-3-pro-preview";
+      const first = await h.client.chat.completions.create({ model, messages: [question], tools });
+      const message = first.choices[0]?.message;
+      const signatures = (message?.tool_calls ?? []).map(
+        (t) => (t as Signed).extra_content?.google?.thought_signature,
+      );
+      expect(signatures[0]).toEqual(expect.any(String));
+      expect(signatures[1]).toBeUndefined();
+
+      // The application appends the assistant message as it got it, as OpenAI's docs show.
+      const ids = (message?.tool_calls ?? []).map((t) => t.id);
+      const second = await h.client.chat.completions.create({
+        model,
+        tools,
+        messages: [question, message as OpenAI.Chat.Completions.ChatCompletionMessageParam, ...results(ids)],
+      });
+      expect(second.choices[0]?.finish_reason).toBe("stop");
+      expect(replayedSignatures()).toEqual([signatures[0], undefined]);
+    });
+
+    it("returns it on the streamed call too", async () => {
+      h.gemini.enqueueScripts({ toolCalls: calls });
+      const model = "ge/gemini-3-flash-preview";
+      const stream = await h.client.chat.completions.create({
+        model,
+        messages: [question],
+        tools,
+        stream: true,
+      });
+      const got: Array<{ id: string; name: string; args: string; signature?: string }> = [];
+      for await (const chunk of stream) {
+        for (const t of chunk.choices[0]?.delta.tool_calls ?? []) {
+          got[t.index] ??= { id: t.id ?? "", name: t.function?.name ?? "", args: "" };
+          got[t.index]!.args += t.function?.arguments ?? "";
+          const sig = (t as Signed).extra_content?.google?.thought_signature;
+          if (sig) got[t.index]!.signature = sig;
+        }
+      }
+      expect(got.map((t) => typeof t.signature)).toEqual(["string", "undefined"]);
+      const assistant = {
+        role: "assistant" as const,
+        content: null,
+        tool_calls: got.map((t) => ({
+          id: t.id,
+          type: "function" as const,
+          function: { name: t.name, arguments: t.args },
+          ...(t.signature ? { extra_content: { google: { thought_signature: t.signature } } } : {}),
+        })),
+      };
+      await h.client.chat.completions.create({
+        model,
+        tools,
+        messages: [question, assistant, ...results(got.map((t) => t.id))],
+      });
+      expect(replayedSignatures()).toEqual([got[0]?.signature, undefined]);
+    });
+
+    it("sends the documented skip value when the history carries no signature", async () => {
+      const model = "ge/gemini-3-pro-preview";
+      const assistant = {
+        role: "assistant" as const,
+        content: "",
+        tool_calls: [
+          { id: "c1", type: "function" as const, function: { name: "get_time", arguments: "{}" } },
+        ],
+      };
+      const res = await h.client.chat.completions.create({
+        model,
+        tools,
+        messages: [question, assistant, ...results(["c1"])],
+      });
+      expect(res.choices[0]?.finish_reason).toBe("stop");
+      expect(replayedSignatures()).toEqual(["skip_thought_signature_validator"]);
+    });
+
+    it("takes the signature off a history replayed to OpenAI or Anthropic", async () => {
+      const assistant = {
+        role: "assistant" as const,
+        content: null,
+        tool_calls: [
+          {
+            id: "c1",
+            type: "function" as const,
+            function: { name: "get_time", arguments: "{}" },
+            extra_content: { google: { thought_signature: "c2ln" } },
+          },
+        ],
+      };
+      for (const [model, sim] of [
+        ["oa/gpt-sim", h.openai],
+        ["an/claude-sim", h.anthropic],
+      ] as const) {
+        await h.client.chat.completions.create({
+          model,
+          tools,
+          messages: [question, assistant, ...results(["c1"])],
+        });
+        const body = JSON.stringify(sim.requests.at(-1)?.body);
+        expect(body).toContain("get_time");
+        expect(body).not.toContain("extra_content");
+        expect(body).not.toContain("c2ln");
+      }
+    });
+  });
+
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
     const streamed = await collect(

@@ -89,6 +89,52 @@ describe("Gemini simulator via the official SDK", () => {
     expect(thought).toBe("thinking…");
   });
 
+  it("Gemini 3 signs the first of its calls and checks the signatures of the current turn", async () => {
+    const gemini3 = "gemini-3-pro-preview";
+    const toolCalls = [
+      { name: "get_weather", arguments: { city: "Kyoto" } },
+      { name: "get_time", arguments: {} },
+    ];
+    sim.enqueueScripts({ toolCalls });
+    const first = await ai.models.generateContent({ model: gemini3, contents: "weather and time?" });
+    const parts = first.candidates?.[0]?.content?.parts ?? [];
+    expect(parts.map((p) => typeof p.thoughtSignature)).toEqual(["string", "undefined"]);
+
+    const replay = (signature: string | undefined) => [
+      { role: "user", parts: [{ text: "weather and time?" }] },
+      {
+        role: "model",
+        parts: parts.map((p, i) =>
+          i === 0
+            ? { functionCall: p.functionCall, ...(signature ? { thoughtSignature: signature } : {}) }
+            : p,
+        ),
+      },
+      {
+        role: "user",
+        parts: toolCalls.map((c) => ({ functionResponse: { name: c.name, response: { ok: true } } })),
+      },
+    ];
+    const cases: Array<[string, string | undefined, number]> = [
+      ["its own signature", parts[0]?.thoughtSignature, 200],
+      ["the documented skip value", "skip_thought_signature_validator", 200],
+      ["no signature", undefined, 400],
+      ["another call's signature", parts[1]?.thoughtSignature ?? "c2ltLXRob3VnaHQ6b3RoZXI=", 400],
+    ];
+    for (const [, signature, status] of cases) {
+      const res = await ai.models
+        .generateContent({ model: gemini3, contents: replay(signature) })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof ApiError ? e.status : -1));
+      expect(res).toBe(status);
+    }
+    // Gemini 2.x neither signs nor checks.
+    sim.enqueueScripts({ toolCalls });
+    const old = await ai.models.generateContent({ model, contents: "weather?" });
+    expect(old.candidates?.[0]?.content?.parts?.[0]?.thoughtSignature).toBeUndefined();
+    await expect(ai.models.generateContent({ model, contents: replay(undefined) })).resolves.toBeDefined();
+  });
+
   it("429 surfaces as ApiError status 429; wrong key → 401 UNAUTHENTICATED", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "2" } });
     const err = await ai.models.generateContent({ model, contents: "x" }).catch((e: unknown) => e);

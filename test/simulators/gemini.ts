@@ -46,11 +46,48 @@ function sendError(ctx: Ctx, status: number, message?: string, details?: Json[])
   sendJson(ctx, status, { error }, headers(ctx), JSON_TYPE);
 }
 
+/** Gemini 3 and later sign their function calls and check the signatures of the current turn. */
+const signsCalls = (model: string): boolean => Number(/^gemini-(\d+)/.exec(model)?.[1] ?? 0) >= 3;
+
+/** Opaque to clients, checkable here: the signature names the call it was given with. */
+const signatureFor = (name: string): string => Buffer.from(`sim-thought:${name}`).toString("base64");
+const SKIP_SIGNATURE = "skip_thought_signature_validator";
+
+/**
+ * Gemini 3's check ("Thought signatures"): the current turn starts at the last user content that is
+ * not only function responses; in every model content after it, the first functionCall part must carry
+ * its signature, or the documented skip value. Returns the error message, or null when it passes.
+ */
+function signatureError(contents: unknown[]): string | null {
+  const isResponseOnly = (c: Json) =>
+    Array.isArray(c.parts) && c.parts.every((p) => isRecord(p) && p.functionResponse !== undefined);
+  let start = 0;
+  contents.forEach((c, i) => {
+    if (isRecord(c) && c.role !== "model" && !isResponseOnly(c)) start = i;
+  });
+  for (let i = start + 1; i < contents.length; i++) {
+    const c = contents[i];
+    if (!isRecord(c) || c.role !== "model" || !Array.isArray(c.parts)) continue;
+    const first = c.parts.find((p) => isRecord(p) && isRecord(p.functionCall));
+    if (!isRecord(first) || !isRecord(first.functionCall)) continue;
+    const name = String(first.functionCall.name);
+    const sig = first.thoughtSignature;
+    if (sig === undefined) {
+      return `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${name}\` , position ${i + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`;
+    }
+    if (sig !== SKIP_SIGNATURE && sig !== signatureFor(name)) return "Corrupted thought signature.";
+  }
+  return null;
+}
+
 function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
   const contents = body.contents;
   if (!Array.isArray(contents) || contents.length === 0) {
     return sendError(ctx, 400, "* GenerateContentRequest.contents: contents is not specified\n");
   }
+  const signed = signsCalls(model);
+  const badSignature = signed ? signatureError(contents) : null;
+  if (badSignature !== null) return sendError(ctx, 400, badSignature);
   const lastUser = [...contents]
     .reverse()
     .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));
@@ -70,7 +107,11 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     cacheTokensDetails: [{ modality: "TEXT", tokenCount: u.cached }],
   };
   if (u.reasoning > 0 || reply.reasoning.length > 0) usageMetadata.thoughtsTokenCount = u.reasoning;
-  const calls: Json[] = reply.toolCalls.map((t) => ({ functionCall: { name: t.name, args: t.arguments } }));
+  // Of parallel calls only the first is signed (Google: "Thought signatures").
+  const calls: Json[] = reply.toolCalls.map((t, i) => ({
+    functionCall: { name: t.name, args: t.arguments },
+    ...(signed && i === 0 ? { thoughtSignature: signatureFor(t.name) } : {}),
+  }));
   const common = { modelVersion: model, responseId: hex(`g${ctx.requestIndex}`, 22) };
   const candidate = (parts: Json[], finish?: string): Json => {
     const c: Json = { content: { parts, role: "model" } };

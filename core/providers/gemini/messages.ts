@@ -91,10 +91,13 @@ function toolResponse(text: string): Record<string, unknown> {
 
 /**
  * Gemini 3 and later reject a replayed `functionCall` part without the `thoughtSignature` the model gave
- * it (400 "Function call is missing a thought_signature"). OpenAI's format has no place to carry the
- * signature back, so replayed calls carry the value Google documents for history it did not generate
- * ("Thought signatures": `skip_thought_signature_validator`). The model then continues without its
- * earlier reasoning state, as it does for any history from another model. Gemini 2.x does not check.
+ * it (400 "Function call is missing a thought_signature"). The gateway returns each signature with its
+ * call (`extra_content.google.thought_signature`, as Google's OpenAI-compatible endpoint does), so a
+ * client that replays the assistant message unchanged sends it back, and it goes back on that part.
+ * A history that carries no signature at all (written by hand, by another model, or by a client that
+ * drops unknown fields) gets the value Google documents for history it did not generate ("Thought
+ * signatures": `skip_thought_signature_validator`): the model then continues without its earlier
+ * reasoning state. Gemini 2.x does not check.
  */
 export const REPLAYED_CALL_SIGNATURE = "skip_thought_signature_validator";
 
@@ -112,7 +115,7 @@ export const checksCallSignatures = (model: string): boolean =>
  * parts. Consecutive same-role turns merge, as Gemini expects alternating turns.
  */
 export function toGeminiContents(messages: ChatMessage[], model: string): GeminiContents {
-  const signature = checksCallSignatures(model) ? { thoughtSignature: REPLAYED_CALL_SIGNATURE } : {};
+  const checked = checksCallSignatures(model);
   const system: GeminiPart[] = [];
   const contents: GeminiContent[] = [];
   const callNames = new Map<string, string>();
@@ -149,10 +152,18 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
           parts.push(...texts(m.content).flatMap((text) => (text === "" ? [] : [{ text }])));
         // A past refusal is what the model said; keep it in the history as text.
         if (m.refusal != null && m.content == null) parts.push({ text: m.refusal });
-        (m.tool_calls ?? []).forEach((t, k) => {
+        const calls = m.tool_calls ?? [];
+        // Of parallel calls Gemini signs only the first; a message with any signature is replayed as given.
+        const signed = calls.some((t) => t.extra_content?.google?.thought_signature);
+        calls.forEach((t, k) => {
           callNames.set(t.id, t.function.name);
           const args = parseArgs(t.function.arguments, `messages[${i}].tool_calls[${k}].function.arguments`);
-          parts.push({ functionCall: { name: t.function.name, args }, ...signature });
+          const given = t.extra_content?.google?.thought_signature;
+          const thoughtSignature = given ?? (checked && !signed ? REPLAYED_CALL_SIGNATURE : undefined);
+          parts.push({
+            functionCall: { name: t.function.name, args },
+            ...(thoughtSignature ? { thoughtSignature } : {}),
+          });
         });
         push("model", parts);
         return;

@@ -3,6 +3,7 @@ import type {
   Embeddings,
   FinishReason,
   ResponseToolCall,
+  ToolCallExtraContent,
   Usage,
 } from "../../api/chat-response.ts";
 import { usage } from "../../api/chat-response.ts";
@@ -13,6 +14,7 @@ import { parseUpstream } from "../upstream-json.ts";
 import {
   type GeminiCandidate,
   type GeminiFunctionCall,
+  type GeminiResponsePart,
   type GeminiUsage,
   geminiEmbeddings,
   geminiResponse,
@@ -59,8 +61,21 @@ export function toolCallId(given: string | null | undefined, n: number, used: re
   return used.includes(id) ? `call_${n}_${used.length}` : id;
 }
 
-export function toResponseToolCall(fc: GeminiFunctionCall, id: string): ResponseToolCall {
-  return { id, type: "function", function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } };
+/** The call's thought signature as Google's OpenAI-compatible endpoint returns it (chat-response.ts). */
+export const signatureOf = (part: GeminiResponsePart): { extra_content?: ToolCallExtraContent } =>
+  part.thoughtSignature ? { extra_content: { google: { thought_signature: part.thoughtSignature } } } : {};
+
+export function toResponseToolCall(
+  part: GeminiResponsePart,
+  fc: GeminiFunctionCall,
+  id: string,
+): ResponseToolCall {
+  return {
+    id,
+    type: "function",
+    function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
+    ...signatureOf(part),
+  };
 }
 
 /** Answer text of a candidate. `thought: true` parts are reasoning summaries, not the answer: skipped. */
@@ -74,11 +89,11 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
   const candidates = r.candidates ?? [];
   const used: string[] = [];
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
-    const calls = (c.content?.parts ?? []).flatMap((p) => (p.functionCall ? [p.functionCall] : []));
-    const toolCalls = calls.map((fc) => {
-      const id = toolCallId(fc.id, used.length, used);
+    const toolCalls = (c.content?.parts ?? []).flatMap((p) => {
+      if (!p.functionCall) return [];
+      const id = toolCallId(p.functionCall.id, used.length, used);
       used.push(id);
-      return toResponseToolCall(fc, id);
+      return [toResponseToolCall(p, p.functionCall, id)];
     });
     return {
       index: c.index ?? position,

@@ -7,7 +7,7 @@ import type {
 import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
-import { answerText, geminiFinishReason, normalizeGeminiUsage, toolCallId } from "./response.ts";
+import { answerText, geminiFinishReason, normalizeGeminiUsage, signatureOf, toolCallId } from "./response.ts";
 import { geminiErrorPayload, geminiResponse } from "./wire.ts";
 
 const PROVIDER = "gemini";
@@ -90,6 +90,7 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
       id: callId,
       type: "function",
       function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) },
+      ...signatureOf(p),
     });
     toolIds.push(callId);
   }

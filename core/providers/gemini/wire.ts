@@ -25,6 +25,11 @@ const part = z.object({
   /** True on reasoning-summary parts; they are not answer text. */
   thought: z.boolean().nullish(),
   functionCall: functionCall.nullish(),
+  /**
+   * Opaque reasoning state Gemini attaches to a part (Gemini 3 checks it on replayed `functionCall`
+   * parts). A sibling of `functionCall`, not inside it.
+   */
+  thoughtSignature: z.string().nullish(),
 });
 
 const candidate = z.object({
@@ -61,3 +66,4 @@ export type GeminiUsage = z.infer<typeof geminiUsage>;
 export type GeminiResponse = z.infer<typeof geminiResponse>;
 export type GeminiCandidate = z.infer<typeof candidate>;
 export type GeminiFunctionCall = z.infer<typeof functionCall>;
+export type GeminiResponsePart = z.infer<typeof part>;

@@ -144,6 +144,29 @@ describe("Gemini request: messages", () => {
     expect(parts).toHaveLength(2);
   });
 
+  it.each([["gemini-3-pro-preview"], ["gemini-2.5-flash"]])(
+    "replays the signatures a history carries to %s exactly where they were given",
+    (model) => {
+      const signed = {
+        ...call("c1", "get_weather", "{}"),
+        extra_content: { google: { thought_signature: "c2ln" } },
+      };
+      const req = chat({
+        messages: [
+          { role: "user", content: "Weather?" },
+          { role: "assistant", tool_calls: [signed, call("c2", "get_time", "{}")] },
+          { role: "tool", tool_call_id: "c1", content: "21" },
+          { role: "tool", tool_call_id: "c2", content: "noon" },
+        ],
+      });
+      const parts = JSON.parse(toGeminiRequest(req, { ...ctx, model }).body).contents[1].parts;
+      expect(parts.map((p: { thoughtSignature?: string }) => p.thoughtSignature)).toEqual([
+        "c2ln",
+        undefined,
+      ]);
+    },
+  );
+
   it.each([
     ["not JSON", "{oops"],
     ["a JSON array", "[1]"],

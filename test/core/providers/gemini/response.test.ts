@@ -72,6 +72,24 @@ describe("Gemini response", () => {
     ]);
   });
 
+  it("returns a call's thought signature with it, in Google's OpenAI-compatible place", () => {
+    const c = fromGeminiResponse(
+      {
+        candidates: [
+          candidate([
+            { functionCall: { name: "get_weather", args: {} }, thoughtSignature: "c2ln" },
+            { functionCall: { name: "get_time" } },
+          ]),
+        ],
+      },
+      meta,
+    );
+    expect(c.choices[0]?.message.tool_calls?.map((t) => t.extra_content)).toEqual([
+      { google: { thought_signature: "c2ln" } },
+      undefined,
+    ]);
+  });
+
   it.each([
     ["STOP", "stop"],
     ["MAX_TOKENS", "length"],

@@ -56,7 +56,7 @@ describe("Gemini stream reducer", () => {
     expect(state.finished).toBe(true);
   });
 
-  it("emits each whole function call as one tool-call delta with a running index", () => {
+  it("emits each whole function call as one tool-call delta with a running index (and its signature)", () => {
     const { chunks } = run(transcript("gemini-parallel-tools.sse"));
     const calls = deltas(chunks).flatMap((d) => d.tool_calls ?? []);
     expect(calls).toEqual([
@@ -65,6 +65,7 @@ describe("Gemini stream reducer", () => {
         id: "call_0",
         type: "function",
         function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+        extra_content: { google: { thought_signature: "CiQBcsjafE2k" } },
       },
       {
         index: 1,
