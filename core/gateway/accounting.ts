@@ -1,6 +1,14 @@
-import { costUsd, embeddingCostUsd, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
+import {
+  costUsd,
+  embeddingCostUsd,
+  type Price,
+  priceFor,
+  priceVersionOf,
+  type TokenUsage,
+} from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
+import { targetKey } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
 /**
@@ -9,7 +17,8 @@ import type { RequestContext } from "./types.ts";
  * without its final usage (cut short after its first byte) keeps its full reservation as its cost:
  * never $0, and never the early count it may have reported.
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
- * settled to what it billed and logged.
+ * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
+ * fell back, or failed the request) was billed too, and adds its worst case.
  */
 export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const { deps, outcome: o, spend } = ctx;
@@ -32,14 +41,19 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     cost = o.endpoint === "/v1/embeddings" ? embeddingCostUsd(price, tokens.input) : costUsd(price, tokens);
     if (!usageReported && spend?.reserved) cost = spend.reservationUsd;
   }
+  const billedFailures = priceBilledFailures(ctx);
+  cost += billedFailures.usd;
   o.costUsd = cost;
-  o.priceVersion = price ? priceVersionOf(price) : "unpriced";
+  const versioned = price ?? billedFailures.price;
+  o.priceVersion = versioned ? priceVersionOf(versioned) : "unpriced";
 
   const tasks: Array<Promise<unknown>> = [];
   if (spend?.reserved && deps.budgets) {
     // Settled to the actual cost even above the reservation: the budget must learn what was really
-    // spent, or every later request would be admitted against a spend it understates.
-    if (cost > spend.reservationUsd) {
+    // spent, or every later request would be admitted against a spend it understates. The reservation
+    // covers one call, so billed failed attempts may exceed it; only the served call exceeding it means
+    // the bound failed.
+    if (cost - billedFailures.usd > spend.reservationUsd) {
       deps.log.warn("actual cost exceeded its reservation", {
         requestId: ctx.requestId,
         provider: o.provider,
@@ -65,6 +79,29 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
       });
     }
   }
+}
+
+/**
+ * Prices each failed attempt whose provider had answered 2xx (a body cut off, a stream broken before its
+ * first chunk): the provider did the work and bills it, but its usage never arrived, so it costs its
+ * worst case at that target, as a stream cut short does. Records the figure on the attempt.
+ */
+function priceBilledFailures(ctx: RequestContext): { usd: number; price: Price | undefined } {
+  const spend = ctx.spend;
+  let usd = 0;
+  let price: Price | undefined;
+  if (!spend) return { usd, price };
+  for (const a of ctx.outcome.attempts) {
+    if (!a.answered) continue;
+    const key = `${a.provider}/${a.model}`;
+    const p = spend.prices.get(key);
+    const target = spend.targets.find((t) => targetKey(t) === key);
+    if (!p || !target) continue;
+    a.costUsd = spend.bounds.worstCaseUsd(target, p);
+    usd += a.costUsd;
+    price ??= p;
+  }
+  return { usd, price };
 }
 
 function servingPrice(ctx: RequestContext) {
@@ -106,6 +143,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
       outcome: a.outcome,
       ...(a.code ? { code: a.code } : {}),
       ms: a.ms,
+      ...(a.answered ? { answered: true, costUsd: a.costUsd ?? 0 } : {}),
     })),
     time: new Date(ctx.startedAt).toISOString(),
   };

@@ -13,6 +13,10 @@ export interface AttemptRecord {
   code?: string | undefined;
   status?: number | undefined;
   ms: number;
+  /** A failed attempt whose provider had answered 2xx first: it billed the call (accounting.ts). */
+  answered?: true;
+  /** What accounting charged for such an attempt: its worst case at that target. */
+  costUsd?: number;
 }
 
 /**
@@ -44,6 +48,7 @@ export async function withFallback<T>(
       code: err?.code ?? undefined,
       status: err?.status,
       ms: deps.now() - started,
+      ...(outcome === "failed" && ctx.attemptAnswered ? { answered: true as const } : {}),
     });
 
   try {
@@ -60,6 +65,7 @@ export async function withFallback<T>(
         headers["x-gateway-attempts"] = String(calls);
         markTarget(ctx, target, headers);
         const started = deps.now();
+        ctx.attemptAnswered = false;
         try {
           const result = await run(target);
           deps.breakers.record(target, true);

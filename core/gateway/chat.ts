@@ -91,6 +91,7 @@ async function openUpstream(ctx: RequestContext, req: ChatRequest, target: Resol
   const adapter = chatAdapters[target.provider.kind];
   const upstream = adapter.toRequest(req, mapContext(deps, target));
   const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
+  ctx.attemptAnswered = true;
   return { adapter, call };
 }
 

@@ -46,6 +46,7 @@ export async function embeddings(
       endpointFor(deps, target),
       adapter.toRequest(req, mapContext(deps, target)),
     );
+    ctx.attemptAnswered = true;
     try {
       const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
       const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };

@@ -19,6 +19,9 @@ export interface SpendBounds {
 /** What the guard decided, kept for settling once the request's real usage is known. */
 export interface SpendState {
   prices: Map<string, Price>;
+  /** The targets the request may use, and its cost bound at each: prices attempts that failed billed. */
+  targets: ResolvedTarget[];
+  bounds: SpendBounds;
   reservationUsd: number;
   reserved: boolean;
   tokenBuckets: string[];
@@ -62,6 +65,8 @@ export async function guardSpend(
   const now = deps.now();
   const state: SpendState = {
     prices,
+    targets: plan,
+    bounds,
     reservationUsd: 0,
     reserved: false,
     tokenBuckets: [],

@@ -106,4 +106,9 @@ export interface RequestContext {
   capture?: RequestCapture | undefined;
   /** Why a budget or residency refusal happened, for the audit record. */
   refusal?: string | undefined;
+  /**
+   * The current attempt's provider answered 2xx: from then on it has done (and billed) the work, even
+   * if the attempt fails afterwards (a body cut off, a stream broken before its first chunk).
+   */
+  attemptAnswered?: boolean;
 }

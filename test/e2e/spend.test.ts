@@ -23,6 +23,7 @@ const CHANGED = "sk-gw-changed-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
+const LOST = "sk-gw-lost-key";
 
 let h: Harness;
 let webhook: Server;
@@ -54,6 +55,8 @@ beforeAll(async () => {
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
+      // Room for the failed request's reservation (one COST) but not for what its attempts billed.
+      { id: "tiny-lost", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -65,6 +68,7 @@ beforeAll(async () => {
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
+      { id: "lost", org: "tiny-lost", secret: LOST },
     ],
   });
 }, 30_000);
@@ -303,6 +307,55 @@ describe("Gemini embeddings, which Gemini does not count", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     expect(h.outcomes[0]).toMatchObject({ promptTokens: bound, usagePartial: true });
     expect(h.outcomes[0]?.costUsd).toBeCloseTo((bound * 0.15) / 1e6, 12);
+  });
+});
+
+describe("an attempt that fails after its provider answered", () => {
+  // The provider answered 200 and did the work, so it bills the call though its usage never arrived:
+  // it costs its worst case (COST here), like a stream cut short. An answer of 503 bills nothing.
+  it.each([
+    ["a body cut off, then retried", { kind: "reset-mid", afterEvents: 0 } as const, {}, 200, 2],
+    [
+      "a stream broken before its first chunk, then retried",
+      { kind: "reset-mid", afterEvents: 0 } as const,
+      { stream: true },
+      200,
+      2,
+    ],
+    ["a body that is not JSON (not retried)", { kind: "invalid-json" } as const, {}, 502, 1],
+    ["not: a 503, then retried", { kind: "status", status: 503 } as const, {}, 200, 1],
+  ])("is billed too: %s", async (_, fault, extra, status, costs) => {
+    h.openai.enqueueFaults(fault);
+    // A faulted reply takes a script too: one each, so the served attempt reports exactly COST.
+    h.openai.enqueueScripts(...exactUsage(2));
+    const r = await chat(BOUNDED, extra);
+    expect(r.status).toBe(status);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect(o.attempts[0]).toMatchObject({ outcome: "failed" });
+    expect(o.attempts[0]?.answered ?? false).toBe(fault.kind !== "status");
+    expect(o.costUsd).toBeCloseTo(costs * COST, 9);
+  });
+
+  it("is billed when the request fails too, and the budget counts it", async () => {
+    h.openai.enqueueFaults(
+      { kind: "reset-mid", afterEvents: 0 },
+      { kind: "reset-mid", afterEvents: 0 },
+      { kind: "reset-mid", afterEvents: 0 },
+    );
+    const before = (await spendReport("tiny-lost")).totals.costUsd;
+    const r = await chat(LOST, {});
+    expect(r.status).toBe(502);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    const answered = o.attempts.filter((a) => a.answered).length;
+    expect(answered).toBe(o.attempts.length);
+    expect(o.costUsd).toBeCloseTo(answered * COST, 9);
+    await expect
+      .poll(async () => (await spendReport("tiny-lost")).totals.costUsd)
+      .toBeCloseTo(before + answered * COST, 9);
+    // The budget learned the spend: the next request no longer fits.
+    expect((await chat(LOST, {})).status).toBe(429);
   });
 });
 
