@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Log } from "../log.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { matches, validatePattern } from "./pattern.ts";
-import type { EventEnvelope, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
+import type { EventEnvelope, EventPattern, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
 import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
 
@@ -41,6 +41,9 @@ export interface SqliteBus extends EventPublisher {
 
 interface Worker {
   sub: Subscription;
+  /** The pattern without its `detail` rule, and that rule: AND-ed, so they can be checked apart. */
+  head: EventPattern;
+  detailRule: EventPattern[string] | undefined;
   running: Promise<void> | null;
   again: boolean;
   timer: NodeJS.Timeout | null;
@@ -67,21 +70,32 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
 
   outbox.initCursors(names);
 
-  const envelope = (row: OutboxRow): EventEnvelope => ({
-    version: "0",
-    id: row.id,
-    "detail-type": row.detail_type,
-    source: row.source,
-    account,
-    time: row.time,
-    region,
-    resources: [],
-    detail: JSON.parse(row.detail) as Record<string, unknown>,
-  });
+  /**
+   * The row as an envelope when `w`'s pattern matches it, else undefined. The envelope's own fields are
+   * checked first, from the row's columns: a subscription that does not take this kind of event (the
+   * alerts one, for usage events) costs no parse of the detail.
+   */
+  const matching = (w: Worker, row: OutboxRow): EventEnvelope | undefined => {
+    const env: Omit<EventEnvelope, "detail"> & { detail?: Record<string, unknown> } = {
+      version: "0",
+      id: row.id,
+      "detail-type": row.detail_type,
+      source: row.source,
+      account,
+      time: row.time,
+      region,
+      resources: [],
+    };
+    if (!matches(w.head, env)) return undefined;
+    env.detail = JSON.parse(row.detail) as Record<string, unknown>;
+    if (w.detailRule && !matches({ detail: w.detailRule }, env)) return undefined;
+    return env as EventEnvelope;
+  };
 
   // One delivering process per database (above), so the in-memory cursor is the authoritative one.
   const workers: Worker[] = opts.subscriptions.map((sub) => ({
     sub,
+    ...splitPattern(sub.pattern),
     running: null,
     again: false,
     timer: null,
@@ -117,8 +131,8 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     if (outbox.anyState(name, rows[0]!.seq, rows.at(-1)!.seq)) return false;
     const envs: EventEnvelope[] = [];
     for (const row of rows) {
-      const env = envelope(row);
-      if (matches(w.sub.pattern, env as unknown as Record<string, unknown>)) envs.push(env);
+      const env = matching(w, row);
+      if (env) envs.push(env);
     }
     try {
       if (envs.length > 0) await w.sub.handleBatch!(envs);
@@ -158,8 +172,8 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       };
       for (const row of rows) {
         if (stopped) return persist();
-        const env = envelope(row);
-        if (!matches(w.sub.pattern, env as unknown as Record<string, unknown>)) {
+        const env = matching(w, row);
+        if (!env) {
           done = row.seq;
           continue;
         }
@@ -259,4 +273,9 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       return true;
     },
   };
+}
+
+function splitPattern(pattern: EventPattern): Pick<Worker, "head" | "detailRule"> {
+  const { detail, ...head } = pattern;
+  return { head, detailRule: detail };
 }

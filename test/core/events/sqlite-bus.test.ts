@@ -9,13 +9,29 @@ describe("SQLite event bus: delivery", () => {
     const usage = recorder("usage", { "detail-type": ["llm.usage"] });
     const thresholds = recorder("thresholds", { "detail-type": ["budget.threshold"] });
     const big = recorder("big", { detail: { costUsd: [{ numeric: [">", 1] }] } });
-    const b = h.bus([usage.sub, thresholds.sub, big.sub]);
+    // Envelope fields and detail rules together (the bus checks the first before parsing the detail).
+    const bigUsage = recorder("big-usage", {
+      "detail-type": ["llm.usage"],
+      detail: { costUsd: [{ numeric: [">", 1] }] },
+    });
+    const uncosted = recorder("uncosted", {
+      source: ["llm-gateway"],
+      detail: { costUsd: [{ exists: false }] },
+    });
+    const b = h.bus([usage.sub, thresholds.sub, big.sub, bigUsage.sub, uncosted.sub]);
     b.start();
-    await b.publish([event("u1", "llm.usage", { costUsd: 2 }), event("t1", "budget.threshold")]);
+    await b.publish([
+      event("u1", "llm.usage", { costUsd: 2 }),
+      event("u2", "llm.usage", { costUsd: 0.5 }),
+      event("t1", "budget.threshold", { costUsd: 3 }),
+      event("t2", "budget.threshold"),
+    ]);
     expect(await b.drain(2000)).toBe(true);
-    expect(usage.ids()).toEqual(["u1"]);
-    expect(thresholds.ids()).toEqual(["t1"]);
-    expect(big.ids()).toEqual(["u1"]);
+    expect(usage.ids()).toEqual(["u1", "u2"]);
+    expect(thresholds.ids()).toEqual(["t1", "t2"]);
+    expect(big.ids()).toEqual(["u1", "t1"]);
+    expect(bigUsage.ids()).toEqual(["u1"]);
+    expect(uncosted.ids()).toEqual(["t2"]);
     expect(usage.seen[0]).toEqual({
       version: "0",
       id: "u1",
