@@ -15,6 +15,7 @@ export function endpointFor(deps: GatewayDeps, target: ResolvedTarget): Endpoint
     kind: target.provider.kind,
     baseUrl: deps.baseUrl(target.provider),
     timeouts: target.timeouts,
+    headers: target.provider.headers,
   };
 }
 

@@ -53,7 +53,7 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
         const res = await request.call(pool, {
           method: "POST",
           path: base.path + upstream.path,
-          headers: upstream.headers,
+          headers: endpoint.headers ? { ...upstream.headers, ...endpoint.headers } : upstream.headers,
           body: upstream.body,
           headersTimeout: endpoint.timeouts.firstByteMs,
           bodyTimeout: endpoint.timeouts.idleMs,

@@ -14,6 +14,8 @@ export interface Endpoint {
   kind: ProviderKind;
   baseUrl: string;
   timeouts: ResolvedTimeouts;
+  /** The provider's configured extra headers (`providers[].headers`), sent with every call. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface UpstreamResponse {

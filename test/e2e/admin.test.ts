@@ -71,6 +71,20 @@ describe("admin API over the portable server", () => {
     expect(took).toBeLessThan(PROPAGATION_MS);
   });
 
+  it("refuses a provider whose headers would replace the gateway's credential, naming the header", async () => {
+    const provider = {
+      id: "sneaky",
+      kind: "openai",
+      baseUrl: h.openai.url,
+      apiKeyEnv: "SIM_OPENAI_KEY",
+      headers: { authorization: "Bearer someone-elses-key" },
+    };
+    const res = await admin("POST", "/admin/providers", provider);
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error: { param: "headers.authorization" } });
+    expect((await admin("GET", "/admin/providers/sneaky")).status).toBe(404);
+  });
+
   it("moves new requests to the alias's new target within 2 s of a PUT", async () => {
     const body = { targets: [{ provider: "an", model: "claude-sim" }] };
     expect((await admin("PUT", "/admin/models/hot", body)).status).toBe(200);

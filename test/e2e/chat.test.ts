@@ -352,6 +352,23 @@ describe("provider-specific mapping", () => {
     });
   });
 
+  it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
+    await h.client.chat.completions.create({
+      model: "an/claude-sim",
+      messages: [{ role: "user", content: "?" }],
+    });
+    const headers = h.anthropic.requests.at(-1)?.headers ?? {};
+    expect(headers["anthropic-beta"]).toBe("context-1m-2025-08-07");
+    expect(headers["x-api-key"]).toBe("test-key");
+    expect(headers["anthropic-version"]).toBe("2023-06-01");
+    // Only that provider's calls carry them.
+    await h.client.chat.completions.create({
+      model: "oa/gpt-sim",
+      messages: [{ role: "user", content: "?" }],
+    });
+    expect(h.openai.requests.at(-1)?.headers).not.toHaveProperty("anthropic-beta");
+  });
+
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
     const streamed = await collect(

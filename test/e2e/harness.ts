@@ -108,6 +108,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         baseUrl: anthropic.url,
         apiKeyEnv: "SIM_ANTHROPIC_KEY",
         region: "us",
+        // Anthropic's 1M-token context beta, opted into as a team would (README: providers[].headers).
+        headers: { "anthropic-beta": "context-1m-2025-08-07" },
       },
       {
         id: "ge",

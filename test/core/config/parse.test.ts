@@ -131,6 +131,23 @@ describe("parseConfig", () => {
       "providers[0].timeouts.readMs",
     ],
     ["a duplicate provider id", (c) => Object.assign(c.providers![1]!, { id: "p1" }), "providers[1].id"],
+    ...(
+      [
+        ["a credential as a provider header", "x-api-key", "sk-secret"],
+        ["the Anthropic version as a provider header", "anthropic-version", "2099-01-01"],
+        ["a provider header named in uppercase", "Anthropic-Beta", "x"],
+        ["a provider header name with a space", "my header", "x"],
+      ] as const
+    ).map(([what, name, value]): [string, (c: Cfg) => unknown, string] => [
+      what,
+      (c) => Object.assign(c.providers![0]!, { headers: { [name]: value } }),
+      `providers[0].headers.${name}`,
+    ]),
+    [
+      "a provider header value that would start another header",
+      (c) => Object.assign(c.providers![0]!, { headers: { "anthropic-beta": "a\r\nx-api-key: b" } }),
+      "providers[0].headers.anthropic-beta",
+    ],
     [
       "a target naming an unknown provider",
       (c) => ((c.models![0]!.targets as Cfg["keys"])[1]!.provider = "nope"),
