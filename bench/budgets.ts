@@ -12,6 +12,8 @@ import { chatBody, median, runLoad, type Target } from "./load.ts";
  */
 export const BUDGET_ORG = "bench-budgeted";
 export const BUDGETED_KEY = "sk-gw-bench-budgeted";
+/** The bench gateway's admin key: GET /metrics, like the admin API, takes only admin keys. */
+export const BENCH_ADMIN_KEY = "sk-gw-bench-admin";
 export const BUDGET_MODEL = "sim/gpt-4o";
 const BUDGET_USD = 1_000_000;
 
@@ -115,7 +117,11 @@ export async function benchBudgets(
 
 /** The budgeted org's spend so far: its budget minus the gauge, which proves the requests were priced. */
 async function spent(gateway: Target): Promise<number> {
-  const res = await gateway.pool.request({ method: "GET", path: "/metrics" });
+  const res = await gateway.pool.request({
+    method: "GET",
+    path: "/metrics",
+    headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` },
+  });
   const text = await res.body.text();
   const line = text
     .split("\n")

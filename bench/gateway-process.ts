@@ -6,7 +6,7 @@ import { sha256Hex } from "../core/keys/secret.ts";
 import { createConsoleLog } from "../functions/local/console-log.ts";
 import { startPortable } from "../functions/local/portable.ts";
 import { startBrokenUpstream } from "./broken-upstream.ts";
-import { BUDGET_ORG, BUDGETED_KEY } from "./budgets.ts";
+import { BENCH_ADMIN_KEY, BUDGET_ORG, BUDGETED_KEY } from "./budgets.ts";
 import { FALLBACK_MODELS } from "./fallback.ts";
 import { failChild, serveChild } from "./ipc.ts";
 
@@ -53,7 +53,7 @@ try {
   });
   const gateway = await startPortable({
     config,
-    env: { SIM_KEY: "test-key", GATEWAY_API_KEY: "bench-key" },
+    env: { SIM_KEY: "test-key", GATEWAY_API_KEY: "bench-key", GATEWAY_ADMIN_KEY: BENCH_ADMIN_KEY },
     dataDir,
     port: 0,
     // The same log as `npm start`: a redacted JSON line per request on stdout (which the bench discards).

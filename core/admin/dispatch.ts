@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
-import { authenticate } from "../gateway/authenticate.ts";
+import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { authenticateAdmin } from "../gateway/authenticate.ts";
 import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
 import { parseJsonBody } from "../gateway/validate.ts";
 import { fromStorageError } from "./errors.ts";
@@ -28,8 +28,7 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
   const requestId = event.requestContext?.requestId || deps.newId();
   const headers = { "x-request-id": requestId };
   try {
-    const actor = await authenticate(normalizeHeaders(event.headers), deps.keys);
-    if (actor.role !== "admin") throw forbidden("This endpoint needs an admin key.", "admin_key_required");
+    const actor = await authenticateAdmin(normalizeHeaders(event.headers), deps.keys);
     const method = event.httpMethod.toUpperCase();
     const { handler, id } = matchRoute(method, event.path || "/");
     const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;

@@ -1,4 +1,4 @@
-import { unauthorized } from "../api/errors.ts";
+import { forbidden, unauthorized } from "../api/errors.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import { sameDigest, sha256Hex } from "../keys/secret.ts";
 
@@ -25,4 +25,14 @@ export async function authenticate(headers: Record<string, string>, keys: KeySto
   // whose index lookup is not itself constant time.
   if (!record || !sameDigest(record.sha256, digest)) throw unauthorized("Incorrect API key provided.");
   return record;
+}
+
+/** The admin API's and the metrics endpoint's gate: a known key (401 otherwise) with the admin role (403). */
+export async function authenticateAdmin(
+  headers: Record<string, string>,
+  keys: KeyStore,
+): Promise<ApiKeyRecord> {
+  const actor = await authenticate(headers, keys);
+  if (actor.role !== "admin") throw forbidden("This endpoint needs an admin key.", "admin_key_required");
+  return actor;
 }

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { GatewayConfig } from "../../core/config/types.ts";
+import { authenticateAdmin } from "../../core/gateway/authenticate.ts";
 import { outcomeFields } from "../../core/gateway/outcome.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
@@ -72,7 +73,7 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 8787,
       maxBodyBytes: opts.config.server.maxBodyBytes,
-      metrics,
+      metrics: { ...metrics, authorize: (headers) => authenticateAdmin(headers, wired.deps.keys) },
     });
     return {
       url: server.url,

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { drainStream } from "../../core/api/drain-stream.ts";
+import { toGatewayError } from "../../core/api/errors.ts";
+import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
@@ -22,9 +24,16 @@ export interface LocalServerOptions {
   adminHandler?: AdminLambdaHandler | undefined;
   /**
    * `GET /metrics` in Prometheus text format: a portable-mode endpoint of the host (Lambda publishes EMF
-   * instead), so it is not part of the router's request path.
+   * instead), so it is not part of the router's request path. It shows every org's spend and budgets, so
+   * `authorize` admits admin keys only, and throws the error the caller gets otherwise.
    */
-  metrics?: { render(): Promise<string>; contentType: string } | undefined;
+  metrics?:
+    | {
+        render(): Promise<string>;
+        contentType: string;
+        authorize(headers: Record<string, string>): Promise<unknown>;
+      }
+    | undefined;
   host: string;
   port: number;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
@@ -125,6 +134,14 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     });
     try {
       if (opts.metrics && req.method === "GET" && req.url === "/metrics") {
+        try {
+          await opts.metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
+        } catch (err) {
+          const e = toGatewayError(err);
+          res.writeHead(e.status, { "content-type": "application/json", ...e.headers });
+          res.end(JSON.stringify(e.toEnvelope()));
+          return;
+        }
         const text = await opts.metrics.render();
         res.writeHead(200, { "content-type": opts.metrics.contentType });
         res.end(text);

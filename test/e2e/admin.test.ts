@@ -71,6 +71,26 @@ describe("admin API over the portable server", () => {
     expect(took).toBeLessThan(PROPAGATION_MS);
   });
 
+  it.each([
+    ["no key", undefined, 401, "invalid_api_key"],
+    ["an org's API key", API_KEY, 403, "admin_key_required"],
+  ])(
+    "serves GET /metrics, which shows every org's spend, to admin keys only: %s gets %i",
+    async (_, key, status, code) => {
+      const res = await rawRequest(h, {
+        method: "GET",
+        path: "/metrics",
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+      });
+      expect(res.status).toBe(status);
+      expect(res.json).toMatchObject({ error: { code } });
+      expect(res.text).not.toContain("llm_gateway_");
+      const allowed = await admin("GET", "/metrics");
+      expect(allowed.status).toBe(200);
+      expect(allowed.text).toContain("llm_gateway_requests_total");
+    },
+  );
+
   it("refuses a provider whose headers would replace the gateway's credential, naming the header", async () => {
     const provider = {
       id: "sneaky",

@@ -126,7 +126,9 @@ describe("hard budgets under concurrency", () => {
     expect(report.totals.requests).toBe(200);
     expect(report.totals.costUsd).toBeCloseTo(50 * COST, 9);
     expect(report.totals.costUsd).toBeLessThanOrEqual(50 * COST + 1e-9);
-    const metrics = await (await fetch(`${h.gateway.url}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${h.gateway.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
     expect(metrics).toMatch(/llm_gateway_budget_remaining_usd\{scope="org",id="capped",period="day"\} 0\b/);
   }, 60_000);
 
