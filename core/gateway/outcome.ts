@@ -40,13 +40,19 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
   };
 }
 
-/** The outcome as flat log fields; attempts become `provider/model:outcome[:code]` joined by commas. */
+/**
+ * The outcome as flat log fields; attempts become `provider/model:outcome[:code][:answered]` joined by
+ * commas (`answered`: it failed after its provider answered 2xx, so it was billed).
+ */
 export function outcomeFields(o: RequestOutcome): LogFields {
   const { attempts, ...rest } = o;
   return {
     ...rest,
     attempts: attempts
-      .map((a) => `${a.provider}/${a.model}:${a.outcome}${a.code ? `:${a.code}` : ""}`)
+      .map(
+        (a) =>
+          `${a.provider}/${a.model}:${a.outcome}${a.code ? `:${a.code}` : ""}${a.answered ? ":answered" : ""}`,
+      )
       .join(","),
   };
 }

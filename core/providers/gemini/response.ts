@@ -66,8 +66,8 @@ export const signatureOf = (part: GeminiResponsePart): { extra_content?: ToolCal
   part.thoughtSignature ? { extra_content: { google: { thought_signature: part.thoughtSignature } } } : {};
 
 export function toResponseToolCall(
-  part: GeminiResponsePart,
   fc: GeminiFunctionCall,
+  part: GeminiResponsePart,
   id: string,
 ): ResponseToolCall {
   return {
@@ -93,7 +93,7 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
       if (!p.functionCall) return [];
       const id = toolCallId(p.functionCall.id, used.length, used);
       used.push(id);
-      return [toResponseToolCall(p, p.functionCall, id)];
+      return [toResponseToolCall(p.functionCall, p, id)];
     });
     return {
       index: c.index ?? position,
