@@ -187,4 +187,12 @@ export const DETECTORS: readonly Detector[] = [
     pattern: new RegExp(String.raw`(?<![\w#/.+-])(?:${INTL}|${NANP}|${NATIONAL})(?![\w:]|[.-]\d)`, "g"),
     validate: phoneOk,
   },
+  {
+    // Compact national numbers (07700900123) and 7-digit local ones (555-0199) only right after a phone
+    // word: alone, they read as order and account numbers. Only the number is masked.
+    kind: "PHONE",
+    pattern:
+      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:\s{0,3}(?:number|no\.?))?(?:\s{0,3}[:=]\s{0,3}|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+    validate: phoneOk,
+  },
 ];

@@ -44,6 +44,8 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "US (415) 555-0132, 415.555.0132, 1-800-555-0199", want: "US [PHONE], [PHONE], [PHONE]" },
     { text: "UK 020 7946 0958, FR 06 12 34 56 78", want: "UK [PHONE], FR [PHONE]" },
     { text: "compact +14155550132", want: "compact [PHONE]" },
+    { text: "Ring 07700900123 when you land", want: "Ring [PHONE] when you land" },
+    { text: "call me at 555-0199, mobile: 0612345678", want: "call me at [PHONE], mobile: [PHONE]" },
   ],
   CARD: [
     { text: "card 4111 1111 1111 1111 exp 12/29", want: "card [CARD] exp 12/29" },
@@ -132,6 +134,10 @@ const negatives: Record<string, string[]> = {
     "on 01.02.2024 12:30",
     "ISBN 978-0-306-40615-7",
     "+1 for this",
+    "Call stack depth 1048576 exceeded",
+    "call #1234567 was escalated",
+    "sms code 1234567 expired",
+    "mobile 0123",
   ],
   CARD: ["4111 1111 1111 1112", "1234 5678 1234 5670", "epoch 1717245045123", "0000 0000 0000 0000"],
   IBAN: [
