@@ -369,6 +369,20 @@ describe("provider-specific mapping", () => {
     expect(h.openai.requests.at(-1)?.headers).not.toHaveProperty("anthropic-beta");
   });
 
+  it.each([
+    ["ge/gemini-2.5-flash", { thinkingBudget: 8192 }],
+    ["ge/gemini-3-pro-preview", { thinkingLevel: "MEDIUM" }],
+  ])("asks %s to think the way that Gemini generation takes it", async (model, thinking) => {
+    const res = await h.client.chat.completions.create({
+      model,
+      reasoning_effort: "medium",
+      messages: [{ role: "user", content: "think" }],
+    });
+    expect(res.choices[0]?.message.content).toBe("Echo: think");
+    const sent = h.gemini.requests.at(-1)?.body as { generationConfig: unknown };
+    expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
+  });
+
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
     const streamed = await collect(

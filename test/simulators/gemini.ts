@@ -88,6 +88,13 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
   const signed = signsCalls(model);
   const badSignature = signed ? signatureError(contents) : null;
   if (badSignature !== null) return sendError(ctx, 400, badSignature);
+  // Gemini 2.x thinks within a thinkingBudget and refuses Gemini 3's thinkingLevel; no model takes both.
+  const config = isRecord(body.generationConfig) ? body.generationConfig : {};
+  const thinking = isRecord(config.thinkingConfig) ? config.thinkingConfig : {};
+  if (thinking.thinkingLevel !== undefined && thinking.thinkingBudget !== undefined)
+    return sendError(ctx, 400, "You can only set only one of thinking budget and thinking level.");
+  if (thinking.thinkingLevel !== undefined && /^gemini-2\./.test(model))
+    return sendError(ctx, 400, "Thinking level is not supported for this model.");
   const lastUser = [...contents]
     .reverse()
     .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));

@@ -1,5 +1,6 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { geminiGeneration } from "./generation.ts";
 
 /** Gemini `Part` / `Content` as we send them (camelCase JSON, like the SDK's Developer API wire). */
 export type GeminiPart =
@@ -101,11 +102,8 @@ function toolResponse(text: string): Record<string, unknown> {
  */
 export const REPLAYED_CALL_SIGNATURE = "skip_thought_signature_validator";
 
-const GEMINI_GENERATION = /^gemini-(\d+)/;
-
 /** Whether `model` checks thought signatures on replayed calls: Gemini 3 and every later generation. */
-export const checksCallSignatures = (model: string): boolean =>
-  Number(GEMINI_GENERATION.exec(model)?.[1] ?? 0) >= 3;
+export const checksCallSignatures = (model: string): boolean => (geminiGeneration(model) ?? 0) >= 3;
 
 /**
  * Maps the conversation. System and developer messages become `systemInstruction` wherever they appear

@@ -1,6 +1,7 @@
 import type { ChatRequest, EmbeddingsRequest, ToolChoice, ToolDefinition } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
+import { thinkingConfig } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
 
 const PROVIDER = "gemini";
@@ -81,7 +82,7 @@ function refuseUnsupported(req: ChatRequest): void {
   if (req.stream && req.n != null && req.n > 1) refuse("n", "streaming supports one choice");
 }
 
-function generationConfig(req: ChatRequest): Record<string, unknown> {
+function generationConfig(req: ChatRequest, model: string): Record<string, unknown> {
   const g: Record<string, unknown> = {};
   if (req.temperature != null) g.temperature = req.temperature;
   if (req.top_p != null) g.topP = req.top_p;
@@ -99,8 +100,7 @@ function generationConfig(req: ChatRequest): Record<string, unknown> {
     g.responseMimeType = "application/json";
     if (rf.json_schema.schema !== undefined) g.responseJsonSchema = rf.json_schema.schema;
   }
-  // OpenAI's four efforts map one-to-one onto Gemini's ThinkingLevel enum.
-  if (req.reasoning_effort != null) g.thinkingConfig = { thinkingLevel: req.reasoning_effort.toUpperCase() };
+  if (req.reasoning_effort != null) g.thinkingConfig = thinkingConfig(req.reasoning_effort, model);
   return g;
 }
 
@@ -111,7 +111,7 @@ function generationConfig(req: ChatRequest): Record<string, unknown> {
  */
 export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
   refuseUnsupported(req);
-  const config = generationConfig(req);
+  const config = generationConfig(req, ctx.model);
   const body = {
     ...toGeminiContents(req.messages, ctx.model),
     ...(req.tools?.length ? { tools: tools(req.tools) } : {}),

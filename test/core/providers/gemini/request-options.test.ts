@@ -88,7 +88,6 @@ describe("Gemini request: generation config", () => {
       },
       { responseMimeType: "application/json", responseJsonSchema: { type: "object" } },
     ],
-    ["reasoning_effort", { reasoning_effort: "low" }, { thinkingConfig: { thinkingLevel: "LOW" } }],
   ] satisfies Array<[string, Partial<ChatRequest>, object]>)("maps %s", (_, fields, config) => {
     expect(body(fields).generationConfig).toEqual(config);
   });
@@ -119,5 +118,20 @@ describe("Gemini request: generation config", () => {
   it("accepts `user` without sending it, as a documented ignored field", () => {
     expect(IGNORED_FIELDS).toContain("user");
     expect(toGeminiRequest(chat({ user: "u-1" }), ctx).body).not.toContain("u-1");
+  });
+});
+
+describe("Gemini request: reasoning_effort", () => {
+  it.each([
+    ["gemini-3-pro-preview", "low", { thinkingLevel: "LOW" }],
+    ["gemini-3-flash-preview", "minimal", { thinkingLevel: "MINIMAL" }],
+    ["gemini-flash-latest", "high", { thinkingLevel: "HIGH" }],
+    ["gemini-2.5-flash", "minimal", { thinkingBudget: 512 }],
+    ["gemini-2.5-flash", "low", { thinkingBudget: 1024 }],
+    ["gemini-2.5-pro", "medium", { thinkingBudget: 8192 }],
+    ["gemini-2.5-flash-lite", "high", { thinkingBudget: 24576 }],
+  ] as const)("asks %s to think with %s effort as %o", (model, effort, thinking) => {
+    const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }).body);
+    expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
   });
 });

@@ -1,0 +1,25 @@
+const GENERATION = /^gemini-(\d+)/;
+
+/** The major generation a Gemini model id names (`gemini-2.5-flash` → 2), or undefined (`gemini-flash-latest`). */
+export const geminiGeneration = (model: string): number | undefined => {
+  const m = GENERATION.exec(model);
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * Gemini 2.x thinks within a token budget and refuses Gemini 3's `thinkingLevel` (400), so there an
+ * effort becomes a budget: the figures Google's OpenAI-compatible endpoint uses for 2.5 (low 1 024,
+ * medium 8 192, high 24 576), and for `minimal` 512, the smallest budget every 2.5 model accepts
+ * (Flash-Lite's floor; Pro cannot switch thinking off). Gemini 3 and later, and model ids that name no
+ * generation, take the level as it is.
+ */
+const THINKING_BUDGET = { minimal: 512, low: 1024, medium: 8192, high: 24576 } as const;
+
+export type ReasoningEffort = keyof typeof THINKING_BUDGET;
+
+export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
+  const generation = geminiGeneration(model);
+  return generation !== undefined && generation < 3
+    ? { thinkingBudget: THINKING_BUDGET[effort] }
+    : { thinkingLevel: effort.toUpperCase() };
+}
