@@ -267,41 +267,21 @@ describe("provider-specific mapping", () => {
       expect(replayedSignatures()).toEqual([signatures[0], undefined]);
     });
 
-    it("returns it on the streamed call too", async () => {
+    it("returns it on the streamed call too, where the SDK's stream helper keeps it for the replay", async () => {
       h.gemini.enqueueScripts({ toolCalls: calls });
       const model = "ge/gemini-3-flash-preview";
-      const stream = await h.client.chat.completions.create({
-        model,
-        messages: [question],
-        tools,
-        stream: true,
-      });
-      const got: Array<{ id: string; name: string; args: string; signature?: string }> = [];
-      for await (const chunk of stream) {
-        for (const t of chunk.choices[0]?.delta.tool_calls ?? []) {
-          got[t.index] ??= { id: t.id ?? "", name: t.function?.name ?? "", args: "" };
-          got[t.index]!.args += t.function?.arguments ?? "";
-          const sig = (t as Signed).extra_content?.google?.thought_signature;
-          if (sig) got[t.index]!.signature = sig;
-        }
-      }
-      expect(got.map((t) => typeof t.signature)).toEqual(["string", "undefined"]);
-      const assistant = {
-        role: "assistant" as const,
-        content: null,
-        tool_calls: got.map((t) => ({
-          id: t.id,
-          type: "function" as const,
-          function: { name: t.name, arguments: t.args },
-          ...(t.signature ? { extra_content: { google: { thought_signature: t.signature } } } : {}),
-        })),
-      };
-      await h.client.chat.completions.create({
-        model,
-        tools,
-        messages: [question, assistant, ...results(got.map((t) => t.id))],
-      });
-      expect(replayedSignatures()).toEqual([got[0]?.signature, undefined]);
+      // The SDK's own accumulator (`.stream()` then `finalMessage()`), as agent loops use it.
+      const stream = h.client.chat.completions.stream({ model, messages: [question], tools });
+      const message = await stream.finalMessage();
+      const signatures = (message.tool_calls ?? []).map(
+        (t) => (t as Signed).extra_content?.google?.thought_signature,
+      );
+      expect(signatures.map((s) => typeof s)).toEqual(["string", "undefined"]);
+      const ids = (message.tool_calls ?? []).map((t) => t.id);
+      // The message as a request message (the helper's own `parsed` field is a response field).
+      const replay = { role: "assistant" as const, content: message.content, tool_calls: message.tool_calls };
+      await h.client.chat.completions.create({ model, tools, messages: [question, replay, ...results(ids)] });
+      expect(replayedSignatures()).toEqual([signatures[0], undefined]);
     });
 
     it("sends the documented skip value when the history carries no signature", async () => {
