@@ -56,6 +56,13 @@ export const chatMessage = z.discriminatedUnion("role", [
       name,
       tool_calls: z.array(toolCall).optional(),
       refusal: z.string().nullable().optional(),
+      // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
+      // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never
+      // forwarded (provider mappers drop them): they carry nothing to honour.
+      annotations: z.array(z.unknown()).optional(),
+      audio: z.null().optional(),
+      function_call: z.null().optional(),
+      parsed: z.unknown().optional(),
     })
     .strict(),
   z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }).strict(),

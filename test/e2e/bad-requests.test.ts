@@ -55,6 +55,17 @@ const CASES: Case[] = [
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
   { name: "a 10 KB model name", body: ok({ model: "m".repeat(10_000) }), status: 400, param: "model" },
   {
+    name: "an echoed assistant message with audio, which the gateway does not carry",
+    body: ok({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "x", audio: { id: "audio_1" } },
+      ],
+    }),
+    status: 400,
+    param: "messages[1].audio",
+  },
+  {
     name: "a thought signature that is not a string",
     body: ok({
       messages: [

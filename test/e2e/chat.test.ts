@@ -134,6 +134,29 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect([...streamed.tools.values()].every((t) => typeof t.id === "string" && t.id.length > 0)).toBe(true);
   });
 
+  it("takes back an assistant message as a client got it, response-only fields and all, and sends none of them on", async () => {
+    // What openai-python sends for `messages.append(response.choices[0].message)` after an OpenAI answer,
+    // plus the Node stream helper's `parsed`.
+    const echoed = {
+      role: "assistant",
+      content: "Hello.",
+      refusal: null,
+      annotations: [],
+      audio: null,
+      function_call: null,
+      parsed: null,
+    } as unknown as OpenAI.Chat.Completions.ChatCompletionAssistantMessageParam;
+    const res = await h.client.chat.completions.create({
+      model,
+      messages: [{ role: "user", content: "Hi" }, echoed, { role: "user", content: "Again" }],
+    });
+    expect(res.choices[0]?.message.content).toBe("Echo: Again");
+    const sent = JSON.stringify(sim(h).requests.at(-1)?.body);
+    expect(sent).toContain("Hello.");
+    for (const field of ["annotations", "parsed", "audio", "function_call"])
+      expect(sent).not.toContain(field);
+  });
+
   it("sends a whole tool round trip (assistant tool_calls, tool result, images) upstream and answers", async () => {
     const res = await h.client.chat.completions.create({
       model,
@@ -278,9 +301,12 @@ describe("provider-specific mapping", () => {
       );
       expect(signatures.map((s) => typeof s)).toEqual(["string", "undefined"]);
       const ids = (message.tool_calls ?? []).map((t) => t.id);
-      // The message as a request message (the helper's own `parsed` field is a response field).
-      const replay = { role: "assistant" as const, content: message.content, tool_calls: message.tool_calls };
-      await h.client.chat.completions.create({ model, tools, messages: [question, replay, ...results(ids)] });
+      // Appended as the helper returns it, with its own `parsed` field.
+      await h.client.chat.completions.create({
+        model,
+        tools,
+        messages: [question, message, ...results(ids)],
+      });
       expect(replayedSignatures()).toEqual([signatures[0], undefined]);
     });
 

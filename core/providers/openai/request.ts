@@ -6,19 +6,28 @@ const headers = (apiKey: string): Record<string, string> => ({
   "content-type": "application/json",
 });
 
+type Message = ChatRequest["messages"][number];
+
 /**
- * `extra_content` on a replayed tool call is Gemini's state (chat-request.ts); OpenAI refuses unknown
- * fields in a message, so it is taken off. Messages without it pass as they are.
+ * What an assistant message may carry that is not OpenAI's to read: response fields a client echoed back
+ * (chat-request.ts) and Gemini's `extra_content` on its tool calls. Such messages are rebuilt without
+ * them; every other message passes as it is.
  */
-function withoutExtraContent(messages: ChatRequest["messages"]): ChatRequest["messages"] {
-  const carries = (m: ChatRequest["messages"][number]) =>
-    m.role === "assistant" && m.tool_calls?.some((t) => t.extra_content !== undefined);
-  if (!messages.some(carries)) return messages;
-  return messages.map((m) =>
-    carries(m) && m.role === "assistant"
-      ? { ...m, tool_calls: m.tool_calls?.map(({ extra_content: _, ...t }) => t) }
-      : m,
-  );
+const carriesEcho = (m: Message): boolean =>
+  m.role === "assistant" &&
+  (m.annotations !== undefined ||
+    m.audio !== undefined ||
+    m.function_call !== undefined ||
+    m.parsed !== undefined ||
+    (m.tool_calls?.some((t) => t.extra_content !== undefined) ?? false));
+
+function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages"] {
+  if (!messages.some(carriesEcho)) return messages;
+  return messages.map((m): Message => {
+    if (m.role !== "assistant" || !carriesEcho(m)) return m;
+    const { annotations: _a, audio: _b, function_call: _c, parsed: _d, tool_calls, ...rest } = m;
+    return tool_calls ? { ...rest, tool_calls: tool_calls.map(({ extra_content: _, ...t }) => t) } : rest;
+  });
 }
 
 /**
@@ -27,7 +36,7 @@ function withoutExtraContent(messages: ChatRequest["messages"]): ChatRequest["me
  * when the caller did not ask; the router strips the usage chunk again for such callers.
  */
 export function toOpenAIRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
-  const body: ChatRequest = { ...req, model: ctx.model, messages: withoutExtraContent(req.messages) };
+  const body: ChatRequest = { ...req, model: ctx.model, messages: withoutEchoes(req.messages) };
   if (req.stream) body.stream_options = { include_usage: true };
   return { path: "/chat/completions", headers: headers(ctx.apiKey), body: JSON.stringify(body) };
 }
