@@ -114,7 +114,11 @@ export const chatRequest = z
     model: modelName,
     messages: z.array(chatMessage).min(1),
     stream: z.boolean().nullable().optional(),
-    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
+    stream_options: z
+      .object({ include_usage: z.boolean().optional(), include_obfuscation: z.boolean().optional() })
+      .strict()
+      .nullable()
+      .optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
     n: z.number().int().min(1).max(128).nullable().optional(),
@@ -131,11 +135,15 @@ export const chatRequest = z
     top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
     seed: z.number().int().nullable().optional(),
     user: z.string().max(256).optional(),
+    // OpenAI's successors to `user`: an end-user id for abuse detection, and a prompt-cache routing key.
+    safety_identifier: z.string().max(256).optional(),
+    prompt_cache_key: z.string().max(1024).optional(),
     tools: z.array(toolDefinition).max(128).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     response_format: responseFormat.optional(),
-    reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
+    reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high"]).nullable().optional(),
+    verbosity: z.enum(["low", "medium", "high"]).nullable().optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
     store: z.boolean().nullable().optional(),
     service_tier: z.string().nullable().optional(),

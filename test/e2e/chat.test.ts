@@ -358,6 +358,31 @@ describe("provider-specific mapping", () => {
     });
   });
 
+  it("passes OpenAI's newer fields (verbosity, reasoning_effort none, prompt_cache_key, safety_identifier) through to OpenAI", async () => {
+    const fields = {
+      verbosity: "low",
+      reasoning_effort: "none",
+      prompt_cache_key: "tenant-7",
+      safety_identifier: "hash-9",
+    } as const;
+    const stream = await h.client.chat.completions.create({
+      model: "oa/gpt-sim",
+      stream: true,
+      stream_options: { include_obfuscation: false },
+      messages: [{ role: "user", content: "?" }],
+      ...fields,
+    });
+    for await (const _ of stream) {
+      // drained
+    }
+    const sent = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      ...fields,
+      model: "gpt-sim",
+      stream_options: { include_obfuscation: false, include_usage: true },
+    });
+  });
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

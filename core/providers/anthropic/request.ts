@@ -21,8 +21,10 @@ export const ANTHROPIC_VERSION = "2023-06-01";
  * - `store`: OpenAI's retention of completions for evals/distillation; Anthropic has no such store.
  * - `metadata`: OpenAI's tags for stored completions (only meaningful with `store`), not model input.
  * - `stream_options`: the router strips or keeps the usage chunk; Anthropic always reports usage.
+ * - `prompt_cache_key`: a routing hint for OpenAI's prompt cache; Anthropic caches at `cache_control`
+ *   breakpoints, and the key changes nothing the model generates.
  */
-export const IGNORED_FIELDS = ["store", "metadata", "stream_options"] as const;
+export const IGNORED_FIELDS = ["store", "metadata", "stream_options", "prompt_cache_key"] as const;
 
 /**
  * Refused when set to anything but a no-op: values equal to OpenAI's documented default (n 1, penalty 0,
@@ -36,8 +38,11 @@ const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> =
   ["logprobs", (r) => r.logprobs === true],
   ["top_logprobs", (r) => r.top_logprobs != null && r.top_logprobs > 0],
   ["seed", (r) => r.seed != null],
-  // Anthropic's `output_config.effort` has other levels and model support; no faithful mapping.
-  ["reasoning_effort", (r) => r.reasoning_effort != null],
+  // Anthropic's `output_config.effort` has other levels and model support; no faithful mapping. `none`
+  // (no reasoning) is what Anthropic does without extended thinking, so it passes.
+  ["reasoning_effort", (r) => r.reasoning_effort != null && r.reasoning_effort !== "none"],
+  // OpenAI's default, `medium`, is the only verbosity every model has.
+  ["verbosity", (r) => r.verbosity != null && r.verbosity !== "medium"],
   // Capacity tiers differ in meaning and price between providers.
   ["service_tier", (r) => r.service_tier != null],
 ];
@@ -110,7 +115,9 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
   if (req.top_p != null) body.top_p = req.top_p;
   const stop = typeof req.stop === "string" ? [req.stop] : req.stop;
   if (stop?.length) body.stop_sequences = stop;
-  if (req.user !== undefined) body.metadata = { user_id: req.user };
+  // `safety_identifier` is OpenAI's successor to `user`; either names the end user to Anthropic.
+  const endUser = req.safety_identifier ?? req.user;
+  if (endUser !== undefined) body.metadata = { user_id: endUser };
   if (req.tools?.length) {
     body.tools = req.tools.map(({ function: f }) => ({
       name: f.name,

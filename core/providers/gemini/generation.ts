@@ -9,17 +9,23 @@ export const geminiGeneration = (model: string): number | undefined => {
 /**
  * Gemini 2.x thinks within a token budget and refuses Gemini 3's `thinkingLevel` (400), so there an
  * effort becomes a budget: the figures Google's OpenAI-compatible endpoint uses for 2.5 (low 1 024,
- * medium 8 192, high 24 576), and for `minimal` 512, the smallest budget every 2.5 model accepts
- * (Flash-Lite's floor; Pro cannot switch thinking off). Gemini 3 and later, and model ids that name no
- * generation, take the level as it is.
+ * medium 8 192, high 24 576), for `minimal` 512, the smallest budget every 2.5 model accepts
+ * (Flash-Lite's floor), and for `none` 0, which switches thinking off (2.5 Pro refuses it). Gemini 3
+ * and later, and model ids that name no generation, take the level as it is; they have no `none`.
  */
-const THINKING_BUDGET = { minimal: 512, low: 1024, medium: 8192, high: 24576 } as const;
+const THINKING_BUDGET = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576 } as const;
 
 export type ReasoningEffort = keyof typeof THINKING_BUDGET;
 
-export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
+/** Whether `model` takes a thinking budget (Gemini 2.x) rather than a thinking level. */
+export const thinksInBudget = (model: string): boolean => {
   const generation = geminiGeneration(model);
-  return generation !== undefined && generation < 3
+  return generation !== undefined && generation < 3;
+};
+
+/** The thinkingConfig for an effort; the caller refuses `none` for a model without budgets first. */
+export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
+  return thinksInBudget(model)
     ? { thinkingBudget: THINKING_BUDGET[effort] }
     : { thinkingLevel: effort.toUpperCase() };
 }

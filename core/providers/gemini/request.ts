@@ -1,7 +1,7 @@
 import type { ChatRequest, EmbeddingsRequest, ToolChoice, ToolDefinition } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
-import { thinkingConfig } from "./generation.ts";
+import { thinkingConfig, thinksInBudget } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
 
 const PROVIDER = "gemini";
@@ -61,7 +61,7 @@ function toolConfig(choice: ToolChoice, defs: ToolDefinition[] | undefined) {
 }
 
 /** Refuses what Gemini cannot honour, so a caller never believes an ignored parameter took effect. */
-function refuseUnsupported(req: ChatRequest): void {
+function refuseUnsupported(req: ChatRequest, model: string): void {
   const refuse = (param: string, detail: string) => {
     throw unsupportedParameter(PROVIDER, param, detail);
   };
@@ -80,6 +80,10 @@ function refuseUnsupported(req: ChatRequest): void {
   }
   // The stream reducer follows a single candidate.
   if (req.stream && req.n != null && req.n > 1) refuse("n", "streaming supports one choice");
+  if (req.verbosity != null && req.verbosity !== "medium")
+    refuse("verbosity", "Gemini has no verbosity setting");
+  if (req.reasoning_effort === "none" && !thinksInBudget(model))
+    refuse("reasoning_effort", "Gemini 3 cannot switch thinking off; 'minimal' is its least");
 }
 
 function generationConfig(req: ChatRequest, model: string): Record<string, unknown> {
@@ -110,7 +114,7 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
  * not ask for it.
  */
 export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
-  refuseUnsupported(req);
+  refuseUnsupported(req, ctx.model);
   const config = generationConfig(req, ctx.model);
   const body = {
     ...toGeminiContents(req.messages, ctx.model),

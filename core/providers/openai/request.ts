@@ -37,7 +37,7 @@ function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages
  */
 export function toOpenAIRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
   const body: ChatRequest = { ...req, model: ctx.model, messages: withoutEchoes(req.messages) };
-  if (req.stream) body.stream_options = { include_usage: true };
+  if (req.stream) body.stream_options = { ...req.stream_options, include_usage: true };
   return { path: "/chat/completions", headers: headers(ctx.apiKey), body: JSON.stringify(body) };
 }
 

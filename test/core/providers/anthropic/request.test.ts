@@ -55,6 +55,8 @@ describe("toAnthropicRequest, the envelope", () => {
     [{ stop: "END" }, { stop_sequences: ["END"] }],
     [{ stop: ["a", "b"] }, { stop_sequences: ["a", "b"] }],
     [{ user: "user-42" }, { metadata: { user_id: "user-42" } }],
+    [{ safety_identifier: "hash-9" }, { metadata: { user_id: "hash-9" } }],
+    [{ user: "user-42", safety_identifier: "hash-9" }, { metadata: { user_id: "hash-9" } }],
   ])("maps %j onto %j", (over, expected) => {
     expect(body(over)).toMatchObject(expected);
   });
@@ -65,6 +67,8 @@ describe("toAnthropicRequest, the envelope", () => {
     [{ stream_options: { include_usage: true }, stream: true }],
     [{ n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, logit_bias: {}, top_logprobs: 0 }],
     [{ seed: null, reasoning_effort: null, service_tier: null }],
+    [{ reasoning_effort: "none", verbosity: "medium", prompt_cache_key: "tenant-7" }],
+    [{ stream_options: { include_usage: false, include_obfuscation: false }, stream: true }],
   ])("accepts documented no-ops and ignored fields without forwarding them: %j", (over) => {
     expect(Object.keys(body(over)).sort()).toEqual(
       ["max_tokens", "messages", "model", ...("stream" in over ? ["stream"] : [])].sort(),
@@ -82,6 +86,7 @@ describe("toAnthropicRequest, refusals", () => {
     [{ top_logprobs: 3 }, "top_logprobs"],
     [{ seed: 7 }, "seed"],
     [{ reasoning_effort: "low" }, "reasoning_effort"],
+    [{ verbosity: "low" }, "verbosity"],
     [{ service_tier: "priority" }, "service_tier"],
     [{ temperature: 1.5 }, "temperature"],
     [{ response_format: { type: "json_object" } }, "response_format"],

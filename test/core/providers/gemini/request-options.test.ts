@@ -130,8 +130,30 @@ describe("Gemini request: reasoning_effort", () => {
     ["gemini-2.5-flash", "low", { thinkingBudget: 1024 }],
     ["gemini-2.5-pro", "medium", { thinkingBudget: 8192 }],
     ["gemini-2.5-flash-lite", "high", { thinkingBudget: 24576 }],
+    ["gemini-2.5-flash", "none", { thinkingBudget: 0 }],
   ] as const)("asks %s to think with %s effort as %o", (model, effort, thinking) => {
     const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }).body);
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
+  });
+});
+
+describe("Gemini request: what Gemini has no place for", () => {
+  it.each([
+    [
+      "reasoning_effort none on Gemini 3, which always thinks",
+      "gemini-3-pro-preview",
+      { reasoning_effort: "none" },
+      "reasoning_effort",
+    ],
+    ["a verbosity other than the default", "gemini-2.5-flash", { verbosity: "high" }, "verbosity"],
+  ] as const)("refuses %s", (_, model, fields, param) => {
+    expect(() => toGeminiRequest(chat(fields), { ...ctx, model })).toThrow(
+      expect.objectContaining({ status: 400, param, code: "unsupported_parameter" }),
+    );
+  });
+
+  it("keeps OpenAI's end-user and cache-key fields out of the request, and the default verbosity", () => {
+    const sent = body({ safety_identifier: "hash-9", prompt_cache_key: "tenant-7", verbosity: "medium" });
+    expect(JSON.stringify(sent)).not.toMatch(/hash-9|tenant-7|verbosity/);
   });
 });
