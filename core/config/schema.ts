@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { providerHeaders } from "./provider-headers.ts";
 
 /**
  * The one config schema: the declarative file (`GATEWAY_CONFIG`), the JSON Schema published for editors
@@ -128,38 +129,6 @@ export const priceSchema = z
   })
   .strict();
 
-/**
- * Headers the gateway owns on an upstream call: credentials (which live in secrets, never in the
- * registry), the API version its mappers are written against, and framing the HTTP client sets.
- */
-const RESERVED_HEADERS = new Set([
-  "authorization",
-  "x-api-key",
-  "x-goog-api-key",
-  "anthropic-version",
-  "content-type",
-  "content-length",
-  "host",
-  "connection",
-  "transfer-encoding",
-  "keep-alive",
-  "upgrade",
-  "te",
-  "trailer",
-  "expect",
-]);
-
-/** RFC 9110 field names (a token), lowercase so that one name cannot appear in two spellings. */
-const headerName = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, "header names are lowercase RFC 9110 tokens")
-  .refine((name) => !RESERVED_HEADERS.has(name), "the gateway sets this header itself");
-// No CR, LF or NUL: a value must not be able to start another header.
-const headerValue = z
-  .string()
-  .max(1024)
-  .regex(/^[^\r\n\0]*$/, "header values may not contain CR, LF or NUL");
-
 export const providerSchema = z
   .object({
     id,
@@ -174,8 +143,7 @@ export const providerSchema = z
     models: z.array(z.string().min(1)).default([]).describe("Provider models advertised by GET /v1/models"),
     timeouts: timeoutsSchema.optional(),
     breaker: breakerSchema.optional().describe("Circuit breaker settings for this provider's targets"),
-    headers: z
-      .record(headerName, headerValue)
+    headers: providerHeaders
       .optional()
       .describe(
         "Extra headers sent with every call to this provider, e.g. anthropic-beta. Not secret storage: credentials go in apiKeyEnv",
