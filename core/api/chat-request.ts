@@ -30,8 +30,13 @@ const userContent = z.union([z.string(), z.array(contentPart).min(1)]);
  * assistant message to the history as they got it. Only Gemini reads it; other vendors' keys, which
  * carry nothing the gateway could honour, are dropped rather than refused.
  */
+const thinkingBlock = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string().min(1) }).strict(),
+  z.object({ type: z.literal("redacted_thinking"), data: z.string().min(1) }).strict(),
+]);
 const extraContent = z.object({
   google: z.object({ thought_signature: z.string().min(1).optional() }).optional(),
+  anthropic: z.object({ thinking_blocks: z.array(thinkingBlock).max(64) }).optional(),
 });
 
 export const toolCall = z

@@ -22,13 +22,21 @@ export interface Usage {
   completion_tokens_details?: { reasoning_tokens: number };
 }
 
+/** Anthropic's reasoning, as it must come back before the tool calls it led to (extended thinking). */
+export type AnthropicThinkingBlock =
+  | { type: "thinking"; thinking: string; signature: string }
+  | { type: "redacted_thinking"; data: string };
+
 /**
  * Provider state a tool call carries for its replay, in the shape Google's own OpenAI-compatible
- * endpoint uses: Gemini's thought signature, which Gemini 3 requires back on the call in the next turn.
- * Clients that append the assistant message to the history unchanged send it back as it is.
+ * endpoint uses: Gemini's thought signature, which Gemini 3 requires back on the call in the next turn,
+ * and (on the first call of a turn) the Anthropic thinking blocks that preceded the calls, which
+ * Anthropic requires back while thinking is on. Clients that append the assistant message to the
+ * history unchanged send it back as it is.
  */
 export interface ToolCallExtraContent {
-  google: { thought_signature: string };
+  google?: { thought_signature: string };
+  anthropic?: { thinking_blocks: AnthropicThinkingBlock[] };
 }
 
 export interface ResponseToolCall {

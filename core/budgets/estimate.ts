@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
 import type { ProviderKind } from "../config/types.ts";
+import { anthropicMaxTokens } from "../providers/anthropic/thinking.ts";
 import { type Price, tierFor } from "./pricing.ts";
 
 /**
@@ -109,7 +110,11 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
     input += RESPONSE_FORMAT_OVERHEAD_TOKENS;
     if (req.response_format.type === "json_schema") input += jsonBytes(req.response_format.json_schema);
   }
-  const perChoice = req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  // Anthropic with thinking and no limit is sent a larger max_tokens (thinking.ts): bound by that.
+  const perChoice =
+    kind === "anthropic"
+      ? anthropicMaxTokens(req)
+      : (req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   return { input, output: perChoice * (req.n ?? 1) };
 }
 

@@ -13,7 +13,7 @@ import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
-import { guardSpend, type SpendBounds } from "./spend-guard.ts";
+import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
 import { translateStream } from "./stream-translator.ts";
 import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
@@ -30,19 +30,20 @@ export async function chatCompletions(
   ctx.outcome.stream = req.stream === true;
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
-  plan = await guardSpend(ctx, plan, chatBounds(req, plan), headers);
+  // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
+  // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
+  // every adapter reads both.
+  const bounded =
+    underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
+      ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
+      : req;
+  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
-  let sent = req;
+  let sent = bounded;
   if (org?.redactPrompts) {
-    const redacted = redactPrompt(req);
+    const redacted = redactPrompt(bounded);
     sent = redacted.request;
     headers["x-gateway-redacted"] = String(redacted.masked);
-  }
-  // Under a budget, the output bound the reservation assumed is sent upstream, so it holds. As
-  // `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and every
-  // adapter reads both.
-  if (ctx.spend?.reserved && sent.max_tokens == null && sent.max_completion_tokens == null) {
-    sent = { ...sent, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS };
   }
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: sent, content: "", toolCalls: [] };

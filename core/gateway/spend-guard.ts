@@ -31,6 +31,20 @@ export interface SpendState {
 
 export const targetKey = (t: ResolvedTarget): string => `${t.provider.id}/${t.model}`;
 
+/** The budgets that apply to the request's key: its org's, then its own. */
+function budgetsOf(ctx: RequestContext) {
+  const key = ctx.key!;
+  const org = ctx.snapshot!.orgs.get(key.org);
+  return [
+    ...(org?.budgets ?? []).map((b) => ({ scope: "org" as const, id: key.org, ...b })),
+    ...(key.budgets ?? []).map((b) => ({ scope: "key" as const, id: key.id, ...b })),
+  ];
+}
+
+/** Whether the request will reserve against a budget (guardSpend), before it does. */
+export const underBudget = (ctx: RequestContext): boolean =>
+  ctx.deps.budgets !== undefined && budgetsOf(ctx).length > 0;
+
 /**
  * Before any upstream call: rate limits, then the budget. A budgeted request may only go to priced
  * targets (an unpriced model would be spent as $0), and reserves its worst-case cost across every
@@ -45,15 +59,12 @@ export async function guardSpend(
   const { deps } = ctx;
   const key = ctx.key!;
   const org = ctx.snapshot!.orgs.get(key.org);
+  const budgets = budgetsOf(ctx);
   const prices = new Map<string, Price>();
   for (const t of plan) {
     const price = priceFor(t.provider.kind, t.model, t.provider.prices);
     if (price) prices.set(targetKey(t), price);
   }
-  const budgets = [
-    ...(org?.budgets ?? []).map((b) => ({ scope: "org" as const, id: key.org, ...b })),
-    ...(key.budgets ?? []).map((b) => ({ scope: "key" as const, id: key.id, ...b })),
-  ];
   const priced = budgets.length > 0 ? plan.filter((t) => prices.has(targetKey(t))) : plan;
   if (priced.length === 0) {
     throw badRequest(

@@ -414,6 +414,101 @@ describe("provider-specific mapping", () => {
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
   });
 
+  describe("Anthropic extended thinking (reasoning_effort)", () => {
+    type Carried = { extra_content?: { anthropic?: { thinking_blocks?: Array<{ type: string }> } } };
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } },
+    ];
+    const question: OpenAI.Chat.Completions.ChatCompletionMessageParam = {
+      role: "user",
+      content: "Weather?",
+    };
+    const call = { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] };
+    const sentTurn = () => {
+      const body = h.anthropic.requests.at(-1)?.body as {
+        thinking?: unknown;
+        messages: Array<{ role: string; content: Array<{ type: string }> }>;
+      };
+      return { thinking: body.thinking, types: body.messages[1]?.content.map((b) => b.type) };
+    };
+
+    it("thinks, returns the thinking with the tool call, and sends it back first in the next turn", async () => {
+      h.anthropic.enqueueScripts(call);
+      const model = "an/claude-sim";
+      const first = await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "low",
+        tools,
+        messages: [question],
+      });
+      expect(sentTurn().thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
+      const message = first.choices[0]?.message;
+      expect(message?.content).toBeNull();
+      const carried = (message?.tool_calls?.[0] as Carried | undefined)?.extra_content?.anthropic
+        ?.thinking_blocks;
+      expect(carried?.map((b) => b.type)).toEqual(["thinking"]);
+
+      const id = message?.tool_calls?.[0]?.id ?? "";
+      const second = await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "low",
+        tools,
+        messages: [question, message!, { role: "tool", tool_call_id: id, content: '{"temp":21}' }],
+      });
+      expect(second.choices[0]?.finish_reason).toBe("stop");
+      expect(sentTurn().types).toEqual(["thinking", "tool_use"]);
+    });
+
+    it("does the same through the SDK's stream helper", async () => {
+      h.anthropic.enqueueScripts(call);
+      const model = "an/claude-sim";
+      const stream = h.client.chat.completions.stream({
+        model,
+        reasoning_effort: "medium",
+        tools,
+        messages: [question],
+      });
+      const message = await stream.finalMessage();
+      const id = message.tool_calls?.[0]?.id ?? "";
+      await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "medium",
+        tools,
+        messages: [question, message, { role: "tool", tool_call_id: id, content: "21" }],
+      });
+      expect(sentTurn()).toEqual({
+        thinking: { type: "enabled", budget_tokens: 8192 },
+        types: ["thinking", "tool_use"],
+      });
+    });
+
+    it("passes on Anthropic's refusal when a tool loop's history lost its thinking", async () => {
+      const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        question,
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: "{}" } },
+          ],
+        },
+        { role: "tool", tool_call_id: "toolu_1", content: "21" },
+      ];
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sim", reasoning_effort: "low", tools, messages: history })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400 });
+      expect(String((err as Error).message)).toMatch(/thinking/);
+      // Without reasoning_effort the same history is fine.
+      const plain = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        tools,
+        messages: history,
+      });
+      expect(plain.choices[0]?.finish_reason).toBe("stop");
+    });
+  });
+
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
     const streamed = await collect(

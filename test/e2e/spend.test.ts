@@ -24,6 +24,26 @@ const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
 const LOST = "sk-gw-lost-key";
+const THINKER = "sk-gw-thinker-key";
+
+/**
+ * A budgeted Anthropic request with extended thinking and no limit: what it costs at most when bounded
+ * by the 4 096 tokens the gateway sends, and when bounded by its whole thinking budget plus the answer.
+ */
+const THINKING_BODY = {
+  model: "an/claude-sonnet-4-5",
+  reasoning_effort: "high",
+  messages: [{ role: "user", content: "think hard" }],
+} as const;
+const thinkingBound = (extra: Record<string, unknown>) =>
+  worstCaseChatCost(
+    chatRequest.parse({ ...THINKING_BODY, ...extra }),
+    priceFor("anthropic", "claude-sonnet-4-5")!,
+    "anthropic",
+    "claude-sonnet-4-5",
+  );
+const THINKING_SENT_BOUND = thinkingBound({ max_completion_tokens: 4096 });
+const THINKING_UNBOUNDED = thinkingBound({});
 
 let h: Harness;
 let webhook: Server;
@@ -57,6 +77,11 @@ beforeAll(async () => {
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
       // Room for the failed request's reservation (one COST) but not for what its attempts billed.
       { id: "tiny-lost", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
+      // Fits a thinking request's reservation at the bound sent upstream, not at its unbounded budget.
+      {
+        id: "thinker",
+        budgets: [{ period: "day", limitUsd: (THINKING_SENT_BOUND + THINKING_UNBOUNDED) / 2 }],
+      },
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
@@ -69,6 +94,7 @@ beforeAll(async () => {
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
       { id: "lost", org: "tiny-lost", secret: LOST },
+      { id: "thinker", org: "thinker", secret: THINKER },
     ],
   });
 }, 30_000);
@@ -238,6 +264,15 @@ describe("the output bound under a budget", () => {
   ])("becomes %s", async (_, model, sim, limit) => {
     expect((await chat(BOUNDED, { ...unlimited, model })).status).toBe(200);
     expect(limit(sim().requests.at(-1)?.body as Record<string, unknown>)).toBe(4096);
+  });
+
+  it("bounds Anthropic's extended thinking too, and reserves for that bound, not for an unbounded budget", async () => {
+    expect(THINKING_UNBOUNDED).toBeGreaterThan(THINKING_SENT_BOUND);
+    // The org's budget fits only the bounded reservation: a refusal would mean the unbounded one.
+    const r = await chat(THINKER, { ...THINKING_BODY, max_tokens: undefined });
+    expect(r.status).toBe(200);
+    const sent = h.anthropic.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({ max_tokens: 4096, thinking: { type: "enabled", budget_tokens: 4095 } });
   });
 
   it("leaves a caller's own limit as it is", async () => {

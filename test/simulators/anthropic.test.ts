@@ -132,6 +132,58 @@ describe("Anthropic simulator via the official SDK", () => {
     expect(textOf(final.content)).toBe("Answer.");
   });
 
+  it("extended thinking: thinks when asked, and enforces the budget, temperature and tool-loop rules", async () => {
+    sim.enqueueScripts({ toolCalls: [{ name: "get_weather", arguments: {} }] });
+    const thinking = { type: "enabled", budget_tokens: 1024 } as const;
+    const tools = [{ name: "get_weather", input_schema: { type: "object" as const } }];
+    const first = await client.messages.create({
+      model,
+      max_tokens: 2048,
+      thinking,
+      tools,
+      messages: [{ role: "user", content: "weather?" }],
+    });
+    expect(first.content.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
+    const toolUse = first.content.find((b) => b.type === "tool_use");
+    const result = {
+      role: "user" as const,
+      content: [{ type: "tool_result" as const, tool_use_id: toolUse?.id ?? "", content: "21" }],
+    };
+    const loop = (assistant: Anthropic.ContentBlockParam[]) =>
+      client.messages
+        .create({
+          model,
+          max_tokens: 2048,
+          thinking,
+          tools,
+          messages: [
+            { role: "user", content: "weather?" },
+            { role: "assistant", content: assistant },
+            result,
+          ],
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.APIError ? e.status : -1));
+    const withoutThinking = first.content.filter(
+      (b) => b.type !== "thinking",
+    ) as Anthropic.ContentBlockParam[];
+    const forged = [
+      { type: "thinking", thinking: "x", signature: "Zm9yZ2Vk" },
+      ...withoutThinking,
+    ] as Anthropic.ContentBlockParam[];
+    expect(await loop(first.content as Anthropic.ContentBlockParam[])).toBe(200);
+    expect(await loop(withoutThinking)).toBe(400);
+    expect(await loop(forged)).toBe(400);
+    const refused = (over: Record<string, unknown>) =>
+      client.messages
+        .create({ model, max_tokens: 2048, thinking, messages: [{ role: "user", content: "x" }], ...over })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.APIError ? e.status : -1));
+    expect(await refused({ max_tokens: 1024 })).toBe(400);
+    expect(await refused({ thinking: { type: "enabled", budget_tokens: 512 } })).toBe(400);
+    expect(await refused({ temperature: 0.5 })).toBe(400);
+  });
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

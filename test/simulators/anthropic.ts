@@ -51,7 +51,43 @@ function validate(ctx: Ctx, body: Json): string | null {
   if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
   if (!Array.isArray(body.messages)) return "messages: Field required";
   if (body.messages.length === 0) return "messages: at least one message is required";
+  const thinking = thinkingProblem(body);
+  if (thinking !== null) return thinking;
   return ctx.rawBody.length > 0 ? null : "Empty request body";
+}
+
+/** Signatures this simulator hands out: base64 of 48 hex digits (see `messages`). */
+const isOurSignature = (s: unknown): boolean =>
+  typeof s === "string" && /^[0-9a-f]{48}$/.test(Buffer.from(s, "base64").toString("latin1"));
+
+/**
+ * Extended thinking's rules, as the Messages API enforces them: a budget of at least 1 024 below
+ * max_tokens, temperature 1 only, and, while a tool loop is open (the last assistant turn called tools),
+ * that turn must start with its thinking block, signature intact.
+ */
+function thinkingProblem(body: Json): string | null {
+  const t = body.thinking;
+  if (!isRecord(t) || t.type !== "enabled") return null;
+  const budget = t.budget_tokens;
+  if (typeof budget !== "number" || budget < 1024)
+    return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+  if (budget >= (body.max_tokens as number))
+    return "`max_tokens` must be greater than `thinking.budget_tokens`.";
+  if (body.temperature !== undefined && body.temperature !== 1)
+    return "`temperature` may only be set to 1 when thinking is enabled.";
+  const msgs = body.messages as unknown[];
+  const i = msgs.findLastIndex((m) => isRecord(m) && m.role === "assistant");
+  const last = msgs[i];
+  if (!isRecord(last) || !Array.isArray(last.content)) return null;
+  if (!last.content.some((b) => isRecord(b) && b.type === "tool_use")) return null;
+  const first = last.content[0];
+  if (isRecord(first) && first.type === "redacted_thinking") return null;
+  if (isRecord(first) && first.type === "thinking") {
+    return isOurSignature(first.signature)
+      ? null
+      : `messages.${i}.content.0: Invalid \`signature\` in \`thinking\` block`;
+  }
+  return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${isRecord(first) ? String(first.type) : "text"}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
 }
 
 function messages(ctx: Ctx, body: Json) {
@@ -67,6 +103,9 @@ function messages(ctx: Ctx, body: Json) {
   );
   const u = reply.usage;
   const signature = Buffer.from(hex(`sig${ctx.requestIndex}`, 48)).toString("base64");
+  // A thinking request always thinks, scripted or not.
+  if (isRecord(body.thinking) && body.thinking.type === "enabled" && reply.reasoning.length === 0)
+    reply.reasoning = "Let me work through this.";
   const tools = reply.toolCalls.map((t, i) => ({
     type: "tool_use",
     id: `toolu_01${hex(`t${ctx.requestIndex}:${i}`, 22)}`,

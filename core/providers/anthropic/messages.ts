@@ -1,4 +1,5 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
+import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 
 /** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
@@ -12,6 +13,7 @@ export type RequestBlock =
   | TextBlock
   | { type: "image"; source: ImageSource }
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | AnthropicThinkingBlock
   | { type: "tool_result"; tool_use_id: string; content: string | TextBlock[] };
 
 export interface AnthropicMessage {
@@ -56,7 +58,19 @@ function userBlocks(content: string | ContentPart[], i: number, provider: string
   });
 }
 
-function assistantBlocks(m: Extract<ChatMessage, { role: "assistant" }>, i: number): RequestBlock[] {
+/**
+ * While thinking is on, Anthropic requires the thinking blocks of a turn that called tools back, first in
+ * that turn; the gateway returned them on the turn's first tool call (response.ts `thinkingOf`). With
+ * thinking off they are left out, as Anthropic ignores them then.
+ */
+const thinkingBlocksOf = (m: Extract<ChatMessage, { role: "assistant" }>): AnthropicThinkingBlock[] =>
+  m.tool_calls?.flatMap((t) => t.extra_content?.anthropic?.thinking_blocks ?? []) ?? [];
+
+function assistantBlocks(
+  m: Extract<ChatMessage, { role: "assistant" }>,
+  i: number,
+  thinking: boolean,
+): RequestBlock[] {
   // Anthropic rejects empty text blocks; OpenAI clients send `content: ""` next to tool calls.
   const text = m.content == null ? [] : textBlocks(m.content).filter((b) => b.text !== "");
   // A past refusal is what the assistant said in that turn, so it stays in the transcript as text.
@@ -79,7 +93,7 @@ function assistantBlocks(m: Extract<ChatMessage, { role: "assistant" }>, i: numb
       input: input as Record<string, unknown>,
     };
   });
-  return [...text, ...tools];
+  return [...(thinking ? thinkingBlocksOf(m) : []), ...text, ...tools];
 }
 
 const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
@@ -95,6 +109,7 @@ const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
 export function toAnthropicMessages(
   messages: ChatMessage[],
   provider: string,
+  thinking = false,
 ): { system: TextBlock[]; messages: AnthropicMessage[] } {
   const system: TextBlock[] = [];
   const out: AnthropicMessage[] = [];
@@ -113,7 +128,7 @@ export function toAnthropicMessages(
         next = { role: "user", content: userBlocks(m.content, i, provider) };
         break;
       case "assistant":
-        next = { role: "assistant", content: assistantBlocks(m, i) };
+        next = { role: "assistant", content: assistantBlocks(m, i, thinking) };
         break;
       case "tool": {
         const content = typeof m.content === "string" ? m.content : textBlocks(m.content);

@@ -2,12 +2,7 @@ import type { ChatRequest } from "../../api/chat-request.ts";
 import { unsupportedParameter } from "../../api/errors.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { type AnthropicMessage, type TextBlock, toAnthropicMessages } from "./messages.ts";
-
-/**
- * Anthropic requires `max_tokens`; OpenAI callers may omit it. 4096 fits every current Claude model's
- * output limit, so the default never makes a request fail on its own.
- */
-export const DEFAULT_MAX_TOKENS = 4096;
+import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
  * Pinned to 2023-06-01 on purpose: API version 2026-10-21 (what @anthropic-ai/sdk >= 1.0 sends) removes
@@ -38,9 +33,6 @@ const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> =
   ["logprobs", (r) => r.logprobs === true],
   ["top_logprobs", (r) => r.top_logprobs != null && r.top_logprobs > 0],
   ["seed", (r) => r.seed != null],
-  // Anthropic's `output_config.effort` has other levels and model support; no faithful mapping. `none`
-  // (no reasoning) is what Anthropic does without extended thinking, so it passes.
-  ["reasoning_effort", (r) => r.reasoning_effort != null && r.reasoning_effort !== "none"],
   // OpenAI's default, `medium`, is the only verbosity every model has.
   ["verbosity", (r) => r.verbosity != null && r.verbosity !== "medium"],
   // Capacity tiers differ in meaning and price between providers.
@@ -65,6 +57,7 @@ interface AnthropicRequestBody {
   tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown>; strict?: true }>;
   tool_choice?: ToolChoice;
   output_config?: { format: { type: "json_schema"; schema: Record<string, unknown> } };
+  thinking?: { type: "enabled"; budget_tokens: number };
 }
 
 function toolChoice(req: ChatRequest): ToolChoice | undefined {
@@ -103,12 +96,14 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
   if (req.temperature != null && req.temperature > 1) {
     throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
   }
-  const { system, messages } = toAnthropicMessages(req.messages, provider);
+  const thinking = thinkingFor(req, provider);
+  const { system, messages } = toAnthropicMessages(req.messages, provider, thinking !== undefined);
   const body: AnthropicRequestBody = {
     model: ctx.model,
-    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_TOKENS,
+    max_tokens: anthropicMaxTokens(req),
     messages,
   };
+  if (thinking) body.thinking = { type: "enabled", budget_tokens: thinking.budgetTokens };
   if (system.length > 0) body.system = system;
   if (req.stream) body.stream = true;
   if (req.temperature != null) body.temperature = req.temperature;

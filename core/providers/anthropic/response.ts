@@ -1,4 +1,11 @@
-import type { ChatCompletion, FinishReason, ResponseToolCall, Usage } from "../../api/chat-response.ts";
+import type {
+  AnthropicThinkingBlock,
+  ChatCompletion,
+  FinishReason,
+  ResponseToolCall,
+  ToolCallExtraContent,
+  Usage,
+} from "../../api/chat-response.ts";
 import { usage } from "../../api/chat-response.ts";
 import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
@@ -49,22 +56,36 @@ export function anthropicFinishReason(reason: string | null | undefined): Finish
 export const toolArguments = (input: unknown): string => JSON.stringify(input ?? {});
 
 /**
- * Text blocks are concatenated into the single OpenAI content string; `thinking` and
- * `redacted_thinking` blocks are skipped because Chat Completions has no field for reasoning text (their
- * cost still shows in `completion_tokens_details.reasoning_tokens`). Other block types only appear with
- * server tools, which the gateway never sends.
+ * The thinking blocks that led to a turn's tool calls ride on its first call
+ * (`extra_content.anthropic.thinking_blocks`): while thinking is on, Anthropic requires them back before
+ * those calls in the next request (messages.ts puts them there).
+ */
+export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: ToolCallExtraContent } =>
+  blocks.length > 0 ? { extra_content: { anthropic: { thinking_blocks: blocks } } } : {};
+
+/**
+ * Text blocks are concatenated into the single OpenAI content string. `thinking` and `redacted_thinking`
+ * blocks are not answer text, since Chat Completions has no field for reasoning text; they come back only
+ * with tool calls (thinkingOf). Other block types only appear with server tools, which the gateway never
+ * sends.
  */
 export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
   const r = parseUpstream(anthropicMessage, body, PROVIDER);
   const texts: string[] = [];
   const toolCalls: ResponseToolCall[] = [];
+  const thinking: AnthropicThinkingBlock[] = [];
   for (const block of r.content) {
     if (block.type === "text") texts.push(block.text);
+    else if (block.type === "thinking")
+      thinking.push({ type: "thinking", thinking: block.thinking, signature: block.signature ?? "" });
+    else if (block.type === "redacted_thinking")
+      thinking.push({ type: "redacted_thinking", data: block.data });
     else if (block.type === "tool_use") {
       toolCalls.push({
         id: block.id,
         type: "function",
         function: { name: block.name, arguments: toolArguments(block.input) },
+        ...(toolCalls.length === 0 ? thinkingOf(thinking) : {}),
       });
     }
   }

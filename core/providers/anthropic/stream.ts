@@ -1,9 +1,14 @@
-import type { ChatCompletionChunk, ChunkDelta, FinishReason } from "../../api/chat-response.ts";
+import type {
+  AnthropicThinkingBlock,
+  ChatCompletionChunk,
+  ChunkDelta,
+  FinishReason,
+} from "../../api/chat-response.ts";
 import { GatewayError } from "../../api/errors.ts";
 import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamFault, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
-import { anthropicFinishReason, normalizeAnthropicUsage, toolArguments } from "./response.ts";
+import { anthropicFinishReason, normalizeAnthropicUsage, thinkingOf, toolArguments } from "./response.ts";
 import {
   type AnthropicUsage,
   contentBlockDeltaEvent,
@@ -25,6 +30,9 @@ export interface AnthropicStreamState extends BaseStreamState {
   stopReason: string | null;
   /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
   rawUsage: AnthropicUsage;
+  /** Thinking blocks so far, and where each sits (block index → position), for the first tool call. */
+  thinking: readonly AnthropicThinkingBlock[];
+  thinkingIndex: Readonly<Record<number, number>>;
 }
 
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
@@ -37,7 +45,23 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   toolCount: 0,
   stopReason: null,
   rawUsage: {},
+  thinking: [],
+  thinkingIndex: {},
 });
+
+/** The stream's thinking with block `index` changed by `edit` (a thinking delta or its signature). */
+function editThinking(
+  s: AnthropicStreamState,
+  index: number,
+  edit: (b: Extract<AnthropicThinkingBlock, { type: "thinking" }>) => AnthropicThinkingBlock,
+): AnthropicStreamState {
+  const at = s.thinkingIndex[index];
+  const block = at === undefined ? undefined : s.thinking[at];
+  if (at === undefined || block?.type !== "thinking") return s;
+  const thinking = [...s.thinking];
+  thinking[at] = edit(block);
+  return { ...s, thinking };
+}
 
 const chunk = (
   s: AnthropicStreamState,
@@ -79,6 +103,14 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, PROVIDER);
       if (block.type === "text")
         return { out: block.text ? [chunk(s, { content: block.text })] : [], state: s };
+      if (block.type === "thinking" || block.type === "redacted_thinking") {
+        const kept: AnthropicThinkingBlock =
+          block.type === "thinking"
+            ? { type: "thinking", thinking: block.thinking, signature: block.signature ?? "" }
+            : { type: "redacted_thinking", data: block.data };
+        const thinkingIndex = { ...s.thinkingIndex, [index]: s.thinking.length };
+        return { out: [], state: { ...s, thinking: [...s.thinking, kept], thinkingIndex } };
+      }
       if (block.type !== "tool_use") return { out: [], state: s };
       const next = { ...s, toolIndex: { ...s.toolIndex, [index]: s.toolCount }, toolCount: s.toolCount + 1 };
       // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
@@ -86,11 +118,23 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
       const call = { index: s.toolCount, id: block.id, type: "function" as const };
       const fn = { name: block.name, arguments: hasInput ? toolArguments(block.input) : "" };
-      return { out: [chunk(next, { tool_calls: [{ ...call, function: fn }] })], state: next };
+      // The thinking blocks are complete by now: they precede the turn's tool_use blocks.
+      const extra = s.toolCount === 0 ? thinkingOf([...s.thinking]) : {};
+      return { out: [chunk(next, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: next };
     }
     case "content_block_delta": {
       const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, PROVIDER);
       if (delta.type === "text_delta") return { out: [chunk(s, { content: delta.text })], state: s };
+      if (delta.type === "thinking_delta")
+        return {
+          out: [],
+          state: editThinking(s, index, (b) => ({ ...b, thinking: b.thinking + delta.thinking })),
+        };
+      if (delta.type === "signature_delta")
+        return {
+          out: [],
+          state: editThinking(s, index, (b) => ({ ...b, signature: b.signature + delta.signature })),
+        };
       if (delta.type === "other" || delta.partial_json === "") return { out: [], state: s };
       const ordinal = s.toolIndex[index];
       if (ordinal === undefined) {

@@ -32,14 +32,28 @@ const toolUseBlock = z.object({
   name: z.string(),
   input: z.unknown(),
 });
+/** Extended thinking; in a stream it starts empty and fills from thinking_delta and signature_delta. */
+const thinkingBlock = z.object({
+  type: z.literal("thinking"),
+  thinking: z.string(),
+  signature: z.string().nullish(),
+});
+const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: z.string() });
+const KNOWN_BLOCKS = new Set(["text", "tool_use", "thinking", "redacted_thinking"]);
 /**
- * Any other block (thinking, redacted_thinking, future types) is tagged "other" so the union narrows on
- * `type`. The refine makes a malformed text/tool_use block fail validation instead of passing as "other".
+ * Any other block (server tools, future types) is tagged "other" so the union narrows on `type`. The
+ * refine makes a malformed known block fail validation instead of passing as "other".
  */
 const otherBlock = z
-  .looseObject({ type: z.string().refine((t) => t !== "text" && t !== "tool_use") })
+  .looseObject({ type: z.string().refine((t) => !KNOWN_BLOCKS.has(t)) })
   .transform((b) => ({ type: "other" as const, kind: b.type }));
-export const contentBlock = z.union([textBlock, toolUseBlock, otherBlock]);
+export const contentBlock = z.union([
+  textBlock,
+  toolUseBlock,
+  thinkingBlock,
+  redactedThinkingBlock,
+  otherBlock,
+]);
 
 export const anthropicMessage = z.object({
   id: z.string(),
@@ -62,15 +76,18 @@ export const contentBlockStartEvent = z.object({
 
 const textDelta = z.object({ type: z.literal("text_delta"), text: z.string() });
 const inputJsonDelta = z.object({ type: z.literal("input_json_delta"), partial_json: z.string() });
-/** thinking_delta, signature_delta, citations_delta and future types: read, never forwarded. */
+const thinkingDelta = z.object({ type: z.literal("thinking_delta"), thinking: z.string() });
+const signatureDelta = z.object({ type: z.literal("signature_delta"), signature: z.string() });
+const KNOWN_DELTAS = new Set(["text_delta", "input_json_delta", "thinking_delta", "signature_delta"]);
+/** citations_delta and future types: read, never forwarded. */
 const otherDelta = z
-  .looseObject({ type: z.string().refine((t) => t !== "text_delta" && t !== "input_json_delta") })
+  .looseObject({ type: z.string().refine((t) => !KNOWN_DELTAS.has(t)) })
   .transform((d) => ({ type: "other" as const, kind: d.type }));
 
 export const contentBlockDeltaEvent = z.object({
   type: z.literal("content_block_delta"),
   index: z.number(),
-  delta: z.union([textDelta, inputJsonDelta, otherDelta]),
+  delta: z.union([textDelta, inputJsonDelta, thinkingDelta, signatureDelta, otherDelta]),
 });
 
 export const messageDeltaEvent = z.object({

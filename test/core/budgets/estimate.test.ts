@@ -163,6 +163,21 @@ describe("worstCaseChatTokens: output", () => {
   it("sends 4 096 tokens upstream by default", () => {
     expect(DEFAULT_MAX_OUTPUT_TOKENS).toBe(4096);
   });
+
+  it.each<[string, Partial<ChatRequest>, number]>([
+    ["without thinking: the default", {}, 4096],
+    [
+      "thinking without a limit: its budget plus the answer's default",
+      { reasoning_effort: "high" },
+      16384 + 4096,
+    ],
+    ["thinking under a limit: the limit", { reasoning_effort: "high", max_completion_tokens: 3000 }, 3000],
+    ["no thinking asked: the default", { reasoning_effort: "none" }, 4096],
+  ])("bounds Anthropic by the max_tokens it is sent: %s", (_, extra, output) => {
+    expect(worstCaseChatTokens(chat([user("hi")], extra), "anthropic", "claude-sonnet-4-5").output).toBe(
+      output,
+    );
+  });
 });
 
 describe("worstCaseChatCost", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChatRequest, chatRequest } from "../../../../core/api/chat-request.ts";
-import { DEFAULT_MAX_TOKENS, toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
+import { toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
+import { DEFAULT_MAX_TOKENS } from "../../../../core/providers/anthropic/thinking.ts";
 
 const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "sk-ant-test" };
 const hi = [{ role: "user", content: "Hi" }];
@@ -85,7 +86,10 @@ describe("toAnthropicRequest, refusals", () => {
     [{ logprobs: true }, "logprobs"],
     [{ top_logprobs: 3 }, "top_logprobs"],
     [{ seed: 7 }, "seed"],
-    [{ reasoning_effort: "low" }, "reasoning_effort"],
+    [{ reasoning_effort: "low", temperature: 0.5 }, "temperature"],
+    [{ reasoning_effort: "high", top_p: 0.9 }, "top_p"],
+    [{ reasoning_effort: "low", max_completion_tokens: 1024 }, "max_completion_tokens"],
+    [{ reasoning_effort: "low", max_tokens: 500 }, "max_tokens"],
     [{ verbosity: "low" }, "verbosity"],
     [{ service_tier: "priority" }, "service_tier"],
     [{ temperature: 1.5 }, "temperature"],
@@ -160,5 +164,66 @@ describe("toAnthropicRequest, tools", () => {
       format: { type: "json_schema", schema },
     });
     expect(body({ response_format: { type: "text" } })).not.toHaveProperty("output_config");
+  });
+});
+
+describe("toAnthropicRequest, reasoning_effort as extended thinking", () => {
+  it.each([
+    [{ reasoning_effort: "minimal" }, { budget_tokens: 1024 }, 1024 + DEFAULT_MAX_TOKENS],
+    [{ reasoning_effort: "low" }, { budget_tokens: 2048 }, 2048 + DEFAULT_MAX_TOKENS],
+    [{ reasoning_effort: "medium" }, { budget_tokens: 8192 }, 8192 + DEFAULT_MAX_TOKENS],
+    [{ reasoning_effort: "high" }, { budget_tokens: 16384 }, 16384 + DEFAULT_MAX_TOKENS],
+    // A caller's limit covers thinking and answer together; the budget shrinks to fit under it.
+    [{ reasoning_effort: "high", max_completion_tokens: 4096 }, { budget_tokens: 4095 }, 4096],
+    [{ reasoning_effort: "low", max_tokens: 10_000 }, { budget_tokens: 2048 }, 10_000],
+  ] as const)("maps %j to thinking %j with max_tokens %i", (over, thinking, maxTokens) => {
+    const b = body(over);
+    expect(b.thinking).toEqual({ type: "enabled", ...thinking });
+    expect(b.max_tokens).toBe(maxTokens);
+  });
+
+  it.each([[{ temperature: 1, top_p: 0.95 }], [{ tool_choice: "auto" }]] as const)(
+    "thinks with what Anthropic allows alongside: %j",
+    (over) => {
+      expect(body({ reasoning_effort: "low", ...over }).thinking).toMatchObject({ type: "enabled" });
+    },
+  );
+
+  it("refuses a forced tool call while thinking, naming tool_choice", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] as const;
+    expect(refusal({ reasoning_effort: "low", tools, tool_choice: "required" })).toMatchObject({
+      status: 400,
+      param: "tool_choice",
+    });
+  });
+
+  it("replays the thinking a turn's first tool call carries before that turn's blocks, only while thinking", () => {
+    const thinking = [{ type: "thinking", thinking: "Plan.", signature: "c2ln" }] as const;
+    const messages = [
+      { role: "user", content: "Weather?" },
+      {
+        role: "assistant",
+        content: "Checking.",
+        tool_calls: [
+          {
+            id: "toolu_1",
+            type: "function",
+            function: { name: "get_weather", arguments: "{}" },
+            extra_content: { anthropic: { thinking_blocks: thinking } },
+          },
+        ],
+      },
+      { role: "tool", tool_call_id: "toolu_1", content: "21" },
+    ];
+    const on = body({ reasoning_effort: "low", messages });
+    expect(on.messages[1].content.map((b: { type: string }) => b.type)).toEqual([
+      "thinking",
+      "text",
+      "tool_use",
+    ]);
+    expect(on.messages[1].content[0]).toEqual(thinking[0]);
+    expect(JSON.stringify(on.messages[1].content[2])).not.toContain("extra_content");
+    const off = body({ messages });
+    expect(off.messages[1].content.map((b: { type: string }) => b.type)).toEqual(["text", "tool_use"]);
   });
 });

@@ -39,7 +39,7 @@ describe("fromAnthropicResponse", () => {
     });
   });
 
-  it("concatenates text blocks, skips thinking blocks and turns tool_use blocks into tool calls", () => {
+  it("concatenates text blocks, turns tool_use blocks into tool calls and returns the thinking with the first", () => {
     const content = [
       { type: "thinking", thinking: "Let me think.", signature: "sig" },
       { type: "redacted_thinking", data: "opaque" },
@@ -54,11 +54,35 @@ describe("fromAnthropicResponse", () => {
       content: "Checking now.",
       refusal: null,
       tool_calls: [
-        { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+        {
+          id: "toolu_1",
+          type: "function",
+          function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+          extra_content: {
+            anthropic: {
+              thinking_blocks: [
+                { type: "thinking", thinking: "Let me think.", signature: "sig" },
+                { type: "redacted_thinking", data: "opaque" },
+              ],
+            },
+          },
+        },
         { id: "toolu_2", type: "function", function: { name: "ping", arguments: "{}" } },
       ],
     });
     expect(r.choices[0]?.finish_reason).toBe("tool_calls");
+  });
+
+  it("keeps thinking out of an answer without tool calls", () => {
+    const content = [
+      { type: "thinking", thinking: "Hmm.", signature: "sig" },
+      { type: "text", text: "42" },
+    ];
+    expect(fromAnthropicResponse(message({ content }), META).choices[0]?.message).toEqual({
+      role: "assistant",
+      content: "42",
+      refusal: null,
+    });
   });
 
   it("reports null content when the reply has no text", () => {

@@ -92,6 +92,36 @@ describe("the Anthropic stream reducer, over recorded transcripts", () => {
     expect(msg.usage?.completion_tokens).toBe(120);
   });
 
+  it("returns the thinking that led to the tool calls on the first call's opening delta, not as text", () => {
+    const { chunks, fault } = replay("anthropic-thinking-tools.sse");
+    expect(fault).toBeUndefined();
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls[0]).toEqual({
+      index: 0,
+      id: "toolu_01A09q90qw90lq917835lq9",
+      type: "function",
+      function: { name: "get_weather", arguments: "" },
+      extra_content: {
+        anthropic: {
+          thinking_blocks: [
+            {
+              type: "thinking",
+              thinking: "I need the weather in Paris first.",
+              signature: "EqQBCgIYAhIMthinkSig0001",
+            },
+            {
+              type: "redacted_thinking",
+              data: "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP",
+            },
+          ],
+        },
+      },
+    });
+    const msg = reassemble(chunks);
+    expect(msg.content).toBe("");
+    expect(msg.finishReason).toBe("tool_calls");
+  });
+
   it("reports an error event mid-stream as a fault carrying Anthropic's error type, after the text so far", () => {
     const { chunks, state, fault } = replay("anthropic-error.sse");
     expect(fault).toEqual({ message: "Overloaded", code: "overloaded_error" });

@@ -1,0 +1,58 @@
+import type { ChatRequest } from "../../api/chat-request.ts";
+import { unsupportedParameter } from "../../api/errors.ts";
+
+/**
+ * Anthropic requires `max_tokens`; OpenAI callers may omit it. 4096 fits every current Claude model's
+ * output limit, so the default never makes a request fail on its own.
+ */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * `reasoning_effort` as extended thinking (`thinking.budget_tokens`, at least 1 024 by Anthropic's rule).
+ * `none` is Anthropic's default: no thinking.
+ */
+const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 16384 } as const;
+const MIN_THINKING_BUDGET = 1024;
+
+export interface Thinking {
+  budgetTokens: number;
+}
+
+const limitOf = (req: ChatRequest) => req.max_completion_tokens ?? req.max_tokens;
+
+/**
+ * The thinking a request asks for, or undefined. Thinking counts toward `max_tokens`, which must exceed
+ * the budget: without the caller's limit, `max_tokens` is the budget plus DEFAULT_MAX_TOKENS for the
+ * answer; with one, the budget shrinks to fit under it, as an OpenAI reasoning model spends its
+ * `max_completion_tokens` on reasoning and answer together. What Anthropic refuses while thinking
+ * (another temperature, a low top_p, a forced tool, a limit at or below the budget's floor) is refused
+ * here, naming the parameter.
+ */
+export function thinkingFor(req: ChatRequest, provider: string): Thinking | undefined {
+  const effort = req.reasoning_effort;
+  if (effort == null || effort === "none") return undefined;
+  if (req.temperature != null && req.temperature !== 1)
+    throw unsupportedParameter(provider, "temperature", "Anthropic thinks only at temperature 1");
+  if (req.top_p != null && req.top_p < 0.95)
+    throw unsupportedParameter(provider, "top_p", "Anthropic thinks only with top_p from 0.95 to 1");
+  if (req.tool_choice === "required" || typeof req.tool_choice === "object")
+    throw unsupportedParameter(provider, "tool_choice", "Anthropic cannot force a tool call while it thinks");
+  const wanted = THINKING_BUDGET[effort];
+  const limit = limitOf(req);
+  if (limit == null) return { budgetTokens: wanted };
+  if (limit <= MIN_THINKING_BUDGET) {
+    const param = req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+    throw unsupportedParameter(provider, param, "reasoning on Anthropic needs a limit above 1 024 tokens");
+  }
+  return { budgetTokens: Math.min(wanted, limit - 1) };
+}
+
+/** The `max_tokens` an Anthropic request is sent with (the budget estimate's output bound). */
+export function anthropicMaxTokens(req: ChatRequest): number {
+  const limit = limitOf(req);
+  if (limit != null) return limit;
+  const effort = req.reasoning_effort;
+  return effort == null || effort === "none"
+    ? DEFAULT_MAX_TOKENS
+    : THINKING_BUDGET[effort] + DEFAULT_MAX_TOKENS;
+}
