@@ -1,4 +1,9 @@
-import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
+import {
+  type ChatMessage,
+  type ChatRequest,
+  type EmbeddingsRequest,
+  embeddingInputs,
+} from "../api/chat-request.ts";
 import type { ProviderKind } from "../config/types.ts";
 import { anthropicMaxTokens } from "../providers/anthropic/thinking.ts";
 import { type Price, tierFor } from "./pricing.ts";
@@ -141,10 +146,16 @@ export function worstCaseChatCost(
   return ceilUsd((input * inputPrice + output * outputPrice) / 1e6);
 }
 
-/** Upper bound on an embeddings request's tokens: the UTF-8 bytes of every input plus a small overhead each. */
+/**
+ * Upper bound on an embeddings request's tokens: the UTF-8 bytes of every text input plus a small overhead
+ * each; a token-id input counts exactly its ids.
+ */
 export function worstCaseEmbeddingTokens(req: EmbeddingsRequest): number {
-  const inputs = typeof req.input === "string" ? [req.input] : req.input;
-  return inputs.reduce((n, text) => n + bytes(text) + EMBEDDING_INPUT_OVERHEAD_TOKENS, 0);
+  return embeddingInputs(req).reduce(
+    (n, input) =>
+      n + (typeof input === "string" ? bytes(input) + EMBEDDING_INPUT_OVERHEAD_TOKENS : input.length),
+    0,
+  );
 }
 
 /** The most an embeddings request can cost: its token bound at the embedding price (default: input price). */

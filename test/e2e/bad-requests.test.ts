@@ -66,6 +66,13 @@ const CASES: Case[] = [
     param: "messages[1].audio",
   },
   {
+    name: "embeddings of a negative token id",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/text-embedding-sim", input: [[1, -2]] }),
+    status: 400,
+    param: "input[0][1]",
+  },
+  {
     name: "a thought signature that is not a string",
     body: ok({
       messages: [

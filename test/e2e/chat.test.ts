@@ -566,6 +566,23 @@ describe("models and embeddings", () => {
     expect(floats.data[0]?.embedding.map((v) => Math.fround(v))).toEqual(viaDefault.data[0]?.embedding);
   });
 
+  it.each([
+    ["a batch of token arrays", [[9906, 1917], [15339]], 2],
+    ["one token array", [9906, 1917, 0], 1],
+  ])("takes %s (LangChain's default) and sends it to OpenAI as it is", async (_, input, count) => {
+    const res = await h.client.embeddings.create({ model: "oa/text-embedding-sim", input });
+    expect(res.data).toHaveLength(count);
+    expect(h.openai.requests.at(-1)?.body).toMatchObject({ input });
+  });
+
+  it("refuses token arrays for Gemini, which embeds text only, naming input", async () => {
+    const err = await h.client.embeddings
+      .create({ model: "ge/gemini-embedding-sim", input: [[9906, 1917]] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: "input", code: "unsupported_parameter" });
+    expect(h.gemini.requests).toHaveLength(0);
+  });
+
   it("refuses embeddings on Anthropic, which has no embeddings API", async () => {
     const err = await h.client.embeddings
       .create({ model: "an/claude-sim", input: "x" })

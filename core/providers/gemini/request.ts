@@ -1,4 +1,10 @@
-import type { ChatRequest, EmbeddingsRequest, ToolChoice, ToolDefinition } from "../../api/chat-request.ts";
+import {
+  type ChatRequest,
+  type EmbeddingsRequest,
+  embeddingInputs,
+  type ToolChoice,
+  type ToolDefinition,
+} from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { thinkingConfig, thinksInBudget } from "./generation.ts";
@@ -134,7 +140,11 @@ export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequ
  */
 export function toGeminiEmbeddingsRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest {
   const model = `models/${ctx.model}`;
-  const inputs = typeof req.input === "string" ? [req.input] : req.input;
+  const inputs = embeddingInputs(req).map((input) => {
+    if (typeof input !== "string")
+      throw unsupportedParameter(PROVIDER, "input", "Gemini embeds text, not token ids");
+    return input;
+  });
   const requests = inputs.map((text) => ({
     model,
     content: { parts: [{ text }] },

@@ -36,7 +36,10 @@ export function createMockTransport(): Transport {
       const model = String(body.model);
       if (!MODELS.has(model)) return notFound(model);
       if (request.path === "/embeddings") {
-        const inputs = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)];
+        // Token ids embed as their list, so the mock stays deterministic for them too.
+        const raw = body.input;
+        const list: unknown[] = Array.isArray(raw) && typeof raw[0] !== "number" ? raw : [raw];
+        const inputs = list.map((x) => (typeof x === "string" ? x : JSON.stringify(x)));
         return json(200, {
           object: "list",
           model,

@@ -286,6 +286,13 @@ describe("worstCaseEmbeddingTokens and worstCaseEmbeddingCost", () => {
     expect(worstCaseEmbeddingTokens(embed(text))).toBeGreaterThanOrEqual(wordCount(text));
   });
 
+  it.each([
+    ["one token array", [5, 6, 7], 3],
+    ["a batch of token arrays", [[5, 6, 7], [8]], 4],
+  ])("counts %s exactly: token ids are the tokens", (_, input, tokens) => {
+    expect(worstCaseEmbeddingTokens(embed(input))).toBe(tokens);
+  });
+
   it("sums every input of a batch", () => {
     const texts = SAMPLES.map(([, t]) => t);
     const sum = texts.reduce((n, t) => n + worstCaseEmbeddingTokens(embed(t)), 0);
