@@ -1,4 +1,5 @@
 import type OpenAI from "openai";
+import type { RunnableToolFunctionWithParse } from "openai/lib/RunnableFunction";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { API_KEY, type Harness, PROVIDERS, startHarness } from "./harness.ts";
 
@@ -155,6 +156,39 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect(sent).toContain("Hello.");
     for (const field of ["annotations", "parsed", "audio", "function_call"])
       expect(sent).not.toContain(field);
+  });
+
+  it.each([false, true])("runs an agent loop with the SDK's runTools helper (stream: %s)", async (stream) => {
+    sim(h).enqueueScripts(
+      { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] },
+      { text: "It is 21 °C in Paris." },
+    );
+    const seen: unknown[] = [];
+    const weatherTool: RunnableToolFunctionWithParse<{ city: string }> = {
+      type: "function",
+      function: {
+        name: "get_weather",
+        description: "Current weather in a city",
+        parameters: { type: "object", properties: { city: { type: "string" } } },
+        parse: (text) => JSON.parse(text) as { city: string },
+        function: (args) => {
+          seen.push(args);
+          return { temp: 21 };
+        },
+      },
+    };
+    const body = {
+      model,
+      messages: [{ role: "user" as const, content: "Weather in Paris?" }],
+      tools: [weatherTool],
+    };
+    const runner = stream
+      ? h.client.chat.completions.runTools({ ...body, stream: true })
+      : h.client.chat.completions.runTools(body);
+    expect(await runner.finalContent()).toBe("It is 21 °C in Paris.");
+    expect(seen).toEqual([{ city: "Paris" }]);
+    // The second call carried the tool's result back to the provider.
+    expect(JSON.stringify(sim(h).requests.at(-1)?.body)).toContain("21");
   });
 
   it("sends a whole tool round trip (assistant tool_calls, tool result, images) upstream and answers", async () => {
