@@ -103,7 +103,7 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
     max_tokens: anthropicMaxTokens(req),
     messages,
   };
-  if (thinking) body.thinking = { type: "enabled", budget_tokens: thinking.budgetTokens };
+  if (thinking !== undefined) body.thinking = { type: "enabled", budget_tokens: thinking };
   if (system.length > 0) body.system = system;
   if (req.stream) body.stream = true;
   if (req.temperature != null) body.temperature = req.temperature;

@@ -14,21 +14,17 @@ export const DEFAULT_MAX_TOKENS = 4096;
 const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 16384 } as const;
 const MIN_THINKING_BUDGET = 1024;
 
-export interface Thinking {
-  budgetTokens: number;
-}
-
 const limitOf = (req: ChatRequest) => req.max_completion_tokens ?? req.max_tokens;
 
 /**
- * The thinking a request asks for, or undefined. Thinking counts toward `max_tokens`, which must exceed
+ * The thinking budget a request asks for, or undefined. Thinking counts toward `max_tokens`, which must exceed
  * the budget: without the caller's limit, `max_tokens` is the budget plus DEFAULT_MAX_TOKENS for the
  * answer; with one, the budget shrinks to fit under it, as an OpenAI reasoning model spends its
  * `max_completion_tokens` on reasoning and answer together. What Anthropic refuses while thinking
  * (another temperature, a low top_p, a forced tool, a limit at or below the budget's floor) is refused
  * here, naming the parameter.
  */
-export function thinkingFor(req: ChatRequest, provider: string): Thinking | undefined {
+export function thinkingFor(req: ChatRequest, provider: string): number | undefined {
   const effort = req.reasoning_effort;
   if (effort == null || effort === "none") return undefined;
   if (req.temperature != null && req.temperature !== 1)
@@ -39,12 +35,12 @@ export function thinkingFor(req: ChatRequest, provider: string): Thinking | unde
     throw unsupportedParameter(provider, "tool_choice", "Anthropic cannot force a tool call while it thinks");
   const wanted = THINKING_BUDGET[effort];
   const limit = limitOf(req);
-  if (limit == null) return { budgetTokens: wanted };
+  if (limit == null) return wanted;
   if (limit <= MIN_THINKING_BUDGET) {
     const param = req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
     throw unsupportedParameter(provider, param, "reasoning on Anthropic needs a limit above 1 024 tokens");
   }
-  return { budgetTokens: Math.min(wanted, limit - 1) };
+  return Math.min(wanted, limit - 1);
 }
 
 /** The `max_tokens` an Anthropic request is sent with (the budget estimate's output bound). */
