@@ -8,7 +8,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { targetKey } from "./spend-guard.ts";
+import { billedCostUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
 /**
@@ -51,8 +51,9 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   if (spend?.reserved && deps.budgets) {
     // Settled to the actual cost even above the reservation: the budget must learn what was really
     // spent, or every later request would be admitted against a spend it understates. The reservation
-    // covers one call, so billed failed attempts may exceed it; only the served call exceeding it means
-    // the bound failed.
+    // covers one call; attempts billed before a later call were reserved on top (coverBilledAttempt),
+    // and those top-ups settle at exactly their amounts. Only the served call exceeding the reservation
+    // means the bound failed.
     if (cost - billedFailures.usd > spend.reservationUsd) {
       deps.log.warn("actual cost exceeded its reservation", {
         requestId: ctx.requestId,
@@ -62,7 +63,9 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         costUsd: cost,
       });
     }
-    tasks.push(deps.budgets.settle(ctx.requestId, cost));
+    const covered = spend.covers.reduce((sum, c) => sum + c.usd, 0);
+    tasks.push(deps.budgets.settle(ctx.requestId, cost - covered));
+    for (const c of spend.covers) tasks.push(deps.budgets.settle(c.id, c.usd));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
     const actual = usageReported ? tokens.input + tokens.output : spend.tokenCharge;
@@ -81,25 +84,18 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   }
 }
 
-/**
- * Prices each failed attempt whose provider had answered 2xx (a body cut off, a stream broken before its
- * first chunk): the provider did the work and bills it, but its usage never arrived, so it costs its
- * worst case at that target, as a stream cut short does. Records the figure on the attempt.
- */
+/** Prices each attempt its provider billed though it failed (billedCostUsd), and records it there. */
 function priceBilledFailures(ctx: RequestContext): { usd: number; price: Price | undefined } {
   const spend = ctx.spend;
   let usd = 0;
   let price: Price | undefined;
   if (!spend) return { usd, price };
   for (const a of ctx.outcome.attempts) {
-    if (!a.answered) continue;
-    const key = `${a.provider}/${a.model}`;
-    const p = spend.prices.get(key);
-    const target = spend.targets.find((t) => targetKey(t) === key);
-    if (!p || !target) continue;
-    a.costUsd = spend.bounds.worstCaseUsd(target, p);
-    usd += a.costUsd;
-    price ??= p;
+    const cost = billedCostUsd(spend, a);
+    if (cost === undefined) continue;
+    a.costUsd = cost;
+    usd += cost;
+    price ??= spend.prices.get(`${a.provider}/${a.model}`);
   }
   return { usd, price };
 }

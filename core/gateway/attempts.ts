@@ -2,6 +2,7 @@ import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
+import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -40,8 +41,15 @@ export async function withFallback<T>(
   let calls = 0;
   let lastError: GatewayError | undefined;
   let incompatible: GatewayError | undefined;
-  const note = (t: ResolvedTarget, outcome: AttemptRecord["outcome"], started: number, err?: GatewayError) =>
-    attempts.push({
+  // A failed attempt the provider billed, whose cost must be reserved before the next call spends more.
+  let billed: AttemptRecord | undefined;
+  const note = (
+    t: ResolvedTarget,
+    outcome: AttemptRecord["outcome"],
+    started: number,
+    err?: GatewayError,
+  ) => {
+    const record: AttemptRecord = {
       provider: t.provider.id,
       model: t.model,
       outcome,
@@ -49,7 +57,10 @@ export async function withFallback<T>(
       status: err?.status,
       ms: deps.now() - started,
       ...(outcome === "failed" && ctx.attemptAnswered ? { answered: true as const } : {}),
-    });
+    };
+    attempts.push(record);
+    if (record.answered) billed = record;
+  };
 
   try {
     for (const [index, target] of plan.entries()) {
@@ -60,6 +71,10 @@ export async function withFallback<T>(
         continue;
       }
       for (let retry = 0; calls < policy.maxAttempts; retry++) {
+        if (billed) {
+          await coverBilledAttempt(ctx, billed);
+          billed = undefined;
+        }
         calls++;
         // Set before the call: the response copies the headers when it is built.
         headers["x-gateway-attempts"] = String(calls);

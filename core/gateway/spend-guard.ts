@@ -1,10 +1,11 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { periodKey } from "../budgets/periods.ts";
-import type { ReserveItem } from "../budgets/port.ts";
+import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
 import type { RateBucket } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
+import type { AttemptRecord } from "./attempts.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -24,6 +25,10 @@ export interface SpendState {
   bounds: SpendBounds;
   reservationUsd: number;
   reserved: boolean;
+  /** The budgets reserved against (their counters and limits), for top-ups. */
+  items: ReserveItem[];
+  /** Top-ups reserved for attempts billed before a later call (coverBilledAttempt): id and amount. */
+  covers: Array<{ id: string; usd: number }>;
   tokenBuckets: string[];
   tokenCharge: number;
   windowStart: number;
@@ -80,6 +85,8 @@ export async function guardSpend(
     bounds,
     reservationUsd: 0,
     reserved: false,
+    items: [],
+    covers: [],
     tokenBuckets: [],
     tokenCharge: 0,
     windowStart: now - (now % 60_000),
@@ -114,21 +121,62 @@ export async function guardSpend(
       limitUsd: b.limitUsd,
     }));
     const result = await deps.budgets.reserve(ctx.requestId, items);
-    if (!result.ok) {
-      const c = result.counter;
-      throw new GatewayError(
-        429,
-        "rate_limit_error",
-        `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${result.limitUsd.toFixed(2)} ` +
-          `(spent $${result.spentUsd.toFixed(4)}; this request may cost up to $${amount.toFixed(4)}).`,
-        // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
-        { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },
-      );
-    }
+    if (!result.ok) throw budgetExceeded(result, `this request may cost up to $${amount.toFixed(4)}`);
     state.reserved = true;
     state.reservationUsd = amount;
+    state.items = items;
   }
   return priced;
+}
+
+/**
+ * What an attempt that failed after its provider answered 2xx costs: the provider did the work and bills
+ * it, but its usage never arrived, so it costs its worst case at that target, as a stream cut short does.
+ * Undefined for an attempt that billed nothing, or at a target without a price.
+ */
+export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number | undefined {
+  if (!attempt.answered) return undefined;
+  const key = `${attempt.provider}/${attempt.model}`;
+  const price = spend.prices.get(key);
+  const target = spend.targets.find((t) => targetKey(t) === key);
+  return price && target ? spend.bounds.worstCaseUsd(target, price) : undefined;
+}
+
+/**
+ * Before another upstream call of a budgeted request whose last attempt was billed though it failed.
+ * The reservation covers one call, and that one is spent: the next call needs the billed cost reserved
+ * on top, under its own id, or a retry could take the budget past its limit. Refused, the request stops
+ * with budget_exceeded instead of calling again. Accounting settles the top-ups at exactly their amounts.
+ */
+export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRecord): Promise<void> {
+  const spend = ctx.spend;
+  const budgets = ctx.deps.budgets;
+  if (!spend?.reserved || !budgets) return;
+  const usd = billedCostUsd(spend, attempt);
+  if (usd === undefined) return;
+  const id = `${ctx.requestId}.billed-${spend.covers.length + 1}`;
+  const result = await budgets.reserve(
+    id,
+    spend.items.map((item) => ({ ...item, amountUsd: usd })),
+  );
+  if (!result.ok)
+    throw budgetExceeded(
+      result,
+      `an attempt that failed after its provider answered cost up to $${usd.toFixed(4)}`,
+    );
+  spend.covers.push({ id, usd });
+}
+
+function budgetExceeded(result: Extract<ReserveResult, { ok: false }>, why: string): GatewayError {
+  const c = result.counter;
+  return new GatewayError(
+    429,
+    "rate_limit_error",
+    `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${result.limitUsd.toFixed(2)} ` +
+      `(spent $${result.spentUsd.toFixed(4)}; ${why}).`,
+    // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
+    { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },
+  );
 }
 
 /**

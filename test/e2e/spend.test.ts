@@ -121,6 +121,15 @@ async function chat(key: string, body: Record<string, unknown>) {
 
 const exactUsage = (n: number) => Array.from({ length: n }, () => ({ usage: { input: 40, output: 16 } }));
 
+/** What is left of an org's daily budget, as `/metrics` reads it from the store. */
+async function remaining(org: string): Promise<number> {
+  const res = await fetch(`${h.gateway.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const line = new RegExp(
+    `llm_gateway_budget_remaining_usd\\{scope="org",id="${org}",period="day"\\} (\\S+)`,
+  );
+  return Number((await res.text()).match(line)?.[1]);
+}
+
 async function spendReport(org: string) {
   const today = new Date().toISOString().slice(0, 10);
   const res = await fetch(`${h.gateway.url}/admin/spend?from=${today}&to=${today}&org=${org}`, {
@@ -374,23 +383,38 @@ describe("an attempt that fails after its provider answered", () => {
     expect(o.costUsd).toBeCloseTo(costs * COST, 9);
   });
 
-  it("is billed when the request fails too, and the budget counts it", async () => {
-    h.openai.enqueueFaults(
-      { kind: "reset-mid", afterEvents: 0 },
-      { kind: "reset-mid", afterEvents: 0 },
-      { kind: "reset-mid", afterEvents: 0 },
-    );
-    const before = (await spendReport("tiny-lost")).totals.costUsd;
-    const r = await chat(LOST, {});
+  const CUT = { kind: "reset-mid", afterEvents: 0 } as const;
+
+  it("is reserved on top before the next call, and settles at its cost when the request fails", async () => {
+    h.openai.enqueueFaults(CUT, CUT, CUT);
+    const before = { spent: (await spendReport("bounded")).totals.costUsd, left: await remaining("bounded") };
+    const r = await chat(BOUNDED, {});
     expect(r.status).toBe(502);
     await expect.poll(() => h.outcomes.length).toBe(1);
     const o = h.outcomes[0]!;
-    const answered = o.attempts.filter((a) => a.answered).length;
-    expect(answered).toBe(o.attempts.length);
-    expect(o.costUsd).toBeCloseTo(answered * COST, 9);
+    expect(o.attempts.length).toBeGreaterThan(1);
+    expect(o.attempts.every((a) => a.answered)).toBe(true);
+    expect(o.costUsd).toBeCloseTo(o.attempts.length * COST, 9);
     await expect
-      .poll(async () => (await spendReport("tiny-lost")).totals.costUsd)
-      .toBeCloseTo(before + answered * COST, 9);
+      .poll(async () => (await spendReport("bounded")).totals.costUsd)
+      .toBeCloseTo(before.spent + o.attempts.length * COST, 9);
+    // The counter holds exactly what was billed: every top-up settled, none left reserved.
+    expect(await remaining("bounded")).toBeCloseTo(before.left - o.attempts.length * COST, 9);
+  });
+
+  it("stops the request when the budget cannot hold another call, so the limit holds", async () => {
+    // $0.024 limit: the reservation (one COST) fits, the billed attempt plus another call does not.
+    h.openai.enqueueFaults(CUT, CUT, CUT);
+    const r = await chat(LOST, {});
+    expect(r.status).toBe(429);
+    const error = JSON.parse(r.text).error;
+    expect(error.code).toBe("budget_exceeded");
+    expect(error.message).toMatch(/an attempt that failed after its provider answered cost up to \$0\.0160/);
+    expect(h.openai.requests.length).toBe(1);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]?.attempts).toMatchObject([{ outcome: "failed", answered: true }]);
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(COST, 9);
+    await expect.poll(() => remaining("tiny-lost")).toBeCloseTo(0.5 * COST, 9);
     // The budget learned the spend: the next request no longer fits.
     expect((await chat(LOST, {})).status).toBe(429);
   });
