@@ -27,8 +27,8 @@ const userContent = z.union([z.string(), z.array(contentPart).min(1)]);
 
 /**
  * Provider state echoed back with a call (chat-response.ts `ToolCallExtraContent`): clients append the
- * assistant message to the history as they got it. Only Gemini reads it; other vendors' keys, which
- * carry nothing the gateway could honour, are dropped rather than refused.
+ * assistant message to the history as they got it. Gemini and Anthropic read it; other vendors' keys,
+ * which carry nothing the gateway could honour, are dropped rather than refused.
  */
 const thinkingBlock = z.discriminatedUnion("type", [
   z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string().min(1) }).strict(),
@@ -147,7 +147,11 @@ export const chatRequest = z
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     response_format: responseFormat.optional(),
-    reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high"]).nullable().optional(),
+    // The OpenAI SDK's ReasoningEffort; which values a model takes is the model's business.
+    reasoning_effort: z
+      .enum(["none", "minimal", "low", "medium", "high", "xhigh", "max"])
+      .nullable()
+      .optional(),
     verbosity: z.enum(["low", "medium", "high"]).nullable().optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
     store: z.boolean().nullable().optional(),

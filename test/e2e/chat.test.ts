@@ -417,6 +417,18 @@ describe("provider-specific mapping", () => {
     });
   });
 
+  it.each(["xhigh", "max"] as const)(
+    "passes reasoning_effort %s, the OpenAI SDK's newest, through to OpenAI",
+    async (effort) => {
+      await h.client.chat.completions.create({
+        model: "oa/gpt-sim",
+        reasoning_effort: effort,
+        messages: [{ role: "user", content: "?" }],
+      });
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ reasoning_effort: effort });
+    },
+  );
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",
@@ -515,6 +527,75 @@ describe("provider-specific mapping", () => {
         types: ["thinking", "tool_use"],
       });
     });
+
+    it.each([
+      ["non-stream", false],
+      ["the stream helper", true],
+    ])(
+      "asks Claude 4.6 and later to think adaptively, and keeps its tool loop going (%s)",
+      async (_, streamed) => {
+        h.anthropic.enqueueScripts(call);
+        const model = "an/claude-opus-4-8";
+        const params = { model, reasoning_effort: "xhigh" as const, tools, messages: [question] };
+        const message = streamed
+          ? await h.client.chat.completions.stream(params).finalMessage()
+          : (await h.client.chat.completions.create(params)).choices[0]!.message;
+        const sent = h.anthropic.requests.at(-1)?.body as { thinking: unknown; output_config: unknown };
+        expect(sent.thinking).toEqual({ type: "adaptive" });
+        expect(sent.output_config).toEqual({ effort: "xhigh" });
+        // Opus 4.8 omits the thinking text by default; the block (signature) still has to come back.
+        const carried = (message.tool_calls?.[0] as Carried | undefined)?.extra_content?.anthropic
+          ?.thinking_blocks;
+        expect(carried).toMatchObject([{ type: "thinking", thinking: "" }]);
+        const id = message.tool_calls?.[0]?.id ?? "";
+        const second = await h.client.chat.completions.create({
+          ...params,
+          messages: [question, message, { role: "tool", tool_call_id: id, content: "21" }],
+        });
+        expect(second.choices[0]?.finish_reason).toBe("stop");
+        expect(sentTurn().types).toEqual(["thinking", "tool_use"]);
+      },
+    );
+
+    it.each([
+      ["non-stream", false],
+      ["the stream helper", true],
+    ])(
+      "returns interleaved thinking with the call it led to, and replays it in place (%s)",
+      async (_, streamed) => {
+        h.anthropic.enqueueScripts({
+          toolCalls: [
+            { name: "get_weather", arguments: { city: "Paris" } },
+            { name: "get_weather", arguments: { city: "Rome" } },
+          ],
+        });
+        const params = {
+          model: "an/claude-opus-4-8",
+          reasoning_effort: "high" as const,
+          tools,
+          messages: [question],
+        };
+        const message = streamed
+          ? await h.client.chat.completions.stream(params).finalMessage()
+          : (await h.client.chat.completions.create(params)).choices[0]!.message;
+        const carried = message.tool_calls?.map(
+          (t) => (t as Carried).extra_content?.anthropic?.thinking_blocks?.length ?? 0,
+        );
+        expect(carried).toEqual([1, 1]);
+        const results = (message.tool_calls ?? []).map((t) => ({
+          role: "tool" as const,
+          tool_call_id: t.id,
+          content: "21",
+        }));
+        // Anthropic checks each block against its place: out of order, it is "Invalid signature" (400).
+        const second = await h.client.chat.completions.create({
+          ...params,
+          messages: [question, message, ...results],
+        });
+        expect(second.choices[0]?.finish_reason).toBe("stop");
+        expect(sentTurn().types).toEqual(["thinking", "tool_use", "thinking", "tool_use"]);
+      },
+    );
 
     it("passes on Anthropic's refusal when a tool loop's history lost its thinking", async () => {
       const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [

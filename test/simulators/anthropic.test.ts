@@ -184,6 +184,34 @@ describe("Anthropic simulator via the official SDK", () => {
     expect(await refused({ temperature: 0.5 })).toBe(400);
   });
 
+  it("adaptive thinking: per model, with an effort, the text omitted on adaptive-only models", async () => {
+    const attempt = (over: Record<string, unknown>) =>
+      client.messages
+        .create({
+          model: "claude-opus-4-8",
+          max_tokens: 2048,
+          messages: [{ role: "user", content: "x" }],
+          ...over,
+        })
+        .then((m) => m)
+        .catch((e: unknown) => (e instanceof Anthropic.APIError ? e.status : -1));
+    const adaptive = { thinking: { type: "adaptive" }, output_config: { effort: "high" } };
+    const reply = await attempt(adaptive);
+    expect(typeof reply === "number" ? reply : reply.content[0]).toMatchObject({
+      type: "thinking",
+      thinking: "",
+    });
+    const summarized = await attempt({ ...adaptive, thinking: { type: "adaptive", display: "summarized" } });
+    expect(typeof summarized === "number" ? summarized : summarized.content[0]).toMatchObject({
+      type: "thinking",
+      thinking: "Let me work through this.",
+    });
+    expect(await attempt({ model: "claude-sonnet-4-6", ...adaptive })).not.toBeTypeOf("number");
+    expect(await attempt({ thinking: { type: "enabled", budget_tokens: 1024 } })).toBe(400);
+    expect(await attempt({ model: "claude-sonnet-4-5", ...adaptive })).toBe(400);
+    expect(await attempt({ ...adaptive, output_config: { effort: "extreme" } })).toBe(400);
+  });
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

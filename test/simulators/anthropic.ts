@@ -56,37 +56,68 @@ function validate(ctx: Ctx, body: Json): string | null {
   return ctx.rawBody.length > 0 ? null : "Empty request body";
 }
 
-/** Signatures this simulator hands out: base64 of 48 hex digits (see `messages`). */
+/**
+ * Signatures this simulator hands out: base64 of 48 hex digits, bound to the block that follows the
+ * thinking (the tool call it led to, or the message), so a block sent back out of its place fails as
+ * a modified one does at Anthropic.
+ */
+const signFor = (anchor: string): string => Buffer.from(hex(`sig:${anchor}`, 48)).toString("base64");
 const isOurSignature = (s: unknown): boolean =>
   typeof s === "string" && /^[0-9a-f]{48}$/.test(Buffer.from(s, "base64").toString("latin1"));
 
+/** A thinking block in a turn sent back: ours, and, when a tool call follows it, signed for that call. */
+function intact(content: unknown[], at: number): boolean {
+  const b = content[at];
+  if (!isRecord(b) || !isOurSignature(b.signature)) return false;
+  const next = content.slice(at + 1).find((c) => isRecord(c) && c.type === "tool_use");
+  return !isRecord(next) || b.signature === signFor(String(next.id));
+}
+
+/** Claude 4.6 and later take adaptive thinking; from Opus 4.7 (and every 5.x, Fable, Mythos) only that. */
+const ADAPTIVE_ONLY = /claude-(opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
+const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
+const EFFORTS = ["low", "medium", "high", "xhigh", "max"];
+
 /**
- * Extended thinking's rules, as the Messages API enforces them: a budget of at least 1 024 below
- * max_tokens, temperature 1 only, and, while a tool loop is open (the last assistant turn called tools),
- * that turn must start with its thinking block, signature intact.
+ * Thinking's rules, as the Messages API enforces them per model. Manual extended thinking
+ * (`enabled`): not on adaptive-only models; a budget of at least 1 024 below max_tokens; and, while a
+ * tool loop is open (the last assistant turn called tools), that turn must start with its thinking block.
+ * Adaptive: only on 4.6 and later, with a known `output_config.effort`. Either way temperature 1 only,
+ * and any thinking block sent back must carry its signature intact.
  */
 function thinkingProblem(body: Json): string | null {
   const t = body.thinking;
-  if (!isRecord(t) || t.type !== "enabled") return null;
-  const budget = t.budget_tokens;
-  if (typeof budget !== "number" || budget < 1024)
-    return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
-  if (budget >= (body.max_tokens as number))
-    return "`max_tokens` must be greater than `thinking.budget_tokens`.";
+  if (!isRecord(t) || (t.type !== "enabled" && t.type !== "adaptive")) return null;
+  const model = String(body.model);
+  if (t.type === "enabled") {
+    if (ADAPTIVE_ONLY.test(model))
+      return "thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior.";
+    const budget = t.budget_tokens;
+    if (typeof budget !== "number" || budget < 1024)
+      return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+    if (budget >= (body.max_tokens as number))
+      return "`max_tokens` must be greater than `thinking.budget_tokens`.";
+  } else {
+    if (!ADAPTIVE_ONLY.test(model) && !ADAPTIVE_TOO.test(model))
+      return "thinking.type.adaptive is not supported for this model.";
+    const effort = isRecord(body.output_config) ? body.output_config.effort : undefined;
+    if (effort !== undefined && !EFFORTS.includes(String(effort)))
+      return `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(", ")}`;
+  }
   if (body.temperature !== undefined && body.temperature !== 1)
     return "`temperature` may only be set to 1 when thinking is enabled.";
   const msgs = body.messages as unknown[];
   const i = msgs.findLastIndex((m) => isRecord(m) && m.role === "assistant");
   const last = msgs[i];
   if (!isRecord(last) || !Array.isArray(last.content)) return null;
+  const content = last.content as unknown[];
+  const forged = content.findIndex((b, at) => isRecord(b) && b.type === "thinking" && !intact(content, at));
+  if (forged >= 0) return `messages.${i}.content.${forged}: Invalid \`signature\` in \`thinking\` block`;
+  // Adaptive (interleaved) thinking lets a turn open with a tool call.
+  if (t.type === "adaptive") return null;
   if (!last.content.some((b) => isRecord(b) && b.type === "tool_use")) return null;
   const first = last.content[0];
-  if (isRecord(first) && first.type === "redacted_thinking") return null;
-  if (isRecord(first) && first.type === "thinking") {
-    return isOurSignature(first.signature)
-      ? null
-      : `messages.${i}.content.0: Invalid \`signature\` in \`thinking\` block`;
-  }
+  if (isRecord(first) && (first.type === "redacted_thinking" || first.type === "thinking")) return null;
   return `messages.${i}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${isRecord(first) ? String(first.type) : "text"}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
 }
 
@@ -102,10 +133,14 @@ function messages(ctx: Ctx, body: Json) {
     ctx.bodyBytes,
   );
   const u = reply.usage;
-  const signature = Buffer.from(hex(`sig${ctx.requestIndex}`, 48)).toString("base64");
-  // A thinking request always thinks, scripted or not.
-  if (isRecord(body.thinking) && body.thinking.type === "enabled" && reply.reasoning.length === 0)
-    reply.reasoning = "Let me work through this.";
+  // A thinking request always thinks, scripted or not. Adaptive-only models omit the thinking text by
+  // default (display "omitted"): the block comes back empty, with its signature.
+  const thinks =
+    isRecord(body.thinking) && (body.thinking.type === "enabled" || body.thinking.type === "adaptive");
+  if (thinks && reply.reasoning.length === 0) reply.reasoning = "Let me work through this.";
+  const omitted =
+    thinks && ADAPTIVE_ONLY.test(String(body.model)) && (body.thinking as Json).display !== "summarized";
+  const thought = omitted ? "" : reply.reasoning;
   const tools = reply.toolCalls.map((t, i) => ({
     type: "tool_use",
     id: `toolu_01${hex(`t${ctx.requestIndex}:${i}`, 22)}`,
@@ -133,11 +168,23 @@ function messages(ctx: Ctx, body: Json) {
     stop_sequence: null,
     usage: usageStart,
   };
+  // The answer's blocks in order. Adaptive thinking interleaves: a further thinking block before each
+  // later tool call. Each thinking block is signed for the call it leads to (signFor).
+  const thinkingBlock = (anchor: string): Json => ({
+    type: "thinking",
+    thinking: thought,
+    signature: signFor(anchor),
+  });
+  const blocks: Json[] = [];
+  if (reply.reasoning.length > 0) blocks.push(thinkingBlock(tools[0]?.id ?? message.id));
+  if (reply.text.length > 0 || tools.length === 0) blocks.push({ type: "text", text: reply.text });
+  const interleaved = thinks && (body.thinking as Json).type === "adaptive";
+  for (const [k, t] of tools.entries()) {
+    if (interleaved && k > 0) blocks.push(thinkingBlock(t.id));
+    blocks.push(t);
+  }
   if (body.stream !== true) {
-    if (reply.reasoning.length > 0)
-      message.content.push({ type: "thinking", thinking: reply.reasoning, signature });
-    if (reply.text.length > 0 || tools.length === 0) message.content.push({ type: "text", text: reply.text });
-    message.content.push(...tools);
+    message.content.push(...blocks);
     message.stop_reason = STOP[reply.finish];
     sendJson(ctx, 200, { ...message, usage: { ...usageStart, output_tokens: u.output } }, headers(ctx));
     return;
@@ -160,25 +207,25 @@ function messages(ctx: Ctx, body: Json) {
     index++;
   };
   const pieces = (s: string): string[] => splitChars(s, ctx.opts.chunkChars);
-  if (reply.reasoning.length > 0) {
-    const deltas: Json[] = pieces(reply.reasoning).map((thinking) => ({ type: "thinking_delta", thinking }));
-    block({ type: "thinking", thinking: "", signature: "" }, [
-      ...deltas,
-      { type: "signature_delta", signature },
-    ]);
-  }
-  if (reply.text.length > 0 || tools.length === 0) {
-    block(
-      { type: "text", text: "" },
-      pieces(reply.text).map((text) => ({ type: "text_delta", text })),
-    );
-  }
-  for (const t of tools) {
-    const json = ["", ...pieces(JSON.stringify(t.input))];
-    block(
-      { ...t, input: {} },
-      json.map((partial_json) => ({ type: "input_json_delta", partial_json })),
-    );
+  for (const b of blocks) {
+    if (b.type === "thinking") {
+      const deltas = pieces(String(b.thinking)).map((thinking) => ({ type: "thinking_delta", thinking }));
+      block({ type: "thinking", thinking: "", signature: "" }, [
+        ...deltas,
+        { type: "signature_delta", signature: b.signature },
+      ]);
+    } else if (b.type === "text") {
+      block(
+        { type: "text", text: "" },
+        pieces(String(b.text)).map((text) => ({ type: "text_delta", text })),
+      );
+    } else {
+      const json = ["", ...pieces(JSON.stringify(b.input))];
+      block(
+        { ...b, input: {} },
+        json.map((partial_json) => ({ type: "input_json_delta", partial_json })),
+      );
+    }
   }
   ev("message_delta", {
     delta: { stop_reason: STOP[reply.finish], stop_sequence: null },

@@ -59,12 +59,14 @@ function userBlocks(content: string | ContentPart[], i: number, provider: string
 }
 
 /**
- * While thinking is on, Anthropic requires the thinking blocks of a turn that called tools back, first in
- * that turn; the gateway returned them on the turn's first tool call (response.ts `thinkingOf`). With
- * thinking off they are left out, as Anthropic ignores them then.
+ * While thinking is on, Anthropic requires the thinking blocks of a turn that called tools back, in their
+ * order, before the calls they led to; the gateway returned each run of them on the call it preceded
+ * (response.ts `thinkingOf`), so each goes back right before its call, the first call's before the
+ * turn's text. With thinking off they are left out, as Anthropic ignores them then.
  */
-const thinkingBlocksOf = (m: Extract<ChatMessage, { role: "assistant" }>): AnthropicThinkingBlock[] =>
-  m.tool_calls?.flatMap((t) => t.extra_content?.anthropic?.thinking_blocks ?? []) ?? [];
+type AssistantCall = NonNullable<Extract<ChatMessage, { role: "assistant" }>["tool_calls"]>[number];
+const thinkingBefore = (call: AssistantCall | undefined): AnthropicThinkingBlock[] =>
+  call?.extra_content?.anthropic?.thinking_blocks ?? [];
 
 function assistantBlocks(
   m: Extract<ChatMessage, { role: "assistant" }>,
@@ -93,7 +95,13 @@ function assistantBlocks(
       input: input as Record<string, unknown>,
     };
   });
-  return [...(thinking ? thinkingBlocksOf(m) : []), ...text, ...tools];
+  if (!thinking) return [...text, ...tools];
+  const calls = m.tool_calls ?? [];
+  return [
+    ...thinkingBefore(calls[0]),
+    ...text,
+    ...tools.flatMap((block, k) => (k === 0 ? [block] : [...thinkingBefore(calls[k]), block])),
+  ];
 }
 
 const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>

@@ -56,8 +56,11 @@ interface AnthropicRequestBody {
   metadata?: { user_id: string };
   tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown>; strict?: true }>;
   tool_choice?: ToolChoice;
-  output_config?: { format: { type: "json_schema"; schema: Record<string, unknown> } };
-  thinking?: { type: "enabled"; budget_tokens: number };
+  output_config?: {
+    format?: { type: "json_schema"; schema: Record<string, unknown> };
+    effort?: string;
+  };
+  thinking?: { type: "enabled"; budget_tokens: number } | { type: "adaptive" };
 }
 
 function toolChoice(req: ChatRequest): ToolChoice | undefined {
@@ -96,14 +99,15 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
   if (req.temperature != null && req.temperature > 1) {
     throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
   }
-  const thinking = thinkingFor(req, provider);
+  const thinking = thinkingFor(req, ctx.model, provider);
   const { system, messages } = toAnthropicMessages(req.messages, provider, thinking !== undefined);
   const body: AnthropicRequestBody = {
     model: ctx.model,
     max_tokens: anthropicMaxTokens(req),
     messages,
   };
-  if (thinking !== undefined) body.thinking = { type: "enabled", budget_tokens: thinking };
+  if (thinking?.type === "enabled") body.thinking = thinking;
+  else if (thinking) body.thinking = { type: "adaptive" };
   if (system.length > 0) body.system = system;
   if (req.stream) body.stream = true;
   if (req.temperature != null) body.temperature = req.temperature;
@@ -124,7 +128,9 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
   const choice = toolChoice(req);
   if (choice) body.tool_choice = choice;
   const output = outputConfig(req, provider);
-  if (output) body.output_config = output;
+  // Adaptive thinking takes its depth from the effort, beside any output format.
+  if (output || thinking?.type === "adaptive")
+    body.output_config = { ...output, ...(thinking?.type === "adaptive" ? { effort: thinking.effort } : {}) };
   return {
     path: "/v1/messages",
     headers: {

@@ -56,9 +56,10 @@ export function anthropicFinishReason(reason: string | null | undefined): Finish
 export const toolArguments = (input: unknown): string => JSON.stringify(input ?? {});
 
 /**
- * The thinking blocks that led to a turn's tool calls ride on its first call
- * (`extra_content.anthropic.thinking_blocks`): while thinking is on, Anthropic requires them back before
- * those calls in the next request (messages.ts puts them there).
+ * The thinking blocks that led to a tool call ride on that call (`extra_content.anthropic.thinking_blocks`):
+ * the ones before a turn's first call on it, and with interleaved thinking the ones between two calls on
+ * the later one. While thinking is on, Anthropic requires them back, in their order, before those calls
+ * in the next request (messages.ts puts them there).
  */
 export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: ToolCallExtraContent } =>
   blocks.length > 0 ? { extra_content: { anthropic: { thinking_blocks: blocks } } } : {};
@@ -66,14 +67,14 @@ export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: 
 /**
  * Text blocks are concatenated into the single OpenAI content string. `thinking` and `redacted_thinking`
  * blocks are not answer text, since Chat Completions has no field for reasoning text; they come back only
- * with tool calls (thinkingOf). Other block types only appear with server tools, which the gateway never
+ * with the tool calls they precede (thinkingOf). Other block types only appear with server tools, which the gateway never
  * sends.
  */
 export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
   const r = parseUpstream(anthropicMessage, body, PROVIDER);
   const texts: string[] = [];
   const toolCalls: ResponseToolCall[] = [];
-  const thinking: AnthropicThinkingBlock[] = [];
+  let thinking: AnthropicThinkingBlock[] = [];
   for (const block of r.content) {
     if (block.type === "text") texts.push(block.text);
     else if (block.type === "thinking")
@@ -85,8 +86,9 @@ export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCo
         id: block.id,
         type: "function",
         function: { name: block.name, arguments: toolArguments(block.input) },
-        ...(toolCalls.length === 0 ? thinkingOf(thinking) : {}),
+        ...thinkingOf(thinking),
       });
+      thinking = [];
     }
   }
   return {

@@ -30,9 +30,11 @@ export interface AnthropicStreamState extends BaseStreamState {
   stopReason: string | null;
   /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
   rawUsage: AnthropicUsage;
-  /** Thinking blocks so far, and where each sits (block index → position), for the first tool call. */
+  /** Thinking blocks so far, and where each sits (block index → position), for the calls they precede. */
   thinking: readonly AnthropicThinkingBlock[];
   thinkingIndex: Readonly<Record<number, number>>;
+  /** How many of them already rode on a tool call. */
+  thinkingSent: number;
 }
 
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
@@ -47,6 +49,7 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   rawUsage: {},
   thinking: [],
   thinkingIndex: {},
+  thinkingSent: 0,
 });
 
 /** The stream's thinking with block `index` changed by `edit` (a thinking delta or its signature). */
@@ -118,9 +121,11 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
       const call = { index: s.toolCount, id: block.id, type: "function" as const };
       const fn = { name: block.name, arguments: hasInput ? toolArguments(block.input) : "" };
-      // The thinking blocks are complete by now: they precede the turn's tool_use blocks.
-      const extra = s.toolCount === 0 ? thinkingOf([...s.thinking]) : {};
-      return { out: [chunk(next, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: next };
+      // The thinking blocks before this call are complete by now (each stops before the next block
+      // starts); those since the previous call ride on this one.
+      const extra = thinkingOf(s.thinking.slice(s.thinkingSent));
+      const sent = { ...next, thinkingSent: s.thinking.length };
+      return { out: [chunk(sent, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: sent };
     }
     case "content_block_delta": {
       const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, PROVIDER);

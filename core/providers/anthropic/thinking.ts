@@ -7,40 +7,92 @@ import { unsupportedParameter } from "../../api/errors.ts";
  */
 export const DEFAULT_MAX_TOKENS = 4096;
 
+type Effort = NonNullable<ChatRequest["reasoning_effort"]>;
+
 /**
- * `reasoning_effort` as extended thinking (`thinking.budget_tokens`, at least 1 024 by Anthropic's rule).
- * `none` is Anthropic's default: no thinking.
+ * `reasoning_effort` as manual extended thinking (`thinking.budget_tokens`, at least 1 024 by Anthropic's
+ * rule). `max` stays under the 64 000-token output cap of Claude 4.5 models once the answer's
+ * DEFAULT_MAX_TOKENS is added. The same figures size `max_tokens` for adaptive thinking, which has no
+ * budget but spends its thinking out of `max_tokens` too. `none` is Anthropic's default: no thinking.
  */
-const THINKING_BUDGET = { minimal: 1024, low: 2048, medium: 8192, high: 16384 } as const;
+const THINKING_BUDGET: Record<Exclude<Effort, "none">, number> = {
+  minimal: 1024,
+  low: 2048,
+  medium: 8192,
+  high: 16384,
+  xhigh: 32768,
+  max: 57344,
+};
 const MIN_THINKING_BUDGET = 1024;
+
+/**
+ * Adaptive thinking's `output_config.effort` for each OpenAI effort. Anthropic has no `minimal`;
+ * `low` is its least.
+ */
+const ADAPTIVE_EFFORT: Record<Exclude<Effort, "none">, "low" | "medium" | "high" | "xhigh" | "max"> = {
+  minimal: "low",
+  low: "low",
+  medium: "medium",
+  high: "high",
+  xhigh: "xhigh",
+  max: "max",
+};
+
+/** `claude-opus-4-8` → opus 4.8, `claude-sonnet-4-5-20250929` → 4.5, `claude-opus-4-20250514` → 4.0. */
+const FAMILY_FIRST = /claude-(opus|sonnet|haiku|fable|mythos)-(?:(\d{1,2})(?:-(\d{1,2}))?(?!\d))?/;
+
+/**
+ * Whether a Claude model thinks adaptively (`thinking: { type: "adaptive" }` with
+ * `output_config.effort`) rather than within a manual `budget_tokens`. Claude 4.6 models take both and
+ * deprecate the budget; Opus 4.7 and later refuse a budget with 400; 4.5 and earlier (and the older
+ * `claude-3-7-sonnet` naming) refuse adaptive. Fable and Mythos models are all adaptive-only.
+ */
+export function thinksAdaptively(model: string): boolean {
+  const m = FAMILY_FIRST.exec(model);
+  if (!m) return false;
+  if (m[1] === "fable" || m[1] === "mythos") return true;
+  if (m[2] === undefined) return false;
+  const major = Number(m[2]);
+  const minor = m[3] === undefined ? 0 : Number(m[3]);
+  return major > 4 || (major === 4 && minor >= 6);
+}
+
+export type AnthropicThinking =
+  | { type: "enabled"; budget_tokens: number }
+  | { type: "adaptive"; effort: (typeof ADAPTIVE_EFFORT)[keyof typeof ADAPTIVE_EFFORT] };
 
 const limitOf = (req: ChatRequest) => req.max_completion_tokens ?? req.max_tokens;
 
 /**
- * The thinking budget a request asks for, or undefined. Thinking counts toward `max_tokens`, which must exceed
- * the budget: without the caller's limit, `max_tokens` is the budget plus DEFAULT_MAX_TOKENS for the
- * answer; with one, the budget shrinks to fit under it, as an OpenAI reasoning model spends its
- * `max_completion_tokens` on reasoning and answer together. What Anthropic refuses while thinking
- * (another temperature, a low top_p, a forced tool, a limit at or below the budget's floor) is refused
- * here, naming the parameter.
+ * The thinking a request asks of `model`, or undefined. Thinking counts toward `max_tokens`. With a
+ * manual budget, `max_tokens` must exceed it: without the caller's limit, `max_tokens` is the budget
+ * plus DEFAULT_MAX_TOKENS for the answer; with one, the budget shrinks to fit under it, as an OpenAI
+ * reasoning model spends its `max_completion_tokens` on reasoning and answer together. What Anthropic
+ * refuses while thinking (another temperature, a low top_p; with a manual budget also a forced tool, or
+ * a limit at or below the budget's floor) is refused here, naming the parameter.
  */
-export function thinkingFor(req: ChatRequest, provider: string): number | undefined {
+export function thinkingFor(
+  req: ChatRequest,
+  model: string,
+  provider: string,
+): AnthropicThinking | undefined {
   const effort = req.reasoning_effort;
   if (effort == null || effort === "none") return undefined;
   if (req.temperature != null && req.temperature !== 1)
     throw unsupportedParameter(provider, "temperature", "Anthropic thinks only at temperature 1");
   if (req.top_p != null && req.top_p < 0.95)
     throw unsupportedParameter(provider, "top_p", "Anthropic thinks only with top_p from 0.95 to 1");
+  if (thinksAdaptively(model)) return { type: "adaptive", effort: ADAPTIVE_EFFORT[effort] };
   if (req.tool_choice === "required" || typeof req.tool_choice === "object")
     throw unsupportedParameter(provider, "tool_choice", "Anthropic cannot force a tool call while it thinks");
   const wanted = THINKING_BUDGET[effort];
   const limit = limitOf(req);
-  if (limit == null) return wanted;
+  if (limit == null) return { type: "enabled", budget_tokens: wanted };
   if (limit <= MIN_THINKING_BUDGET) {
     const param = req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
     throw unsupportedParameter(provider, param, "reasoning on Anthropic needs a limit above 1 024 tokens");
   }
-  return Math.min(wanted, limit - 1);
+  return { type: "enabled", budget_tokens: Math.min(wanted, limit - 1) };
 }
 
 /** The `max_tokens` an Anthropic request is sent with (the budget estimate's output bound). */

@@ -10,12 +10,31 @@ export const geminiGeneration = (model: string): number | undefined => {
  * Gemini 2.x thinks within a token budget and refuses Gemini 3's `thinkingLevel` (400), so there an
  * effort becomes a budget: the figures Google's OpenAI-compatible endpoint uses for 2.5 (low 1 024,
  * medium 8 192, high 24 576), for `minimal` 512, the smallest budget every 2.5 model accepts
- * (Flash-Lite's floor), and for `none` 0, which switches thinking off (2.5 Pro refuses it). Gemini 3
- * and later, and model ids that name no generation, take the level as it is; they have no `none`.
+ * (Flash-Lite's floor), and for `none` 0, which switches thinking off (2.5 Pro refuses it). `xhigh`
+ * and `max` get high's 24 576, the largest budget every 2.5 model accepts (Flash's ceiling). Gemini 3
+ * and later, and model ids that name no generation, take a level; they have no `none`, and nothing
+ * above HIGH.
  */
-const THINKING_BUDGET = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576 } as const;
+const THINKING_BUDGET = {
+  none: 0,
+  minimal: 512,
+  low: 1024,
+  medium: 8192,
+  high: 24576,
+  xhigh: 24576,
+  max: 24576,
+} as const;
 
 export type ReasoningEffort = keyof typeof THINKING_BUDGET;
+
+const THINKING_LEVEL: Record<Exclude<ReasoningEffort, "none">, string> = {
+  minimal: "MINIMAL",
+  low: "LOW",
+  medium: "MEDIUM",
+  high: "HIGH",
+  xhigh: "HIGH",
+  max: "HIGH",
+};
 
 /** Whether `model` takes a thinking budget (Gemini 2.x) rather than a thinking level. */
 export const thinksInBudget = (model: string): boolean => {
@@ -25,7 +44,7 @@ export const thinksInBudget = (model: string): boolean => {
 
 /** The thinkingConfig for an effort; the caller refuses `none` for a model without budgets first. */
 export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
-  return thinksInBudget(model)
-    ? { thinkingBudget: THINKING_BUDGET[effort] }
-    : { thinkingLevel: effort.toUpperCase() };
+  if (thinksInBudget(model)) return { thinkingBudget: THINKING_BUDGET[effort] };
+  if (effort === "none") throw new Error("a thinking-level model has no 'none'; refuse it before mapping");
+  return { thinkingLevel: THINKING_LEVEL[effort] };
 }

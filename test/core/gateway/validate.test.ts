@@ -100,7 +100,7 @@ describe("validate against chatRequest", () => {
     ["a fractional n", { ...ok, n: 1.5 }, "n"],
     ["five stop sequences", { ...ok, stop: ["a", "b", "c", "d", "e"] }, "stop"],
     ["a zero max_tokens", { ...ok, max_tokens: 0 }, "max_tokens"],
-    ["an unknown reasoning_effort", { ...ok, reasoning_effort: "max" }, "reasoning_effort"],
+    ["an unknown reasoning_effort", { ...ok, reasoning_effort: "ultra" }, "reasoning_effort"],
     ["an unknown top-level field", { ...ok, foo: 1 }, "foo"],
     ["an unknown field inside a message", m({ role: "user", content: "x", foo: 1 }), "messages[0].foo"],
     ["an unknown stream_options field", { ...ok, stream_options: { bar: true } }, "stream_options.bar"],

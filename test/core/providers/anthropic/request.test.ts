@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChatRequest, chatRequest } from "../../../../core/api/chat-request.ts";
 import { toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
-import { DEFAULT_MAX_TOKENS } from "../../../../core/providers/anthropic/thinking.ts";
+import { DEFAULT_MAX_TOKENS, thinksAdaptively } from "../../../../core/providers/anthropic/thinking.ts";
 
 const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "sk-ant-test" };
 const hi = [{ role: "user", content: "Hi" }];
@@ -173,6 +173,9 @@ describe("toAnthropicRequest, reasoning_effort as extended thinking", () => {
     [{ reasoning_effort: "low" }, { budget_tokens: 2048 }, 2048 + DEFAULT_MAX_TOKENS],
     [{ reasoning_effort: "medium" }, { budget_tokens: 8192 }, 8192 + DEFAULT_MAX_TOKENS],
     [{ reasoning_effort: "high" }, { budget_tokens: 16384 }, 16384 + DEFAULT_MAX_TOKENS],
+    [{ reasoning_effort: "xhigh" }, { budget_tokens: 32768 }, 32768 + DEFAULT_MAX_TOKENS],
+    // Under the 64 000-token output cap of the Claude 4.5 models.
+    [{ reasoning_effort: "max" }, { budget_tokens: 57344 }, 57344 + DEFAULT_MAX_TOKENS],
     // A caller's limit covers thinking and answer together; the budget shrinks to fit under it.
     [{ reasoning_effort: "high", max_completion_tokens: 4096 }, { budget_tokens: 4095 }, 4096],
     [{ reasoning_effort: "low", max_tokens: 10_000 }, { budget_tokens: 2048 }, 10_000],
@@ -225,5 +228,106 @@ describe("toAnthropicRequest, reasoning_effort as extended thinking", () => {
     expect(JSON.stringify(on.messages[1].content[2])).not.toContain("extra_content");
     const off = body({ messages });
     expect(off.messages[1].content.map((b: { type: string }) => b.type)).toEqual(["text", "tool_use"]);
+  });
+});
+
+describe("toAnthropicRequest, interleaved thinking replayed", () => {
+  it("puts each call's thinking back right before that call, in order", () => {
+    const block = (signature: string) => ({ type: "thinking", thinking: "", signature });
+    const call = (id: string, signature: string) => ({
+      id,
+      type: "function",
+      function: { name: id, arguments: "{}" },
+      extra_content: { anthropic: { thinking_blocks: [block(signature)] } },
+    });
+    const messages = [
+      { role: "user", content: "Weather and time?" },
+      { role: "assistant", content: "Both.", tool_calls: [call("toolu_1", "s1"), call("toolu_2", "s2")] },
+      { role: "tool", tool_call_id: "toolu_1", content: "21" },
+      { role: "tool", tool_call_id: "toolu_2", content: "noon" },
+    ];
+    const sent = body({ reasoning_effort: "high", messages }).messages[1].content;
+    expect(
+      sent.map((b: { type: string; signature?: string; id?: string }) => b.signature ?? b.id ?? b.type),
+    ).toEqual(["s1", "text", "toolu_1", "s2", "toolu_2"]);
+  });
+});
+
+describe("thinksAdaptively", () => {
+  it.each([
+    ["claude-opus-4-8", true],
+    ["claude-opus-4-7", true],
+    ["claude-opus-4-6", true],
+    ["claude-sonnet-4-6", true],
+    ["claude-sonnet-5", true],
+    ["claude-opus-5-5", true],
+    ["claude-haiku-5-5", true],
+    ["claude-fable-5-2", true],
+    ["claude-mythos-preview", true],
+    ["claude-sonnet-4-5", false],
+    ["claude-sonnet-4-5-20250929", false],
+    ["claude-opus-4-5-20251101", false],
+    ["claude-haiku-4-5", false],
+    ["claude-opus-4-1", false],
+    ["claude-opus-4-20250514", false],
+    ["claude-3-7-sonnet-20250219", false],
+    ["my-finetune", false],
+  ])("%s: %s", (model, adaptive) => {
+    expect(thinksAdaptively(model)).toBe(adaptive);
+  });
+});
+
+describe("toAnthropicRequest, reasoning_effort as adaptive thinking (Claude 4.6 and later)", () => {
+  const adaptive = { ...CTX, model: "claude-opus-4-8" };
+  const bodyFor = (over: Record<string, unknown>) =>
+    JSON.parse(toAnthropicRequest(request(over), adaptive).body);
+
+  it.each([
+    ["minimal", "low", 1024],
+    ["low", "low", 2048],
+    ["medium", "medium", 8192],
+    ["high", "high", 16384],
+    ["xhigh", "xhigh", 32768],
+    ["max", "max", 57344],
+  ] as const)(
+    "maps %s to effort %s, with room for %i thinking tokens before the answer",
+    (effort, level, room) => {
+      const b = bodyFor({ reasoning_effort: effort });
+      expect(b.thinking).toEqual({ type: "adaptive" });
+      expect(b.output_config).toEqual({ effort: level });
+      expect(b.max_tokens).toBe(room + DEFAULT_MAX_TOKENS);
+    },
+  );
+
+  it("keeps the caller's limit as it is: there is no budget to fit under it", () => {
+    expect(bodyFor({ reasoning_effort: "high", max_completion_tokens: 600 }).max_tokens).toBe(600);
+  });
+
+  it("puts the effort beside a structured output format", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } } };
+    const b = bodyFor({
+      reasoning_effort: "medium",
+      response_format: { type: "json_schema", json_schema: { name: "x", schema } },
+    });
+    expect(b.output_config).toEqual({ format: { type: "json_schema", schema }, effort: "medium" });
+  });
+
+  it("may force a tool call, which adaptive thinking allows", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] as const;
+    expect(bodyFor({ reasoning_effort: "low", tools, tool_choice: "required" }).tool_choice).toEqual({
+      type: "any",
+    });
+  });
+
+  it("still refuses a temperature other than 1, naming it", () => {
+    expect(() =>
+      toAnthropicRequest(request({ reasoning_effort: "low", temperature: 0.2 }), adaptive),
+    ).toThrow(expect.objectContaining({ status: 400, param: "temperature" }));
+  });
+
+  it("sends no thinking for none, leaving the model's default", () => {
+    const b = bodyFor({ reasoning_effort: "none" });
+    expect(b).not.toHaveProperty("thinking");
+    expect(b).not.toHaveProperty("output_config");
   });
 });

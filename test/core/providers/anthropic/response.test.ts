@@ -73,6 +73,20 @@ describe("fromAnthropicResponse", () => {
     expect(r.choices[0]?.finish_reason).toBe("tool_calls");
   });
 
+  it("returns interleaved thinking on the call each block preceded", () => {
+    const first = { type: "thinking", thinking: "", signature: "sig-1" };
+    const second = { type: "thinking", thinking: "", signature: "sig-2" };
+    const content = [
+      first,
+      { type: "tool_use", id: "toolu_1", name: "get_weather", input: {} },
+      second,
+      { type: "tool_use", id: "toolu_2", name: "get_time", input: {} },
+    ];
+    const calls = fromAnthropicResponse(message({ content, stop_reason: "tool_use" }), META).choices[0]
+      ?.message.tool_calls;
+    expect(calls?.map((t) => t.extra_content?.anthropic?.thinking_blocks)).toEqual([[first], [second]]);
+  });
+
   it("keeps thinking out of an answer without tool calls", () => {
     const content = [
       { type: "thinking", thinking: "Hmm.", signature: "sig" },

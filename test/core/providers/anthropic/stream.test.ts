@@ -122,6 +122,16 @@ describe("the Anthropic stream reducer, over recorded transcripts", () => {
     expect(msg.finishReason).toBe("tool_calls");
   });
 
+  it("returns interleaved thinking on the call each block preceded (adaptive thinking, text omitted)", () => {
+    const { chunks, fault } = replay("anthropic-interleaved-tools.sse");
+    expect(fault).toBeUndefined();
+    const opened = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).filter((t) => t.id);
+    expect(opened.map((t) => t.extra_content?.anthropic?.thinking_blocks)).toEqual([
+      [{ type: "thinking", thinking: "", signature: "EqQBCgIYAhIMinterleaved01" }],
+      [{ type: "thinking", thinking: "", signature: "EqQBCgIYAhIMinterleaved02" }],
+    ]);
+  });
+
   it("reports an error event mid-stream as a fault carrying Anthropic's error type, after the text so far", () => {
     const { chunks, state, fault } = replay("anthropic-error.sse");
     expect(fault).toEqual({ message: "Overloaded", code: "overloaded_error" });

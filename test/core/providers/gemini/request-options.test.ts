@@ -131,6 +131,11 @@ describe("Gemini request: reasoning_effort", () => {
     ["gemini-2.5-pro", "medium", { thinkingBudget: 8192 }],
     ["gemini-2.5-flash-lite", "high", { thinkingBudget: 24576 }],
     ["gemini-2.5-flash", "none", { thinkingBudget: 0 }],
+    // Nothing above high: Gemini 3's top level, 2.5's largest budget every model takes.
+    ["gemini-3-pro-preview", "xhigh", { thinkingLevel: "HIGH" }],
+    ["gemini-3.1-pro-preview", "max", { thinkingLevel: "HIGH" }],
+    ["gemini-2.5-pro", "xhigh", { thinkingBudget: 24576 }],
+    ["gemini-2.5-flash", "max", { thinkingBudget: 24576 }],
   ] as const)("asks %s to think with %s effort as %o", (model, effort, thinking) => {
     const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }).body);
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
