@@ -11,13 +11,25 @@ import { z } from "zod";
  */
 const modelName = z.string().min(1).max(256);
 
-const textPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+/**
+ * OpenAI's explicit prompt-cache breakpoint: the part ends a reusable prefix. OpenAI takes it as it is;
+ * Anthropic as `cache_control` on that block; Gemini, which caches implicitly, ignores it.
+ */
+const promptCacheBreakpoint = z
+  .object({ mode: z.literal("explicit") })
+  .strict()
+  .optional();
+
+const textPart = z
+  .object({ type: z.literal("text"), text: z.string(), prompt_cache_breakpoint: promptCacheBreakpoint })
+  .strict();
 const imagePart = z
   .object({
     type: z.literal("image_url"),
     image_url: z
       .object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() })
       .strict(),
+    prompt_cache_breakpoint: promptCacheBreakpoint,
   })
   .strict();
 export const contentPart = z.discriminatedUnion("type", [textPart, imagePart]);
@@ -143,6 +155,13 @@ export const chatRequest = z
     // OpenAI's successors to `user`: an end-user id for abuse detection, and a prompt-cache routing key.
     safety_identifier: z.string().max(256).optional(),
     prompt_cache_key: z.string().max(1024).optional(),
+    // OpenAI's cache controls: how long it may keep a cached prefix, and whether it adds its own
+    // breakpoint and the least lifetime of every breakpoint (prompt_cache_breakpoint above).
+    prompt_cache_retention: z.enum(["in_memory", "24h"]).nullable().optional(),
+    prompt_cache_options: z
+      .object({ mode: z.enum(["implicit", "explicit"]).optional(), ttl: z.literal("30m").optional() })
+      .strict()
+      .optional(),
     tools: z.array(toolDefinition).max(128).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),

@@ -429,6 +429,57 @@ describe("provider-specific mapping", () => {
     },
   );
 
+  describe("OpenAI's prompt-cache breakpoints", () => {
+    const part = (text: string) => ({
+      type: "text" as const,
+      text,
+      prompt_cache_breakpoint: { mode: "explicit" as const },
+    });
+    // Five cached turns: OpenAI writes the latest four; Anthropic refuses a fifth cache_control.
+    const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: "system", content: [part("You are terse.")] },
+      ...[1, 2, 3, 4].flatMap((k) => [
+        { role: "user" as const, content: [part(`q${k}`)] },
+        { role: "assistant" as const, content: `a${k}` },
+      ]),
+      { role: "user", content: "now?" },
+    ];
+
+    it("reach OpenAI as they are, with the retention and cache options", async () => {
+      await h.client.chat.completions.create({
+        model: "oa/gpt-sim",
+        prompt_cache_retention: "24h",
+        prompt_cache_options: { mode: "explicit", ttl: "30m" },
+        messages: history,
+      });
+      const sent = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+      expect(sent).toMatchObject({
+        prompt_cache_retention: "24h",
+        prompt_cache_options: { mode: "explicit", ttl: "30m" },
+      });
+      expect(JSON.stringify(sent.messages).match(/prompt_cache_breakpoint/g)).toHaveLength(5);
+    });
+
+    it("reach Anthropic as cache_control on the last four, with the 1-hour TTL for OpenAI's 30 minutes", async () => {
+      const res = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        prompt_cache_options: { ttl: "30m" },
+        messages: history,
+      });
+      expect(res.choices[0]?.finish_reason).toBe("stop");
+      const sent = h.anthropic.requests.at(-1)?.body as {
+        system: Array<{ cache_control?: unknown }>;
+        messages: Array<{ content: string | Array<{ text: string; cache_control?: unknown }> }>;
+      };
+      expect(sent.system[0]?.cache_control).toBeUndefined();
+      const cached = sent.messages.flatMap((m) =>
+        typeof m.content === "string" ? [] : m.content.filter((b) => b.cache_control).map((b) => b.text),
+      );
+      expect(cached).toEqual(["q1", "q2", "q3", "q4"]);
+      expect(JSON.stringify(sent)).toContain('"cache_control":{"type":"ephemeral","ttl":"1h"}');
+    });
+  });
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

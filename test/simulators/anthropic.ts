@@ -53,6 +53,8 @@ function validate(ctx: Ctx, body: Json): string | null {
   if (body.messages.length === 0) return "messages: at least one message is required";
   const thinking = thinkingProblem(body);
   if (thinking !== null) return thinking;
+  const cache = cacheProblem(body);
+  if (cache !== null) return cache;
   return ctx.rawBody.length > 0 ? null : "Empty request body";
 }
 
@@ -71,6 +73,36 @@ function intact(content: unknown[], at: number): boolean {
   if (!isRecord(b) || !isOurSignature(b.signature)) return false;
   const next = content.slice(at + 1).find((c) => isRecord(c) && c.type === "tool_use");
   return !isRecord(next) || b.signature === signFor(String(next.id));
+}
+
+/** Every block carrying `cache_control`: tools, system, message blocks and tool_result content. */
+function cacheMarks(body: Json): Json[] {
+  const marks: Json[] = [];
+  const visit = (blocks: unknown): void => {
+    if (!Array.isArray(blocks)) return;
+    for (const b of blocks) {
+      if (!isRecord(b)) continue;
+      if (isRecord(b.cache_control)) marks.push(b.cache_control);
+      if (b.type === "tool_result") visit(b.content);
+    }
+  };
+  visit(body.tools);
+  visit(body.system);
+  for (const m of Array.isArray(body.messages) ? body.messages : []) if (isRecord(m)) visit(m.content);
+  return marks;
+}
+
+/** Prompt caching's limits: at most 4 breakpoints, each `ephemeral` with a TTL of 5m or 1h. */
+function cacheProblem(body: Json): string | null {
+  const marks = cacheMarks(body);
+  if (marks.length > 4)
+    return `A maximum of 4 blocks with cache_control may be provided. Found ${marks.length}.`;
+  for (const c of marks) {
+    if (c.type !== "ephemeral") return "cache_control.type: Input should be 'ephemeral'";
+    if (c.ttl !== undefined && c.ttl !== "5m" && c.ttl !== "1h")
+      return "cache_control.ttl: Input should be '5m' or '1h'";
+  }
+  return null;
 }
 
 /** Claude 4.6 and later take adaptive thinking; from Opus 4.7 (and every 5.x, Fable, Mythos) only that. */

@@ -3,7 +3,10 @@ import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 
 /** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
-export type TextBlock = { type: "text"; text: string };
+/** Anthropic's prompt-cache breakpoint on a block; `ttl` "1h", or Anthropic's default of 5 minutes. */
+export type CacheControl = { type: "ephemeral"; ttl?: "1h" };
+export type TextBlock = { type: "text"; text: string; cache_control?: CacheControl };
+export type ImageBlock = { type: "image"; source: ImageSource; cache_control?: CacheControl };
 const IMAGE_MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
 type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
 type ImageSource =
@@ -11,7 +14,7 @@ type ImageSource =
   | { type: "base64"; media_type: ImageMediaType; data: string };
 export type RequestBlock =
   | TextBlock
-  | { type: "image"; source: ImageSource }
+  | ImageBlock
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
   | AnthropicThinkingBlock
   | { type: "tool_result"; tool_use_id: string; content: string | TextBlock[] };
@@ -25,13 +28,18 @@ const isImageMediaType = (t: string): t is ImageMediaType =>
   (IMAGE_MEDIA_TYPES as readonly string[]).includes(t);
 const DATA_URI = /^data:([^;,]+);base64,(.*)$/s;
 
-type Text = string | Array<{ type: "text"; text: string }>;
-const textBlocks = (content: Text): TextBlock[] =>
+/** OpenAI's explicit cache breakpoint on a part becomes `cache` on its block (cache-breakpoints.ts caps them). */
+type Breakpoint = { prompt_cache_breakpoint?: { mode: "explicit" } | undefined };
+const cached = (part: Breakpoint, cache: CacheControl): { cache_control?: CacheControl } =>
+  part.prompt_cache_breakpoint ? { cache_control: cache } : {};
+
+type Text = string | Array<{ type: "text"; text: string } & Breakpoint>;
+const textBlocks = (content: Text, cache: CacheControl): TextBlock[] =>
   typeof content === "string"
     ? [{ type: "text", text: content }]
-    : content.map((p) => ({ type: "text", text: p.text }));
+    : content.map((p) => ({ type: "text", text: p.text, ...cached(p, cache) }));
 
-function imageBlock(url: string, provider: string, param: string): RequestBlock {
+function imageBlock(url: string, provider: string, param: string): ImageBlock {
   if (/^https?:\/\//i.test(url)) return { type: "image", source: { type: "url", url } };
   const m = DATA_URI.exec(url);
   if (!m) throw unsupportedParameter(provider, param, "images must be http(s) URLs or base64 data URIs");
@@ -46,15 +54,20 @@ function imageBlock(url: string, provider: string, param: string): RequestBlock 
   return { type: "image", source: { type: "base64", media_type: mediaType, data } };
 }
 
-function userBlocks(content: string | ContentPart[], i: number, provider: string): string | RequestBlock[] {
+function userBlocks(
+  content: string | ContentPart[],
+  i: number,
+  provider: string,
+  cache: CacheControl,
+): string | RequestBlock[] {
   if (typeof content === "string") return content;
   return content.map((part, j): RequestBlock => {
-    if (part.type === "text") return { type: "text", text: part.text };
+    if (part.type === "text") return { type: "text", text: part.text, ...cached(part, cache) };
     const param = `messages[${i}].content[${j}].image_url`;
     // Anthropic has no resolution knob; only the default can be honoured.
     const detail = part.image_url.detail;
     if (detail && detail !== "auto") throw unsupportedParameter(provider, `${param}.detail`);
-    return imageBlock(part.image_url.url, provider, param);
+    return { ...imageBlock(part.image_url.url, provider, param), ...cached(part, cache) };
   });
 }
 
@@ -71,10 +84,11 @@ const thinkingBefore = (call: AssistantCall | undefined): AnthropicThinkingBlock
 function assistantBlocks(
   m: Extract<ChatMessage, { role: "assistant" }>,
   i: number,
-  thinking: boolean,
+  opts: MessageOptions,
 ): RequestBlock[] {
+  const thinking = opts.thinking;
   // Anthropic rejects empty text blocks; OpenAI clients send `content: ""` next to tool calls.
-  const text = m.content == null ? [] : textBlocks(m.content).filter((b) => b.text !== "");
+  const text = m.content == null ? [] : textBlocks(m.content, opts.cache).filter((b) => b.text !== "");
   // A past refusal is what the assistant said in that turn, so it stays in the transcript as text.
   if (text.length === 0 && m.refusal) text.push({ type: "text", text: m.refusal });
   const tools = (m.tool_calls ?? []).map((call, k): RequestBlock => {
@@ -114,10 +128,17 @@ const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
  * results become user turns, so merging same-role neighbours also puts all results of one assistant turn,
  * and any user text right after them, into the single user message Anthropic requires.
  */
+export interface MessageOptions {
+  /** Thinking is on: thinking blocks go back with the tool calls they led to. */
+  thinking: boolean;
+  /** What a caller's cache breakpoint becomes. */
+  cache: CacheControl;
+}
+
 export function toAnthropicMessages(
   messages: ChatMessage[],
   provider: string,
-  thinking = false,
+  opts: MessageOptions,
 ): { system: TextBlock[]; messages: AnthropicMessage[] } {
   const system: TextBlock[] = [];
   const out: AnthropicMessage[] = [];
@@ -130,16 +151,16 @@ export function toAnthropicMessages(
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(...textBlocks(m.content));
+        system.push(...textBlocks(m.content, opts.cache));
         return;
       case "user":
-        next = { role: "user", content: userBlocks(m.content, i, provider) };
+        next = { role: "user", content: userBlocks(m.content, i, provider, opts.cache) };
         break;
       case "assistant":
-        next = { role: "assistant", content: assistantBlocks(m, i, thinking) };
+        next = { role: "assistant", content: assistantBlocks(m, i, opts) };
         break;
       case "tool": {
-        const content = typeof m.content === "string" ? m.content : textBlocks(m.content);
+        const content = typeof m.content === "string" ? m.content : textBlocks(m.content, opts.cache);
         next = { role: "user", content: [{ type: "tool_result", tool_use_id: m.tool_call_id, content }] };
         break;
       }

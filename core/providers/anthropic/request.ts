@@ -1,7 +1,8 @@
 import type { ChatRequest } from "../../api/chat-request.ts";
 import { unsupportedParameter } from "../../api/errors.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
-import { type AnthropicMessage, type TextBlock, toAnthropicMessages } from "./messages.ts";
+import { capCacheBreakpoints } from "./cache-breakpoints.ts";
+import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
 import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
@@ -100,7 +101,16 @@ export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamR
     throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
   }
   const thinking = thinkingFor(req, ctx.model, provider);
-  const { system, messages } = toAnthropicMessages(req.messages, provider, thinking !== undefined);
+  // OpenAI's breakpoints live at least 30 minutes when the caller says so; Anthropic's 1-hour TTL is
+  // the one that covers that (its default is 5 minutes, at a lower cache-write price).
+  const cache: CacheControl = req.prompt_cache_options?.ttl
+    ? { type: "ephemeral", ttl: "1h" }
+    : { type: "ephemeral" };
+  const { system, messages } = toAnthropicMessages(req.messages, provider, {
+    thinking: thinking !== undefined,
+    cache,
+  });
+  capCacheBreakpoints(system, messages);
   const body: AnthropicRequestBody = {
     model: ctx.model,
     max_tokens: anthropicMaxTokens(req),

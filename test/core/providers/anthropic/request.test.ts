@@ -331,3 +331,69 @@ describe("toAnthropicRequest, reasoning_effort as adaptive thinking (Claude 4.6 
     expect(b).not.toHaveProperty("output_config");
   });
 });
+
+describe("toAnthropicRequest, OpenAI's prompt-cache breakpoints as cache_control", () => {
+  const mark = { prompt_cache_breakpoint: { mode: "explicit" } };
+  const part = (text: string, breakpoint = true) => ({ type: "text", text, ...(breakpoint ? mark : {}) });
+
+  it("marks each block whose part ended a cached prefix: system, user text, images, tool results", () => {
+    const b = body({
+      messages: [
+        { role: "system", content: [part("You are terse.")] },
+        {
+          role: "user",
+          content: [
+            part("Long document…"),
+            { type: "image_url", image_url: { url: "https://x/y.png" }, ...mark },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "t1", type: "function", function: { name: "f", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "t1", content: [part("result")] },
+      ],
+    });
+    const ephemeral = { type: "ephemeral" };
+    expect(b.system).toEqual([{ type: "text", text: "You are terse.", cache_control: ephemeral }]);
+    expect(b.messages[0].content.map((x: { cache_control?: unknown }) => x.cache_control)).toEqual([
+      ephemeral,
+      ephemeral,
+    ]);
+    expect(b.messages[2].content[0].content).toEqual([
+      { type: "text", text: "result", cache_control: ephemeral },
+    ]);
+    expect(JSON.stringify(b)).not.toContain("prompt_cache_breakpoint");
+  });
+
+  it("gives the breakpoints Anthropic's 1-hour TTL when the caller asks for OpenAI's 30 minutes", () => {
+    const b = body({
+      prompt_cache_options: { ttl: "30m" },
+      messages: [{ role: "user", content: [part("doc")] }],
+    });
+    expect(b.messages[0].content[0].cache_control).toEqual({ type: "ephemeral", ttl: "1h" });
+  });
+
+  it("keeps the last four breakpoints of a longer conversation (Anthropic refuses a fifth)", () => {
+    const turns = Array.from({ length: 6 }, (_, k) => [
+      { role: "user", content: [part(`q${k}`)] },
+      { role: "assistant", content: `a${k}` },
+    ]).flat();
+    const b = body({ messages: [...turns, { role: "user", content: "last" }] });
+    const marked = b.messages
+      .flatMap((m: { content: string | Array<{ text?: string; cache_control?: unknown }> }) =>
+        typeof m.content === "string" ? [] : m.content,
+      )
+      .filter((x: { cache_control?: unknown }) => x.cache_control)
+      .map((x: { text?: string }) => x.text);
+    expect(marked).toEqual(["q2", "q3", "q4", "q5"]);
+  });
+
+  it("ignores OpenAI's retention and cache mode, which Anthropic has no use for", () => {
+    const b = body({ prompt_cache_retention: "24h", prompt_cache_options: { mode: "explicit" } });
+    expect(b).not.toHaveProperty("prompt_cache_retention");
+    expect(b).not.toHaveProperty("prompt_cache_options");
+    expect(JSON.stringify(b)).not.toContain("cache_control");
+  });
+});

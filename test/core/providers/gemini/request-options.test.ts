@@ -157,6 +157,21 @@ describe("Gemini request: what Gemini has no place for", () => {
     );
   });
 
+  it("keeps OpenAI's cache controls out of the request: Gemini caches implicitly", () => {
+    const sent = body({
+      prompt_cache_retention: "24h",
+      prompt_cache_options: { mode: "explicit", ttl: "30m" },
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "text", text: "doc", prompt_cache_breakpoint: { mode: "explicit" } }],
+        },
+      ],
+    });
+    expect(JSON.stringify(sent)).not.toMatch(/cache|breakpoint|retention/);
+    expect(sent.contents).toEqual([{ role: "user", parts: [{ text: "doc" }] }]);
+  });
+
   it("keeps OpenAI's end-user and cache-key fields out of the request, and the default verbosity", () => {
     const sent = body({ safety_identifier: "hash-9", prompt_cache_key: "tenant-7", verbosity: "medium" });
     expect(JSON.stringify(sent)).not.toMatch(/hash-9|tenant-7|verbosity/);
