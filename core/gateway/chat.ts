@@ -1,5 +1,6 @@
 import { type ChatRequest, chatRequest } from "../api/chat-request.ts";
 import type { ChatCompletionChunk } from "../api/chat-response.ts";
+import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import type { ResponseMeta } from "../providers/types.ts";
@@ -20,6 +21,13 @@ import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
 
+/**
+ * OpenAI tiers billed above the standard prices the price table holds (OpenAI's pricing page: priority
+ * processing costs more; scale tier is prepaid capacity). Flex is billed below them, so standard prices
+ * over-count it, which keeps a budget safe.
+ */
+const UNPRICED_TIERS = new Set(["priority", "scale"]);
+
 /** POST /v1/chat/completions: the alias's targets tried in order (see attempts.ts) until one answers. */
 export async function chatCompletions(
   ctx: RequestContext,
@@ -33,6 +41,13 @@ export async function chatCompletions(
   // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
   // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
   // every adapter reads both.
+  if (underBudget(ctx) && req.service_tier != null && UNPRICED_TIERS.has(req.service_tier)) {
+    throw badRequest(
+      `Service tier '${req.service_tier}' is billed above the standard prices the gateway accounts with, and this request is under a budget.`,
+      "service_tier",
+      "service_tier_not_priced",
+    );
+  }
   const bounded =
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }

@@ -172,6 +172,27 @@ describe("hard budgets under concurrency", () => {
     expect(r.status).toBe(400);
     expect(JSON.parse(r.text).error.code).toBe("model_not_priced");
   });
+
+  it.each([
+    ["priority", BOUNDED, 400],
+    ["scale", BOUNDED, 400],
+    ["flex", BOUNDED, 200],
+    ["priority", PLAIN, 200],
+  ] as const)(
+    "service_tier %s under key %s: %i (dearer tiers are not priced, so a budget refuses them)",
+    async (tier, key, status) => {
+      h.openai.enqueueScripts(...exactUsage(1));
+      const r = await chat(key, { service_tier: tier });
+      expect(r.status).toBe(status);
+      if (status === 400) {
+        expect(JSON.parse(r.text).error).toMatchObject({
+          code: "service_tier_not_priced",
+          param: "service_tier",
+        });
+        expect(h.openai.requests).toHaveLength(0);
+      } else expect(h.openai.requests.at(-1)?.body).toMatchObject({ service_tier: tier });
+    },
+  );
 });
 
 describe("budget threshold alerts", () => {
