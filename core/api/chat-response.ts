@@ -12,14 +12,21 @@ export interface Usage {
   prompt_tokens_details?: {
     cached_tokens: number;
     /**
-     * Gateway extensions, present only when non-zero: prompt tokens the provider wrote to its cache
-     * (Anthropic's `cache_creation_input_tokens`), which it bills above the input price, and the part
-     * of them written with a 1-hour TTL, billed higher still.
+     * Prompt tokens the provider wrote to its cache, present only when non-zero: OpenAI's own field
+     * (`cache_write_tokens`), also filled from Anthropic's `cache_creation_input_tokens`, which Anthropic
+     * bills above the input price; and a gateway extension, the part of them written with a 1-hour TTL,
+     * billed higher still.
      */
-    cache_creation_tokens?: number;
-    cache_creation_1h_tokens?: number;
+    cache_write_tokens?: number;
+    cache_write_1h_tokens?: number;
+    /** OpenAI's other counts (audio tokens), passed on as OpenAI sent them. */
+    [detail: string]: number | undefined;
   };
-  completion_tokens_details?: { reasoning_tokens: number };
+  completion_tokens_details?: {
+    reasoning_tokens: number;
+    /** OpenAI's other counts (audio, accepted and rejected prediction tokens), passed on as sent. */
+    [detail: string]: number | undefined;
+  };
 }
 
 /** Anthropic's reasoning, as it must come back before the tool calls it led to (extended thinking). */
@@ -125,8 +132,8 @@ export function usage(
     total_tokens: prompt + completion,
   };
   if (writes && writes.total > 0) {
-    out.prompt_tokens_details = { cached_tokens: cached ?? 0, cache_creation_tokens: writes.total };
-    if (writes.oneHour > 0) out.prompt_tokens_details.cache_creation_1h_tokens = writes.oneHour;
+    out.prompt_tokens_details = { cached_tokens: cached ?? 0, cache_write_tokens: writes.total };
+    if (writes.oneHour > 0) out.prompt_tokens_details.cache_write_1h_tokens = writes.oneHour;
   } else if (cached !== undefined) out.prompt_tokens_details = { cached_tokens: cached };
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
   return out;

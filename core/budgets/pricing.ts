@@ -79,9 +79,9 @@ export interface TokenUsage {
   cached: number;
   /** `completion_tokens_details.reasoning_tokens`: the part of `output` spent reasoning. */
   reasoning: number;
-  /** `prompt_tokens_details.cache_creation_tokens`: the part of `input` written to the provider's cache. */
+  /** `prompt_tokens_details.cache_write_tokens`: the part of `input` written to the provider's cache. */
   cacheWrite: number;
-  /** `prompt_tokens_details.cache_creation_1h_tokens`: the part of `cacheWrite` cached for an hour. */
+  /** `prompt_tokens_details.cache_write_1h_tokens`: the part of `cacheWrite` cached for an hour. */
   cacheWrite1h: number;
 }
 

@@ -8,8 +8,8 @@ export function recordUsage(outcome: RequestOutcome, usage: Usage | undefined): 
   outcome.promptTokens = usage.prompt_tokens;
   outcome.completionTokens = usage.completion_tokens;
   outcome.cachedTokens = usage.prompt_tokens_details?.cached_tokens;
-  outcome.cacheWriteTokens = usage.prompt_tokens_details?.cache_creation_tokens;
-  outcome.cacheWrite1hTokens = usage.prompt_tokens_details?.cache_creation_1h_tokens;
+  outcome.cacheWriteTokens = usage.prompt_tokens_details?.cache_write_tokens;
+  outcome.cacheWrite1hTokens = usage.prompt_tokens_details?.cache_write_1h_tokens;
   outcome.reasoningTokens = usage.completion_tokens_details?.reasoning_tokens;
 }
 

@@ -480,6 +480,42 @@ describe("provider-specific mapping", () => {
     });
   });
 
+  it.each([false, true])(
+    "passes OpenAI's usage details on as OpenAI sent them (stream: %s)",
+    async (stream) => {
+      h.openai.enqueueScripts({ usage: { input: 900, output: 40, cached: 600, reasoning: 12 } });
+      let usage: OpenAI.CompletionUsage | undefined | null;
+      if (stream) {
+        const chunks = await h.client.chat.completions.create({
+          model: "oa/gpt-sim",
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: "user", content: "?" }],
+        });
+        for await (const c of chunks) usage = c.usage ?? usage;
+      } else {
+        usage = (
+          await h.client.chat.completions.create({
+            model: "oa/gpt-sim",
+            messages: [{ role: "user", content: "?" }],
+          })
+        ).usage;
+      }
+      expect(usage).toEqual({
+        prompt_tokens: 900,
+        completion_tokens: 40,
+        total_tokens: 940,
+        prompt_tokens_details: { cached_tokens: 600, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 12,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+      });
+    },
+  );
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

@@ -483,8 +483,8 @@ describe("Anthropic's cache writes are priced above the input price", () => {
     if (!extra.stream) {
       expect(JSON.parse(r.text).usage.prompt_tokens_details).toEqual({
         cached_tokens: 1000,
-        cache_creation_tokens: 3000,
-        cache_creation_1h_tokens: 1000,
+        cache_write_tokens: 3000,
+        cache_write_1h_tokens: 1000,
       });
     }
   });

@@ -6,13 +6,27 @@ import { type OpenAIUsage, openaiCompletion, openaiEmbeddings } from "./wire.ts"
 
 const PROVIDER = "openai";
 
+/** A detail object without its null counts, or undefined when none is left. */
+function counts(
+  details: Record<string, number | null> | null | undefined,
+): Record<string, number> | undefined {
+  if (!details) return undefined;
+  const kept = Object.entries(details).filter((e): e is [string, number] => e[1] !== null);
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/**
+ * OpenAI's usage as OpenAI sent it, details included; `cached_tokens` and `reasoning_tokens` are always
+ * there once their detail object is (the gateway's Usage shape). Cache writes feed pricing (outcome.ts).
+ */
 export function normalizeOpenAIUsage(u: OpenAIUsage): Usage {
-  return usage(
-    u.prompt_tokens,
-    u.completion_tokens,
-    u.prompt_tokens_details?.cached_tokens ?? undefined,
-    u.completion_tokens_details?.reasoning_tokens ?? undefined,
-  );
+  const out = usage(u.prompt_tokens, u.completion_tokens);
+  const prompt = counts(u.prompt_tokens_details);
+  const completion = counts(u.completion_tokens_details);
+  if (prompt) out.prompt_tokens_details = { ...prompt, cached_tokens: prompt.cached_tokens ?? 0 };
+  if (completion)
+    out.completion_tokens_details = { ...completion, reasoning_tokens: completion.reasoning_tokens ?? 0 };
+  return out;
 }
 
 /** Unknown finish reasons (e.g. the legacy `function_call`) fold onto the closest documented one. */

@@ -6,8 +6,10 @@ export const openaiUsage = z.object({
   prompt_tokens: z.number(),
   completion_tokens: z.number(),
   total_tokens: z.number().optional(),
-  prompt_tokens_details: z.object({ cached_tokens: z.number().optional() }).nullish(),
-  completion_tokens_details: z.object({ reasoning_tokens: z.number().optional() }).nullish(),
+  // Every count OpenAI breaks usage into (cached, cache-write, audio, prediction tokens…) is kept, so
+  // the caller gets OpenAI's usage as OpenAI sent it; counts OpenAI leaves null are dropped.
+  prompt_tokens_details: z.record(z.string(), z.number().nullable()).nullish(),
+  completion_tokens_details: z.record(z.string(), z.number().nullable()).nullish(),
 });
 
 const toolCall = z.object({

@@ -119,8 +119,8 @@ describe("fromAnthropicResponse", () => {
       total_tokens: 1370,
       prompt_tokens_details: {
         cached_tokens: 1000,
-        cache_creation_tokens: 300,
-        cache_creation_1h_tokens: 100,
+        cache_write_tokens: 300,
+        cache_write_1h_tokens: 100,
       },
       completion_tokens_details: { reasoning_tokens: 30 },
     });
@@ -130,7 +130,7 @@ describe("fromAnthropicResponse", () => {
     const usage = { input_tokens: 10, cache_creation_input_tokens: 500, output_tokens: 1 };
     expect(fromAnthropicResponse(message({ usage }), META).usage.prompt_tokens_details).toEqual({
       cached_tokens: 0,
-      cache_creation_tokens: 500,
+      cache_write_tokens: 500,
     });
   });
 

@@ -149,7 +149,7 @@ describe("the Anthropic stream reducer, over recorded transcripts", () => {
       prompt_tokens: 21 + 188 + 2048,
       completion_tokens: 16,
       total_tokens: 21 + 188 + 2048 + 16,
-      prompt_tokens_details: { cached_tokens: 2048, cache_creation_tokens: 188 },
+      prompt_tokens_details: { cached_tokens: 2048, cache_write_tokens: 188 },
     });
     expect(state.finished).toBe(true);
   });
