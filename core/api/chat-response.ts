@@ -38,8 +38,8 @@ export type AnthropicThinkingBlock =
  * Provider state a tool call carries for its replay, in the shape Google's own OpenAI-compatible
  * endpoint uses: Gemini's thought signature, which Gemini 3 requires back on the call in the next turn,
  * and the Anthropic thinking blocks that preceded the call (since the turn's start, or since the call
- * before with interleaved thinking), which Anthropic requires back, in order, while thinking is on. Clients that append the assistant message to the
- * history unchanged send it back as it is.
+ * before with interleaved thinking), which Anthropic requires back, in order, while thinking is on.
+ * Clients that append the assistant message to the history unchanged send it back as it is.
  */
 export interface ToolCallExtraContent {
   google?: { thought_signature: string };

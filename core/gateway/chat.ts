@@ -38,9 +38,6 @@ export async function chatCompletions(
   ctx.outcome.stream = req.stream === true;
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
-  // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
-  // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
-  // every adapter reads both.
   if (underBudget(ctx) && req.service_tier != null && UNPRICED_TIERS.has(req.service_tier)) {
     throw badRequest(
       `Service tier '${req.service_tier}' is billed above the standard prices the gateway accounts with, and this request is under a budget.`,
@@ -48,6 +45,9 @@ export async function chatCompletions(
       "service_tier_not_priced",
     );
   }
+  // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
+  // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
+  // every adapter reads both.
   const bounded =
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }

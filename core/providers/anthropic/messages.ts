@@ -2,9 +2,10 @@ import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 
-/** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
 /** Anthropic's prompt-cache breakpoint on a block; `ttl` "1h", or Anthropic's default of 5 minutes. */
 export type CacheControl = { type: "ephemeral"; ttl?: "1h" };
+
+/** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
 export type TextBlock = { type: "text"; text: string; cache_control?: CacheControl };
 export type ImageBlock = { type: "image"; source: ImageSource; cache_control?: CacheControl };
 const IMAGE_MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
@@ -28,7 +29,7 @@ const isImageMediaType = (t: string): t is ImageMediaType =>
   (IMAGE_MEDIA_TYPES as readonly string[]).includes(t);
 const DATA_URI = /^data:([^;,]+);base64,(.*)$/s;
 
-/** OpenAI's explicit cache breakpoint on a part becomes `cache` on its block (cache-breakpoints.ts caps them). */
+/** OpenAI's explicit cache breakpoint on a part becomes `cache` on its block (capped: cache-breakpoints.ts). */
 type Breakpoint = { prompt_cache_breakpoint?: { mode: "explicit" } | undefined };
 const cached = (part: Breakpoint, cache: CacheControl): { cache_control?: CacheControl } =>
   part.prompt_cache_breakpoint ? { cache_control: cache } : {};
@@ -86,7 +87,6 @@ function assistantBlocks(
   i: number,
   opts: MessageOptions,
 ): RequestBlock[] {
-  const thinking = opts.thinking;
   // Anthropic rejects empty text blocks; OpenAI clients send `content: ""` next to tool calls.
   const text = m.content == null ? [] : textBlocks(m.content, opts.cache).filter((b) => b.text !== "");
   // A past refusal is what the assistant said in that turn, so it stays in the transcript as text.
@@ -109,7 +109,7 @@ function assistantBlocks(
       input: input as Record<string, unknown>,
     };
   });
-  if (!thinking) return [...text, ...tools];
+  if (!opts.thinking) return [...text, ...tools];
   const calls = m.tool_calls ?? [];
   return [
     ...thinkingBefore(calls[0]),
@@ -121,13 +121,6 @@ function assistantBlocks(
 const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
   typeof content === "string" ? [{ type: "text", text: content }] : content;
 
-/**
- * Splits OpenAI messages into Anthropic's top-level `system` and a strictly alternating user/assistant
- * list. System and developer messages are hoisted in order wherever they appear (mid-conversation
- * system turns are model-dependent on Anthropic; the top-level prompt works on every model). Tool
- * results become user turns, so merging same-role neighbours also puts all results of one assistant turn,
- * and any user text right after them, into the single user message Anthropic requires.
- */
 export interface MessageOptions {
   /** Thinking is on: thinking blocks go back with the tool calls they led to. */
   thinking: boolean;
@@ -135,6 +128,13 @@ export interface MessageOptions {
   cache: CacheControl;
 }
 
+/**
+ * Splits OpenAI messages into Anthropic's top-level `system` and a strictly alternating user/assistant
+ * list. System and developer messages are hoisted in order wherever they appear (mid-conversation
+ * system turns are model-dependent on Anthropic; the top-level prompt works on every model). Tool
+ * results become user turns, so merging same-role neighbours also puts all results of one assistant turn,
+ * and any user text right after them, into the single user message Anthropic requires.
+ */
 export function toAnthropicMessages(
   messages: ChatMessage[],
   provider: string,

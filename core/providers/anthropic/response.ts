@@ -67,8 +67,8 @@ export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: 
 /**
  * Text blocks are concatenated into the single OpenAI content string. `thinking` and `redacted_thinking`
  * blocks are not answer text, since Chat Completions has no field for reasoning text; they come back only
- * with the tool calls they precede (thinkingOf). Other block types only appear with server tools, which the gateway never
- * sends.
+ * with the tool calls they precede (thinkingOf). Other block types only appear with server tools, which
+ * the gateway never sends.
  */
 export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
   const r = parseUpstream(anthropicMessage, body, PROVIDER);

@@ -6,12 +6,10 @@ import { type OpenAIUsage, openaiCompletion, openaiEmbeddings } from "./wire.ts"
 
 const PROVIDER = "openai";
 
-/** A detail object without its null counts, or undefined when none is left. */
-function counts(
-  details: Record<string, number | null> | null | undefined,
-): Record<string, number> | undefined {
+/** A detail object's counts (its numbers; nulls and anything else left out), or undefined if none. */
+function counts(details: Record<string, unknown> | null | undefined): Record<string, number> | undefined {
   if (!details) return undefined;
-  const kept = Object.entries(details).filter((e): e is [string, number] => e[1] !== null);
+  const kept = Object.entries(details).filter((e): e is [string, number] => typeof e[1] === "number");
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 

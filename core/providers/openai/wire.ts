@@ -7,9 +7,10 @@ export const openaiUsage = z.object({
   completion_tokens: z.number(),
   total_tokens: z.number().optional(),
   // Every count OpenAI breaks usage into (cached, cache-write, audio, prediction tokens…) is kept, so
-  // the caller gets OpenAI's usage as OpenAI sent it; counts OpenAI leaves null are dropped.
-  prompt_tokens_details: z.record(z.string(), z.number().nullable()).nullish(),
-  completion_tokens_details: z.record(z.string(), z.number().nullable()).nullish(),
+  // the caller gets OpenAI's usage as OpenAI sent it. Values are checked where they are read
+  // (normalizeOpenAIUsage): a field of another shape OpenAI may add must not fail the response.
+  prompt_tokens_details: z.record(z.string(), z.unknown()).nullish(),
+  completion_tokens_details: z.record(z.string(), z.unknown()).nullish(),
 });
 
 const toolCall = z.object({

@@ -43,6 +43,11 @@ describe("normalizeOpenAIUsage", () => {
       },
     ],
     [
+      "numbers only: a field of another shape is left out, not a failure",
+      { ...base, prompt_tokens_details: { cached_tokens: 4, breakdown: { text: 4 } } },
+      { ...base, prompt_tokens_details: { cached_tokens: 4 } },
+    ],
+    [
       "a details object of nulls dropped whole",
       { ...base, prompt_tokens_details: { cached_tokens: null } },
       base,
