@@ -83,18 +83,17 @@ function compensate(queue: FauxQueue): void {
   queue.processTimers = () => {
     const now = Date.now();
     const expired = [...queue.inflightMessages.values()].filter((e) => e.visibilityDeadline <= now);
-    const touched = new Set<string>();
     for (const e of expired) {
       const group = e.message.messageGroupId ?? "__default";
       queue.inflightMessages.delete(e.receiptHandle);
       unlock(queue, group);
       queue.fifoMessages.set(group, [e.message, ...(queue.fifoMessages.get(group) ?? [])]);
-      touched.add(group);
     }
-    // Messages of one group can expire in different sweeps (their deadlines differ by a few ms under
-    // load): keep each group ordered by sequence number, compared as numbers, whatever the sweeps.
-    for (const group of touched) queue.fifoMessages.get(group)?.sort(bySequence);
     processTimers();
+    // Messages of one group can expire in different sweeps (their deadlines differ by a few ms under
+    // load), and fauxqs's own sweep above reads the clock again, so it can requeue, unsorted, one that
+    // expired since `now`. Keep every group ordered by sequence number (compared as numbers) after both.
+    for (const msgs of queue.fifoMessages.values()) msgs.sort(bySequence);
   };
   // No redrive policy support here: the test queues have none (fauxqs's own dequeue handles DLQs).
   queue.dequeueFifo = (maxCount, visibilityTimeout) => {
