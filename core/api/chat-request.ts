@@ -101,10 +101,22 @@ export const toolDefinition = z
   })
   .strict();
 
+const namedFunction = z
+  .object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }).strict() })
+  .strict();
+
 export const toolChoice = z.union([
   z.enum(["none", "auto", "required"]),
+  namedFunction,
+  // OpenAI's allowed tools: the model may (auto) or must (required) call one of these, while `tools`
+  // stays whole (and cacheable).
   z
-    .object({ type: z.literal("function"), function: z.object({ name: z.string().min(1) }).strict() })
+    .object({
+      type: z.literal("allowed_tools"),
+      allowed_tools: z
+        .object({ mode: z.enum(["auto", "required"]), tools: z.array(namedFunction).min(1).max(128) })
+        .strict(),
+    })
     .strict(),
 ]);
 

@@ -516,6 +516,52 @@ describe("provider-specific mapping", () => {
     },
   );
 
+  describe("tool_choice allowed_tools", () => {
+    const fn = (name: string): OpenAI.Chat.Completions.ChatCompletionTool => ({
+      type: "function",
+      function: { name, parameters: { type: "object", properties: {} } },
+    });
+    const params = {
+      tools: [fn("get_weather"), fn("get_time"), fn("send_email")],
+      tool_choice: {
+        type: "allowed_tools" as const,
+        allowed_tools: {
+          mode: "required" as const,
+          tools: [{ type: "function", function: { name: "get_time" } }],
+        },
+      },
+      messages: [{ role: "user" as const, content: "What time is it?" }],
+    };
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", ...params });
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ tool_choice: params.tool_choice });
+    });
+
+    it("offers Anthropic only the allowed tools, one of which it must call", async () => {
+      h.anthropic.enqueueScripts({ toolCalls: [{ name: "get_time", arguments: {} }] });
+      const res = await h.client.chat.completions.create({ model: "an/claude-sim", ...params });
+      expect(res.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: "get_time" } });
+      const sent = h.anthropic.requests.at(-1)?.body as {
+        tools: Array<{ name: string }>;
+        tool_choice: unknown;
+      };
+      expect(sent.tools.map((t) => t.name)).toEqual(["get_time"]);
+      expect(sent.tool_choice).toEqual({ type: "any" });
+    });
+
+    it("offers Gemini only the allowed tools, one of which it must call", async () => {
+      h.gemini.enqueueScripts({ toolCalls: [{ name: "get_time", arguments: {} }] });
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", ...params });
+      const sent = h.gemini.requests.at(-1)?.body as {
+        tools: Array<{ functionDeclarations: Array<{ name: string }> }>;
+        toolConfig: unknown;
+      };
+      expect(sent.tools[0]?.functionDeclarations.map((d) => d.name)).toEqual(["get_time"]);
+      expect(sent.toolConfig).toEqual({ functionCallingConfig: { mode: "ANY" } });
+    });
+  });
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

@@ -1,5 +1,6 @@
 import type { ChatRequest } from "../../api/chat-request.ts";
 import { unsupportedParameter } from "../../api/errors.ts";
+import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
 import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
@@ -64,7 +65,7 @@ interface AnthropicRequestBody {
   thinking?: { type: "enabled"; budget_tokens: number } | { type: "adaptive" };
 }
 
-function toolChoice(req: ChatRequest): ToolChoice | undefined {
+function toolChoice(req: DirectToolsRequest): ToolChoice | undefined {
   const c = req.tool_choice;
   let choice: ToolChoice | undefined;
   if (c === "auto") choice = { type: "auto" };
@@ -94,7 +95,8 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
 }
 
 /** Maps an OpenAI request onto `POST /v1/messages`. Throws 400 for anything Anthropic cannot honour. */
-export function toAnthropicRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
+export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): UpstreamRequest {
+  const req = withAllowedTools(request);
   const provider = ctx.providerId;
   for (const [field, isSet] of REFUSED) if (isSet(req)) throw unsupportedParameter(provider, field);
   if (req.temperature != null && req.temperature > 1) {

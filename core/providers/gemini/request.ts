@@ -2,10 +2,10 @@ import {
   type ChatRequest,
   type EmbeddingsRequest,
   embeddingInputs,
-  type ToolChoice,
   type ToolDefinition,
 } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { thinkingConfig, thinksInBudget } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
@@ -52,7 +52,7 @@ function tools(defs: ToolDefinition[]) {
   return [{ functionDeclarations }];
 }
 
-function toolConfig(choice: ToolChoice, defs: ToolDefinition[] | undefined) {
+function toolConfig(choice: DirectToolChoice, defs: ToolDefinition[] | undefined) {
   if (choice === "auto") return { functionCallingConfig: { mode: "AUTO" } };
   if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
   if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
@@ -119,7 +119,8 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
  * `stream_options.include_usage` needs no mapping; the router strips the usage chunk for callers who did
  * not ask for it.
  */
-export function toGeminiRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
+export function toGeminiRequest(request: ChatRequest, ctx: MapContext): UpstreamRequest {
+  const req = withAllowedTools(request);
   refuseUnsupported(req, ctx.model);
   const config = generationConfig(req, ctx.model);
   const body = {

@@ -192,9 +192,18 @@ describe("toAnthropicRequest, reasoning_effort as extended thinking", () => {
     },
   );
 
-  it("refuses a forced tool call while thinking, naming tool_choice", () => {
+  it.each([
+    ["required", "required"],
+    [
+      "allowed tools, required",
+      {
+        type: "allowed_tools",
+        allowed_tools: { mode: "required", tools: [{ type: "function", function: { name: "f" } }] },
+      },
+    ],
+  ])("refuses a forced tool call while thinking (%s), naming tool_choice", (_, tool_choice) => {
     const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] as const;
-    expect(refusal({ reasoning_effort: "low", tools, tool_choice: "required" })).toMatchObject({
+    expect(refusal({ reasoning_effort: "low", tools, tool_choice })).toMatchObject({
       status: 400,
       param: "tool_choice",
     });
