@@ -53,6 +53,20 @@ export interface ResponseToolCall {
   extra_content?: ToolCallExtraContent;
 }
 
+/** One token's log probability, with the most likely alternatives (OpenAI's `logprobs` / `top_logprobs`). */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  top_logprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
+}
+
+/** A choice's log probabilities, when the caller asked OpenAI for them; otherwise null. */
+export interface ChoiceLogprobs {
+  content: TokenLogprob[] | null;
+  refusal: TokenLogprob[] | null;
+}
+
 export interface ChatCompletion {
   id: string;
   object: "chat.completion";
@@ -67,7 +81,7 @@ export interface ChatCompletion {
       tool_calls?: ResponseToolCall[];
     };
     finish_reason: FinishReason;
-    logprobs: null;
+    logprobs: ChoiceLogprobs | null;
   }>;
   usage: Usage;
   system_fingerprint?: string | null;
@@ -97,7 +111,7 @@ export interface ChatCompletionChunk {
     index: number;
     delta: ChunkDelta;
     finish_reason: FinishReason | null;
-    logprobs: null;
+    logprobs: ChoiceLogprobs | null;
   }>;
   usage?: Usage | null;
 }

@@ -123,6 +123,25 @@ describe("OpenAI simulator via the official SDK", () => {
     expect(final.usage?.completion_tokens).toBe(22);
   });
 
+  it("log probabilities per content token when asked, with top alternatives, non-stream and stream", async () => {
+    const params = {
+      model,
+      logprobs: true,
+      top_logprobs: 2,
+      messages: [{ role: "user" as const, content: "hi" }],
+    };
+    const res = await client.chat.completions.create(params);
+    const content = res.choices[0]?.logprobs?.content ?? [];
+    expect(content.map((t) => t.token).join("")).toBe(res.choices[0]?.message.content);
+    expect(content[0]?.top_logprobs).toHaveLength(2);
+    const stream = await client.chat.completions.create({ ...params, stream: true });
+    let streamed = "";
+    for await (const c of stream) for (const t of c.choices[0]?.logprobs?.content ?? []) streamed += t.token;
+    expect(streamed).toBe(res.choices[0]?.message.content);
+    const plain = await client.chat.completions.create({ model, messages: params.messages });
+    expect(plain.choices[0]?.logprobs).toBeNull();
+  });
+
   it("429 surfaces as RateLimitError with retry-after", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "3" } });
     const err = await client.chat.completions

@@ -59,10 +59,30 @@ function chat(ctx: Ctx, body: Json) {
     },
   };
   const content = reply.text.length > 0 || toolCalls.length === 0 ? reply.text : null;
+  // `logprobs: true`: one entry per content token (here, per streamed piece), with `top_logprobs`
+  // alternatives; null otherwise, as OpenAI answers.
+  const top = typeof body.top_logprobs === "number" ? body.top_logprobs : 0;
+  const logprobsOf = (pieces: string[]) =>
+    body.logprobs === true
+      ? {
+          content: pieces.map((token, i) => ({
+            token,
+            logprob: -0.01 * (i + 1),
+            bytes: [...Buffer.from(token)],
+            top_logprobs: Array.from({ length: top }, (_, k) => ({
+              token: k === 0 ? token : `${token}~${k}`,
+              logprob: -0.01 * (i + 1) - k,
+              bytes: [...Buffer.from(k === 0 ? token : `${token}~${k}`)],
+            })),
+          })),
+          refusal: null,
+        }
+      : null;
+  const pieces = splitChars(reply.text, ctx.opts.chunkChars);
   if (body.stream !== true) {
     const message: Json = { role: "assistant", content, refusal: null, annotations: [] };
     if (toolCalls.length > 0) message.tool_calls = toolCalls;
-    const choice = { index: 0, message, logprobs: null, finish_reason: reply.finish };
+    const choice = { index: 0, message, logprobs: logprobsOf(pieces), finish_reason: reply.finish };
     sendJson(
       ctx,
       200,
@@ -73,11 +93,12 @@ function chat(ctx: Ctx, body: Json) {
   }
   const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
   const chunk = (delta: Json, finish: string | null = null): SseEvent => {
+    const text = typeof delta.content === "string" && delta.content !== "" ? [delta.content] : [];
     const c: Json = {
       ...base,
       object: "chat.completion.chunk",
       service_tier: "default",
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      choices: [{ index: 0, delta, logprobs: text.length ? logprobsOf(text) : null, finish_reason: finish }],
     };
     if (includeUsage) c.usage = null;
     c.obfuscation = hex(`o${JSON.stringify(delta)}`, 6);
@@ -86,7 +107,7 @@ function chat(ctx: Ctx, body: Json) {
   const events: SseEvent[] = [
     chunk({ role: "assistant", content: content === null ? null : "", refusal: null }),
   ];
-  for (const piece of splitChars(reply.text, ctx.opts.chunkChars)) events.push(chunk({ content: piece }));
+  for (const piece of pieces) events.push(chunk({ content: piece }));
   toolCalls.forEach((t, index) => {
     events.push(
       chunk({

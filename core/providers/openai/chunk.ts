@@ -20,6 +20,8 @@ export interface WireChoice {
     tool_calls?: WireToolCallDelta[] | null;
   } | null;
   finish_reason?: string | null;
+  /** Checked where it is read (stream.ts), only when a caller asked for log probabilities. */
+  logprobs?: unknown;
 }
 
 export interface WireChunk {

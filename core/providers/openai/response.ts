@@ -1,8 +1,14 @@
-import type { ChatCompletion, Embeddings, FinishReason, Usage } from "../../api/chat-response.ts";
+import type {
+  ChatCompletion,
+  ChoiceLogprobs,
+  Embeddings,
+  FinishReason,
+  Usage,
+} from "../../api/chat-response.ts";
 import { usage } from "../../api/chat-response.ts";
 import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
-import { type OpenAIUsage, openaiCompletion, openaiEmbeddings } from "./wire.ts";
+import { type OpenAIChoiceLogprobs, type OpenAIUsage, openaiCompletion, openaiEmbeddings } from "./wire.ts";
 
 const PROVIDER = "openai";
 
@@ -25,6 +31,25 @@ export function normalizeOpenAIUsage(u: OpenAIUsage): Usage {
   if (completion)
     out.completion_tokens_details = { ...completion, reasoning_tokens: completion.reasoning_tokens ?? 0 };
   return out;
+}
+
+/** OpenAI's log probabilities in the gateway's shape (every optional field present, as OpenAI sends them). */
+export function toChoiceLogprobs(l: OpenAIChoiceLogprobs | null | undefined): ChoiceLogprobs | null {
+  if (!l) return null;
+  const tokens = (list: NonNullable<OpenAIChoiceLogprobs["content"]> | null | undefined) =>
+    list
+      ? list.map((t) => ({
+          token: t.token,
+          logprob: t.logprob,
+          bytes: t.bytes ?? null,
+          top_logprobs: (t.top_logprobs ?? []).map((a) => ({
+            token: a.token,
+            logprob: a.logprob,
+            bytes: a.bytes ?? null,
+          })),
+        }))
+      : null;
+  return { content: tokens(l.content), refusal: tokens(l.refusal) };
 }
 
 /** Unknown finish reasons (e.g. the legacy `function_call`) fold onto the closest documented one. */
@@ -69,7 +94,7 @@ export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatComp
           : {}),
       },
       finish_reason: openaiFinishReason(c.finish_reason) ?? "stop",
-      logprobs: null,
+      logprobs: toChoiceLogprobs(c.logprobs),
     })),
     usage: r.usage ? normalizeOpenAIUsage(r.usage) : usage(0, 0),
     system_fingerprint: r.system_fingerprint ?? null,

@@ -3,8 +3,8 @@ import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { isWireChunk, type WireChoice } from "./chunk.ts";
-import { normalizeOpenAIUsage, openaiFinishReason } from "./response.ts";
-import { openaiUsage } from "./wire.ts";
+import { normalizeOpenAIUsage, openaiFinishReason, toChoiceLogprobs } from "./response.ts";
+import { choiceLogprobs, openaiUsage } from "./wire.ts";
 
 export type OpenAIStreamState = BaseStreamState;
 
@@ -88,5 +88,8 @@ function toChoice(ch: WireChoice): ChatCompletionChunk["choices"][number] {
       });
     }
   }
-  return { index: ch.index, delta, finish_reason: openaiFinishReason(ch.finish_reason), logprobs: null };
+  // Log probabilities come only to a caller who asked; they are checked then, not on every chunk.
+  const logprobs =
+    ch.logprobs == null ? null : toChoiceLogprobs(parseUpstream(choiceLogprobs, ch.logprobs, "openai"));
+  return { index: ch.index, delta, finish_reason: openaiFinishReason(ch.finish_reason), logprobs };
 }

@@ -13,6 +13,19 @@ export const openaiUsage = z.object({
   completion_tokens_details: z.record(z.string(), z.unknown()).nullish(),
 });
 
+const alternative = z.object({
+  token: z.string(),
+  logprob: z.number(),
+  bytes: z.array(z.number()).nullish(),
+});
+const tokenLogprob = alternative.extend({ top_logprobs: z.array(alternative).nullish() });
+
+/** A choice's `logprobs` (present when the caller asked for them), kept for the caller. */
+export const choiceLogprobs = z.object({
+  content: z.array(tokenLogprob).nullish(),
+  refusal: z.array(tokenLogprob).nullish(),
+});
+
 const toolCall = z.object({
   id: z.string(),
   type: z.literal("function").optional(),
@@ -32,6 +45,7 @@ export const openaiCompletion = z.object({
         tool_calls: z.array(toolCall).nullish(),
       }),
       finish_reason: z.string().nullish(),
+      logprobs: choiceLogprobs.nullish(),
     }),
   ),
   usage: openaiUsage.nullish(),
@@ -45,3 +59,4 @@ export const openaiEmbeddings = z.object({
 });
 
 export type OpenAIUsage = z.infer<typeof openaiUsage>;
+export type OpenAIChoiceLogprobs = z.infer<typeof choiceLogprobs>;
