@@ -85,6 +85,8 @@ export interface ChatCompletion {
   }>;
   usage: Usage;
   system_fingerprint?: string | null;
+  /** OpenAI's: the tier that processed the request (`default`, `flex`, `priority`…), as OpenAI said. */
+  service_tier?: string | null;
 }
 
 export interface ChunkToolCallDelta {
@@ -114,6 +116,7 @@ export interface ChatCompletionChunk {
     logprobs: ChoiceLogprobs | null;
   }>;
   usage?: Usage | null;
+  service_tier?: string | null;
 }
 
 export interface Embeddings {

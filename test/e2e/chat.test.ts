@@ -590,6 +590,20 @@ describe("provider-specific mapping", () => {
     },
   );
 
+  it.each([false, true])("says which OpenAI service tier served the request (stream: %s)", async (stream) => {
+    const params = {
+      model: "oa/gpt-sim",
+      service_tier: "flex" as const,
+      messages: [{ role: "user" as const, content: "?" }],
+    };
+    const tiers: Array<string | null | undefined> = [];
+    if (stream)
+      for await (const c of await h.client.chat.completions.create({ ...params, stream: true }))
+        tiers.push(c.service_tier);
+    else tiers.push((await h.client.chat.completions.create(params)).service_tier);
+    expect(new Set(tiers)).toEqual(new Set(["flex"]));
+  });
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

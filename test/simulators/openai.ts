@@ -40,6 +40,9 @@ function chat(ctx: Ctx, body: Json) {
   );
   const id = `chatcmpl-${hex(`c${ctx.requestIndex}`, 29)}`;
   const base = { id, created: nowSeconds(), model: body.model, system_fingerprint: "fp_sim0001" };
+  // The tier that served the request: the one asked for, `auto` answered as the project's default.
+  const tier =
+    typeof body.service_tier === "string" && body.service_tier !== "auto" ? body.service_tier : "default";
   const toolCalls = reply.toolCalls.map((t, i) => ({
     id: `call_${hex(`t${ctx.requestIndex}:${i}`, 24)}`,
     type: "function",
@@ -86,7 +89,7 @@ function chat(ctx: Ctx, body: Json) {
     sendJson(
       ctx,
       200,
-      { ...base, object: "chat.completion", choices: [choice], usage, service_tier: "default" },
+      { ...base, object: "chat.completion", choices: [choice], usage, service_tier: tier },
       headers(ctx),
     );
     return;
@@ -97,7 +100,7 @@ function chat(ctx: Ctx, body: Json) {
     const c: Json = {
       ...base,
       object: "chat.completion.chunk",
-      service_tier: "default",
+      service_tier: tier,
       choices: [{ index: 0, delta, logprobs: text.length ? logprobsOf(text) : null, finish_reason: finish }],
     };
     if (includeUsage) c.usage = null;
@@ -126,7 +129,7 @@ function chat(ctx: Ctx, body: Json) {
       data: JSON.stringify({
         ...base,
         object: "chat.completion.chunk",
-        service_tier: "default",
+        service_tier: tier,
         choices: [],
         usage,
       }),

@@ -30,6 +30,7 @@ export interface WireChunk {
   model: string;
   choices: WireChoice[];
   usage?: OpenAIUsage | null;
+  service_tier?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;

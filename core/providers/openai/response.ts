@@ -98,6 +98,7 @@ export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatComp
     })),
     usage: r.usage ? normalizeOpenAIUsage(r.usage) : usage(0, 0),
     system_fingerprint: r.system_fingerprint ?? null,
+    ...(r.service_tier != null ? { service_tier: r.service_tier } : {}),
   };
 }
 

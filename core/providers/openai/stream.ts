@@ -62,6 +62,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
     choices: c.choices.map(toChoice),
   };
   if (c.usage) chunk.usage = usage;
+  if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;
   return { out: [chunk], state: { ...state, usage } };
 }
 

@@ -50,6 +50,7 @@ export const openaiCompletion = z.object({
   ),
   usage: openaiUsage.nullish(),
   system_fingerprint: z.string().nullish(),
+  service_tier: z.string().nullish(),
 });
 
 export const openaiEmbeddings = z.object({
