@@ -562,33 +562,35 @@ describe("provider-specific mapping", () => {
     });
   });
 
-  it.each([false, true])(
-    "passes OpenAI's log probabilities on to a caller who asked (stream: %s)",
-    async (stream) => {
-      const params = {
-        model: "oa/gpt-sim",
-        logprobs: true,
-        top_logprobs: 3,
-        messages: [{ role: "user" as const, content: "tokens please" }],
-      };
-      const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
-      let text = "";
-      if (stream) {
-        for await (const c of await h.client.chat.completions.create({ ...params, stream: true })) {
-          tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
-          text += c.choices[0]?.delta.content ?? "";
-        }
-      } else {
-        const res = await h.client.chat.completions.create(params);
-        tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
-        text = res.choices[0]?.message.content ?? "";
+  it.each([
+    ["OpenAI's", "oa/gpt-sim", false],
+    ["OpenAI's", "oa/gpt-sim", true],
+    ["Gemini's", "ge/gemini-2.5-flash", false],
+    ["Gemini's", "ge/gemini-2.5-flash", true],
+  ])("passes %s log probabilities on to a caller who asked (%s, stream: %s)", async (_, model, stream) => {
+    const params = {
+      model,
+      logprobs: true,
+      top_logprobs: 3,
+      messages: [{ role: "user" as const, content: "tokens please" }],
+    };
+    const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
+    let text = "";
+    if (stream) {
+      for await (const c of await h.client.chat.completions.create({ ...params, stream: true })) {
+        tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
+        text += c.choices[0]?.delta.content ?? "";
       }
-      expect(text).toBe("Echo: tokens please");
-      expect(tokens.map((t) => t.token).join("")).toBe(text);
-      expect(tokens[0]).toMatchObject({ logprob: expect.any(Number), bytes: expect.any(Array) });
-      expect(tokens[0]?.top_logprobs).toHaveLength(3);
-    },
-  );
+    } else {
+      const res = await h.client.chat.completions.create(params);
+      tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
+      text = res.choices[0]?.message.content ?? "";
+    }
+    expect(text).toBe("Echo: tokens please");
+    expect(tokens.map((t) => t.token).join("")).toBe(text);
+    expect(tokens[0]).toMatchObject({ logprob: expect.any(Number), bytes: expect.any(Array) });
+    expect(tokens[0]?.top_logprobs).toHaveLength(3);
+  });
 
   it.each([false, true])("says which OpenAI service tier served the request (stream: %s)", async (stream) => {
     const params = {

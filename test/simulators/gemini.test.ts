@@ -59,6 +59,16 @@ describe("Gemini simulator via the official SDK", () => {
     expect(last?.usageMetadata?.candidatesTokenCount).toBe(5 + ([...text].length % 11));
   });
 
+  it("log probabilities of the chosen tokens and their top candidates, when asked", async () => {
+    const config = { responseLogprobs: true, logprobs: 2 };
+    const res = await ai.models.generateContent({ model, contents: "odds?", config });
+    const lp = res.candidates?.[0]?.logprobsResult;
+    expect(lp?.chosenCandidates?.map((c) => c.token).join("")).toBe(res.text);
+    expect(lp?.topCandidates?.[0]?.candidates).toHaveLength(2);
+    const plain = await ai.models.generateContent({ model, contents: "odds?" });
+    expect(plain.candidates?.[0]?.logprobsResult).toBeUndefined();
+  });
+
   it("function calls, non-stream and stream; thought parts and thoughtsTokenCount", async () => {
     const toolCalls = [{ name: "get_weather", arguments: { city: "Kyoto", opts: { metric: true } } }];
     const usage = { input: 30, output: 20, reasoning: 8, cached: 0 };

@@ -120,10 +120,33 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     ...(signed && i === 0 ? { thoughtSignature: signatureFor(t.name) } : {}),
   }));
   const common = { modelVersion: model, responseId: hex(`g${ctx.requestIndex}`, 22) };
+  // responseLogprobs: one decoding step per answer-text piece, with `logprobs` top candidates each.
+  const top = typeof config.logprobs === "number" ? config.logprobs : 0;
+  const logprobsResult = (parts: Json[]): Json => {
+    const steps = parts
+      .filter((p) => typeof p.text === "string" && p.thought !== true)
+      .flatMap((p) => splitChars(String(p.text), ctx.opts.chunkChars));
+    const lp = (i: number, k = 0) => -0.02 * (i + 1) - k;
+    return {
+      chosenCandidates: steps.map((token, i) => ({ token, logProbability: lp(i) })),
+      ...(top > 0
+        ? {
+            topCandidates: steps.map((token, i) => ({
+              candidates: Array.from({ length: top }, (_, k) => ({
+                token: k === 0 ? token : `${token}#${k}`,
+                logProbability: lp(i, k),
+              })),
+            })),
+          }
+        : {}),
+      logProbabilitySum: steps.reduce((sum, _, i) => sum + lp(i), 0),
+    };
+  };
   const candidate = (parts: Json[], finish?: string): Json => {
     const c: Json = { content: { parts, role: "model" } };
     if (finish) c.finishReason = finish;
     c.index = 0;
+    if (config.responseLogprobs === true) c.logprobsResult = logprobsResult(parts);
     return c;
   };
   const finish = FINISH[reply.finish];

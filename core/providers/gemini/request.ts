@@ -72,10 +72,9 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
     throw unsupportedParameter(PROVIDER, param, detail);
   };
   if (req.logit_bias != null) refuse("logit_bias", "Gemini has no token biasing");
-  // Gemini can return logprobs, but the gateway's response shape does not carry them yet.
-  if (req.logprobs === true) refuse("logprobs", "log probabilities are not returned for Gemini");
-  if (req.top_logprobs != null && req.top_logprobs > 0)
-    refuse("top_logprobs", "log probabilities are not returned");
+  // As OpenAI: alternatives come only with the chosen tokens' own log probabilities.
+  if (req.top_logprobs != null && req.top_logprobs > 0 && req.logprobs !== true)
+    throw badRequest("top_logprobs needs logprobs: true.", "top_logprobs");
   if (req.parallel_tool_calls === false)
     refuse("parallel_tool_calls", "Gemini cannot limit itself to one call");
   if (req.store === true) refuse("store", "completions cannot be stored at Gemini");
@@ -103,6 +102,8 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   if (req.presence_penalty != null) g.presencePenalty = req.presence_penalty;
   if (req.frequency_penalty != null) g.frequencyPenalty = req.frequency_penalty;
   if (req.n != null) g.candidateCount = req.n;
+  if (req.logprobs === true) g.responseLogprobs = true;
+  if (req.logprobs === true && req.top_logprobs) g.logprobs = req.top_logprobs;
   const rf = req.response_format;
   if (rf?.type === "json_object") g.responseMimeType = "application/json";
   if (rf?.type === "json_schema") {

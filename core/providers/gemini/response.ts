@@ -11,6 +11,7 @@ import { type EmbeddingEncoding, float32Base64 } from "../../api/embedding-encod
 import { upstreamError } from "../../api/errors.ts";
 import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
+import { geminiLogprobs } from "./logprobs.ts";
 import {
   type GeminiCandidate,
   type GeminiFunctionCall,
@@ -104,7 +105,7 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
         ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
       },
       finish_reason: geminiFinishReason(c.finishReason, toolCalls.length > 0) ?? "stop",
-      logprobs: null,
+      logprobs: geminiLogprobs(c.logprobsResult),
     };
   });
   if (choices.length === 0) {

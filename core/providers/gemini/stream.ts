@@ -1,5 +1,6 @@
 import type {
   ChatCompletionChunk,
+  ChoiceLogprobs,
   ChunkDelta,
   ChunkToolCallDelta,
   FinishReason,
@@ -7,6 +8,7 @@ import type {
 import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
+import { geminiLogprobs } from "./logprobs.ts";
 import { answerText, geminiFinishReason, normalizeGeminiUsage, signatureOf, toolCallId } from "./response.ts";
 import { geminiErrorPayload, geminiResponse } from "./wire.ts";
 
@@ -38,11 +40,15 @@ function chunkOf(
   return { id, object: "chat.completion.chunk", created: state.meta.created, model, choices };
 }
 
-const choice = (delta: ChunkDelta, finish: FinishReason | null): Choice => ({
+const choice = (
+  delta: ChunkDelta,
+  finish: FinishReason | null,
+  logprobs: ChoiceLogprobs | null = null,
+): Choice => ({
   index: 0,
   delta,
   finish_reason: finish,
-  logprobs: null,
+  logprobs,
 });
 
 function fault(message: string, code: string, state: GeminiStreamState): StreamStep<GeminiStreamState> {
@@ -103,7 +109,7 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
       ...(text !== null || toolCalls.length === 0 ? { content: text ?? "" } : {}),
       ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
     };
-    out.push(chunkOf(state, id, model, [choice(delta, null)]));
+    out.push(chunkOf(state, id, model, [choice(delta, null, geminiLogprobs(cand?.logprobsResult))]));
   }
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);

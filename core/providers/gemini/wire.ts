@@ -32,10 +32,19 @@ const part = z.object({
   thoughtSignature: z.string().nullish(),
 });
 
+const logprobsCandidate = z.object({ token: z.string().nullish(), logProbability: z.number().nullish() });
+
+/** Per decoding step: the token chosen, and the most likely ones (`responseLogprobs`, `logprobs`). */
+export const logprobsResult = z.object({
+  chosenCandidates: z.array(logprobsCandidate).nullish(),
+  topCandidates: z.array(z.object({ candidates: z.array(logprobsCandidate).nullish() })).nullish(),
+});
+
 const candidate = z.object({
   index: z.number().nullish(),
   content: z.object({ role: z.string().nullish(), parts: z.array(part).nullish() }).nullish(),
   finishReason: z.string().nullish(),
+  logprobsResult: logprobsResult.nullish(),
 });
 
 /** A whole `generateContent` response, and also one `streamGenerateContent?alt=sse` chunk. */
@@ -67,3 +76,4 @@ export type GeminiResponse = z.infer<typeof geminiResponse>;
 export type GeminiCandidate = z.infer<typeof candidate>;
 export type GeminiFunctionCall = z.infer<typeof functionCall>;
 export type GeminiResponsePart = z.infer<typeof part>;
+export type GeminiLogprobsResult = z.infer<typeof logprobsResult>;

@@ -77,6 +77,12 @@ describe("Gemini request: generation config", () => {
       { presencePenalty: 0.5, frequencyPenalty: -0.5 },
     ],
     ["n", { n: 2 }, { candidateCount: 2 }],
+    ["logprobs", { logprobs: true }, { responseLogprobs: true }],
+    [
+      "logprobs with top_logprobs",
+      { logprobs: true, top_logprobs: 3 },
+      { responseLogprobs: true, logprobs: 3 },
+    ],
     ["json_object", { response_format: { type: "json_object" } }, { responseMimeType: "application/json" }],
     [
       "json_schema",
@@ -98,8 +104,6 @@ describe("Gemini request: generation config", () => {
 
   it.each([
     ["logit_bias", { logit_bias: { "42": 1 } }],
-    ["logprobs", { logprobs: true }],
-    ["top_logprobs", { top_logprobs: 3 }],
     ["store", { store: true }],
     ["metadata", { metadata: { team: "a" } }],
     ["service_tier", { service_tier: "flex" }],
@@ -114,6 +118,13 @@ describe("Gemini request: generation config", () => {
       });
     },
   );
+
+  it("refuses top_logprobs without logprobs, as OpenAI does", () => {
+    expect(refusal(() => toGeminiRequest(chat({ top_logprobs: 3 }), ctx))).toMatchObject({
+      status: 400,
+      param: "top_logprobs",
+    });
+  });
 
   it("accepts `user` without sending it, as a documented ignored field", () => {
     expect(IGNORED_FIELDS).toContain("user");
