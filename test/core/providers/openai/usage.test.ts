@@ -2,33 +2,21 @@ import { describe, expect, it } from "vitest";
 import { normalizeOpenAIUsage } from "../../../../core/providers/openai/response.ts";
 
 const base = { prompt_tokens: 1200, completion_tokens: 300, total_tokens: 1500 };
+const detailed = {
+  ...base,
+  prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 150, audio_tokens: 0 },
+  completion_tokens_details: {
+    reasoning_tokens: 120,
+    accepted_prediction_tokens: 40,
+    rejected_prediction_tokens: 8,
+    audio_tokens: 0,
+  },
+};
 
 describe("normalizeOpenAIUsage", () => {
   it.each([
     ["without details, as it came", base, base],
-    [
-      "every detail count OpenAI sent, cache writes and predictions included",
-      {
-        ...base,
-        prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 150, audio_tokens: 0 },
-        completion_tokens_details: {
-          reasoning_tokens: 120,
-          accepted_prediction_tokens: 40,
-          rejected_prediction_tokens: 8,
-          audio_tokens: 0,
-        },
-      },
-      {
-        ...base,
-        prompt_tokens_details: { cached_tokens: 1000, cache_write_tokens: 150, audio_tokens: 0 },
-        completion_tokens_details: {
-          reasoning_tokens: 120,
-          accepted_prediction_tokens: 40,
-          rejected_prediction_tokens: 8,
-          audio_tokens: 0,
-        },
-      },
-    ],
+    ["every detail count OpenAI sent, cache writes and predictions included", detailed, detailed],
     [
       "null counts dropped, and the two the gateway always shows filled in",
       {
