@@ -32,7 +32,28 @@ const imagePart = z
     prompt_cache_breakpoint: promptCacheBreakpoint,
   })
   .strict();
-export const contentPart = z.discriminatedUnion("type", [textPart, imagePart]);
+/**
+ * A file (a PDF) given inline as a data URL (`data:application/pdf;base64,…`), or by the id of a file
+ * uploaded to OpenAI, which only OpenAI can read.
+ */
+const filePart = z
+  .object({
+    type: z.literal("file"),
+    file: z
+      .object({
+        file_data: z.string().min(1).optional(),
+        file_id: z.string().min(1).optional(),
+        filename: z.string().max(1024).optional(),
+      })
+      .strict()
+      .refine(
+        (f) => (f.file_data === undefined) !== (f.file_id === undefined),
+        "needs file_data or file_id, not both",
+      ),
+    prompt_cache_breakpoint: promptCacheBreakpoint,
+  })
+  .strict();
+export const contentPart = z.discriminatedUnion("type", [textPart, imagePart, filePart]);
 
 const textContent = z.union([z.string(), z.array(textPart).min(1)]);
 const userContent = z.union([z.string(), z.array(contentPart).min(1)]);

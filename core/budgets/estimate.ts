@@ -84,7 +84,13 @@ function messageBound(m: ChatMessage, imageTokens: number): number {
   const content = m.content;
   if (typeof content === "string") n += bytes(content);
   else if (Array.isArray(content)) {
-    for (const part of content) n += part.type === "text" ? bytes(part.text) : imageTokens;
+    for (const part of content) {
+      if (part.type === "text") n += bytes(part.text);
+      else if (part.type === "image_url") n += imageTokens;
+      // A file's tokens have no bound in its bytes (a PDF's streams are compressed): budgets refuse
+      // files (chat.ts); for token rate limits, which are corrected afterwards, its encoded size.
+      else n += bytes(part.file.file_data ?? part.file.file_id);
+    }
   }
   if (m.role === "assistant") {
     n += bytes(m.refusal);

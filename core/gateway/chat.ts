@@ -11,6 +11,7 @@ import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
+import { auditedRequest, refuseFiles } from "./file-parts.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
@@ -38,6 +39,8 @@ export async function chatCompletions(
   ctx.outcome.stream = req.stream === true;
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
+  const org = ctx.snapshot!.orgs.get(ctx.key!.org);
+  refuseFiles(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
   if (underBudget(ctx) && req.service_tier != null && UNPRICED_TIERS.has(req.service_tier)) {
     throw badRequest(
       `Service tier '${req.service_tier}' is billed above the standard prices the gateway accounts with, and this request is under a budget.`,
@@ -53,7 +56,6 @@ export async function chatCompletions(
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
       : req;
   plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
-  const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   let sent = bounded;
   if (org?.redactPrompts) {
     const redacted = redactPrompt(bounded);
@@ -61,7 +63,7 @@ export async function chatCompletions(
     headers["x-gateway-redacted"] = String(redacted.masked);
   }
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
-  if (org?.sensitive) ctx.capture = { request: sent, content: "", toolCalls: [] };
+  if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target) =>
     sent.stream ? streamFrom(ctx, sent, target, headers) : completeFrom(ctx, sent, target, headers),
   );

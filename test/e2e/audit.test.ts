@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +67,17 @@ async function exportOf(chain: string): Promise<AuditExport> {
 }
 
 describe("prompt redaction for orgs that ask for it", () => {
+  it("refuses a file, whose contents it cannot mask", async () => {
+    const file = { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0xLjcK" } };
+    const res = await call(MASKED, { messages: [{ role: "user", content: [file] }] });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: unknown };
+    expect(error).toMatchObject({
+      code: "file_not_redactable",
+      param: "messages[0].content[0]",
+    });
+  });
+
   it("masks PII and secrets before the prompt leaves, and says how many in a header", async () => {
     const prompt =
       "Mail alice@example.com, card 4111 1111 1111 1111, key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD";
@@ -106,6 +118,21 @@ describe("audit chains", () => {
     expect(text).toContain("[EMAIL]");
     expect(text).not.toMatch(/123-45-6789|carol@example\.com|bob@example\.com/);
     expect(text).toContain("Echo: stream please");
+  });
+
+  it("records a file a sensitive org sent by its digest, not its contents", async () => {
+    const data = `data:application/pdf;base64,${Buffer.from("%PDF-1.7 SSN 123-45-6789").toString("base64")}`;
+    const file = { type: "file", file: { file_data: data, filename: "id.pdf" } };
+    expect((await call(SENSITIVE, { messages: [{ role: "user", content: [file] }] })).status).toBe(200);
+    let text = "";
+    await expect
+      .poll(async () => {
+        text = JSON.stringify((await exportOf("sensitive")).entries);
+        return text.includes("id.pdf");
+      })
+      .toBe(true);
+    expect(text).toContain(`[file sha256:${createHash("sha256").update(data).digest("hex")}`);
+    expect(text).not.toContain(data.slice(28));
   });
 
   it("records admin changes, authentication failures and budget refusals", async () => {

@@ -606,6 +606,50 @@ describe("provider-specific mapping", () => {
     expect(new Set(tiers)).toEqual(new Set(["flex"]));
   });
 
+  describe("a PDF file part", () => {
+    const PDF = Buffer.from("%PDF-1.7\n% a tiny document\n").toString("base64");
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Summarise this." },
+          { type: "file", file: { file_data: `data:application/pdf;base64,${PDF}`, filename: "terms.pdf" } },
+        ],
+      },
+    ];
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", messages });
+      expect(JSON.stringify(h.openai.requests.at(-1)?.body)).toContain(`"filename":"terms.pdf"`);
+    });
+
+    it("reaches Anthropic as a document block", async () => {
+      await h.client.chat.completions.create({ model: "an/claude-sim", messages });
+      const sent = h.anthropic.requests.at(-1)?.body as { messages: Array<{ content: unknown[] }> };
+      expect(sent.messages[0]?.content[1]).toEqual({
+        type: "document",
+        source: { type: "base64", media_type: "application/pdf", data: PDF },
+        title: "terms.pdf",
+      });
+    });
+
+    it("reaches Gemini as inline data", async () => {
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
+      const sent = h.gemini.requests.at(-1)?.body as { contents: Array<{ parts: unknown[] }> };
+      expect(sent.contents[0]?.parts[1]).toEqual({ inlineData: { mimeType: "application/pdf", data: PDF } });
+    });
+
+    it("refuses an OpenAI file id for Anthropic, naming it", async () => {
+      const err = await h.client.chat.completions
+        .create({
+          model: "an/claude-sim",
+          messages: [{ role: "user", content: [{ type: "file", file: { file_id: "file-abc123" } }] }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "messages[0].content[0].file.file_id" });
+    });
+  });
+
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({
       model: "an/claude-sim",

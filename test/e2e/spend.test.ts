@@ -173,6 +173,17 @@ describe("hard budgets under concurrency", () => {
     expect(JSON.parse(r.text).error.code).toBe("model_not_priced");
   });
 
+  it("refuses a file under a budget, since its tokens have no bound", async () => {
+    const file = { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0xLjcK" } };
+    const r = await chat(BOUNDED, { messages: [{ role: "user", content: [file] }] });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.text).error).toMatchObject({
+      code: "file_not_priced",
+      param: "messages[0].content[0]",
+    });
+    expect(h.openai.requests).toHaveLength(0);
+  });
+
   it.each([
     ["priority", BOUNDED, 400],
     ["scale", BOUNDED, 400],

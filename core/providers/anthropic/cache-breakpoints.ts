@@ -1,4 +1,4 @@
-import type { AnthropicMessage, ImageBlock, RequestBlock, TextBlock } from "./messages.ts";
+import type { AnthropicMessage, DocumentBlock, ImageBlock, RequestBlock, TextBlock } from "./messages.ts";
 
 /**
  * Anthropic takes at most 4 blocks with `cache_control` per request (prompt caching: "up to 4 cache
@@ -8,9 +8,9 @@ import type { AnthropicMessage, ImageBlock, RequestBlock, TextBlock } from "./me
  */
 export const MAX_CACHE_BREAKPOINTS = 4;
 
-function* marked(blocks: readonly RequestBlock[]): Generator<TextBlock | ImageBlock> {
+function* marked(blocks: readonly RequestBlock[]): Generator<TextBlock | ImageBlock | DocumentBlock> {
   for (const b of blocks) {
-    if ((b.type === "text" || b.type === "image") && b.cache_control) yield b;
+    if ((b.type === "text" || b.type === "image" || b.type === "document") && b.cache_control) yield b;
     else if (b.type === "tool_result" && typeof b.content !== "string") yield* marked(b.content);
   }
 }

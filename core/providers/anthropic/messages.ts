@@ -1,6 +1,7 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { inlinePdf } from "../file-part.ts";
 
 /** Anthropic's prompt-cache breakpoint on a block; `ttl` "1h", or Anthropic's default of 5 minutes. */
 export type CacheControl = { type: "ephemeral"; ttl?: "1h" };
@@ -8,6 +9,12 @@ export type CacheControl = { type: "ephemeral"; ttl?: "1h" };
 /** Anthropic request content blocks the gateway sends (see the SDK's `*BlockParam` types). */
 export type TextBlock = { type: "text"; text: string; cache_control?: CacheControl };
 export type ImageBlock = { type: "image"; source: ImageSource; cache_control?: CacheControl };
+export type DocumentBlock = {
+  type: "document";
+  source: { type: "base64"; media_type: "application/pdf"; data: string };
+  title?: string;
+  cache_control?: CacheControl;
+};
 const IMAGE_MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"] as const;
 type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
 type ImageSource =
@@ -16,6 +23,7 @@ type ImageSource =
 export type RequestBlock =
   | TextBlock
   | ImageBlock
+  | DocumentBlock
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
   | AnthropicThinkingBlock
   | { type: "tool_result"; tool_use_id: string; content: string | TextBlock[] };
@@ -64,6 +72,15 @@ function userBlocks(
   if (typeof content === "string") return content;
   return content.map((part, j): RequestBlock => {
     if (part.type === "text") return { type: "text", text: part.text, ...cached(part, cache) };
+    if (part.type === "file") {
+      const pdf = inlinePdf(part, provider, `messages[${i}].content[${j}]`);
+      return {
+        type: "document",
+        source: { type: "base64", media_type: "application/pdf", data: pdf.data },
+        ...(pdf.filename !== undefined ? { title: pdf.filename } : {}),
+        ...cached(part, cache),
+      };
+    }
     const param = `messages[${i}].content[${j}].image_url`;
     // Anthropic has no resolution knob; only the default can be honoured.
     const detail = part.image_url.detail;

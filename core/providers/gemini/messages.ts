@@ -1,5 +1,6 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { inlinePdf } from "../file-part.ts";
 import { geminiGeneration } from "./generation.ts";
 
 /** Gemini `Part` / `Content` as we send them (camelCase JSON, like the SDK's Developer API wire). */
@@ -59,6 +60,8 @@ function imagePart(url: string, param: string): GeminiPart {
 
 function userPart(part: ContentPart, param: string): GeminiPart {
   if (part.type === "text") return { text: part.text };
+  if (part.type === "file")
+    return { inlineData: { mimeType: "application/pdf", data: inlinePdf(part, PROVIDER, param).data } };
   // Gemini's per-part media resolution is not in v1beta, so a non-default detail cannot be honoured.
   if (part.image_url.detail && part.image_url.detail !== "auto") {
     throw unsupportedParameter(PROVIDER, `${param}.image_url.detail`, "only 'auto' is supported");

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { chatRequest } from "../../../core/api/chat-request.ts";
+import { auditedRequest, firstFilePart, refuseFiles } from "../../../core/gateway/file-parts.ts";
+
+const file = { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0=" } };
+const request = chatRequest.parse({
+  model: "m",
+  messages: [
+    { role: "user", content: "first" },
+    { role: "user", content: [{ type: "text", text: "read this" }, file] },
+  ],
+});
+const plain = chatRequest.parse({ model: "m", messages: [{ role: "user", content: "hi" }] });
+
+describe("file parts under a budget or redaction", () => {
+  it("finds the first file part", () => {
+    expect(firstFilePart(request)).toBe("messages[1].content[1]");
+    expect(firstFilePart(plain)).toBeUndefined();
+  });
+
+  it.each([
+    ["a budget", { budget: true, redaction: false }, "file_not_priced"],
+    ["redaction", { budget: false, redaction: true }, "file_not_redactable"],
+  ])("refuses a file under %s, naming it", (_, under, code) => {
+    expect(() => refuseFiles(request, under)).toThrow(
+      expect.objectContaining({ status: 400, code, param: "messages[1].content[1]" }),
+    );
+  });
+
+  it("lets a file through otherwise, and a request without one always", () => {
+    expect(() => refuseFiles(request, { budget: false, redaction: false })).not.toThrow();
+    expect(() => refuseFiles(plain, { budget: true, redaction: true })).not.toThrow();
+  });
+});
+
+describe("auditedRequest", () => {
+  it("keeps a file's digest and size, not its data, and leaves the rest as it was", () => {
+    const audited = auditedRequest(request);
+    const part = audited.messages[1]?.content?.[1];
+    expect(part).toEqual({
+      type: "file",
+      file: {
+        file_data:
+          "[file sha256:57dd7ee7cd89c113ccbf6ec99d6cce7359652f8af388fd647281cf6330104457, 36 characters]",
+      },
+    });
+    expect(audited.messages[0]).toEqual(request.messages[0]);
+    expect(auditedRequest(plain)).toBe(plain);
+  });
+});
