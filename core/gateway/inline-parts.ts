@@ -34,22 +34,36 @@ export function refuseFiles(req: ChatRequest, under: { budget: boolean; redactio
   );
 }
 
+/** An inline payload as the audit keeps it: its SHA-256 and size. */
+const digestOf = (kind: string, data: string) =>
+  `[${kind} sha256:${sha256Hex(data)}, ${data.length} characters]`;
+
+const inlines = (req: ChatRequest): boolean =>
+  req.messages.some(
+    (m) =>
+      m.role === "user" &&
+      typeof m.content !== "string" &&
+      m.content.some(
+        (p) => p.type === "file" || (p.type === "image_url" && p.image_url.url.startsWith("data:")),
+      ),
+  );
+
 /**
- * The request as a sensitive org's audit chain keeps it: a file's data becomes its SHA-256 and size.
- * Its contents cannot be redacted, and a document would outgrow the chain's item size (DynamoDB's
- * 400 KB); the digest still proves which file was sent.
+ * The request as a sensitive org's audit chain keeps it: a file's data, and an image sent inline (a data
+ * URL), become their SHA-256 and size. Their contents cannot be redacted, and a document or a photo
+ * would outgrow the chain's item size (DynamoDB's 400 KB); the digest still proves what was sent. Image
+ * URLs are kept as they are.
  */
 export function auditedRequest(req: ChatRequest): ChatRequest {
-  if (firstFilePart(req) === undefined) return req;
+  if (!inlines(req)) return req;
   const messages = req.messages.map((m): ChatMessage => {
     if (m.role !== "user" || typeof m.content === "string") return m;
     const content = m.content.map((p) => {
-      if (p.type !== "file" || p.file.file_data === undefined) return p;
-      const data = p.file.file_data;
-      return {
-        ...p,
-        file: { ...p.file, file_data: `[file sha256:${sha256Hex(data)}, ${data.length} characters]` },
-      };
+      if (p.type === "file" && p.file.file_data !== undefined)
+        return { ...p, file: { ...p.file, file_data: digestOf("file", p.file.file_data) } };
+      if (p.type === "image_url" && p.image_url.url.startsWith("data:"))
+        return { ...p, image_url: { ...p.image_url, url: digestOf("image", p.image_url.url) } };
+      return p;
     });
     return { ...m, content };
   });

@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { chatRequest } from "../../../core/api/chat-request.ts";
-import { auditedRequest, firstFilePart, refuseFiles } from "../../../core/gateway/file-parts.ts";
+import { auditedRequest, firstFilePart, refuseFiles } from "../../../core/gateway/inline-parts.ts";
 
 const file = { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0=" } };
 const request = chatRequest.parse({
@@ -10,6 +11,7 @@ const request = chatRequest.parse({
     { role: "user", content: [{ type: "text", text: "read this" }, file] },
   ],
 });
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const plain = chatRequest.parse({ model: "m", messages: [{ role: "user", content: "hi" }] });
 
 describe("file parts under a budget or redaction", () => {
@@ -46,5 +48,26 @@ describe("auditedRequest", () => {
     });
     expect(audited.messages[0]).toEqual(request.messages[0]);
     expect(auditedRequest(plain)).toBe(plain);
+  });
+
+  it("keeps an inline image's digest too, and an image URL as it is", () => {
+    const png = "data:image/png;base64,iVBORw0KGgo=";
+    const withImages = chatRequest.parse({
+      model: "m",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: png } },
+            { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+          ],
+        },
+      ],
+    });
+    const content = auditedRequest(withImages).messages[0]?.content;
+    expect(content).toEqual([
+      { type: "image_url", image_url: { url: `[image sha256:${sha256(png)}, ${png.length} characters]` } },
+      { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+    ]);
   });
 });
