@@ -53,7 +53,15 @@ const filePart = z
     prompt_cache_breakpoint: promptCacheBreakpoint,
   })
   .strict();
-export const contentPart = z.discriminatedUnion("type", [textPart, imagePart, filePart]);
+/** Audio given inline (OpenAI's `input_audio`): base64 WAV or MP3. */
+const audioPart = z
+  .object({
+    type: z.literal("input_audio"),
+    input_audio: z.object({ data: z.string().min(1), format: z.enum(["wav", "mp3"]) }).strict(),
+    prompt_cache_breakpoint: promptCacheBreakpoint,
+  })
+  .strict();
+export const contentPart = z.discriminatedUnion("type", [textPart, imagePart, filePart, audioPart]);
 
 const textContent = z.union([z.string(), z.array(textPart).min(1)]);
 const userContent = z.union([z.string(), z.array(contentPart).min(1)]);

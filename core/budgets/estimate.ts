@@ -87,9 +87,11 @@ function messageBound(m: ChatMessage, imageTokens: number): number {
     for (const part of content) {
       if (part.type === "text") n += bytes(part.text);
       else if (part.type === "image_url") n += imageTokens;
-      // A file's tokens have no bound in its bytes (a PDF's streams are compressed): budgets refuse
-      // files (chat.ts); for token rate limits, which are corrected afterwards, its encoded size.
-      else n += bytes(part.file.file_data ?? part.file.file_id);
+      // A file's or audio's tokens have no bound in its bytes (a PDF's streams are compressed; audio is
+      // billed by the second): budgets refuse them (inline-parts.ts); for token rate limits, which are
+      // corrected afterwards, their encoded size.
+      else if (part.type === "file") n += bytes(part.file.file_data ?? part.file.file_id);
+      else n += bytes(part.input_audio.data);
     }
   }
   if (m.role === "assistant") {

@@ -12,7 +12,7 @@ import { withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
-import { auditedRequest, refuseFiles } from "./inline-parts.ts";
+import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
@@ -40,7 +40,7 @@ export async function chatCompletions(
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
-  refuseFiles(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
+  refuseUnboundedParts(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
   if (underBudget(ctx) && req.service_tier != null && UNPRICED_TIERS.has(req.service_tier)) {
     throw badRequest(
       `Service tier '${req.service_tier}' is billed above the standard prices the gateway accounts with, and this request is under a budget.`,

@@ -606,6 +606,37 @@ describe("provider-specific mapping", () => {
     expect(new Set(tiers)).toEqual(new Set(["flex"]));
   });
 
+  describe("an input_audio part", () => {
+    const WAV = Buffer.from("RIFF$\u0000\u0000\u0000WAVEfmt ").toString("base64");
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Transcribe." },
+          { type: "input_audio", input_audio: { data: WAV, format: "wav" } },
+        ],
+      },
+    ];
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", messages });
+      expect(JSON.stringify(h.openai.requests.at(-1)?.body)).toContain(`"input_audio":{"data":"${WAV}"`);
+    });
+
+    it("reaches Gemini as inline audio", async () => {
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
+      const sent = h.gemini.requests.at(-1)?.body as { contents: Array<{ parts: unknown[] }> };
+      expect(sent.contents[0]?.parts[1]).toEqual({ inlineData: { mimeType: "audio/wav", data: WAV } });
+    });
+
+    it("is refused for Anthropic, which takes no audio, naming the part", async () => {
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sim", messages })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "messages[0].content[1]" });
+    });
+  });
+
   describe("a PDF file part", () => {
     const PDF = Buffer.from("%PDF-1.7\n% a tiny document\n").toString("base64");
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [

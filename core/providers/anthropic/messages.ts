@@ -81,6 +81,8 @@ function userBlocks(
         ...cached(part, cache),
       };
     }
+    if (part.type === "input_audio")
+      throw unsupportedParameter(provider, `messages[${i}].content[${j}]`, "Anthropic takes no audio input");
     const param = `messages[${i}].content[${j}].image_url`;
     // Anthropic has no resolution knob; only the default can be honoured.
     const detail = part.image_url.detail;

@@ -60,6 +60,9 @@ function imagePart(url: string, param: string): GeminiPart {
 
 function userPart(part: ContentPart, param: string): GeminiPart {
   if (part.type === "text") return { text: part.text };
+  // Gemini takes audio inline like any media (its audio/wav and audio/mp3 types).
+  if (part.type === "input_audio")
+    return { inlineData: { mimeType: `audio/${part.input_audio.format}`, data: part.input_audio.data } };
   if (part.type === "file")
     return { inlineData: { mimeType: "application/pdf", data: inlinePdf(part, PROVIDER, param).data } };
   // Gemini's per-part media resolution is not in v1beta, so a non-default detail cannot be honoured.

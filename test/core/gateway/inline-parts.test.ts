@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { chatRequest } from "../../../core/api/chat-request.ts";
-import { auditedRequest, firstFilePart, refuseFiles } from "../../../core/gateway/inline-parts.ts";
+import { auditedRequest, firstPart, refuseUnboundedParts } from "../../../core/gateway/inline-parts.ts";
 
 const file = { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0=" } };
 const request = chatRequest.parse({
@@ -16,22 +16,41 @@ const plain = chatRequest.parse({ model: "m", messages: [{ role: "user", content
 
 describe("file parts under a budget or redaction", () => {
   it("finds the first file part", () => {
-    expect(firstFilePart(request)).toBe("messages[1].content[1]");
-    expect(firstFilePart(plain)).toBeUndefined();
+    expect(firstPart(request, "file")).toBe("messages[1].content[1]");
+    expect(firstPart(request, "input_audio")).toBeUndefined();
+    expect(firstPart(plain, "file")).toBeUndefined();
   });
 
   it.each([
     ["a budget", { budget: true, redaction: false }, "file_not_priced"],
     ["redaction", { budget: false, redaction: true }, "file_not_redactable"],
   ])("refuses a file under %s, naming it", (_, under, code) => {
-    expect(() => refuseFiles(request, under)).toThrow(
+    expect(() => refuseUnboundedParts(request, under)).toThrow(
       expect.objectContaining({ status: 400, code, param: "messages[1].content[1]" }),
     );
   });
 
   it("lets a file through otherwise, and a request without one always", () => {
-    expect(() => refuseFiles(request, { budget: false, redaction: false })).not.toThrow();
-    expect(() => refuseFiles(plain, { budget: true, redaction: true })).not.toThrow();
+    expect(() => refuseUnboundedParts(request, { budget: false, redaction: false })).not.toThrow();
+    expect(() => refuseUnboundedParts(plain, { budget: true, redaction: true })).not.toThrow();
+  });
+
+  it.each([
+    ["a budget", { budget: true, redaction: false }, "audio_not_priced"],
+    ["redaction", { budget: false, redaction: true }, "audio_not_redactable"],
+  ])("refuses audio under %s, naming it", (_, under, code) => {
+    const audio = chatRequest.parse({
+      model: "m",
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } }],
+        },
+      ],
+    });
+    expect(() => refuseUnboundedParts(audio, under)).toThrow(
+      expect.objectContaining({ status: 400, code, param: "messages[0].content[0]" }),
+    );
   });
 });
 
@@ -48,6 +67,22 @@ describe("auditedRequest", () => {
     });
     expect(audited.messages[0]).toEqual(request.messages[0]);
     expect(auditedRequest(plain)).toBe(plain);
+  });
+
+  it("keeps audio's digest", () => {
+    const wav = "UklGRiQAAABXQVZF";
+    const audio = chatRequest.parse({
+      model: "m",
+      messages: [
+        { role: "user", content: [{ type: "input_audio", input_audio: { data: wav, format: "wav" } }] },
+      ],
+    });
+    expect(auditedRequest(audio).messages[0]?.content).toEqual([
+      {
+        type: "input_audio",
+        input_audio: { data: `[audio sha256:${sha256(wav)}, ${wav.length} characters]`, format: "wav" },
+      },
+    ]);
   });
 
   it("keeps an inline image's digest too, and an image URL as it is", () => {
