@@ -14,6 +14,11 @@ export function firstPart(req: ChatRequest, type: PartType): string | undefined 
   return undefined;
 }
 
+const UNBOUNDED = [
+  { type: "file", name: "a file", code: "file" },
+  { type: "input_audio", name: "audio", code: "audio" },
+] as const;
+
 /**
  * Files and audio can be neither bounded nor masked. A file's tokens are not bounded by its bytes (a
  * PDF's streams are compressed), and audio is billed at audio prices the price table does not hold, so
@@ -22,22 +27,19 @@ export function firstPart(req: ChatRequest, type: PartType): string | undefined 
  */
 export function refuseUnboundedParts(req: ChatRequest, under: { budget: boolean; redaction: boolean }): void {
   if (!under.budget && !under.redaction) return;
-  for (const [type, noun] of [
-    ["file", "file"],
-    ["input_audio", "audio"],
-  ] as const) {
+  for (const { type, name, code } of UNBOUNDED) {
     const at = firstPart(req, type);
     if (at === undefined) continue;
     if (under.budget)
       throw badRequest(
-        `A${noun === "audio" ? "n audio input" : " file"}'s cost has no upper bound here, and this request is under a budget.`,
+        `The cost of ${name} has no upper bound, and this request is under a budget.`,
         at,
-        `${noun}_not_priced`,
+        `${code}_not_priced`,
       );
     throw badRequest(
-      `PII inside ${noun === "audio" ? "audio" : "a file"} cannot be redacted, and this org redacts prompts.`,
+      `PII inside ${name} cannot be redacted, and this org redacts prompts.`,
       at,
-      `${noun}_not_redactable`,
+      `${code}_not_redactable`,
     );
   }
 }
