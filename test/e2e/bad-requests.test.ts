@@ -102,7 +102,7 @@ const CASES: Case[] = [
     name: "an unknown content part type",
     body: ok({ messages: [{ role: "user", content: [{ type: "audio", data: "x" }] }] }),
     status: 400,
-    param: "messages[0].content",
+    param: "messages[0].content[0].type",
   },
   {
     name: "a tool name with spaces",
@@ -187,6 +187,73 @@ const CASES: Case[] = [
     body: JSON.stringify({ model: "an/claude-sim", input: "x" }),
     status: 400,
     code: "embeddings_not_supported",
+  },
+  {
+    name: "a reasoning effort no API has",
+    body: ok({ reasoning_effort: "ultra" }),
+    status: 400,
+    param: "reasoning_effort",
+  },
+  {
+    name: "a prompt-cache breakpoint of another mode",
+    body: ok({
+      messages: [
+        { role: "user", content: [{ type: "text", text: "x", prompt_cache_breakpoint: { mode: "auto" } }] },
+      ],
+    }),
+    status: 400,
+    param: "messages[0].content[0].prompt_cache_breakpoint.mode",
+  },
+  {
+    name: "allowed tools naming a function not in tools",
+    body: ok({
+      model: "an/claude-sim",
+      tools: [{ type: "function", function: { name: "f" } }],
+      tool_choice: {
+        type: "allowed_tools",
+        allowed_tools: { mode: "auto", tools: [{ type: "function", function: { name: "g" } }] },
+      },
+    }),
+    status: 400,
+    param: "tool_choice.allowed_tools.tools[0].function.name",
+  },
+  {
+    name: "a file part with both file_data and file_id",
+    body: ok({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "file", file: { file_data: "data:application/pdf;base64,JVBERi0=", file_id: "file-1" } },
+          ],
+        },
+      ],
+    }),
+    status: 400,
+    param: "messages[0].content[0].file",
+  },
+  {
+    name: "audio in a format OpenAI does not take",
+    body: ok({
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "input_audio", input_audio: { data: "T2dnUw==", format: "ogg" } }],
+        },
+      ],
+    }),
+    status: 400,
+    param: "messages[0].content[0].input_audio.format",
+  },
+  {
+    name: "a PDF sent to Gemini as bare base64, not a data URL",
+    body: ok({
+      model: "ge/gemini-2.5-flash",
+      messages: [{ role: "user", content: [{ type: "file", file: { file_data: "JVBERi0xLjcK" } }] }],
+    }),
+    status: 400,
+    param: "messages[0].content[0].file.file_data",
+    code: "unsupported_parameter",
   },
   {
     name: "embeddings without input",

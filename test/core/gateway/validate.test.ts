@@ -93,7 +93,7 @@ describe("validate against chatRequest", () => {
     [
       "a bad part inside the second message",
       { ...ok, messages: [ok.messages[0], { role: "user", content: [{ type: "text", text: 1 }] }] },
-      "messages[1].content",
+      "messages[1].content[0].text",
     ],
     ["a temperature above 2", { ...ok, temperature: 3 }, "temperature"],
     ["a string temperature", { ...ok, temperature: "hot" }, "temperature"],
