@@ -8,7 +8,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { billedCostUsd } from "./spend-guard.ts";
+import { billedCostUsd, reserved } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
 /**
@@ -39,7 +39,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   let cost = 0;
   if (served && price) {
     cost = o.endpoint === "/v1/embeddings" ? embeddingCostUsd(price, tokens.input) : costUsd(price, tokens);
-    if (!usageReported && spend?.reserved) cost = spend.reservationUsd;
+    if (!usageReported && reserved(spend)) cost = spend.reservationUsd;
   }
   const billedFailures = priceBilledFailures(ctx);
   cost += billedFailures.usd;
@@ -48,7 +48,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   o.priceVersion = versioned ? priceVersionOf(versioned) : "unpriced";
 
   const tasks: Array<Promise<unknown>> = [];
-  if (spend?.reserved && deps.budgets) {
+  if (reserved(spend) && deps.budgets) {
     // Settled to the actual cost even above the reservation: the budget must learn what was really
     // spent, or every later request would be admitted against a spend it understates. The reservation
     // covers one call; attempts billed before a later call were reserved on top (coverBilledAttempt),

@@ -24,8 +24,7 @@ export interface SpendState {
   targets: ResolvedTarget[];
   bounds: SpendBounds;
   reservationUsd: number;
-  reserved: boolean;
-  /** The budgets reserved against (their counters and limits), for top-ups. */
+  /** The budgets reserved against (their counters and limits), for top-ups; empty when none was. */
   items: ReserveItem[];
   /** Top-ups reserved for attempts billed before a later call (coverBilledAttempt): id and amount. */
   covers: Array<{ id: string; usd: number }>;
@@ -33,6 +32,10 @@ export interface SpendState {
   tokenCharge: number;
   windowStart: number;
 }
+
+/** Whether the request reserved against a budget (guardSpend). */
+export const reserved = (spend: SpendState | undefined): spend is SpendState =>
+  (spend?.items.length ?? 0) > 0;
 
 export const targetKey = (t: ResolvedTarget): string => `${t.provider.id}/${t.model}`;
 
@@ -84,7 +87,6 @@ export async function guardSpend(
     targets: plan,
     bounds,
     reservationUsd: 0,
-    reserved: false,
     items: [],
     covers: [],
     tokenBuckets: [],
@@ -122,7 +124,6 @@ export async function guardSpend(
     }));
     const result = await deps.budgets.reserve(ctx.requestId, items);
     if (!result.ok) throw budgetExceeded(result, `this request may cost up to $${amount.toFixed(4)}`);
-    state.reserved = true;
     state.reservationUsd = amount;
     state.items = items;
   }
@@ -151,7 +152,7 @@ export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number
 export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRecord): Promise<void> {
   const spend = ctx.spend;
   const budgets = ctx.deps.budgets;
-  if (!spend?.reserved || !budgets) return;
+  if (!reserved(spend) || !budgets) return;
   const usd = billedCostUsd(spend, attempt);
   if (usd === undefined) return;
   const id = `${ctx.requestId}.billed-${spend.covers.length + 1}`;

@@ -606,6 +606,11 @@ describe("provider-specific mapping", () => {
     expect(new Set(tiers)).toEqual(new Set(["flex"]));
   });
 
+  /** The part at `index` of the first content the Gemini simulator last received. */
+  const sentGeminiPart = (index: number) =>
+    (h.gemini.requests.at(-1)?.body as { contents?: Array<{ parts: unknown[] }> } | undefined)?.contents?.[0]
+      ?.parts[index];
+
   describe("an input_audio part", () => {
     const WAV = Buffer.from("RIFF$\u0000\u0000\u0000WAVEfmt ").toString("base64");
     const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
@@ -625,8 +630,7 @@ describe("provider-specific mapping", () => {
 
     it("reaches Gemini as inline audio", async () => {
       await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
-      const sent = h.gemini.requests.at(-1)?.body as { contents: Array<{ parts: unknown[] }> };
-      expect(sent.contents[0]?.parts[1]).toEqual({ inlineData: { mimeType: "audio/wav", data: WAV } });
+      expect(sentGeminiPart(1)).toEqual({ inlineData: { mimeType: "audio/wav", data: WAV } });
     });
 
     it("is refused for Anthropic, which takes no audio, naming the part", async () => {
@@ -666,8 +670,7 @@ describe("provider-specific mapping", () => {
 
     it("reaches Gemini as inline data", async () => {
       await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
-      const sent = h.gemini.requests.at(-1)?.body as { contents: Array<{ parts: unknown[] }> };
-      expect(sent.contents[0]?.parts[1]).toEqual({ inlineData: { mimeType: "application/pdf", data: PDF } });
+      expect(sentGeminiPart(1)).toEqual({ inlineData: { mimeType: "application/pdf", data: PDF } });
     });
 
     it("refuses an OpenAI file id for Anthropic, naming it", async () => {
