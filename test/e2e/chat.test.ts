@@ -1,4 +1,4 @@
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import type { RunnableToolFunctionWithParse } from "openai/lib/RunnableFunction";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { API_KEY, type Harness, PROVIDERS, startHarness } from "./harness.ts";
@@ -876,6 +876,40 @@ describe("provider-specific mapping", () => {
         messages: history,
       });
       expect(plain.choices[0]?.finish_reason).toBe("stop");
+    });
+  });
+
+  describe("Claude models without sampling parameters (Opus 4.7 and later)", () => {
+    const hi: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "hi" }];
+
+    it("answers a request carrying OpenAI's defaults, which are not sent on", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-opus-4-8",
+        temperature: 1,
+        top_p: 1,
+        messages: hi,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      expect(h.anthropic.requests.at(-1)?.body).not.toHaveProperty("temperature");
+    });
+
+    it("refuses another temperature with 400 naming it, before calling Anthropic", async () => {
+      const before = h.anthropic.requests.length;
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-opus-4-8", temperature: 0.2, messages: hi })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({ param: "temperature", code: "unsupported_parameter" });
+      expect(h.anthropic.requests.length).toBe(before);
+    });
+
+    it("falls back to a target that honours the temperature", async () => {
+      const { data, response } = await h.client.chat.completions
+        .create({ model: "opus-first", temperature: 0.2, messages: hi })
+        .withResponse();
+      expect(data.choices[0]?.finish_reason).toBe("stop");
+      expect(response.headers.get("x-gateway-provider")).toBe("oa");
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ temperature: 0.2 });
     });
   });
 

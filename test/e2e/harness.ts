@@ -150,6 +150,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           { provider: "an", model: "claude-sim" },
         ],
       },
+      // Opus 4.8 refuses sampling parameters; a request with them moves on to OpenAI.
+      {
+        alias: "opus-first",
+        targets: [
+          { provider: "an", model: "claude-opus-4-8" },
+          { provider: "oa", model: "gpt-sim" },
+        ],
+      },
       {
         alias: "anywhere",
         targets: [

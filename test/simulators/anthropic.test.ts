@@ -212,6 +212,26 @@ describe("Anthropic simulator via the official SDK", () => {
     expect(await attempt({ ...adaptive, output_config: { effort: "extreme" } })).toBe(400);
   });
 
+  it.each([
+    ["temperature", 0.5],
+    ["temperature", 1],
+    ["top_p", 0.9],
+    ["top_k", 40],
+  ])(
+    "refuses %s (%s) on a model without sampling parameters, and takes it on Claude 4.6",
+    async (field, value) => {
+      const send = (model: string) =>
+        client.messages
+          .create({ model, max_tokens: 64, messages: [{ role: "user", content: "x" }], [field]: value })
+          .then(() => 200)
+          .catch((e: unknown) => (e instanceof Anthropic.BadRequestError ? e.error : "?"));
+      expect(await send("claude-opus-4-7")).toMatchObject({
+        error: { type: "invalid_request_error", message: `\`${field}\` is deprecated for this model.` },
+      });
+      expect(await send("claude-opus-4-6")).toBe(200);
+    },
+  );
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

@@ -51,6 +51,8 @@ function validate(ctx: Ctx, body: Json): string | null {
   if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
   if (!Array.isArray(body.messages)) return "messages: Field required";
   if (body.messages.length === 0) return "messages: at least one message is required";
+  const sampling = samplingProblem(body);
+  if (sampling !== null) return sampling;
   const thinking = thinkingProblem(body);
   if (thinking !== null) return thinking;
   const cache = cacheProblem(body);
@@ -108,6 +110,17 @@ function cacheProblem(body: Json): string | null {
 /** Claude 4.6 and later take adaptive thinking; from Opus 4.7 (and every 5.x, Fable, Mythos) only that. */
 const ADAPTIVE_ONLY = /claude-(opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
+/**
+ * Opus 4.7 removed the sampling parameters, and the models after it never had them: Anthropic answers
+ * any of them with 400. (Anthropic lets the default through; this simulator refuses the field itself,
+ * which is stricter and catches a gateway that forwards it.)
+ */
+function samplingProblem(body: Json): string | null {
+  if (!ADAPTIVE_ONLY.test(String(body.model))) return null;
+  const sent = ["temperature", "top_p", "top_k"].find((f) => body[f] !== undefined);
+  return sent ? `\`${sent}\` is deprecated for this model.` : null;
+}
+
 const EFFORTS = ["low", "medium", "high", "xhigh", "max"];
 
 /**

@@ -4,6 +4,7 @@ import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
 import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
+import { refusesSampling } from "./model-traits.ts";
 import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
@@ -94,14 +95,36 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
   return { format: { type: "json_schema", schema } };
 }
 
+/**
+ * The sampling fields to send. Anthropic's temperature runs from 0 to 1 (OpenAI's to 2). A model that
+ * dropped sampling (model-traits.ts) gets neither: OpenAI's defaults, temperature 1 and top_p 1, change
+ * nothing and are left out, and any other value is refused naming it, as OpenAI refuses them for its
+ * reasoning models. Refusing here rather than passing on Anthropic's 400 lets a fallback chain move on
+ * to a target that can honour them.
+ */
+function samplingFor(
+  req: ChatRequest,
+  model: string,
+  provider: string,
+): Pick<AnthropicRequestBody, "temperature" | "top_p"> {
+  const { temperature, top_p } = req;
+  if (refusesSampling(model)) {
+    const why = `${model} takes no sampling parameters`;
+    if (temperature != null && temperature !== 1) throw unsupportedParameter(provider, "temperature", why);
+    if (top_p != null && top_p !== 1) throw unsupportedParameter(provider, "top_p", why);
+    return {};
+  }
+  if (temperature != null && temperature > 1)
+    throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
+  return { ...(temperature != null ? { temperature } : {}), ...(top_p != null ? { top_p } : {}) };
+}
+
 /** Maps an OpenAI request onto `POST /v1/messages`. Throws 400 for anything Anthropic cannot honour. */
 export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): UpstreamRequest {
   const req = withAllowedTools(request);
   const provider = ctx.providerId;
   for (const [field, isSet] of REFUSED) if (isSet(req)) throw unsupportedParameter(provider, field);
-  if (req.temperature != null && req.temperature > 1) {
-    throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
-  }
+  const sampling = samplingFor(req, ctx.model, provider);
   const thinking = thinkingFor(req, ctx.model, provider);
   // OpenAI's breakpoints live at least 30 minutes when the caller says so; Anthropic's 1-hour TTL is
   // the one that covers that (its default is 5 minutes, at a lower cache-write price).
@@ -122,8 +145,7 @@ export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): Upstr
   else if (thinking) body.thinking = { type: "adaptive" };
   if (system.length > 0) body.system = system;
   if (req.stream) body.stream = true;
-  if (req.temperature != null) body.temperature = req.temperature;
-  if (req.top_p != null) body.top_p = req.top_p;
+  Object.assign(body, sampling);
   const stop = typeof req.stop === "string" ? [req.stop] : req.stop;
   if (stop?.length) body.stop_sequences = stop;
   // `safety_identifier` is OpenAI's successor to `user`; either names the end user to Anthropic.

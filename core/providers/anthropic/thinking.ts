@@ -1,5 +1,6 @@
 import type { ChatRequest } from "../../api/chat-request.ts";
 import { unsupportedParameter } from "../../api/errors.ts";
+import { thinksAdaptively } from "./model-traits.ts";
 
 /**
  * Anthropic requires `max_tokens`; OpenAI callers may omit it. 4096 fits every current Claude model's
@@ -37,25 +38,6 @@ const ADAPTIVE_EFFORT: Record<Exclude<Effort, "none">, "low" | "medium" | "high"
   xhigh: "xhigh",
   max: "max",
 };
-
-/** `claude-opus-4-8` → opus 4.8, `claude-sonnet-4-5-20250929` → 4.5, `claude-opus-4-20250514` → 4.0. */
-const FAMILY_FIRST = /claude-(opus|sonnet|haiku|fable|mythos)-(?:(\d{1,2})(?:-(\d{1,2}))?(?!\d))?/;
-
-/**
- * Whether a Claude model thinks adaptively (`thinking: { type: "adaptive" }` with
- * `output_config.effort`) rather than within a manual `budget_tokens`. Claude 4.6 models take both and
- * deprecate the budget; Opus 4.7 and later refuse a budget with 400; 4.5 and earlier (and the older
- * `claude-3-7-sonnet` naming) refuse adaptive. Fable and Mythos models are all adaptive-only.
- */
-export function thinksAdaptively(model: string): boolean {
-  const m = FAMILY_FIRST.exec(model);
-  if (!m) return false;
-  if (m[1] === "fable" || m[1] === "mythos") return true;
-  if (m[2] === undefined) return false;
-  const major = Number(m[2]);
-  const minor = m[3] === undefined ? 0 : Number(m[3]);
-  return major > 4 || (major === 4 && minor >= 6);
-}
 
 export type AnthropicThinking =
   | { type: "enabled"; budget_tokens: number }

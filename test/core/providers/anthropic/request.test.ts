@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type ChatRequest, chatRequest } from "../../../../core/api/chat-request.ts";
 import { toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
-import { DEFAULT_MAX_TOKENS, thinksAdaptively } from "../../../../core/providers/anthropic/thinking.ts";
+import { DEFAULT_MAX_TOKENS } from "../../../../core/providers/anthropic/thinking.ts";
 
 const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "sk-ant-test" };
 const hi = [{ role: "user", content: "Hi" }];
@@ -262,27 +262,40 @@ describe("toAnthropicRequest, interleaved thinking replayed", () => {
   });
 });
 
-describe("thinksAdaptively", () => {
+describe("toAnthropicRequest, models without sampling parameters (Opus 4.7 and later)", () => {
+  const opus = { ...CTX, model: "claude-opus-4-8" };
+  const bodyFor = (over: Record<string, unknown>) => JSON.parse(toAnthropicRequest(request(over), opus).body);
+
+  it.each([[{ temperature: 1 }], [{ top_p: 1 }], [{ temperature: 1, top_p: 1, reasoning_effort: "low" }]])(
+    "leaves out OpenAI's defaults, which change nothing: %j",
+    (over) => {
+      const b = bodyFor(over);
+      expect(b).not.toHaveProperty("temperature");
+      expect(b).not.toHaveProperty("top_p");
+    },
+  );
+
   it.each([
-    ["claude-opus-4-8", true],
-    ["claude-opus-4-7", true],
-    ["claude-opus-4-6", true],
-    ["claude-sonnet-4-6", true],
-    ["claude-sonnet-5", true],
-    ["claude-opus-5-5", true],
-    ["claude-haiku-5-5", true],
-    ["claude-fable-5-2", true],
-    ["claude-mythos-preview", true],
-    ["claude-sonnet-4-5", false],
-    ["claude-sonnet-4-5-20250929", false],
-    ["claude-opus-4-5-20251101", false],
-    ["claude-haiku-4-5", false],
-    ["claude-opus-4-1", false],
-    ["claude-opus-4-20250514", false],
-    ["claude-3-7-sonnet-20250219", false],
-    ["my-finetune", false],
-  ])("%s: %s", (model, adaptive) => {
-    expect(thinksAdaptively(model)).toBe(adaptive);
+    [{ temperature: 0 }, "temperature"],
+    [{ temperature: 0.7, reasoning_effort: "low" }, "temperature"],
+    [{ top_p: 0.9 }, "top_p"],
+  ])("refuses %j, naming %s and the model", (over, param) => {
+    expect(() => toAnthropicRequest(request(over), opus)).toThrow(
+      expect.objectContaining({
+        status: 400,
+        param,
+        code: "unsupported_parameter",
+        message: expect.stringContaining("claude-opus-4-8 takes no sampling parameters"),
+      }),
+    );
+  });
+
+  it("still maps them for Claude 4.6, which has them", () => {
+    const b = JSON.parse(
+      toAnthropicRequest(request({ temperature: 0.3, top_p: 0.8 }), { ...CTX, model: "claude-opus-4-6" })
+        .body,
+    );
+    expect(b).toMatchObject({ temperature: 0.3, top_p: 0.8 });
   });
 });
 

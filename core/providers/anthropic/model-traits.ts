@@ -1,0 +1,52 @@
+/**
+ * What a Claude model takes, read from its id. Anthropic publishes no capability endpoint, so the id is
+ * all a request mapper has; a renamed or custom id reads as an older model (the conservative choice:
+ * an older model's request shape is the one every model took until it changed).
+ */
+
+/** `claude-opus-4-8` → opus 4.8, `claude-sonnet-4-5-20250929` → 4.5, `claude-opus-4-20250514` → 4.0. */
+const FAMILY_FIRST = /claude-(opus|sonnet|haiku|fable|mythos)-(?:(\d{1,2})(?:-(\d{1,2}))?(?!\d))?/;
+
+interface ClaudeVersion {
+  family: string;
+  /** Undefined for ids without a number (`claude-mythos-preview`). */
+  major?: number;
+  minor: number;
+}
+
+function versionOf(model: string): ClaudeVersion | undefined {
+  const m = FAMILY_FIRST.exec(model);
+  if (!m?.[1]) return undefined;
+  if (m[2] === undefined) return { family: m[1], minor: 0 };
+  return { family: m[1], major: Number(m[2]), minor: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
+/** Fable and Mythos came after 4.x and are all of the newest generation. */
+const isNewFamily = (v: ClaudeVersion) => v.family === "fable" || v.family === "mythos";
+
+/**
+ * Whether a Claude model thinks adaptively (`thinking: { type: "adaptive" }` with
+ * `output_config.effort`) rather than within a manual `budget_tokens`. Claude 4.6 models take both and
+ * deprecate the budget; Opus 4.7 and later refuse a budget with 400; 4.5 and earlier (and the older
+ * `claude-3-7-sonnet` naming) refuse adaptive. Fable and Mythos models are all adaptive-only.
+ */
+export function thinksAdaptively(model: string): boolean {
+  const v = versionOf(model);
+  if (!v) return false;
+  if (isNewFamily(v)) return true;
+  if (v.major === undefined) return false;
+  return v.major > 4 || (v.major === 4 && v.minor >= 6);
+}
+
+/**
+ * Whether a Claude model has dropped the sampling parameters: Opus 4.7 and later, every 5.x model,
+ * Fable and Mythos answer a `temperature`, `top_p` or `top_k` other than the default with 400
+ * ("`temperature` is deprecated for this model"), per Anthropic's migration guide for Opus 4.7.
+ */
+export function refusesSampling(model: string): boolean {
+  const v = versionOf(model);
+  if (!v) return false;
+  if (isNewFamily(v)) return true;
+  if (v.major === undefined) return false;
+  return v.major > 4 || (v.major === 4 && v.minor >= 7 && v.family === "opus");
+}
