@@ -106,6 +106,34 @@ describe("priceFor", () => {
         },
       },
     ],
+    [
+      "anthropic",
+      "claude-opus-4-8",
+      {
+        inputPerMTok: 5,
+        outputPerMTok: 25,
+        cachedInputPerMTok: 0.5,
+        cacheWritePerMTok: 6.25,
+        cacheWrite1hPerMTok: 10,
+      },
+    ],
+    [
+      "anthropic",
+      "claude-fable-5",
+      {
+        inputPerMTok: 10,
+        outputPerMTok: 50,
+        cachedInputPerMTok: 1,
+        cacheWritePerMTok: 12.5,
+        cacheWrite1hPerMTok: 20,
+      },
+    ],
+    ["openai", "gpt-5.4-nano", { inputPerMTok: 0.2, outputPerMTok: 1.25, cachedInputPerMTok: 0.02 }],
+    [
+      "gemini",
+      "gemini-3.5-flash",
+      { inputPerMTok: 1.5, outputPerMTok: 9, cachedInputPerMTok: 0.15, reasoningPerMTok: 9 },
+    ],
     ["mock", "echo", { inputPerMTok: 1, outputPerMTok: 2, embeddingPerMTok: 0.1 }],
   ])("finds %s/%s in the table", (kind, model, price) => {
     expect(priceFor(kind, model)).toEqual(price);
@@ -358,6 +386,17 @@ describe("costUsd", () => {
     const tokens = { input: 250_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
     expect(costUsd(pro, tokens)).toBe(0.64);
     expect(tierFor(pro, 200_000).input).toBe(1.25);
+  });
+
+  it("prices a GPT-5.6 call that writes OpenAI's cache, and one over 272k tokens at the long-context tier", () => {
+    const gpt56 = priceFor("openai", "gpt-5.6")!;
+    // 1 000 uncached × $5 + 3 000 written × $6.25 + 500 output × $30, per 1M.
+    const tokens = { input: 4000, output: 500, cached: 0, reasoning: 0, cacheWrite: 3000, cacheWrite1h: 0 };
+    expect(costUsd(gpt56, tokens)).toBe(0.03875);
+    // The whole request at the >272k prices: 300 000 input × $10 + 1 000 output × $45, per 1M.
+    const long = { input: 300_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+    expect(costUsd(gpt56, long)).toBe(3.045);
+    expect(tierFor(gpt56, 272_000).input).toBe(5);
   });
 
   it("prices a gpt-4o call with a cache hit as OpenAI bills it", () => {
