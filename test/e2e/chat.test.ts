@@ -879,7 +879,7 @@ describe("provider-specific mapping", () => {
     });
   });
 
-  describe("Claude models without sampling parameters (Opus 4.7 and later)", () => {
+  describe("what the newest Claude models refuse: sampling parameters, a prefill", () => {
     const hi: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "hi" }];
 
     it("answers a request carrying OpenAI's defaults, which are not sent on", async () => {
@@ -900,6 +900,19 @@ describe("provider-specific mapping", () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err).toMatchObject({ param: "temperature", code: "unsupported_parameter" });
+      expect(h.anthropic.requests.length).toBe(before);
+    });
+
+    it("refuses a final assistant message (a prefill), which Claude 4.6 and later do not continue", async () => {
+      const before = h.anthropic.requests.length;
+      const err = await h.client.chat.completions
+        .create({
+          model: "an/claude-opus-4-8",
+          messages: [...hi, { role: "assistant", content: "{" }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({ param: "messages[1]", code: "unsupported_parameter" });
       expect(h.anthropic.requests.length).toBe(before);
     });
 

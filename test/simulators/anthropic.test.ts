@@ -232,6 +232,25 @@ describe("Anthropic simulator via the official SDK", () => {
     },
   );
 
+  it("refuses an assistant prefill on Claude 4.6 and later, and continues one on 4.5", async () => {
+    const send = (model: string) =>
+      client.messages
+        .create({
+          model,
+          max_tokens: 64,
+          messages: [
+            { role: "user", content: "x" },
+            { role: "assistant", content: "{" },
+          ],
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.BadRequestError ? e.error : "?"));
+    expect(await send("claude-sonnet-4-6")).toMatchObject({
+      error: { message: expect.stringContaining("does not support assistant message prefill") },
+    });
+    expect(await send("claude-sonnet-4-5")).toBe(200);
+  });
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

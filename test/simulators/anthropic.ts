@@ -51,6 +51,14 @@ function validate(ctx: Ctx, body: Json): string | null {
   if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
   if (!Array.isArray(body.messages)) return "messages: Field required";
   if (body.messages.length === 0) return "messages: at least one message is required";
+  const msgs = body.messages as unknown[];
+  const last = msgs.at(-1);
+  if (
+    isRecord(last) &&
+    last.role === "assistant" &&
+    (ADAPTIVE_ONLY.test(String(body.model)) || ADAPTIVE_TOO.test(String(body.model)))
+  )
+    return "This model does not support assistant message prefill. The conversation must end with a user message.";
   const sampling = samplingProblem(body);
   if (sampling !== null) return sampling;
   const thinking = thinkingProblem(body);

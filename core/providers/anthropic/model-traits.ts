@@ -50,3 +50,10 @@ export function refusesSampling(model: string): boolean {
   if (v.major === undefined) return false;
   return v.major > 4 || (v.major === 4 && v.minor >= 7 && v.family === "opus");
 }
+
+/**
+ * Whether a Claude model refuses to continue a final assistant message (a "prefill"): Claude 4.6 and
+ * later answer a conversation that ends with one with 400 ("This model does not support assistant
+ * message prefill. The conversation must end with a user message.").
+ */
+export const refusesPrefill = thinksAdaptively;

@@ -4,7 +4,7 @@ import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
 import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
-import { refusesSampling } from "./model-traits.ts";
+import { refusesPrefill, refusesSampling } from "./model-traits.ts";
 import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
@@ -136,6 +136,14 @@ export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): Upstr
     cache,
   });
   capCacheBreakpoints(system, messages);
+  if (messages.at(-1)?.role === "assistant" && refusesPrefill(ctx.model)) {
+    const last = req.messages.findLastIndex((m) => m.role === "assistant");
+    throw unsupportedParameter(
+      provider,
+      `messages[${last}]`,
+      `${ctx.model} does not continue an assistant message; the conversation must end with a user or tool message`,
+    );
+  }
   const body: AnthropicRequestBody = {
     model: ctx.model,
     max_tokens: anthropicMaxTokens(req),

@@ -299,6 +299,30 @@ describe("toAnthropicRequest, models without sampling parameters (Opus 4.7 and l
   });
 });
 
+describe("toAnthropicRequest, a conversation that ends with an assistant message", () => {
+  const prefill = [
+    { role: "user", content: "Answer in JSON." },
+    { role: "assistant", content: "{" },
+    { role: "system", content: "Be brief." },
+  ];
+
+  it("is sent as it is to Claude 4.5, which continues it", () => {
+    expect(body({ messages: prefill }).messages.at(-1)).toEqual({
+      role: "assistant",
+      content: [{ type: "text", text: "{" }],
+    });
+  });
+
+  it.each(["claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-8", "claude-fable-5"])(
+    "is refused for %s, which does not continue one, naming the assistant message",
+    (model) => {
+      expect(() => toAnthropicRequest(request({ messages: prefill }), { ...CTX, model })).toThrow(
+        expect.objectContaining({ status: 400, param: "messages[1]", code: "unsupported_parameter" }),
+      );
+    },
+  );
+});
+
 describe("toAnthropicRequest, reasoning_effort as adaptive thinking (Claude 4.6 and later)", () => {
   const adaptive = { ...CTX, model: "claude-opus-4-8" };
   const bodyFor = (over: Record<string, unknown>) =>
