@@ -213,6 +213,13 @@ export const chatRequest = z
       .nullable()
       .optional(),
     verbosity: z.enum(["low", "medium", "high"]).nullable().optional(),
+    // Output modalities. The gateway relays text only, so `["text"]` (OpenAI's default, which some
+    // clients send explicitly) is the one value taken; audio output is refused.
+    modalities: z
+      .array(z.literal("text", { error: "only text output is supported" }))
+      .min(1)
+      .nullable()
+      .optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
     store: z.boolean().nullable().optional(),
     service_tier: z.string().nullable().optional(),

@@ -53,6 +53,12 @@ const CASES: Case[] = [
   { name: "temperature out of range", body: ok({ temperature: 3 }), status: 400, param: "temperature" },
   { name: "a negative max_tokens", body: ok({ max_tokens: -5 }), status: 400, param: "max_tokens" },
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
+  {
+    name: "audio output (modalities), which the gateway does not relay",
+    body: ok({ modalities: ["text", "audio"] }),
+    status: 400,
+    param: "modalities[1]",
+  },
   { name: "a 10 KB model name", body: ok({ model: "m".repeat(10_000) }), status: 400, param: "model" },
   {
     name: "an echoed assistant message with audio, which the gateway does not carry",

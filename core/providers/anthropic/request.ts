@@ -21,8 +21,15 @@ export const ANTHROPIC_VERSION = "2023-06-01";
  * - `stream_options`: the router strips or keeps the usage chunk; Anthropic always reports usage.
  * - `prompt_cache_key`: a routing hint for OpenAI's prompt cache; Anthropic caches at `cache_control`
  *   breakpoints, and the key changes nothing the model generates.
+ * - `modalities`: only `["text"]` passes validation, which is what Anthropic produces anyway.
  */
-export const IGNORED_FIELDS = ["store", "metadata", "stream_options", "prompt_cache_key"] as const;
+export const IGNORED_FIELDS = [
+  "store",
+  "metadata",
+  "stream_options",
+  "prompt_cache_key",
+  "modalities",
+] as const;
 
 /**
  * Refused when set to anything but a no-op: values equal to OpenAI's documented default (n 1, penalty 0,

@@ -14,9 +14,10 @@ const PROVIDER = "gemini";
 
 /**
  * Accepted but not sent: Gemini has no field for them, and they do not change what the model generates.
- * `user` is an end-user id for abuse tracking; the gateway records it itself.
+ * `user` is an end-user id for abuse tracking; the gateway records it itself. `modalities` passes
+ * validation only as `["text"]`, which is what Gemini returns without being asked.
  */
-export const IGNORED_FIELDS = ["user"] as const;
+export const IGNORED_FIELDS = ["user", "modalities"] as const;
 
 const headers = (apiKey: string): Record<string, string> => ({
   "x-goog-api-key": apiKey,

@@ -126,9 +126,12 @@ describe("Gemini request: generation config", () => {
     });
   });
 
-  it("accepts `user` without sending it, as a documented ignored field", () => {
-    expect(IGNORED_FIELDS).toContain("user");
-    expect(toGeminiRequest(chat({ user: "u-1" }), ctx).body).not.toContain("u-1");
+  it.each<[string, Partial<ChatRequest>, string]>([
+    ["user", { user: "u-1" }, "u-1"],
+    ["modalities", { modalities: ["text"] }, "modalities"],
+  ])("accepts `%s` without sending it, as a documented ignored field", (field, over, trace) => {
+    expect(IGNORED_FIELDS).toContain(field);
+    expect(toGeminiRequest(chat(over), ctx).body).not.toContain(trace);
   });
 });
 
