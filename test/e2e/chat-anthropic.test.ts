@@ -1,0 +1,245 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { collect } from "./collect.ts";
+import { type Harness, startHarness } from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+/** Chat completions on Anthropic: what the OpenAI dialect becomes there (extended and adaptive thinking, the newest models' refusals). */
+describe("Anthropic through the OpenAI SDK", () => {
+  it("refuses a parameter Anthropic cannot honour with 400 naming it", async () => {
+    const err = await h.client.chat.completions
+      .create({ model: "an/claude-sim", seed: 7, messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: "seed", code: "unsupported_parameter" });
+    expect(h.anthropic.requests).toHaveLength(0);
+  });
+
+  describe("Anthropic extended thinking (reasoning_effort)", () => {
+    type Carried = { extra_content?: { anthropic?: { thinking_blocks?: Array<{ type: string }> } } };
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } },
+    ];
+    const question: OpenAI.Chat.Completions.ChatCompletionMessageParam = {
+      role: "user",
+      content: "Weather?",
+    };
+    const call = { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] };
+    const sentTurn = () => {
+      const body = h.anthropic.requests.at(-1)?.body as {
+        thinking?: unknown;
+        messages: Array<{ role: string; content: Array<{ type: string }> }>;
+      };
+      return { thinking: body.thinking, types: body.messages[1]?.content.map((b) => b.type) };
+    };
+
+    it("thinks, returns the thinking with the tool call, and sends it back first in the next turn", async () => {
+      h.anthropic.enqueueScripts(call);
+      const model = "an/claude-sim";
+      const first = await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "low",
+        tools,
+        messages: [question],
+      });
+      expect(sentTurn().thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
+      const message = first.choices[0]?.message;
+      expect(message?.content).toBeNull();
+      const carried = (message?.tool_calls?.[0] as Carried | undefined)?.extra_content?.anthropic
+        ?.thinking_blocks;
+      expect(carried?.map((b) => b.type)).toEqual(["thinking"]);
+
+      const id = message?.tool_calls?.[0]?.id ?? "";
+      const second = await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "low",
+        tools,
+        messages: [question, message!, { role: "tool", tool_call_id: id, content: '{"temp":21}' }],
+      });
+      expect(second.choices[0]?.finish_reason).toBe("stop");
+      expect(sentTurn().types).toEqual(["thinking", "tool_use"]);
+    });
+
+    it("does the same through the SDK's stream helper", async () => {
+      h.anthropic.enqueueScripts(call);
+      const model = "an/claude-sim";
+      const stream = h.client.chat.completions.stream({
+        model,
+        reasoning_effort: "medium",
+        tools,
+        messages: [question],
+      });
+      const message = await stream.finalMessage();
+      const id = message.tool_calls?.[0]?.id ?? "";
+      await h.client.chat.completions.create({
+        model,
+        reasoning_effort: "medium",
+        tools,
+        messages: [question, message, { role: "tool", tool_call_id: id, content: "21" }],
+      });
+      expect(sentTurn()).toEqual({
+        thinking: { type: "enabled", budget_tokens: 8192 },
+        types: ["thinking", "tool_use"],
+      });
+    });
+
+    it.each([
+      ["non-stream", false],
+      ["the stream helper", true],
+    ])(
+      "asks Claude 4.6 and later to think adaptively, and keeps its tool loop going (%s)",
+      async (_, streamed) => {
+        h.anthropic.enqueueScripts(call);
+        const model = "an/claude-opus-4-8";
+        const params = { model, reasoning_effort: "xhigh" as const, tools, messages: [question] };
+        const message = streamed
+          ? await h.client.chat.completions.stream(params).finalMessage()
+          : (await h.client.chat.completions.create(params)).choices[0]!.message;
+        const sent = h.anthropic.requests.at(-1)?.body as { thinking: unknown; output_config: unknown };
+        expect(sent.thinking).toEqual({ type: "adaptive" });
+        expect(sent.output_config).toEqual({ effort: "xhigh" });
+        // Opus 4.8 omits the thinking text by default; the block (signature) still has to come back.
+        const carried = (message.tool_calls?.[0] as Carried | undefined)?.extra_content?.anthropic
+          ?.thinking_blocks;
+        expect(carried).toMatchObject([{ type: "thinking", thinking: "" }]);
+        const id = message.tool_calls?.[0]?.id ?? "";
+        const second = await h.client.chat.completions.create({
+          ...params,
+          messages: [question, message, { role: "tool", tool_call_id: id, content: "21" }],
+        });
+        expect(second.choices[0]?.finish_reason).toBe("stop");
+        expect(sentTurn().types).toEqual(["thinking", "tool_use"]);
+      },
+    );
+
+    it.each([
+      ["non-stream", false],
+      ["the stream helper", true],
+    ])(
+      "returns interleaved thinking with the call it led to, and replays it in place (%s)",
+      async (_, streamed) => {
+        h.anthropic.enqueueScripts({
+          toolCalls: [
+            { name: "get_weather", arguments: { city: "Paris" } },
+            { name: "get_weather", arguments: { city: "Rome" } },
+          ],
+        });
+        const params = {
+          model: "an/claude-opus-4-8",
+          reasoning_effort: "high" as const,
+          tools,
+          messages: [question],
+        };
+        const message = streamed
+          ? await h.client.chat.completions.stream(params).finalMessage()
+          : (await h.client.chat.completions.create(params)).choices[0]!.message;
+        const carried = message.tool_calls?.map(
+          (t) => (t as Carried).extra_content?.anthropic?.thinking_blocks?.length ?? 0,
+        );
+        expect(carried).toEqual([1, 1]);
+        const results = (message.tool_calls ?? []).map((t) => ({
+          role: "tool" as const,
+          tool_call_id: t.id,
+          content: "21",
+        }));
+        // Anthropic checks each block against its place: out of order, it is "Invalid signature" (400).
+        const second = await h.client.chat.completions.create({
+          ...params,
+          messages: [question, message, ...results],
+        });
+        expect(second.choices[0]?.finish_reason).toBe("stop");
+        expect(sentTurn().types).toEqual(["thinking", "tool_use", "thinking", "tool_use"]);
+      },
+    );
+
+    it("passes on Anthropic's refusal when a tool loop's history lost its thinking", async () => {
+      const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        question,
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: "{}" } },
+          ],
+        },
+        { role: "tool", tool_call_id: "toolu_1", content: "21" },
+      ];
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sim", reasoning_effort: "low", tools, messages: history })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400 });
+      expect(String((err as Error).message)).toMatch(/thinking/);
+      // Without reasoning_effort the same history is fine.
+      const plain = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        tools,
+        messages: history,
+      });
+      expect(plain.choices[0]?.finish_reason).toBe("stop");
+    });
+  });
+
+  describe("what the newest Claude models refuse: sampling parameters, a prefill", () => {
+    const hi: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "hi" }];
+
+    it("answers a request carrying OpenAI's defaults, which are not sent on", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-opus-4-8",
+        temperature: 1,
+        top_p: 1,
+        messages: hi,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      expect(h.anthropic.requests.at(-1)?.body).not.toHaveProperty("temperature");
+    });
+
+    it("refuses another temperature with 400 naming it, before calling Anthropic", async () => {
+      const before = h.anthropic.requests.length;
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-opus-4-8", temperature: 0.2, messages: hi })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({ param: "temperature", code: "unsupported_parameter" });
+      expect(h.anthropic.requests.length).toBe(before);
+    });
+
+    it("refuses a final assistant message (a prefill), which Claude 4.6 and later do not continue", async () => {
+      const before = h.anthropic.requests.length;
+      const err = await h.client.chat.completions
+        .create({
+          model: "an/claude-opus-4-8",
+          messages: [...hi, { role: "assistant", content: "{" }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({ param: "messages[1]", code: "unsupported_parameter" });
+      expect(h.anthropic.requests.length).toBe(before);
+    });
+
+    it("falls back to a target that honours the temperature", async () => {
+      const { data, response } = await h.client.chat.completions
+        .create({ model: "opus-first", temperature: 0.2, messages: hi })
+        .withResponse();
+      expect(data.choices[0]?.finish_reason).toBe("stop");
+      expect(response.headers.get("x-gateway-provider")).toBe("oa");
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ temperature: 0.2 });
+    });
+  });
+
+  it("skips Anthropic thinking blocks in a stream", async () => {
+    h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
+    const streamed = await collect(
+      await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        stream: true,
+        messages: [{ role: "user", content: "?" }],
+      }),
+    );
+    expect(streamed.content).toBe("Answer.");
+  });
+});

@@ -1,0 +1,305 @@
+import type OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Harness, startHarness } from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+/** OpenAI's newer request fields and content parts, and what each provider makes of them. */
+describe("OpenAI's newer fields across providers", () => {
+  it("passes OpenAI's newer fields (verbosity, reasoning_effort none, prompt_cache_key, safety_identifier) through to OpenAI", async () => {
+    const fields = {
+      verbosity: "low",
+      reasoning_effort: "none",
+      prompt_cache_key: "tenant-7",
+      safety_identifier: "hash-9",
+    } as const;
+    const stream = await h.client.chat.completions.create({
+      model: "oa/gpt-sim",
+      stream: true,
+      stream_options: { include_obfuscation: false },
+      messages: [{ role: "user", content: "?" }],
+      ...fields,
+    });
+    for await (const _ of stream) {
+      // drained
+    }
+    const sent = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({
+      ...fields,
+      model: "gpt-sim",
+      stream_options: { include_obfuscation: false, include_usage: true },
+    });
+  });
+
+  it.each(["xhigh", "max"] as const)(
+    "passes reasoning_effort %s, the OpenAI SDK's newest, through to OpenAI",
+    async (effort) => {
+      await h.client.chat.completions.create({
+        model: "oa/gpt-sim",
+        reasoning_effort: effort,
+        messages: [{ role: "user", content: "?" }],
+      });
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ reasoning_effort: effort });
+    },
+  );
+
+  describe("OpenAI's prompt-cache breakpoints", () => {
+    const part = (text: string) => ({
+      type: "text" as const,
+      text,
+      prompt_cache_breakpoint: { mode: "explicit" as const },
+    });
+    // Five cached turns: OpenAI writes the latest four; Anthropic refuses a fifth cache_control.
+    const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: "system", content: [part("You are terse.")] },
+      ...[1, 2, 3, 4].flatMap((k) => [
+        { role: "user" as const, content: [part(`q${k}`)] },
+        { role: "assistant" as const, content: `a${k}` },
+      ]),
+      { role: "user", content: "now?" },
+    ];
+
+    it("reach OpenAI as they are, with the retention and cache options", async () => {
+      await h.client.chat.completions.create({
+        model: "oa/gpt-sim",
+        prompt_cache_retention: "24h",
+        prompt_cache_options: { mode: "explicit", ttl: "30m" },
+        messages: history,
+      });
+      const sent = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+      expect(sent).toMatchObject({
+        prompt_cache_retention: "24h",
+        prompt_cache_options: { mode: "explicit", ttl: "30m" },
+      });
+      expect(JSON.stringify(sent.messages).match(/prompt_cache_breakpoint/g)).toHaveLength(5);
+    });
+
+    it("reach Anthropic as cache_control on the last four, with the 1-hour TTL for OpenAI's 30 minutes", async () => {
+      const res = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        prompt_cache_options: { ttl: "30m" },
+        messages: history,
+      });
+      expect(res.choices[0]?.finish_reason).toBe("stop");
+      const sent = h.anthropic.requests.at(-1)?.body as {
+        system: Array<{ cache_control?: unknown }>;
+        messages: Array<{ content: string | Array<{ text: string; cache_control?: unknown }> }>;
+      };
+      expect(sent.system[0]?.cache_control).toBeUndefined();
+      const cached = sent.messages.flatMap((m) =>
+        typeof m.content === "string" ? [] : m.content.filter((b) => b.cache_control).map((b) => b.text),
+      );
+      expect(cached).toEqual(["q1", "q2", "q3", "q4"]);
+      expect(JSON.stringify(sent)).toContain('"cache_control":{"type":"ephemeral","ttl":"1h"}');
+    });
+  });
+
+  it.each([false, true])(
+    "passes OpenAI's usage details on as OpenAI sent them (stream: %s)",
+    async (stream) => {
+      h.openai.enqueueScripts({ usage: { input: 900, output: 40, cached: 600, reasoning: 12 } });
+      let usage: OpenAI.CompletionUsage | undefined | null;
+      if (stream) {
+        const chunks = await h.client.chat.completions.create({
+          model: "oa/gpt-sim",
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: "user", content: "?" }],
+        });
+        for await (const c of chunks) usage = c.usage ?? usage;
+      } else {
+        usage = (
+          await h.client.chat.completions.create({
+            model: "oa/gpt-sim",
+            messages: [{ role: "user", content: "?" }],
+          })
+        ).usage;
+      }
+      expect(usage).toEqual({
+        prompt_tokens: 900,
+        completion_tokens: 40,
+        total_tokens: 940,
+        prompt_tokens_details: { cached_tokens: 600, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 12,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+      });
+    },
+  );
+
+  describe("tool_choice allowed_tools", () => {
+    const fn = (name: string): OpenAI.Chat.Completions.ChatCompletionTool => ({
+      type: "function",
+      function: { name, parameters: { type: "object", properties: {} } },
+    });
+    const params = {
+      tools: [fn("get_weather"), fn("get_time"), fn("send_email")],
+      tool_choice: {
+        type: "allowed_tools" as const,
+        allowed_tools: {
+          mode: "required" as const,
+          tools: [{ type: "function", function: { name: "get_time" } }],
+        },
+      },
+      messages: [{ role: "user" as const, content: "What time is it?" }],
+    };
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", ...params });
+      expect(h.openai.requests.at(-1)?.body).toMatchObject({ tool_choice: params.tool_choice });
+    });
+
+    it("offers Anthropic only the allowed tools, one of which it must call", async () => {
+      h.anthropic.enqueueScripts({ toolCalls: [{ name: "get_time", arguments: {} }] });
+      const res = await h.client.chat.completions.create({ model: "an/claude-sim", ...params });
+      expect(res.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: "get_time" } });
+      const sent = h.anthropic.requests.at(-1)?.body as {
+        tools: Array<{ name: string }>;
+        tool_choice: unknown;
+      };
+      expect(sent.tools.map((t) => t.name)).toEqual(["get_time"]);
+      expect(sent.tool_choice).toEqual({ type: "any" });
+    });
+
+    it("offers Gemini only the allowed tools, one of which it must call", async () => {
+      h.gemini.enqueueScripts({ toolCalls: [{ name: "get_time", arguments: {} }] });
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", ...params });
+      const sent = h.gemini.requests.at(-1)?.body as {
+        tools: Array<{ functionDeclarations: Array<{ name: string }> }>;
+        toolConfig: unknown;
+      };
+      expect(sent.tools[0]?.functionDeclarations.map((d) => d.name)).toEqual(["get_time"]);
+      expect(sent.toolConfig).toEqual({ functionCallingConfig: { mode: "ANY" } });
+    });
+  });
+
+  it.each([
+    ["OpenAI's", "oa/gpt-sim", false],
+    ["OpenAI's", "oa/gpt-sim", true],
+    ["Gemini's", "ge/gemini-2.5-flash", false],
+    ["Gemini's", "ge/gemini-2.5-flash", true],
+  ])("passes %s log probabilities on to a caller who asked (%s, stream: %s)", async (_, model, stream) => {
+    const params = {
+      model,
+      logprobs: true,
+      top_logprobs: 3,
+      messages: [{ role: "user" as const, content: "tokens please" }],
+    };
+    const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
+    let text = "";
+    if (stream) {
+      for await (const c of await h.client.chat.completions.create({ ...params, stream: true })) {
+        tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
+        text += c.choices[0]?.delta.content ?? "";
+      }
+    } else {
+      const res = await h.client.chat.completions.create(params);
+      tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
+      text = res.choices[0]?.message.content ?? "";
+    }
+    expect(text).toBe("Echo: tokens please");
+    expect(tokens.map((t) => t.token).join("")).toBe(text);
+    expect(tokens[0]).toMatchObject({ logprob: expect.any(Number), bytes: expect.any(Array) });
+    expect(tokens[0]?.top_logprobs).toHaveLength(3);
+  });
+
+  it.each([false, true])("says which OpenAI service tier served the request (stream: %s)", async (stream) => {
+    const params = {
+      model: "oa/gpt-sim",
+      service_tier: "flex" as const,
+      messages: [{ role: "user" as const, content: "?" }],
+    };
+    const tiers: Array<string | null | undefined> = [];
+    if (stream)
+      for await (const c of await h.client.chat.completions.create({ ...params, stream: true }))
+        tiers.push(c.service_tier);
+    else tiers.push((await h.client.chat.completions.create(params)).service_tier);
+    expect(new Set(tiers)).toEqual(new Set(["flex"]));
+  });
+
+  /** The part at `index` of the first content the Gemini simulator last received. */
+  const sentGeminiPart = (index: number) =>
+    (h.gemini.requests.at(-1)?.body as { contents?: Array<{ parts: unknown[] }> } | undefined)?.contents?.[0]
+      ?.parts[index];
+
+  describe("an input_audio part", () => {
+    const WAV = Buffer.from("RIFF$\u0000\u0000\u0000WAVEfmt ").toString("base64");
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Transcribe." },
+          { type: "input_audio", input_audio: { data: WAV, format: "wav" } },
+        ],
+      },
+    ];
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", messages });
+      expect(JSON.stringify(h.openai.requests.at(-1)?.body)).toContain(`"input_audio":{"data":"${WAV}"`);
+    });
+
+    it("reaches Gemini as inline audio", async () => {
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
+      expect(sentGeminiPart(1)).toEqual({ inlineData: { mimeType: "audio/wav", data: WAV } });
+    });
+
+    it("is refused for Anthropic, which takes no audio, naming the part", async () => {
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sim", messages })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "messages[0].content[1]" });
+    });
+  });
+
+  describe("a PDF file part", () => {
+    const PDF = Buffer.from("%PDF-1.7\n% a tiny document\n").toString("base64");
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Summarise this." },
+          { type: "file", file: { file_data: `data:application/pdf;base64,${PDF}`, filename: "terms.pdf" } },
+        ],
+      },
+    ];
+
+    it("reaches OpenAI as it is", async () => {
+      await h.client.chat.completions.create({ model: "oa/gpt-sim", messages });
+      expect(JSON.stringify(h.openai.requests.at(-1)?.body)).toContain(`"filename":"terms.pdf"`);
+    });
+
+    it("reaches Anthropic as a document block", async () => {
+      await h.client.chat.completions.create({ model: "an/claude-sim", messages });
+      const sent = h.anthropic.requests.at(-1)?.body as { messages: Array<{ content: unknown[] }> };
+      expect(sent.messages[0]?.content[1]).toEqual({
+        type: "document",
+        source: { type: "base64", media_type: "application/pdf", data: PDF },
+        title: "terms.pdf",
+      });
+    });
+
+    it("reaches Gemini as inline data", async () => {
+      await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages });
+      expect(sentGeminiPart(1)).toEqual({ inlineData: { mimeType: "application/pdf", data: PDF } });
+    });
+
+    it("refuses an OpenAI file id for Anthropic, naming it", async () => {
+      const err = await h.client.chat.completions
+        .create({
+          model: "an/claude-sim",
+          messages: [{ role: "user", content: [{ type: "file", file: { file_id: "file-abc123" } }] }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "messages[0].content[0].file.file_id" });
+    });
+  });
+});
