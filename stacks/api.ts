@@ -16,6 +16,8 @@ export const STREAMING_ROUTES = {
   ChatCompletions: "POST /v1/chat/completions",
   Embeddings: "POST /v1/embeddings",
   Models: "GET /v1/models",
+  // Greedy, so a `provider/model` id matches whether its slash comes encoded (as the SDK sends it) or not.
+  Model: "GET /v1/models/{model+}",
   Healthz: "GET /healthz",
 } as const;
 

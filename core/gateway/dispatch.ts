@@ -5,7 +5,7 @@ import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
 import { embeddings } from "./embeddings.ts";
 import { errorResponse, json, normalizeHeaders } from "./http.ts";
-import { listModels } from "./models.ts";
+import { listModels, retrieveModel } from "./models.ts";
 import { newOutcome } from "./outcome.ts";
 import type { GatewayDeps, GatewayResponse, RequestContext } from "./types.ts";
 import { parseJsonBody } from "./validate.ts";
@@ -14,14 +14,54 @@ type Route = (
   ctx: RequestContext,
   body: unknown,
   headers: Record<string, string>,
+  /** The `{model}` of `/v1/models/{model}`; empty elsewhere. */
+  param: string,
 ) => Promise<GatewayResponse> | GatewayResponse;
 
-const ROUTES: Record<string, { method: string; auth: boolean; body: boolean; run: Route }> = {
+interface RouteSpec {
+  method: string;
+  auth: boolean;
+  body: boolean;
+  run: Route;
+}
+
+const ROUTES: Record<string, RouteSpec> = {
   "/v1/chat/completions": { method: "POST", auth: true, body: true, run: chatCompletions },
   "/v1/embeddings": { method: "POST", auth: true, body: true, run: embeddings },
   "/v1/models": { method: "GET", auth: true, body: false, run: (ctx, _b, h) => listModels(ctx, h) },
+  "/v1/models/{model}": {
+    method: "GET",
+    auth: true,
+    body: false,
+    run: (ctx, _b, h, model) => retrieveModel(ctx, model, h),
+  },
   "/healthz": { method: "GET", auth: false, body: false, run: (_c, _b, h) => json(200, { status: "ok" }, h) },
 };
+
+const MODEL_PREFIX = "/v1/models/";
+
+/**
+ * The route a path takes, by its pattern, and the model id of `/v1/models/{model}`. Model ids may hold a
+ * slash (`provider/model`): the SDK sends it encoded (`%2F`), and API Gateway's greedy `{model+}` also
+ * passes it raw. A path no route takes is `unmatched`, the one value metrics and usage records see for
+ * it: a raw path would let any caller add a metric dimension per URL it tries.
+ */
+function matchRoute(path: string): { pattern: string; param: string } {
+  if (path in ROUTES) return { pattern: path, param: "" };
+  if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
+    const raw = path.slice(MODEL_PREFIX.length);
+    let param = raw;
+    try {
+      param = decodeURIComponent(raw);
+    } catch {
+      // A stray `%` that begins no escape: the id is taken as it came.
+    }
+    return { pattern: "/v1/models/{model}", param };
+  }
+  return { pattern: UNMATCHED, param: "" };
+}
+
+const UNMATCHED = "unmatched";
 
 /**
  * The one request path, shared by Lambda and portable mode: REST proxy event in, response out.
@@ -31,12 +71,13 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   const startedAt = deps.now();
   const requestId = event.requestContext?.requestId || deps.newId();
   const path = normalizePath(event.path);
+  const match = matchRoute(path);
   const ctx: RequestContext = {
     deps,
     requestId,
     startedAt,
     headers: normalizeHeaders(event.headers),
-    outcome: newOutcome(requestId, path),
+    outcome: newOutcome(requestId, match.pattern),
     deferOutcome: false,
     pending: [],
   };
@@ -44,7 +85,7 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   const headers: Record<string, string> = { "x-request-id": requestId };
   let response: GatewayResponse;
   try {
-    response = await route(ctx, event, path, headers);
+    response = await route(ctx, event, path, match, headers);
   } catch (err) {
     const e = toGatewayError(err);
     if (e.status >= 500 && !(err instanceof GatewayError)) {
@@ -66,9 +107,10 @@ async function route(
   ctx: RequestContext,
   event: APIGatewayProxyEvent,
   path: string,
+  match: { pattern: string; param: string },
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
-  const spec = ROUTES[path];
+  const spec = ROUTES[match.pattern];
   const method = event.httpMethod.toUpperCase();
   if (!spec)
     throw new GatewayError(404, "invalid_request_error", `Invalid URL (${method} ${path})`, {
@@ -93,7 +135,7 @@ async function route(
   }
   let body: unknown;
   if (spec.body) body = parseJsonBody(decodeBody(event, ctx.deps.maxBodyBytes));
-  return spec.run(ctx, body, headers);
+  return spec.run(ctx, body, headers, match.param);
 }
 
 function decodeBody(event: APIGatewayProxyEvent, limit: number): string {

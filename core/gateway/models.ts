@@ -1,3 +1,4 @@
+import { notFound } from "../api/errors.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import { json } from "./http.ts";
 import { isEnabled } from "./target.ts";
@@ -11,10 +12,10 @@ interface ModelEntry {
 }
 
 /**
- * GET /v1/models: the aliases whose targets can be served, plus the models each enabled provider
- * advertises as `provider/model`, narrowed to the key's allow-list when it has one.
+ * The models a key may call: the aliases whose targets can be served, plus the models each enabled
+ * provider advertises as `provider/model`, narrowed to the key's allow-list when it has one; sorted.
  */
-export function listModels(ctx: RequestContext, headers: Record<string, string>): GatewayResponse {
+function visibleModels(ctx: RequestContext): ModelEntry[] {
   const snapshot: RegistrySnapshot = ctx.snapshot!;
   const enabled = isEnabled(ctx.deps);
   const ids = new Map<string, string>();
@@ -30,9 +31,31 @@ export function listModels(ctx: RequestContext, headers: Record<string, string>)
     for (const model of provider.models) ids.set(`${provider.id}/${model}`, provider.id);
   }
   const allowed = ctx.key?.models;
-  const data: ModelEntry[] = [...ids]
+  return [...ids]
     .filter(([id]) => !allowed || allowed.includes(id))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, owner]) => ({ id, object: "model", created: 0, owned_by: owner }));
-  return json(200, { object: "list", data }, headers);
+}
+
+/** GET /v1/models. */
+export function listModels(ctx: RequestContext, headers: Record<string, string>): GatewayResponse {
+  return json(200, { object: "list", data: visibleModels(ctx) }, headers);
+}
+
+/**
+ * GET /v1/models/{model}: one entry of the list, or OpenAI's 404 `model_not_found` for a model the key
+ * cannot see, worded the same whether it does not exist or is not the key's, as OpenAI words it.
+ */
+export function retrieveModel(
+  ctx: RequestContext,
+  model: string,
+  headers: Record<string, string>,
+): GatewayResponse {
+  const entry = visibleModels(ctx).find((m) => m.id === model);
+  if (entry) return json(200, entry, headers);
+  throw notFound(
+    `The model '${model}' does not exist or you do not have access to it.`,
+    "model_not_found",
+    "model",
+  );
 }

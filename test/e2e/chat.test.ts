@@ -1,8 +1,8 @@
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import type { RunnableToolFunctionWithParse } from "openai/lib/RunnableFunction";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { collect } from "./collect.ts";
-import { API_KEY, type Harness, PROVIDERS, startHarness } from "./harness.ts";
+import { API_KEY, type Harness, PROVIDERS, rawRequest, SCOPED_KEY, startHarness } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -11,6 +11,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.reset());
 
+const auth = { authorization: `Bearer ${API_KEY}` };
 const USAGE = { input: 123, output: 45, cached: 7 };
 const TEXT = "Grüße aus dem Simulator 🌍 — ok";
 
@@ -276,6 +277,39 @@ describe("models and embeddings", () => {
     for await (const m of h.client.models.list()) ids.push(m.id);
     expect(ids).toEqual(expect.arrayContaining(["smart", "us-only", "eu-chat", "oa/gpt-sim", "mock/echo"]));
     expect(ids.some((id) => id.startsWith("off/"))).toBe(false);
+  });
+
+  it.each(["smart", "oa/gpt-sim", "mock/echo"])("retrieves %s as the list shows it", async (id) => {
+    expect(await h.client.models.retrieve(id)).toEqual({
+      id,
+      object: "model",
+      created: 0,
+      owned_by: id.includes("/") ? id.split("/")[0] : "gateway",
+    });
+  });
+
+  it("takes a provider/model id with its slash unencoded too", async () => {
+    const res = await rawRequest(h, { method: "GET", path: "/v1/models/oa/gpt-sim", headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ id: "oa/gpt-sim" });
+  });
+
+  it.each([
+    ["a model nobody configured", API_KEY, "gpt-unknown"],
+    ["a provider that is switched off", API_KEY, "off/gpt-4o"],
+    ["a model outside the key's allow-list", SCOPED_KEY, "oa/gpt-sim"],
+  ])("answers 404 model_not_found for %s", async (_, key, id) => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.gateway.url}/v1`, maxRetries: 0 });
+    const err = await client.models.retrieve(id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err).toMatchObject({ code: "model_not_found", param: "model" });
+  });
+
+  it("records an unknown path as `unmatched`, so metrics never get a dimension per URL tried", async () => {
+    const res = await rawRequest(h, { method: "GET", path: "/v1/no-such-thing-42", headers: auth });
+    expect(res.status).toBe(404);
+    await expect.poll(() => h.outcomes.map((o) => o.endpoint)).toContain("unmatched");
+    expect(h.outcomes.some((o) => o.endpoint.includes("no-such-thing"))).toBe(false);
   });
 
   it.each([

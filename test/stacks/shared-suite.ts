@@ -66,7 +66,7 @@ export function sharedSuite(get: () => Synth, region: string): void {
     expect(integration.uri).toContain(text(functionByHandler(s, HANDLERS.admin).state, "arn"));
     const parts = ofType(s, "aws:apigateway/resource:Resource").map((r) => r.inputs.pathPart);
     expect(parts).toEqual(
-      expect.arrayContaining(["v1", "chat", "completions", "embeddings", "models", "healthz"]),
+      expect.arrayContaining(["v1", "chat", "completions", "embeddings", "models", "{model+}", "healthz"]),
     );
     expect(parts).toEqual(expect.arrayContaining(["admin", "{proxy+}"]));
   });
