@@ -213,6 +213,20 @@ export const chatRequest = z
       .nullable()
       .optional(),
     verbosity: z.enum(["low", "medium", "high"]).nullable().optional(),
+    // OpenAI's Predicted Outputs: text the answer is expected to repeat, which speeds it up at OpenAI.
+    // It changes nothing the model writes, so providers without it ignore it. OpenAI bills the rejected
+    // part of the prediction as output (estimate.ts bounds it).
+    prediction: z
+      .object({
+        type: z.literal("content"),
+        content: z.union([
+          z.string(),
+          z.array(z.object({ type: z.literal("text"), text: z.string() }).strict()),
+        ]),
+      })
+      .strict()
+      .nullable()
+      .optional(),
     // Output modalities. The gateway relays text only, so `["text"]` (OpenAI's default, which some
     // clients send explicitly) is the one value taken; audio output is refused.
     modalities: z

@@ -104,6 +104,12 @@ function messageBound(m: ChatMessage, imageTokens: number): number {
   return n;
 }
 
+function predictionBytes(req: ChatRequest): number {
+  const content = req.prediction?.content;
+  if (content === undefined) return 0;
+  return typeof content === "string" ? bytes(content) : content.reduce((n, p) => n + bytes(p.text), 0);
+}
+
 export interface TokenBound {
   input: number;
   output: number;
@@ -128,7 +134,10 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
     kind === "anthropic"
       ? anthropicMaxTokens(req)
       : (req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
-  return { input, output: perChoice * (req.n ?? 1) };
+  // OpenAI bills a prediction's rejected tokens as output, on top of what the answer uses; at most the
+  // prediction's own tokens. Other providers ignore the prediction.
+  const rejected = kind === "openai" ? predictionBytes(req) : 0;
+  return { input, output: (perChoice + rejected) * (req.n ?? 1) };
 }
 
 /** Rounds up to the next 1e-9 USD, after dropping float dust below 1e-12. */

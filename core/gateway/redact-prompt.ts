@@ -2,8 +2,8 @@ import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import { redactText } from "../pii/redact.ts";
 
 /**
- * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text and
- * text parts) before it leaves for a provider. Returns the masked request and how many spans were
+ * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
+ * parts and a prediction) before it leaves for a provider. Returns the masked request and how many spans were
  * masked, which the response reports in `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
@@ -21,5 +21,12 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     }
     return m;
   });
-  return { request: { ...req, messages }, masked };
+  // The prediction is text the answer is expected to repeat: often the very document the prompt quotes.
+  const p = req.prediction;
+  if (!p) return { request: { ...req, messages }, masked };
+  const content =
+    typeof p.content === "string"
+      ? mask(p.content)
+      : p.content.map((part) => ({ ...part, text: mask(part.text) }));
+  return { request: { ...req, messages, prediction: { ...p, content } }, masked };
 }

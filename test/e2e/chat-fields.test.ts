@@ -36,6 +36,25 @@ describe("OpenAI's newer fields across providers", () => {
     });
   });
 
+  it.each([
+    ["OpenAI, as it is", "oa/gpt-sim", true],
+    ["not to Anthropic, which has no such thing", "an/claude-sim", false],
+    ["not to Gemini, which has no such thing", "ge/gemini-sim", false],
+  ])("sends a prediction (Predicted Outputs) to %s", async (_, model, sent) => {
+    const prediction = { type: "content" as const, content: "const answer = 42;" };
+    const r = await h.client.chat.completions.create({
+      model,
+      prediction,
+      modalities: ["text"],
+      messages: [{ role: "user", content: "Rename the constant." }],
+    });
+    expect(r.choices[0]?.finish_reason).toBe("stop");
+    const sim = { oa: h.openai, an: h.anthropic, ge: h.gemini }[model.split("/")[0] as "oa" | "an" | "ge"];
+    const body = sim.requests.at(-1)?.body as Record<string, unknown>;
+    if (sent) expect(body).toMatchObject({ prediction, modalities: ["text"] });
+    else expect(JSON.stringify(body)).not.toContain("const answer");
+  });
+
   it.each(["xhigh", "max"] as const)(
     "passes reasoning_effort %s, the OpenAI SDK's newest, through to OpenAI",
     async (effort) => {

@@ -22,6 +22,7 @@ export const ANTHROPIC_VERSION = "2023-06-01";
  * - `prompt_cache_key`: a routing hint for OpenAI's prompt cache; Anthropic caches at `cache_control`
  *   breakpoints, and the key changes nothing the model generates.
  * - `modalities`: only `["text"]` passes validation, which is what Anthropic produces anyway.
+ * - `prediction`: OpenAI's Predicted Outputs, a latency hint; the answer is the same without it.
  */
 export const IGNORED_FIELDS = [
   "store",
@@ -29,6 +30,7 @@ export const IGNORED_FIELDS = [
   "stream_options",
   "prompt_cache_key",
   "modalities",
+  "prediction",
 ] as const;
 
 /**

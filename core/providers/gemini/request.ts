@@ -15,9 +15,10 @@ const PROVIDER = "gemini";
 /**
  * Accepted but not sent: Gemini has no field for them, and they do not change what the model generates.
  * `user` is an end-user id for abuse tracking; the gateway records it itself. `modalities` passes
- * validation only as `["text"]`, which is what Gemini returns without being asked.
+ * validation only as `["text"]`, which is what Gemini returns without being asked. `prediction` is
+ * OpenAI's Predicted Outputs, a latency hint: the answer is the same without it.
  */
-export const IGNORED_FIELDS = ["user", "modalities"] as const;
+export const IGNORED_FIELDS = ["user", "modalities", "prediction"] as const;
 
 const headers = (apiKey: string): Record<string, string> => ({
   "x-goog-api-key": apiKey,

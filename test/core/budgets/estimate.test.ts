@@ -160,6 +160,29 @@ describe("worstCaseChatTokens: output", () => {
     expect(worstCaseChatTokens(chat([user("hi")], extra), "openai", "gpt-4o").output).toBe(output);
   });
 
+  it.each<[string, ProviderKind, Partial<ChatRequest>, number]>([
+    [
+      "adds a prediction's bytes at OpenAI, which bills its rejected tokens as output",
+      "openai",
+      { max_tokens: 100, prediction: { type: "content", content: "déjà vu" } },
+      100 + 9,
+    ],
+    [
+      "counts a prediction given as text parts",
+      "openai",
+      { max_tokens: 100, prediction: { type: "content", content: [{ type: "text", text: "ab" }] } },
+      102,
+    ],
+    [
+      "adds nothing at Gemini, which ignores it",
+      "gemini",
+      { max_tokens: 100, prediction: { type: "content", content: "déjà vu" } },
+      100,
+    ],
+  ])("%s", (_, kind, extra, output) => {
+    expect(worstCaseChatTokens(chat([user("hi")], extra), kind, "m").output).toBe(output);
+  });
+
   it("sends 4 096 tokens upstream by default", () => {
     expect(DEFAULT_MAX_OUTPUT_TOKENS).toBe(4096);
   });

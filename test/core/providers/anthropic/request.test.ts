@@ -69,7 +69,7 @@ describe("toAnthropicRequest, the envelope", () => {
     [{ n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, logit_bias: {}, top_logprobs: 0 }],
     [{ seed: null, reasoning_effort: null, service_tier: null }],
     [{ reasoning_effort: "none", verbosity: "medium", prompt_cache_key: "tenant-7" }],
-    [{ modalities: ["text"] }],
+    [{ modalities: ["text"], prediction: { type: "content", content: "Hi there" } }],
     [{ stream_options: { include_usage: false, include_obfuscation: false }, stream: true }],
   ])("accepts documented no-ops and ignored fields without forwarding them: %j", (over) => {
     expect(Object.keys(body(over)).sort()).toEqual(

@@ -129,6 +129,7 @@ describe("Gemini request: generation config", () => {
   it.each<[string, Partial<ChatRequest>, string]>([
     ["user", { user: "u-1" }, "u-1"],
     ["modalities", { modalities: ["text"] }, "modalities"],
+    ["prediction", { prediction: { type: "content", content: "predicted-text-42" } }, "predicted-text-42"],
   ])("accepts `%s` without sending it, as a documented ignored field", (field, over, trace) => {
     expect(IGNORED_FIELDS).toContain(field);
     expect(toGeminiRequest(chat(over), ctx).body).not.toContain(trace);

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { type ChatRequest, chatRequest } from "../../../core/api/chat-request.ts";
+import { redactPrompt } from "../../../core/gateway/redact-prompt.ts";
+
+const EMAIL = "jane.doe@example.com";
+const request = (over: Record<string, unknown>): ChatRequest =>
+  chatRequest.parse({ model: "m", messages: [{ role: "user", content: `Mail ${EMAIL}` }], ...over });
+
+describe("redactPrompt", () => {
+  it("masks message text and counts what it masked", () => {
+    const { request: sent, masked } = redactPrompt(request({}));
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+    expect(masked).toBe(1);
+  });
+
+  it.each([
+    ["as text", `Dear ${EMAIL},`],
+    ["as text parts", [{ type: "text", text: `Dear ${EMAIL},` }]],
+  ])("masks a prediction given %s, which OpenAI would otherwise receive", (_, content) => {
+    const { request: sent, masked } = redactPrompt(request({ prediction: { type: "content", content } }));
+    expect(JSON.stringify(sent.prediction)).not.toContain(EMAIL);
+    expect(sent.prediction?.type).toBe("content");
+    expect(masked).toBe(2);
+  });
+
+  it("adds no prediction to a request without one", () => {
+    expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
+  });
+});
