@@ -3,7 +3,7 @@ import { redactText } from "../pii/redact.ts";
 
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
- * parts and a prediction) before it leaves for a provider. Returns the masked request and how many spans were
+ * parts, past tool-call arguments and refusals, and a prediction) before it leaves for a provider. Returns the masked request and how many spans were
  * masked, which the response reports in `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
@@ -14,12 +14,24 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     return r.text;
   };
   const messages = req.messages.map((m): ChatMessage => {
-    if (typeof m.content === "string") return { ...m, content: mask(m.content) } as ChatMessage;
-    if (Array.isArray(m.content)) {
+    let out = m;
+    if (typeof m.content === "string") out = { ...m, content: mask(m.content) } as ChatMessage;
+    else if (Array.isArray(m.content)) {
       const content = m.content.map((p) => (p.type === "text" ? { ...p, text: mask(p.text) } : p));
-      return { ...m, content } as ChatMessage;
+      out = { ...m, content } as ChatMessage;
     }
-    return m;
+    if (out.role !== "assistant") return out;
+    // A past turn's tool calls and refusal are text the provider reads back, as much as its content.
+    const tool_calls = out.tool_calls?.map((t) => ({
+      ...t,
+      function: { ...t.function, arguments: mask(t.function.arguments) },
+    }));
+    const refusal = typeof out.refusal === "string" ? mask(out.refusal) : out.refusal;
+    return {
+      ...out,
+      ...(tool_calls ? { tool_calls } : {}),
+      ...(refusal !== undefined ? { refusal } : {}),
+    };
   });
   // The prediction is text the answer is expected to repeat: often the very document the prompt quotes.
   const p = req.prediction;

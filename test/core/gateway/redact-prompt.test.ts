@@ -23,6 +23,29 @@ describe("redactPrompt", () => {
     expect(masked).toBe(2);
   });
 
+  it("masks the arguments of past tool calls and a past refusal, which the provider reads back", () => {
+    const { request: sent, masked } = redactPrompt(
+      request({
+        messages: [
+          { role: "user", content: "Find my account." },
+          {
+            role: "assistant",
+            content: null,
+            refusal: `Not for ${EMAIL}.`,
+            tool_calls: [
+              { id: "c1", type: "function", function: { name: "lookup", arguments: `{"email":"${EMAIL}"}` } },
+            ],
+          },
+          { role: "tool", tool_call_id: "c1", content: "found" },
+        ],
+      }),
+    );
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+    const call = sent.messages[1]?.role === "assistant" ? sent.messages[1].tool_calls?.[0] : undefined;
+    expect(JSON.parse(call?.function.arguments ?? "")).toEqual({ email: "[EMAIL]" });
+    expect(masked).toBe(2);
+  });
+
   it("adds no prediction to a request without one", () => {
     expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
   });
