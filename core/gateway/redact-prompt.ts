@@ -3,8 +3,9 @@ import { redactText } from "../pii/redact.ts";
 
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
- * parts, past tool-call arguments and refusals, and a prediction) before it leaves for a provider. Returns the masked request and how many spans were
- * masked, which the response reports in `x-gateway-redacted`.
+ * parts, past tool-call arguments and refusals, a prediction, end-user ids) before it leaves for a
+ * provider. Returns the masked request and how many spans were masked, which the response reports in
+ * `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
   let masked = 0;
@@ -33,12 +34,18 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
       ...(refusal !== undefined ? { refusal } : {}),
     };
   });
+  // End-user ids go to the provider too (OpenAI's `user`, Anthropic's metadata.user_id), and teams often
+  // use an email address as one.
+  const ids = {
+    ...(req.user !== undefined ? { user: mask(req.user) } : {}),
+    ...(req.safety_identifier !== undefined ? { safety_identifier: mask(req.safety_identifier) } : {}),
+  };
   // The prediction is text the answer is expected to repeat: often the very document the prompt quotes.
   const p = req.prediction;
-  if (!p) return { request: { ...req, messages }, masked };
+  if (!p) return { request: { ...req, ...ids, messages }, masked };
   const content =
     typeof p.content === "string"
       ? mask(p.content)
       : p.content.map((part) => ({ ...part, text: mask(part.text) }));
-  return { request: { ...req, messages, prediction: { ...p, content } }, masked };
+  return { request: { ...req, ...ids, messages, prediction: { ...p, content } }, masked };
 }

@@ -46,6 +46,11 @@ describe("redactPrompt", () => {
     expect(masked).toBe(2);
   });
 
+  it("masks end-user ids, which teams often fill with an email address", () => {
+    const { request: sent } = redactPrompt(request({ user: EMAIL, safety_identifier: EMAIL }));
+    expect(sent).toMatchObject({ user: "[EMAIL]", safety_identifier: "[EMAIL]" });
+  });
+
   it("adds no prediction to a request without one", () => {
     expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
   });
