@@ -3,7 +3,8 @@
  * mappers, so they are plain types rather than zod schemas.
  */
 
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+/** `function_call` only for requests in OpenAI's deprecated function-calling form. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "function_call";
 
 export interface Usage {
   prompt_tokens: number;
@@ -79,6 +80,8 @@ export interface ChatCompletion {
       content: string | null;
       refusal: string | null;
       tool_calls?: ResponseToolCall[];
+      /** The call, for requests in OpenAI's deprecated function-calling form (in place of tool_calls). */
+      function_call?: { name: string; arguments: string };
     };
     finish_reason: FinishReason;
     logprobs: ChoiceLogprobs | null;
@@ -102,6 +105,8 @@ export interface ChunkDelta {
   content?: string | null;
   refusal?: string | null;
   tool_calls?: ChunkToolCallDelta[];
+  /** The call's pieces, for requests in OpenAI's deprecated function-calling form. */
+  function_call?: { name?: string; arguments: string };
 }
 
 export interface ChatCompletionChunk {

@@ -1,4 +1,4 @@
-import { type ChatRequest, chatRequest } from "../api/chat-request.ts";
+import { type ChatRequest, chatRequestInput } from "../api/chat-request.ts";
 import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
@@ -13,6 +13,7 @@ import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
+import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./legacy-functions.ts";
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
@@ -35,7 +36,9 @@ export async function chatCompletions(
   body: unknown,
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
-  const req = validate(chatRequest, body);
+  const input = validate(chatRequestInput, body);
+  const req = fromLegacyFunctions(input);
+  if (answersInLegacyForm(input)) ctx.legacyFunctions = true;
   ctx.outcome.stream = req.stream === true;
   const resolution = resolveTargets(ctx, req.model);
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
@@ -86,7 +89,11 @@ function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void
   const delta = chunk.choices[0]?.delta;
   if (!delta) return;
   if (delta.content) captureText(capture, delta.content);
-  for (const t of delta.tool_calls ?? []) {
+  // A legacy function call is the one call of its turn.
+  const calls = delta.function_call
+    ? [{ index: 0, function: delta.function_call }]
+    : (delta.tool_calls ?? []);
+  for (const t of calls) {
     let call = capture.toolCalls[t.index];
     if (!call) {
       call = { name: "", arguments: "" };
@@ -106,7 +113,8 @@ const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => (
 /** Maps the request to the target's dialect and sends it; a non-2xx answer is already an error here. */
 async function openUpstream(ctx: RequestContext, req: ChatRequest, target: ResolvedTarget) {
   const { deps } = ctx;
-  const adapter = chatAdapters[target.provider.kind];
+  const native = chatAdapters[target.provider.kind];
+  const adapter = ctx.legacyFunctions ? withLegacyAnswers(native) : native;
   const upstream = adapter.toRequest(req, mapContext(deps, target));
   const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
   ctx.attemptAnswered = true;
@@ -132,6 +140,7 @@ async function completeFrom(
       captureText(ctx.capture, message?.content ?? "");
       for (const t of message?.tool_calls ?? [])
         ctx.capture.toolCalls.push({ name: t.function.name, arguments: t.function.arguments });
+      if (message?.function_call) ctx.capture.toolCalls.push({ ...message.function_call });
     }
     return json(200, completion, headers);
   } finally {

@@ -111,4 +111,6 @@ export interface RequestContext {
    * if the attempt fails afterwards (a body cut off, a stream broken before its first chunk).
    */
   attemptAnswered?: boolean;
+  /** The caller asked in OpenAI's deprecated function-calling form, and gets its answer in it. */
+  legacyFunctions?: boolean;
 }

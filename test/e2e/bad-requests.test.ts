@@ -54,6 +54,26 @@ const CASES: Case[] = [
   { name: "a negative max_tokens", body: ok({ max_tokens: -5 }), status: 400, param: "max_tokens" },
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
   {
+    name: "legacy functions beside tools",
+    body: ok({
+      functions: [{ name: "f" }],
+      tools: [{ type: "function", function: { name: "g" } }],
+    }),
+    status: 400,
+    param: "functions",
+  },
+  {
+    name: "a legacy function result that no call asked for",
+    body: ok({
+      messages: [
+        { role: "user", content: "?" },
+        { role: "function", name: "f", content: "42" },
+      ],
+    }),
+    status: 400,
+    param: "messages[1].name",
+  },
+  {
     name: "audio output (modalities), which the gateway does not relay",
     body: ok({ modalities: ["text", "audio"] }),
     status: 400,
