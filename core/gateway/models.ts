@@ -1,4 +1,5 @@
 import { notFound } from "../api/errors.ts";
+import type { ProviderConfig } from "../config/types.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import { json } from "./http.ts";
 import { isEnabled } from "./target.ts";
@@ -12,22 +13,25 @@ interface ModelEntry {
 }
 
 /**
- * The models a key may call: the aliases whose targets can be served, plus the models each enabled
- * provider advertises as `provider/model`, narrowed to the key's allow-list when it has one; sorted.
+ * The models a key may call: the aliases with a target that can serve it, plus the models each enabled
+ * provider advertises as `provider/model`, within its org's allowed regions and narrowed to the key's
+ * allow-list when it has one; sorted.
  */
 function visibleModels(ctx: RequestContext): ModelEntry[] {
   const snapshot: RegistrySnapshot = ctx.snapshot!;
   const enabled = isEnabled(ctx.deps);
+  // An org held to some regions is never routed elsewhere (resolve.ts), so it is not shown what only
+  // another region serves.
+  const regions = ctx.key ? snapshot.orgs.get(ctx.key.org)?.allowedRegions : undefined;
+  const usable = (p: ProviderConfig | undefined, region?: string): p is ProviderConfig =>
+    p !== undefined && enabled(p) && (!regions || regions.includes(region ?? p.region));
   const ids = new Map<string, string>();
   for (const alias of snapshot.models.values()) {
-    const served = alias.targets.some((t) => {
-      const p = snapshot.providers.get(t.provider);
-      return p !== undefined && enabled(p);
-    });
-    if (served) ids.set(alias.alias, "gateway");
+    if (alias.targets.some((t) => usable(snapshot.providers.get(t.provider), t.region)))
+      ids.set(alias.alias, "gateway");
   }
   for (const provider of snapshot.providers.values()) {
-    if (!enabled(provider)) continue;
+    if (!usable(provider)) continue;
     for (const model of provider.models) ids.set(`${provider.id}/${model}`, provider.id);
   }
   const allowed = ctx.key?.models;

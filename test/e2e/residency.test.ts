@@ -52,6 +52,15 @@ describe("residency for an EU-only org", () => {
     },
   );
 
+  it("lists only what an EU target can serve, and 404s the rest on retrieval", async () => {
+    const get = (path: string) =>
+      fetch(`${h.gateway.url}${path}`, { headers: { authorization: `Bearer ${EU_KEY}` } });
+    const list = (await (await get("/v1/models")).json()) as { data: Array<{ id: string }> };
+    expect(list.data.map((m) => m.id).sort()).toEqual(["anywhere", "chain", "eu-chat"]);
+    expect((await get("/v1/models/eu-chat")).status).toBe(200);
+    expect((await get("/v1/models/us-only")).status).toBe(404);
+  });
+
   it("keeps the fallback chain inside the region: chain (oa → an → ge) is served by ge at once", async () => {
     const r = await ask("chain");
     expect(r.provider).toBe("ge");
