@@ -246,34 +246,7 @@ export const chatRequest = z
   })
   .strict();
 
-/**
- * What a caller may send: the request above, plus OpenAI's deprecated function calling (`functions`,
- * `function_call`, and `function` messages with a function's result), which the gateway takes as the
- * tools it became (core/gateway/legacy-functions.ts) before anything else reads the request.
- */
-export const chatRequestInput = chatRequest.extend({
-  messages: z
-    .array(
-      z.discriminatedUnion("role", [
-        ...chatMessage.options,
-        z
-          .object({
-            role: z.literal("function"),
-            name: z.string().min(1).max(64),
-            content: z.string().nullable(),
-          })
-          .strict(),
-      ]),
-    )
-    .min(1),
-  functions: z.array(toolDefinition.shape.function).min(1).max(128).optional(),
-  function_call: z
-    .union([z.enum(["none", "auto"]), z.object({ name: z.string().min(1) }).strict()])
-    .optional(),
-});
-
 export type ChatRequest = z.infer<typeof chatRequest>;
-export type ChatRequestInput = z.infer<typeof chatRequestInput>;
 export type ChatMessage = z.infer<typeof chatMessage>;
 export type ContentPart = z.infer<typeof contentPart>;
 export type ToolCall = z.infer<typeof toolCall>;

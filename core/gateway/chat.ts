@@ -1,4 +1,5 @@
-import { type ChatRequest, chatRequestInput } from "../api/chat-request.ts";
+import type { ChatRequest } from "../api/chat-request.ts";
+import { chatRequestInput } from "../api/chat-request-input.ts";
 import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";

@@ -1,4 +1,5 @@
-import type { ChatMessage, ChatRequest, ChatRequestInput, ToolChoice } from "../api/chat-request.ts";
+import type { ChatMessage, ChatRequest, ToolChoice } from "../api/chat-request.ts";
+import type { ChatRequestInput } from "../api/chat-request-input.ts";
 import type { ChatCompletion, ChatCompletionChunk, ChunkDelta } from "../api/chat-response.ts";
 import { badRequest } from "../api/errors.ts";
 import type { BaseStreamState, ChatAdapter } from "../providers/types.ts";

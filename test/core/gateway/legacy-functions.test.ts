@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chatRequestInput } from "../../../core/api/chat-request.ts";
+import { chatRequestInput } from "../../../core/api/chat-request-input.ts";
 import type { ChatCompletion, ChatCompletionChunk } from "../../../core/api/chat-response.ts";
 import {
   answersInLegacyForm,
