@@ -24,6 +24,9 @@ function versionOf(model: string): ClaudeVersion | undefined {
 /** Fable and Mythos came after 4.x and are all of the newest generation. */
 const isNewFamily = (v: ClaudeVersion) => v.family === "fable" || v.family === "mythos";
 
+const atLeast = (v: ClaudeVersion, major: number, minor: number) =>
+  v.major !== undefined && (v.major > major || (v.major === major && v.minor >= minor));
+
 /**
  * Whether a Claude model thinks adaptively (`thinking: { type: "adaptive" }` with
  * `output_config.effort`) rather than within a manual `budget_tokens`. Claude 4.6 models take both and
@@ -32,10 +35,7 @@ const isNewFamily = (v: ClaudeVersion) => v.family === "fable" || v.family === "
  */
 export function thinksAdaptively(model: string): boolean {
   const v = versionOf(model);
-  if (!v) return false;
-  if (isNewFamily(v)) return true;
-  if (v.major === undefined) return false;
-  return v.major > 4 || (v.major === 4 && v.minor >= 6);
+  return v !== undefined && (isNewFamily(v) || atLeast(v, 4, 6));
 }
 
 /**
@@ -45,10 +45,7 @@ export function thinksAdaptively(model: string): boolean {
  */
 export function refusesSampling(model: string): boolean {
   const v = versionOf(model);
-  if (!v) return false;
-  if (isNewFamily(v)) return true;
-  if (v.major === undefined) return false;
-  return v.major > 4 || (v.major === 4 && v.minor >= 7 && v.family === "opus");
+  return v !== undefined && (isNewFamily(v) || atLeast(v, 5, 0) || (v.family === "opus" && atLeast(v, 4, 7)));
 }
 
 /**
