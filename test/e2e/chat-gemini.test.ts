@@ -144,8 +144,11 @@ describe("Gemini through the OpenAI SDK", () => {
 
   it.each([
     ["ge/gemini-2.5-flash", { thinkingBudget: 8192 }],
-    ["ge/gemini-3-pro-preview", { thinkingLevel: "MEDIUM" }],
-  ])("asks %s to think the way that Gemini generation takes it", async (model, thinking) => {
+    ["ge/gemini-3-flash-preview", { thinkingLevel: "MEDIUM" }],
+    ["ge/gemini-3.1-pro-preview", { thinkingLevel: "MEDIUM" }],
+    // Gemini 3 Pro has no MEDIUM (Google's 400): it thinks at the next level up instead.
+    ["ge/gemini-3-pro-preview", { thinkingLevel: "HIGH" }],
+  ])("asks %s to think the way that Gemini model takes it", async (model, thinking) => {
     const res = await h.client.chat.completions.create({
       model,
       reasoning_effort: "medium",

@@ -1,4 +1,4 @@
-import { ApiError, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import { ApiError, type GenerateContentResponse, GoogleGenAI, type ThinkingLevel } from "@google/genai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_API_KEY, type Simulator, startGeminiSimulator } from "./index.ts";
 
@@ -144,6 +144,27 @@ describe("Gemini simulator via the official SDK", () => {
     expect(old.candidates?.[0]?.content?.parts?.[0]?.thoughtSignature).toBeUndefined();
     await expect(ai.models.generateContent({ model, contents: replay(undefined) })).resolves.toBeDefined();
   });
+
+  it.each([
+    ["gemini-3-pro-preview", "MEDIUM", 400],
+    ["gemini-3-pro-preview", "HIGH", 200],
+    ["gemini-3.1-pro-preview", "MINIMAL", 400],
+    ["gemini-3.1-pro-preview", "MEDIUM", 200],
+    ["gemini-3-flash-preview", "MINIMAL", 200],
+  ] as const)(
+    "takes thinking level %s %s with status %i, as Google's per-model levels say",
+    async (model, level, status) => {
+      const got = await ai.models
+        .generateContent({
+          model,
+          contents: "hi",
+          config: { thinkingConfig: { thinkingLevel: level as ThinkingLevel } },
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof ApiError ? e.status : -1));
+      expect(got).toBe(status);
+    },
+  );
 
   it("429 surfaces as ApiError status 429; wrong key → 401 UNAUTHENTICATED", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "2" } });

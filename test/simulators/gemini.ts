@@ -95,6 +95,14 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     return sendError(ctx, 400, "You can only set only one of thinking budget and thinking level.");
   if (thinking.thinkingLevel !== undefined && /^gemini-2\./.test(model))
     return sendError(ctx, 400, "Thinking level is not supported for this model.");
+  // Pro models think at LOW or more; Gemini 3 Pro knows only LOW and HIGH (3.1 Pro added MEDIUM).
+  const proLevels = /^gemini-3(\.0)?-pro/.test(model)
+    ? ["LOW", "HIGH"]
+    : /^gemini-\d+(\.\d+)?-pro/.test(model)
+      ? ["LOW", "MEDIUM", "HIGH"]
+      : undefined;
+  if (typeof thinking.thinkingLevel === "string" && proLevels && !proLevels.includes(thinking.thinkingLevel))
+    return sendError(ctx, 400, `Thinking level ${thinking.thinkingLevel} is not supported for this model.`);
   const lastUser = [...contents]
     .reverse()
     .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));

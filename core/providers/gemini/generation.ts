@@ -27,7 +27,11 @@ const THINKING_BUDGET = {
 
 export type ReasoningEffort = keyof typeof THINKING_BUDGET;
 
-const THINKING_LEVEL: Record<Exclude<ReasoningEffort, "none">, string> = {
+/** Gemini 3's levels, least thinking first. */
+const LEVELS = ["MINIMAL", "LOW", "MEDIUM", "HIGH"] as const;
+type Level = (typeof LEVELS)[number];
+
+const THINKING_LEVEL: Record<Exclude<ReasoningEffort, "none">, Level> = {
   minimal: "MINIMAL",
   low: "LOW",
   medium: "MEDIUM",
@@ -35,6 +39,30 @@ const THINKING_LEVEL: Record<Exclude<ReasoningEffort, "none">, string> = {
   xhigh: "HIGH",
   max: "HIGH",
 };
+
+const PRO = /^gemini-(\d+)(?:\.(\d+))?-pro/;
+
+/**
+ * The levels a model takes; another is Google's 400. Per Google's thinking docs, Pro models have no
+ * MINIMAL, and Gemini 3 Pro has no MEDIUM either (3.1 Pro added it). Other models take all four.
+ */
+function levelsOf(model: string): readonly Level[] {
+  const pro = PRO.exec(model);
+  if (!pro) return LEVELS;
+  const firstPro = pro[1] === "3" && (pro[2] === undefined || pro[2] === "0");
+  return firstPro ? ["LOW", "HIGH"] : ["LOW", "MEDIUM", "HIGH"];
+}
+
+/**
+ * The level an effort asks of `model`: its own, or the next higher one the model takes (MEDIUM is HIGH
+ * on Gemini 3 Pro, MINIMAL is LOW on Pro models). An effort says how hard to think, and a model that
+ * lacks that level thinks at least as hard rather than refusing the request.
+ */
+function levelFor(effort: Exclude<ReasoningEffort, "none">, model: string): Level {
+  const wanted = THINKING_LEVEL[effort];
+  const taken = levelsOf(model);
+  return LEVELS.slice(LEVELS.indexOf(wanted)).find((l) => taken.includes(l)) ?? "HIGH";
+}
 
 /** Whether `model` takes a thinking budget (Gemini 2.x) rather than a thinking level. */
 export const thinksInBudget = (model: string): boolean => {
@@ -46,5 +74,5 @@ export const thinksInBudget = (model: string): boolean => {
 export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
   if (thinksInBudget(model)) return { thinkingBudget: THINKING_BUDGET[effort] };
   if (effort === "none") throw new Error("a thinking-level model has no 'none'; refuse it before mapping");
-  return { thinkingLevel: THINKING_LEVEL[effort] };
+  return { thinkingLevel: levelFor(effort, model) };
 }

@@ -151,6 +151,12 @@ describe("Gemini request: reasoning_effort", () => {
     ["gemini-3.1-pro-preview", "max", { thinkingLevel: "HIGH" }],
     ["gemini-2.5-pro", "xhigh", { thinkingBudget: 24576 }],
     ["gemini-2.5-flash", "max", { thinkingBudget: 24576 }],
+    // A level the model lacks becomes the next one up: Pro models have no MINIMAL, 3 Pro no MEDIUM.
+    ["gemini-3-pro-preview", "medium", { thinkingLevel: "HIGH" }],
+    ["gemini-3-pro-preview", "minimal", { thinkingLevel: "LOW" }],
+    ["gemini-3.1-pro-preview", "medium", { thinkingLevel: "MEDIUM" }],
+    ["gemini-3.1-pro-preview", "minimal", { thinkingLevel: "LOW" }],
+    ["gemini-3.5-flash", "minimal", { thinkingLevel: "MINIMAL" }],
   ] as const)("asks %s to think with %s effort as %o", (model, effort, thinking) => {
     const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }).body);
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
