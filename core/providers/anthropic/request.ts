@@ -47,8 +47,12 @@ const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> =
   ["seed", (r) => r.seed != null],
   // OpenAI's default, `medium`, is the only verbosity every model has.
   ["verbosity", (r) => r.verbosity != null && r.verbosity !== "medium"],
-  // Capacity tiers differ in meaning and price between providers.
-  ["service_tier", (r) => r.service_tier != null],
+  // Capacity tiers differ in meaning and price between providers; OpenAI's `auto` and `default` ask for
+  // no particular one, which is what Anthropic does without the field.
+  [
+    "service_tier",
+    (r) => r.service_tier != null && r.service_tier !== "auto" && r.service_tier !== "default",
+  ],
 ];
 
 type ToolChoice =

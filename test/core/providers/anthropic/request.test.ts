@@ -68,6 +68,8 @@ describe("toAnthropicRequest, the envelope", () => {
     [{ stream_options: { include_usage: true }, stream: true }],
     [{ n: 1, presence_penalty: 0, frequency_penalty: 0, logprobs: false, logit_bias: {}, top_logprobs: 0 }],
     [{ seed: null, reasoning_effort: null, service_tier: null }],
+    [{ service_tier: "auto" }],
+    [{ service_tier: "default" }],
     [{ reasoning_effort: "none", verbosity: "medium", prompt_cache_key: "tenant-7" }],
     [{ modalities: ["text"], prediction: { type: "content", content: "Hi there" } }],
     [{ stream_options: { include_usage: false, include_obfuscation: false }, stream: true }],
