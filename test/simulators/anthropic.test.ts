@@ -232,7 +232,7 @@ describe("Anthropic simulator via the official SDK", () => {
     },
   );
 
-  it("refuses an assistant prefill on Claude 4.6 and later, and continues one on 4.5", async () => {
+  it("refuses an assistant prefill on Opus 4.6 and later models, and continues one on Sonnet 4.6 and 4.5", async () => {
     const send = (model: string) =>
       client.messages
         .create({
@@ -245,9 +245,10 @@ describe("Anthropic simulator via the official SDK", () => {
         })
         .then(() => 200)
         .catch((e: unknown) => (e instanceof Anthropic.BadRequestError ? e.error : "?"));
-    expect(await send("claude-sonnet-4-6")).toMatchObject({
+    expect(await send("claude-opus-4-6")).toMatchObject({
       error: { message: expect.stringContaining("does not support assistant message prefill") },
     });
+    expect(await send("claude-sonnet-4-6")).toBe(200);
     expect(await send("claude-sonnet-4-5")).toBe(200);
   });
 

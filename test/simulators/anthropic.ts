@@ -53,11 +53,7 @@ function validate(ctx: Ctx, body: Json): string | null {
   if (body.messages.length === 0) return "messages: at least one message is required";
   const msgs = body.messages as unknown[];
   const last = msgs.at(-1);
-  if (
-    isRecord(last) &&
-    last.role === "assistant" &&
-    (ADAPTIVE_ONLY.test(String(body.model)) || ADAPTIVE_TOO.test(String(body.model)))
-  )
+  if (isRecord(last) && last.role === "assistant" && NO_PREFILL.test(String(body.model)))
     return "This model does not support assistant message prefill. The conversation must end with a user message.";
   const sampling = samplingProblem(body);
   if (sampling !== null) return sampling;
@@ -118,6 +114,8 @@ function cacheProblem(body: Json): string | null {
 /** Claude 4.6 and later take adaptive thinking; from Opus 4.7 (and every 5.x, Fable, Mythos) only that. */
 const ADAPTIVE_ONLY = /claude-(opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
+/** Opus 4.6 and every later model end a conversation only with a user turn (Sonnet 4.6 still continues one). */
+const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /**
  * Opus 4.7 removed the sampling parameters, and the models after it never had them: Anthropic answers
  * any of them with 400. (Anthropic lets the default through; this simulator refuses the field itself,

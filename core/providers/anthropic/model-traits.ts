@@ -49,8 +49,13 @@ export function refusesSampling(model: string): boolean {
 }
 
 /**
- * Whether a Claude model refuses to continue a final assistant message (a "prefill"): Claude 4.6 and
- * later answer a conversation that ends with one with 400 ("This model does not support assistant
- * message prefill. The conversation must end with a user message.").
+ * Whether a Claude model refuses to continue a final assistant message (a "prefill"), answering a
+ * conversation that ends with one with 400 ("This model does not support assistant message prefill.
+ * The conversation must end with a user message."): Opus 4.6 and every later model. Sonnet 4.6 is left
+ * out: LiteLLM's model table lists it as continuing one, and a refusal that is wrong would break a
+ * working request, where a prefill passed on that is wrong only gets Anthropic's own 400.
  */
-export const refusesPrefill = thinksAdaptively;
+export function refusesPrefill(model: string): boolean {
+  const v = versionOf(model);
+  return v !== undefined && (isNewFamily(v) || atLeast(v, 4, 7) || (v.family === "opus" && atLeast(v, 4, 6)));
+}

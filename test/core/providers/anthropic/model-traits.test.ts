@@ -1,28 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { refusesSampling, thinksAdaptively } from "../../../../core/providers/anthropic/model-traits.ts";
+import {
+  refusesPrefill,
+  refusesSampling,
+  thinksAdaptively,
+} from "../../../../core/providers/anthropic/model-traits.ts";
 
 describe("what a Claude model takes, read from its id", () => {
   it.each([
-    // model, thinks adaptively, refuses sampling
-    ["claude-opus-4-8", true, true],
-    ["claude-opus-4-7", true, true],
-    ["claude-opus-4-6", true, false],
-    ["claude-sonnet-4-6", true, false],
-    ["claude-sonnet-5", true, true],
-    ["claude-opus-5-5", true, true],
-    ["claude-haiku-5-5", true, true],
-    ["claude-fable-5-2", true, true],
-    ["claude-mythos-preview", true, true],
-    ["claude-sonnet-4-5", false, false],
-    ["claude-sonnet-4-5-20250929", false, false],
-    ["claude-opus-4-5-20251101", false, false],
-    ["claude-haiku-4-5", false, false],
-    ["claude-opus-4-1", false, false],
-    ["claude-opus-4-20250514", false, false],
-    ["claude-3-7-sonnet-20250219", false, false],
-    ["my-finetune", false, false],
-  ])("%s: adaptive thinking %s, sampling refused %s", (model, adaptive, noSampling) => {
-    expect(thinksAdaptively(model)).toBe(adaptive);
-    expect(refusesSampling(model)).toBe(noSampling);
-  });
+    // model, thinks adaptively, refuses sampling, refuses a prefill
+    ["claude-opus-4-8", true, true, true],
+    ["claude-opus-4-7", true, true, true],
+    ["claude-opus-4-6", true, false, true],
+    ["claude-sonnet-4-6", true, false, false],
+    ["claude-sonnet-5", true, true, true],
+    ["claude-opus-5-5", true, true, true],
+    ["claude-haiku-5-5", true, true, true],
+    ["claude-fable-5-2", true, true, true],
+    ["claude-mythos-preview", true, true, true],
+    ["claude-sonnet-4-5", false, false, false],
+    ["claude-sonnet-4-5-20250929", false, false, false],
+    ["claude-opus-4-5-20251101", false, false, false],
+    ["claude-haiku-4-5", false, false, false],
+    ["claude-opus-4-1", false, false, false],
+    ["claude-opus-4-20250514", false, false, false],
+    ["claude-3-7-sonnet-20250219", false, false, false],
+    ["my-finetune", false, false, false],
+  ])(
+    "%s: adaptive thinking %s, sampling refused %s, prefill refused %s",
+    (model, adaptive, noSampling, noPrefill) => {
+      expect(thinksAdaptively(model)).toBe(adaptive);
+      expect(refusesSampling(model)).toBe(noSampling);
+      expect(refusesPrefill(model)).toBe(noPrefill);
+    },
+  );
 });

@@ -309,14 +309,18 @@ describe("toAnthropicRequest, a conversation that ends with an assistant message
     { role: "system", content: "Be brief." },
   ];
 
-  it("is sent as it is to Claude 4.5, which continues it", () => {
-    expect(body({ messages: prefill }).messages.at(-1)).toEqual({
-      role: "assistant",
-      content: [{ type: "text", text: "{" }],
-    });
-  });
+  it.each(["claude-sonnet-4-5", "claude-sonnet-4-6"])(
+    "is sent as it is to %s, which continues it",
+    (model) => {
+      const sent = JSON.parse(toAnthropicRequest(request({ messages: prefill }), { ...CTX, model }).body);
+      expect(sent.messages.at(-1)).toEqual({
+        role: "assistant",
+        content: [{ type: "text", text: "{" }],
+      });
+    },
+  );
 
-  it.each(["claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-8", "claude-fable-5"])(
+  it.each(["claude-opus-4-6", "claude-opus-4-8", "claude-sonnet-5", "claude-fable-5"])(
     "is refused for %s, which does not continue one, naming the assistant message",
     (model) => {
       expect(() => toAnthropicRequest(request({ messages: prefill }), { ...CTX, model })).toThrow(
