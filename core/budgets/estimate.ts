@@ -147,8 +147,9 @@ const ceilUsd = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3)
  * The most a chat request can cost at one target: every input token at the dearest input-side price
  * (input, cache read, cache write, 1-hour cache write), every output token at the dearer of the output
  * and reasoning prices. When the input bound passes the model's long-context threshold, the prompt may
- * or may not (the bound is loose), so both tiers are considered. A request routed over several targets
- * reserves the largest of their bounds.
+ * or may not (the bound is loose), so both tiers are considered; so is OpenAI's priority tier, where the
+ * table has one, unless the request pins another tier. A request routed over several targets reserves
+ * the largest of their bounds.
  */
 export function worstCaseChatCost(
   req: ChatRequest,
@@ -158,6 +159,10 @@ export function worstCaseChatCost(
 ): number {
   const { input, output } = worstCaseChatTokens(req, kind, providerModel);
   const tiers = [tierFor(price, 0), tierFor(price, input)];
+  // OpenAI serves `auto` (or no tier) at the project's default tier, which may be priority: only a
+  // request that pins `default` or `flex` is sure not to be billed at priority prices.
+  if (req.service_tier !== "default" && req.service_tier !== "flex")
+    tiers.push(tierFor(price, 0, "priority"));
   const inputPrice = Math.max(...tiers.flatMap((t) => [t.input, t.cached, t.cacheWrite, t.cacheWrite1h]));
   const outputPrice = Math.max(...tiers.flatMap((t) => [t.output, t.reasoning]));
   return ceilUsd((input * inputPrice + output * outputPrice) / 1e6);

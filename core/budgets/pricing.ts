@@ -95,7 +95,7 @@ export interface TierPrices {
   reasoning: number;
 }
 
-type TierSource = Omit<Price, "longContext" | "embeddingPerMTok">;
+type TierSource = Omit<Price, "longContext" | "embeddingPerMTok" | "priority">;
 
 const resolveTier = (p: TierSource): TierPrices => {
   const cacheWrite = p.cacheWritePerMTok ?? p.inputPerMTok;
@@ -111,9 +111,12 @@ const resolveTier = (p: TierSource): TierPrices => {
 
 /**
  * The prices a request with `inputTokens` of prompt is billed at: the long-context tier once the prompt
- * passes its threshold (the whole request, output included, as Google and Anthropic bill it).
+ * passes its threshold (the whole request, output included, as Google and Anthropic bill it); OpenAI's
+ * priority prices when OpenAI says it served the request at priority (`service_tier` in its response).
+ * A priority answer for a model without priority prices is counted at the standard ones.
  */
-export function tierFor(price: Price, inputTokens: number): TierPrices {
+export function tierFor(price: Price, inputTokens: number, serviceTier?: string): TierPrices {
+  if (serviceTier === "priority" && price.priority) return resolveTier(price.priority);
   const long = price.longContext;
   return long && inputTokens > long.aboveInputTokens ? resolveTier(long) : resolveTier(price);
 }
@@ -129,8 +132,8 @@ export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
  * output price. A part larger than its whole (a provider reporting more cached than prompt tokens) is
  * billed as the part, never as a negative rest.
  */
-export function costUsd(price: Price, tokens: TokenUsage): number {
-  const p = tierFor(price, tokens.input);
+export function costUsd(price: Price, tokens: TokenUsage, serviceTier?: string): number {
+  const p = tierFor(price, tokens.input, serviceTier);
   const cached = Math.max(0, tokens.cached);
   const written = Math.max(0, tokens.cacheWrite);
   const written1h = Math.min(written, Math.max(0, tokens.cacheWrite1h));

@@ -109,6 +109,19 @@ export const longContextPriceSchema = z
   .strict();
 
 /**
+ * OpenAI's priority processing prices. OpenAI serves priority only for prompts up to 128k tokens (longer
+ * ones run, and are billed, at the standard tier), so this tier has no long-context prices.
+ */
+export const priorityPriceSchema = z
+  .object({
+    inputPerMTok: perMTok(),
+    outputPerMTok: perMTok(),
+    cachedInputPerMTok: perMTok().optional().describe("Default: this tier's input price"),
+    cacheWritePerMTok: perMTok().optional().describe("Default: this tier's input price"),
+  })
+  .strict();
+
+/**
  * USD per 1 million tokens for one provider model: the shipped price table's entries and a provider's
  * `prices` overrides have this one shape.
  */
@@ -126,6 +139,11 @@ export const priceSchema = z
     reasoningPerMTok: perMTok().optional().describe("Default: the output price"),
     embeddingPerMTok: perMTok().optional().describe("Embedding models. Default: the input price"),
     longContext: longContextPriceSchema.optional(),
+    priority: priorityPriceSchema
+      .optional()
+      .describe(
+        'OpenAI\'s priority processing (`service_tier: "priority"`). Without it, priority is not priced',
+      ),
   })
   .strict();
 

@@ -28,6 +28,8 @@ export const usageDetail = z.object({
    * reported so far, and the cost is the reservation (or, without a budget, those tokens priced).
    */
   usageReported: z.boolean(),
+  /** The tier the provider said served the request (OpenAI's `service_tier`); absent when it said none. */
+  serviceTier: z.string().min(1).max(64).optional(),
   costUsd: z.number().min(0),
   priceVersion: z.string().min(1),
   latencyMs: z.number().min(0),

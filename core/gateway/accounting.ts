@@ -38,7 +38,10 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const price = served ? servingPrice(ctx) : undefined;
   let cost = 0;
   if (served && price) {
-    cost = o.endpoint === "/v1/embeddings" ? embeddingCostUsd(price, tokens.input) : costUsd(price, tokens);
+    cost =
+      o.endpoint === "/v1/embeddings"
+        ? embeddingCostUsd(price, tokens.input)
+        : costUsd(price, tokens, o.serviceTier);
     if (!usageReported && reserved(spend)) cost = spend.reservationUsd;
   }
   const billedFailures = priceBilledFailures(ctx);
@@ -127,6 +130,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
       cacheWrite: tokens.cacheWrite,
     },
     usageReported,
+    ...(o.serviceTier !== undefined ? { serviceTier: o.serviceTier } : {}),
     costUsd: o.costUsd ?? 0,
     priceVersion: o.priceVersion ?? "unpriced",
     latencyMs: o.latencyMs,

@@ -3,6 +3,7 @@ import { chatRequestInput } from "../api/chat-request-input.ts";
 import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
+import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import type { ResponseMeta } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
@@ -25,11 +26,19 @@ import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
 
 /**
- * OpenAI tiers billed above the standard prices the price table holds (OpenAI's pricing page: priority
- * processing costs more; scale tier is prepaid capacity). Flex is billed below them, so standard prices
- * over-count it, which keeps a budget safe.
+ * Whether a request under a budget asks for a tier the gateway cannot price at one of its targets:
+ * `scale` (prepaid capacity, billed outside per-token prices) always; `priority` where the price table
+ * has no priority prices. Flex is billed below the standard prices, so they over-count it, which keeps a
+ * budget safe.
  */
-const UNPRICED_TIERS = new Set(["priority", "scale"]);
+function unpricedTier(req: ChatRequest, plan: readonly ResolvedTarget[]): boolean {
+  if (req.service_tier === "scale") return true;
+  if (req.service_tier !== "priority") return false;
+  return plan.some((t) => {
+    const price = priceFor(t.provider.kind, t.model, t.provider.prices);
+    return price !== undefined && price.priority === undefined;
+  });
+}
 
 /** POST /v1/chat/completions: the alias's targets tried in order (see attempts.ts) until one answers. */
 export async function chatCompletions(
@@ -45,9 +54,9 @@ export async function chatCompletions(
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   refuseUnboundedParts(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
-  if (underBudget(ctx) && req.service_tier != null && UNPRICED_TIERS.has(req.service_tier)) {
+  if (underBudget(ctx) && unpricedTier(req, plan)) {
     throw badRequest(
-      `Service tier '${req.service_tier}' is billed above the standard prices the gateway accounts with, and this request is under a budget.`,
+      `Service tier '${req.service_tier}' has no price in the gateway's table for this model, and this request is under a budget.`,
       "service_tier",
       "service_tier_not_priced",
     );
@@ -136,6 +145,7 @@ async function completeFrom(
       metaFor(ctx, target),
     );
     recordUsage(ctx.outcome, completion.usage);
+    ctx.outcome.serviceTier = completion.service_tier ?? undefined;
     if (ctx.capture) {
       const message = completion.choices[0]?.message;
       captureText(ctx.capture, message?.content ?? "");
@@ -169,7 +179,10 @@ async function streamFrom(
     firstEventMs: target.timeouts.firstByteMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,
-    onChunk: ctx.capture ? (chunk) => captureChunk(ctx.capture!, chunk) : undefined,
+    onChunk: (chunk) => {
+      if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;
+      if (ctx.capture) captureChunk(ctx.capture, chunk);
+    },
     onEnd: (end) => {
       call.done();
       // Before the first chunk the attempt loop owns the failure (and may fall back).

@@ -26,7 +26,7 @@ export interface TranslateOptions {
   keepAliveMs: number;
   now(): number;
   onEnd(end: StreamEnd): void;
-  /** Sees every chunk sent to the caller (the audit capture of sensitive orgs). */
+  /** Sees every chunk sent to the caller (the service tier it names, the audit capture of sensitive orgs). */
   onChunk?: ((chunk: ChatCompletionChunk) => void) | undefined;
 }
 

@@ -42,6 +42,8 @@ export interface RequestOutcome {
    * counted nothing for has the request's upper bound.
    */
   usagePartial: boolean;
+  /** The processing tier the provider says served the request (OpenAI's `service_tier`), when it says. */
+  serviceTier?: string | undefined;
   errorCode: string | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
 import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
 import { priceFor } from "../../core/budgets/pricing.ts";
+import { WINDOW_MS } from "../../core/ratelimit/port.ts";
 import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
 
 /**
@@ -23,6 +24,7 @@ const CHANGED = "sk-gw-changed-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
+const TIERED = "sk-gw-tiered-key";
 const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
 
@@ -64,7 +66,15 @@ beforeAll(async () => {
   h = await startHarness({
     breaker: DISARMED_BREAKER,
     webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`,
-    prices: { "gpt-exact": { inputPerMTok: 0, outputPerMTok: 1_000 } },
+    prices: {
+      "gpt-exact": { inputPerMTok: 0, outputPerMTok: 1_000 },
+      // Twice the price at OpenAI's priority tier, as OpenAI bills GPT-5.x.
+      "gpt-fast": {
+        inputPerMTok: 0,
+        outputPerMTok: 1_000,
+        priority: { inputPerMTok: 0, outputPerMTok: 2_000 },
+      },
+    },
     orgs: [
       { id: "capped", budgets: [{ period: "day", limitUsd: 50 * COST }] },
       { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
@@ -75,6 +85,8 @@ beforeAll(async () => {
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
+      // Room for a request at standard prices (one COST), not at priority prices (two).
+      { id: "tiered", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Room for the failed request's reservation (one COST) but not for what its attempts billed.
       { id: "tiny-lost", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Fits a thinking request's reservation at the bound sent upstream, not at its unbounded budget.
@@ -93,6 +105,7 @@ beforeAll(async () => {
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
+      { id: "tiered", org: "tiered", secret: TIERED },
       { id: "lost", org: "tiny-lost", secret: LOST },
       { id: "thinker", org: "thinker", secret: THINKER },
     ],
@@ -190,7 +203,7 @@ describe("hard budgets under concurrency", () => {
     ["flex", BOUNDED, 200],
     ["priority", PLAIN, 200],
   ] as const)(
-    "service_tier %s under key %s: %i (dearer tiers are not priced, so a budget refuses them)",
+    "service_tier %s under key %s: %i (a tier the table does not price for the model is refused under a budget)",
     async (tier, key, status) => {
       h.openai.enqueueScripts(...exactUsage(1));
       const r = await chat(key, { service_tier: tier });
@@ -204,6 +217,38 @@ describe("hard budgets under concurrency", () => {
       } else expect(h.openai.requests.at(-1)?.body).toMatchObject({ service_tier: tier });
     },
   );
+});
+
+describe("OpenAI's priority tier, where the table prices it", () => {
+  const fast = { model: "oa/gpt-fast" };
+
+  it("is reserved for unless the request pins another tier: OpenAI may serve `auto` at priority", async () => {
+    h.openai.enqueueScripts(...exactUsage(1));
+    const mayBePriority = await chat(TIERED, fast);
+    expect(mayBePriority.status).toBe(429);
+    expect(h.openai.requests).toHaveLength(0);
+    expect((await chat(TIERED, { ...fast, service_tier: "default" })).status).toBe(200);
+  });
+
+  it.each([
+    ["asked for", { service_tier: "priority" }, undefined],
+    ["the project's default, answering `auto`", {}, "priority"],
+  ])("is billed at its prices when OpenAI says it served the request (%s)", async (_, body, defaultTier) => {
+    h.openai.enqueueScripts({ usage: { input: 40, output: 16 }, ...(defaultTier ? { defaultTier } : {}) });
+    const r = await chat(BOUNDED, { ...fast, ...body });
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ serviceTier: "priority" });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(2 * COST, 9);
+  });
+
+  it("is billed at standard prices when OpenAI says it served the default tier", async () => {
+    h.openai.enqueueScripts({ usage: { input: 40, output: 16 } });
+    expect((await chat(BOUNDED, fast)).status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ serviceTier: "default" });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(COST, 9);
+  });
 });
 
 describe("budget threshold alerts", () => {
@@ -502,6 +547,13 @@ describe("Anthropic's cache writes are priced above the input price", () => {
 });
 
 describe("rate limits", () => {
+  // Limits count per fixed minute window (core/ratelimit/port.ts): a test that ran across a window's end
+  // would see its count start over. Each starts with at least 5 s of its window left.
+  beforeEach(async () => {
+    const left = WINDOW_MS - (Date.now() % WINDOW_MS);
+    if (left < 5_000) await new Promise((r) => setTimeout(r, left + 20));
+  });
+
   it("refuses the (N+1)-th request in a minute with Retry-After and OpenAI's rate-limit headers", async () => {
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -32,8 +32,9 @@ function chat(ctx: Ctx, body: Json) {
     );
   }
   const lastUser = [...messages].reverse().find((m) => isRecord(m) && m.role === "user");
+  const script = ctx.takeScript();
   const reply = buildReply(
-    ctx.takeScript(),
+    script,
     isRecord(lastUser) ? partsText(lastUser.content) : "",
     messages.length,
     ctx.bodyBytes,
@@ -42,7 +43,9 @@ function chat(ctx: Ctx, body: Json) {
   const base = { id, created: nowSeconds(), model: body.model, system_fingerprint: "fp_sim0001" };
   // The tier that served the request: the one asked for, `auto` answered as the project's default.
   const tier =
-    typeof body.service_tier === "string" && body.service_tier !== "auto" ? body.service_tier : "default";
+    typeof body.service_tier === "string" && body.service_tier !== "auto"
+      ? body.service_tier
+      : (script?.defaultTier ?? "default");
   const toolCalls = reply.toolCalls.map((t, i) => ({
     id: `call_${hex(`t${ctx.requestIndex}:${i}`, 24)}`,
     type: "function",

@@ -41,6 +41,8 @@ export interface Script {
   reasoning?: string;
   finish?: "stop" | "length" | "tool_calls" | "content_filter";
   usage?: ScriptUsage;
+  /** OpenAI: the project's default tier, which serves a request that asks for `auto` or none. */
+  defaultTier?: string;
 }
 
 export interface RecordedRequest {

@@ -281,6 +281,23 @@ describe("worstCaseChatCost", () => {
     });
   });
 
+  it.each<[string, Partial<ChatRequest>, "priority" | "standard"]>([
+    ["no tier (the project's default may be priority)", {}, "priority"],
+    ["`auto`", { service_tier: "auto" }, "priority"],
+    ["`priority`", { service_tier: "priority" }, "priority"],
+    ["`default`", { service_tier: "default" }, "standard"],
+    ["`flex`", { service_tier: "flex" }, "standard"],
+  ])("reserves a GPT-5.4 request with %s at %s prices", (_, extra, tier) => {
+    const price = priceFor("openai", "gpt-5.4")!;
+    const req = chat([user("hi")], { max_tokens: 100, ...extra });
+    const { input, output } = worstCaseChatTokens(req, "openai", "gpt-5.4");
+    const [inPrice, outPrice] = tier === "priority" ? [5, 30] : [2.5, 15];
+    expect(worstCaseChatCost(req, price, "openai", "gpt-5.4")).toBeCloseTo(
+      (input * inPrice + output * outPrice) / 1e6,
+      9,
+    );
+  });
+
   it("rounds up to a nano-dollar, so a tiny request still reserves something", () => {
     const cheap: Price = { inputPerMTok: 0.0001, outputPerMTok: 0.0001 };
     const req = chat([user("a")], { max_tokens: 1 });

@@ -23,8 +23,9 @@ describe("the shipped price table", () => {
     const parsed = priceTableSchema.safeParse(rawTable);
     expect(parsed.error).toBeUndefined();
     for (const price of Object.values(parsed.data?.models ?? {})) {
-      const { longContext, ...base } = price;
-      for (const value of Object.values({ ...base, ...longContext })) expect(value).toBeGreaterThanOrEqual(0);
+      const { longContext, priority, ...base } = price;
+      for (const value of [base, longContext, priority].flatMap((tier) => Object.values(tier ?? {})))
+        expect(value).toBeGreaterThanOrEqual(0);
     }
   });
 
@@ -397,6 +398,23 @@ describe("costUsd", () => {
     const long = { input: 300_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
     expect(costUsd(gpt56, long)).toBe(3.045);
     expect(tierFor(gpt56, 272_000).input).toBe(5);
+  });
+
+  it.each<[string | undefined, number]>([
+    ["priority", (1000 * 5 + 500 * 30) / 1e6],
+    ["default", (1000 * 2.5 + 500 * 15) / 1e6],
+    ["flex", (1000 * 2.5 + 500 * 15) / 1e6],
+    [undefined, (1000 * 2.5 + 500 * 15) / 1e6],
+  ])("prices a GPT-5.4 call OpenAI says it served at the %s tier", (tier, expected) => {
+    const gpt54 = priceFor("openai", "gpt-5.4")!;
+    const tokens = { input: 1000, output: 500, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+    expect(costUsd(gpt54, tokens, tier)).toBeCloseTo(expected, 12);
+  });
+
+  it("counts a priority answer at the standard prices for a model the table has no priority prices for", () => {
+    const nano = priceFor("openai", "gpt-5.4-nano")!;
+    const tokens = { input: 1000, output: 500, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+    expect(costUsd(nano, tokens, "priority")).toBe(costUsd(nano, tokens));
   });
 
   it("prices a gpt-4o call with a cache hit as OpenAI bills it", () => {
