@@ -95,7 +95,7 @@ export interface TierPrices {
   reasoning: number;
 }
 
-type TierSource = Omit<Price, "longContext" | "embeddingPerMTok" | "priority">;
+type TierSource = Omit<Price, "longContext" | "embeddingPerMTok" | "priority" | "flex">;
 
 const resolveTier = (p: TierSource): TierPrices => {
   const cacheWrite = p.cacheWritePerMTok ?? p.inputPerMTok;
@@ -111,14 +111,17 @@ const resolveTier = (p: TierSource): TierPrices => {
 
 /**
  * The prices a request with `inputTokens` of prompt is billed at: the long-context tier once the prompt
- * passes its threshold (the whole request, output included, as Google and Anthropic bill it); OpenAI's
- * priority prices when OpenAI says it served the request at priority (`service_tier` in its response).
- * A priority answer for a model without priority prices is counted at the standard ones.
+ * passes its threshold (the whole request, output included, as Google, Anthropic and OpenAI bill it);
+ * OpenAI's priority or flex prices when OpenAI says it served the request at that tier (`service_tier`
+ * in its response). An answer at a tier the model has no prices for is counted at the standard ones, as
+ * is a flex prompt past the long-context threshold (OpenAI bills it below them).
  */
 export function tierFor(price: Price, inputTokens: number, serviceTier?: string): TierPrices {
   if (serviceTier === "priority" && price.priority) return resolveTier(price.priority);
   const long = price.longContext;
-  return long && inputTokens > long.aboveInputTokens ? resolveTier(long) : resolveTier(price);
+  if (long && inputTokens > long.aboveInputTokens) return resolveTier(long);
+  if (serviceTier === "flex" && price.flex) return resolveTier(price.flex);
+  return resolveTier(price);
 }
 
 /** Rounds to 1e-9 USD (a nano-dollar) so sums of prices carry no float dust. */

@@ -109,10 +109,11 @@ export const longContextPriceSchema = z
   .strict();
 
 /**
- * OpenAI's priority processing prices. OpenAI serves priority only for prompts up to 128k tokens (longer
- * ones run, and are billed, at the standard tier), so this tier has no long-context prices.
+ * The prices of one of OpenAI's processing tiers other than the standard one. Priority runs only for
+ * prompts up to 128k tokens (longer ones run, and are billed, at the standard tier); a flex prompt past
+ * the model's long-context threshold is counted at the standard long-context prices, above its bill.
  */
-export const priorityPriceSchema = z
+export const tierPriceSchema = z
   .object({
     inputPerMTok: perMTok(),
     outputPerMTok: perMTok(),
@@ -139,10 +140,15 @@ export const priceSchema = z
     reasoningPerMTok: perMTok().optional().describe("Default: the output price"),
     embeddingPerMTok: perMTok().optional().describe("Embedding models. Default: the input price"),
     longContext: longContextPriceSchema.optional(),
-    priority: priorityPriceSchema
+    priority: tierPriceSchema
       .optional()
       .describe(
         'OpenAI\'s priority processing (`service_tier: "priority"`). Without it, priority is not priced',
+      ),
+    flex: tierPriceSchema
+      .optional()
+      .describe(
+        'OpenAI\'s flex processing (`service_tier: "flex"`). Without it, flex counts at the standard prices',
       ),
   })
   .strict();

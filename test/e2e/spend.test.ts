@@ -68,11 +68,12 @@ beforeAll(async () => {
     webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`,
     prices: {
       "gpt-exact": { inputPerMTok: 0, outputPerMTok: 1_000 },
-      // Twice the price at OpenAI's priority tier, as OpenAI bills GPT-5.x.
+      // Twice the price at OpenAI's priority tier and half at flex, as OpenAI bills GPT-5.x.
       "gpt-fast": {
         inputPerMTok: 0,
         outputPerMTok: 1_000,
         priority: { inputPerMTok: 0, outputPerMTok: 2_000 },
+        flex: { inputPerMTok: 0, outputPerMTok: 500 },
       },
     },
     orgs: [
@@ -219,7 +220,7 @@ describe("hard budgets under concurrency", () => {
   );
 });
 
-describe("OpenAI's priority tier, where the table prices it", () => {
+describe("OpenAI's service tiers, where the table prices them", () => {
   const fast = { model: "oa/gpt-fast" };
 
   it("is reserved for unless the request pins another tier: OpenAI may serve `auto` at priority", async () => {
@@ -242,12 +243,15 @@ describe("OpenAI's priority tier, where the table prices it", () => {
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(2 * COST, 9);
   });
 
-  it("is billed at standard prices when OpenAI says it served the default tier", async () => {
+  it.each([
+    ["default", {}, COST],
+    ["flex", { service_tier: "flex" }, COST / 2],
+  ])("is billed at the %s tier's prices when OpenAI says it served that one", async (tier, body, cost) => {
     h.openai.enqueueScripts({ usage: { input: 40, output: 16 } });
-    expect((await chat(BOUNDED, fast)).status).toBe(200);
+    expect((await chat(BOUNDED, { ...fast, ...body })).status).toBe(200);
     await expect.poll(() => h.outcomes.length).toBe(1);
-    expect(h.outcomes[0]).toMatchObject({ serviceTier: "default" });
-    expect(h.outcomes[0]?.costUsd).toBeCloseTo(COST, 9);
+    expect(h.outcomes[0]).toMatchObject({ serviceTier: tier });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(cost, 9);
   });
 });
 

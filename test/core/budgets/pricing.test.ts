@@ -23,8 +23,8 @@ describe("the shipped price table", () => {
     const parsed = priceTableSchema.safeParse(rawTable);
     expect(parsed.error).toBeUndefined();
     for (const price of Object.values(parsed.data?.models ?? {})) {
-      const { longContext, priority, ...base } = price;
-      for (const value of [base, longContext, priority].flatMap((tier) => Object.values(tier ?? {})))
+      const { longContext, priority, flex, ...base } = price;
+      for (const value of [base, longContext, priority, flex].flatMap((tier) => Object.values(tier ?? {})))
         expect(value).toBeGreaterThanOrEqual(0);
     }
   });
@@ -129,7 +129,16 @@ describe("priceFor", () => {
         cacheWrite1hPerMTok: 20,
       },
     ],
-    ["openai", "gpt-5.4-nano", { inputPerMTok: 0.2, outputPerMTok: 1.25, cachedInputPerMTok: 0.02 }],
+    [
+      "openai",
+      "gpt-5.4-nano",
+      {
+        inputPerMTok: 0.2,
+        outputPerMTok: 1.25,
+        cachedInputPerMTok: 0.02,
+        flex: { inputPerMTok: 0.1, outputPerMTok: 0.625, cachedInputPerMTok: 0.01 },
+      },
+    ],
     [
       "gemini",
       "gemini-3.5-flash",
@@ -403,12 +412,18 @@ describe("costUsd", () => {
   it.each<[string | undefined, number]>([
     ["priority", (1000 * 5 + 500 * 30) / 1e6],
     ["default", (1000 * 2.5 + 500 * 15) / 1e6],
-    ["flex", (1000 * 2.5 + 500 * 15) / 1e6],
+    ["flex", (1000 * 1.25 + 500 * 7.5) / 1e6],
     [undefined, (1000 * 2.5 + 500 * 15) / 1e6],
   ])("prices a GPT-5.4 call OpenAI says it served at the %s tier", (tier, expected) => {
     const gpt54 = priceFor("openai", "gpt-5.4")!;
     const tokens = { input: 1000, output: 500, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
     expect(costUsd(gpt54, tokens, tier)).toBeCloseTo(expected, 12);
+  });
+
+  it("counts a flex prompt past the long-context threshold at the standard long-context prices", () => {
+    const gpt54 = priceFor("openai", "gpt-5.4")!;
+    const tokens = { input: 300_000, output: 1000, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+    expect(costUsd(gpt54, tokens, "flex")).toBe(costUsd(gpt54, tokens));
   });
 
   it("counts a priority answer at the standard prices for a model the table has no priority prices for", () => {
