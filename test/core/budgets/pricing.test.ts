@@ -71,8 +71,26 @@ describe("the shipped price table", () => {
 
 describe("priceFor", () => {
   it.each<[ProviderKind, string, Price]>([
-    ["openai", "gpt-4o", { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 }],
-    ["openai", "gpt-4o-mini", { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 }],
+    [
+      "openai",
+      "gpt-4o",
+      {
+        inputPerMTok: 2.5,
+        outputPerMTok: 10,
+        cachedInputPerMTok: 1.25,
+        priority: { inputPerMTok: 4.25, outputPerMTok: 17, cachedInputPerMTok: 2.125 },
+      },
+    ],
+    [
+      "openai",
+      "gpt-4o-mini",
+      {
+        inputPerMTok: 0.15,
+        outputPerMTok: 0.6,
+        cachedInputPerMTok: 0.075,
+        priority: { inputPerMTok: 0.25, outputPerMTok: 1, cachedInputPerMTok: 0.125 },
+      },
+    ],
     ["openai", "text-embedding-3-small", { inputPerMTok: 0.02, outputPerMTok: 0, embeddingPerMTok: 0.02 }],
     [
       "anthropic",
@@ -91,7 +109,17 @@ describe("priceFor", () => {
       { inputPerMTok: 0.3, outputPerMTok: 2.5, cachedInputPerMTok: 0.03, reasoningPerMTok: 2.5 },
     ],
     ["gemini", "gemini-embedding-001", { inputPerMTok: 0.15, outputPerMTok: 0, embeddingPerMTok: 0.15 }],
-    ["openai", "gpt-5-mini", { inputPerMTok: 0.25, outputPerMTok: 2, cachedInputPerMTok: 0.025 }],
+    [
+      "openai",
+      "gpt-5-mini",
+      {
+        inputPerMTok: 0.25,
+        outputPerMTok: 2,
+        cachedInputPerMTok: 0.025,
+        priority: { inputPerMTok: 0.45, outputPerMTok: 3.6, cachedInputPerMTok: 0.045 },
+        flex: { inputPerMTok: 0.125, outputPerMTok: 1, cachedInputPerMTok: 0.0125 },
+      },
+    ],
     [
       "gemini",
       "gemini-3-pro-preview",
@@ -160,7 +188,11 @@ describe("priceFor", () => {
   });
 
   it("prices a snapshot that costs more than its alias at its own price, not the alias's", () => {
-    expect(priceFor("openai", "gpt-4o-2024-05-13")).toEqual({ inputPerMTok: 5, outputPerMTok: 15 });
+    expect(priceFor("openai", "gpt-4o-2024-05-13")).toEqual({
+      inputPerMTok: 5,
+      outputPerMTok: 15,
+      priority: { inputPerMTok: 8.75, outputPerMTok: 26.25 },
+    });
   });
 
   it.each<[string, ProviderKind, string]>([
