@@ -55,6 +55,18 @@ describe("OpenAI's newer fields across providers", () => {
     else expect(JSON.stringify(body)).not.toContain("const answer");
   });
 
+  it("sends max_tokens to an OpenAI reasoning model as max_completion_tokens, which is all it takes", async () => {
+    const r = await h.client.chat.completions.create({
+      model: "oa/gpt-5.4",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "?" }],
+    });
+    expect(r.choices[0]?.finish_reason).toBe("stop");
+    const body = h.openai.requests.at(-1)?.body as Record<string, unknown>;
+    expect(body).toMatchObject({ max_completion_tokens: 64 });
+    expect(body).not.toHaveProperty("max_tokens");
+  });
+
   it.each(["xhigh", "max"] as const)(
     "passes reasoning_effort %s, the OpenAI SDK's newest, through to OpenAI",
     async (effort) => {

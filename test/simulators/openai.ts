@@ -31,6 +31,16 @@ function chat(ctx: Ctx, body: Json) {
       "missing_required_parameter",
     );
   }
+  // Reasoning models (o-series, GPT-5) take only max_completion_tokens.
+  if (body.max_tokens != null && /^(o\d|gpt-5)/.test(body.model)) {
+    return sendError(
+      ctx,
+      400,
+      "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      "max_tokens",
+      "unsupported_parameter",
+    );
+  }
   const lastUser = [...messages].reverse().find((m) => isRecord(m) && m.role === "user");
   const script = ctx.takeScript();
   const reply = buildReply(

@@ -30,14 +30,23 @@ function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages
   });
 }
 
+/** OpenAI's reasoning models (o-series, GPT-5 and later), which refuse `max_tokens` with 400. */
+const REASONING_MODEL = /^(o\d|gpt-([5-9]|\d\d))/;
+
 /**
  * OpenAI is the gateway's own dialect: the request passes through with the provider model substituted.
  * Streams always ask for usage (`stream_options.include_usage`) so cost is taken from the provider even
- * when the caller did not ask; the router strips the usage chunk again for such callers.
+ * when the caller did not ask; the router strips the usage chunk again for such callers. A reasoning
+ * model gets the caller's `max_tokens` as `max_completion_tokens`, the one limit it takes (and the same
+ * bound: its reasoning counts toward either), so a request written for an older model still works.
  */
 export function toOpenAIRequest(req: ChatRequest, ctx: MapContext): UpstreamRequest {
   const body: ChatRequest = { ...req, model: ctx.model, messages: withoutEchoes(req.messages) };
   if (req.stream) body.stream_options = { ...req.stream_options, include_usage: true };
+  if (body.max_tokens != null && REASONING_MODEL.test(ctx.model)) {
+    body.max_completion_tokens ??= body.max_tokens;
+    delete body.max_tokens;
+  }
   return { path: "/chat/completions", headers: headers(ctx.apiKey), body: JSON.stringify(body) };
 }
 
