@@ -158,4 +158,17 @@ describe("Gemini through the OpenAI SDK", () => {
     const sent = h.gemini.requests.at(-1)?.body as { generationConfig: unknown };
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
   });
+
+  it("sends penalties to Gemini 2.0, and refuses them for later models, which answer them with 400", async () => {
+    const ask = (model: string) =>
+      h.client.chat.completions
+        .create({ model, presence_penalty: 0.5, messages: [{ role: "user", content: "hi" }] })
+        .then(() => 200)
+        .catch((e: { status?: number; code?: string }) => `${e.status} ${e.code}`);
+    expect(await ask("ge/gemini-2.0-flash")).toBe(200);
+    expect(h.gemini.requests.at(-1)?.body).toMatchObject({ generationConfig: { presencePenalty: 0.5 } });
+    const calls = h.gemini.requests.length;
+    expect(await ask("ge/gemini-2.5-flash")).toBe("400 unsupported_parameter");
+    expect(h.gemini.requests.length).toBe(calls);
+  });
 });

@@ -166,6 +166,21 @@ describe("Gemini simulator via the official SDK", () => {
     },
   );
 
+  it.each([
+    ["gemini-2.0-flash", 0.5, 200],
+    ["gemini-2.5-flash", 0.5, 400],
+    ["gemini-2.5-flash", 0, 200],
+  ])(
+    "takes presencePenalty %s on %s with status %i, as Google does",
+    async (model, presencePenalty, status) => {
+      const got = await ai.models
+        .generateContent({ model, contents: "hi", config: { presencePenalty } })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof ApiError ? e.status : -1));
+      expect(got).toBe(status);
+    },
+  );
+
   it("429 surfaces as ApiError status 429; wrong key → 401 UNAUTHENTICATED", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "2" } });
     const err = await ai.models.generateContent({ model, contents: "x" }).catch((e: unknown) => e);

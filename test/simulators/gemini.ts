@@ -95,6 +95,10 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     return sendError(ctx, 400, "You can only set only one of thinking budget and thinking level.");
   if (thinking.thinkingLevel !== undefined && /^gemini-2\./.test(model))
     return sendError(ctx, 400, "Thinking level is not supported for this model.");
+  // Only Gemini 2.0 takes penalties; later models refuse any but 0.
+  const penalized = [config.presencePenalty, config.frequencyPenalty].some((p) => p !== undefined && p !== 0);
+  if (penalized && !/^gemini-2\.0-/.test(model))
+    return sendError(ctx, 400, `Penalty is not enabled for models/${model}`);
   // Pro models think at LOW or more; Gemini 3 Pro knows only LOW and HIGH (3.1 Pro added MEDIUM).
   const proLevels = /^gemini-3(\.0)?-pro/.test(model)
     ? ["LOW", "HIGH"]

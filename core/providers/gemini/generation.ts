@@ -76,3 +76,10 @@ export function thinkingConfig(effort: ReasoningEffort, model: string): Record<s
   if (effort === "none") throw new Error("a thinking-level model has no 'none'; refuse it before mapping");
   return { thinkingLevel: levelFor(effort, model) };
 }
+
+/**
+ * Whether a model takes `presencePenalty` and `frequencyPenalty`. Gemini 2.0 does; Gemini 2.5 and later
+ * answer any penalty but 0 with 400 ("Penalty is not enabled for this model"), as did Gemini 1.5 before
+ * its `-002` builds.
+ */
+export const takesPenalties = (model: string): boolean => /^gemini-(2\.0-|1\.5-.*-002)/.test(model);

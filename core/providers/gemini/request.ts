@@ -7,7 +7,7 @@ import {
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
-import { thinkingConfig, thinksInBudget } from "./generation.ts";
+import { takesPenalties, thinkingConfig, thinksInBudget } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
 
 const PROVIDER = "gemini";
@@ -91,6 +91,13 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
     refuse("verbosity", "Gemini has no verbosity setting");
   if (req.reasoning_effort === "none" && !thinksInBudget(model))
     refuse("reasoning_effort", "Gemini 3 cannot switch thinking off; 'minimal' is its least");
+  if (!takesPenalties(model)) {
+    // 0 (OpenAI's default) changes nothing, and is not sent (generationConfig).
+    for (const param of ["presence_penalty", "frequency_penalty"] as const) {
+      const value = req[param];
+      if (value != null && value !== 0) refuse(param, `${model} has no penalties (Gemini 2.0 has them)`);
+    }
+  }
 }
 
 function generationConfig(req: ChatRequest, model: string): Record<string, unknown> {
@@ -101,8 +108,10 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
   if (maxTokens != null) g.maxOutputTokens = maxTokens;
   if (req.seed != null) g.seed = req.seed;
-  if (req.presence_penalty != null) g.presencePenalty = req.presence_penalty;
-  if (req.frequency_penalty != null) g.frequencyPenalty = req.frequency_penalty;
+  if (takesPenalties(model)) {
+    if (req.presence_penalty != null) g.presencePenalty = req.presence_penalty;
+    if (req.frequency_penalty != null) g.frequencyPenalty = req.frequency_penalty;
+  }
   if (req.n != null) g.candidateCount = req.n;
   if (req.logprobs === true) g.responseLogprobs = true;
   if (req.logprobs === true && req.top_logprobs) g.logprobs = req.top_logprobs;

@@ -71,11 +71,6 @@ describe("Gemini request: generation config", () => {
       { maxOutputTokens: 50 },
     ],
     ["seed", { seed: 7 }, { seed: 7 }],
-    [
-      "penalties",
-      { presence_penalty: 0.5, frequency_penalty: -0.5 },
-      { presencePenalty: 0.5, frequencyPenalty: -0.5 },
-    ],
     ["n", { n: 2 }, { candidateCount: 2 }],
     ["logprobs", { logprobs: true }, { responseLogprobs: true }],
     [
@@ -133,6 +128,36 @@ describe("Gemini request: generation config", () => {
   ])("accepts `%s` without sending it, as a documented ignored field", (field, over, trace) => {
     expect(IGNORED_FIELDS).toContain(field);
     expect(toGeminiRequest(chat(over), ctx).body).not.toContain(trace);
+  });
+});
+
+describe("Gemini request: penalties, which only Gemini 2.0 takes", () => {
+  const config = (over: Record<string, unknown>, model: string) =>
+    JSON.parse(toGeminiRequest(chat(over), { ...ctx, model }).body).generationConfig;
+
+  it("maps them for Gemini 2.0", () => {
+    expect(config({ presence_penalty: 0.5, frequency_penalty: -0.5 }, "gemini-2.0-flash")).toEqual({
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
+    });
+  });
+
+  it.each(["gemini-2.5-flash", "gemini-3-pro-preview", "gemini-flash-latest"])(
+    "leaves OpenAI's default, 0, out for %s",
+    (model) => {
+      expect(config({ presence_penalty: 0, frequency_penalty: 0 }, model)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ["gemini-2.5-pro", { presence_penalty: 0.5 }, "presence_penalty"],
+    ["gemini-3.5-flash", { frequency_penalty: -1 }, "frequency_penalty"],
+  ])("refuses another value for %s, naming it", (model, over, param) => {
+    expect(refusal(() => toGeminiRequest(chat(over), { ...ctx, model }))).toMatchObject({
+      status: 400,
+      param,
+      code: "unsupported_parameter",
+    });
   });
 });
 
