@@ -171,7 +171,7 @@ describe("Gemini simulator via the official SDK", () => {
     ["gemini-2.5-flash", 0.5, 400],
     ["gemini-2.5-flash", 0, 200],
   ])(
-    "takes presencePenalty %s on %s with status %i, as Google does",
+    "takes, on %s, presencePenalty %s with status %i, as Google does",
     async (model, presencePenalty, status) => {
       const got = await ai.models
         .generateContent({ model, contents: "hi", config: { presencePenalty } })
