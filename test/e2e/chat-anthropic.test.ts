@@ -208,6 +208,19 @@ describe("Anthropic through the OpenAI SDK", () => {
       expect(h.anthropic.requests.length).toBe(before);
     });
 
+    it("sends Claude 4.5 the one sampler not at its default, which it requires", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        temperature: 0.4,
+        top_p: 1,
+        messages: hi,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      const body = h.anthropic.requests.at(-1)?.body as Record<string, unknown>;
+      expect(body).toMatchObject({ temperature: 0.4 });
+      expect(body).not.toHaveProperty("top_p");
+    });
+
     it("refuses a final assistant message (a prefill), which Claude 4.6 and later do not continue", async () => {
       const before = h.anthropic.requests.length;
       const err = await h.client.chat.completions

@@ -114,6 +114,8 @@ function cacheProblem(body: Json): string | null {
 /** Claude 4.6 and later take adaptive thinking; from Opus 4.7 (and every 5.x, Fable, Mythos) only that. */
 const ADAPTIVE_ONLY = /claude-(opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
+/** From Opus 4.1 on, a model takes temperature or top_p, not both. */
+const ONE_SAMPLER = /claude-((opus|sonnet|haiku)-4-[1-9](?!\d)|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /** Opus 4.6 and every later model end a conversation only with a user turn (Sonnet 4.6 still continues one). */
 const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /**
@@ -122,6 +124,8 @@ const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fabl
  * which is stricter and catches a gateway that forwards it.)
  */
 function samplingProblem(body: Json): string | null {
+  if (ONE_SAMPLER.test(String(body.model)) && body.temperature !== undefined && body.top_p !== undefined)
+    return "`temperature` and `top_p` cannot both be specified for this model. Please use only one.";
   if (!ADAPTIVE_ONLY.test(String(body.model))) return null;
   const sent = ["temperature", "top_p", "top_k"].find((f) => body[f] !== undefined);
   return sent ? `\`${sent}\` is deprecated for this model.` : null;

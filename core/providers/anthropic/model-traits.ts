@@ -49,6 +49,15 @@ export function refusesSampling(model: string): boolean {
 }
 
 /**
+ * Whether a Claude model takes `temperature` or `top_p` but not both: from Opus 4.1 on, Anthropic answers
+ * both with 400 ("`temperature` and `top_p` cannot both be specified for this model").
+ */
+export function takesOneSampler(model: string): boolean {
+  const v = versionOf(model);
+  return v !== undefined && (isNewFamily(v) || atLeast(v, 4, 1));
+}
+
+/**
  * Whether a Claude model refuses to continue a final assistant message (a "prefill"), answering a
  * conversation that ends with one with 400 ("This model does not support assistant message prefill.
  * The conversation must end with a user message."): Opus 4.6 and every later model. Sonnet 4.6 is left

@@ -4,7 +4,7 @@ import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
 import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
-import { refusesPrefill, refusesSampling } from "./model-traits.ts";
+import { refusesPrefill, refusesSampling, takesOneSampler } from "./model-traits.ts";
 import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
@@ -110,7 +110,8 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
 
 /**
  * The sampling fields to send. Anthropic's temperature runs from 0 to 1 (OpenAI's to 2). A model that
- * dropped sampling (model-traits.ts) gets neither: OpenAI's defaults, temperature 1 and top_p 1, change
+ * takes one of temperature and top_p gets the one not at its default, and a request setting both is
+ * refused. A model that dropped sampling (model-traits.ts) gets neither: OpenAI's defaults, temperature 1 and top_p 1, change
  * nothing and are left out, and any other value is refused naming it, as OpenAI refuses them for its
  * reasoning models. Refusing here rather than passing on Anthropic's 400 lets a fallback chain move on
  * to a target that can honour them.
@@ -129,6 +130,12 @@ function samplingFor(
   }
   if (temperature != null && temperature > 1)
     throw unsupportedParameter(provider, "temperature", "Anthropic accepts 0 to 1");
+  if (temperature != null && top_p != null && takesOneSampler(model)) {
+    // One of them at its default (1) changes nothing, so the other is sent alone.
+    if (top_p === 1) return { temperature };
+    if (temperature === 1) return { top_p };
+    throw unsupportedParameter(provider, "top_p", `${model} takes temperature or top_p, not both`);
+  }
   return { ...(temperature != null ? { temperature } : {}), ...(top_p != null ? { top_p } : {}) };
 }
 

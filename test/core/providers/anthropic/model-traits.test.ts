@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   refusesPrefill,
   refusesSampling,
+  takesOneSampler,
   thinksAdaptively,
 } from "../../../../core/providers/anthropic/model-traits.ts";
 
@@ -33,4 +34,17 @@ describe("what a Claude model takes, read from its id", () => {
       expect(refusesPrefill(model)).toBe(noPrefill);
     },
   );
+
+  it.each([
+    ["claude-opus-4-1", true],
+    ["claude-sonnet-4-5-20250929", true],
+    ["claude-haiku-4-5", true],
+    ["claude-sonnet-4-6", true],
+    ["claude-opus-4-8", true],
+    ["claude-opus-4-20250514", false],
+    ["claude-3-7-sonnet-20250219", false],
+    ["my-finetune", false],
+  ])("%s takes only one of temperature and top_p: %s", (model, one) => {
+    expect(takesOneSampler(model)).toBe(one);
+  });
 });

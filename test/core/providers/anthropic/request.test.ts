@@ -293,13 +293,43 @@ describe("toAnthropicRequest, models without sampling parameters (Opus 4.7 and l
     );
   });
 
-  it("still maps them for Claude 4.6, which has them", () => {
-    const b = JSON.parse(
-      toAnthropicRequest(request({ temperature: 0.3, top_p: 0.8 }), { ...CTX, model: "claude-opus-4-6" })
-        .body,
-    );
-    expect(b).toMatchObject({ temperature: 0.3, top_p: 0.8 });
+  it.each([[{ temperature: 0.3 }], [{ top_p: 0.8 }]])(
+    "still maps %j for Claude 4.6, which has them",
+    (over) => {
+      const b = JSON.parse(toAnthropicRequest(request(over), { ...CTX, model: "claude-opus-4-6" }).body);
+      expect(b).toMatchObject(over);
+    },
+  );
+});
+
+describe("toAnthropicRequest, models that take temperature or top_p, not both (Opus 4.1 and later)", () => {
+  const sent = (over: Record<string, unknown>, model: string) =>
+    JSON.parse(toAnthropicRequest(request(over), { ...CTX, model }).body);
+
+  it.each([
+    [{ temperature: 0.3, top_p: 1 }, { temperature: 0.3 }],
+    [{ temperature: 1, top_p: 0.8 }, { top_p: 0.8 }],
+  ])("sends %j as %j: the other is at its default", (over, expected) => {
+    const b = sent(over, "claude-sonnet-4-5");
+    expect({ temperature: b.temperature, top_p: b.top_p }).toEqual({
+      temperature: undefined,
+      top_p: undefined,
+      ...expected,
+    });
   });
+
+  it("refuses both set otherwise, naming top_p", () => {
+    expect(() => sent({ temperature: 0.3, top_p: 0.8 }, "claude-sonnet-4-6")).toThrow(
+      expect.objectContaining({ status: 400, param: "top_p", code: "unsupported_parameter" }),
+    );
+  });
+
+  it.each(["claude-opus-4-20250514", "claude-3-7-sonnet-20250219"])(
+    "sends both to %s, which takes both",
+    (model) => {
+      expect(sent({ temperature: 0.3, top_p: 0.8 }, model)).toMatchObject({ temperature: 0.3, top_p: 0.8 });
+    },
+  );
 });
 
 describe("toAnthropicRequest, a conversation that ends with an assistant message", () => {
