@@ -184,7 +184,7 @@ describe("Anthropic through the OpenAI SDK", () => {
     });
   });
 
-  describe("what the newest Claude models refuse: sampling parameters, a prefill", () => {
+  describe("what newer Claude models refuse: sampling parameters, both samplers, a prefill", () => {
     const hi: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "hi" }];
 
     it("answers a request carrying OpenAI's defaults, which are not sent on", async () => {
