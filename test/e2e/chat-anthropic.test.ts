@@ -208,6 +208,23 @@ describe("Anthropic through the OpenAI SDK", () => {
       expect(h.anthropic.requests.length).toBe(before);
     });
 
+    it("leaves out blank system and assistant text, which Anthropic refuses, and refuses a blank stop sequence", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        messages: [
+          { role: "system", content: "" },
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "\n" },
+          { role: "user", content: "hi again" },
+        ],
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sonnet-4-5", stop: ["\n"], messages: hi })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "stop", code: "unsupported_parameter" });
+    });
+
     it("sends Claude 4.5 the one sampler not at its default, which it requires", async () => {
       const r = await h.client.chat.completions.create({
         model: "an/claude-sonnet-4-5",

@@ -252,6 +252,38 @@ describe("Anthropic simulator via the official SDK", () => {
     expect(await send("claude-sonnet-4-5")).toBe(200);
   });
 
+  it.each([
+    [
+      "a blank system block",
+      { system: [{ type: "text", text: " " }] },
+      "system: text content blocks must contain non-whitespace text",
+    ],
+    [
+      "a blank message",
+      { messages: [{ role: "user", content: "\n" }] },
+      "messages: text content blocks must contain non-whitespace text",
+    ],
+    [
+      "a blank stop sequence",
+      { stop_sequences: ["\n"] },
+      "stop_sequences: each stop sequence must contain non-whitespace",
+    ],
+  ] as Array<[string, Partial<Anthropic.MessageCreateParamsNonStreaming>, string]>)(
+    "refuses %s, as Anthropic does",
+    async (_, over, message) => {
+      const got = await client.messages
+        .create({
+          model: "claude-sonnet-4-5",
+          max_tokens: 64,
+          messages: [{ role: "user", content: "x" }],
+          ...over,
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.BadRequestError ? e.error : "?"));
+      expect(got).toMatchObject({ error: { message } });
+    },
+  );
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

@@ -55,6 +55,8 @@ function validate(ctx: Ctx, body: Json): string | null {
   const last = msgs.at(-1);
   if (isRecord(last) && last.role === "assistant" && NO_PREFILL.test(String(body.model)))
     return "This model does not support assistant message prefill. The conversation must end with a user message.";
+  const blank = blankProblem(body);
+  if (blank !== null) return blank;
   const sampling = samplingProblem(body);
   if (sampling !== null) return sampling;
   const thinking = thinkingProblem(body);
@@ -118,6 +120,24 @@ const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
 const ONE_SAMPLER = /claude-((opus|sonnet|haiku)-4-[1-9](?!\d)|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /** Opus 4.6 and every later model end a conversation only with a user turn (Sonnet 4.6 still continues one). */
 const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
+/** Anthropic refuses text that is empty or only whitespace: in text blocks and in stop sequences. */
+function blankProblem(body: Json): string | null {
+  const blank = (b: unknown) => isRecord(b) && b.type === "text" && String(b.text ?? "").trim() === "";
+  if (Array.isArray(body.system) && body.system.some(blank))
+    return "system: text content blocks must contain non-whitespace text";
+  for (const m of body.messages as unknown[]) {
+    const content = isRecord(m) ? m.content : undefined;
+    if (
+      (typeof content === "string" && content.trim() === "") ||
+      (Array.isArray(content) && content.some(blank))
+    )
+      return "messages: text content blocks must contain non-whitespace text";
+  }
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.some((s) => String(s).trim() === ""))
+    return "stop_sequences: each stop sequence must contain non-whitespace";
+  return null;
+}
+
 /**
  * Opus 4.7 removed the sampling parameters, and the models after it never had them: Anthropic answers
  * any of them with 400. (Anthropic lets the default through; this simulator refuses the field itself,

@@ -106,10 +106,11 @@ function assistantBlocks(
   i: number,
   opts: MessageOptions,
 ): RequestBlock[] {
-  // Anthropic rejects empty text blocks; OpenAI clients send `content: ""` next to tool calls.
-  const text = m.content == null ? [] : textBlocks(m.content, opts.cache).filter((b) => b.text !== "");
+  // Anthropic rejects text blocks of nothing but whitespace; OpenAI clients send `content: ""` next to
+  // tool calls, and such a block says nothing.
+  const text = m.content == null ? [] : spoken(textBlocks(m.content, opts.cache));
   // A past refusal is what the assistant said in that turn, so it stays in the transcript as text.
-  if (text.length === 0 && m.refusal) text.push({ type: "text", text: m.refusal });
+  if (text.length === 0 && m.refusal?.trim()) text.push({ type: "text", text: m.refusal });
   const tools = (m.tool_calls ?? []).map((call, k): RequestBlock => {
     let input: unknown;
     try {
@@ -136,6 +137,9 @@ function assistantBlocks(
     ...tools.flatMap((block, k) => (k === 0 ? [block] : [...thinkingBefore(calls[k]), block])),
   ];
 }
+
+/** The blocks with something to say: Anthropic answers an empty or whitespace-only text block with 400. */
+const spoken = (blocks: TextBlock[]): TextBlock[] => blocks.filter((b) => b.text.trim() !== "");
 
 const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
   typeof content === "string" ? [{ type: "text", text: content }] : content;
@@ -170,14 +174,18 @@ export function toAnthropicMessages(
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(...textBlocks(m.content, opts.cache));
+        system.push(...spoken(textBlocks(m.content, opts.cache)));
         return;
       case "user":
         next = { role: "user", content: userBlocks(m.content, i, provider, opts.cache) };
         break;
-      case "assistant":
-        next = { role: "assistant", content: assistantBlocks(m, i, opts) };
+      case "assistant": {
+        const blocks = assistantBlocks(m, i, opts);
+        // A turn that said nothing (whitespace, or an empty refusal) carries nothing to the model.
+        if (blocks.length === 0) return;
+        next = { role: "assistant", content: blocks };
         break;
+      }
       case "tool": {
         const content = typeof m.content === "string" ? m.content : textBlocks(m.content, opts.cache);
         next = { role: "user", content: [{ type: "tool_result", tool_use_id: m.tool_call_id, content }] };

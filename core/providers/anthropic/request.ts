@@ -175,6 +175,10 @@ export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): Upstr
   if (req.stream) body.stream = true;
   Object.assign(body, sampling);
   const stop = typeof req.stop === "string" ? [req.stop] : req.stop;
+  // Anthropic refuses a stop sequence of nothing but whitespace (OpenAI takes "\n"): it cannot be
+  // honoured there, and dropping it would let the answer run past where the caller wanted it to stop.
+  if (stop?.some((s) => s.trim() === ""))
+    throw unsupportedParameter(provider, "stop", "Anthropic takes no stop sequence that is only whitespace");
   if (stop?.length) body.stop_sequences = stop;
   // `safety_identifier` is OpenAI's successor to `user`; either names the end user to Anthropic.
   const endUser = req.safety_identifier ?? req.user;

@@ -120,6 +120,42 @@ describe("toAnthropicRequest, messages", () => {
     });
   });
 
+  it.each([
+    [
+      "an empty system message",
+      [
+        { role: "system", content: "" },
+        { role: "user", content: "q" },
+      ],
+    ],
+    [
+      "a whitespace system part",
+      [
+        { role: "system", content: [{ type: "text", text: " \n" }] },
+        { role: "user", content: "q" },
+      ],
+    ],
+  ])("leaves out %s, which Anthropic refuses and which says nothing", (_, messages) => {
+    expect(mapped(messages)).not.toHaveProperty("system");
+  });
+
+  it("leaves out an assistant turn of only whitespace, merging the user turns around it", () => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      { role: "assistant", content: "\n\n", refusal: " " },
+      { role: "user", content: "again" },
+    ]);
+    expect(b.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "q" },
+          { type: "text", text: "again" },
+        ],
+      },
+    ]);
+  });
+
   it("merges consecutive tool results, and the user message after them, into one user message", () => {
     const b = mapped([
       { role: "user", content: "Weather and time?" },

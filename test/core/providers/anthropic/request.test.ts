@@ -96,6 +96,8 @@ describe("toAnthropicRequest, refusals", () => {
     [{ verbosity: "low" }, "verbosity"],
     [{ service_tier: "priority" }, "service_tier"],
     [{ temperature: 1.5 }, "temperature"],
+    [{ stop: ["\n"] }, "stop"],
+    [{ stop: ["END", " "] }, "stop"],
     [{ response_format: { type: "json_object" } }, "response_format"],
     [
       { response_format: { type: "json_schema", json_schema: { name: "x" } } },
