@@ -171,4 +171,16 @@ describe("Gemini through the OpenAI SDK", () => {
     expect(await ask("ge/gemini-2.5-flash")).toBe("400 unsupported_parameter");
     expect(h.gemini.requests.length).toBe(calls);
   });
+
+  it("answers a request with an empty system message, which Gemini itself would refuse", async () => {
+    const r = await h.client.chat.completions.create({
+      model: "ge/gemini-sim",
+      messages: [
+        { role: "system", content: "" },
+        { role: "user", content: "hi" },
+      ],
+    });
+    expect(r.choices[0]?.finish_reason).toBe("stop");
+    expect(h.gemini.requests.at(-1)?.body).not.toHaveProperty("systemInstruction");
+  });
 });

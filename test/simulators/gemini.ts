@@ -85,6 +85,18 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
   if (!Array.isArray(contents) || contents.length === 0) {
     return sendError(ctx, 400, "* GenerateContentRequest.contents: contents is not specified\n");
   }
+  const parts = [
+    ...(isRecord(body.systemInstruction) && Array.isArray(body.systemInstruction.parts)
+      ? body.systemInstruction.parts
+      : []),
+    ...contents.flatMap((c) => (isRecord(c) && Array.isArray(c.parts) ? c.parts : [])),
+  ];
+  if (parts.some((p) => isRecord(p) && p.text === ""))
+    return sendError(
+      ctx,
+      400,
+      "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.",
+    );
   const signed = signsCalls(model);
   const badSignature = signed ? signatureError(contents) : null;
   if (badSignature !== null) return sendError(ctx, 400, badSignature);

@@ -138,7 +138,8 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(...texts(m.content).map((text) => ({ text })));
+        // An empty system text says nothing, and Gemini refuses an empty text part.
+        system.push(...texts(m.content).flatMap((text) => (text.trim() === "" ? [] : [{ text }])));
         return;
       case "user":
         push(

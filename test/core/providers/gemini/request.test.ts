@@ -43,6 +43,16 @@ describe("Gemini request: messages", () => {
     expect(b.contents).toEqual([{ role: "user", parts: [{ text: "Hi" }] }]);
   });
 
+  it("leaves out an empty system message, which Gemini refuses as an empty text part", () => {
+    const b = body({
+      messages: [
+        { role: "system", content: "" },
+        { role: "user", content: "Hi" },
+      ],
+    });
+    expect(b).not.toHaveProperty("systemInstruction");
+  });
+
   it("sends data-URI images inline and http images as fileData with a guessed MIME type", () => {
     const b = body({
       messages: [
