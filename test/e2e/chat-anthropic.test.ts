@@ -225,6 +225,23 @@ describe("Anthropic through the OpenAI SDK", () => {
       expect(err).toMatchObject({ status: 400, param: "stop", code: "unsupported_parameter" });
     });
 
+    it("carries a tool loop whose call ids another provider made, in characters Anthropic refuses", async () => {
+      const id = "functions.get_weather:0";
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        messages: [
+          { role: "user", content: "Weather?" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id, type: "function", function: { name: "get_weather", arguments: "{}" } }],
+          },
+          { role: "tool", tool_call_id: id, content: "21" },
+        ],
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+    });
+
     it("sends Claude 4.5 the one sampler not at its default, which it requires", async () => {
       const r = await h.client.chat.completions.create({
         model: "an/claude-sonnet-4-5",

@@ -57,6 +57,8 @@ function validate(ctx: Ctx, body: Json): string | null {
     return "This model does not support assistant message prefill. The conversation must end with a user message.";
   const blank = blankProblem(body);
   if (blank !== null) return blank;
+  const toolId = toolIdProblem(body);
+  if (toolId !== null) return toolId;
   const sampling = samplingProblem(body);
   if (sampling !== null) return sampling;
   const thinking = thinkingProblem(body);
@@ -120,6 +122,18 @@ const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
 const ONE_SAMPLER = /claude-((opus|sonnet|haiku)-4-[1-9](?!\d)|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /** Opus 4.6 and every later model end a conversation only with a user turn (Sonnet 4.6 still continues one). */
 const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
+/** Tool call ids are `^[a-zA-Z0-9_-]+$`. */
+function toolIdProblem(body: Json): string | null {
+  for (const [i, m] of (body.messages as unknown[]).entries()) {
+    const content = isRecord(m) && Array.isArray(m.content) ? (m.content as unknown[]) : [];
+    for (const [j, b] of content.entries()) {
+      if (isRecord(b) && b.type === "tool_use" && !/^[a-zA-Z0-9_-]+$/.test(String(b.id)))
+        return `messages.${i}.content.${j}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
+    }
+  }
+  return null;
+}
+
 /** Anthropic refuses text that is empty or only whitespace: in text blocks and in stop sequences. */
 function blankProblem(body: Json): string | null {
   const blank = (b: unknown) => isRecord(b) && b.type === "text" && String(b.text ?? "").trim() === "";

@@ -124,7 +124,7 @@ function assistantBlocks(
     }
     return {
       type: "tool_use",
-      id: call.id,
+      id: anthropicToolId(call.id),
       name: call.function.name,
       input: input as Record<string, unknown>,
     };
@@ -136,6 +136,19 @@ function assistantBlocks(
     ...text,
     ...tools.flatMap((block, k) => (k === 0 ? [block] : [...thinkingBefore(calls[k]), block])),
   ];
+}
+
+/**
+ * A tool call id as Anthropic takes it: `^[a-zA-Z0-9_-]+$` (another is a 400). Ids other providers or
+ * clients made (`functions.get_weather:0`, `call.1`) get their other characters replaced and a hash of
+ * the original appended, so two ids never become one; the call and its result map alike.
+ */
+export function anthropicToolId(id: string): string {
+  if (/^[a-zA-Z0-9_-]+$/.test(id)) return id;
+  // FNV-1a (32-bit): a stable, dependency-free fingerprint; it only has to keep distinct ids distinct.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return `${id.replace(/[^a-zA-Z0-9_-]/g, "_")}_${(h >>> 0).toString(16).padStart(8, "0")}`;
 }
 
 /** The blocks with something to say: Anthropic answers an empty or whitespace-only text block with 400. */
@@ -188,7 +201,10 @@ export function toAnthropicMessages(
       }
       case "tool": {
         const content = typeof m.content === "string" ? m.content : textBlocks(m.content, opts.cache);
-        next = { role: "user", content: [{ type: "tool_result", tool_use_id: m.tool_call_id, content }] };
+        next = {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: anthropicToolId(m.tool_call_id), content }],
+        };
         break;
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chatRequest } from "../../../../core/api/chat-request.ts";
+import { anthropicToolId } from "../../../../core/providers/anthropic/messages.ts";
 import { toAnthropicRequest } from "../../../../core/providers/anthropic/request.ts";
 
 const CTX = { providerId: "anthropic", model: "claude-sonnet-4-5", apiKey: "k" };
@@ -154,6 +155,28 @@ describe("toAnthropicRequest, messages", () => {
         ],
       },
     ]);
+  });
+
+  it("gives a call and its result the same id in Anthropic's alphabet, keeping distinct ids distinct", () => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          call("functions.get_weather:0", "get_weather", "{}"),
+          call("functions_get_weather_0", "get_weather", "{}"),
+        ],
+      },
+      { role: "tool", tool_call_id: "functions.get_weather:0", content: "21" },
+      { role: "tool", tool_call_id: "functions_get_weather_0", content: "22" },
+    ]);
+    const [first, second] = b.messages[1].content.map((x: { id: string }) => x.id);
+    expect(first).toMatch(/^[a-zA-Z0-9_-]+$/);
+    expect(first).not.toBe(second);
+    expect(second).toBe("functions_get_weather_0");
+    expect(b.messages[2].content.map((x: { tool_use_id: string }) => x.tool_use_id)).toEqual([first, second]);
+    expect(anthropicToolId("functions.get_weather:0")).toBe(first);
   });
 
   it("merges consecutive tool results, and the user message after them, into one user message", () => {
