@@ -114,7 +114,8 @@ function assistantBlocks(
   const tools = (m.tool_calls ?? []).map((call, k): RequestBlock => {
     let input: unknown;
     try {
-      input = JSON.parse(call.function.arguments);
+      // A call without arguments may come back with none at all (`""`), as Gemini's mapper also takes.
+      input = call.function.arguments.trim() === "" ? {} : JSON.parse(call.function.arguments);
     } catch {
       input = undefined;
     }

@@ -179,6 +179,15 @@ describe("toAnthropicRequest, messages", () => {
     expect(anthropicToolId("functions.get_weather:0")).toBe(first);
   });
 
+  it('takes a call without arguments ("") as an empty input', () => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      { role: "assistant", content: null, tool_calls: [call("c1", "now", "")] },
+      { role: "tool", tool_call_id: "c1", content: "12:00" },
+    ]);
+    expect(b.messages[1].content[0]).toMatchObject({ type: "tool_use", name: "now", input: {} });
+  });
+
   it("merges consecutive tool results, and the user message after them, into one user message", () => {
     const b = mapped([
       { role: "user", content: "Weather and time?" },
