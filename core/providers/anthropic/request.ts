@@ -111,10 +111,10 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
 /**
  * The sampling fields to send. Anthropic's temperature runs from 0 to 1 (OpenAI's to 2). A model that
  * takes one of temperature and top_p gets the one not at its default, and a request setting both is
- * refused. A model that dropped sampling (model-traits.ts) gets neither: OpenAI's defaults, temperature 1 and top_p 1, change
- * nothing and are left out, and any other value is refused naming it, as OpenAI refuses them for its
- * reasoning models. Refusing here rather than passing on Anthropic's 400 lets a fallback chain move on
- * to a target that can honour them.
+ * refused. A model that dropped sampling (model-traits.ts) gets neither: OpenAI's defaults, temperature
+ * 1 and top_p 1, change nothing and are left out, and any other value is refused naming it, as OpenAI
+ * refuses them for its reasoning models. Refusing here rather than passing on Anthropic's 400 lets a
+ * fallback chain move on to a target that can honour them.
  */
 function samplingFor(
   req: ChatRequest,
