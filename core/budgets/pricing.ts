@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { priceSchema } from "../config/schema.ts";
+import { priceSchema } from "../config/price-schema.ts";
 import type { PriceConfig, ProviderKind } from "../config/types.ts";
 import table from "./prices.json" with { type: "json" };
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { priceSchema } from "./price-schema.ts";
 import { providerHeaders } from "./provider-headers.ts";
 
 /**
@@ -81,75 +82,6 @@ export const rateLimitSchema = z
   .object({
     requestsPerMinute: positiveInt(),
     tokensPerMinute: positiveInt().describe("Prompt estimate + max output tokens, corrected to actual usage"),
-  })
-  .strict();
-
-const perMTok = () => z.number().finite().min(0);
-
-/**
- * The prices that depend on the prompt's size: a provider bills the whole request (input, cache and
- * output) at its long-context prices once the prompt passes a threshold (Gemini 2.5 Pro, Claude Sonnet
- * 4.5: more than 200k input tokens, cache reads and writes included). A missing price falls back within
- * this tier as it does in the base tier.
- */
-export const longContextPriceSchema = z
-  .object({
-    aboveInputTokens: z
-      .number()
-      .int()
-      .positive()
-      .describe("Prompts of more input tokens than this bill at these prices"),
-    inputPerMTok: perMTok(),
-    outputPerMTok: perMTok(),
-    cachedInputPerMTok: perMTok().optional().describe("Default: this tier's input price"),
-    cacheWritePerMTok: perMTok().optional().describe("Default: this tier's input price"),
-    cacheWrite1hPerMTok: perMTok().optional().describe("Default: this tier's cache-write price"),
-    reasoningPerMTok: perMTok().optional().describe("Default: this tier's output price"),
-  })
-  .strict();
-
-/**
- * The prices of one of OpenAI's processing tiers other than the standard one. Priority runs only for
- * prompts up to 128k tokens (longer ones run, and are billed, at the standard tier); a flex prompt past
- * the model's long-context threshold is counted at the standard long-context prices, above its bill.
- */
-export const tierPriceSchema = z
-  .object({
-    inputPerMTok: perMTok(),
-    outputPerMTok: perMTok(),
-    cachedInputPerMTok: perMTok().optional().describe("Default: this tier's input price"),
-    cacheWritePerMTok: perMTok().optional().describe("Default: this tier's input price"),
-  })
-  .strict();
-
-/**
- * USD per 1 million tokens for one provider model: the shipped price table's entries and a provider's
- * `prices` overrides have this one shape.
- */
-export const priceSchema = z
-  .object({
-    inputPerMTok: perMTok(),
-    outputPerMTok: perMTok(),
-    cachedInputPerMTok: perMTok().optional().describe("Cache reads. Default: the input price"),
-    cacheWritePerMTok: perMTok()
-      .optional()
-      .describe("Cache writes (Anthropic's 5-minute cache). Default: the input price"),
-    cacheWrite1hPerMTok: perMTok()
-      .optional()
-      .describe("Cache writes with Anthropic's 1-hour TTL. Default: the cache-write price"),
-    reasoningPerMTok: perMTok().optional().describe("Default: the output price"),
-    embeddingPerMTok: perMTok().optional().describe("Embedding models. Default: the input price"),
-    longContext: longContextPriceSchema.optional(),
-    priority: tierPriceSchema
-      .optional()
-      .describe(
-        'OpenAI\'s priority processing (`service_tier: "priority"`). Without it, priority is not priced',
-      ),
-    flex: tierPriceSchema
-      .optional()
-      .describe(
-        'OpenAI\'s flex processing (`service_tier: "flex"`). Without it, flex counts at the standard prices',
-      ),
   })
   .strict();
 
