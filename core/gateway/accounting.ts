@@ -130,7 +130,8 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
       cacheWrite: tokens.cacheWrite,
     },
     usageReported,
-    ...(o.serviceTier !== undefined ? { serviceTier: o.serviceTier } : {}),
+    // The provider's word, bounded: an event the aggregator's schema refused would be spend never counted.
+    ...(o.serviceTier ? { serviceTier: o.serviceTier.slice(0, 64) } : {}),
     costUsd: o.costUsd ?? 0,
     priceVersion: o.priceVersion ?? "unpriced",
     latencyMs: o.latencyMs,

@@ -145,7 +145,7 @@ async function completeFrom(
       metaFor(ctx, target),
     );
     recordUsage(ctx.outcome, completion.usage);
-    ctx.outcome.serviceTier = completion.service_tier ?? undefined;
+    if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;
     if (ctx.capture) {
       const message = completion.choices[0]?.message;
       captureText(ctx.capture, message?.content ?? "");
