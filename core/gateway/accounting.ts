@@ -20,6 +20,14 @@ import type { RequestContext } from "./types.ts";
  * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
  * fell back, or failed the request) was billed too, and adds its worst case.
  */
+/**
+ * A provider's token count as the usage event's schema takes it (a whole number, at least 0). A provider
+ * that answered with another (an OpenAI-compatible server reporting 12.5 or -1) would otherwise have the
+ * aggregator refuse the event, and the request's spend would never be counted.
+ */
+const count = (n: number | undefined): number =>
+  n !== undefined && Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0;
+
 export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const { deps, outcome: o, spend } = ctx;
   if (!ctx.key || !o.model) return;
@@ -27,12 +35,12 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   // keeps its reservation, the only figure known to cover the bill.
   const usageReported = o.promptTokens !== undefined && !o.usagePartial;
   const tokens = {
-    input: o.promptTokens ?? 0,
-    output: o.completionTokens ?? 0,
-    cached: o.cachedTokens ?? 0,
-    reasoning: o.reasoningTokens ?? 0,
-    cacheWrite: o.cacheWriteTokens ?? 0,
-    cacheWrite1h: o.cacheWrite1hTokens ?? 0,
+    input: count(o.promptTokens),
+    output: count(o.completionTokens),
+    cached: count(o.cachedTokens),
+    reasoning: count(o.reasoningTokens),
+    cacheWrite: count(o.cacheWriteTokens),
+    cacheWrite1h: count(o.cacheWrite1hTokens),
   };
   const served = o.status === 200 && o.provider !== undefined;
   const price = served ? servingPrice(ctx) : undefined;

@@ -254,6 +254,13 @@ describe("OpenAI's service tiers, where the table prices them", () => {
     expect(h.outcomes[0]?.costUsd).toBeCloseTo(cost, 9);
   });
 
+  it("counts a request whose provider reported token counts no provider should (a fraction, a negative)", async () => {
+    const before = (await spendReport("plain")).totals.requests;
+    h.openai.enqueueScripts({ usage: { input: 40.5, output: -3 } });
+    expect((await chat(PLAIN, {})).status).toBe(200);
+    await expect.poll(async () => (await spendReport("plain")).totals.requests).toBe(before + 1);
+  });
+
   it("counts a request whatever tier name the provider answers with, even one past the event's bound", async () => {
     const before = (await spendReport("plain")).totals.requests;
     h.openai.enqueueScripts({ usage: { input: 40, output: 16 } });
