@@ -142,8 +142,10 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     ...(o.serviceTier ? { serviceTier: o.serviceTier.slice(0, 64) } : {}),
     costUsd: o.costUsd ?? 0,
     priceVersion: o.priceVersion ?? "unpriced",
-    latencyMs: o.latencyMs,
-    ttftMs: o.ttftMs ?? null,
+    // Durations come from the wall clock, which can step back (an NTP correction): never below 0, or
+    // the event would fail its schema at the aggregator and the spend would go uncounted.
+    latencyMs: Math.max(0, o.latencyMs),
+    ttftMs: o.ttftMs === undefined ? null : Math.max(0, o.ttftMs),
     status: o.status,
     stream: o.stream,
     attempts: o.attempts.map((a) => ({
@@ -151,7 +153,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
       model: a.model,
       outcome: a.outcome,
       ...(a.code ? { code: a.code } : {}),
-      ms: a.ms,
+      ms: Math.max(0, a.ms),
       ...(a.answered ? { answered: true, costUsd: a.costUsd ?? 0 } : {}),
     })),
     time: new Date(ctx.startedAt).toISOString(),
