@@ -8,28 +8,6 @@ import { z } from "zod";
 const perMTok = () => z.number().finite().min(0);
 
 /**
- * The prices that depend on the prompt's size: a provider bills the whole request (input, cache and
- * output) at its long-context prices once the prompt passes a threshold (Gemini 2.5 Pro, Claude Sonnet
- * 4.5: more than 200k input tokens, cache reads and writes included). A missing price falls back within
- * this tier as it does in the base tier.
- */
-export const longContextPriceSchema = z
-  .object({
-    aboveInputTokens: z
-      .number()
-      .int()
-      .positive()
-      .describe("Prompts of more input tokens than this bill at these prices"),
-    inputPerMTok: perMTok(),
-    outputPerMTok: perMTok(),
-    cachedInputPerMTok: perMTok().optional().describe("Default: this tier's input price"),
-    cacheWritePerMTok: perMTok().optional().describe("Default: this tier's input price"),
-    cacheWrite1hPerMTok: perMTok().optional().describe("Default: this tier's cache-write price"),
-    reasoningPerMTok: perMTok().optional().describe("Default: this tier's output price"),
-  })
-  .strict();
-
-/**
  * The prices of one of OpenAI's processing tiers other than the standard one. Priority runs only for
  * prompts up to 128k tokens (longer ones run, and are billed, at the standard tier); a flex prompt past
  * the model's long-context threshold is counted at the standard long-context prices, above its bill.
@@ -42,6 +20,22 @@ export const tierPriceSchema = z
     cacheWritePerMTok: perMTok().optional().describe("Default: this tier's input price"),
   })
   .strict();
+
+/**
+ * The prices that depend on the prompt's size: a provider bills the whole request (input, cache and
+ * output) at its long-context prices once the prompt passes a threshold (Gemini 2.5 Pro, Claude Sonnet
+ * 4.5: more than 200k input tokens, cache reads and writes included). A missing price falls back within
+ * this tier as it does in the base tier.
+ */
+export const longContextPriceSchema = tierPriceSchema.extend({
+  aboveInputTokens: z
+    .number()
+    .int()
+    .positive()
+    .describe("Prompts of more input tokens than this bill at these prices"),
+  cacheWrite1hPerMTok: perMTok().optional().describe("Default: this tier's cache-write price"),
+  reasoningPerMTok: perMTok().optional().describe("Default: this tier's output price"),
+});
 
 /**
  * USD per 1 million tokens for one provider model: the shipped price table's entries and a provider's
