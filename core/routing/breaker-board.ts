@@ -20,16 +20,36 @@ export interface BreakerBoard {
   states(): ReadonlyMap<string, BreakerState["kind"]>;
 }
 
+/**
+ * Targets the board remembers. A caller can name any `provider/model`, so without a bound every made-up
+ * name would stay in memory for good; past it, the least recently stored closed circuit is forgotten
+ * (it only loses its recent outcome counts). Open and half-open circuits are never dropped.
+ */
+export const MAX_TARGETS = 4096;
+
 const keyOf = (t: ResolvedTarget) => `${t.provider.id}/${t.model}`;
 const settingsOf = (config: BreakerConfig | undefined) => ({ ...DEFAULT_BREAKER, ...config });
 
 export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
   const states = new Map<string, BreakerState>();
+  const store = (key: string, state: BreakerState) => {
+    // Re-inserting moves the key to the end: Map order is then least recently stored first.
+    states.delete(key);
+    states.set(key, state);
+    if (states.size <= MAX_TARGETS) return;
+    for (const [k, s] of states) {
+      if (s.kind !== "closed") continue;
+      states.delete(k);
+      return;
+    }
+  };
   return {
     admit(target) {
       const key = keyOf(target);
-      const result = admit(states.get(key) ?? CLOSED, now(), settingsOf(target.provider.breaker));
-      states.set(key, result.state);
+      const before = states.get(key) ?? CLOSED;
+      const result = admit(before, now(), settingsOf(target.provider.breaker));
+      // A closed circuit admits without changing: storing it would only grow the map.
+      if (result.state !== before) store(key, result.state);
       return result.admitted;
     },
     wouldAdmit(target) {
@@ -40,7 +60,7 @@ export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
     },
     record(target, ok) {
       const key = keyOf(target);
-      states.set(key, record(states.get(key) ?? CLOSED, ok, now(), settingsOf(target.provider.breaker)));
+      store(key, record(states.get(key) ?? CLOSED, ok, now(), settingsOf(target.provider.breaker)));
     },
     states() {
       return new Map([...states].map(([k, v]) => [k, v.kind]));

@@ -21,6 +21,7 @@ export interface BudgetReading {
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const HEALTH = "/healthz";
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /** `budgets` is read at scrape time, so the gauge is the store's current value, not a cached guess. */
@@ -86,7 +87,10 @@ export function createPrometheusMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [target, state] of breakers.states()) this.set({ target }, CIRCUIT_VALUE[state]);
+      // A made-up `provider/model` name gets a breaker once it is tried; like the model label, it joins
+      // the series only once it has served a request, or while its circuit is not closed.
+      for (const [target, state] of breakers.states())
+        if (state !== "closed" || servedTargets.has(target)) this.set({ target }, CIRCUIT_VALUE[state]);
     },
   });
 
@@ -94,6 +98,7 @@ export function createPrometheusMetrics(
   // name would become a series). A model joins the label set once a provider has served it, which
   // bounds it by the aliases and real provider models; until then its requests count as `other`.
   const served = new Set<string>();
+  const servedTargets = new Set<string>();
   const modelLabel = (o: RequestOutcome): string => {
     if (o.model === undefined) return "none";
     if (o.status >= 200 && o.status < 300) served.add(o.model);
@@ -102,6 +107,8 @@ export function createPrometheusMetrics(
 
   return {
     observe(o) {
+      // A health probe is not traffic: counted, it would drown the request rates of a quiet gateway.
+      if (o.endpoint === HEALTH) return;
       const l = { org: o.org ?? "none", model: modelLabel(o), provider: o.provider ?? "none" };
       requests.inc({ ...l, status: `${Math.floor(o.status / 100)}xx` });
       latency.observe(l, o.latencyMs / 1000);
@@ -115,7 +122,10 @@ export function createPrometheusMetrics(
       ];
       for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);
       if (o.costUsd) cost.inc(l, o.costUsd);
-      for (const a of o.attempts) attempts.inc({ provider: a.provider, outcome: a.outcome });
+      for (const a of o.attempts) {
+        attempts.inc({ provider: a.provider, outcome: a.outcome });
+        if (a.outcome === "ok") servedTargets.add(`${a.provider}/${a.model}`);
+      }
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BreakerConfig, ProviderConfig } from "../../../core/config/types.ts";
 import { DEFAULT_BREAKER } from "../../../core/routing/breaker.ts";
-import { createBreakerBoard } from "../../../core/routing/breaker-board.ts";
+import { createBreakerBoard, MAX_TARGETS } from "../../../core/routing/breaker-board.ts";
 import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
 
 function target(providerId: string, model: string, breaker?: BreakerConfig): ResolvedTarget {
@@ -125,5 +125,24 @@ describe("createBreakerBoard", () => {
     b.record(t, false);
     expect(before.get("p/m")).toBe("closed");
     expect(b.states().get("p/m")).toBe("open");
+  });
+
+  it("stores nothing for a target that was only admitted while closed", () => {
+    const { b } = board();
+    expect(b.admit(target("openai", "made-up"))).toBe(true);
+    expect(b.states().size).toBe(0);
+  });
+
+  it("forgets the least recently stored closed circuits past its bound, never an open one", () => {
+    const { b } = board();
+    const open = target("p", "down", { failureThreshold: 1 });
+    failTimes(b, open, 1);
+    for (let i = 0; i < MAX_TARGETS + 10; i++) b.record(target("openai", `made-up-${i}`), undefined);
+
+    const states = b.states();
+    expect(states.size).toBe(MAX_TARGETS);
+    expect(states.get("p/down")).toBe("open");
+    expect(states.has("openai/made-up-0")).toBe(false);
+    expect(states.has(`openai/made-up-${MAX_TARGETS + 9}`)).toBe(true);
   });
 });

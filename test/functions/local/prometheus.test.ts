@@ -93,6 +93,30 @@ describe("createPrometheusMetrics", () => {
     );
   });
 
+  it("shows a circuit once its target has served a request or while it is not closed: made-up names mint no series", async () => {
+    const breakers = createBreakerBoard(() => 0);
+    const m = createPrometheusMetrics(breakers);
+    for (let i = 0; i < 20; i++) {
+      const madeUp = target("oa", `made-up-${i}`);
+      breakers.admit(madeUp);
+      breakers.record(madeUp, undefined);
+    }
+    const good = target("an", "claude-sonnet-4-5");
+    breakers.admit(good);
+    breakers.record(good, true);
+    m.observe(served({}));
+
+    const text = await m.render();
+    expect(text).not.toContain("made-up-");
+    expect(text).toContain('llm_gateway_circuit_state{target="an/claude-sonnet-4-5"} 0');
+  });
+
+  it("leaves health probes out of the request counts", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    m.observe({ ...newOutcome("req-h", "/healthz"), status: 200, latencyMs: 1 });
+    expect(await m.render()).not.toContain("llm_gateway_requests_total{");
+  });
+
   it("keeps each instance's series apart: two gateways in one process share nothing", async () => {
     const a = createPrometheusMetrics(createBreakerBoard());
     const b = createPrometheusMetrics(createBreakerBoard());
