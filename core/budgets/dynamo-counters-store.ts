@@ -4,24 +4,17 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { nanos } from "./money.ts";
 import type { CounterRef } from "./port.ts";
 
 /**
  * Item layout of the DynamoDB budget store: per counter, one item per region
  * (`ORG#acme` / `SPEND#2026-11#eu-west-1`, attribute `spentUsd`), and one `RES#<requestId>` / `RES` item per
- * reservation holding what it reserved on which counters.
+ * reservation holding what it reserved on which counters. Amounts are integer nano-dollars in code
+ * (money.ts); DynamoDB numbers are exact decimals, so `spentUsd` holds USD and sums of nano-dollar
+ * amounts stay exact there too.
  */
 export type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
-
-/**
- * Integer micro-dollars (USD × 1e6) in code: a reservation rounds up, a limit down, after dropping binary
- * noise via nano-dollars (0.07 × 1e6 = 70000.00000000001 must not become 70001). DynamoDB numbers are
- * exact decimals, so `spentUsd` holds USD and sums of micro-dollar amounts stay exact there too.
- */
-export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd * 1e9) / 1e3);
-export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
-export const micros = (usd: number): number => Math.round(usd * 1e6);
-export const usd = (m: number): number => m / 1e6;
 
 /** TransactWriteItems takes at most 100 items: the counters plus the reservation item. */
 export const MAX_TX_ITEMS = 100;
@@ -37,14 +30,16 @@ export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey">, re
 });
 export const resKey = (requestId: string) => ({ pk: `RES#${requestId}`, sk: "RES" });
 
+/** Reservation items written before nano-dollars hold `amountMicros` instead (money.ts `storedNanos`). */
 export interface Reserved {
   scope: CounterRef["scope"];
   id: string;
   periodKey: string;
-  amountMicros: number;
+  amountNanos: number;
+  amountMicros?: number;
 }
 
-/** This region's and all other regions' spend of one counter, micro-dollars (Query, ConsistentRead). */
+/** This region's and all other regions' spend of one counter, nano-dollars (Query, ConsistentRead). */
 export async function readCounter(
   doc: DynamoDBDocumentClient,
   tableName: string,
@@ -67,7 +62,7 @@ export async function readCounter(
       }),
     );
     for (const item of page.Items ?? []) {
-      const m = micros(Number(item.spentUsd ?? 0));
+      const m = nanos(Number(item.spentUsd ?? 0));
       if (item.sk === ownSk) own += m;
       else others += m;
     }

@@ -3,18 +3,15 @@ import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
 import {
   counterKey,
-  limitMicros,
   MAX_ATTEMPTS,
   MAX_TX_ITEMS,
-  micros,
   RESERVATION_TTL_S,
   type Reserved,
   readCounter,
-  reserveMicros,
   resKey,
   type TxItem,
-  usd,
 } from "./dynamo-counters-store.ts";
+import { limitNanos, nanos, reserveNanos, storedNanos, usdOf as usd } from "./money.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
@@ -49,7 +46,7 @@ export function createDynamoBudgetStore(
         scope: c.scope,
         id: c.id,
         periodKey: c.periodKey,
-        amountMicros: reserveMicros(amountUsd),
+        amountNanos: reserveNanos(amountUsd),
       }));
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
@@ -57,9 +54,9 @@ export function createDynamoBudgetStore(
         const tx: TxItem[] = [];
         for (const [n, { counter, limitUsd }] of items.entries()) {
           const { own, others } = reads[n] ?? { own: 0, others: 0 };
-          const amount = record[n]?.amountMicros ?? 0;
+          const amount = record[n]?.amountNanos ?? 0;
           // The transaction's condition, checked against what was just read: refuse without a write.
-          const maxBefore = limitMicros(limitUsd) - others - amount;
+          const maxBefore = limitNanos(limitUsd) - others - amount;
           if (own > maxBefore) {
             // A retried reserve whose first attempt went through must still answer ok.
             if (await reserved(requestId)) return { ok: true };
@@ -105,7 +102,7 @@ export function createDynamoBudgetStore(
     },
 
     async settle(requestId: string, actualUsd: number): Promise<void> {
-      const actual = micros(actualUsd);
+      const actual = nanos(actualUsd);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         const item = (
@@ -128,13 +125,14 @@ export function createDynamoBudgetStore(
         // The correction goes to this region's item of each counter (a region writes only its own items);
         // the sum over regions is what enforcement reads, so it lands correctly wherever it is written.
         for (const r of (item.counters ?? []) as Reserved[]) {
-          if (actual === r.amountMicros) continue;
+          const reservedNanos = storedNanos(r);
+          if (actual === reservedNanos) continue;
           tx.push({
             Update: {
               TableName: tableName,
               Key: counterKey(r, region),
               UpdateExpression: "ADD spentUsd :delta",
-              ExpressionAttributeValues: { ":delta": usd(actual - r.amountMicros) },
+              ExpressionAttributeValues: { ":delta": usd(actual - reservedNanos) },
             },
           });
         }

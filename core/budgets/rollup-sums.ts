@@ -1,4 +1,5 @@
 import type { UsageDetail } from "../events/usage.ts";
+import { nanos } from "./money.ts";
 
 /** One rollup row's increments: an org, key, provider and model on a UTC day. */
 export interface RollupSum {
@@ -10,8 +11,8 @@ export interface RollupSum {
   requests: number;
   inputTokens: number;
   outputTokens: number;
-  /** Integer micro-dollars: sums of many small costs do not drift. */
-  costMicros: number;
+  /** Integer nano-dollars (money.ts): sums of many small costs neither drift nor round to 0. */
+  costNanos: number;
 }
 
 /** One budget period's increment: an org's or key's UTC day (`YYYY-MM-DD`) or month (`YYYY-MM`). */
@@ -19,7 +20,7 @@ export interface PeriodSum {
   scope: "org" | "key";
   id: string;
   periodKey: string;
-  costMicros: number;
+  costNanos: number;
 }
 
 /**
@@ -31,7 +32,7 @@ export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]
   const rollups = new Map<string, RollupSum>();
   const periods = new Map<string, PeriodSum>();
   for (const u of usages) {
-    const costMicros = Math.round(u.costUsd * 1e6);
+    const costNanos = nanos(u.costUsd);
     const day = u.time.slice(0, 10);
     const row: RollupSum = {
       day,
@@ -42,14 +43,14 @@ export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]
       requests: 0,
       inputTokens: 0,
       outputTokens: 0,
-      costMicros: 0,
+      costNanos: 0,
     };
     const key = [row.day, row.org, row.keyId, row.provider, row.model].join("\u0000");
     const sum = rollups.get(key) ?? row;
     sum.requests += 1;
     sum.inputTokens += u.tokens.input;
     sum.outputTokens += u.tokens.output;
-    sum.costMicros += costMicros;
+    sum.costNanos += costNanos;
     rollups.set(key, sum);
     for (const [scope, id] of [
       ["org", u.org],
@@ -57,8 +58,8 @@ export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]
     ] as const) {
       for (const periodKey of [day, u.time.slice(0, 7)]) {
         const k = [scope, id, periodKey].join("\u0000");
-        const p = periods.get(k) ?? { scope, id, periodKey, costMicros: 0 };
-        p.costMicros += costMicros;
+        const p = periods.get(k) ?? { scope, id, periodKey, costNanos: 0 };
+        p.costNanos += costNanos;
         periods.set(k, p);
       }
     }

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { scanPages } from "../storage/dynamo-batch.ts";
-import { micros, usd } from "./dynamo-counters-store.ts";
+import { nanos, usdOf } from "./money.ts";
 import type { SpendQuery, SpendRow } from "./spend-port.ts";
 
 /** Days queried at once: enough to hide latency, few enough not to trip the table's throttling. */
@@ -34,7 +34,7 @@ function toRow(item: Record<string, unknown>): SpendRow {
     requests: Number(item.requests ?? 0),
     inputTokens: Number(item.inputTokens ?? 0),
     outputTokens: Number(item.outputTokens ?? 0),
-    costUsd: usd(micros(Number(item.costUsd ?? 0))),
+    costUsd: usdOf(nanos(Number(item.costUsd ?? 0))),
   };
 }
 

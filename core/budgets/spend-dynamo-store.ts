@@ -8,7 +8,7 @@ import {
 import type { UsageDetail } from "../events/usage.ts";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
-import { micros, usd } from "./dynamo-counters-store.ts";
+import { nanos, usdOf } from "./money.ts";
 import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
 import { dynamoSpendQuery, NAMES } from "./spend-dynamo-query-store.ts";
 import type { SpendStore } from "./spend-port.ts";
@@ -50,7 +50,7 @@ export function createDynamoSpendStore(
           TableName: tableName,
           Key: periodKey(p.scope, p.id, p.periodKey),
           UpdateExpression: "ADD costUsd :cost",
-          ExpressionAttributeValues: { ":cost": usd(p.costMicros) },
+          ExpressionAttributeValues: { ":cost": usdOf(p.costNanos) },
         },
       });
       const tx = [
@@ -77,7 +77,7 @@ export function createDynamoSpendStore(
               ":one": r.requests,
               ":in": r.inputTokens,
               ":out": r.outputTokens,
-              ":cost": usd(r.costMicros),
+              ":cost": usdOf(r.costNanos),
               ":day": r.day,
               ":org": r.org,
               ":key": r.keyId,
@@ -110,7 +110,7 @@ export function createDynamoSpendStore(
       const out = await doc.send(
         new GetCommand({ TableName: tableName, Key: periodKey(scope, id, period), ConsistentRead: true }),
       );
-      return usd(micros(Number(out.Item?.costUsd ?? 0)));
+      return usdOf(nanos(Number(out.Item?.costUsd ?? 0)));
     },
 
     async markThreshold(key: string): Promise<boolean> {

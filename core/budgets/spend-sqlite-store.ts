@@ -1,10 +1,15 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { UsageDetail } from "../events/usage.ts";
-import { transaction } from "../storage/sqlite.ts";
+import { addColumn, transaction } from "../storage/sqlite.ts";
+import { usdOf } from "./money.ts";
 import { sumUsage } from "./rollup-sums.ts";
 import type { SpendQuery, SpendRow, SpendStore } from "./spend-port.ts";
 
-/** `spend_processed` is WITHOUT ROWID: its key is its only column, one B-tree rather than two. */
+/**
+ * `spend_processed` is WITHOUT ROWID: its key is its only column, one B-tree rather than two. Costs are
+ * nano-dollars (money.ts) in `cost_nanos`; `cost_micros` holds what versions before nano-dollars wrote,
+ * and counts in every sum.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS spend_processed (request_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spend_rollups (
@@ -16,14 +21,16 @@ CREATE TABLE IF NOT EXISTS spend_rollups (
   requests INTEGER NOT NULL,
   input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL,
-  cost_micros INTEGER NOT NULL,
+  cost_micros INTEGER NOT NULL DEFAULT 0,
+  cost_nanos INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (day, org, key_id, provider, model)
 );
 CREATE TABLE IF NOT EXISTS spend_periods (
   scope TEXT NOT NULL,
   id TEXT NOT NULL,
   period_key TEXT NOT NULL,
-  cost_micros INTEGER NOT NULL,
+  cost_micros INTEGER NOT NULL DEFAULT 0,
+  cost_nanos INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (scope, id, period_key)
 );
 CREATE TABLE IF NOT EXISTS spend_thresholds (key TEXT PRIMARY KEY);
@@ -39,6 +46,7 @@ interface Row {
   input_tokens: number;
   output_tokens: number;
   cost_micros: number;
+  cost_nanos: number;
 }
 
 /**
@@ -54,19 +62,24 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   prune(beforeRequestId: string, limit: number): number;
 } {
   db.exec(SCHEMA);
+  addColumn(db, "spend_rollups", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
+  addColumn(db, "spend_periods", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
   const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
   const rollup = db.prepare(
-    `INSERT INTO spend_rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    // cost_micros is named: in a database from before nano-dollars it is NOT NULL without a default.
+    `INSERT INTO spend_rollups
+       (day, org, key_id, provider, model, requests, input_tokens, output_tokens, cost_micros, cost_nanos)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
      ON CONFLICT (day, org, key_id, provider, model) DO UPDATE SET requests = requests + excluded.requests,
        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
-       cost_micros = cost_micros + excluded.cost_micros`,
+       cost_nanos = cost_nanos + excluded.cost_nanos`,
   );
   const period = db.prepare(
-    `INSERT INTO spend_periods VALUES (?, ?, ?, ?)
-     ON CONFLICT (scope, id, period_key) DO UPDATE SET cost_micros = cost_micros + excluded.cost_micros`,
+    `INSERT INTO spend_periods (scope, id, period_key, cost_micros, cost_nanos) VALUES (?, ?, ?, 0, ?)
+     ON CONFLICT (scope, id, period_key) DO UPDATE SET cost_nanos = cost_nanos + excluded.cost_nanos`,
   );
   const periodOf = db.prepare(
-    "SELECT cost_micros FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
+    "SELECT cost_micros * 1000 + cost_nanos AS n FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
   const pruneProcessed = db.prepare(
@@ -88,9 +101,9 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
         r.requests,
         r.inputTokens,
         r.outputTokens,
-        r.costMicros,
+        r.costNanos,
       );
-    for (const p of periods) period.run(p.scope, p.id, p.periodKey, p.costMicros);
+    for (const p of periods) period.run(p.scope, p.id, p.periodKey, p.costNanos);
     return counted;
   };
 
@@ -133,13 +146,13 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
         requests: Number(r.requests),
         inputTokens: Number(r.input_tokens),
         outputTokens: Number(r.output_tokens),
-        costUsd: Number(r.cost_micros) / 1e6,
+        costUsd: usdOf(Number(r.cost_micros) * 1e3 + Number(r.cost_nanos)),
       }));
     },
 
     async periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number> {
-      const row = periodOf.get(scope, id, periodKey) as { cost_micros: number } | undefined;
-      return Number(row?.cost_micros ?? 0) / 1e6;
+      const row = periodOf.get(scope, id, periodKey) as { n: number } | undefined;
+      return usdOf(Number(row?.n ?? 0));
     },
 
     prune: (beforeRequestId, limit) =>

@@ -1,21 +1,15 @@
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "../storage/sqlite.ts";
+import { addColumn, transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
+import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "./money.ts";
 import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
-
-/**
- * Amounts are integer micro-dollars (USD × 1e6) so that thousands of small ADDs never drift. A
- * reservation rounds up (never under-reserve), a limit rounds down (never over-allow); the detour
- * through nano-dollars drops binary noise first (0.07 × 1e6 = 70000.00000000001 must not become 70001).
- */
-export const reserveMicros = (usd: number): number => Math.ceil(Math.round(usd * 1e9) / 1e3);
-export const limitMicros = (usd: number): number => Math.floor(Math.round(usd * 1e9) / 1e3);
-export const micros = (usd: number): number => Math.round(usd * 1e6);
 
 /**
  * Both tables are keyed by text and WITHOUT ROWID: one B-tree each instead of a table plus its key index,
  * so a reservation dirties half the pages (and WAL frames) it otherwise would. Request ids are
- * time-ordered in portable mode, so reservations append at the B-tree's right edge.
+ * time-ordered in portable mode, so reservations append at the B-tree's right edge. Amounts are
+ * nano-dollars (money.ts) in `spent_nanos`; `spent_micros` holds what versions before nano-dollars
+ * wrote, and counts in every sum.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS budget_counters (
@@ -23,14 +17,16 @@ CREATE TABLE IF NOT EXISTS budget_counters (
   id TEXT NOT NULL,
   period_key TEXT NOT NULL,
   region TEXT NOT NULL,
-  spent_micros INTEGER NOT NULL,
+  spent_micros INTEGER NOT NULL DEFAULT 0,
+  spent_nanos INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (scope, id, period_key, region)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS budget_reservations (
   request_id TEXT PRIMARY KEY,
   items TEXT NOT NULL,
   settled INTEGER NOT NULL DEFAULT 0,
-  actual_micros INTEGER
+  actual_micros INTEGER,
+  actual_nanos INTEGER
 ) WITHOUT ROWID;
 `;
 
@@ -48,12 +44,16 @@ export interface SqliteBudgetExtras {
 /** Unsettled reservations an instance keeps in memory; far more than requests in flight. */
 const MAX_REMEMBERED = 10_000;
 
-/** What a reservation remembers of each counter: enough to settle it later. */
+/**
+ * What a reservation remembers of each counter: enough to settle it later. Records written before
+ * nano-dollars hold `amountMicros` instead (money.ts `storedNanos`).
+ */
 interface Reserved {
   scope: CounterRef["scope"];
   id: string;
   periodKey: string;
-  amountMicros: number;
+  amountNanos: number;
+  amountMicros?: number;
 }
 
 /**
@@ -66,12 +66,16 @@ export function createSqliteBudgetStore(
   region = "local",
 ): BudgetStore & SqliteBudgetExtras {
   db.exec(SCHEMA);
+  addColumn(db, "budget_counters", "spent_nanos", "INTEGER NOT NULL DEFAULT 0");
+  addColumn(db, "budget_reservations", "actual_nanos", "INTEGER");
   const sum = db.prepare(
-    "SELECT COALESCE(SUM(spent_micros), 0) AS n FROM budget_counters WHERE scope = ? AND id = ? AND period_key = ?",
+    `SELECT COALESCE(SUM(spent_micros * 1000 + spent_nanos), 0) AS n FROM budget_counters
+     WHERE scope = ? AND id = ? AND period_key = ?`,
   );
   const add = db.prepare(
-    `INSERT INTO budget_counters (scope, id, period_key, region, spent_micros) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (scope, id, period_key, region) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros`,
+    // spent_micros is named: in a database from before nano-dollars it is NOT NULL without a default.
+    `INSERT INTO budget_counters (scope, id, period_key, region, spent_micros, spent_nanos) VALUES (?, ?, ?, ?, 0, ?)
+     ON CONFLICT (scope, id, period_key, region) DO UPDATE SET spent_nanos = spent_nanos + excluded.spent_nanos`,
   );
   const findRes = db.prepare("SELECT items, settled FROM budget_reservations WHERE request_id = ?");
   const insertRes = db.prepare("INSERT INTO budget_reservations (request_id, items) VALUES (?, ?)");
@@ -80,7 +84,7 @@ export function createSqliteBudgetStore(
        (SELECT request_id FROM budget_reservations WHERE request_id < ? LIMIT ?)`,
   );
   const settleRes = db.prepare(
-    "UPDATE budget_reservations SET settled = 1, actual_micros = ? WHERE request_id = ? AND settled = 0",
+    "UPDATE budget_reservations SET settled = 1, actual_nanos = ? WHERE request_id = ? AND settled = 0",
   );
 
   // Settlement runs after the response, so it waits for company in the connection's group commit
@@ -88,7 +92,7 @@ export function createSqliteBudgetStore(
   // the actual cost: limits stay safe.
   const commits = groupCommitFor(db);
 
-  const spentMicros = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
+  const spentNanos = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
     Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
 
   // What this instance reserved and has not settled: its own settlements then skip reading the row
@@ -108,17 +112,17 @@ export function createSqliteBudgetStore(
         // A retried reserve for the same request counts once.
         if (findRes.get(requestId)) return { ok: true };
         for (const item of items) {
-          const spent = spentMicros(item.counter);
-          if (spent + reserveMicros(item.amountUsd) > limitMicros(item.limitUsd))
-            return { ok: false, counter: item.counter, spentUsd: spent / 1e6, limitUsd: item.limitUsd };
+          const spent = spentNanos(item.counter);
+          if (spent + reserveNanos(item.amountUsd) > limitNanos(item.limitUsd))
+            return { ok: false, counter: item.counter, spentUsd: usdOf(spent), limitUsd: item.limitUsd };
         }
         reserved = items.map(({ counter: c, amountUsd }) => ({
           scope: c.scope,
           id: c.id,
           periodKey: c.periodKey,
-          amountMicros: reserveMicros(amountUsd),
+          amountNanos: reserveNanos(amountUsd),
         }));
-        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, r.amountMicros);
+        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, r.amountNanos);
         insertRes.run(requestId, JSON.stringify(reserved));
         return { ok: true };
       });
@@ -128,7 +132,7 @@ export function createSqliteBudgetStore(
     },
 
     settle(requestId: string, actualUsd: number): Promise<void> {
-      const actual = micros(actualUsd);
+      const actual = nanos(actualUsd);
       return commits.run(() => {
         // The conditional update is the claim: a second settlement, here or elsewhere, changes nothing.
         if (Number(settleRes.run(actual, requestId).changes) === 0) return;
@@ -136,12 +140,12 @@ export function createSqliteBudgetStore(
           mine.get(requestId) ??
           (JSON.parse((findRes.get(requestId) as { items: string }).items) as Reserved[]);
         mine.delete(requestId);
-        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, actual - r.amountMicros);
+        for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, actual - storedNanos(r));
       });
     },
 
     async spent(counter: CounterRef): Promise<number> {
-      return spentMicros(counter) / 1e6;
+      return usdOf(spentNanos(counter));
     },
 
     flush: () => commits.flush(),

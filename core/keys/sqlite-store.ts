@@ -2,6 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
 import { budgetSchema, rateLimitSchema } from "../config/schema.ts";
 import { ConflictError } from "../storage/errors.ts";
+import { addColumn } from "../storage/sqlite.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
 
 const SCHEMA = `
@@ -22,22 +23,6 @@ const limitsSchema = z.object({
   budgets: z.array(budgetSchema).optional(),
   rateLimits: rateLimitSchema.optional(),
 });
-
-/**
- * Databases created before keys had limits lack the `limits` column; SQLite has no ADD COLUMN IF NOT
- * EXISTS, so look first. Adding a nullable column is instant (no table rewrite) and old rows read as
- * having no limits.
- */
-function migrate(db: DatabaseSync): void {
-  const columns = db.prepare("PRAGMA table_info(api_keys)").all() as unknown as { name: string }[];
-  if (columns.some((c) => c.name === "limits")) return;
-  try {
-    db.exec("ALTER TABLE api_keys ADD COLUMN limits TEXT");
-  } catch (err) {
-    // Another process on the same file migrated between our look and our ALTER.
-    if (!(err instanceof Error && /duplicate column name/.test(err.message))) throw err;
-  }
-}
 
 interface Row {
   id: string;
@@ -92,7 +77,8 @@ function conflictsAsErrors(write: () => void): void {
 
 export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   db.exec(SCHEMA);
-  migrate(db);
+  // Databases created before keys had limits lack the column; old rows read as having no limits.
+  addColumn(db, "api_keys", "limits", "TEXT");
   const byHash = db.prepare("SELECT * FROM api_keys WHERE sha256 = ?");
   const upsert = db.prepare(
     `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

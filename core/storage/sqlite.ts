@@ -21,3 +21,19 @@ export function openDatabase(path: string): DatabaseSync {
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
   return groupCommitFor(db).now(fn);
 }
+
+/**
+ * Adds a column to a table created by an earlier version. SQLite has no ADD COLUMN IF NOT EXISTS, so
+ * look first; adding a column is instant (no table rewrite). `definition` must give old rows a value
+ * (nullable, or NOT NULL with a DEFAULT).
+ */
+export function addColumn(db: DatabaseSync, table: string, column: string, definition: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as unknown as { name: string }[];
+  if (columns.some((c) => c.name === column)) return;
+  try {
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  } catch (err) {
+    // Another process on the same file migrated between our look and our ALTER.
+    if (!(err instanceof Error && /duplicate column name/.test(err.message))) throw err;
+  }
+}

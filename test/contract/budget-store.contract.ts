@@ -46,7 +46,18 @@ export function budgetStoreContract(
       for (const s of stores) expect(await s.spent(org)).toBe(5);
     }, 60_000);
 
-    it("keeps micro-dollar amounts exact: ten $0.07 fill a $0.70 limit, the eleventh is refused", async () => {
+    it("counts requests cheaper than a micro-dollar: 21 settled at $0.0000002 add $0.0000042", async () => {
+      for (let i = 0; i < 21; i++) {
+        expect(await store.reserve(`tiny-${i}`, [item(org, 0.001, 5)])).toEqual({ ok: true });
+        await store.settle(`tiny-${i}`, 0.0000002);
+      }
+      expect(await store.spent(org)).toBe(0.0000042);
+      // A limit of a few nano-dollars over what is spent holds exactly too.
+      expect((await store.reserve("tiny-x", [item(org, 0.0000002, 0.0000043)])).ok).toBe(false);
+      expect(await store.reserve("tiny-y", [item(org, 0.0000001, 0.0000043)])).toEqual({ ok: true });
+    });
+
+    it("keeps cent amounts exact: ten $0.07 fill a $0.70 limit, the eleventh is refused", async () => {
       for (let i = 0; i < 10; i++)
         expect(await store.reserve(`r-${i}`, [item(org, 0.07, 0.7)])).toEqual({ ok: true });
       expect(await store.reserve("r-10", [item(org, 0.07, 0.7)])).toEqual({

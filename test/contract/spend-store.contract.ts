@@ -55,6 +55,14 @@ export function spendStoreContract(
       expect(await store.periodSpend("org", "nobody", "2026-11")).toBe(0);
     });
 
+    it("counts events cheaper than a micro-dollar: 21 × $0.0000002 report $0.0000042", async () => {
+      for (let i = 0; i < 21; i++) await store.record(usage(`tiny-${i}`, { costUsd: 0.0000002 }));
+      const [only] = await store.query({ org: "acme", from: "2026-11-26", to: "2026-11-26" });
+      expect(only?.costUsd).toBe(0.0000042);
+      expect(await store.periodSpend("org", "acme", "2026-11")).toBe(0.0000042);
+      expect(await store.periodSpend("key", "k1", "2026-11-26")).toBe(0.0000042);
+    });
+
     it("queries by org, key, model and inclusive day range", async () => {
       await store.record(usage("a", { time: "2026-11-25T12:00:00.000Z" }));
       await store.record(usage("b"));

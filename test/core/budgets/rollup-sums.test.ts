@@ -15,14 +15,14 @@ describe("sumUsage", () => {
         requests: 2,
         inputTokens: 200,
         outputTokens: 40,
-        costMicros: 300_000,
+        costNanos: 300_000_000,
       },
     ]);
     expect(periods).toEqual([
-      { scope: "org", id: "acme", periodKey: "2026-11-26", costMicros: 300_000 },
-      { scope: "org", id: "acme", periodKey: "2026-11", costMicros: 300_000 },
-      { scope: "key", id: "k1", periodKey: "2026-11-26", costMicros: 300_000 },
-      { scope: "key", id: "k1", periodKey: "2026-11", costMicros: 300_000 },
+      { scope: "org", id: "acme", periodKey: "2026-11-26", costNanos: 300_000_000 },
+      { scope: "org", id: "acme", periodKey: "2026-11", costNanos: 300_000_000 },
+      { scope: "key", id: "k1", periodKey: "2026-11-26", costNanos: 300_000_000 },
+      { scope: "key", id: "k1", periodKey: "2026-11", costNanos: 300_000_000 },
     ]);
   });
 
@@ -39,12 +39,19 @@ describe("sumUsage", () => {
     const { rollups } = sumUsage([
       usage("r1", { provider: undefined, providerModel: undefined, costUsd: 0 }),
     ]);
-    expect(rollups[0]).toMatchObject({ provider: "none", model: "smart", costMicros: 0 });
+    expect(rollups[0]).toMatchObject({ provider: "none", model: "smart", costNanos: 0 });
   });
 
-  it("adds integer micro-dollars, so a thousand $0.07 costs sum to exactly $70", () => {
+  it("adds integer nano-dollars, so a thousand $0.07 costs sum to exactly $70", () => {
     const many = Array.from({ length: 1000 }, (_, i) => usage(`r${i}`, { costUsd: 0.07 }));
-    expect(sumUsage(many).rollups[0]!.costMicros).toBe(70_000_000);
+    expect(sumUsage(many).rollups[0]!.costNanos).toBe(70_000_000_000);
+  });
+
+  it("counts a request cheaper than a micro-dollar: 21 × $0.0000002 sum to $0.0000042, not $0", () => {
+    const tiny = Array.from({ length: 21 }, (_, i) => usage(`r${i}`, { costUsd: 0.0000002 }));
+    const { rollups, periods } = sumUsage(tiny);
+    expect(rollups[0]!.costNanos).toBe(4_200);
+    expect(periods.every((p) => p.costNanos === 4_200)).toBe(true);
   });
 
   it("gives nothing for no events", () => {

@@ -1,0 +1,18 @@
+/**
+ * Stored amounts are integer nano-dollars (USD × 1e9), the unit every cost is priced to (pricing.ts
+ * `roundUsd`). Integers, so that millions of small ADDs never drift; nano-dollars, so that the cheapest
+ * request still counts: 10 embedding tokens at $0.02 per 1M cost $0.0000002, which micro-dollars rounded
+ * to 0 and let a budgeted org spend without its counter moving.
+ *
+ * A reservation rounds up (never under-reserve) and a limit down (never over-allow), after a detour
+ * through pico-dollars that drops binary noise first (0.07 × 1e9 = 70000000.00000001 must not become
+ * 70000001). A double holds every integer up to 2^53 exactly: $9 007 199 of nano-dollars in one counter.
+ */
+export const nanos = (usd: number): number => Math.round(usd * 1e9);
+export const reserveNanos = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3);
+export const limitNanos = (usd: number): number => Math.floor(Math.round(usd * 1e12) / 1e3);
+export const usdOf = (n: number): number => n / 1e9;
+
+/** An amount recorded before nano-dollars (`amountMicros`), or after (`amountNanos`), in nano-dollars. */
+export const storedNanos = (r: { amountNanos?: number; amountMicros?: number }): number =>
+  r.amountNanos ?? (r.amountMicros ?? 0) * 1e3;

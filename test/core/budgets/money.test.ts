@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "../../../core/budgets/money.ts";
+
+describe("money", () => {
+  it.each([
+    // [usd, nanos, reserve (up), limit (down)]
+    [0.07, 70_000_000, 70_000_000, 70_000_000],
+    [0.0000002, 200, 200, 200],
+    [1e-10, 0, 1, 0],
+    [0.0000000015, 2, 2, 1],
+    [12.5, 12_500_000_000, 12_500_000_000, 12_500_000_000],
+  ])("holds $%d as %d nano-dollars (reserved as %d, a limit as %d)", (usd, n, up, down) => {
+    expect(nanos(usd)).toBe(n);
+    expect(reserveNanos(usd)).toBe(up);
+    expect(limitNanos(usd)).toBe(down);
+  });
+
+  it("gives back dollars", () => {
+    expect(usdOf(4_200)).toBe(0.0000042);
+  });
+
+  it("reads a reservation recorded in micro-dollars by an earlier version", () => {
+    expect(storedNanos({ amountMicros: 146 })).toBe(146_000);
+    expect(storedNanos({ amountNanos: 146_123 })).toBe(146_123);
+  });
+});
