@@ -29,14 +29,18 @@ export interface AggregateResult {
 /**
  * The cost aggregator, for one `llm.usage` event: adds it to the rollups once per request id (a
  * redelivered event changes nothing), then emits `budget.threshold` for every 50/80/100 % line the
- * org's or key's period spend has crossed. Each threshold is claimed in the store before it is
- * published, so concurrent aggregators emit it exactly once per period.
+ * org's or key's period spend has crossed. A budget also counts as used up (100 %) once it refuses a
+ * request: the hard stop keeps spend below the limit by up to one request's worst case, so spend alone
+ * would rarely reach 100 %. Each threshold is claimed in the store before it is published, so
+ * concurrent aggregators emit it exactly once per period and limit.
  */
 export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Promise<AggregateResult> {
   const usage = parseUsage(detail);
   const counted = await deps.spend.record(usage);
-  if (!counted || usage.costUsd === 0) return { counted, thresholds: [] };
-  return { counted, thresholds: await emitThresholds(usage, deps) };
+  if (!counted) return { counted, thresholds: [] };
+  const thresholds = usage.costUsd > 0 ? await emitThresholds(usage, deps) : [];
+  if (usage.budgetRefused) thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
+  return { counted, thresholds };
 }
 
 /**
@@ -53,11 +57,17 @@ export async function aggregateUsageBatch(
     ? await deps.spend.recordMany(usages)
     : await Promise.all(usages.map((u) => deps.spend.record(u)));
   const latest = new Map<string, UsageDetail>();
+  const refusals = new Map<string, UsageDetail>();
   usages.forEach((u, i) => {
-    if (counted[i] && u.costUsd > 0) latest.set(`${u.org}\u0000${u.keyId}`, u);
+    if (!counted[i]) return;
+    if (u.costUsd > 0) latest.set(`${u.org}\u0000${u.keyId}`, u);
+    const r = u.budgetRefused;
+    if (r) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
   const emitted: ThresholdDetail[] = [];
   for (const usage of latest.values()) emitted.push(...(await emitThresholds(usage, deps)));
+  for (const usage of refusals.values())
+    emitted.push(...(await emitExhausted(usage, usage.budgetRefused!, deps)));
   return emitted;
 }
 
@@ -70,43 +80,82 @@ function parseUsage(detail: unknown): UsageDetail {
   return parsed.data;
 }
 
+type Scope = "org" | "key";
+
+const budgetsOf = (scope: Scope, id: string, deps: AggregatorDeps) =>
+  scope === "org" ? deps.orgBudgets(id) : deps.keyBudgets(id);
+
 async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise<ThresholdDetail[]> {
   const at = Date.parse(usage.time);
-  const scopes = [
-    { scope: "org" as const, id: usage.org, budgets: await deps.orgBudgets(usage.org) },
-    { scope: "key" as const, id: usage.keyId, budgets: await deps.keyBudgets(usage.keyId) },
-  ];
   const emitted: ThresholdDetail[] = [];
-  for (const { scope, id, budgets } of scopes) {
-    for (const budget of budgets) {
+  for (const [scope, id] of [
+    ["org", usage.org],
+    ["key", usage.keyId],
+  ] as const) {
+    for (const budget of await budgetsOf(scope, id, deps)) {
       const key = periodKey(budget.period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
       for (const threshold of THRESHOLDS) {
         if (spent < (budget.limitUsd * threshold) / 100) continue;
-        if (!(await deps.spend.markThreshold(`${scope}#${id}#${key}#${threshold}`))) continue;
-        const detail: ThresholdDetail = {
-          scope,
-          id,
-          org: usage.org,
-          period: budget.period,
-          periodKey: key,
-          threshold,
-          limitUsd: budget.limitUsd,
-          spentUsd: spent,
-          time: new Date().toISOString(),
-        };
-        await deps.events.publish([
-          {
-            id: `threshold-${scope}-${id}-${key}-${threshold}`,
-            source: "llm-gateway",
-            detailType: THRESHOLD_DETAIL_TYPE,
-            detail: { ...detail },
-            time: detail.time,
-          },
-        ]);
-        emitted.push(detail);
+        const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
+        if (detail) emitted.push(detail);
       }
     }
   }
   return emitted;
+}
+
+/** A refusal: the refusing budget (as it is now, if it still is) is used up for the refusal's period. */
+async function emitExhausted(
+  usage: UsageDetail,
+  refused: NonNullable<UsageDetail["budgetRefused"]>,
+  deps: AggregatorDeps,
+): Promise<ThresholdDetail[]> {
+  const { scope, id, period, periodKey: key } = refused;
+  const budget = (await budgetsOf(scope, id, deps)).find((b) => b.period === period);
+  if (!budget) return [];
+  const spent = await deps.spend.periodSpend(scope, id, key);
+  const detail = await claim({ scope, id, usage, budget, key, threshold: 100, spent }, deps);
+  return detail ? [detail] : [];
+}
+
+interface Crossing {
+  scope: Scope;
+  id: string;
+  usage: UsageDetail;
+  budget: BudgetConfig;
+  key: string;
+  threshold: (typeof THRESHOLDS)[number];
+  spent: number;
+}
+
+/**
+ * Claims a threshold, then publishes it. The claim names the limit too: a budget raised or lowered
+ * mid-period is a new line to cross, whose alerts fire again at their new amounts.
+ */
+async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail | undefined> {
+  const { scope, id, key, threshold, budget } = c;
+  if (!(await deps.spend.markThreshold(`${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`)))
+    return undefined;
+  const detail: ThresholdDetail = {
+    scope,
+    id,
+    org: c.usage.org,
+    period: budget.period,
+    periodKey: key,
+    threshold,
+    limitUsd: budget.limitUsd,
+    spentUsd: c.spent,
+    time: new Date().toISOString(),
+  };
+  await deps.events.publish([
+    {
+      id: `threshold-${scope}-${id}-${key}-${threshold}-${budget.limitUsd}`,
+      source: "llm-gateway",
+      detailType: THRESHOLD_DETAIL_TYPE,
+      detail: { ...detail },
+      time: detail.time,
+    },
+  ]);
+  return detail;
 }

@@ -35,6 +35,15 @@ export const usageDetail = z.object({
   latencyMs: z.number().min(0),
   ttftMs: z.number().min(0).nullable(),
   status: z.number().int(),
+  /** The budget that refused the request (429 `budget_exceeded`): used up, so its 100 % alert fires. */
+  budgetRefused: z
+    .object({
+      scope: z.enum(["org", "key"]),
+      id: z.string().min(1),
+      period: z.enum(["day", "month"]),
+      periodKey: z.string().min(1),
+    })
+    .optional(),
   stream: z.boolean(),
   attempts: z.array(
     z.object({

@@ -147,6 +147,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     latencyMs: Math.max(0, o.latencyMs),
     ttftMs: o.ttftMs === undefined ? null : Math.max(0, o.ttftMs),
     status: o.status,
+    ...(o.budgetRefused ? { budgetRefused: o.budgetRefused } : {}),
     stream: o.stream,
     attempts: o.attempts.map((a) => ({
       provider: a.provider,

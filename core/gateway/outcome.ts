@@ -42,12 +42,14 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
 
 /**
  * The outcome as flat log fields; attempts become `provider/model:outcome[:code][:answered]` joined by
- * commas (`answered`: it failed after its provider answered 2xx, so it was billed).
+ * commas (`answered`: it failed after its provider answered 2xx, so it was billed), and a refusing
+ * budget `scope:id:periodKey`.
  */
 export function outcomeFields(o: RequestOutcome): LogFields {
-  const { attempts, ...rest } = o;
+  const { attempts, budgetRefused: b, ...rest } = o;
   return {
     ...rest,
+    ...(b ? { budgetRefused: `${b.scope}:${b.id}:${b.periodKey}` } : {}),
     attempts: attempts
       .map(
         (a) =>

@@ -123,7 +123,7 @@ export async function guardSpend(
       limitUsd: b.limitUsd,
     }));
     const result = await deps.budgets.reserve(ctx.requestId, items);
-    if (!result.ok) throw budgetExceeded(result, `this request may cost up to $${amount.toFixed(4)}`);
+    if (!result.ok) throw budgetExceeded(ctx, result, `this request may cost up to $${amount.toFixed(4)}`);
     state.reservationUsd = amount;
     state.items = items;
   }
@@ -162,14 +162,21 @@ export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRe
   );
   if (!result.ok)
     throw budgetExceeded(
+      ctx,
       result,
       `an attempt that failed after its provider answered cost up to $${usd.toFixed(4)}`,
     );
   spend.covers.push({ id, usd });
 }
 
-function budgetExceeded(result: Extract<ReserveResult, { ok: false }>, why: string): GatewayError {
+/** The refusal; the outcome remembers which budget refused, for its 100 % alert (cost aggregator). */
+function budgetExceeded(
+  ctx: RequestContext,
+  result: Extract<ReserveResult, { ok: false }>,
+  why: string,
+): GatewayError {
   const c = result.counter;
+  ctx.outcome.budgetRefused = { scope: c.scope, id: c.id, period: c.period, periodKey: c.periodKey };
   return new GatewayError(
     429,
     "rate_limit_error",

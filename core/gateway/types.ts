@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { AuditQueue } from "../audit/port.ts";
 import type { Sampler } from "../audit/sampler.ts";
-import type { BudgetStore } from "../budgets/port.ts";
+import type { BudgetStore, CounterRef } from "../budgets/port.ts";
 import type { ProviderConfig, Timeouts } from "../config/types.ts";
 import type { EventPublisher } from "../events/port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
@@ -45,6 +45,8 @@ export interface RequestOutcome {
   /** The processing tier the provider says served the request (OpenAI's `service_tier`), when it says. */
   serviceTier?: string | undefined;
   errorCode: string | undefined;
+  /** The budget that refused the request (429 `budget_exceeded`): it is used up for its period. */
+  budgetRefused?: CounterRef | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];
   /** Priced from provider usage (or the reservation when a stream ended without usage). */

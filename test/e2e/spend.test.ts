@@ -17,6 +17,7 @@ import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harne
 const COST = 0.016;
 const CAPPED = "sk-gw-capped-key";
 const ALERTED = "sk-gw-alerted-key";
+const EXHAUSTED = "sk-gw-exhausted-key";
 const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
@@ -79,6 +80,8 @@ beforeAll(async () => {
     orgs: [
       { id: "capped", budgets: [{ period: "day", limitUsd: 50 * COST }] },
       { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
+      // Four requests fit, the fifth does not: spend stops at 89 % of the limit.
+      { id: "exhausted", budgets: [{ period: "month", limitUsd: 4.5 * COST }] },
       { id: "limited", rateLimits: { requestsPerMinute: 3 } },
       { id: "plain" },
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
@@ -99,6 +102,7 @@ beforeAll(async () => {
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
       { id: "alerted", org: "alerted", secret: ALERTED },
+      { id: "exhausted", org: "exhausted", secret: EXHAUSTED },
       { id: "limited", org: "limited", secret: LIMITED },
       { id: "plain", org: "plain", secret: PLAIN },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
@@ -282,6 +286,19 @@ describe("budget threshold alerts", () => {
     expect(mine.every((a) => a["detail-type"] === "budget.threshold" && a.detail.period === "month")).toBe(
       true,
     );
+  });
+});
+
+describe("budget exhausted alert", () => {
+  it("fires 100 % once when the budget starts refusing, though spend stays below its limit", async () => {
+    h.openai.enqueueScripts(...exactUsage(4));
+    for (let i = 0; i < 4; i++) expect((await chat(EXHAUSTED, {})).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await chat(EXHAUSTED, {})).status).toBe(429);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    const mine = alerts.filter((a) => a.detail.id === "exhausted");
+    expect(mine.map((a) => a.detail.threshold)).toEqual([50, 80, 100]);
+    expect(mine[2]?.detail.spentUsd).toBeCloseTo(4 * COST, 9);
+    expect(mine[2]?.detail.limitUsd).toBeCloseTo(4.5 * COST, 9);
   });
 });
 

@@ -11,17 +11,32 @@ const usage = (requestId: string, costUsd: number) => usageOf(requestId, { costU
 function deps() {
   const published: GatewayEvent[] = [];
   const spend = createSqliteSpendStore(openDatabase(":memory:"));
+  const budgets = { org: [{ period: "day" as const, limitUsd: 1 }] };
   return {
     published,
     spend,
+    budgets,
     deps: {
       spend,
       events: { publish: async (e: GatewayEvent[]) => void published.push(...e) },
-      orgBudgets: async () => [{ period: "day" as const, limitUsd: 1 }],
+      orgBudgets: async () => budgets.org,
       keyBudgets: async () => [{ period: "month" as const, limitUsd: 10 }],
     },
   };
 }
+
+const thresholds = (x: ReturnType<typeof deps>) =>
+  x.published.map((e) => `${e.detail.scope}:${e.detail.threshold}:${e.detail.limitUsd}`);
+
+/** A request the org's daily budget refused: it costs nothing and names the budget. */
+const refused = (requestId: string) =>
+  usageOf(requestId, {
+    costUsd: 0,
+    status: 429,
+    provider: null,
+    providerModel: null,
+    budgetRefused: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
+  });
 
 describe("the cost aggregator", () => {
   it("counts a batch like one event at a time: redeliveries once, each threshold once", async () => {
@@ -36,10 +51,8 @@ describe("the cost aggregator", () => {
     const many = deps();
     await aggregateUsageBatch([usage("a", 0.3), usage("b", 0.3)], many.deps);
     await aggregateUsageBatch([usage("a", 0.3), usage("c", 0.5)], many.deps);
-    const thresholds = (x: ReturnType<typeof deps>) =>
-      x.published.map((e) => `${e.detail.scope}:${e.detail.threshold}`);
     expect(thresholds(many)).toEqual(thresholds(one));
-    expect(thresholds(many)).toEqual(["org:50", "org:80", "org:100"]);
+    expect(thresholds(many)).toEqual(["org:50:1", "org:80:1", "org:100:1"]);
     expect(await many.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(1.1, 9);
   });
 
@@ -49,5 +62,40 @@ describe("the cost aggregator", () => {
       aggregateUsageBatch([usage("a", 0.1), { ...usage("b", 0.1), org: "" }], d.deps),
     ).rejects.toThrow(/org/);
     expect(await d.spend.periodSpend("org", "acme", "2026-11-26")).toBe(0);
+  });
+
+  it("fires 100 % once when the budget refuses a request, though the hard stop kept spend below it", async () => {
+    for (const aggregate of [
+      async (d: ReturnType<typeof deps>["deps"], events: unknown[]) => {
+        for (const e of events) await aggregateUsage(e, d);
+      },
+      (d: ReturnType<typeof deps>["deps"], events: unknown[]) => aggregateUsageBatch(events, d),
+    ]) {
+      const d = deps();
+      await aggregate(d.deps, [usage("a", 0.9), refused("b"), refused("c")]);
+      await aggregate(d.deps, [refused("d"), refused("b")]);
+      expect(thresholds(d)).toEqual(["org:50:1", "org:80:1", "org:100:1"]);
+      expect(d.published[2]!.detail).toMatchObject({
+        threshold: 100,
+        spentUsd: 0.9,
+        periodKey: "2026-11-26",
+      });
+    }
+  });
+
+  it("fires nothing for a refusal by a budget that has since been removed", async () => {
+    const d = deps();
+    d.budgets.org = [];
+    await aggregateUsage(refused("a"), d.deps);
+    expect(d.published).toEqual([]);
+  });
+
+  it("fires the thresholds of a raised limit again, at their new amounts, in the same period", async () => {
+    const d = deps();
+    await aggregateUsage(usage("a", 0.6), d.deps);
+    d.budgets.org = [{ period: "day", limitUsd: 2 }];
+    await aggregateUsage(usage("b", 0.5), d.deps);
+    await aggregateUsage(usage("c", 0.6), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1", "org:50:2", "org:80:2"]);
   });
 });
