@@ -8,7 +8,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { billedCostUsd, reserved } from "./spend-guard.ts";
+import { billedCostUsd, reserved, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
 /**
@@ -51,6 +51,10 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         ? embeddingCostUsd(price, tokens.input)
         : costUsd(price, tokens, o.serviceTier);
     if (!usageReported && reserved(spend)) cost = spend.reservationUsd;
+    // No count at all (an OpenAI stream cut before its final usage chunk): the provider billed the
+    // prompt and what it streamed, so the request's worst case at the serving target stands in for it.
+    else if (!usageReported && o.promptTokens === undefined && spend)
+      cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? cost;
   }
   const billedFailures = priceBilledFailures(ctx);
   cost += billedFailures.usd;

@@ -136,8 +136,12 @@ export async function guardSpend(
  * Undefined for an attempt that billed nothing, or at a target without a price.
  */
 export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number | undefined {
-  if (!attempt.answered) return undefined;
-  const key = `${attempt.provider}/${attempt.model}`;
+  return attempt.answered ? worstCaseAtUsd(spend, attempt.provider, attempt.model) : undefined;
+}
+
+/** The request's worst-case cost at one of its targets (provider id and model); undefined if unpriced. */
+export function worstCaseAtUsd(spend: SpendState, provider: string, model: string): number | undefined {
+  const key = `${provider}/${model}`;
   const price = spend.prices.get(key);
   const target = spend.targets.find((t) => targetKey(t) === key);
   return price && target ? spend.bounds.worstCaseUsd(target, price) : undefined;

@@ -440,6 +440,25 @@ describe("a stream cut short", () => {
     expect(o.costUsd).toBeGreaterThan(0);
     expect(o.costUsd).toBeLessThan(reserved);
   });
+
+  it("is priced at its worst case without a budget when it broke before any count (an OpenAI stream)", async () => {
+    const openaiBody = { ...body, model: "oa/gpt-4o" };
+    h.openai.enqueueFaults({ kind: "reset-mid", afterEvents: 3 });
+    const r = await chat(PLAIN, openaiBody);
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/data: \{"error"/);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect(o.promptTokens).toBeUndefined();
+    // The request as sent, with chat()'s max_tokens of 16.
+    const worst = worstCaseChatCost(
+      chatRequest.parse({ ...openaiBody, max_tokens: 16 }),
+      priceFor("openai", "gpt-4o")!,
+      "openai",
+      "gpt-4o",
+    );
+    expect(o.costUsd).toBeCloseTo(worst, 9);
+  });
 });
 
 describe("Gemini embeddings, which Gemini does not count", () => {
