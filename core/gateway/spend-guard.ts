@@ -96,6 +96,7 @@ export async function guardSpend(
   ctx.spend = state;
 
   const buckets = rateBuckets(deps.region, key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
+  refuseTooLarge(buckets);
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
     Object.assign(headers, rateLimitHeaders(buckets, decision, now));
@@ -211,6 +212,23 @@ function rateBuckets(
   add(`${region}:key:${keyId}`, keyLimits);
   add(`${region}:org:${org}`, orgLimits);
   return out;
+}
+
+/**
+ * A request whose worst case exceeds a tokens-per-minute limit fits in no window: waiting cannot help,
+ * so it is refused at once with `x-should-retry: false` and no Retry-After (an SDK would otherwise
+ * retry it in vain), as OpenAI answers "Request too large … on tokens per min". Nothing is charged.
+ */
+function refuseTooLarge(buckets: RateBucket[]): void {
+  const over = buckets.find((b) => b.name.endsWith(":tokens") && b.amount > b.limit);
+  if (!over) return;
+  throw new GatewayError(
+    429,
+    "rate_limit_error",
+    `Request too large for ${describeBucket(over.name)}: limit ${over.limit}, this request may use up to ` +
+      `${over.amount} tokens (its input's bound plus its output limit). Reduce the input or max_tokens.`,
+    { code: "rate_limit_exceeded", headers: NO_RETRY },
+  );
 }
 
 const describeBucket = (name: string | undefined) => {

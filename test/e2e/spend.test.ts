@@ -647,4 +647,16 @@ describe("rate limits", () => {
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
   });
+
+  it("refuses at once, not to be retried, a request larger than the tokens-per-minute limit, calling no provider", async () => {
+    const tooLarge = await chat(TPM, { max_tokens: 200 });
+    expect(tooLarge.status).toBe(429);
+    expect(JSON.parse(tooLarge.text).error).toMatchObject({ code: "rate_limit_exceeded" });
+    expect(JSON.parse(tooLarge.text).error.message).toMatch(
+      /^Request too large for tokens per minute on org 'tpm': limit 150/,
+    );
+    expect(tooLarge.headers.get("x-should-retry")).toBe("false");
+    expect(tooLarge.headers.get("retry-after")).toBeNull();
+    expect(h.openai.requests).toHaveLength(0);
+  });
 });
