@@ -29,6 +29,8 @@ export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey">, re
   sk: `SPEND#${c.periodKey}#${region}`,
 });
 export const resKey = (requestId: string) => ({ pk: `RES#${requestId}`, sk: "RES" });
+/** A counter's seed item (CounterSeed): one per counter, whichever region writes it first. */
+export const SEED_REGION = "~seed";
 
 /** Reservation items written before nano-dollars hold `amountMicros` instead (money.ts `storedNanos`). */
 export interface Reserved {
@@ -39,16 +41,21 @@ export interface Reserved {
   amountMicros?: number;
 }
 
-/** This region's and all other regions' spend of one counter, nano-dollars (Query, ConsistentRead). */
+/**
+ * This region's and all other regions' spend of one counter, nano-dollars (Query, ConsistentRead), and
+ * how many items it has (none: the counter's first reservation, which seeds it). A seed item
+ * (`SPEND#<period>#~seed`) counts among the others.
+ */
 export async function readCounter(
   doc: DynamoDBDocumentClient,
   tableName: string,
   region: string,
   c: CounterRef,
-): Promise<{ own: number; others: number }> {
+): Promise<{ own: number; others: number; items: number }> {
   const ownSk = counterKey(c, region).sk;
   let own = 0;
   let others = 0;
+  let items = 0;
   let start: QueryCommandInput["ExclusiveStartKey"];
   do {
     // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
@@ -62,11 +69,12 @@ export async function readCounter(
       }),
     );
     for (const item of page.Items ?? []) {
+      items += 1;
       const m = nanos(Number(item.spentUsd ?? 0));
       if (item.sk === ownSk) own += m;
       else others += m;
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return { own, others };
+  return { own, others, items };
 }

@@ -9,10 +9,11 @@ import {
   type Reserved,
   readCounter,
   resKey,
+  SEED_REGION,
   type TxItem,
 } from "./dynamo-counters-store.ts";
 import { limitNanos, nanos, reserveNanos, storedNanos, usdOf as usd } from "./money.ts";
-import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
+import type { BudgetStore, CounterRef, CounterSeed, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
  * BudgetStore over one DynamoDB (global) table. Each region owns one counter item per counter
@@ -31,6 +32,7 @@ export function createDynamoBudgetStore(
   doc: DynamoDBDocumentClient,
   tableName: string,
   region: string,
+  seed?: CounterSeed,
 ): BudgetStore {
   const reserved = async (requestId: string): Promise<boolean> =>
     (await doc.send(new GetCommand({ TableName: tableName, Key: resKey(requestId), ConsistentRead: true })))
@@ -53,7 +55,23 @@ export function createDynamoBudgetStore(
         const reads = await Promise.all(items.map((i) => readCounter(doc, tableName, region, i.counter)));
         const tx: TxItem[] = [];
         for (const [n, { counter, limitUsd }] of items.entries()) {
-          const { own, others } = reads[n] ?? { own: 0, others: 0 };
+          const read = reads[n] ?? { own: 0, others: 0, items: 0 };
+          const { own } = read;
+          let { others } = read;
+          // The counter's first reservation seeds it with the period's earlier spend. The put is
+          // conditional, so of two first reservations one commits it and the other is cancelled, re-reads,
+          // and finds it.
+          const seeded = read.items === 0 && seed ? nanos(await seed(counter)) : 0;
+          if (seeded > 0) {
+            others += seeded;
+            tx.push({
+              Put: {
+                TableName: tableName,
+                Item: { ...counterKey(counter, SEED_REGION), spentUsd: usd(seeded) },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            });
+          }
           const amount = record[n]?.amountNanos ?? 0;
           // The transaction's condition, checked against what was just read: refuse without a write.
           const maxBefore = limitNanos(limitUsd) - others - amount;
@@ -91,7 +109,8 @@ export function createDynamoBudgetStore(
         } catch (err) {
           const codes = cancellationCodes(err);
           if (codes === undefined) throw err;
-          if (codes[items.length] === "ConditionalCheckFailed") return { ok: true };
+          // The reservation item is the transaction's last: its condition failing means a retry of ours won.
+          if (codes.at(-1) === "ConditionalCheckFailed") return { ok: true };
           // The condition reads the item's current value, so racing reserves in this region only fail it
           // once the counter is really full; re-read, and the up-front check then reports the refusal.
           // TransactionConflict (another transaction held an item) is retried; anything else is not ours.

@@ -25,6 +25,13 @@ export type ReserveResult =
  * Each region writes only its own counter items (DynamoDB global tables lose concurrent ADDs to one
  * item from two regions), so enforcement sums them; see README for the overshoot bound.
  */
+/**
+ * What a counter's period had spent before its first reservation, in USD: the cost aggregator's period
+ * total. A budget added (or first used) mid-period starts from it, not from $0: spend made while no
+ * budget counted it still counts against the new one.
+ */
+export type CounterSeed = (counter: CounterRef) => Promise<number>;
+
 export interface BudgetStore {
   reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult>;
   /** `actualUsd` ≤ reserved in the gateway's use; a settle for an unknown reservation is a no-op. */

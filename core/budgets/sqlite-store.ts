@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { addColumn, transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "./money.ts";
-import type { BudgetStore, CounterRef, ReserveItem, ReserveResult } from "./port.ts";
+import type { BudgetStore, CounterRef, CounterSeed, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
  * Both tables are keyed by text and WITHOUT ROWID: one B-tree each instead of a table plus its key index,
@@ -41,6 +41,9 @@ export interface SqliteBudgetExtras {
   prune(beforeRequestId: string, limit: number): number;
 }
 
+/** The region name of a counter's seed row (CounterSeed); no instance's region is named so. */
+export const SEED_REGION = "~seed";
+
 /** Unsettled reservations an instance keeps in memory; far more than requests in flight. */
 const MAX_REMEMBERED = 10_000;
 
@@ -64,6 +67,7 @@ interface Reserved {
 export function createSqliteBudgetStore(
   db: DatabaseSync,
   region = "local",
+  seed?: CounterSeed,
 ): BudgetStore & SqliteBudgetExtras {
   db.exec(SCHEMA);
   addColumn(db, "budget_counters", "spent_nanos", "INTEGER NOT NULL DEFAULT 0");
@@ -76,6 +80,14 @@ export function createSqliteBudgetStore(
     // spent_micros is named: in a database from before nano-dollars it is NOT NULL without a default.
     `INSERT INTO budget_counters (scope, id, period_key, region, spent_micros, spent_nanos) VALUES (?, ?, ?, ?, 0, ?)
      ON CONFLICT (scope, id, period_key, region) DO UPDATE SET spent_nanos = spent_nanos + excluded.spent_nanos`,
+  );
+  const hasRows = db.prepare(
+    "SELECT 1 FROM budget_counters WHERE scope = ? AND id = ? AND period_key = ? LIMIT 1",
+  );
+  // One row per counter, under a region name no instance has: whoever seeds first wins, the rest no-op.
+  const addSeed = db.prepare(
+    `INSERT INTO budget_counters (scope, id, period_key, region, spent_micros, spent_nanos)
+     VALUES (?, ?, ?, '${SEED_REGION}', 0, ?) ON CONFLICT DO NOTHING`,
   );
   const findRes = db.prepare("SELECT items, settled FROM budget_reservations WHERE request_id = ?");
   const insertRes = db.prepare("INSERT INTO budget_reservations (request_id, items) VALUES (?, ?)");
@@ -104,13 +116,37 @@ export function createSqliteBudgetStore(
     mine.set(requestId, reserved);
   };
 
+  // Counters known to have rows: seeding is a first-reservation matter, so the check runs once each.
+  const started = new Set<string>();
+  const seedsOf = async (items: ReserveItem[]): Promise<Array<number | undefined>> => {
+    if (!seed) return [];
+    return Promise.all(
+      items.map(async ({ counter: c }) => {
+        const k = `${c.scope}\u0000${c.id}\u0000${c.periodKey}`;
+        if (started.has(k)) return undefined;
+        if (hasRows.get(c.scope, c.id, c.periodKey)) {
+          started.add(k);
+          return undefined;
+        }
+        return nanos(await seed(c));
+      }),
+    );
+  };
+
   return {
     async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
       let reserved: Reserved[] | undefined;
+      const seeds = await seedsOf(items);
       // Reservations of requests that arrived together share one commit (and carry queued settlements).
       const result = await commits.soon((): ReserveResult => {
         // A retried reserve for the same request counts once.
         if (findRes.get(requestId)) return { ok: true };
+        // Before the check: the period's earlier spend counts against this reservation already.
+        items.forEach(({ counter: c }, n) => {
+          const amount = seeds[n];
+          if (amount && !hasRows.get(c.scope, c.id, c.periodKey))
+            addSeed.run(c.scope, c.id, c.periodKey, amount);
+        });
         for (const item of items) {
           const spent = spentNanos(item.counter);
           if (spent + reserveNanos(item.amountUsd) > limitNanos(item.limitUsd))

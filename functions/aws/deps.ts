@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AuditQueue } from "../../core/audit/port.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
+import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import type { EventPublisher } from "../../core/events/port.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
@@ -31,13 +32,17 @@ export interface AwsDepsOptions {
  * (`npm run seed:aws`), never at cold start.
  */
 export function buildAwsDeps(opts: AwsDepsOptions): GatewayDeps {
+  const periodTotals = createDynamoSpendStore(opts.doc, opts.tables.budgets);
   return createGatewayDeps({
     registry: createDynamoRegistryStore(opts.doc, opts.tables.registry),
     keys: createDynamoKeyStore(opts.doc, opts.tables.keys),
     env: opts.env,
     region: opts.region,
     // Budget counters and rate-limit windows share the budgets table (distinct key prefixes).
-    budgets: createDynamoBudgetStore(opts.doc, opts.tables.budgets, opts.region),
+    // A budget's first reservation in a period starts from the cost aggregator's total for it.
+    budgets: createDynamoBudgetStore(opts.doc, opts.tables.budgets, opts.region, (c) =>
+      periodTotals.periodSpend(c.scope, c.id, c.periodKey),
+    ),
     rateLimits: createDynamoRateLimitStore(opts.doc, opts.tables.budgets),
     events: opts.events,
     audit: opts.audit,

@@ -26,9 +26,10 @@ export function createPortableSpend(
   log: Log,
   webhookUrl: string | undefined,
 ) {
-  const budgets = createSqliteBudgetStore(db, "local");
-  const rateLimits = createSqliteRateLimitStore(db);
   const spend = createSqliteSpendStore(db);
+  // A budget's first reservation in a period starts from the aggregator's total for it.
+  const budgets = createSqliteBudgetStore(db, "local", (c) => spend.periodSpend(c.scope, c.id, c.periodKey));
+  const rateLimits = createSqliteRateLimitStore(db);
   const aggregatorDeps: AggregatorDeps = {
     spend,
     // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge.

@@ -1,11 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { BudgetStore, CounterRef, ReserveItem } from "../../core/budgets/port.ts";
+import type { BudgetStore, CounterRef, CounterSeed, ReserveItem } from "../../core/budgets/port.ts";
 
 /**
- * Stores over one fresh, shared storage: `storeOf(region, client)` is an independent store instance
- * (its own client or connection, `client` picks which) writing as `region`.
+ * Stores over one fresh, shared storage: `storeOf(region, client, seed)` is an independent store
+ * instance (its own client or connection, `client` picks which) writing as `region`, seeding new
+ * counters with `seed` when given.
  */
-export type BudgetStorage = (region: string, client: number) => BudgetStore;
+export type BudgetStorage = (region: string, client: number, seed?: CounterSeed) => BudgetStore;
 
 const org: CounterRef = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" };
 const orgMonth: CounterRef = { scope: "org", id: "acme", period: "month", periodKey: "2026-11" };
@@ -129,6 +130,37 @@ export function budgetStoreContract(
       await store.settle("r1", 0.5);
       expect([await store.spent(org), await store.spent(keyDay)]).toEqual([0.5, 0.5]);
       expect((await store.reserve("r3", [item(org, 0.5, 10), item(keyDay, 0.5, 1)])).ok).toBe(true);
+    });
+
+    it("starts a counter's first reservation from the period's earlier spend, seeded once under concurrency", async () => {
+      let asked = 0;
+      const seed: CounterSeed = async (c) => {
+        asked++;
+        return c.period === "month" ? 4.5 : 0;
+      };
+      const stores = Array.from({ length: clients }, (_, c) => storeOf("eu-west-1", c, seed));
+      // $4.50 already spent this month, as the aggregator counted it: 5 of 20 × $0.10 fit in $5.
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          stores[i % clients]!.reserve(`s-${i}`, [item(orgMonth, 0.1, 5)]),
+        ),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(5);
+      expect(await store.spent(orgMonth)).toBeCloseTo(5, 9);
+      // A later reservation (settled below its amount) does not seed again.
+      const before = asked;
+      const first = results.findIndex((r) => r.ok);
+      await stores[0]!.settle(`s-${first}`, 0.05);
+      expect(await stores[0]!.reserve("s-late", [item(orgMonth, 0.05, 5)])).toEqual({ ok: true });
+      expect(await store.spent(orgMonth)).toBeCloseTo(5, 9);
+      expect(asked - before).toBeLessThanOrEqual(1);
+    }, 60_000);
+
+    it("does not seed a counter that already has reservations in its period", async () => {
+      expect((await store.reserve("early", [item(org, 0.1, 5)])).ok).toBe(true);
+      const seeded = storeOf("eu-west-1", 0, async () => 100);
+      expect((await seeded.reserve("later", [item(org, 0.1, 5)])).ok).toBe(true);
+      expect(await store.spent(org)).toBeCloseTo(0.2, 9);
     });
 
     it("keeps counters apart by scope, id and period", async () => {

@@ -41,7 +41,7 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     "DynamoDB Local",
     async () => {
       const table = await env.table("budgets");
-      return (region, client) => createDynamoBudgetStore(limitClient(client), table, region);
+      return (region, client, seed) => createDynamoBudgetStore(limitClient(client), table, region, seed);
     },
     LIMIT_CLIENTS,
   );

@@ -68,7 +68,7 @@ budgetStoreContract(
   "SQLite",
   async () => {
     const connection = freshFile();
-    return (region, client) => createSqliteBudgetStore(connection(client), region);
+    return (region, client, seed) => createSqliteBudgetStore(connection(client), region, seed);
   },
   CLIENTS,
 );

@@ -22,6 +22,7 @@ const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
 const CHANGED = "sk-gw-changed-key";
+const LATE = "sk-gw-late-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
@@ -86,6 +87,7 @@ beforeAll(async () => {
       { id: "plain" },
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
+      { id: "late" },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
@@ -107,6 +109,7 @@ beforeAll(async () => {
       { id: "plain", org: "plain", secret: PLAIN },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
       { id: "changed", org: "changed", secret: CHANGED },
+      { id: "late", org: "late", secret: LATE },
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
@@ -355,6 +358,22 @@ describe("budget changes", () => {
     expect(JSON.parse(refused.text).error.code).toBe("budget_exceeded");
     await setBudget(100 * COST);
     expect((await chat(CHANGED, {})).status).toBe(200);
+  });
+
+  it("count what the period spent before a budget existed", async () => {
+    h.openai.enqueueScripts(...exactUsage(3));
+    for (let i = 0; i < 2; i++) expect((await chat(LATE, {})).status).toBe(200);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    const res = await fetch(`${h.gateway.url}/admin/orgs/late`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ budgets: [{ period: "month", limitUsd: 2.5 * COST }] }),
+    });
+    expect(res.status).toBe(200);
+    // Two requests' spend this month, made while no budget counted it, leaves no room for a third.
+    const refused = await chat(LATE, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error.message).toMatch(/monthly budget of \$0\.04 \(spent \$0\.0320/);
   });
 });
 
