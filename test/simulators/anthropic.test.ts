@@ -107,6 +107,43 @@ describe("Anthropic simulator via the official SDK", () => {
     expect(final.stop_reason).toBe("tool_use");
   });
 
+  it("streams a call without input as one empty partial_json and no JSON, as Anthropic does", async () => {
+    sim.enqueueScripts({ toolCalls: [{ name: "get_time", arguments: {} }] });
+    const stream = client.messages.stream({
+      model,
+      max_tokens: 50,
+      tools: [{ name: "get_time", input_schema: { type: "object" } }],
+      messages: [{ role: "user", content: "time?" }],
+    });
+    const partials: string[] = [];
+    for await (const ev of stream)
+      if (ev.type === "content_block_delta" && ev.delta.type === "input_json_delta")
+        partials.push(ev.delta.partial_json);
+    expect(partials).toEqual([""]);
+    const use = (await stream.finalMessage()).content.find((b) => b.type === "tool_use");
+    expect(use?.type === "tool_use" ? use.input : null).toEqual({});
+  });
+
+  it("refuses a conversation that repeats a tool_use id, as Anthropic does", async () => {
+    const turn = (id: string): Anthropic.MessageParam[] => [
+      { role: "assistant", content: [{ type: "tool_use", id, name: "get_time", input: {} }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: id, content: "noon" }] },
+    ];
+    const ask = (ids: string[]) =>
+      client.messages
+        .create({
+          model,
+          max_tokens: 5,
+          messages: [{ role: "user", content: "time?" }, ...ids.flatMap(turn)],
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.APIError ? `${e.status} ${e.message}` : e));
+    expect(await ask(["call_a", "call_b"])).toBe(200);
+    expect(await ask(["call_0", "call_0"])).toMatch(
+      /^400 .*messages\.3\.content\.0: `tool_use` ids must be unique/,
+    );
+  });
+
   it("thinking block, non-stream and stream (with signature)", async () => {
     const script = { reasoning: "Let me think about ü…", text: "Answer." };
     sim.enqueueScripts(script, script);

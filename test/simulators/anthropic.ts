@@ -46,6 +46,12 @@ function sendError(ctx: Ctx, status: number, message?: string): void {
   sendJson(ctx, status, payload, headers(ctx));
 }
 
+/** Anthropic's in-stream error event (`event: error`), e.g. an overload after `message_start`. */
+function streamError(_ctx: Ctx, status = 529): SseEvent {
+  const [type, message] = ERRORS[status] ?? ["api_error", `HTTP ${status}`];
+  return { event: "error", data: JSON.stringify({ type: "error", error: { type, message } }) };
+}
+
 function validate(ctx: Ctx, body: Json): string | null {
   if (typeof body.model !== "string") return "model: Field required";
   if (typeof body.max_tokens !== "number") return "max_tokens: Field required";
@@ -122,13 +128,18 @@ const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6/;
 const ONE_SAMPLER = /claude-((opus|sonnet|haiku)-4-[1-9](?!\d)|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
 /** Opus 4.6 and every later model end a conversation only with a user turn (Sonnet 4.6 still continues one). */
 const NO_PREFILL = /claude-(opus-4-6|opus-4-[7-9]|(opus|sonnet|haiku)-[5-9]|fable|mythos)/;
-/** Tool call ids are `^[a-zA-Z0-9_-]+$`. */
+/** Tool call ids are `^[a-zA-Z0-9_-]+$`, and unique across the whole conversation. */
 function toolIdProblem(body: Json): string | null {
+  const seen = new Set<string>();
   for (const [i, m] of (body.messages as unknown[]).entries()) {
     const content = isRecord(m) && Array.isArray(m.content) ? (m.content as unknown[]) : [];
     for (const [j, b] of content.entries()) {
-      if (isRecord(b) && b.type === "tool_use" && !/^[a-zA-Z0-9_-]+$/.test(String(b.id)))
+      if (!isRecord(b) || b.type !== "tool_use") continue;
+      const id = String(b.id);
+      if (!/^[a-zA-Z0-9_-]+$/.test(id))
         return `messages.${i}.content.${j}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`;
+      if (seen.has(id)) return `messages.${i}.content.${j}: \`tool_use\` ids must be unique`;
+      seen.add(id);
     }
   }
   return null;
@@ -309,7 +320,9 @@ function messages(ctx: Ctx, body: Json) {
         pieces(String(b.text)).map((text) => ({ type: "text_delta", text })),
       );
     } else {
-      const json = ["", ...pieces(JSON.stringify(b.input))];
+      // Anthropic streams no JSON for an empty input: one empty partial_json, then the block stops.
+      const input = JSON.stringify(b.input);
+      const json = ["", ...(input === "{}" ? [] : pieces(input))];
       block(
         { ...b, input: {} },
         json.map((partial_json) => ({ type: "input_json_delta", partial_json })),
@@ -329,6 +342,7 @@ const spec: ProviderSpec = {
   defaultCrlf: false,
   headers,
   sendError,
+  streamError,
   handle(ctx) {
     if (ctx.req.method !== "POST" || ctx.url.pathname !== "/v1/messages") return sendError(ctx, 404);
     // x-api-key; @anthropic-ai/sdk >= 1.x sends the API key as `Authorization: Bearer` instead.

@@ -99,6 +99,22 @@ describe("Gemini simulator via the official SDK", () => {
     expect(thought).toBe("thinking…");
   });
 
+  it("pairs function responses with the calls by position, as Gemini does, and echoes the pairs", async () => {
+    const weather = (city: string) => ({ functionCall: { name: "get_weather", args: { city } } });
+    const answer = (temp: number) => ({ functionResponse: { name: "get_weather", response: { temp } } });
+    const res = await ai.models.generateContent({
+      model,
+      contents: [
+        { role: "user", parts: [{ text: "Paris and Rome?" }] },
+        { role: "model", parts: [weather("Paris"), weather("Rome")] },
+        { role: "user", parts: [answer(30), answer(21)] },
+      ],
+    });
+    expect(res.text).toBe(
+      'Echo: get_weather({"city":"Paris"}) → {"temp":30}; get_weather({"city":"Rome"}) → {"temp":21}',
+    );
+  });
+
   it("Gemini 3 signs the first of its calls and checks the signatures of the current turn", async () => {
     const gemini3 = "gemini-3-pro-preview";
     const toolCalls = [

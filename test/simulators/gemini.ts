@@ -46,6 +46,16 @@ function sendError(ctx: Ctx, status: number, message?: string, details?: Json[])
   sendJson(ctx, status, { error }, headers(ctx), JSON_TYPE);
 }
 
+/** Gemini's in-stream error: a data line holding the google.rpc error instead of a response. */
+function streamError(_ctx: Ctx, status = 503): SseEvent {
+  const error = {
+    code: status,
+    message: MESSAGES[status] ?? `HTTP ${status}`,
+    status: STATUS[status] ?? "UNKNOWN",
+  };
+  return { data: JSON.stringify({ error }) };
+}
+
 /** Gemini 3 and later sign their function calls and check the signatures of the current turn. */
 const signsCalls = (model: string): boolean => Number(/^gemini-(\d+)/.exec(model)?.[1] ?? 0) >= 3;
 
@@ -53,14 +63,36 @@ const signsCalls = (model: string): boolean => Number(/^gemini-(\d+)/.exec(model
 const signatureFor = (name: string): string => Buffer.from(`sim-thought:${name}`).toString("base64");
 const SKIP_SIGNATURE = "skip_thought_signature_validator";
 
+const isResponseOnly = (c: Json) =>
+  Array.isArray(c.parts) && c.parts.every((p) => isRecord(p) && p.functionResponse !== undefined);
+
+/**
+ * How the model reads a last turn of function results: Gemini pairs each `functionResponse` with the
+ * `functionCall` at the same position in the model turn before it ("Function calling": parallel calls
+ * of one function differ by position alone). The default reply then echoes those pairs,
+ * `name(args) → response`, so a test sees which result the model took for which call.
+ */
+function answeredCalls(contents: unknown[]): string | null {
+  const [prev, last] = contents.slice(-2);
+  if (!isRecord(last) || !isResponseOnly(last) || !Array.isArray(last.parts)) return null;
+  const parts: unknown[] = isRecord(prev) && Array.isArray(prev.parts) ? prev.parts : [];
+  const called = parts.flatMap((p) => (isRecord(p) && isRecord(p.functionCall) ? [p.functionCall] : []));
+  return last.parts
+    .filter(isRecord)
+    .map((p, k) => {
+      const call = called[k];
+      const answer = isRecord(p.functionResponse) ? p.functionResponse.response : undefined;
+      return `${String(call?.name)}(${JSON.stringify(call?.args ?? {})}) → ${JSON.stringify(answer)}`;
+    })
+    .join("; ");
+}
+
 /**
  * Gemini 3's check ("Thought signatures"): the current turn starts at the last user content that is
  * not only function responses; in every model content after it, the first functionCall part must carry
  * its signature, or the documented skip value. Returns the error message, or null when it passes.
  */
 function signatureError(contents: unknown[]): string | null {
-  const isResponseOnly = (c: Json) =>
-    Array.isArray(c.parts) && c.parts.every((p) => isRecord(p) && p.functionResponse !== undefined);
   let start = 0;
   contents.forEach((c, i) => {
     if (isRecord(c) && c.role !== "model" && !isResponseOnly(c)) start = i;
@@ -124,7 +156,7 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));
   const reply = buildReply(
     ctx.takeScript(),
-    isRecord(lastUser) ? partsText(lastUser.parts) : "",
+    answeredCalls(contents) ?? (isRecord(lastUser) ? partsText(lastUser.parts) : ""),
     contents.length,
     ctx.bodyBytes,
   );
@@ -243,6 +275,7 @@ const spec: ProviderSpec = {
   defaultCrlf: true,
   headers,
   sendError: (ctx, status, message) => sendError(ctx, status, message),
+  streamError,
   handle(ctx) {
     const m = ctx.req.method === "POST" ? ROUTE.exec(ctx.url.pathname) : null;
     if (m === null) return sendError(ctx, 404, `Method not found: ${ctx.req.method} ${ctx.url.pathname}`);

@@ -1,7 +1,7 @@
 /** OpenAI error envelope, response headers and Bearer auth. */
 import type { Ctx } from "./server.ts";
 import { hex } from "./util.ts";
-import { sendJson } from "./write.ts";
+import { type SseEvent, sendJson } from "./write.ts";
 
 const ERROR_TYPES: Record<number, [type: string, code: string | null, message: string]> = {
   400: ["invalid_request_error", null, "Invalid request."],
@@ -31,6 +31,12 @@ export function sendError(
   const [type, defCode, defMessage] = ERROR_TYPES[status] ?? ["api_error", null, `HTTP ${status}`];
   const error = { message: message ?? defMessage, type, param, code: code === undefined ? defCode : code };
   sendJson(ctx, status, { error }, headers(ctx));
+}
+
+/** OpenAI's in-stream error: a data line holding the error envelope instead of a chunk. */
+export function streamError(_ctx: Ctx, status = 500): SseEvent {
+  const [type, code, message] = ERROR_TYPES[status] ?? ["api_error", null, `HTTP ${status}`];
+  return { data: JSON.stringify({ error: { message, type, param: null, code } }) };
 }
 
 export function checkAuth(ctx: Ctx): boolean {

@@ -142,6 +142,26 @@ describe("OpenAI simulator via the official SDK", () => {
     expect(plain.choices[0]?.logprobs).toBeNull();
   });
 
+  it("annotations as scripted: on the message, and in a stream on one delta after the text", async () => {
+    const annotations = [
+      {
+        type: "url_citation",
+        url_citation: { start_index: 0, end_index: 4, url: "https://example.com/", title: "Example" },
+      },
+    ];
+    sim.enqueueScripts({ text: "Sunny", annotations }, { text: "Sunny", annotations });
+    const params = { model, messages: [{ role: "user" as const, content: "weather?" }] };
+    const res = await client.chat.completions.create(params);
+    expect(res.choices[0]?.message.annotations).toEqual(annotations);
+    const stream = await client.chat.completions.create({ ...params, stream: true });
+    // The SDK's chunk type has no `annotations` (its stream helper copies any delta field onto the message).
+    const deltas: Array<Record<string, unknown>> = [];
+    for await (const c of stream) if (c.choices[0]) deltas.push({ ...c.choices[0].delta });
+    expect(deltas.filter((d) => "annotations" in d)).toEqual([{ annotations }]);
+    const plain = await client.chat.completions.create(params);
+    expect(plain.choices[0]?.message.annotations).toEqual([]);
+  });
+
   it("429 surfaces as RateLimitError with retry-after", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "3" } });
     const err = await client.chat.completions

@@ -1,6 +1,6 @@
 /** OpenAI Chat Completions + Embeddings simulator (base URL `http://127.0.0.1:PORT/v1`). */
 
-import { checkAuth, headers, sendError } from "./openai-errors.ts";
+import { checkAuth, headers, sendError, streamError } from "./openai-errors.ts";
 import type { Ctx, ProviderSpec } from "./server.ts";
 import { startServer } from "./server.ts";
 import type { Simulator, SimulatorOptions } from "./types.ts";
@@ -96,7 +96,12 @@ function chat(ctx: Ctx, body: Json) {
       : null;
   const pieces = splitChars(reply.text, ctx.opts.chunkChars);
   if (body.stream !== true) {
-    const message: Json = { role: "assistant", content, refusal: null, annotations: [] };
+    const message: Json = {
+      role: "assistant",
+      content,
+      refusal: null,
+      annotations: script?.annotations ?? [],
+    };
     if (toolCalls.length > 0) message.tool_calls = toolCalls;
     const choice = { index: 0, message, logprobs: logprobsOf(pieces), finish_reason: reply.finish };
     sendJson(
@@ -124,6 +129,7 @@ function chat(ctx: Ctx, body: Json) {
     chunk({ role: "assistant", content: content === null ? null : "", refusal: null }),
   ];
   for (const piece of pieces) events.push(chunk({ content: piece }));
+  if (script?.annotations) events.push(chunk({ annotations: script.annotations }));
   toolCalls.forEach((t, index) => {
     events.push(
       chunk({
@@ -175,6 +181,7 @@ const spec: ProviderSpec = {
   defaultCrlf: false,
   headers,
   sendError: (ctx, status, message) => sendError(ctx, status, message),
+  streamError,
   handle(ctx) {
     const route = `${ctx.req.method} ${ctx.url.pathname}`;
     const handler =

@@ -3,9 +3,10 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import type { Fault, RecordedRequest, Script, Simulator, SimulatorOptions } from "./types.ts";
 import { DEFAULT_API_KEY } from "./types.ts";
+import type { SseEvent } from "./write.ts";
 
 /** Faults that the response writers (sendJson / writeStream) apply themselves. */
-export type WriterFault = Extract<Fault, { kind: "invalid-json" | "reset-mid" | "hang-mid" }>;
+export type WriterFault = Extract<Fault, { kind: "invalid-json" | "reset-mid" | "hang-mid" | "error-mid" }>;
 
 export interface Ctx {
   readonly req: http.IncomingMessage;
@@ -22,6 +23,8 @@ export interface Ctx {
   takeScript(): Script | undefined;
   /** setTimeout that close() cancels. */
   later(fn: () => void, ms: number): void;
+  /** The provider's in-stream error event for `status` (the provider's default when undefined). */
+  streamError(status: number | undefined): SseEvent;
 }
 
 export interface ProviderSpec {
@@ -32,6 +35,8 @@ export interface ProviderSpec {
   headers(ctx: Ctx): Record<string, string>;
   /** Send an error with the provider's JSON error envelope. */
   sendError(ctx: Ctx, status: number, message?: string): void;
+  /** The error event the provider sends inside a 200 stream, for `status` (its default when undefined). */
+  streamError(ctx: Ctx, status: number | undefined): SseEvent;
   handle(ctx: Ctx): void;
 }
 
@@ -46,6 +51,19 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Answers a `status` fault: the provider's own error body, or the one given. */
+function answerStatus(spec: ProviderSpec, ctx: Ctx, fault: Extract<Fault, { kind: "status" }>): void {
+  const { res } = ctx;
+  if (fault.body === undefined) {
+    for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
+    spec.sendError(ctx, fault.status);
+    return;
+  }
+  const type = parseJson(fault.body) === undefined ? "text/plain; charset=utf-8" : "application/json";
+  res.writeHead(fault.status, { "content-type": type, ...spec.headers(ctx), ...fault.headers });
+  res.end(fault.body);
 }
 
 export async function startServer(spec: ProviderSpec, options: SimulatorOptions = {}): Promise<Simulator> {
@@ -76,15 +94,23 @@ export async function startServer(spec: ProviderSpec, options: SimulatorOptions 
       const raw = Buffer.concat(chunks);
       const rawBody = raw.toString("utf8");
       const json = parseJson(rawBody);
-      requests.push({
+      const recorded: RecordedRequest = {
         method: req.method ?? "GET",
         path: req.url ?? "/",
         headers: { ...req.headers },
         body: json === undefined ? rawBody : json,
+      };
+      requests.push(recorded);
+      res.on("close", () => {
+        if (!res.writableFinished) recorded.closedAt = Date.now();
       });
       const fault = faults.shift();
       const writerFault =
-        fault && (fault.kind === "invalid-json" || fault.kind === "reset-mid" || fault.kind === "hang-mid")
+        fault &&
+        (fault.kind === "invalid-json" ||
+          fault.kind === "reset-mid" ||
+          fault.kind === "hang-mid" ||
+          fault.kind === "error-mid")
           ? fault
           : undefined;
       const ctx: Ctx = {
@@ -99,6 +125,7 @@ export async function startServer(spec: ProviderSpec, options: SimulatorOptions 
         fault: writerFault,
         takeScript: () => scripts.shift(),
         later,
+        streamError: (status) => spec.streamError(ctx, status),
       };
       const run = (): void => {
         try {
@@ -121,17 +148,11 @@ export async function startServer(spec: ProviderSpec, options: SimulatorOptions 
           res.writeHead(200, { "content-type": "text/html; charset=utf-8", ...spec.headers(ctx) });
           res.end(HTML_PAGE);
           return;
-        case "status": {
-          if (fault.body === undefined) {
-            for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
-            spec.sendError(ctx, fault.status);
-            return;
-          }
-          const type = parseJson(fault.body) === undefined ? "text/plain; charset=utf-8" : "application/json";
-          res.writeHead(fault.status, { "content-type": type, ...spec.headers(ctx), ...fault.headers });
-          res.end(fault.body);
-          return;
-        }
+        case "status":
+          if (fault.afterMs === undefined) return answerStatus(spec, ctx, fault);
+          return later(() => {
+            if (!res.destroyed) answerStatus(spec, ctx, fault);
+          }, fault.afterMs);
       }
     });
   });

@@ -1,8 +1,8 @@
 /** Shared types of the provider simulators (OpenAI, Anthropic, Gemini). */
 
 export type Fault =
-  /** Error status with the provider's own JSON error body unless `body` is given. */
-  | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
+  /** Error status with the provider's own JSON error body unless `body` is given; after `afterMs` if set. */
+  | { kind: "status"; status: number; body?: string; headers?: Record<string, string>; afterMs?: number }
   /** 200 with an HTML page (content-type text/html), like a captive proxy. */
   | { kind: "html" }
   /** 200 application/json with a truncated body (non-stream) / a broken JSON data line as first stream event. */
@@ -16,7 +16,13 @@ export type Fault =
   /** Stream N events then go silent forever (non-stream: half the body then silence). */
   | { kind: "hang-mid"; afterEvents: number }
   /** Answer normally after `ms`. */
-  | { kind: "delay"; ms: number };
+  | { kind: "delay"; ms: number }
+  /**
+   * Stream: send N events, then the provider's own in-stream error event for `status` (its error type;
+   * default Anthropic 529 `overloaded_error`, OpenAI 500 `server_error`, Gemini 503 `UNAVAILABLE`), then
+   * end. Non-stream replies are answered normally.
+   */
+  | { kind: "error-mid"; afterEvents: number; status?: number };
 
 export interface ScriptToolCall {
   name: string;
@@ -43,6 +49,11 @@ export interface Script {
   usage?: ScriptUsage;
   /** OpenAI: the project's default tier, which serves a request that asks for `auto` or none. */
   defaultTier?: string;
+  /**
+   * OpenAI: the message's annotations (a search model's `url_citation`s): `message.annotations`, and in
+   * a stream one delta of them after the text, as search models send them. Default: none (`[]`).
+   */
+  annotations?: Array<Record<string, unknown>>;
 }
 
 export interface RecordedRequest {
@@ -52,6 +63,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON, or the raw string when it is not JSON. */
   body: unknown;
+  /** When (epoch ms) the connection closed before the response was complete: the client gave up, or a reset fault. */
+  closedAt?: number;
 }
 
 export interface Simulator {

@@ -1,4 +1,4 @@
-/** Response writers that apply the writer faults (invalid-json, reset-mid, hang-mid) and stream realism. */
+/** Response writers that apply the writer faults (invalid-json, reset-mid, hang-mid, error-mid) and stream realism. */
 import type { Ctx } from "./server.ts";
 
 export interface SseEvent {
@@ -70,7 +70,10 @@ export function writeStream(
   if (fault?.kind === "invalid-json" && first) {
     list.unshift({ ...first, data: first.data.slice(0, Math.max(1, Math.floor(first.data.length / 2))) });
   }
-  const stopAfter = fault?.kind === "reset-mid" || fault?.kind === "hang-mid" ? fault.afterEvents : Infinity;
+  const stopAfter =
+    fault?.kind === "reset-mid" || fault?.kind === "hang-mid" || fault?.kind === "error-mid"
+      ? fault.afterEvents
+      : Infinity;
   res.writeHead(200, {
     "content-type": contentType,
     "cache-control": "no-cache",
@@ -84,6 +87,8 @@ export function writeStream(
     if (res.destroyed) return;
     if (i >= stopAfter) {
       if (fault?.kind === "reset-mid") res.socket?.destroy();
+      // The provider reports its failure in band, then ends the response.
+      if (fault?.kind === "error-mid") res.end(serialize(ctx.streamError(fault.status), eol));
       return; // hang-mid: stay silent until the client gives up or close()
     }
     const ev = list[i++];
