@@ -278,6 +278,25 @@ describe("Anthropic through the OpenAI SDK", () => {
     });
   });
 
+  it("gives a call to a tool without parameters the arguments '{}', streamed or not, as OpenAI does", async () => {
+    const params = {
+      model: "an/claude-sim",
+      tools: [{ type: "function" as const, function: { name: "get_time" } }],
+      messages: [{ role: "user" as const, content: "Time?" }],
+    };
+    const script = { toolCalls: [{ name: "get_time", arguments: {} }] };
+    h.anthropic.enqueueScripts(script, script, script);
+    const plain = await h.client.chat.completions.create(params);
+    const streamed = await collect(await h.client.chat.completions.create({ ...params, stream: true }));
+    // The SDK's own accumulator, as agent loops use it.
+    const helped = await h.client.chat.completions.stream(params).finalMessage();
+    const argsOf = (m: OpenAI.Chat.Completions.ChatCompletionMessage | undefined) =>
+      m?.tool_calls?.map((t) => (t.type === "function" ? t.function.arguments : undefined));
+    const args = [argsOf(plain.choices[0]?.message), [streamed.tools.get(0)?.args], argsOf(helped)];
+    // Clients JSON.parse them: an empty string would throw.
+    expect(args).toEqual([["{}"], ["{}"], ["{}"]]);
+  });
+
   it("skips Anthropic thinking blocks in a stream", async () => {
     h.anthropic.enqueueScripts({ text: "Answer.", reasoning: "hidden chain of thought" });
     const streamed = await collect(

@@ -142,6 +142,66 @@ describe("Gemini through the OpenAI SDK", () => {
     });
   });
 
+  describe("tool calls and their results", () => {
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } },
+    ];
+    const question: OpenAI.Chat.Completions.ChatCompletionMessageParam = {
+      role: "user",
+      content: "Weather in Paris and Rome?",
+    };
+    const weather = (...cities: string[]) => ({
+      toolCalls: cities.map((city) => ({ name: "get_weather", arguments: { city } })),
+    });
+    const result = (id: string | undefined, temp: number) => ({
+      role: "tool" as const,
+      tool_call_id: id ?? "",
+      content: JSON.stringify({ temp }),
+    });
+
+    it("gives Gemini the results of parallel calls in the order of the calls, whatever order they came in", async () => {
+      h.gemini.enqueueScripts(weather("Paris", "Rome"));
+      const first = await h.client.chat.completions.create({
+        model: "ge/gemini-sim",
+        tools,
+        messages: [question],
+      });
+      const message = first.choices[0]!.message;
+      const [paris, rome] = (message.tool_calls ?? []).map((t) => t.id);
+      // A client running the tools concurrently appends Rome's result first; Gemini pairs by position.
+      const second = await h.client.chat.completions.create({
+        model: "ge/gemini-sim",
+        tools,
+        messages: [question, message, result(rome, 30), result(paris, 21)],
+      });
+      expect(second.choices[0]?.message.content).toBe(
+        'Echo: get_weather({"city":"Paris"}) → {"temp":21}; get_weather({"city":"Rome"}) → {"temp":30}',
+      );
+    });
+
+    it("gives every call an id of its own across turns, so the conversation can go on at Anthropic", async () => {
+      h.gemini.enqueueScripts(weather("Paris"), weather("Rome"));
+      const params = { model: "ge/gemini-sim", tools };
+      const first = (await h.client.chat.completions.create({ ...params, messages: [question] })).choices[0]!
+        .message;
+      const firstTurn = [question, first, result(first.tool_calls?.[0]?.id, 21)];
+      const second = await h.client.chat.completions
+        .stream({ ...params, messages: firstTurn })
+        .finalMessage();
+      const ids = [first, second].flatMap((m) => (m.tool_calls ?? []).map((t) => t.id));
+      expect(ids).toEqual([expect.stringMatching(/^call_\w+$/), expect.stringMatching(/^call_\w+$/)]);
+      expect(new Set(ids).size).toBe(2);
+      // Anthropic refuses a history whose tool_use ids repeat (400).
+      const history = [...firstTurn, second, result(second.tool_calls?.[0]?.id, 30)];
+      const claude = await h.client.chat.completions.create({
+        model: "an/claude-sim",
+        tools,
+        messages: history,
+      });
+      expect(claude.choices[0]?.finish_reason).toBe("stop");
+    });
+  });
+
   it.each([
     ["ge/gemini-2.5-flash", { thinkingBudget: 8192 }],
     ["ge/gemini-3-flash-preview", { thinkingLevel: "MEDIUM" }],

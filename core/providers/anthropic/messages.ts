@@ -214,5 +214,13 @@ export function toAnthropicMessages(
       prev.content = [...asBlocks(prev.content), ...asBlocks(next.content)];
     else out.push(next);
   });
+  // Anthropic refuses an empty `messages` (a conversation of system prompts only, which OpenAI takes):
+  // refused here, before the call, so an alias can fall back to a target that takes it.
+  if (out.length === 0)
+    throw unsupportedParameter(
+      provider,
+      "messages",
+      "it needs a user or assistant message besides the system prompt",
+    );
   return { system, messages: out };
 }

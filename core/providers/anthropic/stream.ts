@@ -13,6 +13,7 @@ import {
   type AnthropicUsage,
   contentBlockDeltaEvent,
   contentBlockStartEvent,
+  contentBlockStopEvent,
   errorEvent,
   messageDeltaEvent,
   messageStartEvent,
@@ -27,6 +28,8 @@ export interface AnthropicStreamState extends BaseStreamState {
   /** Anthropic block index → OpenAI tool-call ordinal (text and thinking blocks take block indices too). */
   toolIndex: Readonly<Record<number, number>>;
   toolCount: number;
+  /** Block indices of tool calls opened with empty arguments that no input_json_delta has filled yet. */
+  noArgs: readonly number[];
   stopReason: string | null;
   /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
   rawUsage: AnthropicUsage;
@@ -45,6 +48,7 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   model: meta.model,
   toolIndex: {},
   toolCount: 0,
+  noArgs: [],
   stopReason: null,
   rawUsage: {},
   thinking: [],
@@ -115,10 +119,15 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         return { out: [], state: { ...s, thinking: [...s.thinking, kept], thinkingIndex } };
       }
       if (block.type !== "tool_use") return { out: [], state: s };
-      const next = { ...s, toolIndex: { ...s.toolIndex, [index]: s.toolCount }, toolCount: s.toolCount + 1 };
       // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
       const hasInput =
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
+      const next = {
+        ...s,
+        toolIndex: { ...s.toolIndex, [index]: s.toolCount },
+        toolCount: s.toolCount + 1,
+        noArgs: hasInput ? s.noArgs : [...s.noArgs, index],
+      };
       const call = { index: s.toolCount, id: block.id, type: "function" as const };
       const fn = { name: block.name, arguments: hasInput ? toolArguments(block.input) : "" };
       // The thinking blocks before this call are complete by now (each stops before the next block
@@ -150,7 +159,21 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         };
       }
       const toolDelta = { index: ordinal, function: { arguments: delta.partial_json } };
-      return { out: [chunk(s, { tool_calls: [toolDelta] })], state: s };
+      // Checked before copying: this runs once per argument fragment.
+      const filled = s.noArgs.includes(index) ? { ...s, noArgs: s.noArgs.filter((i) => i !== index) } : s;
+      return { out: [chunk(filled, { tool_calls: [toolDelta] })], state: filled };
+    }
+    case "content_block_stop": {
+      // A tool without parameters streams no input (content_block_start's `input: {}` is a placeholder,
+      // per Anthropic's "Streaming Messages", and at most an empty partial_json follows), while the
+      // unstreamed answer has `input: {}`. OpenAI streams such a call's arguments as "{}", which
+      // clients JSON.parse: the call gets that as it closes.
+      const { index } = parseUpstream(contentBlockStopEvent, raw, PROVIDER);
+      const ordinal = s.toolIndex[index];
+      if (ordinal === undefined || !s.noArgs.includes(index)) return { out: [], state: s };
+      const closed = { ...s, noArgs: s.noArgs.filter((i) => i !== index) };
+      const toolDelta = { index: ordinal, function: { arguments: "{}" } };
+      return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };
     }
     case "message_delta": {
       const e = parseUpstream(messageDeltaEvent, raw, PROVIDER);
@@ -169,7 +192,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [], state: s, fault: { message: error.message, code: error.type } };
     }
     default:
-      // `ping`, `content_block_stop` and event types added later carry nothing a chunk needs.
+      // `ping` and event types added later carry nothing a chunk needs.
       return { out: [], state: s };
   }
 }

@@ -90,6 +90,8 @@ export const contentBlockDeltaEvent = z.object({
   delta: z.union([textDelta, inputJsonDelta, thinkingDelta, signatureDelta, otherDelta]),
 });
 
+export const contentBlockStopEvent = z.object({ type: z.literal("content_block_stop"), index: z.number() });
+
 export const messageDeltaEvent = z.object({
   type: z.literal("message_delta"),
   delta: z.object({ stop_reason: z.string().nullish() }),

@@ -112,11 +112,47 @@ export const REPLAYED_CALL_SIGNATURE = "skip_thought_signature_validator";
 export const checksCallSignatures = (model: string): boolean => (geminiGeneration(model) ?? 0) >= 3;
 
 /**
+ * The messages with their indices, in the order they are mapped: each run of consecutive tool results
+ * sorted by the order of the calls they answer. Chat Completions pairs a result with its call by
+ * `tool_call_id`, so a client that runs tools concurrently appends results as they finish; Gemini pairs
+ * `functionResponse` parts with the turn's `functionCall` parts by name and position ("Function
+ * calling", parallel calls), which for two calls of one function is position alone. A result whose call
+ * is unknown sorts last and is refused when mapped.
+ */
+function inCallOrder(messages: ChatMessage[]): Array<[ChatMessage, number]> {
+  // Over the whole conversation: a later call with a reused id is the one a result after it answers.
+  const callOrder = new Map<string, number>();
+  let calls = 0;
+  const rank = (m: ChatMessage) =>
+    (m.role === "tool" ? callOrder.get(m.tool_call_id) : undefined) ?? Number.MAX_SAFE_INTEGER;
+  const ordered: Array<[ChatMessage, number]> = [];
+  let results: Array<[ChatMessage, number]> = [];
+  const flush = () => {
+    ordered.push(...results.sort(([a], [b]) => rank(a) - rank(b)));
+    results = [];
+  };
+  messages.forEach((m, i) => {
+    if (m.role === "tool") {
+      results.push([m, i]);
+      return;
+    }
+    flush();
+    if (m.role === "assistant") for (const t of m.tool_calls ?? []) callOrder.set(t.id, calls++);
+    ordered.push([m, i]);
+  });
+  flush();
+  return ordered;
+}
+
+/**
  * Maps the conversation. System and developer messages become `systemInstruction` wherever they appear
  * (Gemini has one instruction slot, not positional system turns). Tool results become user turns with
- * `functionResponse` parts, named by looking the id up in earlier assistant tool calls, since Gemini
- * pairs calls and results by name and order. Call ids are not sent: the API rejects `id` on request
- * parts. Consecutive same-role turns merge, as Gemini expects alternating turns.
+ * `functionResponse` parts, named by looking the id up in earlier assistant tool calls, in the order of
+ * the calls (inCallOrder), since Gemini pairs calls and results by name and order. Call ids are not
+ * sent: Google's API surfaces differ on `id` in request parts (some refuse it as an unknown field), and
+ * most ids in a history are not Gemini's own (the gateway makes them when Gemini gives none, other
+ * providers make theirs), so they could not pair anything. Consecutive same-role turns merge, as Gemini
+ * expects alternating turns.
  */
 export function toGeminiContents(messages: ChatMessage[], model: string): GeminiContents {
   const checked = checksCallSignatures(model);
@@ -130,7 +166,7 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
     else contents.push({ role, parts });
   };
 
-  messages.forEach((m, i) => {
+  inCallOrder(messages).forEach(([m, i]) => {
     // Gemini has no participant names; dropping one would change what the model is told.
     if ("name" in m && m.name !== undefined) {
       throw unsupportedParameter(PROVIDER, `messages[${i}].name`, "Gemini has no participant names");
@@ -186,5 +222,13 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
       }
     }
   });
+  // Gemini refuses empty `contents` (a conversation of system prompts only, which OpenAI takes): refused
+  // here, before the call, so an alias can fall back to a target that takes it.
+  if (contents.length === 0)
+    throw unsupportedParameter(
+      PROVIDER,
+      "messages",
+      "it needs a user or assistant message besides the system prompt",
+    );
   return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
 }

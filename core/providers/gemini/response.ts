@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type {
   ChatCompletion,
   Embeddings,
@@ -54,12 +55,22 @@ export function geminiFinishReason(
 }
 
 /**
- * Gemini ids calls only sometimes; a missing or repeated id becomes `call_<n>`, where n runs over the
- * whole response (or stream), so ids are unique and the same response always yields the same ids.
+ * The id of the `n`th call in a response (n runs over the whole response, or stream). Gemini ids its
+ * calls only sometimes: a call without an id, or with one already used in the response, gets `call_`
+ * and 24 hex digits of SHA-256 over the gateway's response id (new on every request) and n. The ids are
+ * then unique across a conversation, not only within a turn: Chat Completions pairs results with calls
+ * by id, and Anthropic refuses a history whose tool_use ids repeat (400 "tool_use ids must be unique"),
+ * which a Gemini history sent to Claude (an alias falling back, a user switching models) would carry.
+ * The same response still yields the same ids.
  */
-export function toolCallId(given: string | null | undefined, n: number, used: readonly string[]): string {
-  const id = given && !used.includes(given) ? given : `call_${n}`;
-  return used.includes(id) ? `call_${n}_${used.length}` : id;
+export function toolCallId(
+  given: string | null | undefined,
+  responseId: string,
+  n: number,
+  used: readonly string[],
+): string {
+  if (given && !used.includes(given)) return given;
+  return `call_${createHash("sha256").update(`${responseId}:${n}`).digest("hex").slice(0, 24)}`;
 }
 
 /** The call's thought signature as Google's OpenAI-compatible endpoint returns it (chat-response.ts). */
@@ -92,7 +103,7 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
     const toolCalls = (c.content?.parts ?? []).flatMap((p) => {
       if (!p.functionCall) return [];
-      const id = toolCallId(p.functionCall.id, used.length, used);
+      const id = toolCallId(p.functionCall.id, meta.id, used.length, used);
       used.push(id);
       return [toResponseToolCall(p.functionCall, p, id)];
     });

@@ -90,7 +90,7 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const toolCalls: ChunkToolCallDelta[] = [];
   for (const p of cand?.content?.parts ?? []) {
     if (!p.functionCall) continue;
-    const callId = toolCallId(p.functionCall.id, toolIds.length, toolIds);
+    const callId = toolCallId(p.functionCall.id, state.meta.id, toolIds.length, toolIds);
     toolCalls.push({
       index: toolIds.length,
       id: callId,

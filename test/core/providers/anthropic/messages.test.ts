@@ -75,6 +75,14 @@ describe("toAnthropicRequest, messages", () => {
     expect(refusal(messages)).toMatchObject({ status: 400, param });
   });
 
+  it("refuses a conversation of system prompts only, which Anthropic answers with 400, naming messages", () => {
+    expect(refusal([{ role: "system", content: "Be brief." }])).toMatchObject({
+      status: 400,
+      param: "messages",
+      code: "unsupported_parameter",
+    });
+  });
+
   it("refuses an image detail other than auto, since Anthropic has no resolution setting", () => {
     const content = [{ type: "image_url", image_url: { url: png, detail: "low" } }];
     expect(refusal([{ role: "user", content }])).toMatchObject({

@@ -196,6 +196,57 @@ describe("the Anthropic stream reducer, event by event", () => {
     expect(step).toEqual({ out: [], state: start });
   });
 
+  describe("a tool call without arguments", () => {
+    const tool = (index: number, input: unknown = {}) =>
+      event({
+        type: "content_block_start",
+        index,
+        content_block: { type: "tool_use", id: `toolu_${index}`, name: `tool_${index}`, input },
+      });
+    const json = (index: number, partial_json: string) =>
+      event({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json } });
+    const stop = (index: number) => event({ type: "content_block_stop", index });
+    /** The arguments each call ends with, as an OpenAI client accumulates them. */
+    const argumentsOf = (events: ReturnType<typeof event>[]) => {
+      let state = start;
+      const chunks = events.flatMap((e) => {
+        const step = reduceAnthropicStream(e, state);
+        expect(step.fault).toBeUndefined();
+        state = step.state;
+        return step.out;
+      });
+      return reassemble(chunks).toolCalls.map((t) => t.arguments);
+    };
+
+    it.each([
+      ["no input_json_delta at all", [tool(0), stop(0)]],
+      ["one empty partial_json", [tool(0), json(0, ""), stop(0)]],
+      ["several empty partial_json", [tool(0), json(0, ""), json(0, ""), stop(0)]],
+    ])(
+      "streams arguments '{}', as OpenAI does and as the unstreamed answer has them, after %s",
+      (_, events) => {
+        expect(argumentsOf(events)).toEqual(["{}"]);
+      },
+    );
+
+    it.each([
+      ["streamed in pieces", [tool(0), json(0, ""), json(0, '{"city"'), json(0, ':"Paris"}'), stop(0)]],
+      ["given whole at the start", [tool(0, { city: "Paris" }), stop(0)]],
+    ])("leaves the arguments of a call that has some as they came, %s", (_, events) => {
+      expect(argumentsOf(events)).toEqual(['{"city":"Paris"}']);
+    });
+
+    it("sends '{}' to the call without arguments only, beside a text block and a call with some", () => {
+      const text = event({
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "text", text: "" },
+      });
+      const events = [text, stop(0), tool(1), json(1, ""), stop(1), tool(2), json(2, '{"a":1}'), stop(2)];
+      expect(argumentsOf(events)).toEqual(["{}", '{"a":1}']);
+    });
+  });
+
   it("returns new state objects instead of mutating the old one", () => {
     const msg = { id: "msg_1", model: "m", usage: { input_tokens: 1, output_tokens: 1 } };
     const step = reduceAnthropicStream(event({ type: "message_start", message: msg }), start);

@@ -197,6 +197,76 @@ describe("Gemini request: messages", () => {
     expect(b.contents).toHaveLength(3);
   });
 
+  describe("results of parallel calls, which Gemini pairs with its calls by position", () => {
+    const cities = ["Paris", "Rome", "Tokyo"];
+    const calls = cities.map((city, k) => call(`c${k}`, "get_weather", JSON.stringify({ city })));
+    const result = (k: number) => ({
+      role: "tool" as const,
+      tool_call_id: `c${k}`,
+      content: cities[k] ?? "",
+    });
+    const answered = (order: number[]) =>
+      body({
+        messages: [
+          { role: "user", content: "Weather in three cities?" },
+          { role: "assistant", tool_calls: calls },
+          ...order.map(result),
+          { role: "user", content: "Thanks" },
+        ],
+      }).contents[2].parts;
+
+    it.each([[[0, 1, 2]], [[2, 0, 1]], [[1, 2, 0]], [[2, 1, 0]]])(
+      "go back in the order of the calls when the client appended them in the order %j",
+      (order) => {
+        expect(answered(order)).toEqual([
+          ...cities.map((city) => ({
+            functionResponse: { name: "get_weather", response: { content: city } },
+          })),
+          { text: "Thanks" },
+        ]);
+      },
+    );
+
+    it("are each put with the turn that made their call, when a later turn reuses its ids", () => {
+      const turn = (city: string, time: string) => [
+        {
+          role: "assistant" as const,
+          tool_calls: [call("call_0", "get_weather", "{}"), call("call_1", "get_time", "{}")],
+        },
+        { role: "tool" as const, tool_call_id: "call_1", content: time },
+        { role: "tool" as const, tool_call_id: "call_0", content: city },
+      ];
+      const b = body({
+        messages: [{ role: "user", content: "?" }, ...turn("Paris", "noon"), ...turn("Rome", "one")],
+      });
+      const responses = [b.contents[2].parts, b.contents[4].parts].map((parts) =>
+        parts.map(
+          (p: { functionResponse: { name: string; response: { content: string } } }) =>
+            `${p.functionResponse.name}=${p.functionResponse.response.content}`,
+        ),
+      );
+      expect(responses).toEqual([
+        ["get_weather=Paris", "get_time=noon"],
+        ["get_weather=Rome", "get_time=one"],
+      ]);
+    });
+
+    it("still name the message of a result for an unknown call when refusing it", () => {
+      const req = chat({
+        messages: [
+          { role: "user", content: "x" },
+          { role: "assistant", tool_calls: calls.slice(0, 2) },
+          { role: "tool", tool_call_id: "nope", content: "1" },
+          result(1),
+        ],
+      });
+      expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+        status: 400,
+        param: "messages[2].tool_call_id",
+      });
+    });
+  });
+
   it("refuses a tool result for an unknown tool_call_id", () => {
     const req = chat({
       messages: [
@@ -225,6 +295,17 @@ describe("Gemini request: messages", () => {
     expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
       status: 400,
       param: "messages[0].name",
+    });
+  });
+});
+
+describe("Gemini request: a conversation of system prompts only", () => {
+  it("is refused before the call, naming messages: Gemini answers empty contents with 400", () => {
+    const req = chat({ messages: [{ role: "system", content: "Be brief." }] });
+    expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+      status: 400,
+      param: "messages",
+      code: "unsupported_parameter",
     });
   });
 });

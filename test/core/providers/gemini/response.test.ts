@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fromGeminiResponse } from "../../../../core/providers/gemini/response.ts";
+import { initGeminiStream, reduceGeminiStream } from "../../../../core/providers/gemini/stream.ts";
+import type { ResponseMeta } from "../../../../core/providers/types.ts";
 import { meta, refusal } from "./helpers.ts";
 
 const candidate = (parts: unknown[], finishReason = "STOP", extra: object = {}) => ({
@@ -49,7 +51,7 @@ describe("Gemini response", () => {
     expect(c.choices[0]?.message.content).toBe("42");
   });
 
-  it("maps function calls to tool calls with unique, deterministic ids and finish_reason tool_calls", () => {
+  it("maps function calls to tool calls with unique ids, Gemini's own where it gave one, and finish_reason tool_calls", () => {
     const c = fromGeminiResponse(
       {
         candidates: [
@@ -65,11 +67,15 @@ describe("Gemini response", () => {
     );
     expect(c.choices[0]?.finish_reason).toBe("tool_calls");
     expect(c.choices[0]?.message.content).toBe("Let me check.");
-    expect(c.choices[0]?.message.tool_calls).toEqual([
-      { id: "call_0", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+    const made = expect.stringMatching(/^call_[0-9a-f]{24}$/);
+    const calls = c.choices[0]?.message.tool_calls;
+    expect(calls).toEqual([
+      { id: made, type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
       { id: "g-7", type: "function", function: { name: "get_time", arguments: "{}" } },
-      { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
+      // Gemini repeated its id: this call gets one of the gateway's.
+      { id: made, type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
     ]);
+    expect(new Set(calls?.map((t) => t.id)).size).toBe(3);
   });
 
   it("returns a call's thought signature with it, in Google's OpenAI-compatible place", () => {
@@ -172,5 +178,45 @@ describe("Gemini response", () => {
       status: 502,
       code: "upstream_malformed",
     });
+  });
+});
+
+describe("Gemini tool call ids the gateway makes", () => {
+  const body = {
+    candidates: [
+      candidate([
+        { functionCall: { name: "get_weather", args: { city: "Paris" } } },
+        { functionCall: { name: "get_weather", args: { city: "Rome" } } },
+      ]),
+    ],
+  };
+  const answered = (m: ResponseMeta) =>
+    fromGeminiResponse(body, m).choices[0]?.message.tool_calls?.map((t) => t.id);
+  const streamed = (m: ResponseMeta) =>
+    reduceGeminiStream({ event: undefined, data: JSON.stringify(body) }, initGeminiStream(m))
+      .out.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []))
+      .map((t) => t.id);
+  const paths = [
+    ["an answer", answered],
+    ["a stream", streamed],
+  ] as const;
+
+  it.each(paths)("are call_ and 24 hex digits, a different one for each call, in %s", (_, ids) => {
+    const made = expect.stringMatching(/^call_[0-9a-f]{24}$/);
+    expect(ids(meta)).toEqual([made, made]);
+    expect(new Set(ids(meta)).size).toBe(2);
+  });
+
+  it.each(paths)(
+    "never repeat from one turn to the next (Anthropic refuses a history that repeats one), in %s",
+    (_, ids) => {
+      const turns = ["chatcmpl-1", "chatcmpl-2", "chatcmpl-3"].flatMap((id) => ids({ ...meta, id }) ?? []);
+      expect(new Set(turns).size).toBe(6);
+    },
+  );
+
+  it("are the same each time one response is read, streamed or not", () => {
+    expect(streamed(meta)).toEqual(answered(meta));
+    expect(answered({ ...meta })).toEqual(answered(meta));
   });
 });

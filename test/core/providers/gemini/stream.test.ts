@@ -59,22 +59,24 @@ describe("Gemini stream reducer", () => {
   it("emits each whole function call as one tool-call delta with a running index (and its signature)", () => {
     const { chunks } = run(transcript("gemini-parallel-tools.sse"));
     const calls = deltas(chunks).flatMap((d) => d.tool_calls ?? []);
+    const made = expect.stringMatching(/^call_[0-9a-f]{24}$/);
     expect(calls).toEqual([
       {
         index: 0,
-        id: "call_0",
+        id: made,
         type: "function",
         function: { name: "get_weather", arguments: '{"city":"Paris"}' },
         extra_content: { google: { thought_signature: "CiQBcsjafE2k" } },
       },
       {
         index: 1,
-        id: "call_1",
+        id: made,
         type: "function",
         function: { name: "get_weather", arguments: '{"city":"Tokyo"}' },
       },
-      { index: 2, id: "call_2", type: "function", function: { name: "get_time", arguments: "{}" } },
+      { index: 2, id: made, type: "function", function: { name: "get_time", arguments: "{}" } },
     ]);
+    expect(new Set(calls.map((t) => t.id)).size).toBe(3);
     expect(deltas(chunks)[0]?.role).toBe("assistant");
     expect(finishes(chunks)).toEqual(["tool_calls"]);
   });
