@@ -1,31 +1,38 @@
 import { z } from "zod";
 import { chatMessage, chatRequest, toolDefinition } from "./chat-request.ts";
+import { orphanToolResult, toolChoiceWithoutTools } from "./conversation-rules.ts";
 
 /**
  * What a caller may send: the gateway's request (chat-request.ts), plus OpenAI's deprecated function
  * calling (`functions`, `function_call`, and `function` messages with a function's result), which the
  * gateway takes as the tools it became (core/gateway/legacy-functions.ts) before anything else reads
- * the request.
+ * the request. The rules across fields (conversation-rules.ts) run once every field is valid, and a
+ * breach is a 400 naming its field like any other.
  */
-export const chatRequestInput = chatRequest.extend({
-  messages: z
-    .array(
-      z.discriminatedUnion("role", [
-        ...chatMessage.options,
-        z
-          .object({
-            role: z.literal("function"),
-            name: z.string().min(1).max(64),
-            content: z.string().nullable(),
-          })
-          .strict(),
-      ]),
-    )
-    .min(1),
-  functions: z.array(toolDefinition.shape.function).min(1).max(128).optional(),
-  function_call: z
-    .union([z.enum(["none", "auto"]), z.object({ name: z.string().min(1) }).strict()])
-    .optional(),
-});
+export const chatRequestInput = chatRequest
+  .extend({
+    messages: z
+      .array(
+        z.discriminatedUnion("role", [
+          ...chatMessage.options,
+          z
+            .object({
+              role: z.literal("function"),
+              name: z.string().min(1).max(64),
+              content: z.string().nullable(),
+            })
+            .strict(),
+        ]),
+      )
+      .min(1),
+    functions: z.array(toolDefinition.shape.function).min(1).max(128).optional(),
+    function_call: z
+      .union([z.enum(["none", "auto"]), z.object({ name: z.string().min(1) }).strict()])
+      .optional(),
+  })
+  .superRefine((req, ctx) => {
+    for (const breach of [orphanToolResult(req.messages), toolChoiceWithoutTools(req)])
+      if (breach) ctx.addIssue({ code: "custom", ...breach });
+  });
 
 export type ChatRequestInput = z.infer<typeof chatRequestInput>;

@@ -68,6 +68,16 @@ export interface ChoiceLogprobs {
   refusal: TokenLogprob[] | null;
 }
 
+/**
+ * An OpenAI message annotation, e.g. a search model's `url_citation`
+ * (`{type: "url_citation", url_citation: {start_index, end_index, url, title}}`). Passed on as OpenAI sent
+ * it: only `type` is known, so an annotation type OpenAI adds later reaches the caller too.
+ */
+export interface Annotation {
+  type: string;
+  [field: string]: unknown;
+}
+
 export interface ChatCompletion {
   id: string;
   object: "chat.completion";
@@ -79,6 +89,8 @@ export interface ChatCompletion {
       role: "assistant";
       content: string | null;
       refusal: string | null;
+      /** OpenAI's annotations (citations of a search model), as OpenAI sent them. */
+      annotations?: Annotation[];
       tool_calls?: ResponseToolCall[];
       /** The call, for requests in OpenAI's deprecated function-calling form (in place of tool_calls). */
       function_call?: { name: string; arguments: string };
@@ -104,6 +116,8 @@ export interface ChunkDelta {
   role?: "assistant";
   content?: string | null;
   refusal?: string | null;
+  /** OpenAI's annotations, on the delta OpenAI sent them with. */
+  annotations?: Annotation[];
   tool_calls?: ChunkToolCallDelta[];
   /** The call's pieces, for requests in OpenAI's deprecated function-calling form. */
   function_call?: { name?: string; arguments: string };

@@ -12,6 +12,7 @@ export function upstreamStatusError(
   bodyText: string,
   headers: Record<string, string | string[] | undefined>,
 ): GatewayError {
+  const error = providerError(bodyText);
   const message = providerMessage(bodyText);
   if (status === 401 || status === 403) {
     // A credential does not fix itself between retries.
@@ -29,7 +30,12 @@ export function upstreamStatusError(
       message ?? `Provider '${provider}' is rate limiting requests.`,
       {
         code: "upstream_rate_limited",
-        headers: typeof retryAfter === "string" ? { "retry-after": retryAfter } : {},
+        headers: {
+          ...(typeof retryAfter === "string" ? { "retry-after": retryAfter } : {}),
+          // OpenAI's quota error (429, type and code `insufficient_quota`): the account is out of
+          // credit, and no retry in the SDK's backoff window wins it back.
+          ...(error?.code === "insufficient_quota" || error?.type === "insufficient_quota" ? NO_RETRY : {}),
+        },
       },
     );
   }
@@ -39,32 +45,34 @@ export function upstreamStatusError(
       outStatus,
       "invalid_request_error",
       message ?? `Provider '${provider}' rejected the request.`,
+      // OpenAI names the field at fault (`messages[0].content`); OpenAI gets the caller's request as it
+      // is, so the path is the caller's too. Anthropic and Gemini name none.
       {
         code: "upstream_invalid_request",
+        param: typeof error?.param === "string" ? error.param.slice(0, 256) : null,
       },
     );
   }
   return upstreamError(`Provider '${provider}' returned HTTP ${status}.`, "upstream_http_error");
 }
 
-/** OpenAI, Anthropic and Gemini all put a human message at `error.message` of a JSON body. */
-export function providerMessage(bodyText: string): string | undefined {
+/** The `error` object of a JSON error body (OpenAI, Anthropic and Gemini all send one), if any. */
+function providerError(bodyText: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(bodyText);
     if (typeof parsed !== "object" || parsed === null || !("error" in parsed)) return undefined;
     const error = parsed.error;
-    if (
-      typeof error === "object" &&
-      error !== null &&
-      "message" in error &&
-      typeof error.message === "string"
-    ) {
-      return error.message.slice(0, 2000);
-    }
+    return typeof error === "object" && error !== null ? (error as Record<string, unknown>) : undefined;
   } catch {
     // Not JSON: the body is never echoed, it may be an HTML page from a proxy.
+    return undefined;
   }
-  return undefined;
+}
+
+/** OpenAI, Anthropic and Gemini all put a human message at `error.message` of a JSON body. */
+export function providerMessage(bodyText: string): string | undefined {
+  const message = providerError(bodyText)?.message;
+  return typeof message === "string" ? message.slice(0, 2000) : undefined;
 }
 
 export function transportError(provider: string, err: TransportError): GatewayError {

@@ -281,6 +281,38 @@ const CASES: Case[] = [
     param: "messages[0].content[0].file.file_data",
     code: "unsupported_parameter",
   },
+  // Requests OpenAI refuses with 400 are refused before any provider is called, whichever the target.
+  {
+    name: "a tool result that answers no earlier tool call (OpenAI: 'must be a response to a preceeding message with tool_calls')",
+    body: ok({
+      model: "an/claude-sim",
+      messages: [
+        { role: "user", content: "?" },
+        {
+          role: "assistant",
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "call_2", content: "42" },
+      ],
+    }),
+    status: 400,
+    param: "messages[2].tool_call_id",
+    code: "invalid_request_body",
+  },
+  {
+    name: "tool_choice required without tools (OpenAI: 'only allowed when tools are specified')",
+    body: ok({ model: "ge/gemini-sim", tool_choice: "required" }),
+    status: 400,
+    param: "tool_choice",
+    code: "invalid_request_body",
+  },
+  {
+    name: "a named tool_choice without tools",
+    body: ok({ model: "an/claude-sim", tool_choice: { type: "function", function: { name: "f" } } }),
+    status: 400,
+    param: "tool_choice",
+    code: "invalid_request_body",
+  },
   {
     name: "embeddings without input",
     path: "/v1/embeddings",

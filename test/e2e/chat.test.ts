@@ -229,6 +229,33 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   });
 });
 
+describe("OpenAI annotations", () => {
+  // A search model's citations (OpenAI's "Web search" guide): `url_citation`s on the message, and a
+  // type the gateway has never seen, which must reach the caller all the same.
+  const annotations = [
+    {
+      type: "url_citation",
+      url_citation: { start_index: 0, end_index: 5, url: "https://example.com/news", title: "News" },
+    },
+    { type: "future_citation", future_citation: { ref: 7 } },
+  ];
+  const params = { model: "oa/gpt-sim", messages: [{ role: "user" as const, content: "News?" }] };
+
+  it("reach the caller of a non-stream answer as OpenAI sent them", async () => {
+    h.openai.enqueueScripts({ text: "Today: rain.", annotations });
+    const res = await h.client.chat.completions.create(params);
+    expect(res.choices[0]?.message.annotations).toEqual(annotations);
+  });
+
+  it("reach the caller of a stream on their delta, which the SDK's stream helper puts on the message", async () => {
+    h.openai.enqueueScripts({ text: "Today: rain.", annotations });
+    const stream = h.client.chat.completions.stream(params);
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.message.content).toBe("Today: rain.");
+    expect(final.choices[0]?.message.annotations).toEqual(annotations);
+  });
+});
+
 describe("routing and the built-in provider", () => {
   it("sends a provider's configured headers with each call, next to the gateway's own", async () => {
     await h.client.chat.completions.create({

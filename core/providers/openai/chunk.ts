@@ -1,3 +1,4 @@
+import type { Annotation } from "../../api/chat-response.ts";
 import type { OpenAIUsage } from "./wire.ts";
 
 /**
@@ -17,6 +18,7 @@ export interface WireChoice {
     role?: string | null;
     content?: string | null;
     refusal?: string | null;
+    annotations?: Annotation[] | null;
     tool_calls?: WireToolCallDelta[] | null;
   } | null;
   finish_reason?: string | null;
@@ -42,13 +44,18 @@ function isToolCallDelta(v: unknown): v is WireToolCallDelta {
   return f === undefined || f === null || (isObject(f) && optString(f.name) && optString(f.arguments));
 }
 
+/** As wire.ts `annotation`: only `type` is checked, so a new annotation type passes. */
+const isAnnotation = (v: unknown): v is Annotation => isObject(v) && typeof v.type === "string";
+
+const optList = <T>(v: unknown, isItem: (item: unknown) => item is T) =>
+  v === undefined || v === null || (Array.isArray(v) && v.every(isItem));
+
 function isChoice(v: unknown): v is WireChoice {
   if (!isObject(v) || typeof v.index !== "number" || !optString(v.finish_reason)) return false;
   const d = v.delta;
   if (d === undefined || d === null) return true;
   if (!isObject(d) || !optString(d.role) || !optString(d.content) || !optString(d.refusal)) return false;
-  const t = d.tool_calls;
-  return t === undefined || t === null || (Array.isArray(t) && t.every(isToolCallDelta));
+  return optList(d.annotations, isAnnotation) && optList(d.tool_calls, isToolCallDelta);
 }
 
 export function isWireChunk(v: unknown): v is WireChunk {

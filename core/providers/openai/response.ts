@@ -83,6 +83,7 @@ export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatComp
         role: "assistant",
         content: c.message.content ?? null,
         refusal: c.message.refusal ?? null,
+        ...(c.message.annotations ? { annotations: c.message.annotations } : {}),
         ...(c.message.tool_calls?.length
           ? {
               tool_calls: c.message.tool_calls.map((t) => ({

@@ -74,6 +74,7 @@ function toChoice(ch: WireChoice): ChatCompletionChunk["choices"][number] {
     if (d.role === "assistant") delta.role = "assistant";
     if (d.content != null) delta.content = d.content;
     if (d.refusal != null) delta.refusal = d.refusal;
+    if (d.annotations) delta.annotations = d.annotations;
     if (d.tool_calls?.length) {
       delta.tool_calls = d.tool_calls.map((t) => {
         const out: ChunkToolCallDelta = {

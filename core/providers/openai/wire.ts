@@ -32,6 +32,12 @@ const toolCall = z.object({
   function: z.object({ name: z.string(), arguments: z.string() }),
 });
 
+/**
+ * A message annotation (a search model's `url_citation`, see chat-response.ts `Annotation`), passed on as
+ * OpenAI sent it. Only `type` is checked: an annotation type OpenAI adds later must not fail the response.
+ */
+const annotation = z.looseObject({ type: z.string() });
+
 export const openaiCompletion = z.object({
   id: z.string(),
   created: z.number(),
@@ -42,6 +48,7 @@ export const openaiCompletion = z.object({
       message: z.object({
         content: z.string().nullish(),
         refusal: z.string().nullish(),
+        annotations: z.array(annotation).nullish(),
         tool_calls: z.array(toolCall).nullish(),
       }),
       finish_reason: z.string().nullish(),

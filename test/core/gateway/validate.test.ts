@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chatRequest } from "../../../core/api/chat-request.ts";
+import { chatRequestInput } from "../../../core/api/chat-request-input.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
 import { parseJsonBody, validate } from "../../../core/gateway/validate.ts";
 
@@ -132,5 +133,85 @@ describe("validate against chatRequest", () => {
     const err = failure(() => validate(chatRequest, { ...ok, foo: 1, bar: 2 }));
     expect(err.message).toBe("Unrecognized request argument supplied: 'foo', 'bar'.");
     expect(err.param).toBe("foo");
+  });
+});
+
+describe("validate against chatRequestInput: rules across fields", () => {
+  const weather = { name: "get_weather", parameters: { type: "object", properties: {} } };
+  const tools = [{ type: "function", function: weather }];
+  const call = { id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } };
+  const question = { role: "user", content: "Weather?" };
+
+  it.each([
+    [
+      "a tool result no earlier assistant message called for",
+      { ...ok, messages: [question, { role: "tool", tool_call_id: "call_1", content: "21" }] },
+      "messages[1].tool_call_id",
+      "Invalid 'messages[1].tool_call_id': messages with role 'tool' must be a response to a preceding message with 'tool_calls'; no earlier assistant message has a tool call with this id.",
+    ],
+    [
+      "tool_choice required without tools",
+      { ...ok, tool_choice: "required" },
+      "tool_choice",
+      "Invalid 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+    ],
+    [
+      "a named tool_choice without tools",
+      { ...ok, tool_choice: { type: "function", function: { name: "get_weather" } } },
+      "tool_choice",
+      "Invalid 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+    ],
+  ])("answers 400 for %s, naming the field", (_what, body, param, message) => {
+    expect(failure(() => validate(chatRequestInput, body))).toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "invalid_request_body",
+      param,
+      message,
+    });
+  });
+
+  it("reports a field's own fault before a rule across fields", () => {
+    const body = { ...ok, temperature: 3, tool_choice: "required" };
+    expect(failure(() => validate(chatRequestInput, body)).param).toBe("temperature");
+  });
+
+  it.each([
+    [
+      "a tool loop whose results answer the calls",
+      {
+        ...ok,
+        tools,
+        messages: [
+          question,
+          { role: "assistant", content: null, tool_calls: [call] },
+          { role: "tool", tool_call_id: "call_1", content: "21" },
+        ],
+      },
+    ],
+    ["tool_choice auto without tools", { ...ok, tool_choice: "auto" }],
+    ["tool_choice none without tools", { ...ok, tool_choice: "none" }],
+    [
+      "a conversation of only a system message, which OpenAI answers",
+      { ...ok, messages: [{ role: "system", content: "Greet." }] },
+    ],
+    [
+      "legacy functions with a named function_call",
+      { ...ok, functions: [weather], function_call: { name: "get_weather" } },
+    ],
+    [
+      "a legacy history whose function result answers a function_call",
+      {
+        ...ok,
+        functions: [weather],
+        messages: [
+          question,
+          { role: "assistant", content: null, function_call: { name: "get_weather", arguments: "{}" } },
+          { role: "function", name: "get_weather", content: "21" },
+        ],
+      },
+    ],
+  ])("accepts %s", (_what, body) => {
+    expect(validate(chatRequestInput, body)).toEqual(body);
   });
 });

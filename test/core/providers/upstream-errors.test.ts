@@ -76,6 +76,49 @@ describe("upstreamStatusError", () => {
     expect(err.message).toBe("Provider 'openai' refused the gateway's credentials.");
   });
 
+  it("keeps the field OpenAI names at fault in a 4xx, and the gateway's own code", () => {
+    const body = JSON.stringify({
+      error: {
+        message: "Invalid 'messages[0].content': string too long.",
+        type: "invalid_request_error",
+        param: "messages[0].content",
+        code: "string_above_max_length",
+      },
+    });
+    expect(upstreamStatusError("openai", 400, body, {})).toMatchObject({
+      status: 400,
+      param: "messages[0].content",
+      code: "upstream_invalid_request",
+      message: "Invalid 'messages[0].content': string too long.",
+    });
+  });
+
+  it.each([
+    ["null", null],
+    ["a number", 3],
+    ["absent", undefined],
+  ])("names no param when the provider's is %s", (_what, param) => {
+    const body = JSON.stringify({ error: { message: "x", param } });
+    expect(upstreamStatusError("openai", 400, body, {}).param).toBeNull();
+  });
+
+  it("tells the SDK not to retry OpenAI's quota 429, which no retry wins back", () => {
+    const body = JSON.stringify({
+      error: {
+        message: "You exceeded your current quota.",
+        type: "insufficient_quota",
+        param: null,
+        code: "insufficient_quota",
+      },
+    });
+    expect(upstreamStatusError("openai", 429, body, { "retry-after": "1" })).toMatchObject({
+      status: 429,
+      code: "upstream_rate_limited",
+      headers: { "retry-after": "1", "x-should-retry": "false" },
+    });
+    expect(upstreamStatusError("openai", 429, openaiBody, {}).headers).not.toHaveProperty("x-should-retry");
+  });
+
   it("carries retry-after from a 429", () => {
     const err = upstreamStatusError("openai", 429, "", { "retry-after": "7" });
     expect(err).toMatchObject({ status: 429, headers: { "retry-after": "7" } });

@@ -1,0 +1,57 @@
+import type { ToolChoice } from "./chat-request.ts";
+
+/**
+ * Rules OpenAI enforces across fields of a chat request, which a schema of each field cannot express.
+ * OpenAI refuses such a request with 400; Anthropic and Gemini refuse it too, in their own words, or
+ * fail later. Checked before any provider is called, so the caller gets OpenAI's answer from every
+ * target, and a doomed request costs no upstream round trip.
+ */
+
+/** A rule broken: the field's path (zod's form, `["messages", 2, "tool_call_id"]`) and why. */
+export interface RuleBreach {
+  path: Array<string | number>;
+  message: string;
+}
+
+/** What the rules read of a message; every role of the request fits it. */
+interface MessageFields {
+  role: string;
+  tool_calls?: ReadonlyArray<{ id: string }> | undefined;
+  tool_call_id?: string | undefined;
+}
+
+/**
+ * The first `tool` message that answers no call: its `tool_call_id` is the id of no `tool_calls` entry
+ * of an earlier assistant message. OpenAI: 400 "messages with role 'tool' must be a response to a
+ * preceding message with 'tool_calls'"; Anthropic refuses a `tool_result` without its `tool_use`
+ * ("unexpected `tool_use_id`"). The id is not echoed back: it is the caller's text, of any length.
+ */
+export function orphanToolResult(messages: readonly MessageFields[]): RuleBreach | undefined {
+  const calls = new Set<string>();
+  for (const [i, m] of messages.entries()) {
+    for (const call of m.tool_calls ?? []) calls.add(call.id);
+    if (m.role === "tool" && m.tool_call_id !== undefined && !calls.has(m.tool_call_id))
+      return {
+        path: ["messages", i, "tool_call_id"],
+        message:
+          "messages with role 'tool' must be a response to a preceding message with 'tool_calls'; no earlier assistant message has a tool call with this id",
+      };
+  }
+  return undefined;
+}
+
+/**
+ * A `tool_choice` that makes the model call a tool (`required`, a named function, allowed tools) in a
+ * request without `tools`. OpenAI: 400 "'tool_choice' is only allowed when 'tools' are specified".
+ * `auto` and `none` ask nothing a model without tools cannot do, and are left to the provider. The
+ * deprecated `functions` do not count as tools: `function_call` is the choice that goes with them.
+ */
+export function toolChoiceWithoutTools(req: {
+  tools?: readonly unknown[] | undefined;
+  tool_choice?: ToolChoice | undefined;
+}): RuleBreach | undefined {
+  const choice = req.tool_choice;
+  if (choice === undefined || choice === "auto" || choice === "none" || (req.tools?.length ?? 0) > 0)
+    return undefined;
+  return { path: ["tool_choice"], message: "'tool_choice' is only allowed when 'tools' are specified" };
+}

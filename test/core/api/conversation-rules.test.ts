@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import type { ToolChoice } from "../../../core/api/chat-request.ts";
+import { orphanToolResult, toolChoiceWithoutTools } from "../../../core/api/conversation-rules.ts";
+
+const user = { role: "user" };
+const calling = (...ids: string[]) => ({
+  role: "assistant",
+  tool_calls: ids.map((id) => ({ id, type: "function", function: { name: "f", arguments: "{}" } })),
+});
+const result = (id: string) => ({ role: "tool", tool_call_id: id });
+
+describe("orphanToolResult", () => {
+  it.each([
+    ["a conversation without tools", [user]],
+    ["results answering the calls just before them", [user, calling("a", "b"), result("a"), result("b")]],
+    ["a result answering a call of an earlier turn", [user, calling("a"), user, calling("b"), result("a")]],
+    ["a legacy function result, which legacy-functions.ts matches", [user, { role: "function" }]],
+  ])("finds none in %s", (_what, messages) => {
+    expect(orphanToolResult(messages)).toBeUndefined();
+  });
+
+  it.each([
+    ["a result with no call anywhere", [user, result("a")], 1],
+    ["a result whose id no call has", [user, calling("a"), result("a"), result("z")], 3],
+    ["a result before its call", [user, result("a"), calling("a")], 1],
+    ["a result answering a user message's id", [{ ...user, tool_call_id: "a" }, result("a")], 1],
+  ])("points at the tool_call_id of %s", (_what, messages, at) => {
+    expect(orphanToolResult(messages)).toEqual({
+      path: ["messages", at, "tool_call_id"],
+      message: expect.stringContaining("preceding message with 'tool_calls'"),
+    });
+  });
+
+  it("does not echo the caller's id into the message", () => {
+    expect(orphanToolResult([user, result("x".repeat(10_000))])?.message).not.toContain("xxx");
+  });
+});
+
+describe("toolChoiceWithoutTools", () => {
+  const tools = [{ type: "function", function: { name: "f" } }];
+  const named: ToolChoice = { type: "function", function: { name: "f" } };
+  const allowed: ToolChoice = {
+    type: "allowed_tools",
+    allowed_tools: { mode: "auto", tools: [{ type: "function", function: { name: "f" } }] },
+  };
+
+  it.each<[string, ToolChoice]>([
+    ["required", "required"],
+    ["a named function", named],
+    ["allowed tools", allowed],
+  ])("refuses tool_choice %s without tools, as OpenAI does", (_what, tool_choice) => {
+    for (const req of [{ tool_choice }, { tool_choice, tools: [] }])
+      expect(toolChoiceWithoutTools(req)).toEqual({
+        path: ["tool_choice"],
+        message: "'tool_choice' is only allowed when 'tools' are specified",
+      });
+  });
+
+  it.each<[string, { tools?: unknown[]; tool_choice?: ToolChoice }]>([
+    ["no tool_choice", {}],
+    ["auto, which asks for no call", { tool_choice: "auto" }],
+    ["none, which forbids calls", { tool_choice: "none" }],
+    ["required with tools", { tool_choice: "required", tools }],
+    ["a named function with tools", { tool_choice: named, tools }],
+  ])("accepts %s", (_what, req) => {
+    expect(toolChoiceWithoutTools(req)).toBeUndefined();
+  });
+});
