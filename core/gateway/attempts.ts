@@ -2,6 +2,7 @@ import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
+import { callerSignal } from "./complete.ts";
 import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext } from "./types.ts";
@@ -28,15 +29,21 @@ export interface AttemptRecord {
  * `maxAttempts` budget remains for one call to each untried target; otherwise, or after
  * `retriesPerTarget`, the next target is tried. The caller's own faults end the loop at once. At most
  * `maxAttempts` upstream calls per request. Sets `x-gateway-attempts` and the provider headers.
+ * When the caller disconnects (where the host can tell: callerSignal), `run` gets the signal to abort
+ * its upstream call with, and the loop stops: no retry, no fallback, a 499 `client_closed`.
  */
 export async function withFallback<T>(
   ctx: RequestContext,
   plan: readonly ResolvedTarget[],
   policy: RetryPolicy,
   headers: Record<string, string>,
-  run: (target: ResolvedTarget) => Promise<T>,
+  run: (target: ResolvedTarget, callerGone: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
   const { deps } = ctx;
+  const gone = callerSignal(ctx.requestId);
+  const stopIfGone = () => {
+    if (gone?.aborted) throw callerGone();
+  };
   const attempts = ctx.outcome.attempts;
   let calls = 0;
   let lastError: GatewayError | undefined;
@@ -64,6 +71,8 @@ export async function withFallback<T>(
 
   try {
     for (const [index, target] of plan.entries()) {
+      // Before `admit`: a half-open circuit would lend its probe to a call never made.
+      stopIfGone();
       // Targets still to try that their breakers would let through (open circuits cost no call).
       const untried = plan.slice(index + 1).filter((t) => deps.breakers.wouldAdmit(t)).length;
       if (!deps.breakers.admit(target)) {
@@ -71,6 +80,7 @@ export async function withFallback<T>(
         continue;
       }
       for (let retry = 0; calls < policy.maxAttempts; retry++) {
+        stopIfGone();
         if (billed) {
           await coverBilledAttempt(ctx, billed);
           billed = undefined;
@@ -82,12 +92,14 @@ export async function withFallback<T>(
         const started = deps.now();
         ctx.attemptAnswered = false;
         try {
-          const result = await run(target);
+          const result = await run(target, gone);
           deps.breakers.record(target, true);
           note(target, "ok", started);
           return result;
         } catch (thrown) {
-          const err = toGatewayError(thrown);
+          // Whatever the call failed with once the caller had gone (its abort cut the call), the caller
+          // left: no retry, no fallback, and nothing against the target's breaker.
+          const err = gone?.aborted ? callerGone() : toGatewayError(thrown);
           const decision = decide(err);
           deps.breakers.record(target, decision.countsAgainstTarget ? false : undefined);
           note(target, "failed", started, err);
@@ -100,7 +112,8 @@ export async function withFallback<T>(
           const delay =
             decision.action === "retry" && spare ? retryDelay(err, retry, policy, ctx) : undefined;
           if (delay === undefined || calls >= policy.maxAttempts) break;
-          await deps.sleep(delay);
+          await untilGone(deps.sleep(delay), gone);
+          stopIfGone();
           if (!deps.breakers.admit(target)) break;
         }
       }
@@ -128,6 +141,28 @@ export async function withFallback<T>(
   if (incompatible && attempts.every((a) => a.outcome !== "failed" || a.code === "unsupported_parameter"))
     throw incompatible;
   throw lastError!;
+}
+
+/**
+ * The caller closed the connection before the response started: nginx's 499 "client closed request".
+ * Nobody reads the envelope; the status and code are for the request log and the usage record, like
+ * `client_closed` on a stream the caller left after its first byte.
+ */
+export const callerGone = (): GatewayError =>
+  new GatewayError(499, "invalid_request_error", "The caller closed the connection before the response.", {
+    code: "client_closed",
+  });
+
+/** Waits for `wait`, or less when the caller disconnects first: a backoff nobody waits for is wasted. */
+function untilGone(wait: Promise<void>, gone: AbortSignal | undefined): Promise<void> {
+  if (!gone) return wait;
+  if (gone.aborted) return Promise.resolve();
+  let onAbort!: () => void;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    gone.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([wait, aborted]).finally(() => gone.removeEventListener("abort", onAbort));
 }
 
 /** The wait before retrying the same target, or undefined to move on to the next target instead. */

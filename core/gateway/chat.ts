@@ -77,8 +77,10 @@ export async function chatCompletions(
   }
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
-  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target) =>
-    sent.stream ? streamFrom(ctx, sent, target, headers) : completeFrom(ctx, sent, target, headers),
+  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) =>
+    sent.stream
+      ? streamFrom(ctx, sent, target, headers, callerGone)
+      : completeFrom(ctx, sent, target, headers, callerGone),
   );
 }
 
@@ -121,12 +123,22 @@ const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => (
 });
 
 /** Maps the request to the target's dialect and sends it; a non-2xx answer is already an error here. */
-async function openUpstream(ctx: RequestContext, req: ChatRequest, target: ResolvedTarget) {
+async function openUpstream(
+  ctx: RequestContext,
+  req: ChatRequest,
+  target: ResolvedTarget,
+  callerGone: AbortSignal | undefined,
+) {
   const { deps } = ctx;
   const native = chatAdapters[target.provider.kind];
   const adapter = ctx.legacyFunctions ? withLegacyAnswers(native) : native;
   const upstream = adapter.toRequest(req, mapContext(deps, target));
-  const call = await callUpstream(deps.transports[target.provider.kind], endpointFor(deps, target), upstream);
+  const call = await callUpstream(
+    deps.transports[target.provider.kind],
+    endpointFor(deps, target),
+    upstream,
+    callerGone,
+  );
   ctx.attemptAnswered = true;
   return { adapter, call };
 }
@@ -136,8 +148,9 @@ async function completeFrom(
   req: ChatRequest,
   target: ResolvedTarget,
   headers: Record<string, string>,
+  callerGone: AbortSignal | undefined,
 ): Promise<GatewayResponse> {
-  const { adapter, call } = await openUpstream(ctx, req, target);
+  const { adapter, call } = await openUpstream(ctx, req, target, callerGone);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const completion = adapter.fromResponse(
@@ -159,15 +172,19 @@ async function completeFrom(
   }
 }
 
-/** Resolves at the stream's first chunk; a failure before it rejects, so the next target can be tried. */
+/**
+ * Resolves at the stream's first chunk with content (stream-translator.ts); a failure before it rejects,
+ * so the next target can be tried.
+ */
 async function streamFrom(
   ctx: RequestContext,
   req: ChatRequest,
   target: ResolvedTarget,
   headers: Record<string, string>,
+  callerGone: AbortSignal | undefined,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
-  const { adapter, call } = await openUpstream(ctx, req, target);
+  const { adapter, call } = await openUpstream(ctx, req, target, callerGone);
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
   ctx.outcome.status = 200;
@@ -179,6 +196,7 @@ async function streamFrom(
     firstEventMs: target.timeouts.firstByteMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,
+    callerGone,
     onChunk: (chunk) => {
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;
       if (ctx.capture) captureChunk(ctx.capture, chunk);

@@ -32,7 +32,7 @@ export async function embeddings(
     },
     headers,
   );
-  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target) => {
+  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target, callerGone) => {
     const adapter = embeddingsAdapters[target.provider.kind];
     if (!adapter) {
       throw badRequest(
@@ -45,6 +45,7 @@ export async function embeddings(
       deps.transports[target.provider.kind],
       endpointFor(deps, target),
       adapter.toRequest(req, mapContext(deps, target)),
+      callerGone,
     );
     ctx.attemptAnswered = true;
     try {

@@ -28,19 +28,42 @@ export interface TranslateOptions {
   onEnd(end: StreamEnd): void;
   /** Sees every chunk sent to the caller (the service tier it names, the audit capture of sensitive orgs). */
   onChunk?: ((chunk: ChatCompletionChunk) => void) | undefined;
+  /**
+   * Aborted when the caller disconnects. The upstream call is aborted with it, so an upstream error
+   * then is the caller leaving (`clientClosed`), not the provider failing.
+   */
+  callerGone?: AbortSignal | undefined;
+}
+
+const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
+
+/**
+ * Whether a chunk carries something the caller must see: text, a refusal, a tool or function call, or
+ * any other delta field beyond the role. A role-only delta (how OpenAI and Anthropic open a stream), or
+ * a finish reason or usage with nothing before it, says nothing yet, so it need not commit the response.
+ */
+export function carriesContent(chunk: ChatCompletionChunk): boolean {
+  return chunk.choices.some((c) => Object.entries(c.delta).some(([k, v]) => k !== "role" && !isBlank(v)));
 }
 
 /**
- * Turns a provider's SSE body into the caller's OpenAI SSE stream. Resolves once the first chunk is
- * ready, so every failure before it is still an ordinary HTTP error (and, with routing, a fallback).
- * After the first chunk a failure becomes an in-band error event followed by the end of the stream:
- * never a silent cut. Backpressure: the upstream socket pauses while the caller is slow.
+ * Turns a provider's SSE body into the caller's OpenAI SSE stream. Resolves at the commit point: the
+ * first chunk with content (carriesContent), or the end of a stream that had none. Chunks before it (a
+ * role-only opener) are held back and sent with it, so every failure before it, an error event right
+ * after Anthropic's `message_start` included, is still an ordinary HTTP error (and, with routing, a
+ * retry or a fallback). A hold lasts at most `keepAliveMs`: a model that thinks silently for longer
+ * gets its response started then, and keep-alives from there, as before. After the commit a failure
+ * becomes an in-band error event followed by the end of the stream: never a silent cut.
+ * Backpressure: the upstream socket pauses while the caller is slow.
  */
 export function translateStream(upstream: Readable, opts: TranslateOptions): Promise<Readable> {
   let state = opts.adapter.initStream(opts.meta);
   let started = false;
   let ended = false;
   let firstChunkAt: number | undefined;
+  /** Chunks produced before the commit point, sent when it comes; dropped when the attempt fails. */
+  let held: ChatCompletionChunk[] = [];
+  let heard = false;
   let resolveStart!: (r: Readable) => void;
   let rejectStart!: (e: GatewayError) => void;
   const startPromise = new Promise<Readable>((res, rej) => {
@@ -65,9 +88,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   );
   const keepAlive = setTimeout(function tick() {
     if (ended) return;
+    // A hold as long as a keep-alive interval ends: the held chunks start the response and keep it alive.
+    if (!started && held.length > 0) commit();
     // Only into an empty buffer: bytes the caller has not read yet keep nothing alive, and comments
     // piling up behind a caller that stopped reading would grow the buffer without bound.
-    if (started && out.readableLength === 0) out.push(SSE_KEEPALIVE);
+    else if (started && out.readableLength === 0) out.push(SSE_KEEPALIVE);
     keepAlive.refresh();
   }, opts.keepAliveMs);
   firstTimer.unref?.();
@@ -78,12 +103,26 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     if (!out.push(text)) upstream.pause();
   };
 
-  const markStarted = () => {
+  const deliver = (chunk: ChatCompletionChunk) => {
+    opts.onChunk?.(chunk);
+    emit(sseData(chunk));
+  };
+
+  /** The commit point: the held chunks go out and the caller gets the response. */
+  const commit = () => {
     if (started) return;
+    for (const chunk of held) deliver(chunk);
+    held = [];
     started = true;
     firstChunkAt = opts.now();
     clearTimeout(firstTimer);
     resolveStart(out);
+  };
+
+  const hold = (chunk: ChatCompletionChunk) => {
+    // The hold's bound (one keep-alive interval) counts from its first chunk.
+    if (held.length === 0) keepAlive.refresh();
+    held.push(chunk);
   };
 
   function finish(error: GatewayError | undefined, clientClosed = false) {
@@ -98,12 +137,13 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
 
   function fail(err: GatewayError) {
     if (ended) return;
-    finish(err);
+    const callerLeft = opts.callerGone?.aborted === true;
+    finish(callerLeft ? undefined : err, callerLeft);
     if (!started) {
       rejectStart(err);
       return;
     }
-    out.push(sseError(err.toEnvelope()));
+    if (!callerLeft) out.push(sseError(err.toEnvelope()));
     out.push(null);
   }
 
@@ -113,17 +153,19 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     state = step.state;
     for (const chunk of step.out) {
       if (!opts.includeUsage && chunk.choices.length === 0) continue;
-      opts.onChunk?.(chunk);
-      emit(sseData(chunk));
-      markStarted();
+      heard = true;
+      clearTimeout(firstTimer);
+      if (started) deliver(chunk);
+      else if (carriesContent(chunk)) {
+        commit();
+        deliver(chunk);
+      } else hold(chunk);
     }
-    if (step.fault)
-      fail(
-        upstreamError(
-          `Provider '${opts.provider}' failed mid-stream: ${step.fault.message}`,
-          step.fault.code,
-        ),
-      );
+    if (step.fault) {
+      // The provider's own kind stays the code: routing decides on it (routing/failure.ts).
+      const when = started ? "failed mid-stream" : "reported an error before any content";
+      fail(upstreamError(`Provider '${opts.provider}' ${when}: ${step.fault.message}`, step.fault.code));
+    }
   });
 
   // A StringDecoder, not setEncoding: undici's body ignores the latter, and a multi-byte character split
@@ -145,12 +187,13 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     parser.feed(`${decoder.end()}\n\n`);
     if (ended) return;
     if (!state.finished) {
-      const what = started ? "ended before the response was complete" : "ended without sending any event";
+      const what = heard ? "ended before the response was complete" : "ended without sending any event";
       fail(upstreamError(`Provider '${opts.provider}' stream ${what}.`, "upstream_truncated"));
       return;
     }
+    // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
+    commit();
     out.push(SSE_DONE);
-    markStarted();
     out.push(null);
     finish(undefined);
   });

@@ -24,12 +24,14 @@ export interface UpstreamCall {
 
 /**
  * Sends one request with a total-time guard and turns any non-2xx answer into the caller-facing error.
- * On success the body is still unread; the caller consumes it and then calls `done`.
+ * On success the body is still unread; the caller consumes it and then calls `done`. `callerGone`
+ * aborts the call (and its body) when the caller disconnects: nobody is left to read the answer.
  */
 export async function callUpstream(
   transport: Transport,
   endpoint: Endpoint,
   request: UpstreamRequest,
+  callerGone?: AbortSignal,
 ): Promise<UpstreamCall> {
   const controller = new AbortController();
   const timer = setTimeout(
@@ -37,7 +39,13 @@ export async function callUpstream(
     endpoint.timeouts.totalMs,
   );
   timer.unref?.();
-  const done = () => clearTimeout(timer);
+  const onGone = () => controller.abort(callerGone?.reason);
+  if (callerGone?.aborted) onGone();
+  else callerGone?.addEventListener("abort", onGone, { once: true });
+  const done = () => {
+    clearTimeout(timer);
+    callerGone?.removeEventListener("abort", onGone);
+  };
   let response: UpstreamResponse;
   try {
     response = await transport.send(endpoint, request, controller.signal);

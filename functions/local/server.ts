@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { drainStream } from "../../core/api/drain-stream.ts";
 import { toGatewayError } from "../../core/api/errors.ts";
+import { watchCaller } from "../../core/gateway/complete.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
@@ -129,8 +130,13 @@ async function serveAdmin(
 export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   const server = createServer(async (req, res) => {
     const stream = new NodeResponseStream(res);
+    // Aborted when the caller disconnects before the response is complete: the router then aborts its
+    // upstream call and stops retrying and falling back (core/gateway/attempts.ts).
+    const caller = new AbortController();
     res.on("close", () => {
-      if (!res.writableFinished) stream.destroy();
+      if (res.writableFinished) return;
+      caller.abort();
+      stream.destroy();
     });
     try {
       if (opts.metrics && req.method === "GET" && req.url === "/metrics") {
@@ -151,7 +157,12 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       const event = toProxyEvent(req, body);
       if (opts.adminHandler && isAdminPath(event.path))
         return await serveAdmin(opts.adminHandler, event, res);
-      await opts.handler(event, stream, lambdaContext(event.requestContext.requestId));
+      const forget = watchCaller(event.requestContext.requestId, caller.signal);
+      try {
+        await opts.handler(event, stream, lambdaContext(event.requestContext.requestId));
+      } finally {
+        forget();
+      }
     } catch {
       if (!res.headersSent) {
         res.writeHead(500, { "content-type": "application/json" });

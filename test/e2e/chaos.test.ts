@@ -4,10 +4,10 @@ import { API_KEY, type Harness, startHarness } from "./harness.ts";
 
 /**
  * Chaos run: `chain` balances nothing and falls back oa → an → ge. oa fails half its calls at random
- * (500, 503, 429, reset before the first byte); an is fully down (connection resets) for the first
- * stretch of the run, then recovers; ge stays healthy. 1 000 requests, stream and non-stream mixed, 8 at
- * a time. Mid-stream failures are left out on purpose: after the first byte a failure is reported in
- * band by design and cannot be retried.
+ * (500, 503, 429, reset before the first byte, an error event right after a stream's role-only opener);
+ * an is fully down (connection resets) for the first stretch of the run, then recovers; ge stays
+ * healthy. 1 000 requests, stream and non-stream mixed, 8 at a time. Failures after content are left
+ * out on purpose: after the first content a failure is reported in band by design and cannot be retried.
  */
 const TOTAL = 1_000;
 const CONCURRENCY = 8;
@@ -37,6 +37,8 @@ describe("chaos run", () => {
       { kind: "status", status: 503 },
       { kind: "status", status: 429 },
       { kind: "reset-before" },
+      // Before any content, so retried or fallen back like a 5xx (non-stream calls answer normally).
+      { kind: "error-mid", afterEvents: 1 },
     ];
     // A fault queue entry per call; `delay 0` is a healthy answer.
     h.openai.enqueueFaults(

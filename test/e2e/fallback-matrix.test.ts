@@ -71,6 +71,30 @@ const MATRIX: Row[] = [
   { fault: "HTML body", make: { kind: "html" }, stream: ok(2), plain: ok(2) },
   { fault: "invalid JSON", make: { kind: "invalid-json" }, stream: ok(2), plain: ok(2) },
   {
+    fault: "an error event after the role-only opener (retried, then fallback)",
+    make: { kind: "error-mid", afterEvents: 1 },
+    stream: ok(3),
+    plain: { status: 200, provider: "oa", attempts: 1 },
+  },
+  {
+    fault: "a rate-limit error event after the role-only opener (fallback at once)",
+    make: { kind: "error-mid", afterEvents: 1, status: 429 },
+    stream: ok(2),
+    plain: { status: 200, provider: "oa", attempts: 1 },
+  },
+  {
+    fault: "an invalid-request error event (the caller's fault: never falls back)",
+    make: { kind: "error-mid", afterEvents: 1, status: 400 },
+    stream: { status: 502, provider: "oa", attempts: 1 },
+    plain: { status: 200, provider: "oa", attempts: 1 },
+  },
+  {
+    fault: "an error event after content",
+    make: { kind: "error-mid", afterEvents: 3 },
+    stream: { status: 200, provider: "oa", attempts: 1, inBand: true },
+    plain: { status: 200, provider: "oa", attempts: 1 },
+  },
+  {
     fault: "400 (the caller's fault: never falls back)",
     make: { kind: "status", status: 400 },
     stream: { status: 400, provider: "oa", attempts: 1 },
@@ -132,6 +156,30 @@ describe.each([
     expect(ms).toBeLessThan((row.minMs ?? 0) + 3_000);
     await expect.poll(() => h.outcomes.length).toBeGreaterThan(0);
     expect(h.outcomes.at(-1)?.attempts.length).toBe(want.attempts);
+  });
+});
+
+describe("fallback from Anthropic's overload reported in its stream (opus-first: an → oa)", () => {
+  it.each([
+    ["as its first event", 0],
+    ["right after message_start, as Anthropic usually streams it", 1],
+  ])("serves from OpenAI when the overload comes %s", async (_when, afterEvents) => {
+    h.anthropic.enqueueFaults(
+      ...Array.from({ length: 4 }, (): Fault => ({ kind: "error-mid", afterEvents })),
+    );
+    const { res, text } = await call("opus-first", true);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-gateway-provider")).toBe("oa");
+    // One retry of the overloaded target, like an HTTP 529, then the fallback.
+    expect(res.headers.get("x-gateway-attempts")).toBe("3");
+    expect(contentOf(text, true)).toBe("Echo: a message long enough to stream");
+    expect(text).not.toContain('"error"');
+    await expect.poll(() => h.outcomes.length).toBeGreaterThan(0);
+    expect(h.outcomes.at(-1)?.attempts.map((a) => `${a.provider}:${a.outcome}:${a.code ?? ""}`)).toEqual([
+      "an:failed:overloaded_error",
+      "an:failed:overloaded_error",
+      "oa:ok:",
+    ]);
   });
 });
 

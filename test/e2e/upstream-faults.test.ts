@@ -157,6 +157,67 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
   });
 });
 
+/**
+ * Error events inside a 200 stream, before any content: each provider's own wire form (Anthropic's
+ * `event: error` after `message_start`, OpenAI's `data: {"error":…}`, Gemini's google.rpc error). Until
+ * content is sent they are retried or fall back like the HTTP status they stand for.
+ */
+const IN_STREAM: Record<
+  (typeof PROVIDERS)[number]["name"],
+  { opener: number; afterContent: number; overload: string; limit: string }
+> = {
+  // Events before content: OpenAI's role-only chunk; Anthropic's message_start, an empty text block's
+  // start and a ping; none for Gemini, which sends text at once. `afterContent`: some text has gone out.
+  openai: { opener: 1, afterContent: 3, overload: "server_error", limit: "requests" },
+  anthropic: { opener: 1, afterContent: 5, overload: "overloaded_error", limit: "rate_limit_error" },
+  gemini: { opener: 0, afterContent: 2, overload: "UNAVAILABLE", limit: "RESOURCE_EXHAUSTED" },
+};
+
+/** A streamed chat call through the SDK: the status, the attempts made and the text (or the error). */
+async function streamed(model: string) {
+  const { data, response } = await h.client.chat.completions
+    .create({ model, stream: true, messages: [{ role: "user", content: "stream me" }] })
+    .withResponse();
+  let content = "";
+  for await (const chunk of data) content += chunk.choices[0]?.delta.content ?? "";
+  return { status: response.status, attempts: response.headers.get("x-gateway-attempts"), content };
+}
+
+describe.each(PROVIDERS)("error events in a $name stream", ({ name, model, sim }) => {
+  const kinds = IN_STREAM[name];
+
+  it.each([
+    ["as its first event", 0],
+    ["right after its role-only opener", kinds.opener],
+  ])("retries an overload reported %s, and the retry answers", async (_when, afterEvents) => {
+    sim(h).enqueueFaults({ kind: "error-mid", afterEvents });
+    const res = await streamed(model);
+    expect(res).toEqual({ status: 200, attempts: "2", content: "Echo: stream me" });
+    expect(sim(h).requests).toHaveLength(2);
+  });
+
+  it("answers a persistent overload after the target's retries with its kind, as a plain 502", async () => {
+    sim(h).enqueueFaults(...persistent({ kind: "error-mid", afterEvents: kinds.opener }));
+    const err = await streamed(model).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: kinds.overload });
+    expect(sim(h).requests).toHaveLength(2);
+  });
+
+  it("does not retry a rate-limit event on the same target: it carries no Retry-After", async () => {
+    sim(h).enqueueFaults(...persistent({ kind: "error-mid", afterEvents: kinds.opener, status: 429 }));
+    const err = await streamed(model).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: kinds.limit });
+    expect(sim(h).requests).toHaveLength(1);
+  });
+
+  it("reports an error event after content in band, once", async () => {
+    sim(h).enqueueFaults({ kind: "error-mid", afterEvents: kinds.afterContent });
+    const err = await streamed(model).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/failed mid-stream/);
+    expect(sim(h).requests).toHaveLength(1);
+  });
+});
+
 describe("gateway credentials", () => {
   it("turns the provider's 401 into a 502 that leaks nothing", async () => {
     const err = await h.client.chat.completions

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
+import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { usage } from "../../fixtures/usage.ts";
 

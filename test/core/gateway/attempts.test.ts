@@ -7,6 +7,7 @@ import {
 } from "../../../core/api/errors.ts";
 import type { BreakerConfig, ProviderConfig } from "../../../core/config/types.ts";
 import { withFallback } from "../../../core/gateway/attempts.ts";
+import { watchCaller } from "../../../core/gateway/complete.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
 import { type BreakerBoard, createBreakerBoard } from "../../../core/routing/breaker-board.ts";
@@ -28,7 +29,9 @@ const callerFault = () =>
   new GatewayError(400, "invalid_request_error", "messages: required", { code: "upstream_invalid_request" });
 
 /** What a scripted target does on each call: throw the error, or answer with the string. */
-type Step = GatewayError | Error | string;
+type Outcome = GatewayError | Error | string;
+/** A step may also be decided during the call, e.g. after the caller has been made to leave. */
+type Step = Outcome | (() => Outcome);
 
 /**
  * A request context on a hand-driven clock. `sleep` records the delay asked for and advances the clock
@@ -64,16 +67,19 @@ function harness(opts: { random?: number; callMs?: number; breakers?: BreakerBoa
     };
     const headers: Record<string, string> = {};
     const calls: string[] = [];
+    const signals: Array<AbortSignal | undefined> = [];
     const remaining = new Map(Object.entries(script).map(([id, steps]) => [id, [...steps]]));
-    const result = withFallback(ctx, plan, policy, headers, async (t) => {
+    const result = withFallback(ctx, plan, policy, headers, async (t, callerGone) => {
       calls.push(t.provider.id);
+      signals.push(callerGone);
       clock += opts.callMs ?? 0;
-      const step = remaining.get(t.provider.id)?.shift();
-      if (step === undefined) throw new Error(`target ${t.provider.id} called more often than scripted`);
+      const planned = remaining.get(t.provider.id)?.shift();
+      if (planned === undefined) throw new Error(`target ${t.provider.id} called more often than scripted`);
+      const step = typeof planned === "function" ? planned() : planned;
       if (step instanceof Error) throw step;
       return step;
     });
-    return { result, calls, headers, ctx };
+    return { result, calls, headers, ctx, signals };
   }
 
   return {
@@ -460,5 +466,88 @@ describe("withFallback", () => {
       { provider: "c", model: "c-model", outcome: "ok", code: undefined, status: undefined, ms: 7 },
     ]);
     expect(r.headers["x-gateway-attempts"]).toBe("3");
+  });
+});
+
+describe("withFallback when the caller disconnects (portable mode registers its signal)", () => {
+  /** The caller's connection for request `req-1`, as functions/local/server.ts registers it. */
+  function caller() {
+    const controller = new AbortController();
+    const forget = watchCaller("req-1", controller.signal);
+    return { leave: () => controller.abort(), signal: controller.signal, forget };
+  }
+
+  it("hands run the caller's signal, so the call in flight can be aborted", async () => {
+    const h = harness();
+    const c = caller();
+    const r = h.request([a], { a: ["from a"] });
+    await expect(r.result).resolves.toBe("from a");
+    expect(r.signals).toEqual([c.signal]);
+    c.forget();
+  });
+
+  it("stops at a failure once the caller has gone: no retry, no fallback, a 499 client_closed", async () => {
+    const h = harness();
+    const c = caller();
+    const fragileA = target("a", { failureThreshold: 1 });
+    const leaveThenFail = () => {
+      c.leave();
+      return serverError();
+    };
+    const r = h.request([fragileA, b], { a: [leaveThenFail], b: ["from b"] });
+    const err = await rejection(r.result);
+    expect(err).toMatchObject({ status: 499, code: "client_closed" });
+    expect(r.calls).toEqual(["a"]);
+    expect(h.sleeps).toEqual([]);
+    expect(summary(r.ctx)).toEqual(["a:failed:client_closed"]);
+    // The caller leaving says nothing about the provider's health.
+    expect(h.deps.breakers.states().get("a/a-model")).toBe("closed");
+    expect(r.headers["x-gateway-attempts"]).toBe("1");
+    c.forget();
+  });
+
+  it("cuts a backoff short when the caller leaves during it, and makes no further call", async () => {
+    const h = harness();
+    const c = caller();
+    h.deps.sleep = () => {
+      c.leave();
+      return new Promise(() => {});
+    };
+    const r = h.request([a, b], { a: [serverError()], b: ["from b"] });
+    expect((await rejection(r.result)).code).toBe("client_closed");
+    expect(r.calls).toEqual(["a"]);
+    expect(summary(r.ctx)).toEqual(["a:failed:upstream_http_error"]);
+    c.forget();
+  });
+
+  it("makes no call at all when the caller left before the first one", async () => {
+    const h = harness();
+    const c = caller();
+    c.leave();
+    const r = h.request([a, b], { a: ["from a"] });
+    expect((await rejection(r.result)).code).toBe("client_closed");
+    expect(r.calls).toEqual([]);
+    expect(r.headers["x-gateway-attempts"]).toBe("0");
+    c.forget();
+  });
+
+  it("keeps an answer that arrived as the caller left: the provider did the work, and it is accounted", async () => {
+    const h = harness();
+    const c = caller();
+    const leaveThenAnswer = () => {
+      c.leave();
+      return "from a";
+    };
+    const r = h.request([a], { a: [leaveThenAnswer] });
+    await expect(r.result).resolves.toBe("from a");
+    expect(summary(r.ctx)).toEqual(["a:ok"]);
+    c.forget();
+  });
+
+  it("runs as before where the host reports no disconnect (Lambda)", async () => {
+    const h = harness();
+    const r = h.request([a, b], { a: [serverError(), serverError()], b: ["from b"] });
+    await expect(r.result).resolves.toBe("from b");
+    expect(r.signals).toEqual([undefined, undefined, undefined]);
   });
 });

@@ -2,12 +2,15 @@ import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import type { ChatCompletionChunk, ChunkDelta } from "../../../core/api/chat-response.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
 import {
+  carriesContent,
   type StreamEnd,
   type TranslateOptions,
   translateStream,
 } from "../../../core/gateway/stream-translator.ts";
+import { chatAdapters } from "../../../core/providers/adapters.ts";
 import { openaiChat } from "../../../core/providers/openai/index.ts";
 
 const META = { id: "chatcmpl-gw", created: 1_700_000_000, model: "gpt-4o" };
@@ -27,6 +30,30 @@ const usageChunk = `data: ${JSON.stringify({
   usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
 })}\n\n`;
 const DONE = "data: [DONE]\n\n";
+/** How OpenAI opens a stream: the role, an empty content and no refusal, nothing the caller must see. */
+const opener = `data: ${JSON.stringify({
+  id: "c1",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-4o",
+  choices: [{ index: 0, delta: { role: "assistant", content: "", refusal: null }, finish_reason: null }],
+})}\n\n`;
+const errorEvent = `data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error" } })}\n\n`;
+
+/** Whether the promise has settled by now (after the events already written were processed). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  await sleep(20);
+  return done;
+}
 
 function start(opts: Partial<TranslateOptions> = {}) {
   const upstream = new PassThrough();
@@ -229,5 +256,173 @@ describe("translateStream over the OpenAI adapter", () => {
     const events = await readAll(out);
     expect(events).toHaveLength(writes + 3);
     expect(ends[0]?.error).toBeUndefined();
+  });
+});
+
+const withDelta = (
+  delta: ChunkDelta,
+  finish: ChatCompletionChunk["choices"][number]["finish_reason"] = null,
+) => ({
+  id: "c1",
+  object: "chat.completion.chunk" as const,
+  created: 1,
+  model: "m",
+  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+});
+
+describe("carriesContent: where a stream commits to its caller", () => {
+  it.each([
+    ["a role-only delta", withDelta({ role: "assistant" }), false],
+    [
+      "OpenAI's opener (role, empty content, null refusal)",
+      withDelta({ role: "assistant", content: "", refusal: null }),
+      false,
+    ],
+    ["a finish reason alone", withDelta({}, "stop"), false],
+    ["a usage chunk without choices", { ...withDelta({}), choices: [] }, false],
+    ["text", withDelta({ content: "Hi" }), true],
+    ["the role with the first text", withDelta({ role: "assistant", content: "Hi" }), true],
+    ["a refusal", withDelta({ refusal: "I can't" }), true],
+    ["a tool call", withDelta({ tool_calls: [{ index: 0, function: { arguments: "" } }] }), true],
+    ["a legacy function call", withDelta({ function_call: { name: "f", arguments: "" } }), true],
+    ["an empty tool-call list", withDelta({ tool_calls: [] }), false],
+  ])("%s: %s", (_what, chunk, expected) => {
+    expect(carriesContent(chunk as ChatCompletionChunk)).toBe(expected);
+  });
+
+  it("counts a delta field it does not know yet as content: holding back is safe, dropping is not", () => {
+    const delta = { reasoning_content: "thinking…" } as unknown as ChunkDelta;
+    expect(carriesContent(withDelta(delta))).toBe(true);
+  });
+});
+
+describe("translateStream's commit point: the first chunk with content", () => {
+  it("holds a role-only opener back and sends it with the first content", async () => {
+    const { upstream, promise } = start();
+    upstream.write(opener);
+    expect(await settled(promise)).toBe(false);
+    upstream.write(chunk("Hi"));
+    const out = await promise;
+    upstream.end(chunk("", "stop") + DONE);
+    expect(payloads(await readAll(out))).toMatchObject([
+      { choices: [{ delta: { role: "assistant", content: "" } }] },
+      { choices: [{ delta: { content: "Hi" } }] },
+      { choices: [{ finish_reason: "stop" }] },
+      "[DONE]",
+    ]);
+  });
+
+  it("rejects, so routing can retry or fall back, on an error event after a role-only opener", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.write(opener);
+    upstream.write(errorEvent);
+    const err = await rejection(promise);
+    expect(err).toMatchObject({ status: 502, code: "server_error" });
+    expect(err.message).toMatch(/reported an error before any content: overloaded/);
+    expect(ends[0]?.firstChunkAt).toBeUndefined();
+  });
+
+  it("rejects on Anthropic's overload right after message_start, the way Anthropic streams it", async () => {
+    const anthropic = (type: string, payload: object) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
+    const { upstream, promise } = start({ adapter: chatAdapters.anthropic });
+    upstream.write(
+      anthropic("message_start", {
+        message: { id: "msg_1", model: "claude", usage: { input_tokens: 5, output_tokens: 1 } },
+      }),
+    );
+    upstream.write(anthropic("error", { error: { type: "overloaded_error", message: "Overloaded" } }));
+    expect(await rejection(promise)).toMatchObject({ status: 502, code: "overloaded_error" });
+  });
+
+  it("rejects a stream cut after its opener as truncated, not as one without any event", async () => {
+    const { upstream, promise } = start();
+    upstream.end(opener);
+    const err = await rejection(promise);
+    expect(err.code).toBe("upstream_truncated");
+    expect(err.message).toMatch(/before the response was complete/);
+  });
+
+  it("delivers a complete answer that never had content (a finish reason only) at its end", async () => {
+    const { upstream, promise, ends } = start();
+    upstream.end(opener + chunk("", "length") + DONE);
+    const events = payloads(await readAll(await promise));
+    expect(events).toMatchObject([
+      { choices: [{ delta: { role: "assistant" } }] },
+      { choices: [{ finish_reason: "length" }] },
+      "[DONE]",
+    ]);
+    expect(ends[0]).toMatchObject({ error: undefined, firstChunkAt: 42 });
+  });
+
+  it("takes the first chunk with content as the time to first token", async () => {
+    let clock = 0;
+    const { upstream, promise, ends } = start({ now: () => clock });
+    clock = 10;
+    upstream.write(opener);
+    await settled(promise);
+    clock = 250;
+    upstream.end(chunk("Hi", "stop") + DONE);
+    await readAll(await promise);
+    expect(ends[0]?.firstChunkAt).toBe(250);
+  });
+
+  it("counts a held opener as the first event: the first-event timeout does not fire behind it", async () => {
+    const { upstream, promise } = start({ firstEventMs: 30 });
+    upstream.write(opener);
+    await sleep(60);
+    expect(await settled(promise)).toBe(false);
+    upstream.end(chunk("late", "stop") + DONE);
+    expect(payloads(await readAll(await promise))[1]).toMatchObject({
+      choices: [{ delta: { content: "late" } }],
+    });
+  });
+
+  it("holds no longer than keepAliveMs: a silent think starts the response, and keep-alives follow", async () => {
+    const { upstream, promise } = start({ keepAliveMs: 25 });
+    upstream.write(opener);
+    const out = await promise;
+    const seen: string[] = [];
+    out.on("data", (d) => seen.push(String(d)));
+    await sleep(70);
+    upstream.end(chunk("done", "stop") + DONE);
+    await once(out, "end");
+    expect(seen[0]).toMatch(/"role":"assistant"/);
+    expect(seen).toContain(": keep-alive\n\n");
+    expect(seen.at(-1)).toBe(DONE);
+  });
+
+  it("shows held chunks to onChunk only when they are sent, never for an attempt that failed", async () => {
+    const seen: ChatCompletionChunk[] = [];
+    const { upstream, promise } = start({ onChunk: (c) => seen.push(c) });
+    upstream.write(opener);
+    upstream.write(errorEvent);
+    await rejection(promise);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe("translateStream when the caller disconnects (callerGone)", () => {
+  it("reports clientClosed, not a provider failure, when the caller's abort cut the upstream after the start", async () => {
+    const caller = new AbortController();
+    const { upstream, promise, ends } = start({ callerGone: caller.signal });
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const read = readAll(out);
+    caller.abort();
+    upstream.destroy(Object.assign(new Error("aborted"), { code: "UND_ERR_ABORTED" }));
+    const events = await read;
+    expect(events.join("")).not.toContain('"error"');
+    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: true }]);
+  });
+
+  it("rejects before the start, leaving the verdict to the attempt loop", async () => {
+    const caller = new AbortController();
+    const { upstream, promise, ends } = start({ callerGone: caller.signal });
+    upstream.write(opener);
+    caller.abort();
+    upstream.destroy(Object.assign(new Error("aborted"), { code: "UND_ERR_ABORTED" }));
+    await rejection(promise);
+    expect(ends[0]).toMatchObject({ error: undefined, clientClosed: true, firstChunkAt: undefined });
   });
 });

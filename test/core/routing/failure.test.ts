@@ -26,6 +26,14 @@ describe("decide", () => {
       err: new GatewayError(429, "rate_limit_error", "slow down", { code: "upstream_rate_limited" }),
       expected: retry(true),
     },
+    {
+      what: "a provider 429 no retry wins back (OpenAI's insufficient_quota)",
+      err: new GatewayError(429, "rate_limit_error", "out of credit", {
+        code: "upstream_rate_limited",
+        headers: { "x-should-retry": "false" },
+      }),
+      expected: next(true),
+    },
     { what: "a provider 5xx", err: upstreamError("HTTP 503", "upstream_http_error"), expected: retry(true) },
     { what: "a reset connection", err: upstreamError("reset", "upstream_reset"), expected: retry(true) },
     {
@@ -69,8 +77,64 @@ describe("decide", () => {
     expect(decide(err)).toEqual(expected);
   });
 
+  it("never retries nor falls back once the caller has gone", () => {
+    const gone = new GatewayError(499, "invalid_request_error", "gone", { code: "client_closed" });
+    expect(decide(gone)).toEqual(fail);
+  });
+
   it("decides by code, not by status, for a known code", () => {
     const odd = new GatewayError(418, "upstream_error", "teapot", { code: "upstream_http_error" });
     expect(decide(odd)).toEqual(retry(true));
+  });
+});
+
+/** An error event inside a 200 stream, as the stream translator reports it: the provider's kind is the code. */
+const reported = (kind: string) =>
+  upstreamError(`Provider 'p' reported an error before any content: ${kind}`, kind);
+
+describe("decide on a provider's error event, which names its kind instead of an HTTP status", () => {
+  it.each([
+    // Anthropic
+    ["overloaded_error", "529", retry(true)],
+    ["api_error", "500", retry(true)],
+    ["timeout_error", "504", retry(true)],
+    ["billing_error", "402", retry(true)],
+    ["rate_limit_error", "429", next(true)],
+    ["authentication_error", "401", next(true)],
+    ["permission_error", "403", next(true)],
+    ["not_found_error", "404", next(false)],
+    ["invalid_request_error", "400", fail],
+    ["request_too_large", "413", fail],
+    // OpenAI
+    ["server_error", "500", retry(true)],
+    ["requests", "429", next(true)],
+    ["tokens", "429", next(true)],
+    ["insufficient_quota", "429", next(true)],
+    // Gemini
+    ["UNAVAILABLE", "503", retry(true)],
+    ["INTERNAL", "500", retry(true)],
+    ["UNKNOWN", "500", retry(true)],
+    ["DEADLINE_EXCEEDED", "504", retry(true)],
+    ["RESOURCE_EXHAUSTED", "429", next(true)],
+    ["UNAUTHENTICATED", "401", next(true)],
+    ["PERMISSION_DENIED", "403", next(true)],
+    ["NOT_FOUND", "404", next(false)],
+    ["INVALID_ARGUMENT", "400", fail],
+    ["FAILED_PRECONDITION", "400", fail],
+  ])("treats %s like an HTTP %s: %o", (kind, _status, expected) => {
+    expect(decide(reported(kind))).toEqual(expected);
+  });
+
+  it("falls back at once on a rate-limit event: it carries no Retry-After to wait for", () => {
+    expect(decide(reported("rate_limit_error")).action).toBe("next");
+  });
+
+  it("fails on a kind it does not know, as on any unknown code", () => {
+    expect(decide(reported("brand_new_error"))).toEqual(fail);
+  });
+
+  it("reads a kind only on a provider-reported error, not on the gateway's own error of that name", () => {
+    const own = new GatewayError(500, "server_error", "bug", { code: "server_error" });
+    expect(decide(own)).toEqual(fail);
   });
 });

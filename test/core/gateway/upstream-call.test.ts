@@ -1,0 +1,91 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { callerSignal, watchCaller } from "../../../core/gateway/complete.ts";
+import { callUpstream } from "../../../core/gateway/upstream-call.ts";
+import type { Endpoint, Transport } from "../../../core/providers/transport.ts";
+import { DEFAULT_TIMEOUTS } from "../../../core/routing/resolve.ts";
+
+const ENDPOINT: Endpoint = {
+  providerId: "p",
+  kind: "openai",
+  baseUrl: "http://127.0.0.1:1",
+  timeouts: DEFAULT_TIMEOUTS,
+};
+const REQUEST = { path: "/chat/completions", headers: {}, body: "{}" };
+
+/** A provider that answers only when told to, and shows the signal the call was sent with. */
+function slowTransport() {
+  const seen: AbortSignal[] = [];
+  const transport: Transport = {
+    send: (_endpoint, _request, signal) =>
+      new Promise((resolve, reject) => {
+        seen.push(signal);
+        // As undici does: an already aborted signal fails the request at once.
+        if (signal.aborted) return reject(new Error("aborted"));
+        signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
+        setTimeout(() => resolve({ status: 200, headers: {}, body: new PassThrough() }), 50);
+      }),
+  };
+  return { transport, seen };
+}
+
+describe("callUpstream with the caller's signal", () => {
+  it("aborts the call in flight when the caller disconnects", async () => {
+    const { transport, seen } = slowTransport();
+    const caller = new AbortController();
+    const call = callUpstream(transport, ENDPOINT, REQUEST, caller.signal);
+    caller.abort();
+    await expect(call).rejects.toBeDefined();
+    expect(seen[0]?.aborted).toBe(true);
+  });
+
+  it("sends nothing live when the caller had already gone", async () => {
+    const { transport, seen } = slowTransport();
+    const caller = new AbortController();
+    caller.abort();
+    await expect(callUpstream(transport, ENDPOINT, REQUEST, caller.signal)).rejects.toBeDefined();
+    expect(seen[0]?.aborted).toBe(true);
+  });
+
+  it("lets the answered call alone once done: a later disconnect is the stream's to handle", async () => {
+    const { transport, seen } = slowTransport();
+    const caller = new AbortController();
+    const call = await callUpstream(transport, ENDPOINT, REQUEST, caller.signal);
+    call.done();
+    caller.abort();
+    expect(seen[0]?.aborted).toBe(false);
+  });
+
+  it("aborts the body of an answered call that is still being read", async () => {
+    const { transport, seen } = slowTransport();
+    const caller = new AbortController();
+    const call = await callUpstream(transport, ENDPOINT, REQUEST, caller.signal);
+    caller.abort();
+    expect(seen[0]?.aborted).toBe(true);
+    call.done();
+  });
+});
+
+describe("the caller registry", () => {
+  it("finds the signal a host registered for a request id, until it is forgotten", () => {
+    const signal = new AbortController().signal;
+    const forget = watchCaller("req-a", signal);
+    expect(callerSignal("req-a")).toBe(signal);
+    forget();
+    expect(callerSignal("req-a")).toBeUndefined();
+  });
+
+  it("knows no signal where the host registers none (Lambda)", () => {
+    expect(callerSignal("never-registered")).toBeUndefined();
+  });
+
+  it("does not forget a newer registration under the same id", () => {
+    const first = new AbortController().signal;
+    const second = new AbortController().signal;
+    const forgetFirst = watchCaller("req-b", first);
+    const forgetSecond = watchCaller("req-b", second);
+    forgetFirst();
+    expect(callerSignal("req-b")).toBe(second);
+    forgetSecond();
+  });
+});

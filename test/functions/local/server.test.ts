@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { APIGatewayProxyEvent } from "aws-lambda";
+import { afterEach, describe, expect, it } from "vitest";
+import { callerSignal } from "../../../core/gateway/complete.ts";
+import {
+  PRELUDE_CONTENT_TYPE,
+  PRELUDE_DELIMITER,
+  type ResponseStream,
+  type StreamingHandler,
+} from "../../../functions/local/lambda-runtime.ts";
+import { type LocalServer, startLocalServer } from "../../../functions/local/server.ts";
+
+let server: LocalServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A handler that shows the caller signal registered for its request, then runs `body`. */
+function spyHandler(body: (signal: AbortSignal, stream: Parameters<StreamingHandler>[1]) => Promise<void>) {
+  const seen: { requestId?: string; signal?: AbortSignal; finished?: boolean } = {};
+  const handler: StreamingHandler = async (event, stream) => {
+    seen.requestId = (event as APIGatewayProxyEvent).requestContext.requestId;
+    seen.signal = callerSignal(seen.requestId);
+    await body(seen.signal!, stream);
+    seen.finished = true;
+  };
+  return { handler, seen };
+}
+
+const serve = async (handler: StreamingHandler) => {
+  server = await startLocalServer({ handler, host: "127.0.0.1", port: 0, maxBodyBytes: 1024 });
+  return server.url;
+};
+
+describe("the portable host's view of the caller's connection", () => {
+  it("aborts the request's caller signal when the caller disconnects before the response", async () => {
+    const { handler, seen } = spyHandler(async (signal) => {
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));
+    });
+    const url = await serve(handler);
+    const client = new AbortController();
+    const request = fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: "{}",
+      signal: client.signal,
+    });
+    await expect.poll(() => seen.signal).toBeDefined();
+    client.abort();
+    await expect(request).rejects.toThrow();
+    await expect.poll(() => seen.finished).toBe(true);
+    expect(seen.signal?.aborted).toBe(true);
+  });
+
+  it("leaves the signal alone for a response that completed, and forgets it afterwards", async () => {
+    const { handler, seen } = spyHandler(async (_signal, stream) => {
+      // The framing the Lambda runtime uses: JSON prelude, 8 NUL bytes, then the body.
+      (stream as ResponseStream).setContentType(PRELUDE_CONTENT_TYPE);
+      stream.write(JSON.stringify({ statusCode: 200 }));
+      stream.write(PRELUDE_DELIMITER);
+      await new Promise<void>((resolve) => stream.end("ok", () => resolve()));
+    });
+    const url = await serve(handler);
+    const res = await fetch(`${url}/healthz`);
+    expect(await res.text()).toBe("ok");
+    await sleep(20);
+    expect(seen.signal?.aborted).toBe(false);
+    expect(callerSignal(seen.requestId!)).toBeUndefined();
+  });
+});
