@@ -63,9 +63,10 @@ class NodeResponseStream extends FramedResponseStream {
         !this.decoder.decoded &&
         this.contentType !== "application/vnd.awslambda.http-integration-response"
       ) {
-        // Not an HTTP integration response: Lambda would send the bytes as-is with status 200.
-        this.res.writeHead(200, { "content-type": this.contentType });
-        this.decoder.feed(Buffer.concat([Buffer.from("{}"), Buffer.alloc(8)]));
+        // Not an HTTP integration response: Lambda would send the bytes as-is with status 200. A prelude
+        // saying so goes through the decoder, which then writes the head once.
+        const prelude = JSON.stringify({ statusCode: 200, headers: { "content-type": this.contentType } });
+        this.decoder.feed(Buffer.concat([Buffer.from(prelude), Buffer.alloc(8)]));
       }
       this.decoder.feed(chunk);
     } catch (err) {
@@ -78,6 +79,10 @@ class NodeResponseStream extends FramedResponseStream {
 
   override _final(done: (err?: Error | null) => void): void {
     if (!this.res.headersSent) this.res.writeHead(200);
+    // writeHead corks the response until the next tick. Node 24 drops every body write after the first
+    // when end() comes while still corked (two writes and the end in one tick send only the first), so
+    // the writes are flushed first.
+    while (this.res.writableCorked > 0) this.res.uncork();
     this.res.end(() => done());
   }
 }

@@ -68,3 +68,44 @@ describe("the portable host's view of the caller's connection", () => {
     expect(callerSignal(seen.requestId!)).toBeUndefined();
   });
 });
+
+describe("the portable host's bytes from a handler that sends no HTTP prelude", () => {
+  it("sends them as they are with status 200 and the handler's content type, as Lambda does", async () => {
+    const url = await serve(async (_event, stream) => {
+      (stream as ResponseStream).setContentType("text/plain");
+      stream.write("plain ");
+      await new Promise<void>((resolve) => stream.end("bytes", () => resolve()));
+    });
+    const res = await fetch(`${url}/anything`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(await res.text()).toBe("plain bytes");
+  });
+});
+
+describe("the portable host's response body", () => {
+  it.each([
+    ["ended with a last chunk", async (stream: ResponseStream) => void stream.end("bytes")],
+    [
+      "written, then ended, in one tick",
+      async (stream: ResponseStream) => {
+        stream.write("bytes");
+        stream.end();
+      },
+    ],
+  ])(
+    "keeps every chunk of a body %s (Node 24 drops writes ended while the head is corked)",
+    async (_, finish) => {
+      const url = await serve(async (_event, stream) => {
+        const s = stream as ResponseStream;
+        s.setContentType(PRELUDE_CONTENT_TYPE);
+        s.write(JSON.stringify({ statusCode: 200 }));
+        s.write(PRELUDE_DELIMITER);
+        s.write("plain ");
+        await finish(s);
+      });
+      const res = await fetch(`${url}/anything`);
+      expect(await res.text()).toBe("plain bytes");
+    },
+  );
+});
