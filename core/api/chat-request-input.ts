@@ -1,6 +1,21 @@
 import { z } from "zod";
-import { chatMessage, chatRequest, toolDefinition } from "./chat-request.ts";
+import { assistantMessage, chatMessage, chatRequest, textPart, toolDefinition } from "./chat-request.ts";
 import { orphanToolResult, toolChoiceWithoutTools } from "./conversation-rules.ts";
+
+/**
+ * OpenAI's assistant content may hold refusal parts (`{type: "refusal", refusal}`), as a model's
+ * refused turn comes back into a history. The gateway reads a refusal from the message's `refusal`
+ * field (refusal-parts.ts moves it there), so only the input takes the parts.
+ */
+const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() }).strict();
+const assistantInput = assistantMessage.extend({
+  content: z
+    .union([z.string(), z.array(z.discriminatedUnion("type", [textPart, refusalPart])).min(1)])
+    .nullable()
+    .optional(),
+});
+
+const [system, developer, user, , tool] = chatMessage.options;
 
 /**
  * What a caller may send: the gateway's request (chat-request.ts), plus OpenAI's deprecated function
@@ -14,7 +29,11 @@ export const chatRequestInput = chatRequest
     messages: z
       .array(
         z.discriminatedUnion("role", [
-          ...chatMessage.options,
+          system,
+          developer,
+          user,
+          assistantInput,
+          tool,
           z
             .object({
               role: z.literal("function"),

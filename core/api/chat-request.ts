@@ -20,7 +20,7 @@ const promptCacheBreakpoint = z
   .strict()
   .optional();
 
-const textPart = z
+export const textPart = z
   .object({ type: z.literal("text"), text: z.string(), prompt_cache_breakpoint: promptCacheBreakpoint })
   .strict();
 const imagePart = z
@@ -91,32 +91,35 @@ export const toolCall = z
 
 const name = z.string().min(1).max(64).optional();
 
+/** An assistant turn, as the gateway reads it (chat-request-input.ts takes refusal parts too). */
+export const assistantMessage = z
+  .object({
+    role: z.literal("assistant"),
+    content: textContent.nullable().optional(),
+    name,
+    tool_calls: z.array(toolCall).optional(),
+    refusal: z.string().nullable().optional(),
+    // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
+    // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never
+    // forwarded (provider mappers drop them): they carry nothing to honour.
+    annotations: z.array(z.unknown()).optional(),
+    audio: z.null().optional(),
+    // Null when echoed back; a call in a history written for OpenAI's deprecated function calling
+    // (legacy-functions.ts turns it into a tool call).
+    function_call: z
+      .object({ name: z.string().min(1), arguments: z.string() })
+      .strict()
+      .nullable()
+      .optional(),
+    parsed: z.unknown().optional(),
+  })
+  .strict();
+
 export const chatMessage = z.discriminatedUnion("role", [
   z.object({ role: z.literal("system"), content: textContent, name }).strict(),
   z.object({ role: z.literal("developer"), content: textContent, name }).strict(),
   z.object({ role: z.literal("user"), content: userContent, name }).strict(),
-  z
-    .object({
-      role: z.literal("assistant"),
-      content: textContent.nullable().optional(),
-      name,
-      tool_calls: z.array(toolCall).optional(),
-      refusal: z.string().nullable().optional(),
-      // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
-      // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never
-      // forwarded (provider mappers drop them): they carry nothing to honour.
-      annotations: z.array(z.unknown()).optional(),
-      audio: z.null().optional(),
-      // Null when echoed back; a call in a history written for OpenAI's deprecated function calling
-      // (legacy-functions.ts turns it into a tool call).
-      function_call: z
-        .object({ name: z.string().min(1), arguments: z.string() })
-        .strict()
-        .nullable()
-        .optional(),
-      parsed: z.unknown().optional(),
-    })
-    .strict(),
+  assistantMessage,
   z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }).strict(),
 ]);
 
@@ -209,7 +212,8 @@ export const chatRequest = z
       .object({ mode: z.enum(["implicit", "explicit"]).optional(), ttl: z.literal("30m").optional() })
       .strict()
       .optional(),
-    tools: z.array(toolDefinition).max(128).optional(),
+    // OpenAI refuses an empty list ("expected an array with minimum length 1"), as does Anthropic.
+    tools: z.array(toolDefinition).min(1).max(128).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     response_format: responseFormat.optional(),

@@ -136,6 +136,7 @@ export interface ChatCompletionChunk {
   }>;
   usage?: Usage | null;
   service_tier?: string | null;
+  system_fingerprint?: string | null;
 }
 
 export interface Embeddings {

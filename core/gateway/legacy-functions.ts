@@ -3,6 +3,7 @@ import type { ChatRequestInput } from "../api/chat-request-input.ts";
 import type { ChatCompletion, ChatCompletionChunk, ChunkDelta } from "../api/chat-response.ts";
 import { badRequest } from "../api/errors.ts";
 import type { BaseStreamState, ChatAdapter } from "../providers/types.ts";
+import { hasRefusalParts, refusalsAsField } from "./refusal-parts.ts";
 
 /**
  * OpenAI's deprecated function calling, served as the tools it became: `functions` are tools,
@@ -25,7 +26,8 @@ function toolChoiceOf(choice: ChatRequestInput["function_call"]): ToolChoice | u
 function messagesOf(messages: ChatRequestInput["messages"]): ChatMessage[] {
   // Calls not yet answered, by function name, oldest first: a `function` message answers the oldest.
   const pending = new Map<string, string[]>();
-  return messages.map((m, i): ChatMessage => {
+  return messages.map((input, i): ChatMessage => {
+    const m = hasRefusalParts(input) ? refusalsAsField(input) : input;
     if (m.role === "function") {
       const id = pending.get(m.name)?.shift();
       if (id === undefined)
@@ -35,7 +37,7 @@ function messagesOf(messages: ChatRequestInput["messages"]): ChatMessage[] {
         );
       return { role: "tool", tool_call_id: id, content: m.content ?? "" };
     }
-    if (m.role !== "assistant" || !m.function_call) return m;
+    if (m.role !== "assistant" || !m.function_call) return m as ChatMessage;
     if (m.tool_calls?.length)
       throw badRequest(
         "An assistant message carries either function_call or tool_calls, not both.",
@@ -48,11 +50,14 @@ function messagesOf(messages: ChatRequestInput["messages"]): ChatMessage[] {
   });
 }
 
-/** The request as tools; unchanged (the same object) when it uses no legacy field. */
+/**
+ * The request as tools, with refusal parts as the `refusal` field; unchanged (the same object) when it
+ * uses no legacy field and no refusal part.
+ */
 export function fromLegacyFunctions(input: ChatRequestInput): ChatRequest {
   const { functions, function_call, messages, ...rest } = input;
   const legacyMessages = messages.some(
-    (m) => m.role === "function" || (m.role === "assistant" && m.function_call),
+    (m) => m.role === "function" || (m.role === "assistant" && m.function_call) || hasRefusalParts(m),
   );
   if (functions === undefined && function_call === undefined && !legacyMessages) return input as ChatRequest;
   if (functions !== undefined && rest.tools !== undefined)

@@ -53,6 +53,7 @@ const CASES: Case[] = [
   { name: "temperature out of range", body: ok({ temperature: 3 }), status: 400, param: "temperature" },
   { name: "a negative max_tokens", body: ok({ max_tokens: -5 }), status: 400, param: "max_tokens" },
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
+  { name: "an empty tools list", body: ok({ tools: [] }), status: 400, param: "tools" },
   {
     name: "legacy functions beside tools",
     body: ok({

@@ -33,6 +33,7 @@ export interface WireChunk {
   choices: WireChoice[];
   usage?: OpenAIUsage | null;
   service_tier?: unknown;
+  system_fingerprint?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;

@@ -63,6 +63,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   };
   if (c.usage) chunk.usage = usage;
   if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;
+  if (typeof c.system_fingerprint === "string") chunk.system_fingerprint = c.system_fingerprint;
   return { out: [chunk], state: { ...state, usage } };
 }
 

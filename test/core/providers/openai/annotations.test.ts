@@ -78,4 +78,18 @@ describe("OpenAI annotations", () => {
     expect(step.out).toEqual([]);
     expect(step.fault?.code).toBe("upstream_malformed");
   });
+
+  it("go with the chunk's system_fingerprint, which a stream keeps as the response does", () => {
+    const raw = {
+      event: undefined,
+      data: JSON.stringify({
+        id: "chatcmpl-1",
+        created: 1,
+        model: "gpt-4o",
+        system_fingerprint: "fp_y",
+        choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: null }],
+      }),
+    };
+    expect(reduceOpenAIStream(raw, initOpenAIStream(META)).out[0]?.system_fingerprint).toBe("fp_y");
+  });
 });
