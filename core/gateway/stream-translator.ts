@@ -7,7 +7,7 @@ import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts
 import { TransportError } from "../providers/transport.ts";
 import { classify } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
-import { transportError } from "../providers/upstream-errors.ts";
+import { providerFaultError, transportError } from "../providers/upstream-errors.ts";
 
 export interface StreamEnd {
   usage: Usage | undefined;
@@ -162,9 +162,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       } else hold(chunk);
     }
     if (step.fault) {
-      // The provider's own kind stays the code: routing decides on it (routing/failure.ts).
       const when = started ? "failed mid-stream" : "reported an error before any content";
-      fail(upstreamError(`Provider '${opts.provider}' ${when}: ${step.fault.message}`, step.fault.code));
+      fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when));
     }
   });
 

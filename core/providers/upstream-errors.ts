@@ -75,6 +75,62 @@ export function providerMessage(bodyText: string): string | undefined {
   return typeof message === "string" ? message.slice(0, 2000) : undefined;
 }
 
+/**
+ * The HTTP status a provider's own error kind stands for. An error event inside a 200 stream names no
+ * status, only a kind: Anthropic's and OpenAI's `error.type`, Gemini's `error.status` (a google.rpc
+ * code name).
+ */
+const PROVIDER_ERROR_STATUS: Readonly<Record<string, number>> = {
+  // Anthropic (OpenAI shares invalid_request_error).
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+  // OpenAI types its 429s by what ran out.
+  requests: 429,
+  tokens: 429,
+  insufficient_quota: 429,
+  server_error: 500,
+  // Gemini.
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  OUT_OF_RANGE: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL: 500,
+  UNKNOWN: 500,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
+};
+
+/**
+ * An error event a provider sent inside a 200 stream, as the error its HTTP status would have been
+ * (upstreamStatusError): the caller gets the same status, code and headers, and routing decides the
+ * same way, as if the provider had answered with that status.
+ */
+export function providerFaultError(
+  provider: string,
+  kind: string,
+  message: string,
+  when: string,
+): GatewayError {
+  const status = PROVIDER_ERROR_STATUS[kind];
+  if (status !== undefined && status < 500)
+    return upstreamStatusError(provider, status, JSON.stringify({ error: { message, type: kind } }), {});
+  // A provider failure (5xx) keeps the provider's message; a kind no table knows (the gateway's own,
+  // `upstream_malformed` for a chunk it could not read, or one no provider documents yet) stays the code.
+  const code = status === undefined ? kind : "upstream_http_error";
+  return upstreamError(`Provider '${provider}' ${when}: ${message}`, code);
+}
+
 export function transportError(provider: string, err: TransportError): GatewayError {
   switch (err.failure) {
     case "connect_timeout":

@@ -85,7 +85,7 @@ const MATRIX: Row[] = [
   {
     fault: "an invalid-request error event (the caller's fault: never falls back)",
     make: { kind: "error-mid", afterEvents: 1, status: 400 },
-    stream: { status: 502, provider: "oa", attempts: 1 },
+    stream: { status: 400, provider: "oa", attempts: 1 },
     plain: { status: 200, provider: "oa", attempts: 1 },
   },
   {
@@ -176,8 +176,8 @@ describe("fallback from Anthropic's overload reported in its stream (opus-first:
     expect(text).not.toContain('"error"');
     await expect.poll(() => h.outcomes.length).toBeGreaterThan(0);
     expect(h.outcomes.at(-1)?.attempts.map((a) => `${a.provider}:${a.outcome}:${a.code ?? ""}`)).toEqual([
-      "an:failed:overloaded_error",
-      "an:failed:overloaded_error",
+      "an:failed:upstream_http_error",
+      "an:failed:upstream_http_error",
       "oa:ok:",
     ]);
   });

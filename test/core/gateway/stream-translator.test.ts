@@ -164,7 +164,7 @@ describe("translateStream over the OpenAI adapter", () => {
     const { upstream, promise } = start();
     upstream.write(`data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error" } })}\n\n`);
     const err = await rejection(promise);
-    expect(err).toMatchObject({ status: 502, code: "server_error" });
+    expect(err).toMatchObject({ status: 502, code: "upstream_http_error" });
     expect(err.message).toContain("overloaded");
   });
 
@@ -317,7 +317,7 @@ describe("translateStream's commit point: the first chunk with content", () => {
     upstream.write(opener);
     upstream.write(errorEvent);
     const err = await rejection(promise);
-    expect(err).toMatchObject({ status: 502, code: "server_error" });
+    expect(err).toMatchObject({ status: 502, code: "upstream_http_error" });
     expect(err.message).toMatch(/reported an error before any content: overloaded/);
     expect(ends[0]?.firstChunkAt).toBeUndefined();
   });
@@ -332,7 +332,7 @@ describe("translateStream's commit point: the first chunk with content", () => {
       }),
     );
     upstream.write(anthropic("error", { error: { type: "overloaded_error", message: "Overloaded" } }));
-    expect(await rejection(promise)).toMatchObject({ status: 502, code: "overloaded_error" });
+    expect(await rejection(promise)).toMatchObject({ status: 502, code: "upstream_http_error" });
   });
 
   it("rejects a stream cut after its opener as truncated, not as one without any event", async () => {

@@ -8,6 +8,7 @@ import {
   upstreamError,
   upstreamTimeout,
 } from "../../../core/api/errors.ts";
+import { providerFaultError } from "../../../core/providers/upstream-errors.ts";
 import { decide, type FailureDecision } from "../../../core/routing/failure.ts";
 
 const retry = (countsAgainstTarget: boolean): FailureDecision => ({ action: "retry", countsAgainstTarget });
@@ -48,7 +49,7 @@ describe("decide", () => {
     {
       what: "the gateway's credential refused",
       err: upstreamError("creds", "upstream_auth_failed"),
-      expected: next(true),
+      expected: next(false),
     },
     { what: "an unsupported parameter", err: unsupportedParameter("p", "logprobs"), expected: next(false) },
     {
@@ -88,53 +89,52 @@ describe("decide", () => {
   });
 });
 
-/** An error event inside a 200 stream, as the stream translator reports it: the provider's kind is the code. */
-const reported = (kind: string) =>
-  upstreamError(`Provider 'p' reported an error before any content: ${kind}`, kind);
+/** An error event inside a 200 stream, as the stream translator reports it. */
+const reported = (kind: string) => providerFaultError("p", kind, `a ${kind} event`, "reported an error");
 
-describe("decide on a provider's error event, which names its kind instead of an HTTP status", () => {
+describe("a provider's error event, which names its kind instead of an HTTP status", () => {
   it.each([
     // Anthropic
-    ["overloaded_error", "529", retry(true)],
-    ["api_error", "500", retry(true)],
-    ["timeout_error", "504", retry(true)],
-    ["billing_error", "402", retry(true)],
-    ["rate_limit_error", "429", next(true)],
-    ["authentication_error", "401", next(true)],
-    ["permission_error", "403", next(true)],
-    ["not_found_error", "404", next(false)],
-    ["invalid_request_error", "400", fail],
-    ["request_too_large", "413", fail],
+    ["overloaded_error", 502, "upstream_http_error", retry(true)],
+    ["api_error", 502, "upstream_http_error", retry(true)],
+    ["timeout_error", 502, "upstream_http_error", retry(true)],
+    ["billing_error", 502, "upstream_http_error", retry(true)],
+    ["rate_limit_error", 429, "upstream_rate_limited", retry(true)],
+    ["authentication_error", 502, "upstream_auth_failed", next(false)],
+    ["permission_error", 502, "upstream_auth_failed", next(false)],
+    ["not_found_error", 404, "upstream_invalid_request", next(false)],
+    ["invalid_request_error", 400, "upstream_invalid_request", fail],
+    ["request_too_large", 413, "upstream_invalid_request", fail],
     // OpenAI
-    ["server_error", "500", retry(true)],
-    ["requests", "429", next(true)],
-    ["tokens", "429", next(true)],
-    ["insufficient_quota", "429", next(true)],
+    ["server_error", 502, "upstream_http_error", retry(true)],
+    ["requests", 429, "upstream_rate_limited", retry(true)],
+    ["tokens", 429, "upstream_rate_limited", retry(true)],
+    ["insufficient_quota", 429, "upstream_rate_limited", next(true)],
     // Gemini
-    ["UNAVAILABLE", "503", retry(true)],
-    ["INTERNAL", "500", retry(true)],
-    ["UNKNOWN", "500", retry(true)],
-    ["DEADLINE_EXCEEDED", "504", retry(true)],
-    ["RESOURCE_EXHAUSTED", "429", next(true)],
-    ["UNAUTHENTICATED", "401", next(true)],
-    ["PERMISSION_DENIED", "403", next(true)],
-    ["NOT_FOUND", "404", next(false)],
-    ["INVALID_ARGUMENT", "400", fail],
-    ["FAILED_PRECONDITION", "400", fail],
-  ])("treats %s like an HTTP %s: %o", (kind, _status, expected) => {
-    expect(decide(reported(kind))).toEqual(expected);
+    ["UNAVAILABLE", 502, "upstream_http_error", retry(true)],
+    ["INTERNAL", 502, "upstream_http_error", retry(true)],
+    ["UNKNOWN", 502, "upstream_http_error", retry(true)],
+    ["DEADLINE_EXCEEDED", 502, "upstream_http_error", retry(true)],
+    ["RESOURCE_EXHAUSTED", 429, "upstream_rate_limited", retry(true)],
+    ["UNAUTHENTICATED", 502, "upstream_auth_failed", next(false)],
+    ["PERMISSION_DENIED", 502, "upstream_auth_failed", next(false)],
+    ["NOT_FOUND", 404, "upstream_invalid_request", next(false)],
+    ["INVALID_ARGUMENT", 400, "upstream_invalid_request", fail],
+    ["FAILED_PRECONDITION", 400, "upstream_invalid_request", fail],
+    // A kind nobody documents yet stays the code, and fails like any unknown code.
+    ["brand_new_error", 502, "brand_new_error", fail],
+  ])("%s reaches the caller as %d %s, and routing decides %o", (kind, status, code, expected) => {
+    const err = reported(kind);
+    expect({ status: err.status, code: err.code }).toEqual({ status, code });
+    expect(decide(err)).toEqual(expected);
   });
 
-  it("falls back at once on a rate-limit event: it carries no Retry-After to wait for", () => {
-    expect(decide(reported("rate_limit_error")).action).toBe("next");
+  it("keeps the provider's message for the caller's own fault", () => {
+    expect(reported("invalid_request_error").message).toBe("a invalid_request_error event");
   });
 
-  it("fails on a kind it does not know, as on any unknown code", () => {
-    expect(decide(reported("brand_new_error"))).toEqual(fail);
-  });
-
-  it("reads a kind only on a provider-reported error, not on the gateway's own error of that name", () => {
-    const own = new GatewayError(500, "server_error", "bug", { code: "server_error" });
-    expect(decide(own)).toEqual(fail);
+  it("tells the SDK not to retry what no retry fixes: a refused credential, an exhausted quota", () => {
+    for (const kind of ["authentication_error", "insufficient_quota"])
+      expect(reported(kind).headers["x-should-retry"]).toBe("false");
   });
 });
