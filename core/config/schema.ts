@@ -13,17 +13,19 @@ const id = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-'");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
 
+/**
+ * The longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days). A larger one fires at once, with a
+ * TimeoutOverflowWarning, so a generous timeout would turn into "every call times out".
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+const millis = () => z.number().int().positive().max(MAX_TIMER_MS).optional();
+
 export const timeoutsSchema = z
   .object({
-    connectMs: z.number().int().positive().optional().describe("TCP/TLS connect timeout"),
-    firstByteMs: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe("Until response headers (non-stream) or the first streamed event"),
-    idleMs: z.number().int().positive().optional().describe("Longest silence between streamed events"),
-    totalMs: z.number().int().positive().optional().describe("Whole upstream call"),
+    connectMs: millis().describe("TCP/TLS connect timeout"),
+    firstByteMs: millis().describe("Until response headers (non-stream) or the first streamed event"),
+    idleMs: millis().describe("Longest silence between streamed events"),
+    totalMs: millis().describe("Whole upstream call"),
   })
   .strict();
 
@@ -39,8 +41,8 @@ export const breakerSchema = z
       .optional()
       .describe("Failure rate over the window that opens the circuit (default 0.5)"),
     minimumRequests: positiveInt().describe("Requests in the window before the rate counts (default 10)"),
-    windowMs: positiveInt().describe("Sliding window for the failure rate (default 30 000)"),
-    cooldownMs: positiveInt().describe("Open time before half-open probes (default 15 000)"),
+    windowMs: millis().describe("Sliding window for the failure rate (default 30 000)"),
+    cooldownMs: millis().describe("Open time before half-open probes (default 15 000)"),
     halfOpenProbes: positiveInt().describe("Concurrent probes allowed while half-open (default 1)"),
   })
   .strict();
@@ -56,11 +58,11 @@ export const retrySchema = z
       .min(0)
       .optional()
       .describe("Extra tries on one target before moving on (default 1)"),
-    baseDelayMs: positiveInt().describe(
+    baseDelayMs: millis().describe(
       "Backoff base; the delay is full jitter over base × 2^retry (default 100)",
     ),
-    maxDelayMs: positiveInt().describe("Backoff ceiling (default 2 000)"),
-    retryAfterCapMs: positiveInt().describe(
+    maxDelayMs: millis().describe("Backoff ceiling (default 2 000)"),
+    retryAfterCapMs: millis().describe(
       "Longest provider Retry-After honoured before falling back instead (default 5 000)",
     ),
   })

@@ -126,6 +126,11 @@ describe("parseConfig", () => {
       "providers[0].timeouts.idleMs",
     ],
     [
+      "a timeout longer than a Node timer can wait (it would fire at once)",
+      (c) => Object.assign(c.providers![0]!, { timeouts: { totalMs: 3_000_000_000 } }),
+      "providers[0].timeouts.totalMs",
+    ],
+    [
       "an unknown timeout field",
       (c) => Object.assign(c.providers![0]!, { timeouts: { readMs: 1 } }),
       "providers[0].timeouts.readMs",
