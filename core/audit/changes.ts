@@ -1,4 +1,6 @@
+import { publicKey } from "../admin/keys.ts";
 import type { AdminChange } from "../admin/types.ts";
+import type { ApiKeyRecord } from "../keys/port.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import { auditRecord, SYSTEM_CHAIN } from "./records.ts";
 import type { AuditRecord } from "./types.ts";
@@ -56,6 +58,43 @@ export function configChangeRecords(
         }),
       );
     }
+  }
+  return out;
+}
+
+/** What a key record says, for comparing two of them: not when it was written, and never its hash. */
+const keyFacts = (r: ApiKeyRecord) => {
+  const { createdAt: _, ...facts } = publicKey(r);
+  return facts;
+};
+
+/**
+ * The keys a config application or a bootstrap created or changed (config-file keys, operator keys from
+ * the environment, generated first-start keys), one record each. The hash never appears; a new secret
+ * for the same key shows as `secretReplaced: true`. Re-applying an unchanged key writes nothing.
+ */
+export function keyChangeRecords(
+  before: ApiKeyRecord[],
+  after: ApiKeyRecord[],
+  configured: ReadonlySet<string>,
+  runId: string,
+  now: number,
+): AuditRecord[] {
+  const was = new Map(before.map((k) => [k.id, k]));
+  const out: AuditRecord[] = [];
+  for (const k of after) {
+    const old = was.get(k.id);
+    const secretReplaced = old !== undefined && old.sha256 !== k.sha256;
+    if (old && !secretReplaced && JSON.stringify(keyFacts(old)) === JSON.stringify(keyFacts(k))) continue;
+    out.push(
+      auditRecord(`${runId}:key:${k.id}`, SYSTEM_CHAIN, "key.change", now, "config", {
+        source: configured.has(k.id) ? "config-file" : "bootstrap",
+        action: old ? "replace" : "create",
+        target: { kind: "key", id: k.id },
+        before: old ? keyFacts(old) : null,
+        after: { ...keyFacts(k), ...(secretReplaced ? { secretReplaced: true } : {}) },
+      }),
+    );
   }
   return out;
 }

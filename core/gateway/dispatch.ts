@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
@@ -132,6 +132,15 @@ async function route(
     ctx.outcome.keyId = key.id;
     ctx.outcome.org = key.org;
     ctx.snapshot = await ctx.deps.registry.get();
+    // A key outlives its org only when a config file that no longer declares the org is applied (the
+    // admin API refuses to delete an org a key uses). Served, it would spend with none of the org's
+    // budgets, residency or redaction: it is refused until the org is back or the key is removed.
+    if (!ctx.snapshot.orgs.has(key.org)) {
+      throw forbidden(
+        `This key's organization '${key.org}' no longer exists; ask an admin to restore it or to remove the key.`,
+        "org_not_found",
+      );
+    }
   }
   let body: unknown;
   if (spec.body) body = parseJsonBody(decodeBody(event, ctx.deps.maxBodyBytes));

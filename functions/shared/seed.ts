@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { configChangeRecords } from "../../core/audit/changes.ts";
+import { configChangeRecords, keyChangeRecords } from "../../core/audit/changes.ts";
 import type { AuditQueue } from "../../core/audit/port.ts";
-import { auditRecord, SYSTEM_CHAIN } from "../../core/audit/records.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
@@ -21,6 +20,7 @@ export async function seedStores(
 ): Promise<CreatedKey[]> {
   const orgs = config.orgs.length > 0 ? config.orgs : [{ id: "default", name: "Default org" }];
   const before = audit ? await registry.load() : undefined;
+  const keysBefore = audit ? await keys.list() : [];
   await registry.applyConfig({ providers: config.providers, models: config.models, orgs });
   const created = await bootstrapKeys(keys, {
     org: orgs[0]!.id,
@@ -33,18 +33,11 @@ export async function seedStores(
     // Every change a config application made is audited like an admin change: entry, before, after.
     const now = Date.now();
     const runId = `config-${now}-${randomUUID()}`;
-    const records = configChangeRecords(before, await registry.load(), runId, now);
-    for (const k of created) {
-      records.push(
-        auditRecord(`${runId}:key:${k.id}`, SYSTEM_CHAIN, "key.change", now, "config", {
-          source: "bootstrap",
-          action: "create",
-          target: { kind: "key", id: k.id },
-          before: null,
-          after: { id: k.id, org: k.org, role: k.role },
-        }),
-      );
-    }
+    const configured = new Set(config.keys.map((k) => k.id));
+    const records = [
+      ...configChangeRecords(before, await registry.load(), runId, now),
+      ...keyChangeRecords(keysBefore, await keys.list(), configured, runId, now),
+    ];
     if (records.length > 0) await audit.enqueue(records);
   }
   return created;

@@ -157,6 +157,19 @@ describe("audit chains", () => {
       before: null,
     });
     expect(system.entries.some((e) => e.record.actor === "config")).toBe(true);
+    // Keys declared in the config file and the operator's keys from the environment are credentials
+    // appearing: each has its record, without its hash.
+    const keyChanges = system.entries.filter((e) => e.record.kind === "key.change");
+    const targetOf = (e: (typeof keyChanges)[number]) =>
+      (e.record.data as { target: { id: string } }).target.id;
+    const keyTargets = keyChanges.map(targetOf);
+    expect(keyTargets).toEqual(expect.arrayContaining(["scoped", "eu", "bootstrap-api", "bootstrap-admin"]));
+    expect(keyChanges.find((e) => targetOf(e) === "scoped")?.record.data).toMatchObject({
+      source: "config-file",
+      action: "create",
+      after: { id: "scoped", org: "acme", role: "api", models: ["smart"] },
+    });
+    expect(JSON.stringify(keyChanges.map((e) => e.record.data))).not.toMatch(/sha256|[0-9a-f]{64}/);
     expect(JSON.stringify(system)).not.toContain("sk-gw-not-a-key");
 
     const capped = await exportOf("capped-audit");

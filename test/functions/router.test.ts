@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
+import { sha256Hex } from "../../core/keys/secret.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { buildPortableDeps, type PortableDeps } from "../../functions/local/deps.ts";
@@ -91,5 +92,32 @@ describe("the router Lambda handler invoked as Lambda invokes a streaming REST i
     event.isBase64Encoded = true;
     await handler(event, stream, {});
     expect(JSON.parse(unframe(stream.bytes).body).choices[0].message.content).toBe("Echo: b64");
+  });
+});
+
+describe("a key whose org is gone (a config file applied without it)", () => {
+  it("is refused with 403 org_not_found, never served without the org's limits", async () => {
+    const secret = "sk-gw-orphaned-key";
+    await wired.deps.keys.create({
+      id: "orphan",
+      org: "dissolved",
+      role: "api",
+      sha256: sha256Hex(secret),
+      createdAt: new Date().toISOString(),
+    });
+    const stream = new CollectingStream();
+    await handler(
+      restEvent(
+        "/v1/chat/completions",
+        { model: "mock/echo", messages: [{ role: "user", content: "hi" }] },
+        "POST",
+        secret,
+      ),
+      stream,
+      {},
+    );
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.statusCode).toBe(403);
+    expect(JSON.parse(body).error).toMatchObject({ code: "org_not_found" });
   });
 });
