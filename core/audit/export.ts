@@ -101,14 +101,16 @@ export async function exportChain(
   signer: Pick<Signer, "keyId" | "publicKeyPem">,
   pageSize = 1000,
 ): Promise<AuditExport> {
+  // Checkpoints first: a checkpoint signs entries already stored, so every one read now is at or below
+  // the head read next, unless entries were cut from the end, which the verifier must then see (a
+  // checkpoint past the export's last entry is `removed`). Entries appended while we read are at most an
+  // unsigned tail of this export.
+  const checkpoints = await store.checkpoints(chain);
   const head = await store.head(chain);
   const entries: ChainEntry[] = [];
   for (let from = 1; head && from <= head.seq; from += pageSize) {
     entries.push(...(await store.entries(chain, from, Math.min(head.seq, from + pageSize - 1))));
   }
-  // Entries appended (and signed) while we read are left for the next export: a checkpoint past the
-  // exported head would look like a truncation.
-  const checkpoints = (await store.checkpoints(chain)).filter((c) => !head || c.seq <= head.seq);
   return buildAuditExport({
     chain,
     keyId: signer.keyId,

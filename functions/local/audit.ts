@@ -34,6 +34,11 @@ export async function createPortableAudit(db: DatabaseSync, dataDir: string, log
     async close() {
       clearInterval(timer);
       await queue.stop();
+      // A graceful stop leaves no unsigned tail: the next start would sign whatever it found there,
+      // vouching for entries it did not write. Only a crash leaves a tail (README: audit limits).
+      await checkpointQuietChains({ ...deps, checkpointMs: 0 }).catch((err: unknown) =>
+        log.error("final audit checkpoint failed", { error: String(err) }),
+      );
     },
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AuditStore } from "../../core/audit/port.ts";
 import { createSqliteAuditQueue } from "../../core/audit/sqlite-queue.ts";
@@ -6,6 +9,7 @@ import type { AuditRecord } from "../../core/audit/types.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { createAuditWriterHandler } from "../../functions/audit-writer-handler.ts";
+import { createPortableAudit } from "../../functions/local/audit.ts";
 import { auditRecs, chainEventIds, testSigner } from "../contract/audit-fixtures.ts";
 
 /** Portable mode: the SQLite audit queue's consumer runs the very handler the Lambda runs. */
@@ -40,5 +44,23 @@ describe("the audit writer on the SQLite queue", () => {
     expect(await chainEventIds(store, "system")).toEqual(ids(s));
     expect((await store.checkpoints("org-a"))[0]?.seq).toBe(1);
     expect(queue.deadLetters()).toEqual([]);
+  });
+});
+
+describe("portable mode's audit trail at a graceful stop", () => {
+  it("signs every chain's unsigned tail, so the next start finds none to vouch for", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-stop-"));
+    try {
+      const db = openDatabase(":memory:");
+      const audit = await createPortableAudit(db, dir, silentLog);
+      // The first entry of a chain is signed at once; the four after it wait for 100 entries or 60 s.
+      await audit.queue.enqueue(auditRecs("org-a", 5));
+      expect(await audit.queue.drain(10_000)).toBe(true);
+      expect((await audit.store.lastCheckpoint("org-a"))?.seq).toBe(1);
+      await audit.close();
+      expect((await audit.store.lastCheckpoint("org-a"))?.seq).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -91,10 +91,7 @@ describe("audit export", () => {
         calls.push([from, to]);
         return chain.entries.filter((e) => e.seq >= from && e.seq <= to);
       },
-      checkpoints: async (): Promise<Checkpoint[]> => [
-        ...chain.checkpoints,
-        { ...chain.checkpoints[0]!, seq: 30 }, // written after the head was read
-      ],
+      checkpoints: async (): Promise<Checkpoint[]> => chain.checkpoints,
     } as unknown as AuditStore;
     const exported = await exportChain(store, CHAIN, signer, 10);
     expect(calls).toEqual([
@@ -111,6 +108,41 @@ describe("audit export", () => {
         unsignedTail: 5,
       },
     );
+  });
+
+  it("exportChain keeps a checkpoint past the stored head: the end was cut, and the verifier must see it", async () => {
+    const chain = await buildChain(signer, 25, 10);
+    const store = {
+      // Entries 16-25 deleted from the store; the checkpoint at 20 still signs them.
+      head: async () => chain.entries[14],
+      entries: async (_c: string, from: number, to: number) =>
+        chain.entries.filter((e) => e.seq >= from && e.seq <= to),
+      checkpoints: async (): Promise<Checkpoint[]> => chain.checkpoints,
+    } as unknown as AuditStore;
+    const exported = await exportChain(store, CHAIN, signer, 10);
+    expect(exported.checkpoints.map((c) => c.seq)).toEqual([10, 20]);
+    const verdict = verifyChain({ ...exported, publicKeyPem: exported.publicKeyPem! });
+    expect(verdict.ok).toBe(false);
+    expect(JSON.stringify(verdict)).toContain("removed");
+  });
+
+  it("exportChain reads checkpoints before the head, so one signed while it reads is never past the export", async () => {
+    const chain = await buildChain(signer, 25, 10);
+    const order: string[] = [];
+    const store = {
+      head: async () => {
+        order.push("head");
+        return chain.entries.at(-1);
+      },
+      entries: async (_c: string, from: number, to: number) =>
+        chain.entries.filter((e) => e.seq >= from && e.seq <= to),
+      checkpoints: async (): Promise<Checkpoint[]> => {
+        order.push("checkpoints");
+        return chain.checkpoints;
+      },
+    } as unknown as AuditStore;
+    await exportChain(store, CHAIN, signer, 10);
+    expect(order).toEqual(["checkpoints", "head"]);
   });
 
   it("exportChain of an empty chain", async () => {
