@@ -53,7 +53,11 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
       ),
     );
   }
-  if (ctx.capture) {
+  // A sensitive org's request is audited also when it was refused before its capture was made (a body
+  // that is not JSON, a schema violation, an unknown model, a part it may not redact): the status and
+  // the error say what happened; the body, unvalidated and unredacted, is not kept.
+  const sensitive = ctx.snapshot?.orgs.get(org)?.sensitive === true;
+  if (ctx.capture || sensitive) {
     out.push(
       auditRecord(id("request"), org, "request", now, ctx.key!.id, {
         endpoint: o.endpoint,
@@ -62,8 +66,8 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
         providerModel: o.providerModel ?? null,
         status: o.status,
         errorCode: o.errorCode ?? null,
-        request: ctx.capture.request,
-        response: { content: ctx.capture.content, toolCalls: ctx.capture.toolCalls },
+        request: ctx.capture?.request ?? null,
+        response: ctx.capture ? { content: ctx.capture.content, toolCalls: ctx.capture.toolCalls } : null,
         usage: { input: o.promptTokens ?? null, output: o.completionTokens ?? null },
         costUsd: o.costUsd ?? null,
       }),

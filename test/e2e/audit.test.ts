@@ -120,6 +120,22 @@ describe("audit chains", () => {
     expect(text).toContain("Echo: stream please");
   });
 
+  it("records a sensitive org's requests refused before any provider was chosen, without their body", async () => {
+    const before = (await exportOf("sensitive")).entries.filter((e) => e.record.kind === "request").length;
+    const refused = [
+      await call(SENSITIVE, { model: "nope/x" }),
+      await call(SENSITIVE, { messages: [{ role: "robot", content: "carol@example.com" }] }),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([404, 400]);
+    const after = (await exportOf("sensitive")).entries.filter((e) => e.record.kind === "request");
+    const added = after.slice(before).map((e) => e.record.data);
+    expect(added).toEqual([
+      expect.objectContaining({ status: 404, errorCode: "model_not_found", request: null, response: null }),
+      expect.objectContaining({ status: 400, errorCode: "invalid_request_body", request: null }),
+    ]);
+    expect(JSON.stringify(added)).not.toContain("carol@example.com");
+  });
+
   it("records a file a sensitive org sent by its digest, not its contents", async () => {
     const data = `data:application/pdf;base64,${Buffer.from("%PDF-1.7 SSN 123-45-6789").toString("base64")}`;
     const file = { type: "file", file: { file_data: data, filename: "id.pdf" } };
