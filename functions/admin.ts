@@ -8,8 +8,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { adminChangeRecord } from "../core/audit/changes.ts";
 import { createDynamoAuditStore } from "../core/audit/dynamo-store.ts";
 import { createKmsSigner } from "../core/audit/kms-signer.ts";
+import { createSampler } from "../core/audit/sampler.ts";
 import { createSqsAuditQueue } from "../core/audit/sqs-queue.ts";
 import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
+import { authFailureRecord } from "../core/gateway/audit.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
 import { redactingLog } from "../core/pii/redacting-log.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
@@ -30,6 +32,8 @@ const logger = new Logger({ serviceName: "llm-gateway-admin" });
 const log = redactingLog(powertoolsLog(logger));
 const auditQueue = createSqsAuditQueue(new SQSClient({}), linkedUrl("AuditQueue"));
 
+const authFailures = createSampler(60);
+
 export const handler = createAdminHandler(
   {
     keys: createDynamoKeyStore(doc, linkedTableName("KeysTable")),
@@ -42,6 +46,11 @@ export const handler = createAdminHandler(
     },
     // Every change goes to the system chain through the FIFO queue.
     onChange: (change) => auditQueue.enqueue([adminChangeRecord(change, Date.now())]),
+    // Keys guessed at the admin API, sampled per container like the router's (60 a minute).
+    onAuthFailure: ({ requestId, endpoint, headers }) => {
+      const record = authFailureRecord(requestId, endpoint, headers, Date.now(), authFailures);
+      if (record) return auditQueue.enqueue([record]);
+    },
     log,
     newId: randomUUID,
     now: Date.now,

@@ -27,8 +27,13 @@ export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminDeps): Promise<AdminResponse> {
   const requestId = event.requestContext?.requestId || deps.newId();
   const headers = { "x-request-id": requestId };
+  const requestHeaders = normalizeHeaders(event.headers);
   try {
-    const actor = await authenticateAdmin(normalizeHeaders(event.headers), deps.keys);
+    const actor = await authenticateAdmin(requestHeaders, deps.keys).catch(async (err: unknown) => {
+      if (err instanceof GatewayError && (err.status === 401 || err.status === 403))
+        await reportAuthFailure(deps, requestId, requestHeaders);
+      throw err;
+    });
     const method = event.httpMethod.toUpperCase();
     const { handler, id } = matchRoute(method, event.path || "/");
     const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;
@@ -43,6 +48,18 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
         error: err instanceof Error ? err.name : "unknown",
       });
     return errorResponse(toGatewayError(mapped), headers) as AdminResponse;
+  }
+}
+
+/** The audit hook must not turn a 401 into a 500: a failing hook is logged. */
+async function reportAuthFailure(deps: AdminDeps, requestId: string, headers: Record<string, string>) {
+  try {
+    await deps.onAuthFailure?.({ requestId, endpoint: "/admin", headers });
+  } catch (err) {
+    deps.log.error("auth failure not audited", {
+      requestId,
+      error: err instanceof Error ? err.name : "unknown",
+    });
   }
 }
 

@@ -36,6 +36,16 @@ export interface AdminDeps {
    * hook is logged, not reported to the admin, because the change itself has already happened.
    */
   onChange?(change: AdminChange): void | Promise<void>;
+  /**
+   * Called when a request fails authentication (no key, a wrong one: 401) or brings an API key (403),
+   * for the audit chain's `auth.failure`: guessing admin keys is the attempt that matters most.
+   */
+  onAuthFailure?(failure: {
+    requestId: string;
+    /** `/admin`, or `/metrics` when the host's metrics endpoint reports through the same hook. */
+    endpoint: string;
+    headers: Record<string, string>;
+  }): void | Promise<void>;
 }
 
 /** What a route handler gets: the caller, the path id (item routes) and the parsed body (writes). */

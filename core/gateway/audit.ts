@@ -1,5 +1,6 @@
 import type { ChatRequest } from "../api/chat-request.ts";
 import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
+import type { Sampler } from "../audit/sampler.ts";
 import type { AuditRecord } from "../audit/types.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -23,16 +24,8 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
   const id = (suffix: string) => `${ctx.requestId}:${suffix}`;
   const now = ctx.startedAt;
   if (o.status === 401 && o.errorCode === "invalid_api_key") {
-    const sample = deps.authFailureSampler?.take();
-    if (sample?.allowed) {
-      out.push(
-        auditRecord(id("auth"), SYSTEM_CHAIN, "auth.failure", now, null, {
-          endpoint: o.endpoint,
-          keyPresented: ctx.headers.authorization !== undefined || ctx.headers["x-api-key"] !== undefined,
-          suppressedSinceLast: sample.suppressed,
-        }),
-      );
-    }
+    const record = authFailureRecord(ctx.requestId, o.endpoint, ctx.headers, now, deps.authFailureSampler);
+    if (record) out.push(record);
   }
   const org = ctx.key?.org;
   if (!org) return out;
@@ -74,6 +67,27 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
     );
   }
   return out;
+}
+
+/**
+ * An `auth.failure` for the system chain, sampled (at most the sampler's rate, with how many were left
+ * out since the last one): a key guessed at any endpoint, the API's, the admin API's or `/metrics`.
+ * Undefined when the sampler holds this one back.
+ */
+export function authFailureRecord(
+  requestId: string,
+  endpoint: string,
+  headers: Record<string, string>,
+  now: number,
+  sampler: Sampler | undefined,
+): AuditRecord | undefined {
+  const sample = sampler?.take();
+  if (!sample?.allowed) return undefined;
+  return auditRecord(`${requestId}:auth`, SYSTEM_CHAIN, "auth.failure", now, null, {
+    endpoint,
+    keyPresented: headers.authorization !== undefined || headers["x-api-key"] !== undefined,
+    suppressedSinceLast: sample.suppressed,
+  });
 }
 
 /** Appends streamed or returned text to a capture, up to CAPTURE_LIMIT characters. */

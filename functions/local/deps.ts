@@ -3,6 +3,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { AdminDeps } from "../../core/admin/dispatch.ts";
 import { adminChangeRecord } from "../../core/audit/changes.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
+import { authFailureRecord } from "../../core/gateway/audit.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
@@ -82,6 +83,17 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     spend: spend.spend,
     audit: { store: audit.store, signer: audit.signer },
     onChange: (change) => audit.queue.enqueue([adminChangeRecord(change, Date.now())]),
+    // Sampled with the router's auth failures: one rate for every endpoint a key is guessed at.
+    onAuthFailure: ({ requestId, endpoint, headers }) => {
+      const record = authFailureRecord(
+        requestId,
+        endpoint,
+        headers,
+        Date.now(),
+        wired.deps.authFailureSampler,
+      );
+      if (record) return audit.queue.enqueue([record]);
+    },
     newId: randomUUID,
     now: Date.now,
   };

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { GatewayError } from "../../core/api/errors.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { authenticateAdmin } from "../../core/gateway/authenticate.ts";
 import { outcomeFields } from "../../core/gateway/outcome.ts";
@@ -73,7 +75,19 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       host: opts.host ?? "127.0.0.1",
       port: opts.port ?? 8787,
       maxBodyBytes: opts.config.server.maxBodyBytes,
-      metrics: { ...metrics, authorize: (headers) => authenticateAdmin(headers, wired.deps.keys) },
+      metrics: {
+        ...metrics,
+        authorize: async (headers) => {
+          try {
+            return await authenticateAdmin(headers, wired.deps.keys);
+          } catch (err) {
+            // A key guessed at /metrics is audited like one guessed at the API (auth.failure).
+            if (err instanceof GatewayError && (err.status === 401 || err.status === 403))
+              await wired.admin.onAuthFailure?.({ requestId: randomUUID(), endpoint: "/metrics", headers });
+            throw err;
+          }
+        },
+      },
     });
     return {
       url: server.url,

@@ -160,10 +160,24 @@ describe("audit chains", () => {
     expect(created.status).toBe(201);
     expect((await call("sk-gw-not-a-key", {})).status).toBe(401);
     expect((await call(CAPPED, {})).status).toBe(429);
+    // Keys guessed at the admin API and at /metrics, and an API key brought to the admin API.
+    for (const [path, key, status] of [
+      ["/admin/keys", "sk-gw-guess", 401],
+      ["/metrics", "sk-gw-guess", 401],
+      ["/admin/keys", API_KEY, 403],
+    ] as const) {
+      const res = await fetch(`${h.gateway.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(status);
+    }
 
     const system = await exportOf("system");
     const kinds = system.entries.map((e) => e.record.kind);
     expect(kinds).toContain("auth.failure");
+    const endpoints = system.entries
+      .filter((e) => e.record.kind === "auth.failure")
+      .map((e) => (e.record.data as { endpoint: string }).endpoint);
+    expect(endpoints.filter((e) => e === "/admin")).toHaveLength(2);
+    expect(endpoints).toContain("/metrics");
     const change = system.entries.find(
       (e) => e.record.kind === "registry.change" && e.record.actor !== "config",
     );
