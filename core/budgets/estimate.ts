@@ -132,7 +132,7 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
   // Anthropic with thinking and no limit is sent a larger max_tokens (thinking.ts): bound by that.
   const perChoice =
     kind === "anthropic"
-      ? anthropicMaxTokens(req)
+      ? anthropicMaxTokens(req, providerModel)
       : (req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   // OpenAI bills a prediction's rejected tokens as output, on top of what the answer uses; at most the
   // prediction's own tokens. Other providers ignore the prediction.

@@ -278,6 +278,125 @@ describe("Anthropic through the OpenAI SDK", () => {
     });
   });
 
+  describe("what Anthropic refuses that OpenAI takes: output past the cap, a missing effort, schema keywords, blank text, a prefill while thinking", () => {
+    const hi: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: "user", content: "hi" }];
+    const sent = () => h.anthropic.requests.at(-1)?.body as Record<string, unknown>;
+
+    it.each([
+      ["an/claude-opus-4-1-20250805", "xhigh", 27904, 32000],
+      ["an/claude-opus-4-20250514", "max", 27904, 32000],
+      ["an/claude-sonnet-4-5", "max", 57344, 61440],
+    ] as const)("thinks on %s at %s within its output cap", async (model, effort, budget, maxTokens) => {
+      const r = await h.client.chat.completions.create({ model, reasoning_effort: effort, messages: hi });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      expect(sent()).toMatchObject({ max_tokens: maxTokens, thinking: { budget_tokens: budget } });
+    });
+
+    it.each(["an/claude-opus-4-6", "an/claude-sonnet-4-6"])(
+      "asks %s, which has no xhigh, for the next effort up",
+      async (model) => {
+        const r = await h.client.chat.completions.create({ model, reasoning_effort: "xhigh", messages: hi });
+        expect(r.choices[0]?.finish_reason).toBe("stop");
+        expect(sent().output_config).toEqual({ effort: "max" });
+      },
+    );
+
+    const person = {
+      type: "object",
+      properties: {
+        age: { type: "integer", minimum: 0, maximum: 150 },
+        name: { type: "string", maxLength: 40 },
+      },
+      required: ["age", "name"],
+      additionalProperties: false,
+    };
+
+    it("answers a structured output whose schema has bounds Anthropic's grammar lacks, telling the model them", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "person", schema: person, strict: true },
+        },
+        messages: hi,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+      const schema = (sent().output_config as { format: { schema: typeof person } }).format.schema;
+      expect(schema.properties.age).toEqual({ type: "integer", description: "{minimum: 0, maximum: 150}" });
+    });
+
+    it("calls a strict tool whose schema has such bounds", async () => {
+      h.anthropic.enqueueScripts({ toolCalls: [{ name: "save", arguments: { age: 3, name: "Ada" } }] });
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        tools: [{ type: "function", function: { name: "save", parameters: person, strict: true } }],
+        messages: hi,
+      });
+      expect(r.choices[0]?.finish_reason).toBe("tool_calls");
+    });
+
+    it("refuses an open object in a schema before calling Anthropic, naming the schema", async () => {
+      const before = h.anthropic.requests.length;
+      const err = await h.client.chat.completions
+        .create({
+          model: "an/claude-sonnet-4-5",
+          response_format: {
+            type: "json_schema",
+            json_schema: {
+              name: "scores",
+              schema: { type: "object", additionalProperties: { type: "number" } },
+            },
+          },
+          messages: hi,
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        status: 400,
+        param: "response_format.json_schema.schema",
+        code: "unsupported_parameter",
+      });
+      expect(h.anthropic.requests.length).toBe(before);
+    });
+
+    it("leaves out blank user text and answers a tool that printed nothing", async () => {
+      const r = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        messages: [
+          { role: "user", content: "Weather?" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "toolu_1", type: "function", function: { name: "get_weather", arguments: "{}" } },
+            ],
+          },
+          { role: "tool", tool_call_id: "toolu_1", content: [{ type: "text", text: "" }] },
+          { role: "user", content: [{ type: "text", text: " " }] },
+          { role: "user", content: "" },
+        ],
+      });
+      expect(r.choices[0]?.finish_reason).toBe("stop");
+    });
+
+    it("refuses a prefill while thinking before calling Anthropic, naming reasoning_effort", async () => {
+      const before = h.anthropic.requests.length;
+      const prefill: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        ...hi,
+        { role: "assistant", content: "{" },
+      ];
+      const err = await h.client.chat.completions
+        .create({ model: "an/claude-sonnet-4-5", reasoning_effort: "low", messages: prefill })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: "reasoning_effort", code: "unsupported_parameter" });
+      expect(h.anthropic.requests.length).toBe(before);
+      const plain = await h.client.chat.completions.create({
+        model: "an/claude-sonnet-4-5",
+        messages: prefill,
+      });
+      expect(plain.choices[0]?.finish_reason).toBe("stop");
+    });
+  });
+
   it("gives a call to a tool without parameters the arguments '{}', streamed or not, as OpenAI does", async () => {
     const params = {
       model: "an/claude-sim",

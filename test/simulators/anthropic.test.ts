@@ -321,6 +321,141 @@ describe("Anthropic simulator via the official SDK", () => {
     },
   );
 
+  it("refuses a tool result with a blank text block, and takes one without content", async () => {
+    const send = (content: Anthropic.ToolResultBlockParam["content"]) =>
+      client.messages
+        .create({
+          model: "claude-sonnet-4-5",
+          max_tokens: 64,
+          messages: [
+            { role: "user", content: "x" },
+            { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "f", input: {} }] },
+            {
+              role: "user",
+              content: [{ type: "tool_result", tool_use_id: "toolu_1", ...(content ? { content } : {}) }],
+            },
+          ],
+        })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof Anthropic.BadRequestError ? e.error : "?"));
+    expect(await send([{ type: "text", text: "" }])).toMatchObject({
+      error: { message: "messages: text content blocks must contain non-whitespace text" },
+    });
+    expect(await send(undefined)).toBe(200);
+  });
+
+  /**
+   * The error message of a request, or 200. A timeout of its own keeps the SDK from refusing a large
+   * max_tokens without streaming before the request is sent.
+   */
+  const outcome = (params: Record<string, unknown>) =>
+    client.messages
+      .create(
+        {
+          messages: [{ role: "user", content: "x" }],
+          ...params,
+        } as Anthropic.MessageCreateParamsNonStreaming,
+        { timeout: 10_000 },
+      )
+      .then(() => 200)
+      .catch((e: unknown) => {
+        const body =
+          e instanceof Anthropic.BadRequestError ? (e.error as Anthropic.ErrorResponse) : undefined;
+        return body?.error.message ?? "?";
+      });
+
+  it.each([
+    ["claude-opus-4-1-20250805", 32_000],
+    ["claude-opus-4-20250514", 32_000],
+    ["claude-sonnet-4-5", 64_000],
+    ["claude-opus-4-6", 128_000],
+  ])("refuses %s a max_tokens above its cap of %i, and takes the cap", async (model, cap) => {
+    expect(await outcome({ model, max_tokens: cap + 1 })).toBe(
+      `max_tokens: ${cap + 1} > ${cap}, which is the maximum allowed number of output tokens for ${model}`,
+    );
+    expect(await outcome({ model, max_tokens: cap })).toBe(200);
+  });
+
+  it.each(["claude-opus-4-6", "claude-sonnet-4-6"])(
+    "refuses the xhigh effort on %s, which stops at max, and takes max",
+    async (model) => {
+      const adaptive = (effort: string) => ({
+        model,
+        max_tokens: 2048,
+        thinking: { type: "adaptive" },
+        output_config: { effort },
+      });
+      expect(await outcome(adaptive("xhigh"))).toMatch(/'xhigh' is not supported/);
+      expect(await outcome(adaptive("max"))).toBe(200);
+    },
+  );
+
+  it.each([
+    ["extended", { type: "enabled", budget_tokens: 1024 }],
+    ["adaptive", { type: "adaptive" }],
+  ])("refuses a prefill while thinking (%s), and continues one without", async (_, thinking) => {
+    const prefill = {
+      model: "claude-sonnet-4-6",
+      max_tokens: 2048,
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: "{" },
+      ],
+    };
+    expect(await outcome({ ...prefill, thinking })).toMatch(
+      /a final `assistant` message must start with a thinking block/,
+    );
+    expect(await outcome(prefill)).toBe(200);
+  });
+
+  describe("structured outputs' JSON Schema limits", () => {
+    const schema = (age: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+      type: "object",
+      properties: { age },
+      additionalProperties: false,
+      ...more,
+    });
+    const asFormat = (s: unknown) => ({
+      model: "claude-sonnet-4-5",
+      max_tokens: 64,
+      output_config: { format: { type: "json_schema", schema: s } },
+    });
+    const asTool = (s: unknown, strict: boolean) => ({
+      model: "claude-sonnet-4-5",
+      max_tokens: 64,
+      tools: [{ name: "f", input_schema: s, ...(strict ? { strict } : {}) }],
+    });
+
+    it.each([
+      [schema({ type: "integer", minimum: 0 }), "For 'integer' type, property 'minimum' is not supported"],
+      [schema({ type: "string", maxLength: 3 }), "For 'string' type, property 'maxLength' is not supported"],
+      [
+        schema({ type: "array", minItems: 2 }),
+        "For 'array' type, 'minItems' values other than 0 or 1 are not supported",
+      ],
+      [schema({ type: "string", format: "idn-email" }), "String format 'idn-email' is not supported"],
+      [
+        { type: "object", properties: {} },
+        "For 'object' type, 'additionalProperties' must be explicitly set to false",
+      ],
+    ])(
+      "refuses %j in a format and a strict tool, as Anthropic does, and takes it in another tool",
+      async (s, message) => {
+        expect(await outcome(asFormat(s))).toBe(`output_config.format.schema: ${message}`);
+        expect(await outcome(asTool(s, true))).toBe(`tools.0.custom.input_schema: ${message}`);
+        expect(await outcome(asTool(s, false))).toBe(200);
+      },
+    );
+
+    it("takes what the grammar takes: formats it lists, minItems 1, closed objects", async () => {
+      const ok = schema(
+        { type: "array", minItems: 1, items: { type: "string", format: "date" } },
+        { required: ["age"] },
+      );
+      expect(await outcome(asFormat(ok))).toBe(200);
+    });
+  });
+
   it("429 surfaces as RateLimitError; wrong key as AuthenticationError", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "7" } });
     const err = await client.messages

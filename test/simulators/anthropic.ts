@@ -61,8 +61,12 @@ function validate(ctx: Ctx, body: Json): string | null {
   const last = msgs.at(-1);
   if (isRecord(last) && last.role === "assistant" && NO_PREFILL.test(String(body.model)))
     return "This model does not support assistant message prefill. The conversation must end with a user message.";
+  const cap = outputCapProblem(body);
+  if (cap !== null) return cap;
   const blank = blankProblem(body);
   if (blank !== null) return blank;
+  const schema = schemaProblem(body);
+  if (schema !== null) return schema;
   const toolId = toolIdProblem(body);
   if (toolId !== null) return toolId;
   const sampling = samplingProblem(body);
@@ -145,9 +149,96 @@ function toolIdProblem(body: Json): string | null {
   return null;
 }
 
-/** Anthropic refuses text that is empty or only whitespace: in text blocks and in stop sequences. */
+/**
+ * Each model's most output tokens (Anthropic's models overview): Opus 4 and 4.1 32 000; Sonnet 4 and
+ * 4.5, Haiku 4.5, Opus 4.5 and Sonnet 3.7 64 000; Claude 4.6 and every later model 128 000. Other ids
+ * (`claude-sim`) are not checked.
+ */
+const OUTPUT_CAPS: Array<[RegExp, number]> = [
+  [/claude-opus-4-(1(?!\d)|\d{8})/, 32_000],
+  [/claude-(opus-4-(6|7|8|9)|sonnet-4-6|(opus|sonnet|haiku)-[5-9]|fable|mythos)/, 128_000],
+  [/claude-((sonnet|haiku|opus)-4-5|sonnet-4-\d{8}|3-7-sonnet)/, 64_000],
+];
+
+/** A `max_tokens` above the model's output cap: "max_tokens: 36864 > 32000, which is the maximum …". */
+function outputCapProblem(body: Json): string | null {
+  const model = String(body.model);
+  const cap = OUTPUT_CAPS.find(([re]) => re.test(model))?.[1];
+  const max = body.max_tokens as number;
+  return cap !== undefined && max > cap
+    ? `max_tokens: ${max} > ${cap}, which is the maximum allowed number of output tokens for ${model}`
+    : null;
+}
+
+/**
+ * Constrained decoding's JSON Schema limits (structured outputs docs, "JSON Schema limitations"), on
+ * `output_config.format.schema` and strict tools' `input_schema`: no numeric, string-length or array
+ * bounds beyond minItems 0 or 1, only the listed formats, and every object closed with
+ * `additionalProperties: false`. Anthropic's messages name the type and the property.
+ */
+const UNSUPPORTED_KEYWORDS = [
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
+  "maxItems",
+  "uniqueItems",
+  "minProperties",
+  "maxProperties",
+];
+const FORMATS = ["date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"];
+
+function schemaNodeProblem(node: unknown): string | null {
+  if (!isRecord(node)) return null;
+  const type = Array.isArray(node.type) ? node.type.join("|") : String(node.type ?? "any");
+  const bad = UNSUPPORTED_KEYWORDS.find((k) => k in node);
+  if (bad) return `For '${type}' type, property '${bad}' is not supported`;
+  if (typeof node.minItems === "number" && node.minItems > 1)
+    return "For 'array' type, 'minItems' values other than 0 or 1 are not supported";
+  if (typeof node.format === "string" && !FORMATS.includes(node.format))
+    return `String format '${node.format}' is not supported`;
+  const isObject = node.type === "object" || (Array.isArray(node.type) && node.type.includes("object"));
+  if (isObject && node.additionalProperties !== false)
+    return "For 'object' type, 'additionalProperties' must be explicitly set to false";
+  const children = [
+    ...Object.values(isRecord(node.properties) ? node.properties : {}),
+    ...Object.values(isRecord(node.$defs) ? node.$defs : {}),
+    node.items,
+    ...(["anyOf", "allOf"] as const).flatMap((k) => (Array.isArray(node[k]) ? (node[k] as unknown[]) : [])),
+  ];
+  for (const child of children) {
+    const problem = schemaNodeProblem(child);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
+function schemaProblem(body: Json): string | null {
+  const format = isRecord(body.output_config) ? body.output_config.format : undefined;
+  if (isRecord(format)) {
+    const problem = schemaNodeProblem(format.schema);
+    if (problem !== null) return `output_config.format.schema: ${problem}`;
+  }
+  for (const [i, tool] of (Array.isArray(body.tools) ? body.tools : []).entries()) {
+    if (!isRecord(tool) || tool.strict !== true) continue;
+    const problem = schemaNodeProblem(tool.input_schema);
+    if (problem !== null) return `tools.${i}.custom.input_schema: ${problem}`;
+  }
+  return null;
+}
+
+/**
+ * Anthropic refuses text that is empty or only whitespace: in text blocks (tool results' included) and
+ * in stop sequences.
+ */
 function blankProblem(body: Json): string | null {
-  const blank = (b: unknown) => isRecord(b) && b.type === "text" && String(b.text ?? "").trim() === "";
+  const blank = (b: unknown): boolean =>
+    isRecord(b) &&
+    ((b.type === "text" && String(b.text ?? "").trim() === "") ||
+      (b.type === "tool_result" && Array.isArray(b.content) && b.content.some(blank)));
   if (Array.isArray(body.system) && body.system.some(blank))
     return "system: text content blocks must contain non-whitespace text";
   for (const m of body.messages as unknown[]) {
@@ -177,6 +268,8 @@ function samplingProblem(body: Json): string | null {
 }
 
 const EFFORTS = ["low", "medium", "high", "xhigh", "max"];
+/** xhigh arrived with Opus 4.7 (Anthropic's effort docs); Claude 4.6 and Mythos Preview lack it. */
+const NO_XHIGH = /claude-((opus|sonnet)-4-6|mythos-preview)/;
 
 /**
  * Thinking's rules, as the Messages API enforces them per model. Manual extended thinking
@@ -203,10 +296,19 @@ function thinkingProblem(body: Json): string | null {
     const effort = isRecord(body.output_config) ? body.output_config.effort : undefined;
     if (effort !== undefined && !EFFORTS.includes(String(effort)))
       return `output_config.effort: Input should be ${EFFORTS.map((e) => `'${e}'`).join(", ")}`;
+    if (effort === "xhigh" && NO_XHIGH.test(model))
+      return "output_config.effort 'xhigh' is not supported by this model. Use effort 'max' or below.";
   }
   if (body.temperature !== undefined && body.temperature !== 1)
     return "`temperature` may only be set to 1 when thinking is enabled.";
   const msgs = body.messages as unknown[];
+  // No prefill while thinking: a final assistant message has to open with thinking.
+  const final = msgs.at(-1);
+  if (isRecord(final) && final.role === "assistant") {
+    const first = Array.isArray(final.content) ? final.content[0] : undefined;
+    if (!isRecord(first) || (first.type !== "thinking" && first.type !== "redacted_thinking"))
+      return `messages.${msgs.length - 1}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${isRecord(first) ? String(first.type) : "text"}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block. We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking`;
+  }
   const i = msgs.findLastIndex((m) => isRecord(m) && m.role === "assistant");
   const last = msgs[i];
   if (!isRecord(last) || !Array.isArray(last.content)) return null;

@@ -11,7 +11,7 @@ export const MAX_CACHE_BREAKPOINTS = 4;
 function* marked(blocks: readonly RequestBlock[]): Generator<TextBlock | ImageBlock | DocumentBlock> {
   for (const b of blocks) {
     if ((b.type === "text" || b.type === "image" || b.type === "document") && b.cache_control) yield b;
-    else if (b.type === "tool_result" && typeof b.content !== "string") yield* marked(b.content);
+    else if (b.type === "tool_result" && Array.isArray(b.content)) yield* marked(b.content);
   }
 }
 

@@ -26,7 +26,7 @@ export type RequestBlock =
   | DocumentBlock
   | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
   | AnthropicThinkingBlock
-  | { type: "tool_result"; tool_use_id: string; content: string | TextBlock[] };
+  | { type: "tool_result"; tool_use_id: string; content?: string | TextBlock[] };
 
 export interface AnthropicMessage {
   role: "user" | "assistant";
@@ -63,14 +63,22 @@ function imageBlock(url: string, provider: string, param: string): ImageBlock {
   return { type: "image", source: { type: "base64", media_type: mediaType, data } };
 }
 
+/**
+ * A user message's blocks. Text that is empty or only whitespace, which OpenAI takes and Anthropic
+ * refuses ("text content blocks must contain non-whitespace text"), is left out: it says nothing. A
+ * message left with nothing comes back empty, for the caller to drop.
+ */
 function userBlocks(
   content: string | ContentPart[],
   i: number,
   provider: string,
   cache: CacheControl,
 ): string | RequestBlock[] {
-  if (typeof content === "string") return content;
-  return content.map((part, j): RequestBlock => {
+  if (typeof content === "string") return content.trim() === "" ? [] : content;
+  const said = content.flatMap((part, j) =>
+    part.type === "text" && part.text.trim() === "" ? [] : [[part, j] as const],
+  );
+  return said.map(([part, j]): RequestBlock => {
     if (part.type === "text") return { type: "text", text: part.text, ...cached(part, cache) };
     if (part.type === "file") {
       const pdf = inlinePdf(part, provider, `messages[${i}].content[${j}]`);
@@ -155,6 +163,18 @@ export function anthropicToolId(id: string): string {
 /** The blocks with something to say: Anthropic answers an empty or whitespace-only text block with 400. */
 const spoken = (blocks: TextBlock[]): TextBlock[] => blocks.filter((b) => b.text.trim() !== "");
 
+/**
+ * A tool's result. Blank text (a tool that printed nothing) is left out, as Anthropic refuses a blank text
+ * block; a result left with nothing goes without `content`, which Anthropic's `tool_result` makes
+ * optional: the call still gets its answer, an empty one.
+ */
+function toolResult(id: string, content: Text, cache: CacheControl): RequestBlock {
+  const said = typeof content === "string" ? content : spoken(textBlocks(content, cache));
+  const block = { type: "tool_result" as const, tool_use_id: anthropicToolId(id) };
+  const blank = typeof said === "string" ? said.trim() === "" : said.length === 0;
+  return blank ? block : { ...block, content: said };
+}
+
 const asBlocks = (content: string | RequestBlock[]): RequestBlock[] =>
   typeof content === "string" ? [{ type: "text", text: content }] : content;
 
@@ -190,9 +210,13 @@ export function toAnthropicMessages(
       case "developer":
         system.push(...spoken(textBlocks(m.content, opts.cache)));
         return;
-      case "user":
-        next = { role: "user", content: userBlocks(m.content, i, provider, opts.cache) };
+      case "user": {
+        const content = userBlocks(m.content, i, provider, opts.cache);
+        // A turn of blank text carries nothing; the turns around it merge, as for a blank assistant turn.
+        if (content.length === 0) return;
+        next = { role: "user", content };
         break;
+      }
       case "assistant": {
         const blocks = assistantBlocks(m, i, opts);
         // A turn that said nothing (whitespace, or an empty refusal) carries nothing to the model.
@@ -201,11 +225,7 @@ export function toAnthropicMessages(
         break;
       }
       case "tool": {
-        const content = typeof m.content === "string" ? m.content : textBlocks(m.content, opts.cache);
-        next = {
-          role: "user",
-          content: [{ type: "tool_result", tool_use_id: anthropicToolId(m.tool_call_id), content }],
-        };
+        next = { role: "user", content: [toolResult(m.tool_call_id, m.content, opts.cache)] };
         break;
       }
     }

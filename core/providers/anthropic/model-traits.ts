@@ -14,11 +14,18 @@ interface ClaudeVersion {
   minor: number;
 }
 
+/** Claude 3 named the version first: `claude-3-7-sonnet-20250219` → sonnet 3.7, `claude-3-opus-latest` → 3.0. */
+const VERSION_FIRST = /claude-(\d)-(?:(\d)-)?(opus|sonnet|haiku)/;
+
 function versionOf(model: string): ClaudeVersion | undefined {
   const m = FAMILY_FIRST.exec(model);
-  if (!m?.[1]) return undefined;
-  if (m[2] === undefined) return { family: m[1], minor: 0 };
-  return { family: m[1], major: Number(m[2]), minor: m[3] === undefined ? 0 : Number(m[3]) };
+  if (m?.[1]) {
+    if (m[2] === undefined) return { family: m[1], minor: 0 };
+    return { family: m[1], major: Number(m[2]), minor: m[3] === undefined ? 0 : Number(m[3]) };
+  }
+  const old = VERSION_FIRST.exec(model);
+  if (!old?.[3]) return undefined;
+  return { family: old[3], major: Number(old[1]), minor: old[2] === undefined ? 0 : Number(old[2]) };
 }
 
 /** Fable and Mythos came after 4.x and are all of the newest generation. */
@@ -67,4 +74,33 @@ export function takesOneSampler(model: string): boolean {
 export function refusesPrefill(model: string): boolean {
   const v = versionOf(model);
   return v !== undefined && (isNewFamily(v) || atLeast(v, 4, 7) || (v.family === "opus" && atLeast(v, 4, 6)));
+}
+
+/**
+ * Whether an adaptive model takes `output_config.effort: "xhigh"`. Anthropic's effort docs list xhigh
+ * from Opus 4.7 on (Opus 4.7 and 4.8, the 5.x models, Fable and Mythos 5); Opus 4.6, Sonnet 4.6 and
+ * Mythos Preview go from `high` straight to `max`.
+ */
+export function takesXhighEffort(model: string): boolean {
+  const v = versionOf(model);
+  if (v === undefined || (v.family === "mythos" && v.major === undefined)) return false;
+  return isNewFamily(v) || atLeast(v, 4, 7);
+}
+
+/**
+ * The most a Claude model writes in one answer (`max_tokens`, thinking included), per Anthropic's
+ * models overview and model pages: Claude 4.6 and every later model (the 5.x models, Fable and
+ * Mythos) 128 000; Opus 4 and 4.1 32 000; the other 4.x models (Sonnet 4 and 4.5, Haiku 4.5,
+ * Opus 4.5) and Sonnet 3.7 64 000; the 3.5 models 8 192; Claude 3 4 096. Anthropic answers a larger
+ * `max_tokens` with 400. Undefined for an id the gateway cannot read: its cap is unknown.
+ */
+export function maxOutputTokens(model: string): number | undefined {
+  const v = versionOf(model);
+  if (v === undefined) return undefined;
+  if (isNewFamily(v) || atLeast(v, 4, 6)) return 128_000;
+  if (v.major === undefined) return undefined;
+  if (v.family === "opus" && v.major === 4 && v.minor <= 1) return 32_000;
+  if (atLeast(v, 3, 7)) return 64_000;
+  if (atLeast(v, 3, 5)) return 8_192;
+  return 4_096;
 }

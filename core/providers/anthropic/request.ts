@@ -3,9 +3,10 @@ import { unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
+import { type JsonSchema, toAnthropicSchema } from "./json-schema.ts";
 import { type AnthropicMessage, type CacheControl, type TextBlock, toAnthropicMessages } from "./messages.ts";
 import { refusesPrefill, refusesSampling, takesOneSampler } from "./model-traits.ts";
-import { anthropicMaxTokens, thinkingFor } from "./thinking.ts";
+import { type AnthropicThinking, anthropicMaxTokens, thinkingFor } from "./thinking.ts";
 
 /**
  * Pinned to 2023-06-01 on purpose: API version 2026-10-21 (what @anthropic-ai/sdk >= 1.0 sends) removes
@@ -73,7 +74,7 @@ interface AnthropicRequestBody {
   tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown>; strict?: true }>;
   tool_choice?: ToolChoice;
   output_config?: {
-    format?: { type: "json_schema"; schema: Record<string, unknown> };
+    format?: { type: "json_schema"; schema: JsonSchema };
     effort?: string;
   };
   thinking?: { type: "enabled"; budget_tokens: number } | { type: "adaptive" };
@@ -104,8 +105,60 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
   // The description steers the model on OpenAI; Anthropic's format has nowhere to put it.
   if (description !== undefined)
     throw unsupportedParameter(provider, "response_format.json_schema.description");
-  // `strict` needs no mapping: Anthropic's json_schema output is always schema-constrained.
-  return { format: { type: "json_schema", schema } };
+  // `strict` needs no mapping: Anthropic's json_schema output is always schema-constrained, so the
+  // schema always goes in the form its grammar takes.
+  return {
+    format: {
+      type: "json_schema",
+      schema: constrained(schema, "response_format.json_schema.schema", provider),
+    },
+  };
+}
+
+/**
+ * A schema Anthropic decodes under (structured output, a strict tool) in the form its grammar takes
+ * (json-schema.ts); an object left open on purpose, which it cannot constrain, is refused naming `param`,
+ * so an alias falls back to a target that honours it.
+ */
+function constrained(schema: JsonSchema, param: string, provider: string): JsonSchema {
+  const result = toAnthropicSchema(schema);
+  if ("schema" in result) return result.schema;
+  throw unsupportedParameter(
+    provider,
+    param,
+    `Anthropic constrains objects only with additionalProperties false (${result.openObjectAt} is open)`,
+  );
+}
+
+/**
+ * A conversation that ends with an assistant message asks Anthropic to continue it (a prefill). Opus 4.6
+ * and later refuse that outright (naming the message); the others refuse it while thinking: the
+ * extended-thinking docs rule out pre-filled responses with thinking, and the API answers one with 400
+ * ("When `thinking` is enabled, a final `assistant` message must start with a thinking block"). So
+ * `reasoning_effort` is named, as `tool_choice` is for a forced tool: the same request without it, or
+ * at another target, works.
+ */
+function refusePrefill(
+  req: ChatRequest,
+  messages: AnthropicMessage[],
+  thinking: AnthropicThinking | undefined,
+  ctx: MapContext,
+): void {
+  if (messages.at(-1)?.role !== "assistant") return;
+  if (refusesPrefill(ctx.model)) {
+    const last = req.messages.findLastIndex((m) => m.role === "assistant");
+    throw unsupportedParameter(
+      ctx.providerId,
+      `messages[${last}]`,
+      `${ctx.model} does not continue an assistant message; the conversation must end with a user or tool message`,
+    );
+  }
+  if (thinking)
+    throw unsupportedParameter(
+      ctx.providerId,
+      "reasoning_effort",
+      "Anthropic does not continue a final assistant message (a prefill) while it thinks",
+    );
 }
 
 /**
@@ -156,17 +209,10 @@ export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): Upstr
     cache,
   });
   capCacheBreakpoints(system, messages);
-  if (messages.at(-1)?.role === "assistant" && refusesPrefill(ctx.model)) {
-    const last = req.messages.findLastIndex((m) => m.role === "assistant");
-    throw unsupportedParameter(
-      provider,
-      `messages[${last}]`,
-      `${ctx.model} does not continue an assistant message; the conversation must end with a user or tool message`,
-    );
-  }
+  refusePrefill(req, messages, thinking, ctx);
   const body: AnthropicRequestBody = {
     model: ctx.model,
-    max_tokens: anthropicMaxTokens(req),
+    max_tokens: anthropicMaxTokens(req, ctx.model),
     messages,
   };
   if (thinking?.type === "enabled") body.thinking = thinking;
@@ -184,12 +230,19 @@ export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): Upstr
   const endUser = req.safety_identifier ?? req.user;
   if (endUser !== undefined) body.metadata = { user_id: endUser };
   if (req.tools?.length) {
-    body.tools = req.tools.map(({ function: f }) => ({
-      name: f.name,
-      ...(f.description !== undefined ? { description: f.description } : {}),
-      input_schema: f.parameters ?? { type: "object", properties: {} },
-      ...(f.strict ? { strict: true as const } : {}),
-    }));
+    body.tools = req.tools.map(({ function: f }) => {
+      const schema = f.parameters ?? { type: "object", properties: {} };
+      // Named by its place in the caller's list (allowed_tools may have offered fewer).
+      const i = request.tools?.findIndex((t) => t.function.name === f.name) ?? 0;
+      return {
+        name: f.name,
+        ...(f.description !== undefined ? { description: f.description } : {}),
+        // A strict tool's input is decoded under its schema, as structured output is; another tool's
+        // schema is only shown to the model, and goes as it is.
+        input_schema: f.strict ? constrained(schema, `tools[${i}].function.parameters`, provider) : schema,
+        ...(f.strict ? { strict: true as const } : {}),
+      };
+    });
   }
   const choice = toolChoice(req);
   if (choice) body.tool_choice = choice;

@@ -165,6 +165,68 @@ describe("toAnthropicRequest, messages", () => {
     ]);
   });
 
+  it.each([
+    ["an empty user message", ""],
+    ["a whitespace user part", [{ type: "text", text: " " }]],
+  ])("leaves out %s, merging the assistant turns around it", (_, content) => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      { role: "assistant", content: "A." },
+      { role: "user", content },
+      { role: "assistant", content: "B." },
+      { role: "user", content: "again" },
+    ]);
+    expect(b.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(b.messages[1].content).toEqual([
+      { type: "text", text: "A." },
+      { type: "text", text: "B." },
+    ]);
+  });
+
+  it("keeps the other parts of a user message whose text part is blank", () => {
+    const b = mapped([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "\n" },
+          { type: "image_url", image_url: { url: "https://x.test/a.png" } },
+        ],
+      },
+    ]);
+    expect(b.messages[0].content).toEqual([
+      { type: "image", source: { type: "url", url: "https://x.test/a.png" } },
+    ]);
+  });
+
+  it.each([
+    ["an empty string", ""],
+    ["a blank text part", [{ type: "text", text: "" }]],
+    ["whitespace", " \n"],
+  ])("sends a tool result of %s without content, which Anthropic takes", (_, content) => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      { role: "assistant", content: null, tool_calls: [call("c1", "f", "{}")] },
+      { role: "tool", tool_call_id: "c1", content },
+    ]);
+    expect(b.messages[2].content).toEqual([{ type: "tool_result", tool_use_id: "c1" }]);
+  });
+
+  it("keeps the text parts of a tool result that say something", () => {
+    const b = mapped([
+      { role: "user", content: "q" },
+      { role: "assistant", content: null, tool_calls: [call("c1", "f", "{}")] },
+      {
+        role: "tool",
+        tool_call_id: "c1",
+        content: [
+          { type: "text", text: " " },
+          { type: "text", text: "21" },
+        ],
+      },
+    ]);
+    expect(b.messages[2].content[0].content).toEqual([{ type: "text", text: "21" }]);
+  });
+
   it("gives a call and its result the same id in Anthropic's alphabet, keeping distinct ids distinct", () => {
     const b = mapped([
       { role: "user", content: "q" },

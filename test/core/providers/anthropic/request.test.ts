@@ -163,12 +163,70 @@ describe("toAnthropicRequest, tools", () => {
   });
 
   it("sends a JSON schema response format as output_config", () => {
-    const schema = { type: "object", properties: { a: { type: "number" } } };
+    const schema = { type: "object", properties: { a: { type: "number" } }, additionalProperties: false };
     const format = { type: "json_schema", json_schema: { name: "answer", schema, strict: true } };
     expect(body({ response_format: format }).output_config).toEqual({
       format: { type: "json_schema", schema },
     });
     expect(body({ response_format: { type: "text" } })).not.toHaveProperty("output_config");
+  });
+
+  const bounded = {
+    type: "object",
+    properties: { age: { type: "integer", minimum: 0 } },
+    required: ["age"],
+    additionalProperties: false,
+  };
+  const inAnthropicsForm = {
+    ...bounded,
+    properties: { age: { type: "integer", description: "{minimum: 0}" } },
+  };
+
+  it("sends a structured output schema in the form Anthropic's grammar takes, its bounds as description", () => {
+    const format = { type: "json_schema", json_schema: { name: "person", schema: bounded, strict: true } };
+    expect(body({ response_format: format }).output_config.format.schema).toEqual(inAnthropicsForm);
+  });
+
+  it("sends a strict tool's schema in that form too, and another tool's as it is", () => {
+    const tool = (name: string, strict: boolean) => ({
+      type: "function",
+      function: { name, parameters: bounded, strict },
+    });
+    const [strict, loose] = body({ tools: [tool("strict", true), tool("loose", false)] }).tools;
+    expect(strict.input_schema).toEqual(inAnthropicsForm);
+    expect(loose.input_schema).toEqual(bounded);
+  });
+
+  it.each([
+    [
+      "a response format",
+      {
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "m", schema: { type: "object", additionalProperties: { type: "number" } } },
+        },
+      },
+      "response_format.json_schema.schema",
+    ],
+    [
+      "a strict tool",
+      {
+        tools: [
+          bare,
+          {
+            type: "function",
+            function: {
+              name: "tag",
+              strict: true,
+              parameters: { type: "object", additionalProperties: true },
+            },
+          },
+        ],
+      },
+      "tools[1].function.parameters",
+    ],
+  ])("refuses an open object in %s, which Anthropic cannot constrain, naming it", (_, over, param) => {
+    expect(refusal(over)).toMatchObject({ status: 400, param, code: "unsupported_parameter" });
   });
 });
 
@@ -242,6 +300,55 @@ describe("toAnthropicRequest, reasoning_effort as extended thinking", () => {
     expect(JSON.stringify(on.messages[1].content[2])).not.toContain("extra_content");
     const off = body({ messages });
     expect(off.messages[1].content.map((b: { type: string }) => b.type)).toEqual(["text", "tool_use"]);
+  });
+});
+
+describe("toAnthropicRequest, thinking within the model's output cap", () => {
+  const sent = (model: string, over: Record<string, unknown>) =>
+    JSON.parse(toAnthropicRequest(request(over), { ...CTX, model }).body);
+
+  it.each([
+    // model, effort, budget_tokens, max_tokens: Opus 4 and 4.1 write at most 32 000 tokens.
+    ["claude-opus-4-1-20250805", "xhigh", 27904, 32000],
+    ["claude-opus-4-20250514", "max", 27904, 32000],
+    ["claude-opus-4-1", "high", 16384, 16384 + DEFAULT_MAX_TOKENS],
+    ["claude-sonnet-4-5", "max", 57344, 57344 + DEFAULT_MAX_TOKENS],
+    ["claude-3-7-sonnet-20250219", "max", 57344, 57344 + DEFAULT_MAX_TOKENS],
+    // An id whose cap is unknown gets the figures as they are.
+    ["my-finetune", "max", 57344, 57344 + DEFAULT_MAX_TOKENS],
+  ] as const)("gives %s at %s a budget of %i within max_tokens %i", (model, effort, budget, maxTokens) => {
+    const b = sent(model, { reasoning_effort: effort });
+    expect(b.thinking).toEqual({ type: "enabled", budget_tokens: budget });
+    expect(b.max_tokens).toBe(maxTokens);
+  });
+
+  it("sends a caller's limit above the cap as it is, for Anthropic to answer", () => {
+    expect(sent("claude-opus-4-1", { reasoning_effort: "low", max_tokens: 50_000 }).max_tokens).toBe(50_000);
+  });
+});
+
+describe("toAnthropicRequest, a prefill while thinking", () => {
+  const prefill = [
+    { role: "user", content: "Answer in JSON." },
+    { role: "assistant", content: "{" },
+  ];
+  const mapped = (model: string, over: Record<string, unknown>) =>
+    toAnthropicRequest(request({ messages: prefill, ...over }), { ...CTX, model });
+
+  it.each(["claude-sonnet-4-5", "claude-sonnet-4-6", "claude-3-7-sonnet-20250219"])(
+    "is refused for %s, naming reasoning_effort, as Anthropic does not continue a message while it thinks",
+    (model) => {
+      expect(() => mapped(model, { reasoning_effort: "low" })).toThrow(
+        expect.objectContaining({ status: 400, param: "reasoning_effort", code: "unsupported_parameter" }),
+      );
+      expect(() => mapped(model, { reasoning_effort: "none" })).not.toThrow();
+    },
+  );
+
+  it("names the message for a model that continues none, thinking or not", () => {
+    expect(() => mapped("claude-opus-4-8", { reasoning_effort: "low" })).toThrow(
+      expect.objectContaining({ param: "messages[1]" }),
+    );
   });
 });
 
@@ -384,12 +491,25 @@ describe("toAnthropicRequest, reasoning_effort as adaptive thinking (Claude 4.6 
     },
   );
 
+  it.each([
+    // model, effort asked, effort sent: Claude 4.6 and Mythos Preview have no xhigh; max is the next up.
+    ["claude-opus-4-6", "xhigh", "max"],
+    ["claude-sonnet-4-6", "xhigh", "max"],
+    ["claude-mythos-preview", "xhigh", "max"],
+    ["claude-opus-4-6", "high", "high"],
+    ["claude-opus-4-7", "xhigh", "xhigh"],
+    ["claude-sonnet-5", "xhigh", "xhigh"],
+  ] as const)("sends %s at %s the effort %s", (model, effort, level) => {
+    const b = JSON.parse(toAnthropicRequest(request({ reasoning_effort: effort }), { ...CTX, model }).body);
+    expect(b.output_config).toEqual({ effort: level });
+  });
+
   it("keeps the caller's limit as it is: there is no budget to fit under it", () => {
     expect(bodyFor({ reasoning_effort: "high", max_completion_tokens: 600 }).max_tokens).toBe(600);
   });
 
   it("puts the effort beside a structured output format", () => {
-    const schema = { type: "object", properties: { a: { type: "string" } } };
+    const schema = { type: "object", properties: { a: { type: "string" } }, additionalProperties: false };
     const b = bodyFor({
       reasoning_effort: "medium",
       response_format: { type: "json_schema", json_schema: { name: "x", schema } },

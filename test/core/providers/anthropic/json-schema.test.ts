@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { toAnthropicSchema } from "../../../../core/providers/anthropic/json-schema.ts";
+
+const closed = (properties: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+  type: "object",
+  properties,
+  additionalProperties: false,
+  ...more,
+});
+
+describe("toAnthropicSchema, a JSON Schema as Anthropic's constrained decoding takes it", () => {
+  it.each([
+    [
+      "leaves a schema it takes as it is",
+      closed({ a: { type: "string" } }),
+      closed({ a: { type: "string" } }),
+    ],
+    [
+      "moves numeric bounds into the description, after any there was",
+      closed({ n: { type: "integer", description: "A count.", minimum: 1, maximum: 9, multipleOf: 2 } }),
+      closed({ n: { type: "integer", description: "A count.\n\n{minimum: 1, maximum: 9, multipleOf: 2}" } }),
+    ],
+    [
+      "moves string lengths and patterns",
+      closed({ s: { type: "string", minLength: 2, maxLength: 5, pattern: "^a" } }),
+      closed({ s: { type: "string", description: '{minLength: 2, maxLength: 5, pattern: "^a"}' } }),
+    ],
+    [
+      "keeps a format Anthropic takes and moves another",
+      closed({ at: { type: "string", format: "date-time" }, ip: { type: "string", format: "idn-email" } }),
+      closed({
+        at: { type: "string", format: "date-time" },
+        ip: { type: "string", description: '{format: "idn-email"}' },
+      }),
+    ],
+    [
+      "keeps minItems 0 or 1 and moves larger bounds",
+      closed({
+        a: { type: "array", items: { type: "string" }, minItems: 1 },
+        b: { type: "array", minItems: 2, maxItems: 4 },
+      }),
+      closed({
+        a: { type: "array", items: { type: "string" }, minItems: 1 },
+        b: { type: "array", description: "{minItems: 2, maxItems: 4}" },
+      }),
+    ],
+    [
+      "closes every object, which Anthropic requires in so many words",
+      { type: "object", properties: { o: { type: "object", properties: {} } } },
+      closed({ o: closed({}) }),
+    ],
+    [
+      "walks items, anyOf, allOf and $defs, and takes oneOf as anyOf",
+      {
+        $defs: { Age: { type: "integer", minimum: 0 } },
+        type: "object",
+        properties: {
+          list: { type: "array", items: { type: "number", exclusiveMinimum: 0 } },
+          either: { oneOf: [{ $ref: "#/$defs/Age" }, { type: "string", maxLength: 3 }] },
+          both: { allOf: [{ type: "object", properties: { x: { type: "integer", maximum: 5 } } }] },
+        },
+        additionalProperties: false,
+      },
+      {
+        $defs: { Age: { type: "integer", description: "{minimum: 0}" } },
+        ...closed({
+          list: { type: "array", items: { type: "number", description: "{exclusiveMinimum: 0}" } },
+          either: { anyOf: [{ $ref: "#/$defs/Age" }, { type: "string", description: "{maxLength: 3}" }] },
+          both: { allOf: [closed({ x: { type: "integer", description: "{maximum: 5}" } })] },
+        }),
+      },
+    ],
+    [
+      "keeps primitive enums and consts, without the type beside them, as the SDK does",
+      closed({ e: { type: "string", enum: ["a", "b"] }, c: { type: "string", const: "x" } }),
+      closed({ e: { enum: ["a", "b"] }, c: { const: "x" } }),
+    ],
+    [
+      "drops $schema, which constrains nothing",
+      { $schema: "https://json-schema.org/draft/2020-12/schema", ...closed({}) },
+      closed({}),
+    ],
+    [
+      "closes a nullable object, named by a type list",
+      { type: ["object", "null"], properties: { a: { type: "string" } } },
+      { type: ["object", "null"], properties: { a: { type: "string" } }, additionalProperties: false },
+    ],
+  ])("%s", (_, schema, expected) => {
+    expect(toAnthropicSchema(schema)).toEqual({ schema: expected });
+  });
+
+  it.each([
+    ["a map of values", { type: "object", additionalProperties: { type: "number" } }, "$"],
+    [
+      "an object open to anything",
+      closed({ tags: { type: "object", additionalProperties: true } }),
+      "$.properties.tags",
+    ],
+  ])("reports %s, which it cannot constrain, by its path", (_, schema, path) => {
+    expect(toAnthropicSchema(schema)).toEqual({ openObjectAt: path });
+  });
+
+  it("leaves the caller's schema untouched", () => {
+    const schema = closed({ n: { type: "integer", minimum: 1 } });
+    const copy = structuredClone(schema);
+    toAnthropicSchema(schema);
+    expect(schema).toEqual(copy);
+  });
+});
