@@ -1,9 +1,14 @@
-import { embeddingsRequest } from "../api/chat-request.ts";
+import { type EmbeddingsRequest, embeddingsRequest } from "../api/chat-request.ts";
+import type { Embeddings } from "../api/chat-response.ts";
+import type { EmbeddingEncoding } from "../api/embedding-encoding.ts";
 import { badRequest } from "../api/errors.ts";
 import { worstCaseEmbeddingCost, worstCaseEmbeddingTokens } from "../budgets/estimate.ts";
 import { embeddingsAdapters } from "../providers/adapters.ts";
+import { GEMINI_EMBEDDINGS_PER_CALL } from "../providers/gemini/index.ts";
+import type { EmbeddingsAdapter, ProviderKind, ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
+import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
@@ -12,6 +17,48 @@ import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
+
+/**
+ * Inputs one upstream call may carry, for a provider that takes fewer than the 2 048 the gateway
+ * validates (OpenAI's own limit). A larger request goes to such a provider as consecutive calls.
+ */
+const INPUTS_PER_CALL: Partial<Record<ProviderKind, number>> = { gemini: GEMINI_EMBEDDINGS_PER_CALL };
+
+/** A list of inputs (one string or one token array is a single input, never split). */
+const isList = (input: EmbeddingsRequest["input"]): input is string[] | number[][] =>
+  Array.isArray(input) && typeof input[0] !== "number";
+
+/** The request as requests of at most `size` inputs each, in input order. */
+function inBatches(req: EmbeddingsRequest, size: number | undefined): EmbeddingsRequest[] {
+  const input = req.input;
+  if (size === undefined || !isList(input) || input.length <= size) return [req];
+  const batches: EmbeddingsRequest[] = [];
+  for (let start = 0; start < input.length; start += size)
+    batches.push({ ...req, input: input.slice(start, start + size) });
+  return batches;
+}
+
+/** The answers to consecutive calls as one answer: every vector indexed in input order, usage summed. */
+function joined(answers: Embeddings[], model: string): Embeddings {
+  if (answers.length === 1 && answers[0]) return answers[0];
+  const data = answers.flatMap((a) => a.data).map((d, index) => ({ ...d, index }));
+  const sum = (count: (a: Embeddings) => number) => answers.reduce((total, a) => total + count(a), 0);
+  return {
+    object: "list",
+    data,
+    model: answers[0]?.model ?? model,
+    usage: {
+      prompt_tokens: sum((a) => a.usage.prompt_tokens),
+      total_tokens: sum((a) => a.usage.total_tokens),
+    },
+  };
+}
+
+interface Answer {
+  result: Embeddings;
+  /** Whether the provider counted this call's tokens (EmbeddingsAdapter.usageReported). */
+  counted: boolean;
+}
 
 /** POST /v1/embeddings: OpenAI and Gemini (and the mock); Anthropic has no embeddings API. */
 export async function embeddings(
@@ -41,28 +88,61 @@ export async function embeddings(
         "embeddings_not_supported",
       );
     }
-    const call = await callUpstream(
-      deps.transports[target.provider.kind],
-      endpointFor(deps, target),
-      adapter.toRequest(req, mapContext(deps, target)),
-      callerGone,
+    // Every call is mapped before the first is sent: a refusal (400 unsupported_parameter) comes before
+    // anything was spent at this target, and the alias falls back.
+    const mapped = mapContext(deps, target);
+    const requests = inBatches(req, INPUTS_PER_CALL[target.provider.kind]).map((part) =>
+      adapter.toRequest(part, mapped),
     );
-    ctx.attemptAnswered = true;
-    try {
-      const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
-      const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
-      const parsed = parseUpstreamJson(text, target.provider.id);
-      const result = adapter.fromResponse(parsed, meta, req.encoding_format ?? "float");
-      if (adapter.usageReported?.(parsed) ?? true) ctx.outcome.promptTokens = result.usage.prompt_tokens;
-      else {
-        // No count from the provider: billed at the upper bound (a budget keeps its reservation, which
-        // is that bound), never at $0. The caller's `usage` still says what the provider said.
-        ctx.outcome.promptTokens = tokens;
-        ctx.outcome.usagePartial = true;
-      }
-      return json(200, result, headers);
-    } finally {
-      call.done();
+    const encoding = req.encoding_format ?? "float";
+    const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
+    // One after another: the calls share the provider's rate limit, and a failure stops the rest. The
+    // attempt (retry, fallback, accounting) is the whole request, as the caller sent it.
+    const answers: Answer[] = [];
+    for (const request of requests)
+      answers.push(await embedOnce(ctx, target, adapter, request, meta, encoding, callerGone));
+    const result = joined(
+      answers.map((a) => a.result),
+      target.model,
+    );
+    if (answers.every((a) => a.counted)) ctx.outcome.promptTokens = result.usage.prompt_tokens;
+    else {
+      // No count from the provider: billed at the upper bound (a budget keeps its reservation, which
+      // is that bound), never at $0. The caller's `usage` still says what the provider said.
+      ctx.outcome.promptTokens = tokens;
+      ctx.outcome.usagePartial = true;
     }
+    return json(200, result, headers);
   });
+}
+
+/** One upstream call and its answer. */
+async function embedOnce(
+  ctx: RequestContext,
+  target: ResolvedTarget,
+  adapter: EmbeddingsAdapter,
+  request: UpstreamRequest,
+  meta: ResponseMeta,
+  encoding: EmbeddingEncoding,
+  callerGone: AbortSignal | undefined,
+): Promise<Answer> {
+  const { deps } = ctx;
+  const call = await callUpstream(
+    deps.transports[target.provider.kind],
+    endpointFor(deps, target),
+    request,
+    callerGone,
+  );
+  // The provider answered 2xx and billed the call: an attempt that fails after this still cost money.
+  ctx.attemptAnswered = true;
+  try {
+    const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
+    const parsed = parseUpstreamJson(text, target.provider.id);
+    return {
+      result: adapter.fromResponse(parsed, meta, encoding),
+      counted: adapter.usageReported?.(parsed) ?? true,
+    };
+  } finally {
+    call.done();
+  }
 }

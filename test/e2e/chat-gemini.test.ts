@@ -232,6 +232,82 @@ describe("Gemini through the OpenAI SDK", () => {
     expect(h.gemini.requests.length).toBe(calls);
   });
 
+  it.each([
+    ["ge/gemini-2.5-pro", "none", "which cannot stop thinking"],
+    ["ge/gemini-2.0-flash", "low", "which does not think"],
+    ["ge/gemini-2.0-flash-lite", "high", "which does not think"],
+  ] as const)("refuses %s an effort of %s, %s, before calling Gemini", async (model, effort, _why) => {
+    const err = await h.client.chat.completions
+      .create({ model, reasoning_effort: effort, messages: [{ role: "user", content: "hi" }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, param: "reasoning_effort", code: "unsupported_parameter" });
+    expect(h.gemini.requests).toHaveLength(0);
+  });
+
+  it("asks Gemini 2.0 for no thinking at all when the effort is none, which it already is", async () => {
+    const res = await h.client.chat.completions.create({
+      model: "ge/gemini-2.0-flash",
+      reasoning_effort: "none",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(res.choices[0]?.message.content).toBe("Echo: hi");
+    expect(h.gemini.requests.at(-1)?.body).not.toHaveProperty("generationConfig");
+  });
+
+  it("gives Gemini a refused turn whose content is empty as its refusal, between the user turns", async () => {
+    const refused = "I can't help with that.";
+    const res = await h.client.chat.completions.create({
+      model: "ge/gemini-sim",
+      messages: [
+        { role: "user", content: "a" },
+        { role: "assistant", content: "", refusal: refused },
+        { role: "user", content: "b" },
+      ],
+    });
+    expect(res.choices[0]?.message.content).toBe("Echo: b");
+    expect(h.gemini.requests.at(-1)?.body).toMatchObject({
+      contents: [
+        { role: "user", parts: [{ text: "a" }] },
+        { role: "model", parts: [{ text: refused }] },
+        { role: "user", parts: [{ text: "b" }] },
+      ],
+    });
+  });
+
+  it("answers the empty user and tool text OpenAI takes, which Gemini itself would refuse", async () => {
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: "function", function: { name: "run", parameters: { type: "object", properties: {} } } },
+    ];
+    const res = await h.client.chat.completions.create({
+      model: "ge/gemini-sim",
+      tools,
+      messages: [
+        { role: "user", content: "" },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "" },
+            { type: "text", text: "go" },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "run", arguments: "{}" } }],
+        },
+        { role: "tool", tool_call_id: "c1", content: "" },
+      ],
+    });
+    expect(res.choices[0]?.finish_reason).toBe("stop");
+    expect(h.gemini.requests.at(-1)?.body).toMatchObject({
+      contents: [
+        { role: "user", parts: [{ text: "go" }] },
+        { role: "model", parts: [{ functionCall: { name: "run", args: {} } }] },
+        { role: "user", parts: [{ functionResponse: { name: "run", response: { content: "" } } }] },
+      ],
+    });
+  });
+
   it("answers a request with an empty system message, which Gemini itself would refuse", async () => {
     const r = await h.client.chat.completions.create({
       model: "ge/gemini-sim",
@@ -243,4 +319,66 @@ describe("Gemini through the OpenAI SDK", () => {
     expect(r.choices[0]?.finish_reason).toBe("stop");
     expect(h.gemini.requests.at(-1)?.body).not.toHaveProperty("systemInstruction");
   });
+});
+
+describe("Gemini embeddings through the OpenAI SDK", () => {
+  const model = "ge/gemini-embedding-001";
+  const texts = (n: number) => Array.from({ length: n }, (_, i) => `text number ${i}`);
+  type Batch = { requests: unknown[] };
+
+  it("embeds more inputs than Google takes in one batch (100) as consecutive batches, in input order", async () => {
+    // LangChain's OpenAIEmbeddings sends up to 1 000 inputs a call; 250 take three batches.
+    const input = texts(250);
+    const res = await h.client.embeddings.create({ model, input, encoding_format: "float" });
+    expect(h.gemini.requests.map((r) => (r.body as Batch).requests.length)).toEqual([100, 100, 50]);
+    expect(res.data.map((d) => d.index)).toEqual(input.map((_, i) => i));
+    const one = await h.client.embeddings.create({
+      model,
+      input: input.slice(150, 151),
+      encoding_format: "float",
+    });
+    expect(res.data[150]?.embedding).toEqual(one.data[0]?.embedding);
+  });
+
+  it("accounts a split request as the one request the caller sent, at the bound of its whole input", async () => {
+    const input = texts(120);
+    await h.client.embeddings.create({ model, input });
+    expect(h.gemini.requests).toHaveLength(2);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    // Gemini counts no embedding tokens: the bound is the UTF-8 bytes plus 4 per input.
+    const bound = input.reduce((sum, t) => sum + Buffer.byteLength(t) + 4, 0);
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: bound, usagePartial: true });
+    expect(h.outcomes[0]?.attempts).toHaveLength(1);
+  });
+
+  it("fails a split request whose later batch fails, billed as an attempt Gemini answered", async () => {
+    h.gemini.enqueueFaults({ kind: "delay", ms: 0 }, { kind: "status", status: 400 });
+    const err = await h.client.embeddings.create({ model, input: texts(150) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400 });
+    expect(h.gemini.requests).toHaveLength(2);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]?.attempts[0]).toMatchObject({ outcome: "failed", answered: true });
+  });
+
+  it.each([
+    ["base64, the SDK's default", undefined],
+    ["floats", "float"],
+  ] as const)(
+    "returns vectors of a smaller dimensions at unit length, as OpenAI's, in %s",
+    async (_, encoding_format) => {
+      const res = await h.client.embeddings.create({
+        model,
+        input: ["alpha", "beta"],
+        dimensions: 4,
+        encoding_format,
+      });
+      expect(h.gemini.requests[0]?.body).toMatchObject({
+        requests: [{ outputDimensionality: 4 }, { outputDimensionality: 4 }],
+      });
+      for (const d of res.data) {
+        expect(d.embedding).toHaveLength(4);
+        expect(Math.hypot(...d.embedding)).toBeCloseTo(1, 6);
+      }
+    },
+  );
 });

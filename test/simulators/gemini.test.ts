@@ -197,6 +197,51 @@ describe("Gemini simulator via the official SDK", () => {
     },
   );
 
+  it.each([
+    ["gemini-2.5-pro", 0, 400],
+    ["gemini-2.5-pro", 128, 200],
+    ["gemini-2.5-pro", 32768, 200],
+    ["gemini-2.5-pro", 32769, 400],
+    ["gemini-2.5-flash", 0, 200],
+    ["gemini-2.5-flash", 24577, 400],
+    ["gemini-2.5-flash-lite", 0, 200],
+    ["gemini-2.5-flash-lite", 256, 400],
+    ["gemini-2.5-flash-lite", 512, 200],
+    ["gemini-2.5-pro", -1, 200],
+    // Gemini 2.0 does not think: any thinkingConfig is a 400, a budget of 0 included.
+    ["gemini-2.0-flash", 0, 400],
+    ["gemini-2.0-flash-lite", 1024, 400],
+  ] as const)(
+    "takes, on %s, thinking budget %i with status %i, as Google's thinking docs say",
+    async (model, thinkingBudget, status) => {
+      const got = await ai.models
+        .generateContent({ model, contents: "hi", config: { thinkingConfig: { thinkingBudget } } })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof ApiError ? e.status : -1));
+      expect(got).toBe(status);
+    },
+  );
+
+  it("refuses a content with no parts, and an empty text part, with 400", async () => {
+    const send = (contents: unknown[]) =>
+      fetch(`${sim.url}/v1beta/models/${model}:generateContent?key=${DEFAULT_API_KEY}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ contents }),
+      });
+    const partless = await send([
+      { role: "user", parts: [{ text: "a" }] },
+      { role: "user", parts: [] },
+    ]);
+    expect(partless.status).toBe(400);
+    expect(await partless.json()).toMatchObject({
+      error: { message: expect.stringContaining("contents[1].parts") },
+    });
+    const empty = await send([{ role: "user", parts: [{ text: "a" }, { text: "" }] }]);
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ error: { message: expect.stringContaining("empty text") } });
+  });
+
   it("429 surfaces as ApiError status 429; wrong key → 401 UNAUTHENTICATED", async () => {
     sim.enqueueFaults({ kind: "status", status: 429, headers: { "retry-after": "2" } });
     const err = await ai.models.generateContent({ model, contents: "x" }).catch((e: unknown) => e);
@@ -243,5 +288,31 @@ describe("Gemini simulator via the official SDK", () => {
       body: JSON.stringify({ content: { parts: [{ text: "alpha" }] } }),
     });
     expect(((await single.json()) as { embedding: { values: number[] } }).embedding.values).toEqual(a);
+  });
+
+  const length = (v: number[] | undefined) => Math.sqrt((v ?? []).reduce((sum, x) => sum + x * x, 0));
+
+  it("normalizes full-size embeddings only, as Google does: a smaller outputDimensionality is not", async () => {
+    const full = await ai.models.embedContent({ model: "gemini-embedding-001", contents: "alpha" });
+    expect(length(full.embeddings?.[0]?.values)).toBeCloseTo(1, 12);
+    const short = await ai.models.embedContent({
+      model: "gemini-embedding-001",
+      contents: "alpha",
+      config: { outputDimensionality: 4 },
+    });
+    expect(short.embeddings?.[0]?.values).toHaveLength(4);
+    expect(length(short.embeddings?.[0]?.values)).not.toBeCloseTo(1, 3);
+  });
+
+  it("embeds at most 100 inputs in one batch, as Google does", async () => {
+    const texts = (n: number) => Array.from({ length: n }, (_, i) => `text ${i}`);
+    const hundred = await ai.models.embedContent({ model: "gemini-embedding-001", contents: texts(100) });
+    expect(hundred.embeddings).toHaveLength(100);
+    const err = await ai.models
+      .embedContent({ model: "gemini-embedding-001", contents: texts(101) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(400);
+    expect((err as ApiError).message).toContain("at most 100 requests can be in one batch");
   });
 });

@@ -112,11 +112,39 @@ function signatureError(contents: unknown[]): string | null {
   return null;
 }
 
+/** Gemini 2.5 and later think; 2.0 and 1.5 refuse any thinkingConfig (Google's thinking docs). */
+const thinks = (model: string): boolean => {
+  const m = /^gemini-(\d+)(?:\.(\d+))?/.exec(model);
+  return m === null || Number(m[1]) >= 3 || (Number(m[1]) === 2 && Number(m[2] ?? 0) >= 5);
+};
+
+/**
+ * The budgets Google's thinking docs give for Gemini 2.5 (-1, dynamic, everywhere): Pro 128 to 32 768
+ * and no 0 (it cannot stop thinking), Flash 0 to 24 576, Flash-Lite 0 or 512 to 24 576.
+ */
+function budgetError(model: string, budget: number): string | null {
+  if (budget === -1 || !/^gemini-2\.5-/.test(model)) return null;
+  if (/^gemini-2\.5-pro/.test(model)) {
+    if (budget === 0) return "Budget 0 is invalid. This model only works in thinking mode.";
+    return budget >= 128 && budget <= 32768 ? null : `The thinking budget (${budget}) is invalid.`;
+  }
+  const floor = /^gemini-2\.5-flash-lite/.test(model) ? 512 : 0;
+  const fits = budget === 0 || (budget >= floor && budget <= 24576);
+  return fits ? null : `The thinking budget (${budget}) is invalid.`;
+}
+
 function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
   const contents = body.contents;
   if (!Array.isArray(contents) || contents.length === 0) {
     return sendError(ctx, 400, "* GenerateContentRequest.contents: contents is not specified\n");
   }
+  const partless = contents.findIndex((c) => !isRecord(c) || !Array.isArray(c.parts) || c.parts.length === 0);
+  if (partless >= 0)
+    return sendError(
+      ctx,
+      400,
+      `* GenerateContentRequest.contents[${partless}].parts: contents.parts must not be empty.\n`,
+    );
   const parts = [
     ...(isRecord(body.systemInstruction) && Array.isArray(body.systemInstruction.parts)
       ? body.systemInstruction.parts
@@ -139,6 +167,11 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     return sendError(ctx, 400, "You can only set only one of thinking budget and thinking level.");
   if (thinking.thinkingLevel !== undefined && /^gemini-2\./.test(model))
     return sendError(ctx, 400, "Thinking level is not supported for this model.");
+  if (isRecord(config.thinkingConfig) && !thinks(model))
+    return sendError(ctx, 400, `Thinking is not enabled for models/${model}`);
+  const badBudget =
+    typeof thinking.thinkingBudget === "number" ? budgetError(model, thinking.thinkingBudget) : null;
+  if (badBudget !== null) return sendError(ctx, 400, badBudget);
   // Only Gemini 2.0 takes penalties; later models refuse any but 0.
   const penalized = [config.presencePenalty, config.frequencyPenalty].some((p) => p !== undefined && p !== 0);
   if (penalized && !/^gemini-2\.0-/.test(model))
@@ -242,29 +275,43 @@ function contentText(content: unknown): string {
   return isRecord(content) ? partsText(content.parts) : "";
 }
 
+/** The simulated embedding model's full size (gemini-embedding-001's is 3 072). */
+const EMBEDDING_DIMS = 8;
+
+/**
+ * As Google's embeddings guide says of gemini-embedding-001: the full-size vector is normalized, and a
+ * smaller `outputDimensionality` one is not (callers normalize it themselves).
+ */
+function embedding(request: Json): { values: number[] } {
+  const dims =
+    typeof request.outputDimensionality === "number" ? request.outputDimensionality : EMBEDDING_DIMS;
+  const values = embedVector(contentText(request.content), dims);
+  if (dims !== EMBEDDING_DIMS) return { values };
+  const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0));
+  return { values: values.map((v) => v / norm) };
+}
+
 function embed(ctx: Ctx, body: Json) {
   if (!isRecord(body.content))
     return sendError(ctx, 400, "* EmbedContentRequest.content: contents is not specified\n");
-  const dims = typeof body.outputDimensionality === "number" ? body.outputDimensionality : 8;
-  sendJson(
-    ctx,
-    200,
-    { embedding: { values: embedVector(contentText(body.content), dims) } },
-    headers(ctx),
-    JSON_TYPE,
-  );
+  sendJson(ctx, 200, { embedding: embedding(body) }, headers(ctx), JSON_TYPE);
 }
+
+/** Google's cap on one batchEmbedContents call. */
+const MAX_BATCH = 100;
 
 function batchEmbed(ctx: Ctx, body: Json) {
   const reqs = body.requests;
   if (!Array.isArray(reqs) || reqs.length === 0) {
     return sendError(ctx, 400, "* BatchEmbedContentsRequest.requests: requests is not specified\n");
   }
-  const embeddings = reqs.filter(isRecord).map((r) => {
-    const dims = typeof r.outputDimensionality === "number" ? r.outputDimensionality : 8;
-    return { values: embedVector(contentText(r.content), dims) };
-  });
-  sendJson(ctx, 200, { embeddings }, headers(ctx), JSON_TYPE);
+  if (reqs.length > MAX_BATCH)
+    return sendError(
+      ctx,
+      400,
+      `* BatchEmbedContentsRequest.requests: at most ${MAX_BATCH} requests can be in one batch\n`,
+    );
+  sendJson(ctx, 200, { embeddings: reqs.filter(isRecord).map(embedding) }, headers(ctx), JSON_TYPE);
 }
 
 const ROUTE =

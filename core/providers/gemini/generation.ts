@@ -7,13 +7,13 @@ export const geminiGeneration = (model: string): number | undefined => {
 };
 
 /**
- * Gemini 2.x thinks within a token budget and refuses Gemini 3's `thinkingLevel` (400), so there an
+ * Gemini 2.5 thinks within a token budget and refuses Gemini 3's `thinkingLevel` (400), so there an
  * effort becomes a budget: the figures Google's OpenAI-compatible endpoint uses for 2.5 (low 1 024,
  * medium 8 192, high 24 576), for `minimal` 512, the smallest budget every 2.5 model accepts
- * (Flash-Lite's floor), and for `none` 0, which switches thinking off (2.5 Pro refuses it). `xhigh`
- * and `max` get high's 24 576, the largest budget every 2.5 model accepts (Flash's ceiling). Gemini 3
- * and later, and model ids that name no generation, take a level; they have no `none`, and nothing
- * above HIGH.
+ * (Flash-Lite's floor), and for `none` 0, which switches thinking off on Flash and Flash-Lite (2.5 Pro
+ * cannot: refused before mapping, see effortRefusal). `xhigh` and `max` get high's 24 576, the
+ * largest budget every 2.5 model accepts (Flash's ceiling). Gemini 3 and later, and model ids that name
+ * no generation, take a level; they have no `none`, and nothing above HIGH.
  */
 const THINKING_BUDGET = {
   none: 0,
@@ -64,15 +64,52 @@ function levelFor(effort: Exclude<ReasoningEffort, "none">, model: string): Leve
   return LEVELS.slice(LEVELS.indexOf(wanted)).find((l) => taken.includes(l)) ?? "HIGH";
 }
 
-/** Whether `model` takes a thinking budget (Gemini 2.x) rather than a thinking level. */
-export const thinksInBudget = (model: string): boolean => {
-  const generation = geminiGeneration(model);
-  return generation !== undefined && generation < 3;
-};
+const VERSION = /^gemini-(\d+)(?:\.(\d+))?/;
 
-/** The thinkingConfig for an effort; the caller refuses `none` for a model without budgets first. */
-export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> {
-  if (thinksInBudget(model)) return { thinkingBudget: THINKING_BUDGET[effort] };
+/**
+ * How `model` is told how hard to think. Google's thinking docs ("Gemini thinking"): Gemini 3 and later
+ * take `thinkingLevel`, Gemini 2.5 a `thinkingBudget`, and earlier models do not think: Gemini 2.0 and
+ * 1.5 answer any `thinkingConfig` with 400 ("Thinking is not enabled for models/gemini-2.0-flash"). An
+ * id that names no version (`gemini-flash-latest`) points at a current model, which takes a level.
+ */
+export type ThinkingControl = "level" | "budget" | "none";
+
+export function thinkingControl(model: string): ThinkingControl {
+  const version = VERSION.exec(model);
+  if (!version) return "level";
+  const [major, minor] = [Number(version[1]), Number(version[2] ?? 0)];
+  if (major >= 3) return "level";
+  return major === 2 && minor >= 5 ? "budget" : "none";
+}
+
+/**
+ * Gemini 2.5 Pro cannot switch thinking off: its budget is 128 to 32 768, and 0 is Google's 400 ("Budget
+ * 0 is invalid. This model only works in thinking mode."), as per Google's thinking docs.
+ */
+const alwaysThinks = (model: string): boolean =>
+  thinkingControl(model) === "level" || /^gemini-2\.5-pro/.test(model);
+
+/**
+ * Why `model` cannot honour `effort`, or undefined when it can. Refused before the call (400
+ * `unsupported_parameter`), so an alias falls back to a target that takes it: a model that always
+ * thinks has no `none`, and one that does not think has nothing but `none` (which needs no mapping).
+ */
+export function effortRefusal(effort: ReasoningEffort, model: string): string | undefined {
+  if (effort === "none")
+    return alwaysThinks(model) ? `${model} cannot switch thinking off; 'minimal' is its least` : undefined;
+  if (thinkingControl(model) === "none")
+    return `${model} does not think (Gemini 2.5 and later do); only 'none' applies`;
+  return undefined;
+}
+
+/**
+ * The thinkingConfig for an effort, or undefined when there is nothing to send (`none` to a model that
+ * does not think). The caller refuses what effortRefusal names first.
+ */
+export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> | undefined {
+  const control = thinkingControl(model);
+  if (control === "none") return undefined;
+  if (control === "budget") return { thinkingBudget: THINKING_BUDGET[effort] };
   if (effort === "none") throw new Error("a thinking-level model has no 'none'; refuse it before mapping");
   return { thinkingLevel: levelFor(effort, model) };
 }

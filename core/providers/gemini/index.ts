@@ -15,3 +15,6 @@ export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {
   fromResponse: fromGeminiEmbeddings,
   usageReported: geminiEmbeddingsUsageReported,
 };
+
+/** How many inputs one Gemini embeddings call takes; the embeddings route splits larger requests. */
+export { GEMINI_EMBEDDINGS_PER_CALL } from "./request.ts";

@@ -38,6 +38,35 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 const texts = (content: string | Array<{ text: string }>): string[] =>
   typeof content === "string" ? [content] : content.map((p) => p.text);
 
+/**
+ * Gemini answers an empty text part with 400 ("Unable to submit request because it has an empty text
+ * parameter"), where OpenAI takes `content: ""` and `{"type": "text", "text": ""}`, which say nothing:
+ * they are left out.
+ */
+const said = (text: string): boolean => text !== "";
+
+type UserContent = Extract<ChatMessage, { role: "user" }>["content"];
+
+/** A user message's parts, empty text left out; a message of nothing but that leaves no turn (push). */
+function userParts(content: UserContent, i: number): GeminiPart[] {
+  if (typeof content === "string") return said(content) ? [{ text: content }] : [];
+  return content.flatMap((p, j) =>
+    p.type === "text" && !said(p.text) ? [] : [userPart(p, `messages[${i}].content[${j}]`)],
+  );
+}
+
+/**
+ * What an assistant turn said, as text parts. OpenAI clients send `content: ""` next to tool calls, and
+ * a refused turn comes back with `refusal` set and `content` null, or blank where a client filled it in:
+ * the refusal is then what the model said, and stays in the history as text, as for Anthropic.
+ */
+function assistantText(m: Extract<ChatMessage, { role: "assistant" }>): GeminiPart[] {
+  const text = m.content == null ? [] : texts(m.content).filter(said);
+  const blank = text.every((t) => t.trim() === "");
+  if (blank && m.refusal?.trim()) return [{ text: m.refusal }];
+  return text.map((t) => ({ text: t }));
+}
+
 function imagePart(url: string, param: string): GeminiPart {
   const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (data) return { inlineData: { mimeType: data[1]!, data: data[2]! } };
@@ -85,7 +114,11 @@ function parseArgs(args: string, param: string): Record<string, unknown> {
   return parsed;
 }
 
-/** The tool's output is sent as the object it already is, or wrapped so Gemini receives an object. */
+/**
+ * The tool's output is sent as the object it already is, or wrapped so Gemini receives an object. An
+ * empty output becomes `{ content: "" }`: an empty value in the response object, not the empty text part
+ * Gemini refuses.
+ */
 function toolResponse(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -178,21 +211,10 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
         system.push(...texts(m.content).flatMap((text) => (text.trim() === "" ? [] : [{ text }])));
         return;
       case "user":
-        push(
-          "user",
-          typeof m.content === "string"
-            ? [{ text: m.content }]
-            : m.content.map((p, j) => userPart(p, `messages[${i}].content[${j}]`)),
-        );
+        push("user", userParts(m.content, i));
         return;
       case "assistant": {
-        const parts: GeminiPart[] = [];
-        // Gemini refuses an empty text part ("empty text parameter"); OpenAI clients send `content: ""`
-        // next to tool calls.
-        if (m.content != null)
-          parts.push(...texts(m.content).flatMap((text) => (text === "" ? [] : [{ text }])));
-        // A past refusal is what the model said; keep it in the history as text.
-        if (m.refusal != null && m.content == null) parts.push({ text: m.refusal });
+        const parts = assistantText(m);
         const calls = m.tool_calls ?? [];
         // Of parallel calls Gemini signs only the first; a message with any signature is replayed as given.
         const signed = calls.some((t) => t.extra_content?.google?.thought_signature);

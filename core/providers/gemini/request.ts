@@ -7,7 +7,7 @@ import {
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
-import { takesPenalties, thinkingConfig, thinksInBudget } from "./generation.ts";
+import { effortRefusal, takesPenalties, thinkingConfig } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
 
 const PROVIDER = "gemini";
@@ -89,8 +89,8 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
   if (req.stream && req.n != null && req.n > 1) refuse("n", "streaming supports one choice");
   if (req.verbosity != null && req.verbosity !== "medium")
     refuse("verbosity", "Gemini has no verbosity setting");
-  if (req.reasoning_effort === "none" && !thinksInBudget(model))
-    refuse("reasoning_effort", "Gemini 3 cannot switch thinking off; 'minimal' is its least");
+  const effortRefused = req.reasoning_effort != null ? effortRefusal(req.reasoning_effort, model) : undefined;
+  if (effortRefused !== undefined) refuse("reasoning_effort", effortRefused);
   if (!takesPenalties(model)) {
     // 0 (OpenAI's default) changes nothing, and is not sent (generationConfig).
     for (const param of ["presence_penalty", "frequency_penalty"] as const) {
@@ -122,7 +122,8 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
     g.responseMimeType = "application/json";
     if (rf.json_schema.schema !== undefined) g.responseJsonSchema = rf.json_schema.schema;
   }
-  if (req.reasoning_effort != null) g.thinkingConfig = thinkingConfig(req.reasoning_effort, model);
+  const thinking = req.reasoning_effort != null ? thinkingConfig(req.reasoning_effort, model) : undefined;
+  if (thinking !== undefined) g.thinkingConfig = thinking;
   return g;
 }
 
@@ -148,8 +149,17 @@ export function toGeminiRequest(request: ChatRequest, ctx: MapContext): Upstream
 }
 
 /**
- * One `batchEmbedContents` call for all inputs. Gemini returns floats only; `encoding_format: "base64"`
- * (the OpenAI SDKs' default) is applied to the response by `fromGeminiEmbeddings`.
+ * Google's `batchEmbedContents` takes at most 100 requests (400 "BatchEmbedContentsRequest.requests: at
+ * most 100 requests can be in one batch"), where OpenAI takes 2 048 inputs, as the gateway does: the
+ * embeddings route splits a larger request into calls of this many (core/gateway/embeddings.ts).
+ */
+export const GEMINI_EMBEDDINGS_PER_CALL = 100;
+
+/**
+ * One `batchEmbedContents` call for all inputs, at most GEMINI_EMBEDDINGS_PER_CALL of them (more is
+ * refused before the call rather than sent to Google's 400). Gemini returns floats only;
+ * `encoding_format: "base64"` (the OpenAI SDKs' default) is applied to the response by
+ * `fromGeminiEmbeddings`.
  */
 export function toGeminiEmbeddingsRequest(req: EmbeddingsRequest, ctx: MapContext): UpstreamRequest {
   const model = `models/${ctx.model}`;
@@ -158,6 +168,12 @@ export function toGeminiEmbeddingsRequest(req: EmbeddingsRequest, ctx: MapContex
       throw unsupportedParameter(PROVIDER, "input", "Gemini embeds text, not token ids");
     return input;
   });
+  if (inputs.length > GEMINI_EMBEDDINGS_PER_CALL)
+    throw unsupportedParameter(
+      PROVIDER,
+      "input",
+      `Gemini embeds at most ${GEMINI_EMBEDDINGS_PER_CALL} inputs in one call`,
+    );
   const requests = inputs.map((text) => ({
     model,
     content: { parts: [{ text }] },

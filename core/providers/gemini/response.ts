@@ -141,6 +141,20 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
   };
 }
 
+/**
+ * The vector scaled to unit length. Google normalizes only gemini-embedding-001's full-size (3 072)
+ * output; smaller `outputDimensionality` vectors are not, and Google's embeddings guide tells callers to
+ * normalize them ("Ensuring quality for smaller dimensions"). OpenAI's embeddings are unit length and its
+ * clients rank by dot product, which on unnormalized vectors favours the longer ones. A vector already of
+ * unit length (within float rounding) is returned as Gemini sent it; a zero vector has no direction.
+ */
+function unitLength(values: number[]): number[] {
+  const squares = values.reduce((sum, v) => sum + v * v, 0);
+  if (squares === 0 || Math.abs(squares - 1) < 1e-6) return values;
+  const norm = Math.sqrt(squares);
+  return values.map((v) => v / norm);
+}
+
 export function fromGeminiEmbeddings(
   body: unknown,
   meta: ResponseMeta,
@@ -152,11 +166,14 @@ export function fromGeminiEmbeddings(
   const prompt = r.usageMetadata?.promptTokenCount ?? 0;
   return {
     object: "list",
-    data: r.embeddings.map((e, index) => ({
-      object: "embedding",
-      index,
-      embedding: encoding === "base64" ? float32Base64(e.values) : e.values,
-    })),
+    data: r.embeddings.map((e, index) => {
+      const values = unitLength(e.values);
+      return {
+        object: "embedding",
+        index,
+        embedding: encoding === "base64" ? float32Base64(values) : values,
+      };
+    }),
     model: meta.model,
     usage: { prompt_tokens: prompt, total_tokens: prompt },
   };

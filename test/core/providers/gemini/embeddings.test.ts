@@ -42,6 +42,16 @@ describe("Gemini embeddings request", () => {
     });
   });
 
+  it("takes up to 100 inputs, and refuses more before the call, naming input: Google's batch cap", () => {
+    const inputs = (n: number) => Array.from({ length: n }, (_, i) => `text ${i}`);
+    expect(JSON.parse(request({ input: inputs(100) }).body).requests).toHaveLength(100);
+    expect(refusal(() => request({ input: inputs(101) }))).toEqual({
+      status: 400,
+      param: "input",
+      code: "unsupported_parameter",
+    });
+  });
+
   it("does not forward encoding_format, which Gemini lacks: the response mapper applies it", () => {
     const body = JSON.parse(request({ encoding_format: "base64" }).body) as Record<string, unknown>;
     expect(JSON.stringify(body)).not.toContain("encoding");
@@ -49,14 +59,15 @@ describe("Gemini embeddings request", () => {
 });
 
 describe("Gemini embeddings response", () => {
-  const body = { embeddings: [{ values: [0.5, -1] }, { values: [0.25, 2] }] };
+  // Unit length, as gemini-embedding-001's full-size vectors come.
+  const body = { embeddings: [{ values: [0.6, -0.8] }, { values: [0, 1] }] };
 
   it("returns an OpenAI list in input order, with zero usage since Gemini reports none", () => {
     expect(geminiEmbeddingsAdapter.fromResponse(body, meta, "float")).toEqual({
       object: "list",
       data: [
-        { object: "embedding", index: 0, embedding: [0.5, -1] },
-        { object: "embedding", index: 1, embedding: [0.25, 2] },
+        { object: "embedding", index: 0, embedding: [0.6, -0.8] },
+        { object: "embedding", index: 1, embedding: [0, 1] },
       ],
       model: meta.model,
       usage: { prompt_tokens: 0, total_tokens: 0 },
@@ -71,7 +82,34 @@ describe("Gemini embeddings response", () => {
   it("can encode vectors as OpenAI's little-endian float32 base64", () => {
     const encoded = float32Base64([0.5, -1]);
     expect(Buffer.from(encoded, "base64")).toEqual(Buffer.from([0, 0, 0, 0x3f, 0, 0, 0x80, 0xbf]));
-    expect(fromGeminiEmbeddings(body, meta, "base64").data[0]?.embedding).toBe(encoded);
+    expect(fromGeminiEmbeddings(body, meta, "base64").data[0]?.embedding).toBe(float32Base64([0.6, -0.8]));
+  });
+
+  describe("vectors of a smaller outputDimensionality, which Google leaves unnormalized", () => {
+    const short = { embeddings: [{ values: [3, 4] }, { values: [-0.1, 0.2, 0.2] }] };
+    const length = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((sum, x) => sum + x * x, 0));
+
+    it("come back at unit length, as OpenAI's do, pointing the same way", () => {
+      const data = fromGeminiEmbeddings(short, meta, "float").data;
+      expect(data[0]?.embedding).toEqual([0.6, 0.8]);
+      for (const d of data) expect(length(d.embedding as number[])).toBeCloseTo(1, 12);
+    });
+
+    it("come back at unit length in base64 too, once decoded as float32", () => {
+      for (const d of fromGeminiEmbeddings(short, meta, "base64").data) {
+        const bytes = Buffer.from(d.embedding as string, "base64");
+        const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+        expect(length(floats)).toBeCloseTo(1, 6);
+      }
+    });
+  });
+
+  it.each([
+    ["of unit length as Gemini sent it", [0.6, -0.8]],
+    ["of zeros as it is, having no direction", [0, 0, 0]],
+  ])("leaves a vector %s", (_, values) => {
+    const e = fromGeminiEmbeddings({ embeddings: [{ values }] }, meta, "float");
+    expect(e.data[0]?.embedding).toEqual(values);
   });
 
   it("treats a response without embeddings as malformed (502)", () => {

@@ -182,20 +182,40 @@ describe("Gemini request: reasoning_effort", () => {
     ["gemini-3.1-pro-preview", "medium", { thinkingLevel: "MEDIUM" }],
     ["gemini-3.1-pro-preview", "minimal", { thinkingLevel: "LOW" }],
     ["gemini-3.5-flash", "minimal", { thinkingLevel: "MINIMAL" }],
+    // Gemini 2.5 Pro cannot stop thinking, but takes the smaller budgets (from 128).
+    ["gemini-2.5-pro", "minimal", { thinkingBudget: 512 }],
+    ["gemini-2.5-flash-lite", "none", { thinkingBudget: 0 }],
   ] as const)("asks %s to think with %s effort as %o", (model, effort, thinking) => {
     const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }).body);
     expect(sent.generationConfig).toEqual({ thinkingConfig: thinking });
+  });
+
+  it.each(["gemini-2.0-flash", "gemini-2.0-flash-lite", "gemini-1.5-pro"])(
+    "sends %s, which does not think, nothing for an effort of none",
+    (model) => {
+      const sent = JSON.parse(toGeminiRequest(chat({ reasoning_effort: "none" }), { ...ctx, model }).body);
+      expect(sent).not.toHaveProperty("generationConfig");
+    },
+  );
+
+  it.each([
+    ["none", "gemini-3-pro-preview", "Gemini 3, which always thinks"],
+    ["none", "gemini-2.5-pro", "Gemini 2.5 Pro, which cannot stop thinking (budget 128 to 32 768)"],
+    ["none", "gemini-2.5-pro-preview-06-05", "a Gemini 2.5 Pro preview"],
+    ["low", "gemini-2.0-flash", "Gemini 2.0, which does not think"],
+    ["high", "gemini-2.0-flash-lite", "Gemini 2.0 Flash-Lite"],
+    ["minimal", "gemini-1.5-pro", "Gemini 1.5"],
+  ] as const)("refuses an effort of %s for %s (%s), naming reasoning_effort", (effort, model, _why) => {
+    expect(refusal(() => toGeminiRequest(chat({ reasoning_effort: effort }), { ...ctx, model }))).toEqual({
+      status: 400,
+      param: "reasoning_effort",
+      code: "unsupported_parameter",
+    });
   });
 });
 
 describe("Gemini request: what Gemini has no place for", () => {
   it.each([
-    [
-      "reasoning_effort none on Gemini 3, which always thinks",
-      "gemini-3-pro-preview",
-      { reasoning_effort: "none" },
-      "reasoning_effort",
-    ],
     ["a verbosity other than the default", "gemini-2.5-flash", { verbosity: "high" }, "verbosity"],
   ] as const)("refuses %s", (_, model, fields, param) => {
     expect(() => toGeminiRequest(chat(fields), { ...ctx, model })).toThrow(

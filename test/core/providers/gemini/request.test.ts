@@ -131,6 +131,116 @@ describe("Gemini request: messages", () => {
     });
   });
 
+  describe("a refused assistant turn", () => {
+    const refused = "I can't help with that.";
+    it.each([
+      ["null", null],
+      ["empty", ""],
+      ["whitespace", "  "],
+      ["an empty text part", [{ type: "text" as const, text: "" }]],
+    ])("is sent as its refusal when its content is %s", (_, content) => {
+      const b = body({
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content, refusal: refused },
+          { role: "user", content: "b" },
+        ],
+      });
+      expect(b.contents).toEqual([
+        { role: "user", parts: [{ text: "a" }] },
+        { role: "model", parts: [{ text: refused }] },
+        { role: "user", parts: [{ text: "b" }] },
+      ]);
+    });
+
+    it("keeps what the turn said when it said something besides the refusal", () => {
+      const b = body({
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "Partly.", refusal: refused },
+        ],
+      });
+      expect(b.contents[1]).toEqual({ role: "model", parts: [{ text: "Partly." }] });
+    });
+
+    it("is left out when its refusal is empty too, as Gemini refuses an empty text part", () => {
+      const b = body({
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: null, refusal: "" },
+          { role: "user", content: "b" },
+        ],
+      });
+      expect(b.contents).toEqual([{ role: "user", parts: [{ text: "a" }, { text: "b" }] }]);
+    });
+  });
+
+  describe("empty user text, which OpenAI takes and Gemini refuses as an empty text part", () => {
+    it("is left out of a user message's parts", () => {
+      const b = body({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "" },
+              { type: "text", text: "look" },
+              { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+            ],
+          },
+        ],
+      });
+      expect(b.contents).toEqual([
+        { role: "user", parts: [{ text: "look" }, { inlineData: { mimeType: "image/png", data: "AAAA" } }] },
+      ]);
+    });
+
+    it.each([
+      ["an empty string", ""],
+      ["only empty text parts", [{ type: "text" as const, text: "" }]],
+    ])("leaves no user turn when the message is %s", (_, content) => {
+      const b = body({
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "ok" },
+          { role: "user", content },
+          { role: "assistant", content: "still here" },
+          { role: "user", content: "b" },
+        ],
+      });
+      expect(b.contents).toEqual([
+        { role: "user", parts: [{ text: "a" }] },
+        { role: "model", parts: [{ text: "ok" }, { text: "still here" }] },
+        { role: "user", parts: [{ text: "b" }] },
+      ]);
+    });
+
+    it("is refused as a conversation with nothing to answer when it is all there is", () => {
+      const req = chat({ messages: [{ role: "user", content: "" }] });
+      expect(refusal(() => toGeminiRequest(req, ctx))).toMatchObject({
+        status: 400,
+        param: "messages",
+        code: "unsupported_parameter",
+      });
+    });
+
+    it.each([
+      ["an empty string", ""],
+      ["an empty text part", [{ type: "text" as const, text: "" }]],
+    ])("gives a tool result of %s as an empty response value, not a text part", (_, content) => {
+      const b = body({
+        messages: [
+          { role: "user", content: "Run it" },
+          { role: "assistant", tool_calls: [call("c1", "run", "{}")] },
+          { role: "tool", tool_call_id: "c1", content },
+        ],
+      });
+      expect(b.contents[2]).toEqual({
+        role: "user",
+        parts: [{ functionResponse: { name: "run", response: { content: "" } } }],
+      });
+    });
+  });
+
   const SKIP = "skip_thought_signature_validator";
   it.each([
     // A history without signatures: the skip value on every call for Gemini 3 and later, nothing for 2.x.
