@@ -12,6 +12,7 @@ import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
+import { redactEmbeddingsInput } from "./redact-prompt.ts";
 import { guardSpend } from "./spend-guard.ts";
 import { endpointFor, mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
@@ -67,7 +68,18 @@ export async function embeddings(
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
-  const req = validate(embeddingsRequest, body);
+  let req = validate(embeddingsRequest, body);
+  const org = ctx.snapshot!.orgs.get(ctx.key!.org);
+  if (org?.redactPrompts) {
+    const redacted = redactEmbeddingsInput(req);
+    req = redacted.request;
+    headers["x-gateway-redacted"] = String(redacted.masked);
+  }
+  // Sensitive orgs: the texts as sent (masked when redactPrompts) go to the org's chain; the vectors not.
+  if (org?.sensitive) {
+    const { model, input, dimensions, encoding_format } = req;
+    ctx.capture = { request: { model, input, dimensions, encoding_format }, content: "", toolCalls: [] };
+  }
   const resolution = resolveTargets(ctx, req.model);
   const tokens = worstCaseEmbeddingTokens(req);
   const plan = await guardSpend(

@@ -51,6 +51,55 @@ describe("redactPrompt", () => {
     expect(sent).toMatchObject({ user: "[EMAIL]", safety_identifier: "[EMAIL]" });
   });
 
+  it.each([
+    ["a card number sent as a JSON number", '{"card":4111111111111111,"n":3}', { card: "[CARD]", n: 3 }],
+    ["an email nested in arrays", `{"to":["${EMAIL}"],"cc":[]}`, { to: ["[EMAIL]"], cc: [] }],
+  ])("keeps past tool-call arguments valid JSON while masking %s", (_, args, expected) => {
+    const { request: sent } = redactPrompt(
+      request({
+        messages: [
+          { role: "user", content: "Pay." },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "c1", type: "function", function: { name: "pay", arguments: args } }],
+          },
+          { role: "tool", tool_call_id: "c1", content: "done" },
+        ],
+      }),
+    );
+    const call = sent.messages[1]?.role === "assistant" ? sent.messages[1].tool_calls?.[0] : undefined;
+    expect(JSON.parse(call?.function.arguments ?? "")).toEqual(expected);
+  });
+
+  it("masks tool-call arguments that are not JSON as text", () => {
+    const { request: sent } = redactPrompt(
+      request({
+        messages: [
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: `to ${EMAIL}` } }],
+          },
+          { role: "tool", tool_call_id: "c1", content: "ok" },
+        ],
+      }),
+    );
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+  });
+
+  it("masks participant names and metadata values", () => {
+    const { request: sent } = redactPrompt(
+      request({
+        messages: [{ role: "user", name: EMAIL, content: "Hi" }],
+        metadata: { requester: EMAIL, team: "search" },
+      }),
+    );
+    // In the characters OpenAI takes in a name.
+    expect(sent.messages[0]).toMatchObject({ name: "_EMAIL_" });
+    expect(sent.metadata).toEqual({ requester: "[EMAIL]", team: "search" });
+  });
+
   it("adds no prediction to a request without one", () => {
     expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
   });
