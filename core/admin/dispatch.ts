@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { z } from "zod";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { authenticateAdmin } from "../gateway/authenticate.ts";
 import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
-import { parseJsonBody } from "../gateway/validate.ts";
+import { parseJsonBody, validate } from "../gateway/validate.ts";
 import { fromStorageError } from "./errors.ts";
 import { matchRoute } from "./routes.ts";
 import type { AdminDeps, AdminResult } from "./types.ts";
@@ -15,6 +16,8 @@ export interface AdminResponse {
   headers: Record<string, string>;
   body: string;
 }
+
+const NO_QUERY = z.object({}).strict();
 
 /** Registry documents are small; a megabyte is far past any real one and bounds what we parse. */
 export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
@@ -36,8 +39,11 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
     });
     const method = event.httpMethod.toUpperCase();
     const { handler, id } = matchRoute(method, event.path || "/");
+    const query = queryOf(event);
+    // A parameter no route reads would be silently ignored: refused, as the lists refuse unknown ones.
+    if (!handler.query) validate(NO_QUERY, query);
     const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;
-    return render(await handler.run({ deps, requestId, actor, id, body, query: queryOf(event) }), headers);
+    return render(await handler.run({ deps, requestId, actor, id, body, query }), headers);
   } catch (err) {
     const mapped = fromStorageError(err);
     if (!(mapped instanceof GatewayError))

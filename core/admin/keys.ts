@@ -36,6 +36,7 @@ export const keys: AdminResource = {
   collection: {
     GET: {
       body: false,
+      query: true,
       async run({ deps, query }) {
         return { status: 200, body: page((await deps.keys.list()).map(publicKey), (k) => k.id, query) };
       },

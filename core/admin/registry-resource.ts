@@ -52,6 +52,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
     collection: {
       GET: {
         body: false,
+        query: true,
         async run({ deps, query }) {
           const entries = await deps.registry.list(kind);
           return {

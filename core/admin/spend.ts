@@ -24,6 +24,7 @@ export const spend: AdminResource = {
   collection: {
     GET: {
       body: false,
+      query: true,
       async run(req) {
         const store = req.deps.spend;
         if (!store)

@@ -68,6 +68,8 @@ export interface AdminResult {
 export interface AdminHandler {
   /** Whether the route reads a JSON body (POST, PUT). */
   body: boolean;
+  /** Whether the route reads query parameters (lists, the spend report); elsewhere any one is a 400. */
+  query?: true;
   run(req: AdminRequest): Promise<AdminResult>;
 }
 

@@ -139,7 +139,13 @@ export const orgSchema = z
   .object({
     id,
     name: z.string().min(1).optional(),
-    allowedRegions: z.array(z.string().min(1)).optional().describe("Absent: every region allowed"),
+    // An empty list would refuse every request with a message naming no region: leave the field out
+    // to allow every region, or name at least one.
+    allowedRegions: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe("At least one region; absent: every region allowed"),
     budgets: budgetsSchema.optional(),
     rateLimits: rateLimitSchema.optional(),
     sensitive: z

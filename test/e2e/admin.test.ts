@@ -54,6 +54,14 @@ describe("admin API over the portable server", () => {
     expect((await rawRequest(h, { method: "GET", path: "/healthz" })).status).toBe(200);
   });
 
+  it("refuses a query parameter on a route that reads none, as the lists refuse unknown ones", async () => {
+    const item = await admin("GET", "/admin/orgs/acme?x=1");
+    expect([item.status, (item.json as { error: { param: string } }).error.param]).toEqual([400, "x"]);
+    const list = await admin("GET", "/admin/orgs?x=1");
+    expect([list.status, (list.json as { error: { param: string } }).error.param]).toEqual([400, "x"]);
+    expect((await admin("GET", "/admin/orgs?limit=1")).status).toBe(200);
+  });
+
   it("serves a new provider and alias to the openai SDK within 2 s", async () => {
     await ask(h.client, "smart"); // the registry is now cached in the router
     const provider = { id: "fresh-oa", kind: "openai", baseUrl: h.openai.url, apiKeyEnv: "SIM_OPENAI_KEY" };

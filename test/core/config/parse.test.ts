@@ -167,6 +167,11 @@ describe("parseConfig", () => {
     ],
     ["a duplicate alias", (c) => c.models!.push(structuredClone(c.models![0]!)), "models[1].alias"],
     ["a duplicate org id", (c) => c.orgs!.push({ id: "o1" }), "orgs[1].id"],
+    [
+      "an empty allowedRegions, which would refuse every request",
+      (c) => Object.assign(c.orgs![0]!, { allowedRegions: [] }),
+      "orgs[0].allowedRegions",
+    ],
     ["a key in an unknown org", (c) => Object.assign(c.keys![0]!, { org: "ghost" }), "keys[0].org"],
     [
       "a key whose sha256 is not hex",
