@@ -2,14 +2,14 @@ import { forbidden, unauthorized } from "../api/errors.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import { sameDigest, sha256Hex } from "../keys/secret.ts";
 
-/** Accepts `Authorization: Bearer <key>` (OpenAI SDKs) and `x-api-key` (Anthropic-style clients). */
+/**
+ * Accepts `Authorization: Bearer <key>` (OpenAI SDKs) and `x-api-key` (Anthropic-style clients). A
+ * bearer key wins; an Authorization of another scheme (a proxy's Basic credentials) leaves the choice to
+ * `x-api-key`.
+ */
 export function presentedKey(headers: Record<string, string>): string | undefined {
-  const auth = headers.authorization;
-  if (auth) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return match?.[1];
-  }
-  return headers["x-api-key"]?.trim() || undefined;
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "")?.[1];
+  return bearer ?? (headers["x-api-key"]?.trim() || undefined);
 }
 
 export async function authenticate(headers: Record<string, string>, keys: KeyStore): Promise<ApiKeyRecord> {
