@@ -28,42 +28,61 @@ export interface BreakerBoard {
 export const MAX_TARGETS = 4096;
 
 const keyOf = (t: ResolvedTarget) => `${t.provider.id}/${t.model}`;
+/**
+ * Where a target's calls go. A provider replaced with another endpoint (an admin PUT with a new
+ * `baseUrl`) is another service: its circuit starts closed, instead of skipping the new endpoint for the
+ * rest of the old one's cool-down.
+ */
+const endpointOf = (t: ResolvedTarget) => `${t.provider.kind} ${t.provider.baseUrl ?? ""}`;
 const settingsOf = (config: BreakerConfig | undefined) => ({ ...DEFAULT_BREAKER, ...config });
 
+interface Entry {
+  state: BreakerState;
+  endpoint: string;
+}
+
 export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
-  const states = new Map<string, BreakerState>();
-  const store = (key: string, state: BreakerState) => {
+  const states = new Map<string, Entry>();
+  const current = (target: ResolvedTarget): BreakerState => {
+    const key = keyOf(target);
+    const entry = states.get(key);
+    if (!entry) return CLOSED;
+    if (entry.endpoint === endpointOf(target)) return entry.state;
+    // The old endpoint's record says nothing about this one.
+    states.delete(key);
+    return CLOSED;
+  };
+  const store = (target: ResolvedTarget, state: BreakerState) => {
+    const key = keyOf(target);
     // Re-inserting moves the key to the end: Map order is then least recently stored first.
     states.delete(key);
-    states.set(key, state);
+    states.set(key, { state, endpoint: endpointOf(target) });
     if (states.size <= MAX_TARGETS) return;
-    for (const [k, s] of states) {
-      if (s.kind !== "closed") continue;
+    for (const [k, e] of states) {
+      if (e.state.kind !== "closed") continue;
       states.delete(k);
       return;
     }
   };
   return {
     admit(target) {
-      const key = keyOf(target);
-      const before = states.get(key) ?? CLOSED;
+      const before = current(target);
       const result = admit(before, now(), settingsOf(target.provider.breaker));
       // A closed circuit admits without changing: storing it would only grow the map.
-      if (result.state !== before) store(key, result.state);
+      if (result.state !== before) store(target, result.state);
       return result.admitted;
     },
     wouldAdmit(target) {
-      return admit(states.get(keyOf(target)) ?? CLOSED, now(), settingsOf(target.provider.breaker)).admitted;
+      return admit(current(target), now(), settingsOf(target.provider.breaker)).admitted;
     },
     admitsInMs(target) {
-      return admitsInMs(states.get(keyOf(target)) ?? CLOSED, now(), settingsOf(target.provider.breaker));
+      return admitsInMs(current(target), now(), settingsOf(target.provider.breaker));
     },
     record(target, ok) {
-      const key = keyOf(target);
-      store(key, record(states.get(key) ?? CLOSED, ok, now(), settingsOf(target.provider.breaker)));
+      store(target, record(current(target), ok, now(), settingsOf(target.provider.breaker)));
     },
     states() {
-      return new Map([...states].map(([k, v]) => [k, v.kind]));
+      return new Map([...states].map(([k, e]) => [k, e.state.kind]));
     },
   };
 }

@@ -145,4 +145,15 @@ describe("createBreakerBoard", () => {
     expect(states.has("openai/made-up-0")).toBe(false);
     expect(states.has(`openai/made-up-${MAX_TARGETS + 9}`)).toBe(true);
   });
+
+  it("starts a closed circuit for a provider replaced with another endpoint", () => {
+    const { b } = board();
+    const old = target("p", "m", { failureThreshold: 1 });
+    failTimes(b, old, 1);
+    expect(b.admit(old)).toBe(false);
+    const moved: ResolvedTarget = { ...old, provider: { ...old.provider, baseUrl: "http://new.example/v1" } };
+    expect(b.admit(moved)).toBe(true);
+    // The old endpoint's open circuit is forgotten, not shown.
+    expect(b.states().has("p/m")).toBe(false);
+  });
 });
