@@ -37,14 +37,18 @@ try {
     `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"mock/echo","messages":[{"role":"user","content":"hello"}]}'`,
   );
   process.stderr.write(`${lines.join("\n")}\n`);
+  let stopping = false;
   const stop = () => {
+    // A second Ctrl-C or SIGTERM does not wait for the requests in flight.
+    if (stopping) process.exit(1);
+    stopping = true;
     gateway.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`Invalid configuration: ${err.message}\n`);

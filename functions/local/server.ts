@@ -129,6 +129,14 @@ async function serveAdmin(
 }
 
 /**
+ * How long a stop waits for requests in flight (a stream may take minutes; an orchestrator's grace
+ * period is typically 30 s, Kubernetes' default): past it, the connections still open are cut.
+ */
+export const DRAIN_MS = 10_000;
+/** How often a stopping server closes the connections whose last response has finished. */
+const DRAIN_SWEEP_MS = 50;
+
+/**
  * Serves a streaming Lambda handler (and optionally the buffered admin handler) over node:http, the way
  * API Gateway + Lambda would.
  */
@@ -194,8 +202,16 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
         port,
         close: () =>
           new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
+            // Stop taking connections, let the requests in flight finish (closing each connection
+            // as it goes idle), and cut what is still open at the deadline.
+            server.close(() => {
+              clearInterval(sweep);
+              clearTimeout(deadline);
+              done();
+            });
+            const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
+            const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+            server.closeIdleConnections();
           }),
       });
     });

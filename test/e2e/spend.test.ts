@@ -518,6 +518,13 @@ describe("an attempt that fails after its provider answered", () => {
       200,
       2,
     ],
+    [
+      "a stream broken after its role-only opening chunk, then retried",
+      { kind: "reset-mid", afterEvents: 1 } as const,
+      { stream: true },
+      200,
+      2,
+    ],
     ["a body that is not JSON (not retried)", { kind: "invalid-json" } as const, {}, 502, 1],
     ["not: a 503, then retried", { kind: "status", status: 503 } as const, {}, 200, 1],
   ])("is billed too: %s", async (_, fault, extra, status, costs) => {

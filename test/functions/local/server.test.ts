@@ -109,3 +109,24 @@ describe("the portable host's response body", () => {
     },
   );
 });
+
+describe("the portable host's stop", () => {
+  it("lets a request in flight finish, and takes no new connection meanwhile", async () => {
+    const url = await serve(async (_event, stream) => {
+      const s = stream as ResponseStream;
+      s.setContentType(PRELUDE_CONTENT_TYPE);
+      s.write(JSON.stringify({ statusCode: 200 }));
+      s.write(PRELUDE_DELIMITER);
+      s.write("slow ");
+      await sleep(200);
+      await new Promise<void>((resolve) => s.end("answer", () => resolve()));
+    });
+    const inFlight = fetch(`${url}/slow`).then((r) => r.text());
+    await sleep(50);
+    const stopped = server!.close();
+    server = undefined;
+    await expect(fetch(`${url}/late`)).rejects.toThrow();
+    expect(await inFlight).toBe("slow answer");
+    await stopped;
+  });
+});
