@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { assistantMessage, chatMessage, chatRequest, textPart, toolDefinition } from "./chat-request.ts";
-import { orphanToolResult, toolChoiceWithoutTools } from "./conversation-rules.ts";
+import {
+  orphanToolResult,
+  streamOptionsWithoutStream,
+  toolChoiceWithoutTools,
+} from "./conversation-rules.ts";
 
 /**
  * OpenAI's assistant content may hold refusal parts (`{type: "refusal", refusal}`), as a model's
@@ -50,7 +54,11 @@ export const chatRequestInput = chatRequest
       .optional(),
   })
   .superRefine((req, ctx) => {
-    for (const breach of [orphanToolResult(req.messages), toolChoiceWithoutTools(req)])
+    for (const breach of [
+      orphanToolResult(req.messages),
+      toolChoiceWithoutTools(req),
+      streamOptionsWithoutStream(req),
+    ])
       if (breach) ctx.addIssue({ code: "custom", ...breach });
   });
 

@@ -55,3 +55,19 @@ export function toolChoiceWithoutTools(req: {
     return undefined;
   return { path: ["tool_choice"], message: "'tool_choice' is only allowed when 'tools' are specified" };
 }
+
+/**
+ * `stream_options` on a request that does not stream. OpenAI: 400 "The 'stream_options' parameter is
+ * only allowed when 'stream' is enabled"; the other providers would ignore it, and the caller would
+ * believe an option took effect.
+ */
+export function streamOptionsWithoutStream(req: {
+  stream?: boolean | null | undefined;
+  stream_options?: unknown;
+}): RuleBreach | undefined {
+  if (req.stream_options == null || req.stream === true) return undefined;
+  return {
+    path: ["stream_options"],
+    message: "The 'stream_options' parameter is only allowed when 'stream' is enabled",
+  };
+}

@@ -121,5 +121,6 @@ export function withLegacyAnswers<S extends BaseStreamState>(adapter: ChatAdapte
       const step = adapter.reduce(event, state);
       return { ...step, out: step.out.map(toLegacyChunk) };
     },
+    ...(adapter.endStream ? { endStream: (state: S) => adapter.endStream!(state).map(toLegacyChunk) } : {}),
   };
 }

@@ -95,7 +95,10 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
  * as a prompt does. Token ids cannot be read for personal data, so a request of them is refused (400
  * `tokens_not_redactable`), as a file is for chat.
  */
-export function redactEmbeddingsInput(req: EmbeddingsRequest): { request: EmbeddingsRequest; masked: number } {
+export function redactEmbeddingsInput(req: EmbeddingsRequest): {
+  request: EmbeddingsRequest;
+  masked: number;
+} {
   const input = req.input;
   const texts = typeof input === "string" ? [input] : input;
   if (!texts.every((t): t is string => typeof t === "string"))

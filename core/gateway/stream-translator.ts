@@ -147,12 +147,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     out.push(null);
   }
 
-  const parser = createSseParser((event) => {
-    if (ended) return;
-    const step = opts.adapter.reduce(event, state);
-    state = step.state;
-    for (const chunk of step.out) {
-      if (!opts.includeUsage && chunk.choices.length === 0) continue;
+  const take = (chunks: readonly ChatCompletionChunk[]) => {
+    for (const chunk of chunks) {
+      // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
+      // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
+      if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) continue;
       heard = true;
       clearTimeout(firstTimer);
       if (started) deliver(chunk);
@@ -161,6 +160,13 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
         deliver(chunk);
       } else hold(chunk);
     }
+  };
+
+  const parser = createSseParser((event) => {
+    if (ended) return;
+    const step = opts.adapter.reduce(event, state);
+    state = step.state;
+    take(step.out);
     if (step.fault) {
       const when = started ? "failed mid-stream" : "reported an error before any content";
       fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when));
@@ -190,6 +196,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       fail(upstreamError(`Provider '${opts.provider}' stream ${what}.`, "upstream_truncated"));
       return;
     }
+    // What the provider said last (Gemini's usage may come after its finish reason).
+    take(opts.adapter.endStream?.(state) ?? []);
     // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
     commit();
     out.push(SSE_DONE);

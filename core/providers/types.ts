@@ -64,6 +64,8 @@ export interface ChatAdapter<S extends BaseStreamState> {
   fromResponse(body: unknown, meta: ResponseMeta): ChatCompletion;
   initStream(meta: ResponseMeta): S;
   reduce: StreamReducer<S>;
+  /** Chunks due when a finished stream ends (pure): what only the whole stream knows. */
+  endStream?(state: S): ChatCompletionChunk[];
 }
 
 export interface EmbeddingsAdapter {

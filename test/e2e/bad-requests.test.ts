@@ -55,6 +55,12 @@ const CASES: Case[] = [
   { name: "five stop sequences", body: ok({ stop: ["a", "b", "c", "d", "e"] }), status: 400, param: "stop" },
   { name: "an empty tools list", body: ok({ tools: [] }), status: 400, param: "tools" },
   {
+    name: "stream_options without stream",
+    body: ok({ stream_options: { include_usage: true } }),
+    status: 400,
+    param: "stream_options",
+  },
+  {
     name: "legacy functions beside tools",
     body: ok({
       functions: [{ name: "f" }],

@@ -1,13 +1,14 @@
 import type { ChatAdapter, EmbeddingsAdapter } from "../types.ts";
 import { toGeminiEmbeddingsRequest, toGeminiRequest } from "./request.ts";
 import { fromGeminiEmbeddings, fromGeminiResponse, geminiEmbeddingsUsageReported } from "./response.ts";
-import { type GeminiStreamState, initGeminiStream, reduceGeminiStream } from "./stream.ts";
+import { endGeminiStream, type GeminiStreamState, initGeminiStream, reduceGeminiStream } from "./stream.ts";
 
 export const geminiChat: ChatAdapter<GeminiStreamState> = {
   toRequest: toGeminiRequest,
   fromResponse: fromGeminiResponse,
   initStream: initGeminiStream,
   reduce: reduceGeminiStream,
+  endStream: endGeminiStream,
 };
 
 export const geminiEmbeddingsAdapter: EmbeddingsAdapter = {

@@ -19,6 +19,9 @@ export interface GeminiStreamState extends BaseStreamState {
   started: boolean;
   /** Ids of the tool calls emitted so far; its length is the next tool-call index. */
   toolIds: string[];
+  /** The response id and model of the chunk that finished the stream, for its trailing usage chunk. */
+  lastId?: string;
+  lastModel?: string;
 }
 
 export const initGeminiStream = (meta: ResponseMeta): GeminiStreamState => ({
@@ -59,7 +62,7 @@ function fault(message: string, code: string, state: GeminiStreamState): StreamS
  * Each `alt=sse` event is a whole GenerateContentResponse holding only the new parts. Text parts become
  * content deltas (thought parts are reasoning summaries and are skipped); function calls arrive whole, so
  * each becomes one complete tool-call delta. There is no `[DONE]`: a `finishReason` (or a blocked prompt)
- * ends the response, after which the latest usage is emitted as OpenAI's trailing usage chunk.
+ * ends the response; the latest usage goes out as OpenAI's trailing usage chunk at its end (endGeminiStream).
  */
 export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): StreamStep<GeminiStreamState> {
   let raw: unknown;
@@ -117,6 +120,19 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const next: GeminiStreamState = { ...state, usage, started: true, toolIds };
   if (finish === null) return { out, state: next };
   out.push(chunkOf(state, id, model, [choice({}, finish)]));
-  if (usage) out.push({ ...chunkOf(state, id, model, []), usage });
-  return { out, state: { ...next, finished: true } };
+  return { out, state: { ...next, finished: true, lastId: id, lastModel: model } };
+}
+
+/**
+ * OpenAI's trailing usage chunk, once the stream has ended: Gemini may send its final count in a chunk
+ * after the one with the finish reason (usage alone), so the latest usage is known only at the end.
+ */
+export function endGeminiStream(state: GeminiStreamState): ChatCompletionChunk[] {
+  if (!state.usage) return [];
+  return [
+    {
+      ...chunkOf(state, state.lastId ?? state.meta.id, state.lastModel ?? state.meta.model, []),
+      usage: state.usage,
+    },
+  ];
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ToolChoice } from "../../../core/api/chat-request.ts";
-import { orphanToolResult, toolChoiceWithoutTools } from "../../../core/api/conversation-rules.ts";
+import {
+  orphanToolResult,
+  streamOptionsWithoutStream,
+  toolChoiceWithoutTools,
+} from "../../../core/api/conversation-rules.ts";
 
 const user = { role: "user" };
 const calling = (...ids: string[]) => ({
@@ -64,5 +68,17 @@ describe("toolChoiceWithoutTools", () => {
     ["a named function with tools", { tool_choice: named, tools }],
   ])("accepts %s", (_what, req) => {
     expect(toolChoiceWithoutTools(req)).toBeUndefined();
+  });
+});
+
+describe("streamOptionsWithoutStream", () => {
+  it.each([
+    [{ stream_options: { include_usage: true } }, true],
+    [{ stream: false, stream_options: {} }, true],
+    [{ stream: true, stream_options: { include_usage: true } }, false],
+    [{ stream: false, stream_options: null }, false],
+    [{}, false],
+  ])("%j breaks the rule: %s", (req, breaks) => {
+    expect(streamOptionsWithoutStream(req)?.path).toEqual(breaks ? ["stream_options"] : undefined);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ChatCompletionChunk } from "../../../../core/api/chat-response.ts";
 import type { SseEvent } from "../../../../core/api/sse-parser.ts";
 import {
+  endGeminiStream,
   type GeminiStreamState,
   initGeminiStream,
   reduceGeminiStream,
@@ -9,7 +10,10 @@ import {
 import type { StreamFault } from "../../../../core/providers/types.ts";
 import { meta, transcript, transcriptText } from "./helpers.ts";
 
-/** Feeds a whole transcript through the reducer, as the router does, stopping at the first fault. */
+/**
+ * Feeds a whole transcript through the reducer, as the router does, stopping at the first fault; a
+ * finished stream's end adds its trailing chunks.
+ */
 function run(events: SseEvent[]): {
   chunks: ChatCompletionChunk[];
   state: GeminiStreamState;
@@ -23,6 +27,7 @@ function run(events: SseEvent[]): {
     state = step.state;
     if (step.fault) return { chunks, state, fault: step.fault };
   }
+  if (state.finished) chunks.push(...endGeminiStream(state));
   return { chunks, state };
 }
 
@@ -127,5 +132,21 @@ describe("Gemini stream reducer", () => {
     const before = structuredClone(state);
     for (const event of transcript("gemini-parallel-tools.sse")) reduceGeminiStream(event, state);
     expect(state).toEqual(before);
+  });
+
+  it("sends the usage that comes after the finish reason, in a chunk of its own, as the trailing usage", () => {
+    const event = (body: unknown): SseEvent => ({ event: undefined, data: JSON.stringify(body) });
+    const { chunks } = run([
+      event({
+        candidates: [{ content: { parts: [{ text: "Hello" }] } }],
+        usageMetadata: { promptTokenCount: 20 },
+      }),
+      event({ candidates: [{ content: { parts: [{ text: " there" }] }, finishReason: "STOP" }] }),
+      event({ usageMetadata: { promptTokenCount: 20, candidatesTokenCount: 2, totalTokenCount: 22 } }),
+    ]);
+    const usageChunks = chunks.filter((c) => c.usage);
+    expect(usageChunks).toHaveLength(1);
+    expect(usageChunks[0]).toMatchObject({ choices: [], usage: { prompt_tokens: 20, completion_tokens: 2 } });
+    expect(chunks.at(-1)).toBe(usageChunks[0]);
   });
 });
