@@ -38,7 +38,8 @@ export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Pro
   const usage = parseUsage(detail);
   const counted = await deps.spend.record(usage);
   if (!counted) return { counted, thresholds: [] };
-  const thresholds = usage.costUsd > 0 ? await emitThresholds(usage, deps) : [];
+  // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
+  const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
   if (usage.budgetRefused) thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
   return { counted, thresholds };
 }
@@ -60,7 +61,7 @@ export async function aggregateUsageBatch(
   const refusals = new Map<string, UsageDetail>();
   usages.forEach((u, i) => {
     if (!counted[i]) return;
-    if (u.costUsd > 0) latest.set(`${u.org}\u0000${u.keyId}`, u);
+    if (u.costUsd > 0 || u.budgetRefused) latest.set(`${u.org}\u0000${u.keyId}`, u);
     const r = u.budgetRefused;
     if (r) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
@@ -105,15 +106,20 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
   return emitted;
 }
 
-/** A refusal: the refusing budget (as it is now, if it still is) is used up for the refusal's period. */
+/**
+ * A refusal: the refusing budget is used up for the refusal's period, at the limit it refused at. A
+ * budget changed since (raised while the event was in flight) is another line, judged by its own spend;
+ * one removed since fires nothing.
+ */
 async function emitExhausted(
   usage: UsageDetail,
   refused: NonNullable<UsageDetail["budgetRefused"]>,
   deps: AggregatorDeps,
 ): Promise<ThresholdDetail[]> {
   const { scope, id, period, periodKey: key } = refused;
-  const budget = (await budgetsOf(scope, id, deps)).find((b) => b.period === period);
-  if (!budget) return [];
+  const current = (await budgetsOf(scope, id, deps)).find((b) => b.period === period);
+  if (!current) return [];
+  const budget = { ...current, limitUsd: refused.limitUsd ?? current.limitUsd };
   const spent = await deps.spend.periodSpend(scope, id, key);
   const detail = await claim({ scope, id, usage, budget, key, threshold: 100, spent }, deps);
   return detail ? [detail] : [];

@@ -42,6 +42,8 @@ export const usageDetail = z.object({
       id: z.string().min(1),
       period: z.enum(["day", "month"]),
       periodKey: z.string().min(1),
+      /** The limit it refused at: a budget changed since is judged by its own limit, not this one. */
+      limitUsd: z.number().positive().optional(),
     })
     .optional(),
   stream: z.boolean(),

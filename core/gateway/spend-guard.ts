@@ -181,7 +181,13 @@ function budgetExceeded(
   why: string,
 ): GatewayError {
   const c = result.counter;
-  ctx.outcome.budgetRefused = { scope: c.scope, id: c.id, period: c.period, periodKey: c.periodKey };
+  ctx.outcome.budgetRefused = {
+    scope: c.scope,
+    id: c.id,
+    period: c.period,
+    periodKey: c.periodKey,
+    limitUsd: result.limitUsd,
+  };
   return new GatewayError(
     429,
     "rate_limit_error",

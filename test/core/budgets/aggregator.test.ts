@@ -28,14 +28,14 @@ function deps() {
 const thresholds = (x: ReturnType<typeof deps>) =>
   x.published.map((e) => `${e.detail.scope}:${e.detail.threshold}:${e.detail.limitUsd}`);
 
-/** A request the org's daily budget refused: it costs nothing and names the budget. */
-const refused = (requestId: string) =>
+/** A request the org's daily budget refused: it costs nothing and names the budget and its limit. */
+const refused = (requestId: string, limitUsd = 1) =>
   usageOf(requestId, {
     costUsd: 0,
     status: 429,
     provider: null,
     providerModel: null,
-    budgetRefused: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
+    budgetRefused: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26", limitUsd },
   });
 
 describe("the cost aggregator", () => {
@@ -97,5 +97,26 @@ describe("the cost aggregator", () => {
     await aggregateUsage(usage("b", 0.5), d.deps);
     await aggregateUsage(usage("c", 0.6), d.deps);
     expect(thresholds(d)).toEqual(["org:50:1", "org:50:2", "org:80:2"]);
+  });
+
+  it("judges a refusal by the limit it refused at, though the budget was raised before it was counted", async () => {
+    const d = deps();
+    await aggregateUsage(usage("a", 0.05), d.deps);
+    d.budgets.org = [{ period: "day", limitUsd: 0.1 }];
+    await aggregateUsage(usage("b", 0.01), d.deps);
+    d.budgets.org = [{ period: "day", limitUsd: 1 }];
+    await aggregateUsage(refused("c", 0.1), d.deps);
+    await aggregateUsage(usage("d", 0.9), d.deps);
+    await aggregateUsage(refused("e", 1), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:0.1", "org:100:0.1", "org:50:1", "org:80:1", "org:100:1"]);
+  });
+
+  it("checks a budget lowered below the spend on its first refusal: every line it is past fires", async () => {
+    const d = deps();
+    d.budgets.org = [{ period: "day", limitUsd: 10 }];
+    await aggregateUsage(usage("a", 1.95), d.deps);
+    d.budgets.org = [{ period: "day", limitUsd: 1.5 }];
+    await aggregateUsage(refused("b", 1.5), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1.5", "org:80:1.5", "org:100:1.5"]);
   });
 });
