@@ -4,7 +4,14 @@ import type { SpendRow } from "../budgets/spend-port.ts";
 import { validate } from "../gateway/validate.ts";
 import type { AdminResource } from "./types.ts";
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day YYYY-MM-DD");
+/** A calendar day: `2026-02-30` has the form but no day, and would quietly report nothing. */
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day YYYY-MM-DD")
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return Number.isFinite(t) && new Date(t).toISOString().startsWith(d);
+  }, "is not a calendar day");
 
 /** `GET /admin/spend?from=&to=[&org=][&key=][&model=]`: the cost aggregator's daily rollups over a range. */
 const spendQuery = z

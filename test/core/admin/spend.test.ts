@@ -65,6 +65,7 @@ describe("GET /admin/spend", () => {
     ["no end", "from=2026-11-25", "to", "invalid_request_body"],
     ["a day that is not YYYY-MM-DD", "from=2026-11-5&to=2026-11-26", "from", "invalid_request_body"],
     ["a start after the end", "from=2026-11-27&to=2026-11-26", "from", "invalid_request_body"],
+    ["a day no calendar has", "from=2026-02-30&to=2026-03-01", "from", "invalid_request_body"],
     ["a range over 366 days", "from=2024-01-01&to=2026-11-26", "from", "range_too_large"],
     [
       "an unknown parameter",
