@@ -113,14 +113,30 @@ export function toLegacyChunk(c: ChatCompletionChunk): ChatCompletionChunk {
 }
 
 /** `adapter` answering in the legacy form, non-stream and stream alike. */
+/**
+ * The chunks in the legacy form, without the ones left saying nothing: a delta of a second call, which
+ * the legacy form drops, would otherwise reach the caller as an empty chunk OpenAI never sends.
+ */
+function legacyChunks(chunks: ChatCompletionChunk[]): ChatCompletionChunk[] {
+  return chunks
+    .map(toLegacyChunk)
+    .filter(
+      (c) =>
+        c.choices.length === 0 ||
+        c.choices.some(
+          (ch) => ch.finish_reason !== null || ch.logprobs != null || Object.keys(ch.delta).length > 0,
+        ),
+    );
+}
+
 export function withLegacyAnswers<S extends BaseStreamState>(adapter: ChatAdapter<S>): ChatAdapter<S> {
   return {
     ...adapter,
     fromResponse: (body, meta) => toLegacyCompletion(adapter.fromResponse(body, meta)),
     reduce: (event, state) => {
       const step = adapter.reduce(event, state);
-      return { ...step, out: step.out.map(toLegacyChunk) };
+      return { ...step, out: legacyChunks(step.out) };
     },
-    ...(adapter.endStream ? { endStream: (state: S) => adapter.endStream!(state).map(toLegacyChunk) } : {}),
+    ...(adapter.endStream ? { endStream: (state: S) => legacyChunks(adapter.endStream!(state)) } : {}),
   };
 }

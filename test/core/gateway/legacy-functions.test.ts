@@ -6,6 +6,7 @@ import {
   fromLegacyFunctions,
   toLegacyChunk,
   toLegacyCompletion,
+  withLegacyAnswers,
 } from "../../../core/gateway/legacy-functions.ts";
 
 const weather = { name: "get_weather", parameters: { type: "object", properties: {} } };
@@ -207,5 +208,31 @@ describe("the answer in the legacy form", () => {
 
   it("finishes a stream with function_call", () => {
     expect(toLegacyChunk(chunk({}, "tool_calls")).choices[0]?.finish_reason).toBe("function_call");
+  });
+
+  it("leaves out of the stream a chunk the legacy form empties (a second call's piece)", () => {
+    const adapter = withLegacyAnswers({
+      toRequest: () => {
+        throw new Error("unused");
+      },
+      fromResponse: () => {
+        throw new Error("unused");
+      },
+      initStream: (meta) => ({ meta, usage: undefined, finished: false }),
+      reduce: (_event, state) => ({
+        out: [
+          chunk({ tool_calls: [{ index: 1, function: { arguments: "{}" } }] }),
+          chunk({ content: "hi" }),
+          chunk({}, "tool_calls"),
+        ],
+        state,
+      }),
+    });
+    const state = adapter.initStream({ id: "c", created: 1, model: "m" });
+    const out = adapter.reduce({ event: undefined, data: "{}" }, state).out;
+    expect(out.map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason])).toEqual([
+      [{ content: "hi" }, null],
+      [{}, "function_call"],
+    ]);
   });
 });
