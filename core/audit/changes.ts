@@ -69,8 +69,8 @@ const keyFacts = (r: ApiKeyRecord) => {
 };
 
 /**
- * The keys a config application or a bootstrap created or changed (config-file keys, operator keys from
- * the environment, generated first-start keys), one record each. The hash never appears; a new secret
+ * The keys a config application or a bootstrap created, changed or removed (config-file keys, operator
+ * keys from the environment, generated first-start keys), one record each. The hash never appears; a new secret
  * for the same key shows as `secretReplaced: true`. Re-applying an unchanged key writes nothing.
  */
 export function keyChangeRecords(
@@ -81,7 +81,21 @@ export function keyChangeRecords(
   now: number,
 ): AuditRecord[] {
   const was = new Map(before.map((k) => [k.id, k]));
+  const kept = new Set(after.map((k) => k.id));
   const out: AuditRecord[] = [];
+  for (const k of before) {
+    if (kept.has(k.id)) continue;
+    // A key the config file no longer declares, removed with it.
+    out.push(
+      auditRecord(`${runId}:key:${k.id}`, SYSTEM_CHAIN, "key.change", now, "config", {
+        source: "config-file",
+        action: "delete",
+        target: { kind: "key", id: k.id },
+        before: keyFacts(k),
+        after: null,
+      }),
+    );
+  }
   for (const k of after) {
     const old = was.get(k.id);
     const secretReplaced = old !== undefined && old.sha256 !== k.sha256;

@@ -206,9 +206,9 @@ export const gatewayConfigSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     const unique = (
-      items: Array<{ id?: string; alias?: string }>,
+      items: Array<{ id?: string; alias?: string; sha256?: string }>,
       section: string,
-      field: "id" | "alias",
+      field: "id" | "alias" | "sha256",
     ) => {
       const seen = new Set<string>();
       items.forEach((item, i) => {
@@ -226,6 +226,8 @@ export const gatewayConfigSchema = z
     unique(cfg.models, "models", "alias");
     unique(cfg.orgs, "orgs", "id");
     unique(cfg.keys, "keys", "id");
+    // One secret, one key: the store refuses a second key with the same hash.
+    unique(cfg.keys, "keys", "sha256");
     const providers = new Set(cfg.providers.map((p) => p.id));
     cfg.models.forEach((m, i) => {
       m.targets.forEach((t, j) => {

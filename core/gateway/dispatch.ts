@@ -121,9 +121,8 @@ async function route(
       405,
       "invalid_request_error",
       `Method ${method} is not allowed on ${path}; use ${spec.method}.`,
-      {
-        code: "method_not_allowed",
-      },
+      // RFC 9110 §15.5.6: a 405 says which methods the resource takes.
+      { code: "method_not_allowed", headers: { allow: spec.method } },
     );
   }
   if (spec.auth) {

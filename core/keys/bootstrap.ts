@@ -26,8 +26,13 @@ export const BOOTSTRAP_ADMIN_KEY_ID = "bootstrap-admin";
 /**
  * First start: make sure an API key and an admin key exist. Operator-supplied keys replace the
  * bootstrap ones on every start; otherwise keys are generated only when none of that role exists.
+ * Keys declared in the config file are applied on every start, and those it no longer declares removed.
  */
 export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Promise<CreatedKey[]> {
+  // A key the file declared last time and no longer does is removed: the file is where it was revoked.
+  const declared = new Set(input.configured.map((k) => k.id));
+  for (const k of await store.list())
+    if (k.source === "config" && !declared.has(k.id)) await store.remove(k.id);
   for (const k of input.configured) {
     await store.put({
       id: k.id,
@@ -39,6 +44,7 @@ export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Pro
       budgets: k.budgets,
       rateLimits: k.rateLimits,
       createdAt: input.now,
+      source: "config",
     });
   }
   const created: CreatedKey[] = [];

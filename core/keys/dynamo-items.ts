@@ -21,11 +21,12 @@ export function hashItem(r: ApiKeyRecord): Record<string, unknown> {
   if (r.models !== undefined) item.models = r.models;
   if (r.budgets !== undefined) item.budgets = r.budgets;
   if (r.rateLimits !== undefined) item.rateLimits = r.rateLimits;
+  if (r.source !== undefined) item.source = r.source;
   return { ...item, sha256: r.sha256, createdAt: r.createdAt };
 }
 
 export function toRecord(item: Record<string, unknown>): ApiKeyRecord {
-  const { id, org, role, name, models, budgets, rateLimits, sha256, createdAt } = item;
+  const { id, org, role, name, models, budgets, rateLimits, sha256, createdAt, source } = item;
   if (typeof id !== "string" || typeof org !== "string" || (role !== "api" && role !== "admin"))
     throw new Error(`Malformed API key item ${String(item.pk)}.`);
   return {
@@ -39,6 +40,7 @@ export function toRecord(item: Record<string, unknown>): ApiKeyRecord {
     rateLimits: rateLimits === undefined ? undefined : rateLimitSchema.parse(rateLimits),
     sha256: String(sha256),
     createdAt: String(createdAt),
+    ...(source === "config" ? { source } : {}),
   };
 }
 

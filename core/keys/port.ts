@@ -13,6 +13,11 @@ export interface ApiKeyRecord {
   budgets?: BudgetConfig[] | undefined;
   /** Requests and tokens per minute for this key, on top of its org's. */
   rateLimits?: RateLimitConfig | undefined;
+  /**
+   * `config`: declared in the config file, so a later start whose file no longer declares it removes it
+   * (deleting a leaked key from the file revokes it). Absent: made by the admin API or the bootstrap.
+   */
+  source?: "config" | undefined;
   createdAt: string;
 }
 

@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
   name TEXT,
   models TEXT,
   created_at TEXT NOT NULL,
-  limits TEXT
+  limits TEXT,
+  source TEXT
 );
 `;
 
@@ -33,6 +34,7 @@ interface Row {
   models: string | null;
   created_at: string;
   limits: string | null;
+  source: string | null;
 }
 
 const toRecord = (r: Row): ApiKeyRecord => ({
@@ -44,6 +46,7 @@ const toRecord = (r: Row): ApiKeyRecord => ({
   models: r.models ? (JSON.parse(r.models) as string[]) : undefined,
   ...(r.limits ? limitsSchema.parse(JSON.parse(r.limits)) : {}),
   createdAt: r.created_at,
+  ...(r.source === "config" ? { source: "config" as const } : {}),
 });
 
 const limitsOf = (r: ApiKeyRecord): string | null =>
@@ -61,6 +64,7 @@ const params = (r: ApiKeyRecord) =>
     r.models ? JSON.stringify(r.models) : null,
     r.createdAt,
     limitsOf(r),
+    r.source ?? null,
   ] as const;
 
 /** SQLite reports a UNIQUE or PRIMARY KEY violation as SQLITE_CONSTRAINT_*; that is a conflict, not a crash. */
@@ -79,14 +83,17 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   db.exec(SCHEMA);
   // Databases created before keys had limits lack the column; old rows read as having no limits.
   addColumn(db, "api_keys", "limits", "TEXT");
+  // Databases created before config-file keys were tracked: their keys read as not from the file.
+  addColumn(db, "api_keys", "source", "TEXT");
   const byHash = db.prepare("SELECT * FROM api_keys WHERE sha256 = ?");
   const upsert = db.prepare(
-    `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits, source)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, org = excluded.org, role = excluded.role,
-       name = excluded.name, models = excluded.models, limits = excluded.limits`,
+       name = excluded.name, models = excluded.models, limits = excluded.limits, source = excluded.source`,
   );
   const insert = db.prepare(
-    "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");

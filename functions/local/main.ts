@@ -22,6 +22,9 @@ try {
   const port = env.PORT ? Number(env.PORT) : 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError("PORT", `invalid port '${env.PORT}'`);
+  // One secret, one key: the store would refuse the second with a conflict.
+  if (env.GATEWAY_API_KEY && env.GATEWAY_API_KEY === env.GATEWAY_ADMIN_KEY)
+    throw new ConfigError("GATEWAY_ADMIN_KEY", "must differ from GATEWAY_API_KEY");
   const gateway = await startPortable({
     config: loadConfig(),
     env,
@@ -58,5 +61,21 @@ try {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
+  // The machine's answer to a start-up step (a port taken, an address not local, a data directory that
+  // cannot be written): one line that says which, not a stack.
+  const sys = systemError(err);
+  if (sys) {
+    process.stderr.write(`Cannot start: ${sys}\n`);
+    process.exit(1);
+  }
   throw err;
+}
+
+/** A Node system error (EADDRINUSE, EACCES, EROFS, ENOTDIR…) as one line; undefined for anything else. */
+function systemError(err: unknown): string | undefined {
+  if (!(err instanceof Error) || !("code" in err) || typeof err.code !== "string") return undefined;
+  if (!/^E[A-Z]+$/.test(err.code)) return undefined;
+  const e = err as Error & { code: string; syscall?: string; address?: string; port?: number; path?: string };
+  const where = e.path ?? (e.address ? `${e.address}${e.port !== undefined ? `:${e.port}` : ""}` : undefined);
+  return `${e.code}${e.syscall ? ` (${e.syscall}${where ? ` ${where}` : ""})` : where ? ` (${where})` : ""}`;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { drainStream } from "../../core/api/drain-stream.ts";
-import { toGatewayError } from "../../core/api/errors.ts";
+import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { watchCaller } from "../../core/gateway/complete.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
@@ -152,20 +152,8 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       stream.destroy();
     });
     try {
-      if (opts.metrics && req.method === "GET" && req.url === "/metrics") {
-        try {
-          await opts.metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
-        } catch (err) {
-          const e = toGatewayError(err);
-          res.writeHead(e.status, { "content-type": "application/json", ...e.headers });
-          res.end(JSON.stringify(e.toEnvelope()));
-          return;
-        }
-        const text = await opts.metrics.render();
-        res.writeHead(200, { "content-type": opts.metrics.contentType });
-        res.end(text);
-        return;
-      }
+      if (opts.metrics && (req.url ?? "").split("?")[0] === "/metrics")
+        return await serveMetrics(opts.metrics, req, res);
       const body = await readBody(req, opts.maxBodyBytes);
       const event = toProxyEvent(req, body);
       if (opts.adminHandler && isAdminPath(event.path))
@@ -216,6 +204,40 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       });
     });
   });
+}
+
+/** `GET /metrics` (HEAD too), the host's own endpoint; with a request id like every other response. */
+async function serveMetrics(
+  metrics: NonNullable<LocalServerOptions["metrics"]>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const id = { "x-request-id": randomUUID() };
+  const fail = (e: ReturnType<typeof toGatewayError>) => {
+    res.writeHead(e.status, { "content-type": "application/json", ...e.headers, ...id });
+    res.end(JSON.stringify(e.toEnvelope()));
+  };
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return fail(
+      new GatewayError(
+        405,
+        "invalid_request_error",
+        `Method ${req.method} is not allowed on /metrics; use GET.`,
+        {
+          code: "method_not_allowed",
+          headers: { allow: "GET, HEAD" },
+        },
+      ),
+    );
+  }
+  try {
+    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
+  } catch (err) {
+    return fail(toGatewayError(err));
+  }
+  const text = await metrics.render();
+  res.writeHead(200, { "content-type": metrics.contentType, ...id });
+  res.end(text);
 }
 
 function lambdaContext(requestId: string) {

@@ -19,14 +19,19 @@ export function keyStoreContract(
     });
 
     it("round-trips a record by its hash, with and without optional fields", async () => {
-      const full = key("k1", { name: "ci", models: ["smart", "openai/gpt-4o"], role: "admin" });
+      const full = key("k1", {
+        name: "ci",
+        models: ["smart", "openai/gpt-4o"],
+        role: "admin",
+        source: "config",
+      });
       const bare = key("k2");
       await store.create(full);
       await store.create(bare);
       expect(await store.findBySha256(full.sha256)).toEqual(full);
       const found = await store.findBySha256(bare.sha256);
       expect(found).toEqual(bare);
-      expect([found?.name, found?.models]).toEqual([undefined, undefined]);
+      expect([found?.name, found?.models, found?.source]).toEqual([undefined, undefined, undefined]);
       expect(await store.findBySha256(sha("nobody"))).toBeUndefined();
     });
 

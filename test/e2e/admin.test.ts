@@ -99,6 +99,17 @@ describe("admin API over the portable server", () => {
     },
   );
 
+  it("answers /metrics with a request id, to HEAD too, and a 405 with Allow for another method", async () => {
+    const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+    const get = await fetch(`${h.gateway.url}/metrics?x=1`, { headers: auth });
+    expect([get.status, get.headers.get("x-request-id")?.length]).toEqual([200, 36]);
+    const head = await fetch(`${h.gateway.url}/metrics`, { method: "HEAD", headers: auth });
+    expect([head.status, await head.text()]).toEqual([200, ""]);
+    const post = await fetch(`${h.gateway.url}/metrics`, { method: "POST", headers: auth });
+    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET, HEAD"]);
+    expect(post.headers.get("x-request-id")).toHaveLength(36);
+  });
+
   it("refuses a provider whose headers would replace the gateway's credential, naming the header", async () => {
     const provider = {
       id: "sneaky",

@@ -359,6 +359,19 @@ describe("bad and hostile requests", () => {
     expect(res.text).not.toContain("sk-gw-secret-attempt");
   });
 
+  it.each([
+    ["GET", "/v1/chat/completions", "POST"],
+    ["DELETE", "/healthz", "GET"],
+    ["PUT", "/v1/models", "GET"],
+  ])("answers %s %s with 405 and the Allow header RFC 9110 asks for", async (method, path, allow) => {
+    const res = await fetch(`${h.gateway.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+  });
+
   it("has at least 20 cases", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(20);
   });

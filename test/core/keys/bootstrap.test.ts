@@ -96,6 +96,7 @@ describe("bootstrapKeys", () => {
     expect(await store.findBySha256(sha256Hex("ci-key"))).toEqual({
       ...configured[0],
       createdAt: NOW,
+      source: "config",
     });
     expect(await store.findBySha256(sha256Hex("ops-key"))).toMatchObject({ id: "ops", role: "admin" });
     expect(await store.count()).toBe(2);
@@ -113,7 +114,7 @@ describe("bootstrapKeys", () => {
       },
     ];
     await bootstrapKeys(store, input({ configured }));
-    expect(await store.get("ci")).toEqual({ ...configured[0], createdAt: NOW });
+    expect(await store.get("ci")).toEqual({ ...configured[0], createdAt: NOW, source: "config" });
     // A later start with the limits removed from the config removes them from the key.
     await bootstrapKeys(
       store,
@@ -137,5 +138,21 @@ describe("bootstrapKeys", () => {
     await bootstrapKeys(store, input({ configured: [key(sha256Hex("new"))] }));
     expect(await store.findBySha256(sha256Hex("old"))).toBeUndefined();
     expect(await store.findBySha256(sha256Hex("new"))).toMatchObject({ id: "ci" });
+  });
+
+  it("removes a key the config file declared at the last start and no longer does, and no other", async () => {
+    const ci: KeyConfig = { id: "ci", org: "acme", role: "api", sha256: sha256Hex("ci-key") };
+    await bootstrapKeys(store, input({ configured: [ci] }));
+    await store.create({
+      id: "made-by-admin",
+      org: "acme",
+      role: "api",
+      sha256: sha256Hex("x"),
+      createdAt: NOW,
+    });
+    await bootstrapKeys(store, input({ configured: [] }));
+    expect(await store.findBySha256(sha256Hex("ci-key"))).toBeUndefined();
+    expect(await store.get("made-by-admin")).toBeDefined();
+    expect(await store.get(BOOTSTRAP_ADMIN_KEY_ID)).toBeDefined();
   });
 });

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -110,5 +112,33 @@ describe("npm start (portable mode entry point)", () => {
     const out = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_CONFIG: file });
     expect(out.code).toBe(2);
     expect(out.output).toContain("not valid JSON");
+  });
+
+  it("says in one line that the port is taken, and shows the keys at the next start that listens", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = String((busy.address() as AddressInfo).port);
+    const dataDir = tempDir();
+    try {
+      const failed = await start({ GATEWAY_DATA_DIR: dataDir, PORT: port });
+      expect(failed.code).toBe(1);
+      expect(failed.output).toMatch(/^Cannot start: EADDRINUSE \(listen 127\.0\.0\.1:\d+\)$/m);
+      expect(failed.output).not.toMatch(/^\s+at /m);
+    } finally {
+      busy.close();
+    }
+    const next = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(next.output).toMatch(/API key \(org default\): sk-gw-\S+/);
+    expect(next.output).toMatch(/admin key: sk-gw-\S+/);
+  });
+
+  it("stops with a clear message when the API key and the admin key are the same", async () => {
+    const out = await start({
+      GATEWAY_DATA_DIR: tempDir(),
+      GATEWAY_API_KEY: "same",
+      GATEWAY_ADMIN_KEY: "same",
+    });
+    expect(out.code).toBe(2);
+    expect(out.output).toContain("GATEWAY_ADMIN_KEY: must differ from GATEWAY_API_KEY");
   });
 });
