@@ -25,7 +25,8 @@ const RESERVED_HEADERS = new Set([
 const headerName = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, "header names are lowercase RFC 9110 tokens")
-  .refine((name) => !RESERVED_HEADERS.has(name), "the gateway sets this header itself");
+  // A pattern rather than a refinement, so the published JSON Schema refuses these names too.
+  .regex(new RegExp(`^(?!(?:${[...RESERVED_HEADERS].join("|")})$)`), "the gateway sets this header itself");
 // No CR, LF or NUL: a value must not be able to start another header.
 const headerValue = z
   .string()

@@ -12,6 +12,12 @@ const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-'");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
+/**
+ * An http(s) URL. The protocol rule is also a pattern: the published JSON Schema keeps patterns, while
+ * it reads `z.url`'s protocol option as a bare `format: uri`, which takes `ftp:` and `mailto:`.
+ */
+const httpUrl = () =>
+  z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/?#\s]/i, "must be an http(s) URL");
 
 /**
  * The longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days). A larger one fires at once, with a
@@ -91,10 +97,7 @@ export const providerSchema = z
   .object({
     id,
     kind: z.enum(["openai", "anthropic", "gemini", "mock"]),
-    baseUrl: z
-      .url({ protocol: /^https?$/ })
-      .optional()
-      .describe("Defaults per kind; OpenAI's includes /v1"),
+    baseUrl: httpUrl().optional().describe("Defaults per kind; OpenAI's includes /v1"),
     baseUrlEnv: envName.optional().describe("Environment variable that overrides baseUrl when set"),
     apiKeyEnv: envName.optional().describe("Environment variable holding the provider API key"),
     region: z.string().min(1).default("global").describe("Where the provider processes data, e.g. us, eu"),
@@ -184,8 +187,7 @@ export const serverSchema = z
     timeouts: timeoutsSchema.optional().describe("Defaults for every target"),
     alerts: z
       .object({
-        webhookUrl: z
-          .url({ protocol: /^https?$/ })
+        webhookUrl: httpUrl()
           .optional()
           .describe("Portable mode: budget.threshold events are POSTed here (and always logged)"),
       })

@@ -19,4 +19,20 @@ describe("the published config JSON Schema", () => {
     );
     expect(cfg.models.find((m) => m.alias === "smart")?.targets).toHaveLength(3);
   });
+
+  it("carries the rules start-up applies to URLs and provider headers as patterns an editor checks", () => {
+    const schema = configJsonSchema() as {
+      properties: { providers: { items: { properties: Record<string, Record<string, unknown>> } } };
+    };
+    const provider = schema.properties.providers.items.properties;
+    const url = new RegExp(String(provider.baseUrl?.pattern));
+    expect(["ftp://x", "mailto:a@b.c", "http:foo"].filter((u) => url.test(u))).toEqual([]);
+    expect(url.test("https://api.openai.com/v1")).toBe(true);
+    const names = (provider.headers!.propertyNames as { allOf: Array<{ pattern: string }> }).allOf.map(
+      (p) => new RegExp(p.pattern),
+    );
+    const accepted = (name: string) => names.every((p) => p.test(name));
+    expect(["authorization", "x-api-key", "Anthropic-Beta"].filter(accepted)).toEqual([]);
+    expect(accepted("anthropic-beta")).toBe(true);
+  });
 });
