@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { drainStream } from "../../core/api/drain-stream.ts";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { watchCaller } from "../../core/gateway/complete.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
@@ -97,18 +96,39 @@ function writeHead(res: ServerResponse, prelude: Prelude): void {
   res.writeHead(prelude.statusCode ?? 200, headers);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The body, up to one byte past the limit, so the handler sees the overflow and answers 413. Past that
+ * nothing more is read: a caller may not make the gateway take in hundreds of megabytes to be told
+ * no. The bytes left unread make the connection unusable, so `overflow` asks for it to be closed.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; overflow: boolean }> {
   const parts: Buffer[] = [];
   let kept = 0;
-  await drainStream(req, (buf) => {
-    // Keep one byte past the limit so the handler sees the overflow; drain and drop the rest.
-    if (kept <= limit) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (overflow: boolean) => {
+      settled = true;
+      req.off("data", onData);
+      resolve({ body: Buffer.concat(parts), overflow });
+    };
+    const onData = (buf: Buffer) => {
       const take = buf.subarray(0, limit + 1 - kept);
       parts.push(take);
       kept += take.length;
-    }
+      if (kept > limit) {
+        req.pause();
+        done(true);
+      }
+    };
+    req.on("data", onData);
+    req.once("end", () => done(false));
+    req.once("error", reject);
+    // The caller left mid-upload: there is no request to answer.
+    req.once("close", () => {
+      if (!settled)
+        reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    });
   });
-  return Buffer.concat(parts);
 }
 
 const isAdminPath = (path: string) => path === "/admin" || path.startsWith("/admin/");
@@ -154,7 +174,12 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     try {
       if (opts.metrics && (req.url ?? "").split("?")[0] === "/metrics")
         return await serveMetrics(opts.metrics, req, res);
-      const body = await readBody(req, opts.maxBodyBytes);
+      const { body, overflow } = await readBody(req, opts.maxBodyBytes);
+      if (overflow) {
+        // The rest of the body stays unread: the connection ends with this response.
+        res.setHeader("connection", "close");
+        res.once("finish", () => req.socket.destroy());
+      }
       const event = toProxyEvent(req, body);
       if (opts.adminHandler && isAdminPath(event.path))
         return await serveAdmin(opts.adminHandler, event, res);

@@ -130,3 +130,31 @@ describe("the portable host's stop", () => {
     await stopped;
   });
 });
+
+describe("the portable host's reading of a body over the limit", () => {
+  it("stops reading past the limit, lets the handler answer, and closes the connection", async () => {
+    let seen = 0;
+    const url = await serve(async (event, stream) => {
+      seen = Buffer.byteLength((event as APIGatewayProxyEvent).body ?? "");
+      const s = stream as ResponseStream;
+      s.setContentType(PRELUDE_CONTENT_TYPE);
+      s.write(JSON.stringify({ statusCode: 413 }));
+      s.write(PRELUDE_DELIMITER);
+      await new Promise<void>((resolve) => s.end("too large", () => resolve()));
+    });
+    // A body that never ends: only stopping at the limit lets the answer come.
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+    });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: endless,
+      duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(res.headers.get("connection")).toBe("close");
+    expect(seen).toBe(1025);
+  });
+});
