@@ -20,9 +20,9 @@ import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
 import { translateStream } from "./stream-translator.ts";
-import { endpointFor, mapContext, resolveTargets } from "./target.ts";
+import { mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
-import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
+import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
 
 /**
@@ -132,14 +132,7 @@ async function openUpstream(
   const { deps } = ctx;
   const native = chatAdapters[target.provider.kind];
   const adapter = ctx.legacyFunctions ? withLegacyAnswers(native) : native;
-  const upstream = adapter.toRequest(req, mapContext(deps, target));
-  const call = await callUpstream(
-    deps.transports[target.provider.kind],
-    endpointFor(deps, target),
-    upstream,
-    callerGone,
-  );
-  ctx.attemptAnswered = true;
+  const call = await callTarget(ctx, target, adapter.toRequest(req, mapContext(deps, target)), callerGone);
   return { adapter, call };
 }
 

@@ -14,9 +14,9 @@ import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
 import { redactEmbeddingsInput } from "./redact-prompt.ts";
 import { guardSpend } from "./spend-guard.ts";
-import { endpointFor, mapContext, resolveTargets } from "./target.ts";
+import { mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
-import { callUpstream, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
+import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
 
 /**
@@ -138,15 +138,7 @@ async function embedOnce(
   encoding: EmbeddingEncoding,
   callerGone: AbortSignal | undefined,
 ): Promise<Answer> {
-  const { deps } = ctx;
-  const call = await callUpstream(
-    deps.transports[target.provider.kind],
-    endpointFor(deps, target),
-    request,
-    callerGone,
-  );
-  // The provider answered 2xx and billed the call: an attempt that fails after this still cost money.
-  ctx.attemptAnswered = true;
+  const call = await callTarget(ctx, target, request, callerGone);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const parsed = parseUpstreamJson(text, target.provider.id);

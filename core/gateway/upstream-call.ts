@@ -10,6 +10,9 @@ import {
 import { classify } from "../providers/transport-errors.ts";
 import type { UpstreamRequest } from "../providers/types.ts";
 import { transportError, upstreamStatusError } from "../providers/upstream-errors.ts";
+import type { ResolvedTarget } from "../routing/resolve.ts";
+import { endpointFor } from "./target.ts";
+import type { RequestContext } from "./types.ts";
 
 /** Provider error bodies are small; anything bigger is not an error document we would echo anyway. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -86,3 +89,25 @@ export async function readText(body: Readable, limit: number, provider: string):
 }
 
 export { MAX_RESPONSE_BODY };
+
+/**
+ * One call to a target for a request: the target's transport and endpoint, the caller's disconnect as
+ * its abort. Once it returns the provider has answered 2xx and billed the call, which the attempt
+ * records (`attemptAnswered`): a failure after this still cost money (accounting.ts).
+ */
+export async function callTarget(
+  ctx: RequestContext,
+  target: ResolvedTarget,
+  request: UpstreamRequest,
+  callerGone: AbortSignal | undefined,
+): Promise<UpstreamCall> {
+  const { deps } = ctx;
+  const call = await callUpstream(
+    deps.transports[target.provider.kind],
+    endpointFor(deps, target),
+    request,
+    callerGone,
+  );
+  ctx.attemptAnswered = true;
+  return call;
+}
