@@ -125,6 +125,8 @@ export function createSqliteBudgetStore(
         const k = `${c.scope}\u0000${c.id}\u0000${c.periodKey}`;
         if (started.has(k)) return undefined;
         if (hasRows.get(c.scope, c.id, c.periodKey)) {
+          // Bounded: counters of past periods pile up; forgetting them all only costs a re-check each.
+          if (started.size >= MAX_REMEMBERED) started.clear();
           started.add(k);
           return undefined;
         }
