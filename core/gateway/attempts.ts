@@ -2,7 +2,7 @@ import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
-import { callerSignal } from "./complete.ts";
+import { callerSignal } from "./caller-signal.ts";
 import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext } from "./types.ts";

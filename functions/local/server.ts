@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
-import { watchCaller } from "../../core/gateway/complete.ts";
+import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";

@@ -7,7 +7,7 @@ import {
 } from "../../../core/api/errors.ts";
 import type { BreakerConfig, ProviderConfig } from "../../../core/config/types.ts";
 import { withFallback } from "../../../core/gateway/attempts.ts";
-import { watchCaller } from "../../../core/gateway/complete.ts";
+import { watchCaller } from "../../../core/gateway/caller-signal.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
 import { type BreakerBoard, createBreakerBoard } from "../../../core/routing/breaker-board.ts";

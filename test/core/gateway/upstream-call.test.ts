@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { callerSignal, watchCaller } from "../../../core/gateway/complete.ts";
+import { callerSignal, watchCaller } from "../../../core/gateway/caller-signal.ts";
 import { callUpstream } from "../../../core/gateway/upstream-call.ts";
 import type { Endpoint, Transport } from "../../../core/providers/transport.ts";
 import { DEFAULT_TIMEOUTS } from "../../../core/routing/resolve.ts";

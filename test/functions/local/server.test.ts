@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import { callerSignal } from "../../../core/gateway/complete.ts";
+import { callerSignal } from "../../../core/gateway/caller-signal.ts";
 import {
   PRELUDE_CONTENT_TYPE,
   PRELUDE_DELIMITER,
