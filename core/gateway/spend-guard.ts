@@ -124,7 +124,16 @@ export async function guardSpend(
       limitUsd: b.limitUsd,
     }));
     const result = await deps.budgets.reserve(ctx.requestId, items);
-    if (!result.ok) throw budgetExceeded(ctx, result, `this request may cost up to $${amount.toFixed(4)}`);
+    if (!result.ok) {
+      // Refused before any provider saw it: the request takes none of the minute's requests or tokens,
+      // or a budget raised a moment later would still find the caller locked out until the window ends.
+      if (buckets.length > 0 && deps.rateLimits) {
+        const limits = deps.rateLimits;
+        await Promise.all(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
+        state.tokenBuckets = [];
+      }
+      throw budgetExceeded(ctx, result, `this request may cost up to $${amount.toFixed(4)}`);
+    }
     state.reservationUsd = amount;
     state.items = items;
   }

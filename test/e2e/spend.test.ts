@@ -26,6 +26,7 @@ const LATE = "sk-gw-late-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
+const TINY_LIMITED = "sk-gw-tiny-limited-key";
 const TIERED = "sk-gw-tiered-key";
 const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
@@ -91,6 +92,12 @@ beforeAll(async () => {
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
+      // Refuses every request by budget, with room for only two a minute by rate.
+      {
+        id: "tiny-limited",
+        budgets: [{ period: "day", limitUsd: COST / 4 }],
+        rateLimits: { requestsPerMinute: 2 },
+      },
       // Room for a request at standard prices (one COST), not at priority prices (two).
       { id: "tiered", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Room for the failed request's reservation (one COST) but not for what its attempts billed.
@@ -113,6 +120,7 @@ beforeAll(async () => {
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
+      { id: "tiny-limited", org: "tiny-limited", secret: TINY_LIMITED },
       { id: "tiered", org: "tiered", secret: TIERED },
       { id: "lost", org: "tiny-lost", secret: LOST },
       { id: "thinker", org: "thinker", secret: THINKER },
@@ -672,6 +680,16 @@ describe("rate limits", () => {
     expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("150");
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("counts no request the budget refused against the minute's limits", async () => {
+    const codes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await chat(TINY_LIMITED, {});
+      expect(r.status).toBe(429);
+      codes.push(JSON.parse(r.text).error.code);
+    }
+    expect(codes).toEqual(Array(4).fill("budget_exceeded"));
   });
 
   it("refuses at once, not to be retried, a request larger than the tokens-per-minute limit, calling no provider", async () => {
