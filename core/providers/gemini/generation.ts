@@ -104,12 +104,23 @@ export function effortRefusal(effort: ReasoningEffort, model: string): string | 
 
 /**
  * The thinkingConfig for an effort, or undefined when there is nothing to send (`none` to a model that
- * does not think). The caller refuses what effortRefusal names first.
+ * does not think). The caller refuses what effortRefusal names first. Gemini counts thinking against
+ * `maxOutputTokens`, so with the caller's output limit a budget shrinks under it (leaving a token for
+ * the answer), as Anthropic's does, though never below `minimal`'s 512, the smallest budget every 2.5
+ * model takes: a budget past the limit could spend it all on thinking and answer nothing.
  */
-export function thinkingConfig(effort: ReasoningEffort, model: string): Record<string, unknown> | undefined {
+export function thinkingConfig(
+  effort: ReasoningEffort,
+  model: string,
+  limit?: number | null,
+): Record<string, unknown> | undefined {
   const control = thinkingControl(model);
   if (control === "none") return undefined;
-  if (control === "budget") return { thinkingBudget: THINKING_BUDGET[effort] };
+  if (control === "budget") {
+    const budget = THINKING_BUDGET[effort];
+    if (limit == null || budget === 0) return { thinkingBudget: budget };
+    return { thinkingBudget: Math.max(THINKING_BUDGET.minimal, Math.min(budget, limit - 1)) };
+  }
   if (effort === "none") throw new Error("a thinking-level model has no 'none'; refuse it before mapping");
   return { thinkingLevel: levelFor(effort, model) };
 }

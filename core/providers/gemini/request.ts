@@ -122,7 +122,9 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
     g.responseMimeType = "application/json";
     if (rf.json_schema.schema !== undefined) g.responseJsonSchema = rf.json_schema.schema;
   }
-  const thinking = req.reasoning_effort != null ? thinkingConfig(req.reasoning_effort, model) : undefined;
+  const limit = req.max_completion_tokens ?? req.max_tokens;
+  const thinking =
+    req.reasoning_effort != null ? thinkingConfig(req.reasoning_effort, model, limit) : undefined;
   if (thinking !== undefined) g.thinkingConfig = thinking;
   return g;
 }

@@ -163,6 +163,27 @@ describe("Gemini request: penalties, which only Gemini 2.0 takes", () => {
 
 describe("Gemini request: reasoning_effort", () => {
   it.each([
+    [3000, "high", 2999],
+    [4096, "medium", 4095],
+    [100_000, "high", 24_576],
+    [300, "low", 512],
+  ] as const)(
+    "thinks within the caller's limit of %d on Gemini 2.5, which counts thinking as output (%s → %d)",
+    (limit, effort, budget) => {
+      const sent = JSON.parse(
+        toGeminiRequest(chat({ reasoning_effort: effort, max_tokens: limit }), {
+          ...ctx,
+          model: "gemini-2.5-flash",
+        }).body,
+      );
+      expect(sent.generationConfig).toEqual({
+        maxOutputTokens: limit,
+        thinkingConfig: { thinkingBudget: budget },
+      });
+    },
+  );
+
+  it.each([
     ["gemini-3-pro-preview", "low", { thinkingLevel: "LOW" }],
     ["gemini-3-flash-preview", "minimal", { thinkingLevel: "MINIMAL" }],
     ["gemini-flash-latest", "high", { thinkingLevel: "HIGH" }],
