@@ -1,6 +1,7 @@
 import type { ChatRequest } from "../../api/chat-request.ts";
 import { unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolsRequest, withAllowedTools } from "../allowed-tools.ts";
+import { schemaWithDescription } from "../response-schema.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { capCacheBreakpoints } from "./cache-breakpoints.ts";
 import { type JsonSchema, toAnthropicSchema } from "./json-schema.ts";
@@ -102,15 +103,16 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
   const { schema, description } = f.json_schema;
   if (!schema)
     throw unsupportedParameter(provider, "response_format.json_schema.schema", "a schema is required");
-  // The description steers the model on OpenAI; Anthropic's format has nowhere to put it.
-  if (description !== undefined)
-    throw unsupportedParameter(provider, "response_format.json_schema.description");
   // `strict` needs no mapping: Anthropic's json_schema output is always schema-constrained, so the
   // schema always goes in the form its grammar takes.
   return {
     format: {
       type: "json_schema",
-      schema: constrained(schema, "response_format.json_schema.schema", provider),
+      schema: constrained(
+        schemaWithDescription(schema, description),
+        "response_format.json_schema.schema",
+        provider,
+      ),
     },
   };
 }

@@ -91,6 +91,10 @@ export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCo
       thinking = [];
     }
   }
+  const text = texts.length > 0 ? texts.join("") : null;
+  // A refused answer's text is the refusal, where Chat Completions carries one (`message.refusal`): the
+  // SDKs' structured-output helpers read it there, and would parse it as the JSON answer otherwise.
+  const refused = r.stop_reason === "refusal";
   return {
     id: r.id,
     object: "chat.completion",
@@ -101,8 +105,8 @@ export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCo
         index: 0,
         message: {
           role: "assistant",
-          content: texts.length > 0 ? texts.join("") : null,
-          refusal: null,
+          content: refused ? null : text,
+          refusal: refused ? (text ?? "") : null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
         finish_reason: anthropicFinishReason(r.stop_reason),

@@ -6,6 +6,7 @@ import {
 } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
+import { schemaWithDescription } from "../response-schema.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { effortRefusal, takesPenalties, thinkingConfig } from "./generation.ts";
 import { toGeminiContents } from "./messages.ts";
@@ -120,7 +121,8 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   if (rf?.type === "json_schema") {
     // Gemini constrains decoding to the schema, so `strict` is honoured; name/description have no slot.
     g.responseMimeType = "application/json";
-    if (rf.json_schema.schema !== undefined) g.responseJsonSchema = rf.json_schema.schema;
+    if (rf.json_schema.schema !== undefined)
+      g.responseJsonSchema = schemaWithDescription(rf.json_schema.schema, rf.json_schema.description);
   }
   const limit = req.max_completion_tokens ?? req.max_tokens;
   const thinking =

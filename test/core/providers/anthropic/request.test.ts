@@ -103,10 +103,6 @@ describe("toAnthropicRequest, refusals", () => {
       { response_format: { type: "json_schema", json_schema: { name: "x" } } },
       "response_format.json_schema.schema",
     ],
-    [
-      { response_format: { type: "json_schema", json_schema: { name: "x", description: "d", schema: {} } } },
-      "response_format.json_schema.description",
-    ],
     [{ messages: [{ role: "user", content: "Hi", name: "bob" }] }, "messages[0].name"],
   ])("refuses %j with a 400 naming %s", (over, param) => {
     expect(refusal(over)).toMatchObject({ status: 400, param, code: "unsupported_parameter" });

@@ -160,6 +160,19 @@ describe("fromAnthropicResponse", () => {
   });
 });
 
+describe("a refused Anthropic answer", () => {
+  it("carries its text as the message's refusal, not its content, as Chat Completions does", () => {
+    const refused = message({
+      content: [{ type: "text", text: "I can't help with that.", citations: null }],
+      stop_reason: "refusal",
+    });
+    expect(fromAnthropicResponse(refused, META).choices[0]).toMatchObject({
+      message: { content: null, refusal: "I can't help with that." },
+      finish_reason: "content_filter",
+    });
+  });
+});
+
 describe("anthropicFinishReason", () => {
   it.each([
     ["end_turn", "stop"],
