@@ -9,6 +9,7 @@ import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import { schemaWithDescription } from "../response-schema.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 import { effortRefusal, takesPenalties, thinkingConfig } from "./generation.ts";
+import { toGeminiSchema } from "./json-schema.ts";
 import { toGeminiContents } from "./messages.ts";
 
 const PROVIDER = "gemini";
@@ -49,7 +50,7 @@ function tools(defs: ToolDefinition[]) {
       name: f.name,
       ...(f.description !== undefined ? { description: f.description } : {}),
       // parametersJsonSchema takes full JSON Schema (unlike the OpenAPI-subset `parameters`).
-      ...(f.parameters !== undefined ? { parametersJsonSchema: f.parameters } : {}),
+      ...(f.parameters !== undefined ? { parametersJsonSchema: toGeminiSchema(f.parameters) } : {}),
     };
   });
   return [{ functionDeclarations }];
@@ -122,7 +123,9 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
     // Gemini constrains decoding to the schema, so `strict` is honoured; name/description have no slot.
     g.responseMimeType = "application/json";
     if (rf.json_schema.schema !== undefined)
-      g.responseJsonSchema = schemaWithDescription(rf.json_schema.schema, rf.json_schema.description);
+      g.responseJsonSchema = toGeminiSchema(
+        schemaWithDescription(rf.json_schema.schema, rf.json_schema.description),
+      );
   }
   const limit = req.max_completion_tokens ?? req.max_tokens;
   const thinking =
