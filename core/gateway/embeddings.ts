@@ -77,8 +77,12 @@ export async function embeddings(
   }
   // Sensitive orgs: the texts as sent (masked when redactPrompts) go to the org's chain; the vectors not.
   if (org?.sensitive) {
-    const { model, input, dimensions, encoding_format } = req;
-    ctx.capture = { request: { model, input, dimensions, encoding_format }, content: "", toolCalls: [] };
+    const { model, input, dimensions, encoding_format, user } = req;
+    ctx.capture = {
+      request: { model, input, dimensions, encoding_format, user },
+      content: "",
+      toolCalls: [],
+    };
   }
   const resolution = resolveTargets(ctx, req.model);
   const tokens = worstCaseEmbeddingTokens(req);

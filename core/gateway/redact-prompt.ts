@@ -1,34 +1,6 @@
 import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
 import { badRequest } from "../api/errors.ts";
-import { redactText } from "../pii/redact.ts";
-
-/**
- * A past tool call's arguments, masked as the JSON they are: string values masked in place, and a
- * number that is itself PII (a card number sent as a number) replaced by its mask as a string. Masking
- * the raw text would turn `{"card":4111111111111111}` into `{"card":[CARD]}`, which is not JSON, and
- * providers refuse it. Arguments that are not JSON are masked as text.
- */
-function maskArguments(args: string, mask: (text: string) => string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    return mask(args);
-  }
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return mask(v);
-    if (typeof v === "number") {
-      const text = String(v);
-      const masked = mask(text);
-      return masked === text ? v : masked;
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return JSON.stringify(walk(parsed));
-}
+import { redactJsonText, redactText } from "../pii/redact.ts";
 
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
@@ -40,7 +12,13 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   let masked = 0;
   const mask = (text: string): string => {
     const r = redactText(text);
-    masked += Object.values(r.found).reduce((a, b) => a + b, 0);
+    masked += r.count;
+    return r.text;
+  };
+  // A past tool call's arguments are JSON, and must stay JSON once masked (redactJsonText).
+  const maskJson = (text: string): string => {
+    const r = redactJsonText(text);
+    masked += r.count;
     return r.text;
   };
   const messages = req.messages.map((m): ChatMessage => {
@@ -61,7 +39,7 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     // A past turn's tool calls and refusal are text the provider reads back, as much as its content.
     const tool_calls = out.tool_calls?.map((t) => ({
       ...t,
-      function: { ...t.function, arguments: maskArguments(t.function.arguments, mask) },
+      function: { ...t.function, arguments: maskJson(t.function.arguments) },
     }));
     const refusal = typeof out.refusal === "string" ? mask(out.refusal) : out.refusal;
     return {
@@ -113,5 +91,12 @@ export function redactEmbeddingsInput(req: EmbeddingsRequest): {
     masked += r.count;
     return r.text;
   });
-  return { request: { ...req, input: typeof input === "string" ? out[0]! : out }, masked };
+  const request: EmbeddingsRequest = { ...req, input: typeof input === "string" ? out[0]! : out };
+  // The end-user id goes to the provider too; teams often use an email address as one.
+  if (req.user !== undefined) {
+    const user = redactText(req.user);
+    masked += user.count;
+    request.user = user.text;
+  }
+  return { request, masked };
 }

@@ -78,6 +78,45 @@ export function redactText(text: string): Redaction {
   return { text: out + text.slice(at), found, count: spans.length };
 }
 
+/**
+ * Masks a string that holds JSON (a tool call's arguments) as the JSON it is: string values masked in
+ * place, and a number that is itself a finding (a card number sent as a number) replaced by its mask
+ * as a string, so the result still parses. Masking the raw text would turn `{"card":4111111111111111}`
+ * into `{"card":[CARD]}`, which providers refuse and nobody can parse. Text that is not a JSON object
+ * or array is masked as text.
+ */
+export function redactJsonText(text: string): Redaction {
+  const first = text.trimStart()[0];
+  if (first !== "{" && first !== "[") return redactText(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return redactText(text);
+  }
+  const found = emptyCounts();
+  let count = 0;
+  const mask = (s: string): string => {
+    const r = redactText(s);
+    for (const [kind, n] of Object.entries(r.found)) found[kind as keyof PiiCounts] += n;
+    count += r.count;
+    return r.text;
+  };
+  const walkJson = (v: unknown): unknown => {
+    if (typeof v === "string") return mask(v);
+    if (typeof v === "number") {
+      const masked = mask(String(v));
+      return masked === String(v) ? v : masked;
+    }
+    if (Array.isArray(v)) return v.map(walkJson);
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x)]));
+    return v;
+  };
+  const masked = walkJson(parsed);
+  return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
+}
+
 /** Whether redactText would mask anything (stops at the first finding). */
 export function containsPii(text: string): boolean {
   return text !== "" && scan(text, true).some((s) => s.kind !== null);
@@ -85,7 +124,7 @@ export function containsPii(text: string): boolean {
 
 /**
  * A redacted deep copy: every string inside arrays, plain objects, Maps and Sets is passed through
- * redactText; object keys and Map keys are kept. Cycles and shared references are reproduced in the
+ * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map keys are kept. Cycles and shared references are reproduced in the
  * copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
  * they are. Errors become `{ name, message, …own fields }`, and instances of other classes become plain
  * objects of their own enumerable fields (what JSON.stringify would keep), so no string escapes.
@@ -95,7 +134,8 @@ export function redactValue(value: unknown): unknown {
 }
 
 function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
-  if (typeof value === "string") return redactText(value).text;
+  // A string holding JSON (a tool call's arguments in an audit record) stays JSON.
+  if (typeof value === "string") return redactJsonText(value).text;
   if (typeof value !== "object" || value === null) return value;
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;

@@ -91,21 +91,23 @@ describe("prompt redaction for orgs that ask for it", () => {
   });
 });
 
-const embed = (key: string, input: unknown) =>
+const embed = (key: string, input: unknown, extra: Record<string, unknown> = {}) =>
   fetch(`${h.gateway.url}/v1/embeddings`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "oa/text-embedding-3-small", input }),
+    body: JSON.stringify({ model: "oa/text-embedding-3-small", input, ...extra }),
   });
 
 describe("embeddings for orgs that redact or audit", () => {
   it("masks the texts before they leave, and refuses token ids it cannot read", async () => {
-    const res = await embed(MASKED, ["embed carol@example.com", "card 4111 1111 1111 1111"]);
+    const res = await embed(MASKED, ["embed carol@example.com", "card 4111 1111 1111 1111"], {
+      user: "dave@example.com",
+    });
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-gateway-redacted")).toBe("2");
+    expect(res.headers.get("x-gateway-redacted")).toBe("3");
     const sent = JSON.stringify(h.openai.requests.at(-1)?.body);
     expect(sent).toContain("[EMAIL]");
-    expect(sent).not.toMatch(/carol@example\.com|4111 1111/);
+    expect(sent).not.toMatch(/carol@example\.com|4111 1111|dave@example\.com/);
     const tokens = await embed(MASKED, [[1, 2, 3]]);
     expect(tokens.status).toBe(400);
     expect(((await tokens.json()) as { error: unknown }).error).toMatchObject({

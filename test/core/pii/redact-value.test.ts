@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactValue } from "../../../core/pii/redact.ts";
+import { redactJsonText, redactValue } from "../../../core/pii/redact.ts";
 
 const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
 
@@ -76,5 +76,30 @@ describe("redactValue", () => {
     const out = redactValue(input) as Record<string, unknown>;
     expect(Object.getPrototypeOf(out)).toBe(null);
     expect(out.e).toBe("[EMAIL]");
+  });
+});
+
+describe("redactJsonText", () => {
+  it.each([
+    ["a card number sent as a JSON number", '{"card":4111111111111111,"n":3}', { card: "[CARD]", n: 3 }],
+    ["an email nested in arrays", '{"to":["alice.smith@example.com"],"cc":[]}', { to: ["[EMAIL]"], cc: [] }],
+    ["a top-level array", '["alice.smith@example.com", 1]', ["[EMAIL]", 1]],
+  ])("keeps JSON valid while masking %s", (_, text, expected) => {
+    const r = redactJsonText(text);
+    expect(JSON.parse(r.text)).toEqual(expected);
+    expect(r.count).toBe(1);
+  });
+
+  it.each([
+    ["text that is not JSON", "mail alice.smith@example.com", "mail [EMAIL]"],
+    ["text that only starts like JSON", "{not json alice.smith@example.com", "{not json [EMAIL]"],
+    ["JSON without findings, left byte for byte", '{ "a" : 1 }', '{ "a" : 1 }'],
+  ])("masks %s as text", (_, text, expected) => {
+    expect(redactJsonText(text).text).toBe(expected);
+  });
+
+  it("is what redactValue applies to strings: an audit record's tool-call arguments stay JSON", () => {
+    const record = { arguments: '{"card":4111111111111111}' };
+    expect(JSON.parse((redactValue(record) as { arguments: string }).arguments)).toEqual({ card: "[CARD]" });
   });
 });
