@@ -78,6 +78,9 @@ export function redactText(text: string): Redaction {
   return { text: out + text.slice(at), found, count: spans.length };
 }
 
+/** A string that may hold a JSON object or array: its first non-blank character opens one. */
+const JSON_START = /^\s*[[{]/;
+
 /**
  * Masks a string that holds JSON (a tool call's arguments) as the JSON it is: string values masked in
  * place, and a number that is itself a finding (a card number sent as a number) replaced by its mask
@@ -86,8 +89,8 @@ export function redactText(text: string): Redaction {
  * or array is masked as text.
  */
 export function redactJsonText(text: string): Redaction {
-  const first = text.trimStart()[0];
-  if (first !== "{" && first !== "[") return redactText(text);
+  // Checked without copying the string: every value of every log line passes here.
+  if (!JSON_START.test(text)) return redactText(text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
