@@ -63,3 +63,18 @@ export async function checkpointQuietChains(deps: CheckpointDeps): Promise<numbe
   }
   return signed;
 }
+
+/**
+ * The chains whose newest entries no checkpoint covers, with how many: read at start, where a graceful
+ * stop (which signs every tail) leaves none. A tail found then comes from a crash, or from writes made
+ * outside the gateway; the next checkpoint will sign it as it stands, so it is worth a look first.
+ */
+export async function unsignedTails(store: AuditStore): Promise<Array<{ chain: string; entries: number }>> {
+  const out: Array<{ chain: string; entries: number }> = [];
+  for (const chain of await store.chains()) {
+    const head = await store.head(chain);
+    const signed = (await store.lastCheckpoint(chain))?.seq ?? 0;
+    if (head && head.seq > signed) out.push({ chain, entries: head.seq - signed });
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { checkpointQuietChains } from "../../core/audit/checkpointer.ts";
+import { checkpointQuietChains, unsignedTails } from "../../core/audit/checkpointer.ts";
 import { createLocalSigner } from "../../core/audit/local-signer.ts";
 import { createSqliteAuditQueue } from "../../core/audit/sqlite-queue.ts";
 import { createSqliteAuditStore } from "../../core/audit/sqlite-store.ts";
@@ -20,6 +20,11 @@ export async function createPortableAudit(db: DatabaseSync, dataDir: string, log
   const signer = await createLocalSigner(join(dataDir, "audit-signing-key.pem"));
   const queue = createSqliteAuditQueue(db, { log });
   const deps = { store, signer, now: Date.now, log };
+  for (const tail of await unsignedTails(store))
+    log.warn(
+      "audit chain has entries no checkpoint covers since before this start (a crash, or writes made outside the gateway); verify it before the next checkpoint signs them",
+      tail,
+    );
   queue.start(createAuditWriterHandler(deps));
   const timer = setInterval(() => {
     checkpointQuietChains(deps).catch((err: unknown) =>

@@ -64,3 +64,32 @@ describe("portable mode's audit trail at a graceful stop", () => {
     }
   });
 });
+
+describe("portable mode's audit trail at start", () => {
+  it("warns of a tail no checkpoint covers (a crash, or writes from outside), and of none after a graceful stop", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-start-"));
+    try {
+      const db = openDatabase(":memory:");
+      const warnings: Array<Record<string, unknown> | undefined> = [];
+      const log = {
+        ...silentLog,
+        warn: (_msg: string, fields?: Record<string, unknown>) => void warnings.push(fields),
+      };
+      const crashed = await createPortableAudit(db, dir, silentLog);
+      await crashed.queue.enqueue(auditRecs("org-a", 5));
+      expect(await crashed.queue.drain(10_000)).toBe(true);
+      await crashed.queue.stop(); // a crash: no graceful stop, so the tail after the first entry stays unsigned
+
+      const next = await createPortableAudit(db, dir, log);
+      expect(warnings).toEqual([{ chain: "org-a", entries: 4 }]);
+      await next.close();
+
+      warnings.length = 0;
+      const after = await createPortableAudit(db, dir, log);
+      expect(warnings).toEqual([]);
+      await after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
