@@ -15,8 +15,8 @@
 
 export type JsonSchema = Record<string, unknown>;
 
-/** The schema to send, or the path of an object Anthropic cannot leave open. */
-export type AnthropicSchema = { schema: JsonSchema } | { openObjectAt: string };
+/** The schema to send, or the path of an object Anthropic cannot leave open, or a recursive reference. */
+export type AnthropicSchema = { schema: JsonSchema } | { openObjectAt: string } | { recursiveAt: string };
 
 /** String formats Anthropic's grammar takes (the SDK's SUPPORTED_STRING_FORMATS). */
 const FORMATS = new Set([
@@ -113,10 +113,50 @@ function toNode(input: unknown, path: string): unknown {
  * on purpose is reported by its path (`$.properties.tags`), for the caller to refuse.
  */
 export function toAnthropicSchema(schema: JsonSchema): AnthropicSchema {
+  const recursive = recursiveRef(schema);
+  if (recursive) return { recursiveAt: recursive };
   try {
     return { schema: toNode(schema, "$") as JsonSchema };
   } catch (err) {
     if (err instanceof OpenObject) return { openObjectAt: err.path };
     throw err;
   }
+}
+
+/** The local definition a `$ref` names (`#` the root), or undefined for a reference it cannot follow. */
+function target(ref: string, root: JsonSchema): { name: string; node: unknown } | undefined {
+  if (ref === "#") return { name: "#", node: root };
+  const m = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
+  if (!m) return undefined;
+  const defs = root[m[1]!];
+  return isRecord(defs) && m[2]! in defs ? { name: ref, node: defs[m[2]!] } : undefined;
+}
+
+/**
+ * A `$ref` that leads back to where it stands (a tree, a linked list: zod's `z.lazy`), which Anthropic's
+ * grammar cannot express: its structured-outputs limits rule out recursive schemas. Returns that
+ * reference, or undefined for a schema without one.
+ */
+function recursiveRef(root: JsonSchema): string | undefined {
+  const refsIn = (node: unknown, out: string[] = []): string[] => {
+    if (Array.isArray(node)) for (const item of node) refsIn(item, out);
+    else if (isRecord(node))
+      for (const [k, v] of Object.entries(node)) {
+        if (k === "$ref" && typeof v === "string") out.push(v);
+        else if (k !== "$defs" && k !== "definitions") refsIn(v, out);
+      }
+    return out;
+  };
+  // Depth-first over the references from the root: one met again on the current path is a cycle.
+  const visit = (node: unknown, path: ReadonlySet<string>): string | undefined => {
+    for (const ref of refsIn(node)) {
+      if (path.has(ref) || ref === "#") return ref;
+      const t = target(ref, root);
+      if (!t) continue;
+      const found = visit(t.node, new Set([...path, ref]));
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(root, new Set());
 }

@@ -125,6 +125,12 @@ function outputConfig(req: ChatRequest, provider: string): AnthropicRequestBody[
 function constrained(schema: JsonSchema, param: string, provider: string): JsonSchema {
   const result = toAnthropicSchema(schema);
   if ("schema" in result) return result.schema;
+  if ("recursiveAt" in result)
+    throw unsupportedParameter(
+      provider,
+      param,
+      `Anthropic takes no recursive schema (${result.recursiveAt} refers back)`,
+    );
   throw unsupportedParameter(
     provider,
     param,

@@ -107,3 +107,41 @@ describe("toAnthropicSchema, a JSON Schema as Anthropic's constrained decoding t
     expect(schema).toEqual(copy);
   });
 });
+
+describe("toAnthropicSchema and recursion", () => {
+  const node = {
+    type: "object",
+    properties: { children: { type: "array", items: { $ref: "#/definitions/Node" } } },
+  };
+  it.each([
+    [
+      "a definition that refers to itself (zod's z.lazy)",
+      { $ref: "#/definitions/Node", definitions: { Node: node } },
+      "#/definitions/Node",
+    ],
+    ["the root referred to from inside", { type: "object", properties: { next: { $ref: "#" } } }, "#"],
+    [
+      "two definitions that refer to each other",
+      {
+        $ref: "#/$defs/A",
+        $defs: {
+          A: { type: "object", properties: { b: { $ref: "#/$defs/B" } } },
+          B: { type: "object", properties: { a: { $ref: "#/$defs/A" } } },
+        },
+      },
+      "#/$defs/A",
+    ],
+  ])("reports %s, which Anthropic's grammar cannot take", (_, schema, at) => {
+    expect(toAnthropicSchema(schema)).toEqual({ recursiveAt: at });
+  });
+
+  it("takes a definition used twice, which is no recursion", () => {
+    const item = { type: "object", properties: { n: { type: "number" } } };
+    const schema = {
+      type: "object",
+      properties: { a: { $ref: "#/$defs/Item" }, b: { $ref: "#/$defs/Item" } },
+      $defs: { Item: item },
+    };
+    expect(toAnthropicSchema(schema)).toHaveProperty("schema");
+  });
+});
