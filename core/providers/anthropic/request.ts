@@ -200,13 +200,33 @@ function samplingFor(
   return { ...(temperature != null ? { temperature } : {}), ...(top_p != null ? { top_p } : {}) };
 }
 
+/**
+ * Whether the request continues a tool loop (it ends with tool results) whose assistant turn came back
+ * without the thinking blocks the gateway returned on its calls (`extra_content.anthropic`), as the
+ * OpenAI SDK's `runTools`, the Vercel AI SDK and LangChain all send it. With extended thinking on,
+ * Anthropic refuses such a turn (400 "Expected `thinking` or `redacted_thinking`, but found
+ * `tool_use`"), and nothing can restore the blocks; without thinking it continues the turn, and the
+ * model has already thought before the calls. So the step is sent without thinking. Adaptive thinking
+ * (Claude 4.6 and later) takes such a turn as it is.
+ */
+function toolTurnLostItsThinking(req: ChatRequest): boolean {
+  const messages = req.messages;
+  let i = messages.length - 1;
+  if (messages[i]?.role !== "tool") return false;
+  while (i >= 0 && messages[i]?.role === "tool") i--;
+  const turn = messages[i];
+  if (turn?.role !== "assistant" || !turn.tool_calls?.length) return false;
+  return !turn.tool_calls.some((c) => (c.extra_content?.anthropic?.thinking_blocks?.length ?? 0) > 0);
+}
+
 /** Maps an OpenAI request onto `POST /v1/messages`. Throws 400 for anything Anthropic cannot honour. */
 export function toAnthropicRequest(request: ChatRequest, ctx: MapContext): UpstreamRequest {
   const req = withAllowedTools(request);
   const provider = ctx.providerId;
   for (const [field, isSet] of REFUSED) if (isSet(req)) throw unsupportedParameter(provider, field);
   const sampling = samplingFor(req, ctx.model, provider);
-  const thinking = thinkingFor(req, ctx.model, provider);
+  const wanted = thinkingFor(req, ctx.model, provider);
+  const thinking = wanted?.type === "enabled" && toolTurnLostItsThinking(req) ? undefined : wanted;
   // OpenAI's breakpoints live at least 30 minutes when the caller says so; Anthropic's 1-hour TTL is
   // the one that covers that (its default is 5 minutes, at a lower cache-write price).
   const cache: CacheControl = req.prompt_cache_options?.ttl
