@@ -245,6 +245,9 @@ export const chatRequest = z
       .nullable()
       .optional(),
     metadata: z.record(z.string(), z.string()).nullable().optional(),
+    // OpenAI's search models' settings (`search_context_size`, `user_location`), passed to OpenAI as they
+    // are; the other providers search nothing and refuse it.
+    web_search_options: z.record(z.string(), z.unknown()).nullable().optional(),
     store: z.boolean().nullable().optional(),
     service_tier: z.string().nullable().optional(),
   })

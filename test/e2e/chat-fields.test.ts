@@ -36,6 +36,19 @@ describe("OpenAI's newer fields across providers", () => {
     });
   });
 
+  it("passes web_search_options to OpenAI and refuses it, naming it, for Anthropic and Gemini", async () => {
+    const web_search_options = { search_context_size: "low" as const };
+    const messages = [{ role: "user" as const, content: "News?" }];
+    await h.client.chat.completions.create({ model: "oa/gpt-sim", web_search_options, messages });
+    expect(h.openai.requests.at(-1)?.body).toMatchObject({ web_search_options });
+    for (const model of ["an/claude-sim", "ge/gemini-sim"]) {
+      const err = await h.client.chat.completions
+        .create({ model, web_search_options, messages })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, code: "unsupported_parameter", param: "web_search_options" });
+    }
+  });
+
   it.each([
     ["OpenAI, as it is", "oa/gpt-sim", true],
     ["not to Anthropic, which has no such thing", "an/claude-sim", false],

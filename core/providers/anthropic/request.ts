@@ -47,6 +47,8 @@ const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> =
   ["logprobs", (r) => r.logprobs === true],
   ["top_logprobs", (r) => r.top_logprobs != null && r.top_logprobs > 0],
   ["seed", (r) => r.seed != null],
+  // OpenAI's search models' settings: Anthropic's web search is a server tool, not this field.
+  ["web_search_options", (r) => r.web_search_options != null],
   // OpenAI's default, `medium`, is the only verbosity every model has.
   ["verbosity", (r) => r.verbosity != null && r.verbosity !== "medium"],
   // Capacity tiers differ in meaning and price between providers; OpenAI's `auto` and `default` ask for

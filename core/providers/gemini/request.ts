@@ -82,6 +82,7 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
   if (req.parallel_tool_calls === false)
     refuse("parallel_tool_calls", "Gemini cannot limit itself to one call");
   if (req.store === true) refuse("store", "completions cannot be stored at Gemini");
+  if (req.web_search_options != null) refuse("web_search_options", "only OpenAI's search models take it");
   if (req.metadata != null && Object.keys(req.metadata).length > 0)
     refuse("metadata", "Gemini has no stored-completion metadata");
   if (req.service_tier != null && !["auto", "default"].includes(req.service_tier)) {
