@@ -28,6 +28,15 @@ function spyHandler(body: (signal: AbortSignal, stream: Parameters<StreamingHand
   return { handler, seen };
 }
 
+/** Opens a response the way the Lambda runtime does: JSON prelude, 8 NUL bytes; the body follows. */
+function framed(stream: Parameters<StreamingHandler>[1], statusCode: number): ResponseStream {
+  const s = stream as ResponseStream;
+  s.setContentType(PRELUDE_CONTENT_TYPE);
+  s.write(JSON.stringify({ statusCode }));
+  s.write(PRELUDE_DELIMITER);
+  return s;
+}
+
 const serve = async (handler: StreamingHandler) => {
   server = await startLocalServer({ handler, host: "127.0.0.1", port: 0, maxBodyBytes: 1024 });
   return server.url;
@@ -54,11 +63,8 @@ describe("the portable host's view of the caller's connection", () => {
 
   it("leaves the signal alone for a response that completed, and forgets it afterwards", async () => {
     const { handler, seen } = spyHandler(async (_signal, stream) => {
-      // The framing the Lambda runtime uses: JSON prelude, 8 NUL bytes, then the body.
-      (stream as ResponseStream).setContentType(PRELUDE_CONTENT_TYPE);
-      stream.write(JSON.stringify({ statusCode: 200 }));
-      stream.write(PRELUDE_DELIMITER);
-      await new Promise<void>((resolve) => stream.end("ok", () => resolve()));
+      const s = framed(stream, 200);
+      await new Promise<void>((resolve) => s.end("ok", () => resolve()));
     });
     const url = await serve(handler);
     const res = await fetch(`${url}/healthz`);
@@ -97,10 +103,7 @@ describe("the portable host's response body", () => {
     "keeps every chunk of a body %s (Node 24 drops writes ended while the head is corked)",
     async (_, finish) => {
       const url = await serve(async (_event, stream) => {
-        const s = stream as ResponseStream;
-        s.setContentType(PRELUDE_CONTENT_TYPE);
-        s.write(JSON.stringify({ statusCode: 200 }));
-        s.write(PRELUDE_DELIMITER);
+        const s = framed(stream, 200);
         s.write("plain ");
         await finish(s);
       });
@@ -113,10 +116,7 @@ describe("the portable host's response body", () => {
 describe("the portable host's stop", () => {
   it("lets a request in flight finish, and takes no new connection meanwhile", async () => {
     const url = await serve(async (_event, stream) => {
-      const s = stream as ResponseStream;
-      s.setContentType(PRELUDE_CONTENT_TYPE);
-      s.write(JSON.stringify({ statusCode: 200 }));
-      s.write(PRELUDE_DELIMITER);
+      const s = framed(stream, 200);
       s.write("slow ");
       await sleep(200);
       await new Promise<void>((resolve) => s.end("answer", () => resolve()));
@@ -136,10 +136,7 @@ describe("the portable host's reading of a body over the limit", () => {
     let seen = 0;
     const url = await serve(async (event, stream) => {
       seen = Buffer.byteLength((event as APIGatewayProxyEvent).body ?? "");
-      const s = stream as ResponseStream;
-      s.setContentType(PRELUDE_CONTENT_TYPE);
-      s.write(JSON.stringify({ statusCode: 413 }));
-      s.write(PRELUDE_DELIMITER);
+      const s = framed(stream, 413);
       await new Promise<void>((resolve) => s.end("too large", () => resolve()));
     });
     // A body that never ends: only stopping at the limit lets the answer come.
