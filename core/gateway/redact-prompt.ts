@@ -5,7 +5,8 @@ import { redactJsonText, redactText } from "../pii/redact.ts";
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
  * parts, participant names, past tool-call arguments and refusals, a prediction, end-user ids and
- * metadata) before it leaves for a provider. Returns the masked request and how many spans were masked,
+ * metadata, stop sequences, tool and response-format descriptions and schemas) before it leaves for a
+ * provider. Returns the masked request and how many spans were masked,
  * which the response reports in `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
@@ -20,6 +21,13 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     const r = redactJsonText(text);
     masked += r.count;
     return r.text;
+  };
+  // A JSON value (a tool's parameter schema) masked as the JSON it is: its string values (descriptions,
+  // examples, enums) are prose or sample data that can name people; keys stay.
+  const maskObject = <T>(value: T): T => {
+    const r = redactJsonText(JSON.stringify(value));
+    masked += r.count;
+    return r.count === 0 ? value : (JSON.parse(r.text) as T);
   };
   const messages = req.messages.map((m): ChatMessage => {
     let out = m;
@@ -58,14 +66,52 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
       ? { metadata: Object.fromEntries(Object.entries(req.metadata).map(([k, v]) => [k, mask(v)])) }
       : {}),
   };
+  const request: ChatRequest = { ...req, ...ids, messages, ...definitions(req, mask, maskObject) };
   // The prediction is text the answer is expected to repeat: often the very document the prompt quotes.
   const p = req.prediction;
-  if (!p) return { request: { ...req, ...ids, messages }, masked };
+  if (!p) return { request, masked };
   const content =
     typeof p.content === "string"
       ? mask(p.content)
       : p.content.map((part) => ({ ...part, text: mask(part.text) }));
-  return { request: { ...req, ...ids, messages, prediction: { ...p, content } }, masked };
+  return { request: { ...request, prediction: { ...p, content } }, masked };
+}
+
+/**
+ * The request's own texts besides its messages: stop sequences (often a name or an address the answer
+ * must end at), tool descriptions and parameter schemas, a response format's description and schema.
+ * Tool and format names are kept: they are identifiers the answer and `tool_choice` refer to.
+ */
+function definitions(
+  req: ChatRequest,
+  mask: (text: string) => string,
+  maskObject: <T>(value: T) => T,
+): Partial<ChatRequest> {
+  const out: Partial<ChatRequest> = {};
+  if (typeof req.stop === "string") out.stop = mask(req.stop);
+  else if (Array.isArray(req.stop)) out.stop = req.stop.map(mask);
+  if (req.tools)
+    out.tools = req.tools.map(({ function: { description, parameters, ...fn }, ...tool }) => ({
+      ...tool,
+      function: {
+        ...fn,
+        ...(description !== undefined ? { description: mask(description) } : {}),
+        ...(parameters !== undefined ? { parameters: maskObject(parameters) } : {}),
+      },
+    }));
+  const format = req.response_format;
+  if (format?.type === "json_schema") {
+    const { description, schema, ...js } = format.json_schema;
+    out.response_format = {
+      ...format,
+      json_schema: {
+        ...js,
+        ...(description !== undefined ? { description: mask(description) } : {}),
+        ...(schema !== undefined ? { schema: maskObject(schema) } : {}),
+      },
+    };
+  }
+  return out;
 }
 
 /**

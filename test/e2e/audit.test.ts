@@ -89,6 +89,27 @@ describe("prompt redaction for orgs that ask for it", () => {
     expect(sent).not.toContain("alice@example.com");
     expect(sent).not.toContain("4111 1111 1111 1111");
   });
+
+  it("masks stop sequences and tool definitions, which leave with the prompt", async () => {
+    const tool = {
+      type: "function",
+      function: {
+        name: "notify",
+        description: "Mails erin@example.com",
+        parameters: { type: "object", properties: { to: { type: "string", enum: ["frank@example.com"] } } },
+      },
+    };
+    const res = await call(MASKED, {
+      messages: [{ role: "user", content: "Hi" }],
+      stop: ["grace@example.com"],
+      tools: [tool],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-gateway-redacted")).toBe("3");
+    const sent = h.openai.requests.at(-1)?.body as { tools: Array<{ function: { name: string } }> };
+    expect(JSON.stringify(sent)).not.toMatch(/(erin|frank|grace)@example\.com/);
+    expect(sent.tools[0]?.function.name).toBe("notify");
+  });
 });
 
 const embed = (key: string, input: unknown, extra: Record<string, unknown> = {}) =>

@@ -100,6 +100,75 @@ describe("redactPrompt", () => {
     expect(sent.metadata).toEqual({ requester: "[EMAIL]", team: "search" });
   });
 
+  it.each([
+    ["a stop sequence", { stop: `Regards, ${EMAIL}` }, 2],
+    ["stop sequences", { stop: ["END", EMAIL] }, 2],
+    [
+      "a tool's description and parameter schema",
+      {
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "notify",
+              description: `Mails ${EMAIL}`,
+              parameters: { type: "object", properties: { to: { type: "string", enum: [EMAIL] } } },
+            },
+          },
+        ],
+      },
+      3,
+    ],
+    [
+      "a response format's description and schema",
+      {
+        response_format: {
+          type: "json_schema",
+          json_schema: {
+            name: "contact",
+            description: `The contact of ${EMAIL}`,
+            schema: { type: "object", properties: { mail: { type: "string", examples: [EMAIL] } } },
+          },
+        },
+      },
+      3,
+    ],
+  ])("masks %s, which the provider reads as well", (_, over, count) => {
+    const { request: sent, masked } = redactPrompt(request(over));
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+    expect(masked).toBe(count);
+    // Still a request the schema takes, names kept.
+    expect(chatRequest.parse(sent)).toEqual(sent);
+  });
+
+  it("keeps tool and format names and schema structure while masking", () => {
+    const { request: sent } = redactPrompt(
+      request({
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "lookup",
+              parameters: { type: "object", required: ["id"], description: EMAIL },
+            },
+          },
+        ],
+      }),
+    );
+    expect(sent.tools?.[0]?.function).toEqual({
+      name: "lookup",
+      parameters: { type: "object", required: ["id"], description: "[EMAIL]" },
+    });
+  });
+
+  it("leaves definitions without findings as they are", () => {
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
+    const { request: sent, masked } = redactPrompt(request({ tools, stop: "END" }));
+    expect(masked).toBe(1);
+    expect(sent.tools).toEqual(tools);
+    expect(sent.stop).toBe("END");
+  });
+
   it("adds no prediction to a request without one", () => {
     expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
   });
