@@ -119,7 +119,9 @@ export async function guardSpend(
   if (budgets.length > 0 && deps.budgets) {
     const amount = Math.max(...priced.map((t) => bounds.worstCaseUsd(t, prices.get(targetKey(t))!)));
     const items: ReserveItem[] = budgets.map((b) => ({
-      counter: { scope: b.scope, id: b.id, period: b.period, periodKey: periodKey(b.period, now) },
+      // The request's start, which its usage event carries: counter and rollups agree on the period
+      // of a request that started just before midnight UTC and reached here after it.
+      counter: { scope: b.scope, id: b.id, period: b.period, periodKey: periodKey(b.period, ctx.startedAt) },
       amountUsd: amount,
       limitUsd: b.limitUsd,
     }));

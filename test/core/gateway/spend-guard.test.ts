@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { periodKey } from "../../../core/budgets/periods.ts";
+import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
+import type { ProviderConfig } from "../../../core/config/types.ts";
+import { newOutcome } from "../../../core/gateway/outcome.ts";
+import { guardSpend } from "../../../core/gateway/spend-guard.ts";
+import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
+import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+
+const provider: ProviderConfig = { id: "oa", kind: "openai", region: "global", models: [] };
+const plan: ResolvedTarget[] = [
+  { provider, model: "gpt-4o", region: "global", weight: undefined, timeouts: DEFAULT_TIMEOUTS },
+];
+const bounds = { worstCaseUsd: () => 0.25, tokens: 100 };
+
+/** A budgeted request that started at `startedAt` and reaches the guard when the clock reads `guardAt`. */
+function request(startedAt: number, guardAt: number) {
+  const budgets = createSqliteBudgetStore(openDatabase(":memory:"));
+  const ctx = {
+    deps: { now: () => guardAt, budgets } as unknown as GatewayDeps,
+    requestId: "req-1",
+    startedAt,
+    headers: {},
+    outcome: newOutcome("req-1", "/v1/chat/completions"),
+    deferOutcome: false,
+    pending: [],
+    key: { id: "k1", org: "acme", budgets: [{ period: "day", limitUsd: 10 }] },
+    snapshot: { orgs: new Map([["acme", { id: "acme", budgets: [{ period: "month", limitUsd: 100 }] }]]) },
+  } as unknown as RequestContext;
+  return { ctx, budgets };
+}
+
+describe("guardSpend", () => {
+  it("reserves in the periods the request started in, which its usage event rolls up under", async () => {
+    // Started a millisecond before midnight UTC at the end of November; guarded just after it.
+    const startedAt = Date.UTC(2026, 10, 30, 23, 59, 59, 999);
+    const { ctx, budgets } = request(startedAt, startedAt + 2);
+    await guardSpend(ctx, plan, bounds, {});
+    const counter = (scope: "org" | "key", id: string, period: "day" | "month") => ({
+      scope,
+      id,
+      period,
+      periodKey: periodKey(period, startedAt),
+    });
+    expect(await budgets.spent(counter("org", "acme", "month"))).toBe(0.25);
+    expect(await budgets.spent(counter("key", "k1", "day"))).toBe(0.25);
+    expect(periodKey("month", startedAt)).toBe("2026-11");
+  });
+});
