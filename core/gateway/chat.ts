@@ -190,6 +190,11 @@ async function streamFrom(
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,
     callerGone,
+    // An error event before content stands for the error status it names, and a provider that answers
+    // with an error status bills nothing: the attempt is not one its provider answered (and billed).
+    onDeclaredFailure: () => {
+      ctx.attemptAnswered = false;
+    },
     onChunk: (chunk) => {
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;
       if (ctx.capture) captureChunk(ctx.capture, chunk);
@@ -201,8 +206,9 @@ async function streamFrom(
       const o = ctx.outcome;
       recordUsage(o, end.usage);
       // Anthropic reports input tokens at the start and output at the end, Gemini a running count: a
-      // stream cut short has only an early figure, which understates what the provider bills.
-      o.usagePartial = end.error !== undefined || end.clientClosed;
+      // stream cut short has only an early figure, which understates what the provider bills, unless
+      // the provider's final count had arrived before the cut.
+      o.usagePartial = (end.error !== undefined || end.clientClosed) && !end.usageFinal;
       o.ttftMs = end.firstChunkAt - ctx.startedAt;
       o.latencyMs = deps.now() - ctx.startedAt;
       if (end.error) {

@@ -11,6 +11,8 @@ import { providerFaultError, transportError } from "../providers/upstream-errors
 
 export interface StreamEnd {
   usage: Usage | undefined;
+  /** `usage` is the provider's final count (BaseStreamState.usageFinal, or a stream that finished). */
+  usageFinal: boolean;
   /** Set when the stream failed; before the first chunk the caller got it as a rejection instead. */
   error: GatewayError | undefined;
   firstChunkAt: number | undefined;
@@ -33,6 +35,11 @@ export interface TranslateOptions {
    * then is the caller leaving (`clientClosed`), not the provider failing.
    */
   callerGone?: AbortSignal | undefined;
+  /**
+   * The provider sent an error event before any content: it declared the call failed, as an error
+   * status would have (providerFaultError), rather than breaking off a call it was working on.
+   */
+  onDeclaredFailure?: (() => void) | undefined;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -132,7 +139,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     upstream.removeAllListeners("data");
     upstream.on("error", () => {});
     upstream.destroy();
-    opts.onEnd({ usage: state.usage, error, firstChunkAt, clientClosed });
+    const usageFinal = state.finished || state.usageFinal === true;
+    opts.onEnd({ usage: state.usage, usageFinal, error, firstChunkAt, clientClosed });
   }
 
   function fail(err: GatewayError) {
@@ -168,6 +176,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     state = step.state;
     take(step.out);
     if (step.fault) {
+      if (!started) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
       fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when));
     }

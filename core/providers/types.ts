@@ -36,6 +36,11 @@ export interface BaseStreamState {
   usage: Usage | undefined;
   /** True once the provider signalled a complete response (OpenAI `[DONE]`, Anthropic `message_stop`, Gemini `finishReason`). */
   finished: boolean;
+  /**
+   * True once `usage` is the provider's final count (OpenAI's usage chunk, Anthropic's `message_delta`):
+   * a stream that breaks after it is priced from that bill rather than from a bound.
+   */
+  usageFinal?: boolean;
 }
 
 /** A failure the provider reported inside an otherwise healthy stream. */

@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
 import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
-import { priceFor } from "../../core/budgets/pricing.ts";
+import { costUsd, priceFor } from "../../core/budgets/pricing.ts";
 import { WINDOW_MS } from "../../core/ratelimit/port.ts";
 import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
 
@@ -468,6 +468,34 @@ describe("a stream cut short", () => {
     expect(o.costUsd).toBeLessThan(reserved);
   });
 
+  it.each([
+    ["Anthropic's message_delta", "an/claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5"],
+    ["OpenAI's usage chunk", "oa/gpt-4o", "openai", "gpt-4o"],
+  ] as const)(
+    "is priced from the bill under a budget when it broke after %s, the final count",
+    async (_, model, kind, providerModel) => {
+      const sim = kind === "anthropic" ? h.anthropic : h.openai;
+      // Every event but the last: Anthropic's message_stop, OpenAI's [DONE].
+      sim.enqueueFaults({ kind: "reset-mid", afterEvents: -1 });
+      const r = await chat(BOUNDED, { ...body, model });
+      expect(r.status).toBe(200);
+      expect(r.text).toMatch(/data: \{"error"/);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const o = h.outcomes[0]!;
+      expect(o.usagePartial).toBe(false);
+      const billed = costUsd(priceFor(kind, providerModel)!, {
+        input: o.promptTokens!,
+        output: o.completionTokens!,
+        cached: o.cachedTokens ?? 0,
+        reasoning: o.reasoningTokens ?? 0,
+        cacheWrite: o.cacheWriteTokens ?? 0,
+        cacheWrite1h: o.cacheWrite1hTokens ?? 0,
+      });
+      expect(o.completionTokens).toBeGreaterThan(1);
+      expect(o.costUsd).toBeCloseTo(billed, 12);
+    },
+  );
+
   it("is priced at its worst case without a budget when it broke before any count (an OpenAI stream)", async () => {
     const openaiBody = { ...body, model: "oa/gpt-4o" };
     h.openai.enqueueFaults({ kind: "reset-mid", afterEvents: 3 });
@@ -535,6 +563,13 @@ describe("an attempt that fails after its provider answered", () => {
     ],
     ["a body that is not JSON (not retried)", { kind: "invalid-json" } as const, {}, 502, 1],
     ["not: a 503, then retried", { kind: "status", status: 503 } as const, {}, 200, 1],
+    [
+      "not: a stream whose provider sent an error event after its opener, the 500 it stands for, then retried",
+      { kind: "error-mid", afterEvents: 1 } as const,
+      { stream: true },
+      200,
+      1,
+    ],
   ])("is billed too: %s", async (_, fault, extra, status, costs) => {
     h.openai.enqueueFaults(fault);
     // A faulted reply takes a script too: one each, so the served attempt reports exactly COST.
@@ -544,7 +579,7 @@ describe("an attempt that fails after its provider answered", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     const o = h.outcomes[0]!;
     expect(o.attempts[0]).toMatchObject({ outcome: "failed" });
-    expect(o.attempts[0]?.answered ?? false).toBe(fault.kind !== "status");
+    expect(o.attempts[0]?.answered ?? false).toBe(fault.kind !== "status" && fault.kind !== "error-mid");
     expect(o.costUsd).toBeCloseTo(costs * COST, 9);
   });
 

@@ -9,7 +9,10 @@ export type Fault =
   | { kind: "invalid-json" }
   /** Destroy the socket before any response bytes. */
   | { kind: "reset-before" }
-  /** Stream: send N events then destroy the socket (non-stream: send half the body then destroy). */
+  /**
+   * Stream: send N events then destroy the socket (non-stream: send half the body then destroy). A
+   * negative N counts from the end: -1 sends every event but the last.
+   */
   | { kind: "reset-mid"; afterEvents: number }
   /** Accept, never answer (until the client gives up or close()). */
   | { kind: "hang-before" }

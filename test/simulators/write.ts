@@ -70,10 +70,11 @@ export function writeStream(
   if (fault?.kind === "invalid-json" && first) {
     list.unshift({ ...first, data: first.data.slice(0, Math.max(1, Math.floor(first.data.length / 2))) });
   }
-  const stopAfter =
+  const after =
     fault?.kind === "reset-mid" || fault?.kind === "hang-mid" || fault?.kind === "error-mid"
       ? fault.afterEvents
       : Infinity;
+  const stopAfter = after < 0 ? list.length + after : after;
   res.writeHead(200, {
     "content-type": contentType,
     "cache-control": "no-cache",

@@ -179,7 +179,9 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       const e = parseUpstream(messageDeltaEvent, raw, PROVIDER);
       const rawUsage = mergeUsage(s.rawUsage, e.usage);
       const stopReason = e.delta.stop_reason ?? s.stopReason;
-      return { out: [], state: { ...s, stopReason, rawUsage, usage: normalizeAnthropicUsage(rawUsage) } };
+      // The message's one message_delta carries its cumulative, final usage.
+      const usage = normalizeAnthropicUsage(rawUsage);
+      return { out: [], state: { ...s, stopReason, rawUsage, usage, usageFinal: true } };
     }
     case "message_stop": {
       const usage = normalizeAnthropicUsage(s.rawUsage);

@@ -64,7 +64,10 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   if (c.usage) chunk.usage = usage;
   if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;
   if (typeof c.system_fingerprint === "string") chunk.system_fingerprint = c.system_fingerprint;
-  return { out: [chunk], state: { ...state, usage } };
+  // OpenAI's usage chunk (no choices) is its last word on the bill; an OpenAI-compatible server that
+  // sends a running count on every chunk does so beside choices.
+  const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0);
+  return { out: [chunk], state: { ...state, usage, ...(usageFinal ? { usageFinal } : {}) } };
 }
 
 /** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */

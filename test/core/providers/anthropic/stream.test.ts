@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parseSseTranscript } from "../../../../core/api/sse-parser.ts";
 import { initAnthropicStream, reduceAnthropicStream } from "../../../../core/providers/anthropic/stream.ts";
 import { META, reassemble, replay } from "./transcript.ts";
 
@@ -22,6 +24,20 @@ describe("the Anthropic stream reducer, over recorded transcripts", () => {
     });
     expect(state.finished).toBe(true);
     expect(state.usage).toEqual(msg.usage);
+  });
+
+  it("takes message_delta's usage as the final count, and message_start's as not yet", () => {
+    let state = initAnthropicStream(META);
+    const seen: Array<boolean | undefined> = [];
+    const text = readFileSync(
+      new URL("../../../fixtures/transcripts/anthropic-text.sse", import.meta.url),
+      "utf8",
+    );
+    for (const event of parseSseTranscript(text)) {
+      state = reduceAnthropicStream(event, state).state;
+      if (event.event === "message_start" || event.event === "message_delta") seen.push(state.usageFinal);
+    }
+    expect(seen).toEqual([undefined, true]);
   });
 
   it("stamps every chunk with the Anthropic message id, the gateway's created time and the reported model", () => {

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { initOpenAIStream, reduceOpenAIStream } from "../../../../core/providers/openai/stream.ts";
+
+const META = { id: "chatcmpl-gw", created: 1, model: "gpt-4o" };
+const USAGE = { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 };
+const event = (fields: Record<string, unknown>) => ({
+  event: undefined,
+  data: JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "gpt-4o",
+    ...fields,
+  }),
+});
+const delta = { index: 0, delta: { content: "Hi" }, finish_reason: null };
+
+describe("the OpenAI stream reducer's usage", () => {
+  it.each([
+    ["OpenAI's usage chunk, which has no choices", { choices: [], usage: USAGE }, true],
+    [
+      "a running count beside choices (an OpenAI-compatible server's continuous usage)",
+      { choices: [delta], usage: USAGE },
+      false,
+    ],
+    ["a chunk whose usage is null, as OpenAI sends before the end", { choices: [delta], usage: null }, false],
+  ])("takes %s as final: %s", (_, fields, final) => {
+    const { state } = reduceOpenAIStream(event(fields), initOpenAIStream(META));
+    expect(state.usageFinal === true).toBe(final);
+  });
+
+  it("stays final once the usage chunk has come", () => {
+    const after = reduceOpenAIStream(event({ choices: [], usage: USAGE }), initOpenAIStream(META)).state;
+    expect(reduceOpenAIStream(event({ choices: [delta] }), after).state.usageFinal).toBe(true);
+  });
+});
