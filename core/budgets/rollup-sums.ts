@@ -15,6 +15,8 @@ export interface RollupSum {
   costNanos: number;
 }
 
+type Where = "day" | "org" | "keyId" | "provider" | "model";
+
 /** One budget period's increment: an org's or key's UTC day (`YYYY-MM-DD`) or month (`YYYY-MM`). */
 export interface PeriodSum {
   scope: "org" | "key";
@@ -26,32 +28,49 @@ export interface PeriodSum {
 /**
  * What a set of usage events adds to the rollups and period totals, one entry per distinct row, so a
  * store writes each row once per batch instead of once per event. A request no provider served has
- * neither provider nor provider model: it rolls up under provider `none` and the alias asked for.
+ * neither provider nor provider model: it rolls up under provider `none` and the alias asked for. An
+ * attempt that failed after its provider answered was billed by that provider: its cost rolls up under
+ * its own provider and model (no request, no tokens), and the rest of the request's cost under the
+ * target that served it.
  */
 export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]; periods: PeriodSum[] } {
   const rollups = new Map<string, RollupSum>();
   const periods = new Map<string, PeriodSum>();
-  for (const u of usages) {
-    const costNanos = nanos(u.costUsd);
-    const day = u.time.slice(0, 10);
-    const row: RollupSum = {
-      day,
+  const add = (u: UsageDetail, provider: string, model: string, counts: Omit<RollupSum, Where>) => {
+    const key = [u.time.slice(0, 10), u.org, u.keyId, provider, model].join("\u0000");
+    const sum = rollups.get(key) ?? {
+      day: u.time.slice(0, 10),
       org: u.org,
       keyId: u.keyId,
-      provider: u.provider ?? "none",
-      model: u.providerModel ?? u.alias,
+      provider,
+      model,
       requests: 0,
       inputTokens: 0,
       outputTokens: 0,
       costNanos: 0,
     };
-    const key = [row.day, row.org, row.keyId, row.provider, row.model].join("\u0000");
-    const sum = rollups.get(key) ?? row;
-    sum.requests += 1;
-    sum.inputTokens += u.tokens.input;
-    sum.outputTokens += u.tokens.output;
-    sum.costNanos += costNanos;
+    sum.requests += counts.requests;
+    sum.inputTokens += counts.inputTokens;
+    sum.outputTokens += counts.outputTokens;
+    sum.costNanos += counts.costNanos;
     rollups.set(key, sum);
+  };
+  for (const u of usages) {
+    const costNanos = nanos(u.costUsd);
+    const day = u.time.slice(0, 10);
+    let served = costNanos;
+    for (const a of u.attempts) {
+      if (!a.answered || !a.costUsd) continue;
+      const billed = nanos(a.costUsd);
+      add(u, a.provider, a.model, { requests: 0, inputTokens: 0, outputTokens: 0, costNanos: billed });
+      served -= billed;
+    }
+    add(u, u.provider ?? "none", u.providerModel ?? u.alias, {
+      requests: 1,
+      inputTokens: u.tokens.input,
+      outputTokens: u.tokens.output,
+      costNanos: Math.max(0, served),
+    });
     for (const [scope, id] of [
       ["org", u.org],
       ["key", u.keyId],

@@ -1,6 +1,8 @@
+import { nanos, usdOf } from "../budgets/money.ts";
 import {
   costUsd,
   embeddingCostUsd,
+  PRICE_VERSION,
   type Price,
   priceFor,
   priceVersionOf,
@@ -57,10 +59,15 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
       cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? cost;
   }
   const billedFailures = priceBilledFailures(ctx);
-  cost += billedFailures.usd;
+  // To the nano-dollar the counters and rollups add (money.ts): the event says 0.005969, not
+  // 0.0059689999999999995.
+  cost = usdOf(nanos(cost + billedFailures.usd));
   o.costUsd = cost;
-  const versioned = price ?? billedFailures.price;
-  o.priceVersion = versioned ? priceVersionOf(versioned) : "unpriced";
+  // "unpriced" only for a served model without a price; a request nothing served cost $0 at the prices
+  // its targets had (or at the table's, when it never got as far as a target).
+  const planned = served ? undefined : spend?.prices.values().next().value;
+  const versioned = price ?? billedFailures.price ?? planned;
+  o.priceVersion = versioned ? priceVersionOf(versioned) : served ? "unpriced" : PRICE_VERSION;
 
   const tasks: Array<Promise<unknown>> = [];
   if (reserved(spend) && deps.budgets) {
@@ -106,8 +113,9 @@ function priceBilledFailures(ctx: RequestContext): { usd: number; price: Price |
   let price: Price | undefined;
   if (!spend) return { usd, price };
   for (const a of ctx.outcome.attempts) {
-    const cost = billedCostUsd(spend, a);
-    if (cost === undefined) continue;
+    const billed = billedCostUsd(spend, a);
+    if (billed === undefined) continue;
+    const cost = usdOf(nanos(billed));
     a.costUsd = cost;
     usd += cost;
     price ??= spend.prices.get(`${a.provider}/${a.model}`);

@@ -1,4 +1,5 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 
 /**
@@ -9,6 +10,9 @@ import type { RequestOutcome } from "../../core/gateway/types.ts";
  * The metrics go into `metrics` itself and are flushed at once; publishing clears its metrics and
  * dimensions again. That is safe because a Lambda instance serves one invocation at a time. (Powertools'
  * `singleMetric()` would not do: it flushes on every `addMetric`, one record per metric.)
+ *
+ * An attempt that failed after its provider answered was billed by that provider: its cost goes in a
+ * record of its own under that provider, and the request's record carries the rest.
  */
 export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   metrics.addDimension("endpoint", o.endpoint);
@@ -20,6 +24,15 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   if (o.promptTokens !== undefined) metrics.addMetric("promptTokens", MetricUnit.Count, o.promptTokens);
   if (o.completionTokens !== undefined)
     metrics.addMetric("completionTokens", MetricUnit.Count, o.completionTokens);
-  if (o.costUsd) metrics.addMetric("costUsd", MetricUnit.Count, o.costUsd);
+  const billed = o.attempts.filter((a) => a.answered && a.costUsd);
+  const served = nanos(o.costUsd ?? 0) - billed.reduce((sum, a) => sum + nanos(a.costUsd ?? 0), 0);
+  if (served > 0) metrics.addMetric("costUsd", MetricUnit.Count, usdOf(served));
   metrics.publishStoredMetrics();
+  for (const a of billed) {
+    metrics.addDimension("endpoint", o.endpoint);
+    metrics.addDimension("provider", a.provider);
+    metrics.addDimension("status", `${Math.floor(o.status / 100)}xx`);
+    metrics.addMetric("costUsd", MetricUnit.Count, a.costUsd ?? 0);
+    metrics.publishStoredMetrics();
+  }
 }

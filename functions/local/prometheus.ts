@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
@@ -57,11 +58,25 @@ export function createPrometheusMetrics(
     labelNames: [...labels, "kind"],
     registers: [registry],
   });
-  const cost = new Counter({
+  // Spend is summed in integer nano-dollars (money.ts) and set at scrape time: a float counter adding
+  // many small costs drifts (0.049322999999999964 where the spend report says 0.049323).
+  const spent = new Map<string, { labels: Record<(typeof labels)[number], string>; nanos: number }>();
+  const addCost = (l: Record<(typeof labels)[number], string>, n: number) => {
+    if (n <= 0) return;
+    const key = `${l.org}\u0000${l.model}\u0000${l.provider}`;
+    const sum = spent.get(key) ?? { labels: l, nanos: 0 };
+    sum.nanos += n;
+    spent.set(key, sum);
+  };
+  new Counter({
     name: "llm_gateway_cost_usd_total",
-    help: "Spend in USD, priced with the shipped price table",
+    help: "Spend in USD, priced with the shipped price table, by the provider that billed it",
     labelNames: labels,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of spent.values()) this.inc(s.labels, usdOf(s.nanos));
+    },
   });
   const attempts = new Counter({
     name: "llm_gateway_upstream_attempts_total",
@@ -121,7 +136,15 @@ export function createPrometheusMetrics(
         ["reasoning", o.reasoningTokens],
       ];
       for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);
-      if (o.costUsd) cost.inc(l, o.costUsd);
+      // An attempt that failed after its provider answered was billed by that provider, not by the one
+      // that served the request: its cost goes under its own provider label.
+      let served = nanos(o.costUsd ?? 0);
+      for (const a of o.attempts) {
+        if (!a.answered || !a.costUsd) continue;
+        addCost({ ...l, provider: a.provider }, nanos(a.costUsd));
+        served -= nanos(a.costUsd);
+      }
+      addCost(l, served);
       for (const a of o.attempts) {
         attempts.inc({ provider: a.provider, outcome: a.outcome });
         if (a.outcome === "ok") servedTargets.add(`${a.provider}/${a.model}`);

@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
+import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { periodKey } from "../../core/budgets/periods.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -84,7 +85,9 @@ export function createPortableSpend(
           period: b.period,
           periodKey: periodKey(b.period, now),
         });
-        out.push({ scope, id, period: b.period, remainingUsd: Math.max(0, b.limitUsd - spent) });
+        // In nano-dollars, as the counter adds: a float subtraction reads $0.00004820000000000518.
+        const remaining = Math.max(0, limitNanos(b.limitUsd) - nanos(spent));
+        out.push({ scope, id, period: b.period, remainingUsd: usdOf(remaining) });
       }
     }
     return out;

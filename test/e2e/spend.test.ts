@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
 import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
+import { nanos, usdOf } from "../../core/budgets/money.ts";
 import { costUsd, priceFor } from "../../core/budgets/pricing.ts";
 import { WINDOW_MS } from "../../core/ratelimit/port.ts";
 import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
@@ -343,6 +344,9 @@ describe("a budget refusal", () => {
     expect(err).toMatchObject({ status: 429, code: "budget_exceeded" });
     await expect.poll(() => h.outcomes.length).toBe(1);
     expect(Date.now() - started).toBeLessThan(400);
+    // $0 at the prices its target had (gpt-exact's come from the provider's `prices` in the config): not
+    // "unpriced", which says a served model had no price.
+    expect(h.outcomes[0]).toMatchObject({ costUsd: 0, priceVersion: "config" });
   });
 });
 
@@ -581,6 +585,8 @@ describe("an attempt that fails after its provider answered", () => {
     expect(o.attempts[0]).toMatchObject({ outcome: "failed" });
     expect(o.attempts[0]?.answered ?? false).toBe(fault.kind !== "status" && fault.kind !== "error-mid");
     expect(o.costUsd).toBeCloseTo(costs * COST, 9);
+    // On the nano-dollar grid the counters and rollups add: no float tail from summing attempts.
+    expect(o.costUsd).toBe(usdOf(nanos(o.costUsd ?? 0)));
   });
 
   const CUT = { kind: "reset-mid", afterEvents: 0 } as const;

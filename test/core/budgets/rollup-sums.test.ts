@@ -54,6 +54,53 @@ describe("sumUsage", () => {
     expect(periods.every((p) => p.costNanos === 4_200)).toBe(true);
   });
 
+  it("rolls a failed attempt's billed cost up under the provider that billed it, the rest under the one that served", () => {
+    const { rollups, periods } = sumUsage([
+      usage("r1", {
+        provider: "anthropic",
+        providerModel: "claude-sonnet-4-5",
+        costUsd: 0.013738,
+        attempts: [
+          {
+            provider: "openai",
+            model: "gpt-4o",
+            outcome: "failed",
+            ms: 5,
+            answered: true,
+            costUsd: 0.005219,
+          },
+          {
+            provider: "openai",
+            model: "gpt-4o",
+            outcome: "failed",
+            ms: 5,
+            answered: true,
+            costUsd: 0.005219,
+          },
+          { provider: "anthropic", model: "claude-sonnet-4-5", outcome: "ok", ms: 400 },
+        ],
+      }),
+    ]);
+    expect(rollups).toEqual([
+      expect.objectContaining({
+        provider: "openai",
+        model: "gpt-4o",
+        requests: 0,
+        inputTokens: 0,
+        costNanos: 10_438_000,
+      }),
+      expect.objectContaining({
+        provider: "anthropic",
+        model: "claude-sonnet-4-5",
+        requests: 1,
+        inputTokens: 100,
+        costNanos: 3_300_000,
+      }),
+    ]);
+    // The budget periods count the whole request.
+    expect(periods.every((p) => p.costNanos === 13_738_000)).toBe(true);
+  });
+
   it("gives nothing for no events", () => {
     expect(sumUsage([])).toEqual({ rollups: [], periods: [] });
   });

@@ -110,7 +110,9 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(events).toHaveLength(3);
     for (const e of events.slice(0, -1)) expect(e).toMatch(/^data: \{.*\}\n\n$/);
     expect(events.at(-1)).toBe(DONE);
-    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: false }]);
+    expect(ends).toEqual([
+      { usage: undefined, usageFinal: true, error: undefined, firstChunkAt: 42, clientClosed: false },
+    ]);
   });
 
   it("survives events split at any byte, including inside a multi-byte character", async () => {
@@ -239,7 +241,9 @@ describe("translateStream over the OpenAI adapter", () => {
     out.destroy();
     await once(upstream, "close");
     expect(upstream.destroyed).toBe(true);
-    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: true }]);
+    expect(ends).toEqual([
+      { usage: undefined, usageFinal: false, error: undefined, firstChunkAt: 42, clientClosed: true },
+    ]);
   });
 
   it("pauses the upstream while the caller does not read, and resumes when it does", async () => {
@@ -413,7 +417,9 @@ describe("translateStream when the caller disconnects (callerGone)", () => {
     upstream.destroy(Object.assign(new Error("aborted"), { code: "UND_ERR_ABORTED" }));
     const events = await read;
     expect(events.join("")).not.toContain('"error"');
-    expect(ends).toEqual([{ usage: undefined, error: undefined, firstChunkAt: 42, clientClosed: true }]);
+    expect(ends).toEqual([
+      { usage: undefined, usageFinal: false, error: undefined, firstChunkAt: 42, clientClosed: true },
+    ]);
   });
 
   it("rejects before the start, leaving the verdict to the attempt loop", async () => {

@@ -97,6 +97,22 @@ describe("publishOutcome", () => {
     expect(next).not.toHaveProperty("costUsd");
   });
 
+  it("puts an attempt's billed cost in a record under the provider that billed it", () => {
+    lines = [];
+    publishOutcome(new Metrics({ namespace: "LlmGateway", serviceName: "router" }), {
+      ...streamed,
+      costUsd: 0.0148,
+      attempts: [
+        { provider: "oa", model: "gpt-4o", outcome: "failed", ms: 5, answered: true, costUsd: 0.01 },
+        { provider: "an", model: "claude-sonnet-4-5", outcome: "ok", ms: 700 },
+      ],
+    });
+    const [request, billed] = lines.map((l) => JSON.parse(l) as Emf);
+    expect(request).toMatchObject({ provider: "an", requests: 1, costUsd: 0.0048 });
+    expect(billed).toMatchObject({ provider: "oa", status: "2xx", costUsd: 0.01 });
+    expect(billed).not.toHaveProperty("requests");
+  });
+
   it("leaves out what a refused request never had: provider, first token, tokens and cost", () => {
     const emf = emitted({ ...newOutcome("req-2", "/v1/chat/completions"), status: 429, latencyMs: 3 });
     expect(emf).toMatchObject({ provider: "none", status: "4xx", requests: 1, latency: 3 });

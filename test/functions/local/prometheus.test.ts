@@ -73,6 +73,24 @@ describe("createPrometheusMetrics", () => {
     expect(text).toContain('llm_gateway_circuit_state{target="oa/gpt-4o"} 2');
   });
 
+  it("sums cost exactly, and puts an attempt's billed cost under the provider that billed it", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    // Floats would sum these to 0.21000000000000002.
+    for (let i = 0; i < 3; i++) m.observe(served({ costUsd: 0.07 }));
+    m.observe(
+      served({
+        costUsd: 0.0133,
+        attempts: [
+          { provider: "oa", model: "gpt-4o", outcome: "failed", ms: 5, answered: true, costUsd: 0.01 },
+          { provider: "an", model: "claude-sonnet-4-5", outcome: "ok", ms: 400 },
+        ],
+      }),
+    );
+    const text = await m.render();
+    expect(text).toContain(`llm_gateway_cost_usd_total{${labels}} 0.2133`);
+    expect(text).toContain('llm_gateway_cost_usd_total{org="acme",model="smart",provider="oa"} 0.01');
+  });
+
   it("counts a model no provider has served as `other`: a caller cannot mint series with made-up names", async () => {
     const m = createPrometheusMetrics(createBreakerBoard());
     for (let i = 0; i < 50; i++)
