@@ -36,6 +36,8 @@ export interface LocalServerOptions {
     | undefined;
   host: string;
   port: number;
+  /** How long a stop waits for requests in flight before it cuts them (DRAIN_MS unless set). */
+  drainMs?: number | undefined;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
   maxBodyBytes: number;
 }
@@ -153,6 +155,11 @@ async function serveAdmin(
  * period is typically 30 s, Kubernetes' default): past it, the connections still open are cut.
  */
 export const DRAIN_MS = 10_000;
+/**
+ * How long a stop then waits for the requests it cut to wind up: a cut request's handler sees its caller
+ * gone, aborts its upstream call, and logs and accounts it (its usage event is a commit away).
+ */
+const UNWIND_MS = 2_000;
 /** How often a stopping server closes the connections whose last response has finished. */
 const DRAIN_SWEEP_MS = 50;
 
@@ -161,7 +168,14 @@ const DRAIN_SWEEP_MS = 50;
  * API Gateway + Lambda would.
  */
 export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
-  const server = createServer(async (req, res) => {
+  // Requests whose handler has not returned: a stop waits for them, those it cut included.
+  const handling = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const work = serve(req, res);
+    handling.add(work);
+    void work.finally(() => handling.delete(work));
+  });
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const stream = new NodeResponseStream(res);
     // Aborted when the caller disconnects before the response is complete: the router then aborts its
     // upstream call and stops retrying and falling back (core/gateway/attempts.ts).
@@ -204,7 +218,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
         );
       } else res.destroy();
     }
-  });
+  }
   server.keepAliveTimeout = 65_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -216,14 +230,19 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
         close: () =>
           new Promise<void>((done) => {
             // Stop taking connections, let the requests in flight finish (closing each connection
-            // as it goes idle), and cut what is still open at the deadline.
+            // as it goes idle), and cut what is still open at the deadline. Then wait for the handlers
+            // to return, so the requests cut are logged and accounted before the stores close.
             server.close(() => {
               clearInterval(sweep);
               clearTimeout(deadline);
-              done();
+              const unwound = setTimeout(done, UNWIND_MS);
+              void Promise.allSettled([...handling]).then(() => {
+                clearTimeout(unwound);
+                done();
+              });
             });
             const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS);
-            const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+            const deadline = setTimeout(() => server.closeAllConnections(), opts.drainMs ?? DRAIN_MS);
             server.closeIdleConnections();
           }),
       });

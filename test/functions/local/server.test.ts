@@ -129,6 +129,28 @@ describe("the portable host's stop", () => {
     expect(await inFlight).toBe("slow answer");
     await stopped;
   });
+
+  it("cuts a request still in flight at the deadline, and returns once its handler has wound up", async () => {
+    const { handler, seen } = spyHandler(async (signal) => {
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));
+      // What the router does for a caller gone: abort upstream, then log and account the request.
+      await sleep(150);
+    });
+    server = await startLocalServer({
+      handler,
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      drainMs: 100,
+    });
+    const hung = fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: "{}" });
+    await expect.poll(() => seen.signal).toBeDefined();
+    const stopped = server.close();
+    server = undefined;
+    await expect(hung).rejects.toThrow();
+    await stopped;
+    expect(seen.finished).toBe(true);
+  });
 });
 
 describe("the portable host's reading of a body over the limit", () => {
