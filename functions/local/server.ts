@@ -46,6 +46,7 @@ export interface LocalServerOptions {
 class NodeResponseStream extends FramedResponseStream {
   private readonly res: ServerResponse;
   private readonly decoder: PreludeDecoder;
+  private gone = false;
 
   constructor(res: ServerResponse) {
     super();
@@ -58,7 +59,22 @@ class NodeResponseStream extends FramedResponseStream {
     );
   }
 
+  /**
+   * The caller has gone: what the handler still writes goes nowhere, and its end still finishes. Not a
+   * destroy: end() on a destroyed stream never calls back, and middy awaits that callback (and then the
+   * request's accounting) before the handler returns, so the handler would never return.
+   */
+  discard(): void {
+    this.gone = true;
+    // A write waiting for a drain the closed connection will never give.
+    this.emit("host-drain");
+  }
+
   protected writeBytes(chunk: Buffer, done: (err?: Error | null) => void): void {
+    if (this.gone) {
+      done();
+      return;
+    }
     try {
       if (
         !this.decoder.decoded &&
@@ -79,6 +95,10 @@ class NodeResponseStream extends FramedResponseStream {
   }
 
   override _final(done: (err?: Error | null) => void): void {
+    if (this.gone) {
+      done();
+      return;
+    }
     if (!this.res.headersSent) this.res.writeHead(200);
     // writeHead corks the response until the next tick. Node 24 drops every body write after the first
     // when end() comes while still corked (two writes and the end in one tick send only the first), so
@@ -183,7 +203,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     res.on("close", () => {
       if (res.writableFinished) return;
       caller.abort();
-      stream.destroy();
+      stream.discard();
     });
     try {
       if (opts.metrics && (req.url ?? "").split("?")[0] === "/metrics")

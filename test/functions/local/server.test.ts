@@ -113,6 +113,32 @@ describe("the portable host's response body", () => {
   );
 });
 
+describe("the portable host after the caller has gone", () => {
+  it("lets the handler write and end its response, so it returns (middy awaits the end's callback)", async () => {
+    const { handler, seen } = spyHandler(async (signal, stream) => {
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));
+      // What middy does with a string body: write it, then wait for end's callback or an error.
+      const s = framed(stream, 499);
+      s.write('{"error":{}}');
+      await new Promise((resolve, reject) => {
+        s.once("error", reject);
+        s.end(resolve);
+      });
+    });
+    const url = await serve(handler);
+    const client = new AbortController();
+    const request = fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: "{}",
+      signal: client.signal,
+    });
+    await expect.poll(() => seen.signal).toBeDefined();
+    client.abort();
+    await expect(request).rejects.toThrow();
+    await expect.poll(() => seen.finished, { timeout: 1_000 }).toBe(true);
+  });
+});
+
 describe("the portable host's stop", () => {
   it("lets a request in flight finish, and takes no new connection meanwhile", async () => {
     const url = await serve(async (_event, stream) => {
