@@ -46,6 +46,8 @@ export async function withFallback<T>(
   };
   const attempts = ctx.outcome.attempts;
   let calls = 0;
+  // Of those, the calls that reached the network: what `x-gateway-attempts` reports.
+  let made = 0;
   let lastError: GatewayError | undefined;
   let incompatible: GatewayError | undefined;
   // A failed attempt the provider billed, whose cost must be reserved before the next call spends more.
@@ -86,19 +88,23 @@ export async function withFallback<T>(
           billed = undefined;
         }
         calls++;
-        // Set before the call: the response copies the headers when it is built.
-        headers["x-gateway-attempts"] = String(calls);
+        // Set before the call (the response copies the headers when it is built), counting this one:
+        // an answer means it was made.
+        headers["x-gateway-attempts"] = String(made + 1);
         markTarget(ctx, target, headers);
         const started = deps.now();
         ctx.attemptAnswered = false;
+        ctx.attemptCalled = false;
         try {
           const result = await run(target, gone);
+          made++;
           deps.breakers.record(target, true);
           note(target, "ok", started);
           return result;
         } catch (thrown) {
           // Whatever the call failed with once the caller had gone (its abort cut the call), the caller
           // left: no retry, no fallback, and nothing against the target's breaker.
+          if (ctx.attemptCalled) made++;
           const err = gone?.aborted ? callerGone() : toGatewayError(thrown);
           const decision = decide(err);
           deps.breakers.record(target, decision.countsAgainstTarget ? false : undefined);
@@ -120,7 +126,7 @@ export async function withFallback<T>(
       if (calls >= policy.maxAttempts) break;
     }
   } finally {
-    headers["x-gateway-attempts"] = String(calls);
+    headers["x-gateway-attempts"] = String(made);
   }
   if (calls === 0) {
     // Retry-After is when the first circuit lets a probe through; OpenAI's SDKs wait that long (up to

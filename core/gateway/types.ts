@@ -115,6 +115,11 @@ export interface RequestContext {
    * if the attempt fails afterwards (a body cut off, a stream broken before its first chunk).
    */
   attemptAnswered?: boolean;
+  /**
+   * The current attempt reached the network (callTarget). An attempt refused before it (a parameter the
+   * target cannot take) is no upstream call, and `x-gateway-attempts` does not count it.
+   */
+  attemptCalled?: boolean;
   /** The caller asked in OpenAI's deprecated function-calling form, and gets its answer in it. */
   legacyFunctions?: boolean;
 }

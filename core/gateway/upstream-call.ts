@@ -102,6 +102,7 @@ export async function callTarget(
   callerGone: AbortSignal | undefined,
 ): Promise<UpstreamCall> {
   const { deps } = ctx;
+  ctx.attemptCalled = true;
   const call = await callUpstream(
     deps.transports[target.provider.kind],
     endpointFor(deps, target),

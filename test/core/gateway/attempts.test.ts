@@ -76,6 +76,8 @@ function harness(opts: { random?: number; callMs?: number; breakers?: BreakerBoa
       const planned = remaining.get(t.provider.id)?.shift();
       if (planned === undefined) throw new Error(`target ${t.provider.id} called more often than scripted`);
       const step = typeof planned === "function" ? planned() : planned;
+      // A request the target cannot take is refused while it is mapped, before any network call.
+      if (!(step instanceof GatewayError && step.code === "unsupported_parameter")) ctx.attemptCalled = true;
       if (step instanceof Error) throw step;
       return step;
     });
@@ -130,6 +132,16 @@ describe("withFallback", () => {
     expect(r.ctx.outcome.providerModel).toBe("b-model");
   });
 
+  it("counts in x-gateway-attempts only the calls made, not a target that refused the request first", async () => {
+    const h = harness();
+    const r = h.request([a, b], { a: [unsupportedParameter("a", "seed")], b: ["from b"] });
+    await expect(r.result).resolves.toBe("from b");
+    expect(r.headers["x-gateway-attempts"]).toBe("1");
+    const only = h.request([a], { a: [unsupportedParameter("a", "seed")] });
+    await expect(only.result).rejects.toMatchObject({ code: "unsupported_parameter" });
+    expect(only.headers["x-gateway-attempts"]).toBe("0");
+  });
+
   it("has set the headers for the current attempt before run is called", async () => {
     const h = harness();
     const seen: Array<Record<string, string>> = [];
@@ -146,6 +158,7 @@ describe("withFallback", () => {
     let first = true;
     await withFallback(ctx, [a, b], DEFAULT_RETRY, headers, async () => {
       seen.push({ ...headers });
+      ctx.attemptCalled = true;
       if (first) {
         first = false;
         throw upstreamTimeout("a", "connect");
