@@ -3,15 +3,18 @@ import type { EventEnvelope, Subscription } from "../../core/events/port.ts";
 import { THRESHOLD_DETAIL_TYPE } from "../../core/events/usage.ts";
 import type { Log } from "../../core/log.ts";
 
+const THRESHOLDS = { source: ["llm-gateway"], "detail-type": [THRESHOLD_DETAIL_TYPE] };
+
 /**
- * Portable mode's alert target, the counterpart of the events stack's SNS rule: every `budget.threshold`
+ * Portable mode's alert targets, the counterpart of the events stack's SNS rule: every `budget.threshold`
  * event is logged and, when `server.alerts.webhookUrl` is set, POSTed there as the EventBridge envelope.
- * A webhook that fails is retried by the local bus until it answers 2xx.
+ * Two subscriptions, so each has its own delivery: a webhook that fails is retried by the local bus
+ * until it answers 2xx, and the log line is still written once.
  */
-export function alertSubscription(log: Log, webhookUrl: string | undefined): Subscription {
-  return {
-    name: "budget-alerts",
-    pattern: { source: ["llm-gateway"], "detail-type": [THRESHOLD_DETAIL_TYPE] },
+export function alertSubscriptions(log: Log, webhookUrl: string | undefined): Subscription[] {
+  const logged: Subscription = {
+    name: "budget-alert-log",
+    pattern: THRESHOLDS,
     async handle(envelope: EventEnvelope) {
       const d = envelope.detail;
       log.warn("budget threshold crossed", {
@@ -22,7 +25,14 @@ export function alertSubscription(log: Log, webhookUrl: string | undefined): Sub
         spentUsd: Number(d.spentUsd),
         limitUsd: Number(d.limitUsd),
       });
-      if (!webhookUrl) return;
+    },
+  };
+  if (!webhookUrl) return [logged];
+  // Named as the one subscription was before the log had its own: a database keeps its deliveries.
+  const posted: Subscription = {
+    name: "budget-alerts",
+    pattern: THRESHOLDS,
+    async handle(envelope: EventEnvelope) {
       const res = await request(webhookUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -35,4 +45,5 @@ export function alertSubscription(log: Log, webhookUrl: string | undefined): Sub
         throw new Error(`alert webhook answered HTTP ${res.statusCode}`);
     },
   };
+  return [logged, posted];
 }

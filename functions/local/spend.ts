@@ -12,7 +12,7 @@ import type { Log } from "../../core/log.ts";
 import { createSqliteRateLimitStore } from "../../core/ratelimit/sqlite-store.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 import { createCostAggregatorHandler } from "../cost-aggregator-handler.ts";
-import { alertSubscription } from "./alerts.ts";
+import { alertSubscriptions } from "./alerts.ts";
 import type { BudgetReading } from "./prometheus.ts";
 
 /**
@@ -59,7 +59,7 @@ export function createPortableSpend(
     },
   };
   const bus = createSqliteBus(db, {
-    subscriptions: [costAggregator, alertSubscription(log, webhookUrl)],
+    subscriptions: [costAggregator, ...alertSubscriptions(log, webhookUrl)],
     region: "local",
     account: "000000000000",
     log,

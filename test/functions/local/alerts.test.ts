@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { matches } from "../../../core/events/pattern.ts";
 import type { EventEnvelope } from "../../../core/events/port.ts";
 import type { Log, LogFields } from "../../../core/log.ts";
-import { alertSubscription } from "../../../functions/local/alerts.ts";
+import { alertSubscriptions } from "../../../functions/local/alerts.ts";
 
 const threshold: EventEnvelope = {
   version: "0",
@@ -56,17 +56,24 @@ async function webhook(status: number) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, received };
 }
 
-describe("alertSubscription", () => {
-  it("takes budget.threshold events from the gateway, and nothing else", () => {
-    const { pattern } = alertSubscription(recorder().log, undefined);
-    expect(matches(pattern, threshold as unknown as Record<string, unknown>)).toBe(true);
-    const usage = { ...threshold, "detail-type": "llm.usage" };
-    expect(matches(pattern, usage as unknown as Record<string, unknown>)).toBe(false);
+/** Delivers one event to every subscription, as the local bus would, each on its own. */
+const deliver = (subs: ReturnType<typeof alertSubscriptions>) =>
+  Promise.allSettled(subs.map((sub) => sub.handle(threshold)));
+
+describe("alertSubscriptions", () => {
+  it("take budget.threshold events from the gateway, and nothing else", () => {
+    for (const { pattern } of alertSubscriptions(recorder().log, "http://127.0.0.1:9/alerts")) {
+      expect(matches(pattern, threshold as unknown as Record<string, unknown>)).toBe(true);
+      const usage = { ...threshold, "detail-type": "llm.usage" };
+      expect(matches(pattern, usage as unknown as Record<string, unknown>)).toBe(false);
+    }
   });
 
-  it("logs every crossing as a warning naming the budget, with no webhook configured", async () => {
+  it("log every crossing as a warning naming the budget, with no webhook configured", async () => {
     const { log, lines } = recorder();
-    await alertSubscription(log, undefined).handle(threshold);
+    const subs = alertSubscriptions(log, undefined);
+    expect(subs).toHaveLength(1);
+    await deliver(subs);
     expect(lines).toEqual([
       {
         level: "warn",
@@ -83,17 +90,26 @@ describe("alertSubscription", () => {
     ]);
   });
 
-  it("POSTs the EventBridge envelope to the webhook as JSON", async () => {
+  it("POST the EventBridge envelope to the webhook as JSON", async () => {
     const hook = await webhook(204);
-    await alertSubscription(recorder().log, hook.url).handle(threshold);
+    await deliver(alertSubscriptions(recorder().log, hook.url));
     expect(hook.received).toEqual([{ method: "POST", type: "application/json", body: threshold }]);
   });
 
-  it("fails when the webhook does not answer 2xx, so the local bus retries the event", async () => {
+  it("fail the webhook's delivery alone when it does not answer 2xx, so the bus retries only that", async () => {
     const hook = await webhook(503);
-    await expect(alertSubscription(recorder().log, hook.url).handle(threshold)).rejects.toThrow(
-      "alert webhook answered HTTP 503",
-    );
-    expect(hook.received).toHaveLength(1);
+    const { log, lines } = recorder();
+    const subs = alertSubscriptions(log, hook.url);
+    const [logged, posted] = await deliver(subs);
+    expect(logged?.status).toBe("fulfilled");
+    expect(posted).toMatchObject({
+      status: "rejected",
+      reason: { message: "alert webhook answered HTTP 503" },
+    });
+    expect(new Set(subs.map((s) => s.name)).size).toBe(2);
+    // The bus retries the failed subscription only: the crossing stays logged once.
+    await subs[1]!.handle(threshold).catch(() => undefined);
+    expect(lines).toHaveLength(1);
+    expect(hook.received).toHaveLength(2);
   });
 });
