@@ -16,3 +16,12 @@ export const usdOf = (n: number): number => n / 1e9;
 /** An amount recorded before nano-dollars (`amountMicros`), or after (`amountNanos`), in nano-dollars. */
 export const storedNanos = (r: { amountNanos?: number; amountMicros?: number }): number =>
   r.amountNanos ?? (r.amountMicros ?? 0) * 1e3;
+
+/**
+ * An amount as people write a limit: whole cents with two decimals ($5.00), anything finer with as
+ * many decimals as it has, to the nano-dollar ($0.002, which two decimals would show as $0.00).
+ */
+export const usdText = (usd: number): string => {
+  const n = nanos(usd);
+  return n % 10_000_000 === 0 ? usdOf(n).toFixed(2) : usdOf(n).toFixed(9).replace(/0+$/, "");
+};

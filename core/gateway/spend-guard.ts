@@ -1,4 +1,5 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
+import { usdText } from "../budgets/money.ts";
 import { periodKey } from "../budgets/periods.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
@@ -202,7 +203,7 @@ function budgetExceeded(
   return new GatewayError(
     429,
     "rate_limit_error",
-    `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${result.limitUsd.toFixed(2)} ` +
+    `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${usdText(result.limitUsd)} ` +
       `(spent $${result.spentUsd.toFixed(4)}; ${why}).`,
     // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
     { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },

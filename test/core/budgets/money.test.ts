@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "../../../core/budgets/money.ts";
+import { limitNanos, nanos, reserveNanos, storedNanos, usdOf, usdText } from "../../../core/budgets/money.ts";
 
 describe("money", () => {
   it.each([
@@ -22,5 +22,16 @@ describe("money", () => {
   it("reads a reservation recorded in micro-dollars by an earlier version", () => {
     expect(storedNanos({ amountMicros: 146 })).toBe(146_000);
     expect(storedNanos({ amountNanos: 146_123 })).toBe(146_123);
+  });
+
+  it.each([
+    [5, "5.00"],
+    [0.04, "0.04"],
+    [12.5, "12.50"],
+    [0.002, "0.002"],
+    [0.045, "0.045"],
+    [0.0000002, "0.0000002"],
+  ])("writes a limit of %s as $%s", (usd, text) => {
+    expect(usdText(usd)).toBe(text);
   });
 });
