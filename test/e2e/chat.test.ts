@@ -315,6 +315,16 @@ describe("models and embeddings", () => {
     });
   });
 
+  it("retrieves a provider/model the provider does not list, which the key may still call", async () => {
+    // `providers[].models` is what the list shows; routing takes any model of a provider switched on.
+    expect(await h.client.models.retrieve("oa/gpt-4o")).toEqual({
+      id: "oa/gpt-4o",
+      object: "model",
+      created: 0,
+      owned_by: "oa",
+    });
+  });
+
   it("takes a provider/model id with its slash unencoded too", async () => {
     const res = await rawRequest(h, { method: "GET", path: "/v1/models/oa/gpt-sim", headers: auth });
     expect(res.status).toBe(200);
@@ -325,6 +335,7 @@ describe("models and embeddings", () => {
     ["a model nobody configured", API_KEY, "gpt-unknown"],
     ["a provider that is switched off", API_KEY, "off/gpt-4o"],
     ["a model outside the key's allow-list", SCOPED_KEY, "oa/gpt-sim"],
+    ["a provider nobody configured", API_KEY, "nope/gpt-4o"],
   ])("answers 404 model_not_found for %s", async (_, key, id) => {
     const client = new OpenAI({ apiKey: key, baseURL: `${h.gateway.url}/v1`, maxRetries: 0 });
     const err = await client.models.retrieve(id).catch((e: unknown) => e);
