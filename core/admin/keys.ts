@@ -1,3 +1,4 @@
+import { stampBudgets } from "../budgets/counters.ts";
 import { keySchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
 import type { ApiKeyRecord } from "../keys/port.ts";
@@ -56,7 +57,7 @@ export const keys: AdminResource = {
           role: input.role,
           name: input.name,
           models: input.models,
-          budgets: input.budgets,
+          budgets: stampBudgets(input.budgets, undefined, new Date(deps.now()).toISOString()),
           rateLimits: input.rateLimits,
           sha256: sha256Hex(secret),
           createdAt: new Date(deps.now()).toISOString(),

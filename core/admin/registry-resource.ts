@@ -18,6 +18,8 @@ export interface RegistrySpec<K extends RegistryKind> {
   checkReferences?(deps: AdminDeps, doc: RegistryDocs[K]): Promise<void>;
   /** Checks before a delete that nothing still uses the entry (409 on failure). */
   checkUnused?(deps: AdminDeps, id: string): Promise<void>;
+  /** What the gateway adds to a document it stores, given the entry it replaces (none on create). */
+  stamp?(doc: RegistryDocs[K], previous: RegistryDocs[K] | undefined, now: string): RegistryDocs[K];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -48,6 +50,9 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
     return doc;
   };
 
+  const stamped = (req: AdminRequest, doc: RegistryDocs[K], previous: RegistryDocs[K] | undefined) =>
+    spec.stamp ? spec.stamp(doc, previous, new Date(req.deps.now()).toISOString()) : doc;
+
   return {
     collection: {
       GET: {
@@ -68,7 +73,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       POST: {
         body: true,
         async run(req) {
-          const doc = await validated(req, req.body);
+          const doc = stamped(req, await validated(req, req.body), undefined);
           const id = entryOf(doc);
           // Checked up front for a precise message; the store's conditional insert settles races.
           if (await req.deps.registry.get(kind, id))
@@ -93,7 +98,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
         async run(req) {
           const before = await req.deps.registry.get(kind, req.id);
           if (!before) throw missing(kind, req.id);
-          const doc = await validated(req, withPathId(req.body, idField, req.id));
+          const doc = stamped(req, await validated(req, withPathId(req.body, idField, req.id)), before.doc);
           await req.deps.registry.replace(kind, doc);
           await recordChange(req, "replace", kind, req.id, before.doc, doc);
           return { status: 200, body: doc };

@@ -4,6 +4,7 @@ import {
   type QueryCommandInput,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { counterStorageKey } from "./counters.ts";
 import { nanos } from "./money.ts";
 import type { CounterRef } from "./port.ts";
 
@@ -24,9 +25,9 @@ export const MAX_ATTEMPTS = 25;
 export const RESERVATION_TTL_S = 7 * 24 * 3600;
 
 export const counterPk = (c: Pick<CounterRef, "scope" | "id">) => `${c.scope.toUpperCase()}#${c.id}`;
-export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey">, region: string) => ({
+export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey" | "epoch">, region: string) => ({
   pk: counterPk(c),
-  sk: `SPEND#${c.periodKey}#${region}`,
+  sk: `SPEND#${counterStorageKey(c)}#${region}`,
 });
 export const resKey = (requestId: string) => ({ pk: `RES#${requestId}`, sk: "RES" });
 /** A counter's seed item (CounterSeed): one per counter, whichever region writes it first. */
@@ -63,7 +64,7 @@ export async function readCounter(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${c.periodKey}#` },
+        ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${counterStorageKey(c)}#` },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),

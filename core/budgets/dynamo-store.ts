@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { counterStorageKey } from "./counters.ts";
 import {
   counterKey,
   MAX_ATTEMPTS,
@@ -47,7 +48,8 @@ export function createDynamoBudgetStore(
       const record: Reserved[] = items.map(({ counter: c, amountUsd }) => ({
         scope: c.scope,
         id: c.id,
-        periodKey: c.periodKey,
+        // The storage key (counters.ts): settlement writes where the reservation did.
+        periodKey: counterStorageKey(c),
         amountNanos: reserveNanos(amountUsd),
       }));
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -5,6 +5,11 @@ export interface CounterRef {
   period: "day" | "month";
   /** UTC period: `2026-11-26` for a day, `2026-11` for a month. */
   periodKey: string;
+  /**
+   * When the budget was added, if within this period (counters.ts): a budget removed and added again
+   * gets a counter of its own, seeded with everything the period spent (CounterSeed).
+   */
+  epoch?: string | undefined;
 }
 
 export interface ReserveItem {

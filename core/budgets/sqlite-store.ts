@@ -1,6 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { addColumn, transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
+import { counterStorageKey } from "./counters.ts";
 import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "./money.ts";
 import type { BudgetStore, CounterRef, CounterSeed, ReserveItem, ReserveResult } from "./port.ts";
 
@@ -48,8 +49,9 @@ export const SEED_REGION = "~seed";
 const MAX_REMEMBERED = 10_000;
 
 /**
- * What a reservation remembers of each counter: enough to settle it later. Records written before
- * nano-dollars hold `amountMicros` instead (money.ts `storedNanos`).
+ * What a reservation remembers of each counter: enough to settle it later. `periodKey` is the counter's
+ * storage key (counters.ts). Records written before nano-dollars hold `amountMicros` instead (money.ts
+ * `storedNanos`).
  */
 interface Reserved {
   scope: CounterRef["scope"];
@@ -104,8 +106,9 @@ export function createSqliteBudgetStore(
   // the actual cost: limits stay safe.
   const commits = groupCommitFor(db);
 
-  const spentNanos = (c: Pick<CounterRef, "scope" | "id" | "periodKey">): number =>
-    Number((sum.get(c.scope, c.id, c.periodKey) as { n: number | bigint }).n);
+  // Rows are keyed by the counter's storage key: its period, and its epoch when it has one.
+  const spentNanos = (c: Pick<CounterRef, "scope" | "id" | "periodKey" | "epoch">): number =>
+    Number((sum.get(c.scope, c.id, counterStorageKey(c)) as { n: number | bigint }).n);
 
   // What this instance reserved and has not settled: its own settlements then skip reading the row
   // back. Bounded (oldest dropped first), since a request that never settles must not leak memory; a
@@ -122,9 +125,9 @@ export function createSqliteBudgetStore(
     if (!seed) return [];
     return Promise.all(
       items.map(async ({ counter: c }) => {
-        const k = `${c.scope}\u0000${c.id}\u0000${c.periodKey}`;
+        const k = `${c.scope}\u0000${c.id}\u0000${counterStorageKey(c)}`;
         if (started.has(k)) return undefined;
-        if (hasRows.get(c.scope, c.id, c.periodKey)) {
+        if (hasRows.get(c.scope, c.id, counterStorageKey(c))) {
           // Bounded: counters of past periods pile up; forgetting them all only costs a re-check each.
           if (started.size >= MAX_REMEMBERED) started.clear();
           started.add(k);
@@ -146,8 +149,8 @@ export function createSqliteBudgetStore(
         // Before the check: the period's earlier spend counts against this reservation already.
         items.forEach(({ counter: c }, n) => {
           const amount = seeds[n];
-          if (amount && !hasRows.get(c.scope, c.id, c.periodKey))
-            addSeed.run(c.scope, c.id, c.periodKey, amount);
+          if (amount && !hasRows.get(c.scope, c.id, counterStorageKey(c)))
+            addSeed.run(c.scope, c.id, counterStorageKey(c), amount);
         });
         for (const item of items) {
           const spent = spentNanos(item.counter);
@@ -157,7 +160,7 @@ export function createSqliteBudgetStore(
         reserved = items.map(({ counter: c, amountUsd }) => ({
           scope: c.scope,
           id: c.id,
-          periodKey: c.periodKey,
+          periodKey: counterStorageKey(c),
           amountNanos: reserveNanos(amountUsd),
         }));
         for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, r.amountNanos);

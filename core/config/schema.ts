@@ -78,6 +78,12 @@ export const budgetSchema = z
   .object({
     period: z.enum(["day", "month"]).describe("UTC calendar day or month"),
     limitUsd: z.number().positive().describe("Hard limit: requests that could exceed it are refused"),
+    since: z.iso
+      .datetime()
+      .optional()
+      .describe(
+        "Set by the gateway when the budget is added (kept while it stays); a value given is ignored",
+      ),
   })
   .strict();
 

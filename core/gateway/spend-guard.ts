@@ -1,6 +1,6 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
+import { counterFor } from "../budgets/counters.ts";
 import { usdText } from "../budgets/money.ts";
-import { periodKey } from "../budgets/periods.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
@@ -122,7 +122,7 @@ export async function guardSpend(
     const items: ReserveItem[] = budgets.map((b) => ({
       // The request's start, which its usage event carries: counter and rollups agree on the period
       // of a request that started just before midnight UTC and reached here after it.
-      counter: { scope: b.scope, id: b.id, period: b.period, periodKey: periodKey(b.period, ctx.startedAt) },
+      counter: counterFor(b.scope, b.id, b, ctx.startedAt),
       amountUsd: amount,
       limitUsd: b.limitUsd,
     }));

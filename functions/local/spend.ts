@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
+import { counterFor } from "../../core/budgets/counters.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
-import { periodKey } from "../../core/budgets/periods.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
 import type { Subscription } from "../../core/events/port.ts";
@@ -79,12 +79,7 @@ export function createPortableSpend(
     ];
     for (const { scope, id, budgets: list } of owners) {
       for (const b of list) {
-        const spent = await budgets.spent({
-          scope,
-          id,
-          period: b.period,
-          periodKey: periodKey(b.period, now),
-        });
+        const spent = await budgets.spent(counterFor(scope, id, b, now));
         // In nano-dollars, as the counter adds: a float subtraction reads $0.00004820000000000518.
         const remaining = Math.max(0, limitNanos(b.limitUsd) - nanos(spent));
         out.push({ scope, id, period: b.period, remainingUsd: usdOf(remaining) });

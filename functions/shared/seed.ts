@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { configChangeRecords, keyChangeRecords } from "../../core/audit/changes.ts";
 import type { AuditQueue } from "../../core/audit/port.ts";
+import { stampBudgets } from "../../core/budgets/counters.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
@@ -18,25 +19,35 @@ export async function seedStores(
   env: Record<string, string | undefined>,
   audit?: AuditQueue,
 ): Promise<CreatedKey[]> {
-  const orgs = config.orgs.length > 0 ? config.orgs : [{ id: "default", name: "Default org" }];
-  const before = audit ? await registry.load() : undefined;
-  const keysBefore = audit ? await keys.list() : [];
+  const declared = config.orgs.length > 0 ? config.orgs : [{ id: "default", name: "Default org" }];
+  const before = await registry.load();
+  const keysBefore = await keys.list();
+  const now = new Date().toISOString();
+  // Budgets remember when they were added (core/budgets/counters.ts), across starts too.
+  const orgs = declared.map((o) => {
+    const budgets = stampBudgets(o.budgets, before.orgs.get(o.id)?.budgets, now);
+    return budgets ? { ...o, budgets } : o;
+  });
   await registry.applyConfig({ providers: config.providers, models: config.models, orgs });
+  const configured = config.keys.map((k) => {
+    const budgets = stampBudgets(k.budgets, keysBefore.find((b) => b.id === k.id)?.budgets, now);
+    return budgets ? { ...k, budgets } : k;
+  });
   const created = await bootstrapKeys(keys, {
     org: orgs[0]!.id,
     apiKey: env.GATEWAY_API_KEY || undefined,
     adminKey: env.GATEWAY_ADMIN_KEY || undefined,
-    configured: config.keys,
-    now: new Date().toISOString(),
+    configured,
+    now,
   });
-  if (audit && before) {
+  if (audit) {
     // Every change a config application made is audited like an admin change: entry, before, after.
-    const now = Date.now();
-    const runId = `config-${now}-${randomUUID()}`;
-    const configured = new Set(config.keys.map((k) => k.id));
+    const at = Date.now();
+    const runId = `config-${at}-${randomUUID()}`;
+    const fromFile = new Set(config.keys.map((k) => k.id));
     const records = [
-      ...configChangeRecords(before, await registry.load(), runId, now),
-      ...keyChangeRecords(keysBefore, await keys.list(), configured, runId, now),
+      ...configChangeRecords(before, await registry.load(), runId, at),
+      ...keyChangeRecords(keysBefore, await keys.list(), fromFile, runId, at),
     ];
     if (records.length > 0) await audit.enqueue(records);
   }

@@ -163,6 +163,30 @@ export function budgetStoreContract(
       expect(await store.spent(org)).toBeCloseTo(0.2, 9);
     });
 
+    it("keeps a budget added again apart from its old counter, and seeds it from the period's spend", async () => {
+      // $1 under the budget first added; then it was removed, $3 more spent, and it is back.
+      expect((await store.reserve("first", [item(orgMonth, 1, 5)])).ok).toBe(true);
+      const asked: CounterRef[] = [];
+      const aggregator: CounterSeed = async (c) => {
+        asked.push(c);
+        return 4;
+      };
+      const again = { ...orgMonth, epoch: "2026-11-26T15:00:00.000Z" };
+      const seeded = storeOf("eu-west-1", 0, aggregator);
+      expect((await seeded.reserve("back-1", [item(again, 0.6, 5)])).ok).toBe(true);
+      expect(await seeded.reserve("back-2", [item(again, 0.6, 5)])).toEqual({
+        ok: false,
+        counter: again,
+        spentUsd: 4.6,
+        limitUsd: 5,
+      });
+      // The aggregator is asked for the period's total, whatever the epoch; the old counter is untouched.
+      expect(asked.map((c) => c.periodKey)).toEqual(["2026-11"]);
+      expect(await store.spent(orgMonth)).toBe(1);
+      await seeded.settle("back-1", 0.5);
+      expect(await store.spent(again)).toBeCloseTo(4.5, 9);
+    });
+
     it("keeps counters apart by scope, id and period", async () => {
       await store.reserve("r1", [item(org, 1, 5), item(orgMonth, 1, 50)]);
       await store.reserve("r2", [item({ ...org, periodKey: "2026-11-27" }, 2, 5)]);

@@ -24,6 +24,7 @@ const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
 const CHANGED = "sk-gw-changed-key";
 const LATE = "sk-gw-late-key";
+const REGAINED = "sk-gw-regained-key";
 const TPM = "sk-gw-tpm-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
@@ -90,6 +91,7 @@ beforeAll(async () => {
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
       { id: "late" },
+      { id: "regained", budgets: [{ period: "month", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
@@ -118,6 +120,7 @@ beforeAll(async () => {
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
       { id: "changed", org: "changed", secret: CHANGED },
       { id: "late", org: "late", secret: LATE },
+      { id: "regained", org: "regained", secret: REGAINED },
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
@@ -386,6 +389,36 @@ describe("budget changes", () => {
     const refused = await chat(LATE, {});
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.text).error.message).toMatch(/monthly budget of \$0\.04 \(spent \$0\.0320/);
+  });
+
+  it("count what was spent while a budget was removed, once it is added again", async () => {
+    const putBudgets = async (budgets: unknown[]) => {
+      const res = await fetch(`${h.gateway.url}/admin/orgs/regained`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ budgets }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { budgets: Array<{ since?: string }> }).budgets;
+    };
+    h.openai.enqueueScripts(...exactUsage(4));
+    expect((await chat(REGAINED, {})).status).toBe(200);
+    await putBudgets([]);
+    for (let i = 0; i < 3; i++) expect((await chat(REGAINED, {})).status).toBe(200);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    // Four requests' spend this month, three of them made while no budget counted them.
+    const [back] = await putBudgets([{ period: "month", limitUsd: 4.5 * COST }]);
+    expect(back?.since).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const refused = await chat(REGAINED, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error.message).toMatch(/spent \$0\.0640/);
+    // A limit changed later keeps the budget's counter: raised, the next request fits.
+    const [raised] = await putBudgets([
+      { period: "month", limitUsd: 10 * COST, since: "2020-01-01T00:00:00Z" },
+    ]);
+    expect(raised?.since).toBe(back?.since);
+    h.openai.enqueueScripts(...exactUsage(1));
+    expect((await chat(REGAINED, {})).status).toBe(200);
   });
 });
 
