@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { counterFor } from "../../core/budgets/counters.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
-import { periodKey } from "../../core/budgets/periods.ts";
 import { parseConfig } from "../../core/config/parse.ts";
 import { awaitPending } from "../../core/gateway/complete.ts";
 import { handleEvent } from "../../core/gateway/dispatch.ts";
@@ -99,12 +99,14 @@ describe("hard budget on DynamoDB under concurrency", () => {
       expect(r.status).toBe(429);
       expect(JSON.parse(r.text).error.code).toBe("budget_exceeded");
     }
-    const spent = await createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1").spent({
-      scope: "org",
-      id: "capped",
-      period: "day",
-      periodKey: periodKey("day", Date.now()),
-    });
+    // The budget's counter: its day's, and the time it was added (counters.ts), as stored.
+    const registry = createDynamoRegistryStore(ddb.documentClient(), TABLES.registry);
+    const budget = (await registry.load()).orgs.get("capped")?.budgets?.[0];
+    const counter = counterFor("org", "capped", budget!, Date.now());
+    expect(counter.epoch).toBe(budget?.since);
+    const spent = await createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1").spent(
+      counter,
+    );
     expect(spent).toBeCloseTo(50 * COST, 9);
     expect(spent).toBeLessThanOrEqual(50 * COST + 1e-9);
   }, 60_000);

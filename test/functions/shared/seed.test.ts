@@ -7,7 +7,7 @@ import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.t
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { seedStores } from "../../../functions/shared/seed.ts";
 
-const budget = { period: "month", limitUsd: 50 } as const;
+const budget: { period: "month"; limitUsd: number } = { period: "month", limitUsd: 50 };
 const configWith = (budgets: Array<typeof budget>) =>
   parseConfig({
     orgs: [{ id: "acme", budgets }],
