@@ -49,6 +49,9 @@ export async function withFallback<T>(
   // Of those, the calls that reached the network: what `x-gateway-attempts` reports.
   let made = 0;
   let lastError: GatewayError | undefined;
+  // The last failure of a call that was made: what the caller hears when an incompatible target came
+  // later (a 500 from the first target, then a parameter the fallback cannot take, is a 502).
+  let lastCalled: { err: GatewayError; target: ResolvedTarget } | undefined;
   let incompatible: GatewayError | undefined;
   // A failed attempt the provider billed, whose cost must be reserved before the next call spends more.
   let billed: AttemptRecord | undefined;
@@ -104,8 +107,11 @@ export async function withFallback<T>(
         } catch (thrown) {
           // Whatever the call failed with once the caller had gone (its abort cut the call), the caller
           // left: no retry, no fallback, and nothing against the target's breaker.
-          if (ctx.attemptCalled) made++;
           const err = gone?.aborted ? callerGone() : toGatewayError(thrown);
+          if (ctx.attemptCalled) {
+            made++;
+            lastCalled = { err, target };
+          }
           const decision = decide(err);
           deps.breakers.record(target, decision.countsAgainstTarget ? false : undefined);
           note(target, "failed", started, err);
@@ -146,7 +152,10 @@ export async function withFallback<T>(
   // Only incompatible targets: the caller's parameter is the problem, so say which.
   if (incompatible && attempts.every((a) => a.outcome !== "failed" || a.code === "unsupported_parameter"))
     throw incompatible;
-  throw lastError!;
+  if (!lastCalled) throw lastError!;
+  // The headers and the outcome name the target whose failure the caller hears.
+  markTarget(ctx, lastCalled.target, headers);
+  throw lastCalled.err;
 }
 
 /**

@@ -142,6 +142,17 @@ describe("withFallback", () => {
     expect(only.headers["x-gateway-attempts"]).toBe("0");
   });
 
+  it("answers with the last call's failure, not a later target's refusal of a parameter", async () => {
+    const h = harness();
+    const r = h.request(
+      [a, b],
+      { a: [serverError()], b: [unsupportedParameter("b", "seed")] },
+      { ...DEFAULT_RETRY, retriesPerTarget: 0 },
+    );
+    expect(await rejection(r.result)).toMatchObject({ status: 502, code: "upstream_http_error" });
+    expect(r.headers).toMatchObject({ "x-gateway-attempts": "1", "x-gateway-provider": "a" });
+  });
+
   it("has set the headers for the current attempt before run is called", async () => {
     const h = harness();
     const seen: Array<Record<string, string>> = [];
