@@ -96,7 +96,7 @@ function definitions(
       function: {
         ...fn,
         ...(description !== undefined ? { description: mask(description) } : {}),
-        ...(parameters !== undefined ? { parameters: maskObject(parameters) } : {}),
+        ...(parameters !== undefined ? { parameters: maskSchema(parameters, maskObject) } : {}),
       },
     }));
   const format = req.response_format;
@@ -107,7 +107,7 @@ function definitions(
       json_schema: {
         ...js,
         ...(description !== undefined ? { description: mask(description) } : {}),
-        ...(schema !== undefined ? { schema: maskObject(schema) } : {}),
+        ...(schema !== undefined ? { schema: maskSchema(schema, maskObject) } : {}),
       },
     };
   }
@@ -146,3 +146,44 @@ export function redactEmbeddingsInput(req: EmbeddingsRequest): {
   }
   return { request, masked };
 }
+
+/** JSON Schema keywords whose values are prose or sample data, which can name people. */
+const SCHEMA_TEXT = new Set(["description", "title", "$comment", "examples", "default", "enum", "const"]);
+/** Keywords whose value maps names (of properties or definitions) to schemas. */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A JSON Schema with its texts masked (SCHEMA_TEXT) and its structure kept: property and definition
+ * names, and the `required` lists and `$ref`s that point at them, stay as they are, or the schema
+ * would refer to names it no longer has. An enum whose values masked alike keeps one of each.
+ */
+function maskSchema<T>(schema: T, maskObject: <V>(value: V) => V): T {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!isObject(node)) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (SCHEMA_TEXT.has(key)) {
+        const masked = maskObject(value);
+        out[key] = key === "enum" && Array.isArray(masked) ? uniqueJson(masked) : masked;
+      } else if (SCHEMA_MAPS.has(key) && isObject(value))
+        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, walk(sub)]));
+      else out[key] = walk(value);
+    }
+    return out;
+  };
+  return walk(schema) as T;
+}
+
+const uniqueJson = (values: unknown[]): unknown[] => {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const key = JSON.stringify(v);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};

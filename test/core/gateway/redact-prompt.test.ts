@@ -161,6 +161,36 @@ describe("redactPrompt", () => {
     });
   });
 
+  it("keeps a schema's structure whole: names, and the required lists and $refs that point at them", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        [EMAIL]: { type: "string", description: `Mail to ${EMAIL}` },
+        to: { $ref: `#/$defs/${EMAIL}` },
+        description: { type: "string", enum: [EMAIL, "ops@example.org", "none"] },
+      },
+      required: [EMAIL, "to", "description"],
+      additionalProperties: false,
+      $defs: { [EMAIL]: { type: "string", title: EMAIL } },
+    };
+    const { request: sent } = redactPrompt(
+      request({ response_format: { type: "json_schema", json_schema: { name: "n", strict: true, schema } } }),
+    );
+    const format = sent.response_format;
+    expect(format?.type === "json_schema" ? format.json_schema.schema : undefined).toEqual({
+      type: "object",
+      properties: {
+        [EMAIL]: { type: "string", description: "Mail to [EMAIL]" },
+        to: { $ref: `#/$defs/${EMAIL}` },
+        // A property named like a keyword is a property; its enum masks alike, once.
+        description: { type: "string", enum: ["[EMAIL]", "none"] },
+      },
+      required: [EMAIL, "to", "description"],
+      additionalProperties: false,
+      $defs: { [EMAIL]: { type: "string", title: "[EMAIL]" } },
+    });
+  });
+
   it("leaves definitions without findings as they are", () => {
     const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
     const { request: sent, masked } = redactPrompt(request({ tools, stop: "END" }));
