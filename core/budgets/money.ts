@@ -25,3 +25,10 @@ export const usdText = (usd: number): string => {
   const n = nanos(usd);
   return n % 10_000_000 === 0 ? usdOf(n).toFixed(2) : usdOf(n).toFixed(9).replace(/0+$/, "");
 };
+
+/**
+ * An amount spent or at stake, in a message: four decimals ($0.0320), and below a cent as many as it has
+ * ($0.000000225), so a refusal never says a request "may cost up to $0.0000".
+ */
+export const usdAmountText = (usd: number): string =>
+  usd === 0 || usd >= 0.01 ? usd.toFixed(4) : usdOf(nanos(usd)).toFixed(9).replace(/0+$/, "");

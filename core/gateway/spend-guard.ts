@@ -1,6 +1,6 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { counterFor } from "../budgets/counters.ts";
-import { usdText } from "../budgets/money.ts";
+import { usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
@@ -135,7 +135,7 @@ export async function guardSpend(
         await Promise.all(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
         state.tokenBuckets = [];
       }
-      throw budgetExceeded(ctx, result, `this request may cost up to $${amount.toFixed(4)}`);
+      throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}`);
     }
     state.reservationUsd = amount;
     state.items = items;
@@ -181,7 +181,7 @@ export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRe
     throw budgetExceeded(
       ctx,
       result,
-      `an attempt that failed after its provider answered cost up to $${usd.toFixed(4)}`,
+      `an attempt that failed after its provider answered cost up to $${usdAmountText(usd)}`,
     );
   spend.covers.push({ id, usd });
 }
@@ -204,7 +204,7 @@ function budgetExceeded(
     429,
     "rate_limit_error",
     `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${usdText(result.limitUsd)} ` +
-      `(spent $${result.spentUsd.toFixed(4)}; ${why}).`,
+      `(spent $${usdAmountText(result.spentUsd)}; ${why}).`,
     // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
     { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },
   );

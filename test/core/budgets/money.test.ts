@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { limitNanos, nanos, reserveNanos, storedNanos, usdOf, usdText } from "../../../core/budgets/money.ts";
+import {
+  limitNanos,
+  nanos,
+  reserveNanos,
+  storedNanos,
+  usdAmountText,
+  usdOf,
+  usdText,
+} from "../../../core/budgets/money.ts";
 
 describe("money", () => {
   it.each([
@@ -33,5 +41,15 @@ describe("money", () => {
     [0.0000002, "0.0000002"],
   ])("writes a limit of %s as $%s", (usd, text) => {
     expect(usdText(usd)).toBe(text);
+  });
+
+  it.each([
+    [0, "0.0000"],
+    [0.032, "0.0320"],
+    [1.5, "1.5000"],
+    [0.0016, "0.0016"],
+    [0.000000225, "0.000000225"],
+  ])("writes an amount of %s as $%s", (usd, text) => {
+    expect(usdAmountText(usd)).toBe(text);
   });
 });
