@@ -19,7 +19,7 @@ import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./l
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
-import { translateStream } from "./stream-translator.ts";
+import { carriesContent, translateStream } from "./stream-translator.ts";
 import { mapContext, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
@@ -181,6 +181,8 @@ async function streamFrom(
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
   ctx.outcome.status = 200;
+  // Chunks with content the caller got: a stream cut short cost at least a token for each.
+  let delivered = 0;
   const stream = await translateStream(call.response.body, {
     adapter,
     meta: metaFor(ctx, target),
@@ -196,6 +198,7 @@ async function streamFrom(
       ctx.attemptAnswered = false;
     },
     onChunk: (chunk) => {
+      if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;
       if (ctx.capture) captureChunk(ctx.capture, chunk);
     },
@@ -209,6 +212,10 @@ async function streamFrom(
       // stream cut short has only an early figure, which understates what the provider bills, unless
       // the provider's final count had arrived before the cut.
       o.usagePartial = (end.error !== undefined || end.clientClosed) && !end.usageFinal;
+      // Anthropic's early count says 1 output token, a placeholder until its message_delta: the caller
+      // had `delivered` chunks of output, each at least a token.
+      if (o.usagePartial && o.completionTokens !== undefined && delivered > o.completionTokens)
+        o.completionTokens = delivered;
       o.ttftMs = end.firstChunkAt - ctx.startedAt;
       o.latencyMs = deps.now() - ctx.startedAt;
       if (end.error) {

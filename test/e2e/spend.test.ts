@@ -505,6 +505,19 @@ describe("a stream cut short", () => {
     expect(o.costUsd).toBeLessThan(reserved);
   });
 
+  it("counts at least a token of output for each chunk of it the caller got, not Anthropic's early 1", async () => {
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 6 });
+    const r = await chat(PLAIN, body);
+    expect(r.status).toBe(200);
+    const delivered = r.text
+      .split("\n")
+      .filter((l) => l.startsWith("data: {") && !l.includes('"error"'))
+      .filter((l) => JSON.parse(l.slice(6)).choices?.[0]?.delta?.content);
+    expect(delivered.length).toBeGreaterThan(1);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ usagePartial: true, completionTokens: delivered.length });
+  });
+
   it.each([
     ["Anthropic's message_delta", "an/claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5"],
     ["OpenAI's usage chunk", "oa/gpt-4o", "openai", "gpt-4o"],
