@@ -55,28 +55,22 @@ describe("sumUsage", () => {
   });
 
   it("rolls a failed attempt's billed cost up under the provider that billed it, the rest under the one that served", () => {
+    const billed = {
+      provider: "openai",
+      model: "gpt-4o",
+      outcome: "failed" as const,
+      ms: 5,
+      answered: true,
+      costUsd: 0.005219,
+    };
     const { rollups, periods } = sumUsage([
       usage("r1", {
         provider: "anthropic",
         providerModel: "claude-sonnet-4-5",
         costUsd: 0.013738,
         attempts: [
-          {
-            provider: "openai",
-            model: "gpt-4o",
-            outcome: "failed",
-            ms: 5,
-            answered: true,
-            costUsd: 0.005219,
-          },
-          {
-            provider: "openai",
-            model: "gpt-4o",
-            outcome: "failed",
-            ms: 5,
-            answered: true,
-            costUsd: 0.005219,
-          },
+          billed,
+          billed,
           { provider: "anthropic", model: "claude-sonnet-4-5", outcome: "ok", ms: 400 },
         ],
       }),

@@ -37,6 +37,15 @@ function framed(stream: Parameters<StreamingHandler>[1], statusCode: number): Re
   return s;
 }
 
+/** Sends a request and leaves once its handler is running, as a caller that gives up does. */
+async function leaveDuring(url: string, seen: { signal?: AbortSignal }): Promise<void> {
+  const client = new AbortController();
+  const request = fetch(`${url}/v1/chat/completions`, { method: "POST", body: "{}", signal: client.signal });
+  await expect.poll(() => seen.signal).toBeDefined();
+  client.abort();
+  await expect(request).rejects.toThrow();
+}
+
 const serve = async (handler: StreamingHandler) => {
   server = await startLocalServer({ handler, host: "127.0.0.1", port: 0, maxBodyBytes: 1024 });
   return server.url;
@@ -47,16 +56,7 @@ describe("the portable host's view of the caller's connection", () => {
     const { handler, seen } = spyHandler(async (signal) => {
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));
     });
-    const url = await serve(handler);
-    const client = new AbortController();
-    const request = fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      body: "{}",
-      signal: client.signal,
-    });
-    await expect.poll(() => seen.signal).toBeDefined();
-    client.abort();
-    await expect(request).rejects.toThrow();
+    await leaveDuring(await serve(handler), seen);
     await expect.poll(() => seen.finished).toBe(true);
     expect(seen.signal?.aborted).toBe(true);
   });
@@ -125,16 +125,7 @@ describe("the portable host after the caller has gone", () => {
         s.end(resolve);
       });
     });
-    const url = await serve(handler);
-    const client = new AbortController();
-    const request = fetch(`${url}/v1/chat/completions`, {
-      method: "POST",
-      body: "{}",
-      signal: client.signal,
-    });
-    await expect.poll(() => seen.signal).toBeDefined();
-    client.abort();
-    await expect(request).rejects.toThrow();
+    await leaveDuring(await serve(handler), seen);
     await expect.poll(() => seen.finished, { timeout: 1_000 }).toBe(true);
   });
 });
