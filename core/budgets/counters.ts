@@ -34,8 +34,9 @@ export function counterFor(
 ): CounterRef {
   const key = periodKey(budget.period, at);
   const since = budget.since;
-  const epoch =
-    since !== undefined && periodKey(budget.period, Date.parse(since)) === key ? since : undefined;
+  // `since` is UTC ISO 8601 (the schema takes no offset), so its period is its prefix; periodKey on it
+  // would thrash that function's one-day memo on the request path.
+  const epoch = since !== undefined && since.slice(0, key.length) === key ? since : undefined;
   return { scope, id, period: budget.period, periodKey: key, ...(epoch ? { epoch } : {}) };
 }
 

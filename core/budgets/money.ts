@@ -23,12 +23,30 @@ export const storedNanos = (r: { amountNanos?: number; amountMicros?: number }):
  */
 export const usdText = (usd: number): string => {
   const n = nanos(usd);
-  return n % 10_000_000 === 0 ? usdOf(n).toFixed(2) : usdOf(n).toFixed(9).replace(/0+$/, "");
+  return n % 10_000_000 === 0 ? usdOf(n).toFixed(2) : exactText(n);
 };
+
+/** Nano-dollars with as many decimals as they have. */
+const exactText = (n: number): string => usdOf(n).toFixed(9).replace(/0+$/, "");
 
 /**
  * An amount spent or at stake, in a message: four decimals ($0.0320), and below a cent as many as it has
  * ($0.000000225), so a refusal never says a request "may cost up to $0.0000".
  */
 export const usdAmountText = (usd: number): string =>
-  usd === 0 || usd >= 0.01 ? usd.toFixed(4) : usdOf(nanos(usd)).toFixed(9).replace(/0+$/, "");
+  usd === 0 || usd >= 0.01 ? usd.toFixed(4) : exactText(nanos(usd));
+
+/**
+ * A request's cost split by who billed it, in nano-dollars: each attempt that failed after its provider
+ * answered (its own provider and model billed it), and the rest, the target that served the request.
+ */
+export function costByBiller(
+  costUsd: number,
+  attempts: ReadonlyArray<{ provider: string; model: string; answered?: boolean; costUsd?: number }>,
+): { billed: Array<{ provider: string; model: string; nanos: number }>; servedNanos: number } {
+  const billed = attempts
+    .filter((a) => a.answered && a.costUsd)
+    .map((a) => ({ provider: a.provider, model: a.model, nanos: nanos(a.costUsd ?? 0) }));
+  const servedNanos = nanos(costUsd) - billed.reduce((sum, b) => sum + b.nanos, 0);
+  return { billed, servedNanos: Math.max(0, servedNanos) };
+}

@@ -1,5 +1,5 @@
 import type { UsageDetail } from "../events/usage.ts";
-import { nanos } from "./money.ts";
+import { costByBiller, nanos } from "./money.ts";
 
 /** One rollup row's increments: an org, key, provider and model on a UTC day. */
 export interface RollupSum {
@@ -58,18 +58,14 @@ export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]
   for (const u of usages) {
     const costNanos = nanos(u.costUsd);
     const day = u.time.slice(0, 10);
-    let served = costNanos;
-    for (const a of u.attempts) {
-      if (!a.answered || !a.costUsd) continue;
-      const billed = nanos(a.costUsd);
-      add(u, a.provider, a.model, { requests: 0, inputTokens: 0, outputTokens: 0, costNanos: billed });
-      served -= billed;
-    }
+    const { billed, servedNanos } = costByBiller(u.costUsd, u.attempts);
+    for (const b of billed)
+      add(u, b.provider, b.model, { requests: 0, inputTokens: 0, outputTokens: 0, costNanos: b.nanos });
     add(u, u.provider ?? "none", u.providerModel ?? u.alias, {
       requests: 1,
       inputTokens: u.tokens.input,
       outputTokens: u.tokens.output,
-      costNanos: Math.max(0, served),
+      costNanos: servedNanos,
     });
     for (const [scope, id] of [
       ["org", u.org],

@@ -6,8 +6,8 @@ import { redactJsonText, redactText } from "../pii/redact.ts";
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
  * parts, participant names, past tool-call arguments and refusals, a prediction, end-user ids and
  * metadata, stop sequences, tool and response-format descriptions and schemas) before it leaves for a
- * provider. Returns the masked request and how many spans were masked,
- * which the response reports in `x-gateway-redacted`.
+ * provider. Returns the masked request and how many spans were masked, which the response reports in
+ * `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
   let masked = 0;

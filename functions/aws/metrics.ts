@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { nanos, usdOf } from "../../core/budgets/money.ts";
+import { costByBiller, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 
 /**
@@ -24,15 +24,14 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   if (o.promptTokens !== undefined) metrics.addMetric("promptTokens", MetricUnit.Count, o.promptTokens);
   if (o.completionTokens !== undefined)
     metrics.addMetric("completionTokens", MetricUnit.Count, o.completionTokens);
-  const billed = o.attempts.filter((a) => a.answered && a.costUsd);
-  const served = nanos(o.costUsd ?? 0) - billed.reduce((sum, a) => sum + nanos(a.costUsd ?? 0), 0);
-  if (served > 0) metrics.addMetric("costUsd", MetricUnit.Count, usdOf(served));
+  const { billed, servedNanos } = costByBiller(o.costUsd ?? 0, o.attempts);
+  if (servedNanos > 0) metrics.addMetric("costUsd", MetricUnit.Count, usdOf(servedNanos));
   metrics.publishStoredMetrics();
-  for (const a of billed) {
+  for (const b of billed) {
     metrics.addDimension("endpoint", o.endpoint);
-    metrics.addDimension("provider", a.provider);
+    metrics.addDimension("provider", b.provider);
     metrics.addDimension("status", `${Math.floor(o.status / 100)}xx`);
-    metrics.addMetric("costUsd", MetricUnit.Count, a.costUsd ?? 0);
+    metrics.addMetric("costUsd", MetricUnit.Count, usdOf(b.nanos));
     metrics.publishStoredMetrics();
   }
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { nanos, usdOf } from "../../core/budgets/money.ts";
+import { costByBiller, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
@@ -138,13 +138,9 @@ export function createPrometheusMetrics(
       for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);
       // An attempt that failed after its provider answered was billed by that provider, not by the one
       // that served the request: its cost goes under its own provider label.
-      let served = nanos(o.costUsd ?? 0);
-      for (const a of o.attempts) {
-        if (!a.answered || !a.costUsd) continue;
-        addCost({ ...l, provider: a.provider }, nanos(a.costUsd));
-        served -= nanos(a.costUsd);
-      }
-      addCost(l, served);
+      const { billed, servedNanos } = costByBiller(o.costUsd ?? 0, o.attempts);
+      for (const b of billed) addCost({ ...l, provider: b.provider }, b.nanos);
+      addCost(l, servedNanos);
       for (const a of o.attempts) {
         attempts.inc({ provider: a.provider, outcome: a.outcome });
         if (a.outcome === "ok") servedTargets.add(`${a.provider}/${a.model}`);

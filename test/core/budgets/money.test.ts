@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  costByBiller,
   limitNanos,
   nanos,
   reserveNanos,
@@ -51,5 +52,18 @@ describe("money", () => {
     [0.000000225, "0.000000225"],
   ])("writes an amount of %s as $%s", (usd, text) => {
     expect(usdAmountText(usd)).toBe(text);
+  });
+
+  it("splits a request's cost by who billed it: failed attempts their providers answered, the rest served", () => {
+    const attempts = [
+      { provider: "oa", model: "gpt-4o", answered: true, costUsd: 0.005219 },
+      { provider: "oa", model: "gpt-4o" },
+      { provider: "an", model: "claude-sonnet-4-5" },
+    ];
+    expect(costByBiller(0.008519, attempts)).toEqual({
+      billed: [{ provider: "oa", model: "gpt-4o", nanos: 5_219_000 }],
+      servedNanos: 3_300_000,
+    });
+    expect(costByBiller(0.1, [])).toEqual({ billed: [], servedNanos: 100_000_000 });
   });
 });
