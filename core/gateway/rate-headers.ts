@@ -10,7 +10,7 @@ export function rateLimitHeaders(
   now: number,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
-  const reset = `${Math.max(0, Math.ceil((decision.resetAt - now) / 1000))}s`;
+  const reset = duration(Math.max(0, Math.ceil((decision.resetAt - now) / 1000)));
   for (const kind of ["requests", "tokens"] as const) {
     const mine = buckets.filter((b) => b.name.endsWith(`:${kind}`));
     if (mine.length === 0) continue;
@@ -23,3 +23,7 @@ export function rateLimitHeaders(
   }
   return headers;
 }
+
+/** Seconds as OpenAI writes a reset (Go's duration format): `59s`, `1m0s`, `6m30s`. */
+const duration = (seconds: number): string =>
+  seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${seconds % 60}s`;

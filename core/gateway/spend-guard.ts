@@ -4,7 +4,7 @@ import { usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
-import type { RateBucket } from "../ratelimit/port.ts";
+import type { RateBucket, RateDecision } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
@@ -98,8 +98,10 @@ export async function guardSpend(
 
   const buckets = rateBuckets(deps.region, key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
   refuseTooLarge(buckets);
+  let admitted: RateDecision | undefined;
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
+    admitted = decision;
     Object.assign(headers, rateLimitHeaders(buckets, decision, now));
     if (!decision.ok) {
       const retryAfter = Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
@@ -130,10 +132,14 @@ export async function guardSpend(
     if (!result.ok) {
       // Refused before any provider saw it: the request takes none of the minute's requests or tokens,
       // or a budget raised a moment later would still find the caller locked out until the window ends.
-      if (buckets.length > 0 && deps.rateLimits) {
+      if (admitted && deps.rateLimits) {
         const limits = deps.rateLimits;
         await Promise.all(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
         state.tokenBuckets = [];
+        // The refusal's headers count the minute without it, as the next response will.
+        const given = admitted.remaining;
+        const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
+        Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, now));
       }
       throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}`);
     }

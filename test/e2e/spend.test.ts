@@ -775,6 +775,8 @@ describe("rate limits", () => {
       const r = await chat(TINY_LIMITED, {});
       expect(r.status).toBe(429);
       codes.push(JSON.parse(r.text).error.code);
+      // Its headers count the minute without it, as the next response's do.
+      expect(r.headers.get("x-ratelimit-remaining-requests")).toBe("2");
     }
     expect(codes).toEqual(Array(4).fill("budget_exceeded"));
   });
