@@ -84,8 +84,22 @@ function decodeBody(event: APIGatewayProxyEvent): string {
   return text;
 }
 
-/** API Gateway gives `null` for no query string; values are taken single (the last one). */
+/**
+ * API Gateway gives `null` for no query string. A parameter given twice is refused: taking one of the
+ * values would quietly answer another question than the one asked (`org=a&org=b`).
+ */
 function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
+  for (const [k, values] of Object.entries(event.multiValueQueryStringParameters ?? {}))
+    if ((values?.length ?? 0) > 1)
+      throw new GatewayError(
+        400,
+        "invalid_request_error",
+        `Query parameter '${k}' was given more than once.`,
+        {
+          param: k,
+          code: "repeated_parameter",
+        },
+      );
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) out[k] = v;
   return out;

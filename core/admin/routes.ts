@@ -38,6 +38,8 @@ export function matchRoute(method: string, rawPath: string): MatchedRoute {
   if (!resource || !Object.hasOwn(ADMIN_RESOURCES, parts[1] ?? "") || parts.length > 3)
     throw unknownUrl(method, path);
   const methods = parts.length === 3 ? resource.item : resource.collection;
+  // A resource without items (the spend report) has no path below it at all.
+  if (Object.keys(methods).length === 0) throw unknownUrl(method, path);
   const handler = Object.hasOwn(methods, method) ? methods[method as AdminMethod] : undefined;
   if (!handler) {
     const allowed = Object.keys(methods).join(", ");

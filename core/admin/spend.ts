@@ -39,7 +39,8 @@ export const spend: AdminResource = {
             code: "not_implemented",
           });
         const q = validate(spendQuery, req.query);
-        if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > MAX_DAYS) {
+        // Both ends count: from=2025-01-01&to=2026-01-01 spans 366 days.
+        if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 > MAX_DAYS) {
           throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, {
             param: "from",
             code: "range_too_large",

@@ -64,10 +64,15 @@ export async function adminFixture(): Promise<AdminFixture> {
     async call(method, target, body, key = ADMIN) {
       // A query string goes where API Gateway puts it: null when there is none.
       const [path, qs] = target.split("?");
+      const params = qs === undefined ? undefined : [...new URLSearchParams(qs)];
+      const multi: Record<string, string[]> = {};
+      for (const [k, v] of params ?? []) multi[k] = [...(multi[k] ?? []), v];
       const event = {
         httpMethod: method,
         path,
-        queryStringParameters: qs === undefined ? null : Object.fromEntries(new URLSearchParams(qs)),
+        // API Gateway's two views of the query string: the last value of each, and all of them.
+        queryStringParameters: params ? Object.fromEntries(params) : null,
+        multiValueQueryStringParameters: params ? multi : null,
         headers: key ? { Authorization: `Bearer ${key}` } : {},
         body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
         isBase64Encoded: false,

@@ -67,6 +67,8 @@ describe("GET /admin/spend", () => {
     ["a start after the end", "from=2026-11-27&to=2026-11-26", "from", "invalid_request_body"],
     ["a day no calendar has", "from=2026-02-30&to=2026-03-01", "from", "invalid_request_body"],
     ["a range over 366 days", "from=2024-01-01&to=2026-11-26", "from", "range_too_large"],
+    ["367 days, counting both ends", "from=2025-01-01&to=2026-01-02", "from", "range_too_large"],
+    ["a parameter given twice", "from=2026-11-25&to=2026-11-26&org=a&org=b", "org", "repeated_parameter"],
     [
       "an unknown parameter",
       "from=2026-11-25&to=2026-11-26&provider=openai",
@@ -78,6 +80,19 @@ describe("GET /admin/spend", () => {
     expect(res.status).toBe(400);
     expect(errorOf(res.json)).toMatchObject({ param, code });
   });
+
+  it("takes 366 days, counting both ends", async () => {
+    expect((await f.call("GET", "/admin/spend?from=2025-01-01&to=2026-01-01")).status).toBe(200);
+  });
+
+  it.each(["GET", "DELETE"])(
+    "answers %s below /admin/spend 404 unknown_url: the report has no items",
+    async (method) => {
+      const res = await f.call(method, "/admin/spend/x");
+      expect(res.status).toBe(404);
+      expect(errorOf(res.json).code).toBe("unknown_url");
+    },
+  );
 
   it("answers 501 where no spend store is wired", async () => {
     f.deps.spend = undefined;
