@@ -20,7 +20,7 @@ import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
 import { carriesContent, translateStream } from "./stream-translator.ts";
-import { mapContext, resolveTargets } from "./target.ts";
+import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
@@ -46,6 +46,7 @@ export async function chatCompletions(
   body: unknown,
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
+  noteRequestedModel(ctx, body);
   const input = validate(chatRequestInput, body);
   const req = fromLegacyFunctions(input);
   if (answersInLegacyForm(input)) ctx.legacyFunctions = true;

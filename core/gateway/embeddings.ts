@@ -14,7 +14,7 @@ import { withFallback } from "./attempts.ts";
 import { json } from "./http.ts";
 import { redactEmbeddingsInput } from "./redact-prompt.ts";
 import { guardSpend } from "./spend-guard.ts";
-import { mapContext, resolveTargets } from "./target.ts";
+import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
 import { validate } from "./validate.ts";
@@ -68,6 +68,7 @@ export async function embeddings(
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
+  noteRequestedModel(ctx, body);
   let req = validate(embeddingsRequest, body);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   if (org?.redactPrompts) {

@@ -40,6 +40,16 @@ export function markTarget(
 }
 
 /**
+ * Before validation: the model a body names, if it names one the schema could take, goes on the outcome,
+ * so a request refused for another field is logged and counted under the model it asked for, not as
+ * one that named none.
+ */
+export function noteRequestedModel(ctx: RequestContext, body: unknown): void {
+  const model = (body as { model?: unknown } | null)?.model;
+  if (typeof model === "string" && model.length > 0 && model.length <= 256) ctx.outcome.model = model;
+}
+
+/**
  * The targets for a requested model, in order, after the key's scope, provider availability and the
  * org's residency have been applied. A key scoped to some models may use only those, as written.
  */

@@ -372,6 +372,16 @@ describe("bad and hostile requests", () => {
     expect(res.headers.get("allow")).toBe(allow);
   });
 
+  it.each([
+    ["a chat request refused for another field", "/v1/chat/completions", { model: "smart", bogus: 1 }],
+    ["an embeddings request without input", "/v1/embeddings", { model: "oa/emb" }],
+  ])("logs %s under the model it names", async (_, path, body) => {
+    const res = await rawRequest(h, { path, headers: auth, body: JSON.stringify(body) });
+    expect(res.status).toBe(400);
+    await expect.poll(() => h.outcomes.at(-1)?.requestId).toBe(res.headers.get("x-request-id"));
+    expect(h.outcomes.at(-1)?.model).toBe(body.model);
+  });
+
   it("has at least 20 cases", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(20);
   });
