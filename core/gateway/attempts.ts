@@ -108,6 +108,10 @@ export async function withFallback<T>(
           // Whatever the call failed with once the caller had gone (its abort cut the call), the caller
           // left: no retry, no fallback, and nothing against the target's breaker.
           const err = gone?.aborted ? callerGone() : toGatewayError(thrown);
+          // A call the caller abandoned while the provider had it is billed like one it answered:
+          // OpenAI finishes (and bills) a non-streamed completion after the client has gone, and any
+          // provider has read the prompt. Priced at its worst case (accounting.ts), never at $0.
+          if (gone?.aborted && ctx.attemptCalled) ctx.attemptAnswered = true;
           if (ctx.attemptCalled) {
             made++;
             lastCalled = { err, target };

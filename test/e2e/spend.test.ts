@@ -637,6 +637,31 @@ describe("an attempt that fails after its provider answered", () => {
 
   const CUT = { kind: "reset-mid", afterEvents: 0 } as const;
 
+  it("is billed at its worst case when the caller leaves while the provider has the call", async () => {
+    // OpenAI finishes a non-streamed completion after its client has gone, and bills it.
+    h.openai.enqueueFaults({ kind: "delay", ms: 1_000 });
+    const before = await remaining("bounded");
+    const client = new AbortController();
+    const request = fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${BOUNDED}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "oa/gpt-exact",
+        max_tokens: 16,
+        messages: [{ role: "user", content: "spend" }],
+      }),
+      signal: client.signal,
+    }).catch(() => "left");
+    await expect.poll(() => h.openai.requests.length).toBe(1);
+    client.abort();
+    expect(await request).toBe("left");
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ status: 499, errorCode: "client_closed" });
+    expect(h.outcomes[0]?.attempts).toMatchObject([{ outcome: "failed", answered: true }]);
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo(COST, 9);
+    await expect.poll(() => remaining("bounded")).toBeCloseTo(before - COST, 9);
+  });
+
   it("is reserved on top before the next call, and settles at its cost when the request fails", async () => {
     h.openai.enqueueFaults(CUT, CUT, CUT);
     const before = { spent: (await spendReport("bounded")).totals.costUsd, left: await remaining("bounded") };
