@@ -55,8 +55,9 @@ export const usageDetail = z.object({
       code: z.string().optional(),
       ms: z.number().min(0),
       /**
-       * A failed attempt whose provider had answered 2xx first, so it billed the call; `costUsd` is the
-       * worst case charged for it, and is part of the event's `costUsd`. Absent before 2026-11-26.
+       * A failed attempt its provider bills: it had answered 2xx first, or the caller left while the
+       * provider had the call. `costUsd` is the worst case charged for it, and is part of the event's
+       * `costUsd`. Absent before 2026-11-26.
        */
       answered: z.boolean().optional(),
       costUsd: z.number().min(0).optional(),

@@ -15,7 +15,10 @@ export interface AttemptRecord {
   code?: string | undefined;
   status?: number | undefined;
   ms: number;
-  /** A failed attempt whose provider had answered 2xx first: it billed the call (accounting.ts). */
+  /**
+   * A failed attempt its provider bills (accounting.ts): it had answered 2xx first, or the caller left
+   * while the provider had the call.
+   */
   answered?: true;
   /** What accounting charged for such an attempt: its worst case at that target. */
   costUsd?: number;
