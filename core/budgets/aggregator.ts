@@ -107,9 +107,10 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
 }
 
 /**
- * A refusal: the refusing budget is used up for the refusal's period, at the limit it refused at. A
- * budget changed since (raised while the event was in flight) is another line, judged by its own spend;
- * one removed since fires nothing.
+ * A refusal: the refusing budget is used up for the refusal's period, at the limit it refused at, so
+ * it is past every line: each one not fired yet fires now, in order (50 and 80 before 100, never after
+ * it). A budget changed since (raised while the event was in flight) is another line, judged by its own
+ * spend; one removed since fires nothing.
  */
 async function emitExhausted(
   usage: UsageDetail,
@@ -121,8 +122,12 @@ async function emitExhausted(
   if (!current) return [];
   const budget = { ...current, limitUsd: refused.limitUsd ?? current.limitUsd };
   const spent = await deps.spend.periodSpend(scope, id, key);
-  const detail = await claim({ scope, id, usage, budget, key, threshold: 100, spent }, deps);
-  return detail ? [detail] : [];
+  const emitted: ThresholdDetail[] = [];
+  for (const threshold of THRESHOLDS) {
+    const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
+    if (detail) emitted.push(detail);
+  }
+  return emitted;
 }
 
 interface Crossing {

@@ -108,7 +108,24 @@ describe("the cost aggregator", () => {
     await aggregateUsage(refused("c", 0.1), d.deps);
     await aggregateUsage(usage("d", 0.9), d.deps);
     await aggregateUsage(refused("e", 1), d.deps);
-    expect(thresholds(d)).toEqual(["org:50:0.1", "org:100:0.1", "org:50:1", "org:80:1", "org:100:1"]);
+    expect(thresholds(d)).toEqual([
+      "org:50:0.1",
+      "org:80:0.1",
+      "org:100:0.1",
+      "org:50:1",
+      "org:80:1",
+      "org:100:1",
+    ]);
+  });
+
+  it("fires every line not fired yet when a budget refuses, in order: used up is past all of them", async () => {
+    const d = deps();
+    d.budgets.org = [{ period: "day", limitUsd: 0.03 }];
+    for (const id of ["a", "b", "c"]) await aggregateUsage(usage(id, 0.0075), d.deps);
+    // 75 %: the 50 % line only. The next request's worst case does not fit, so the budget is used up.
+    expect(thresholds(d)).toEqual(["org:50:0.03"]);
+    await aggregateUsage(refused("d", 0.03), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:0.03", "org:80:0.03", "org:100:0.03"]);
   });
 
   it("checks a budget lowered below the spend on its first refusal: every line it is past fires", async () => {
