@@ -79,9 +79,15 @@ export function createPortableSpend(
     ];
     for (const { scope, id, budgets: list } of owners) {
       for (const b of list) {
-        const spent = await budgets.spent(counterFor(scope, id, b, now));
+        const counter = counterFor(scope, id, b, now);
+        // A counter not used yet this period holds nothing until its first reservation seeds it with
+        // the period's spend (CounterSeed): until then, that spend is what the budget has used.
+        const spent = Math.max(
+          nanos(await budgets.spent(counter)),
+          nanos(await spend.periodSpend(scope, id, counter.periodKey)),
+        );
         // In nano-dollars, as the counter adds: a float subtraction reads $0.00004820000000000518.
-        const remaining = Math.max(0, limitNanos(b.limitUsd) - nanos(spent));
+        const remaining = Math.max(0, limitNanos(b.limitUsd) - spent);
         out.push({ scope, id, period: b.period, remainingUsd: usdOf(remaining) });
       }
     }

@@ -154,11 +154,11 @@ async function chat(key: string, body: Record<string, unknown>) {
 
 const exactUsage = (n: number) => Array.from({ length: n }, () => ({ usage: { input: 40, output: 16 } }));
 
-/** What is left of an org's daily budget, as `/metrics` reads it from the store. */
-async function remaining(org: string): Promise<number> {
+/** What is left of an org's budget (daily unless said), as `/metrics` reads it from the store. */
+async function remaining(org: string, period: "day" | "month" = "day"): Promise<number> {
   const res = await fetch(`${h.gateway.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   const line = new RegExp(
-    `llm_gateway_budget_remaining_usd\\{scope="org",id="${org}",period="day"\\} (\\S+)`,
+    `llm_gateway_budget_remaining_usd\\{scope="org",id="${org}",period="${period}"\\} (\\S+)`,
   );
   return Number((await res.text()).match(line)?.[1]);
 }
@@ -409,6 +409,8 @@ describe("budget changes", () => {
     // Four requests' spend this month, three of them made while no budget counted them.
     const [back] = await putBudgets([{ period: "month", limitUsd: 4.5 * COST }]);
     expect(back?.since).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    // The gauge counts the period's spend before the budget's first request does.
+    expect(await remaining("regained", "month")).toBeCloseTo(0.5 * COST, 9);
     const refused = await chat(REGAINED, {});
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.text).error.message).toMatch(/spent \$0\.0640/);
