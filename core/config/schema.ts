@@ -82,7 +82,7 @@ export const budgetSchema = z
       .datetime()
       .optional()
       .describe(
-        "Set by the gateway when the budget is added (kept while it stays); a value given is ignored",
+        "Set by the gateway when the budget is added (kept while it stays); a UTC time given is ignored",
       ),
   })
   .strict();
