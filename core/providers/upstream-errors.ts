@@ -14,7 +14,7 @@ export function upstreamStatusError(
 ): GatewayError {
   const error = providerError(bodyText);
   const message = providerMessage(bodyText);
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || refusedKey(error)) {
     // A credential does not fix itself between retries.
     return upstreamError(
       `Provider '${provider}' refused the gateway's credentials.`,
@@ -54,6 +54,20 @@ export function upstreamStatusError(
     );
   }
   return upstreamError(`Provider '${provider}' returned HTTP ${status}.`, "upstream_http_error");
+}
+
+/**
+ * Gemini answers a bad API key with 400 INVALID_ARGUMENT, naming the reason in its details
+ * (`API_KEY_INVALID`): the gateway's credential, not the caller's request, as a 401 would say.
+ */
+function refusedKey(error: Record<string, unknown> | undefined): boolean {
+  const details = error?.details;
+  return (
+    Array.isArray(details) &&
+    details.some(
+      (d) => typeof d === "object" && d !== null && (d as { reason?: unknown }).reason === "API_KEY_INVALID",
+    )
+  );
 }
 
 /** The `error` object of a JSON error body (OpenAI, Anthropic and Gemini all send one), if any. */

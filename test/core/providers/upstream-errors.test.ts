@@ -76,6 +76,26 @@ describe("upstreamStatusError", () => {
     expect(err.message).toBe("Provider 'openai' refused the gateway's credentials.");
   });
 
+  it("maps Gemini's 400 for a bad API key to the gateway's refused credential, not the caller's mistake", () => {
+    const body = JSON.stringify({
+      error: {
+        code: 400,
+        message: "API key not valid. Please pass a valid API key.",
+        status: "INVALID_ARGUMENT",
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "API_KEY_INVALID",
+            domain: "googleapis.com",
+          },
+        ],
+      },
+    });
+    const err = upstreamStatusError("gemini", 400, body, {});
+    expect(err).toMatchObject({ status: 502, code: "upstream_auth_failed" });
+    expect(err.message).not.toContain("API key");
+  });
+
   it("keeps the field OpenAI names at fault in a 4xx, and the gateway's own code", () => {
     const body = JSON.stringify({
       error: {
