@@ -129,7 +129,7 @@ function assistantBlocks(
     }
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
       const param = `messages[${i}].tool_calls[${k}].function.arguments`;
-      throw badRequest("Tool call arguments must be a JSON object.", param);
+      throw badRequest("Tool call arguments must be a JSON object.", param, "invalid_request_body");
     }
     return {
       type: "tool_use",

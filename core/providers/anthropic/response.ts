@@ -25,7 +25,8 @@ export function normalizeAnthropicUsage(u: AnthropicUsage): Usage {
   return usage(
     prompt,
     u.output_tokens ?? 0,
-    u.cache_read_input_tokens ?? undefined,
+    // Null when nothing was cached: OpenAI always reports the count, 0 included.
+    u.cache_read_input_tokens ?? 0,
     u.output_tokens_details?.thinking_tokens ?? undefined,
     {
       total: u.cache_creation_input_tokens ?? 0,
@@ -109,7 +110,9 @@ export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCo
           refusal: refused ? (text ?? "") : null,
           ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
         },
-        finish_reason: anthropicFinishReason(r.stop_reason),
+        // As OpenAI answers a refusal: `stop`, with the text in `refusal` (the SDK's `parse` returns it;
+        // `content_filter` would make it throw before reading it).
+        finish_reason: refused ? "stop" : anthropicFinishReason(r.stop_reason),
         logprobs: null,
       },
     ],

@@ -110,7 +110,8 @@ function parseArgs(args: string, param: string): Record<string, unknown> {
   } catch {
     parsed = undefined;
   }
-  if (!isPlainObject(parsed)) throw badRequest("Tool call arguments must be a JSON object.", param);
+  if (!isPlainObject(parsed))
+    throw badRequest("Tool call arguments must be a JSON object.", param, "invalid_request_body");
   return parsed;
 }
 

@@ -34,7 +34,12 @@ describe("fromAnthropicResponse", () => {
           logprobs: null,
         },
       ],
-      usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 },
+      usage: {
+        prompt_tokens: 10,
+        completion_tokens: 4,
+        total_tokens: 14,
+        prompt_tokens_details: { cached_tokens: 0 },
+      },
       system_fingerprint: null,
     });
   });
@@ -134,7 +139,7 @@ describe("fromAnthropicResponse", () => {
     });
   });
 
-  it("leaves the details out when Anthropic did not report cache or thinking fields", () => {
+  it("reports 0 cached tokens when Anthropic's cache counts are null, as OpenAI always reports them", () => {
     const usage = {
       input_tokens: 5,
       output_tokens: 1,
@@ -145,6 +150,7 @@ describe("fromAnthropicResponse", () => {
       prompt_tokens: 5,
       completion_tokens: 1,
       total_tokens: 6,
+      prompt_tokens_details: { cached_tokens: 0 },
     });
   });
 
@@ -161,14 +167,15 @@ describe("fromAnthropicResponse", () => {
 });
 
 describe("a refused Anthropic answer", () => {
-  it("carries its text as the message's refusal, not its content, as Chat Completions does", () => {
+  it("carries its text as the message's refusal, not its content, and stops, as Chat Completions does", () => {
     const refused = message({
       content: [{ type: "text", text: "I can't help with that.", citations: null }],
       stop_reason: "refusal",
     });
     expect(fromAnthropicResponse(refused, META).choices[0]).toMatchObject({
       message: { content: null, refusal: "I can't help with that." },
-      finish_reason: "content_filter",
+      // `content_filter` would make the SDK's `parse` throw before it read the refusal.
+      finish_reason: "stop",
     });
   });
 });
