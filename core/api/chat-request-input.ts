@@ -4,6 +4,7 @@ import {
   orphanToolResult,
   streamOptionsWithoutStream,
   toolChoiceWithoutTools,
+  unansweredToolCalls,
 } from "./conversation-rules.ts";
 
 /**
@@ -56,6 +57,7 @@ export const chatRequestInput = chatRequest
   .superRefine((req, ctx) => {
     for (const breach of [
       orphanToolResult(req.messages),
+      unansweredToolCalls(req.messages),
       toolChoiceWithoutTools(req),
       streamOptionsWithoutStream(req),
     ])

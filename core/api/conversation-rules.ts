@@ -41,6 +41,28 @@ export function orphanToolResult(messages: readonly MessageFields[]): RuleBreach
 }
 
 /**
+ * The first assistant message with `tool_calls` that the messages after it do not answer in full: each
+ * call needs a `tool` message with its id before the next message of another role (or the end).
+ * OpenAI: 400 "An assistant message with 'tool_calls' must be followed by tool messages responding to
+ * each 'tool_call_id'"; Anthropic and Gemini refuse a turn of calls without all their results, in their
+ * own words. Ids are not echoed back, as above.
+ */
+export function unansweredToolCalls(messages: readonly MessageFields[]): RuleBreach | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (m.role !== "assistant" || !m.tool_calls?.length) continue;
+    const open = new Set(m.tool_calls.map((c) => c.id));
+    for (let j = i + 1; j < messages.length && messages[j]!.role === "tool"; j++)
+      open.delete(messages[j]!.tool_call_id ?? "");
+    if (open.size > 0)
+      return {
+        path: ["messages", i, "tool_calls"],
+        message: `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'; ${open.size} of its tool calls have none`,
+      };
+  }
+  return undefined;
+}
+
+/**
  * A `tool_choice` that makes the model call a tool (`required`, a named function, allowed tools) in a
  * request without `tools`. OpenAI: 400 "'tool_choice' is only allowed when 'tools' are specified".
  * `auto` and `none` ask nothing a model without tools cannot do, and are left to the provider. The

@@ -4,6 +4,7 @@ import {
   orphanToolResult,
   streamOptionsWithoutStream,
   toolChoiceWithoutTools,
+  unansweredToolCalls,
 } from "../../../core/api/conversation-rules.ts";
 
 const user = { role: "user" };
@@ -37,6 +38,32 @@ describe("orphanToolResult", () => {
 
   it("does not echo the caller's id into the message", () => {
     expect(orphanToolResult([user, result("x".repeat(10_000))])?.message).not.toContain("xxx");
+  });
+});
+
+describe("unansweredToolCalls", () => {
+  it.each([
+    ["a conversation without tools", [user]],
+    ["every call answered, in any order", [user, calling("a", "b"), result("b"), result("a"), user]],
+    ["answered calls in two turns", [user, calling("a"), result("a"), calling("b"), result("b")]],
+  ])("finds none in %s", (_what, messages) => {
+    expect(unansweredToolCalls(messages)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "a call answered by no tool message before the next user message",
+      [user, calling("a", "b"), result("a"), user],
+      1,
+    ],
+    ["calls the conversation ends on", [user, calling("a")], 1],
+    ["a call answered only after another message", [user, calling("a"), user, result("a")], 1],
+    ["a later turn's unanswered call", [user, calling("a"), result("a"), calling("b"), user], 3],
+  ])("points at the tool_calls of %s", (_what, messages, at) => {
+    expect(unansweredToolCalls(messages)).toEqual({
+      path: ["messages", at, "tool_calls"],
+      message: expect.stringContaining("must be followed by tool messages responding to each 'tool_call_id'"),
+    });
   });
 });
 

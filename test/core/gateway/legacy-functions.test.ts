@@ -120,6 +120,7 @@ describe("fromLegacyFunctions", () => {
             function_call: { name: "f", arguments: "{}" },
             tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }],
           },
+          { role: "tool", tool_call_id: "c", content: "done" },
         ],
       },
       "messages[1].function_call",
