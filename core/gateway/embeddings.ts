@@ -69,6 +69,7 @@ export async function embeddings(
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
   noteRequestedModel(ctx, body);
+  refuseTooManyInputs(body);
   let req = validate(embeddingsRequest, body);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   if (org?.redactPrompts) {
@@ -154,4 +155,22 @@ async function embedOnce(
   } finally {
     call.done();
   }
+}
+
+/** OpenAI's limit on the inputs of one embeddings request (a list of texts or of token arrays). */
+const MAX_INPUTS = 2048;
+
+/**
+ * A list of more than MAX_INPUTS texts or token arrays, named as such: the schema's union would report
+ * its first item as the wrong type instead (a list of token ids is the one list that may be longer).
+ */
+function refuseTooManyInputs(body: unknown): void {
+  const input = (body as { input?: unknown } | null)?.input;
+  if (!Array.isArray(input) || input.length <= MAX_INPUTS) return;
+  if (input.every((x) => typeof x === "number")) return;
+  throw badRequest(
+    `Invalid 'input': at most ${MAX_INPUTS} inputs per request, got ${input.length}.`,
+    "input",
+    "invalid_request_body",
+  );
 }

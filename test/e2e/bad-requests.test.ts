@@ -321,6 +321,14 @@ const CASES: Case[] = [
     code: "invalid_request_body",
   },
   {
+    name: "embeddings of more than 2048 texts",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: Array.from({ length: 2049 }, (_, i) => `text ${i}`) }),
+    status: 400,
+    param: "input",
+    code: "invalid_request_body",
+  },
+  {
     name: "embeddings without input",
     path: "/v1/embeddings",
     body: JSON.stringify({ model: "oa/emb" }),

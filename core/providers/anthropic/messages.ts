@@ -240,7 +240,7 @@ export function toAnthropicMessages(
     throw unsupportedParameter(
       provider,
       "messages",
-      "it needs a user or assistant message besides the system prompt",
+      "it needs a user or assistant message with content (system prompts and blank messages are not one)",
     );
   return { system, messages: out };
 }

@@ -69,7 +69,12 @@ function assistantText(m: Extract<ChatMessage, { role: "assistant" }>): GeminiPa
 
 function imagePart(url: string, param: string): GeminiPart {
   const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (data) return { inlineData: { mimeType: data[1]!, data: data[2]! } };
+  if (data) {
+    // An image part holds an image; Gemini would take a text/plain "image" as the text it is.
+    if (!data[1]!.startsWith("image/"))
+      throw unsupportedParameter(PROVIDER, param, `media type '${data[1]}'; an image_url holds an image`);
+    return { inlineData: { mimeType: data[1]!, data: data[2]! } };
+  }
   if (/^https?:\/\//i.test(url)) {
     let ext = "";
     try {
@@ -251,7 +256,7 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
     throw unsupportedParameter(
       PROVIDER,
       "messages",
-      "it needs a user or assistant message besides the system prompt",
+      "it needs a user or assistant message with content (system prompts and blank messages are not one)",
     );
   return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
 }

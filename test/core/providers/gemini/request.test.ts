@@ -76,6 +76,7 @@ describe("Gemini request: messages", () => {
   it.each([
     ["an image URL without a known extension", { url: "https://example.com/image" }, "image_url"],
     ["a non-base64 data URI", { url: "data:image/svg+xml,<svg/>" }, "image_url"],
+    ["a data URI that holds no image", { url: "data:text/plain;base64,aGk=" }, "image_url"],
     [
       "a detail other than auto",
       { url: "https://example.com/a.png", detail: "high" as const },
