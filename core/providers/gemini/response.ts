@@ -41,7 +41,8 @@ const FILTERED = new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTE
 
 /**
  * STOP after a function call means "your turn to run the tools". Everything that is neither a length
- * limit nor a filter (MALFORMED_FUNCTION_CALL, OTHER, ...) folds onto "stop", the closest OpenAI reason.
+ * limit nor a filter (OTHER, ...) folds onto "stop", the closest OpenAI reason. A function call Gemini
+ * could not produce is not an answer at all (failedCall).
  */
 export function geminiFinishReason(
   reason: string | null | undefined,
@@ -96,9 +97,32 @@ export function answerText(c: GeminiCandidate): string | null {
   return texts.length > 0 ? texts.join("") : null;
 }
 
+/** Finish reasons of a function call the model tried and failed to make. */
+const FAILED_CALL = new Set(["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"]);
+
+/**
+ * A candidate that ended on a function call Gemini could not make, with nothing else in it: what went
+ * wrong, for an error (the caller would read an empty `stop` as the model's last word, and an agent loop
+ * would end). It fails as `upstream_malformed`, which falls back to the next target and which the SDKs
+ * retry. Undefined for any other candidate.
+ */
+export function failedCall(
+  c: { finishReason?: string | null | undefined; finishMessage?: string | null | undefined },
+  hasOutput: boolean,
+): string | undefined {
+  if (hasOutput || !FAILED_CALL.has(c.finishReason ?? "")) return undefined;
+  const why = c.finishMessage ? `: ${c.finishMessage.slice(0, 500)}` : "";
+  return `ended on a function call it could not make (${c.finishReason})${why}`;
+}
+
 export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
   const r = parseUpstream(geminiResponse, body, PROVIDER);
   const candidates = r.candidates ?? [];
+  const failed = candidates.map((c) =>
+    failedCall(c, answerText(c) !== null || (c.content?.parts ?? []).some((p) => p.functionCall)),
+  );
+  if (candidates.length > 0 && failed.every((f) => f !== undefined))
+    throw upstreamError(`Provider '${PROVIDER}' ${failed[0]}.`, "upstream_malformed");
   const used: string[] = [];
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
     const toolCalls = (c.content?.parts ?? []).flatMap((p) => {

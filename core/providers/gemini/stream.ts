@@ -9,7 +9,14 @@ import type { SseEvent } from "../../api/sse-parser.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { geminiLogprobs } from "./logprobs.ts";
-import { answerText, geminiFinishReason, normalizeGeminiUsage, signatureOf, toolCallId } from "./response.ts";
+import {
+  answerText,
+  failedCall,
+  geminiFinishReason,
+  normalizeGeminiUsage,
+  signatureOf,
+  toolCallId,
+} from "./response.ts";
 import { geminiErrorPayload, geminiResponse } from "./wire.ts";
 
 const PROVIDER = "gemini";
@@ -104,6 +111,9 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
     toolIds.push(callId);
   }
   const text = cand ? answerText(cand) : null;
+  // A call Gemini could not make ends the stream as the error it is (response.ts failedCall).
+  const failed = cand && failedCall(cand, text !== null || toolIds.length > 0);
+  if (failed) return fault(failed, "upstream_malformed", state);
 
   const out: ChatCompletionChunk[] = [];
   if (!state.started || text !== null || toolCalls.length > 0) {

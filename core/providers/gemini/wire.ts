@@ -44,6 +44,7 @@ const candidate = z.object({
   index: z.number().nullish(),
   content: z.object({ role: z.string().nullish(), parts: z.array(part).nullish() }).nullish(),
   finishReason: z.string().nullish(),
+  finishMessage: z.string().nullish(),
   logprobsResult: logprobsResult.nullish(),
 });
 

@@ -10,6 +10,40 @@ const candidate = (parts: unknown[], finishReason = "STOP", extra: object = {}) 
   ...extra,
 });
 
+describe("a Gemini function call it could not make", () => {
+  const malformed = {
+    content: {},
+    finishReason: "MALFORMED_FUNCTION_CALL",
+    finishMessage: "Malformed function call: print(x",
+  };
+
+  it.each(["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"])(
+    "is a 502 upstream_malformed when it is all the answer (%s), not an empty stop",
+    (finishReason) => {
+      const run = () => fromGeminiResponse({ candidates: [{ ...malformed, finishReason }] }, meta);
+      expect(run).toThrow(expect.objectContaining({ status: 502, code: "upstream_malformed" }));
+      expect(run).toThrow(/could not make/);
+    },
+  );
+
+  it("leaves an answer that has text as it is", () => {
+    const c = fromGeminiResponse(
+      { candidates: [candidate([{ text: "Hi" }], "MALFORMED_FUNCTION_CALL")] },
+      meta,
+    );
+    expect(c.choices[0]).toMatchObject({ message: { content: "Hi" }, finish_reason: "stop" });
+  });
+
+  it("ends a stream with the fault, so it falls back or fails in band", () => {
+    const data = JSON.stringify({ candidates: [malformed] });
+    expect(reduceGeminiStream({ event: undefined, data }, initGeminiStream(meta)).fault).toEqual({
+      code: "upstream_malformed",
+      message:
+        "ended on a function call it could not make (MALFORMED_FUNCTION_CALL): Malformed function call: print(x",
+    });
+  });
+});
+
 describe("Gemini response", () => {
   it("maps text, identity and usage", () => {
     const c = fromGeminiResponse(
