@@ -49,8 +49,9 @@ export const checkpointSchema = z.object({
   seq,
   headHash: hash,
   time: z.string(),
-  // May be empty: the verifier reports that as missing_signature rather than the parser rejecting it.
-  signature: z.string(),
+  // May be empty or missing: the verifier reports that as missing_signature rather than the parser
+  // rejecting the file as unreadable.
+  signature: z.string().default(""),
   keyId: z.string(),
 });
 

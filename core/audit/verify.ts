@@ -34,7 +34,8 @@ import { type ChainEntry, type Checkpoint, GENESIS_HASH } from "./types.ts";
  *     previous good checkpoint — the detail names that range.
  *  9. more than `maxUnsigned` consecutive entries without a checkpoint (between two checkpoints, or in the
  *     tail) → `missing_signature` at (previous checkpoint seq + maxUnsigned), where a checkpoint was due:
- *     one was deleted. The writer checkpoints at least every `everyEntries` entries (chain.ts), so
+ *     one was deleted. Entries and no checkpoint at all → `missing_signature` at 1: the writer signs a
+ *     chain's first entry as it appends it. The writer checkpoints at least every `everyEntries` entries (chain.ts), so
  *     maxUnsigned must be the writer's everyEntries (or more).
  *
  * What cannot be detected offline: truncation of the unsigned tail (reported as `unsignedTail`), and
@@ -290,6 +291,19 @@ function checkCheckpoints(
     lastGood = c.seq;
   }
   if (!walkBroken) {
+    // The writer signs every chain's first entry as it appends it (chain.ts shouldCheckpoint): a chain
+    // no checkpoint signs had them all removed, and anyone could have rewritten it.
+    if (verified === 0 && lastSeq > 0)
+      return {
+        problem: {
+          seq: 1,
+          problem: "missing_signature",
+          detail:
+            "no checkpoint signs this chain (the writer signs every chain's first entry): its checkpoints were removed",
+        },
+        verified,
+        lastSignedSeq: lastGood,
+      };
     const tail = gap(lastGood, lastSeq);
     if (tail) return { problem: tail, verified, lastSignedSeq: lastGood };
   }

@@ -13,11 +13,18 @@ const id = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be lowercase letters, digits, '.', '_' or '-'");
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
 /**
- * An http(s) URL. The protocol rule is also a pattern: the published JSON Schema keeps patterns, while
- * it reads `z.url`'s protocol option as a bare `format: uri`, which takes `ftp:` and `mailto:`.
+ * An http(s) URL without credentials in it. The rules are one pattern, which the published JSON Schema
+ * keeps (it reads `z.url`'s protocol option as a bare `format: uri`, which takes `ftp:` and `mailto:`).
+ * A `user:password@` part would be stored, shown by the admin API and written to the audit trail as it
+ * is: provider keys belong in `apiKeyEnv` or `headers`.
  */
 const httpUrl = () =>
-  z.url({ protocol: /^https?$/ }).regex(/^https?:\/\/[^/?#\s]/i, "must be an http(s) URL");
+  z
+    .url({ protocol: /^https?$/ })
+    .regex(
+      /^https?:\/\/[^/?#@\s]+(?:[/?#]|$)/i,
+      "must be an http(s) URL without credentials in it (user:password@: use apiKeyEnv or headers)",
+    );
 
 /**
  * The longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days). A larger one fires at once, with a

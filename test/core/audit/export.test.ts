@@ -62,8 +62,26 @@ describe("audit export", () => {
     const withProto = parseAuditExport(
       roundTrip(buildAuditExport({ chain: CHAIN, keyId: "k", entries: [proto], checkpoints: [] })),
     );
+    // The hash walk passes (the __proto__ key was hashed as it is); only the missing checkpoint is left.
     expect(verifyChain({ ...withProto, publicKeyPem: await signer.publicKeyPem() })).toMatchObject({
-      ok: true,
+      ok: false,
+      seq: 1,
+      problem: "missing_signature",
+    });
+  });
+
+  it("reads a checkpoint without its signature, for the verifier to report as missing", async () => {
+    const chain = await buildChain(signer, 3, 1);
+    const file = roundTrip(buildAuditExport({ chain: CHAIN, keyId: signer.keyId, ...chain })) as {
+      checkpoints: Array<Record<string, unknown>>;
+    };
+    delete file.checkpoints[1]!.signature;
+    expect(
+      verifyChain({ ...parseAuditExport(file), publicKeyPem: await signer.publicKeyPem() }),
+    ).toMatchObject({
+      ok: false,
+      seq: 2,
+      problem: "missing_signature",
     });
   });
 

@@ -405,10 +405,22 @@ describe("verifyChain: tamper matrix", () => {
       });
     });
 
-    it("an unsigned tail longer than maxUnsigned means a checkpoint was removed", async () => {
-      const chain = await buildChain(signer, 120, 1000);
+    it("a run longer than maxUnsigned before a checkpoint means one was removed", async () => {
+      const chain = await buildChain(signer, 220, 110);
       expect(verify(chain)).toMatchObject({ ok: false, seq: 100, problem: "missing_signature" });
     });
+
+    it.each([1, 40])(
+      "a chain of %i entries that no checkpoint signs had its checkpoints removed",
+      async (n) => {
+        const chain = await buildChain(signer, n, 1000);
+        expect(verify({ ...chain, checkpoints: [] })).toMatchObject({
+          ok: false,
+          seq: 1,
+          problem: "missing_signature",
+        });
+      },
+    );
   });
 });
 

@@ -26,7 +26,9 @@ describe("the published config JSON Schema", () => {
     };
     const provider = schema.properties.providers.items.properties;
     const url = new RegExp(String(provider.baseUrl?.pattern));
-    expect(["ftp://x", "mailto:a@b.c", "http:foo"].filter((u) => url.test(u))).toEqual([]);
+    expect(
+      ["ftp://x", "mailto:a@b.c", "http:foo", "http://admin:pw@host/v1"].filter((u) => url.test(u)),
+    ).toEqual([]);
     expect(url.test("https://api.openai.com/v1")).toBe(true);
     const names = (provider.headers!.propertyNames as { allOf: Array<{ pattern: string }> }).allOf.map(
       (p) => new RegExp(p.pattern),

@@ -116,6 +116,11 @@ describe("parseConfig", () => {
       "providers[0].baseUrl",
     ],
     [
+      "a baseUrl with a password in it, which would be stored and audited as it is",
+      (c) => Object.assign(c.providers![0]!, { baseUrl: "https://admin:S3cret@llm.example.com/v1" }),
+      "providers[0].baseUrl",
+    ],
+    [
       "a lowercase apiKeyEnv",
       (c) => Object.assign(c.providers![0]!, { apiKeyEnv: "key" }),
       "providers[0].apiKeyEnv",
