@@ -195,7 +195,12 @@ function retryDelay(
   ctx: RequestContext,
 ): number | undefined {
   if (retry >= policy.retriesPerTarget) return undefined;
-  const after = parseRetryAfter(err.headers["retry-after"], ctx.deps.now());
+  // OpenAI's `retry-after-ms` is the finer of its two (its SDKs read it first).
+  const ms = err.headers["retry-after-ms"]?.trim();
+  const after =
+    ms && /^\d+(?:\.\d+)?$/.test(ms)
+      ? Number(ms)
+      : parseRetryAfter(err.headers["retry-after"], ctx.deps.now());
   if (after !== undefined) return after <= policy.retryAfterCapMs ? after : undefined;
   // A rate limit without Retry-After: another provider is a better bet than guessing.
   if (err.status === 429) return undefined;

@@ -24,6 +24,7 @@ export function upstreamStatusError(
   }
   if (status === 429) {
     const retryAfter = headers["retry-after"];
+    const retryAfterMs = headers["retry-after-ms"];
     return new GatewayError(
       429,
       "rate_limit_error",
@@ -32,6 +33,7 @@ export function upstreamStatusError(
         code: "upstream_rate_limited",
         headers: {
           ...(typeof retryAfter === "string" ? { "retry-after": retryAfter } : {}),
+          ...(typeof retryAfterMs === "string" ? { "retry-after-ms": retryAfterMs } : {}),
           // OpenAI's quota error (429, type and code `insufficient_quota`): the account is out of
           // credit, and no retry in the SDK's backoff window wins it back.
           ...(error?.code === "insufficient_quota" || error?.type === "insufficient_quota" ? NO_RETRY : {}),
@@ -48,7 +50,11 @@ export function upstreamStatusError(
       // OpenAI names the field at fault (`messages[0].content`); OpenAI gets the caller's request as it
       // is, so the path is the caller's too. Anthropic and Gemini name none.
       {
-        code: "upstream_invalid_request",
+        // A model the provider does not have is what OpenAI calls it, for the caller as for routing.
+        code:
+          status === 404 && error?.code === "model_not_found"
+            ? "model_not_found"
+            : "upstream_invalid_request",
         param: typeof error?.param === "string" ? error.param.slice(0, 256) : null,
       },
     );

@@ -28,6 +28,8 @@ const BY_CODE: Record<string, FailureDecision> = {
   // This target cannot honour a parameter; another target of the alias may.
   unsupported_parameter: { action: "next", countsAgainstTarget: false },
   embeddings_not_supported: { action: "next", countsAgainstTarget: false },
+  // A provider's 404 for a model it does not have (OpenAI names it so): a target misconfiguration.
+  model_not_found: { action: "next", countsAgainstTarget: false },
   // The caller disconnected: nobody is left to answer, and the provider did nothing wrong.
   client_closed: { action: "fail", countsAgainstTarget: false },
 };

@@ -214,6 +214,17 @@ describe("withFallback", () => {
     expect(h.sleeps).toEqual([2_000]);
   });
 
+  it("sleeps OpenAI's retry-after-ms, the finer of its two", async () => {
+    const h = harness();
+    const err = new GatewayError(429, "rate_limit_error", "slow down", {
+      code: "upstream_rate_limited",
+      headers: { "retry-after": "1", "retry-after-ms": "300" },
+    });
+    const r = h.request([a], { a: [err, "from a"] });
+    await expect(r.result).resolves.toBe("from a");
+    expect(h.sleeps).toEqual([300]);
+  });
+
   it("honours a Retry-After given as an HTTP-date", async () => {
     const h = harness();
     const when = new Date(h.deps.now() + 3_000).toUTCString();

@@ -139,6 +139,29 @@ describe("upstreamStatusError", () => {
     expect(upstreamStatusError("openai", 429, openaiBody, {}).headers).not.toHaveProperty("x-should-retry");
   });
 
+  it("keeps OpenAI's model_not_found on a provider 404, as OpenAI names it", () => {
+    const body = JSON.stringify({
+      error: {
+        message: "The model `gpt-x` does not exist",
+        type: "invalid_request_error",
+        param: null,
+        code: "model_not_found",
+      },
+    });
+    expect(upstreamStatusError("openai", 404, body, {})).toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+  });
+
+  it("carries OpenAI's retry-after-ms from a 429 beside retry-after", () => {
+    const err = upstreamStatusError("openai", 429, openaiBody, {
+      "retry-after": "1",
+      "retry-after-ms": "300",
+    });
+    expect(err.headers).toMatchObject({ "retry-after": "1", "retry-after-ms": "300" });
+  });
+
   it("carries retry-after from a 429", () => {
     const err = upstreamStatusError("openai", 429, "", { "retry-after": "7" });
     expect(err).toMatchObject({ status: 429, headers: { "retry-after": "7" } });

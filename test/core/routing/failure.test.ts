@@ -67,9 +67,9 @@ describe("decide", () => {
     },
     { what: "a gateway 400 without a code", err: badRequest("bad"), expected: fail },
     {
-      what: "a gateway 404 that is not the provider's",
+      what: "a target's 404 for a model it does not have (OpenAI's model_not_found)",
       err: notFound("gone", "model_not_found"),
-      expected: fail,
+      expected: next(false),
     },
     { what: "an unknown code", err: upstreamError("?", "something_new"), expected: fail },
     { what: "the generic upstream_error code", err: upstreamError("?"), expected: fail },
