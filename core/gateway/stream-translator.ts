@@ -111,6 +111,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   };
 
   const deliver = (chunk: ChatCompletionChunk) => {
+    // OpenAI marks every chunk before the usage chunk `usage: null` for a caller who asked for usage.
+    if (opts.includeUsage && chunk.usage === undefined) chunk.usage = null;
     opts.onChunk?.(chunk);
     emit(sseData(chunk));
   };

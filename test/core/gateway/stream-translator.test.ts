@@ -115,6 +115,19 @@ describe("translateStream over the OpenAI adapter", () => {
     ]);
   });
 
+  it.each([
+    [true, [null, null]],
+    [false, [undefined, undefined]],
+  ])(
+    "marks each chunk usage: null when the caller asked for usage (%s), as OpenAI does",
+    async (includeUsage, marks) => {
+      const { upstream, promise } = start({ includeUsage });
+      upstream.end(chunk("a") + chunk("b", "stop") + DONE);
+      const events = payloads(await readAll(await promise)).slice(0, -1) as Array<{ usage?: unknown }>;
+      expect(events.map((e) => e.usage)).toEqual(marks);
+    },
+  );
+
   it("survives events split at any byte, including inside a multi-byte character", async () => {
     const { upstream, promise } = start();
     const bytes = Buffer.from(chunk("héllo ✨", "stop") + DONE);
