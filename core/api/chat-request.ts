@@ -120,7 +120,15 @@ export const chatMessage = z.discriminatedUnion("role", [
   z.object({ role: z.literal("developer"), content: textContent, name }).strict(),
   z.object({ role: z.literal("user"), content: userContent, name }).strict(),
   assistantMessage,
-  z.object({ role: z.literal("tool"), content: textContent, tool_call_id: z.string().min(1) }).strict(),
+  z
+    .object({
+      role: z.literal("tool"),
+      content: textContent,
+      tool_call_id: z.string().min(1),
+      // The tool's name, which LangChain's ChatOpenAI puts on every tool result and OpenAI takes.
+      name: z.string().min(1).max(64).optional(),
+    })
+    .strict(),
 ]);
 
 const jsonObject = z.record(z.string(), z.unknown());

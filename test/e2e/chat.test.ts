@@ -112,6 +112,31 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect([...streamed.tools.values()].every((t) => typeof t.id === "string" && t.id.length > 0)).toBe(true);
   });
 
+  it("takes the tool loop LangChain's agents send: a named assistant turn and tool results with their tool's name", async () => {
+    sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
+    const messages = [
+      { role: "user", content: "weather in Paris?" },
+      {
+        role: "assistant",
+        name: "model",
+        content: "",
+        tool_calls: [
+          {
+            id: "call_1",
+            type: "function",
+            function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+          },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_1", name: "get_weather", content: "sunny" },
+    ] as OpenAI.Chat.Completions.ChatCompletionMessageParam[];
+    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } },
+    ];
+    const res = await h.client.chat.completions.create({ model, messages, tools });
+    expect(res.choices[0]?.message.content).toBe(TEXT);
+  });
+
   it("takes back an assistant message as a client got it, response-only fields and all, and sends none of them on", async () => {
     // What openai-python sends for `messages.append(response.choices[0].message)` after an OpenAI answer,
     // plus the Node stream helper's `parsed`.

@@ -2,6 +2,7 @@ import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { inlinePdf } from "../file-part.ts";
+import { namesParticipant } from "../participant-names.ts";
 
 /** Anthropic's prompt-cache breakpoint on a block; `ttl` "1h", or Anthropic's default of 5 minutes. */
 export type CacheControl = { type: "ephemeral"; ttl?: "1h" };
@@ -200,7 +201,7 @@ export function toAnthropicMessages(
   const system: TextBlock[] = [];
   const out: AnthropicMessage[] = [];
   messages.forEach((m, i) => {
-    if ("name" in m && m.name !== undefined) {
+    if ("name" in m && m.name !== undefined && namesParticipant(m.role)) {
       // Anthropic has no participant names; dropping one would change what the model sees.
       throw unsupportedParameter(provider, `messages[${i}].name`);
     }

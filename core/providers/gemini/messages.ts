@@ -1,6 +1,7 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { inlinePdf } from "../file-part.ts";
+import { namesParticipant } from "../participant-names.ts";
 import { geminiGeneration } from "./generation.ts";
 
 /** Gemini `Part` / `Content` as we send them (camelCase JSON, like the SDK's Developer API wire). */
@@ -207,7 +208,7 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
 
   inCallOrder(messages).forEach(([m, i]) => {
     // Gemini has no participant names; dropping one would change what the model is told.
-    if ("name" in m && m.name !== undefined) {
+    if ("name" in m && m.name !== undefined && namesParticipant(m.role)) {
       throw unsupportedParameter(PROVIDER, `messages[${i}].name`, "Gemini has no participant names");
     }
     switch (m.role) {
