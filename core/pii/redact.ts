@@ -127,8 +127,9 @@ export function containsPii(text: string): boolean {
 
 /**
  * A redacted deep copy: every string inside arrays, plain objects, Maps and Sets is passed through
- * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map keys are kept. Cycles and shared references are reproduced in the
- * copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
+ * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map keys are kept. Strings
+ * and object keys come out well-formed (a lone surrogate becomes U+FFFD). Cycles and shared references
+ * are reproduced in the copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
  * they are. Errors become `{ name, message, …own fields }`, and instances of other classes become plain
  * objects of their own enumerable fields (what JSON.stringify would keep), so no string escapes.
  */
@@ -137,8 +138,9 @@ export function redactValue(value: unknown): unknown {
 }
 
 function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
-  // A string holding JSON (a tool call's arguments in an audit record) stays JSON.
-  if (typeof value === "string") return redactJsonText(value).text;
+  // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate
+  // becomes U+FFFD: a record with one cannot be canonicalized (RFC 8785), and would stall its chain.
+  if (typeof value === "string") return redactJsonText(value.toWellFormed()).text;
   if (typeof value !== "object" || value === null) return value;
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;
@@ -168,6 +170,6 @@ function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
     out.name = value.name;
     out.message = redactText(value.message).text;
   }
-  for (const [k, v] of Object.entries(value)) out[k] = walk(v, seen);
+  for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = walk(v, seen);
   return out;
 }

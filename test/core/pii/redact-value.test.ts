@@ -1,9 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { canonical } from "../../../core/audit/canonical.ts";
 import { redactJsonText, redactValue } from "../../../core/pii/redact.ts";
 
 const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
 
 describe("redactValue", () => {
+  it("makes strings and keys well-formed, so an audit record with a lone surrogate can be canonicalized", () => {
+    const out = redactValue({ name: "x\ud800y", "k\udc00": ["\ud83d"] }) as Record<string, unknown>;
+    expect(out).toEqual({ name: "x\ufffdy", "k\ufffd": ["\ufffd"] });
+    expect(() => canonical(out)).not.toThrow();
+  });
+
   it("redacts strings deep inside objects and arrays, keeping keys and other values", () => {
     const input = {
       "alice@example.com": "owner",
