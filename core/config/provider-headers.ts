@@ -27,11 +27,12 @@ const headerName = z
   .regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/, "header names are lowercase RFC 9110 tokens")
   // A pattern rather than a refinement, so the published JSON Schema refuses these names too.
   .regex(new RegExp(`^(?!(?:${[...RESERVED_HEADERS].join("|")})$)`), "the gateway sets this header itself");
-// No CR, LF or NUL: a value must not be able to start another header.
+// RFC 9110 field-value characters: tab, visible ASCII, and bytes above it. No control character: CR or
+// LF would start another header, and the HTTP client refuses any other one on every call it makes.
 const headerValue = z
   .string()
   .max(1024)
-  .regex(/^[^\r\n\0]*$/, "header values may not contain CR, LF or NUL");
+  .regex(/^[\t\x20-\x7e\x80-\uffff]*$/, "header values may not contain control characters");
 
 /** `providers[].headers`: extra headers sent with every call to that provider. */
 export const providerHeaders = z.record(headerName, headerValue);

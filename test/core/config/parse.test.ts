@@ -159,6 +159,12 @@ describe("parseConfig", () => {
       "providers[0].headers.anthropic-beta",
     ],
     [
+      "a provider header value with a control character, which the HTTP client refuses on every call",
+      (c) => Object.assign(c.providers![0]!, { headers: { "anthropic-beta": "a\u0001b" } }),
+      "providers[0].headers.anthropic-beta",
+    ],
+
+    [
       "a target naming an unknown provider",
       (c) => ((c.models![0]!.targets as Cfg["keys"])[1]!.provider = "nope"),
       "models[0].targets[1].provider",
