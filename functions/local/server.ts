@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
@@ -124,6 +124,9 @@ function writeHead(res: ServerResponse, prelude: Prelude): void {
  * no. The bytes left unread make the connection unusable, so `overflow` asks for it to be closed.
  */
 function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; overflow: boolean }> {
+  // A body declared larger than the limit is not read at all: the handler gets one byte too many to see.
+  if (Number(req.headers["content-length"]) > limit)
+    return Promise.resolve({ body: Buffer.alloc(limit + 1), overflow: true });
   const parts: Buffer[] = [];
   let kept = 0;
   return new Promise((resolve, reject) => {
@@ -240,6 +243,29 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     }
   }
   server.keepAliveTimeout = 65_000;
+  // `Expect: 100-continue`: a body declared over the limit is not invited (readBody answers 413 at once).
+  server.on("checkContinue", (req, res) => {
+    if (!(Number(req.headers["content-length"]) > opts.maxBodyBytes)) res.writeContinue();
+    server.emit("request", req, res);
+  });
+  // What Node's HTTP parser refuses never reaches a handler: answered in the API's envelope all the same.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
+    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      error: {
+        message: tooLarge ? "The request's headers are too large." : "The request is not valid HTTP/1.1.",
+        type: "invalid_request_error",
+        param: null,
+        code: tooLarge ? "headers_too_large" : "malformed_request",
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
@@ -170,7 +171,56 @@ describe("the portable host's stop", () => {
   });
 });
 
+/** Sends `raw` bytes on a fresh connection and resolves with everything the server answered. */
+function rawExchange(url: string, raw: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => socket.write(raw));
+    let got = "";
+    socket.on("data", (d) => {
+      got += d.toString();
+    });
+    socket.on("end", () => resolve(got));
+    socket.on("error", reject);
+  });
+}
+
+describe("the portable host's answers to what is not a request", () => {
+  it.each([
+    ["malformed HTTP", "GARBAGE\r\n\r\n", "400", "malformed_request"],
+    [
+      "headers past Node's limit",
+      `GET /healthz HTTP/1.1\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`,
+      "431",
+      "headers_too_large",
+    ],
+  ])("answers %s in the API's error envelope", async (_, raw, status, code) => {
+    const url = await serve(async (_event, stream) => {
+      await new Promise<void>((resolve) => framed(stream, 200).end("ok", () => resolve()));
+    });
+    const answer = await rawExchange(url, raw);
+    expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(answer).toContain("content-type: application/json");
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error).toMatchObject({ code });
+  });
+});
+
 describe("the portable host's reading of a body over the limit", () => {
+  it("answers a body declared over the limit without reading it, and without inviting it", async () => {
+    let seen = 0;
+    const url = await serve(async (event, stream) => {
+      seen = Buffer.byteLength((event as APIGatewayProxyEvent).body ?? "");
+      await new Promise<void>((resolve) => framed(stream, 413).end("too large", () => resolve()));
+    });
+    const answer = await rawExchange(
+      url,
+      "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 99999999\r\nexpect: 100-continue\r\n\r\n",
+    );
+    expect(answer).toMatch(/^HTTP\/1.1 413 /);
+    expect(answer).not.toContain("100 Continue");
+    expect(seen).toBe(1025);
+  });
+
   it("stops reading past the limit, lets the handler answer, and closes the connection", async () => {
     let seen = 0;
     const url = await serve(async (event, stream) => {
