@@ -22,8 +22,8 @@ const httpUrl = () =>
   z
     .url({ protocol: /^https?$/ })
     .regex(
-      /^https?:\/\/[^/?#@\s]+(?:[/?#]|$)/i,
-      "must be an http(s) URL without credentials in it (user:password@: use apiKeyEnv or headers)",
+      /^https?:\/\/[^/?#@\s]+(?:[/?#]|$)/,
+      "must be an http(s) URL (lowercase scheme) with a host and no credentials in it (user:password@: use apiKeyEnv or headers)",
     );
 
 /**
@@ -141,7 +141,12 @@ export const targetSchema = z
 
 export const modelSchema = z
   .object({
-    alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "aliases may not contain '/'"),
+    alias: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+        "must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting with a letter or digit (no '/': that is for provider/model)",
+      ),
     strategy: z
       .enum(["fallback", "loadbalance"])
       .default("fallback")

@@ -54,7 +54,8 @@ try {
   process.on("SIGTERM", stop);
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`Invalid configuration: ${err.message}\n`);
+    // One line, whatever the message quotes (a JSON parser's excerpt of the file holds its newlines).
+    process.stderr.write(`Invalid configuration: ${err.message.replace(/\s*\n\s*/g, " ")}\n`);
     process.exit(2);
   }
   if (err instanceof DataDirInUseError) {

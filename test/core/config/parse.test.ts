@@ -116,6 +116,11 @@ describe("parseConfig", () => {
       "providers[0].baseUrl",
     ],
     [
+      "a baseUrl with an uppercase scheme, which the JSON Schema refuses too",
+      (c) => Object.assign(c.providers![0]!, { baseUrl: "HTTP://llm.example.com/v1" }),
+      "providers[0].baseUrl",
+    ],
+    [
       "a baseUrl with a password in it, which would be stored and audited as it is",
       (c) => Object.assign(c.providers![0]!, { baseUrl: "https://admin:S3cret@llm.example.com/v1" }),
       "providers[0].baseUrl",

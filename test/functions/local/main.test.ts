@@ -108,10 +108,18 @@ describe("npm start (portable mode entry point)", () => {
   it("stops on a config file that is not JSON", async () => {
     const dir = tempDir();
     const file = join(dir, "gateway.json");
-    writeFileSync(file, "{ not json");
+    writeFileSync(file, "// a comment\n{ not json");
     const out = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_CONFIG: file });
     expect(out.code).toBe(2);
     expect(out.output).toContain("not valid JSON");
+    // One line, though the parser's message quotes the file with its newline.
+    expect(
+      out.output
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("Invalid configuration")),
+    ).toHaveLength(1);
+    expect(out.output).not.toContain("comment\n");
   });
 
   it("says in one line that the port is taken, and shows the keys at the next start that listens", async () => {
