@@ -91,7 +91,9 @@ export function record(
     },
   );
   const rateTripped = total >= s.minimumRequests && failed / total >= s.failureRate;
-  if (!ok && (consecutiveFailures >= s.failureThreshold || rateTripped))
+  // The rate is judged after every call, a success included: a window that has reached the rate with
+  // enough calls seen is the provider's ill health, whatever its last call did.
+  if ((!ok && consecutiveFailures >= s.failureThreshold) || rateTripped)
     return { kind: "open", openedAt: now };
   return { kind: "closed", consecutiveFailures, slices };
 }

@@ -70,6 +70,14 @@ describe("breaker: closed", () => {
     expect(record(nine, false, 0, rateOnly)).toEqual({ kind: "open", openedAt: 0 });
   });
 
+  it("opens on the call that brings the rate to failureRate, a success included", () => {
+    // Failure first: after nine calls 5 of 9 failed, too few seen; the 10th, a success, makes 5 of 10.
+    const alternating = Array.from({ length: 9 }, (_, i) => i % 2 === 1);
+    const nine = recordAll(CLOSED, alternating, 0, rateOnly);
+    expect(nine.kind).toBe("closed");
+    expect(record(nine, true, 0, rateOnly)).toEqual({ kind: "open", openedAt: 0 });
+  });
+
   it("does not open on the failure rate before minimumRequests have been seen", () => {
     const s = { ...rateOnly, failureThreshold: 5 };
     // 4 failures out of 4: a 100 % rate, but too few requests and below the consecutive threshold.
