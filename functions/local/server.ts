@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
+import { answerClientError, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
 import { toProxyEvent } from "./proxy-event.ts";
@@ -118,44 +119,6 @@ function writeHead(res: ServerResponse, prelude: Prelude): void {
   res.writeHead(prelude.statusCode ?? 200, headers);
 }
 
-/**
- * The body, up to one byte past the limit, so the handler sees the overflow and answers 413. Past that
- * nothing more is read: a caller may not make the gateway take in hundreds of megabytes to be told
- * no. The bytes left unread make the connection unusable, so `overflow` asks for it to be closed.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; overflow: boolean }> {
-  // A body declared larger than the limit is not read at all: the handler gets one byte too many to see.
-  if (Number(req.headers["content-length"]) > limit)
-    return Promise.resolve({ body: Buffer.alloc(limit + 1), overflow: true });
-  const parts: Buffer[] = [];
-  let kept = 0;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (overflow: boolean) => {
-      settled = true;
-      req.off("data", onData);
-      resolve({ body: Buffer.concat(parts), overflow });
-    };
-    const onData = (buf: Buffer) => {
-      const take = buf.subarray(0, limit + 1 - kept);
-      parts.push(take);
-      kept += take.length;
-      if (kept > limit) {
-        req.pause();
-        done(true);
-      }
-    };
-    req.on("data", onData);
-    req.once("end", () => done(false));
-    req.once("error", reject);
-    // The caller left mid-upload: there is no request to answer.
-    req.once("close", () => {
-      if (!settled)
-        reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
-    });
-  });
-}
-
 const isAdminPath = (path: string) => path === "/admin" || path.startsWith("/admin/");
 
 /** Writes a buffered proxy result as API Gateway's non-streaming integration does. */
@@ -249,23 +212,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     server.emit("request", req, res);
   });
   // What Node's HTTP parser refuses never reaches a handler: answered in the API's envelope all the same.
-  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === "ECONNRESET") return void socket.destroy();
-    const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-    const status = tooLarge ? 431 : 400;
-    const body = JSON.stringify({
-      error: {
-        message: tooLarge ? "The request's headers are too large." : "The request is not valid HTTP/1.1.",
-        type: "invalid_request_error",
-        param: null,
-        code: tooLarge ? "headers_too_large" : "malformed_request",
-      },
-    });
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
-  });
+  server.on("clientError", answerClientError);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {

@@ -1,0 +1,66 @@
+import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { GatewayError } from "../../core/api/errors.ts";
+
+/**
+ * The body, up to one byte past the limit, so the handler sees the overflow and answers 413. Past that
+ * nothing more is read: a caller may not make the gateway take in hundreds of megabytes to be told
+ * no. The bytes left unread make the connection unusable, so `overflow` asks for it to be closed.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; overflow: boolean }> {
+  // A body declared larger than the limit is not read at all: the handler gets one byte too many to see.
+  if (Number(req.headers["content-length"]) > limit)
+    return Promise.resolve({ body: Buffer.alloc(limit + 1), overflow: true });
+  const parts: Buffer[] = [];
+  let kept = 0;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (overflow: boolean) => {
+      settled = true;
+      req.off("data", onData);
+      resolve({ body: Buffer.concat(parts), overflow });
+    };
+    const onData = (buf: Buffer) => {
+      const take = buf.subarray(0, limit + 1 - kept);
+      parts.push(take);
+      kept += take.length;
+      if (kept > limit) {
+        req.pause();
+        done(true);
+      }
+    };
+    req.on("data", onData);
+    req.once("end", () => done(false));
+    req.once("error", reject);
+    // The caller left mid-upload: there is no request to answer.
+    req.once("close", () => {
+      if (!settled)
+        reject(Object.assign(new Error("Premature close"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+    });
+  });
+}
+
+/**
+ * What Node's HTTP parser refuses (not HTTP/1.1, headers past its limit) never reaches a handler: it is
+ * answered here, in the API's error envelope all the same, and the connection closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === "ECONNRESET") {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    new GatewayError(
+      status,
+      "invalid_request_error",
+      tooLarge ? "The request's headers are too large." : "The request is not valid HTTP/1.1.",
+      { code: tooLarge ? "headers_too_large" : "malformed_request" },
+    ).toEnvelope(),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
