@@ -9,7 +9,7 @@ import { z } from "zod";
  * A model name or alias. Capped: the name is echoed into the request log and into a 404's message, so
  * a megabyte of "model" must not become a megabyte of log line (provider model ids are far shorter).
  */
-const modelName = z.string().min(1).max(256);
+export const modelName = z.string().min(1).max(256);
 
 /**
  * OpenAI's explicit prompt-cache breakpoint: the part ends a reusable prefix. OpenAI takes it as it is;
@@ -268,37 +268,3 @@ export type ToolCall = z.infer<typeof toolCall>;
 export type ToolDefinition = z.infer<typeof toolDefinition>;
 export type ToolChoice = z.infer<typeof toolChoice>;
 export type ResponseFormat = z.infer<typeof responseFormat>;
-
-/**
- * Token ids, which OpenAI takes in place of text (LangChain's OpenAIEmbeddings sends them by default): at
- * most 8 192 per input, OpenAI's limit for every embedding model.
- */
-const tokenIds = z.array(z.number().int().min(0)).min(1).max(8192);
-
-export const embeddingsRequest = z
-  .object({
-    model: modelName,
-    input: z.union([
-      z.string(),
-      z.array(z.string()).min(1).max(2048),
-      tokenIds,
-      z.array(tokenIds).min(1).max(2048),
-    ]),
-    encoding_format: z.enum(["float", "base64"]).optional(),
-    dimensions: z.number().int().positive().optional(),
-    user: z.string().max(256).optional(),
-  })
-  .strict();
-
-export type EmbeddingsRequest = z.infer<typeof embeddingsRequest>;
-
-/** One input to embed: text, or the token ids of a text. */
-export type EmbeddingInput = string | number[];
-
-/** The request's inputs as a list: one string or one token array is a single input. */
-export function embeddingInputs(req: EmbeddingsRequest): EmbeddingInput[] {
-  const input = req.input;
-  if (typeof input === "string") return [input];
-  if (input.length > 0 && typeof input[0] === "number") return [input as number[]];
-  return input as EmbeddingInput[];
-}

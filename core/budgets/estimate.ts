@@ -1,9 +1,5 @@
-import {
-  type ChatMessage,
-  type ChatRequest,
-  type EmbeddingsRequest,
-  embeddingInputs,
-} from "../api/chat-request.ts";
+import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
+import { type EmbeddingsRequest, embeddingInputs } from "../api/embeddings-request.ts";
 import type { ProviderKind } from "../config/types.ts";
 import { anthropicMaxTokens } from "../providers/anthropic/thinking.ts";
 import { type Price, tierFor } from "./pricing.ts";

@@ -1,6 +1,6 @@
-import { type EmbeddingsRequest, embeddingsRequest } from "../api/chat-request.ts";
 import type { Embeddings } from "../api/chat-response.ts";
 import type { EmbeddingEncoding } from "../api/embedding-encoding.ts";
+import { type EmbeddingsRequest, embeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
 import { worstCaseEmbeddingCost, worstCaseEmbeddingTokens } from "../budgets/estimate.ts";
 import { embeddingsAdapters } from "../providers/adapters.ts";

@@ -1,4 +1,5 @@
-import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
+import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
+import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
 import { redactJsonText, redactText } from "../pii/redact.ts";
 

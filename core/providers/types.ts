@@ -1,6 +1,7 @@
-import type { ChatRequest, EmbeddingsRequest } from "../api/chat-request.ts";
+import type { ChatRequest } from "../api/chat-request.ts";
 import type { ChatCompletion, ChatCompletionChunk, Embeddings, Usage } from "../api/chat-response.ts";
 import type { EmbeddingEncoding } from "../api/embedding-encoding.ts";
+import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import type { SseEvent } from "../api/sse-parser.ts";
 
 export type ProviderKind = "openai" | "anthropic" | "gemini" | "mock";

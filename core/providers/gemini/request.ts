@@ -1,9 +1,5 @@
-import {
-  type ChatRequest,
-  type EmbeddingsRequest,
-  embeddingInputs,
-  type ToolDefinition,
-} from "../../api/chat-request.ts";
+import type { ChatRequest, ToolDefinition } from "../../api/chat-request.ts";
+import { type EmbeddingsRequest, embeddingInputs } from "../../api/embeddings-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import { schemaWithDescription } from "../response-schema.ts";

@@ -1,4 +1,5 @@
-import type { ChatRequest, EmbeddingsRequest } from "../../api/chat-request.ts";
+import type { ChatRequest } from "../../api/chat-request.ts";
+import type { EmbeddingsRequest } from "../../api/embeddings-request.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
 
 const headers = (apiKey: string): Record<string, string> => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ChatMessage, ChatRequest, EmbeddingsRequest } from "../../../core/api/chat-request.ts";
+import type { ChatMessage, ChatRequest } from "../../../core/api/chat-request.ts";
+import type { EmbeddingsRequest } from "../../../core/api/embeddings-request.ts";
 import {
   DEFAULT_MAX_OUTPUT_TOKENS,
   IMAGE_TOKENS,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type EmbeddingsRequest, embeddingsRequest } from "../../../../core/api/chat-request.ts";
 import { float32Base64 } from "../../../../core/api/embedding-encoding.ts";
+import { type EmbeddingsRequest, embeddingsRequest } from "../../../../core/api/embeddings-request.ts";
 import { geminiEmbeddingsAdapter } from "../../../../core/providers/gemini/index.ts";
 import {
   fromGeminiEmbeddings,
