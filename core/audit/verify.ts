@@ -1,6 +1,7 @@
-import { checkpointPayload, entryHash, isHash } from "./chain.ts";
-import { p256PublicKey, publicKeyFingerprint, verifySignature } from "./signing.ts";
+import { entryHash, isHash } from "./chain.ts";
+import { p256PublicKey } from "./signing.ts";
 import { type ChainEntry, type Checkpoint, GENESIS_HASH } from "./types.ts";
+import { checkCheckpoints } from "./verify-checkpoints.ts";
 
 /**
  * Offline verification of one exported chain: pure, no store, no network. Entries are walked in the order
@@ -76,7 +77,8 @@ export type VerifyResult =
   | { ok: false; chain: string; seq: number; problem: TamperProblem; detail: string };
 
 type Failure = Extract<VerifyResult, { ok: false }>;
-type Problem = Omit<Failure, "ok" | "chain">;
+/** A problem found, at the seq it shows at (verify-checkpoints.ts reports checkpoints' too). */
+export type Problem = Omit<Failure, "ok" | "chain">;
 
 export const DEFAULT_MAX_UNSIGNED = 100;
 
@@ -202,110 +204,4 @@ function walkEntries(entries: ChainEntry[], chain: string): Problem | undefined 
     }
   }
   return undefined;
-}
-
-function checkCheckpoints(
-  checkpoints: Checkpoint[],
-  entries: ChainEntry[],
-  validCount: number,
-  chain: string,
-  key: ReturnType<typeof p256PublicKey>,
-  maxUnsigned: number,
-  { walkBroken }: { walkBroken: boolean },
-): { problem?: Problem; verified: number; lastSignedSeq: number } {
-  const sorted = [...checkpoints].sort((a, b) => a.seq - b.seq);
-  const lastSeq = entries.length === 0 ? 0 : (entries[entries.length - 1]?.seq ?? 0);
-  const fingerprint = publicKeyFingerprint(key);
-  let lastGood = 0;
-  let verified = 0;
-  const gap = (from: number, to: number): Problem | undefined =>
-    to - from > maxUnsigned
-      ? {
-          seq: from + maxUnsigned,
-          problem: "missing_signature",
-          detail: `no checkpoint covers seqs ${from + 1}–${to} (at most ${maxUnsigned} may be unsigned): a checkpoint was removed`,
-        }
-      : undefined;
-
-  for (const c of sorted) {
-    // Past a broken entry the positions mean nothing: the entry problem is reported instead.
-    if (walkBroken && c.seq > validCount) break;
-    if (c.chain !== chain) {
-      return {
-        problem: { seq: c.seq, problem: "inserted", detail: `checkpoint ${c.seq} is of chain ${c.chain}` },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    if (!Number.isInteger(c.seq) || c.seq < 1) {
-      return {
-        problem: { seq: 1, problem: "altered", detail: `checkpoint with invalid seq ${c.seq}` },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    if (!c.signature) {
-      return {
-        problem: { seq: c.seq, problem: "missing_signature", detail: `checkpoint ${c.seq} has no signature` },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    if (!verifySignature(key, checkpointPayload(c), Buffer.from(c.signature, "base64"))) {
-      return {
-        problem: {
-          seq: c.seq,
-          problem: "bad_signature",
-          detail: `checkpoint ${c.seq}'s signature does not verify with the given public key (local:${fingerprint}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
-        },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    const gapProblem = gap(lastGood, Math.min(c.seq, lastSeq));
-    if (gapProblem) return { problem: gapProblem, verified, lastSignedSeq: lastGood };
-    if (c.seq > lastSeq) {
-      return {
-        problem: {
-          seq: lastSeq + 1,
-          problem: "removed",
-          detail: `checkpoint ${c.seq} signs entries up to seq ${c.seq}, the export ends at seq ${lastSeq}: the chain was truncated`,
-        },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    const entry = entries[c.seq - 1]!;
-    if (entry.hash !== c.headHash) {
-      return {
-        problem: {
-          seq: c.seq,
-          problem: "altered",
-          detail: `checkpoint ${c.seq} signed head hash ${c.headHash}, seq ${c.seq} now has ${entry.hash}: entries in seqs ${lastGood + 1}–${c.seq} were altered, inserted or removed and the chain re-hashed`,
-        },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    }
-    verified++;
-    lastGood = c.seq;
-  }
-  if (!walkBroken) {
-    // The writer signs every chain's first entry as it appends it (chain.ts shouldCheckpoint): a chain
-    // no checkpoint signs had them all removed, and anyone could have rewritten it.
-    if (verified === 0 && lastSeq > 0)
-      return {
-        problem: {
-          seq: 1,
-          problem: "missing_signature",
-          detail:
-            "no checkpoint signs this chain (the writer signs every chain's first entry): its checkpoints were removed",
-        },
-        verified,
-        lastSignedSeq: lastGood,
-      };
-    const tail = gap(lastGood, lastSeq);
-    if (tail) return { problem: tail, verified, lastSignedSeq: lastGood };
-  }
-  return { verified, lastSignedSeq: lastGood };
 }
