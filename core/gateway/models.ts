@@ -49,7 +49,7 @@ function visibleModels(ctx: RequestContext): ModelEntry[] {
 }
 
 /**
- * A `provider/model` the router takes though no list names it: any model of a provider the key may
+ * A `provider/model` the router takes though no list names it: every model of a provider the key may
  * reach (resolve.ts routes every such name to its provider, whose own API then judges the model).
  */
 function directModel(ctx: RequestContext, id: string): ModelEntry | undefined {
