@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
-import { normalizeHeaders } from "../../core/gateway/http.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { answerClientError, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
+import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
 import { toProxyEvent } from "./proxy-event.ts";
 
@@ -28,13 +27,7 @@ export interface LocalServerOptions {
    * instead), so it is not part of the router's request path. It shows every org's spend and budgets, so
    * `authorize` admits admin keys only, and throws the error the caller gets otherwise.
    */
-  metrics?:
-    | {
-        render(): Promise<string>;
-        contentType: string;
-        authorize(headers: Record<string, string>): Promise<unknown>;
-      }
-    | undefined;
+  metrics?: MetricsEndpoint | undefined;
   host: string;
   port: number;
   /** How long a stop waits for requests in flight before it cuts them (DRAIN_MS unless set). */
@@ -156,7 +149,16 @@ const DRAIN_SWEEP_MS = 50;
 export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
   // Requests whose handler has not returned: a stop waits for them, those it cut included.
   const handling = new Set<Promise<void>>();
+  // Responses not yet begun: once a stop begins they say `connection: close`, so a keep-alive caller
+  // opens its next request elsewhere instead of racing the stop's closing of idle connections.
+  const unanswered = new Set<ServerResponse>();
+  let stopping = false;
   const server = createServer((req, res) => {
+    if (stopping) res.setHeader("connection", "close");
+    else {
+      unanswered.add(res);
+      res.once("close", () => unanswered.delete(res));
+    }
     const work = serve(req, res);
     handling.add(work);
     void work.finally(() => handling.delete(work));
@@ -225,6 +227,9 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
             // Stop taking connections, let the requests in flight finish (closing each connection
             // as it goes idle), and cut what is still open at the deadline. Then wait for the handlers
             // to return, so the requests cut are logged and accounted before the stores close.
+            stopping = true;
+            for (const res of unanswered) if (!res.headersSent) res.setHeader("connection", "close");
+            unanswered.clear();
             server.close(() => {
               clearInterval(sweep);
               clearTimeout(deadline);
@@ -241,40 +246,6 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       });
     });
   });
-}
-
-/** `GET /metrics` (HEAD too), the host's own endpoint; with a request id like every other response. */
-async function serveMetrics(
-  metrics: NonNullable<LocalServerOptions["metrics"]>,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const id = { "x-request-id": randomUUID() };
-  const fail = (e: ReturnType<typeof toGatewayError>) => {
-    res.writeHead(e.status, { "content-type": "application/json", ...e.headers, ...id });
-    res.end(JSON.stringify(e.toEnvelope()));
-  };
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    return fail(
-      new GatewayError(
-        405,
-        "invalid_request_error",
-        `Method ${req.method} is not allowed on /metrics; use GET.`,
-        {
-          code: "method_not_allowed",
-          headers: { allow: "GET, HEAD" },
-        },
-      ),
-    );
-  }
-  try {
-    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
-  } catch (err) {
-    return fail(toGatewayError(err));
-  }
-  const text = await metrics.render();
-  res.writeHead(200, { "content-type": metrics.contentType, ...id });
-  res.end(text);
 }
 
 function lambdaContext(requestId: string) {

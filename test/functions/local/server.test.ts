@@ -148,6 +148,21 @@ describe("the portable host's stop", () => {
     await stopped;
   });
 
+  it("tells a keep-alive caller to close the connection on the responses it answers while stopping", async () => {
+    const url = await serve(async (_event, stream) => {
+      await sleep(100);
+      await new Promise<void>((resolve) => framed(stream, 200).end("answer", () => resolve()));
+    });
+    const inFlight = fetch(`${url}/slow`);
+    await sleep(30);
+    const stopped = server!.close();
+    server = undefined;
+    const res = await inFlight;
+    expect(res.headers.get("connection")).toBe("close");
+    expect(await res.text()).toBe("answer");
+    await stopped;
+  });
+
   it("cuts a request still in flight at the deadline, and returns once its handler has wound up", async () => {
     const { handler, seen } = spyHandler(async (signal) => {
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve));

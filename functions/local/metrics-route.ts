@@ -1,0 +1,46 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
+import { normalizeHeaders } from "../../core/gateway/http.ts";
+
+/** What the portable host needs of the Prometheus registry to serve `GET /metrics`. */
+export interface MetricsEndpoint {
+  render(): Promise<string>;
+  contentType: string;
+  /** Admits admin keys only, and throws the error the caller gets otherwise. */
+  authorize(headers: Record<string, string>): Promise<unknown>;
+}
+
+/** `GET /metrics` (HEAD too), the host's own endpoint; with a request id like every other response. */
+export async function serveMetrics(
+  metrics: MetricsEndpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const id = { "x-request-id": randomUUID() };
+  const fail = (e: ReturnType<typeof toGatewayError>) => {
+    res.writeHead(e.status, { "content-type": "application/json", ...e.headers, ...id });
+    res.end(JSON.stringify(e.toEnvelope()));
+  };
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return fail(
+      new GatewayError(
+        405,
+        "invalid_request_error",
+        `Method ${req.method} is not allowed on /metrics; use GET.`,
+        {
+          code: "method_not_allowed",
+          headers: { allow: "GET, HEAD" },
+        },
+      ),
+    );
+  }
+  try {
+    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
+  } catch (err) {
+    return fail(toGatewayError(err));
+  }
+  const text = await metrics.render();
+  res.writeHead(200, { "content-type": metrics.contentType, ...id });
+  res.end(text);
+}
