@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { z } from "zod";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { requestBodyText } from "../api/request-body.ts";
 import { authenticateAdmin } from "../gateway/authenticate.ts";
 import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
 import { parseJsonBody, validate } from "../gateway/validate.ts";
@@ -42,7 +43,16 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
     const query = queryOf(event);
     // A parameter no route reads would be silently ignored: refused, as the lists refuse unknown ones.
     if (!handler.query) validate(NO_QUERY, query);
-    const body = handler.body ? parseJsonBody(decodeBody(event)) : undefined;
+    const body = handler.body
+      ? parseJsonBody(
+          requestBodyText(
+            event,
+            requestHeaders,
+            MAX_ADMIN_BODY_BYTES,
+            "Admin request bodies are limited to 1 MiB.",
+          ),
+        )
+      : undefined;
     return render(await handler.run({ deps, requestId, actor, id, body, query }), headers);
   } catch (err) {
     const mapped = fromStorageError(err);
@@ -72,16 +82,6 @@ async function reportAuthFailure(deps: AdminDeps, requestId: string, headers: Re
 function render(result: AdminResult, headers: Record<string, string>): AdminResponse {
   if (result.status === 204) return { statusCode: 204, headers, body: "" };
   return json(result.status, result.body, headers) as AdminResponse;
-}
-
-function decodeBody(event: APIGatewayProxyEvent): string {
-  const raw = event.body ?? "";
-  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
-  if (Buffer.byteLength(text, "utf8") > MAX_ADMIN_BODY_BYTES)
-    throw new GatewayError(413, "invalid_request_error", `Admin request bodies are limited to 1 MiB.`, {
-      code: "request_too_large",
-    });
-  return text;
 }
 
 /**

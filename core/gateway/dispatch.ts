@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
+import { requestBodyText } from "../api/request-body.ts";
 import { authenticate } from "./authenticate.ts";
 import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
@@ -142,19 +143,13 @@ async function route(
     }
   }
   let body: unknown;
-  if (spec.body) body = parseJsonBody(decodeBody(event, ctx.deps.maxBodyBytes));
-  return spec.run(ctx, body, headers, match.param);
-}
-
-function decodeBody(event: APIGatewayProxyEvent, limit: number): string {
-  const raw = event.body ?? "";
-  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
-  if (Buffer.byteLength(text, "utf8") > limit) {
-    throw new GatewayError(413, "invalid_request_error", `Request body exceeds the ${limit}-byte limit.`, {
-      code: "request_too_large",
-    });
+  if (spec.body) {
+    const limit = ctx.deps.maxBodyBytes;
+    body = parseJsonBody(
+      requestBodyText(event, ctx.headers, limit, `Request body exceeds the ${limit}-byte limit.`),
+    );
   }
-  return text;
+  return spec.run(ctx, body, headers, match.param);
 }
 
 /** REST APIs may be called with a trailing slash; routes are matched without it. */

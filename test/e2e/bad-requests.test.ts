@@ -185,6 +185,13 @@ const CASES: Case[] = [
     status: 413,
     code: "request_too_large",
   },
+  {
+    name: "a gzip-compressed body",
+    headers: { ...auth, "content-encoding": "gzip" },
+    body: ok(),
+    status: 415,
+    code: "unsupported_content_encoding",
+  },
   { name: "an unknown path", path: "/v1/nothing-here", body: ok(), status: 404, code: "unknown_url" },
   {
     name: "GET on the chat endpoint",
