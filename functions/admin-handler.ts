@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type AdminDeps, handleAdminEvent } from "../core/admin/dispatch.ts";
+import { stagePath } from "../core/api/stage-path.ts";
 
 /** The promise form of the handler, as a host invokes it. */
 export type AdminLambdaHandler = (
@@ -24,7 +25,7 @@ export function createAdminHandler(
       deps.log.info("admin request", {
         requestId: res.headers["x-request-id"],
         method: event.httpMethod,
-        path: event.path,
+        path: stagePath(event),
         status: res.statusCode,
       });
       return res;

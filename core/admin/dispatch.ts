@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { z } from "zod";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { requestBodyText } from "../api/request-body.ts";
+import { stagePath } from "../api/stage-path.ts";
 import { authenticateAdmin } from "../gateway/authenticate.ts";
 import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
 import { parseJsonBody, validate } from "../gateway/validate.ts";
@@ -39,7 +40,7 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
       throw err;
     });
     const method = event.httpMethod.toUpperCase();
-    const { handler, id } = matchRoute(method, event.path || "/");
+    const { handler, id } = matchRoute(method, stagePath(event));
     const query = queryOf(event);
     // A parameter no route reads would be silently ignored: refused, as the lists refuse unknown ones.
     if (!handler.query) validate(NO_QUERY, query);
@@ -60,7 +61,7 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
       deps.log.error("admin request failed", {
         requestId,
         method: event.httpMethod,
-        path: event.path,
+        path: stagePath(event),
         error: err instanceof Error ? err.name : "unknown",
       });
     return errorResponse(toGatewayError(mapped), headers) as AdminResponse;

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
 import { requestBodyText } from "../api/request-body.ts";
+import { stagePath } from "../api/stage-path.ts";
 import { authenticate } from "./authenticate.ts";
 import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
@@ -71,7 +72,7 @@ const UNMATCHED = "unmatched";
 export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps): Promise<GatewayResponse> {
   const startedAt = deps.now();
   const requestId = event.requestContext?.requestId || deps.newId();
-  const path = normalizePath(event.path);
+  const path = normalizePath(stagePath(event));
   const match = matchRoute(path);
   const ctx: RequestContext = {
     deps,

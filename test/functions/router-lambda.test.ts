@@ -145,6 +145,16 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     expect(eventBridge.events.length).toBe(before + 1);
   }, 30_000);
 
+  it("serves a request that came through a custom domain's base path, as through the stage", async () => {
+    // API Gateway keeps the base path in `path`; `resource` is the route's own template.
+    const event = { ...chat({ model: "openai/gpt-sim" }), path: "/llm/v1/chat/completions" };
+    const stream = new CollectingStream();
+    await handler({ ...event, resource: "/v1/chat/completions", pathParameters: null }, stream, {});
+    const { prelude, body } = unframe(stream.bytes);
+    expect(prelude.statusCode).toBe(200);
+    expect(JSON.parse(body).choices[0].message.content).toBe("Echo: from lambda");
+  });
+
   it("refuses a key DynamoDB does not know with 401 in the prelude", async () => {
     const stream = new CollectingStream();
     await handler(chat({ model: "openai/gpt-sim" }, "sk-gw-unknown"), stream, {});

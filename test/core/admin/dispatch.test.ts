@@ -49,6 +49,11 @@ describe("admin API: authentication, routing and request errors", () => {
     expect([res.status, errorOf(res.json).code]).toEqual([413, "request_too_large"]);
   });
 
+  it("routes a request that came through a custom domain's base path", async () => {
+    const res = await f.call("GET", "/admin/orgs/acme", undefined, undefined, "/llm");
+    expect([res.status, (res.json as { id: string }).id]).toEqual([200, "acme"]);
+  });
+
   it("accepts a trailing slash and percent-encoded ids", async () => {
     expect((await f.call("GET", "/admin/orgs/")).status).toBe(200);
     await f.call("POST", "/admin/models", {

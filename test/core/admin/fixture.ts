@@ -32,6 +32,8 @@ export interface AdminFixture {
     path: string,
     body?: unknown,
     key?: string | null,
+    /** A custom domain's base path, which API Gateway puts in `path` and not in `resource`. */
+    basePath?: string,
   ): Promise<{ status: number; headers: Record<string, string>; json: unknown; text: string }>;
 }
 
@@ -61,7 +63,7 @@ export async function adminFixture(): Promise<AdminFixture> {
     deps,
     changes,
     logs,
-    async call(method, target, body, key = ADMIN) {
+    async call(method, target, body, key = ADMIN, basePath = "") {
       // A query string goes where API Gateway puts it: null when there is none.
       const [path, qs] = target.split("?");
       const params = qs === undefined ? undefined : [...new URLSearchParams(qs)];
@@ -69,7 +71,8 @@ export async function adminFixture(): Promise<AdminFixture> {
       for (const [k, v] of params ?? []) multi[k] = [...(multi[k] ?? []), v];
       const event = {
         httpMethod: method,
-        path,
+        resource: "/admin/{proxy+}",
+        path: `${basePath}${path}`,
         // API Gateway's two views of the query string: the last value of each, and all of them.
         queryStringParameters: params ? Object.fromEntries(params) : null,
         multiValueQueryStringParameters: params ? multi : null,
