@@ -33,11 +33,14 @@ export interface AggregateResult {
  * request: the hard stop keeps spend below the limit by up to one request's worst case, so spend alone
  * would rarely reach 100 %. Each threshold is claimed in the store before it is published, so
  * concurrent aggregators emit it exactly once per period and limit.
+ *
+ * A redelivered event is not counted again, but its thresholds are checked again: the delivery before
+ * may have counted it and then failed to publish an alert (whose claim it gave back), and the
+ * transport redelivers precisely so that nothing is lost. Claims keep the check from firing twice.
  */
 export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Promise<AggregateResult> {
   const usage = parseUsage(detail);
   const counted = await deps.spend.record(usage);
-  if (!counted) return { counted, thresholds: [] };
   // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
   const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
   if (usage.budgetRefused) thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
@@ -59,8 +62,8 @@ export async function aggregateUsageBatch(
     : await Promise.all(usages.map((u) => deps.spend.record(u)));
   const latest = new Map<string, UsageDetail>();
   const refusals = new Map<string, UsageDetail>();
-  usages.forEach((u, i) => {
-    if (!counted[i]) return;
+  // Redelivered events too (not counted again): see aggregateUsage.
+  usages.forEach((u) => {
     if (u.costUsd > 0 || u.budgetRefused) latest.set(`${u.org}\u0000${u.keyId}`, u);
     const r = u.budgetRefused;
     if (r) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
@@ -142,12 +145,13 @@ interface Crossing {
 
 /**
  * Claims a threshold, then publishes it. The claim names the limit too: a budget raised or lowered
- * mid-period is a new line to cross, whose alerts fire again at their new amounts.
+ * mid-period is a new line to cross, whose alerts fire again at their new amounts. A publish that
+ * fails gives the claim back before the error goes on to the transport, whose redelivery fires it.
  */
 async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail | undefined> {
   const { scope, id, key, threshold, budget } = c;
-  if (!(await deps.spend.markThreshold(`${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`)))
-    return undefined;
+  const claimKey = `${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`;
+  if (!(await deps.spend.markThreshold(claimKey))) return undefined;
   const detail: ThresholdDetail = {
     scope,
     id,
@@ -159,14 +163,19 @@ async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail
     spentUsd: c.spent,
     time: new Date().toISOString(),
   };
-  await deps.events.publish([
-    {
-      id: `threshold-${scope}-${id}-${key}-${threshold}-${budget.limitUsd}`,
-      source: "llm-gateway",
-      detailType: THRESHOLD_DETAIL_TYPE,
-      detail: { ...detail },
-      time: detail.time,
-    },
-  ]);
+  try {
+    await deps.events.publish([
+      {
+        id: `threshold-${scope}-${id}-${key}-${threshold}-${budget.limitUsd}`,
+        source: "llm-gateway",
+        detailType: THRESHOLD_DETAIL_TYPE,
+        detail: { ...detail },
+        time: detail.time,
+      },
+    ]);
+  } catch (err) {
+    await deps.spend.releaseThreshold(claimKey);
+    throw err;
+  }
   return detail;
 }

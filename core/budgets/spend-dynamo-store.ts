@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -127,6 +128,12 @@ export function createDynamoSpendStore(
         if (err instanceof ConditionalCheckFailedException) return false;
         throw err;
       }
+    },
+
+    async releaseThreshold(key: string): Promise<void> {
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" } }),
+      );
     },
   };
 }

@@ -25,7 +25,8 @@ export interface SpendQuery {
 /**
  * The cost aggregator's store. `record` adds one usage event to its rollups exactly once per request id
  * (a redelivered event changes nothing) and returns whether it was new. `markThreshold` claims a
- * threshold of a budget period exactly once across all instances.
+ * threshold of a budget period exactly once across all instances; `releaseThreshold` gives a claim back
+ * when its alert could not be published, so a redelivery claims and publishes it again.
  */
 export interface SpendStore {
   record(usage: UsageDetail): Promise<boolean>;
@@ -35,4 +36,5 @@ export interface SpendStore {
   /** Org or key spend in a period (day `YYYY-MM-DD` or month `YYYY-MM`), from the rollups. */
   periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number>;
   markThreshold(key: string): Promise<boolean>;
+  releaseThreshold(key: string): Promise<void>;
 }

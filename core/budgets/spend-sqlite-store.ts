@@ -82,6 +82,7 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
     "SELECT cost_micros * 1000 + cost_nanos AS n FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
+  const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ?");
   const pruneProcessed = db.prepare(
     `DELETE FROM spend_processed WHERE request_id IN
        (SELECT request_id FROM spend_processed WHERE request_id < ? LIMIT ?)`,
@@ -160,6 +161,10 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
 
     async markThreshold(key: string): Promise<boolean> {
       return Number(mark.run(key).changes) > 0;
+    },
+
+    async releaseThreshold(key: string): Promise<void> {
+      release.run(key);
     },
   };
 }

@@ -112,5 +112,13 @@ export function spendStoreContract(
       expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(true);
       expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(false);
     });
+
+    it("lets a threshold whose claim was given back be claimed again, once", async () => {
+      expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
+      await store.releaseThreshold("key:k1:day:2026-11-26:50");
+      await store.releaseThreshold("key:k1:day:2026-11-26:never-claimed");
+      expect(await storeOf(clients - 1).markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
+      expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(false);
+    });
   });
 }

@@ -56,6 +56,24 @@ describe("the cost aggregator", () => {
     expect(await many.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(1.1, 9);
   });
 
+  it.each([
+    ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
+    ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],
+  ])("fires an alert whose publish failed on the event's redelivery (%s), once", async (_, deliver) => {
+    const d = deps();
+    const publish = d.deps.events.publish;
+    d.deps.events.publish = async () => {
+      throw new Error("bus unavailable");
+    };
+    await expect(deliver(usage("a", 0.6), d.deps)).rejects.toThrow("bus unavailable");
+    expect(d.published).toEqual([]);
+    d.deps.events.publish = publish;
+    await deliver(usage("a", 0.6), d.deps);
+    await deliver(usage("a", 0.6), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1"]);
+    expect(await d.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(0.6, 9);
+  });
+
   it("refuses a batch holding an invalid event, naming the field, before counting any of it", async () => {
     const d = deps();
     await expect(

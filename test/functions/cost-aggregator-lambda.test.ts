@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../../core/config/parse.ts";
+import type { UsageDetail } from "../../core/events/usage.ts";
+import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
+import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
+import { seedStores } from "../../functions/shared/seed.ts";
+import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
+import { usage as usageOf } from "../fixtures/usage.ts";
+
+/**
+ * The real cost aggregator Lambda (`functions/cost-aggregator.ts`), imported with the environment SST
+ * links in, over DynamoDB (Local) and EventBridge (emulator), invoked with EventBridge's envelope as
+ * EventBridge invokes its target: again after a failed invocation.
+ */
+const TABLES = { registry: "gw-agg-registry", keys: "gw-agg-keys", budgets: "gw-agg-budgets" };
+
+let ddb: DynamoDbLocal;
+let eventBridge!: EventBridgeEmulator;
+let handler: (event: unknown) => Promise<{ counted: boolean }>;
+
+beforeAll(async () => {
+  [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
+  await createTables(ddb.client(), [TABLES.registry, TABLES.keys, TABLES.budgets]);
+  const doc = ddb.documentClient();
+  const config = parseConfig({
+    providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
+    orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }],
+  });
+  await seedStores(
+    createDynamoRegistryStore(doc, TABLES.registry),
+    createDynamoKeyStore(doc, TABLES.keys),
+    config,
+    {},
+  );
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
+    SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
+    SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
+    SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+  });
+  handler = (await import("../../functions/cost-aggregator.ts")).handler;
+}, 60_000);
+
+afterAll(async () => {
+  await eventBridge?.stop();
+  await ddb?.dispose();
+});
+
+const envelope = (detail: UsageDetail) => ({
+  version: "0",
+  id: `evt-${detail.requestId}`,
+  "detail-type": "llm.usage",
+  source: "llm-gateway",
+  account: "000000000000",
+  time: detail.time,
+  region: "us-east-1",
+  resources: [],
+  detail,
+});
+
+const alerts = () =>
+  eventBridge.events.filter((e) => e.detailType === "budget.threshold").map((e) => e.detail.threshold);
+
+describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
+  it("fires an alert EventBridge refused when the event is delivered again, once, counting the spend once", async () => {
+    // Every attempt of the publisher's (8) fails: the invocation fails, so EventBridge invokes again.
+    eventBridge.failEntries(8, "InternalFailure");
+    const first = envelope(usageOf("r-alert", { costUsd: 0.6 }));
+    await expect(handler(first)).rejects.toThrow(/EventBridge/);
+    expect(alerts()).toEqual([]);
+
+    expect((await handler(first)).counted).toBe(false);
+    expect(alerts()).toEqual([50]);
+    await handler(first);
+    await handler(envelope(usageOf("r-next", { costUsd: 0.1 })));
+    expect(alerts()).toEqual([50]);
+    await handler(envelope(usageOf("r-past-80", { costUsd: 0.2 })));
+    expect(alerts()).toEqual([50, 80]);
+  }, 30_000);
+});
