@@ -68,7 +68,7 @@ function fault(message: string, code: string, state: GeminiStreamState): StreamS
 /**
  * Each `alt=sse` event is a whole GenerateContentResponse holding only the new parts. Text parts become
  * content deltas (thought parts are reasoning summaries and are skipped); function calls arrive whole, so
- * each becomes one complete tool-call delta. There is no `[DONE]`: a `finishReason` (or a blocked prompt)
+ * each becomes one complete tool-call delta, in a chunk of its own. There is no `[DONE]`: a `finishReason` (or a blocked prompt)
  * ends the response; the latest usage goes out as OpenAI's trailing usage chunk at its end (endGeminiStream).
  */
 export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): StreamStep<GeminiStreamState> {
@@ -115,14 +115,18 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const failed = cand && failedCall(cand, text !== null || toolIds.length > 0);
   if (failed) return fault(failed, "upstream_malformed", state);
 
+  // One tool call a chunk, as OpenAI streams them: the SDK's stream helpers close a call's arguments
+  // when the next index appears, so two calls in one chunk would report one done before its delta.
+  const deltas: ChunkDelta[] = [];
+  if (text !== null || toolCalls.length === 0) deltas.push({ content: text ?? "" });
+  for (const call of toolCalls) deltas.push({ tool_calls: [call] });
   const out: ChatCompletionChunk[] = [];
   if (!state.started || text !== null || toolCalls.length > 0) {
-    const delta: ChunkDelta = {
-      ...(state.started ? {} : { role: "assistant" as const }),
-      ...(text !== null || toolCalls.length === 0 ? { content: text ?? "" } : {}),
-      ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-    };
-    out.push(chunkOf(state, id, model, [choice(delta, null, geminiLogprobs(cand?.logprobsResult))]));
+    const logprobs = geminiLogprobs(cand?.logprobsResult);
+    deltas.forEach((d, i) => {
+      const delta: ChunkDelta = i === 0 && !state.started ? { role: "assistant", ...d } : d;
+      out.push(chunkOf(state, id, model, [choice(delta, null, i === 0 ? logprobs : null)]));
+    });
   }
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);

@@ -83,6 +83,9 @@ describe("Gemini stream reducer", () => {
     ]);
     expect(new Set(calls.map((t) => t.id)).size).toBe(3);
     expect(deltas(chunks)[0]?.role).toBe("assistant");
+    // One call a chunk, though Gemini sent the first two in one event: the SDK's stream helpers close a
+    // call's arguments when the next index appears.
+    expect(deltas(chunks).map((d) => d.tool_calls?.length ?? 0)).toEqual([1, 1, 1, 0]);
     expect(finishes(chunks)).toEqual(["tool_calls"]);
   });
 
