@@ -20,7 +20,9 @@ export interface AttemptRecord {
    * while the provider had the call.
    */
   answered?: true;
-  /** What accounting charged for such an attempt: its worst case at that target. */
+  /** The part of its worst case such an attempt was billed, when less than all (RequestContext.attemptShare). */
+  share?: number;
+  /** What accounting charged for such an attempt: its worst case at that target (times `share`). */
   costUsd?: number;
 }
 
@@ -73,6 +75,8 @@ export async function withFallback<T>(
       ms: deps.now() - started,
       ...(outcome === "failed" && ctx.attemptAnswered ? { answered: true as const } : {}),
     };
+    if (record.answered && ctx.attemptShare !== undefined && ctx.attemptShare < 1)
+      record.share = ctx.attemptShare;
     attempts.push(record);
     if (record.answered) billed = record;
   };
@@ -100,6 +104,7 @@ export async function withFallback<T>(
         markTarget(ctx, target, headers);
         const started = deps.now();
         ctx.attemptAnswered = false;
+        ctx.attemptShare = undefined;
         ctx.attemptCalled = false;
         try {
           const result = await run(target, gone);
@@ -114,7 +119,10 @@ export async function withFallback<T>(
           // A call the caller abandoned while the provider had it is billed like one it answered:
           // OpenAI finishes (and bills) a non-streamed completion after the client has gone, and any
           // provider has read the prompt. Priced at its worst case (accounting.ts), never at $0.
-          if (gone?.aborted && ctx.attemptCalled) ctx.attemptAnswered = true;
+          if (gone?.aborted && ctx.attemptCalled) {
+            ctx.attemptAnswered = true;
+            ctx.attemptShare = undefined;
+          }
           if (ctx.attemptCalled) {
             made++;
             lastCalled = { err, target };

@@ -55,6 +55,13 @@ function joined(answers: Embeddings[], model: string): Embeddings {
   };
 }
 
+/** The part of the request's token bound that its first `answered` batches hold. */
+function answeredShare(batches: EmbeddingsRequest[], answered: number, total: number): number {
+  if (total <= 0) return 1;
+  const done = batches.slice(0, answered).reduce((n, b) => n + worstCaseEmbeddingTokens(b), 0);
+  return done / total;
+}
+
 interface Answer {
   result: Embeddings;
   /** Whether the provider counted this call's tokens (EmbeddingsAdapter.usageReported). */
@@ -109,16 +116,18 @@ export async function embeddings(
     // Every call is mapped before the first is sent: a refusal (400 unsupported_parameter) comes before
     // anything was spent at this target, and the alias falls back.
     const mapped = mapContext(deps, target);
-    const requests = inBatches(req, INPUTS_PER_CALL[target.provider.kind]).map((part) =>
-      adapter.toRequest(part, mapped),
-    );
+    const batches = inBatches(req, INPUTS_PER_CALL[target.provider.kind]);
+    const requests = batches.map((part) => adapter.toRequest(part, mapped));
     const encoding = req.encoding_format ?? "float";
     const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
     // One after another: the calls share the provider's rate limit, and a failure stops the rest. The
     // attempt (retry, fallback, accounting) is the whole request, as the caller sent it.
     const answers: Answer[] = [];
-    for (const request of requests)
-      answers.push(await embedOnce(ctx, target, adapter, request, meta, encoding, callerGone));
+    for (const [i, request] of requests.entries()) {
+      // Should the attempt fail, its provider billed the calls it answered, and only those.
+      const share = answeredShare(batches, i + 1, tokens);
+      answers.push(await embedOnce(ctx, target, adapter, request, { meta, encoding, share }, callerGone));
+    }
     const result = joined(
       answers.map((a) => a.result),
       target.model,
@@ -134,17 +143,20 @@ export async function embeddings(
   });
 }
 
-/** One upstream call and its answer. */
+/**
+ * One upstream call and its answer. Once the provider has answered it, `share` of the attempt's worst
+ * case is billed (the calls answered so far), whatever happens next.
+ */
 async function embedOnce(
   ctx: RequestContext,
   target: ResolvedTarget,
   adapter: EmbeddingsAdapter,
   request: UpstreamRequest,
-  meta: ResponseMeta,
-  encoding: EmbeddingEncoding,
+  { meta, encoding, share }: { meta: ResponseMeta; encoding: EmbeddingEncoding; share: number },
   callerGone: AbortSignal | undefined,
 ): Promise<Answer> {
   const call = await callTarget(ctx, target, request, callerGone);
+  ctx.attemptShare = share;
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const parsed = parseUpstreamJson(text, target.provider.id);

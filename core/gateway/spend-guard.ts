@@ -151,11 +151,14 @@ export async function guardSpend(
 
 /**
  * What an attempt that failed after its provider answered 2xx costs: the provider did the work and bills
- * it, but its usage never arrived, so it costs its worst case at that target, as a stream cut short does.
- * Undefined for an attempt that billed nothing, or at a target without a price.
+ * it, but its usage never arrived, so it costs its worst case at that target, as a stream cut short does
+ * (the answered calls' part of it, for an attempt sent as several calls). Undefined for an attempt that
+ * billed nothing, or at a target without a price.
  */
 export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number | undefined {
-  return attempt.answered ? worstCaseAtUsd(spend, attempt.provider, attempt.model) : undefined;
+  if (!attempt.answered) return undefined;
+  const worst = worstCaseAtUsd(spend, attempt.provider, attempt.model);
+  return worst === undefined ? undefined : worst * (attempt.share ?? 1);
 }
 
 /** The request's worst-case cost at one of its targets (provider id and model); undefined if unpriced. */

@@ -116,6 +116,12 @@ export interface RequestContext {
    */
   attemptAnswered?: boolean;
   /**
+   * The part (0 to 1) of the current attempt's worst case its provider billed, when the attempt was
+   * sent as several calls and failed after some were answered (Gemini embeddings in calls of 100): only
+   * those are billed. Unset: the whole worst case.
+   */
+  attemptShare?: number;
+  /**
    * The current attempt reached the network (callTarget). An attempt refused before it (a parameter the
    * target cannot take) is no upstream call, and `x-gateway-attempts` does not count it.
    */

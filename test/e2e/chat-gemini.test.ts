@@ -351,13 +351,25 @@ describe("Gemini embeddings through the OpenAI SDK", () => {
     expect(h.outcomes[0]?.attempts).toHaveLength(1);
   });
 
-  it("fails a split request whose later batch fails, billed as an attempt Gemini answered", async () => {
-    h.gemini.enqueueFaults({ kind: "delay", ms: 0 }, { kind: "status", status: 400 });
-    const err = await h.client.embeddings.create({ model, input: texts(150) }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 400 });
-    expect(h.gemini.requests).toHaveLength(2);
+  it("fails a split request whose later batch fails, billing only the batch Gemini answered", async () => {
+    const input = texts(150);
+    await h.client.embeddings.create({ model, input });
     await expect.poll(() => h.outcomes.length).toBe(1);
-    expect(h.outcomes[0]?.attempts[0]).toMatchObject({ outcome: "failed", answered: true });
+    const whole = h.outcomes[0]!.costUsd!;
+    expect(whole).toBeGreaterThan(0);
+
+    h.gemini.enqueueFaults({ kind: "delay", ms: 0 }, { kind: "status", status: 400 });
+    const err = await h.client.embeddings.create({ model, input }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400 });
+    expect(h.gemini.requests).toHaveLength(4);
+    await expect.poll(() => h.outcomes.length).toBe(2);
+    const failed = h.outcomes[1]!;
+    expect(failed.attempts[0]).toMatchObject({ outcome: "failed", answered: true });
+    // Gemini answered the first 100 of 150 inputs: their part of the bound (bytes plus 4 an input).
+    const bound = (t: string[]) => t.reduce((sum, x) => sum + Buffer.byteLength(x) + 4, 0);
+    const answered = (whole * bound(input.slice(0, 100))) / bound(input);
+    expect(failed.attempts[0]?.costUsd).toBeCloseTo(answered, 9);
+    expect(failed.costUsd).toBeCloseTo(answered, 9);
   });
 
   it.each([
