@@ -49,20 +49,19 @@ export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Pro
 
 /**
  * Many events at once (the local bus batches them): one store write where the store can, then the
- * threshold check once per org and key that had new, non-zero spend (with its latest event). Same
- * outcome as one `aggregateUsage` per event, for a fraction of the writes.
+ * threshold check once per org and key with non-zero spend in the batch (with its latest event),
+ * redelivered events included as in `aggregateUsage`. Same outcome as one `aggregateUsage` per event,
+ * for a fraction of the writes.
  */
 export async function aggregateUsageBatch(
   details: unknown[],
   deps: AggregatorDeps,
 ): Promise<ThresholdDetail[]> {
   const usages = details.map(parseUsage);
-  const counted = deps.spend.recordMany
-    ? await deps.spend.recordMany(usages)
-    : await Promise.all(usages.map((u) => deps.spend.record(u)));
+  if (deps.spend.recordMany) await deps.spend.recordMany(usages);
+  else await Promise.all(usages.map((u) => deps.spend.record(u)));
   const latest = new Map<string, UsageDetail>();
   const refusals = new Map<string, UsageDetail>();
-  // Redelivered events too (not counted again): see aggregateUsage.
   usages.forEach((u) => {
     if (u.costUsd > 0 || u.budgetRefused) latest.set(`${u.org}\u0000${u.keyId}`, u);
     const r = u.budgetRefused;
