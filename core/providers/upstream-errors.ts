@@ -51,15 +51,24 @@ export function upstreamStatusError(
       // is, so the path is the caller's too. Anthropic and Gemini name none.
       {
         // A model the provider does not have is what OpenAI calls it, for the caller as for routing.
-        code:
-          status === 404 && error?.code === "model_not_found"
-            ? "model_not_found"
-            : "upstream_invalid_request",
+        code: status === 404 && missingModel(error, message) ? "model_not_found" : "upstream_invalid_request",
         param: typeof error?.param === "string" ? error.param.slice(0, 256) : null,
       },
     );
   }
   return upstreamError(`Provider '${provider}' returned HTTP ${status}.`, "upstream_http_error");
+}
+
+/**
+ * A provider's 404 for the model: OpenAI names it (`code: model_not_found`); Anthropic's `not_found_error`
+ * and Gemini's `NOT_FOUND` say it in the message ("model: claude-x", "models/gemini-x is not found"). A
+ * 404 for anything else (a base URL missing its `/v1`) stays the provider's invalid request.
+ */
+function missingModel(error: Record<string, unknown> | undefined, message: string | undefined): boolean {
+  if (error?.code === "model_not_found") return true;
+  const notFound =
+    error?.type === "not_found_error" || error?.status === "NOT_FOUND" || error?.type === "NOT_FOUND";
+  return notFound && /\bmodels?\b/i.test(message ?? "");
 }
 
 /**

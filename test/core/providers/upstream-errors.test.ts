@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TransportError, type TransportFailure } from "../../../core/providers/transport.ts";
 import {
+  providerFaultError,
   providerMessage,
   transportError,
   upstreamStatusError,
@@ -152,6 +153,45 @@ describe("upstreamStatusError", () => {
       status: 404,
       code: "model_not_found",
     });
+  });
+
+  it.each([
+    [
+      "Anthropic's not_found_error for the model",
+      { type: "error", error: { type: "not_found_error", message: "model: claude-nope" } },
+      "model_not_found",
+    ],
+    [
+      "Gemini's NOT_FOUND for the model",
+      {
+        error: {
+          code: 404,
+          message:
+            "models/gemini-nope is not found for API version v1beta, or is not supported for generateContent.",
+          status: "NOT_FOUND",
+        },
+      },
+      "model_not_found",
+    ],
+    [
+      "a 404 for a path (a base URL missing its /v1)",
+      {
+        error: { message: "Invalid URL (POST /chat/completions)", type: "invalid_request_error", code: null },
+      },
+      "upstream_invalid_request",
+    ],
+    [
+      "Anthropic's not_found_error for a path",
+      { type: "error", error: { type: "not_found_error", message: "Not Found" } },
+      "upstream_invalid_request",
+    ],
+  ])("answers %s as a 404 %s", (_, body, code) => {
+    expect(upstreamStatusError("p", 404, JSON.stringify(body), {})).toMatchObject({ status: 404, code });
+  });
+
+  it("reads an in-band not_found_error for the model as the model not found", () => {
+    const err = providerFaultError("anthropic", "not_found_error", "model: claude-nope", "reported an error");
+    expect(err).toMatchObject({ status: 404, code: "model_not_found" });
   });
 
   it("carries OpenAI's retry-after-ms from a 429 beside retry-after", () => {
