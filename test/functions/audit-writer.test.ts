@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoAuditStore } from "../../core/audit/dynamo-store.ts";
 import { fifoId } from "../../core/audit/fifo-message.ts";
 import type { AuditStore } from "../../core/audit/port.ts";
+import { auditRecord } from "../../core/audit/records.ts";
 import { createSqsAuditQueue } from "../../core/audit/sqs-queue.ts";
 import type { AuditRecord } from "../../core/audit/types.ts";
 import { verifyChain } from "../../core/audit/verify.ts";
@@ -134,6 +135,26 @@ describe("the audit-writer Lambda", () => {
     }
     expect(poller.batches.map((b) => b.length)).toEqual([10, 5]);
     expect(await chainEventIds(store, "org-crash")).toEqual(ids(records));
+  }, 30_000);
+
+  it("writes a sensitive org's request of several hundred KB, cut to fit SQS and DynamoDB, into its chain", async () => {
+    const url = await sqsEmu.createFifoQueue(`audit-big-${++queues}`, 1);
+    const prompt = "a long prompt ".repeat(34_000);
+    const big = auditRecord("big-1:request", "org-big", "request", Date.now(), "k1", {
+      request: { model: "m", messages: [{ role: "user", content: prompt }] },
+      status: 200,
+    });
+    const small = auditRecs("org-big", 1, 2);
+    await createSqsAuditQueue(sqs, url).enqueue([big, ...small]);
+    const poller = startSqsLambdaPoller(sqs, url, handler);
+    try {
+      expect(await poller.drain(20_000)).toBe(true);
+    } finally {
+      await poller.stop();
+    }
+    expect(await chainEventIds(store, "org-big")).toEqual(["big-1:request", ...ids(small)]);
+    const [entry] = await store.entries("org-big", 1, 1);
+    expect(entry?.record.data).toMatchObject({ request: { cut: true }, status: 200 });
   }, 30_000);
 
   it("keeps one linear chain when two containers race on the same and interleaved records", async () => {
