@@ -37,7 +37,17 @@ export function normalizeGeminiUsage(u: GeminiUsage): Usage {
   );
 }
 
-const FILTERED = new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"]);
+/** Gemini's FinishReason values that say a filter stopped the answer (the text ones and the image ones). */
+const FILTERED = new Set([
+  "SAFETY",
+  "RECITATION",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+]);
 
 /**
  * STOP after a function call means "your turn to run the tools". Everything that is neither a length

@@ -139,6 +139,8 @@ describe("Gemini response", () => {
     ["PROHIBITED_CONTENT", "content_filter"],
     ["SPII", "content_filter"],
     ["IMAGE_SAFETY", "content_filter"],
+    ["IMAGE_PROHIBITED_CONTENT", "content_filter"],
+    ["IMAGE_RECITATION", "content_filter"],
     ["MALFORMED_FUNCTION_CALL", "stop"],
     ["OTHER", "stop"],
   ])("maps finishReason %s to %s", (reason, expected) => {
