@@ -23,8 +23,14 @@ export function upstreamStatusError(
     );
   }
   if (status === 429) {
-    const retryAfter = headers["retry-after"];
-    const retryAfterMs = headers["retry-after-ms"];
+    // Gemini's hint stands in for headers only when the provider sent neither.
+    const hinted =
+      headers["retry-after"] === undefined && headers["retry-after-ms"] === undefined
+        ? retryInfoDelay(error)
+        : undefined;
+    const hint = (value: number) => (hinted === undefined ? undefined : String(value));
+    const retryAfter = headers["retry-after"] ?? hint(Math.ceil((hinted ?? 0) / 1000));
+    const retryAfterMs = headers["retry-after-ms"] ?? hint(hinted ?? 0);
     return new GatewayError(
       429,
       "rate_limit_error",
@@ -57,6 +63,24 @@ export function upstreamStatusError(
     );
   }
   return upstreamError(`Provider '${provider}' returned HTTP ${status}.`, "upstream_http_error");
+}
+
+/**
+ * Gemini's retry hint: no Retry-After header, but a `google.rpc.RetryInfo` detail in the error body
+ * whose `retryDelay` is a protobuf Duration in JSON ("2s", "0.500s"). In milliseconds, if any.
+ */
+function retryInfoDelay(error: Record<string, unknown> | undefined): number | undefined {
+  const details = error?.details;
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details) {
+    if (typeof d !== "object" || d === null) continue;
+    const { "@type": type, retryDelay } = d as Record<string, unknown>;
+    if (typeof type !== "string" || !type.endsWith("google.rpc.RetryInfo")) continue;
+    const seconds =
+      typeof retryDelay === "string" ? /^(\d{1,9}(?:\.\d{1,9})?)s$/.exec(retryDelay)?.[1] : undefined;
+    if (seconds !== undefined) return Math.round(Number(seconds) * 1000);
+  }
+  return undefined;
 }
 
 /**

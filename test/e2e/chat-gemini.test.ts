@@ -29,6 +29,25 @@ describe("Gemini through the OpenAI SDK", () => {
     });
   });
 
+  it("waits out the retry delay Gemini's 429 names in its body, then retries the target", async () => {
+    const quota = {
+      error: {
+        code: 429,
+        message: "You exceeded your current quota. Please retry in 0.2s.",
+        status: "RESOURCE_EXHAUSTED",
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "0.200s" }],
+      },
+    };
+    h.gemini.enqueueFaults({ kind: "status", status: 429, body: JSON.stringify(quota) });
+    const started = Date.now();
+    const { data, response } = await h.client.chat.completions
+      .create({ model: "ge/gemini-sim", messages: [{ role: "user", content: "hi" }] }, { maxRetries: 0 })
+      .withResponse();
+    expect(data.choices[0]?.finish_reason).toBe("stop");
+    expect(response.headers.get("x-gateway-attempts")).toBe("2");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
   describe("Gemini 3 thought signatures", () => {
     type Signed = { extra_content?: { google?: { thought_signature?: string } } };
     const calls = [

@@ -202,6 +202,39 @@ describe("upstreamStatusError", () => {
     expect(err.headers).toMatchObject({ "retry-after": "1", "retry-after-ms": "300" });
   });
 
+  it.each([
+    ["2s", "2", "2000"],
+    ["0.500s", "1", "500"],
+    ["17.25s", "18", "17250"],
+  ])("reads Gemini's RetryInfo delay %s as Retry-After %s (retry-after-ms %s)", (delay, seconds, ms) => {
+    const body = JSON.stringify({
+      error: {
+        code: 429,
+        message: "You exceeded your current quota. Please retry in 2s.",
+        status: "RESOURCE_EXHAUSTED",
+        details: [
+          { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [] },
+          { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: delay },
+        ],
+      },
+    });
+    expect(upstreamStatusError("gemini", 429, body, {}).headers).toEqual({
+      "retry-after": seconds,
+      "retry-after-ms": ms,
+    });
+  });
+
+  it("prefers a Retry-After header to a RetryInfo delay, and ignores a delay it cannot read", () => {
+    const body = (retryDelay: string) =>
+      JSON.stringify({
+        error: { details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }] },
+      });
+    expect(
+      upstreamStatusError("gemini", 429, body("2s"), { "retry-after": "9" }).headers["retry-after"],
+    ).toBe("9");
+    expect(upstreamStatusError("gemini", 429, body("soon"), {}).headers).toEqual({});
+  });
+
   it("carries retry-after from a 429", () => {
     const err = upstreamStatusError("openai", 429, "", { "retry-after": "7" });
     expect(err).toMatchObject({ status: 429, headers: { "retry-after": "7" } });
