@@ -130,9 +130,12 @@ export function ipv6Ok(text: string): boolean {
 
 /** The first segment of a compact JWS decodes to a JSON object with an `alg`. */
 export function jwtHeaderOk(token: string): boolean {
-  const header = token.slice(0, token.indexOf("."));
+  const header = Buffer.from(token.slice(0, token.indexOf(".")), "base64url").toString("utf8");
+  // Most look-alikes end here: a failed JSON.parse throws, and a prompt of millions of `eyJ…` look-alikes
+  // would spend seconds throwing (the event loop every tenant shares).
+  if (!header.includes('"alg"') || !header.trimEnd().endsWith("}")) return false;
   try {
-    const decoded: unknown = JSON.parse(Buffer.from(header, "base64url").toString("utf8"));
+    const decoded: unknown = JSON.parse(header);
     return (
       typeof decoded === "object" &&
       decoded !== null &&

@@ -355,6 +355,7 @@ describe("performance", () => {
     "sk- repeated": fill("sk-"),
     "eyJ then letters": `eyJ${fill("a")}`,
     "JWT-ish segments": fill("eyJa."),
+    "JWT look-alikes whose header is no JSON": fill("eyJaa.eyJaa."),
     "IBAN-ish groups": fill("AA00 "),
     "zero groups": fill("0000 "),
     "AWS labels": fill("aws_secret_access_key="),
