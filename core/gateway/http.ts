@@ -37,4 +37,12 @@ export function normalizeHeaders(
   return out;
 }
 
+/**
+ * A value as a response header can carry it: visible ASCII as it is, anything else percent-encoded.
+ * Model names are whatever a caller or an admin typed, and Node (as HTTP) refuses control characters
+ * and anything above U+00FF: a refused head would leave the response unsent.
+ */
+export const headerValue = (value: string): string =>
+  /^[\t\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+
 export { GatewayError };

@@ -3,6 +3,7 @@ import type { ProviderConfig } from "../config/types.ts";
 import type { Endpoint } from "../providers/transport.ts";
 import type { MapContext } from "../providers/types.ts";
 import { type Resolution, type ResolvedTarget, resolveModel } from "../routing/resolve.ts";
+import { headerValue } from "./http.ts";
 import type { GatewayDeps, RequestContext } from "./types.ts";
 
 /** Real providers need a credential; the in-process mock does not. */
@@ -33,8 +34,8 @@ export function markTarget(
   target: ResolvedTarget,
   headers: Record<string, string>,
 ): void {
-  headers["x-gateway-provider"] = target.provider.id;
-  headers["x-gateway-model"] = target.model;
+  headers["x-gateway-provider"] = headerValue(target.provider.id);
+  headers["x-gateway-model"] = headerValue(target.model);
   ctx.outcome.provider = target.provider.id;
   ctx.outcome.providerModel = target.model;
 }

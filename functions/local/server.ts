@@ -191,20 +191,11 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       } finally {
         forget();
       }
+      // A handler that returned without finishing its response (its stream failed, say on a head Node
+      // refused) would leave the caller waiting on an open connection until a timeout.
+      if (!res.writableEnded && !res.destroyed && !caller.signal.aborted) answerInternalError(res);
     } catch {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            error: {
-              message: "Internal gateway error.",
-              type: "server_error",
-              param: null,
-              code: "internal_error",
-            },
-          }),
-        );
-      } else res.destroy();
+      answerInternalError(res);
     }
   }
   server.keepAliveTimeout = 65_000;
@@ -246,6 +237,25 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       });
     });
   });
+}
+
+/** A 500 in the API's envelope, or a cut connection once the head has gone out. */
+function answerInternalError(res: ServerResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(500, { "content-type": "application/json" });
+  res.end(
+    JSON.stringify({
+      error: {
+        message: "Internal gateway error.",
+        type: "server_error",
+        param: null,
+        code: "internal_error",
+      },
+    }),
+  );
 }
 
 function lambdaContext(requestId: string) {

@@ -366,6 +366,16 @@ describe("bad and hostile requests", () => {
     expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(before);
   });
 
+  it.each([
+    ["a control character", "oa/gpt-sim\r\nx-injected: 1"],
+    ["a character above U+00FF", "oa/gpt-sim\u2603"],
+  ])("answers a provider model name holding %s, naming it percent-encoded", async (_, model) => {
+    const res = await rawRequest(h, { headers: auth, body: ok({ model }) });
+    expect(res.status).toBeGreaterThanOrEqual(200);
+    expect(res.headers.get("x-gateway-model")).toBe(encodeURIComponent(model.slice("oa/".length)));
+    expect(res.headers.get("x-injected")).toBeNull();
+  });
+
   it("never echoes the presented key in an authentication error", async () => {
     const res = await rawRequest(h, {
       headers: { authorization: "Bearer sk-gw-secret-attempt" },

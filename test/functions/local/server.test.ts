@@ -131,6 +131,22 @@ describe("the portable host after the caller has gone", () => {
   });
 });
 
+describe("the portable host's answer to a handler that fails its response", () => {
+  it("answers 500 in the API's envelope when the head it framed has a value Node refuses", async () => {
+    const url = await serve(async (_event, stream) => {
+      const s = stream as ResponseStream;
+      s.setContentType(PRELUDE_CONTENT_TYPE);
+      s.write(JSON.stringify({ statusCode: 200, headers: { "x-gateway-model": "a\u2603" } }));
+      s.write(PRELUDE_DELIMITER);
+      // As middy's end does: its callback comes, with the stream's error, and the handler returns.
+      await new Promise<void>((resolve) => s.end("body", () => resolve()));
+    });
+    const res = await fetch(`${url}/x`, { signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("internal_error");
+  });
+});
+
 describe("the portable host's stop", () => {
   it("lets a request in flight finish, and takes no new connection meanwhile", async () => {
     const url = await serve(async (_event, stream) => {
