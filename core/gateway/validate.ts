@@ -2,15 +2,43 @@ import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
 import { jsonPath } from "../config/parse.ts";
 
-/** Parses the body text; malformed JSON is a 400 in the OpenAI envelope, never a 500. */
+/**
+ * Deeper than any real request nests (a tool's parameter schema is the deepest part, and OpenAI's
+ * strict schemas stop at 10 levels). Past a few thousand levels the recursive steps after parsing
+ * (schema conversion, JSON.stringify) overflow the stack, which would be a 500 for the caller's input.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** Parses the body text; malformed or too deeply nested JSON is a 400 in the OpenAI envelope, never a 500. */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0)
     throw badRequest("The request body is empty; expected a JSON object.", null, "invalid_json");
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw badRequest("We could not parse the JSON body of your request.", null, "invalid_json");
   }
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH))
+    throw badRequest(
+      `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+      null,
+      "invalid_json",
+    );
+  return value;
+}
+
+/** Walks the value without recursion (the point is not to overflow the stack). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ node: object; depth: number }> = [];
+  if (typeof value === "object" && value !== null) stack.push({ node: value, depth: 1 });
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    if (next.depth > max) return true;
+    const children = Array.isArray(next.node) ? next.node : Object.values(next.node);
+    for (const child of children)
+      if (typeof child === "object" && child !== null) stack.push({ node: child, depth: next.depth + 1 });
+  }
+  return false;
 }
 
 /** Validates with zod; the first issue becomes a 400 naming its field path (`messages[0].role`). */

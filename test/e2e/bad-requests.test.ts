@@ -29,7 +29,17 @@ const CASES: Case[] = [
   { name: "an empty body", body: "", status: 400, code: "invalid_json" },
   { name: "a JSON array instead of an object", body: "[]", status: 400, code: "invalid_request_body" },
   { name: "a JSON string instead of an object", body: '"hello"', status: 400, code: "invalid_request_body" },
-  { name: "JSON nested 100 000 levels deep", body: nested(100_000), status: 400 },
+  { name: "JSON nested 100 000 levels deep", body: nested(100_000), status: 400, code: "invalid_json" },
+  {
+    name: "a tool schema nested 3 000 levels deep, for Anthropic",
+    // Written as text: JSON.stringify itself overflows the stack on it.
+    body: ok({ model: "an/claude-sim", tools: "TOOLS" }).replace(
+      '"TOOLS"',
+      `[{"type":"function","function":{"name":"f","parameters":${'{"type":"object","properties":{"a":'.repeat(3000)}{}${"}}".repeat(3000)}}}]`,
+    ),
+    status: 400,
+    code: "invalid_json",
+  },
   {
     name: "a missing model",
     body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }),

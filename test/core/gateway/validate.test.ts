@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { chatRequest } from "../../../core/api/chat-request.ts";
 import { chatRequestInput } from "../../../core/api/chat-request-input.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
-import { parseJsonBody, validate } from "../../../core/gateway/validate.ts";
+import { MAX_JSON_DEPTH, parseJsonBody, validate } from "../../../core/gateway/validate.ts";
 
 function failure(fn: () => unknown): GatewayError {
   try {
@@ -40,14 +40,19 @@ describe("parseJsonBody", () => {
   const deepArrays = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
   const deepObject = `{"model":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)},"messages":[]}`;
 
-  it("answers 400, not a crash, for a body of 100k nested arrays", () => {
-    const err = failure(() => validate(chatRequest, parseJsonBody(deepArrays)));
-    expect(err).toMatchObject({ status: 400, code: "invalid_request_body" });
+  it.each([
+    ["a body of 100k nested arrays", deepArrays],
+    ["a field holding 100k nested objects", deepObject],
+  ])("answers 400 invalid_json, not a crash, for %s", (_, text) => {
+    const err = failure(() => parseJsonBody(text));
+    expect(err).toMatchObject({ status: 400, code: "invalid_json", param: null });
+    expect(err.message).toMatch(`more than ${MAX_JSON_DEPTH} levels deep`);
   });
 
-  it("answers 400, not a crash, for a field holding 100k nested objects", () => {
-    const err = failure(() => validate(chatRequest, parseJsonBody(deepObject)));
-    expect(err).toMatchObject({ status: 400, param: "model" });
+  it(`takes JSON nested ${MAX_JSON_DEPTH} levels deep, and refuses one level more`, () => {
+    const nest = (levels: number) => `${'{"a":'.repeat(levels - 1)}[]${"}".repeat(levels - 1)}`;
+    expect(() => parseJsonBody(nest(MAX_JSON_DEPTH))).not.toThrow();
+    expect(failure(() => parseJsonBody(nest(MAX_JSON_DEPTH + 1)))).toMatchObject({ code: "invalid_json" });
   });
 
   it("answers 400 invalid_json, not a crash, for 100k unclosed arrays", () => {
