@@ -11,7 +11,10 @@ export const MAX_DATA_BYTES = 192 * 1024;
 /** What a cut field keeps of its JSON text: enough to see what it was. */
 export const CUT_HEAD_CHARS = 8 * 1024;
 
-/** A field too large for a record: its JSON's size and SHA-256 (which a copy kept elsewhere can be checked against) and its first characters. */
+/**
+ * A field too large for a record: its JSON's size and SHA-256 (a copy kept elsewhere can be checked
+ * against it) and its first characters.
+ */
 export interface CutField {
   cut: true;
   bytes: number;
