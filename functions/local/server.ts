@@ -155,10 +155,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   let stopping = false;
   const server = createServer((req, res) => {
     if (stopping) res.setHeader("connection", "close");
-    else {
-      unanswered.add(res);
-      res.once("close", () => unanswered.delete(res));
-    }
+    else unanswered.add(res);
     const work = serve(req, res);
     handling.add(work);
     void work.finally(() => handling.delete(work));
@@ -169,6 +166,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     // upstream call and stops retrying and falling back (core/gateway/attempts.ts).
     const caller = new AbortController();
     res.on("close", () => {
+      unanswered.delete(res);
       if (res.writableFinished) return;
       caller.abort();
       stream.discard();
