@@ -36,8 +36,12 @@ const millis = () => z.number().int().positive().max(MAX_TIMER_MS).optional();
 export const timeoutsSchema = z
   .object({
     connectMs: millis().describe("TCP/TLS connect timeout"),
-    firstByteMs: millis().describe("Until response headers (non-stream) or the first streamed event"),
-    idleMs: millis().describe("Longest silence between streamed events"),
+    firstByteMs: millis().describe(
+      "From the call's start until the response headers (non-stream) or the first streamed event",
+    ),
+    idleMs: millis().describe(
+      "Longest silence between streamed events (from the first on), or in a non-stream body",
+    ),
     totalMs: millis().describe("Whole upstream call"),
   })
   .strict();

@@ -5,7 +5,7 @@ import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.t
 import { callerSignal } from "./caller-signal.ts";
 import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
-import type { RequestContext } from "./types.ts";
+import type { RequestContext, StreamVerdict } from "./types.ts";
 
 /** One upstream call (or a target skipped because its circuit is open), as the usage record keeps it. */
 export interface AttemptRecord {
@@ -79,6 +79,7 @@ export async function withFallback<T>(
       record.share = ctx.attemptShare;
     attempts.push(record);
     if (record.answered) billed = record;
+    return record;
   };
 
   try {
@@ -106,11 +107,16 @@ export async function withFallback<T>(
         ctx.attemptAnswered = false;
         ctx.attemptShare = undefined;
         ctx.attemptCalled = false;
+        ctx.streamVerdict = undefined;
         try {
           const result = await run(target, gone);
           made++;
-          deps.breakers.record(target, true);
-          note(target, "ok", started);
+          // A stream that started is judged at its end (judgeStream), which may already have come.
+          const verdict = ctx.streamVerdict as StreamVerdict | undefined;
+          if (!verdict) deps.breakers.record(target, true);
+          const record = note(target, verdict?.failure ? "failed" : "ok", started);
+          if (verdict?.failure) record.code = verdict.failure;
+          if (verdict) verdict.attempt = record;
           return result;
         } catch (thrown) {
           // Whatever the call failed with once the caller had gone (its abort cut the call), the caller
@@ -213,4 +219,26 @@ function retryDelay(
   // A rate limit without Retry-After: another provider is a better bet than guessing.
   if (err.status === 429) return undefined;
   return backoffMs(retry, policy, ctx.deps.random);
+}
+
+/**
+ * The end of a stream that had started: the verdict its target's breaker waited for (a break counts
+ * against the target, a caller leaving is neutral), and a break marks its attempt `failed` with the
+ * error's code, whether the attempt loop has recorded the attempt yet or not.
+ */
+export function judgeStream(
+  ctx: RequestContext,
+  target: ResolvedTarget,
+  end: { error: GatewayError | undefined; clientClosed: boolean },
+): void {
+  ctx.deps.breakers.record(target, end.error ? false : end.clientClosed ? undefined : true);
+  const verdict = ctx.streamVerdict;
+  if (!end.error || !verdict) return;
+  const code = end.error.code ?? "upstream_error";
+  if (!verdict.attempt) {
+    verdict.failure = code;
+    return;
+  }
+  verdict.attempt.outcome = "failed";
+  verdict.attempt.code = code;
 }

@@ -10,7 +10,7 @@ import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
-import { withFallback } from "./attempts.ts";
+import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
 import { json, SSE_HEADERS } from "./http.ts";
@@ -133,7 +133,8 @@ async function openUpstream(
   const { deps } = ctx;
   const native = chatAdapters[target.provider.kind];
   const adapter = ctx.legacyFunctions ? withLegacyAnswers(native) : native;
-  const call = await callTarget(ctx, target, adapter.toRequest(req, mapContext(deps, target)), callerGone);
+  const request = adapter.toRequest(req, mapContext(deps, target));
+  const call = await callTarget(ctx, target, request, callerGone, req.stream === true);
   return { adapter, call };
 }
 
@@ -178,9 +179,11 @@ async function streamFrom(
   callerGone: AbortSignal | undefined,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
+  const callStarted = deps.now();
   const { adapter, call } = await openUpstream(ctx, req, target, callerGone);
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
+  ctx.streamVerdict = {};
   ctx.outcome.status = 200;
   // Chunks with content the caller got: a stream cut short cost at least a token for each.
   let delivered = 0;
@@ -189,7 +192,9 @@ async function streamFrom(
     meta: metaFor(ctx, target),
     provider: target.provider.id,
     includeUsage: req.stream_options?.include_usage === true,
-    firstEventMs: target.timeouts.firstByteMs,
+    // `firstByteMs` bounds the wait for the first event from the call's start, headers included.
+    firstEventMs: Math.max(1, target.timeouts.firstByteMs - (deps.now() - callStarted)),
+    idleMs: target.timeouts.idleMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,
     callerGone,
@@ -219,11 +224,10 @@ async function streamFrom(
         o.completionTokens = delivered;
       o.ttftMs = end.firstChunkAt - ctx.startedAt;
       o.latencyMs = deps.now() - ctx.startedAt;
-      if (end.error) {
-        o.errorCode = end.error.code ?? "upstream_error";
-        // Failing mid-stream is the provider's ill health too, though the caller already has bytes.
-        deps.breakers.record(target, false);
-      } else if (end.clientClosed) o.errorCode = "client_closed";
+      if (end.error) o.errorCode = end.error.code ?? "upstream_error";
+      else if (end.clientClosed) o.errorCode = "client_closed";
+      // Failing mid-stream is the provider's ill health too, though the caller already has bytes.
+      judgeStream(ctx, target, end);
       completeRequest(ctx);
     },
   }).catch((err: unknown) => {

@@ -5,7 +5,7 @@ import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } fro
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
 import { TransportError } from "../providers/transport.ts";
-import { classify } from "../providers/transport-errors.ts";
+import { classifyBodyError } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
 import { providerFaultError, transportError } from "../providers/upstream-errors.ts";
 
@@ -24,7 +24,9 @@ export interface TranslateOptions {
   meta: ResponseMeta;
   provider: string;
   includeUsage: boolean;
+  /** How long the first event may take (from now); then `idleMs` bounds each silence between events. */
   firstEventMs: number;
+  idleMs: number;
   keepAliveMs: number;
   now(): number;
   onEnd(end: StreamEnd): void;
@@ -102,6 +104,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     else if (started && out.readableLength === 0) out.push(SSE_KEEPALIVE);
     keepAlive.refresh();
   }, opts.keepAliveMs);
+  // Armed at the first event: a silence (no bytes at all, pings and thoughts included) past idleMs.
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   firstTimer.unref?.();
   keepAlive.unref?.();
 
@@ -138,6 +142,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     ended = true;
     clearTimeout(firstTimer);
     clearTimeout(keepAlive);
+    clearTimeout(idleTimer);
     upstream.removeAllListeners("data");
     upstream.on("error", () => {});
     upstream.destroy();
@@ -162,8 +167,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
       // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
       if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) continue;
-      heard = true;
-      clearTimeout(firstTimer);
+      if (!heard) {
+        heard = true;
+        clearTimeout(firstTimer);
+        idleTimer = setTimeout(() => fail(upstreamTimeout(opts.provider, "stream went silent")), opts.idleMs);
+        idleTimer.unref?.();
+      }
       if (started) deliver(chunk);
       else if (carriesContent(chunk)) {
         commit();
@@ -188,6 +197,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   // across two reads must be joined before parsing.
   const decoder = new StringDecoder("utf8");
   upstream.on("data", (chunk: Buffer | string) => {
+    idleTimer?.refresh();
     try {
       parser.feed(typeof chunk === "string" ? chunk : decoder.write(chunk));
     } catch (err) {
@@ -215,7 +225,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     out.push(null);
     finish(undefined);
   });
-  upstream.on("error", (err) => fail(transportError(opts.provider, classify(err))));
+  upstream.on("error", (err) => fail(transportError(opts.provider, classifyBodyError(err))));
   // Destroyed without an error (no `end`, no `error`): without this the caller would get keep-alives forever.
   // It also follows every normal end: build the error (a stack capture) only when it is needed.
   upstream.on("close", () => {

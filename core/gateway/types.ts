@@ -128,4 +128,17 @@ export interface RequestContext {
   attemptCalled?: boolean;
   /** The caller asked in OpenAI's deprecated function-calling form, and gets its answer in it. */
   legacyFunctions?: boolean;
+  /**
+   * Set by a stream's route for its attempt: a stream that starts is judged when it ends, not when it
+   * starts (attempts.ts judgeStream). A break after its first byte counts against its target's breaker,
+   * and its attempt says `failed`.
+   */
+  streamVerdict?: StreamVerdict | undefined;
+}
+
+export interface StreamVerdict {
+  /** The attempt loop's record of the served attempt, once it has made it. */
+  attempt?: AttemptRecord;
+  /** The code the stream broke with, when it broke before the attempt loop made its record. */
+  failure?: string;
 }

@@ -7,7 +7,7 @@ import {
   TransportError,
   type UpstreamResponse,
 } from "../providers/transport.ts";
-import { classify } from "../providers/transport-errors.ts";
+import { classify, classifyBodyError } from "../providers/transport-errors.ts";
 import type { UpstreamRequest } from "../providers/types.ts";
 import { transportError, upstreamStatusError } from "../providers/upstream-errors.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -81,7 +81,7 @@ export async function readText(body: Readable, limit: number, provider: string):
     });
   } catch (err) {
     if (err instanceof TransportError || !(err instanceof Error) || !("status" in err)) {
-      throw transportError(provider, classify(err));
+      throw transportError(provider, classifyBodyError(err));
     }
     throw err;
   }
@@ -100,12 +100,16 @@ export async function callTarget(
   target: ResolvedTarget,
   request: UpstreamRequest,
   callerGone: AbortSignal | undefined,
+  stream = false,
 ): Promise<UpstreamCall> {
   const { deps } = ctx;
   ctx.attemptCalled = true;
+  const endpoint = endpointFor(deps, target);
   const call = await callUpstream(
     deps.transports[target.provider.kind],
-    endpointFor(deps, target),
+    // A stream's silences are timed by its translator (stream-translator.ts), which knows where its
+    // first event is: before it `firstByteMs` applies, `idleMs` only between events.
+    stream ? { ...endpoint, timeouts: { ...endpoint.timeouts, idleMs: 0 } } : endpoint,
     request,
     callerGone,
   );

@@ -26,3 +26,15 @@ export function classify(err: unknown, signal?: AbortSignal): TransportError {
   const failure = BY_CODE[code] ?? "unreachable";
   return new TransportError(failure, err instanceof Error ? err.message : String(err), err);
 }
+
+/**
+ * A failure while reading a response body: the provider was reached, so whatever broke is a cut
+ * connection (`reset`), never `unreachable`. undici reports some cuts without a code: a connection the
+ * provider announced as `connection: close` and cut mid-body is an HTTPParserError ("Invalid EOF
+ * state"), as is broken chunked framing.
+ */
+export function classifyBodyError(err: unknown): TransportError {
+  const failure = classify(err);
+  if (failure.failure !== "unreachable") return failure;
+  return new TransportError("reset", failure.message, err);
+}

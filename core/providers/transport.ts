@@ -5,6 +5,7 @@ import type { ProviderKind, UpstreamRequest } from "./types.ts";
 export interface ResolvedTimeouts {
   connectMs: number;
   firstByteMs: number;
+  /** 0: no idle timer in the transport (a stream's translator keeps its own). */
   idleMs: number;
   totalMs: number;
 }

@@ -64,6 +64,32 @@ describe("circuit breaker", () => {
     expect(h.openai.requests).toHaveLength(6);
   });
 
+  it("counts streams that break after their first byte against the target, and says so in their attempts", async () => {
+    h.openai.enqueueFaults(
+      ...Array.from({ length: 3 }, () => ({ kind: "reset-mid", afterEvents: 3 }) as const),
+    );
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "chain",
+          stream: true,
+          messages: [{ role: "user", content: "hi there" }],
+        }),
+      });
+      expect(await res.text()).toContain('"error"');
+      await expect.poll(() => h.outcomes.length).toBe(i + 1);
+      expect(h.outcomes[i]?.attempts).toEqual([
+        expect.objectContaining({ provider: "oa", outcome: "failed", code: "upstream_reset" }),
+      ]);
+    }
+    // Open: oa is skipped now.
+    expect(await ask()).toEqual({ status: 200, provider: "an", attempts: "1" });
+    expect(h.openai.requests).toHaveLength(3);
+    await sleep(COOLDOWN + 50);
+  });
+
   it("answers 503 circuit_open without any network call when every target's circuit is open", async () => {
     for (const sim of [h.openai, h.anthropic, h.gemini]) sim.enqueueFaults(...failing(100));
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(502);

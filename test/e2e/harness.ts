@@ -71,6 +71,8 @@ export interface HarnessOptions {
   log?: Log;
   /** Price overrides for provider `oa`, by provider model. */
   prices?: Record<string, PriceConfig>;
+  /** Upstream timeouts instead of TIMEOUTS, field by field. */
+  timeouts?: Partial<typeof TIMEOUTS>;
 }
 
 /** Thresholds no suite reaches: for tests whose faults must not open circuits between cases. */
@@ -89,7 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const config = parseConfig({
     server: {
       maxBodyBytes: MAX_BODY,
-      timeouts: TIMEOUTS,
+      timeouts: { ...TIMEOUTS, ...opts.timeouts },
       ...(opts.webhookUrl ? { alerts: { webhookUrl: opts.webhookUrl } } : {}),
     },
     providers: withBreaker(opts.breaker, [

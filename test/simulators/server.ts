@@ -6,7 +6,10 @@ import { DEFAULT_API_KEY } from "./types.ts";
 import type { SseEvent } from "./write.ts";
 
 /** Faults that the response writers (sendJson / writeStream) apply themselves. */
-export type WriterFault = Extract<Fault, { kind: "invalid-json" | "reset-mid" | "hang-mid" | "error-mid" }>;
+export type WriterFault = Extract<
+  Fault,
+  { kind: "invalid-json" | "reset-mid" | "hang-mid" | "error-mid" | "slow-start" }
+>;
 
 export interface Ctx {
   readonly req: http.IncomingMessage;
@@ -110,7 +113,8 @@ export async function startServer(spec: ProviderSpec, options: SimulatorOptions 
         (fault.kind === "invalid-json" ||
           fault.kind === "reset-mid" ||
           fault.kind === "hang-mid" ||
-          fault.kind === "error-mid")
+          fault.kind === "error-mid" ||
+          fault.kind === "slow-start")
           ? fault
           : undefined;
       const ctx: Ctx = {

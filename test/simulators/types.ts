@@ -21,6 +21,11 @@ export type Fault =
   /** Answer normally after `ms`. */
   | { kind: "delay"; ms: number }
   /**
+   * Stream: the headers after `headersMs` (default at once), then the first event `firstEventMs` after
+   * them, then the rest as usual; a provider thinking before it says anything. Non-stream: as usual.
+   */
+  | { kind: "slow-start"; headersMs?: number; firstEventMs: number }
+  /**
    * Stream: send N events, then the provider's own in-stream error event for `status` (its error type;
    * default Anthropic 529 `overloaded_error`, OpenAI 500 `server_error`, Gemini 503 `UNAVAILABLE`), then
    * end. Non-stream replies are answered normally.

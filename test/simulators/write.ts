@@ -75,13 +75,19 @@ export function writeStream(
       ? fault.afterEvents
       : Infinity;
   const stopAfter = after < 0 ? list.length + after : after;
-  res.writeHead(200, {
-    "content-type": contentType,
-    "cache-control": "no-cache",
-    connection: "keep-alive",
-    ...headers,
-  });
-  res.flushHeaders();
+  const slow = fault?.kind === "slow-start" ? fault : undefined;
+  const begin = (): void => {
+    if (res.destroyed) return;
+    res.writeHead(200, {
+      "content-type": contentType,
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      ...headers,
+    });
+    res.flushHeaders();
+    if (slow) ctx.later(next, slow.firstEventMs);
+    else setImmediate(next);
+  };
   let splitDone = false;
   let i = 0;
   const next = (): void => {
@@ -112,5 +118,6 @@ export function writeStream(
     res.write(buf);
     setImmediate(next);
   };
-  setImmediate(next);
+  if (slow?.headersMs) ctx.later(begin, slow.headersMs);
+  else begin();
 }

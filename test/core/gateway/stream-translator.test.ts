@@ -64,6 +64,7 @@ function start(opts: Partial<TranslateOptions> = {}) {
     provider: "openai",
     includeUsage: false,
     firstEventMs: 5_000,
+    idleMs: 60_000,
     keepAliveMs: 60_000,
     now: () => 42,
     onEnd: (e) => ends.push(e),
@@ -192,6 +193,34 @@ describe("translateStream over the OpenAI adapter", () => {
     const events = payloads(await read);
     expect(events.at(-1)).toMatchObject({ error: { code: "upstream_reset" } });
     expect(ends[0]?.error?.status).toBe(502);
+  });
+
+  it.each([
+    [
+      "a connection cut after `connection: close`",
+      "Response does not match the HTTP/1.1 protocol (Invalid EOF state)",
+    ],
+    [
+      "broken chunked framing",
+      "Response does not match the HTTP/1.1 protocol (Invalid character in chunk size)",
+    ],
+  ])("reports %s (an error without a code) as a reset, not as unreachable", async (_, message) => {
+    const { upstream, promise } = start();
+    upstream.write(chunk("a"));
+    const read = readAll(await promise);
+    upstream.destroy(Object.assign(new Error(message), { name: "HTTPParserError" }));
+    expect(payloads(await read).at(-1)).toMatchObject({ error: { code: "upstream_reset" } });
+  });
+
+  it("waits for the first event beyond idleMs, then ends a silence past idleMs with a timeout", async () => {
+    const { upstream, promise, ends } = start({ firstEventMs: 500, idleMs: 60 });
+    await sleep(120);
+    upstream.write(chunk("a"));
+    const read = readAll(await promise);
+    await sleep(30);
+    upstream.write(chunk("b"));
+    expect(payloads(await read).at(-1)).toMatchObject({ error: { code: "upstream_timeout" } });
+    expect(ends[0]?.error?.message).toMatch(/silent/);
   });
 
   it("sends an in-band error when the upstream is closed without end or error after the start", async () => {
