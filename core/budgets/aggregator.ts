@@ -143,14 +143,22 @@ interface Crossing {
 }
 
 /**
- * Claims a threshold, then publishes it. The claim names the limit too: a budget raised or lowered
- * mid-period is a new line to cross, whose alerts fire again at their new amounts. A publish that
- * fails gives the claim back before the error goes on to the transport, whose redelivery fires it.
+ * Claims a threshold and publishes it, exactly once. The claim names the limit too: a budget raised or
+ * lowered mid-period is a new line to cross, whose alerts fire again at their new amounts.
+ * - A publisher that delivers an id once (the local bus) publishes first, then claims: a crash between
+ *   the two leaves the event published and the claim not, and the redelivered usage event publishes
+ *   the same id again, which delivers nothing new. Claiming first would leave a claim whose event a
+ *   crash lost, and no redelivery would ever publish it.
+ * - EventBridge delivers every entry: the claim comes first, so that concurrent aggregators publish once.
+ *   A publish that fails gives the claim back before the error goes on to the transport, whose
+ *   redelivery fires it. A crash between the claim and PutEvents loses that alert (README).
  */
 async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail | undefined> {
   const { scope, id, key, threshold, budget } = c;
   const claimKey = `${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`;
-  if (!(await deps.spend.markThreshold(claimKey))) return undefined;
+  const publishFirst = deps.events.dedupesIds === true;
+  if (publishFirst ? await deps.spend.hasThreshold(claimKey) : !(await deps.spend.markThreshold(claimKey)))
+    return undefined;
   const detail: ThresholdDetail = {
     scope,
     id,
@@ -173,8 +181,10 @@ async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail
       },
     ]);
   } catch (err) {
-    await deps.spend.releaseThreshold(claimKey);
+    if (!publishFirst) await deps.spend.releaseThreshold(claimKey);
     throw err;
   }
+  // Of concurrent publishers of one id, the one whose claim lands reports it.
+  if (publishFirst && !(await deps.spend.markThreshold(claimKey))) return undefined;
   return detail;
 }

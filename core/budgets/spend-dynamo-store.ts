@@ -130,6 +130,17 @@ export function createDynamoSpendStore(
       }
     },
 
+    async hasThreshold(key: string): Promise<boolean> {
+      const out = await doc.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" },
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item !== undefined;
+    },
+
     async releaseThreshold(key: string): Promise<void> {
       await doc.send(
         new DeleteCommand({ TableName: tableName, Key: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" } }),

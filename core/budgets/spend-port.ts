@@ -36,5 +36,7 @@ export interface SpendStore {
   /** Org or key spend in a period (day `YYYY-MM-DD` or month `YYYY-MM`), from the rollups. */
   periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number>;
   markThreshold(key: string): Promise<boolean>;
+  /** Whether a threshold is claimed, without claiming it. */
+  hasThreshold(key: string): Promise<boolean>;
   releaseThreshold(key: string): Promise<void>;
 }

@@ -83,6 +83,7 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   );
   const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
   const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ?");
+  const marked = db.prepare("SELECT 1 AS found FROM spend_thresholds WHERE key = ?");
   const pruneProcessed = db.prepare(
     `DELETE FROM spend_processed WHERE request_id IN
        (SELECT request_id FROM spend_processed WHERE request_id < ? LIMIT ?)`,
@@ -161,6 +162,10 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
 
     async markThreshold(key: string): Promise<boolean> {
       return Number(mark.run(key).changes) > 0;
+    },
+
+    async hasThreshold(key: string): Promise<boolean> {
+      return marked.get(key) !== undefined;
     },
 
     async releaseThreshold(key: string): Promise<void> {

@@ -19,6 +19,11 @@ export interface GatewayEvent {
  */
 export interface EventPublisher {
   publish(events: GatewayEvent[]): Promise<void>;
+  /**
+   * True when an id published again delivers nothing new (the local bus's outbox keys events by id).
+   * EventBridge delivers every PutEvents entry, whatever its id.
+   */
+  readonly dedupesIds?: boolean;
 }
 
 export class PublishError extends Error {

@@ -241,6 +241,8 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   };
 
   return {
+    // The outbox ignores an id it holds (INSERT OR IGNORE).
+    dedupesIds: true,
     publish(events: GatewayEvent[]): Promise<void> {
       if (events.length === 0) return Promise.resolve();
       return commits

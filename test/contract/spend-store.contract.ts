@@ -114,8 +114,11 @@ export function spendStoreContract(
     });
 
     it("lets a threshold whose claim was given back be claimed again, once", async () => {
+      expect(await store.hasThreshold("key:k1:day:2026-11-26:50")).toBe(false);
       expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
+      expect(await storeOf(clients - 1).hasThreshold("key:k1:day:2026-11-26:50")).toBe(true);
       await store.releaseThreshold("key:k1:day:2026-11-26:50");
+      expect(await store.hasThreshold("key:k1:day:2026-11-26:50")).toBe(false);
       await store.releaseThreshold("key:k1:day:2026-11-26:never-claimed");
       expect(await storeOf(clients - 1).markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
       expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(false);

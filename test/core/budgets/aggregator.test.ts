@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { aggregateUsage, aggregateUsageBatch } from "../../../core/budgets/aggregator.ts";
+import {
+  type AggregatorDeps,
+  aggregateUsage,
+  aggregateUsageBatch,
+} from "../../../core/budgets/aggregator.ts";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
+import type { BudgetConfig } from "../../../core/config/types.ts";
 import type { GatewayEvent } from "../../../core/events/port.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { usage as usageOf } from "../../fixtures/usage.ts";
@@ -8,10 +13,15 @@ import { usage as usageOf } from "../../fixtures/usage.ts";
 /** The cost aggregator reads only the id, the cost and whose it is. */
 const usage = (requestId: string, costUsd: number) => usageOf(requestId, { costUsd });
 
-function deps() {
+function deps(): {
+  published: GatewayEvent[];
+  spend: ReturnType<typeof createSqliteSpendStore>;
+  budgets: { org: BudgetConfig[] };
+  deps: AggregatorDeps;
+} {
   const published: GatewayEvent[] = [];
   const spend = createSqliteSpendStore(openDatabase(":memory:"));
-  const budgets = { org: [{ period: "day" as const, limitUsd: 1 }] };
+  const budgets = { org: [{ period: "day" as const, limitUsd: 1 }] as BudgetConfig[] };
   return {
     published,
     spend,
@@ -72,6 +82,33 @@ describe("the cost aggregator", () => {
     await deliver(usage("a", 0.6), d.deps);
     expect(thresholds(d)).toEqual(["org:50:1"]);
     expect(await d.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(0.6, 9);
+  });
+
+  it("fires an alert once on a bus that delivers an id once, though a crash came between its event and its claim", async () => {
+    const d = deps();
+    const seen = new Set<string>();
+    d.deps.events = {
+      dedupesIds: true,
+      publish: async (events: GatewayEvent[]) => {
+        for (const e of events) if (!seen.has(e.id)) seen.add(e.id) && d.published.push(e);
+      },
+    };
+    // The first claim never lands: what a kill right after the event's commit leaves.
+    const markThreshold = d.spend.markThreshold;
+    let crashes = 1;
+    d.deps.spend = {
+      ...d.spend,
+      markThreshold: async (key: string) => {
+        if (crashes-- > 0) throw new Error("killed");
+        return markThreshold(key);
+      },
+    };
+    await expect(aggregateUsage(usage("a", 0.6), d.deps)).rejects.toThrow("killed");
+    expect(thresholds(d)).toEqual(["org:50:1"]);
+    const redelivered = await aggregateUsage(usage("a", 0.6), d.deps);
+    expect(redelivered.thresholds.map((t) => t.threshold)).toEqual([50]);
+    await aggregateUsage(usage("b", 0.1), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1"]);
   });
 
   it("refuses a batch holding an invalid event, naming the field, before counting any of it", async () => {
