@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoBudgetStore } from "../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
 import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
@@ -25,6 +26,13 @@ const keys = createDynamoKeyStore(doc, linkedTableName("KeysTable"));
 export const handler = createCostAggregatorHandler(
   {
     spend: createDynamoSpendStore(doc, linkedTableName("BudgetsTable")),
+    // Settles what a router could not (a DynamoDB outage after its response). Each region has its own
+    // bus, so this runs in the router's region, and a correction lands on that region's counter items.
+    budgets: createDynamoBudgetStore(
+      doc,
+      linkedTableName("BudgetsTable"),
+      process.env.AWS_REGION ?? "us-east-1",
+    ),
     events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],

@@ -8,6 +8,7 @@ import {
   usageDetail,
 } from "../events/usage.ts";
 import { periodKey } from "./periods.ts";
+import type { BudgetStore } from "./port.ts";
 import type { SpendStore } from "./spend-port.ts";
 
 /** Alert levels, in percent of a budget's limit. */
@@ -16,6 +17,11 @@ export const THRESHOLDS = [50, 80, 100] as const;
 export interface AggregatorDeps {
   spend: SpendStore;
   events: EventPublisher;
+  /**
+   * Where present (AWS), the usage event's budget settlements are made again here: idempotent, and the
+   * backstop for a router whose own settle failed (usage.ts `settlements`).
+   */
+  budgets?: BudgetStore | undefined;
   /** The budgets that apply to an org and to a key, as the registry and key store hold them now. */
   orgBudgets(org: string): Promise<BudgetConfig[]>;
   keyBudgets(keyId: string): Promise<BudgetConfig[]>;
@@ -40,6 +46,7 @@ export interface AggregateResult {
  */
 export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Promise<AggregateResult> {
   const usage = parseUsage(detail);
+  await settle([usage], deps);
   const counted = await deps.spend.record(usage);
   // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
   const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
@@ -58,6 +65,7 @@ export async function aggregateUsageBatch(
   deps: AggregatorDeps,
 ): Promise<ThresholdDetail[]> {
   const usages = details.map(parseUsage);
+  await settle(usages, deps);
   if (deps.spend.recordMany) await deps.spend.recordMany(usages);
   else await Promise.all(usages.map((u) => deps.spend.record(u)));
   const latest = new Map<string, UsageDetail>();
@@ -72,6 +80,13 @@ export async function aggregateUsageBatch(
   for (const usage of refusals.values())
     emitted.push(...(await emitExhausted(usage, usage.budgetRefused!, deps)));
   return emitted;
+}
+
+/** The events' budget settlements, made again (a settled reservation is left as it is). */
+async function settle(usages: UsageDetail[], deps: AggregatorDeps): Promise<void> {
+  const budgets = deps.budgets;
+  if (!budgets) return;
+  await Promise.all(usages.flatMap((u) => (u.settlements ?? []).map((s) => budgets.settle(s.id, s.usd))));
 }
 
 function parseUsage(detail: unknown): UsageDetail {

@@ -64,6 +64,16 @@ export const usageDetail = z.object({
     }),
   ),
   time: z.iso.datetime(),
+  /**
+   * The budget reservations the request settles, and to what (its own under its request id, top-ups
+   * for billed attempts under theirs). The cost aggregator settles them again: settling is idempotent,
+   * and a router that could not reach its store (a DynamoDB outage) would leave them holding their
+   * worst case for good. Absent for requests no budget covered, and before 2026-11-26.
+   */
+  settlements: z
+    .array(z.object({ id: z.string().min(1).max(256), usd: z.number().min(0) }))
+    .max(64)
+    .optional(),
 });
 
 export type UsageDetail = z.infer<typeof usageDetail>;

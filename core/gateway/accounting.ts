@@ -10,7 +10,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { billedCostUsd, reserved, worstCaseAtUsd } from "./spend-guard.ts";
+import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
 /**
@@ -85,16 +85,18 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         costUsd: cost,
       });
     }
-    const covered = spend.covers.reduce((sum, c) => sum + c.usd, 0);
-    tasks.push(deps.budgets.settle(ctx.requestId, cost - covered));
-    for (const c of spend.covers) tasks.push(deps.budgets.settle(c.id, c.usd));
+    for (const s of settlementsOf(ctx, spend, cost)) tasks.push(deps.budgets.settle(s.id, s.usd));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
     const actual = usageReported ? tokens.input + tokens.output : spend.tokenCharge;
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }
-  if (deps.events) tasks.push(publishUsage(ctx, usageDetail(ctx, tokens, usageReported)));
+  if (deps.events) {
+    const detail = usageDetail(ctx, tokens, usageReported);
+    if (reserved(spend) && deps.budgets) detail.settlements = settlementsOf(ctx, spend, cost);
+    tasks.push(publishUsage(ctx, detail));
+  }
   const results = await Promise.allSettled(tasks);
   for (const r of results) {
     if (r.status === "rejected") {
@@ -104,6 +106,19 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
       });
     }
   }
+}
+
+/**
+ * What the request's reservations settle to: its own to the cost less the top-ups (never below 0), each
+ * top-up for a billed attempt to exactly its amount.
+ */
+function settlementsOf(
+  ctx: RequestContext,
+  spend: SpendState,
+  cost: number,
+): Array<{ id: string; usd: number }> {
+  const covered = spend.covers.reduce((sum, c) => sum + c.usd, 0);
+  return [{ id: ctx.requestId, usd: Math.max(0, usdOf(nanos(cost - covered))) }, ...spend.covers];
 }
 
 /** Prices each attempt its provider billed though it failed (billedCostUsd), and records it there. */

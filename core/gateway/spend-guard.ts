@@ -4,7 +4,7 @@ import { usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
-import type { RateBucket, RateDecision } from "../ratelimit/port.ts";
+import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
@@ -128,14 +128,23 @@ export async function guardSpend(
       amountUsd: amount,
       limitUsd: b.limitUsd,
     }));
-    const result = await deps.budgets.reserve(ctx.requestId, items);
+    let result: ReserveResult;
+    try {
+      result = await deps.budgets.reserve(ctx.requestId, items);
+    } catch (err) {
+      // The store failed, and may have written the reservation before it did (a reply lost after the
+      // commit). Settled to this request's cost, $0, by accounting like any reservation (a settle of a
+      // reservation never written does nothing), and the minute's share goes back: no provider saw it.
+      state.reservationUsd = amount;
+      state.items = items;
+      if (admitted && deps.rateLimits) await giveBack(deps.rateLimits, buckets, state);
+      throw err;
+    }
     if (!result.ok) {
       // Refused before any provider saw it: the request takes none of the minute's requests or tokens,
       // or a budget raised a moment later would still find the caller locked out until the window ends.
       if (admitted && deps.rateLimits) {
-        const limits = deps.rateLimits;
-        await Promise.all(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
-        state.tokenBuckets = [];
+        await giveBack(deps.rateLimits, buckets, state);
         // The refusal's headers count the minute without it, as the next response will.
         const given = admitted.remaining;
         const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
@@ -147,6 +156,12 @@ export async function guardSpend(
     state.items = items;
   }
   return priced;
+}
+
+/** A request no provider will see gives the minute back what it took of it. */
+async function giveBack(limits: RateLimitStore, buckets: RateBucket[], state: SpendState): Promise<void> {
+  await Promise.allSettled(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
+  state.tokenBuckets = [];
 }
 
 /**

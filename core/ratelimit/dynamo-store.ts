@@ -85,7 +85,6 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         try {
           await doc.send(new TransactWriteCommand({ TransactItems: tx }));
-          return decide(buckets, start);
         } catch (err) {
           const codes = cancellationCodes(err);
           if (codes === undefined) throw err;
@@ -93,6 +92,16 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
           // Another transaction held one of the buckets: nothing was taken, so try again.
           if (!codes.includes("TransactionConflict")) throw err;
+          continue;
+        }
+        // Taken. The read-back only informs the headers: if it fails, the request is still admitted
+        // (failing it would leave its take counted for a request no provider saw), and its headers
+        // count its own take alone.
+        try {
+          return await decide(buckets, start);
+        } catch {
+          const remaining = Object.fromEntries(buckets.map((b) => [b.name, remainingOf(b.limit, b.amount)]));
+          return { ok: true, remaining, refusedBy: undefined, resetAt: start + WINDOW_MS };
         }
       }
       throw new Error("Rate-limit buckets kept conflicting; try again.");

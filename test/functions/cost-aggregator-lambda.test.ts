@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { parseConfig } from "../../core/config/parse.ts";
 import type { UsageDetail } from "../../core/events/usage.ts";
 import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
@@ -84,4 +85,25 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     await handler(envelope(usageOf("r-past-80", { costUsd: 0.2 })));
     expect(alerts()).toEqual([50, 80]);
   }, 30_000);
+
+  it("settles a reservation its router could not, from the usage event, once", async () => {
+    const budgets = createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
+    const counter = {
+      scope: "key" as const,
+      id: "k-settle",
+      period: "day" as const,
+      periodKey: "2026-11-26",
+    };
+    await budgets.reserve("r-unsettled", [{ counter, amountUsd: 0.5, limitUsd: 10 }]);
+    const event = envelope(
+      usageOf("r-unsettled", {
+        keyId: "k-settle",
+        costUsd: 0.2,
+        settlements: [{ id: "r-unsettled", usd: 0.2 }],
+      }),
+    );
+    await handler(event);
+    await handler(event);
+    expect(await budgets.spent(counter)).toBeCloseTo(0.2, 9);
+  });
 });

@@ -5,6 +5,7 @@ import {
   aggregateUsageBatch,
 } from "../../../core/budgets/aggregator.ts";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
+import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import type { BudgetConfig } from "../../../core/config/types.ts";
 import type { GatewayEvent } from "../../../core/events/port.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
@@ -110,6 +111,31 @@ describe("the cost aggregator", () => {
     await aggregateUsage(usage("b", 0.1), d.deps);
     expect(thresholds(d)).toEqual(["org:50:1"]);
   });
+
+  it.each([
+    ["one event at a time", (u: unknown, d: AggregatorDeps) => aggregateUsage(u, d)],
+    ["in batches", (u: unknown, d: AggregatorDeps) => aggregateUsageBatch([u], d)],
+  ])(
+    "settles the reservations a usage event names, once, where a budget store is given (%s)",
+    async (_, deliver) => {
+      const d = deps();
+      const budgets = createSqliteBudgetStore(openDatabase(":memory:"));
+      const counter = { scope: "org" as const, id: "acme", period: "day" as const, periodKey: "2026-11-26" };
+      await budgets.reserve("r1", [{ counter, amountUsd: 0.5, limitUsd: 1 }]);
+      await budgets.reserve("r1.billed-1", [{ counter, amountUsd: 0.1, limitUsd: 1 }]);
+      d.deps.budgets = budgets;
+      const event = usageOf("r1", {
+        costUsd: 0.3,
+        settlements: [
+          { id: "r1", usd: 0.2 },
+          { id: "r1.billed-1", usd: 0.1 },
+        ],
+      });
+      await deliver(event, d.deps);
+      await deliver(event, d.deps);
+      expect(await budgets.spent(counter)).toBeCloseTo(0.3, 9);
+    },
+  );
 
   it("refuses a batch holding an invalid event, naming the field, before counting any of it", async () => {
     const d = deps();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { priceFor } from "../../../core/budgets/pricing.ts";
 import type { GatewayEvent } from "../../../core/events/port.ts";
 import { usageDetail } from "../../../core/events/usage.ts";
 import { finishAccounting } from "../../../core/gateway/accounting.ts";
@@ -75,5 +76,60 @@ describe("finishAccounting's usage event", () => {
       o.completionTokens = -3;
     });
     expect(parsed.data?.tokens).toMatchObject({ input: 41, output: 0 });
+  });
+
+  it("names the reservations it settles, and to what, so the aggregator can settle them again", async () => {
+    const events: GatewayEvent[] = [];
+    const settled: Array<[string, number]> = [];
+    const outcome = newOutcome("req-1", "/v1/chat/completions");
+    Object.assign(outcome, {
+      keyId: "k1",
+      org: "acme",
+      model: "oa/gpt-4o",
+      provider: "oa",
+      providerModel: "gpt-4o",
+      status: 200,
+      latencyMs: 12,
+      promptTokens: 1000,
+      completionTokens: 100,
+    });
+    const price = priceFor("openai", "gpt-4o")!;
+    const noop = () => {};
+    const ctx = {
+      deps: {
+        region: "local",
+        log: { info: noop, warn: noop, error: noop },
+        events: { publish: async (e: GatewayEvent[]) => void events.push(...e) },
+        budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
+      } as unknown as GatewayDeps,
+      requestId: "req-1",
+      startedAt: Date.parse("2026-11-26T12:00:00Z"),
+      headers: {},
+      key: { id: "k1", org: "acme", sha256: "x".repeat(64) },
+      outcome,
+      deferOutcome: false,
+      pending: [],
+      spend: {
+        prices: new Map([["oa/gpt-4o", price]]),
+        targets: [],
+        bounds: { worstCaseUsd: () => 1, tokens: 0 },
+        reservationUsd: 1,
+        items: [
+          {
+            counter: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
+            amountUsd: 1,
+            limitUsd: 5,
+          },
+        ],
+        covers: [],
+        tokenBuckets: [],
+        tokenCharge: 0,
+        windowStart: 0,
+      },
+    } as unknown as RequestContext;
+    await finishAccounting(ctx);
+    const detail = usageDetail.parse(events[0]?.detail);
+    expect(detail.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
+    expect(detail.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
   });
 });

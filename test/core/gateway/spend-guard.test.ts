@@ -5,6 +5,7 @@ import type { ProviderConfig } from "../../../core/config/types.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
 import { guardSpend } from "../../../core/gateway/spend-guard.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
+import { createSqliteRateLimitStore } from "../../../core/ratelimit/sqlite-store.ts";
 import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 
@@ -46,5 +47,39 @@ describe("guardSpend", () => {
     expect(await budgets.spent(counter("org", "acme", "month"))).toBe(0.25);
     expect(await budgets.spent(counter("key", "k1", "day"))).toBe(0.25);
     expect(periodKey("month", startedAt)).toBe("2026-11");
+  });
+
+  it("settles a reservation whose store failed after writing it, and gives the minute back", async () => {
+    const startedAt = Date.UTC(2026, 10, 26, 12);
+    const { ctx, budgets } = request(startedAt, startedAt);
+    const db = openDatabase(":memory:");
+    const rateLimits = createSqliteRateLimitStore(db);
+    // The reservation commits, then the reply is lost: what the caller of the store sees is an error.
+    const reserve = budgets.reserve.bind(budgets);
+    ctx.deps = {
+      ...ctx.deps,
+      rateLimits,
+      region: "local",
+      budgets: {
+        ...budgets,
+        reserve: async (...a: Parameters<typeof reserve>) => {
+          await reserve(...a);
+          throw new Error("connection reset");
+        },
+      },
+    } as GatewayDeps;
+    (ctx.key as { rateLimits?: unknown }).rateLimits = { requestsPerMinute: 5 };
+    await expect(guardSpend(ctx, plan, bounds, {})).rejects.toThrow("connection reset");
+    const counter = { scope: "key" as const, id: "k1", period: "day" as const, periodKey: "2026-11-26" };
+    expect(await budgets.spent(counter)).toBe(0.25);
+    // What accounting does with any reservation: settle it to the request's cost, here $0.
+    expect(ctx.spend?.reservationUsd).toBe(0.25);
+    await budgets.settle(ctx.requestId, 0);
+    expect(await budgets.spent(counter)).toBe(0);
+    const taken = await rateLimits.consume(
+      [{ name: "local:key:k1:requests", limit: 5, amount: 5 }],
+      startedAt,
+    );
+    expect(taken.ok).toBe(true);
   });
 });
