@@ -40,9 +40,10 @@ export function normalizeHeaders(
 /**
  * A value as a response header can carry it: visible ASCII as it is, anything else percent-encoded.
  * Model names are whatever a caller or an admin typed, and Node (as HTTP) refuses control characters
- * and anything above U+00FF: a refused head would leave the response unsent.
+ * and anything above U+00FF: a refused head would leave the response unsent. A `%` is encoded too, so
+ * that a value as sent and an encoded one cannot be told for each other.
  */
 export const headerValue = (value: string): string =>
-  /^[\t\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+  /^[\t\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 
 export { GatewayError };

@@ -379,6 +379,7 @@ describe("bad and hostile requests", () => {
   it.each([
     ["a control character", "oa/gpt-sim\r\nx-injected: 1"],
     ["a character above U+00FF", "oa/gpt-sim\u2603"],
+    ["a percent sign, which would make an encoded name ambiguous", "oa/gpt-sim%41"],
   ])("answers a provider model name holding %s, naming it percent-encoded", async (_, model) => {
     const res = await rawRequest(h, { headers: auth, body: ok({ model }) });
     expect(res.status).toBeGreaterThanOrEqual(200);
