@@ -47,16 +47,23 @@ export interface Reserved {
  * how many items it has (none: the counter's first reservation, which seeds it). A seed item
  * (`SPEND#<period>#~seed`) counts among the others.
  */
+/** Another region's item of a counter (or its seed), as read: its key and its stored value. */
+export interface Peer {
+  key: { pk: unknown; sk: unknown };
+  spentUsd: unknown;
+}
+
 export async function readCounter(
   doc: DynamoDBDocumentClient,
   tableName: string,
   region: string,
   c: CounterRef,
-): Promise<{ own: number; others: number; items: number }> {
+): Promise<{ own: number; others: number; items: number; peers: Peer[] }> {
   const ownSk = counterKey(c, region).sk;
   let own = 0;
   let others = 0;
   let items = 0;
+  const peers: Peer[] = [];
   let start: QueryCommandInput["ExclusiveStartKey"];
   do {
     // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
@@ -73,9 +80,12 @@ export async function readCounter(
       items += 1;
       const m = nanos(Number(item.spentUsd ?? 0));
       if (item.sk === ownSk) own += m;
-      else others += m;
+      else {
+        others += m;
+        peers.push({ key: { pk: item.pk, sk: item.sk }, spentUsd: item.spentUsd });
+      }
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  return { own, others, items };
+  return { own, others, items, peers };
 }

@@ -34,6 +34,12 @@ export function createDynamoBudgetStore(
   tableName: string,
   region: string,
   seed?: CounterSeed,
+  /**
+   * The other regions writing this table's counters (global-table replicas). A reservation checks that
+   * each one's item is as it read it, absent included: a region's first reservation of a period would
+   * otherwise land unchecked between another's read and its commit.
+   */
+  peerRegions: readonly string[] = [],
 ): BudgetStore {
   const reserved = async (requestId: string): Promise<boolean> =>
     (await doc.send(new GetCommand({ TableName: tableName, Key: resKey(requestId), ConsistentRead: true })))
@@ -57,7 +63,7 @@ export function createDynamoBudgetStore(
         const reads = await Promise.all(items.map((i) => readCounter(doc, tableName, region, i.counter)));
         const tx: TxItem[] = [];
         for (const [n, { counter, limitUsd }] of items.entries()) {
-          const read = reads[n] ?? { own: 0, others: 0, items: 0 };
+          const read = reads[n] ?? { own: 0, others: 0, items: 0, peers: [] };
           const { own } = read;
           let { others } = read;
           // The counter's first reservation seeds it with the period's earlier spend. The put is
@@ -91,6 +97,33 @@ export function createDynamoBudgetStore(
               ExpressionAttributeValues: { ":amount": usd(amount), ":maxBefore": usd(maxBefore) },
             },
           });
+          // The other regions' items as read: one that moved before this commits (a replicated write
+          // landing, or a region sharing the table) cancels the transaction, which re-reads. Without
+          // this, spend landing between the read and the commit would go unchecked: the overshoot bound
+          // counts replication lag alone.
+          for (const peer of read.peers) {
+            if (tx.length >= MAX_TX_ITEMS - 1) break;
+            tx.push({
+              ConditionCheck: {
+                TableName: tableName,
+                Key: peer.key,
+                ConditionExpression: "spentUsd = :seen",
+                ExpressionAttributeValues: { ":seen": peer.spentUsd },
+              },
+            });
+          }
+          for (const other of peerRegions) {
+            const key = counterKey(counter, other);
+            if (other === region || read.peers.some((p) => p.key.sk === key.sk)) continue;
+            if (tx.length >= MAX_TX_ITEMS - 1) break;
+            tx.push({
+              ConditionCheck: {
+                TableName: tableName,
+                Key: key,
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            });
+          }
         }
         tx.push({
           Put: {

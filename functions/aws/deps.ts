@@ -8,6 +8,7 @@ import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
 import type { Log } from "../../core/log.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
+import { PRIMARY_REGION, SECONDARY_REGION } from "../../stacks/regions.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 
 export interface AwsDepsOptions {
@@ -40,8 +41,13 @@ export function buildAwsDeps(opts: AwsDepsOptions): GatewayDeps {
     region: opts.region,
     // Budget counters and rate-limit windows share the budgets table (distinct key prefixes).
     // A budget's first reservation in a period starts from the cost aggregator's total for it.
-    budgets: createDynamoBudgetStore(opts.doc, opts.tables.budgets, opts.region, (c) =>
-      periodTotals.periodSpend(c.scope, c.id, c.periodKey),
+    budgets: createDynamoBudgetStore(
+      opts.doc,
+      opts.tables.budgets,
+      opts.region,
+      (c) => periodTotals.periodSpend(c.scope, c.id, c.periodKey),
+      // The regions the budgets table replicates to (stacks/regions.ts): each checks the other's items.
+      [PRIMARY_REGION, SECONDARY_REGION].filter((r) => r !== opts.region),
     ),
     rateLimits: createDynamoRateLimitStore(opts.doc, opts.tables.budgets),
     events: opts.events,

@@ -216,5 +216,15 @@ export function budgetStoreContract(
       expect([await eu.spent(org), await us.spent(org)]).toEqual([0.5, 0.5]);
       expect((await eu.reserve("r5", [item(org, 0.5, 1)])).ok).toBe(true);
     });
+
+    it("holds one limit when two regions sharing the table reserve at the same time", async () => {
+      const eu = storeOf("eu-west-1", 0);
+      const us = storeOf("us-east-1", clients - 1);
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? eu : us).reserve(`race-${i}`, [item(org, 0.1, 1)])),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(10);
+      expect(await us.spent(org)).toBeCloseTo(1, 9);
+    });
   });
 }

@@ -41,7 +41,9 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     "DynamoDB Local",
     async () => {
       const table = await env.table("budgets");
-      return (region, client, seed) => createDynamoBudgetStore(limitClient(client), table, region, seed);
+      // Both regions' counters in one table, each store knowing the other, as the router's are built.
+      return (region, client, seed) =>
+        createDynamoBudgetStore(limitClient(client), table, region, seed, ["us-east-1", "eu-west-1"]);
     },
     LIMIT_CLIENTS,
   );
