@@ -5,7 +5,15 @@ import type { RegistrySnapshot, RegistryStore } from "./port.ts";
  * stamp (one small read) and reloads only when it moved, so a change reaches every instance within
  * ttl + one request, with no restart. `expire()` makes the next read check at once: the instance that
  * made a change (portable mode's admin API) applies it to the very next request.
+ *
+ * Two regions' writes meet only through global-table replication, item by item, last writer wins: a
+ * version stamp can arrive before the entry it covers, and two regions' bumps can end at one number
+ * while each region loaded its own. So a reload that saw the version move is followed by one more,
+ * SETTLE_MS later, whatever the version says then; and no snapshot is kept past MAX_AGE_MS.
  */
+export const SETTLE_MS = 5_000;
+export const MAX_AGE_MS = 60_000;
+
 export interface RegistryCache {
   get(): Promise<RegistrySnapshot>;
   expire(): void;
@@ -18,6 +26,8 @@ export function createRegistryCache(
 ): RegistryCache {
   let snapshot: RegistrySnapshot | undefined;
   let checkedAt = 0;
+  // When the snapshot is reloaded whatever the version says (SETTLE_MS, MAX_AGE_MS).
+  let reloadAt = 0;
   let pending: Promise<RegistrySnapshot> | undefined;
   // Bumped by expire(): a refresh that began before a change may have read the old version, so its
   // result is served to whoever awaited it but not trusted for the TTL.
@@ -25,8 +35,13 @@ export function createRegistryCache(
 
   const refresh = async (): Promise<RegistrySnapshot> => {
     const started = generation;
+    const at = now();
     const version = await store.version();
-    if (!snapshot || snapshot.version !== version) snapshot = await store.load();
+    const moved = snapshot !== undefined && snapshot.version !== version;
+    if (!snapshot || moved || at >= reloadAt) {
+      snapshot = await store.load();
+      reloadAt = at + (moved ? SETTLE_MS : MAX_AGE_MS);
+    }
     checkedAt = started === generation ? now() : 0;
     return snapshot;
   };

@@ -47,8 +47,9 @@ export function createDynamoRegistryStore(doc: DynamoDBDocumentClient, tableName
           writes.push({ DeleteRequest: { Key: { pk, sk: DOC } } });
       }
       if (writes.length === 0) return;
-      // Entries first, version last: a reader that sees the new version is guaranteed to find every entry
-      // it covers (load() reads the version before it scans).
+      // Entries first, version last: a reader in this region that sees the new version is guaranteed to
+      // find every entry it covers (load() reads the version before it scans). Another region's replica
+      // may receive the two in either order; the cache's settle reload covers that (cache.ts).
       await batchWriteAll(doc, tableName, writes);
       await doc.send(
         new UpdateCommand({

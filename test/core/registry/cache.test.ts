@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../../core/config/parse.ts";
-import { createRegistryCache, expiringOnWrite } from "../../../core/registry/cache.ts";
+import { createRegistryCache, expiringOnWrite, MAX_AGE_MS, SETTLE_MS } from "../../../core/registry/cache.ts";
 import type { RegistryStore } from "../../../core/registry/port.ts";
 import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
@@ -79,6 +79,44 @@ describe("the registry cache", () => {
     expect(snap.providers.size).toBe(2);
     expect(snap.version).toBe(2);
     expect(calls).toEqual({ version: 2, load: 2 });
+  });
+
+  it("reloads once more SETTLE_MS after a change, for entries a replica receives after the version", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    await store.applyConfig(two);
+    clock += TTL;
+    await cache.get();
+    expect(calls.load).toBe(2);
+    // The entry another region wrote arrives now, its version bump lost to ours (last writer wins).
+    const late = { ...(await store.load()), providers: new Map() };
+    spy.load = async () => {
+      calls.load++;
+      return late;
+    };
+    clock += TTL;
+    await cache.get();
+    expect(calls.load).toBe(2);
+    clock += SETTLE_MS;
+    expect(await cache.get()).toBe(late);
+    expect(calls.load).toBe(3);
+    clock += SETTLE_MS;
+    await cache.get();
+    expect(calls.load).toBe(3);
+  });
+
+  it("keeps no snapshot past MAX_AGE_MS, whatever the version says", async () => {
+    const { spy, calls } = counted(store);
+    const cache = createRegistryCache(spy, TTL, now);
+    await cache.get();
+    clock += MAX_AGE_MS - 1;
+    await cache.get();
+    expect(calls.load).toBe(1);
+    // Checked at the next version check, a TTL later.
+    clock += TTL;
+    await cache.get();
+    expect(calls.load).toBe(2);
   });
 
   it("starts a new TTL window after each re-check", async () => {
