@@ -121,6 +121,23 @@ export function dynamoSpendQuery(
       };
       await Promise.all(Array.from({ length: QUERY_CONCURRENCY }, worker));
     }
-    return rows.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+    return merged(rows).sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   };
+}
+
+/** One row per day, org, key, provider and model: the regions' rows (spend-dynamo-store.ts) summed. */
+function merged(rows: SpendRow[]): SpendRow[] {
+  const byKey = new Map<string, SpendRow & { nanos: number }>();
+  for (const r of rows) {
+    const k = order(r);
+    const seen = byKey.get(k);
+    if (!seen) byKey.set(k, { ...r, nanos: nanos(r.costUsd) });
+    else {
+      seen.requests += r.requests;
+      seen.inputTokens += r.inputTokens;
+      seen.outputTokens += r.outputTokens;
+      seen.nanos += nanos(r.costUsd);
+    }
+  }
+  return [...byKey.values()].map(({ nanos: n, ...r }) => ({ ...r, costUsd: usdOf(n) }));
 }

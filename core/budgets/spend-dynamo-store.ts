@@ -4,6 +4,8 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { UsageDetail } from "../events/usage.ts";
@@ -18,9 +20,15 @@ import type { SpendStore } from "./spend-port.ts";
 const USAGE_TTL_S = 35 * 24 * 3600;
 /** Transaction rounds under TransactionConflict (a concurrent event on the same rollup) before giving up. */
 const MAX_ATTEMPTS = 25;
-const periodKey = (scope: "org" | "key", id: string, period: string) => ({
-  pk: `PERIOD#${scope.toUpperCase()}#${id}`,
-  sk: period,
+/**
+ * A period total of one region: both regions' aggregators ADDing to one item would lose increments
+ * (global tables: last writer wins per item), so each writes its own, and readers sum them. Items
+ * written before regions were in the key have the bare period as their sort key, and still count.
+ */
+const periodPk = (scope: "org" | "key", id: string) => `PERIOD#${scope.toUpperCase()}#${id}`;
+const periodKey = (scope: "org" | "key", id: string, period: string, region: string) => ({
+  pk: periodPk(scope, id),
+  sk: `${period}#${region}`,
 });
 
 export interface DynamoSpendStoreOptions {
@@ -31,8 +39,9 @@ export interface DynamoSpendStoreOptions {
 /**
  * SpendStore over one DynamoDB table. `record` is one TransactWriteItems (6 of its 100 items): a
  * `USAGE#<requestId>` put conditioned on attribute_not_exists (the idempotency claim), an ADD to the
- * rollup item `ROLLUP#<org>#<day>` / `<keyId>#<provider>#<model>`, and ADDs to the period totals
- * `PERIOD#ORG#<org>` and `PERIOD#KEY#<keyId>` under sk `<day>` and `<month>`. A redelivery fails the
+ * rollup item `ROLLUP#<org>#<day>` / `<keyId>#<provider>#<model>#<region>`, and ADDs to the period
+ * totals `PERIOD#ORG#<org>` and `PERIOD#KEY#<keyId>` under sk `<day>#<region>` and `<month>#<region>`
+ * (the event's region: each region's aggregator writes its own items, readers sum them). A redelivery fails the
  * claim and the whole transaction with it, so nothing is counted twice.
  * `query`: see dynamoSpendQuery (a Query per org per day, or a filtered Scan without an org).
  */
@@ -49,7 +58,7 @@ export function createDynamoSpendStore(
       const addCost = (p: PeriodSum) => ({
         Update: {
           TableName: tableName,
-          Key: periodKey(p.scope, p.id, p.periodKey),
+          Key: periodKey(p.scope, p.id, p.periodKey, u.region),
           UpdateExpression: "ADD costUsd :cost",
           ExpressionAttributeValues: { ":cost": usdOf(p.costNanos) },
         },
@@ -69,7 +78,8 @@ export function createDynamoSpendStore(
         {
           Update: {
             TableName: tableName,
-            Key: { pk: `ROLLUP#${r.org}#${r.day}`, sk: `${r.keyId}#${r.provider}#${r.model}` },
+            // One row per region, for the reason period totals are (periodKey); the query merges them.
+            Key: { pk: `ROLLUP#${r.org}#${r.day}`, sk: `${r.keyId}#${r.provider}#${r.model}#${u.region}` },
             UpdateExpression:
               "ADD requests :one, inputTokens :in, outputTokens :out, costUsd :cost " +
               "SET #day = :day, #org = :org, #key = :key, #provider = :provider, #model = :model",
@@ -108,10 +118,27 @@ export function createDynamoSpendStore(
     query: dynamoSpendQuery(doc, tableName, options.pageSize),
 
     async periodSpend(scope: "org" | "key", id: string, period: string): Promise<number> {
-      const out = await doc.send(
-        new GetCommand({ TableName: tableName, Key: periodKey(scope, id, period), ConsistentRead: true }),
-      );
-      return usdOf(nanos(Number(out.Item?.costUsd ?? 0)));
+      // The period's items of every region (`<period>#<region>`, and a bare `<period>` from before).
+      // A month's prefix also matches its days (`2026-11-26…`): those are told apart by the next character.
+      let total = 0;
+      let start: QueryCommandInput["ExclusiveStartKey"];
+      do {
+        const page = await doc.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :period)",
+            ExpressionAttributeValues: { ":pk": periodPk(scope, id), ":period": period },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const sk = String(item.sk);
+          if (sk === period || sk.startsWith(`${period}#`)) total += nanos(Number(item.costUsd ?? 0));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return usdOf(total);
     },
 
     async markThreshold(key: string): Promise<boolean> {

@@ -1,5 +1,7 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
+import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { parseConfig } from "../../core/config/parse.ts";
 import type { UsageDetail } from "../../core/events/usage.ts";
 import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
@@ -105,5 +107,31 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     await handler(event);
     await handler(event);
     expect(await budgets.spent(counter)).toBeCloseTo(0.2, 9);
+  });
+
+  it("keeps each region's totals and rollups in items of its own, and reads them summed", async () => {
+    const at = { org: "acme", keyId: "k-regions", time: "2026-11-20T10:00:00.000Z" };
+    await handler(envelope(usageOf("r-us", { ...at, region: "us-east-1", costUsd: 0.01 })));
+    await handler(envelope(usageOf("r-eu", { ...at, region: "eu-west-1", costUsd: 0.02 })));
+    const doc = ddb.documentClient();
+    const items = await doc.send(
+      new QueryCommand({
+        TableName: TABLES.budgets,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": "PERIOD#KEY#k-regions" },
+      }),
+    );
+    // Global tables keep the last writer of an item: one item written by both regions loses ADDs.
+    expect(items.Items?.map((i) => i.sk).sort()).toEqual([
+      "2026-11#eu-west-1",
+      "2026-11#us-east-1",
+      "2026-11-20#eu-west-1",
+      "2026-11-20#us-east-1",
+    ]);
+    const spend = createDynamoSpendStore(doc, TABLES.budgets);
+    expect(await spend.periodSpend("key", "k-regions", "2026-11")).toBeCloseTo(0.03, 9);
+    expect(await spend.periodSpend("key", "k-regions", "2026-11-20")).toBeCloseTo(0.03, 9);
+    const rows = await spend.query({ org: "acme", keyId: "k-regions", from: "2026-11-20", to: "2026-11-20" });
+    expect(rows).toEqual([expect.objectContaining({ requests: 2, costUsd: 0.03 })]);
   });
 });
