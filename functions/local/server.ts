@@ -51,6 +51,9 @@ class NodeResponseStream extends FramedResponseStream {
         if (!res.write(body)) this.res.once("drain", () => this.emit("host-drain"));
       },
     );
+    // A failed write (a head Node refuses) is the handler's to see if it listens, and the host answers
+    // for it either way (answerInternalError): an 'error' nobody listens to would end the process.
+    this.on("error", () => {});
   }
 
   /**
