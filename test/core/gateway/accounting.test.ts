@@ -6,6 +6,29 @@ import { finishAccounting } from "../../../core/gateway/accounting.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
 
+const noop = () => {};
+const publisher = (events: GatewayEvent[]) => ({
+  publish: async (e: GatewayEvent[]) => void events.push(...e),
+});
+
+/** A finished request of key k1 (org acme), with `deps` beside the region and a silent log. */
+function contextFor(outcome: RequestContext["outcome"], deps: Record<string, unknown>): RequestContext {
+  return {
+    deps: {
+      region: "local",
+      log: { info: noop, warn: noop, error: noop },
+      ...deps,
+    } as unknown as GatewayDeps,
+    requestId: "req-1",
+    startedAt: Date.parse("2026-11-26T12:00:00Z"),
+    headers: {},
+    key: { id: "k1", org: "acme", sha256: "x".repeat(64) },
+    outcome,
+    deferOutcome: false,
+    pending: [],
+  } as unknown as RequestContext;
+}
+
 /** The usage event finishAccounting publishes for an outcome, as the aggregator would read it. */
 async function published(edit: (o: RequestContext["outcome"]) => void) {
   const events: GatewayEvent[] = [];
@@ -22,22 +45,7 @@ async function published(edit: (o: RequestContext["outcome"]) => void) {
     completionTokens: 16,
   });
   edit(outcome);
-  const noop = () => {};
-  const ctx = {
-    deps: {
-      region: "local",
-      log: { info: noop, warn: noop, error: noop },
-      events: { publish: async (e: GatewayEvent[]) => void events.push(...e) },
-    } as unknown as GatewayDeps,
-    requestId: "req-1",
-    startedAt: Date.parse("2026-11-26T12:00:00Z"),
-    headers: {},
-    key: { id: "k1", org: "acme", sha256: "x".repeat(64) },
-    outcome,
-    deferOutcome: false,
-    pending: [],
-  } as unknown as RequestContext;
-  await finishAccounting(ctx);
+  await finishAccounting(contextFor(outcome, { events: publisher(events) }));
   expect(events).toHaveLength(1);
   return usageDetail.safeParse(events[0]?.detail);
 }
@@ -94,21 +102,11 @@ describe("finishAccounting's usage event", () => {
       completionTokens: 100,
     });
     const price = priceFor("openai", "gpt-4o")!;
-    const noop = () => {};
-    const ctx = {
-      deps: {
-        region: "local",
-        log: { info: noop, warn: noop, error: noop },
-        events: { publish: async (e: GatewayEvent[]) => void events.push(...e) },
-        budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
-      } as unknown as GatewayDeps,
-      requestId: "req-1",
-      startedAt: Date.parse("2026-11-26T12:00:00Z"),
-      headers: {},
-      key: { id: "k1", org: "acme", sha256: "x".repeat(64) },
-      outcome,
-      deferOutcome: false,
-      pending: [],
+    const ctx = contextFor(outcome, {
+      events: publisher(events),
+      budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
+    });
+    Object.assign(ctx, {
       spend: {
         prices: new Map([["oa/gpt-4o", price]]),
         targets: [],
@@ -126,7 +124,7 @@ describe("finishAccounting's usage event", () => {
         tokenCharge: 0,
         windowStart: 0,
       },
-    } as unknown as RequestContext;
+    });
     await finishAccounting(ctx);
     const detail = usageDetail.parse(events[0]?.detail);
     expect(detail.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
