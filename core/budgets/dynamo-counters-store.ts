@@ -1,9 +1,5 @@
-import {
-  type DynamoDBDocumentClient,
-  QueryCommand,
-  type QueryCommandInput,
-  type TransactWriteCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient, TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { queryPages } from "../storage/dynamo-batch.ts";
 import { counterStorageKey } from "./counters.ts";
 import { nanos } from "./money.ts";
 import type { CounterRef } from "./port.ts";
@@ -64,19 +60,14 @@ export async function readCounter(
   let others = 0;
   let items = 0;
   const peers: Peer[] = [];
-  let start: QueryCommandInput["ExclusiveStartKey"];
-  do {
-    // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
-    const page = await doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${counterStorageKey(c)}#` },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
+  for await (const page of queryPages(doc, {
+    TableName: tableName,
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${counterStorageKey(c)}#` },
+    ConsistentRead: true,
+  })) {
+    for (const item of page) {
       items += 1;
       const m = nanos(Number(item.spentUsd ?? 0));
       if (item.sk === ownSk) own += m;
@@ -85,7 +76,6 @@ export async function readCounter(
         peers.push({ key: { pk: item.pk, sk: item.sk }, spentUsd: item.spentUsd });
       }
     }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
   return { own, others, items, peers };
 }

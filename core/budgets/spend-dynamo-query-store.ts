@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
-import { scanPages } from "../storage/dynamo-batch.ts";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { queryPages, scanPages } from "../storage/dynamo-batch.ts";
 import { nanos, usdOf } from "./money.ts";
 import type { SpendQuery, SpendRow } from "./spend-port.ts";
 
@@ -56,28 +56,21 @@ export function dynamoSpendQuery(
 ): (q: SpendQuery) => Promise<SpendRow[]> {
   const queryDay = async (org: string, day: string, q: SpendQuery): Promise<SpendRow[]> => {
     const rows: SpendRow[] = [];
-    let start: QueryCommandInput["ExclusiveStartKey"];
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: `pk = :pk${q.keyId !== undefined ? " AND begins_with(sk, :key)" : ""}`,
-          ...(q.model !== undefined
-            ? { FilterExpression: "#model = :model", ExpressionAttributeNames: { "#model": "model" } }
-            : {}),
-          ExpressionAttributeValues: {
-            ":pk": `ROLLUP#${org}#${day}`,
-            ...(q.keyId !== undefined ? { ":key": `${q.keyId}#` } : {}),
-            ...(q.model !== undefined ? { ":model": q.model } : {}),
-          },
-          ConsistentRead: true,
-          Limit: pageSize,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) rows.push(toRow(item));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    for await (const items of queryPages(doc, {
+      TableName: tableName,
+      KeyConditionExpression: `pk = :pk${q.keyId !== undefined ? " AND begins_with(sk, :key)" : ""}`,
+      ...(q.model !== undefined
+        ? { FilterExpression: "#model = :model", ExpressionAttributeNames: { "#model": "model" } }
+        : {}),
+      ExpressionAttributeValues: {
+        ":pk": `ROLLUP#${org}#${day}`,
+        ...(q.keyId !== undefined ? { ":key": `${q.keyId}#` } : {}),
+        ...(q.model !== undefined ? { ":model": q.model } : {}),
+      },
+      ConsistentRead: true,
+      Limit: pageSize,
+    }))
+      for (const item of items) rows.push(toRow(item));
     return rows;
   };
 

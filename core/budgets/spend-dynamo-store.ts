@@ -4,12 +4,10 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { UsageDetail } from "../events/usage.ts";
-import { backoff } from "../storage/dynamo-batch.ts";
+import { backoff, queryPages } from "../storage/dynamo-batch.ts";
 import { cancellationCodes } from "../storage/dynamo-errors.ts";
 import { nanos, usdOf } from "./money.ts";
 import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
@@ -121,23 +119,17 @@ export function createDynamoSpendStore(
       // The period's items of every region (`<period>#<region>`, and a bare `<period>` from before).
       // A month's prefix also matches its days (`2026-11-26…`): those are told apart by the next character.
       let total = 0;
-      let start: QueryCommandInput["ExclusiveStartKey"];
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :period)",
-            ExpressionAttributeValues: { ":pk": periodPk(scope, id), ":period": period },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        for (const item of page.Items ?? []) {
+      for await (const items of queryPages(doc, {
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :period)",
+        ExpressionAttributeValues: { ":pk": periodPk(scope, id), ":period": period },
+        ConsistentRead: true,
+      })) {
+        for (const item of items) {
           const sk = String(item.sk);
           if (sk === period || sk.startsWith(`${period}#`)) total += nanos(Number(item.costUsd ?? 0));
         }
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
+      }
       return usdOf(total);
     },
 

@@ -2,6 +2,8 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
   ScanCommand,
   type ScanCommandInput,
   type ScanCommandOutput,
@@ -57,6 +59,19 @@ export async function batchWriteAll(
 }
 
 type Item = NonNullable<ScanCommandOutput["Items"]>[number];
+
+/** Yields every page of a Query: a page stops at 1 MB (or `Limit` items); LastEvaluatedKey resumes it. */
+export async function* queryPages(
+  doc: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, "ExclusiveStartKey">,
+): AsyncGenerator<Item[]> {
+  let start: QueryCommandInput["ExclusiveStartKey"];
+  do {
+    const page = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    yield page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+}
 
 /**
  * Yields every page of a Scan. A Scan page stops at 1 MB of data read (before any filter is applied), so
