@@ -70,10 +70,9 @@ export const usageDetail = z.object({
    * and a router that could not reach its store (a DynamoDB outage) would leave them holding their
    * worst case for good. Absent for requests no budget covered, and before 2026-11-26.
    */
-  settlements: z
-    .array(z.object({ id: z.string().min(1).max(256), usd: z.number().min(0) }))
-    .max(64)
-    .optional(),
+  // As many as the request's billed attempts, which `attempts` does not bound either (an event is
+  // bounded by its bus: EventBridge takes 256 KB).
+  settlements: z.array(z.object({ id: z.string().min(1).max(256), usd: z.number().min(0) })).optional(),
 });
 
 export type UsageDetail = z.infer<typeof usageDetail>;

@@ -54,7 +54,7 @@ export function createPrometheusMetrics(
   });
   const tokens = new Counter({
     name: "llm_gateway_tokens_total",
-    help: "Provider-reported tokens by kind (input includes cached and cache_write; output includes reasoning)",
+    help: "Tokens by kind as billed: the provider's counts, or the bound billed where it counts none (Gemini embeddings); input includes cached and cache_write, output includes reasoning",
     labelNames: [...labels, "kind"],
     registers: [registry],
   });

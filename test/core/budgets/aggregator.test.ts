@@ -137,6 +137,13 @@ describe("the cost aggregator", () => {
     },
   );
 
+  it("takes an event settling as many top-ups as its request had billed attempts", async () => {
+    const d = deps();
+    const settlements = Array.from({ length: 80 }, (_, i) => ({ id: `r1.billed-${i + 1}`, usd: 0.001 }));
+    const result = await aggregateUsage(usageOf("r1", { costUsd: 0.08, settlements }), d.deps);
+    expect(result.counted).toBe(true);
+  });
+
   it("refuses a batch holding an invalid event, naming the field, before counting any of it", async () => {
     const d = deps();
     await expect(

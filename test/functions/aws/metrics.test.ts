@@ -119,4 +119,29 @@ describe("publishOutcome", () => {
     const names = emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name);
     expect(names).toEqual(["requests", "latency"]);
   });
+
+  it("counts cache and reasoning tokens, and failed and skipped attempts by provider and outcome", () => {
+    lines = [];
+    publishOutcome(new Metrics({ namespace: "LlmGateway", serviceName: "router" }), {
+      ...streamed,
+      cachedTokens: 400,
+      cacheWriteTokens: 50,
+      reasoningTokens: 30,
+      attempts: [
+        { provider: "oa", model: "gpt-4o", outcome: "failed", code: "upstream_http_error", ms: 5 },
+        { provider: "oa", model: "gpt-4o", outcome: "failed", code: "upstream_http_error", ms: 6 },
+        { provider: "ge", model: "gemini-2.5-flash", outcome: "skipped", ms: 0 },
+        { provider: "an", model: "claude-sonnet-4-5", outcome: "ok", ms: 700 },
+      ],
+    });
+    const [request, ...attempts] = lines.map((l) => JSON.parse(l) as Emf);
+    expect(request).toMatchObject({ cachedTokens: 400, cacheWriteTokens: 50, reasoningTokens: 30 });
+    expect(attempts.map((a) => [a.provider, a.outcome, a.upstreamAttempts])).toEqual([
+      ["oa", "failed", 2],
+      ["ge", "skipped", 1],
+    ]);
+    expect(attempts[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+      ["service", "endpoint", "provider", "outcome"],
+    ]);
+  });
 });
