@@ -88,7 +88,10 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     for (const s of settlementsOf(ctx, spend, cost)) tasks.push(deps.budgets.settle(s.id, s.usd));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
-    const actual = usageReported ? tokens.input + tokens.output : spend.tokenCharge;
+    // Without the provider's count, a request some provider worked on keeps its worst case; one no
+    // provider served or billed (refused by the gateway, every call failed unanswered) used no tokens.
+    const worked = served || o.attempts.some((a) => a.answered);
+    const actual = usageReported ? tokens.input + tokens.output : worked ? spend.tokenCharge : 0;
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }

@@ -26,6 +26,7 @@ const CHANGED = "sk-gw-changed-key";
 const LATE = "sk-gw-late-key";
 const REGAINED = "sk-gw-regained-key";
 const TPM = "sk-gw-tpm-key";
+const TPM_UNSERVED = "sk-gw-tpm-unserved-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
 const TINY_LIMITED = "sk-gw-tiny-limited-key";
@@ -93,6 +94,7 @@ beforeAll(async () => {
       { id: "late" },
       { id: "regained", budgets: [{ period: "month", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
+      { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
       // Refuses every request by budget, with room for only two a minute by rate.
@@ -122,6 +124,7 @@ beforeAll(async () => {
       { id: "late", org: "late", secret: LATE },
       { id: "regained", org: "regained", secret: REGAINED },
       { id: "tpm", org: "tpm", secret: TPM },
+      { id: "tpm-unserved", org: "tpm-unserved", secret: TPM_UNSERVED },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
       { id: "tiny-limited", org: "tiny-limited", secret: TINY_LIMITED },
@@ -794,6 +797,23 @@ describe("rate limits", () => {
     expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("150");
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("gives back the tokens of requests no provider served: refused by the gateway, or every call failed", async () => {
+    // The harness's `oa` provider answers 500 on every call of this request (its retry included).
+    h.openai.enqueueFaults(...Array.from({ length: 4 }, () => ({ kind: "status", status: 500 }) as const));
+    const failed = await chat(TPM_UNSERVED, {});
+    expect(failed.status).toBe(502);
+    const refused = await chat(TPM_UNSERVED, { model: "an/claude-sim", logit_bias: { "50256": -100 } });
+    expect(JSON.parse(refused.text).error.code).toBe("unsupported_parameter");
+    await expect.poll(() => h.outcomes.length).toBe(2);
+    // Faults the failed request's calls did not use are dropped.
+    h.openai.reset();
+    h.openai.enqueueScripts({ usage: { input: 44, output: 16 } });
+    const next = await chat(TPM_UNSERVED, {});
+    expect(next.status).toBe(200);
+    // Only this request's own charge (37): the two before it left nothing behind.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBe(150 - 37);
   });
 
   it("counts no request the budget refused against the minute's limits", async () => {
