@@ -7,6 +7,7 @@ import {
   type UsageDetail,
   usageDetail,
 } from "../events/usage.ts";
+import { nanos } from "./money.ts";
 import { periodKey } from "./periods.ts";
 import type { BudgetStore } from "./port.ts";
 import type { SpendStore } from "./spend-port.ts";
@@ -71,7 +72,9 @@ export async function aggregateUsageBatch(
   const latest = new Map<string, UsageDetail>();
   const refusals = new Map<string, UsageDetail>();
   usages.forEach((u) => {
-    if (u.costUsd > 0 || u.budgetRefused) latest.set(`${u.org}\u0000${u.keyId}`, u);
+    // Per day too: a batch spanning midnight checks the earlier day's (and month's) lines as well.
+    if (u.costUsd > 0 || u.budgetRefused)
+      latest.set(`${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}`, u);
     const r = u.budgetRefused;
     if (r) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
@@ -114,7 +117,8 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
       const key = periodKey(budget.period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
       for (const threshold of THRESHOLDS) {
-        if (spent < (budget.limitUsd * threshold) / 100) continue;
+        // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
+        if (nanos(spent) * 100 < nanos(budget.limitUsd) * threshold) continue;
         const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
         if (detail) emitted.push(detail);
       }

@@ -94,6 +94,9 @@ function messageBound(m: ChatMessage, imageTokens: number): number {
     n += bytes(m.refusal);
     for (const call of m.tool_calls ?? []) {
       n += bytes(call.id) + bytes(call.function.name) + bytes(call.function.arguments) + TOOL_OVERHEAD_TOKENS;
+      // Thinking echoed back goes to Anthropic with the call, as input.
+      for (const b of call.extra_content?.anthropic?.thinking_blocks ?? [])
+        n += b.type === "thinking" ? bytes(b.thinking) + bytes(b.signature) : bytes(b.data);
     }
   }
   if (m.role === "tool") n += bytes(m.tool_call_id);

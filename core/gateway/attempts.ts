@@ -95,7 +95,13 @@ export async function withFallback<T>(
       for (let retry = 0; calls < policy.maxAttempts; retry++) {
         stopIfGone();
         if (billed) {
-          await coverBilledAttempt(ctx, billed);
+          try {
+            await coverBilledAttempt(ctx, billed);
+          } catch (err) {
+            // No call follows: the admission (a half-open circuit's one probe) is given back unused.
+            deps.breakers.record(target, undefined);
+            throw err;
+          }
           billed = undefined;
         }
         calls++;
@@ -116,7 +122,10 @@ export async function withFallback<T>(
           if (!verdict) deps.breakers.record(target, true);
           const record = note(target, verdict?.failure ? "failed" : "ok", started);
           if (verdict?.failure) record.code = verdict.failure;
-          if (verdict) verdict.attempt = record;
+          if (verdict) {
+            verdict.attempt = record;
+            verdict.afterNoted?.();
+          }
           return result;
         } catch (thrown) {
           // Whatever the call failed with once the caller had gone (its abort cut the call), the caller

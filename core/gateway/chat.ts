@@ -228,7 +228,9 @@ async function streamFrom(
       else if (end.clientClosed) o.errorCode = "client_closed";
       // Failing mid-stream is the provider's ill health too, though the caller already has bytes.
       judgeStream(ctx, target, end);
-      completeRequest(ctx);
+      const verdict = ctx.streamVerdict;
+      if (verdict && !verdict.attempt) verdict.afterNoted = () => completeRequest(ctx);
+      else completeRequest(ctx);
     },
   }).catch((err: unknown) => {
     ctx.deferOutcome = false;

@@ -141,4 +141,9 @@ export interface StreamVerdict {
   attempt?: AttemptRecord;
   /** The code the stream broke with, when it broke before the attempt loop made its record. */
   failure?: string;
+  /**
+   * A stream that ended before the attempt loop made its record (a short answer, whole in one read)
+   * completes its request once it has: the usage event lists every attempt, the serving one included.
+   */
+  afterNoted?: () => void;
 }

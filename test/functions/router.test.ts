@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
+import type { GatewayEvent } from "../../core/events/port.ts";
 import { sha256Hex } from "../../core/keys/secret.ts";
 import { silentLog } from "../../core/log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
@@ -73,6 +74,30 @@ describe("the router Lambda handler invoked as Lambda invokes a streaming REST i
     expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
     // One write per SSE event: the body really streams rather than arriving as one buffer.
     expect(stream.chunks.length).toBeGreaterThan(5);
+  });
+
+  it("lists the attempt that served a short stream in its usage event", async () => {
+    // A short answer can end before the attempt loop records the attempt that served it.
+    const published: GatewayEvent[] = [];
+    const events = wired.deps.events;
+    wired.deps.events = { publish: async (e: GatewayEvent[]) => void published.push(...e) };
+    try {
+      await handler(
+        restEvent("/v1/chat/completions", {
+          model: "mock/echo",
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+        new CollectingStream(),
+        {},
+      );
+      await expect.poll(() => published.length).toBe(1);
+      expect(published[0]?.detail.attempts).toEqual([
+        expect.objectContaining({ provider: "mock", model: "echo", outcome: "ok" }),
+      ]);
+    } finally {
+      wired.deps.events = events;
+    }
   });
 
   it("frames errors the same way, with their status in the prelude", async () => {

@@ -144,6 +144,32 @@ describe("the cost aggregator", () => {
     expect(result.counted).toBe(true);
   });
 
+  it("checks the lines of every day a batch spans, not only its latest event's", async () => {
+    const d = deps();
+    await aggregateUsageBatch(
+      [
+        usageOf("late", { costUsd: 0.6, time: "2026-11-25T23:59:59.000Z" }),
+        usageOf("early", { costUsd: 0.01, time: "2026-11-26T00:00:01.000Z" }),
+      ],
+      d.deps,
+    );
+    expect(d.published.map((e) => `${e.detail.scope}:${e.detail.periodKey}:${e.detail.threshold}`)).toEqual([
+      "org:2026-11-25:50",
+    ]);
+  });
+
+  it.each([0.07, 0.11, 0.13, 0.22])(
+    "fires the 80 percent line of a $%s limit when spend is exactly on it",
+    async (limitUsd) => {
+      const d = deps();
+      d.budgets.org = [{ period: "day", limitUsd }];
+      await aggregateUsage(usageOf("r1", { costUsd: Math.round(limitUsd * 0.8 * 1e9) / 1e9 }), d.deps);
+      expect(d.published.filter((e) => e.detail.scope === "org").map((e) => e.detail.threshold)).toEqual([
+        50, 80,
+      ]);
+    },
+  );
+
   it("refuses a batch holding an invalid event, naming the field, before counting any of it", async () => {
     const d = deps();
     await expect(

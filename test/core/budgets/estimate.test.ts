@@ -86,6 +86,37 @@ describe("worstCaseChatTokens: input", () => {
     ).toBeGreaterThanOrEqual(allBytes + finestTokenization(texts.callId));
   });
 
+  it("counts the thinking echoed back with a tool call, which goes to Anthropic as input", () => {
+    const call = (thinking: string) =>
+      chat([
+        { role: "user", content: "go" },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "f", arguments: "{}" },
+              extra_content: {
+                anthropic: {
+                  thinking_blocks: [
+                    { type: "thinking", thinking, signature: "sig" },
+                    { type: "redacted_thinking", data: "x".repeat(1000) },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "call_1", content: "ok" },
+      ]);
+    const bound = (thinking: string) =>
+      worstCaseChatTokens(call(thinking), "anthropic", "claude-sonnet-4-5").input;
+    expect(bound("t".repeat(5000)) - bound("")).toBeGreaterThanOrEqual(5000);
+    expect(bound("")).toBeGreaterThanOrEqual(1000);
+  });
+
   it("adds at least the JSON of every tool definition, a forced tool choice and a response schema", () => {
     const parameters = { type: "object", properties: { city: { type: "string", description: "城市名" } } };
     const schema = { type: "object", properties: { answer: { type: "number" } }, required: ["answer"] };

@@ -5,6 +5,7 @@ import {
   upstreamError,
   upstreamTimeout,
 } from "../../../core/api/errors.ts";
+import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import type { BreakerConfig, ProviderConfig } from "../../../core/config/types.ts";
 import { withFallback } from "../../../core/gateway/attempts.ts";
 import { watchCaller } from "../../../core/gateway/caller-signal.ts";
@@ -13,6 +14,7 @@ import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts
 import { type BreakerBoard, createBreakerBoard } from "../../../core/routing/breaker-board.ts";
 import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "../../../core/routing/retry.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
 
 function target(id: string, breaker?: BreakerConfig): ResolvedTarget {
   const provider: ProviderConfig = { id, kind: "mock", region: "global", models: [], breaker };
@@ -584,5 +586,46 @@ describe("withFallback when the caller disconnects (portable mode registers its 
     const r = h.request([a, b], { a: [serverError(), serverError()], b: ["from b"] });
     await expect(r.result).resolves.toBe("from b");
     expect(r.signals).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("gives a half-open circuit's probe back when the budget stops the request before the call", async () => {
+    let clock = 1_000_000;
+    const breakers = createBreakerBoard(() => clock);
+    for (let i = 0; i < 5; i++) breakers.record(b, false);
+    clock += 15_001;
+    const budgets = createSqliteBudgetStore(openDatabase(":memory:"));
+    const counter = { scope: "org" as const, id: "acme", period: "day" as const, periodKey: "2026-01-01" };
+    const items = [{ counter, amountUsd: 1, limitUsd: 1.5 }];
+    await budgets.reserve("req-1", items);
+    const ctx = {
+      deps: { breakers, budgets, now: () => clock, sleep: async () => {}, random: () => 0.5 },
+      requestId: "req-1",
+      startedAt: clock,
+      headers: {},
+      outcome: newOutcome("req-1", "/v1/chat/completions"),
+      deferOutcome: false,
+      pending: [],
+      spend: {
+        prices: new Map([["a/a-model", { inputPerMTok: 1, outputPerMTok: 1 }]]),
+        targets: [a, b],
+        bounds: { worstCaseUsd: () => 1, tokens: 10 },
+        reservationUsd: 1,
+        items,
+        covers: [],
+        tokenBuckets: [],
+        tokenCharge: 0,
+        windowStart: 0,
+      },
+    } as unknown as RequestContext;
+    // `a` answers 2xx, then its body is cut: billed, so `b` needs a top-up the budget cannot hold.
+    const err = await rejection(
+      withFallback(ctx, [a, b], DEFAULT_RETRY, {}, async () => {
+        ctx.attemptCalled = true;
+        ctx.attemptAnswered = true;
+        throw upstreamError("cut", "upstream_truncated");
+      }),
+    );
+    expect(err.code).toBe("budget_exceeded");
+    expect(breakers.wouldAdmit(b)).toBe(true);
   });
 });
