@@ -70,6 +70,8 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   o.priceVersion = versioned ? priceVersionOf(versioned) : served ? "unpriced" : PRICE_VERSION;
 
   const tasks: Array<Promise<unknown>> = [];
+  // What the reservations settle to: settled here, and named in the usage event for the aggregator.
+  let settlements: Array<{ id: string; usd: number }> | undefined;
   if (reserved(spend) && deps.budgets) {
     // Settled to the actual cost even above the reservation: the budget must learn what was really
     // spent, or every later request would be admitted against a spend it understates. The reservation
@@ -85,7 +87,8 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         costUsd: cost,
       });
     }
-    for (const s of settlementsOf(ctx, spend, cost)) tasks.push(deps.budgets.settle(s.id, s.usd));
+    settlements = settlementsOf(ctx, spend, cost);
+    for (const s of settlements) tasks.push(deps.budgets.settle(s.id, s.usd));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
     // Without the provider's count, a request some provider worked on keeps its worst case; one no
@@ -97,7 +100,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   }
   if (deps.events) {
     const detail = usageDetail(ctx, tokens, usageReported);
-    if (reserved(spend) && deps.budgets) detail.settlements = settlementsOf(ctx, spend, cost);
+    if (settlements) detail.settlements = settlements;
     tasks.push(publishUsage(ctx, detail));
   }
   const results = await Promise.allSettled(tasks);
