@@ -58,6 +58,12 @@ export interface Subscription {
    * by one through `handle`, with its retries.
    */
   handleBatch?(envelopes: EventEnvelope[]): Promise<void>;
+  /**
+   * Optional: events with one key are delivered in publication order, so a failing one holds back the
+   * later ones with its key (and only those). Without it each event is retried on its own, as
+   * EventBridge retries a target, and a failing event holds back nothing.
+   */
+  orderKey?(envelope: EventEnvelope): string;
 }
 
 /** The envelope a target receives, as EventBridge delivers it to Lambda. */

@@ -1,64 +1,46 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { Log } from "../log.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
-import { matches, validatePattern } from "./pattern.ts";
-import type { EventEnvelope, EventPattern, EventPublisher, GatewayEvent, Subscription } from "./port.ts";
+import { validatePattern } from "./pattern.ts";
+import { type PendingDeliveries, pendingDeliveries } from "./pending-deliveries.ts";
+import type { EventEnvelope, GatewayEvent, Subscription } from "./port.ts";
 import { PublishError } from "./port.ts";
+import { DEFAULT_MAX_ATTEMPTS, type SqliteBus, type SqliteBusOptions } from "./sqlite-bus-types.ts";
 import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
+import { type SubscriptionMatch, subscriptionMatch } from "./subscription-match.ts";
 
-/**
- * The portable event bus: publish() writes to an SQLite outbox, and a delivery loop hands each event to
- * every subscription whose pattern matches, at least once. Each subscription has a cursor (the last
- * outbox seq it is done with) and is served one event at a time in publication order, so a failing
- * event holds back later ones for that subscription only, until it succeeds or is dead-lettered.
- * A crash between handle() and recording the delivery re-delivers on restart: consumers deduplicate
- * by `detail.eventId`. One process delivers: two buses over one file would both deliver.
- */
-export interface SqliteBusOptions {
-  subscriptions: Subscription[];
-  region: string;
-  account: string;
-  log: Log;
-  /** First retry delay; doubles per attempt up to maxRetryDelayMs. */
-  retryBaseMs?: number;
-  maxRetryDelayMs?: number;
-  /** Attempts per (event, subscription) before it is dead-lettered (kept in event_deliveries). */
-  maxAttempts?: number;
-}
+export type { SqliteBus, SqliteBusOptions } from "./sqlite-bus-types.ts";
 
-export interface SqliteBus extends EventPublisher {
-  start(): void;
-  /** Stops delivering; waits for in-flight handlers (whose outcome is still recorded). */
-  stop(): Promise<void>;
-  /** Resolves true once every subscription is done with every event, false after timeoutMs. */
-  drain(timeoutMs: number): Promise<boolean>;
-  /**
-   * Deletes up to `limit` of the oldest events published before `before` (ISO time) that every
-   * subscription is done with (its saved cursor has passed them); returns how many.
-   */
-  prune(before: string, limit: number): number;
-}
-
-interface Worker {
+interface Worker extends SubscriptionMatch {
   sub: Subscription;
-  /** The pattern without its `detail` rule, and that rule: AND-ed, so they can be checked apart. */
-  head: EventPattern;
-  detailRule: EventPattern[string] | undefined;
   running: Promise<void> | null;
   again: boolean;
   timer: NodeJS.Timeout | null;
-  /** The last seq this subscription is done with; the table's copy may trail it by one commit window. */
+  /** When the timer fires (ms since epoch). */
+  timerAt: number;
+  /** The last seq this subscription has handed over; the table's copy may trail it by one commit window. */
   cursor: number;
+  /** Events past their first attempt, waiting for a retry (or behind one). */
+  pending: PendingDeliveries;
 }
 
 /** How long new events wait before delivery, so a busy gateway delivers them in batches. */
 const DELIVERY_DELAY_MS = 20;
 
+/**
+ * The portable event bus: publish() writes to an SQLite outbox, and a delivery loop hands each event to
+ * every subscription whose pattern matches, at least once. Each subscription is served one event at a
+ * time in publication order, with a cursor (the last outbox seq it has handed over). An event that
+ * fails is recorded for a retry with backoff and the cursor moves on: it holds back only the later
+ * events of its order key (Subscription.orderKey), or nothing, so one failing alert never delays
+ * another org's. A crash between handle() and recording the delivery re-delivers on restart:
+ * consumers deduplicate by `detail.eventId`. One process delivers: two buses over one file would both
+ * deliver.
+ */
 export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): SqliteBus {
   const { region, account, log } = opts;
   const retryBaseMs = opts.retryBaseMs ?? 1000;
   const maxRetryDelayMs = opts.maxRetryDelayMs ?? 300_000;
-  const maxAttempts = opts.maxAttempts ?? 20;
+  const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const outbox = openOutbox(db);
 
   const names = new Set<string>();
@@ -70,37 +52,25 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
 
   outbox.initCursors(names);
 
-  /**
-   * The row as an envelope when `w`'s pattern matches it, else undefined. The envelope's own fields are
-   * checked first, from the row's columns: a subscription that does not take this kind of event (the
-   * alerts one, for usage events) costs no parse of the detail.
-   */
-  const matching = (w: Worker, row: OutboxRow): EventEnvelope | undefined => {
-    const env: Omit<EventEnvelope, "detail"> & { detail?: Record<string, unknown> } = {
-      version: "0",
-      id: row.id,
-      "detail-type": row.detail_type,
-      source: row.source,
-      account,
-      time: row.time,
-      region,
-      resources: [],
-    };
-    if (!matches(w.head, env)) return undefined;
-    env.detail = JSON.parse(row.detail) as Record<string, unknown>;
-    if (w.detailRule && !matches({ detail: w.detailRule }, env)) return undefined;
-    return env as EventEnvelope;
-  };
-
   // One delivering process per database (above), so the in-memory cursor is the authoritative one.
-  const workers: Worker[] = opts.subscriptions.map((sub) => ({
-    sub,
-    ...splitPattern(sub.pattern),
-    running: null,
-    again: false,
-    timer: null,
-    cursor: outbox.cursor(sub.name),
-  }));
+  const workers: Worker[] = opts.subscriptions.map((sub) => {
+    const w: Worker = {
+      sub,
+      ...subscriptionMatch(sub, region, account),
+      running: null,
+      again: false,
+      timer: null,
+      timerAt: 0,
+      cursor: outbox.cursor(sub.name),
+      pending: pendingDeliveries(),
+    };
+    // A restart picks up where the retries were, at their persisted times.
+    for (const row of outbox.pending(sub.name)) {
+      const env = w.match(row);
+      if (env) w.pending.add(w.keyOf(env, row.seq), row.seq, row.next_attempt_at ?? 0);
+    }
+    return w;
+  });
   const passed = (w: Worker, seq: number) => {
     w.cursor = Math.max(w.cursor, seq);
   };
@@ -111,27 +81,32 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   // response's last byte, so its window costs no caller any latency, and stop() commits it.
   const commits = groupCommitFor(db);
   commits.onCommit(() => {
-    for (const w of workers) if (!w.timer && !w.running) schedule(w, DELIVERY_DELAY_MS);
+    for (const w of workers) if (!w.running) schedule(w, DELIVERY_DELAY_MS);
   });
 
+  /** Wakes `w` after `delayMs`, unless a wake is already due sooner. */
   const schedule = (w: Worker, delayMs: number) => {
-    if (w.timer) clearTimeout(w.timer);
+    const at = Date.now() + Math.max(0, delayMs);
+    if (w.timer) {
+      if (w.timerAt <= at) return;
+      clearTimeout(w.timer);
+    }
+    w.timerAt = at;
     // unref: a pending retry must not keep the process alive on its own.
     w.timer = setTimeout(() => wake(w), Math.max(0, delayMs)).unref();
   };
 
   /**
    * A page of first deliveries handed over at once, for subscribers that take batches. Returns false
-   * (and changes nothing) when the page holds a retrying event or the batch fails: the per-event path
+   * (and changes nothing) when the page holds a waiting event or the batch fails: the per-event path
    * then delivers it with its retries and dead-lettering.
    */
   const deliverBatch = async (w: Worker, rows: OutboxRow[]): Promise<boolean> => {
     const name = w.sub.name;
-    // One range query for the page: only an event that failed before has a delivery row.
-    if (outbox.anyState(name, rows[0]!.seq, rows.at(-1)!.seq)) return false;
+    if (rows.some((row) => w.pending.has(row.seq))) return false;
     const envs: EventEnvelope[] = [];
     for (const row of rows) {
-      const env = matching(w, row);
+      const env = w.match(row);
       if (env) envs.push(env);
     }
     try {
@@ -152,61 +127,96 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   };
 
   /**
-   * Serves one subscription until it is caught up or must wait for a retry: delivers everything past its
-   * cursor, in order. The cursor is written once per batch (and before any wait), not per event: after
-   * a crash the batch is delivered again, which at-least-once allows and the consumers' idempotency
-   * absorbs, for one commit instead of one per event.
+   * One attempt at handing `env` to `w`. A failure is recorded for a retry with backoff, or dead-lettered
+   * at maxAttempts. Returns the retry's delay, or undefined when the event is finished with.
+   */
+  const attempt = async (
+    w: Worker,
+    row: OutboxRow,
+    env: EventEnvelope,
+    attempts: number,
+    hadRow: boolean,
+  ): Promise<number | undefined> => {
+    const name = w.sub.name;
+    try {
+      await w.sub.handle(env);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      const fields = { eventId: row.id, subscription: name, attempts, error };
+      if (attempts >= maxAttempts) {
+        outbox.dead(name, row.seq, attempts, error);
+        log.error("event dead-lettered after maxAttempts; kept in event_deliveries", fields);
+        return undefined;
+      }
+      const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (attempts - 1));
+      outbox.retryAt(name, row.seq, attempts, Date.now() + delay, error);
+      log.warn("event delivery failed; will retry", { ...fields, retryInMs: delay });
+      return delay;
+    }
+    outbox.delivered(name, row.seq, attempts, hadRow);
+    return undefined;
+  };
+
+  /** Attempts every waiting event whose time has come; behind one that is finished, the next is due. */
+  const retryDue = async (w: Worker): Promise<void> => {
+    for (let due = w.pending.due(Date.now()); due.length > 0; due = w.pending.due(Date.now())) {
+      for (const { key, seq } of due) {
+        if (stopped) return;
+        const row = outbox.event(seq);
+        const env = row && w.match(row);
+        const state = outbox.state(w.sub.name, seq);
+        // Nothing left to deliver (the row went while it waited): the next one behind it is due.
+        const delay = env && state ? await attempt(w, row, env, state.attempts + 1, true) : undefined;
+        if (delay === undefined) w.pending.done(key);
+        else w.pending.retryAt(key, Date.now() + delay);
+      }
+    }
+  };
+
+  /**
+   * Serves one subscription until it is caught up: the retries that are due, then everything past its
+   * cursor, in order. An event that fails waits for its retry and the cursor passes it (its row is the
+   * durable record). The cursor is written once per page, not per event: after a crash the page is
+   * delivered again, which at-least-once allows and the consumers' idempotency absorbs, for one write
+   * instead of one per event.
    */
   const run = async (w: Worker): Promise<void> => {
     const name = w.sub.name;
     for (;;) {
-      const rows = outbox.after(w.cursor);
-      if (rows.length === 0) return;
       if (stopped) return;
-      if (w.sub.handleBatch && (await deliverBatch(w, rows))) continue;
+      await retryDue(w);
+      const rows = outbox.after(w.cursor);
+      if (rows.length === 0 || stopped) break;
+      // A batch ignores order keys, so it waits while a keyed subscription has events held back.
+      const batchable = w.sub.handleBatch && (!w.sub.orderKey || w.pending.size === 0);
+      if (batchable && (await deliverBatch(w, rows))) continue;
       let done = 0;
-      const persist = () => {
-        if (done === 0) return;
-        outbox.skip(name, done);
-        passed(w, done);
-      };
-      for (const row of rows) {
-        if (stopped) return persist();
-        const env = matching(w, row);
-        if (!env) {
-          done = row.seq;
-          continue;
-        }
-        const state = outbox.state(name, row.seq);
-        const waitMs = (state?.next_attempt_at ?? 0) - Date.now();
-        if (waitMs > 0) {
-          persist();
-          return schedule(w, waitMs);
-        }
-        const attempts = (state?.attempts ?? 0) + 1;
-        try {
-          await w.sub.handle(env);
-        } catch (err) {
-          persist();
-          const error = err instanceof Error ? err.message : String(err);
-          const fields = { eventId: row.id, subscription: name, attempts, error };
-          if (attempts >= maxAttempts) {
-            outbox.dead(name, row.seq, attempts, error);
-            done = row.seq;
-            passed(w, done);
-            log.error("event dead-lettered after maxAttempts; kept in event_deliveries", fields);
-            continue;
+      try {
+        for (const row of rows) {
+          if (stopped) return;
+          const env = w.match(row);
+          // An event a restart found waiting is its retries' business.
+          if (env && !w.pending.has(row.seq)) {
+            const key = w.keyOf(env, row.seq);
+            if (w.pending.blocks(key)) {
+              outbox.wait(name, row.seq);
+              w.pending.add(key, row.seq, 0);
+            } else {
+              const delay = await attempt(w, row, env, 1, false);
+              if (delay !== undefined) w.pending.add(key, row.seq, Date.now() + delay);
+            }
           }
-          const delay = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** (attempts - 1));
-          outbox.retryAt(name, row.seq, attempts, Date.now() + delay, error);
-          log.warn("event delivery failed; will retry", { ...fields, retryInMs: delay });
-          return schedule(w, delay);
+          done = row.seq;
         }
-        outbox.delivered(name, row.seq, attempts);
-        done = row.seq;
+      } finally {
+        if (done > 0) {
+          outbox.skip(name, done);
+          passed(w, done);
+        }
       }
-      persist();
     }
+    const next = w.pending.nextDue();
+    if (next !== undefined && !stopped) schedule(w, next - Date.now());
   };
 
   function wake(w: Worker): void {
@@ -237,7 +247,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   const idle = () => {
     if (!commits.idle) return false;
     const end = outbox.end();
-    return workers.every((w) => !w.running && w.cursor >= end);
+    return workers.every((w) => !w.running && w.cursor >= end && w.pending.size === 0);
   };
 
   return {
@@ -262,7 +272,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     async stop() {
       commits.flush();
       stopped = true;
-      for (const w of workers) if (w.timer) clearTimeout(w.timer);
+      for (const w of workers) {
+        if (w.timer) clearTimeout(w.timer);
+        w.timer = null;
+      }
       await Promise.all(workers.map((w) => w.running));
     },
     prune: (before, limit) => outbox.prune([...names], before, limit),
@@ -275,9 +288,4 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       return true;
     },
   };
-}
-
-function splitPattern(pattern: EventPattern): Pick<Worker, "head" | "detailRule"> {
-  const { detail, ...head } = pattern;
-  return { head, detailRule: detail };
 }

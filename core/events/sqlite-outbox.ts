@@ -7,9 +7,11 @@ import type { GatewayEvent } from "./port.ts";
  * The SQLite side of the local bus. `event_outbox` holds published events (id is the dedup key) until
  * retention deletes them; a new seq is the largest plus 1, and pruning keeps the newest row, so no seq
  * is ever reused (no AUTOINCREMENT: its sqlite_sequence row would be one more page in every commit);
- * `event_cursors` holds, per subscription, the last outbox seq it is done with; `event_deliveries`
- * records each attempted (subscription, event): retrying with its persisted next-attempt time,
- * delivered, or dead (dead-lettered rows are never deleted).
+ * `event_cursors` holds, per subscription, the last outbox seq it has handed over; `event_deliveries`
+ * records each (subscription, event) not delivered at its first attempt: retrying with its persisted
+ * next-attempt time (or waiting behind an earlier event of its order key: attempts 0, no time),
+ * delivered, or dead (dead-lettered rows are never deleted). A retrying event may lie behind its
+ * subscription's cursor: the cursor passes it once its row records it.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_outbox (
@@ -46,6 +48,9 @@ export interface DeliveryState {
   next_attempt_at: number | null;
 }
 
+/** A subscription's event waiting for a retry (or behind one), with its delivery state. */
+export type PendingRow = OutboxRow & DeliveryState;
+
 export type Outbox = ReturnType<typeof openOutbox>;
 
 export function openOutbox(db: DatabaseSync) {
@@ -55,6 +60,11 @@ export function openOutbox(db: DatabaseSync) {
   );
   const maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS m FROM event_outbox");
   const after = db.prepare("SELECT * FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT 100");
+  const bySeq = db.prepare("SELECT * FROM event_outbox WHERE seq = ?");
+  const pending = db.prepare(
+    `SELECT o.*, d.attempts, d.next_attempt_at FROM event_deliveries d JOIN event_outbox o USING (seq)
+     WHERE d.subscription = ? AND d.status = 'retrying' ORDER BY d.seq`,
+  );
   const initCursor = db.prepare("INSERT OR IGNORE INTO event_cursors (subscription, last_seq) VALUES (?, ?)");
   const getCursor = db.prepare("SELECT last_seq FROM event_cursors WHERE subscription = ?");
   // Cursors only move forward: a cursor saved late (in a group commit) never undoes a later one.
@@ -64,21 +74,20 @@ export function openOutbox(db: DatabaseSync) {
   const getState = db.prepare(
     "SELECT attempts, next_attempt_at FROM event_deliveries WHERE subscription = ? AND seq = ?",
   );
-  const anyState = db.prepare(
-    "SELECT 1 AS found FROM event_deliveries WHERE subscription = ? AND seq BETWEEN ? AND ? LIMIT 1",
-  );
   const putState = db.prepare(
     `INSERT INTO event_deliveries (subscription, seq, status, attempts, next_attempt_at, last_error)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (subscription, seq) DO UPDATE SET status = excluded.status,
      attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
   );
 
-  // The oldest rows first, a page at a time; only rows every given cursor has passed, and never the
-  // newest row: a new seq is the largest one plus 1, so keeping the newest row keeps every seq unique
-  // (a cursor past a reused seq would skip its event).
+  // The oldest rows first, a page at a time; only rows every given cursor has passed and no
+  // subscription still retries, and never the newest row: a new seq is the largest one plus 1, so
+  // keeping the newest row keeps every seq unique (a cursor past a reused seq would skip its event).
   const pruneEvents = db.prepare(
     `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox WHERE seq <= ?1
-       AND seq < (SELECT max(seq) FROM event_outbox) ORDER BY seq LIMIT ?2) AND time < ?3`,
+       AND seq < (SELECT max(seq) FROM event_outbox)
+       AND seq NOT IN (SELECT seq FROM event_deliveries WHERE status = 'retrying')
+       ORDER BY seq LIMIT ?2) AND time < ?3`,
   );
   const pruneDelivered = db.prepare(
     "DELETE FROM event_deliveries WHERE status = 'delivered' AND seq <= ? AND subscription = ?",
@@ -106,19 +115,23 @@ export function openOutbox(db: DatabaseSync) {
     cursor: (name: string) => Number(getCursor.get(name)?.last_seq ?? 0),
     skip: (name: string, seq: number) => void setCursor.run(seq, name),
     after: (seq: number) => after.all(seq) as unknown as OutboxRow[],
+    event: (seq: number) => bySeq.get(seq) as OutboxRow | undefined,
+    /** The events `name` retries or holds back, in publication order. */
+    pending: (name: string) => pending.all(name) as unknown as PendingRow[],
     state: (name: string, seq: number) => getState.get(name, seq) as DeliveryState | undefined,
-    /** True when some event in seq range [from, to] has a delivery row (it failed once) for `name`. */
-    anyState: (name: string, from: number, to: number) => anyState.get(name, from, to) !== undefined,
     retryAt(name: string, seq: number, attempts: number, at: number, error: string): void {
       putState.run(name, seq, "retrying", attempts, at, error);
     },
-    /** Records the final outcome and moves the cursor past the event, atomically. */
+    /** Holds an event back behind an earlier one of its order key, which is being retried. */
+    wait(name: string, seq: number): void {
+      putState.run(name, seq, "retrying", 0, null, null);
+    },
     /**
-     * A delivered event needs no row of its own: the cursor passing it says so. Only an event that
-     * failed first keeps its delivery row (attempts, last error), updated to `delivered`.
+     * A delivered event needs no row of its own: the cursor passing it says so. Only an event that had
+     * a row (it failed, or waited) keeps it, updated to `delivered`.
      */
-    delivered(name: string, seq: number, attempts: number): void {
-      if (attempts > 1) putState.run(name, seq, "delivered", attempts, null, null);
+    delivered(name: string, seq: number, attempts: number, hadRow: boolean): void {
+      if (hadRow) putState.run(name, seq, "delivered", attempts, null, null);
     },
     /**
      * Deletes up to `limit` of the oldest events that every subscription in `names` is done with and
@@ -134,10 +147,7 @@ export function openOutbox(db: DatabaseSync) {
       });
     },
     dead(name: string, seq: number, attempts: number, error: string): void {
-      transaction(db, () => {
-        putState.run(name, seq, "dead", attempts, null, error);
-        setCursor.run(seq, name);
-      });
+      putState.run(name, seq, "dead", attempts, null, error);
     },
   };
 }

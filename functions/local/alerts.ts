@@ -6,6 +6,46 @@ import type { Log } from "../../core/log.ts";
 const THRESHOLDS = { source: ["llm-gateway"], "detail-type": [THRESHOLD_DETAIL_TYPE] };
 
 /**
+ * A budget's alerts arrive in order (50 before 80 before 100); a webhook that refuses one budget's
+ * alert holds back only that budget's later ones, never another org's.
+ */
+const byBudget = (envelope: EventEnvelope): string =>
+  `${String(envelope.detail.scope)}\u0000${String(envelope.detail.id)}`;
+
+/**
+ * Redirects that keep the method and the body (RFC 9110 §15.4.8, §15.4.9): a webhook that moved (http
+ * to https, say) still gets its alerts. 301, 302 and 303 let a client turn the POST into a GET without
+ * its body, so they are failures that name where they point.
+ */
+const KEEPS_BODY = new Set([307, 308]);
+const MAX_REDIRECTS = 3;
+
+/** POSTs the envelope, following up to MAX_REDIRECTS redirects that keep the body; throws unless 2xx. */
+async function post(webhookUrl: string, envelope: EventEnvelope): Promise<void> {
+  const body = JSON.stringify(envelope);
+  let url = webhookUrl;
+  for (let hops = 0; ; hops++) {
+    const res = await request(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 200 && res.statusCode < 300) return;
+    const location = res.headers.location;
+    const next = typeof location === "string" ? new URL(location, url).href : undefined;
+    if (KEEPS_BODY.has(res.statusCode) && next && hops < MAX_REDIRECTS) {
+      url = next;
+      continue;
+    }
+    const where = next && res.statusCode >= 300 && res.statusCode < 400 ? ` (to ${next})` : "";
+    throw new Error(`alert webhook answered HTTP ${res.statusCode}${where}`);
+  }
+}
+
+/**
  * Portable mode's alert targets, the counterpart of the events stack's SNS rule: every `budget.threshold`
  * event is logged and, when `server.alerts.webhookUrl` is set, POSTed there as the EventBridge envelope.
  * Two subscriptions, so each has its own delivery: a webhook that fails is retried by the local bus
@@ -15,6 +55,7 @@ export function alertSubscriptions(log: Log, webhookUrl: string | undefined): Su
   const logged: Subscription = {
     name: "budget-alert-log",
     pattern: THRESHOLDS,
+    orderKey: byBudget,
     async handle(envelope: EventEnvelope) {
       const d = envelope.detail;
       log.warn("budget threshold crossed", {
@@ -32,18 +73,8 @@ export function alertSubscriptions(log: Log, webhookUrl: string | undefined): Su
   const posted: Subscription = {
     name: "budget-alerts",
     pattern: THRESHOLDS,
-    async handle(envelope: EventEnvelope) {
-      const res = await request(webhookUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(envelope),
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      await res.body.dump();
-      if (res.statusCode < 200 || res.statusCode >= 300)
-        throw new Error(`alert webhook answered HTTP ${res.statusCode}`);
-    },
+    orderKey: byBudget,
+    handle: (envelope: EventEnvelope) => post(webhookUrl, envelope),
   };
   return [logged, posted];
 }

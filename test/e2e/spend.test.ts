@@ -19,6 +19,8 @@ const COST = 0.016;
 const CAPPED = "sk-gw-capped-key";
 const ALERTED = "sk-gw-alerted-key";
 const EXHAUSTED = "sk-gw-exhausted-key";
+const REFUSED_ALERTS = "sk-gw-refused-alerts-key";
+const HEARD_ALERTS = "sk-gw-heard-alerts-key";
 const LIMITED = "sk-gw-limited-key";
 const PLAIN = "sk-gw-plain-key";
 const OVERBILLED = "sk-gw-overbilled-key";
@@ -56,6 +58,9 @@ const THINKING_UNBOUNDED = thinkingBound({});
 let h: Harness;
 let webhook: Server;
 const alerts: Array<{ "detail-type": string; detail: Record<string, unknown> }> = [];
+/** The budget whose alerts the webhook refuses with a 400, and how many it refused. */
+let refusing: string | undefined;
+let refused = 0;
 
 beforeAll(async () => {
   webhook = createServer((req, res) => {
@@ -64,7 +69,12 @@ beforeAll(async () => {
       body += c.toString();
     });
     req.on("end", () => {
-      alerts.push(JSON.parse(body));
+      const alert = JSON.parse(body);
+      if (alert.detail.id === refusing) {
+        refused++;
+        return void res.writeHead(400).end();
+      }
+      alerts.push(alert);
       res.writeHead(204).end();
     });
   });
@@ -87,6 +97,9 @@ beforeAll(async () => {
       { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
       // Four requests fit, the fifth does not: spend stops at 89 % of the limit.
       { id: "exhausted", budgets: [{ period: "month", limitUsd: 4.5 * COST }] },
+      // One request crosses 50 %.
+      { id: "refused-alerts", budgets: [{ period: "month", limitUsd: 2 * COST }] },
+      { id: "heard-alerts", budgets: [{ period: "month", limitUsd: 2 * COST }] },
       { id: "limited", rateLimits: { requestsPerMinute: 3 } },
       { id: "plain" },
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
@@ -117,6 +130,8 @@ beforeAll(async () => {
       { id: "capped", org: "capped", secret: CAPPED },
       { id: "alerted", org: "alerted", secret: ALERTED },
       { id: "exhausted", org: "exhausted", secret: EXHAUSTED },
+      { id: "refused-alerts", org: "refused-alerts", secret: REFUSED_ALERTS },
+      { id: "heard-alerts", org: "heard-alerts", secret: HEARD_ALERTS },
       { id: "limited", org: "limited", secret: LIMITED },
       { id: "plain", org: "plain", secret: PLAIN },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
@@ -304,6 +319,23 @@ describe("budget threshold alerts", () => {
     expect(mine.every((a) => a["detail-type"] === "budget.threshold" && a.detail.period === "month")).toBe(
       true,
     );
+  });
+});
+
+describe("an alert the webhook refuses", () => {
+  it("holds back no other org's alert, and is delivered by its retry once the webhook takes it", async () => {
+    refusing = "refused-alerts";
+    h.openai.enqueueScripts(...exactUsage(2));
+    expect((await chat(REFUSED_ALERTS, {})).status).toBe(200);
+    await expect.poll(() => refused, { timeout: 5_000 }).toBeGreaterThan(0);
+    expect((await chat(HEARD_ALERTS, {})).status).toBe(200);
+    const of = (org: string) => alerts.filter((a) => a.detail.id === org).map((a) => a.detail.threshold);
+    // The refused alert's retry is a second off: the other org's comes well before it.
+    await expect.poll(() => of("heard-alerts"), { timeout: 800 }).toEqual([50]);
+    expect(of("refused-alerts")).toEqual([]);
+    refusing = undefined;
+    await expect.poll(() => of("refused-alerts"), { timeout: 10_000 }).toEqual([50]);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
   });
 });
 

@@ -10,7 +10,8 @@ describe("SQLite event bus: durability", () => {
     const b1 = h.bus([first.sub], { retryBaseMs: 100 });
     b1.start();
     await b1.publish([event("e1"), event("e2")]);
-    await expect.poll(() => first.calls()).toBe(1);
+    // Each failed once and waits for its retry, 100 ms on.
+    await expect.poll(() => first.calls()).toBe(2);
     await b1.stop();
     const stoppedAt = Date.now();
 
@@ -20,6 +21,24 @@ describe("SQLite event bus: durability", () => {
     await expect.poll(() => second.ids(), { timeout: 2000 }).toEqual(["e1", "e2"]);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(50);
     expect(first.ids()).toEqual([]);
+  });
+
+  it("keeps an order key's events waiting behind its failing one across a restart", async () => {
+    const byOrg = { orderKey: (env: { detail: Record<string, unknown> }) => String(env.detail.org) };
+    const first = recorder("alerts", { source: ["llm-gateway"] }, 1_000);
+    const b1 = h.bus([{ ...first.sub, ...byOrg }], { retryBaseMs: 100 });
+    b1.start();
+    await b1.publish([event("a1", "t", { org: "a" }), event("a2", "t", { org: "a" })]);
+    await expect.poll(() => first.calls()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(first.calls()).toBe(1);
+    await b1.stop();
+
+    const second = recorder("alerts", { source: ["llm-gateway"] });
+    const b2 = h.bus([{ ...second.sub, ...byOrg }]);
+    b2.start();
+    await b2.publish([event("a3", "t", { org: "a" })]);
+    await expect.poll(() => second.ids(), { timeout: 2000 }).toEqual(["a1", "a2", "a3"]);
   });
 
   it("stop() waits for the in-flight handler and records its outcome", async () => {

@@ -21,7 +21,7 @@ describe("SQLite event bus: pruning", () => {
     expect(outboxIds()).toEqual(["e3"]);
   });
 
-  it("keeps events a subscription has not passed", async () => {
+  it("keeps events a subscription still retries", async () => {
     const stuck = recorder("stuck", { "detail-type": ["llm.usage"] }, 1_000);
     const bus = h.bus([stuck.sub], { retryBaseMs: 60_000 });
     await bus.publish([old("e1"), old("e2")]);

@@ -63,12 +63,70 @@ describe("SQLite event bus: delivery", () => {
     const steady = recorder("steady", { source: ["llm-gateway"] });
     const b = h.bus([flaky.sub, steady.sub], { log });
     b.start();
-    await b.publish([event("e1"), event("e2")]);
-    await expect.poll(() => steady.ids()).toEqual(["e1", "e2"]);
+    await b.publish([event("e1")]);
+    await expect.poll(() => steady.ids()).toEqual(["e1"]);
     expect(await b.drain(5000)).toBe(true);
-    expect(flaky.ids()).toEqual(["e1", "e2"]);
-    expect(flaky.calls()).toBe(5);
+    expect(flaky.ids()).toEqual(["e1"]);
+    expect(flaky.calls()).toBe(4);
     expect(lines.filter((l) => l.level === "warn").map((l) => l.fields?.eventId)).toEqual(["e1", "e1", "e1"]);
+  });
+
+  it("holds back nothing behind a failing event without an order key, as EventBridge retries a target", async () => {
+    const flaky = recorder("flaky", { source: ["llm-gateway"] }, 1);
+    const b = h.bus([flaky.sub], { retryBaseMs: 50 });
+    b.start();
+    await b.publish([event("e1"), event("e2"), event("e3")]);
+    await expect.poll(() => flaky.ids()).toEqual(["e2", "e3"]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(flaky.ids()).toEqual(["e2", "e3", "e1"]);
+  });
+
+  it("holds back only the later events of a failing event's order key, in publication order", async () => {
+    const seen: string[] = [];
+    let aFailures = 2;
+    const alerts: Subscription = {
+      name: "alerts",
+      pattern: { source: ["llm-gateway"] },
+      orderKey: (env) => String(env.detail.org),
+      async handle(env) {
+        if (env.detail.org === "a" && aFailures-- > 0) throw new Error("webhook refused org a");
+        seen.push(env.id);
+      },
+    };
+    const b = h.bus([alerts], { retryBaseMs: 40 });
+    b.start();
+    const org = (id: string, name: string) => event(id, "budget.threshold", { org: name });
+    await b.publish([org("a50", "a"), org("b50", "b"), org("a80", "a"), org("b80", "b")]);
+    await expect.poll(() => seen).toEqual(["b50", "b80"]);
+    await b.publish([org("a100", "a"), org("b100", "b")]);
+    await expect.poll(() => seen).toEqual(["b50", "b80", "b100"]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(seen).toEqual(["b50", "b80", "b100", "a50", "a80", "a100"]);
+  });
+
+  it("dead-letters a key's first event at maxAttempts and then delivers the ones behind it", async () => {
+    const seen: string[] = [];
+    const alerts: Subscription = {
+      name: "alerts",
+      pattern: { source: ["llm-gateway"] },
+      orderKey: () => "one",
+      async handle(env) {
+        if (env.id === "poison") throw new Error("refused");
+        seen.push(env.id);
+      },
+    };
+    const b = h.bus([alerts], { maxAttempts: 2, retryBaseMs: 1 });
+    b.start();
+    await b.publish([event("poison"), event("next")]);
+    expect(await b.drain(5000)).toBe(true);
+    expect(seen).toEqual(["next"]);
+    const rows = h.dbs[0]!.prepare(
+      "SELECT o.id, d.status, d.attempts FROM event_deliveries d JOIN event_outbox o USING (seq) ORDER BY seq",
+    ).all();
+    expect(rows).toEqual([
+      { id: "poison", status: "dead", attempts: 2 },
+      { id: "next", status: "delivered", attempts: 1 },
+    ]);
   });
 
   it("keeps publication order per subscription, one delivery at a time", async () => {
@@ -114,7 +172,8 @@ describe("SQLite event bus: delivery", () => {
     const ids = Array.from({ length: 10 }, (_, i) => `e${i}`);
     await b.publish(ids.map((id) => event(id)));
     expect(await b.drain(2000)).toBe(true);
-    expect(seen).toEqual(ids);
+    // e5 came back with its retry, after the events behind it.
+    expect(seen).toEqual([...ids.filter((id) => id !== "e5"), "e5"]);
   });
 
   it("dead-letters after maxAttempts: logged with the event id and kept in the table", async () => {

@@ -13,14 +13,18 @@ describe("SQLite outbox cursors", () => {
     expect(outbox.cursor("aggregator")).toBe(151);
   });
 
-  it("finds a page's delivery rows with one range query", () => {
+  it("lists a subscription's retrying and waiting events in publication order, with their state", () => {
     const outbox = openOutbox(openDatabase(":memory:"));
-    outbox.retryAt("aggregator", 7, 1, Date.now() + 1000, "boom");
-    expect([
-      outbox.anyState("aggregator", 1, 6),
-      outbox.anyState("aggregator", 1, 7),
-      outbox.anyState("aggregator", 7, 9),
-      outbox.anyState("audit", 1, 9),
-    ]).toEqual([false, true, true, false]);
+    outbox.insert(
+      ["e1", "e2", "e3"].map((id) => ({ id, source: "s", detailType: "t", detail: {}, time: "t" })),
+    );
+    outbox.wait("alerts", 3);
+    outbox.retryAt("alerts", 1, 2, 5000, "boom");
+    outbox.retryAt("usage", 2, 1, 6000, "boom");
+    outbox.dead("alerts", 2, 9, "gone");
+    expect(outbox.pending("alerts").map((r) => [r.id, r.attempts, r.next_attempt_at])).toEqual([
+      ["e1", 2, 5000],
+      ["e3", 0, null],
+    ]);
   });
 });

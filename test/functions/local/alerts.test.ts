@@ -39,17 +39,22 @@ function recorder() {
 let server: Server | undefined;
 afterEach(() => server?.close());
 
-/** A webhook answering `status`, recording what it received. */
-async function webhook(status: number) {
-  const received: Array<{ method?: string; type?: string; body: unknown }> = [];
+/**
+ * A webhook answering `status`, recording what it received; `/moved` answers `redirect` (when given)
+ * with a Location of `/alerts`.
+ */
+async function webhook(status: number, redirect?: number) {
+  const received: Array<{ path?: string; method?: string; type?: string; body: unknown }> = [];
   server = createServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => {
       body += c.toString();
     });
     req.on("end", () => {
-      received.push({ method: req.method, type: req.headers["content-type"], body: JSON.parse(body) });
-      res.writeHead(status).end();
+      const entry = { method: req.method, type: req.headers["content-type"], body: JSON.parse(body) };
+      received.push(redirect ? { path: req.url, ...entry } : entry);
+      if (redirect && req.url === "/moved") res.writeHead(redirect, { location: "/alerts" }).end();
+      else res.writeHead(status).end();
     });
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
@@ -94,6 +99,39 @@ describe("alertSubscriptions", () => {
     const hook = await webhook(204);
     await deliver(alertSubscriptions(recorder().log, hook.url));
     expect(hook.received).toEqual([{ method: "POST", type: "application/json", body: threshold }]);
+  });
+
+  it.each([307, 308])("follow a %i redirect with the same POST and body", async (status) => {
+    const hook = await webhook(204, status);
+    await deliver(alertSubscriptions(recorder().log, hook.url.replace("/alerts", "/moved")));
+    expect(hook.received).toEqual([
+      { path: "/moved", method: "POST", type: "application/json", body: threshold },
+      { path: "/alerts", method: "POST", type: "application/json", body: threshold },
+    ]);
+  });
+
+  it.each([301, 302, 303])(
+    "fail on a %i redirect, which could turn the POST into a GET, naming its target",
+    async (status) => {
+      const hook = await webhook(204, status);
+      const [, posted] = await deliver(
+        alertSubscriptions(recorder().log, hook.url.replace("/alerts", "/moved")),
+      );
+      expect(posted).toMatchObject({
+        status: "rejected",
+        reason: { message: `alert webhook answered HTTP ${status} (to ${hook.url})` },
+      });
+      expect(hook.received).toHaveLength(1);
+    },
+  );
+
+  it("order alerts by budget: one org's refused alert holds back only that org's", () => {
+    for (const sub of alertSubscriptions(recorder().log, "http://127.0.0.1:9/alerts")) {
+      const other = { ...threshold, detail: { ...threshold.detail, id: "beta" } };
+      const keyed = sub.orderKey!;
+      expect(keyed(threshold)).toBe(keyed({ ...threshold, detail: { ...threshold.detail, threshold: 100 } }));
+      expect(keyed(threshold)).not.toBe(keyed(other));
+    }
   });
 
   it("fail the webhook's delivery alone when it does not answer 2xx, so the bus retries only that", async () => {
