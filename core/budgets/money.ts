@@ -18,11 +18,12 @@ export const storedNanos = (r: { amountNanos?: number; amountMicros?: number }):
   r.amountNanos ?? (r.amountMicros ?? 0) * 1e3;
 
 /**
- * An amount as people write a limit: whole cents with two decimals ($5.00), anything finer with as
- * many decimals as it has, to the nano-dollar ($0.002, which two decimals would show as $0.00).
+ * A limit as people write it and as it is enforced (limitNanos: rounded down to the nano-dollar): whole
+ * cents with two decimals ($5.00), anything finer with as many decimals as it has ($0.002, which two
+ * decimals would show as $0.00).
  */
 export const usdText = (usd: number): string => {
-  const n = nanos(usd);
+  const n = limitNanos(usd);
   return n % 10_000_000 === 0 ? usdOf(n).toFixed(2) : exactText(n);
 };
 

@@ -85,10 +85,20 @@ export const retrySchema = z
   })
   .strict();
 
+/** A budget's least and largest limit in USD (see limitUsd). */
+export const MIN_LIMIT_USD = 1e-9;
+export const MAX_LIMIT_USD = 9_000_000;
+
 export const budgetSchema = z
   .object({
     period: z.enum(["day", "month"]).describe("UTC calendar day or month"),
-    limitUsd: z.number().positive().describe("Hard limit: requests that could exceed it are refused"),
+    // Counters count in nano-dollars (money.ts): a limit below one is $0, and a double holds every
+    // nano-dollar count exactly only up to 2^53 ($9 007 199).
+    limitUsd: z
+      .number()
+      .min(MIN_LIMIT_USD, `must be at least $${MIN_LIMIT_USD.toFixed(9)}, the nano-dollar budgets count in`)
+      .max(MAX_LIMIT_USD, `must be at most $${MAX_LIMIT_USD}, which budget counters count exactly`)
+      .describe("Hard limit: requests that could exceed it are refused"),
     since: z.iso
       .datetime()
       .optional()

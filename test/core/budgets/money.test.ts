@@ -40,6 +40,9 @@ describe("money", () => {
     [0.002, "0.002"],
     [0.045, "0.045"],
     [0.0000002, "0.0000002"],
+    // As enforced: rounded down to the nano-dollar, as limitNanos rounds it.
+    [1.5e-9, "0.000000001"],
+    [0.0700000019, "0.070000001"],
   ])("writes a limit of %s as $%s", (usd, text) => {
     expect(usdText(usd)).toBe(text);
   });

@@ -209,6 +209,16 @@ describe("parseConfig", () => {
       "server.maxBodyBytes",
     ],
     ["providers that are not an array", (c) => Object.assign(c, { providers: {} }), "providers"],
+    [
+      "a budget limit below the nano-dollar budgets count in",
+      (c) => Object.assign(c.orgs![0]!, { budgets: [{ period: "day", limitUsd: 1e-12 }] }),
+      "orgs[0].budgets[0].limitUsd",
+    ],
+    [
+      "a budget limit above what its counters count exactly",
+      (c) => Object.assign(c.keys![0]!, { budgets: [{ period: "month", limitUsd: 1e308 }] }),
+      "keys[0].budgets[0].limitUsd",
+    ],
   ];
 
   it.each(bad)("rejects %s, naming the path", (_what, mutate, path) => {
