@@ -9,17 +9,27 @@ import { validate } from "../gateway/validate.ts";
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
-const pageQuery = z
-  .object({
-    limit: z
-      .string()
-      .regex(/^\d+$/, "must be a whole number")
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
-      .optional(),
-    after: z.string().min(1).optional(),
-  })
-  .strict();
+/** A list's page sizes: what a page holds when `limit` is not given, and the most it may ask for. */
+export interface PageSizes {
+  default: number;
+  max: number;
+}
+
+const pageQuery = (sizes: PageSizes) =>
+  z
+    .object({
+      limit: z
+        .string()
+        .regex(/^\d+$/, "must be a whole number")
+        .transform(Number)
+        .pipe(z.number().int().min(1).max(sizes.max))
+        .optional(),
+      after: z.string().min(1).optional(),
+    })
+    .strict();
+
+const ADMIN_LISTS: PageSizes = { default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE };
+const adminPageQuery = pageQuery(ADMIN_LISTS);
 
 export interface Page<T> {
   object: "list";
@@ -34,8 +44,10 @@ export function page<T>(
   items: readonly T[],
   idOf: (item: T) => string,
   query: Record<string, string>,
+  sizes: PageSizes = ADMIN_LISTS,
 ): Page<T> {
-  const { limit = DEFAULT_PAGE_SIZE, after } = validate(pageQuery, query);
+  const schema = sizes === ADMIN_LISTS ? adminPageQuery : pageQuery(sizes);
+  const { limit = sizes.default, after } = validate(schema, query);
   const sorted = [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
   const rest = after === undefined ? sorted : sorted.filter((item) => idOf(item) > after);
   const data = rest.slice(0, limit);

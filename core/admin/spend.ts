@@ -2,6 +2,7 @@ import { z } from "zod";
 import { GatewayError } from "../api/errors.ts";
 import type { SpendRow } from "../budgets/spend-port.ts";
 import { validate } from "../gateway/validate.ts";
+import { page } from "./page.ts";
 import type { AdminResource } from "./types.ts";
 
 /** A calendar day: `2026-02-30` has the form but no day, and would quietly report nothing. */
@@ -27,6 +28,16 @@ const spendQuery = z
 
 const MAX_DAYS = 366;
 
+/**
+ * A report is paged like the admin lists (`limit`, `after`), with larger pages: 10 000 rows of about
+ * 200 bytes stay well inside API Gateway's 6 MB Lambda response limit, which a year of many keys' daily
+ * rows would pass.
+ */
+const REPORT_PAGES = { default: 1_000, max: 10_000 };
+
+/** A row's place in the report: day, then org, key, provider and model. */
+const rowId = (r: SpendRow): string => [r.day, r.org, r.keyId, r.provider, r.model].join("|");
+
 export const spend: AdminResource = {
   collection: {
     GET: {
@@ -38,7 +49,8 @@ export const spend: AdminResource = {
           throw new GatewayError(501, "server_error", "Spend reporting is not wired here.", {
             code: "not_implemented",
           });
-        const q = validate(spendQuery, req.query);
+        const { limit, after, ...filters } = req.query;
+        const q = validate(spendQuery, filters);
         // Both ends count: from=2025-01-01&to=2026-01-01 spans 366 days.
         if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 > MAX_DAYS) {
           throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, {
@@ -47,9 +59,21 @@ export const spend: AdminResource = {
           });
         }
         const rows = await store.query({ from: q.from, to: q.to, org: q.org, keyId: q.key, model: q.model });
+        const paging = { ...(limit !== undefined && { limit }), ...(after !== undefined && { after }) };
+        // Totals cover the whole report, whichever page this is.
+        const { data, first_id, last_id, has_more } = page(rows, rowId, paging, REPORT_PAGES);
         return {
           status: 200,
-          body: { object: "list", from: q.from, to: q.to, totals: totals(rows), data: rows },
+          body: {
+            object: "list",
+            from: q.from,
+            to: q.to,
+            totals: totals(rows),
+            data,
+            first_id,
+            last_id,
+            has_more,
+          },
         };
       },
     },

@@ -26,6 +26,8 @@ beforeEach(async () => {
 interface Report {
   from: string;
   to: string;
+  has_more: boolean;
+  last_id: string | null;
   totals: { requests: number; inputTokens: number; outputTokens: number; costUsd: number };
   data: Array<{ day: string; org: string; keyId: string; model: string; requests: number; costUsd: number }>;
 }
@@ -55,6 +57,25 @@ describe("GET /admin/spend", () => {
     expect(r.totals).toMatchObject({ requests, costUsd });
   });
 
+  it("pages the rows by day, org, key, provider and model, each page carrying the whole report's totals", async () => {
+    const pages: Report[] = [];
+    let after = "";
+    do {
+      pages.push(await report(`from=2026-11-25&to=2026-11-26&limit=2${after}`));
+      after = `&after=${encodeURIComponent(pages.at(-1)!.last_id ?? "")}`;
+    } while (pages.at(-1)!.has_more);
+    expect(pages.map((p) => p.data.length)).toEqual([2, 2, 1]);
+    expect(pages.every((p) => p.totals.costUsd === 1.65)).toBe(true);
+    const rows = pages.flatMap((p) => p.data.map((r) => `${r.day} ${r.org} ${r.keyId} ${r.model}`));
+    expect(rows).toEqual(
+      (await report("from=2026-11-25&to=2026-11-26")).data.map(
+        (r) => `${r.day} ${r.org} ${r.keyId} ${r.model}`,
+      ),
+    );
+    expect(new Set(rows).size).toBe(5);
+    expect(rows[0]!.startsWith("2026-11-25")).toBe(true);
+  });
+
   it("reports an empty range as zero totals, not an error", async () => {
     const r = await report("from=2026-01-01&to=2026-01-31");
     expect(r).toMatchObject({ data: [], totals: { requests: 0, costUsd: 0 } });
@@ -68,6 +89,12 @@ describe("GET /admin/spend", () => {
     ["a day no calendar has", "from=2026-02-30&to=2026-03-01", "from", "invalid_request_body"],
     ["a range over 366 days", "from=2024-01-01&to=2026-11-26", "from", "range_too_large"],
     ["367 days, counting both ends", "from=2025-01-01&to=2026-01-02", "from", "range_too_large"],
+    [
+      "a page larger than 10 000 rows",
+      "from=2026-11-25&to=2026-11-26&limit=10001",
+      "limit",
+      "invalid_request_body",
+    ],
     ["a parameter given twice", "from=2026-11-25&to=2026-11-26&org=a&org=b", "org", "repeated_parameter"],
     [
       "an unknown parameter",
