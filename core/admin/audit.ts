@@ -1,5 +1,6 @@
 import { GatewayError } from "../api/errors.ts";
 import { exportChain } from "../audit/export.ts";
+import { page } from "./page.ts";
 import type { AdminRequest, AdminResource } from "./types.ts";
 
 /**
@@ -19,9 +20,18 @@ export const audit: AdminResource = {
   collection: {
     GET: {
       body: false,
+      query: true,
       async run(req) {
         const chains = await auditDeps(req).store.chains();
-        return { status: 200, body: { object: "list", data: chains.sort().map((chain) => ({ chain })) } };
+        // A page like every admin list: one chain per org, so thousands of orgs are thousands of chains.
+        return {
+          status: 200,
+          body: page(
+            chains.map((chain) => ({ chain })),
+            (c) => c.chain,
+            req.query,
+          ),
+        };
       },
     },
   },

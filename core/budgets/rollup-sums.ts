@@ -27,8 +27,9 @@ export interface PeriodSum {
 
 /**
  * What a set of usage events adds to the rollups and period totals, one entry per distinct row, so a
- * store writes each row once per batch instead of once per event. A request no provider served has
- * neither provider nor provider model: it rolls up under provider `none` and the alias asked for. An
+ * store writes each row once per batch instead of once per event. A request that reached no provider has
+ * neither provider nor provider model: it rolls up under provider `none` and the alias asked for (one
+ * whose every call failed names the last target it tried). An
  * attempt that failed after its provider answered was billed by that provider: its cost rolls up under
  * its own provider and model (no request, no tokens), and the rest of the request's cost under the
  * target that served it.

@@ -1,6 +1,7 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { GatewayError } from "../../core/api/errors.ts";
+import { nextRequestId } from "./request-id.ts";
 
 /**
  * The body, up to one byte past the limit, so the handler sees the overflow and answers 413. Past that
@@ -61,6 +62,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   );
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `x-request-id: ${nextRequestId()}\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }

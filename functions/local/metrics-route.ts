@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
+import { nextRequestId } from "./request-id.ts";
 
 /** What the portable host needs of the Prometheus registry to serve `GET /metrics`. */
 export interface MetricsEndpoint {
   render(): Promise<string>;
   contentType: string;
-  /** Admits admin keys only, and throws the error the caller gets otherwise. */
-  authorize(headers: Record<string, string>): Promise<unknown>;
+  /** Admits admin keys only, and throws the error the caller gets otherwise; `requestId` is the response's. */
+  authorize(headers: Record<string, string>, requestId: string): Promise<unknown>;
 }
 
 /** `GET /metrics` (HEAD too), the host's own endpoint; with a request id like every other response. */
@@ -17,7 +17,8 @@ export async function serveMetrics(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const id = { "x-request-id": randomUUID() };
+  const requestId = nextRequestId();
+  const id = { "x-request-id": requestId };
   const fail = (e: ReturnType<typeof toGatewayError>) => {
     res.writeHead(e.status, { "content-type": "application/json", ...e.headers, ...id });
     res.end(JSON.stringify(e.toEnvelope()));
@@ -36,7 +37,7 @@ export async function serveMetrics(
     );
   }
   try {
-    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>));
+    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>), requestId);
   } catch (err) {
     return fail(toGatewayError(err));
   }

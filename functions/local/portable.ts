@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { GatewayError } from "../../core/api/errors.ts";
@@ -79,13 +78,13 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       maxBodyBytes: opts.config.server.maxBodyBytes,
       metrics: {
         ...metrics,
-        authorize: async (headers) => {
+        authorize: async (headers, requestId) => {
           try {
             return await authenticateAdmin(headers, wired.deps.keys);
           } catch (err) {
             // A key guessed at /metrics is audited like one guessed at the API (auth.failure).
             if (err instanceof GatewayError && (err.status === 401 || err.status === 403))
-              await wired.admin.onAuthFailure?.({ requestId: randomUUID(), endpoint: "/metrics", headers });
+              await wired.admin.onAuthFailure?.({ requestId, endpoint: "/metrics", headers });
             throw err;
           }
         },

@@ -1,9 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import { createRequestIds } from "./request-id.ts";
-
-/** Time-ordered, so the SQLite tables keyed by request id grow at one end (request-id.ts). */
-const nextRequestId = createRequestIds();
+// Time-ordered, so the SQLite tables keyed by request id grow at one end (request-id.ts).
+import { nextRequestId } from "./request-id.ts";
 
 /** Textual bodies pass as UTF-8 strings; anything else is base64, as API Gateway does for binary types. */
 const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[\w.+-]*\+json)|text\/)/i;

@@ -47,6 +47,12 @@ export function createRequestIds(now: () => number = Date.now): () => string {
 }
 
 /**
+ * The process's request ids: every response the portable host answers carries one from this generator,
+ * whichever path answered it (the handlers, `/metrics`, a request Node's parser refused).
+ */
+export const nextRequestId = createRequestIds();
+
+/**
  * The smallest id `createRequestIds` can make at `ms` or later, as a prefix: every id made earlier sorts
  * before it, every id made then or later sorts after it. Tables keyed by request id prune by it.
  */

@@ -267,6 +267,23 @@ describe("audit chains", () => {
     expect(capped.entries.map((e) => e.record.kind)).toContain("budget.refusal");
   });
 
+  it("lists the chains in pages, as every admin list", async () => {
+    expect(await h.gateway.drainAudit(10_000)).toBe(true);
+    const list = async (query: string) => {
+      const res = await fetch(`${h.gateway.url}/admin/audit${query}`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { data: Array<{ chain: string }>; last_id: string; has_more: boolean };
+    };
+    const all = await list("");
+    expect(all.data.length).toBeGreaterThan(1);
+    const first = await list("?limit=1");
+    expect(first).toMatchObject({ data: [all.data[0]], last_id: all.data[0]!.chain, has_more: true });
+    const rest = await list(`?after=${encodeURIComponent(first.last_id)}`);
+    expect(rest.data).toEqual(all.data.slice(1));
+  });
+
   it("exports chains that verify offline, and the CLI finds a tampered entry", async () => {
     const exported = await exportOf("sensitive");
     const publicKeyPem = readFileSync(join(h.dataDir, "audit-signing-key.pem"), "utf8");

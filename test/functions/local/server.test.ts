@@ -232,6 +232,10 @@ describe("the portable host's answers to what is not a request", () => {
     const answer = await rawExchange(url, raw);
     expect(answer).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(answer).toContain("content-type: application/json");
+    // A UUIDv7, as every other response's.
+    expect(answer).toMatch(
+      /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/,
+    );
     expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error).toMatchObject({ code });
   });
 });
