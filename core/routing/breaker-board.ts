@@ -16,7 +16,11 @@ export interface BreakerBoard {
   record(target: ResolvedTarget, ok: boolean | undefined): void;
   /** How long until `admit` would let a request through (see breaker.ts `admitsInMs`). */
   admitsInMs(target: ResolvedTarget): number | undefined;
-  /** Current state per target key (`provider/model`), for metrics and tests. */
+  /**
+   * State per target key (`provider/model`) as a request would find it now, for metrics and tests: an
+   * open circuit past its cool-down is half-open (it admits a probe), though it changes only when one
+   * comes.
+   */
   states(): ReadonlyMap<string, BreakerState["kind"]>;
 }
 
@@ -39,6 +43,7 @@ const settingsOf = (config: BreakerConfig | undefined) => ({ ...DEFAULT_BREAKER,
 interface Entry {
   state: BreakerState;
   endpoint: string;
+  cooldownMs: number;
 }
 
 export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
@@ -56,7 +61,8 @@ export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
     const key = keyOf(target);
     // Re-inserting moves the key to the end: Map order is then least recently stored first.
     states.delete(key);
-    states.set(key, { state, endpoint: endpointOf(target) });
+    const { cooldownMs } = settingsOf(target.provider.breaker);
+    states.set(key, { state, endpoint: endpointOf(target), cooldownMs });
     if (states.size <= MAX_TARGETS) return;
     for (const [k, e] of states) {
       if (e.state.kind !== "closed") continue;
@@ -82,7 +88,10 @@ export function createBreakerBoard(now: () => number = Date.now): BreakerBoard {
       store(target, record(current(target), ok, now(), settingsOf(target.provider.breaker)));
     },
     states() {
-      return new Map([...states].map(([k, e]) => [k, e.state.kind]));
+      const at = now();
+      const kindOf = ({ state, cooldownMs }: Entry) =>
+        state.kind === "open" && at - state.openedAt >= cooldownMs ? "half_open" : state.kind;
+      return new Map([...states].map(([k, e]) => [k, kindOf(e)]));
     },
   };
 }

@@ -90,6 +90,16 @@ describe("createBreakerBoard", () => {
     expect(b.states().get("flaky/m")).toBe("half_open");
   });
 
+  it("reports an open circuit past its cool-down as half-open before any request comes to probe it", () => {
+    const { b, at } = board();
+    const t = target("p", "m", { failureThreshold: 1, cooldownMs: 1_000 });
+    failTimes(b, t, 1);
+    at(999);
+    expect(b.states().get("p/m")).toBe("open");
+    at(1_000);
+    expect([b.states().get("p/m"), b.wouldAdmit(t)]).toEqual(["half_open", true]);
+  });
+
   it("walks a target through open, half-open and closed on its clock", () => {
     const { b, at } = board();
     const t = target("p", "m", { failureThreshold: 1, cooldownMs: 1_000, halfOpenProbes: 1 });
