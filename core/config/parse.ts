@@ -20,10 +20,32 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * For a value that matched no member of a union (`content` as a string or a list of parts, say), the
+ * issue of the member that got furthest into the value: it names the field that is wrong
+ * (`messages[0].content[0].input_audio.format`) rather than the union (`messages[0].content`). Union
+ * members report paths from the union's place. A record key's issue carries the key's own message.
+ */
+export function innermostIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  // A record key that failed its own schema: its message says why ("Invalid key in record" does not).
+  if (issue.code === "invalid_key") return { ...issue, message: issue.issues[0]?.message ?? issue.message };
+  if (issue.code !== "invalid_union") return issue;
+  let best: z.core.$ZodIssue = issue;
+  for (const member of issue.errors) {
+    for (const sub of member) {
+      if (sub.path.length === 0) continue;
+      const candidate = innermostIssue({ ...sub, path: [...issue.path, ...sub.path] } as z.core.$ZodIssue);
+      if (candidate.path.length > best.path.length) best = candidate;
+    }
+  }
+  return best;
+}
+
 /** The first issue, with an unrecognized key's own name in the path rather than its parent's. */
 export function firstIssue(error: z.ZodError): { path: string; message: string } {
-  const issue = error.issues[0];
-  if (!issue) return { path: "", message: "invalid" };
+  const first = error.issues[0];
+  if (!first) return { path: "", message: "invalid" };
+  const issue = innermostIssue(first);
   if (issue.code === "unrecognized_keys") {
     return { path: jsonPath([...issue.path, issue.keys[0] ?? ""]), message: "unknown field" };
   }

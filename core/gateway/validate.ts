@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
-import { jsonPath } from "../config/parse.ts";
+import { innermostIssue, jsonPath } from "../config/parse.ts";
 
 /**
  * Deeper than any real request nests (a tool's parameter schema is the deepest part, and OpenAI's
@@ -49,7 +49,7 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const first = result.error.issues[0];
-  const issue = first ? deepest(first) : undefined;
+  const issue = first ? innermostIssue(first) : undefined;
   const path = issue ? jsonPath(issue.path) : "";
   let message = issue?.message ?? "Invalid request.";
   if (issue?.code === "unrecognized_keys") {
@@ -61,25 +61,6 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
     message = `Invalid value for '${path}': ${message}.`;
   else message = `Invalid '${path}': ${message}.`;
   return fail(message, path || null);
-}
-
-/**
- * For a value that matched no member of a union (`content` as a string or a list of parts, say), the
- * issue of the member that got furthest into the value: it names the field that is wrong
- * (`messages[0].content[0].input_audio.format`) rather than the union (`messages[0].content`). Union
- * members report paths from the union's place.
- */
-function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== "invalid_union") return issue;
-  let best: z.core.$ZodIssue = issue;
-  for (const member of issue.errors) {
-    for (const sub of member) {
-      if (sub.path.length === 0) continue;
-      const candidate = deepest({ ...sub, path: [...issue.path, ...sub.path] } as z.core.$ZodIssue);
-      if (candidate.path.length > best.path.length) best = candidate;
-    }
-  }
-  return best;
 }
 
 function fail(message: string, param: string | null): never {

@@ -55,7 +55,9 @@ export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Pro
       id,
       org: input.org,
       role,
-      name: `${role} key created at first start`,
+      name: given
+        ? `${role} key from ${role === "api" ? "GATEWAY_API_KEY" : "GATEWAY_ADMIN_KEY"}`
+        : `${role} key created at first start`,
       sha256: sha256Hex(secret),
       createdAt: input.now,
     });

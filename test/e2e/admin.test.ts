@@ -121,7 +121,12 @@ describe("admin API over the portable server", () => {
     };
     const res = await admin("POST", "/admin/providers", provider);
     expect(res.status).toBe(400);
-    expect(res.json).toMatchObject({ error: { param: "headers.authorization" } });
+    expect(res.json).toMatchObject({
+      error: {
+        param: "headers.authorization",
+        message: "Invalid 'headers.authorization': the gateway sets this header itself.",
+      },
+    });
     expect((await admin("GET", "/admin/providers/sneaky")).status).toBe(404);
   });
 

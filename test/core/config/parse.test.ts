@@ -236,6 +236,15 @@ describe("parseConfig", () => {
     expect(() => parseConfig([])).toThrow(ConfigError);
   });
 
+  it.each([
+    ["Authorization", "header names are lowercase RFC 9110 tokens"],
+    ["x-api-key", "the gateway sets this header itself"],
+  ])("says why a provider header name %s is refused, not just that the key is invalid", (name, why) => {
+    const cfg = base();
+    Object.assign(cfg.providers![0]!, { headers: { [name]: "x" } });
+    expect(() => parseConfig(cfg)).toThrow(`providers[0].headers.${name}: ${why}`);
+  });
+
   it("says which target names an unknown provider", () => {
     const cfg = base();
     (cfg.models![0]!.targets as Cfg["keys"])[1]!.provider = "nope";

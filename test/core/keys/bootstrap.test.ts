@@ -61,10 +61,12 @@ describe("bootstrapKeys", () => {
     expect(await store.findBySha256(sha256Hex(apiKey))).toMatchObject({
       id: BOOTSTRAP_API_KEY_ID,
       role: "api",
+      name: "api key from GATEWAY_API_KEY",
     });
     expect(await store.findBySha256(sha256Hex(adminKey))).toMatchObject({
       id: BOOTSTRAP_ADMIN_KEY_ID,
       role: "admin",
+      name: "admin key from GATEWAY_ADMIN_KEY",
     });
     const dump = JSON.stringify(rows());
     expect(dump).not.toContain(apiKey);
