@@ -1,6 +1,9 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import type { BatchResponse } from "../core/audit/fifo-message.ts";
 import { type AggregateResult, type AggregatorDeps, aggregateUsage } from "../core/budgets/aggregator.ts";
 import { firstIssue } from "../core/config/parse.ts";
-import { eventBridgeEnvelope } from "../core/events/envelope.ts";
+import { eventBridgeEnvelope, sqsStandardEvent } from "../core/events/envelope.ts";
 import type { Log } from "../core/log.ts";
 
 /**
@@ -26,5 +29,46 @@ export function createCostAggregatorHandler(deps: AggregatorDeps, log: Log) {
       });
     }
     return result;
+  };
+}
+
+/**
+ * The Lambda's handler: `llm.usage` events reach it through the UsageQueue (stacks/events.ts), each
+ * record's body the EventBridge envelope the rule's target put there. Records are counted one by one;
+ * a failed one is reported (partial batch response) and comes back after the queue's visibility
+ * timeout, until its redrive policy parks it in the dead-letter queue. Lambda's own retries of an
+ * EventBridge invocation stop after two, after which the event is gone: the queue keeps it for days.
+ */
+export function createCostAggregatorQueueHandler(deps: AggregatorDeps, log: Log) {
+  const aggregate = createCostAggregatorHandler(deps, log);
+  return async (event: unknown, context?: Context): Promise<BatchResponse> => {
+    const parsed = sqsStandardEvent.safeParse(event);
+    if (!parsed.success) {
+      const { path, message } = firstIssue(parsed.error);
+      throw new Error(`Invalid SQS event at '${path}': ${message}`);
+    }
+    const recordHandler = async (record: SQSRecord) => {
+      try {
+        await aggregate(JSON.parse(record.body));
+      } catch (err) {
+        log.error("usage event not counted; it goes back to the queue", {
+          messageId: record.messageId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        throw err;
+      }
+    };
+    const res = await processPartialResponse(
+      parsed.data as unknown as SQSEvent,
+      recordHandler,
+      new BatchProcessor(EventType.SQS),
+      {
+        context,
+        throwOnFullBatchFailure: false,
+      },
+    );
+    return {
+      batchItemFailures: res.batchItemFailures.map((f) => ({ itemIdentifier: String(f.itemIdentifier) })),
+    };
   };
 }

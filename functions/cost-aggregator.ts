@@ -9,12 +9,13 @@ import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedName, linkedTableName } from "./aws/resources.ts";
-import { createCostAggregatorHandler } from "./cost-aggregator-handler.ts";
+import { createCostAggregatorQueueHandler } from "./cost-aggregator-handler.ts";
 
 /**
- * Cost aggregator (`functions/cost-aggregator.handler`), the EventBridge target for `llm.usage`:
- * rollups per org/key/model/day in the budgets table, thresholds at 50/80/100 % back onto the bus.
- * EventBridge retries a failed invocation (and redelivers at least once); counting is idempotent.
+ * Cost aggregator (`functions/cost-aggregator.handler`), the consumer of the UsageQueue that the bus's
+ * `llm.usage` rule feeds (stacks/events.ts): rollups per org/key/model/day in the budgets table,
+ * thresholds at 50/80/100 % back onto the bus. A record that fails comes back from the queue until it
+ * is counted (or dead-lettered); delivery is at least once and counting is idempotent.
  */
 const logger = new Logger({ serviceName: "llm-gateway-cost-aggregator" });
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -23,7 +24,7 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 const registry = createDynamoRegistryStore(doc, linkedTableName("RegistryTable"));
 const keys = createDynamoKeyStore(doc, linkedTableName("KeysTable"));
 
-export const handler = createCostAggregatorHandler(
+export const handler = createCostAggregatorQueueHandler(
   {
     spend: createDynamoSpendStore(doc, linkedTableName("BudgetsTable")),
     // Settles what a router could not (a DynamoDB outage after its response). Each region has its own

@@ -9,6 +9,8 @@ import type { Storage } from "./storage.ts";
 export interface Events {
   readonly bus: sst.aws.Bus;
   readonly alerts: sst.aws.SnsTopic;
+  /** Usage events the cost aggregator could not count for a day: to inspect, then redrive. */
+  readonly usageDeadLetterQueue: sst.aws.Queue;
 }
 
 export interface EventsConfig {
@@ -16,15 +18,65 @@ export interface EventsConfig {
   readonly alertEmail?: string | undefined;
 }
 
+const AGGREGATOR_TIMEOUT_SECONDS = 60;
+// AWS: a source queue's visibility timeout should be at least six times the function's timeout, so a
+// batch Lambda retries is not handed out again while an attempt still runs. It is also the retry delay.
+const VISIBILITY_TIMEOUT_SECONDS = 6 * AGGREGATOR_TIMEOUT_SECONDS;
+// Receives before an event is parked in the dead-letter queue: 240 at one per visibility timeout is about
+// 24 hours of retries, as long as EventBridge retries a target (and the local bus an event).
+const MAX_RECEIVE_COUNT = 240;
+// SQS maximum message retention: 14 days (1 209 600 s), so a parked event outlives a long weekend.
+const RETENTION_SECONDS = 1_209_600;
+// SQS -> Lambda: up to 10 records a batch (the standard queue's default), each counted on its own.
+const BATCH_SIZE = 10;
+
+/**
+ * `llm.usage` reaches the cost aggregator through a queue rather than as a Lambda target: Lambda retries
+ * an asynchronous invocation twice and then discards the event, so a DynamoDB outage of a few minutes
+ * would lose spend from the rollups and the thresholds. The queue keeps a failed event and hands it back
+ * until it is counted, then parks it in a dead-letter queue (redrive it with SQS's own redrive).
+ */
+function usageQueue(bus: sst.aws.Bus) {
+  const deadLetterQueue = new sst.aws.Queue("UsageDeadLetterQueue", {
+    transform: { queue: { messageRetentionSeconds: RETENTION_SECONDS } },
+  });
+  const queue = new sst.aws.Queue("UsageQueue", {
+    visibilityTimeout: `${VISIBILITY_TIMEOUT_SECONDS} seconds`,
+    dlq: { queue: deadLetterQueue.arn, retry: MAX_RECEIVE_COUNT },
+    transform: { queue: { messageRetentionSeconds: RETENTION_SECONDS } },
+  });
+  const rule = new aws.cloudwatch.EventRule("UsageRule", {
+    eventBusName: bus.name,
+    description: "llm.usage events to the cost aggregator's queue",
+    eventPattern: JSON.stringify({ source: [EVENT_SOURCE], "detail-type": ["llm.usage"] }),
+  });
+  // EventBridge sends with its service principal, so the queue must allow it, for this rule only.
+  new aws.sqs.QueuePolicy("UsageQueuePolicy", {
+    queueUrl: queue.url,
+    policy: aws.iam.getPolicyDocumentOutput({
+      statements: [
+        {
+          actions: ["sqs:SendMessage"],
+          resources: [queue.arn],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          conditions: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
+        },
+      ],
+    }).json,
+  });
+  new aws.cloudwatch.EventTarget("UsageTarget", { rule: rule.name, eventBusName: bus.name, arn: queue.arn });
+  return { queue, deadLetterQueue };
+}
+
 export function createEvents(storage: Storage, config: EventsConfig): Events {
   const bus = new sst.aws.Bus("Bus");
+  const usage = usageQueue(bus);
 
-  bus.subscribe(
-    "CostAggregator",
+  usage.queue.subscribe(
     {
       ...LAMBDA_DEFAULTS,
       handler: "functions/cost-aggregator.handler",
-      timeout: "1 minute",
+      timeout: `${AGGREGATOR_TIMEOUT_SECONDS} seconds`,
       link: [storage.budgets, storage.registry, storage.keys, bus],
       // Writes rollups, reads the org and key budgets it checks thresholds against, and emits
       // `budget.threshold` back onto the bus.
@@ -35,7 +87,8 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
         putEvents(bus),
       ],
     },
-    { pattern: { source: [EVENT_SOURCE], detailType: ["llm.usage"] } },
+    // Partial batch responses: only the records that failed go back to the queue.
+    { batch: { size: BATCH_SIZE, partialResponses: true } },
   );
 
   const alerts = new sst.aws.SnsTopic("AlertsTopic");
@@ -70,5 +123,5 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       endpoint: config.alertEmail,
     });
   }
-  return { bus, alerts };
+  return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue };
 }

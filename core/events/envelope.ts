@@ -27,3 +27,8 @@ export const sqsFifoRecord = z.looseObject({
 });
 
 export const sqsEvent = z.looseObject({ Records: z.array(sqsFifoRecord) });
+
+/** A standard-queue SQS record: its body is what the sender (an EventBridge rule's target) put there. */
+export const sqsStandardEvent = z.looseObject({
+  Records: z.array(z.looseObject({ messageId: z.string().min(1), body: z.string() })),
+});

@@ -13,14 +13,14 @@ import { usage as usageOf } from "../fixtures/usage.ts";
 
 /**
  * The real cost aggregator Lambda (`functions/cost-aggregator.ts`), imported with the environment SST
- * links in, over DynamoDB (Local) and EventBridge (emulator), invoked with EventBridge's envelope as
- * EventBridge invokes its target: again after a failed invocation.
+ * links in, over DynamoDB (Local) and EventBridge (emulator), invoked as the UsageQueue's event source
+ * invokes it: batches of records whose bodies are EventBridge envelopes, a failed record again later.
  */
 const TABLES = { registry: "gw-agg-registry", keys: "gw-agg-keys", budgets: "gw-agg-budgets" };
 
 let ddb: DynamoDbLocal;
 let eventBridge!: EventBridgeEmulator;
-let handler: (event: unknown) => Promise<{ counted: boolean }>;
+let handler: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
 beforeAll(async () => {
   [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
@@ -68,6 +68,15 @@ const envelope = (detail: UsageDetail) => ({
   detail,
 });
 
+/** Delivers envelopes in one batch, a record each; returns the message ids the handler reported failed. */
+async function deliver(...bodies: unknown[]): Promise<string[]> {
+  const Records = bodies.map((body, i) => ({
+    messageId: `m${i}`,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  }));
+  return (await handler({ Records })).batchItemFailures.map((f) => f.itemIdentifier);
+}
+
 const alerts = () =>
   eventBridge.events.filter((e) => e.detailType === "budget.threshold").map((e) => e.detail.threshold);
 
@@ -76,16 +85,19 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     // Every attempt of the publisher's (8) fails: the invocation fails, so EventBridge invokes again.
     eventBridge.failEntries(8, "InternalFailure");
     const first = envelope(usageOf("r-alert", { costUsd: 0.6 }));
-    await expect(handler(first)).rejects.toThrow(/EventBridge/);
+    expect(await deliver(first)).toEqual(["m0"]);
     expect(alerts()).toEqual([]);
 
-    expect((await handler(first)).counted).toBe(false);
+    expect(await deliver(first)).toEqual([]);
     expect(alerts()).toEqual([50]);
-    await handler(first);
-    await handler(envelope(usageOf("r-next", { costUsd: 0.1 })));
+    await deliver(first);
+    await deliver(envelope(usageOf("r-next", { costUsd: 0.1 })));
     expect(alerts()).toEqual([50]);
-    await handler(envelope(usageOf("r-past-80", { costUsd: 0.2 })));
+    await deliver(envelope(usageOf("r-past-80", { costUsd: 0.2 })));
     expect(alerts()).toEqual([50, 80]);
+    const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
+    const day = usageOf("r-alert").time.slice(0, 10);
+    expect(await spend.periodSpend("org", "acme", day)).toBeCloseTo(0.9, 9);
   }, 30_000);
 
   it("settles a reservation its router could not, from the usage event, once", async () => {
@@ -104,15 +116,24 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
         settlements: [{ id: "r-unsettled", usd: 0.2 }],
       }),
     );
-    await handler(event);
-    await handler(event);
+    expect(await deliver(event, event)).toEqual([]);
     expect(await budgets.spent(counter)).toBeCloseTo(0.2, 9);
+  });
+
+  it("reports only the records it could not count, so the queue gives back only those", async () => {
+    const good = envelope(usageOf("r-batch-good", { org: "acme", keyId: "k-batch", costUsd: 0.001 }));
+    const failed = await deliver("{not json", good, { ...good, source: "someone-else" });
+    expect(failed).toEqual(["m0", "m2"]);
+    const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
+    expect(await spend.periodSpend("key", "k-batch", good.time.slice(0, 10))).toBeCloseTo(0.001, 9);
   });
 
   it("keeps each region's totals and rollups in items of its own, and reads them summed", async () => {
     const at = { org: "acme", keyId: "k-regions", time: "2026-11-20T10:00:00.000Z" };
-    await handler(envelope(usageOf("r-us", { ...at, region: "us-east-1", costUsd: 0.01 })));
-    await handler(envelope(usageOf("r-eu", { ...at, region: "eu-west-1", costUsd: 0.02 })));
+    await deliver(
+      envelope(usageOf("r-us", { ...at, region: "us-east-1", costUsd: 0.01 })),
+      envelope(usageOf("r-eu", { ...at, region: "eu-west-1", costUsd: 0.02 })),
+    );
     const doc = ddb.documentClient();
     const items = await doc.send(
       new QueryCommand({

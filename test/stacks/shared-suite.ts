@@ -107,9 +107,9 @@ export function sharedSuite(get: () => Synth, region: string): void {
       deadLetterTargetArn: text(dlq.state, "arn"),
       maxReceiveCount: 5,
     });
-    const [esm, ...more] = ofType(s, TYPES.esm);
-    expect(more).toHaveLength(0);
-    expect(esm?.inputs).toMatchObject({
+    const esm = ofType(s, TYPES.esm).filter((e) => e.inputs.eventSourceArn === text(queue.state, "arn"));
+    expect(esm).toHaveLength(1);
+    expect(esm[0]?.inputs).toMatchObject({
       eventSourceArn: text(queue.state, "arn"),
       functionName: text(functionByHandler(s, HANDLERS.auditWriter).state, "arn"),
       functionResponseTypes: ["ReportBatchItemFailures"],
@@ -141,7 +141,7 @@ export function sharedSuite(get: () => Synth, region: string): void {
       const rule = match[0]!.r;
       return ofType(s, TYPES.target).find((t) => t.inputs.rule === rule.state.name)?.inputs.arn;
     };
-    expect(target("llm.usage")).toBe(text(functionByHandler(s, HANDLERS.costAggregator).state, "arn"));
+    expect(target("llm.usage")).toBe(arnOf(s, TYPES.queue, "UsageQueueQueue"));
     expect(target("budget.threshold")).toBe(arnOf(s, TYPES.topic, "AlertsTopicTopic"));
     const policy = JSON.parse(
       text(named(s, "aws:sns/topicPolicy:TopicPolicy", "AlertsTopicPolicy").inputs, "policy"),
@@ -150,6 +150,35 @@ export function sharedSuite(get: () => Synth, region: string): void {
       Action: ["sns:Publish"],
       Principal: { Service: ["events.amazonaws.com"] },
     });
+  });
+
+  it("queues llm.usage for the cost aggregator, retried for a day before a DLQ, from its own rule only", () => {
+    const s = get();
+    const queue = named(s, TYPES.queue, "UsageQueueQueue");
+    const dlq = named(s, TYPES.queue, "UsageDeadLetterQueueQueue");
+    expect(queue.inputs).toMatchObject({ visibilityTimeoutSeconds: 360, messageRetentionSeconds: 1_209_600 });
+    expect(JSON.parse(text(queue.inputs, "redrivePolicy"))).toEqual({
+      deadLetterTargetArn: text(dlq.state, "arn"),
+      maxReceiveCount: 240,
+    });
+    const esm = ofType(s, TYPES.esm).filter((e) => e.inputs.eventSourceArn === text(queue.state, "arn"));
+    expect(esm).toHaveLength(1);
+    expect(esm[0]?.inputs).toMatchObject({
+      functionName: text(functionByHandler(s, HANDLERS.costAggregator).state, "arn"),
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      batchSize: 10,
+    });
+    const rule = named(s, TYPES.rule, "UsageRule");
+    const policy = JSON.parse(
+      text(named(s, "aws:sqs/queuePolicy:QueuePolicy", "UsageQueuePolicy").inputs, "policy"),
+    );
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Action: ["sqs:SendMessage"],
+        Principal: { Service: ["events.amazonaws.com"] },
+        Condition: { ArnEquals: { "aws:SourceArn": [text(rule.state, "arn")] } },
+      }),
+    ]);
   });
 
   it('grants no "*" resource for dynamodb:, sqs:, kms: or events: actions', () => {
@@ -197,7 +226,9 @@ export function sharedSuite(get: () => Synth, region: string): void {
     expect(writes(aggregator)).toEqual(tableArns(s, "BudgetsTable"));
     expect(actionsFor(aggregator, "events")).toEqual(["events:PutEvents"]);
     expect(resourcesFor(aggregator, "events")).toEqual([bus]);
-    expect(actionsFor(aggregator, "sqs").concat(actionsFor(aggregator, "kms"))).toEqual([]);
+    expect(resourcesFor(aggregator, "sqs")).toEqual([arnOf(s, TYPES.queue, "UsageQueueQueue")]);
+    expect(actionsFor(aggregator, "sqs")).not.toContain("sqs:SendMessage");
+    expect(actionsFor(aggregator, "kms")).toEqual([]);
 
     const writer = grants(s, HANDLERS.auditWriter);
     expect(resourcesFor(writer, "dynamodb")).toEqual(tableArns(s, "AuditTable"));
