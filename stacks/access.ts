@@ -53,3 +53,25 @@ export function restrictLinks(): void {
   sst.Linkable.wrap(sst.aws.Queue, (queue) => ({ properties: { url: queue.url, arn: queue.arn } }));
   sst.Linkable.wrap(sst.aws.Bus, (bus) => ({ properties: { name: bus.name, arn: bus.arn } }));
 }
+
+/**
+ * A resource policy letting EventBridge deliver to a queue or topic for one rule only. The service
+ * principal acts for every rule of every account, so the rule's ARN is the condition (a confused deputy
+ * could otherwise route its events here).
+ */
+export function deliveryFromRule(
+  action: string,
+  resource: $util.Input<string>,
+  ruleArn: $util.Input<string>,
+): $util.Output<string> {
+  return aws.iam.getPolicyDocumentOutput({
+    statements: [
+      {
+        actions: [action],
+        resources: [resource],
+        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        conditions: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [ruleArn] }],
+      },
+    ],
+  }).json;
+}

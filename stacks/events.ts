@@ -2,7 +2,7 @@
  * Usage and alert events on EventBridge (DESIGN §5, §6). The bus is regional: usage is aggregated in the
  * region that served it, into that region's own counter items of the global BudgetsTable.
  */
-import { dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
+import { deliveryFromRule, dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
 import { EVENT_SOURCE, LAMBDA_DEFAULTS } from "./lambda.ts";
 import type { Storage } from "./storage.ts";
 
@@ -30,6 +30,15 @@ const RETENTION_SECONDS = 1_209_600;
 // SQS -> Lambda: up to 10 records a batch (the standard queue's default), each counted on its own.
 const BATCH_SIZE = 10;
 
+/** A rule on the bus for the gateway's events of one detail-type. */
+function gatewayRule(bus: sst.aws.Bus, name: string, detailType: string, description: string) {
+  return new aws.cloudwatch.EventRule(name, {
+    eventBusName: bus.name,
+    description,
+    eventPattern: JSON.stringify({ source: [EVENT_SOURCE], "detail-type": [detailType] }),
+  });
+}
+
 /**
  * `llm.usage` reaches the cost aggregator through a queue rather than as a Lambda target: Lambda retries
  * an asynchronous invocation twice and then discards the event, so a DynamoDB outage of a few minutes
@@ -45,24 +54,10 @@ function usageQueue(bus: sst.aws.Bus) {
     dlq: { queue: deadLetterQueue.arn, retry: MAX_RECEIVE_COUNT },
     transform: { queue: { messageRetentionSeconds: RETENTION_SECONDS } },
   });
-  const rule = new aws.cloudwatch.EventRule("UsageRule", {
-    eventBusName: bus.name,
-    description: "llm.usage events to the cost aggregator's queue",
-    eventPattern: JSON.stringify({ source: [EVENT_SOURCE], "detail-type": ["llm.usage"] }),
-  });
-  // EventBridge sends with its service principal, so the queue must allow it, for this rule only.
+  const rule = gatewayRule(bus, "UsageRule", "llm.usage", "llm.usage events to the cost aggregator's queue");
   new aws.sqs.QueuePolicy("UsageQueuePolicy", {
     queueUrl: queue.url,
-    policy: aws.iam.getPolicyDocumentOutput({
-      statements: [
-        {
-          actions: ["sqs:SendMessage"],
-          resources: [queue.arn],
-          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-          conditions: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
-        },
-      ],
-    }).json,
+    policy: deliveryFromRule("sqs:SendMessage", queue.arn, rule.arn),
   });
   new aws.cloudwatch.EventTarget("UsageTarget", { rule: rule.name, eventBusName: bus.name, arn: queue.arn });
   return { queue, deadLetterQueue };
@@ -92,24 +87,15 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
   );
 
   const alerts = new sst.aws.SnsTopic("AlertsTopic");
-  const thresholdRule = new aws.cloudwatch.EventRule("BudgetThresholdRule", {
-    eventBusName: bus.name,
-    description: "budget.threshold events to the alerts topic",
-    eventPattern: JSON.stringify({ source: [EVENT_SOURCE], "detail-type": ["budget.threshold"] }),
-  });
-  // EventBridge publishes with its service principal, so the topic must allow it, for this rule only.
+  const thresholdRule = gatewayRule(
+    bus,
+    "BudgetThresholdRule",
+    "budget.threshold",
+    "budget.threshold events to the alerts topic",
+  );
   new aws.sns.TopicPolicy("AlertsTopicPolicy", {
     arn: alerts.arn,
-    policy: aws.iam.getPolicyDocumentOutput({
-      statements: [
-        {
-          actions: ["sns:Publish"],
-          resources: [alerts.arn],
-          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-          conditions: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [thresholdRule.arn] }],
-        },
-      ],
-    }).json,
+    policy: deliveryFromRule("sns:Publish", alerts.arn, thresholdRule.arn),
   });
   new aws.cloudwatch.EventTarget("BudgetThresholdTarget", {
     rule: thresholdRule.name,
