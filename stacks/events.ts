@@ -11,6 +11,8 @@ export interface Events {
   readonly alerts: sst.aws.SnsTopic;
   /** Usage events the cost aggregator could not count for a day: to inspect, then redrive. */
   readonly usageDeadLetterQueue: sst.aws.Queue;
+  /** Alerts EventBridge could not publish to the topic for a day. */
+  readonly alertsDeadLetterQueue: sst.aws.Queue;
 }
 
 export interface EventsConfig {
@@ -97,10 +99,20 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
     arn: alerts.arn,
     policy: deliveryFromRule("sns:Publish", alerts.arn, thresholdRule.arn),
   });
+  // EventBridge retries a failed publish for 24 hours (its default retry policy), then parks the alert
+  // here rather than dropping it.
+  const alertsDeadLetterQueue = new sst.aws.Queue("AlertsDeadLetterQueue", {
+    transform: { queue: { messageRetentionSeconds: RETENTION_SECONDS } },
+  });
+  new aws.sqs.QueuePolicy("AlertsDeadLetterQueuePolicy", {
+    queueUrl: alertsDeadLetterQueue.url,
+    policy: deliveryFromRule("sqs:SendMessage", alertsDeadLetterQueue.arn, thresholdRule.arn),
+  });
   new aws.cloudwatch.EventTarget("BudgetThresholdTarget", {
     rule: thresholdRule.name,
     eventBusName: bus.name,
     arn: alerts.arn,
+    deadLetterConfig: { arn: alertsDeadLetterQueue.arn },
   });
   if (config.alertEmail) {
     new aws.sns.TopicSubscription("AlertsEmail", {
@@ -109,5 +121,5 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       endpoint: config.alertEmail,
     });
   }
-  return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue };
+  return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue, alertsDeadLetterQueue };
 }

@@ -143,6 +143,19 @@ export function sharedSuite(get: () => Synth, region: string): void {
     };
     expect(target("llm.usage")).toBe(arnOf(s, TYPES.queue, "UsageQueueQueue"));
     expect(target("budget.threshold")).toBe(arnOf(s, TYPES.topic, "AlertsTopicTopic"));
+    // An alert EventBridge could not publish for its 24 hours of retries is parked, not dropped.
+    const alertsTarget = ofType(s, TYPES.target).find(
+      (t) => t.inputs.arn === arnOf(s, TYPES.topic, "AlertsTopicTopic"),
+    );
+    expect(alertsTarget?.inputs.deadLetterConfig).toEqual({
+      arn: arnOf(s, TYPES.queue, "AlertsDeadLetterQueueQueue"),
+    });
+    const dlqPolicy = JSON.parse(
+      text(named(s, "aws:sqs/queuePolicy:QueuePolicy", "AlertsDeadLetterQueuePolicy").inputs, "policy"),
+    );
+    expect(dlqPolicy.Statement[0].Condition).toEqual({
+      ArnEquals: { "aws:SourceArn": [text(named(s, TYPES.rule, "BudgetThresholdRule").state, "arn")] },
+    });
     const policy = JSON.parse(
       text(named(s, "aws:sns/topicPolicy:TopicPolicy", "AlertsTopicPolicy").inputs, "policy"),
     );
