@@ -35,8 +35,9 @@ export interface DynamoSpendStoreOptions {
 }
 
 /**
- * SpendStore over one DynamoDB table. `record` is one TransactWriteItems (6 of its 100 items): a
- * `USAGE#<requestId>` put conditioned on attribute_not_exists (the idempotency claim), an ADD to the
+ * SpendStore over one DynamoDB table. `record` is one TransactWriteItems (6 of its 100 items, one more
+ * per other target that billed a failed attempt): a
+ * `USAGE#<requestId>` put conditioned on attribute_not_exists (the idempotency claim), an ADD to each
  * rollup item `ROLLUP#<org>#<day>` / `<keyId>#<provider>#<model>#<region>`, and ADDs to the period
  * totals `PERIOD#ORG#<org>` and `PERIOD#KEY#<keyId>` under sk `<day>#<region>` and `<month>#<region>`
  * (the event's region: each region's aggregator writes its own items, readers sum them). A redelivery fails the
@@ -50,9 +51,10 @@ export function createDynamoSpendStore(
 ): SpendStore {
   return {
     async record(u: UsageDetail): Promise<boolean> {
-      // One event: one rollup row and four period totals (org and key, day and month).
+      // One event: a rollup row for the target that served it and one for each other target that billed
+      // a failed attempt (bounded by the alias's targets, well inside a transaction's 100 items), and
+      // four period totals (org and key, day and month).
       const { rollups, periods } = sumUsage([u]);
-      const r = rollups[0]!;
       const addCost = (p: PeriodSum) => ({
         Update: {
           TableName: tableName,
@@ -73,7 +75,7 @@ export function createDynamoSpendStore(
             ConditionExpression: "attribute_not_exists(pk)",
           },
         },
-        {
+        ...rollups.map((r) => ({
           Update: {
             TableName: tableName,
             // One row per region, for the reason period totals are (periodKey); the query merges them.
@@ -94,7 +96,7 @@ export function createDynamoSpendStore(
               ":model": r.model,
             },
           },
-        },
+        })),
         ...periods.map(addCost),
       ];
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -55,6 +55,27 @@ export function spendStoreContract(
       expect(await store.periodSpend("org", "nobody", "2026-11")).toBe(0);
     });
 
+    it("rolls a billed failed attempt up under its own provider and the rest under the target that served", async () => {
+      const attempts = [
+        { provider: "anthropic", model: "claude", outcome: "failed", ms: 90, answered: true, costUsd: 0.01 },
+        { provider: "openai", model: "gpt-4o", outcome: "ok", ms: 480 },
+      ];
+      await store.record(usage("billed", { costUsd: 0.05, attempts } as Parameters<typeof usage>[1]));
+      expect(await store.query({ org: "acme", from: "2026-11-26", to: "2026-11-26" })).toEqual([
+        {
+          ...row,
+          model: "claude",
+          provider: "anthropic",
+          requests: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0.01,
+        },
+        { ...row, requests: 1, inputTokens: 100, outputTokens: 20, costUsd: 0.04 },
+      ]);
+      expect(await store.periodSpend("org", "acme", "2026-11-26")).toBe(0.05);
+    });
+
     it("counts events cheaper than a micro-dollar: 21 × $0.0000002 report $0.0000042", async () => {
       for (let i = 0; i < 21; i++) await store.record(usage(`tiny-${i}`, { costUsd: 0.0000002 }));
       const [only] = await store.query({ org: "acme", from: "2026-11-26", to: "2026-11-26" });
