@@ -16,6 +16,7 @@ import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
 import { redactingLog } from "../core/pii/redacting-log.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
 import { createAdminHandler } from "./admin-handler.ts";
+import { AWS_CLIENT_CONFIG } from "./aws/client-config.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedTableName, linkedUrl } from "./aws/resources.ts";
 
@@ -24,13 +25,13 @@ import { linkedTableName, linkedUrl } from "./aws/resources.ts";
  * writes DynamoDB directly (no caches: admin calls are rare and must read their own writes); every
  * registry write bumps the version stamp, which the router containers check at most once a second.
  */
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
 const logger = new Logger({ serviceName: "llm-gateway-admin" });
 const log = redactingLog(powertoolsLog(logger));
-const auditQueue = createSqsAuditQueue(new SQSClient({}), linkedUrl("AuditQueue"));
+const auditQueue = createSqsAuditQueue(new SQSClient(AWS_CLIENT_CONFIG), linkedUrl("AuditQueue"));
 
 const authFailures = createSampler(60);
 
@@ -42,7 +43,7 @@ export const handler = createAdminHandler(
     // Chain exports: the regional audit table and the signing key's public half (kms:GetPublicKey only).
     audit: {
       store: createDynamoAuditStore(doc, linkedTableName("AuditTable")),
-      signer: createKmsSigner(new KMSClient({}), process.env.AUDIT_SIGNING_KEY_ARN ?? ""),
+      signer: createKmsSigner(new KMSClient(AWS_CLIENT_CONFIG), process.env.AUDIT_SIGNING_KEY_ARN ?? ""),
     },
     // Every change goes to the system chain through the FIFO queue.
     onChange: (change) => auditQueue.enqueue([adminChangeRecord(change, Date.now())]),

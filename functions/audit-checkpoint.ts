@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { checkpointQuietChains } from "../core/audit/checkpointer.ts";
 import { createDynamoAuditStore } from "../core/audit/dynamo-store.ts";
 import { createKmsSigner } from "../core/audit/kms-signer.ts";
+import { AWS_CLIENT_CONFIG } from "./aws/client-config.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedArn, linkedTableName } from "./aws/resources.ts";
 
@@ -15,12 +16,12 @@ import { linkedArn, linkedTableName } from "./aws/resources.ts";
  * the same `checkpointQuietChains` on a timer.
  */
 const logger = new Logger({ serviceName: "llm-gateway-audit-checkpoint" });
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const deps = {
   store: createDynamoAuditStore(doc, linkedTableName("AuditTable")),
-  signer: createKmsSigner(new KMSClient({}), linkedArn("AuditSigningKey")),
+  signer: createKmsSigner(new KMSClient(AWS_CLIENT_CONFIG), linkedArn("AuditSigningKey")),
   now: Date.now,
   log: powertoolsLog(logger),
 };

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoAuditStore } from "../core/audit/dynamo-store.ts";
 import { createKmsSigner } from "../core/audit/kms-signer.ts";
 import { createAuditWriterHandler } from "./audit-writer-handler.ts";
+import { AWS_CLIENT_CONFIG } from "./aws/client-config.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedArn, linkedTableName } from "./aws/resources.ts";
 
@@ -15,13 +16,13 @@ import { linkedArn, linkedTableName } from "./aws/resources.ts";
  * stores are built once per container.
  */
 const logger = new Logger({ serviceName: "llm-gateway-audit-writer" });
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
 export const handler = createAuditWriterHandler({
   store: createDynamoAuditStore(doc, linkedTableName("AuditTable")),
-  signer: createKmsSigner(new KMSClient({}), linkedArn("AuditSigningKey")),
+  signer: createKmsSigner(new KMSClient(AWS_CLIENT_CONFIG), linkedArn("AuditSigningKey")),
   now: Date.now,
   log: powertoolsLog(logger),
 });

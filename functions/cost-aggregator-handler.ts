@@ -4,6 +4,7 @@ import type { BatchResponse } from "../core/audit/fifo-message.ts";
 import { type AggregateResult, type AggregatorDeps, aggregateUsage } from "../core/budgets/aggregator.ts";
 import { firstIssue } from "../core/config/parse.ts";
 import { eventBridgeEnvelope, sqsStandardEvent } from "../core/events/envelope.ts";
+import { USAGE_DETAIL_TYPE } from "../core/events/usage.ts";
 import type { Log } from "../core/log.ts";
 
 /**
@@ -18,6 +19,9 @@ export function createCostAggregatorHandler(deps: AggregatorDeps, log: Log) {
       const { path, message } = firstIssue(parsed.error);
       throw new Error(`Invalid EventBridge event at '${path}': ${message}`);
     }
+    // A misrouted or hand-redriven event of another kind is not spend, whatever its detail holds.
+    if (parsed.data["detail-type"] !== USAGE_DETAIL_TYPE)
+      throw new Error(`Not a usage event: detail-type '${parsed.data["detail-type"]}'`);
     const result = await aggregateUsage(parsed.data.detail, deps);
     if (!result.counted) log.info("usage event already counted", { eventId: parsed.data.id });
     for (const t of result.thresholds) {

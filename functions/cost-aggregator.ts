@@ -7,6 +7,7 @@ import { createDynamoSpendStore } from "../core/budgets/spend-dynamo-store.ts";
 import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
 import { createDynamoKeyStore } from "../core/keys/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../core/registry/dynamo-store.ts";
+import { AWS_CLIENT_CONFIG } from "./aws/client-config.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
 import { linkedName, linkedTableName } from "./aws/resources.ts";
 import { createCostAggregatorQueueHandler } from "./cost-aggregator-handler.ts";
@@ -18,7 +19,7 @@ import { createCostAggregatorQueueHandler } from "./cost-aggregator-handler.ts";
  * is counted (or dead-lettered); delivery is at least once and counting is idempotent.
  */
 const logger = new Logger({ serviceName: "llm-gateway-cost-aggregator" });
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
   marshallOptions: { removeUndefinedValues: true },
 });
 const registry = createDynamoRegistryStore(doc, linkedTableName("RegistryTable"));
@@ -34,7 +35,7 @@ export const handler = createCostAggregatorQueueHandler(
       linkedTableName("BudgetsTable"),
       process.env.AWS_REGION ?? "us-east-1",
     ),
-    events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
+    events: createEventBridgePublisher(new EventBridgeClient(AWS_CLIENT_CONFIG), linkedName("Bus")),
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
   },

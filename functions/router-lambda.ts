@@ -9,6 +9,7 @@ import { createSqsAuditQueue } from "../core/audit/sqs-queue.ts";
 import { createEventBridgePublisher } from "../core/events/eventbridge-publisher.ts";
 import { outcomeFields } from "../core/gateway/outcome.ts";
 import { redactingLog } from "../core/pii/redacting-log.ts";
+import { AWS_CLIENT_CONFIG } from "./aws/client-config.ts";
 import { buildAwsDeps } from "./aws/deps.ts";
 import { publishOutcome } from "./aws/metrics.ts";
 import { powertoolsLog } from "./aws/powertools-log.ts";
@@ -26,7 +27,7 @@ const metrics = new Metrics({ namespace: "LlmGateway", serviceName: "router" });
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(AWS_CLIENT_CONFIG), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
@@ -37,8 +38,8 @@ const deps = buildAwsDeps({
     keys: linkedTableName("KeysTable"),
     budgets: linkedTableName("BudgetsTable"),
   },
-  events: createEventBridgePublisher(new EventBridgeClient({}), linkedName("Bus")),
-  audit: createSqsAuditQueue(new SQSClient({}), linkedUrl("AuditQueue")),
+  events: createEventBridgePublisher(new EventBridgeClient(AWS_CLIENT_CONFIG), linkedName("Bus")),
+  audit: createSqsAuditQueue(new SQSClient(AWS_CLIENT_CONFIG), linkedUrl("AuditQueue")),
   env: providerSecrets(process.env),
   log,
   maxBodyBytes: Number(process.env.GATEWAY_MAX_BODY_BYTES) || DEFAULT_MAX_BODY,

@@ -169,14 +169,22 @@ interface Crossing {
  *   the same id again, which delivers nothing new. Claiming first would leave a claim whose event a
  *   crash lost, and no redelivery would ever publish it.
  * - EventBridge delivers every entry: the claim comes first, so that concurrent aggregators publish once.
- *   A publish that fails gives the claim back before the error goes on to the transport, whose
- *   redelivery fires it. A crash between the claim and PutEvents loses that alert (README).
+ *   The claim is the usage event's (its request id owns it): a publish that fails gives it back before
+ *   the error goes on to the transport, and if even that fails (the store is down too), the event's
+ *   redelivery takes its own claim again and fires it. A published alert is marked so, and no
+ *   redelivery fires it again; if that mark fails, a redelivery may (the same event id: consumers
+ *   deduplicate). A crash between the claim and PutEvents loses that alert (README).
  */
 async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail | undefined> {
   const { scope, id, key, threshold, budget } = c;
   const claimKey = `${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`;
+  const owner = c.usage.requestId;
   const publishFirst = deps.events.dedupesIds === true;
-  if (publishFirst ? await deps.spend.hasThreshold(claimKey) : !(await deps.spend.markThreshold(claimKey)))
+  if (
+    publishFirst
+      ? await deps.spend.hasThreshold(claimKey)
+      : !(await deps.spend.markThreshold(claimKey, owner))
+  )
     return undefined;
   const detail: ThresholdDetail = {
     scope,
@@ -200,10 +208,13 @@ async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail
       },
     ]);
   } catch (err) {
-    if (!publishFirst) await deps.spend.releaseThreshold(claimKey);
+    // A release that fails too leaves the claim to this event's redelivery, which the error brings.
+    if (!publishFirst) await deps.spend.releaseThreshold(claimKey, owner).catch(() => undefined);
     throw err;
   }
   // Of concurrent publishers of one id, the one whose claim lands reports it.
-  if (publishFirst && !(await deps.spend.markThreshold(claimKey))) return undefined;
+  if (publishFirst) return (await deps.spend.markThreshold(claimKey, owner)) ? detail : undefined;
+  // Published: a mark that fails only lets a redelivery publish the same id again.
+  await deps.spend.thresholdPublished(claimKey, owner).catch(() => undefined);
   return detail;
 }

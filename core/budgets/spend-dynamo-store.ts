@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { UsageDetail } from "../events/usage.ts";
 import { backoff, queryPages } from "../storage/dynamo-batch.ts";
@@ -29,6 +30,8 @@ const periodKey = (scope: "org" | "key", id: string, period: string, region: str
   sk: `${period}#${region}`,
 });
 
+const thresholdKey = (key: string) => ({ pk: `THRESHOLD#${key}`, sk: "THRESHOLD" });
+
 export interface DynamoSpendStoreOptions {
   /** Items per Query/Scan page (default: DynamoDB's 1 MB pages); tests lower it to exercise paging. */
   pageSize?: number | undefined;
@@ -49,6 +52,17 @@ export function createDynamoSpendStore(
   tableName: string,
   options: DynamoSpendStoreOptions = {},
 ): SpendStore {
+  /** Sends a conditional write: false when its condition failed. */
+  const conditional = async (command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> => {
+    try {
+      await doc.send(command as PutCommand);
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  };
+
   return {
     async record(u: UsageDetail): Promise<boolean> {
       // One event: a rollup row for the target that served it and one for each other target that billed
@@ -135,36 +149,50 @@ export function createDynamoSpendStore(
       return usdOf(total);
     },
 
-    async markThreshold(key: string): Promise<boolean> {
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" },
-            ConditionExpression: "attribute_not_exists(pk)",
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) return false;
-        throw err;
-      }
+    async markThreshold(key: string, owner: string): Promise<boolean> {
+      // Its owner takes an unpublished claim again: the SDK's own retry of a put that committed but
+      // whose answer was lost must not read as someone else's claim.
+      return conditional(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...thresholdKey(key), owner },
+          ConditionExpression:
+            "attribute_not_exists(pk) OR (#owner = :owner AND attribute_not_exists(published))",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+    },
+
+    async thresholdPublished(key: string, owner: string): Promise<void> {
+      await conditional(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: thresholdKey(key),
+          UpdateExpression: "SET published = :yes",
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner, ":yes": true },
+        }),
+      );
     },
 
     async hasThreshold(key: string): Promise<boolean> {
       const out = await doc.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: tableName, Key: thresholdKey(key), ConsistentRead: true }),
       );
       return out.Item !== undefined;
     },
 
-    async releaseThreshold(key: string): Promise<void> {
-      await doc.send(
-        new DeleteCommand({ TableName: tableName, Key: { pk: `THRESHOLD#${key}`, sk: "THRESHOLD" } }),
+    async releaseThreshold(key: string, owner: string): Promise<void> {
+      await conditional(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: thresholdKey(key),
+          ConditionExpression: "#owner = :owner AND attribute_not_exists(published)",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
       );
     },
   };

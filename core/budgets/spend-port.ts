@@ -25,8 +25,10 @@ export interface SpendQuery {
 /**
  * The cost aggregator's store. `record` adds one usage event to its rollups exactly once per request id
  * (a redelivered event changes nothing) and returns whether it was new. `markThreshold` claims a
- * threshold of a budget period exactly once across all instances; `releaseThreshold` gives a claim back
- * when its alert could not be published, so a redelivery claims and publishes it again.
+ * threshold of a budget period exactly once across all instances, for an owner (the usage event's
+ * request id): a claim its owner makes again, before it marked the alert published, is still its own,
+ * so a claim whose answer was lost, or whose release failed, is taken again by the event's redelivery.
+ * `releaseThreshold` gives an owner's claim back when its alert could not be published.
  */
 export interface SpendStore {
   record(usage: UsageDetail): Promise<boolean>;
@@ -35,8 +37,11 @@ export interface SpendStore {
   query(q: SpendQuery): Promise<SpendRow[]>;
   /** Org or key spend in a period (day `YYYY-MM-DD` or month `YYYY-MM`), from the rollups. */
   periodSpend(scope: "org" | "key", id: string, periodKey: string): Promise<number>;
-  markThreshold(key: string): Promise<boolean>;
+  markThreshold(key: string, owner: string): Promise<boolean>;
+  /** Records that the owner's alert was published: its owner's next claim is then refused. */
+  thresholdPublished(key: string, owner: string): Promise<void>;
   /** Whether a threshold is claimed, without claiming it. */
   hasThreshold(key: string): Promise<boolean>;
-  releaseThreshold(key: string): Promise<void>;
+  /** Gives the owner's unpublished claim back (another owner's, or a published one, stays). */
+  releaseThreshold(key: string, owner: string): Promise<void>;
 }

@@ -64,6 +64,9 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   db.exec(SCHEMA);
   addColumn(db, "spend_rollups", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
   addColumn(db, "spend_periods", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
+  // Claims from before owners have none: no owner takes them again, as none could before.
+  addColumn(db, "spend_thresholds", "owner", "TEXT");
+  addColumn(db, "spend_thresholds", "published", "INTEGER NOT NULL DEFAULT 0");
   const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
   const rollup = db.prepare(
     // cost_micros is named: in a database from before nano-dollars it is NOT NULL without a default.
@@ -81,8 +84,13 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   const periodOf = db.prepare(
     "SELECT cost_micros * 1000 + cost_nanos AS n FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
   );
-  const mark = db.prepare("INSERT INTO spend_thresholds (key) VALUES (?) ON CONFLICT DO NOTHING");
-  const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ?");
+  // A claim is taken when absent, or again by its owner while its alert is not marked published.
+  const mark = db.prepare(
+    `INSERT INTO spend_thresholds (key, owner) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET owner = owner
+     WHERE owner = excluded.owner AND published = 0`,
+  );
+  const published = db.prepare("UPDATE spend_thresholds SET published = 1 WHERE key = ? AND owner = ?");
+  const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ? AND owner = ? AND published = 0");
   const marked = db.prepare("SELECT 1 AS found FROM spend_thresholds WHERE key = ?");
   const pruneProcessed = db.prepare(
     `DELETE FROM spend_processed WHERE request_id IN
@@ -160,16 +168,20 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
     prune: (beforeRequestId, limit) =>
       transaction(db, () => Number(pruneProcessed.run(beforeRequestId, limit).changes)),
 
-    async markThreshold(key: string): Promise<boolean> {
-      return Number(mark.run(key).changes) > 0;
+    async markThreshold(key: string, owner: string): Promise<boolean> {
+      return Number(mark.run(key, owner).changes) > 0;
+    },
+
+    async thresholdPublished(key: string, owner: string): Promise<void> {
+      published.run(key, owner);
     },
 
     async hasThreshold(key: string): Promise<boolean> {
       return marked.get(key) !== undefined;
     },
 
-    async releaseThreshold(key: string): Promise<void> {
-      release.run(key);
+    async releaseThreshold(key: string, owner: string): Promise<void> {
+      release.run(key, owner);
     },
   };
 }

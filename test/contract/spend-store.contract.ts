@@ -127,22 +127,38 @@ export function spendStoreContract(
 
     it("claims a threshold once under 20 concurrent callers", async () => {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => storeOf(i % clients).markThreshold("org:acme:month:2026-11:80")),
+        Array.from({ length: 20 }, (_, i) =>
+          storeOf(i % clients).markThreshold("org:acme:month:2026-11:80", `r${i}`),
+        ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(true);
-      expect(await store.markThreshold("org:acme:month:2026-11:100")).toBe(false);
+      expect(await store.markThreshold("org:acme:month:2026-11:100", "r1")).toBe(true);
+      expect(await store.markThreshold("org:acme:month:2026-11:100", "r2")).toBe(false);
+    });
+
+    it("lets the owner of an unpublished claim take it again, and nobody once it is published", async () => {
+      const key = "org:acme:day:2026-11-26:50";
+      expect(await store.markThreshold(key, "r1")).toBe(true);
+      // Its answer was lost, or its release failed: the same usage event's retry is still the owner.
+      expect(await storeOf(clients - 1).markThreshold(key, "r1")).toBe(true);
+      expect(await store.markThreshold(key, "r2")).toBe(false);
+      await store.releaseThreshold(key, "r2");
+      expect(await store.hasThreshold(key)).toBe(true);
+      await store.thresholdPublished(key, "r1");
+      expect(await store.markThreshold(key, "r1")).toBe(false);
+      await store.releaseThreshold(key, "r1");
+      expect(await store.hasThreshold(key)).toBe(true);
     });
 
     it("lets a threshold whose claim was given back be claimed again, once", async () => {
       expect(await store.hasThreshold("key:k1:day:2026-11-26:50")).toBe(false);
-      expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
+      expect(await store.markThreshold("key:k1:day:2026-11-26:50", "r1")).toBe(true);
       expect(await storeOf(clients - 1).hasThreshold("key:k1:day:2026-11-26:50")).toBe(true);
-      await store.releaseThreshold("key:k1:day:2026-11-26:50");
+      await store.releaseThreshold("key:k1:day:2026-11-26:50", "r1");
       expect(await store.hasThreshold("key:k1:day:2026-11-26:50")).toBe(false);
-      await store.releaseThreshold("key:k1:day:2026-11-26:never-claimed");
-      expect(await storeOf(clients - 1).markThreshold("key:k1:day:2026-11-26:50")).toBe(true);
-      expect(await store.markThreshold("key:k1:day:2026-11-26:50")).toBe(false);
+      await store.releaseThreshold("key:k1:day:2026-11-26:never-claimed", "r1");
+      expect(await storeOf(clients - 1).markThreshold("key:k1:day:2026-11-26:50", "r2")).toBe(true);
+      expect(await store.markThreshold("key:k1:day:2026-11-26:50", "r3")).toBe(false);
     });
   });
 }

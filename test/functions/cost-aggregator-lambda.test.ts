@@ -122,8 +122,13 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
 
   it("reports only the records it could not count, so the queue gives back only those", async () => {
     const good = envelope(usageOf("r-batch-good", { org: "acme", keyId: "k-batch", costUsd: 0.001 }));
-    const failed = await deliver("{not json", good, { ...good, source: "someone-else" });
-    expect(failed).toEqual(["m0", "m2"]);
+    const failed = await deliver(
+      "{not json",
+      good,
+      { ...good, source: "someone-else" },
+      { ...good, id: "evt-misrouted", "detail-type": "budget.threshold" },
+    );
+    expect(failed).toEqual(["m0", "m2", "m3"]);
     const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
     expect(await spend.periodSpend("key", "k-batch", good.time.slice(0, 10))).toBeCloseTo(0.001, 9);
   });

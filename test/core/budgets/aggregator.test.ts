@@ -85,6 +85,51 @@ describe("the cost aggregator", () => {
     expect(await d.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(0.6, 9);
   });
 
+  it.each([
+    [
+      "its publish failed and so did giving its claim back (the store was down too)",
+      (d: ReturnType<typeof deps>) => {
+        const publish = d.deps.events.publish;
+        let fails = 1;
+        d.deps.events.publish = async (e) => {
+          if (fails-- > 0) throw new Error("bus unavailable");
+          return publish(e);
+        };
+        d.deps.spend = {
+          ...d.spend,
+          releaseThreshold: async () => {
+            throw new Error("store unavailable");
+          },
+        };
+      },
+    ],
+    [
+      "its claim committed but the answer was lost",
+      (d: ReturnType<typeof deps>) => {
+        let lost = 1;
+        d.deps.spend = {
+          ...d.spend,
+          markThreshold: async (key: string, owner: string) => {
+            const claimed = await d.spend.markThreshold(key, owner);
+            if (lost-- > 0) throw new Error("socket hang up");
+            return claimed;
+          },
+        };
+      },
+    ],
+  ])("fires an alert on the event's redelivery when %s, and no other event steals it", async (_, fault) => {
+    const d = deps();
+    fault(d);
+    await expect(aggregateUsage(usage("a", 0.6), d.deps)).rejects.toThrow();
+    expect(d.published).toEqual([]);
+    // Another request crosses nothing new: the claim is still the first event's.
+    await aggregateUsage(usage("b", 0.1), d.deps);
+    expect(d.published).toEqual([]);
+    await aggregateUsage(usage("a", 0.6), d.deps);
+    await aggregateUsage(usage("a", 0.6), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1"]);
+  });
+
   it("fires an alert once on a bus that delivers an id once, though a crash came between its event and its claim", async () => {
     const d = deps();
     const seen = new Set<string>();
@@ -99,9 +144,9 @@ describe("the cost aggregator", () => {
     let crashes = 1;
     d.deps.spend = {
       ...d.spend,
-      markThreshold: async (key: string) => {
+      markThreshold: async (key: string, owner: string) => {
         if (crashes-- > 0) throw new Error("killed");
-        return markThreshold(key);
+        return markThreshold(key, owner);
       },
     };
     await expect(aggregateUsage(usage("a", 0.6), d.deps)).rejects.toThrow("killed");
