@@ -157,63 +157,67 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     return undefined;
   };
 
-  /** Attempts every waiting event whose time has come; behind one that is finished, the next is due. */
-  const retryDue = async (w: Worker): Promise<void> => {
-    for (let due = w.pending.due(Date.now()); due.length > 0; due = w.pending.due(Date.now())) {
-      for (const { key, seq } of due) {
+  /** Attempts a waiting event whose time has come; behind one that is finished, the next is due. */
+  const retry = async (w: Worker, { key, seq }: { key: string; seq: number }): Promise<void> => {
+    const row = outbox.event(seq);
+    const env = row && w.match(row);
+    const state = outbox.state(w.sub.name, seq);
+    // Nothing left to deliver (the row went while it waited): the next one behind it is due.
+    const delay = env && state ? await attempt(w, row, env, state.attempts + 1, true) : undefined;
+    if (delay === undefined) w.pending.done(key);
+    else w.pending.retryAt(key, Date.now() + delay);
+  };
+
+  /** Hands over a page of events past the cursor, in order; the cursor passes each one handed over. */
+  const deliverPage = async (w: Worker, rows: OutboxRow[]): Promise<void> => {
+    const name = w.sub.name;
+    let done = 0;
+    try {
+      for (const row of rows) {
         if (stopped) return;
-        const row = outbox.event(seq);
-        const env = row && w.match(row);
-        const state = outbox.state(w.sub.name, seq);
-        // Nothing left to deliver (the row went while it waited): the next one behind it is due.
-        const delay = env && state ? await attempt(w, row, env, state.attempts + 1, true) : undefined;
-        if (delay === undefined) w.pending.done(key);
-        else w.pending.retryAt(key, Date.now() + delay);
+        const env = w.match(row);
+        // An event a restart found waiting is its retries' business.
+        if (env && !w.pending.has(row.seq)) {
+          const key = w.keyOf(env, row.seq);
+          if (w.pending.blocks(key)) {
+            outbox.wait(name, row.seq);
+            w.pending.add(key, row.seq, 0);
+          } else {
+            const delay = await attempt(w, row, env, 1, false);
+            if (delay !== undefined) w.pending.add(key, row.seq, Date.now() + delay);
+          }
+        }
+        done = row.seq;
+      }
+    } finally {
+      if (done > 0) {
+        outbox.skip(name, done);
+        passed(w, done);
       }
     }
   };
 
   /**
-   * Serves one subscription until it is caught up: the retries that are due, then everything past its
-   * cursor, in order. An event that fails waits for its retry and the cursor passes it (its row is the
-   * durable record). The cursor is written once per page, not per event: after a crash the page is
-   * delivered again, which at-least-once allows and the consumers' idempotency absorbs, for one write
-   * instead of one per event.
+   * Serves one subscription until it is caught up: new events first, then one due retry at a time,
+   * looking for new events between retries, so that retries whose target hangs until its timeout hold
+   * a new event back by one attempt at most. An event that fails waits for its retry and the cursor
+   * passes it (its row is the durable record). The cursor is written once per page, not per event:
+   * after a crash the page is delivered again, which at-least-once allows and the consumers'
+   * idempotency absorbs, for one write instead of one per event.
    */
   const run = async (w: Worker): Promise<void> => {
-    const name = w.sub.name;
     for (;;) {
       if (stopped) return;
-      await retryDue(w);
       const rows = outbox.after(w.cursor);
-      if (rows.length === 0 || stopped) break;
-      // A batch ignores order keys, so it waits while a keyed subscription has events held back.
-      const batchable = w.sub.handleBatch && (!w.sub.orderKey || w.pending.size === 0);
-      if (batchable && (await deliverBatch(w, rows))) continue;
-      let done = 0;
-      try {
-        for (const row of rows) {
-          if (stopped) return;
-          const env = w.match(row);
-          // An event a restart found waiting is its retries' business.
-          if (env && !w.pending.has(row.seq)) {
-            const key = w.keyOf(env, row.seq);
-            if (w.pending.blocks(key)) {
-              outbox.wait(name, row.seq);
-              w.pending.add(key, row.seq, 0);
-            } else {
-              const delay = await attempt(w, row, env, 1, false);
-              if (delay !== undefined) w.pending.add(key, row.seq, Date.now() + delay);
-            }
-          }
-          done = row.seq;
-        }
-      } finally {
-        if (done > 0) {
-          outbox.skip(name, done);
-          passed(w, done);
-        }
+      if (rows.length > 0) {
+        // A batch ignores order keys, so it waits while a keyed subscription has events held back.
+        const batchable = w.sub.handleBatch && (!w.sub.orderKey || w.pending.size === 0);
+        if (!(batchable && (await deliverBatch(w, rows)))) await deliverPage(w, rows);
+        continue;
       }
+      const [due] = w.pending.due(Date.now());
+      if (!due) break;
+      await retry(w, due);
     }
     const next = w.pending.nextDue();
     if (next !== undefined && !stopped) schedule(w, next - Date.now());

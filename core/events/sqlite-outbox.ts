@@ -80,13 +80,16 @@ export function openOutbox(db: DatabaseSync) {
      attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
   );
 
-  // The oldest rows first, a page at a time; only rows every given cursor has passed and no
-  // subscription still retries, and never the newest row: a new seq is the largest one plus 1, so
-  // keeping the newest row keeps every seq unique (a cursor past a reused seq would skip its event).
+  // The oldest rows first, a page at a time; only rows every given cursor has passed and that no given
+  // subscription still retries or has dead-lettered (a dead letter keeps its event, to be read and
+  // replayed), and never the newest row: a new seq is the largest one plus 1, so keeping the newest
+  // row keeps every seq unique (a cursor past a reused seq would skip its event). ?4 is the JSON list
+  // of the subscriptions configured now: one removed from the config holds nothing back.
   const pruneEvents = db.prepare(
     `DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox WHERE seq <= ?1
        AND seq < (SELECT max(seq) FROM event_outbox)
-       AND seq NOT IN (SELECT seq FROM event_deliveries WHERE status = 'retrying')
+       AND seq NOT IN (SELECT seq FROM event_deliveries WHERE status IN ('retrying', 'dead')
+         AND subscription IN (SELECT value FROM json_each(?4)))
        ORDER BY seq LIMIT ?2) AND time < ?3`,
   );
   const pruneDelivered = db.prepare(
@@ -143,7 +146,7 @@ export function openOutbox(db: DatabaseSync) {
         const upTo = Math.min(...names.map((n) => Number(getCursor.get(n)?.last_seq ?? 0)));
         if (!Number.isFinite(upTo)) return 0;
         for (const n of names) pruneDelivered.run(upTo, n);
-        return Number(pruneEvents.run(upTo, limit, before).changes);
+        return Number(pruneEvents.run(upTo, limit, before, JSON.stringify(names)).changes);
       });
     },
     dead(name: string, seq: number, attempts: number, error: string): void {

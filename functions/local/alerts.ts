@@ -19,9 +19,17 @@ const byBudget = (envelope: EventEnvelope): string =>
  */
 const KEEPS_BODY = new Set([307, 308]);
 const MAX_REDIRECTS = 3;
+/**
+ * One POST, answer and body included. undici's own timeouts are per stage (headers, then each chunk of
+ * the body), so a webhook that trickles its body a byte at a time would hold the delivery, and with it
+ * a graceful stop, for days.
+ */
+const POST_TIMEOUT_MS = 10_000;
+/** What of a webhook's answer is read (and ignored) to keep its connection; a longer one is cut. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** POSTs the envelope, following up to MAX_REDIRECTS redirects that keep the body; throws unless 2xx. */
-async function post(webhookUrl: string, envelope: EventEnvelope): Promise<void> {
+async function post(webhookUrl: string, envelope: EventEnvelope, timeoutMs: number): Promise<void> {
   const body = JSON.stringify(envelope);
   let url = webhookUrl;
   for (let hops = 0; ; hops++) {
@@ -29,10 +37,9 @@ async function post(webhookUrl: string, envelope: EventEnvelope): Promise<void> 
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
+      signal: AbortSignal.timeout(timeoutMs),
     });
-    await res.body.dump();
+    await res.body.dump({ limit: MAX_ANSWER_BYTES });
     if (res.statusCode >= 200 && res.statusCode < 300) return;
     const location = res.headers.location;
     const next = typeof location === "string" ? new URL(location, url).href : undefined;
@@ -51,7 +58,11 @@ async function post(webhookUrl: string, envelope: EventEnvelope): Promise<void> 
  * Two subscriptions, so each has its own delivery: a webhook that fails is retried by the local bus
  * until it answers 2xx, and the log line is still written once.
  */
-export function alertSubscriptions(log: Log, webhookUrl: string | undefined): Subscription[] {
+export function alertSubscriptions(
+  log: Log,
+  webhookUrl: string | undefined,
+  timeoutMs = POST_TIMEOUT_MS,
+): Subscription[] {
   const logged: Subscription = {
     name: "budget-alert-log",
     pattern: THRESHOLDS,
@@ -74,7 +85,7 @@ export function alertSubscriptions(log: Log, webhookUrl: string | undefined): Su
     name: "budget-alerts",
     pattern: THRESHOLDS,
     orderKey: byBudget,
-    handle: (envelope: EventEnvelope) => post(webhookUrl, envelope),
+    handle: (envelope: EventEnvelope) => post(webhookUrl, envelope, timeoutMs),
   };
   return [logged, posted];
 }

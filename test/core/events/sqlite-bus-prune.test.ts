@@ -35,6 +35,9 @@ describe("SQLite event bus: pruning", () => {
     const stuck = recorder("removed", { source: ["llm-gateway"] }, 1_000);
     const first = h.bus([stuck.sub], { retryBaseMs: 60_000 });
     await first.publish([old("e1"), old("e2"), old("e3")]);
+    first.start();
+    // Each failed once and waits for a retry a minute off.
+    await expect.poll(() => stuck.calls()).toBe(3);
     await first.stop();
     const a = recorder("a", { source: ["llm-gateway"] });
     const restarted = h.bus([a.sub]);
@@ -95,5 +98,7 @@ describe("SQLite event bus: pruning", () => {
     expect(
       h.dbs[1]!.prepare("SELECT status FROM event_deliveries WHERE subscription = 'dead'").all(),
     ).toEqual([{ status: "dead" }, { status: "dead" }]);
+    // A dead letter keeps its event, to be read and replayed.
+    expect(outboxIds()).toEqual(["e3", "e4"]);
   });
 });

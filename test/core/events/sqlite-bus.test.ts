@@ -104,6 +104,32 @@ describe("SQLite event bus: delivery", () => {
     expect(seen).toEqual(["b50", "b80", "b100", "a50", "a80", "a100"]);
   });
 
+  it("reaches a new event between retries whose target hangs until its timeout", async () => {
+    const seen: string[] = [];
+    const alerts: Subscription = {
+      name: "alerts",
+      pattern: { source: ["llm-gateway"] },
+      orderKey: (env) => String(env.detail.org),
+      async handle(env) {
+        if (env.detail.org === "fast") return void seen.push(env.id);
+        // A webhook that never answers for these orgs: each attempt ends at its timeout.
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        throw new Error("timed out");
+      },
+    };
+    // Retries are due at once, so the hanging orgs always have one waiting.
+    const b = h.bus([alerts], { retryBaseMs: 1, maxRetryDelayMs: 1 });
+    b.start();
+    await b.publish(["s1", "s2", "s3", "s4", "s5"].map((org) => event(`${org}-50`, "t", { org })));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const published = Date.now();
+    await b.publish([event("fast-50", "t", { org: "fast" })]);
+    await expect.poll(() => seen, { timeout: 1_000, interval: 5 }).toEqual(["fast-50"]);
+    // One hanging attempt in flight, then the new event: not a round of every hanging org's retries.
+    expect(Date.now() - published).toBeLessThan(200);
+    await b.stop();
+  });
+
   it("dead-letters a key's first event at maxAttempts and then delivers the ones behind it", async () => {
     const seen: string[] = [];
     const alerts: Subscription = {

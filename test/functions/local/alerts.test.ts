@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { matches } from "../../../core/events/pattern.ts";
@@ -37,7 +37,10 @@ function recorder() {
 }
 
 let server: Server | undefined;
-afterEach(() => server?.close());
+afterEach(() => {
+  server?.closeAllConnections();
+  server?.close();
+});
 
 /**
  * A webhook answering `status`, recording what it received; `/moved` answers `redirect` (when given)
@@ -59,6 +62,16 @@ async function webhook(status: number, redirect?: number) {
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, received };
+}
+
+/** A webhook that reads the request and answers as `answer` says; returns its URL. */
+async function listen(answer: (res: ServerResponse) => void): Promise<string> {
+  server = createServer((req, res) => {
+    req.resume();
+    answer(res);
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
 }
 
 /** Delivers one event to every subscription, as the local bus would, each on its own. */
@@ -124,6 +137,26 @@ describe("alertSubscriptions", () => {
       expect(hook.received).toHaveLength(1);
     },
   );
+
+  it("give up on a webhook that never answers within the POST's time, to retry it later", async () => {
+    const url = await listen(() => undefined);
+    const [, posted] = alertSubscriptions(recorder().log, url, 300);
+    const started = Date.now();
+    await expect(posted!.handle(threshold)).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("count a 200 whose body trickles a byte at a time as delivered, without waiting for the body", async () => {
+    const url = await listen((res) => {
+      res.writeHead(200, { "content-length": "1000" });
+      const drip = setInterval(() => res.write("x"), 50);
+      res.on("close", () => clearInterval(drip));
+    });
+    const [, posted] = alertSubscriptions(recorder().log, url, 300);
+    const started = Date.now();
+    await posted!.handle(threshold);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 
   it("order alerts by budget: one org's refused alert holds back only that org's", () => {
     for (const sub of alertSubscriptions(recorder().log, "http://127.0.0.1:9/alerts")) {
