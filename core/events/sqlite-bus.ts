@@ -215,6 +215,9 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
         if (!(batchable && (await deliverBatch(w, rows)))) await deliverPage(w, rows);
         continue;
       }
+      // Only once the cursor is past every event: a waiting event it has not passed (a crash before it
+      // was saved, or an older version's layout) is passed by deliverPage first, never retried and
+      // then met again as a new one.
       const [due] = w.pending.due(Date.now());
       if (!due) break;
       await retry(w, due);

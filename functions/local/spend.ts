@@ -33,8 +33,9 @@ export function createPortableSpend(
   const rateLimits = createSqliteRateLimitStore(db);
   const aggregatorDeps: AggregatorDeps = {
     spend,
-    // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge.
-    events: { publish: (events) => bus.publish(events) },
+    // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge. The bus
+    // delivers an id once, so the aggregator publishes an alert before claiming it (aggregator.ts).
+    events: { publish: (events) => bus.publish(events), dedupesIds: true },
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
   };

@@ -23,6 +23,24 @@ describe("SQLite event bus: durability", () => {
     expect(first.ids()).toEqual([]);
   });
 
+  it("delivers a waiting event once when the saved cursor is still before it (a crash, or an older version)", async () => {
+    const first = recorder("alerts", { source: ["llm-gateway"] }, 1_000);
+    const b1 = h.bus([first.sub], { retryBaseMs: 60_000 });
+    b1.start();
+    await b1.publish([event("e1"), event("e2")]);
+    await expect.poll(() => first.calls()).toBe(2);
+    await b1.stop();
+    // The cursor as a kill before it was saved leaves it (or as versions that stopped at a failure
+    // kept it), with both retries due.
+    h.dbs[0]!.exec("UPDATE event_cursors SET last_seq = 0; UPDATE event_deliveries SET next_attempt_at = 0");
+
+    const second = recorder("alerts", { source: ["llm-gateway"] });
+    const b2 = h.bus([second.sub]);
+    b2.start();
+    expect(await b2.drain(5_000)).toBe(true);
+    expect(second.ids()).toEqual(["e1", "e2"]);
+  });
+
   it("keeps an order key's events waiting behind its failing one across a restart", async () => {
     const byOrg = { orderKey: (env: { detail: Record<string, unknown> }) => String(env.detail.org) };
     const first = recorder("alerts", { source: ["llm-gateway"] }, 1_000);
