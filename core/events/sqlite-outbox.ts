@@ -92,6 +92,12 @@ export function openOutbox(db: DatabaseSync) {
          AND subscription IN (SELECT value FROM json_each(?4)))
        ORDER BY seq LIMIT ?2) AND time < ?3`,
   );
+  // Dead letters back to a first retry, due at once; `?1` null: every subscription's.
+  const redrive = db.prepare(
+    `UPDATE event_deliveries SET status = 'retrying', attempts = 0, next_attempt_at = 0
+     WHERE status = 'dead' AND (?1 IS NULL OR subscription = ?1)
+       AND seq IN (SELECT seq FROM event_outbox)`,
+  );
   const pruneDelivered = db.prepare(
     "DELETE FROM event_deliveries WHERE status = 'delivered' AND seq <= ? AND subscription = ?",
   );
@@ -151,6 +157,13 @@ export function openOutbox(db: DatabaseSync) {
     },
     dead(name: string, seq: number, attempts: number, error: string): void {
       putState.run(name, seq, "dead", attempts, null, error);
+    },
+    /**
+     * Turns dead letters (of one subscription, or all) back into retries due at once, with a fresh
+     * attempt count; returns how many. A bus picks them up when it starts.
+     */
+    redrive(subscription?: string): number {
+      return Number(redrive.run(subscription ?? null).changes);
     },
   };
 }

@@ -1,0 +1,87 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { EventEnvelope, Subscription } from "../../../core/events/port.ts";
+import { createSqliteBus } from "../../../core/events/sqlite-bus.ts";
+import type { Log } from "../../../core/log.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+
+const CLI = join(import.meta.dirname, "../../../functions/cli/events-redrive.ts");
+const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "redrive-cli-"));
+});
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", GATEWAY_DATA_DIR: dataDir },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+/** A gateway's bus over the data directory's database, with one subscription, run until it is idle. */
+async function runBus(handle: (env: EventEnvelope) => Promise<void>, publish: string[] = []) {
+  const db = openDatabase(join(dataDir, "gateway.sqlite"));
+  const sub: Subscription = { name: "budget-alerts", pattern: { source: ["llm-gateway"] }, handle };
+  const bus = createSqliteBus(db, {
+    subscriptions: [sub],
+    region: "local",
+    account: "0",
+    log: quiet,
+    maxAttempts: 1,
+  });
+  bus.start();
+  await bus.publish(
+    publish.map((id) => ({ id, source: "llm-gateway", detailType: "t", detail: {}, time: "t" })),
+  );
+  await bus.drain(5_000);
+  await bus.stop();
+  db.close();
+}
+
+describe("npm run events:redrive", () => {
+  it("sends dead letters back to the bus, which delivers them when it next starts", async () => {
+    await runBus(async () => {
+      throw new Error("webhook down");
+    }, ["a50", "a80"]);
+    const r = run();
+    expect([r.code, r.out]).toEqual([
+      0,
+      "2 dead-lettered event(s) will be delivered again when the gateway starts.\n",
+    ]);
+    const seen: string[] = [];
+    await runBus(async (env) => void seen.push(env.id));
+    expect(seen).toEqual(["a50", "a80"]);
+    expect(run().out).toMatch(/^0 dead-lettered/);
+  });
+
+  it("takes one subscription's only, when named", async () => {
+    await runBus(async () => {
+      throw new Error("webhook down");
+    }, ["a50"]);
+    expect(run("--subscription", "cost-aggregator").out).toMatch(/^0 dead-lettered/);
+    expect(run("--subscription", "budget-alerts").out).toMatch(/^1 dead-lettered/);
+  });
+
+  it.each([
+    [
+      "the gateway runs on the data directory",
+      () => writeFileSync(join(dataDir, "gateway.pid"), `${process.pid}\n`),
+      [],
+      1,
+      /Another gateway/,
+    ],
+    ["an option is unknown", () => {}, ["--everything"], 2, /Unknown option/],
+  ])("refuses when %s", (_, before, args, code, message) => {
+    before();
+    const r = run(...(args as string[]));
+    expect(r.code).toBe(code);
+    expect(r.err).toMatch(message);
+  });
+});
