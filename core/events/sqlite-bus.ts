@@ -1,9 +1,9 @@
 import type { DatabaseSync } from "node:sqlite";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
+import { outboxPublisher } from "./outbox-publisher.ts";
 import { validatePattern } from "./pattern.ts";
 import { type PendingDeliveries, pendingDeliveries } from "./pending-deliveries.ts";
-import type { EventEnvelope, GatewayEvent, Subscription } from "./port.ts";
-import { PublishError } from "./port.ts";
+import type { EventEnvelope, Subscription } from "./port.ts";
 import { DEFAULT_MAX_ATTEMPTS, type SqliteBus, type SqliteBusOptions } from "./sqlite-bus-types.ts";
 import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
 import { type SubscriptionMatch, subscriptionMatch } from "./subscription-match.ts";
@@ -260,17 +260,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   return {
     // The outbox ignores an id it holds (INSERT OR IGNORE).
     dedupesIds: true,
-    publish(events: GatewayEvent[]): Promise<void> {
-      if (events.length === 0) return Promise.resolve();
-      return commits
-        .run(() => outbox.insert(events))
-        .catch((err: unknown) => {
-          throw new PublishError(
-            `Could not write events to the outbox: ${String(err)}`,
-            events.map((e) => e.id),
-          );
-        });
-    },
+    publish: outboxPublisher(commits, outbox, retryBaseMs),
     start() {
       started = true;
       stopped = false;

@@ -39,7 +39,9 @@ async function post(webhookUrl: string, envelope: EventEnvelope, timeoutMs: numb
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await res.body.dump({ limit: MAX_ANSWER_BYTES });
+    // Read (and ignored) in the background: the status is the answer, and a body that never ends must
+    // not hold the bus (the signal still ends it).
+    res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => undefined);
     if (res.statusCode >= 200 && res.statusCode < 300) return;
     const location = res.headers.location;
     const next = typeof location === "string" ? new URL(location, url).href : undefined;

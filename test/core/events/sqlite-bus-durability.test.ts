@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../../../core/events/port.ts";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { event, recorder, useBuses } from "./sqlite-bus-harness.ts";
 
 const h = useBuses();
@@ -40,6 +42,24 @@ describe("SQLite event bus: durability", () => {
     expect(await b2.drain(5_000)).toBe(true);
     expect(second.ids()).toEqual(["e1", "e2"]);
   });
+
+  it("publishes once another process lets go of the write lock it held past the busy timeout", async () => {
+    const seen = recorder("usage", { source: ["llm-gateway"] });
+    const b = h.bus([seen.sub], { retryBaseMs: 1_000 });
+    b.start();
+    // Another connection (another process, as far as SQLite knows) takes the write lock for 5.5 s.
+    const other = openDatabase(join(h.dir(), "events.db"));
+    other.exec("BEGIN IMMEDIATE");
+    const released = setTimeout(() => other.exec("COMMIT"), 5_500);
+    try {
+      await b.publish([event("e1")]);
+    } finally {
+      clearTimeout(released);
+      if (other.isTransaction) other.exec("COMMIT");
+      other.close();
+    }
+    await expect.poll(() => seen.ids()).toEqual(["e1"]);
+  }, 20_000);
 
   it("keeps an order key's events waiting behind its failing one across a restart", async () => {
     const byOrg = { orderKey: (env: { detail: Record<string, unknown> }) => String(env.detail.org) };

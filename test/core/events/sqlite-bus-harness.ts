@@ -80,6 +80,8 @@ export function useBuses() {
       buses.push(b);
       return b;
     },
+    /** The temp directory of this test's database file (`events.db`). */
+    dir: () => dir,
     abandon(b: SqliteBus): void {
       buses.splice(buses.indexOf(b), 1);
     },
