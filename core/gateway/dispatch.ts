@@ -91,7 +91,13 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   } catch (err) {
     const e = toGatewayError(err);
     if (e.status >= 500 && !(err instanceof GatewayError)) {
-      deps.log.error("unhandled error", { requestId, error: err instanceof Error ? err.name : "unknown" });
+      // The name and code only: a message may quote the request (the log carries no content).
+      const code = (err as { code?: unknown } | null)?.code;
+      deps.log.error("unhandled error", {
+        requestId,
+        error: err instanceof Error ? err.name : "unknown",
+        ...(typeof code === "string" ? { code } : {}),
+      });
     }
     ctx.outcome.errorCode = e.code ?? e.type;
     if (e.code === "budget_exceeded" || e.code === "residency_violation") ctx.refusal = e.message;
