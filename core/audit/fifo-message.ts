@@ -55,6 +55,11 @@ export interface RetryOptions {
   /** First backoff delay; doubles per attempt (full jitter) up to maxDelayMs. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * No attempt starts after this long (default 10 s): the router enqueues after its response, and every
+   * second spent retrying holds its Lambda environment from other requests.
+   */
+  deadlineMs?: number;
 }
 
 /** Exponential backoff with full jitter (the AWS recommendation for retried calls). */

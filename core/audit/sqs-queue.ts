@@ -74,14 +74,20 @@ export function createSqsAuditQueue(
   opts: SqsAuditQueueOptions = {},
 ): AuditQueue {
   const maxAttempts = opts.maxAttempts ?? 8;
+  const deadlineMs = opts.deadlineMs ?? 10_000;
 
   /** Sends one call's entries until all are accepted; returns the event ids it gave up on, and why. */
   async function send(batch: Pending[]): Promise<{ failed: string[]; cause: string }> {
     let pending = batch;
     const refused: string[] = [];
     let cause = "";
+    const started = Date.now();
     for (let attempt = 0; attempt < maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 0) await sleep(backoffMs(attempt - 1, opts));
+      if (attempt > 0) {
+        const delay = backoffMs(attempt - 1, opts);
+        if (Date.now() - started + delay >= deadlineMs) break;
+        await sleep(delay);
+      }
       try {
         const out = await client.send(
           new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((p) => p.entry) }),

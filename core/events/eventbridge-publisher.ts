@@ -29,7 +29,13 @@ export interface EventBridgePublisherOptions {
   maxAttempts?: number;
   /** Backoff base: round n waits a random time up to baseDelayMs * 2^(n-1) ("full jitter"), capped at 20 s. */
   baseDelayMs?: number;
+  /**
+   * No round starts after this long (default 10 s): the router publishes after its response, and every
+   * second spent retrying holds its Lambda environment, one invocation at a time, from other requests.
+   */
+  deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 interface Pending {
@@ -99,9 +105,12 @@ export function createEventBridgePublisher(
   const maxAttempts = opts.maxAttempts ?? 8;
   const baseDelayMs = opts.baseDelayMs ?? 100;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadlineMs = opts.deadlineMs ?? 10_000;
+  const now = opts.now ?? Date.now;
 
   return {
     async publish(events: GatewayEvent[]): Promise<void> {
+      const started = now();
       // Permanent failures: never retried, always reported.
       const failed = new Map<string, string>();
       let pending: Pending[] = [];
@@ -134,12 +143,12 @@ export function createEventBridgePublisher(
         }
         pending = retry;
         if (pending.length === 0) break;
-        if (attempt >= maxAttempts) {
-          for (const p of pending)
-            failed.set(p.id, `still failing after ${maxAttempts} attempts: ${lastError}`);
+        const delay = Math.random() * Math.min(20_000, baseDelayMs * 2 ** (attempt - 1));
+        if (attempt >= maxAttempts || now() - started + delay >= deadlineMs) {
+          for (const p of pending) failed.set(p.id, `still failing after ${attempt} attempts: ${lastError}`);
           break;
         }
-        await sleep(Math.random() * Math.min(20_000, baseDelayMs * 2 ** (attempt - 1)));
+        await sleep(delay);
       }
 
       if (failed.size > 0) {

@@ -112,6 +112,23 @@ describe("EventBridge publisher (against the emulator)", () => {
     expect(emu.calls).toEqual([10, 2, 10, 2, 10, 2]);
   });
 
+  it("gives up once another round would start past its deadline, holding the invocation no longer", async () => {
+    emu.failCalls(100, 500);
+    let clock = 0;
+    // Each round's call takes 6 s of the clock: a third would start past 10 s.
+    const slow = { send: async (c: unknown) => ((clock += 6_000), client.send(c as never)) };
+    const err = await createEventBridgePublisher(slow as never, BUS, {
+      sleep: noSleep,
+      now: () => clock,
+      deadlineMs: 10_000,
+    })
+      .publish(many(1))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect((err as PublishError).message).toMatch(/after 2 attempts/);
+    expect(emu.calls).toEqual([1, 1]);
+  });
+
   it("does not retry entries the service rejects permanently, and still sends the rest", async () => {
     const bad = { ...event("bad"), source: "" };
     const err = await createEventBridgePublisher(client, BUS, { sleep: noSleep })
