@@ -62,14 +62,13 @@ export function createCostAggregatorQueueHandler(deps: AggregatorDeps, log: Log)
         throw err;
       }
     };
+    // One record after another (Powertools runs them in parallel by default): records of one org meet
+    // on its period items and threshold claims.
     const res = await processPartialResponse(
       parsed.data as unknown as SQSEvent,
       recordHandler,
       new BatchProcessor(EventType.SQS),
-      {
-        context,
-        throwOnFullBatchFailure: false,
-      },
+      { context, throwOnFullBatchFailure: false, processInParallel: false },
     );
     return {
       batchItemFailures: res.batchItemFailures.map((f) => ({ itemIdentifier: String(f.itemIdentifier) })),

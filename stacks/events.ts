@@ -61,7 +61,18 @@ function usageQueue(bus: sst.aws.Bus) {
     queueUrl: queue.url,
     policy: deliveryFromRule("sqs:SendMessage", queue.arn, rule.arn),
   });
-  new aws.cloudwatch.EventTarget("UsageTarget", { rule: rule.name, eventBusName: bus.name, arn: queue.arn });
+  // What EventBridge cannot send to the queue for its 24 hours of retries is parked beside what the
+  // aggregator gave up on.
+  new aws.sqs.QueuePolicy("UsageDeadLetterQueuePolicy", {
+    queueUrl: deadLetterQueue.url,
+    policy: deliveryFromRule("sqs:SendMessage", deadLetterQueue.arn, rule.arn),
+  });
+  new aws.cloudwatch.EventTarget("UsageTarget", {
+    rule: rule.name,
+    eventBusName: bus.name,
+    arn: queue.arn,
+    deadLetterConfig: { arn: deadLetterQueue.arn },
+  });
   return { queue, deadLetterQueue };
 }
 

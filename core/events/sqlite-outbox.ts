@@ -92,11 +92,15 @@ export function openOutbox(db: DatabaseSync) {
          AND subscription IN (SELECT value FROM json_each(?4)))
        ORDER BY seq LIMIT ?2) AND time < ?3`,
   );
-  // Dead letters back to a first retry, due at once; `?1` null: every subscription's.
+  // Dead letters of one subscription back to a first retry, due at once; only events published at or
+  // after ?2 (an ISO time, '' for all).
   const redrive = db.prepare(
     `UPDATE event_deliveries SET status = 'retrying', attempts = 0, next_attempt_at = 0
-     WHERE status = 'dead' AND (?1 IS NULL OR subscription = ?1)
-       AND seq IN (SELECT seq FROM event_outbox)`,
+     WHERE status = 'dead' AND subscription = ?1
+       AND seq IN (SELECT seq FROM event_outbox WHERE time >= ?2)`,
+  );
+  const deadCounts = db.prepare(
+    "SELECT subscription, count(*) AS n FROM event_deliveries WHERE status = 'dead' GROUP BY subscription",
   );
   const pruneDelivered = db.prepare(
     "DELETE FROM event_deliveries WHERE status = 'delivered' AND seq <= ? AND subscription = ?",
@@ -159,11 +163,20 @@ export function openOutbox(db: DatabaseSync) {
       putState.run(name, seq, "dead", attempts, null, error);
     },
     /**
-     * Turns dead letters (of one subscription, or all) back into retries due at once, with a fresh
-     * attempt count; returns how many. A bus picks them up when it starts.
+     * Turns a subscription's dead letters, of events published at or after `since` (ISO time), back into
+     * retries due at once, with a fresh attempt count; returns how many. A bus picks them up when it
+     * starts.
      */
-    redrive(subscription?: string): number {
-      return Number(redrive.run(subscription ?? null).changes);
+    redrive(subscription: string, since = ""): number {
+      return Number(redrive.run(subscription, since).changes);
     },
+    /** How many dead letters each subscription has. */
+    deadLetters: () =>
+      new Map(
+        (deadCounts.all() as Array<{ subscription: string; n: number }>).map((r) => [
+          r.subscription,
+          Number(r.n),
+        ]),
+      ),
   };
 }

@@ -31,13 +31,15 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 /** POSTs the envelope, following up to MAX_REDIRECTS redirects that keep the body; throws unless 2xx. */
 async function post(webhookUrl: string, envelope: EventEnvelope, timeoutMs: number): Promise<void> {
   const body = JSON.stringify(envelope);
+  // One bound for the whole POST, redirects included.
+  const signal = AbortSignal.timeout(timeoutMs);
   let url = webhookUrl;
   for (let hops = 0; ; hops++) {
     const res = await request(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
     // Read (and ignored) in the background: the status is the answer, and a body that never ends must
     // not hold the bus (the signal still ends it).

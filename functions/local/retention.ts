@@ -19,8 +19,9 @@ const HOUR_MS = 3_600_000;
 /**
  * How long portable mode keeps what grows with every request. Delivered events stay a day for
  * inspection. Reservation records and processed markers only guard against a retried reservation and a
- * redelivered event, which come within seconds; two days is far past both, and past the events' own day,
- * so a marker always outlives any event that could be delivered again.
+ * redelivered event, which come within seconds; two days is far past both, and past the events' own day
+ * of retries, so a marker outlives any event the bus could deliver again. `npm run events:redrive`
+ * leaves dead usage events older than that dead (functions/cli/events-redrive.ts).
  */
 export const RETENTION = { eventsMs: 24 * HOUR_MS, requestIdsMs: 48 * HOUR_MS } as const;
 

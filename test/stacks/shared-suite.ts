@@ -182,6 +182,9 @@ export function sharedSuite(get: () => Synth, region: string): void {
       batchSize: 10,
     });
     const rule = named(s, TYPES.rule, "UsageRule");
+    // What EventBridge cannot hand the queue for a day is parked in the same dead-letter queue.
+    const usageTarget = ofType(s, TYPES.target).find((t) => t.inputs.rule === rule.state.name);
+    expect(usageTarget?.inputs.deadLetterConfig).toEqual({ arn: text(dlq.state, "arn") });
     const policy = JSON.parse(
       text(named(s, "aws:sqs/queuePolicy:QueuePolicy", "UsageQueuePolicy").inputs, "policy"),
     );

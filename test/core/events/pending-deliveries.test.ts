@@ -16,6 +16,15 @@ describe("pendingDeliveries", () => {
     expect(p.nextDue()).toBe(50);
   });
 
+  it("puts an earlier event met again after a crash ahead of a later one waiting for its retry", () => {
+    const p = pendingDeliveries();
+    p.add("a", 7, 500);
+    p.add("a", 5, 0);
+    expect(p.due(0)).toEqual([{ key: "a", seq: 5 }]);
+    p.done("a");
+    expect([p.due(0), p.nextDue()]).toEqual([[], 500]);
+  });
+
   it("makes the next event of a key due at once when its first is done", () => {
     const p = pendingDeliveries();
     p.add("a", 5, 100);

@@ -26,9 +26,14 @@ const run = (...args: string[]) => {
 };
 
 /** A gateway's bus over the data directory's database, with one subscription, run until it is idle. */
-async function runBus(handle: (env: EventEnvelope) => Promise<void>, publish: string[] = []) {
+async function runBus(
+  handle: (env: EventEnvelope) => Promise<void>,
+  publish: string[] = [],
+  name = "budget-alerts",
+  time = new Date().toISOString(),
+) {
   const db = openDatabase(join(dataDir, "gateway.sqlite"));
-  const sub: Subscription = { name: "budget-alerts", pattern: { source: ["llm-gateway"] }, handle };
+  const sub: Subscription = { name, pattern: { source: ["llm-gateway"] }, handle };
   const bus = createSqliteBus(db, {
     subscriptions: [sub],
     region: "local",
@@ -37,9 +42,7 @@ async function runBus(handle: (env: EventEnvelope) => Promise<void>, publish: st
     maxAttempts: 1,
   });
   bus.start();
-  await bus.publish(
-    publish.map((id) => ({ id, source: "llm-gateway", detailType: "t", detail: {}, time: "t" })),
-  );
+  await bus.publish(publish.map((id) => ({ id, source: "llm-gateway", detailType: "t", detail: {}, time })));
   await bus.drain(5_000);
   await bus.stop();
   db.close();
@@ -67,6 +70,24 @@ describe("npm run events:redrive", () => {
     }, ["a50"]);
     expect(run("--subscription", "cost-aggregator").out).toMatch(/^0 dead-lettered/);
     expect(run("--subscription", "budget-alerts").out).toMatch(/^1 dead-lettered/);
+  });
+
+  it("leaves a usage event dead once the aggregator can no longer tell whether it counted it", async () => {
+    const down = async () => {
+      throw new Error("store down");
+    };
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    await runBus(down, ["old"], "cost-aggregator", hoursAgo(60));
+    await runBus(down, ["recent"], "cost-aggregator", hoursAgo(30));
+    const r = run();
+    expect(r.out).toBe(
+      "1 dead-lettered event(s) will be delivered again when the gateway starts.\n" +
+        "1 usage event(s) older than 47 hours stay dead: they may have been counted before they failed, " +
+        "and their once-only markers are gone. See event_deliveries.\n",
+    );
+    const seen: string[] = [];
+    await runBus(async (env) => void seen.push(env.id), [], "cost-aggregator");
+    expect(seen).toEqual(["recent"]);
   });
 
   it.each([

@@ -138,6 +138,17 @@ describe("alertSubscriptions", () => {
     },
   );
 
+  it("bound the whole POST, redirects included, not each hop", async () => {
+    // Every hop redirects after 150 ms: four hops would take 600 ms.
+    const url = await listen((res) => {
+      setTimeout(() => res.writeHead(307, { location: "/alerts" }).end(), 150);
+    });
+    const [, posted] = alertSubscriptions(recorder().log, url, 400);
+    const started = Date.now();
+    await expect(posted!.handle(threshold)).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(550);
+  });
+
   it("give up on a webhook that never answers within the POST's time, to retry it later", async () => {
     const url = await listen(() => undefined);
     const [, posted] = alertSubscriptions(recorder().log, url, 300);
