@@ -116,7 +116,12 @@ describe("EventBridge publisher (against the emulator)", () => {
     emu.failCalls(100, 500);
     let clock = 0;
     // Each round's call takes 6 s of the clock: a third would start past 10 s.
-    const slow = { send: async (c: unknown) => ((clock += 6_000), client.send(c as never)) };
+    const slow = {
+      send: async (c: unknown) => {
+        clock += 6_000;
+        return client.send(c as never);
+      },
+    };
     const err = await createEventBridgePublisher(slow as never, BUS, {
       sleep: noSleep,
       now: () => clock,
