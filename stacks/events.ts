@@ -32,6 +32,30 @@ const RETENTION_SECONDS = 1_209_600;
 // SQS -> Lambda: up to 10 records a batch (the standard queue's default), each counted on its own.
 const BATCH_SIZE = 10;
 
+/**
+ * A rule's target. EventBridge retries a failed delivery for 24 hours (its default retry policy), then
+ * parks the event in `deadLetters` rather than dropping it; the queue lets this rule only send there.
+ */
+function targetWithDeadLetters(
+  name: string,
+  bus: sst.aws.Bus,
+  rule: aws.cloudwatch.EventRule,
+  arn: $util.Input<string>,
+  deadLetters: sst.aws.Queue,
+  deadLettersName = name,
+) {
+  new aws.sqs.QueuePolicy(`${deadLettersName}DeadLetterQueuePolicy`, {
+    queueUrl: deadLetters.url,
+    policy: deliveryFromRule("sqs:SendMessage", deadLetters.arn, rule.arn),
+  });
+  new aws.cloudwatch.EventTarget(`${name}Target`, {
+    rule: rule.name,
+    eventBusName: bus.name,
+    arn,
+    deadLetterConfig: { arn: deadLetters.arn },
+  });
+}
+
 /** A rule on the bus for the gateway's events of one detail-type. */
 function gatewayRule(bus: sst.aws.Bus, name: string, detailType: string, description: string) {
   return new aws.cloudwatch.EventRule(name, {
@@ -61,18 +85,8 @@ function usageQueue(bus: sst.aws.Bus) {
     queueUrl: queue.url,
     policy: deliveryFromRule("sqs:SendMessage", queue.arn, rule.arn),
   });
-  // What EventBridge cannot send to the queue for its 24 hours of retries is parked beside what the
-  // aggregator gave up on.
-  new aws.sqs.QueuePolicy("UsageDeadLetterQueuePolicy", {
-    queueUrl: deadLetterQueue.url,
-    policy: deliveryFromRule("sqs:SendMessage", deadLetterQueue.arn, rule.arn),
-  });
-  new aws.cloudwatch.EventTarget("UsageTarget", {
-    rule: rule.name,
-    eventBusName: bus.name,
-    arn: queue.arn,
-    deadLetterConfig: { arn: deadLetterQueue.arn },
-  });
+  // What EventBridge cannot send to the queue is parked beside what the aggregator gave up on.
+  targetWithDeadLetters("Usage", bus, rule, queue.arn, deadLetterQueue);
   return { queue, deadLetterQueue };
 }
 
@@ -110,21 +124,10 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
     arn: alerts.arn,
     policy: deliveryFromRule("sns:Publish", alerts.arn, thresholdRule.arn),
   });
-  // EventBridge retries a failed publish for 24 hours (its default retry policy), then parks the alert
-  // here rather than dropping it.
   const alertsDeadLetterQueue = new sst.aws.Queue("AlertsDeadLetterQueue", {
     transform: { queue: { messageRetentionSeconds: RETENTION_SECONDS } },
   });
-  new aws.sqs.QueuePolicy("AlertsDeadLetterQueuePolicy", {
-    queueUrl: alertsDeadLetterQueue.url,
-    policy: deliveryFromRule("sqs:SendMessage", alertsDeadLetterQueue.arn, thresholdRule.arn),
-  });
-  new aws.cloudwatch.EventTarget("BudgetThresholdTarget", {
-    rule: thresholdRule.name,
-    eventBusName: bus.name,
-    arn: alerts.arn,
-    deadLetterConfig: { arn: alertsDeadLetterQueue.arn },
-  });
+  targetWithDeadLetters("BudgetThreshold", bus, thresholdRule, alerts.arn, alertsDeadLetterQueue, "Alerts");
   if (config.alertEmail) {
     new aws.sns.TopicSubscription("AlertsEmail", {
       topic: alerts.arn,
