@@ -11,8 +11,10 @@ const PUBLISH_ATTEMPTS = 3;
  * tried again, as the EventBridge publisher retries, before PublishError lets the caller log the events.
  */
 export function outboxPublisher(commits: GroupCommit, outbox: Outbox, retryBaseMs: number) {
-  return async (events: GatewayEvent[]): Promise<void> => {
-    if (events.length === 0) return;
+  // Publishes between attempts hold no commit, so the group commit looks idle: counted here, so that a
+  // stop waits for their outcome (committed, or PublishError for the caller to log) before closing.
+  const inFlight = new Set<Promise<void>>();
+  const attempts = async (events: GatewayEvent[]): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await commits.run(() => outbox.insert(events));
@@ -25,5 +27,19 @@ export function outboxPublisher(commits: GroupCommit, outbox: Outbox, retryBaseM
         await new Promise((resolve) => setTimeout(resolve, retryBaseMs * attempt));
       }
     }
+  };
+  return {
+    publish(events: GatewayEvent[]): Promise<void> {
+      if (events.length === 0) return Promise.resolve();
+      const done = attempts(events);
+      inFlight.add(done);
+      return done.finally(() => inFlight.delete(done));
+    },
+    /** True while a publish has neither committed nor failed for good. */
+    get busy() {
+      return inFlight.size > 0;
+    },
+    /** Settles once every publish in flight has. */
+    settled: () => Promise.allSettled([...inFlight]).then(() => undefined),
   };
 }

@@ -251,8 +251,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
 
   // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
 
+  const publisher = outboxPublisher(commits, outbox, retryBaseMs);
+
   const idle = () => {
-    if (!commits.idle) return false;
+    if (!commits.idle || publisher.busy) return false;
     const end = outbox.end();
     return workers.every((w) => !w.running && w.cursor >= end && w.pending.size === 0);
   };
@@ -260,13 +262,16 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   return {
     // The outbox ignores an id it holds (INSERT OR IGNORE).
     dedupesIds: true,
-    publish: outboxPublisher(commits, outbox, retryBaseMs),
+    publish: publisher.publish,
     start() {
       started = true;
       stopped = false;
       for (const w of workers) wake(w);
     },
     async stop() {
+      // A publish waiting for another process's write lock ends first: committed, or failed for good
+      // and logged by its caller, never cut off by the database closing after this.
+      await publisher.settled();
       commits.flush();
       stopped = true;
       for (const w of workers) {

@@ -61,6 +61,27 @@ describe("SQLite event bus: durability", () => {
     await expect.poll(() => seen.ids()).toEqual(["e1"]);
   }, 20_000);
 
+  it("waits, when stopped, for a publish held by another process's write lock, and counts it as work", async () => {
+    const b = h.bus([recorder("usage", { source: ["llm-gateway"] }).sub], { retryBaseMs: 1_000 });
+    const other = openDatabase(join(h.dir(), "events.db"));
+    other.exec("BEGIN IMMEDIATE");
+    const released = setTimeout(() => other.exec("COMMIT"), 5_500);
+    try {
+      const published = b.publish([event("e1")]);
+      // The first attempt has failed and the next waits: nothing is committed, yet work remains.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await b.drain(50)).toBe(false);
+      await b.stop();
+      await published;
+    } finally {
+      clearTimeout(released);
+      if (other.isTransaction) other.exec("COMMIT");
+      other.close();
+    }
+    const ids = h.dbs[0]!.prepare("SELECT id FROM event_outbox").all();
+    expect(ids).toEqual([{ id: "e1" }]);
+  }, 20_000);
+
   it("keeps an order key's events waiting behind its failing one across a restart", async () => {
     const byOrg = { orderKey: (env: { detail: Record<string, unknown> }) => String(env.detail.org) };
     const first = recorder("alerts", { source: ["llm-gateway"] }, 1_000);
