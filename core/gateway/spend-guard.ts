@@ -137,7 +137,9 @@ export async function guardSpend(
       // reservation never written does nothing), and the minute's share goes back: no provider saw it.
       state.reservationUsd = amount;
       state.items = items;
-      if (admitted && deps.rateLimits) await giveBack(deps.rateLimits, buckets, state);
+      // After the answer, not before it: the store that just failed may keep failing, and the caller
+      // would wait out its timeouts twice. The host awaits pending work before the invocation ends.
+      if (admitted && deps.rateLimits) ctx.pending.push(giveBack(deps.rateLimits, buckets, state));
       throw err;
     }
     if (!result.ok) {
@@ -160,8 +162,9 @@ export async function guardSpend(
 
 /** A request no provider will see gives the minute back what it took of it. */
 async function giveBack(limits: RateLimitStore, buckets: RateBucket[], state: SpendState): Promise<void> {
-  await Promise.allSettled(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
+  // Cleared first: accounting, which may run meanwhile, then corrects no token bucket a second time.
   state.tokenBuckets = [];
+  await Promise.allSettled(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
 }
 
 /**

@@ -76,10 +76,33 @@ describe("guardSpend", () => {
     expect(ctx.spend?.reservationUsd).toBe(0.25);
     await budgets.settle(ctx.requestId, 0);
     expect(await budgets.spent(counter)).toBe(0);
+    // The minute goes back after the answer, as pending work the host awaits.
+    await Promise.all(ctx.pending);
     const taken = await rateLimits.consume(
       [{ name: "local:key:k1:requests", limit: 5, amount: 5 }],
       startedAt,
     );
     expect(taken.ok).toBe(true);
+  });
+
+  it("answers a failed reservation without waiting for the minute's give-back, which the store may fail too", async () => {
+    const startedAt = Date.UTC(2026, 10, 26, 12);
+    const { ctx, budgets } = request(startedAt, startedAt);
+    const rateLimits = createSqliteRateLimitStore(openDatabase(":memory:"));
+    ctx.deps = {
+      ...ctx.deps,
+      region: "local",
+      // The store is down: the reservation fails, and a give-back would hang until its timeouts.
+      rateLimits: { ...rateLimits, adjust: () => new Promise<void>(() => undefined) },
+      budgets: {
+        ...budgets,
+        reserve: async () => {
+          throw new Error("connection reset");
+        },
+      },
+    } as unknown as GatewayDeps;
+    (ctx.key as { rateLimits?: unknown }).rateLimits = { requestsPerMinute: 5 };
+    await expect(guardSpend(ctx, plan, bounds, {})).rejects.toThrow("connection reset");
+    expect(ctx.pending).toHaveLength(1);
   });
 });
