@@ -91,12 +91,14 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   } catch (err) {
     const e = toGatewayError(err);
     if (e.status >= 500 && !(err instanceof GatewayError)) {
-      // The name and code only: a message may quote the request (the log carries no content).
-      const code = (err as { code?: unknown } | null)?.code;
+      // The name and codes only: a message may quote the request (the log carries no content).
+      // SQLite's `errstr` is its fixed text for the code ("database is locked").
+      const { code, errstr } = (err ?? {}) as { code?: unknown; errstr?: unknown };
       deps.log.error("unhandled error", {
         requestId,
         error: err instanceof Error ? err.name : "unknown",
         ...(typeof code === "string" ? { code } : {}),
+        ...(typeof errstr === "string" ? { errstr } : {}),
       });
     }
     ctx.outcome.errorCode = e.code ?? e.type;

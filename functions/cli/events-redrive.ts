@@ -63,6 +63,11 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = err instanceof DataDirInUseError ? 1 : 2;
+  const running = err instanceof DataDirInUseError;
+  process.stderr.write(
+    running
+      ? `The gateway (pid ${err.pid}) is running on this data directory: stop it, run events:redrive, then start it again.\n`
+      : `${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exitCode = running ? 1 : 2;
 }

@@ -7,12 +7,14 @@ import { join } from "node:path";
  * exclusively; a file whose process is gone (a hard kill) is taken over.
  */
 export class DataDirInUseError extends Error {
+  readonly pid: number;
   constructor(dataDir: string, pid: number) {
     super(
       `Another gateway (pid ${pid}) is using the data directory ${dataDir}. Run one gateway per data ` +
         `directory (GATEWAY_DATA_DIR), or remove ${join(dataDir, LOCK_FILE)} if that process is not a gateway.`,
     );
     this.name = "DataDirInUseError";
+    this.pid = pid;
   }
 }
 

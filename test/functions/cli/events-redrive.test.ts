@@ -96,7 +96,7 @@ describe("npm run events:redrive", () => {
       () => writeFileSync(join(dataDir, "gateway.pid"), `${process.pid}\n`),
       [],
       1,
-      /Another gateway/,
+      /The gateway \(pid \d+\) is running on this data directory: stop it/,
     ],
     ["an option is unknown", () => {}, ["--everything"], 2, /Unknown option/],
   ])("refuses when %s", (_, before, args, code, message) => {
