@@ -43,6 +43,14 @@ export function createCostAggregatorHandler(deps: AggregatorDeps, log: Log) {
  * timeout, until its redrive policy parks it in the dead-letter queue. Lambda's own retries of an
  * EventBridge invocation stop after two, after which the event is gone: the queue keeps it for days.
  */
+/**
+ * What one record may take at worst: its store calls and a threshold's PutEvents through an outage
+ * (the publisher starts no round after 10 s, and a round of 3 SDK attempts takes up to about 10 s
+ * more). A record that starts with less time left would be cut off by the Lambda timeout, taking the
+ * batch's outcome with it; it is handed back to the queue instead, untried.
+ */
+export const RECORD_WORST_MS = 25_000;
+
 export function createCostAggregatorQueueHandler(deps: AggregatorDeps, log: Log) {
   const aggregate = createCostAggregatorHandler(deps, log);
   return async (event: unknown, context?: Context): Promise<BatchResponse> => {
@@ -52,6 +60,8 @@ export function createCostAggregatorQueueHandler(deps: AggregatorDeps, log: Log)
       throw new Error(`Invalid SQS event at '${path}': ${message}`);
     }
     const recordHandler = async (record: SQSRecord) => {
+      if (context && context.getRemainingTimeInMillis() < RECORD_WORST_MS)
+        throw new Error("not tried: too little of the invocation left; the queue hands it back");
       try {
         await aggregate(JSON.parse(record.body));
       } catch (err) {

@@ -1,4 +1,5 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
@@ -20,7 +21,10 @@ const TABLES = { registry: "gw-agg-registry", keys: "gw-agg-keys", budgets: "gw-
 
 let ddb: DynamoDbLocal;
 let eventBridge!: EventBridgeEmulator;
-let handler: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+let handler: (
+  event: unknown,
+  context?: Context,
+) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
 beforeAll(async () => {
   [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
@@ -118,6 +122,24 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     );
     expect(await deliver(event, event)).toEqual([]);
     expect(await budgets.spent(counter)).toBeCloseTo(0.2, 9);
+  });
+
+  it("hands back, untried, the records that start with too little of the invocation left", async () => {
+    // 60 s left at the first record, 20 s at the second: less than a record may take through an outage.
+    const left = [60_000, 20_000];
+    const context = { getRemainingTimeInMillis: () => left.shift() ?? 0 } as unknown as Context;
+    const at = { org: "acme", keyId: "k-late", costUsd: 0.001 };
+    const Records = [usageOf("r-early", at), usageOf("r-late", at)].map((u, i) => ({
+      messageId: `m${i}`,
+      body: JSON.stringify(envelope(u)),
+    }));
+    const res = await handler({ Records }, context);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
+    const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
+    expect(await spend.periodSpend("key", "k-late", usageOf("r-early").time.slice(0, 10))).toBeCloseTo(
+      0.001,
+      9,
+    );
   });
 
   it("reports only the records it could not count, so the queue gives back only those", async () => {
