@@ -198,9 +198,9 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   };
 
   /**
-   * Serves one subscription until it is caught up: new events first, then one due retry at a time,
-   * looking for new events between retries, so that retries whose target hangs until its timeout hold
-   * a new event back by one attempt at most. An event that fails waits for its retry and the cursor
+   * Serves one subscription until it is caught up: a page of new events, then one due retry, and so on,
+   * so that retries whose target hangs until its timeout hold a new event back by one attempt at most,
+   * and new events never starve a retry. An event that fails waits for its retry and the cursor
    * passes it (its row is the durable record). The cursor is written once per page, not per event:
    * after a crash the page is delivered again, which at-least-once allows and the consumers'
    * idempotency absorbs, for one write instead of one per event.
@@ -208,17 +208,19 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   const run = async (w: Worker): Promise<void> => {
     for (;;) {
       if (stopped) return;
+      // A retry due goes between pages, so that a subscriber never short of new events still retries;
+      // only one the cursor has passed: a waiting event it has not (a crash before the cursor was saved,
+      // or an older version's layout) is passed by deliverPage first, never retried and then met again
+      // as a new one.
+      const due = w.pending.due(Date.now()).find((d) => d.seq <= w.cursor);
       const rows = outbox.after(w.cursor);
       if (rows.length > 0) {
+        if (due) await retry(w, due);
         // A batch ignores order keys, so it waits while a keyed subscription has events held back.
         const batchable = w.sub.handleBatch && (!w.sub.orderKey || w.pending.size === 0);
         if (!(batchable && (await deliverBatch(w, rows)))) await deliverPage(w, rows);
         continue;
       }
-      // Only once the cursor is past every event: a waiting event it has not passed (a crash before it
-      // was saved, or an older version's layout) is passed by deliverPage first, never retried and
-      // then met again as a new one.
-      const [due] = w.pending.due(Date.now());
       if (!due) break;
       await retry(w, due);
     }

@@ -130,6 +130,35 @@ describe("SQLite event bus: delivery", () => {
     await b.stop();
   });
 
+  it("retries a failed event while new events keep coming, not only once they stop", async () => {
+    const seen: string[] = [];
+    let failed = false;
+    const sub: Subscription = {
+      name: "usage",
+      pattern: { source: ["llm-gateway"] },
+      async handle(env) {
+        if (env.id === "x" && !failed) {
+          failed = true;
+          throw new Error("once");
+        }
+        // Each delivery takes a while, so new events are always waiting.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        seen.push(env.id);
+      },
+    };
+    const b = h.bus([sub], { retryBaseMs: 10 });
+    b.start();
+    await b.publish([event("x")]);
+    let n = 0;
+    const stream = setInterval(() => void b.publish([event(`n${n++}`)]), 3);
+    try {
+      await expect.poll(() => seen.includes("x"), { timeout: 2_000, interval: 5 }).toBe(true);
+    } finally {
+      clearInterval(stream);
+    }
+    await b.stop();
+  });
+
   it("dead-letters a key's first event at maxAttempts and then delivers the ones behind it", async () => {
     const seen: string[] = [];
     const alerts: Subscription = {
