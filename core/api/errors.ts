@@ -1,3 +1,5 @@
+import { StoreBusyError } from "../storage/errors.ts";
+
 /**
  * The one error hierarchy. Every failure a caller can see is a GatewayError and renders as the OpenAI
  * envelope `{"error":{"message","type","param","code"}}` with `status`.
@@ -91,6 +93,12 @@ export const upstreamTimeout = (provider: string, phase: string) =>
 
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof StoreBusyError)
+    return new GatewayError(503, "server_error", "The gateway's store is busy; retry shortly.", {
+      code: "store_busy",
+      headers: { "retry-after": "1" },
+      cause: err,
+    });
   return new GatewayError(500, "server_error", "Internal gateway error.", {
     code: "internal_error",
     cause: err,

@@ -20,3 +20,14 @@ export class NotFoundError extends Error {
     this.name = "NotFoundError";
   }
 }
+
+/**
+ * A write the store could not start in time because another writer held it (SQLite's write lock past
+ * its busy timeout): transient, so the caller is told to retry rather than that the gateway failed.
+ */
+export class StoreBusyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreBusyError";
+  }
+}

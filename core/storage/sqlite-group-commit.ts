@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { StoreBusyError } from "./errors.ts";
 
 /**
  * A connection's write batching. In WAL mode the commit (lock syscalls, WAL frame writes) is most of a
@@ -107,6 +108,19 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     }
   };
 
+  /** BEGIN IMMEDIATE; a write lock another process held past the busy timeout is StoreBusyError. */
+  const begin = (s: Statements) => {
+    try {
+      s.begin.run();
+    } catch (err) {
+      // SQLITE_BUSY (5) and SQLITE_LOCKED (6), node:sqlite's `errcode`.
+      const code = (err as { errcode?: unknown }).errcode;
+      if (code === 5 || code === 6)
+        throw new StoreBusyError("The database is locked by another writer.", { cause: err });
+      throw err;
+    }
+  };
+
   const abort = (s: Statements) => {
     // A closed database has no transaction to roll back, and says so by throwing.
     if (db.isOpen && db.isTransaction) s.rollback.run();
@@ -118,7 +132,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
    * rejects every carried job, since none of them was written.
    */
   function commitWith(own: (() => unknown) | undefined, s: Statements): Outcome {
-    s.begin.run();
+    begin(s);
     const window = open;
     open = null;
     if (window) close(window);

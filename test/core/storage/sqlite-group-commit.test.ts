@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StoreBusyError } from "../../../core/storage/errors.ts";
 import { openDatabase, transaction } from "../../../core/storage/sqlite.ts";
 import { groupCommitFor } from "../../../core/storage/sqlite-group-commit.ts";
 
@@ -69,7 +70,9 @@ describe("group commit", () => {
     try {
       const g = groupCommitFor(impatient);
       const pieces = [g.run(insert("x", impatient))];
-      await expect(pieces[0]).rejects.toThrow(/locked|busy/i);
+      // A transient condition the caller can retry, not a failure of the gateway's.
+      await expect(pieces[0]).rejects.toBeInstanceOf(StoreBusyError);
+      expect(() => g.now(insert("y", impatient))).toThrow(StoreBusyError);
       other.exec("ROLLBACK");
       expect([rows(impatient), impatient.isTransaction]).toEqual([[], false]);
     } finally {

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { GatewayError, toGatewayError } from "../../../core/api/errors.ts";
+import { StoreBusyError } from "../../../core/storage/errors.ts";
+
+describe("toGatewayError", () => {
+  it.each([
+    [
+      "a GatewayError, as it is",
+      new GatewayError(429, "rate_limit_error", "slow down"),
+      429,
+      null,
+      undefined,
+    ],
+    [
+      "a store busy with another writer, as 503 to retry in a second",
+      new StoreBusyError("locked"),
+      503,
+      "store_busy",
+      "1",
+    ],
+    ["anything else, as 500", new TypeError("boom"), 500, "internal_error", undefined],
+  ])("answers %s", (_, err, status, code, retryAfter) => {
+    const e = toGatewayError(err);
+    expect([e.status, e.code, e.headers?.["retry-after"]]).toEqual([status, code, retryAfter]);
+  });
+});
