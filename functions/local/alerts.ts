@@ -20,9 +20,10 @@ const byBudget = (envelope: EventEnvelope): string =>
 const KEEPS_BODY = new Set([307, 308]);
 const MAX_REDIRECTS = 3;
 /**
- * One POST, answer and body included. undici's own timeouts are per stage (headers, then each chunk of
- * the body), so a webhook that trickles its body a byte at a time would hold the delivery, and with it
- * a graceful stop, for days.
+ * The whole POST, redirects included, until its status arrives; the answer's body, read in the
+ * background, ends under the same bound. undici's own timeouts are per stage (headers, then each chunk
+ * of the body), so a webhook that trickles a byte at a time would hold the delivery, and with it a
+ * graceful stop, for days.
  */
 const POST_TIMEOUT_MS = 10_000;
 /** What of a webhook's answer is read (and ignored) to keep its connection; a longer one is cut. */
