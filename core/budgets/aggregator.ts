@@ -173,7 +173,8 @@ interface Crossing {
  *   the error goes on to the transport, and if even that fails (the store is down too), the event's
  *   redelivery takes its own claim again and fires it. A published alert is marked so, and no
  *   redelivery fires it again; if that mark fails, a redelivery may (the same event id: consumers
- *   deduplicate). A crash between the claim and PutEvents loses that alert (README).
+ *   deduplicate). A crash between the claim and PutEvents leaves the claim its event's, unpublished,
+ *   as a failed release does: the transport's redelivery of the event fires it.
  */
 async function claim(c: Crossing, deps: AggregatorDeps): Promise<ThresholdDetail | undefined> {
   const { scope, id, key, threshold, budget } = c;

@@ -117,6 +117,19 @@ describe("the cost aggregator", () => {
         };
       },
     ],
+    [
+      "the aggregator died between its claim and its PutEvents (nothing was given back)",
+      (d: ReturnType<typeof deps>) => {
+        const publish = d.deps.events.publish;
+        let dies = 1;
+        d.deps.events.publish = async (e) => {
+          if (dies-- > 0) throw new Error("Runtime exited");
+          return publish(e);
+        };
+        // A dead process releases nothing: the claim stays its event's, unpublished.
+        d.deps.spend = { ...d.spend, releaseThreshold: async () => undefined };
+      },
+    ],
   ])("fires an alert on the event's redelivery when %s, and no other event steals it", async (_, fault) => {
     const d = deps();
     fault(d);
