@@ -6,7 +6,7 @@ import { generateKey, sha256Hex } from "../keys/secret.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
-import { checkKeyOrg } from "./references.ts";
+import { checkKeyOrg, guarded } from "./references.ts";
 import type { AdminResource } from "./types.ts";
 
 /**
@@ -63,6 +63,19 @@ export const keys: AdminResource = {
           createdAt: new Date(deps.now()).toISOString(),
         };
         await deps.keys.create(record);
+        try {
+          // The org again, guarded, now that the key exists: an org delete whose check for keys came
+          // before the key was made cannot land after this bump, and one that landed before is seen here.
+          await guarded(deps, async (guard) => {
+            await checkKeyOrg(deps, input.org);
+            await deps.registry.bump(guard);
+          });
+        } catch (err) {
+          // Its secret was never shown: the key goes with the failure (a delete that fails too leaves
+          // a key nobody holds, listed under its org).
+          await deps.keys.remove(id).catch(() => undefined);
+          throw err;
+        }
         await recordChange(req, "create", "key", id, undefined, publicKey(record));
         // The only time the secret leaves the gateway: only its SHA-256 was stored.
         return { status: 201, body: { ...publicKey(record), key: secret } };

@@ -1,14 +1,43 @@
 import { badRequest } from "../api/errors.ts";
 import type { ModelConfig } from "../config/types.ts";
+import type { WriteGuard } from "../registry/port.ts";
+import { VersionChangedError } from "../storage/errors.ts";
 import { conflict } from "./errors.ts";
 import type { AdminDeps } from "./types.ts";
 
 /**
  * Cross-references the zod schemas cannot see: they span entries. Checked against the store (not a
- * cached snapshot) before anything is written, so an invalid change writes nothing. A concurrent admin
- * could still slip a conflicting change between this read and the write (a read-check-write window of
- * milliseconds; closing it fully needs cross-item conditions).
+ * cached snapshot) before anything is written, so an invalid change writes nothing. The checks run
+ * inside `guarded`, whose write lands only if the registry did not move since before them: a concurrent
+ * admin cannot slip a conflicting change between the check and the write (in one region: a DynamoDB
+ * condition sees only its own region's replica).
  */
+
+/**
+ * Reads, checks and writes again when another write came between: it is another admin's, usually one
+ * that has nothing to do with this one. Past this many rounds the caller is told to try again (409).
+ */
+const GUARD_ATTEMPTS = 5;
+
+/**
+ * Runs `checkAndWrite` with the registry version read before it: its registry writes pass the guard on,
+ * and throw VersionChangedError (writing nothing) when anything was written since; then it runs again.
+ */
+export async function guarded<T>(
+  deps: AdminDeps,
+  checkAndWrite: (guard: WriteGuard) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const guard = { ifVersion: await deps.registry.version() };
+    try {
+      return await checkAndWrite(guard);
+    } catch (err) {
+      if (!(err instanceof VersionChangedError)) throw err;
+      if (attempt >= GUARD_ATTEMPTS)
+        throw conflict("The registry kept changing under this request (other admin writes); try again.");
+    }
+  }
+}
 
 /** Every target's provider must exist: 400 naming the first offending `targets[i].provider`. */
 export async function checkModelTargets(deps: AdminDeps, model: ModelConfig): Promise<void> {

@@ -5,6 +5,7 @@ import type { RegistryDocs, RegistryKind } from "../registry/port.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
+import { guarded } from "./references.ts";
 import type { AdminDeps, AdminRequest, AdminResource } from "./types.ts";
 
 /** What differs between providers, models and orgs; the CRUD around it is the same. */
@@ -44,8 +45,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
   const { kind, idField } = spec;
   const entryOf = (doc: RegistryDocs[K]) => (doc as Record<string, unknown>)[idField] as string;
 
-  const validated = async (req: AdminRequest, body: unknown): Promise<RegistryDocs[K]> => {
-    const doc = validate(spec.schema, body);
+  const referencesChecked = async (req: AdminRequest, doc: RegistryDocs[K]): Promise<RegistryDocs[K]> => {
     await spec.checkReferences?.(req.deps, doc);
     return doc;
   };
@@ -73,13 +73,17 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       POST: {
         body: true,
         async run(req) {
-          const doc = stamped(req, await validated(req, req.body), undefined);
-          const id = entryOf(doc);
-          // Checked up front for a precise message; the store's conditional insert settles races.
-          if (await req.deps.registry.get(kind, id))
-            throw conflict(`A ${kind} '${id}' already exists; use PUT to replace it.`, idField);
-          await req.deps.registry.create(kind, doc);
-          await recordChange(req, "create", kind, id, undefined, doc);
+          const valid = validate(spec.schema, req.body);
+          const doc = await guarded(req.deps, async (guard) => {
+            const checked = stamped(req, await referencesChecked(req, valid), undefined);
+            const id = entryOf(checked);
+            // Checked up front for a precise message; the store's conditional insert settles races.
+            if (await req.deps.registry.get(kind, id))
+              throw conflict(`A ${kind} '${id}' already exists; use PUT to replace it.`, idField);
+            await req.deps.registry.create(kind, checked, guard);
+            return checked;
+          });
+          await recordChange(req, "create", kind, entryOf(doc), undefined, doc);
           return { status: 201, body: doc };
         },
       },
@@ -96,10 +100,14 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       PUT: {
         body: true,
         async run(req) {
-          const before = await req.deps.registry.get(kind, req.id);
-          if (!before) throw missing(kind, req.id);
-          const doc = stamped(req, await validated(req, withPathId(req.body, idField, req.id)), before.doc);
-          await req.deps.registry.replace(kind, doc);
+          const { before, doc } = await guarded(req.deps, async (guard) => {
+            const before = await req.deps.registry.get(kind, req.id);
+            if (!before) throw missing(kind, req.id);
+            const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
+            const doc = stamped(req, await referencesChecked(req, valid), before.doc);
+            await req.deps.registry.replace(kind, doc, guard);
+            return { before, doc };
+          });
           await recordChange(req, "replace", kind, req.id, before.doc, doc);
           return { status: 200, body: doc };
         },
@@ -107,10 +115,13 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       DELETE: {
         body: false,
         async run(req) {
-          const before = await req.deps.registry.get(kind, req.id);
-          if (!before) throw missing(kind, req.id);
-          await spec.checkUnused?.(req.deps, req.id);
-          if (!(await req.deps.registry.remove(kind, req.id))) throw missing(kind, req.id);
+          const before = await guarded(req.deps, async (guard) => {
+            const before = await req.deps.registry.get(kind, req.id);
+            if (!before) throw missing(kind, req.id);
+            await spec.checkUnused?.(req.deps, req.id);
+            if (!(await req.deps.registry.remove(kind, req.id, guard))) throw missing(kind, req.id);
+            return before;
+          });
           await recordChange(req, "delete", kind, req.id, before.doc, undefined);
           return { status: 204 };
         },

@@ -84,8 +84,9 @@ export function expiringOnWrite(store: RegistryStore, cache: RegistryCache): Reg
     list: (kind) => store.list(kind),
     get: (kind, id) => store.get(kind, id),
     applyConfig: after((config) => store.applyConfig(config)),
-    create: after((kind, doc) => store.create(kind, doc)),
-    replace: after((kind, doc) => store.replace(kind, doc)),
-    remove: after((kind, id) => store.remove(kind, id)),
+    create: after((kind, doc, guard) => store.create(kind, doc, guard)),
+    replace: after((kind, doc, guard) => store.replace(kind, doc, guard)),
+    remove: after((kind, id, guard) => store.remove(kind, id, guard)),
+    bump: after((guard) => store.bump(guard)),
   };
 }

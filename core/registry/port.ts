@@ -35,6 +35,16 @@ export function entryId<K extends RegistryKind>(kind: K, doc: RegistryDocs[K]): 
 }
 
 /**
+ * Makes an admin write conditional on the registry version its caller read before checking references
+ * across entries (a model's providers, a key's org): a write that lands only if nothing else was written
+ * since cannot slip past a concurrent delete of what it references, nor a delete past a new reference.
+ * On a moved version the write throws VersionChangedError and writes nothing.
+ */
+export interface WriteGuard {
+  ifVersion: number;
+}
+
+/**
  * Registry storage. `version` is bumped on every change so readers can cache a snapshot and re-check
  * cheaply. Entries seeded from the config file are replaced by the next `applyConfig`; entries created
  * through the admin API survive it unless the config declares the same id (the file wins).
@@ -49,9 +59,14 @@ export interface RegistryStore {
   list<K extends RegistryKind>(kind: K): Promise<Array<RegistryEntry<K>>>;
   get<K extends RegistryKind>(kind: K, id: string): Promise<RegistryEntry<K> | undefined>;
   /** Insert with source "admin"; throws ConflictError when the id exists (whoever wrote it). */
-  create<K extends RegistryKind>(kind: K, doc: RegistryDocs[K]): Promise<void>;
+  create<K extends RegistryKind>(kind: K, doc: RegistryDocs[K], guard?: WriteGuard): Promise<void>;
   /** Replace an existing entry (its source becomes "admin"); throws NotFoundError when it is missing. */
-  replace<K extends RegistryKind>(kind: K, doc: RegistryDocs[K]): Promise<void>;
+  replace<K extends RegistryKind>(kind: K, doc: RegistryDocs[K], guard?: WriteGuard): Promise<void>;
   /** Delete; false (and no version bump) when there was nothing to delete. */
-  remove(kind: RegistryKind, id: string): Promise<boolean>;
+  remove(kind: RegistryKind, id: string, guard?: WriteGuard): Promise<boolean>;
+  /**
+   * Bumps the version, guarded: how a write to another store (a new API key) that references a registry
+   * entry makes itself visible to a concurrent guarded delete of that entry, which then reads again.
+   */
+  bump(guard: WriteGuard): Promise<void>;
 }

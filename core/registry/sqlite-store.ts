@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { GatewayConfig, ModelConfig, OrgConfig, ProviderConfig } from "../config/types.ts";
-import { ConflictError, NotFoundError } from "../storage/errors.ts";
+import { ConflictError, NotFoundError, VersionChangedError } from "../storage/errors.ts";
 import { transaction } from "../storage/sqlite.ts";
 import {
   entryId,
@@ -9,6 +9,7 @@ import {
   type RegistrySnapshot,
   type RegistrySource,
   type RegistryStore,
+  type WriteGuard,
 } from "./port.ts";
 
 type Kind = RegistryKind;
@@ -51,9 +52,16 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
     "UPDATE registry_entries SET doc = ?, source = 'admin', updated_at = ? WHERE kind = ? AND id = ?",
   );
 
-  /** An admin write and its version bump commit together, or neither does. */
-  const writeAndBump = (write: () => boolean): boolean =>
+  /**
+   * An admin write and its version bump commit together, or neither does. A guard is checked inside the
+   * same transaction (BEGIN IMMEDIATE holds the write lock), so no other write can come between.
+   */
+  const writeAndBump = (write: () => boolean, guard: WriteGuard | undefined): boolean =>
     transaction(db, () => {
+      if (guard && readVersion() !== guard.ifVersion)
+        throw new VersionChangedError(
+          `The registry changed since version ${guard.ifVersion} (now ${readVersion()}).`,
+        );
       const changed = write();
       if (changed) bump.run();
       return changed;
@@ -112,7 +120,7 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
       return row ? toEntry(row) : undefined;
     },
 
-    async create(kind, doc) {
+    async create(kind, doc, guard) {
       const id = entryId(kind, doc);
       writeAndBump(() => {
         // Checked inside the transaction (BEGIN IMMEDIATE holds the write lock), so two creates of one
@@ -120,20 +128,24 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
         if (one.get(kind, id)) throw new ConflictError(`A ${kind} '${id}' already exists.`);
         insert.run(kind, id, JSON.stringify(doc), new Date().toISOString());
         return true;
-      });
+      }, guard);
     },
 
-    async replace(kind, doc) {
+    async replace(kind, doc, guard) {
       const id = entryId(kind, doc);
       writeAndBump(() => {
         const n = Number(update.run(JSON.stringify(doc), new Date().toISOString(), kind, id).changes);
         if (n === 0) throw new NotFoundError(`No ${kind} '${id}'.`);
         return true;
-      });
+      }, guard);
     },
 
-    async remove(kind, id) {
-      return writeAndBump(() => Number(remove.run(kind, id).changes) > 0);
+    async remove(kind, id, guard) {
+      return writeAndBump(() => Number(remove.run(kind, id).changes) > 0, guard);
+    },
+
+    async bump(guard) {
+      writeAndBump(() => true, guard);
     },
   };
 }

@@ -31,3 +31,14 @@ export class StoreBusyError extends Error {
     this.name = "StoreBusyError";
   }
 }
+
+/**
+ * A guarded write (one given the registry version its caller's checks read) found the registry moved
+ * on since: the checks may be stale, so the caller reads again and decides again. Nothing was written.
+ */
+export class VersionChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VersionChangedError";
+  }
+}

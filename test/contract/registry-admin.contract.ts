@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ModelConfig, ProviderConfig } from "../../core/config/types.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
-import { ConflictError, NotFoundError } from "../../core/storage/errors.ts";
+import { ConflictError, NotFoundError, VersionChangedError } from "../../core/storage/errors.ts";
 import { smallConfig } from "./fixtures.ts";
 
 const provider = (id: string, region = "us"): ProviderConfig => ({ id, kind: "mock", region, models: [] });
@@ -72,6 +72,40 @@ export function registryAdminContract(
       expect(await store.remove("org", "ghost")).toBe(false);
       expect(await store.get("org", "ghost")).toBeUndefined();
       expect(await store.version()).toBe(1);
+    });
+
+    const guardedWrites: Array<[string, (s: RegistryStore, ifVersion: number) => Promise<unknown>]> = [
+      ["create", (s, ifVersion) => s.create("model", model("fresh"), { ifVersion })],
+      ["replace", (s, ifVersion) => s.replace("model", model("default", "openai"), { ifVersion })],
+      ["remove", (s, ifVersion) => s.remove("model", "smart", { ifVersion })],
+      ["bump", (s, ifVersion) => s.bump({ ifVersion })],
+    ];
+
+    it.each(guardedWrites)(
+      "refuses a guarded %s once the version moved past its guard, writing nothing",
+      async (_, write) => {
+        const read = await store.version();
+        await peerOf(store).create("org", { id: "meanwhile" });
+        const before = await store.load();
+        await expect(write(store, read)).rejects.toBeInstanceOf(VersionChangedError);
+        expect(await store.load()).toEqual(before);
+      },
+    );
+
+    it.each(guardedWrites)("makes a guarded %s at its guard's version, bumping once", async (_, write) => {
+      const read = await store.version();
+      await write(store, read);
+      expect(await store.version()).toBe(read + 1);
+    });
+
+    it("lets exactly one of two concurrent guarded writes at one version land", async () => {
+      const read = await store.version();
+      const results = await Promise.allSettled([
+        store.create("model", model("one"), { ifVersion: read }),
+        peerOf(store).create("model", model("two"), { ifVersion: read }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      expect(await store.version()).toBe(read + 1);
     });
 
     it("lets exactly one of two concurrent creates of one id win, bumping once", async () => {
