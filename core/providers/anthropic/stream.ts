@@ -184,6 +184,10 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [], state: { ...s, stopReason, rawUsage, usage, usageFinal: true } };
     }
     case "message_stop": {
+      // The stop reason and the final usage come in message_delta, before message_stop. A message_stop
+      // without one ends a message whose ending and bill were never told: it does not finish the
+      // stream, which then counts as cut (upstream_truncated) and is priced without a count.
+      if (s.usageFinal !== true) return { out: [], state: s };
       const usage = normalizeAnthropicUsage(s.rawUsage);
       const finish = chunk(s, {}, anthropicFinishReason(s.stopReason));
       const usageChunk: ChatCompletionChunk = { ...chunk(s, {}), choices: [], usage };

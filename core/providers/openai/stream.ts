@@ -6,7 +6,10 @@ import { isWireChunk, type WireChoice } from "./chunk.ts";
 import { normalizeOpenAIUsage, openaiFinishReason, toChoiceLogprobs } from "./response.ts";
 import { choiceLogprobs, openaiUsage } from "./wire.ts";
 
-export type OpenAIStreamState = BaseStreamState;
+export interface OpenAIStreamState extends BaseStreamState {
+  /** Set once a choice carried a finish_reason: `[DONE]` before any is a stream cut short. */
+  stopped?: true;
+}
 
 export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
   meta,
@@ -16,10 +19,12 @@ export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
 
 /**
  * OpenAI chunks are already our dialect; the reducer re-validates them, lifts the usage chunk into state
- * and treats `[DONE]` as the only proof of a complete stream. An `error` object mid-stream is a fault.
+ * and treats `[DONE]` after a finish_reason as the only proof of a complete stream (OpenAI always sends
+ * the reason; a `[DONE]` without one, like Gemini's stream without a finishReason, ends an answer whose
+ * ending was never told). An `error` object mid-stream is a fault.
  */
 export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): StreamStep<OpenAIStreamState> {
-  if (event.data === "[DONE]") return { out: [], state: { ...state, finished: true } };
+  if (event.data === "[DONE]") return { out: [], state: { ...state, finished: state.stopped === true } };
   let raw: unknown;
   try {
     raw = JSON.parse(event.data);
@@ -67,7 +72,11 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   // OpenAI's usage chunk (no choices) is its last word on the bill; an OpenAI-compatible server that
   // sends a running count on every chunk does so beside choices.
   const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0);
-  return { out: [chunk], state: { ...state, usage, ...(usageFinal ? { usageFinal } : {}) } };
+  const stopped = state.stopped === true || c.choices.some((ch) => ch.finish_reason != null);
+  return {
+    out: [chunk],
+    state: { ...state, usage, ...(usageFinal ? { usageFinal } : {}), ...(stopped ? { stopped } : {}) },
+  };
 }
 
 /** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */

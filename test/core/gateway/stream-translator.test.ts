@@ -163,6 +163,38 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(ends[0]?.error).toMatchObject({ status: 502, code: "upstream_truncated" });
   });
 
+  it.each([
+    ["OpenAI: [DONE] before any finish_reason", "openai", [chunk("partial"), DONE]],
+    [
+      "Anthropic: message_stop without the message_delta that tells the stop reason and the bill",
+      "anthropic",
+      [
+        [
+          "message_start",
+          { message: { id: "m", model: "claude", usage: { input_tokens: 62, output_tokens: 1 } } },
+        ],
+        ["content_block_start", { index: 0, content_block: { type: "text", text: "" } }],
+        ["content_block_delta", { index: 0, delta: { type: "text_delta", text: "partial" } }],
+        ["content_block_stop", { index: 0 }],
+        ["message_stop", {}],
+      ].map(
+        ([type, payload]) => `event: ${type}\ndata: ${JSON.stringify({ type, ...(payload as object) })}\n\n`,
+      ),
+    ],
+  ] as const)(
+    "ends a stream whose ending was never told as truncated, with no final usage (%s)",
+    async (_, kind, events) => {
+      const { upstream, promise, ends } = start({ adapter: chatAdapters[kind] });
+      for (const e of events) upstream.write(e);
+      const out = await promise;
+      upstream.end();
+      const sent = payloads(await readAll(out));
+      expect(sent.at(-1)).toMatchObject({ error: { code: "upstream_truncated" } });
+      expect(JSON.stringify(sent)).not.toMatch(/"finish_reason":"/);
+      expect(ends[0]).toMatchObject({ usageFinal: false, error: { code: "upstream_truncated" } });
+    },
+  );
+
   it("rejects with a 502 when the upstream ends before any event", async () => {
     const { upstream, promise, ends } = start();
     upstream.end();
@@ -255,7 +287,7 @@ describe("translateStream over the OpenAI adapter", () => {
     const seen: string[] = [];
     out.on("data", (d) => seen.push(String(d)));
     await sleep(70);
-    upstream.end(DONE);
+    upstream.end(chunk("", "stop") + DONE);
     await once(out, "end");
     expect(seen[0]).toMatch(/^data: \{/);
     expect(seen).toContain(": keep-alive\n\n");
@@ -298,9 +330,9 @@ describe("translateStream over the OpenAI adapter", () => {
     await sleep(20);
     expect(upstream.isPaused()).toBe(true);
     expect(out.readableLength).toBeLessThan(out.readableHighWaterMark + 2 * big.length);
-    upstream.end(DONE);
+    upstream.end(chunk("", "stop") + DONE);
     const events = await readAll(out);
-    expect(events).toHaveLength(writes + 3);
+    expect(events).toHaveLength(writes + 4);
     expect(ends[0]?.error).toBeUndefined();
   });
 });
