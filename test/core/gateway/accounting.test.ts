@@ -130,4 +130,56 @@ describe("finishAccounting's usage event", () => {
     expect(detail.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
     expect(detail.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
   });
+
+  it("settles a budgeted stream cut before its bill at the serving target's worst case, not the alias's costliest", async () => {
+    const events: GatewayEvent[] = [];
+    const settled: Array<[string, number]> = [];
+    const outcome = newOutcome("req-1", "/v1/chat/completions");
+    // Served by the cheaper target of a two-target alias; Anthropic's early count only.
+    Object.assign(outcome, {
+      keyId: "k1",
+      org: "acme",
+      model: "mixed",
+      provider: "oa",
+      providerModel: "gpt-4o",
+      status: 200,
+      latencyMs: 12,
+      promptTokens: 62,
+      completionTokens: 1,
+      usagePartial: true,
+    });
+    const worst: Record<string, number> = { oa: 0.00495, an: 0.0155625 };
+    const ctx = contextFor(outcome, {
+      events: publisher(events),
+      budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
+    });
+    Object.assign(ctx, {
+      spend: {
+        prices: new Map([
+          ["oa/gpt-4o", priceFor("openai", "gpt-4o")!],
+          ["an/claude-sonnet-4-5", priceFor("anthropic", "claude-sonnet-4-5")!],
+        ]),
+        targets: [
+          { provider: { id: "oa" }, model: "gpt-4o" },
+          { provider: { id: "an" }, model: "claude-sonnet-4-5" },
+        ],
+        bounds: { worstCaseUsd: (t: { provider: { id: string } }) => worst[t.provider.id], tokens: 0 },
+        reservationUsd: 0.0155625,
+        items: [
+          {
+            counter: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
+            amountUsd: 0.0155625,
+            limitUsd: 5,
+          },
+        ],
+        covers: [],
+        tokenBuckets: [],
+        tokenCharge: 0,
+        windowStart: 0,
+      },
+    });
+    await finishAccounting(ctx);
+    expect(settled).toEqual([["req-1", 0.00495]]);
+    expect(usageDetail.parse(events[0]?.detail)).toMatchObject({ costUsd: 0.00495, usageReported: false });
+  });
 });
