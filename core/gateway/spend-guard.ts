@@ -231,7 +231,7 @@ function budgetExceeded(
     429,
     "rate_limit_error",
     `Budget exceeded: ${c.scope} '${c.id}' ${c.period === "day" ? "daily" : "monthly"} budget of $${usdText(result.limitUsd)} ` +
-      `(spent $${usdAmountText(result.spentUsd)}; ${why}).`,
+      `(spent or reserved $${usdAmountText(result.spentUsd)}; ${why}).`,
     // A budget does not refill within an SDK's retries: the caller gets the refusal at once.
     { code: "budget_exceeded", param: `${c.scope}:${c.id}:${c.period}`, headers: NO_RETRY },
   );

@@ -423,7 +423,9 @@ describe("budget changes", () => {
     // Two requests' spend this month, made while no budget counted it, leaves no room for a third.
     const refused = await chat(LATE, {});
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.text).error.message).toMatch(/monthly budget of \$0\.04 \(spent \$0\.0320/);
+    expect(JSON.parse(refused.text).error.message).toMatch(
+      /monthly budget of \$0\.04 \(spent or reserved \$0\.0320/,
+    );
   });
 
   it("count what was spent while a budget was removed, once it is added again", async () => {
@@ -448,7 +450,7 @@ describe("budget changes", () => {
     expect(await remaining("regained", "month")).toBeCloseTo(0.5 * COST, 9);
     const refused = await chat(REGAINED, {});
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.text).error.message).toMatch(/spent \$0\.0640/);
+    expect(JSON.parse(refused.text).error.message).toMatch(/spent or reserved \$0\.0640/);
     // A limit changed later keeps the budget's counter: raised, the next request fits.
     const [raised] = await putBudgets([
       { period: "month", limitUsd: 10 * COST, since: "2020-01-01T00:00:00Z" },
@@ -748,7 +750,7 @@ describe("a provider that bills more than the worst case", () => {
     const next = await chat(OVERBILLED, {});
     expect(next.status).toBe(429);
     expect(JSON.parse(next.text).error.code).toBe("budget_exceeded");
-    expect(JSON.parse(next.text).error.message).toMatch(/spent \$1\.6000/);
+    expect(JSON.parse(next.text).error.message).toMatch(/spent or reserved \$1\.6000/);
   });
 });
 
