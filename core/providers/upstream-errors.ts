@@ -22,7 +22,16 @@ export function upstreamStatusError(
       NO_RETRY,
     );
   }
-  if (status === 429) {
+  if (status === 429 || outOfCredit(status, error, message)) {
+    if (outOfCredit(status, error, message))
+      // The gateway's account is out of credit (whatever the provider calls it): OpenAI's own answer to
+      // that, a 429 `insufficient_quota` no retry in the SDK's backoff window wins back.
+      return new GatewayError(
+        429,
+        "rate_limit_error",
+        message ?? `Provider '${provider}' says the gateway's account is out of credit.`,
+        { code: "insufficient_quota", headers: NO_RETRY },
+      );
     // Gemini's hint stands in for headers only when the provider sent neither.
     const hinted =
       headers["retry-after"] === undefined && headers["retry-after-ms"] === undefined
@@ -40,9 +49,6 @@ export function upstreamStatusError(
         headers: {
           ...(typeof retryAfter === "string" ? { "retry-after": retryAfter } : {}),
           ...(typeof retryAfterMs === "string" ? { "retry-after-ms": retryAfterMs } : {}),
-          // OpenAI's quota error (429, type and code `insufficient_quota`): the account is out of
-          // credit, and no retry in the SDK's backoff window wins it back.
-          ...(error?.code === "insufficient_quota" || error?.type === "insufficient_quota" ? NO_RETRY : {}),
         },
       },
     );
@@ -56,13 +62,50 @@ export function upstreamStatusError(
       // OpenAI names the field at fault (`messages[0].content`); OpenAI gets the caller's request as it
       // is, so the path is the caller's too. Anthropic and Gemini name none.
       {
-        // A model the provider does not have is what OpenAI calls it, for the caller as for routing.
-        code: status === 404 && missingModel(error, message) ? "model_not_found" : "upstream_invalid_request",
+        code: invalidRequestCode(status, error, message),
         param: typeof error?.param === "string" ? error.param.slice(0, 256) : null,
       },
     );
   }
   return upstreamError(`Provider '${provider}' returned HTTP ${status}.`, "upstream_http_error");
+}
+
+/**
+ * The code of a provider's invalid-request error, as an OpenAI client reads it: OpenAI's own code when
+ * it gave one (`context_length_exceeded`, `invalid_image_url`: clients act on them); a model the
+ * provider does not have, or a prompt past the model's context window, by OpenAI's names whoever said
+ * it; `upstream_invalid_request` otherwise.
+ */
+function invalidRequestCode(
+  status: number,
+  error: Record<string, unknown> | undefined,
+  message: string | undefined,
+): string {
+  if (status === 404 && missingModel(error, message)) return "model_not_found";
+  if (typeof error?.code === "string" && OPENAI_CODE.test(error.code)) return error.code;
+  // Anthropic: "prompt is too long: 208310 tokens > 200000 maximum", "input length and `max_tokens`
+  // exceed context limit: …"; Gemini: "The input token count (1234567) exceeds the maximum number of
+  // tokens allowed (1048576)."
+  if (/prompt is too long|exceed context limit|input token count .*exceeds the maximum/i.test(message ?? ""))
+    return "context_length_exceeded";
+  return "upstream_invalid_request";
+}
+
+/** What an OpenAI error code looks like (snake_case words); anything else is not passed on. */
+const OPENAI_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * Out of credit at the provider: OpenAI's `insufficient_quota` (a 429), Anthropic's `billing_error`
+ * (a 402) and its 400 "Your credit balance is too low to access the Anthropic API".
+ */
+function outOfCredit(
+  status: number,
+  error: Record<string, unknown> | undefined,
+  message: string | undefined,
+): boolean {
+  if (error?.code === "insufficient_quota" || error?.type === "insufficient_quota") return true;
+  if (status === 402 || error?.type === "billing_error") return true;
+  return status === 400 && /credit balance is too low/i.test(message ?? "");
 }
 
 /**

@@ -25,6 +25,9 @@ const BY_CODE: Record<string, FailureDecision> = {
   // provider's ill health but a setting: an open circuit would hide it behind 503 circuit_open (which
   // SDKs retry) where the caller should read upstream_auth_failed (which they do not).
   upstream_auth_failed: { action: "next", countsAgainstTarget: false },
+  // The gateway's account at this provider is out of credit: another target may have credit, this one
+  // will keep refusing until someone pays.
+  insufficient_quota: { action: "next", countsAgainstTarget: true },
   // This target cannot honour a parameter; another target of the alias may.
   unsupported_parameter: { action: "next", countsAgainstTarget: false },
   embeddings_not_supported: { action: "next", countsAgainstTarget: false },
@@ -35,14 +38,10 @@ const BY_CODE: Record<string, FailureDecision> = {
 };
 
 export function decide(err: GatewayError): FailureDecision {
-  // A 429 the provider says no retry wins back (OpenAI's `insufficient_quota`: the account is out of
-  // credit): another target may have credit, this one will keep refusing until someone pays.
-  if (err.code === "upstream_rate_limited" && err.headers["x-should-retry"] === "false")
-    return { action: "next", countsAgainstTarget: true };
   const known = err.code ? BY_CODE[err.code] : undefined;
   if (known) return known;
   // A provider 404 inside an alias is a target misconfiguration, not the caller's doing.
-  if (err.code === "upstream_invalid_request" && err.status === 404)
+  if (err.type === "invalid_request_error" && err.status === 404)
     return { action: "next", countsAgainstTarget: false };
   return { action: "fail", countsAgainstTarget: false };
 }

@@ -97,7 +97,7 @@ describe("upstreamStatusError", () => {
     expect(err.message).not.toContain("API key");
   });
 
-  it("keeps the field OpenAI names at fault in a 4xx, and the gateway's own code", () => {
+  it("keeps the field OpenAI names at fault in a 4xx, and OpenAI's own code", () => {
     const body = JSON.stringify({
       error: {
         message: "Invalid 'messages[0].content': string too long.",
@@ -109,10 +109,77 @@ describe("upstreamStatusError", () => {
     expect(upstreamStatusError("openai", 400, body, {})).toMatchObject({
       status: 400,
       param: "messages[0].content",
-      code: "upstream_invalid_request",
+      code: "string_above_max_length",
       message: "Invalid 'messages[0].content': string too long.",
     });
   });
+
+  it.each([
+    [
+      "openai",
+      { message: "This model's maximum context length is 128000 tokens.", code: "context_length_exceeded" },
+    ],
+    [
+      "anthropic",
+      { type: "invalid_request_error", message: "prompt is too long: 208310 tokens > 200000 maximum" },
+    ],
+    [
+      "anthropic",
+      {
+        type: "invalid_request_error",
+        message:
+          "input length and `max_tokens` exceed context limit: 198000 + 8192 > 200000, decrease input length",
+      },
+    ],
+    [
+      "gemini",
+      {
+        code: 400,
+        status: "INVALID_ARGUMENT",
+        message: "The input token count (1234567) exceeds the maximum number of tokens allowed (1048576).",
+      },
+    ],
+  ])(
+    "calls %s's prompt past the context window what OpenAI calls it: context_length_exceeded",
+    (p, error) => {
+      expect(upstreamStatusError(p, 400, JSON.stringify({ error }), {})).toMatchObject({
+        status: 400,
+        type: "invalid_request_error",
+        code: "context_length_exceeded",
+        message: error.message,
+      });
+    },
+  );
+
+  it("passes on no code that does not look like OpenAI's (a number, free text)", () => {
+    for (const code of [400, "Not A Code!", "x".repeat(80)])
+      expect(upstreamStatusError("p", 400, JSON.stringify({ error: { message: "m", code } }), {}).code).toBe(
+        "upstream_invalid_request",
+      );
+  });
+
+  it.each([
+    ["Anthropic's 402 billing_error", 402, { type: "billing_error", message: "billing issue" }],
+    [
+      "Anthropic's 400 for a credit balance too low",
+      400,
+      {
+        type: "invalid_request_error",
+        message: "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing.",
+      },
+    ],
+  ])(
+    "calls %s what OpenAI calls an account out of credit: 429 insufficient_quota, not retried",
+    (_, status, error) => {
+      expect(
+        upstreamStatusError("anthropic", status, JSON.stringify({ type: "error", error }), {}),
+      ).toMatchObject({
+        status: 429,
+        code: "insufficient_quota",
+        headers: { "x-should-retry": "false" },
+      });
+    },
+  );
 
   it.each([
     ["null", null],
@@ -134,8 +201,8 @@ describe("upstreamStatusError", () => {
     });
     expect(upstreamStatusError("openai", 429, body, { "retry-after": "1" })).toMatchObject({
       status: 429,
-      code: "upstream_rate_limited",
-      headers: { "retry-after": "1", "x-should-retry": "false" },
+      code: "insufficient_quota",
+      headers: { "x-should-retry": "false" },
     });
     expect(upstreamStatusError("openai", 429, openaiBody, {}).headers).not.toHaveProperty("x-should-retry");
   });

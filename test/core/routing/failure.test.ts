@@ -28,9 +28,9 @@ describe("decide", () => {
       expected: retry(true),
     },
     {
-      what: "a provider 429 no retry wins back (OpenAI's insufficient_quota)",
+      what: "a provider 429 no retry wins back (the account is out of credit)",
       err: new GatewayError(429, "rate_limit_error", "out of credit", {
-        code: "upstream_rate_limited",
+        code: "insufficient_quota",
         headers: { "x-should-retry": "false" },
       }),
       expected: next(true),
@@ -98,7 +98,7 @@ describe("a provider's error event, which names its kind instead of an HTTP stat
     ["overloaded_error", 502, "upstream_http_error", retry(true)],
     ["api_error", 502, "upstream_http_error", retry(true)],
     ["timeout_error", 502, "upstream_http_error", retry(true)],
-    ["billing_error", 502, "upstream_http_error", retry(true)],
+    ["billing_error", 429, "insufficient_quota", next(true)],
     ["rate_limit_error", 429, "upstream_rate_limited", retry(true)],
     ["authentication_error", 502, "upstream_auth_failed", next(false)],
     ["permission_error", 502, "upstream_auth_failed", next(false)],
@@ -109,7 +109,7 @@ describe("a provider's error event, which names its kind instead of an HTTP stat
     ["server_error", 502, "upstream_http_error", retry(true)],
     ["requests", 429, "upstream_rate_limited", retry(true)],
     ["tokens", 429, "upstream_rate_limited", retry(true)],
-    ["insufficient_quota", 429, "upstream_rate_limited", next(true)],
+    ["insufficient_quota", 429, "insufficient_quota", next(true)],
     // Gemini
     ["UNAVAILABLE", 502, "upstream_http_error", retry(true)],
     ["INTERNAL", 502, "upstream_http_error", retry(true)],
