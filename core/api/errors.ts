@@ -52,7 +52,8 @@ export class GatewayError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+/** A request the gateway refuses as invalid; without a more precise code, `invalid_request_body`. */
+export const badRequest = (message: string, param: string | null = null, code = "invalid_request_body") =>
   new GatewayError(400, "invalid_request_error", message, { param, code });
 
 /** A parameter the target provider cannot honour: refused, never silently dropped. */
