@@ -19,9 +19,9 @@ export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
 
 /**
  * OpenAI chunks are already our dialect; the reducer re-validates them, lifts the usage chunk into state
- * and treats `[DONE]` after a finish_reason as the only proof of a complete stream (OpenAI always sends
- * the reason; a `[DONE]` without one, like Gemini's stream without a finishReason, ends an answer whose
- * ending was never told). An `error` object mid-stream is a fault.
+ * and takes a finish_reason followed by `[DONE]` or by the usage chunk as proof of a complete stream
+ * (OpenAI always sends the reason; a `[DONE]` without one, like Gemini's stream without a finishReason,
+ * ends an answer whose ending was never told). An `error` object mid-stream is a fault.
  */
 export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): StreamStep<OpenAIStreamState> {
   if (event.data === "[DONE]") return { out: [], state: { ...state, finished: state.stopped === true } };
@@ -73,9 +73,18 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   // sends a running count on every chunk does so beside choices.
   const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0);
   const stopped = state.stopped === true || c.choices.some((ch) => ch.finish_reason != null);
+  // The finish reason and then the usage chunk: the answer and its bill are whole, so a connection
+  // that closes before `[DONE]` loses nothing (the gateway asks every OpenAI stream for usage).
+  const finished = state.finished || (stopped && usageFinal && c.choices.length === 0);
   return {
     out: [chunk],
-    state: { ...state, usage, ...(usageFinal ? { usageFinal } : {}), ...(stopped ? { stopped } : {}) },
+    state: {
+      ...state,
+      usage,
+      finished,
+      ...(usageFinal ? { usageFinal } : {}),
+      ...(stopped ? { stopped } : {}),
+    },
   };
 }
 

@@ -195,6 +195,17 @@ describe("translateStream over the OpenAI adapter", () => {
     },
   );
 
+  it("ends cleanly a stream closed after its finish reason and usage chunk, though [DONE] never came", async () => {
+    const { upstream, promise, ends } = start({ includeUsage: true });
+    upstream.write(chunk("whole"));
+    const out = await promise;
+    upstream.end(chunk("", "stop") + usageChunk);
+    const events = payloads(await readAll(out));
+    expect(events.at(-1)).toBe("[DONE]");
+    expect(JSON.stringify(events)).not.toMatch(/"error"/);
+    expect(ends[0]).toMatchObject({ usageFinal: true, error: undefined });
+  });
+
   it("rejects with a 502 when the upstream ends before any event", async () => {
     const { upstream, promise, ends } = start();
     upstream.end();
