@@ -108,6 +108,12 @@ const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9
 const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
 
 /**
+ * The words the labelled detectors below read before a value (an AWS secret key's, an SSN's, a phone
+ * word): a JSON key or field name without one cannot label its value, and is not tried as a label.
+ */
+export const LABEL_WORDS = /secret|ssn|social|phone|tel|mobile|cell|call|ring|whatsapp|fax|sms/i;
+
+/**
  * In priority order: secrets first (most specific prefixes before generic ones), then personal data,
  * the loosest shape (phone) last. Where matches overlap, the earlier detector wins.
  */
@@ -150,8 +156,10 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "EMAIL",
+    // Letters of any script (RFC 6531 addresses, IDN domains), and an apostrophe inside the local part
+    // (o'reilly@…), never opening it: a quote around an address is not part of it.
     pattern:
-      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9_-])/g,
+      /(?<![\p{L}\p{M}\p{N}._%+-])(?!')(?:[\p{L}\p{M}\p{N}._%+-]|'(?=[\p{L}\p{N}])){1,64}(?:@|%40)(?:[\p{L}\p{M}\p{N}-]{1,63}\.){1,8}[\p{L}\p{M}]{2,24}(?![\p{L}\p{M}\p{N}_-])/gu,
     validate: emailOk,
   },
   {
@@ -172,7 +180,7 @@ export const DETECTORS: readonly Detector[] = [
     // Spaces or no separators only right after an SSN label: alone, nine digits are anything.
     kind: "SSN",
     pattern:
-      /\b(?:SSN|social security(?: number| no\.?)?)(?:\s{0,3}[:#=]\s{0,3}|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
+      /\b(?:SSN|social[ _-]?security(?:[ _-]?number|[ _-]?no\.?)?)(?:["']?\s{0,3}[:#=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
     validate: ssnMatchOk,
   },
   {
@@ -192,7 +200,7 @@ export const DETECTORS: readonly Detector[] = [
     // word: alone, they read as order and account numbers. Only the number is masked.
     kind: "PHONE",
     pattern:
-      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:\s{0,3}(?:number|no\.?))?(?:\s{0,3}[:=]\s{0,3}|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:number|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
     validate: phoneOk,
   },
 ];

@@ -1,4 +1,4 @@
-import { DETECTORS } from "./detectors.ts";
+import { DETECTORS, LABEL_WORDS } from "./detectors.ts";
 import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
 
 /** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
@@ -78,6 +78,24 @@ export function redactText(text: string): Redaction {
   return { text: out + text.slice(at), found, count: spans.length };
 }
 
+/**
+ * A JSON value masked with its key as the label it is. `{"aws_secret_access_key": "…"}` and
+ * `{"ssn": "219 09 9999"}` say in the key what prose says beside the value, and the labelled detectors
+ * (an AWS secret key, a spaced SSN, a compact phone number) need that label. The key is read as words
+ * (`SecretAccessKey`, `social_security_number`: "Secret Access Key", "social security number") put in
+ * front of the value; what that masks in the value is kept, and the label itself never changes.
+ */
+function redactEntry(key: string | undefined, value: string): Redaction {
+  const alone = redactText(value);
+  if (key === undefined || key.length > 64 || !LABEL_WORDS.test(key)) return alone;
+  const label = `${key.replace(/([a-z\d])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ")}: `;
+  const probe = redactText(label + value);
+  // Only when the label found more, and came through whole (a key that is itself PII is no label, and
+  // a finding across the boundary is not the value's).
+  if (probe.count <= alone.count || !probe.text.startsWith(label)) return alone;
+  return { text: probe.text.slice(label.length), found: probe.found, count: probe.count };
+}
+
 /** A string that may hold a JSON object or array: its first non-blank character opens one. */
 const JSON_START = /^\s*[[{]/;
 
@@ -88,32 +106,32 @@ const JSON_START = /^\s*[[{]/;
  * into `{"card":[CARD]}`, which providers refuse and nobody can parse. Text that is not a JSON object
  * or array is masked as text.
  */
-export function redactJsonText(text: string): Redaction {
+export function redactJsonText(text: string, key?: string): Redaction {
   // Checked without copying the string: every value of every log line passes here.
-  if (!JSON_START.test(text)) return redactText(text);
+  if (!JSON_START.test(text)) return redactEntry(key, text);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return redactText(text);
+    return redactEntry(key, text);
   }
   const found = emptyCounts();
   let count = 0;
-  const mask = (s: string): string => {
-    const r = redactText(s);
+  const mask = (s: string, key?: string): string => {
+    const r = redactEntry(key, s);
     for (const [kind, n] of Object.entries(r.found)) found[kind as keyof PiiCounts] += n;
     count += r.count;
     return r.text;
   };
-  const walkJson = (v: unknown): unknown => {
-    if (typeof v === "string") return mask(v);
+  const walkJson = (v: unknown, key?: string): unknown => {
+    if (typeof v === "string") return mask(v, key);
     if (typeof v === "number") {
-      const masked = mask(String(v));
+      const masked = mask(String(v), key);
       return masked === String(v) ? v : masked;
     }
-    if (Array.isArray(v)) return v.map(walkJson);
+    if (Array.isArray(v)) return v.map((x) => walkJson(x));
     if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x)]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, k)]));
     return v;
   };
   const masked = walkJson(parsed);
@@ -137,10 +155,10 @@ export function redactValue(value: unknown): unknown {
   return walk(value, new WeakMap());
 }
 
-function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
+function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unknown {
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate
   // becomes U+FFFD: a record with one cannot be canonicalized (RFC 8785), and would stall its chain.
-  if (typeof value === "string") return redactJsonText(value.toWellFormed()).text;
+  if (typeof value === "string") return redactJsonText(value.toWellFormed(), key).text;
   if (typeof value !== "object" || value === null) return value;
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;
@@ -170,6 +188,6 @@ function walk(value: unknown, seen: WeakMap<object, unknown>): unknown {
     out.name = value.name;
     out.message = redactText(value.message).text;
   }
-  for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = walk(v, seen);
+  for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = walk(v, seen, k);
   return out;
 }

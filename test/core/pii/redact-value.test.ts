@@ -97,6 +97,40 @@ describe("redactJsonText", () => {
     expect(r.count).toBe(1);
   });
 
+  const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  it.each([
+    ["an AWS secret key", `{"SecretAccessKey": "${SECRET}"}`, { SecretAccessKey: "[SECRET:AWS_SECRET_KEY]" }],
+    [
+      "an AWS secret key (snake case)",
+      `{"aws_secret_access_key":"${SECRET}"}`,
+      {
+        aws_secret_access_key: "[SECRET:AWS_SECRET_KEY]",
+      },
+    ],
+    ["a spaced SSN", '{"ssn": "219 09 9999"}', { ssn: "[SSN]" }],
+    ["an unspaced SSN", '{"social_security_number": "536225521"}', { social_security_number: "[SSN]" }],
+    ["a compact phone number", '{"phone": "4155550132"}', { phone: "[PHONE]" }],
+    ["a national mobile number", '{"mobileNumber": "07700900123"}', { mobileNumber: "[PHONE]" }],
+  ])("reads a JSON key as the label of its value: %s", (_, text, expected) => {
+    const r = redactJsonText(text);
+    expect(JSON.parse(r.text)).toEqual(expected);
+    expect(r.count).toBe(1);
+  });
+
+  it.each([
+    ["an id", '{"id": "4155550132"}'],
+    ["a hash under a key that says nothing", `{"etag": "${SECRET}"}`],
+  ])("leaves a value whose key is no label alone: %s", (_, text) => {
+    expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
+  });
+
+  it("reads an object's keys as labels in redactValue too (a log field, an audit record)", () => {
+    expect(redactValue({ SecretAccessKey: SECRET, ssn: "219 09 9999" })).toEqual({
+      SecretAccessKey: "[SECRET:AWS_SECRET_KEY]",
+      ssn: "[SSN]",
+    });
+  });
+
   it.each([
     ["text that is not JSON", "mail alice.smith@example.com", "mail [EMAIL]"],
     ["text that only starts like JSON", "{not json alice.smith@example.com", "{not json [EMAIL]"],
