@@ -1,5 +1,5 @@
 /**
- * Caps how many records of one kind reach the chain per minute (authentication failures: a credential
+ * Caps how many records of one kind reach the chain in any minute (authentication failures: a credential
  * stuffing run must not flood the audit trail or its queue). The first record after a suppressed
  * stretch carries how many were dropped, so the chain still shows the volume.
  */
@@ -7,22 +7,27 @@ export interface Sampler {
   take(): { allowed: boolean; suppressed: number };
 }
 
+const WINDOW_MS = 60_000;
+
+/**
+ * A sliding window, not calendar minutes: a burst across a minute's boundary would otherwise pass twice
+ * the cap. The times of the last `perMinute` records allowed are kept in a ring; another is allowed once
+ * the oldest of them is a minute old.
+ */
 export function createSampler(perMinute: number, now: () => number = Date.now): Sampler {
-  let windowStart = 0;
-  let taken = 0;
+  const allowedAt: number[] = [];
+  let next = 0;
   let suppressed = 0;
   return {
     take() {
       const t = now();
-      if (t - windowStart >= 60_000) {
-        windowStart = t - (t % 60_000);
-        taken = 0;
-      }
-      if (taken >= perMinute) {
+      if (allowedAt.length >= perMinute && t - allowedAt[next]! < WINDOW_MS) {
         suppressed++;
         return { allowed: false, suppressed: 0 };
       }
-      taken++;
+      if (allowedAt.length < perMinute) allowedAt.push(t);
+      else allowedAt[next] = t;
+      next = (next + 1) % perMinute;
       const out = { allowed: true, suppressed };
       suppressed = 0;
       return out;
