@@ -24,13 +24,27 @@ export interface DataDirLock {
   release(): void;
 }
 
-/** Whether a process with this id exists (EPERM: it does, under another user). */
+/**
+ * Whether a process with this id exists (EPERM: it does, under another user) and still runs: a killed
+ * process its parent has not reaped yet (a zombie, state `Z` in Linux's /proc/<pid>/stat) holds nothing,
+ * and would otherwise block a restart until it is reaped.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !zombie(pid);
+}
+
+function zombie(pid: number): boolean {
+  try {
+    // "<pid> (<comm>) <state> …": the name may hold spaces and parentheses, so read after the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false; // no /proc (macOS): kill(0) is all there is
   }
 }
 

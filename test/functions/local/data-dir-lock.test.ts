@@ -48,6 +48,26 @@ describe("lockDataDir", () => {
     lock.release();
   });
 
+  it.runIf(process.platform === "linux")(
+    "takes over the file of a killed gateway its parent has not reaped yet (a zombie)",
+    async () => {
+      // `exec sleep` replaces the shell, and sleep never reaps: the backgrounded child stays a zombie.
+      const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"]);
+      try {
+        const zombie = Number(
+          await new Promise<string>((r) => parent.stdout.once("data", (d) => r(String(d)))),
+        );
+        for (let i = 0; i < 50 && !readFileSync(`/proc/${zombie}/stat`, "utf8").includes(") Z "); i++)
+          await new Promise((r) => setTimeout(r, 20));
+        const dir = tempDir();
+        writeFileSync(join(dir, LOCK_FILE), `${zombie}\n`);
+        lockDataDir(dir).release();
+      } finally {
+        parent.kill();
+      }
+    },
+  );
+
   it("takes over an unreadable file", () => {
     const dir = tempDir();
     writeFileSync(join(dir, LOCK_FILE), "garbage");
