@@ -58,7 +58,13 @@ export async function callUpstream(
   }
   if (response.status >= 200 && response.status < 300) return { response, done };
   try {
-    const text = await readText(response.body, MAX_ERROR_BODY, endpoint.providerId);
+    // An error body past the bound is not one we would echo, but its status still says whose fault it
+    // was: a 400 with a huge body stays the caller's 400 (without the provider's message).
+    const text = await readText(response.body, MAX_ERROR_BODY, endpoint.providerId).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code !== "upstream_too_large") throw err;
+      response.body.destroy();
+      return "";
+    });
     throw upstreamStatusError(endpoint.providerId, response.status, text, response.headers);
   } finally {
     done();

@@ -66,6 +66,25 @@ describe("callUpstream with the caller's signal", () => {
   });
 });
 
+describe("callUpstream with a provider's error", () => {
+  const answering = (status: number, body: string): Transport => ({
+    send: async () => {
+      const stream = new PassThrough();
+      stream.end(body);
+      return { status, headers: {}, body: stream };
+    },
+  });
+
+  it.each([
+    [400, 400, "upstream_invalid_request"],
+    [503, 502, "upstream_http_error"],
+  ])("keeps the meaning of a %d whose body is too big to read (%d %s)", async (status, out, code) => {
+    const huge = JSON.stringify({ error: { message: "x".repeat(100_000) } });
+    const err = await callUpstream(answering(status, huge), ENDPOINT, REQUEST).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: out, code });
+  });
+});
+
 describe("the caller registry", () => {
   it("finds the signal a host registered for a request id, until it is forgotten", () => {
     const signal = new AbortController().signal;
