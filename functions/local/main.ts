@@ -14,6 +14,13 @@ const env = process.env;
 // Every line passes through PII and secret redaction, the request log included.
 const log = redactingLog(createConsoleLog("llm-gateway"));
 
+/** The model the start-up hint tries: `mock/echo` where there is a mock provider, else the first alias. */
+function tryModel(config: GatewayConfig): string {
+  const mock = config.providers.find((p) => p.kind === "mock");
+  if (mock) return `${mock.id}/echo`;
+  return config.models[0]?.alias ?? "<alias or provider/model>";
+}
+
 function loadConfig(): GatewayConfig {
   return env.GATEWAY_CONFIG ? loadConfigFile(env.GATEWAY_CONFIG) : DEFAULT_CONFIG;
 }
@@ -25,8 +32,9 @@ try {
   // One secret, one key: the store would refuse the second with a conflict.
   if (env.GATEWAY_API_KEY && env.GATEWAY_API_KEY === env.GATEWAY_ADMIN_KEY)
     throw new ConfigError("GATEWAY_ADMIN_KEY", "must differ from GATEWAY_API_KEY");
+  const config = loadConfig();
   const gateway = await startPortable({
-    config: loadConfig(),
+    config,
     env,
     dataDir: resolve(env.GATEWAY_DATA_DIR || ".data"),
     host: env.HOST || "127.0.0.1",
@@ -37,7 +45,7 @@ try {
   lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(
     "",
-    `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"mock/echo","messages":[{"role":"user","content":"hello"}]}'`,
+    `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"${tryModel(config)}","messages":[{"role":"user","content":"hello"}]}'`,
   );
   process.stderr.write(`${lines.join("\n")}\n`);
   let stopping = false;

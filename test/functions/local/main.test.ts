@@ -67,6 +67,21 @@ describe("npm start (portable mode entry point)", () => {
     expect(second.output).not.toContain("sk-gw-");
   });
 
+  it("suggests a model the configuration has in its start-up hint", async () => {
+    const dir = tempDir();
+    const config = join(dir, "gateway.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        providers: [{ id: "oa", kind: "openai", apiKeyEnv: "OA_KEY" }],
+        models: [{ alias: "smart", targets: [{ provider: "oa", model: "gpt-4o" }] }],
+      }),
+    );
+    const started = await start({ GATEWAY_DATA_DIR: join(dir, "data"), GATEWAY_CONFIG: config });
+    expect(started.output).toContain(`"model":"smart"`);
+    expect(started.output).not.toContain("mock/echo");
+  });
+
   it("refuses a second gateway on a data directory in use, and says which process holds it", async () => {
     const dataDir = tempDir();
     const first = await start({ GATEWAY_DATA_DIR: dataDir });
