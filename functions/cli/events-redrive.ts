@@ -38,7 +38,15 @@ function main(): number {
     const db = openDatabase(join(dataDir, "gateway.sqlite"));
     try {
       const outbox = openOutbox(db);
-      const names = values.subscription ? [values.subscription] : [...outbox.deadLetters().keys()];
+      const dead = outbox.deadLetters();
+      if (values.subscription !== undefined && !dead.has(values.subscription)) {
+        const known = [...dead.keys()].join(", ") || "none";
+        process.stdout.write(
+          `No dead letters for subscription '${values.subscription}' (subscriptions with dead letters: ${known}).\n`,
+        );
+        return 0;
+      }
+      const names = values.subscription ? [values.subscription] : [...dead.keys()];
       const since = new Date(Date.now() - COUNTED_ONCE_MS).toISOString();
       let count = 0;
       for (const name of names) count += outbox.redrive(name, name === AGGREGATOR ? since : "");
@@ -64,10 +72,12 @@ try {
   process.exitCode = main();
 } catch (err) {
   const running = err instanceof DataDirInUseError;
+  // parseArgs' own errors (an unknown option, a missing value) are usage errors: say how it is used.
+  const usage = (err as { code?: unknown }).code?.toString().startsWith("ERR_PARSE_ARGS") === true;
   process.stderr.write(
     running
       ? `The gateway (pid ${err.pid}) is running on this data directory: stop it, run events:redrive, then start it again.\n`
-      : `${err instanceof Error ? err.message : String(err)}\n`,
+      : `${err instanceof Error ? err.message : String(err)}\n${usage ? `${USAGE}\n` : ""}`,
   );
   process.exitCode = running ? 1 : 2;
 }
