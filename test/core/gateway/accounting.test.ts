@@ -86,75 +86,64 @@ describe("finishAccounting's usage event", () => {
     expect(parsed.data?.tokens).toMatchObject({ input: 41, output: 0 });
   });
 
-  it("names the reservations it settles, and to what, so the aggregator can settle them again", async () => {
+  /**
+   * A served request of org acme under a daily budget, finished: what it settled and what it published.
+   * `spend` is the request's spend state over the defaults (one reservation of `reservationUsd`).
+   */
+  async function budgeted(fields: Partial<RequestContext["outcome"]>, spend: Record<string, unknown>) {
     const events: GatewayEvent[] = [];
     const settled: Array<[string, number]> = [];
     const outcome = newOutcome("req-1", "/v1/chat/completions");
-    Object.assign(outcome, {
-      keyId: "k1",
-      org: "acme",
-      model: "oa/gpt-4o",
-      provider: "oa",
-      providerModel: "gpt-4o",
-      status: 200,
-      latencyMs: 12,
-      promptTokens: 1000,
-      completionTokens: 100,
-    });
-    const price = priceFor("openai", "gpt-4o")!;
+    Object.assign(outcome, { keyId: "k1", org: "acme", status: 200, latencyMs: 12, ...fields });
     const ctx = contextFor(outcome, {
       events: publisher(events),
       budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
     });
-    Object.assign(ctx, {
-      spend: {
-        prices: new Map([["oa/gpt-4o", price]]),
-        targets: [],
-        bounds: { worstCaseUsd: () => 1, tokens: 0 },
-        reservationUsd: 1,
-        items: [
-          {
-            counter: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
-            amountUsd: 1,
-            limitUsd: 5,
-          },
-        ],
-        covers: [],
-        tokenBuckets: [],
-        tokenCharge: 0,
-        windowStart: 0,
-      },
-    });
+    const reservationUsd = (spend.reservationUsd as number | undefined) ?? 1;
+    const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" };
+    ctx.spend = {
+      targets: [],
+      bounds: { worstCaseUsd: () => reservationUsd, tokens: 0 },
+      reservationUsd,
+      items: [{ counter, amountUsd: reservationUsd, limitUsd: 5 }],
+      covers: [],
+      tokenBuckets: [],
+      tokenCharge: 0,
+      windowStart: 0,
+      ...spend,
+    } as unknown as RequestContext["spend"];
     await finishAccounting(ctx);
-    const detail = usageDetail.parse(events[0]?.detail);
+    return { settled, detail: usageDetail.parse(events[0]?.detail) };
+  }
+
+  it("names the reservations it settles, and to what, so the aggregator can settle them again", async () => {
+    const { settled, detail } = await budgeted(
+      {
+        model: "oa/gpt-4o",
+        provider: "oa",
+        providerModel: "gpt-4o",
+        promptTokens: 1000,
+        completionTokens: 100,
+      },
+      { prices: new Map([["oa/gpt-4o", priceFor("openai", "gpt-4o")!]]) },
+    );
     expect(detail.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
     expect(detail.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
   });
 
   it("settles a budgeted stream cut before its bill at the serving target's worst case, not the alias's costliest", async () => {
-    const events: GatewayEvent[] = [];
-    const settled: Array<[string, number]> = [];
-    const outcome = newOutcome("req-1", "/v1/chat/completions");
-    // Served by the cheaper target of a two-target alias; Anthropic's early count only.
-    Object.assign(outcome, {
-      keyId: "k1",
-      org: "acme",
-      model: "mixed",
-      provider: "oa",
-      providerModel: "gpt-4o",
-      status: 200,
-      latencyMs: 12,
-      promptTokens: 62,
-      completionTokens: 1,
-      usagePartial: true,
-    });
     const worst: Record<string, number> = { oa: 0.00495, an: 0.0155625 };
-    const ctx = contextFor(outcome, {
-      events: publisher(events),
-      budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
-    });
-    Object.assign(ctx, {
-      spend: {
+    // Served by the cheaper target of a two-target alias, with only an early count.
+    const { settled, detail } = await budgeted(
+      {
+        model: "mixed",
+        provider: "oa",
+        providerModel: "gpt-4o",
+        promptTokens: 62,
+        completionTokens: 1,
+        usagePartial: true,
+      },
+      {
         prices: new Map([
           ["oa/gpt-4o", priceFor("openai", "gpt-4o")!],
           ["an/claude-sonnet-4-5", priceFor("anthropic", "claude-sonnet-4-5")!],
@@ -164,22 +153,10 @@ describe("finishAccounting's usage event", () => {
           { provider: { id: "an" }, model: "claude-sonnet-4-5" },
         ],
         bounds: { worstCaseUsd: (t: { provider: { id: string } }) => worst[t.provider.id], tokens: 0 },
-        reservationUsd: 0.0155625,
-        items: [
-          {
-            counter: { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" },
-            amountUsd: 0.0155625,
-            limitUsd: 5,
-          },
-        ],
-        covers: [],
-        tokenBuckets: [],
-        tokenCharge: 0,
-        windowStart: 0,
+        reservationUsd: worst.an,
       },
-    });
-    await finishAccounting(ctx);
+    );
     expect(settled).toEqual([["req-1", 0.00495]]);
-    expect(usageDetail.parse(events[0]?.detail)).toMatchObject({ costUsd: 0.00495, usageReported: false });
+    expect(detail).toMatchObject({ costUsd: 0.00495, usageReported: false });
   });
 });
