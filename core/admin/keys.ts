@@ -101,6 +101,12 @@ export const keys: AdminResource = {
         if (record.role === "admin" && (await deps.keys.count("admin")) <= 1)
           throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
         if (!(await deps.keys.remove(id))) throw missing("API key", id);
+        // Two admin keys deleted at once both passed the count above: counted again once deleted, the
+        // last one comes back (of two deletes racing, at least one sees the other's).
+        if (record.role === "admin" && (await deps.keys.count("admin")) === 0) {
+          await deps.keys.create(record);
+          throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
+        }
         await recordChange(req, "delete", "key", id, publicKey(record), undefined);
         return { status: 204 };
       },

@@ -1,6 +1,7 @@
 import { badRequest } from "../api/errors.ts";
 import type { ModelConfig } from "../config/types.ts";
 import type { WriteGuard } from "../registry/port.ts";
+import { backoffMs, DEFAULT_RETRY } from "../routing/retry.ts";
 import { VersionChangedError } from "../storage/errors.ts";
 import { conflict } from "./errors.ts";
 import type { AdminDeps } from "./types.ts";
@@ -17,7 +18,10 @@ import type { AdminDeps } from "./types.ts";
  * Reads, checks and writes again when another write came between: it is another admin's, usually one
  * that has nothing to do with this one. Past this many rounds the caller is told to try again (409).
  */
-const GUARD_ATTEMPTS = 5;
+const GUARD_ATTEMPTS = 10;
+
+/** Between rounds, full jitter over 10 ms × 2^round, at most 400 ms: racing admins spread out. */
+const GUARD_BACKOFF = { ...DEFAULT_RETRY, baseDelayMs: 10, maxDelayMs: 400 };
 
 /**
  * Runs `checkAndWrite` with the registry version read before it: its registry writes pass the guard on,
@@ -35,6 +39,7 @@ export async function guarded<T>(
       if (!(err instanceof VersionChangedError)) throw err;
       if (attempt >= GUARD_ATTEMPTS)
         throw conflict("The registry kept changing under this request (other admin writes); try again.");
+      await sleep(backoffMs(attempt - 1, GUARD_BACKOFF, Math.random));
     }
   }
 }
@@ -57,6 +62,8 @@ export async function checkModelTargets(deps: AdminDeps, model: ModelConfig): Pr
 export async function checkKeyOrg(deps: AdminDeps, org: string): Promise<void> {
   if (!(await deps.registry.get("org", org))) throw badRequest(`Unknown org '${org}'.`, "org", "unknown_org");
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const names = (ids: string[]) => ids.map((id) => `'${id}'`).join(", ");
 

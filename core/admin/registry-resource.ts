@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
 import { validate } from "../gateway/validate.ts";
-import type { RegistryDocs, RegistryKind } from "../registry/port.ts";
+import type { RegistryDocs, RegistryKind, WriteGuard } from "../registry/port.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
@@ -50,6 +50,17 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
     return doc;
   };
 
+  /**
+   * A write whose kind has cross-reference checks runs guarded (references.ts), so that no concurrent
+   * write slips between the checks and it; one without checks needs no guard, and is never refused for
+   * another admin's unrelated write.
+   */
+  const checkedWrite = <T>(
+    req: AdminRequest,
+    check: unknown,
+    write: (guard: WriteGuard | undefined) => Promise<T>,
+  ): Promise<T> => (check ? guarded(req.deps, write) : write(undefined));
+
   const stamped = (req: AdminRequest, doc: RegistryDocs[K], previous: RegistryDocs[K] | undefined) =>
     spec.stamp ? spec.stamp(doc, previous, new Date(req.deps.now()).toISOString()) : doc;
 
@@ -74,7 +85,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
         body: true,
         async run(req) {
           const valid = validate(spec.schema, req.body);
-          const doc = await guarded(req.deps, async (guard) => {
+          const doc = await checkedWrite(req, spec.checkReferences, async (guard) => {
             const checked = stamped(req, await referencesChecked(req, valid), undefined);
             const id = entryOf(checked);
             // Checked up front for a precise message; the store's conditional insert settles races.
@@ -100,7 +111,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       PUT: {
         body: true,
         async run(req) {
-          const { before, doc } = await guarded(req.deps, async (guard) => {
+          const { before, doc } = await checkedWrite(req, spec.checkReferences, async (guard) => {
             const before = await req.deps.registry.get(kind, req.id);
             if (!before) throw missing(kind, req.id);
             const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
@@ -115,7 +126,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       DELETE: {
         body: false,
         async run(req) {
-          const before = await guarded(req.deps, async (guard) => {
+          const before = await checkedWrite(req, spec.checkUnused, async (guard) => {
             const before = await req.deps.registry.get(kind, req.id);
             if (!before) throw missing(kind, req.id);
             await spec.checkUnused?.(req.deps, req.id);

@@ -139,4 +139,24 @@ describe("admin API: keys", () => {
     await f.call("POST", "/admin/keys", { id: "adm2", org: "acme", role: "admin" });
     expect((await f.call("DELETE", "/admin/keys/adm")).status).toBe(204);
   });
+
+  it("keeps an admin key when the last two are deleted at the same time", async () => {
+    await f.call("POST", "/admin/keys", { id: "adm2", org: "acme", role: "admin" });
+    const [a, b] = await Promise.all([
+      f.call("DELETE", "/admin/keys/adm"),
+      f.call("DELETE", "/admin/keys/adm2"),
+    ]);
+    const admins = (await f.deps.keys.list()).filter((k) => k.role === "admin").map((k) => k.id);
+    expect(admins.length).toBeGreaterThan(0);
+    // Each answer says what happened to its key: 204 gone, 409 kept.
+    for (const [id, res] of [
+      ["adm", a],
+      ["adm2", b],
+    ] as const) {
+      expect([204, 409]).toContain(res.status);
+      expect(admins.includes(id)).toBe(res.status === 409);
+    }
+    // The key that came back still authenticates, with the secret it had.
+    if (admins.includes("adm")) expect((await f.call("GET", "/admin/keys")).status).toBe(200);
+  });
 });
