@@ -26,6 +26,11 @@ export class GatewayError extends Error {
   readonly code: string | null;
   /** Extra response headers, e.g. `retry-after` carried from a provider 429. */
   readonly headers: Record<string, string>;
+  /**
+   * The gateway's own code for routing when `code` is a provider's, passed on to the caller (OpenAI's
+   * `unsupported_parameter`, say): routing decides on codes the gateway gives, never on a provider's.
+   */
+  readonly routeAs: string | null;
 
   constructor(
     status: number,
@@ -35,6 +40,7 @@ export class GatewayError extends Error {
       param?: string | null;
       code?: string | null;
       headers?: Record<string, string>;
+      routeAs?: string;
       cause?: unknown;
     } = {},
   ) {
@@ -45,6 +51,7 @@ export class GatewayError extends Error {
     this.param = opts.param ?? null;
     this.code = opts.code ?? null;
     this.headers = opts.headers ?? {};
+    this.routeAs = opts.routeAs ?? null;
   }
 
   toEnvelope(): ErrorEnvelope {

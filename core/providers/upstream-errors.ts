@@ -64,6 +64,9 @@ export function upstreamStatusError(
       {
         code: invalidRequestCode(status, error, message),
         param: typeof error?.param === "string" ? error.param.slice(0, 256) : null,
+        // Whatever the code says, routing reads a provider's invalid request as one.
+        routeAs:
+          status === 404 && missingModel(error, message) ? "model_not_found" : "upstream_invalid_request",
       },
     );
   }

@@ -38,10 +38,11 @@ const BY_CODE: Record<string, FailureDecision> = {
 };
 
 export function decide(err: GatewayError): FailureDecision {
-  const known = err.code ? BY_CODE[err.code] : undefined;
+  const code = err.routeAs ?? err.code;
+  const known = code ? BY_CODE[code] : undefined;
   if (known) return known;
   // A provider 404 inside an alias is a target misconfiguration, not the caller's doing.
-  if (err.type === "invalid_request_error" && err.status === 404)
+  if (code === "upstream_invalid_request" && err.status === 404)
     return { action: "next", countsAgainstTarget: false };
   return { action: "fail", countsAgainstTarget: false };
 }

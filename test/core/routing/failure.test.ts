@@ -8,7 +8,7 @@ import {
   upstreamError,
   upstreamTimeout,
 } from "../../../core/api/errors.ts";
-import { providerFaultError } from "../../../core/providers/upstream-errors.ts";
+import { providerFaultError, upstreamStatusError } from "../../../core/providers/upstream-errors.ts";
 import { decide, type FailureDecision } from "../../../core/routing/failure.ts";
 
 const retry = (countsAgainstTarget: boolean): FailureDecision => ({ action: "retry", countsAgainstTarget });
@@ -77,6 +77,21 @@ describe("decide", () => {
   ])("maps $what to $expected.action (counts: $expected.countsAgainstTarget)", ({ err, expected }) => {
     expect(decide(err)).toEqual(expected);
   });
+
+  it.each([
+    ["unsupported_parameter", 400, fail],
+    ["upstream_http_error", 400, fail],
+    ["upstream_timeout", 400, fail],
+    ["unknown_url", 404, next(false)],
+  ])(
+    "routes a provider's %s (its own code, passed on) as the provider's invalid request",
+    (code, status, expected) => {
+      const body = JSON.stringify({ error: { message: "no", type: "invalid_request_error", code } });
+      const err = upstreamStatusError("openai", status, body, {});
+      expect(err.code).toBe(code);
+      expect(decide(err)).toEqual(expected);
+    },
+  );
 
   it("never retries nor falls back once the caller has gone", () => {
     const gone = new GatewayError(499, "invalid_request_error", "gone", { code: "client_closed" });
