@@ -153,6 +153,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   function fail(err: GatewayError) {
     if (ended) return;
     const callerLeft = opts.callerGone?.aborted === true;
+    // The provider had said it was done (a finish reason and the usage after it): a connection reset or
+    // a silence after that loses nothing, and the answer ends as it would have.
+    if (state.finished && !callerLeft) {
+      complete();
+      return;
+    }
     finish(callerLeft ? undefined : err, callerLeft);
     if (!started) {
       rejectStart(err);
@@ -217,6 +223,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       fail(upstreamError(`Provider '${opts.provider}' stream ${what}.`, "upstream_truncated"));
       return;
     }
+    complete();
+  });
+
+  /** The stream's clean end, once the provider said it was done. */
+  function complete() {
     // What the provider said last (Gemini's usage may come after its finish reason).
     take(opts.adapter.endStream?.(state) ?? []);
     // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
@@ -224,7 +235,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     out.push(SSE_DONE);
     out.push(null);
     finish(undefined);
-  });
+  }
   upstream.on("error", (err) => fail(transportError(opts.provider, classifyBodyError(err))));
   // Destroyed without an error (no `end`, no `error`): without this the caller would get keep-alives forever.
   // It also follows every normal end: build the error (a stack capture) only when it is needed.

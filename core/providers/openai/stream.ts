@@ -7,7 +7,7 @@ import { normalizeOpenAIUsage, openaiFinishReason, toChoiceLogprobs } from "./re
 import { choiceLogprobs, openaiUsage } from "./wire.ts";
 
 export interface OpenAIStreamState extends BaseStreamState {
-  /** Set once a choice carried a finish_reason: `[DONE]` before any is a stream cut short. */
+  /** Set once a choice carried a finish_reason: the usage chunk after it completes the stream. */
   stopped?: true;
 }
 
@@ -19,12 +19,12 @@ export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
 
 /**
  * OpenAI chunks are already our dialect; the reducer re-validates them, lifts the usage chunk into state
- * and takes a finish_reason followed by `[DONE]` or by the usage chunk as proof of a complete stream
- * (OpenAI always sends the reason; a `[DONE]` without one, like Gemini's stream without a finishReason,
- * ends an answer whose ending was never told). An `error` object mid-stream is a fault.
+ * and takes `[DONE]`, or a finish_reason followed by the usage chunk, as proof of a complete stream. A
+ * `[DONE]` after no finish_reason completes it too: OpenAI always sends one, but an OpenAI-compatible
+ * server that never does would otherwise fail every stream. An `error` object mid-stream is a fault.
  */
 export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): StreamStep<OpenAIStreamState> {
-  if (event.data === "[DONE]") return { out: [], state: { ...state, finished: state.stopped === true } };
+  if (event.data === "[DONE]") return { out: [], state: { ...state, finished: true } };
   let raw: unknown;
   try {
     raw = JSON.parse(event.data);

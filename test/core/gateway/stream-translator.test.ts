@@ -164,7 +164,6 @@ describe("translateStream over the OpenAI adapter", () => {
   });
 
   it.each([
-    ["OpenAI: [DONE] before any finish_reason", "openai", [chunk("partial"), DONE]],
     [
       "Anthropic: message_stop without the message_delta that tells the stop reason and the bill",
       "anthropic",
@@ -195,15 +194,35 @@ describe("translateStream over the OpenAI adapter", () => {
     },
   );
 
-  it("ends cleanly a stream closed after its finish reason and usage chunk, though [DONE] never came", async () => {
-    const { upstream, promise, ends } = start({ includeUsage: true });
+  it.each([
+    ["closed", (u: PassThrough) => u.end()],
+    [
+      "reset",
+      (u: PassThrough) => u.destroy(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })),
+    ],
+  ])(
+    "ends cleanly a stream %s after its finish reason and usage chunk, though [DONE] never came",
+    async (_, cut) => {
+      const { upstream, promise, ends } = start({ includeUsage: true });
+      upstream.write(chunk("whole"));
+      const out = await promise;
+      upstream.write(chunk("", "stop") + usageChunk);
+      await sleep(10);
+      cut(upstream);
+      const events = payloads(await readAll(out));
+      expect(events.at(-1)).toBe("[DONE]");
+      expect(JSON.stringify(events)).not.toMatch(/"error"/);
+      expect(ends[0]).toMatchObject({ usageFinal: true, error: undefined });
+    },
+  );
+
+  it("ends cleanly at [DONE] an OpenAI-compatible stream that never gave a finish reason", async () => {
+    const { upstream, promise, ends } = start();
     upstream.write(chunk("whole"));
     const out = await promise;
-    upstream.end(chunk("", "stop") + usageChunk);
-    const events = payloads(await readAll(out));
-    expect(events.at(-1)).toBe("[DONE]");
-    expect(JSON.stringify(events)).not.toMatch(/"error"/);
-    expect(ends[0]).toMatchObject({ usageFinal: true, error: undefined });
+    upstream.end(DONE);
+    expect(payloads(await readAll(out)).at(-1)).toBe("[DONE]");
+    expect(ends[0]?.error).toBeUndefined();
   });
 
   it("rejects with a 502 when the upstream ends before any event", async () => {
