@@ -107,11 +107,37 @@ const INTL = String.raw`\+[1-9]\d{0,2}(?:${GROUPS}|\d{5,14})|00[1-9]\d{0,2}${GRO
 const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}`;
 const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
 
+/** Letters of the spaced alphabets and their combining marks, and ASCII digits (an address's words). */
+const EMAIL_LETTER = String.raw`\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Inherited}`;
+const EMAIL_CHAR = `${EMAIL_LETTER}0-9`;
+
 /**
- * The words the labelled detectors below read before a value (an AWS secret key's, an SSN's, a phone
- * word): a JSON key or field name without one cannot label its value, and is not tried as a label.
+ * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS
+ * secret key's, an SSN's, a phone number's): `aws_secret_access_key`, `ssn`, `phoneNumbers`. Whole
+ * words only (not `hotel`, `string`), and not the looser prose words (`call`, `ring`, `cell`): as keys
+ * they name counters and buffers more often than numbers to call.
  */
-export const LABEL_WORDS = /secret|ssn|social|phone|tel|mobile|cell|call|ring|whatsapp|fax|sms/i;
+const KEY_LABEL_WORDS = new Set([
+  "secret",
+  "ssn",
+  "ssns",
+  "social",
+  "phone",
+  "phones",
+  "telephone",
+  "tel",
+  "mobile",
+  "fax",
+  "whatsapp",
+]);
+
+/** Whether a key names its value as something a labelled detector reads. */
+export const isLabelKey = (key: string): boolean =>
+  key
+    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some((word) => KEY_LABEL_WORDS.has(word));
 
 /**
  * In priority order: secrets first (most specific prefixes before generic ones), then personal data,
@@ -156,10 +182,14 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "EMAIL",
-    // Letters of any script (RFC 6531 addresses, IDN domains), and an apostrophe inside the local part
-    // (o'reilly@…), never opening it: a quote around an address is not part of it.
-    pattern:
-      /(?<![\p{L}\p{M}\p{N}._%+-])(?!')(?:[\p{L}\p{M}\p{N}._%+-]|'(?=[\p{L}\p{N}])){1,64}(?:@|%40)(?:[\p{L}\p{M}\p{N}-]{1,63}\.){1,8}[\p{L}\p{M}]{2,24}(?![\p{L}\p{M}\p{N}_-])/gu,
+    // Letters of the alphabets written with spaces between words (Latin, Greek, Cyrillic, and their
+    // combining accents: RFC 6531 addresses, IDN domains), and an apostrophe inside the local part
+    // (o'reilly@…), never opening it. Not Han, kana or Thai: written without spaces, their text runs
+    // right up to an address (请发邮件到alice@example.com确认), and must not be taken into it.
+    pattern: new RegExp(
+      String.raw`(?<![${EMAIL_CHAR}._%+-])(?<![${EMAIL_CHAR}]')(?!')(?:[${EMAIL_CHAR}._%+-]|'(?=[${EMAIL_CHAR}])){1,64}(?:@|%40)(?:[${EMAIL_CHAR}-]{1,63}\.){1,8}[${EMAIL_LETTER}]{2,24}(?![${EMAIL_CHAR}_-])`,
+      "gu",
+    ),
     validate: emailOk,
   },
   {
@@ -180,7 +210,7 @@ export const DETECTORS: readonly Detector[] = [
     // Spaces or no separators only right after an SSN label: alone, nine digits are anything.
     kind: "SSN",
     pattern:
-      /\b(?:SSN|social[ _-]?security(?:[ _-]?number|[ _-]?no\.?)?)(?:["']?\s{0,3}[:#=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
+      /\b(?:SSNs?|social[ _-]?security(?:[ _-]?number|[ _-]?no\.?)?)(?:["']?\s{0,3}[:#=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
     validate: ssnMatchOk,
   },
   {
@@ -200,7 +230,7 @@ export const DETECTORS: readonly Detector[] = [
     // word: alone, they read as order and account numbers. Only the number is masked.
     kind: "PHONE",
     pattern:
-      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:number|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)s?\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
     validate: phoneOk,
   },
 ];

@@ -1,4 +1,4 @@
-import { DETECTORS, LABEL_WORDS } from "./detectors.ts";
+import { DETECTORS, isLabelKey } from "./detectors.ts";
 import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
 
 /** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
@@ -87,7 +87,7 @@ export function redactText(text: string): Redaction {
  */
 function redactEntry(key: string | undefined, value: string): Redaction {
   const alone = redactText(value);
-  if (key === undefined || key.length > 64 || !LABEL_WORDS.test(key)) return alone;
+  if (key === undefined || key.length > 64 || !isLabelKey(key)) return alone;
   const label = `${key.replace(/([a-z\d])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ")}: `;
   const probe = redactText(label + value);
   // Only when the label found more, and came through whole (a key that is itself PII is no label, and
@@ -129,7 +129,8 @@ export function redactJsonText(text: string, key?: string): Redaction {
       const masked = mask(String(v), key);
       return masked === String(v) ? v : masked;
     }
-    if (Array.isArray(v)) return v.map((x) => walkJson(x));
+    // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
+    if (Array.isArray(v)) return v.map((x) => walkJson(x, key));
     if (v !== null && typeof v === "object")
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, k)]));
     return v;
@@ -159,6 +160,11 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unk
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate
   // becomes U+FFFD: a record with one cannot be canonicalized (RFC 8785), and would stall its chain.
   if (typeof value === "string") return redactJsonText(value.toWellFormed(), key).text;
+  // A number under a label (`{ ssn: 219099999 }`) is the labelled value too.
+  if (typeof value === "number" && key !== undefined && isLabelKey(key)) {
+    const r = redactEntry(key, String(value));
+    return r.count > 0 ? r.text : value;
+  }
   if (typeof value !== "object" || value === null) return value;
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;
@@ -167,7 +173,7 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unk
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
-    for (const item of value) out.push(walk(item, seen));
+    for (const item of value) out.push(walk(item, seen, key));
     return out;
   }
   if (value instanceof Map) {

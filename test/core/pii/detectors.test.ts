@@ -259,6 +259,24 @@ describe("overlaps resolve to the most specific kind", () => {
   });
 });
 
+describe("e-mail addresses beside text", () => {
+  it.each([
+    ["Chinese, written without spaces", "请发邮件到alice@example.com确认", "请发邮件到[EMAIL]确认"],
+    [
+      "Japanese, a particle right after",
+      "メールはtaro@example.jpまでお願いします",
+      "メールは[EMAIL]までお願いします",
+    ],
+    ["Thai", "ติดต่อbob@example.comได้เลย", "ติดต่อ[EMAIL]ได้เลย"],
+    ["accented Latin", "Kontakt: jürgen.müller@beispiel.example", "Kontakt: [EMAIL]"],
+    ["an IDN domain", "Write to sales@münchen.de today", "Write to [EMAIL] today"],
+    ["an apostrophe inside", "email=o'reilly@example.com", "email=[EMAIL]"],
+    ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
+  ])("masks the address alone in %s", (_, text, want) => {
+    expect(redactText(text).text).toBe(want);
+  });
+});
+
 describe("validators", () => {
   it.each([
     ["4111111111111111", true],

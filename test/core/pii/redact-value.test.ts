@@ -118,17 +118,43 @@ describe("redactJsonText", () => {
   });
 
   it.each([
+    ["a list under a label", '{"phone":["4155550132","4155550133"]}', { phone: ["[PHONE]", "[PHONE]"] }],
+    [
+      "a plural label",
+      '{"phone_numbers":"4155550132","ssns":["219099999"]}',
+      {
+        phone_numbers: "[PHONE]",
+        ssns: ["[SSN]"],
+      },
+    ],
+  ])("reads a JSON key as the label of its value: %s", (_, text, expected) => {
+    expect(JSON.parse(redactJsonText(text).text)).toEqual(expected);
+  });
+
+  it.each([
     ["an id", '{"id": "4155550132"}'],
     ["a hash under a key that says nothing", `{"etag": "${SECRET}"}`],
+    ["numbers under keys that only contain a label's letters", '{"hotel":4155550132,"string":"219099999"}'],
+    ["numbers under loose prose words", '{"ring":1048576,"cell":12345678,"call":20240601,"sms":1234567}'],
   ])("leaves a value whose key is no label alone: %s", (_, text) => {
     expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
   });
 
   it("reads an object's keys as labels in redactValue too (a log field, an audit record)", () => {
-    expect(redactValue({ SecretAccessKey: SECRET, ssn: "219 09 9999" })).toEqual({
+    expect(
+      redactValue({
+        SecretAccessKey: SECRET,
+        ssn: 219099999,
+        phoneNumber: 4155550132,
+        phones: ["4155550133"],
+      }),
+    ).toEqual({
       SecretAccessKey: "[SECRET:AWS_SECRET_KEY]",
       ssn: "[SSN]",
+      phoneNumber: "[PHONE]",
+      phones: ["[PHONE]"],
     });
+    expect(redactValue({ ring: 1048576, count: 4155550132 })).toEqual({ ring: 1048576, count: 4155550132 });
   });
 
   it.each([
