@@ -1,7 +1,8 @@
 import type { Log, LogFields } from "../log.ts";
 import { silentLog } from "../log.ts";
 import { isUuid } from "./checks.ts";
-import { containsPii, redactText } from "./redact.ts";
+import { isLabelKey } from "./detectors.ts";
+import { containsPii, redactJsonText, redactText } from "./redact.ts";
 
 const redacting = new WeakSet<Log>();
 
@@ -42,9 +43,28 @@ function redactField(value: FieldValue): FieldValue {
   return value;
 }
 
+/** Field names seen, and whether each labels its value (isLabelKey): a line repeats the same few names. */
+const labelNames = new Map<string, boolean>();
+
+function labels(key: string): boolean {
+  let is = labelNames.get(key);
+  if (is === undefined) {
+    is = isLabelKey(key);
+    if (labelNames.size >= CLEAN_MAX) labelNames.clear();
+    labelNames.set(key, is);
+  }
+  return is;
+}
+
 function redactFields(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) out[key] = redactField(value);
+  for (const [key, value] of Object.entries(fields)) {
+    // A field named like a label (`phone`, `ssn`) is read with its name, as redactValue reads a key.
+    if (labels(key) && (typeof value === "string" || typeof value === "number")) {
+      const r = redactJsonText(String(value), key);
+      out[key] = r.count > 0 ? r.text : value;
+    } else out[key] = redactField(value);
+  }
   return out;
 }
 

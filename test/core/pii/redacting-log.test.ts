@@ -78,6 +78,17 @@ describe("redactingLog", () => {
     expect(lines[0]!.fields).toEqual({ pan: "[CARD]", amount: 1299, ms: 1717245045123 });
   });
 
+  it("reads a field's name as the label of its value, as it reads a JSON key", () => {
+    const { log, lines } = recorder();
+    // The same digits under a name that labels nothing first: a clean value is remembered by its text.
+    redactingLog(log).info("a", { id: "4155550132" });
+    redactingLog(log).info("b", { phone: "4155550132", ssn: 219099999, ring: 1048576 });
+    expect(lines.map((l) => l.fields)).toEqual([
+      { id: "4155550132" },
+      { phone: "[PHONE]", ssn: "[SSN]", ring: 1048576 },
+    ]);
+  });
+
   it("wraps once", () => {
     const { log } = recorder();
     const safe = redactingLog(log);
