@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
+import { nestsDeeperThan } from "../api/json-depth.ts";
 import { innermostIssue, jsonPath } from "../config/parse.ts";
 
 /**
@@ -26,19 +27,6 @@ export function parseJsonBody(text: string): unknown {
       "invalid_json",
     );
   return value;
-}
-
-/** Walks the value without recursion (the point is not to overflow the stack). */
-function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<{ node: object; depth: number }> = [];
-  if (typeof value === "object" && value !== null) stack.push({ node: value, depth: 1 });
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    if (next.depth > max) return true;
-    const children = Array.isArray(next.node) ? next.node : Object.values(next.node);
-    for (const child of children)
-      if (typeof child === "object" && child !== null) stack.push({ node: child, depth: next.depth + 1 });
-  }
-  return false;
 }
 
 /** Validates with zod; the first issue becomes a 400 naming its field path (`messages[0].role`). */

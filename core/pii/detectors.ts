@@ -35,7 +35,7 @@ export interface Detector {
 
 /** Image and code file extensions: `logo@2x.png` or `pkg@1.0.0/index.js` are not addresses. */
 const FILE_EXTENSIONS = new Set(
-  "png jpg jpeg gif svg webp ico bmp tif tiff avif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz".split(
+  "png jpg jpeg gif svg webp ico bmp tif tiff avif heic heif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz".split(
     " ",
   ),
 );
@@ -113,31 +113,50 @@ const EMAIL_CHAR = `${EMAIL_LETTER}0-9`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS
- * secret key's, an SSN's, a phone number's): `aws_secret_access_key`, `ssn`, `phoneNumbers`. Whole
- * words only (not `hotel`, `string`), and not the looser prose words (`call`, `ring`, `cell`): as keys
- * they name counters and buffers more often than numbers to call.
+ * secret key's, an SSN's, a phone number's). Whole words only (not `hotel`, `string`), and not the
+ * looser prose words (`call`, `ring`, `cell`): as keys they name counters and buffers more often than
+ * numbers to call.
  */
-const KEY_LABEL_WORDS = new Set([
-  "secret",
-  "ssn",
-  "ssns",
-  "social",
-  "phone",
-  "phones",
-  "telephone",
-  "tel",
-  "mobile",
-  "fax",
-  "whatsapp",
-]);
+const KEY_LABEL_WORDS = new Set(["ssn", "social", "phone", "telephone", "tel", "mobile", "fax", "whatsapp"]);
+/** Words after the label that do not change what a key names: `phone_number`, `phone_no`, `phone2`. */
+const TRAILING_WORDS = /^(?:numbers?|no|nr|num|\d+)$/;
 
-/** Whether a key names its value as something a labelled detector reads. */
-export const isLabelKey = (key: string): boolean =>
+const labelWord = (w: string): boolean =>
+  KEY_LABEL_WORDS.has(w) ||
+  (w.endsWith("es") && KEY_LABEL_WORDS.has(w.slice(0, -2))) ||
+  (w.endsWith("s") && KEY_LABEL_WORDS.has(w.slice(0, -1)));
+
+/** A key's words: camelCase, digits and separators split (`WhatsAppNumber2`: whats app number 2). */
+const keyWords = (key: string): string[] =>
   key
     .replace(/([a-z\d])([A-Z])/g, "$1 $2")
+    .replace(/([A-Za-z])(\d)/g, "$1 $2")
     .toLowerCase()
     .split(/[^a-z0-9]+/)
-    .some((word) => KEY_LABEL_WORDS.has(word));
+    .filter((w) => w !== "");
+
+/**
+ * What a key says its value is, as the words a detector reads before a value (`phone`, `aws secret
+ * access key`), or undefined when it labels nothing. A phone or SSN word must end the key (before any
+ * "number" or digits): `phoneNumbers`, `home_phone`, `ssn`, but not `phoneCalls` or `mobileApp`. A
+ * `secret` anywhere labels (`client_secret`, `aws_secret_access_key`).
+ */
+export function keyLabel(key: string): string | undefined {
+  if (key.length > 64) return undefined;
+  const words = keyWords(key);
+  if (words.includes("secret")) return words.join(" ");
+  let end = words.length;
+  while (end > 0 && TRAILING_WORDS.test(words[end - 1]!)) end--;
+  if (end === 0) return undefined;
+  const last = words[end - 1]!;
+  // "WhatsApp" splits in two at its capital; "social security" is two words.
+  if (end > 1 && `${words[end - 2]}${last}` === "whatsapp") return "whatsapp";
+  if (end > 1 && words[end - 2] === "social" && last === "security") return words.slice(0, end).join(" ");
+  return labelWord(last) ? words.slice(0, end).join(" ") : undefined;
+}
+
+/** Whether a key names its value as something a labelled detector reads. */
+export const isLabelKey = (key: string): boolean => keyLabel(key) !== undefined;
 
 /**
  * In priority order: secrets first (most specific prefixes before generic ones), then personal data,
@@ -184,10 +203,10 @@ export const DETECTORS: readonly Detector[] = [
     kind: "EMAIL",
     // Letters of the alphabets written with spaces between words (Latin, Greek, Cyrillic, and their
     // combining accents: RFC 6531 addresses, IDN domains), and an apostrophe inside the local part
-    // (o'reilly@…), never opening it. Not Han, kana or Thai: written without spaces, their text runs
+    // (o'reilly@…, also the typographic ’ and ʼ word processors put there), never opening it. Not Han, kana or Thai: written without spaces, their text runs
     // right up to an address (请发邮件到alice@example.com确认), and must not be taken into it.
     pattern: new RegExp(
-      String.raw`(?<![${EMAIL_CHAR}._%+-])(?<![${EMAIL_CHAR}]')(?!')(?:[${EMAIL_CHAR}._%+-]|'(?=[${EMAIL_CHAR}])){1,64}(?:@|%40)(?:[${EMAIL_CHAR}-]{1,63}\.){1,8}[${EMAIL_LETTER}]{2,24}(?![${EMAIL_CHAR}_-])`,
+      String.raw`(?<![${EMAIL_CHAR}._%+-])(?<![${EMAIL_CHAR}]['’ʼ])(?!['’ʼ])(?:[${EMAIL_CHAR}._%+-]|['’ʼ](?=[${EMAIL_CHAR}])){1,64}(?:@|%40)(?:[${EMAIL_CHAR}-]{1,63}\.){1,8}[${EMAIL_LETTER}]{2,24}(?![${EMAIL_CHAR}_-])`,
       "gu",
     ),
     validate: emailOk,
@@ -230,7 +249,7 @@ export const DETECTORS: readonly Detector[] = [
     // word: alone, they read as order and account numbers. Only the number is masked.
     kind: "PHONE",
     pattern:
-      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)s?\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)(?:e?s)?\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
     validate: phoneOk,
   },
 ];

@@ -1,4 +1,5 @@
-import { DETECTORS, isLabelKey } from "./detectors.ts";
+import { nestsDeeperThan } from "../api/json-depth.ts";
+import { DETECTORS, isLabelKey, keyLabel } from "./detectors.ts";
 import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
 
 /** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
@@ -61,21 +62,34 @@ export interface Redaction {
   count: number;
 }
 
+/**
+ * Findings glued together (`alice@example.com+14155550132`) can hide one another: a detector's
+ * lookbehind reads the neighbour a mask then replaces. The masked text is scanned again, until nothing
+ * more is found (a few rounds at most), so redaction is idempotent. Only text with findings pays.
+ */
+const MAX_PASSES = 4;
+
 /** Masks personal data and secrets in a string. Idempotent: masks are never detected again. */
 export function redactText(text: string): Redaction {
   const found = emptyCounts();
-  const spans = text === "" ? [] : scan(text, false).filter((s) => s.kind !== null);
-  if (spans.length === 0) return { text, found, count: 0 };
-  spans.sort((a, b) => a.start - b.start);
-  let out = "";
-  let at = 0;
-  for (const span of spans) {
-    const kind = span.kind!;
-    out += text.slice(at, span.start) + maskFor(kind);
-    at = span.end;
-    found[kind]++;
+  let count = 0;
+  let current = text;
+  for (let pass = 0; pass < MAX_PASSES && current !== ""; pass++) {
+    const spans = scan(current, false).filter((s) => s.kind !== null);
+    if (spans.length === 0) break;
+    spans.sort((a, b) => a.start - b.start);
+    let out = "";
+    let at = 0;
+    for (const span of spans) {
+      const kind = span.kind!;
+      out += current.slice(at, span.start) + maskFor(kind);
+      at = span.end;
+      found[kind]++;
+    }
+    count += spans.length;
+    current = out + current.slice(at);
   }
-  return { text: out + text.slice(at), found, count: spans.length };
+  return { text: current, found, count };
 }
 
 /**
@@ -87,13 +101,33 @@ export function redactText(text: string): Redaction {
  */
 function redactEntry(key: string | undefined, value: string): Redaction {
   const alone = redactText(value);
-  if (key === undefined || key.length > 64 || !isLabelKey(key)) return alone;
-  const label = `${key.replace(/([a-z\d])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ")}: `;
+  const words = key === undefined ? undefined : keyLabel(key);
+  if (words === undefined) return alone;
+  const label = `${words}: `;
   const probe = redactText(label + value);
-  // Only when the label found more, and came through whole (a key that is itself PII is no label, and
-  // a finding across the boundary is not the value's).
+  // Only when the label found more, and came through whole (a finding across the boundary is not the
+  // value's).
   if (probe.count <= alone.count || !probe.text.startsWith(label)) return alone;
   return { text: probe.text.slice(label.length), found: probe.found, count: probe.count };
+}
+
+/**
+ * The key a number is read with. A number is a count or an id far more often than a phone number: under
+ * a phone word it must have a whole number's 10+ digits, under an SSN word exactly 9.
+ */
+function numberKey(key: string | undefined, n: number): string | undefined {
+  const words = key === undefined ? undefined : keyLabel(key);
+  if (words === undefined || !Number.isInteger(n)) return undefined;
+  const digits = String(Math.abs(n)).length;
+  if (/\b(?:ssns?|social)\b/.test(words)) return digits === 9 ? key : undefined;
+  return digits >= 10 ? key : undefined;
+}
+
+/** A named value (a log field, an object's entry): its name read as a label, as redactValue reads keys. */
+export function redactNamed(key: string, value: string | number): Redaction {
+  if (typeof value === "string") return redactJsonText(value, key);
+  const text = String(value);
+  return numberKey(key, value) === undefined ? redactText(text) : redactEntry(key, text);
 }
 
 /** A string that may hold a JSON object or array: its first non-blank character opens one. */
@@ -115,6 +149,8 @@ export function redactJsonText(text: string, key?: string): Redaction {
   } catch {
     return redactEntry(key, text);
   }
+  // Walking a document nested thousands deep would overflow the stack: it is masked as the text it is.
+  if (nestsDeeperThan(parsed, MAX_DEPTH)) return redactEntry(key, text);
   const found = emptyCounts();
   let count = 0;
   const mask = (s: string, key?: string): string => {
@@ -126,16 +162,16 @@ export function redactJsonText(text: string, key?: string): Redaction {
   const walkJson = (v: unknown, key?: string): unknown => {
     if (typeof v === "string") return mask(v, key);
     if (typeof v === "number") {
-      const masked = mask(String(v), key);
+      const masked = mask(String(v), numberKey(key, v));
       return masked === String(v) ? v : masked;
     }
     // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
     if (Array.isArray(v)) return v.map((x) => walkJson(x, key));
     if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, k)]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, childKey(key, k))]));
     return v;
   };
-  const masked = walkJson(parsed);
+  const masked = walkJson(parsed, key);
   return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
 }
 
@@ -156,16 +192,30 @@ export function redactValue(value: unknown): unknown {
   return walk(value, new WeakMap());
 }
 
-function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unknown {
+/**
+ * How deep redactValue and redactJsonText walk. Request bodies are refused past 128 levels
+ * (validate.ts); what is deeper (JSON held in a string) is masked as text, or cut here.
+ */
+const MAX_DEPTH = 128;
+
+/**
+ * The label a value is read with: its own key when that is a label, else the label of the key above
+ * (`{"phones": [{"type": "home", "number": "…"}]}`: the number is a phone's).
+ */
+const childKey = (parent: string | undefined, key: string): string =>
+  parent !== undefined && !isLabelKey(key) && isLabelKey(parent) ? parent : key;
+
+function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, depth = 0): unknown {
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate
   // becomes U+FFFD: a record with one cannot be canonicalized (RFC 8785), and would stall its chain.
   if (typeof value === "string") return redactJsonText(value.toWellFormed(), key).text;
   // A number under a label (`{ ssn: 219099999 }`) is the labelled value too.
-  if (typeof value === "number" && key !== undefined && isLabelKey(key)) {
+  if (typeof value === "number" && numberKey(key, value) !== undefined) {
     const r = redactEntry(key, String(value));
     return r.count > 0 ? r.text : value;
   }
   if (typeof value !== "object" || value === null) return value;
+  if (depth >= MAX_DEPTH) return "[nested too deep]";
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;
   const copied = seen.get(value);
@@ -173,19 +223,20 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unk
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
-    for (const item of value) out.push(walk(item, seen, key));
+    for (const item of value) out.push(walk(item, seen, key, depth + 1));
     return out;
   }
   if (value instanceof Map) {
     const out = new Map<unknown, unknown>();
     seen.set(value, out);
-    for (const [k, v] of value) out.set(k, walk(v, seen));
+    for (const [k, v] of value)
+      out.set(k, walk(v, seen, typeof k === "string" ? childKey(key, k) : key, depth + 1));
     return out;
   }
   if (value instanceof Set) {
     const out = new Set<unknown>();
     seen.set(value, out);
-    for (const v of value) out.add(walk(v, seen));
+    for (const v of value) out.add(walk(v, seen, key, depth + 1));
     return out;
   }
   const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
@@ -194,6 +245,7 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string): unk
     out.name = value.name;
     out.message = redactText(value.message).text;
   }
-  for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = walk(v, seen, k);
+  for (const [k, v] of Object.entries(value))
+    out[k.toWellFormed()] = walk(v, seen, childKey(key, k), depth + 1);
   return out;
 }

@@ -2,7 +2,7 @@ import type { Log, LogFields } from "../log.ts";
 import { silentLog } from "../log.ts";
 import { isUuid } from "./checks.ts";
 import { isLabelKey } from "./detectors.ts";
-import { containsPii, redactJsonText, redactText } from "./redact.ts";
+import { containsPii, redactNamed, redactText } from "./redact.ts";
 
 const redacting = new WeakSet<Log>();
 
@@ -61,7 +61,7 @@ function redactFields(fields: LogFields): LogFields {
   for (const [key, value] of Object.entries(fields)) {
     // A field named like a label (`phone`, `ssn`) is read with its name, as redactValue reads a key.
     if (labels(key) && (typeof value === "string" || typeof value === "number")) {
-      const r = redactJsonText(String(value), key);
+      const r = redactNamed(key, value);
       out[key] = r.count > 0 ? r.text : value;
     } else out[key] = redactField(value);
   }

@@ -271,6 +271,7 @@ describe("e-mail addresses beside text", () => {
     ["accented Latin", "Kontakt: jürgen.müller@beispiel.example", "Kontakt: [EMAIL]"],
     ["an IDN domain", "Write to sales@münchen.de today", "Write to [EMAIL] today"],
     ["an apostrophe inside", "email=o'reilly@example.com", "email=[EMAIL]"],
+    ["a typographic apostrophe inside", "mail d’angelo@example.com now", "mail [EMAIL] now"],
     ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonical } from "../../../core/audit/canonical.ts";
-import { redactJsonText, redactValue } from "../../../core/pii/redact.ts";
+import { redactJsonText, redactText, redactValue } from "../../../core/pii/redact.ts";
 
 const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
 
@@ -129,6 +129,72 @@ describe("redactJsonText", () => {
     ],
   ])("reads a JSON key as the label of its value: %s", (_, text, expected) => {
     expect(JSON.parse(redactJsonText(text).text)).toEqual(expected);
+  });
+
+  it.each([
+    [
+      "WhatsApp in camelCase",
+      '{"WhatsApp":"4155550132","whatsAppNumber":"07700900123"}',
+      {
+        WhatsApp: "[PHONE]",
+        whatsAppNumber: "[PHONE]",
+      },
+    ],
+    [
+      "numbered keys",
+      '{"phone1":"4155550132","tel_2":"07700900123"}',
+      { phone1: "[PHONE]", tel_2: "[PHONE]" },
+    ],
+    [
+      "plural label words",
+      '{"telephones":["4155550132"],"faxes":"4155550133"}',
+      {
+        telephones: ["[PHONE]"],
+        faxes: "[PHONE]",
+      },
+    ],
+    [
+      "objects under a label",
+      '{"phones":[{"type":"home","number":"4155550132"}],"phoneNumbers":[{"value":"4155550133"}]}',
+      {
+        phones: [{ type: "home", number: "[PHONE]" }],
+        phoneNumbers: [{ value: "[PHONE]" }],
+      },
+    ],
+    ["a whole phone number as a JSON number", '{"mobile":4155550132}', { mobile: "[PHONE]" }],
+  ])("reads a JSON key as a label: %s", (_, text, expected) => {
+    expect(JSON.parse(redactJsonText(text).text)).toEqual(expected);
+  });
+
+  it.each([
+    ["a device breakdown", '{"desktop":2345678,"mobile":1234567,"tablet":345678}'],
+    [
+      "counts under a label word that does not end the key",
+      '{"totalPhoneCalls":1234567,"lastPhoneSms":1718000000}',
+    ],
+    ["sales of a product named like a phone", '{"sales":{"iPhone":231218000}}'],
+    ["a time series", '{"mobile":[1234567,2345678]}'],
+    ["keys that only contain a label's letters", '{"telemetry":"4155550132","mobileApp":"4155550132"}'],
+  ])("leaves numbers and values no key labels alone: %s", (_, text) => {
+    expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
+  });
+
+  it("masks JSON nested thousands deep as text, never overflowing the stack", () => {
+    const deep = `${"[".repeat(5000)}"alice.smith@example.com"${"]".repeat(5000)}`;
+    const r = redactJsonText(deep);
+    expect(r.count).toBe(1);
+    expect(r.text).toContain("[EMAIL]");
+    let nested: unknown = "x";
+    for (let i = 0; i < 10_000; i++) nested = [nested];
+    expect(() => redactValue({ nested, deep })).not.toThrow();
+  });
+
+  it("masks findings glued together in one call, as a second call would (idempotent)", () => {
+    for (const text of ["alice@example.com+14155550132", "4111111111111111+14155550132"]) {
+      const once = redactText(text).text;
+      expect(redactText(once).text).toBe(once);
+      expect(once).not.toMatch(/\d{6}/);
+    }
   });
 
   it.each([
