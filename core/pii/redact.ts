@@ -193,10 +193,16 @@ export function redactValue(value: unknown): unknown {
 }
 
 /**
- * How deep redactValue and redactJsonText walk. Request bodies are refused past 128 levels
- * (validate.ts); what is deeper (JSON held in a string) is masked as text, or cut here.
+ * How deep redactJsonText walks JSON held in a string: as deep as a request body may nest (validate.ts);
+ * deeper is masked as text.
  */
 const MAX_DEPTH = 128;
+
+/**
+ * How deep redactValue walks an object: a request body of MAX_DEPTH levels inside an audit record's
+ * own few, with room to spare; what is deeper is cut rather than overflow the stack.
+ */
+const MAX_VALUE_DEPTH = 2 * MAX_DEPTH;
 
 /**
  * The label a value is read with: its own key when that is a label, else the label of the key above
@@ -215,7 +221,7 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, dept
     return r.count > 0 ? r.text : value;
   }
   if (typeof value !== "object" || value === null) return value;
-  if (depth >= MAX_DEPTH) return "[nested too deep]";
+  if (depth >= MAX_VALUE_DEPTH) return "[nested too deep]";
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
   if (value instanceof ArrayBuffer) return value;
   const copied = seen.get(value);

@@ -189,6 +189,14 @@ describe("redactJsonText", () => {
     expect(() => redactValue({ nested, deep })).not.toThrow();
   });
 
+  it("keeps whole a request body as deep as the gateway accepts (128 levels) inside an audit record", () => {
+    let body: unknown = "alice.smith@example.com";
+    for (let i = 0; i < 127; i++) body = { a: body };
+    let inner = (redactValue({ data: { request: body } }) as { data: { request: unknown } }).data.request;
+    for (let i = 0; i < 127; i++) inner = (inner as { a: unknown }).a;
+    expect(inner).toBe("[EMAIL]");
+  });
+
   it("masks findings glued together in one call, as a second call would (idempotent)", () => {
     for (const text of ["alice@example.com+14155550132", "4111111111111111+14155550132"]) {
       const once = redactText(text).text;
