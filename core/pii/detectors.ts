@@ -107,9 +107,14 @@ const INTL = String.raw`\+[1-9]\d{0,2}(?:${GROUPS}|\d{5,14})|00[1-9]\d{0,2}${GRO
 const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}`;
 const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
 
-/** Letters of the spaced alphabets and their combining marks, and ASCII digits (an address's words). */
-const EMAIL_LETTER = String.raw`\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Inherited}`;
-const EMAIL_CHAR = `${EMAIL_LETTER}0-9`;
+/**
+ * The scripts written without spaces between words: their text runs right up to an address
+ * (请发邮件到alice@example.com确认), so their letters are never taken into one.
+ */
+const UNSPACED = String.raw`[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]`;
+/** An address's letters (any other script, with its marks) and its characters (digits too); `v` mode. */
+const EMAIL_LETTER = String.raw`[[\p{L}\p{M}]--${UNSPACED}]`;
+const EMAIL_CHAR = String.raw`[[\p{L}\p{M}\p{N}]--${UNSPACED}]`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS
@@ -129,6 +134,7 @@ const labelWord = (w: string): boolean =>
 /** A key's words: camelCase, digits and separators split (`WhatsAppNumber2`: whats app number 2). */
 const keyWords = (key: string): string[] =>
   key
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .replace(/([a-z\d])([A-Z])/g, "$1 $2")
     .replace(/([A-Za-z])(\d)/g, "$1 $2")
     .toLowerCase()
@@ -143,12 +149,28 @@ const keyWords = (key: string): string[] =>
  */
 export function keyLabel(key: string): string | undefined {
   if (key.length > 64) return undefined;
+  let label = labels.get(key);
+  if (label === undefined) {
+    if (labels.size >= 4096) labels.clear();
+    label = labelOf(key) ?? "";
+    labels.set(key, label);
+  }
+  return label === "" ? undefined : label;
+}
+
+/** keyLabel's answers by key: a document or a log line repeats the same few names. */
+const labels = new Map<string, string>();
+
+function labelOf(key: string): string | undefined {
   const words = keyWords(key);
   if (words.includes("secret")) return words.join(" ");
   let end = words.length;
   while (end > 0 && TRAILING_WORDS.test(words[end - 1]!)) end--;
   if (end === 0) return undefined;
   const last = words[end - 1]!;
+  // The looser words label only with a "number" after them: `cell_number`, `smsNo`.
+  const numbered = words.slice(end).some((w) => !/^\d+$/.test(w));
+  if (numbered && (last === "cell" || last === "sms")) return words.slice(0, end + 1).join(" ");
   // "WhatsApp" splits in two at its capital; "social security" is two words.
   if (end > 1 && `${words[end - 2]}${last}` === "whatsapp") return "whatsapp";
   if (end > 1 && words[end - 2] === "social" && last === "security") return words.slice(0, end).join(" ");
@@ -201,13 +223,12 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "EMAIL",
-    // Letters of the alphabets written with spaces between words (Latin, Greek, Cyrillic, and their
-    // combining accents: RFC 6531 addresses, IDN domains), and an apostrophe inside the local part
-    // (o'reilly@…, also the typographic ’ and ʼ word processors put there), never opening it. Not Han, kana or Thai: written without spaces, their text runs
-    // right up to an address (请发邮件到alice@example.com确认), and must not be taken into it.
+    // Letters of any script written with spaces between words, with their marks (RFC 6531 addresses,
+    // IDN domains: jürgen@münchen.de, 홍길동@example.com), and an apostrophe inside the local part
+    // (o'reilly@…, also the typographic ’ and ʼ word processors put there), never opening it.
     pattern: new RegExp(
-      String.raw`(?<![${EMAIL_CHAR}._%+-])(?<![${EMAIL_CHAR}]['’ʼ])(?!['’ʼ])(?:[${EMAIL_CHAR}._%+-]|['’ʼ](?=[${EMAIL_CHAR}])){1,64}(?:@|%40)(?:[${EMAIL_CHAR}-]{1,63}\.){1,8}[${EMAIL_LETTER}]{2,24}(?![${EMAIL_CHAR}_-])`,
-      "gu",
+      String.raw`(?<![${EMAIL_CHAR}._%+\-])(?<!${EMAIL_CHAR}['’ʼ])(?!['’ʼ])(?:[${EMAIL_CHAR}._%+\-]|['’ʼ](?=${EMAIL_CHAR})){1,64}(?:@|%40)(?:[${EMAIL_CHAR}\-]{1,63}\.){1,8}${EMAIL_LETTER}{2,24}(?![${EMAIL_CHAR}_\-])`,
+      "gv",
     ),
     validate: emailOk,
   },
@@ -249,7 +270,7 @@ export const DETECTORS: readonly Detector[] = [
     // word: alone, they read as order and account numbers. Only the number is masked.
     kind: "PHONE",
     pattern:
-      /\b(?:phone|tel(?:ephone)?|mobile|cell|call|ring|whatsapp|fax|sms)(?:e?s)?\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+      /\b(?:(?:phone|tel(?:ephone)?|mobile|whatsapp|fax)(?:e?s)?|cell|call|ring|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
     validate: phoneOk,
   },
 ];

@@ -205,11 +205,14 @@ const MAX_DEPTH = 128;
 const MAX_VALUE_DEPTH = 2 * MAX_DEPTH;
 
 /**
- * The label a value is read with: its own key when that is a label, else the label of the key above
- * (`{"phones": [{"type": "home", "number": "…"}]}`: the number is a phone's).
+ * The label a value is read with: its own key when that is a label; under a label, a key that only
+ * says "the value" (`{"phones": [{"type": "home", "number": "…"}]}`, SCIM's `{"value": "…"}`) takes
+ * the label above. Any other key keeps its own: a build or a timestamp under `mobile` is not a phone.
  */
 const childKey = (parent: string | undefined, key: string): string =>
-  parent !== undefined && !isLabelKey(key) && isLabelKey(parent) ? parent : key;
+  parent !== undefined && VALUE_KEYS.has(key.toLowerCase()) && isLabelKey(parent) ? parent : key;
+
+const VALUE_KEYS = new Set(["number", "value", "digits", "e164", "national", "international", "num", "no"]);
 
 function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, depth = 0): unknown {
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate

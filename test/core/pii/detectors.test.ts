@@ -272,6 +272,9 @@ describe("e-mail addresses beside text", () => {
     ["an IDN domain", "Write to sales@münchen.de today", "Write to [EMAIL] today"],
     ["an apostrophe inside", "email=o'reilly@example.com", "email=[EMAIL]"],
     ["a typographic apostrophe inside", "mail d’angelo@example.com now", "mail [EMAIL] now"],
+    ["Korean", "연락처 홍길동@example.com 입니다", "연락처 [EMAIL] 입니다"],
+    ["Arabic", "راسلني على محمد@example.com", "راسلني على [EMAIL]"],
+    ["Hindi", "हिंदी.kim@example.com पर लिखें", "[EMAIL] पर लिखें"],
     ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);

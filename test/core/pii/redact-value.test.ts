@@ -162,6 +162,15 @@ describe("redactJsonText", () => {
       },
     ],
     ["a whole phone number as a JSON number", '{"mobile":4155550132}', { mobile: "[PHONE]" }],
+    [
+      "acronyms and the looser words before a number",
+      '{"AWSSecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","sms_number":"07700900123","cellNumber":"555-0199"}',
+      {
+        AWSSecretAccessKey: "[SECRET:AWS_SECRET_KEY]",
+        sms_number: "[PHONE]",
+        cellNumber: "[PHONE]",
+      },
+    ],
   ])("reads a JSON key as a label: %s", (_, text, expected) => {
     expect(JSON.parse(redactJsonText(text).text)).toEqual(expected);
   });
@@ -174,6 +183,14 @@ describe("redactJsonText", () => {
     ],
     ["sales of a product named like a phone", '{"sales":{"iPhone":231218000}}'],
     ["a time series", '{"mobile":[1234567,2345678]}'],
+    [
+      "a build and a timestamp under a label",
+      '{"mobile":{"build":2024011501,"version":"20240115"},"phone":{"verifiedAt":1700000000}}',
+    ],
+    [
+      "counts after plural prose words",
+      '{"note":"Total calls: 1234567, sheet cells: 1048576, SMSes 3500000"}',
+    ],
     ["keys that only contain a label's letters", '{"telemetry":"4155550132","mobileApp":"4155550132"}'],
   ])("leaves numbers and values no key labels alone: %s", (_, text) => {
     expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
