@@ -155,13 +155,25 @@ function servingPrice(ctx: RequestContext) {
   return provider ? priceFor(provider.kind, ctx.outcome.providerModel ?? "", provider.prices) : undefined;
 }
 
+/**
+ * The model a usage event names. A request some provider was called for names what it asked for (its
+ * rollups go under the target anyway); one refused before any call names a configured alias, and any
+ * other name `other`: refusals (an unknown model's 404 comes before the rate limit) must not let a
+ * caller mint a spend-report row per made-up name, as /metrics does not let it mint series.
+ */
+function askedModel(ctx: RequestContext): string {
+  const o = ctx.outcome;
+  if (o.provider !== undefined || o.attempts.length > 0) return o.model!;
+  return ctx.snapshot?.models.has(o.model!) ? o.model! : "other";
+}
+
 function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {
   const o = ctx.outcome;
   return {
     requestId: ctx.requestId,
     org: ctx.key!.org,
     keyId: ctx.key!.id,
-    alias: o.model!,
+    alias: askedModel(ctx),
     endpoint: o.endpoint === "/v1/embeddings" ? "embeddings" : "chat",
     provider: o.provider ?? null,
     providerModel: o.providerModel ?? null,

@@ -78,6 +78,22 @@ describe("finishAccounting's usage event", () => {
     expect(parsed.error).toBeUndefined();
   });
 
+  it.each([
+    ["an unknown model refused before any call", "made-up-1", 404, undefined, "other"],
+    ["a configured alias refused before any call", "smart", 429, undefined, "smart"],
+    ["a provider's model that was served", "mock/echo", 200, "mock", "mock/echo"],
+  ])("names %s in its usage event as the registry knows it", async (_, model, status, provider, alias) => {
+    const events: GatewayEvent[] = [];
+    const outcome = newOutcome("req-1", "/v1/chat/completions");
+    Object.assign(outcome, { keyId: "k1", org: "acme", model, status, provider, latencyMs: 1 });
+    const ctx = contextFor(outcome, { events: publisher(events) });
+    Object.assign(ctx, {
+      snapshot: { models: new Map([["smart", {}]]), providers: new Map(), orgs: new Map() },
+    });
+    await finishAccounting(ctx);
+    expect(usageDetail.parse(events[0]?.detail).alias).toBe(alias);
+  });
+
   it("carries the counts as whole numbers of at least 0", async () => {
     const parsed = await published((o) => {
       o.promptTokens = 40.5;
