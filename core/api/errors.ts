@@ -75,8 +75,8 @@ export const unsupportedParameter = (provider: string, param: string, detail = "
 export const unauthorized = (message: string) =>
   new GatewayError(401, "authentication_error", message, { code: "invalid_api_key" });
 
-export const forbidden = (message: string, code: string) =>
-  new GatewayError(403, "permission_error", message, { code });
+export const forbidden = (message: string, code: string, param: string | null = null) =>
+  new GatewayError(403, "permission_error", message, { code, param });
 
 export const notFound = (message: string, code: string, param: string | null = null) =>
   new GatewayError(404, "invalid_request_error", message, { code, param });

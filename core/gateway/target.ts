@@ -58,7 +58,7 @@ export function resolveTargets(ctx: RequestContext, model: string): Resolution {
   ctx.outcome.model = model;
   const allowed = ctx.key?.models;
   if (allowed && !allowed.includes(model)) {
-    throw forbidden(`This API key may not use model '${model}'.`, "model_not_allowed");
+    throw forbidden(`This API key may not use model '${model}'.`, "model_not_allowed", "model");
   }
   const snapshot = ctx.snapshot!;
   return resolveModel({

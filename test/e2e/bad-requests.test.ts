@@ -216,6 +216,7 @@ const CASES: Case[] = [
     body: ok(),
     status: 403,
     code: "model_not_allowed",
+    param: "model",
   },
   {
     name: "an EU-only org asking for a US target",
