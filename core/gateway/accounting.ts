@@ -164,7 +164,8 @@ function servingPrice(ctx: RequestContext) {
 function askedModel(ctx: RequestContext): string {
   const o = ctx.outcome;
   if (o.provider !== undefined || o.attempts.length > 0) return o.model!;
-  return ctx.snapshot?.models.has(o.model!) ? o.model! : "other";
+  // Parentheses: no alias can be named so (config schema), so it never merges with a real one.
+  return ctx.snapshot?.models.has(o.model!) ? o.model! : "(other)";
 }
 
 function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {

@@ -108,13 +108,30 @@ const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9
 const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
 
 /**
- * The scripts written without spaces between words: their text runs right up to an address
- * (请发邮件到alice@example.com确认), so their letters are never taken into one.
+ * E-mail address parts, as `v`-mode class contents. An address is read in one script at a time: Latin
+ * (with accents: jürgen.müller@…) or another spaced script (홍길동@…, محمد@…), never both in one part,
+ * because text in another script often runs right up to an address without a space (Korean particles:
+ * 연락처는alice@example.com입니다; Chinese, Japanese, Thai: 请发邮件到alice@example.com确认). The unspaced
+ * scripts never belong to an address. Joiners (ZWNJ, ZWJ) and ASCII digits go with either.
  */
-const UNSPACED = String.raw`[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]`;
-/** An address's letters (any other script, with its marks) and its characters (digits too); `v` mode. */
-const EMAIL_LETTER = String.raw`[[\p{L}\p{M}]--${UNSPACED}]`;
-const EMAIL_CHAR = String.raw`[[\p{L}\p{M}\p{N}]--${UNSPACED}]`;
+const UNSPACED = String.raw`\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Bopomofo}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}`;
+const JOINERS_DIGITS = String.raw`0-9\u200C\u200D`;
+// Latin's own accents are combining marks of the Inherited script; other scripts' marks are their own.
+const LATIN = String.raw`\p{sc=Latin}\p{sc=Inherited}${JOINERS_DIGITS}`;
+const OTHER_LETTERS = String.raw`[\p{L}\p{M}]--[\p{sc=Latin}${UNSPACED}]`;
+const OTHER = String.raw`[${OTHER_LETTERS}]${JOINERS_DIGITS}`;
+const APOSTROPHE = "['’ʼ]";
+
+/**
+ * A Latin local part, with an apostrophe inside (o'reilly@…, also the typographic ’ and ʼ word processors
+ * put there), never opening it. It may start right after a dot that follows another script
+ * (हिंदी.kim@…): the address is the Latin part.
+ */
+const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-])(?<![${LATIN}]\.)(?<![${LATIN}]${APOSTROPHE})(?!${APOSTROPHE})(?:[${LATIN}._%+\-]|${APOSTROPHE}(?=[${LATIN}])){1,64}`;
+const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-])[${OTHER}._%+\-]{1,64}`;
+const DOMAIN_LABEL = String.raw`[[\p{L}\p{M}${JOINERS_DIGITS}\-]--[${UNSPACED}]]{1,63}\.`;
+/** A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. */
+const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![${LATIN}_\-])|[${OTHER_LETTERS}]{2,24}(?![${OTHER}_\-]))`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS
@@ -170,7 +187,7 @@ function labelOf(key: string): string | undefined {
   const last = words[end - 1]!;
   // The looser words label only with a "number" after them: `cell_number`, `smsNo`.
   const numbered = words.slice(end).some((w) => !/^\d+$/.test(w));
-  if (numbered && (last === "cell" || last === "sms")) return words.slice(0, end + 1).join(" ");
+  if (numbered && (last === "cell" || last === "sms")) return `${words.slice(0, end).join(" ")} number`;
   // "WhatsApp" splits in two at its capital; "social security" is two words.
   if (end > 1 && `${words[end - 2]}${last}` === "whatsapp") return "whatsapp";
   if (end > 1 && words[end - 2] === "social" && last === "security") return words.slice(0, end).join(" ");
@@ -223,11 +240,9 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "EMAIL",
-    // Letters of any script written with spaces between words, with their marks (RFC 6531 addresses,
-    // IDN domains: jürgen@münchen.de, 홍길동@example.com), and an apostrophe inside the local part
-    // (o'reilly@…, also the typographic ’ and ʼ word processors put there), never opening it.
+    // RFC 6531 addresses and IDN domains in any script written with spaces (see LOCAL_LATIN and TLD).
     pattern: new RegExp(
-      String.raw`(?<![${EMAIL_CHAR}._%+\-])(?<!${EMAIL_CHAR}['’ʼ])(?!['’ʼ])(?:[${EMAIL_CHAR}._%+\-]|['’ʼ](?=${EMAIL_CHAR})){1,64}(?:@|%40)(?:[${EMAIL_CHAR}\-]{1,63}\.){1,8}${EMAIL_LETTER}{2,24}(?![${EMAIL_CHAR}_\-])`,
+      String.raw`(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40)(?:${DOMAIN_LABEL}){1,8}${TLD}`,
       "gv",
     ),
     validate: emailOk,

@@ -205,14 +205,38 @@ const MAX_DEPTH = 128;
 const MAX_VALUE_DEPTH = 2 * MAX_DEPTH;
 
 /**
- * The label a value is read with: its own key when that is a label; under a label, a key that only
- * says "the value" (`{"phones": [{"type": "home", "number": "…"}]}`, SCIM's `{"value": "…"}`) takes
- * the label above. Any other key keeps its own: a build or a timestamp under `mobile` is not a phone.
+ * The label a value is read with: its own key when that is a label; under a label, a key made only of
+ * words that say "the number" (`{"phones": [{"type": "home", "number": "…"}]}`, SCIM's `value`,
+ * libphonenumber's `nationalNumber`) takes the label above. Any other key keeps its own: a build or a
+ * timestamp under `mobile` is not a phone.
  */
 const childKey = (parent: string | undefined, key: string): string =>
-  parent !== undefined && VALUE_KEYS.has(key.toLowerCase()) && isLabelKey(parent) ? parent : key;
+  parent !== undefined && valueKey(key) && isLabelKey(parent) ? parent : key;
 
-const VALUE_KEYS = new Set(["number", "value", "digits", "e164", "national", "international", "num", "no"]);
+const VALUE_WORDS = new Set([
+  "number",
+  "numbers",
+  "value",
+  "digits",
+  "e164",
+  "national",
+  "international",
+  "local",
+  "raw",
+  "full",
+  "num",
+  "no",
+  "nr",
+  "country",
+  "code",
+]);
+
+const valueKey = (key: string): boolean =>
+  key
+    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .every((w) => w === "" || VALUE_WORDS.has(w));
 
 function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, depth = 0): unknown {
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate

@@ -79,7 +79,7 @@ describe("finishAccounting's usage event", () => {
   });
 
   it.each([
-    ["an unknown model refused before any call", "made-up-1", 404, undefined, "other"],
+    ["an unknown model refused before any call", "made-up-1", 404, undefined, "(other)"],
     ["a configured alias refused before any call", "smart", 429, undefined, "smart"],
     ["a provider's model that was served", "mock/echo", 200, "mock", "mock/echo"],
   ])("names %s in its usage event as the registry knows it", async (_, model, status, provider, alias) => {

@@ -274,7 +274,14 @@ describe("e-mail addresses beside text", () => {
     ["a typographic apostrophe inside", "mail d’angelo@example.com now", "mail [EMAIL] now"],
     ["Korean", "연락처 홍길동@example.com 입니다", "연락처 [EMAIL] 입니다"],
     ["Arabic", "راسلني على محمد@example.com", "راسلني على [EMAIL]"],
-    ["Hindi", "हिंदी.kim@example.com पर लिखें", "[EMAIL] पर लिखें"],
+    ["Hindi before a Latin address", "हिंदी.kim@example.com पर लिखें", "हिंदी[EMAIL] पर लिखें"],
+    ["Korean particles on both sides", "연락처는alice@example.com입니다", "연락처는[EMAIL]입니다"],
+    ["a Korean particle after", "alice@example.com으로 보내주세요", "[EMAIL]으로 보내주세요"],
+    ["Katakana with its long-vowel mark", "コンピューターalice@example.com", "コンピューター[EMAIL]"],
+    ["a superscript after", "see alice@example.com¹ below", "see [EMAIL]¹ below"],
+    ["an Arabic-Indic digit after", "a alice@example.com٣", "a [EMAIL]٣"],
+    ["a joiner inside the domain", "user@exa\u200cmple.com", "[EMAIL]"],
+    ["a circled number before", "①alice@example.com", "①[EMAIL]"],
     ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);

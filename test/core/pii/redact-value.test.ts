@@ -163,6 +163,21 @@ describe("redactJsonText", () => {
     ],
     ["a whole phone number as a JSON number", '{"mobile":4155550132}', { mobile: "[PHONE]" }],
     [
+      "libphonenumber's fields",
+      '{"phone":{"countryCode":1,"nationalNumber":4155550132}}',
+      {
+        phone: { countryCode: 1, nationalNumber: "[PHONE]" },
+      },
+    ],
+    [
+      "short forms of number after the looser words",
+      '{"cell_num":"4155550132","smsNr":"4155550133"}',
+      {
+        cell_num: "[PHONE]",
+        smsNr: "[PHONE]",
+      },
+    ],
+    [
       "acronyms and the looser words before a number",
       '{"AWSSecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","sms_number":"07700900123","cellNumber":"555-0199"}',
       {
