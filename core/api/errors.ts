@@ -1,4 +1,5 @@
 import { StoreBusyError } from "../storage/errors.ts";
+import type { Usage } from "./chat-response.ts";
 
 /**
  * The one error hierarchy. Every failure a caller can see is a GatewayError and renders as the OpenAI
@@ -31,6 +32,12 @@ export class GatewayError extends Error {
    * `unsupported_parameter`, say): routing decides on codes the gateway gives, never on a provider's.
    */
   readonly routeAs: string | null;
+  /**
+   * What the provider billed for the call that failed so, when it said (a 2xx answer the gateway
+   * could not use, such as Gemini's MALFORMED_FUNCTION_CALL with its usageMetadata): the failed
+   * attempt is priced from it rather than from its worst case.
+   */
+  billedUsage: Usage | undefined;
 
   constructor(
     status: number,
@@ -52,6 +59,7 @@ export class GatewayError extends Error {
     this.code = opts.code ?? null;
     this.headers = opts.headers ?? {};
     this.routeAs = opts.routeAs ?? null;
+    this.billedUsage = undefined;
   }
 
   toEnvelope(): ErrorEnvelope {

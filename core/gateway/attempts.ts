@@ -1,3 +1,4 @@
+import type { Usage } from "../api/chat-response.ts";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -20,6 +21,8 @@ export interface AttemptRecord {
    * while the provider had the call.
    */
   answered?: true;
+  /** What the provider said it billed for this answered attempt, when it said: its cost, not the worst case. */
+  usage?: Usage;
   /** The part of its worst case such an attempt was billed, when less than all (RequestContext.attemptShare). */
   share?: number;
   /** What accounting charged for such an attempt: its worst case at that target (times `share`). */
@@ -74,6 +77,7 @@ export async function withFallback<T>(
       status: err?.status,
       ms: deps.now() - started,
       ...(outcome === "failed" && ctx.attemptAnswered ? { answered: true as const } : {}),
+      ...(outcome === "failed" && ctx.attemptAnswered && err?.billedUsage ? { usage: err.billedUsage } : {}),
     };
     if (record.answered && ctx.attemptShare !== undefined && ctx.attemptShare < 1)
       record.share = ctx.attemptShare;

@@ -193,9 +193,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     state = step.state;
     take(step.out);
     if (step.fault) {
-      if (!started) opts.onDeclaredFailure?.();
+      if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
-      fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when));
+      const err = providerFaultError(opts.provider, step.fault.code, step.fault.message, when);
+      if (step.fault.billed) err.billedUsage = state.usage;
+      fail(err);
     }
   });
 

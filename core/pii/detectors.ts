@@ -119,7 +119,7 @@ const JOINERS_DIGITS = String.raw`0-9\u200C\u200D`;
 // Latin's own accents are combining marks of the Inherited script; other scripts' marks are their own.
 const LATIN = String.raw`\p{sc=Latin}\p{sc=Inherited}${JOINERS_DIGITS}`;
 const OTHER_LETTERS = String.raw`[\p{L}\p{M}]--[\p{sc=Latin}${UNSPACED}]`;
-const OTHER = String.raw`[${OTHER_LETTERS}]${JOINERS_DIGITS}`;
+const OTHER = `[${OTHER_LETTERS}]${JOINERS_DIGITS}`;
 const APOSTROPHE = "['’ʼ]";
 
 /**
@@ -241,10 +241,7 @@ export const DETECTORS: readonly Detector[] = [
   {
     kind: "EMAIL",
     // RFC 6531 addresses and IDN domains in any script written with spaces (see LOCAL_LATIN and TLD).
-    pattern: new RegExp(
-      String.raw`(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40)(?:${DOMAIN_LABEL}){1,8}${TLD}`,
-      "gv",
-    ),
+    pattern: new RegExp(`(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40)(?:${DOMAIN_LABEL}){1,8}${TLD}`, "gv"),
     validate: emailOk,
   },
   {

@@ -49,6 +49,11 @@ export interface StreamFault {
   message: string;
   /** Provider's own error type when given (e.g. Anthropic `overloaded_error`). */
   code: string;
+  /**
+   * The provider billed the call although it failed (a 2xx answer the gateway cannot use): the attempt
+   * is priced from the usage the stream reported, not taken for an error status that bills nothing.
+   */
+  billed?: true;
 }
 
 export interface StreamStep<S> {

@@ -586,6 +586,44 @@ describe("a stream cut short", () => {
     },
   );
 
+  it.each([false, true])(
+    "prices a Gemini call it could not make from the usage Gemini billed for it (stream: %s)",
+    async (stream) => {
+      const answer = {
+        candidates: [
+          {
+            content: {},
+            finishReason: "MALFORMED_FUNCTION_CALL",
+            finishMessage: "Malformed function call: f(",
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 1234, totalTokenCount: 1234 },
+        modelVersion: "gemini-2.5-flash",
+      };
+      h.gemini.enqueueFaults({
+        kind: "status",
+        status: 200,
+        body: stream ? `data: ${JSON.stringify(answer)}\r\n\r\n` : JSON.stringify(answer),
+        headers: stream ? { "content-type": "text/event-stream" } : {},
+      });
+      const r = await chat(PLAIN, { model: "ge/gemini-2.5-flash", stream });
+      expect(r.status).toBe(502);
+      expect(r.text).toMatch(/upstream_malformed/);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const billed = costUsd(priceFor("gemini", "gemini-2.5-flash")!, {
+        input: 1234,
+        output: 0,
+        cached: 0,
+        reasoning: 0,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
+      });
+      expect(billed).toBeGreaterThan(0);
+      expect(h.outcomes[0]?.costUsd).toBeCloseTo(billed, 12);
+    },
+  );
+
   it("is priced at its worst case without a budget when it broke before any count (an OpenAI stream)", async () => {
     const openaiBody = { ...body, model: "oa/gpt-4o" };
     h.openai.enqueueFaults({ kind: "reset-mid", afterEvents: 3 });

@@ -131,8 +131,12 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
   const failed = candidates.map((c) =>
     failedCall(c, answerText(c) !== null || (c.content?.parts ?? []).some((p) => p.functionCall)),
   );
-  if (candidates.length > 0 && failed.every((f) => f !== undefined))
-    throw upstreamError(`Provider '${PROVIDER}' ${failed[0]}.`, "upstream_malformed");
+  if (candidates.length > 0 && failed.every((f) => f !== undefined)) {
+    const err = upstreamError(`Provider '${PROVIDER}' ${failed[0]}.`, "upstream_malformed");
+    // Gemini billed the call: its usage prices the failed attempt.
+    if (r.usageMetadata) err.billedUsage = normalizeGeminiUsage(r.usageMetadata);
+    throw err;
+  }
   const used: string[] = [];
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
     const toolCalls = (c.content?.parts ?? []).flatMap((p) => {

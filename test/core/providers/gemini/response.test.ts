@@ -34,13 +34,24 @@ describe("a Gemini function call it could not make", () => {
     expect(c.choices[0]).toMatchObject({ message: { content: "Hi" }, finish_reason: "stop" });
   });
 
-  it("ends a stream with the fault, so it falls back or fails in band", () => {
+  it("ends a stream with the fault, so it falls back or fails in band, a call Gemini billed", () => {
     const data = JSON.stringify({ candidates: [malformed] });
     expect(reduceGeminiStream({ event: undefined, data }, initGeminiStream(meta)).fault).toEqual({
       code: "upstream_malformed",
       message:
         "ended on a function call it could not make (MALFORMED_FUNCTION_CALL): Malformed function call: print(x",
+      billed: true,
     });
+  });
+
+  it("carries the usage Gemini billed for it on the error, to price the failed attempt", () => {
+    const usageMetadata = { promptTokenCount: 10, totalTokenCount: 10 };
+    const run = () => fromGeminiResponse({ candidates: [malformed], usageMetadata }, meta);
+    expect(run).toThrow(
+      expect.objectContaining({
+        billedUsage: expect.objectContaining({ prompt_tokens: 10, completion_tokens: 0 }),
+      }),
+    );
   });
 });
 
