@@ -38,6 +38,11 @@ export interface AnthropicStreamState extends BaseStreamState {
   thinkingIndex: Readonly<Record<number, number>>;
   /** How many of them already rode on a tool call. */
   thinkingSent: number;
+  /**
+   * Block indices of blocks an OpenAI answer has no place for (a server tool's call and result): their
+   * deltas, input_json_delta included, are skipped like the blocks.
+   */
+  skipped: readonly number[];
 }
 
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
@@ -49,6 +54,7 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   toolIndex: {},
   toolCount: 0,
   noArgs: [],
+  skipped: [],
   stopReason: null,
   rawUsage: {},
   thinking: [],
@@ -118,7 +124,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         const thinkingIndex = { ...s.thinkingIndex, [index]: s.thinking.length };
         return { out: [], state: { ...s, thinking: [...s.thinking, kept], thinkingIndex } };
       }
-      if (block.type !== "tool_use") return { out: [], state: s };
+      if (block.type !== "tool_use") return { out: [], state: { ...s, skipped: [...s.skipped, index] } };
       // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
       const hasInput =
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
@@ -151,6 +157,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         };
       if (delta.type === "other" || delta.partial_json === "") return { out: [], state: s };
       const ordinal = s.toolIndex[index];
+      if (ordinal === undefined && s.skipped.includes(index)) return { out: [], state: s };
       if (ordinal === undefined) {
         return {
           out: [],

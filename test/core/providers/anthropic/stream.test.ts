@@ -270,3 +270,63 @@ describe("the Anthropic stream reducer, event by event", () => {
     expect(start).toEqual(initAnthropicStream(META));
   });
 });
+
+describe("the Anthropic stream reducer, with blocks an OpenAI answer has no place for", () => {
+  it("skips a server tool's call, its input deltas and its result, and goes on with the text", () => {
+    const events: Array<[string, object]> = [
+      [
+        "message_start",
+        { message: { id: "msg_1", model: "claude", usage: { input_tokens: 10, output_tokens: 1 } } },
+      ],
+      ["content_block_start", { index: 0, content_block: { type: "text", text: "" } }],
+      ["content_block_delta", { index: 0, delta: { type: "text_delta", text: "I'll search." } }],
+      ["content_block_stop", { index: 0 }],
+      [
+        "content_block_start",
+        {
+          index: 1,
+          content_block: { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
+        },
+      ],
+      [
+        "content_block_delta",
+        { index: 1, delta: { type: "input_json_delta", partial_json: '{"query": "paris"}' } },
+      ],
+      ["content_block_stop", { index: 1 }],
+      [
+        "content_block_start",
+        {
+          index: 2,
+          content_block: { type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] },
+        },
+      ],
+      ["content_block_stop", { index: 2 }],
+      ["content_block_start", { index: 3, content_block: { type: "text", text: "" } }],
+      ["content_block_delta", { index: 3, delta: { type: "text_delta", text: " It is sunny." } }],
+      ["content_block_stop", { index: 3 }],
+      ["message_delta", { delta: { stop_reason: "end_turn" }, usage: { output_tokens: 30 } }],
+      ["message_stop", {}],
+    ];
+    let state = initAnthropicStream(META);
+    const chunks = [];
+    for (const [type, payload] of events) {
+      const step = reduceAnthropicStream({ event: type, data: JSON.stringify({ type, ...payload }) }, state);
+      expect(step.fault).toBeUndefined();
+      chunks.push(...step.out);
+      state = step.state;
+    }
+    expect(reassemble(chunks)).toMatchObject({ content: "I'll search. It is sunny.", finishReason: "stop" });
+  });
+
+  it("still refuses tool input for a block that was never opened", () => {
+    const state = initAnthropicStream(META);
+    const data = JSON.stringify({
+      type: "content_block_delta",
+      index: 7,
+      delta: { type: "input_json_delta", partial_json: "{}" },
+    });
+    expect(reduceAnthropicStream({ event: "content_block_delta", data }, state).fault?.code).toBe(
+      "upstream_malformed",
+    );
+  });
+});
