@@ -115,7 +115,10 @@ const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8})
  * scripts never belong to an address. Joiners (ZWNJ, ZWJ) and ASCII digits go with either.
  */
 const UNSPACED = String.raw`\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Bopomofo}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}`;
-const JOINERS_DIGITS = String.raw`0-9\u200C\u200D`;
+// Digits of any script inside an address (محمد٩٩@…, user１２３@…); an address ends only before ASCII ones
+// (TLD): a superscript, an Arabic-Indic or a full-width digit right after it is not part of it.
+const JOINERS_DIGITS = String.raw`\p{Nd}\u200C\u200D`;
+const END_JOINERS_DIGITS = String.raw`0-9\u200C\u200D`;
 // Latin's own accents are combining marks of the Inherited script; other scripts' marks are their own.
 const LATIN = String.raw`\p{sc=Latin}\p{sc=Inherited}${JOINERS_DIGITS}`;
 const OTHER_LETTERS = String.raw`[\p{L}\p{M}]--[\p{sc=Latin}${UNSPACED}]`;
@@ -131,7 +134,7 @@ const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-])(?<![${LATIN}]\.)(?<![${LATIN
 const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-])[${OTHER}._%+\-]{1,64}`;
 const DOMAIN_LABEL = String.raw`[[\p{L}\p{M}${JOINERS_DIGITS}\-]--[${UNSPACED}]]{1,63}\.`;
 /** A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. */
-const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![${LATIN}_\-])|[${OTHER_LETTERS}]{2,24}(?![${OTHER}_\-]))`;
+const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![\p{sc=Latin}\p{sc=Inherited}${END_JOINERS_DIGITS}_\-])|[${OTHER_LETTERS}]{2,24}(?![[${OTHER_LETTERS}]${END_JOINERS_DIGITS}_\-]))`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS

@@ -282,6 +282,10 @@ describe("e-mail addresses beside text", () => {
     ["an Arabic-Indic digit after", "a alice@example.com٣", "a [EMAIL]٣"],
     ["a joiner inside the domain", "user@exa\u200cmple.com", "[EMAIL]"],
     ["a circled number before", "①alice@example.com", "①[EMAIL]"],
+    ["Arabic-Indic digits inside", "راسلني على محمد٩٩@example.com", "راسلني على [EMAIL]"],
+    ["Devanagari digits inside", "राम१२३@example.com", "[EMAIL]"],
+    ["full-width digits inside", "user１２３@example.com", "[EMAIL]"],
+    ["a digit inside an IDN domain", "user@مثال١.com", "[EMAIL]"],
     ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);
