@@ -1,4 +1,3 @@
-import type { Usage } from "../api/chat-response.ts";
 import { nanos, usdOf } from "../budgets/money.ts";
 import {
   costUsd,
@@ -131,21 +130,9 @@ function settlementsOf(
   return [{ id: ctx.requestId, usd: Math.max(0, usdOf(nanos(cost - covered))) }, ...spend.covers];
 }
 
-/** A provider's usage as the token counts pricing takes. */
-const tokensOf = (u: Usage): TokenUsage => ({
-  input: count(u.prompt_tokens),
-  output: count(u.completion_tokens),
-  cached: count(u.prompt_tokens_details?.cached_tokens),
-  reasoning: count(u.completion_tokens_details?.reasoning_tokens),
-  cacheWrite: count(u.prompt_tokens_details?.cache_write_tokens),
-  cacheWrite1h: count(u.prompt_tokens_details?.cache_write_1h_tokens),
-});
-
 /**
- * Prices each attempt its provider billed though it failed, and records it there: from the usage the
- * provider reported for it where it did (Gemini's MALFORMED_FUNCTION_CALL answer), else at its worst
- * case (billedCostUsd). A budget's top-up for it was reserved at the worst case and settles at that
- * (the safe side).
+ * Prices each attempt its provider billed though it failed (billedCostUsd: from its reported usage, or
+ * its worst case), and records it there.
  */
 function priceBilledFailures(ctx: RequestContext): { usd: number; price: Price | undefined } {
   const spend = ctx.spend;
@@ -153,8 +140,7 @@ function priceBilledFailures(ctx: RequestContext): { usd: number; price: Price |
   let price: Price | undefined;
   if (!spend) return { usd, price };
   for (const a of ctx.outcome.attempts) {
-    const known = a.answered && a.usage ? spend.prices.get(`${a.provider}/${a.model}`) : undefined;
-    const billed = known && a.usage ? costUsd(known, tokensOf(a.usage)) : billedCostUsd(spend, a);
+    const billed = billedCostUsd(spend, a);
     if (billed === undefined) continue;
     const cost = usdOf(nanos(billed));
     a.costUsd = cost;

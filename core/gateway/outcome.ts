@@ -1,4 +1,5 @@
 import type { Usage } from "../api/chat-response.ts";
+import type { TokenUsage } from "../budgets/pricing.ts";
 import type { LogFields } from "../log.ts";
 import type { RequestOutcome } from "./types.ts";
 
@@ -56,5 +57,19 @@ export function outcomeFields(o: RequestOutcome): LogFields {
           `${a.provider}/${a.model}:${a.outcome}${a.code ? `:${a.code}` : ""}${a.answered ? ":answered" : ""}`,
       )
       .join(","),
+  };
+}
+
+/** A provider's usage as the token counts pricing takes (counts a provider should not send become 0). */
+export function tokensOfUsage(u: Usage): TokenUsage {
+  const n = (v: number | undefined) =>
+    v !== undefined && Number.isFinite(v) ? Math.max(0, Math.round(v)) : 0;
+  return {
+    input: n(u.prompt_tokens),
+    output: n(u.completion_tokens),
+    cached: n(u.prompt_tokens_details?.cached_tokens),
+    reasoning: n(u.completion_tokens_details?.reasoning_tokens),
+    cacheWrite: n(u.prompt_tokens_details?.cache_write_tokens),
+    cacheWrite1h: n(u.prompt_tokens_details?.cache_write_1h_tokens),
   };
 }

@@ -2,11 +2,12 @@ import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { counterFor } from "../budgets/counters.ts";
 import { usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
-import { type Price, priceFor } from "../budgets/pricing.ts";
+import { costUsd, type Price, priceFor } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import { tokensOfUsage } from "./outcome.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -169,12 +170,16 @@ async function giveBack(limits: RateLimitStore, buckets: RateBucket[], state: Sp
 
 /**
  * What an attempt that failed after its provider answered 2xx costs: the provider did the work and bills
- * it, but its usage never arrived, so it costs its worst case at that target, as a stream cut short does
- * (the answered calls' part of it, for an attempt sent as several calls). Undefined for an attempt that
- * billed nothing, or at a target without a price.
+ * it. Priced from the usage the provider reported for it where it did (Gemini's MALFORMED_FUNCTION_CALL
+ * answer); else its usage never arrived, so it costs its worst case at that target, as a stream cut
+ * short does (the answered calls' part of it, for an attempt sent as several calls). The same figure is
+ * reserved on top before a next call (coverBilledAttempt) and counted after, so the two agree. Undefined
+ * for an attempt that billed nothing, or at a target without a price.
  */
 export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number | undefined {
   if (!attempt.answered) return undefined;
+  const price = attempt.usage ? spend.prices.get(`${attempt.provider}/${attempt.model}`) : undefined;
+  if (price && attempt.usage) return costUsd(price, tokensOfUsage(attempt.usage));
   const worst = worstCaseAtUsd(spend, attempt.provider, attempt.model);
   return worst === undefined ? undefined : worst * (attempt.share ?? 1);
 }

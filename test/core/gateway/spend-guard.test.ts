@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { periodKey } from "../../../core/budgets/periods.ts";
+import { costUsd, priceFor } from "../../../core/budgets/pricing.ts";
 import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import type { ProviderConfig } from "../../../core/config/types.ts";
-import { newOutcome } from "../../../core/gateway/outcome.ts";
-import { guardSpend } from "../../../core/gateway/spend-guard.ts";
+import { newOutcome, tokensOfUsage } from "../../../core/gateway/outcome.ts";
+import { billedCostUsd, coverBilledAttempt, guardSpend } from "../../../core/gateway/spend-guard.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
 import { createSqliteRateLimitStore } from "../../../core/ratelimit/sqlite-store.ts";
 import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
@@ -104,5 +105,32 @@ describe("guardSpend", () => {
     (ctx.key as { rateLimits?: unknown }).rateLimits = { requestsPerMinute: 5 };
     await expect(guardSpend(ctx, plan, bounds, {})).rejects.toThrow("connection reset");
     expect(ctx.pending).toHaveLength(1);
+  });
+});
+
+describe("a failed attempt its provider billed", () => {
+  it("is reserved on top, and counted, at the usage the provider reported for it where it did", async () => {
+    const startedAt = Date.UTC(2026, 10, 26, 12);
+    const { ctx, budgets } = request(startedAt, startedAt);
+    await guardSpend(ctx, plan, bounds, {});
+    const usage = { prompt_tokens: 1000, completion_tokens: 0, total_tokens: 1000 };
+    const attempt = {
+      provider: "oa",
+      model: "gpt-4o",
+      outcome: "failed" as const,
+      ms: 1,
+      answered: true as const,
+      usage,
+    };
+    const billed = costUsd(priceFor("openai", "gpt-4o")!, tokensOfUsage(usage));
+    expect(billed).toBeLessThan(bounds.worstCaseUsd());
+    expect(billedCostUsd(ctx.spend!, attempt)).toBeCloseTo(billed, 12);
+    await coverBilledAttempt(ctx, attempt);
+    expect(ctx.spend?.covers).toEqual([{ id: "req-1.billed-1", usd: billed }]);
+    const counter = { scope: "key" as const, id: "k1", period: "day" as const, periodKey: "2026-11-26" };
+    expect(await budgets.spent(counter)).toBeCloseTo(0.25 + billed, 12);
+    // Without a reported usage, the worst case.
+    const { answered, ...unreported } = { ...attempt, usage: undefined };
+    expect(billedCostUsd(ctx.spend!, { ...unreported, answered })).toBe(0.25);
   });
 });
