@@ -63,12 +63,18 @@ export async function withFallback<T>(
   let incompatible: GatewayError | undefined;
   // A failed attempt the provider billed, whose cost must be reserved before the next call spends more.
   let billed: AttemptRecord | undefined;
+  /**
+   * `served`: the attempt's call answered the caller (a stream that then failed included): its usage
+   * prices it as the request's served call, so it is never also a billed failure on top.
+   */
   const note = (
     t: ResolvedTarget,
     outcome: AttemptRecord["outcome"],
     started: number,
     err?: GatewayError,
+    served = false,
   ) => {
+    const billedFailure = outcome === "failed" && ctx.attemptAnswered && !served;
     const record: AttemptRecord = {
       provider: t.provider.id,
       model: t.model,
@@ -76,8 +82,8 @@ export async function withFallback<T>(
       code: err?.code ?? undefined,
       status: err?.status,
       ms: deps.now() - started,
-      ...(outcome === "failed" && ctx.attemptAnswered ? { answered: true as const } : {}),
-      ...(outcome === "failed" && ctx.attemptAnswered && err?.billedUsage ? { usage: err.billedUsage } : {}),
+      ...(billedFailure ? { answered: true as const } : {}),
+      ...(billedFailure && err?.billedUsage ? { usage: err.billedUsage } : {}),
     };
     if (record.answered && ctx.attemptShare !== undefined && ctx.attemptShare < 1)
       record.share = ctx.attemptShare;
@@ -124,7 +130,7 @@ export async function withFallback<T>(
           // A stream that started is judged at its end (judgeStream), which may already have come.
           const verdict = ctx.streamVerdict as StreamVerdict | undefined;
           if (!verdict) deps.breakers.record(target, true);
-          const record = note(target, verdict?.failure ? "failed" : "ok", started);
+          const record = note(target, verdict?.failure ? "failed" : "ok", started, undefined, true);
           if (verdict?.failure) record.code = verdict.failure;
           if (verdict) {
             verdict.attempt = record;
