@@ -55,6 +55,8 @@ export const handler = createAdminHandler(
     log,
     newId: randomUUID,
     now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
   },
   [injectLambdaContext(logger)],
 );

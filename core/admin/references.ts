@@ -39,7 +39,7 @@ export async function guarded<T>(
       if (!(err instanceof VersionChangedError)) throw err;
       if (attempt >= GUARD_ATTEMPTS)
         throw conflict("The registry kept changing under this request (other admin writes); try again.");
-      await sleep(backoffMs(attempt - 1, GUARD_BACKOFF, Math.random));
+      await deps.sleep(backoffMs(attempt - 1, GUARD_BACKOFF, deps.random));
     }
   }
 }
@@ -62,8 +62,6 @@ export async function checkModelTargets(deps: AdminDeps, model: ModelConfig): Pr
 export async function checkKeyOrg(deps: AdminDeps, org: string): Promise<void> {
   if (!(await deps.registry.get("org", org))) throw badRequest(`Unknown org '${org}'.`, "org", "unknown_org");
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const names = (ids: string[]) => ids.map((id) => `'${id}'`).join(", ");
 

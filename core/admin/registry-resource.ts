@@ -57,9 +57,9 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
    */
   const checkedWrite = <T>(
     req: AdminRequest,
-    check: unknown,
+    checked: boolean,
     write: (guard: WriteGuard | undefined) => Promise<T>,
-  ): Promise<T> => (check ? guarded(req.deps, write) : write(undefined));
+  ): Promise<T> => (checked ? guarded(req.deps, write) : write(undefined));
 
   const stamped = (req: AdminRequest, doc: RegistryDocs[K], previous: RegistryDocs[K] | undefined) =>
     spec.stamp ? spec.stamp(doc, previous, new Date(req.deps.now()).toISOString()) : doc;
@@ -85,7 +85,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
         body: true,
         async run(req) {
           const valid = validate(spec.schema, req.body);
-          const doc = await checkedWrite(req, spec.checkReferences, async (guard) => {
+          const doc = await checkedWrite(req, spec.checkReferences !== undefined, async (guard) => {
             const checked = stamped(req, await referencesChecked(req, valid), undefined);
             const id = entryOf(checked);
             // Checked up front for a precise message; the store's conditional insert settles races.
@@ -111,14 +111,18 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       PUT: {
         body: true,
         async run(req) {
-          const { before, doc } = await checkedWrite(req, spec.checkReferences, async (guard) => {
-            const before = await req.deps.registry.get(kind, req.id);
-            if (!before) throw missing(kind, req.id);
-            const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
-            const doc = stamped(req, await referencesChecked(req, valid), before.doc);
-            await req.deps.registry.replace(kind, doc, guard);
-            return { before, doc };
-          });
+          const { before, doc } = await checkedWrite(
+            req,
+            spec.checkReferences !== undefined,
+            async (guard) => {
+              const before = await req.deps.registry.get(kind, req.id);
+              if (!before) throw missing(kind, req.id);
+              const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
+              const doc = stamped(req, await referencesChecked(req, valid), before.doc);
+              await req.deps.registry.replace(kind, doc, guard);
+              return { before, doc };
+            },
+          );
           await recordChange(req, "replace", kind, req.id, before.doc, doc);
           return { status: 200, body: doc };
         },
@@ -126,7 +130,7 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       DELETE: {
         body: false,
         async run(req) {
-          const before = await checkedWrite(req, spec.checkUnused, async (guard) => {
+          const before = await checkedWrite(req, spec.checkUnused !== undefined, async (guard) => {
             const before = await req.deps.registry.get(kind, req.id);
             if (!before) throw missing(kind, req.id);
             await spec.checkUnused?.(req.deps, req.id);

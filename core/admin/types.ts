@@ -31,6 +31,9 @@ export interface AdminDeps {
   log: Log;
   newId(): string;
   now(): number;
+  /** Waits between a guarded write's rounds (references.ts), with `random`'s jitter. */
+  sleep(ms: number): Promise<void>;
+  random(): number;
   /**
    * Called after each successful write, once the store has it. The seam for the audit chain; a failing
    * hook is logged, not reported to the admin, because the change itself has already happened.

@@ -37,7 +37,7 @@ export class GatewayError extends Error {
    * could not use, such as Gemini's MALFORMED_FUNCTION_CALL with its usageMetadata): the failed
    * attempt is priced from it rather than from its worst case.
    */
-  billedUsage: Usage | undefined;
+  readonly billedUsage: Usage | undefined;
 
   constructor(
     status: number,
@@ -48,6 +48,7 @@ export class GatewayError extends Error {
       code?: string | null;
       headers?: Record<string, string>;
       routeAs?: string;
+      billedUsage?: Usage | undefined;
       cause?: unknown;
     } = {},
   ) {
@@ -59,7 +60,7 @@ export class GatewayError extends Error {
     this.code = opts.code ?? null;
     this.headers = opts.headers ?? {};
     this.routeAs = opts.routeAs ?? null;
-    this.billedUsage = undefined;
+    this.billedUsage = opts.billedUsage;
   }
 
   toEnvelope(): ErrorEnvelope {

@@ -10,6 +10,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
+import { wholeTokens } from "./outcome.ts";
 import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -20,29 +21,22 @@ import type { RequestContext } from "./types.ts";
  * that served it: never $0, and never the early count it may have reported.
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
  * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
- * fell back, or failed the request) was billed too, and adds its worst case.
+ * fell back, or failed the request) was billed too, and adds its cost: from the usage the provider
+ * reported for it, else its worst case (billedCostUsd).
  */
-/**
- * A provider's token count as the usage event's schema takes it (a whole number, at least 0). A provider
- * that answered with another (an OpenAI-compatible server reporting 12.5 or -1) would otherwise have the
- * aggregator refuse the event, and the request's spend would never be counted.
- */
-const count = (n: number | undefined): number =>
-  n !== undefined && Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0;
-
 export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const { deps, outcome: o, spend } = ctx;
   if (!ctx.key || !o.model) return;
   // Partial usage (a stream cut short) prices an unbudgeted request better than $0, but a budgeted one
-  // keeps its reservation, the only figure known to cover the bill.
+  // costs its worst case at the serving target, the only figure known to cover the bill.
   const usageReported = o.promptTokens !== undefined && !o.usagePartial;
   const tokens = {
-    input: count(o.promptTokens),
-    output: count(o.completionTokens),
-    cached: count(o.cachedTokens),
-    reasoning: count(o.reasoningTokens),
-    cacheWrite: count(o.cacheWriteTokens),
-    cacheWrite1h: count(o.cacheWrite1hTokens),
+    input: wholeTokens(o.promptTokens),
+    output: wholeTokens(o.completionTokens),
+    cached: wholeTokens(o.cachedTokens),
+    reasoning: wholeTokens(o.reasoningTokens),
+    cacheWrite: wholeTokens(o.cacheWriteTokens),
+    cacheWrite1h: wholeTokens(o.cacheWrite1hTokens),
   };
   const served = o.status === 200 && o.provider !== undefined;
   const price = served ? servingPrice(ctx) : undefined;
@@ -161,7 +155,7 @@ function servingPrice(ctx: RequestContext) {
 /**
  * The model a usage event names. A request some provider was called for names what it asked for (its
  * rollups go under the target anyway); one refused before any call names a configured alias, and any
- * other name `other`: refusals (an unknown model's 404 comes before the rate limit) must not let a
+ * other name `(other)`: refusals (an unknown model's 404 comes before the rate limit) must not let a
  * caller mint a spend-report row per made-up name, as /metrics does not let it mint series.
  */
 function askedModel(ctx: RequestContext): string {

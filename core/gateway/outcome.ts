@@ -60,16 +60,22 @@ export function outcomeFields(o: RequestOutcome): LogFields {
   };
 }
 
-/** A provider's usage as the token counts pricing takes (counts a provider should not send become 0). */
+/**
+ * A provider's token count as pricing and the usage event's schema take it (a whole number, at least 0).
+ * A provider that answered with another (an OpenAI-compatible server reporting 12.5 or -1) would
+ * otherwise have the aggregator refuse the event, and the request's spend would never be counted.
+ */
+export const wholeTokens = (n: number | undefined): number =>
+  n !== undefined && Number.isFinite(n) ? Math.max(0, Math.round(n)) : 0;
+
+/** A provider's usage as the token counts pricing takes. */
 export function tokensOfUsage(u: Usage): TokenUsage {
-  const n = (v: number | undefined) =>
-    v !== undefined && Number.isFinite(v) ? Math.max(0, Math.round(v)) : 0;
   return {
-    input: n(u.prompt_tokens),
-    output: n(u.completion_tokens),
-    cached: n(u.prompt_tokens_details?.cached_tokens),
-    reasoning: n(u.completion_tokens_details?.reasoning_tokens),
-    cacheWrite: n(u.prompt_tokens_details?.cache_write_tokens),
-    cacheWrite1h: n(u.prompt_tokens_details?.cache_write_1h_tokens),
+    input: wholeTokens(u.prompt_tokens),
+    output: wholeTokens(u.completion_tokens),
+    cached: wholeTokens(u.prompt_tokens_details?.cached_tokens),
+    reasoning: wholeTokens(u.completion_tokens_details?.reasoning_tokens),
+    cacheWrite: wholeTokens(u.prompt_tokens_details?.cache_write_tokens),
+    cacheWrite1h: wholeTokens(u.prompt_tokens_details?.cache_write_1h_tokens),
   };
 }

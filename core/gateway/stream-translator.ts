@@ -195,9 +195,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     if (step.fault) {
       if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
-      const err = providerFaultError(opts.provider, step.fault.code, step.fault.message, when);
-      if (step.fault.billed) err.billedUsage = state.usage;
-      fail(err);
+      const billed = step.fault.billed ? state.usage : undefined;
+      fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when, billed));
     }
   });
 

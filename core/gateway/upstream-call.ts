@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { drainStream } from "../api/drain-stream.ts";
-import { upstreamError } from "../api/errors.ts";
+import { GatewayError, upstreamError } from "../api/errors.ts";
 import {
   type Endpoint,
   type Transport,
@@ -61,7 +61,7 @@ export async function callUpstream(
     // An error body past the bound is not one we would echo, but its status still says whose fault it
     // was: a 400 with a huge body stays the caller's 400 (without the provider's message).
     const text = await readText(response.body, MAX_ERROR_BODY, endpoint.providerId).catch((err: unknown) => {
-      if ((err as { code?: unknown }).code !== "upstream_too_large") throw err;
+      if (!(err instanceof GatewayError && err.code === "upstream_too_large")) throw err;
       response.body.destroy();
       return "";
     });

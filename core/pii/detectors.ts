@@ -152,7 +152,7 @@ const labelWord = (w: string): boolean =>
   (w.endsWith("s") && KEY_LABEL_WORDS.has(w.slice(0, -1)));
 
 /** A key's words: camelCase, digits and separators split (`WhatsAppNumber2`: whats app number 2). */
-const keyWords = (key: string): string[] =>
+export const keyWords = (key: string): string[] =>
   key
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .replace(/([a-z\d])([A-Z])/g, "$1 $2")

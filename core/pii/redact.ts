@@ -1,5 +1,5 @@
 import { nestsDeeperThan } from "../api/json-depth.ts";
-import { DETECTORS, isLabelKey, keyLabel } from "./detectors.ts";
+import { DETECTORS, isLabelKey, keyLabel, keyWords } from "./detectors.ts";
 import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
 
 /** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
@@ -231,12 +231,10 @@ const VALUE_WORDS = new Set([
   "code",
 ]);
 
-const valueKey = (key: string): boolean =>
-  key
-    .replace(/([a-z\d])([A-Z])/g, "$1 $2")
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .every((w) => w === "" || VALUE_WORDS.has(w));
+const valueKey = (key: string): boolean => {
+  const words = keyWords(key).filter((w) => !/^\d+$/.test(w));
+  return words.length > 0 && words.every((w) => VALUE_WORDS.has(w));
+};
 
 function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, depth = 0): unknown {
   // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate

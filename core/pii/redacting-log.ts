@@ -43,24 +43,12 @@ function redactField(value: FieldValue): FieldValue {
   return value;
 }
 
-/** Field names seen, and whether each labels its value (isLabelKey): a line repeats the same few names. */
-const labelNames = new Map<string, boolean>();
-
-function labels(key: string): boolean {
-  let is = labelNames.get(key);
-  if (is === undefined) {
-    is = isLabelKey(key);
-    if (labelNames.size >= CLEAN_MAX) labelNames.clear();
-    labelNames.set(key, is);
-  }
-  return is;
-}
-
 function redactFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     // A field named like a label (`phone`, `ssn`) is read with its name, as redactValue reads a key.
-    if (labels(key) && (typeof value === "string" || typeof value === "number")) {
+    // isLabelKey remembers its answers: a line repeats the same few names.
+    if (isLabelKey(key) && (typeof value === "string" || typeof value === "number")) {
       const r = redactNamed(key, value);
       out[key] = r.count > 0 ? r.text : value;
     } else out[key] = redactField(value);

@@ -1,3 +1,4 @@
+import type { Usage } from "../api/chat-response.ts";
 import { GatewayError, NO_RETRY, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import type { TransportError } from "./transport.ts";
 
@@ -22,16 +23,16 @@ export function upstreamStatusError(
       NO_RETRY,
     );
   }
-  if (status === 429 || outOfCredit(status, error, message)) {
-    if (outOfCredit(status, error, message))
-      // The gateway's account is out of credit (whatever the provider calls it): OpenAI's own answer to
-      // that, a 429 `insufficient_quota` no retry in the SDK's backoff window wins back.
-      return new GatewayError(
-        429,
-        "rate_limit_error",
-        message ?? `Provider '${provider}' says the gateway's account is out of credit.`,
-        { code: "insufficient_quota", headers: NO_RETRY },
-      );
+  if (outOfCredit(status, error, message))
+    // The gateway's account is out of credit (whatever the provider calls it): OpenAI's own answer to
+    // that, a 429 `insufficient_quota` no retry in the SDK's backoff window wins back.
+    return new GatewayError(
+      429,
+      "rate_limit_error",
+      message ?? `Provider '${provider}' says the gateway's account is out of credit.`,
+      { code: "insufficient_quota", headers: NO_RETRY },
+    );
+  if (status === 429) {
     // Gemini's hint stands in for headers only when the provider sent neither.
     const hinted =
       headers["retry-after"] === undefined && headers["retry-after-ms"] === undefined
@@ -220,6 +221,8 @@ export function providerFaultError(
   kind: string,
   message: string,
   when: string,
+  /** The usage of a call the provider billed though it failed (StreamFault.billed). */
+  billedUsage?: Usage,
 ): GatewayError {
   const status = PROVIDER_ERROR_STATUS[kind];
   if (status !== undefined && status < 500)
@@ -227,7 +230,10 @@ export function providerFaultError(
   // A provider failure (5xx) keeps the provider's message; a kind no table knows (the gateway's own,
   // `upstream_malformed` for a chunk it could not read, or one no provider documents yet) stays the code.
   const code = status === undefined ? kind : "upstream_http_error";
-  return upstreamError(`Provider '${provider}' ${when}: ${message}`, code);
+  return new GatewayError(502, "upstream_error", `Provider '${provider}' ${when}: ${message}`, {
+    code,
+    billedUsage,
+  });
 }
 
 export function transportError(provider: string, err: TransportError): GatewayError {

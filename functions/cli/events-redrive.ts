@@ -73,7 +73,7 @@ try {
 } catch (err) {
   const running = err instanceof DataDirInUseError;
   // parseArgs' own errors (an unknown option, a missing value) are usage errors: say how it is used.
-  const usage = (err as { code?: unknown }).code?.toString().startsWith("ERR_PARSE_ARGS") === true;
+  const usage = err instanceof Error && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS");
   process.stderr.write(
     running
       ? `The gateway (pid ${err.pid}) is running on this data directory: stop it, run events:redrive, then start it again.\n`

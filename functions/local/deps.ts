@@ -96,6 +96,8 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     },
     newId: randomUUID,
     now: Date.now,
+    sleep: wired.deps.sleep,
+    random: wired.deps.random,
   };
   return {
     deps: wired.deps,

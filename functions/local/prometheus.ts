@@ -70,7 +70,7 @@ export function createPrometheusMetrics(
   };
   new Counter({
     name: "llm_gateway_cost_usd_total",
-    help: "Spend in USD, priced with the shipped price table, by the provider that billed it",
+    help: "Spend in USD, priced with the price table and its per-provider overrides, by the provider that billed it",
     labelNames: labels,
     registers: [registry],
     collect() {

@@ -624,39 +624,45 @@ describe("a stream cut short", () => {
     },
   );
 
-  it("charges a Gemini stream that failed right after its first content once, from its usage", async () => {
-    const usageMetadata = { promptTokenCount: 1234, candidatesTokenCount: 5, totalTokenCount: 1239 };
-    const first = {
-      candidates: [{ content: { role: "model", parts: [{ text: "Hi" }] }, index: 0 }],
-      usageMetadata,
-    };
-    const failed = {
-      candidates: [{ content: {}, finishReason: "MALFORMED_FUNCTION_CALL", finishMessage: "f(", index: 0 }],
-      usageMetadata,
-    };
-    // Both events in one write: the stream fails before the attempt loop has noted its call.
-    h.gemini.enqueueFaults({
-      kind: "status",
-      status: 200,
-      body: `data: ${JSON.stringify(first)}\r\n\r\ndata: ${JSON.stringify(failed)}\r\n\r\n`,
-      headers: { "content-type": "text/event-stream" },
-    });
-    const r = await chat(PLAIN, { model: "ge/gemini-2.5-flash", stream: true });
-    expect(r.status).toBe(200);
-    expect(r.text).toMatch(/upstream_malformed/);
-    await expect.poll(() => h.outcomes.length).toBe(1);
-    const o = h.outcomes[0]!;
-    const served = costUsd(priceFor("gemini", "gemini-2.5-flash")!, {
-      input: 1234,
-      output: 5,
-      cached: 0,
-      reasoning: 0,
-      cacheWrite: 0,
-      cacheWrite1h: 0,
-    });
-    expect(o.attempts.filter((a) => a.answered)).toEqual([]);
-    expect(o.costUsd).toBeCloseTo(served, 12);
-  });
+  it.each([
+    ["without a budget", PLAIN],
+    ["under a budget", BOUNDED],
+  ])(
+    "charges a Gemini stream that failed right after its first content once, from its usage (%s)",
+    async (_, key) => {
+      const usageMetadata = { promptTokenCount: 1234, candidatesTokenCount: 5, totalTokenCount: 1239 };
+      const first = {
+        candidates: [{ content: { role: "model", parts: [{ text: "Hi" }] }, index: 0 }],
+        usageMetadata,
+      };
+      const failed = {
+        candidates: [{ content: {}, finishReason: "MALFORMED_FUNCTION_CALL", finishMessage: "f(", index: 0 }],
+        usageMetadata,
+      };
+      // Both events in one write: the stream fails before the attempt loop has noted its call.
+      h.gemini.enqueueFaults({
+        kind: "status",
+        status: 200,
+        body: `data: ${JSON.stringify(first)}\r\n\r\ndata: ${JSON.stringify(failed)}\r\n\r\n`,
+        headers: { "content-type": "text/event-stream" },
+      });
+      const r = await chat(key, { model: "ge/gemini-2.5-flash", stream: true });
+      expect(r.status).toBe(200);
+      expect(r.text).toMatch(/upstream_malformed/);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const o = h.outcomes[0]!;
+      const served = costUsd(priceFor("gemini", "gemini-2.5-flash")!, {
+        input: 1234,
+        output: 5,
+        cached: 0,
+        reasoning: 0,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
+      });
+      expect(o.attempts.filter((a) => a.answered)).toEqual([]);
+      expect(o.costUsd).toBeCloseTo(served, 12);
+    },
+  );
 
   it("is priced at its worst case without a budget when it broke before any count (an OpenAI stream)", async () => {
     const openaiBody = { ...body, model: "oa/gpt-4o" };

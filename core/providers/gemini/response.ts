@@ -9,7 +9,7 @@ import type {
 } from "../../api/chat-response.ts";
 import { usage } from "../../api/chat-response.ts";
 import { type EmbeddingEncoding, float32Base64 } from "../../api/embedding-encoding.ts";
-import { upstreamError } from "../../api/errors.ts";
+import { GatewayError, upstreamError } from "../../api/errors.ts";
 import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { geminiLogprobs } from "./logprobs.ts";
@@ -132,10 +132,11 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
     failedCall(c, answerText(c) !== null || (c.content?.parts ?? []).some((p) => p.functionCall)),
   );
   if (candidates.length > 0 && failed.every((f) => f !== undefined)) {
-    const err = upstreamError(`Provider '${PROVIDER}' ${failed[0]}.`, "upstream_malformed");
     // Gemini billed the call: its usage prices the failed attempt.
-    if (r.usageMetadata) err.billedUsage = normalizeGeminiUsage(r.usageMetadata);
-    throw err;
+    throw new GatewayError(502, "upstream_error", `Provider '${PROVIDER}' ${failed[0]}.`, {
+      code: "upstream_malformed",
+      billedUsage: r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : undefined,
+    });
   }
   const used: string[] = [];
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {

@@ -54,6 +54,9 @@ export async function adminFixture(): Promise<AdminFixture> {
     keys,
     log: { info: log, warn: log, error: log },
     newId: () => `id${++n}`,
+    // No real waiting between a guarded write's rounds.
+    sleep: async () => {},
+    random: () => 0.5,
     now: () => Date.UTC(2026, 0, 1),
     onChange: (c) => {
       changes.push(c);
