@@ -218,7 +218,8 @@ const VALUE_WORDS = new Set([
   "numbers",
   "value",
   "digits",
-  "e164",
+  // `e164` splits as "e" and digits (keyWords).
+  "e",
   "national",
   "international",
   "local",

@@ -118,8 +118,10 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const text = cand ? answerText(cand) : null;
   // A call Gemini could not make ends the stream as the error it is (response.ts failedCall).
   const failed = cand && failedCall(cand, text !== null || toolIds.length > 0);
-  // Its usage goes with it, as the final count: Gemini billed the call, and it is priced from it.
-  if (failed) return fault(failed, "upstream_malformed", { ...state, usage, usageFinal: true }, true);
+  // Its usage goes with it: Gemini billed the call, and it is priced from it. Final only when this chunk
+  // says it (an earlier chunk's running count does not include the failed call).
+  const final = r.usageMetadata ? { usageFinal: true } : {};
+  if (failed) return fault(failed, "upstream_malformed", { ...state, usage, ...final }, true);
 
   // One tool call a chunk, as OpenAI streams them: the SDK's stream helpers close a call's arguments
   // when the next index appears, so two calls in one chunk would report one done before its delta.

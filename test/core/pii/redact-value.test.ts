@@ -170,6 +170,11 @@ describe("redactJsonText", () => {
       },
     ],
     [
+      "E.164 keys",
+      '{"phone":{"e164":"4155552671","E164":14155552671}}',
+      { phone: { e164: "[PHONE]", E164: "[PHONE]" } },
+    ],
+    [
       "short forms of number after the looser words",
       '{"cell_num":"4155550132","smsNr":"4155550133"}',
       {

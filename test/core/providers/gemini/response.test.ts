@@ -44,6 +44,19 @@ describe("a Gemini function call it could not make", () => {
     });
   });
 
+  it.each([
+    ["its own usage", { usageMetadata: { promptTokenCount: 10, totalTokenCount: 12 } }, true],
+    ["no usage of its own (an earlier chunk's running count is not the bill)", {}, undefined],
+  ])("takes the failing chunk's count as final only when it carries %s", (_, extra, final) => {
+    const first = JSON.stringify({
+      candidates: [{ content: { role: "model", parts: [{ text: "Hi" }] }, index: 0 }],
+      usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 1 },
+    });
+    const started = reduceGeminiStream({ event: undefined, data: first }, initGeminiStream(meta)).state;
+    const data = JSON.stringify({ candidates: [malformed], ...extra });
+    expect(reduceGeminiStream({ event: undefined, data }, started).state.usageFinal).toBe(final);
+  });
+
   it("carries the usage Gemini billed for it on the error, to price the failed attempt", () => {
     const usageMetadata = { promptTokenCount: 10, totalTokenCount: 10 };
     const run = () => fromGeminiResponse({ candidates: [malformed], usageMetadata }, meta);
