@@ -32,9 +32,11 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   };
   const messages = req.messages.map((m): ChatMessage => {
     let out = m;
-    if (typeof m.content === "string") out = { ...m, content: mask(m.content) } as ChatMessage;
+    // Message text that is a JSON document (pasted data, a tool's result) is masked as JSON: its keys
+    // label their values, and it stays valid JSON (a number under `phone` becomes a quoted mask).
+    if (typeof m.content === "string") out = { ...m, content: maskJson(m.content) } as ChatMessage;
     else if (Array.isArray(m.content)) {
-      const content = m.content.map((p) => (p.type === "text" ? { ...p, text: mask(p.text) } : p));
+      const content = m.content.map((p) => (p.type === "text" ? { ...p, text: maskJson(p.text) } : p));
       out = { ...m, content } as ChatMessage;
     }
     // A participant's name is often a person's, or an address. A masked one keeps to the characters

@@ -265,7 +265,7 @@ export const DETECTORS: readonly Detector[] = [
     // Spaces or no separators only right after an SSN label: alone, nine digits are anything.
     kind: "SSN",
     pattern:
-      /\b(?:SSNs?|social[ _-]?security(?:[ _-]?number|[ _-]?no\.?)?)(?:["']?\s{0,3}[:#=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
+      /\b(?:SSNs?|social[ _-]?security(?:[ _-]?number|[ _-]?no\.?)?)(?:["']\s{0,3}[:#=]\s{0,3}["']|\s{0,3}[:#=]\s{0,3}|\s{1,3}(?:is\s{1,3})?)(?<v>\d{3} ?\d{2} ?\d{4})(?![\w-])/dgi,
     validate: ssnMatchOk,
   },
   {
@@ -282,10 +282,12 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     // Compact national numbers (07700900123) and 7-digit local ones (555-0199) only right after a phone
-    // word: alone, they read as order and account numbers. Only the number is masked.
+    // word: alone, they read as order and account numbers. Only the number is masked. A quoted label
+    // (`"phone": "…"`) needs a quoted value: masking an unquoted JSON number in prose would break the JSON
+    // (`"mobile": 1234567` is a count there; JSON values are read by their keys in redactJsonText).
     kind: "PHONE",
     pattern:
-      /\b(?:(?:phone|tel(?:ephone)?|mobile|whatsapp|fax)(?:e?s)?|cell|call|ring|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
+      /\b(?:(?:phone|tel(?:ephone)?|mobile|whatsapp|fax)(?:e?s)?|cell|call|ring|sms)\.?(?:\s{1,3}(?:me|us))?(?:\s{1,3}(?:at|on))?(?:[ _-]{0,3}(?:numbers?|no\.?))?(?:["']\s{0,3}[:=]\s{0,3}["']|\s{0,3}[:=]\s{0,3}|\s{1,3})(?<v>\d{7,15}|\d{3}[ .-]\d{4})(?![\w-]|[.,]\d)/dgi,
     validate: phoneOk,
   },
 ];

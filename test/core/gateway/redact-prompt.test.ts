@@ -203,3 +203,22 @@ describe("redactPrompt", () => {
     expect(redactPrompt(request({})).request).not.toHaveProperty("prediction");
   });
 });
+
+describe("redactPrompt, for message text that holds JSON", () => {
+  it("masks a JSON document by its keys and keeps it valid JSON (a count under `mobile` stays)", () => {
+    const doc = '{"mobile":1234567,"phone":"4155550132","stats":{"mobile":4155550132}}';
+    const { request: out, masked } = redactPrompt(request({ messages: [{ role: "user", content: doc }] }));
+    expect(JSON.parse(out.messages[0]?.content as string)).toEqual({
+      mobile: 1234567,
+      phone: "[PHONE]",
+      stats: { mobile: "[PHONE]" },
+    });
+    expect(masked).toBe(2);
+  });
+
+  it("leaves an unquoted number after a quoted label alone in text that is not JSON (it would break it)", () => {
+    const text = 'truncated: {"mobile":1234567, "phone":"4155550132"';
+    const { request: out } = redactPrompt(request({ messages: [{ role: "user", content: text }] }));
+    expect(out.messages[0]?.content).toBe('truncated: {"mobile":1234567, "phone":"[PHONE]"');
+  });
+});
