@@ -12,18 +12,19 @@ beforeEach(async () => {
 const modelOn = (alias: string, provider: string) => ({ alias, targets: [{ provider, model: "echo" }] });
 
 /**
- * Runs `other` (another admin's whole request) once, right after the wrapped read answered: the
- * moment between a handler's reference check and its write.
+ * Runs `other` (another admin's write) right after the wrapped read answered, where `when` says: the
+ * moment between a handler's reference check and its write. Once, unless `every` read should.
  */
-function afterFirst<A extends unknown[], R>(
+function interleaved<A extends unknown[], R>(
   read: (...args: A) => Promise<R>,
   when: (...args: A) => boolean,
   other: () => Promise<unknown>,
+  every = false,
 ): (...args: A) => Promise<R> {
   let done = false;
   return async (...args: A) => {
     const out = await read(...args);
-    if (!done && when(...args)) {
+    if ((every || !done) && when(...args)) {
       done = true;
       await other();
     }
@@ -37,7 +38,7 @@ describe("admin API: a reference check and its write, with another admin between
     let deleted = 0;
     f.deps.registry = {
       ...registry,
-      get: afterFirst(
+      get: interleaved(
         registry.get,
         (kind, id) => kind === "provider" && id === "p2",
         async () => (deleted = (await f.call("DELETE", "/admin/providers/p2")).status),
@@ -54,7 +55,7 @@ describe("admin API: a reference check and its write, with another admin between
     let created = 0;
     f.deps.registry = {
       ...registry,
-      list: afterFirst(
+      list: interleaved(
         registry.list,
         (kind) => kind === "model",
         async () => (created = (await f.call("POST", "/admin/models", modelOn("m2", "p2"))).status),
@@ -95,7 +96,7 @@ describe("admin API: a reference check and its write, with another admin between
     let created = 0;
     f.deps.keys = {
       ...keys,
-      list: afterFirst(
+      list: interleaved(
         keys.list,
         () => true,
         async () =>
@@ -116,11 +117,12 @@ describe("admin API: a reference check and its write, with another admin between
     let n = 0;
     f.deps.registry = {
       ...registry,
-      get: async (kind, id) => {
-        const out = await registry.get(kind, id);
-        if (kind === "provider") await registry.create("org", { id: `busy-${++n}` });
-        return out;
-      },
+      get: interleaved(
+        registry.get,
+        (kind) => kind === "provider",
+        () => registry.create("org", { id: `busy-${++n}` }),
+        true,
+      ),
     };
     const res = await f.call("POST", "/admin/models", modelOn("m2", "p2"));
     expect([res.status, errorOf(res.json).code]).toEqual([409, "conflict"]);
@@ -134,11 +136,12 @@ describe("admin API: a reference check and its write, with another admin between
     let n = 0;
     f.deps.registry = {
       ...registry,
-      get: async (kind, id) => {
-        const out = await registry.get(kind, id);
-        await registry.create("provider", { id: `busy-${++n}`, kind: "mock", region: "global", models: [] });
-        return out;
-      },
+      get: interleaved(
+        registry.get,
+        (_kind, _id) => true,
+        () => registry.create("provider", { id: `busy-${++n}`, kind: "mock", region: "global", models: [] }),
+        true,
+      ),
     };
     expect((await f.call("POST", "/admin/orgs", { id: "calm" })).status).toBe(201);
     expect((await f.call("PUT", "/admin/providers/p2", { kind: "mock", models: ["echo", "x"] })).status).toBe(
