@@ -19,8 +19,8 @@ export interface AggregatorDeps {
   spend: SpendStore;
   events: EventPublisher;
   /**
-   * Where present (AWS), the usage event's budget settlements are made again here: idempotent, and the
-   * backstop for a router whose own settle failed (usage.ts `settlements`).
+   * Where present (both hosts pass it), the usage event's budget settlements are made again here:
+   * idempotent, and the backstop for a router whose own settle failed (usage.ts `settlements`).
    */
   budgets?: BudgetStore | undefined;
   /** The budgets that apply to an org and to a key, as the registry and key store hold them now. */

@@ -37,8 +37,35 @@ export type ReserveResult =
  */
 export type CounterSeed = (counter: CounterRef) => Promise<number>;
 
+/**
+ * Whose request a reservation is for: what its usage event needs, should the process stop for good
+ * before settling it (portable mode charges such reservations at its next start, interrupted.ts).
+ * `requestId` is the request's own: a top-up for a billed attempt is reserved under an id of its own.
+ */
+export interface ReservedFor {
+  requestId: string;
+  org: string;
+  keyId: string;
+  alias: string;
+  endpoint: "chat" | "embeddings";
+  stream: boolean;
+  /** When the request started, in ms since the epoch: its usage event's time, which picks its period. */
+  startedAt: number;
+  /** The price table that priced the reservation's worst case. */
+  priceVersion: string;
+}
+
+/** A reservation still holding its worst case on its counters. */
+export interface UnsettledReservation {
+  /** Its own id: the request's, or a top-up's (`<request id>.billed-1`). */
+  id: string;
+  amountUsd: number;
+  reservedFor: ReservedFor;
+}
+
 export interface BudgetStore {
-  reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult>;
+  /** `reservedFor` is kept with the reservation where the store can use it (SQLite); else ignored. */
+  reserve(requestId: string, items: ReserveItem[], reservedFor?: ReservedFor): Promise<ReserveResult>;
   /** `actualUsd` ≤ reserved in the gateway's use; a settle for an unknown reservation is a no-op. */
   settle(requestId: string, actualUsd: number): Promise<void>;
   /** Spend so far in a counter, all regions summed. */

@@ -3,7 +3,15 @@ import { addColumn, transaction } from "../storage/sqlite.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { counterStorageKey } from "./counters.ts";
 import { limitNanos, nanos, reserveNanos, storedNanos, usdOf } from "./money.ts";
-import type { BudgetStore, CounterRef, CounterSeed, ReserveItem, ReserveResult } from "./port.ts";
+import type {
+  BudgetStore,
+  CounterRef,
+  CounterSeed,
+  ReservedFor,
+  ReserveItem,
+  ReserveResult,
+  UnsettledReservation,
+} from "./port.ts";
 
 /**
  * Both tables are keyed by text and WITHOUT ROWID: one B-tree each instead of a table plus its key index,
@@ -27,7 +35,8 @@ CREATE TABLE IF NOT EXISTS budget_reservations (
   items TEXT NOT NULL,
   settled INTEGER NOT NULL DEFAULT 0,
   actual_micros INTEGER,
-  actual_nanos INTEGER
+  actual_nanos INTEGER,
+  reserved_for TEXT
 ) WITHOUT ROWID;
 `;
 
@@ -40,6 +49,11 @@ export interface SqliteBudgetExtras {
    * counters keep every amount, so a deleted record only ends its request's idempotency.
    */
   prune(beforeRequestId: string, limit: number): number;
+  /**
+   * Reservations never settled that know whose request they are for, oldest first. Read at start-up,
+   * before any request, they are those of requests a stopped process never finished (interrupted.ts).
+   */
+  unsettled(): UnsettledReservation[];
 }
 
 /** The region name of a counter's seed row (CounterSeed); no instance's region is named so. */
@@ -74,6 +88,7 @@ export function createSqliteBudgetStore(
   db.exec(SCHEMA);
   addColumn(db, "budget_counters", "spent_nanos", "INTEGER NOT NULL DEFAULT 0");
   addColumn(db, "budget_reservations", "actual_nanos", "INTEGER");
+  addColumn(db, "budget_reservations", "reserved_for", "TEXT");
   const sum = db.prepare(
     `SELECT COALESCE(SUM(spent_micros * 1000 + spent_nanos), 0) AS n FROM budget_counters
      WHERE scope = ? AND id = ? AND period_key = ?`,
@@ -92,7 +107,13 @@ export function createSqliteBudgetStore(
      VALUES (?, ?, ?, '${SEED_REGION}', 0, ?) ON CONFLICT DO NOTHING`,
   );
   const findRes = db.prepare("SELECT items, settled FROM budget_reservations WHERE request_id = ?");
-  const insertRes = db.prepare("INSERT INTO budget_reservations (request_id, items) VALUES (?, ?)");
+  const insertRes = db.prepare(
+    "INSERT INTO budget_reservations (request_id, items, reserved_for) VALUES (?, ?, ?)",
+  );
+  const unsettledRes = db.prepare(
+    `SELECT request_id, items, reserved_for FROM budget_reservations
+     WHERE settled = 0 AND reserved_for IS NOT NULL ORDER BY request_id`,
+  );
   const pruneRes = db.prepare(
     `DELETE FROM budget_reservations WHERE request_id IN
        (SELECT request_id FROM budget_reservations WHERE request_id < ? LIMIT ?)`,
@@ -139,7 +160,11 @@ export function createSqliteBudgetStore(
   };
 
   return {
-    async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
+    async reserve(
+      requestId: string,
+      items: ReserveItem[],
+      reservedFor?: ReservedFor,
+    ): Promise<ReserveResult> {
       let reserved: Reserved[] | undefined;
       const seeds = await seedsOf(items);
       // Reservations of requests that arrived together share one commit (and carry queued settlements).
@@ -164,7 +189,7 @@ export function createSqliteBudgetStore(
           amountNanos: reserveNanos(amountUsd),
         }));
         for (const r of reserved) add.run(r.scope, r.id, r.periodKey, region, r.amountNanos);
-        insertRes.run(requestId, JSON.stringify(reserved));
+        insertRes.run(requestId, JSON.stringify(reserved), reservedFor ? JSON.stringify(reservedFor) : null);
         return { ok: true };
       });
       // Only once committed: a reservation whose commit failed was never made.
@@ -174,6 +199,12 @@ export function createSqliteBudgetStore(
 
     settle(requestId: string, actualUsd: number): Promise<void> {
       const actual = nanos(actualUsd);
+      // A settlement made again (the cost aggregator's, from the usage event) mostly finds its
+      // reservation settled and committed: one read then, rather than a job in the next commit.
+      if (!mine.has(requestId)) {
+        const row = findRes.get(requestId) as { settled: number } | undefined;
+        if (row === undefined || row.settled === 1) return Promise.resolve();
+      }
       return commits.run(() => {
         // The conditional update is the claim: a second settlement, here or elsewhere, changes nothing.
         if (Number(settleRes.run(actual, requestId).changes) === 0) return;
@@ -190,6 +221,14 @@ export function createSqliteBudgetStore(
     },
 
     flush: () => commits.flush(),
+
+    unsettled: () =>
+      (unsettledRes.all() as Array<{ request_id: string; items: string; reserved_for: string }>).map((r) => ({
+        id: r.request_id,
+        // Every item of a reservation holds the same amount: the request's worst case (spend-guard.ts).
+        amountUsd: usdOf(storedNanos((JSON.parse(r.items) as Reserved[])[0] ?? {})),
+        reservedFor: JSON.parse(r.reserved_for) as ReservedFor,
+      })),
 
     prune: (beforeRequestId, limit) =>
       transaction(db, () => Number(pruneRes.run(beforeRequestId, limit).changes)),

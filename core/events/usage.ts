@@ -47,6 +47,11 @@ export const usageDetail = z.object({
     })
     .optional(),
   stream: z.boolean(),
+  /**
+   * The gateway stopped for good (a hard kill) while the request was in flight: its outcome and usage
+   * are unknown, so it costs what it had reserved, charged at the next start (portable mode).
+   */
+  interrupted: z.literal(true).optional(),
   attempts: z.array(
     z.object({
       provider: z.string(),

@@ -1,8 +1,8 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { counterFor } from "../budgets/counters.ts";
 import { usdAmountText, usdText } from "../budgets/money.ts";
-import type { ReserveItem, ReserveResult } from "../budgets/port.ts";
-import { costUsd, type Price, priceFor } from "../budgets/pricing.ts";
+import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
+import { costUsd, type Price, priceFor, priceVersionOf } from "../budgets/pricing.ts";
 import type { RateLimitConfig } from "../config/types.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -28,6 +28,8 @@ export interface SpendState {
   reservationUsd: number;
   /** The budgets reserved against (their counters and limits), for top-ups; empty when none was. */
   items: ReserveItem[];
+  /** Whose reservation it is, kept with it and with its top-ups (port.ts). */
+  reservedFor?: ReservedFor;
   /** Top-ups reserved for attempts billed before a later call (coverBilledAttempt): id and amount. */
   covers: Array<{ id: string; usd: number }>;
   tokenBuckets: string[];
@@ -121,7 +123,23 @@ export async function guardSpend(
   }
 
   if (budgets.length > 0 && deps.budgets) {
-    const amount = Math.max(...priced.map((t) => bounds.worstCaseUsd(t, prices.get(targetKey(t))!)));
+    const worst = priced
+      .map((t) => ({
+        price: prices.get(targetKey(t))!,
+        usd: bounds.worstCaseUsd(t, prices.get(targetKey(t))!),
+      }))
+      .reduce((a, b) => (b.usd > a.usd ? b : a));
+    const amount = worst.usd;
+    const reservedFor: ReservedFor = {
+      requestId: ctx.requestId,
+      org: key.org,
+      keyId: key.id,
+      alias: ctx.outcome.model!,
+      endpoint: ctx.outcome.endpoint === "/v1/embeddings" ? "embeddings" : "chat",
+      stream: ctx.outcome.stream,
+      startedAt: ctx.startedAt,
+      priceVersion: priceVersionOf(worst.price),
+    };
     const items: ReserveItem[] = budgets.map((b) => ({
       // The request's start, which its usage event carries: counter and rollups agree on the period
       // of a request that started just before midnight UTC and reached here after it.
@@ -131,7 +149,7 @@ export async function guardSpend(
     }));
     let result: ReserveResult;
     try {
-      result = await deps.budgets.reserve(ctx.requestId, items);
+      result = await deps.budgets.reserve(ctx.requestId, items, reservedFor);
     } catch (err) {
       // The store failed, and may have written the reservation before it did (a reply lost after the
       // commit). Settled to this request's cost, $0, by accounting like any reservation (a settle of a
@@ -157,6 +175,7 @@ export async function guardSpend(
     }
     state.reservationUsd = amount;
     state.items = items;
+    state.reservedFor = reservedFor;
   }
   return priced;
 }
@@ -208,6 +227,7 @@ export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRe
   const result = await budgets.reserve(
     id,
     spend.items.map((item) => ({ ...item, amountUsd: usd })),
+    spend.reservedFor,
   );
   if (!result.ok)
     throw budgetExceeded(

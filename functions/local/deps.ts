@@ -53,6 +53,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const audit = await createPortableAudit(db, opts.dataDir, log);
   const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
+  await spend.chargeInterrupted();
   spend.bus.start();
   const retention = startRetention(
     { events: spend.bus, reservations: spend.budgets, processed: spend.spend },

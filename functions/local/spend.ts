@@ -1,6 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
 import { counterFor } from "../../core/budgets/counters.ts";
+import { interruptedUsage } from "../../core/budgets/interrupted.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -36,6 +37,10 @@ export function createPortableSpend(
     // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge. The bus
     // delivers an id once, so the aggregator publishes an alert before claiming it (aggregator.ts).
     events: { publish: (events) => bus.publish(events), dedupesIds: true },
+    // The events' settlements made again: a router whose own settle failed (another process held the
+    // write lock past the busy timeout) leaves its usage event committed all the same, and this is then
+    // what settles the reservation. Idempotent: a settled reservation stays as it is.
+    budgets,
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
   };
@@ -45,18 +50,13 @@ export function createPortableSpend(
     pattern: { source: ["llm-gateway"], "detail-type": [USAGE_DETAIL_TYPE] },
     handle: async (envelope) => void (await aggregate(envelope)),
     // The same counting, a delivery round at a time: one SQLite commit for all its events.
+    // Its thresholds are logged by the alert subscription that receives them ("budget threshold
+    // crossed"), once each: the log is one of portable mode's alert targets.
     handleBatch: async (envelopes) => {
-      const thresholds = await aggregateUsageBatch(
+      await aggregateUsageBatch(
         envelopes.map((e) => e.detail),
         aggregatorDeps,
       );
-      for (const t of thresholds)
-        log.warn("budget threshold emitted", {
-          scope: t.scope,
-          id: t.id,
-          periodKey: t.periodKey,
-          threshold: t.threshold,
-        });
     },
   };
   const bus = createSqliteBus(db, {
@@ -95,5 +95,19 @@ export function createPortableSpend(
     return out;
   }
 
-  return { budgets, rateLimits, spend, bus, budgetReadings };
+  /**
+   * At start-up, before any request: reservations left unsettled are those of requests the last
+   * process never finished (a hard kill; one process per data directory). Their usage events go on the
+   * bus, to be counted at their reservations and settled there (interrupted.ts).
+   */
+  async function chargeInterrupted(): Promise<void> {
+    const events = interruptedUsage(budgets.unsettled(), "local");
+    if (events.length === 0) return;
+    await bus.publish(events);
+    log.warn("requests interrupted by the last stop charged at their reservations", {
+      requests: events.length,
+    });
+  }
+
+  return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };
 }

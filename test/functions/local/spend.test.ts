@@ -1,4 +1,7 @@
+import type { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
+import { counterFor } from "../../../core/budgets/counters.ts";
+import type { ReservedFor } from "../../../core/budgets/port.ts";
 import { parseConfig } from "../../../core/config/parse.ts";
 import { createSqliteKeyStore } from "../../../core/keys/sqlite-store.ts";
 import type { Log } from "../../../core/log.ts";
@@ -8,6 +11,27 @@ import { createPortableSpend } from "../../../functions/local/spend.ts";
 import { usage } from "../../fixtures/usage.ts";
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** A database with org acme's daily $1 budget, and the spend machinery a start builds on it. */
+async function portableOn(db: DatabaseSync) {
+  const registry = createSqliteRegistryStore(db);
+  await registry.applyConfig(
+    parseConfig({ orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }] }),
+  );
+  const budget = (await registry.get("org", "acme"))!.doc.budgets![0]!;
+  return { portable: createPortableSpend(db, registry, createSqliteKeyStore(db), quiet, undefined), budget };
+}
+
+const reservedFor = (requestId: string, startedAt: number): ReservedFor => ({
+  requestId,
+  org: "acme",
+  keyId: "k1",
+  alias: "smart",
+  endpoint: "chat",
+  stream: true,
+  startedAt,
+  priceVersion: "2026-11-01",
+});
 
 describe("portable mode's spend machinery", () => {
   it("writes an alert's event before its claim, so a crash between the two leaves it written, and once", async () => {
@@ -45,5 +69,111 @@ describe("portable mode's spend machinery", () => {
     expect(alerts()).toHaveLength(1);
     expect(db.prepare("SELECT count(*) AS n FROM spend_thresholds").get()).toEqual({ n: 1 });
     await portable.bus.stop();
+  });
+
+  it("settles a reservation its router could not settle, when the request's usage event is delivered", async () => {
+    const db = openDatabase(":memory:");
+    const { portable, budget } = await portableOn(db);
+    const now = Date.now();
+    const counter = counterFor("org", "acme", budget, now);
+    // Reserved, then the router's own settle failed (another process held the write lock): the counter
+    // holds the worst case, and the usage event names the settlement.
+    await portable.budgets.reserve("r1", [{ counter, amountUsd: 0.5, limitUsd: 1 }], reservedFor("r1", now));
+    // One that does not say whose it is (written before reservations did) is no start's to charge.
+    await portable.budgets.reserve("r0", [{ counter, amountUsd: 0.01, limitUsd: 1 }]);
+    expect(portable.budgets.unsettled()).toEqual([
+      { id: "r1", amountUsd: 0.5, reservedFor: reservedFor("r1", now) },
+    ]);
+    portable.bus.start();
+    const time = new Date(now).toISOString();
+    await portable.bus.publish([
+      {
+        id: "r1",
+        source: "llm-gateway",
+        detailType: "llm.usage",
+        detail: { ...usage("r1", { costUsd: 0.1, time, settlements: [{ id: "r1", usd: 0.1 }] }) },
+        time,
+      },
+    ]);
+    expect(await portable.bus.drain(10_000)).toBe(true);
+    expect(await portable.budgets.spent(counter)).toBeCloseTo(0.11, 9);
+    expect(portable.budgets.unsettled()).toEqual([]);
+    await portable.bus.stop();
+  });
+
+  describe("at start-up, the reservations of requests a stopped process never finished", () => {
+    it("are charged at what they reserved, so the spend report, the counter and the alerts agree", async () => {
+      const db = openDatabase(":memory:");
+      const before = await portableOn(db);
+      const now = Date.now();
+      const counter = counterFor("org", "acme", before.budget, now);
+      const items = [{ counter, amountUsd: 0.3, limitUsd: 1 }];
+      await before.portable.budgets.reserve("r1", items, reservedFor("r1", now));
+      await before.portable.budgets.reserve("r1.billed-1", items, reservedFor("r1", now));
+      // A hard kill here: nothing settles them. The next start:
+      const { portable } = await portableOn(db);
+      await portable.chargeInterrupted();
+      portable.bus.start();
+      expect(await portable.bus.drain(10_000)).toBe(true);
+      expect(await portable.budgets.spent(counter)).toBeCloseTo(0.6, 9);
+      expect(await portable.spend.periodSpend("org", "acme", counter.periodKey)).toBeCloseTo(0.6, 9);
+      expect(portable.budgets.unsettled()).toEqual([]);
+      // 50 % crossed: its alert went out, from spend the report shows.
+      const alerts = db
+        .prepare("SELECT detail FROM event_outbox WHERE detail_type = 'budget.threshold'")
+        .all() as Array<{ detail: string }>;
+      expect(alerts.map((a) => JSON.parse(a.detail).threshold)).toEqual([50]);
+      await portable.bus.stop();
+    });
+
+    it("are charged once, however many starts find them", async () => {
+      const db = openDatabase(":memory:");
+      const before = await portableOn(db);
+      const now = Date.now();
+      const counter = counterFor("org", "acme", before.budget, now);
+      await before.portable.budgets.reserve(
+        "r1",
+        [{ counter, amountUsd: 0.3, limitUsd: 1 }],
+        reservedFor("r1", now),
+      );
+      // Two starts, each stopped before its bus delivered anything.
+      await (await portableOn(db)).portable.chargeInterrupted();
+      const { portable } = await portableOn(db);
+      await portable.chargeInterrupted();
+      portable.bus.start();
+      expect(await portable.bus.drain(10_000)).toBe(true);
+      expect(await portable.spend.periodSpend("org", "acme", counter.periodKey)).toBeCloseTo(0.3, 9);
+      expect(await portable.budgets.spent(counter)).toBeCloseTo(0.3, 9);
+      await portable.bus.stop();
+    });
+
+    it("are settled by the request's own usage event when it was written before the stop", async () => {
+      const db = openDatabase(":memory:");
+      const before = await portableOn(db);
+      const now = Date.now();
+      const counter = counterFor("org", "acme", before.budget, now);
+      await before.portable.budgets.reserve(
+        "r1",
+        [{ counter, amountUsd: 0.3, limitUsd: 1 }],
+        reservedFor("r1", now),
+      );
+      const time = new Date(now).toISOString();
+      await before.portable.bus.publish([
+        {
+          id: "r1",
+          source: "llm-gateway",
+          detailType: "llm.usage",
+          detail: { ...usage("r1", { costUsd: 0.02, time, settlements: [{ id: "r1", usd: 0.02 }] }) },
+          time,
+        },
+      ]);
+      const { portable } = await portableOn(db);
+      await portable.chargeInterrupted();
+      portable.bus.start();
+      expect(await portable.bus.drain(10_000)).toBe(true);
+      expect(await portable.spend.periodSpend("org", "acme", counter.periodKey)).toBeCloseTo(0.02, 9);
+      expect(await portable.budgets.spent(counter)).toBeCloseTo(0.02, 9);
+      await portable.bus.stop();
+    });
   });
 });
