@@ -3,8 +3,8 @@ import { join } from "node:path";
 
 /**
  * One gateway process per data directory: a second one on the same SQLite file would run a second
- * event bus and deliver every event twice. `gateway.pid` holds the owner's process id, created
- * exclusively; a file whose process is gone (a hard kill) is taken over.
+ * event bus and deliver every event twice. `gateway.pid` holds the owner's process id (and its start
+ * time), created exclusively; a file whose process is gone (a hard kill) is taken over.
  */
 export class DataDirInUseError extends Error {
   readonly pid: number;
@@ -25,26 +25,32 @@ export interface DataDirLock {
 }
 
 /**
- * Whether a process with this id exists (EPERM: it does, under another user) and still runs: a killed
- * process its parent has not reaped yet (a zombie, state `Z` in Linux's /proc/<pid>/stat) holds nothing,
- * and would otherwise block a restart until it is reaped.
+ * Whether the process that wrote the file still runs. A process with its id must exist (EPERM: it does,
+ * under another user), must not be a killed one its parent has not reaped yet (a zombie, state `Z`),
+ * and must have started when the writer did: ids are reused, and a container restarted on the same
+ * volume runs its new gateway under the old one's id (often 1), so an id alone would name itself.
  */
-function alive(pid: number): boolean {
+function alive(pid: number, started: string | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-  return !zombie(pid);
+  const stat = procStat(pid);
+  // No /proc (macOS): kill(0) is all there is.
+  if (!stat) return true;
+  return stat.state !== "Z" && (started === undefined || stat.started === started);
 }
 
-function zombie(pid: number): boolean {
+/** Linux's /proc/<pid>/stat: the state (field 3) and the start time in clock ticks since boot (field 22). */
+function procStat(pid: number): { state: string; started: string } | undefined {
   try {
     // "<pid> (<comm>) <state> …": the name may hold spaces and parentheses, so read after the last ")".
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0] ?? "", started: fields[19] ?? "" };
   } catch {
-    return false; // no /proc (macOS): kill(0) is all there is
+    return undefined;
   }
 }
 
@@ -55,14 +61,17 @@ export function lockDataDir(dataDir: string, pid = process.pid): DataDirLock {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");
-      writeSync(fd, `${pid}\n`);
+      // The id first (what people and scripts read), then the start time where /proc tells it.
+      writeSync(fd, `${[pid, procStat(pid)?.started].filter((x) => x !== undefined).join(" ")}\n`);
       closeSync(fd);
       return { release: () => rmSync(file, { force: true }) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
-    const owner = Number.parseInt(readFileSync(file, "utf8"), 10);
-    if (Number.isInteger(owner) && owner > 0 && alive(owner)) throw new DataDirInUseError(dataDir, owner);
+    const [id, started] = readFileSync(file, "utf8").trim().split(" ");
+    const owner = Number.parseInt(id ?? "", 10);
+    if (Number.isInteger(owner) && owner > 0 && alive(owner, started))
+      throw new DataDirInUseError(dataDir, owner);
     // The owner is gone (a hard kill left its file behind), or the file is unreadable: take it over.
     rmSync(file, { force: true });
   }
