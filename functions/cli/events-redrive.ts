@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openOutbox } from "../../core/events/sqlite-outbox.ts";
@@ -20,7 +21,7 @@ const AGGREGATOR = "cost-aggregator";
  * 24 hours of retries) is retried again, from a fresh attempt count, when the gateway next starts; usage
  * events only while the cost aggregator can still tell whether it counted them (COUNTED_ONCE_MS). Runs
  * with the gateway stopped (it takes the data directory's lock), on `GATEWAY_DATA_DIR` (default `.data`).
- * Exit 0: done (the count is printed); 1: the gateway is running; 2: usage error.
+ * Exit 0: done (the count is printed); 1: the gateway is running; 2: usage error, or no database there.
  */
 const USAGE = "usage: npm run events:redrive [-- --subscription <name>]";
 
@@ -33,6 +34,11 @@ function main(): number {
     return 0;
   }
   const dataDir = resolve(process.env.GATEWAY_DATA_DIR || ".data");
+  // A mistyped directory must not get a fresh, empty database and a report of success.
+  if (!existsSync(join(dataDir, "gateway.sqlite"))) {
+    process.stderr.write(`No gateway database in ${dataDir} (set GATEWAY_DATA_DIR to the gateway's).\n`);
+    return 2;
+  }
   const lock = lockDataDir(dataDir);
   try {
     const db = openDatabase(join(dataDir, "gateway.sqlite"));

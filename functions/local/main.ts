@@ -4,7 +4,7 @@ import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { loadConfigFile } from "../shared/config-file.ts";
-import { createdKeyLines } from "../shared/seed.ts";
+import { createdKeyLines, operatorKeys } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
 import { DataDirInUseError } from "./data-dir-lock.ts";
 import { startPortable } from "./portable.ts";
@@ -21,22 +21,24 @@ function tryModel(config: GatewayConfig): string {
   return config.models[0]?.alias ?? "<alias or provider/model>";
 }
 
+const dataDir = resolve(env.GATEWAY_DATA_DIR || ".data");
+
 function loadConfig(): GatewayConfig {
   return env.GATEWAY_CONFIG ? loadConfigFile(env.GATEWAY_CONFIG) : DEFAULT_CONFIG;
 }
 
 try {
-  const port = env.PORT ? Number(env.PORT) : 8787;
+  // Decimal digits only: Number() would also read `0x50`, ` 80` and `1e3` as ports.
+  const port = env.PORT ? (/^\d{1,5}$/.test(env.PORT) ? Number(env.PORT) : Number.NaN) : 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError("PORT", `invalid port '${env.PORT}'`);
-  // One secret, one key: the store would refuse the second with a conflict.
-  if (env.GATEWAY_API_KEY && env.GATEWAY_API_KEY === env.GATEWAY_ADMIN_KEY)
-    throw new ConfigError("GATEWAY_ADMIN_KEY", "must differ from GATEWAY_API_KEY");
+  // Before anything starts: a bad operator key is a configuration error, not a half-made start.
+  operatorKeys(env);
   const config = loadConfig();
   const gateway = await startPortable({
     config,
     env,
-    dataDir: resolve(env.GATEWAY_DATA_DIR || ".data"),
+    dataDir,
     host: env.HOST || "127.0.0.1",
     port,
     log,
@@ -68,6 +70,11 @@ try {
   }
   if (err instanceof DataDirInUseError) {
     process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  // node:sqlite's answer: a file that is not a database, or a damaged one.
+  if (err instanceof Error && "code" in err && err.code === "ERR_SQLITE_ERROR") {
+    process.stderr.write(`Cannot start: the database in ${dataDir} cannot be used: ${err.message}\n`);
     process.exit(1);
   }
   // The machine's answer to a start-up step (a port taken, an address not local, a data directory that

@@ -212,7 +212,8 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     server.listen(opts.port, opts.host, () => {
       const { port } = server.address() as AddressInfo;
       resolve({
-        url: `http://${opts.host}:${port}`,
+        // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2): `http://[::1]:8787`.
+        url: `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}`,
         port,
         close: () =>
           new Promise<void>((done) => {

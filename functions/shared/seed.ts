@@ -2,10 +2,37 @@ import { randomUUID } from "node:crypto";
 import { configChangeRecords, keyChangeRecords } from "../../core/audit/changes.ts";
 import type { AuditQueue } from "../../core/audit/port.ts";
 import { stampBudgets } from "../../core/budgets/counters.ts";
+import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
+
+/**
+ * The keys the operator gave (GATEWAY_API_KEY, GATEWAY_ADMIN_KEY). Whitespace around one is dropped: a
+ * secret read from a file keeps its newline, and no header can send it, so the key could never be
+ * used. Whitespace or a control character inside one is refused for the same reason (an
+ * `Authorization: Bearer` value ends at a space), as is one key for both roles.
+ */
+export function operatorKeys(env: Record<string, string | undefined>): {
+  apiKey: string | undefined;
+  adminKey: string | undefined;
+} {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    if (!value) return undefined;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    if (/[\s\u0000-\u001f\u007f]/.test(value))
+      throw new ConfigError(name, "must not contain spaces, newlines or control characters");
+    return value;
+  };
+  const apiKey = read("GATEWAY_API_KEY");
+  const adminKey = read("GATEWAY_ADMIN_KEY");
+  // One secret, one key: the store would refuse the second with a conflict.
+  if (apiKey && apiKey === adminKey)
+    throw new ConfigError("GATEWAY_ADMIN_KEY", "must differ from GATEWAY_API_KEY");
+  return { apiKey, adminKey };
+}
 
 /**
  * Applies a config to the registry and makes sure an API key and an admin key exist. Portable mode
@@ -35,8 +62,7 @@ export async function seedStores(
   });
   const created = await bootstrapKeys(keys, {
     org: orgs[0]!.id,
-    apiKey: env.GATEWAY_API_KEY || undefined,
-    adminKey: env.GATEWAY_ADMIN_KEY || undefined,
+    ...operatorKeys(env),
     configured,
     now,
   });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -95,10 +95,20 @@ describe("npm run events:redrive", () => {
   it.each([
     [
       "the gateway runs on the data directory",
-      () => writeFileSync(join(dataDir, "gateway.pid"), `${process.pid}\n`),
+      () => {
+        writeFileSync(join(dataDir, "gateway.sqlite"), "");
+        writeFileSync(join(dataDir, "gateway.pid"), `${process.pid}\n`);
+      },
       [],
       1,
       /The gateway \(pid \d+\) is running on this data directory: stop it/,
+    ],
+    [
+      "the data directory has no gateway database (a mistyped GATEWAY_DATA_DIR), creating none",
+      () => {},
+      [],
+      2,
+      /^No gateway database in .+ \(set GATEWAY_DATA_DIR to the gateway's\)\.\n$/,
     ],
     [
       "an option is unknown",
@@ -112,5 +122,6 @@ describe("npm run events:redrive", () => {
     const r = run(...(args as string[]));
     expect(r.code).toBe(code);
     expect(r.err).toMatch(message);
+    expect(existsSync(join(dataDir, "gateway.sqlite"))).toBe(code === 1);
   });
 });

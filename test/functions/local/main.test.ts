@@ -164,4 +164,51 @@ describe("npm start (portable mode entry point)", () => {
     expect(out.code).toBe(2);
     expect(out.output).toContain("GATEWAY_ADMIN_KEY: must differ from GATEWAY_API_KEY");
   });
+
+  it("takes a bootstrap key read from a file with its newline as the key without it", async () => {
+    const out = await start({
+      GATEWAY_DATA_DIR: tempDir(),
+      GATEWAY_API_KEY: "sk-from-a-secret-file\n",
+      GATEWAY_ADMIN_KEY: "  sk-admin-from-a-secret-file\n",
+    });
+    const admin = await fetch(`${out.url}/admin/keys`, {
+      headers: { authorization: "Bearer sk-admin-from-a-secret-file" },
+    });
+    expect(admin.status).toBe(200);
+    const api = await fetch(`${out.url}/v1/models`, {
+      headers: { authorization: "Bearer sk-from-a-secret-file" },
+    });
+    expect(api.status).toBe(200);
+  });
+
+  it.each([
+    ["PORT in hexadecimal", { PORT: "0x50" }, "PORT: invalid port '0x50'"],
+    ["PORT with a space", { PORT: " 80" }, "PORT: invalid port ' 80'"],
+    ["PORT in exponent notation", { PORT: "1e3" }, "PORT: invalid port '1e3'"],
+    [
+      "a bootstrap key with a space inside, which no Bearer header can carry",
+      { GATEWAY_ADMIN_KEY: "sk admin" },
+      "GATEWAY_ADMIN_KEY: must not contain spaces, newlines or control characters",
+    ],
+  ])("stops with exit code 2 on %s", async (_, env, message) => {
+    const out = await start({ GATEWAY_DATA_DIR: tempDir(), ...env });
+    expect(out.code).toBe(2);
+    expect(out.output).toContain(`Invalid configuration: ${message}`);
+  });
+
+  it("says in one line that a data directory's database is not one, without a stack", async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "gateway.sqlite"), Buffer.alloc(8192, 7));
+    const out = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(out.code).toBe(1);
+    expect(out.output).toBe(
+      `Cannot start: the database in ${dataDir} cannot be used: file is not a database\n`,
+    );
+  });
+
+  it("writes an IPv6 listen address in brackets, as a URL needs it", async () => {
+    const out = await start({ GATEWAY_DATA_DIR: tempDir(), HOST: "::1" });
+    expect(out.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    expect((await fetch(`${out.url}/healthz`)).status).toBe(200);
+  });
 });
