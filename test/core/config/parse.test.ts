@@ -84,6 +84,11 @@ describe("parseConfig", () => {
     expect(cfg.providers[0]).toEqual({ id: "p", kind: "mock", region: "global", models: [] });
   });
 
+  it("takes a provider header value in Latin-1, which a header's bytes can carry", () => {
+    const cfg = parseConfig({ providers: [{ id: "p", kind: "mock", headers: { "x-team": "équipe\tÿ" } }] });
+    expect(cfg.providers[0]?.headers).toEqual({ "x-team": "équipe\tÿ" });
+  });
+
   it("defaults a model's strategy to fallback and a key's role to api", () => {
     const cfg = parseConfig(base());
     expect(cfg.models[0]?.strategy).toBe("fallback");
@@ -168,6 +173,11 @@ describe("parseConfig", () => {
       (c) => Object.assign(c.providers![0]!, { headers: { "anthropic-beta": "a\u0001b" } }),
       "providers[0].headers.anthropic-beta",
     ],
+    ...["中文", "🚀"].map((value): [string, (c: Cfg) => unknown, string] => [
+      `a provider header value with ${value}, past Latin-1, which a header's bytes cannot carry`,
+      (c) => Object.assign(c.providers![0]!, { headers: { "x-team": value } }),
+      "providers[0].headers.x-team",
+    ]),
 
     [
       "a target naming an unknown provider",
