@@ -21,7 +21,7 @@ const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment v
  * A `user:password@` part would be stored, shown by the admin API and written to the audit trail as it
  * is: provider keys belong in `apiKeyEnv` or `headers`.
  */
-const httpUrl = () =>
+export const httpUrl = () =>
   z
     .url({ protocol: /^https?$/ })
     .regex(

@@ -35,6 +35,7 @@ export async function callUpstream(
   endpoint: Endpoint,
   request: UpstreamRequest,
   callerGone?: AbortSignal,
+  onUnreachable?: (failure: TransportError) => void,
 ): Promise<UpstreamCall> {
   const controller = new AbortController();
   const timer = setTimeout(
@@ -54,7 +55,9 @@ export async function callUpstream(
     response = await transport.send(endpoint, request, controller.signal);
   } catch (err) {
     done();
-    throw transportError(endpoint.providerId, classify(err, controller.signal));
+    const failure = classify(err, controller.signal);
+    if (failure.failure === "unreachable") onUnreachable?.(failure);
+    throw transportError(endpoint.providerId, failure);
   }
   if (response.status >= 200 && response.status < 300) return { response, done };
   try {
@@ -118,6 +121,14 @@ export async function callTarget(
     stream ? { ...endpoint, timeouts: { ...endpoint.timeouts, idleMs: 0 } } : endpoint,
     request,
     callerGone,
+    // The caller hears "could not be reached"; the operator needs the why (refused, no such host, a URL
+    // or header the HTTP client would not send), which only the transport's message says.
+    (failure) =>
+      deps.log.warn("provider unreachable", {
+        requestId: ctx.requestId,
+        provider: target.provider.id,
+        cause: failure.message.slice(0, 200),
+      }),
   );
   ctx.attemptAnswered = true;
   return call;

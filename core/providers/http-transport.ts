@@ -16,15 +16,21 @@ import type { UpstreamRequest } from "./types.ts";
 export function createHttpTransport(): Transport & { close(): Promise<void> } {
   const pools = new Map<string, Pool>();
   // A handful of base URLs, parsed once each rather than on every request.
-  const bases = new Map<string, { origin: string; path: string }>();
+  const bases = new Map<string, { origin: string; path: string; query: string }>();
   const baseOf = (baseUrl: string) => {
     let base = bases.get(baseUrl);
     if (!base) {
       const url = new URL(baseUrl);
-      base = { origin: url.origin, path: url.pathname.replace(/\/$/, "") };
+      // A base URL's query (`?api-version=…`, a tenant) goes with every call, after the call's own.
+      base = { origin: url.origin, path: url.pathname.replace(/\/$/, ""), query: url.search.slice(1) };
       bases.set(baseUrl, base);
     }
     return base;
+  };
+  const pathOf = (base: { path: string; query: string }, path: string): string => {
+    const full = base.path + path;
+    if (!base.query) return full;
+    return `${full}${full.includes("?") ? "&" : "?"}${base.query}`;
   };
 
   const poolFor = (origin: string, connectMs: number): Pool => {
@@ -52,7 +58,7 @@ export function createHttpTransport(): Transport & { close(): Promise<void> } {
       try {
         const res = await request.call(pool, {
           method: "POST",
-          path: base.path + upstream.path,
+          path: pathOf(base, upstream.path),
           headers: endpoint.headers ? { ...upstream.headers, ...endpoint.headers } : upstream.headers,
           body: upstream.body,
           headersTimeout: endpoint.timeouts.firstByteMs,

@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
-import { loadConfigFile } from "../shared/config-file.ts";
+import { checkBaseUrlEnv, loadConfigFile } from "../shared/config-file.ts";
 import { createdKeyLines, operatorKeys } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
 import { DataDirInUseError } from "./data-dir-lock.ts";
@@ -35,6 +35,7 @@ try {
   // Before anything starts: a bad operator key is a configuration error, not a half-made start.
   operatorKeys(env);
   const config = loadConfig();
+  checkBaseUrlEnv(config, env);
   const gateway = await startPortable({
     config,
     env,

@@ -1,7 +1,15 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Log, LogFields } from "../../core/log.ts";
 import type { Fault } from "../simulators/index.ts";
 import { API_KEY, DISARMED_BREAKER, type Harness, PROVIDERS, startHarness, TIMEOUTS } from "./harness.ts";
+
+const warnings: Array<{ message: string } & LogFields> = [];
+const log: Log = {
+  info: () => {},
+  warn: (message, f) => void warnings.push({ message, ...f }),
+  error: () => {},
+};
 
 /**
  * How each upstream fault maps onto what the caller of a single-target model sees, once the target's
@@ -10,7 +18,7 @@ import { API_KEY, DISARMED_BREAKER, type Harness, PROVIDERS, startHarness, TIMEO
  */
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ breaker: DISARMED_BREAKER });
+  h = await startHarness({ breaker: DISARMED_BREAKER, log });
 });
 
 /** Queues a fault for every call a request may make, so retries see it too. */
@@ -246,4 +254,18 @@ describe("gateway credentials", () => {
       expect(err).toMatchObject({ status: 502, code: "upstream_unreachable" });
     },
   );
+
+  it("tells the operator why a provider could not be reached, which the caller is not told", async () => {
+    warnings.length = 0;
+    await h.client.chat.completions
+      .create({ model: "down/gpt-sim", messages: [{ role: "user", content: "x" }] })
+      .catch(() => undefined);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({
+        message: "provider unreachable",
+        provider: "down",
+        cause: expect.stringContaining("ECONNREFUSED"),
+      }),
+    );
+  });
 });

@@ -186,6 +186,11 @@ describe("npm start (portable mode entry point)", () => {
     ["PORT with a space", { PORT: " 80" }, "PORT: invalid port ' 80'"],
     ["PORT in exponent notation", { PORT: "1e3" }, "PORT: invalid port '1e3'"],
     [
+      "a provider base URL from the environment that is not one",
+      { OPENAI_BASE_URL: "ftp://127.0.0.1/v1", OPENAI_API_KEY: "k" },
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider 'openai')",
+    ],
+    [
       "a bootstrap key with a space inside, which no Bearer header can carry",
       { GATEWAY_ADMIN_KEY: "sk admin" },
       "GATEWAY_ADMIN_KEY: must not contain spaces, newlines or control characters",
