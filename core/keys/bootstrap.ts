@@ -49,7 +49,13 @@ export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Pro
   }
   const created: CreatedKey[] = [];
   const ensure = async (id: string, role: "api" | "admin", given: string | undefined) => {
-    if (!given && (await store.count(role)) > 0) return;
+    if (!given && (await store.count(role)) > 0) {
+      // A bootstrap key from an earlier start belongs to the first org of the config now in force, as
+      // it did then: a file that renamed its orgs would otherwise leave it in an org that is gone.
+      const existing = await store.get(id);
+      if (existing && existing.org !== input.org) await store.put({ ...existing, org: input.org });
+      return;
+    }
     const secret = given ?? generateKey();
     await store.put({
       id,

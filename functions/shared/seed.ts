@@ -6,6 +6,7 @@ import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
+import { danglingAfterConfig } from "../../core/registry/config-references.ts";
 import type { RegistryStore } from "../../core/registry/port.ts";
 
 /**
@@ -49,6 +50,18 @@ export async function seedStores(
   const declared = config.orgs.length > 0 ? config.orgs : [{ id: "default", name: "Default org" }];
   const before = await registry.load();
   const keysBefore = await keys.list();
+  // Before anything is written: a file that drops what admin-made entries use changes nothing.
+  const dangling = danglingAfterConfig(config, declared, {
+    providers: await registry.list("provider"),
+    models: await registry.list("model"),
+    orgs: await registry.list("org"),
+    keys: keysBefore,
+  });
+  if (dangling.length > 0)
+    throw new ConfigError(
+      "",
+      `applying it would leave ${dangling.join("; ")}. Keep those in the file, or change or delete what uses them through the admin API first.`,
+    );
   const now = new Date().toISOString();
   // Budgets remember when they were added (core/budgets/counters.ts), across starts too.
   const orgs = declared.map((o) => {

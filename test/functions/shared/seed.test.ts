@@ -42,3 +42,71 @@ describe("seedStores", () => {
     expect(again.key! > first.key!).toBe(true);
   });
 });
+
+describe("seedStores, with a file that drops what admin-made entries use", () => {
+  const file = (over: { providers?: string[]; orgs?: string[] } = {}) =>
+    parseConfig({
+      providers: (over.providers ?? ["p1", "p2"]).map((id) => ({ id, kind: "mock" })),
+      orgs: (over.orgs ?? ["acme", "beta"]).map((id) => ({ id })),
+    });
+
+  async function seeded() {
+    const db = openDatabase(":memory:");
+    const registry = createSqliteRegistryStore(db);
+    const keys = createSqliteKeyStore(db);
+    await seedStores(registry, keys, file(), {});
+    // What an admin made meanwhile: a model on p2, a key in beta.
+    await registry.create("model", {
+      alias: "madmin",
+      strategy: "fallback",
+      targets: [{ provider: "p2", model: "m" }],
+    });
+    await keys.put({
+      id: "kbeta",
+      org: "beta",
+      role: "api",
+      sha256: sha256Hex("sk-gw-kbeta"),
+      createdAt: "2026-11-26T00:00:00.000Z",
+    });
+    return { registry, keys };
+  }
+
+  it.each([
+    [
+      "the provider of an admin-made model",
+      { providers: ["p1"] },
+      "model 'madmin' (made through the admin API) routing to provider 'p2', which the config no longer declares",
+    ],
+    [
+      "the org of an admin-made key",
+      { orgs: ["acme"] },
+      "key 'kbeta' in org 'beta', which the config no longer declares",
+    ],
+  ])("refuses to drop %s, and changes nothing", async (_, over, message) => {
+    const { registry, keys } = await seeded();
+    const before = { registry: await registry.load(), keys: await keys.list() };
+    await expect(seedStores(registry, keys, file(over), {})).rejects.toThrow(
+      `applying it would leave ${message}. Keep those in the file, or change or delete what uses them through the admin API first.`,
+    );
+    expect({ registry: await registry.load(), keys: await keys.list() }).toEqual(before);
+  });
+
+  it("drops them once nothing uses them", async () => {
+    const { registry, keys } = await seeded();
+    await registry.remove("model", "madmin");
+    await keys.remove("kbeta");
+    await seedStores(registry, keys, file({ providers: ["p1"], orgs: ["acme"] }), {});
+    expect([...(await registry.load()).providers.keys()]).toEqual(["p1"]);
+  });
+
+  it("moves the bootstrap keys to the file's first org when their org is gone", async () => {
+    const { registry, keys } = await seeded();
+    await registry.remove("model", "madmin");
+    await keys.remove("kbeta");
+    await seedStores(registry, keys, file({ orgs: ["gamma"] }), {});
+    expect((await keys.list()).map((k) => [k.id, k.org])).toEqual([
+      ["bootstrap-admin", "gamma"],
+      ["bootstrap-api", "gamma"],
+    ]);
+  });
+});
