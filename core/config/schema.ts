@@ -150,7 +150,9 @@ export const targetSchema = z
   .object({
     provider: id,
     model: z.string().min(1),
-    weight: z.number().positive().optional(),
+    // Bounded so that a model's weights add up to a finite number (1e308 twice is Infinity, and every
+    // draw then lands on the last target).
+    weight: z.number().positive().max(1_000_000).optional(),
     region: z.string().min(1).optional().describe("Overrides the provider's region for this target"),
     timeouts: timeoutsSchema.optional(),
   })

@@ -45,6 +45,12 @@ try {
     log,
   });
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
+  // A provider whose key variable is unset is off, and its models answer 404: say which, and why.
+  const off = config.providers.filter((p) => p.apiKeyEnv && !env[p.apiKeyEnv]?.trim());
+  if (off.length > 0)
+    lines.push(
+      `Providers off until their key variable is set: ${off.map((p) => `${p.id} (${p.apiKeyEnv})`).join(", ")}`,
+    );
   lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(
     "",

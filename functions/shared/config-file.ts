@@ -10,10 +10,14 @@ export function loadConfigFile(file: string): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
-  } catch {
-    throw new ConfigError("", `cannot read config file ${path}`);
+  } catch (err) {
+    // Why, in the system's words: ENOENT (no such file), EISDIR, EACCES.
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError("", `cannot read config file ${path}${code ? ` (${code})` : ""}`);
   }
-  return parseConfigText(text, path);
+  // A byte-order mark (editors on Windows write one) is not JSON, and would be reported as an invisible
+  // unexpected token.
+  return parseConfigText(text.replace(/^\uFEFF/, ""), path);
 }
 
 /**

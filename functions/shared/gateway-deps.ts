@@ -50,7 +50,8 @@ export function createGatewayDeps(opts: GatewayDepsOptions): { deps: GatewayDeps
     registry: createRegistryCache(opts.registry, ttl),
     keys: cachedKeyStore(opts.keys, ttl),
     transports: { openai: http, anthropic: http, gemini: http, mock: createMockTransport() },
-    credential: (p: ProviderConfig) => (p.apiKeyEnv ? env[p.apiKeyEnv] || undefined : undefined),
+    // A blank value switches nothing on: it would send `Authorization: Bearer ` with no key.
+    credential: (p: ProviderConfig) => (p.apiKeyEnv ? env[p.apiKeyEnv]?.trim() || undefined : undefined),
     baseUrl: (p: ProviderConfig) =>
       (p.baseUrlEnv && env[p.baseUrlEnv]) ||
       p.baseUrl ||

@@ -173,6 +173,11 @@ describe("parseConfig", () => {
       (c) => Object.assign(c.providers![0]!, { headers: { "anthropic-beta": "a\u0001b" } }),
       "providers[0].headers.anthropic-beta",
     ],
+    [
+      "a load-balance weight past 1 000 000 (weights must add up to a finite number)",
+      (c) => ((c.models![0]!.targets as Array<Record<string, unknown>>)[0]!.weight = 1e308),
+      "models[0].targets[0].weight",
+    ],
     ...["中文", "🚀"].map((value): [string, (c: Cfg) => unknown, string] => [
       `a provider header value with ${value}, past Latin-1, which a header's bytes cannot carry`,
       (c) => Object.assign(c.providers![0]!, { headers: { "x-team": value } }),

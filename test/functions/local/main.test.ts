@@ -165,6 +165,13 @@ describe("npm start (portable mode entry point)", () => {
     expect(out.output).toContain("GATEWAY_ADMIN_KEY: must differ from GATEWAY_API_KEY");
   });
 
+  it("names the providers that are off, and the variable each waits for, in its banner", async () => {
+    const out = await start({ GATEWAY_DATA_DIR: tempDir(), ANTHROPIC_API_KEY: "k", GEMINI_API_KEY: " " });
+    expect(out.output).toContain(
+      "Providers off until their key variable is set: openai (OPENAI_API_KEY), gemini (GEMINI_API_KEY)\n",
+    );
+  });
+
   it("takes a bootstrap key read from a file with its newline as the key without it", async () => {
     const out = await start({
       GATEWAY_DATA_DIR: tempDir(),
