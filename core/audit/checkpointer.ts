@@ -78,3 +78,19 @@ export async function unsignedTails(store: AuditStore): Promise<Array<{ chain: s
   }
   return out;
 }
+
+/**
+ * Chains whose last checkpoint another key signed than `keyId`: the signing key was replaced (or lost,
+ * and a new one made), so the earlier checkpoints verify only with the old key's public part.
+ */
+export async function signedByOtherKeys(
+  store: AuditStore,
+  keyId: string,
+): Promise<Array<{ chain: string; keyId: string }>> {
+  const out: Array<{ chain: string; keyId: string }> = [];
+  for (const chain of await store.chains()) {
+    const last = await store.lastCheckpoint(chain);
+    if (last && last.keyId !== keyId) out.push({ chain, keyId: last.keyId });
+  }
+  return out;
+}

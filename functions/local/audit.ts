@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
-import { checkpointQuietChains, unsignedTails } from "../../core/audit/checkpointer.ts";
+import { checkpointQuietChains, signedByOtherKeys, unsignedTails } from "../../core/audit/checkpointer.ts";
 import { createLocalSigner } from "../../core/audit/local-signer.ts";
 import { createSqliteAuditQueue } from "../../core/audit/sqlite-queue.ts";
 import { createSqliteAuditStore } from "../../core/audit/sqlite-store.ts";
@@ -24,6 +24,11 @@ export async function createPortableAudit(db: DatabaseSync, dataDir: string, log
     log.warn(
       "audit chain has entries no checkpoint covers since before this start (a crash, or writes made outside the gateway); verify it before the next checkpoint signs them",
       tail,
+    );
+  for (const other of await signedByOtherKeys(store, signer.keyId))
+    log.warn(
+      "audit chain was last signed by another key than audit-signing-key.pem holds now (replaced, or lost and made anew); its earlier checkpoints verify only with that key's public part: keep it",
+      { ...other, currentKeyId: signer.keyId },
     );
   queue.start(createAuditWriterHandler(deps));
   const timer = setInterval(() => {

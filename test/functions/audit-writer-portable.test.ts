@@ -92,4 +92,32 @@ describe("portable mode's audit trail at start", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("warns when the chains were last signed by another key than the data directory's (a key lost and made anew)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-key-"));
+    try {
+      const db = openDatabase(":memory:");
+      const warnings: Array<{ message: string } & Record<string, unknown>> = [];
+      const log = {
+        ...silentLog,
+        warn: (message: string, fields?: Record<string, unknown>) =>
+          void warnings.push({ message, ...fields }),
+      };
+      const first = await createPortableAudit(db, dir, silentLog);
+      await first.queue.enqueue(auditRecs("org-a", 1));
+      expect(await first.queue.drain(10_000)).toBe(true);
+      await first.close();
+      const oldKey = first.signer.keyId;
+      rmSync(join(dir, "audit-signing-key.pem"));
+
+      const next = await createPortableAudit(db, dir, log);
+      expect(warnings).toEqual([
+        expect.objectContaining({ chain: "org-a", keyId: oldKey, currentKeyId: next.signer.keyId }),
+      ]);
+      expect(warnings[0]?.message).toContain("last signed by another key");
+      await next.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
