@@ -10,9 +10,15 @@ import type { Log } from "../core/log.ts";
 /**
  * The cost aggregator's handler, shared by the Lambda (EventBridge target) and portable mode (a
  * subscriber of the local bus): validates the envelope, then counts the usage once and emits thresholds.
- * Throwing makes the transport redeliver, which the request-id idempotency makes safe.
+ * Throwing makes the transport redeliver, which the request-id idempotency makes safe. Thresholds are
+ * logged here unless `logThresholds` is false: portable mode logs them where they are delivered (its
+ * alert subscription), once each.
  */
-export function createCostAggregatorHandler(deps: AggregatorDeps, log: Log) {
+export function createCostAggregatorHandler(
+  deps: AggregatorDeps,
+  log: Log,
+  { logThresholds = true }: { logThresholds?: boolean } = {},
+) {
   return async (event: unknown): Promise<AggregateResult> => {
     const parsed = eventBridgeEnvelope.safeParse(event);
     if (!parsed.success) {
@@ -24,7 +30,7 @@ export function createCostAggregatorHandler(deps: AggregatorDeps, log: Log) {
       throw new Error(`Not a usage event: detail-type '${parsed.data["detail-type"]}'`);
     const result = await aggregateUsage(parsed.data.detail, deps);
     if (!result.counted) log.info("usage event already counted", { eventId: parsed.data.id });
-    for (const t of result.thresholds) {
+    for (const t of logThresholds ? result.thresholds : []) {
       log.warn("budget threshold emitted", {
         scope: t.scope,
         id: t.id,

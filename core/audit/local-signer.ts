@@ -10,11 +10,13 @@ import { publicKeyFingerprint } from "./signing.ts";
  * processes starting together end up with the same key). keyId = `local:` + SHA-256 of the public key's
  * SPKI DER. Signatures are DER.
  */
-export async function createLocalSigner(keyFile: string): Promise<Signer> {
-  const privateKey = await loadOrCreateKey(keyFile);
+export async function createLocalSigner(keyFile: string): Promise<Signer & { created: boolean }> {
+  const { key: privateKey, created } = await loadOrCreateKey(keyFile);
   const publicKey = createPublicKey(privateKey);
   const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
   return {
+    /** Whether this call made the key file: a key that replaced a lost one signs from here on. */
+    created,
     keyId: `local:${publicKeyFingerprint(publicKey)}`,
     async sign(message) {
       return new Uint8Array(sign("sha256", message, { key: privateKey, dsaEncoding: "der" }));
@@ -25,8 +27,9 @@ export async function createLocalSigner(keyFile: string): Promise<Signer> {
   };
 }
 
-async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
+async function loadOrCreateKey(keyFile: string): Promise<{ key: KeyObject; created: boolean }> {
   let pem: string;
+  let created = false;
   try {
     pem = await readFile(keyFile, "utf8");
   } catch (err) {
@@ -36,6 +39,7 @@ async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
     await mkdir(dirname(keyFile), { recursive: true });
     try {
       await writeFile(keyFile, pem, { mode: 0o600, flag: "wx" });
+      created = true;
     } catch (writeErr) {
       // Another process created it first: use theirs.
       if ((writeErr as NodeJS.ErrnoException).code !== "EEXIST") throw writeErr;
@@ -46,5 +50,5 @@ async function loadOrCreateKey(keyFile: string): Promise<KeyObject> {
   if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
     throw new Error(`${keyFile}: not an EC P-256 private key`);
   }
-  return key;
+  return { key, created };
 }

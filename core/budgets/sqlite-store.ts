@@ -52,8 +52,10 @@ export interface SqliteBudgetExtras {
   /**
    * Reservations never settled that know whose request they are for, oldest first. Read at start-up,
    * before any request, they are those of requests a stopped process never finished (interrupted.ts).
+   * A row that cannot be read (written by hand, or damaged) is passed to `unreadable` and left as it is.
+   * A scan, without an index: it runs once a start, and an index would cost every reservation a write.
    */
-  unsettled(): UnsettledReservation[];
+  unsettled(unreadable?: (id: string) => void): UnsettledReservation[];
 }
 
 /** The region name of a counter's seed row (CounterSeed); no instance's region is named so. */
@@ -222,15 +224,30 @@ export function createSqliteBudgetStore(
 
     flush: () => commits.flush(),
 
-    unsettled: () =>
-      (unsettledRes.all() as Array<{ request_id: string; items: string; reserved_for: string }>).map((r) => ({
-        id: r.request_id,
-        // Every item of a reservation holds the same amount: the request's worst case (spend-guard.ts).
-        amountUsd: usdOf(storedNanos((JSON.parse(r.items) as Reserved[])[0] ?? {})),
-        reservedFor: JSON.parse(r.reserved_for) as ReservedFor,
-      })),
+    unsettled: (unreadable) =>
+      (unsettledRes.all() as Array<{ request_id: string; items: string; reserved_for: string }>).flatMap(
+        (r) => {
+          const row = readUnsettled(r.request_id, r.items, r.reserved_for);
+          if (!row) unreadable?.(r.request_id);
+          return row ? [row] : [];
+        },
+      ),
 
     prune: (beforeRequestId, limit) =>
       transaction(db, () => Number(pruneRes.run(beforeRequestId, limit).changes)),
   };
+}
+
+/** An unsettled reservation's row, or undefined when it does not hold what a reservation writes. */
+function readUnsettled(id: string, items: string, reservedFor: string): UnsettledReservation | undefined {
+  try {
+    // Every item of a reservation holds the same amount: the request's worst case (spend-guard.ts).
+    const amount = storedNanos((JSON.parse(items) as Reserved[])[0] ?? {});
+    const owner = JSON.parse(reservedFor) as ReservedFor;
+    if (!Number.isFinite(amount) || typeof owner?.requestId !== "string" || !Number.isFinite(owner.startedAt))
+      return undefined;
+    return { id, amountUsd: usdOf(amount), reservedFor: owner };
+  } catch {
+    return undefined;
+  }
 }

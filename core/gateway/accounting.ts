@@ -10,7 +10,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { wholeTokens } from "./outcome.ts";
+import { usageEndpoint, wholeTokens } from "./outcome.ts";
 import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -172,7 +172,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     org: ctx.key!.org,
     keyId: ctx.key!.id,
     alias: askedModel(ctx),
-    endpoint: o.endpoint === "/v1/embeddings" ? "embeddings" : "chat",
+    endpoint: usageEndpoint(o.endpoint),
     provider: o.provider ?? null,
     providerModel: o.providerModel ?? null,
     region: ctx.deps.region,

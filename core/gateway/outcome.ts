@@ -79,3 +79,7 @@ export function tokensOfUsage(u: Usage): TokenUsage {
     cacheWrite1h: wholeTokens(u.prompt_tokens_details?.cache_write_1h_tokens),
   };
 }
+
+/** The endpoint as usage events name it. */
+export const usageEndpoint = (endpoint: string): "chat" | "embeddings" =>
+  endpoint === "/v1/embeddings" ? "embeddings" : "chat";

@@ -7,7 +7,7 @@ import type { RateLimitConfig } from "../config/types.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
-import { tokensOfUsage } from "./outcome.ts";
+import { tokensOfUsage, usageEndpoint } from "./outcome.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -124,10 +124,10 @@ export async function guardSpend(
 
   if (budgets.length > 0 && deps.budgets) {
     const worst = priced
-      .map((t) => ({
-        price: prices.get(targetKey(t))!,
-        usd: bounds.worstCaseUsd(t, prices.get(targetKey(t))!),
-      }))
+      .map((t) => {
+        const price = prices.get(targetKey(t))!;
+        return { price, usd: bounds.worstCaseUsd(t, price) };
+      })
       .reduce((a, b) => (b.usd > a.usd ? b : a));
     const amount = worst.usd;
     const reservedFor: ReservedFor = {
@@ -135,7 +135,7 @@ export async function guardSpend(
       org: key.org,
       keyId: key.id,
       alias: ctx.outcome.model!,
-      endpoint: ctx.outcome.endpoint === "/v1/embeddings" ? "embeddings" : "chat",
+      endpoint: usageEndpoint(ctx.outcome.endpoint),
       stream: ctx.outcome.stream,
       startedAt: ctx.startedAt,
       priceVersion: priceVersionOf(worst.price),

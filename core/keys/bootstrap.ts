@@ -9,6 +9,8 @@ export interface BootstrapInput {
   adminKey?: string | undefined;
   /** Keys declared in the config file, already hashed. */
   configured: KeyConfig[];
+  /** The orgs there are once the config is applied: a bootstrap key in none of them moves to `org`. */
+  orgs: ReadonlySet<string>;
   now: string;
 }
 
@@ -50,10 +52,11 @@ export async function bootstrapKeys(store: KeyStore, input: BootstrapInput): Pro
   const created: CreatedKey[] = [];
   const ensure = async (id: string, role: "api" | "admin", given: string | undefined) => {
     if (!given && (await store.count(role)) > 0) {
-      // A bootstrap key from an earlier start belongs to the first org of the config now in force, as
-      // it did then: a file that renamed its orgs would otherwise leave it in an org that is gone.
+      // A bootstrap key from an earlier start whose org is gone (a file that renamed its orgs) moves to
+      // the first org of the config now in force, as it was made in the first org then. One whose org
+      // is still there stays: reordering a file's orgs must not move a key's spend and budgets.
       const existing = await store.get(id);
-      if (existing && existing.org !== input.org) await store.put({ ...existing, org: input.org });
+      if (existing && !input.orgs.has(existing.org)) await store.put({ ...existing, org: input.org });
       return;
     }
     const secret = given ?? generateKey();

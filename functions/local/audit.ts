@@ -25,9 +25,10 @@ export async function createPortableAudit(db: DatabaseSync, dataDir: string, log
       "audit chain has entries no checkpoint covers since before this start (a crash, or writes made outside the gateway); verify it before the next checkpoint signs them",
       tail,
     );
-  for (const other of await signedByOtherKeys(store, signer.keyId))
+  // Only when this start made the key: a key replaced on purpose (a rotation) warns no one at every start.
+  for (const other of signer.created ? await signedByOtherKeys(store, signer.keyId) : [])
     log.warn(
-      "audit chain was last signed by another key than audit-signing-key.pem holds now (replaced, or lost and made anew); its earlier checkpoints verify only with that key's public part: keep it",
+      "audit signing key made anew, but the audit chain was last signed by another key (audit-signing-key.pem lost or removed); its earlier checkpoints verify only with that key's public part: find it and keep it",
       { ...other, currentKeyId: signer.keyId },
     );
   queue.start(createAuditWriterHandler(deps));

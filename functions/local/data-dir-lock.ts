@@ -34,8 +34,9 @@ function alive(pid: number, started: string | undefined): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  // /proc/<pid>/stat is readable whoever owns the process.
   const stat = procStat(pid);
   // No /proc (macOS): kill(0) is all there is.
   if (!stat) return true;
@@ -57,12 +58,14 @@ function procStat(pid: number): { state: string; started: string } | undefined {
 export function lockDataDir(dataDir: string, pid = process.pid): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, LOCK_FILE);
+  // The id first (what people and scripts read), then the start time where /proc tells it. Made before
+  // the file exists: another starter reading it in between would find it empty, and take it over.
+  const line = `${[pid, procStat(pid)?.started].filter((x) => x !== undefined).join(" ")}\n`;
   // Two tries: the second follows the removal of a dead owner's file.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");
-      // The id first (what people and scripts read), then the start time where /proc tells it.
-      writeSync(fd, `${[pid, procStat(pid)?.started].filter((x) => x !== undefined).join(" ")}\n`);
+      writeSync(fd, line);
       closeSync(fd);
       return { release: () => rmSync(file, { force: true }) };
     } catch (err) {

@@ -3,7 +3,8 @@ import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
-import { checkBaseUrlEnv, loadConfigFile } from "../shared/config-file.ts";
+import { checkBaseUrlEnv } from "../shared/base-url-env.ts";
+import { loadConfigFile } from "../shared/config-file.ts";
 import { createdKeyLines, operatorKeys } from "../shared/seed.ts";
 import { createConsoleLog } from "./console-log.ts";
 import { DataDirInUseError } from "./data-dir-lock.ts";
@@ -45,11 +46,11 @@ try {
     log,
   });
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
-  // A provider whose key variable is unset is off, and its models answer 404: say which, and why.
-  const off = config.providers.filter((p) => p.apiKeyEnv && !env[p.apiKeyEnv]?.trim());
+  // A provider without its credential is off, and its models answer 404: say which, and why.
+  const off = await gateway.providersOff();
   if (off.length > 0)
     lines.push(
-      `Providers off until their key variable is set: ${off.map((p) => `${p.id} (${p.apiKeyEnv})`).join(", ")}`,
+      `Providers off until their key variable is set: ${off.map((p) => `${p.id} (${p.apiKeyEnv ?? "no apiKeyEnv configured"})`).join(", ")}`,
     );
   lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(

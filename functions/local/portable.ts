@@ -1,9 +1,10 @@
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { GatewayError } from "../../core/api/errors.ts";
-import type { GatewayConfig } from "../../core/config/types.ts";
+import type { GatewayConfig, ProviderConfig } from "../../core/config/types.ts";
 import { authenticateAdmin } from "../../core/gateway/authenticate.ts";
 import { outcomeFields } from "../../core/gateway/outcome.ts";
+import { isEnabled } from "../../core/gateway/target.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { Log } from "../../core/log.ts";
@@ -35,6 +36,8 @@ export interface PortableGateway {
   url: string;
   port: number;
   createdKeys: CreatedKey[];
+  /** The providers that are off (no credential in the environment), for the start-up banner. */
+  providersOff(): Promise<ProviderConfig[]>;
   /** Waits until the local bus has delivered every event (usage counted, alerts sent). */
   drainEvents(timeoutMs: number): Promise<boolean>;
   /** Waits until every audit record is written to its chain. */
@@ -94,6 +97,10 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       url: server.url,
       port: server.port,
       createdKeys: wired.createdKeys,
+      providersOff: async () => {
+        const on = isEnabled(wired.deps);
+        return [...(await wired.deps.registry.get()).providers.values()].filter((p) => !on(p));
+      },
       drainEvents: (timeoutMs) => wired.bus.drain(timeoutMs),
       drainAudit: (timeoutMs) => wired.auditQueue.drain(timeoutMs),
       async close() {

@@ -44,14 +44,14 @@ export function createPortableSpend(
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
   };
-  const aggregate = createCostAggregatorHandler(aggregatorDeps, log);
+  const aggregate = createCostAggregatorHandler(aggregatorDeps, log, { logThresholds: false });
   const costAggregator: Subscription = {
     name: "cost-aggregator",
     pattern: { source: ["llm-gateway"], "detail-type": [USAGE_DETAIL_TYPE] },
     handle: async (envelope) => void (await aggregate(envelope)),
     // The same counting, a delivery round at a time: one SQLite commit for all its events.
-    // Its thresholds are logged by the alert subscription that receives them ("budget threshold
-    // crossed"), once each: the log is one of portable mode's alert targets.
+    // Its thresholds, like `handle`'s, are logged by the alert subscription that receives them ("budget
+    // threshold crossed"), once each: the log is one of portable mode's alert targets.
     handleBatch: async (envelopes) => {
       await aggregateUsageBatch(
         envelopes.map((e) => e.detail),
@@ -101,12 +101,19 @@ export function createPortableSpend(
    * bus, to be counted at their reservations and settled there (interrupted.ts).
    */
   async function chargeInterrupted(): Promise<void> {
-    const events = interruptedUsage(budgets.unsettled(), "local");
+    const events = interruptedUsage(
+      budgets.unsettled((id) => log.error("unsettled reservation unreadable, left as it is", { id })),
+      "local",
+    );
     if (events.length === 0) return;
     await bus.publish(events);
-    log.warn("requests interrupted by the last stop charged at their reservations", {
-      requests: events.length,
-    });
+    // Found, not necessarily charged: a request whose own usage event was written is settled by it.
+    log.warn(
+      "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
+      {
+        requests: events.length,
+      },
+    );
   }
 
   return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };

@@ -75,6 +75,7 @@ export async function seedStores(
   });
   const created = await bootstrapKeys(keys, {
     org: orgs[0]!.id,
+    orgs: new Set((await registry.list("org")).map((o) => o.id)),
     ...operatorKeys(env),
     configured,
     now,

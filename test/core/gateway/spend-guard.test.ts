@@ -127,6 +127,11 @@ describe("a failed attempt its provider billed", () => {
     expect(billedCostUsd(ctx.spend!, attempt)).toBeCloseTo(billed, 12);
     await coverBilledAttempt(ctx, attempt);
     expect(ctx.spend?.covers).toEqual([{ id: "req-1.billed-1", usd: billed }]);
+    // Both say whose request they are for, so a start after a hard kill charges them as one.
+    expect(budgets.unsettled().map((r) => [r.id, r.reservedFor.requestId])).toEqual([
+      ["req-1", "req-1"],
+      ["req-1.billed-1", "req-1"],
+    ]);
     const counter = { scope: "key" as const, id: "k1", period: "day" as const, periodKey: "2026-11-26" };
     expect(await budgets.spent(counter)).toBeCloseTo(0.25 + billed, 12);
     // Without a reported usage, the worst case.

@@ -18,6 +18,7 @@ const NOW = "2025-06-01T12:00:00.000Z";
 const input = (over: Partial<BootstrapInput> = {}): BootstrapInput => ({
   org: "default",
   configured: [],
+  orgs: new Set(["default"]),
   now: NOW,
   ...over,
 });

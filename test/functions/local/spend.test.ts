@@ -126,6 +126,25 @@ describe("portable mode's spend machinery", () => {
       await portable.bus.stop();
     });
 
+    it("leave a row that cannot be read as it is, and say so, rather than stop the start", async () => {
+      const db = openDatabase(":memory:");
+      await portableOn(db);
+      db.prepare(
+        "INSERT INTO budget_reservations (request_id, items, reserved_for) VALUES ('bad', '[]', '{not json')",
+      ).run();
+      const errors: string[] = [];
+      const registry = createSqliteRegistryStore(db);
+      const portable = createPortableSpend(
+        db,
+        registry,
+        createSqliteKeyStore(db),
+        { ...quiet, error: (_m, f) => void errors.push(String(f?.id)) },
+        undefined,
+      );
+      await portable.chargeInterrupted();
+      expect(errors).toEqual(["bad"]);
+    });
+
     it("are charged once, however many starts find them", async () => {
       const db = openDatabase(":memory:");
       const before = await portableOn(db);

@@ -99,6 +99,42 @@ describe("seedStores, with a file that drops what admin-made entries use", () =>
     expect([...(await registry.load()).providers.keys()]).toEqual(["p1"]);
   });
 
+  it("leaves the bootstrap keys where they are when the file reorders its orgs", async () => {
+    const { registry, keys } = await seeded();
+    await seedStores(registry, keys, file({ orgs: ["beta", "acme"] }), {});
+    expect((await keys.list()).filter((k) => k.id.startsWith("bootstrap-")).map((k) => k.org)).toEqual([
+      "acme",
+      "acme",
+    ]);
+  });
+
+  it("takes back an admin-made key the file now declares, whatever org it was in", async () => {
+    const { registry, keys } = await seeded();
+    await registry.remove("model", "madmin");
+    const config = parseConfig({
+      providers: [
+        { id: "p1", kind: "mock" },
+        { id: "p2", kind: "mock" },
+      ],
+      orgs: [{ id: "acme" }],
+      keys: [{ id: "kbeta", org: "acme", sha256: sha256Hex("sk-gw-kbeta-from-the-file") }],
+    });
+    await seedStores(registry, keys, config, {});
+    expect((await keys.get("kbeta"))?.org).toBe("acme");
+  });
+
+  it("starts with references that already pointed at nothing, which this file does not change", async () => {
+    const { registry, keys } = await seeded();
+    // What an earlier version let a file do: p2 gone while madmin still routes to it.
+    await registry.applyConfig({
+      providers: file({ providers: ["p1"] }).providers,
+      models: [],
+      orgs: file().orgs,
+    });
+    await seedStores(registry, keys, file({ providers: ["p1"] }), {});
+    expect((await registry.get("model", "madmin"))?.doc.targets[0]?.provider).toBe("p2");
+  });
+
   it("moves the bootstrap keys to the file's first org when their org is gone", async () => {
     const { registry, keys } = await seeded();
     await registry.remove("model", "madmin");

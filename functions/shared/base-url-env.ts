@@ -1,0 +1,20 @@
+import { ConfigError } from "../../core/config/parse.ts";
+import { httpUrl } from "../../core/config/schema.ts";
+import type { GatewayConfig } from "../../core/config/types.ts";
+
+/**
+ * A base URL from the environment (`baseUrlEnv`: OPENAI_BASE_URL, …) meets the rule a config file's
+ * `baseUrl` does, at start-up: else every call to that provider would fail as unreachable.
+ */
+export function checkBaseUrlEnv(config: GatewayConfig, env: Record<string, string | undefined>): void {
+  for (const p of config.providers) {
+    const value = p.baseUrlEnv ? env[p.baseUrlEnv] : undefined;
+    if (!p.baseUrlEnv || !value) continue;
+    // The value is not repeated: it may hold credentials (user:password@), which the rule refuses.
+    if (!httpUrl().safeParse(value).success)
+      throw new ConfigError(
+        p.baseUrlEnv,
+        `must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider '${p.id}')`,
+      );
+  }
+}
