@@ -44,8 +44,8 @@ export interface SqliteBudgetExtras {
   /** Commits pending settlements now (a graceful stop). */
   flush(): void;
   /**
-   * Deletes up to `limit` reservation records whose request id sorts before `beforeRequestId`, and
-   * returns how many. Portable request ids are time-ordered (UUIDv7), so that is an age cutoff; the
+   * Deletes up to `limit` settled reservation records whose request id sorts before `beforeRequestId`,
+   * and returns how many. Portable request ids are time-ordered (UUIDv7), so that is an age cutoff; the
    * counters keep every amount, so a deleted record only ends its request's idempotency.
    */
   prune(beforeRequestId: string, limit: number): number;
@@ -116,9 +116,11 @@ export function createSqliteBudgetStore(
     `SELECT request_id, items, reserved_for FROM budget_reservations
      WHERE settled = 0 AND reserved_for IS NOT NULL ORDER BY request_id`,
   );
+  // Settled ones only: an unsettled reservation is a request a stopped process never finished, which
+  // the next start charges (interrupted.ts); deleted, its worst case would stay on its counter uncounted.
   const pruneRes = db.prepare(
     `DELETE FROM budget_reservations WHERE request_id IN
-       (SELECT request_id FROM budget_reservations WHERE request_id < ? LIMIT ?)`,
+       (SELECT request_id FROM budget_reservations WHERE request_id < ? AND settled = 1 LIMIT ?)`,
   );
   const settleRes = db.prepare(
     "UPDATE budget_reservations SET settled = 1, actual_nanos = ? WHERE request_id = ? AND settled = 0",

@@ -272,7 +272,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     },
     async stop() {
       // A publish waiting for another process's write lock ends first: committed, or failed for good
-      // and logged by its caller, never cut off by the database closing after this.
+      // and logged by its caller, never cut off by the database closing after this. The flush comes
+      // before that wait: from then on, a commit the lock keeps out gives its work up rather than
+      // trying again (sqlite-group-commit.ts), so the stop is not held for as long as the lock is.
+      commits.flush();
       await publisher.settled();
       commits.flush();
       stopped = true;

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from "aws-lambda";
 import { forbidden, GatewayError, toGatewayError } from "../api/errors.ts";
 import { requestBodyText } from "../api/request-body.ts";
 import { stagePath } from "../api/stage-path.ts";
+import { StoreBusyError } from "../storage/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
@@ -90,7 +91,9 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
     response = await route(ctx, event, path, match, headers);
   } catch (err) {
     const e = toGatewayError(err);
-    if (e.status >= 500 && !(err instanceof GatewayError)) {
+    // Another process holding the write lock is a condition the caller was told to retry, not a fault.
+    if (err instanceof StoreBusyError) deps.log.warn("store busy", { requestId });
+    else if (e.status >= 500 && !(err instanceof GatewayError)) {
       // The name and codes only: a message may quote the request (the log carries no content).
       // SQLite's `errstr` is its fixed text for the code ("database is locked").
       const { code, errstr } = (err ?? {}) as { code?: unknown; errstr?: unknown };

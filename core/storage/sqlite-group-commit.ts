@@ -14,6 +14,11 @@ import { StoreBusyError } from "./errors.ts";
  * Each queued piece runs in its own savepoint, so a failing piece is rolled back and rejected alone, and
  * `now`'s own work is rolled back alone when it throws. Every promise settles only after the commit, so a
  * resolved write is a durable one.
+ *
+ * A commit that cannot start because another process holds the write lock past the busy timeout
+ * rejects the work a caller waits on (`soon`: the caller answers 503 at once), and keeps `run`'s work
+ * for another try, with backoff, until the lock is free: nobody waits on that work, and a usage event
+ * or a settlement given up after a while would be spend lost. Only `flush` (a stop) gives it up.
  */
 export interface GroupCommit {
   /** Queues `work` for the open window; resolves with its result once a commit has carried it. */
@@ -25,7 +30,10 @@ export interface GroupCommit {
   soon<T>(work: () => T): Promise<T>;
   /** Runs `work` in a transaction now, committing the open window's queued work with it. */
   now<T>(work: () => T): T;
-  /** Commits the open window now (a graceful stop). */
+  /**
+   * Commits the open window now: a graceful stop. From then on, work whose commit cannot start (the
+   * write lock held elsewhere) is rejected at once, for its caller to log, rather than kept for a retry.
+   */
   flush(): void;
   /** Calls `listener` after every commit that carried queued work. */
   onCommit(listener: () => void): void;
@@ -39,10 +47,16 @@ export interface GroupCommit {
  */
 export const WINDOW_MS = 2;
 
+/** The longest wait between tries of a window whose commit could not start (each try also waits out
+ * SQLite's busy timeout, blocking the event loop that long). */
+const MAX_RETRY_MS = 1_000;
+
 interface Window {
   jobs: Job[];
   timer: NodeJS.Timeout | null;
   immediate: NodeJS.Immediate | null;
+  /** Tries so far whose commit could not start. */
+  tries: number;
 }
 
 const close = (w: Window) => {
@@ -54,6 +68,8 @@ interface Job {
   work: () => unknown;
   resolve(value: unknown): void;
   reject(err: unknown): void;
+  /** `run`'s work: kept for another try when the commit cannot start. */
+  keep: boolean;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
@@ -158,32 +174,50 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     return mine;
   }
 
-  function flush(): void {
+  let stopping = false;
+
+  /** Commits the open window; when its commit cannot start, keeps `run`'s work for another try. */
+  function commitWindow(): void {
     if (!open) return;
     try {
       commitWith(undefined, stmts());
     } catch (err) {
-      // BEGIN failed: the window is still open and untouched; reject it rather than retry forever.
+      // BEGIN failed: the window is still open and untouched.
       const window = open;
       open = null;
-      if (window) {
-        close(window);
-        for (const job of window.jobs) job.reject(err);
-      }
+      if (!window) return;
+      close(window);
+      const busy = err instanceof StoreBusyError && !stopping;
+      const kept = busy ? window.jobs.filter((j) => j.keep) : [];
+      for (const job of window.jobs) if (!kept.includes(job)) job.reject(err);
+      if (kept.length === 0) return;
+      // Work queued meanwhile joins the retry; a `soon` meanwhile commits it earlier, as ever.
+      const tries = window.tries + 1;
+      open = {
+        jobs: kept,
+        timer: setTimeout(commitWindow, Math.min(MAX_RETRY_MS, WINDOW_MS * 2 ** tries)),
+        immediate: null,
+        tries,
+      };
     }
+  }
+
+  function flush(): void {
+    stopping = true;
+    commitWindow();
   }
 
   return {
     run: <T>(work: () => T) =>
       new Promise<T>((resolve, reject) => {
-        open ??= { jobs: [], timer: setTimeout(flush, WINDOW_MS), immediate: null };
-        open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
+        open ??= { jobs: [], timer: setTimeout(commitWindow, WINDOW_MS), immediate: null, tries: 0 };
+        open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject, keep: true });
       }),
     soon: <T>(work: () => T) =>
       new Promise<T>((resolve, reject) => {
-        open ??= { jobs: [], timer: null, immediate: null };
-        open.immediate ??= setImmediate(flush);
-        open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject });
+        open ??= { jobs: [], timer: null, immediate: null, tries: 0 };
+        open.immediate ??= setImmediate(commitWindow);
+        open.jobs.push({ work, resolve: resolve as (v: unknown) => void, reject, keep: false });
       }),
     now<T>(work: () => T): T {
       const s = stmts();

@@ -62,20 +62,60 @@ describe("group commit", () => {
     await done;
   });
 
-  it("rejects the whole window, writing nothing, when it cannot begin (another writer holds the lock)", async () => {
+  it("rejects work a caller waits on, writing nothing, when it cannot begin (another writer holds the lock)", async () => {
     const impatient = new DatabaseSync(file());
     impatient.exec("PRAGMA busy_timeout = 0");
     const other = openDatabase(file());
     other.exec("BEGIN IMMEDIATE");
     try {
       const g = groupCommitFor(impatient);
-      const pieces = [g.run(insert("x", impatient))];
       // A transient condition the caller can retry, not a failure of the gateway's.
-      await expect(pieces[0]).rejects.toBeInstanceOf(StoreBusyError);
+      await expect(g.soon(insert("x", impatient))).rejects.toBeInstanceOf(StoreBusyError);
       expect(() => g.now(insert("y", impatient))).toThrow(StoreBusyError);
       other.exec("ROLLBACK");
       expect([rows(impatient), impatient.isTransaction]).toEqual([[], false]);
     } finally {
+      impatient.close();
+      other.close();
+    }
+  });
+
+  it("keeps work nobody waits on until the lock is free, then commits it once", async () => {
+    const impatient = new DatabaseSync(file());
+    impatient.exec("PRAGMA busy_timeout = 0");
+    const other = openDatabase(file());
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const g = groupCommitFor(impatient);
+      let settled = false;
+      const kept = g.run(insert("kept", impatient)).finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect([settled, g.idle, rows(impatient)]).toEqual([false, false, []]);
+      other.exec("COMMIT");
+      expect(await kept).toBe(1);
+      expect(rows(impatient)).toEqual(["kept"]);
+    } finally {
+      impatient.close();
+      other.close();
+    }
+  });
+
+  it("gives that work up when stopping (flush), for its caller to log, rather than wait for the lock", async () => {
+    const impatient = new DatabaseSync(file());
+    impatient.exec("PRAGMA busy_timeout = 0");
+    const other = openDatabase(file());
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const g = groupCommitFor(impatient);
+      const kept = g.run(insert("kept", impatient));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      g.flush();
+      await expect(kept).rejects.toBeInstanceOf(StoreBusyError);
+      expect(g.idle).toBe(true);
+    } finally {
+      other.exec("ROLLBACK");
       impatient.close();
       other.close();
     }

@@ -95,7 +95,9 @@ describe("a gateway killed with requests in flight (kill -9)", () => {
     const { totals } = await spendReport(second.url);
     // What it reserved: the prompt and 1 000 output tokens at gpt-4o's prices, never $0.
     expect(totals.costUsd).toBeGreaterThan(0.01);
-    expect(second.output()).toContain("reservations left unsettled by the last stop: charged at their reservations");
+    expect(second.output()).toContain(
+      "reservations left unsettled by the last stop: charged at their reservations",
+    );
     second.child.kill("SIGTERM");
     await new Promise((r) => second.child.once("exit", r));
 

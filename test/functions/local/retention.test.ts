@@ -51,6 +51,10 @@ describe("retention sweep", () => {
     await fill(3 * DAY, 1_200, stores);
     await fill(RETENTION.eventsMs + 60_000, 5, stores);
     await fill(RETENTION.eventsMs - 60_000, 5, stores);
+    // An old reservation never settled: a request a stopped process never finished, which a start
+    // charges (interrupted.ts). It stays.
+    const unsettled = createRequestIds(() => NOW - 3 * DAY)();
+    await stores.budgets.reserve(unsettled, [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
     stores.bus.start();
     expect(await stores.bus.drain(10_000)).toBe(true);
     const spentBefore = await stores.budgets.spent(counter);
@@ -66,7 +70,7 @@ describe("retention sweep", () => {
       count(db, "event_outbox"),
       count(db, "budget_reservations"),
       count(db, "spend_processed"),
-    ]).toEqual([5, 10, 10]);
+    ]).toEqual([5, 11, 10]);
     // Counters and rollups keep every amount: only idempotency records went.
     expect(await stores.budgets.spent(counter)).toBe(spentBefore);
     await stores.bus.stop();
