@@ -44,7 +44,7 @@ export interface SqliteBudgetExtras {
   /** Commits pending settlements now (a graceful stop). */
   flush(): void;
   /**
-   * Deletes up to `limit` settled reservation records whose request id sorts before `beforeRequestId`,
+   * Deletes up to `limit` reservation records, settled or never to be charged (interrupted.ts), whose request id sorts before `beforeRequestId`,
    * and returns how many. Portable request ids are time-ordered (UUIDv7), so that is an age cutoff; the
    * counters keep every amount, so a deleted record only ends its request's idempotency.
    */
@@ -116,11 +116,13 @@ export function createSqliteBudgetStore(
     `SELECT request_id, items, reserved_for FROM budget_reservations
      WHERE settled = 0 AND reserved_for IS NOT NULL ORDER BY request_id`,
   );
-  // Settled ones only: an unsettled reservation is a request a stopped process never finished, which
-  // the next start charges (interrupted.ts); deleted, its worst case would stay on its counter uncounted.
+  // Not an unsettled one that says whose request it is: a request a stopped process never finished,
+  // which the next start charges (interrupted.ts); deleted, its worst case would stay on its counter
+  // uncounted. One from before reservations said so can never be charged, and goes with the rest.
   const pruneRes = db.prepare(
     `DELETE FROM budget_reservations WHERE request_id IN
-       (SELECT request_id FROM budget_reservations WHERE request_id < ? AND settled = 1 LIMIT ?)`,
+       (SELECT request_id FROM budget_reservations
+        WHERE request_id < ? AND (settled = 1 OR reserved_for IS NULL) LIMIT ?)`,
   );
   const settleRes = db.prepare(
     "UPDATE budget_reservations SET settled = 1, actual_nanos = ? WHERE request_id = ? AND settled = 0",

@@ -253,7 +253,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
 
   // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
 
-  const publisher = outboxPublisher(commits, outbox, retryBaseMs);
+  const publisher = outboxPublisher(commits, outbox);
 
   const idle = () => {
     if (!commits.idle || publisher.busy) return false;
@@ -272,10 +272,9 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     },
     async stop() {
       // A publish waiting for another process's write lock ends first: committed, or failed for good
-      // and logged by its caller, never cut off by the database closing after this. The flush comes
-      // before that wait: from then on, a commit the lock keeps out gives its work up rather than
-      // trying again (sqlite-group-commit.ts), so the stop is not held for as long as the lock is.
-      commits.flush();
+      // and logged by its caller, never cut off by the database closing after this. A host that must
+      // not wait for as long as the lock is held stops the connection's group commit first (`stop`:
+      // kept work is given up), as portable mode does.
       await publisher.settled();
       commits.flush();
       stopped = true;

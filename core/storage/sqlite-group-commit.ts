@@ -17,8 +17,9 @@ import { StoreBusyError } from "./errors.ts";
  *
  * A commit that cannot start because another process holds the write lock past the busy timeout
  * rejects the work a caller waits on (`soon`: the caller answers 503 at once), and keeps `run`'s work
- * for another try, with backoff, until the lock is free: nobody waits on that work, and a usage event
- * or a settlement given up after a while would be spend lost. Only `flush` (a stop) gives it up.
+ * for another try, with backoff, until the lock is free: no response waits on that work, and a usage
+ * event or a settlement given up after a while would be spend lost. Retries only look whether the lock
+ * is free, without waiting. Only `stop` gives kept work up.
  */
 export interface GroupCommit {
   /** Queues `work` for the open window; resolves with its result once a commit has carried it. */
@@ -30,11 +31,14 @@ export interface GroupCommit {
   soon<T>(work: () => T): Promise<T>;
   /** Runs `work` in a transaction now, committing the open window's queued work with it. */
   now<T>(work: () => T): T;
-  /**
-   * Commits the open window now: a graceful stop. From then on, work whose commit cannot start (the
-   * write lock held elsewhere) is rejected at once, for its caller to log, rather than kept for a retry.
-   */
+  /** Commits the open window now (or tries to: work the write lock keeps out stays kept). */
   flush(): void;
+  /**
+   * A graceful stop: commits the open window now, and from then on work whose commit cannot start (the
+   * write lock held elsewhere) is rejected, for its caller to log, rather than kept for a retry. For
+   * the connection's last moments: every store on it gives busy work up after this.
+   */
+  stop(): void;
   /** Calls `listener` after every commit that carried queued work. */
   onCommit(listener: () => void): void;
   /** True when no work waits for a commit. */
@@ -47,9 +51,14 @@ export interface GroupCommit {
  */
 export const WINDOW_MS = 2;
 
-/** The longest wait between tries of a window whose commit could not start (each try also waits out
- * SQLite's busy timeout, blocking the event loop that long). */
+/** Waits between tries of a window whose commit could not start: 250 ms, doubling to 1 s. */
+const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 1_000;
+/**
+ * Work kept for a retry, at most: past it, work is rejected for its caller to log (a usage event
+ * whole), so a lock held for long at a high request rate cannot fill the memory.
+ */
+const MAX_KEPT = 10_000;
 
 interface Window {
   jobs: Job[];
@@ -170,41 +179,62 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       if (o.ok) job.resolve(o.value);
       else job.reject(o.err);
     });
-    if (jobs.length > 0) for (const l of listeners) l();
+    // A listener that throws must not make committed work look failed.
+    if (jobs.length > 0)
+      for (const l of listeners) {
+        try {
+          l();
+        } catch {
+          // The listeners wake deliveries; the next commit wakes them again.
+        }
+      }
     return mine;
   }
 
   let stopping = false;
+  let busyTimeout: number | undefined;
+
+  /**
+   * Runs `fn` without waiting for the write lock: a retry only looks whether the lock is free. node:sqlite
+   * waits out the busy timeout synchronously, so a retry that waited would stall the process for as
+   * long as another holds the lock, a few milliseconds free in every 5 s.
+   */
+  const probing = <T>(fn: () => T): T => {
+    busyTimeout ??= Number((db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout);
+    db.exec("PRAGMA busy_timeout = 0");
+    try {
+      return fn();
+    } finally {
+      db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+    }
+  };
 
   /** Commits the open window; when its commit cannot start, keeps `run`'s work for another try. */
   function commitWindow(): void {
-    if (!open) return;
+    const window = open;
+    if (!window) return;
     try {
-      commitWith(undefined, stmts());
+      if (window.tries > 0) probing(() => commitWith(undefined, stmts()));
+      else commitWith(undefined, stmts());
     } catch (err) {
-      // BEGIN failed: the window is still open and untouched.
-      const window = open;
+      // Only a BEGIN that failed leaves the window open and untouched; a failed COMMIT settled its jobs.
+      if (open !== window) throw err;
       open = null;
-      if (!window) return;
       close(window);
-      const busy = err instanceof StoreBusyError && !stopping;
-      const kept = busy ? window.jobs.filter((j) => j.keep) : [];
-      for (const job of window.jobs) if (!kept.includes(job)) job.reject(err);
+      const keep = err instanceof StoreBusyError && !stopping;
+      const kept: Job[] = [];
+      for (const job of window.jobs) {
+        if (keep && job.keep && kept.length < MAX_KEPT) kept.push(job);
+        else job.reject(err);
+      }
       if (kept.length === 0) return;
-      // Work queued meanwhile joins the retry; a `soon` meanwhile commits it earlier, as ever.
+      // Work queued meanwhile joins the retry; a `now` meanwhile commits it earlier, as ever.
       const tries = window.tries + 1;
-      open = {
-        jobs: kept,
-        timer: setTimeout(commitWindow, Math.min(MAX_RETRY_MS, WINDOW_MS * 2 ** tries)),
-        immediate: null,
-        tries,
-      };
+      const timer = setTimeout(commitWindow, Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (tries - 1)));
+      // A process that is otherwise done (a CLI, a test) need not stay up for it.
+      timer.unref();
+      open = { jobs: kept, timer, immediate: null, tries };
     }
-  }
-
-  function flush(): void {
-    stopping = true;
-    commitWindow();
   }
 
   return {
@@ -225,7 +255,11 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       if (!out.ok) throw out.err;
       return out.value as T;
     },
-    flush,
+    flush: commitWindow,
+    stop() {
+      stopping = true;
+      commitWindow();
+    },
     onCommit: (listener) => void listeners.push(listener),
     get idle() {
       return open === null;

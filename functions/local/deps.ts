@@ -11,6 +11,7 @@ import type { Log } from "../../core/log.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { expiringOnWrite } from "../../core/registry/cache.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
+import { groupCommitFor } from "../../core/storage/sqlite-group-commit.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
 import { createPortableAudit } from "./audit.ts";
@@ -109,6 +110,9 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     auditQueue: audit.queue,
     async close() {
       await retention.stop();
+      // From here, writes another process's lock keeps out are given up (and logged), not kept: the
+      // stop must not wait for as long as that lock is held.
+      groupCommitFor(opts.db).stop();
       await spend.bus.stop();
       spend.budgets.flush();
       await audit.close();

@@ -50,7 +50,7 @@ try {
   const off = await gateway.providersOff();
   if (off.length > 0)
     lines.push(
-      `Providers off until their key variable is set: ${off.map((p) => `${p.id} (${p.apiKeyEnv ?? "no apiKeyEnv configured"})`).join(", ")}`,
+      `Providers off, without a credential: ${off.map((p) => (p.apiKeyEnv ? `${p.id} (set ${p.apiKeyEnv})` : `${p.id} (its config names no apiKeyEnv)`)).join(", ")}`,
     );
   lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(

@@ -37,9 +37,9 @@ export function createPortableSpend(
     // Thresholds go back onto this same bus, as the Lambda puts them back onto EventBridge. The bus
     // delivers an id once, so the aggregator publishes an alert before claiming it (aggregator.ts).
     events: { publish: (events) => bus.publish(events), dedupesIds: true },
-    // The events' settlements made again: a router whose own settle failed (another process held the
-    // write lock past the busy timeout) leaves its usage event committed all the same, and this is then
-    // what settles the reservation. Idempotent: a settled reservation stays as it is.
+    // The events' settlements made again, as on AWS: a router whose own settle failed while its usage
+    // event was written (the settle's own statement failing) leaves the reservation to this.
+    // Idempotent, and a single read for one already settled (sqlite-store.ts).
     budgets,
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
     keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],

@@ -102,7 +102,56 @@ describe("group commit", () => {
     }
   });
 
-  it("gives that work up when stopping (flush), for its caller to log, rather than wait for the lock", async () => {
+  it("waits for the lock once, then only looks whether it is free: the event loop stays free meanwhile", async () => {
+    const patient = new DatabaseSync(file());
+    patient.exec("PRAGMA busy_timeout = 300");
+    const other = openDatabase(file());
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const g = groupCommitFor(patient);
+      const kept = g.run(insert("kept", patient));
+      // The first try waits out the busy timeout (300 ms here, 5 s as shipped); the tries after it do not.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      let longest = 0;
+      let last = performance.now();
+      const tick = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 10);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      clearInterval(tick);
+      expect(longest).toBeLessThan(150);
+      other.exec("COMMIT");
+      expect(await kept).toBe(1);
+      expect(patient.prepare("PRAGMA busy_timeout").get()).toEqual({ timeout: 300 });
+    } finally {
+      if (other.isTransaction) other.exec("ROLLBACK");
+      patient.close();
+      other.close();
+    }
+  });
+
+  it("rejects work a caller waits on and keeps the rest, when one window holds both", async () => {
+    const impatient = new DatabaseSync(file());
+    impatient.exec("PRAGMA busy_timeout = 0");
+    const other = openDatabase(file());
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const g = groupCommitFor(impatient);
+      const kept = g.run(insert("kept", impatient));
+      await expect(g.soon(insert("waited", impatient))).rejects.toBeInstanceOf(StoreBusyError);
+      other.exec("COMMIT");
+      expect(await kept).toBe(1);
+      expect(rows(impatient)).toEqual(["kept"]);
+    } finally {
+      if (other.isTransaction) other.exec("ROLLBACK");
+      impatient.close();
+      other.close();
+    }
+  });
+
+  it("gives that work up once stopping, for its caller to log, rather than wait for the lock", async () => {
     const impatient = new DatabaseSync(file());
     impatient.exec("PRAGMA busy_timeout = 0");
     const other = openDatabase(file());
@@ -111,7 +160,10 @@ describe("group commit", () => {
       const g = groupCommitFor(impatient);
       const kept = g.run(insert("kept", impatient));
       await new Promise((resolve) => setTimeout(resolve, 20));
+      // A flush alone keeps it: only a stop gives it up.
       g.flush();
+      expect(g.idle).toBe(false);
+      g.stop();
       await expect(kept).rejects.toBeInstanceOf(StoreBusyError);
       expect(g.idle).toBe(true);
     } finally {

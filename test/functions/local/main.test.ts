@@ -168,7 +168,7 @@ describe("npm start (portable mode entry point)", () => {
   it("names the providers that are off, and the variable each waits for, in its banner", async () => {
     const out = await start({ GATEWAY_DATA_DIR: tempDir(), ANTHROPIC_API_KEY: "k", GEMINI_API_KEY: " " });
     expect(out.output).toContain(
-      "Providers off until their key variable is set: openai (OPENAI_API_KEY), gemini (GEMINI_API_KEY)\n",
+      "Providers off, without a credential: openai (set OPENAI_API_KEY), gemini (set GEMINI_API_KEY)\n",
     );
   });
 

@@ -52,9 +52,21 @@ describe("retention sweep", () => {
     await fill(RETENTION.eventsMs + 60_000, 5, stores);
     await fill(RETENTION.eventsMs - 60_000, 5, stores);
     // An old reservation never settled: a request a stopped process never finished, which a start
-    // charges (interrupted.ts). It stays.
-    const unsettled = createRequestIds(() => NOW - 3 * DAY)();
-    await stores.budgets.reserve(unsettled, [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
+    // charges (interrupted.ts). It stays; one from before reservations said whose they are goes.
+    const old = createRequestIds(() => NOW - 3 * DAY);
+    const unsettled = old();
+    const reservedFor = {
+      requestId: unsettled,
+      org: "acme",
+      keyId: "k1",
+      alias: "smart",
+      endpoint: "chat" as const,
+      stream: false,
+      startedAt: NOW - 3 * DAY,
+      priceVersion: "2026-11-01",
+    };
+    await stores.budgets.reserve(unsettled, [{ counter, amountUsd: 0.01, limitUsd: 1_000 }], reservedFor);
+    await stores.budgets.reserve(old(), [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
     stores.bus.start();
     expect(await stores.bus.drain(10_000)).toBe(true);
     const spentBefore = await stores.budgets.spent(counter);
@@ -63,7 +75,7 @@ describe("retention sweep", () => {
       await sweep({ events: stores.bus, reservations: stores.budgets, processed: stores.spend }, NOW),
     ).toEqual({
       events: 1_205,
-      reservations: 1_200,
+      reservations: 1_201,
       processed: 1_200,
     });
     expect([
