@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { interruptedUsage } from "../../../core/budgets/interrupted.ts";
-import type { ReservedFor, UnsettledReservation } from "../../../core/budgets/port.ts";
+import type { UnsettledReservation } from "../../../core/budgets/port.ts";
 import { usageDetail } from "../../../core/events/usage.ts";
+import { reservedFor } from "../../fixtures/reserved-for.ts";
 
 const STARTED = Date.parse("2026-11-26T23:59:59.500Z");
 
-const forRequest = (requestId: string, over: Partial<ReservedFor> = {}): ReservedFor => ({
-  requestId,
-  org: "acme",
-  keyId: "k1",
-  alias: "smart",
-  endpoint: "chat",
-  stream: true,
-  startedAt: STARTED,
-  priceVersion: "2026-11-01",
-  ...over,
-});
+const forRequest = (requestId: string) => reservedFor(requestId, STARTED);
 
 const row = (id: string, amountUsd: number, reservedFor = forRequest(id)): UnsettledReservation => ({
   id,

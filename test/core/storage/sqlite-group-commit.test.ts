@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreBusyError } from "../../../core/storage/errors.ts";
 import { openDatabase, transaction } from "../../../core/storage/sqlite.ts";
-import { groupCommitFor } from "../../../core/storage/sqlite-group-commit.ts";
+import { type GroupCommit, groupCommitFor } from "../../../core/storage/sqlite-group-commit.ts";
 
 let dir = "";
 let db: DatabaseSync;
@@ -16,6 +16,29 @@ const insert =
   (v: string, on = db) =>
   () =>
     on.prepare("INSERT INTO t (v) VALUES (?)").run(v).changes;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `check` on a connection of its own (busy timeout `busyMs`) and its group commit, while another
+ * connection (another process, as far as SQLite knows) holds the write lock.
+ */
+async function whileLocked(
+  busyMs: number,
+  check: (conn: DatabaseSync, g: GroupCommit, other: DatabaseSync) => Promise<void>,
+): Promise<void> {
+  const conn = new DatabaseSync(file());
+  conn.exec(`PRAGMA busy_timeout = ${busyMs}`);
+  const other = openDatabase(file());
+  other.exec("BEGIN IMMEDIATE");
+  try {
+    await check(conn, groupCommitFor(conn), other);
+  } finally {
+    if (other.isTransaction) other.exec("ROLLBACK");
+    conn.close();
+    other.close();
+  }
+}
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "group-commit-"));
@@ -62,56 +85,33 @@ describe("group commit", () => {
     await done;
   });
 
-  it("rejects work a caller waits on, writing nothing, when it cannot begin (another writer holds the lock)", async () => {
-    const impatient = new DatabaseSync(file());
-    impatient.exec("PRAGMA busy_timeout = 0");
-    const other = openDatabase(file());
-    other.exec("BEGIN IMMEDIATE");
-    try {
-      const g = groupCommitFor(impatient);
+  it("rejects work a caller waits on, writing nothing, when it cannot begin (another writer holds the lock)", () =>
+    whileLocked(0, async (conn, g, other) => {
       // A transient condition the caller can retry, not a failure of the gateway's.
-      await expect(g.soon(insert("x", impatient))).rejects.toBeInstanceOf(StoreBusyError);
-      expect(() => g.now(insert("y", impatient))).toThrow(StoreBusyError);
+      await expect(g.soon(insert("x", conn))).rejects.toBeInstanceOf(StoreBusyError);
+      expect(() => g.now(insert("y", conn))).toThrow(StoreBusyError);
       other.exec("ROLLBACK");
-      expect([rows(impatient), impatient.isTransaction]).toEqual([[], false]);
-    } finally {
-      impatient.close();
-      other.close();
-    }
-  });
+      expect([rows(conn), conn.isTransaction]).toEqual([[], false]);
+    }));
 
-  it("keeps work nobody waits on until the lock is free, then commits it once", async () => {
-    const impatient = new DatabaseSync(file());
-    impatient.exec("PRAGMA busy_timeout = 0");
-    const other = openDatabase(file());
-    other.exec("BEGIN IMMEDIATE");
-    try {
-      const g = groupCommitFor(impatient);
+  it("keeps work nobody waits on until the lock is free, then commits it once", () =>
+    whileLocked(0, async (conn, g, other) => {
       let settled = false;
-      const kept = g.run(insert("kept", impatient)).finally(() => {
+      const kept = g.run(insert("kept", conn)).finally(() => {
         settled = true;
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect([settled, g.idle, rows(impatient)]).toEqual([false, false, []]);
+      await sleep(100);
+      expect([settled, g.idle, rows(conn)]).toEqual([false, false, []]);
       other.exec("COMMIT");
       expect(await kept).toBe(1);
-      expect(rows(impatient)).toEqual(["kept"]);
-    } finally {
-      impatient.close();
-      other.close();
-    }
-  });
+      expect(rows(conn)).toEqual(["kept"]);
+    }));
 
-  it("waits for the lock once, then only looks whether it is free: the event loop stays free meanwhile", async () => {
-    const patient = new DatabaseSync(file());
-    patient.exec("PRAGMA busy_timeout = 300");
-    const other = openDatabase(file());
-    other.exec("BEGIN IMMEDIATE");
-    try {
-      const g = groupCommitFor(patient);
-      const kept = g.run(insert("kept", patient));
+  it("waits for the lock once, then only looks whether it is free: the event loop stays free meanwhile", () =>
+    whileLocked(300, async (conn, g, other) => {
+      const kept = g.run(insert("kept", conn));
       // The first try waits out the busy timeout (300 ms here, 5 s as shipped); the tries after it do not.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await sleep(400);
       let longest = 0;
       let last = performance.now();
       const tick = setInterval(() => {
@@ -119,59 +119,34 @@ describe("group commit", () => {
         longest = Math.max(longest, now - last);
         last = now;
       }, 10);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      await sleep(1_500);
       clearInterval(tick);
       expect(longest).toBeLessThan(150);
       other.exec("COMMIT");
       expect(await kept).toBe(1);
-      expect(patient.prepare("PRAGMA busy_timeout").get()).toEqual({ timeout: 300 });
-    } finally {
-      if (other.isTransaction) other.exec("ROLLBACK");
-      patient.close();
-      other.close();
-    }
-  });
+      expect(conn.prepare("PRAGMA busy_timeout").get()).toEqual({ timeout: 300 });
+    }));
 
-  it("rejects work a caller waits on and keeps the rest, when one window holds both", async () => {
-    const impatient = new DatabaseSync(file());
-    impatient.exec("PRAGMA busy_timeout = 0");
-    const other = openDatabase(file());
-    other.exec("BEGIN IMMEDIATE");
-    try {
-      const g = groupCommitFor(impatient);
-      const kept = g.run(insert("kept", impatient));
-      await expect(g.soon(insert("waited", impatient))).rejects.toBeInstanceOf(StoreBusyError);
+  it("rejects work a caller waits on and keeps the rest, when one window holds both", () =>
+    whileLocked(0, async (conn, g, other) => {
+      const kept = g.run(insert("kept", conn));
+      await expect(g.soon(insert("waited", conn))).rejects.toBeInstanceOf(StoreBusyError);
       other.exec("COMMIT");
       expect(await kept).toBe(1);
-      expect(rows(impatient)).toEqual(["kept"]);
-    } finally {
-      if (other.isTransaction) other.exec("ROLLBACK");
-      impatient.close();
-      other.close();
-    }
-  });
+      expect(rows(conn)).toEqual(["kept"]);
+    }));
 
-  it("gives that work up once stopping, for its caller to log, rather than wait for the lock", async () => {
-    const impatient = new DatabaseSync(file());
-    impatient.exec("PRAGMA busy_timeout = 0");
-    const other = openDatabase(file());
-    other.exec("BEGIN IMMEDIATE");
-    try {
-      const g = groupCommitFor(impatient);
-      const kept = g.run(insert("kept", impatient));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+  it("gives that work up once stopping, for its caller to log, rather than wait for the lock", () =>
+    whileLocked(0, async (conn, g) => {
+      const kept = g.run(insert("kept", conn));
+      await sleep(20);
       // A flush alone keeps it: only a stop gives it up.
       g.flush();
       expect(g.idle).toBe(false);
       g.stop();
       await expect(kept).rejects.toBeInstanceOf(StoreBusyError);
       expect(g.idle).toBe(true);
-    } finally {
-      other.exec("ROLLBACK");
-      impatient.close();
-      other.close();
-    }
-  });
+    }));
 });
 
 describe("a transaction on the same connection", () => {

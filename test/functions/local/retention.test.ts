@@ -6,6 +6,7 @@ import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { createRequestIds } from "../../../functions/local/request-id.ts";
 import { RETENTION, startRetention, sweep } from "../../../functions/local/retention.ts";
 import { memoryLog } from "../../core/events/sqlite-bus-harness.ts";
+import { reservedFor } from "../../fixtures/reserved-for.ts";
 import { usage } from "../../fixtures/usage.ts";
 
 const DAY = 86_400_000;
@@ -55,17 +56,11 @@ describe("retention sweep", () => {
     // charges (interrupted.ts). It stays; one from before reservations said whose they are goes.
     const old = createRequestIds(() => NOW - 3 * DAY);
     const unsettled = old();
-    const reservedFor = {
-      requestId: unsettled,
-      org: "acme",
-      keyId: "k1",
-      alias: "smart",
-      endpoint: "chat" as const,
-      stream: false,
-      startedAt: NOW - 3 * DAY,
-      priceVersion: "2026-11-01",
-    };
-    await stores.budgets.reserve(unsettled, [{ counter, amountUsd: 0.01, limitUsd: 1_000 }], reservedFor);
+    await stores.budgets.reserve(
+      unsettled,
+      [{ counter, amountUsd: 0.01, limitUsd: 1_000 }],
+      reservedFor(unsettled, NOW - 3 * DAY),
+    );
     await stores.budgets.reserve(old(), [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
     stores.bus.start();
     expect(await stores.bus.drain(10_000)).toBe(true);

@@ -1,13 +1,13 @@
 import type { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { counterFor } from "../../../core/budgets/counters.ts";
-import type { ReservedFor } from "../../../core/budgets/port.ts";
 import { parseConfig } from "../../../core/config/parse.ts";
 import { createSqliteKeyStore } from "../../../core/keys/sqlite-store.ts";
 import type { Log } from "../../../core/log.ts";
 import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { createPortableSpend } from "../../../functions/local/spend.ts";
+import { reservedFor } from "../../fixtures/reserved-for.ts";
 import { usage } from "../../fixtures/usage.ts";
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -21,17 +21,6 @@ async function portableOn(db: DatabaseSync) {
   const budget = (await registry.get("org", "acme"))!.doc.budgets![0]!;
   return { portable: createPortableSpend(db, registry, createSqliteKeyStore(db), quiet, undefined), budget };
 }
-
-const reservedFor = (requestId: string, startedAt: number): ReservedFor => ({
-  requestId,
-  org: "acme",
-  keyId: "k1",
-  alias: "smart",
-  endpoint: "chat",
-  stream: true,
-  startedAt,
-  priceVersion: "2026-11-01",
-});
 
 describe("portable mode's spend machinery", () => {
   it("writes an alert's event before its claim, so a crash between the two leaves it written, and once", async () => {
