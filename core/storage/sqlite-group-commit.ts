@@ -251,7 +251,8 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       }),
     now<T>(work: () => T): T {
       const s = stmts();
-      const out = commitWith(work, s);
+      // While kept work waits for the lock, the lock is known to be held: look, do not wait.
+      const out = open && open.tries > 0 ? probing(() => commitWith(work, s)) : commitWith(work, s);
       if (!out.ok) throw out.err;
       return out.value as T;
     },

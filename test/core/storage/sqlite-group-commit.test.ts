@@ -119,6 +119,10 @@ describe("group commit", () => {
         longest = Math.max(longest, now - last);
         last = now;
       }, 10);
+      // A transaction of the same connection meanwhile looks too, and is refused at once.
+      const started = performance.now();
+      expect(() => g.now(insert("now", conn))).toThrow(StoreBusyError);
+      expect(performance.now() - started).toBeLessThan(100);
       await sleep(1_500);
       clearInterval(tick);
       expect(longest).toBeLessThan(150);
