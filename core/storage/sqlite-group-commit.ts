@@ -140,10 +140,14 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     } catch (err) {
       // SQLITE_BUSY (5) and SQLITE_LOCKED (6), node:sqlite's `errcode`.
       const code = (err as { errcode?: unknown }).errcode;
-      if (code === 5 || code === 6)
+      if (code === 5 || code === 6) {
+        lookOnly();
         throw new StoreBusyError("The database is locked by another writer.", { cause: err });
+      }
       throw err;
     }
+    // The lock was free for this one: writers may wait for it again.
+    waitAgain();
   };
 
   const abort = (s: Statements) => {
@@ -192,21 +196,24 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
   }
 
   let stopping = false;
-  let busyTimeout: number | undefined;
-
   /**
-   * Runs `fn` without waiting for the write lock: a retry only looks whether the lock is free. node:sqlite
-   * waits out the busy timeout synchronously, so a retry that waited would stall the process for as
-   * long as another holds the lock, a few milliseconds free in every 5 s.
+   * The busy timeout to go back to, while the write lock is known to be held elsewhere (kept work could
+   * not commit); undefined otherwise. Meanwhile the connection waits for the lock nowhere, for any
+   * statement (a delivery cursor, an audit write, a transaction): node:sqlite waits out the busy timeout
+   * synchronously, so every writer that waited would stall the process, in turn, for as long as the
+   * lock is held. They fail at once instead (a reservation: 503), and kept work looks again every
+   * 250 ms to 1 s; the first commit that starts means the lock is free, and waiting comes back.
    */
-  const probing = <T>(fn: () => T): T => {
-    busyTimeout ??= Number((db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout);
+  let patientMs: number | undefined;
+  const lookOnly = () => {
+    if (patientMs !== undefined) return;
+    patientMs = Number((db.prepare("PRAGMA busy_timeout").get() as { timeout: number }).timeout);
     db.exec("PRAGMA busy_timeout = 0");
-    try {
-      return fn();
-    } finally {
-      db.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
-    }
+  };
+  const waitAgain = () => {
+    if (patientMs === undefined || stopping) return;
+    db.exec(`PRAGMA busy_timeout = ${patientMs}`);
+    patientMs = undefined;
   };
 
   /** Commits the open window; when its commit cannot start, keeps `run`'s work for another try. */
@@ -214,8 +221,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     const window = open;
     if (!window) return;
     try {
-      if (window.tries > 0) probing(() => commitWith(undefined, stmts()));
-      else commitWith(undefined, stmts());
+      commitWith(undefined, stmts());
     } catch (err) {
       // Only a BEGIN that failed leaves the window open and untouched; a failed COMMIT settled its jobs.
       if (open !== window) throw err;
@@ -252,7 +258,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     now<T>(work: () => T): T {
       const s = stmts();
       // While kept work waits for the lock, the lock is known to be held: look, do not wait.
-      const out = open && open.tries > 0 ? probing(() => commitWith(work, s)) : commitWith(work, s);
+      const out = commitWith(work, s);
       if (!out.ok) throw out.err;
       return out.value as T;
     },

@@ -119,9 +119,11 @@ describe("group commit", () => {
         longest = Math.max(longest, now - last);
         last = now;
       }, 10);
-      // A transaction of the same connection meanwhile looks too, and is refused at once.
+      // Any other write of the connection meanwhile looks too, and is refused at once: a transaction,
+      // or a statement of its own (a delivery cursor, say).
       const started = performance.now();
       expect(() => g.now(insert("now", conn))).toThrow(StoreBusyError);
+      expect(() => insert("alone", conn)()).toThrow(/locked/);
       expect(performance.now() - started).toBeLessThan(100);
       await sleep(1_500);
       clearInterval(tick);
