@@ -18,8 +18,8 @@ import { StoreBusyError } from "./errors.ts";
  * A commit that cannot start because another process holds the write lock past the busy timeout
  * rejects the work a caller waits on (`soon`: the caller answers 503 at once), and keeps `run`'s work
  * for another try, with backoff, until the lock is free: no response waits on that work, and a usage
- * event or a settlement given up after a while would be spend lost. Retries only look whether the lock
- * is free, without waiting. Only `stop` gives kept work up.
+ * event or a settlement given up after a while would be spend lost. Until a commit starts again, no
+ * statement on the connection waits for the lock (see `patientMs`). Only `stop` gives kept work up.
  */
 export interface GroupCommit {
   /** Queues `work` for the open window; resolves with its result once a commit has carried it. */
