@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { isLockBusy } from "../storage/errors.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { outboxPublisher } from "./outbox-publisher.ts";
 import { validatePattern } from "./pattern.ts";
@@ -239,7 +240,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     w.running = run(w)
       .catch((err: unknown) => {
         // Only the database can fail here; retry the loop later rather than stall the subscription.
-        log.error("event delivery loop failed", { subscription: w.sub.name, error: String(err) });
+        // Another process holding the write lock is a wait, not a fault.
+        if (isLockBusy(err))
+          log.warn("event delivery waits for the database's write lock", { subscription: w.sub.name });
+        else log.error("event delivery loop failed", { subscription: w.sub.name, error: String(err) });
         schedule(w, retryBaseMs);
       })
       .finally(() => {

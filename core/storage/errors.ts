@@ -42,3 +42,13 @@ export class VersionChangedError extends Error {
     this.name = "VersionChangedError";
   }
 }
+
+/**
+ * Whether `err` says another writer holds the database's write lock: StoreBusyError, or node:sqlite's
+ * own SQLITE_BUSY (5) / SQLITE_LOCKED (6) `errcode` from a statement run outside a transaction.
+ */
+export const isLockBusy = (err: unknown): boolean => {
+  if (err instanceof StoreBusyError) return true;
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return code === 5 || code === 6;
+};

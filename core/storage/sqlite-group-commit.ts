@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { StoreBusyError } from "./errors.ts";
+import { isLockBusy, StoreBusyError } from "./errors.ts";
 
 /**
  * A connection's write batching. In WAL mode the commit (lock syscalls, WAL frame writes) is most of a
@@ -138,9 +138,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     try {
       s.begin.run();
     } catch (err) {
-      // SQLITE_BUSY (5) and SQLITE_LOCKED (6), node:sqlite's `errcode`.
-      const code = (err as { errcode?: unknown }).errcode;
-      if (code === 5 || code === 6) {
+      if (isLockBusy(err)) {
         lookOnly();
         throw new StoreBusyError("The database is locked by another writer.", { cause: err });
       }

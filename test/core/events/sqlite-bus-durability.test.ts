@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../../../core/events/port.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
-import { event, recorder, useBuses } from "./sqlite-bus-harness.ts";
+import { event, memoryLog, recorder, useBuses } from "./sqlite-bus-harness.ts";
 
 const h = useBuses();
 
@@ -42,6 +42,29 @@ describe("SQLite event bus: durability", () => {
     expect(await b2.drain(5_000)).toBe(true);
     expect(second.ids()).toEqual(["e1", "e2"]);
   });
+
+  it("says a delivery round waits for another process's write lock, as a warning, not a failure", async () => {
+    const seen = recorder("usage", { source: ["llm-gateway"] });
+    const logged = memoryLog();
+    const b = h.bus([seen.sub], { retryBaseMs: 100, log: logged.log });
+    b.start();
+    await b.publish([event("e1")]);
+    // Taken before the round 20 ms after that commit: it delivers e1, then cannot save its cursor.
+    const other = openDatabase(join(h.dir(), "events.db"));
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      await expect
+        .poll(() => logged.lines.filter((l) => l.level !== "info").map((l) => [l.level, l.message]), {
+          timeout: 10_000,
+        })
+        .toContainEqual(["warn", "event delivery waits for the database's write lock"]);
+      expect(logged.lines.filter((l) => l.level === "error")).toEqual([]);
+    } finally {
+      other.exec("COMMIT");
+      other.close();
+    }
+    expect(await b.drain(10_000)).toBe(true);
+  }, 20_000);
 
   it("publishes once another process lets go of the write lock it held past the busy timeout", async () => {
     const seen = recorder("usage", { source: ["llm-gateway"] });
