@@ -255,8 +255,6 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       });
   }
 
-  // Deliveries are woken DELIVERY_DELAY_MS after a commit, so they too run in batches.
-
   const publisher = outboxPublisher(commits, outbox);
 
   const idle = () => {

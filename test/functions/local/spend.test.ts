@@ -91,6 +91,20 @@ describe("portable mode's spend machinery", () => {
   });
 
   describe("at start-up, the reservations of requests a stopped process never finished", () => {
+    /** A process that reserved $0.30 for request r1 against acme's daily budget, then stopped. */
+    async function leftReserved() {
+      const db = openDatabase(":memory:");
+      const before = await portableOn(db);
+      const now = Date.now();
+      const counter = counterFor("org", "acme", before.budget, now);
+      await before.portable.budgets.reserve(
+        "r1",
+        [{ counter, amountUsd: 0.3, limitUsd: 1 }],
+        reservedFor("r1", now),
+      );
+      return { db, before, now, counter };
+    }
+
     it("are charged at what they reserved, so the spend report, the counter and the alerts agree", async () => {
       const db = openDatabase(":memory:");
       const before = await portableOn(db);
@@ -135,15 +149,7 @@ describe("portable mode's spend machinery", () => {
     });
 
     it("are charged once, however many starts find them", async () => {
-      const db = openDatabase(":memory:");
-      const before = await portableOn(db);
-      const now = Date.now();
-      const counter = counterFor("org", "acme", before.budget, now);
-      await before.portable.budgets.reserve(
-        "r1",
-        [{ counter, amountUsd: 0.3, limitUsd: 1 }],
-        reservedFor("r1", now),
-      );
+      const { db, counter } = await leftReserved();
       // Two starts, each stopped before its bus delivered anything.
       await (await portableOn(db)).portable.chargeInterrupted();
       const { portable } = await portableOn(db);
@@ -156,15 +162,7 @@ describe("portable mode's spend machinery", () => {
     });
 
     it("are settled by the request's own usage event when it was written before the stop", async () => {
-      const db = openDatabase(":memory:");
-      const before = await portableOn(db);
-      const now = Date.now();
-      const counter = counterFor("org", "acme", before.budget, now);
-      await before.portable.budgets.reserve(
-        "r1",
-        [{ counter, amountUsd: 0.3, limitUsd: 1 }],
-        reservedFor("r1", now),
-      );
+      const { db, before, now, counter } = await leftReserved();
       const time = new Date(now).toISOString();
       await before.portable.bus.publish([
         {
