@@ -221,8 +221,9 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     try {
       commitWith(undefined, stmts());
     } catch (err) {
-      // Only a BEGIN that failed leaves the window open and untouched; a failed COMMIT settled its jobs.
-      if (open !== window) throw err;
+      // Only a BEGIN that failed leaves the window open and untouched. A failed COMMIT rejected its
+      // jobs already, and their callers hear of it: nothing to throw from a timer.
+      if (open !== window) return;
       open = null;
       close(window);
       const keep = err instanceof StoreBusyError && !stopping;

@@ -221,6 +221,19 @@ describe("group commit after the database closed", () => {
   });
 });
 
+describe("a commit that fails", () => {
+  it("rejects the work it carried, and throws nothing from its timer", async () => {
+    // A deferred foreign key is checked at COMMIT, after every piece went in.
+    db.exec(`PRAGMA foreign_keys = ON; CREATE TABLE p (id TEXT PRIMARY KEY);
+      CREATE TABLE c (pid TEXT REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)`);
+    const g = groupCommitFor(db);
+    const orphan = g.run(() => db.prepare("INSERT INTO c (pid) VALUES ('none')").run().changes);
+    await expect(orphan).rejects.toThrow(/FOREIGN KEY/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([g.idle, db.isTransaction]).toEqual([true, false]);
+  });
+});
+
 describe("work a caller waits on (soon)", () => {
   it("commits what arrived in one event-loop turn together, at the end of that turn", async () => {
     let commits = 0;
