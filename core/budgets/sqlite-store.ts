@@ -12,6 +12,7 @@ import type {
   ReserveResult,
   UnsettledReservation,
 } from "./port.ts";
+import { unsettledOf } from "./unsettled.ts";
 
 /**
  * Both tables are keyed by text and WITHOUT ROWID: one B-tree each instead of a table plus its key index,
@@ -245,12 +246,7 @@ export function createSqliteBudgetStore(
 /** An unsettled reservation's row, or undefined when it does not hold what a reservation writes. */
 function readUnsettled(id: string, items: string, reservedFor: string): UnsettledReservation | undefined {
   try {
-    // Every item of a reservation holds the same amount: the request's worst case (spend-guard.ts).
-    const amount = storedNanos((JSON.parse(items) as Reserved[])[0] ?? {});
-    const owner = JSON.parse(reservedFor) as ReservedFor;
-    if (!Number.isFinite(amount) || typeof owner?.requestId !== "string" || !Number.isFinite(owner.startedAt))
-      return undefined;
-    return { id, amountUsd: usdOf(amount), reservedFor: owner };
+    return unsettledOf(id, JSON.parse(items), JSON.parse(reservedFor));
   } catch {
     return undefined;
   }
