@@ -135,5 +135,17 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       endpoint: config.alertEmail,
     });
   }
+  // Charges reservations that router invocations which died left open (functions/reservation-sweeper.ts):
+  // it reads the budgets table's open-reservations index and puts their usage events onto the bus.
+  new sst.aws.Cron("ReservationSweep", {
+    schedule: "rate(5 minutes)",
+    function: {
+      ...LAMBDA_DEFAULTS,
+      handler: "functions/reservation-sweeper.handler",
+      timeout: "1 minute",
+      link: [storage.budgets, bus],
+      permissions: [dynamoRead(storage.budgets), putEvents(bus)],
+    },
+  });
   return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue, alertsDeadLetterQueue };
 }

@@ -27,12 +27,34 @@ const KEY_SCHEMA = {
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
 } as const;
 
-function globalTable(deployment: Deployment, logical: GlobalTable, ttl?: string): sst.aws.Dynamo {
+/**
+ * The budgets table's sparse index of reservations still open, which the reservation sweep reads
+ * (core/budgets/dynamo-counters-store.ts OPEN_INDEX, the same names: stacks must not import runtime
+ * code). Only open reservations carry its keys, so it stays as small as the requests in flight.
+ */
+const OPEN_RESERVATIONS = {
+  fields: { ...KEY_SCHEMA.fields, openShard: "string", openAt: "number" },
+  primaryIndex: KEY_SCHEMA.primaryIndex,
+  globalIndexes: { OpenReservations: { hashKey: "openShard", rangeKey: "openAt" } },
+} as const;
+
+interface TableOptions {
+  /** The attribute DynamoDB TTL reads (epoch seconds). */
+  ttl?: string;
+  schema?: typeof KEY_SCHEMA | typeof OPEN_RESERVATIONS;
+}
+
+function globalTable(
+  deployment: Deployment,
+  logical: GlobalTable,
+  options: TableOptions = {},
+): sst.aws.Dynamo {
   const name = globalTableName($app.name, deployment.env, logical);
   if (deployment.role === "secondary") return sst.aws.Dynamo.get(logical, name);
 
+  const { ttl, schema = KEY_SCHEMA } = options;
   return new sst.aws.Dynamo(logical, {
-    ...KEY_SCHEMA,
+    ...schema,
     // Global tables (version 2019.11.21) replicate through the table's stream, which must carry
     // NEW_AND_OLD_IMAGES.
     stream: "new-and-old-images",
@@ -60,7 +82,7 @@ export function createStorage(deployment: Deployment): Storage {
     registry: globalTable(deployment, "RegistryTable"),
     keys: globalTable(deployment, "KeysTable"),
     // Reservations, rate-limit windows and usage dedupe markers expire through `expiresAt` (DynamoDB TTL).
-    budgets: globalTable(deployment, "BudgetsTable", "expiresAt"),
+    budgets: globalTable(deployment, "BudgetsTable", { ttl: "expiresAt", schema: OPEN_RESERVATIONS }),
     // Name left to SST (app-stage-AuditTable-<random>): each regional stage owns its own copy.
     audit: new sst.aws.Dynamo("AuditTable", {
       ...KEY_SCHEMA,

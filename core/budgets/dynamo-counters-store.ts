@@ -1,3 +1,4 @@
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient, TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { queryPages } from "../storage/dynamo-batch.ts";
 import { counterStorageKey } from "./counters.ts";
@@ -19,6 +20,53 @@ export const MAX_TX_ITEMS = 100;
 export const MAX_ATTEMPTS = 25;
 /** Reservations outlive any request by far; DynamoDB TTL (`expiresAt`, epoch seconds) then drops them. */
 export const RESERVATION_TTL_S = 7 * 24 * 3600;
+
+/**
+ * A sparse global secondary index of reservations still open: a reservation made for a known request
+ * (`reservedFor`) carries `openShard` and `openAt` (epoch ms) until it is settled, which removes them, so
+ * the index holds only open ones and a sweep reads nothing else (reservation-sweep.ts). The stacks
+ * declare the same index (stacks/storage.ts) and the emulator tables mirror it (dynamo-tables.ts).
+ */
+export const OPEN_INDEX = "OpenReservations";
+/**
+ * Shards per region of the index's partition key: every reservation and settlement writes the index,
+ * and one partition key takes at most 1 000 write units a second (DynamoDB's per-partition limit), which
+ * a busy region's budgeted traffic could pass; a sweep queries each shard.
+ */
+export const OPEN_SHARDS = 16;
+
+/**
+ * The index as CreateTable declares it, beside GATEWAY_TABLE_KEY (storage/dynamo-tables.ts): tests create
+ * emulator tables from it, and stacks/storage.ts declares the same.
+ */
+export const OPEN_INDEX_DEFINITION: Required<
+  Pick<CreateTableCommandInput, "AttributeDefinitions" | "GlobalSecondaryIndexes">
+> = {
+  AttributeDefinitions: [
+    { AttributeName: "openShard", AttributeType: "S" },
+    { AttributeName: "openAt", AttributeType: "N" },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: OPEN_INDEX,
+      KeySchema: [
+        { AttributeName: "openShard", KeyType: "HASH" },
+        { AttributeName: "openAt", KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "ALL" },
+    },
+  ],
+};
+
+/** The index partition of a reservation: its region's, one of OPEN_SHARDS picked by its id's hash. */
+export function openShardOf(region: string, reservationId: string): string {
+  // FNV-1a: spreads ids that share a prefix (top-ups, `<id>.billed-1`) as well as random ones.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < reservationId.length; i++) h = Math.imul(h ^ reservationId.charCodeAt(i), 0x01000193);
+  return openShardKey(region, (h >>> 0) % OPEN_SHARDS);
+}
+
+export const openShardKey = (region: string, shard: number) => `OPEN#${region}#${shard}`;
 
 export const counterPk = (c: Pick<CounterRef, "scope" | "id">) => `${c.scope.toUpperCase()}#${c.id}`;
 export const counterKey = (c: Pick<CounterRef, "scope" | "id" | "periodKey" | "epoch">, region: string) => ({

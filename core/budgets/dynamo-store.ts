@@ -6,6 +6,7 @@ import {
   counterKey,
   MAX_ATTEMPTS,
   MAX_TX_ITEMS,
+  openShardOf,
   RESERVATION_TTL_S,
   type Reserved,
   readCounter,
@@ -14,7 +15,14 @@ import {
   type TxItem,
 } from "./dynamo-counters-store.ts";
 import { limitNanos, nanos, reserveNanos, storedNanos, usdOf as usd } from "./money.ts";
-import type { BudgetStore, CounterRef, CounterSeed, ReserveItem, ReserveResult } from "./port.ts";
+import type {
+  BudgetStore,
+  CounterRef,
+  CounterSeed,
+  ReservedFor,
+  ReserveItem,
+  ReserveResult,
+} from "./port.ts";
 
 /**
  * BudgetStore over one DynamoDB (global) table. Each region owns one counter item per counter
@@ -48,7 +56,11 @@ export function createDynamoBudgetStore(
   const transact = (items: TxItem[]) => doc.send(new TransactWriteCommand({ TransactItems: items }));
 
   return {
-    async reserve(requestId: string, items: ReserveItem[]): Promise<ReserveResult> {
+    async reserve(
+      requestId: string,
+      items: ReserveItem[],
+      reservedFor?: ReservedFor,
+    ): Promise<ReserveResult> {
       if (items.length + 1 > MAX_TX_ITEMS)
         throw new Error(`A reservation holds at most ${MAX_TX_ITEMS - 1} counters.`);
       const record: Reserved[] = items.map(({ counter: c, amountUsd }) => ({
@@ -134,6 +146,11 @@ export function createDynamoBudgetStore(
               region,
               settled: false,
               expiresAt: Math.floor(Date.now() / 1000) + RESERVATION_TTL_S,
+              // Whose it is, and its place in the open-reservations index until settled: a router that
+              // dies before settling leaves it there for the sweep to charge (reservation-sweep.ts).
+              ...(reservedFor
+                ? { reservedFor, openShard: openShardOf(region, requestId), openAt: Date.now() }
+                : {}),
             },
             ConditionExpression: "attribute_not_exists(pk)",
           },
@@ -170,7 +187,7 @@ export function createDynamoBudgetStore(
             Update: {
               TableName: tableName,
               Key: resKey(requestId),
-              UpdateExpression: "SET settled = :t, actualUsd = :actual",
+              UpdateExpression: "SET settled = :t, actualUsd = :actual REMOVE openShard, openAt",
               ConditionExpression: "attribute_exists(pk) AND settled = :f",
               ExpressionAttributeValues: { ":t": true, ":f": false, ":actual": usd(actual) },
             },

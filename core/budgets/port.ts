@@ -39,7 +39,8 @@ export type CounterSeed = (counter: CounterRef) => Promise<number>;
 
 /**
  * Whose request a reservation is for: what its usage event needs, should the process stop for good
- * before settling it (portable mode charges such reservations at its next start, interrupted.ts).
+ * before settling it (portable mode charges such reservations at its next start, AWS in a scheduled
+ * sweep; interrupted.ts).
  * `requestId` is the request's own: a top-up for a billed attempt is reserved under an id of its own.
  */
 export interface ReservedFor {
@@ -64,7 +65,10 @@ export interface UnsettledReservation {
 }
 
 export interface BudgetStore {
-  /** `reservedFor` is kept with the reservation where the store can use it (SQLite); else ignored. */
+  /**
+   * `reservedFor` is kept with the reservation, so that one its process never settles can be charged:
+   * at the next start in portable mode, by the scheduled sweep on AWS (interrupted.ts).
+   */
   reserve(requestId: string, items: ReserveItem[], reservedFor?: ReservedFor): Promise<ReserveResult>;
   /** `actualUsd` ≤ reserved in the gateway's use; a settle for an unknown reservation is a no-op. */
   settle(requestId: string, actualUsd: number): Promise<void>;

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
 import { counterFor } from "../../core/budgets/counters.ts";
-import { interruptedUsage } from "../../core/budgets/interrupted.ts";
+import { publishInterrupted } from "../../core/budgets/interrupted.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -101,18 +101,16 @@ export function createPortableSpend(
    * bus, to be counted at their reservations and settled there (interrupted.ts).
    */
   async function chargeInterrupted(): Promise<void> {
-    const events = interruptedUsage(
+    const requests = await publishInterrupted(
       budgets.unsettled((id) => log.error("unsettled reservation unreadable, left as it is", { id })),
       "local",
+      (events) => bus.publish(events),
     );
-    if (events.length === 0) return;
-    await bus.publish(events);
+    if (requests === 0) return;
     // Found, not necessarily charged: a request whose own usage event was written is settled by it.
     log.warn(
       "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
-      {
-        requests: events.length,
-      },
+      { requests },
     );
   }
 

