@@ -5,12 +5,10 @@ import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { parseConfig } from "../../core/config/parse.ts";
 import type { UsageDetail } from "../../core/events/usage.ts";
-import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
-import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
-import { seedStores } from "../../functions/shared/seed.ts";
-import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
 import { usage as usageOf } from "../fixtures/usage.ts";
+import { linkLambdaEnvironment, seedTables } from "./lambda-env.ts";
 
 /**
  * The real cost aggregator Lambda (`functions/cost-aggregator.ts`), imported with the environment SST
@@ -28,30 +26,15 @@ let handler: (
 
 beforeAll(async () => {
   [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
-  await createTables(ddb.client(), [TABLES.registry, TABLES.keys, TABLES.budgets]);
-  const doc = ddb.documentClient();
-  const config = parseConfig({
-    providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
-    orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }],
-  });
-  await seedStores(
-    createDynamoRegistryStore(doc, TABLES.registry),
-    createDynamoKeyStore(doc, TABLES.keys),
-    config,
-    {},
+  await seedTables(
+    ddb,
+    TABLES,
+    parseConfig({
+      providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
+      orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }],
+    }),
   );
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
-    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
-    SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
-    SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
-    SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
-    POWERTOOLS_LOG_LEVEL: "ERROR",
-  });
+  linkLambdaEnvironment(ddb, eventBridge.endpoint, TABLES);
   handler = (await import("../../functions/cost-aggregator.ts")).handler;
 }, 60_000);
 

@@ -6,16 +6,14 @@ import type { ReserveItem } from "../../core/budgets/port.ts";
 import { ORPHANED_AFTER_MS } from "../../core/budgets/reservation-sweep.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { parseConfig } from "../../core/config/parse.ts";
-import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
-import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
-import { seedStores } from "../../functions/shared/seed.ts";
-import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import {
   type EventBridgeEmulator,
   type RecordedEvent,
   startEventBridgeEmulator,
 } from "../emulators/eventbridge.ts";
 import { reservedFor } from "../fixtures/reserved-for.ts";
+import { linkLambdaEnvironment, seedTables } from "./lambda-env.ts";
 
 /**
  * The real reservation sweeper Lambda (`functions/reservation-sweeper.ts`) and the real cost aggregator
@@ -32,30 +30,15 @@ let aggregate: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIden
 
 beforeAll(async () => {
   [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
-  await createTables(ddb.client(), Object.values(TABLES));
-  const doc = ddb.documentClient();
-  const config = parseConfig({
-    providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
-    orgs: [{ id: "acme", budgets: [BUDGET] }],
-  });
-  await seedStores(
-    createDynamoRegistryStore(doc, TABLES.registry),
-    createDynamoKeyStore(doc, TABLES.keys),
-    config,
-    {},
+  await seedTables(
+    ddb,
+    TABLES,
+    parseConfig({
+      providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
+      orgs: [{ id: "acme", budgets: [BUDGET] }],
+    }),
   );
-  Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
-    SST_RESOURCE_BudgetsTable: JSON.stringify({ name: TABLES.budgets }),
-    SST_RESOURCE_RegistryTable: JSON.stringify({ name: TABLES.registry }),
-    SST_RESOURCE_KeysTable: JSON.stringify({ name: TABLES.keys }),
-    SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
-    POWERTOOLS_LOG_LEVEL: "CRITICAL",
-  });
+  linkLambdaEnvironment(ddb, eventBridge.endpoint, TABLES);
   sweep = (await import("../../functions/reservation-sweeper.ts")).handler;
   aggregate = (await import("../../functions/cost-aggregator.ts")).handler;
 }, 60_000);
