@@ -34,6 +34,11 @@ export function dynamoRead(table: sst.aws.Dynamo): Grant {
   return { actions: DYNAMO_READ, resources: tableResources(table) };
 }
 
+/** Single-item reads and queries (of the table and its indexes): no scans, no batches. */
+export function dynamoLookup(table: sst.aws.Dynamo): Grant {
+  return { actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: tableResources(table) };
+}
+
 export function dynamoReadWrite(table: sst.aws.Dynamo): Grant {
   return { actions: [...DYNAMO_READ, ...DYNAMO_WRITE], resources: tableResources(table) };
 }

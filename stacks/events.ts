@@ -2,7 +2,7 @@
  * Usage and alert events on EventBridge (DESIGN §5, §6). The bus is regional: usage is aggregated in the
  * region that served it, into that region's own counter items of the global BudgetsTable.
  */
-import { deliveryFromRule, dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
+import { deliveryFromRule, dynamoLookup, dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
 import { EVENT_SOURCE, LAMBDA_DEFAULTS } from "./lambda.ts";
 import type { Storage } from "./storage.ts";
 
@@ -144,7 +144,7 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       handler: "functions/reservation-sweeper.handler",
       timeout: "1 minute",
       link: [storage.budgets, bus],
-      permissions: [dynamoRead(storage.budgets), putEvents(bus)],
+      permissions: [dynamoLookup(storage.budgets), putEvents(bus)],
     },
   });
   return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue, alertsDeadLetterQueue };

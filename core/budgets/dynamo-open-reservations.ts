@@ -9,13 +9,22 @@ const REREAD_AT_ONCE = 25;
 
 export interface OpenReservations {
   /**
-   * This region's reservations still open that were made before `cutoffMs` (epoch ms), oldest shard
-   * order aside, at most `limit`. The index is eventually consistent, so each is re-read from the table
-   * (ConsistentRead) and one settled meanwhile is left out. An item that does not hold what a reservation
-   * writes goes to `unreadable` and is left as it is.
+   * This region's reservations still open whose requests started before `cutoffMs` (epoch ms), for at
+   * most `maxRequests` requests, oldest first, each request with all its reservations (its top-ups,
+   * `<id>.billed-N`, included: charged apart, a top-up's usage event would count nothing, its request id
+   * being counted already). The index is eventually consistent, so each is re-read from the table
+   * (ConsistentRead) and one settled meanwhile is left out. An item that does not hold what a
+   * reservation writes goes to `unreadable`, is left as it is, and takes no request's place.
    */
-  before(cutoffMs: number, limit: number, unreadable?: (id: string) => void): Promise<UnsettledReservation[]>;
+  before(
+    cutoffMs: number,
+    maxRequests: number,
+    unreadable?: (id: string) => void,
+  ): Promise<UnsettledReservation[]>;
 }
+
+/** The request a reservation id belongs to: a top-up's id is its request's plus `.billed-N`. */
+const requestOf = (reservationId: string) => reservationId.replace(/\.billed-\d+$/, "");
 
 /** The open-reservations index (dynamo-counters-store.ts OPEN_INDEX) of one region, read by its sweep. */
 export function createDynamoOpenReservations(
@@ -23,19 +32,21 @@ export function createDynamoOpenReservations(
   tableName: string,
   region: string,
 ): OpenReservations {
-  const shard = async (n: number, cutoffMs: number, limit: number): Promise<string[]> => {
-    const ids: string[] = [];
+  // Only reservations past the cutoff: those of requests no router still serves, a handful normally.
+  const shard = async (n: number, cutoffMs: number) => {
+    const found: Array<{ id: string; openAt: number }> = [];
     for await (const page of queryPages(doc, {
       TableName: tableName,
       IndexName: OPEN_INDEX,
       KeyConditionExpression: "openShard = :shard AND openAt < :cutoff",
       ExpressionAttributeValues: { ":shard": openShardKey(region, n), ":cutoff": cutoffMs },
-      ProjectionExpression: "pk",
+      ProjectionExpression: "pk, openAt",
     })) {
-      for (const item of page) if (typeof item.pk === "string") ids.push(item.pk.slice("RES#".length));
-      if (ids.length >= limit) break;
+      for (const item of page)
+        if (typeof item.pk === "string")
+          found.push({ id: item.pk.slice("RES#".length), openAt: Number(item.openAt) });
     }
-    return ids;
+    return found;
   };
 
   const reread = async (id: string, unreadable?: (id: string) => void) => {
@@ -49,15 +60,34 @@ export function createDynamoOpenReservations(
   };
 
   return {
-    async before(cutoffMs, limit, unreadable) {
-      const shards = await Promise.all(
-        Array.from({ length: OPEN_SHARDS }, (_, n) => shard(n, cutoffMs, limit)),
-      );
-      const ids = shards.flat().slice(0, limit);
+    async before(cutoffMs, maxRequests, unreadable) {
+      const found = (
+        await Promise.all(Array.from({ length: OPEN_SHARDS }, (_, n) => shard(n, cutoffMs)))
+      ).flat();
+      // A request's reservations, wherever their ids hashed them, oldest request first: a backlog larger
+      // than one run is worked off in age order, and the cut never falls inside a request.
+      const requests = new Map<string, { ids: string[]; openAt: number }>();
+      for (const { id, openAt } of found) {
+        const r = requests.get(requestOf(id)) ?? { ids: [], openAt };
+        r.ids.push(id);
+        r.openAt = Math.min(r.openAt, openAt);
+        requests.set(requestOf(id), r);
+      }
+      const queue = [...requests.values()].sort((a, b) => a.openAt - b.openAt);
       const out: UnsettledReservation[] = [];
-      for (let i = 0; i < ids.length; i += REREAD_AT_ONCE) {
-        const read = await Promise.all(ids.slice(i, i + REREAD_AT_ONCE).map((id) => reread(id, unreadable)));
-        for (const r of read) if (r) out.push(r);
+      let charged = 0;
+      while (queue.length > 0 && charged < maxRequests) {
+        const batch = queue.splice(0, Math.max(1, Math.min(maxRequests - charged, REREAD_AT_ONCE)));
+        const read = await Promise.all(
+          batch.map(async (r) =>
+            (await Promise.all(r.ids.map((id) => reread(id, unreadable)))).filter((x) => !!x),
+          ),
+        );
+        for (const open of read) {
+          if (open.length === 0) continue;
+          out.push(...open);
+          charged += 1;
+        }
       }
       return out;
     },

@@ -148,8 +148,10 @@ export function createDynamoBudgetStore(
               expiresAt: Math.floor(Date.now() / 1000) + RESERVATION_TTL_S,
               // Whose it is, and its place in the open-reservations index until settled: a router that
               // dies before settling leaves it there for the sweep to charge (reservation-sweep.ts).
+              // Aged from its request's start, not its own: a top-up reserved minutes later turns as old
+              // as its request in the same sweep, and is charged with it in one usage event.
               ...(reservedFor
-                ? { reservedFor, openShard: openShardOf(region, requestId), openAt: Date.now() }
+                ? { reservedFor, openShard: openShardOf(region, requestId), openAt: reservedFor.startedAt }
                 : {}),
             },
             ConditionExpression: "attribute_not_exists(pk)",

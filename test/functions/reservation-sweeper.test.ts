@@ -1,6 +1,7 @@
 import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { counterFor } from "../../core/budgets/counters.ts";
+import { createDynamoOpenReservations } from "../../core/budgets/dynamo-open-reservations.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import type { ReserveItem } from "../../core/budgets/port.ts";
 import { ORPHANED_AFTER_MS } from "../../core/budgets/reservation-sweep.ts";
@@ -62,21 +63,26 @@ const item = (at: number, usd: number): ReserveItem => ({
   limitUsd: BUDGET.limitUsd,
 });
 
-/** Reserves as a router does, its clock set `agoMs` back. */
+/**
+ * Reserves as a router does, its clock set `agoMs` back, for a request that started then (or at
+ * `startedAt`: a top-up is reserved after its request started).
+ */
 async function reserveAgo(
   id: string,
   usd: number,
   agoMs: number,
   owner = id.split(".")[0]!,
+  startedAt?: number,
 ): Promise<number> {
   const at = Date.now() - agoMs;
+  const started = startedAt ?? at;
   vi.useFakeTimers({ toFake: ["Date"], now: at });
   try {
-    await budgets().reserve(id, [item(at, usd)], reservedFor(owner, at, { keyId: `k-${owner}` }));
+    await budgets().reserve(id, [item(started, usd)], reservedFor(owner, started, { keyId: `k-${owner}` }));
   } finally {
     vi.useRealTimers();
   }
-  return at;
+  return started;
 }
 
 /** What the UsageQueue hands the aggregator: the recorded events as EventBridge envelopes. */
@@ -153,8 +159,9 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
   }, 30_000);
 
   it("charges a request's top-ups with it, in one event, and finds orphans in every shard", async () => {
-    await reserveAgo("r-topped", 0.2, ORPHANED);
-    await reserveAgo("r-topped.billed-1", 0.05, ORPHANED, "r-topped");
+    // The top-up came 14 minutes into the request: 6 minutes short of the sweep's age on its own.
+    const started = await reserveAgo("r-topped", 0.2, ORPHANED_AFTER_MS + 60_000);
+    await reserveAgo("r-topped.billed-1", 0.05, ORPHANED_AFTER_MS - 13 * 60_000, "r-topped", started);
     const many = Array.from({ length: 40 }, (_, n) => `r-many-${n}`);
     for (const id of many) await reserveAgo(id, 0.001, ORPHANED);
 
@@ -215,4 +222,44 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
     eventBridge.reset();
     expect(await sweep()).toEqual({ charged: 0 });
   }, 60_000);
+});
+
+describe("the open-reservations index, read by the sweep", () => {
+  const open = () => createDynamoOpenReservations(ddb.documentClient(), TABLES.budgets, "us-east-1");
+  const cutoff = () => Date.now() - ORPHANED_AFTER_MS;
+
+  it("hands out the oldest requests first, each whole with its top-ups, however small the cut", async () => {
+    const older = await reserveAgo("r-older", 0.01, ORPHANED + 120_000);
+    await reserveAgo("r-older.billed-1", 0.01, ORPHANED, "r-older", older);
+    await reserveAgo("r-older.billed-2", 0.01, ORPHANED, "r-older", older);
+    await reserveAgo("r-newer", 0.01, ORPHANED);
+    const first = await open().before(cutoff(), 1);
+    expect(first.map((r) => r.id).sort()).toEqual(["r-older", "r-older.billed-1", "r-older.billed-2"]);
+    const both = await open().before(cutoff(), 2);
+    expect(new Set(both.map((r) => r.reservedFor.requestId))).toEqual(new Set(["r-older", "r-newer"]));
+    for (const r of both) await budgets().settle(r.id, r.amountUsd);
+  }, 30_000);
+
+  it("gives a damaged reservation no request's place", async () => {
+    await ddb.documentClient().send(
+      new PutCommand({
+        TableName: TABLES.budgets,
+        Item: {
+          pk: "RES#r-broken",
+          sk: "RES",
+          counters: [],
+          settled: false,
+          reservedFor: { requestId: "r-broken" },
+          openShard: "OPEN#us-east-1#5",
+          openAt: Date.now() - ORPHANED - 600_000,
+        },
+      }),
+    );
+    await reserveAgo("r-behind", 0.01, ORPHANED);
+    const unreadable: string[] = [];
+    const found = await open().before(cutoff(), 1, (id) => unreadable.push(id));
+    expect(found.map((r) => r.id)).toEqual(["r-behind"]);
+    expect(unreadable).toContain("r-broken");
+    await budgets().settle("r-behind", 0.01);
+  }, 30_000);
 });
