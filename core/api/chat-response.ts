@@ -98,7 +98,12 @@ export interface ChatCompletion {
     finish_reason: FinishReason;
     logprobs: ChoiceLogprobs | null;
   }>;
-  usage: Usage;
+  /**
+   * Absent when the provider's answer carried no usage (an OpenAI-compatible server, a Gemini answer
+   * without usageMetadata): OpenAI's own SDK types it optional, and zeros would be a count nobody made,
+   * billing the request $0 (accounting.ts charges it its worst case instead).
+   */
+  usage?: Usage;
   system_fingerprint?: string | null;
   /** OpenAI's: the tier that processed the request (`default`, `flex`, `priority`…), as OpenAI said. */
   service_tier?: string | null;

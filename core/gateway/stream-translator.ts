@@ -117,6 +117,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   const deliver = (chunk: ChatCompletionChunk) => {
     // OpenAI marks every chunk before the usage chunk `usage: null` for a caller who asked for usage.
     if (opts.includeUsage && chunk.usage === undefined) chunk.usage = null;
+    // A caller who did not ask gets none, also from an OpenAI-compatible server that puts its usage on
+    // the finish-reason chunk (the gateway asks every stream for it, for the bill).
+    else if (!opts.includeUsage && chunk.usage !== undefined) delete chunk.usage;
     opts.onChunk?.(chunk);
     emit(sseData(chunk));
   };

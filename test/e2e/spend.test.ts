@@ -370,6 +370,58 @@ describe("usage is priced from the provider's own counts", () => {
   });
 });
 
+describe("an answer without the provider's usage (an OpenAI-compatible server)", () => {
+  const worstAtGpt4o = (extra: Record<string, unknown>) =>
+    worstCaseChatCost(
+      chatRequest.parse({
+        model: "oa/gpt-4o",
+        max_tokens: 16,
+        messages: [{ role: "user", content: "spend" }],
+        ...extra,
+      }),
+      priceFor("openai", "gpt-4o")!,
+      "openai",
+      "gpt-4o",
+    );
+
+  it.each([
+    ["under a budget", BOUNDED],
+    ["without one", PLAIN],
+  ])(
+    "is charged its worst case %s rather than nothing, and the caller gets no made-up count",
+    async (_name, key) => {
+      h.openai.enqueueScripts({ usageStyle: "none" });
+      const r = await chat(key, { model: "oa/gpt-4o" });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.text)).not.toHaveProperty("usage");
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      expect(h.outcomes[0]?.promptTokens).toBeUndefined();
+      expect(h.outcomes[0]?.costUsd).toBeCloseTo(worstAtGpt4o({}), 12);
+    },
+  );
+
+  it("keeps the usage a server put on its finish chunk from a caller who did not ask, and prices from it", async () => {
+    h.openai.enqueueScripts({ usageStyle: "on-finish", usage: { input: 1234, output: 56 } });
+    const r = await chat(PLAIN, { model: "oa/gpt-4o", stream: true });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('"finish_reason":"stop"');
+    expect(r.text).not.toContain('"usage"');
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: 1234, completionTokens: 56 });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo((1234 * 2.5 + 56 * 10) / 1e6, 12);
+  });
+
+  it("gives that usage to a caller who asked, on the chunk the server put it on", async () => {
+    h.openai.enqueueScripts({ usageStyle: "on-finish", usage: { input: 1234, output: 56 } });
+    const r = await chat(PLAIN, {
+      model: "oa/gpt-4o",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    expect(r.text).toMatch(/"finish_reason":"stop".*"usage":\{"prompt_tokens":1234,"completion_tokens":56/);
+  });
+});
+
 describe("a budget refusal", () => {
   it("tells OpenAI's SDK not to retry it, so the caller hears at once and the gateway once", async () => {
     // The SDK's defaults: two retries of every 429, with backoff, unless `x-should-retry: false`.

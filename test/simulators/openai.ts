@@ -104,15 +104,18 @@ function chat(ctx: Ctx, body: Json) {
     };
     if (toolCalls.length > 0) message.tool_calls = toolCalls;
     const choice = { index: 0, message, logprobs: logprobsOf(pieces), finish_reason: reply.finish };
+    const counted = script?.usageStyle === "none" ? {} : { usage };
     sendJson(
       ctx,
       200,
-      { ...base, object: "chat.completion", choices: [choice], usage, service_tier: tier },
+      { ...base, object: "chat.completion", choices: [choice], ...counted, service_tier: tier },
       headers(ctx),
     );
     return;
   }
-  const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+  const style = script?.usageStyle ?? "openai";
+  const includeUsage =
+    style !== "none" && isRecord(body.stream_options) && body.stream_options.include_usage === true;
   const chunk = (delta: Json, finish: string | null = null): SseEvent => {
     const text = typeof delta.content === "string" && delta.content !== "" ? [delta.content] : [];
     const c: Json = {
@@ -142,8 +145,11 @@ function chat(ctx: Ctx, body: Json) {
       events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
     }
   });
-  events.push(chunk({}, reply.finish));
-  if (includeUsage) {
+  const finishChunk = chunk({}, reply.finish);
+  if (includeUsage && style === "on-finish")
+    finishChunk.data = JSON.stringify({ ...JSON.parse(finishChunk.data as string), usage });
+  events.push(finishChunk);
+  if (includeUsage && style === "openai") {
     events.push({
       data: JSON.stringify({
         ...base,

@@ -62,6 +62,12 @@ export interface Script {
    * a stream one delta of them after the text, as search models send them. Default: none (`[]`).
    */
   annotations?: Array<Record<string, unknown>>;
+  /**
+   * OpenAI: how usage is reported, as OpenAI-compatible servers differ. `openai` (default): on the
+   * answer, and in a stream on a last chunk without choices when asked for; `on-finish`: in a stream on
+   * the finish-reason chunk when asked for, with no chunk of its own; `none`: never.
+   */
+  usageStyle?: "openai" | "on-finish" | "none";
 }
 
 export interface RecordedRequest {

@@ -176,7 +176,7 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
     created: meta.created,
     model: r.modelVersion ?? meta.model,
     choices,
-    usage: r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : usage(0, 0),
+    ...(r.usageMetadata ? { usage: normalizeGeminiUsage(r.usageMetadata) } : {}),
   };
 }
 

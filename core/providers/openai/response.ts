@@ -97,7 +97,7 @@ export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatComp
       finish_reason: openaiFinishReason(c.finish_reason) ?? "stop",
       logprobs: toChoiceLogprobs(c.logprobs),
     })),
-    usage: r.usage ? normalizeOpenAIUsage(r.usage) : usage(0, 0),
+    ...(r.usage ? { usage: normalizeOpenAIUsage(r.usage) } : {}),
     system_fingerprint: r.system_fingerprint ?? null,
     ...(r.service_tier != null ? { service_tier: r.service_tier } : {}),
   };

@@ -133,7 +133,7 @@ describe("fromAnthropicResponse", () => {
 
   it("reports cache writes without a 1-hour part when Anthropic does not split them by TTL", () => {
     const usage = { input_tokens: 10, cache_creation_input_tokens: 500, output_tokens: 1 };
-    expect(fromAnthropicResponse(message({ usage }), META).usage.prompt_tokens_details).toEqual({
+    expect(fromAnthropicResponse(message({ usage }), META).usage?.prompt_tokens_details).toEqual({
       cached_tokens: 0,
       cache_write_tokens: 500,
     });

@@ -280,3 +280,10 @@ describe("Gemini tool call ids the gateway makes", () => {
     expect(answered({ ...meta })).toEqual(answered(meta));
   });
 });
+
+describe("a Gemini answer without usageMetadata", () => {
+  it("has no usage, rather than a count of zero nobody made (accounting then charges its worst case)", () => {
+    const c = fromGeminiResponse({ candidates: [candidate([{ text: "Hi" }])] }, meta);
+    expect(c).not.toHaveProperty("usage");
+  });
+});
