@@ -18,7 +18,8 @@ import type { RequestContext } from "./types.ts";
  * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
  * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A budgeted stream that
  * ended without its final usage (cut short after its first byte) costs its worst case at the target
- * that served it: never $0, and never the early count it may have reported.
+ * that served it: never $0, and never less than the early count it may have reported, but never just
+ * that count either (Anthropic's says one output token).
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
  * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
  * fell back, or failed the request) was billed too, and adds its cost: from the usage the provider
@@ -47,9 +48,14 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         ? embeddingCostUsd(price, tokens.input)
         : costUsd(price, tokens, o.serviceTier);
     // A budgeted request without its bill: the worst case at the target that served it, which its
-    // reservation covers (the reservation is the costliest target's, for whichever would serve).
+    // reservation covers (the reservation is the costliest target's, for whichever would serve). Counts
+    // that arrived already priced above it (a prompt the byte bound underestimated) are a floor: the
+    // provider bills at least those.
     if (!usageReported && reserved(spend))
-      cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? spend.reservationUsd;
+      cost = Math.max(
+        cost,
+        worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? spend.reservationUsd,
+      );
     // No count at all (an OpenAI stream cut before its final usage chunk): the provider billed the
     // prompt and what it streamed, so the request's worst case at the serving target stands in for it.
     else if (!usageReported && o.promptTokens === undefined && spend)

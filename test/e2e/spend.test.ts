@@ -585,6 +585,20 @@ describe("a stream cut short", () => {
     expect(o.costUsd).toBeCloseTo(reserved, 9);
   });
 
+  it("costs the early count under a budget when that count is already above the worst case", async () => {
+    // A prompt the byte bound underestimated: Anthropic counts 50 000 input tokens for a short message.
+    h.anthropic.enqueueScripts({ usage: { input: 50_000, output: 16 } });
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
+    const r = await chat(BOUNDED, body);
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect(o).toMatchObject({ usagePartial: true, promptTokens: 50_000 });
+    // claude-sonnet-4-5: $3 per 1M input tokens, and at least a token of output.
+    expect(o.costUsd).toBeGreaterThan(reserved);
+    expect(o.costUsd).toBeGreaterThanOrEqual(50_000 * 3e-6);
+  });
+
   it("is priced from the counts reported so far without a budget: never $0", async () => {
     h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
     const r = await chat(PLAIN, body);
