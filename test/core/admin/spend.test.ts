@@ -102,6 +102,20 @@ describe("GET /admin/spend", () => {
       "provider",
       "invalid_request_body",
     ],
+    [
+      "an org id no org can have (capitals)",
+      "from=2026-11-25&to=2026-11-26&org=ACME",
+      "org",
+      "invalid_request_body",
+    ],
+    [
+      "an org id past 63 characters",
+      `from=2026-11-25&to=2026-11-26&org=${"a".repeat(64)}`,
+      "org",
+      "invalid_request_body",
+    ],
+    ["an org id with a NUL", "from=2026-11-25&to=2026-11-26&org=acme%00", "org", "invalid_request_body"],
+    ["a key id no key can have", "from=2026-11-25&to=2026-11-26&key=k%20two", "key", "invalid_request_body"],
   ])("refuses %s with a 400 naming the parameter", async (_, query, param, code) => {
     const res = await f.call("GET", `/admin/spend?${query}`);
     expect(res.status).toBe(400);
