@@ -160,13 +160,15 @@ function servingPrice(ctx: RequestContext) {
 
 /**
  * The model a usage event names. A request some provider was called for names what it asked for (its
- * rollups go under the target anyway); one refused before any call names a configured alias, and any
+ * rollups go under the target anyway); one refused before any call (an open circuit's targets skipped
+ * included) names a configured alias, and any
  * other name `(other)`: refusals (an unknown model's 404 comes before the rate limit) must not let a
  * caller mint a spend-report row per made-up name, as /metrics does not let it mint series.
  */
 function askedModel(ctx: RequestContext): string {
   const o = ctx.outcome;
-  if (o.provider !== undefined || o.attempts.length > 0) return o.model!;
+  // A target skipped for its open circuit was not called: such a request was refused too.
+  if (o.provider !== undefined || o.attempts.some((a) => a.outcome !== "skipped")) return o.model!;
   // Parentheses: no alias can be named so (config schema), so it never merges with a real one.
   return ctx.snapshot?.models.has(o.model!) ? o.model! : "(other)";
 }

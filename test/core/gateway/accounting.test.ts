@@ -78,21 +78,35 @@ describe("finishAccounting's usage event", () => {
     expect(parsed.error).toBeUndefined();
   });
 
+  const skipped = [{ provider: "mock", model: "made-up-2", outcome: "skipped" as const, ms: 0 }];
+  const failed = [{ provider: "mock", model: "made-up-3", outcome: "failed" as const, ms: 3 }];
   it.each([
-    ["an unknown model refused before any call", "made-up-1", 404, undefined, "(other)"],
-    ["a configured alias refused before any call", "smart", 429, undefined, "smart"],
-    ["a provider's model that was served", "mock/echo", 200, "mock", "mock/echo"],
-  ])("names %s in its usage event as the registry knows it", async (_, model, status, provider, alias) => {
-    const events: GatewayEvent[] = [];
-    const outcome = newOutcome("req-1", "/v1/chat/completions");
-    Object.assign(outcome, { keyId: "k1", org: "acme", model, status, provider, latencyMs: 1 });
-    const ctx = contextFor(outcome, { events: publisher(events) });
-    Object.assign(ctx, {
-      snapshot: { models: new Map([["smart", {}]]), providers: new Map(), orgs: new Map() },
-    });
-    await finishAccounting(ctx);
-    expect(usageDetail.parse(events[0]?.detail).alias).toBe(alias);
-  });
+    ["an unknown model refused before any call", "made-up-1", 404, undefined, [], "(other)"],
+    ["a configured alias refused before any call", "smart", 429, undefined, [], "smart"],
+    [
+      "a provider's model whose open circuit was skipped",
+      "mock/made-up-2",
+      503,
+      undefined,
+      skipped,
+      "(other)",
+    ],
+    ["a provider's model whose call failed", "mock/made-up-3", 502, undefined, failed, "mock/made-up-3"],
+    ["a provider's model that was served", "mock/echo", 200, "mock", [], "mock/echo"],
+  ])(
+    "names %s in its usage event as the registry knows it",
+    async (_, model, status, provider, attempts, alias) => {
+      const events: GatewayEvent[] = [];
+      const outcome = newOutcome("req-1", "/v1/chat/completions");
+      Object.assign(outcome, { keyId: "k1", org: "acme", model, status, provider, latencyMs: 1, attempts });
+      const ctx = contextFor(outcome, { events: publisher(events) });
+      Object.assign(ctx, {
+        snapshot: { models: new Map([["smart", {}]]), providers: new Map(), orgs: new Map() },
+      });
+      await finishAccounting(ctx);
+      expect(usageDetail.parse(events[0]?.detail).alias).toBe(alias);
+    },
+  );
 
   it("carries the counts as whole numbers of at least 0", async () => {
     const parsed = await published((o) => {
