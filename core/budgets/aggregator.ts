@@ -47,8 +47,8 @@ export interface AggregateResult {
  */
 export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Promise<AggregateResult> {
   const usage = parseUsage(detail);
-  await settle([usage], deps);
   const counted = await deps.spend.record(usage);
+  await settle([usage], [counted], deps);
   // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
   const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
   if (usage.budgetRefused) thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
@@ -66,9 +66,10 @@ export async function aggregateUsageBatch(
   deps: AggregatorDeps,
 ): Promise<ThresholdDetail[]> {
   const usages = details.map(parseUsage);
-  await settle(usages, deps);
-  if (deps.spend.recordMany) await deps.spend.recordMany(usages);
-  else await Promise.all(usages.map((u) => deps.spend.record(u)));
+  const counted = deps.spend.recordMany
+    ? await deps.spend.recordMany(usages)
+    : await Promise.all(usages.map((u) => deps.spend.record(u)));
+  await settle(usages, counted, deps);
   const latest = new Map<string, UsageDetail>();
   const refusals = new Map<string, UsageDetail>();
   usages.forEach((u) => {
@@ -85,11 +86,25 @@ export async function aggregateUsageBatch(
   return emitted;
 }
 
-/** The events' budget settlements, made again (a settled reservation is left as it is). */
-async function settle(usages: UsageDetail[], deps: AggregatorDeps): Promise<void> {
+/**
+ * The events' budget settlements, made again (a settled reservation is left as it is), after counting:
+ * the event counted for a request decides what its reservations settle to. An event counted already
+ * (a redelivery, or a second event for the request: the AWS sweep's `interrupted` one racing the
+ * router's late own) settles to what the counted one said, where the store remembers it, so that
+ * whichever wins, counter and report hold the same figure. A crash between counting and settling
+ * leaves it to the redelivery, which settles then.
+ */
+async function settle(usages: UsageDetail[], counted: boolean[], deps: AggregatorDeps): Promise<void> {
   const budgets = deps.budgets;
   if (!budgets) return;
-  await Promise.all(usages.flatMap((u) => (u.settlements ?? []).map((s) => budgets.settle(s.id, s.usd))));
+  await Promise.all(
+    usages.map(async (u, i) => {
+      const settlements = counted[i]
+        ? u.settlements
+        : ((await deps.spend.settlementsOf?.(u.requestId)) ?? u.settlements);
+      await Promise.all((settlements ?? []).map((s) => budgets.settle(s.id, s.usd)));
+    }),
+  );
 }
 
 function parseUsage(detail: unknown): UsageDetail {

@@ -85,6 +85,8 @@ export function createDynamoSpendStore(
               pk: `USAGE#${u.requestId}`,
               sk: "USAGE",
               expiresAt: Math.floor(Date.parse(u.time) / 1000) + USAGE_TTL_S,
+              // What the counted event settles its reservations to (settlementsOf).
+              ...(u.settlements ? { settlements: u.settlements } : {}),
             },
             ConditionExpression: "attribute_not_exists(pk)",
           },
@@ -127,6 +129,19 @@ export function createDynamoSpendStore(
         }
       }
       throw new Error(`Usage ${u.requestId} kept conflicting; try again.`);
+    },
+
+    async settlementsOf(requestId: string): Promise<UsageDetail["settlements"]> {
+      const item = (
+        await doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { pk: `USAGE#${requestId}`, sk: "USAGE" },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+      return Array.isArray(item?.settlements) ? (item.settlements as UsageDetail["settlements"]) : undefined;
     },
 
     query: dynamoSpendQuery(doc, tableName, options.pageSize),

@@ -32,6 +32,14 @@ export interface SpendQuery {
  */
 export interface SpendStore {
   record(usage: UsageDetail): Promise<boolean>;
+  /**
+   * Optional: the `settlements` of the event that was counted for a request, for a store where two
+   * different events can compete for one request id (on AWS, the reservation sweep's `interrupted` one
+   * and the router's own, late): whichever was counted decides what the reservations settle to, so
+   * counter and report agree. Undefined when that event named none, or the store does not keep them
+   * (the local bus keeps one event per id, so the one counted is the one being delivered).
+   */
+  settlementsOf?(requestId: string): Promise<UsageDetail["settlements"]>;
   /** Optional: several events at once, with `record`'s semantics per event, in one write where the store can. */
   recordMany?(usages: UsageDetail[]): Promise<boolean[]>;
   query(q: SpendQuery): Promise<SpendRow[]>;

@@ -7,6 +7,7 @@ import type { ReserveItem } from "../../core/budgets/port.ts";
 import { ORPHANED_AFTER_MS } from "../../core/budgets/reservation-sweep.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { parseConfig } from "../../core/config/parse.ts";
+import type { UsageDetail } from "../../core/events/usage.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import {
   type EventBridgeEmulator,
@@ -14,6 +15,7 @@ import {
   startEventBridgeEmulator,
 } from "../emulators/eventbridge.ts";
 import { reservedFor } from "../fixtures/reserved-for.ts";
+import { usage as usageOf } from "../fixtures/usage.ts";
 import { linkLambdaEnvironment, seedTables } from "./lambda-env.ts";
 
 /**
@@ -222,6 +224,65 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
     eventBridge.reset();
     expect(await sweep()).toEqual({ charged: 0 });
   }, 60_000);
+});
+
+describe("the sweep's event and the router's own late one, for the same request", () => {
+  /** What the router would have published, had it lived: the real cost, settling its reservation. */
+  const routerEvent = (requestId: string, at: number, usd: number): RecordedEvent => ({
+    eventId: `late-${requestId}`,
+    bus: "gateway-bus",
+    source: "llm-gateway",
+    detailType: "llm.usage",
+    time: new Date(at).toISOString(),
+    detail: {
+      ...usageOf(requestId, {
+        keyId: `k-${requestId}`,
+        region: "us-east-1",
+        costUsd: usd,
+        time: new Date(at).toISOString(),
+        settlements: [{ id: requestId, usd }],
+      }),
+    },
+  });
+
+  it.each([
+    ["the router's first", "late"],
+    ["the sweep's first", "sweep"],
+    ["both at once, in two invocations", "both"],
+    ["the router's counted, its settling not yet made, when the sweep's arrives", "between"],
+  ])(
+    "leave counter and report agreeing, %s",
+    async (_, order) => {
+      const id = `r-race-${order}`;
+      const before = await budgets().spent(item(Date.now(), 0).counter);
+      const at = await reserveAgo(id, 0.25, ORPHANED);
+      expect(await sweep()).toEqual({ charged: 1 });
+      const swept = eventBridge.events.filter((e) => e.detail.requestId === id).slice(0, 1);
+      const late = [routerEvent(id, at, 0.05)];
+      if (order === "late") await deliver(late).then(() => deliver(swept));
+      else if (order === "sweep") await deliver(swept).then(() => deliver(late));
+      else if (order === "both") await Promise.all([deliver(late), deliver(swept)]);
+      else {
+        // An aggregator that counted the router's event and stopped before settling its reservation.
+        await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).record(
+          late[0]!.detail as unknown as UsageDetail,
+        );
+        await deliver(swept);
+      }
+
+      const counter = (await budgets().spent(item(at, 0).counter)) - before;
+      const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
+        "key",
+        `k-${id}`,
+        item(at, 0).counter.periodKey,
+      );
+      expect([0.05, 0.25]).toContainEqual(Number(report.toFixed(9)));
+      expect(counter).toBeCloseTo(report, 9);
+      if (order === "late" || order === "between") expect(report).toBeCloseTo(0.05, 9);
+      if (order === "sweep") expect(report).toBeCloseTo(0.25, 9);
+    },
+    30_000,
+  );
 });
 
 describe("the open-reservations index, read by the sweep", () => {
