@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { GatewayError } from "../api/errors.ts";
 import type { SpendRow } from "../budgets/spend-port.ts";
-import { entityId } from "../config/schema.ts";
+import { keySchema, orgSchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
 import { page } from "./page.ts";
 import type { AdminResource } from "./types.ts";
@@ -21,8 +21,8 @@ const spendQuery = z
     from: day,
     to: day,
     // An id that no org or key could have is a typo, not an org without spend: 400, never an empty 200.
-    org: entityId.optional(),
-    key: entityId.optional(),
+    org: orgSchema.shape.id.optional(),
+    key: keySchema.shape.id.optional(),
     model: z.string().min(1).optional(),
   })
   .strict()

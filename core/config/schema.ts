@@ -8,14 +8,12 @@ import { providerHeaders } from "./provider-headers.ts";
  * the environment variable that holds their key.
  */
 
-/** Provider, org and key ids: what the registry stores, and what a report can filter by. */
-export const entityId = z
+const id = z
   .string()
   .regex(
     /^[a-z0-9][a-z0-9._-]{0,62}$/,
     "must be 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit",
   );
-const id = entityId;
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
 /**
  * An http(s) URL without credentials in it. The rules are one pattern, which the published JSON Schema
