@@ -91,7 +91,6 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
       });
     }
     settlements = settlementsOf(ctx, spend, cost);
-    for (const s of settlements) tasks.push(deps.budgets.settle(s.id, s.usd));
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
     // Without the provider's count, a request some provider worked on keeps its worst case; one no
@@ -101,11 +100,21 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }
-  if (deps.events) {
-    const detail = usageDetail(ctx, tokens, usageReported);
-    if (settlements) detail.settlements = settlements;
-    tasks.push(publishUsage(ctx, detail));
-  }
+  // The event first, then the settlements: a process that dies between the two leaves an event whose
+  // settlements the cost aggregator makes, and one that dies before the event leaves the reservations
+  // open, which the next start (portable mode) or the reservation sweep (AWS) charges. Settled first,
+  // a death before the event would leave the actual cost on the counters and in no report. An event
+  // that could not be published leaves them open in the same way (its line in the log says so).
+  const published = deps.events
+    ? publishUsage(ctx, { ...usageDetail(ctx, tokens, usageReported), ...(settlements ? { settlements } : {}) })
+    : Promise.resolve(true);
+  const budgets = deps.budgets;
+  if (settlements && budgets) {
+    const owed = settlements;
+    tasks.push(
+      published.then((ok) => (ok ? Promise.all(owed.map((s) => budgets.settle(s.id, s.usd))) : undefined)),
+    );
+  } else tasks.push(published);
   const results = await Promise.allSettled(tasks);
   for (const r of results) {
     if (r.status === "rejected") {
@@ -216,7 +225,8 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
 }
 
 /** A publish that fails after its retries is logged with the whole event, so it can be replayed. */
-async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<void> {
+/** Publishes the request's usage event; false when it could not be (the event is logged whole then). */
+async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<boolean> {
   try {
     await ctx.deps.events!.publish([
       {
@@ -233,5 +243,7 @@ async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<v
       failedIds: err instanceof PublishError ? err.failedIds.join(",") : ctx.requestId,
       event: JSON.stringify(detail),
     });
+    return false;
   }
+  return true;
 }

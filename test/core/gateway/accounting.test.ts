@@ -120,14 +120,19 @@ describe("finishAccounting's usage event", () => {
    * A served request of org acme under a daily budget, finished: what it settled and what it published.
    * `spend` is the request's spend state over the defaults (one reservation of `reservationUsd`).
    */
-  async function budgeted(fields: Partial<RequestContext["outcome"]>, spend: Record<string, unknown>) {
-    const events: GatewayEvent[] = [];
-    const settled: Array<[string, number]> = [];
+  async function budgeted(
+    fields: Partial<RequestContext["outcome"]>,
+    spend: Record<string, unknown>,
+    events: GatewayEvent[] = [],
+    events$ = publisher(events) as { publish(e: GatewayEvent[]): Promise<void> },
+  ) {
+    const settled: Array<[string, number, number]> = [];
     const outcome = newOutcome("req-1", "/v1/chat/completions");
     Object.assign(outcome, { keyId: "k1", org: "acme", status: 200, latencyMs: 12, ...fields });
     const ctx = contextFor(outcome, {
-      events: publisher(events),
-      budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd]) },
+      events: events$,
+      // What was published by the time each settlement was made.
+      budgets: { settle: async (id: string, usd: number) => void settled.push([id, usd, events.length]) },
     });
     const reservationUsd = (spend.reservationUsd as number | undefined) ?? 1;
     const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" };
@@ -143,8 +148,28 @@ describe("finishAccounting's usage event", () => {
       ...spend,
     } as unknown as RequestContext["spend"];
     await finishAccounting(ctx);
-    return { settled, detail: usageDetail.parse(events[0]?.detail) };
+    return { settled, detail: events[0] && usageDetail.parse(events[0].detail) };
   }
+
+  const served = {
+    model: "oa/gpt-4o",
+    provider: "oa",
+    providerModel: "gpt-4o",
+    promptTokens: 1000,
+    completionTokens: 100,
+  };
+  const gpt4o = { prices: new Map([["oa/gpt-4o", priceFor("openai", "gpt-4o")!]]) };
+
+  it("settles only once its usage event is published, so a death between the two loses nothing", async () => {
+    const { settled } = await budgeted(served, gpt4o);
+    expect(settled).toEqual([["req-1", 0.0035, 1]]);
+  });
+
+  it("leaves its reservation open when its usage event cannot be published, for the next start or the sweep", async () => {
+    const refusing = { publish: async () => Promise.reject(new Error("bus down")) };
+    const { settled } = await budgeted(served, gpt4o, [], refusing);
+    expect(settled).toEqual([]);
+  });
 
   it("names the reservations it settles, and to what, so the aggregator can settle them again", async () => {
     const { settled, detail } = await budgeted(
@@ -157,8 +182,8 @@ describe("finishAccounting's usage event", () => {
       },
       { prices: new Map([["oa/gpt-4o", priceFor("openai", "gpt-4o")!]]) },
     );
-    expect(detail.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
-    expect(detail.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
+    expect(detail?.settlements).toEqual(settled.map(([id, usd]) => ({ id, usd })));
+    expect(detail?.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
   });
 
   it("settles a budgeted stream cut before its bill at the serving target's worst case, not the alias's costliest", async () => {
@@ -186,7 +211,7 @@ describe("finishAccounting's usage event", () => {
         reservationUsd: worst.an,
       },
     );
-    expect(settled).toEqual([["req-1", 0.00495]]);
+    expect(settled).toEqual([["req-1", 0.00495, 1]]);
     expect(detail).toMatchObject({ costUsd: 0.00495, usageReported: false });
   });
 });
