@@ -99,10 +99,12 @@ async function settle(usages: UsageDetail[], counted: boolean[], deps: Aggregato
   if (!budgets) return;
   await Promise.all(
     usages.map(async (u, i) => {
-      const settlements = counted[i]
-        ? u.settlements
-        : ((await deps.spend.settlementsOf?.(u.requestId)) ?? u.settlements);
-      await Promise.all((settlements ?? []).map((s) => budgets.settle(s.id, s.usd)));
+      const winner = counted[i] ? undefined : await deps.spend.settlementsOf?.(u.requestId);
+      // A reservation only this event names (a top-up whose reserve threw after it was written, which
+      // the counted event never knew of) still settles, to what this event says.
+      const named = new Set(winner?.map((s) => s.id));
+      const settlements = [...(winner ?? []), ...(u.settlements ?? []).filter((s) => !named.has(s.id))];
+      await Promise.all(settlements.map((s) => budgets.settle(s.id, s.usd)));
     }),
   );
 }

@@ -285,6 +285,35 @@ describe("the sweep's event and the router's own late one, for the same request"
   );
 });
 
+describe("a reservation only the sweep's event names", () => {
+  it("is settled though the router's own event was counted for the request, so the sweep stops charging it", async () => {
+    const at = await reserveAgo("r-unknown-top-up", 0.2, ORPHANED);
+    // A top-up whose reserve threw after DynamoDB wrote it: the router's event never named it.
+    await reserveAgo("r-unknown-top-up.billed-1", 0.05, ORPHANED, "r-unknown-top-up", at);
+    const late = {
+      eventId: "late-r-unknown-top-up",
+      bus: "gateway-bus",
+      source: "llm-gateway",
+      detailType: "llm.usage",
+      time: new Date(at).toISOString(),
+      detail: {
+        ...usageOf("r-unknown-top-up", {
+          keyId: "k-r-unknown-top-up",
+          region: "us-east-1",
+          costUsd: 0.01,
+          time: new Date(at).toISOString(),
+          settlements: [{ id: "r-unknown-top-up", usd: 0.01 }],
+        }),
+      },
+    };
+    await deliver([late]);
+    expect(await sweep()).toEqual({ charged: 1 });
+    await deliver(eventBridge.events);
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 0 });
+  }, 30_000);
+});
+
 describe("the open-reservations index, read by the sweep", () => {
   const open = () => createDynamoOpenReservations(ddb.documentClient(), TABLES.budgets, "us-east-1");
   const cutoff = () => Date.now() - ORPHANED_AFTER_MS;
