@@ -4,8 +4,10 @@ import { OPEN_INDEX, OPEN_SHARDS, openShardKey, resKey } from "./dynamo-counters
 import type { UnsettledReservation } from "./port.ts";
 import { unsettledOf } from "./unsettled.ts";
 
-/** Reservations re-read at once (consistent GetItems in flight per sweep). */
+/** Requests re-read at once (their consistent GetItems in flight per sweep). */
 const REREAD_AT_ONCE = 25;
+/** Top-ups read per request at most: one per billed attempt, which the alias's retries bound far below. */
+const MAX_TOP_UPS = 100;
 
 export interface OpenReservations {
   /**
@@ -49,14 +51,38 @@ export function createDynamoOpenReservations(
     return found;
   };
 
-  const reread = async (id: string, unreadable?: (id: string) => void) => {
-    const item = (
-      await doc.send(new GetCommand({ TableName: tableName, Key: resKey(id), ConsistentRead: true }))
-    ).Item;
-    if (item?.settled !== false) return undefined;
-    const open = unsettledOf(id, item.counters, item.reservedFor);
-    if (!open) unreadable?.(id);
-    return open;
+  const get = async (id: string) =>
+    (await doc.send(new GetCommand({ TableName: tableName, Key: resKey(id), ConsistentRead: true }))).Item;
+
+  /**
+   * A request's reservations, re-read: its own and its top-ups (`.billed-1` on, numbered in order, read
+   * until one past the highest the index named is missing). Those settled already come along at what they
+   * settled to, marked `settled`: the request's usage event must cost them too, or an event of the sweep's
+   * counted for the request would leave them on the counters and out of the report. None open: nothing.
+   */
+  const readRequest = async (r: { requestId: string; ids: string[] }, unreadable?: (id: string) => void) => {
+    const highest = Math.max(0, ...r.ids.map((id) => Number(id.match(/\.billed-(\d+)$/)?.[1] ?? 0)));
+    const open: UnsettledReservation[] = [];
+    const settled: Array<{ id: string; usd: number }> = [];
+    for (let k = 0; k <= MAX_TOP_UPS; k++) {
+      const id = k === 0 ? r.requestId : `${r.requestId}.billed-${k}`;
+      const item = await get(id);
+      if (!item) {
+        if (k >= highest) break;
+        continue;
+      }
+      if (item.settled === false) {
+        const row = unsettledOf(id, item.counters, item.reservedFor);
+        if (row) open.push(row);
+        else unreadable?.(id);
+      } else if (typeof item.actualUsd === "number") settled.push({ id, usd: item.actualUsd });
+    }
+    const owner = open[0]?.reservedFor;
+    if (!owner) return [];
+    return [
+      ...open,
+      ...settled.map((s) => ({ id: s.id, amountUsd: s.usd, reservedFor: owner, settled: true })),
+    ];
   };
 
   return {
@@ -66,26 +92,22 @@ export function createDynamoOpenReservations(
       ).flat();
       // A request's reservations, wherever their ids hashed them, oldest request first: a backlog larger
       // than one run is worked off in age order, and the cut never falls inside a request.
-      const requests = new Map<string, { ids: string[]; openAt: number }>();
+      const requests = new Map<string, { requestId: string; ids: string[]; openAt: number }>();
       for (const { id, openAt } of found) {
-        const r = requests.get(requestOf(id)) ?? { ids: [], openAt };
+        const requestId = requestOf(id);
+        const r = requests.get(requestId) ?? { requestId, ids: [], openAt };
         r.ids.push(id);
         r.openAt = Math.min(r.openAt, openAt);
-        requests.set(requestOf(id), r);
+        requests.set(requestId, r);
       }
       const queue = [...requests.values()].sort((a, b) => a.openAt - b.openAt);
       const out: UnsettledReservation[] = [];
       let charged = 0;
       while (queue.length > 0 && charged < maxRequests) {
         const batch = queue.splice(0, Math.max(1, Math.min(maxRequests - charged, REREAD_AT_ONCE)));
-        const read = await Promise.all(
-          batch.map(async (r) =>
-            (await Promise.all(r.ids.map((id) => reread(id, unreadable)))).filter((x) => !!x),
-          ),
-        );
-        for (const open of read) {
-          if (open.length === 0) continue;
-          out.push(...open);
+        for (const rows of await Promise.all(batch.map((r) => readRequest(r, unreadable)))) {
+          if (rows.length === 0) continue;
+          out.push(...rows);
           charged += 1;
         }
       }

@@ -12,7 +12,8 @@ import type { UnsettledReservation } from "./port.ts";
  * reservations (a reservation never settled would otherwise stand on its counter for the rest of the
  * period, counted by no report).
  *
- * One event per request, its top-ups (`<request id>.billed-N`) included. Its id is the request id, the
+ * One event per request, its top-ups (`<request id>.billed-N`) included; a reservation of the request
+ * settled already (marked `settled`) adds what it settled to, and settles nothing. Its id is the request id, the
  * id the request's own usage event has: a request whose event was written before the stop publishes
  * nothing new (the local bus keeps one event per id), and that event settles it when delivered.
  */
@@ -48,7 +49,7 @@ export function interruptedUsage(unsettled: UnsettledReservation[], region: stri
       interrupted: true,
       attempts: [],
       time,
-      settlements: rows.map((r) => ({ id: r.id, usd: r.amountUsd })),
+      settlements: rows.filter((r) => !r.settled).map((r) => ({ id: r.id, usd: r.amountUsd })),
     };
     return {
       id: f.requestId,

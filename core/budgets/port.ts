@@ -62,6 +62,11 @@ export interface UnsettledReservation {
   id: string;
   amountUsd: number;
   reservedFor: ReservedFor;
+  /**
+   * Settled already, to `amountUsd`: another reservation of a request that has open ones, which the
+   * request's usage event costs too and settles nothing (interrupted.ts).
+   */
+  settled?: boolean;
 }
 
 export interface BudgetStore {

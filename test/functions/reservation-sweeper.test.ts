@@ -285,6 +285,30 @@ describe("the sweep's event and the router's own late one, for the same request"
   );
 });
 
+describe("a request whose own reservation settled and whose top-up did not", () => {
+  it("is charged what it settled to plus the open top-up, and the report then agrees with the counter", async () => {
+    const before = await budgets().spent(item(Date.now(), 0).counter);
+    const at = await reserveAgo("r-half", 0.5, ORPHANED);
+    await reserveAgo("r-half.billed-1", 0.3, ORPHANED, "r-half", at);
+    // The router settled its own reservation, and its top-up's settle failed before it died.
+    await budgets().settle("r-half", 0.04);
+    expect(await sweep()).toEqual({ charged: 1 });
+    const event = eventBridge.events.find((e) => e.detail.requestId === "r-half")!;
+    expect(event.detail).toMatchObject({ costUsd: 0.34, settlements: [{ id: "r-half.billed-1", usd: 0.3 }] });
+    await deliver([event]);
+    const counter = (await budgets().spent(item(at, 0).counter)) - before;
+    const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
+      "key",
+      "k-r-half",
+      item(at, 0).counter.periodKey,
+    );
+    expect(report).toBeCloseTo(0.34, 9);
+    expect(counter).toBeCloseTo(report, 9);
+    eventBridge.reset();
+    expect(await sweep()).toEqual({ charged: 0 });
+  }, 30_000);
+});
+
 describe("a reservation only the sweep's event names", () => {
   it("is settled though the router's own event was counted for the request, so the sweep stops charging it", async () => {
     const at = await reserveAgo("r-unknown-top-up", 0.2, ORPHANED);
