@@ -106,7 +106,10 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   // a death before the event would leave the actual cost on the counters and in no report. An event
   // that could not be published leaves them open in the same way (its line in the log says so).
   const published = deps.events
-    ? publishUsage(ctx, { ...usageDetail(ctx, tokens, usageReported), ...(settlements ? { settlements } : {}) })
+    ? publishUsage(ctx, {
+        ...usageDetail(ctx, tokens, usageReported),
+        ...(settlements ? { settlements } : {}),
+      })
     : Promise.resolve(true);
   const budgets = deps.budgets;
   if (settlements && budgets) {
