@@ -155,8 +155,12 @@ export function worstCaseChatCost(
   price: Price,
   kind: ProviderKind,
   providerModel: string,
+  /** Input tokens the provider has counted already (a stream cut short): the bound, where above it. */
+  knownInput = 0,
 ): number {
-  const { input, output } = worstCaseChatTokens(req, kind, providerModel);
+  const bound = worstCaseChatTokens(req, kind, providerModel);
+  const input = Math.max(bound.input, knownInput);
+  const { output } = bound;
   const tiers = [tierFor(price, 0), tierFor(price, input)];
   // OpenAI serves `auto` (or no tier) at the project's default tier, which may be priority: only a
   // request that pins `default` or `flex` is sure not to be billed at priority prices.

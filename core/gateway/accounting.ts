@@ -48,13 +48,13 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         ? embeddingCostUsd(price, tokens.input)
         : costUsd(price, tokens, o.serviceTier);
     // A budgeted request without its bill: the worst case at the target that served it, which its
-    // reservation covers (the reservation is the costliest target's, for whichever would serve). Counts
-    // that arrived already priced above it (a prompt the byte bound underestimated) are a floor: the
-    // provider bills at least those.
+    // reservation covers (the reservation is the costliest target's, for whichever would serve). An
+    // input count that arrived above the bound (a prompt the byte bound underestimated) replaces the
+    // bound's input, the output staying at its bound: Anthropic's early output count (1) is no bill.
     if (!usageReported && reserved(spend))
       cost = Math.max(
         cost,
-        worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? spend.reservationUsd,
+        worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "", o.promptTokens) ?? spend.reservationUsd,
       );
     // No count at all (an OpenAI stream cut before its final usage chunk): the provider billed the
     // prompt and what it streamed, so the request's worst case at the serving target stands in for it.

@@ -87,7 +87,8 @@ export async function chatCompletions(
 
 function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
   return {
-    worstCaseUsd: (t, price) => worstCaseChatCost(req, price, t.provider.kind, t.model),
+    worstCaseUsd: (t, price, knownInput) =>
+      worstCaseChatCost(req, price, t.provider.kind, t.model, knownInput),
     tokens: Math.max(
       ...plan.map((t) => {
         const b = worstCaseChatTokens(req, t.provider.kind, t.model);

@@ -13,8 +13,11 @@ import type { RequestContext } from "./types.ts";
 
 /** How a request bounds its cost and its token count, per target. */
 export interface SpendBounds {
-  /** Worst-case cost at a target with the given price (estimate.ts). */
-  worstCaseUsd(target: ResolvedTarget, price: Price): number;
+  /**
+   * Worst-case cost at a target with the given price (estimate.ts), its input bound raised to
+   * `knownInput` where the provider counted more already.
+   */
+  worstCaseUsd(target: ResolvedTarget, price: Price, knownInput?: number): number;
   /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */
   tokens: number;
 }
@@ -203,12 +206,20 @@ export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number
   return worst === undefined ? undefined : worst * (attempt.share ?? 1);
 }
 
-/** The request's worst-case cost at one of its targets (provider id and model); undefined if unpriced. */
-export function worstCaseAtUsd(spend: SpendState, provider: string, model: string): number | undefined {
+/**
+ * The request's worst-case cost at one of its targets (provider id and model), with what the provider
+ * counted of its input already where that passes the bound; undefined if unpriced.
+ */
+export function worstCaseAtUsd(
+  spend: SpendState,
+  provider: string,
+  model: string,
+  knownInput?: number,
+): number | undefined {
   const key = `${provider}/${model}`;
   const price = spend.prices.get(key);
   const target = spend.targets.find((t) => targetKey(t) === key);
-  return price && target ? spend.bounds.worstCaseUsd(target, price) : undefined;
+  return price && target ? spend.bounds.worstCaseUsd(target, price, knownInput) : undefined;
 }
 
 /**
