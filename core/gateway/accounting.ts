@@ -93,10 +93,12 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     settlements = settlementsOf(ctx, spend, cost);
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
-    // Without the provider's count, a request some provider worked on keeps its worst case; one no
-    // provider served or billed (refused by the gateway, every call failed unanswered) used no tokens.
+    // Without the provider's count, a request some provider worked on keeps its worst case, or what
+    // it counted so far where that is more (a stream cut short); one no provider served or billed
+    // (refused by the gateway, every call failed unanswered) used no tokens.
     const worked = served || o.attempts.some((a) => a.answered);
-    const actual = usageReported ? tokens.input + tokens.output : worked ? spend.tokenCharge : 0;
+    const counted = tokens.input + tokens.output;
+    const actual = usageReported ? counted : worked ? Math.max(spend.tokenCharge, counted) : 0;
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }

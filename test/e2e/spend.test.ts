@@ -29,6 +29,7 @@ const LATE = "sk-gw-late-key";
 const REGAINED = "sk-gw-regained-key";
 const TPM = "sk-gw-tpm-key";
 const TPM_UNSERVED = "sk-gw-tpm-unserved-key";
+const TPM_CUT = "sk-gw-tpm-cut-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
 const TINY_LIMITED = "sk-gw-tiny-limited-key";
@@ -108,6 +109,7 @@ beforeAll(async () => {
       { id: "regained", budgets: [{ period: "month", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
+      { id: "tpm-cut", rateLimits: { tokensPerMinute: 1_000 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
       // Refuses every request by budget, with room for only two a minute by rate.
@@ -140,6 +142,7 @@ beforeAll(async () => {
       { id: "regained", org: "regained", secret: REGAINED },
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "tpm-unserved", org: "tpm-unserved", secret: TPM_UNSERVED },
+      { id: "tpm-cut", org: "tpm-cut", secret: TPM_CUT },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
       { id: "tiny-limited", org: "tiny-limited", secret: TINY_LIMITED },
@@ -1001,6 +1004,20 @@ describe("rate limits", () => {
     expect(next.status).toBe(200);
     // Only this request's own charge (37): the two before it left nothing behind.
     expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBe(150 - 37);
+  });
+
+  it("keeps what a stream cut short had counted when that passes its charge", async () => {
+    // Anthropic counts 400 input tokens for "spend" in message_start; the stream then breaks.
+    h.anthropic.enqueueScripts({ usage: { input: 400, output: 16 } });
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
+    const cut = await chat(TPM_CUT, { model: "an/claude-sonnet-4-5", stream: true });
+    expect(cut.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ usagePartial: true, promptTokens: 400 });
+    const next = await chat(TPM_CUT, {});
+    expect(next.status).toBe(200);
+    // At least the 400 counted, and this request's own charge of 37.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(1_000 - 400 - 37);
   });
 
   it("counts no request the budget refused against the minute's limits", async () => {
