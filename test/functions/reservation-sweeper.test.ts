@@ -108,6 +108,24 @@ async function deliver(events: RecordedEvent[]): Promise<void> {
 
 const ORPHANED = ORPHANED_AFTER_MS + 60_000;
 
+/** What the router would have published, had it lived: the real cost, settling its reservation. */
+const routerEvent = (requestId: string, at: number, usd: number): RecordedEvent => ({
+  eventId: `late-${requestId}`,
+  bus: "gateway-bus",
+  source: "llm-gateway",
+  detailType: "llm.usage",
+  time: new Date(at).toISOString(),
+  detail: {
+    ...usageOf(requestId, {
+      keyId: `k-${requestId}`,
+      region: "us-east-1",
+      costUsd: usd,
+      time: new Date(at).toISOString(),
+      settlements: [{ id: requestId, usd }],
+    }),
+  },
+});
+
 describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
   it("charges a reservation its router never settled at what it reserved, and the aggregator closes it once", async () => {
     const at = await reserveAgo("r-orphan", 0.25, ORPHANED);
@@ -227,24 +245,6 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
 });
 
 describe("the sweep's event and the router's own late one, for the same request", () => {
-  /** What the router would have published, had it lived: the real cost, settling its reservation. */
-  const routerEvent = (requestId: string, at: number, usd: number): RecordedEvent => ({
-    eventId: `late-${requestId}`,
-    bus: "gateway-bus",
-    source: "llm-gateway",
-    detailType: "llm.usage",
-    time: new Date(at).toISOString(),
-    detail: {
-      ...usageOf(requestId, {
-        keyId: `k-${requestId}`,
-        region: "us-east-1",
-        costUsd: usd,
-        time: new Date(at).toISOString(),
-        settlements: [{ id: requestId, usd }],
-      }),
-    },
-  });
-
   it.each([
     ["the router's first", "late"],
     ["the sweep's first", "sweep"],
@@ -314,22 +314,7 @@ describe("a reservation only the sweep's event names", () => {
     const at = await reserveAgo("r-unknown-top-up", 0.2, ORPHANED);
     // A top-up whose reserve threw after DynamoDB wrote it: the router's event never named it.
     await reserveAgo("r-unknown-top-up.billed-1", 0.05, ORPHANED, "r-unknown-top-up", at);
-    const late = {
-      eventId: "late-r-unknown-top-up",
-      bus: "gateway-bus",
-      source: "llm-gateway",
-      detailType: "llm.usage",
-      time: new Date(at).toISOString(),
-      detail: {
-        ...usageOf("r-unknown-top-up", {
-          keyId: "k-r-unknown-top-up",
-          region: "us-east-1",
-          costUsd: 0.01,
-          time: new Date(at).toISOString(),
-          settlements: [{ id: "r-unknown-top-up", usd: 0.01 }],
-        }),
-      },
-    };
+    const late = routerEvent("r-unknown-top-up", at, 0.01);
     await deliver([late]);
     expect(await sweep()).toEqual({ charged: 1 });
     await deliver(eventBridge.events);
