@@ -90,8 +90,8 @@ export async function aggregateUsageBatch(
  * The events' budget settlements, made again (a settled reservation is left as it is), after counting:
  * the event counted for a request decides what its reservations settle to. An event counted already
  * (a redelivery, or a second event for the request: the AWS sweep's `interrupted` one racing the
- * router's late own) settles to what the counted one said, where the store remembers it, so that
- * whichever wins, counter and report hold the same figure. A crash between counting and settling
+ * router's late own) settles to what the counted one said, where the store remembers it, and what only
+ * it names to $0, so that whichever wins, counter and report hold the same figure. A crash between counting and settling
  * leaves it to the redelivery, which settles then.
  */
 async function settle(usages: UsageDetail[], counted: boolean[], deps: AggregatorDeps): Promise<void> {
@@ -101,9 +101,13 @@ async function settle(usages: UsageDetail[], counted: boolean[], deps: Aggregato
     usages.map(async (u, i) => {
       const winner = counted[i] ? undefined : await deps.spend.settlementsOf?.(u.requestId);
       // A reservation only this event names (a top-up whose reserve threw after it was written, which
-      // the counted event never knew of) still settles, to what this event says.
+      // the counted event never knew of) still settles, but to $0: the counted event's cost, which the
+      // report holds, priced none of it.
       const named = new Set(winner?.map((s) => s.id));
-      const settlements = [...(winner ?? []), ...(u.settlements ?? []).filter((s) => !named.has(s.id))];
+      const unknown = winner ? (u.settlements ?? []).filter((s) => !named.has(s.id)) : [];
+      const settlements = winner
+        ? [...winner, ...unknown.map((s) => ({ id: s.id, usd: 0 }))]
+        : (u.settlements ?? []);
       await Promise.all(settlements.map((s) => budgets.settle(s.id, s.usd)));
     }),
   );

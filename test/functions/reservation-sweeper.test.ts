@@ -310,16 +310,25 @@ describe("a request whose own reservation settled and whose top-up did not", () 
 });
 
 describe("a reservation only the sweep's event names", () => {
-  it("is settled though the router's own event was counted for the request, so the sweep stops charging it", async () => {
+  it("is settled to $0 when the router's own event was counted for the request, which priced none of it", async () => {
+    const before = await budgets().spent(item(Date.now(), 0).counter);
     const at = await reserveAgo("r-unknown-top-up", 0.2, ORPHANED);
     // A top-up whose reserve threw after DynamoDB wrote it: the router's event never named it.
     await reserveAgo("r-unknown-top-up.billed-1", 0.05, ORPHANED, "r-unknown-top-up", at);
-    const late = routerEvent("r-unknown-top-up", at, 0.01);
-    await deliver([late]);
+    await deliver([routerEvent("r-unknown-top-up", at, 0.01)]);
     expect(await sweep()).toEqual({ charged: 1 });
     await deliver(eventBridge.events);
     eventBridge.reset();
+    // Closed, so the sweep stops charging it, and counter and report hold the router's figure.
     expect(await sweep()).toEqual({ charged: 0 });
+    const counter = (await budgets().spent(item(at, 0).counter)) - before;
+    const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
+      "key",
+      "k-r-unknown-top-up",
+      item(at, 0).counter.periodKey,
+    );
+    expect(report).toBeCloseTo(0.01, 9);
+    expect(counter).toBeCloseTo(report, 9);
   }, 30_000);
 });
 
