@@ -25,6 +25,11 @@ export interface AttemptRecord {
   usage?: Usage;
   /** The part of its worst case such an attempt was billed, when less than all (RequestContext.attemptShare). */
   share?: number;
+  /**
+   * Input tokens its provider had counted before such an attempt failed: its worst case is priced with
+   * them where they pass the bound's input (RequestContext.attemptCountedInput).
+   */
+  countedInput?: number;
   /** What accounting charged for such an attempt: its worst case at that target (times `share`). */
   costUsd?: number;
 }
@@ -87,6 +92,8 @@ export async function withFallback<T>(
     };
     if (record.answered && ctx.attemptShare !== undefined && ctx.attemptShare < 1)
       record.share = ctx.attemptShare;
+    if (record.answered && ctx.attemptCountedInput !== undefined)
+      record.countedInput = ctx.attemptCountedInput;
     attempts.push(record);
     if (record.answered) billed = record;
     return record;
@@ -122,6 +129,7 @@ export async function withFallback<T>(
         const started = deps.now();
         ctx.attemptAnswered = false;
         ctx.attemptShare = undefined;
+        ctx.attemptCountedInput = undefined;
         ctx.attemptCalled = false;
         ctx.streamVerdict = undefined;
         try {

@@ -204,6 +204,9 @@ async function streamFrom(
     onDeclaredFailure: () => {
       ctx.attemptAnswered = false;
     },
+    onEarlyCount: (usage) => {
+      ctx.attemptCountedInput = usage.prompt_tokens;
+    },
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

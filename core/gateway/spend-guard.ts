@@ -202,7 +202,7 @@ export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number
   if (!attempt.answered) return undefined;
   const price = attempt.usage ? spend.prices.get(`${attempt.provider}/${attempt.model}`) : undefined;
   if (price && attempt.usage) return costUsd(price, tokensOfUsage(attempt.usage));
-  const worst = worstCaseAtUsd(spend, attempt.provider, attempt.model);
+  const worst = worstCaseAtUsd(spend, attempt.provider, attempt.model, attempt.countedInput);
   return worst === undefined ? undefined : worst * (attempt.share ?? 1);
 }
 

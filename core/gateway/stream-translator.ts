@@ -42,6 +42,11 @@ export interface TranslateOptions {
    * status would have (providerFaultError), rather than breaking off a call it was working on.
    */
   onDeclaredFailure?: (() => void) | undefined;
+  /**
+   * The call failed before its first chunk, after the provider had counted some of it (Anthropic's
+   * message_start): the count a failed attempt it billed is priced with (accounting.ts).
+   */
+  onEarlyCount?: ((usage: Usage) => void) | undefined;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -164,6 +169,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     }
     finish(callerLeft ? undefined : err, callerLeft);
     if (!started) {
+      if (state.usage) opts.onEarlyCount?.(state.usage);
       rejectStart(err);
       return;
     }

@@ -121,6 +121,8 @@ export interface RequestContext {
    * those are billed. Unset: the whole worst case.
    */
   attemptShare?: number;
+  /** Input tokens the provider had counted of the current attempt before it failed (onEarlyCount). */
+  attemptCountedInput?: number;
   /**
    * The current attempt reached the network (callTarget). An attempt refused before it (a parameter the
    * target cannot take) is no upstream call, and `x-gateway-attempts` does not count it.

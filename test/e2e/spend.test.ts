@@ -830,6 +830,33 @@ describe("an attempt that fails after its provider answered", () => {
     expect(o.costUsd).toBe(usdOf(nanos(o.costUsd ?? 0)));
   });
 
+  it("is billed with the input its provider had counted before it broke, where that passes the bound", async () => {
+    // Anthropic counts 50 000 input tokens in message_start, then the stream breaks before any content.
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 1 });
+    h.anthropic.enqueueScripts(
+      { usage: { input: 50_000, output: 16 } },
+      { usage: { input: 50_000, output: 16 } },
+    );
+    const body = {
+      model: "an/claude-sonnet-4-5",
+      stream: true,
+      messages: [{ role: "user", content: "spend" }],
+    };
+    const r = await chat(BOUNDED, body);
+    expect(r.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const failed = h.outcomes[0]!.attempts[0]!;
+    expect(failed).toMatchObject({ outcome: "failed", answered: true });
+    const withCounted = worstCaseChatCost(
+      chatRequest.parse({ ...body, max_tokens: 16 }),
+      priceFor("anthropic", "claude-sonnet-4-5")!,
+      "anthropic",
+      "claude-sonnet-4-5",
+      50_000,
+    );
+    expect(failed.costUsd).toBeCloseTo(withCounted, 9);
+  });
+
   const CUT = { kind: "reset-mid", afterEvents: 0 } as const;
 
   it("is billed at its worst case when the caller leaves while the provider has the call", async () => {
