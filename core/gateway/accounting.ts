@@ -97,8 +97,13 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     // it counted so far where that is more (a stream cut short); one no provider served or billed
     // (refused by the gateway, every call failed unanswered) used no tokens.
     const worked = served || o.attempts.some((a) => a.answered);
-    const counted = tokens.input + tokens.output;
-    const actual = usageReported ? counted : worked ? Math.max(spend.tokenCharge, counted) : 0;
+    // Input an attempt billed though it broke before its first chunk had counted (onEarlyCount) too.
+    const counted = Math.max(tokens.input + tokens.output, ...o.attempts.map((a) => a.countedInput ?? 0));
+    const actual = usageReported
+      ? tokens.input + tokens.output
+      : worked
+        ? Math.max(spend.tokenCharge, counted)
+        : 0;
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }

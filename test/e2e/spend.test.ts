@@ -30,6 +30,7 @@ const REGAINED = "sk-gw-regained-key";
 const TPM = "sk-gw-tpm-key";
 const TPM_UNSERVED = "sk-gw-tpm-unserved-key";
 const TPM_CUT = "sk-gw-tpm-cut-key";
+const TPM_BROKEN = "sk-gw-tpm-broken-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
 const TINY_LIMITED = "sk-gw-tiny-limited-key";
@@ -110,6 +111,7 @@ beforeAll(async () => {
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-cut", rateLimits: { tokensPerMinute: 1_000 } },
+      { id: "tpm-broken", rateLimits: { tokensPerMinute: 1_000 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
       // Refuses every request by budget, with room for only two a minute by rate.
@@ -143,6 +145,7 @@ beforeAll(async () => {
       { id: "tpm", org: "tpm", secret: TPM },
       { id: "tpm-unserved", org: "tpm-unserved", secret: TPM_UNSERVED },
       { id: "tpm-cut", org: "tpm-cut", secret: TPM_CUT },
+      { id: "tpm-broken", org: "tpm-broken", secret: TPM_BROKEN },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
       { id: "tiny-limited", org: "tiny-limited", secret: TINY_LIMITED },
@@ -1044,6 +1047,18 @@ describe("rate limits", () => {
     const next = await chat(TPM_CUT, {});
     expect(next.status).toBe(200);
     // At least the 400 counted, and this request's own charge of 37.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(1_000 - 400 - 37);
+  });
+
+  it("keeps what a provider had counted of calls that all broke before their first chunk", async () => {
+    // Both calls (the first and its retry) count 400 input tokens in message_start, then break.
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 1 }, { kind: "reset-mid", afterEvents: 1 });
+    h.anthropic.enqueueScripts({ usage: { input: 400, output: 16 } }, { usage: { input: 400, output: 16 } });
+    const broken = await chat(TPM_BROKEN, { model: "an/claude-sonnet-4-5", stream: true });
+    expect(broken.status).toBe(502);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const next = await chat(TPM_BROKEN, {});
+    expect(next.status).toBe(200);
     expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(1_000 - 400 - 37);
   });
 
