@@ -18,8 +18,8 @@ import type { RequestContext } from "./types.ts";
  * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
  * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A budgeted stream that
  * ended without its final usage (cut short after its first byte) costs its worst case at the target
- * that served it: never $0, and never less than the early count it may have reported, but never just
- * that count either (Anthropic's says one output token).
+ * that served it, with the input its provider counted early in place of the bound's where more: never
+ * $0, and never just that early count (Anthropic's says one output token).
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
  * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
  * fell back, or failed the request) was billed too, and adds its cost: from the usage the provider
@@ -234,8 +234,10 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
   };
 }
 
-/** A publish that fails after its retries is logged with the whole event, so it can be replayed. */
-/** Publishes the request's usage event; false when it could not be (the event is logged whole then). */
+/**
+ * Publishes the request's usage event; false when it could not be. A publish that fails after its
+ * retries is logged with the whole event, so it can be replayed.
+ */
 async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<boolean> {
   try {
     await ctx.deps.events!.publish([
