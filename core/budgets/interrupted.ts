@@ -62,17 +62,17 @@ export function interruptedUsage(unsettled: UnsettledReservation[], region: stri
 }
 
 /**
- * Publishes the usage events of `unsettled` (interruptedUsage) and returns how many requests they
- * charge: portable mode's start and the AWS sweep do the same. Counting them is the cost aggregator's
- * (once per request id, its settlements releasing the reservations), so publishing the same ones again
- * after a failure charges nothing twice.
+ * Publishes the usage events of `unsettled` (interruptedUsage) and returns them, one per request charged:
+ * portable mode's start and the AWS sweep do the same. Counting them is the cost aggregator's (once per
+ * request id, its settlements releasing the reservations), so publishing the same ones again after a
+ * failure charges nothing twice.
  */
 export async function publishInterrupted(
   unsettled: UnsettledReservation[],
   region: string,
   publish: (events: GatewayEvent[]) => Promise<void>,
-): Promise<number> {
+): Promise<GatewayEvent[]> {
   const events = interruptedUsage(unsettled, region);
   if (events.length > 0) await publish(events);
-  return events.length;
+  return events;
 }

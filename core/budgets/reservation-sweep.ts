@@ -37,7 +37,7 @@ export async function sweepOrphanedReservations(deps: SweepDeps): Promise<{ char
   const open = await deps.open.before(deps.now() - ORPHANED_AFTER_MS, MAX_PER_SWEEP, (id) =>
     deps.log.error("open reservation unreadable, left as it is", { id }),
   );
-  const charged = await publishInterrupted(open, deps.region, deps.publish);
+  const charged = (await publishInterrupted(open, deps.region, deps.publish)).length;
   if (charged > 0)
     deps.log.warn("reservations left open by router invocations that died: charged at their reservations", {
       requests: charged,

@@ -17,7 +17,7 @@ import { seedStores } from "../shared/seed.ts";
 import { createPortableAudit } from "./audit.ts";
 import type { BudgetReading } from "./prometheus.ts";
 import { startRetention } from "./retention.ts";
-import { createPortableSpend } from "./spend.ts";
+import { createPortableSpend, type InterruptedCharge } from "./spend.ts";
 
 export interface PortableDepsOptions {
   config: GatewayConfig;
@@ -39,6 +39,8 @@ export interface PortableDeps {
   createdKeys: CreatedKey[];
   /** The local event bus: tests drain it to see usage counted. */
   bus: { drain(timeoutMs: number): Promise<boolean> };
+  /** What this start charged requests the last process never finished: `/metrics` counts it. */
+  interrupted: InterruptedCharge[];
   budgetReadings(): Promise<BudgetReading[]>;
   /** The audit queue: tests drain it to see records written. */
   auditQueue: { drain(timeoutMs: number): Promise<boolean> };
@@ -54,7 +56,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const audit = await createPortableAudit(db, opts.dataDir, log);
   const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
-  await spend.chargeInterrupted();
+  const interrupted = await spend.chargeInterrupted();
   spend.bus.start();
   const retention = startRetention(
     { events: spend.bus, reservations: spend.budgets, processed: spend.spend },
@@ -106,6 +108,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     admin,
     createdKeys,
     bus: spend.bus,
+    interrupted,
     budgetReadings: spend.budgetReadings,
     auditQueue: audit.queue,
     async close() {

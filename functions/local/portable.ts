@@ -69,6 +69,7 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
     });
     built = wired;
     metrics = createPrometheusMetrics(wired.deps.breakers, wired.budgetReadings);
+    for (const c of wired.interrupted) metrics.charged(c.org, c.costUsd);
     installLambdaRuntime();
     const handler = createRouterHandler(wired.deps);
     const admin = createAdminHandler(wired.admin);

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { costByBiller, usdOf } from "../../core/budgets/money.ts";
+import { costByBiller, nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
@@ -10,6 +10,12 @@ import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
  */
 export interface PrometheusMetrics {
   observe(outcome: RequestOutcome): void;
+  /**
+   * Spend charged at start for a request the last process never finished (interrupted.ts): no request
+   * of this process observes it, so without this `llm_gateway_cost_usd_total` would never count it.
+   * Under provider `none` and model `other`, as its usage event names no provider.
+   */
+  charged(org: string, costUsd: number): void;
   render(): Promise<string>;
   contentType: string;
 }
@@ -145,6 +151,9 @@ export function createPrometheusMetrics(
         attempts.inc({ provider: a.provider, outcome: a.outcome });
         if (a.outcome === "ok") servedTargets.add(`${a.provider}/${a.model}`);
       }
+    },
+    charged(org, costUsd) {
+      addCost({ org, model: "other", provider: "none" }, nanos(costUsd));
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -16,6 +16,12 @@ import { createCostAggregatorHandler } from "../cost-aggregator-handler.ts";
 import { alertSubscriptions } from "./alerts.ts";
 import type { BudgetReading } from "./prometheus.ts";
 
+/** What a start charged an interrupted request (interrupted.ts), for `/metrics`. */
+export interface InterruptedCharge {
+  org: string;
+  costUsd: number;
+}
+
 /**
  * Portable mode's spend machinery, the counterpart of the events stack: SQLite budget counters, rate
  * limits and rollups, and the local bus that delivers `llm.usage` to the same cost-aggregator handler the
@@ -100,18 +106,20 @@ export function createPortableSpend(
    * process never finished (a hard kill; one process per data directory). Their usage events go on the
    * bus, to be counted at their reservations and settled there (interrupted.ts).
    */
-  async function chargeInterrupted(): Promise<void> {
-    const requests = await publishInterrupted(
+  async function chargeInterrupted(): Promise<InterruptedCharge[]> {
+    const events = await publishInterrupted(
       budgets.unsettled((id) => log.error("unsettled reservation unreadable, left as it is", { id })),
       "local",
       (events) => bus.publish(events),
     );
-    if (requests === 0) return;
+    const requests = events.length;
+    if (requests === 0) return [];
     // Found, not necessarily charged: a request whose own usage event was written is settled by it.
     log.warn(
       "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
       { requests },
     );
+    return events.map((e) => ({ org: String(e.detail.org), costUsd: Number(e.detail.costUsd) }));
   }
 
   return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };

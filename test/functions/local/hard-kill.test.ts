@@ -98,6 +98,14 @@ describe("a gateway killed with requests in flight (kill -9)", () => {
     expect(second.output()).toContain(
       "reservations left unsettled by the last stop: charged at their reservations",
     );
+    // /metrics counts the charge too, though no request of the new process made it.
+    const metrics = await (
+      await fetch(`${second.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
+    const charged = /llm_gateway_cost_usd_total\{org="acme",model="other",provider="none"\} (\S+)/.exec(
+      metrics,
+    );
+    expect(Number(charged?.[1])).toBeCloseTo(totals.costUsd, 9);
     second.child.kill("SIGTERM");
     await new Promise((r) => second.child.once("exit", r));
 
