@@ -790,6 +790,23 @@ describe("Gemini embeddings, which Gemini does not count", () => {
   });
 });
 
+describe("OpenAI-compatible embeddings without usage", () => {
+  it("are billed at their upper bound, never at $0, and the caller sees nothing counted", async () => {
+    h.openai.enqueueScripts({ usageStyle: "none" });
+    const res = await fetch(`${h.gateway.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${BOUNDED}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "oa/text-embedding-3-small", input: ["alpha", "beta gamma"] }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens).toBe(0);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    // The bound: UTF-8 bytes plus 4 per input (5 + 4 + 10 + 4), at $0.02 per 1M (price table).
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: 23, usagePartial: true });
+    expect(h.outcomes[0]?.costUsd).toBeCloseTo((23 * 0.02) / 1e6, 12);
+  });
+});
+
 describe("an attempt that fails after its provider answered", () => {
   // The provider answered 200 and did the work, so it bills the call though its usage never arrived:
   // it costs its worst case (COST here), like a stream cut short. An answer of 503 bills nothing.

@@ -179,7 +179,8 @@ function embeddings(ctx: Ctx, body: Json) {
   });
   const tokens = inputs.reduce<number>((n, i) => n + 1 + ((typeof i === "string" ? i.length : 4) % 9), 0);
   const usage = { prompt_tokens: tokens, total_tokens: tokens };
-  sendJson(ctx, 200, { object: "list", data, model: body.model, usage }, headers(ctx));
+  const counted = ctx.takeScript()?.usageStyle === "none" ? {} : { usage };
+  sendJson(ctx, 200, { object: "list", data, model: body.model, ...counted }, headers(ctx));
 }
 
 const spec: ProviderSpec = {

@@ -1,6 +1,6 @@
 import type { ChatAdapter, EmbeddingsAdapter } from "../types.ts";
 import { toOpenAIEmbeddingsRequest, toOpenAIRequest } from "./request.ts";
-import { fromOpenAIEmbeddings, fromOpenAIResponse } from "./response.ts";
+import { fromOpenAIEmbeddings, fromOpenAIResponse, openaiEmbeddingsUsageReported } from "./response.ts";
 import { initOpenAIStream, type OpenAIStreamState, reduceOpenAIStream } from "./stream.ts";
 
 export const openaiChat: ChatAdapter<OpenAIStreamState> = {
@@ -13,4 +13,5 @@ export const openaiChat: ChatAdapter<OpenAIStreamState> = {
 export const openaiEmbeddingsAdapter: EmbeddingsAdapter = {
   toRequest: toOpenAIEmbeddingsRequest,
   fromResponse: fromOpenAIEmbeddings,
+  usageReported: openaiEmbeddingsUsageReported,
 };

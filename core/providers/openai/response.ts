@@ -109,9 +109,16 @@ export function fromOpenAIEmbeddings(body: unknown, _meta: ResponseMeta): Embedd
     object: "list",
     data: r.data.map((d) => ({ object: "embedding", index: d.index, embedding: d.embedding })),
     model: r.model,
+    // Without a count, what the provider said (nothing: zero), as for Gemini's; accounting bills the bound.
     usage: {
-      prompt_tokens: r.usage.prompt_tokens,
-      total_tokens: r.usage.total_tokens ?? r.usage.prompt_tokens,
+      prompt_tokens: r.usage?.prompt_tokens ?? 0,
+      total_tokens: r.usage?.total_tokens ?? r.usage?.prompt_tokens ?? 0,
     },
   };
+}
+
+/** Whether an embeddings answer counted its tokens (an OpenAI-compatible server may leave `usage` out). */
+export function openaiEmbeddingsUsageReported(body: unknown): boolean {
+  const usage = (body as { usage?: { prompt_tokens?: unknown } } | null)?.usage;
+  return typeof usage?.prompt_tokens === "number";
 }

@@ -63,7 +63,8 @@ export const openaiCompletion = z.object({
 export const openaiEmbeddings = z.object({
   data: z.array(z.object({ index: z.number(), embedding: z.union([z.array(z.number()), z.string()]) })),
   model: z.string(),
-  usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number().optional() }),
+  // OpenAI always counts; an OpenAI-compatible server may not (openaiEmbeddingsUsageReported).
+  usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number().optional() }).nullish(),
 });
 
 export type OpenAIUsage = z.infer<typeof openaiUsage>;
