@@ -54,6 +54,15 @@ const thinkingBound = (extra: Record<string, unknown>) =>
     "anthropic",
     "claude-sonnet-4-5",
   );
+/** A claude-sonnet-4-5 request's worst case as chat() sends it (max_tokens 16), input raised to `knownInput`. */
+const sonnetWorstCase = (body: Record<string, unknown>, knownInput?: number) =>
+  worstCaseChatCost(
+    chatRequest.parse({ ...body, max_tokens: 16 }),
+    priceFor("anthropic", "claude-sonnet-4-5")!,
+    "anthropic",
+    "claude-sonnet-4-5",
+    knownInput,
+  );
 const THINKING_SENT_BOUND = thinkingBound({ max_completion_tokens: 4096 });
 const THINKING_UNBOUNDED = thinkingBound({});
 
@@ -602,13 +611,7 @@ describe("a stream cut short", () => {
     expect(o).toMatchObject({ usagePartial: true, promptTokens: 50_000 });
     // The worst case with the counted input in place of the bound's, the output still at its bound
     // (Anthropic's early output count of 1 is no bill).
-    const withCounted = worstCaseChatCost(
-      chatRequest.parse({ ...body, max_tokens: 16 }),
-      priceFor("anthropic", "claude-sonnet-4-5")!,
-      "anthropic",
-      "claude-sonnet-4-5",
-      50_000,
-    );
+    const withCounted = sonnetWorstCase(body, 50_000);
     expect(withCounted).toBeGreaterThan(reserved);
     expect(o.costUsd).toBeCloseTo(withCounted, 12);
   });
@@ -867,13 +870,7 @@ describe("an attempt that fails after its provider answered", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     const failed = h.outcomes[0]!.attempts[0]!;
     expect(failed).toMatchObject({ outcome: "failed", answered: true });
-    const withCounted = worstCaseChatCost(
-      chatRequest.parse({ ...body, max_tokens: 16 }),
-      priceFor("anthropic", "claude-sonnet-4-5")!,
-      "anthropic",
-      "claude-sonnet-4-5",
-      50_000,
-    );
+    const withCounted = sonnetWorstCase(body, 50_000);
     expect(failed.costUsd).toBeCloseTo(withCounted, 9);
   });
 
