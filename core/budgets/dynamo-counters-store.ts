@@ -25,7 +25,7 @@ export const RESERVATION_TTL_S = 7 * 24 * 3600;
  * A sparse global secondary index of reservations still open: a reservation made for a known request
  * (`reservedFor`) carries `openShard` and `openAt` (epoch ms) until it is settled, which removes them, so
  * the index holds only open ones and a sweep reads nothing else (reservation-sweep.ts). The stacks
- * declare the same index (stacks/storage.ts) and the emulator tables mirror it (dynamo-tables.ts).
+ * declare the same index (stacks/storage.ts) and the emulator tables mirror it (OPEN_INDEX_DEFINITION).
  */
 export const OPEN_INDEX = "OpenReservations";
 /**
@@ -36,8 +36,8 @@ export const OPEN_INDEX = "OpenReservations";
 export const OPEN_SHARDS = 16;
 
 /**
- * The index as CreateTable declares it, beside GATEWAY_TABLE_KEY (storage/dynamo-tables.ts): tests create
- * emulator tables from it, and stacks/storage.ts declares the same.
+ * The index as CreateTable declares it, beside GATEWAY_TABLE_KEY (storage/dynamo-tables.ts): the emulator
+ * tables get it (test/emulators/dynamodb-local.ts), and stacks/storage.ts declares the same.
  */
 export const OPEN_INDEX_DEFINITION: Required<
   Pick<CreateTableCommandInput, "AttributeDefinitions" | "GlobalSecondaryIndexes">

@@ -62,7 +62,7 @@ export function interruptedUsage(unsettled: UnsettledReservation[], region: stri
 }
 
 /**
- * Publishes the usage events of `unsettled` (interruptedUsage) and returns them, one per request charged:
+ * Publishes the usage events of `unsettled` (interruptedUsage) and returns them, one per request found:
  * portable mode's start and the AWS sweep do the same. Counting them is the cost aggregator's (once per
  * request id, its settlements releasing the reservations), so publishing the same ones again after a
  * failure charges nothing twice.

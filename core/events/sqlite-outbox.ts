@@ -58,6 +58,7 @@ export function openOutbox(db: DatabaseSync) {
   const insertEvent = db.prepare(
     "INSERT OR IGNORE INTO event_outbox (id, source, detail_type, detail, time) VALUES (?, ?, ?, ?, ?)",
   );
+  const holdsId = db.prepare("SELECT 1 AS found FROM event_outbox WHERE id = ?");
   const maxSeq = db.prepare("SELECT coalesce(max(seq), 0) AS m FROM event_outbox");
   const after = db.prepare("SELECT * FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT 100");
   const bySeq = db.prepare("SELECT * FROM event_outbox WHERE seq = ?");
@@ -109,6 +110,8 @@ export function openOutbox(db: DatabaseSync) {
   const end = () => Number(maxSeq.get()?.m ?? 0);
   return {
     end,
+    /** Whether the outbox holds an event of this id, which a publish of the id would then leave as it is. */
+    holds: (id: string): boolean => holdsId.get(id) !== undefined,
     /** Writes events within the caller's transaction; an id already in the outbox is ignored. */
     insert(events: GatewayEvent[]): void {
       for (const e of events) {

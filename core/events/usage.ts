@@ -48,8 +48,9 @@ export const usageDetail = z.object({
     .optional(),
   stream: z.boolean(),
   /**
-   * The gateway stopped for good (a hard kill) while the request was in flight: its outcome and usage
-   * are unknown, so it costs what it had reserved, charged at the next start (portable mode).
+   * The gateway stopped for good (a hard kill, a router invocation that died) while the request was in
+   * flight: its outcome and usage are unknown, so it costs what it had reserved, charged at the next
+   * start (portable mode) or by the reservation sweep (AWS).
    */
   interrupted: z.literal(true).optional(),
   attempts: z.array(

@@ -15,8 +15,8 @@ import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spen
 import type { RequestContext } from "./types.ts";
 
 /**
- * After the outcome is final: price it from the provider's usage, settle the budget reservation to that
- * cost, correct the rate-limit token charge, and publish the `llm.usage` event. A budgeted stream that
+ * After the outcome is final: price it from the provider's usage, correct the rate-limit token charge,
+ * publish the `llm.usage` event, and once it is published settle the budget reservation to that cost. A budgeted stream that
  * ended without its final usage (cut short after its first byte) costs its worst case at the target
  * that served it, with the input its provider counted early in place of the bound's where more: never
  * $0, and never just that early count (Anthropic's says one output token).
@@ -56,8 +56,9 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         cost,
         worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "", o.promptTokens) ?? spend.reservationUsd,
       );
-    // No count at all (an OpenAI stream cut before its final usage chunk): the provider billed the
-    // prompt and what it streamed, so the request's worst case at the serving target stands in for it.
+    // No count at all (an OpenAI stream cut before its final usage chunk, an answer that carried no
+    // usage): the provider billed the prompt and what it produced, so the request's worst case at the
+    // serving target stands in for it.
     else if (!usageReported && o.promptTokens === undefined && spend)
       cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? cost;
   }

@@ -7,6 +7,7 @@ import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
 import type { Subscription } from "../../core/events/port.ts";
 import { createSqliteBus } from "../../core/events/sqlite-bus.ts";
+import { openOutbox } from "../../core/events/sqlite-outbox.ts";
 import { USAGE_DETAIL_TYPE } from "../../core/events/usage.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
 import type { Log } from "../../core/log.ts";
@@ -16,7 +17,10 @@ import { createCostAggregatorHandler } from "../cost-aggregator-handler.ts";
 import { alertSubscriptions } from "./alerts.ts";
 import type { BudgetReading } from "./prometheus.ts";
 
-/** What a start charged an interrupted request (interrupted.ts), for `/metrics`. */
+/**
+ * What a start charged a request the last process never finished (interrupted.ts), for `/metrics`; not
+ * one whose own usage event was written, which that event charges.
+ */
 export interface InterruptedCharge {
   org: string;
   costUsd: number;
@@ -107,11 +111,13 @@ export function createPortableSpend(
    * bus, to be counted at their reservations and settled there (interrupted.ts).
    */
   async function chargeInterrupted(): Promise<InterruptedCharge[]> {
-    const events = await publishInterrupted(
-      budgets.unsettled((id) => log.error("unsettled reservation unreadable, left as it is", { id })),
-      "local",
-      (events) => bus.publish(events),
+    const unsettled = budgets.unsettled((id) =>
+      log.error("unsettled reservation unreadable, left as it is", { id }),
     );
+    // Requests whose own usage event was written: the bus keeps that one, which charges them.
+    const outbox = openOutbox(db);
+    const written = new Set(unsettled.map((r) => r.reservedFor.requestId).filter((id) => outbox.holds(id)));
+    const events = await publishInterrupted(unsettled, "local", (events) => bus.publish(events));
     const requests = events.length;
     if (requests === 0) return [];
     // Found, not necessarily charged: a request whose own usage event was written is settled by it.
@@ -119,7 +125,9 @@ export function createPortableSpend(
       "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
       { requests },
     );
-    return events.map((e) => ({ org: String(e.detail.org), costUsd: Number(e.detail.costUsd) }));
+    return events
+      .filter((e) => !written.has(e.id))
+      .map((e) => ({ org: String(e.detail.org), costUsd: Number(e.detail.costUsd) }));
   }
 
   return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };
