@@ -108,6 +108,23 @@ async function deliver(events: RecordedEvent[]): Promise<void> {
 
 const ORPHANED = ORPHANED_AFTER_MS + 60_000;
 
+/** A reservation item written by hand, open in the index but not what a reservation writes. */
+const putDamaged = (id: string, counters: unknown, openShard: string, openAt: number) =>
+  ddb.documentClient().send(
+    new PutCommand({
+      TableName: TABLES.budgets,
+      Item: {
+        pk: `RES#${id}`,
+        sk: "RES",
+        counters,
+        settled: false,
+        reservedFor: { requestId: id },
+        openShard,
+        openAt,
+      },
+    }),
+  );
+
 /** What the router would have published, had it lived: the real cost, settling its reservation. */
 const routerEvent = (requestId: string, at: number, usd: number): RecordedEvent => ({
   eventId: `late-${requestId}`,
@@ -207,20 +224,7 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
   }, 60_000);
 
   it("skips a damaged reservation, leaving it open, and charges the rest", async () => {
-    await ddb.documentClient().send(
-      new PutCommand({
-        TableName: TABLES.budgets,
-        Item: {
-          pk: "RES#r-damaged",
-          sk: "RES",
-          counters: "not a list",
-          settled: false,
-          reservedFor: { requestId: "r-damaged" },
-          openShard: "OPEN#us-east-1#3",
-          openAt: Date.now() - ORPHANED,
-        },
-      }),
-    );
+    await putDamaged("r-damaged", "not a list", "OPEN#us-east-1#3", Date.now() - ORPHANED);
     await reserveAgo("r-fine", 0.01, ORPHANED);
     expect(await sweep()).toEqual({ charged: 1 });
     expect(eventBridge.events.map((e) => e.detail.requestId)).toEqual(["r-fine"]);
@@ -349,20 +353,7 @@ describe("the open-reservations index, read by the sweep", () => {
   }, 30_000);
 
   it("gives a damaged reservation no request's place", async () => {
-    await ddb.documentClient().send(
-      new PutCommand({
-        TableName: TABLES.budgets,
-        Item: {
-          pk: "RES#r-broken",
-          sk: "RES",
-          counters: [],
-          settled: false,
-          reservedFor: { requestId: "r-broken" },
-          openShard: "OPEN#us-east-1#5",
-          openAt: Date.now() - ORPHANED - 600_000,
-        },
-      }),
-    );
+    await putDamaged("r-broken", [], "OPEN#us-east-1#5", Date.now() - ORPHANED - 600_000);
     await reserveAgo("r-behind", 0.01, ORPHANED);
     const unreadable: string[] = [];
     const found = await open().before(cutoff(), 1, (id) => unreadable.push(id));
