@@ -129,13 +129,16 @@ async function route(
     throw new GatewayError(404, "invalid_request_error", `Invalid URL (${method} ${path})`, {
       code: "unknown_url",
     });
-  if (spec.method !== method) {
+  // RFC 9110 §9.3.2: HEAD is GET without the content (load balancers and uptime checks send it).
+  const head = method === "HEAD" && spec.method === "GET";
+  if (spec.method !== method && !head) {
+    const allow = spec.method === "GET" ? "GET, HEAD" : spec.method;
     throw new GatewayError(
       405,
       "invalid_request_error",
-      `Method ${method} is not allowed on ${path}; use ${spec.method}.`,
+      `Method ${method} is not allowed on ${path}; use ${allow.replace(", ", " or ")}.`,
       // RFC 9110 §15.5.6: a 405 says which methods the resource takes.
-      { code: "method_not_allowed", headers: { allow: spec.method } },
+      { code: "method_not_allowed", headers: { allow } },
     );
   }
   if (spec.auth) {
@@ -161,7 +164,8 @@ async function route(
       requestBodyText(event, ctx.headers, limit, `Request body exceeds the ${limit}-byte limit.`),
     );
   }
-  return spec.run(ctx, body, headers, match.param);
+  const response = await spec.run(ctx, body, headers, match.param);
+  return head ? { ...response, body: "" } : response;
 }
 
 /** REST APIs may be called with a trailing slash; routes are matched without it. */

@@ -398,8 +398,8 @@ describe("bad and hostile requests", () => {
 
   it.each([
     ["GET", "/v1/chat/completions", "POST"],
-    ["DELETE", "/healthz", "GET"],
-    ["PUT", "/v1/models", "GET"],
+    ["DELETE", "/healthz", "GET, HEAD"],
+    ["PUT", "/v1/models", "GET, HEAD"],
   ])("answers %s %s with 405 and the Allow header RFC 9110 asks for", async (method, path, allow) => {
     const res = await fetch(`${h.gateway.url}${path}`, {
       method,
@@ -407,6 +407,16 @@ describe("bad and hostile requests", () => {
     });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe(allow);
+  });
+
+  it.each([
+    ["/healthz", {}, 200],
+    ["/v1/models", { authorization: `Bearer ${API_KEY}` }, 200],
+    ["/v1/models", {}, 401],
+  ])("answers HEAD %s as its GET without the content (%j → %i)", async (path, headers, status) => {
+    const res = await fetch(`${h.gateway.url}${path}`, { method: "HEAD", headers });
+    expect([res.status, await res.text()]).toEqual([status, ""]);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 
   it.each([
