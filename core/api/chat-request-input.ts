@@ -3,7 +3,9 @@ import { assistantMessage, chatMessage, chatRequest, textPart, toolDefinition } 
 import {
   orphanToolResult,
   streamOptionsWithoutStream,
+  toolChoiceOutsideTools,
   toolChoiceWithoutTools,
+  topLogprobsWithoutLogprobs,
   unansweredToolCalls,
 } from "./conversation-rules.ts";
 
@@ -59,6 +61,8 @@ export const chatRequestInput = chatRequest
       orphanToolResult(req.messages),
       unansweredToolCalls(req.messages),
       toolChoiceWithoutTools(req),
+      toolChoiceOutsideTools(req),
+      topLogprobsWithoutLogprobs(req),
       streamOptionsWithoutStream(req),
     ])
       if (breach) ctx.addIssue({ code: "custom", ...breach });

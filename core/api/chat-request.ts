@@ -97,7 +97,8 @@ export const assistantMessage = z
     role: z.literal("assistant"),
     content: textContent.nullable().optional(),
     name,
-    tool_calls: z.array(toolCall).optional(),
+    // OpenAI: "empty array. Expected an array with minimum length 1": leave the field out instead.
+    tool_calls: z.array(toolCall).min(1).optional(),
     refusal: z.string().nullable().optional(),
     // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
     // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never

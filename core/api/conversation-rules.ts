@@ -21,21 +21,29 @@ interface MessageFields {
 }
 
 /**
- * The first `tool` message that answers no call: its `tool_call_id` is the id of no `tool_calls` entry
- * of an earlier assistant message. OpenAI: 400 "messages with role 'tool' must be a response to a
- * preceding message with 'tool_calls'"; Anthropic refuses a `tool_result` without its `tool_use`
- * ("unexpected `tool_use_id`"). The id is not echoed back: it is the caller's text, of any length.
+ * The first `tool` message that answers no call of the assistant message it follows: a tool message
+ * belongs in the run of tool messages right after an assistant message with `tool_calls`, and its
+ * `tool_call_id` is one of those calls' ids. OpenAI: 400 "messages with role 'tool' must be a response
+ * to a preceding message with 'tool_calls'" (or "'tool_call_id' … not found in 'tool_calls' of previous
+ * message"); Anthropic refuses a `tool_result` whose `tool_use` is not in the turn before it. The id is
+ * not echoed back: it is the caller's text, of any length.
  */
 export function orphanToolResult(messages: readonly MessageFields[]): RuleBreach | undefined {
-  const calls = new Set<string>();
+  // The ids of the calls a tool message here may answer: none outside a run of results.
+  let answerable: ReadonlySet<string> | undefined;
   for (const [i, m] of messages.entries()) {
-    for (const call of m.tool_calls ?? []) calls.add(call.id);
-    if (m.role === "tool" && m.tool_call_id !== undefined && !calls.has(m.tool_call_id))
-      return {
-        path: ["messages", i, "tool_call_id"],
-        message:
-          "messages with role 'tool' must be a response to a preceding message with 'tool_calls'; no earlier assistant message has a tool call with this id",
-      };
+    if (m.role === "tool") {
+      if (m.tool_call_id !== undefined && !answerable?.has(m.tool_call_id))
+        return {
+          path: ["messages", i, "tool_call_id"],
+          message:
+            "messages with role 'tool' must be a response to a preceding message with 'tool_calls'; the assistant message this one follows has no tool call with this id",
+        };
+    } else if (m.role === "assistant" && m.tool_calls?.length) {
+      answerable = new Set(m.tool_calls.map((c) => c.id));
+    } else {
+      answerable = undefined;
+    }
   }
   return undefined;
 }
@@ -92,4 +100,44 @@ export function streamOptionsWithoutStream(req: {
     path: ["stream_options"],
     message: "The 'stream_options' parameter is only allowed when 'stream' is enabled",
   };
+}
+
+/** What the tool-choice rule reads: the tools' names, and the choice. */
+interface ToolChoiceFields {
+  tools?: ReadonlyArray<{ function: { name: string } }> | undefined;
+  tool_choice?: ToolChoice | undefined;
+}
+
+/**
+ * A `tool_choice` naming a function that `tools` does not hold (one named function, or one of the
+ * allowed tools). OpenAI refuses it with 400; Anthropic would be sent a tool it cannot find, and Gemini
+ * an allowed name it does not declare. A request without tools is `toolChoiceWithoutTools`'s. The name
+ * is not echoed back: it is the caller's text, of any length.
+ */
+export function toolChoiceOutsideTools(req: ToolChoiceFields): RuleBreach | undefined {
+  const choice = req.tool_choice;
+  if (typeof choice !== "object" || !req.tools?.length) return undefined;
+  const declared = new Set(req.tools.map((t) => t.function.name));
+  const message = "'tool_choice' names a function that is not in 'tools'";
+  if (choice.type === "function")
+    return declared.has(choice.function.name)
+      ? undefined
+      : { path: ["tool_choice", "function", "name"], message };
+  const at = choice.allowed_tools.tools.findIndex((t) => !declared.has(t.function.name));
+  return at < 0
+    ? undefined
+    : { path: ["tool_choice", "allowed_tools", "tools", at, "function", "name"], message };
+}
+
+/**
+ * `top_logprobs` without `logprobs: true`. OpenAI: 400 (alternatives come only with the chosen tokens'
+ * own log probabilities); Gemini would return none, and Anthropic has none to give.
+ */
+export function topLogprobsWithoutLogprobs(req: {
+  logprobs?: boolean | null | undefined;
+  top_logprobs?: number | null | undefined;
+}): RuleBreach | undefined {
+  // 0 asks for no alternatives: a default some clients send, which changes nothing.
+  if (!req.top_logprobs || req.logprobs === true) return undefined;
+  return { path: ["top_logprobs"], message: "'top_logprobs' needs 'logprobs' set to true" };
 }

@@ -69,6 +69,8 @@ export function fromLegacyFunctions(input: ChatRequestInput): ChatRequest {
   const req: ChatRequest = { ...rest, messages: messagesOf(messages) };
   if (functions) req.tools = functions.map((f) => ({ type: "function", function: f }));
   const choice = toolChoiceOf(function_call);
+  if (typeof function_call === "object" && !functions?.some((f) => f.name === function_call.name))
+    throw badRequest("function_call names a function that is not in functions.", "function_call.name");
   if (choice !== undefined) req.tool_choice = choice;
   return req;
 }

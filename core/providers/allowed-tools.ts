@@ -1,5 +1,4 @@
 import type { ChatRequest, ToolChoice } from "../api/chat-request.ts";
-import { badRequest } from "../api/errors.ts";
 
 /**
  * OpenAI's `tool_choice: { type: "allowed_tools" }` for a provider without it (Anthropic, Gemini): the
@@ -16,14 +15,8 @@ export type DirectToolsRequest = Omit<ChatRequest, "tool_choice"> & {
 export function withAllowedTools(req: ChatRequest): DirectToolsRequest {
   const choice = req.tool_choice;
   if (typeof choice !== "object" || choice.type !== "allowed_tools") return { ...req, tool_choice: choice };
+  // Every allowed name is one of the tools (conversation-rules.ts refuses any other).
   const names = choice.allowed_tools.tools.map((t) => t.function.name);
-  names.forEach((name, i) => {
-    if (!req.tools?.some((t) => t.function.name === name))
-      throw badRequest(
-        `tool_choice allows function '${name}', which is not in tools.`,
-        `tool_choice.allowed_tools.tools[${i}].function.name`,
-      );
-  });
   return {
     ...req,
     tools: req.tools?.filter((t) => names.includes(t.function.name)),

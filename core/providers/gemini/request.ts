@@ -1,6 +1,6 @@
 import type { ChatRequest, ToolDefinition } from "../../api/chat-request.ts";
 import { type EmbeddingsRequest, embeddingInputs } from "../../api/embeddings-request.ts";
-import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { unsupportedParameter } from "../../api/errors.ts";
 import { type DirectToolChoice, withAllowedTools } from "../allowed-tools.ts";
 import { schemaWithDescription } from "../response-schema.ts";
 import type { MapContext, UpstreamRequest } from "../types.ts";
@@ -52,18 +52,12 @@ function tools(defs: ToolDefinition[]) {
   return [{ functionDeclarations }];
 }
 
-function toolConfig(choice: DirectToolChoice, defs: ToolDefinition[] | undefined) {
+function toolConfig(choice: DirectToolChoice) {
   if (choice === "auto") return { functionCallingConfig: { mode: "AUTO" } };
   if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
   if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
-  const name = choice.function.name;
-  if (!defs?.some((t) => t.function.name === name)) {
-    throw badRequest(
-      `tool_choice names function '${name}', which is not in tools.`,
-      "tool_choice.function.name",
-    );
-  }
-  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [name] } };
+  // A named function is one of the tools (conversation-rules.ts refuses any other).
+  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
 }
 
 /** Refuses what Gemini cannot honour, so a caller never believes an ignored parameter took effect. */
@@ -72,9 +66,6 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
     throw unsupportedParameter(PROVIDER, param, detail);
   };
   if (req.logit_bias != null) refuse("logit_bias", "Gemini has no token biasing");
-  // As OpenAI: alternatives come only with the chosen tokens' own log probabilities.
-  if (req.top_logprobs != null && req.top_logprobs > 0 && req.logprobs !== true)
-    throw badRequest("top_logprobs needs logprobs: true.", "top_logprobs");
   if (req.parallel_tool_calls === false)
     refuse("parallel_tool_calls", "Gemini cannot limit itself to one call");
   if (req.store === true) refuse("store", "completions cannot be stored at Gemini");
@@ -143,7 +134,7 @@ export function toGeminiRequest(request: ChatRequest, ctx: MapContext): Upstream
   const body = {
     ...toGeminiContents(req.messages, ctx.model),
     ...(req.tools?.length ? { tools: tools(req.tools) } : {}),
-    ...(req.tool_choice !== undefined ? { toolConfig: toolConfig(req.tool_choice, req.tools) } : {}),
+    ...(req.tool_choice !== undefined ? { toolConfig: toolConfig(req.tool_choice) } : {}),
     ...(Object.keys(config).length > 0 ? { generationConfig: config } : {}),
   };
   const path = req.stream

@@ -18,7 +18,6 @@ describe("orphanToolResult", () => {
   it.each([
     ["a conversation without tools", [user]],
     ["results answering the calls just before them", [user, calling("a", "b"), result("a"), result("b")]],
-    ["a result answering a call of an earlier turn", [user, calling("a"), user, calling("b"), result("a")]],
     ["a legacy function result, which legacy-functions.ts matches", [user, { role: "function" }]],
   ])("finds none in %s", (_what, messages) => {
     expect(orphanToolResult(messages)).toBeUndefined();
@@ -28,6 +27,17 @@ describe("orphanToolResult", () => {
     ["a result with no call anywhere", [user, result("a")], 1],
     ["a result whose id no call has", [user, calling("a"), result("a"), result("z")], 3],
     ["a result before its call", [user, result("a"), calling("a")], 1],
+    [
+      "a result answering a call of an earlier turn",
+      [user, calling("a"), user, calling("b"), result("a")],
+      4,
+    ],
+    [
+      "a result after the assistant's next answer",
+      [user, calling("a"), result("a"), { role: "assistant" }, result("a")],
+      4,
+    ],
+    ["a result after a user message", [user, calling("a"), result("a"), user, result("a")], 4],
     ["a result answering a user message's id", [{ ...user, tool_call_id: "a" }, result("a")], 1],
   ])("points at the tool_call_id of %s", (_what, messages, at) => {
     expect(orphanToolResult(messages)).toEqual({

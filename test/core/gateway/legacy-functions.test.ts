@@ -95,6 +95,11 @@ describe("fromLegacyFunctions", () => {
     ],
     ["function_call without functions", { function_call: "auto" }, "function_call"],
     [
+      "function_call naming a function that is not in functions",
+      { functions: [weather], function_call: { name: "other" } },
+      "function_call.name",
+    ],
+    [
       "function_call beside tool_choice",
       { functions: [weather], function_call: "auto", tool_choice: "auto" },
       "function_call",

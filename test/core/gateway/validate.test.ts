@@ -152,13 +152,31 @@ describe("validate against chatRequestInput: rules across fields", () => {
       "a tool result no earlier assistant message called for",
       { ...ok, messages: [question, { role: "tool", tool_call_id: "call_1", content: "21" }] },
       "messages[1].tool_call_id",
-      "Invalid 'messages[1].tool_call_id': messages with role 'tool' must be a response to a preceding message with 'tool_calls'; no earlier assistant message has a tool call with this id.",
+      "Invalid 'messages[1].tool_call_id': messages with role 'tool' must be a response to a preceding message with 'tool_calls'; the assistant message this one follows has no tool call with this id.",
     ],
     [
       "tool_choice required without tools",
       { ...ok, tool_choice: "required" },
       "tool_choice",
       "Invalid 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
+    ],
+    [
+      "top_logprobs without logprobs",
+      { ...ok, top_logprobs: 3 },
+      "top_logprobs",
+      "Invalid 'top_logprobs': 'top_logprobs' needs 'logprobs' set to true.",
+    ],
+    [
+      "a tool_choice naming a function that is not in tools",
+      { ...ok, tools, tool_choice: { type: "function", function: { name: "other" } } },
+      "tool_choice.function.name",
+      "Invalid 'tool_choice.function.name': 'tool_choice' names a function that is not in 'tools'.",
+    ],
+    [
+      "an assistant message with an empty tool_calls list",
+      { ...ok, messages: [question, { role: "assistant", content: "hi", tool_calls: [] }, question] },
+      "messages[1].tool_calls",
+      "Invalid 'messages[1].tool_calls': Too small: expected array to have >=1 items.",
     ],
     [
       "a named tool_choice without tools",

@@ -420,21 +420,3 @@ describe("Gemini request: a conversation of system prompts only", () => {
     });
   });
 });
-
-describe("Gemini request: a request OpenAI would refuse too", () => {
-  const tool = { type: "function" as const, function: { name: "lookup", parameters: { type: "object" } } };
-  it.each<[string, Partial<ChatRequest>, string]>([
-    ["top_logprobs without logprobs", { top_logprobs: 3 }, "top_logprobs"],
-    [
-      "a tool_choice naming a function that is not in tools",
-      { tools: [tool], tool_choice: { type: "function", function: { name: "other" } } },
-      "tool_choice.function.name",
-    ],
-  ])("refuses %s with 400 invalid_request_body naming the parameter", (_, fields, param) => {
-    expect(refusal(() => toGeminiRequest(chat(fields), ctx))).toMatchObject({
-      status: 400,
-      code: "invalid_request_body",
-      param,
-    });
-  });
-});
