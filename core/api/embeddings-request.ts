@@ -7,12 +7,15 @@ import { modelName } from "./chat-request.ts";
  */
 const tokenIds = z.array(z.number().int().min(0)).min(1).max(8192);
 
+/** OpenAI: the input "cannot be an empty string" (Gemini refuses an empty part too). */
+const text = z.string().min(1, "cannot be an empty string");
+
 export const embeddingsRequest = z
   .object({
     model: modelName,
     input: z.union([
-      z.string(),
-      z.array(z.string()).min(1).max(2048),
+      text,
+      z.array(text).min(1).max(2048),
       tokenIds,
       z.array(tokenIds).min(1).max(2048),
     ]),

@@ -347,6 +347,20 @@ const CASES: Case[] = [
     code: "invalid_request_body",
   },
   {
+    name: "embeddings of an empty string",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: "" }),
+    status: 400,
+    param: "input",
+  },
+  {
+    name: "embeddings of a list holding an empty string",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: ["a", ""] }),
+    status: 400,
+    param: "input[1]",
+  },
+  {
     name: "embeddings without input",
     path: "/v1/embeddings",
     body: JSON.stringify({ model: "oa/emb" }),
