@@ -23,12 +23,23 @@ const promptCacheBreakpoint = z
 export const textPart = z
   .object({ type: z.literal("text"), text: z.string(), prompt_cache_breakpoint: promptCacheBreakpoint })
   .strict();
+/**
+ * An image is an http(s) URL with a host or a data URL with data in it: OpenAI refuses anything else
+ * with 400, and Anthropic and Gemini would be sent an image they cannot read (an empty base64 source, a
+ * URL without a host).
+ */
+const IMAGE_URL = /^(?:https?:\/\/[^/?#\s]|data:[^,]*,.)/is;
+const imageUrl = z
+  .string()
+  .regex(
+    IMAGE_URL,
+    "must be an http(s) URL with a host, or a data URL (data:image/png;base64,…) with data in it",
+  );
+
 const imagePart = z
   .object({
     type: z.literal("image_url"),
-    image_url: z
-      .object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() })
-      .strict(),
+    image_url: z.object({ url: imageUrl, detail: z.enum(["auto", "low", "high"]).optional() }).strict(),
     prompt_cache_breakpoint: promptCacheBreakpoint,
   })
   .strict();

@@ -346,6 +346,19 @@ const CASES: Case[] = [
     param: "input",
     code: "invalid_request_body",
   },
+  ...[
+    ["an image data URL without data", "data:image/png;base64,"],
+    ["an image URL without a host", "http://"],
+    ["an image URL of another scheme", "ftp://example.com/cat.png"],
+  ].map(([name, url]) => ({
+    name: name!,
+    body: ok({
+      model: "an/claude-sim",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }],
+    }),
+    status: 400,
+    param: "messages[0].content[0].image_url.url",
+  })),
   {
     name: "embeddings of an empty string",
     path: "/v1/embeddings",

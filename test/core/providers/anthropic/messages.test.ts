@@ -62,7 +62,7 @@ describe("toAnthropicRequest, messages", () => {
 
   it.each([
     ["data:image/bmp;base64,Qk0=", "messages[1].content[1].image_url"],
-    ["ftp://example.com/a.png", "messages[1].content[1].image_url"],
+    ["data:image/png,not-base64", "messages[1].content[1].image_url"],
   ])("refuses the image %s with a 400 naming %s", (url, param) => {
     const content = [
       { type: "text", text: "Look" },
