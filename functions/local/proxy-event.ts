@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 // Time-ordered, so the SQLite tables keyed by request id grow at one end (request-id.ts).
@@ -45,7 +46,10 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"
     else multiQuery[k] = [v];
   }
   const now = Date.now();
-  const textual = body.length === 0 || TEXTUAL.test(req.headers["content-type"] ?? "application/json");
+  // Bytes that are not UTF-8 go as base64, so that the router sees them as they came (request-body.ts
+  // refuses them) instead of U+FFFD in their place.
+  const textual =
+    body.length === 0 || (TEXTUAL.test(req.headers["content-type"] ?? "application/json") && isUtf8(body));
   const requestId = nextRequestId();
   return {
     resource: "/{proxy+}",

@@ -17,7 +17,7 @@ interface Case {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   status: number;
   code?: string | null;
   param?: string | null;
@@ -195,6 +195,30 @@ const CASES: Case[] = [
     status: 413,
     code: "request_too_large",
   },
+  {
+    name: "a body that is not UTF-8",
+    body: Buffer.concat([
+      Buffer.from(ok().slice(0, -30)),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from(ok().slice(-30)),
+    ]),
+    status: 400,
+    code: "invalid_json",
+  },
+  {
+    name: "a Latin-1 body declared as such",
+    headers: { ...auth, "content-type": "application/json; charset=iso-8859-1" },
+    body: Buffer.from(ok({ user: "café" }), "latin1"),
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  ...["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"].map((type) => ({
+    name: `a body sent as ${type}`,
+    headers: { ...auth, "content-type": type },
+    body: ok(),
+    status: 415,
+    code: "unsupported_media_type",
+  })),
   {
     name: "a gzip-compressed body",
     headers: { ...auth, "content-encoding": "gzip" },
@@ -434,6 +458,21 @@ describe("bad and hostile requests", () => {
     });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe(allow);
+  });
+
+  it.each([
+    ["no Content-Type", undefined],
+    ["application/json; charset=UTF-8", "application/json; charset=UTF-8"],
+    ["a +json type", "application/vnd.api+json"],
+  ])("reads a body with %s as JSON", async (_, type) => {
+    const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { ...auth, ...(type ? { "content-type": type } : {}) },
+      // A Uint8Array is sent without a Content-Type of its own.
+      body: new TextEncoder().encode(ok({ messages: [{ role: "user", content: "naïve ☃" }] })),
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(h.openai.requests.at(-1)?.body)).toContain("naïve ☃");
   });
 
   it.each([
