@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { MAX_ADMIN_BODY_BYTES } from "../../core/admin/dispatch.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
 import { answerClientError, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
-import { toProxyEvent } from "./proxy-event.ts";
+import { pathAndQuery, toProxyEvent } from "./proxy-event.ts";
 
 export interface LocalServer {
   url: string;
@@ -163,6 +164,14 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     handling.add(work);
     void work.finally(() => handling.delete(work));
   });
+  /**
+   * How much of a body is read: the admin API has its own limit (core/admin/dispatch.ts), whatever
+   * `maxBodyBytes` is, so that its 413 is decided on the body it would read, not on one cut short here.
+   */
+  const bodyLimit = (req: IncomingMessage) =>
+    opts.adminHandler && isAdminPath(pathAndQuery(req.url ?? "/").pathname)
+      ? MAX_ADMIN_BODY_BYTES
+      : opts.maxBodyBytes;
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const stream = new NodeResponseStream(res);
     // Aborted when the caller disconnects before the response is complete: the router then aborts its
@@ -177,7 +186,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     try {
       if (opts.metrics && (req.url ?? "").split("?")[0] === "/metrics")
         return await serveMetrics(opts.metrics, req, res);
-      const { body, overflow } = await readBody(req, opts.maxBodyBytes);
+      const { body, overflow } = await readBody(req, bodyLimit(req));
       if (overflow) {
         // The rest of the body stays unread: the connection ends with this response.
         res.setHeader("connection", "close");
@@ -202,7 +211,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   server.keepAliveTimeout = 65_000;
   // `Expect: 100-continue`: a body declared over the limit is not invited (readBody answers 413 at once).
   server.on("checkContinue", (req, res) => {
-    if (!(Number(req.headers["content-length"]) > opts.maxBodyBytes)) res.writeContinue();
+    if (!(Number(req.headers["content-length"]) > bodyLimit(req))) res.writeContinue();
     server.emit("request", req, res);
   });
   // What Node's HTTP parser refuses never reaches a handler: answered in the API's envelope all the same.

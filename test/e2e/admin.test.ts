@@ -54,6 +54,25 @@ describe("admin API over the portable server", () => {
     expect((await rawRequest(h, { method: "GET", path: "/healthz" })).status).toBe(200);
   });
 
+  it("reads admin bodies up to its own 1 MiB limit, whatever the router's maxBodyBytes (256 KiB here)", async () => {
+    const padded = (bytes: number, id: string) => `{"id":"${id}","name":"Padded"}`.padEnd(bytes, " ");
+    const send = (body: string) =>
+      rawRequest(h, {
+        method: "POST",
+        path: "/admin/orgs",
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        body,
+      });
+    const within = await send(padded(300 * 1024, "padded-300k"));
+    expect(within.status).toBe(201);
+    const over = await send(padded(1024 * 1024 + 1, "padded-1m"));
+    expect([over.status, (over.json as { error: { code: string } }).error.code]).toEqual([
+      413,
+      "request_too_large",
+    ]);
+    expect((await admin("GET", "/admin/orgs/padded-1m")).status).toBe(404);
+  });
+
   it("refuses a query parameter on a route that reads none, as the lists refuse unknown ones", async () => {
     const item = await admin("GET", "/admin/orgs/acme?x=1");
     expect([item.status, (item.json as { error: { param: string } }).error.param]).toEqual([400, "x"]);

@@ -20,7 +20,7 @@ const refusal = (fn: () => unknown) => {
 };
 
 describe("the request body as text", () => {
-  it.each([
+  it.each<[string, APIGatewayProxyEvent, Record<string, string>, string]>([
     ["a plain body", event('{"a":1}'), {}, '{"a":1}'],
     [
       "a body API Gateway base64-encoded",
@@ -30,6 +30,18 @@ describe("the request body as text", () => {
     ],
     ["no body", event(null), {}, ""],
     ["a body sent with the identity encoding", event("{}"), { "content-encoding": "identity" }, "{}"],
+    ...[
+      "application/json",
+      "application/json; charset=utf-8",
+      'application/JSON;charset="UTF-8"',
+      "application/merge-patch+json",
+      "",
+    ].map((type): [string, APIGatewayProxyEvent, Record<string, string>, string] => [
+      `a body sent as '${type}'`,
+      event("{}"),
+      { "content-type": type },
+      "{}",
+    ]),
   ])("reads %s", (_, e, headers, text) => {
     expect(read(e, headers)).toBe(text);
   });
@@ -42,6 +54,23 @@ describe("the request body as text", () => {
       expect(message).toContain(enc.toLowerCase());
     },
   );
+
+  it.each([
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/json; charset=iso-8859-1",
+    "application/jsonp",
+  ])("refuses a body sent as %s with 415", (type) => {
+    expect(refusal(() => read(event("{}"), { "content-type": type }))?.slice(0, 2)).toEqual([
+      415,
+      "unsupported_media_type",
+    ]);
+  });
+
+  it("refuses bytes that are not UTF-8 with 400 invalid_json, rather than replacing them", () => {
+    const bytes = Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString("base64");
+    expect(refusal(() => read(event(bytes, true)))?.slice(0, 2)).toEqual([400, "invalid_json"]);
+  });
 
   it("refuses a body past the limit in bytes, not characters, with the caller's wording", () => {
     expect(read(event("é".repeat(8)))).toHaveLength(8);
