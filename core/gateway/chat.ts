@@ -13,6 +13,7 @@ import { retryPolicy } from "../routing/retry.ts";
 import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
+import { firstTaker, mappedFor } from "./first-taker.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
 import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./legacy-functions.ts";
@@ -69,13 +70,14 @@ export async function chatCompletions(
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
       : req;
-  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
   let sent = bounded;
   if (org?.redactPrompts) {
     const redacted = redactPrompt(bounded);
     sent = redacted.request;
     headers["x-gateway-redacted"] = String(redacted.masked);
   }
+  ctx.taken = firstTaker(plan, (t) => adapterFor(ctx, t).toRequest(sent, mapContext(ctx.deps, t)));
+  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) =>
@@ -124,6 +126,11 @@ const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => (
   model: target.model,
 });
 
+function adapterFor(ctx: RequestContext, target: ResolvedTarget) {
+  const native = chatAdapters[target.provider.kind];
+  return ctx.legacyFunctions ? withLegacyAnswers(native) : native;
+}
+
 /** Maps the request to the target's dialect and sends it; a non-2xx answer is already an error here. */
 async function openUpstream(
   ctx: RequestContext,
@@ -131,10 +138,8 @@ async function openUpstream(
   target: ResolvedTarget,
   callerGone: AbortSignal | undefined,
 ) {
-  const { deps } = ctx;
-  const native = chatAdapters[target.provider.kind];
-  const adapter = ctx.legacyFunctions ? withLegacyAnswers(native) : native;
-  const request = adapter.toRequest(req, mapContext(deps, target));
+  const adapter = adapterFor(ctx, target);
+  const request = mappedFor(ctx.taken, target, () => adapter.toRequest(req, mapContext(ctx.deps, target)));
   const call = await callTarget(ctx, target, request, callerGone, req.stream === true);
   return { adapter, call };
 }

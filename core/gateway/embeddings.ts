@@ -11,6 +11,7 @@ import { planAttempts } from "../routing/plan.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
+import { firstTaker, mappedFor } from "./first-taker.ts";
 import { json } from "./http.ts";
 import { redactEmbeddingsInput } from "./redact-prompt.ts";
 import { guardSpend } from "./spend-guard.ts";
@@ -95,16 +96,9 @@ export async function embeddings(
   }
   const resolution = resolveTargets(ctx, req.model);
   const tokens = worstCaseEmbeddingTokens(req);
-  const plan = await guardSpend(
-    ctx,
-    planAttempts(resolution.targets, resolution.strategy, deps.random),
-    {
-      worstCaseUsd: (_t, price) => worstCaseEmbeddingCost(req, price),
-      tokens,
-    },
-    headers,
-  );
-  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target, callerGone) => {
+  // Every call is mapped before the first is sent: a refusal (400 unsupported_parameter) comes before
+  // anything was spent at this target, and the alias falls back.
+  const mapAll = (target: ResolvedTarget) => {
     const adapter = embeddingsAdapters[target.provider.kind];
     if (!adapter) {
       throw badRequest(
@@ -113,11 +107,23 @@ export async function embeddings(
         "embeddings_not_supported",
       );
     }
-    // Every call is mapped before the first is sent: a refusal (400 unsupported_parameter) comes before
-    // anything was spent at this target, and the alias falls back.
     const mapped = mapContext(deps, target);
     const batches = inBatches(req, INPUTS_PER_CALL[target.provider.kind]);
-    const requests = batches.map((part) => adapter.toRequest(part, mapped));
+    return { adapter, batches, requests: batches.map((part) => adapter.toRequest(part, mapped)) };
+  };
+  const planned = planAttempts(resolution.targets, resolution.strategy, deps.random);
+  const taken = firstTaker(planned, mapAll);
+  const plan = await guardSpend(
+    ctx,
+    planned,
+    {
+      worstCaseUsd: (_t, price) => worstCaseEmbeddingCost(req, price),
+      tokens,
+    },
+    headers,
+  );
+  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target, callerGone) => {
+    const { adapter, batches, requests } = mappedFor(taken, target, () => mapAll(target));
     const encoding = req.encoding_format ?? "float";
     const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
     // One after another: the calls share the provider's rate limit, and a failure stops the rest. The

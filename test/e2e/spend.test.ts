@@ -37,6 +37,7 @@ const TINY_LIMITED = "sk-gw-tiny-limited-key";
 const TIERED = "sk-gw-tiered-key";
 const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
+const PICKY = "sk-gw-picky-key";
 
 /**
  * A budgeted Anthropic request with extended thinking and no limit: what it costs at most when bounded
@@ -133,6 +134,8 @@ beforeAll(async () => {
       { id: "tiered", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Room for the failed request's reservation (one COST) but not for what its attempts billed.
       { id: "tiny-lost", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
+      // Refuses every request by budget, and by rate after the first of a minute.
+      { id: "picky", budgets: [{ period: "day", limitUsd: COST / 4 }], rateLimits: { requestsPerMinute: 1 } },
       // Fits a thinking request's reservation at the bound sent upstream, not at its unbounded budget.
       {
         id: "thinker",
@@ -161,6 +164,7 @@ beforeAll(async () => {
       { id: "tiered", org: "tiered", secret: TIERED },
       { id: "lost", org: "tiny-lost", secret: LOST },
       { id: "thinker", org: "thinker", secret: THINKER },
+      { id: "picky", org: "picky", secret: PICKY },
     ],
   });
 }, 30_000);
@@ -1031,6 +1035,20 @@ describe("rate limits", () => {
     expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("150");
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("refuses a parameter no target takes before the minute's requests and the budget are consulted", async () => {
+    const statuses: Array<[number, string]> = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await chat(PICKY, { model: "an/claude-sim", logit_bias: { "50256": -100 } });
+      statuses.push([res.status, JSON.parse(res.text).error.code]);
+    }
+    // Not 429 budget_exceeded (the budget fits nothing), nor rate_limit_exceeded after the first.
+    expect(statuses).toEqual(Array.from({ length: 3 }, () => [400, "unsupported_parameter"]));
+    await expect.poll(() => h.outcomes.length).toBe(3);
+    // No target was tried: the spend report rolls them up under provider none.
+    for (const o of h.outcomes) expect([o.provider, o.attempts]).toEqual([undefined, []]);
+    expect(h.anthropic.requests).toHaveLength(0);
   });
 
   it("gives back the tokens of requests no provider served: refused by the gateway, or every call failed", async () => {
