@@ -6,7 +6,7 @@ import { generateKey, sha256Hex } from "../keys/secret.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
-import { checkKeyOrg, guarded } from "./references.ts";
+import { checkKeyModels, checkKeyOrg, guarded } from "./references.ts";
 import type { AdminResource } from "./types.ts";
 
 /**
@@ -48,6 +48,7 @@ export const keys: AdminResource = {
         const { deps } = req;
         const input = validate(keyCreateSchema, req.body);
         await checkKeyOrg(deps, input.org);
+        await checkKeyModels(deps, input.models);
         const id = input.id ?? `key-${deps.newId()}`;
         if (await deps.keys.get(id)) throw conflict(`An API key '${id}' already exists.`, "id");
         const secret = generateKey();

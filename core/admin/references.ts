@@ -1,5 +1,6 @@
 import { badRequest } from "../api/errors.ts";
 import type { ModelConfig } from "../config/types.ts";
+import { unknownKeyModelMessage, unknownKeyModels } from "../registry/key-models.ts";
 import type { WriteGuard } from "../registry/port.ts";
 import { backoffMs, DEFAULT_RETRY } from "../routing/retry.ts";
 import { VersionChangedError } from "../storage/errors.ts";
@@ -56,6 +57,20 @@ export async function checkModelTargets(deps: AdminDeps, model: ModelConfig): Pr
     if (!exists)
       throw badRequest(`Unknown provider '${t.provider}'.`, `targets[${i}].provider`, "unknown_provider");
   }
+}
+
+/** Every name of a key's allow-list must be an alias or `provider/model` of a provider: 400 naming the first. */
+export async function checkKeyModels(deps: AdminDeps, models: readonly string[] | undefined): Promise<void> {
+  if (!models) return;
+  const ids = async (kind: "provider" | "model") =>
+    new Set((await deps.registry.list(kind)).map((e) => e.id));
+  const [first] = unknownKeyModels(models, await ids("model"), await ids("provider"));
+  if (first)
+    throw badRequest(
+      `Unknown model: ${unknownKeyModelMessage(first.name)}.`,
+      `models[${first.index}]`,
+      "unknown_model",
+    );
 }
 
 /** A key must belong to an existing org. */

@@ -13,12 +13,7 @@ const text = z.string().min(1, "cannot be an empty string");
 export const embeddingsRequest = z
   .object({
     model: modelName,
-    input: z.union([
-      text,
-      z.array(text).min(1).max(2048),
-      tokenIds,
-      z.array(tokenIds).min(1).max(2048),
-    ]),
+    input: z.union([text, z.array(text).min(1).max(2048), tokenIds, z.array(tokenIds).min(1).max(2048)]),
     encoding_format: z.enum(["float", "base64"]).optional(),
     dimensions: z.number().int().positive().optional(),
     user: z.string().max(256).optional(),

@@ -206,7 +206,7 @@ export const keySchema = z
     role: z.enum(["api", "admin"]).default("api"),
     name: z.string().optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the key"),
-    models: z.array(z.string().min(1)).optional().describe("Absent: every model"),
+    models: z.array(z.string().min(1)).min(1).optional().describe("At least one; absent: every model"),
     budgets: budgetsSchema.optional(),
     rateLimits: rateLimitSchema.optional(),
   })

@@ -74,6 +74,14 @@ describe("admin API: keys", () => {
 
   it.each<[string, unknown, number, string | null, string]>([
     ["an unknown org", { org: "nope" }, 400, "org", "unknown_org"],
+    [
+      "an allowed model that names nothing",
+      { org: "acme", models: ["nope"] },
+      400,
+      "models[0]",
+      "unknown_model",
+    ],
+    ["an empty allow-list", { org: "acme", models: [] }, 400, "models", "invalid_request_body"],
     ["a missing org", { name: "x" }, 400, "org", "invalid_request_body"],
     ["a caller-chosen hash", { org: "acme", sha256: "a".repeat(64) }, 400, "sha256", "invalid_request_body"],
     ["a bad role", { org: "acme", role: "root" }, 400, "role", "invalid_request_body"],

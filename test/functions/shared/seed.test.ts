@@ -91,6 +91,31 @@ describe("seedStores, with a file that drops what admin-made entries use", () =>
     expect({ registry: await registry.load(), keys: await keys.list() }).toEqual(before);
   });
 
+  it("refuses a file key allowed a model that names nothing, naming where, and changes nothing", async () => {
+    const { registry, keys } = await seeded();
+    const before = { registry: await registry.load(), keys: await keys.list() };
+    const config = parseConfig({
+      ...file(),
+      keys: [
+        { id: "k1", org: "acme", sha256: sha256Hex("sk-gw-seed-models-0"), models: ["madmin", "madmn"] },
+      ],
+    });
+    await expect(seedStores(registry, keys, config, {})).rejects.toThrow(
+      "keys[0].models[1]: 'madmn' is neither a model alias nor provider/model of a configured provider",
+    );
+    expect({ registry: await registry.load(), keys: await keys.list() }).toEqual(before);
+  });
+
+  it("takes a file key allowed an admin-made alias and provider/model names", async () => {
+    const { registry, keys } = await seeded();
+    const config = parseConfig({
+      ...file(),
+      keys: [{ id: "k1", org: "acme", sha256: sha256Hex("sk-gw-seed-models-1"), models: ["madmin", "p1/m"] }],
+    });
+    await seedStores(registry, keys, config, {});
+    expect((await keys.get("k1"))?.models).toEqual(["madmin", "p1/m"]);
+  });
+
   it("drops them once nothing uses them", async () => {
     const { registry, keys } = await seeded();
     await registry.remove("model", "madmin");
