@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { priceSchema } from "./price-schema.ts";
 import { providerHeaders } from "./provider-headers.ts";
+import { breakerSchema, positiveInt, retrySchema, timeoutsSchema } from "./routing-schema.ts";
+
+export { breakerSchema, MAX_TIMER_MS, retrySchema, timeoutsSchema } from "./routing-schema.ts";
 
 /**
  * The one config schema: the declarative file (`GATEWAY_CONFIG`), the JSON Schema published for editors
@@ -28,65 +31,6 @@ export const httpUrl = () =>
       /^https?:\/\/[^/?#@\s]+(?:[/?#]|$)/,
       "must be an http(s) URL (lowercase scheme) with a host and no credentials in it (user:password@: use apiKeyEnv or headers)",
     );
-
-/**
- * The longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days). A larger one fires at once, with a
- * TimeoutOverflowWarning, so a generous timeout would turn into "every call times out".
- */
-export const MAX_TIMER_MS = 2_147_483_647;
-const millis = () => z.number().int().positive().max(MAX_TIMER_MS).optional();
-
-export const timeoutsSchema = z
-  .object({
-    connectMs: millis().describe("TCP/TLS connect timeout"),
-    firstByteMs: millis().describe(
-      "From the call's start until the response headers (non-stream) or the first streamed event",
-    ),
-    idleMs: millis().describe(
-      "Longest silence between streamed events (from the first on), or in a non-stream body",
-    ),
-    totalMs: millis().describe("Whole upstream call"),
-  })
-  .strict();
-
-const positiveInt = () => z.number().int().positive().optional();
-
-export const breakerSchema = z
-  .object({
-    failureThreshold: positiveInt().describe("Consecutive failures that open the circuit (default 5)"),
-    failureRate: z
-      .number()
-      .gt(0)
-      .max(1)
-      .optional()
-      .describe("Failure rate over the window that opens the circuit (default 0.5)"),
-    minimumRequests: positiveInt().describe("Requests in the window before the rate counts (default 10)"),
-    windowMs: millis().describe("Sliding window for the failure rate (default 30 000)"),
-    cooldownMs: millis().describe("Open time before half-open probes (default 15 000)"),
-    halfOpenProbes: positiveInt().describe("Concurrent probes allowed while half-open (default 1)"),
-  })
-  .strict();
-
-export const retrySchema = z
-  .object({
-    maxAttempts: positiveInt().describe(
-      "Upstream calls per request, all targets and retries included (default 4)",
-    ),
-    retriesPerTarget: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe("Extra tries on one target before moving on (default 1)"),
-    baseDelayMs: millis().describe(
-      "Backoff base; the delay is full jitter over base × 2^retry (default 100)",
-    ),
-    maxDelayMs: millis().describe("Backoff ceiling (default 2 000)"),
-    retryAfterCapMs: millis().describe(
-      "Longest provider Retry-After honoured before falling back instead (default 5 000)",
-    ),
-  })
-  .strict();
 
 /** A budget's least and largest limit in USD (see limitUsd). */
 export const MIN_LIMIT_USD = 1e-9;

@@ -1,14 +1,9 @@
+import { RETRY_DEFAULTS } from "../config/routing-schema.ts";
 import type { RetryConfig } from "../config/types.ts";
 
 export type RetryPolicy = Required<RetryConfig>;
 
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxAttempts: 4,
-  retriesPerTarget: 1,
-  baseDelayMs: 100,
-  maxDelayMs: 2_000,
-  retryAfterCapMs: 5_000,
-};
+export const DEFAULT_RETRY: RetryPolicy = { ...RETRY_DEFAULTS };
 
 export const retryPolicy = (config: RetryConfig | undefined): RetryPolicy => ({
   ...DEFAULT_RETRY,

@@ -225,6 +225,17 @@ describe("parseConfig", () => {
     ],
     ["providers that are not an array", (c) => Object.assign(c, { providers: {} }), "providers"],
     [
+      "a retry base delay past its ceiling",
+      (c) => Object.assign(c.models![0]!, { retry: { baseDelayMs: 5_000, maxDelayMs: 100 } }),
+      "models[0].retry.baseDelayMs",
+    ],
+    [
+      "a retry base delay past the default ceiling",
+      (c) => Object.assign(c.models![0]!, { retry: { baseDelayMs: 2_001 } }),
+      "models[0].retry.baseDelayMs",
+    ],
+    ["a key allowed no model", (c) => Object.assign(c.keys![0]!, { models: [] }), "keys[0].models"],
+    [
       "a budget limit below the nano-dollar budgets count in",
       (c) => Object.assign(c.orgs![0]!, { budgets: [{ period: "day", limitUsd: 1e-12 }] }),
       "orgs[0].budgets[0].limitUsd",
