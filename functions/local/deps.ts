@@ -11,6 +11,7 @@ import type { Log } from "../../core/log.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { expiringOnWrite } from "../../core/registry/cache.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
+import { unservedRegions } from "../../core/registry/unserved-regions.ts";
 import { groupCommitFor } from "../../core/storage/sqlite-group-commit.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
 import { seedStores } from "../shared/seed.ts";
@@ -55,6 +56,8 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const log = redactingLog(opts.log);
   const audit = await createPortableAudit(db, opts.dataDir, log);
   const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
+  for (const unserved of unservedRegions(await registry.load()))
+    log.warn("an org allows a region no provider or target is in: its requests there are refused", unserved);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
   const interrupted = await spend.chargeInterrupted();
   spend.bus.start();

@@ -22,7 +22,9 @@ const tempDir = () => {
 };
 
 /** Starts `npm start`'s entry point and resolves with what it printed once it listens (or exits). */
-function start(env: Record<string, string>): Promise<{ output: string; code: number | null; url?: string }> {
+function start(
+  env: Record<string, string>,
+): Promise<{ output: string; code: number | null; url?: string; printed: () => string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
@@ -32,11 +34,11 @@ function start(env: Record<string, string>): Promise<{ output: string; code: num
     const onData = (d: Buffer) => {
       output += d.toString();
       const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
-      if (url && output.includes("Try:")) resolve({ output, code: null, url });
+      if (url && output.includes("Try:")) resolve({ output, code: null, url, printed: () => output });
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.on("exit", (code) => resolve({ output, code }));
+    child.on("exit", (code) => resolve({ output, code, printed: () => output }));
   });
 }
 
@@ -65,6 +67,28 @@ describe("npm start (portable mode entry point)", () => {
     const second = await start({ GATEWAY_DATA_DIR: dataDir });
     expect(second.url).toBeDefined();
     expect(second.output).not.toContain("sk-gw-");
+  });
+
+  it("warns at start of an org allowed only a region no provider is in, and starts", async () => {
+    const dir = tempDir();
+    const config = join(dir, "gateway.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        providers: [{ id: "m", kind: "mock", region: "eu" }],
+        orgs: [{ id: "acme", allowedRegions: ["EU"] }],
+      }),
+    );
+    const started = await start({ GATEWAY_DATA_DIR: join(dir, "data"), GATEWAY_CONFIG: config });
+    expect(started.url).toBeDefined();
+    // Log lines are written in batches, after the banner.
+    const warning = () =>
+      started
+        .printed()
+        .split("\n")
+        .find((l) => l.includes("allows a region no provider"));
+    await expect.poll(warning).toBeDefined();
+    expect(JSON.parse(warning()!)).toMatchObject({ level: "WARN", org: "acme", region: "EU" });
   });
 
   it("suggests a model the configuration has in its start-up hint", async () => {
