@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { drainStream } from "../api/drain-stream.ts";
 import { GatewayError, upstreamError } from "../api/errors.ts";
+import { withoutCredentials } from "../providers/credential-scrub.ts";
 import {
   type Endpoint,
   type Transport,
@@ -68,7 +69,12 @@ export async function callUpstream(
       response.body.destroy();
       return "";
     });
-    throw upstreamStatusError(endpoint.providerId, response.status, text, response.headers);
+    throw upstreamStatusError(
+      endpoint.providerId,
+      response.status,
+      withoutCredentials(text, request.headers),
+      response.headers,
+    );
   } finally {
     done();
   }

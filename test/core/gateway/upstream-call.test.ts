@@ -108,3 +108,25 @@ describe("the caller registry", () => {
     forgetSecond();
   });
 });
+
+describe("callUpstream with a provider that echoes the request's credential", () => {
+  it.each([
+    ["authorization", "Bearer sk-provider-secret-123"],
+    ["x-api-key", "sk-ant-provider-secret-123"],
+    ["x-goog-api-key", "AIzaProviderSecret123"],
+  ])("masks the %s value in the message the caller gets", async (header, value) => {
+    const secret = value.replace("Bearer ", "");
+    const transport: Transport = {
+      send: async () => {
+        const body = new PassThrough();
+        body.end(JSON.stringify({ error: { message: `bad request; you sent ${header}: ${value}` } }));
+        return { status: 400, headers: {}, body };
+      },
+    };
+    const request = { ...REQUEST, headers: { [header]: value } };
+    const err = await callUpstream(transport, ENDPOINT, request, undefined).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400 });
+    expect((err as Error).message).not.toContain(secret);
+    expect((err as Error).message).toContain("[REDACTED]");
+  });
+});
