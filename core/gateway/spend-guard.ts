@@ -174,7 +174,12 @@ export async function guardSpend(
         const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
         Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, now));
       }
-      throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}`);
+      // A bound past the whole limit is refused whatever was spent: say what would let it through.
+      const alone =
+        amount > result.limitUsd
+          ? ", more than the whole budget: ask for fewer output tokens (max_completion_tokens) or send less"
+          : "";
+      throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}${alone}`);
     }
     state.reservationUsd = amount;
     state.items = items;

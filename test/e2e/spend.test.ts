@@ -38,6 +38,7 @@ const TIERED = "sk-gw-tiered-key";
 const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
 const PICKY = "sk-gw-picky-key";
+const NEARLY = "sk-gw-nearly-key";
 
 /**
  * A budgeted Anthropic request with extended thinking and no limit: what it costs at most when bounded
@@ -134,6 +135,8 @@ beforeAll(async () => {
       { id: "tiered", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Room for the failed request's reservation (one COST) but not for what its attempts billed.
       { id: "tiny-lost", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
+      // Room for one request (one COST), then for half of one.
+      { id: "nearly", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Refuses every request by budget, and by rate after the first of a minute.
       { id: "picky", budgets: [{ period: "day", limitUsd: COST / 4 }], rateLimits: { requestsPerMinute: 1 } },
       // Fits a thinking request's reservation at the bound sent upstream, not at its unbounded budget.
@@ -165,6 +168,7 @@ beforeAll(async () => {
       { id: "lost", org: "tiny-lost", secret: LOST },
       { id: "thinker", org: "thinker", secret: THINKER },
       { id: "picky", org: "picky", secret: PICKY },
+      { id: "nearly", org: "nearly", secret: NEARLY },
     ],
   });
 }, 30_000);
@@ -456,6 +460,21 @@ describe("a budget refusal", () => {
     // $0 at the prices its target had (gpt-exact's come from the provider's `prices` in the config): not
     // "unpriced", which says a served model had no price.
     expect(h.outcomes[0]).toMatchObject({ costUsd: 0, priceVersion: "config" });
+  });
+
+  it.each([
+    ["a request whose bound passes the whole limit, saying what would let it through", TINY, true],
+    ["a request that would fit an unspent budget, without that advice", NEARLY, false],
+  ])("explains %s", async (_, key, alone) => {
+    if (key === NEARLY) {
+      h.openai.enqueueScripts(...exactUsage(1));
+      expect((await chat(key, {})).status).toBe(200);
+    }
+    const refused = await chat(key, {});
+    expect(refused.status).toBe(429);
+    const message: string = JSON.parse(refused.text).error.message;
+    expect(message).toMatch(/this request may cost up to \$0\.0160/);
+    expect(message.includes("more than the whole budget: ask for fewer output tokens")).toBe(alone);
   });
 });
 
