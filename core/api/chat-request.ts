@@ -108,8 +108,9 @@ export const assistantMessage = z
     role: z.literal("assistant"),
     content: textContent.nullable().optional(),
     name,
-    // OpenAI: "empty array. Expected an array with minimum length 1": leave the field out instead.
-    tool_calls: z.array(toolCall).min(1).optional(),
+    // Empty from some SDK helpers (openai-python's beta parse; older openai-node stream helpers), echoed
+    // back with the message: taken, and sent to no provider (OpenAI itself refuses an empty list).
+    tool_calls: z.array(toolCall).optional(),
     refusal: z.string().nullable().optional(),
     // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
     // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never

@@ -12,8 +12,8 @@ const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;\s*charset\s*=\
  * The request body as text, for the router and the admin API alike. API Gateway base64-encodes bodies
  * it takes for binary; past `limit` bytes the body is a 413 (`limitText` says the limit). A compressed
  * body is a 415: bodies are read as sent, and gzip bytes would otherwise surface as invalid JSON. So is
- * a body that says it is not JSON (`text/plain`, a form, another charset); one that says nothing is read
- * as JSON, as curl without `-H` and older clients send it. Bytes that are not UTF-8 are a 400, never
+ * a body that says it is not JSON (`text/plain`, a form, as `curl -d` without `-H` labels it, another
+ * charset); one that says nothing is read as JSON (a hand-written request). Bytes that are not UTF-8 are a 400, never
  * replaced with U+FFFD and sent on. `headers` are lower-cased (normalizeHeaders).
  */
 export function requestBodyText(

@@ -72,11 +72,14 @@ export const retrySchema = z
     ),
   })
   .strict()
-  // A base past the ceiling makes every delay the ceiling: not what either number says.
-  .refine(
-    (r) => (r.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs) <= (r.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs),
-    {
-      message: `must not exceed maxDelayMs (default ${RETRY_DEFAULTS.maxDelayMs})`,
-      path: ["baseDelayMs"],
-    },
-  );
+  // A base given past the ceiling makes every delay the ceiling: not what either number says. (A
+  // ceiling alone under the default base is a plain cap on every delay, and is taken.)
+  .superRefine((r, ctx) => {
+    const max = r.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
+    if (r.baseDelayMs !== undefined && r.baseDelayMs > max)
+      ctx.addIssue({
+        code: "custom",
+        path: ["baseDelayMs"],
+        message: `${r.baseDelayMs} exceeds maxDelayMs (${max}${r.maxDelayMs === undefined ? ", the default" : ""})`,
+      });
+  });

@@ -5,7 +5,7 @@ import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
-import type { ResponseMeta } from "../providers/types.ts";
+import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -13,13 +13,13 @@ import { retryPolicy } from "../routing/retry.ts";
 import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { completeRequest } from "./complete.ts";
-import { firstTaker, mappedFor } from "./first-taker.ts";
+import { firstTaker, mappedFor, type Taken } from "./first-taker.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
 import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./legacy-functions.ts";
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
-import { guardSpend, type SpendBounds, underBudget } from "./spend-guard.ts";
+import { guardSpend, type SpendBounds, spendablePlan, underBudget } from "./spend-guard.ts";
 import { carriesContent, translateStream } from "./stream-translator.ts";
 import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
@@ -76,15 +76,27 @@ export async function chatCompletions(
     sent = redacted.request;
     headers["x-gateway-redacted"] = String(redacted.masked);
   }
-  ctx.taken = firstTaker(plan, (t) => adapterFor(ctx, t).toRequest(sent, mapContext(ctx.deps, t)));
-  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
-  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) =>
-    sent.stream
-      ? streamFrom(ctx, sent, target, headers, callerGone)
-      : completeFrom(ctx, sent, target, headers, callerGone),
+  plan = spendablePlan(ctx, plan);
+  const taken = firstTaker(
+    plan,
+    (t) => adapterFor(ctx, t).toRequest(sent, mapContext(ctx.deps, t)),
+    (t) => ctx.deps.breakers.wouldAdmit(t),
   );
+  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
+  return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) => {
+    const call = { req: sent, target, taken, callerGone };
+    return sent.stream ? streamFrom(ctx, call, headers) : completeFrom(ctx, call, headers);
+  });
+}
+
+/** One attempt's call: the request, its target, firstTaker's mapping, and the caller's signal. */
+interface Attempt {
+  req: ChatRequest;
+  target: ResolvedTarget;
+  taken: Taken<UpstreamRequest> | undefined;
+  callerGone: AbortSignal | undefined;
 }
 
 function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
@@ -132,26 +144,20 @@ function adapterFor(ctx: RequestContext, target: ResolvedTarget) {
 }
 
 /** Maps the request to the target's dialect and sends it; a non-2xx answer is already an error here. */
-async function openUpstream(
-  ctx: RequestContext,
-  req: ChatRequest,
-  target: ResolvedTarget,
-  callerGone: AbortSignal | undefined,
-) {
+async function openUpstream(ctx: RequestContext, { req, target, taken, callerGone }: Attempt) {
   const adapter = adapterFor(ctx, target);
-  const request = mappedFor(ctx.taken, target, () => adapter.toRequest(req, mapContext(ctx.deps, target)));
+  const request = mappedFor(taken, target, () => adapter.toRequest(req, mapContext(ctx.deps, target)));
   const call = await callTarget(ctx, target, request, callerGone, req.stream === true);
   return { adapter, call };
 }
 
 async function completeFrom(
   ctx: RequestContext,
-  req: ChatRequest,
-  target: ResolvedTarget,
+  attempt: Attempt,
   headers: Record<string, string>,
-  callerGone: AbortSignal | undefined,
 ): Promise<GatewayResponse> {
-  const { adapter, call } = await openUpstream(ctx, req, target, callerGone);
+  const { target } = attempt;
+  const { adapter, call } = await openUpstream(ctx, attempt);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const completion = adapter.fromResponse(
@@ -179,14 +185,13 @@ async function completeFrom(
  */
 async function streamFrom(
   ctx: RequestContext,
-  req: ChatRequest,
-  target: ResolvedTarget,
+  attempt: Attempt,
   headers: Record<string, string>,
-  callerGone: AbortSignal | undefined,
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
+  const { req, target, callerGone } = attempt;
   const callStarted = deps.now();
-  const { adapter, call } = await openUpstream(ctx, req, target, callerGone);
+  const { adapter, call } = await openUpstream(ctx, attempt);
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
   ctx.streamVerdict = {};

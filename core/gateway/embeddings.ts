@@ -14,7 +14,7 @@ import { withFallback } from "./attempts.ts";
 import { firstTaker, mappedFor } from "./first-taker.ts";
 import { json } from "./http.ts";
 import { redactEmbeddingsInput } from "./redact-prompt.ts";
-import { guardSpend } from "./spend-guard.ts";
+import { guardSpend, spendablePlan } from "./spend-guard.ts";
 import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";
@@ -111,8 +111,8 @@ export async function embeddings(
     const batches = inBatches(req, INPUTS_PER_CALL[target.provider.kind]);
     return { adapter, batches, requests: batches.map((part) => adapter.toRequest(part, mapped)) };
   };
-  const planned = planAttempts(resolution.targets, resolution.strategy, deps.random);
-  const taken = firstTaker(planned, mapAll);
+  const planned = spendablePlan(ctx, planAttempts(resolution.targets, resolution.strategy, deps.random));
+  const taken = firstTaker(planned, mapAll, (t) => deps.breakers.wouldAdmit(t));
   const plan = await guardSpend(
     ctx,
     planned,

@@ -61,6 +61,24 @@ export const underBudget = (ctx: RequestContext): boolean =>
   ctx.deps.budgets !== undefined && budgetsOf(ctx).length > 0;
 
 /**
+ * The targets a request may be sent to: under a budget only priced ones (an unpriced model would be
+ * spent as $0); none is a 400 `model_not_priced`. The routes narrow their plan with it before anything
+ * else is decided (first-taker.ts), and guardSpend again, for any other caller.
+ */
+export function spendablePlan(ctx: RequestContext, plan: ResolvedTarget[]): ResolvedTarget[] {
+  if (budgetsOf(ctx).length === 0) return plan;
+  const priced = plan.filter((t) => priceFor(t.provider.kind, t.model, t.provider.prices) !== undefined);
+  if (priced.length === 0) {
+    throw badRequest(
+      `Model '${ctx.outcome.model}' has no price, and this request is under a budget, so it cannot be accounted.`,
+      "model",
+      "model_not_priced",
+    );
+  }
+  return priced;
+}
+
+/**
  * Before any upstream call: rate limits, then the budget. A budgeted request may only go to priced
  * targets (an unpriced model would be spent as $0), and reserves its worst-case cost across every
  * target it may fall back to, atomically against every applicable budget (org and key).
@@ -80,14 +98,7 @@ export async function guardSpend(
     const price = priceFor(t.provider.kind, t.model, t.provider.prices);
     if (price) prices.set(targetKey(t), price);
   }
-  const priced = budgets.length > 0 ? plan.filter((t) => prices.has(targetKey(t))) : plan;
-  if (priced.length === 0) {
-    throw badRequest(
-      `Model '${ctx.outcome.model}' has no price, and this request is under a budget, so it cannot be accounted.`,
-      "model",
-      "model_not_priced",
-    );
-  }
+  const priced = spendablePlan(ctx, plan);
   const now = deps.now();
   const state: SpendState = {
     prices,
@@ -177,7 +188,7 @@ export async function guardSpend(
       // A bound past the whole limit is refused whatever was spent: say what would let it through.
       const alone =
         amount > result.limitUsd
-          ? ", more than the whole budget: ask for fewer output tokens (max_completion_tokens) or send less"
+          ? ", more than the whole budget: only a smaller request (less input, a lower max_completion_tokens) can fit"
           : "";
       throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}${alone}`);
     }

@@ -7,14 +7,13 @@ import type { EventPublisher } from "../events/port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
 import type { Log } from "../log.ts";
 import type { Transport } from "../providers/transport.ts";
-import type { ProviderKind, UpstreamRequest } from "../providers/types.ts";
+import type { ProviderKind } from "../providers/types.ts";
 import type { RateLimitStore } from "../ratelimit/port.ts";
 import type { RegistryCache } from "../registry/cache.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";
 import type { BreakerBoard } from "../routing/breaker-board.ts";
 import type { AttemptRecord } from "./attempts.ts";
 import type { RequestCapture } from "./audit.ts";
-import type { Taken } from "./first-taker.ts";
 import type { SpendState } from "./spend-guard.ts";
 
 /** What one finished request reports (logged now; priced and published by the spend issue). */
@@ -129,8 +128,6 @@ export interface RequestContext {
    * target cannot take) is no upstream call, and `x-gateway-attempts` does not count it.
    */
   attemptCalled?: boolean;
-  /** The request as mapped for its first target that takes it, before the spend guard (first-taker.ts). */
-  taken?: Taken<UpstreamRequest> | undefined;
   /** The caller asked in OpenAI's deprecated function-calling form, and gets its answer in it. */
   legacyFunctions?: boolean;
   /**

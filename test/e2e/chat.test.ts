@@ -397,6 +397,13 @@ describe("models and embeddings", () => {
     expect(h.openai.requests.at(-1)?.body).toMatchObject({ input });
   });
 
+  it("embeds through an alias's next target when its first provider has no embeddings", async () => {
+    const res = await h.client.embeddings.create({ model: "opus-first", input: "alpha" }).withResponse();
+    expect(res.data.data).toHaveLength(1);
+    expect(res.response.headers.get("x-gateway-provider")).toBe("oa");
+    expect(h.anthropic.requests).toHaveLength(0);
+  });
+
   it("refuses token arrays for Gemini, which embeds text only, naming input", async () => {
     const err = await h.client.embeddings
       .create({ model: "ge/gemini-embedding-sim", input: [[9906, 1917]] })

@@ -104,6 +104,20 @@ describe("circuit breaker", () => {
     // When the first circuit lets a probe through, in whole seconds: OpenAI's SDKs wait for it.
     expect(Number(res.headers.get("retry-after"))).toBe(Math.ceil(COOLDOWN / 1000));
     expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(calls);
+    // A parameter the open target could never take is the caller's to fix: 400 now, not "retry later".
+    const never = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "an/claude-sim",
+        logit_bias: { "50256": -100 },
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    expect([never.status, ((await never.json()) as { error: { code: string } }).error.code]).toEqual([
+      400,
+      "unsupported_parameter",
+    ]);
     await sleep(COOLDOWN + 50);
   });
 });

@@ -474,7 +474,7 @@ describe("a budget refusal", () => {
     expect(refused.status).toBe(429);
     const message: string = JSON.parse(refused.text).error.message;
     expect(message).toMatch(/this request may cost up to \$0\.0160/);
-    expect(message.includes("more than the whole budget: ask for fewer output tokens")).toBe(alone);
+    expect(message.includes("more than the whole budget: only a smaller request")).toBe(alone);
   });
 });
 
@@ -1059,7 +1059,7 @@ describe("rate limits", () => {
   it("refuses a parameter no target takes before the minute's requests and the budget are consulted", async () => {
     const statuses: Array<[number, string]> = [];
     for (let i = 0; i < 3; i++) {
-      const res = await chat(PICKY, { model: "an/claude-sim", logit_bias: { "50256": -100 } });
+      const res = await chat(PICKY, { model: "an/claude-sonnet-4-5", logit_bias: { "50256": -100 } });
       statuses.push([res.status, JSON.parse(res.text).error.code]);
     }
     // Not 429 budget_exceeded (the budget fits nothing), nor rate_limit_exceeded after the first.

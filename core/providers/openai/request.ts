@@ -11,7 +11,8 @@ type Message = ChatRequest["messages"][number];
 
 /**
  * What an assistant message may carry that is not OpenAI's to read: response fields a client echoed back
- * (chat-request.ts) and Gemini's `extra_content` on its tool calls. Such messages are rebuilt without
+ * (chat-request.ts), Gemini's `extra_content` on its tool calls, and an empty `tool_calls` list (which
+ * OpenAI refuses, and older SDK parse helpers put on every message). Such messages are rebuilt without
  * them; every other message passes as it is.
  */
 const carriesEcho = (m: Message): boolean =>
@@ -20,6 +21,7 @@ const carriesEcho = (m: Message): boolean =>
     m.audio !== undefined ||
     m.function_call !== undefined ||
     m.parsed !== undefined ||
+    m.tool_calls?.length === 0 ||
     (m.tool_calls?.some((t) => t.extra_content !== undefined) ?? false));
 
 function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages"] {
@@ -27,7 +29,9 @@ function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages
   return messages.map((m): Message => {
     if (m.role !== "assistant" || !carriesEcho(m)) return m;
     const { annotations: _a, audio: _b, function_call: _c, parsed: _d, tool_calls, ...rest } = m;
-    return tool_calls ? { ...rest, tool_calls: tool_calls.map(({ extra_content: _, ...t }) => t) } : rest;
+    return tool_calls?.length
+      ? { ...rest, tool_calls: tool_calls.map(({ extra_content: _, ...t }) => t) }
+      : rest;
   });
 }
 

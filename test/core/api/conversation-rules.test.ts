@@ -3,7 +3,9 @@ import type { ToolChoice } from "../../../core/api/chat-request.ts";
 import {
   orphanToolResult,
   streamOptionsWithoutStream,
+  toolChoiceOutsideTools,
   toolChoiceWithoutTools,
+  topLogprobsWithoutLogprobs,
   unansweredToolCalls,
 } from "../../../core/api/conversation-rules.ts";
 
@@ -105,6 +107,51 @@ describe("toolChoiceWithoutTools", () => {
     ["a named function with tools", { tool_choice: named, tools }],
   ])("accepts %s", (_what, req) => {
     expect(toolChoiceWithoutTools(req)).toBeUndefined();
+  });
+});
+
+describe("toolChoiceOutsideTools", () => {
+  const tools = [{ function: { name: "get_time" } }, { function: { name: "get_weather" } }];
+  const named = (name: string): ToolChoice => ({ type: "function", function: { name } });
+  const allowed = (...names: string[]): ToolChoice => ({
+    type: "allowed_tools",
+    allowed_tools: { mode: "auto", tools: names.map((name) => ({ type: "function", function: { name } })) },
+  });
+
+  it.each<[string, ToolChoice | undefined]>([
+    ["no tool_choice", undefined],
+    ["required", "required"],
+    ["a named function among the tools", named("get_time")],
+    ["allowed tools among the tools", allowed("get_weather", "get_time")],
+  ])("accepts %s", (_what, tool_choice) => {
+    expect(toolChoiceOutsideTools({ tools, tool_choice })).toBeUndefined();
+  });
+
+  it.each<[string, ToolChoice, Array<string | number>]>([
+    ["a named function", named("delete_all"), ["tool_choice", "function", "name"]],
+    [
+      "the second allowed tool",
+      allowed("get_time", "delete_all"),
+      ["tool_choice", "allowed_tools", "tools", 1, "function", "name"],
+    ],
+  ])("points at %s when it is not in tools, without echoing the name", (_what, tool_choice, path) => {
+    expect(toolChoiceOutsideTools({ tools, tool_choice })).toEqual({
+      path,
+      message: "'tool_choice' names a function that is not in 'tools'",
+    });
+  });
+});
+
+describe("topLogprobsWithoutLogprobs", () => {
+  it.each([
+    [{ top_logprobs: 3 }, true],
+    [{ top_logprobs: 3, logprobs: false }, true],
+    [{ top_logprobs: 3, logprobs: true }, false],
+    [{ top_logprobs: 0 }, false],
+    [{ top_logprobs: null }, false],
+    [{}, false],
+  ])("%j breaks the rule: %s", (req, breaks) => {
+    expect(topLogprobsWithoutLogprobs(req)?.path).toEqual(breaks ? ["top_logprobs"] : undefined);
   });
 });
 

@@ -253,6 +253,20 @@ describe("parseConfig", () => {
     expect(pathOf(() => parseConfig(cfg))).toBe(path);
   });
 
+  it("takes a retry ceiling alone under the default base: a plain cap on every delay", () => {
+    const cfg = base();
+    Object.assign(cfg.models![0]!, { retry: { maxDelayMs: 50 } });
+    expect(parseConfig(cfg).models[0]?.retry).toEqual({ maxDelayMs: 50 });
+  });
+
+  it("says which numbers clash when a retry base passes its ceiling", () => {
+    const cfg = base();
+    Object.assign(cfg.models![0]!, { retry: { baseDelayMs: 5_000 } });
+    expect(() => parseConfig(cfg)).toThrow(
+      "models[0].retry.baseDelayMs: 5000 exceeds maxDelayMs (2000, the default)",
+    );
+  });
+
   it("names the unknown top-level field in the message", () => {
     expect(() => parseConfig({ extra: 1 })).toThrow(/extra/);
   });

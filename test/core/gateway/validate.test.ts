@@ -173,12 +173,6 @@ describe("validate against chatRequestInput: rules across fields", () => {
       "Invalid 'tool_choice.function.name': 'tool_choice' names a function that is not in 'tools'.",
     ],
     [
-      "an assistant message with an empty tool_calls list",
-      { ...ok, messages: [question, { role: "assistant", content: "hi", tool_calls: [] }, question] },
-      "messages[1].tool_calls",
-      "Invalid 'messages[1].tool_calls': Too small: expected array to have >=1 items.",
-    ],
-    [
       "a named tool_choice without tools",
       { ...ok, tool_choice: { type: "function", function: { name: "get_weather" } } },
       "tool_choice",

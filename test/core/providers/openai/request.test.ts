@@ -24,6 +24,15 @@ describe("toOpenAIRequest", () => {
     });
   });
 
+  it("leaves out an assistant message's empty tool_calls, which OpenAI refuses and SDK helpers write", () => {
+    const messages = [
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: "Hello", tool_calls: [] },
+      { role: "user", content: "Again" },
+    ];
+    expect(sent({ messages }).messages[1]).toEqual({ role: "assistant", content: "Hello" });
+  });
+
   it("always asks a stream for its usage, keeping the caller's other stream options", () => {
     expect(sent({ stream: true, stream_options: { include_obfuscation: false } }).stream_options).toEqual({
       include_obfuscation: false,
