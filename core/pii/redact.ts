@@ -1,5 +1,6 @@
 import { nestsDeeperThan } from "../api/json-depth.ts";
 import { DETECTORS, isLabelKey, keyLabel, keyWords } from "./detectors.ts";
+import { exactJson, keepNumberText } from "./exact-json.ts";
 import { emptyCounts, maskFor, type PiiCounts, type PiiKind } from "./kinds.ts";
 
 /** A span of the input a detector claimed; `kind` is null when its validator rejected the match. */
@@ -165,14 +166,24 @@ export function redactJsonText(text: string, key?: string): Redaction {
       const masked = mask(String(v), numberKey(key, v));
       return masked === String(v) ? v : masked;
     }
+    if (exactJson.isRawJSON(v)) {
+      const masked = mask(v.rawJSON, numberKey(key, Number(v.rawJSON)));
+      return masked === v.rawJSON ? v : masked;
+    }
     // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
     if (Array.isArray(v)) return v.map((x) => walkJson(x, key));
     if (v !== null && typeof v === "object")
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, childKey(key, k))]));
     return v;
   };
-  const masked = walkJson(parsed, key);
-  return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
+  walkJson(parsed, key);
+  if (count === 0) return { text, found, count };
+  // Found something: masked again from a parse that keeps every number as written, since the text is
+  // rebuilt (a double would turn 1790000000000000001 into …000, 10.50 into 10.5, 1e400 into null).
+  for (const kind of Object.keys(found)) found[kind as keyof PiiCounts] = 0;
+  count = 0;
+  const masked = walkJson(exactJson.parse(text, keepNumberText), key);
+  return { text: JSON.stringify(masked), found, count };
 }
 
 /** Whether redactText would mask anything (stops at the first finding). */

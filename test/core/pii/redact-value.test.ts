@@ -97,6 +97,27 @@ describe("redactJsonText", () => {
     expect(r.count).toBe(1);
   });
 
+  it.each([
+    [
+      "an id past 2^53",
+      '{"tweet_id":1790000000000000001,"phone":"+14155550132"}',
+      '{"tweet_id":1790000000000000001,"phone":"[PHONE]"}',
+    ],
+    [
+      "a price with a trailing zero",
+      '{"amount":10.50,"email":"x@example.com"}',
+      '{"amount":10.50,"email":"[EMAIL]"}',
+    ],
+    ["a number past a double's range", '[1e400,"x@example.com"]', '[1e400,"[EMAIL]"]'],
+    [
+      "a card number among them",
+      '{"card":4111111111111111,"id":9007199254740993}',
+      '{"card":"[CARD]","id":9007199254740993}',
+    ],
+  ])("keeps the other numbers as written when it masks: %s", (_, text, expected) => {
+    expect(redactJsonText(text)).toMatchObject({ text: expected, count: 1 });
+  });
+
   const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
   it.each([
     ["an AWS secret key", `{"SecretAccessKey": "${SECRET}"}`, { SecretAccessKey: "[SECRET:AWS_SECRET_KEY]" }],
