@@ -2,6 +2,7 @@ import type { ChatRequest } from "../api/chat-request.ts";
 import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
 import type { Sampler } from "../audit/sampler.ts";
 import type { AuditRecord } from "../audit/types.ts";
+import { redactText } from "../pii/redact.ts";
 import type { RequestContext } from "./types.ts";
 
 /** What a sensitive org's request and response look like in its audit chain (redacted on the way in). */
@@ -13,6 +14,19 @@ export interface RequestCapture {
 
 /** Response text kept per audited request; a longer answer is cut and marked, the chain stays bounded. */
 export const CAPTURE_LIMIT = 64 * 1024;
+
+/**
+ * Text kept past the limit until the record is made, so that it is masked before it is cut: cut first,
+ * a card number or key across the cut would lose its tail, and no detector would know the rest. Longer
+ * than any finding but a PEM block of a very large key.
+ */
+const CAPTURE_MARGIN = 16 * 1024;
+
+/** The captured answer as the record keeps it: masked, then cut at the limit and marked. */
+function recordedContent(content: string): string {
+  if (content.length <= CAPTURE_LIMIT) return content;
+  return `${redactText(content).text.slice(0, CAPTURE_LIMIT)}…[truncated]`;
+}
 
 /**
  * The audit records one finished request produces: an authentication failure (sampled), a budget or
@@ -60,7 +74,9 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
         status: o.status,
         errorCode: o.errorCode ?? null,
         request: ctx.capture?.request ?? null,
-        response: ctx.capture ? { content: ctx.capture.content, toolCalls: ctx.capture.toolCalls } : null,
+        response: ctx.capture
+          ? { content: recordedContent(ctx.capture.content), toolCalls: ctx.capture.toolCalls }
+          : null,
         usage: { input: o.promptTokens ?? null, output: o.completionTokens ?? null },
         costUsd: o.costUsd ?? null,
       }),
@@ -90,10 +106,8 @@ export function authFailureRecord(
   });
 }
 
-/** Appends streamed or returned text to a capture, up to CAPTURE_LIMIT characters. */
+/** Appends streamed or returned text to a capture, up to CAPTURE_LIMIT characters and the margin. */
 export function captureText(capture: RequestCapture, text: string): void {
-  if (capture.content.length >= CAPTURE_LIMIT) return;
-  capture.content += text;
-  if (capture.content.length > CAPTURE_LIMIT)
-    capture.content = `${capture.content.slice(0, CAPTURE_LIMIT)}…[truncated]`;
+  const room = CAPTURE_LIMIT + CAPTURE_MARGIN - capture.content.length;
+  if (room > 0) capture.content += text.length > room ? text.slice(0, room) : text;
 }
