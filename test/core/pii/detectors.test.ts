@@ -150,7 +150,18 @@ const negatives: Record<string, string[]> = {
   ],
   SSN: ["000-12-3456", "666-12-3456", "900-12-3456", "123-00-4567", "123-45-0000", "ID 219099999"],
   IPV4: ["256.1.1.1", "10.0.19041.1288", "version 4.2.1.0", "192.168.01.1", "127.0.0.1", "0.0.0.0"],
-  IPV6: ["12:30:45", "00:1A:2B:3C:4D:5E", "std::vector", "f :: Int", "::1", "1:2:3:4:5:6:7:8:9"],
+  IPV6: [
+    "12:30:45",
+    "00:1A:2B:3C:4D:5E",
+    "std::vector",
+    "f :: Int",
+    "::1",
+    "1:2:3:4:5:6:7:8:9",
+    // Slices, which compressed addresses of small decimal groups look like.
+    "every other a[::2], a[1::2]",
+    "df.iloc[::10]",
+    "arr[::3, ::4] and x[::2, 1::3]",
+  ],
   SECRETS: [
     "sk-learn",
     "sk-my-long-project-name-for-docs-2024",
