@@ -46,9 +46,24 @@ async function loadOrCreateKey(keyFile: string): Promise<{ key: KeyObject; creat
       pem = await readFile(keyFile, "utf8");
     }
   }
-  const key = createPrivateKey(pem);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new SigningKeyError(keyFile, "it is not a PEM private key");
+  }
   if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
-    throw new Error(`${keyFile}: not an EC P-256 private key`);
+    throw new SigningKeyError(keyFile, "it is not an EC P-256 private key");
   }
   return { key, created };
+}
+
+/** The signing key file exists but cannot sign: damaged, or replaced by another kind of key. */
+export class SigningKeyError extends Error {
+  readonly keyFile: string;
+  constructor(keyFile: string, reason: string) {
+    super(`the audit signing key ${keyFile} cannot be used: ${reason}`);
+    this.name = "SigningKeyError";
+    this.keyFile = keyFile;
+  }
 }

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { SigningKeyError } from "../../core/audit/local-signer.ts";
 import { DEFAULT_CONFIG } from "../../core/config/defaults.ts";
 import { ConfigError } from "../../core/config/parse.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
@@ -75,6 +76,12 @@ try {
     // One line, whatever the message quotes (a JSON parser's excerpt of the file holds its newlines).
     process.stderr.write(`Invalid configuration: ${err.message.replace(/\s*\n\s*/g, " ")}\n`);
     process.exit(2);
+  }
+  if (err instanceof SigningKeyError) {
+    process.stderr.write(
+      `Cannot start: ${err.message}. Restore it, or move it away to have a new one made (checkpoints signed before then verify only with the old key's public part).\n`,
+    );
+    process.exit(1);
   }
   if (err instanceof DataDirInUseError) {
     process.stderr.write(`${err.message}\n`);

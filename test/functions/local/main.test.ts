@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
@@ -240,6 +241,27 @@ describe("npm start (portable mode entry point)", () => {
     expect(out.output).toBe(
       `Cannot start: the database in ${dataDir} cannot be used: file is not a database\n`,
     );
+  });
+
+  it.each([
+    ["garbage", "not a key", "it is not a PEM private key"],
+    [
+      "an RSA key",
+      generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }),
+      "it is not an EC P-256 private key",
+    ],
+  ])("says in one line that the audit signing key is %s, without a stack", async (_, pem, reason) => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "audit-signing-key.pem"), pem);
+    const out = await start({ GATEWAY_DATA_DIR: dataDir });
+    expect(out.code).toBe(1);
+    expect(out.output.split("\n").filter(Boolean)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Cannot start: the audit signing key \\S+audit-signing-key\\.pem cannot be used: ${reason}\\. Restore it`,
+        ),
+      ),
+    ]);
   });
 
   it("writes an IPv6 listen address in brackets, as a URL needs it", async () => {
