@@ -12,13 +12,13 @@ export function checkCheckpoints(
   entries: ChainEntry[],
   validCount: number,
   chain: string,
-  key: ReturnType<typeof p256PublicKey>,
+  keys: ReadonlyArray<ReturnType<typeof p256PublicKey>>,
   maxUnsigned: number,
   { walkBroken }: { walkBroken: boolean },
 ): { problem?: Problem; verified: number; lastSignedSeq: number } {
   const sorted = [...checkpoints].sort((a, b) => a.seq - b.seq);
   const lastSeq = entries.length === 0 ? 0 : (entries[entries.length - 1]?.seq ?? 0);
-  const fingerprint = publicKeyFingerprint(key);
+  const fingerprints = keys.map((k) => `local:${publicKeyFingerprint(k)}`).join(", ");
   let lastGood = 0;
   let verified = 0;
   const gap = (from: number, to: number): Problem | undefined =>
@@ -54,12 +54,14 @@ export function checkCheckpoints(
         lastSignedSeq: lastGood,
       };
     }
-    if (!verifySignature(key, checkpointPayload(c), Buffer.from(c.signature, "base64"))) {
+    const payload = checkpointPayload(c);
+    const signature = Buffer.from(c.signature, "base64");
+    if (!keys.some((key) => verifySignature(key, payload, signature))) {
       return {
         problem: {
           seq: c.seq,
           problem: "bad_signature",
-          detail: `checkpoint ${c.seq}'s signature does not verify with the given public key (local:${fingerprint}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
+          detail: `checkpoint ${c.seq}'s signature does not verify with the given public key${keys.length > 1 ? "s" : ""} (${fingerprints}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
         },
         verified,
         lastSignedSeq: lastGood,

@@ -56,7 +56,11 @@ export type TamperProblem =
 export interface VerifyInput {
   entries: ChainEntry[];
   checkpoints: Checkpoint[];
-  publicKeyPem: string;
+  /**
+   * The key that signed the checkpoints, or the keys, for a chain signed across a rotation (a key file
+   * replaced): each checkpoint must verify with one of them.
+   */
+  publicKeyPem: string | readonly string[];
   /** The chain being verified; defaults to the first entry's (or checkpoint's). */
   chain?: string;
   /** Longest run of entries allowed without a checkpoint. Default 100 (the writer's everyEntries). */
@@ -86,7 +90,9 @@ export const DEFAULT_MAX_UNSIGNED = 100;
 export function verifyChain(input: VerifyInput): VerifyResult {
   const { entries } = input;
   const maxUnsigned = input.maxUnsigned ?? DEFAULT_MAX_UNSIGNED;
-  const key = p256PublicKey(input.publicKeyPem);
+  const keys = (typeof input.publicKeyPem === "string" ? [input.publicKeyPem] : input.publicKeyPem).map(
+    p256PublicKey,
+  );
   const chain = input.chain ?? entries[0]?.chain ?? input.checkpoints[0]?.chain ?? "";
 
   const entryProblem = walkEntries(entries, chain);
@@ -97,7 +103,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     entries,
     validCount,
     chain,
-    key,
+    keys,
     maxUnsigned,
     {
       walkBroken: entryProblem !== undefined,

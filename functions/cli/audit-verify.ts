@@ -4,14 +4,14 @@ import { AuditExportError, parseAuditExport } from "../../core/audit/export.ts";
 import { DEFAULT_MAX_UNSIGNED, verifyChain } from "../../core/audit/verify.ts";
 
 /**
- * `npm run audit:verify -- --file export.json [--public-key key.pem] [--max-unsigned 100]`
+ * `npm run audit:verify -- --file export.json [--public-key key.pem …] [--max-unsigned 100]`
  *
  * Verifies an exported audit chain offline (core/audit/verify.ts): recomputes every hash link and checks
  * every checkpoint signature with the public key. Exit 0: verified; 1: tampered (the first bad seq and the
  * problem are printed); 2: usage error or unreadable input.
  */
 const USAGE =
-  "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem>] [--max-unsigned <n>]";
+  "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem> …] [--max-unsigned <n>]";
 
 class UsageError extends Error {}
 
@@ -19,7 +19,7 @@ function main(): number {
   const { values } = parseArgs({
     options: {
       file: { type: "string" },
-      "public-key": { type: "string" },
+      "public-key": { type: "string", multiple: true },
       "max-unsigned": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -35,9 +35,10 @@ function main(): number {
     throw new UsageError("--max-unsigned must be a positive integer");
 
   const exported = parseAuditExport(JSON.parse(readFileSync(values.file, "utf8")));
-  let publicKeyPem: string;
-  if (values["public-key"]) {
-    publicKeyPem = readFileSync(values["public-key"], "utf8");
+  let publicKeyPem: string | string[];
+  if (values["public-key"]?.length) {
+    // More than one: a chain signed across a key rotation, each checkpoint by one of them.
+    publicKeyPem = values["public-key"].map((file) => readFileSync(file, "utf8"));
   } else if (exported.publicKeyPem) {
     publicKeyPem = exported.publicKeyPem;
     process.stderr.write(

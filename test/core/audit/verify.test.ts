@@ -59,6 +59,30 @@ const restamp = (c: { entries: ChainEntry[]; checkpoints: Checkpoint[] }) => {
   for (const cp of c.checkpoints) cp.headHash = c.entries[idx(cp.seq)]!.hash;
 };
 
+describe("verifyChain: a chain signed across a key rotation", () => {
+  /** Checkpoint 100 signed by the old key, checkpoint 200 by the new one (the key file replaced). */
+  const rotated = async () => {
+    const c = fresh();
+    c.checkpoints[1] = await signCheckpoint(otherSigner, c.entries[idx(200)]!, c.checkpoints[1]!.time);
+    return c;
+  };
+
+  it("verifies with both public keys given", async () => {
+    const c = await rotated();
+    const both = [pem, await otherSigner.publicKeyPem()];
+    expect(verify(c, { publicKeyPem: both })).toMatchObject({ ok: true, checkpoints: 2, lastSignedSeq: 200 });
+  });
+
+  it.each([
+    ["the old key alone", "old", 200],
+    ["the new key alone", "new", 100],
+  ])("names the first checkpoint %s cannot verify", async (_, which, seq) => {
+    const c = await rotated();
+    const key = which === "old" ? pem : await otherSigner.publicKeyPem();
+    expect(verify(c, { publicKeyPem: [key] })).toMatchObject({ ok: false, seq, problem: "bad_signature" });
+  });
+});
+
 describe("verifyChain: untouched", () => {
   it("verifies, and reports the unsigned tail", () => {
     expect(verify(fresh())).toEqual({

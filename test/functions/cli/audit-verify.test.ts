@@ -81,6 +81,25 @@ describe("npm run audit:verify", () => {
     expect(r.out).toMatch(/seq 100: bad_signature/);
   });
 
+  it("exit 0 with two keys given, when one of them signed each checkpoint (a rotation)", () => {
+    const other = join(dir, "rotation-other.pem");
+    writeFileSync(
+      other,
+      spawnSync(process.execPath, [
+        "-e",
+        "process.stdout.write(require('node:crypto').generateKeyPairSync('ec',{namedCurve:'P-256'}).publicKey.export({type:'spki',format:'pem'}))",
+      ]).stdout,
+    );
+    for (const keys of [
+      [other, keyFile],
+      [keyFile, other],
+    ]) {
+      const r = run("--file", goodFile, ...keys.flatMap((k) => ["--public-key", k]));
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/VERIFIED/);
+    }
+  });
+
   it("--max-unsigned changes the allowed unsigned run", () => {
     const r = run("--file", goodFile, "--public-key", keyFile, "--max-unsigned", "40");
     expect(r.code).toBe(1);
