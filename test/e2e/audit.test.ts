@@ -18,6 +18,7 @@ import { ADMIN_KEY, API_KEY, DISARMED_BREAKER, type Harness, startHarness } from
 const SENSITIVE = "sk-gw-sensitive-key";
 const MASKED = "sk-gw-masked-key";
 const CAPPED = "sk-gw-audit-capped";
+const SENSITIVE_CAPPED = "sk-gw-audit-sensitive-capped";
 const lines: string[] = [];
 const capture: Log = {
   info: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
@@ -40,11 +41,13 @@ beforeAll(async () => {
       { id: "sensitive", sensitive: true },
       { id: "masked", redactPrompts: true },
       { id: "capped-audit", budgets: [{ period: "day", limitUsd: 0.000001 }] },
+      { id: "sensitive-capped", sensitive: true, budgets: [{ period: "day", limitUsd: 0.000001 }] },
     ],
     keys: [
       { id: "sensitive", org: "sensitive", secret: SENSITIVE },
       { id: "masked", org: "masked", secret: MASKED },
       { id: "capped-audit", org: "capped-audit", secret: CAPPED },
+      { id: "sensitive-capped", org: "sensitive-capped", secret: SENSITIVE_CAPPED },
     ],
   });
 }, 30_000);
@@ -195,6 +198,24 @@ describe("audit chains", () => {
       expect.objectContaining({ status: 400, errorCode: "invalid_request_body", request: null }),
     ]);
     expect(JSON.stringify(added)).not.toContain("carol@example.com");
+  });
+
+  it("records a sensitive org's request refused for its budget with its body, read and masked", async () => {
+    const refused = await call(SENSITIVE_CAPPED, {
+      messages: [{ role: "user", content: "mail carol@example.com" }],
+    });
+    expect(refused.status).toBe(429);
+    let request: Record<string, unknown> | undefined;
+    await expect
+      .poll(async () => {
+        const entries = (await exportOf("sensitive-capped")).entries;
+        request = entries.find((e) => e.record.kind === "request")?.record.data as Record<string, unknown>;
+        return request !== undefined;
+      })
+      .toBe(true);
+    expect(request).toMatchObject({ status: 429, errorCode: "budget_exceeded", response: expect.anything() });
+    expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
+    expect(JSON.stringify(request)).not.toContain("carol@example.com");
   });
 
   it("records a file a sensitive org sent by its digest, not its contents", async () => {
