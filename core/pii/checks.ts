@@ -181,3 +181,14 @@ export function insideUuid(text: string, index: number): boolean {
   }
   return false;
 }
+
+/**
+ * Loopback and unspecified IPv6 addresses (`::1`, `::`, and their long forms) are left readable. So is a
+ * compressed form of small decimal-looking groups only (`::2`, `1::3`, `::10`): in text that is a slice
+ * (Python's `a[::2]`, NumPy's `x[1::3, ::4]`) far more often than an address, and an address that needs
+ * masking has a hex letter or a four-digit group (`fe80::1`, `2001:db8::7334`).
+ */
+export const ipv6Public = (match: string): boolean =>
+  ipv6Ok(match) &&
+  !/^[0:]*1?$/.test(match) &&
+  !(match.includes("::") && /^[\d:]*$/.test(match) && !/\d{4}/.test(match));

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,14 @@ const run = (...args: string[]) => {
     env: { PATH: process.env.PATH ?? "" },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+/** The public part of a fresh P-256 key that signed nothing, in a file of the test's directory. */
+const freshPublicKeyFile = (name: string): string => {
+  const file = join(dir, name);
+  const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  writeFileSync(file, publicKey.export({ type: "spki", format: "pem" }));
+  return file;
 };
 
 beforeAll(async () => {
@@ -67,29 +76,14 @@ describe("npm run audit:verify", () => {
   });
 
   it("exit 1 when another key is given", () => {
-    const other = join(dir, "other.pem");
-    writeFileSync(
-      other,
-      // a fresh P-256 key
-      spawnSync(process.execPath, [
-        "-e",
-        "process.stdout.write(require('node:crypto').generateKeyPairSync('ec',{namedCurve:'P-256'}).publicKey.export({type:'spki',format:'pem'}))",
-      ]).stdout,
-    );
+    const other = freshPublicKeyFile("other.pem");
     const r = run("--file", goodFile, "--public-key", other);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/seq 100: bad_signature/);
   });
 
   it("exit 0 with two keys given, when one of them signed each checkpoint (a rotation)", () => {
-    const other = join(dir, "rotation-other.pem");
-    writeFileSync(
-      other,
-      spawnSync(process.execPath, [
-        "-e",
-        "process.stdout.write(require('node:crypto').generateKeyPairSync('ec',{namedCurve:'P-256'}).publicKey.export({type:'spki',format:'pem'}))",
-      ]).stdout,
-    );
+    const other = freshPublicKeyFile("rotation-other.pem");
     for (const keys of [
       [other, keyFile],
       [keyFile, other],
