@@ -160,15 +160,23 @@ export function redactJsonText(text: string, key?: string): Redaction {
     count += r.count;
     return r.text;
   };
+  // Digits a double cannot hold (a 19-digit card) are read only from the text as written.
+  let inexact = false;
   const walkJson = (v: unknown, key?: string): unknown => {
     if (typeof v === "string") return mask(v, key);
     if (typeof v === "number") {
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) inexact = true;
       const masked = mask(String(v), numberKey(key, v));
       return masked === String(v) ? v : masked;
     }
     if (exactJson.isRawJSON(v)) {
-      const masked = mask(v.rawJSON, numberKey(key, Number(v.rawJSON)));
-      return masked === v.rawJSON ? v : masked;
+      // The value, as the first walk read it (14155550132.0 and 1.4155550132E10 are a phone number),
+      // and failing that the text as written (digits past a double's 15–17).
+      const value = Number(v.rawJSON);
+      const asValue = mask(String(value), numberKey(key, value));
+      if (asValue !== String(value)) return asValue;
+      const asWritten = mask(v.rawJSON, numberKey(key, value));
+      return asWritten === v.rawJSON ? v : asWritten;
     }
     // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
     if (Array.isArray(v)) return v.map((x) => walkJson(x, key));
@@ -177,13 +185,14 @@ export function redactJsonText(text: string, key?: string): Redaction {
     return v;
   };
   walkJson(parsed, key);
-  if (count === 0) return { text, found, count };
-  // Found something: masked again from a parse that keeps every number as written, since the text is
-  // rebuilt (a double would turn 1790000000000000001 into …000, 10.50 into 10.5, 1e400 into null).
+  if (count === 0 && !inexact) return { text, found, count };
+  // Found something (or could not read every number): masked again from a parse that keeps every
+  // number as written, since the text is rebuilt (a double would turn 1790000000000000001 into …000,
+  // 10.50 into 10.5, 1e400 into null).
   for (const kind of Object.keys(found)) found[kind as keyof PiiCounts] = 0;
   count = 0;
   const masked = walkJson(exactJson.parse(text, keepNumberText), key);
-  return { text: JSON.stringify(masked), found, count };
+  return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
 }
 
 /** Whether redactText would mask anything (stops at the first finding). */

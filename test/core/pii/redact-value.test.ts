@@ -114,8 +114,21 @@ describe("redactJsonText", () => {
       '{"card":4111111111111111,"id":9007199254740993}',
       '{"card":"[CARD]","id":9007199254740993}',
     ],
+    [
+      "a phone number a float writer wrote",
+      '{"phone": 14155550132.0, "n": 10.50}',
+      '{"phone":"[PHONE]","n":10.50}',
+    ],
+    ["a phone number in exponent form", '{"phone": 1.4155550132E10}', '{"phone":"[PHONE]"}'],
+    ["a card number written as a float", '{"card": 4111111111111111.0}', '{"card":"[CARD]"}'],
+    ["a card number past a double's digits, alone", '{"card": 4000000000000012340}', '{"card":"[CARD]"}'],
   ])("keeps the other numbers as written when it masks: %s", (_, text, expected) => {
     expect(redactJsonText(text)).toMatchObject({ text: expected, count: 1 });
+  });
+
+  it("returns an id past a double's digits as written when nothing in it is masked", () => {
+    const text = '{"id": 9007199254740993, "n": 10.50}';
+    expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
   });
 
   const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
