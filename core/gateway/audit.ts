@@ -2,7 +2,7 @@ import type { ChatRequest } from "../api/chat-request.ts";
 import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
 import type { Sampler } from "../audit/sampler.ts";
 import type { AuditRecord } from "../audit/types.ts";
-import { redactText } from "../pii/redact.ts";
+import { redactText } from "../pii/redact-text.ts";
 import type { RequestContext } from "./types.ts";
 
 /** What a sensitive org's request and response look like in its audit chain (redacted on the way in). */

@@ -1,7 +1,8 @@
 import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
-import { redactJsonText, redactText } from "../pii/redact.ts";
+import { redactJsonText } from "../pii/redact.ts";
+import { redactText } from "../pii/redact-text.ts";
 
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text

@@ -2,7 +2,8 @@ import type { Log, LogFields } from "../log.ts";
 import { silentLog } from "../log.ts";
 import { isUuid } from "./checks.ts";
 import { isLabelKey } from "./detectors.ts";
-import { containsPii, redactNamed, redactText } from "./redact.ts";
+import { redactNamed } from "./redact.ts";
+import { containsPii, redactText } from "./redact-text.ts";
 
 const redacting = new WeakSet<Log>();
 

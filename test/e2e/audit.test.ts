@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditExport } from "../../core/audit/export.ts";
 import { verifyChain } from "../../core/audit/verify.ts";
 import type { Log, LogFields } from "../../core/log.ts";
-import { containsPii } from "../../core/pii/redact.ts";
+import { containsPii } from "../../core/pii/redact-text.ts";
 import { ADMIN_KEY, API_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
 
 /**

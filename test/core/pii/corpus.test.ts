@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { PII_KINDS, type PiiKind } from "../../../core/pii/kinds.ts";
-import { redactText } from "../../../core/pii/redact.ts";
+import { redactText } from "../../../core/pii/redact-text.ts";
 
 /**
  * Precision and recall of the redactor over test/fixtures/pii-corpus.tsv (`label<TAB>text`; label is a

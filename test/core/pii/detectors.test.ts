@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cardIssuerOk, ibanOk, ipv4Ok, ipv6Ok, luhnOk, ssnOk } from "../../../core/pii/checks.ts";
 import { maskFor, PII_KINDS, type PiiKind } from "../../../core/pii/kinds.ts";
-import { containsPii, redactText } from "../../../core/pii/redact.ts";
+import { containsPii, redactText } from "../../../core/pii/redact-text.ts";
 
 /** Kinds found in a text, with their counts (zeros left out). */
 const found = (text: string) =>

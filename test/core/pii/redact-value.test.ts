@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { canonical } from "../../../core/audit/canonical.ts";
-import { redactJsonText, redactText, redactValue } from "../../../core/pii/redact.ts";
+import { redactJsonText, redactValue } from "../../../core/pii/redact.ts";
+import { redactText } from "../../../core/pii/redact-text.ts";
 
 const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
 
