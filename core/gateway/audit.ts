@@ -9,6 +9,8 @@ import type { RequestContext } from "./types.ts";
 export interface RequestCapture {
   request: ChatRequest | Record<string, unknown>;
   content: string;
+  /** The answer ran past what `content` keeps (captureText). */
+  cut?: boolean;
   toolCalls: Array<{ name: string; arguments: string }>;
 }
 
@@ -17,15 +19,35 @@ export const CAPTURE_LIMIT = 64 * 1024;
 
 /**
  * Text kept past the limit until the record is made, so that it is masked before it is cut: cut first,
- * a card number or key across the cut would lose its tail, and no detector would know the rest. Longer
- * than any finding but a PEM block of a very large key.
+ * a card number or key across the cut would lose its tail, and no detector would know the rest.
  */
 const CAPTURE_MARGIN = 16 * 1024;
 
-/** The captured answer as the record keeps it: masked, then cut at the limit and marked. */
-function recordedContent(content: string): string {
+/**
+ * Longer than any finding but a PEM block of a key past 8 192 bits: where the capture itself was cut,
+ * what lies within this much of the cut may be the head of a finding the cut split.
+ */
+const FINDING_REACH = 8 * 1024;
+
+/**
+ * The captured answer as the record keeps it: masked, then cut at the limit and marked. When the
+ * capture was cut (the answer ran past the limit and the margin), a finding across that cut cannot be
+ * masked: only the masked text that masking the capture without its last FINDING_REACH characters
+ * agrees with is kept, which ends before any such finding.
+ */
+function recordedContent(capture: RequestCapture): string {
+  const { content } = capture;
   if (content.length <= CAPTURE_LIMIT) return content;
-  return `${redactText(content).text.slice(0, CAPTURE_LIMIT)}…[truncated]`;
+  let masked = redactText(content).text;
+  if (capture.cut) {
+    const shorter = redactText(content.slice(0, content.length - FINDING_REACH)).text;
+    let same = 0;
+    while (same < shorter.length && shorter.charCodeAt(same) === masked.charCodeAt(same)) same++;
+    masked = masked.slice(0, same);
+  }
+  return masked.length <= CAPTURE_LIMIT && !capture.cut
+    ? masked
+    : `${masked.slice(0, CAPTURE_LIMIT)}…[truncated]`;
 }
 
 /**
@@ -75,7 +97,7 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
         errorCode: o.errorCode ?? null,
         request: ctx.capture?.request ?? null,
         response: ctx.capture
-          ? { content: recordedContent(ctx.capture.content), toolCalls: ctx.capture.toolCalls }
+          ? { content: recordedContent(ctx.capture), toolCalls: ctx.capture.toolCalls }
           : null,
         usage: { input: o.promptTokens ?? null, output: o.completionTokens ?? null },
         costUsd: o.costUsd ?? null,
@@ -109,5 +131,6 @@ export function authFailureRecord(
 /** Appends streamed or returned text to a capture, up to CAPTURE_LIMIT characters and the margin. */
 export function captureText(capture: RequestCapture, text: string): void {
   const room = CAPTURE_LIMIT + CAPTURE_MARGIN - capture.content.length;
+  if (text.length > room) capture.cut = true;
   if (room > 0) capture.content += text.length > room ? text.slice(0, room) : text;
 }

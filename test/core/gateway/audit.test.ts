@@ -44,9 +44,27 @@ describe("the audited answer of a sensitive org", () => {
     expect(content.slice(-40)).toContain(mask.slice(0, 5));
   });
 
+  it("keeps no part of a finding the capture's own cut split, however much masking shortened the rest", () => {
+    // Addresses shrink to [EMAIL] when masked: 80 KiB of them mask to far less than 64 KiB, which would
+    // bring the capture's cut, and the card number across it, into what the record keeps.
+    const addresses = "jonathan.doe@example.com ".repeat(Math.ceil((CAPTURE_LIMIT + 16 * 1024) / 25));
+    const upToCut = addresses.slice(0, CAPTURE_LIMIT + 16 * 1024 - 10);
+    const content = recordedAnswer([upToCut, "4111 1111 1111 1111 and more"]);
+    expect(content).not.toMatch(/4111|jonathan|\.doe/);
+    expect(content.endsWith("…[truncated]")).toBe(true);
+  });
+
+  it("marks no cut when masking brings a longer answer within the limit", () => {
+    const answer = "write to jonathan.doe@example.com now ".repeat(Math.ceil((CAPTURE_LIMIT + 1024) / 38));
+    const content = recordedAnswer([answer]);
+    expect(content).not.toContain("…[truncated]");
+    expect(content).not.toContain("jonathan");
+  });
+
   it("keeps no more than the limit and a margin while the stream lasts", () => {
     const capture: RequestCapture = { request: {}, content: "", toolCalls: [] };
     for (let i = 0; i < 200; i++) captureText(capture, "y".repeat(1024));
-    expect(capture.content.length).toBeLessThan(CAPTURE_LIMIT + 32 * 1024);
+    expect(capture.content.length).toBe(CAPTURE_LIMIT + 16 * 1024);
+    expect(capture.cut).toBe(true);
   });
 });
