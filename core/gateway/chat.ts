@@ -5,6 +5,7 @@ import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
+import { withoutCredentials } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
@@ -148,7 +149,7 @@ async function openUpstream(ctx: RequestContext, { req, target, taken, callerGon
   const adapter = adapterFor(ctx, target);
   const request = mappedFor(taken, target, () => adapter.toRequest(req, mapContext(ctx.deps, target)));
   const call = await callTarget(ctx, target, request, callerGone, req.stream === true);
-  return { adapter, call };
+  return { adapter, call, request };
 }
 
 async function completeFrom(
@@ -191,7 +192,7 @@ async function streamFrom(
   const { deps } = ctx;
   const { req, target, callerGone } = attempt;
   const callStarted = deps.now();
-  const { adapter, call } = await openUpstream(ctx, attempt);
+  const { adapter, call, request } = await openUpstream(ctx, attempt);
   // A short answer can end before this function returns; its outcome is reported from onEnd then.
   ctx.deferOutcome = true;
   ctx.streamVerdict = {};
@@ -217,6 +218,7 @@ async function streamFrom(
     onEarlyCount: (usage) => {
       ctx.attemptCountedInput = usage.prompt_tokens;
     },
+    scrub: (message) => withoutCredentials(message, request.headers),
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

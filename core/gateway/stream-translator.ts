@@ -47,6 +47,11 @@ export interface TranslateOptions {
    * message_start): the count a failed attempt it billed is priced with (accounting.ts).
    */
   onEarlyCount?: ((usage: Usage) => void) | undefined;
+  /**
+   * What an error event's message becomes before the caller reads it: the request's credential masked
+   * where the provider echoes it (credential-scrub.ts), as for an error status.
+   */
+  scrub?: ((message: string) => string) | undefined;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -205,7 +210,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
       const billed = step.fault.billed ? state.usage : undefined;
-      fail(providerFaultError(opts.provider, step.fault.code, step.fault.message, when, billed));
+      const message = opts.scrub ? opts.scrub(step.fault.message) : step.fault.message;
+      fail(providerFaultError(opts.provider, step.fault.code, message, when, billed));
     }
   });
 

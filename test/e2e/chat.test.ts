@@ -16,6 +16,21 @@ const USAGE = { input: 123, output: 45, cached: 7 };
 const TEXT = "Grüße aus dem Simulator 🌍 — ok";
 
 describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
+  it.each([
+    ["before any content, as an error status", 0],
+    ["mid-stream, as an in-band error event", 3],
+  ])("masks the gateway's credential a stream error echoes %s", async (_, afterEvents) => {
+    sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
+    sim(h).enqueueFaults({ kind: "error-mid", afterEvents, status: 400, echoCredential: true });
+    const res = await rawRequest(h, {
+      headers: auth,
+      body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "Hi" }] }),
+    });
+    // The harness's provider credential is "test-key".
+    expect(res.text).toContain("[REDACTED]");
+    expect(res.text).not.toContain("test-key");
+  });
+
   it("returns the provider's answer and the provider's own usage, not an estimate", async () => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
     const { data, response } = await h.client.chat.completions

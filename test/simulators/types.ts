@@ -30,7 +30,13 @@ export type Fault =
    * default Anthropic 529 `overloaded_error`, OpenAI 500 `server_error`, Gemini 503 `UNAVAILABLE`), then
    * end. Non-stream replies are answered normally.
    */
-  | { kind: "error-mid"; afterEvents: number; status?: number };
+  | {
+      kind: "error-mid";
+      afterEvents: number;
+      status?: number;
+      /** The error's message quotes the credential the request carried, as a careless proxy might. */
+      echoCredential?: boolean;
+    };
 
 export interface ScriptToolCall {
   name: string;

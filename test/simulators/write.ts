@@ -1,4 +1,5 @@
 /** Response writers that apply the writer faults (invalid-json, reset-mid, hang-mid, error-mid) and stream realism. */
+import type { IncomingHttpHeaders } from "node:http";
 import type { Ctx } from "./server.ts";
 
 export interface SseEvent {
@@ -95,7 +96,10 @@ export function writeStream(
     if (i >= stopAfter) {
       if (fault?.kind === "reset-mid") res.socket?.destroy();
       // The provider reports its failure in band, then ends the response.
-      if (fault?.kind === "error-mid") res.end(serialize(ctx.streamError(fault.status), eol));
+      if (fault?.kind === "error-mid") {
+        const event = ctx.streamError(fault.status);
+        res.end(serialize(fault.echoCredential ? echoingCredential(event, ctx.req.headers) : event, eol));
+      }
       return; // hang-mid: stay silent until the client gives up or close()
     }
     const ev = list[i++];
@@ -120,4 +124,12 @@ export function writeStream(
   };
   if (slow?.headersMs) ctx.later(begin, slow.headersMs);
   else begin();
+}
+
+/** An in-stream error event whose `error.message` ends by quoting the request's credential header. */
+function echoingCredential(event: SseEvent, headers: IncomingHttpHeaders): SseEvent {
+  const credential = headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "";
+  const data = JSON.parse(event.data) as { error: { message: string } };
+  data.error.message += ` (the request said: ${String(credential)})`;
+  return { ...event, data: JSON.stringify(data) };
 }
