@@ -79,13 +79,12 @@ export async function chatCompletions(
   }
   // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
   if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
-  plan = spendablePlan(ctx, plan);
-  const taken = firstTaker(
-    plan,
+  const { plan: takers, taken } = firstTaker(
+    spendablePlan(ctx, plan),
     (t) => adapterFor(ctx, t).toRequest(sent, mapContext(ctx.deps, t)),
     (t) => ctx.deps.breakers.wouldAdmit(t),
   );
-  plan = await guardSpend(ctx, plan, chatBounds(bounded, plan), headers);
+  plan = await guardSpend(ctx, takers, chatBounds(bounded, takers), headers);
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) => {
     const call = { req: sent, target, taken, callerGone };
     return sent.stream ? streamFrom(ctx, call, headers) : completeFrom(ctx, call, headers);

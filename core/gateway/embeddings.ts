@@ -112,10 +112,10 @@ export async function embeddings(
     return { adapter, batches, requests: batches.map((part) => adapter.toRequest(part, mapped)) };
   };
   const planned = spendablePlan(ctx, planAttempts(resolution.targets, resolution.strategy, deps.random));
-  const taken = firstTaker(planned, mapAll, (t) => deps.breakers.wouldAdmit(t));
+  const { plan: takers, taken } = firstTaker(planned, mapAll, (t) => deps.breakers.wouldAdmit(t));
   const plan = await guardSpend(
     ctx,
-    planned,
+    takers,
     {
       worstCaseUsd: (_t, price) => worstCaseEmbeddingCost(req, price),
       tokens,

@@ -279,6 +279,10 @@ describe("Anthropic through the OpenAI SDK", () => {
       expect(data.choices[0]?.finish_reason).toBe("stop");
       expect(response.headers.get("x-gateway-provider")).toBe("oa");
       expect(h.openai.requests.at(-1)?.body).toMatchObject({ temperature: 0.2 });
+      // Opus was never called, nor counted as an attempt: the request's plan left it out.
+      expect(response.headers.get("x-gateway-attempts")).toBe("1");
+      await expect.poll(() => h.outcomes.at(-1)?.requestId).toBe(response.headers.get("x-request-id"));
+      expect(h.outcomes.at(-1)?.attempts.map((a) => `${a.provider}:${a.outcome}`)).toEqual(["oa:ok"]);
     });
   });
 

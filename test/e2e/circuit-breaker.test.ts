@@ -90,6 +90,28 @@ describe("circuit breaker", () => {
     await sleep(COOLDOWN + 50);
   });
 
+  it("answers 503 circuit_open, not 400, when only a target behind an open circuit takes the request", async () => {
+    h.openai.enqueueFaults(...failing(3));
+    for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200);
+    // oa's circuit is open; an and ge, closed, cannot take logit_bias. oa will serve it once its
+    // circuit closes, so it is a 503 to retry, not the caller's fault.
+    const later = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "chain",
+        logit_bias: { "50256": -100 },
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    expect([later.status, ((await later.json()) as { error: { code: string } }).error.code]).toEqual([
+      503,
+      "circuit_open",
+    ]);
+    expect(later.headers.get("retry-after")).not.toBeNull();
+    await sleep(COOLDOWN + 50);
+  });
+
   it("answers 503 circuit_open without any network call when every target's circuit is open", async () => {
     for (const sim of [h.openai, h.anthropic, h.gemini]) sim.enqueueFaults(...failing(100));
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(502);

@@ -60,16 +60,47 @@ describe("firstTaker", () => {
       "B",
     ],
   ])("takes %s", (_, outcomes, admits, expected, mapped) => {
-    expect(firstTaker([a, b, c], mapper({ c: "C", ...outcomes }), admits)).toEqual({
+    expect(firstTaker([a, b, c], mapper({ c: "C", ...outcomes }), admits).taken).toEqual({
       target: expected,
       mapped,
     });
   });
 
+  it.each<[string, Record<string, Outcome>, (t: ResolvedTarget) => boolean, ResolvedTarget[]]>([
+    ["keeps every target when the first takes it", { a: "A", b: "cannot", c: "C" }, open(), [a, b, c]],
+    ["drops a target before the taker that cannot take it", { a: "cannot", b: "B", c: "C" }, open(), [b, c]],
+    [
+      "drops every refuser when only an open circuit's target takes it",
+      { a: "A", b: "cannot", c: "no-embeddings" },
+      open("a"),
+      [a],
+    ],
+    [
+      "drops a refusing target an open circuit would skip",
+      { a: "bad-request", b: "B", c: "C" },
+      open("a"),
+      [b, c],
+    ],
+  ])("narrows the plan: %s", (_, outcomes, admits, plan) => {
+    expect(firstTaker([a, b, c], mapper(outcomes), admits).plan).toEqual(plan);
+  });
+
   it.each<[string, Record<string, Outcome>, (t: ResolvedTarget) => boolean, string]>([
     [
-      "no target takes a parameter: the first refusal",
-      { a: "cannot", b: "no-embeddings", c: "cannot" },
+      "no target takes a parameter: the first, naming it",
+      { a: "cannot", b: "cannot", c: "cannot" },
+      open(),
+      "unsupported_parameter",
+    ],
+    [
+      "no target takes it for mixed reasons: the last, as the attempts say",
+      { a: "cannot", b: "cannot", c: "no-embeddings" },
+      open(),
+      "embeddings_not_supported",
+    ],
+    [
+      "no target takes it, the last for a parameter",
+      { a: "no-embeddings", b: "cannot", c: "cannot" },
       open(),
       "unsupported_parameter",
     ],
@@ -91,7 +122,7 @@ describe("firstTaker", () => {
   });
 
   it("has nothing to take from an empty plan", () => {
-    expect(firstTaker([], mapper({}), open())).toBeUndefined();
+    expect(firstTaker([], mapper({}), open())).toEqual({ plan: [], taken: undefined });
   });
 });
 
