@@ -28,7 +28,8 @@ export const textPart = z
  * with 400, and Anthropic and Gemini would be sent an image they cannot read (an empty base64 source, a
  * URL without a host).
  */
-const IMAGE_URL = /^(?:https?:\/\/[^/?#\s]|data:[^,]*,.)/is;
+const IMAGE_URL =
+  /^(?:https?:\/\/(?:[^/?#\s@]*@)?(?:\[[\d.:a-f]+\]|[^/?#\s@:[\]]+)(?::\d*)?(?:[/?#]|$)|data:[^,]*,\s*\S)/i;
 const imageUrl = z
   .string()
   .regex(
@@ -110,7 +111,8 @@ export const assistantMessage = z
     name,
     // Empty from some SDK helpers (openai-python's beta parse; older openai-node stream helpers), echoed
     // back with the message: taken, and sent to no provider (OpenAI itself refuses an empty list).
-    tool_calls: z.array(toolCall).optional(),
+    // null from clients that dump the SDK's response model back (Python's `model_dump()`): no calls.
+    tool_calls: z.array(toolCall).nullish(),
     refusal: z.string().nullable().optional(),
     // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
     // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never

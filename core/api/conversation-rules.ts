@@ -16,7 +16,7 @@ export interface RuleBreach {
 /** What the rules read of a message; every role of the request fits it. */
 interface MessageFields {
   role: string;
-  tool_calls?: ReadonlyArray<{ id: string }> | undefined;
+  tool_calls?: ReadonlyArray<{ id: string }> | null | undefined;
   tool_call_id?: string | undefined;
 }
 

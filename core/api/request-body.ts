@@ -4,9 +4,9 @@ import { badRequest, GatewayError } from "./errors.ts";
 
 /**
  * JSON media types: `application/json` and the `+json` suffix (RFC 6839), with no charset or UTF-8
- * (RFC 8259 §8.1: JSON between systems is UTF-8).
+ * (RFC 8259 §8.1: JSON between systems is UTF-8; `utf8` is a label the WHATWG Encoding standard gives it).
  */
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
 
 /**
  * The request body as text, for the router and the admin API alike. API Gateway base64-encodes bodies

@@ -374,6 +374,8 @@ const CASES: Case[] = [
     ["an image data URL without data", "data:image/png;base64,"],
     ["an image URL without a host", "http://"],
     ["an image URL of another scheme", "ftp://example.com/cat.png"],
+    ["an image URL with credentials and no host", "https://user@/a.png"],
+    ["an image data URL of blanks", "data:image/png;base64,   "],
   ].map(([name, url]) => ({
     name: name!,
     body: ok({

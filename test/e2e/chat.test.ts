@@ -153,8 +153,8 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   });
 
   it("takes back an assistant message as a client got it, response-only fields and all, and sends none of them on", async () => {
-    // What openai-python sends for `messages.append(response.choices[0].message)` after an OpenAI answer,
-    // plus the Node stream helper's `parsed`.
+    // What openai-python sends for `messages.append(response.choices[0].message)` after an OpenAI answer
+    // (`model_dump()` adds `tool_calls: null`), plus the Node stream helper's `parsed`.
     const echoed = {
       role: "assistant",
       content: "Hello.",
@@ -162,6 +162,7 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
       annotations: [],
       audio: null,
       function_call: null,
+      tool_calls: null,
       parsed: null,
     } as unknown as OpenAI.Chat.Completions.ChatCompletionAssistantMessageParam;
     const res = await h.client.chat.completions.create({
@@ -171,7 +172,7 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect(res.choices[0]?.message.content).toBe("Echo: Again");
     const sent = JSON.stringify(sim(h).requests.at(-1)?.body);
     expect(sent).toContain("Hello.");
-    for (const field of ["annotations", "parsed", "audio", "function_call"])
+    for (const field of ["annotations", "parsed", "audio", "function_call", "tool_calls"])
       expect(sent).not.toContain(field);
   });
 

@@ -11,8 +11,8 @@ type Message = ChatRequest["messages"][number];
 
 /**
  * What an assistant message may carry that is not OpenAI's to read: response fields a client echoed back
- * (chat-request.ts), Gemini's `extra_content` on its tool calls, and an empty `tool_calls` list (which
- * OpenAI refuses, and older SDK parse helpers put on every message). Such messages are rebuilt without
+ * (chat-request.ts), Gemini's `extra_content` on its tool calls, and a `tool_calls` list that is empty
+ * (which OpenAI refuses, and older SDK parse helpers put on every message) or null. Such messages are rebuilt without
  * them; every other message passes as it is.
  */
 const carriesEcho = (m: Message): boolean =>
@@ -21,6 +21,7 @@ const carriesEcho = (m: Message): boolean =>
     m.audio !== undefined ||
     m.function_call !== undefined ||
     m.parsed !== undefined ||
+    m.tool_calls === null ||
     m.tool_calls?.length === 0 ||
     (m.tool_calls?.some((t) => t.extra_content !== undefined) ?? false));
 

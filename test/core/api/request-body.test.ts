@@ -34,6 +34,7 @@ describe("the request body as text", () => {
       "application/json",
       "application/json; charset=utf-8",
       'application/JSON;charset="UTF-8"',
+      "application/json; charset=utf8",
       "application/merge-patch+json",
       "",
     ].map((type): [string, APIGatewayProxyEvent, Record<string, string>, string] => [
