@@ -103,6 +103,7 @@ function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
   return {
     worstCaseUsd: (t, price, knownInput) =>
       worstCaseChatCost(req, price, t.provider.kind, t.model, knownInput),
+    smallerBy: "less input, a lower max_completion_tokens",
     tokens: Math.max(
       ...plan.map((t) => {
         const b = worstCaseChatTokens(req, t.provider.kind, t.model);

@@ -119,6 +119,7 @@ export async function embeddings(
     {
       worstCaseUsd: (_t, price) => worstCaseEmbeddingCost(req, price),
       tokens,
+      smallerBy: "fewer or shorter inputs",
     },
     headers,
   );

@@ -20,6 +20,8 @@ export interface SpendBounds {
   worstCaseUsd(target: ResolvedTarget, price: Price, knownInput?: number): number;
   /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */
   tokens: number;
+  /** What makes the bound smaller, for a refusal whose bound alone passes a whole budget. */
+  smallerBy: string;
 }
 
 /** What the guard decided, kept for settling once the request's real usage is known. */
@@ -188,7 +190,7 @@ export async function guardSpend(
       // A bound past the whole limit is refused whatever was spent: say what would let it through.
       const alone =
         amount > result.limitUsd
-          ? ", more than the whole budget: only a smaller request (less input, a lower max_completion_tokens) can fit"
+          ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
           : "";
       throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}${alone}`);
     }

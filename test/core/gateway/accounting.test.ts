@@ -138,7 +138,7 @@ describe("finishAccounting's usage event", () => {
     const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" };
     ctx.spend = {
       targets: [],
-      bounds: { worstCaseUsd: () => reservationUsd, tokens: 0 },
+      bounds: { worstCaseUsd: () => reservationUsd, tokens: 0, smallerBy: "" },
       reservationUsd,
       items: [{ counter, amountUsd: reservationUsd, limitUsd: 5 }],
       covers: [],
@@ -207,7 +207,11 @@ describe("finishAccounting's usage event", () => {
           { provider: { id: "oa" }, model: "gpt-4o" },
           { provider: { id: "an" }, model: "claude-sonnet-4-5" },
         ],
-        bounds: { worstCaseUsd: (t: { provider: { id: string } }) => worst[t.provider.id], tokens: 0 },
+        bounds: {
+          worstCaseUsd: (t: { provider: { id: string } }) => worst[t.provider.id],
+          tokens: 0,
+          smallerBy: "",
+        },
         reservationUsd: worst.an,
       },
     );

@@ -608,7 +608,7 @@ describe("withFallback when the caller disconnects (portable mode registers its 
       spend: {
         prices: new Map([["a/a-model", { inputPerMTok: 1, outputPerMTok: 1 }]]),
         targets: [a, b],
-        bounds: { worstCaseUsd: () => 1, tokens: 10 },
+        bounds: { worstCaseUsd: () => 1, tokens: 10, smallerBy: "" },
         reservationUsd: 1,
         items,
         covers: [],

@@ -14,7 +14,7 @@ const provider: ProviderConfig = { id: "oa", kind: "openai", region: "global", m
 const plan: ResolvedTarget[] = [
   { provider, model: "gpt-4o", region: "global", weight: undefined, timeouts: DEFAULT_TIMEOUTS },
 ];
-const bounds = { worstCaseUsd: () => 0.25, tokens: 100 };
+const bounds = { worstCaseUsd: () => 0.25, tokens: 100, smallerBy: "less input" };
 
 /** A budgeted request that started at `startedAt` and reaches the guard when the clock reads `guardAt`. */
 function request(startedAt: number, guardAt: number) {
