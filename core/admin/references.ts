@@ -90,6 +90,31 @@ export async function checkProviderUnused(deps: AdminDeps, id: string): Promise<
       `Provider '${id}' is used by model(s) ${names(users)}; change or delete them first.`,
       "id",
     );
+  await checkNotAllowedByFileKeys(deps, `Provider '${id}'`, (name) => name.startsWith(`${id}/`));
+}
+
+/** An alias a config-file key's allow-list names cannot go (checkNotAllowedByFileKeys). */
+export const checkModelUnused = (deps: AdminDeps, alias: string): Promise<void> =>
+  checkNotAllowedByFileKeys(deps, `Model '${alias}'`, (name) => name === alias);
+
+/**
+ * What a key declared in the config file allows cannot go through the admin API: the next start would
+ * find the key naming nothing and refuse the file (seed.ts). Admin-made keys do not hold it: a name of
+ * theirs that names nothing only narrows what they reach.
+ */
+async function checkNotAllowedByFileKeys(
+  deps: AdminDeps,
+  what: string,
+  allows: (name: string) => boolean,
+): Promise<void> {
+  const users = (await deps.keys.list())
+    .filter((k) => k.source === "config" && k.models?.some(allows))
+    .map((k) => k.id);
+  if (users.length > 0)
+    throw conflict(
+      `${what} is allowed by config-file key(s) ${names(users)}; change the config file first.`,
+      "id",
+    );
 }
 
 /** An org that still has keys cannot go: those keys would authenticate into nothing. */

@@ -2,8 +2,9 @@
  * Names in a key's `models` allow-list that name nothing the gateway could route: neither an alias nor
  * `provider/model` of a provider it has. Such a name can only be a typo, and the key would be refused
  * every model it was meant to reach (403 `model_not_allowed`, or 404 for the name itself). Checked when
- * a key is written (config file, admin API); deleting an alias later leaves the name in place, as
- * deleting a provider a model uses is refused but a key's allow-list is not a route.
+ * a key is written (config file, admin API). What a config-file key names cannot be deleted through
+ * the admin API (admin/references.ts), or the next start would refuse the file; deleting what an
+ * admin-made key names leaves the name in place, narrowing what the key reaches.
  */
 export function unknownKeyModels(
   models: readonly string[] | undefined,

@@ -198,6 +198,45 @@ describe("admin API: providers, models and orgs", () => {
   });
 
   it.each([
+    ["config", 409],
+    [undefined, 204],
+  ] as const)(
+    "deletes an alias a key allows only when the key is not the config file's (source %s)",
+    async (source, status) => {
+      await f.deps.keys.put({
+        id: "scoped",
+        org: "acme",
+        role: "api",
+        sha256: "c".repeat(64),
+        models: ["smart", "oa/gpt-4o"],
+        createdAt: "2026-11-27T00:00:00.000Z",
+        ...(source ? { source } : {}),
+      });
+      const res = await f.call("DELETE", "/admin/models/smart");
+      expect(res.status).toBe(status);
+      if (status === 409) expect(errorOf(res.json).message).toMatch(/config-file key\(s\) 'scoped'/);
+    },
+  );
+
+  it("refuses to delete a provider a config-file key allows provider/model names of", async () => {
+    await f.deps.keys.put({
+      id: "scoped",
+      org: "acme",
+      role: "api",
+      sha256: "c".repeat(64),
+      models: ["oa/gpt-4o"],
+      createdAt: "2026-11-27T00:00:00.000Z",
+      source: "config",
+    });
+    expect((await f.call("DELETE", "/admin/models/smart")).status).toBe(204);
+    const res = await f.call("DELETE", "/admin/providers/oa");
+    expect([res.status, errorOf(res.json).message]).toEqual([
+      409,
+      expect.stringMatching(/config-file key\(s\) 'scoped'/),
+    ]);
+  });
+
+  it.each([
     ["a provider used by a model", "/admin/providers/oa", /model\(s\) 'smart'/],
     ["an org used by keys", "/admin/orgs/acme", /key\(s\) 'adm', 'app'/],
   ])("refuses to delete %s with 409 naming who uses it", async (_n, path, who) => {
