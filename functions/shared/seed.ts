@@ -7,8 +7,8 @@ import type { GatewayConfig } from "../../core/config/types.ts";
 import { bootstrapKeys, type CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { KeyStore } from "../../core/keys/port.ts";
 import { danglingAfterConfig } from "../../core/registry/config-references.ts";
-import { unknownKeyModelMessage, unknownKeyModels } from "../../core/registry/key-models.ts";
-import type { RegistryEntry, RegistryStore } from "../../core/registry/port.ts";
+import { firstUnknownKeyModel } from "../../core/registry/key-models.ts";
+import type { RegistryStore } from "../../core/registry/port.ts";
 
 /**
  * The keys the operator gave (GATEWAY_API_KEY, GATEWAY_ADMIN_KEY). Whitespace around one is dropped: a
@@ -64,15 +64,8 @@ export async function seedStores(
       "",
       `applying it would leave ${dangling.join("; ")}. Keep those in the file, or change or delete what uses them through the admin API first.`,
     );
-  // Aliases and providers once the file is applied: its own, and those made through the admin API.
-  const admin = <K extends "provider" | "model">(entries: RegistryEntry<K>[]) =>
-    entries.filter((e) => e.source === "admin").map((e) => e.id);
-  const aliases = new Set([...config.models.map((m) => m.alias), ...admin(stored.models)]);
-  const providerIds = new Set([...config.providers.map((p) => p.id), ...admin(stored.providers)]);
-  for (const [i, k] of config.keys.entries()) {
-    const [first] = unknownKeyModels(k.models, aliases, providerIds);
-    if (first) throw new ConfigError(`keys[${i}].models[${first.index}]`, unknownKeyModelMessage(first.name));
-  }
+  const unknown = firstUnknownKeyModel(config, stored);
+  if (unknown) throw new ConfigError(unknown.path, unknown.message);
   const now = new Date().toISOString();
   // Budgets remember when they were added (core/budgets/counters.ts), across starts too.
   const orgs = declared.map((o) => {
