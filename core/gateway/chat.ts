@@ -71,22 +71,27 @@ export async function chatCompletions(
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
       : req;
+  // Sensitive orgs: the request and its answer go to the org's chain (masked as any record is, and as
+  // sent once redacted below), a request refused from here on included.
+  if (org?.sensitive) ctx.capture = { request: auditedRequest(bounded), content: "", toolCalls: [] };
+  // Decided on the request before redaction, which changes texts and never what a target can take:
+  // a request refused here, or by the spend guard, costs no redaction.
+  const { plan: takers, taken } = firstTaker(
+    spendablePlan(ctx, plan),
+    (t) => adapterFor(ctx, t).toRequest(bounded, mapContext(ctx.deps, t)),
+    (t) => ctx.deps.breakers.wouldAdmit(t),
+  );
+  plan = await guardSpend(ctx, takers, chatBounds(bounded, takers), headers);
   let sent = bounded;
   if (org?.redactPrompts) {
     const redacted = redactPrompt(bounded);
     sent = redacted.request;
     headers["x-gateway-redacted"] = String(redacted.masked);
+    if (ctx.capture && sent !== bounded) ctx.capture.request = auditedRequest(sent);
   }
-  // Sensitive orgs: the request as sent (masked when redactPrompts) and its answer go to the org's chain.
-  if (org?.sensitive) ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
-  const { plan: takers, taken } = firstTaker(
-    spendablePlan(ctx, plan),
-    (t) => adapterFor(ctx, t).toRequest(sent, mapContext(ctx.deps, t)),
-    (t) => ctx.deps.breakers.wouldAdmit(t),
-  );
-  plan = await guardSpend(ctx, takers, chatBounds(bounded, takers), headers);
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) => {
-    const call = { req: sent, target, taken, callerGone };
+    // The mapping made before redaction holds only for a request redaction left as it was.
+    const call = { req: sent, target, taken: sent === bounded ? taken : undefined, callerGone };
     return sent.stream ? streamFrom(ctx, call, headers) : completeFrom(ctx, call, headers);
   });
 }

@@ -8,8 +8,8 @@ import { redactText } from "../pii/redact-text.ts";
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
  * parts, participant names, past tool-call arguments and refusals, a prediction, end-user ids and
  * metadata, stop sequences, tool and response-format descriptions and schemas) before it leaves for a
- * provider. Returns the masked request and how many spans were masked, which the response reports in
- * `x-gateway-redacted`.
+ * provider. Returns the masked request (the request itself when nothing was masked) and how many spans
+ * were masked, which the response reports in `x-gateway-redacted`.
  */
 export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: number } {
   let masked = 0;
@@ -73,12 +73,17 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   const request: ChatRequest = { ...req, ...ids, messages, ...definitions(req, mask, maskObject) };
   // The prediction is text the answer is expected to repeat: often the very document the prompt quotes.
   const p = req.prediction;
-  if (!p) return { request, masked };
-  const content =
-    typeof p.content === "string"
+  const content = !p
+    ? undefined
+    : typeof p.content === "string"
       ? mask(p.content)
       : p.content.map((part) => ({ ...part, text: mask(part.text) }));
-  return { request: { ...request, prediction: { ...p, content } }, masked };
+  // Nothing masked: the request itself, so that a mapping made of it before still holds (chat.ts).
+  if (masked === 0) return { request: req, masked };
+  return {
+    request: p && content !== undefined ? { ...request, prediction: { ...p, content } } : request,
+    masked,
+  };
 }
 
 /**

@@ -13,6 +13,16 @@ describe("redactPrompt", () => {
     expect(masked).toBe(1);
   });
 
+  it("gives back the request itself when it masked nothing, so a mapping made of it still holds", () => {
+    const req = chatRequest.parse({
+      model: "m",
+      messages: [{ role: "user", content: "Nothing personal here." }],
+      prediction: { type: "content", content: "Nothing either." },
+    });
+    expect(redactPrompt(req)).toEqual({ request: req, masked: 0 });
+    expect(redactPrompt(req).request).toBe(req);
+  });
+
   it.each([
     ["as text", `Dear ${EMAIL},`],
     ["as text parts", [{ type: "text", text: `Dear ${EMAIL},` }]],
