@@ -20,6 +20,8 @@ export function checkCheckpoints(
   const lastSeq = entries.length === 0 ? 0 : (entries[entries.length - 1]?.seq ?? 0);
   const fingerprints = keys.map((k) => `local:${publicKeyFingerprint(k)}`).join(", ");
   let lastGood = 0;
+  /** The key (of `keys`, in rotation order) that signed the last checkpoint that verified. */
+  let keyAt = 0;
   let verified = 0;
   const gap = (from: number, to: number): Problem | undefined =>
     to - from > maxUnsigned
@@ -56,17 +58,25 @@ export function checkCheckpoints(
     }
     const payload = checkpointPayload(c);
     const signature = Buffer.from(c.signature, "base64");
-    if (!keys.some((key) => verifySignature(key, payload, signature))) {
+    // Keys are given in the order they signed (a rotation replaces the old with the new): a checkpoint
+    // may not go back to a key the chain had moved past, or one who kept a retired key could re-sign
+    // the chain after it.
+    const signer = keys.findIndex((key, i) => i >= keyAt && verifySignature(key, payload, signature));
+    if (signer < 0) {
+      const back = keyAt > 0 && keys.slice(0, keyAt).some((k) => verifySignature(k, payload, signature));
       return {
         problem: {
           seq: c.seq,
           problem: "bad_signature",
-          detail: `checkpoint ${c.seq}'s signature does not verify with the given public key${keys.length > 1 ? "s" : ""} (${fingerprints}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
+          detail: back
+            ? `checkpoint ${c.seq} is signed by a key the chain's earlier checkpoints had rotated away from: re-signed with a retired key`
+            : `checkpoint ${c.seq}'s signature does not verify with the given public key${keys.length > 1 ? "s" : ""} (${fingerprints}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
         },
         verified,
         lastSignedSeq: lastGood,
       };
     }
+    keyAt = signer;
     const gapProblem = gap(lastGood, Math.min(c.seq, lastSeq));
     if (gapProblem) return { problem: gapProblem, verified, lastSignedSeq: lastGood };
     if (c.seq > lastSeq) {
@@ -111,6 +121,18 @@ export function checkCheckpoints(
       };
     const tail = gap(lastGood, lastSeq);
     if (tail) return { problem: tail, verified, lastSignedSeq: lastGood };
+    // The newest checkpoint signs everything before it: it must be the current (last given) key's, or a
+    // retired key could have re-signed the whole chain.
+    if (verified > 0 && keyAt !== keys.length - 1)
+      return {
+        problem: {
+          seq: lastGood,
+          problem: "bad_signature",
+          detail: `the last checkpoint (seq ${lastGood}) is not signed by the last public key given, the current one: the chain may have been re-signed with a retired key (give the keys in the order they signed)`,
+        },
+        verified,
+        lastSignedSeq: lastGood,
+      };
   }
   return { verified, lastSignedSeq: lastGood };
 }

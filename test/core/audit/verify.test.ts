@@ -73,6 +73,34 @@ describe("verifyChain: a chain signed across a key rotation", () => {
     expect(verify(c, { publicKeyPem: both })).toMatchObject({ ok: true, checkpoints: 2, lastSignedSeq: 200 });
   });
 
+  it("refuses the keys given out of their order, the last checkpoint being the old key's", async () => {
+    const c = await rotated();
+    const result = verify(c, { publicKeyPem: [await otherSigner.publicKeyPem(), pem] });
+    expect(result).toMatchObject({ ok: false, seq: 200, problem: "bad_signature" });
+  });
+
+  it("refuses a chain re-signed after the rotation with the retired key", async () => {
+    // Whoever kept the old private key rewrites entry 150, re-hashes and signs every checkpoint with it.
+    const c = fresh();
+    c.entries[idx(K)]!.record.actor = "mallory";
+    c.entries = rehashFrom(c.entries, idx(K));
+    c.checkpoints = await Promise.all(
+      c.checkpoints.map((cp) => signCheckpoint(signer, c.entries[idx(cp.seq)]!, cp.time)),
+    );
+    const both = [pem, await otherSigner.publicKeyPem()];
+    expect(verify(c, { publicKeyPem: both })).toMatchObject({ ok: false, problem: "bad_signature" });
+  });
+
+  it("refuses a checkpoint that goes back to the retired key after the new one signed", async () => {
+    const c = await rotated();
+    c.checkpoints[0] = await signCheckpoint(otherSigner, c.entries[idx(100)]!, c.checkpoints[0]!.time);
+    c.checkpoints[1] = await signCheckpoint(signer, c.entries[idx(200)]!, c.checkpoints[1]!.time);
+    const both = [pem, await otherSigner.publicKeyPem()];
+    const result = verify(c, { publicKeyPem: both });
+    expect(result).toMatchObject({ ok: false, seq: 200, problem: "bad_signature" });
+    if (!result.ok) expect(result.detail).toMatch(/retired key/);
+  });
+
   it.each([
     ["the old key alone", "old", 200],
     ["the new key alone", "new", 100],
