@@ -71,7 +71,7 @@ export async function chatCompletions(
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
       : req;
-  // Sensitive orgs: the request and its answer go to the org's chain (masked as any record is, and as
+  // Sensitive orgs: the request and its answer go to the org's chain (masked as every record is, and as
   // sent once redacted below), a request refused from here on included.
   if (org?.sensitive) ctx.capture = { request: auditedRequest(bounded), content: "", toolCalls: [] };
   // Decided on the request before redaction, which changes texts and never what a target can take:
