@@ -35,6 +35,21 @@ async function ask() {
   };
 }
 
+/** A request with `logit_bias`, which only OpenAI takes: its status, error code and Retry-After. */
+async function biased(model: string) {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model,
+      logit_bias: { "50256": -100 },
+      messages: [{ role: "user", content: "hi" }],
+    }),
+  });
+  const { error } = (await res.json()) as { error: { code: string } };
+  return { status: res.status, code: error.code, retryAfter: res.headers.get("retry-after") };
+}
+
 describe("circuit breaker", () => {
   it("opens after repeated failures, skips the target, probes after the cool-down and closes on success", async () => {
     h.openai.enqueueFaults(...failing(100));
@@ -95,20 +110,9 @@ describe("circuit breaker", () => {
     for (let i = 0; i < 3; i++) expect((await ask()).status).toBe(200);
     // oa's circuit is open; an and ge, closed, cannot take logit_bias. oa will serve it once its
     // circuit closes, so it is a 503 to retry, not the caller's fault.
-    const later = await fetch(`${h.gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "chain",
-        logit_bias: { "50256": -100 },
-        messages: [{ role: "user", content: "hi" }],
-      }),
-    });
-    expect([later.status, ((await later.json()) as { error: { code: string } }).error.code]).toEqual([
-      503,
-      "circuit_open",
-    ]);
-    expect(later.headers.get("retry-after")).not.toBeNull();
+    const later = await biased("chain");
+    expect([later.status, later.code]).toEqual([503, "circuit_open"]);
+    expect(later.retryAfter).not.toBeNull();
     await sleep(COOLDOWN + 50);
   });
 
@@ -127,19 +131,8 @@ describe("circuit breaker", () => {
     expect(Number(res.headers.get("retry-after"))).toBe(Math.ceil(COOLDOWN / 1000));
     expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(calls);
     // A parameter the open target could never take is the caller's to fix: 400 now, not "retry later".
-    const never = await fetch(`${h.gateway.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "an/claude-sim",
-        logit_bias: { "50256": -100 },
-        messages: [{ role: "user", content: "hi" }],
-      }),
-    });
-    expect([never.status, ((await never.json()) as { error: { code: string } }).error.code]).toEqual([
-      400,
-      "unsupported_parameter",
-    ]);
+    const never = await biased("an/claude-sim");
+    expect([never.status, never.code]).toEqual([400, "unsupported_parameter"]);
     await sleep(COOLDOWN + 50);
   });
 });
