@@ -1,12 +1,11 @@
+import { cardVerdict } from "./card.ts";
 import {
-  cardIssuerOk,
   IBAN_LENGTHS,
   ibanPrefixLength,
   insideUuid,
   ipv4Ok,
   ipv6Public,
   jwtHeaderOk,
-  luhnOk,
   phoneOk,
   ssnOk,
 } from "./checks.ts";
@@ -49,21 +48,6 @@ const emailOk = (match: string): boolean => {
 const openAiOk = (match: string): boolean => {
   const body = match.slice(3);
   return /\d/.test(body) && /[A-Za-z]/.test(body) && (/[A-Z]/.test(body) || !body.includes("-"));
-};
-
-/**
- * Cards may run on into a following number ("4111 1111 1111 1111 1 of 2"): try the whole match, then
- * each shorter prefix that ends at a group separator and still has 13 digits.
- */
-const cardPrefixLength = (match: string): number => {
-  const ends = [match.length];
-  for (let i = match.length - 1; i > 0; i--) if (match[i] === " " || match[i] === "-") ends.push(i);
-  for (const end of ends) {
-    const digits = match.slice(0, end).replace(/[ -]/g, "");
-    if (digits.length < 13) break;
-    if (luhnOk(digits) && cardIssuerOk(digits)) return end;
-  }
-  return 0;
 };
 
 const VERSION_CONTEXT = /\b(?:version|ver\.?|release|build|firmware|v)\s*$/i;
@@ -255,7 +239,7 @@ export const DETECTORS: readonly Detector[] = [
     kind: "CARD",
     pattern:
       /(?<![\w+.-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)/g,
-    validate: cardPrefixLength,
+    validate: cardVerdict,
   },
   { kind: "SSN", pattern: /(?<![\w-])\d{3}-\d{2}-\d{4}(?!\w|-\d)/g, validate: ssnMatchOk },
   {

@@ -52,6 +52,10 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "amex 3782 822463 10005", want: "amex [CARD]" },
     { text: "mc 5555-5555-5555-4444.", want: "mc [CARD]." },
     { text: "4111 1111 1111 1111 1 of 2", want: "[CARD] 1 of 2" },
+    // A number right before the card made the match start a group early, and hid the card.
+    { text: "amount 2500 4111 1111 1111 1111", want: "amount 2500 [CARD]" },
+    { text: "2024 4111 1111 1111 1111 exp 12/27", want: "2024 [CARD] exp 12/27" },
+    { text: "zzz4111 1111 1111 1111 4111 1111 1111 1111", want: "zzz4111 1111 1111 1111 [CARD]" },
   ],
   IBAN: [
     { text: "IBAN GB82 WEST 1234 5698 7654 32.", want: "IBAN [IBAN]." },

@@ -1,0 +1,38 @@
+import { cardIssuerOk, luhnOk } from "./checks.ts";
+import type { Verdict } from "./detectors.ts";
+
+/**
+ * Cards may run on into a following number ("4111 1111 1111 1111 1 of 2"): try the whole match, then
+ * each shorter prefix that ends at a group separator and still has 13 digits.
+ */
+const cardPrefixLength = (match: string): number => {
+  const ends = [match.length];
+  for (let i = match.length - 1; i > 0; i--) if (match[i] === " " || match[i] === "-") ends.push(i);
+  for (const end of ends) {
+    const digits = match.slice(0, end).replace(/[ -]/g, "");
+    if (digits.length < 13) break;
+    if (luhnOk(digits) && cardIssuerOk(digits)) return end;
+  }
+  return 0;
+};
+
+/** The card pattern below, anchored where a later group of a failed match starts. */
+const CARD_AT =
+  /(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)/y;
+
+/**
+ * A card, or a grouped number that fails its checks and claims its text, unless a card starts at one
+ * of its later groups: a number written before a card ("amount 2500 4111 1111 1111 1111") makes the
+ * match begin a group early, and claiming it would hide the card.
+ */
+export const cardVerdict = (match: string, text: string, index: number): Verdict => {
+  const length = cardPrefixLength(match);
+  if (length > 0) return length;
+  for (let i = 0; i < match.length; i++) {
+    if (match[i] !== " " && match[i] !== "-") continue;
+    CARD_AT.lastIndex = index + i + 1;
+    const later = CARD_AT.exec(text);
+    if (later && cardPrefixLength(later[0]) > 0) return "ignore";
+  }
+  return 0;
+};
