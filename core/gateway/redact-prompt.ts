@@ -25,11 +25,13 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     return r.text;
   };
   // A JSON value (a tool's parameter schema) masked as the JSON it is: its string values (descriptions,
-  // examples, enums) are prose or sample data that can name people; keys stay.
+  // examples, enums) are prose or sample data that can name people; keys stay. Wrapped in a list, so a
+  // lone string or number is read as JSON too: as text, `"a\n4111…"` would hide the card behind `\n`,
+  // and a mask in it would break the JSON.
   const maskObject = <T>(value: T): T => {
-    const r = redactJsonText(JSON.stringify(value));
+    const r = redactJsonText(JSON.stringify([value]));
     masked += r.count;
-    return r.count === 0 ? value : (JSON.parse(r.text) as T);
+    return r.count === 0 ? value : (JSON.parse(r.text) as [T])[0];
   };
   const messages = req.messages.map((m): ChatMessage => {
     let out = m;

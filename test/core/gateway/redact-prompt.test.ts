@@ -171,6 +171,25 @@ describe("redactPrompt", () => {
     });
   });
 
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ["a card after a newline", { description: "e.g.\n4111111111111111" }, { description: "e.g.\n[CARD]" }],
+    [
+      "an address after a newline",
+      { description: "Contact:\njane@example.com" },
+      { description: "Contact:\n[EMAIL]" },
+    ],
+    ["a card as a number", { const: 4111111111111111 }, { const: "[CARD]" }],
+    ["an SSN after a tab", { default: "ssn\t219-09-9999" }, { default: "ssn\t[SSN]" }],
+  ])("masks a schema's single value holding %s, keeping it JSON", (_, texts, masked) => {
+    const { request: sent, masked: count } = redactPrompt(
+      request({
+        tools: [{ type: "function", function: { name: "f", parameters: { type: "object", ...texts } } }],
+      }),
+    );
+    expect(sent.tools?.[0]?.function.parameters).toEqual({ type: "object", ...masked });
+    expect(count).toBeGreaterThan(0);
+  });
+
   it("keeps a schema's structure whole: names, and the required lists and $refs that point at them", () => {
     const schema = {
       type: "object",
