@@ -57,13 +57,6 @@ export async function chatCompletions(
   let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   refuseUnboundedParts(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
-  if (underBudget(ctx) && unpricedTier(req, plan)) {
-    throw badRequest(
-      `Service tier '${req.service_tier}' has no price in the gateway's table for this model, and this request is under a budget.`,
-      "service_tier",
-      "service_tier_not_priced",
-    );
-  }
   // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
   // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
   // every adapter reads both.
@@ -71,27 +64,40 @@ export async function chatCompletions(
     underBudget(ctx) && req.max_tokens == null && req.max_completion_tokens == null
       ? { ...req, max_completion_tokens: DEFAULT_MAX_OUTPUT_TOKENS }
       : req;
-  // Sensitive orgs: the request and its answer go to the org's chain (masked as every record is, and as
-  // sent once redacted below), a request refused from here on included.
-  if (org?.sensitive) ctx.capture = { request: auditedRequest(bounded), content: "", toolCalls: [] };
-  // Decided on the request before redaction, which changes texts and never what a target can take:
-  // a request refused here, or by the spend guard, costs no redaction.
+  // Redaction runs after the spend guard, so a refused request costs none, except for a sensitive org,
+  // whose record of a refused request must hold the request as it would have been sent. It changes
+  // texts, never what a target can take.
+  let sent = bounded;
+  let redacted = false;
+  const redact = () => {
+    if (!org?.redactPrompts || redacted) return;
+    redacted = true;
+    const r = redactPrompt(bounded);
+    sent = r.request;
+    headers["x-gateway-redacted"] = String(r.masked);
+  };
+  if (org?.sensitive) {
+    redact();
+    ctx.capture = { request: auditedRequest(sent), content: "", toolCalls: [] };
+  }
+  const mapped = sent;
   const { plan: takers, taken } = firstTaker(
     spendablePlan(ctx, plan),
-    (t) => adapterFor(ctx, t).toRequest(bounded, mapContext(ctx.deps, t)),
+    (t) => adapterFor(ctx, t).toRequest(mapped, mapContext(ctx.deps, t)),
     (t) => ctx.deps.breakers.wouldAdmit(t),
   );
-  plan = await guardSpend(ctx, takers, chatBounds(bounded, takers), headers);
-  let sent = bounded;
-  if (org?.redactPrompts) {
-    const redacted = redactPrompt(bounded);
-    sent = redacted.request;
-    headers["x-gateway-redacted"] = String(redacted.masked);
-    if (ctx.capture && sent !== bounded) ctx.capture.request = auditedRequest(sent);
+  if (underBudget(ctx) && unpricedTier(req, takers)) {
+    throw badRequest(
+      `Service tier '${req.service_tier}' has no price in the gateway's table for this model, and this request is under a budget.`,
+      "service_tier",
+      "service_tier_not_priced",
+    );
   }
+  plan = await guardSpend(ctx, takers, chatBounds(bounded, takers), headers);
+  redact();
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, (target, callerGone) => {
-    // The mapping made before redaction holds only for a request redaction left as it was.
-    const call = { req: sent, target, taken: sent === bounded ? taken : undefined, callerGone };
+    // The mapping made before holds while the request is the one it was made of.
+    const call = { req: sent, target, taken: sent === mapped ? taken : undefined, callerGone };
     return sent.stream ? streamFrom(ctx, call, headers) : completeFrom(ctx, call, headers);
   });
 }

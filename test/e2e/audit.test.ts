@@ -19,6 +19,7 @@ const SENSITIVE = "sk-gw-sensitive-key";
 const MASKED = "sk-gw-masked-key";
 const CAPPED = "sk-gw-audit-capped";
 const SENSITIVE_CAPPED = "sk-gw-audit-sensitive-capped";
+const MASKED_CAPPED = "sk-gw-audit-masked-capped";
 const lines: string[] = [];
 const capture: Log = {
   info: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
@@ -42,12 +43,19 @@ beforeAll(async () => {
       { id: "masked", redactPrompts: true },
       { id: "capped-audit", budgets: [{ period: "day", limitUsd: 0.000001 }] },
       { id: "sensitive-capped", sensitive: true, budgets: [{ period: "day", limitUsd: 0.000001 }] },
+      {
+        id: "masked-capped",
+        sensitive: true,
+        redactPrompts: true,
+        budgets: [{ period: "day", limitUsd: 0.000001 }],
+      },
     ],
     keys: [
       { id: "sensitive", org: "sensitive", secret: SENSITIVE },
       { id: "masked", org: "masked", secret: MASKED },
       { id: "capped-audit", org: "capped-audit", secret: CAPPED },
       { id: "sensitive-capped", org: "sensitive-capped", secret: SENSITIVE_CAPPED },
+      { id: "masked-capped", org: "masked-capped", secret: MASKED_CAPPED },
     ],
   });
 }, 30_000);
@@ -216,6 +224,31 @@ describe("audit chains", () => {
     expect(request).toMatchObject({ status: 429, errorCode: "budget_exceeded", response: expect.anything() });
     expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
     expect(JSON.stringify(request)).not.toContain("carol@example.com");
+  });
+
+  it("records a refused request of an org that redacts prompts as it would have been sent, masked", async () => {
+    // A card number as a schema's enum value: only prompt redaction reads it as one (no label names it).
+    const tools = [
+      {
+        type: "function",
+        function: {
+          name: "pay",
+          parameters: { type: "object", properties: { card: { enum: [4111111111111111] } } },
+        },
+      },
+    ];
+    const refused = await call(MASKED_CAPPED, { tools });
+    expect(refused.status).toBe(429);
+    let request: unknown;
+    await expect
+      .poll(async () => {
+        const entries = (await exportOf("masked-capped")).entries;
+        request = entries.find((e) => e.record.kind === "request")?.record.data;
+        return request !== undefined;
+      })
+      .toBe(true);
+    expect(JSON.stringify(request)).toContain("[CARD]");
+    expect(JSON.stringify(request)).not.toContain("4111111111111111");
   });
 
   it("records a file a sensitive org sent by its digest, not its contents", async () => {
