@@ -90,17 +90,21 @@ export async function checkProviderUnused(deps: AdminDeps, id: string): Promise<
       `Provider '${id}' is used by model(s) ${names(users)}; change or delete them first.`,
       "id",
     );
-  await checkNotAllowedByFileKeys(deps, `Provider '${id}'`, (name) => name.startsWith(`${id}/`));
+  if ((await deps.registry.get("provider", id))?.source === "admin")
+    await checkNotAllowedByFileKeys(deps, `Provider '${id}'`, (name) => name.startsWith(`${id}/`));
 }
 
-/** An alias a config-file key's allow-list names cannot go (checkNotAllowedByFileKeys). */
-export const checkModelUnused = (deps: AdminDeps, alias: string): Promise<void> =>
-  checkNotAllowedByFileKeys(deps, `Model '${alias}'`, (name) => name === alias);
+/** An admin-made alias a config-file key's allow-list names cannot go (checkNotAllowedByFileKeys). */
+export async function checkModelUnused(deps: AdminDeps, alias: string): Promise<void> {
+  if ((await deps.registry.get("model", alias))?.source === "admin")
+    await checkNotAllowedByFileKeys(deps, `Model '${alias}'`, (name) => name === alias);
+}
 
 /**
- * What a key declared in the config file allows cannot go through the admin API: the next start would
- * find the key naming nothing and refuse the file (seed.ts). Admin-made keys do not hold it: a name of
- * theirs that names nothing only narrows what they reach.
+ * What a key declared in the config file allows cannot go through the admin API when the file does not
+ * declare it too (it would come back at the next start): that start would find the key naming nothing
+ * and refuse the file (seed.ts). Admin-made keys do not hold it: a name of theirs that names nothing
+ * only narrows what they reach.
  */
 async function checkNotAllowedByFileKeys(
   deps: AdminDeps,

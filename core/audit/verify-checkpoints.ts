@@ -128,7 +128,7 @@ export function checkCheckpoints(
         problem: {
           seq: lastGood,
           problem: "bad_signature",
-          detail: `the last checkpoint (seq ${lastGood}) is not signed by the last public key given, the current one: the chain may have been re-signed with a retired key (give the keys in the order they signed)`,
+          detail: `the last checkpoint (seq ${lastGood}) is not signed by the last public key given: give only the keys that signed this chain, oldest first (one idle since a rotation, or rotated less than a checkpoint ago, was signed by the older key alone); if the last key given did sign it, the chain was re-signed with a retired key`,
         },
         verified,
         lastSignedSeq: lastGood,

@@ -24,8 +24,9 @@ export const CAPTURE_LIMIT = 64 * 1024;
 const CAPTURE_MARGIN = 16 * 1024;
 
 /**
- * Longer than any finding but a PEM block of a key past 8 192 bits: where the capture itself was cut,
- * what lies within this much of the cut may be the head of a finding the cut split.
+ * Longer than any finding but a PEM block of a key past 8 192 bits or a JWT past 8 KiB (whose
+ * signature, at its end, is never kept): where the capture itself was cut, what lies within this much
+ * of the cut may be the head of a finding the cut split.
  */
 const FINDING_REACH = 8 * 1024;
 

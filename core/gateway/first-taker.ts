@@ -32,7 +32,7 @@ export function firstTaker<T>(
   map: (target: ResolvedTarget) => T,
   admits: (target: ResolvedTarget) => boolean,
 ): Preflight<T> {
-  const refusals: GatewayError[] = [];
+  const refusals: Array<{ err: GatewayError; admitted: boolean }> = [];
   const refused = new Set<ResolvedTarget>();
   let behindOpenCircuit: Taken<T> | undefined;
   const rest = () => plan.filter((t) => !refused.has(t));
@@ -43,7 +43,7 @@ export function firstTaker<T>(
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       if (decide(err).action === "fail" && admits(target)) throw err;
-      refusals.push(err);
+      refusals.push({ err, admitted: admits(target) });
       refused.add(target);
       continue;
     }
@@ -51,7 +51,9 @@ export function firstTaker<T>(
     behindOpenCircuit ??= { target, mapped };
   }
   if (behindOpenCircuit) return { plan: rest(), taken: behindOpenCircuit };
-  if (refusals.length > 0) throw heardRefusal(refusals);
+  // The attempts hear only the targets their circuits let through; when none did, every refusal.
+  const heard = refusals.filter((r) => r.admitted);
+  if (refusals.length > 0) throw heardRefusal((heard.length > 0 ? heard : refusals).map((r) => r.err));
   return { plan: [...plan], taken: undefined };
 }
 

@@ -197,43 +197,47 @@ describe("admin API: providers, models and orgs", () => {
     expect((await f.call("DELETE", "/admin/providers/oa")).status).toBe(204);
   });
 
-  it.each([
-    ["config", 409],
-    [undefined, 204],
-  ] as const)(
-    "deletes an alias a key allows only when the key is not the config file's (source %s)",
-    async (source, status) => {
-      await f.deps.keys.put({
-        id: "scoped",
-        org: "acme",
-        role: "api",
-        sha256: "c".repeat(64),
-        models: ["smart", "oa/gpt-4o"],
-        createdAt: "2026-11-27T00:00:00.000Z",
-        ...(source ? { source } : {}),
-      });
-      const res = await f.call("DELETE", "/admin/models/smart");
-      expect(res.status).toBe(status);
-      if (status === 409) expect(errorOf(res.json).message).toMatch(/config-file key\(s\) 'scoped'/);
-    },
-  );
-
-  it("refuses to delete a provider a config-file key allows provider/model names of", async () => {
+  /** An admin-made provider p2 and alias m2 on it, and a key allowed both, from the file or not. */
+  const allowedByKey = async (source: "config" | undefined) => {
+    expect((await f.call("POST", "/admin/providers", { id: "p2", kind: "mock" })).status).toBe(201);
+    const m2 = { alias: "m2", targets: [{ provider: "mock", model: "echo" }] };
+    expect((await f.call("POST", "/admin/models", m2)).status).toBe(201);
     await f.deps.keys.put({
       id: "scoped",
       org: "acme",
       role: "api",
       sha256: "c".repeat(64),
-      models: ["oa/gpt-4o"],
+      models: ["m2", "p2/echo", "smart"],
       createdAt: "2026-11-27T00:00:00.000Z",
-      source: "config",
+      ...(source ? { source } : {}),
     });
-    expect((await f.call("DELETE", "/admin/models/smart")).status).toBe(204);
-    const res = await f.call("DELETE", "/admin/providers/oa");
+  };
+
+  it.each([
+    ["config", 409],
+    [undefined, 204],
+  ] as const)(
+    "deletes an admin-made alias a key allows only when the key is not the file's (%s)",
+    async (source, status) => {
+      await allowedByKey(source);
+      const res = await f.call("DELETE", "/admin/models/m2");
+      expect(res.status).toBe(status);
+      if (status === 409) expect(errorOf(res.json).message).toMatch(/config-file key\(s\) 'scoped'/);
+    },
+  );
+
+  it("refuses to delete an admin-made provider a config-file key allows provider/model names of", async () => {
+    await allowedByKey("config");
+    const res = await f.call("DELETE", "/admin/providers/p2");
     expect([res.status, errorOf(res.json).message]).toEqual([
       409,
       expect.stringMatching(/config-file key\(s\) 'scoped'/),
     ]);
+  });
+
+  it("deletes an alias the config file declares, which the next start brings back, whoever allows it", async () => {
+    await allowedByKey("config");
+    expect((await f.call("DELETE", "/admin/models/smart")).status).toBe(204);
   });
 
   it.each([

@@ -99,6 +99,12 @@ describe("firstTaker", () => {
       "embeddings_not_supported",
     ],
     [
+      "only refusals the attempts would hear count: not an open circuit's",
+      { a: "cannot", b: "cannot", c: "bad-request" },
+      open("c"),
+      "unsupported_parameter",
+    ],
+    [
       "no target takes it, the last for a parameter",
       { a: "no-embeddings", b: "cannot", c: "cannot" },
       open(),
