@@ -69,12 +69,11 @@ export async function callUpstream(
       response.body.destroy();
       return "";
     });
-    throw upstreamStatusError(
-      endpoint.providerId,
-      response.status,
-      withoutCredentials(text, request.headers),
-      response.headers,
-    );
+    const err = upstreamStatusError(endpoint.providerId, response.status, text, response.headers);
+    // The message as read out of the body's JSON: a credential written with escapes (`\u0073k-…`) in
+    // the raw text is plain here.
+    err.message = withoutCredentials(err.message, request.headers);
+    throw err;
   } finally {
     done();
   }

@@ -129,4 +129,20 @@ describe("callUpstream with a provider that echoes the request's credential", ()
     expect((err as Error).message).not.toContain(secret);
     expect((err as Error).message).toContain("[REDACTED]");
   });
+
+  it("masks it when the provider's JSON writes it with escapes", async () => {
+    const secret = "sk-provider-secret-123";
+    // `\u0073k-…` in the JSON text is `sk-…` once read.
+    const escaped = secret.replace("s", "\\u0073");
+    const transport: Transport = {
+      send: async () => {
+        const body = new PassThrough();
+        body.end(`{"error":{"message":"bad key ${escaped}"}}`);
+        return { status: 400, headers: {}, body };
+      },
+    };
+    const request = { ...REQUEST, headers: { authorization: `Bearer ${secret}` } };
+    const err = await callUpstream(transport, ENDPOINT, request, undefined).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("bad key [REDACTED]");
+  });
 });
