@@ -51,7 +51,8 @@ export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Pro
   await settle([usage], [counted], deps);
   // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
   const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
-  if (usage.budgetRefused) thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
+  if (usage.budgetRefused && !usage.budgetRefused.pastLimit)
+    thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
   return { counted, thresholds };
 }
 
@@ -77,7 +78,8 @@ export async function aggregateUsageBatch(
     if (u.costUsd > 0 || u.budgetRefused)
       latest.set(`${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}`, u);
     const r = u.budgetRefused;
-    if (r) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
+    // A request too large for the whole budget does not use the budget up.
+    if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
   const emitted: ThresholdDetail[] = [];
   for (const usage of latest.values()) emitted.push(...(await emitThresholds(usage, deps)));

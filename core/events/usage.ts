@@ -44,6 +44,11 @@ export const usageDetail = z.object({
       periodKey: z.string().min(1),
       /** The limit it refused at: a budget changed since is judged by its own limit, not this one. */
       limitUsd: z.number().positive().optional(),
+      /**
+       * The request's own bound passed the whole limit: the budget is not used up by it (a refusal
+       * whatever was spent), and it fires no alert.
+       */
+      pastLimit: z.literal(true).optional(),
     })
     .optional(),
   stream: z.boolean(),

@@ -192,7 +192,12 @@ export async function guardSpend(
         amount > result.limitUsd
           ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
           : "";
-      throw budgetExceeded(ctx, result, `this request may cost up to $${usdAmountText(amount)}${alone}`);
+      throw budgetExceeded(
+        ctx,
+        result,
+        `this request may cost up to $${usdAmountText(amount)}${alone}`,
+        amount > result.limitUsd,
+      );
     }
     state.reservationUsd = amount;
     state.items = items;
@@ -272,6 +277,7 @@ function budgetExceeded(
   ctx: RequestContext,
   result: Extract<ReserveResult, { ok: false }>,
   why: string,
+  pastLimit = false,
 ): GatewayError {
   const c = result.counter;
   ctx.outcome.budgetRefused = {
@@ -280,6 +286,7 @@ function budgetExceeded(
     period: c.period,
     periodKey: c.periodKey,
     limitUsd: result.limitUsd,
+    ...(pastLimit ? { pastLimit: true as const } : {}),
   };
   return new GatewayError(
     429,

@@ -46,7 +46,7 @@ export interface RequestOutcome {
   serviceTier?: string | undefined;
   errorCode: string | undefined;
   /** The budget that refused the request (429 `budget_exceeded`): it is used up for its period. */
-  budgetRefused?: (CounterRef & { limitUsd: number }) | undefined;
+  budgetRefused?: (CounterRef & { limitUsd: number; pastLimit?: true }) | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];
   /** Priced from provider usage (or the reservation when a stream ended without usage). */

@@ -475,6 +475,13 @@ describe("a budget refusal", () => {
     const message: string = JSON.parse(refused.text).error.message;
     expect(message).toMatch(/this request may cost up to \$0\.0160/);
     expect(message.includes("more than the whole budget: only a smaller request")).toBe(alone);
+    // A request too large for the whole budget does not use it up: it fires no alert. One that the
+    // spend left no room for does: the budget is used up.
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    const org = key === TINY ? "tiny" : "nearly";
+    await expect
+      .poll(() => alerts.filter((a) => a.detail.id === org).map((a) => a.detail.threshold))
+      .toEqual(alone ? [] : [50, 80, 100]);
   });
 });
 
