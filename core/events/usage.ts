@@ -35,7 +35,10 @@ export const usageDetail = z.object({
   latencyMs: z.number().min(0),
   ttftMs: z.number().min(0).nullable(),
   status: z.number().int(),
-  /** The budget that refused the request (429 `budget_exceeded`): used up, so its 100 % alert fires. */
+  /**
+   * The budget that refused the request (429 `budget_exceeded`): used up, so its 100 % alert fires,
+   * unless `pastLimit` says the request alone was too large for it.
+   */
   budgetRefused: z
     .object({
       scope: z.enum(["org", "key"]),

@@ -42,8 +42,9 @@ export function firstTaker<T>(
       mapped = map(target);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
-      if (decide(err).action === "fail" && admits(target)) throw err;
-      refusals.push({ err, admitted: admits(target) });
+      const admitted = admits(target);
+      if (decide(err).action === "fail" && admitted) throw err;
+      refusals.push({ err, admitted });
       refused.add(target);
       continue;
     }

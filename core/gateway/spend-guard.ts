@@ -1,6 +1,6 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { counterFor } from "../budgets/counters.ts";
-import { usdAmountText, usdText } from "../budgets/money.ts";
+import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { costUsd, type Price, priceFor, priceVersionOf } from "../budgets/pricing.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
@@ -187,16 +187,16 @@ export async function guardSpend(
         const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
         Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, now));
       }
-      // A bound past the whole limit is refused whatever was spent: say what would let it through.
-      const alone =
-        amount > result.limitUsd
-          ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
-          : "";
+      // A bound past the whole limit (compared as the stores do) is refused whatever was spent.
+      const pastLimit = reserveNanos(amount) > limitNanos(result.limitUsd);
+      const alone = pastLimit
+        ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
+        : "";
       throw budgetExceeded(
         ctx,
         result,
         `this request may cost up to $${usdAmountText(amount)}${alone}`,
-        amount > result.limitUsd,
+        pastLimit,
       );
     }
     state.reservationUsd = amount;

@@ -45,7 +45,10 @@ export interface RequestOutcome {
   /** The processing tier the provider says served the request (OpenAI's `service_tier`), when it says. */
   serviceTier?: string | undefined;
   errorCode: string | undefined;
-  /** The budget that refused the request (429 `budget_exceeded`): it is used up for its period. */
+  /**
+   * The budget that refused the request (429 `budget_exceeded`): used up for its period, unless
+   * `pastLimit` says the request's own bound passed its whole limit.
+   */
   budgetRefused?: (CounterRef & { limitUsd: number; pastLimit?: true }) | undefined;
   /** Every upstream call made (and target skipped) for this request, in order. */
   attempts: AttemptRecord[];

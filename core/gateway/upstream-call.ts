@@ -69,9 +69,14 @@ export async function callUpstream(
       response.body.destroy();
       return "";
     });
-    const err = upstreamStatusError(endpoint.providerId, response.status, text, response.headers);
-    // The message as read out of the body's JSON: a credential written with escapes (`\u0073k-…`) in
-    // the raw text is plain here.
+    // Masked in the body as it came (every field, and before the message is cut to length), then in
+    // the message as read out of its JSON, where a credential written with escapes (`\u0073k-…`) is plain.
+    const err = upstreamStatusError(
+      endpoint.providerId,
+      response.status,
+      withoutCredentials(text, request.headers),
+      response.headers,
+    );
     err.message = withoutCredentials(err.message, request.headers);
     throw err;
   } finally {

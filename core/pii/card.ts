@@ -16,9 +16,17 @@ const cardPrefixLength = (match: string): number => {
   return 0;
 };
 
-/** The card pattern below, anchored where a later group of a failed match starts. */
-const CARD_AT =
-  /(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)/y;
+/**
+ * A card number: 13–19 digits, or 4-4-4-4(-3) and Amex's 4-6-5 groups, never inside a longer word or
+ * number (a card after `2500-` is one the detector cannot start at, and stays unmasked: known miss).
+ */
+const CARD_SOURCE = String.raw`(?<![\w+.-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)`;
+
+/** The detector's pattern (detectors.ts). */
+export const CARD_PATTERN = new RegExp(CARD_SOURCE, "g");
+
+/** The same, anchored where a later group of a failed match starts. */
+const CARD_AT = new RegExp(CARD_SOURCE, "y");
 
 /**
  * A card, or a grouped number that fails its checks and claims its text, unless a card starts at one

@@ -1,4 +1,4 @@
-import { cardVerdict } from "./card.ts";
+import { CARD_PATTERN, cardVerdict } from "./card.ts";
 import {
   IBAN_LENGTHS,
   ibanPrefixLength,
@@ -237,8 +237,7 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "CARD",
-    pattern:
-      /(?<![\w+.-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)/g,
+    pattern: CARD_PATTERN,
     validate: cardVerdict,
   },
   { kind: "SSN", pattern: /(?<![\w-])\d{3}-\d{2}-\d{4}(?!\w|-\d)/g, validate: ssnMatchOk },

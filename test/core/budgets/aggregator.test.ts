@@ -70,6 +70,20 @@ describe("the cost aggregator", () => {
   it.each([
     ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
     ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],
+  ])("fires no alert for a refusal of a request too large for the whole budget (%s)", async (_, deliver) => {
+    const d = deps();
+    const tooLarge = refused("huge");
+    (tooLarge.budgetRefused as { pastLimit?: true }).pastLimit = true;
+    await deliver(tooLarge, d.deps);
+    expect(thresholds(d)).toEqual([]);
+    // A refusal for lack of room uses the budget up: 50, 80 and 100 % fire.
+    await deliver(refused("full"), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1", "org:80:1", "org:100:1"]);
+  });
+
+  it.each([
+    ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
+    ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],
   ])("fires an alert whose publish failed on the event's redelivery (%s), once", async (_, deliver) => {
     const d = deps();
     const publish = d.deps.events.publish;

@@ -130,6 +130,28 @@ describe("callUpstream with a provider that echoes the request's credential", ()
     expect((err as Error).message).toContain("[REDACTED]");
   });
 
+  it.each([
+    ["in the parameter it names", { message: "bad", param: "Bearer sk-provider-secret-123" }, "param"],
+    [
+      "across the message's cut at 2 000 characters",
+      { message: `${"x".repeat(1990)}sk-provider-secret-123` },
+      "message",
+    ],
+  ])("masks it %s", async (_, error, field) => {
+    const transport: Transport = {
+      send: async () => {
+        const body = new PassThrough();
+        body.end(JSON.stringify({ error }));
+        return { status: 400, headers: {}, body };
+      },
+    };
+    const request = { ...REQUEST, headers: { authorization: "Bearer sk-provider-secret-123" } };
+    const err = (await callUpstream(transport, ENDPOINT, request, undefined).catch(
+      (e: unknown) => e,
+    )) as Record<string, string>;
+    expect(err[field]).not.toMatch(/sk-provid/);
+  });
+
   it("masks it when the provider's JSON writes it with escapes", async () => {
     const secret = "sk-provider-secret-123";
     // `\u0073k-…` in the JSON text is `sk-…` once read.
