@@ -5,7 +5,7 @@ import { badRequest } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
-import { withoutCredentials } from "../providers/credential-scrub.ts";
+import { errorWithoutCredentials } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
@@ -229,7 +229,7 @@ async function streamFrom(
     onEarlyCount: (usage) => {
       ctx.attemptCountedInput = usage.prompt_tokens;
     },
-    scrub: (message) => withoutCredentials(message, request.headers),
+    scrub: (err) => errorWithoutCredentials(err, request.headers),
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

@@ -48,10 +48,10 @@ export interface TranslateOptions {
    */
   onEarlyCount?: ((usage: Usage) => void) | undefined;
   /**
-   * What an error event's message becomes before the caller reads it: the request's credential masked
+   * What an error event's error becomes before the caller reads it: the request's credential masked
    * where the provider echoes it (credential-scrub.ts), as for an error status.
    */
-  scrub?: ((message: string) => string) | undefined;
+  scrub?: ((err: GatewayError) => GatewayError) | undefined;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -210,8 +210,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
       const billed = step.fault.billed ? state.usage : undefined;
-      const message = opts.scrub ? opts.scrub(step.fault.message) : step.fault.message;
-      fail(providerFaultError(opts.provider, step.fault.code, message, when, billed));
+      const err = providerFaultError(opts.provider, step.fault.code, step.fault.message, when, billed);
+      fail(opts.scrub ? opts.scrub(err) : err);
     }
   });
 

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { drainStream } from "../api/drain-stream.ts";
 import { GatewayError, upstreamError } from "../api/errors.ts";
-import { withoutCredentials } from "../providers/credential-scrub.ts";
+import { errorWithoutCredentials, withoutCredentials } from "../providers/credential-scrub.ts";
 import {
   type Endpoint,
   type Transport,
@@ -69,16 +69,15 @@ export async function callUpstream(
       response.body.destroy();
       return "";
     });
-    // Masked in the body as it came (every field, and before the message is cut to length), then in
-    // the message as read out of its JSON, where a credential written with escapes (`\u0073k-…`) is plain.
+    // Masked in the body as it came (before the message is cut to length), then in what was read out of
+    // its JSON, where a credential written with escapes (`\u0073k-…`) is plain.
     const err = upstreamStatusError(
       endpoint.providerId,
       response.status,
       withoutCredentials(text, request.headers),
       response.headers,
     );
-    err.message = withoutCredentials(err.message, request.headers);
-    throw err;
+    throw errorWithoutCredentials(err, request.headers);
   } finally {
     done();
   }

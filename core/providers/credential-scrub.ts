@@ -1,3 +1,5 @@
+import { GatewayError } from "../api/errors.ts";
+
 /** The request headers that carry the gateway's provider credential (OpenAI, Anthropic, Gemini). */
 const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "x-goog-api-key"] as const;
 
@@ -14,4 +16,27 @@ export function withoutCredentials(text: string, headers: Readonly<Record<string
     if (secret && secret.length >= 8 && out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
   }
   return out;
+}
+
+/**
+ * A provider's error with the credential masked in every field that carries the provider's words: its
+ * message, the parameter it names, and a code taken from it (an error event's `type`, which an unknown
+ * kind passes on as the code). Read out of the provider's JSON, so escaped forms are plain here.
+ */
+export function errorWithoutCredentials(
+  err: GatewayError,
+  headers: Readonly<Record<string, string>>,
+): GatewayError {
+  const scrub = (text: string | null) => (text === null ? null : withoutCredentials(text, headers));
+  const message = withoutCredentials(err.message, headers);
+  const param = scrub(err.param);
+  const code = scrub(err.code);
+  if (message === err.message && param === err.param && code === err.code) return err;
+  return new GatewayError(err.status, err.type, message, {
+    param,
+    code,
+    headers: err.headers,
+    ...(err.routeAs === null ? {} : { routeAs: err.routeAs }),
+    billedUsage: err.billedUsage,
+  });
 }

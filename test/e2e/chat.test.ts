@@ -17,11 +17,12 @@ const TEXT = "Grüße aus dem Simulator 🌍 — ok";
 
 describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   it.each([
-    ["before any content, as an error status", 0],
-    ["mid-stream, as an in-band error event", 3],
-  ])("masks the gateway's credential a stream error echoes %s", async (_, afterEvents) => {
+    ["in its message before any content, as an error status", 0, "message"],
+    ["in its message mid-stream, as an in-band error event", 3, "message"],
+    ["as its type mid-stream, which becomes the error's code", 3, "type"],
+  ] as const)("masks the gateway's credential a stream error echoes %s", async (_, afterEvents, where) => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
-    sim(h).enqueueFaults({ kind: "error-mid", afterEvents, status: 400, echoCredential: true });
+    sim(h).enqueueFaults({ kind: "error-mid", afterEvents, status: 400, echoCredential: where });
     const res = await rawRequest(h, {
       headers: auth,
       body: JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "Hi" }] }),
@@ -29,6 +30,8 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     // The harness's provider credential is "test-key".
     expect(res.text).toContain("[REDACTED]");
     expect(res.text).not.toContain("test-key");
+    await expect.poll(() => h.outcomes.length).toBeGreaterThan(0);
+    expect(JSON.stringify(h.outcomes)).not.toContain("test-key");
   });
 
   it("returns the provider's answer and the provider's own usage, not an estimate", async () => {

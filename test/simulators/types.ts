@@ -34,8 +34,11 @@ export type Fault =
       kind: "error-mid";
       afterEvents: number;
       status?: number;
-      /** The error's message quotes the credential the request carried, as a careless proxy might. */
-      echoCredential?: boolean;
+      /**
+       * The error quotes the credential the request carried, as a careless proxy might: in its message,
+       * or as its `type`.
+       */
+      echoCredential?: "message" | "type";
     };
 
 export interface ScriptToolCall {

@@ -98,7 +98,10 @@ export function writeStream(
       // The provider reports its failure in band, then ends the response.
       if (fault?.kind === "error-mid") {
         const event = ctx.streamError(fault.status);
-        res.end(serialize(fault.echoCredential ? echoingCredential(event, ctx.req.headers) : event, eol));
+        const echoed = fault.echoCredential
+          ? echoingCredential(event, ctx.req.headers, fault.echoCredential)
+          : event;
+        res.end(serialize(echoed, eol));
       }
       return; // hang-mid: stay silent until the client gives up or close()
     }
@@ -126,10 +129,15 @@ export function writeStream(
   else begin();
 }
 
-/** An in-stream error event whose `error.message` ends by quoting the request's credential header. */
-function echoingCredential(event: SseEvent, headers: IncomingHttpHeaders): SseEvent {
-  const credential = headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "";
-  const data = JSON.parse(event.data) as { error: { message: string } };
-  data.error.message += ` (the request said: ${String(credential)})`;
+/** An in-stream error event that quotes the request's credential header, in its message or as its type. */
+function echoingCredential(
+  event: SseEvent,
+  headers: IncomingHttpHeaders,
+  where: "message" | "type",
+): SseEvent {
+  const credential = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
+  const data = JSON.parse(event.data) as { error: { message: string; type?: string } };
+  if (where === "type") data.error.type = `t-${credential}`;
+  else data.error.message += ` (the request said: ${credential})`;
   return { ...event, data: JSON.stringify(data) };
 }

@@ -167,4 +167,18 @@ describe("callUpstream with a provider that echoes the request's credential", ()
     const err = await callUpstream(transport, ENDPOINT, request, undefined).catch((e: unknown) => e);
     expect((err as Error).message).toBe("bad key [REDACTED]");
   });
+
+  it("masks it in the parameter when the provider's JSON writes it with escapes", async () => {
+    const escaped = "sk-provider-secret-123".replace("s", "\\u0073");
+    const transport: Transport = {
+      send: async () => {
+        const body = new PassThrough();
+        body.end(`{"error":{"message":"bad","param":"p-${escaped}"}}`);
+        return { status: 400, headers: {}, body };
+      },
+    };
+    const request = { ...REQUEST, headers: { authorization: "Bearer sk-provider-secret-123" } };
+    const err = await callUpstream(transport, ENDPOINT, request, undefined).catch((e: unknown) => e);
+    expect(err).toMatchObject({ param: "p-[REDACTED]" });
+  });
 });

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../../core/api/errors.ts";
+import { errorWithoutCredentials, withoutCredentials } from "../../../core/providers/credential-scrub.ts";
+
+const KEY = "sk-provider-secret-123";
+
+describe("withoutCredentials", () => {
+  it.each([
+    ["authorization", `Bearer ${KEY}`],
+    ["x-api-key", KEY],
+    ["x-goog-api-key", KEY],
+  ])("masks the %s value wherever the text has it", (header, value) => {
+    expect(withoutCredentials(`a ${KEY} and ${KEY}`, { [header]: value })).toBe(
+      "a [REDACTED] and [REDACTED]",
+    );
+  });
+
+  it("leaves values shorter than 8 characters, which would mangle ordinary words", () => {
+    expect(withoutCredentials("a test b", { "x-api-key": "test" })).toBe("a test b");
+  });
+});
+
+describe("errorWithoutCredentials", () => {
+  it("masks the message, the parameter and a code taken from the provider's words", () => {
+    const err = new GatewayError(502, "upstream_error", `failed: ${KEY}`, {
+      param: `p-${KEY}`,
+      code: `t-${KEY}`,
+      headers: { "retry-after": "1" },
+      routeAs: "upstream_http_error",
+    });
+    const out = errorWithoutCredentials(err, { authorization: `Bearer ${KEY}` });
+    expect(out.toEnvelope()).toEqual({
+      error: {
+        message: "failed: [REDACTED]",
+        type: "upstream_error",
+        param: "p-[REDACTED]",
+        code: "t-[REDACTED]",
+      },
+    });
+    expect([out.status, out.headers, out.routeAs]).toEqual([
+      502,
+      { "retry-after": "1" },
+      "upstream_http_error",
+    ]);
+  });
+
+  it("gives back the error itself when nothing echoes the credential", () => {
+    const err = new GatewayError(400, "invalid_request_error", "bad", { code: "x" });
+    expect(errorWithoutCredentials(err, { authorization: `Bearer ${KEY}` })).toBe(err);
+  });
+});
