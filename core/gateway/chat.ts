@@ -1,11 +1,11 @@
 import type { ChatRequest } from "../api/chat-request.ts";
 import { chatRequestInput } from "../api/chat-request-input.ts";
 import type { ChatCompletionChunk } from "../api/chat-response.ts";
-import { badRequest } from "../api/errors.ts";
+import { badRequest, GatewayError } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
-import { errorWithoutCredentials } from "../providers/credential-scrub.ts";
+import { errorWithoutCredentials, withoutCredentials } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
@@ -102,6 +102,19 @@ export async function chatCompletions(
   });
 }
 
+/**
+ * A 2xx answer read as a completion. One the gateway cannot use fails with the provider's words in it
+ * (Gemini's `finishMessage` of a malformed call): masked of the request's credential, as an error
+ * status's are.
+ */
+function fromAnswer<T>(read: () => T, requestHeaders: Readonly<Record<string, string>>): T {
+  try {
+    return read();
+  } catch (err) {
+    throw err instanceof GatewayError ? errorWithoutCredentials(err, requestHeaders) : err;
+  }
+}
+
 /** One attempt's call: the request, its target, firstTaker's mapping, and the caller's signal. */
 interface Attempt {
   req: ChatRequest;
@@ -169,12 +182,16 @@ async function completeFrom(
   headers: Record<string, string>,
 ): Promise<GatewayResponse> {
   const { target } = attempt;
-  const { adapter, call } = await openUpstream(ctx, attempt);
+  const { adapter, call, request } = await openUpstream(ctx, attempt);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
-    const completion = adapter.fromResponse(
-      parseUpstreamJson(text, target.provider.id),
-      metaFor(ctx, target),
+    const completion = fromAnswer(
+      () =>
+        adapter.fromResponse(
+          parseUpstreamJson(withoutCredentials(text, request.headers), target.provider.id),
+          metaFor(ctx, target),
+        ),
+      request.headers,
     );
     recordUsage(ctx.outcome, completion.usage);
     if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;
@@ -229,7 +246,7 @@ async function streamFrom(
     onEarlyCount: (usage) => {
       ctx.attemptCountedInput = usage.prompt_tokens;
     },
-    scrub: (err) => errorWithoutCredentials(err, request.headers),
+    requestHeaders: request.headers,
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

@@ -4,6 +4,7 @@ import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
+import { withoutCredentials } from "../providers/credential-scrub.ts";
 import { TransportError } from "../providers/transport.ts";
 import { classifyBodyError } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
@@ -48,10 +49,11 @@ export interface TranslateOptions {
    */
   onEarlyCount?: ((usage: Usage) => void) | undefined;
   /**
-   * What an error event's error becomes before the caller reads it: the request's credential masked
-   * where the provider echoes it (credential-scrub.ts), as for an error status.
+   * The headers the request was sent with: an error event's message and kind are masked of the
+   * credential among them (credential-scrub.ts) before anything is made of them (a message is cut to
+   * length, a kind becomes the code), as an error status's are.
    */
-  scrub?: ((err: GatewayError) => GatewayError) | undefined;
+  requestHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -210,8 +212,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
       const when = started ? "failed mid-stream" : "reported an error before any content";
       const billed = step.fault.billed ? state.usage : undefined;
-      const err = providerFaultError(opts.provider, step.fault.code, step.fault.message, when, billed);
-      fail(opts.scrub ? opts.scrub(err) : err);
+      const mask = (text: string) =>
+        opts.requestHeaders ? withoutCredentials(text, opts.requestHeaders) : text;
+      fail(providerFaultError(opts.provider, mask(step.fault.code), mask(step.fault.message), when, billed));
     }
   });
 

@@ -2,6 +2,9 @@ import type { Usage } from "../api/chat-response.ts";
 import { GatewayError, NO_RETRY, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import type { TransportError } from "./transport.ts";
 
+/** RFC 9110 §10.2.3: delay-seconds, or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`). */
+const RETRY_AFTER = /^(?:\d+|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)$/;
+
 /**
  * Maps a provider's HTTP error onto what the caller should see. The rule: the caller's fault keeps its
  * status and the provider's message; the gateway's own credential problem never leaks (502); anything
@@ -47,9 +50,15 @@ export function upstreamStatusError(
       message ?? `Provider '${provider}' is rate limiting requests.`,
       {
         code: "upstream_rate_limited",
+        // Passed on only as the numbers or HTTP date they should be: a header is the provider's text,
+        // and a proxy that echoes request headers could put a credential in it.
         headers: {
-          ...(typeof retryAfter === "string" ? { "retry-after": retryAfter } : {}),
-          ...(typeof retryAfterMs === "string" ? { "retry-after-ms": retryAfterMs } : {}),
+          ...(typeof retryAfter === "string" && RETRY_AFTER.test(retryAfter)
+            ? { "retry-after": retryAfter }
+            : {}),
+          ...(typeof retryAfterMs === "string" && /^\d+(?:\.\d+)?$/.test(retryAfterMs)
+            ? { "retry-after-ms": retryAfterMs }
+            : {}),
         },
       },
     );

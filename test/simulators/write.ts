@@ -136,8 +136,10 @@ function echoingCredential(
   where: "message" | "type",
 ): SseEvent {
   const credential = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
-  const data = JSON.parse(event.data) as { error: { message: string; type?: string } };
-  if (where === "type") data.error.type = `t-${credential}`;
+  const data = JSON.parse(event.data) as { error: { message: string; type?: string; status?: string } };
+  // The error's kind: Gemini names it `status`, OpenAI and Anthropic `type`.
+  if (where === "type" && data.error.status !== undefined) data.error.status = `T_${credential}`;
+  else if (where === "type") data.error.type = `t-${credential}`;
   else data.error.message += ` (the request said: ${credential})`;
   return { ...event, data: JSON.stringify(data) };
 }

@@ -443,6 +443,27 @@ describe("translateStream's commit point: the first chunk with content", () => {
     expect(await rejection(promise)).toMatchObject({ status: 502, code: "upstream_http_error" });
   });
 
+  it("masks the request's credential in an error event before its message is cut to length", async () => {
+    const anthropic = (type: string, payload: object) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
+    const key = "sk-ant-api03-secret-0123456789";
+    const { upstream, promise } = start({
+      adapter: chatAdapters.anthropic,
+      requestHeaders: { "x-api-key": key },
+    });
+    upstream.write(
+      anthropic("message_start", {
+        message: { id: "msg_1", model: "claude", usage: { input_tokens: 5, output_tokens: 1 } },
+      }),
+    );
+    // The key straddles the 2 000-character cut of a 4xx message.
+    const message = `${"x".repeat(1990)} ${key}`;
+    upstream.write(anthropic("error", { error: { type: "invalid_request_error", message } }));
+    const err = await rejection(promise);
+    expect(err.status).toBe(400);
+    expect(err.message).not.toMatch(/sk-an/);
+  });
+
   it("rejects a stream cut after its opener as truncated, not as one without any event", async () => {
     const { upstream, promise } = start();
     upstream.end(opener);

@@ -261,6 +261,19 @@ describe("upstreamStatusError", () => {
     expect(err).toMatchObject({ status: 404, code: "model_not_found" });
   });
 
+  it.each([
+    ["seconds", { "retry-after": "7" }, { "retry-after": "7" }],
+    [
+      "an HTTP date",
+      { "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" },
+      { "retry-after": "Wed, 21 Oct 2015 07:28:00 GMT" },
+    ],
+    ["a credential a proxy echoed", { "retry-after": "Bearer sk-secret-0123456789" }, {}],
+    ["a retry-after-ms that is no number", { "retry-after-ms": "sk-secret-0123456789" }, {}],
+  ])("passes a 429's Retry-After on only as what it should be: %s", (_, sent, carried) => {
+    expect(upstreamStatusError("openai", 429, openaiBody, sent).headers).toEqual(carried);
+  });
+
   it("carries OpenAI's retry-after-ms from a 429 beside retry-after", () => {
     const err = upstreamStatusError("openai", 429, openaiBody, {
       "retry-after": "1",
