@@ -187,8 +187,9 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
   const lastUser = [...contents]
     .reverse()
     .find((c) => isRecord(c) && (c.role === "user" || c.role === undefined));
+  const script = ctx.takeScript();
   const reply = buildReply(
-    ctx.takeScript(),
+    script,
     answeredCalls(contents) ?? (isRecord(lastUser) ? partsText(lastUser.parts) : ""),
     contents.length,
     ctx.bodyBytes,
@@ -245,13 +246,13 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     if (reply.reasoning.length > 0) parts.push({ text: reply.reasoning, thought: true });
     if (reply.text.length > 0 || calls.length === 0) parts.push({ text: reply.text });
     parts.push(...calls);
-    return sendJson(
-      ctx,
-      200,
-      { candidates: [candidate(parts, finish)], usageMetadata, ...common },
-      headers(ctx),
-      JSON_TYPE,
-    );
+    const ended = script?.geminiFinish;
+    const key = String(ctx.req.headers["x-goog-api-key"] ?? "");
+    const last = ended
+      ? // Gemini's failed calls come without content parts.
+        { ...candidate([], ended.reason), finishMessage: ended.message.replace("{credential}", key) }
+      : candidate(parts, finish);
+    return sendJson(ctx, 200, { candidates: [last], usageMetadata, ...common }, headers(ctx), JSON_TYPE);
   }
   const partial = { promptTokenCount: u.input, totalTokenCount: u.input };
   const chunks: Json[] = [];

@@ -77,6 +77,11 @@ export interface Script {
    * the finish-reason chunk when asked for, with no chunk of its own; `none`: never.
    */
   usageStyle?: "openai" | "on-finish" | "none";
+  /**
+   * Gemini, non-stream: the candidate ends with this `finishReason` and `finishMessage` (as for
+   * MALFORMED_FUNCTION_CALL); `{credential}` in the message becomes the request's x-goog-api-key.
+   */
+  geminiFinish?: { reason: string; message: string };
 }
 
 export interface RecordedRequest {
