@@ -34,23 +34,6 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect(JSON.stringify(h.outcomes)).not.toContain("test-key");
   });
 
-  it.runIf(model.startsWith("ge/"))(
-    "masks the gateway's credential in a malformed call's finishMessage",
-    async () => {
-      sim(h).enqueueScripts({
-        text: "",
-        geminiFinish: { reason: "MALFORMED_FUNCTION_CALL", message: "Malformed call with key {credential}" },
-      });
-      const res = await rawRequest(h, {
-        headers: auth,
-        body: JSON.stringify({ model, messages: [{ role: "user", content: "Hi" }] }),
-      });
-      expect(res.status).toBe(502);
-      expect(res.text).toContain("[REDACTED]");
-      expect(res.text).not.toContain("test-key");
-    },
-  );
-
   it("returns the provider's answer and the provider's own usage, not an estimate", async () => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
     const { data, response } = await h.client.chat.completions
@@ -287,6 +270,22 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
       "END",
     ])
       expect(body).toContain(fragment);
+  });
+});
+
+describe("a Gemini answer the gateway cannot use", () => {
+  it("masks the gateway's credential its finishMessage echoes", async () => {
+    h.gemini.enqueueScripts({
+      text: "",
+      geminiFinish: { reason: "MALFORMED_FUNCTION_CALL", message: "Malformed call with key {credential}" },
+    });
+    const res = await rawRequest(h, {
+      headers: auth,
+      body: JSON.stringify({ model: "ge/gemini-sim", messages: [{ role: "user", content: "Hi" }] }),
+    });
+    expect(res.status).toBe(502);
+    expect(res.text).toContain("[REDACTED]");
+    expect(res.text).not.toContain("test-key");
   });
 });
 
