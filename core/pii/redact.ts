@@ -77,17 +77,19 @@ export function redactJsonText(text: string, key?: string): Redaction {
     if (typeof v === "string") return mask(v, key);
     if (typeof v === "number") {
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) inexact = true;
-      const masked = mask(String(v), numberKey(key, v));
-      return masked === String(v) ? v : masked;
+      // Read without its sign: `-4155550132` under `mobile` is the number a careless export wrote.
+      const masked = mask(String(Math.abs(v)), numberKey(key, v));
+      return masked === String(Math.abs(v)) ? v : masked;
     }
     if (exactJson.isRawJSON(v)) {
       // The value, as the first walk read it (14155550132.0 and 1.4155550132E10 are a phone number),
       // and failing that the text as written (digits past a double's 15–17).
-      const value = Number(v.rawJSON);
+      const value = Math.abs(Number(v.rawJSON));
       const asValue = mask(String(value), numberKey(key, value));
       if (asValue !== String(value)) return asValue;
-      const asWritten = mask(v.rawJSON, numberKey(key, value));
-      return asWritten === v.rawJSON ? v : asWritten;
+      const written = v.rawJSON.replace(/^-/, "");
+      const asWritten = mask(written, numberKey(key, value));
+      return asWritten === written ? v : asWritten;
     }
     // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
     if (Array.isArray(v)) return v.map((x) => walkJson(x, key));

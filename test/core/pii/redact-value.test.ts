@@ -123,6 +123,7 @@ describe("redactJsonText", () => {
     ["a phone number in exponent form", '{"phone": 1.4155550132E10}', '{"phone":"[PHONE]"}'],
     ["a card number written as a float", '{"card": 4111111111111111.0}', '{"card":"[CARD]"}'],
     ["a card number past a double's digits, alone", '{"card": 4000000000000012340}', '{"card":"[CARD]"}'],
+    ["a phone number written negative", '{"mobile": -4155550132, "n": -3}', '{"mobile":"[PHONE]","n":-3}'],
   ])("keeps the other numbers as written when it masks: %s", (_, text, expected) => {
     expect(redactJsonText(text)).toMatchObject({ text: expected, count: 1 });
   });
