@@ -3,12 +3,11 @@ import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
-import { parseConfig } from "../../core/config/parse.ts";
 import type { UsageDetail } from "../../core/events/usage.ts";
-import { type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
-import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
+import type { DynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import type { EventBridgeEmulator } from "../emulators/eventbridge.ts";
 import { usage as usageOf } from "../fixtures/usage.ts";
-import { linkLambdaEnvironment, seedTables } from "./lambda-env.ts";
+import { type BudgetLambdaStage, stageBudgetLambdas } from "./lambda-env.ts";
 
 /**
  * The real cost aggregator Lambda (`functions/cost-aggregator.ts`), imported with the environment SST
@@ -24,24 +23,14 @@ let handler: (
   context?: Context,
 ) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
+let stage: BudgetLambdaStage | undefined;
 beforeAll(async () => {
-  [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
-  await seedTables(
-    ddb,
-    TABLES,
-    parseConfig({
-      providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
-      orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }],
-    }),
-  );
-  linkLambdaEnvironment(ddb, eventBridge.endpoint, TABLES);
+  stage = await stageBudgetLambdas(TABLES, { period: "day", limitUsd: 1 });
+  ({ ddb, eventBridge } = stage);
   handler = (await import("../../functions/cost-aggregator.ts")).handler;
 }, 60_000);
 
-afterAll(async () => {
-  await eventBridge?.stop();
-  await ddb?.dispose();
-});
+afterAll(() => stage?.stop());
 
 const envelope = (detail: UsageDetail) => ({
   version: "0",

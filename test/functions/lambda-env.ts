@@ -1,8 +1,10 @@
-import type { GatewayConfig } from "../../core/config/schema.ts";
+import { parseConfig } from "../../core/config/parse.ts";
+import type { BudgetConfig, GatewayConfig } from "../../core/config/schema.ts";
 import { createDynamoKeyStore } from "../../core/keys/dynamo-store.ts";
 import { createDynamoRegistryStore } from "../../core/registry/dynamo-store.ts";
 import { seedStores } from "../../functions/shared/seed.ts";
-import { createTables, type DynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { createTables, type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import { type EventBridgeEmulator, startEventBridgeEmulator } from "../emulators/eventbridge.ts";
 
 /** The three global tables a Lambda under test links, by their emulator names. */
 export interface LinkedTables {
@@ -48,4 +50,39 @@ export function linkLambdaEnvironment(
     SST_RESOURCE_Bus: JSON.stringify({ name: "gateway-bus" }),
     POWERTOOLS_LOG_LEVEL: "ERROR",
   });
+}
+
+/** DynamoDB Local and the EventBridge emulator, seeded and linked for a budget Lambda under test. */
+export interface BudgetLambdaStage {
+  ddb: DynamoDbLocal;
+  eventBridge: EventBridgeEmulator;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the emulators, seeds an `openai` provider and the org `acme` with `budget`, and links the
+ * Lambda environment: what the cost aggregator's and the reservation sweeper's suites both stand on.
+ */
+export async function stageBudgetLambdas(
+  tables: LinkedTables,
+  budget: BudgetConfig,
+): Promise<BudgetLambdaStage> {
+  const [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
+  await seedTables(
+    ddb,
+    tables,
+    parseConfig({
+      providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
+      orgs: [{ id: "acme", budgets: [budget] }],
+    }),
+  );
+  linkLambdaEnvironment(ddb, eventBridge.endpoint, tables);
+  return {
+    ddb,
+    eventBridge,
+    async stop() {
+      await eventBridge.stop();
+      await ddb.dispose();
+    },
+  };
 }

@@ -6,17 +6,12 @@ import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import type { ReserveItem } from "../../core/budgets/port.ts";
 import { ORPHANED_AFTER_MS } from "../../core/budgets/reservation-sweep.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
-import { parseConfig } from "../../core/config/parse.ts";
 import type { UsageDetail } from "../../core/events/usage.ts";
-import { type DynamoDbLocal, startDynamoDbLocal } from "../emulators/dynamodb-local.ts";
-import {
-  type EventBridgeEmulator,
-  type RecordedEvent,
-  startEventBridgeEmulator,
-} from "../emulators/eventbridge.ts";
+import type { DynamoDbLocal } from "../emulators/dynamodb-local.ts";
+import type { EventBridgeEmulator, RecordedEvent } from "../emulators/eventbridge.ts";
 import { reservedFor } from "../fixtures/reserved-for.ts";
 import { usage as usageOf } from "../fixtures/usage.ts";
-import { linkLambdaEnvironment, seedTables } from "./lambda-env.ts";
+import { type BudgetLambdaStage, stageBudgetLambdas } from "./lambda-env.ts";
 
 /**
  * The real reservation sweeper Lambda (`functions/reservation-sweeper.ts`) and the real cost aggregator
@@ -31,17 +26,10 @@ let eventBridge!: EventBridgeEmulator;
 let sweep: () => Promise<{ charged: number }>;
 let aggregate: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
+let stage: BudgetLambdaStage | undefined;
 beforeAll(async () => {
-  [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
-  await seedTables(
-    ddb,
-    TABLES,
-    parseConfig({
-      providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
-      orgs: [{ id: "acme", budgets: [BUDGET] }],
-    }),
-  );
-  linkLambdaEnvironment(ddb, eventBridge.endpoint, TABLES);
+  stage = await stageBudgetLambdas(TABLES, BUDGET);
+  ({ ddb, eventBridge } = stage);
   sweep = (await import("../../functions/reservation-sweeper.ts")).handler;
   aggregate = (await import("../../functions/cost-aggregator.ts")).handler;
 }, 60_000);
@@ -51,14 +39,25 @@ afterEach(() => {
   eventBridge.reset();
 });
 
-afterAll(async () => {
-  await eventBridge?.stop();
-  await ddb?.dispose();
-});
+afterAll(() => stage?.stop());
 
 const budgets = () => createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
 
 /** acme's day counter at `at`, and a reserve item of `usd` against it. */
+/**
+ * What a request's key budget counter moved by since `before` (its reading when the test began), and
+ * what the spend report says the key spent that period: the two the sweep must keep equal.
+ */
+async function counterAndReport(requestId: string, at: number, before: number) {
+  const counter = (await budgets().spent(item(at, 0).counter)) - before;
+  const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
+    "key",
+    `k-${requestId}`,
+    item(at, 0).counter.periodKey,
+  );
+  return { counter, report };
+}
+
 const item = (at: number, usd: number): ReserveItem => ({
   counter: counterFor("org", "acme", BUDGET, at),
   amountUsd: usd,
@@ -274,12 +273,7 @@ describe("the sweep's event and the router's own late one, for the same request"
         await deliver(swept);
       }
 
-      const counter = (await budgets().spent(item(at, 0).counter)) - before;
-      const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
-        "key",
-        `k-${id}`,
-        item(at, 0).counter.periodKey,
-      );
+      const { counter, report } = await counterAndReport(id, at, before);
       expect([0.05, 0.25]).toContainEqual(Number(report.toFixed(9)));
       expect(counter).toBeCloseTo(report, 9);
       if (order === "late" || order === "between") expect(report).toBeCloseTo(0.05, 9);
@@ -300,12 +294,7 @@ describe("a request whose own reservation settled and whose top-up did not", () 
     const event = eventBridge.events.find((e) => e.detail.requestId === "r-half")!;
     expect(event.detail).toMatchObject({ costUsd: 0.34, settlements: [{ id: "r-half.billed-1", usd: 0.3 }] });
     await deliver([event]);
-    const counter = (await budgets().spent(item(at, 0).counter)) - before;
-    const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
-      "key",
-      "k-r-half",
-      item(at, 0).counter.periodKey,
-    );
+    const { counter, report } = await counterAndReport("r-half", at, before);
     expect(report).toBeCloseTo(0.34, 9);
     expect(counter).toBeCloseTo(report, 9);
     eventBridge.reset();
@@ -325,12 +314,7 @@ describe("a reservation only the sweep's event names", () => {
     eventBridge.reset();
     // Closed, so the sweep stops charging it, and counter and report hold the router's figure.
     expect(await sweep()).toEqual({ charged: 0 });
-    const counter = (await budgets().spent(item(at, 0).counter)) - before;
-    const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
-      "key",
-      "k-r-unknown-top-up",
-      item(at, 0).counter.periodKey,
-    );
+    const { counter, report } = await counterAndReport("r-unknown-top-up", at, before);
     expect(report).toBeCloseTo(0.01, 9);
     expect(counter).toBeCloseTo(report, 9);
   }, 30_000);
