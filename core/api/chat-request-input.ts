@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { assistantMessage, chatMessage, chatRequest, textPart, toolDefinition } from "./chat-request.ts";
 import {
+  emptyAssistantMessage,
   orphanToolResult,
   streamOptionsWithoutStream,
   toolChoiceOutsideTools,
@@ -60,6 +61,7 @@ export const chatRequestInput = chatRequest
     for (const breach of [
       orphanToolResult(req.messages),
       unansweredToolCalls(req.messages),
+      emptyAssistantMessage(req.messages),
       toolChoiceWithoutTools(req),
       toolChoiceOutsideTools(req),
       topLogprobsWithoutLogprobs(req),

@@ -48,6 +48,34 @@ export function orphanToolResult(messages: readonly MessageFields[]): RuleBreach
   return undefined;
 }
 
+/** What the empty-turn rule reads of an assistant message. */
+interface AssistantFields {
+  role: string;
+  content?: unknown;
+  tool_calls?: readonly unknown[] | null | undefined;
+  function_call?: unknown;
+  refusal?: string | null | undefined;
+}
+
+/**
+ * The first assistant message that says nothing: no content, no tool call (an empty or null
+ * `tool_calls` is none: the gateway drops it), no legacy `function_call` and no refusal. OpenAI: 400
+ * "Invalid value for 'content': expected a string, got null" (or a missing `content`); Anthropic
+ * refuses an empty turn before the last, and Gemini a content without parts. An echoed refusal turn
+ * (`content: null` with `refusal`) is a turn: the gateway sends its refusal as text.
+ */
+export function emptyAssistantMessage(messages: readonly AssistantFields[]): RuleBreach | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (m.role !== "assistant" || m.content != null) continue;
+    if (m.tool_calls?.length || m.function_call != null || typeof m.refusal === "string") continue;
+    return {
+      path: ["messages", i, "content"],
+      message: `${m.content === null ? "expected a string, got null; " : ""}an assistant message needs 'content' or 'tool_calls'`,
+    };
+  }
+  return undefined;
+}
+
 /**
  * The first assistant message with `tool_calls` that the messages after it do not answer in full: each
  * call needs a `tool` message with its id before the next message of another role (or the end).

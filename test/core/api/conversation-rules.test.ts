@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ToolChoice } from "../../../core/api/chat-request.ts";
 import {
+  emptyAssistantMessage,
   orphanToolResult,
   streamOptionsWithoutStream,
   toolChoiceOutsideTools,
@@ -75,6 +76,35 @@ describe("unansweredToolCalls", () => {
     expect(unansweredToolCalls(messages)).toEqual({
       path: ["messages", at, "tool_calls"],
       message: expect.stringContaining("must be followed by tool messages responding to each 'tool_call_id'"),
+    });
+  });
+});
+
+describe("emptyAssistantMessage", () => {
+  const assistant = (fields: object) => ({ role: "assistant", ...fields });
+  it.each([
+    ["a turn of text", assistant({ content: "Hi" })],
+    ["a turn of empty text, which OpenAI takes", assistant({ content: "" })],
+    ["a turn of calls without text", calling("a")],
+    ["a legacy function call", assistant({ content: null, function_call: { name: "f", arguments: "{}" } })],
+    ["an echoed refusal", assistant({ content: null, refusal: "I can't help with that." })],
+  ])("finds none in %s", (_what, message) => {
+    expect(emptyAssistantMessage([user, message, user])).toBeUndefined();
+  });
+
+  it.each([
+    ["null content and no calls", assistant({ content: null }), "expected a string, got null; "],
+    [
+      "null content and an empty list of calls",
+      assistant({ content: null, tool_calls: [] }),
+      "expected a string, got null; ",
+    ],
+    ["no content and null calls", assistant({ tool_calls: null }), ""],
+    ["nothing at all", assistant({}), ""],
+  ])("points at the content of a turn of %s", (_what, message, prefix) => {
+    expect(emptyAssistantMessage([user, message, user])).toEqual({
+      path: ["messages", 1, "content"],
+      message: `${prefix}an assistant message needs 'content' or 'tool_calls'`,
     });
   });
 });

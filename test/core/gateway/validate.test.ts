@@ -173,6 +173,18 @@ describe("validate against chatRequestInput: rules across fields", () => {
       "Invalid 'tool_choice.function.name': 'tool_choice' names a function that is not in 'tools'.",
     ],
     [
+      "an assistant turn of null content and an empty tool_calls",
+      { ...ok, messages: [question, { role: "assistant", content: null, tool_calls: [] }, question] },
+      "messages[1].content",
+      "Invalid 'messages[1].content': expected a string, got null; an assistant message needs 'content' or 'tool_calls'.",
+    ],
+    [
+      "an assistant turn with nothing in it",
+      { ...ok, messages: [question, { role: "assistant" }, question] },
+      "messages[1].content",
+      "Invalid 'messages[1].content': an assistant message needs 'content' or 'tool_calls'.",
+    ],
+    [
       "a named tool_choice without tools",
       { ...ok, tool_choice: { type: "function", function: { name: "get_weather" } } },
       "tool_choice",
