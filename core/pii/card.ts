@@ -16,22 +16,23 @@ const cardPrefixLength = (match: string): number => {
   return 0;
 };
 
+/** A card number's shape: 13–19 digits, or 4-4-4-4(-3) and Amex's 4-6-5 groups, ending a word. */
+const CARD_SHAPE = String.raw`(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)`;
+
+/** The detector's pattern (detectors.ts): a card never starts inside a longer word or number. */
+export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.-])${CARD_SHAPE}`, "g");
+
 /**
- * A card number: 13–19 digits, or 4-4-4-4(-3) and Amex's 4-6-5 groups, never inside a longer word or
- * number (a card after `2500-` is one the detector cannot start at, and stays unmasked: known miss).
+ * The shape alone, anchored where a later group of a failed grouped match starts: there the group
+ * separator before it (a space or a hyphen: `2500-4111-1111-1111-1111`) is the number's own.
  */
-const CARD_SOURCE = String.raw`(?<![\w+.-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)`;
-
-/** The detector's pattern (detectors.ts). */
-export const CARD_PATTERN = new RegExp(CARD_SOURCE, "g");
-
-/** The same, anchored where a later group of a failed match starts. */
-const CARD_AT = new RegExp(CARD_SOURCE, "y");
+const CARD_AT = new RegExp(CARD_SHAPE, "y");
 
 /**
  * A card, or a grouped number that fails its checks and claims its text, unless a card starts at one
- * of its later groups: a number written before a card ("amount 2500 4111 1111 1111 1111") makes the
- * match begin a group early, and claiming it would hide the card.
+ * of its later groups: a number written before a card ("amount 2500 4111 1111 1111 1111", or joined
+ * by a hyphen, "2500-4111-1111-1111-1111") makes the match begin a group early, and claiming it would
+ * hide the card. Then only the card is claimed.
  */
 export const cardVerdict = (match: string, text: string, index: number): Verdict => {
   const length = cardPrefixLength(match);
@@ -40,7 +41,8 @@ export const cardVerdict = (match: string, text: string, index: number): Verdict
     if (match[i] !== " " && match[i] !== "-") continue;
     CARD_AT.lastIndex = index + i + 1;
     const later = CARD_AT.exec(text);
-    if (later && cardPrefixLength(later[0]) > 0) return "ignore";
+    const length = later ? cardPrefixLength(later[0]) : 0;
+    if (length > 0) return { skip: i + 1, length };
   }
   return 0;
 };

@@ -15,8 +15,9 @@ import type { PiiKind } from "./kinds.ts";
  * A detector: a precompiled global pattern for the shape, and an optional validator for what a pattern
  * cannot say (checksums, ranges, context). `validate` returns true to accept the whole match, the length
  * of an accepted prefix, false (or 0) to reject it, or "ignore" when the match is not even shaped like
- * this kind. A rejected match still claims its span, so a less specific detector cannot report part of
- * it: an IBAN with a bad checksum is not a phone number. An ignored match claims nothing.
+ * this kind, or `{ skip, length }` to accept only the span that starts `skip` characters in (what comes
+ * before it claims nothing). A rejected match still claims its span, so a less specific detector cannot
+ * report part of it: an IBAN with a bad checksum is not a phone number. An ignored match claims nothing.
  * When the pattern has a named group `v` (and the `d` flag), only that group is masked: the label around
  * an AWS secret key stays readable.
  *
@@ -24,7 +25,7 @@ import type { PiiKind } from "./kinds.ts";
  * lookbehind that refuses to start inside a run of the same characters, repetitions are bounded, and
  * every repeated group starts with a mandatory separator.
  */
-export type Verdict = boolean | number | "ignore";
+export type Verdict = boolean | number | "ignore" | { skip: number; length: number };
 
 export interface Detector {
   kind: PiiKind;

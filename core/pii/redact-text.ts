@@ -25,7 +25,7 @@ function scan(text: string, firstOnly: boolean): Span[] {
         continue;
       }
       const group = m.indices?.groups?.v;
-      const start = group ? group[0] : m.index;
+      let start = group ? group[0] : m.index;
       let end = group ? group[1] : m.index + m[0].length;
       taken ??= new Uint8Array(text.length);
       if (overlaps(taken, start, end)) continue;
@@ -36,6 +36,10 @@ function scan(text: string, firstOnly: boolean): Span[] {
       }
       const accepted = verdict !== false && verdict !== 0;
       if (typeof verdict === "number" && verdict > 0) end = start + verdict;
+      else if (typeof verdict === "object") {
+        start += verdict.skip;
+        end = start + verdict.length;
+      }
       taken.fill(1, start, end);
       spans.push({ start, end, kind: accepted ? detector.kind : null });
       if (accepted && firstOnly) {
