@@ -140,5 +140,27 @@ export async function callTarget(
       }),
   );
   ctx.attemptAnswered = true;
+  if (stream && !streamable(call.response.headers["content-type"])) {
+    call.response.body.destroy();
+    call.done();
+    throw upstreamError(
+      `Provider '${target.provider.id}' answered a stream request with a body that is not an event stream.`,
+      "upstream_malformed",
+    );
+  }
   return call;
+}
+
+/**
+ * Whether a 2xx answer to a stream request may be an event stream. A server that ignores `stream`
+ * answers with one JSON document, and a captive proxy with an HTML page: neither holds an event, and
+ * reading them as a stream would call them cut short. Any other type (or none) is read as SSE, since
+ * OpenAI-compatible servers label their streams loosely.
+ */
+export function streamable(contentType: string | string[] | undefined): boolean {
+  const type = (Array.isArray(contentType) ? contentType[0] : contentType)
+    ?.split(";")[0]
+    ?.trim()
+    .toLowerCase();
+  return !(type === "application/json" || type?.endsWith("+json") || type === "text/html");
 }

@@ -67,7 +67,13 @@ const BEFORE_FIRST_BYTE: Array<{ name: string; fault: Fault; expect: Expect; slo
   {
     name: "an HTML page",
     fault: { kind: "html" },
-    expect: { status: 502, code: /upstream_(malformed|truncated)/ },
+    expect: { status: 502, code: "upstream_malformed" },
+  },
+  {
+    // A server that ignores `stream` answers with its whole completion as JSON.
+    name: "a 200 JSON document",
+    fault: { kind: "status", status: 200, body: JSON.stringify({ answer: "not what was asked for" }) },
+    expect: { status: 502, code: "upstream_malformed" },
   },
   {
     name: "invalid JSON",

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { callerSignal, watchCaller } from "../../../core/gateway/caller-signal.ts";
-import { callUpstream } from "../../../core/gateway/upstream-call.ts";
+import { callUpstream, streamable } from "../../../core/gateway/upstream-call.ts";
 import type { Endpoint, Transport } from "../../../core/providers/transport.ts";
 import { DEFAULT_TIMEOUTS } from "../../../core/routing/resolve.ts";
 
@@ -82,6 +82,21 @@ describe("callUpstream with a provider's error", () => {
     const huge = JSON.stringify({ error: { message: "x".repeat(100_000) } });
     const err = await callUpstream(answering(status, huge), ENDPOINT, REQUEST).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: out, code });
+  });
+});
+
+describe("streamable", () => {
+  it.each([
+    ["an event stream", "text/event-stream; charset=utf-8", true],
+    ["no content type", undefined, true],
+    ["a loose label some servers use", "text/plain", true],
+    ["one JSON document", "application/json", false],
+    ["JSON with a charset, in capitals", "Application/JSON; charset=utf-8", false],
+    ["a JSON problem document", "application/problem+json", false],
+    ["a captive proxy's page", "text/html; charset=utf-8", false],
+    ["a repeated header", ["application/json", "text/event-stream"], false],
+  ])("takes %s for a stream: %s", (_what, type, want) => {
+    expect(streamable(type)).toBe(want);
   });
 });
 
