@@ -40,6 +40,17 @@ const REPORT_PAGES = { default: 1_000, max: 10_000 };
 /** A row's place in the report: day, then org, key, provider and model. */
 const rowId = (r: SpendRow): string => [r.day, r.org, r.keyId, r.provider, r.model].join("|");
 
+/**
+ * What `after` must look like: a row's place, as a previous page's `last_id` gives it. Anything else
+ * (a typo, a key id) sorts after or before every row and would read as an empty or a whole report.
+ */
+const cursor = z.object({
+  after: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(\|[^|]*){4}/, "must be the last_id of a previous page of this report")
+    .optional(),
+});
+
 export const spend: AdminResource = {
   collection: {
     GET: {
@@ -53,6 +64,7 @@ export const spend: AdminResource = {
           });
         const { limit, after, ...filters } = req.query;
         const q = validate(spendQuery, filters);
+        validate(cursor, { after });
         // Both ends count: from=2025-01-01&to=2026-01-01 spans 366 days.
         if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 + 1 > MAX_DAYS) {
           throw new GatewayError(400, "invalid_request_error", `A report spans at most ${MAX_DAYS} days.`, {

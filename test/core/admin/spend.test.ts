@@ -96,6 +96,7 @@ describe("GET /admin/spend", () => {
       "invalid_request_body",
     ],
     ["a parameter given twice", "from=2026-11-25&to=2026-11-26&org=a&org=b", "org", "repeated_parameter"],
+    ["a cursor no page gave", "from=2026-11-25&to=2026-11-26&after=garbage", "after", "invalid_request_body"],
     [
       "an unknown parameter",
       "from=2026-11-25&to=2026-11-26&provider=openai",
