@@ -57,7 +57,8 @@ export async function callUpstream(
   } catch (err) {
     done();
     const failure = classify(err, controller.signal);
-    if (failure.failure === "unreachable") onUnreachable?.(failure);
+    // A caller who left aborted the call: the provider was never found wanting.
+    if (failure.failure === "unreachable" && !callerGone?.aborted) onUnreachable?.(failure);
     throw transportError(endpoint.providerId, failure);
   }
   if (response.status >= 200 && response.status < 300) return { response, done };

@@ -39,6 +39,26 @@ describe("callUpstream with the caller's signal", () => {
     expect(seen[0]?.aborted).toBe(true);
   });
 
+  it("does not report the provider unreachable when the caller is the one who left", async () => {
+    const { transport } = slowTransport();
+    const caller = new AbortController();
+    const reported: unknown[] = [];
+    const call = callUpstream(transport, ENDPOINT, REQUEST, caller.signal, (f) => reported.push(f));
+    caller.abort();
+    await expect(call).rejects.toBeDefined();
+    expect(reported).toEqual([]);
+  });
+
+  it("reports a provider that cannot be reached", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    const transport: Transport = { send: () => Promise.reject(refused) };
+    const reported: Array<{ failure: string }> = [];
+    await expect(
+      callUpstream(transport, ENDPOINT, REQUEST, undefined, (f) => reported.push(f)),
+    ).rejects.toBeDefined();
+    expect(reported).toMatchObject([{ failure: "unreachable" }]);
+  });
+
   it("sends nothing live when the caller had already gone", async () => {
     const { transport, seen } = slowTransport();
     const caller = new AbortController();
