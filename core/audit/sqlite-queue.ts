@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { type Log, silentLog } from "../log.ts";
+import { until } from "../until.ts";
 import {
   AuditEnqueueError,
   backoffMs,
@@ -179,14 +180,7 @@ export function createSqliteAuditQueue(
       clearInterval(pollTimer);
       await Promise.all(inFlight.values());
     },
-    async drain(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (inFlight.size > 0 || tables.size() > 0) {
-        if (Date.now() >= deadline) return false;
-        await sleep(5);
-      }
-      return true;
-    },
+    drain: (timeoutMs) => until(() => inFlight.size === 0 && tables.size() === 0, timeoutMs, 5),
     deadLetters: () =>
       tables.dead().map((d) => ({
         messageId: d.message_id,

@@ -27,6 +27,11 @@ export interface SqliteBus extends EventPublisher {
   /** Resolves true once every subscription is done with every event, false after timeoutMs. */
   drain(timeoutMs: number): Promise<boolean>;
   /**
+   * Resolves true once subscription `name` has handed over (and its handler finished with) every event
+   * published before the call, false after timeoutMs; unlike `drain`, later events do not hold it up.
+   */
+  caughtUp(name: string, timeoutMs: number): Promise<boolean>;
+  /**
    * Deletes up to `limit` of the oldest events published before `before` (ISO time) that every
    * subscription is done with (its saved cursor has passed them); returns how many.
    */

@@ -1,6 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { isLockBusy } from "../storage/errors.ts";
 import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
+import { until } from "../until.ts";
 import { outboxPublisher } from "./outbox-publisher.ts";
 import { validatePattern } from "./pattern.ts";
 import { type PendingDeliveries, pendingDeliveries } from "./pending-deliveries.ts";
@@ -264,8 +265,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   };
 
   return {
-    // The outbox ignores an id it holds (INSERT OR IGNORE).
-    dedupesIds: true,
+    dedupesIds: true, // the outbox ignores an id it holds (INSERT OR IGNORE)
     publish: publisher.publish,
     start() {
       started = true;
@@ -287,13 +287,14 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       await Promise.all(workers.map((w) => w.running));
     },
     prune: (before, limit) => outbox.prune([...names], before, limit),
-    async drain(timeoutMs: number): Promise<boolean> {
-      const deadline = Date.now() + timeoutMs;
-      while (!idle()) {
-        if (Date.now() >= deadline) return false;
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      return true;
+    drain: (timeoutMs) => until(idle, timeoutMs),
+    caughtUp(name, timeoutMs) {
+      const w = workers.find((x) => x.sub.name === name);
+      // Published before now: in the outbox once the open window commits (unless the lock keeps it out).
+      commits.flush();
+      const end = outbox.end();
+      if (w && w.cursor < end) wake(w);
+      return until(() => !w || w.cursor >= end, timeoutMs);
     },
   };
 }

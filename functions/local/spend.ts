@@ -26,6 +26,10 @@ export interface InterruptedCharge {
   costUsd: number;
 }
 
+const COST_AGGREGATOR = "cost-aggregator";
+/** How long a counter's first reservation waits for the aggregator to count what came before it. */
+const SEED_CATCH_UP_MS = 1_000;
+
 /**
  * Portable mode's spend machinery, the counterpart of the events stack: SQLite budget counters, rate
  * limits and rollups, and the local bus that delivers `llm.usage` to the same cost-aggregator handler the
@@ -39,8 +43,14 @@ export function createPortableSpend(
   webhookUrl: string | undefined,
 ) {
   const spend = createSqliteSpendStore(db);
-  // A budget's first reservation in a period starts from the aggregator's total for it.
-  const budgets = createSqliteBudgetStore(db, "local", (c) => spend.periodSpend(c.scope, c.id, c.periodKey));
+  // A budget's first reservation in a period starts from the aggregator's total for it, once the
+  // aggregator has counted what was published before: a request that ended just before an admin added
+  // the budget is not missed. Waits only for the first reservation of each counter, and at most
+  // SEED_CATCH_UP_MS (a bus held up by a failing delivery then seeds from what was counted).
+  const budgets = createSqliteBudgetStore(db, "local", async (c) => {
+    await bus.caughtUp(COST_AGGREGATOR, SEED_CATCH_UP_MS);
+    return spend.periodSpend(c.scope, c.id, c.periodKey);
+  });
   const rateLimits = createSqliteRateLimitStore(db);
   const aggregatorDeps: AggregatorDeps = {
     spend,
@@ -56,7 +66,7 @@ export function createPortableSpend(
   };
   const aggregate = createCostAggregatorHandler(aggregatorDeps, log, { logThresholds: false });
   const costAggregator: Subscription = {
-    name: "cost-aggregator",
+    name: COST_AGGREGATOR,
     pattern: { source: ["llm-gateway"], "detail-type": [USAGE_DETAIL_TYPE] },
     handle: async (envelope) => void (await aggregate(envelope)),
     // The same counting, a delivery round at a time: one SQLite commit for all its events.

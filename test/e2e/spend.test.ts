@@ -507,10 +507,10 @@ describe("budget changes", () => {
     expect((await chat(CHANGED, {})).status).toBe(200);
   });
 
-  it("count what the period spent before a budget existed", async () => {
+  it("count what the period spent before a budget existed, up to the request that ended just before", async () => {
     h.openai.enqueueScripts(...exactUsage(3));
+    // No wait for the bus: the last request's usage event may not be counted yet when the budget comes.
     for (let i = 0; i < 2; i++) expect((await chat(LATE, {})).status).toBe(200);
-    expect(await h.gateway.drainEvents(10_000)).toBe(true);
     const res = await fetch(`${h.gateway.url}/admin/orgs/late`, {
       method: "PUT",
       headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },

@@ -183,4 +183,31 @@ describe("portable mode's spend machinery", () => {
       await portable.bus.stop();
     });
   });
+  it("seeds a budget's first reservation with spend whose usage event was published just before", async () => {
+    const db = openDatabase(":memory:");
+    const { portable, budget } = await portableOn(db);
+    const now = Date.now();
+    portable.bus.start();
+    const time = new Date(now).toISOString();
+    // Published, and not yet handed to the aggregator (deliveries wait a moment to go in batches).
+    await portable.bus.publish([
+      {
+        id: "r1",
+        source: "llm-gateway",
+        detailType: "llm.usage",
+        detail: { ...usage("r1", { costUsd: 0.6, time }) },
+        time,
+      },
+    ]);
+    const counter = counterFor("org", "acme", budget, now);
+    // $0.60 spent, so $0.50 more does not fit the $1 budget.
+    expect(
+      await portable.budgets.reserve(
+        "r2",
+        [{ counter, amountUsd: 0.5, limitUsd: 1 }],
+        reservedFor("r2", now),
+      ),
+    ).toMatchObject({ ok: false, spentUsd: 0.6 });
+    await portable.bus.stop();
+  });
 });

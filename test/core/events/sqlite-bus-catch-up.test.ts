@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import type { Subscription } from "../../../core/events/port.ts";
+import { event, recorder, useBuses } from "./sqlite-bus-harness.ts";
+
+const h = useBuses();
+const usage = { "detail-type": ["llm.usage"] };
+
+describe("SQLite event bus: caughtUp", () => {
+  it("resolves once the subscription has handled what was published before, still in its commit window", async () => {
+    const r = recorder("aggregator", usage);
+    const bus = h.bus([r.sub]);
+    bus.start();
+    // Not awaited: the event waits in the connection's group commit, not yet in the outbox.
+    void bus.publish([event("u1")]);
+    expect(await bus.caughtUp("aggregator", 1_000)).toBe(true);
+    expect(r.ids()).toEqual(["u1"]);
+  });
+
+  it("does not wait out the delivery delay that batches a busy gateway's events", async () => {
+    const r = recorder("aggregator", usage);
+    const bus = h.bus([r.sub]);
+    bus.start();
+    await bus.publish([event("u1")]);
+    const started = Date.now();
+    expect(await bus.caughtUp("aggregator", 1_000)).toBe(true);
+    // The delivery delay is 20 ms; waking the subscription at once takes a turn or two.
+    expect(Date.now() - started).toBeLessThan(20);
+  });
+
+  /** A subscription whose handler holds each event until released. */
+  const held = (name: string) => {
+    const waiting: Array<() => void> = [];
+    const sub: Subscription = {
+      name,
+      pattern: usage,
+      handle: () =>
+        new Promise<void>((resolve) => {
+          waiting.push(resolve);
+        }),
+    };
+    const release = () => {
+      for (const r of waiting.splice(0)) r();
+    };
+    return { sub, release };
+  };
+
+  it("is not held up by another subscription that is stuck", async () => {
+    const r = recorder("aggregator", usage);
+    const webhook = held("webhook");
+    const bus = h.bus([r.sub, webhook.sub]);
+    bus.start();
+    await bus.publish([event("u1")]);
+    expect(await bus.caughtUp("aggregator", 1_000)).toBe(true);
+    expect(await bus.drain(50)).toBe(false);
+    webhook.release();
+  });
+
+  it("gives up after its timeout while the subscription is still handling", async () => {
+    const aggregator = held("aggregator");
+    const bus = h.bus([aggregator.sub]);
+    bus.start();
+    await bus.publish([event("u1")]);
+    expect(await bus.caughtUp("aggregator", 50)).toBe(false);
+    aggregator.release();
+    expect(await bus.caughtUp("aggregator", 1_000)).toBe(true);
+  });
+});
