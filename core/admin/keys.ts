@@ -1,3 +1,5 @@
+import { z } from "zod";
+import { badRequest } from "../api/errors.ts";
 import { stampBudgets } from "../budgets/counters.ts";
 import { keySchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
@@ -18,6 +20,36 @@ export const keyCreateSchema = keySchema
   .omit({ id: true, sha256: true })
   .extend({ id: keySchema.shape.id.optional() });
 
+/**
+ * A replace body: the create body, where `org` and `role` may be left out and must otherwise be the
+ * key's own, and `createdAt` (a GET body sent back) is the gateway's and ignored. The secret stays.
+ */
+export const keyReplaceSchema = keyCreateSchema.extend({
+  org: keySchema.shape.org.optional(),
+  role: z.enum(["api", "admin"]).optional(),
+  createdAt: z.string().optional(),
+});
+
+/**
+ * A key's org and role are what it is: its spend and budgets count under its org, and a key that
+ * became an admin key would hold powers its holder was never handed. Either is a new key.
+ */
+function unchanged(record: ApiKeyRecord, body: z.infer<typeof keyReplaceSchema>): void {
+  if (body.id !== undefined && body.id !== record.id)
+    throw badRequest(
+      `The body's id '${body.id}' differs from the path's '${record.id}'; a key cannot be renamed.`,
+      "id",
+      "id_mismatch",
+    );
+  for (const field of ["org", "role"] as const)
+    if (body[field] !== undefined && body[field] !== record[field])
+      throw badRequest(
+        `A key's ${field} cannot change (it is '${record[field]}'); create a new key instead.`,
+        field,
+        "immutable_field",
+      );
+}
+
 /** What the admin API shows of a key: never its hash, never its secret. */
 export function publicKey(r: ApiKeyRecord) {
   return {
@@ -32,7 +64,10 @@ export function publicKey(r: ApiKeyRecord) {
   };
 }
 
-/** `/admin/keys`: list, create (the secret is returned once), read and revoke. Keys are not edited. */
+/**
+ * `/admin/keys`: list, create (the secret is returned once), read, replace (name, models, budgets and
+ * rate limits; the secret, org and role stay) and revoke.
+ */
 export const keys: AdminResource = {
   collection: {
     GET: {
@@ -89,6 +124,31 @@ export const keys: AdminResource = {
       async run({ deps, id }) {
         const record = await deps.keys.get(id);
         if (!record) throw missing("API key", id);
+        return { status: 200, body: publicKey(record) };
+      },
+    },
+    PUT: {
+      body: true,
+      async run(req) {
+        const { deps, id } = req;
+        const before = await deps.keys.get(id);
+        if (!before) throw missing("API key", id);
+        const input = validate(keyReplaceSchema, req.body);
+        unchanged(before, input);
+        await checkKeyModels(deps, input.models);
+        const now = new Date(deps.now()).toISOString();
+        const record: ApiKeyRecord = {
+          ...before,
+          name: input.name,
+          models: input.models,
+          // A budget kept for its period keeps its `since`, and so its counter: a new limit applies to
+          // the spend so far.
+          budgets: stampBudgets(input.budgets, before.budgets, now),
+          rateLimits: input.rateLimits,
+        };
+        // The key store's cache in this process forgets every key: the next request sees the change.
+        await deps.keys.put(record);
+        await recordChange(req, "replace", "key", id, publicKey(before), publicKey(record));
         return { status: 200, body: publicKey(record) };
       },
     },

@@ -507,6 +507,30 @@ describe("budget changes", () => {
     expect((await chat(CHANGED, {})).status).toBe(200);
   });
 
+  it("apply at once for a key too: its budget changed through the admin API holds the next request", async () => {
+    const admin = (method: string, path: string, body: unknown) =>
+      fetch(`${h.gateway.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const made = await admin("POST", "/admin/keys", { id: "rebudgeted", org: "plain" });
+    const { key } = (await made.json()) as { key: string };
+    h.openai.enqueueScripts(...exactUsage(2));
+    expect((await chat(key, {})).status).toBe(200);
+    const put = (limitUsd: number) =>
+      admin("PUT", "/admin/keys/rebudgeted", { budgets: [{ period: "day", limitUsd }] });
+    expect((await put(COST / 2)).status).toBe(200);
+    const refused = await chat(key, {});
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error).toMatchObject({
+      code: "budget_exceeded",
+      param: "key:rebudgeted:day",
+    });
+    expect((await put(100 * COST)).status).toBe(200);
+    expect((await chat(key, {})).status).toBe(200);
+  });
+
   it("count what the period spent before a budget existed, up to the request that ended just before", async () => {
     h.openai.enqueueScripts(...exactUsage(3));
     // No wait for the bus: the last request's usage event may not be counted yet when the budget comes.

@@ -133,6 +133,82 @@ describe("admin API: keys", () => {
     expect((await f.deps.keys.list()).map((k) => k.id)).toEqual(["adm", "app"]);
   });
 
+  describe("replace (PUT)", () => {
+    const limits = {
+      budgets: [{ period: "month", limitUsd: 25 }],
+      rateLimits: { requestsPerMinute: 30, tokensPerMinute: 40_000 },
+    };
+    const create = async () =>
+      (await f.call("POST", "/admin/keys", { id: "metered", org: "acme", name: "CI", ...limits })).json as {
+        key: string;
+        budgets: Array<{ since: string }>;
+      };
+
+    it("changes a key's budgets, rate limits, models and name; the same secret authenticates as the new key", async () => {
+      const created = await create();
+      const next = {
+        name: "CI, tighter",
+        models: ["smart"],
+        budgets: [{ period: "day", limitUsd: 1 }],
+        rateLimits: { requestsPerMinute: 5 },
+      };
+      const res = await f.call("PUT", "/admin/keys/metered", next);
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ id: "metered", org: "acme", role: "api", ...next });
+      expect(res.text).not.toContain("sha256");
+      // The next request sees it: no wait for the key cache.
+      expect(await auth(created.key)).toMatchObject({ id: "metered", ...next });
+      expect(f.changes.at(-1)).toMatchObject({ action: "replace", kind: "key", id: "metered", after: next });
+    });
+
+    it("keeps a budget's since (and so its counter) for its period, with a new limit", async () => {
+      const created = await create();
+      const res = await f.call("PUT", "/admin/keys/metered", {
+        budgets: [{ period: "month", limitUsd: 50 }],
+      });
+      expect(res.json).toMatchObject({
+        budgets: [{ period: "month", limitUsd: 50, since: created.budgets[0]!.since }],
+      });
+    });
+
+    it("takes back a GET body, whose createdAt is the gateway's", async () => {
+      await create();
+      const got = (await f.call("GET", "/admin/keys/metered")).json as Record<string, unknown>;
+      const res = await f.call("PUT", "/admin/keys/metered", { ...got, name: "renamed" });
+      expect(res.status).toBe(200);
+      expect(res.json).toEqual({ ...got, name: "renamed" });
+    });
+
+    it.each([
+      ["another org", { org: "other" }, "org", "immutable_field"],
+      ["another role", { role: "admin" }, "role", "immutable_field"],
+      ["another id", { id: "renamed" }, "id", "id_mismatch"],
+      ["a model nobody serves", { models: ["nope"] }, "models[0]", "unknown_model"],
+      [
+        "two budgets of one period",
+        {
+          budgets: [
+            { period: "day", limitUsd: 1 },
+            { period: "day", limitUsd: 2 },
+          ],
+        },
+        "budgets",
+        "invalid_request_body",
+      ],
+    ])("refuses %s, changing nothing", async (_what, body, param, code) => {
+      await create();
+      const before = await f.deps.keys.get("metered");
+      const res = await f.call("PUT", "/admin/keys/metered", body);
+      expect([res.status, errorOf(res.json).param, errorOf(res.json).code]).toEqual([400, param, code]);
+      expect(await f.deps.keys.get("metered")).toEqual(before);
+    });
+
+    it("answers 404 for a key that does not exist", async () => {
+      const res = await f.call("PUT", "/admin/keys/ghost", { budgets: [] });
+      expect([res.status, errorOf(res.json).code]).toEqual([404, "key_not_found"]);
+    });
+  });
+
   it("revokes a key: 204, then the secret no longer authenticates and GET is 404", async () => {
     const created = (await f.call("POST", "/admin/keys", { id: "tmp", org: "acme" })).json as { key: string };
     expect((await f.call("DELETE", "/admin/keys/tmp")).status).toBe(204);
