@@ -142,6 +142,8 @@ export async function callTarget(
   );
   ctx.attemptAnswered = true;
   if (stream && !streamable(call.response.headers["content-type"])) {
+    // Unread, so let go; undici's body reports its destruction as an error nobody else listens for.
+    call.response.body.on("error", () => {});
     call.response.body.destroy();
     call.done();
     throw upstreamError(
