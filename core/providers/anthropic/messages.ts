@@ -200,6 +200,8 @@ export function toAnthropicMessages(
 ): { system: TextBlock[]; messages: AnthropicMessage[] } {
   const system: TextBlock[] = [];
   const out: AnthropicMessage[] = [];
+  // The lists of turns made of merged ones: this function made them, so they take appends.
+  const merged = new WeakSet<RequestBlock[]>();
   messages.forEach((m, i) => {
     if ("name" in m && m.name !== undefined && namesParticipant(m.role)) {
       // Anthropic has no participant names; dropping one would change what the model sees.
@@ -231,9 +233,15 @@ export function toAnthropicMessages(
       }
     }
     const prev = out.at(-1);
-    if (prev && prev.role === next.role)
-      prev.content = [...asBlocks(prev.content), ...asBlocks(next.content)];
-    else out.push(next);
+    if (prev && prev.role === next.role) {
+      // Appended in place, to a list of the merged turn's own: copying it for every turn merged would
+      // make a run of many short turns (or of many tool results) quadratic in time.
+      if (typeof prev.content === "string" || !merged.has(prev.content)) {
+        prev.content = [...asBlocks(prev.content)];
+        merged.add(prev.content);
+      }
+      for (const block of asBlocks(next.content)) prev.content.push(block);
+    } else out.push(next);
   });
   // Anthropic refuses an empty `messages` (a conversation of system prompts only, which OpenAI takes):
   // refused here, before the call, so an alias can fall back to a target that takes it.

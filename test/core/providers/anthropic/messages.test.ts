@@ -281,6 +281,21 @@ describe("toAnthropicRequest, messages", () => {
     });
   });
 
+  it("merges a long run of turns in linear time, leaving the caller's parts as they were", () => {
+    // Each merge copied the merged list once: 110 000 one-letter turns took 100 s of one process's CPU.
+    const parts = [{ type: "text", text: "b" }];
+    const turns = Array.from({ length: 50_000 }, (_, i) =>
+      i === 0 ? { role: "user", content: parts } : { role: "user", content: "x" },
+    );
+    const started = performance.now();
+    const b = mapped(turns);
+    // Linear, this is well under a second; quadratic, it was about 25 s.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(b.messages).toHaveLength(1);
+    expect(b.messages[0].content).toHaveLength(50_000);
+    expect(parts).toEqual([{ type: "text", text: "b" }]);
+  });
+
   it("merges consecutive same-role messages so the roles alternate", () => {
     const b = mapped([
       { role: "user", content: "One." },
