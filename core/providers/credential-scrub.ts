@@ -13,10 +13,35 @@ export function withoutCredentials(text: string, headers: Readonly<Record<string
   let out = text;
   for (const name of CREDENTIAL_HEADERS) {
     const secret = headers[name]?.replace(/^Bearer\s+/i, "");
-    if (secret && secret.length >= 8 && out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
+    if (!secret || secret.length < 8) continue;
+    if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
+    // A key echoed cut short (`sk-proj-AbCd…wxyz`, `sk-proj-AbCdEf***`): its head, and the key-like run
+    // after it, dots and stars included.
+    if (secret.length >= 2 * HEAD) out = withoutHead(out, secret.slice(0, HEAD));
   }
   return out;
 }
+
+/** Characters of a key, or of the dots and stars that stand for its cut middle. */
+const KEYLIKE = /[\w.*~+/=…-]/;
+
+function withoutHead(text: string, head: string): string {
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf(head); at >= 0; at = text.indexOf(head, from)) {
+    let end = at + head.length;
+    while (end < text.length && KEYLIKE.test(text[end]!)) end++;
+    out += `${text.slice(from, at)}[REDACTED]`;
+    from = end;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/**
+ * How much of a key's start marks an echo of it. Some of it may be a public prefix (`sk-ant-api03`):
+ * then a provider's mention of the prefix alone is masked too, which costs nothing.
+ */
+const HEAD = 12;
 
 /**
  * A provider's error with the credential masked in every field that carries the provider's words: its

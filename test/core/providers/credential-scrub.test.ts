@@ -15,6 +15,22 @@ describe("withoutCredentials", () => {
     );
   });
 
+  // As long as real keys are (OpenAI's are 51 characters and more, Gemini's 39).
+  const LONG = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+  it.each([
+    ["cut in the middle", `key ${LONG.slice(0, 14)}...${LONG.slice(-4)} is wrong`, "key [REDACTED] is wrong"],
+    ["starred out after its head", `key ${LONG.slice(0, 12)}**********. Check it`, "key [REDACTED] Check it"],
+    ["cut at the message's end", `invalid: ${LONG.slice(0, 16)}`, "invalid: [REDACTED]"],
+  ])("masks a key echoed %s", (_how, text, want) => {
+    expect(withoutCredentials(text, { authorization: `Bearer ${LONG}` })).toBe(want);
+  });
+
+  it("leaves a key's head alone when the key is too short for its head to mark it", () => {
+    expect(withoutCredentials("a sk-short-key1 b", { "x-api-key": "sk-short-key1-xyz" })).toBe(
+      "a sk-short-key1 b",
+    );
+  });
+
   it("leaves values shorter than 8 characters, which would mangle ordinary words", () => {
     expect(withoutCredentials("a test b", { "x-api-key": "test" })).toBe("a test b");
   });
