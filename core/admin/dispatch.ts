@@ -32,7 +32,7 @@ export const MAX_ADMIN_BODY_BYTES = 1024 * 1024;
 export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminDeps): Promise<AdminResponse> {
   const requestId = event.requestContext?.requestId || deps.newId();
   const headers = { "x-request-id": requestId };
-  const requestHeaders = normalizeHeaders(event.headers);
+  const requestHeaders = normalizeHeaders(event.headers, event.multiValueHeaders);
   try {
     const actor = await authenticateAdmin(requestHeaders, deps.keys).catch(async (err: unknown) => {
       if (err instanceof GatewayError && (err.status === 401 || err.status === 403))

@@ -79,7 +79,7 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
     deps,
     requestId,
     startedAt,
-    headers: normalizeHeaders(event.headers),
+    headers: normalizeHeaders(event.headers, event.multiValueHeaders),
     outcome: newOutcome(requestId, match.pattern),
     deferOutcome: false,
     pending: [],

@@ -27,13 +27,29 @@ export function errorResponse(err: unknown, headers: Record<string, string>): Ga
   return json(e.status, envelope, { ...headers, ...e.headers });
 }
 
-/** Lower-cased single-value headers: API Gateway REST passes them in the client's case. */
+/**
+ * Lower-cased single-value headers: API Gateway REST passes them in the client's case. Its `headers`
+ * hold only the last of a header sent more than once; `multiValueHeaders` hold all, and a header sent
+ * more than once (in any case) is their values joined by ", ", as RFC 9110 §5.3 combines field lines.
+ * So two `Authorization` headers authenticate neither (a proxy that read the first would disagree with
+ * the gateway about who called), and two content types are no content type.
+ */
 export function normalizeHeaders(
   raw: Record<string, string | undefined> | null | undefined,
+  multi?: Record<string, string[] | undefined> | null,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (!raw) return out;
   for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = v;
+  if (!multi) return out;
+  const all = new Map<string, string[]>();
+  for (const [k, values] of Object.entries(multi)) {
+    if (!values?.length) continue;
+    const name = k.toLowerCase();
+    const seen = all.get(name);
+    all.set(name, seen ? [...seen, ...values] : values);
+  }
+  for (const [name, values] of all) if (values.length > 1) out[name] = values.join(", ");
   return out;
 }
 

@@ -1,3 +1,4 @@
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY, EU_KEY, type Harness, MAX_BODY, rawRequest, SCOPED_KEY, startHarness } from "./harness.ts";
 
@@ -447,6 +448,27 @@ describe("bad and hostile requests", () => {
       body: ok(),
     });
     expect(res.text).not.toContain("sk-gw-secret-attempt");
+  });
+
+  it.each([
+    ["authorization", ["Bearer sk-gw-someone-else", `Bearer ${API_KEY}`]],
+    ["authorization", [`Bearer ${API_KEY}`, "Bearer sk-gw-someone-else"]],
+    ["x-api-key", ["sk-gw-someone-else", API_KEY]],
+  ])("authenticates nobody from a %s header sent twice (%j)", async (name, values) => {
+    // Raw header lines: fetch would join them itself.
+    const status = await new Promise<number>((resolve, reject) => {
+      const host = new URL(h.gateway.url).host;
+      // Given as raw lines, the headers are all the request has: Host too.
+      const raw = ["host", host, "content-type", "application/json", ...values.flatMap((v) => [name, v])];
+      const req = http.request(`${h.gateway.url}/v1/chat/completions`, { method: "POST", headers: raw });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(ok());
+    });
+    expect(status).toBe(401);
   });
 
   it.each([
