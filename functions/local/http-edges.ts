@@ -41,6 +41,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<{ body: B
   });
 }
 
+const MALFORMED: [number, string, string] = [400, "The request is not valid HTTP/1.1.", "malformed_request"];
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "The request's headers are too large.", "headers_too_large"],
+  // Node's headersTimeout and requestTimeout (60 s and 300 s): a caller too slow to send its request.
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "The request was not received in time.", "request_timeout"],
+};
+
 /**
  * What Node's HTTP parser refuses (not HTTP/1.1, headers past its limit) never reaches a handler: it is
  * answered here, in the API's error envelope all the same, and the connection closed.
@@ -50,15 +57,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy();
     return;
   }
-  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
-  const status = tooLarge ? 431 : 400;
+  const [status, message, code] = CLIENT_ERRORS[err.code ?? ""] ?? MALFORMED;
   const body = JSON.stringify(
-    new GatewayError(
-      status,
-      "invalid_request_error",
-      tooLarge ? "The request's headers are too large." : "The request is not valid HTTP/1.1.",
-      { code: tooLarge ? "headers_too_large" : "malformed_request" },
-    ).toEnvelope(),
+    new GatewayError(status, "invalid_request_error", message, { code }).toEnvelope(),
   );
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +

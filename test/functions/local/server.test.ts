@@ -1,8 +1,10 @@
 import { connect } from "node:net";
+import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { callerSignal } from "../../../core/gateway/caller-signal.ts";
+import { answerClientError } from "../../../functions/local/http-edges.ts";
 import {
   PRELUDE_CONTENT_TYPE,
   PRELUDE_DELIMITER,
@@ -215,6 +217,19 @@ function rawExchange(url: string, raw: string): Promise<string> {
     socket.on("error", reject);
   });
 }
+
+describe("the portable host's answer to a caller too slow to send its request", () => {
+  it("is 408 in the API's error envelope, as Node's own answer would be", async () => {
+    const socket = new PassThrough();
+    const timeout = Object.assign(new Error("Request timeout"), { code: "ERR_HTTP_REQUEST_TIMEOUT" });
+    answerClientError(timeout, socket);
+    const answer = (await socket.toArray()).join("");
+    expect(answer).toMatch(/^HTTP\/1.1 408 Request Timeout\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error).toMatchObject({
+      code: "request_timeout",
+    });
+  });
+});
 
 describe("the portable host's answers to what is not a request", () => {
   it.each([
