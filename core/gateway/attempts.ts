@@ -8,6 +8,9 @@ import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext, StreamVerdict } from "./types.ts";
 
+/** What Retry-After counts for a half-open circuit whose probes are all out: until one answers. */
+const PROBE_ANSWER_MS = 1_000;
+
 /** One upstream call (or a target skipped because its circuit is open), as the usage record keeps it. */
 export interface AttemptRecord {
   provider: string;
@@ -184,8 +187,9 @@ export async function withFallback<T>(
   }
   if (calls === 0) {
     // Retry-After is when the first circuit lets a probe through; OpenAI's SDKs wait that long (up to
-    // 60 s) before their retry, instead of retrying into the same open circuits at once.
-    const waits = plan.map((t) => deps.breakers.admitsInMs(t)).filter((ms) => ms !== undefined);
+    // 60 s) before their retry, instead of retrying into the same open circuits at once. A half-open
+    // circuit whose probes are all out admits again once one answers: a second, say.
+    const waits = plan.map((t) => deps.breakers.admitsInMs(t) ?? PROBE_ANSWER_MS);
     const retryAfter = waits.length > 0 ? Math.max(1, Math.ceil(Math.min(...waits) / 1000)) : undefined;
     throw new GatewayError(
       503,

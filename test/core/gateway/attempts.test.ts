@@ -416,6 +416,17 @@ describe("withFallback", () => {
     expect(err.headers["retry-after"]).toBe("11");
   });
 
+  it("says Retry-After: 1 when the only circuit is half-open with its probes all out", async () => {
+    const h = harness();
+    const probing = target("a", { failureThreshold: 1, cooldownMs: 1_000, halfOpenProbes: 1 });
+    h.deps.breakers.record(probing, false);
+    await h.deps.sleep(1_000);
+    // The probe, still waiting for its answer.
+    expect(h.deps.breakers.admit(probing)).toBe(true);
+    const err = await rejection(h.request([probing], {}).result);
+    expect([err.code, err.headers["retry-after"]]).toEqual(["circuit_open", "1"]);
+  });
+
   it("opens a target's circuit with its failures, so the next request skips it", async () => {
     const h = harness();
     const fragileA = target("a", { failureThreshold: 1 });
