@@ -1,5 +1,3 @@
-import { z } from "zod";
-import { badRequest } from "../api/errors.ts";
 import { stampBudgets } from "../budgets/counters.ts";
 import { keySchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
@@ -7,7 +5,9 @@ import type { ApiKeyRecord } from "../keys/port.ts";
 import { generateKey, sha256Hex } from "../keys/secret.ts";
 import { recordChange } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
+import { editKey } from "./key-edit.ts";
 import { page } from "./page.ts";
+import { publicKey } from "./public-key.ts";
 import { checkKeyModels, checkKeyOrg, guarded } from "./references.ts";
 import type { AdminResource } from "./types.ts";
 
@@ -21,52 +21,8 @@ export const keyCreateSchema = keySchema
   .extend({ id: keySchema.shape.id.optional() });
 
 /**
- * A replace body: the create body, where `org` and `role` may be left out and must otherwise be the
- * key's own, and `createdAt` (a GET body sent back) is the gateway's and ignored. The secret stays.
- */
-export const keyReplaceSchema = keyCreateSchema.extend({
-  org: keySchema.shape.org.optional(),
-  role: z.enum(["api", "admin"]).optional(),
-  createdAt: z.string().optional(),
-});
-
-/**
- * A key's org and role are what it is: its spend and budgets count under its org, and a key that
- * became an admin key would hold powers its holder was never handed. Either is a new key.
- */
-function unchanged(record: ApiKeyRecord, body: z.infer<typeof keyReplaceSchema>): void {
-  if (body.id !== undefined && body.id !== record.id)
-    throw badRequest(
-      `The body's id '${body.id}' differs from the path's '${record.id}'; a key cannot be renamed.`,
-      "id",
-      "id_mismatch",
-    );
-  for (const field of ["org", "role"] as const)
-    if (body[field] !== undefined && body[field] !== record[field])
-      throw badRequest(
-        `A key's ${field} cannot change (it is '${record[field]}'); create a new key instead.`,
-        field,
-        "immutable_field",
-      );
-}
-
-/** What the admin API shows of a key: never its hash, never its secret. */
-export function publicKey(r: ApiKeyRecord) {
-  return {
-    id: r.id,
-    org: r.org,
-    role: r.role,
-    ...(r.name !== undefined ? { name: r.name } : {}),
-    ...(r.models !== undefined ? { models: r.models } : {}),
-    ...(r.budgets !== undefined ? { budgets: r.budgets } : {}),
-    ...(r.rateLimits !== undefined ? { rateLimits: r.rateLimits } : {}),
-    createdAt: r.createdAt,
-  };
-}
-
-/**
- * `/admin/keys`: list, create (the secret is returned once), read, replace (name, models, budgets and
- * rate limits; the secret, org and role stay) and revoke.
+ * `/admin/keys`: list, create (the secret is returned once), read, edit (key-edit.ts: name, models,
+ * budgets and rate limits; the secret, org and role stay) and revoke.
  */
 export const keys: AdminResource = {
   collection: {
@@ -127,31 +83,7 @@ export const keys: AdminResource = {
         return { status: 200, body: publicKey(record) };
       },
     },
-    PUT: {
-      body: true,
-      async run(req) {
-        const { deps, id } = req;
-        const before = await deps.keys.get(id);
-        if (!before) throw missing("API key", id);
-        const input = validate(keyReplaceSchema, req.body);
-        unchanged(before, input);
-        await checkKeyModels(deps, input.models);
-        const now = new Date(deps.now()).toISOString();
-        const record: ApiKeyRecord = {
-          ...before,
-          name: input.name,
-          models: input.models,
-          // A budget kept for its period keeps its `since`, and so its counter: a new limit applies to
-          // the spend so far.
-          budgets: stampBudgets(input.budgets, before.budgets, now),
-          rateLimits: input.rateLimits,
-        };
-        // The key store's cache in this process forgets every key: the next request sees the change.
-        await deps.keys.put(record);
-        await recordChange(req, "replace", "key", id, publicKey(before), publicKey(record));
-        return { status: 200, body: publicKey(record) };
-      },
-    },
+    PATCH: editKey,
     DELETE: {
       body: false,
       async run(req) {

@@ -69,14 +69,14 @@ export interface AdminResult {
 }
 
 export interface AdminHandler {
-  /** Whether the route reads a JSON body (POST, PUT). */
+  /** Whether the route reads a JSON body (POST, PUT, PATCH). */
   body: boolean;
   /** Whether the route reads query parameters (lists, the spend report); elsewhere any one is a 400. */
   query?: true;
   run(req: AdminRequest): Promise<AdminResult>;
 }
 
-export type AdminMethod = "GET" | "POST" | "PUT" | "DELETE";
+export type AdminMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type AdminMethods = Partial<Record<AdminMethod, AdminHandler>>;
 
 /** A collection (`/admin/providers`) and its items (`/admin/providers/{id}`). */

@@ -1,4 +1,4 @@
-import { publicKey } from "../admin/keys.ts";
+import { publicKey } from "../admin/public-key.ts";
 import type { AdminChange } from "../admin/types.ts";
 import type { ApiKeyRecord } from "../keys/port.ts";
 import type { RegistrySnapshot } from "../registry/port.ts";

@@ -55,7 +55,7 @@ export const budgetSchema = z
   })
   .strict();
 
-const budgetsSchema = z
+export const budgetsSchema = z
   .array(budgetSchema)
   .refine((b) => new Set(b.map((x) => x.period)).size === b.length, "at most one budget per period")
   .describe("At most one per period (day, month)");

@@ -29,6 +29,11 @@ export function cachedKeyStore(
       return store.put(record);
     },
     create: (record) => store.create(record),
+    update: async (record) => {
+      const updated = await store.update(record);
+      hits.clear();
+      return updated;
+    },
     count: (role) => store.count(role),
     list: () => store.list(),
     get: (id) => store.get(id),

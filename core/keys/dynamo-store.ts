@@ -13,7 +13,7 @@ import {
   type TxItem,
   toRecord,
 } from "./dynamo-items.ts";
-import type { KeyStore } from "./port.ts";
+import type { ApiKeyRecord, KeyStore } from "./port.ts";
 
 /**
  * API keys in one DynamoDB table as two items per key: `HASH#<sha256>` holds the record (the router's
@@ -112,6 +112,38 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
       throw new ConflictError(`API key ${r.id} kept changing under concurrent updates; try again.`);
     },
 
+    async update(r) {
+      // The record item is rewritten only while it is there, for this id, and the id still names this
+      // hash: a key revoked (or rotated) meanwhile stays revoked.
+      try {
+        await transact([
+          {
+            Update: {
+              TableName: tableName,
+              Key: hashKey(r.sha256),
+              ...settingsUpdate(r),
+              ConditionExpression: "attribute_exists(pk) AND id = :id",
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: tableName,
+              Key: idKey(r.id),
+              ConditionExpression: "sha256 = :sha",
+              ExpressionAttributeValues: { ":sha": r.sha256 },
+            },
+          },
+        ]);
+        return true;
+      } catch (err) {
+        const codes = cancellationCodes(err);
+        if (codes?.includes("ConditionalCheckFailed")) return false;
+        if (codes?.includes("TransactionConflict"))
+          throw new ConflictError(`API key ${r.id} is being changed by another writer; try again.`);
+        throw err;
+      }
+    },
+
     async count(role) {
       let n = 0;
       // Select COUNT still reads every item: a page ends at 1 MB scanned before the filter applies.
@@ -125,6 +157,26 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
       }))
         n += page.count;
       return n;
+    },
+  };
+}
+
+/** An update of a key's record item to `r`'s settings: each one set, or removed when it has none. */
+function settingsUpdate(r: ApiKeyRecord) {
+  const fields = { name: r.name, models: r.models, budgets: r.budgets, rateLimits: r.rateLimits };
+  const set = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
+  const unset = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] === undefined);
+  const clauses = [
+    set.length > 0 ? `SET ${set.map((k) => `#${k} = :${k}`).join(", ")}` : "",
+    unset.length > 0 ? `REMOVE ${unset.map((k) => `#${k}`).join(", ")}` : "",
+  ];
+  return {
+    UpdateExpression: clauses.filter(Boolean).join(" "),
+    // `name` is one of DynamoDB's reserved words: every field goes by a placeholder.
+    ExpressionAttributeNames: Object.fromEntries(Object.keys(fields).map((k) => [`#${k}`, k])),
+    ExpressionAttributeValues: {
+      ":id": r.id,
+      ...Object.fromEntries(set.map((k) => [`:${k}`, fields[k as keyof typeof fields]])),
     },
   };
 }

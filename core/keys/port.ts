@@ -30,6 +30,12 @@ export interface KeyStore {
   put(record: ApiKeyRecord): Promise<void>;
   /** Insert only: throws ConflictError when the id or the hash is already taken. */
   create(record: ApiKeyRecord): Promise<void>;
+  /**
+   * Replaces the settings (name, models, budgets, rate limits) of the key with this id and hash, if it
+   * is still there: false when it was deleted or given another hash meanwhile, so an edit racing a
+   * revocation never brings the revoked key back.
+   */
+  update(record: ApiKeyRecord): Promise<boolean>;
   count(role?: ApiKeyRecord["role"]): Promise<number>;
   /** Every key, sorted by id. */
   list(): Promise<ApiKeyRecord[]>;

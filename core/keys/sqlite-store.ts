@@ -95,6 +95,9 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
   const insert = db.prepare(
     "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
+  const updateSettings = db.prepare(
+    "UPDATE api_keys SET name = ?, models = ?, limits = ? WHERE id = ? AND sha256 = ?",
+  );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");
   const all = db.prepare("SELECT * FROM api_keys ORDER BY id");
@@ -110,6 +113,10 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     },
     async create(r) {
       conflictsAsErrors(() => insert.run(...params(r)));
+    },
+    async update(r) {
+      const models = r.models ? JSON.stringify(r.models) : null;
+      return Number(updateSettings.run(r.name ?? null, models, limitsOf(r), r.id, r.sha256).changes) > 0;
     },
     async count(role) {
       const row = (role ? countRole.get(role) : count.get()) as { n: number };

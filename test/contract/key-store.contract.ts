@@ -97,6 +97,34 @@ export function keyStoreContract(
       expect([found?.org, found?.name, found?.createdAt]).toEqual(["other", "renamed", key("k1").createdAt]);
     });
 
+    it("update changes a key's settings, found by its hash and its id, and keeps its creation time", async () => {
+      await store.create(key("k1", { models: ["a"] }));
+      const edited = key("k1", {
+        name: "edited",
+        models: ["b"],
+        budgets: [{ period: "day", limitUsd: 2 }],
+        rateLimits: { requestsPerMinute: 7 },
+        createdAt: "2030-01-01T00:00:00.000Z",
+      });
+      expect(await store.update(edited)).toBe(true);
+      for (const found of [await store.findBySha256(key("k1").sha256), await peerOf(store).get("k1")])
+        expect(found).toEqual({ ...edited, createdAt: key("k1").createdAt });
+    });
+
+    it.each([
+      ["a key deleted meanwhile", async (s: KeyStore) => void (await s.remove("k1"))],
+      [
+        "a key given another hash meanwhile",
+        async (s: KeyStore) => s.put(key("k1", { sha256: sha("rotated") })),
+      ],
+    ])("update brings back nothing of %s", async (_what, meanwhile) => {
+      await store.create(key("k1"));
+      await meanwhile(peerOf(store));
+      expect(await store.update(key("k1", { name: "late edit" }))).toBe(false);
+      expect(await store.findBySha256(key("k1").sha256)).toBeUndefined();
+      expect((await store.get("k1"))?.name).toBeUndefined();
+    });
+
     it("refuses put with a hash that belongs to another id, changing neither key", async () => {
       await store.create(key("k1"));
       await store.create(key("k2"));

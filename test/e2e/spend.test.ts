@@ -519,7 +519,7 @@ describe("budget changes", () => {
     h.openai.enqueueScripts(...exactUsage(2));
     expect((await chat(key, {})).status).toBe(200);
     const put = (limitUsd: number) =>
-      admin("PUT", "/admin/keys/rebudgeted", { budgets: [{ period: "day", limitUsd }] });
+      admin("PATCH", "/admin/keys/rebudgeted", { budgets: [{ period: "day", limitUsd }] });
     expect((await put(COST / 2)).status).toBe(200);
     const refused = await chat(key, {});
     expect(refused.status).toBe(429);

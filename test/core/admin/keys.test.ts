@@ -133,37 +133,66 @@ describe("admin API: keys", () => {
     expect((await f.deps.keys.list()).map((k) => k.id)).toEqual(["adm", "app"]);
   });
 
-  describe("replace (PUT)", () => {
+  describe("edit (PATCH)", () => {
     const limits = {
       budgets: [{ period: "month", limitUsd: 25 }],
       rateLimits: { requestsPerMinute: 30, tokensPerMinute: 40_000 },
     };
     const create = async () =>
-      (await f.call("POST", "/admin/keys", { id: "metered", org: "acme", name: "CI", ...limits })).json as {
-        key: string;
-        budgets: Array<{ since: string }>;
-      };
+      (
+        await f.call("POST", "/admin/keys", {
+          id: "metered",
+          org: "acme",
+          name: "CI",
+          models: ["smart"],
+          ...limits,
+        })
+      ).json as { key: string; budgets: Array<{ since: string }> };
 
-    it("changes a key's budgets, rate limits, models and name; the same secret authenticates as the new key", async () => {
+    it("changes what it names and keeps the rest; the same secret authenticates as the edited key", async () => {
       const created = await create();
-      const next = {
-        name: "CI, tighter",
+      const res = await f.call("PATCH", "/admin/keys/metered", {
+        budgets: [{ period: "day", limitUsd: 1 }],
+        rateLimits: { requestsPerMinute: 5 },
+      });
+      expect(res.status).toBe(200);
+      const edited = {
+        id: "metered",
+        org: "acme",
+        role: "api",
+        name: "CI",
+        // Left out, so kept: an edit of the budget does not open the key to every model.
         models: ["smart"],
         budgets: [{ period: "day", limitUsd: 1 }],
         rateLimits: { requestsPerMinute: 5 },
       };
-      const res = await f.call("PUT", "/admin/keys/metered", next);
-      expect(res.status).toBe(200);
-      expect(res.json).toMatchObject({ id: "metered", org: "acme", role: "api", ...next });
+      expect(res.json).toMatchObject(edited);
       expect(res.text).not.toContain("sha256");
       // The next request sees it: no wait for the key cache.
-      expect(await auth(created.key)).toMatchObject({ id: "metered", ...next });
-      expect(f.changes.at(-1)).toMatchObject({ action: "replace", kind: "key", id: "metered", after: next });
+      expect(await auth(created.key)).toMatchObject(edited);
+      expect(f.changes.at(-1)).toMatchObject({
+        action: "replace",
+        kind: "key",
+        id: "metered",
+        after: edited,
+      });
+    });
+
+    it("removes a field sent as null", async () => {
+      await create();
+      const res = await f.call("PATCH", "/admin/keys/metered", { models: null, budgets: null, name: null });
+      expect(res.json).toEqual({
+        id: "metered",
+        org: "acme",
+        role: "api",
+        rateLimits: limits.rateLimits,
+        createdAt: "2026-01-01T00:00:00.000Z",
+      });
     });
 
     it("keeps a budget's since (and so its counter) for its period, with a new limit", async () => {
       const created = await create();
-      const res = await f.call("PUT", "/admin/keys/metered", {
+      const res = await f.call("PATCH", "/admin/keys/metered", {
         budgets: [{ period: "month", limitUsd: 50 }],
       });
       expect(res.json).toMatchObject({
@@ -174,7 +203,7 @@ describe("admin API: keys", () => {
     it("takes back a GET body, whose createdAt is the gateway's", async () => {
       await create();
       const got = (await f.call("GET", "/admin/keys/metered")).json as Record<string, unknown>;
-      const res = await f.call("PUT", "/admin/keys/metered", { ...got, name: "renamed" });
+      const res = await f.call("PATCH", "/admin/keys/metered", { ...got, name: "renamed" });
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ ...got, name: "renamed" });
     });
@@ -184,6 +213,7 @@ describe("admin API: keys", () => {
       ["another role", { role: "admin" }, "role", "immutable_field"],
       ["another id", { id: "renamed" }, "id", "id_mismatch"],
       ["a model nobody serves", { models: ["nope"] }, "models[0]", "unknown_model"],
+      ["an empty list of models", { models: [] }, "models", "invalid_request_body"],
       [
         "two budgets of one period",
         {
@@ -195,16 +225,33 @@ describe("admin API: keys", () => {
         "budgets",
         "invalid_request_body",
       ],
+      ["its hash", { sha256: "0".repeat(64) }, "sha256", "invalid_request_body"],
     ])("refuses %s, changing nothing", async (_what, body, param, code) => {
       await create();
       const before = await f.deps.keys.get("metered");
-      const res = await f.call("PUT", "/admin/keys/metered", body);
+      const res = await f.call("PATCH", "/admin/keys/metered", body);
       expect([res.status, errorOf(res.json).param, errorOf(res.json).code]).toEqual([400, param, code]);
       expect(await f.deps.keys.get("metered")).toEqual(before);
     });
 
+    it("refuses a key the config file declares: the next start would put the file's back", async () => {
+      await f.deps.keys.put({ ...(await f.deps.keys.get("app"))!, source: "config" });
+      const res = await f.call("PATCH", "/admin/keys/app", { name: "renamed" });
+      expect([res.status, errorOf(res.json).code]).toEqual([409, "conflict"]);
+    });
+
+    it("does not bring back a key revoked while the edit was on its way", async () => {
+      const created = await create();
+      const record = (await f.deps.keys.get("metered"))!;
+      expect(await f.deps.keys.remove("metered")).toBe(true);
+      // The edit read the key before the revocation landed.
+      expect(await f.deps.keys.update({ ...record, name: "late edit" })).toBe(false);
+      await expect(auth(created.key)).rejects.toMatchObject({ status: 401 });
+      expect(await f.deps.keys.get("metered")).toBeUndefined();
+    });
+
     it("answers 404 for a key that does not exist", async () => {
-      const res = await f.call("PUT", "/admin/keys/ghost", { budgets: [] });
+      const res = await f.call("PATCH", "/admin/keys/ghost", { budgets: [] });
       expect([res.status, errorOf(res.json).code]).toEqual([404, "key_not_found"]);
     });
   });
