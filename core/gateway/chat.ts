@@ -188,7 +188,10 @@ async function completeFrom(
     const completion = fromAnswer(
       () =>
         adapter.fromResponse(
-          parseUpstreamJson(withoutCredentials(text, request.headers), target.provider.id),
+          parseUpstreamJson(
+            withoutCredentials(text, request.headers, { cutShort: false }),
+            target.provider.id,
+          ),
           metaFor(ctx, target),
         ),
       request.headers,

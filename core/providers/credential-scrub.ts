@@ -7,19 +7,39 @@ const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "x-goog-api-key"] as c
  * A provider's error text with the credential the gateway sent it masked. A provider's 400 or 429
  * message reaches the caller as it is (upstream-errors.ts), and a provider (or a proxy in front of one)
  * that echoes the request's headers would otherwise hand the gateway's key to every caller. Values
- * shorter than 8 characters are left: masking them would mangle ordinary words.
+ * shorter than 8 characters are left: masking them would mangle ordinary words. With `cutShort` (the
+ * default, for error text), a key echoed cut short (`sk-proj-AbCd…wxyz`, `sk-proj-AbCd****`) is masked
+ * too: its head past any public prefix, and the key-like run after it. An answer's own text is read
+ * without it, as a stream's is: a model writing `sk-ant-api03-…` in an example is not an echo.
  */
-export function withoutCredentials(text: string, headers: Readonly<Record<string, string>>): string {
+export function withoutCredentials(
+  text: string,
+  headers: Readonly<Record<string, string>>,
+  { cutShort = true } = {},
+): string {
   let out = text;
   for (const name of CREDENTIAL_HEADERS) {
     const secret = headers[name]?.replace(/^Bearer\s+/i, "");
     if (!secret || secret.length < 8) continue;
     if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
-    // A key echoed cut short (`sk-proj-AbCd…wxyz`, `sk-proj-AbCdEf***`): its head, and the key-like run
-    // after it, dots and stars included.
-    if (secret.length >= 2 * HEAD) out = withoutHead(out, secret.slice(0, HEAD));
+    const head = cutShort ? headOf(secret) : undefined;
+    if (head) out = withoutHead(out, head);
   }
   return out;
+}
+
+/**
+ * Prefixes every key of a kind starts with (OpenAI's project and service-account keys, Anthropic's,
+ * Gemini's): no mark of this key. Its head is what comes after them.
+ */
+const PUBLIC_PREFIX = /^(?:sk-ant-[a-z]+\d*-|sk-(?:proj|svcacct|admin)-|sk-|AIza)/;
+/** Characters of the key's own that mark an echo of it. */
+const HEAD = 8;
+
+/** The part of a key that marks an echo of it, or undefined for a key too short to spare one. */
+function headOf(secret: string): string | undefined {
+  const end = (PUBLIC_PREFIX.exec(secret)?.[0].length ?? 0) + HEAD;
+  return secret.length >= end + HEAD ? secret.slice(0, end) : undefined;
 }
 
 /** Characters of a key, or of the dots and stars that stand for its cut middle. */
@@ -36,12 +56,6 @@ function withoutHead(text: string, head: string): string {
   }
   return from === 0 ? text : out + text.slice(from);
 }
-
-/**
- * How much of a key's start marks an echo of it. Some of it may be a public prefix (`sk-ant-api03`):
- * then a provider's mention of the prefix alone is masked too, which costs nothing.
- */
-const HEAD = 12;
 
 /**
  * A provider's error with the credential masked in every field that carries the provider's words: its

@@ -18,8 +18,8 @@ describe("withoutCredentials", () => {
   // As long as real keys are (OpenAI's are 51 characters and more, Gemini's 39).
   const LONG = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
   it.each([
-    ["cut in the middle", `key ${LONG.slice(0, 14)}...${LONG.slice(-4)} is wrong`, "key [REDACTED] is wrong"],
-    ["starred out after its head", `key ${LONG.slice(0, 12)}**********. Check it`, "key [REDACTED] Check it"],
+    ["cut in the middle", `key ${LONG.slice(0, 18)}...${LONG.slice(-4)} is wrong`, "key [REDACTED] is wrong"],
+    ["starred out after its head", `key ${LONG.slice(0, 16)}**********. Check it`, "key [REDACTED] Check it"],
     ["cut at the message's end", `invalid: ${LONG.slice(0, 16)}`, "invalid: [REDACTED]"],
   ])("masks a key echoed %s", (_how, text, want) => {
     expect(withoutCredentials(text, { authorization: `Bearer ${LONG}` })).toBe(want);
@@ -28,6 +28,22 @@ describe("withoutCredentials", () => {
   it("leaves a key's head alone when the key is too short for its head to mark it", () => {
     expect(withoutCredentials("a sk-short-key1 b", { "x-api-key": "sk-short-key1-xyz" })).toBe(
       "a sk-short-key1 b",
+    );
+  });
+
+  const ANTHROPIC = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+  it("takes a key's head past the prefix every key of its kind has", () => {
+    const headers = { "x-api-key": ANTHROPIC };
+    expect(withoutCredentials("keys look like sk-ant-api03-..., yours is not one", headers)).toBe(
+      "keys look like sk-ant-api03-..., yours is not one",
+    );
+    expect(withoutCredentials(`bad key ${ANTHROPIC.slice(0, 22)}***`, headers)).toBe("bad key [REDACTED]");
+  });
+
+  it("leaves a head in an answer's own text, which only an exact key is masked in", () => {
+    const text = `export KEY=${LONG.slice(0, 20)}... and ${LONG}`;
+    expect(withoutCredentials(text, { authorization: `Bearer ${LONG}` }, { cutShort: false })).toBe(
+      `export KEY=${LONG.slice(0, 20)}... and [REDACTED]`,
     );
   });
 
