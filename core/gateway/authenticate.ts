@@ -5,15 +5,19 @@ import { sameDigest, sha256Hex } from "../keys/secret.ts";
 /**
  * Accepts `Authorization: Bearer <key>` (OpenAI SDKs) and `x-api-key` (Anthropic-style clients). A
  * bearer key wins; an Authorization of another scheme (a proxy's Basic credentials) leaves the choice to
- * `x-api-key`.
+ * `x-api-key`. A Bearer that is not one key (two Authorization headers joined, `Bearer a, Bearer b`) is
+ * no key at all, whatever `x-api-key` says: `null`, never the other header's key.
  */
-export function presentedKey(headers: Record<string, string>): string | undefined {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "")?.[1];
+export function presentedKey(headers: Record<string, string>): string | undefined | null {
+  const authorization = headers.authorization ?? "";
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+  if (bearer === undefined && /^Bearer\s/i.test(authorization)) return null;
   return bearer ?? (headers["x-api-key"]?.trim() || undefined);
 }
 
 export async function authenticate(headers: Record<string, string>, keys: KeyStore): Promise<ApiKeyRecord> {
   const key = presentedKey(headers);
+  if (key === null) throw unauthorized("The Authorization header must hold one Bearer key.");
   if (!key) {
     throw unauthorized(
       "You didn't provide an API key. Send it in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).",

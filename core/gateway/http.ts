@@ -30,9 +30,10 @@ export function errorResponse(err: unknown, headers: Record<string, string>): Ga
 /**
  * Lower-cased single-value headers: API Gateway REST passes them in the client's case. Its `headers`
  * hold only the last of a header sent more than once; `multiValueHeaders` hold all, and a header sent
- * more than once (in any case) is their values joined by ", ", as RFC 9110 §5.3 combines field lines.
- * So two `Authorization` headers authenticate neither (a proxy that read the first would disagree with
- * the gateway about who called), and two content types are no content type.
+ * more than once (in any case) is its distinct values joined by ", ", as RFC 9110 §5.3 combines field
+ * lines. So two different `Authorization` headers authenticate neither (a proxy that read the first
+ * would disagree with the gateway about who called), and two different content types are no content
+ * type; the same line twice is that line.
  */
 export function normalizeHeaders(
   raw: Record<string, string | undefined> | null | undefined,
@@ -49,7 +50,10 @@ export function normalizeHeaders(
     const seen = all.get(name);
     all.set(name, seen ? [...seen, ...values] : values);
   }
-  for (const [name, values] of all) if (values.length > 1) out[name] = values.join(", ");
+  for (const [name, values] of all) {
+    // The same line twice (a proxy that adds what the client sent) says nothing new.
+    if (values.length > 1) out[name] = [...new Set(values)].join(", ");
+  }
   return out;
 }
 

@@ -62,12 +62,23 @@ describe("authenticate", () => {
   it.each([
     ["an empty x-api-key", { "x-api-key": "  " }],
     ["a Basic authorization header", { authorization: `Basic ${Buffer.from("u:p").toString("base64")}` }],
-    ["a Bearer header without a key", { authorization: "Bearer " }],
-    ["a Bearer header with two tokens", { authorization: `Bearer ${secret} extra` }],
   ])("answers 401 missing-key for %s", async (_how, headers) => {
     const err = await rejection(headers);
     expect(err.status).toBe(401);
     expect(err.message).toMatch(/didn't provide an API key/);
+  });
+
+  it.each([
+    ["a Bearer header without a key", { authorization: "Bearer " }],
+    ["a Bearer header with two tokens", { authorization: `Bearer ${secret} extra` }],
+    [
+      "two Bearer headers joined, next to a right x-api-key",
+      { authorization: `Bearer ${secret}, Bearer other`, "x-api-key": secret },
+    ],
+  ])("answers 401 for %s, which is not one key", async (_how, headers) => {
+    const err = await rejection(headers);
+    expect(err.status).toBe(401);
+    expect(err.message).toMatch(/must hold one Bearer key/);
   });
 
   it.each([
