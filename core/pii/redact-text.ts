@@ -39,6 +39,11 @@ function scan(text: string, firstOnly: boolean): Span[] {
       else if (typeof verdict === "object") {
         start += verdict.skip;
         end = start + verdict.length;
+        // The span may run past the match the overlap check read: a claimed stretch there wins.
+        if (overlaps(taken, start, end)) {
+          re.lastIndex = m.index + 1;
+          continue;
+        }
       }
       taken.fill(1, start, end);
       spans.push({ start, end, kind: accepted ? detector.kind : null });

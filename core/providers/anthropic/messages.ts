@@ -1,6 +1,7 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import type { AnthropicThinkingBlock } from "../../api/chat-response.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { append } from "../append.ts";
 import { inlinePdf } from "../file-part.ts";
 import { namesParticipant } from "../participant-names.ts";
 
@@ -211,7 +212,7 @@ export function toAnthropicMessages(
     switch (m.role) {
       case "system":
       case "developer":
-        system.push(...spoken(textBlocks(m.content, opts.cache)));
+        append(system, spoken(textBlocks(m.content, opts.cache)));
         return;
       case "user": {
         const content = userBlocks(m.content, i, provider, opts.cache);

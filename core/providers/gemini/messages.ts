@@ -1,5 +1,6 @@
 import type { ChatMessage, ContentPart } from "../../api/chat-request.ts";
 import { badRequest, unsupportedParameter } from "../../api/errors.ts";
+import { append } from "../append.ts";
 import { inlinePdf } from "../file-part.ts";
 import { namesParticipant } from "../participant-names.ts";
 import { geminiGeneration } from "./generation.ts";
@@ -168,7 +169,10 @@ function inCallOrder(messages: ChatMessage[]): Array<[ChatMessage, number]> {
   const ordered: Array<[ChatMessage, number]> = [];
   let results: Array<[ChatMessage, number]> = [];
   const flush = () => {
-    ordered.push(...results.sort(([a], [b]) => rank(a) - rank(b)));
+    append(
+      ordered,
+      results.sort(([a], [b]) => rank(a) - rank(b)),
+    );
     results = [];
   };
   messages.forEach((m, i) => {
@@ -202,7 +206,7 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
   const push = (role: GeminiContent["role"], parts: GeminiPart[]) => {
     if (parts.length === 0) return;
     const last = contents.at(-1);
-    if (last?.role === role) last.parts.push(...parts);
+    if (last?.role === role) append(last.parts, parts);
     else contents.push({ role, parts });
   };
 
@@ -215,7 +219,10 @@ export function toGeminiContents(messages: ChatMessage[], model: string): Gemini
       case "system":
       case "developer":
         // An empty system text says nothing, and Gemini refuses an empty text part.
-        system.push(...texts(m.content).flatMap((text) => (text.trim() === "" ? [] : [{ text }])));
+        append(
+          system,
+          texts(m.content).flatMap((text) => (text.trim() === "" ? [] : [{ text }])),
+        );
         return;
       case "user":
         push("user", userParts(m.content, i));

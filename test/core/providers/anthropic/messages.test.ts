@@ -296,6 +296,15 @@ describe("toAnthropicRequest, messages", () => {
     expect(parts).toEqual([{ type: "text", text: "b" }]);
   });
 
+  it("maps a system message of 200 000 parts, past what a spread's arguments take", () => {
+    const parts = Array.from({ length: 200_000 }, () => ({ type: "text", text: "x" }));
+    const b = mapped([
+      { role: "system", content: parts },
+      { role: "user", content: "Hi" },
+    ]);
+    expect(b.system).toHaveLength(200_000);
+  });
+
   it("merges consecutive same-role messages so the roles alternate", () => {
     const b = mapped([
       { role: "user", content: "One." },

@@ -31,6 +31,19 @@ describe("Gemini request: endpoint", () => {
 });
 
 describe("Gemini request: messages", () => {
+  it("maps a system message and a turn of 200 000 parts each, past what a spread's arguments take", () => {
+    const parts = Array.from({ length: 200_000 }, () => ({ type: "text" as const, text: "x" }));
+    const b = body({
+      messages: [
+        { role: "system", content: parts },
+        { role: "user", content: "a" },
+        { role: "user", content: parts },
+      ],
+    });
+    expect(b.systemInstruction.parts).toHaveLength(200_000);
+    expect(b.contents[0].parts).toHaveLength(200_001);
+  });
+
   it("moves system and developer messages into systemInstruction", () => {
     const b = body({
       messages: [
