@@ -161,6 +161,7 @@ const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => (
   id: `chatcmpl-${ctx.requestId}`,
   created: Math.floor(ctx.deps.now() / 1000),
   model: target.model,
+  provider: target.provider.id,
 });
 
 function adapterFor(ctx: RequestContext, target: ResolvedTarget) {

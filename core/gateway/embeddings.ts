@@ -126,7 +126,12 @@ export async function embeddings(
   return withFallback(ctx, plan, retryPolicy(resolution.retry), headers, async (target, callerGone) => {
     const { adapter, batches, requests } = mappedFor(taken, target, () => mapAll(target));
     const encoding = req.encoding_format ?? "float";
-    const meta = { id: ctx.requestId, created: Math.floor(deps.now() / 1000), model: target.model };
+    const meta = {
+      id: ctx.requestId,
+      created: Math.floor(deps.now() / 1000),
+      model: target.model,
+      provider: target.provider.id,
+    };
     // One after another: the calls share the provider's rate limit, and a failure stops the rest. The
     // attempt (retry, fallback, accounting) is the whole request, as the caller sent it.
     const answers: Answer[] = [];

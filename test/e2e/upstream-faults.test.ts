@@ -116,6 +116,22 @@ describe.each(PROVIDERS)("upstream faults from $name", ({ model, sim }) => {
     });
   });
 
+  it("names the provider by its id, not its kind, when its answer has the wrong shape", async () => {
+    sim(h).enqueueFaults(
+      ...persistent({ kind: "status", status: 200, body: JSON.stringify({ nothing: "here" }) }),
+    );
+    const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-gw-e2e-api-key", "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect([res.status, body.error.code]).toEqual([502, "upstream_malformed"]);
+    expect(body.error.message).toMatch(
+      new RegExp(`^Provider '${model.split("/")[0]}' returned (an unexpected response|no candidates)`),
+    );
+  });
+
   it("turns a reset after the first byte into an in-band error event, not a silent cut", async () => {
     sim(h).enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
     const stream = await h.client.chat.completions.create({

@@ -72,7 +72,7 @@ export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: 
  * the gateway never sends.
  */
 export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
-  const r = parseUpstream(anthropicMessage, body, PROVIDER);
+  const r = parseUpstream(anthropicMessage, body, meta.provider ?? PROVIDER);
   const texts: string[] = [];
   const toolCalls: ResponseToolCall[] = [];
   let thinking: AnthropicThinkingBlock[] = [];

@@ -45,6 +45,9 @@ export interface AnthropicStreamState extends BaseStreamState {
   skipped: readonly number[];
 }
 
+/** The provider the messages name: its id, or the kind's name. */
+const providerOf = (state: AnthropicStreamState): string => state.meta.provider ?? PROVIDER;
+
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
   meta,
   usage: undefined,
@@ -101,7 +104,7 @@ const malformed = (message: string): StreamFault => ({ message, code: "upstream_
 function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<AnthropicStreamState> {
   switch (type) {
     case "message_start": {
-      const { message } = parseUpstream(messageStartEvent, raw, PROVIDER);
+      const { message } = parseUpstream(messageStartEvent, raw, providerOf(s));
       const rawUsage = mergeUsage(s.rawUsage, message.usage);
       const next = {
         ...s,
@@ -113,7 +116,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(next, { role: "assistant", content: "" })], state: next };
     }
     case "content_block_start": {
-      const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, PROVIDER);
+      const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, providerOf(s));
       if (block.type === "text")
         return { out: block.text ? [chunk(s, { content: block.text })] : [], state: s };
       if (block.type === "thinking" || block.type === "redacted_thinking") {
@@ -143,7 +146,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(sent, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: sent };
     }
     case "content_block_delta": {
-      const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, PROVIDER);
+      const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, providerOf(s));
       if (delta.type === "text_delta") return { out: [chunk(s, { content: delta.text })], state: s };
       if (delta.type === "thinking_delta")
         return {
@@ -162,7 +165,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         return {
           out: [],
           state: s,
-          fault: malformed(`Provider '${PROVIDER}' sent tool input for unknown block ${index}.`),
+          fault: malformed(`Provider '${providerOf(s)}' sent tool input for unknown block ${index}.`),
         };
       }
       const toolDelta = { index: ordinal, function: { arguments: delta.partial_json } };
@@ -175,7 +178,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       // per Anthropic's "Streaming Messages", and at most an empty partial_json follows), while the
       // unstreamed answer has `input: {}`. OpenAI streams such a call's arguments as "{}", which
       // clients JSON.parse: the call gets that as it closes.
-      const { index } = parseUpstream(contentBlockStopEvent, raw, PROVIDER);
+      const { index } = parseUpstream(contentBlockStopEvent, raw, providerOf(s));
       const ordinal = s.toolIndex[index];
       if (ordinal === undefined || !s.noArgs.includes(index)) return { out: [], state: s };
       const closed = { ...s, noArgs: s.noArgs.filter((i) => i !== index) };
@@ -183,7 +186,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };
     }
     case "message_delta": {
-      const e = parseUpstream(messageDeltaEvent, raw, PROVIDER);
+      const e = parseUpstream(messageDeltaEvent, raw, providerOf(s));
       const rawUsage = mergeUsage(s.rawUsage, e.usage);
       const stopReason = e.delta.stop_reason ?? s.stopReason;
       // The message's one message_delta carries its cumulative, final usage.
@@ -201,7 +204,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [finish, usageChunk], state: { ...s, usage, finished: true } };
     }
     case "error": {
-      const { error } = parseUpstream(errorEvent, raw, PROVIDER);
+      const { error } = parseUpstream(errorEvent, raw, providerOf(s));
       return { out: [], state: s, fault: { message: error.message, code: error.type } };
     }
     default:
@@ -223,7 +226,11 @@ export function reduceAnthropicStream(
   try {
     raw = JSON.parse(event.data);
   } catch {
-    return { out: [], state, fault: malformed(`Provider '${PROVIDER}' sent a malformed stream event.`) };
+    return {
+      out: [],
+      state,
+      fault: malformed(`Provider '${providerOf(state)}' sent a malformed stream event.`),
+    };
   }
   const tagged = typeof raw === "object" && raw !== null && "type" in raw ? raw.type : undefined;
   const type = typeof tagged === "string" ? tagged : (event.event ?? "");

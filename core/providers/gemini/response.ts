@@ -126,14 +126,15 @@ export function failedCall(
 }
 
 export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
-  const r = parseUpstream(geminiResponse, body, PROVIDER);
+  const provider = meta.provider ?? PROVIDER;
+  const r = parseUpstream(geminiResponse, body, provider);
   const candidates = r.candidates ?? [];
   const failed = candidates.map((c) =>
     failedCall(c, answerText(c) !== null || (c.content?.parts ?? []).some((p) => p.functionCall)),
   );
   if (candidates.length > 0 && failed.every((f) => f !== undefined)) {
     // Gemini billed the call: its usage prices the failed attempt.
-    throw new GatewayError(502, "upstream_error", `Provider '${PROVIDER}' ${failed[0]}.`, {
+    throw new GatewayError(502, "upstream_error", `Provider '${provider}' ${failed[0]}.`, {
       code: "upstream_malformed",
       billedUsage: r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : undefined,
     });
@@ -161,7 +162,7 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
   if (choices.length === 0) {
     // A blocked prompt yields no candidates at all, only promptFeedback.blockReason.
     if (!r.promptFeedback?.blockReason) {
-      throw upstreamError(`Provider '${PROVIDER}' returned no candidates.`, "upstream_malformed");
+      throw upstreamError(`Provider '${provider}' returned no candidates.`, "upstream_malformed");
     }
     choices.push({
       index: 0,
@@ -199,7 +200,7 @@ export function fromGeminiEmbeddings(
   meta: ResponseMeta,
   encoding: EmbeddingEncoding = "float",
 ): Embeddings {
-  const r = parseUpstream(geminiEmbeddings, body, PROVIDER);
+  const r = parseUpstream(geminiEmbeddings, body, meta.provider ?? PROVIDER);
   // The Developer API's batchEmbedContents reports no token counts, and we never estimate: 0 unless
   // Gemini says otherwise (geminiEmbeddingsUsageReported tells the accounting, which bills the bound).
   const prompt = r.usageMetadata?.promptTokenCount ?? 0;

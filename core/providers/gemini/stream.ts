@@ -31,6 +31,9 @@ export interface GeminiStreamState extends BaseStreamState {
   lastModel?: string;
 }
 
+/** The provider the messages name: its id, or the kind's name. */
+const providerOf = (state: GeminiStreamState): string => state.meta.provider ?? PROVIDER;
+
 export const initGeminiStream = (meta: ResponseMeta): GeminiStreamState => ({
   meta,
   usage: undefined,
@@ -81,18 +84,22 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   try {
     raw = JSON.parse(event.data);
   } catch {
-    return fault(`Provider '${PROVIDER}' sent a malformed stream event.`, "upstream_malformed", state);
+    return fault(
+      `Provider '${providerOf(state)}' sent a malformed stream event.`,
+      "upstream_malformed",
+      state,
+    );
   }
   const err = geminiErrorPayload.safeParse(raw);
   if (err.success) {
     const e = err.data.error;
     return fault(
-      e.message ?? `Provider '${PROVIDER}' reported an error mid-stream.`,
+      e.message ?? `Provider '${providerOf(state)}' reported an error mid-stream.`,
       e.status ?? "upstream_error",
       state,
     );
   }
-  const r = parseUpstream(geminiResponse, raw, PROVIDER);
+  const r = parseUpstream(geminiResponse, raw, providerOf(state));
   // Chunks may repeat cumulative usage; the latest one wins.
   const usage = r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : state.usage;
   if (state.finished) return { out: [], state: { ...state, usage } };

@@ -70,8 +70,8 @@ export function openaiFinishReason(reason: string | null | undefined): FinishRea
   }
 }
 
-export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatCompletion {
-  const r = parseUpstream(openaiCompletion, body, PROVIDER);
+export function fromOpenAIResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
+  const r = parseUpstream(openaiCompletion, body, meta.provider ?? PROVIDER);
   return {
     id: r.id,
     object: "chat.completion",
@@ -103,8 +103,8 @@ export function fromOpenAIResponse(body: unknown, _meta: ResponseMeta): ChatComp
   };
 }
 
-export function fromOpenAIEmbeddings(body: unknown, _meta: ResponseMeta): Embeddings {
-  const r = parseUpstream(openaiEmbeddings, body, PROVIDER);
+export function fromOpenAIEmbeddings(body: unknown, meta: ResponseMeta): Embeddings {
+  const r = parseUpstream(openaiEmbeddings, body, meta.provider ?? PROVIDER);
   return {
     object: "list",
     data: r.data.map((d) => ({ object: "embedding", index: d.index, embedding: d.embedding })),

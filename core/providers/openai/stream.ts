@@ -11,6 +11,9 @@ export interface OpenAIStreamState extends BaseStreamState {
   stopped?: true;
 }
 
+/** The provider the messages name: its id, or the kind's name. */
+const providerOf = (state: OpenAIStreamState): string => state.meta.provider ?? "openai";
+
 export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
   meta,
   usage: undefined,
@@ -32,7 +35,10 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
     return {
       out: [],
       state,
-      fault: { message: "Provider 'openai' sent a malformed stream event.", code: "upstream_malformed" },
+      fault: {
+        message: `Provider '${providerOf(state)}' sent a malformed stream event.`,
+        code: "upstream_malformed",
+      },
     };
   }
   if (typeof raw === "object" && raw !== null && "error" in raw) {
@@ -42,7 +48,9 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       state,
       fault: {
         message:
-          typeof err?.message === "string" ? err.message : "Provider 'openai' reported an error mid-stream.",
+          typeof err?.message === "string"
+            ? err.message
+            : `Provider '${providerOf(state)}' reported an error mid-stream.`,
         code: typeof err?.type === "string" ? err.type : "upstream_error",
       },
     };
@@ -52,19 +60,21 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       out: [],
       state,
       fault: {
-        message: "Provider 'openai' sent a chunk that is not a chat.completion.chunk.",
+        message: `Provider '${providerOf(state)}' sent a chunk that is not a chat.completion.chunk.`,
         code: "upstream_malformed",
       },
     };
   }
   const c = raw;
-  const usage = c.usage ? normalizeOpenAIUsage(parseUpstream(openaiUsage, c.usage, "openai")) : state.usage;
+  const usage = c.usage
+    ? normalizeOpenAIUsage(parseUpstream(openaiUsage, c.usage, providerOf(state)))
+    : state.usage;
   const chunk: ChatCompletionChunk = {
     id: c.id,
     object: "chat.completion.chunk",
     created: c.created,
     model: c.model,
-    choices: c.choices.map(toChoice),
+    choices: c.choices.map((ch) => toChoice(ch, providerOf(state))),
   };
   if (c.usage) chunk.usage = usage;
   if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;
@@ -89,7 +99,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
 }
 
 /** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */
-function toChoice(ch: WireChoice): ChatCompletionChunk["choices"][number] {
+function toChoice(ch: WireChoice, provider: string): ChatCompletionChunk["choices"][number] {
   const d = ch.delta;
   const delta: ChunkDelta = {};
   if (d) {
@@ -114,6 +124,6 @@ function toChoice(ch: WireChoice): ChatCompletionChunk["choices"][number] {
   }
   // Log probabilities come only to a caller who asked; they are checked then, not on every chunk.
   const logprobs =
-    ch.logprobs == null ? null : toChoiceLogprobs(parseUpstream(choiceLogprobs, ch.logprobs, "openai"));
+    ch.logprobs == null ? null : toChoiceLogprobs(parseUpstream(choiceLogprobs, ch.logprobs, provider));
   return { index: ch.index, delta, finish_reason: openaiFinishReason(ch.finish_reason), logprobs };
 }
