@@ -29,6 +29,7 @@ export interface SqliteBus extends EventPublisher {
   /**
    * Resolves true once subscription `name` has handed over (and its handler finished with) every event
    * published before the call, false after timeoutMs; unlike `drain`, later events do not hold it up.
+   * A bus not delivering (not started, or stopped) resolves at once.
    */
   caughtUp(name: string, timeoutMs: number): Promise<boolean>;
   /**

@@ -289,7 +289,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
     prune: (before, limit) => outbox.prune([...names], before, limit),
     drain: (timeoutMs) => until(idle, timeoutMs),
     caughtUp(name, timeoutMs) {
-      const w = workers.find((x) => x.sub.name === name);
+      const w = started && !stopped ? workers.find((x) => x.sub.name === name) : undefined;
       // Published before now: in the outbox once the open window commits (unless the lock keeps it out).
       commits.flush();
       const end = outbox.end();

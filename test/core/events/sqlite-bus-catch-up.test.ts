@@ -16,6 +16,16 @@ describe("SQLite event bus: caughtUp", () => {
     expect(r.ids()).toEqual(["u1"]);
   });
 
+  it("resolves at once on a bus that is not delivering, which nothing would catch up", async () => {
+    const r = recorder("aggregator", usage);
+    const bus = h.bus([r.sub]);
+    await bus.publish([event("u1")]);
+    const started = Date.now();
+    expect(await bus.caughtUp("aggregator", 5_000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(r.ids()).toEqual([]);
+  });
+
   /** A subscription whose handler holds each event until released. */
   const held = (name: string) => {
     const waiting: Array<() => void> = [];
