@@ -25,11 +25,15 @@ function toolChoiceOf(choice: ChatRequestInput["function_call"]): ToolChoice | u
 
 function messagesOf(messages: ChatRequestInput["messages"]): ChatMessage[] {
   // Calls not yet answered, by function name, oldest first: a `function` message answers the oldest.
-  const pending = new Map<string, string[]>();
+  // A queue read from `next` on, appended in place: copying or shifting a list per message would make
+  // a long history (tens of thousands of calls fit in a body) quadratic in time.
+  const pending = new Map<string, { ids: string[]; next: number }>();
   return messages.map((input, i): ChatMessage => {
     const m = hasRefusalParts(input) ? refusalsAsField(input) : input;
     if (m.role === "function") {
-      const id = pending.get(m.name)?.shift();
+      const queue = pending.get(m.name);
+      const id = queue?.ids[queue.next];
+      if (queue && id !== undefined) queue.next++;
       if (id === undefined)
         throw badRequest(
           `No earlier assistant message calls the function '${m.name}' that this result answers.`,
@@ -45,7 +49,9 @@ function messagesOf(messages: ChatRequestInput["messages"]): ChatMessage[] {
       );
     const { function_call: call, ...rest } = m;
     const id = legacyId(i);
-    pending.set(call.name, [...(pending.get(call.name) ?? []), id]);
+    const queue = pending.get(call.name);
+    if (queue) queue.ids.push(id);
+    else pending.set(call.name, { ids: [id], next: 0 });
     return { ...rest, tool_calls: [{ id, type: "function", function: call }] };
   });
 }

@@ -22,6 +22,31 @@ const refusal = (over: Record<string, unknown>) => {
 };
 
 describe("fromLegacyFunctions", () => {
+  it("pairs 40 000 calls with their results in linear time, oldest call first", () => {
+    // Copying the list of open calls per call took 14 s of one process's CPU for a 5 MB history.
+    const n = 40_000;
+    const calls = Array.from({ length: n }, () => ({
+      role: "assistant",
+      content: null,
+      function_call: { name: "f", arguments: "{}" },
+    }));
+    const results = Array.from({ length: n }, (_, i) => ({ role: "function", name: "f", content: `r${i}` }));
+    const req = input({ functions: [{ name: "f" }] });
+    const started = performance.now();
+    const out = fromLegacyFunctions({
+      ...req,
+      messages: [req.messages[0]!, ...calls, ...results],
+    } as typeof req);
+    // Linear, this is a few tens of milliseconds; quadratic, it was seconds.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const first = out.messages[1] as { tool_calls: Array<{ id: string }> };
+    expect(out.messages[n + 1]).toMatchObject({
+      role: "tool",
+      tool_call_id: first.tool_calls[0]!.id,
+      content: "r0",
+    });
+  });
+
   it("leaves a request without legacy fields as it is", () => {
     const req = input({ tools: [{ type: "function", function: weather }] });
     expect(fromLegacyFunctions(req)).toBe(req);
