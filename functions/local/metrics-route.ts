@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError, toGatewayError } from "../../core/api/errors.ts";
 import { normalizeHeaders } from "../../core/gateway/http.ts";
+import { headersOf } from "./proxy-event.ts";
 import { nextRequestId } from "./request-id.ts";
 
 /** What the portable host needs of the Prometheus registry to serve `GET /metrics`. */
@@ -37,7 +38,9 @@ export async function serveMetrics(
     );
   }
   try {
-    await metrics.authorize(normalizeHeaders(req.headers as Record<string, string | undefined>), requestId);
+    // Read as the API's routes read them: a header sent twice is its distinct values joined.
+    const { headers, multiValueHeaders } = headersOf(req);
+    await metrics.authorize(normalizeHeaders(headers, multiValueHeaders), requestId);
   } catch (err) {
     return fail(toGatewayError(err));
   }

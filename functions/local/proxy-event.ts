@@ -22,11 +22,14 @@ export function pathAndQuery(raw: string): {
 }
 
 /**
- * Builds the API Gateway REST (v1) proxy event for a node:http request, the same shape the Lambda
- * receives in AWS: single- and multi-value headers and query parameters, request context, body.
+ * A request's headers as API Gateway REST hands them over, from the lines as they came (Node's own
+ * `req.headers` keeps the first of some repeated headers and joins others): `headers` holds each
+ * name's last value, `multiValueHeaders` all of them.
  */
-export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"): APIGatewayProxyEvent {
-  const url = pathAndQuery(req.url ?? "/");
+export function headersOf(req: IncomingMessage): {
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+} {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -37,6 +40,16 @@ export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"
     if (all) all.push(value);
     else multiValueHeaders[name] = [value];
   }
+  return { headers, multiValueHeaders };
+}
+
+/**
+ * Builds the API Gateway REST (v1) proxy event for a node:http request, the same shape the Lambda
+ * receives in AWS: single- and multi-value headers and query parameters, request context, body.
+ */
+export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"): APIGatewayProxyEvent {
+  const url = pathAndQuery(req.url ?? "/");
+  const { headers, multiValueHeaders } = headersOf(req);
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [k, v] of url.searchParams) {

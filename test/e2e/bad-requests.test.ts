@@ -1,6 +1,15 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEY, EU_KEY, type Harness, MAX_BODY, rawRequest, SCOPED_KEY, startHarness } from "./harness.ts";
+import {
+  ADMIN_KEY,
+  API_KEY,
+  EU_KEY,
+  type Harness,
+  MAX_BODY,
+  rawRequest,
+  SCOPED_KEY,
+  startHarness,
+} from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -507,6 +516,30 @@ describe("bad and hostile requests", () => {
       req.end(ok());
     });
     expect(status).toBe(want);
+  });
+
+  it.each([
+    ["GET", "/metrics"],
+    ["GET", "/admin/keys"],
+  ])("reads two different Authorization headers on %s %s as no key, as /v1 does", async (method, path) => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const raw = [
+        "host",
+        new URL(h.gateway.url).host,
+        "authorization",
+        `Bearer ${ADMIN_KEY}`,
+        "authorization",
+        "Bearer sk-gw-bogus",
+      ];
+      const req = http.request(`${h.gateway.url}${path}`, { method, headers: raw });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(401);
   });
 
   it.each([
