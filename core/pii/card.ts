@@ -19,8 +19,12 @@ const cardPrefixLength = (match: string): number => {
 /** A card number's shape: 13–19 digits, or 4-4-4-4(-3) and Amex's 4-6-5 groups, ending a word. */
 const CARD_SHAPE = String.raw`(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w)`;
 
-/** The detector's pattern (detectors.ts): a card never starts inside a longer word or number. */
-export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.-])${CARD_SHAPE}`, "g");
+/**
+ * The detector's pattern (detectors.ts): a card never starts inside a longer word or number, nor after
+ * a hyphen that follows a letter (`x-4111…`, an id); after one that follows a digit it may
+ * (`12-4111111111111111`, a number joined to the card).
+ */
+export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.]|(?<!\d)-)${CARD_SHAPE}`, "g");
 
 /**
  * The shape alone, anchored where a later group of a failed grouped match starts: there the group

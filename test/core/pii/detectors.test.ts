@@ -57,6 +57,12 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "2024 4111 1111 1111 1111 exp 12/27", want: "2024 [CARD] exp 12/27" },
     // Joined by a hyphen, the card could not be started at: the detector never starts after a `-`.
     { text: "amount 2500-4111-1111-1111-1111", want: "amount 2500-[CARD]" },
+    { text: "ref 2500-4111111111111111", want: "ref 2500-[CARD]" },
+    { text: "ref 25-4111-1111-1111-1111", want: "ref 25-[CARD]" },
+    { text: "ref 123-4111-1111-1111-1111", want: "ref 123-[CARD]" },
+    { text: "ref 1-2500-4111-1111-1111-1111", want: "ref 1-2500-[CARD]" },
+    { text: "amex 2500-3782-822463-10005", want: "amex 2500-[CARD]" },
+    { text: "ref 12-4111111111111111.", want: "ref 12-[CARD]." },
     { text: "zzz4111 1111 1111 1111 4111 1111 1111 1111", want: "zzz4111 1111 1111 1111 [CARD]" },
   ],
   IBAN: [
@@ -145,7 +151,14 @@ const negatives: Record<string, string[]> = {
     "sms code 1234567 expired",
     "mobile 0123",
   ],
-  CARD: ["4111 1111 1111 1112", "1234 5678 1234 5670", "epoch 1717245045123", "0000 0000 0000 0000"],
+  // The last: after a hyphen that follows a letter, it is part of an id, as any id would be.
+  CARD: [
+    "4111 1111 1111 1112",
+    "1234 5678 1234 5670",
+    "epoch 1717245045123",
+    "0000 0000 0000 0000",
+    "id x-4111-1111-1111-1111",
+  ],
   IBAN: [
     "GB82 WEST 1234 5698 7654 33",
     "XX82 WEST 1234 5698 7654 32",
