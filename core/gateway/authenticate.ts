@@ -11,7 +11,9 @@ import { sameDigest, sha256Hex } from "../keys/secret.ts";
 export function presentedKey(headers: Record<string, string>): string | undefined | null {
   const authorization = headers.authorization ?? "";
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
-  if (bearer === undefined && /^Bearer\s/i.test(authorization)) return null;
+  // A Bearer anywhere in a joined list (`Basic a, Bearer k`, `, Bearer k`) is a key the gateway would
+  // not be reading while a proxy might: none.
+  if (bearer === undefined && /(^|,)\s*Bearer\s/i.test(authorization)) return null;
   return bearer ?? (headers["x-api-key"]?.trim() || undefined);
 }
 

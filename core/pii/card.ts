@@ -21,10 +21,10 @@ const CARD_SHAPE = String.raw`(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1
 
 /**
  * The detector's pattern (detectors.ts): a card never starts inside a longer word or number, nor after
- * a hyphen that follows a letter (`x-4111…`, an id); after one that follows a digit it may
- * (`12-4111111111111111`, a number joined to the card).
+ * a hyphen that follows a letter (`x-4111…`, an id); after any other hyphen it may (a number joined to
+ * it, `12-4111111111111111`, or a list's dash).
  */
-export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.]|(?<!\d)-)${CARD_SHAPE}`, "g");
+export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.]|[A-Za-z_]-)${CARD_SHAPE}`, "g");
 
 /**
  * The shape alone, anchored where a later group of a failed grouped match starts: there the group

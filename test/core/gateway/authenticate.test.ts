@@ -75,6 +75,11 @@ describe("authenticate", () => {
       "two Bearer headers joined, next to a right x-api-key",
       { authorization: `Bearer ${secret}, Bearer other`, "x-api-key": secret },
     ],
+    [
+      "a Basic line and a Bearer line joined, next to a right x-api-key",
+      { authorization: "Basic dXNlcjpwYXNz, Bearer other", "x-api-key": secret },
+    ],
+    ["an empty line and a Bearer line joined", { authorization: ", Bearer other", "x-api-key": secret }],
   ])("answers 401 for %s, which is not one key", async (_how, headers) => {
     const err = await rejection(headers);
     expect(err.status).toBe(401);

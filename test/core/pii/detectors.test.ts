@@ -63,6 +63,8 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "ref 1-2500-4111-1111-1111-1111", want: "ref 1-2500-[CARD]" },
     { text: "amex 2500-3782-822463-10005", want: "amex 2500-[CARD]" },
     { text: "ref 12-4111111111111111.", want: "ref 12-[CARD]." },
+    { text: "list:\n-4111 1111 1111 1111", want: "list:\n-[CARD]" },
+    { text: "-4111111111111111 first", want: "-[CARD] first" },
     { text: "zzz4111 1111 1111 1111 4111 1111 1111 1111", want: "zzz4111 1111 1111 1111 [CARD]" },
   ],
   IBAN: [
