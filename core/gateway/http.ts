@@ -39,7 +39,8 @@ export function normalizeHeaders(
   raw: Record<string, string | undefined> | null | undefined,
   multi?: Record<string, string[] | undefined> | null,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a header named `__proto__` or `constructor` is stored, not inherited or assigned past.
+  const out: Record<string, string> = Object.create(null);
   if (!raw) return out;
   for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k.toLowerCase()] = v;
   if (!multi) return out;

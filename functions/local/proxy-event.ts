@@ -30,8 +30,9 @@ export function headersOf(req: IncomingMessage): {
   headers: Record<string, string>;
   multiValueHeaders: Record<string, string[]>;
 } {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // No prototype: a header named `constructor` or `__proto__` is a header like any other.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
@@ -50,8 +51,8 @@ export function headersOf(req: IncomingMessage): {
 export function toProxyEvent(req: IncomingMessage, body: Buffer, stage = "local"): APIGatewayProxyEvent {
   const url = pathAndQuery(req.url ?? "/");
   const { headers, multiValueHeaders } = headersOf(req);
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query: Record<string, string> = Object.create(null);
+  const multiQuery: Record<string, string[]> = Object.create(null);
   for (const [k, v] of url.searchParams) {
     query[k] = v;
     const all = multiQuery[k];

@@ -93,6 +93,21 @@ describe("toProxyEvent", () => {
     expect(a.requestContext.requestId).not.toBe(b.requestContext.requestId);
   });
 
+  it("takes header and query names that an object's prototype has as plain names", async () => {
+    const event = await send("GET", "/v1/models?constructor=1&__proto__=2&toString=3", {
+      constructor: "a",
+      toString: "b",
+    });
+    expect(Object.entries(event.headers)).toEqual(expect.arrayContaining([["constructor", "a"]]));
+    expect(Object.entries(event.multiValueHeaders)).toEqual(expect.arrayContaining([["toString", ["b"]]]));
+    expect(Object.entries(event.multiValueQueryStringParameters ?? {})).toEqual(
+      expect.arrayContaining([["constructor", ["1"]]]),
+    );
+    expect(Object.entries(event.queryStringParameters ?? {})).toEqual(
+      expect.arrayContaining([["__proto__", "2"]]),
+    );
+  });
+
   it("sets query parameters and body to null when there are none", async () => {
     const event = await send("GET", "/v1/models", {});
     expect(event).toMatchObject({
