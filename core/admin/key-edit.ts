@@ -54,37 +54,45 @@ function unchanged(record: ApiKeyRecord, body: KeyPatch): void {
 const merged = <T>(patch: T | null | undefined, current: T | undefined): T | undefined =>
   patch === undefined ? current : (patch ?? undefined);
 
+/** Edits that met another edit of the same key try again on what it left, this many times. */
+const MAX_EDIT_ROUNDS = 5;
+
+/** `patch` merged into `before`, as the key it asks for. */
+function edited(before: ApiKeyRecord, patch: KeyPatch, now: string): ApiKeyRecord {
+  return {
+    ...before,
+    name: merged(patch.name, before.name),
+    models: merged(patch.models, before.models),
+    // A budget kept for its period keeps its `since`, and so its counter: a new limit applies to the
+    // spend so far.
+    budgets: stampBudgets(merged(patch.budgets, before.budgets), before.budgets, now),
+    rateLimits: merged(patch.rateLimits, before.rateLimits),
+  };
+}
+
 /** `PATCH /admin/keys/{id}`: a key's name, models, budgets and rate limits, at once. */
 export const editKey: AdminHandler = {
   body: true,
   async run(req) {
     const { deps, id } = req;
-    const before = await deps.keys.get(id);
-    if (!before) throw missing("API key", id);
-    // The file is where such a key is changed: the next start would put the file's back.
-    if (before.source === "config")
-      throw conflict(`API key '${id}' is declared in the config file; change it there.`, "id");
     const patch = validate(keyPatchSchema, req.body);
-    unchanged(before, patch);
-    const models = merged(patch.models, before.models);
     await checkKeyModels(deps, patch.models ?? undefined);
-    const record: ApiKeyRecord = {
-      ...before,
-      name: merged(patch.name, before.name),
-      models,
-      // A budget kept for its period keeps its `since`, and so its counter: a new limit applies to the
-      // spend so far.
-      budgets: stampBudgets(
-        merged(patch.budgets, before.budgets),
-        before.budgets,
-        new Date(deps.now()).toISOString(),
-      ),
-      rateLimits: merged(patch.rateLimits, before.rateLimits),
-    };
-    // Only the key as read (same id and hash): one revoked or rotated meanwhile is not brought back.
-    // The key store's cache in this process forgets every key, so the next request sees the change.
-    if (!(await deps.keys.update(record))) throw missing("API key", id);
-    await recordChange(req, "replace", "key", id, publicKey(before), publicKey(record));
-    return { status: 200, body: publicKey(record) };
+    for (let round = 0; round < MAX_EDIT_ROUNDS; round++) {
+      const before = await deps.keys.get(id);
+      if (!before) throw missing("API key", id);
+      // The file is where such a key is changed: the next start would put the file's back.
+      if (before.source === "config")
+        throw conflict(`API key '${id}' is declared in the config file; change it there.`, "id");
+      unchanged(before, patch);
+      const record = edited(before, patch, new Date(deps.now()).toISOString());
+      // Only onto the key as read: one revoked or rotated meanwhile is not brought back, and another
+      // edit that landed meanwhile is read again and kept (this one merges into it). The key store's
+      // cache in this process forgets every key, so the next request sees the change.
+      if (await deps.keys.update(record, before)) {
+        await recordChange(req, "replace", "key", id, publicKey(before), publicKey(record));
+        return { status: 200, body: publicKey(record) };
+      }
+    }
+    throw conflict(`API key '${id}' kept changing under other edits; try again.`, "id");
   },
 };

@@ -29,8 +29,8 @@ export function cachedKeyStore(
       return store.put(record);
     },
     create: (record) => store.create(record),
-    update: async (record) => {
-      const updated = await store.update(record);
+    update: async (record, previous) => {
+      const updated = await store.update(record, previous);
       hits.clear();
       return updated;
     },

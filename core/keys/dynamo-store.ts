@@ -112,25 +112,31 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
       throw new ConflictError(`API key ${r.id} kept changing under concurrent updates; try again.`);
     },
 
-    async update(r) {
-      // The record item is rewritten only while it is there, for this id, and the id still names this
-      // hash: a key revoked (or rotated) meanwhile stays revoked.
+    async update(r, previous) {
+      if (r.sha256 !== previous.sha256) return false;
+      // The record item is rewritten only while it is there, for this id, with the settings the edit
+      // read; the id item, while it still names this hash, is written too (not only checked): across
+      // regions both items then share one last-writer-wins fate, never a record without its id.
+      const edit = settingsUpdate(r, previous);
       try {
         await transact([
           {
             Update: {
               TableName: tableName,
               Key: hashKey(r.sha256),
-              ...settingsUpdate(r),
-              ConditionExpression: "attribute_exists(pk) AND id = :id",
+              UpdateExpression: edit.update,
+              ConditionExpression: `attribute_exists(pk) AND id = :id AND ${edit.condition}`,
+              ExpressionAttributeNames: edit.names,
+              ExpressionAttributeValues: { ...edit.values, ":id": r.id },
             },
           },
           {
-            ConditionCheck: {
+            Update: {
               TableName: tableName,
               Key: idKey(r.id),
+              UpdateExpression: "SET editedAt = :at",
               ConditionExpression: "sha256 = :sha",
-              ExpressionAttributeValues: { ":sha": r.sha256 },
+              ExpressionAttributeValues: { ":sha": r.sha256, ":at": new Date().toISOString() },
             },
           },
         ]);
@@ -161,22 +167,36 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
   };
 }
 
-/** An update of a key's record item to `r`'s settings: each one set, or removed when it has none. */
-function settingsUpdate(r: ApiKeyRecord) {
-  const fields = { name: r.name, models: r.models, budgets: r.budgets, rateLimits: r.rateLimits };
-  const set = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
-  const unset = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] === undefined);
-  const clauses = [
-    set.length > 0 ? `SET ${set.map((k) => `#${k} = :${k}`).join(", ")}` : "",
-    unset.length > 0 ? `REMOVE ${unset.map((k) => `#${k}`).join(", ")}` : "",
-  ];
+/**
+ * A key's settings set to `r`'s (each one set, or removed when it has none), on the condition that they
+ * are still `was`'s (each equal, or absent).
+ */
+function settingsUpdate(r: ApiKeyRecord, was: ApiKeyRecord) {
+  const settings = (k: ApiKeyRecord) => ({
+    name: k.name,
+    models: k.models,
+    budgets: k.budgets,
+    rateLimits: k.rateLimits,
+  });
+  const next = Object.entries(settings(r));
+  const before = Object.entries(settings(was));
+  const set = next.filter(([, v]) => v !== undefined);
+  const unset = next.filter(([, v]) => v === undefined);
   return {
-    UpdateExpression: clauses.filter(Boolean).join(" "),
+    update: [
+      set.length > 0 ? `SET ${set.map(([k]) => `#${k} = :${k}`).join(", ")}` : "",
+      unset.length > 0 ? `REMOVE ${unset.map(([k]) => `#${k}`).join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join(" "),
+    condition: before
+      .map(([k, v]) => (v === undefined ? `attribute_not_exists(#${k})` : `#${k} = :was_${k}`))
+      .join(" AND "),
     // `name` is one of DynamoDB's reserved words: every field goes by a placeholder.
-    ExpressionAttributeNames: Object.fromEntries(Object.keys(fields).map((k) => [`#${k}`, k])),
-    ExpressionAttributeValues: {
-      ":id": r.id,
-      ...Object.fromEntries(set.map((k) => [`:${k}`, fields[k as keyof typeof fields]])),
+    names: Object.fromEntries(next.map(([k]) => [`#${k}`, k])),
+    values: {
+      ...Object.fromEntries(set.map(([k, v]) => [`:${k}`, v])),
+      ...Object.fromEntries(before.filter(([, v]) => v !== undefined).map(([k, v]) => [`:was_${k}`, v])),
     },
   };
 }

@@ -32,10 +32,11 @@ export interface KeyStore {
   create(record: ApiKeyRecord): Promise<void>;
   /**
    * Replaces the settings (name, models, budgets, rate limits) of the key with this id and hash, if it
-   * is still there: false when it was deleted or given another hash meanwhile, so an edit racing a
-   * revocation never brings the revoked key back.
+   * is still as `previous` (its hash and settings): false when it was deleted, given another hash or
+   * edited meanwhile. So an edit racing a revocation never brings the revoked key back, and two edits
+   * racing never lose one (the caller reads again and merges its edit into what it finds).
    */
-  update(record: ApiKeyRecord): Promise<boolean>;
+  update(record: ApiKeyRecord, previous: ApiKeyRecord): Promise<boolean>;
   count(role?: ApiKeyRecord["role"]): Promise<number>;
   /** Every key, sorted by id. */
   list(): Promise<ApiKeyRecord[]>;

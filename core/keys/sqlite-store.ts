@@ -96,7 +96,8 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     "INSERT INTO api_keys (id, sha256, org, role, name, models, created_at, limits, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const updateSettings = db.prepare(
-    "UPDATE api_keys SET name = ?, models = ?, limits = ? WHERE id = ? AND sha256 = ?",
+    `UPDATE api_keys SET name = ?, models = ?, limits = ?
+     WHERE id = ? AND sha256 = ? AND name IS ? AND models IS ? AND limits IS ?`,
   );
   const count = db.prepare("SELECT COUNT(*) AS n FROM api_keys");
   const countRole = db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE role = ?");
@@ -114,9 +115,16 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     async create(r) {
       conflictsAsErrors(() => insert.run(...params(r)));
     },
-    async update(r) {
-      const models = r.models ? JSON.stringify(r.models) : null;
-      return Number(updateSettings.run(r.name ?? null, models, limitsOf(r), r.id, r.sha256).changes) > 0;
+    async update(r, previous) {
+      const settings = (k: ApiKeyRecord) =>
+        [k.name ?? null, k.models ? JSON.stringify(k.models) : null, limitsOf(k)] as const;
+      const changed = updateSettings.run(
+        ...settings(r),
+        r.id,
+        previous.sha256,
+        ...settings(previous),
+      ).changes;
+      return r.sha256 === previous.sha256 && Number(changed) > 0;
     },
     async count(role) {
       const row = (role ? countRole.get(role) : count.get()) as { n: number };

@@ -98,7 +98,8 @@ export function keyStoreContract(
     });
 
     it("update changes a key's settings, found by its hash and its id, and keeps its creation time", async () => {
-      await store.create(key("k1", { models: ["a"] }));
+      await store.create(key("k1", { models: ["a"], budgets: [{ period: "month", limitUsd: 9 }] }));
+      const read = (await store.get("k1"))!;
       const edited = key("k1", {
         name: "edited",
         models: ["b"],
@@ -106,7 +107,7 @@ export function keyStoreContract(
         rateLimits: { requestsPerMinute: 7 },
         createdAt: "2030-01-01T00:00:00.000Z",
       });
-      expect(await store.update(edited)).toBe(true);
+      expect(await store.update(edited, read)).toBe(true);
       for (const found of [await store.findBySha256(key("k1").sha256), await peerOf(store).get("k1")])
         expect(found).toEqual({ ...edited, createdAt: key("k1").createdAt });
     });
@@ -119,10 +120,24 @@ export function keyStoreContract(
       ],
     ])("update brings back nothing of %s", async (_what, meanwhile) => {
       await store.create(key("k1"));
+      const read = (await store.get("k1"))!;
       await meanwhile(peerOf(store));
-      expect(await store.update(key("k1", { name: "late edit" }))).toBe(false);
+      expect(await store.update(key("k1", { name: "late edit" }), read)).toBe(false);
       expect(await store.findBySha256(key("k1").sha256)).toBeUndefined();
       expect((await store.get("k1"))?.name).toBeUndefined();
+    });
+
+    it("update loses no edit that landed since the key was read", async () => {
+      await store.create(key("k1", { models: ["a"], rateLimits: { requestsPerMinute: 3 } }));
+      const read = (await store.get("k1"))!;
+      // Another admin's edit lands first.
+      expect(await peerOf(store).update({ ...read, models: ["cheap"] }, read)).toBe(true);
+      // This one read the key before it: refused, to be merged into what is there now.
+      expect(await store.update({ ...read, rateLimits: undefined }, read)).toBe(false);
+      expect(await store.get("k1")).toMatchObject({
+        models: ["cheap"],
+        rateLimits: { requestsPerMinute: 3 },
+      });
     });
 
     it("refuses put with a hash that belongs to another id, changing neither key", async () => {

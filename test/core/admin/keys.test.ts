@@ -245,9 +245,23 @@ describe("admin API: keys", () => {
       const record = (await f.deps.keys.get("metered"))!;
       expect(await f.deps.keys.remove("metered")).toBe(true);
       // The edit read the key before the revocation landed.
-      expect(await f.deps.keys.update({ ...record, name: "late edit" })).toBe(false);
+      expect(await f.deps.keys.update({ ...record, name: "late edit" }, record)).toBe(false);
       await expect(auth(created.key)).rejects.toMatchObject({ status: 401 });
       expect(await f.deps.keys.get("metered")).toBeUndefined();
+    });
+
+    it("keeps both of two edits of different fields sent at once", async () => {
+      await create();
+      const [a, b] = await Promise.all([
+        f.call("PATCH", "/admin/keys/metered", { name: "renamed" }),
+        f.call("PATCH", "/admin/keys/metered", { rateLimits: { requestsPerMinute: 1 } }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(await f.deps.keys.get("metered")).toMatchObject({
+        name: "renamed",
+        models: ["smart"],
+        rateLimits: { requestsPerMinute: 1 },
+      });
     });
 
     it("answers 404 for a key that does not exist", async () => {
