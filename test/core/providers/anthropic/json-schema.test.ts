@@ -144,4 +144,32 @@ describe("toAnthropicSchema and recursion", () => {
     };
     expect(toAnthropicSchema(schema)).toHaveProperty("schema");
   });
+
+  /** Definitions d0 … d{depth}, each naming the next twice: 2^depth paths through 2 × depth references. */
+  const chain = (depth: number, last: unknown = { type: "string" }) => ({
+    $ref: "#/$defs/d0",
+    $defs: Object.fromEntries(
+      Array.from({ length: depth + 1 }, (_, i) => [
+        `d${i}`,
+        i === depth
+          ? last
+          : {
+              type: "object",
+              properties: { a: { $ref: `#/$defs/d${i + 1}` }, b: { $ref: `#/$defs/d${i + 1}` } },
+            },
+      ]),
+    ),
+  });
+
+  it("searches each definition once: a chain naming each next one twice takes steps, not 2^depth", () => {
+    const started = performance.now();
+    // 2^40 paths: walked path by path, this never ends.
+    expect(toAnthropicSchema(chain(40))).toHaveProperty("schema");
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("still finds a cycle at the far end of such a chain", () => {
+    const back = { type: "object", properties: { up: { $ref: "#/$defs/d0" } } };
+    expect(toAnthropicSchema(chain(40, back))).toEqual({ recursiveAt: "#/$defs/d0" });
+  });
 });
