@@ -270,6 +270,23 @@ describe("redactJsonText", () => {
     expect(inner).toBe("[EMAIL]");
   });
 
+  it("reads only the stretches around a round's masks again: glued secrets after 1 MB of digits", () => {
+    const digits = "4111 ".repeat(200_000);
+    const glued = Array.from({ length: 5 }, () => `sk-gw-${"a".repeat(300)}`).join("");
+    const time = (text: string) => {
+      const started = performance.now();
+      const r = redactText(text);
+      return { ms: performance.now() - started, r };
+    };
+    const plain = time(digits);
+    const tail = time(digits + glued);
+    // Each of the five is found only once its neighbour is masked: five rounds, four of them over a
+    // few hundred characters. Read whole, each round was another scan of the megabyte.
+    expect(tail.r.count).toBe(5);
+    expect(tail.r.text.endsWith("[SECRET:GATEWAY_KEY]".repeat(5))).toBe(true);
+    expect(tail.ms).toBeLessThan(2.5 * plain.ms + 50);
+  });
+
   it("masks findings glued together in one call, as a second call would (idempotent)", () => {
     for (const text of ["alice@example.com+14155550132", "4111111111111111+14155550132"]) {
       const once = redactText(text).text;
