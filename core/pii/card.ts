@@ -22,9 +22,10 @@ const CARD_SHAPE = String.raw`(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,4}(?:\1
 /**
  * The detector's pattern (detectors.ts): a card never starts inside a longer word or number, nor after
  * a hyphen that follows a letter (`x-4111…`, an id); after any other hyphen it may (a number joined to
- * it, `12-4111111111111111`, or a list's dash).
+ * it, `12-4111111111111111`, or a list's dash), and after a `+` (`alice@example.com+4111…`), where a
+ * number that is no card is left to the phone detector (cardVerdict).
  */
-export const CARD_PATTERN = new RegExp(String.raw`(?<![\w+.]|[A-Za-z_]-)${CARD_SHAPE}`, "g");
+export const CARD_PATTERN = new RegExp(String.raw`(?<![\w.]|[A-Za-z_]-)${CARD_SHAPE}`, "g");
 
 /**
  * The shape alone, anchored where a later group of a failed grouped match starts: there the group
@@ -48,5 +49,6 @@ export const cardVerdict = (match: string, text: string, index: number): Verdict
     const length = later ? cardPrefixLength(later[0]) : 0;
     if (length > 0) return { skip: i + 1, length };
   }
-  return 0;
+  // After a `+` a number that is no card may be a phone number (`+4915123456789`): it claims nothing.
+  return text[index - 1] === "+" ? "ignore" : 0;
 };
