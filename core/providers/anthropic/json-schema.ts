@@ -123,13 +123,30 @@ export function toAnthropicSchema(schema: JsonSchema): AnthropicSchema {
   }
 }
 
-/** The local definition a `$ref` names (`#` the root), or undefined for a reference it cannot follow. */
+/**
+ * What a local `$ref` points at (`#` the root, `#/$defs/Item`, any JSON pointer into the schema, its
+ * segments percent- and `~`-escaped as RFC 6901 says), or undefined for one it cannot follow (another
+ * document, a pointer to nothing). `name` is the pointer unescaped, so two spellings of one place are
+ * one place to the cycle check.
+ */
 function target(ref: string, root: JsonSchema): { name: string; node: unknown } | undefined {
   if (ref === "#") return { name: "#", node: root };
-  const m = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
-  if (!m) return undefined;
-  const defs = root[m[1]!];
-  return isRecord(defs) && m[2]! in defs ? { name: ref, node: defs[m[2]!] } : undefined;
+  if (!ref.startsWith("#/")) return undefined;
+  let node: unknown = root;
+  const segments: string[] = [];
+  for (const raw of ref.slice(2).split("/")) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw).replaceAll("~1", "/").replaceAll("~0", "~");
+    } catch {
+      return undefined;
+    }
+    if (Array.isArray(node) && /^\d+$/.test(segment)) node = node[Number(segment)];
+    else if (isRecord(node) && Object.hasOwn(node, segment)) node = node[segment];
+    else return undefined;
+    segments.push(segment);
+  }
+  return { name: JSON.stringify(segments), node };
 }
 
 /**
@@ -154,15 +171,16 @@ function recursiveRef(root: JsonSchema): string | undefined {
   const cleared = new Set<string>();
   const visit = (node: unknown): string | undefined => {
     for (const ref of refsIn(node)) {
-      if (onPath.has(ref) || ref === "#") return ref;
-      if (cleared.has(ref)) continue;
+      if (ref === "#") return ref;
       const t = target(ref, root);
       if (!t) continue;
-      onPath.add(ref);
+      if (onPath.has(t.name)) return ref;
+      if (cleared.has(t.name)) continue;
+      onPath.add(t.name);
       const found = visit(t.node);
-      onPath.delete(ref);
+      onPath.delete(t.name);
       if (found) return found;
-      cleared.add(ref);
+      cleared.add(t.name);
     }
     return undefined;
   };

@@ -131,6 +131,30 @@ describe("toAnthropicSchema and recursion", () => {
       },
       "#/$defs/A",
     ],
+    [
+      "a property that refers to the property holding it",
+      {
+        type: "object",
+        properties: { a: { type: "object", properties: { b: { $ref: "#/properties/a" } } } },
+      },
+      "#/properties/a",
+    ],
+    [
+      "a definition whose name needs escaping, by its escaped name",
+      {
+        $ref: "#/$defs/a~1b",
+        $defs: { "a/b": { type: "object", properties: { x: { $ref: "#/$defs/a~1b" } } } },
+      },
+      "#/$defs/a~1b",
+    ],
+    [
+      "a definition by its percent-encoded name",
+      {
+        $ref: "#/$defs/a%20b",
+        $defs: { "a b": { type: "object", properties: { x: { $ref: "#/$defs/a%20b" } } } },
+      },
+      "#/$defs/a%20b",
+    ],
   ])("reports %s, which Anthropic's grammar cannot take", (_, schema, at) => {
     expect(toAnthropicSchema(schema)).toEqual({ recursiveAt: at });
   });
