@@ -22,8 +22,10 @@ import type { PiiKind } from "./kinds.ts";
  * an AWS secret key stays readable.
  *
  * Patterns are written so that no input backtracks badly: every run-of-characters pattern opens with a
- * lookbehind that refuses to start inside a run of the same characters, repetitions are bounded, and
- * every repeated group starts with a mandatory separator.
+ * lookbehind that refuses to start inside a run of the same characters, repetitions are bounded (but
+ * a key's own characters after its literal prefix, which run to the end of the token so that an
+ * over-long key is masked whole, not its first 300 characters), and every repeated group starts with a
+ * mandatory separator.
  */
 export type Verdict = boolean | number | "ignore" | { skip: number; length: number };
 
@@ -204,11 +206,11 @@ export const DETECTORS: readonly Detector[] = [
     pattern:
       /(?:aws[ _-]?secret(?:[ _-]?access)?(?:[ _-]?key)?|secret[ _-]?access[ _-]?key)(?:["']?\s{0,3}[:=]\s{0,3}["']?|\s{1,3}(?:is\s{1,3})?)(?<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
   },
-  { kind: "ANTHROPIC_KEY", pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,300}/g },
-  { kind: "GATEWAY_KEY", pattern: /(?<![A-Za-z0-9_-])sk-gw-[A-Za-z0-9_-]{16,300}/g },
+  { kind: "ANTHROPIC_KEY", pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g },
+  { kind: "GATEWAY_KEY", pattern: /(?<![A-Za-z0-9_-])sk-gw-[A-Za-z0-9_-]{16,}/g },
   {
     kind: "OPENAI_KEY",
-    pattern: /(?<![A-Za-z0-9_-])sk-(?!ant-|gw-)[A-Za-z0-9_-]{20,300}/g,
+    pattern: /(?<![A-Za-z0-9_-])sk-(?!ant-|gw-)[A-Za-z0-9_-]{20,}/g,
     validate: openAiOk,
   },
   { kind: "GEMINI_KEY", pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g },
@@ -220,7 +222,7 @@ export const DETECTORS: readonly Detector[] = [
   },
   {
     kind: "SLACK_TOKEN",
-    pattern: /(?<![A-Za-z0-9_-])xox[baprs]-[A-Za-z0-9-]{10,250}/g,
+    pattern: /(?<![A-Za-z0-9_-])xox[baprs]-[A-Za-z0-9-]{10,}/g,
     validate: (m) => /\d/.test(m),
   },
   {

@@ -433,6 +433,17 @@ describe("performance", () => {
     "mixed separators": fill("12 34-56.78:90 "),
   };
 
+  it.each([
+    ["a gateway key", "sk-gw-"],
+    ["an Anthropic key", "sk-ant-api03-"],
+    ["an OpenAI key", "sk-proj-1"],
+  ])("masks %s of 5 000 characters whole, and what is glued after it", (_what, prefix) => {
+    const key = `${prefix}${"A".repeat(5_000)}`;
+    const r = redactText(`${key}+bob@example.org`);
+    // The address takes the `+` with it (plus addressing): nothing of the key or the address is left.
+    expect(r.text).toMatch(/^\[SECRET:[A-Z_]+\]\+?\[EMAIL\]$/);
+  });
+
   it.each(Object.entries(pathological))("never backtracks badly: %s", (_name, text) => {
     expect(time(text)).toBeLessThan(200);
   });

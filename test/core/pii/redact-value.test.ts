@@ -272,19 +272,24 @@ describe("redactJsonText", () => {
 
   it("reads only the stretches around a round's masks again: glued secrets after 1 MB of digits", () => {
     const digits = "4111 ".repeat(200_000);
-    const glued = Array.from({ length: 5 }, () => `sk-gw-${"a".repeat(300)}`).join("");
+    // Each phone is found only once the address before it is masked: a second round.
+    const glued = Array.from({ length: 5 }, () => "alice@example.com+14155550132").join(" ");
+    // The faster of two runs each, so a busy moment on a shared machine does not decide.
     const time = (text: string) => {
-      const started = performance.now();
-      const r = redactText(text);
-      return { ms: performance.now() - started, r };
+      const runs = [0, 1].map(() => {
+        const started = performance.now();
+        const r = redactText(text);
+        return { ms: performance.now() - started, r };
+      });
+      return runs[0]!.ms < runs[1]!.ms ? runs[0]! : runs[1]!;
     };
     const plain = time(digits);
     const tail = time(digits + glued);
-    // Each of the five is found only once its neighbour is masked: five rounds, four of them over a
-    // few hundred characters. Read whole, each round was another scan of the megabyte.
-    expect(tail.r.count).toBe(5);
-    expect(tail.r.text.endsWith("[SECRET:GATEWAY_KEY]".repeat(5))).toBe(true);
-    expect(tail.ms).toBeLessThan(2.5 * plain.ms + 50);
+    // The second round reads a few hundred characters around the addresses; read whole, it was another
+    // scan of the megabyte.
+    expect(tail.r.count).toBe(10);
+    expect(tail.r.text.endsWith(Array.from({ length: 5 }, () => "[EMAIL][PHONE]").join(" "))).toBe(true);
+    expect(tail.ms).toBeLessThan(1.5 * plain.ms + 30);
   });
 
   it("masks findings glued together in one call, as a second call would (idempotent)", () => {
