@@ -41,15 +41,25 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
   const path = issue ? jsonPath(issue.path) : "";
   let message = issue?.message ?? "Invalid request.";
   if (issue?.code === "unrecognized_keys") {
-    const keys = issue.keys.join("', '");
+    // Named as the caller wrote them, but not without bound: a body of 400 000 made-up fields (or one
+    // field named with megabytes) would otherwise come back whole, twice.
+    const named = issue.keys.slice(0, MAX_NAMED).map(cut);
+    const more = issue.keys.length - named.length;
+    const keys = named.join("', '");
     const at = path ? `${path}.` : "";
-    return fail(`Unrecognized request argument supplied: '${at}${keys}'.`, `${at}${issue.keys[0]}`);
+    const rest = more > 0 ? ` (and ${more} more)` : "";
+    return fail(`Unrecognized request argument supplied: '${at}${keys}'${rest}.`, `${at}${named[0]}`);
   }
   if (issue?.code === "invalid_union" || issue?.code === "invalid_type")
     message = `Invalid value for '${path}': ${message}.`;
   else message = `Invalid '${path}': ${message}.`;
   return fail(message, path || null);
 }
+
+/** Unknown fields an error names, at most, and the characters of each name it repeats. */
+const MAX_NAMED = 10;
+const MAX_NAME = 256;
+const cut = (name: string) => (name.length > MAX_NAME ? `${name.slice(0, MAX_NAME)}…` : name);
 
 function fail(message: string, param: string | null): never {
   throw badRequest(message, param, "invalid_request_body");

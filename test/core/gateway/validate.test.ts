@@ -134,6 +134,15 @@ describe("validate against chatRequest", () => {
     );
   });
 
+  it("names at most ten unknown fields, each at most 256 characters, and counts the rest", () => {
+    const body: Record<string, unknown> = { ...ok, [`x${"y".repeat(1_000)}`]: 1 };
+    for (let i = 0; i < 40_000; i++) body[`_${i}`] = 0;
+    const err = failure(() => validate(chatRequest, body));
+    expect(err.message).toContain("(and 39991 more)");
+    expect(err.message.length).toBeLessThan(3_000);
+    expect(err.param).toBe(`x${"y".repeat(255)}…`);
+  });
+
   it("names every unknown field but points param at the first", () => {
     const err = failure(() => validate(chatRequest, { ...ok, foo: 1, bar: 2 }));
     expect(err.message).toBe("Unrecognized request argument supplied: 'foo', 'bar'.");
