@@ -3,6 +3,7 @@ import { assistantMessage, chatMessage, chatRequest, textPart, toolDefinition } 
 import {
   emptyAssistantMessage,
   orphanToolResult,
+  oversizedSchema,
   streamOptionsWithoutStream,
   toolChoiceOutsideTools,
   toolChoiceWithoutTools,
@@ -62,6 +63,7 @@ export const chatRequestInput = chatRequest
       orphanToolResult(req.messages),
       unansweredToolCalls(req.messages),
       emptyAssistantMessage(req.messages),
+      oversizedSchema(req),
       toolChoiceWithoutTools(req),
       toolChoiceOutsideTools(req),
       topLogprobsWithoutLogprobs(req),

@@ -1,4 +1,5 @@
 import type { ToolChoice } from "./chat-request.ts";
+import { MAX_SCHEMA_PROPERTIES, schemaProperties } from "./schema-size.ts";
 
 /**
  * Rules OpenAI enforces across fields of a chat request, which a schema of each field cannot express.
@@ -168,4 +169,30 @@ export function topLogprobsWithoutLogprobs(req: {
   // 0 asks for no alternatives: a default some clients send, which changes nothing.
   if (!req.top_logprobs || req.logprobs === true) return undefined;
   return { path: ["top_logprobs"], message: "'top_logprobs' needs 'logprobs' set to true" };
+}
+
+/** What the schema-size rule reads: every schema the request carries. */
+interface SchemaFields {
+  tools?: ReadonlyArray<{ function: { parameters?: unknown } }> | undefined;
+  functions?: ReadonlyArray<{ parameters?: unknown }> | undefined;
+  response_format?: { type: string; json_schema?: { schema?: unknown } } | undefined;
+}
+
+/** The first schema that declares more than MAX_SCHEMA_PROPERTIES properties (schema-size.ts). */
+export function oversizedSchema(req: SchemaFields): RuleBreach | undefined {
+  const schemas: Array<[Array<string | number>, unknown]> = [
+    ...(req.tools ?? []).map((t, i): [Array<string | number>, unknown] => [
+      ["tools", i, "function", "parameters"],
+      t.function.parameters,
+    ]),
+    ...(req.functions ?? []).map((f, i): [Array<string | number>, unknown] => [
+      ["functions", i, "parameters"],
+      f.parameters,
+    ]),
+    [["response_format", "json_schema", "schema"], req.response_format?.json_schema?.schema],
+  ];
+  for (const [path, schema] of schemas)
+    if (schema !== undefined && schemaProperties(schema, MAX_SCHEMA_PROPERTIES) > MAX_SCHEMA_PROPERTIES)
+      return { path, message: `a schema may declare at most ${MAX_SCHEMA_PROPERTIES} properties in all` };
+  return undefined;
 }

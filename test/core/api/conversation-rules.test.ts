@@ -3,6 +3,7 @@ import type { ToolChoice } from "../../../core/api/chat-request.ts";
 import {
   emptyAssistantMessage,
   orphanToolResult,
+  oversizedSchema,
   streamOptionsWithoutStream,
   toolChoiceOutsideTools,
   toolChoiceWithoutTools,
@@ -194,5 +195,52 @@ describe("streamOptionsWithoutStream", () => {
     [{}, false],
   ])("%j breaks the rule: %s", (req, breaks) => {
     expect(streamOptionsWithoutStream(req)?.path).toEqual(breaks ? ["stream_options"] : undefined);
+  });
+});
+
+describe("oversizedSchema", () => {
+  /** An object schema with `n` properties, nested `depth` objects deep. */
+  const schema = (n: number, depth = 0): Record<string, unknown> => ({
+    type: "object",
+    properties: Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [`p${i}`, depth > 0 && i === 0 ? schema(n, depth - 1) : {}]),
+    ),
+  });
+
+  it.each([
+    ["a tool of 5 000 properties", { tools: [{ function: { parameters: schema(5_000) } }] }],
+    [
+      "a response format of 2 500 properties at each of two levels",
+      {
+        response_format: { type: "json_schema", json_schema: { schema: schema(2_500, 1) } },
+      },
+    ],
+    ["a request without schemas", {}],
+  ])("finds none in %s", (_what, req) => {
+    expect(oversizedSchema(req)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      "a tool",
+      { tools: [{ function: {} }, { function: { parameters: schema(5_001) } }] },
+      ["tools", 1, "function", "parameters"],
+    ],
+    ["a legacy function", { functions: [{ parameters: schema(3_000, 1) }] }, ["functions", 0, "parameters"]],
+    [
+      "a response format, counting its definitions",
+      {
+        response_format: {
+          type: "json_schema",
+          json_schema: { schema: { $defs: { a: schema(4_000), b: schema(1_001) } } },
+        },
+      },
+      ["response_format", "json_schema", "schema"],
+    ],
+  ])("points at %s declaring more than 5 000 properties", (_what, req, path) => {
+    expect(oversizedSchema(req)).toEqual({
+      path,
+      message: "a schema may declare at most 5000 properties in all",
+    });
   });
 });

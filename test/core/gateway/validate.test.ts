@@ -188,6 +188,26 @@ describe("validate against chatRequestInput: rules across fields", () => {
       "Invalid 'messages[1].content': expected a string, got null; an assistant message needs 'content' or 'tool_calls'.",
     ],
     [
+      "a tool whose parameters declare more than 5 000 properties",
+      {
+        ...ok,
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "wide",
+              parameters: {
+                type: "object",
+                properties: Object.fromEntries(Array.from({ length: 5_001 }, (_, i) => [`p${i}`, {}])),
+              },
+            },
+          },
+        ],
+      },
+      "tools[0].function.parameters",
+      "Invalid 'tools[0].function.parameters': a schema may declare at most 5000 properties in all.",
+    ],
+    [
       "an assistant turn with nothing in it",
       { ...ok, messages: [question, { role: "assistant" }, question] },
       "messages[1].content",
