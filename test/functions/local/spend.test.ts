@@ -12,6 +12,15 @@ import { usage } from "../../fixtures/usage.ts";
 
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
 
+/** The usage event of request `id`, as the router publishes it. */
+const usageEvent = (id: string, fields: Parameters<typeof usage>[1] & { time: string }) => ({
+  id,
+  source: "llm-gateway",
+  detailType: "llm.usage",
+  detail: { ...usage(id, fields) },
+  time: fields.time,
+});
+
 /** A database with org acme's daily $1 budget, and the spend machinery a start builds on it. */
 async function portableOn(db: DatabaseSync) {
   const registry = createSqliteRegistryStore(db);
@@ -36,15 +45,7 @@ describe("portable mode's spend machinery", () => {
       BEGIN SELECT RAISE(ABORT, 'killed'); END;`);
     portable.bus.start();
     const at = { time: new Date().toISOString() };
-    await portable.bus.publish([
-      {
-        id: "r1",
-        source: "llm-gateway",
-        detailType: "llm.usage",
-        detail: { ...usage("r1", { costUsd: 0.6, ...at }) },
-        time: at.time,
-      },
-    ]);
+    await portable.bus.publish([usageEvent("r1", { costUsd: 0.6, ...at })]);
     const alerts = () =>
       (
         db.prepare("SELECT id FROM event_outbox WHERE detail_type = 'budget.threshold'").all() as Array<{
@@ -76,13 +77,7 @@ describe("portable mode's spend machinery", () => {
     portable.bus.start();
     const time = new Date(now).toISOString();
     await portable.bus.publish([
-      {
-        id: "r1",
-        source: "llm-gateway",
-        detailType: "llm.usage",
-        detail: { ...usage("r1", { costUsd: 0.1, time, settlements: [{ id: "r1", usd: 0.1 }] }) },
-        time,
-      },
+      usageEvent("r1", { costUsd: 0.1, time, settlements: [{ id: "r1", usd: 0.1 }] }),
     ]);
     expect(await portable.bus.drain(10_000)).toBe(true);
     expect(await portable.budgets.spent(counter)).toBeCloseTo(0.11, 9);
@@ -165,13 +160,7 @@ describe("portable mode's spend machinery", () => {
       const { db, before, now, counter } = await leftReserved();
       const time = new Date(now).toISOString();
       await before.portable.bus.publish([
-        {
-          id: "r1",
-          source: "llm-gateway",
-          detailType: "llm.usage",
-          detail: { ...usage("r1", { costUsd: 0.02, time, settlements: [{ id: "r1", usd: 0.02 }] }) },
-          time,
-        },
+        usageEvent("r1", { costUsd: 0.02, time, settlements: [{ id: "r1", usd: 0.02 }] }),
       ]);
       const { portable } = await portableOn(db);
       // Nothing for /metrics: the request's own event charges it (and its process observed it).
@@ -190,15 +179,7 @@ describe("portable mode's spend machinery", () => {
     portable.bus.start();
     const time = new Date(now).toISOString();
     // Published, and not yet handed to the aggregator (deliveries wait a moment to go in batches).
-    await portable.bus.publish([
-      {
-        id: "r1",
-        source: "llm-gateway",
-        detailType: "llm.usage",
-        detail: { ...usage("r1", { costUsd: 0.6, time }) },
-        time,
-      },
-    ]);
+    await portable.bus.publish([usageEvent("r1", { costUsd: 0.6, time })]);
     const counter = counterFor("org", "acme", budget, now);
     // $0.60 spent, so $0.50 more does not fit the $1 budget.
     expect(
