@@ -114,8 +114,8 @@ const APOSTROPHE = "['’ʼ]";
  * put there), never opening it. It may start right after a dot that follows another script
  * (हिंदी.kim@…): the address is the Latin part.
  */
-const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-])(?<![${LATIN}]\.)(?<![${LATIN}]${APOSTROPHE})(?!${APOSTROPHE})(?:[${LATIN}._%+\-]|${APOSTROPHE}(?=[${LATIN}])){1,64}`;
-const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-])[${OTHER}._%+\-]{1,64}`;
+const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-@])(?<![${LATIN}]\.)(?<![${LATIN}]${APOSTROPHE})(?!${APOSTROPHE})(?:[${LATIN}._%+\-]|${APOSTROPHE}(?=[${LATIN}])){1,64}`;
+const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-@])[${OTHER}._%+\-]{1,64}`;
 const DOMAIN_LABEL = String.raw`[[\p{L}\p{M}${JOINERS_DIGITS}\-]--[${UNSPACED}]]{1,63}\.`;
 /** A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. */
 const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![\p{sc=Latin}\p{sc=Inherited}${END_JOINERS_DIGITS}_\-])|[${OTHER_LETTERS}]{2,24}(?![[${OTHER_LETTERS}]${END_JOINERS_DIGITS}_\-]))`;

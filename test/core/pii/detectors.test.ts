@@ -37,6 +37,13 @@ const positives: Record<PiiKind, Case[]> = {
     { text: "Write to alice@example.com.", want: "Write to [EMAIL]." },
     { text: "<bob.smith+eu@mail.example.co.uk>", want: "<[EMAIL]>" },
     { text: "?email=carol%40example.org&x=1", want: "?email=[EMAIL]&x=1" },
+    // A local part never starts right after an `@`: `example.com+alice` was read as the next address's.
+    { text: "a@example.com+b@example.com+c@example.com", want: "[EMAIL][EMAIL][EMAIL]" },
+    // The number joined to the next address is masked with it, as its plus-addressed local part.
+    {
+      text: "alice@example.com+14155550132+bob@example.org+carol@example.net",
+      want: "[EMAIL][EMAIL][EMAIL]",
+    },
   ],
   PHONE: [
     { text: "Call +1 (415) 555-0132 now", want: "Call [PHONE] now" },
