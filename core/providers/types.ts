@@ -28,11 +28,8 @@ export interface ResponseMeta {
   created: number;
   /** Model name reported to the caller when the provider does not name one. */
   model: string;
-  /**
-   * The provider's id, which messages about its answer name (several providers may be of one kind);
-   * without it, the kind's name.
-   */
-  provider?: string;
+  /** The provider's id, which messages about its answer name (several providers may be of one kind). */
+  provider: string;
 }
 
 /** Fields every adapter's stream state carries, read by the router when the upstream stream ends. */

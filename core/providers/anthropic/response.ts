@@ -11,8 +11,6 @@ import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { type AnthropicUsage, anthropicMessage } from "./wire.ts";
 
-const PROVIDER = "anthropic";
-
 /**
  * Anthropic counts cached input apart from `input_tokens`; OpenAI's `prompt_tokens` is the whole prompt,
  * so the three input counts are summed. Details appear only when Anthropic reported the field, so a
@@ -72,7 +70,7 @@ export const thinkingOf = (blocks: AnthropicThinkingBlock[]): { extra_content?: 
  * the gateway never sends.
  */
 export function fromAnthropicResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
-  const r = parseUpstream(anthropicMessage, body, meta.provider ?? PROVIDER);
+  const r = parseUpstream(anthropicMessage, body, meta.provider);
   const texts: string[] = [];
   const toolCalls: ResponseToolCall[] = [];
   let thinking: AnthropicThinkingBlock[] = [];

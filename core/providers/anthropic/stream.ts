@@ -19,8 +19,6 @@ import {
   messageStartEvent,
 } from "./wire.ts";
 
-const PROVIDER = "anthropic";
-
 export interface AnthropicStreamState extends BaseStreamState {
   /** Message id and model from `message_start`; meta's until then. */
   id: string;
@@ -44,9 +42,6 @@ export interface AnthropicStreamState extends BaseStreamState {
    */
   skipped: readonly number[];
 }
-
-/** The provider the messages name: its id, or the kind's name. */
-const providerOf = (state: AnthropicStreamState): string => state.meta.provider ?? PROVIDER;
 
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
   meta,
@@ -104,7 +99,7 @@ const malformed = (message: string): StreamFault => ({ message, code: "upstream_
 function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<AnthropicStreamState> {
   switch (type) {
     case "message_start": {
-      const { message } = parseUpstream(messageStartEvent, raw, providerOf(s));
+      const { message } = parseUpstream(messageStartEvent, raw, s.meta.provider);
       const rawUsage = mergeUsage(s.rawUsage, message.usage);
       const next = {
         ...s,
@@ -116,7 +111,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(next, { role: "assistant", content: "" })], state: next };
     }
     case "content_block_start": {
-      const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, providerOf(s));
+      const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, s.meta.provider);
       if (block.type === "text")
         return { out: block.text ? [chunk(s, { content: block.text })] : [], state: s };
       if (block.type === "thinking" || block.type === "redacted_thinking") {
@@ -146,7 +141,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(sent, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: sent };
     }
     case "content_block_delta": {
-      const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, providerOf(s));
+      const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, s.meta.provider);
       if (delta.type === "text_delta") return { out: [chunk(s, { content: delta.text })], state: s };
       if (delta.type === "thinking_delta")
         return {
@@ -165,7 +160,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         return {
           out: [],
           state: s,
-          fault: malformed(`Provider '${providerOf(s)}' sent tool input for unknown block ${index}.`),
+          fault: malformed(`Provider '${s.meta.provider}' sent tool input for unknown block ${index}.`),
         };
       }
       const toolDelta = { index: ordinal, function: { arguments: delta.partial_json } };
@@ -178,7 +173,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       // per Anthropic's "Streaming Messages", and at most an empty partial_json follows), while the
       // unstreamed answer has `input: {}`. OpenAI streams such a call's arguments as "{}", which
       // clients JSON.parse: the call gets that as it closes.
-      const { index } = parseUpstream(contentBlockStopEvent, raw, providerOf(s));
+      const { index } = parseUpstream(contentBlockStopEvent, raw, s.meta.provider);
       const ordinal = s.toolIndex[index];
       if (ordinal === undefined || !s.noArgs.includes(index)) return { out: [], state: s };
       const closed = { ...s, noArgs: s.noArgs.filter((i) => i !== index) };
@@ -186,7 +181,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };
     }
     case "message_delta": {
-      const e = parseUpstream(messageDeltaEvent, raw, providerOf(s));
+      const e = parseUpstream(messageDeltaEvent, raw, s.meta.provider);
       const rawUsage = mergeUsage(s.rawUsage, e.usage);
       const stopReason = e.delta.stop_reason ?? s.stopReason;
       // The message's one message_delta carries its cumulative, final usage.
@@ -204,7 +199,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       return { out: [finish, usageChunk], state: { ...s, usage, finished: true } };
     }
     case "error": {
-      const { error } = parseUpstream(errorEvent, raw, providerOf(s));
+      const { error } = parseUpstream(errorEvent, raw, s.meta.provider);
       return { out: [], state: s, fault: { message: error.message, code: error.type } };
     }
     default:
@@ -229,7 +224,7 @@ export function reduceAnthropicStream(
     return {
       out: [],
       state,
-      fault: malformed(`Provider '${providerOf(state)}' sent a malformed stream event.`),
+      fault: malformed(`Provider '${state.meta.provider}' sent a malformed stream event.`),
     };
   }
   const tagged = typeof raw === "object" && raw !== null && "type" in raw ? raw.type : undefined;

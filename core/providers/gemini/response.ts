@@ -22,8 +22,6 @@ import {
   geminiResponse,
 } from "./wire.ts";
 
-const PROVIDER = "gemini";
-
 /**
  * Gemini bills tool-use prompt tokens (e.g. search results fed back) as input and thinking tokens as
  * output, so both are folded in; the details are set only when Gemini reported them.
@@ -126,7 +124,7 @@ export function failedCall(
 }
 
 export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
-  const provider = meta.provider ?? PROVIDER;
+  const { provider } = meta;
   const r = parseUpstream(geminiResponse, body, provider);
   const candidates = r.candidates ?? [];
   const failed = candidates.map((c) =>
@@ -200,7 +198,7 @@ export function fromGeminiEmbeddings(
   meta: ResponseMeta,
   encoding: EmbeddingEncoding = "float",
 ): Embeddings {
-  const r = parseUpstream(geminiEmbeddings, body, meta.provider ?? PROVIDER);
+  const r = parseUpstream(geminiEmbeddings, body, meta.provider);
   // The Developer API's batchEmbedContents reports no token counts, and we never estimate: 0 unless
   // Gemini says otherwise (geminiEmbeddingsUsageReported tells the accounting, which bills the bound).
   const prompt = r.usageMetadata?.promptTokenCount ?? 0;

@@ -19,8 +19,6 @@ import {
 } from "./response.ts";
 import { geminiErrorPayload, geminiResponse } from "./wire.ts";
 
-const PROVIDER = "gemini";
-
 export interface GeminiStreamState extends BaseStreamState {
   /** The assistant role has been sent (OpenAI streams announce it once, first). */
   started: boolean;
@@ -30,9 +28,6 @@ export interface GeminiStreamState extends BaseStreamState {
   lastId?: string;
   lastModel?: string;
 }
-
-/** The provider the messages name: its id, or the kind's name. */
-const providerOf = (state: GeminiStreamState): string => state.meta.provider ?? PROVIDER;
 
 export const initGeminiStream = (meta: ResponseMeta): GeminiStreamState => ({
   meta,
@@ -85,7 +80,7 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
     raw = JSON.parse(event.data);
   } catch {
     return fault(
-      `Provider '${providerOf(state)}' sent a malformed stream event.`,
+      `Provider '${state.meta.provider}' sent a malformed stream event.`,
       "upstream_malformed",
       state,
     );
@@ -94,12 +89,12 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   if (err.success) {
     const e = err.data.error;
     return fault(
-      e.message ?? `Provider '${providerOf(state)}' reported an error mid-stream.`,
+      e.message ?? `Provider '${state.meta.provider}' reported an error mid-stream.`,
       e.status ?? "upstream_error",
       state,
     );
   }
-  const r = parseUpstream(geminiResponse, raw, providerOf(state));
+  const r = parseUpstream(geminiResponse, raw, state.meta.provider);
   // Chunks may repeat cumulative usage; the latest one wins.
   const usage = r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : state.usage;
   if (state.finished) return { out: [], state: { ...state, usage } };

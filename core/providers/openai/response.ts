@@ -10,8 +10,6 @@ import type { ResponseMeta } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { type OpenAIChoiceLogprobs, type OpenAIUsage, openaiCompletion, openaiEmbeddings } from "./wire.ts";
 
-const PROVIDER = "openai";
-
 /** A detail object's counts (its numbers; nulls and anything else left out), or undefined if none. */
 function counts(details: Record<string, unknown> | null | undefined): Record<string, number> | undefined {
   if (!details) return undefined;
@@ -71,7 +69,7 @@ export function openaiFinishReason(reason: string | null | undefined): FinishRea
 }
 
 export function fromOpenAIResponse(body: unknown, meta: ResponseMeta): ChatCompletion {
-  const r = parseUpstream(openaiCompletion, body, meta.provider ?? PROVIDER);
+  const r = parseUpstream(openaiCompletion, body, meta.provider);
   return {
     id: r.id,
     object: "chat.completion",
@@ -104,7 +102,7 @@ export function fromOpenAIResponse(body: unknown, meta: ResponseMeta): ChatCompl
 }
 
 export function fromOpenAIEmbeddings(body: unknown, meta: ResponseMeta): Embeddings {
-  const r = parseUpstream(openaiEmbeddings, body, meta.provider ?? PROVIDER);
+  const r = parseUpstream(openaiEmbeddings, body, meta.provider);
   return {
     object: "list",
     data: r.data.map((d) => ({ object: "embedding", index: d.index, embedding: d.embedding })),

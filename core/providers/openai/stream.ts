@@ -11,9 +11,6 @@ export interface OpenAIStreamState extends BaseStreamState {
   stopped?: true;
 }
 
-/** The provider the messages name: its id, or the kind's name. */
-const providerOf = (state: OpenAIStreamState): string => state.meta.provider ?? "openai";
-
 export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
   meta,
   usage: undefined,
@@ -36,7 +33,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       out: [],
       state,
       fault: {
-        message: `Provider '${providerOf(state)}' sent a malformed stream event.`,
+        message: `Provider '${state.meta.provider}' sent a malformed stream event.`,
         code: "upstream_malformed",
       },
     };
@@ -50,7 +47,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
         message:
           typeof err?.message === "string"
             ? err.message
-            : `Provider '${providerOf(state)}' reported an error mid-stream.`,
+            : `Provider '${state.meta.provider}' reported an error mid-stream.`,
         code: typeof err?.type === "string" ? err.type : "upstream_error",
       },
     };
@@ -60,21 +57,21 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       out: [],
       state,
       fault: {
-        message: `Provider '${providerOf(state)}' sent a chunk that is not a chat.completion.chunk.`,
+        message: `Provider '${state.meta.provider}' sent a chunk that is not a chat.completion.chunk.`,
         code: "upstream_malformed",
       },
     };
   }
   const c = raw;
   const usage = c.usage
-    ? normalizeOpenAIUsage(parseUpstream(openaiUsage, c.usage, providerOf(state)))
+    ? normalizeOpenAIUsage(parseUpstream(openaiUsage, c.usage, state.meta.provider))
     : state.usage;
   const chunk: ChatCompletionChunk = {
     id: c.id,
     object: "chat.completion.chunk",
     created: c.created,
     model: c.model,
-    choices: c.choices.map((ch) => toChoice(ch, providerOf(state))),
+    choices: c.choices.map((ch) => toChoice(ch, state.meta.provider)),
   };
   if (c.usage) chunk.usage = usage;
   if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;

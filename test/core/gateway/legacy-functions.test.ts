@@ -259,7 +259,7 @@ describe("the answer in the legacy form", () => {
         state,
       }),
     });
-    const state = adapter.initStream({ id: "c", created: 1, model: "m" });
+    const state = adapter.initStream({ id: "c", created: 1, model: "m", provider: "openai" });
     const out = adapter.reduce({ event: undefined, data: "{}" }, state).out;
     expect(out.map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason])).toEqual([
       [{ content: "hi" }, null],

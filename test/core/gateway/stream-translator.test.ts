@@ -13,7 +13,7 @@ import {
 import { chatAdapters } from "../../../core/providers/adapters.ts";
 import { openaiChat } from "../../../core/providers/openai/index.ts";
 
-const META = { id: "chatcmpl-gw", created: 1_700_000_000, model: "gpt-4o" };
+const META = { id: "chatcmpl-gw", created: 1_700_000_000, model: "gpt-4o", provider: "openai" };
 const chunk = (content: string, finish: string | null = null) =>
   `data: ${JSON.stringify({
     id: "c1",

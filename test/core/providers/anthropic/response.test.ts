@@ -5,7 +5,7 @@ import {
   fromAnthropicResponse,
 } from "../../../../core/providers/anthropic/response.ts";
 
-const META = { id: "chatcmpl-gw-1", created: 1_700_000_000, model: "claude-alias" };
+const META = { id: "chatcmpl-gw-1", created: 1_700_000_000, model: "claude-alias", provider: "anthropic" };
 
 const message = (over: Record<string, unknown> = {}) => ({
   id: "msg_01XFDUDYJgAACzvnptvVoYEL",

@@ -8,7 +8,12 @@ import {
 } from "../../../../core/providers/anthropic/stream.ts";
 import type { StreamFault } from "../../../../core/providers/types.ts";
 
-export const META = { id: "chatcmpl-gw-1", created: 1_700_000_000, model: "claude-alias" };
+export const META = {
+  id: "chatcmpl-gw-1",
+  created: 1_700_000_000,
+  model: "claude-alias",
+  provider: "anthropic",
+};
 
 /** Feeds a recorded transcript through the reducer as the router would, stopping at the first fault. */
 export function replay(name: string): {

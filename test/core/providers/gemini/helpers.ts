@@ -5,7 +5,12 @@ import { parseSseTranscript, type SseEvent } from "../../../../core/api/sse-pars
 import type { MapContext, ResponseMeta } from "../../../../core/providers/types.ts";
 
 export const ctx: MapContext = { providerId: "gemini", model: "gemini-2.5-flash", apiKey: "test-key" };
-export const meta: ResponseMeta = { id: "chatcmpl-gw-1", created: 1_700_000_000, model: "gemini-2.5-flash" };
+export const meta: ResponseMeta = {
+  id: "chatcmpl-gw-1",
+  created: 1_700_000_000,
+  model: "gemini-2.5-flash",
+  provider: "gemini",
+};
 
 /** A request as the gateway accepts it: validated by the real schema, so tests cannot drift from it. */
 export const chat = (fields: Partial<ChatRequest>): ChatRequest =>

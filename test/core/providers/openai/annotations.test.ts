@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fromOpenAIResponse } from "../../../../core/providers/openai/response.ts";
 import { initOpenAIStream, reduceOpenAIStream } from "../../../../core/providers/openai/stream.ts";
 
-const META = { id: "chatcmpl-gw", created: 1, model: "gpt-4o-search-preview" };
+const META = { id: "chatcmpl-gw", created: 1, model: "gpt-4o-search-preview", provider: "openai" };
 const CITATION = {
   type: "url_citation",
   url_citation: { start_index: 0, end_index: 5, url: "https://example.com/", title: "Example" },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { initOpenAIStream, reduceOpenAIStream } from "../../../../core/providers/openai/stream.ts";
 
-const META = { id: "chatcmpl-gw", created: 1, model: "gpt-4o" };
+const META = { id: "chatcmpl-gw", created: 1, model: "gpt-4o", provider: "openai" };
 const USAGE = { prompt_tokens: 12, completion_tokens: 30, total_tokens: 42 };
 const event = (fields: Record<string, unknown>) => ({
   event: undefined,
