@@ -15,13 +15,24 @@ export interface SseParser {
   reset(): void;
 }
 
-export function createSseParser(
-  onEvent: (event: SseEvent) => void,
-  onError?: (message: string) => void,
-): SseParser {
+export interface SseParserOptions {
+  /**
+   * The most characters one event (its unfinished line plus its data so far) may hold. Past it the
+   * parser stops for good and calls `onOverflow`: a provider streaming one endless event would
+   * otherwise grow memory until the stream's total timeout.
+   */
+  maxEventChars?: number | undefined;
+  onOverflow?: (() => void) | undefined;
+}
+
+export function createSseParser(onEvent: (event: SseEvent) => void, opts: SseParserOptions = {}): SseParser {
   const parser = createParser({
     onEvent: (msg: EventSourceMessage) => onEvent({ event: msg.event, data: msg.data }),
-    onError: (err) => onError?.(err.message),
+    // The other errors (a bad `retry:`, an unknown field) are lines the spec says to ignore.
+    onError: (err) => {
+      if (err.type === "max-buffer-size-exceeded") opts.onOverflow?.();
+    },
+    maxBufferSize: opts.maxEventChars,
   });
   return { feed: (text) => parser.feed(text), reset: () => parser.reset() };
 }

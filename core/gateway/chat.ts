@@ -251,6 +251,8 @@ async function streamFrom(
       ctx.attemptCountedInput = usage.prompt_tokens;
     },
     requestHeaders: request.headers,
+    // One event may be as large as a whole non-stream answer.
+    maxEventChars: MAX_RESPONSE_BODY,
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

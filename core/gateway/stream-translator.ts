@@ -54,6 +54,8 @@ export interface TranslateOptions {
    * length, a kind becomes the code), as an error status's are.
    */
   requestHeaders?: Readonly<Record<string, string>> | undefined;
+  /** The most characters one SSE event may hold (sse-parser.ts); past it the stream fails. */
+  maxEventChars: number;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -203,20 +205,34 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     }
   };
 
-  const parser = createSseParser((event) => {
-    if (ended) return;
-    const step = opts.adapter.reduce(event, state);
-    state = step.state;
-    take(step.out);
-    if (step.fault) {
-      if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
-      const when = started ? "failed mid-stream" : "reported an error before any content";
-      const billed = step.fault.billed ? state.usage : undefined;
-      const mask = (text: string) =>
-        opts.requestHeaders ? withoutCredentials(text, opts.requestHeaders) : text;
-      fail(providerFaultError(opts.provider, mask(step.fault.code), mask(step.fault.message), when, billed));
-    }
-  });
+  const parser = createSseParser(
+    (event) => {
+      if (ended) return;
+      const step = opts.adapter.reduce(event, state);
+      state = step.state;
+      take(step.out);
+      if (step.fault) {
+        if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
+        const when = started ? "failed mid-stream" : "reported an error before any content";
+        const billed = step.fault.billed ? state.usage : undefined;
+        const mask = (text: string) =>
+          opts.requestHeaders ? withoutCredentials(text, opts.requestHeaders) : text;
+        fail(
+          providerFaultError(opts.provider, mask(step.fault.code), mask(step.fault.message), when, billed),
+        );
+      }
+    },
+    {
+      maxEventChars: opts.maxEventChars,
+      onOverflow: () =>
+        fail(
+          upstreamError(
+            `Provider '${opts.provider}' sent a stream event larger than ${opts.maxEventChars} characters.`,
+            "upstream_too_large",
+          ),
+        ),
+    },
+  );
 
   // A StringDecoder, not setEncoding: undici's body ignores the latter, and a multi-byte character split
   // across two reads must be joined before parsing.

@@ -68,6 +68,7 @@ function start(opts: Partial<TranslateOptions> = {}) {
     keepAliveMs: 60_000,
     now: () => 42,
     onEnd: (e) => ends.push(e),
+    maxEventChars: 64 * 1024,
     ...opts,
   });
   return { upstream, ends, promise };
@@ -230,6 +231,35 @@ describe("translateStream over the OpenAI adapter", () => {
     upstream.end();
     expect(await rejection(promise)).toMatchObject({ status: 502, code: "upstream_truncated" });
     expect(ends[0]?.firstChunkAt).toBeUndefined();
+  });
+
+  it.each([
+    ["one endless data line", "data: ", "x"],
+    ["an event of endless data lines", "", "data: x\n"],
+  ])(
+    "rejects with a 502 a first event past maxEventChars (%s), holding no more of it",
+    async (_, head, piece) => {
+      const { upstream, promise, ends } = start({ maxEventChars: 1_000 });
+      upstream.write(head);
+      for (let i = 0; i < 200; i++) upstream.write(piece.repeat(10));
+      const err = await rejection(promise);
+      expect(err).toMatchObject({ status: 502, code: "upstream_too_large" });
+      expect(err.message).toBe("Provider 'openai' sent a stream event larger than 1000 characters.");
+      expect(ends).toHaveLength(1);
+      expect(upstream.destroyed).toBe(true);
+    },
+  );
+
+  it("ends a started stream with an in-band error when an event grows past maxEventChars", async () => {
+    const { upstream, promise, ends } = start({ maxEventChars: 1_000 });
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const read = readAll(out);
+    upstream.write(`data: {"choices":[{"index":0,"delta":{"content":"${"b".repeat(2_000)}`);
+    const events = payloads(await read);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ error: { code: "upstream_too_large" } });
+    expect(ends[0]?.error).toMatchObject({ status: 502, code: "upstream_too_large" });
   });
 
   it("rejects with a 502 when a usage-only chunk is all that came before the end", async () => {
