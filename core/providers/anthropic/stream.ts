@@ -6,6 +6,7 @@ import type {
 } from "../../api/chat-response.ts";
 import { GatewayError } from "../../api/errors.ts";
 import type { SseEvent } from "../../api/sse-parser.ts";
+import { type AppendMap, emptyAppendMap, lookup, withEntry } from "../append-map.ts";
 import type { BaseStreamState, ResponseMeta, StreamFault, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { anthropicFinishReason, normalizeAnthropicUsage, thinkingOf, toolArguments } from "./response.ts";
@@ -23,25 +24,39 @@ export interface AnthropicStreamState extends BaseStreamState {
   /** Message id and model from `message_start`; meta's until then. */
   id: string;
   model: string;
-  /** Anthropic block index → OpenAI tool-call ordinal (text and thinking blocks take block indices too). */
-  toolIndex: Readonly<Record<number, number>>;
+  /**
+   * Anthropic block index → its OpenAI tool call (text and thinking blocks take block indices too): the
+   * call's ordinal, and whether it opened with empty arguments that an input_json_delta may fill.
+   */
+  tools: AppendMap<number, ToolBlock>;
   toolCount: number;
-  /** Block indices of tool calls opened with empty arguments that no input_json_delta has filled yet. */
-  noArgs: readonly number[];
+  /** Block indices of the tool calls opened empty whose arguments have come (or were closed as `{}`). */
+  filled: AppendMap<number, true>;
   stopReason: string | null;
   /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
   rawUsage: AnthropicUsage;
-  /** Thinking blocks so far, and where each sits (block index → position), for the calls they precede. */
-  thinking: readonly AnthropicThinkingBlock[];
-  thinkingIndex: Readonly<Record<number, number>>;
-  /** How many of them already rode on a tool call. */
+  /**
+   * The thinking blocks' starts and deltas, in order (keyed by position), for the tool calls they
+   * precede: each call carries the blocks pieced together from `thinkingSent` on.
+   */
+  thinking: AppendMap<number, ThinkingPiece>;
   thinkingSent: number;
   /**
    * Block indices of blocks an OpenAI answer has no place for (a server tool's call and result): their
    * deltas, input_json_delta included, are skipped like the blocks.
    */
-  skipped: readonly number[];
+  skipped: AppendMap<number, true>;
 }
+
+interface ToolBlock {
+  ordinal: number;
+  openedEmpty: boolean;
+}
+
+type ThinkingPiece =
+  | { index: number; start: AnthropicThinkingBlock }
+  | { index: number; thinking: string }
+  | { index: number; signature: string };
 
 export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState => ({
   meta,
@@ -49,29 +64,44 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   finished: false,
   id: meta.id,
   model: meta.model,
-  toolIndex: {},
+  tools: emptyAppendMap(),
   toolCount: 0,
-  noArgs: [],
-  skipped: [],
+  filled: emptyAppendMap(),
+  skipped: emptyAppendMap(),
   stopReason: null,
   rawUsage: {},
-  thinking: [],
-  thinkingIndex: {},
+  thinking: emptyAppendMap(),
   thinkingSent: 0,
 });
 
-/** The stream's thinking with block `index` changed by `edit` (a thinking delta or its signature). */
-function editThinking(
-  s: AnthropicStreamState,
-  index: number,
-  edit: (b: Extract<AnthropicThinkingBlock, { type: "thinking" }>) => AnthropicThinkingBlock,
-): AnthropicStreamState {
-  const at = s.thinkingIndex[index];
-  const block = at === undefined ? undefined : s.thinking[at];
-  if (at === undefined || block?.type !== "thinking") return s;
-  const thinking = [...s.thinking];
-  thinking[at] = edit(block);
-  return { ...s, thinking };
+const withThinking = (s: AnthropicStreamState, piece: ThinkingPiece): AnthropicStreamState => ({
+  ...s,
+  thinking: withEntry(s.thinking, s.thinking.size, piece),
+});
+
+/**
+ * The thinking blocks whose pieces came since the last tool call, pieced together: a delta adds to the
+ * latest block started with its index, when that is a `thinking` one (a redacted block takes none).
+ */
+function pendingThinking(s: AnthropicStreamState): AnthropicThinkingBlock[] {
+  const blocks: AnthropicThinkingBlock[] = [];
+  const byIndex = new Map<number, number>();
+  for (let at = s.thinkingSent; at < s.thinking.size; at++) {
+    const piece = lookup(s.thinking, at)!;
+    if ("start" in piece) {
+      byIndex.set(piece.index, blocks.length);
+      blocks.push(piece.start);
+      continue;
+    }
+    const where = byIndex.get(piece.index);
+    const block = where === undefined ? undefined : blocks[where];
+    if (where === undefined || block?.type !== "thinking") continue;
+    blocks[where] =
+      "thinking" in piece
+        ? { ...block, thinking: block.thinking + piece.thinking }
+        : { ...block, signature: block.signature + piece.signature };
+  }
+  return blocks;
 }
 
 const chunk = (
@@ -96,6 +126,10 @@ function mergeUsage(prev: AnthropicUsage, next: AnthropicUsage | null | undefine
 
 const malformed = (message: string): StreamFault => ({ message, code: "upstream_malformed" });
 
+/** A tool call opened with empty arguments that no input_json_delta has filled yet. */
+const awaitsArguments = (s: AnthropicStreamState, index: number): boolean =>
+  lookup(s.tools, index)?.openedEmpty === true && lookup(s.filled, index) === undefined;
+
 function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<AnthropicStreamState> {
   switch (type) {
     case "message_start": {
@@ -119,54 +153,47 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
           block.type === "thinking"
             ? { type: "thinking", thinking: block.thinking, signature: block.signature ?? "" }
             : { type: "redacted_thinking", data: block.data };
-        const thinkingIndex = { ...s.thinkingIndex, [index]: s.thinking.length };
-        return { out: [], state: { ...s, thinking: [...s.thinking, kept], thinkingIndex } };
+        return { out: [], state: withThinking(s, { index, start: kept }) };
       }
-      if (block.type !== "tool_use") return { out: [], state: { ...s, skipped: [...s.skipped, index] } };
+      if (block.type !== "tool_use")
+        return { out: [], state: { ...s, skipped: withEntry(s.skipped, index, true) } };
       // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
       const hasInput =
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
       const next = {
         ...s,
-        toolIndex: { ...s.toolIndex, [index]: s.toolCount },
+        tools: withEntry(s.tools, index, { ordinal: s.toolCount, openedEmpty: !hasInput }),
         toolCount: s.toolCount + 1,
-        noArgs: hasInput ? s.noArgs : [...s.noArgs, index],
       };
       const call = { index: s.toolCount, id: block.id, type: "function" as const };
       const fn = { name: block.name, arguments: hasInput ? toolArguments(block.input) : "" };
       // The thinking blocks before this call are complete by now (each stops before the next block
       // starts); those since the previous call ride on this one.
-      const extra = thinkingOf(s.thinking.slice(s.thinkingSent));
-      const sent = { ...next, thinkingSent: s.thinking.length };
+      const extra = thinkingOf(pendingThinking(s));
+      const sent = { ...next, thinkingSent: s.thinking.size };
       return { out: [chunk(sent, { tool_calls: [{ ...call, function: fn, ...extra }] })], state: sent };
     }
     case "content_block_delta": {
       const { index, delta } = parseUpstream(contentBlockDeltaEvent, raw, s.meta.provider);
       if (delta.type === "text_delta") return { out: [chunk(s, { content: delta.text })], state: s };
       if (delta.type === "thinking_delta")
-        return {
-          out: [],
-          state: editThinking(s, index, (b) => ({ ...b, thinking: b.thinking + delta.thinking })),
-        };
+        return { out: [], state: withThinking(s, { index, thinking: delta.thinking }) };
       if (delta.type === "signature_delta")
-        return {
-          out: [],
-          state: editThinking(s, index, (b) => ({ ...b, signature: b.signature + delta.signature })),
-        };
+        return { out: [], state: withThinking(s, { index, signature: delta.signature }) };
       if (delta.type === "other" || delta.partial_json === "") return { out: [], state: s };
-      const ordinal = s.toolIndex[index];
-      if (ordinal === undefined && s.skipped.includes(index)) return { out: [], state: s };
-      if (ordinal === undefined) {
+      const tool = lookup(s.tools, index);
+      if (tool === undefined && lookup(s.skipped, index)) return { out: [], state: s };
+      if (tool === undefined) {
         return {
           out: [],
           state: s,
           fault: malformed(`Provider '${s.meta.provider}' sent tool input for unknown block ${index}.`),
         };
       }
-      const toolDelta = { index: ordinal, function: { arguments: delta.partial_json } };
+      const toolDelta = { index: tool.ordinal, function: { arguments: delta.partial_json } };
       // Checked before copying: this runs once per argument fragment.
-      const filled = s.noArgs.includes(index) ? { ...s, noArgs: s.noArgs.filter((i) => i !== index) } : s;
-      return { out: [chunk(filled, { tool_calls: [toolDelta] })], state: filled };
+      const next = awaitsArguments(s, index) ? { ...s, filled: withEntry(s.filled, index, true) } : s;
+      return { out: [chunk(next, { tool_calls: [toolDelta] })], state: next };
     }
     case "content_block_stop": {
       // A tool without parameters streams no input (content_block_start's `input: {}` is a placeholder,
@@ -174,10 +201,10 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       // unstreamed answer has `input: {}`. OpenAI streams such a call's arguments as "{}", which
       // clients JSON.parse: the call gets that as it closes.
       const { index } = parseUpstream(contentBlockStopEvent, raw, s.meta.provider);
-      const ordinal = s.toolIndex[index];
-      if (ordinal === undefined || !s.noArgs.includes(index)) return { out: [], state: s };
-      const closed = { ...s, noArgs: s.noArgs.filter((i) => i !== index) };
-      const toolDelta = { index: ordinal, function: { arguments: "{}" } };
+      const tool = lookup(s.tools, index);
+      if (tool === undefined || !awaitsArguments(s, index)) return { out: [], state: s };
+      const closed = { ...s, filled: withEntry(s.filled, index, true) };
+      const toolDelta = { index: tool.ordinal, function: { arguments: "{}" } };
       return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };
     }
     case "message_delta": {

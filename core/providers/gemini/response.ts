@@ -76,9 +76,9 @@ export function toolCallId(
   given: string | null | undefined,
   responseId: string,
   n: number,
-  used: readonly string[],
+  used: { has(id: string): boolean },
 ): string {
-  if (given && !used.includes(given)) return given;
+  if (given && !used.has(given)) return given;
   return `call_${createHash("sha256").update(`${responseId}:${n}`).digest("hex").slice(0, 24)}`;
 }
 
@@ -137,12 +137,13 @@ export function fromGeminiResponse(body: unknown, meta: ResponseMeta): ChatCompl
       billedUsage: r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : undefined,
     });
   }
-  const used: string[] = [];
+  const used = new Set<string>();
+  let calls = 0;
   const choices: ChatCompletion["choices"] = candidates.map((c, position) => {
     const toolCalls = (c.content?.parts ?? []).flatMap((p) => {
       if (!p.functionCall) return [];
-      const id = toolCallId(p.functionCall.id, meta.id, used.length, used);
-      used.push(id);
+      const id = toolCallId(p.functionCall.id, meta.id, calls++, used);
+      used.add(id);
       return [toResponseToolCall(p.functionCall, p, id)];
     });
     return {

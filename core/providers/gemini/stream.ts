@@ -6,6 +6,7 @@ import type {
   FinishReason,
 } from "../../api/chat-response.ts";
 import type { SseEvent } from "../../api/sse-parser.ts";
+import { type AppendMap, emptyAppendMap, lookup, withEntry } from "../append-map.ts";
 import type { BaseStreamState, ResponseMeta, StreamStep } from "../types.ts";
 import { parseUpstream } from "../upstream-json.ts";
 import { geminiLogprobs } from "./logprobs.ts";
@@ -22,8 +23,10 @@ import { geminiErrorPayload, geminiResponse } from "./wire.ts";
 export interface GeminiStreamState extends BaseStreamState {
   /** The assistant role has been sent (OpenAI streams announce it once, first). */
   started: boolean;
-  /** Ids of the tool calls emitted so far; its length is the next tool-call index. */
-  toolIds: string[];
+  /** How many tool calls were emitted so far: the next one's index. */
+  toolCount: number;
+  /** The ids those calls got, so that no two share one. */
+  toolIds: AppendMap<string, true>;
   /** The response id and model of the chunk that finished the stream, for its trailing usage chunk. */
   lastId?: string;
   lastModel?: string;
@@ -34,7 +37,8 @@ export const initGeminiStream = (meta: ResponseMeta): GeminiStreamState => ({
   usage: undefined,
   finished: false,
   started: false,
-  toolIds: [],
+  toolCount: 0,
+  toolIds: emptyAppendMap(),
 });
 
 type Choice = ChatCompletionChunk["choices"][number];
@@ -103,23 +107,25 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const model = r.modelVersion ?? state.meta.model;
   // The request mapper refuses n > 1 for streams, so only the first candidate is followed.
   const cand = (r.candidates ?? []).find((c) => (c.index ?? 0) === 0);
-  const toolIds = [...state.toolIds];
+  let { toolIds, toolCount } = state;
+  const used = { has: (id: string) => lookup(toolIds, id) !== undefined };
   const toolCalls: ChunkToolCallDelta[] = [];
   for (const p of cand?.content?.parts ?? []) {
     if (!p.functionCall) continue;
-    const callId = toolCallId(p.functionCall.id, state.meta.id, toolIds.length, toolIds);
+    const callId = toolCallId(p.functionCall.id, state.meta.id, toolCount, used);
     toolCalls.push({
-      index: toolIds.length,
+      index: toolCount,
       id: callId,
       type: "function",
       function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) },
       ...signatureOf(p),
     });
-    toolIds.push(callId);
+    toolIds = withEntry(toolIds, callId, true);
+    toolCount++;
   }
   const text = cand ? answerText(cand) : null;
   // A call Gemini could not make ends the stream as the error it is (response.ts failedCall).
-  const failed = cand && failedCall(cand, text !== null || toolIds.length > 0);
+  const failed = cand && failedCall(cand, text !== null || toolCount > 0);
   // Its usage goes with it: Gemini billed the call, and it is priced from it. Final only when this chunk
   // says it (an earlier chunk's running count does not include the failed call).
   const final = r.usageMetadata ? { usageFinal: true } : {};
@@ -140,8 +146,8 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   }
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);
-  const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolIds.length > 0);
-  const next: GeminiStreamState = { ...state, usage, started: true, toolIds };
+  const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolCount > 0);
+  const next: GeminiStreamState = { ...state, usage, started: true, toolIds, toolCount };
   if (finish === null) return { out, state: next };
   out.push(chunkOf(state, id, model, [choice({}, finish)]));
   return { out, state: { ...next, finished: true, lastId: id, lastModel: model } };
