@@ -12,7 +12,7 @@ import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
 import { usageEndpoint, wholeTokens } from "./outcome.ts";
 import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
-import type { RequestContext } from "./types.ts";
+import type { RequestContext, RequestOutcome } from "./types.ts";
 
 /**
  * After the outcome is final: price it from the provider's usage, correct the rate-limit token charge,
@@ -39,7 +39,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     cacheWrite: wholeTokens(o.cacheWriteTokens),
     cacheWrite1h: wholeTokens(o.cacheWrite1hTokens),
   };
-  const served = o.status === 200 && o.provider !== undefined;
+  const served = wasServed(o);
   const price = served ? servingPrice(ctx) : undefined;
   let cost = 0;
   if (served && price) {
@@ -193,6 +193,21 @@ function askedModel(ctx: RequestContext): string {
   return ctx.snapshot?.models.has(o.model!) ? o.model! : "(other)";
 }
 
+/** A provider answered the request (a stream cut after its start included). */
+const wasServed = (o: RequestOutcome): boolean => o.status === 200 && o.provider !== undefined;
+
+/**
+ * The provider model a usage event names, under which the request rolls up. A request no call served
+ * names the last target it tried, unless it asked for a `provider/<name>` rather than an alias: a
+ * made-up name its provider refused (404) would mint a spend-report row per name (a price is no bound:
+ * any date suffix finds one), so it rolls up as `(other)`. An alias's targets are bounded by the config.
+ */
+function rolledUpModel(ctx: RequestContext): string | null {
+  const o = ctx.outcome;
+  if (o.providerModel === undefined) return null;
+  return wasServed(o) || ctx.snapshot?.models.has(o.model!) ? o.providerModel : "(other)";
+}
+
 function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {
   const o = ctx.outcome;
   return {
@@ -202,7 +217,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     alias: askedModel(ctx),
     endpoint: usageEndpoint(o.endpoint),
     provider: o.provider ?? null,
-    providerModel: o.providerModel ?? null,
+    providerModel: rolledUpModel(ctx),
     region: ctx.deps.region,
     tokens: {
       input: tokens.input,

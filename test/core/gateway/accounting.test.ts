@@ -108,6 +108,42 @@ describe("finishAccounting's usage event", () => {
     },
   );
 
+  it.each([
+    ["a provider's model that was served", "mock/echo", 200, "echo", "echo"],
+    ["a made-up provider model whose provider refused it", "mock/made-up-3", 404, "made-up-3", "(other)"],
+    [
+      "a dated name of a priced model that was never served",
+      "mock/gpt-4o-20990101",
+      502,
+      "gpt-4o-20990101",
+      "(other)",
+    ],
+    ["a configured alias whose last target failed", "smart", 502, "made-up-4", "made-up-4"],
+    ["a request refused before any call", "smart", 429, undefined, null],
+  ])(
+    "rolls %s up under the provider model a report may name",
+    async (_, model, status, providerModel, rolledUp) => {
+      const events: GatewayEvent[] = [];
+      const outcome = newOutcome("req-1", "/v1/chat/completions");
+      const provider = providerModel === undefined ? undefined : "mock";
+      Object.assign(outcome, {
+        keyId: "k1",
+        org: "acme",
+        model,
+        status,
+        provider,
+        providerModel,
+        latencyMs: 1,
+      });
+      const ctx = contextFor(outcome, { events: publisher(events) });
+      Object.assign(ctx, {
+        snapshot: { models: new Map([["smart", {}]]), providers: new Map(), orgs: new Map() },
+      });
+      await finishAccounting(ctx);
+      expect(usageDetail.parse(events[0]?.detail).providerModel).toBe(rolledUp);
+    },
+  );
+
   it("carries the counts as whole numbers of at least 0", async () => {
     const parsed = await published((o) => {
       o.promptTokens = 40.5;
