@@ -39,17 +39,24 @@ export interface Page<T> {
   has_more: boolean;
 }
 
-/** One page of `items` (any order) by the query; bad `limit`/`after` or another parameter is a 400. */
+/** Ids in code-unit order, as DynamoDB and SQLite's BINARY collation sort strings. */
+export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * One page of `items` (any order) by the query, in the order `compare` gives their ids; bad
+ * `limit`/`after` or another parameter is a 400.
+ */
 export function page<T>(
   items: readonly T[],
   idOf: (item: T) => string,
   query: Record<string, string>,
   sizes: PageSizes = ADMIN_LISTS,
+  compare: (a: string, b: string) => number = byCodeUnits,
 ): Page<T> {
   const schema = sizes === ADMIN_LISTS ? adminPageQuery : pageQuery(sizes);
   const { limit = sizes.default, after } = validate(schema, query);
-  const sorted = [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
-  const rest = after === undefined ? sorted : sorted.filter((item) => idOf(item) > after);
+  const sorted = [...items].sort((a, b) => compare(idOf(a), idOf(b)));
+  const rest = after === undefined ? sorted : sorted.filter((item) => compare(idOf(item), after) > 0);
   const data = rest.slice(0, limit);
   return {
     object: "list",

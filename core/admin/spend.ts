@@ -3,7 +3,7 @@ import { GatewayError } from "../api/errors.ts";
 import type { SpendRow } from "../budgets/spend-port.ts";
 import { keySchema, orgSchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
-import { page } from "./page.ts";
+import { byCodeUnits, page } from "./page.ts";
 import type { AdminResource } from "./types.ts";
 
 /** A calendar day: `2026-02-30` has the form but no day, and would quietly report nothing. */
@@ -41,6 +41,20 @@ const REPORT_PAGES = { default: 1_000, max: 10_000 };
 const rowId = (r: SpendRow): string => [r.day, r.org, r.keyId, r.provider, r.model].join("|");
 
 /**
+ * Row ids compared field by field: as whole strings, `ab-c|…` would sort before `ab|…` ('-' is below
+ * '|'). Ids, days and provider ids hold no '|'; the model, last, may, so it is the rest of the id.
+ */
+function byFields(a: string, b: string): number {
+  const x = a.split("|");
+  const y = b.split("|");
+  for (let i = 0; i < 4; i++) {
+    const order = byCodeUnits(x[i] ?? "", y[i] ?? "");
+    if (order !== 0) return order;
+  }
+  return byCodeUnits(x.slice(4).join("|"), y.slice(4).join("|"));
+}
+
+/**
  * What `after` must look like: a row's place, as a previous page's `last_id` gives it. Anything else
  * (a typo, a key id) sorts after or before every row and would read as an empty or a whole report.
  */
@@ -75,7 +89,7 @@ export const spend: AdminResource = {
         const rows = await store.query({ from: q.from, to: q.to, org: q.org, keyId: q.key, model: q.model });
         const paging = { ...(limit !== undefined && { limit }), ...(after !== undefined && { after }) };
         // Totals cover the whole report, whichever page this is.
-        const { data, first_id, last_id, has_more } = page(rows, rowId, paging, REPORT_PAGES);
+        const { data, first_id, last_id, has_more } = page(rows, rowId, paging, REPORT_PAGES, byFields);
         return {
           status: 200,
           body: {

@@ -76,6 +76,28 @@ describe("GET /admin/spend", () => {
     expect(rows[0]!.startsWith("2026-11-25")).toBe(true);
   });
 
+  it("orders rows field by field: an id that begins another's comes first, on every page", async () => {
+    for (const u of [
+      usage("r6", { time: "2026-11-27T09:00:00.000Z", org: "ab-c", keyId: "k" }),
+      usage("r7", { time: "2026-11-27T09:00:00.000Z", org: "ab", keyId: "k-2" }),
+      usage("r8", { time: "2026-11-27T09:00:00.000Z", org: "ab", keyId: "k" }),
+      usage("r9", { time: "2026-11-27T09:00:00.000Z", org: "ab", keyId: "k", providerModel: "m|2" }),
+      usage("r10", { time: "2026-11-27T09:00:00.000Z", org: "ab", keyId: "k", providerModel: "m" }),
+    ])
+      await f.deps.spend!.record(u);
+    const expected = ["ab k gpt-4o", "ab k m", "ab k m|2", "ab k-2 gpt-4o", "ab-c k gpt-4o"];
+    const all = await report("from=2026-11-27&to=2026-11-27");
+    expect(all.data.map((r) => `${r.org} ${r.keyId} ${r.model}`)).toEqual(expected);
+    const paged: string[] = [];
+    let after = "";
+    do {
+      const p = await report(`from=2026-11-27&to=2026-11-27&limit=1${after}`);
+      paged.push(...p.data.map((r) => `${r.org} ${r.keyId} ${r.model}`));
+      after = p.has_more ? `&after=${encodeURIComponent(p.last_id!)}` : "";
+    } while (after);
+    expect(paged).toEqual(expected);
+  });
+
   it("reports an empty range as zero totals, not an error", async () => {
     const r = await report("from=2026-01-01&to=2026-01-31");
     expect(r).toMatchObject({ data: [], totals: { requests: 0, costUsd: 0 } });
