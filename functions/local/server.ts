@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { MAX_ADMIN_BODY_BYTES } from "../../core/admin/dispatch.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
+import type { ClaimedAddress } from "./claim-address.ts";
 import { answerClientError, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
@@ -31,6 +32,8 @@ export interface LocalServerOptions {
   metrics?: MetricsEndpoint | undefined;
   host: string;
   port: number;
+  /** The address taken before the gateway was built (claim-address.ts); `host` and `port` otherwise. */
+  address?: ClaimedAddress | undefined;
   /** How long a stop waits for requests in flight before it cuts them (DRAIN_MS unless set). */
   drainMs?: number | undefined;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
@@ -218,7 +221,12 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   server.on("clientError", answerClientError);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port, opts.host, () => {
+    const listening = () => {
+      // The callers who came while the gateway was built, served first.
+      for (const socket of opts.address?.waiting.splice(0) ?? []) {
+        server.emit("connection", socket);
+        socket.resume();
+      }
       const { port } = server.address() as AddressInfo;
       resolve({
         // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2): `http://[::1]:8787`.
@@ -246,7 +254,9 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
             server.closeIdleConnections();
           }),
       });
-    });
+    };
+    if (opts.address) server.listen(opts.address.server, listening);
+    else server.listen(opts.port, opts.host, listening);
   });
 }
 

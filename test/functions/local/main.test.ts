@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -162,7 +162,7 @@ describe("npm start (portable mode entry point)", () => {
     expect(out.output).not.toContain("comment\n");
   });
 
-  it("says in one line that the port is taken, and shows the keys at the next start that listens", async () => {
+  it("says in one line that the port is taken, having made nothing, and shows the keys at the next start that listens", async () => {
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
     const port = String((busy.address() as AddressInfo).port);
@@ -172,6 +172,9 @@ describe("npm start (portable mode entry point)", () => {
       expect(failed.code).toBe(1);
       expect(failed.output).toMatch(/^Cannot start: EADDRINUSE \(listen 127\.0\.0\.1:\d+\)$/m);
       expect(failed.output).not.toMatch(/^\s+at /m);
+      // The port is taken before anything is made: no database, and no audit signing key that the next
+      // start would take for a deliberate rotation of a lost one.
+      expect(readdirSync(dataDir).filter((f) => f !== "gateway.pid")).toEqual([]);
     } finally {
       busy.close();
     }
