@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { checkpointQuietChains, signedByOtherKeys, unsignedTails } from "../../core/audit/checkpointer.ts";
@@ -17,12 +18,13 @@ const QUIET_CHECKPOINT_MS = 60_000;
  */
 export async function createPortableAudit(db: DatabaseSync, dataDir: string, log: Log) {
   const store = createSqliteAuditStore(db);
-  const signer = await createLocalSigner(join(dataDir, "audit-signing-key.pem"));
+  const keyFile = join(dataDir, "audit-signing-key.pem");
+  const signer = await createLocalSigner(keyFile);
   const queue = createSqliteAuditQueue(db, { log });
   const deps = { store, signer, now: Date.now, log };
   for (const tail of await unsignedTails(store))
     log.warn(
-      "audit chain has entries no checkpoint covers since before this start (a crash, or writes made outside the gateway); verify it before the next checkpoint signs them",
+      "audit chain has entries no checkpoint covers since before this start (a crash, a start that failed, or writes made outside the gateway); verify it before the next checkpoint signs them",
       tail,
     );
   // Only when this start made the key: a key replaced on purpose (a rotation) warns no one at every start.
@@ -50,6 +52,19 @@ export async function createPortableAudit(db: DatabaseSync, dataDir: string, log
       await checkpointQuietChains({ ...deps, checkpointMs: 0 }).catch((err: unknown) =>
         log.error("final audit checkpoint failed", { error: String(err) }),
       );
+    },
+    /**
+     * A start that failed: stops without signing (it served nothing to vouch for), and removes the key
+     * it made unless something was signed with it, so that the next start makes the key and warns
+     * that the chains were signed by another (a lost key taken for a rotation warns no one).
+     */
+    async abandon() {
+      clearInterval(timer);
+      await queue.stop();
+      if (!signer.created) return;
+      for (const chain of await store.chains())
+        if ((await store.lastCheckpoint(chain))?.keyId === signer.keyId) return;
+      await rm(keyFile, { force: true });
     },
   };
 }

@@ -46,6 +46,8 @@ export interface PortableDeps {
   /** The audit queue: tests drain it to see records written. */
   auditQueue: { drain(timeoutMs: number): Promise<boolean> };
   close(): Promise<void>;
+  /** Stops what a start that failed had begun, without signing the audit chains (see audit.ts). */
+  abandon(): Promise<void>;
 }
 
 /** Portable mode's stores are SQLite; the config file is applied and keys bootstrapped at every start. */
@@ -55,7 +57,13 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const keys = createSqliteKeyStore(db);
   const log = redactingLog(opts.log);
   const audit = await createPortableAudit(db, opts.dataDir, log);
-  const createdKeys = await seedStores(registry, keys, config, env, audit.queue);
+  // A config the stores refuse (a provider dropped that an admin-made model uses) fails the start here.
+  const createdKeys = await seedStores(registry, keys, config, env, audit.queue).catch(
+    async (err: unknown) => {
+      await audit.abandon();
+      throw err;
+    },
+  );
   for (const unserved of unservedRegions(await registry.load()))
     log.warn("an org allows a region no provider or target is in: its requests there are refused", unserved);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
@@ -106,6 +114,16 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     sleep: wired.deps.sleep,
     random: wired.deps.random,
   };
+  async function stop(closeAudit: () => Promise<void>) {
+    await retention.stop();
+    // From here, writes another process's lock keeps out are given up (and logged), not kept: the
+    // stop must not wait for as long as that lock is held.
+    groupCommitFor(opts.db).stop();
+    await spend.bus.stop();
+    spend.budgets.flush();
+    await closeAudit();
+    await wired.close();
+  }
   return {
     deps: wired.deps,
     admin,
@@ -114,15 +132,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     interrupted,
     budgetReadings: spend.budgetReadings,
     auditQueue: audit.queue,
-    async close() {
-      await retention.stop();
-      // From here, writes another process's lock keeps out are given up (and logged), not kept: the
-      // stop must not wait for as long as that lock is held.
-      groupCommitFor(opts.db).stop();
-      await spend.bus.stop();
-      spend.budgets.flush();
-      await audit.close();
-      await wired.close();
-    },
+    close: () => stop(() => audit.close()),
+    abandon: () => stop(() => audit.abandon()),
   };
 }

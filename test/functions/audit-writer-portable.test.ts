@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -120,6 +120,49 @@ describe("portable mode's audit trail at start", () => {
       warnings.length = 0;
       await (await createPortableAudit(db, dir, log)).close();
       expect(warnings).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("removes, when a start fails, the key it made and signed nothing with: the next start still warns", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-key-"));
+    try {
+      const db = openDatabase(":memory:");
+      const warnings: string[] = [];
+      const log = { ...silentLog, warn: (message: string) => void warnings.push(message) };
+      const first = await createPortableAudit(db, dir, silentLog);
+      await first.queue.enqueue(auditRecs("org-a", 1));
+      expect(await first.queue.drain(10_000)).toBe(true);
+      await first.close();
+      rmSync(join(dir, "audit-signing-key.pem"));
+
+      const failed = await createPortableAudit(db, dir, silentLog);
+      // What the failed start wrote (its config applied) stays unsigned, for the next start to find.
+      await failed.queue.enqueue(auditRecs("org-a", 2).slice(1));
+      expect(await failed.queue.drain(10_000)).toBe(true);
+      await failed.abandon();
+      expect(existsSync(join(dir, "audit-signing-key.pem"))).toBe(false);
+
+      const next = await createPortableAudit(db, dir, log);
+      expect(warnings.some((w) => w.includes("last signed by another key"))).toBe(true);
+      expect(warnings.some((w) => w.includes("entries no checkpoint covers"))).toBe(true);
+      await next.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps, when a start fails, a key it made and signed with", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "audit-key-"));
+    try {
+      const db = openDatabase(":memory:");
+      const made = await createPortableAudit(db, dir, silentLog);
+      // A hundred entries: the writer signs a checkpoint as it goes.
+      await made.queue.enqueue(auditRecs("org-a", 100));
+      expect(await made.queue.drain(10_000)).toBe(true);
+      await made.abandon();
+      expect(existsSync(join(dir, "audit-signing-key.pem"))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
