@@ -10,14 +10,14 @@ import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import type { Log } from "../../core/log.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
-import { createAdminHandler } from "../admin-handler.ts";
+import { type AdminLambdaHandler, createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
-import { type ClaimedAddress, claimAddress } from "./claim-address.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { buildPortableDeps } from "./deps.ts";
-import { installLambdaRuntime, isStreaming } from "./lambda-runtime.ts";
+import { installLambdaRuntime, isStreaming, type StreamingHandler } from "./lambda-runtime.ts";
+import type { MetricsEndpoint } from "./metrics-route.ts";
 import { createPrometheusMetrics, type PrometheusMetrics } from "./prometheus.ts";
-import { startLocalServer } from "./server.ts";
+import { type LocalServer, startLocalServer } from "./server.ts";
 
 export interface PortableOptions {
   config: GatewayConfig;
@@ -52,16 +52,41 @@ export interface PortableGateway {
  */
 export async function startPortable(opts: PortableOptions): Promise<PortableGateway> {
   const lock = lockDataDir(opts.dataDir);
-  let address: ClaimedAddress | undefined;
   let db: DatabaseSync | undefined;
   let built: Awaited<ReturnType<typeof buildPortableDeps>> | undefined;
+  let server: LocalServer | undefined;
+  let app: App | undefined;
+  let ready!: (app: App) => void;
+  let failed!: (err: unknown) => void;
+  const wired = new Promise<App>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  // A start that fails answers its waiting callers 500 (server.ts); nobody else awaits this.
+  wired.catch(() => undefined);
   try {
-    address = await claimAddress(opts.host ?? "127.0.0.1", opts.port ?? 8787);
+    // Listening comes first: a start whose port is taken (or whose address is not local) fails before it
+    // has made anything (keys, the audit signing key). Callers who connect meanwhile wait for `wired`.
+    server = await startLocalServer({
+      handler: (event, stream, context) => app!.handler(event, stream, context),
+      adminHandler: (event, context) => app!.admin(event, context),
+      metrics: {
+        render: () => app!.metrics.render(),
+        get contentType() {
+          return app!.metrics.contentType;
+        },
+        authorize: (headers, requestId) => app!.metrics.authorize(headers, requestId),
+      },
+      ready: wired,
+      host: opts.host ?? "127.0.0.1",
+      port: opts.port ?? 8787,
+      maxBodyBytes: opts.config.server.maxBodyBytes,
+    });
     db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
     let metrics: PrometheusMetrics | undefined;
     // One request line per request, through the same redaction as every other line.
     const log = redactingLog(opts.log);
-    const wired = await buildPortableDeps({
+    const deps = await buildPortableDeps({
       ...opts,
       db,
       onOutcome: (o) => {
@@ -70,53 +95,52 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
         opts.onOutcome?.(o);
       },
     });
-    built = wired;
-    metrics = createPrometheusMetrics(wired.deps.breakers, wired.budgetReadings);
-    for (const c of wired.interrupted) metrics.charged(c.org, c.costUsd);
+    built = deps;
+    metrics = createPrometheusMetrics(deps.deps.breakers, deps.budgetReadings);
+    for (const c of deps.interrupted) metrics.charged(c.org, c.costUsd);
     installLambdaRuntime();
-    const handler = createRouterHandler(wired.deps);
-    const admin = createAdminHandler(wired.admin);
+    const handler = createRouterHandler(deps.deps);
+    const admin = createAdminHandler(deps.admin);
     if (!isStreaming(handler)) throw new Error("router handler is not a streaming handler");
-    const server = await startLocalServer({
+    app = {
       handler,
-      adminHandler: (event, context) => admin(event, context),
-      host: opts.host ?? "127.0.0.1",
-      port: opts.port ?? 8787,
-      address,
-      maxBodyBytes: opts.config.server.maxBodyBytes,
+      admin: (event, context) => admin(event, context),
       metrics: {
         ...metrics,
         authorize: async (headers, requestId) => {
           try {
-            return await authenticateAdmin(headers, wired.deps.keys);
+            return await authenticateAdmin(headers, deps.deps.keys);
           } catch (err) {
             // A key guessed at /metrics is audited like one guessed at the API (auth.failure).
             if (err instanceof GatewayError && (err.status === 401 || err.status === 403))
-              await wired.admin.onAuthFailure?.({ requestId, endpoint: "/metrics", headers });
+              await deps.admin.onAuthFailure?.({ requestId, endpoint: "/metrics", headers });
             throw err;
           }
         },
       },
-    });
+    };
+    ready(app);
+    const listening = server;
     return {
-      url: server.url,
-      port: server.port,
-      createdKeys: wired.createdKeys,
+      url: listening.url,
+      port: listening.port,
+      createdKeys: deps.createdKeys,
       providersOff: async () => {
-        const on = isEnabled(wired.deps);
-        return [...(await wired.deps.registry.get()).providers.values()].filter((p) => !on(p));
+        const on = isEnabled(deps.deps);
+        return [...(await deps.deps.registry.get()).providers.values()].filter((p) => !on(p));
       },
-      drainEvents: (timeoutMs) => wired.bus.drain(timeoutMs),
-      drainAudit: (timeoutMs) => wired.auditQueue.drain(timeoutMs),
+      drainEvents: (timeoutMs) => deps.bus.drain(timeoutMs),
+      drainAudit: (timeoutMs) => deps.auditQueue.drain(timeoutMs),
       async close() {
-        await server.close();
-        await wired.close();
+        await listening.close();
+        await deps.close();
         db?.close();
         lock.release();
       },
     };
   } catch (err) {
-    address?.release();
+    failed(err);
+    await server?.close();
     if (built) {
       // Keys generated by a start that then failed were never shown: removed, so the next start
       // generates and prints them, instead of locking the operator out.
@@ -127,4 +151,11 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
     lock.release();
     throw err;
   }
+}
+
+/** What the server calls once the gateway is built. */
+interface App {
+  handler: StreamingHandler;
+  admin: AdminLambdaHandler;
+  metrics: MetricsEndpoint;
 }

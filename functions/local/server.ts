@@ -4,7 +4,6 @@ import type { AddressInfo } from "node:net";
 import { MAX_ADMIN_BODY_BYTES } from "../../core/admin/dispatch.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
-import type { ClaimedAddress } from "./claim-address.ts";
 import { answerClientError, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
@@ -32,8 +31,12 @@ export interface LocalServerOptions {
   metrics?: MetricsEndpoint | undefined;
   host: string;
   port: number;
-  /** The address taken before the gateway was built (claim-address.ts); `host` and `port` otherwise. */
-  address?: ClaimedAddress | undefined;
+  /**
+   * Settles when the handlers can serve: a host may listen before it builds what they call, so that a
+   * start whose port is taken fails before it has made anything. Requests wait for it; when it
+   * rejects (the start failed), they are answered 500 and the host closes the server.
+   */
+  ready?: Promise<unknown> | undefined;
   /** How long a stop waits for requests in flight before it cuts them (DRAIN_MS unless set). */
   drainMs?: number | undefined;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
@@ -175,7 +178,16 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     opts.adminHandler && isAdminPath(pathAndQuery(req.url ?? "/").pathname)
       ? MAX_ADMIN_BODY_BYTES
       : opts.maxBodyBytes;
+  let serving = opts.ready === undefined;
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!serving) {
+      try {
+        await opts.ready;
+        serving = true;
+      } catch {
+        return answerInternalError(res);
+      }
+    }
     const stream = new NodeResponseStream(res);
     // Aborted when the caller disconnects before the response is complete: the router then aborts its
     // upstream call and stops retrying and falling back (core/gateway/attempts.ts).
@@ -221,12 +233,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   server.on("clientError", answerClientError);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    const listening = () => {
-      // The callers who came while the gateway was built, served first.
-      for (const socket of opts.address?.waiting.splice(0) ?? []) {
-        server.emit("connection", socket);
-        socket.resume();
-      }
+    server.listen(opts.port, opts.host, () => {
       const { port } = server.address() as AddressInfo;
       resolve({
         // An IPv6 address goes in brackets in a URL (RFC 3986 §3.2.2): `http://[::1]:8787`.
@@ -254,9 +261,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
             server.closeIdleConnections();
           }),
       });
-    };
-    if (opts.address) server.listen(opts.address.server, listening);
-    else server.listen(opts.port, opts.host, listening);
+    });
   });
 }
 

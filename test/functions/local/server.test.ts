@@ -54,6 +54,55 @@ const serve = async (handler: StreamingHandler) => {
   return server.url;
 };
 
+describe("a host that listens before its handlers are built (`ready`)", () => {
+  const answering: StreamingHandler = async (_event, stream) => {
+    const s = framed(stream, 200);
+    await new Promise<void>((resolve) => s.end("served", () => resolve()));
+  };
+
+  it("holds the requests that come first, and serves them once it is ready", async () => {
+    let ready!: () => void;
+    server = await startLocalServer({
+      handler: answering,
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      ready: new Promise<void>((resolve) => {
+        ready = resolve;
+      }),
+    });
+    const early = fetch(`${server.url}/v1/models`).then(async (r) => [r.status, await r.text()]);
+    await sleep(50);
+    ready();
+    expect(await early).toEqual([200, "served"]);
+  });
+
+  it("answers the waiting requests 500 when the start fails, and calls no handler", async () => {
+    let fail!: (err: Error) => void;
+    const ready = new Promise<void>((_resolve, reject) => {
+      fail = reject;
+    });
+    ready.catch(() => undefined);
+    let called = false;
+    server = await startLocalServer({
+      handler: async () => {
+        called = true;
+      },
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      ready,
+    });
+    const early = fetch(`${server.url}/v1/models`);
+    await sleep(50);
+    fail(new Error("the config was refused"));
+    const res = await early;
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ error: { code: "internal_error" } });
+    expect(called).toBe(false);
+  });
+});
+
 describe("the portable host's view of the caller's connection", () => {
   it("aborts the request's caller signal when the caller disconnects before the response", async () => {
     const { handler, seen } = spyHandler(async (signal) => {
