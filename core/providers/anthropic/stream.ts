@@ -30,7 +30,10 @@ export interface AnthropicStreamState extends BaseStreamState {
    */
   tools: AppendMap<number, ToolBlock>;
   toolCount: number;
-  /** Block indices of the tool calls opened empty whose arguments have come (or were closed as `{}`). */
+  /**
+   * Ordinals of the tool calls opened empty whose arguments have come (or were closed as `{}`): by
+   * ordinal, since a provider repeating a block index opens another call there.
+   */
   filled: AppendMap<number, true>;
   stopReason: string | null;
   /** Raw cumulative counts: `message_delta` overrides `message_start` field by field. */
@@ -127,8 +130,8 @@ function mergeUsage(prev: AnthropicUsage, next: AnthropicUsage | null | undefine
 const malformed = (message: string): StreamFault => ({ message, code: "upstream_malformed" });
 
 /** A tool call opened with empty arguments that no input_json_delta has filled yet. */
-const awaitsArguments = (s: AnthropicStreamState, index: number): boolean =>
-  lookup(s.tools, index)?.openedEmpty === true && lookup(s.filled, index) === undefined;
+const awaitsArguments = (s: AnthropicStreamState, tool: ToolBlock): boolean =>
+  tool.openedEmpty && lookup(s.filled, tool.ordinal) === undefined;
 
 function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<AnthropicStreamState> {
   switch (type) {
@@ -192,7 +195,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       }
       const toolDelta = { index: tool.ordinal, function: { arguments: delta.partial_json } };
       // Checked before copying: this runs once per argument fragment.
-      const next = awaitsArguments(s, index) ? { ...s, filled: withEntry(s.filled, index, true) } : s;
+      const next = awaitsArguments(s, tool) ? { ...s, filled: withEntry(s.filled, tool.ordinal, true) } : s;
       return { out: [chunk(next, { tool_calls: [toolDelta] })], state: next };
     }
     case "content_block_stop": {
@@ -202,8 +205,8 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       // clients JSON.parse: the call gets that as it closes.
       const { index } = parseUpstream(contentBlockStopEvent, raw, s.meta.provider);
       const tool = lookup(s.tools, index);
-      if (tool === undefined || !awaitsArguments(s, index)) return { out: [], state: s };
-      const closed = { ...s, filled: withEntry(s.filled, index, true) };
+      if (tool === undefined || !awaitsArguments(s, tool)) return { out: [], state: s };
+      const closed = { ...s, filled: withEntry(s.filled, tool.ordinal, true) };
       const toolDelta = { index: tool.ordinal, function: { arguments: "{}" } };
       return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };
     }

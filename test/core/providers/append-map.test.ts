@@ -20,9 +20,17 @@ describe("AppendMap: a map each state grows without copying, and each state read
     expect([lookup(a, "y"), lookup(a, "z")]).toEqual([undefined, undefined]);
   });
 
-  it("gives a key set again its later value, and leaves the state it came from with the earlier one", () => {
+  it("gives a key set again its later value in place, and leaves the state it came from with the earlier one", () => {
     const a = withEntry(emptyAppendMap<string, number>(), "x", 1);
     const b = withEntry(a, "x", 2);
     expect([lookup(a, "x"), lookup(b, "x")]).toEqual([1, 2]);
+    expect(b.shared).toBe(a.shared);
+  });
+
+  it("gives an older state set again its own value, over what came after it", () => {
+    const a = withEntry(emptyAppendMap<string, number>(), "x", 1);
+    const b = withEntry(a, "x", 2);
+    const c = withEntry(a, "x", 3);
+    expect([lookup(a, "x"), lookup(b, "x"), lookup(c, "x")]).toEqual([1, 2, 3]);
   });
 });

@@ -261,6 +261,21 @@ describe("the Anthropic stream reducer, event by event", () => {
       const events = [text, stop(0), tool(1), json(1, ""), stop(1), tool(2), json(2, '{"a":1}'), stop(2)];
       expect(argumentsOf(events)).toEqual(["{}", '{"a":1}']);
     });
+
+    it.each([
+      [
+        "one with arguments, then one without",
+        [tool(1), json(1, '{"a":1}'), stop(1), tool(1), stop(1)],
+        ['{"a":1}', "{}"],
+      ],
+      [
+        "one without, then one given its arguments whole",
+        [tool(1), stop(1), tool(1, { a: 1 }), stop(1)],
+        ["{}", '{"a":1}'],
+      ],
+    ])("tells two calls apart that a provider opened at one block index, %s", (_, events, expected) => {
+      expect(argumentsOf(events)).toEqual(expected);
+    });
   });
 });
 
