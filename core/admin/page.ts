@@ -55,14 +55,15 @@ export function page<T>(
 ): Page<T> {
   const schema = sizes === ADMIN_LISTS ? adminPageQuery : pageQuery(sizes);
   const { limit = sizes.default, after } = validate(schema, query);
-  const sorted = [...items].sort((a, b) => compare(idOf(a), idOf(b)));
-  const rest = after === undefined ? sorted : sorted.filter((item) => compare(idOf(item), after) > 0);
+  // Each id made once: a sort compares each item about log n times.
+  const sorted = items.map((item) => ({ item, id: idOf(item) })).sort((a, b) => compare(a.id, b.id));
+  const rest = after === undefined ? sorted : sorted.filter((entry) => compare(entry.id, after) > 0);
   const data = rest.slice(0, limit);
   return {
     object: "list",
-    data,
-    first_id: data.length > 0 ? idOf(data[0]!) : null,
-    last_id: data.length > 0 ? idOf(data.at(-1)!) : null,
+    data: data.map((entry) => entry.item),
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
     has_more: rest.length > limit,
   };
 }
