@@ -157,6 +157,13 @@ function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void
   }
 }
 
+/**
+ * Providers send one `data:` line an event (JSON on one line); SSE allows more, and a few servers split
+ * long JSON over several. Each line costs memory beyond its characters, so an event's lines are capped
+ * well below its characters: 100 000 lines of 64 Mi characters are past any real event.
+ */
+const MAX_EVENT_LINES = 100_000;
+
 const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => ({
   id: `chatcmpl-${ctx.requestId}`,
   created: Math.floor(ctx.deps.now() / 1000),
@@ -251,8 +258,9 @@ async function streamFrom(
       ctx.attemptCountedInput = usage.prompt_tokens;
     },
     requestHeaders: request.headers,
-    // One event may be as large as a whole non-stream answer.
+    // One event may be as large as a whole non-stream answer, over at most MAX_EVENT_LINES data lines.
     maxEventChars: MAX_RESPONSE_BODY,
+    maxEventLines: MAX_EVENT_LINES,
     onChunk: (chunk) => {
       if (carriesContent(chunk)) delivered++;
       if (chunk.service_tier) ctx.outcome.serviceTier = chunk.service_tier;

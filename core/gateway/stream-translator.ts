@@ -54,8 +54,9 @@ export interface TranslateOptions {
    * length, a kind becomes the code), as an error status's are.
    */
   requestHeaders?: Readonly<Record<string, string>> | undefined;
-  /** The most characters one SSE event may hold (sse-parser.ts); past it the stream fails. */
+  /** The most characters, and `data:` lines, one SSE event may hold (sse-parser.ts); past either it fails. */
   maxEventChars: number;
+  maxEventLines: number;
 }
 
 const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
@@ -118,7 +119,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     else if (started && out.readableLength === 0) out.push(SSE_KEEPALIVE);
     keepAlive.refresh();
   }, opts.keepAliveMs);
-  // Armed at the first event: a silence (no bytes at all, pings and thoughts included) past idleMs.
+  // Armed at the first event: a silence past idleMs, that is no event and no comment (`: ping`); bytes
+  // that never end a line are no sign of life.
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   firstTimer.unref?.();
   keepAlive.unref?.();
@@ -205,9 +207,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     }
   };
 
+  /** An event or a comment came: the stream is not silent (bytes that never end a line are). */
+  const alive = () => idleTimer?.refresh();
   const parser = createSseParser(
     (event) => {
       if (ended) return;
+      alive();
       const step = opts.adapter.reduce(event, state);
       state = step.state;
       take(step.out);
@@ -224,10 +229,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     },
     {
       maxEventChars: opts.maxEventChars,
+      maxEventLines: opts.maxEventLines,
+      onComment: alive,
       onOverflow: () =>
         fail(
           upstreamError(
-            `Provider '${opts.provider}' sent a stream event larger than ${opts.maxEventChars} characters.`,
+            `Provider '${opts.provider}' sent a stream event past ${opts.maxEventChars} characters or ${opts.maxEventLines} lines.`,
             "upstream_too_large",
           ),
         ),
@@ -238,7 +245,6 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   // across two reads must be joined before parsing.
   const decoder = new StringDecoder("utf8");
   upstream.on("data", (chunk: Buffer | string) => {
-    idleTimer?.refresh();
     try {
       parser.feed(typeof chunk === "string" ? chunk : decoder.write(chunk));
     } catch (err) {

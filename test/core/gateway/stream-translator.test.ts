@@ -69,6 +69,7 @@ function start(opts: Partial<TranslateOptions> = {}) {
     now: () => 42,
     onEnd: (e) => ends.push(e),
     maxEventChars: 64 * 1024,
+    maxEventLines: 100,
     ...opts,
   });
   return { upstream, ends, promise };
@@ -236,6 +237,7 @@ describe("translateStream over the OpenAI adapter", () => {
   it.each([
     ["one endless data line", "data: ", "x"],
     ["an event of endless data lines", "", "data: x\n"],
+    ["an event of endless empty data lines, few characters but many lines", "", "data:\n"],
   ])(
     "rejects with a 502 a first event past maxEventChars (%s), holding no more of it",
     async (_, head, piece) => {
@@ -244,7 +246,7 @@ describe("translateStream over the OpenAI adapter", () => {
       for (let i = 0; i < 200; i++) upstream.write(piece.repeat(10));
       const err = await rejection(promise);
       expect(err).toMatchObject({ status: 502, code: "upstream_too_large" });
-      expect(err.message).toBe("Provider 'openai' sent a stream event larger than 1000 characters.");
+      expect(err.message).toBe("Provider 'openai' sent a stream event past 1000 characters or 100 lines.");
       expect(ends).toHaveLength(1);
       expect(upstream.destroyed).toBe(true);
     },
@@ -260,6 +262,29 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(events).toHaveLength(2);
     expect(events[1]).toMatchObject({ error: { code: "upstream_too_large" } });
     expect(ends[0]?.error).toMatchObject({ status: 502, code: "upstream_too_large" });
+  });
+
+  it.each([
+    ["comments", ": ping\n\n"],
+    ["events", `${chunk("b")}`],
+  ])("takes %s as signs of life, but not bytes that never end a line", async (_, life) => {
+    const { upstream, promise, ends } = start({ idleMs: 150 });
+    upstream.write(chunk("a"));
+    const out = await promise;
+    const read = readAll(out);
+    for (let i = 0; i < 6; i++) {
+      upstream.write(life);
+      await sleep(50);
+    }
+    expect(ends).toHaveLength(0);
+    upstream.write('data: {"choices":[{"index":0,"delta":{"content":"');
+    for (let i = 0; i < 6; i++) {
+      upstream.write("x");
+      await sleep(50);
+    }
+    const events = payloads(await read);
+    expect(events.at(-1)).toMatchObject({ error: { code: "upstream_timeout" } });
+    expect(ends[0]?.error).toMatchObject({ status: 504, code: "upstream_timeout" });
   });
 
   it("rejects with a 502 when a usage-only chunk is all that came before the end", async () => {
