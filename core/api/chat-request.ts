@@ -96,7 +96,15 @@ export const toolCall = z
   .object({
     id: z.string().min(1),
     type: z.literal("function"),
-    function: z.object({ name: z.string().min(1), arguments: z.string() }).strict(),
+    function: z
+      .object({
+        name: z.string().min(1),
+        arguments: z.string(),
+        // The Node SDK's stream and parse helpers add the arguments parsed (strict tools), and a client
+        // appends the message as it got it: accepted and never forwarded, like the message's `parsed`.
+        parsed_arguments: z.unknown().optional(),
+      })
+      .strict(),
     extra_content: extraContent.optional(),
   })
   .strict();
@@ -115,7 +123,8 @@ export const assistantMessage = z
     tool_calls: z.array(toolCall).nullish(),
     refusal: z.string().nullable().optional(),
     // Response fields a client echoes back with the assistant message it got: OpenAI's `annotations`
-    // (and null `audio`/`function_call`), the SDK stream helper's `parsed`. Accepted and never
+    // (and null `audio`/`function_call`), the SDK stream helper's `parsed` (and its tool calls'
+    // `parsed_arguments`, above). Accepted and never
     // forwarded (provider mappers drop them): they carry nothing to honour.
     annotations: z.array(z.unknown()).optional(),
     audio: z.null().optional(),

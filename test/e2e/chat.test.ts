@@ -273,6 +273,46 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
   });
 });
 
+// Gemini cannot enforce strict schemas: a strict tool is a 400 there, before any call.
+describe.each(PROVIDERS.filter((p) => p.name !== "gemini"))(
+  "strict tool calls through $name",
+  ({ model, sim }) => {
+    it("takes back the stream helper's final message with its strict tool call's parsed_arguments, and sends them on to nobody", async () => {
+      sim(h).enqueueScripts(
+        { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] },
+        { text: "It is 21 °C in Paris." },
+      );
+      const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            strict: true,
+            parameters: {
+              type: "object",
+              properties: { city: { type: "string" } },
+              required: ["city"],
+              additionalProperties: false,
+            },
+          },
+        },
+      ];
+      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+        { role: "user", content: "Weather in Paris?" },
+      ];
+      const got = await h.client.chat.completions.stream({ model, messages, tools }).finalMessage();
+      const call = got.tool_calls?.[0];
+      expect(call?.type === "function" && call.function.parsed_arguments).toEqual({ city: "Paris" });
+      messages.push(got, { role: "tool", tool_call_id: call!.id, content: "21 °C" });
+      const res = await h.client.chat.completions.create({ model, messages, tools });
+      expect(res.choices[0]?.message.content).toBe("It is 21 °C in Paris.");
+      const sent = JSON.stringify(sim(h).requests.at(-1)?.body);
+      expect(sent).toContain("Paris");
+      expect(sent).not.toContain("parsed_arguments");
+    });
+  },
+);
+
 describe("a Gemini answer the gateway cannot use", () => {
   it("masks the gateway's credential its finishMessage echoes", async () => {
     h.gemini.enqueueScripts({

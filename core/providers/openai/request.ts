@@ -11,7 +11,7 @@ type Message = ChatRequest["messages"][number];
 
 /**
  * What an assistant message may carry that is not OpenAI's to read: response fields a client echoed back
- * (chat-request.ts), Gemini's `extra_content` on its tool calls, and a `tool_calls` list that is empty
+ * (chat-request.ts; its tool calls' `parsed_arguments` too), Gemini's `extra_content` on its tool calls, and a `tool_calls` list that is empty
  * (which OpenAI refuses, and older SDK parse helpers put on every message) or null. Such messages are rebuilt without
  * them; every other message passes as it is.
  */
@@ -23,7 +23,8 @@ const carriesEcho = (m: Message): boolean =>
     m.parsed !== undefined ||
     m.tool_calls === null ||
     m.tool_calls?.length === 0 ||
-    (m.tool_calls?.some((t) => t.extra_content !== undefined) ?? false));
+    (m.tool_calls?.some((t) => t.extra_content !== undefined || t.function.parsed_arguments !== undefined) ??
+      false));
 
 function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages"] {
   if (!messages.some(carriesEcho)) return messages;
@@ -31,7 +32,15 @@ function withoutEchoes(messages: ChatRequest["messages"]): ChatRequest["messages
     if (m.role !== "assistant" || !carriesEcho(m)) return m;
     const { annotations: _a, audio: _b, function_call: _c, parsed: _d, tool_calls, ...rest } = m;
     return tool_calls?.length
-      ? { ...rest, tool_calls: tool_calls.map(({ extra_content: _, ...t }) => t) }
+      ? {
+          ...rest,
+          tool_calls: tool_calls.map(
+            ({ extra_content: _, function: { parsed_arguments: _p, ...fn }, ...t }) => ({
+              ...t,
+              function: fn,
+            }),
+          ),
+        }
       : rest;
   });
 }
