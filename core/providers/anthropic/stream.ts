@@ -25,10 +25,12 @@ export interface AnthropicStreamState extends BaseStreamState {
   id: string;
   model: string;
   /**
-   * Anthropic block index → its OpenAI tool call (text and thinking blocks take block indices too): the
-   * call's ordinal, and whether it opened with empty arguments that an input_json_delta may fill.
+   * Anthropic block index → what the latest block started there is (a provider may start another
+   * block at an index, and its deltas are that block's): an OpenAI tool call, a block an OpenAI answer
+   * has no place for (a server tool's call and result, whose deltas, input_json_delta included, are
+   * skipped like it), or text or thinking.
    */
-  tools: AppendMap<number, ToolBlock>;
+  blocks: AppendMap<number, Block>;
   toolCount: number;
   /**
    * Ordinals of the tool calls opened empty whose arguments have come (or were closed as `{}`): by
@@ -44,17 +46,17 @@ export interface AnthropicStreamState extends BaseStreamState {
    */
   thinking: AppendMap<number, ThinkingPiece>;
   thinkingSent: number;
-  /**
-   * Block indices of blocks an OpenAI answer has no place for (a server tool's call and result): their
-   * deltas, input_json_delta included, are skipped like the blocks.
-   */
-  skipped: AppendMap<number, true>;
 }
 
+/** A tool call: its OpenAI ordinal, and whether it opened with empty arguments a delta may fill. */
 interface ToolBlock {
+  kind: "tool";
   ordinal: number;
   openedEmpty: boolean;
 }
+
+/** `other`: text or thinking, which take no tool input. */
+type Block = ToolBlock | { kind: "skipped" } | { kind: "other" };
 
 type ThinkingPiece =
   | { index: number; start: AnthropicThinkingBlock }
@@ -67,10 +69,9 @@ export const initAnthropicStream = (meta: ResponseMeta): AnthropicStreamState =>
   finished: false,
   id: meta.id,
   model: meta.model,
-  tools: emptyAppendMap(),
+  blocks: emptyAppendMap(),
   toolCount: 0,
   filled: emptyAppendMap(),
-  skipped: emptyAppendMap(),
   stopReason: null,
   rawUsage: {},
   thinking: emptyAppendMap(),
@@ -149,23 +150,28 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
     }
     case "content_block_start": {
       const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, s.meta.provider);
-      if (block.type === "text")
-        return { out: block.text ? [chunk(s, { content: block.text })] : [], state: s };
+      const at = (b: Block) => withEntry(s.blocks, index, b);
+      if (block.type === "text") {
+        const text = { ...s, blocks: at({ kind: "other" }) };
+        return { out: block.text ? [chunk(text, { content: block.text })] : [], state: text };
+      }
       if (block.type === "thinking" || block.type === "redacted_thinking") {
         const kept: AnthropicThinkingBlock =
           block.type === "thinking"
             ? { type: "thinking", thinking: block.thinking, signature: block.signature ?? "" }
             : { type: "redacted_thinking", data: block.data };
-        return { out: [], state: withThinking(s, { index, start: kept }) };
+        return {
+          out: [],
+          state: withThinking({ ...s, blocks: at({ kind: "other" }) }, { index, start: kept }),
+        };
       }
-      if (block.type !== "tool_use")
-        return { out: [], state: { ...s, skipped: withEntry(s.skipped, index, true) } };
+      if (block.type !== "tool_use") return { out: [], state: { ...s, blocks: at({ kind: "skipped" }) } };
       // The input arrives as input_json_delta; a non-empty start input would be sent whole instead.
       const hasInput =
         typeof block.input === "object" && block.input !== null && Object.keys(block.input).length > 0;
       const next = {
         ...s,
-        tools: withEntry(s.tools, index, { ordinal: s.toolCount, openedEmpty: !hasInput }),
+        blocks: at({ kind: "tool", ordinal: s.toolCount, openedEmpty: !hasInput }),
         toolCount: s.toolCount + 1,
       };
       const call = { index: s.toolCount, id: block.id, type: "function" as const };
@@ -184,13 +190,13 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       if (delta.type === "signature_delta")
         return { out: [], state: withThinking(s, { index, signature: delta.signature }) };
       if (delta.type === "other" || delta.partial_json === "") return { out: [], state: s };
-      const tool = lookup(s.tools, index);
-      if (tool === undefined && lookup(s.skipped, index)) return { out: [], state: s };
-      if (tool === undefined) {
+      const tool = lookup(s.blocks, index);
+      if (tool?.kind === "skipped") return { out: [], state: s };
+      if (tool?.kind !== "tool") {
         return {
           out: [],
           state: s,
-          fault: malformed(`Provider '${s.meta.provider}' sent tool input for unknown block ${index}.`),
+          fault: malformed(`Provider '${s.meta.provider}' sent tool input for block ${index}, no tool call.`),
         };
       }
       const toolDelta = { index: tool.ordinal, function: { arguments: delta.partial_json } };
@@ -204,8 +210,8 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
       // unstreamed answer has `input: {}`. OpenAI streams such a call's arguments as "{}", which
       // clients JSON.parse: the call gets that as it closes.
       const { index } = parseUpstream(contentBlockStopEvent, raw, s.meta.provider);
-      const tool = lookup(s.tools, index);
-      if (tool === undefined || !awaitsArguments(s, tool)) return { out: [], state: s };
+      const tool = lookup(s.blocks, index);
+      if (tool?.kind !== "tool" || !awaitsArguments(s, tool)) return { out: [], state: s };
       const closed = { ...s, filled: withEntry(s.filled, tool.ordinal, true) };
       const toolDelta = { index: tool.ordinal, function: { arguments: "{}" } };
       return { out: [chunk(closed, { tool_calls: [toolDelta] })], state: closed };

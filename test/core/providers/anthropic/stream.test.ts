@@ -273,6 +273,22 @@ describe("the Anthropic stream reducer, event by event", () => {
         [tool(1), stop(1), tool(1, { a: 1 }), stop(1)],
         ["{}", '{"a":1}'],
       ],
+      [
+        "one with arguments, then a server tool's call with its own input",
+        [
+          tool(1),
+          json(1, '{"a":1}'),
+          stop(1),
+          event({
+            type: "content_block_start",
+            index: 1,
+            content_block: { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
+          }),
+          json(1, '{"query":"x"}'),
+          stop(1),
+        ],
+        ['{"a":1}'],
+      ],
     ])("tells two calls apart that a provider opened at one block index, %s", (_, events, expected) => {
       expect(argumentsOf(events)).toEqual(expected);
     });
