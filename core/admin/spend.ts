@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { GatewayError } from "../api/errors.ts";
+import { badRequest, GatewayError } from "../api/errors.ts";
 import type { SpendRow } from "../budgets/spend-port.ts";
 import { keySchema, orgSchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
@@ -100,6 +100,10 @@ export const spend: AdminResource = {
           });
         }
         const rows = await store.query({ from: q.from, to: q.to, org: q.org, keyId: q.key, model: q.model });
+        // A cursor is a row of this report (rows are never taken out of a range once counted): one that
+        // no page gave would read as a report's end or middle, not as the mistake it is.
+        if (after !== undefined && !rows.some((r) => rowId(r) === after))
+          throw badRequest("'after' is not the last_id of a page of this report.", "after");
         const paging = { ...(limit !== undefined && { limit }), ...(after !== undefined && { after }) };
         // Totals cover the whole report, whichever page this is.
         const { data, first_id, last_id, has_more } = page(rows, rowId, paging, REPORT_PAGES, byFields());

@@ -120,6 +120,18 @@ describe("GET /admin/spend", () => {
     ["a parameter given twice", "from=2026-11-25&to=2026-11-26&org=a&org=b", "org", "repeated_parameter"],
     ["a cursor no page gave", "from=2026-11-25&to=2026-11-26&after=garbage", "after", "invalid_request_body"],
     [
+      "a cursor shaped like a row that the report does not have",
+      `from=2026-11-25&to=2026-11-26&after=${encodeURIComponent("2026-11-26|acme|k1|openai|zzz")}`,
+      "after",
+      "invalid_request_body",
+    ],
+    [
+      "a cursor of a row outside the range",
+      `from=2026-11-26&to=2026-11-26&after=${encodeURIComponent("2026-11-25|acme|k1|openai|gpt-4o")}`,
+      "after",
+      "invalid_request_body",
+    ],
+    [
       "an unknown parameter",
       "from=2026-11-25&to=2026-11-26&provider=openai",
       "provider",
