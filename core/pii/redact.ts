@@ -42,6 +42,17 @@ export function redactNamed(key: string, value: string | number): Redaction {
   return numberKey(key, value) === undefined ? redactText(text) : redactEntry(key, text);
 }
 
+/**
+ * A number's text is digits, a point and an exponent: without a label, only a card number (13 digits
+ * at least, card.ts) is a finding in it; phone numbers, SSNs and addresses need separators or a sign
+ * that a number's text never has. Shorter numbers are not scanned (a JSON array of a million small
+ * numbers cost seconds of scans).
+ */
+const CARD_DIGITS = 13;
+
+/** Values up to this long are remembered within a document (redactJsonText). */
+const SHORT = 64;
+
 /** A string that may hold a JSON object or array: its first non-blank character opens one. */
 const JSON_START = /^\s*[[{]/;
 
@@ -65,8 +76,19 @@ export function redactJsonText(text: string, key?: string): Redaction {
   if (nestsDeeperThan(parsed, MAX_DEPTH)) return redactEntry(key, text);
   const found = emptyCounts();
   let count = 0;
+  // A document of many values repeats them (enums, flags, ids): each short value read without a label
+  // is scanned once. Scoped to the document, so it is bounded by its size.
+  const seen = new Map<string, Redaction>();
   const mask = (s: string, key?: string): string => {
-    const r = redactEntry(key, s);
+    let r: Redaction | undefined;
+    if (keyLabel(key ?? "") === undefined && s.length <= SHORT) {
+      r = seen.get(s);
+      if (r === undefined) {
+        r = redactText(s);
+        seen.set(s, r);
+      }
+    } else r = redactEntry(key, s);
+    if (r.count === 0) return s;
     for (const [kind, n] of Object.entries(r.found)) found[kind as keyof PiiCounts] += n;
     count += r.count;
     return r.text;
@@ -78,8 +100,11 @@ export function redactJsonText(text: string, key?: string): Redaction {
     if (typeof v === "number") {
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) inexact = true;
       // Read without its sign: `-4155550132` under `mobile` is the number a careless export wrote.
-      const masked = mask(String(Math.abs(v)), numberKey(key, v));
-      return masked === String(Math.abs(v)) ? v : masked;
+      const text = String(Math.abs(v));
+      const label = numberKey(key, v);
+      if (label === undefined && text.length < CARD_DIGITS) return v;
+      const masked = mask(text, label);
+      return masked === text ? v : masked;
     }
     if (exactJson.isRawJSON(v)) {
       // The value, as the first walk read it (14155550132.0 and 1.4155550132E10 are a phone number),
