@@ -1,4 +1,4 @@
-import { type IncomingMessage, STATUS_CODES } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { GatewayError } from "../../core/api/errors.ts";
 import { nextRequestId } from "./request-id.ts";
@@ -66,4 +66,41 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
       `x-request-id: ${nextRequestId()}\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * What Node would answer itself, bare, for a request it parsed: one without the `Host` header HTTP/1.1
+ * requires (RFC 9112 §3.2: 400), and one whose `Expect` asks for more than `100-continue` (RFC 9110
+ * §10.1.1: 417). Answered in the API's envelope instead, and the connection closed.
+ */
+export function answerUnservable(req: IncomingMessage, res: ServerResponse): boolean {
+  const refusal: [number, string, string] | undefined =
+    req.headers.host === undefined && req.httpVersion === "1.1"
+      ? [400, "The request has no Host header, which HTTP/1.1 requires.", "malformed_request"]
+      : undefined;
+  if (!refusal) return false;
+  refuse(res, ...refusal);
+  return true;
+}
+
+export function answerExpectation(res: ServerResponse): void {
+  refuse(
+    res,
+    417,
+    "The request's Expect header asks for what this server does not do (only 100-continue).",
+    "expectation_failed",
+  );
+}
+
+function refuse(res: ServerResponse, status: number, message: string, code: string): void {
+  const body = JSON.stringify(
+    new GatewayError(status, "invalid_request_error", message, { code }).toEnvelope(),
+  );
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "x-request-id": nextRequestId(),
+    "content-length": Buffer.byteLength(body),
+    connection: "close",
+  });
+  res.end(body);
 }

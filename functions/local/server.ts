@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { MAX_ADMIN_BODY_BYTES } from "../../core/admin/dispatch.ts";
 import { watchCaller } from "../../core/gateway/caller-signal.ts";
 import type { AdminLambdaHandler } from "../admin-handler.ts";
-import { answerClientError, readBody } from "./http-edges.ts";
+import { answerClientError, answerExpectation, answerUnservable, readBody } from "./http-edges.ts";
 import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts";
 import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
@@ -163,7 +163,9 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   // opens its next request elsewhere instead of racing the stop's closing of idle connections.
   const unanswered = new Set<ServerResponse>();
   let stopping = false;
-  const server = createServer((req, res) => {
+  // Node answers a request without Host 400 itself, bare, unless told not to (answerUnservable does).
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    if (answerUnservable(req, res)) return;
     if (stopping) res.setHeader("connection", "close");
     else unanswered.add(res);
     const work = serve(req, res);
@@ -231,6 +233,8 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
   });
   // What Node's HTTP parser refuses never reaches a handler: answered in the API's envelope all the same.
   server.on("clientError", answerClientError);
+  // Any other expectation than 100-continue: Node would answer a bare 417.
+  server.on("checkExpectation", (_req, res) => answerExpectation(res));
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {

@@ -289,6 +289,18 @@ describe("the portable host's answers to what is not a request", () => {
       "431",
       "headers_too_large",
     ],
+    [
+      "an HTTP/1.1 request without Host",
+      "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+      "400",
+      "malformed_request",
+    ],
+    [
+      "an expectation other than 100-continue",
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nConnection: close\r\n\r\n",
+      "417",
+      "expectation_failed",
+    ],
   ])("answers %s in the API's error envelope", async (_, raw, status, code) => {
     const url = await serve(async (_event, stream) => {
       await new Promise<void>((resolve) => framed(stream, 200).end("ok", () => resolve()));
@@ -301,6 +313,15 @@ describe("the portable host's answers to what is not a request", () => {
       /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n/,
     );
     expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)).error).toMatchObject({ code });
+  });
+
+  it("serves an HTTP/1.0 request without Host, which that version does not require", async () => {
+    const url = await serve(async (_event, stream) => {
+      await new Promise<void>((resolve) => framed(stream, 200).end("ok", () => resolve()));
+    });
+    const answer = await rawExchange(url, "GET /healthz HTTP/1.0\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1.1 200 /);
+    expect(answer.endsWith("ok")).toBe(true);
   });
 });
 
