@@ -22,9 +22,11 @@ export interface SseParser {
 
 export interface SseParserOptions {
   /**
-   * The most characters one event may hold, its unfinished line included, and the most `data:` lines.
-   * Past either, the parser stops for good and calls `onOverflow`: a provider streaming one endless
-   * event would otherwise grow memory until the stream's total timeout.
+   * The most characters one event may take, every line since the last blank one counted (comments and
+   * other fields too: a kept `data:` value is a slice that holds its whole network read in memory) and
+   * its unfinished line included, and the most `data:` lines. Past either, the parser stops for good
+   * and calls `onOverflow`: a provider streaming one endless event would otherwise grow memory until
+   * the stream's total timeout.
    */
   maxEventChars?: number | undefined;
   maxEventLines?: number | undefined;
@@ -42,7 +44,8 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
   let partial: string[] = [];
   let partialChars = 0;
   let data: string[] = [];
-  let dataChars = 0;
+  /** Characters of the lines since the last blank one, line ends included. */
+  let eventChars = 0;
   let type: string | undefined;
   /** The last piece ended with CR: a LF opening the next one belongs to that line break. */
   let afterCr = false;
@@ -51,7 +54,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
 
   const clearEvent = () => {
     data = [];
-    dataChars = 0;
+    eventChars = 0;
     type = undefined;
   };
 
@@ -69,6 +72,11 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
       clearEvent();
       return;
     }
+    eventChars += text.length + 1;
+    if (eventChars > maxChars) {
+      overflow();
+      return;
+    }
     if (text.charCodeAt(0) === 58 /* ':' */) {
       opts.onComment?.();
       return;
@@ -79,8 +87,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
     if (value.charCodeAt(0) === 32 /* ' ' */) value = value.slice(1);
     if (name === "data") {
       data.push(value);
-      dataChars += value.length + 1;
-      if (data.length > maxLines || dataChars > maxChars) overflow();
+      if (data.length > maxLines) overflow();
     } else if (name === "event") type = value;
     // `id` and `retry` steer a browser's reconnection, which a proxy reading one response never does;
     // any other field is ignored, as the spec says.
@@ -110,7 +117,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
         const rest = text.slice(at);
         partial.push(rest);
         partialChars += rest.length;
-        if (partialChars + dataChars > maxChars) overflow();
+        if (partialChars + eventChars > maxChars) overflow();
         return;
       }
       let piece = text.slice(at, end);
@@ -119,10 +126,6 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
         piece = partial.join("");
         partial = [];
         partialChars = 0;
-      }
-      if (piece.length + dataChars > maxChars) {
-        overflow();
-        return;
       }
       line(piece);
       if (text.charCodeAt(end) === 13 /* CR */) {

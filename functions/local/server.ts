@@ -189,6 +189,11 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
       } catch {
         return answerInternalError(res);
       }
+      // A caller who left while it waited: its request ended unread, and nothing would read it now.
+      if (req.destroyed || res.destroyed) {
+        unanswered.delete(res);
+        return;
+      }
     }
     const stream = new NodeResponseStream(res);
     // Aborted when the caller disconnects before the response is complete: the router then aborts its

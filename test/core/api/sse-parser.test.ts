@@ -72,6 +72,12 @@ describe("the SSE parser's bounds on one event", () => {
       Array(60).fill("data:\n"),
       { maxEventChars: 1_000, maxEventLines: 50 },
     ],
+    // A kept data value is a slice of its read, and holds the whole read: what came with it counts.
+    [
+      "comments and other fields between an event's data lines",
+      Array(10).fill(`: ${"c".repeat(40)}\nid: 1\ndata: x\n`),
+      { maxEventChars: 100 },
+    ],
   ] as const)("stops for good at %s, once", (_, pieces, opts) => {
     const result = parse([...pieces, "\n\ndata: after\n\n"], opts);
     expect(result.overflows).toBe(1);

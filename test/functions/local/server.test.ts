@@ -77,6 +77,39 @@ describe("a host that listens before its handlers are built (`ready`)", () => {
     expect(await early).toEqual([200, "served"]);
   });
 
+  it("forgets a caller who left while it waited: no handler runs for it, and a stop does not wait for it", async () => {
+    let ready!: () => void;
+    let called = false;
+    server = await startLocalServer({
+      handler: async () => {
+        called = true;
+      },
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      ready: new Promise<void>((resolve) => {
+        ready = resolve;
+      }),
+    });
+    const leaving = new AbortController();
+    const request = fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      body: "{}",
+      signal: leaving.signal,
+    });
+    await sleep(50);
+    leaving.abort();
+    await expect(request).rejects.toThrow();
+    await sleep(50);
+    ready();
+    await sleep(20);
+    const started = performance.now();
+    await server.close();
+    server = undefined;
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(called).toBe(false);
+  });
+
   it("answers the waiting requests 500 when the start fails, and calls no handler", async () => {
     let fail!: (err: Error) => void;
     const ready = new Promise<void>((_resolve, reject) => {
