@@ -76,16 +76,19 @@ export function redactJsonText(text: string, key?: string): Redaction {
   if (nestsDeeperThan(parsed, MAX_DEPTH)) return redactEntry(key, text);
   const found = emptyCounts();
   let count = 0;
-  // A document of many values repeats them (enums, flags, ids): each short value read without a label
-  // is scanned once. Scoped to the document, so it is bounded by its size.
+  // A document of many values repeats them (enums, flags, ids, a list of numbers under one label):
+  // each short value is scanned once with each label it comes under (redactEntry reads the key only
+  // as its label). Scoped to the document, so it is bounded by its size.
   const seen = new Map<string, Redaction>();
   const mask = (s: string, key?: string): string => {
     let r: Redaction | undefined;
-    if (keyLabel(key ?? "") === undefined && s.length <= SHORT) {
-      r = seen.get(s);
+    if (s.length <= SHORT) {
+      const label = keyLabel(key ?? "");
+      const id = label === undefined ? s : `${label}\u0000${s}`;
+      r = seen.get(id);
       if (r === undefined) {
-        r = redactText(s);
-        seen.set(s, r);
+        r = label === undefined ? redactText(s) : redactEntry(key, s);
+        seen.set(id, r);
       }
     } else r = redactEntry(key, s);
     if (r.count === 0) return s;

@@ -70,13 +70,15 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
 
 /**
  * What Node would answer itself, bare, for a request it parsed: one without the `Host` header HTTP/1.1
- * requires (RFC 9112 §3.2: 400), and one whose `Expect` asks for more than `100-continue` (RFC 9110
+ * requires, or with two (RFC 9112 §3.2: 400; Node serves the latter), and one whose `Expect` asks for more than `100-continue` (RFC 9110
  * §10.1.1: 417). Answered in the API's envelope instead, and the connection closed.
  */
 export function answerUnservable(req: IncomingMessage, res: ServerResponse): boolean {
+  // Node keeps the first of several Host lines; RFC 9112 §3.2 asks a 400 for more than one, too.
+  const hosts = req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === "host").length;
   const refusal: [number, string, string] | undefined =
-    req.headers.host === undefined && req.httpVersion === "1.1"
-      ? [400, "The request has no Host header, which HTTP/1.1 requires.", "malformed_request"]
+    (hosts === 0 && req.httpVersion === "1.1") || hosts > 1
+      ? [400, "The request must have one Host header (HTTP/1.1 requires it).", "malformed_request"]
       : undefined;
   if (!refusal) return false;
   refuse(res, ...refusal);

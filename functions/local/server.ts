@@ -9,6 +9,7 @@ import { FramedResponseStream, type StreamingHandler } from "./lambda-runtime.ts
 import { type MetricsEndpoint, serveMetrics } from "./metrics-route.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
 import { pathAndQuery, toProxyEvent } from "./proxy-event.ts";
+import { nextRequestId } from "./request-id.ts";
 
 export interface LocalServer {
   url: string;
@@ -280,7 +281,8 @@ function answerInternalError(res: ServerResponse): void {
     res.destroy();
     return;
   }
-  res.writeHead(500, { "content-type": "application/json" });
+  // A response the handler never began has no request id yet: it gets one, as every response does.
+  res.writeHead(500, { "content-type": "application/json", "x-request-id": nextRequestId() });
   res.end(
     JSON.stringify({
       error: {

@@ -134,6 +134,15 @@ describe("redactJsonText", () => {
     expect(r).toMatchObject({ count: 3, found: { EMAIL: 3 } });
   });
 
+  it("reads a value that repeats under a label and without one each as it is labelled", () => {
+    const r = redactJsonText('{"phones":[4155550132,"4155550132",4155550132],"n":[4155550132,"4155550132"]}');
+    expect(JSON.parse(r.text)).toEqual({
+      phones: ["[PHONE]", "[PHONE]", "[PHONE]"],
+      n: [4155550132, "4155550132"],
+    });
+    expect(r.count).toBe(3);
+  });
+
   it("still masks a card number of 13 digits sent as a number, and reads shorter ones as the counts they are", () => {
     expect(redactJsonText("[4222222222222,422222222222,7]")).toMatchObject({
       text: '["[CARD]",422222222222,7]',

@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 
 const MAIN = join(import.meta.dirname, "../../../functions/local/main.ts");
@@ -40,6 +41,19 @@ function start(
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.on("exit", (code) => resolve({ output, code, printed: () => output }));
+  });
+}
+
+/** Sends `raw` on a fresh connection and resolves with all the server answered before it closed. */
+function rawAnswer(port: number, raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(raw));
+    let got = "";
+    socket.on("data", (d) => {
+      got += d.toString();
+    });
+    socket.once("error", reject);
+    socket.once("close", () => (got ? resolve(got) : reject(new Error("closed without an answer"))));
   });
 }
 
@@ -182,6 +196,36 @@ describe("npm start (portable mode entry point)", () => {
     expect(next.output).toMatch(/API key \(org default\): sk-gw-\S+/);
     expect(next.output).toMatch(/admin key: sk-gw-\S+/);
   });
+
+  it("answers the callers who came while a start was held up and then failed: 500, in the envelope", async () => {
+    const dataDir = tempDir();
+    // Another process holds the database's lock past the busy timeout: the start waits 5 s, then fails.
+    const holder = new DatabaseSync(join(dataDir, "gateway.sqlite"));
+    holder.exec("CREATE TABLE held (x); BEGIN EXCLUSIVE; INSERT INTO held VALUES (1);");
+    try {
+      const free = createServer();
+      await new Promise<void>((r) => free.listen(0, "127.0.0.1", r));
+      const port = (free.address() as AddressInfo).port;
+      await new Promise((r) => free.close(r));
+      const started = start({ GATEWAY_DATA_DIR: dataDir, PORT: String(port) });
+      let answer: string | undefined;
+      for (let i = 0; i < 50 && answer === undefined; i++) {
+        answer = await rawAnswer(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").catch(
+          async () => {
+            await new Promise((r) => setTimeout(r, 100));
+            return undefined;
+          },
+        );
+      }
+      expect(answer).toMatch(/^HTTP\/1.1 500 /);
+      expect(answer).toMatch(/\r\nx-request-id: \S+\r\n/i);
+      expect(answer).toContain('"code":"internal_error"');
+      expect((await started).code).toBe(1);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+  }, 20_000);
 
   it("stops with a clear message when the API key and the admin key are the same", async () => {
     const out = await start({

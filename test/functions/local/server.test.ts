@@ -131,6 +131,7 @@ describe("a host that listens before its handlers are built (`ready`)", () => {
     fail(new Error("the config was refused"));
     const res = await early;
     expect(res.status).toBe(500);
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(await res.json()).toMatchObject({ error: { code: "internal_error" } });
     expect(called).toBe(false);
   });
@@ -325,6 +326,12 @@ describe("the portable host's answers to what is not a request", () => {
     [
       "an HTTP/1.1 request without Host",
       "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n",
+      "400",
+      "malformed_request",
+    ],
+    [
+      "an HTTP/1.1 request with two Host lines",
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
       "400",
       "malformed_request",
     ],
