@@ -38,6 +38,22 @@ try {
   operatorKeys(env);
   const config = loadConfig();
   checkBaseUrlEnv(config, env);
+  // Installed before the start: a stop asked for while the start is under way (a SIGTERM during a long
+  // SQLite busy wait) lets it finish, serves the callers who waited, and then stops gracefully, rather
+  // than the default handler ending the process with those callers unanswered.
+  let stopping = false;
+  let started: { close(): Promise<void> } | undefined;
+  const stop = () => {
+    // A second Ctrl-C or SIGTERM does not wait for the requests in flight.
+    if (stopping) process.exit(1);
+    stopping = true;
+    started?.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   const gateway = await startPortable({
     config,
     env,
@@ -46,6 +62,12 @@ try {
     port,
     log,
   });
+  started = gateway;
+  if (stopping) {
+    // A stop came during the start: it is done now, so the stop goes ahead.
+    stopping = false;
+    stop();
+  }
   const lines = [`LLM gateway (portable mode) listening on ${gateway.url}`];
   // A provider without its credential is off, and its models answer 404: say which, and why.
   const off = await gateway.providersOff();
@@ -59,18 +81,6 @@ try {
     `Try: curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer $KEY" -H "content-type: application/json" -d '{"model":"${tryModel(config)}","messages":[{"role":"user","content":"hello"}]}'`,
   );
   process.stderr.write(`${lines.join("\n")}\n`);
-  let stopping = false;
-  const stop = () => {
-    // A second Ctrl-C or SIGTERM does not wait for the requests in flight.
-    if (stopping) process.exit(1);
-    stopping = true;
-    gateway.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 } catch (err) {
   if (err instanceof ConfigError) {
     // One line, whatever the message quotes (a JSON parser's excerpt of the file holds its newlines).

@@ -44,6 +44,30 @@ function start(
   });
 }
 
+async function freePort(): Promise<number> {
+  const free = createServer();
+  await new Promise<void>((r) => free.listen(0, "127.0.0.1", r));
+  const { port } = free.address() as AddressInfo;
+  await new Promise((r) => free.close(r));
+  return port;
+}
+
+/** Resolves once something accepts connections on `port`. */
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
 /** Sends `raw` on a fresh connection and resolves with all the server answered before it closed. */
 function rawAnswer(port: number, raw: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -203,10 +227,7 @@ describe("npm start (portable mode entry point)", () => {
     const holder = new DatabaseSync(join(dataDir, "gateway.sqlite"));
     holder.exec("CREATE TABLE held (x); BEGIN EXCLUSIVE; INSERT INTO held VALUES (1);");
     try {
-      const free = createServer();
-      await new Promise<void>((r) => free.listen(0, "127.0.0.1", r));
-      const port = (free.address() as AddressInfo).port;
-      await new Promise((r) => free.close(r));
+      const port = await freePort();
       const started = start({ GATEWAY_DATA_DIR: dataDir, PORT: String(port) });
       let answer: string | undefined;
       for (let i = 0; i < 50 && answer === undefined; i++) {
@@ -223,6 +244,36 @@ describe("npm start (portable mode entry point)", () => {
       expect((await started).code).toBe(1);
     } finally {
       holder.exec("ROLLBACK");
+      holder.close();
+    }
+  }, 20_000);
+
+  it("stops gracefully on a SIGTERM that comes during the start, once it has served the callers who waited", async () => {
+    const dataDir = tempDir();
+    // Another process holds the write lock for a while: the start waits for it, callers wait for the start.
+    const holder = new DatabaseSync(join(dataDir, "gateway.sqlite"));
+    holder.exec(
+      "PRAGMA journal_mode = WAL; CREATE TABLE held (x); BEGIN EXCLUSIVE; INSERT INTO held VALUES (1);",
+    );
+    let held = true;
+    try {
+      const port = await freePort();
+      const child = spawn(process.execPath, [MAIN], {
+        env: { PATH: process.env.PATH ?? "", PORT: String(port), GATEWAY_DATA_DIR: dataDir },
+      });
+      running.push(child);
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      await waitForPort(port);
+      const answer = rawAnswer(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 300));
+      holder.exec("ROLLBACK");
+      held = false;
+      expect(await answer).toMatch(/^HTTP\/1.1 200 /);
+      expect(await exited).toBe(0);
+    } finally {
+      if (held) holder.exec("ROLLBACK");
       holder.close();
     }
   }, 20_000);
