@@ -60,39 +60,32 @@ describe("a host that listens before its handlers are built (`ready`)", () => {
     await new Promise<void>((resolve) => s.end("served", () => resolve()));
   };
 
-  it("holds the requests that come first, and serves them once it is ready", async () => {
-    let ready!: () => void;
-    server = await startLocalServer({
-      handler: answering,
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      ready: new Promise<void>((resolve) => {
-        ready = resolve;
-      }),
+  /** A server listening before it is ready; its `ready` settles as the returned functions say. */
+  async function listeningFirst(handler: StreamingHandler) {
+    let settle!: { ready: () => void; fail: (err: Error) => void };
+    const ready = new Promise<void>((resolve, reject) => {
+      settle = { ready: resolve, fail: reject };
     });
-    const early = fetch(`${server.url}/v1/models`).then(async (r) => [r.status, await r.text()]);
+    ready.catch(() => undefined);
+    server = await startLocalServer({ handler, host: "127.0.0.1", port: 0, maxBodyBytes: 1024, ready });
+    return settle;
+  }
+
+  it("holds the requests that come first, and serves them once it is ready", async () => {
+    const { ready } = await listeningFirst(answering);
+    const early = fetch(`${server!.url}/v1/models`).then(async (r) => [r.status, await r.text()]);
     await sleep(50);
     ready();
     expect(await early).toEqual([200, "served"]);
   });
 
   it("forgets a caller who left while it waited: no handler runs for it, and a stop does not wait for it", async () => {
-    let ready!: () => void;
     let called = false;
-    server = await startLocalServer({
-      handler: async () => {
-        called = true;
-      },
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      ready: new Promise<void>((resolve) => {
-        ready = resolve;
-      }),
+    const { ready } = await listeningFirst(async () => {
+      called = true;
     });
     const leaving = new AbortController();
-    const request = fetch(`${server.url}/v1/chat/completions`, {
+    const request = fetch(`${server!.url}/v1/chat/completions`, {
       method: "POST",
       body: "{}",
       signal: leaving.signal,
@@ -104,29 +97,18 @@ describe("a host that listens before its handlers are built (`ready`)", () => {
     ready();
     await sleep(20);
     const started = performance.now();
-    await server.close();
+    await server!.close();
     server = undefined;
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(called).toBe(false);
   });
 
   it("answers the waiting requests 500 when the start fails, and calls no handler", async () => {
-    let fail!: (err: Error) => void;
-    const ready = new Promise<void>((_resolve, reject) => {
-      fail = reject;
-    });
-    ready.catch(() => undefined);
     let called = false;
-    server = await startLocalServer({
-      handler: async () => {
-        called = true;
-      },
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      ready,
+    const { fail } = await listeningFirst(async () => {
+      called = true;
     });
-    const early = fetch(`${server.url}/v1/models`);
+    const early = fetch(`${server!.url}/v1/models`);
     await sleep(50);
     fail(new Error("the config was refused"));
     const res = await early;
