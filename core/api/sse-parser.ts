@@ -17,7 +17,6 @@ export interface SseEvent {
 
 export interface SseParser {
   feed(text: string): void;
-  reset(): void;
 }
 
 export interface SseParserOptions {
@@ -139,17 +138,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void, opts: SsePar
     }
   }
 
-  return {
-    feed,
-    reset() {
-      partial = [];
-      partialChars = 0;
-      clearEvent();
-      afterCr = false;
-      started = false;
-      stopped = false;
-    },
-  };
+  return { feed };
 }
 
 /** Parses a whole SSE transcript at once (fixtures and tests). */
