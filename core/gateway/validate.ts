@@ -50,10 +50,23 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
     const rest = more > 0 ? ` (and ${more} more)` : "";
     return fail(`Unrecognized request argument supplied: '${at}${keys}'${rest}.`, `${at}${named[0]}`);
   }
+  // OpenAI's own wording and code for a field left out (`messages`, or `from` on a spend report).
+  if (issue?.code === "invalid_type" && path && valueAt(value, issue.path) === undefined)
+    throw badRequest(`Missing required parameter: '${path}'.`, path, "missing_required_parameter");
   if (issue?.code === "invalid_union" || issue?.code === "invalid_type")
     message = `Invalid value for '${path}': ${message}.`;
   else message = `Invalid '${path}': ${message}.`;
   return fail(message, path || null);
+}
+
+/** The value at an issue's path, reading own fields only (a path may name `constructor`). */
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let at = value;
+  for (const seg of path) {
+    if (typeof at !== "object" || at === null || !Object.hasOwn(at, seg)) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[seg];
+  }
+  return at;
 }
 
 /** Unknown fields an error names, at most, and the characters of each name it repeats. */

@@ -82,7 +82,7 @@ describe("admin API: keys", () => {
       "unknown_model",
     ],
     ["an empty allow-list", { org: "acme", models: [] }, 400, "models", "invalid_request_body"],
-    ["a missing org", { name: "x" }, 400, "org", "invalid_request_body"],
+    ["a missing org", { name: "x" }, 400, "org", "missing_required_parameter"],
     ["a caller-chosen hash", { org: "acme", sha256: "a".repeat(64) }, 400, "sha256", "invalid_request_body"],
     ["a bad role", { org: "acme", role: "root" }, 400, "role", "invalid_request_body"],
     ["a taken id", { id: "app", org: "acme" }, 409, "id", "conflict"],

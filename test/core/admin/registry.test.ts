@@ -111,7 +111,7 @@ describe("admin API: providers, models and orgs", () => {
       "/admin/models",
       { alias: "x", targets: [{ provider: "mock" }] },
       "targets[0].model",
-      "invalid_request_body",
+      "missing_required_parameter",
     ],
     [
       "a model with a bad target provider id",

@@ -104,8 +104,8 @@ describe("GET /admin/spend", () => {
   });
 
   it.each([
-    ["no range", "", "from", "invalid_request_body"],
-    ["no end", "from=2026-11-25", "to", "invalid_request_body"],
+    ["no range", "", "from", "missing_required_parameter"],
+    ["no end", "from=2026-11-25", "to", "missing_required_parameter"],
     ["a day that is not YYYY-MM-DD", "from=2026-11-5&to=2026-11-26", "from", "invalid_request_body"],
     ["a start after the end", "from=2026-11-27&to=2026-11-26", "from", "invalid_request_body"],
     ["a day no calendar has", "from=2026-02-30&to=2026-03-01", "from", "invalid_request_body"],

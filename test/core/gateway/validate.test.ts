@@ -87,7 +87,6 @@ describe("validate against chatRequest", () => {
 
   const m = (message: unknown) => ({ ...ok, messages: [message] });
   const bad: Array<[string, unknown, string]> = [
-    ["a missing model", { messages: ok.messages }, "model"],
     ["an empty model", { ...ok, model: "" }, "model"],
     ["a model name over 256 characters", { ...ok, model: "m".repeat(257) }, "model"],
     ["no messages", { model: "x", messages: [] }, "messages"],
@@ -95,7 +94,6 @@ describe("validate against chatRequest", () => {
     ["an unknown role", m({ role: "robot", content: "x" }), "messages[0].role"],
     ["a missing role", m({ content: "x" }), "messages[0].role"],
     ["user content of the wrong type", m({ role: "user", content: 5 }), "messages[0].content"],
-    ["a tool message without tool_call_id", m({ role: "tool", content: "x" }), "messages[0].tool_call_id"],
     [
       "a bad part inside the second message",
       { ...ok, messages: [ok.messages[0], { role: "user", content: [{ type: "text", text: 1 }] }] },
@@ -116,6 +114,20 @@ describe("validate against chatRequest", () => {
       "tools[0].function.name",
     ],
   ];
+
+  // OpenAI's wording and code for a field left out, which SDKs and callers match on.
+  it.each([
+    ["a missing model", { messages: ok.messages }, "model"],
+    ["a tool message without tool_call_id", m({ role: "tool", content: "x" }), "messages[0].tool_call_id"],
+  ])("answers 400 missing_required_parameter for %s, naming '%s'", (_what, body, param) => {
+    expect(failure(() => validate(chatRequest, body))).toMatchObject({
+      status: 400,
+      type: "invalid_request_error",
+      code: "missing_required_parameter",
+      message: `Missing required parameter: '${param}'.`,
+      param,
+    });
+  });
 
   it.each(bad)("answers 400 for %s with param '%s'", (_what, body, param) => {
     const err = failure(() => validate(chatRequest, body));
