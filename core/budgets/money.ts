@@ -32,10 +32,11 @@ const exactText = (n: number): string => usdOf(n).toFixed(9).replace(/0+$/, "");
 
 /**
  * An amount spent or at stake, in a message: four decimals ($0.0320), and below a cent as many as it has
- * ($0.000000225), so a refusal never says a request "may cost up to $0.0000".
+ * ($0.000000225), so a refusal never says a request "may cost up to $0.0000"; nothing is $0.00, as a
+ * round limit is written.
  */
 export const usdAmountText = (usd: number): string =>
-  usd === 0 || usd >= 0.01 ? usd.toFixed(4) : exactText(nanos(usd));
+  usd === 0 ? "0.00" : usd >= 0.01 ? usd.toFixed(4) : exactText(nanos(usd));
 
 /**
  * A request's cost split by who billed it, in nano-dollars: each attempt that failed after its provider
