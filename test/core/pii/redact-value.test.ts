@@ -88,6 +88,20 @@ describe("redactValue", () => {
 });
 
 describe("redactJsonText", () => {
+  it("masks exactly the findings among 100 000 distinct values read in one scan, numbers kept as written", () => {
+    const values: unknown[] = Array.from({ length: 100_000 }, (_, i) => `v${i.toString(36)}`);
+    values[40_000] = "mail alice.smith@example.com";
+    values[70_000] = { phone: "07700900123", total: JSON.parse("10.5"), id: 7 };
+    const text = JSON.stringify(values).replace('"total":10.5', '"total":10.50');
+    const r = redactJsonText(text);
+    const expected = [...values];
+    expected[40_000] = "mail [EMAIL]";
+    expected[70_000] = { phone: "[PHONE]", total: 10.5, id: 7 };
+    expect(JSON.parse(r.text)).toEqual(expected);
+    expect(r.text).toContain('"total":10.50');
+    expect(r.found).toMatchObject({ EMAIL: 1, PHONE: 1 });
+  });
+
   it.each([
     ["a card number sent as a JSON number", '{"card":4111111111111111,"n":3}', { card: "[CARD]", n: 3 }],
     ["an email nested in arrays", '{"to":["alice.smith@example.com"],"cc":[]}', { to: ["[EMAIL]"], cc: [] }],

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ProviderConfig } from "../../../core/config/types.ts";
 import { planAttempts } from "../../../core/routing/plan.ts";
 import { DEFAULT_TIMEOUTS, type ResolvedTarget } from "../../../core/routing/resolve.ts";
+import { seeded } from "../../fixtures/seeded.ts";
 
 function target(id: string, weight?: number): ResolvedTarget {
   const provider: ProviderConfig = { id, kind: "mock", region: "global", models: [] };
@@ -9,18 +10,6 @@ function target(id: string, weight?: number): ResolvedTarget {
 }
 
 const ids = (plan: readonly ResolvedTarget[]) => plan.map((t) => t.provider.id);
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const never = () => {
   throw new Error("random() must not be called");
