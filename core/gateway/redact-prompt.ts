@@ -1,6 +1,7 @@
 import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
+import { maskEntryKeys } from "../pii/mask-keys.ts";
 import { redactJsonText } from "../pii/redact.ts";
 import { redactText } from "../pii/redact-text.ts";
 
@@ -49,10 +50,14 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
       if (name !== out.name)
         out = { ...out, name: name.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64) } as ChatMessage;
     }
+    // A tool call's id is the caller's (or a provider's) text too; masked alike where the call made it
+    // and where its result answers it, the two still pair.
+    if (out.role === "tool") return { ...out, tool_call_id: mask(out.tool_call_id) };
     if (out.role !== "assistant") return out;
     // A past turn's tool calls and refusal are text the provider reads back, as much as its content.
     const tool_calls = out.tool_calls?.map((t) => ({
       ...t,
+      id: mask(t.id),
       function: { ...t.function, arguments: maskJson(t.function.arguments) },
     }));
     const refusal = typeof out.refusal === "string" ? mask(out.refusal) : out.refusal;
@@ -67,9 +72,15 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   const ids = {
     ...(req.user !== undefined ? { user: mask(req.user) } : {}),
     ...(req.safety_identifier !== undefined ? { safety_identifier: mask(req.safety_identifier) } : {}),
-    // Metadata goes to OpenAI as sent; teams tag requests with who made them.
+    // Metadata goes to OpenAI as sent; teams tag requests with who made them, in keys as in values.
     ...(req.metadata
-      ? { metadata: Object.fromEntries(Object.entries(req.metadata).map(([k, v]) => [k, mask(v)])) }
+      ? {
+          metadata: Object.fromEntries(
+            maskEntryKeys(Object.entries(req.metadata), (r) => {
+              masked += r.count;
+            }).map(([k, v]) => [k, mask(v)]),
+          ),
+        }
       : {}),
   };
   const request: ChatRequest = { ...req, ...ids, messages, ...definitions(req, mask, maskObject) };
@@ -107,7 +118,7 @@ function definitions(
       function: {
         ...fn,
         ...(description !== undefined ? { description: mask(description) } : {}),
-        ...(parameters !== undefined ? { parameters: maskSchema(parameters, maskObject) } : {}),
+        ...(parameters !== undefined ? { parameters: maskSchema(parameters, mask, maskObject) } : {}),
       },
     }));
   const format = req.response_format;
@@ -118,7 +129,7 @@ function definitions(
       json_schema: {
         ...js,
         ...(description !== undefined ? { description: mask(description) } : {}),
-        ...(schema !== undefined ? { schema: maskSchema(schema, maskObject) } : {}),
+        ...(schema !== undefined ? { schema: maskSchema(schema, mask, maskObject) } : {}),
       },
     };
   }
@@ -167,11 +178,12 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
- * A JSON Schema with its texts masked (SCHEMA_TEXT) and its structure kept: property and definition
- * names, and the `required` lists and `$ref`s that point at them, stay as they are, or the schema
- * would refer to names it no longer has. An enum whose values masked alike keeps one of each.
+ * A JSON Schema with its texts masked (SCHEMA_TEXT) and its structure kept. Property and definition
+ * names are masked as text (an address or a key can be a name), and so are the `required` lists and
+ * `$ref`s that point at them, alike, so the schema still refers to the names it has. An enum whose
+ * values masked alike keeps one of each.
  */
-function maskSchema<T>(schema: T, maskObject: <V>(value: V) => V): T {
+function maskSchema<T>(schema: T, mask: (text: string) => string, maskObject: <V>(value: V) => V): T {
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (!isObject(node)) return node;
@@ -181,7 +193,10 @@ function maskSchema<T>(schema: T, maskObject: <V>(value: V) => V): T {
         const masked = maskObject(value);
         out[key] = key === "enum" && Array.isArray(masked) ? uniqueJson(masked) : masked;
       } else if (SCHEMA_MAPS.has(key) && isObject(value))
-        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, walk(sub)]));
+        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [mask(name), walk(sub)]));
+      else if (key === "required" && Array.isArray(value))
+        out[key] = value.map((name) => (typeof name === "string" ? mask(name) : name));
+      else if (key === "$ref" && typeof value === "string") out[key] = mask(value);
       else out[key] = walk(value);
     }
     return out;

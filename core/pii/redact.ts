@@ -2,6 +2,7 @@ import { nestsDeeperThan } from "../api/json-depth.ts";
 import { isLabelKey, keyLabel, keyWords } from "./detectors.ts";
 import { exactJson, keepNumberText } from "./exact-json.ts";
 import { emptyCounts, type PiiCounts } from "./kinds.ts";
+import { maskEntryKeys, maskKey } from "./mask-keys.ts";
 import { mayHoldFindings } from "./may-hold-findings.ts";
 import { type Redaction, redactText } from "./redact-text.ts";
 
@@ -84,7 +85,13 @@ export function redactJsonText(text: string, key?: string): Redaction {
   let inexact = false;
   // The walks below call `mask` for the same values in the same order (a number as written, read by
   // the last walk, aside), which lets the first walk's findings be looked up by position.
-  const walkJson = (v: unknown, key: string | undefined, mask: Mask): unknown => {
+  // An object's own keys are masked too (`{"alice@example.com": 2}`), except by the first walk, which
+  // only reads values; a key labels its value as it was written.
+  const tally = (r: Redaction) => {
+    for (const [kind, n] of Object.entries(r.found)) found[kind as keyof PiiCounts] += n;
+    count += r.count;
+  };
+  const walkJson = (v: unknown, key: string | undefined, mask: Mask, keys = true): unknown => {
     if (typeof v === "string") return mask(v, key);
     if (typeof v === "number") {
       if (Number.isInteger(v) && !Number.isSafeInteger(v)) inexact = true;
@@ -109,9 +116,13 @@ export function redactJsonText(text: string, key?: string): Redaction {
       return asWritten === written ? v : asWritten;
     }
     // A list under a key is labelled by it: `{"phones": ["…", "…"]}`.
-    if (Array.isArray(v)) return v.map((x) => walkJson(x, key, mask));
-    if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walkJson(x, childKey(key, k), mask)]));
+    if (Array.isArray(v)) return v.map((x) => walkJson(x, key, mask, keys));
+    if (v !== null && typeof v === "object") {
+      const entries = Object.entries(v).map(
+        ([k, x]) => [k, walkJson(x, childKey(key, k), mask, keys)] as const,
+      );
+      return Object.fromEntries(keys ? maskEntryKeys(entries, tally) : entries);
+    }
     return v;
   };
   // First every text redactEntry would read, in order (each value, and after its label where it has
@@ -131,12 +142,17 @@ export function redactJsonText(text: string, key?: string): Redaction {
   };
   const alone: number[] = [];
   const labelled: number[] = [];
-  walkJson(parsed, key, (s, key) => {
-    alone.push(indexOf(s));
-    const words = key === undefined ? undefined : keyLabel(key);
-    labelled.push(words === undefined ? -1 : indexOf(`${words}: ${s}`));
-    return s;
-  });
+  walkJson(
+    parsed,
+    key,
+    (s, key) => {
+      alone.push(indexOf(s));
+      const words = key === undefined ? undefined : keyLabel(key);
+      labelled.push(words === undefined ? -1 : indexOf(`${words}: ${s}`));
+      return s;
+    },
+    false,
+  );
   const flags = mayHoldFindings(texts);
   let call = 0;
   const mayHold = (): boolean => {
@@ -159,8 +175,7 @@ export function redactJsonText(text: string, key?: string): Redaction {
       }
     } else r = redactEntry(key, s);
     if (r.count === 0) return s;
-    for (const [kind, n] of Object.entries(r.found)) found[kind as keyof PiiCounts] += n;
-    count += r.count;
+    tally(r);
     return r.text;
   };
   const mask: Mask = (s, key) => (mayHold() ? maskValue(s, key) : s);
@@ -178,8 +193,8 @@ export function redactJsonText(text: string, key?: string): Redaction {
 
 /**
  * A redacted deep copy: every string inside arrays, plain objects, Maps and Sets is passed through
- * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map keys are kept. Strings
- * and object keys come out well-formed (a lone surrogate becomes U+FFFD). Cycles and shared references
+ * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map's string keys are masked
+ * as text (maskEntryKeys). Strings and object keys come out well-formed (a lone surrogate becomes U+FFFD). Cycles and shared references
  * are reproduced in the copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
  * they are. Errors become `{ name, message, …own fields }`, and instances of other classes become plain
  * objects of their own enumerable fields (what JSON.stringify would keep), so no string escapes.
@@ -257,8 +272,12 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, dept
   if (value instanceof Map) {
     const out = new Map<unknown, unknown>();
     seen.set(value, out);
-    for (const [k, v] of value)
-      out.set(k, walk(v, seen, typeof k === "string" ? childKey(key, k) : key, depth + 1));
+    for (const [k, v] of value) {
+      const masked = typeof k === "string" ? maskKey(k.toWellFormed()).text : k;
+      // Keys that mask alike keep the first value; a Map's keys are the program's own far more often.
+      if (!out.has(masked))
+        out.set(masked, walk(v, seen, typeof k === "string" ? childKey(key, k) : key, depth + 1));
+    }
     return out;
   }
   if (value instanceof Set) {
@@ -273,7 +292,9 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, dept
     out.name = value.name;
     out.message = redactText(value.message).text;
   }
-  for (const [k, v] of Object.entries(value))
-    out[k.toWellFormed()] = walk(v, seen, childKey(key, k), depth + 1);
+  const entries = Object.entries(value).map(
+    ([k, v]) => [k.toWellFormed(), walk(v, seen, childKey(key, k), depth + 1)] as const,
+  );
+  for (const [k, v] of maskEntryKeys(entries, () => {})) out[k] = v;
   return out;
 }

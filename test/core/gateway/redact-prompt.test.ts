@@ -110,6 +110,27 @@ describe("redactPrompt", () => {
     expect(sent.metadata).toEqual({ requester: "[EMAIL]", team: "search" });
   });
 
+  it("masks metadata keys, and tool call ids alike where the call is made and where it is answered", () => {
+    const { request: sent, masked } = redactPrompt(
+      request({
+        messages: [
+          { role: "user", content: "Hi" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: EMAIL, type: "function", function: { name: "f", arguments: "{}" } }],
+          },
+          { role: "tool", tool_call_id: EMAIL, content: "ok" },
+        ],
+        metadata: { [EMAIL]: "x", "ops@example.org": "y" },
+      }),
+    );
+    expect(sent.metadata).toEqual({ "[EMAIL]": "x", "[EMAIL] 2": "y" });
+    expect(sent.messages[1]).toMatchObject({ tool_calls: [{ id: "[EMAIL]" }] });
+    expect(sent.messages[2]).toMatchObject({ tool_call_id: "[EMAIL]" });
+    expect(masked).toBe(4);
+  });
+
   it.each([
     ["a stop sequence", { stop: `Regards, ${EMAIL}` }, 2],
     ["stop sequences", { stop: ["END", EMAIL] }, 2],
@@ -190,7 +211,7 @@ describe("redactPrompt", () => {
     expect(count).toBeGreaterThan(0);
   });
 
-  it("keeps a schema's structure whole: names, and the required lists and $refs that point at them", () => {
+  it("masks a schema's names alike where they are named and where required lists and $refs point at them", () => {
     const schema = {
       type: "object",
       properties: {
@@ -209,14 +230,14 @@ describe("redactPrompt", () => {
     expect(format?.type === "json_schema" ? format.json_schema.schema : undefined).toEqual({
       type: "object",
       properties: {
-        [EMAIL]: { type: "string", description: "Mail to [EMAIL]" },
-        to: { $ref: `#/$defs/${EMAIL}` },
+        "[EMAIL]": { type: "string", description: "Mail to [EMAIL]" },
+        to: { $ref: "#/$defs/[EMAIL]" },
         // A property named like a keyword is a property; its enum masks alike, once.
         description: { type: "string", enum: ["[EMAIL]", "none"] },
       },
-      required: [EMAIL, "to", "description"],
+      required: ["[EMAIL]", "to", "description"],
       additionalProperties: false,
-      $defs: { [EMAIL]: { type: "string", title: "[EMAIL]" } },
+      $defs: { "[EMAIL]": { type: "string", title: "[EMAIL]" } },
     });
   });
 

@@ -12,14 +12,14 @@ describe("redactValue", () => {
     expect(() => canonical(out)).not.toThrow();
   });
 
-  it("redacts strings deep inside objects and arrays, keeping keys and other values", () => {
+  it("redacts strings and keys deep inside objects and arrays, keeping other values", () => {
     const input = {
       "alice@example.com": "owner",
       user: { email: "alice@example.com", age: 42, active: true, note: null },
       messages: [{ role: "user", content: `my key is ${KEY}` }, "call +44 20 7946 0958", 7],
     };
     expect(redactValue(input)).toEqual({
-      "alice@example.com": "owner",
+      "[EMAIL]": "owner",
       user: { email: "[EMAIL]", age: 42, active: true, note: null },
       messages: [{ role: "user", content: "my key is [SECRET:OPENAI_KEY]" }, "call [PHONE]", 7],
     });
@@ -88,6 +88,31 @@ describe("redactValue", () => {
 });
 
 describe("redactJsonText", () => {
+  it.each([
+    ["an address", '{"alice@example.com": 2}', { "[EMAIL]": 2 }, 1],
+    ["a secret under another", `{"x": {"${KEY}": "v"}}`, { x: { "[SECRET:OPENAI_KEY]": "v" } }, 1],
+    ["two that mask alike", '{"a@example.com": 1, "b@example.com": 2}', { "[EMAIL]": 1, "[EMAIL] 2": 2 }, 2],
+    [
+      "one masking like a key already there",
+      '{"a@example.com": 1, "[EMAIL]": 2}',
+      { "[EMAIL] 2": 1, "[EMAIL]": 2 },
+      1,
+    ],
+  ])("masks an object's key that is %s, losing no entry", (_what, text, expected, count) => {
+    const r = redactJsonText(text);
+    expect(JSON.parse(r.text)).toEqual(expected);
+    expect(r.count).toBe(count);
+  });
+
+  it("masks a Map's string keys and an object's keys in a record", () => {
+    const out = redactValue({ m: new Map([["bob@example.com", 1]]), meta: { [KEY]: "x" } }) as {
+      m: Map<string, number>;
+      meta: Record<string, string>;
+    };
+    expect([...out.m.keys()]).toEqual(["[EMAIL]"]);
+    expect(out.meta).toEqual({ "[SECRET:OPENAI_KEY]": "x" });
+  });
+
   it("masks exactly the findings among 100 000 distinct values read in one scan, numbers kept as written", () => {
     const values: unknown[] = Array.from({ length: 100_000 }, (_, i) => `v${i.toString(36)}`);
     values[40_000] = "mail alice.smith@example.com";
