@@ -121,7 +121,9 @@ export const modelSchema = z
 
 export const orgSchema = z
   .object({
-    id,
+    // `system` names the gateway's own audit chain (key changes, registry changes, failed sign-ins):
+    // an org of that name would write its requests into it.
+    id: id.regex(/^(?!system$)/, "is reserved for the gateway's own audit chain"),
     name: z.string().min(1).optional(),
     // An empty list would refuse every request with a message naming no region: leave the field out
     // to allow every region, or name at least one.

@@ -93,6 +93,13 @@ describe("admin API: providers, models and orgs", () => {
       "invalid_request_body",
     ],
     [
+      "an org named like the gateway's own audit chain",
+      "/admin/orgs",
+      { id: "system" },
+      "id",
+      "invalid_request_body",
+    ],
+    [
       "a provider with a bad id",
       "/admin/providers",
       { id: "Bad Id", kind: "mock" },

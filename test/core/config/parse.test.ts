@@ -198,6 +198,7 @@ describe("parseConfig", () => {
     ],
     ["a duplicate alias", (c) => c.models!.push(structuredClone(c.models![0]!)), "models[1].alias"],
     ["a duplicate org id", (c) => c.orgs!.push({ id: "o1" }), "orgs[1].id"],
+    ["an org named like the gateway's own audit chain", (c) => c.orgs!.push({ id: "system" }), "orgs[1].id"],
     ["two keys with one secret", (c) => c.keys!.push({ ...c.keys![0]!, id: "k-copy" }), "keys[1].sha256"],
     [
       "an empty allowedRegions, which would refuse every request",
