@@ -1,14 +1,23 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { groupCommitFor } from "./sqlite-group-commit.ts";
+
+/** Modes for what the gateway makes on disk (the umask may take more away, never add). */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
 
 /**
  * Opens the portable-mode database. WAL lets the server read while a writer commits; a busy timeout
  * makes a second process (a CLI next to the server) wait instead of failing.
  */
 export function openDatabase(path: string): DatabaseSync {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_DIR });
+    // Made readable by its owner only: it holds the audit trail (a sensitive org's prompts) and spend.
+    // SQLite gives the -wal and -shm files it makes beside it the database file's mode.
+    closeSync(openSync(path, "a", PRIVATE_FILE));
+  }
   const db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
   return db;

@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_DIR } from "../../core/storage/sqlite.ts";
 
 /**
  * One gateway process per data directory: a second one on the same SQLite file would run a second
@@ -56,7 +57,8 @@ function procStat(pid: number): { state: string; started: string } | undefined {
 }
 
 export function lockDataDir(dataDir: string, pid = process.pid): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  // The directory holds the database and the audit signing key: its owner's alone when made here.
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
   const file = join(dataDir, LOCK_FILE);
   // The id first (what people and scripts read), then the start time where /proc tells it. Made before
   // the file exists: another starter reading it in between would find it empty, and take it over.

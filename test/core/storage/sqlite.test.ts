@@ -1,0 +1,28 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../../core/storage/sqlite.ts";
+
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe("openDatabase", () => {
+  it("makes the database, its WAL files and the directory it makes readable by their owner only", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "sqlite-mode-")), "data");
+    const path = join(dir, "gateway.sqlite");
+    const db = openDatabase(path);
+    db.exec("CREATE TABLE t (a); INSERT INTO t VALUES (1)");
+    expect([dir, path, `${path}-wal`, `${path}-shm`].map(mode)).toEqual(["700", "600", "600", "600"]);
+    db.close();
+  });
+
+  it("opens a database that is already there, keeping what it holds", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "sqlite-mode-")), "gateway.sqlite");
+    const first = openDatabase(path);
+    first.exec("CREATE TABLE t (a); INSERT INTO t VALUES (7)");
+    first.close();
+    const again = openDatabase(path);
+    expect(again.prepare("SELECT a FROM t").get()).toEqual({ a: 7 });
+    again.close();
+  });
+});
