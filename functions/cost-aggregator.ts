@@ -37,7 +37,10 @@ export const handler = createCostAggregatorQueueHandler(
     ),
     events: createEventBridgePublisher(new EventBridgeClient(AWS_CLIENT_CONFIG), linkedName("Bus")),
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
-    keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
+    keyBudgets: async (org, id) => {
+      const key = await keys.get(id);
+      return key?.org === org ? (key.budgets ?? []) : [];
+    },
   },
   powertoolsLog(logger),
 );

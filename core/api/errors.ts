@@ -12,6 +12,9 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  // OpenAI's rate-limit refusals name the limit in `type` (with code `rate_limit_exceeded`).
+  | "requests"
+  | "tokens"
   | "upstream_error"
   | "timeout_error"
   | "server_error";

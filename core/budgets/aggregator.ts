@@ -7,6 +7,7 @@ import {
   type UsageDetail,
   usageDetail,
 } from "../events/usage.ts";
+import { keyCounterId } from "./counters.ts";
 import { nanos } from "./money.ts";
 import { periodKey } from "./periods.ts";
 import type { BudgetStore } from "./port.ts";
@@ -25,7 +26,8 @@ export interface AggregatorDeps {
   budgets?: BudgetStore | undefined;
   /** The budgets that apply to an org and to a key, as the registry and key store hold them now. */
   orgBudgets(org: string): Promise<BudgetConfig[]>;
-  keyBudgets(keyId: string): Promise<BudgetConfig[]>;
+  /** The budgets of the key `keyId` of `org`; none when that id is now a key of another org. */
+  keyBudgets(org: string, keyId: string): Promise<BudgetConfig[]>;
 }
 
 export interface AggregateResult {
@@ -126,17 +128,18 @@ function parseUsage(detail: unknown): UsageDetail {
 
 type Scope = "org" | "key";
 
-const budgetsOf = (scope: Scope, id: string, deps: AggregatorDeps) =>
-  scope === "org" ? deps.orgBudgets(id) : deps.keyBudgets(id);
+/** The budgets of the usage's org or key, as they are now. */
+const budgetsOf = (scope: Scope, usage: UsageDetail, deps: AggregatorDeps) =>
+  scope === "org" ? deps.orgBudgets(usage.org) : deps.keyBudgets(usage.org, usage.keyId);
 
 async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise<ThresholdDetail[]> {
   const at = Date.parse(usage.time);
   const emitted: ThresholdDetail[] = [];
   for (const [scope, id] of [
     ["org", usage.org],
-    ["key", usage.keyId],
+    ["key", keyCounterId(usage.org, usage.keyId)],
   ] as const) {
-    for (const budget of await budgetsOf(scope, id, deps)) {
+    for (const budget of await budgetsOf(scope, usage, deps)) {
       const key = periodKey(budget.period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
       for (const threshold of THRESHOLDS) {
@@ -162,7 +165,7 @@ async function emitExhausted(
   deps: AggregatorDeps,
 ): Promise<ThresholdDetail[]> {
   const { scope, id, period, periodKey: key } = refused;
-  const current = (await budgetsOf(scope, id, deps)).find((b) => b.period === period);
+  const current = (await budgetsOf(scope, usage, deps)).find((b) => b.period === period);
   if (!current) return [];
   const budget = { ...current, limitUsd: refused.limitUsd ?? current.limitUsd };
   const spent = await deps.spend.periodSpend(scope, id, key);

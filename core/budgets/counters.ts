@@ -40,6 +40,13 @@ export function counterFor(
   return { scope, id, period: budget.period, periodKey: key, ...(epoch ? { epoch } : {}) };
 }
 
+/**
+ * What a key's budget counters, spend periods, threshold alerts and rate-limit buckets go by: its org
+ * and its id. A key's id is unique only among the keys there are: a deleted key's id may be given to a
+ * key of another org, which must not inherit what the old key spent (nor its alerts, nor its minute).
+ */
+export const keyCounterId = (org: string, keyId: string): string => `${org}/${keyId}`;
+
 /** Where stores keep a counter's rows or items: its period, and its epoch when it has one. */
 export const counterStorageKey = (c: Pick<CounterRef, "periodKey" | "epoch">): string =>
   c.epoch ? `${c.periodKey}@${c.epoch}` : c.periodKey;

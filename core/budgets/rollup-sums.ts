@@ -1,4 +1,5 @@
 import type { UsageDetail } from "../events/usage.ts";
+import { keyCounterId } from "./counters.ts";
 import { costByBiller, nanos } from "./money.ts";
 
 /** One rollup row's increments: an org, key, provider and model on a UTC day. */
@@ -70,7 +71,7 @@ export function sumUsage(usages: readonly UsageDetail[]): { rollups: RollupSum[]
     });
     for (const [scope, id] of [
       ["org", u.org],
-      ["key", u.keyId],
+      ["key", keyCounterId(u.org, u.keyId)],
     ] as const) {
       for (const periodKey of [day, u.time.slice(0, 7)]) {
         const k = [scope, id, periodKey].join("\u0000");

@@ -1,4 +1,5 @@
 import { GatewayError, NO_RETRY } from "../api/errors.ts";
+import { keyCounterId } from "../budgets/counters.ts";
 import type { RateLimitConfig } from "../config/types.ts";
 import type { RateBucket } from "../ratelimit/port.ts";
 
@@ -19,7 +20,7 @@ export function rateBuckets(
     if (l?.requestsPerMinute) out.push({ name: `${prefix}:requests`, limit: l.requestsPerMinute, amount: 1 });
     if (l?.tokensPerMinute) out.push({ name: `${prefix}:tokens`, limit: l.tokensPerMinute, amount: tokens });
   };
-  add(`${region}:key:${keyId}`, keyLimits);
+  add(`${region}:key:${keyCounterId(org, keyId)}`, keyLimits);
   add(`${region}:org:${org}`, orgLimits);
   return out;
 }
@@ -34,7 +35,7 @@ export function refuseTooLarge(buckets: RateBucket[]): void {
   if (!over) return;
   throw new GatewayError(
     429,
-    "rate_limit_error",
+    "tokens",
     `Request too large for ${describeBucket(over.name)}: limit ${over.limit}, this request may use up to ` +
       `${over.amount} tokens (its input's bound plus its output limit). Reduce the input or max_tokens.`,
     { code: "rate_limit_exceeded", headers: NO_RETRY },

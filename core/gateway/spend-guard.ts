@@ -1,5 +1,5 @@
 import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
-import { counterFor } from "../budgets/counters.ts";
+import { counterFor, keyCounterId } from "../budgets/counters.ts";
 import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { costUsd, type Price, priceFor, priceVersionOf } from "../budgets/pricing.ts";
@@ -54,7 +54,7 @@ function budgetsOf(ctx: RequestContext) {
   const org = ctx.snapshot!.orgs.get(key.org);
   return [
     ...(org?.budgets ?? []).map((b) => ({ scope: "org" as const, id: key.org, ...b })),
-    ...(key.budgets ?? []).map((b) => ({ scope: "key" as const, id: key.id, ...b })),
+    ...(key.budgets ?? []).map((b) => ({ scope: "key" as const, id: keyCounterId(key.org, key.id), ...b })),
   ];
 }
 
@@ -126,7 +126,7 @@ export async function guardSpend(
       const retryAfter = Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
       throw new GatewayError(
         429,
-        "rate_limit_error",
+        decision.refusedBy?.endsWith(":tokens") ? "tokens" : "requests",
         `Rate limit reached for ${describeBucket(decision.refusedBy)}. Try again in ${retryAfter}s.`,
         {
           code: "rate_limit_exceeded",

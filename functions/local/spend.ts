@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
-import { counterFor } from "../../core/budgets/counters.ts";
+import { counterFor, keyCounterId } from "../../core/budgets/counters.ts";
 import { publishInterrupted } from "../../core/budgets/interrupted.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
@@ -62,7 +62,10 @@ export function createPortableSpend(
     // Idempotent, and a single read for one already settled (sqlite-store.ts).
     budgets,
     orgBudgets: async (org) => (await registry.get("org", org))?.doc.budgets ?? [],
-    keyBudgets: async (id) => (await keys.get(id))?.budgets ?? [],
+    keyBudgets: async (org, id) => {
+      const key = await keys.get(id);
+      return key?.org === org ? (key.budgets ?? []) : [];
+    },
   };
   const aggregate = createCostAggregatorHandler(aggregatorDeps, log, { logThresholds: false });
   const costAggregator: Subscription = {
@@ -96,7 +99,11 @@ export function createPortableSpend(
         id: o.id,
         budgets: o.doc.budgets ?? [],
       })),
-      ...(await keys.list()).map((k) => ({ scope: "key" as const, id: k.id, budgets: k.budgets ?? [] })),
+      ...(await keys.list()).map((k) => ({
+        scope: "key" as const,
+        id: keyCounterId(k.org, k.id),
+        budgets: k.budgets ?? [],
+      })),
     ];
     for (const { scope, id, budgets: list } of owners) {
       for (const b of list) {

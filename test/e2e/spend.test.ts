@@ -118,6 +118,7 @@ beforeAll(async () => {
       { id: "overbilled", budgets: [{ period: "day", limitUsd: 10 * COST }] },
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
       { id: "late" },
+      { id: "reborn" },
       { id: "regained", budgets: [{ period: "month", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
@@ -525,10 +526,39 @@ describe("budget changes", () => {
     expect(refused.status).toBe(429);
     expect(JSON.parse(refused.text).error).toMatchObject({
       code: "budget_exceeded",
-      param: "key:rebudgeted:day",
+      param: "key:plain/rebudgeted:day",
     });
+    expect(JSON.parse(refused.text).error.message).toContain("key 'plain/rebudgeted' daily budget");
     expect((await put(100 * COST)).status).toBe(200);
     expect((await chat(key, {})).status).toBe(200);
+  });
+
+  it("start afresh for a key whose id a deleted key of another org had: nothing of its spend or its minute", async () => {
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${h.gateway.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const limits = {
+      budgets: [{ period: "day", limitUsd: 1.5 * COST }],
+      rateLimits: { requestsPerMinute: 1 },
+    };
+    const first = (await (
+      await admin("POST", "/admin/keys", { id: "reused", org: "plain", ...limits })
+    ).json()) as {
+      key: string;
+    };
+    h.openai.enqueueScripts(...exactUsage(2));
+    expect((await chat(first.key, {})).status).toBe(200);
+    expect((await admin("DELETE", "/admin/keys/reused")).status).toBe(204);
+    const second = (await (
+      await admin("POST", "/admin/keys", { id: "reused", org: "reborn", ...limits })
+    ).json()) as {
+      key: string;
+    };
+    const res = await chat(second.key, {});
+    expect([res.status, res.text]).toEqual([200, expect.any(String)]);
   });
 
   it("count what the period spent before a budget existed, up to the request that ended just before", async () => {
@@ -1058,7 +1088,7 @@ describe("rate limits", () => {
     expect(seen).toEqual(["2", "1", "0"]);
     const refused = await chat(LIMITED, { model: "oa/gpt-sim" });
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.text).error.code).toBe("rate_limit_exceeded");
+    expect(JSON.parse(refused.text).error).toMatchObject({ type: "requests", code: "rate_limit_exceeded" });
     expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
@@ -1080,7 +1110,7 @@ describe("rate limits", () => {
     await expect.poll(() => h.outcomes.length).toBe(2);
     const refused = await chat(TPM, {});
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.text).error).toMatchObject({ code: "rate_limit_exceeded" });
+    expect(JSON.parse(refused.text).error).toMatchObject({ type: "tokens", code: "rate_limit_exceeded" });
     expect(JSON.parse(refused.text).error.message).toMatch(/tokens per minute on org 'tpm'/);
     expect(refused.headers.get("x-ratelimit-limit-tokens")).toBe("150");
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("30");
@@ -1159,7 +1189,7 @@ describe("rate limits", () => {
   it("refuses at once, not to be retried, a request larger than the tokens-per-minute limit, calling no provider", async () => {
     const tooLarge = await chat(TPM, { max_tokens: 200 });
     expect(tooLarge.status).toBe(429);
-    expect(JSON.parse(tooLarge.text).error).toMatchObject({ code: "rate_limit_exceeded" });
+    expect(JSON.parse(tooLarge.text).error).toMatchObject({ type: "tokens", code: "rate_limit_exceeded" });
     expect(JSON.parse(tooLarge.text).error.message).toMatch(
       /^Request too large for tokens per minute on org 'tpm': limit 150/,
     );

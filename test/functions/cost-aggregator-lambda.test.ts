@@ -80,7 +80,7 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     const budgets = createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
     const counter = {
       scope: "key" as const,
-      id: "k-settle",
+      id: "acme/k-settle",
       period: "day" as const,
       periodKey: "2026-11-26",
     };
@@ -108,7 +108,7 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     const res = await handler({ Records }, context);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: "m1" }]);
     const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
-    expect(await spend.periodSpend("key", "k-late", usageOf("r-early").time.slice(0, 10))).toBeCloseTo(
+    expect(await spend.periodSpend("key", "acme/k-late", usageOf("r-early").time.slice(0, 10))).toBeCloseTo(
       0.001,
       9,
     );
@@ -124,7 +124,7 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     );
     expect(failed).toEqual(["m0", "m2", "m3"]);
     const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
-    expect(await spend.periodSpend("key", "k-batch", good.time.slice(0, 10))).toBeCloseTo(0.001, 9);
+    expect(await spend.periodSpend("key", "acme/k-batch", good.time.slice(0, 10))).toBeCloseTo(0.001, 9);
   });
 
   it("keeps each region's totals and rollups in items of its own, and reads them summed", async () => {
@@ -138,7 +138,7 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
       new QueryCommand({
         TableName: TABLES.budgets,
         KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": "PERIOD#KEY#k-regions" },
+        ExpressionAttributeValues: { ":pk": "PERIOD#KEY#acme/k-regions" },
       }),
     );
     // Global tables keep the last writer of an item: one item written by both regions loses ADDs.
@@ -149,8 +149,8 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
       "2026-11-20#us-east-1",
     ]);
     const spend = createDynamoSpendStore(doc, TABLES.budgets);
-    expect(await spend.periodSpend("key", "k-regions", "2026-11")).toBeCloseTo(0.03, 9);
-    expect(await spend.periodSpend("key", "k-regions", "2026-11-20")).toBeCloseTo(0.03, 9);
+    expect(await spend.periodSpend("key", "acme/k-regions", "2026-11")).toBeCloseTo(0.03, 9);
+    expect(await spend.periodSpend("key", "acme/k-regions", "2026-11-20")).toBeCloseTo(0.03, 9);
     const rows = await spend.query({ org: "acme", keyId: "k-regions", from: "2026-11-20", to: "2026-11-20" });
     expect(rows).toEqual([expect.objectContaining({ requests: 2, costUsd: 0.03 })]);
   });

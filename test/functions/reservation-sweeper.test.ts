@@ -52,7 +52,7 @@ async function counterAndReport(requestId: string, at: number, before: number) {
   const counter = (await budgets().spent(item(at, 0).counter)) - before;
   const report = await createDynamoSpendStore(ddb.documentClient(), TABLES.budgets).periodSpend(
     "key",
-    `k-${requestId}`,
+    `acme/k-${requestId}`,
     item(at, 0).counter.periodKey,
   );
   return { counter, report };
@@ -170,7 +170,7 @@ describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
     // Counted once, at its reservation: the counter already held it and keeps it; the report agrees.
     expect(await budgets().spent(counter)).toBeCloseTo(before, 9);
     const spend = createDynamoSpendStore(ddb.documentClient(), TABLES.budgets);
-    expect(await spend.periodSpend("key", "k-r-orphan", counter.periodKey)).toBeCloseTo(0.25, 9);
+    expect(await spend.periodSpend("key", "acme/k-r-orphan", counter.periodKey)).toBeCloseTo(0.25, 9);
     // Settled: the next run finds nothing.
     eventBridge.reset();
     expect(await sweep()).toEqual({ charged: 0 });

@@ -21,8 +21,8 @@ describe("sumUsage", () => {
     expect(periods).toEqual([
       { scope: "org", id: "acme", periodKey: "2026-11-26", costNanos: 300_000_000 },
       { scope: "org", id: "acme", periodKey: "2026-11", costNanos: 300_000_000 },
-      { scope: "key", id: "k1", periodKey: "2026-11-26", costNanos: 300_000_000 },
-      { scope: "key", id: "k1", periodKey: "2026-11", costNanos: 300_000_000 },
+      { scope: "key", id: "acme/k1", periodKey: "2026-11-26", costNanos: 300_000_000 },
+      { scope: "key", id: "acme/k1", periodKey: "2026-11", costNanos: 300_000_000 },
     ]);
   });
 

@@ -46,7 +46,7 @@ describe("guardSpend", () => {
       periodKey: periodKey(period, startedAt),
     });
     expect(await budgets.spent(counter("org", "acme", "month"))).toBe(0.25);
-    expect(await budgets.spent(counter("key", "k1", "day"))).toBe(0.25);
+    expect(await budgets.spent(counter("key", "acme/k1", "day"))).toBe(0.25);
     expect(periodKey("month", startedAt)).toBe("2026-11");
   });
 
@@ -71,7 +71,7 @@ describe("guardSpend", () => {
     } as GatewayDeps;
     (ctx.key as { rateLimits?: unknown }).rateLimits = { requestsPerMinute: 5 };
     await expect(guardSpend(ctx, plan, bounds, {})).rejects.toThrow("connection reset");
-    const counter = { scope: "key" as const, id: "k1", period: "day" as const, periodKey: "2026-11-26" };
+    const counter = { scope: "key" as const, id: "acme/k1", period: "day" as const, periodKey: "2026-11-26" };
     expect(await budgets.spent(counter)).toBe(0.25);
     // What accounting does with any reservation: settle it to the request's cost, here $0.
     expect(ctx.spend?.reservationUsd).toBe(0.25);
@@ -132,7 +132,7 @@ describe("a failed attempt its provider billed", () => {
       ["req-1", "req-1"],
       ["req-1.billed-1", "req-1"],
     ]);
-    const counter = { scope: "key" as const, id: "k1", period: "day" as const, periodKey: "2026-11-26" };
+    const counter = { scope: "key" as const, id: "acme/k1", period: "day" as const, periodKey: "2026-11-26" };
     expect(await budgets.spent(counter)).toBeCloseTo(0.25 + billed, 12);
     // Without a reported usage, the worst case.
     const { answered, ...unreported } = { ...attempt, usage: undefined };
