@@ -146,8 +146,9 @@ export function matches(pattern: EventPattern, event: Record<string, unknown>): 
     const value = Object.hasOwn(event, field) ? event[field] : undefined;
     if (Array.isArray(rule)) return fieldMatches(rule, value);
     if (isObject(value)) return matches(rule, value);
-    // An array of objects matches a nested pattern if any element does.
-    if (Array.isArray(value)) return value.some((v) => isObject(v) && matches(rule, v));
+    // An array of objects matches a nested pattern if any element does, in arrays of arrays too
+    // (EventBridge's matcher flattens every level).
+    if (Array.isArray(value)) return value.flat(Infinity).some((v) => isObject(v) && matches(rule, v));
     // Absent (or a scalar where an object was expected): only exists:false conditions can hold.
     return matches(rule, {});
   });

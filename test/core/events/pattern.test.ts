@@ -60,6 +60,12 @@ const table: Row[] = [
     { detail: { items: [{ sku: "a" }, { sku: "b" }] } },
     true,
   ],
+  [
+    "arrays of arrays of objects: flattened, any element",
+    { detail: { nested: { first: ["Anna"] } } },
+    { detail: { nested: [[{ first: "Anna" }], [{ first: "Peter" }]] } },
+    true,
+  ],
 ];
 
 describe("matches: exact values, null, booleans, prefix, arrays (EventBridge user guide examples)", () => {
