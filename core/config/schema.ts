@@ -19,6 +19,21 @@ const id = z
   );
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name");
 /**
+ * The variables a provider may read from: named for what they hold, and none the platform or the
+ * gateway sets for itself (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `SST_KEY`, `GATEWAY_ADMIN_KEY`).
+ * A provider made through the admin API would otherwise send any variable's value (the Lambda role's
+ * credentials) to a URL of the admin's choosing.
+ */
+const NOT_OWN = "(?!AWS_|GATEWAY_|SST_|LAMBDA_)";
+const keyEnvName = envName.regex(
+  new RegExp(`^${NOT_OWN}[A-Z][A-Z0-9_]*_(?:KEY|TOKEN|SECRET)$`),
+  "must name a provider key's variable: ending in _KEY, _TOKEN or _SECRET, and not one the platform or the gateway sets for itself (AWS_…, GATEWAY_…, SST_…, LAMBDA_…)",
+);
+const urlEnvName = envName.regex(
+  new RegExp(`^${NOT_OWN}[A-Z][A-Z0-9_]*_URL$`),
+  "must name a base URL's variable: ending in _URL, and not one the platform or the gateway sets for itself (AWS_…, GATEWAY_…, SST_…, LAMBDA_…)",
+);
+/**
  * An http(s) URL without credentials in it. The rules are one pattern, which the published JSON Schema
  * keeps (it reads `z.url`'s protocol option as a bare `format: uri`, which takes `ftp:` and `mailto:`).
  * A `user:password@` part would be stored, shown by the admin API and written to the audit trail as it
@@ -72,8 +87,14 @@ export const providerSchema = z
     id,
     kind: z.enum(["openai", "anthropic", "gemini", "mock"]),
     baseUrl: httpUrl().optional().describe("Defaults per kind; OpenAI's includes /v1"),
-    baseUrlEnv: envName.optional().describe("Environment variable that overrides baseUrl when set"),
-    apiKeyEnv: envName.optional().describe("Environment variable holding the provider API key"),
+    baseUrlEnv: urlEnvName
+      .optional()
+      .describe("Environment variable that overrides baseUrl when set (…_URL)"),
+    apiKeyEnv: keyEnvName
+      .optional()
+      .describe(
+        "Environment variable holding the provider API key (…_KEY, …_TOKEN or …_SECRET; not AWS_, GATEWAY_, SST_ or LAMBDA_…)",
+      ),
     region: z.string().min(1).default("global").describe("Where the provider processes data, e.g. us, eu"),
     models: z.array(z.string().min(1)).default([]).describe("Provider models advertised by GET /v1/models"),
     timeouts: timeoutsSchema.optional(),

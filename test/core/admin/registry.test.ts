@@ -93,6 +93,13 @@ describe("admin API: providers, models and orgs", () => {
       "invalid_request_body",
     ],
     [
+      "a provider reading its key from a variable the gateway's platform sets",
+      "/admin/providers",
+      { id: "x", kind: "openai", apiKeyEnv: "AWS_SECRET_ACCESS_KEY" },
+      "apiKeyEnv",
+      "invalid_request_body",
+    ],
+    [
       "an org named like the gateway's own audit chain",
       "/admin/orgs",
       { id: "system" },

@@ -115,6 +115,23 @@ describe("parseConfig", () => {
       "providers[1].kind",
     ],
     ["an uppercase provider id", (c) => Object.assign(c.providers![0]!, { id: "OpenAI" }), "providers[0].id"],
+    ...[
+      "PATH",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+      "SST_KEY",
+      "GATEWAY_ADMIN_KEY",
+      "OPENAI_APIKEY",
+    ].map((name): [string, (c: Cfg) => unknown, string] => [
+      `a provider key read from ${name}, a variable that holds no provider key or is the platform's`,
+      (c) => Object.assign(c.providers![0]!, { apiKeyEnv: name }),
+      "providers[0].apiKeyEnv",
+    ]),
+    [
+      "a base URL read from a variable not named for one",
+      (c) => Object.assign(c.providers![0]!, { baseUrlEnv: "AWS_SECRET_ACCESS_KEY" }),
+      "providers[0].baseUrlEnv",
+    ],
     [
       "a non-http baseUrl",
       (c) => Object.assign(c.providers![0]!, { baseUrl: "ftp://x" }),
