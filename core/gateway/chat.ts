@@ -13,6 +13,7 @@ import type { ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
+import { carriesContent } from "./chunk-content.ts";
 import { completeRequest } from "./complete.ts";
 import { firstTaker, mappedFor, type Taken } from "./first-taker.ts";
 import { json, SSE_HEADERS } from "./http.ts";
@@ -21,7 +22,7 @@ import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./l
 import { recordUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, spendablePlan, underBudget } from "./spend-guard.ts";
-import { carriesContent, translateStream } from "./stream-translator.ts";
+import { translateStream } from "./stream-translator.ts";
 import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
 import type { GatewayResponse, RequestContext } from "./types.ts";
 import { callTarget, MAX_RESPONSE_BODY, readText } from "./upstream-call.ts";

@@ -4,11 +4,13 @@ import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
-import { withoutCredentials } from "../providers/credential-scrub.ts";
+import { credentialsIn, eventMasker, withoutCredentials } from "../providers/credential-scrub.ts";
 import { TransportError } from "../providers/transport.ts";
 import { classifyBodyError } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
 import { providerFaultError, transportError } from "../providers/upstream-errors.ts";
+import { carriesContent } from "./chunk-content.ts";
+import { flushEchoes, maskEchoes, NOTHING_HELD } from "./echo-holdback.ts";
 
 export interface StreamEnd {
   usage: Usage | undefined;
@@ -57,17 +59,6 @@ export interface TranslateOptions {
   /** The most characters, and `data:` lines, one SSE event may hold (sse-parser.ts); past either it fails. */
   maxEventChars: number;
   maxEventLines: number;
-}
-
-const isBlank = (v: unknown): boolean => v == null || v === "" || (Array.isArray(v) && v.length === 0);
-
-/**
- * Whether a chunk carries something the caller must see: text, a refusal, a tool or function call, or
- * any other delta field beyond the role. A role-only delta (how OpenAI and Anthropic open a stream), or
- * a finish reason or usage with nothing before it, says nothing yet, so it need not commit the response.
- */
-export function carriesContent(chunk: ChatCompletionChunk): boolean {
-  return chunk.choices.some((c) => Object.entries(c.delta).some(([k, v]) => k !== "role" && !isBlank(v)));
 }
 
 /**
@@ -188,8 +179,16 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     out.push(null);
   }
 
+  // The credential echoed across deltas (echo-holdback.ts): what may begin one waits for the next.
+  const secrets = opts.requestHeaders ? credentialsIn(opts.requestHeaders) : [];
+  let echoHeld = NOTHING_HELD;
+  let lastChunk: ChatCompletionChunk | undefined;
   const take = (chunks: readonly ChatCompletionChunk[]) => {
-    for (const chunk of chunks) {
+    for (const raw of chunks) {
+      const masked = maskEchoes(raw, secrets, echoHeld);
+      echoHeld = masked.held;
+      const chunk = masked.chunk;
+      lastChunk = chunk;
       // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
       // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
       if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) continue;
@@ -209,11 +208,15 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
 
   /** An event or a comment came: the stream is not silent (bytes that never end a line are). */
   const alive = () => idleTimer?.refresh();
+  // The credential echoed in an event (a provider answering with the key it was sent) is masked
+  // before the event is read, as a whole answer's text is (chat.ts).
+  const mask = opts.requestHeaders ? eventMasker(opts.requestHeaders) : undefined;
   const parser = createSseParser(
-    (event) => {
+    (raw) => {
       if (ended) return;
       alive();
-      const step = opts.adapter.reduce(event, state);
+      const data = mask ? mask(raw.data) : raw.data;
+      const step = opts.adapter.reduce(data === raw.data ? raw : { ...raw, data }, state);
       state = step.state;
       take(step.out);
       if (step.fault) {
@@ -271,6 +274,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   function complete() {
     // What the provider said last (Gemini's usage may come after its finish reason).
     take(opts.adapter.endStream?.(state) ?? []);
+    const rest = lastChunk && flushEchoes(lastChunk, echoHeld);
+    if (rest) take([rest]);
     // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
     commit();
     out.push(SSE_DONE);

@@ -18,14 +18,35 @@ export function withoutCredentials(
   { cutShort = true } = {},
 ): string {
   let out = text;
-  for (const name of CREDENTIAL_HEADERS) {
-    const secret = headers[name]?.replace(/^Bearer\s+/i, "");
-    if (!secret || secret.length < 8) continue;
+  for (const secret of credentialsIn(headers)) {
     if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
     const head = cutShort ? headOf(secret) : undefined;
     if (head) out = withoutHead(out, head);
   }
   return out;
+}
+
+/** The credentials the gateway sent among a request's headers (at least 8 characters each). */
+export function credentialsIn(headers: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
+  for (const name of CREDENTIAL_HEADERS) {
+    const secret = headers[name]?.replace(/^Bearer\s+/i, "");
+    if (secret && secret.length >= 8) out.push(secret);
+  }
+  return out;
+}
+
+/**
+ * Masks the exact credentials in a stream's events, as a whole answer's text is masked (chat.ts): read
+ * once per event, found by a substring search. A key the provider splits across two events is not.
+ */
+export function eventMasker(headers: Readonly<Record<string, string>>): (data: string) => string {
+  const secrets = credentialsIn(headers);
+  return (data) => {
+    let out = data;
+    for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
+    return out;
+  };
 }
 
 /**

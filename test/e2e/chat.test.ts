@@ -34,6 +34,23 @@ describe.each(PROVIDERS)("chat completions through $name", ({ model, sim }) => {
     expect(JSON.stringify(h.outcomes)).not.toContain("test-key");
   });
 
+  it.each([false, true])(
+    "masks the gateway's credential an answer's own text repeats (stream: %s)",
+    async (stream) => {
+      // The harness's provider credential is "test-key": a provider (or a proxy) echoing it as text.
+      sim(h).enqueueScripts({ text: "the key you sent is test-key, ok", usage: USAGE });
+      const res = await rawRequest(h, {
+        headers: auth,
+        body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "Hi" }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.text).toContain("[REDACTED]");
+      expect(res.text).not.toContain("test-key");
+      await expect.poll(() => h.outcomes.length).toBeGreaterThan(0);
+      expect(JSON.stringify(h.outcomes)).not.toContain("test-key");
+    },
+  );
+
   it("returns the provider's answer and the provider's own usage, not an estimate", async () => {
     sim(h).enqueueScripts({ text: TEXT, usage: USAGE });
     const { data, response } = await h.client.chat.completions

@@ -2,10 +2,9 @@ import { once } from "node:events";
 import { PassThrough, type Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { ChatCompletionChunk, ChunkDelta } from "../../../core/api/chat-response.ts";
+import type { ChatCompletionChunk } from "../../../core/api/chat-response.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
 import {
-  carriesContent,
   type StreamEnd,
   type TranslateOptions,
   translateStream,
@@ -419,43 +418,6 @@ describe("translateStream over the OpenAI adapter", () => {
     const events = await readAll(out);
     expect(events).toHaveLength(writes + 4);
     expect(ends[0]?.error).toBeUndefined();
-  });
-});
-
-const withDelta = (
-  delta: ChunkDelta,
-  finish: ChatCompletionChunk["choices"][number]["finish_reason"] = null,
-) => ({
-  id: "c1",
-  object: "chat.completion.chunk" as const,
-  created: 1,
-  model: "m",
-  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-});
-
-describe("carriesContent: where a stream commits to its caller", () => {
-  it.each([
-    ["a role-only delta", withDelta({ role: "assistant" }), false],
-    [
-      "OpenAI's opener (role, empty content, null refusal)",
-      withDelta({ role: "assistant", content: "", refusal: null }),
-      false,
-    ],
-    ["a finish reason alone", withDelta({}, "stop"), false],
-    ["a usage chunk without choices", { ...withDelta({}), choices: [] }, false],
-    ["text", withDelta({ content: "Hi" }), true],
-    ["the role with the first text", withDelta({ role: "assistant", content: "Hi" }), true],
-    ["a refusal", withDelta({ refusal: "I can't" }), true],
-    ["a tool call", withDelta({ tool_calls: [{ index: 0, function: { arguments: "" } }] }), true],
-    ["a legacy function call", withDelta({ function_call: { name: "f", arguments: "" } }), true],
-    ["an empty tool-call list", withDelta({ tool_calls: [] }), false],
-  ])("%s: %s", (_what, chunk, expected) => {
-    expect(carriesContent(chunk as ChatCompletionChunk)).toBe(expected);
-  });
-
-  it("counts a delta field it does not know yet as content: holding back is safe, dropping is not", () => {
-    const delta = { reasoning_content: "thinking…" } as unknown as ChunkDelta;
-    expect(carriesContent(withDelta(delta))).toBe(true);
   });
 });
 

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import type { ChatCompletionChunk } from "../../../core/api/chat-response.ts";
+import { flushEchoes, type HeldText, maskEchoes, NOTHING_HELD } from "../../../core/gateway/echo-holdback.ts";
+import { withDelta } from "../../fixtures/chunks.ts";
+
+const KEY = "sk-proj-ABCdef0123456789";
+
+/** The deltas' content as the caller gets it, the stream ended after them. */
+function relay(deltas: Array<[string, ("stop" | null)?]>, secrets = [KEY]): string[] {
+  let held: HeldText = NOTHING_HELD;
+  const out: string[] = [];
+  let last: ChatCompletionChunk | undefined;
+  for (const [content, finish] of deltas) {
+    const step = maskEchoes(withDelta({ content }, finish ?? null), secrets, held);
+    held = step.held;
+    last = step.chunk;
+    out.push(step.chunk.choices[0]?.delta.content ?? "");
+  }
+  const rest = last && flushEchoes(last, held);
+  if (rest) out.push(rest.choices[0]?.delta.content ?? "");
+  return out;
+}
+
+describe("maskEchoes", () => {
+  it("masks a credential streamed a few characters at a time, and holds back only what could begin it", () => {
+    expect(relay([["your key: sk-"], ["proj-ABCdef01"], ["23456789 ok"]])).toEqual([
+      "your key: ",
+      "",
+      "[REDACTED] ok",
+    ]);
+  });
+
+  it("lets held text go with the next delta once it turns out to be no credential", () => {
+    expect(relay([["ask"], ["-me"], [" more"]])).toEqual(["a", "sk-me", " more"]);
+  });
+
+  it("lets held text go with the choice's finish reason, or at the end of the stream", () => {
+    expect(relay([["yes sk-pro"], ["", "stop"]])).toEqual(["yes ", "sk-pro"]);
+    expect(relay([["yes sk-pro"]])).toEqual(["yes ", "sk-pro"]);
+  });
+
+  it("masks a credential whole in one delta", () => {
+    expect(relay([[`a ${KEY} b`, "stop"]])).toEqual(["a [REDACTED] b"]);
+  });
+
+  it("returns the chunk itself when nothing in it could begin a credential", () => {
+    const chunk = withDelta({ content: "plain text" });
+    expect(maskEchoes(chunk, [KEY], NOTHING_HELD)).toEqual({ chunk, held: NOTHING_HELD });
+    expect(maskEchoes(chunk, [], NOTHING_HELD).chunk).toBe(chunk);
+  });
+
+  it("keeps each choice's held text apart", () => {
+    const two = (a: string, b: string): ChatCompletionChunk => ({
+      ...withDelta({ content: a }),
+      choices: [
+        { index: 0, delta: { content: a }, finish_reason: null, logprobs: null },
+        { index: 1, delta: { content: b }, finish_reason: null, logprobs: null },
+      ],
+    });
+    const first = maskEchoes(two("x sk-proj", "y"), [KEY], NOTHING_HELD);
+    const second = maskEchoes(two("-ABCdef0123456789", "sk-proj-ABCdef0123456789"), [KEY], first.held);
+    expect(second.chunk.choices.map((c) => c.delta.content)).toEqual(["[REDACTED]", "[REDACTED]"]);
+  });
+});
