@@ -40,7 +40,7 @@ export function spendStoreContract(
       ]);
     }, 30_000);
 
-    it("sums costs exactly and keeps day and month period totals for org and key", async () => {
+    it("sums costs exactly and keeps day and month period totals for org and key (a key by its org and id)", async () => {
       await store.record(usage("r1", { costUsd: 0.1 }));
       await store.record(usage("r2", { costUsd: 0.2 }));
       await store.record(usage("r3", { costUsd: 0.7, keyId: "k2", time: "2026-11-27T23:59:59.000Z" }));
@@ -49,9 +49,9 @@ export function spendStoreContract(
       expect(await store.periodSpend("org", "acme", "2026-11-27")).toBe(0.7);
       expect(await store.periodSpend("org", "acme", "2026-11")).toBe(1);
       expect(await store.periodSpend("org", "acme", "2026-12")).toBe(5);
-      expect(await store.periodSpend("key", "k1", "2026-11")).toBe(0.3);
-      expect(await store.periodSpend("key", "k2", "2026-11-27")).toBe(0.7);
-      expect(await store.periodSpend("key", "k2", "2026-11-26")).toBe(0);
+      expect(await store.periodSpend("key", "acme/k1", "2026-11")).toBe(0.3);
+      expect(await store.periodSpend("key", "acme/k2", "2026-11-27")).toBe(0.7);
+      expect(await store.periodSpend("key", "acme/k2", "2026-11-26")).toBe(0);
       expect(await store.periodSpend("org", "nobody", "2026-11")).toBe(0);
     });
 
@@ -81,7 +81,7 @@ export function spendStoreContract(
       const [only] = await store.query({ org: "acme", from: "2026-11-26", to: "2026-11-26" });
       expect(only?.costUsd).toBe(0.0000042);
       expect(await store.periodSpend("org", "acme", "2026-11")).toBe(0.0000042);
-      expect(await store.periodSpend("key", "k1", "2026-11-26")).toBe(0.0000042);
+      expect(await store.periodSpend("key", "acme/k1", "2026-11-26")).toBe(0.0000042);
     });
 
     it("queries by org, key, model and inclusive day range", async () => {
