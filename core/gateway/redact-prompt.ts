@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
-import { maskEntryKeys } from "../pii/mask-keys.ts";
+import { maskEntryKeys } from "../pii/mask-names.ts";
 import { redactJsonText } from "../pii/redact.ts";
 import { redactText } from "../pii/redact-text.ts";
 

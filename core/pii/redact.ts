@@ -2,7 +2,7 @@ import { nestsDeeperThan } from "../api/json-depth.ts";
 import { isLabelKey, keyLabel, keyWords } from "./detectors.ts";
 import { exactJson, keepNumberText } from "./exact-json.ts";
 import { emptyCounts, type PiiCounts } from "./kinds.ts";
-import { maskEntryKeys, maskKey } from "./mask-keys.ts";
+import { maskEntryKeys, maskName } from "./mask-names.ts";
 import { mayHoldFindings } from "./may-hold-findings.ts";
 import { type Redaction, redactText } from "./redact-text.ts";
 
@@ -273,7 +273,7 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, dept
     const out = new Map<unknown, unknown>();
     seen.set(value, out);
     for (const [k, v] of value) {
-      const masked = typeof k === "string" ? maskKey(k.toWellFormed()).text : k;
+      const masked = typeof k === "string" ? maskName(k.toWellFormed()).text : k;
       // Keys that mask alike keep the first value; a Map's keys are the program's own far more often.
       if (!out.has(masked))
         out.set(masked, walk(v, seen, typeof k === "string" ? childKey(key, k) : key, depth + 1));

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { costByBiller, nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
+import { maskName } from "../../core/pii/mask-names.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
 /**
@@ -111,7 +112,8 @@ export function createPrometheusMetrics(
       // A made-up `provider/model` name gets a breaker once it is tried; like the model label, it joins
       // the series only once it has served a request, or while its circuit is not closed.
       for (const [target, state] of breakers.states())
-        if (state !== "closed" || servedTargets.has(target)) this.set({ target }, CIRCUIT_VALUE[state]);
+        if (state !== "closed" || servedTargets.has(target))
+          this.set({ target: maskName(target).text }, CIRCUIT_VALUE[state]);
     },
   });
 
@@ -123,7 +125,8 @@ export function createPrometheusMetrics(
   const modelLabel = (o: RequestOutcome): string => {
     if (o.model === undefined) return "none";
     if (o.status >= 200 && o.status < 300) served.add(o.model);
-    return served.has(o.model) ? o.model : "other";
+    // Masked (an address as a model name, which a lenient provider served) as the spend report is.
+    return served.has(o.model) ? maskName(o.model).text : "other";
   };
 
   return {

@@ -39,6 +39,7 @@ const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
 const PICKY = "sk-gw-picky-key";
 const NEARLY = "sk-gw-nearly-key";
+const NAMED = "sk-gw-named-key";
 
 /**
  * A budgeted Anthropic request with extended thinking and no limit: what it costs at most when bounded
@@ -119,6 +120,7 @@ beforeAll(async () => {
       { id: "changed", budgets: [{ period: "day", limitUsd: 100 * COST }] },
       { id: "late" },
       { id: "reborn" },
+      { id: "named" },
       { id: "regained", budgets: [{ period: "month", limitUsd: 100 * COST }] },
       { id: "tpm", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
@@ -154,6 +156,7 @@ beforeAll(async () => {
       { id: "heard-alerts", org: "heard-alerts", secret: HEARD_ALERTS },
       { id: "limited", org: "limited", secret: LIMITED },
       { id: "plain", org: "plain", secret: PLAIN },
+      { id: "named", org: "named", secret: NAMED },
       { id: "overbilled", org: "overbilled", secret: OVERBILLED },
       { id: "changed", org: "changed", secret: CHANGED },
       { id: "late", org: "late", secret: LATE },
@@ -213,6 +216,25 @@ async function spendReport(org: string) {
   expect(res.status).toBe(200);
   return (await res.json()) as { totals: { requests: number; costUsd: number } };
 }
+
+describe("a model named with personal data, which a lenient provider serves", () => {
+  it("is masked in the spend report and the metrics, as in the log", async () => {
+    h.openai.enqueueScripts(...exactUsage(1));
+    expect((await chat(NAMED, { model: "oa/jane.doe@example.com" })).status).toBe(200);
+    await expect.poll(async () => (await spendReport("named")).totals.requests).toBe(1);
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await fetch(`${h.gateway.url}/admin/spend?from=${today}&to=${today}&org=named`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const metrics = await fetch(`${h.gateway.url}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const texts = [await report.text(), await metrics.text()];
+    for (const text of texts) expect(text).not.toContain("jane.doe@example.com");
+    expect(texts[0]).toContain('"model":"[EMAIL]"');
+    expect(texts[1]).toContain('model="oa/[EMAIL]"');
+  });
+});
 
 describe("hard budgets under concurrency", () => {
   it("lets exactly the 50 requests that fit through out of 200 concurrent ones, and refuses the rest cleanly", async () => {

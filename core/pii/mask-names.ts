@@ -6,8 +6,11 @@ const MAX_KEYS = 4096;
 /** Longer keys are not kept: they are rare, and each would hold its text in memory. */
 const MAX_KEPT = 256;
 
-/** A key (a JSON object's, a Map's) masked as text: an address or a secret is no less one as a key. */
-export function maskKey(key: string): Redaction {
+/**
+ * A short name masked as text: a JSON object's or a Map's key, a model's name. An address or a secret is
+ * no less one as a key or as the model a caller asked for.
+ */
+export function maskName(key: string): Redaction {
   let r = masks.get(key);
   if (r === undefined) {
     r = redactText(key);
@@ -31,7 +34,7 @@ export function maskEntryKeys<T>(
   let used: Set<string> | undefined;
   const out: Array<[string, T]> = [];
   for (const [key, value] of entries) {
-    const r = maskKey(key);
+    const r = maskName(key);
     if (r.count === 0) {
       out.push([key, value]);
       continue;
