@@ -80,6 +80,10 @@ describe("authenticate", () => {
       { authorization: "Basic dXNlcjpwYXNz, Bearer other", "x-api-key": secret },
     ],
     ["an empty line and a Bearer line joined", { authorization: ", Bearer other", "x-api-key": secret }],
+    [
+      "a right Bearer key beside another x-api-key",
+      { authorization: `Bearer ${secret}`, "x-api-key": "other" },
+    ],
   ])("answers 401 for %s, which is not one key", async (_how, headers) => {
     const err = await rejection(headers);
     expect(err.status).toBe(401);
@@ -110,8 +114,9 @@ describe("authenticate", () => {
 });
 
 describe("presentedKey", () => {
-  it("prefers Authorization over x-api-key", () => {
-    expect(presentedKey({ authorization: "Bearer a", "x-api-key": "b" })).toBe("a");
+  it("takes one key sent in both headers, and none when the two differ", () => {
+    expect(presentedKey({ authorization: "Bearer a", "x-api-key": "a" })).toBe("a");
+    expect(presentedKey({ authorization: "Bearer a", "x-api-key": "b" })).toBeNull();
   });
 
   it("returns undefined when no header is given", () => {
