@@ -151,6 +151,8 @@ export const orgSchema = z
     allowedRegions: z
       .array(z.string().min(1))
       .min(1)
+      // A region named twice is a typo for another region more often than not.
+      .refine((regions) => new Set(regions).size === regions.length, "must not name a region twice")
       .optional()
       .describe("At least one region; absent: every region allowed"),
     budgets: budgetsSchema.optional(),

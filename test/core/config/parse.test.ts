@@ -222,6 +222,11 @@ describe("parseConfig", () => {
       (c) => Object.assign(c.orgs![0]!, { allowedRegions: [] }),
       "orgs[0].allowedRegions",
     ],
+    [
+      "a region allowed twice",
+      (c) => Object.assign(c.orgs![0]!, { allowedRegions: ["eu", "eu"] }),
+      "orgs[0].allowedRegions",
+    ],
     ["a key in an unknown org", (c) => Object.assign(c.keys![0]!, { org: "ghost" }), "keys[0].org"],
     [
       "a key whose sha256 is not hex",
