@@ -101,7 +101,8 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string> {
           code: "repeated_parameter",
         },
       );
-  const out: Record<string, string> = {};
+  // No prototype: a parameter named `__proto__` is kept, and refused as unknown, not dropped.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) if (v !== undefined) out[k] = v;
   return out;
 }

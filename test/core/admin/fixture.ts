@@ -70,7 +70,8 @@ export async function adminFixture(): Promise<AdminFixture> {
       // A query string goes where API Gateway puts it: null when there is none.
       const [path, qs] = target.split("?");
       const params = qs === undefined ? undefined : [...new URLSearchParams(qs)];
-      const multi: Record<string, string[]> = {};
+      // Without a prototype, as portable mode builds them (proxy-event.ts): `__proto__` is a parameter.
+      const multi: Record<string, string[]> = Object.create(null);
       for (const [k, v] of params ?? []) multi[k] = [...(multi[k] ?? []), v];
       const event = {
         httpMethod: method,

@@ -138,6 +138,12 @@ describe("GET /admin/spend", () => {
       "invalid_request_body",
     ],
     [
+      "a parameter named __proto__",
+      "from=2026-11-25&to=2026-11-26&__proto__=x",
+      "__proto__",
+      "invalid_request_body",
+    ],
+    [
       "an org id no org can have (capitals)",
       "from=2026-11-25&to=2026-11-26&org=ACME",
       "org",
