@@ -187,23 +187,25 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     for (const raw of chunks) {
       const masked = maskEchoes(raw, secrets, echoHeld);
       echoHeld = masked.held;
-      const chunk = masked.chunk;
-      lastChunk = chunk;
-      // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
-      // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
-      if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) continue;
-      if (!heard) {
-        heard = true;
-        clearTimeout(firstTimer);
-        idleTimer = setTimeout(() => fail(upstreamTimeout(opts.provider, "stream went silent")), opts.idleMs);
-        idleTimer.unref?.();
-      }
-      if (started) deliver(chunk);
-      else if (carriesContent(chunk)) {
-        commit();
-        deliver(chunk);
-      } else hold(chunk);
+      lastChunk = masked.chunk;
+      send(masked.chunk);
     }
+  };
+  const send = (chunk: ChatCompletionChunk) => {
+    // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
+    // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
+    if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) return;
+    if (!heard) {
+      heard = true;
+      clearTimeout(firstTimer);
+      idleTimer = setTimeout(() => fail(upstreamTimeout(opts.provider, "stream went silent")), opts.idleMs);
+      idleTimer.unref?.();
+    }
+    if (started) deliver(chunk);
+    else if (carriesContent(chunk)) {
+      commit();
+      deliver(chunk);
+    } else hold(chunk);
   };
 
   /** An event or a comment came: the stream is not silent (bytes that never end a line are). */
@@ -274,8 +276,10 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   function complete() {
     // What the provider said last (Gemini's usage may come after its finish reason).
     take(opts.adapter.endStream?.(state) ?? []);
+    // Text held for a choice that never finished goes out as it is: the stream is over.
     const rest = lastChunk && flushEchoes(lastChunk, echoHeld);
-    if (rest) take([rest]);
+    echoHeld = NOTHING_HELD;
+    if (rest) send(rest);
     // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
     commit();
     out.push(SSE_DONE);

@@ -49,6 +49,39 @@ describe("maskEchoes", () => {
     expect(maskEchoes(chunk, [], NOTHING_HELD).chunk).toBe(chunk);
   });
 
+  it("gives back, at the end of the stream, held text that begins a credential more than once", () => {
+    expect(relay([["x abcabc"]], ["abcabcabcXYZ12345"])).toEqual(["x ", "abcabc"]);
+  });
+
+  it.each([
+    [
+      "tool call arguments",
+      (piece: string) => ({ tool_calls: [{ index: 1, function: { arguments: piece } }] }),
+      (c: ChatCompletionChunk) => c.choices[0]?.delta.tool_calls?.[0]?.function?.arguments ?? "",
+    ],
+    [
+      "a refusal",
+      (piece: string) => ({ refusal: piece }),
+      (c: ChatCompletionChunk) => c.choices[0]?.delta.refusal ?? "",
+    ],
+    [
+      "legacy function call arguments",
+      (piece: string) => ({ function_call: { arguments: piece } }),
+      (c: ChatCompletionChunk) => c.choices[0]?.delta.function_call?.arguments ?? "",
+    ],
+  ])("masks a credential streamed across the deltas of %s", (_what, delta, read) => {
+    let held: HeldText = NOTHING_HELD;
+    const out: string[] = [];
+    for (const piece of ['{"k":"sk-proj-ABC', 'def0123456789"}']) {
+      const step = maskEchoes(withDelta(delta(piece)), [KEY], held);
+      held = step.held;
+      out.push(read(step.chunk));
+    }
+    const finish = maskEchoes(withDelta({}, "stop"), [KEY], held);
+    expect(out.join("") + read(finish.chunk)).toBe('{"k":"[REDACTED]"}');
+    expect(finish.held.size).toBe(0);
+  });
+
   it("keeps each choice's held text apart", () => {
     const two = (a: string, b: string): ChatCompletionChunk => ({
       ...withDelta({ content: a }),

@@ -93,6 +93,27 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe("translateStream over the OpenAI adapter", () => {
+  it.each([
+    [
+      "split across deltas",
+      [chunk("your key: sk-proj-AB"), chunk("Cdef0123456789 ok", "stop")],
+      "your key: [REDACTED] ok",
+    ],
+    // Held text that begins the key more than once, at a [DONE] without a finish reason: given back once.
+    ["begun, then never finished", [chunk("x abcabc"), DONE], "x abcabc"],
+  ])("masks the credential it sent in a streamed answer: %s", async (_what, events, text) => {
+    const { upstream, promise } = start({
+      requestHeaders: {
+        authorization: `Bearer ${text.startsWith("x") ? "abcabcabcXYZ12345" : "sk-proj-ABCdef0123456789"}`,
+      },
+    });
+    upstream.end(events.join(""));
+    const parts = payloads(await readAll(await promise)) as Array<{
+      choices?: Array<{ delta: { content?: string } }>;
+    }>;
+    expect(parts.map((p) => p.choices?.[0]?.delta.content ?? "").join("")).toBe(text);
+  });
+
   it("resolves once the first chunk is ready, before the upstream ends", async () => {
     const { upstream, promise } = start();
     upstream.write(chunk("Hel"));
