@@ -5,7 +5,12 @@ import { badRequest, GatewayError } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
-import { errorWithoutCredentials, withoutCredentials } from "../providers/credential-scrub.ts";
+import {
+  credentialsIn,
+  errorWithoutCredentials,
+  valueWithoutSecrets,
+  withoutCredentials,
+} from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
@@ -194,16 +199,21 @@ async function completeFrom(
   const { adapter, call, request } = await openUpstream(ctx, attempt);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
-    const completion = fromAnswer(
-      () =>
-        adapter.fromResponse(
-          parseUpstreamJson(
-            withoutCredentials(text, request.headers, { cutShort: false }),
-            target.provider.id,
+    // Masked in the raw text (so in what a failure quotes) and again once parsed, escapes decoded
+    // (`\u0070rovkey…`), in whatever field the answer repeats the credential.
+    const completion = valueWithoutSecrets(
+      fromAnswer(
+        () =>
+          adapter.fromResponse(
+            parseUpstreamJson(
+              withoutCredentials(text, request.headers, { cutShort: false }),
+              target.provider.id,
+            ),
+            metaFor(ctx, target),
           ),
-          metaFor(ctx, target),
-        ),
-      request.headers,
+        request.headers,
+      ),
+      credentialsIn(request.headers),
     );
     recordUsage(ctx.outcome, completion.usage);
     if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;

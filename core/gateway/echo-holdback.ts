@@ -1,4 +1,5 @@
 import type { ChatCompletionChunk, ChunkDelta } from "../api/chat-response.ts";
+import { withoutSecrets } from "../providers/credential-scrub.ts";
 
 /**
  * Text of each choice's streamed fields that may be the start of a credential, held back from the
@@ -8,8 +9,6 @@ import type { ChatCompletionChunk, ChunkDelta } from "../api/chat-response.ts";
 export type HeldText = ReadonlyMap<string, string>;
 
 export const NOTHING_HELD: HeldText = new Map();
-
-const MASK = "[REDACTED]";
 
 type Choice = ChatCompletionChunk["choices"][number];
 type ToolCallDelta = NonNullable<ChunkDelta["tool_calls"]>[number];
@@ -33,8 +32,7 @@ export function maskEchoes(
   const pass = (key: string, piece: string, finished: boolean): string => {
     const before = held.get(key) ?? "";
     if (before === "" && piece === "") return piece;
-    let text = before + piece;
-    for (const secret of secrets) if (text.includes(secret)) text = text.replaceAll(secret, MASK);
+    const text = withoutSecrets(before + piece, secrets);
     const keep = finished ? 0 : credentialStart(text, secrets);
     const rest = text.slice(text.length - keep);
     if (rest !== before) {
@@ -49,7 +47,8 @@ export function maskEchoes(
     const delta = maskDelta(choice, held, pass);
     if (delta === choice.delta) return;
     choices ??= [...chunk.choices];
-    choices[i] = { ...choice, delta };
+    // The tokens' logprobs would spell what was held or masked: a changed delta goes without them.
+    choices[i] = { ...choice, delta, logprobs: null };
   });
   return { chunk: choices ? { ...chunk, choices } : chunk, held: next ?? held };
 }

@@ -4,7 +4,7 @@ import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
-import { credentialsIn, eventMasker, withoutCredentials } from "../providers/credential-scrub.ts";
+import { credentialsIn, withoutCredentials, withoutSecrets } from "../providers/credential-scrub.ts";
 import { TransportError } from "../providers/transport.ts";
 import { classifyBodyError } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
@@ -81,6 +81,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   let heard = false;
   let resolveStart!: (r: Readable) => void;
   let rejectStart!: (e: GatewayError) => void;
+  /** The credentials the request was sent with, masked wherever the answer repeats them. */
+  const secrets = opts.requestHeaders ? credentialsIn(opts.requestHeaders) : [];
   const startPromise = new Promise<Readable>((res, rej) => {
     resolveStart = res;
     rejectStart = rej;
@@ -121,14 +123,23 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     if (!out.push(text)) upstream.pause();
   };
 
-  const deliver = (chunk: ChatCompletionChunk) => {
+  const deliver = (sent: ChatCompletionChunk) => {
+    let chunk = sent;
     // OpenAI marks every chunk before the usage chunk `usage: null` for a caller who asked for usage.
     if (opts.includeUsage && chunk.usage === undefined) chunk.usage = null;
     // A caller who did not ask gets none, also from an OpenAI-compatible server that puts its usage on
     // the finish-reason chunk (the gateway asks every stream for it, for the bill).
     else if (!opts.includeUsage && chunk.usage !== undefined) delete chunk.usage;
+    let text = sseData(chunk);
+    // The credential whole in any field of the chunk as the caller gets it, escapes decoded (an id, a
+    // logprobs token, a thinking block): masked there too, for the caller and the audit capture alike.
+    const masked = withoutSecrets(text, secrets);
+    if (masked !== text) {
+      text = masked;
+      chunk = JSON.parse(masked.slice("data: ".length)) as ChatCompletionChunk;
+    }
     opts.onChunk?.(chunk);
-    emit(sseData(chunk));
+    emit(text);
   };
 
   /** The commit point: the held chunks go out and the caller gets the response. */
@@ -180,7 +191,6 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   }
 
   // The credential echoed across deltas (echo-holdback.ts): what may begin one waits for the next.
-  const secrets = opts.requestHeaders ? credentialsIn(opts.requestHeaders) : [];
   let echoHeld = NOTHING_HELD;
   let lastChunk: ChatCompletionChunk | undefined;
   const take = (chunks: readonly ChatCompletionChunk[]) => {
@@ -212,7 +222,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   const alive = () => idleTimer?.refresh();
   // The credential echoed in an event (a provider answering with the key it was sent) is masked
   // before the event is read, as a whole answer's text is (chat.ts).
-  const mask = opts.requestHeaders ? eventMasker(opts.requestHeaders) : undefined;
+  const mask = secrets.length > 0 ? (data: string) => withoutSecrets(data, secrets) : undefined;
   const parser = createSseParser(
     (raw) => {
       if (ended) return;

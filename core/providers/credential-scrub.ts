@@ -36,17 +36,23 @@ export function credentialsIn(headers: Readonly<Record<string, string>>): string
   return out;
 }
 
+/** `text` with each of `secrets` (credentialsIn) masked where it stands whole. */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
+  return out;
+}
+
 /**
- * Masks the exact credentials in a stream's events, as a whole answer's text is masked (chat.ts): read
- * once per event, found by a substring search. A key the provider splits across two events is not.
+ * A value (a parsed answer or chunk) with the credentials masked in every string it holds, read as JSON
+ * text: escapes are decoded by then (`\u0070rovkey…`, `\/`), which a search of the provider's raw
+ * text misses. The value itself when none is there.
  */
-export function eventMasker(headers: Readonly<Record<string, string>>): (data: string) => string {
-  const secrets = credentialsIn(headers);
-  return (data) => {
-    let out = data;
-    for (const secret of secrets) if (out.includes(secret)) out = out.replaceAll(secret, "[REDACTED]");
-    return out;
-  };
+export function valueWithoutSecrets<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const text = JSON.stringify(value);
+  const masked = withoutSecrets(text, secrets);
+  return masked === text ? value : (JSON.parse(masked) as T);
 }
 
 /**

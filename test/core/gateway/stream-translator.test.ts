@@ -93,6 +93,24 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe("translateStream over the OpenAI adapter", () => {
+  it("masks the credential in any field of a chunk, escapes decoded, and drops the logprobs of what it held", async () => {
+    const key = "sk-proj-ABCdef0123456789";
+    const event = (id: string, content: string, token: string, finish: string | null = null) =>
+      `data: {"id":"${id}","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"${content}"},"logprobs":{"content":[{"token":"${token}","logprob":-1,"bytes":null,"top_logprobs":[]}]},"finish_reason":${finish ? `"${finish}"` : "null"}}]}\n\n`;
+    const { upstream, promise } = start({ requestHeaders: { authorization: `Bearer ${key}` } });
+    upstream.end(
+      event("\\u0073k-proj-ABCdef0123456789", "ok ", "ok ") +
+        event("c1", "sk-proj-ABC", "sk-proj-ABC") +
+        event("c1", "def0123456789", "def0123456789", "stop") +
+        DONE,
+    );
+    const text = (await readAll(await promise)).join("");
+    expect(text).not.toContain(key);
+    expect(text).not.toContain("sk-proj-ABC");
+    expect(text).toContain('"id":"[REDACTED]"');
+    expect(text).toContain("[REDACTED]");
+  });
+
   it.each([
     [
       "split across deltas",

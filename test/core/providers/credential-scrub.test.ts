@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../core/api/errors.ts";
-import { errorWithoutCredentials, withoutCredentials } from "../../../core/providers/credential-scrub.ts";
+import {
+  errorWithoutCredentials,
+  valueWithoutSecrets,
+  withoutCredentials,
+} from "../../../core/providers/credential-scrub.ts";
 
 const KEY = "sk-provider-secret-123";
 
@@ -79,5 +83,25 @@ describe("errorWithoutCredentials", () => {
   it("gives back the error itself when nothing echoes the credential", () => {
     const err = new GatewayError(400, "invalid_request_error", "bad", { code: "x" });
     expect(errorWithoutCredentials(err, { authorization: `Bearer ${KEY}` })).toBe(err);
+  });
+});
+
+describe("valueWithoutSecrets", () => {
+  const secret = "sk-proj-ABCdef0123456789";
+
+  it("masks a credential the provider's JSON spelled with escapes, in any field, once parsed", () => {
+    const parsed = JSON.parse(
+      '{"id":"\\u0073k-proj-ABCdef0123456789","choices":[{"message":{"content":"key: sk\\/proj-x and sk-proj-ABCdef0123456789"}}]}',
+    ) as unknown;
+    expect(valueWithoutSecrets(parsed, [secret])).toEqual({
+      id: "[REDACTED]",
+      choices: [{ message: { content: "key: sk/proj-x and [REDACTED]" } }],
+    });
+  });
+
+  it("returns the value itself when no credential is in it", () => {
+    const value = { a: ["b", { c: "d" }] };
+    expect(valueWithoutSecrets(value, [secret])).toBe(value);
+    expect(valueWithoutSecrets(value, [])).toBe(value);
   });
 });
