@@ -1,4 +1,5 @@
 import { Resource } from "sst/resource";
+import { providerEnv } from "../shared/provider-env.ts";
 
 /**
  * Typed access to what SST links into a function (`SST_RESOURCE_<Name>` environment variables).
@@ -60,13 +61,18 @@ export const linkedSecret = (link: string): string | undefined => usableSecret(l
 
 /**
  * Provider keys as the registry names them (`apiKeyEnv`): the linked SST secrets under their usual
- * environment names, over plain environment variables for any other name an operator configures.
+ * environment names, over plain environment variables; any other name only when the operator lists it
+ * in `GATEWAY_PROVIDER_ENV` (providerEnv). Never the Lambda's own environment whole: it holds the
+ * role's credentials.
  */
 export function providerSecrets(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return {
-    ...env,
-    OPENAI_API_KEY: linkedSecret("OpenaiApiKey") ?? env.OPENAI_API_KEY,
-    ANTHROPIC_API_KEY: linkedSecret("AnthropicApiKey") ?? env.ANTHROPIC_API_KEY,
-    GEMINI_API_KEY: linkedSecret("GeminiApiKey") ?? env.GEMINI_API_KEY,
-  };
+  return providerEnv(
+    {
+      ...env,
+      OPENAI_API_KEY: linkedSecret("OpenaiApiKey") ?? env.OPENAI_API_KEY,
+      ANTHROPIC_API_KEY: linkedSecret("AnthropicApiKey") ?? env.ANTHROPIC_API_KEY,
+      GEMINI_API_KEY: linkedSecret("GeminiApiKey") ?? env.GEMINI_API_KEY,
+    },
+    [],
+  );
 }

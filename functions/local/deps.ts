@@ -14,6 +14,7 @@ import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { unservedRegions } from "../../core/registry/unserved-regions.ts";
 import { groupCommitFor } from "../../core/storage/sqlite-group-commit.ts";
 import { createGatewayDeps } from "../shared/gateway-deps.ts";
+import { providerEnv } from "../shared/provider-env.ts";
 import { seedStores } from "../shared/seed.ts";
 import { createPortableAudit } from "./audit.ts";
 import type { BudgetReading } from "./prometheus.ts";
@@ -76,7 +77,7 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const wired = createGatewayDeps({
     registry,
     keys,
-    env,
+    env: providerEnv(env, config.providers),
     region: "local",
     budgets: spend.budgets,
     rateLimits: spend.rateLimits,

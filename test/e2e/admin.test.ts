@@ -81,6 +81,18 @@ describe("admin API over the portable server", () => {
     expect((await admin("GET", "/admin/orgs?limit=1")).status).toBe(200);
   });
 
+  it("keeps a provider made through the admin API off when its key variable is one no provider may read", async () => {
+    const stray = { id: "stray", kind: "openai", baseUrl: h.openai.url, apiKeyEnv: "STRAY_SECRET_TOKEN" };
+    const listed = { id: "listed", kind: "openai", baseUrl: h.openai.url, apiKeyEnv: "LISTED_PROVIDER_KEY" };
+    expect((await admin("POST", "/admin/providers", stray)).status).toBe(201);
+    expect((await admin("POST", "/admin/providers", listed)).status).toBe(201);
+    const refused = await ask(h.client, "stray/gpt-sim").catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 404, code: "model_not_found" });
+    const { response } = await ask(h.client, "listed/gpt-sim");
+    expect(response.headers.get("x-gateway-provider")).toBe("listed");
+    expect(JSON.stringify(h.openai.requests)).not.toContain("stray-secret-that-must-not-leak");
+  });
+
   it("serves a new provider and alias to the openai SDK within 2 s", async () => {
     await ask(h.client, "smart"); // the registry is now cached in the router
     const provider = { id: "fresh-oa", kind: "openai", baseUrl: h.openai.url, apiKeyEnv: "SIM_OPENAI_KEY" };

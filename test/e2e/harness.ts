@@ -185,6 +185,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       SIM_ANTHROPIC_KEY: "test-key",
       SIM_GEMINI_KEY: "test-key",
       SIM_WRONG_KEY: "sk-provider-secret-that-must-not-leak",
+      // Variables an admin-made provider may not read (no provider names it, nor GATEWAY_PROVIDER_ENV),
+      // and one it may.
+      STRAY_SECRET_TOKEN: "stray-secret-that-must-not-leak",
+      LISTED_PROVIDER_KEY: "test-key",
+      GATEWAY_PROVIDER_ENV: "LISTED_PROVIDER_KEY",
       GATEWAY_API_KEY: API_KEY,
       GATEWAY_ADMIN_KEY: ADMIN_KEY,
     },
