@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { PRIVATE_DIR } from "../../core/storage/sqlite.ts";
+import { PRIVATE_DIR, PRIVATE_FILE } from "../../core/storage/sqlite.ts";
 
 /**
  * One gateway process per data directory: a second one on the same SQLite file would run a second
@@ -66,7 +66,7 @@ export function lockDataDir(dataDir: string, pid = process.pid): DataDirLock {
   // Two tries: the second follows the removal of a dead owner's file.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(file, "wx");
+      const fd = openSync(file, "wx", PRIVATE_FILE);
       writeSync(fd, line);
       closeSync(fd);
       return { release: () => rmSync(file, { force: true }) };

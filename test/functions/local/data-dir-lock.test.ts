@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -27,6 +27,8 @@ describe("lockDataDir", () => {
     const dir = tempDir();
     const lock = lockDataDir(dir);
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").split(" ")[0]?.trim()).toBe(String(process.pid));
+    // Its owner's alone, like the database beside it.
+    expect(statSync(join(dir, LOCK_FILE)).mode & 0o777).toBe(0o600);
     lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
@@ -55,6 +57,8 @@ describe("lockDataDir", () => {
     writeFileSync(join(dir, LOCK_FILE), `${await deadPid()}\n`);
     const lock = lockDataDir(dir);
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").split(" ")[0]?.trim()).toBe(String(process.pid));
+    // Its owner's alone, like the database beside it.
+    expect(statSync(join(dir, LOCK_FILE)).mode & 0o777).toBe(0o600);
     lock.release();
   });
 
