@@ -10,7 +10,7 @@ import {
 } from "../budgets/pricing.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
-import { maskName } from "../pii/mask-names.ts";
+import { maskModelName } from "../pii/mask-names.ts";
 import { usageEndpoint, wholeTokens } from "./outcome.ts";
 import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext, RequestOutcome } from "./types.ts";
@@ -209,7 +209,7 @@ function rolledUpModel(ctx: RequestContext): string | null {
   return wasServed(o) || ctx.snapshot?.models.has(o.model!) ? o.providerModel : "(other)";
 }
 
-const maskedOrNull = (name: string | null): string | null => (name === null ? null : maskName(name).text);
+const maskedOrNull = (name: string | null): string | null => (name === null ? null : maskModelName(name));
 
 function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {
   const o = ctx.outcome;
@@ -219,7 +219,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     keyId: ctx.key!.id,
     // Model names as a caller wrote them (`oa/alice@example.com`, which a lenient provider may serve)
     // become spend-report rows: masked like any text the gateway keeps.
-    alias: maskName(askedModel(ctx)).text,
+    alias: maskModelName(askedModel(ctx)),
     endpoint: usageEndpoint(o.endpoint),
     provider: o.provider ?? null,
     providerModel: maskedOrNull(rolledUpModel(ctx)),
@@ -245,7 +245,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     stream: o.stream,
     attempts: o.attempts.map((a) => ({
       provider: a.provider,
-      model: maskName(a.model).text,
+      model: maskModelName(a.model),
       outcome: a.outcome,
       ...(a.code ? { code: a.code } : {}),
       ms: Math.max(0, a.ms),

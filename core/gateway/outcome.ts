@@ -1,6 +1,7 @@
 import type { Usage } from "../api/chat-response.ts";
 import type { TokenUsage } from "../budgets/pricing.ts";
 import type { LogFields } from "../log.ts";
+import { maskModelName } from "../pii/mask-names.ts";
 import type { RequestOutcome } from "./types.ts";
 
 /** Copies provider-reported usage into the outcome; absent usage stays undefined, never zero. */
@@ -50,11 +51,14 @@ export function outcomeFields(o: RequestOutcome): LogFields {
   const { attempts, budgetRefused: b, ...rest } = o;
   return {
     ...rest,
+    // As the usage event and the metrics name it (a phone number after `/` escapes the log's own pass).
+    ...(o.model !== undefined ? { model: maskModelName(o.model) } : {}),
+    ...(o.providerModel !== undefined ? { providerModel: maskModelName(o.providerModel) } : {}),
     ...(b ? { budgetRefused: `${b.scope}:${b.id}:${b.periodKey}` } : {}),
     attempts: attempts
       .map(
         (a) =>
-          `${a.provider}/${a.model}:${a.outcome}${a.code ? `:${a.code}` : ""}${a.answered ? ":answered" : ""}`,
+          `${a.provider}/${maskModelName(a.model)}:${a.outcome}${a.code ? `:${a.code}` : ""}${a.answered ? ":answered" : ""}`,
       )
       .join(","),
   };

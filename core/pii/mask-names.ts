@@ -23,6 +23,18 @@ export function maskName(key: string): Redaction {
 }
 
 /**
+ * A model name (`provider/model`) masked part by part: a detector that will not start after a `/` (a
+ * phone number's) reads each part alone, so `oa/+14155550199` is `oa/[PHONE]`.
+ */
+export function maskModelName(name: string): string {
+  if (!name.includes("/")) return maskName(name).text;
+  return name
+    .split("/")
+    .map((part) => maskName(part).text)
+    .join("/");
+}
+
+/**
  * Entries with their keys masked, in order. Keys that mask alike (two addresses) or like a key already
  * there are told apart by a number (`[EMAIL]`, `[EMAIL] 2`), so no entry is lost; `onMasked` hears of
  * each key that changed.

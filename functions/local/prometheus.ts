@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { costByBiller, nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
-import { maskName } from "../../core/pii/mask-names.ts";
+import { maskModelName } from "../../core/pii/mask-names.ts";
 import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
 
 /**
@@ -113,7 +113,7 @@ export function createPrometheusMetrics(
       // the series only once it has served a request, or while its circuit is not closed.
       for (const [target, state] of breakers.states())
         if (state !== "closed" || servedTargets.has(target))
-          this.set({ target: maskName(target).text }, CIRCUIT_VALUE[state]);
+          this.set({ target: maskModelName(target) }, CIRCUIT_VALUE[state]);
     },
   });
 
@@ -126,7 +126,7 @@ export function createPrometheusMetrics(
     if (o.model === undefined) return "none";
     if (o.status >= 200 && o.status < 300) served.add(o.model);
     // Masked (an address as a model name, which a lenient provider served) as the spend report is.
-    return served.has(o.model) ? maskName(o.model).text : "other";
+    return served.has(o.model) ? maskModelName(o.model) : "other";
   };
 
   return {

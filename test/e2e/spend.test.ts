@@ -218,10 +218,21 @@ async function spendReport(org: string) {
 }
 
 describe("a model named with personal data, which a lenient provider serves", () => {
+  it("is masked part by part: a phone number after the provider's `/`", async () => {
+    h.openai.enqueueScripts(...exactUsage(1));
+    expect((await chat(NAMED, { model: "oa/+14155550199" })).status).toBe(200);
+    const metrics = await fetch(`${h.gateway.url}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const text = await metrics.text();
+    expect(text).not.toContain("14155550199");
+    expect(text).toContain('model="oa/[PHONE]"');
+  });
+
   it("is masked in the spend report and the metrics, as in the log", async () => {
     h.openai.enqueueScripts(...exactUsage(1));
     expect((await chat(NAMED, { model: "oa/jane.doe@example.com" })).status).toBe(200);
-    await expect.poll(async () => (await spendReport("named")).totals.requests).toBe(1);
+    await expect.poll(async () => JSON.stringify(await spendReport("named"))).toContain('"model":"[EMAIL]"');
     const today = new Date().toISOString().slice(0, 10);
     const report = await fetch(`${h.gateway.url}/admin/spend?from=${today}&to=${today}&org=named`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
