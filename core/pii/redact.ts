@@ -162,16 +162,21 @@ export function redactJsonText(text: string, key?: string): Redaction {
   // A document of many values repeats them (enums, flags, ids, a list of numbers under one label):
   // each short value is scanned once with each label it comes under (redactEntry reads the key only
   // as its label). Scoped to the document, so it is bounded by its size.
-  const seen = new Map<string, Redaction>();
+  // By label, then value: one map per label, so no value (which may hold a NUL) reads as another's.
+  const seen = new Map<string, Map<string, Redaction>>();
   const maskValue = (s: string, key?: string): string => {
     let r: Redaction | undefined;
     if (s.length <= SHORT) {
       const label = keyLabel(key ?? "");
-      const id = label === undefined ? s : `${label}\u0000${s}`;
-      r = seen.get(id);
+      let byValue = seen.get(label ?? "");
+      if (byValue === undefined) {
+        byValue = new Map();
+        seen.set(label ?? "", byValue);
+      }
+      r = byValue.get(s);
       if (r === undefined) {
         r = label === undefined ? redactText(s) : redactEntry(key, s);
-        seen.set(id, r);
+        byValue.set(s, r);
       }
     } else r = redactEntry(key, s);
     if (r.count === 0) return s;

@@ -113,6 +113,15 @@ describe("redactJsonText", () => {
     expect(out.meta).toEqual({ "[SECRET:OPENAI_KEY]": "x" });
   });
 
+  it("tells a labelled value from an unlabelled one that spells the label and a NUL before it", () => {
+    const text = JSON.stringify([
+      "-----BEGIN PRIVATE KEY-----abc",
+      "phone\u00005550199",
+      { phone: "5550199" },
+    ]);
+    expect(JSON.parse(redactJsonText(text).text)[2]).toEqual({ phone: "[PHONE]" });
+  });
+
   it("masks exactly the findings among 100 000 distinct values read in one scan, numbers kept as written", () => {
     const values: unknown[] = Array.from({ length: 100_000 }, (_, i) => `v${i.toString(36)}`);
     values[40_000] = "mail alice.smith@example.com";
