@@ -51,7 +51,11 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
     return fail(`Unrecognized request argument supplied: '${at}${keys}'${rest}.`, `${at}${named[0]}`);
   }
   // OpenAI's own wording and code for a field left out (`messages`, or `from` on a spend report).
-  if (issue?.code === "invalid_type" && path && valueAt(value, issue.path) === undefined)
+  if (
+    (issue?.code === "invalid_type" || issue?.code === "invalid_union") &&
+    path &&
+    valueAt(value, issue.path) === undefined
+  )
     throw badRequest(`Missing required parameter: '${path}'.`, path, "missing_required_parameter");
   if (issue?.code === "invalid_union" || issue?.code === "invalid_type")
     message = `Invalid value for '${path}': ${message}.`;

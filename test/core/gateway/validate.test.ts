@@ -92,7 +92,6 @@ describe("validate against chatRequest", () => {
     ["no messages", { model: "x", messages: [] }, "messages"],
     ["messages that are not an array", { model: "x", messages: "hi" }, "messages"],
     ["an unknown role", m({ role: "robot", content: "x" }), "messages[0].role"],
-    ["a missing role", m({ content: "x" }), "messages[0].role"],
     ["user content of the wrong type", m({ role: "user", content: 5 }), "messages[0].content"],
     [
       "a bad part inside the second message",
@@ -119,6 +118,8 @@ describe("validate against chatRequest", () => {
   it.each([
     ["a missing model", { messages: ok.messages }, "model"],
     ["a tool message without tool_call_id", m({ role: "tool", content: "x" }), "messages[0].tool_call_id"],
+    ["a user message without content", m({ role: "user" }), "messages[0].content"],
+    ["a message without a role", m({ content: "x" }), "messages[0].role"],
   ])("answers 400 missing_required_parameter for %s, naming '%s'", (_what, body, param) => {
     expect(failure(() => validate(chatRequest, body))).toMatchObject({
       status: 400,
