@@ -1,4 +1,4 @@
-import { redactValue } from "../pii/redact.ts";
+import { redactValue } from "../pii/redact-value.ts";
 import { boundedData } from "./record-size.ts";
 import type { AuditKind, AuditRecord } from "./types.ts";
 

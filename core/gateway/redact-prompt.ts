@@ -4,6 +4,7 @@ import { badRequest } from "../api/errors.ts";
 import { maskEntryKeys } from "../pii/mask-names.ts";
 import { redactJsonText } from "../pii/redact.ts";
 import { redactText } from "../pii/redact-text.ts";
+import { maskSchema } from "./redact-schema.ts";
 
 /**
  * For orgs with `redactPrompts`: masks PII and secrets in every text a prompt carries (message text, text
@@ -72,6 +73,8 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   const ids = {
     ...(req.user !== undefined ? { user: mask(req.user) } : {}),
     ...(req.safety_identifier !== undefined ? { safety_identifier: mask(req.safety_identifier) } : {}),
+    // OpenAI suggests a user's id for it.
+    ...(req.prompt_cache_key !== undefined ? { prompt_cache_key: mask(req.prompt_cache_key) } : {}),
     // Metadata goes to OpenAI as sent; teams tag requests with who made them, in keys as in values.
     ...(req.metadata
       ? {
@@ -168,48 +171,3 @@ export function redactEmbeddingsInput(req: EmbeddingsRequest): {
   }
   return { request, masked };
 }
-
-/** JSON Schema keywords whose values are prose or sample data, which can name people. */
-const SCHEMA_TEXT = new Set(["description", "title", "$comment", "examples", "default", "enum", "const"]);
-/** Keywords whose value maps names (of properties or definitions) to schemas. */
-const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/**
- * A JSON Schema with its texts masked (SCHEMA_TEXT) and its structure kept. Property and definition
- * names are masked as text (an address or a key can be a name), and so are the `required` lists and
- * `$ref`s that point at them, alike, so the schema still refers to the names it has. An enum whose
- * values masked alike keeps one of each.
- */
-function maskSchema<T>(schema: T, mask: (text: string) => string, maskObject: <V>(value: V) => V): T {
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (!isObject(node)) return node;
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) {
-      if (SCHEMA_TEXT.has(key)) {
-        const masked = maskObject(value);
-        out[key] = key === "enum" && Array.isArray(masked) ? uniqueJson(masked) : masked;
-      } else if (SCHEMA_MAPS.has(key) && isObject(value))
-        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [mask(name), walk(sub)]));
-      else if (key === "required" && Array.isArray(value))
-        out[key] = value.map((name) => (typeof name === "string" ? mask(name) : name));
-      else if (key === "$ref" && typeof value === "string") out[key] = mask(value);
-      else out[key] = walk(value);
-    }
-    return out;
-  };
-  return walk(schema) as T;
-}
-
-const uniqueJson = (values: unknown[]): unknown[] => {
-  const seen = new Set<string>();
-  return values.filter((v) => {
-    const key = JSON.stringify(v);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-};

@@ -8,6 +8,6 @@ export {
   type PiiKind,
   SECRET_KINDS,
 } from "./kinds.ts";
-export { redactValue } from "./redact.ts";
 export { containsPii, type Redaction, redactText } from "./redact-text.ts";
+export { redactValue } from "./redact-value.ts";
 export { redactingLog } from "./redacting-log.ts";

@@ -42,11 +42,12 @@ export function maskModelName(name: string): string {
 export function maskEntryKeys<T>(
   entries: ReadonlyArray<readonly [string, T]>,
   onMasked: (r: Redaction) => void,
+  maskKey: (key: string) => Redaction = maskName,
 ): Array<[string, T]> {
   let used: Set<string> | undefined;
   const out: Array<[string, T]> = [];
   for (const [key, value] of entries) {
-    const r = maskName(key);
+    const r = maskKey(key);
     if (r.count === 0) {
       out.push([key, value]);
       continue;

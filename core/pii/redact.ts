@@ -13,7 +13,7 @@ import { type Redaction, redactText } from "./redact-text.ts";
  * (`SecretAccessKey`, `social_security_number`: "Secret Access Key", "social security number") put in
  * front of the value; what that masks in the value is kept, and the label itself never changes.
  */
-function redactEntry(key: string | undefined, value: string): Redaction {
+export function redactEntry(key: string | undefined, value: string): Redaction {
   const alone = redactText(value);
   const words = key === undefined ? undefined : keyLabel(key);
   if (words === undefined) return alone;
@@ -29,7 +29,7 @@ function redactEntry(key: string | undefined, value: string): Redaction {
  * The key a number is read with. A number is a count or an id far more often than a phone number: under
  * a phone word it must have a whole number's 10+ digits, under an SSN word exactly 9.
  */
-function numberKey(key: string | undefined, n: number): string | undefined {
+export function numberKey(key: string | undefined, n: number): string | undefined {
   const words = key === undefined ? undefined : keyLabel(key);
   if (words === undefined || !Number.isInteger(n)) return undefined;
   const digits = String(Math.abs(n)).length;
@@ -121,7 +121,9 @@ export function redactJsonText(text: string, key?: string): Redaction {
       const entries = Object.entries(v).map(
         ([k, x]) => [k, walkJson(x, childKey(key, k), mask, keys)] as const,
       );
-      return Object.fromEntries(keys ? maskEntryKeys(entries, tally) : entries);
+      // Under a label the keys are read with it too: `{"phones": {"4155550132": "home"}}`.
+      const labelled = key !== undefined && isLabelKey(key) ? (k: string) => redactEntry(key, k) : maskName;
+      return Object.fromEntries(keys ? maskEntryKeys(entries, tally, labelled) : entries);
     }
     return v;
   };
@@ -197,28 +199,10 @@ export function redactJsonText(text: string, key?: string): Redaction {
 }
 
 /**
- * A redacted deep copy: every string inside arrays, plain objects, Maps and Sets is passed through
- * redactJsonText (redactText, keeping a JSON string JSON); object keys and Map's string keys are masked
- * as text (maskEntryKeys). Strings and object keys come out well-formed (a lone surrogate becomes U+FFFD). Cycles and shared references
- * are reproduced in the copy; the input is never mutated. Dates, binary buffers and other non-string primitives are kept as
- * they are. Errors become `{ name, message, …own fields }`, and instances of other classes become plain
- * objects of their own enumerable fields (what JSON.stringify would keep), so no string escapes.
- */
-export function redactValue(value: unknown): unknown {
-  return walk(value, new WeakMap());
-}
-
-/**
  * How deep redactJsonText walks JSON held in a string: as deep as a request body may nest (validate.ts);
  * deeper is masked as text.
  */
-const MAX_DEPTH = 128;
-
-/**
- * How deep redactValue walks an object: a request body of MAX_DEPTH levels inside an audit record's
- * own few, with room to spare; what is deeper is cut rather than overflow the stack.
- */
-const MAX_VALUE_DEPTH = 2 * MAX_DEPTH;
+export const MAX_DEPTH = 128;
 
 /**
  * The label a value is read with: its own key when that is a label; under a label, a key made only of
@@ -226,7 +210,7 @@ const MAX_VALUE_DEPTH = 2 * MAX_DEPTH;
  * libphonenumber's `nationalNumber`) takes the label above. Any other key keeps its own: a build or a
  * timestamp under `mobile` is not a phone.
  */
-const childKey = (parent: string | undefined, key: string): string =>
+export const childKey = (parent: string | undefined, key: string): string =>
   parent !== undefined && valueKey(key) && isLabelKey(parent) ? parent : key;
 
 const VALUE_WORDS = new Set([
@@ -252,54 +236,3 @@ const valueKey = (key: string): boolean => {
   const words = keyWords(key).filter((w) => !/^\d+$/.test(w));
   return words.length > 0 && words.every((w) => VALUE_WORDS.has(w));
 };
-
-function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, depth = 0): unknown {
-  // A string holding JSON (a tool call's arguments in an audit record) stays JSON. A lone surrogate
-  // becomes U+FFFD: a record with one cannot be canonicalized (RFC 8785), and would stall its chain.
-  if (typeof value === "string") return redactJsonText(value.toWellFormed(), key).text;
-  // A number under a label (`{ ssn: 219099999 }`) is the labelled value too.
-  if (typeof value === "number" && numberKey(key, value) !== undefined) {
-    const r = redactEntry(key, String(value));
-    return r.count > 0 ? r.text : value;
-  }
-  if (typeof value !== "object" || value === null) return value;
-  if (depth >= MAX_VALUE_DEPTH) return "[nested too deep]";
-  if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
-  if (value instanceof ArrayBuffer) return value;
-  const copied = seen.get(value);
-  if (copied !== undefined) return copied;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    seen.set(value, out);
-    for (const item of value) out.push(walk(item, seen, key, depth + 1));
-    return out;
-  }
-  if (value instanceof Map) {
-    const out = new Map<unknown, unknown>();
-    seen.set(value, out);
-    for (const [k, v] of value) {
-      const masked = typeof k === "string" ? maskName(k.toWellFormed()).text : k;
-      // Keys that mask alike keep the first value; a Map's keys are the program's own far more often.
-      if (!out.has(masked))
-        out.set(masked, walk(v, seen, typeof k === "string" ? childKey(key, k) : key, depth + 1));
-    }
-    return out;
-  }
-  if (value instanceof Set) {
-    const out = new Set<unknown>();
-    seen.set(value, out);
-    for (const v of value) out.add(walk(v, seen, key, depth + 1));
-    return out;
-  }
-  const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
-  seen.set(value, out);
-  if (value instanceof Error) {
-    out.name = value.name;
-    out.message = redactText(value.message).text;
-  }
-  const entries = Object.entries(value).map(
-    ([k, v]) => [k.toWellFormed(), walk(v, seen, childKey(key, k), depth + 1)] as const,
-  );
-  for (const [k, v] of maskEntryKeys(entries, () => {})) out[k] = v;
-  return out;
-}

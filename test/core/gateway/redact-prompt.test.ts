@@ -241,6 +241,43 @@ describe("redactPrompt", () => {
     });
   });
 
+  it("keeps every property whose names mask alike, each named alike wherever the schema names it", () => {
+    const schema = {
+      type: "object",
+      properties: {
+        "a@example.com": { type: "string" },
+        "b@example.com": { type: "integer" },
+        "+14155550132": { $ref: "#/$defs/+14155550132" },
+      },
+      required: ["a@example.com", "b@example.com"],
+      dependentRequired: { "a@example.com": ["b@example.com"] },
+      $defs: { "+14155550132": { type: "string", pattern: "^leak@example.com$", "x-owner": EMAIL } },
+      "c@example.com": { type: "string" },
+    };
+    const { request: sent } = redactPrompt(
+      request({ tools: [{ type: "function", function: { name: "f", parameters: schema } }] }),
+    );
+    const out = JSON.stringify(sent.tools?.[0]?.function.parameters);
+    expect(JSON.parse(out)).toEqual({
+      type: "object",
+      properties: {
+        "[EMAIL]": { type: "string" },
+        "[EMAIL] 2": { type: "integer" },
+        "[PHONE]": { $ref: "#/$defs/[PHONE]" },
+      },
+      required: ["[EMAIL]", "[EMAIL] 2"],
+      dependentRequired: { "[EMAIL]": ["[EMAIL] 2"] },
+      $defs: { "[PHONE]": { type: "string", pattern: "^[EMAIL]$", "x-owner": "[EMAIL]" } },
+      // A key the vocabulary does not have is masked as a name.
+      "[EMAIL]": { type: "string" },
+    });
+  });
+
+  it("masks a prompt cache key, which OpenAI suggests a user's id for", () => {
+    const { request: sent } = redactPrompt(request({ prompt_cache_key: `user-${EMAIL}` }));
+    expect(sent.prompt_cache_key).toBe("[EMAIL]");
+  });
+
   it("leaves definitions without findings as they are", () => {
     const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
     const { request: sent, masked } = redactPrompt(request({ tools, stop: "END" }));

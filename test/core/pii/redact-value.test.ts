@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { canonical } from "../../../core/audit/canonical.ts";
-import { redactJsonText, redactValue } from "../../../core/pii/redact.ts";
+import { redactJsonText } from "../../../core/pii/redact.ts";
 import { redactText } from "../../../core/pii/redact-text.ts";
+import { redactValue } from "../../../core/pii/redact-value.ts";
 
 const KEY = "sk-proj-EXAMPLEexample0EXAMPLEexample1EXAMPLEexample2";
 
@@ -98,6 +99,14 @@ describe("redactJsonText", () => {
       { "[EMAIL] 2": 1, "[EMAIL]": 2 },
       1,
     ],
+    [
+      "a number under a phone label",
+      '{"phones": {"4155550132": "home"}}',
+      { phones: { "[PHONE]": "home" } },
+      1,
+    ],
+    ["a spaced SSN under its label", '{"ssn": {"219 09 9999": "x"}}', { ssn: { "[SSN]": "x" } }, 1],
+    ["a number under no label", '{"counts": {"4155550132": 1}}', { counts: { "4155550132": 1 } }, 0],
   ])("masks an object's key that is %s, losing no entry", (_what, text, expected, count) => {
     const r = redactJsonText(text);
     expect(JSON.parse(r.text)).toEqual(expected);
