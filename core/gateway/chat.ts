@@ -9,7 +9,6 @@ import {
   credentialsIn,
   errorWithoutCredentials,
   valueWithoutSecrets,
-  withoutCredentials,
 } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
@@ -199,22 +198,17 @@ async function completeFrom(
   const { adapter, call, request } = await openUpstream(ctx, attempt);
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
-    // Masked in the raw text (so in what a failure quotes) and again once parsed, escapes decoded
-    // (`\u0070rovkey…`), in whatever field the answer repeats the credential.
-    const completion = valueWithoutSecrets(
-      fromAnswer(
-        () =>
-          adapter.fromResponse(
-            parseUpstreamJson(
-              withoutCredentials(text, request.headers, { cutShort: false }),
-              target.provider.id,
-            ),
-            metaFor(ctx, target),
-          ),
-        request.headers,
-      ),
-      credentialsIn(request.headers),
+    const answer = fromAnswer(
+      () => adapter.fromResponse(parseUpstreamJson(text, target.provider.id), metaFor(ctx, target)),
+      request.headers,
     );
+    // The credential the answer repeats, in whatever field, masked once parsed (escapes decoded); its
+    // tokens' logprobs would spell it, so an answer masked goes without them.
+    const masked = valueWithoutSecrets(answer, credentialsIn(request.headers));
+    const completion =
+      masked === answer
+        ? answer
+        : { ...masked, choices: masked.choices.map((c) => ({ ...c, logprobs: null })) };
     recordUsage(ctx.outcome, completion.usage);
     if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;
     if (ctx.capture) {

@@ -4,7 +4,12 @@ import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
-import { credentialsIn, withoutCredentials, withoutSecrets } from "../providers/credential-scrub.ts";
+import {
+  credentialsIn,
+  mayHoldSecrets,
+  valueWithoutSecrets,
+  withoutCredentials,
+} from "../providers/credential-scrub.ts";
 import { TransportError } from "../providers/transport.ts";
 import { classifyBodyError } from "../providers/transport-errors.ts";
 import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
@@ -133,10 +138,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     let text = sseData(chunk);
     // The credential whole in any field of the chunk as the caller gets it, escapes decoded (an id, a
     // logprobs token, a thinking block): masked there too, for the caller and the audit capture alike.
-    const masked = withoutSecrets(text, secrets);
-    if (masked !== text) {
-      text = masked;
-      chunk = JSON.parse(masked.slice("data: ".length)) as ChatCompletionChunk;
+    if (mayHoldSecrets(text, secrets)) {
+      chunk = valueWithoutSecrets(chunk, secrets);
+      text = sseData(chunk);
     }
     opts.onChunk?.(chunk);
     emit(text);
@@ -220,15 +224,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
 
   /** An event or a comment came: the stream is not silent (bytes that never end a line are). */
   const alive = () => idleTimer?.refresh();
-  // The credential echoed in an event (a provider answering with the key it was sent) is masked
-  // before the event is read, as a whole answer's text is (chat.ts).
-  const mask = secrets.length > 0 ? (data: string) => withoutSecrets(data, secrets) : undefined;
   const parser = createSseParser(
-    (raw) => {
+    (event) => {
       if (ended) return;
       alive();
-      const data = mask ? mask(raw.data) : raw.data;
-      const step = opts.adapter.reduce(data === raw.data ? raw : { ...raw, data }, state);
+      const step = opts.adapter.reduce(event, state);
       state = step.state;
       take(step.out);
       if (step.fault) {

@@ -44,15 +44,50 @@ export function withoutSecrets(text: string, secrets: readonly string[]): string
 }
 
 /**
- * A value (a parsed answer or chunk) with the credentials masked in every string it holds, read as JSON
- * text: escapes are decoded by then (`\u0070rovkey…`, `\/`), which a search of the provider's raw
- * text misses. The value itself when none is there.
+ * Whether JSON text may hold one of the secrets in a string: as written, as JSON escapes it (a key with
+ * a `"` or `\` in it), or behind an escape inside a string that is JSON itself (tool arguments:
+ * `\u0073k-…` there is written `\\u0073` here).
  */
-export function valueWithoutSecrets<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
-  const text = JSON.stringify(value);
-  const masked = withoutSecrets(text, secrets);
-  return masked === text ? value : (JSON.parse(masked) as T);
+export function mayHoldSecrets(json: string, secrets: readonly string[]): boolean {
+  if (secrets.length === 0) return false;
+  if (json.includes("\\\\u") || json.includes("\\\\/")) return true;
+  return secrets.some((s) => json.includes(s) || json.includes(JSON.stringify(s).slice(1, -1)));
+}
+
+/** A string that may hold a JSON object or array. */
+const JSON_START = /^\s*[[{]/;
+
+/**
+ * A value (a parsed answer or chunk) with the credentials masked in every string it holds, keys
+ * included; the value itself when none is there (`json`, its JSON text, says when to look). Walked, not
+ * rewritten as text: the JSON's structure is never touched (a key of digits would otherwise rewrite a
+ * timestamp). Escapes are decoded by then (`\u0070rovkey…`, `\/`), and a string that is JSON itself
+ * (tool arguments, a json_schema answer) is read parsed, so escapes in it hide nothing either.
+ */
+export function valueWithoutSecrets<T>(
+  value: T,
+  secrets: readonly string[],
+  json = JSON.stringify(value),
+): T {
+  if (!mayHoldSecrets(json, secrets)) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const masked = withoutSecrets(v, secrets);
+      if (masked !== v || !v.includes("\\") || !JSON_START.test(v)) return masked;
+      try {
+        const inner = JSON.parse(v) as unknown;
+        const again = walk(inner);
+        return JSON.stringify(again) === JSON.stringify(inner) ? v : JSON.stringify(again);
+      } catch {
+        return v;
+      }
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== "object") return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [withoutSecrets(k, secrets), walk(x)]));
+  };
+  const out = walk(value);
+  return JSON.stringify(out) === json ? value : (out as T);
 }
 
 /**

@@ -255,6 +255,38 @@ describe("OpenAI's newer fields across providers", () => {
     expect(tokens[0]?.top_logprobs).toHaveLength(3);
   });
 
+  it.each([
+    ["oa/gpt-sim", false],
+    ["oa/gpt-sim", true],
+    ["ge/gemini-2.5-flash", false],
+    ["ge/gemini-2.5-flash", true],
+  ])(
+    "gives no log probabilities that spell the credential an answer repeated (%s, stream: %s)",
+    async (model, stream) => {
+      // The harness's provider credential is "test-key"; the simulators echo the prompt.
+      const params = {
+        model,
+        logprobs: true,
+        top_logprobs: 2,
+        messages: [{ role: "user" as const, content: "my key is test-key" }],
+      };
+      const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
+      let text = "";
+      if (stream) {
+        for await (const c of await h.client.chat.completions.create({ ...params, stream: true })) {
+          tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
+          text += c.choices[0]?.delta.content ?? "";
+        }
+      } else {
+        const res = await h.client.chat.completions.create(params);
+        tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
+        text = res.choices[0]?.message.content ?? "";
+      }
+      expect(text).toBe("Echo: my key is [REDACTED]");
+      expect(JSON.stringify(tokens)).not.toContain("test");
+    },
+  );
+
   it.each([false, true])("says which OpenAI service tier served the request (stream: %s)", async (stream) => {
     const params = {
       model: "oa/gpt-sim",

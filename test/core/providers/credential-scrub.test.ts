@@ -99,6 +99,26 @@ describe("valueWithoutSecrets", () => {
     });
   });
 
+  it("masks a credential behind an escape inside a string that is JSON itself (tool arguments)", () => {
+    const args = '{"x":"\\u0073k-proj-ABCdef0123456789","n":1}';
+    const out = valueWithoutSecrets({ arguments: args }, [secret]);
+    expect(JSON.parse(out.arguments)).toEqual({ x: "[REDACTED]", n: 1 });
+  });
+
+  it("never touches the JSON's structure: a credential of digits leaves a timestamp as it is", () => {
+    const value = { created: 1_700_000_000, id: "c-1700000000", text: "1700000000" };
+    expect(valueWithoutSecrets(value, ["1700000000"])).toEqual({
+      created: 1_700_000_000,
+      id: "c-[REDACTED]",
+      text: "[REDACTED]",
+    });
+  });
+
+  it("masks a credential with a quote or a backslash in it", () => {
+    const odd = 'sk-quote"in\\key12345';
+    expect(valueWithoutSecrets({ content: `key ${odd}` }, [odd])).toEqual({ content: "key [REDACTED]" });
+  });
+
   it("returns the value itself when no credential is in it", () => {
     const value = { a: ["b", { c: "d" }] };
     expect(valueWithoutSecrets(value, [secret])).toBe(value);
