@@ -1,8 +1,8 @@
 import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import type { EmbeddingsRequest } from "../api/embeddings-request.ts";
 import { badRequest } from "../api/errors.ts";
-import { maskEntryKeys } from "../pii/mask-names.ts";
-import { redactJsonText } from "../pii/redact.ts";
+import { distinctMasks, maskEntryKeys } from "../pii/mask-names.ts";
+import { redactJsonText, redactNamed } from "../pii/redact.ts";
 import { redactText } from "../pii/redact-text.ts";
 import { maskSchema } from "./redact-schema.ts";
 
@@ -20,6 +20,22 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     masked += r.count;
     return r.text;
   };
+  const maskNamed = (key: string, value: string): string => {
+    const r = redactNamed(key, value);
+    masked += r.count;
+    return r.text;
+  };
+  const callIds = distinctMasks(
+    req.messages.flatMap((m) =>
+      m.role === "tool"
+        ? [m.tool_call_id]
+        : m.role === "assistant"
+          ? (m.tool_calls ?? []).map((t) => t.id)
+          : [],
+    ),
+    mask,
+  );
+  const callId = (id: string): string => callIds.get(id) ?? id;
   // A past tool call's arguments are JSON, and must stay JSON once masked (redactJsonText).
   const maskJson = (text: string): string => {
     const r = redactJsonText(text);
@@ -52,13 +68,13 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
         out = { ...out, name: name.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64) } as ChatMessage;
     }
     // A tool call's id is the caller's (or a provider's) text too; masked alike where the call made it
-    // and where its result answers it, the two still pair.
-    if (out.role === "tool") return { ...out, tool_call_id: mask(out.tool_call_id) };
+    // and where its result answers it, the two still pair, and ids that mask alike stay apart.
+    if (out.role === "tool") return { ...out, tool_call_id: callId(out.tool_call_id) };
     if (out.role !== "assistant") return out;
     // A past turn's tool calls and refusal are text the provider reads back, as much as its content.
     const tool_calls = out.tool_calls?.map((t) => ({
       ...t,
-      id: mask(t.id),
+      id: callId(t.id),
       function: { ...t.function, arguments: maskJson(t.function.arguments) },
     }));
     const refusal = typeof out.refusal === "string" ? mask(out.refusal) : out.refusal;
@@ -79,9 +95,13 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
     ...(req.metadata
       ? {
           metadata: Object.fromEntries(
-            maskEntryKeys(Object.entries(req.metadata), (r) => {
-              masked += r.count;
-            }).map(([k, v]) => [k, mask(v)]),
+            // A value is read with its key as its label (`{"phone": "4155550132"}`), then the key masked.
+            maskEntryKeys(
+              Object.entries(req.metadata).map(([k, v]) => [k, maskNamed(k, v)] as const),
+              (r) => {
+                masked += r.count;
+              },
+            ),
           ),
         }
       : {}),
@@ -126,11 +146,14 @@ function definitions(
     }));
   const format = req.response_format;
   if (format?.type === "json_schema") {
-    const { description, schema, ...js } = format.json_schema;
+    const { description, schema, name, ...js } = format.json_schema;
+    const maskedName = mask(name);
     out.response_format = {
       ...format,
       json_schema: {
         ...js,
+        // The format's name, in the characters OpenAI takes in one (as a participant's name is).
+        name: maskedName === name ? name : maskedName.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64),
         ...(description !== undefined ? { description: mask(description) } : {}),
         ...(schema !== undefined ? { schema: maskSchema(schema, mask, maskObject) } : {}),
       },

@@ -1,3 +1,5 @@
+import { distinctMasks } from "../pii/mask-names.ts";
+
 /** JSON Schema keywords whose values are prose or sample data, which can name people. */
 const SCHEMA_TEXT = new Set(["description", "title", "$comment", "examples", "default", "enum", "const"]);
 /** Keywords whose value maps names (of properties or definitions) to schemas. */
@@ -5,17 +7,9 @@ const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "defini
 /** Keywords whose value maps names to lists of names (`dependencies` may map one to a schema instead). */
 const SCHEMA_NAME_LISTS = new Set(["dependentRequired", "dependencies"]);
 /** Keywords whose string values are the schema's structure, never anyone's data. */
-const SCHEMA_STRUCTURE = new Set([
-  "type",
-  "format",
-  "$schema",
-  "$id",
-  "$anchor",
-  "$dynamicAnchor",
-  "$dynamicRef",
-  "contentEncoding",
-  "contentMediaType",
-]);
+const SCHEMA_STRUCTURE = new Set(["type", "format", "$schema", "contentEncoding", "contentMediaType"]);
+/** Keywords whose values name a place a `$ref` can point at: masked as the `$ref` is, alike. */
+const SCHEMA_IDS = new Set(["$id", "$anchor", "$dynamicAnchor", "$dynamicRef"]);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -31,6 +25,11 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 export function maskSchema<T>(schema: T, mask: (text: string) => string, maskObject: <V>(value: V) => V): T {
   const names = schemaNames(schema, mask);
   const rename = (name: unknown) => (typeof name === "string" ? (names.get(name) ?? mask(name)) : name);
+  // A regular expression (a `pattern`, a `patternProperties` key) masked stays one: its masks are literals.
+  const maskPattern = (p: string) => {
+    const masked = mask(p);
+    return masked === p ? p : masked.replace(/\\?\[([A-Z_:]+)\]/g, "\\[$1\\]");
+  };
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (!isObject(node)) return typeof node === "string" ? mask(node) : node;
@@ -39,7 +38,9 @@ export function maskSchema<T>(schema: T, mask: (text: string) => string, maskObj
       if (SCHEMA_TEXT.has(key)) {
         const masked = maskObject(value);
         out[key] = key === "enum" && Array.isArray(masked) ? uniqueJson(masked) : masked;
-      } else if (SCHEMA_MAPS.has(key) && isObject(value))
+      } else if (key === "patternProperties" && isObject(value))
+        out[key] = Object.fromEntries(Object.entries(value).map(([p, sub]) => [maskPattern(p), walk(sub)]));
+      else if (SCHEMA_MAPS.has(key) && isObject(value))
         out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [rename(name), walk(sub)]));
       else if (SCHEMA_NAME_LISTS.has(key) && isObject(value))
         out[key] = Object.fromEntries(
@@ -50,6 +51,8 @@ export function maskSchema<T>(schema: T, mask: (text: string) => string, maskObj
         );
       else if (key === "required" && Array.isArray(value)) out[key] = value.map(rename);
       else if (key === "$ref" && typeof value === "string") out[key] = refRenamed(value, rename);
+      else if (SCHEMA_IDS.has(key) && typeof value === "string") out[key] = rename(value);
+      else if (key === "pattern" && typeof value === "string") out[key] = maskPattern(value);
       else if (SCHEMA_STRUCTURE.has(key) && typeof value === "string") out[key] = value;
       else out[rename(key) as string] = walk(value);
     }
@@ -71,23 +74,13 @@ function schemaNames(schema: unknown, mask: (text: string) => string): Map<strin
     }
     if (!isObject(node)) return;
     for (const [key, value] of Object.entries(node)) {
-      if ((SCHEMA_MAPS.has(key) || SCHEMA_NAME_LISTS.has(key)) && isObject(value))
-        found.push(...Object.keys(value));
+      const named = (SCHEMA_MAPS.has(key) && key !== "patternProperties") || SCHEMA_NAME_LISTS.has(key);
+      if (named && isObject(value)) found.push(...Object.keys(value));
       collect(value);
     }
   };
   collect(schema);
-  const used = new Set(found);
-  const names = new Map<string, string>();
-  for (const name of new Set(found)) {
-    const masked = mask(name);
-    if (masked === name) continue;
-    let unique = masked;
-    for (let n = 2; used.has(unique); n++) unique = `${masked} ${n}`;
-    used.add(unique);
-    names.set(name, unique);
-  }
-  return names;
+  return distinctMasks(found, mask);
 }
 
 /** A `$ref` pointer (RFC 6901, in a URI fragment) with each segment renamed as the names it points at are. */
@@ -101,12 +94,18 @@ function refRenamed(ref: string, rename: (name: unknown) => unknown): string {
       return s;
     }
   };
-  // A mask's space (`[EMAIL] 2`) is percent-encoded: a URI has none.
-  const encode = (s: string) => s.replaceAll("~", "~0").replaceAll("/", "~1").replaceAll(" ", "%20");
+  // A renamed segment is written again: `%` and a mask's space (`[EMAIL] 2`) percent-encoded (a URI has
+  // neither bare). A segment whose name is kept stays as it was written.
+  const encode = (s: string) =>
+    s.replaceAll("%", "%25").replaceAll("~", "~0").replaceAll("/", "~1").replaceAll(" ", "%20");
   const segments = ref
     .slice(hash + 1)
     .split("/")
-    .map((s) => (s === "" ? s : encode(rename(decode(s)) as string)));
+    .map((s) => {
+      const name = decode(s);
+      const renamed = rename(name) as string;
+      return renamed === name ? s : encode(renamed);
+    });
   return `${rename(ref.slice(0, hash))}#${segments.join("/")}`;
 }
 

@@ -23,15 +23,37 @@ export function maskName(key: string): Redaction {
 }
 
 /**
- * A model name (`provider/model`) masked part by part: a detector that will not start after a `/` (a
+ * A model name (`provider/model`) masked whole, which finds what spans a `/` (an AWS secret key, a phone
+ * number written `030/12345678`), then part by part: a detector that will not start after a `/` (a
  * phone number's) reads each part alone, so `oa/+14155550199` is `oa/[PHONE]`.
  */
 export function maskModelName(name: string): string {
-  if (!name.includes("/")) return maskName(name).text;
-  return name
+  const whole = maskName(name).text;
+  if (!whole.includes("/")) return whole;
+  return whole
     .split("/")
     .map((part) => maskName(part).text)
     .join("/");
+}
+
+/**
+ * Names that must stay distinct and match wherever they recur (schema properties, tool call ids), each
+ * to its mask, numbered where another name, kept or masked, already is that (`[EMAIL]`, `[EMAIL] 2`).
+ * Only names that mask to something else are in the map.
+ */
+export function distinctMasks(names: Iterable<string>, mask: (name: string) => string): Map<string, string> {
+  const all = [...new Set(names)];
+  const used = new Set(all);
+  const out = new Map<string, string>();
+  for (const name of all) {
+    const masked = mask(name);
+    if (masked === name) continue;
+    let unique = masked;
+    for (let n = 2; used.has(unique); n++) unique = `${masked} ${n}`;
+    used.add(unique);
+    out.set(name, unique);
+  }
+  return out;
 }
 
 /**

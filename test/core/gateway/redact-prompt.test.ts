@@ -128,7 +128,35 @@ describe("redactPrompt", () => {
     expect(sent.metadata).toEqual({ "[EMAIL]": "x", "[EMAIL] 2": "y" });
     expect(sent.messages[1]).toMatchObject({ tool_calls: [{ id: "[EMAIL]" }] });
     expect(sent.messages[2]).toMatchObject({ tool_call_id: "[EMAIL]" });
-    expect(masked).toBe(4);
+    expect(masked).toBe(3);
+  });
+
+  it("keeps tool call ids that mask alike apart, each pairing with its result", () => {
+    const call = (id: string) => ({
+      id,
+      type: "function" as const,
+      function: { name: "f", arguments: "{}" },
+    });
+    const { request: sent } = redactPrompt(
+      request({
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: null, tool_calls: [call("a@example.com"), call("b@example.com")] },
+          { role: "tool", tool_call_id: "b@example.com", content: "B" },
+          { role: "tool", tool_call_id: "a@example.com", content: "A" },
+        ],
+      }),
+    );
+    expect(sent.messages[1]).toMatchObject({ tool_calls: [{ id: "[EMAIL]" }, { id: "[EMAIL] 2" }] });
+    expect(sent.messages.slice(2).map((m) => (m as { tool_call_id: string }).tool_call_id)).toEqual([
+      "[EMAIL] 2",
+      "[EMAIL]",
+    ]);
+  });
+
+  it("reads a metadata value with its key as its label", () => {
+    const { request: sent } = redactPrompt(request({ metadata: { phone: "4155550132", team: "search" } }));
+    expect(sent.metadata).toEqual({ phone: "[PHONE]", team: "search" });
   });
 
   it.each([
@@ -267,10 +295,42 @@ describe("redactPrompt", () => {
       },
       required: ["[EMAIL]", "[EMAIL] 2"],
       dependentRequired: { "[EMAIL]": ["[EMAIL] 2"] },
-      $defs: { "[PHONE]": { type: "string", pattern: "^[EMAIL]$", "x-owner": "[EMAIL]" } },
+      $defs: { "[PHONE]": { type: "string", pattern: "^\\[EMAIL\\]$", "x-owner": "[EMAIL]" } },
       // A key the vocabulary does not have is masked as a name.
       "[EMAIL]": { type: "string" },
     });
+  });
+
+  it("keeps a schema valid: ids and refs masked alike, encodings kept, patterns still patterns", () => {
+    const schema = {
+      $id: "urn:p:jane@example.com",
+      type: "object",
+      properties: {
+        "a@example.com": { $ref: "urn:p:jane@example.com#/$defs/100%25" },
+        tel: { type: "string", pattern: "^\\+1 415 555 0199$" },
+      },
+      patternProperties: { "^\\+1 415 555 0199$": { type: "string" } },
+      $defs: { "100%": { type: "string" } },
+    };
+    const { request: sent } = redactPrompt(
+      request({
+        response_format: { type: "json_schema", json_schema: { name: "jane.doe@example.com", schema } },
+      }),
+    );
+    const format = sent.response_format;
+    const js = format?.type === "json_schema" ? format.json_schema : undefined;
+    expect(js?.name).toBe("_EMAIL_");
+    expect(js?.schema).toEqual({
+      $id: "urn:p:[EMAIL]",
+      type: "object",
+      properties: {
+        "[EMAIL]": { $ref: "urn:p:[EMAIL]#/$defs/100%25" },
+        tel: { type: "string", pattern: "^\\[PHONE\\]$" },
+      },
+      patternProperties: { "^\\[PHONE\\]$": { type: "string" } },
+      $defs: { "100%": { type: "string" } },
+    });
+    for (const p of ["^\\[PHONE\\]$"]) expect(() => new RegExp(p, "u")).not.toThrow();
   });
 
   it("masks a prompt cache key, which OpenAI suggests a user's id for", () => {
