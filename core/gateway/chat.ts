@@ -5,11 +5,7 @@ import { badRequest, GatewayError } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
 import { chatAdapters } from "../providers/adapters.ts";
-import {
-  credentialsIn,
-  errorWithoutCredentials,
-  valueWithoutSecrets,
-} from "../providers/credential-scrub.ts";
+import { credentialsIn, errorWithoutCredentials } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
@@ -19,6 +15,7 @@ import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
 import { carriesContent } from "./chunk-content.ts";
 import { completeRequest } from "./complete.ts";
+import { completionWithoutEchoes } from "./echo-holdback.ts";
 import { firstTaker, mappedFor, type Taken } from "./first-taker.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
@@ -202,13 +199,7 @@ async function completeFrom(
       () => adapter.fromResponse(parseUpstreamJson(text, target.provider.id), metaFor(ctx, target)),
       request.headers,
     );
-    // The credential the answer repeats, in whatever field, masked once parsed (escapes decoded); its
-    // tokens' logprobs would spell it, so an answer masked goes without them.
-    const masked = valueWithoutSecrets(answer, credentialsIn(request.headers));
-    const completion =
-      masked === answer
-        ? answer
-        : { ...masked, choices: masked.choices.map((c) => ({ ...c, logprobs: null })) };
+    const completion = completionWithoutEchoes(answer, credentialsIn(request.headers));
     recordUsage(ctx.outcome, completion.usage);
     if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;
     if (ctx.capture) {

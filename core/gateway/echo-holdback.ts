@@ -1,25 +1,36 @@
-import type { ChatCompletionChunk, ChunkDelta } from "../api/chat-response.ts";
-import { withoutSecrets } from "../providers/credential-scrub.ts";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChoiceLogprobs,
+  ChunkDelta,
+} from "../api/chat-response.ts";
+import { valueWithoutSecrets, withoutSecrets } from "../providers/credential-scrub.ts";
 
 /**
- * Text of each choice's streamed fields that may be the start of a credential, held back from the
- * caller until the next delta shows whether it is one. Keyed by choice index and field (`0 content`,
- * `0 refusal`, `0 function`, `0 tool 2` for the arguments of tool call 2).
+ * What is held back from the caller until the next delta shows whether it begins a credential: text of
+ * each choice's streamed fields, keyed by choice index and field (`0 content`, `0 refusal`, `0 function`,
+ * `0 tool 2` for the arguments of tool call 2), and the log probabilities of a choice's held text.
  */
-export type HeldText = ReadonlyMap<string, string>;
+export interface HeldText {
+  readonly text: ReadonlyMap<string, string>;
+  readonly logprobs: ReadonlyMap<number, ChoiceLogprobs>;
+}
 
-export const NOTHING_HELD: HeldText = new Map();
+export const NOTHING_HELD: HeldText = { text: new Map(), logprobs: new Map() };
 
 type Choice = ChatCompletionChunk["choices"][number];
 type ToolCallDelta = NonNullable<ChunkDelta["tool_calls"]>[number];
+type Pass = (key: string, piece: string, finished: boolean) => string;
 
 /**
  * A chunk with the gateway's provider credentials masked in the text it streams (content, refusal, and
  * tool and function call arguments), across deltas: a provider that answers with the key it was sent
  * streams it a few characters at a time, which no one event holds whole. Each field's text is read
- * joined to what was held from it; a credential in it is masked, and a tail that could begin one is
- * held back (at most a credential's length less one character) until more text, or the choice's finish
- * reason, settles it. Pure: returns the chunk (itself when unchanged) and what is held now.
+ * joined to what was held from it; a credential in it is masked, and a tail that could begin one (at a
+ * word's start, at most a credential's length less one character) is held back until more text, another
+ * field, or the choice's finish reason settles it. The log probabilities of held text wait with it and
+ * go out with it; those of a delta in which a credential was masked are dropped (their tokens would
+ * spell it). Pure: returns the chunk (itself when unchanged) and what is held now.
  */
 export function maskEchoes(
   chunk: ChatCompletionChunk,
@@ -27,48 +38,79 @@ export function maskEchoes(
   held: HeldText,
 ): { chunk: ChatCompletionChunk; held: HeldText } {
   if (secrets.length === 0) return { chunk, held };
-  let next: Map<string, string> | undefined;
-  /** The field's text to send now; what may begin a credential is held (nothing once finished). */
-  const pass = (key: string, piece: string, finished: boolean): string => {
-    const before = held.get(key) ?? "";
+  let text: Map<string, string> | undefined;
+  let logprobs: Map<number, ChoiceLogprobs> | undefined;
+  let masked = false;
+  const pass: Pass = (key, piece, finished) => {
+    const before = held.text.get(key) ?? "";
     if (before === "" && piece === "") return piece;
-    const text = withoutSecrets(before + piece, secrets);
-    const keep = finished ? 0 : credentialStart(text, secrets);
-    const rest = text.slice(text.length - keep);
+    const joined = before + piece;
+    const clean = withoutSecrets(joined, secrets);
+    if (clean !== joined) masked = true;
+    const keep = finished ? 0 : credentialStart(clean, secrets);
+    const rest = clean.slice(clean.length - keep);
     if (rest !== before) {
-      next ??= new Map(held);
-      if (rest === "") next.delete(key);
-      else next.set(key, rest);
+      text ??= new Map(held.text);
+      if (rest === "") text.delete(key);
+      else text.set(key, rest);
     }
-    return text.slice(0, text.length - keep);
+    return clean.slice(0, clean.length - keep);
   };
   let choices: Choice[] | undefined;
   chunk.choices.forEach((choice, i) => {
-    const delta = maskDelta(choice, held, pass);
-    if (delta === choice.delta) return;
+    masked = false;
+    const delta = maskDelta(choice, held.text, pass);
+    const waiting = held.logprobs.get(choice.index);
+    const holding = [...(text ?? held.text).keys()].some((k) => k.startsWith(`${choice.index} `));
+    let out = choice.logprobs;
+    if (masked || holding || waiting) {
+      const all = joinLogprobs(waiting, choice.logprobs);
+      out = masked || holding ? null : all;
+      logprobs ??= new Map(held.logprobs);
+      if (holding && !masked && all) logprobs.set(choice.index, all);
+      else logprobs.delete(choice.index);
+    }
+    if (delta === choice.delta && out === choice.logprobs) return;
     choices ??= [...chunk.choices];
-    // The tokens' logprobs would spell what was held or masked: a changed delta goes without them.
-    choices[i] = { ...choice, delta, logprobs: null };
+    choices[i] = { ...choice, delta, logprobs: out };
   });
-  return { chunk: choices ? { ...chunk, choices } : chunk, held: next ?? held };
+  const next = text || logprobs ? { text: text ?? held.text, logprobs: logprobs ?? held.logprobs } : held;
+  return { chunk: choices ? { ...chunk, choices } : chunk, held: next };
+}
+
+/**
+ * A whole answer with the credential it repeats masked, in whatever field, once parsed (escapes
+ * decoded); its tokens' logprobs would spell it, so an answer masked goes without them.
+ */
+export function completionWithoutEchoes(answer: ChatCompletion, secrets: readonly string[]): ChatCompletion {
+  const masked = valueWithoutSecrets(answer, secrets);
+  return masked === answer
+    ? answer
+    : { ...masked, choices: masked.choices.map((c) => ({ ...c, logprobs: null })) };
 }
 
 /** A choice's delta with each streamed field passed through `pass`; the delta itself when unchanged. */
-function maskDelta(
-  choice: Choice,
-  held: HeldText,
-  pass: (key: string, piece: string, finished: boolean) => string,
-): ChunkDelta {
+function maskDelta(choice: Choice, held: ReadonlyMap<string, string>, pass: Pass): ChunkDelta {
   const { delta } = choice;
   const finished = choice.finish_reason !== null && choice.finish_reason !== undefined;
   const at = `${choice.index} `;
   const out: ChunkDelta = { ...delta };
   let changed = false;
+  const carries = (field: "content" | "refusal" | "tools") =>
+    field === "tools"
+      ? (delta.tool_calls?.length ?? 0) > 0 || delta.function_call !== undefined
+      : typeof delta[field] === "string" && delta[field] !== "";
   for (const field of ["content", "refusal"] as const) {
     const piece = delta[field];
-    // A held field the delta does not carry is sent only when the choice finishes.
-    if (typeof piece !== "string" && !(finished && held.has(at + field))) continue;
-    const text = pass(at + field, typeof piece === "string" ? piece : "", finished);
+    // Held text of a field this delta does not carry goes out when the choice finishes, or when the
+    // delta carries another field: the text it belonged to has ended.
+    const other = carries(field === "content" ? "refusal" : "content") || carries("tools");
+    if (typeof piece !== "string" && !((finished || other) && held.has(at + field))) continue;
+    const text = pass(
+      at + field,
+      typeof piece === "string" ? piece : "",
+      finished || (typeof piece !== "string" && other),
+    );
     if (text !== piece && !(text === "" && typeof piece !== "string")) {
       out[field] = text;
       changed = true;
@@ -100,11 +142,20 @@ function maskDelta(
   return changed ? out : delta;
 }
 
-/** What is still held when a stream ends, as a chunk like `last` (undefined when nothing is). */
+/** Log probabilities held from earlier deltas, then this delta's. */
+function joinLogprobs(a: ChoiceLogprobs | undefined, b: ChoiceLogprobs | null): ChoiceLogprobs | null {
+  if (!a) return b;
+  if (!b) return a;
+  const join = (x: ChoiceLogprobs["content"], y: ChoiceLogprobs["content"]) =>
+    x || y ? [...(x ?? []), ...(y ?? [])] : null;
+  return { content: join(a.content, b.content), refusal: join(a.refusal, b.refusal) };
+}
+
+/** What is still held when a stream ends or breaks, as a chunk like `last` (undefined when nothing is). */
 export function flushEchoes(last: ChatCompletionChunk, held: HeldText): ChatCompletionChunk | undefined {
-  if (held.size === 0) return undefined;
+  if (held.text.size === 0) return undefined;
   const deltas = new Map<number, ChunkDelta>();
-  for (const [key, text] of held) {
+  for (const [key, text] of held.text) {
     const [index, field, tool] = key.split(" ");
     const delta = deltas.get(Number(index)) ?? {};
     if (field === "content" || field === "refusal") delta[field] = text;
@@ -120,19 +171,26 @@ export function flushEchoes(last: ChatCompletionChunk, held: HeldText): ChatComp
     index,
     delta,
     finish_reason: null,
-    logprobs: null,
+    logprobs: held.logprobs.get(index) ?? null,
   }));
   return { id: last.id, object: last.object, created: last.created, model: last.model, choices };
 }
 
-/** The length of the longest tail of `text` that begins a secret without being all of it. */
+/** Characters a credential is made of: a tail that begins one right after them is inside a word. */
+const WORD = /[A-Za-z0-9_-]/;
+
+/**
+ * The length of the longest tail of `text` that begins a secret without being all of it, starting a
+ * word: a key a provider echoes stands apart (after a space, a quote, a colon), and holding back the
+ * `s` of every "This" would delay (and reorder) ordinary text for nothing.
+ */
 function credentialStart(text: string, secrets: readonly string[]): number {
   let longest = 0;
   for (const secret of secrets) {
     const first = secret[0]!;
     // Earliest start first: the first that fits is the longest tail.
     for (let p = text.indexOf(first, Math.max(0, text.length - secret.length + 1)); p >= 0; ) {
-      if (secret.startsWith(text.slice(p))) {
+      if ((p === 0 || !WORD.test(text[p - 1]!)) && secret.startsWith(text.slice(p))) {
         longest = Math.max(longest, text.length - p);
         break;
       }

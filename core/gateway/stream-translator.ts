@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import type { ChatCompletionChunk, Usage } from "../api/chat-response.ts";
+import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { type GatewayError, toGatewayError, upstreamError, upstreamTimeout } from "../api/errors.ts";
 import { createSseParser } from "../api/sse-parser.ts";
 import { SSE_DONE, SSE_KEEPALIVE, sseData, sseError } from "../api/sse-writer.ts";
@@ -12,59 +12,10 @@ import {
 } from "../providers/credential-scrub.ts";
 import { TransportError } from "../providers/transport.ts";
 import { classifyBodyError } from "../providers/transport-errors.ts";
-import type { BaseStreamState, ChatAdapter, ResponseMeta } from "../providers/types.ts";
 import { providerFaultError, transportError } from "../providers/upstream-errors.ts";
 import { carriesContent } from "./chunk-content.ts";
-import { flushEchoes, maskEchoes, NOTHING_HELD } from "./echo-holdback.ts";
-
-export interface StreamEnd {
-  usage: Usage | undefined;
-  /** `usage` is the provider's final count (BaseStreamState.usageFinal, or a stream that finished). */
-  usageFinal: boolean;
-  /** Set when the stream failed; before the first chunk the caller got it as a rejection instead. */
-  error: GatewayError | undefined;
-  firstChunkAt: number | undefined;
-  clientClosed: boolean;
-}
-
-export interface TranslateOptions {
-  adapter: ChatAdapter<BaseStreamState>;
-  meta: ResponseMeta;
-  provider: string;
-  includeUsage: boolean;
-  /** How long the first event may take (from now); then `idleMs` bounds each silence between events. */
-  firstEventMs: number;
-  idleMs: number;
-  keepAliveMs: number;
-  now(): number;
-  onEnd(end: StreamEnd): void;
-  /** Sees every chunk sent to the caller (the service tier it names, the audit capture of sensitive orgs). */
-  onChunk?: ((chunk: ChatCompletionChunk) => void) | undefined;
-  /**
-   * Aborted when the caller disconnects. The upstream call is aborted with it, so an upstream error
-   * then is the caller leaving (`clientClosed`), not the provider failing.
-   */
-  callerGone?: AbortSignal | undefined;
-  /**
-   * The provider sent an error event before any content: it declared the call failed, as an error
-   * status would have (providerFaultError), rather than breaking off a call it was working on.
-   */
-  onDeclaredFailure?: (() => void) | undefined;
-  /**
-   * The call failed before its first chunk, after the provider had counted some of it (Anthropic's
-   * message_start): the count a failed attempt it billed is priced with (accounting.ts).
-   */
-  onEarlyCount?: ((usage: Usage) => void) | undefined;
-  /**
-   * The headers the request was sent with: an error event's message and kind are masked of the
-   * credential among them (credential-scrub.ts) before anything is made of them (a message is cut to
-   * length, a kind becomes the code), as an error status's are.
-   */
-  requestHeaders?: Readonly<Record<string, string>> | undefined;
-  /** The most characters, and `data:` lines, one SSE event may hold (sse-parser.ts); past either it fails. */
-  maxEventChars: number;
-  maxEventLines: number;
-}
+import { createEchoGuard } from "./echo-guard.ts";
+import type { TranslateOptions } from "./stream-options.ts";
 
 /**
  * Turns a provider's SSE body into the caller's OpenAI SSE stream. Resolves at the commit point: the
@@ -190,19 +141,26 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       rejectStart(err);
       return;
     }
-    if (!callerLeft) out.push(sseError(err.toEnvelope()));
+    if (!callerLeft) {
+      // The text held back is the caller's: it goes out before the error, never silently lost.
+      flushHeld();
+      out.push(sseError(err.toEnvelope()));
+    }
     out.push(null);
   }
 
-  // The credential echoed across deltas (echo-holdback.ts): what may begin one waits for the next.
-  let echoHeld = NOTHING_HELD;
-  let lastChunk: ChatCompletionChunk | undefined;
+  // The credential echoed across deltas (echo-guard.ts): what may begin one waits for the next.
+  const echoes = createEchoGuard(secrets);
+  /** Text still held (a choice that never finished, a stream that broke) goes out as it is. */
+  const flushHeld = () => {
+    const rest = echoes.flush();
+    if (rest) send(rest);
+  };
   const take = (chunks: readonly ChatCompletionChunk[]) => {
     for (const raw of chunks) {
-      const masked = maskEchoes(raw, secrets, echoHeld);
-      echoHeld = masked.held;
-      lastChunk = masked.chunk;
-      send(masked.chunk);
+      // The usage chunk comes after every choice's text: held text goes out before it.
+      if (raw.choices.length === 0) flushHeld();
+      send(echoes.mask(raw));
     }
   };
   const send = (chunk: ChatCompletionChunk) => {
@@ -286,10 +244,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   function complete() {
     // What the provider said last (Gemini's usage may come after its finish reason).
     take(opts.adapter.endStream?.(state) ?? []);
-    // Text held for a choice that never finished goes out as it is: the stream is over.
-    const rest = lastChunk && flushEchoes(lastChunk, echoHeld);
-    echoHeld = NOTHING_HELD;
-    if (rest) send(rest);
+    flushHeld();
     // A complete answer with no content (only a finish reason, or usage): what was held goes out now.
     commit();
     out.push(SSE_DONE);

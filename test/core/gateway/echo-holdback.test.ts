@@ -31,7 +31,7 @@ describe("maskEchoes", () => {
   });
 
   it("lets held text go with the next delta once it turns out to be no credential", () => {
-    expect(relay([["ask"], ["-me"], [" more"]])).toEqual(["a", "sk-me", " more"]);
+    expect(relay([["ask s"], ["k-me"], [" more"]])).toEqual(["ask ", "sk-me", " more"]);
   });
 
   it("lets held text go with the choice's finish reason, or at the end of the stream", () => {
@@ -79,7 +79,51 @@ describe("maskEchoes", () => {
     }
     const finish = maskEchoes(withDelta({}, "stop"), [KEY], held);
     expect(out.join("") + read(finish.chunk)).toBe('{"k":"[REDACTED]"}');
-    expect(finish.held.size).toBe(0);
+    expect(finish.held.text.size).toBe(0);
+  });
+
+  it("holds nothing back inside a word: ordinary text and its log probabilities go out as they came", () => {
+    const lp = (token: string) => ({
+      content: [{ token, logprob: -1, bytes: null, top_logprobs: [] }],
+      refusal: null,
+    });
+    let held: HeldText = NOTHING_HELD;
+    for (const piece of ["This", " is", " fine"]) {
+      const chunk = {
+        ...withDelta({ content: piece }),
+        choices: [{ ...withDelta({ content: piece }).choices[0]!, logprobs: lp(piece) }],
+      };
+      const step = maskEchoes(chunk, [KEY], held);
+      expect(step.chunk).toBe(chunk);
+      held = step.held;
+    }
+  });
+
+  it("sends the log probabilities of held text with it once it turns out to be no credential", () => {
+    const lp = (token: string) => ({
+      content: [{ token, logprob: -1, bytes: null, top_logprobs: [] }],
+      refusal: null,
+    });
+    const at = (content: string) => ({
+      ...withDelta({ content }),
+      choices: [{ ...withDelta({ content }).choices[0]!, logprobs: lp(content) }],
+    });
+    const first = maskEchoes(at("a s"), [KEY], NOTHING_HELD);
+    expect(first.chunk.choices[0]).toMatchObject({ delta: { content: "a " }, logprobs: null });
+    const second = maskEchoes(at("o on"), [KEY], first.held);
+    expect(second.chunk.choices[0]?.delta.content).toBe("so on");
+    expect(second.chunk.choices[0]?.logprobs?.content?.map((t) => t.token)).toEqual(["a s", "o on"]);
+  });
+
+  it("sends held text before a delta that turns to tool calls", () => {
+    const first = maskEchoes(withDelta({ content: "checking s" }), [KEY], NOTHING_HELD);
+    const tools = maskEchoes(
+      withDelta({ tool_calls: [{ index: 0, id: "c", function: { name: "f", arguments: "" } }] }),
+      [KEY],
+      first.held,
+    );
+    expect(tools.chunk.choices[0]?.delta.content).toBe("s");
+    expect(tools.held.text.size).toBe(0);
   });
 
   it("keeps each choice's held text apart", () => {

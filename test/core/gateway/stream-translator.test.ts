@@ -4,11 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { ChatCompletionChunk } from "../../../core/api/chat-response.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
-import {
-  type StreamEnd,
-  type TranslateOptions,
-  translateStream,
-} from "../../../core/gateway/stream-translator.ts";
+import type { StreamEnd, TranslateOptions } from "../../../core/gateway/stream-options.ts";
+import { translateStream } from "../../../core/gateway/stream-translator.ts";
 import { chatAdapters } from "../../../core/providers/adapters.ts";
 import { openaiChat } from "../../../core/providers/openai/index.ts";
 
@@ -93,6 +90,34 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe("translateStream over the OpenAI adapter", () => {
+  it("gives held text back before the error of a stream that breaks, and before the usage chunk", async () => {
+    const auth = { authorization: "Bearer sk-proj-ABCdef0123456789" };
+    const broken = start({ requestHeaders: auth });
+    broken.upstream.end(chunk("This is s"));
+    const events = payloads(await readAll(await broken.promise)) as Array<Record<string, unknown>>;
+    const text = events.map(
+      (e) => (e as { choices?: Array<{ delta: { content?: string } }> }).choices?.[0]?.delta.content ?? "",
+    );
+    expect(text.join("")).toBe("This is s");
+    expect(events.at(-1)).toMatchObject({ error: { code: "upstream_truncated" } });
+
+    const usage = start({ requestHeaders: auth, includeUsage: true });
+    usage.upstream.end(chunk("This is s") + usageChunk + DONE);
+    const parts = payloads(await readAll(await usage.promise)) as Array<{
+      choices?: Array<{ delta: { content?: string } }>;
+      usage?: unknown;
+    }>;
+    const usageAt = parts.findIndex((p) => p.choices?.length === 0);
+    expect(
+      parts
+        .slice(0, usageAt)
+        .map((p) => p.choices?.[0]?.delta.content ?? "")
+        .join(""),
+    ).toBe("This is s");
+    // The usage chunk last, then [DONE].
+    expect(usageAt).toBe(parts.length - 2);
+  });
+
   it("masks the credential in any field of a chunk, escapes decoded, and drops the logprobs of what it held", async () => {
     const key = "sk-proj-ABCdef0123456789";
     const event = (id: string, content: string, token: string, finish: string | null = null) =>
