@@ -9,12 +9,12 @@ export function createEchoGuard(secrets: readonly string[]) {
   let held = NOTHING_HELD;
   let last: ChatCompletionChunk | undefined;
   return {
-    /** The chunk to send: text that may begin a credential held back, a credential masked. */
-    mask(chunk: ChatCompletionChunk): ChatCompletionChunk {
+    /** The chunks to send for one: text that may begin a credential held back, a credential masked. */
+    mask(chunk: ChatCompletionChunk): ChatCompletionChunk[] {
       const step = maskEchoes(chunk, secrets, held);
       held = step.held;
-      last = step.chunk;
-      return step.chunk;
+      last = step.chunks.at(-1);
+      return step.chunks;
     },
     /** What is still held, as a chunk to send now (undefined when nothing is); nothing is held after. */
     flush(): ChatCompletionChunk | undefined {

@@ -14,9 +14,11 @@ import { valueWithoutSecrets, withoutSecrets } from "../providers/credential-scr
 export interface HeldText {
   readonly text: ReadonlyMap<string, string>;
   readonly logprobs: ReadonlyMap<number, ChoiceLogprobs>;
+  /** The last character each field sent: whether a tail at the start of the next delta starts a word. */
+  readonly after: ReadonlyMap<string, string>;
 }
 
-export const NOTHING_HELD: HeldText = { text: new Map(), logprobs: new Map() };
+export const NOTHING_HELD: HeldText = { text: new Map(), logprobs: new Map(), after: new Map() };
 
 type Choice = ChatCompletionChunk["choices"][number];
 type ToolCallDelta = NonNullable<ChunkDelta["tool_calls"]>[number];
@@ -35,11 +37,14 @@ type Pass = (key: string, piece: string, finished: boolean) => string;
 export function maskEchoes(
   chunk: ChatCompletionChunk,
   secrets: readonly string[],
-  held: HeldText,
-): { chunk: ChatCompletionChunk; held: HeldText } {
-  if (secrets.length === 0) return { chunk, held };
+  start: HeldText,
+): { chunks: ChatCompletionChunk[]; held: HeldText } {
+  if (secrets.length === 0) return { chunks: [chunk], held: start };
+  // Text held for a field the chunk turns away from (tool calls after text) goes out first, alone.
+  const { early, held } = turnedAway(chunk, start);
   let text: Map<string, string> | undefined;
   let logprobs: Map<number, ChoiceLogprobs> | undefined;
+  let after: Map<string, string> | undefined;
   let masked = false;
   const pass: Pass = (key, piece, finished) => {
     const before = held.text.get(key) ?? "";
@@ -47,14 +52,19 @@ export function maskEchoes(
     const joined = before + piece;
     const clean = withoutSecrets(joined, secrets);
     if (clean !== joined) masked = true;
-    const keep = finished ? 0 : credentialStart(clean, secrets);
+    const keep = finished ? 0 : credentialStart(clean, secrets, held.after.get(key));
     const rest = clean.slice(clean.length - keep);
     if (rest !== before) {
       text ??= new Map(held.text);
       if (rest === "") text.delete(key);
       else text.set(key, rest);
     }
-    return clean.slice(0, clean.length - keep);
+    const sent = clean.slice(0, clean.length - keep);
+    if (sent !== "" && held.after.get(key) !== sent.at(-1)) {
+      after ??= new Map(held.after);
+      after.set(key, sent.at(-1)!);
+    }
+    return sent;
   };
   let choices: Choice[] | undefined;
   chunk.choices.forEach((choice, i) => {
@@ -74,8 +84,48 @@ export function maskEchoes(
     choices ??= [...chunk.choices];
     choices[i] = { ...choice, delta, logprobs: out };
   });
-  const next = text || logprobs ? { text: text ?? held.text, logprobs: logprobs ?? held.logprobs } : held;
-  return { chunk: choices ? { ...chunk, choices } : chunk, held: next };
+  const next =
+    text || logprobs || after
+      ? { text: text ?? held.text, logprobs: logprobs ?? held.logprobs, after: after ?? held.after }
+      : held;
+  const out = choices ? { ...chunk, choices } : chunk;
+  return { chunks: early ? [early, out] : [out], held: next };
+}
+
+/**
+ * The held text of each choice's content or refusal that the chunk's delta does not carry while it
+ * carries another field (tool calls after text, a refusal after text), as a chunk of its own to send
+ * before it, and what is held without it.
+ */
+function turnedAway(
+  chunk: ChatCompletionChunk,
+  held: HeldText,
+): { early?: ChatCompletionChunk; held: HeldText } {
+  if (held.text.size === 0) return { held };
+  const going = new Map<string, string>();
+  for (const { index, delta } of chunk.choices) {
+    const carries = {
+      content: typeof delta.content === "string" && delta.content !== "",
+      refusal: typeof delta.refusal === "string" && delta.refusal !== "",
+      tools: (delta.tool_calls?.length ?? 0) > 0 || delta.function_call !== undefined,
+    };
+    for (const field of ["content", "refusal"] as const) {
+      const other = field === "content" ? carries.refusal : carries.content;
+      const rest = held.text.get(`${index} ${field}`);
+      if (rest !== undefined && !carries[field] && (other || carries.tools))
+        going.set(`${index} ${field}`, rest);
+    }
+  }
+  if (going.size === 0) return { held };
+  const indexes = new Set([...going.keys()].map((k) => Number(k.split(" ")[0])));
+  const early = flushEchoes(chunk, {
+    text: going,
+    logprobs: new Map([...held.logprobs].filter(([i]) => indexes.has(i))),
+    after: held.after,
+  });
+  const text = new Map([...held.text].filter(([k]) => !going.has(k)));
+  const logprobs = new Map([...held.logprobs].filter(([i]) => !indexes.has(i)));
+  return { early, held: { text, logprobs, after: held.after } };
 }
 
 /**
@@ -181,16 +231,18 @@ const WORD = /[A-Za-z0-9_-]/;
 
 /**
  * The length of the longest tail of `text` that begins a secret without being all of it, starting a
- * word: a key a provider echoes stands apart (after a space, a quote, a colon), and holding back the
- * `s` of every "This" would delay (and reorder) ordinary text for nothing.
+ * word (`before`: the character sent just before `text`): a key a provider echoes stands apart (after a
+ * space, a quote, a colon), and holding back the `s` of every "This" or "token" + "s" would delay
+ * ordinary text for nothing.
  */
-function credentialStart(text: string, secrets: readonly string[]): number {
+function credentialStart(text: string, secrets: readonly string[], before: string | undefined): number {
   let longest = 0;
   for (const secret of secrets) {
     const first = secret[0]!;
     // Earliest start first: the first that fits is the longest tail.
     for (let p = text.indexOf(first, Math.max(0, text.length - secret.length + 1)); p >= 0; ) {
-      if ((p === 0 || !WORD.test(text[p - 1]!)) && secret.startsWith(text.slice(p))) {
+      const prev = p === 0 ? before : text[p - 1];
+      if ((prev === undefined || !WORD.test(prev)) && secret.startsWith(text.slice(p))) {
         longest = Math.max(longest, text.length - p);
         break;
       }

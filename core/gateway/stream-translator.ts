@@ -160,7 +160,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     for (const raw of chunks) {
       // The usage chunk comes after every choice's text: held text goes out before it.
       if (raw.choices.length === 0) flushHeld();
-      send(echoes.mask(raw));
+      for (const chunk of echoes.mask(raw)) send(chunk);
     }
   };
   const send = (chunk: ChatCompletionChunk) => {
@@ -190,6 +190,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       state = step.state;
       take(step.out);
       if (step.fault) {
+        // The last event, cut off by the end of the stream and unreadable, is the stream cut short, not
+        // a malformed event (the SSE rules would not even dispatch it).
+        if (ending && step.fault.code === "upstream_malformed") return fail(truncated());
         if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
         const when = started ? "failed mid-stream" : "reported an error before any content";
         const billed = step.fault.billed ? state.usage : undefined;
@@ -228,13 +231,19 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
       );
     }
   });
+  let ending = false;
+  const truncated = () =>
+    upstreamError(
+      `Provider '${opts.provider}' stream ${heard ? "ended before the response was complete" : "ended without sending any event"}.`,
+      "upstream_truncated",
+    );
   upstream.on("end", () => {
     if (ended) return;
+    ending = true;
     parser.feed(`${decoder.end()}\n\n`);
     if (ended) return;
     if (!state.finished) {
-      const what = heard ? "ended before the response was complete" : "ended without sending any event";
-      fail(upstreamError(`Provider '${opts.provider}' stream ${what}.`, "upstream_truncated"));
+      fail(truncated());
       return;
     }
     complete();

@@ -13,8 +13,8 @@ function relay(deltas: Array<[string, ("stop" | null)?]>, secrets = [KEY]): stri
   for (const [content, finish] of deltas) {
     const step = maskEchoes(withDelta({ content }, finish ?? null), secrets, held);
     held = step.held;
-    last = step.chunk;
-    out.push(step.chunk.choices[0]?.delta.content ?? "");
+    last = step.chunks.at(-1)!;
+    out.push(step.chunks.at(-1)!.choices[0]?.delta.content ?? "");
   }
   const rest = last && flushEchoes(last, held);
   if (rest) out.push(rest.choices[0]?.delta.content ?? "");
@@ -45,8 +45,11 @@ describe("maskEchoes", () => {
 
   it("returns the chunk itself when nothing in it could begin a credential", () => {
     const chunk = withDelta({ content: "plain text" });
-    expect(maskEchoes(chunk, [KEY], NOTHING_HELD)).toEqual({ chunk, held: NOTHING_HELD });
-    expect(maskEchoes(chunk, [], NOTHING_HELD).chunk).toBe(chunk);
+    const step = maskEchoes(chunk, [KEY], NOTHING_HELD);
+    expect(step.chunks).toEqual([chunk]);
+    expect(step.chunks[0]).toBe(chunk);
+    expect(step.held.text.size).toBe(0);
+    expect(maskEchoes(chunk, [], NOTHING_HELD).chunks[0]).toBe(chunk);
   });
 
   it("gives back, at the end of the stream, held text that begins a credential more than once", () => {
@@ -75,10 +78,10 @@ describe("maskEchoes", () => {
     for (const piece of ['{"k":"sk-proj-ABC', 'def0123456789"}']) {
       const step = maskEchoes(withDelta(delta(piece)), [KEY], held);
       held = step.held;
-      out.push(read(step.chunk));
+      out.push(read(step.chunks.at(-1)!));
     }
     const finish = maskEchoes(withDelta({}, "stop"), [KEY], held);
-    expect(out.join("") + read(finish.chunk)).toBe('{"k":"[REDACTED]"}');
+    expect(out.join("") + read(finish.chunks.at(-1)!)).toBe('{"k":"[REDACTED]"}');
     expect(finish.held.text.size).toBe(0);
   });
 
@@ -94,7 +97,7 @@ describe("maskEchoes", () => {
         choices: [{ ...withDelta({ content: piece }).choices[0]!, logprobs: lp(piece) }],
       };
       const step = maskEchoes(chunk, [KEY], held);
-      expect(step.chunk).toBe(chunk);
+      expect(step.chunks.at(-1)!).toBe(chunk);
       held = step.held;
     }
   });
@@ -109,10 +112,17 @@ describe("maskEchoes", () => {
       choices: [{ ...withDelta({ content }).choices[0]!, logprobs: lp(content) }],
     });
     const first = maskEchoes(at("a s"), [KEY], NOTHING_HELD);
-    expect(first.chunk.choices[0]).toMatchObject({ delta: { content: "a " }, logprobs: null });
+    expect(first.chunks.at(-1)!.choices[0]).toMatchObject({ delta: { content: "a " }, logprobs: null });
     const second = maskEchoes(at("o on"), [KEY], first.held);
-    expect(second.chunk.choices[0]?.delta.content).toBe("so on");
-    expect(second.chunk.choices[0]?.logprobs?.content?.map((t) => t.token)).toEqual(["a s", "o on"]);
+    expect(second.chunks.at(-1)!.choices[0]?.delta.content).toBe("so on");
+    expect(second.chunks.at(-1)!.choices[0]?.logprobs?.content?.map((t) => t.token)).toEqual(["a s", "o on"]);
+  });
+
+  it("holds nothing back at a delta's start inside a word (a plural's s), as the last character sent says", () => {
+    const first = maskEchoes(withDelta({ content: " token" }), [KEY], NOTHING_HELD);
+    const plural = maskEchoes(withDelta({ content: "s" }), [KEY], first.held);
+    expect(plural.chunks.at(-1)?.choices[0]?.delta.content).toBe("s");
+    expect(plural.held.text.size).toBe(0);
   });
 
   it("sends held text before a delta that turns to tool calls", () => {
@@ -122,7 +132,8 @@ describe("maskEchoes", () => {
       [KEY],
       first.held,
     );
-    expect(tools.chunk.choices[0]?.delta.content).toBe("s");
+    // In a chunk of its own, before the tool call's.
+    expect(tools.chunks.map((c) => c.choices[0]?.delta.content)).toEqual(["s", undefined]);
     expect(tools.held.text.size).toBe(0);
   });
 
@@ -136,6 +147,6 @@ describe("maskEchoes", () => {
     });
     const first = maskEchoes(two("x sk-proj", "y"), [KEY], NOTHING_HELD);
     const second = maskEchoes(two("-ABCdef0123456789", "sk-proj-ABCdef0123456789"), [KEY], first.held);
-    expect(second.chunk.choices.map((c) => c.delta.content)).toEqual(["[REDACTED]", "[REDACTED]"]);
+    expect(second.chunks.at(-1)!.choices.map((c) => c.delta.content)).toEqual(["[REDACTED]", "[REDACTED]"]);
   });
 });

@@ -90,6 +90,13 @@ async function rejection(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe("translateStream over the OpenAI adapter", () => {
+  it("calls a stream that ends inside its last event truncated, not malformed", async () => {
+    const { upstream, promise } = start();
+    upstream.end(`${chunk("Hi")}data: {"id":"c1","choi`);
+    const events = payloads(await readAll(await promise));
+    expect(events.at(-1)).toMatchObject({ error: { code: "upstream_truncated" } });
+  });
+
   it("gives held text back before the error of a stream that breaks, and before the usage chunk", async () => {
     const auth = { authorization: "Bearer sk-proj-ABCdef0123456789" };
     const broken = start({ requestHeaders: auth });
