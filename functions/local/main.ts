@@ -73,7 +73,7 @@ try {
   const off = await gateway.providersOff();
   if (off.length > 0)
     lines.push(
-      `Providers off, without a credential: ${off.map((p) => (p.apiKeyEnv ? `${p.id} (set ${p.apiKeyEnv})` : `${p.id} (its config names no apiKeyEnv)`)).join(", ")}`,
+      `Providers off, without a credential: ${off.map((p) => (p.apiKeyEnv ? (env[p.apiKeyEnv]?.trim() ? `${p.id} (${p.apiKeyEnv} is set, but only a variable a config-file provider names, or GATEWAY_PROVIDER_ENV lists, is read)` : `${p.id} (set ${p.apiKeyEnv})`) : `${p.id} (its config names no apiKeyEnv)`)).join(", ")}`,
     );
   lines.push(...createdKeyLines(gateway.createdKeys));
   lines.push(

@@ -295,6 +295,26 @@ describe("npm start (portable mode entry point)", () => {
     );
   });
 
+  it("says a provider made through the admin API waits for its variable to be allowed, not set, when it is set", async () => {
+    const dir = tempDir();
+    const admin = "sk-admin-banner-test-key";
+    const first = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_ADMIN_KEY: admin });
+    const made = await fetch(`${first.url}/admin/providers`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ id: "extra", kind: "openai", apiKeyEnv: "EXTRA_PROVIDER_KEY" }),
+    });
+    expect(made.status).toBe(201);
+    const child = running.at(-1)!;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    const again = await start({ GATEWAY_DATA_DIR: dir, GATEWAY_ADMIN_KEY: admin, EXTRA_PROVIDER_KEY: "k" });
+    expect(again.output).toContain(
+      "extra (EXTRA_PROVIDER_KEY is set, but only a variable a config-file provider",
+    );
+  });
+
   it("takes a bootstrap key read from a file with its newline as the key without it", async () => {
     const out = await start({
       GATEWAY_DATA_DIR: tempDir(),
