@@ -225,17 +225,13 @@ describe("OpenAI's newer fields across providers", () => {
     });
   });
 
-  it.each([
-    ["OpenAI's", "oa/gpt-sim", false],
-    ["OpenAI's", "oa/gpt-sim", true],
-    ["Gemini's", "ge/gemini-2.5-flash", false],
-    ["Gemini's", "ge/gemini-2.5-flash", true],
-  ])("passes %s log probabilities on to a caller who asked (%s, stream: %s)", async (_, model, stream) => {
+  /** The answer's text and its tokens' log probabilities, as the SDK gives them, streamed or not. */
+  async function withLogprobs(model: string, content: string, top: number, stream: boolean) {
     const params = {
       model,
       logprobs: true,
-      top_logprobs: 3,
-      messages: [{ role: "user" as const, content: "tokens please" }],
+      top_logprobs: top,
+      messages: [{ role: "user" as const, content }],
     };
     const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
     let text = "";
@@ -249,6 +245,16 @@ describe("OpenAI's newer fields across providers", () => {
       tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
       text = res.choices[0]?.message.content ?? "";
     }
+    return { text, tokens };
+  }
+
+  it.each([
+    ["OpenAI's", "oa/gpt-sim", false],
+    ["OpenAI's", "oa/gpt-sim", true],
+    ["Gemini's", "ge/gemini-2.5-flash", false],
+    ["Gemini's", "ge/gemini-2.5-flash", true],
+  ])("passes %s log probabilities on to a caller who asked (%s, stream: %s)", async (_, model, stream) => {
+    const { text, tokens } = await withLogprobs(model, "tokens please", 3, stream);
     expect(text).toBe("Echo: tokens please");
     expect(tokens.map((t) => t.token).join("")).toBe(text);
     expect(tokens[0]).toMatchObject({ logprob: expect.any(Number), bytes: expect.any(Array) });
@@ -264,24 +270,7 @@ describe("OpenAI's newer fields across providers", () => {
     "gives no log probabilities that spell the credential an answer repeated (%s, stream: %s)",
     async (model, stream) => {
       // The harness's provider credential is "test-key"; the simulators echo the prompt.
-      const params = {
-        model,
-        logprobs: true,
-        top_logprobs: 2,
-        messages: [{ role: "user" as const, content: "my key is test-key" }],
-      };
-      const tokens: OpenAI.Chat.Completions.ChatCompletionTokenLogprob[] = [];
-      let text = "";
-      if (stream) {
-        for await (const c of await h.client.chat.completions.create({ ...params, stream: true })) {
-          tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
-          text += c.choices[0]?.delta.content ?? "";
-        }
-      } else {
-        const res = await h.client.chat.completions.create(params);
-        tokens.push(...(res.choices[0]?.logprobs?.content ?? []));
-        text = res.choices[0]?.message.content ?? "";
-      }
+      const { text, tokens } = await withLogprobs(model, "my key is test-key", 2, stream);
       expect(text).toBe("Echo: my key is [REDACTED]");
       expect(JSON.stringify(tokens)).not.toContain("test");
     },
