@@ -199,7 +199,7 @@ async function completeFrom(
       () => adapter.fromResponse(parseUpstreamJson(text, target.provider.id), metaFor(ctx, target)),
       request.headers,
     );
-    const completion = completionWithoutEchoes(answer, credentialsIn(request.headers));
+    const completion = completionWithoutEchoes(answer, credentialsIn(request.headers), text);
     recordUsage(ctx.outcome, completion.usage);
     if (completion.service_tier) ctx.outcome.serviceTier = completion.service_tier;
     if (ctx.capture) {

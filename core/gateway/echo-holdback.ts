@@ -4,7 +4,7 @@ import type {
   ChoiceLogprobs,
   ChunkDelta,
 } from "../api/chat-response.ts";
-import { valueWithoutSecrets, withoutSecrets } from "../providers/credential-scrub.ts";
+import { mayHoldSecrets, valueWithoutSecrets, withoutSecrets } from "../providers/credential-scrub.ts";
 
 /**
  * What is held back from the caller until the next delta shows whether it begins a credential: text of
@@ -132,7 +132,14 @@ function turnedAway(
  * A whole answer with the credential it repeats masked, in whatever field, once parsed (escapes
  * decoded); its tokens' logprobs would spell it, so an answer masked goes without them.
  */
-export function completionWithoutEchoes(answer: ChatCompletion, secrets: readonly string[]): ChatCompletion {
+export function completionWithoutEchoes(
+  answer: ChatCompletion,
+  secrets: readonly string[],
+  raw: string,
+): ChatCompletion {
+  // The provider's text first, as cheaply: without a credential in it, nor an escape that could spell
+  // one, the answer is not serialized again to be searched (the hot path).
+  if (!raw.includes("\\u") && !raw.includes("\\/") && !mayHoldSecrets(raw, secrets)) return answer;
   const masked = valueWithoutSecrets(answer, secrets);
   return masked === answer
     ? answer
