@@ -146,7 +146,9 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
         rawUsage,
         usage: normalizeAnthropicUsage(rawUsage),
       };
-      return { out: [chunk(next, { role: "assistant", content: "" })], state: next };
+      // The role alone, as OpenAI opens a stream whose answer may be tool calls only: `content: ""` here
+      // would make such an answer's content "" in the SDKs' final message, where it is null.
+      return { out: [chunk(next, { role: "assistant" })], state: next };
     }
     case "content_block_start": {
       const { index, content_block: block } = parseUpstream(contentBlockStartEvent, raw, s.meta.provider);
