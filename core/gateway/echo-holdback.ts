@@ -153,21 +153,12 @@ function maskDelta(choice: Choice, held: ReadonlyMap<string, string>, pass: Pass
   const at = `${choice.index} `;
   const out: ChunkDelta = { ...delta };
   let changed = false;
-  const carries = (field: "content" | "refusal" | "tools") =>
-    field === "tools"
-      ? (delta.tool_calls?.length ?? 0) > 0 || delta.function_call !== undefined
-      : typeof delta[field] === "string" && delta[field] !== "";
   for (const field of ["content", "refusal"] as const) {
     const piece = delta[field];
-    // Held text of a field this delta does not carry goes out when the choice finishes, or when the
-    // delta carries another field: the text it belonged to has ended.
-    const other = carries(field === "content" ? "refusal" : "content") || carries("tools");
-    if (typeof piece !== "string" && !((finished || other) && held.has(at + field))) continue;
-    const text = pass(
-      at + field,
-      typeof piece === "string" ? piece : "",
-      finished || (typeof piece !== "string" && other),
-    );
+    // Held text of a field this delta does not carry goes out when the choice finishes (a delta that
+    // turns to another field has had it sent before it: turnedAway).
+    if (typeof piece !== "string" && !(finished && held.has(at + field))) continue;
+    const text = pass(at + field, typeof piece === "string" ? piece : "", finished);
     if (text !== piece && !(text === "" && typeof piece !== "string")) {
       out[field] = text;
       changed = true;

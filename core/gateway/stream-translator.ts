@@ -90,7 +90,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     // The credential whole in any field of the chunk as the caller gets it, escapes decoded (an id, a
     // logprobs token, a thinking block): masked there too, for the caller and the audit capture alike.
     if (mayHoldSecrets(text, secrets)) {
-      chunk = valueWithoutSecrets(chunk, secrets);
+      chunk = valueWithoutSecrets(chunk, secrets, text.slice("data: ".length, -"\n\n".length));
       text = sseData(chunk);
     }
     opts.onChunk?.(chunk);
