@@ -46,7 +46,10 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
 
   const out = new Readable({
     read() {
-      if (upstream.isPaused()) upstream.resume();
+      if (!upstream.isPaused()) return;
+      upstream.resume();
+      // The silence while the caller did not read was ours: the provider's idle time counts from here.
+      idleTimer?.refresh();
     },
     destroy(err, cb) {
       // The caller went away: stop paying for tokens nobody reads.
@@ -170,7 +173,12 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     if (!heard) {
       heard = true;
       clearTimeout(firstTimer);
-      idleTimer = setTimeout(() => fail(upstreamTimeout(opts.provider, "stream went silent")), opts.idleMs);
+      idleTimer = setTimeout(() => {
+        // Paused behind a caller who reads slowly, the provider cannot send: no silence of its own, and
+        // blaming it would cut the caller's answer and count against the provider's circuit.
+        if (upstream.isPaused()) idleTimer?.refresh();
+        else fail(upstreamTimeout(opts.provider, "stream went silent"));
+      }, opts.idleMs);
       idleTimer.unref?.();
     }
     if (started) deliver(chunk);

@@ -410,6 +410,23 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(ends[0]?.error?.message).toMatch(/silent/);
   });
 
+  it("counts no silence while it holds the upstream paused behind a caller who does not read", async () => {
+    const { upstream, promise, ends } = start({ idleMs: 40 });
+    const big = chunk("x".repeat(4096));
+    upstream.write(big);
+    const out = await promise;
+    while (upstream.write(big)) await sleep(0);
+    await sleep(20);
+    expect(upstream.isPaused()).toBe(true);
+    // Several idle periods pass with the provider waiting on us, not the other way round.
+    await sleep(200);
+    const read = readAll(out);
+    await sleep(10);
+    upstream.end(chunk("", "stop") + DONE);
+    expect(payloads(await read).at(-1)).toBe("[DONE]");
+    expect(ends[0]?.error).toBeUndefined();
+  });
+
   it("sends an in-band error when the upstream is closed without end or error after the start", async () => {
     const { upstream, promise, ends } = start({ keepAliveMs: 20 });
     upstream.write(chunk("a"));
