@@ -8,6 +8,7 @@ import {
   priceVersionOf,
   type TokenUsage,
 } from "../budgets/pricing.ts";
+import { trackSettlement } from "../budgets/settling.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
 import { maskModelName } from "../pii/mask-names.ts";
@@ -123,9 +124,12 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
   const budgets = deps.budgets;
   if (settlements && budgets) {
     const owed = settlements;
-    tasks.push(
-      published.then((ok) => (ok ? Promise.all(owed.map((s) => budgets.settle(s.id, s.usd))) : undefined)),
+    const settling = published.then((ok) =>
+      ok ? Promise.all(owed.map((s) => budgets.settle(s.id, s.usd))) : undefined,
     );
+    // A refusal meanwhile waits for it (settling.ts): the caller's next request may come before it.
+    trackSettlement(budgets, settling);
+    tasks.push(settling);
   } else tasks.push(published);
   const results = await Promise.allSettled(tasks);
   for (const r of results) {

@@ -3,6 +3,7 @@ import { counterFor, keyCounterId } from "../budgets/counters.ts";
 import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { costUsd, type Price, priceFor, priceVersionOf } from "../budgets/pricing.ts";
+import { reserveAfterSettlements } from "../budgets/settling.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
@@ -165,7 +166,7 @@ export async function guardSpend(
     }));
     let result: ReserveResult;
     try {
-      result = await deps.budgets.reserve(ctx.requestId, items, reservedFor);
+      result = await reserveAfterSettlements(deps.budgets, ctx.requestId, items, reservedFor);
     } catch (err) {
       // The store failed, and may have written the reservation before it did (a reply lost after the
       // commit). Settled to this request's cost, $0, by accounting like any reservation (a settle of a
@@ -258,11 +259,8 @@ export async function coverBilledAttempt(ctx: RequestContext, attempt: AttemptRe
   const usd = billedCostUsd(spend, attempt);
   if (usd === undefined) return;
   const id = `${ctx.requestId}.billed-${spend.covers.length + 1}`;
-  const result = await budgets.reserve(
-    id,
-    spend.items.map((item) => ({ ...item, amountUsd: usd })),
-    spend.reservedFor,
-  );
+  const items = spend.items.map((item) => ({ ...item, amountUsd: usd }));
+  const result = await reserveAfterSettlements(budgets, id, items, spend.reservedFor);
   if (!result.ok)
     throw budgetExceeded(
       ctx,

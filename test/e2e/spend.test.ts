@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
@@ -40,6 +40,7 @@ const THINKER = "sk-gw-thinker-key";
 const PICKY = "sk-gw-picky-key";
 const NEARLY = "sk-gw-nearly-key";
 const NAMED = "sk-gw-named-key";
+const SEQUENTIAL = "sk-gw-sequential-key";
 
 /**
  * A budgeted Anthropic request with extended thinking and no limit: what it costs at most when bounded
@@ -108,6 +109,8 @@ beforeAll(async () => {
     },
     orgs: [
       { id: "capped", budgets: [{ period: "day", limitUsd: 50 * COST }] },
+      // Room for one reservation (one COST) beside the small costs of the requests before it.
+      { id: "sequential", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       { id: "alerted", budgets: [{ period: "month", limitUsd: 5 * COST }] },
       // Four requests fit, the fifth does not: spend stops at 89 % of the limit.
       { id: "exhausted", budgets: [{ period: "month", limitUsd: 4.5 * COST }] },
@@ -150,6 +153,7 @@ beforeAll(async () => {
     ],
     keys: [
       { id: "capped", org: "capped", secret: CAPPED },
+      { id: "sequential", org: "sequential", secret: SEQUENTIAL },
       { id: "alerted", org: "alerted", secret: ALERTED },
       { id: "exhausted", org: "exhausted", secret: EXHAUSTED },
       { id: "refused-alerts", org: "refused-alerts", secret: REFUSED_ALERTS },
@@ -195,6 +199,42 @@ async function chat(key: string, body: Record<string, unknown>) {
     }),
   });
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/**
+ * Sends `n` chat requests on one keep-alive connection, each the moment the answer before it is complete
+ * (in the same turn of the event loop), the quickest a caller can be; resolves to their statuses.
+ */
+async function backToBack(key: string, n: number): Promise<number[]> {
+  const body = JSON.stringify({
+    model: "oa/gpt-exact",
+    max_tokens: 16,
+    messages: [{ role: "user", content: "hi" }],
+  });
+  const request =
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${key}\r\n` +
+    `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const socket = connect(h.gateway.port, "127.0.0.1");
+  const statuses: number[] = [];
+  let got = "";
+  await new Promise<void>((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("data", (data: Buffer) => {
+      got += data.toString("latin1");
+      const head = got.indexOf("\r\n\r\n");
+      if (head < 0) return;
+      const length = /\r\ncontent-length: (\d+)/i.exec(got.slice(0, head))?.[1];
+      const done = length ? got.length >= head + 4 + Number(length) : got.endsWith("\r\n0\r\n\r\n");
+      if (!done) return;
+      statuses.push(Number(got.slice(9, 12)));
+      got = "";
+      if (statuses.length === n) resolve();
+      else socket.write(request);
+    });
+    socket.write(request);
+  });
+  socket.destroy();
+  return statuses;
 }
 
 const exactUsage = (n: number) => Array.from({ length: n }, () => ({ usage: { input: 40, output: 16 } }));
@@ -274,6 +314,15 @@ describe("hard budgets under concurrency", () => {
     ).text();
     expect(metrics).toMatch(/llm_gateway_budget_remaining_usd\{scope="org",id="capped",period="day"\} 0\b/);
   }, 60_000);
+
+  it("admits a caller's next request the moment it has the previous answer, against the previous cost and not its reservation", async () => {
+    // Each answer costs a sixteenth of its reservation: eight fit beside one reservation.
+    h.openai.enqueueScripts(...Array.from({ length: 6 }, () => ({ usage: { input: 40, output: 1 } })));
+    expect(await backToBack(SEQUENTIAL, 6)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await h.gateway.drainEvents(10_000)).toBe(true);
+    expect((await spendReport("sequential")).totals.costUsd).toBeCloseTo((6 * COST) / 16, 9);
+    expect(alerts.filter((a) => a.detail.id === "sequential")).toEqual([]);
+  });
 
   it("refuses a model without a price for a budgeted org instead of spending it as $0", async () => {
     const r = await chat(CAPPED, { model: "oa/gpt-sim" });

@@ -1,0 +1,48 @@
+import type { BudgetStore, ReservedFor, ReserveItem, ReserveResult } from "./port.ts";
+
+/**
+ * Settlements this process has begun and not yet made, per store. A request settles after its answer
+ * is out (accounting runs once the outcome is final), so a caller who sends its next request the
+ * moment it has the answer finds the previous reservation still on the counter at its worst case, and
+ * would be refused with most of its budget unspent. A refusal therefore waits for the settlements
+ * already under way here and asks once more: a refusal is then for spend, and for other requests in
+ * flight, never for this process's own bookkeeping lag.
+ */
+const underWay = new WeakMap<BudgetStore, Set<Promise<unknown>>>();
+
+/**
+ * The longest a refusal waits for them: a settlement waits for its usage event's commit and then its
+ * own (each a group commit of at most a few ms, sqlite-group-commit.ts); a store that hangs must not
+ * hold a refusal that long.
+ */
+const SETTLE_WAIT_MS = 250;
+
+/** Tracks `settling` until it is made (or has failed: the aggregator's redelivery settles it then). */
+export function trackSettlement(store: BudgetStore, settling: Promise<unknown>): void {
+  const set = underWay.get(store) ?? new Set<Promise<unknown>>();
+  underWay.set(store, set);
+  const tracked: Promise<unknown> = settling.then(
+    () => set.delete(tracked),
+    () => set.delete(tracked),
+  );
+  set.add(tracked);
+}
+
+/** `store.reserve`, asked again once if it refuses while settlements are under way. */
+export async function reserveAfterSettlements(
+  store: BudgetStore,
+  requestId: string,
+  items: ReserveItem[],
+  reservedFor?: ReservedFor,
+): Promise<ReserveResult> {
+  const first = await store.reserve(requestId, items, reservedFor);
+  const open = underWay.get(store);
+  if (first.ok || !open || open.size === 0) return first;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SETTLE_WAIT_MS);
+  });
+  await Promise.race([Promise.all(open), waited]);
+  clearTimeout(timer);
+  return store.reserve(requestId, items, reservedFor);
+}
