@@ -2,7 +2,7 @@ import type { ChatMessage, ChatRequest } from "../api/chat-request.ts";
 import { type EmbeddingsRequest, embeddingInputs } from "../api/embeddings-request.ts";
 import type { ProviderKind } from "../config/types.ts";
 import { anthropicMaxTokens } from "../providers/anthropic/thinking.ts";
-import { type Price, tierFor } from "./pricing.ts";
+import { costAtTier, type Price, type TokenUsage, tierFor } from "./pricing.ts";
 
 /**
  * The worst-case cost of a request before it is sent, for budget reservation: an upper bound that the
@@ -155,11 +155,15 @@ export function worstCaseChatCost(
   price: Price,
   kind: ProviderKind,
   providerModel: string,
-  /** Input tokens the provider has counted already (a stream cut short): the bound, where above it. */
-  knownInput = 0,
+  /**
+   * What the provider has counted of the input already (a stream cut short, Anthropic's message_start):
+   * priced as counted (cache reads and writes at their prices), and the bound's input only beyond it.
+   */
+  counted?: TokenUsage,
 ): number {
   const bound = worstCaseChatTokens(req, kind, providerModel);
-  const input = Math.max(bound.input, knownInput);
+  const known = counted?.input ?? 0;
+  const input = Math.max(bound.input, known);
   const { output } = bound;
   const tiers = [tierFor(price, 0), tierFor(price, input)];
   // OpenAI serves `auto` (or no tier) at the project's default tier, which may be priority: only a
@@ -168,7 +172,10 @@ export function worstCaseChatCost(
     tiers.push(tierFor(price, 0, "priority"));
   const inputPrice = Math.max(...tiers.flatMap((t) => [t.input, t.cached, t.cacheWrite, t.cacheWrite1h]));
   const outputPrice = Math.max(...tiers.flatMap((t) => [t.output, t.reasoning]));
-  return ceilUsd((input * inputPrice + output * outputPrice) / 1e6);
+  const countedCost = counted
+    ? Math.max(...tiers.map((t) => costAtTier(t, { ...counted, output: 0, reasoning: 0 })))
+    : 0;
+  return ceilUsd((countedCost + (input - known) * inputPrice + output * outputPrice) / 1e6);
 }
 
 /**

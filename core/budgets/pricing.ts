@@ -136,21 +136,25 @@ export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
  * billed as the part, never as a negative rest.
  */
 export function costUsd(price: Price, tokens: TokenUsage, serviceTier?: string): number {
-  const p = tierFor(price, tokens.input, serviceTier);
+  return roundUsd(costAtTier(tierFor(price, tokens.input, serviceTier), tokens) / 1e6);
+}
+
+/** costUsd at the given tier's prices, in millionths of a dollar, unrounded. */
+export function costAtTier(p: TierPrices, tokens: TokenUsage): number {
   const cached = Math.max(0, tokens.cached);
   const written = Math.max(0, tokens.cacheWrite);
   const written1h = Math.min(written, Math.max(0, tokens.cacheWrite1h));
   const reasoning = Math.max(0, tokens.reasoning);
   const uncached = Math.max(0, tokens.input - cached - written);
   const answer = Math.max(0, tokens.output - reasoning);
-  const micro =
+  return (
     uncached * p.input +
     cached * p.cached +
     (written - written1h) * p.cacheWrite +
     written1h * p.cacheWrite1h +
     answer * p.output +
-    reasoning * p.reasoning;
-  return roundUsd(micro / 1e6);
+    reasoning * p.reasoning
+  );
 }
 
 /** The cost of an embeddings request: its input tokens at the embedding price (default: input price). */

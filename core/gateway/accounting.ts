@@ -56,7 +56,12 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     if (!usageReported && reserved(spend))
       cost = Math.max(
         cost,
-        worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "", o.promptTokens) ?? spend.reservationUsd,
+        worstCaseAtUsd(
+          spend,
+          o.provider!,
+          o.providerModel ?? "",
+          o.promptTokens === undefined ? undefined : tokens,
+        ) ?? spend.reservationUsd,
       );
     // No count at all (an OpenAI stream cut before its final usage chunk, an answer that carried no
     // usage): the provider billed the prompt and what it produced, so the request's worst case at the
@@ -101,7 +106,10 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     // (refused by the gateway, every call failed unanswered) used no tokens.
     const worked = served || o.attempts.some((a) => a.answered);
     // Input an attempt billed though it broke before its first chunk had counted (onEarlyCount) too.
-    const counted = Math.max(tokens.input + tokens.output, ...o.attempts.map((a) => a.countedInput ?? 0));
+    const counted = Math.max(
+      tokens.input + tokens.output,
+      ...o.attempts.map((a) => a.countedInput?.input ?? 0),
+    );
     const actual = usageReported
       ? tokens.input + tokens.output
       : worked

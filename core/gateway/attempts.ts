@@ -1,5 +1,6 @@
 import type { Usage } from "../api/chat-response.ts";
 import { GatewayError, toGatewayError } from "../api/errors.ts";
+import type { TokenUsage } from "../budgets/pricing.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
@@ -32,7 +33,7 @@ export interface AttemptRecord {
    * Input tokens its provider had counted before such an attempt failed: its worst case is priced with
    * them where they pass the bound's input (RequestContext.attemptCountedInput).
    */
-  countedInput?: number;
+  countedInput?: TokenUsage;
   /** What accounting charged for such an attempt: its worst case at that target (times `share`). */
   costUsd?: number;
 }

@@ -20,7 +20,7 @@ import { firstTaker, mappedFor, type Taken } from "./first-taker.ts";
 import { json, SSE_HEADERS } from "./http.ts";
 import { auditedRequest, refuseUnboundedParts } from "./inline-parts.ts";
 import { answersInLegacyForm, fromLegacyFunctions, withLegacyAnswers } from "./legacy-functions.ts";
-import { recordUsage } from "./outcome.ts";
+import { recordUsage, tokensOfUsage } from "./outcome.ts";
 import { redactPrompt } from "./redact-prompt.ts";
 import { guardSpend, type SpendBounds, spendablePlan, underBudget } from "./spend-guard.ts";
 import { translateStream } from "./stream-translator.ts";
@@ -127,8 +127,7 @@ interface Attempt {
 
 function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
   return {
-    worstCaseUsd: (t, price, knownInput) =>
-      worstCaseChatCost(req, price, t.provider.kind, t.model, knownInput),
+    worstCaseUsd: (t, price, counted) => worstCaseChatCost(req, price, t.provider.kind, t.model, counted),
     smallerBy: "less input, a lower max_completion_tokens",
     tokens: Math.max(
       ...plan.map((t) => {
@@ -251,7 +250,7 @@ async function streamFrom(
       ctx.attemptAnswered = false;
     },
     onEarlyCount: (usage) => {
-      ctx.attemptCountedInput = usage.prompt_tokens;
+      ctx.attemptCountedInput = tokensOfUsage(usage);
     },
     requestHeaders: request.headers,
     // One event may be as large as a whole non-stream answer, over at most MAX_EVENT_LINES data lines.

@@ -2,7 +2,7 @@ import { badRequest, GatewayError, NO_RETRY } from "../api/errors.ts";
 import { counterFor, keyCounterId } from "../budgets/counters.ts";
 import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
-import { costUsd, type Price, priceFor, priceVersionOf } from "../budgets/pricing.ts";
+import { costUsd, type Price, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
 import { reserveAfterSettlements } from "../budgets/settling.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -18,7 +18,7 @@ export interface SpendBounds {
    * Worst-case cost at a target with the given price (estimate.ts), its input bound raised to
    * `knownInput` where the provider counted more already.
    */
-  worstCaseUsd(target: ResolvedTarget, price: Price, knownInput?: number): number;
+  worstCaseUsd(target: ResolvedTarget, price: Price, counted?: TokenUsage): number;
   /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */
   tokens: number;
   /** What makes the bound smaller, for a refusal whose bound alone passes a whole budget. */
@@ -238,12 +238,12 @@ export function worstCaseAtUsd(
   spend: SpendState,
   provider: string,
   model: string,
-  knownInput?: number,
+  counted?: TokenUsage,
 ): number | undefined {
   const key = `${provider}/${model}`;
   const price = spend.prices.get(key);
   const target = spend.targets.find((t) => targetKey(t) === key);
-  return price && target ? spend.bounds.worstCaseUsd(target, price, knownInput) : undefined;
+  return price && target ? spend.bounds.worstCaseUsd(target, price, counted) : undefined;
 }
 
 /**

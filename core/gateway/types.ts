@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { AuditQueue } from "../audit/port.ts";
 import type { Sampler } from "../audit/sampler.ts";
 import type { BudgetStore, CounterRef } from "../budgets/port.ts";
+import type { TokenUsage } from "../budgets/pricing.ts";
 import type { ProviderConfig, Timeouts } from "../config/types.ts";
 import type { EventPublisher } from "../events/port.ts";
 import type { ApiKeyRecord, KeyStore } from "../keys/port.ts";
@@ -125,7 +126,7 @@ export interface RequestContext {
    */
   attemptShare?: number;
   /** Input tokens the provider had counted of the current attempt before it failed (onEarlyCount). */
-  attemptCountedInput?: number;
+  attemptCountedInput?: TokenUsage;
   /**
    * The current attempt reached the network (callTarget). An attempt refused before it (a parameter the
    * target cannot take) is no upstream call, and `x-gateway-attempts` does not count it.

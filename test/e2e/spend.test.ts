@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest } from "../../core/api/chat-request.ts";
 import { worstCaseChatCost } from "../../core/budgets/estimate.ts";
 import { nanos, usdOf } from "../../core/budgets/money.ts";
-import { costUsd, priceFor } from "../../core/budgets/pricing.ts";
+import { costUsd, priceFor, type TokenUsage } from "../../core/budgets/pricing.ts";
 import { WINDOW_MS } from "../../core/ratelimit/port.ts";
 import { ADMIN_KEY, DISARMED_BREAKER, type Harness, startHarness } from "./harness.ts";
 
@@ -58,14 +58,17 @@ const thinkingBound = (extra: Record<string, unknown>) =>
     "anthropic",
     "claude-sonnet-4-5",
   );
-/** A claude-sonnet-4-5 request's worst case as chat() sends it (max_tokens 16), input raised to `knownInput`. */
-const sonnetWorstCase = (body: Record<string, unknown>, knownInput?: number) =>
+/**
+ * A claude-sonnet-4-5 request's worst case as chat() sends it (max_tokens 16), with the input Anthropic
+ * counted already (cache reads and writes none unless said).
+ */
+const sonnetWorstCase = (body: Record<string, unknown>, counted: Partial<TokenUsage> & { input: number }) =>
   worstCaseChatCost(
     chatRequest.parse({ ...body, max_tokens: 16 }),
     priceFor("anthropic", "claude-sonnet-4-5")!,
     "anthropic",
     "claude-sonnet-4-5",
-    knownInput,
+    { output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0, ...counted },
   );
 const THINKING_SENT_BOUND = thinkingBound({ max_completion_tokens: 4096 });
 const THINKING_UNBOUNDED = thinkingBound({});
@@ -753,17 +756,43 @@ describe("a stream cut short", () => {
     "claude-sonnet-4-5",
   );
 
-  it("keeps its reservation as its cost under a budget, not the early count Anthropic sent", async () => {
+  it("costs its worst case knowing Anthropic's early input count under a budget, not that count", async () => {
     h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
     const r = await chat(BOUNDED, body);
     expect(r.status).toBe(200);
     expect(r.text).toMatch(/data: \{"error"/);
     await expect.poll(() => h.outcomes.length).toBe(1);
     const o = h.outcomes[0]!;
-    // message_start's counts arrived (input, and an output of a token or so), but they are not the bill.
+    // message_start's counts arrived (input, and an output of a token or so), but they are not the bill:
+    // the input it counted at its price, the rest of the bound's at the dearest, the output at its bound.
     expect(o).toMatchObject({ usagePartial: true, errorCode: expect.stringMatching(/upstream_/) });
     expect(o.promptTokens).toBeGreaterThan(0);
-    expect(o.costUsd).toBeCloseTo(reserved, 9);
+    const counted = {
+      input: o.promptTokens!,
+      cached: o.cachedTokens ?? 0,
+      cacheWrite: o.cacheWriteTokens ?? 0,
+      cacheWrite1h: o.cacheWrite1hTokens ?? 0,
+    };
+    expect(o.costUsd).toBeCloseTo(sonnetWorstCase(body, counted), 12);
+    expect(o.costUsd).toBeLessThanOrEqual(reserved);
+    expect(o.costUsd).toBeGreaterThan(
+      costUsd(priceFor("anthropic", "claude-sonnet-4-5")!, { ...counted, output: 16, reasoning: 0 }),
+    );
+  });
+
+  it("prices the cache reads and writes Anthropic counted before the cut at their own prices", async () => {
+    // 6 522 input tokens: 4 000 read from the cache, 300 written to it (200 of them for an hour).
+    h.anthropic.enqueueScripts({
+      usage: { input: 6_522, output: 16, cached: 4_000, cacheWrite: 300, cacheWrite1h: 200 },
+    });
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
+    expect((await chat(BOUNDED, body)).status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect(o).toMatchObject({ usagePartial: true, promptTokens: 6_522, cachedTokens: 4_000 });
+    // $3/M input, $0.30/M cache reads, $3.75/M 5-minute and $6/M 1-hour cache writes, $15/M output.
+    const perMillion = 2_222 * 3 + 4_000 * 0.3 + 100 * 3.75 + 200 * 6 + 16 * 15;
+    expect(o.costUsd).toBeCloseTo(perMillion / 1e6, 9);
   });
 
   it("costs its worst case with the counted input under a budget when that count passes the bound", async () => {
@@ -777,7 +806,7 @@ describe("a stream cut short", () => {
     expect(o).toMatchObject({ usagePartial: true, promptTokens: 50_000 });
     // The worst case with the counted input in place of the bound's, the output still at its bound
     // (Anthropic's early output count of 1 is no bill).
-    const withCounted = sonnetWorstCase(body, 50_000);
+    const withCounted = sonnetWorstCase(body, { input: 50_000 });
     expect(withCounted).toBeGreaterThan(reserved);
     expect(o.costUsd).toBeCloseTo(withCounted, 12);
   });
@@ -1036,7 +1065,7 @@ describe("an attempt that fails after its provider answered", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     const failed = h.outcomes[0]!.attempts[0]!;
     expect(failed).toMatchObject({ outcome: "failed", answered: true });
-    const withCounted = sonnetWorstCase(body, 50_000);
+    const withCounted = sonnetWorstCase(body, { input: 50_000 });
     expect(failed.costUsd).toBeCloseTo(withCounted, 9);
   });
 

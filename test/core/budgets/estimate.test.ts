@@ -243,6 +243,30 @@ describe("worstCaseChatCost", () => {
     expect(worstCaseChatCost(req, price, "mock", "echo")).toBeCloseTo((input * 1 + output * 8) / 1e6, 12);
   });
 
+  it("prices input the provider counted as it counted it, and only the bound's input beyond it at the dearest price", () => {
+    const price: Price = {
+      inputPerMTok: 3,
+      outputPerMTok: 15,
+      cachedInputPerMTok: 0.3,
+      cacheWritePerMTok: 3.75,
+      cacheWrite1hPerMTok: 6,
+    };
+    const req = chat([user("x".repeat(4_000))], { max_tokens: 10 });
+    const { input, output } = worstCaseChatTokens(req, "mock", "echo");
+    const counted = { input: 100, output: 0, cached: 60, reasoning: 0, cacheWrite: 30, cacheWrite1h: 10 };
+    const countedPerM = 10 * 3 + 60 * 0.3 + 20 * 3.75 + 10 * 6;
+    expect(worstCaseChatCost(req, price, "mock", "echo", counted)).toBeCloseTo(
+      (countedPerM + (input - 100) * 6 + output * 15) / 1e6,
+      12,
+    );
+    // A count past the bound replaces it: nothing is left at the dearest input price.
+    const past = { ...counted, input: input + 500, cached: input };
+    expect(worstCaseChatCost(req, price, "mock", "echo", past)).toBeCloseTo(
+      (470 * 3 + input * 0.3 + 20 * 3.75 + 10 * 6 + output * 15) / 1e6,
+      12,
+    );
+  });
+
   const sonnet = priceFor("anthropic", "claude-sonnet-4-5")!;
   const flash = priceFor("gemini", "gemini-2.5-flash")!;
 
