@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { GatewayConfig, ModelConfig, OrgConfig, ProviderConfig } from "../config/types.ts";
 import { ConflictError, NotFoundError, VersionChangedError } from "../storage/errors.ts";
-import { transaction } from "../storage/sqlite.ts";
+import { readSnapshot, transaction } from "../storage/sqlite.ts";
 import {
   entryId,
   type RegistryEntry,
@@ -95,7 +95,8 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
       const models = new Map<string, ModelConfig>();
       const orgs = new Map<string, OrgConfig>();
       let version = 0;
-      transaction(db, () => {
+      // A read: the version and the rows from one snapshot, and no wait behind another process's write.
+      readSnapshot(db, () => {
         version = readVersion();
         for (const row of all.all() as Array<{ kind: Kind; id: string; doc: string }>) {
           const doc: unknown = JSON.parse(row.doc);

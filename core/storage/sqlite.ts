@@ -32,6 +32,20 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
 }
 
 /**
+ * Runs `read` on one snapshot of the database, without the write lock: a plain BEGIN takes a WAL read
+ * snapshot, which another process's open write transaction neither blocks nor changes, where
+ * `transaction` (BEGIN IMMEDIATE) would wait for that writer and then fail busy.
+ */
+export function readSnapshot<T>(db: DatabaseSync, read: () => T): T {
+  db.exec("BEGIN");
+  try {
+    return read();
+  } finally {
+    db.exec("COMMIT");
+  }
+}
+
+/**
  * Adds a column to a table created by an earlier version. SQLite has no ADD COLUMN IF NOT EXISTS, so
  * look first; adding a column is instant (no table rewrite). `definition` must give old rows a value
  * (nullable, or NOT NULL with a DEFAULT).
