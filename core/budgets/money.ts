@@ -31,12 +31,16 @@ export const usdText = (usd: number): string => {
 const exactText = (n: number): string => usdOf(n).toFixed(9).replace(/0+$/, "");
 
 /**
- * An amount spent or at stake, in a message: four decimals ($0.0320), and below a cent as many as it has
- * ($0.000000225), so a refusal never says a request "may cost up to $0.0000"; nothing is $0.00, as a
- * round limit is written.
+ * An amount spent or at stake, in a message: at least four decimals ($0.0320), and as many more as it
+ * has, to the nano-dollar ($0.01135, $0.000000225), never rounded: a refusal must not say a request "may
+ * cost up to $0.0000", nor that $0.01135 spent against a limit of $0.01135 is $0.0114. Nothing is $0.00,
+ * as a round limit is written.
  */
-export const usdAmountText = (usd: number): string =>
-  usd === 0 ? "0.00" : usd >= 0.01 ? usd.toFixed(4) : exactText(nanos(usd));
+export const usdAmountText = (usd: number): string => {
+  if (usd === 0) return "0.00";
+  const [whole, fraction = ""] = exactText(nanos(usd)).split(".");
+  return `${whole}.${fraction.padEnd(4, "0")}`;
+};
 
 /**
  * A request's cost split by who billed it, in nano-dollars: each attempt that failed after its provider

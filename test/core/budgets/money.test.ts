@@ -52,7 +52,12 @@ describe("money", () => {
     [0.032, "0.0320"],
     [1.5, "1.5000"],
     [0.0016, "0.0016"],
+    [0.002, "0.0020"],
+    [2, "2.0000"],
     [0.000000225, "0.000000225"],
+    // Never rounded up past a limit it reached: $0.0114 would be more than a limit of $0.01135.
+    [0.01135, "0.01135"],
+    [12.345678912, "12.345678912"],
   ])("writes an amount of %s as $%s", (usd, text) => {
     expect(usdAmountText(usd)).toBe(text);
   });
