@@ -77,8 +77,12 @@ export async function aggregateUsageBatch(
   const refusals = new Map<string, UsageDetail>();
   usages.forEach((u) => {
     // Per day too: a batch spanning midnight checks the earlier day's (and month's) lines as well.
+    // And per set of limits admitted under: each is judged (linesOf), not only the latest event's.
     if (u.costUsd > 0 || u.budgetRefused)
-      latest.set(`${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}`, u);
+      latest.set(
+        `${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}\u0000${JSON.stringify(u.budgetLimits ?? [])}`,
+        u,
+      );
     const r = u.budgetRefused;
     // A request too large for the whole budget does not use the budget up.
     if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
@@ -139,18 +143,32 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
     ["org", usage.org],
     ["key", keyCounterId(usage.org, usage.keyId)],
   ] as const) {
-    for (const budget of await budgetsOf(scope, usage, deps)) {
-      const key = periodKey(budget.period, at);
+    for (const current of await budgetsOf(scope, usage, deps)) {
+      const key = periodKey(current.period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
-      for (const threshold of THRESHOLDS) {
-        // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
-        if (nanos(spent) * 100 < nanos(budget.limitUsd) * threshold) continue;
-        const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
-        if (detail) emitted.push(detail);
-      }
+      for (const budget of linesOf(current, scope, id, usage))
+        for (const threshold of THRESHOLDS) {
+          // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
+          if (nanos(spent) * 100 < nanos(budget.limitUsd) * threshold) continue;
+          const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
+          if (detail) emitted.push(detail);
+        }
     }
   }
   return emitted;
+}
+
+/**
+ * The lines a budget's spend is judged against: its limit now, and the one the request was admitted
+ * under where that differs (a limit raised right after the spend reached it was still crossed).
+ */
+function linesOf(current: BudgetConfig, scope: Scope, id: string, usage: UsageDetail): BudgetConfig[] {
+  const admitted = usage.budgetLimits?.find(
+    (b) => b.scope === scope && b.id === id && b.period === current.period,
+  );
+  return admitted && admitted.limitUsd !== current.limitUsd
+    ? [{ ...current, limitUsd: admitted.limitUsd }, current]
+    : [current];
 }
 
 /**

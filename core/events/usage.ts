@@ -87,6 +87,23 @@ export const usageDetail = z.object({
   // As many as the request's billed attempts, which `attempts` does not bound either (an event is
   // bounded by its bus: EventBridge takes 256 KB).
   settlements: z.array(z.object({ id: z.string().min(1).max(256), usd: z.number().min(0) })).optional(),
+  /**
+   * The limits the request was admitted under, one per budget it reserved against. The cost aggregator
+   * judges thresholds against them as well as against the limits in force when it counts the event, so
+   * spend that reached a line alerts at that line though the limit was raised a moment later. Absent
+   * for requests no budget covered, and before 2026-11-27.
+   */
+  budgetLimits: z
+    .array(
+      z.object({
+        scope: z.enum(["org", "key"]),
+        id: z.string().min(1),
+        period: z.enum(["day", "month"]),
+        limitUsd: z.number().positive(),
+      }),
+    )
+    .max(16)
+    .optional(),
 });
 
 export type UsageDetail = z.infer<typeof usageDetail>;

@@ -1,4 +1,5 @@
 import { nanos, usdOf } from "../budgets/money.ts";
+import type { ReserveItem } from "../budgets/port.ts";
 import {
   costUsd,
   embeddingCostUsd,
@@ -223,6 +224,14 @@ function rolledUpModel(ctx: RequestContext): string | null {
 
 const maskedOrNull = (name: string | null): string | null => (name === null ? null : maskModelName(name));
 
+/** A budget the request reserved against, at the limit it was admitted under. */
+const admittedUnder = ({ counter, limitUsd }: ReserveItem) => ({
+  scope: counter.scope,
+  id: counter.id,
+  period: counter.period,
+  limitUsd,
+});
+
 function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boolean): UsageDetail {
   const o = ctx.outcome;
   return {
@@ -254,6 +263,7 @@ function usageDetail(ctx: RequestContext, tokens: TokenUsage, usageReported: boo
     ttftMs: o.ttftMs === undefined ? null : Math.max(0, o.ttftMs),
     status: o.status,
     ...(o.budgetRefused ? { budgetRefused: o.budgetRefused } : {}),
+    ...(reserved(ctx.spend) ? { budgetLimits: ctx.spend.items.map(admittedUnder) } : {}),
     stream: o.stream,
     attempts: o.attempts.map((a) => ({
       provider: a.provider,

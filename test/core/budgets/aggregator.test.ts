@@ -285,6 +285,27 @@ describe("the cost aggregator", () => {
     expect(thresholds(d)).toEqual(["org:50:1", "org:50:2", "org:80:2"]);
   });
 
+  it.each([
+    ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
+    ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],
+  ])(
+    "judges spend by the limit its request was admitted under too, though it was raised before the event was counted (%s)",
+    async (_, deliver) => {
+      const d = deps();
+      const admitted = (requestId: string, costUsd: number, limitUsd: number) =>
+        usageOf(requestId, {
+          costUsd,
+          budgetLimits: [{ scope: "org", id: "acme", period: "day", limitUsd }],
+        });
+      await deliver(admitted("a", 0.6, 1), d.deps);
+      // The limit is raised the moment the spend reached it: its 80 and 100 % lines were still crossed.
+      d.budgets.org = [{ period: "day", limitUsd: 5 }];
+      await deliver(admitted("b", 0.4, 1), d.deps);
+      await deliver(admitted("c", 2, 5), d.deps);
+      expect(thresholds(d)).toEqual(["org:50:1", "org:80:1", "org:100:1", "org:50:5"]);
+    },
+  );
+
   it("judges a refusal by the limit it refused at, though the budget was raised before it was counted", async () => {
     const d = deps();
     await aggregateUsage(usage("a", 0.05), d.deps);

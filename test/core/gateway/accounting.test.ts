@@ -222,6 +222,11 @@ describe("finishAccounting's usage event", () => {
     expect(detail?.settlements).toEqual([{ id: "req-1", usd: 0.0035 }]);
   });
 
+  it("names the limits the request was admitted under, which the aggregator judges its thresholds by too", async () => {
+    const { detail } = await budgeted(served, gpt4o);
+    expect(detail?.budgetLimits).toEqual([{ scope: "org", id: "acme", period: "day", limitUsd: 5 }]);
+  });
+
   it("settles a budgeted stream cut before its bill at the serving target's worst case, not the alias's costliest", async () => {
     const worst: Record<string, number> = { oa: 0.00495, an: 0.0155625 };
     // Served by the cheaper target of a two-target alias, with only an early count.
