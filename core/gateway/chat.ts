@@ -9,7 +9,7 @@ import { credentialsIn, errorWithoutCredentials } from "../providers/credential-
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
 import { parseUpstreamJson } from "../providers/upstream-json.ts";
 import { planAttempts } from "../routing/plan.ts";
-import type { ResolvedTarget } from "../routing/resolve.ts";
+import { firstByteMsFor, type ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { judgeStream, withFallback } from "./attempts.ts";
 import { captureText, type RequestCapture } from "./audit.ts";
@@ -239,7 +239,7 @@ async function streamFrom(
     provider: target.provider.id,
     includeUsage: req.stream_options?.include_usage === true,
     // `firstByteMs` bounds the wait for the first event from the call's start, headers included.
-    firstEventMs: Math.max(1, target.timeouts.firstByteMs - (deps.now() - callStarted)),
+    firstEventMs: Math.max(1, firstByteMsFor(target.timeouts, true) - (deps.now() - callStarted)),
     idleMs: target.timeouts.idleMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,

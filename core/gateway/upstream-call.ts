@@ -123,7 +123,7 @@ export async function callTarget(
 ): Promise<UpstreamCall> {
   const { deps } = ctx;
   ctx.attemptCalled = true;
-  const endpoint = endpointFor(deps, target);
+  const endpoint = endpointFor(deps, target, stream);
   const call = await callUpstream(
     deps.transports[target.provider.kind],
     // A stream's silences are timed by its translator (stream-translator.ts), which knows where its

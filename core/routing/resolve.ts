@@ -8,8 +8,11 @@ export interface ResolvedTarget {
   model: string;
   region: string;
   weight: number | undefined;
-  timeouts: ResolvedTimeouts;
+  timeouts: TargetTimeouts;
 }
+
+/** A target's timeouts: `firstByteMs` undefined where no layer set it (firstByteMsFor). */
+export type TargetTimeouts = Omit<ResolvedTimeouts, "firstByteMs"> & { firstByteMs: number | undefined };
 
 export interface Resolution {
   /** What the caller asked for: an alias or `provider/model`. */
@@ -19,15 +22,26 @@ export interface Resolution {
   retry: RetryConfig | undefined;
 }
 
-export const DEFAULT_TIMEOUTS: ResolvedTimeouts = {
+export const DEFAULT_TIMEOUTS: TargetTimeouts = {
   connectMs: 5_000,
-  firstByteMs: 60_000,
+  firstByteMs: undefined,
   idleMs: 60_000,
   // API Gateway's raised streaming integration timeout is 900 000 ms; stay just inside it.
   totalMs: 890_000,
 };
 
-const mergeTimeouts = (...layers: Array<Timeouts | undefined>): ResolvedTimeouts =>
+/** How long a stream's first event may take when no layer sets `firstByteMs`. */
+export const STREAM_FIRST_BYTE_MS = 60_000;
+
+/**
+ * `firstByteMs` as a call applies it. Unset, a stream's first event may take STREAM_FIRST_BYTE_MS, and
+ * a non-stream answer up to `totalMs`: a provider sends a non-stream answer's headers only once the
+ * whole answer is made, which a reasoning model may think over for minutes (OpenAI's SDK waits 10).
+ */
+export const firstByteMsFor = (t: TargetTimeouts, stream: boolean): number =>
+  t.firstByteMs ?? (stream ? Math.min(STREAM_FIRST_BYTE_MS, t.totalMs) : t.totalMs);
+
+const mergeTimeouts = (...layers: Array<Timeouts | undefined>): TargetTimeouts =>
   Object.assign({}, DEFAULT_TIMEOUTS, ...layers.map((l) => l ?? {}));
 
 export interface ResolveInput {

@@ -9,7 +9,7 @@ const ENDPOINT: Endpoint = {
   providerId: "p",
   kind: "openai",
   baseUrl: "http://127.0.0.1:1",
-  timeouts: DEFAULT_TIMEOUTS,
+  timeouts: { ...DEFAULT_TIMEOUTS, firstByteMs: 60_000 },
 };
 const REQUEST = { path: "/chat/completions", headers: {}, body: "{}" };
 

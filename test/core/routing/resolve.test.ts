@@ -3,7 +3,12 @@ import { GatewayError } from "../../../core/api/errors.ts";
 import { parseConfig } from "../../../core/config/parse.ts";
 import type { OrgConfig, ProviderConfig } from "../../../core/config/types.ts";
 import type { RegistrySnapshot } from "../../../core/registry/port.ts";
-import { DEFAULT_TIMEOUTS, type ResolveInput, resolveModel } from "../../../core/routing/resolve.ts";
+import {
+  DEFAULT_TIMEOUTS,
+  firstByteMsFor,
+  type ResolveInput,
+  resolveModel,
+} from "../../../core/routing/resolve.ts";
 
 const config = parseConfig({
   providers: [
@@ -106,6 +111,32 @@ describe("resolveModel", () => {
 
   it("uses the defaults when nothing overrides a timeout", () => {
     expect(resolve("claude/x").targets[0]?.timeouts).toEqual(DEFAULT_TIMEOUTS);
+  });
+
+  it.each([
+    ["a stream's first event, unset", { firstByteMs: undefined }, true, 60_000],
+    [
+      "a non-stream answer, unset: it comes whole, after any thinking",
+      { firstByteMs: undefined },
+      false,
+      890_000,
+    ],
+    [
+      "a stream's first event, unset, with a shorter totalMs",
+      { firstByteMs: undefined, totalMs: 9_000 },
+      true,
+      9_000,
+    ],
+    [
+      "a non-stream answer, unset, with a shorter totalMs",
+      { firstByteMs: undefined, totalMs: 9_000 },
+      false,
+      9_000,
+    ],
+    ["a stream's first event, set", { firstByteMs: 5_000 }, true, 5_000],
+    ["a non-stream answer, set", { firstByteMs: 5_000 }, false, 5_000],
+  ])("waits for %s as long as firstByteMsFor says", (_, set, stream, ms) => {
+    expect(firstByteMsFor({ ...DEFAULT_TIMEOUTS, ...set }, stream)).toBe(ms);
   });
 
   it("merges timeouts as defaults < server < provider < target", () => {
