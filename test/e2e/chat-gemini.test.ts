@@ -29,6 +29,23 @@ describe("Gemini through the OpenAI SDK", () => {
     });
   });
 
+  it("gives the SDK's stream helper each token's logprobs once, and a tool-only answer null content", async () => {
+    h.gemini.enqueueScripts({ text: "Hello, world of mine" }, { toolCalls: [{ name: "f", arguments: {} }] });
+    const final = await h.client.chat.completions
+      .stream({ model: "ge/gemini-sim", messages: [{ role: "user", content: "?" }], logprobs: true })
+      .finalChatCompletion();
+    const choice = final.choices[0]!;
+    expect(choice.logprobs?.content?.map((t) => t.token).join("")).toBe(choice.message.content);
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
+    const called = await h.client.chat.completions
+      .stream({ model: "ge/gemini-sim", messages: [{ role: "user", content: "?" }], tools })
+      .finalChatCompletion();
+    expect(called.choices[0]?.message).toMatchObject({
+      content: null,
+      tool_calls: [{ function: { name: "f" } }],
+    });
+  });
+
   it("waits out the retry delay Gemini's 429 names in its body, then retries the target", async () => {
     const quota = {
       error: {

@@ -134,16 +134,18 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   // One tool call a chunk, as OpenAI streams them: the SDK's stream helpers close a call's arguments
   // when the next index appears, so two calls in one chunk would report one done before its delta.
   const deltas: ChunkDelta[] = [];
-  if (text !== null || toolCalls.length === 0) deltas.push({ content: text ?? "" });
+  if (text !== null) deltas.push({ content: text });
   for (const call of toolCalls) deltas.push({ tool_calls: [call] });
-  const out: ChatCompletionChunk[] = [];
-  if (!state.started || text !== null || toolCalls.length > 0) {
-    const logprobs = geminiLogprobs(cand?.logprobsResult);
-    deltas.forEach((d, i) => {
-      const delta: ChunkDelta = i === 0 && !state.started ? { role: "assistant", ...d } : d;
-      out.push(chunkOf(state, id, model, [choice(delta, null, i === 0 ? logprobs : null)]));
-    });
-  }
+  // The role alone first, as OpenAI opens a stream: on the first text it would have the SDKs' stream
+  // helpers take that text's logprobs twice (they keep a new choice's logprobs, then append them), and
+  // an answer of tool calls only would end with content "" where OpenAI's is null.
+  const out: ChatCompletionChunk[] = state.started
+    ? []
+    : [chunkOf(state, id, model, [choice({ role: "assistant" }, null, null)])];
+  const logprobs = geminiLogprobs(cand?.logprobsResult);
+  deltas.forEach((delta, i) => {
+    out.push(chunkOf(state, id, model, [choice(delta, null, i === 0 ? logprobs : null)]));
+  });
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);
   const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolCount > 0);
