@@ -235,8 +235,9 @@ export const chatRequest = z
     seed: z.number().int().nullable().optional(),
     user: z.string().max(256).optional(),
     // OpenAI's successors to `user`: an end-user id for abuse detection, and a prompt-cache routing key.
-    safety_identifier: z.string().max(256).optional(),
-    prompt_cache_key: z.string().max(1024).optional(),
+    // Null as the SDK types them (`key ?? null`): the same as left out.
+    safety_identifier: z.string().max(256).nullable().optional(),
+    prompt_cache_key: z.string().max(1024).nullable().optional(),
     // OpenAI's cache controls: how long it may keep a cached prefix, and whether it adds its own
     // breakpoint and the least lifetime of every breakpoint (prompt_cache_breakpoint above).
     prompt_cache_retention: z.enum(["in_memory", "24h"]).nullable().optional(),
@@ -280,6 +281,11 @@ export const chatRequest = z
     // OpenAI's search models' settings (`search_context_size`, `user_location`), passed to OpenAI as they
     // are; the other providers search nothing and refuse it.
     web_search_options: z.record(z.string(), z.unknown()).nullable().optional(),
+    // OpenAI's moderated completions (`{ model, policy }`), passed to OpenAI as they are; its results
+    // come back in the answer's `moderation`. The other providers moderate nothing and refuse it.
+    moderation: z.record(z.string(), z.unknown()).nullable().optional(),
+    // Audio output is refused; null, as the SDK types it, asks for none.
+    audio: z.null({ error: "only text output is supported" }).optional(),
     store: z.boolean().nullable().optional(),
     service_tier: z.string().nullable().optional(),
   })

@@ -107,6 +107,8 @@ export interface ChatCompletion {
   system_fingerprint?: string | null;
   /** OpenAI's: the tier that processed the request (`default`, `flex`, `priority`…), as OpenAI said. */
   service_tier?: string | null;
+  /** OpenAI's moderated completions: the results for the input and the output, as OpenAI gave them. */
+  moderation?: Record<string, unknown> | null;
 }
 
 export interface ChunkToolCallDelta {
@@ -142,6 +144,8 @@ export interface ChatCompletionChunk {
   usage?: Usage | null;
   service_tier?: string | null;
   system_fingerprint?: string | null;
+  /** On OpenAI's moderation chunk (no choices) of a moderated completion, as OpenAI gave it. */
+  moderation?: Record<string, unknown>;
 }
 
 export interface Embeddings {

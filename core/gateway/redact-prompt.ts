@@ -88,9 +88,9 @@ export function redactPrompt(req: ChatRequest): { request: ChatRequest; masked: 
   // use an email address as one.
   const ids = {
     ...(req.user !== undefined ? { user: mask(req.user) } : {}),
-    ...(req.safety_identifier !== undefined ? { safety_identifier: mask(req.safety_identifier) } : {}),
+    ...(req.safety_identifier != null ? { safety_identifier: mask(req.safety_identifier) } : {}),
     // OpenAI suggests a user's id for it.
-    ...(req.prompt_cache_key !== undefined ? { prompt_cache_key: mask(req.prompt_cache_key) } : {}),
+    ...(req.prompt_cache_key != null ? { prompt_cache_key: mask(req.prompt_cache_key) } : {}),
     // Metadata goes to OpenAI as sent; teams tag requests with who made them, in keys as in values.
     ...(req.metadata
       ? {

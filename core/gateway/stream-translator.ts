@@ -167,9 +167,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     }
   };
   const send = (chunk: ChatCompletionChunk) => {
-    // A chunk without choices is the usage chunk, for callers who asked for it; one without usage
-    // either (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
-    if (chunk.choices.length === 0 && (!opts.includeUsage || !chunk.usage)) return;
+    // A chunk without choices is the usage chunk, for callers who asked for it, or OpenAI's moderation
+    // chunk; one with neither (an Azure-style content-filter chunk) says nothing an OpenAI client reads.
+    if (chunk.choices.length === 0 && !chunk.moderation && (!opts.includeUsage || !chunk.usage)) return;
     if (!heard) {
       heard = true;
       clearTimeout(firstTimer);

@@ -49,6 +49,74 @@ describe("OpenAI's newer fields across providers", () => {
     }
   });
 
+  it.each(["oa/gpt-sim", "an/claude-sim", "ge/gemini-sim"])(
+    "takes null for the fields the SDK types as nullable, as left out (%s)",
+    async (model) => {
+      const res = await h.client.chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "?" }],
+        audio: null,
+        moderation: null,
+        prompt_cache_key: null,
+        safety_identifier: null,
+      });
+      expect(res.choices[0]?.message.content).toBeTruthy();
+    },
+  );
+
+  it("passes moderation to OpenAI, gives back its results, stream or not, and refuses it for Anthropic and Gemini", async () => {
+    const moderation = { model: "omni-moderation-latest" };
+    const results = {
+      input: { type: "moderation_results", model: "omni-moderation-latest", results: [] },
+      output: { type: "moderation_results", model: "omni-moderation-latest", results: [] },
+    };
+    const messages = [{ role: "user" as const, content: "?" }];
+    const answer = {
+      id: "chatcmpl-m",
+      object: "chat.completion",
+      created: 1,
+      model: "gpt-sim",
+      choices: [{ index: 0, message: { role: "assistant", content: "ok" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+      moderation: results,
+    };
+    h.openai.enqueueFaults({ kind: "status", status: 200, body: JSON.stringify(answer) });
+    const res = await h.client.chat.completions.create({ model: "oa/gpt-sim", moderation, messages });
+    expect(h.openai.requests.at(-1)?.body).toMatchObject({ moderation });
+    expect(res.moderation).toEqual(results);
+
+    const chunk = (fields: object) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-sim", ...fields })}\n\n`;
+    const sse =
+      chunk({ choices: [{ index: 0, delta: { role: "assistant", content: "ok" }, finish_reason: null }] }) +
+      chunk({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }) +
+      chunk({ choices: [], moderation: results }) +
+      chunk({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }) +
+      "data: [DONE]\n\n";
+    h.openai.enqueueFaults({
+      kind: "status",
+      status: 200,
+      body: sse,
+      headers: { "content-type": "text/event-stream" },
+    });
+    const stream = await h.client.chat.completions.create({
+      model: "oa/gpt-sim",
+      moderation,
+      messages,
+      stream: true,
+    });
+    const seen: unknown[] = [];
+    for await (const c of stream) if (c.moderation) seen.push(c.moderation);
+    expect(seen).toEqual([results]);
+
+    for (const model of ["an/claude-sim", "ge/gemini-sim"]) {
+      const err = await h.client.chat.completions
+        .create({ model, moderation, messages })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, code: "unsupported_parameter", param: "moderation" });
+    }
+  });
+
   it.each([
     ["OpenAI, as it is", "oa/gpt-sim", true],
     ["not to Anthropic, which has no such thing", "an/claude-sim", false],

@@ -49,6 +49,7 @@ const REFUSED: ReadonlyArray<[keyof ChatRequest, (r: ChatRequest) => boolean]> =
   ["seed", (r) => r.seed != null],
   // OpenAI's search models' settings: Anthropic's web search is a server tool, not this field.
   ["web_search_options", (r) => r.web_search_options != null],
+  ["moderation", (r) => r.moderation != null],
   // OpenAI's default, `medium`, is the only verbosity every model has.
   ["verbosity", (r) => r.verbosity != null && r.verbosity !== "medium"],
   // Capacity tiers differ in meaning and price between providers; OpenAI's `auto` and `default` ask for

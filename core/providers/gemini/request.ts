@@ -70,6 +70,7 @@ function refuseUnsupported(req: ChatRequest, model: string): void {
     refuse("parallel_tool_calls", "Gemini cannot limit itself to one call");
   if (req.store === true) refuse("store", "completions cannot be stored at Gemini");
   if (req.web_search_options != null) refuse("web_search_options", "only OpenAI's search models take it");
+  if (req.moderation != null) refuse("moderation", "only OpenAI moderates completions");
   if (req.metadata != null && Object.keys(req.metadata).length > 0)
     refuse("metadata", "Gemini has no stored-completion metadata");
   if (req.service_tier != null && !["auto", "default"].includes(req.service_tier)) {

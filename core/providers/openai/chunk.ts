@@ -34,6 +34,7 @@ export interface WireChunk {
   usage?: OpenAIUsage | null;
   service_tier?: unknown;
   system_fingerprint?: unknown;
+  moderation?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;

@@ -98,6 +98,7 @@ export function fromOpenAIResponse(body: unknown, meta: ResponseMeta): ChatCompl
     ...(r.usage ? { usage: normalizeOpenAIUsage(r.usage) } : {}),
     system_fingerprint: r.system_fingerprint ?? null,
     ...(r.service_tier != null ? { service_tier: r.service_tier } : {}),
+    ...(r.moderation != null ? { moderation: r.moderation } : {}),
   };
 }
 

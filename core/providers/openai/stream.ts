@@ -76,6 +76,8 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   if (c.usage) chunk.usage = usage;
   if (typeof c.service_tier === "string") chunk.service_tier = c.service_tier;
   if (typeof c.system_fingerprint === "string") chunk.system_fingerprint = c.system_fingerprint;
+  if (typeof c.moderation === "object" && c.moderation !== null && !Array.isArray(c.moderation))
+    chunk.moderation = c.moderation as Record<string, unknown>;
   // OpenAI's usage chunk (no choices) is its last word on the bill; an OpenAI-compatible server that
   // sends a running count on every chunk does so beside choices.
   const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0);

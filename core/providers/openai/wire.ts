@@ -58,6 +58,7 @@ export const openaiCompletion = z.object({
   usage: openaiUsage.nullish(),
   system_fingerprint: z.string().nullish(),
   service_tier: z.string().nullish(),
+  moderation: z.record(z.string(), z.unknown()).nullish(),
 });
 
 export const openaiEmbeddings = z.object({
