@@ -30,8 +30,8 @@ export interface AttemptRecord {
   /** The part of its worst case such an attempt was billed, when less than all (RequestContext.attemptShare). */
   share?: number;
   /**
-   * Input tokens its provider had counted before such an attempt failed: its worst case is priced with
-   * them where they pass the bound's input (RequestContext.attemptCountedInput).
+   * The input its provider had counted before such an attempt failed (by kind: cache reads and writes):
+   * its worst case is priced knowing it (RequestContext.attemptCountedInput, estimate.ts).
    */
   countedInput?: TokenUsage;
   /** What accounting charged for such an attempt: its worst case at that target (times `share`). */
@@ -261,9 +261,11 @@ function retryDelay(
 export function judgeStream(
   ctx: RequestContext,
   target: ResolvedTarget,
-  end: { error: GatewayError | undefined; clientClosed: boolean },
+  end: { error: GatewayError | undefined; clientClosed: boolean; callerStalled?: boolean },
 ): void {
-  ctx.deps.breakers.record(target, end.error ? false : end.clientClosed ? undefined : true);
+  // A caller who left, or who stopped reading until the call's time ran out, says nothing of the provider.
+  const neutral = end.clientClosed || end.callerStalled === true;
+  ctx.deps.breakers.record(target, neutral ? undefined : !end.error);
   const verdict = ctx.streamVerdict;
   if (!end.error || !verdict) return;
   const code = end.error.code ?? "upstream_error";

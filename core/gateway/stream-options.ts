@@ -10,6 +10,11 @@ export interface StreamEnd {
   error: GatewayError | undefined;
   firstChunkAt: number | undefined;
   clientClosed: boolean;
+  /**
+   * The stream failed while the gateway held the provider paused behind a caller who did not read
+   * (its total timeout ran out meanwhile): no fault of the provider's.
+   */
+  callerStalled: boolean;
 }
 
 export interface TranslateOptions {

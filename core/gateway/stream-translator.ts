@@ -118,6 +118,8 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   };
 
   function finish(error: GatewayError | undefined, clientClosed = false) {
+    // Paused by the gateway behind a caller who stopped reading (its total timeout came meanwhile).
+    const callerStalled = error !== undefined && upstream.isPaused();
     ended = true;
     clearTimeout(firstTimer);
     clearTimeout(keepAlive);
@@ -126,7 +128,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     upstream.on("error", () => {});
     upstream.destroy();
     const usageFinal = state.finished || state.usageFinal === true;
-    opts.onEnd({ usage: state.usage, usageFinal, error, firstChunkAt, clientClosed });
+    opts.onEnd({ usage: state.usage, usageFinal, error, firstChunkAt, clientClosed, callerStalled });
   }
 
   function fail(err: GatewayError) {
@@ -161,8 +163,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
   };
   const take = (chunks: readonly ChatCompletionChunk[]) => {
     for (const raw of chunks) {
-      // The usage chunk comes after every choice's text: held text goes out before it.
-      if (raw.choices.length === 0) flushHeld();
+      // The usage chunk comes after every choice's text: held text goes out before it (and only before
+      // it: text held across another choice-less chunk, OpenAI's moderation results, stays held).
+      if (raw.choices.length === 0 && raw.usage) flushHeld();
       for (const chunk of echoes.mask(raw)) send(chunk);
     }
   };

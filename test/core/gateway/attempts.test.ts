@@ -7,7 +7,7 @@ import {
 } from "../../../core/api/errors.ts";
 import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import type { BreakerConfig, ProviderConfig } from "../../../core/config/types.ts";
-import { withFallback } from "../../../core/gateway/attempts.ts";
+import { judgeStream, withFallback } from "../../../core/gateway/attempts.ts";
 import { watchCaller } from "../../../core/gateway/caller-signal.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
 import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
@@ -638,5 +638,18 @@ describe("withFallback when the caller disconnects (portable mode registers its 
     );
     expect(err.code).toBe("budget_exceeded");
     expect(breakers.wouldAdmit(b)).toBe(true);
+  });
+});
+
+describe("judgeStream", () => {
+  const timedOut = upstreamError("Provider 'c' stream took too long.", "upstream_timeout");
+  it.each([
+    ["a provider that broke its stream counts against its circuit", { callerStalled: false }, false],
+    ["a caller who stopped reading until the call's time ran out does not", { callerStalled: true }, true],
+  ])("%s", (_, end, admitted) => {
+    const breakers = createBreakerBoard(() => 1_000_000);
+    const ctx = { deps: { breakers } } as unknown as RequestContext;
+    for (let i = 0; i < 10; i++) judgeStream(ctx, c, { error: timedOut, clientClosed: false, ...end });
+    expect(breakers.wouldAdmit(c)).toBe(admitted);
   });
 });

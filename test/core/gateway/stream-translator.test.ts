@@ -184,7 +184,14 @@ describe("translateStream over the OpenAI adapter", () => {
     for (const e of events.slice(0, -1)) expect(e).toMatch(/^data: \{.*\}\n\n$/);
     expect(events.at(-1)).toBe(DONE);
     expect(ends).toEqual([
-      { usage: undefined, usageFinal: true, error: undefined, firstChunkAt: 42, clientClosed: false },
+      {
+        usage: undefined,
+        usageFinal: true,
+        error: undefined,
+        firstChunkAt: 42,
+        clientClosed: false,
+        callerStalled: false,
+      },
     ]);
   });
 
@@ -427,6 +434,21 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(ends[0]?.error).toBeUndefined();
   });
 
+  it("says the caller stalled it when the call's time runs out while it waits on a caller who does not read", async () => {
+    const { upstream, promise, ends } = start({ idleMs: 40 });
+    const big = chunk("x".repeat(4096));
+    upstream.write(big);
+    const out = await promise;
+    while (upstream.write(big)) await sleep(0);
+    await sleep(20);
+    // The call's total timer aborts the body (upstream-call.ts).
+    upstream.destroy(Object.assign(new Error("total timeout"), { name: "AbortError" }));
+    await new Promise((resolve) => upstream.on("close", resolve));
+    expect(ends[0]).toMatchObject({ callerStalled: true });
+    expect(ends[0]?.error).toBeDefined();
+    out.destroy();
+  });
+
   it("sends an in-band error when the upstream is closed without end or error after the start", async () => {
     const { upstream, promise, ends } = start({ keepAliveMs: 20 });
     upstream.write(chunk("a"));
@@ -488,7 +510,14 @@ describe("translateStream over the OpenAI adapter", () => {
     await once(upstream, "close");
     expect(upstream.destroyed).toBe(true);
     expect(ends).toEqual([
-      { usage: undefined, usageFinal: false, error: undefined, firstChunkAt: 42, clientClosed: true },
+      {
+        usage: undefined,
+        usageFinal: false,
+        error: undefined,
+        firstChunkAt: 42,
+        clientClosed: true,
+        callerStalled: false,
+      },
     ]);
   });
 
@@ -648,7 +677,14 @@ describe("translateStream when the caller disconnects (callerGone)", () => {
     const events = await read;
     expect(events.join("")).not.toContain('"error"');
     expect(ends).toEqual([
-      { usage: undefined, usageFinal: false, error: undefined, firstChunkAt: 42, clientClosed: true },
+      {
+        usage: undefined,
+        usageFinal: false,
+        error: undefined,
+        firstChunkAt: 42,
+        clientClosed: true,
+        callerStalled: false,
+      },
     ]);
   });
 
