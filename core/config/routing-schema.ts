@@ -16,7 +16,7 @@ export const timeoutsSchema = z
   .object({
     connectMs: millis().describe("TCP/TLS connect timeout"),
     firstByteMs: millis().describe(
-      "From the call's start until the response headers (non-stream) or the first streamed event. Unset: 60 000 for a stream, totalMs for a non-stream answer (whose headers come only once it is whole)",
+      "From the call's start until the response headers (non-stream) or the first streamed event. Unset: 60 000 for a stream and embeddings, 590 000 for a non-stream chat answer (whose headers come only once it is whole); never past totalMs",
     ),
     idleMs: millis().describe(
       "Longest silence between streamed events (from the first on), or in a non-stream body",

@@ -181,7 +181,7 @@ function adapterFor(ctx: RequestContext, target: ResolvedTarget) {
 async function openUpstream(ctx: RequestContext, { req, target, taken, callerGone }: Attempt) {
   const adapter = adapterFor(ctx, target);
   const request = mappedFor(taken, target, () => adapter.toRequest(req, mapContext(ctx.deps, target)));
-  const call = await callTarget(ctx, target, request, callerGone, req.stream === true);
+  const call = await callTarget(ctx, target, request, callerGone, req.stream ? "stream" : "chat");
   return { adapter, call, request };
 }
 
@@ -239,7 +239,7 @@ async function streamFrom(
     provider: target.provider.id,
     includeUsage: req.stream_options?.include_usage === true,
     // `firstByteMs` bounds the wait for the first event from the call's start, headers included.
-    firstEventMs: Math.max(1, firstByteMsFor(target.timeouts, true) - (deps.now() - callStarted)),
+    firstEventMs: Math.max(1, firstByteMsFor(target.timeouts, "stream") - (deps.now() - callStarted)),
     idleMs: target.timeouts.idleMs,
     keepAliveMs: deps.keepAliveMs,
     now: deps.now,

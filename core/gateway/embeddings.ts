@@ -167,7 +167,7 @@ async function embedOnce(
   { meta, encoding, share }: { meta: ResponseMeta; encoding: EmbeddingEncoding; share: number },
   callerGone: AbortSignal | undefined,
 ): Promise<Answer> {
-  const call = await callTarget(ctx, target, request, callerGone);
+  const call = await callTarget(ctx, target, request, callerGone, "embeddings");
   ctx.attemptShare = share;
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);

@@ -2,7 +2,13 @@ import { forbidden } from "../api/errors.ts";
 import type { ProviderConfig } from "../config/types.ts";
 import type { Endpoint } from "../providers/transport.ts";
 import type { MapContext } from "../providers/types.ts";
-import { firstByteMsFor, type Resolution, type ResolvedTarget, resolveModel } from "../routing/resolve.ts";
+import {
+  type CallKind,
+  firstByteMsFor,
+  type Resolution,
+  type ResolvedTarget,
+  resolveModel,
+} from "../routing/resolve.ts";
 import { headerValue } from "./http.ts";
 import type { GatewayDeps, RequestContext } from "./types.ts";
 
@@ -10,12 +16,12 @@ import type { GatewayDeps, RequestContext } from "./types.ts";
 export const isEnabled = (deps: GatewayDeps) => (provider: ProviderConfig) =>
   provider.kind === "mock" || !!deps.credential(provider);
 
-export function endpointFor(deps: GatewayDeps, target: ResolvedTarget, stream: boolean): Endpoint {
+export function endpointFor(deps: GatewayDeps, target: ResolvedTarget, call: CallKind): Endpoint {
   return {
     providerId: target.provider.id,
     kind: target.provider.kind,
     baseUrl: deps.baseUrl(target.provider),
-    timeouts: { ...target.timeouts, firstByteMs: firstByteMsFor(target.timeouts, stream) },
+    timeouts: { ...target.timeouts, firstByteMs: firstByteMsFor(target.timeouts, call) },
     headers: target.provider.headers,
   };
 }

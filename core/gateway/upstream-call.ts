@@ -11,7 +11,7 @@ import {
 import { classify, classifyBodyError } from "../providers/transport-errors.ts";
 import type { UpstreamRequest } from "../providers/types.ts";
 import { transportError, upstreamStatusError } from "../providers/upstream-errors.ts";
-import type { ResolvedTarget } from "../routing/resolve.ts";
+import type { CallKind, ResolvedTarget } from "../routing/resolve.ts";
 import { endpointFor } from "./target.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -119,16 +119,16 @@ export async function callTarget(
   target: ResolvedTarget,
   request: UpstreamRequest,
   callerGone: AbortSignal | undefined,
-  stream = false,
+  kind: CallKind,
 ): Promise<UpstreamCall> {
   const { deps } = ctx;
   ctx.attemptCalled = true;
-  const endpoint = endpointFor(deps, target, stream);
+  const endpoint = endpointFor(deps, target, kind);
   const call = await callUpstream(
     deps.transports[target.provider.kind],
     // A stream's silences are timed by its translator (stream-translator.ts), which knows where its
     // first event is: before it `firstByteMs` applies, `idleMs` only between events.
-    stream ? { ...endpoint, timeouts: { ...endpoint.timeouts, idleMs: 0 } } : endpoint,
+    kind === "stream" ? { ...endpoint, timeouts: { ...endpoint.timeouts, idleMs: 0 } } : endpoint,
     request,
     callerGone,
     // The caller hears "could not be reached"; the operator needs the why (refused, no such host, a URL
@@ -141,7 +141,7 @@ export async function callTarget(
       }),
   );
   ctx.attemptAnswered = true;
-  if (stream && !streamable(call.response.headers["content-type"])) {
+  if (kind === "stream" && !streamable(call.response.headers["content-type"])) {
     // Unread, so let go; undici's body reports its destruction as an error nobody else listens for.
     call.response.body.on("error", () => {});
     call.response.body.destroy();

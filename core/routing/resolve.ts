@@ -30,16 +30,24 @@ export const DEFAULT_TIMEOUTS: TargetTimeouts = {
   totalMs: 890_000,
 };
 
-/** How long a stream's first event may take when no layer sets `firstByteMs`. */
-export const STREAM_FIRST_BYTE_MS = 60_000;
+/** What a call waits for first: a stream's first event, a chat answer whole, an embeddings answer. */
+export type CallKind = "stream" | "chat" | "embeddings";
 
 /**
- * `firstByteMs` as a call applies it. Unset, a stream's first event may take STREAM_FIRST_BYTE_MS, and
- * a non-stream answer up to `totalMs`: a provider sends a non-stream answer's headers only once the
- * whole answer is made, which a reasoning model may think over for minutes (OpenAI's SDK waits 10).
+ * `firstByteMs` where no layer sets it. A provider sends a non-stream chat answer's headers only once
+ * the whole answer is made, which a reasoning model may think over for minutes: it waits just inside
+ * the 10 minutes OpenAI's SDK waits by default, so the caller hears the gateway's 504 rather than its
+ * own timeout. A stream's first event and an embeddings answer come in seconds from a healthy provider.
  */
-export const firstByteMsFor = (t: TargetTimeouts, stream: boolean): number =>
-  t.firstByteMs ?? (stream ? Math.min(STREAM_FIRST_BYTE_MS, t.totalMs) : t.totalMs);
+export const DEFAULT_FIRST_BYTE_MS: Record<CallKind, number> = {
+  stream: 60_000,
+  chat: 590_000,
+  embeddings: 60_000,
+};
+
+/** `firstByteMs` as a call of the kind applies it: set, or its kind's default; never past `totalMs`. */
+export const firstByteMsFor = (t: TargetTimeouts, call: CallKind): number =>
+  t.firstByteMs ?? Math.min(DEFAULT_FIRST_BYTE_MS[call], t.totalMs);
 
 const mergeTimeouts = (...layers: Array<Timeouts | undefined>): TargetTimeouts =>
   Object.assign({}, DEFAULT_TIMEOUTS, ...layers.map((l) => l ?? {}));

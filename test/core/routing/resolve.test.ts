@@ -114,29 +114,21 @@ describe("resolveModel", () => {
   });
 
   it.each([
-    ["a stream's first event, unset", { firstByteMs: undefined }, true, 60_000],
+    ["a stream's first event, unset", {}, "stream", 60_000],
     [
-      "a non-stream answer, unset: it comes whole, after any thinking",
-      { firstByteMs: undefined },
-      false,
-      890_000,
+      "a chat answer, unset: it comes whole, after any thinking, just inside the SDK's 10 minutes",
+      {},
+      "chat",
+      590_000,
     ],
-    [
-      "a stream's first event, unset, with a shorter totalMs",
-      { firstByteMs: undefined, totalMs: 9_000 },
-      true,
-      9_000,
-    ],
-    [
-      "a non-stream answer, unset, with a shorter totalMs",
-      { firstByteMs: undefined, totalMs: 9_000 },
-      false,
-      9_000,
-    ],
-    ["a stream's first event, set", { firstByteMs: 5_000 }, true, 5_000],
-    ["a non-stream answer, set", { firstByteMs: 5_000 }, false, 5_000],
-  ])("waits for %s as long as firstByteMsFor says", (_, set, stream, ms) => {
-    expect(firstByteMsFor({ ...DEFAULT_TIMEOUTS, ...set }, stream)).toBe(ms);
+    ["an embeddings answer, unset", {}, "embeddings", 60_000],
+    ["a stream's first event, unset, with a shorter totalMs", { totalMs: 9_000 }, "stream", 9_000],
+    ["a chat answer, unset, with a shorter totalMs", { totalMs: 9_000 }, "chat", 9_000],
+    ["a stream's first event, set", { firstByteMs: 5_000 }, "stream", 5_000],
+    ["a chat answer, set", { firstByteMs: 5_000 }, "chat", 5_000],
+    ["an embeddings answer, set", { firstByteMs: 5_000 }, "embeddings", 5_000],
+  ] as const)("waits for %s as long as firstByteMsFor says", (_, set, call, ms) => {
+    expect(firstByteMsFor({ ...DEFAULT_TIMEOUTS, ...set }, call)).toBe(ms);
   });
 
   it("merges timeouts as defaults < server < provider < target", () => {
