@@ -74,21 +74,33 @@ export async function aggregateUsageBatch(
     : await Promise.all(usages.map((u) => deps.spend.record(u)));
   await settle(usages, counted, deps);
   const latest = new Map<string, UsageDetail>();
+  /**
+   * What each group's events cost together, and the batch's running cost after its latest one: what
+   * they may have crossed an admitted line by, and where the spend stood then (linesOf).
+   */
+  const costs = new Map<string, number>();
+  const upTo = new Map<string, number>();
+  let running = 0;
   const refusals = new Map<string, UsageDetail>();
   usages.forEach((u) => {
     // Per day too: a batch spanning midnight checks the earlier day's (and month's) lines as well.
     // And per set of limits admitted under: each is judged (linesOf), not only the latest event's.
-    if (u.costUsd > 0 || u.budgetRefused)
-      latest.set(
-        `${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}\u0000${JSON.stringify(u.budgetLimits ?? [])}`,
-        u,
-      );
+    if (u.costUsd > 0 || u.budgetRefused) {
+      const group = `${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}\u0000${JSON.stringify(u.budgetLimits ?? [])}`;
+      running += u.costUsd;
+      latest.set(group, u);
+      costs.set(group, (costs.get(group) ?? 0) + u.costUsd);
+      upTo.set(group, running);
+    }
     const r = u.budgetRefused;
     // A request too large for the whole budget does not use the budget up.
     if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
   const emitted: ThresholdDetail[] = [];
-  for (const usage of latest.values()) emitted.push(...(await emitThresholds(usage, deps)));
+  for (const [group, usage] of latest) {
+    const after = running - (upTo.get(group) ?? running);
+    emitted.push(...(await emitThresholds(usage, deps, { added: costs.get(group)!, after })));
+  }
   for (const usage of refusals.values())
     emitted.push(...(await emitExhausted(usage, usage.budgetRefused!, deps)));
   return emitted;
@@ -136,7 +148,15 @@ type Scope = "org" | "key";
 const budgetsOf = (scope: Scope, usage: UsageDetail, deps: AggregatorDeps) =>
   scope === "org" ? deps.orgBudgets(usage.org) : deps.keyBudgets(usage.org, usage.keyId);
 
-async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise<ThresholdDetail[]> {
+async function emitThresholds(
+  usage: UsageDetail,
+  deps: AggregatorDeps,
+  /**
+   * What the events judged here added to the spend (a batch's group: all of theirs), and what the batch
+   * spent after them (counted already, but no part of the spend they crossed a line with).
+   */
+  batch = { added: usage.costUsd, after: 0 },
+): Promise<ThresholdDetail[]> {
   const at = Date.parse(usage.time);
   const emitted: ThresholdDetail[] = [];
   for (const [scope, id] of [
@@ -146,10 +166,12 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
     for (const current of await budgetsOf(scope, usage, deps)) {
       const key = periodKey(current.period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
-      for (const budget of linesOf(current, scope, id, usage))
+      for (const { budget, crossedHere } of linesOf(current, scope, id, usage))
         for (const threshold of THRESHOLDS) {
           // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
-          if (nanos(spent) * 100 < nanos(budget.limitUsd) * threshold) continue;
+          const line = nanos(budget.limitUsd) * threshold;
+          if (nanos(spent) * 100 < line) continue;
+          if (crossedHere && !crossed(spent - batch.after, batch.added, line)) continue;
           const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
           if (detail) emitted.push(detail);
         }
@@ -158,17 +180,29 @@ async function emitThresholds(usage: UsageDetail, deps: AggregatorDeps): Promise
   return emitted;
 }
 
+/** Whether spend that stood at `spent` right after `added` of it had just crossed `line` (nano-dollars × 100). */
+const crossed = (spent: number, added: number, line: number): boolean =>
+  nanos(spent) * 100 >= line && nanos(spent - added) * 100 < line;
+
 /**
- * The lines a budget's spend is judged against: its limit now, and the one the request was admitted
- * under where that differs (a limit raised right after the spend reached it was still crossed).
+ * The lines a budget's spend is judged against: its limit now, and the lower one the request was
+ * admitted under (a limit raised right after the spend reached it was still crossed), that one only
+ * where this spend crossed it (`crossedHere`): spend made after the raise crossed no line of the old
+ * limit. A limit lowered since is judged by the new one alone.
  */
-function linesOf(current: BudgetConfig, scope: Scope, id: string, usage: UsageDetail): BudgetConfig[] {
+function linesOf(
+  current: BudgetConfig,
+  scope: Scope,
+  id: string,
+  usage: UsageDetail,
+): Array<{ budget: BudgetConfig; crossedHere: boolean }> {
   const admitted = usage.budgetLimits?.find(
     (b) => b.scope === scope && b.id === id && b.period === current.period,
   );
-  return admitted && admitted.limitUsd !== current.limitUsd
-    ? [{ ...current, limitUsd: admitted.limitUsd }, current]
-    : [current];
+  const now = { budget: current, crossedHere: false };
+  return admitted && admitted.limitUsd < current.limitUsd
+    ? [{ budget: { ...current, limitUsd: admitted.limitUsd }, crossedHere: true }, now]
+    : [now];
 }
 
 /**

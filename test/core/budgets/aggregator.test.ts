@@ -306,6 +306,38 @@ describe("the cost aggregator", () => {
     },
   );
 
+  const admittedUnder = (requestId: string, costUsd: number, limitUsd: number) =>
+    usageOf(requestId, { costUsd, budgetLimits: [{ scope: "org", id: "acme", period: "day", limitUsd }] });
+
+  it("fires no line of an old limit for spend made after it was raised, nor of a limit since lowered", async () => {
+    const raised = deps();
+    raised.budgets.org = [{ period: "day", limitUsd: 5 }];
+    await aggregateUsage(admittedUnder("a", 0.8, 5), raised.deps);
+    // A long stream admitted under $1 before the raise, counted now: $0.81 crossed none of $1's lines.
+    await aggregateUsage(admittedUnder("b", 0.01, 1), raised.deps);
+    expect(thresholds(raised)).toEqual([]);
+    const lowered = deps();
+    lowered.budgets.org = [{ period: "day", limitUsd: 10 }];
+    await aggregateUsage(admittedUnder("a", 4, 10), lowered.deps);
+    lowered.budgets.org = [{ period: "day", limitUsd: 1 }];
+    await aggregateUsage(admittedUnder("b", 2, 10), lowered.deps);
+    expect(thresholds(lowered).filter((t) => t.startsWith("org"))).toEqual([
+      "org:50:1",
+      "org:80:1",
+      "org:100:1",
+    ]);
+  });
+
+  it("judges each limit a batch's events were admitted under by what those events spent", async () => {
+    const d = deps();
+    d.budgets.org = [{ period: "day", limitUsd: 5 }];
+    await aggregateUsageBatch(
+      [admittedUnder("a", 0.6, 1), admittedUnder("b", 0.4, 1), admittedUnder("c", 2, 5)],
+      d.deps,
+    );
+    expect(thresholds(d).sort()).toEqual(["org:100:1", "org:50:1", "org:50:5", "org:80:1"]);
+  });
+
   it("judges a refusal by the limit it refused at, though the budget was raised before it was counted", async () => {
     const d = deps();
     await aggregateUsage(usage("a", 0.05), d.deps);
