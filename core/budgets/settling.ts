@@ -1,4 +1,5 @@
-import type { BudgetStore, ReservedFor, ReserveItem, ReserveResult } from "./port.ts";
+import { limitNanos, reserveNanos } from "./money.ts";
+import type { BudgetStore, CounterRef, ReservedFor, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
  * Settlements this process has begun and not yet made, per store. A request settles after its answer
@@ -38,6 +39,9 @@ export async function reserveAfterSettlements(
   const first = await store.reserve(requestId, items, reservedFor);
   const open = underWay.get(store);
   if (first.ok || !open || open.size === 0) return first;
+  // A request whose own bound passes the whole limit fits however much is settled.
+  const refusing = items.find((i) => sameCounter(i.counter, first.counter));
+  if (refusing && reserveNanos(refusing.amountUsd) > limitNanos(first.limitUsd)) return first;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, SETTLE_WAIT_MS);
@@ -46,3 +50,6 @@ export async function reserveAfterSettlements(
   clearTimeout(timer);
   return store.reserve(requestId, items, reservedFor);
 }
+
+const sameCounter = (a: CounterRef, b: CounterRef): boolean =>
+  a.scope === b.scope && a.id === b.id && a.period === b.period && a.periodKey === b.periodKey;

@@ -21,8 +21,8 @@ import type { RequestContext, RequestOutcome } from "./types.ts";
  * After the outcome is final: price it from the provider's usage, correct the rate-limit token charge,
  * publish the `llm.usage` event, and once it is published settle the budget reservation to that cost. A budgeted stream that
  * ended without its final usage (cut short after its first byte) costs its worst case at the target
- * that served it, with the input its provider counted early in place of the bound's where more: never
- * $0, and never just that early count (Anthropic's says one output token).
+ * that served it, knowing the input its provider counted early (priced as counted, the bound's input
+ * only beyond it): never $0, and never just that early count (Anthropic's says one output token).
  * A provider that bills more than the worst case (the bound in core/budgets/estimate.ts failed) is
  * settled to what it billed and logged. An attempt that failed after its provider answered 2xx (then
  * fell back, or failed the request) was billed too, and adds its cost: from the usage the provider
@@ -51,9 +51,9 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
         ? embeddingCostUsd(price, tokens.input)
         : costUsd(price, tokens, o.serviceTier);
     // A budgeted request without its bill: the worst case at the target that served it, which its
-    // reservation covers (the reservation is the costliest target's, for whichever would serve). An
-    // input count that arrived above the bound (a prompt the byte bound underestimated) replaces the
-    // bound's input, the output staying at its bound: Anthropic's early output count (1) is no bill.
+    // reservation covers (the reservation is the costliest target's, for whichever would serve). The
+    // input the provider counted early is priced as counted, by kind, and replaces the bound's input
+    // where more; the output stays at its bound: Anthropic's early output count (1) is no bill.
     if (!usageReported && reserved(spend))
       cost = Math.max(
         cost,

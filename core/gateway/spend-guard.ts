@@ -15,8 +15,8 @@ import type { RequestContext } from "./types.ts";
 /** How a request bounds its cost and its token count, per target. */
 export interface SpendBounds {
   /**
-   * Worst-case cost at a target with the given price (estimate.ts), its input bound raised to
-   * `knownInput` where the provider counted more already.
+   * Worst-case cost at a target with the given price (estimate.ts), knowing the input the provider
+   * counted already (`counted`: priced as counted, the bound's input only beyond it).
    */
   worstCaseUsd(target: ResolvedTarget, price: Price, counted?: TokenUsage): number;
   /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */

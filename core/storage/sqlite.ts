@@ -41,7 +41,9 @@ export function readSnapshot<T>(db: DatabaseSync, read: () => T): T {
   try {
     return read();
   } finally {
-    db.exec("COMMIT");
+    // A read has nothing to commit; an error may have ended the transaction already (SQLITE_IOERR).
+    // Never left open: the group commit's next BEGIN IMMEDIATE on this connection would fail.
+    if (db.isTransaction) db.exec("ROLLBACK");
   }
 }
 

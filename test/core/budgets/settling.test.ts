@@ -44,7 +44,17 @@ describe("reserveAfterSettlements", () => {
     trackSettlement(store, new Promise(() => {}));
     const started = performance.now();
     expect(await reserveAfterSettlements(store, "second", items)).toMatchObject({ ok: false });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(200);
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("refuses at once a request too large for the whole limit, which no settlement can make room for", async () => {
+    const store = await storeWithOpenReservation();
+    trackSettlement(store, new Promise(() => {}));
+    const started = performance.now();
+    const huge = [{ counter, amountUsd: 2, limitUsd: 1.5 }];
+    expect(await reserveAfterSettlements(store, "second", huge)).toMatchObject({ ok: false });
+    expect(performance.now() - started).toBeLessThan(50);
   });
 
   it("forgets a settlement that failed: the aggregator's redelivery makes it", async () => {
