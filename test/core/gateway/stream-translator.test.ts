@@ -417,13 +417,19 @@ describe("translateStream over the OpenAI adapter", () => {
     expect(ends[0]?.error?.message).toMatch(/silent/);
   });
 
-  it("counts no silence while it holds the upstream paused behind a caller who does not read", async () => {
-    const { upstream, promise, ends } = start({ idleMs: 40 });
+  /** A started stream (idleMs 40) whose caller reads nothing: the upstream ends up paused behind it. */
+  async function stalledByCaller() {
+    const started = start({ idleMs: 40 });
     const big = chunk("x".repeat(4096));
-    upstream.write(big);
-    const out = await promise;
-    while (upstream.write(big)) await sleep(0);
+    started.upstream.write(big);
+    const out = await started.promise;
+    while (started.upstream.write(big)) await sleep(0);
     await sleep(20);
+    return { ...started, out };
+  }
+
+  it("counts no silence while it holds the upstream paused behind a caller who does not read", async () => {
+    const { upstream, out, ends } = await stalledByCaller();
     expect(upstream.isPaused()).toBe(true);
     // Several idle periods pass with the provider waiting on us, not the other way round.
     await sleep(200);
@@ -435,12 +441,7 @@ describe("translateStream over the OpenAI adapter", () => {
   });
 
   it("says the caller stalled it when the call's time runs out while it waits on a caller who does not read", async () => {
-    const { upstream, promise, ends } = start({ idleMs: 40 });
-    const big = chunk("x".repeat(4096));
-    upstream.write(big);
-    const out = await promise;
-    while (upstream.write(big)) await sleep(0);
-    await sleep(20);
+    const { upstream, out, ends } = await stalledByCaller();
     // The call's total timer aborts the body (upstream-call.ts).
     upstream.destroy(Object.assign(new Error("total timeout"), { name: "AbortError" }));
     await new Promise((resolve) => upstream.on("close", resolve));
