@@ -36,6 +36,16 @@ const opener = `data: ${JSON.stringify({
 })}\n\n`;
 const errorEvent = `data: ${JSON.stringify({ error: { message: "overloaded", type: "server_error" } })}\n\n`;
 
+/** How a stream ends whose caller went away after its first chunk (at 42): no error, no bill. */
+const CALLER_LEFT: StreamEnd = {
+  usage: undefined,
+  usageFinal: false,
+  error: undefined,
+  firstChunkAt: 42,
+  clientClosed: true,
+  callerStalled: false,
+};
+
 /** Whether the promise has settled by now (after the events already written were processed). */
 async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -510,16 +520,7 @@ describe("translateStream over the OpenAI adapter", () => {
     out.destroy();
     await once(upstream, "close");
     expect(upstream.destroyed).toBe(true);
-    expect(ends).toEqual([
-      {
-        usage: undefined,
-        usageFinal: false,
-        error: undefined,
-        firstChunkAt: 42,
-        clientClosed: true,
-        callerStalled: false,
-      },
-    ]);
+    expect(ends).toEqual([CALLER_LEFT]);
   });
 
   it("pauses the upstream while the caller does not read, and resumes when it does", async () => {
@@ -677,16 +678,7 @@ describe("translateStream when the caller disconnects (callerGone)", () => {
     upstream.destroy(Object.assign(new Error("aborted"), { code: "UND_ERR_ABORTED" }));
     const events = await read;
     expect(events.join("")).not.toContain('"error"');
-    expect(ends).toEqual([
-      {
-        usage: undefined,
-        usageFinal: false,
-        error: undefined,
-        firstChunkAt: 42,
-        clientClosed: true,
-        callerStalled: false,
-      },
-    ]);
+    expect(ends).toEqual([CALLER_LEFT]);
   });
 
   it("rejects before the start, leaving the verdict to the attempt loop", async () => {
