@@ -864,6 +864,24 @@ describe("a stream cut short", () => {
     },
   );
 
+  it.each([
+    ["under a budget", BOUNDED],
+    ["without one", PLAIN],
+  ])(
+    "ends cleanly and is priced from the bill %s when a server put its usage on the finish chunk and closed before [DONE]",
+    async (_, key) => {
+      h.openai.enqueueScripts({ usageStyle: "on-finish", usage: { input: 1234, output: 56 } });
+      h.openai.enqueueFaults({ kind: "reset-mid", afterEvents: -1 });
+      const r = await chat(key, { ...body, model: "oa/gpt-4o" });
+      expect(r.status).toBe(200);
+      expect(r.text).not.toContain('"error"');
+      expect(r.text).toMatch(/data: \[DONE\]\s*$/);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      expect(h.outcomes[0]).toMatchObject({ usagePartial: false, promptTokens: 1234, completionTokens: 56 });
+      expect(h.outcomes[0]?.costUsd).toBeCloseTo((1234 * 2.5 + 56 * 10) / 1e6, 12);
+    },
+  );
+
   it.each([false, true])(
     "prices a Gemini call it could not make from the usage Gemini billed for it (stream: %s)",
     async (stream) => {

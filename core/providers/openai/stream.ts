@@ -9,6 +9,8 @@ import { choiceLogprobs, openaiUsage } from "./wire.ts";
 export interface OpenAIStreamState extends BaseStreamState {
   /** Set once a choice carried a finish_reason: the usage chunk after it completes the stream. */
   stopped?: true;
+  /** Indices of the choices seen without their finish_reason yet (n > 1 streams them interleaved). */
+  open?: readonly number[];
 }
 
 export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
@@ -80,21 +82,42 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
     chunk.moderation = c.moderation as Record<string, unknown>;
   // OpenAI's usage chunk (no choices) is its last word on the bill; an OpenAI-compatible server that
   // sends a running count on every chunk does so beside choices.
-  const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0);
+  const open = c.choices.length > 0 ? openChoices(state.open, c.choices) : state.open;
   const stopped = state.stopped === true || c.choices.some((ch) => ch.finish_reason != null);
-  // The finish reason and then the usage chunk: the answer and its bill are whole, so a connection
-  // that closes before `[DONE]` loses nothing (the gateway asks every OpenAI stream for usage).
-  const finished = state.finished || (stopped && usageFinal && c.choices.length === 0);
+  // A server that puts the usage on the chunk finishing the last open choice (rather than a chunk of
+  // its own) has given its last count there: nothing is left to generate.
+  const lastFinish = c.usage != null && c.choices.length > 0 && stopped && open?.length === 0;
+  const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0) || lastFinish;
+  // The finish reason and then the usage (its own chunk, or the finishing one): the answer and its bill
+  // are whole, so a connection that closes before `[DONE]` loses nothing (the gateway asks every OpenAI
+  // stream for usage).
+  const finished = state.finished || (stopped && usageFinal && (c.choices.length === 0 || lastFinish));
   return {
     out: [chunk],
     state: {
       ...state,
       usage,
       finished,
+      ...(open !== undefined ? { open } : {}),
       ...(usageFinal ? { usageFinal } : {}),
       ...(stopped ? { stopped } : {}),
     },
   };
+}
+
+/** The open choices after a chunk: one opens when first seen, closes with its finish_reason. */
+function openChoices(
+  before: readonly number[] | undefined,
+  choices: readonly WireChoice[],
+): readonly number[] {
+  let open = before ?? [];
+  for (const ch of choices) {
+    const has = open.includes(ch.index);
+    if (ch.finish_reason != null) {
+      if (has) open = open.filter((i) => i !== ch.index);
+    } else if (!has) open = [...open, ch.index];
+  }
+  return open;
 }
 
 /** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */

@@ -29,6 +29,36 @@ describe("the OpenAI stream reducer's usage", () => {
     expect(state.usageFinal === true).toBe(final);
   });
 
+  const finish = (index: number) => ({ index, delta: {}, finish_reason: "stop" });
+  const run = (...chunks: Record<string, unknown>[]) =>
+    chunks.reduce((state, fields) => reduceOpenAIStream(event(fields), state).state, initOpenAIStream(META));
+
+  it.each([
+    [
+      "usage on the finish chunk of the only choice",
+      true,
+      [{ choices: [delta] }, { choices: [finish(0)], usage: USAGE }],
+    ],
+    [
+      "usage on the finish chunk of the last of two choices",
+      true,
+      [
+        { choices: [delta, { ...delta, index: 1 }] },
+        { choices: [finish(0)] },
+        { choices: [finish(1)], usage: USAGE },
+      ],
+    ],
+    [
+      "a running count on the finish chunk of one of two choices, the other still open",
+      false,
+      [{ choices: [delta, { ...delta, index: 1 }] }, { choices: [finish(0)], usage: USAGE }],
+    ],
+  ])("takes %s as the final bill of a finished stream: %s", (_, whole, chunks) => {
+    const state = run(...chunks);
+    expect(state.usageFinal === true).toBe(whole);
+    expect(state.finished).toBe(whole);
+  });
+
   it("stays final once the usage chunk has come", () => {
     const after = reduceOpenAIStream(event({ choices: [], usage: USAGE }), initOpenAIStream(META)).state;
     expect(reduceOpenAIStream(event({ choices: [delta] }), after).state.usageFinal).toBe(true);
