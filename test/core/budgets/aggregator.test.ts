@@ -269,10 +269,19 @@ describe("the cost aggregator", () => {
     }
   });
 
-  it("fires nothing for a refusal by a budget that has since been removed", async () => {
+  it("fires a refusal's lines at the limit it refused at, though the budget was removed before it was counted", async () => {
     const d = deps();
     d.budgets.org = [];
-    await aggregateUsage(refused("a"), d.deps);
+    await aggregateUsage(refused("a", 0.5), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:0.5", "org:80:0.5", "org:100:0.5"]);
+  });
+
+  it("fires nothing for an old refusal that names no limit, of a budget removed since", async () => {
+    const d = deps();
+    d.budgets.org = [];
+    const old = refused("a") as { budgetRefused: Record<string, unknown> };
+    delete old.budgetRefused.limitUsd;
+    await aggregateUsage(old, d.deps);
     expect(d.published).toEqual([]);
   });
 
@@ -308,6 +317,23 @@ describe("the cost aggregator", () => {
 
   const admittedUnder = (requestId: string, costUsd: number, limitUsd: number) =>
     usageOf(requestId, { costUsd, budgetLimits: [{ scope: "org", id: "acme", period: "day", limitUsd }] });
+
+  it.each([
+    ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
+    ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],
+  ])(
+    "judges spend by the limit its request was admitted under, though the budget was removed before the event was counted (%s)",
+    async (_, deliver) => {
+      const d = deps();
+      await deliver(admittedUnder("a", 0.4, 1), d.deps);
+      d.budgets.org = [];
+      await deliver(admittedUnder("b", 0.2, 1), d.deps);
+      // Spend admitted after the removal crosses no line of the removed limit.
+      await deliver(usage("c", 0.3), d.deps);
+      await deliver(usage("d", 1), d.deps);
+      expect(thresholds(d)).toEqual(["org:50:1"]);
+    },
+  );
 
   it("fires no line of an old limit for spend made after it was raised, nor of a limit since lowered", async () => {
     const raised = deps();
