@@ -50,9 +50,10 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
     const rest = more > 0 ? ` (and ${more} more)` : "";
     return fail(`Unrecognized request argument supplied: '${at}${keys}'${rest}.`, `${at}${named[0]}`);
   }
-  // OpenAI's own wording and code for a field left out (`messages`, or `from` on a spend report).
+  // OpenAI's own wording and code for a field left out (`messages`, or `from` on a spend report; an
+  // enum's or literal's, such as a budget's `period`, is an `invalid_value` issue).
   if (
-    (issue?.code === "invalid_type" || issue?.code === "invalid_union") &&
+    (issue?.code === "invalid_type" || issue?.code === "invalid_union" || issue?.code === "invalid_value") &&
     path &&
     valueAt(value, issue.path) === undefined
   )

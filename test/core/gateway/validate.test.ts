@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { chatRequest } from "../../../core/api/chat-request.ts";
 import { chatRequestInput } from "../../../core/api/chat-request-input.ts";
 import { GatewayError } from "../../../core/api/errors.ts";
@@ -139,6 +140,14 @@ describe("validate against chatRequest", () => {
       param,
     });
     expect(err.message).toContain(param);
+  });
+
+  it.each([
+    ["left out", "missing_required_parameter", {}],
+    ["given a value it does not take", "invalid_request_body", { period: "week" }],
+  ])("tells an enum field %s as OpenAI would: %s", (_what, code, body) => {
+    const budget = z.object({ period: z.enum(["day", "month"]) }).strict();
+    expect(failure(() => validate(budget, body))).toMatchObject({ status: 400, code, param: "period" });
   });
 
   it("phrases an unknown field the way OpenAI does", () => {
