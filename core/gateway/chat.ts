@@ -165,11 +165,12 @@ function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void
  */
 const MAX_EVENT_LINES = 100_000;
 
-const metaFor = (ctx: RequestContext, target: ResolvedTarget): ResponseMeta => ({
+const metaFor = (ctx: RequestContext, target: ResolvedTarget, req: ChatRequest): ResponseMeta => ({
   id: `chatcmpl-${ctx.requestId}`,
   created: Math.floor(ctx.deps.now() / 1000),
   model: target.model,
   provider: target.provider.id,
+  ...(req.n != null && req.n > 1 ? { choices: req.n } : {}),
 });
 
 function adapterFor(ctx: RequestContext, target: ResolvedTarget) {
@@ -195,7 +196,8 @@ async function completeFrom(
   try {
     const text = await readText(call.response.body, MAX_RESPONSE_BODY, target.provider.id);
     const answer = fromAnswer(
-      () => adapter.fromResponse(parseUpstreamJson(text, target.provider.id), metaFor(ctx, target)),
+      () =>
+        adapter.fromResponse(parseUpstreamJson(text, target.provider.id), metaFor(ctx, target, attempt.req)),
       request.headers,
     );
     const completion = completionWithoutEchoes(answer, credentialsIn(request.headers), text);
@@ -235,7 +237,7 @@ async function streamFrom(
   let delivered = 0;
   const stream = await translateStream(call.response.body, {
     adapter,
-    meta: metaFor(ctx, target),
+    meta: metaFor(ctx, target, req),
     provider: target.provider.id,
     includeUsage: req.stream_options?.include_usage === true,
     // `firstByteMs` bounds the wait for the first event from the call's start, headers included.

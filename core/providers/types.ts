@@ -30,6 +30,8 @@ export interface ResponseMeta {
   model: string;
   /** The provider's id, which messages about its answer name (several providers may be of one kind). */
   provider: string;
+  /** Choices the request asked for (`n`); 1 when unset. */
+  choices?: number;
 }
 
 /** Fields every adapter's stream state carries, read by the router when the upstream stream ends. */

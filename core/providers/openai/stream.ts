@@ -7,10 +7,8 @@ import { normalizeOpenAIUsage, openaiFinishReason, toChoiceLogprobs } from "./re
 import { choiceLogprobs, openaiUsage } from "./wire.ts";
 
 export interface OpenAIStreamState extends BaseStreamState {
-  /** Set once a choice carried a finish_reason: the usage chunk after it completes the stream. */
-  stopped?: true;
-  /** Indices of the choices seen without their finish_reason yet (n > 1 streams them interleaved). */
-  open?: readonly number[];
+  /** Indices of the choices that carried their finish_reason (n > 1 streams them interleaved). */
+  done?: readonly number[];
 }
 
 export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
@@ -21,7 +19,8 @@ export const initOpenAIStream = (meta: ResponseMeta): OpenAIStreamState => ({
 
 /**
  * OpenAI chunks are already our dialect; the reducer re-validates them, lifts the usage chunk into state
- * and takes `[DONE]`, or a finish_reason followed by the usage chunk, as proof of a complete stream. A
+ * and takes `[DONE]`, or a finish_reason followed by the usage chunk (or usage on the chunk finishing
+ * the last of the request's `n` choices), as proof of a complete stream. A
  * `[DONE]` after no finish_reason completes it too: OpenAI always sends one, but an OpenAI-compatible
  * server that never does would otherwise fail every stream. An `error` object mid-stream is a fault.
  */
@@ -80,17 +79,18 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
   if (typeof c.system_fingerprint === "string") chunk.system_fingerprint = c.system_fingerprint;
   if (typeof c.moderation === "object" && c.moderation !== null && !Array.isArray(c.moderation))
     chunk.moderation = c.moderation as Record<string, unknown>;
-  // OpenAI's usage chunk (no choices) is its last word on the bill; an OpenAI-compatible server that
-  // sends a running count on every chunk does so beside choices.
-  const open = c.choices.length > 0 ? openChoices(state.open, c.choices) : state.open;
-  const stopped = state.stopped === true || c.choices.some((ch) => ch.finish_reason != null);
-  // A server that puts the usage on the chunk finishing the last open choice (rather than a chunk of
-  // its own) has given its last count there: nothing is left to generate.
-  const lastFinish = c.usage != null && c.choices.length > 0 && stopped && open?.length === 0;
+  const done = doneChoices(state.done, c.choices);
+  const stopped = done !== undefined;
+  // OpenAI's usage chunk (no choices) is its last word on the bill. An OpenAI-compatible server that
+  // sends a running count on every chunk does so beside choices, and one that puts the bill on the chunk
+  // finishing the last choice does too: once every choice asked for has finished, nothing is left to
+  // generate, so that count is the last.
+  const lastFinish =
+    c.usage != null && c.choices.length > 0 && (done?.length ?? 0) >= (state.meta.choices ?? 1);
   const usageFinal = state.usageFinal === true || (c.usage != null && c.choices.length === 0) || lastFinish;
-  // The finish reason and then the usage (its own chunk, or the finishing one): the answer and its bill
-  // are whole, so a connection that closes before `[DONE]` loses nothing (the gateway asks every OpenAI
-  // stream for usage).
+  // The finish reason and then the usage (its own chunk, or the last finishing one): the answer and its
+  // bill are whole, so a connection that closes before `[DONE]` loses nothing (the gateway asks every
+  // OpenAI stream for usage).
   const finished = state.finished || (stopped && usageFinal && (c.choices.length === 0 || lastFinish));
   return {
     out: [chunk],
@@ -98,26 +98,21 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
       ...state,
       usage,
       finished,
-      ...(open !== undefined ? { open } : {}),
+      ...(done !== undefined ? { done } : {}),
       ...(usageFinal ? { usageFinal } : {}),
-      ...(stopped ? { stopped } : {}),
     },
   };
 }
 
-/** The open choices after a chunk: one opens when first seen, closes with its finish_reason. */
-function openChoices(
+/** The choices finished after a chunk: undefined until one is (most chunks change nothing). */
+function doneChoices(
   before: readonly number[] | undefined,
   choices: readonly WireChoice[],
-): readonly number[] {
-  let open = before ?? [];
-  for (const ch of choices) {
-    const has = open.includes(ch.index);
-    if (ch.finish_reason != null) {
-      if (has) open = open.filter((i) => i !== ch.index);
-    } else if (!has) open = [...open, ch.index];
-  }
-  return open;
+): readonly number[] | undefined {
+  let done = before;
+  for (const ch of choices)
+    if (ch.finish_reason != null && !done?.includes(ch.index)) done = [...(done ?? []), ch.index];
+  return done;
 }
 
 /** Builds the outgoing choice field by field: this runs for every chunk, so no spreads. */

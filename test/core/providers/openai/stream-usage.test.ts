@@ -30,31 +30,43 @@ describe("the OpenAI stream reducer's usage", () => {
   });
 
   const finish = (index: number) => ({ index, delta: {}, finish_reason: "stop" });
-  const run = (...chunks: Record<string, unknown>[]) =>
-    chunks.reduce((state, fields) => reduceOpenAIStream(event(fields), state).state, initOpenAIStream(META));
+  const second = { ...delta, index: 1 };
+  const run = (choices: number, ...chunks: Record<string, unknown>[]) =>
+    chunks.reduce(
+      (state, fields) => reduceOpenAIStream(event(fields), state).state,
+      initOpenAIStream({ ...META, choices }),
+    );
 
   it.each([
     [
       "usage on the finish chunk of the only choice",
       true,
+      1,
       [{ choices: [delta] }, { choices: [finish(0)], usage: USAGE }],
     ],
     [
       "usage on the finish chunk of the last of two choices",
       true,
-      [
-        { choices: [delta, { ...delta, index: 1 }] },
-        { choices: [finish(0)] },
-        { choices: [finish(1)], usage: USAGE },
-      ],
+      2,
+      [{ choices: [delta, second] }, { choices: [finish(0)] }, { choices: [finish(1)], usage: USAGE }],
     ],
     [
-      "a running count on the finish chunk of one of two choices, the other still open",
+      "a running count on the finish chunk of one of two choices, the other still going",
       false,
-      [{ choices: [delta, { ...delta, index: 1 }] }, { choices: [finish(0)], usage: USAGE }],
+      2,
+      [{ choices: [delta, second] }, { choices: [finish(0)], usage: USAGE }],
     ],
-  ])("takes %s as the final bill of a finished stream: %s", (_, whole, chunks) => {
-    const state = run(...chunks);
+    [
+      "a running count on the finish chunk of the first of two choices sent one after the other",
+      false,
+      2,
+      [
+        { choices: [delta], usage: USAGE },
+        { choices: [finish(0)], usage: USAGE },
+      ],
+    ],
+  ])("takes %s as the final bill of a finished stream: %s", (_, whole, n, chunks) => {
+    const state = run(n, ...chunks);
     expect(state.usageFinal === true).toBe(whole);
     expect(state.finished).toBe(whole);
   });
