@@ -1,23 +1,14 @@
 import { firstIssue } from "../config/parse.ts";
-import type { BudgetConfig } from "../config/types.ts";
-import type { EventPublisher } from "../events/port.ts";
 import { type ThresholdDetail, type UsageDetail, usageDetail } from "../events/usage.ts";
 import type { BudgetStore } from "./port.ts";
-import type { SpendStore } from "./spend-port.ts";
-import { emitExhausted, emitThresholds } from "./thresholds.ts";
+import { emitExhausted, emitThresholds, type ThresholdDeps } from "./thresholds.ts";
 
-export interface AggregatorDeps {
-  spend: SpendStore;
-  events: EventPublisher;
+export interface AggregatorDeps extends ThresholdDeps {
   /**
    * Where present (both hosts pass it), the usage event's budget settlements are made again here:
    * idempotent, and the backstop for a router whose own settle failed (usage.ts `settlements`).
    */
   budgets?: BudgetStore | undefined;
-  /** The budgets that apply to an org and to a key, as the registry and key store hold them now. */
-  orgBudgets(org: string): Promise<BudgetConfig[]>;
-  /** The budgets of the key `keyId` of `org`; none when that id is now a key of another org. */
-  keyBudgets(org: string, keyId: string): Promise<BudgetConfig[]>;
 }
 
 export interface AggregateResult {
@@ -42,7 +33,9 @@ export async function aggregateUsage(detail: unknown, deps: AggregatorDeps): Pro
   const counted = await deps.spend.record(usage);
   await settle([usage], [counted], deps);
   // A refusal costs nothing but may follow a budget lowered below the spend: its lines are checked too.
-  const thresholds = usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps) : [];
+  const judged = { events: [usage], counted: [counted], members: [0] };
+  const thresholds =
+    usage.costUsd > 0 || usage.budgetRefused ? await emitThresholds(usage, deps, judged) : [];
   if (usage.budgetRefused && !usage.budgetRefused.pastLimit)
     thresholds.push(...(await emitExhausted(usage, usage.budgetRefused, deps)));
   return { counted, thresholds };
@@ -63,33 +56,25 @@ export async function aggregateUsageBatch(
     ? await deps.spend.recordMany(usages)
     : await Promise.all(usages.map((u) => deps.spend.record(u)));
   await settle(usages, counted, deps);
-  const latest = new Map<string, UsageDetail>();
-  /**
-   * What each group's events cost together, and the batch's running cost after its latest one: what
-   * they may have crossed an admitted line by, and where the spend stood then (linesOf).
-   */
-  const costs = new Map<string, number>();
-  const upTo = new Map<string, number>();
-  let running = 0;
+  // The events judged together: per org, key and day (a batch spanning midnight checks the earlier
+  // day's and month's lines too), and per set of limits admitted under (each is judged: linesOf).
+  const groups = new Map<string, number[]>();
   const refusals = new Map<string, UsageDetail>();
-  usages.forEach((u) => {
-    // Per day too: a batch spanning midnight checks the earlier day's (and month's) lines as well.
-    // And per set of limits admitted under: each is judged (linesOf), not only the latest event's.
+  usages.forEach((u, i) => {
     if (u.costUsd > 0 || u.budgetRefused) {
       const group = `${u.org}\u0000${u.keyId}\u0000${u.time.slice(0, 10)}\u0000${JSON.stringify(u.budgetLimits ?? [])}`;
-      running += u.costUsd;
-      latest.set(group, u);
-      costs.set(group, (costs.get(group) ?? 0) + u.costUsd);
-      upTo.set(group, running);
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
     }
     const r = u.budgetRefused;
     // A request too large for the whole budget does not use the budget up.
     if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
   });
   const emitted: ThresholdDetail[] = [];
-  for (const [group, usage] of latest) {
-    const after = running - (upTo.get(group) ?? running);
-    emitted.push(...(await emitThresholds(usage, deps, { added: costs.get(group)!, after })));
+  for (const members of groups.values()) {
+    const usage = usages[members[members.length - 1]!]!;
+    emitted.push(...(await emitThresholds(usage, deps, { events: usages, counted, members })));
   }
   for (const usage of refusals.values())
     emitted.push(...(await emitExhausted(usage, usage.budgetRefused!, deps)));

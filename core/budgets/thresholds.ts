@@ -1,14 +1,22 @@
 import type { BudgetConfig } from "../config/types.ts";
+import type { EventPublisher } from "../events/port.ts";
 import { THRESHOLD_DETAIL_TYPE, type ThresholdDetail, type UsageDetail } from "../events/usage.ts";
-import type { AggregatorDeps } from "./aggregator.ts";
 import { keyCounterId } from "./counters.ts";
 import { nanos } from "./money.ts";
 import { periodKey } from "./periods.ts";
+import type { SpendStore } from "./spend-port.ts";
 
 /** Alert levels, in percent of a budget's limit. */
 export const THRESHOLDS = [50, 80, 100] as const;
 
-type ThresholdDeps = Pick<AggregatorDeps, "spend" | "events" | "orgBudgets" | "keyBudgets">;
+export interface ThresholdDeps {
+  spend: SpendStore;
+  events: EventPublisher;
+  /** The budgets that apply to an org and to a key, as the registry and key store hold them now. */
+  orgBudgets(org: string): Promise<BudgetConfig[]>;
+  /** The budgets of the key `keyId` of `org`; none when that id is now a key of another org. */
+  keyBudgets(org: string, keyId: string): Promise<BudgetConfig[]>;
+}
 
 type Scope = "org" | "key";
 
@@ -16,14 +24,27 @@ type Scope = "org" | "key";
 const budgetsOf = (scope: Scope, usage: UsageDetail, deps: ThresholdDeps) =>
   scope === "org" ? deps.orgBudgets(usage.org) : deps.keyBudgets(usage.org, usage.keyId);
 
+/**
+ * The events a threshold check judges: `members`, indices into the events just delivered (all of a
+ * batch's, or the one), in delivery order; `counted[i]` says whether event i was counted now (a
+ * redelivered one was counted before, at a point in the spend no longer known).
+ */
+export interface Judged {
+  events: UsageDetail[];
+  counted: boolean[];
+  members: number[];
+}
+
+/**
+ * Emits every line the spend of the usage's org and key is past (`usage`: the members' latest event,
+ * whose request owns the claims). A lower limit a member was admitted under (raised or removed since) is
+ * judged only where a member counted now crossed it, with the spend as it stood right after that member:
+ * the spend now less what the events delivered after it added to the same counter.
+ */
 export async function emitThresholds(
   usage: UsageDetail,
   deps: ThresholdDeps,
-  /**
-   * What the events judged here added to the spend (a batch's group: all of theirs), and what the batch
-   * spent after them (counted already, but no part of the spend they crossed a line with).
-   */
-  batch = { added: usage.costUsd, after: 0 },
+  judged: Judged = { events: [usage], counted: [true], members: [0] },
 ): Promise<ThresholdDetail[]> {
   const at = Date.parse(usage.time);
   const emitted: ThresholdDetail[] = [];
@@ -34,12 +55,13 @@ export async function emitThresholds(
     for (const [period, current] of await judgedBudgets(scope, id, usage, deps)) {
       const key = periodKey(period, at);
       const spent = await deps.spend.periodSpend(scope, id, key);
+      const counter = { scope, id, period, key };
       for (const { budget, crossedHere } of linesOf(period, current, scope, id, usage))
         for (const threshold of THRESHOLDS) {
           // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
           const line = nanos(budget.limitUsd) * threshold;
           if (nanos(spent) * 100 < line) continue;
-          if (crossedHere && !crossed(spent - batch.after, batch.added, line)) continue;
+          if (crossedHere && !crossedByMember(judged, counter, spent, line)) continue;
           const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
           if (detail) emitted.push(detail);
         }
@@ -47,6 +69,36 @@ export async function emitThresholds(
   }
   return emitted;
 }
+
+interface Counter {
+  scope: Scope;
+  id: string;
+  period: BudgetConfig["period"];
+  key: string;
+}
+
+/** Whether a member counted now took the counter's spend across `line` (nano-dollars × 100). */
+function crossedByMember(judged: Judged, counter: Counter, spent: number, line: number): boolean {
+  const { events, counted, members } = judged;
+  let after = 0;
+  let next = events.length - 1;
+  for (let m = members.length - 1; m >= 0; m--) {
+    const i = members[m]!;
+    // What the events after member i added to this counter: no part of the spend it crossed a line with.
+    for (; next > i; next--)
+      if (counted[next] && counts(events[next]!, counter)) after += events[next]!.costUsd;
+    next = i - 1;
+    const e = events[i]!;
+    if (counted[i] && crossed(spent - after, e.costUsd, line)) return true;
+    after += counted[i] ? e.costUsd : 0;
+  }
+  return false;
+}
+
+/** Whether an event's spend went to a counter. */
+const counts = (e: UsageDetail, c: Counter): boolean =>
+  (c.scope === "org" ? e.org === c.id : keyCounterId(e.org, e.keyId) === c.id) &&
+  periodKey(c.period, Date.parse(e.time)) === c.key;
 
 /** Whether spend that stood at `spent` right after `added` of it had just crossed `line` (nano-dollars × 100). */
 const crossed = (spent: number, added: number, line: number): boolean =>

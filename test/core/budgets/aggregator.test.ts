@@ -354,6 +354,35 @@ describe("the cost aggregator", () => {
     ]);
   });
 
+  it("credits no admitted event of a batch with a crossing that spend admitted after a removal made", async () => {
+    for (const deliver of [
+      async (d: ReturnType<typeof deps>["deps"], events: unknown[]) => {
+        for (const e of events) await aggregateUsage(e, d);
+      },
+      (d: ReturnType<typeof deps>["deps"], events: unknown[]) => aggregateUsageBatch(events, d),
+    ]) {
+      const d = deps();
+      d.budgets.org = [];
+      // a2: a long request admitted before the removal that finished after b, which came after it.
+      await deliver(d.deps, [admittedUnder("a1", 0.3, 1), usage("b", 0.3), admittedUnder("a2", 0.01, 1)]);
+      expect(thresholds(d)).toEqual([]);
+    }
+  });
+
+  it("fires no old limit's line for spend counted after a redelivered event, whose place in the spend is gone", async () => {
+    const d = deps();
+    d.budgets.org = [];
+    const publish = d.deps.events.publish;
+    d.deps.events.publish = async () => {
+      throw new Error("bus unavailable");
+    };
+    await expect(aggregateUsage(admittedUnder("a", 0.6, 1), d.deps)).rejects.toThrow("bus unavailable");
+    d.deps.events.publish = publish;
+    await aggregateUsage(usage("b", 0.5), d.deps);
+    await aggregateUsage(admittedUnder("a", 0.6, 1), d.deps);
+    expect(thresholds(d)).toEqual([]);
+  });
+
   it("judges each limit a batch's events were admitted under by what those events spent", async () => {
     const d = deps();
     d.budgets.org = [{ period: "day", limitUsd: 5 }];
