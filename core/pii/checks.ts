@@ -191,4 +191,7 @@ export function insideUuid(text: string, index: number): boolean {
 export const ipv6Public = (match: string): boolean =>
   ipv6Ok(match) &&
   !/^[0:]*1?$/.test(match) &&
-  !(match.includes("::") && /^[\d:]*$/.test(match) && !/\d{4}/.test(match));
+  !(match.includes("::") && /^[\d:]*$/.test(match) && !/\d{4}/.test(match)) &&
+  // Compressed, of letters alone: scope resolution in code (`A::f`, `DB::add`, `use a::b`), far likelier
+  // than an address without a digit.
+  !(match.includes("::") && !/\d/.test(match));

@@ -267,7 +267,12 @@ export const DETECTORS: readonly Detector[] = [
   { kind: "IPV4", pattern: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)/g, validate: ipv4InContext },
   {
     kind: "PHONE",
-    pattern: new RegExp(String.raw`(?<![\w#/.+-])(?:${INTL}|${NANP}|${NATIONAL})(?![\w:]|[.-]\d)`, "g"),
+    // A national number right after a digit and a space is the tail of a number grouped with spaces
+    // (`2 071 045 000`, `8 045 311 447`), not a phone.
+    pattern: new RegExp(
+      String.raw`(?<![\w#/.+-])(?:${INTL}|${NANP}|(?<!\d[ .])${NATIONAL})(?![\w:]|[.-]\d)`,
+      "g",
+    ),
     validate: phoneOk,
   },
   {

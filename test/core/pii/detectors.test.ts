@@ -164,6 +164,9 @@ const negatives: Record<string, string[]> = {
     "call #1234567 was escalated",
     "sms code 1234567 expired",
     "mobile 0123",
+    // Numbers grouped with spaces, as SI and French style write them.
+    "Revenue: 2 071 045 000 SEK",
+    "World population: 8 045 311 447",
   ],
   // The last: after a hyphen that follows a letter, it is part of an id, as any id would be.
   CARD: [
@@ -194,6 +197,10 @@ const negatives: Record<string, string[]> = {
     "every other a[::2], a[1::2]",
     "df.iloc[::10]",
     "arr[::3, ::4] and x[::2, 1::3]",
+    // Scope resolution whose names happen to be hex letters.
+    "In C++, A::f() overrides B::f()",
+    "Call DB::add($row) then fa::fb()",
+    "use a::b;",
   ],
   SECRETS: [
     "sk-learn",
