@@ -4,6 +4,7 @@ import { requestBodyText } from "../api/request-body.ts";
 import { stagePath } from "../api/stage-path.ts";
 import { StoreBusyError } from "../storage/errors.ts";
 import { authenticate } from "./authenticate.ts";
+import { callerSignal } from "./caller-signal.ts";
 import { chatCompletions } from "./chat.ts";
 import { completeRequest, pendingWork } from "./complete.ts";
 import { embeddings } from "./embeddings.ts";
@@ -109,6 +110,10 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
     response = errorResponse(e, headers);
   }
   ctx.outcome.status = response.statusCode;
+  // A caller who left before the answer went out (portable mode sees it) got none of it. Served, and
+  // billed, all the same: logged as a stream its caller left is, 200 `client_closed`.
+  if (response.statusCode < 400 && !ctx.deferOutcome && callerSignal(requestId)?.aborted)
+    ctx.outcome.errorCode ??= "client_closed";
   if (!ctx.deferOutcome) {
     ctx.outcome.latencyMs = deps.now() - startedAt;
     completeRequest(ctx);

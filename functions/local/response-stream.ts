@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { FramedResponseStream, PRELUDE_CONTENT_TYPE } from "./lambda-runtime.ts";
 import { type Prelude, PreludeDecoder } from "./prelude-decoder.ts";
 
@@ -7,10 +8,12 @@ export class NodeResponseStream extends FramedResponseStream {
   private readonly res: ServerResponse;
   private readonly decoder: PreludeDecoder;
   private gone = false;
+  private readonly flushStallMs: number;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, flushStallMs = FLUSH_STALL_MS) {
     super();
     this.res = res;
+    this.flushStallMs = flushStallMs;
     this.decoder = new PreludeDecoder(
       (p) => writeHead(res, p),
       (body) => {
@@ -50,8 +53,14 @@ export class NodeResponseStream extends FramedResponseStream {
       done(err as Error);
       return;
     }
-    if (this.res.writableNeedDrain) this.once("host-drain", () => done());
-    else done();
+    if (this.res.writableNeedDrain) {
+      // A caller that stopped reading gives no drain: its connection is cut once nothing leaves.
+      const unwatch = watchFlush(this.res, this.flushStallMs);
+      this.once("host-drain", () => {
+        unwatch();
+        done();
+      });
+    } else done();
   }
 
   override _final(done: (err?: Error | null) => void): void {
@@ -64,8 +73,73 @@ export class NodeResponseStream extends FramedResponseStream {
     // when end() comes while still corked (two writes and the end in one tick send only the first), so
     // the writes are flushed first.
     while (this.res.writableCorked > 0) this.res.uncork();
-    this.res.end(() => done());
+    // Done when the last byte has gone to the connection, or when the connection closed first (cut by
+    // the flush watch below, or by the caller): then 'finish' never comes.
+    let called = false;
+    let unwatch: (() => void) | undefined;
+    const finish = () => {
+      if (called) return;
+      called = true;
+      unwatch?.();
+      done();
+    };
+    this.res.once("close", finish);
+    this.res.end(finish);
+    // Bytes the kernel's buffers did not take at once wait on the caller: watched (most answers wait on
+    // nothing, and need no timer).
+    if (!called && (this.res.socket?.writableLength ?? 0) > 0)
+      unwatch = watchFlush(this.res, this.flushStallMs);
   }
+}
+
+/**
+ * How long a response may wait on its caller without a byte leaving before its connection is cut:
+ * nginx's `send_timeout` default, which likewise times the gap between two successful writes, not the
+ * whole transfer. A caller that stopped reading would otherwise keep its connection, and the response's
+ * bytes queued in memory, forever. Only bytes the kernel's buffers could not take wait (writableNeedDrain),
+ * so a reader merely slower than the answer is not cut.
+ */
+export const FLUSH_STALL_MS = 60_000;
+
+/** Cuts the response's connection once its queued bytes stop draining; returns the watch's cancel. */
+function watchFlush(res: ServerResponse, stallMs: number): () => void {
+  const socket = res.socket;
+  if (!socket) return () => {};
+  // Measured once what was just written has been handed over (writeHead corks until the next tick).
+  let before = unsent(socket);
+  const settle = setImmediate(() => {
+    before = unsent(socket);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    if (res.writableFinished || socket.destroyed) return;
+    const now = unsent(socket);
+    // A byte left if either measure went down (a write is handed over to the kernel, moving bytes from
+    // the first measure into the second, only once the one before it has gone).
+    if (now.queued >= before.queued && now.inKernelWrite >= before.inKernelWrite) {
+      res.destroy();
+      return;
+    }
+    before = now;
+    timer = setTimeout(check, stallMs).unref();
+  };
+  timer = setTimeout(check, stallMs).unref();
+  return () => {
+    clearImmediate(settle);
+    clearTimeout(timer);
+  };
+}
+
+/**
+ * The bytes still waiting to leave, as two measures: `queued`, the stream's (which counts a write until
+ * the last of its bytes has gone, and Node hands everything queued over as one write, so it shows no
+ * progress of a slow reader), and `inKernelWrite`, libuv's own queue (the handle's `writeQueueSize`,
+ * internal but what Node itself reads for this), which goes down with every partial write.
+ */
+function unsent(socket: Socket): { queued: number; inKernelWrite: number } {
+  const handle = (socket as { _handle?: { writeQueueSize?: unknown } })._handle;
+  const libuv = typeof handle?.writeQueueSize === "number" ? handle.writeQueueSize : 0;
+  return { queued: socket.writableLength, inKernelWrite: libuv };
 }
 
 function writeHead(res: ServerResponse, prelude: Prelude): void {

@@ -198,6 +198,97 @@ describe("the portable host after the caller has gone", () => {
   });
 });
 
+describe("the portable host and a caller that stops reading", () => {
+  it("cuts the connection once nothing of the ended response has left for a while, and the handler returns", async () => {
+    const { handler, seen } = spyHandler(async (_signal, stream) => {
+      const s = framed(stream, 200);
+      // Far more than the kernel's buffers on both sides take: the rest waits in the process.
+      s.write(Buffer.alloc(64 * 1024 * 1024, 97));
+      await new Promise((resolve) => s.end(resolve));
+    });
+    server = await startLocalServer({
+      handler,
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      flushStallMs: 200,
+    });
+    const socket = connect(server.port, "127.0.0.1", () =>
+      socket.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"),
+    );
+    socket.pause();
+    socket.on("error", () => {});
+    await expect.poll(() => seen.finished, { timeout: 3_000 }).toBe(true);
+    // Cut: reading now gets what the kernel held, then the end, not the whole body.
+    let got = 0;
+    socket.on("data", (d: Buffer) => {
+      got += d.length;
+    });
+    socket.resume();
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(got).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("keeps the connection of a caller that reads slowly, as long as bytes leave", async () => {
+    const size = 16 * 1024 * 1024;
+    const { handler, seen } = spyHandler(async (_signal, stream) => {
+      const s = framed(stream, 200);
+      s.write(Buffer.alloc(size, 97));
+      await new Promise((resolve) => s.end(resolve));
+    });
+    server = await startLocalServer({
+      handler,
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      flushStallMs: 200,
+    });
+    let got = 0;
+    const socket = connect(server.port, "127.0.0.1", () =>
+      socket.write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    // Reads in bursts with pauses shorter than the stall time, so the whole body takes about a second.
+    socket.on("data", (d: Buffer) => {
+      got += d.length;
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    });
+    await new Promise((resolve) => socket.once("end", resolve));
+    expect(got).toBeGreaterThan(size);
+    expect(seen.finished).toBe(true);
+  });
+});
+
+describe("the portable host and a caller that ends its side of the connection after its request", () => {
+  it("aborts the caller signal at once, before the handler answers into a connection already ending", async () => {
+    const signals: boolean[] = [];
+    const { handler, seen } = spyHandler(async (signal, stream) => {
+      signals.push(signal.aborted);
+      // An answer ready a little after the caller's FIN was read: Node ends the connection on that FIN.
+      await sleep(50);
+      signals.push(signal.aborted);
+      const s = framed(stream, 200);
+      await new Promise<void>((resolve) => s.end("answer", () => resolve()));
+    });
+    const url = await serve(handler);
+    const got = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(url).port), "127.0.0.1", () =>
+        socket.end("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"),
+      );
+      let text = "";
+      socket.on("data", (d) => {
+        text += d.toString();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => {});
+    });
+    await expect.poll(() => seen.finished).toBe(true);
+    // Nothing reached the caller, and the handler was told so before it answered.
+    expect(got).toBe("");
+    expect(signals.at(-1)).toBe(true);
+  });
+});
+
 describe("the portable host's answer to a handler that fails its response", () => {
   it("answers 500 in the API's envelope when the head it framed has a value Node refuses", async () => {
     const url = await serve(async (_event, stream) => {
