@@ -1,4 +1,5 @@
 import type { ChatRequest } from "../api/chat-request.ts";
+import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
 import type { Sampler } from "../audit/sampler.ts";
 import type { AuditRecord } from "../audit/types.ts";
@@ -134,4 +135,24 @@ export function captureText(capture: RequestCapture, text: string): void {
   const room = CAPTURE_LIMIT + CAPTURE_MARGIN - capture.content.length;
   if (text.length > room) capture.cut = true;
   if (room > 0) capture.content += text.length > room ? text.slice(0, room) : text;
+}
+
+/** Accumulates a streamed answer for the audit capture: text, and tool calls by index. */
+export function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void {
+  const delta = chunk.choices[0]?.delta;
+  if (!delta) return;
+  if (delta.content) captureText(capture, delta.content);
+  // A legacy function call is the one call of its turn.
+  const calls = delta.function_call
+    ? [{ index: 0, function: delta.function_call }]
+    : (delta.tool_calls ?? []);
+  for (const t of calls) {
+    let call = capture.toolCalls[t.index];
+    if (!call) {
+      call = { name: "", arguments: "" };
+      capture.toolCalls[t.index] = call;
+    }
+    call.name += t.function.name ?? "";
+    call.arguments += t.function.arguments;
+  }
 }

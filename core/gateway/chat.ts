@@ -1,9 +1,9 @@
 import type { ChatRequest } from "../api/chat-request.ts";
 import { chatRequestInput } from "../api/chat-request-input.ts";
-import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { badRequest, GatewayError } from "../api/errors.ts";
 import { DEFAULT_MAX_OUTPUT_TOKENS, worstCaseChatCost, worstCaseChatTokens } from "../budgets/estimate.ts";
 import { priceFor } from "../budgets/pricing.ts";
+import type { OrgConfig } from "../config/types.ts";
 import { chatAdapters } from "../providers/adapters.ts";
 import { credentialsIn, errorWithoutCredentials } from "../providers/credential-scrub.ts";
 import type { ResponseMeta, UpstreamRequest } from "../providers/types.ts";
@@ -12,7 +12,7 @@ import { planAttempts } from "../routing/plan.ts";
 import { firstByteMsFor, type ResolvedTarget } from "../routing/resolve.ts";
 import { retryPolicy } from "../routing/retry.ts";
 import { judgeStream, withFallback } from "./attempts.ts";
-import { captureText, type RequestCapture } from "./audit.ts";
+import { captureChunk, captureText } from "./audit.ts";
 import { carriesContent } from "./chunk-content.ts";
 import { completeRequest } from "./complete.ts";
 import { completionWithoutEchoes } from "./echo-holdback.ts";
@@ -55,9 +55,9 @@ export async function chatCompletions(
   const req = fromLegacyFunctions(input);
   if (answersInLegacyForm(input)) ctx.legacyFunctions = true;
   ctx.outcome.stream = req.stream === true;
-  const resolution = resolveTargets(ctx, req.model);
-  let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
+  const resolution = resolveOrRecord(ctx, req, org);
+  let plan = planAttempts(resolution.targets, resolution.strategy, ctx.deps.random);
   refuseUnboundedParts(req, { budget: underBudget(ctx), redaction: org?.redactPrompts === true });
   // Under a budget, an output limit is sent upstream, and the reservation is bounded by it, so it holds.
   // As `max_completion_tokens`: OpenAI's reasoning models (o-series, GPT-5) refuse `max_tokens`, and
@@ -105,6 +105,22 @@ export async function chatCompletions(
 }
 
 /**
+ * The alias's targets. A sensitive org's request refused for its regions is recorded with the request
+ * it refused (masked when the org redacts prompts), as one refused for its budget is: it was read.
+ */
+function resolveOrRecord(ctx: RequestContext, req: ChatRequest, org: OrgConfig | undefined) {
+  try {
+    return resolveTargets(ctx, req.model);
+  } catch (err) {
+    if (org?.sensitive && err instanceof GatewayError && err.code === "residency_violation") {
+      const request = org.redactPrompts ? redactPrompt(req).request : req;
+      ctx.capture = { request: auditedRequest(request), content: "", toolCalls: [] };
+    }
+    throw err;
+  }
+}
+
+/**
  * A 2xx answer read as a completion. One the gateway cannot use fails with the provider's words in it
  * (Gemini's `finishMessage` of a malformed call): masked of the request's credential, as an error
  * status's are.
@@ -136,26 +152,6 @@ function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
       }),
     ),
   };
-}
-
-/** Accumulates a streamed answer for the audit capture: text, and tool calls by index. */
-function captureChunk(capture: RequestCapture, chunk: ChatCompletionChunk): void {
-  const delta = chunk.choices[0]?.delta;
-  if (!delta) return;
-  if (delta.content) captureText(capture, delta.content);
-  // A legacy function call is the one call of its turn.
-  const calls = delta.function_call
-    ? [{ index: 0, function: delta.function_call }]
-    : (delta.tool_calls ?? []);
-  for (const t of calls) {
-    let call = capture.toolCalls[t.index];
-    if (!call) {
-      call = { name: "", arguments: "" };
-      capture.toolCalls[t.index] = call;
-    }
-    call.name += t.function.name ?? "";
-    call.arguments += t.function.arguments;
-  }
 }
 
 /**

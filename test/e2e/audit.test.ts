@@ -20,6 +20,7 @@ const MASKED = "sk-gw-masked-key";
 const CAPPED = "sk-gw-audit-capped";
 const SENSITIVE_CAPPED = "sk-gw-audit-sensitive-capped";
 const MASKED_CAPPED = "sk-gw-audit-masked-capped";
+const SENSITIVE_EU = "sk-gw-audit-sensitive-eu";
 const lines: string[] = [];
 const capture: Log = {
   info: (m, f) => void lines.push(JSON.stringify({ m, ...(f as LogFields) })),
@@ -49,6 +50,7 @@ beforeAll(async () => {
         redactPrompts: true,
         budgets: [{ period: "day", limitUsd: 0.000001 }],
       },
+      { id: "sensitive-eu", sensitive: true, allowedRegions: ["eu"] },
     ],
     keys: [
       { id: "sensitive", org: "sensitive", secret: SENSITIVE },
@@ -56,6 +58,7 @@ beforeAll(async () => {
       { id: "capped-audit", org: "capped-audit", secret: CAPPED },
       { id: "sensitive-capped", org: "sensitive-capped", secret: SENSITIVE_CAPPED },
       { id: "masked-capped", org: "masked-capped", secret: MASKED_CAPPED },
+      { id: "sensitive-eu", org: "sensitive-eu", secret: SENSITIVE_EU },
     ],
   });
 }, 30_000);
@@ -222,6 +225,25 @@ describe("audit chains", () => {
       })
       .toBe(true);
     expect(request).toMatchObject({ status: 429, errorCode: "budget_exceeded", response: expect.anything() });
+    expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
+    expect(JSON.stringify(request)).not.toContain("carol@example.com");
+  });
+
+  it("records a sensitive org's request refused for its regions with its body, read and masked", async () => {
+    // `oa` is a US provider; the org may use the EU only.
+    const refused = await call(SENSITIVE_EU, {
+      messages: [{ role: "user", content: "mail carol@example.com" }],
+    });
+    expect(refused.status).toBe(403);
+    let request: Record<string, unknown> | undefined;
+    await expect
+      .poll(async () => {
+        const entries = (await exportOf("sensitive-eu")).entries;
+        request = entries.find((e) => e.record.kind === "request")?.record.data as Record<string, unknown>;
+        return request !== undefined;
+      })
+      .toBe(true);
+    expect(request).toMatchObject({ status: 403, errorCode: "residency_violation" });
     expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
     expect(JSON.stringify(request)).not.toContain("carol@example.com");
   });
