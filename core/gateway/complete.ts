@@ -40,7 +40,24 @@ async function enqueueAudit(ctx: RequestContext): Promise<void> {
 /** Pending work per invocation event, for the host's end-of-invocation hook. */
 export const pendingWork = new WeakMap<object, Array<Promise<void>>>();
 
+/** What completes a request once its response has gone, per invocation event (finishAfterResponse). */
+const finishers = new WeakMap<object, () => void>();
+
+/**
+ * Defers a request's completion to the host's end-of-invocation hook, which runs once the response has
+ * been written, or has failed to be (middy's `requestEnd` runs either way).
+ */
+export function finishAfterResponse(event: object, finish: () => void): void {
+  finishers.set(event, finish);
+}
+
+/** The host's end-of-invocation hook: completes what waited for the response, then awaits the work. */
 export async function awaitPending(event: object): Promise<void> {
+  const finish = finishers.get(event);
+  if (finish) {
+    finishers.delete(event);
+    finish();
+  }
   const work = pendingWork.get(event);
   if (work) await Promise.all(work);
 }

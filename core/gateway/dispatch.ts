@@ -6,7 +6,7 @@ import { StoreBusyError } from "../storage/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { callerSignal } from "./caller-signal.ts";
 import { chatCompletions } from "./chat.ts";
-import { completeRequest, pendingWork } from "./complete.ts";
+import { completeRequest, finishAfterResponse, pendingWork } from "./complete.ts";
 import { embeddings } from "./embeddings.ts";
 import { errorResponse, json, normalizeHeaders } from "./http.ts";
 import { listModels, retrieveModel } from "./models.ts";
@@ -110,13 +110,16 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
     response = errorResponse(e, headers);
   }
   ctx.outcome.status = response.statusCode;
-  // A caller who left before the answer went out (portable mode sees it) got none of it. Served, and
-  // billed, all the same: logged as a stream its caller left is, 200 `client_closed`.
-  if (response.statusCode < 400 && !ctx.deferOutcome && callerSignal(requestId)?.aborted)
-    ctx.outcome.errorCode ??= "client_closed";
   if (!ctx.deferOutcome) {
     ctx.outcome.latencyMs = deps.now() - startedAt;
-    completeRequest(ctx);
+    // Completed once the answer has been written: a caller who left before all of it went out (portable
+    // mode sees it) did not get it. Served, and billed, all the same: logged as a stream its caller left
+    // is, 200 `client_closed`. (The caller does not wait for the accounting either way.)
+    finishAfterResponse(event, () => {
+      if (response.statusCode < 400 && callerSignal(requestId)?.aborted)
+        ctx.outcome.errorCode ??= "client_closed";
+      completeRequest(ctx);
+    });
   }
   return response;
 }

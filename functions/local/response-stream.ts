@@ -85,26 +85,42 @@ export class NodeResponseStream extends FramedResponseStream {
     };
     this.res.once("close", finish);
     this.res.end(finish);
-    // Bytes the kernel's buffers did not take at once wait on the caller: watched (most answers wait on
-    // nothing, and need no timer).
-    if (!called && (this.res.socket?.writableLength ?? 0) > 0)
+    // Bytes the kernel's buffers did not take at once wait on the caller, as does a pipelined answer
+    // queued behind another: watched (most answers wait on nothing, and need no timer).
+    const socket = this.res.socket;
+    if (!called && (socket === null || socket.writableLength > 0))
       unwatch = watchFlush(this.res, this.flushStallMs);
   }
 }
 
 /**
- * How long a response may wait on its caller without a byte leaving before its connection is cut:
- * nginx's `send_timeout` default, which likewise times the gap between two successful writes, not the
- * whole transfer. A caller that stopped reading would otherwise keep its connection, and the response's
- * bytes queued in memory, forever. Only bytes the kernel's buffers could not take wait (writableNeedDrain),
- * so a reader merely slower than the answer is not cut.
+ * How long a response may wait on its caller without a byte leaving before its connection is cut (checked
+ * at this interval, so after one to two of them): nginx's `send_timeout` default, which likewise times
+ * the gap between two successful writes, not the whole transfer. A caller that stopped reading would
+ * otherwise keep its connection, and the response's bytes queued in memory, forever. Only bytes the
+ * kernel's buffers could not take wait (writableNeedDrain); the kernel reports room in steps of a third of
+ * the send buffer, so a steady reader of a large answer slower than about 20 KB/s may be cut, as nginx
+ * would cut it.
  */
 export const FLUSH_STALL_MS = 60_000;
 
-/** Cuts the response's connection once its queued bytes stop draining; returns the watch's cancel. */
+/**
+ * Cuts the response's connection once its queued bytes stop draining; returns the watch's cancel. A
+ * pipelined response waits for its connection behind the one before it: watched from when it gets it.
+ */
 function watchFlush(res: ServerResponse, stallMs: number): () => void {
-  const socket = res.socket;
-  if (!socket) return () => {};
+  if (res.socket) return watchSocket(res, res.socket, stallMs);
+  let cancel = () => {
+    res.off("socket", start);
+  };
+  function start(socket: Socket) {
+    cancel = watchSocket(res, socket, stallMs);
+  }
+  res.once("socket", start);
+  return () => cancel();
+}
+
+function watchSocket(res: ServerResponse, socket: Socket, stallMs: number): () => void {
   // Measured once what was just written has been handed over (writeHead corks until the next tick).
   let before = unsent(socket);
   const settle = setImmediate(() => {
@@ -114,8 +130,9 @@ function watchFlush(res: ServerResponse, stallMs: number): () => void {
   const check = () => {
     if (res.writableFinished || socket.destroyed) return;
     const now = unsent(socket);
-    // A byte left if either measure went down (a write is handed over to the kernel, moving bytes from
-    // the first measure into the second, only once the one before it has gone).
+    // A byte left if either measure went down: a write the kernel completed lowers the first, a part of
+    // one it took lowers the second. No new bytes come meanwhile (the writer waits for a drain, or has
+    // ended).
     if (now.queued >= before.queued && now.inKernelWrite >= before.inKernelWrite) {
       res.destroy();
       return;

@@ -42,7 +42,7 @@ export interface LocalServerOptions {
   drainMs?: number | undefined;
   /** Bodies are read up to this many bytes plus one, so the handler itself can answer 413. */
   maxBodyBytes: number;
-  /** How long an ended response may sit without a byte leaving before its connection is cut (FLUSH_STALL_MS unless set). */
+  /** How long a response may wait on its caller without a byte leaving before its connection is cut (FLUSH_STALL_MS unless set). */
   flushStallMs?: number | undefined;
 }
 
@@ -123,16 +123,7 @@ export function startLocalServer(opts: LocalServerOptions): Promise<LocalServer>
     // Aborted when the caller disconnects before the response is complete: the router then aborts its
     // upstream call and stops retrying and falling back (core/gateway/attempts.ts).
     const caller = new AbortController();
-    // A caller who ends its side of the connection has left: Node's server then aborts the request and
-    // ends the connection (it does not keep half-open sockets), so no answer would reach it. Seen here
-    // first, before the answer is written into a connection already ending.
-    const socket = req.socket;
-    const finned = () => {
-      if (!res.writableFinished) caller.abort();
-    };
-    socket.once("end", finned);
     res.on("close", () => {
-      socket.off("end", finned);
       unanswered.delete(res);
       if (res.writableFinished) return;
       caller.abort();

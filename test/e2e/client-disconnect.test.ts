@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Fault } from "../simulators/index.ts";
@@ -114,5 +115,28 @@ describe("a caller that leaves after its stream started", () => {
     expect(h.outcomes[0]).toMatchObject({ status: 200, errorCode: "client_closed", usagePartial: true });
     expect(h.outcomes[0]!.attempts).toEqual([expect.objectContaining({ provider: "oa", outcome: "ok" })]);
     expect(h.anthropic.requests).toHaveLength(0);
+  });
+});
+
+describe("a caller that leaves while its non-stream answer is being written", () => {
+  it("is logged with the 200 and client_closed, since it did not get the answer the provider billed", async () => {
+    // Far more than the connection's kernel buffers hold: most of it is still to write when the caller goes.
+    h.openai.enqueueScripts({ text: "x".repeat(16 * 1024 * 1024) });
+    const { port } = new URL(h.gateway.url);
+    const body = JSON.stringify({ model: "chain", messages: [{ role: "user", content: "hello there" }] });
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), "127.0.0.1", () =>
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        ),
+      );
+      socket.once("data", () => {
+        socket.destroy();
+        resolve();
+      });
+    });
+    await expect.poll(() => h.outcomes.length, { timeout: 5_000 }).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ status: 200, errorCode: "client_closed", provider: "oa" });
   });
 });
