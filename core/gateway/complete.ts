@@ -5,20 +5,28 @@ import type { RequestContext } from "./types.ts";
 /**
  * Called exactly once per request, when its outcome is final (for streams: after the last byte). The
  * accounting runs as pending work that the host awaits before the invocation ends (middy's requestEnd
- * hook), so the caller is not kept waiting for it and Lambda cannot freeze it half-done.
+ * hook), so the caller is not kept waiting for it and Lambda cannot freeze it half-done. With
+ * `reportAfter`, the outcome is reported (the request log line and metrics) only once the response has
+ * been written, after `judge` has had its say on how it went: the money (settlement, usage event) and
+ * the audit record do not wait for a slow reader.
  */
-export function completeRequest(ctx: RequestContext): void {
-  ctx.pending.push(
-    finishAccounting(ctx)
-      .catch((err: unknown) => {
-        ctx.deps.log.error("accounting failed", {
-          requestId: ctx.requestId,
-          error: err instanceof Error ? err.message : "unknown",
-        });
-      })
-      .then(() => ctx.deps.onOutcome?.(ctx.outcome)),
-    enqueueAudit(ctx),
-  );
+export function completeRequest(
+  ctx: RequestContext,
+  reportAfter?: { event: object; judge: () => void },
+): void {
+  const accounted = finishAccounting(ctx).catch((err: unknown) => {
+    ctx.deps.log.error("accounting failed", {
+      requestId: ctx.requestId,
+      error: err instanceof Error ? err.message : "unknown",
+    });
+  });
+  const report = () => ctx.deps.onOutcome?.(ctx.outcome);
+  ctx.pending.push(reportAfter ? accounted : accounted.then(report), enqueueAudit(ctx));
+  if (reportAfter)
+    finishAfterResponse(reportAfter.event, () => {
+      reportAfter.judge();
+      ctx.pending.push(accounted.then(report));
+    });
 }
 
 /** Audit records are enqueued durably; one the queue refuses after its retries is logged, redacted. */

@@ -6,7 +6,7 @@ import { StoreBusyError } from "../storage/errors.ts";
 import { authenticate } from "./authenticate.ts";
 import { callerSignal } from "./caller-signal.ts";
 import { chatCompletions } from "./chat.ts";
-import { completeRequest, finishAfterResponse, pendingWork } from "./complete.ts";
+import { completeRequest, pendingWork } from "./complete.ts";
 import { embeddings } from "./embeddings.ts";
 import { errorResponse, json, normalizeHeaders } from "./http.ts";
 import { listModels, retrieveModel } from "./models.ts";
@@ -112,13 +112,15 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
   ctx.outcome.status = response.statusCode;
   if (!ctx.deferOutcome) {
     ctx.outcome.latencyMs = deps.now() - startedAt;
-    // Completed once the answer has been written: a caller who left before all of it went out (portable
+    // Reported once the answer has been written: a caller who left before all of it went out (portable
     // mode sees it) did not get it. Served, and billed, all the same: logged as a stream its caller left
-    // is, 200 `client_closed`. (The caller does not wait for the accounting either way.)
-    finishAfterResponse(event, () => {
-      if (response.statusCode < 400 && callerSignal(requestId)?.aborted)
-        ctx.outcome.errorCode ??= "client_closed";
-      completeRequest(ctx);
+    // is, 200 `client_closed`.
+    completeRequest(ctx, {
+      event,
+      judge: () => {
+        if (response.statusCode < 400 && callerSignal(requestId)?.aborted)
+          ctx.outcome.errorCode ??= "client_closed";
+      },
     });
   }
   return response;

@@ -84,7 +84,11 @@ export class NodeResponseStream extends FramedResponseStream {
       done();
     };
     this.res.once("close", finish);
-    this.res.end(finish);
+    // An end whose last bytes were cancelled (the connection cut under them) calls back with an error
+    // before the response's 'close': that one finishes it, after the host has seen the caller go.
+    this.res.end((err?: Error | null) => {
+      if (!err) finish();
+    });
     // Bytes the kernel's buffers did not take at once wait on the caller, as does a pipelined answer
     // queued behind another: watched (most answers wait on nothing, and need no timer).
     const socket = this.res.socket;

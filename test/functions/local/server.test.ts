@@ -198,6 +198,18 @@ describe("the portable host after the caller has gone", () => {
   });
 });
 
+/** A host that cuts a response's connection after 200 ms without a byte leaving. */
+const serveWatched = (handler: StreamingHandler) =>
+  startLocalServer({ handler, host: "127.0.0.1", port: 0, maxBodyBytes: 1024, flushStallMs: 200 });
+
+/** Sends `raw` on a fresh connection to `port` and reads nothing back. */
+function sendAndNeverRead(port: number, raw: string) {
+  const socket = connect(port, "127.0.0.1", () => socket.write(raw));
+  socket.pause();
+  socket.on("error", () => {});
+  return socket;
+}
+
 describe("the portable host and a caller that stops reading", () => {
   it("cuts the connection once nothing of the ended response has left for a while, and the handler returns", async () => {
     const { handler, seen } = spyHandler(async (_signal, stream) => {
@@ -206,18 +218,8 @@ describe("the portable host and a caller that stops reading", () => {
       s.write(Buffer.alloc(64 * 1024 * 1024, 97));
       await new Promise((resolve) => s.end(resolve));
     });
-    server = await startLocalServer({
-      handler,
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      flushStallMs: 200,
-    });
-    const socket = connect(server.port, "127.0.0.1", () =>
-      socket.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"),
-    );
-    socket.pause();
-    socket.on("error", () => {});
+    server = await serveWatched(handler);
+    const socket = sendAndNeverRead(server.port, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
     await expect.poll(() => seen.finished, { timeout: 3_000 }).toBe(true);
     // Cut: reading now gets what the kernel held, then the end, not the whole body.
     let got = 0;
@@ -239,18 +241,11 @@ describe("the portable host and a caller that stops reading", () => {
       await new Promise((resolve) => s.end(resolve));
       finished.push(path);
     };
-    server = await startLocalServer({
-      handler,
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      flushStallMs: 200,
-    });
-    const socket = connect(server.port, "127.0.0.1", () =>
-      socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /big HTTP/1.1\r\nHost: x\r\n\r\n"),
+    server = await serveWatched(handler);
+    sendAndNeverRead(
+      server.port,
+      "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /big HTTP/1.1\r\nHost: x\r\n\r\n",
     );
-    socket.pause();
-    socket.on("error", () => {});
     await expect.poll(() => finished.includes("/big"), { timeout: 3_000 }).toBe(true);
   });
 
@@ -261,13 +256,7 @@ describe("the portable host and a caller that stops reading", () => {
       s.write(Buffer.alloc(size, 97));
       await new Promise((resolve) => s.end(resolve));
     });
-    server = await startLocalServer({
-      handler,
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      flushStallMs: 200,
-    });
+    server = await serveWatched(handler);
     let got = 0;
     const socket = connect(server.port, "127.0.0.1", () =>
       socket.write("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
