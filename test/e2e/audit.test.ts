@@ -211,42 +211,28 @@ describe("audit chains", () => {
     expect(JSON.stringify(added)).not.toContain("carol@example.com");
   });
 
-  it("records a sensitive org's request refused for its budget with its body, read and masked", async () => {
-    const refused = await call(SENSITIVE_CAPPED, {
-      messages: [{ role: "user", content: "mail carol@example.com" }],
-    });
-    expect(refused.status).toBe(429);
-    let request: Record<string, unknown> | undefined;
-    await expect
-      .poll(async () => {
-        const entries = (await exportOf("sensitive-capped")).entries;
-        request = entries.find((e) => e.record.kind === "request")?.record.data as Record<string, unknown>;
-        return request !== undefined;
-      })
-      .toBe(true);
-    expect(request).toMatchObject({ status: 429, errorCode: "budget_exceeded", response: expect.anything() });
-    expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
-    expect(JSON.stringify(request)).not.toContain("carol@example.com");
-  });
-
-  it("records a sensitive org's request refused for its regions with its body, read and masked", async () => {
+  it.each([
+    ["its budget", SENSITIVE_CAPPED, "sensitive-capped", 429, "budget_exceeded"],
     // `oa` is a US provider; the org may use the EU only.
-    const refused = await call(SENSITIVE_EU, {
-      messages: [{ role: "user", content: "mail carol@example.com" }],
-    });
-    expect(refused.status).toBe(403);
-    let request: Record<string, unknown> | undefined;
-    await expect
-      .poll(async () => {
-        const entries = (await exportOf("sensitive-eu")).entries;
-        request = entries.find((e) => e.record.kind === "request")?.record.data as Record<string, unknown>;
-        return request !== undefined;
-      })
-      .toBe(true);
-    expect(request).toMatchObject({ status: 403, errorCode: "residency_violation" });
-    expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
-    expect(JSON.stringify(request)).not.toContain("carol@example.com");
-  });
+    ["its regions", SENSITIVE_EU, "sensitive-eu", 403, "residency_violation"],
+  ])(
+    "records a sensitive org's request refused for %s with its body, read and masked",
+    async (_, key, chain, status, errorCode) => {
+      const refused = await call(key, { messages: [{ role: "user", content: "mail carol@example.com" }] });
+      expect(refused.status).toBe(status);
+      let request: Record<string, unknown> | undefined;
+      await expect
+        .poll(async () => {
+          const entries = (await exportOf(chain)).entries;
+          request = entries.find((e) => e.record.kind === "request")?.record.data as Record<string, unknown>;
+          return request !== undefined;
+        })
+        .toBe(true);
+      expect(request).toMatchObject({ status, errorCode, response: expect.anything() });
+      expect(JSON.stringify(request?.request)).toContain("[EMAIL]");
+      expect(JSON.stringify(request)).not.toContain("carol@example.com");
+    },
+  );
 
   it("records a refused request of an org that redacts prompts as it would have been sent, masked", async () => {
     // A card number as a schema's enum value: only prompt redaction reads it as one (no label names it).
