@@ -138,7 +138,9 @@ function watchSocket(res: ServerResponse, socket: Socket, stallMs: number): () =
     // one it took lowers the second. No new bytes come meanwhile (the writer waits for a drain, or has
     // ended).
     if (now.queued >= before.queued && now.inKernelWrite >= before.inKernelWrite) {
-      res.destroy();
+      // With a reset, not a close: a closed connection's unsent bytes would stay in the kernel for as
+      // long as the caller keeps its end open (FIN-WAIT-1), as nginx's `reset_timedout_connection` knows.
+      socket.resetAndDestroy();
       return;
     }
     before = now;

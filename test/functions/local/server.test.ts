@@ -221,14 +221,20 @@ describe("the portable host and a caller that stops reading", () => {
     server = await serveWatched(handler);
     const socket = sendAndNeverRead(server.port, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
     await expect.poll(() => seen.finished, { timeout: 3_000 }).toBe(true);
-    // Cut: reading now gets what the kernel held, then the end, not the whole body.
+    // Cut with a reset, so that no kernel keeps the unsent bytes: reading now gets no whole body, and
+    // the connection ends in ECONNRESET rather than an orderly end.
     let got = 0;
+    let error: string | undefined;
     socket.on("data", (d: Buffer) => {
       got += d.length;
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      error = err.code;
     });
     socket.resume();
     await new Promise((resolve) => socket.once("close", resolve));
     expect(got).toBeLessThan(64 * 1024 * 1024);
+    expect(error).toBe("ECONNRESET");
   });
 
   it("cuts it too when the answer waited for the connection behind a pipelined one", async () => {
