@@ -48,14 +48,14 @@ async function enqueueAudit(ctx: RequestContext): Promise<void> {
 /** Pending work per invocation event, for the host's end-of-invocation hook. */
 export const pendingWork = new WeakMap<object, Array<Promise<void>>>();
 
-/** What completes a request once its response has gone, per invocation event (finishAfterResponse). */
+/** What waits for a request's response to have gone, per invocation event (finishAfterResponse). */
 const finishers = new WeakMap<object, () => void>();
 
 /**
- * Defers a request's completion to the host's end-of-invocation hook, which runs once the response has
- * been written, or has failed to be (middy's `requestEnd` runs either way).
+ * Defers `finish` to the host's end-of-invocation hook, which runs once the response has been written,
+ * or has failed to be (middy's `requestEnd` runs after the body's write either way).
  */
-export function finishAfterResponse(event: object, finish: () => void): void {
+function finishAfterResponse(event: object, finish: () => void): void {
   finishers.set(event, finish);
 }
 
