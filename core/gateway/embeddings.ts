@@ -77,7 +77,7 @@ export async function embeddings(
 ): Promise<GatewayResponse> {
   const { deps } = ctx;
   noteRequestedModel(ctx, body);
-  refuseTooManyInputs(body);
+  refuseOutOfBoundsInputs(body);
   let req = validate(embeddingsRequest, body);
   const org = ctx.snapshot!.orgs.get(ctx.key!.org);
   if (org?.redactPrompts) {
@@ -96,17 +96,21 @@ export async function embeddings(
   }
   const resolution = resolveTargets(ctx, req.model);
   const tokens = worstCaseEmbeddingTokens(req);
+  const unoffered = (target: ResolvedTarget) =>
+    badRequest(
+      `Provider '${target.provider.id}' does not offer embeddings.`,
+      "model",
+      "embeddings_not_supported",
+    );
+  // Said before any price is asked for: under a budget, an unpriced target of a provider without
+  // embeddings would otherwise be refused as unpriced, which no price would mend.
+  const first = resolution.targets[0];
+  if (first && !resolution.targets.some((t) => embeddingsAdapters[t.provider.kind])) throw unoffered(first);
   // Every call is mapped before the first is sent: a refusal (400 unsupported_parameter) comes before
   // anything was spent at this target, and the alias falls back.
   const mapAll = (target: ResolvedTarget) => {
     const adapter = embeddingsAdapters[target.provider.kind];
-    if (!adapter) {
-      throw badRequest(
-        `Provider '${target.provider.id}' does not offer embeddings.`,
-        "model",
-        "embeddings_not_supported",
-      );
-    }
+    if (!adapter) throw unoffered(target);
     const mapped = mapContext(deps, target);
     const batches = inBatches(req, INPUTS_PER_CALL[target.provider.kind]);
     return { adapter, batches, requests: batches.map((part) => adapter.toRequest(part, mapped)) };
@@ -181,20 +185,32 @@ async function embedOnce(
   }
 }
 
-/** OpenAI's limit on the inputs of one embeddings request (a list of texts or of token arrays). */
+/** OpenAI's limits on one embeddings request: inputs (texts or token arrays), and token ids per input. */
 const MAX_INPUTS = 2048;
+const MAX_TOKEN_IDS = 8192;
 
 /**
- * A list of more than MAX_INPUTS texts or token arrays, named as such: the schema's union would report
- * its first item as the wrong type instead (a list of token ids is the one list that may be longer).
+ * Inputs out of bounds, named as such: the schema's union would report its first item as the wrong type
+ * instead, or say no more than "Invalid input" (a list of token ids is the one list that may be longer
+ * than MAX_INPUTS).
  */
-function refuseTooManyInputs(body: unknown): void {
+function refuseOutOfBoundsInputs(body: unknown): void {
   const input = (body as { input?: unknown } | null)?.input;
-  if (!Array.isArray(input) || input.length <= MAX_INPUTS) return;
-  if (input.every((x) => typeof x === "number")) return;
-  throw badRequest(
-    `Invalid 'input': at most ${MAX_INPUTS} inputs per request, got ${input.length}.`,
-    "input",
-    "invalid_request_body",
-  );
+  if (!Array.isArray(input)) return;
+  const invalid = (param: string, message: string) =>
+    badRequest(`Invalid '${param}': ${message}.`, param, "invalid_request_body");
+  if (input.length === 0) throw invalid("input", "an empty list; send at least one input");
+  if (input.every((x) => typeof x === "number")) {
+    if (input.length > MAX_TOKEN_IDS)
+      throw invalid("input", `at most ${MAX_TOKEN_IDS} token ids per input, got ${input.length}`);
+    return;
+  }
+  if (input.length > MAX_INPUTS)
+    throw invalid("input", `at most ${MAX_INPUTS} inputs per request, got ${input.length}`);
+  const long = input.findIndex((x) => Array.isArray(x) && x.length > MAX_TOKEN_IDS);
+  if (long >= 0)
+    throw invalid(
+      `input[${long}]`,
+      `at most ${MAX_TOKEN_IDS} token ids per input, got ${(input[long] as unknown[]).length}`,
+    );
 }

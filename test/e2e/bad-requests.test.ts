@@ -32,6 +32,8 @@ interface Case {
   code?: string | null;
   param?: string | null;
   type?: string;
+  /** What the message must say, where the field alone does not tell the caller what was wrong. */
+  message?: RegExp;
 }
 
 const CASES: Case[] = [
@@ -396,6 +398,30 @@ const CASES: Case[] = [
     param: "messages[0].content[0].image_url.url",
   })),
   {
+    name: "embeddings of an empty list",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: [] }),
+    status: 400,
+    param: "input",
+    message: /empty list/,
+  },
+  {
+    name: "embeddings of more than 8192 token ids",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: Array.from({ length: 8193 }, () => 1) }),
+    status: 400,
+    param: "input",
+    message: /at most 8192 token ids per input, got 8193/,
+  },
+  {
+    name: "embeddings of a list holding a token array of more than 8192 ids",
+    path: "/v1/embeddings",
+    body: JSON.stringify({ model: "oa/emb", input: [[1, 2], Array.from({ length: 8193 }, () => 1)] }),
+    status: 400,
+    param: "input[1]",
+    message: /at most 8192 token ids per input, got 8193/,
+  },
+  {
     name: "embeddings of an empty string",
     path: "/v1/embeddings",
     body: JSON.stringify({ model: "oa/emb", input: "" }),
@@ -436,6 +462,7 @@ describe("bad and hostile requests", () => {
     if (c.code !== undefined) expect(envelope.error.code).toBe(c.code);
     if (c.param !== undefined) expect(envelope.error.param).toBe(c.param);
     if (c.type !== undefined) expect(envelope.error.type).toBe(c.type);
+    if (c.message !== undefined) expect(envelope.error.message).toMatch(c.message);
     // A refused request never reaches a provider.
     expect(h.openai.requests.length + h.anthropic.requests.length + h.gemini.requests.length).toBe(before);
   });

@@ -1006,6 +1006,18 @@ describe("Gemini embeddings, which Gemini does not count", () => {
   });
 });
 
+describe("embeddings from a provider that has none, under a budget", () => {
+  it("are refused as such, not as unpriced (which no price would mend)", async () => {
+    const res = await fetch(`${h.gateway.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${BOUNDED}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "an/no-such-price", input: "x" }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "embeddings_not_supported", param: "model" } });
+  });
+});
+
 describe("OpenAI-compatible embeddings without usage", () => {
   it("are billed at their upper bound, never at $0, and the caller sees nothing counted", async () => {
     h.openai.enqueueScripts({ usageStyle: "none" });
