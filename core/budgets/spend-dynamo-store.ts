@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
@@ -13,7 +14,7 @@ import { cancellationCodes } from "../storage/dynamo-errors.ts";
 import { nanos, usdOf } from "./money.ts";
 import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
 import { dynamoSpendQuery, NAMES } from "./spend-dynamo-query-store.ts";
-import type { SpendStore } from "./spend-port.ts";
+import { CLAIM_LEASE_MS, type SpendStore, type SpendStoreOptions } from "./spend-port.ts";
 
 /** Processed-event markers outlive EventBridge's 24 h of retries and a DLQ redrive; TTL then drops them. */
 const USAGE_TTL_S = 35 * 24 * 3600;
@@ -32,7 +33,7 @@ const periodKey = (scope: "org" | "key", id: string, period: string, region: str
 
 const thresholdKey = (key: string) => ({ pk: `THRESHOLD#${key}`, sk: "THRESHOLD" });
 
-export interface DynamoSpendStoreOptions {
+export interface DynamoSpendStoreOptions extends SpendStoreOptions {
   /** Items per Query/Scan page (default: DynamoDB's 1 MB pages); tests lower it to exercise paging. */
   pageSize?: number | undefined;
 }
@@ -52,6 +53,7 @@ export function createDynamoSpendStore(
   tableName: string,
   options: DynamoSpendStoreOptions = {},
 ): SpendStore {
+  const claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
   /** Sends a conditional write: false when its condition failed. */
   const conditional = async (command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> => {
     try {
@@ -165,16 +167,20 @@ export function createDynamoSpendStore(
     },
 
     async markThreshold(key: string, owner: string): Promise<boolean> {
-      // Its owner takes an unpublished claim again: the SDK's own retry of a put that committed but
-      // whose answer was lost must not read as someone else's claim.
+      // Its owner takes an unpublished claim again once the lease has run out (a redelivery), and the
+      // SDK's own retry of this very put (its answer lost) at any time: it carries this call's token.
+      // A copy of the event processed meanwhile is another call, with another token: refused.
+      const now = Date.now();
+      const token = randomUUID();
       return conditional(
         new PutCommand({
           TableName: tableName,
-          Item: { ...thresholdKey(key), owner },
+          Item: { ...thresholdKey(key), owner, token, claimedAt: now },
           ConditionExpression:
-            "attribute_not_exists(pk) OR (#owner = :owner AND attribute_not_exists(published))",
-          ExpressionAttributeNames: { "#owner": "owner" },
-          ExpressionAttributeValues: { ":owner": owner },
+            "attribute_not_exists(pk) OR (#owner = :owner AND attribute_not_exists(published) AND " +
+            "(#token = :token OR attribute_not_exists(claimedAt) OR claimedAt <= :stale))",
+          ExpressionAttributeNames: { "#owner": "owner", "#token": "token" },
+          ExpressionAttributeValues: { ":owner": owner, ":token": token, ":stale": now - claimLeaseMs },
         }),
       );
     },

@@ -26,10 +26,26 @@ export interface SpendQuery {
  * The cost aggregator's store. `record` adds one usage event to its rollups exactly once per request id
  * (a redelivered event changes nothing) and returns whether it was new. `markThreshold` claims a
  * threshold of a budget period exactly once across all instances, for an owner (the usage event's
- * request id): a claim its owner makes again, before it marked the alert published, is still its own,
- * so a claim whose answer was lost, or whose release failed, is taken again by the event's redelivery.
- * `releaseThreshold` gives an owner's claim back when its alert could not be published.
+ * request id): a claim its owner makes again, before it marked the alert published and once the claim's
+ * lease (CLAIM_LEASE_MS) has run out, is still its own, so a claim whose answer was lost, or whose
+ * release failed, is taken again by the event's redelivery; a copy of the same event processed at the
+ * same time is refused. `releaseThreshold` gives an owner's claim back when its alert could not be published.
  */
+/**
+ * How long a threshold claim is its taker's alone, also against its own owner. On AWS two copies of one
+ * usage event can be processed at once by two aggregator invocations (an SQS message delivered twice,
+ * the router's PutEvents retried after a lost answer, the sweep's `interrupted` event): both are the
+ * same owner, and both would publish. A real redelivery comes later than this: SQS hides a received
+ * message for 6 minutes (stacks/events.ts: six times the aggregator's 60 s timeout), and an invocation
+ * that still runs has had at most its 60 s.
+ */
+export const CLAIM_LEASE_MS = 120_000;
+
+export interface SpendStoreOptions {
+  /** Tests shorten it; see CLAIM_LEASE_MS. */
+  claimLeaseMs?: number | undefined;
+}
+
 export interface SpendStore {
   record(usage: UsageDetail): Promise<boolean>;
   /**

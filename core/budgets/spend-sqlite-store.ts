@@ -3,7 +3,13 @@ import type { UsageDetail } from "../events/usage.ts";
 import { addColumn, transaction } from "../storage/sqlite.ts";
 import { usdOf } from "./money.ts";
 import { sumUsage } from "./rollup-sums.ts";
-import type { SpendQuery, SpendRow, SpendStore } from "./spend-port.ts";
+import {
+  CLAIM_LEASE_MS,
+  type SpendQuery,
+  type SpendRow,
+  type SpendStore,
+  type SpendStoreOptions,
+} from "./spend-port.ts";
 
 /**
  * `spend_processed` is WITHOUT ROWID: its key is its only column, one B-tree rather than two. Costs are
@@ -53,7 +59,10 @@ interface Row {
  * The portable-mode SpendStore. `record` claims the request id and adds to the rollups in one
  * transaction: a redelivered event finds its id taken and changes nothing.
  */
-export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
+export function createSqliteSpendStore(
+  db: DatabaseSync,
+  options: SpendStoreOptions = {},
+): SpendStore & {
   /**
    * Deletes up to `limit` processed-event markers whose request id sorts before `beforeRequestId` and
    * returns how many. Portable request ids are time-ordered, so that is an age cutoff: an event older
@@ -62,11 +71,13 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   prune(beforeRequestId: string, limit: number): number;
 } {
   db.exec(SCHEMA);
+  const claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
   addColumn(db, "spend_rollups", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
   addColumn(db, "spend_periods", "cost_nanos", "INTEGER NOT NULL DEFAULT 0");
   // Claims from before owners have none: no owner takes them again, as none could before.
   addColumn(db, "spend_thresholds", "owner", "TEXT");
   addColumn(db, "spend_thresholds", "published", "INTEGER NOT NULL DEFAULT 0");
+  addColumn(db, "spend_thresholds", "claimed_at", "INTEGER");
   const claim = db.prepare("INSERT INTO spend_processed (request_id) VALUES (?) ON CONFLICT DO NOTHING");
   const rollup = db.prepare(
     // cost_micros is named: in a database from before nano-dollars it is NOT NULL without a default.
@@ -84,10 +95,12 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
   const periodOf = db.prepare(
     "SELECT cost_micros * 1000 + cost_nanos AS n FROM spend_periods WHERE scope = ? AND id = ? AND period_key = ?",
   );
-  // A claim is taken when absent, or again by its owner while its alert is not marked published.
+  // A claim is taken when absent, or again by its owner while its alert is not marked published and
+  // its lease has run out (spend-port.ts CLAIM_LEASE_MS); claims from before leases have none.
   const mark = db.prepare(
-    `INSERT INTO spend_thresholds (key, owner) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET owner = owner
-     WHERE owner = excluded.owner AND published = 0`,
+    `INSERT INTO spend_thresholds (key, owner, claimed_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE
+     SET claimed_at = excluded.claimed_at
+     WHERE owner = excluded.owner AND published = 0 AND (claimed_at IS NULL OR claimed_at <= ?)`,
   );
   const published = db.prepare("UPDATE spend_thresholds SET published = 1 WHERE key = ? AND owner = ?");
   const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ? AND owner = ? AND published = 0");
@@ -169,7 +182,8 @@ export function createSqliteSpendStore(db: DatabaseSync): SpendStore & {
       transaction(db, () => Number(pruneProcessed.run(beforeRequestId, limit).changes)),
 
     async markThreshold(key: string, owner: string): Promise<boolean> {
-      return Number(mark.run(key, owner).changes) > 0;
+      const now = Date.now();
+      return Number(mark.run(key, owner, now, now - claimLeaseMs).changes) > 0;
     },
 
     async thresholdPublished(key: string, owner: string): Promise<void> {

@@ -61,7 +61,7 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     "DynamoDB Local",
     async () => {
       const table = await env.table("spend");
-      return (client) => createDynamoSpendStore(limitClient(client), table);
+      return (client, options) => createDynamoSpendStore(limitClient(client), table, options);
     },
     LIMIT_CLIENTS,
   );

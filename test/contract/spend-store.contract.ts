@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { SpendStore } from "../../core/budgets/spend-port.ts";
+import type { SpendStore, SpendStoreOptions } from "../../core/budgets/spend-port.ts";
 import { usage } from "../fixtures/usage.ts";
 
 /** Stores over one fresh, shared storage: `storeOf(client)` is an independent instance (own client). */
-export type SpendStorage = (client: number) => SpendStore;
+export type SpendStorage = (client: number, options?: SpendStoreOptions) => SpendStore;
 
 const row = { day: "2026-11-26", org: "acme", keyId: "k1", model: "gpt-4o", provider: "openai" };
 
@@ -136,16 +136,28 @@ export function spendStoreContract(
       expect(await store.markThreshold("org:acme:month:2026-11:100", "r2")).toBe(false);
     });
 
-    it("lets the owner of an unpublished claim take it again, and nobody once it is published", async () => {
+    it("refuses a claim to a copy of its owner's event processed at the same time", async () => {
       const key = "org:acme:day:2026-11-26:50";
-      expect(await store.markThreshold(key, "r1")).toBe(true);
-      // Its answer was lost, or its release failed: the same usage event's retry is still the owner.
-      expect(await storeOf(clients - 1).markThreshold(key, "r1")).toBe(true);
-      expect(await store.markThreshold(key, "r2")).toBe(false);
+      const takes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => storeOf(i % clients).markThreshold(key, "r1")),
+      );
+      expect(takes.filter(Boolean)).toHaveLength(1);
+      expect(await store.markThreshold(key, "r1")).toBe(false);
+    });
+
+    it("lets the owner of an unpublished claim take it again once its lease ran out, and nobody once it is published", async () => {
+      const key = "org:acme:day:2026-11-26:80";
+      const leased = (client: number) => storeOf(client, { claimLeaseMs: 150 });
+      expect(await leased(0).markThreshold(key, "r1")).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      // Its answer was lost, or its release failed: the same usage event's redelivery is still the owner.
+      expect(await leased(clients - 1).markThreshold(key, "r1")).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await leased(0).markThreshold(key, "r2")).toBe(false);
       await store.releaseThreshold(key, "r2");
       expect(await store.hasThreshold(key)).toBe(true);
       await store.thresholdPublished(key, "r1");
-      expect(await store.markThreshold(key, "r1")).toBe(false);
+      expect(await leased(0).markThreshold(key, "r1")).toBe(false);
       await store.releaseThreshold(key, "r1");
       expect(await store.hasThreshold(key)).toBe(true);
     });

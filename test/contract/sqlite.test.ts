@@ -86,7 +86,7 @@ spendStoreContract(
   "SQLite",
   async () => {
     const connection = freshFile();
-    return (client) => createSqliteSpendStore(connection(client));
+    return (client, options) => createSqliteSpendStore(connection(client), options);
   },
   CLIENTS,
 );

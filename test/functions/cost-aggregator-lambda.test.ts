@@ -76,6 +76,15 @@ describe("the cost aggregator Lambda over DynamoDB and EventBridge", () => {
     expect(await spend.periodSpend("org", "acme", day)).toBeCloseTo(0.9, 9);
   }, 30_000);
 
+  it("fires an alert once when two invocations handle copies of one usage event at the same time", async () => {
+    // SQS delivers a message twice now and then, a router retries a PutEvents whose answer was lost, and
+    // the sweep publishes its own event for a late request: copies of one request id, at once.
+    const copy = envelope(usageOf("r-twice", { costUsd: 0.6, time: "2026-11-20T10:00:00.000Z" }));
+    const before = alerts().length;
+    expect(await Promise.all([deliver(copy), deliver(copy), deliver(copy)])).toEqual([[], [], []]);
+    expect(alerts().slice(before)).toEqual([50]);
+  });
+
   it("settles a reservation its router could not, from the usage event, once", async () => {
     const budgets = createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
     const counter = {
