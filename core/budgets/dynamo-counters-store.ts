@@ -1,6 +1,9 @@
-import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient, TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import { queryPages } from "../storage/dynamo-batch.ts";
+import { type CreateTableCommandInput, QueryCommand, type QueryCommandInput } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  NumberValue,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { counterStorageKey } from "./counters.ts";
 import { nanos } from "./money.ts";
 import type { CounterRef } from "./port.ts";
@@ -86,17 +89,23 @@ export interface Reserved {
   amountMicros?: number;
 }
 
+/** Another region's item of a counter (or its seed), as read: its key and its stored value, exactly. */
+export interface Peer {
+  key: { pk: string; sk: string };
+  /**
+   * The stored decimal as DynamoDB holds it, for a `spentUsd = :seen` check: as a double it would differ
+   * from the item past $8 388 608 (2^23 dollars, where a double no longer holds every nano-dollar), and
+   * the check would fail on every try.
+   */
+  spentUsd: NumberValue;
+}
+
 /**
  * This region's and all other regions' spend of one counter, nano-dollars (Query, ConsistentRead), and
  * how many items it has (none: the counter's first reservation, which seeds it). A seed item
- * (`SPEND#<period>#~seed`) counts among the others.
+ * (`SPEND#<period>#~seed`) counts among the others. Read with the low-level Query, whose numbers stay
+ * the decimal text DynamoDB sent (the document client's would be doubles).
  */
-/** Another region's item of a counter (or its seed), as read: its key and its stored value. */
-export interface Peer {
-  key: { pk: unknown; sk: unknown };
-  spentUsd: unknown;
-}
-
 export async function readCounter(
   doc: DynamoDBDocumentClient,
   tableName: string,
@@ -109,21 +118,34 @@ export async function readCounter(
   let items = 0;
   const peers: Peer[] = [];
   // One item per region: a single page in practice, but a Query page stops at 1 MB, so follow it.
-  for await (const page of queryPages(doc, {
-    TableName: tableName,
-    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-    ExpressionAttributeValues: { ":pk": counterPk(c), ":prefix": `SPEND#${counterStorageKey(c)}#` },
-    ConsistentRead: true,
-  })) {
-    for (const item of page) {
+  let start: QueryCommandInput["ExclusiveStartKey"];
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": { S: counterPk(c) },
+          ":prefix": { S: `SPEND#${counterStorageKey(c)}#` },
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
       items += 1;
-      const m = nanos(Number(item.spentUsd ?? 0));
-      if (item.sk === ownSk) own += m;
+      const stored = item.spentUsd?.N ?? "0";
+      const m = nanos(Number(stored));
+      if (item.sk?.S === ownSk) own += m;
       else {
         others += m;
-        peers.push({ key: { pk: item.pk, sk: item.sk }, spentUsd: item.spentUsd });
+        peers.push({
+          key: { pk: item.pk?.S ?? "", sk: item.sk?.S ?? "" },
+          spentUsd: NumberValue.from(stored),
+        });
       }
     }
-  }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
   return { own, others, items, peers };
 }

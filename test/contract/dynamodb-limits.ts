@@ -89,6 +89,27 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     });
   });
 
+  describe("DynamoDB budget items past a double's nano-dollars", () => {
+    it("reserves in one region against another region's item holding $8 500 000.000000001", async () => {
+      const table = await env.table("budget-precision");
+      const counter = { scope: "org", id: "big", period: "month", periodKey: "2026-11" } as const;
+      await env.doc().send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: "ORG#big", sk: "SPEND#2026-11#us-east-1", spentUsd: 8_000_000 },
+        }),
+      );
+      const us = createDynamoBudgetStore(env.doc(), table, "us-east-1", undefined, ["eu-west-1"]);
+      // DynamoDB adds decimals exactly: the item now holds a value no double does.
+      const reserved = await us.reserve("u1", [
+        { counter, amountUsd: 500_000.000000001, limitUsd: 9_000_000 },
+      ]);
+      expect(reserved.ok).toBe(true);
+      const eu = createDynamoBudgetStore(env.peerDoc(), table, "eu-west-1", undefined, ["us-east-1"]);
+      expect(await eu.reserve("e1", [{ counter, amountUsd: 1, limitUsd: 9_000_000 }])).toEqual({ ok: true });
+    }, 60_000);
+  });
+
   describe("DynamoDB spend queries page", () => {
     it("returns every row when Query and Scan pages hold 2 items", async () => {
       const table = await env.table("spend-paging");

@@ -4,6 +4,7 @@ import {
   aggregateUsage,
   aggregateUsageBatch,
 } from "../../../core/budgets/aggregator.ts";
+import type { SpendStoreOptions } from "../../../core/budgets/spend-port.ts";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
 import type { BudgetConfig } from "../../../core/config/types.ts";
@@ -14,14 +15,14 @@ import { usage as usageOf } from "../../fixtures/usage.ts";
 /** The cost aggregator reads only the id, the cost and whose it is. */
 const usage = (requestId: string, costUsd: number) => usageOf(requestId, { costUsd });
 
-function deps(): {
+function deps(options: SpendStoreOptions = {}): {
   published: GatewayEvent[];
   spend: ReturnType<typeof createSqliteSpendStore>;
   budgets: { org: BudgetConfig[] };
   deps: AggregatorDeps;
 } {
   const published: GatewayEvent[] = [];
-  const spend = createSqliteSpendStore(openDatabase(":memory:"));
+  const spend = createSqliteSpendStore(openDatabase(":memory:"), options);
   const budgets = { org: [{ period: "day" as const, limitUsd: 1 }] as BudgetConfig[] };
   return {
     published,
@@ -145,7 +146,8 @@ describe("the cost aggregator", () => {
       },
     ],
   ])("fires an alert on the event's redelivery when %s, and no other event steals it", async (_, fault) => {
-    const d = deps();
+    // The transport redelivers after the claim's lease has run out (SQS: its visibility timeout).
+    const d = deps({ claimLeaseMs: 0 });
     fault(d);
     await expect(aggregateUsage(usage("a", 0.6), d.deps)).rejects.toThrow();
     expect(d.published).toEqual([]);
