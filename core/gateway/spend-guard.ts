@@ -4,6 +4,7 @@ import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/mon
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { costUsd, type Price, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
 import { reserveAfterSettlements } from "../budgets/settling.ts";
+import { maskModelName } from "../pii/mask-names.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import type { AttemptRecord } from "./attempts.ts";
@@ -151,7 +152,9 @@ export async function guardSpend(
       requestId: ctx.requestId,
       org: key.org,
       keyId: key.id,
-      alias: ctx.outcome.model!,
+      // Kept in the reservation, and named by the usage event a stopped gateway's request is charged
+      // with (interrupted.ts): masked as the request's own event names it (usage-detail.ts).
+      alias: maskModelName(ctx.outcome.model!),
       endpoint: usageEndpoint(ctx.outcome.endpoint),
       stream: ctx.outcome.stream,
       startedAt: ctx.startedAt,

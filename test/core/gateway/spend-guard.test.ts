@@ -24,7 +24,7 @@ function request(startedAt: number, guardAt: number) {
     requestId: "req-1",
     startedAt,
     headers: {},
-    outcome: newOutcome("req-1", "/v1/chat/completions"),
+    outcome: { ...newOutcome("req-1", "/v1/chat/completions"), model: "smart" },
     deferOutcome: false,
     pending: [],
     key: { id: "k1", org: "acme", budgets: [{ period: "day", limitUsd: 10 }] },
@@ -48,6 +48,14 @@ describe("guardSpend", () => {
     expect(await budgets.spent(counter("org", "acme", "month"))).toBe(0.25);
     expect(await budgets.spent(counter("key", "acme/k1", "day"))).toBe(0.25);
     expect(periodKey("month", startedAt)).toBe("2026-11");
+  });
+
+  it("keeps the model a caller named masked in its reservation, which a stopped gateway charges it by", async () => {
+    const startedAt = Date.UTC(2026, 10, 26, 12);
+    const { ctx, budgets } = request(startedAt, startedAt);
+    ctx.outcome.model = "oa/alice@example.com";
+    await guardSpend(ctx, plan, bounds, {});
+    expect(budgets.unsettled().map((r) => r.reservedFor.alias)).toEqual(["oa/[EMAIL]"]);
   });
 
   it("settles a reservation whose store failed after writing it, and gives the minute back", async () => {
