@@ -59,8 +59,8 @@ export async function emitThresholds(
       for (const { budget, crossedHere } of linesOf(period, current, scope, id, usage))
         for (const threshold of THRESHOLDS) {
           // In nano-dollars: in floats, $0.056 spent of $0.07 would fall short of 80 % (0.07 × 0.8 > 0.056).
-          const line = nanos(budget.limitUsd) * threshold;
-          if (nanos(spent) * 100 < line) continue;
+          const line = lineOf(budget.limitUsd, threshold);
+          if (hundredfold(spent) < line) continue;
           if (crossedHere && !crossedByMember(judged, counter, spent, line)) continue;
           const detail = await claim({ scope, id, usage, budget, key, threshold, spent }, deps);
           if (detail) emitted.push(detail);
@@ -78,7 +78,7 @@ interface Counter {
 }
 
 /** Whether a member counted now took the counter's spend across `line` (nano-dollars × 100). */
-function crossedByMember(judged: Judged, counter: Counter, spent: number, line: number): boolean {
+function crossedByMember(judged: Judged, counter: Counter, spent: number, line: bigint): boolean {
   const { events, counted, members } = judged;
   let after = 0;
   let next = events.length - 1;
@@ -101,8 +101,15 @@ const counts = (e: UsageDetail, c: Counter): boolean =>
   periodKey(c.period, Date.parse(e.time)) === c.key;
 
 /** Whether spend that stood at `spent` right after `added` of it had just crossed `line` (nano-dollars × 100). */
-const crossed = (spent: number, added: number, line: number): boolean =>
-  nanos(spent) * 100 >= line && nanos(spent - added) * 100 < line;
+const crossed = (spent: number, added: number, line: bigint): boolean =>
+  hundredfold(spent) >= line && hundredfold(spent - added) < line;
+
+/**
+ * A line and a spend in nano-dollars × 100, as bigints: a limit's nano-dollars fit a double exactly (up
+ * to $9 007 199), but a hundred times them do not past $90 071, where a line would move by a nano-dollar.
+ */
+const lineOf = (limitUsd: number, threshold: number): bigint => BigInt(nanos(limitUsd)) * BigInt(threshold);
+const hundredfold = (usd: number): bigint => BigInt(nanos(usd)) * 100n;
 
 /**
  * The periods whose spend is judged: each budget in force now, and each the request was admitted under

@@ -287,6 +287,15 @@ describe("the cost aggregator", () => {
     expect(d.published).toEqual([]);
   });
 
+  it("judges a line of a limit in the millions to the nano-dollar: spend a nano-dollar short fires nothing", async () => {
+    const d = deps();
+    // 80 % of $8 000 000.000000004 is $6 400 000.0000000032; in doubles, a hundred times the spend and
+    // 80 times the limit land on the same number.
+    d.budgets.org = [{ period: "day", limitUsd: 8_000_000.000000004 }];
+    await aggregateUsage(usage("a", 6_400_000.000000003), d.deps);
+    expect(thresholds(d).filter((t) => t.startsWith("org:"))).toEqual(["org:50:8000000.000000004"]);
+  });
+
   it("fires the thresholds of a raised limit again, at their new amounts, in the same period", async () => {
     const d = deps();
     await aggregateUsage(usage("a", 0.6), d.deps);
