@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { counterStorageKey } from "./counters.ts";
 import {
   counterKey,
@@ -167,8 +167,8 @@ export function createDynamoBudgetStore(
           if (codes.at(-1) === "ConditionalCheckFailed") return { ok: true };
           // The condition reads the item's current value, so racing reserves in this region only fail it
           // once the counter is really full; re-read, and the up-front check then reports the refusal.
-          // TransactionConflict (another transaction held an item) is retried; anything else is not ours.
-          if (!codes.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw err;
+          // A conflict or throttling (worthRetrying) is retried; anything else is not ours.
+          if (!codes.includes("ConditionalCheckFailed") && !worthRetrying(codes)) throw err;
         }
       }
       throw new Error(`Budget reservation ${requestId} kept conflicting; try again.`);
@@ -216,7 +216,7 @@ export function createDynamoBudgetStore(
           const codes = cancellationCodes(err);
           // A racing settle of the same request won: the redelivery is a no-op.
           if (codes?.[0] === "ConditionalCheckFailed") return;
-          if (!codes?.includes("TransactionConflict")) throw err;
+          if (!worthRetrying(codes)) throw err;
         }
       }
       throw new Error(`Budget settlement ${requestId} kept conflicting; try again.`);

@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { UsageDetail } from "../events/usage.ts";
 import { backoff, queryPages } from "../storage/dynamo-batch.ts";
-import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { nanos, usdOf } from "./money.ts";
 import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
 import { dynamoSpendQuery, NAMES } from "./spend-dynamo-query-store.ts";
@@ -126,8 +126,8 @@ export function createDynamoSpendStore(
           const codes = cancellationCodes(err);
           if (codes?.[0] === "ConditionalCheckFailed") return false;
           // A concurrent event for the same rollup (or a racing redelivery) held an item: try again; a
-          // redelivery then finds its claim taken.
-          if (!codes?.includes("TransactionConflict")) throw err;
+          // redelivery then finds its claim taken. Throttling too is worth another try.
+          if (!worthRetrying(codes)) throw err;
         }
       }
       throw new Error(`Usage ${u.requestId} kept conflicting; try again.`);

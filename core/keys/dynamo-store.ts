@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff, scanPages } from "../storage/dynamo-batch.ts";
-import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { ConflictError } from "../storage/errors.ts";
 import { dynamoKeyAdminOps } from "./dynamo-admin.ts";
 import {
@@ -57,7 +57,7 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
             throw new ConflictError("An API key with this id or hash already exists.");
           // TransactionConflict: another transaction holds one of the items; it may be a racing create
           // of the same key, which the next round will report as a conflict.
-          if (!codes?.includes("TransactionConflict") || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
+          if (!worthRetrying(codes) || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
           await backoff(attempt);
         }
       }

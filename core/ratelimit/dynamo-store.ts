@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, windowStart } from "./port.ts";
 
 type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -90,8 +90,9 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           if (codes === undefined) throw err;
           const failed = codes.indexOf("ConditionalCheckFailed");
           if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
-          // Another transaction held one of the buckets: nothing was taken, so try again.
-          if (!codes.includes("TransactionConflict")) throw err;
+          // Another transaction held one of the buckets, or a bucket throttled: nothing was taken, so
+          // try again.
+          if (!worthRetrying(codes)) throw err;
           continue;
         }
         // Taken. The read-back only informs the headers: if it fails, the request is still admitted

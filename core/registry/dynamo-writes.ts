@@ -5,7 +5,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { ConflictError, NotFoundError, VersionChangedError } from "../storage/errors.ts";
 import { entryKey, META, toEntry, toRegistryEntry } from "./dynamo-items.ts";
 import {
@@ -60,7 +60,7 @@ async function writeWithBump(
       if (codes?.[items.length - 1] === "ConditionalCheckFailed")
         throw new VersionChangedError(`The registry changed since version ${guard?.ifVersion}.`);
       if (codes?.[0] === "ConditionalCheckFailed") return false;
-      if (!codes?.includes("TransactionConflict") || attempt + 1 >= MAX_ATTEMPTS) throw err;
+      if (!worthRetrying(codes) || attempt + 1 >= MAX_ATTEMPTS) throw err;
       await backoff(attempt);
     }
   }

@@ -4,9 +4,22 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
  * The per-item reason codes of a cancelled TransactWriteItems, in request order ("None" for items that
  * were fine), or undefined when `err` is any other error. Callers decide what each code means for them:
  * `ConditionalCheckFailed` is a lost condition (a conflict), `TransactionConflict` a concurrent write to
- * the same item (worth a retry); anything else (throttling, validation) is rethrown untouched.
+ * the same item (worth a retry, see worthRetrying); anything else (validation, say) is rethrown untouched.
  */
 export function cancellationCodes(err: unknown): string[] | undefined {
   if (!(err instanceof TransactionCanceledException)) return undefined;
   return (err.CancellationReasons ?? []).map((r) => r.Code ?? "None");
 }
+
+/**
+ * Reasons a cancelled transaction (which wrote nothing) may pass when tried again, from the
+ * TransactWriteItems reference's cancellation reasons: another transaction held an item
+ * (`TransactionConflict`), or the table or an index throttled (`ThrottlingError`,
+ * `ProvisionedThroughputExceeded`: an on-demand table whose traffic doubles past its previous peak
+ * throttles until it has scaled). The SDK retries none of them: the cancellation is one 400 error.
+ */
+const RETRYABLE = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
+
+/** Whether a cancellation (its `cancellationCodes`) is worth another try, after a backoff. */
+export const worthRetrying = (codes: readonly string[] | undefined): boolean =>
+  codes !== undefined && codes.some((c) => RETRYABLE.has(c));

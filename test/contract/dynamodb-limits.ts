@@ -161,34 +161,38 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       expect((await reserve(us, "r5", 0.01)).ok).toBe(false);
     });
 
-    it("retries TransactionConflict and still counts exactly", async () => {
-      const { doc, transactions } = withInjectedTransactionConflicts(env.client());
-      try {
-        const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
-        const budgets = createDynamoBudgetStore(doc, await env.table("conflict-budgets"), "eu-west-1");
-        const reserved = await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            budgets.reserve(`r${i}`, [{ counter, amountUsd: 0.1, limitUsd: 1 }]),
-          ),
-        );
-        expect(reserved.filter((r) => r.ok)).toHaveLength(10);
-        const first = `r${reserved.findIndex((r) => r.ok)}`;
-        await Promise.all([budgets.settle(first, 0.05), budgets.settle(first, 0.05)]);
-        expect(await budgets.spent(counter)).toBe(0.95);
+    it.each(["TransactionConflict", "ThrottlingError"] as const)(
+      "retries transactions cancelled with %s and still counts exactly",
+      async (code) => {
+        const { doc, transactions } = withInjectedTransactionConflicts(env.client(), code);
+        try {
+          const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
+          const budgets = createDynamoBudgetStore(doc, await env.table("conflict-budgets"), "eu-west-1");
+          const reserved = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              budgets.reserve(`r${i}`, [{ counter, amountUsd: 0.1, limitUsd: 1 }]),
+            ),
+          );
+          expect(reserved.filter((r) => r.ok)).toHaveLength(10);
+          const first = `r${reserved.findIndex((r) => r.ok)}`;
+          await Promise.all([budgets.settle(first, 0.05), budgets.settle(first, 0.05)]);
+          expect(await budgets.spent(counter)).toBe(0.95);
 
-        const rates = createDynamoRateLimitStore(doc, await env.table("conflict-rates"));
-        const bucket = { name: "key:k1:requests", limit: 3, amount: 1 };
-        const decisions = await Promise.all(Array.from({ length: 5 }, () => rates.consume([bucket], 0)));
-        expect(decisions.filter((d) => d.ok)).toHaveLength(3);
+          const rates = createDynamoRateLimitStore(doc, await env.table("conflict-rates"));
+          const bucket = { name: "key:k1:requests", limit: 3, amount: 1 };
+          const decisions = await Promise.all(Array.from({ length: 5 }, () => rates.consume([bucket], 0)));
+          expect(decisions.filter((d) => d.ok)).toHaveLength(3);
 
-        const spend = createDynamoSpendStore(doc, await env.table("conflict-spend"));
-        const recorded = await Promise.all(Array.from({ length: 3 }, () => spend.record(usage("r1"))));
-        expect(recorded.filter(Boolean)).toHaveLength(1);
-        expect(await spend.periodSpend("org", "acme", "2026-11")).toBe(0.1);
-        expect(transactions()).toBeGreaterThan(20);
-      } finally {
-        doc.destroy();
-      }
-    }, 60_000);
+          const spend = createDynamoSpendStore(doc, await env.table("conflict-spend"));
+          const recorded = await Promise.all(Array.from({ length: 3 }, () => spend.record(usage("r1"))));
+          expect(recorded.filter(Boolean)).toHaveLength(1);
+          expect(await spend.periodSpend("org", "acme", "2026-11")).toBe(0.1);
+          expect(transactions()).toBeGreaterThan(20);
+        } finally {
+          doc.destroy();
+        }
+      },
+      60_000,
+    );
   });
 }

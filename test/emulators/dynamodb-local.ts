@@ -177,12 +177,16 @@ export async function createTables(client: DynamoDBClient, names: readonly strin
 }
 
 /**
- * A document client over `client` whose every other TransactWriteItems fails with TransactionConflict.
- * Real DynamoDB answers that for concurrent transactions on one item; DynamoDB Local runs transactions
- * one at a time and never does, so retry paths would go untested without it. `transactions()` counts
+ * A document client over `client` whose every other TransactWriteItems fails with TransactionConflict
+ * (or `code`). Real DynamoDB answers that for concurrent transactions on one item, and ThrottlingError
+ * for a throttled table; DynamoDB Local runs transactions one at a time and never throttles, so retry
+ * paths would go untested without it. `transactions()` counts
  * the attempts, so a test can show the conflicts really happened.
  */
-export function withInjectedTransactionConflicts(client: DynamoDBClient): {
+export function withInjectedTransactionConflicts(
+  client: DynamoDBClient,
+  code: "TransactionConflict" | "ThrottlingError" = "TransactionConflict",
+): {
   doc: DynamoDBDocumentClient;
   transactions(): number;
 } {
@@ -194,7 +198,7 @@ export function withInjectedTransactionConflicts(client: DynamoDBClient): {
         throw new TransactionCanceledException({
           message: "Transaction cancelled (injected)",
           $metadata: {},
-          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: "TransactionConflict" })),
+          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: code })),
         });
       return next(args);
     },
