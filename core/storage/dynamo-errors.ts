@@ -22,4 +22,4 @@ const RETRYABLE = new Set(["TransactionConflict", "ThrottlingError", "Provisione
 
 /** Whether a cancellation (its `cancellationCodes`) is worth another try, after a backoff. */
 export const worthRetrying = (codes: readonly string[] | undefined): boolean =>
-  codes !== undefined && codes.some((c) => RETRYABLE.has(c));
+  codes?.some((c) => RETRYABLE.has(c)) === true;
