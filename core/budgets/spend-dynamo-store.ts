@@ -18,6 +18,12 @@ import { CLAIM_LEASE_MS, type SpendStore, type SpendStoreOptions } from "./spend
 
 /** Processed-event markers outlive EventBridge's 24 h of retries and a DLQ redrive; TTL then drops them. */
 const USAGE_TTL_S = 35 * 24 * 3600;
+/**
+ * A threshold claim outlives its period (a month at most) and the redeliveries of that period's events
+ * after it (as long as USAGE_TTL_S keeps them from counting twice); TTL then drops it, rather than keep
+ * three items per budget per day for ever.
+ */
+const CLAIM_TTL_S = 31 * 24 * 3600 + USAGE_TTL_S;
 /** Transaction rounds under TransactionConflict (a concurrent event on the same rollup) before giving up. */
 const MAX_ATTEMPTS = 25;
 /**
@@ -175,7 +181,13 @@ export function createDynamoSpendStore(
       return conditional(
         new PutCommand({
           TableName: tableName,
-          Item: { ...thresholdKey(key), owner, token, claimedAt: now },
+          Item: {
+            ...thresholdKey(key),
+            owner,
+            token,
+            claimedAt: now,
+            expiresAt: Math.floor(now / 1000) + CLAIM_TTL_S,
+          },
           ConditionExpression:
             "attribute_not_exists(pk) OR (#owner = :owner AND attribute_not_exists(published) AND " +
             "(#token = :token OR attribute_not_exists(claimedAt) OR claimedAt <= :stale))",

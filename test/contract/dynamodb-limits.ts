@@ -110,6 +110,18 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     }, 60_000);
   });
 
+  describe("DynamoDB threshold claims", () => {
+    it("expire through TTL once their period and its redeliveries are over", async () => {
+      const table = await env.table("claims-ttl");
+      const store = createDynamoSpendStore(env.doc(), table);
+      expect(await store.markThreshold("org#acme#2026-11#50#1", "r1")).toBe(true);
+      const items = await env.doc().send(new ScanCommand({ TableName: table }));
+      const days = (Number(items.Items?.[0]?.expiresAt) - Date.now() / 1000) / 86_400;
+      expect(days).toBeGreaterThan(65);
+      expect(days).toBeLessThan(67);
+    });
+  });
+
   describe("DynamoDB spend queries page", () => {
     it("returns every row when Query and Scan pages hold 2 items", async () => {
       const table = await env.table("spend-paging");
