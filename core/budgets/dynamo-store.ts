@@ -81,13 +81,24 @@ export function createDynamoBudgetStore(
           // The counter's first reservation seeds it with the period's earlier spend. The put is
           // conditional, so of two first reservations one commits it and the other is cancelled, re-reads,
           // and finds it.
-          const seeded = read.items === 0 && seed ? nanos(await seed(counter)) : 0;
+          const seeding = read.items === 0 && seed !== undefined;
+          const seeded = seeding ? nanos(await seed(counter)) : 0;
           if (seeded > 0) {
             others += seeded;
             tx.push({
               Put: {
                 TableName: tableName,
                 Item: { ...counterKey(counter, SEED_REGION), spentUsd: usd(seeded) },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            });
+          } else if (seeding) {
+            // Found no earlier spend: so must the transaction. Spend counted since the look would
+            // otherwise be seeded by a reservation committing first, and this one pass it unchecked.
+            tx.push({
+              ConditionCheck: {
+                TableName: tableName,
+                Key: counterKey(counter, SEED_REGION),
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             });

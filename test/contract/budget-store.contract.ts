@@ -156,6 +156,28 @@ export function budgetStoreContract(
       expect(asked - before).toBeLessThanOrEqual(1);
     }, 60_000);
 
+    it("refuses a first reservation that found no earlier spend when another seeded the counter meanwhile", async () => {
+      // The aggregator counts $0.50 spent before the budget existed between the two first reservations'
+      // looks at the period's spend: the first to look saw none, and commits last.
+      let counted!: () => void;
+      const aggregatorCounted = new Promise<void>((r) => {
+        counted = r;
+      });
+      const early = storeOf("eu-west-1", 0, async () => {
+        await aggregatorCounted;
+        return 0;
+      });
+      const late = storeOf("eu-west-1", clients - 1, async () => 0.5);
+      const first = early.reserve("seedless", [item(orgMonth, 0.4, 1)]);
+      // Its look at the period's spend has begun (it waits on the gate) before the other's starts.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await late.reserve("seeded", [item(orgMonth, 0.4, 1)])).toEqual({ ok: true });
+      counted();
+      // $0.50 + $0.40 + $0.40 would pass the $1 limit.
+      expect((await first).ok).toBe(false);
+      expect(await store.spent(orgMonth)).toBeCloseTo(0.9, 9);
+    });
+
     it("does not seed a counter that already has reservations in its period", async () => {
       expect((await store.reserve("early", [item(org, 0.1, 5)])).ok).toBe(true);
       const seeded = storeOf("eu-west-1", 0, async () => 100);
