@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
-import { withInjectedTransactionConflicts } from "../emulators/dynamodb-local.ts";
+import { withInjectedTransactionConflicts, withLostTransactionAnswer } from "../emulators/dynamodb-local.ts";
 import { usage } from "../fixtures/usage.ts";
 import { budgetStoreContract } from "./budget-store.contract.ts";
 import { rateLimitStoreContract } from "./rate-limit-store.contract.ts";
@@ -108,6 +108,22 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       const eu = createDynamoBudgetStore(env.peerDoc(), table, "eu-west-1", undefined, ["us-east-1"]);
       expect(await eu.reserve("e1", [{ counter, amountUsd: 1, limitUsd: 9_000_000 }])).toEqual({ ok: true });
     }, 60_000);
+  });
+
+  describe("DynamoDB rate limits", () => {
+    it("take a request once when the answer to its commit was lost and the SDK sent it again", async () => {
+      const client = env.client();
+      try {
+        const { doc, sent } = withLostTransactionAnswer(client);
+        const rates = createDynamoRateLimitStore(doc, await env.table("lost-rates"));
+        const decision = await rates.consume([{ name: "key:k1:requests", limit: 3, amount: 1 }], 0);
+        // The SDK gives TransactWriteItems a ClientRequestToken, so DynamoDB applies the repeat once.
+        expect(sent()).toBe(2);
+        expect(decision).toMatchObject({ ok: true, remaining: { "key:k1:requests": 2 } });
+      } finally {
+        client.destroy();
+      }
+    });
   });
 
   describe("DynamoDB threshold claims", () => {

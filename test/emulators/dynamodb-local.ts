@@ -206,3 +206,28 @@ export function withInjectedTransactionConflicts(
   );
   return { doc: DynamoDBDocumentClient.from(client), transactions: () => calls };
 }
+
+/**
+ * A document client over `client` whose first TransactWriteItems reaches DynamoDB and commits, but whose
+ * answer is lost on the way back (a connection reset): the SDK's retry sends the same request again, as
+ * it does on a real network.
+ */
+export function withLostTransactionAnswer(client: DynamoDBClient): {
+  doc: DynamoDBDocumentClient;
+  /** TransactWriteItems requests sent, the SDK's retries included. */
+  sent(): number;
+} {
+  let sent = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (context.commandName === "TransactWriteItemsCommand" && ++sent === 1) {
+        throw Object.assign(new Error("socket hang up (injected after the commit)"), { code: "ECONNRESET" });
+      }
+      return out;
+    },
+    // Inside the retry middleware (finalizeRequest), as a transport error is.
+    { step: "deserialize", name: "loseAnswer" },
+  );
+  return { doc: DynamoDBDocumentClient.from(client), sent: () => sent };
+}
