@@ -25,8 +25,9 @@ const remainingOf = (limit: number, used: number): number => Math.max(0, Math.mi
 /**
  * RateLimitStore over one DynamoDB table: an item per bucket per fixed minute window (`RATE#<name>` /
  * `<windowStart>`, attribute `used`). `consume` is one TransactWriteItems of conditional ADDs
- * (`used <= limit - amount`), so it takes all buckets or none; remaining counts are read back afterwards
- * (a transaction returns no values) with one strongly consistent BatchGetItem.
+ * (`used <= limit - amount`), so it takes all buckets or none, and once: the SDK gives each call a
+ * ClientRequestToken, so its retry of a commit whose answer was lost changes nothing. Remaining counts
+ * are read back afterwards (a transaction returns no values) with one strongly consistent BatchGetItem.
  *
  * Global tables: two regions ADDing to one item concurrently lose increments (last writer wins), so a
  * bucket shared across regions is enforced exactly per region and only approximately in sum; callers
