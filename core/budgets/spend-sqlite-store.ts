@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { UsageDetail } from "../events/usage.ts";
 import { addColumn, transaction } from "../storage/sqlite.ts";
 import { usdOf } from "./money.ts";
@@ -65,8 +65,10 @@ export function createSqliteSpendStore(
 ): SpendStore & {
   /**
    * Deletes up to `limit` processed-event markers whose request id sorts before `beforeRequestId` and
-   * returns how many. Portable request ids are time-ordered, so that is an age cutoff: an event older
-   * than it can no longer be redelivered (the local bus only redelivers what its cursor has not passed).
+   * returns how many. Portable request ids are time-ordered, so that is an age cutoff; but a marker stays
+   * while its event is still in the local bus's outbox (in the same database), however old: the bus may
+   * deliver it again (a retry behind its cursor, kept across restarts; a dead event redriven), and
+   * without its marker it would be counted twice.
    */
   prune(beforeRequestId: string, limit: number): number;
 } {
@@ -105,10 +107,17 @@ export function createSqliteSpendStore(
   const published = db.prepare("UPDATE spend_thresholds SET published = 1 WHERE key = ? AND owner = ?");
   const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ? AND owner = ? AND published = 0");
   const marked = db.prepare("SELECT 1 AS found FROM spend_thresholds WHERE key = ?");
-  const pruneProcessed = db.prepare(
-    `DELETE FROM spend_processed WHERE request_id IN
-       (SELECT request_id FROM spend_processed WHERE request_id < ? LIMIT ?)`,
-  );
+  // Prepared at the first prune: the outbox's table is the bus's to make, and a store on a database
+  // without a bus (a test, a tool) has no events to keep markers for.
+  let pruneProcessed: StatementSync | undefined;
+  const pruneStatement = (): StatementSync => {
+    const outbox = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_outbox'").get();
+    return db.prepare(
+      `DELETE FROM spend_processed WHERE request_id IN
+         (SELECT request_id FROM spend_processed p WHERE request_id < ?
+           ${outbox ? "AND NOT EXISTS (SELECT 1 FROM event_outbox o WHERE o.id = p.request_id)" : ""} LIMIT ?)`,
+    );
+  };
 
   /** Claims each event's request id; only the events claimed here add to the sums. */
   const recordAll = (usages: UsageDetail[]): boolean[] => {
@@ -179,7 +188,7 @@ export function createSqliteSpendStore(
     },
 
     prune: (beforeRequestId, limit) =>
-      transaction(db, () => Number(pruneProcessed.run(beforeRequestId, limit).changes)),
+      transaction(db, () => Number((pruneProcessed ??= pruneStatement()).run(beforeRequestId, limit).changes)),
 
     async markThreshold(key: string, owner: string): Promise<boolean> {
       const now = Date.now();

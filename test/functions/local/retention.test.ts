@@ -1,10 +1,18 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { describe, expect, it } from "vitest";
 import { createSqliteSpendStore } from "../../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../../core/budgets/sqlite-store.ts";
+import { parseConfig } from "../../../core/config/parse.ts";
 import { createSqliteBus } from "../../../core/events/sqlite-bus.ts";
+import { createSqliteKeyStore } from "../../../core/keys/sqlite-store.ts";
+import { createSqliteRegistryStore } from "../../../core/registry/sqlite-store.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { createRequestIds } from "../../../functions/local/request-id.ts";
 import { RETENTION, startRetention, sweep } from "../../../functions/local/retention.ts";
+import { createPortableSpend } from "../../../functions/local/spend.ts";
 import { memoryLog } from "../../core/events/sqlite-bus-harness.ts";
 import { reservedFor } from "../../fixtures/reserved-for.ts";
 import { usage } from "../../fixtures/usage.ts";
@@ -81,6 +89,56 @@ describe("retention sweep", () => {
     // Counters and rollups keep every amount: only idempotency records went.
     expect(await stores.budgets.spent(counter)).toBe(spentBefore);
     await stores.bus.stop();
+  }, 30_000);
+});
+
+describe("retention and redelivery", () => {
+  it("keeps the marker of an event the bus may still deliver again, however old: it is counted once", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "retention-")), "gateway.sqlite");
+    const now = Date.now();
+    const id = createRequestIds(() => now)();
+    const time = new Date(now).toISOString();
+    const portableOn = async (db: DatabaseSync) => {
+      const registry = createSqliteRegistryStore(db);
+      await registry.applyConfig(
+        parseConfig({ orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 1 }] }] }),
+      );
+      return createPortableSpend(db, registry, createSqliteKeyStore(db), memoryLog().log, undefined);
+    };
+    // The aggregator counts the event, then its alert's claim fails (a lock held elsewhere, say): the
+    // delivery is left to retry. The gateway stops.
+    const first = openDatabase(file);
+    const before = await portableOn(first);
+    first.exec(
+      "CREATE TRIGGER fail BEFORE INSERT ON spend_thresholds BEGIN SELECT RAISE(ABORT, 'busy'); END",
+    );
+    before.bus.start();
+    await before.bus.publish([
+      {
+        id,
+        source: "llm-gateway",
+        detailType: "llm.usage",
+        detail: { ...usage(id, { costUsd: 0.6, time }) },
+        time,
+      },
+    ]);
+    const retrying = () => count(first, "event_deliveries WHERE status = 'retrying'");
+    await expect.poll(retrying).toBe(1);
+    await before.bus.stop();
+    first.exec("DROP TRIGGER fail");
+    first.close();
+    // It starts again two days later: the start's sweep runs, then the bus retries the event.
+    const second = openDatabase(file);
+    const after = await portableOn(second);
+    await sweep(
+      { events: after.bus, reservations: after.budgets, processed: after.spend },
+      now + 49 * 3_600_000,
+    );
+    after.bus.start();
+    expect(await after.bus.drain(10_000)).toBe(true);
+    expect(await after.spend.periodSpend("org", "acme", time.slice(0, 10))).toBeCloseTo(0.6, 9);
+    await after.bus.stop();
+    second.close();
   }, 30_000);
 });
 
