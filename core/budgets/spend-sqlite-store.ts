@@ -111,7 +111,9 @@ export function createSqliteSpendStore(
   // without a bus (a test, a tool) has no events to keep markers for.
   let pruneProcessed: StatementSync | undefined;
   const pruneStatement = (): StatementSync => {
-    const outbox = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_outbox'").get();
+    const outbox = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_outbox'")
+      .get();
     return db.prepare(
       `DELETE FROM spend_processed WHERE request_id IN
          (SELECT request_id FROM spend_processed p WHERE request_id < ?
@@ -187,8 +189,11 @@ export function createSqliteSpendStore(
       return usdOf(Number(row?.n ?? 0));
     },
 
-    prune: (beforeRequestId, limit) =>
-      transaction(db, () => Number((pruneProcessed ??= pruneStatement()).run(beforeRequestId, limit).changes)),
+    prune(beforeRequestId, limit) {
+      pruneProcessed ??= pruneStatement();
+      const statement = pruneProcessed;
+      return transaction(db, () => Number(statement.run(beforeRequestId, limit).changes));
+    },
 
     async markThreshold(key: string, owner: string): Promise<boolean> {
       const now = Date.now();
