@@ -16,6 +16,11 @@ interface Worker extends SubscriptionMatch {
   sub: Subscription;
   running: Promise<void> | null;
   again: boolean;
+  /**
+   * Events were committed while the loop ran: it may have made its last look at the outbox before
+   * them, so it is woken again (after the batching delay) once it ends.
+   */
+  committed: boolean;
   timer: NodeJS.Timeout | null;
   /** When the timer fires (ms since epoch). */
   timerAt: number;
@@ -61,6 +66,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       ...subscriptionMatch(sub, region, account),
       running: null,
       again: false,
+      committed: false,
       timer: null,
       timerAt: 0,
       cursor: outbox.cursor(sub.name),
@@ -83,7 +89,10 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   // response's last byte, so its window costs no caller any latency, and stop() commits it.
   const commits = groupCommitFor(db);
   commits.onCommit(() => {
-    for (const w of workers) if (!w.running) schedule(w, DELIVERY_DELAY_MS);
+    for (const w of workers) {
+      if (w.running) w.committed = true;
+      else schedule(w, DELIVERY_DELAY_MS);
+    }
   });
 
   /** Wakes `w` after `delayMs`, unless a wake is already due sooner. */
@@ -249,10 +258,12 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
       })
       .finally(() => {
         w.running = null;
+        const committed = w.committed;
+        w.committed = false;
         if (w.again) {
           w.again = false;
           wake(w);
-        }
+        } else if (committed && !stopped) schedule(w, DELIVERY_DELAY_MS);
       });
   }
 

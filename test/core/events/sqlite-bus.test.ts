@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../../../core/events/port.ts";
+import { transaction } from "../../../core/storage/sqlite.ts";
 import { event, memoryLog, recorder, useBuses } from "./sqlite-bus-harness.ts";
 
 const h = useBuses();
@@ -206,6 +207,41 @@ describe("SQLite event bus: delivery", () => {
     expect(await b.drain(5000)).toBe(true);
     expect(order).toEqual(ids);
     expect(maxInFlight).toBe(1);
+  });
+
+  it("hands over an event committed while its subscription's loop is ending, without waiting for another commit", async () => {
+    // The commit comes a few microtasks after the subscriber took the first event, from elsewhere in the
+    // process (a rate-limit decision, the aggregator's batch): at some of them, the loop has made its
+    // last look at the outbox and not yet ended.
+    const late: number[] = [];
+    for (let ticks = 0; ticks < 12; ticks++) {
+      const seen: string[] = [];
+      let b!: ReturnType<typeof h.bus>;
+      const sub: Subscription = {
+        name: "sink",
+        pattern: { source: ["llm-gateway"] },
+        async handle(env) {
+          seen.push(env.id);
+          if (env.id !== `first-${ticks}`) return;
+          let p = Promise.resolve();
+          for (let i = 0; i < ticks; i++) p = p.then(() => undefined);
+          void p.then(() => {
+            void b.publish([event(`second-${ticks}`)]);
+            transaction(h.dbs.at(-1)!, () => undefined);
+          });
+        },
+      };
+      b = h.bus([sub]);
+      b.start();
+      // Ids of their own: the buses share one database file, which keeps an id once.
+      await b.publish([event(`first-${ticks}`)]);
+      const second = () => seen.includes(`second-${ticks}`);
+      for (let waited = 0; waited < 300 && !second(); waited += 10)
+        await new Promise((r) => setTimeout(r, 10));
+      if (!second()) late.push(ticks);
+      await b.stop();
+    }
+    expect(late).toEqual([]);
   });
 
   it("loses nothing when the handler throws mid-run", async () => {
