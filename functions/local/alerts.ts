@@ -7,10 +7,11 @@ const THRESHOLDS = { source: ["llm-gateway"], "detail-type": [THRESHOLD_DETAIL_T
 
 /**
  * A budget's alerts arrive in order (50 before 80 before 100); a webhook that refuses one budget's
- * alert holds back only that budget's later ones, never another org's.
+ * alert holds back only that budget's later ones, never another org's, nor the same org's budget of
+ * the other period (a budget is its scope, id and period).
  */
 const byBudget = (envelope: EventEnvelope): string =>
-  `${String(envelope.detail.scope)}\u0000${String(envelope.detail.id)}`;
+  `${String(envelope.detail.scope)}\u0000${String(envelope.detail.id)}\u0000${String(envelope.detail.period)}`;
 
 /**
  * Redirects that keep the method and the body (RFC 9110 §15.4.8, §15.4.9): a webhook that moved (http

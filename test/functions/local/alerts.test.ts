@@ -178,12 +178,17 @@ describe("alertSubscriptions", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it("order alerts by budget: one org's refused alert holds back only that org's", () => {
+  it("order alerts by budget: one budget's refused alert holds back only that budget's", () => {
     for (const sub of alertSubscriptions(recorder().log, "http://127.0.0.1:9/alerts")) {
       const other = { ...threshold, detail: { ...threshold.detail, id: "beta" } };
+      const otherPeriod = {
+        ...threshold,
+        detail: { ...threshold.detail, period: threshold.detail.period === "day" ? "month" : "day" },
+      };
       const keyed = sub.orderKey!;
       expect(keyed(threshold)).toBe(keyed({ ...threshold, detail: { ...threshold.detail, threshold: 100 } }));
       expect(keyed(threshold)).not.toBe(keyed(other));
+      expect(keyed(threshold)).not.toBe(keyed(otherPeriod));
     }
   });
 
