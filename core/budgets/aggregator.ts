@@ -68,8 +68,9 @@ export async function aggregateUsageBatch(
       else groups.set(group, [i]);
     }
     const r = u.budgetRefused;
-    // A request too large for the whole budget does not use the budget up.
-    if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey].join("\u0000"), u);
+    // A request too large for the whole budget does not use the budget up. One refusal per limit
+    // refused at: a limit raised between two refusals is another line, used up too.
+    if (r && !r.pastLimit) refusals.set([r.scope, r.id, r.periodKey, r.limitUsd].join("\u0000"), u);
   });
   const emitted: ThresholdDetail[] = [];
   for (const members of groups.values()) {

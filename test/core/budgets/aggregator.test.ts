@@ -278,6 +278,28 @@ describe("the cost aggregator", () => {
     expect(thresholds(d)).toEqual(["org:50:0.5", "org:80:0.5", "org:100:0.5"]);
   });
 
+  it("fires the lines of every limit a batch's refusals refused at, as one event at a time does", async () => {
+    // The limit was raised from $0.10 to $1 between the two refusals.
+    const events = [refused("a", 0.1), refused("b", 1)];
+    const one = deps();
+    for (const e of events) await aggregateUsage(e, one.deps);
+    const batch = deps();
+    await aggregateUsageBatch(events, batch.deps);
+    const org = (x: ReturnType<typeof deps>) =>
+      thresholds(x)
+        .filter((t) => t.startsWith("org:"))
+        .sort();
+    expect(org(one)).toEqual([
+      "org:100:0.1",
+      "org:100:1",
+      "org:50:0.1",
+      "org:50:1",
+      "org:80:0.1",
+      "org:80:1",
+    ]);
+    expect(org(batch)).toEqual(org(one));
+  });
+
   it("fires nothing for an old refusal that names no limit, of a budget removed since", async () => {
     const d = deps();
     d.budgets.org = [];
