@@ -147,8 +147,12 @@ export function matches(pattern: EventPattern, event: Record<string, unknown>): 
     if (Array.isArray(rule)) return fieldMatches(rule, value);
     if (isObject(value)) return matches(rule, value);
     // An array of objects matches a nested pattern if any element does, in arrays of arrays too
-    // (EventBridge's matcher flattens every level).
-    if (Array.isArray(value)) return value.flat(Infinity).some((v) => isObject(v) && matches(rule, v));
+    // (EventBridge's matcher flattens every level). One without objects (empty, or of scalars) holds
+    // no field below it, as a scalar does not.
+    if (Array.isArray(value)) {
+      const objects = value.flat(Infinity).filter(isObject);
+      if (objects.length > 0) return objects.some((v) => matches(rule, v));
+    }
     // Absent (or a scalar where an object was expected): only exists:false conditions can hold.
     return matches(rule, {});
   });

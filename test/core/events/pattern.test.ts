@@ -66,6 +66,24 @@ const table: Row[] = [
     { detail: { nested: [[{ first: "Anna" }], [{ first: "Peter" }]] } },
     true,
   ],
+  [
+    "exists false below an empty array: no such field",
+    { detail: { items: { sku: [{ exists: false }] } } },
+    { detail: { items: [] } },
+    true,
+  ],
+  [
+    "exists false below an array of scalars: no such field",
+    { detail: { items: { sku: [{ exists: false }] } } },
+    { detail: { items: ["a", "b"] } },
+    true,
+  ],
+  [
+    "exists true below an array of scalars: no such field",
+    { detail: { items: { sku: [{ exists: true }] } } },
+    { detail: { items: ["a", "b"] } },
+    false,
+  ],
 ];
 
 describe("matches: exact values, null, booleans, prefix, arrays (EventBridge user guide examples)", () => {
