@@ -204,9 +204,11 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
         // The last event, cut off by the end of the stream and unreadable, is the stream cut short, not
         // a malformed event (the SSE rules would not even dispatch it).
         if (ending && step.fault.code === "upstream_malformed") return fail(truncated());
-        if (!started && !step.fault.billed) opts.onDeclaredFailure?.();
+        if (!started && step.fault.declared) opts.onDeclaredFailure?.();
         const when = started ? "failed mid-stream" : "reported an error before any content";
-        const billed = step.fault.billed ? state.usage : undefined;
+        // Priced from the provider's count only where it is the call's whole count; a running count is
+        // not (it leaves out the failed part), and the attempt then costs its worst case.
+        const billed = step.fault.billed && state.usageFinal === true ? state.usage : undefined;
         const mask = (text: string) =>
           opts.requestHeaders ? withoutCredentials(text, opts.requestHeaders) : text;
         fail(

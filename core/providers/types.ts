@@ -58,6 +58,12 @@ export interface StreamFault {
    * is priced from the usage the stream reported, not taken for an error status that bills nothing.
    */
   billed?: true;
+  /**
+   * The provider's own error event (Anthropic's `error`, an OpenAI `{"error"}` chunk, a Gemini error
+   * payload): before any content it stands for the error status it names, which bills nothing. An
+   * event the gateway cannot read is no such word: the provider answered 200 and works on.
+   */
+  declared?: true;
 }
 
 export interface StreamStep<S> {

@@ -1055,6 +1055,13 @@ describe("an attempt that fails after its provider answered", () => {
       2,
     ],
     ["a body that is not JSON (not retried)", { kind: "invalid-json" } as const, {}, 502, 1],
+    [
+      "a stream whose first event is not JSON (not retried)",
+      { kind: "invalid-json" } as const,
+      { stream: true },
+      502,
+      1,
+    ],
     ["not: a 503, then retried", { kind: "status", status: 503 } as const, {}, 200, 1],
     [
       "not: a stream whose provider sent an error event after its opener, the 500 it stands for, then retried",

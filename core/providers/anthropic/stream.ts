@@ -238,7 +238,7 @@ function step(type: string, raw: unknown, s: AnthropicStreamState): StreamStep<A
     }
     case "error": {
       const { error } = parseUpstream(errorEvent, raw, s.meta.provider);
-      return { out: [], state: s, fault: { message: error.message, code: error.type } };
+      return { out: [], state: s, fault: { message: error.message, code: error.type, declared: true } };
     }
     default:
       // `ping` and event types added later carry nothing a chunk needs.

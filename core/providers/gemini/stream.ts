@@ -92,11 +92,8 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const err = geminiErrorPayload.safeParse(raw);
   if (err.success) {
     const e = err.data.error;
-    return fault(
-      e.message ?? `Provider '${state.meta.provider}' reported an error mid-stream.`,
-      e.status ?? "upstream_error",
-      state,
-    );
+    const message = e.message ?? `Provider '${state.meta.provider}' reported an error mid-stream.`;
+    return { out: [], state, fault: { message, code: e.status ?? "upstream_error", declared: true } };
   }
   const r = parseUpstream(geminiResponse, raw, state.meta.provider);
   // Chunks may repeat cumulative usage; the latest one wins.

@@ -50,6 +50,7 @@ export function reduceOpenAIStream(event: SseEvent, state: OpenAIStreamState): S
             ? err.message
             : `Provider '${state.meta.provider}' reported an error mid-stream.`,
         code: typeof err?.type === "string" ? err.type : "upstream_error",
+        declared: true,
       },
     };
   }

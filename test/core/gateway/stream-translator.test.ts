@@ -691,3 +691,43 @@ describe("translateStream when the caller disconnects (callerGone)", () => {
     expect(ends[0]).toMatchObject({ error: undefined, clientClosed: true, firstChunkAt: undefined });
   });
 });
+
+describe("translateStream over the Gemini adapter", () => {
+  const GEMINI_META = { ...META, model: "gemini-2.5-pro", provider: "ge" };
+  const ev = (o: unknown) => `data: ${JSON.stringify(o)}\r\n\r\n`;
+  const gemini = () =>
+    start({ adapter: chatAdapters.gemini as TranslateOptions["adapter"], meta: GEMINI_META, provider: "ge" });
+
+  it.each([
+    ["carries no count of its own: the attempt costs its worst case", undefined, undefined],
+    [
+      "carries its own count: the attempt is priced from it",
+      { promptTokenCount: 1000, candidatesTokenCount: 40, totalTokenCount: 1040 },
+      { prompt_tokens: 1000, completion_tokens: 40 },
+    ],
+  ])(
+    "prices a failed call before any content from the chunk that ends it only if it %s",
+    async (_, own, billed) => {
+      const { upstream, promise } = gemini();
+      // A running count on a chunk with nothing for the caller (a thought summary): not the call's bill.
+      upstream.write(
+        ev({
+          candidates: [
+            { index: 0, content: { role: "model", parts: [{ text: "planning", thought: true }] } },
+          ],
+          usageMetadata: { promptTokenCount: 1000, totalTokenCount: 1000 },
+        }),
+      );
+      upstream.end(
+        ev({
+          candidates: [{ index: 0, finishReason: "MALFORMED_FUNCTION_CALL", finishMessage: "bad call" }],
+          ...(own ? { usageMetadata: own } : {}),
+        }),
+      );
+      const err = await rejection(promise);
+      expect(err.code).toBe("upstream_malformed");
+      if (billed === undefined) expect(err.billedUsage).toBeUndefined();
+      else expect(err.billedUsage).toMatchObject(billed);
+    },
+  );
+});

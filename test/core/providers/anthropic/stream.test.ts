@@ -150,7 +150,7 @@ describe("the Anthropic stream reducer, over recorded transcripts", () => {
 
   it("reports an error event mid-stream as a fault carrying Anthropic's error type, after the text so far", () => {
     const { chunks, state, fault } = replay("anthropic-error.sse");
-    expect(fault).toEqual({ message: "Overloaded", code: "overloaded_error" });
+    expect(fault).toEqual({ message: "Overloaded", code: "overloaded_error", declared: true });
     expect(reassemble(chunks).content).toBe("Partial ans");
     expect(state.finished).toBe(false);
   });

@@ -121,6 +121,7 @@ describe("Gemini stream reducer", () => {
     expect(fault).toEqual({
       message: "The model is overloaded. Please try again later.",
       code: "UNAVAILABLE",
+      declared: true,
     });
     expect(state.finished).toBe(false);
   });

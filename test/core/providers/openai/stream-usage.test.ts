@@ -76,3 +76,18 @@ describe("the OpenAI stream reducer's usage", () => {
     expect(reduceOpenAIStream(event({ choices: [delta] }), after).state.usageFinal).toBe(true);
   });
 });
+
+describe("the OpenAI stream reducer's faults", () => {
+  it.each([
+    [
+      "an error object, the provider's own word on the call",
+      '{"error":{"message":"overloaded","type":"server_error"}}',
+      true,
+    ],
+    ["an event that is not JSON", "{not json", false],
+    ["JSON that is not a chunk", '{"object":"list"}', false],
+  ])("say whether the provider declared the failure: %s", (_, data, declared) => {
+    const { fault } = reduceOpenAIStream({ event: undefined, data }, initOpenAIStream(META));
+    expect(fault?.declared === true).toBe(declared);
+  });
+});
