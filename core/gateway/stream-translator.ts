@@ -127,7 +127,7 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     upstream.removeAllListeners("data");
     upstream.on("error", () => {});
     upstream.destroy();
-    const usageFinal = state.finished || state.usageFinal === true;
+    const usageFinal = (state.finished && state.countPending !== true) || state.usageFinal === true;
     opts.onEnd({ usage: state.usage, usageFinal, error, firstChunkAt, clientClosed, callerStalled });
   }
 
@@ -135,8 +135,9 @@ export function translateStream(upstream: Readable, opts: TranslateOptions): Pro
     if (ended) return;
     const callerLeft = opts.callerGone?.aborted === true;
     // The provider had said it was done (a finish reason and the usage after it): a connection reset or
-    // a silence after that loses nothing, and the answer ends as it would have.
-    if (state.finished && !callerLeft) {
+    // a silence after that loses nothing, and the answer ends as it would have. Not while its count is
+    // still to come: that stream is cut short of its bill.
+    if (state.finished && state.countPending !== true && !callerLeft) {
       complete();
       return;
     }

@@ -46,6 +46,12 @@ export interface BaseStreamState {
    * a stream that breaks after it is priced from that bill rather than from a bound.
    */
   usageFinal?: boolean;
+  /**
+   * The provider signalled the end, but its count of what it produced is still to come (Gemini: a
+   * finish reason on a chunk whose count holds no output, though the stream had some, before the chunk
+   * that counts it): a stream that breaks now is cut short, not ended.
+   */
+  countPending?: boolean;
 }
 
 /** A failure the provider reported inside an otherwise healthy stream. */

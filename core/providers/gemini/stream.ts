@@ -27,6 +27,8 @@ export interface GeminiStreamState extends BaseStreamState {
   toolCount: number;
   /** The ids those calls got, so that no two share one. */
   toolIds: AppendMap<string, true>;
+  /** Some candidate part (text, thought or call) has come: the final count must count output. */
+  produced?: boolean;
   /** The response id and model of the chunk that finished the stream, for its trailing usage chunk. */
   lastId?: string;
   lastModel?: string;
@@ -98,7 +100,12 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
   const r = parseUpstream(geminiResponse, raw, state.meta.provider);
   // Chunks may repeat cumulative usage; the latest one wins.
   const usage = r.usageMetadata ? normalizeGeminiUsage(r.usageMetadata) : state.usage;
-  if (state.finished) return { out: [], state: { ...state, usage } };
+  // A count after the finish reason: the count still to come when the finishing chunk's left the output out.
+  if (state.finished)
+    return {
+      out: [],
+      state: { ...state, usage, countPending: state.countPending === true && !countsOutput(r.usageMetadata) },
+    };
 
   const id = r.responseId ?? state.meta.id;
   const model = r.modelVersion ?? state.meta.model;
@@ -146,11 +153,20 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);
   const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolCount > 0);
-  const next: GeminiStreamState = { ...state, usage, started: true, toolIds, toolCount };
+  const produced = state.produced === true || (cand?.content?.parts?.length ?? 0) > 0;
+  const next: GeminiStreamState = { ...state, usage, started: true, toolIds, toolCount, produced };
   if (finish === null) return { out, state: next };
   out.push(chunkOf(state, id, model, [choice({}, finish)]));
-  return { out, state: { ...next, finished: true, lastId: id, lastModel: model } };
+  // A running count on the finishing chunk (the prompt alone) is not the bill: Gemini may count in a
+  // chunk of its own after it, and a stream broken before that one is cut short.
+  const countPending = produced && !countsOutput(r.usageMetadata);
+  return { out, state: { ...next, finished: true, countPending, lastId: id, lastModel: model } };
 }
+
+/** Whether a usage count counts output (answer or thoughts), as a final one of a stream that had some does. */
+const countsOutput = (
+  u: { candidatesTokenCount?: number | null; thoughtsTokenCount?: number | null } | null | undefined,
+) => u != null && (u.candidatesTokenCount != null || u.thoughtsTokenCount != null);
 
 /**
  * OpenAI's trailing usage chunk, once the stream has ended: Gemini may send its final count in a chunk

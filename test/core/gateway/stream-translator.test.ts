@@ -699,6 +699,50 @@ describe("translateStream over the Gemini adapter", () => {
     start({ adapter: chatAdapters.gemini as TranslateOptions["adapter"], meta: GEMINI_META, provider: "ge" });
 
   it.each([
+    [
+      "its finishing chunk counted the prompt alone",
+      [{ promptTokenCount: 1000, totalTokenCount: 1000 }],
+      true,
+    ],
+    [
+      "its finishing chunk counted the output",
+      [{ promptTokenCount: 1000, candidatesTokenCount: 40, totalTokenCount: 1040 }],
+      false,
+    ],
+    [
+      "the count came in a chunk of its own after the finish",
+      [
+        { promptTokenCount: 1000, totalTokenCount: 1000 },
+        { promptTokenCount: 1000, candidatesTokenCount: 40, totalTokenCount: 1040 },
+      ],
+      false,
+    ],
+  ])("ends a stream broken after its finish reason as cut short (or not) when %s", async (_, counts, cut) => {
+    const { upstream, ends, promise } = gemini();
+    const [first, ...later] = counts;
+    upstream.write(
+      ev({
+        candidates: [
+          { index: 0, content: { role: "model", parts: [{ text: "a long answer" }] }, finishReason: "STOP" },
+        ],
+        usageMetadata: first,
+      }),
+    );
+    for (const usageMetadata of later) upstream.write(ev({ usageMetadata }));
+    const out = await promise;
+    setTimeout(
+      () => upstream.destroy(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })),
+      20,
+    );
+    await readAll(out);
+    expect(ends).toHaveLength(1);
+    expect({ cut: ends[0]!.error !== undefined, usageFinal: ends[0]!.usageFinal }).toEqual({
+      cut,
+      usageFinal: !cut,
+    });
+  });
+
+  it.each([
     ["carries no count of its own: the attempt costs its worst case", undefined, undefined],
     [
       "carries its own count: the attempt is priced from it",
