@@ -129,10 +129,15 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
     if (req.response_format.type === "json_schema") input += jsonBytes(req.response_format.json_schema);
   }
   // Anthropic with thinking and no limit is sent a larger max_tokens (thinking.ts): bound by that.
+  // OpenAI is sent both limits when a caller gives both (no documented rule says which one it then
+  // honours, nor which one an OpenAI-compatible server does): the larger bounds it. Gemini is sent
+  // max_completion_tokens first (gemini/request.ts).
   const perChoice =
     kind === "anthropic"
       ? anthropicMaxTokens(req, providerModel)
-      : (req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
+      : kind === "openai" && req.max_completion_tokens != null && req.max_tokens != null
+        ? Math.max(req.max_completion_tokens, req.max_tokens)
+        : (req.max_completion_tokens ?? req.max_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS);
   // OpenAI bills a prediction's rejected tokens as output, on top of what the answer uses; at most the
   // prediction's own tokens. Other providers ignore the prediction.
   const rejected = kind === "openai" ? predictionBytes(req) : 0;

@@ -180,7 +180,11 @@ describe("worstCaseChatTokens: output", () => {
   it.each<[string, Partial<ChatRequest>, number]>([
     ["uses max_completion_tokens", { max_completion_tokens: 100 }, 100],
     ["uses max_tokens", { max_tokens: 200 }, 200],
-    ["prefers max_completion_tokens over max_tokens", { max_completion_tokens: 100, max_tokens: 200 }, 100],
+    [
+      "takes the larger of two limits, both sent to OpenAI",
+      { max_completion_tokens: 100, max_tokens: 200 },
+      200,
+    ],
     ["falls back to the default the router sends upstream", {}, DEFAULT_MAX_OUTPUT_TOKENS],
     [
       "falls back to the default for explicit nulls",
@@ -190,6 +194,11 @@ describe("worstCaseChatTokens: output", () => {
     ["multiplies by n choices", { max_tokens: 50, n: 3 }, 150],
   ])("%s", (_, extra, output) => {
     expect(worstCaseChatTokens(chat([user("hi")], extra), "openai", "gpt-4o").output).toBe(output);
+  });
+
+  it("takes max_completion_tokens of two limits for Gemini, which is sent that one", () => {
+    const both = chat([user("hi")], { max_completion_tokens: 100, max_tokens: 200 });
+    expect(worstCaseChatTokens(both, "gemini", "gemini-2.5-flash").output).toBe(100);
   });
 
   it.each<[string, ProviderKind, Partial<ChatRequest>, number]>([
