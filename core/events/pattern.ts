@@ -13,8 +13,8 @@ import type { EventPattern, PatternValue } from "./port.ts";
  */
 
 const NUMERIC_OPS = new Set(["=", "<", "<=", ">", ">="]);
-/** Numeric matching is limited to values between -1.0e9 and +1.0e9 inclusive (content-filtering page). */
-const NUMERIC_LIMIT = 1e9;
+/** Numeric matching is limited to values between -5.0e9 and +5.0e9 inclusive (content-filtering page). */
+const NUMERIC_LIMIT = 5e9;
 
 export class InvalidPatternError extends Error {
   constructor(message: string) {
@@ -41,7 +41,7 @@ function validateNumeric(ops: unknown, path: string): void {
     if (typeof op !== "string" || !NUMERIC_OPS.has(op))
       fail(path, `unsupported numeric operator ${String(op)}`);
     if (typeof n !== "number" || !Number.isFinite(n) || Math.abs(n) > NUMERIC_LIMIT) {
-      fail(path, "numeric operands must be numbers within ±1.0e9");
+      fail(path, "numeric operands must be numbers within ±5.0e9");
     }
   }
   // EventBridge only accepts a range as a lower bound followed by an upper bound.

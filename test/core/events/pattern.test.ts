@@ -105,7 +105,7 @@ describe("validatePattern", () => {
     ["anything-but null", { s: [{ "anything-but": null }] }],
     ["numeric bad operator", { n: [{ numeric: ["!=", 1] }] }],
     ["numeric odd length", { n: [{ numeric: [">", 1, "<"] }] }],
-    ["numeric out of range", { n: [{ numeric: [">", 2e9] }] }],
+    ["numeric out of range", { n: [{ numeric: [">", 5.000001e9] }] }],
     ["numeric range upside down", { n: [{ numeric: ["<", 5, ">", 1] }] }],
     ["exists not boolean", { n: [{ exists: "yes" }] }],
     ["bare scalar instead of array", { source: "aws.ec2" }],
@@ -122,5 +122,7 @@ describe("validatePattern", () => {
     expect(() =>
       validatePattern({ detail: { c: [{ exists: true }], d: [null, true, 1, "x"] } }),
     ).not.toThrow();
+    // EventBridge's numeric range: -5.0e9 to +5.0e9 inclusive.
+    expect(() => validatePattern({ n: [{ numeric: [">=", -5e9, "<=", 5e9] }] })).not.toThrow();
   });
 });
