@@ -44,12 +44,12 @@ export function createSqliteRateLimitStore(db: DatabaseSync): RateLimitStore {
       // Decisions of requests that arrived together share one commit (sqlite-group-commit.ts).
       return commits.soon((): RateDecision => {
         if (start > sweptWindow) {
-          // One window further at most per sweep: a clock stepped minutes ahead for a moment (NTP, a
-          // resumed VM) would otherwise delete the live window's counts, and its limits would start
-          // again from 0 once the clock is back.
-          sweptWindow =
-            sweptWindow === Number.NEGATIVE_INFINITY ? start : Math.min(start, sweptWindow + WINDOW_MS);
-          sweep.run(sweptWindow - KEEP_MS);
+          // Old as seen from the window before this one: a clock stepped minutes ahead for a moment
+          // (NTP, a resumed VM) then sweeps only what was old before the step, not the live window's
+          // counts, whose limits would start again from 0 once the clock is back.
+          const from = sweptWindow === Number.NEGATIVE_INFINITY ? start : sweptWindow;
+          sweptWindow = start;
+          sweep.run(from - KEEP_MS);
         }
         const used = buckets.map((b) => read(b.name, start));
         const refused = buckets.find((b, i) => (used[i] ?? 0) + b.amount > b.limit);

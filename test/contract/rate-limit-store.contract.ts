@@ -94,8 +94,9 @@ export function rateLimitStoreContract(
     it("keeps a minute's counts through a clock stepped minutes ahead for a moment and back", async () => {
       await store.consume([requests(1, 2)], NOW);
       await store.consume([requests(1, 2)], NOW + 1_000);
-      // NTP (or a resumed VM) puts the clock 5 minutes ahead for one request, then back.
-      await store.consume([{ ...requests(1, 2), name: "org:other:requests" }], NOW + 5 * 60_000);
+      // NTP (or a resumed VM) puts the clock 5 minutes ahead for a few requests, then back.
+      for (const org of ["a", "b", "c", "d"])
+        await store.consume([{ ...requests(1, 2), name: `org:${org}:requests` }], NOW + 5 * 60_000);
       expect((await store.consume([requests(1, 2)], NOW + 2_000)).ok).toBe(false);
     });
 
