@@ -179,7 +179,7 @@ export function createDynamoBudgetStore(
           // The condition reads the item's current value, so racing reserves in this region only fail it
           // once the counter is really full; re-read, and the up-front check then reports the refusal.
           // A conflict or throttling (worthRetrying) is retried; anything else is not ours.
-          if (!codes.includes("ConditionalCheckFailed") && !worthRetrying(codes)) throw err;
+          if (!codes.includes("ConditionalCheckFailed") && !worthRetrying(codes, attempt)) throw err;
         }
       }
       throw new Error(`Budget reservation ${requestId} kept conflicting; try again.`);
@@ -227,7 +227,7 @@ export function createDynamoBudgetStore(
           const codes = cancellationCodes(err);
           // A racing settle of the same request won: the redelivery is a no-op.
           if (codes?.[0] === "ConditionalCheckFailed") return;
-          if (!worthRetrying(codes)) throw err;
+          if (!worthRetrying(codes, attempt)) throw err;
         }
       }
       throw new Error(`Budget settlement ${requestId} kept conflicting; try again.`);

@@ -133,7 +133,7 @@ export function createDynamoSpendStore(
           if (codes?.[0] === "ConditionalCheckFailed") return false;
           // A concurrent event for the same rollup (or a racing redelivery) held an item: try again; a
           // redelivery then finds its claim taken. Throttling too is worth another try.
-          if (!worthRetrying(codes)) throw err;
+          if (!worthRetrying(codes, attempt)) throw err;
         }
       }
       throw new Error(`Usage ${u.requestId} kept conflicting; try again.`);

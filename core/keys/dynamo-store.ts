@@ -57,7 +57,7 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
             throw new ConflictError("An API key with this id or hash already exists.");
           // TransactionConflict: another transaction holds one of the items; it may be a racing create
           // of the same key, which the next round will report as a conflict.
-          if (!worthRetrying(codes) || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
+          if (!worthRetrying(codes, attempt) || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
           await backoff(attempt);
         }
       }
@@ -106,7 +106,7 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
           // The ID# condition failed or another transaction touched our items: a racing writer on this
           // id. Re-read and try again; anything else (throttling, validation) is not ours to absorb.
           const racing = codes[0] === "ConditionalCheckFailed" || codes.includes("TransactionConflict");
-          if (!racing) throw err;
+          if (!racing && !worthRetrying(codes, attempt)) throw err;
         }
       }
       throw new ConflictError(`API key ${r.id} kept changing under concurrent updates; try again.`);

@@ -93,7 +93,7 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
           // Another transaction held one of the buckets, or a bucket throttled: nothing was taken, so
           // try again.
-          if (!worthRetrying(codes)) throw err;
+          if (!worthRetrying(codes, attempt)) throw err;
           continue;
         }
         // Taken. The read-back only informs the headers: if it fails, the request is still admitted

@@ -60,7 +60,7 @@ async function writeWithBump(
       if (codes?.[items.length - 1] === "ConditionalCheckFailed")
         throw new VersionChangedError(`The registry changed since version ${guard?.ifVersion}.`);
       if (codes?.[0] === "ConditionalCheckFailed") return false;
-      if (!worthRetrying(codes) || attempt + 1 >= MAX_ATTEMPTS) throw err;
+      if (!worthRetrying(codes, attempt) || attempt + 1 >= MAX_ATTEMPTS) throw err;
       await backoff(attempt);
     }
   }

@@ -18,8 +18,19 @@ export function cancellationCodes(err: unknown): string[] | undefined {
  * `ProvisionedThroughputExceeded`: an on-demand table whose traffic doubles past its previous peak
  * throttles until it has scaled). The SDK retries none of them: the cancellation is one 400 error.
  */
-const RETRYABLE = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
+const THROTTLED = new Set(["ThrottlingError", "ProvisionedThroughputExceeded"]);
+/**
+ * Tries a throttled transaction gets (the first included): a table scales within seconds, and a caller
+ * (a request waiting on its reservation) should not wait out a long throttle only to fail anyway, nor
+ * add to the load of a throttled table. Conflicts pass as soon as the other writer is done, and keep
+ * each loop's own bound.
+ */
+const THROTTLED_TRIES = 5;
 
-/** Whether a cancellation (its `cancellationCodes`) is worth another try, after a backoff. */
-export const worthRetrying = (codes: readonly string[] | undefined): boolean =>
-  codes?.some((c) => RETRYABLE.has(c)) === true;
+/**
+ * Whether a cancellation (its `cancellationCodes`) is worth another try after a backoff, at try
+ * `attempt` (0 for the first).
+ */
+export const worthRetrying = (codes: readonly string[] | undefined, attempt = 0): boolean =>
+  codes?.some((c) => c === "TransactionConflict" || (THROTTLED.has(c) && attempt + 1 < THROTTLED_TRIES)) ===
+  true;

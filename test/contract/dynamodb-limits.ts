@@ -110,6 +110,20 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
     }, 60_000);
   });
 
+  describe("DynamoDB writes under sustained throttling", () => {
+    it("give a reservation up after 5 tries rather than keep its request waiting", async () => {
+      const { doc, transactions } = withInjectedTransactionConflicts(env.client(), "ThrottlingError", true);
+      try {
+        const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
+        const budgets = createDynamoBudgetStore(doc, await env.table("throttled-budgets"), "eu-west-1");
+        await expect(budgets.reserve("r1", [{ counter, amountUsd: 0.1, limitUsd: 1 }])).rejects.toThrow();
+        expect(transactions()).toBe(5);
+      } finally {
+        doc.destroy();
+      }
+    }, 60_000);
+  });
+
   describe("DynamoDB rate limits", () => {
     it("take a request once when the answer to its commit was lost and the SDK sent it again", async () => {
       const client = env.client();

@@ -186,6 +186,8 @@ export async function createTables(client: DynamoDBClient, names: readonly strin
 export function withInjectedTransactionConflicts(
   client: DynamoDBClient,
   code: "TransactionConflict" | "ThrottlingError" = "TransactionConflict",
+  /** Every TransactWriteItems fails, not every other one: a table throttled for a while. */
+  always = false,
 ): {
   doc: DynamoDBDocumentClient;
   transactions(): number;
@@ -194,7 +196,7 @@ export function withInjectedTransactionConflicts(
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { TransactItems?: unknown[] };
-      if (context.commandName === "TransactWriteItemsCommand" && ++calls % 2 === 1)
+      if (context.commandName === "TransactWriteItemsCommand" && (++calls % 2 === 1 || always))
         throw new TransactionCanceledException({
           message: "Transaction cancelled (injected)",
           $metadata: {},
