@@ -5,7 +5,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { counterStorageKey } from "./counters.ts";
-import { nanos } from "./money.ts";
+import { decimalNanos } from "./money.ts";
 import type { CounterRef } from "./port.ts";
 
 /**
@@ -135,7 +135,7 @@ export async function readCounter(
     for (const item of page.Items ?? []) {
       items += 1;
       const stored = item.spentUsd?.N ?? "0";
-      const m = nanos(Number(stored));
+      const m = decimalNanos(stored);
       if (item.sk?.S === ownSk) own += m;
       else {
         others += m;

@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  NumberValue,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
 import { counterStorageKey } from "./counters.ts";
@@ -14,7 +19,7 @@ import {
   SEED_REGION,
   type TxItem,
 } from "./dynamo-counters-store.ts";
-import { limitNanos, nanos, reserveNanos, storedNanos, usdOf as usd } from "./money.ts";
+import { limitNanos, nanos, reserveNanos, storedNanos, usdOf as usd, usdDecimal } from "./money.ts";
 import type {
   BudgetStore,
   CounterRef,
@@ -23,6 +28,12 @@ import type {
   ReserveItem,
   ReserveResult,
 } from "./port.ts";
+
+/**
+ * Counter amounts go to DynamoDB as exact decimals: past $8 388 608 a double misses nano-dollars, and
+ * the counter's condition would compare against a neighbour of the limit.
+ */
+const exact = (nanoDollars: number): NumberValue => NumberValue.from(usdDecimal(nanoDollars));
 
 /**
  * BudgetStore over one DynamoDB (global) table. Each region owns one counter item per counter
@@ -88,7 +99,7 @@ export function createDynamoBudgetStore(
             tx.push({
               Put: {
                 TableName: tableName,
-                Item: { ...counterKey(counter, SEED_REGION), spentUsd: usd(seeded) },
+                Item: { ...counterKey(counter, SEED_REGION), spentUsd: exact(seeded) },
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             });
@@ -117,7 +128,7 @@ export function createDynamoBudgetStore(
               Key: counterKey(counter, region),
               UpdateExpression: "ADD spentUsd :amount",
               ConditionExpression: "attribute_not_exists(spentUsd) OR spentUsd <= :maxBefore",
-              ExpressionAttributeValues: { ":amount": usd(amount), ":maxBefore": usd(maxBefore) },
+              ExpressionAttributeValues: { ":amount": exact(amount), ":maxBefore": exact(maxBefore) },
             },
           });
           // The other regions' items as read: one that moved before this commits (a replicated write
@@ -216,7 +227,7 @@ export function createDynamoBudgetStore(
               TableName: tableName,
               Key: counterKey(r, region),
               UpdateExpression: "ADD spentUsd :delta",
-              ExpressionAttributeValues: { ":delta": usd(actual - reservedNanos) },
+              ExpressionAttributeValues: { ":delta": exact(actual - reservedNanos) },
             },
           });
         }

@@ -13,6 +13,29 @@ export const reserveNanos = (usd: number): number => Math.ceil(Math.round(usd * 
 export const limitNanos = (usd: number): number => Math.floor(Math.round(usd * 1e12) / 1e3);
 export const usdOf = (n: number): number => n / 1e9;
 
+/**
+ * Nano-dollars as exact decimal dollars, for a DynamoDB number: a double holds every nano-dollar only
+ * up to $8 388 608 (2^23), and past it `usdOf` would write (or compare against) a neighbour.
+ */
+export function usdDecimal(n: number): string {
+  const abs = Math.abs(n);
+  const fraction = abs % 1e9;
+  // (abs - fraction) is a multiple of 1e9: the division is exact, where abs / 1e9 could round up.
+  const whole = (abs - fraction) / 1e9;
+  const digits = fraction === 0 ? "" : `.${String(fraction).padStart(9, "0").replace(/0+$/, "")}`;
+  return `${n < 0 ? "-" : ""}${whole}${digits}`;
+}
+
+/** A DynamoDB number's decimal text in nano-dollars, exactly (digits past the ninth decimal rounded). */
+export function decimalNanos(text: string): number {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text);
+  // DynamoDB sends plain decimals; anything else (an exponent) goes through a double.
+  if (!m) return nanos(Number(text));
+  const fraction = (m[3] ?? "").padEnd(10, "0");
+  const n = Number(m[2]) * 1e9 + Number(fraction.slice(0, 9)) + (Number(fraction[9]) >= 5 ? 1 : 0);
+  return m[1] ? -n : n;
+}
+
 /** An amount recorded before nano-dollars (`amountMicros`), or after (`amountNanos`), in nano-dollars. */
 export const storedNanos = (r: { amountNanos?: number; amountMicros?: number }): number =>
   r.amountNanos ?? (r.amountMicros ?? 0) * 1e3;

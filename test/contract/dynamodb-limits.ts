@@ -1,5 +1,11 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  NumberValue,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
@@ -107,6 +113,26 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       expect(reserved.ok).toBe(true);
       const eu = createDynamoBudgetStore(env.peerDoc(), table, "eu-west-1", undefined, ["us-east-1"]);
       expect(await eu.reserve("e1", [{ counter, amountUsd: 1, limitUsd: 9_000_000 }])).toEqual({ ok: true });
+    }, 60_000);
+
+    it("reserves up to the last nano-dollar of a limit in the millions, and refuses the next one cleanly", async () => {
+      const table = await env.table("budget-exact");
+      const counter = { scope: "org", id: "big", period: "month", periodKey: "2026-11" } as const;
+      await env.doc().send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            pk: "ORG#big",
+            sk: "SPEND#2026-11#eu-west-1",
+            spentUsd: NumberValue.from("8999999.999999999"),
+          },
+        }),
+      );
+      const eu = createDynamoBudgetStore(env.doc(), table, "eu-west-1");
+      const nano = [{ counter, amountUsd: 0.000000001, limitUsd: 9_000_000 }];
+      expect(await eu.reserve("last", nano)).toEqual({ ok: true });
+      expect(await eu.reserve("past", nano)).toMatchObject({ ok: false });
+      expect(await eu.spent(counter)).toBe(9_000_000);
     }, 60_000);
   });
 

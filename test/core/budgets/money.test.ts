@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
   costByBiller,
+  decimalNanos,
   limitNanos,
   nanos,
   reserveNanos,
   storedNanos,
   usdAmountText,
+  usdDecimal,
   usdOf,
   usdText,
 } from "../../../core/budgets/money.ts";
@@ -73,5 +75,30 @@ describe("money", () => {
       servedNanos: 3_300_000,
     });
     expect(costByBiller(0.1, [])).toEqual({ billed: [], servedNanos: 100_000_000 });
+  });
+});
+
+describe("money as DynamoDB decimals", () => {
+  it.each([
+    [0, "0"],
+    [1, "0.000000001"],
+    [70_000_000, "0.07"],
+    [5_000_000_000, "5"],
+    [-250_000_000, "-0.25"],
+    // Past $8 388 608 a double no longer holds every nano-dollar: 8500000.000000001 would print as …002.
+    [8_500_000_000_000_001, "8500000.000000001"],
+    [8_999_999_999_999_999, "8999999.999999999"],
+  ])("writes %i nano-dollars as %s and reads it back exactly", (n, text) => {
+    expect(usdDecimal(n)).toBe(text);
+    expect(decimalNanos(text)).toBe(n);
+  });
+
+  it.each([
+    ["12", 12_000_000_000],
+    ["0.0000000015", 2],
+    ["-3.5", -3_500_000_000],
+    ["1E+2", 100_000_000_000],
+  ])("reads %s as %i nano-dollars", (text, n) => {
+    expect(decimalNanos(text)).toBe(n);
   });
 });
