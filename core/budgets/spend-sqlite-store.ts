@@ -71,6 +71,8 @@ export function createSqliteSpendStore(
    * without its marker it would be counted twice.
    */
   prune(beforeRequestId: string, limit: number): number;
+  /** Threshold claims taken before `before` (an ISO time), up to `limit` of them; returns how many. */
+  pruneClaims(before: string, limit: number): number;
 } {
   db.exec(SCHEMA);
   const claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
@@ -107,6 +109,11 @@ export function createSqliteSpendStore(
   const published = db.prepare("UPDATE spend_thresholds SET published = 1 WHERE key = ? AND owner = ?");
   const release = db.prepare("DELETE FROM spend_thresholds WHERE key = ? AND owner = ? AND published = 0");
   const marked = db.prepare("SELECT 1 AS found FROM spend_thresholds WHERE key = ?");
+  // Claims from before leases (no claimed_at) stay: nothing says when they were taken.
+  const pruneClaimed = db.prepare(
+    `DELETE FROM spend_thresholds WHERE key IN
+       (SELECT key FROM spend_thresholds WHERE claimed_at < ? LIMIT ?)`,
+  );
   // Prepared at the first prune: the outbox's table is the bus's to make, and a store on a database
   // without a bus (a test, a tool) has no events to keep markers for.
   let pruneProcessed: StatementSync | undefined;
@@ -194,6 +201,9 @@ export function createSqliteSpendStore(
       const statement = pruneProcessed;
       return transaction(db, () => Number(statement.run(beforeRequestId, limit).changes));
     },
+
+    pruneClaims: (before, limit) =>
+      transaction(db, () => Number(pruneClaimed.run(Date.parse(before), limit).changes)),
 
     async markThreshold(key: string, owner: string): Promise<boolean> {
       const now = Date.now();

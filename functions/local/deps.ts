@@ -71,7 +71,12 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   const interrupted = await spend.chargeInterrupted();
   spend.bus.start();
   const retention = startRetention(
-    { events: spend.bus, reservations: spend.budgets, processed: spend.spend },
+    {
+      events: spend.bus,
+      reservations: spend.budgets,
+      processed: spend.spend,
+      claims: { prune: (before, limit) => spend.spend.pruneClaims(before, limit) },
+    },
     log,
   );
   const wired = createGatewayDeps({

@@ -12,6 +12,8 @@ export interface RetentionTargets {
   reservations: Prunable;
   /** The cost aggregator's processed-event markers. */
   processed: Prunable;
+  /** Budget threshold claims (one per line crossed), by when they were taken. */
+  claims: Prunable;
 }
 
 const HOUR_MS = 3_600_000;
@@ -20,10 +22,16 @@ const HOUR_MS = 3_600_000;
  * How long portable mode keeps what grows with every request. Delivered events stay a day for
  * inspection. Reservation records and processed markers only guard against a retried reservation and a
  * redelivered event, which come within seconds; two days is far past both, and past the events' own day
- * of retries, so a marker outlives any event the bus could deliver again. `npm run events:redrive`
+ * of retries, so a marker outlives any event the bus could deliver again. Threshold claims outlive
+ * their period (a month at most) and its events' redeliveries, as DynamoDB's TTL keeps them: 66 days.
+ * `npm run events:redrive`
  * leaves dead usage events older than that dead (functions/cli/events-redrive.ts).
  */
-export const RETENTION = { eventsMs: 24 * HOUR_MS, requestIdsMs: 48 * HOUR_MS } as const;
+export const RETENTION = {
+  eventsMs: 24 * HOUR_MS,
+  requestIdsMs: 48 * HOUR_MS,
+  claimsMs: 66 * 24 * HOUR_MS,
+} as const;
 
 /** Rows per delete: each page is one short transaction, so requests never wait long for the lock. */
 const PAGE = 1000;
@@ -32,6 +40,7 @@ export interface SweepResult {
   events: number;
   reservations: number;
   processed: number;
+  claims: number;
 }
 
 /** Deletes everything past retention at `now`, a page at a time, yielding to requests between pages. */
@@ -50,6 +59,7 @@ export async function sweep(t: RetentionTargets, now: number): Promise<SweepResu
     events: await drain(t.events, new Date(now - RETENTION.eventsMs).toISOString()),
     reservations: await drain(t.reservations, idCutoff),
     processed: await drain(t.processed, idCutoff),
+    claims: await drain(t.claims, new Date(now - RETENTION.claimsMs).toISOString()),
   };
 }
 
@@ -64,7 +74,7 @@ export function startRetention(
   const run = () => {
     running = sweep(t, now())
       .then((r) => {
-        if (r.events + r.reservations + r.processed > 0) log.info("retention sweep", { ...r });
+        if (r.events + r.reservations + r.processed + r.claims > 0) log.info("retention sweep", { ...r });
       })
       .catch((err: unknown) => log.error("retention sweep failed", { error: String(err) }));
   };

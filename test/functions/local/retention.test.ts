@@ -43,6 +43,14 @@ async function fill(ageMs: number, n: number, stores: ReturnType<typeof storesOf
   }
 }
 
+/** What portable mode sweeps (functions/local/deps.ts). */
+const targets = (stores: Pick<ReturnType<typeof storesOf>, "bus" | "budgets" | "spend">) => ({
+  events: stores.bus,
+  reservations: stores.budgets,
+  processed: stores.spend,
+  claims: { prune: (before: string, limit: number) => stores.spend.pruneClaims(before, limit) },
+});
+
 function storesOf(db: ReturnType<typeof openDatabase>) {
   const bus = createSqliteBus(db, {
     subscriptions: [{ name: "sink", pattern: { source: ["llm-gateway"] }, handle: async () => {} }],
@@ -70,22 +78,27 @@ describe("retention sweep", () => {
       reservedFor(unsettled, NOW - 3 * DAY),
     );
     await stores.budgets.reserve(old(), [{ counter, amountUsd: 0.01, limitUsd: 1_000 }]);
+    // Threshold claims: two taken 70 days ago, one yesterday.
+    for (const key of ["old-50", "old-80", "new-50"]) await stores.spend.markThreshold(key, "r");
+    const takenAt = db.prepare("UPDATE spend_thresholds SET claimed_at = ? WHERE key LIKE ?");
+    takenAt.run(NOW - 70 * DAY, "old-%");
+    takenAt.run(NOW - DAY, "new-%");
     stores.bus.start();
     expect(await stores.bus.drain(10_000)).toBe(true);
     const spentBefore = await stores.budgets.spent(counter);
 
-    expect(
-      await sweep({ events: stores.bus, reservations: stores.budgets, processed: stores.spend }, NOW),
-    ).toEqual({
+    expect(await sweep(targets(stores), NOW)).toEqual({
       events: 1_205,
       reservations: 1_201,
       processed: 1_200,
+      claims: 2,
     });
     expect([
       count(db, "event_outbox"),
       count(db, "budget_reservations"),
       count(db, "spend_processed"),
-    ]).toEqual([5, 11, 10]);
+      count(db, "spend_thresholds"),
+    ]).toEqual([5, 11, 10, 1]);
     // Counters and rollups keep every amount: only idempotency records went.
     expect(await stores.budgets.spent(counter)).toBe(spentBefore);
     await stores.bus.stop();
@@ -130,10 +143,7 @@ describe("retention and redelivery", () => {
     // It starts again two days later: the start's sweep runs, then the bus retries the event.
     const second = openDatabase(file);
     const after = await portableOn(second);
-    await sweep(
-      { events: after.bus, reservations: after.budgets, processed: after.spend },
-      now + 49 * 3_600_000,
-    );
+    await sweep(targets(after), now + 49 * 3_600_000);
     after.bus.start();
     expect(await after.bus.drain(10_000)).toBe(true);
     expect(await after.spend.periodSpend("org", "acme", time.slice(0, 10))).toBeCloseTo(0.6, 9);
@@ -153,7 +163,11 @@ describe("startRetention", () => {
     };
     const empty = { prune: () => 0 };
     const { log, lines } = memoryLog();
-    const r = startRetention({ events: fails, reservations: empty, processed: empty }, log, 10);
+    const r = startRetention(
+      { events: fails, reservations: empty, processed: empty, claims: empty },
+      log,
+      10,
+    );
     await new Promise((resolve) => setTimeout(resolve, 60));
     await r.stop();
     const after = calls;
