@@ -267,8 +267,9 @@ async function streamFrom(
       recordUsage(o, end.usage);
       // Anthropic reports input tokens at the start and output at the end, Gemini a running count: a
       // stream cut short has only an early figure, which understates what the provider bills, unless
-      // the provider's final count had arrived before the cut.
-      o.usagePartial = (end.error !== undefined || end.clientClosed) && !end.usageFinal;
+      // the provider's final count had arrived before the cut. So does a Gemini stream that ended
+      // without ever counting its output (the only stream that ends well without a final count).
+      o.usagePartial = !end.usageFinal;
       // Anthropic's early count says 1 output token, a placeholder until its message_delta: the caller
       // had `delivered` chunks of output, each at least a token.
       if (o.usagePartial && o.completionTokens !== undefined && delivered > o.completionTokens)

@@ -811,6 +811,53 @@ describe("a stream cut short", () => {
     expect(o.costUsd).toBeCloseTo(withCounted, 12);
   });
 
+  describe("by Gemini after its finish reason, before its count", () => {
+    const gemini = {
+      model: "ge/gemini-2.5-flash",
+      stream: true,
+      messages: [{ role: "user", content: "a fairly long message to stream" }],
+    };
+    const flash = priceFor("gemini", "gemini-2.5-flash")!;
+    const usage = { input: 1_237, output: 4_093 };
+    // Its worst case knowing the prompt Gemini counted in its running count.
+    const worst = worstCaseChatCost(
+      chatRequest.parse({ ...gemini, max_tokens: 16 }),
+      flash,
+      "gemini",
+      "gemini-2.5-flash",
+      { input: usage.input, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
+    );
+
+    it("is priced from the count Gemini sends in a chunk of its own after the finish reason", async () => {
+      h.gemini.enqueueScripts({ text: "a long answer", usage, usageStyle: "after-finish" });
+      expect((await chat(BOUNDED, gemini)).status).toBe(200);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const o = h.outcomes[0]!;
+      expect(o).toMatchObject({ promptTokens: 1_237, completionTokens: 4_093 });
+      expect(o.costUsd).toBeCloseTo(
+        costUsd(flash, { ...usage, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 }),
+        12,
+      );
+    });
+
+    it.each([
+      [
+        "the connection breaks before that count",
+        { kind: "reset-mid", afterEvents: 3 } as const,
+        "after-finish",
+      ],
+      ["the stream ends without counting the output", undefined, "none"],
+    ] as const)("costs its worst case under a budget when %s", async (_, fault, usageStyle) => {
+      h.gemini.enqueueScripts({ text: "a long answer", usage, usageStyle });
+      if (fault) h.gemini.enqueueFaults(fault);
+      expect((await chat(BOUNDED, gemini)).status).toBe(200);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const o = h.outcomes[0]!;
+      expect(o.usagePartial).toBe(true);
+      expect(o.costUsd).toBeCloseTo(worst, 9);
+    });
+  });
+
   it("is priced from the counts reported so far without a budget: never $0", async () => {
     h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 4 });
     const r = await chat(PLAIN, body);

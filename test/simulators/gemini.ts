@@ -266,7 +266,14 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     usageMetadata: partial,
     ...common,
   }));
-  payloads.push({ candidates: [candidate(chunks.slice(lastIndex), finish)], usageMetadata, ...common });
+  const style = script?.usageStyle;
+  const late = style === "after-finish" || style === "none";
+  payloads.push({
+    candidates: [candidate(chunks.slice(lastIndex), finish)],
+    usageMetadata: late ? partial : usageMetadata,
+    ...common,
+  });
+  if (style === "after-finish") payloads.push({ usageMetadata, ...common });
   if (!isSse) return sendJson(ctx, 200, payloads, headers(ctx), JSON_TYPE);
   const events: SseEvent[] = payloads.map((p) => ({ data: JSON.stringify(p) }));
   writeStream(ctx, events, headers(ctx), "text/event-stream");

@@ -75,8 +75,11 @@ export interface Script {
    * OpenAI: how usage is reported, as OpenAI-compatible servers differ. `openai` (default): on the
    * answer, and in a stream on a last chunk without choices when asked for; `on-finish`: in a stream on
    * the finish-reason chunk when asked for, with no chunk of its own; `none`: never.
+   * Gemini streams: `after-finish`: the finish-reason chunk carries the running count (the prompt
+   * alone) and the full count follows in a chunk of its own; `none`: the stream ends on the running
+   * count, the output never counted.
    */
-  usageStyle?: "openai" | "on-finish" | "none";
+  usageStyle?: "openai" | "on-finish" | "after-finish" | "none";
   /**
    * Gemini, non-stream: the candidate ends with this `finishReason` and `finishMessage` (as for
    * MALFORMED_FUNCTION_CALL); `{credential}` in the message becomes the request's x-goog-api-key.
