@@ -1,4 +1,4 @@
-import { StoreBusyError } from "../storage/errors.ts";
+import { isStoreThrottled, StoreBusyError } from "../storage/errors.ts";
 import type { Usage } from "./chat-response.ts";
 
 /**
@@ -113,7 +113,7 @@ export const upstreamTimeout = (provider: string, phase: string) =>
 
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
-  if (err instanceof StoreBusyError)
+  if (err instanceof StoreBusyError || isStoreThrottled(err))
     return new GatewayError(503, "server_error", "The gateway's store is busy; retry shortly.", {
       code: "store_busy",
       headers: { "retry-after": "1" },

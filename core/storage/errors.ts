@@ -52,3 +52,24 @@ export const isLockBusy = (err: unknown): boolean => {
   const code = (err as { errcode?: unknown } | null)?.errcode;
   return code === 5 || code === 6;
 };
+
+/**
+ * Whether `err` is DynamoDB throttling that outlasted the retries (the SDK's for a single write, ours for
+ * a transaction): a table scaling up, transient as a held lock is. Read by name, so that callers need
+ * no AWS SDK: ThrottlingException, ProvisionedThroughputExceededException, RequestLimitExceeded, or a
+ * transaction cancelled for ThrottlingError / ProvisionedThroughputExceeded.
+ */
+export const isStoreThrottled = (err: unknown): boolean => {
+  if (typeof err !== "object" || err === null) return false;
+  const { name, CancellationReasons } = err as { name?: unknown; CancellationReasons?: unknown };
+  if (name === "ThrottlingException" || name === "ProvisionedThroughputExceededException") return true;
+  if (name === "RequestLimitExceeded") return true;
+  return (
+    name === "TransactionCanceledException" &&
+    Array.isArray(CancellationReasons) &&
+    CancellationReasons.some((r) => {
+      const code = (r as { Code?: unknown } | null)?.Code;
+      return code === "ThrottlingError" || code === "ProvisionedThroughputExceeded";
+    })
+  );
+};

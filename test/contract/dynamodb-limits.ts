@@ -7,6 +7,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
+import { toGatewayError } from "../../core/api/errors.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
@@ -142,8 +143,12 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       try {
         const counter = { scope: "org", id: "acme", period: "day", periodKey: "2026-11-26" } as const;
         const budgets = createDynamoBudgetStore(doc, await env.table("throttled-budgets"), "eu-west-1");
-        await expect(budgets.reserve("r1", [{ counter, amountUsd: 0.1, limitUsd: 1 }])).rejects.toThrow();
+        const failed = await budgets
+          .reserve("r1", [{ counter, amountUsd: 0.1, limitUsd: 1 }])
+          .catch((e) => e);
         expect(transactions()).toBe(5);
+        // The caller hears 503 (retry shortly), not 500.
+        expect(toGatewayError(failed)).toMatchObject({ status: 503, code: "store_busy" });
       } finally {
         doc.destroy();
       }

@@ -18,6 +18,35 @@ describe("toGatewayError", () => {
       "store_busy",
       "1",
     ],
+    [
+      "DynamoDB throttling past the SDK's retries, as 503",
+      Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+        name: "ProvisionedThroughputExceededException",
+      }),
+      503,
+      "store_busy",
+      "1",
+    ],
+    [
+      "a transaction DynamoDB cancelled for throttling past the gateway's tries, as 503",
+      Object.assign(new Error("Transaction cancelled"), {
+        name: "TransactionCanceledException",
+        CancellationReasons: [{ Code: "None" }, { Code: "ThrottlingError" }],
+      }),
+      503,
+      "store_busy",
+      "1",
+    ],
+    [
+      "a transaction cancelled for a failed condition, as 500 (a caller's own handling missed it)",
+      Object.assign(new Error("Transaction cancelled"), {
+        name: "TransactionCanceledException",
+        CancellationReasons: [{ Code: "ConditionalCheckFailed" }],
+      }),
+      500,
+      "internal_error",
+      undefined,
+    ],
     ["anything else, as 500", new TypeError("boom"), 500, "internal_error", undefined],
   ])("answers %s", (_, err, status, code, retryAfter) => {
     const e = toGatewayError(err);
