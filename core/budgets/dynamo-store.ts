@@ -5,7 +5,7 @@ import {
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { counterStorageKey } from "./counters.ts";
 import {
   counterKey,
@@ -81,6 +81,7 @@ export function createDynamoBudgetStore(
         periodKey: counterStorageKey(c),
         amountNanos: reserveNanos(amountUsd),
       }));
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         const reads = await Promise.all(items.map((i) => readCounter(doc, tableName, region, i.counter)));
@@ -189,8 +190,8 @@ export function createDynamoBudgetStore(
           if (codes.at(-1) === "ConditionalCheckFailed") return { ok: true };
           // The condition reads the item's current value, so racing reserves in this region only fail it
           // once the counter is really full; re-read, and the up-front check then reports the refusal.
-          // A conflict or throttling (worthRetrying) is retried; anything else is not ours.
-          if (!codes.includes("ConditionalCheckFailed") && !worthRetrying(codes, attempt)) throw err;
+          // A conflict or throttling (retryJudge) is retried; anything else is not ours.
+          if (!codes.includes("ConditionalCheckFailed") && !retry(codes)) throw err;
         }
       }
       throw new Error(`Budget reservation ${requestId} kept conflicting; try again.`);
@@ -198,6 +199,7 @@ export function createDynamoBudgetStore(
 
     async settle(requestId: string, actualUsd: number): Promise<void> {
       const actual = nanos(actualUsd);
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         const item = (
@@ -238,7 +240,7 @@ export function createDynamoBudgetStore(
           const codes = cancellationCodes(err);
           // A racing settle of the same request won: the redelivery is a no-op.
           if (codes?.[0] === "ConditionalCheckFailed") return;
-          if (!worthRetrying(codes, attempt)) throw err;
+          if (!retry(codes)) throw err;
         }
       }
       throw new Error(`Budget settlement ${requestId} kept conflicting; try again.`);

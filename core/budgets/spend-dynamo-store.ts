@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { UsageDetail } from "../events/usage.ts";
 import { backoff, queryPages } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { nanos, usdOf } from "./money.ts";
 import { type PeriodSum, sumUsage } from "./rollup-sums.ts";
 import { dynamoSpendQuery, NAMES } from "./spend-dynamo-query-store.ts";
@@ -123,6 +123,7 @@ export function createDynamoSpendStore(
         })),
         ...periods.map(addCost),
       ];
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         try {
@@ -133,7 +134,7 @@ export function createDynamoSpendStore(
           if (codes?.[0] === "ConditionalCheckFailed") return false;
           // A concurrent event for the same rollup (or a racing redelivery) held an item: try again; a
           // redelivery then finds its claim taken. Throttling too is worth another try.
-          if (!worthRetrying(codes, attempt)) throw err;
+          if (!retry(codes)) throw err;
         }
       }
       throw new Error(`Usage ${u.requestId} kept conflicting; try again.`);

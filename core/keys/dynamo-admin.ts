@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff, scanPages } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { ConflictError } from "../storage/errors.ts";
 import { hashKey, idKey, MAX_PUT_ATTEMPTS, SK, toRecord } from "./dynamo-items.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
@@ -45,6 +45,7 @@ export function dynamoKeyAdminOps(
     },
 
     async remove(id) {
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
         const sha256 = await currentHash(id);
@@ -79,7 +80,7 @@ export function dynamoKeyAdminOps(
           const codes = cancellationCodes(err);
           // A racing put or remove on this id moved the pointer: re-read and decide again.
           const racing = codes?.[0] === "ConditionalCheckFailed" || codes?.includes("TransactionConflict");
-          if (!racing && !worthRetrying(codes, attempt)) throw err;
+          if (!racing && !retry(codes)) throw err;
         }
       }
       throw new ConflictError(`API key ${id} kept changing under concurrent updates; try again.`);

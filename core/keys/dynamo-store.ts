@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { backoff, scanPages } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { ConflictError } from "../storage/errors.ts";
 import { dynamoKeyAdminOps } from "./dynamo-admin.ts";
 import {
@@ -47,6 +47,7 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
           },
         },
       ];
+      const retry = retryJudge();
       for (let attempt = 0; ; attempt++) {
         try {
           await transact(items);
@@ -57,13 +58,14 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
             throw new ConflictError("An API key with this id or hash already exists.");
           // TransactionConflict: another transaction holds one of the items; it may be a racing create
           // of the same key, which the next round will report as a conflict.
-          if (!worthRetrying(codes, attempt) || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
+          if (!retry(codes) || attempt + 1 >= MAX_PUT_ATTEMPTS) throw err;
           await backoff(attempt);
         }
       }
     },
 
     async put(r) {
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
         // Strongly consistent: this read is the "before" of a compare-and-swap.
@@ -106,7 +108,7 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
           // The ID# condition failed or another transaction touched our items: a racing writer on this
           // id. Re-read and try again; anything else (throttling, validation) is not ours to absorb.
           const racing = codes[0] === "ConditionalCheckFailed" || codes.includes("TransactionConflict");
-          if (!racing && !worthRetrying(codes, attempt)) throw err;
+          if (!racing && !retry(codes)) throw err;
         }
       }
       throw new ConflictError(`API key ${r.id} kept changing under concurrent updates; try again.`);

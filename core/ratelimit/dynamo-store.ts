@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, windowStart } from "./port.ts";
 
 type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -82,6 +82,7 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           },
         },
       }));
+      const retry = retryJudge();
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         try {
@@ -93,7 +94,7 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
           // Another transaction held one of the buckets, or a bucket throttled: nothing was taken, so
           // try again.
-          if (!worthRetrying(codes, attempt)) throw err;
+          if (!retry(codes)) throw err;
           continue;
         }
         // Taken. The read-back only informs the headers: if it fails, the request is still admitted

@@ -5,7 +5,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
-import { cancellationCodes, worthRetrying } from "../storage/dynamo-errors.ts";
+import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
 import { ConflictError, NotFoundError, VersionChangedError } from "../storage/errors.ts";
 import { entryKey, META, toEntry, toRegistryEntry } from "./dynamo-items.ts";
 import {
@@ -50,6 +50,7 @@ async function writeWithBump(
     },
   };
   const items = write ? [write, bump] : [bump];
+  const retry = retryJudge();
   for (let attempt = 0; ; attempt++) {
     try {
       await doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -60,7 +61,7 @@ async function writeWithBump(
       if (codes?.[items.length - 1] === "ConditionalCheckFailed")
         throw new VersionChangedError(`The registry changed since version ${guard?.ifVersion}.`);
       if (codes?.[0] === "ConditionalCheckFailed") return false;
-      if (!worthRetrying(codes, attempt) || attempt + 1 >= MAX_ATTEMPTS) throw err;
+      if (!retry(codes) || attempt + 1 >= MAX_ATTEMPTS) throw err;
       await backoff(attempt);
     }
   }

@@ -4,7 +4,7 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
  * The per-item reason codes of a cancelled TransactWriteItems, in request order ("None" for items that
  * were fine), or undefined when `err` is any other error. Callers decide what each code means for them:
  * `ConditionalCheckFailed` is a lost condition (a conflict), `TransactionConflict` a concurrent write to
- * the same item (worth a retry, see worthRetrying); anything else (validation, say) is rethrown untouched.
+ * the same item (worth a retry, see retryJudge); anything else (validation, say) is rethrown untouched.
  */
 export function cancellationCodes(err: unknown): string[] | undefined {
   if (!(err instanceof TransactionCanceledException)) return undefined;
@@ -28,9 +28,17 @@ const THROTTLED = new Set(["ThrottlingError", "ProvisionedThroughputExceeded"]);
 const THROTTLED_TRIES = 5;
 
 /**
- * Whether a cancellation (its `cancellationCodes`) is worth another try after a backoff, at try
- * `attempt` (0 for the first).
+ * A loop's judge of cancellations (their `cancellationCodes`): whether one is worth another try after a
+ * backoff. Conflicts always are (the loop's own bound stops them); throttling is for THROTTLED_TRIES
+ * throttled tries of this loop, however many conflicts came between them.
  */
-export const worthRetrying = (codes: readonly string[] | undefined, attempt = 0): boolean =>
-  codes?.some((c) => c === "TransactionConflict" || (THROTTLED.has(c) && attempt + 1 < THROTTLED_TRIES)) ===
-  true;
+export function retryJudge(): (codes: readonly string[] | undefined) => boolean {
+  let throttled = 0;
+  return (codes) => {
+    if (codes === undefined) return false;
+    if (codes.includes("TransactionConflict")) return true;
+    if (!codes.some((c) => THROTTLED.has(c))) return false;
+    throttled++;
+    return throttled < THROTTLED_TRIES;
+  };
+}

@@ -11,7 +11,11 @@ import { toGatewayError } from "../../core/api/errors.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
-import { withInjectedTransactionConflicts, withLostTransactionAnswer } from "../emulators/dynamodb-local.ts";
+import {
+  withInjectedTransactionConflicts,
+  withLostTransactionAnswer,
+  withTransactionCancellations,
+} from "../emulators/dynamodb-local.ts";
 import { usage } from "../fixtures/usage.ts";
 import { budgetStoreContract } from "./budget-store.contract.ts";
 import { rateLimitStoreContract } from "./rate-limit-store.contract.ts";
@@ -153,6 +157,25 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
         doc.destroy();
       }
     }, 60_000);
+  });
+
+  describe("DynamoDB writes under conflicts and throttling", () => {
+    it("retry a throttle that comes after conflicts: throttled tries are counted on their own", async () => {
+      const client = env.client();
+      try {
+        const doc = withTransactionCancellations(client, [
+          "TransactionConflict",
+          "TransactionConflict",
+          "TransactionConflict",
+          "TransactionConflict",
+          "ThrottlingError",
+        ]);
+        const rates = createDynamoRateLimitStore(doc, await env.table("contended-rates"));
+        expect((await rates.consume([{ name: "key:k1:requests", limit: 3, amount: 1 }], 0)).ok).toBe(true);
+      } finally {
+        client.destroy();
+      }
+    });
   });
 
   describe("DynamoDB rate limits", () => {

@@ -233,3 +233,29 @@ export function withLostTransactionAnswer(client: DynamoDBClient): {
   );
   return { doc: DynamoDBDocumentClient.from(client), sent: () => sent };
 }
+
+/**
+ * A document client over `client` whose first TransactWriteItems calls are cancelled, one per entry of
+ * `reasons`, with that reason on every item; the calls after them go through.
+ */
+export function withTransactionCancellations(
+  client: DynamoDBClient,
+  reasons: ReadonlyArray<"TransactionConflict" | "ThrottlingError">,
+): DynamoDBDocumentClient {
+  let calls = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TransactItems?: unknown[] };
+      const reason = context.commandName === "TransactWriteItemsCommand" ? reasons[calls++] : undefined;
+      if (reason)
+        throw new TransactionCanceledException({
+          message: "Transaction cancelled (injected)",
+          $metadata: {},
+          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: reason })),
+        });
+      return next(args);
+    },
+    { step: "initialize", name: "injectCancellations" },
+  );
+  return DynamoDBDocumentClient.from(client);
+}
