@@ -43,11 +43,12 @@ export function createSqliteRateLimitStore(db: DatabaseSync): RateLimitStore {
       const resetAt = start + WINDOW_MS;
       // Decisions of requests that arrived together share one commit (sqlite-group-commit.ts).
       return commits.soon((): RateDecision => {
-        if (start > sweptWindow) {
-          // Old as seen from the window before this one: a clock stepped minutes ahead for a moment
-          // (NTP, a resumed VM) then sweeps only what was old before the step, not the live window's
-          // counts, whose limits would start again from 0 once the clock is back.
-          const from = sweptWindow === Number.NEGATIVE_INFINITY ? start : sweptWindow;
+        if (start !== sweptWindow) {
+          // Old as seen from the earlier of this window and the one before: a clock stepped ahead for a
+          // moment (NTP, a resumed VM) then sweeps only what was old before the step, not the live
+          // window's counts (whose limits would start again from 0 once the clock is back), and the
+          // sweep goes on as soon as the clock is back, not once real time has caught up with the step.
+          const from = Math.min(start, sweptWindow === Number.NEGATIVE_INFINITY ? start : sweptWindow);
           sweptWindow = start;
           sweep.run(from - KEEP_MS);
         }
