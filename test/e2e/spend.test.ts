@@ -840,6 +840,16 @@ describe("a stream cut short", () => {
       );
     });
 
+    it("is priced from its prompt count when its answer was empty: a count of 0 output is left out", async () => {
+      h.gemini.enqueueScripts({ text: "", usage: { input: 1_237, output: 0 }, usageStyle: "none" });
+      expect((await chat(BOUNDED, gemini)).status).toBe(200);
+      await expect.poll(() => h.outcomes.length).toBe(1);
+      const o = h.outcomes[0]!;
+      expect(o.usagePartial).toBe(false);
+      const prompt = { input: 1_237, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 };
+      expect(o.costUsd).toBeCloseTo(costUsd(flash, prompt), 12);
+    });
+
     it.each([
       [
         "the connection breaks before that count",

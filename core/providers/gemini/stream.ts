@@ -153,7 +153,11 @@ export function reduceGeminiStream(event: SseEvent, state: GeminiStreamState): S
 
   const blocked = !cand && Boolean(r.promptFeedback?.blockReason);
   const finish = blocked ? "content_filter" : geminiFinishReason(cand?.finishReason, toolCount > 0);
-  const produced = state.produced === true || (cand?.content?.parts?.length ?? 0) > 0;
+  // Output is a call or text (a thought's too); an empty text part (an empty answer) is none, and its
+  // count, which leaves out an output count of 0, is whole.
+  const produced =
+    state.produced === true ||
+    (cand?.content?.parts ?? []).some((p) => Boolean(p.functionCall) || (p.text ?? "").length > 0);
   const next: GeminiStreamState = { ...state, usage, started: true, toolIds, toolCount, produced };
   if (finish === null) return { out, state: next };
   out.push(chunkOf(state, id, model, [choice({}, finish)]));
