@@ -4,15 +4,22 @@ import type { LogFields } from "../log.ts";
 import { maskModelName } from "../pii/mask-names.ts";
 import type { RequestOutcome } from "./types.ts";
 
-/** Copies provider-reported usage into the outcome; absent usage stays undefined, never zero. */
+/** A count as billed (wholeTokens), or undefined where the provider gave none. */
+const billedCount = (n: number | undefined): number | undefined =>
+  n === undefined ? undefined : wholeTokens(n);
+
+/**
+ * Copies provider-reported usage into the outcome as it is billed (whole, at least 0: what the log line,
+ * /metrics and EMF then count agrees with the spend report); absent usage stays undefined, never zero.
+ */
 export function recordUsage(outcome: RequestOutcome, usage: Usage | undefined): void {
   if (!usage) return;
-  outcome.promptTokens = usage.prompt_tokens;
-  outcome.completionTokens = usage.completion_tokens;
-  outcome.cachedTokens = usage.prompt_tokens_details?.cached_tokens;
-  outcome.cacheWriteTokens = usage.prompt_tokens_details?.cache_write_tokens;
-  outcome.cacheWrite1hTokens = usage.prompt_tokens_details?.cache_write_1h_tokens;
-  outcome.reasoningTokens = usage.completion_tokens_details?.reasoning_tokens;
+  outcome.promptTokens = billedCount(usage.prompt_tokens);
+  outcome.completionTokens = billedCount(usage.completion_tokens);
+  outcome.cachedTokens = billedCount(usage.prompt_tokens_details?.cached_tokens ?? undefined);
+  outcome.cacheWriteTokens = billedCount(usage.prompt_tokens_details?.cache_write_tokens ?? undefined);
+  outcome.cacheWrite1hTokens = billedCount(usage.prompt_tokens_details?.cache_write_1h_tokens ?? undefined);
+  outcome.reasoningTokens = billedCount(usage.completion_tokens_details?.reasoning_tokens ?? undefined);
 }
 
 export function newOutcome(requestId: string, endpoint: string): RequestOutcome {

@@ -20,8 +20,10 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   metrics.addDimension("provider", o.provider ?? "none");
   metrics.addDimension("status", `${Math.floor(o.status / 100)}xx`);
   metrics.addMetric("requests", MetricUnit.Count, 1);
-  metrics.addMetric("latency", MetricUnit.Milliseconds, o.latencyMs);
-  if (o.ttftMs !== undefined) metrics.addMetric("timeToFirstToken", MetricUnit.Milliseconds, o.ttftMs);
+  // Wall-clock durations can step back (an NTP correction): never below 0.
+  metrics.addMetric("latency", MetricUnit.Milliseconds, Math.max(0, o.latencyMs));
+  if (o.ttftMs !== undefined)
+    metrics.addMetric("timeToFirstToken", MetricUnit.Milliseconds, Math.max(0, o.ttftMs));
   if (o.promptTokens !== undefined) metrics.addMetric("promptTokens", MetricUnit.Count, o.promptTokens);
   if (o.completionTokens !== undefined)
     metrics.addMetric("completionTokens", MetricUnit.Count, o.completionTokens);

@@ -91,7 +91,12 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       db,
       onOutcome: (o) => {
         log.info("request", outcomeFields(o));
-        metrics?.observe(o);
+        try {
+          metrics?.observe(o);
+        } catch (err) {
+          // A metric prom-client refuses must not cost the request its log line, nor its caller anything.
+          log.error("metrics could not count a request", { requestId: o.requestId, error: String(err) });
+        }
         opts.onOutcome?.(o);
       },
     });

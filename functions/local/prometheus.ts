@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { costByBiller, nanos, usdOf } from "../../core/budgets/money.ts";
 import type { RequestOutcome } from "../../core/gateway/types.ts";
 import { maskModelName } from "../../core/pii/mask-names.ts";
-import type { BreakerBoard } from "../../core/routing/breaker-board.ts";
+import { type BreakerBoard, MAX_TARGETS } from "../../core/routing/breaker-board.ts";
 
 /**
  * Portable mode's `GET /metrics` (Prometheus text format). Label sets stay bounded: org, model (once
@@ -28,7 +28,16 @@ export interface BudgetReading {
   remainingUsd: number;
 }
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/**
+ * Seconds, from a cached answer's milliseconds to the longest call the gateway lets run (a stream's
+ * 890 s total: routing/resolve.ts), so that quantiles of long generations are not capped at a minute.
+ */
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900];
+/**
+ * `provider/model` names that get a label of their own, at most: a lenient OpenAI-compatible server
+ * serves any name a caller makes up, and each would be a series for ever. Aliases (config) always do.
+ */
+const MAX_DIRECT_MODELS = 256;
 const HEALTH = "/healthz";
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -122,9 +131,17 @@ export function createPrometheusMetrics(
   // bounds it by the aliases and real provider models; until then its requests count as `other`.
   const served = new Set<string>();
   const servedTargets = new Set<string>();
+  let direct = 0;
   const modelLabel = (o: RequestOutcome): string => {
     if (o.model === undefined) return "none";
-    if (o.status >= 200 && o.status < 300) served.add(o.model);
+    if (o.status >= 200 && o.status < 300 && !served.has(o.model)) {
+      // An alias has no `/` (config schema); a `provider/model` name is one a caller chose.
+      const isDirect = o.model.includes("/");
+      if (!isDirect || direct < MAX_DIRECT_MODELS) {
+        served.add(o.model);
+        if (isDirect) direct++;
+      }
+    }
     // Masked (an address as a model name, which a lenient provider served) as the spend report is.
     return served.has(o.model) ? maskModelName(o.model) : "other";
   };
@@ -135,8 +152,10 @@ export function createPrometheusMetrics(
       if (o.endpoint === HEALTH) return;
       const l = { org: o.org ?? "none", model: modelLabel(o), provider: o.provider ?? "none" };
       requests.inc({ ...l, status: `${Math.floor(o.status / 100)}xx` });
-      latency.observe(l, o.latencyMs / 1000);
-      if (o.ttftMs !== undefined) ttft.observe(l, o.ttftMs / 1000);
+      // Durations come from the wall clock, which can step back: a negative one would lower `_sum`,
+      // which Prometheus reads as a restart.
+      latency.observe(l, Math.max(0, o.latencyMs) / 1000);
+      if (o.ttftMs !== undefined) ttft.observe(l, Math.max(0, o.ttftMs) / 1000);
       const kinds: Array<[string, number | undefined]> = [
         ["input", o.promptTokens],
         ["output", o.completionTokens],
@@ -152,7 +171,9 @@ export function createPrometheusMetrics(
       addCost(l, servedNanos);
       for (const a of o.attempts) {
         attempts.inc({ provider: a.provider, outcome: a.outcome });
-        if (a.outcome === "ok") servedTargets.add(`${a.provider}/${a.model}`);
+        // As many as the breaker board keeps breakers for: a target past them has no circuit to show.
+        if (a.outcome === "ok" && servedTargets.size < MAX_TARGETS)
+          servedTargets.add(`${a.provider}/${a.model}`);
       }
     },
     charged(org, costUsd) {

@@ -131,6 +131,15 @@ describe("docs/grafana-dashboard.json", async () => {
     }
   });
 
+  it("shows a spend rate in dollars an hour, not as an amount of dollars", () => {
+    type Unit = { fieldConfig?: { defaults?: { unit?: string } } };
+    const unit = (title: string) =>
+      (queries.find((p) => p.title === title) as Unit | undefined)?.fieldConfig?.defaults?.unit;
+    expect(
+      ["Cost by org", "Cost by model", "Burn rate vs budget", "Hours until budget exhausted"].map(unit),
+    ).toEqual(["suffix:$/h", "suffix:$/h", "suffix:$/h", "h"]);
+  });
+
   it("has the required panels", () => {
     const titles = queries.map((p) => p.title);
     for (const title of [

@@ -402,9 +402,24 @@ describe("OpenAI's service tiers, where the table prices them", () => {
 
   it("counts a request whose provider reported token counts no provider should (a fraction, a negative)", async () => {
     const before = (await spendReport("plain")).totals.requests;
+    const served = async () => {
+      const res = await fetch(`${h.gateway.url}/metrics`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      return Number(
+        (await res.text()).match(
+          /llm_gateway_upstream_attempts_total\{provider="oa",outcome="ok"\} (\S+)/,
+        )?.[1] ?? 0,
+      );
+    };
+    const servedBefore = await served();
     h.openai.enqueueScripts({ usage: { input: 40.5, output: -3 } });
     expect((await chat(PLAIN, {})).status).toBe(200);
     await expect.poll(async () => (await spendReport("plain")).totals.requests).toBe(before + 1);
+    // As billed, everywhere: the log line, /metrics (whose counters refuse a negative) and EMF.
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: 41, completionTokens: 0 });
+    expect(await served()).toBe(servedBefore + 1);
   });
 
   it("counts a request whatever tier name the provider answers with, even one past the event's bound", async () => {

@@ -97,6 +97,16 @@ describe("publishOutcome", () => {
     expect(next).not.toHaveProperty("costUsd");
   });
 
+  it("never records a negative duration, which a wall clock stepped back would make", () => {
+    const record = emitted({
+      ...newOutcome("req-4", "/v1/chat/completions"),
+      status: 200,
+      latencyMs: -40,
+      ttftMs: -5,
+    });
+    expect(record).toMatchObject({ latency: 0, timeToFirstToken: 0 });
+  });
+
   it("puts an attempt's billed cost in a record under the provider that billed it", () => {
     lines = [];
     publishOutcome(new Metrics({ namespace: "LlmGateway", serviceName: "router" }), {

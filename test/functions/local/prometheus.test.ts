@@ -111,6 +111,47 @@ describe("createPrometheusMetrics", () => {
     );
   });
 
+  it("gives at most 256 `provider/model` names a label of their own, which a lenient provider would serve without end", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    for (let i = 0; i < 300; i++) m.observe(served({ model: `oa/made-up-${i}` }));
+    m.observe(served({ model: "smart" }));
+    const text = await m.render();
+    const models = new Set(
+      [...text.matchAll(/^llm_gateway_requests_total\{[^}]*model="([^"]*)"/gm)].map((x) => x[1]),
+    );
+    expect(models.has("oa/made-up-255")).toBe(true);
+    expect(models.has("oa/made-up-256")).toBe(false);
+    // An alias (the config bounds them) always has its own.
+    expect(models.has("smart")).toBe(true);
+    expect(text).toContain(
+      'llm_gateway_requests_total{org="acme",model="other",provider="an",status="2xx"} 44',
+    );
+  });
+
+  it("tells a 2-minute request from a 14-minute one, and never lowers a duration's sum", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    m.observe(served({ latencyMs: 120_000 }));
+    m.observe(served({ latencyMs: 840_000 }));
+    const text = await m.render();
+    const bucket = (le: number) =>
+      Number(
+        text.match(
+          new RegExp(`llm_gateway_request_duration_seconds_bucket\\{le="${le}",${labels}\\} (\\S+)`),
+        )?.[1],
+      );
+    expect([bucket(60), bucket(300), bucket(900)]).toEqual([0, 1, 2]);
+    const sum = async () =>
+      Number(
+        (await m.render()).match(
+          new RegExp(`llm_gateway_request_duration_seconds_sum\\{${labels}\\} (\\S+)`),
+        )?.[1],
+      );
+    const before = await sum();
+    // The wall clock stepped back during a request.
+    m.observe(served({ latencyMs: -5_000, ttftMs: -1_000 }));
+    expect(await sum()).toBe(before);
+  });
+
   it("shows a circuit once its target has served a request or while it is not closed: made-up names mint no series", async () => {
     const breakers = createBreakerBoard(() => 0);
     const m = createPrometheusMetrics(breakers);
