@@ -146,8 +146,12 @@ export function createDynamoKeyStore(doc: DynamoDBDocumentClient, tableName: str
       } catch (err) {
         const codes = cancellationCodes(err);
         if (codes?.includes("ConditionalCheckFailed")) return false;
-        if (codes?.includes("TransactionConflict"))
-          throw new ConflictError(`API key ${r.id} is being changed by another writer; try again.`);
+        // Another writer held the key's items at that moment: as a key changed meanwhile, for the edit to
+        // read it again and merge into it (key-edit.ts), after a pause to let that writer finish.
+        if (codes?.includes("TransactionConflict")) {
+          await backoff(1);
+          return false;
+        }
         throw err;
       }
     },
