@@ -2,6 +2,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   NumberValue,
+  PutCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
@@ -82,6 +83,10 @@ export function createDynamoBudgetStore(
         amountNanos: reserveNanos(amountUsd),
       }));
       const retry = retryJudge();
+      // The period's earlier spend, read when a counter was found without items: this reservation's to
+      // seed it with on every try while no seed is there, though another first reservation (which
+      // found none) committed in between without one.
+      const looked = new Map<number, number>();
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(Math.min(attempt, 6));
         const reads = await Promise.all(items.map((i) => readCounter(doc, tableName, region, i.counter)));
@@ -94,16 +99,20 @@ export function createDynamoBudgetStore(
           // conditional, so of two first reservations one commits it and the other is cancelled, re-reads,
           // and finds it.
           const seeding = read.items === 0 && seed !== undefined;
-          const seeded = seeding ? nanos(await seed(counter)) : 0;
+          if (seeding && !looked.has(n)) looked.set(n, nanos(await seed(counter)));
+          const seedKey = counterKey(counter, SEED_REGION);
+          const seedThere = read.peers.some((p) => p.key.sk === seedKey.sk);
+          const seeded = seedThere ? 0 : (looked.get(n) ?? 0);
+          const seedPut: TxItem = {
+            Put: {
+              TableName: tableName,
+              Item: { ...seedKey, spentUsd: exact(seeded) },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          };
           if (seeded > 0) {
             others += seeded;
-            tx.push({
-              Put: {
-                TableName: tableName,
-                Item: { ...counterKey(counter, SEED_REGION), spentUsd: exact(seeded) },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            });
+            tx.push(seedPut);
           } else if (seeding) {
             // Found no earlier spend: so must the transaction. Spend counted since the look would
             // otherwise be seeded by a reservation committing first, and this one pass it unchecked.
@@ -121,6 +130,9 @@ export function createDynamoBudgetStore(
           if (own > maxBefore) {
             // A retried reserve whose first attempt went through must still answer ok.
             if (await reserved(requestId)) return { ok: true };
+            // Refused, but what the period spent before stays known: the next reservation would not
+            // look again (the counter has items).
+            if (seeded > 0) await doc.send(new PutCommand(seedPut.Put!)).catch(() => undefined);
             return { ok: false, counter, spentUsd: usd(own + others), limitUsd };
           }
           tx.push({

@@ -178,11 +178,12 @@ export function createSqliteBudgetStore(
       const result = await commits.soon((): ReserveResult => {
         // A retried reserve for the same request counts once.
         if (findRes.get(requestId)) return { ok: true };
-        // Before the check: the period's earlier spend counts against this reservation already.
+        // Before the check: the period's earlier spend counts against this reservation already. Read
+        // while the counter had no rows, it seeds it unless a seed is there (ON CONFLICT DO NOTHING),
+        // also when another first reservation, which found none, committed in between.
         items.forEach(({ counter: c }, n) => {
           const amount = seeds[n];
-          if (amount && !hasRows.get(c.scope, c.id, counterStorageKey(c)))
-            addSeed.run(c.scope, c.id, counterStorageKey(c), amount);
+          if (amount) addSeed.run(c.scope, c.id, counterStorageKey(c), amount);
         });
         for (const item of items) {
           const spent = spentNanos(item.counter);

@@ -178,6 +178,31 @@ export function budgetStoreContract(
       expect(await store.spent(orgMonth)).toBeCloseTo(0.9, 9);
     });
 
+    it("seeds the counter from a first reservation that found earlier spend, though one that found none committed first", async () => {
+      // The first look finds nothing; the aggregator then counts $0.50 spent before the budget existed,
+      // which the second look finds; the first commits before the second.
+      let looks = 0;
+      let counted!: () => void;
+      const aggregatorCounted = new Promise<void>((r) => {
+        counted = r;
+      });
+      const stores = [0, clients - 1].map((client) =>
+        storeOf("eu-west-1", client, async () => {
+          if (++looks === 1) return 0;
+          await aggregatorCounted;
+          return 0.5;
+        }),
+      );
+      const first = stores[0]!.reserve("found-none", [item(orgMonth, 0.4, 1)]);
+      const second = stores[1]!.reserve("found-some", [item(orgMonth, 0.4, 1)]);
+      expect(await first).toEqual({ ok: true });
+      counted();
+      // $0.50 + $0.40 + $0.40 would pass the $1 limit.
+      expect((await second).ok).toBe(false);
+      expect(await store.spent(orgMonth)).toBeCloseTo(0.9, 9);
+      expect((await store.reserve("after", [item(orgMonth, 0.2, 1)])).ok).toBe(false);
+    });
+
     it("does not seed a counter that already has reservations in its period", async () => {
       expect((await store.reserve("early", [item(org, 0.1, 5)])).ok).toBe(true);
       const seeded = storeOf("eu-west-1", 0, async () => 100);
