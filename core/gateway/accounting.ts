@@ -10,6 +10,7 @@ import {
 import { trackSettlement } from "../budgets/settling.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
+import type { AttemptRecord } from "./attempts.ts";
 import { wholeTokens } from "./outcome.ts";
 import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
@@ -100,20 +101,19 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     settlements = settlementsOf(ctx, spend, cost);
   }
   if (spend && spend.tokenBuckets.length > 0 && deps.rateLimits) {
-    // Without the provider's count, a request some provider worked on keeps its worst case, or what
-    // it counted so far where that is more (a stream cut short); one no provider served or billed
-    // (refused by the gateway, every call failed unanswered) used no tokens.
-    const worked = served || o.attempts.some((a) => a.answered);
-    // Input an attempt billed though it broke before its first chunk had counted (onEarlyCount) too.
-    const counted = Math.max(
-      tokens.input + tokens.output,
-      ...o.attempts.map((a) => a.countedInput?.input ?? 0),
-    );
-    const actual = usageReported
-      ? tokens.input + tokens.output
-      : worked
-        ? Math.max(spend.tokenCharge, counted)
-        : 0;
+    // The minute holds every call a provider worked on, as the budget charges them: the served call
+    // (its count; without one its worst case, or what it counted so far where that is more: a stream
+    // cut short) and each failed call its provider billed (billedAttemptTokens). A request no provider
+    // served or billed (refused by the gateway, every call failed unanswered) used no tokens.
+    const servedTokens = !served
+      ? 0
+      : usageReported
+        ? tokens.input + tokens.output
+        : Math.max(spend.tokenCharge, tokens.input + tokens.output);
+    const billedTokens = o.attempts
+      .filter((a) => a.outcome !== "ok" && a.answered)
+      .reduce((n, a) => n + billedAttemptTokens(a, spend.tokenCharge), 0);
+    const actual = servedTokens + billedTokens;
     for (const name of spend.tokenBuckets)
       tasks.push(deps.rateLimits.adjust(name, actual - spend.tokenCharge, spend.windowStart));
   }
@@ -214,4 +214,14 @@ async function publishUsage(ctx: RequestContext, detail: UsageDetail): Promise<b
     return false;
   }
   return true;
+}
+
+/**
+ * The tokens of a failed call its provider billed: what it reported for it, else its worst case (the
+ * request's token charge, or the input it had counted before it broke where that is more), at the part
+ * of it that call was billed (`share`).
+ */
+function billedAttemptTokens(a: AttemptRecord, charge: number): number {
+  if (a.usage) return wholeTokens(a.usage.prompt_tokens) + wholeTokens(a.usage.completion_tokens);
+  return Math.ceil(Math.max(charge, a.countedInput?.input ?? 0) * (a.share ?? 1));
 }

@@ -31,6 +31,7 @@ const TPM = "sk-gw-tpm-key";
 const TPM_UNSERVED = "sk-gw-tpm-unserved-key";
 const TPM_CUT = "sk-gw-tpm-cut-key";
 const TPM_BROKEN = "sk-gw-tpm-broken-key";
+const TPM_RETRIED = "sk-gw-tpm-retried-key";
 const BOUNDED = "sk-gw-bounded-key";
 const TINY = "sk-gw-tiny-key";
 const TINY_LIMITED = "sk-gw-tiny-limited-key";
@@ -132,6 +133,7 @@ beforeAll(async () => {
       { id: "tpm-unserved", rateLimits: { tokensPerMinute: 150 } },
       { id: "tpm-cut", rateLimits: { tokensPerMinute: 1_000 } },
       { id: "tpm-broken", rateLimits: { tokensPerMinute: 1_000 } },
+      { id: "tpm-retried", rateLimits: { tokensPerMinute: 5_000 } },
       { id: "bounded", budgets: [{ period: "day", limitUsd: 1000 }] },
       { id: "tiny", budgets: [{ period: "day", limitUsd: COST / 4 }] },
       // Refuses every request by budget, with room for only two a minute by rate.
@@ -172,6 +174,7 @@ beforeAll(async () => {
       { id: "tpm-unserved", org: "tpm-unserved", secret: TPM_UNSERVED },
       { id: "tpm-cut", org: "tpm-cut", secret: TPM_CUT },
       { id: "tpm-broken", org: "tpm-broken", secret: TPM_BROKEN },
+      { id: "tpm-retried", org: "tpm-retried", secret: TPM_RETRIED },
       { id: "bounded", org: "bounded", secret: BOUNDED },
       { id: "tiny", org: "tiny", secret: TINY },
       { id: "tiny-limited", org: "tiny-limited", secret: TINY_LIMITED },
@@ -1391,7 +1394,23 @@ describe("rate limits", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     const next = await chat(TPM_BROKEN, {});
     expect(next.status).toBe(200);
-    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(1_000 - 400 - 37);
+    // Both calls' 400, as the budget bills both, and this request's own charge.
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(1_000 - 800 - 37);
+  });
+
+  it("keeps the tokens of a call its provider billed before the retry that served", async () => {
+    // The first call counts 400 input tokens in message_start and breaks; its retry is served (400 + 16).
+    h.anthropic.enqueueFaults({ kind: "reset-mid", afterEvents: 1 });
+    h.anthropic.enqueueScripts({ usage: { input: 400, output: 16 } }, { usage: { input: 400, output: 16 } });
+    const retried = await chat(TPM_RETRIED, { model: "an/claude-sonnet-4-5", stream: true });
+    expect(retried.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]!.attempts[0]).toMatchObject({ answered: true, countedInput: { input: 400 } });
+    const next = await chat(TPM_RETRIED, {});
+    expect(next.status).toBe(200);
+    expect(Number(next.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThanOrEqual(
+      5_000 - 400 - 416 - 37,
+    );
   });
 
   it("counts no request the budget refused against the minute's limits", async () => {
