@@ -11,6 +11,8 @@ import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, win
 
 type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
+/** Rounds of a read-back that DynamoDB keeps throttling (UnprocessedKeys) before the headers go without it. */
+const READ_ROUNDS = 10;
 /** TransactWriteItems takes at most 100 items, BatchGetItem at most 100 keys: one call each per consume. */
 const MAX_BUCKETS = 100;
 const MAX_ATTEMPTS = 25;
@@ -38,6 +40,8 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
     const used = new Map<string, number>();
     let keys: Record<string, unknown>[] = names.map((n) => bucketKey(n, start));
     for (let round = 0; keys.length > 0; round++) {
+      // The counts only inform the headers: a table that keeps throttling the read is not waited out.
+      if (round >= READ_ROUNDS) throw new Error(`DynamoDB kept throttling the read of ${tableName}.`);
       if (round > 0) await backoff(round);
       const out = await doc.send(
         new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
@@ -50,14 +54,28 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
     return used;
   };
 
+  /**
+   * The decision with every bucket's remaining count. The read only informs the headers: when it
+   * fails, the decision stands (a refusal is still a 429, never a 500), with what it knows: an
+   * admitted request's own take, a refusing bucket used up.
+   */
   const decide = async (buckets: RateBucket[], start: number, refusedBy?: string): Promise<RateDecision> => {
-    const used = await readUsed(
-      buckets.map((b) => b.name),
-      start,
-    );
-    const remaining: Record<string, number> = {};
-    for (const b of buckets) remaining[b.name] = remainingOf(b.limit, used.get(b.name) ?? 0);
-    return { ok: refusedBy === undefined, remaining, refusedBy, resetAt: start + WINDOW_MS };
+    const decision = { ok: refusedBy === undefined, refusedBy, resetAt: start + WINDOW_MS };
+    try {
+      const used = await readUsed(
+        buckets.map((b) => b.name),
+        start,
+      );
+      const remaining: Record<string, number> = {};
+      for (const b of buckets) remaining[b.name] = remainingOf(b.limit, used.get(b.name) ?? 0);
+      return { ...decision, remaining };
+    } catch {
+      const remaining: Record<string, number> = {};
+      for (const b of buckets)
+        remaining[b.name] =
+          b.name === refusedBy ? 0 : remainingOf(b.limit, refusedBy === undefined ? b.amount : 0);
+      return { ...decision, remaining };
+    }
   };
 
   return {
@@ -97,15 +115,9 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
           if (!retry(codes)) throw err;
           continue;
         }
-        // Taken. The read-back only informs the headers: if it fails, the request is still admitted
-        // (failing it would leave its take counted for a request no provider saw), and its headers
-        // count its own take alone.
-        try {
-          return await decide(buckets, start);
-        } catch {
-          const remaining = Object.fromEntries(buckets.map((b) => [b.name, remainingOf(b.limit, b.amount)]));
-          return { ok: true, remaining, refusedBy: undefined, resetAt: start + WINDOW_MS };
-        }
+        // Taken. If the read-back fails, the request is still admitted (failing it would leave its take
+        // counted for a request no provider saw), and its headers count its own take alone.
+        return decide(buckets, start);
       }
       throw new Error("Rate-limit buckets kept conflicting; try again.");
     },

@@ -1,5 +1,6 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDynamoRateLimitStore } from "../../../core/ratelimit/dynamo-store.ts";
 
 /** A client whose transactions commit and whose reads fail: DynamoDB dropping between the two calls. */
@@ -28,5 +29,60 @@ describe("the DynamoDB rate-limit store when its read-back fails", () => {
       refusedBy: undefined,
       resetAt: Date.UTC(2026, 10, 26, 12, 1),
     });
+  });
+
+  it("refuses a request its transaction refused, with a 429's headers, though the counts cannot be read", async () => {
+    const doc = {
+      send: async (command: unknown) => {
+        if (command instanceof TransactWriteCommand)
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled",
+            $metadata: {},
+            CancellationReasons: [{ Code: "ConditionalCheckFailed" }],
+          });
+        if (command instanceof BatchGetCommand) throw new Error("connect ECONNREFUSED");
+        throw new Error("unexpected command");
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const now = Date.UTC(2026, 10, 26, 12, 0, 30);
+    const decision = await createDynamoRateLimitStore(doc, "t").consume(
+      [{ name: "key:k1:requests", limit: 3, amount: 1 }],
+      now,
+    );
+    expect(decision).toEqual({
+      ok: false,
+      remaining: { "key:k1:requests": 0 },
+      refusedBy: "key:k1:requests",
+      resetAt: Date.UTC(2026, 10, 26, 12, 1),
+    });
+  });
+});
+
+describe("the DynamoDB rate-limit store when DynamoDB keeps throttling its read-back", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("gives the read up after a bounded number of rounds and admits the request", async () => {
+    vi.useFakeTimers();
+    let reads = 0;
+    const doc = {
+      send: async (command: unknown) => {
+        if (command instanceof TransactWriteCommand) return {};
+        if (command instanceof BatchGetCommand) {
+          reads++;
+          return {
+            Responses: { t: [] },
+            UnprocessedKeys: { t: { Keys: command.input.RequestItems?.t?.Keys } },
+          };
+        }
+        throw new Error("unexpected command");
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const decided = createDynamoRateLimitStore(doc, "t").consume(
+      [{ name: "key:k1:requests", limit: 3, amount: 1 }],
+      0,
+    );
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(await decided).toMatchObject({ ok: true, remaining: { "key:k1:requests": 2 } });
+    expect(reads).toBe(10);
   });
 });
