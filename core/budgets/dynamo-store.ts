@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
+import { StoreBusyError } from "../storage/errors.ts";
 import { counterStorageKey } from "./counters.ts";
 import {
   counterKey,
@@ -206,7 +207,8 @@ export function createDynamoBudgetStore(
           if (!codes.includes("ConditionalCheckFailed") && !retry(codes)) throw err;
         }
       }
-      throw new Error(`Budget reservation ${requestId} kept conflicting; try again.`);
+      // Transient (other writers on the same counters): the caller is told to retry (503), not that it failed.
+      throw new StoreBusyError(`Budget reservation ${requestId} kept conflicting; try again.`);
     },
 
     async settle(requestId: string, actualUsd: number): Promise<void> {

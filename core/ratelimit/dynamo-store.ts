@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { backoff } from "../storage/dynamo-batch.ts";
 import { cancellationCodes, retryJudge } from "../storage/dynamo-errors.ts";
+import { StoreBusyError } from "../storage/errors.ts";
 import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, windowStart } from "./port.ts";
 
 type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -119,7 +120,8 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
         // counted for a request no provider saw), and its headers count its own take alone.
         return decide(buckets, start);
       }
-      throw new Error("Rate-limit buckets kept conflicting; try again.");
+      // Transient (other writers on the same buckets): the caller is told to retry (503), not that it failed.
+      throw new StoreBusyError("Rate-limit buckets kept conflicting; try again.");
     },
 
     async adjust(bucketName: string, delta: number, start: number): Promise<void> {

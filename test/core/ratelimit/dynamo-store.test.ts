@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { toGatewayError } from "../../../core/api/errors.ts";
 import { createDynamoRateLimitStore } from "../../../core/ratelimit/dynamo-store.ts";
 
 /** A client whose transactions commit and whose reads fail: DynamoDB dropping between the two calls. */
@@ -84,5 +85,25 @@ describe("the DynamoDB rate-limit store when DynamoDB keeps throttling its read-
     await vi.advanceTimersByTimeAsync(120_000);
     expect(await decided).toMatchObject({ ok: true, remaining: { "key:k1:requests": 2 } });
     expect(reads).toBe(10);
+  });
+
+  it("answers 503 (retry shortly) when the buckets keep conflicting, not 500", async () => {
+    vi.useFakeTimers();
+    const doc = {
+      send: async (command: unknown) => {
+        if (command instanceof TransactWriteCommand)
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled",
+            $metadata: {},
+            CancellationReasons: [{ Code: "TransactionConflict" }],
+          });
+        throw new Error("unexpected command");
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const decided = createDynamoRateLimitStore(doc, "t")
+      .consume([{ name: "key:k1:requests", limit: 3, amount: 1 }], 0)
+      .catch((err: unknown) => err);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(toGatewayError(await decided)).toMatchObject({ status: 503, code: "store_busy" });
   });
 });
