@@ -179,22 +179,27 @@ export function budgetStoreContract(
     });
 
     it("seeds the counter from a first reservation that found earlier spend, though one that found none committed first", async () => {
-      // The first look finds nothing; the aggregator then counts $0.50 spent before the budget existed,
-      // which the second look finds; the first commits before the second.
-      let looks = 0;
+      // Both look while the counter is empty. The first finds nothing; the aggregator then counts $0.50
+      // spent before the budget existed, which the second finds; the first commits before the second.
+      let secondLooked!: () => void;
+      const looking = new Promise<void>((r) => {
+        secondLooked = r;
+      });
       let counted!: () => void;
       const aggregatorCounted = new Promise<void>((r) => {
         counted = r;
       });
-      const stores = [0, clients - 1].map((client) =>
-        storeOf("eu-west-1", client, async () => {
-          if (++looks === 1) return 0;
-          await aggregatorCounted;
-          return 0.5;
-        }),
-      );
-      const first = stores[0]!.reserve("found-none", [item(orgMonth, 0.4, 1)]);
-      const second = stores[1]!.reserve("found-some", [item(orgMonth, 0.4, 1)]);
+      const findsNone = storeOf("eu-west-1", 0, async () => {
+        await looking;
+        return 0;
+      });
+      const findsSome = storeOf("eu-west-1", clients - 1, async () => {
+        secondLooked();
+        await aggregatorCounted;
+        return 0.5;
+      });
+      const first = findsNone.reserve("found-none", [item(orgMonth, 0.4, 1)]);
+      const second = findsSome.reserve("found-some", [item(orgMonth, 0.4, 1)]);
       expect(await first).toEqual({ ok: true });
       counted();
       // $0.50 + $0.40 + $0.40 would pass the $1 limit.
