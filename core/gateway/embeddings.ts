@@ -13,6 +13,7 @@ import { retryPolicy } from "../routing/retry.ts";
 import { withFallback } from "./attempts.ts";
 import { firstTaker, mappedFor } from "./first-taker.ts";
 import { json } from "./http.ts";
+import { wholeTokens } from "./outcome.ts";
 import { redactEmbeddingsInput } from "./redact-prompt.ts";
 import { guardSpend, spendablePlan } from "./spend-guard.ts";
 import { mapContext, noteRequestedModel, resolveTargets } from "./target.ts";
@@ -148,7 +149,8 @@ export async function embeddings(
       answers.map((a) => a.result),
       target.model,
     );
-    if (answers.every((a) => a.counted)) ctx.outcome.promptTokens = result.usage.prompt_tokens;
+    // As billed (whole, never negative), as recordUsage keeps a chat's counts.
+    if (answers.every((a) => a.counted)) ctx.outcome.promptTokens = wholeTokens(result.usage.prompt_tokens);
     else {
       // No count from the provider: billed at the upper bound (a budget keeps its reservation, which
       // is that bound), never at $0. The caller's `usage` still says what the provider said.

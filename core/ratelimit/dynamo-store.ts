@@ -13,7 +13,7 @@ import { type RateBucket, type RateDecision, type RateLimitStore, WINDOW_MS, win
 type TxItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 /** Rounds of a read-back that DynamoDB keeps throttling (UnprocessedKeys) before the headers go without it. */
-const READ_ROUNDS = 10;
+const READ_ROUNDS = 3;
 /** TransactWriteItems takes at most 100 items, BatchGetItem at most 100 keys: one call each per consume. */
 const MAX_BUCKETS = 100;
 const MAX_ATTEMPTS = 25;

@@ -36,9 +36,11 @@ export function retryJudge(): (codes: readonly string[] | undefined) => boolean 
   let throttled = 0;
   return (codes) => {
     if (codes === undefined) return false;
-    if (codes.includes("TransactionConflict")) return true;
-    if (!codes.some((c) => THROTTLED.has(c))) return false;
-    throttled++;
-    return throttled < THROTTLED_TRIES;
+    // Throttling first: a cancellation that names a conflict too is still a throttled try.
+    if (codes.some((c) => THROTTLED.has(c))) {
+      throttled++;
+      return throttled < THROTTLED_TRIES;
+    }
+    return codes.includes("TransactionConflict");
   };
 }

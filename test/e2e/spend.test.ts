@@ -1110,6 +1110,20 @@ describe("OpenAI-compatible embeddings without usage", () => {
   });
 });
 
+describe("embeddings whose provider reports a count no provider should", () => {
+  it("are counted as billed, whole and never negative, by the outcome /metrics and EMF read", async () => {
+    h.openai.enqueueScripts({ usage: { input: -3, output: 0 } });
+    const res = await fetch(`${h.gateway.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${PLAIN}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "oa/text-embedding-3-small", input: ["alpha"] }),
+    });
+    expect(res.status).toBe(200);
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    expect(h.outcomes[0]).toMatchObject({ promptTokens: 0 });
+  });
+});
+
 describe("an attempt that fails after its provider answered", () => {
   // The provider answered 200 and did the work, so it bills the call though its usage never arrived:
   // it costs its worst case (COST here), like a stream cut short. An answer of 503 bills nothing.

@@ -177,9 +177,13 @@ function embeddings(ctx: Ctx, body: Json) {
     const v = embedVector(typeof input === "string" ? input : JSON.stringify(input), dims);
     return { object: "embedding", index, embedding: base64 ? vectorBase64(v) : v };
   });
-  const tokens = inputs.reduce<number>((n, i) => n + 1 + ((typeof i === "string" ? i.length : 4) % 9), 0);
+  const script = ctx.takeScript();
+  // A script's input count stands in for the simulated one (an OpenAI-compatible server's odd counts).
+  const tokens =
+    script?.usage?.input ??
+    inputs.reduce<number>((n, i) => n + 1 + ((typeof i === "string" ? i.length : 4) % 9), 0);
   const usage = { prompt_tokens: tokens, total_tokens: tokens };
-  const counted = ctx.takeScript()?.usageStyle === "none" ? {} : { usage };
+  const counted = script?.usageStyle === "none" ? {} : { usage };
   sendJson(ctx, 200, { object: "list", data, model: body.model, ...counted }, headers(ctx));
 }
 
