@@ -4,6 +4,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { toGatewayError } from "../../../core/api/errors.ts";
 import { createDynamoRateLimitStore } from "../../../core/ratelimit/dynamo-store.ts";
 
+/** What DynamoDB answers a transaction it cancelled, for every item with `code`. */
+const cancelled = (code: string) =>
+  new TransactionCanceledException({
+    message: "Transaction cancelled",
+    $metadata: {},
+    CancellationReasons: [{ Code: code }],
+  });
+
 /** A client whose transactions commit and whose reads fail: DynamoDB dropping between the two calls. */
 function readsFail() {
   const sent: string[] = [];
@@ -35,12 +43,7 @@ describe("the DynamoDB rate-limit store when its read-back fails", () => {
   it("refuses a request its transaction refused, with a 429's headers, though the counts cannot be read", async () => {
     const doc = {
       send: async (command: unknown) => {
-        if (command instanceof TransactWriteCommand)
-          throw new TransactionCanceledException({
-            message: "Transaction cancelled",
-            $metadata: {},
-            CancellationReasons: [{ Code: "ConditionalCheckFailed" }],
-          });
+        if (command instanceof TransactWriteCommand) throw cancelled("ConditionalCheckFailed");
         if (command instanceof BatchGetCommand) throw new Error("connect ECONNREFUSED");
         throw new Error("unexpected command");
       },
@@ -91,12 +94,7 @@ describe("the DynamoDB rate-limit store when DynamoDB keeps throttling its read-
     vi.useFakeTimers();
     const doc = {
       send: async (command: unknown) => {
-        if (command instanceof TransactWriteCommand)
-          throw new TransactionCanceledException({
-            message: "Transaction cancelled",
-            $metadata: {},
-            CancellationReasons: [{ Code: "TransactionConflict" }],
-          });
+        if (command instanceof TransactWriteCommand) throw cancelled("TransactionConflict");
         throw new Error("unexpected command");
       },
     } as unknown as DynamoDBDocumentClient;
