@@ -4,31 +4,12 @@ import { groupCommitFor } from "../storage/sqlite-group-commit.ts";
 import { until } from "../until.ts";
 import { outboxPublisher } from "./outbox-publisher.ts";
 import { validatePattern } from "./pattern.ts";
-import { type PendingDeliveries, pendingDeliveries } from "./pending-deliveries.ts";
-import type { EventEnvelope, Subscription } from "./port.ts";
+import type { EventEnvelope } from "./port.ts";
 import { DEFAULT_MAX_ATTEMPTS, type SqliteBus, type SqliteBusOptions } from "./sqlite-bus-types.ts";
+import { newWorker, type Worker } from "./sqlite-bus-worker.ts";
 import { type OutboxRow, openOutbox } from "./sqlite-outbox.ts";
-import { type SubscriptionMatch, subscriptionMatch } from "./subscription-match.ts";
 
 export type { SqliteBus, SqliteBusOptions } from "./sqlite-bus-types.ts";
-
-interface Worker extends SubscriptionMatch {
-  sub: Subscription;
-  running: Promise<void> | null;
-  again: boolean;
-  /**
-   * Events were committed while the loop ran: it may have made its last look at the outbox before
-   * them, so it is woken again (after the batching delay) once it ends.
-   */
-  committed: boolean;
-  timer: NodeJS.Timeout | null;
-  /** When the timer fires (ms since epoch). */
-  timerAt: number;
-  /** The last seq this subscription has handed over; the table's copy may trail it by one commit window. */
-  cursor: number;
-  /** Events past their first attempt, waiting for a retry (or behind one). */
-  pending: PendingDeliveries;
-}
 
 /** How long new events wait before delivery, so a busy gateway delivers them in batches. */
 const DELIVERY_DELAY_MS = 20;
@@ -60,25 +41,7 @@ export function createSqliteBus(db: DatabaseSync, opts: SqliteBusOptions): Sqlit
   outbox.initCursors(names);
 
   // One delivering process per database (above), so the in-memory cursor is the authoritative one.
-  const workers: Worker[] = opts.subscriptions.map((sub) => {
-    const w: Worker = {
-      sub,
-      ...subscriptionMatch(sub, region, account),
-      running: null,
-      again: false,
-      committed: false,
-      timer: null,
-      timerAt: 0,
-      cursor: outbox.cursor(sub.name),
-      pending: pendingDeliveries(),
-    };
-    // A restart picks up where the retries were, at their persisted times.
-    for (const row of outbox.pending(sub.name)) {
-      const env = w.match(row);
-      if (env) w.pending.add(w.keyOf(env, row.seq), row.seq, row.next_attempt_at ?? 0);
-    }
-    return w;
-  });
+  const workers: Worker[] = opts.subscriptions.map((sub) => newWorker(sub, outbox, region, account));
   const passed = (w: Worker, seq: number) => {
     w.cursor = Math.max(w.cursor, seq);
   };
