@@ -185,28 +185,43 @@ export async function createTables(client: DynamoDBClient, names: readonly strin
  */
 export function withInjectedTransactionConflicts(
   client: DynamoDBClient,
-  code: "TransactionConflict" | "ThrottlingError" = "TransactionConflict",
+  code: CancellationReason = "TransactionConflict",
   /** Every TransactWriteItems fails, not every other one: a table throttled for a while. */
   always = false,
 ): {
   doc: DynamoDBDocumentClient;
   transactions(): number;
 } {
+  const transactions = injectCancellations(client, (call) => (always || call % 2 === 1 ? code : undefined));
+  return { doc: DynamoDBDocumentClient.from(client), transactions };
+}
+
+type CancellationReason = "TransactionConflict" | "ThrottlingError";
+
+/**
+ * Cancels the TransactWriteItems calls `reasonOf` names a reason for (by their 1-based number), with
+ * that reason on every item, as DynamoDB answers; returns the count of calls so far.
+ */
+function injectCancellations(
+  client: DynamoDBClient,
+  reasonOf: (call: number) => CancellationReason | undefined,
+): () => number {
   let calls = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { TransactItems?: unknown[] };
-      if (context.commandName === "TransactWriteItemsCommand" && (++calls % 2 === 1 || always))
+      const reason = context.commandName === "TransactWriteItemsCommand" ? reasonOf(++calls) : undefined;
+      if (reason)
         throw new TransactionCanceledException({
           message: "Transaction cancelled (injected)",
           $metadata: {},
-          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: code })),
+          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: reason })),
         });
       return next(args);
     },
-    { step: "initialize", name: "injectConflicts" },
+    { step: "initialize", name: "injectCancellations" },
   );
-  return { doc: DynamoDBDocumentClient.from(client), transactions: () => calls };
+  return () => calls;
 }
 
 /**
@@ -240,22 +255,8 @@ export function withLostTransactionAnswer(client: DynamoDBClient): {
  */
 export function withTransactionCancellations(
   client: DynamoDBClient,
-  reasons: ReadonlyArray<"TransactionConflict" | "ThrottlingError">,
+  reasons: readonly CancellationReason[],
 ): DynamoDBDocumentClient {
-  let calls = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as { TransactItems?: unknown[] };
-      const reason = context.commandName === "TransactWriteItemsCommand" ? reasons[calls++] : undefined;
-      if (reason)
-        throw new TransactionCanceledException({
-          message: "Transaction cancelled (injected)",
-          $metadata: {},
-          CancellationReasons: (input.TransactItems ?? []).map(() => ({ Code: reason })),
-        });
-      return next(args);
-    },
-    { step: "initialize", name: "injectCancellations" },
-  );
+  injectCancellations(client, (call) => reasons[call - 1]);
   return DynamoDBDocumentClient.from(client);
 }
