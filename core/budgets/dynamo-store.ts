@@ -104,23 +104,24 @@ export function createDynamoBudgetStore(
           const seedKey = counterKey(counter, SEED_REGION);
           const seedThere = read.peers.some((p) => p.key.sk === seedKey.sk);
           const seeded = seedThere ? 0 : (looked.get(n) ?? 0);
-          const seedPut: TxItem = {
-            Put: {
-              TableName: tableName,
-              Item: { ...seedKey, spentUsd: exact(seeded) },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          };
-          if (seeded > 0) {
+          const seedPut =
+            seeded > 0
+              ? {
+                  TableName: tableName,
+                  Item: { ...seedKey, spentUsd: exact(seeded) },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                }
+              : undefined;
+          if (seedPut) {
             others += seeded;
-            tx.push(seedPut);
+            tx.push({ Put: seedPut });
           } else if (seeding) {
             // Found no earlier spend: so must the transaction. Spend counted since the look would
             // otherwise be seeded by a reservation committing first, and this one pass it unchecked.
             tx.push({
               ConditionCheck: {
                 TableName: tableName,
-                Key: counterKey(counter, SEED_REGION),
+                Key: seedKey,
                 ConditionExpression: "attribute_not_exists(pk)",
               },
             });
@@ -133,7 +134,7 @@ export function createDynamoBudgetStore(
             if (await reserved(requestId)) return { ok: true };
             // Refused, but what the period spent before stays known: the next reservation would not
             // look again (the counter has items).
-            if (seeded > 0) await doc.send(new PutCommand(seedPut.Put!)).catch(() => undefined);
+            if (seedPut) await doc.send(new PutCommand(seedPut)).catch(() => undefined);
             return { ok: false, counter, spentUsd: usd(own + others), limitUsd };
           }
           tx.push({
