@@ -59,4 +59,30 @@ describe("cachedKeyStore", () => {
     await cached.findBySha256("a".repeat(64));
     expect(lookups()).toBe(4);
   });
+  it("does not put back a record that a lookup read before an update finished", async () => {
+    const real = createSqliteKeyStore(openDatabase(":memory:"));
+    await real.put(record);
+    let release: () => void = () => {};
+    const slow: KeyStore = {
+      ...real,
+      // The lookup reads the old record, then its answer arrives only after the update.
+      findBySha256: async (h) => {
+        const found = await real.findBySha256(h);
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return found;
+      },
+    };
+    const cached = cachedKeyStore(slow, 60_000);
+    const racing = cached.findBySha256(record.sha256);
+    await new Promise((r) => setImmediate(r));
+    await cached.update({ ...record, name: "renamed" }, record);
+    release();
+    expect((await racing)?.name).toBeUndefined();
+    const next = cached.findBySha256(record.sha256);
+    await new Promise((r) => setImmediate(r));
+    release();
+    expect(await next).toMatchObject({ name: "renamed" });
+  });
 });
