@@ -123,16 +123,19 @@ export async function guardSpend(
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
     admitted = decision;
-    Object.assign(headers, rateLimitHeaders(buckets, decision, now));
+    // The window is the one the request arrived in, but the waits are counted from the answer: a
+    // slow store must not make Retry-After point at a moment already gone.
+    const answeredAt = deps.now();
+    Object.assign(headers, rateLimitHeaders(buckets, decision, answeredAt));
     if (!decision.ok) {
-      const retryAfter = Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
+      const retryAfter = Math.max(1, Math.ceil((decision.resetAt - answeredAt) / 1000));
       throw new GatewayError(
         429,
         decision.refusedBy?.endsWith(":tokens") ? "tokens" : "requests",
         `Rate limit reached for ${describeBucket(decision.refusedBy)}. Try again in ${retryAfter}s.`,
         {
           code: "rate_limit_exceeded",
-          headers: { ...rateLimitHeaders(buckets, decision, now), "retry-after": String(retryAfter) },
+          headers: { ...rateLimitHeaders(buckets, decision, answeredAt), "retry-after": String(retryAfter) },
         },
       );
     }

@@ -116,6 +116,40 @@ describe("guardSpend", () => {
   });
 });
 
+describe("a rate-limit refusal", () => {
+  it("counts Retry-After and the reset from when the store answered, not from when it was asked", async () => {
+    const startedAt = Date.UTC(2026, 10, 26, 12, 0, 10);
+    const { ctx } = request(startedAt, startedAt);
+    let clock = startedAt;
+    const rateLimits = createSqliteRateLimitStore(openDatabase(":memory:"));
+    ctx.deps = {
+      ...ctx.deps,
+      now: () => clock,
+      region: "local",
+      budgets: undefined,
+      // The store takes 30 s to refuse: the minute then has 20 s left, not 50.
+      rateLimits: {
+        ...rateLimits,
+        consume: async (...a: Parameters<typeof rateLimits.consume>) => {
+          const decision = await rateLimits.consume(...a);
+          clock += 30_000;
+          return decision;
+        },
+      },
+    } as unknown as GatewayDeps;
+    (ctx.key as { rateLimits?: unknown }).rateLimits = { requestsPerMinute: 1 };
+    await guardSpend(ctx, plan, bounds, {});
+    clock = startedAt;
+    const refused = await guardSpend(ctx, plan, bounds, {}).catch(
+      (e: { headers: Record<string, string> }) => e,
+    );
+    expect((refused as { headers: Record<string, string> }).headers).toMatchObject({
+      "retry-after": "20",
+      "x-ratelimit-reset-requests": "20s",
+    });
+  });
+});
+
 describe("a failed attempt its provider billed", () => {
   it("is reserved on top, and counted, at the usage the provider reported for it where it did", async () => {
     const startedAt = Date.UTC(2026, 10, 26, 12);
