@@ -8,7 +8,7 @@ import { USAGE_DETAIL_TYPE } from "../core/events/usage.ts";
 import type { Log } from "../core/log.ts";
 
 /**
- * The cost aggregator's handler, shared by the Lambda (EventBridge target) and portable mode (a
+ * The cost aggregator's handler, shared by the Lambda (through the UsageQueue) and portable mode (a
  * subscriber of the local bus): validates the envelope, then counts the usage once and emits thresholds.
  * Throwing makes the transport redeliver, which the request-id idempotency makes safe. Thresholds are
  * logged here unless `logThresholds` is false: portable mode logs them where they are delivered (its
@@ -43,13 +43,6 @@ export function createCostAggregatorHandler(
 }
 
 /**
- * The Lambda's handler: `llm.usage` events reach it through the UsageQueue (stacks/events.ts), each
- * record's body the EventBridge envelope the rule's target put there. Records are counted one by one;
- * a failed one is reported (partial batch response) and comes back after the queue's visibility
- * timeout, until its redrive policy parks it in the dead-letter queue. Lambda's own retries of an
- * EventBridge invocation stop after two, after which the event is gone: the queue keeps it for days.
- */
-/**
  * What one record may take at worst: its store calls and a threshold's PutEvents through an outage
  * (the publisher starts no round after 10 s, and a round of 3 SDK attempts takes up to about 10 s
  * more). A record that starts with less time left would be cut off by the Lambda timeout, taking the
@@ -57,6 +50,13 @@ export function createCostAggregatorHandler(
  */
 export const RECORD_WORST_MS = 25_000;
 
+/**
+ * The Lambda's handler: `llm.usage` events reach it through the UsageQueue (stacks/events.ts), each
+ * record's body the EventBridge envelope the rule's target put there. Records are counted one by one;
+ * a failed one is reported (partial batch response) and comes back after the queue's visibility
+ * timeout, until its redrive policy parks it in the dead-letter queue. Lambda's own retries of an
+ * EventBridge invocation stop after two, after which the event is gone: the queue keeps it for days.
+ */
 export function createCostAggregatorQueueHandler(deps: AggregatorDeps, log: Log) {
   const aggregate = createCostAggregatorHandler(deps, log);
   return async (event: unknown, context?: Context): Promise<BatchResponse> => {

@@ -68,7 +68,7 @@ function batches(pending: Pending[]): Pending[][] {
   let current: Pending[] = [];
   let size = 0;
   for (const p of pending) {
-    if (current.length === MAX_ENTRIES_PER_CALL || size + p.bytes > MAX_BATCH_BYTES) {
+    if (current.length === MAX_ENTRIES_PER_CALL || size + p.bytes >= MAX_BATCH_BYTES) {
       out.push(current);
       current = [];
       size = 0;
@@ -116,7 +116,7 @@ export function createEventBridgePublisher(
       let pending: Pending[] = [];
       for (const event of events) {
         const p = toPending(event, busName);
-        if (p.bytes > MAX_BATCH_BYTES) failed.set(p.id, "entry larger than the 256 KB PutEvents limit");
+        if (p.bytes >= MAX_BATCH_BYTES) failed.set(p.id, "entry of 256 KB or more: PutEvents takes less");
         else pending.push(p);
       }
 

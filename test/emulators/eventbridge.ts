@@ -41,7 +41,7 @@ export interface EventBridgeEmulator {
   reset(): void;
 }
 
-/** PutEvents' total-size limit: 256 KB. */
+/** PutEvents' total-size limit: the entries must total less than 256 KB. */
 const MAX_BATCH_BYTES = 256 * 1024;
 const MAX_ENTRIES = 10;
 
@@ -105,7 +105,7 @@ export async function startEventBridgeEmulator(): Promise<EventBridgeEmulator> {
     calls.push(entries.length);
     const fault = callFaults.shift();
     if (fault) return error(res, fault.status, fault.type, "Injected fault");
-    if ((entries as Entry[]).reduce((sum, e) => sum + entrySize(e), 0) > MAX_BATCH_BYTES) {
+    if ((entries as Entry[]).reduce((sum, e) => sum + entrySize(e), 0) >= MAX_BATCH_BYTES) {
       return error(res, 400, "ValidationException", TOO_BIG);
     }
     const results = (entries as Entry[]).map(accept);

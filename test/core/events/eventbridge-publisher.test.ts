@@ -155,6 +155,28 @@ describe("EventBridge publisher (against the emulator)", () => {
     expect(acceptedIds()).toEqual(["small"]);
   });
 
+  it("refuses an entry of exactly 256 KB, which PutEvents does not take (its size must be less)", async () => {
+    // 14 bytes of Time, the source, the detail type, then the detail JSON with its eventId.
+    const sized = (id: string, bytes: number) => {
+      const bare = JSON.stringify({ org: "acme", blob: "", eventId: id });
+      return event(id, {
+        blob: "x".repeat(bytes - 14 - "llm-gateway".length - "llm.usage".length - bare.length),
+      });
+    };
+    const err = await createEventBridgePublisher(client, BUS, { sleep: noSleep })
+      .publish([sized("at-limit", 256 * 1024), sized("just-under", 256 * 1024 - 1)])
+      .catch((e: unknown) => e);
+    expect((err as PublishError).failedIds).toEqual(["at-limit"]);
+    expect(acceptedIds()).toEqual(["just-under"]);
+    // Not sent at all; and two entries that total exactly 256 KB go in two calls.
+    expect(emu.calls).toEqual([1]);
+    await createEventBridgePublisher(client, BUS, { sleep: noSleep }).publish([
+      sized("half-a", 128 * 1024),
+      sized("half-b", 128 * 1024),
+    ]);
+    expect(emu.calls).toEqual([1, 1, 1]);
+  });
+
   it("keeps an eventId already in the detail", async () => {
     await createEventBridgePublisher(client, BUS).publish([event("outer", { eventId: "inner" })]);
     expect(acceptedIds()).toEqual(["inner"]);
