@@ -3,6 +3,7 @@
  * resource (which includes DeleteTable, DeleteQueue, DeleteEventBus, ...). Here links only carry names and
  * ARNs to `Resource.*` at run time; each function states the actions it needs on the exact ARNs it uses.
  */
+import { PRIMARY_REGION } from "./regions.ts";
 
 export interface Grant {
   actions: string[];
@@ -41,6 +42,20 @@ export function dynamoLookup(table: sst.aws.Dynamo): Grant {
 
 export function dynamoReadWrite(table: sst.aws.Dynamo): Grant {
   return { actions: [...DYNAMO_READ, ...DYNAMO_WRITE], resources: tableResources(table) };
+}
+
+/**
+ * Threshold claims (conditional put, update and delete, consistent get) on the primary region's replica
+ * of a global table, from whichever region the function runs in: claims are taken in one replica so a
+ * line both regions cross during replication lag fires once (core/budgets/spend-dynamo-store.ts).
+ */
+export function dynamoClaimsInPrimary(table: sst.aws.Dynamo): Grant {
+  return {
+    actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+    resources: [
+      table.arn.apply((arn) => arn.replace(/^(arn:[^:]+:dynamodb:)[^:]+:/, `$1${PRIMARY_REGION}:`)),
+    ],
+  };
 }
 
 export function putEvents(bus: sst.aws.Bus): Grant {

@@ -2,7 +2,14 @@
  * Usage and alert events on EventBridge (DESIGN §5, §6). The bus is regional: usage is aggregated in the
  * region that served it, into that region's own counter items of the global BudgetsTable.
  */
-import { deliveryFromRule, dynamoLookup, dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
+import {
+  deliveryFromRule,
+  dynamoClaimsInPrimary,
+  dynamoLookup,
+  dynamoRead,
+  dynamoReadWrite,
+  putEvents,
+} from "./access.ts";
 import { EVENT_SOURCE, LAMBDA_DEFAULTS } from "./lambda.ts";
 import type { Storage } from "./storage.ts";
 
@@ -104,6 +111,7 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       // `budget.threshold` back onto the bus.
       permissions: [
         dynamoReadWrite(storage.budgets),
+        dynamoClaimsInPrimary(storage.budgets),
         dynamoRead(storage.registry),
         dynamoRead(storage.keys),
         putEvents(bus),

@@ -42,6 +42,13 @@ const thresholdKey = (key: string) => ({ pk: `THRESHOLD#${key}`, sk: "THRESHOLD"
 export interface DynamoSpendStoreOptions extends SpendStoreOptions {
   /** Items per Query/Scan page (default: DynamoDB's 1 MB pages); tests lower it to exercise paging. */
   pageSize?: number | undefined;
+  /**
+   * Where threshold claims are taken: the one replica every region's aggregator claims in (default:
+   * this client and table). A conditional write is atomic only within the replica it is written to;
+   * two regions claiming in their own replicas could each win before replication showed either the
+   * other's claim (global tables: last writer wins), and both would publish the alert.
+   */
+  claims?: { doc: DynamoDBDocumentClient; tableName: string } | undefined;
 }
 
 /**
@@ -60,10 +67,11 @@ export function createDynamoSpendStore(
   options: DynamoSpendStoreOptions = {},
 ): SpendStore {
   const claimLeaseMs = options.claimLeaseMs ?? CLAIM_LEASE_MS;
-  /** Sends a conditional write: false when its condition failed. */
+  const claims = options.claims ?? { doc, tableName };
+  /** Sends a conditional write on the claims' replica: false when its condition failed. */
   const conditional = async (command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> => {
     try {
-      await doc.send(command as PutCommand);
+      await claims.doc.send(command as PutCommand);
       return true;
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return false;
@@ -181,7 +189,7 @@ export function createDynamoSpendStore(
       const token = randomUUID();
       return conditional(
         new PutCommand({
-          TableName: tableName,
+          TableName: claims.tableName,
           Item: {
             ...thresholdKey(key),
             owner,
@@ -201,7 +209,7 @@ export function createDynamoSpendStore(
     async thresholdPublished(key: string, owner: string): Promise<void> {
       await conditional(
         new UpdateCommand({
-          TableName: tableName,
+          TableName: claims.tableName,
           Key: thresholdKey(key),
           UpdateExpression: "SET published = :yes",
           ConditionExpression: "#owner = :owner",
@@ -212,8 +220,8 @@ export function createDynamoSpendStore(
     },
 
     async hasThreshold(key: string): Promise<boolean> {
-      const out = await doc.send(
-        new GetCommand({ TableName: tableName, Key: thresholdKey(key), ConsistentRead: true }),
+      const out = await claims.doc.send(
+        new GetCommand({ TableName: claims.tableName, Key: thresholdKey(key), ConsistentRead: true }),
       );
       return out.Item !== undefined;
     },
@@ -221,7 +229,7 @@ export function createDynamoSpendStore(
     async releaseThreshold(key: string, owner: string): Promise<void> {
       await conditional(
         new DeleteCommand({
-          TableName: tableName,
+          TableName: claims.tableName,
           Key: thresholdKey(key),
           ConditionExpression: "#owner = :owner AND attribute_not_exists(published)",
           ExpressionAttributeNames: { "#owner": "owner" },

@@ -8,8 +8,10 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { toGatewayError } from "../../core/api/errors.ts";
+import { aggregateUsage } from "../../core/budgets/aggregator.ts";
 import { createDynamoBudgetStore } from "../../core/budgets/dynamo-store.ts";
 import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts";
+import type { GatewayEvent } from "../../core/events/port.ts";
 import { createDynamoRateLimitStore } from "../../core/ratelimit/dynamo-store.ts";
 import {
   withInjectedTransactionConflicts,
@@ -255,6 +257,30 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
       expect([await eu.spent(counter), await us.spent(counter)]).toEqual([1.2, 1.2]);
       expect((await reserve(eu, "r4", 0.01)).ok).toBe(false);
       expect((await reserve(us, "r5", 0.01)).ok).toBe(false);
+    });
+
+    it("fires a line once when both regions cross it unseen by each other: claims are taken in one replica", async () => {
+      const [euTable, usTable] = [await env.table("claims-eu"), await env.table("claims-us")];
+      const published: string[] = [];
+      // Each region's aggregator counts into its own replica and, as functions/cost-aggregator.ts builds
+      // it, claims in the primary's (us-east-1) replica.
+      const aggregator = (table: string) => ({
+        spend: createDynamoSpendStore(env.doc(), table, { claims: { doc: env.doc(), tableName: usTable } }),
+        events: {
+          publish: async (events: GatewayEvent[]) => {
+            for (const e of events) published.push(`${e.detail.scope}:${e.detail.threshold}`);
+          },
+        },
+        orgBudgets: async () => [{ period: "day" as const, limitUsd: 1 }],
+        keyBudgets: async () => [],
+      });
+      const at = { time: "2026-11-26T10:00:00.000Z", costUsd: 0.6 };
+      // Replication has shown neither region the other's spend: each sees 60 % of the day's $1.
+      await Promise.all([
+        aggregateUsage(usage("r-eu", { ...at, region: "eu-west-1" }), aggregator(euTable)),
+        aggregateUsage(usage("r-us", { ...at, region: "us-east-1" }), aggregator(usTable)),
+      ]);
+      expect(published).toEqual(["org:50"]);
     });
 
     it.each(["TransactionConflict", "ThrottlingError"] as const)(

@@ -252,11 +252,19 @@ export function sharedSuite(get: () => Synth, region: string): void {
     expect(actionsFor(admin, "kms")).toEqual(["kms:GetPublicKey"]);
 
     const aggregator = grants(s, HANDLERS.costAggregator);
-    // Writes rollups; reads the org and key budgets it checks thresholds against.
+    // Writes rollups; reads the org and key budgets it checks thresholds against; takes threshold
+    // claims in the primary region's replica of the budgets table, from either region.
+    const budgets = arnOf(s, TYPES.table, "BudgetsTableTable");
+    const primaryBudgets = budgets.replace(`:dynamodb:${region}:`, ":dynamodb:us-east-1:");
     expect(resourcesFor(aggregator, "dynamodb")).toEqual(
-      tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable"),
+      [...new Set([...tableArns(s, "RegistryTable", "KeysTable", "BudgetsTable"), primaryBudgets])].sort(),
     );
-    expect(writes(aggregator)).toEqual(tableArns(s, "BudgetsTable"));
+    expect(writes(aggregator)).toEqual(
+      [...new Set([...tableArns(s, "BudgetsTable"), primaryBudgets])].sort(),
+    );
+    expect([...(aggregator.get("dynamodb:DeleteItem") ?? [])].sort()).toEqual(
+      [...new Set([budgets, `${budgets}/index/*`, primaryBudgets])].sort(),
+    );
     expect(actionsFor(aggregator, "events")).toEqual(["events:PutEvents"]);
     expect(resourcesFor(aggregator, "events")).toEqual([bus]);
     expect(resourcesFor(aggregator, "sqs")).toEqual([arnOf(s, TYPES.queue, "UsageQueueQueue")]);
