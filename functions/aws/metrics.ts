@@ -34,13 +34,13 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
   ];
   for (const [name, n] of more) if (n) metrics.addMetric(name, MetricUnit.Count, n);
   const { billed, servedNanos } = costByBiller(o.costUsd ?? 0, o.attempts);
-  if (servedNanos > 0) metrics.addMetric("costUsd", MetricUnit.Count, usdOf(servedNanos));
+  if (servedNanos > 0) metrics.addMetric("costUsd", MetricUnit.NoUnit, usdOf(servedNanos));
   metrics.publishStoredMetrics();
   for (const b of billed) {
     metrics.addDimension("endpoint", o.endpoint);
     metrics.addDimension("provider", b.provider);
     metrics.addDimension("status", `${Math.floor(o.status / 100)}xx`);
-    metrics.addMetric("costUsd", MetricUnit.Count, usdOf(b.nanos));
+    metrics.addMetric("costUsd", MetricUnit.NoUnit, usdOf(b.nanos));
     metrics.publishStoredMetrics();
   }
   // Failed and skipped upstream attempts, under their own provider (the fallback and skip rates): a

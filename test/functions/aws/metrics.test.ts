@@ -82,7 +82,7 @@ describe("publishOutcome", () => {
       timeToFirstToken: "Milliseconds",
       promptTokens: "Count",
       completionTokens: "Count",
-      costUsd: "Count",
+      costUsd: "None",
     });
     // Orgs and keys stay out of CloudWatch dimensions and fields: per-org cost is the aggregator's job.
     expect(JSON.stringify(emf)).not.toContain("acme");
