@@ -83,6 +83,8 @@ export interface TokenUsage {
   cacheWrite: number;
   /** `prompt_tokens_details.cache_write_1h_tokens`: the part of `cacheWrite` cached for an hour. */
   cacheWrite1h: number;
+  /** `prompt_tokens_details.audio_tokens`: the part of `input` that was audio (absent: none). */
+  audio?: number | undefined;
 }
 
 /** One tier's prices with every default resolved (the defaults are documented on priceSchema). */
@@ -93,6 +95,7 @@ export interface TierPrices {
   cacheWrite: number;
   cacheWrite1h: number;
   reasoning: number;
+  audio: number;
 }
 
 type TierSource = Omit<Price, "longContext" | "embeddingPerMTok" | "priority" | "flex">;
@@ -106,6 +109,7 @@ const resolveTier = (p: TierSource): TierPrices => {
     cacheWrite,
     cacheWrite1h: p.cacheWrite1hPerMTok ?? cacheWrite,
     reasoning: p.reasoningPerMTok ?? p.outputPerMTok,
+    audio: p.audioInputPerMTok ?? p.inputPerMTok,
   };
 };
 
@@ -130,8 +134,10 @@ export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 /**
  * The cost of a chat completion. `input` includes `cached` and `cacheWrite` (OpenAI's `prompt_tokens`
  * convention, which every adapter follows): cache reads are billed at the cached price, cache writes at
- * the cache-write price (their 1-hour part at the 1-hour price) and the rest at the input price.
- * `output` includes `reasoning`: reasoning tokens are billed at the reasoning price and the rest at the
+ * the cache-write price (their 1-hour part at the 1-hour price) and the rest at the input price, its
+ * audio part at the audio price. Audio is taken to be the uncached part first: a provider that reports
+ * cached audio apart (Gemini's `cacheTokensDetails`) is not read, so a partly cached audio prompt may
+ * bill some text at the audio price, never audio below it. `output` includes `reasoning`: reasoning tokens are billed at the reasoning price and the rest at the
  * output price. A part larger than its whole (a provider reporting more cached than prompt tokens) is
  * billed as the part, never as a negative rest.
  */
@@ -146,9 +152,11 @@ export function costAtTier(p: TierPrices, tokens: TokenUsage): number {
   const written1h = Math.min(written, Math.max(0, tokens.cacheWrite1h));
   const reasoning = Math.max(0, tokens.reasoning);
   const uncached = Math.max(0, tokens.input - cached - written);
+  const audio = Math.min(uncached, Math.max(0, tokens.audio ?? 0));
   const answer = Math.max(0, tokens.output - reasoning);
   return (
-    uncached * p.input +
+    (uncached - audio) * p.input +
+    audio * p.audio +
     cached * p.cached +
     (written - written1h) * p.cacheWrite +
     written1h * p.cacheWrite1h +

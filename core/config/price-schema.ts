@@ -35,6 +35,7 @@ export const longContextPriceSchema = tierPriceSchema.extend({
     .describe("Prompts of more input tokens than this bill at these prices"),
   cacheWrite1hPerMTok: perMTok().optional().describe("Default: this tier's cache-write price"),
   reasoningPerMTok: perMTok().optional().describe("Default: this tier's output price"),
+  audioInputPerMTok: perMTok().optional().describe("Default: this tier's input price"),
 });
 
 /**
@@ -53,6 +54,11 @@ export const priceSchema = z
       .optional()
       .describe("Cache writes with Anthropic's 1-hour TTL. Default: the cache-write price"),
     reasoningPerMTok: perMTok().optional().describe("Default: the output price"),
+    audioInputPerMTok: perMTok()
+      .optional()
+      .describe(
+        "Audio input not read from a cache (Gemini's Flash models bill it higher). Default: the input price",
+      ),
     embeddingPerMTok: perMTok().optional().describe("Embedding models. Default: the input price"),
     longContext: longContextPriceSchema.optional(),
     priority: tierPriceSchema

@@ -22,6 +22,10 @@ export const usageDetail = z.object({
     reasoning: z.number().int().min(0),
     /** Part of `input` written to the provider's cache (billed above the input price); absent before 2026-11-26. */
     cacheWrite: z.number().int().min(0).optional(),
+    /** Part of `cacheWrite` cached for an hour (billed higher still); absent when none. */
+    cacheWrite1h: z.number().int().min(0).optional(),
+    /** Part of `input` that was audio (billed at the audio price); absent when none. */
+    audio: z.number().int().min(0).optional(),
   }),
   /**
    * False when the provider's final usage never came (a stream cut short): `tokens` hold what it had

@@ -40,6 +40,7 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
     reasoning: wholeTokens(o.reasoningTokens),
     cacheWrite: wholeTokens(o.cacheWriteTokens),
     cacheWrite1h: wholeTokens(o.cacheWrite1hTokens),
+    audio: wholeTokens(o.audioTokens),
   };
   const served = wasServed(o);
   const price = served ? servingPrice(ctx) : undefined;

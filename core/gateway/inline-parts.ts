@@ -21,8 +21,8 @@ const UNBOUNDED = [
 
 /**
  * Files and audio can be neither bounded nor masked. A file's tokens are not bounded by its bytes (a
- * PDF's streams are compressed), and audio is billed at audio prices the price table does not hold, so
- * a budget could not reserve their worst case; PII inside them cannot be redacted. Requests under a
+ * PDF's streams are compressed), nor are audio's (its seconds depend on its bitrate), so a budget could
+ * not reserve their worst case; PII inside them cannot be redacted. Requests under a
  * budget, or of an org that redacts prompts, are refused with one (400, naming it).
  */
 export function refuseUnboundedParts(req: ChatRequest, under: { budget: boolean; redaction: boolean }): void {

@@ -20,6 +20,7 @@ export function recordUsage(outcome: RequestOutcome, usage: Usage | undefined): 
   outcome.cacheWriteTokens = billedCount(usage.prompt_tokens_details?.cache_write_tokens ?? undefined);
   outcome.cacheWrite1hTokens = billedCount(usage.prompt_tokens_details?.cache_write_1h_tokens ?? undefined);
   outcome.reasoningTokens = billedCount(usage.completion_tokens_details?.reasoning_tokens ?? undefined);
+  outcome.audioTokens = billedCount(usage.prompt_tokens_details?.audio_tokens ?? undefined);
 }
 
 export function newOutcome(requestId: string, endpoint: string): RequestOutcome {
@@ -41,6 +42,7 @@ export function newOutcome(requestId: string, endpoint: string): RequestOutcome 
     cacheWriteTokens: undefined,
     cacheWrite1hTokens: undefined,
     reasoningTokens: undefined,
+    audioTokens: undefined,
     usagePartial: false,
     errorCode: undefined,
     attempts: [],
@@ -88,6 +90,7 @@ export function tokensOfUsage(u: Usage): TokenUsage {
     reasoning: wholeTokens(u.completion_tokens_details?.reasoning_tokens),
     cacheWrite: wholeTokens(u.prompt_tokens_details?.cache_write_tokens),
     cacheWrite1h: wholeTokens(u.prompt_tokens_details?.cache_write_1h_tokens),
+    audio: wholeTokens(u.prompt_tokens_details?.audio_tokens),
   };
 }
 

@@ -37,6 +37,8 @@ export interface RequestOutcome {
   cacheWriteTokens: number | undefined;
   cacheWrite1hTokens: number | undefined;
   reasoningTokens: number | undefined;
+  /** Part of promptTokens that was audio (OpenAI's `audio_tokens`, Gemini's AUDIO modality). */
+  audioTokens: number | undefined;
   /**
    * The counts above are not the provider's final figures: a stream that broke (or whose caller left)
    * before its final usage has what the provider had reported so far; an embeddings call the provider

@@ -66,6 +66,8 @@ export function usageDetailFor(ctx: RequestContext, tokens: TokenUsage, usageRep
       cached: tokens.cached,
       reasoning: tokens.reasoning,
       cacheWrite: tokens.cacheWrite,
+      ...(tokens.cacheWrite1h > 0 ? { cacheWrite1h: tokens.cacheWrite1h } : {}),
+      ...(tokens.audio ? { audio: tokens.audio } : {}),
     },
     usageReported,
     // The provider's word, bounded: an event the aggregator's schema refused would be spend never counted.

@@ -31,6 +31,7 @@ export function publishOutcome(metrics: Metrics, o: RequestOutcome): void {
     ["cachedTokens", o.cachedTokens],
     ["cacheWriteTokens", o.cacheWriteTokens],
     ["reasoningTokens", o.reasoningTokens],
+    ["audioTokens", o.audioTokens],
   ];
   for (const [name, n] of more) if (n) metrics.addMetric(name, MetricUnit.Count, n);
   const { billed, servedNanos } = costByBiller(o.costUsd ?? 0, o.attempts);

@@ -70,7 +70,7 @@ export function createPrometheusMetrics(
   });
   const tokens = new Counter({
     name: "llm_gateway_tokens_total",
-    help: "Tokens by kind as billed: the provider's counts, or the bound billed where it counts none (Gemini embeddings); input includes cached and cache_write, output includes reasoning",
+    help: "Tokens by kind as billed: the provider's counts, or the bound billed where it counts none (Gemini embeddings); input includes cached, cache_write and audio, output includes reasoning",
     labelNames: [...labels, "kind"],
     registers: [registry],
   });
@@ -162,6 +162,7 @@ export function createPrometheusMetrics(
         ["cached", o.cachedTokens],
         ["cache_write", o.cacheWriteTokens],
         ["reasoning", o.reasoningTokens],
+        ["audio", o.audioTokens],
       ];
       for (const [kind, n] of kinds) if (n) tokens.inc({ ...l, kind }, n);
       // An attempt that failed after its provider answered was billed by that provider, not by the one

@@ -385,6 +385,29 @@ describe("OpenAI's newer fields across providers", () => {
       expect(sentGeminiPart(1)).toEqual({ inlineData: { mimeType: "audio/wav", data: WAV } });
     });
 
+    it.each([false, true])(
+      "is priced at Gemini's audio price, which Gemini 2.5 Flash bills above text (stream: %s)",
+      async (stream) => {
+        // 3 200 audio and 20 text tokens in, 100 out: $1.00, $0.30 and $2.50 per million.
+        h.gemini.enqueueScripts({ text: "Transcript.", usage: { input: 3_220, audio: 3_200, output: 100 } });
+        let usage: OpenAI.Completions.CompletionUsage | undefined | null;
+        if (stream) {
+          const chunks = await h.client.chat.completions.create({
+            model: "ge/gemini-2.5-flash",
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+          });
+          for await (const c of chunks) usage = c.usage ?? usage;
+        } else
+          usage = (await h.client.chat.completions.create({ model: "ge/gemini-2.5-flash", messages })).usage;
+        expect(usage?.prompt_tokens_details).toMatchObject({ audio_tokens: 3_200 });
+        await expect.poll(() => h.outcomes.length).toBe(1);
+        expect(h.outcomes[0]).toMatchObject({ audioTokens: 3_200, promptTokens: 3_220 });
+        expect(h.outcomes[0]?.costUsd).toBeCloseTo((3_200 * 1 + 20 * 0.3 + 100 * 2.5) / 1e6, 12);
+      },
+    );
+
     it("is refused for Anthropic, which takes no audio, naming the part", async () => {
       const err = await h.client.chat.completions
         .create({ model: "an/claude-sim", messages })

@@ -130,6 +130,22 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     });
   });
 
+  it("names the audio part of a prompt in its usage event, as the provider counted it", async () => {
+    openai.enqueueScripts({ usage: { input: 40, audio: 25, output: 3 } });
+    await handler(chat({ model: "openai/gpt-sim", user: "with-audio" }), new CollectingStream(), {});
+    const usage = eventBridge.events.find(
+      (e) => e.detailType === "llm.usage" && (e.detail.tokens as { audio?: number }).audio === 25,
+    );
+    expect(usage?.detail.tokens).toEqual({
+      input: 40,
+      output: 3,
+      cached: 0,
+      reasoning: 0,
+      cacheWrite: 0,
+      audio: 25,
+    });
+  });
+
   it("retries publishing the usage event through EventBridge failures and an outage, losing nothing", async () => {
     eventBridge.failCalls(2, 500);
     await handler(chat({ model: "openai/gpt-sim", user: "after-failures" }), new CollectingStream(), {});

@@ -200,7 +200,11 @@ function generate(ctx: Ctx, model: string, body: Json, stream: boolean) {
     candidatesTokenCount: u.output - u.reasoning,
     totalTokenCount: u.input + u.output,
     cachedContentTokenCount: u.cached,
-    promptTokensDetails: [{ modality: "TEXT", tokenCount: u.input }],
+    // By modality, as Gemini breaks the prompt down: audio apart from the rest.
+    promptTokensDetails: [
+      { modality: "TEXT", tokenCount: u.input - u.audio },
+      ...(u.audio > 0 ? [{ modality: "AUDIO", tokenCount: u.audio }] : []),
+    ],
     cacheTokensDetails: [{ modality: "TEXT", tokenCount: u.cached }],
   };
   if (u.reasoning > 0 || reply.reasoning.length > 0) usageMetadata.thoughtsTokenCount = u.reasoning;

@@ -66,7 +66,7 @@ function chat(ctx: Ctx, body: Json) {
     prompt_tokens: u.input,
     completion_tokens: u.output,
     total_tokens: u.input + u.output,
-    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: u.cached, audio_tokens: u.audio },
     completion_tokens_details: {
       reasoning_tokens: u.reasoning,
       audio_tokens: 0,

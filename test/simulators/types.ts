@@ -56,6 +56,8 @@ export interface ScriptUsage {
   /** Prompt tokens written to the cache, and the part of them with a 1-hour TTL (Anthropic only). */
   cacheWrite?: number;
   cacheWrite1h?: number;
+  /** Prompt tokens that were audio (Gemini: its AUDIO modality; OpenAI: `audio_tokens`). */
+  audio?: number;
 }
 
 export interface Script {

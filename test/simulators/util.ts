@@ -56,6 +56,7 @@ export function buildReply(
         reasoning: script.usage.reasoning ?? 0,
         cacheWrite: script.usage.cacheWrite ?? 0,
         cacheWrite1h: script.usage.cacheWrite1h ?? 0,
+        audio: script.usage.audio ?? 0,
       }
     : {
         input: 7 + 3 * messageCount + (bodyBytes % 13),
@@ -64,6 +65,7 @@ export function buildReply(
         reasoning: reasoningTokens,
         cacheWrite: 0,
         cacheWrite1h: 0,
+        audio: 0,
       };
   return { text, toolCalls, reasoning, finish, usage };
 }

@@ -24,15 +24,23 @@ import {
 
 /**
  * Gemini bills tool-use prompt tokens (e.g. search results fed back) as input and thinking tokens as
- * output, so both are folded in; the details are set only when Gemini reported them.
+ * output, so both are folded in; the details are set only when Gemini reported them. The prompt's audio
+ * (its AUDIO modality, which the Flash models bill above text) goes where OpenAI reports audio input,
+ * `prompt_tokens_details.audio_tokens`.
  */
 export function normalizeGeminiUsage(u: GeminiUsage): Usage {
-  return usage(
+  const out = usage(
     (u.promptTokenCount ?? 0) + (u.toolUsePromptTokenCount ?? 0),
     (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0),
     u.cachedContentTokenCount ?? undefined,
     u.thoughtsTokenCount ?? undefined,
   );
+  const audio = (u.promptTokensDetails ?? [])
+    .filter((d) => d.modality === "AUDIO")
+    .reduce((n, d) => n + (d.tokenCount ?? 0), 0);
+  if (audio > 0)
+    out.prompt_tokens_details = { cached_tokens: 0, ...out.prompt_tokens_details, audio_tokens: audio };
+  return out;
 }
 
 /** Gemini's FinishReason values that say a filter stopped the answer (the text ones and the image ones). */

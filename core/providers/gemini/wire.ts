@@ -5,8 +5,13 @@ import { z } from "zod";
  * The REST API speaks camelCase JSON and omits proto3 defaults (e.g. candidate `index` 0), hence nullish.
  */
 
+/** One modality's share of a count (`ModalityTokenCount`: TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT). */
+const modalityCount = z.object({ modality: z.string().nullish(), tokenCount: z.number().nullish() });
+
 export const geminiUsage = z.object({
   promptTokenCount: z.number().nullish(),
+  /** The prompt's count by modality: audio input is billed above text on the Flash models. */
+  promptTokensDetails: z.array(modalityCount).nullish(),
   candidatesTokenCount: z.number().nullish(),
   cachedContentTokenCount: z.number().nullish(),
   thoughtsTokenCount: z.number().nullish(),

@@ -106,7 +106,13 @@ describe("priceFor", () => {
     [
       "gemini",
       "gemini-2.5-flash",
-      { inputPerMTok: 0.3, outputPerMTok: 2.5, cachedInputPerMTok: 0.03, reasoningPerMTok: 2.5 },
+      {
+        inputPerMTok: 0.3,
+        outputPerMTok: 2.5,
+        cachedInputPerMTok: 0.03,
+        audioInputPerMTok: 1,
+        reasoningPerMTok: 2.5,
+      },
     ],
     ["gemini", "gemini-embedding-001", { inputPerMTok: 0.15, outputPerMTok: 0, embeddingPerMTok: 0.15 }],
     [
@@ -170,7 +176,13 @@ describe("priceFor", () => {
     [
       "gemini",
       "gemini-3.5-flash",
-      { inputPerMTok: 1.5, outputPerMTok: 9, cachedInputPerMTok: 0.15, reasoningPerMTok: 9 },
+      {
+        inputPerMTok: 1.5,
+        outputPerMTok: 9,
+        cachedInputPerMTok: 0.15,
+        audioInputPerMTok: 1,
+        reasoningPerMTok: 9,
+      },
     ],
     ["mock", "echo", { inputPerMTok: 1, outputPerMTok: 2, embeddingPerMTok: 0.1 }],
   ])("finds %s/%s in the table", (kind, model, price) => {
@@ -305,6 +317,24 @@ describe("costUsd", () => {
       price,
       { input: 1000, output: 0, cached: 400, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0 },
       0.0014,
+    ],
+    [
+      "bills audio tokens, part of the input, at the audio price",
+      { ...flat, audioInputPerMTok: 7 },
+      { input: 1000, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0, audio: 600 },
+      0.005,
+    ],
+    [
+      "bills audio tokens at the input price when the model has no audio price",
+      flat,
+      { input: 1000, output: 0, cached: 0, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0, audio: 600 },
+      0.002,
+    ],
+    [
+      "takes audio as the uncached part first, and never more of it than there is",
+      { ...price, audioInputPerMTok: 7 },
+      { input: 1000, output: 0, cached: 400, reasoning: 0, cacheWrite: 0, cacheWrite1h: 0, audio: 900 },
+      0.0044,
     ],
     [
       "bills cached tokens at the input price when the model has no cached price",

@@ -287,3 +287,35 @@ describe("a Gemini answer without usageMetadata", () => {
     expect(c).not.toHaveProperty("usage");
   });
 });
+
+describe("a Gemini prompt's audio", () => {
+  const answer = (promptTokensDetails: unknown) =>
+    fromGeminiResponse(
+      {
+        candidates: [candidate([{ text: "Hi" }])],
+        usageMetadata: {
+          promptTokenCount: 3_220,
+          candidatesTokenCount: 10,
+          cachedContentTokenCount: 20,
+          promptTokensDetails,
+        },
+      },
+      meta,
+    ).usage;
+
+  it("is reported where OpenAI reports audio input, summed over Gemini's AUDIO entries", () => {
+    const details = [
+      { modality: "TEXT", tokenCount: 20 },
+      { modality: "AUDIO", tokenCount: 3_000 },
+      { modality: "AUDIO", tokenCount: 200 },
+    ];
+    expect(answer(details)?.prompt_tokens_details).toEqual({ cached_tokens: 20, audio_tokens: 3_200 });
+  });
+
+  it.each([
+    ["no breakdown", undefined],
+    ["text alone", [{ modality: "TEXT", tokenCount: 3_220 }]],
+  ])("is left out for %s", (_, details) => {
+    expect(answer(details)?.prompt_tokens_details).toEqual({ cached_tokens: 20 });
+  });
+});
