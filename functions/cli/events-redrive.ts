@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { openOutbox } from "../../core/events/sqlite-outbox.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
-import { DataDirInUseError, lockDataDir } from "../local/data-dir-lock.ts";
+import { DATABASE_FILE, DataDirInUseError, lockDataDir } from "../local/data-dir-lock.ts";
 import { RETENTION } from "../local/retention.ts";
 
 /**
@@ -35,13 +35,13 @@ function main(): number {
   }
   const dataDir = resolve(process.env.GATEWAY_DATA_DIR || ".data");
   // A mistyped directory must not get a fresh, empty database and a report of success.
-  if (!existsSync(join(dataDir, "gateway.sqlite"))) {
+  if (!existsSync(join(dataDir, DATABASE_FILE))) {
     process.stderr.write(`No gateway database in ${dataDir} (set GATEWAY_DATA_DIR to the gateway's).\n`);
     return 2;
   }
   const lock = lockDataDir(dataDir);
   try {
-    const db = openDatabase(join(dataDir, "gateway.sqlite"));
+    const db = openDatabase(join(dataDir, DATABASE_FILE));
     try {
       const outbox = openOutbox(db);
       const dead = outbox.deadLetters();

@@ -1,18 +1,32 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { PRIVATE_DIR, PRIVATE_FILE } from "../../core/storage/sqlite.ts";
 
 /**
- * One gateway process per data directory: a second one on the same SQLite file would run a second
- * event bus and deliver every event twice. `gateway.pid` holds the owner's process id (and its start
- * time), created exclusively; a file whose process is gone (a hard kill) is taken over.
+ * One gateway process per database: a second one on the same SQLite file would run a second event bus
+ * (delivering every event twice) and take the first one's requests in flight for a dead process's,
+ * charging them at its start. The lock is the operating system's: an exclusive SQLite lock (a POSIX
+ * record lock) on `gateway.sqlite.lock` beside the database's real path, held for the process's life.
+ * The kernel drops it when the process ends however it ends, and it holds across PID namespaces (two
+ * containers on one volume) and across data directories that link to one database. `gateway.pid`
+ * only says who holds it, for people, scripts and the error message.
  */
 export class DataDirInUseError extends Error {
   readonly pid: number;
   constructor(dataDir: string, pid: number) {
     super(
-      `Another gateway (pid ${pid}) is using the data directory ${dataDir}. Run one gateway per data ` +
-        `directory (GATEWAY_DATA_DIR), or remove ${join(dataDir, LOCK_FILE)} if that process is not a gateway.`,
+      `Another gateway (pid ${Number.isNaN(pid) ? "unknown" : pid}) is using the data directory ${dataDir}. ` +
+        "Run one gateway per data directory (GATEWAY_DATA_DIR). The pid may be another container's.",
     );
     this.name = "DataDirInUseError";
     this.pid = pid;
@@ -20,65 +34,72 @@ export class DataDirInUseError extends Error {
 }
 
 export const LOCK_FILE = "gateway.pid";
+/** The database file, as portable mode names it in its data directory. */
+export const DATABASE_FILE = "gateway.sqlite";
 
 export interface DataDirLock {
   release(): void;
 }
 
-/**
- * Whether the process that wrote the file still runs. A process with its id must exist (EPERM: it does,
- * under another user), must not be a killed one its parent has not reaped yet (a zombie, state `Z`),
- * and must have started when the writer did: ids are reused, and a container restarted on the same
- * volume runs its new gateway under the old one's id (often 1), so an id alone would name itself.
- */
-function alive(pid: number, started: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  // /proc/<pid>/stat is readable whoever owns the process.
-  const stat = procStat(pid);
-  // No /proc (macOS): kill(0) is all there is.
-  if (!stat) return true;
-  return stat.state !== "Z" && (started === undefined || stat.started === started);
-}
-
-/** Linux's /proc/<pid>/stat: the state (field 3) and the start time in clock ticks since boot (field 22). */
-function procStat(pid: number): { state: string; started: string } | undefined {
+/** Linux's /proc/<pid>/stat start time (field 22, clock ticks since boot): with the id, who wrote the file. */
+function startTime(pid: number): string | undefined {
   try {
     // "<pid> (<comm>) <state> …": the name may hold spaces and parentheses, so read after the last ")".
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { state: fields[0] ?? "", started: fields[19] ?? "" };
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return undefined;
+  }
+}
+
+/** Where the lock lives: beside the database's real file, so data directories linking to one share it. */
+function lockPathOf(dataDir: string): string {
+  const database = join(dataDir, DATABASE_FILE);
+  const real = existsSync(database) ? realpathSync(database) : database;
+  return join(dirname(real), `${DATABASE_FILE}.lock`);
+}
+
+/** The holder's id as its `gateway.pid` says, NaN when the file is gone or unreadable. */
+function holderOf(dataDir: string): number {
+  try {
+    return Number.parseInt(readFileSync(join(dataDir, LOCK_FILE), "utf8").trim().split(" ")[0] ?? "", 10);
+  } catch {
+    return Number.NaN;
   }
 }
 
 export function lockDataDir(dataDir: string, pid = process.pid): DataDirLock {
   // The directory holds the database and the audit signing key: its owner's alone when made here.
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
-  const file = join(dataDir, LOCK_FILE);
-  // The id first (what people and scripts read), then the start time where /proc tells it. Made before
-  // the file exists: another starter reading it in between would find it empty, and take it over.
-  const line = `${[pid, procStat(pid)?.started].filter((x) => x !== undefined).join(" ")}\n`;
-  // Two tries: the second follows the removal of a dead owner's file.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, "wx", PRIVATE_FILE);
-      writeSync(fd, line);
-      closeSync(fd);
-      return { release: () => rmSync(file, { force: true }) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const [id, started] = readFileSync(file, "utf8").trim().split(" ");
-    const owner = Number.parseInt(id ?? "", 10);
-    if (Number.isInteger(owner) && owner > 0 && alive(owner, started))
-      throw new DataDirInUseError(dataDir, owner);
-    // The owner is gone (a hard kill left its file behind), or the file is unreadable: take it over.
-    rmSync(file, { force: true });
+  const lockPath = lockPathOf(dataDir);
+  closeSync(openSync(lockPath, "a", PRIVATE_FILE));
+  const lock = new DatabaseSync(lockPath);
+  try {
+    // Not WAL: a rollback-journal database's EXCLUSIVE lock shuts every other connection out, and
+    // `locking_mode = EXCLUSIVE` keeps it after the statement. A held lock answers at once (no wait).
+    lock.exec("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+  } catch (err) {
+    lock.close();
+    if (/locked|busy/i.test(String((err as Error).message)))
+      throw new DataDirInUseError(dataDir, holderOf(dataDir));
+    throw err;
   }
-  throw new DataDirInUseError(dataDir, Number.NaN);
+  const file = join(dataDir, LOCK_FILE);
+  const line = `${[pid, startTime(pid)].filter((x) => x !== undefined).join(" ")}\n`;
+  // Ours now: a file left by a gateway that was killed is replaced, made anew with the owner-only mode.
+  rmSync(file, { force: true });
+  const fd = openSync(file, "wx", PRIVATE_FILE);
+  writeSync(fd, line);
+  closeSync(fd);
+  return {
+    release: () => {
+      // The file goes only while it is still ours, then the lock.
+      try {
+        if (readFileSync(file, "utf8") === line) rmSync(file, { force: true });
+      } catch {
+        // Gone already.
+      }
+      lock.close();
+    },
+  };
 }

@@ -12,7 +12,7 @@ import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { type AdminLambdaHandler, createAdminHandler } from "../admin-handler.ts";
 import { createRouterHandler } from "../router.ts";
-import { lockDataDir } from "./data-dir-lock.ts";
+import { DATABASE_FILE, lockDataDir } from "./data-dir-lock.ts";
 import { buildPortableDeps } from "./deps.ts";
 import { installLambdaRuntime, isStreaming, type StreamingHandler } from "./lambda-runtime.ts";
 import type { MetricsEndpoint } from "./metrics-route.ts";
@@ -82,7 +82,7 @@ export async function startPortable(opts: PortableOptions): Promise<PortableGate
       port: opts.port ?? 8787,
       maxBodyBytes: opts.config.server.maxBodyBytes,
     });
-    db = openDatabase(join(opts.dataDir, "gateway.sqlite"));
+    db = openDatabase(join(opts.dataDir, DATABASE_FILE));
     let metrics: PrometheusMetrics | undefined;
     // One request line per request, through the same redaction as every other line.
     const log = redactingLog(opts.log);

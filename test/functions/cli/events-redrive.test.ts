@@ -7,6 +7,7 @@ import type { EventEnvelope, Subscription } from "../../../core/events/port.ts";
 import { createSqliteBus } from "../../../core/events/sqlite-bus.ts";
 import type { Log } from "../../../core/log.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { DATABASE_FILE, lockDataDir } from "../../../functions/local/data-dir-lock.ts";
 
 const CLI = join(import.meta.dirname, "../../../functions/cli/events-redrive.ts");
 const quiet: Log = { info: () => {}, warn: () => {}, error: () => {} };
@@ -96,8 +97,9 @@ describe("npm run events:redrive", () => {
     [
       "the gateway runs on the data directory",
       () => {
-        writeFileSync(join(dataDir, "gateway.sqlite"), "");
-        writeFileSync(join(dataDir, "gateway.pid"), `${process.pid}\n`);
+        writeFileSync(join(dataDir, DATABASE_FILE), "");
+        // This process stands for the gateway: it holds the directory's lock, as a running one does.
+        return lockDataDir(dataDir);
       },
       [],
       1,
@@ -118,8 +120,9 @@ describe("npm run events:redrive", () => {
       /Unknown option.*\nusage: npm run events:redrive/s,
     ],
   ])("refuses when %s", (_, before, args, code, message) => {
-    before();
+    const held = (before as () => { release(): void } | undefined)();
     const r = run(...(args as string[]));
+    held?.release();
     expect(r.code).toBe(code);
     expect(r.err).toMatch(message);
     expect(existsSync(join(dataDir, "gateway.sqlite"))).toBe(code === 1);

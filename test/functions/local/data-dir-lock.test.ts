@@ -1,9 +1,14 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DataDirInUseError, LOCK_FILE, lockDataDir } from "../../../functions/local/data-dir-lock.ts";
+import {
+  DATABASE_FILE,
+  DataDirInUseError,
+  LOCK_FILE,
+  lockDataDir,
+} from "../../../functions/local/data-dir-lock.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -14,6 +19,21 @@ const tempDir = () => {
   dirs.push(d);
   return d;
 };
+
+/** A separate process that takes the directory's lock and holds it until killed. */
+async function holdLockInChild(dir: string): Promise<ChildProcess> {
+  const lockModule = join(import.meta.dirname, "../../../functions/local/data-dir-lock.ts");
+  const child = spawn(process.execPath, [
+    "--input-type=module",
+    "-e",
+    `const { lockDataDir } = await import(${JSON.stringify(lockModule)}); lockDataDir(${JSON.stringify(dir)}); console.log("held"); setInterval(() => {}, 1000);`,
+  ]);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return child;
+}
 
 /** The id of a process that has exited: a hard-killed gateway's leftover. */
 async function deadPid(): Promise<number> {
@@ -86,6 +106,40 @@ describe("lockDataDir", () => {
     const dir = tempDir();
     writeFileSync(join(dir, LOCK_FILE), "garbage");
     lockDataDir(dir).release();
+  });
+
+  it("refuses while another process holds the lock, whatever its gateway.pid says, until it is killed", async () => {
+    const dir = tempDir();
+    const holder = await holdLockInChild(dir);
+    try {
+      // What a gateway in another container (PID namespace) leaves: an id and start that name nothing here.
+      writeFileSync(join(dir, LOCK_FILE), "1 1\n");
+      expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    } finally {
+      holder.kill("SIGKILL");
+      await new Promise((r) => holder.once("exit", r));
+    }
+    // The kernel dropped the killed holder's lock.
+    lockDataDir(dir).release();
+  });
+
+  it("is one lock for data directories whose databases link to one file", () => {
+    const first = tempDir();
+    const second = tempDir();
+    writeFileSync(join(first, DATABASE_FILE), "");
+    symlinkSync(join(first, DATABASE_FILE), join(second, DATABASE_FILE));
+    const lock = lockDataDir(first);
+    expect(() => lockDataDir(second)).toThrow(DataDirInUseError);
+    lock.release();
+    lockDataDir(second).release();
+  });
+
+  it("leaves a gateway.pid it no longer wrote on release", () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir);
+    writeFileSync(join(dir, LOCK_FILE), "4242\n");
+    lock.release();
+    expect(readFileSync(join(dir, LOCK_FILE), "utf8")).toBe("4242\n");
   });
 
   it("creates a data directory that does not exist yet", () => {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
+import { DATABASE_FILE, LOCK_FILE } from "../../../functions/local/data-dir-lock.ts";
 
 const MAIN = join(import.meta.dirname, "../../../functions/local/main.ts");
 const running: ChildProcess[] = [];
@@ -212,7 +213,9 @@ describe("npm start (portable mode entry point)", () => {
       expect(failed.output).not.toMatch(/^\s+at /m);
       // The port is taken before anything is made: no database, and no audit signing key that the next
       // start would take for a deliberate rotation of a lost one.
-      expect(readdirSync(dataDir).filter((f) => f !== "gateway.pid")).toEqual([]);
+      expect(readdirSync(dataDir).filter((f) => f !== LOCK_FILE && f !== `${DATABASE_FILE}.lock`)).toEqual(
+        [],
+      );
     } finally {
       busy.close();
     }
