@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { limitNanos, usdOf } from "../budgets/money.ts";
 import { priceSchema } from "./price-schema.ts";
 import { providerHeaders } from "./provider-headers.ts";
 import { breakerSchema, positiveInt, retrySchema, timeoutsSchema } from "./routing-schema.ts";
@@ -60,6 +61,9 @@ export const budgetSchema = z
       .number()
       .min(MIN_LIMIT_USD, `must be at least $${MIN_LIMIT_USD.toFixed(9)}, the nano-dollar budgets count in`)
       .max(MAX_LIMIT_USD, `must be at most $${MAX_LIMIT_USD}, which budget counters count exactly`)
+      // Kept as enforced, rounded down to the nano-dollar: $0.0500000009 and $0.05 are one limit, shown,
+      // stored and alerted as one (an alert's identity holds its limit).
+      .overwrite((usd) => usdOf(limitNanos(usd)))
       .describe("Hard limit: requests that could exceed it are refused"),
     since: z.iso
       .datetime()

@@ -20,6 +20,13 @@ describe("admin API: providers, models and orgs", () => {
     expect(res.json).toEqual({ object: "list", data: docs, first_id: first, last_id: last, has_more: false });
   });
 
+  it("keeps an org's budget limit as it is enforced, rounded down to the nano-dollar", async () => {
+    const org = { id: "nano", budgets: [{ period: "day", limitUsd: 0.0500000009 }] };
+    expect((await f.call("POST", "/admin/orgs", org)).status).toBe(201);
+    const read = await f.call("GET", "/admin/orgs/nano");
+    expect((read.json as { budgets: Array<{ limitUsd: number }> }).budgets[0]?.limitUsd).toBe(0.05);
+  });
+
   it("pages a list in id order with limit and after", async () => {
     for (const id of ["o3", "o1", "o2"])
       expect((await f.call("POST", "/admin/orgs", { id })).status).toBe(201);

@@ -315,6 +315,18 @@ describe("parseConfig", () => {
   });
 });
 
+describe("a budget's limit", () => {
+  it.each([
+    [0.0500000009, 0.05],
+    [1.0000000019, 1.000000001],
+    [0.07, 0.07],
+    [9_000_000, 9_000_000],
+  ])("of $%d is kept as it is enforced, rounded down to the nano-dollar: $%d", (given, kept) => {
+    const config = parseConfig({ orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: given }] }] });
+    expect(config.orgs[0]?.budgets?.[0]?.limitUsd).toBe(kept);
+  });
+});
+
 describe("parseConfigText", () => {
   it("parses valid JSON text", () => {
     expect(parseConfigText(JSON.stringify(base()), "gateway.json").providers).toHaveLength(2);
