@@ -3,11 +3,14 @@ import { validate } from "../gateway/validate.ts";
 
 /**
  * Admin lists are pages in id order, shaped like OpenAI's list responses: `?limit=` (default 100, at
- * most 1000) and `?after=<last_id of the previous page>`. A page keeps a list of thousands of keys
- * inside API Gateway's 6 MB Lambda response limit, which the admin function (a buffered Lambda) has.
+ * most 1000) and `?after=<last_id of the previous page>`. A page also ends before its items pass
+ * PAGE_BYTES of JSON (`has_more` then says so), so it stays inside the 6 MB a buffered Lambda may answer
+ * with (Lambda quotas: invocation payload, request and response), whatever its items hold.
  */
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
+/** The most JSON a page's items take: 4 MiB, leaving the 6 MB response limit room for the rest. */
+export const PAGE_BYTES = 4 * 1024 * 1024;
 
 /** A list's page sizes: what a page holds when `limit` is not given, and the most it may ask for. */
 export interface PageSizes {
@@ -39,6 +42,20 @@ export interface Page<T> {
   has_more: boolean;
 }
 
+/**
+ * The first of `entries` whose items' JSON fits PAGE_BYTES, and always the first one (a page that held
+ * none would never move on). An item is one admin document or report row: names are bounded
+ * (config/schema.ts), a document by the 1 MiB body it came in.
+ */
+function fitting<E>(entries: readonly E[], itemOf: (entry: E) => unknown): readonly E[] {
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(itemOf(entries[i]!))) + 1;
+    if (bytes > PAGE_BYTES && i > 0) return entries.slice(0, i);
+  }
+  return entries;
+}
+
 /** Ids in code-unit order, as DynamoDB and SQLite's BINARY collation sort strings. */
 export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -58,12 +75,12 @@ export function page<T>(
   // Each id made once: a sort compares each item about log n times.
   const sorted = items.map((item) => ({ item, id: idOf(item) })).sort((a, b) => compare(a.id, b.id));
   const rest = after === undefined ? sorted : sorted.filter((entry) => compare(entry.id, after) > 0);
-  const data = rest.slice(0, limit);
+  const data = fitting(rest.slice(0, limit), (entry) => entry.item);
   return {
     object: "list",
     data: data.map((entry) => entry.item),
     first_id: data[0]?.id ?? null,
     last_id: data.at(-1)?.id ?? null,
-    has_more: rest.length > limit,
+    has_more: rest.length > data.length,
   };
 }

@@ -31,9 +31,9 @@ const spendQuery = z
 const MAX_DAYS = 366;
 
 /**
- * A report is paged like the admin lists (`limit`, `after`), with larger pages: 10 000 rows of about
- * 200 bytes stay well inside API Gateway's 6 MB Lambda response limit, which a year of many keys' daily
- * rows would pass.
+ * A report is paged like the admin lists (`limit`, `after`), with larger pages, since a year of many
+ * keys' daily rows would pass the 6 MB a Lambda may answer with: 10 000 rows of about 200 bytes. A page
+ * of rows with long model names (a lenient server can serve any name) ends sooner, at PAGE_BYTES.
  */
 const REPORT_PAGES = { default: 1_000, max: 10_000 };
 

@@ -144,12 +144,15 @@ export const modelSchema = z
   })
   .strict();
 
+/** An org's or key's name: for people, and shown in every admin list page it is on (page.ts PAGE_BYTES). */
+const displayName = z.string().max(256);
+
 export const orgSchema = z
   .object({
     // `system` names the gateway's own audit chain (key changes, registry changes, failed sign-ins):
     // an org of that name would write its requests into it.
     id: id.regex(/^(?!system$)/, "is reserved for the gateway's own audit chain"),
-    name: z.string().min(1).optional(),
+    name: displayName.min(1).optional(),
     // An empty list would refuse every request with a message naming no region: leave the field out
     // to allow every region, or name at least one.
     allowedRegions: z
@@ -177,7 +180,7 @@ export const keySchema = z
     id,
     org: id,
     role: z.enum(["api", "admin"]).default("api"),
-    name: z.string().optional(),
+    name: displayName.optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the key"),
     models: z.array(z.string().min(1)).min(1).optional().describe("At least one; absent: every model"),
     budgets: budgetsSchema.optional(),

@@ -20,6 +20,13 @@ describe("admin API: providers, models and orgs", () => {
     expect(res.json).toEqual({ object: "list", data: docs, first_id: first, last_id: last, has_more: false });
   });
 
+  it("refuses an org name longer than 256 characters, which every page listing it would carry", async () => {
+    const res = await f.call("POST", "/admin/orgs", { id: "long", name: "n".repeat(257) });
+    expect(res.status).toBe(400);
+    expect(errorOf(res.json)).toMatchObject({ param: "name" });
+    expect((await f.call("POST", "/admin/orgs", { id: "long", name: "n".repeat(256) })).status).toBe(201);
+  });
+
   it("keeps an org's budget limit as it is enforced, rounded down to the nano-dollar", async () => {
     const org = { id: "nano", budgets: [{ period: "day", limitUsd: 0.0500000009 }] };
     expect((await f.call("POST", "/admin/orgs", org)).status).toBe(201);
