@@ -10,7 +10,17 @@ const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[\w.+-]*\+json)|text
 /** A plain path (no query, dots or escapes) is already what URL parsing would give; most requests have one. */
 const PLAIN_PATH = /^(\/[\w-]+)+\/?$|^\/$/;
 
-/** Path and query parameters as the WHATWG URL parser reads them, without parsing a plain path. */
+/**
+ * What URL parsing would resolve away: dot segments, plain or percent-encoded (`%2e%2e`), and
+ * backslashes (read as slashes). `/v1/%2e%2e/admin/orgs` must not reach the admin API, nor
+ * `/admin/orgs/acme/../beta` another org than the one it names to a proxy in front that routes by path.
+ */
+const RESOLVED = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\]|$)|\\/i;
+
+/**
+ * Path and query parameters as the WHATWG URL parser reads them, without parsing a plain path. A path
+ * the parser would rewrite (RESOLVED) is kept as sent: no route matches it, and its 404 names it so.
+ */
 export function pathAndQuery(raw: string): {
   pathname: string;
   searchParams: Iterable<[string, string]>;
@@ -18,7 +28,12 @@ export function pathAndQuery(raw: string): {
 } {
   if (PLAIN_PATH.test(raw)) return { pathname: raw, searchParams: [], size: 0 };
   const url = new URL(raw, "http://localhost");
-  return { pathname: url.pathname, searchParams: url.searchParams, size: url.searchParams.size };
+  const path = raw.split("?", 1)[0] ?? "";
+  return {
+    pathname: RESOLVED.test(path) ? path : url.pathname,
+    searchParams: url.searchParams,
+    size: url.searchParams.size,
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_KEY, API_KEY, type Harness, rawRequest, startHarness } from "./harness.ts";
@@ -40,7 +41,32 @@ async function timeUntil(probe: () => Promise<boolean>): Promise<number> {
   throw new Error("the change never took effect");
 }
 
+/** A request whose path goes as written (fetch would resolve its dot segments before sending). */
+function sentAsWritten(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${h.gateway.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    // The path as written, after the URL above was taken apart.
+    req.path = path;
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 describe("admin API over the portable server", () => {
+  it.each(["/v1/%2e%2e/admin/orgs", "/admin/orgs/acme/../beta", "/admin/orgs/%2E%2E/keys"])(
+    "answers %s with 404 as sent, rather than resolve its dot segments into another route",
+    async (path) => {
+      const res = await sentAsWritten(path);
+      expect(res.status).toBe(404);
+      expect(res.body).toContain(`(GET ${path})`);
+    },
+  );
+
   it("routes /admin to the admin handler: 401 without a key, 403 with an API key, 404 off the table", async () => {
     const none = await rawRequest(h, { method: "GET", path: "/admin/providers" });
     expect([none.status, none.headers.get("x-request-id")?.length]).toEqual([401, 36]);

@@ -167,8 +167,8 @@ describe("pathAndQuery", () => {
     "/",
     "/v1/models/",
     "/v1/models/gpt-4o",
-    "/a/../b",
-    "/a/./b",
+    "/v1/models/gpt-4.1",
+    "/admin/orgs/..x",
     "/a%20b",
     "/v1/chat/completions?a=1&a=2&b=x%20y",
     "//double",
@@ -181,5 +181,16 @@ describe("pathAndQuery", () => {
       [...url.searchParams],
       url.searchParams.size,
     ]);
+  });
+
+  it.each([
+    "/a/../b",
+    "/a/./b",
+    "/v1/%2e%2e/admin/orgs",
+    "/admin/orgs/acme/%2E./beta",
+    "/admin/orgs/acme/..",
+    "/v1\\..\\admin/orgs",
+  ])("keeps %s as sent, rather than resolve its dot segments into another route", (raw) => {
+    expect(pathAndQuery(`${raw}?q=1`)).toMatchObject({ pathname: raw, size: 1 });
   });
 });
