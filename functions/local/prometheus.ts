@@ -38,6 +38,13 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
  * serves any name a caller makes up, and each would be a series for ever. Aliases (config) always do.
  */
 const MAX_DIRECT_MODELS = 256;
+
+/**
+ * A model name as a label: masked as the spend report shows it, and without control characters. The
+ * exposition format escapes only `\\`, `"` and line feeds, so a served name holding a carriage return
+ * (a lenient server serves any name) would reach scrapers raw, and some read it as a line break.
+ */
+const nameLabel = (name: string): string => maskModelName(name).replace(/\p{Cc}/gu, "\uFFFD");
 const HEALTH = "/healthz";
 const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -122,7 +129,7 @@ export function createPrometheusMetrics(
       // the series only once it has served a request, or while its circuit is not closed.
       for (const [target, state] of breakers.states())
         if (state !== "closed" || servedTargets.has(target))
-          this.set({ target: maskModelName(target) }, CIRCUIT_VALUE[state]);
+          this.set({ target: nameLabel(target) }, CIRCUIT_VALUE[state]);
     },
   });
 
@@ -143,7 +150,7 @@ export function createPrometheusMetrics(
       }
     }
     // Masked (an address as a model name, which a lenient provider served) as the spend report is.
-    return served.has(o.model) ? maskModelName(o.model) : "other";
+    return served.has(o.model) ? nameLabel(o.model) : "other";
   };
 
   return {

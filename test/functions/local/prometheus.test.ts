@@ -128,6 +128,14 @@ describe("createPrometheusMetrics", () => {
     );
   });
 
+  it("writes a served model name's control characters as U+FFFD, which scrapers would read as line breaks", async () => {
+    const m = createPrometheusMetrics(createBreakerBoard());
+    m.observe(served({ model: "oa/cr\rx\u0000y" }));
+    const text = await m.render();
+    expect(text.includes("\r") || text.includes("\u0000")).toBe(false);
+    expect(text).toContain('model="oa/cr\uFFFDx\uFFFDy"');
+  });
+
   it("tells a 2-minute request from a 14-minute one, and never lowers a duration's sum", async () => {
     const m = createPrometheusMetrics(createBreakerBoard());
     m.observe(served({ latencyMs: 120_000 }));
