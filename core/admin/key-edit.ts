@@ -20,7 +20,7 @@ const keyPatchSchema = z
     id: keySchema.shape.id.optional(),
     org: keySchema.shape.org.optional(),
     role: z.enum(["api", "admin"]).optional(),
-    name: z.string().nullable().optional(),
+    name: keySchema.shape.name.unwrap().nullable().optional(),
     models: z.array(z.string().min(1)).min(1).nullable().optional(),
     budgets: budgetsSchema.nullable().optional(),
     rateLimits: rateLimitSchema.nullable().optional(),

@@ -10,7 +10,16 @@
  */
 export const nanos = (usd: number): number => Math.round(usd * 1e9);
 export const reserveNanos = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3);
-export const limitNanos = (usd: number): number => Math.floor(Math.round(usd * 1e12) / 1e3);
+/**
+ * A limit in nano-dollars, rounded down. From the number's own decimal text where it has one, exactly:
+ * past $9 007 the detour through pico-dollars passes 2^53 and could land a nano-dollar off ($16 410.62
+ * would come back as $16 410.619999999), which made a limit rounded twice another limit.
+ */
+export const limitNanos = (usd: number): number => {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(String(usd));
+  if (!m) return Math.floor(Math.round(usd * 1e12) / 1e3);
+  return Number(m[1]) * 1e9 + Number((m[2] ?? "").slice(0, 9).padEnd(9, "0"));
+};
 export const usdOf = (n: number): number => n / 1e9;
 
 /**

@@ -2,7 +2,7 @@ import type { BudgetConfig } from "../config/types.ts";
 import type { EventPublisher } from "../events/port.ts";
 import { THRESHOLD_DETAIL_TYPE, type ThresholdDetail, type UsageDetail } from "../events/usage.ts";
 import { keyCounterId } from "./counters.ts";
-import { nanos } from "./money.ts";
+import { limitNanos, nanos, usdOf } from "./money.ts";
 import { periodKey } from "./periods.ts";
 import type { SpendStore } from "./spend-port.ts";
 
@@ -201,7 +201,10 @@ interface Crossing {
  */
 async function claim(c: Crossing, deps: ThresholdDeps): Promise<ThresholdDetail | undefined> {
   const { scope, id, key, threshold, budget } = c;
-  const claimKey = `${scope}#${id}#${key}#${threshold}#${budget.limitUsd}`;
+  // The limit as enforced (to the nano-dollar): one limit, one identity, however many digits it was
+  // stored with (a limit stored before limits were rounded on their way in may have more).
+  const limitUsd = usdOf(limitNanos(budget.limitUsd));
+  const claimKey = `${scope}#${id}#${key}#${threshold}#${limitUsd}`;
   const owner = c.usage.requestId;
   const publishFirst = deps.events.dedupesIds === true;
   if (
@@ -217,14 +220,14 @@ async function claim(c: Crossing, deps: ThresholdDeps): Promise<ThresholdDetail 
     period: budget.period,
     periodKey: key,
     threshold,
-    limitUsd: budget.limitUsd,
+    limitUsd,
     spentUsd: c.spent,
     time: new Date().toISOString(),
   };
   try {
     await deps.events.publish([
       {
-        id: `threshold-${scope}-${id}-${key}-${threshold}-${budget.limitUsd}`,
+        id: `threshold-${scope}-${id}-${key}-${threshold}-${limitUsd}`,
         source: "llm-gateway",
         detailType: THRESHOLD_DETAIL_TYPE,
         detail: { ...detail },

@@ -52,7 +52,13 @@ export const httpUrl = () =>
 export const MIN_LIMIT_USD = 1e-9;
 export const MAX_LIMIT_USD = 9_000_000;
 
-export const budgetSchema = z
+/**
+ * A budget as a store holds it, read back as it was written: a key's record is compared with what is
+ * stored when it is edited (key stores' `update`), so reading must not change it. Limits written before
+ * they were rounded on their way in may have digits past the nano-dollar, which the enforcement and the
+ * alerts ignore (money.ts limitNanos).
+ */
+export const storedBudgetSchema = z
   .object({
     period: z.enum(["day", "month"]).describe("UTC calendar day or month"),
     // Counters count in nano-dollars (money.ts): a limit below one is $0, and a double holds every
@@ -61,9 +67,6 @@ export const budgetSchema = z
       .number()
       .min(MIN_LIMIT_USD, `must be at least $${MIN_LIMIT_USD.toFixed(9)}, the nano-dollar budgets count in`)
       .max(MAX_LIMIT_USD, `must be at most $${MAX_LIMIT_USD}, which budget counters count exactly`)
-      // Kept as enforced, rounded down to the nano-dollar: $0.0500000009 and $0.05 are one limit, shown,
-      // stored and alerted as one (an alert's identity holds its limit).
-      .overwrite((usd) => usdOf(limitNanos(usd)))
       .describe("Hard limit: requests that could exceed it are refused"),
     since: z.iso
       .datetime()
@@ -73,6 +76,14 @@ export const budgetSchema = z
       ),
   })
   .strict();
+
+/**
+ * A budget as the config file and the admin API take it: its limit kept as it is enforced, rounded down
+ * to the nano-dollar, so $0.0500000009 and $0.05 are one limit, shown, stored and alerted as one.
+ */
+export const budgetSchema = storedBudgetSchema.extend({
+  limitUsd: storedBudgetSchema.shape.limitUsd.overwrite((usd) => usdOf(limitNanos(usd))),
+});
 
 export const budgetsSchema = z
   .array(budgetSchema)

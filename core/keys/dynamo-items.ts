@@ -1,6 +1,6 @@
 import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { budgetSchema, rateLimitSchema } from "../config/schema.ts";
+import { rateLimitSchema, storedBudgetSchema } from "../config/schema.ts";
 import type { ApiKeyRecord } from "./port.ts";
 
 /** Item layout of the DynamoDB key store: `HASH#<sha256>` holds the record, `ID#<id>` its current hash. */
@@ -36,7 +36,7 @@ export function toRecord(item: Record<string, unknown>): ApiKeyRecord {
     name: typeof name === "string" ? name : undefined,
     models: Array.isArray(models) ? models.map(String) : undefined,
     // Limits are enforced on every request: a malformed one fails loudly rather than lifting the limit.
-    budgets: budgets === undefined ? undefined : z.array(budgetSchema).parse(budgets),
+    budgets: budgets === undefined ? undefined : z.array(storedBudgetSchema).parse(budgets),
     rateLimits: rateLimits === undefined ? undefined : rateLimitSchema.parse(rateLimits),
     sha256: String(sha256),
     createdAt: String(createdAt),

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
-import { budgetSchema, rateLimitSchema } from "../config/schema.ts";
+import { rateLimitSchema, storedBudgetSchema } from "../config/schema.ts";
 import { ConflictError } from "../storage/errors.ts";
 import { addColumn } from "../storage/sqlite.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 /** Budgets and rate limits, as one JSON column: `{"budgets": [...], "rateLimits": {...}}`. */
 const limitsSchema = z.object({
-  budgets: z.array(budgetSchema).optional(),
+  budgets: z.array(storedBudgetSchema).optional(),
   rateLimits: rateLimitSchema.optional(),
 });
 

@@ -200,6 +200,28 @@ describe("admin API: keys", () => {
       });
     });
 
+    it.each([
+      ["a limit past $9 007, which rounding once made another", 16_410.62, 16_410.62],
+      ["a limit stored with digits past the nano-dollar, before limits were rounded", 0.0500000009, 0.05],
+    ])("edits a key with %s", async (_what, stored, kept) => {
+      await f.deps.keys.create({
+        id: "legacy",
+        org: "acme",
+        role: "api",
+        sha256: "b".repeat(64),
+        createdAt: "t0",
+        budgets: [{ period: "day", limitUsd: stored }],
+      });
+      const renamed = await f.call("PATCH", "/admin/keys/legacy", { name: "renamed" });
+      expect(renamed.status).toBe(200);
+      expect(renamed.json).toMatchObject({ name: "renamed", budgets: [{ limitUsd: stored }] });
+      // A limit it is sent is kept as it is enforced.
+      const sent = await f.call("PATCH", "/admin/keys/legacy", {
+        budgets: [{ period: "day", limitUsd: stored }],
+      });
+      expect(sent.json).toMatchObject({ budgets: [{ limitUsd: kept }] });
+    });
+
     it("takes back a GET body, whose createdAt is the gateway's", async () => {
       await create();
       const got = (await f.call("GET", "/admin/keys/metered")).json as Record<string, unknown>;
@@ -226,6 +248,7 @@ describe("admin API: keys", () => {
         "invalid_request_body",
       ],
       ["its hash", { sha256: "0".repeat(64) }, "sha256", "invalid_request_body"],
+      ["a name longer than 256 characters", { name: "n".repeat(257) }, "name", "invalid_request_body"],
     ])("refuses %s, changing nothing", async (_what, body, param, code) => {
       await create();
       const before = await f.deps.keys.get("metered");

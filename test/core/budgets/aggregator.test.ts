@@ -68,6 +68,17 @@ describe("the cost aggregator", () => {
     expect(await many.spend.periodSpend("org", "acme", "2026-11-26")).toBeCloseTo(1.1, 9);
   });
 
+  it("names a limit stored with digits past the nano-dollar as it is enforced, one limit however written", async () => {
+    const d = deps();
+    d.budgets.org = [{ period: "day", limitUsd: 1.0000000009 }];
+    await aggregateUsage(usage("a", 0.6), d.deps);
+    expect(d.published.map((e) => e.id)).toEqual(["threshold-org-acme-2026-11-26-50-1"]);
+    // Written another way, the same enforced $1.000000000: its 50 % line has fired already.
+    d.budgets.org = [{ period: "day", limitUsd: 1.0000000001 }];
+    await aggregateUsage(usage("b", 0.3), d.deps);
+    expect(thresholds(d)).toEqual(["org:50:1", "org:80:1"]);
+  });
+
   it.each([
     ["one event at a time", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsage(u, d)],
     ["in batches", (u: unknown, d: ReturnType<typeof deps>["deps"]) => aggregateUsageBatch([u], d)],

@@ -26,6 +26,17 @@ describe("money", () => {
     expect(limitNanos(usd)).toBe(down);
   });
 
+  it.each([
+    [16_410.62, 16_410_620_000_000],
+    [8_388_608.01, 8_388_608_010_000_000],
+    [7_605_400.377345352, 7_605_400_377_345_352],
+    [0.0500000009, 50_000_000],
+    [1e-9, 1],
+  ])("holds a limit of $%d as %d nano-dollars, and as those once more after a round trip", (usd, n) => {
+    expect(limitNanos(usd)).toBe(n);
+    expect(limitNanos(usdOf(n))).toBe(n);
+  });
+
   it("gives back dollars", () => {
     expect(usdOf(4_200)).toBe(0.0000042);
   });
