@@ -35,6 +35,21 @@ async function holdLockInChild(dir: string): Promise<ChildProcess> {
   return child;
 }
 
+/** What another process gets trying for the directory's lock: `won` (then held 300 ms) or `refused`. */
+function tryInChild(dir: string, at = Date.now()): Promise<string> {
+  const lockModule = join(import.meta.dirname, "../../../functions/local/data-dir-lock.ts");
+  const script = `const { lockDataDir } = await import(${JSON.stringify(lockModule)});
+    while (Date.now() < ${at}) {}
+    try { const l = lockDataDir(${JSON.stringify(dir)}); console.log("won"); setTimeout(() => l.release(), 300); }
+    catch { console.log("refused"); }`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script]);
+  return new Promise((resolve) => {
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.once("exit", () => resolve(out.trim()));
+  });
+}
+
 /** The id of a process that has exited: a hard-killed gateway's leftover. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", ""]);
@@ -123,13 +138,35 @@ describe("lockDataDir", () => {
     lockDataDir(dir).release();
   });
 
+  it("lets exactly one of two gateways starting at the same moment have it", async () => {
+    for (let round = 0; round < 8; round++) {
+      const dir = tempDir();
+      // Both are loaded and waiting by then; they try within the same millisecond.
+      const at = Date.now() + 600;
+      const outcomes = await Promise.all([tryInChild(dir, at), tryInChild(dir, at)]);
+      expect(outcomes.sort()).toEqual(["refused", "won"]);
+    }
+  }, 30_000);
+
+  it("keeps holding it after a second try in the same process was refused", async () => {
+    const dir = tempDir();
+    const lock = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    // A descriptor of the file opened and closed in this process would have let every lock on it go.
+    expect(await tryInChild(dir)).toBe("refused");
+    lock.release();
+    expect(await tryInChild(dir)).toBe("won");
+  });
+
   it("is one lock for data directories whose databases link to one file", () => {
     const first = tempDir();
     const second = tempDir();
     writeFileSync(join(first, DATABASE_FILE), "");
     symlinkSync(join(first, DATABASE_FILE), join(second, DATABASE_FILE));
-    const lock = lockDataDir(first);
-    expect(() => lockDataDir(second)).toThrow(DataDirInUseError);
+    writeFileSync(join(second, LOCK_FILE), "4242\n");
+    const lock = lockDataDir(first, 31_337);
+    // The holder is named from beside the lock, not from a stale file of the directory that links.
+    expect(() => lockDataDir(second)).toThrow("Another gateway (pid 31337)");
     lock.release();
     lockDataDir(second).release();
   });
