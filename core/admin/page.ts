@@ -43,14 +43,16 @@ export interface Page<T> {
 }
 
 /**
- * The first of `entries` whose items' JSON fits PAGE_BYTES, and always the first one (a page that held
+ * The first of `entries` whose items fit PAGE_BYTES as a Lambda response carries them (the body's JSON
+ * escaped once more, as a string in the response's JSON), and always the first one (a page that held
  * none would never move on). An item is one admin document or report row: names are bounded
  * (config/schema.ts), a document by the 1 MiB body it came in.
  */
 function fitting<E>(entries: readonly E[], itemOf: (entry: E) => unknown): readonly E[] {
   let bytes = 0;
   for (let i = 0; i < entries.length; i++) {
-    bytes += Buffer.byteLength(JSON.stringify(itemOf(entries[i]!))) + 1;
+    // As Lambda carries it: the body's JSON is a string in the response's JSON, escaped once more.
+    bytes += Buffer.byteLength(JSON.stringify(JSON.stringify(itemOf(entries[i]!)))) - 1;
     if (bytes > PAGE_BYTES && i > 0) return entries.slice(0, i);
   }
   return entries;

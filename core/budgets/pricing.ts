@@ -135,9 +135,9 @@ export const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
  * The cost of a chat completion. `input` includes `cached` and `cacheWrite` (OpenAI's `prompt_tokens`
  * convention, which every adapter follows): cache reads are billed at the cached price, cache writes at
  * the cache-write price (their 1-hour part at the 1-hour price) and the rest at the input price, its
- * audio part at the audio price. Audio is taken to be the uncached part first: a provider that reports
- * cached audio apart (Gemini's `cacheTokensDetails`) is not read, so a partly cached audio prompt may
- * bill some text at the audio price, never audio below it. `output` includes `reasoning`: reasoning tokens are billed at the reasoning price and the rest at the
+ * audio part at the audio price. Audio is taken to be the uncached part first (Gemini's
+ * `cacheTokensDetails`, which says how much of the cache read was audio, is not read), and audio read
+ * from a cache bills at the cached price, which the table has for text only. `output` includes `reasoning`: reasoning tokens are billed at the reasoning price and the rest at the
  * output price. A part larger than its whole (a provider reporting more cached than prompt tokens) is
  * billed as the part, never as a negative rest.
  */

@@ -192,7 +192,8 @@ export async function guardSpend(
         // The refusal's headers count the minute without it, as the next response will.
         const given = admitted.remaining;
         const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
-        Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, now));
+        // Counted from now, as an admitted request's are from its store's answer.
+        Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, deps.now()));
       }
       // A bound past the whole limit (compared as the stores do) is refused whatever was spent.
       const pastLimit = reserveNanos(amount) > limitNanos(result.limitUsd);

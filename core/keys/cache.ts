@@ -36,23 +36,32 @@ export function cachedKeyStore(
       return record;
     },
     put: async (record) => {
-      await store.put(record);
-      forget();
+      // Also when the put fails: it may have written before its answer was lost.
+      try {
+        await store.put(record);
+      } finally {
+        forget();
+      }
     },
     create: (record) => store.create(record),
     update: async (record, previous) => {
-      const updated = await store.update(record, previous);
-      forget();
-      return updated;
+      try {
+        return await store.update(record, previous);
+      } finally {
+        forget();
+      }
     },
     count: (role) => store.count(role),
     list: () => store.list(),
     get: (id) => store.get(id),
     remove: async (id) => {
-      const removed = await store.remove(id);
-      // This process stops accepting the key at once; other instances within their TTL.
-      forget();
-      return removed;
+      // This process stops accepting the key at once (other instances within their TTL), also when the
+      // answer to a removal that was made is lost.
+      try {
+        return await store.remove(id);
+      } finally {
+        forget();
+      }
     },
   };
 }

@@ -85,4 +85,19 @@ describe("cachedKeyStore", () => {
     release();
     expect(await next).toMatchObject({ name: "renamed" });
   });
+  it("forgets what it remembered when a write throws, which may have written before its answer was lost", async () => {
+    const real = createSqliteKeyStore(openDatabase(":memory:"));
+    await real.put(record);
+    const lossy: KeyStore = {
+      ...real,
+      put: async (r) => {
+        await real.put(r);
+        throw new Error("connection reset");
+      },
+    };
+    const cached = cachedKeyStore(lossy, 60_000);
+    expect((await cached.findBySha256(record.sha256))?.name).toBeUndefined();
+    await expect(cached.put({ ...record, name: "renamed" })).rejects.toThrow("connection reset");
+    expect(await cached.findBySha256(record.sha256)).toMatchObject({ name: "renamed" });
+  });
 });
