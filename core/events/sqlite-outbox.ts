@@ -93,12 +93,10 @@ export function openOutbox(db: DatabaseSync) {
          AND subscription IN (SELECT value FROM json_each(?4)))
        ORDER BY seq LIMIT ?2) AND time < ?3`,
   );
-  // Dead letters of one subscription back to a first retry, due at once; only events published at or
-  // after ?2 (an ISO time, '' for all).
+  // Dead letters of one subscription back to a first retry, due at once.
   const redrive = db.prepare(
     `UPDATE event_deliveries SET status = 'retrying', attempts = 0, next_attempt_at = 0
-     WHERE status = 'dead' AND subscription = ?1
-       AND seq IN (SELECT seq FROM event_outbox WHERE time >= ?2)`,
+     WHERE status = 'dead' AND subscription = ?1`,
   );
   const deadCounts = db.prepare(
     "SELECT subscription, count(*) AS n FROM event_deliveries WHERE status = 'dead' GROUP BY subscription",
@@ -166,12 +164,11 @@ export function openOutbox(db: DatabaseSync) {
       putState.run(name, seq, "dead", attempts, null, error);
     },
     /**
-     * Turns a subscription's dead letters, of events published at or after `since` (ISO time), back into
-     * retries due at once, with a fresh attempt count; returns how many. A bus picks them up when it
-     * starts.
+     * Turns a subscription's dead letters back into retries due at once, with a fresh attempt count;
+     * returns how many. A bus picks them up when it starts.
      */
-    redrive(subscription: string, since = ""): number {
-      return Number(redrive.run(subscription, since).changes);
+    redrive(subscription: string): number {
+      return Number(redrive.run(subscription).changes);
     },
     /** How many dead letters each subscription has. */
     deadLetters: () =>

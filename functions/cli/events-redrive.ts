@@ -4,22 +4,14 @@ import { parseArgs } from "node:util";
 import { openOutbox } from "../../core/events/sqlite-outbox.ts";
 import { openDatabase } from "../../core/storage/sqlite.ts";
 import { DATABASE_FILE, DataDirInUseError, lockDataDir } from "../local/data-dir-lock.ts";
-import { RETENTION } from "../local/retention.ts";
-
-/**
- * The cost aggregator counts an event once by its request id's marker, which retention deletes after
- * RETENTION.requestIdsMs. An older usage event might have been counted before it failed (its alert step
- * failing, say) and would be counted again: it is left dead, and said so. An hour's margin for the sweep.
- */
-const COUNTED_ONCE_MS = RETENTION.requestIdsMs - 3_600_000;
-const AGGREGATOR = "cost-aggregator";
 
 /**
  * `npm run events:redrive [-- --subscription budget-alerts]`
  *
  * Portable mode's dead letters back to the local bus: every event a subscription gave up on (after about
- * 24 hours of retries) is retried again, from a fresh attempt count, when the gateway next starts; usage
- * events only while the cost aggregator can still tell whether it counted them (COUNTED_ONCE_MS). Runs
+ * 24 hours of retries) is retried again, from a fresh attempt count, when the gateway next starts. A
+ * usage event, however old, is counted once: retention keeps the cost aggregator's marker of an event
+ * while the event is in the outbox, so one counted before it failed (its alert step failing) is known. Runs
  * with the gateway stopped (it takes the data directory's lock), on `GATEWAY_DATA_DIR` (default `.data`).
  * Exit 0: done (the count is printed); 1: the gateway is running; 2: usage error, or no database there.
  */
@@ -53,18 +45,11 @@ function main(): number {
         return 0;
       }
       const names = values.subscription ? [values.subscription] : [...dead.keys()];
-      const since = new Date(Date.now() - COUNTED_ONCE_MS).toISOString();
       let count = 0;
-      for (const name of names) count += outbox.redrive(name, name === AGGREGATOR ? since : "");
+      for (const name of names) count += outbox.redrive(name);
       process.stdout.write(
         `${count} dead-lettered event(s) will be delivered again when the gateway starts.\n`,
       );
-      const left = outbox.deadLetters().get(AGGREGATOR) ?? 0;
-      if (names.includes(AGGREGATOR) && left > 0)
-        process.stdout.write(
-          `${left} usage event(s) older than ${COUNTED_ONCE_MS / 3_600_000} hours stay dead: they may have ` +
-            "been counted before they failed, and their once-only markers are gone. See event_deliveries.\n",
-        );
     } finally {
       db.close();
     }
