@@ -1,8 +1,44 @@
 import { type Log, silentLog } from "../log.ts";
 import { ConflictError } from "../storage/errors.ts";
-import { checkpointPayload, DEFAULT_CHECKPOINT_EVERY_ENTRIES, shouldCheckpoint } from "./chain.ts";
+import { checkpointPayload, DEFAULT_CHECKPOINT_EVERY_ENTRIES, entryHash, shouldCheckpoint } from "./chain.ts";
 import type { AuditStore, Signer } from "./port.ts";
-import type { ChainEntry } from "./types.ts";
+import { type ChainEntry, type Checkpoint, GENESIS_HASH } from "./types.ts";
+
+/** A chain the checkpointer will not sign: what the store holds does not extend what was signed. */
+export class UnsignableChainError extends Error {
+  constructor(chain: string, why: string) {
+    super(`audit chain ${chain} not signed: ${why}`);
+    this.name = "UnsignableChainError";
+  }
+}
+
+/**
+ * Why the entries a checkpoint at `head` would sign are not the signed chain extended, or undefined when
+ * they are: each must link to the one before (the first to the last checkpoint's head hash, or to the
+ * genesis hash) and hash its own record, and there may be no more of them than the verifier accepts
+ * unsigned. A checkpoint signs what the store holds, so without this, anyone who can write the store
+ * (but not sign) could rewrite entries after the last checkpoint, or remove checkpoints and rewrite
+ * more, and have the result signed.
+ */
+async function whyUnsignable(
+  store: AuditStore,
+  last: Checkpoint | undefined,
+  head: ChainEntry,
+  limit: number,
+): Promise<string | undefined> {
+  const from = (last?.seq ?? 0) + 1;
+  if (head.seq - from + 1 > limit)
+    return `${head.seq - from + 1} entries since the last checkpoint, more than the ${limit} the verifier accepts unsigned (a checkpoint removed?)`;
+  let prev = last?.headHash ?? GENESIS_HASH;
+  let seq = from;
+  for (const entry of await store.entries(head.chain, from, head.seq)) {
+    if (entry.seq !== seq || entry.prevHash !== prev || entry.hash !== entryHash(prev, entry.record))
+      return `entry ${entry.seq} does not extend the signed chain`;
+    prev = entry.hash;
+    seq++;
+  }
+  return seq === head.seq + 1 && prev === head.hash ? undefined : `entries up to ${head.seq} are missing`;
+}
 
 export interface CheckpointDeps {
   store: AuditStore;
@@ -17,16 +53,21 @@ export interface CheckpointDeps {
 
 /**
  * Signs a checkpoint of `head` when chain.ts says one is due (every N entries or T seconds, never per
- * entry: KMS request quotas), and stores it. A checkpoint already stored at that seq (a racing writer,
- * a redelivery) is fine. A signing failure is only logged while fewer than N entries are unsigned; past
- * that it throws, so the writer stops appending (the verifier reads more than N unsigned entries as a
- * removed checkpoint) and the record is redelivered until signing works again.
+ * entry: KMS request quotas), and stores it, once the entries it covers are checked to extend what was
+ * signed (whyUnsignable: otherwise it throws UnsignableChainError, and nothing is signed). A checkpoint
+ * already stored at that seq (a racing writer, a redelivery) is fine. A signing failure is only logged
+ * while fewer than N entries are unsigned; past that, and for a chain's first checkpoint, it throws, so
+ * the writer stops appending (the verifier reads more than N unsigned entries, or entries with no
+ * checkpoint at all, as removed checkpoints) and the record is redelivered until signing works again.
  */
 export async function maybeCheckpoint(deps: CheckpointDeps, head: ChainEntry): Promise<boolean> {
   const policy = { everyEntries: deps.checkpointEvery, everyMs: deps.checkpointMs };
+  const limit = deps.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
   const last = await deps.store.lastCheckpoint(head.chain);
   const now = deps.now();
   if (!shouldCheckpoint(last, head, now, policy)) return false;
+  const why = await whyUnsignable(deps.store, last, head, limit);
+  if (why) throw new UnsignableChainError(head.chain, why);
   const body = { chain: head.chain, seq: head.seq, headHash: head.hash, time: new Date(now).toISOString() };
   try {
     const signature = await deps.signer.sign(checkpointPayload(body));
@@ -39,8 +80,7 @@ export async function maybeCheckpoint(deps: CheckpointDeps, head: ChainEntry): P
   } catch (err) {
     if (err instanceof ConflictError) return false;
     const unsigned = head.seq - (last?.seq ?? 0);
-    const limit = deps.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
-    if (unsigned >= limit) throw err;
+    if (unsigned >= limit || !last) throw err;
     (deps.log ?? silentLog).warn("audit checkpoint failed; will retry with a later entry", {
       chain: head.chain,
       seq: head.seq,
@@ -59,7 +99,15 @@ export async function checkpointQuietChains(deps: CheckpointDeps): Promise<numbe
   let signed = 0;
   for (const chain of await deps.store.chains()) {
     const head = await deps.store.head(chain);
-    if (head && (await maybeCheckpoint(deps, head))) signed++;
+    try {
+      if (head && (await maybeCheckpoint(deps, head))) signed++;
+    } catch (err) {
+      // One chain that cannot be signed (its store tampered with, its signer down) holds up no other.
+      (deps.log ?? silentLog).error("audit checkpoint not signed", {
+        chain,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
   return signed;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Log, silentLog } from "../log.ts";
 import { ConflictError } from "../storage/errors.ts";
-import { nextEntry } from "./chain.ts";
+import { DEFAULT_CHECKPOINT_EVERY_ENTRIES, nextEntry } from "./chain.ts";
 import { type CheckpointDeps, maybeCheckpoint } from "./checkpointer.ts";
 import { type BatchResponse, fifoId, type SqsFifoRecord, sleep } from "./fifo-message.ts";
 import type { AuditRecord, ChainEntry } from "./types.ts";
@@ -93,9 +93,22 @@ export async function appendOnce(record: AuditRecord, deps: WriterDeps): Promise
   }
 }
 
+/** Signs `head` first when the entries since the last checkpoint are as many as may go unsigned. */
+async function signIfFull(deps: WriterDeps, head: ChainEntry): Promise<void> {
+  const last = await deps.store.lastCheckpoint(head.chain);
+  const limit = deps.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
+  // maybeCheckpoint throws when such a chain cannot be signed.
+  if (head.seq - (last?.seq ?? 0) >= limit) await maybeCheckpoint(deps, head);
+}
+
 /** The per-record step of a batch: parse, append once, maybe checkpoint. Throws to fail the record. */
 export async function writeAuditMessage(message: SqsFifoRecord, deps: WriterDeps): Promise<WriteOutcome> {
   const record = parseAuditMessage(message);
+  // A chain with as many unsigned entries as the verifier accepts takes no more until they are signed:
+  // while signing fails, the record fails before it is appended (and a record the queue gave up on,
+  // dead-lettered, leaves the next one no way around that either).
+  const before = await deps.store.head(record.chain);
+  if (before) await signIfFull(deps, before);
   const outcome = await appendOnce(record, deps);
   // Also after a redelivery: the checkpoint may be what failed the first time. The head may be past our
   // entry (another writer); a checkpoint of the current head is just as valid.

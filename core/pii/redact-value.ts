@@ -69,6 +69,12 @@ function walk(value: unknown, seen: WeakMap<object, unknown>, key?: string, dept
     ([k, v]) => [k.toWellFormed(), walk(v, seen, childKey(key, k), depth + 1)] as const,
   );
   const labelled = key !== undefined && isLabelKey(key) ? (k: string) => redactEntry(key, k) : maskName;
-  for (const [k, v] of maskEntryKeys(entries, () => {}, labelled)) out[k] = v;
+  for (const [k, v] of maskEntryKeys(entries, () => {}, labelled)) {
+    // A member named `__proto__` (JSON.parse makes one of `{"__proto__": …}`) assigned to `{}` would set
+    // its prototype instead, and vanish from the audit record of what was sent.
+    if (k === "__proto__")
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
   return out;
 }

@@ -1,5 +1,6 @@
+import type { DatabaseSync } from "node:sqlite";
 import { beforeEach, describe, expect, it } from "vitest";
-import { checkpointPayload } from "../../../core/audit/chain.ts";
+import { checkpointPayload, entryHash } from "../../../core/audit/chain.ts";
 import { checkpointQuietChains } from "../../../core/audit/checkpointer.ts";
 import type { AuditStore, Signer } from "../../../core/audit/port.ts";
 import { p256PublicKey, verifySignature } from "../../../core/audit/signing.ts";
@@ -12,11 +13,13 @@ import { auditMessage, auditRecs, testSigner } from "../../contract/audit-fixtur
 /** Checkpoints: every N entries or T ms, signed through the signer port, never blocking below N. */
 let signer: Signer;
 let store: AuditStore;
+let db: DatabaseSync;
 let clock: number;
 
 beforeEach(async () => {
   signer ??= await testSigner();
-  store = createSqliteAuditStore(openDatabase(":memory:"));
+  db = openDatabase(":memory:");
+  store = createSqliteAuditStore(db);
   clock = Date.UTC(2026, 10, 26, 12);
 });
 
@@ -71,15 +74,53 @@ describe("audit checkpoints", () => {
   });
 
   it("goes on while fewer than N entries are unsigned, then stops the batch until signing works", async () => {
-    const res = await processAuditBatch(batch(6), deps({ signer: failing }));
-    // Entries 1..4 appended unsigned; the 4th reached N unsigned, so it fails (already appended) and stops.
+    expect(await processAuditBatch(batch(1), deps())).toEqual({ batchItemFailures: [] });
+    const res = await processAuditBatch(batch(6, 2), deps({ signer: failing }));
+    // Entries 2..5 appended unsigned; the 5th reached N unsigned, so it fails (already appended) and stops.
     expect(res.batchItemFailures).toHaveLength(3);
-    expect((await store.head("acme"))?.seq).toBe(4);
-    expect(await store.checkpoints("acme")).toEqual([]);
-    // Redelivered once signing works: the 4th is found (not appended again) and signed, the rest follow.
-    const retry = await processAuditBatch(batch(3, 4), deps());
+    expect((await store.head("acme"))?.seq).toBe(5);
+    // Redelivered while signing still fails: nothing more is appended, however often (a queue that gives
+    // up on a record and moves to the next one finds the same wall).
+    for (let i = 0; i < 3; i++) await processAuditBatch(batch(2, 6), deps({ signer: failing }));
+    expect((await store.head("acme"))?.seq).toBe(5);
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1]);
+    // Once signing works: the 5th is found (not appended again) and signed, the rest follow.
+    const retry = await processAuditBatch(batch(3, 5), deps());
     expect(retry).toEqual({ batchItemFailures: [] });
-    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([4]);
-    expect((await store.head("acme"))?.seq).toBe(6);
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1, 5]);
+    expect((await store.head("acme"))?.seq).toBe(7);
+  });
+
+  it("stops at a chain's first entry until it is signed: a chain with no checkpoint reads as tampered", async () => {
+    const res = await processAuditBatch(batch(3), deps({ signer: failing }));
+    expect(res.batchItemFailures).toHaveLength(3);
+    expect((await store.head("acme"))?.seq).toBe(1);
+    expect(await processAuditBatch(batch(3), deps())).toEqual({ batchItemFailures: [] });
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1]);
+    expect((await store.head("acme"))?.seq).toBe(3);
+  });
+
+  it("signs nothing that rewrote what a checkpoint signed, and holds up no other chain", async () => {
+    await processAuditBatch(batch(6), deps());
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1, 5]);
+    await processAuditBatch(
+      auditRecs("beta", 2).map((r) => auditMessage(r)),
+      deps(),
+    );
+    // Entries 3 to 6 of acme rewritten in the store and hashed anew, as someone without the key could.
+    let prev = (await store.entries("acme", 2, 2))[0]!.hash;
+    for (const entry of await store.entries("acme", 3, 6)) {
+      const forged = entry.seq === 3 ? { ...entry.record, actor: "mallory" } : entry.record;
+      const hash = entryHash(prev, forged);
+      db.prepare(
+        "UPDATE audit_entries SET record = ?, prev_hash = ?, hash = ? WHERE chain = 'acme' AND seq = ?",
+      ).run(JSON.stringify(forged), prev, hash, entry.seq);
+      prev = hash;
+    }
+    clock += 60_000;
+    // The time rule would sign both chains' tails: acme's no longer extends its checkpoint at 5.
+    expect(await checkpointQuietChains(deps())).toBe(1);
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1, 5]);
+    expect((await store.checkpoints("beta")).map((c) => c.seq)).toEqual([1, 2]);
   });
 });

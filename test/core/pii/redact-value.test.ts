@@ -26,6 +26,14 @@ describe("redactValue", () => {
     });
   });
 
+  it("keeps a member named __proto__ as a member, as the request that was sent had it", () => {
+    const sent = JSON.parse('{"properties":{"__proto__":{"type":"string"},"a":{"type":"number"}}}');
+    const out = redactValue(sent) as { properties: object };
+    expect(Object.keys(out.properties)).toEqual(["__proto__", "a"]);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(sent));
+    expect(Object.getPrototypeOf(out.properties)).toBe(Object.prototype);
+  });
+
   it("never mutates its input", () => {
     const input = { a: ["bob@example.com"], b: { c: "4111 1111 1111 1111" } };
     const before = structuredClone(input);
