@@ -16,11 +16,18 @@ const QUIET_CHECKPOINT_MS = 60_000;
  * same writer handler the Lambda runs, into SQLite chain storage, with checkpoints signed by a local
  * ECDSA P-256 key kept at `<dataDir>/audit-signing-key.pem` (created on first start, mode 0600).
  */
+/** About 24 hours of redeliveries at the queue's 60 s cap. */
+export const PORTABLE_AUDIT_RECEIVES = 1_440;
+
 export async function createPortableAudit(db: DatabaseSync, dataDir: string, log: Log) {
   const store = createSqliteAuditStore(db);
   const keyFile = join(dataDir, "audit-signing-key.pem");
   const signer = await createLocalSigner(keyFile);
-  const queue = createSqliteAuditQueue(db, { log });
+  // A record the queue gives up on is out of its chain for good (its dedup id stays taken), so portable
+  // mode keeps trying for about a day, as its event bus does, where the backoff (1 s doubling to 60 s)
+  // would give up after some 15 s: a transient failure (another process holding the database's write
+  // lock, the signing key unreadable) must not cost a chain its records.
+  const queue = createSqliteAuditQueue(db, { log, maxReceiveCount: PORTABLE_AUDIT_RECEIVES });
   const deps = { store, signer, now: Date.now, log };
   for (const tail of await unsignedTails(store))
     log.warn(
