@@ -11,8 +11,9 @@ import { trackSettlement } from "../budgets/settling.ts";
 import { PublishError } from "../events/port.ts";
 import { USAGE_DETAIL_TYPE, type UsageDetail } from "../events/usage.ts";
 import type { AttemptRecord } from "./attempts.ts";
+import { billedCostUsd, worstCaseAtUsd } from "./billed-attempts.ts";
 import { wholeTokens } from "./outcome.ts";
-import { billedCostUsd, reserved, type SpendState, worstCaseAtUsd } from "./spend-guard.ts";
+import { reserved, type SpendState } from "./spend-guard.ts";
 import type { RequestContext } from "./types.ts";
 import { usageDetailFor, wasServed } from "./usage-detail.ts";
 

@@ -4,8 +4,8 @@ import type { TokenUsage } from "../budgets/pricing.ts";
 import { decide } from "../routing/failure.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
+import { coverBilledAttempt } from "./billed-attempts.ts";
 import { callerSignal } from "./caller-signal.ts";
-import { coverBilledAttempt } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext, StreamVerdict } from "./types.ts";
 
