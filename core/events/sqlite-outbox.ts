@@ -67,6 +67,13 @@ export function openOutbox(db: DatabaseSync) {
      WHERE d.subscription = ? AND d.status = 'retrying' ORDER BY d.seq`,
   );
   const initCursor = db.prepare("INSERT OR IGNORE INTO event_cursors (subscription, last_seq) VALUES (?, ?)");
+  // ?1 is the JSON list of the subscriptions configured now.
+  const dropCursors = db.prepare(
+    "DELETE FROM event_cursors WHERE subscription NOT IN (SELECT value FROM json_each(?1))",
+  );
+  const dropRetries = db.prepare(
+    "DELETE FROM event_deliveries WHERE status = 'retrying' AND subscription NOT IN (SELECT value FROM json_each(?1))",
+  );
   const getCursor = db.prepare("SELECT last_seq FROM event_cursors WHERE subscription = ?");
   // Cursors only move forward: a cursor saved late (in a group commit) never undoes a later one.
   const setCursor = db.prepare(
@@ -119,11 +126,17 @@ export function openOutbox(db: DatabaseSync) {
     /**
      * A new subscription starts at the current end of the outbox, as a new EventBridge rule only sees
      * events published after it exists; an existing one resumes where it stopped (redelivery on restart).
+     * A subscription no longer configured is forgotten, its place and its retries (its dead letters stay,
+     * to be read and redriven): configured again later, it is a new one, as a rule deleted and made again
+     * is, and does not replay what was published while it was gone.
      */
     initCursors(names: Iterable<string>): void {
       transaction(db, () => {
+        const configured = JSON.stringify([...names]);
+        dropCursors.run(configured);
+        dropRetries.run(configured);
         const at = end();
-        for (const name of names) initCursor.run(name, at);
+        for (const name of JSON.parse(configured) as string[]) initCursor.run(name, at);
       });
     },
     cursor: (name: string) => Number(getCursor.get(name)?.last_seq ?? 0),

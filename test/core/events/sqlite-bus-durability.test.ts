@@ -183,6 +183,26 @@ describe("SQLite event bus: durability", () => {
     expect(late.ids()).toEqual(["new"]);
   });
 
+  it("a subscription taken out of the config and put back is a new one: it replays nothing from between", async () => {
+    const first = recorder("hook", { source: ["llm-gateway"] });
+    const b1 = h.bus([first.sub]);
+    b1.start();
+    await b1.publish([event("before")]);
+    expect(await b1.drain(2000)).toBe(true);
+    await b1.stop();
+    // Started without it: what is published now is no business of that subscription's.
+    const b2 = h.bus([]);
+    b2.start();
+    await b2.publish([event("while-gone")]);
+    await b2.stop();
+    const again = recorder("hook", { source: ["llm-gateway"] });
+    const b3 = h.bus([again.sub]);
+    b3.start();
+    await b3.publish([event("after")]);
+    expect(await b3.drain(2000)).toBe(true);
+    expect(again.ids()).toEqual(["after"]);
+  });
+
   it("publishes durably before start() and delivers on start()", async () => {
     const all = recorder("all", { source: ["llm-gateway"] });
     const b = h.bus([all.sub]);
