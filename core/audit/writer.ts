@@ -74,15 +74,22 @@ export function parseAuditMessage(message: SqsFifoRecord): AuditRecord {
   return record;
 }
 
-/** Places one record in its chain exactly once. */
-export async function appendOnce(record: AuditRecord, deps: WriterDeps): Promise<WriteOutcome> {
+/**
+ * Places one record in its chain exactly once. `head`, when the caller has just read it, serves the first
+ * round; a conflict reads it again.
+ */
+export async function appendOnce(
+  record: AuditRecord,
+  deps: WriterDeps,
+  head?: ChainEntry,
+): Promise<WriteOutcome> {
   const { store } = deps;
   const maxAttempts = deps.maxAppendAttempts ?? 8;
   for (let attempt = 0; ; attempt++) {
     // Checked on every round: after a conflict, the winner may have been another writer with this record.
     const existing = await store.findByEventId(record.chain, record.eventId);
     if (existing) return { entry: existing, written: false };
-    const entry = nextEntry(await store.head(record.chain), record);
+    const entry = nextEntry(attempt === 0 && head ? head : await store.head(record.chain), record);
     try {
       await store.append(entry);
       return { entry, written: true };
@@ -93,12 +100,14 @@ export async function appendOnce(record: AuditRecord, deps: WriterDeps): Promise
   }
 }
 
-/** Signs `head` first when the entries since the last checkpoint are as many as may go unsigned. */
+/**
+ * Signs `head` first when the chain has no checkpoint yet, or as many entries since the last one as may
+ * go unsigned: maybeCheckpoint throws when such a chain cannot be signed, before anything is appended.
+ */
 async function signIfFull(deps: WriterDeps, head: ChainEntry): Promise<void> {
-  const last = await deps.store.lastCheckpoint(head.chain);
   const limit = deps.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
-  // maybeCheckpoint throws when such a chain cannot be signed.
-  if (head.seq - (last?.seq ?? 0) >= limit) await maybeCheckpoint(deps, head);
+  const last = await deps.store.lastCheckpoint(head.chain);
+  if (!last || head.seq - last.seq >= limit) await maybeCheckpoint(deps, head);
 }
 
 /** The per-record step of a batch: parse, append once, maybe checkpoint. Throws to fail the record. */
@@ -109,7 +118,7 @@ export async function writeAuditMessage(message: SqsFifoRecord, deps: WriterDeps
   // dead-lettered, leaves the next one no way around that either).
   const before = await deps.store.head(record.chain);
   if (before) await signIfFull(deps, before);
-  const outcome = await appendOnce(record, deps);
+  const outcome = await appendOnce(record, deps, before);
   // Also after a redelivery: the checkpoint may be what failed the first time. The head may be past our
   // entry (another writer); a checkpoint of the current head is just as valid.
   const head = outcome.written ? outcome.entry : ((await deps.store.head(record.chain)) ?? outcome.entry);

@@ -131,12 +131,12 @@ export function openOutbox(db: DatabaseSync) {
      * is, and does not replay what was published while it was gone.
      */
     initCursors(names: Iterable<string>): void {
+      const configured = [...names];
       transaction(db, () => {
-        const configured = JSON.stringify([...names]);
-        dropCursors.run(configured);
-        dropRetries.run(configured);
+        dropCursors.run(JSON.stringify(configured));
+        dropRetries.run(JSON.stringify(configured));
         const at = end();
-        for (const name of JSON.parse(configured) as string[]) initCursor.run(name, at);
+        for (const name of configured) initCursor.run(name, at);
       });
     },
     cursor: (name: string) => Number(getCursor.get(name)?.last_seq ?? 0),

@@ -95,6 +95,11 @@ describe("audit checkpoints", () => {
     const res = await processAuditBatch(batch(3), deps({ signer: failing }));
     expect(res.batchItemFailures).toHaveLength(3);
     expect((await store.head("acme"))?.seq).toBe(1);
+    // The queue gave up on the first record (dead-lettered): the next finds the same wall.
+    expect((await processAuditBatch(batch(2, 2), deps({ signer: failing }))).batchItemFailures).toHaveLength(
+      2,
+    );
+    expect((await store.head("acme"))?.seq).toBe(1);
     expect(await processAuditBatch(batch(3), deps())).toEqual({ batchItemFailures: [] });
     expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1]);
     expect((await store.head("acme"))?.seq).toBe(3);
