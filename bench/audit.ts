@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportChain } from "../core/audit/export.ts";
+import { exportPage } from "../core/admin/audit-page.ts";
+import { type AuditExport, mergeExportPages } from "../core/audit/export.ts";
 import { createLocalSigner } from "../core/audit/local-signer.ts";
 import { auditRecord } from "../core/audit/records.ts";
 import { createSqliteAuditStore } from "../core/audit/sqlite-store.ts";
@@ -52,7 +53,11 @@ export async function benchAudit(entries: number): Promise<AuditBench> {
       if (res.batchItemFailures.length > 0) throw new Error("audit bench: the writer refused a record");
     }
     const writeSec = (performance.now() - started) / 1000;
-    const exported = await exportChain(deps.store, "org-bench", deps.signer);
+    // As `npm run audit:export` reads it: the admin API's pages, merged.
+    const pages: AuditExport[] = [];
+    for (let fromSeq: number | undefined = 1; fromSeq !== undefined; fromSeq = pages.at(-1)?.next)
+      pages.push(await exportPage(deps.store, "org-bench", deps.signer, { fromSeq, limit: 1000 }));
+    const exported = mergeExportPages(pages);
     const verifyStart = performance.now();
     const result = verifyChain({
       entries: exported.entries,

@@ -1,13 +1,24 @@
+import { z } from "zod";
 import { GatewayError } from "../api/errors.ts";
-import { exportChain } from "../audit/export.ts";
-import { page } from "./page.ts";
+import { validate } from "../gateway/validate.ts";
+import { exportPage } from "./audit-page.ts";
+import { MAX_PAGE_SIZE, page } from "./page.ts";
 import type { AdminRequest, AdminResource } from "./types.ts";
 
 /**
  * `GET /admin/audit` lists the chains; `GET /admin/audit/{chain}` exports one chain (entries,
- * checkpoints, the signer's key id and public key) in the format `npm run audit:verify` checks offline.
+ * checkpoints, the signer's key id and public key) in the format `npm run audit:verify` checks offline,
+ * a page at a time: `?fromSeq=` (default 1) and `?limit=` entries (default and most MAX_PAGE_SIZE).
  * The embedded public key is a convenience: a verifier should use a key it obtained independently.
  */
+const wholeNumber = z.string().regex(/^\d+$/, "must be a whole number").transform(Number);
+const exportQuery = z
+  .object({
+    fromSeq: wholeNumber.pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).default(1),
+    limit: wholeNumber.pipe(z.number().int().min(1).max(MAX_PAGE_SIZE)).default(MAX_PAGE_SIZE),
+  })
+  .strict();
+
 function auditDeps(req: AdminRequest) {
   if (!req.deps.audit)
     throw new GatewayError(501, "server_error", "The audit trail is not wired here.", {
@@ -38,15 +49,11 @@ export const audit: AdminResource = {
   item: {
     GET: {
       body: false,
+      query: true,
       async run(req) {
         const deps = auditDeps(req);
-        if (!(await deps.store.head(req.id))) {
-          throw new GatewayError(404, "invalid_request_error", `No audit chain '${req.id}'.`, {
-            code: "not_found",
-            param: "chain",
-          });
-        }
-        return { status: 200, body: await exportChain(deps.store, req.id, deps.signer) };
+        const query = validate(exportQuery, req.query);
+        return { status: 200, body: await exportPage(deps.store, req.id, deps.signer, query) };
       },
     },
   },

@@ -51,12 +51,18 @@ export interface Page<T> {
 function fitting<E>(entries: readonly E[], itemOf: (entry: E) => unknown): readonly E[] {
   let bytes = 0;
   for (let i = 0; i < entries.length; i++) {
-    // As Lambda carries it: the body's JSON is a string in the response's JSON, escaped once more.
-    bytes += Buffer.byteLength(JSON.stringify(JSON.stringify(itemOf(entries[i]!)))) - 1;
+    bytes += answerBytes(itemOf(entries[i]!));
     if (bytes > PAGE_BYTES && i > 0) return entries.slice(0, i);
   }
   return entries;
 }
+
+/**
+ * What an item takes of a buffered Lambda answer: the body's JSON is a string in the response's JSON,
+ * escaped once more (its comma in the list counted for its quotes).
+ */
+export const answerBytes = (item: unknown): number =>
+  Buffer.byteLength(JSON.stringify(JSON.stringify(item))) - 1;
 
 /** Ids in code-unit order, as DynamoDB and SQLite's BINARY collation sort strings. */
 export const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

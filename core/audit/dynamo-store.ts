@@ -179,10 +179,15 @@ export function createDynamoAuditStore(doc: DynamoDBDocumentClient, tableName: s
       return items.map(toEntry);
     },
 
-    async checkpoints(chain) {
+    async checkpoints(chain, from = 1, to = Number.MAX_SAFE_INTEGER) {
+      if (to < from) return [];
       const items = await query({
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": `CKPT#${chain}` },
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: {
+          ":pk": `CKPT#${chain}`,
+          ":from": `SEQ#${pad(Math.max(0, from))}`,
+          ":to": `SEQ#${pad(Math.min(Number.MAX_SAFE_INTEGER, to))}`,
+        },
       });
       return items.map(toCheckpoint);
     },

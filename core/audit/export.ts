@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { AuditStore, Signer } from "./port.ts";
 import type { ChainEntry, Checkpoint } from "./types.ts";
 
 /**
@@ -15,6 +14,10 @@ export interface AuditExport {
   chain: string;
   keyId: string;
   publicKeyPem?: string;
+  /** The first entry's seq, when the file is a page of a longer chain (absent: 1). */
+  fromSeq?: number;
+  /** Where the chain goes on, when this page is not its last: ask for `?fromSeq=<next>`. */
+  next?: number;
   entries: ChainEntry[];
   checkpoints: Checkpoint[];
 }
@@ -60,6 +63,8 @@ export const auditExportSchema = z.object({
   chain: z.string().min(1),
   keyId: z.string(),
   publicKeyPem: z.string().optional(),
+  fromSeq: seq.optional(),
+  next: seq.optional(),
   entries: z.array(chainEntrySchema),
   checkpoints: z.array(checkpointSchema),
 });
@@ -81,42 +86,43 @@ export function parseAuditExport(json: unknown): AuditExport {
 }
 
 export function buildAuditExport(parts: Omit<AuditExport, "format">): AuditExport {
-  const { chain, keyId, publicKeyPem, entries, checkpoints } = parts;
+  const { chain, keyId, publicKeyPem, fromSeq, next, entries, checkpoints } = parts;
   return {
     format: AUDIT_EXPORT_FORMAT,
     chain,
     keyId,
     ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+    ...(fromSeq === undefined || fromSeq === 1 ? {} : { fromSeq }),
+    ...(next === undefined ? {} : { next }),
     entries,
     checkpoints,
   };
 }
 
 /**
- * Reads a whole chain from the store (pages of `pageSize` entries) for the admin export endpoint. The
- * signer gives keyId and the public key; both are informational in the file.
+ * Consecutive pages of one chain's export (each page's `next` the following page's `fromSeq`) as one
+ * export, for `audit:verify` to judge as a whole. The key fields are the last page's.
  */
-export async function exportChain(
-  store: AuditStore,
-  chain: string,
-  signer: Pick<Signer, "keyId" | "publicKeyPem">,
-  pageSize = 1000,
-): Promise<AuditExport> {
-  // Checkpoints first: a checkpoint signs entries already stored, so every one read now is at or below
-  // the head read next, unless entries were cut from the end, which the verifier must then see (a
-  // checkpoint past the export's last entry is `removed`). Entries appended while we read are at most an
-  // unsigned tail of this export.
-  const checkpoints = await store.checkpoints(chain);
-  const head = await store.head(chain);
-  const entries: ChainEntry[] = [];
-  for (let from = 1; head && from <= head.seq; from += pageSize) {
-    entries.push(...(await store.entries(chain, from, Math.min(head.seq, from + pageSize - 1))));
-  }
+export function mergeExportPages(pages: readonly AuditExport[]): AuditExport {
+  const first = pages[0];
+  if (!first) throw new AuditExportError("no pages to merge");
+  pages.forEach((p, i) => {
+    if (p.chain !== first.chain)
+      throw new AuditExportError(`page ${i + 1} is of chain ${p.chain}, not ${first.chain}`);
+    const before = pages[i - 1];
+    if (before && before.next !== (p.fromSeq ?? 1))
+      throw new AuditExportError(
+        `page ${i + 1} starts at seq ${p.fromSeq ?? 1}, but page ${i} goes on at ${before.next ?? "(none: it was the last)"}`,
+      );
+  });
+  const last = pages[pages.length - 1]!;
   return buildAuditExport({
-    chain,
-    keyId: signer.keyId,
-    publicKeyPem: await signer.publicKeyPem(),
-    entries,
-    checkpoints,
+    chain: first.chain,
+    keyId: last.keyId,
+    publicKeyPem: last.publicKeyPem,
+    fromSeq: first.fromSeq,
+    next: last.next,
+    entries: pages.flatMap((p) => p.entries),
+    checkpoints: pages.flatMap((p) => p.checkpoints),
   });
 }

@@ -20,9 +20,10 @@ export interface AuditStore {
   append(entry: ChainEntry): Promise<void>;
   putCheckpoint(checkpoint: Checkpoint): Promise<void>;
   lastCheckpoint(chain: string): Promise<Checkpoint | undefined>;
-  /** Entries with seq in [from, to], in order; and the checkpoints of that range. */
+  /** Entries with seq in [from, to], in order. */
   entries(chain: string, from: number, to: number): Promise<ChainEntry[]>;
-  checkpoints(chain: string): Promise<Checkpoint[]>;
+  /** Checkpoints with seq in [from, to] (default: all), in order. */
+  checkpoints(chain: string, from?: number, to?: number): Promise<Checkpoint[]>;
   chains(): Promise<string[]>;
 }
 

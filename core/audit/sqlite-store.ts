@@ -86,7 +86,9 @@ export function createSqliteAuditStore(db: DatabaseSync): AuditStore {
   const lastCheckpoint = db.prepare(
     "SELECT * FROM audit_checkpoints WHERE chain = ? ORDER BY seq DESC LIMIT 1",
   );
-  const checkpoints = db.prepare("SELECT * FROM audit_checkpoints WHERE chain = ? ORDER BY seq");
+  const checkpoints = db.prepare(
+    "SELECT * FROM audit_checkpoints WHERE chain = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+  );
 
   const headOf = (chain: string) => {
     const row = head.get(chain) as EntryRow | undefined;
@@ -136,8 +138,8 @@ export function createSqliteAuditStore(db: DatabaseSync): AuditStore {
     async entries(chain, from, to) {
       return (range.all(chain, from, to) as unknown as EntryRow[]).map(toEntry);
     },
-    async checkpoints(chain) {
-      return (checkpoints.all(chain) as unknown as CheckpointRow[]).map(toCheckpoint);
+    async checkpoints(chain, from = 1, to = Number.MAX_SAFE_INTEGER) {
+      return (checkpoints.all(chain, from, to) as unknown as CheckpointRow[]).map(toCheckpoint);
     },
     async chains() {
       return (chains.all() as unknown as { chain: string }[]).map((r) => r.chain);

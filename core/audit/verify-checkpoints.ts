@@ -14,15 +14,18 @@ export function checkCheckpoints(
   chain: string,
   keys: ReadonlyArray<ReturnType<typeof p256PublicKey>>,
   maxUnsigned: number,
-  { walkBroken }: { walkBroken: boolean },
+  { walkBroken, fromSeq, partial }: { walkBroken: boolean; fromSeq: number; partial: boolean },
 ): { problem?: Problem; verified: number; lastSignedSeq: number } {
-  const sorted = [...checkpoints].sort((a, b) => a.seq - b.seq);
-  const lastSeq = entries.length === 0 ? 0 : (entries[entries.length - 1]?.seq ?? 0);
+  // A page holds no entry a checkpoint below it signs: such a checkpoint is not the page's to judge.
+  const sorted = checkpoints.filter((c) => !(c.seq < fromSeq)).sort((a, b) => a.seq - b.seq);
+  const lastSeq = fromSeq - 1 + entries.length;
   const fingerprints = keys.map((k) => `local:${publicKeyFingerprint(k)}`).join(", ");
-  let lastGood = 0;
+  // The last seq a checkpoint signed, as far as this file shows: before a page, the one before it.
+  let lastGood = fromSeq - 1;
   /** The key (of `keys`, in rotation order) that signed the last checkpoint that verified. */
   let keyAt = 0;
   let verified = 0;
+  const signedSeq = () => (verified > 0 ? lastGood : 0);
   const gap = (from: number, to: number): Problem | undefined =>
     to - from > maxUnsigned
       ? {
@@ -34,26 +37,26 @@ export function checkCheckpoints(
 
   for (const c of sorted) {
     // Past a broken entry the positions mean nothing: the entry problem is reported instead.
-    if (walkBroken && c.seq > validCount) break;
+    if (walkBroken && c.seq > fromSeq - 1 + validCount) break;
     if (c.chain !== chain) {
       return {
         problem: { seq: c.seq, problem: "inserted", detail: `checkpoint ${c.seq} is of chain ${c.chain}` },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
     if (!Number.isInteger(c.seq) || c.seq < 1) {
       return {
         problem: { seq: 1, problem: "altered", detail: `checkpoint with invalid seq ${c.seq}` },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
     if (!c.signature) {
       return {
         problem: { seq: c.seq, problem: "missing_signature", detail: `checkpoint ${c.seq} has no signature` },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
     const payload = checkpointPayload(c);
@@ -73,12 +76,12 @@ export function checkCheckpoints(
             : `checkpoint ${c.seq}'s signature does not verify with the given public key${keys.length > 1 ? "s" : ""} (${fingerprints}; the checkpoint names ${c.keyId}): its seq, headHash or time was edited, or another key signed it`,
         },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
     keyAt = signer;
     const gapProblem = gap(lastGood, Math.min(c.seq, lastSeq));
-    if (gapProblem) return { problem: gapProblem, verified, lastSignedSeq: lastGood };
+    if (gapProblem) return { problem: gapProblem, verified, lastSignedSeq: signedSeq() };
     if (c.seq > lastSeq) {
       return {
         problem: {
@@ -87,10 +90,10 @@ export function checkCheckpoints(
           detail: `checkpoint ${c.seq} signs entries up to seq ${c.seq}, the export ends at seq ${lastSeq}: the chain was truncated`,
         },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
-    const entry = entries[c.seq - 1]!;
+    const entry = entries[c.seq - fromSeq]!;
     if (entry.hash !== c.headHash) {
       return {
         problem: {
@@ -99,7 +102,7 @@ export function checkCheckpoints(
           detail: `checkpoint ${c.seq} signed head hash ${c.headHash}, seq ${c.seq} now has ${entry.hash}: entries in seqs ${lastGood + 1}–${c.seq} were altered, inserted or removed and the chain re-hashed`,
         },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
     }
     verified++;
@@ -108,7 +111,7 @@ export function checkCheckpoints(
   if (!walkBroken) {
     // The writer signs every chain's first entry as it appends it (chain.ts shouldCheckpoint): a chain
     // no checkpoint signs had them all removed, and anyone could have rewritten it.
-    if (verified === 0 && lastSeq > 0)
+    if (verified === 0 && entries.length > 0 && fromSeq === 1)
       return {
         problem: {
           seq: 1,
@@ -117,13 +120,14 @@ export function checkCheckpoints(
             "no checkpoint signs this chain (the writer signs every chain's first entry): its checkpoints were removed",
         },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
-    const tail = gap(lastGood, lastSeq);
-    if (tail) return { problem: tail, verified, lastSignedSeq: lastGood };
+    // A partial page's tail goes on in the next page, where the checkpoint that signs it is.
+    const tail = partial ? undefined : gap(lastGood, lastSeq);
+    if (tail) return { problem: tail, verified, lastSignedSeq: signedSeq() };
     // The newest checkpoint signs everything before it: it must be the current (last given) key's, or a
-    // retired key could have re-signed the whole chain.
-    if (verified > 0 && keyAt !== keys.length - 1)
+    // retired key could have re-signed the whole chain. A partial page's newest need not be the newest.
+    if (verified > 0 && !partial && keyAt !== keys.length - 1)
       return {
         problem: {
           seq: lastGood,
@@ -131,8 +135,8 @@ export function checkCheckpoints(
           detail: `the last checkpoint (seq ${lastGood}) is not signed by the last public key given: give only the keys that signed this chain, oldest first (one idle since a rotation, or rotated less than a checkpoint ago, was signed by the older key alone); if the last key given did sign it, the chain was re-signed with a retired key`,
         },
         verified,
-        lastSignedSeq: lastGood,
+        lastSignedSeq: signedSeq(),
       };
   }
-  return { verified, lastSignedSeq: lastGood };
+  return { verified, lastSignedSeq: signedSeq() };
 }

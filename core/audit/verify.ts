@@ -8,8 +8,8 @@ import { checkCheckpoints } from "./verify-checkpoints.ts";
  * given (the export's order, which must be seq order) and checked against these rules; the result names
  * the first (lowest) seq that breaks one.
  *
- * Entries, at position i (expected seq = i + 1, expected prevHash = the previous entry's hash, or
- * GENESIS_HASH for the first):
+ * Entries, at position i (expected seq = fromSeq + i, expected prevHash = the previous entry's hash, or
+ * GENESIS_HASH for seq 1; a page's first entry, above seq 1, links to what it says):
  *  1. seq above the expected one → `reordered` at the expected seq if an entry with that seq comes later
  *     in the file, else `removed` at the expected seq (the first missing one).
  *  2. seq below the expected one (a seq already seen) → `inserted` at that seq.
@@ -39,6 +39,12 @@ import { checkCheckpoints } from "./verify-checkpoints.ts";
  *     chain's first entry as it appends it. The writer checkpoints at least every `everyEntries` entries (chain.ts), so
  *     maxUnsigned must be the writer's everyEntries (or more).
  *
+ * A page (fromSeq above 1, or `partial`: more follow) proves less. The entries up to its last checkpoint
+ * are signed by it, whatever came before the page; rule 9 counts from fromSeq - 1 (the checkpoint before
+ * the page is not in it); a page's first entry needs no checkpoint of its own; and a partial page's tail,
+ * and its newest key, are judged by the pages after it. Verifying the pages merged (`audit:export`) is
+ * verifying the chain.
+ *
  * What cannot be detected offline: truncation of the unsigned tail (reported as `unsignedTail`), and
  * truncation together with deletion of the later checkpoints (the result is a valid prefix): compare the
  * last checkpoint seq with the writer's (or KMS CloudTrail Sign events).
@@ -65,6 +71,16 @@ export interface VerifyInput {
   chain?: string;
   /** Longest run of entries allowed without a checkpoint. Default 100 (the writer's everyEntries). */
   maxUnsigned?: number;
+  /**
+   * The seq of the first entry given (default 1): a page of a longer chain (the admin export's
+   * `fromSeq`). Its first entry's prevHash is taken as given; a checkpoint at or after it signs it.
+   */
+  fromSeq?: number;
+  /**
+   * Where the chain goes on, for a page that is not its last (the export's `next`): the page holds seqs
+   * fromSeq through next - 1, and its tail is signed, if at all, in a later page.
+   */
+  next?: number;
 }
 
 export type VerifyResult =
@@ -77,6 +93,10 @@ export type VerifyResult =
       lastSignedSeq: number;
       /** Entries after lastSignedSeq: hash-linked but not yet signed (a truncation there is invisible). */
       unsignedTail: number;
+      /** The first entry's seq: above 1 for a page of a longer chain. */
+      fromSeq: number;
+      /** The seq the chain goes on at, for a page that is not its last. */
+      next?: number;
     }
   | { ok: false; chain: string; seq: number; problem: TamperProblem; detail: string };
 
@@ -94,10 +114,13 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     p256PublicKey,
   );
   const chain = input.chain ?? entries[0]?.chain ?? input.checkpoints[0]?.chain ?? "";
+  const fromSeq = input.fromSeq ?? 1;
+  const { next } = input;
+  const partial = next !== undefined;
 
-  const entryProblem = walkEntries(entries, chain);
-  // Entries [0, validCount) are in place: entries[i].seq === i + 1 and correctly linked.
-  const validCount = entryProblem ? entryProblem.seq - 1 : entries.length;
+  const entryProblem = walkEntries(entries, chain, fromSeq) ?? pageEnd(entries, fromSeq, next);
+  // Entries [0, validCount) are in place: entries[i].seq === fromSeq + i and correctly linked.
+  const validCount = entryProblem ? entryProblem.seq - fromSeq : entries.length;
   const checkpointProblem = checkCheckpoints(
     input.checkpoints,
     entries,
@@ -105,9 +128,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     chain,
     keys,
     maxUnsigned,
-    {
-      walkBroken: entryProblem !== undefined,
-    },
+    { walkBroken: entryProblem !== undefined, fromSeq, partial },
   );
 
   const problems = [entryProblem, checkpointProblem.problem].filter((p): p is Problem => p !== undefined);
@@ -122,26 +143,51 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     entries: entries.length,
     checkpoints: checkpointProblem.verified,
     lastSignedSeq: checkpointProblem.lastSignedSeq,
-    unsignedTail: entries.length - checkpointProblem.lastSignedSeq,
+    unsignedTail: entries.length - Math.max(0, checkpointProblem.lastSignedSeq - fromSeq + 1),
+    fromSeq,
+    ...(partial ? { next } : {}),
   };
 }
 
-function walkEntries(entries: ChainEntry[], chain: string): Problem | undefined {
+/** A page that is not the chain's last holds every seq before its `next`, and none after. */
+function pageEnd(entries: ChainEntry[], fromSeq: number, next: number | undefined): Problem | undefined {
+  if (next === undefined) return undefined;
+  const end = fromSeq + entries.length;
+  if (end < next)
+    return {
+      seq: end,
+      problem: "removed",
+      detail:
+        end === next - 1
+          ? `seq ${end} is missing (the page goes on at seq ${next})`
+          : `seqs ${end}–${next - 1} are missing (the page goes on at seq ${next})`,
+    };
+  if (end > next)
+    return {
+      seq: next,
+      problem: "inserted",
+      detail: `the page says the chain goes on at seq ${next}, but holds entries through seq ${end - 1}`,
+    };
+  return undefined;
+}
+
+function walkEntries(entries: ChainEntry[], chain: string, fromSeq: number): Problem | undefined {
   const positionOfHash = new Map<string, number>();
   entries.forEach((e, i) => {
     if (!positionOfHash.has(e.hash)) positionOfHash.set(e.hash, i);
   });
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const expected = i + 1;
-    const expectedPrev = i === 0 ? GENESIS_HASH : entries[i - 1]!.hash;
+    const expected = fromSeq + i;
+    // A page's first entry links to one the page does not hold: the checkpoints after it sign that link.
+    const expectedPrev = i > 0 ? entries[i - 1]!.hash : fromSeq === 1 ? GENESIS_HASH : e.prevHash;
     if (e.seq > expected) {
       const later = entries.findIndex((x, j) => j > i && x.seq === expected);
       return later >= 0
         ? {
             seq: expected,
             problem: "reordered",
-            detail: `seq ${expected} appears after seq ${e.seq} (position ${later + 1} instead of ${expected})`,
+            detail: `seq ${expected} appears after seq ${e.seq} (position ${later + 1} instead of ${i + 1})`,
           }
         : {
             seq: expected,
@@ -187,9 +233,9 @@ function walkEntries(entries: ChainEntry[], chain: string): Problem | undefined 
       const at = positionOfHash.get(e.prevHash);
       if (at !== undefined && at < i - 1) {
         return {
-          seq: at + 2,
+          seq: fromSeq + at + 1,
           problem: "inserted",
-          detail: `seq ${e.seq} links to seq ${at + 1}: the ${i - 1 - at} entr${i - 1 - at === 1 ? "y" : "ies"} from seq ${at + 2} were inserted`,
+          detail: `seq ${e.seq} links to seq ${fromSeq + at}: the ${i - 1 - at} entr${i - 1 - at === 1 ? "y" : "ies"} from seq ${fromSeq + at + 1} were inserted`,
         };
       }
       if (at !== undefined && at > i) {

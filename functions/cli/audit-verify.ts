@@ -57,6 +57,8 @@ function main(): number {
       publicKeyPem,
       chain: exported.chain,
       maxUnsigned,
+      fromSeq: exported.fromSeq,
+      next: exported.next,
     });
   } catch (err) {
     throw new UsageError(`unusable public key: ${(err as Error).message}`);
@@ -70,9 +72,17 @@ function main(): number {
   const tail =
     result.unsignedTail === 0
       ? "every entry is covered by a signed checkpoint"
-      : `the last ${result.unsignedTail} entr${result.unsignedTail === 1 ? "y is" : "ies are"} hash-linked but not yet covered by a checkpoint`;
+      : result.next !== undefined
+        ? `the last ${result.unsignedTail} entr${result.unsignedTail === 1 ? "y is" : "ies are"} hash-linked, and signed (if at all) by a checkpoint in a later page`
+        : `the last ${result.unsignedTail} entr${result.unsignedTail === 1 ? "y is" : "ies are"} hash-linked but not yet covered by a checkpoint`;
+  const last = result.fromSeq + result.entries - 1;
+  // A page proves its own signed entries; the chain before it and after it are other files' to prove.
+  const range =
+    result.fromSeq === 1 && result.next === undefined
+      ? ""
+      : ` (a page: seqs ${result.fromSeq}–${last}${result.next === undefined ? ", the chain's last" : `; the chain goes on at seq ${result.next}`}; verify the whole chain from npm run audit:export)`;
   process.stdout.write(
-    `VERIFIED: chain ${result.chain}: ${result.entries} entries, ${result.checkpoints} signed checkpoint${result.checkpoints === 1 ? "" : "s"} (last at seq ${result.lastSignedSeq}); ${tail}.\n`,
+    `VERIFIED: chain ${result.chain}${range}: ${result.entries} entries, ${result.checkpoints} signed checkpoint${result.checkpoints === 1 ? "" : "s"} (last at seq ${result.lastSignedSeq}); ${tail}.\n`,
   );
   return 0;
 }

@@ -113,6 +113,18 @@ export function auditStoreContract(
       expect(await store.checkpoints("system")).toEqual([]);
     });
 
+    it("returns the checkpoints of a seq range, both ends included", async () => {
+      const entries = await appendAll(store, auditRecs("acme", 12));
+      for (const seq of [1, 5, 10, 12])
+        await store.putCheckpoint(checkpoint("acme", seq, entries[seq - 1]!.hash));
+      const seqs = async (from?: number, to?: number) =>
+        (await store.checkpoints("acme", from, to)).map((c) => c.seq);
+      expect(await seqs(5, 10)).toEqual([5, 10]);
+      expect(await seqs(6)).toEqual([10, 12]);
+      expect(await seqs(2, 4)).toEqual([]);
+      expect(await seqs(11, 10)).toEqual([]);
+    });
+
     it("returns every entry of a chain past 100 items and 1 MB, in order", async () => {
       const bulk = "x".repeat(9_000);
       const records = Array.from({ length: 130 }, (_, i) => auditRec("big", i + 1, { bulk }));

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -383,6 +383,80 @@ describe("audit chains", () => {
     const result = cli(file);
     expect(result.status).toBe(1);
     expect(result.stdout + result.stderr).toMatch(/seq 1: altered/);
+  });
+});
+
+describe("a chain exported a page at a time", () => {
+  const admin = (path: string) =>
+    fetch(`${h.gateway.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  // Not spawnSync: the gateway answering the CLI runs in this process, whose event loop must go on.
+  const cli = (script: string, args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(import.meta.dirname, `../../functions/cli/${script}`), ...args],
+        {
+          env: { PATH: process.env.PATH ?? "", ...env },
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d));
+      child.stderr.on("data", (d: Buffer) => (stderr += d));
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+
+  it("pages through the admin API, and audit:export merges the pages into one file that verifies", async () => {
+    const whole = await exportOf("sensitive");
+    expect(whole.entries.length).toBeGreaterThan(4);
+    expect(whole).not.toHaveProperty("next");
+
+    const first = (await (await admin("/admin/audit/sensitive?limit=2")).json()) as AuditExport;
+    expect(first).toMatchObject({ next: 3, entries: whole.entries.slice(0, 2) });
+    const second = (await (await admin("/admin/audit/sensitive?fromSeq=3&limit=2")).json()) as AuditExport;
+    expect(second).toMatchObject({ fromSeq: 3, next: 5, entries: whole.entries.slice(2, 4) });
+
+    const file = join(h.dataDir, "paged-export.json");
+    const keyFile = join(h.dataDir, "paged-public.pem");
+    writeFileSync(keyFile, whole.publicKeyPem ?? "");
+    const args = ["--url", h.gateway.url, "--chain", "sensitive", "--out", file, "--limit", "2"];
+    const exported = await cli("audit-export.ts", args, { GATEWAY_ADMIN_KEY: ADMIN_KEY });
+    expect(exported.stderr).toBe("");
+    expect(exported.stdout).toContain(`${whole.entries.length} entries`);
+    const merged = JSON.parse(readFileSync(file, "utf8")) as AuditExport;
+    expect(merged.entries).toEqual(whole.entries);
+    expect(merged.checkpoints).toEqual(whole.checkpoints);
+    const verified = await cli("audit-verify.ts", ["--file", file, "--public-key", keyFile]);
+    expect(verified.stdout).toMatch(/^VERIFIED: chain sensitive: /);
+    expect(verified.status).toBe(0);
+
+    // A page alone proves what its checkpoints sign, and says it is a page.
+    writeFileSync(file, JSON.stringify(second));
+    const page = await cli("audit-verify.ts", ["--file", file, "--public-key", keyFile]);
+    expect(page.stdout).toMatch(/^VERIFIED: chain sensitive \(a page: seqs 3–4; the chain goes on at seq 5;/);
+  });
+
+  it.each([
+    ["?fromSeq=0", "fromSeq"],
+    ["?fromSeq=abc", "fromSeq"],
+    ["?limit=1001", "limit"],
+    ["?fromSeq=100000", "fromSeq"],
+    ["?after=3", "after"],
+  ])("refuses %s with a 400 naming the parameter", async (query, param) => {
+    const res = await admin(`/admin/audit/sensitive${query}`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe(param);
+  });
+
+  it("audit:export reports what the gateway answered, and needs the admin key", async () => {
+    const file = join(h.dataDir, "never.json");
+    const args = ["--url", h.gateway.url, "--chain", "nobody", "--out", file];
+    const missing = await cli("audit-export.ts", args, { GATEWAY_ADMIN_KEY: ADMIN_KEY });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("answered 404: No audit chain 'nobody'.");
+    const keyless = await cli("audit-export.ts", args);
+    expect(keyless.status).toBe(2);
+    expect(keyless.stderr).toContain("GATEWAY_ADMIN_KEY");
   });
 });
 

@@ -7,12 +7,10 @@ import {
   AUDIT_EXPORT_FORMAT,
   AuditExportError,
   buildAuditExport,
-  exportChain,
   parseAuditExport,
 } from "../../../core/audit/export.ts";
 import { createLocalSigner } from "../../../core/audit/local-signer.ts";
-import type { AuditStore, Signer } from "../../../core/audit/port.ts";
-import type { ChainEntry, Checkpoint } from "../../../core/audit/types.ts";
+import type { Signer } from "../../../core/audit/port.ts";
 import { verifyChain } from "../../../core/audit/verify.ts";
 import { buildChain, CHAIN, record } from "./fixtures.ts";
 
@@ -98,77 +96,5 @@ describe("audit export", () => {
     expect(() => parseAuditExport(bad)).toThrow(/entries\.0\.hash/);
     expect(() => parseAuditExport({ ...base, checkpoints: [{ seq: 0 }] })).toThrow(/checkpoints\.0/);
     expect(() => parseAuditExport(null)).toThrow(AuditExportError);
-  });
-
-  it("exportChain reads a chain from the store in pages", async () => {
-    const chain = await buildChain(signer, 25, 10);
-    const calls: Array<[number, number]> = [];
-    const store = {
-      head: async () => chain.entries.at(-1),
-      entries: async (_c: string, from: number, to: number) => {
-        calls.push([from, to]);
-        return chain.entries.filter((e) => e.seq >= from && e.seq <= to);
-      },
-      checkpoints: async (): Promise<Checkpoint[]> => chain.checkpoints,
-    } as unknown as AuditStore;
-    const exported = await exportChain(store, CHAIN, signer, 10);
-    expect(calls).toEqual([
-      [1, 10],
-      [11, 20],
-      [21, 25],
-    ]);
-    expect(exported.entries.map((e: ChainEntry) => e.seq)).toEqual(chain.entries.map((e) => e.seq));
-    expect(exported.checkpoints.map((c) => c.seq)).toEqual([10, 20]);
-    expect(exported.keyId).toBe(signer.keyId);
-    expect(verifyChain({ ...exported, publicKeyPem: exported.publicKeyPem!, maxUnsigned: 10 })).toMatchObject(
-      {
-        ok: true,
-        unsignedTail: 5,
-      },
-    );
-  });
-
-  it("exportChain keeps a checkpoint past the stored head: the end was cut, and the verifier must see it", async () => {
-    const chain = await buildChain(signer, 25, 10);
-    const store = {
-      // Entries 16-25 deleted from the store; the checkpoint at 20 still signs them.
-      head: async () => chain.entries[14],
-      entries: async (_c: string, from: number, to: number) =>
-        chain.entries.filter((e) => e.seq >= from && e.seq <= to),
-      checkpoints: async (): Promise<Checkpoint[]> => chain.checkpoints,
-    } as unknown as AuditStore;
-    const exported = await exportChain(store, CHAIN, signer, 10);
-    expect(exported.checkpoints.map((c) => c.seq)).toEqual([10, 20]);
-    const verdict = verifyChain({ ...exported, publicKeyPem: exported.publicKeyPem! });
-    expect(verdict.ok).toBe(false);
-    expect(JSON.stringify(verdict)).toContain("removed");
-  });
-
-  it("exportChain reads checkpoints before the head, so one signed while it reads is never past the export", async () => {
-    const chain = await buildChain(signer, 25, 10);
-    const order: string[] = [];
-    const store = {
-      head: async () => {
-        order.push("head");
-        return chain.entries.at(-1);
-      },
-      entries: async (_c: string, from: number, to: number) =>
-        chain.entries.filter((e) => e.seq >= from && e.seq <= to),
-      checkpoints: async (): Promise<Checkpoint[]> => {
-        order.push("checkpoints");
-        return chain.checkpoints;
-      },
-    } as unknown as AuditStore;
-    await exportChain(store, CHAIN, signer, 10);
-    expect(order).toEqual(["checkpoints", "head"]);
-  });
-
-  it("exportChain of an empty chain", async () => {
-    const store = { head: async () => undefined, checkpoints: async () => [] } as unknown as AuditStore;
-    expect(await exportChain(store, "none", signer)).toMatchObject({
-      chain: "none",
-      entries: [],
-      checkpoints: [],
-    });
   });
 });

@@ -120,6 +120,7 @@ describe("verifyChain: untouched", () => {
       checkpoints: 2,
       lastSignedSeq: 200,
       unsignedTail: 50,
+      fromSeq: 1,
     });
   });
 
@@ -473,6 +474,116 @@ describe("verifyChain: tamper matrix", () => {
         });
       },
     );
+  });
+});
+
+describe("verifyChain: a page of a longer chain (fromSeq, next)", () => {
+  /** Seqs from..to of the pristine chain, as the admin export pages it (checkpoints of its range). */
+  const pageOf = (from: number, to: number, last = to === N) => {
+    const c = fresh();
+    return {
+      entries: c.entries.slice(idx(from), to),
+      checkpoints: c.checkpoints.filter((cp) => cp.seq >= from && (last || cp.seq <= to)),
+      fromSeq: from,
+      ...(last ? {} : { next: to + 1 }),
+    };
+  };
+  const verifyPage = (p: ReturnType<typeof pageOf>) => verifyChain({ ...p, publicKeyPem: pem });
+
+  it("verifies a middle page, its entries up to its checkpoint signed and the rest left to the next page", () => {
+    expect(verifyPage(pageOf(51, 150))).toEqual({
+      ok: true,
+      chain: pristine.entries[0]!.chain,
+      entries: 100,
+      checkpoints: 1,
+      lastSignedSeq: 100,
+      unsignedTail: 50,
+      fromSeq: 51,
+      next: 151,
+    });
+  });
+
+  it("verifies a page no checkpoint falls in, signing nothing of it", () => {
+    expect(verifyPage(pageOf(101, 130))).toMatchObject({
+      ok: true,
+      checkpoints: 0,
+      lastSignedSeq: 0,
+      unsignedTail: 30,
+    });
+  });
+
+  it.each([
+    [
+      "a record edited",
+      (p: ReturnType<typeof pageOf>) => {
+        p.entries[idx(K) - 50]!.record.actor = "mallory";
+      },
+      K,
+      "altered",
+    ],
+    [
+      "its first entry replaced by a forged one that links as it says (the next link breaks)",
+      (p: ReturnType<typeof pageOf>) => {
+        p.entries[0] = forged(fresh().entries[idx(50)]!);
+      },
+      52,
+      "bad_link",
+    ],
+    [
+      "every entry re-hashed from a forged first one (its checkpoint catches it)",
+      (p: ReturnType<typeof pageOf>) => {
+        const c = fresh();
+        const forgedChain = rehashFrom(
+          [...c.entries.slice(0, idx(51)), forged(c.entries[idx(50)]!), ...c.entries.slice(idx(52))],
+          idx(52),
+        );
+        p.entries = forgedChain.slice(idx(51), 150);
+      },
+      100,
+      "altered",
+    ],
+    [
+      "an entry missing inside it",
+      (p: ReturnType<typeof pageOf>) => void p.entries.splice(10, 1),
+      61,
+      "removed",
+    ],
+    [
+      "its last entries missing (the page says where the chain goes on)",
+      (p: ReturnType<typeof pageOf>) => void p.entries.splice(-5),
+      146,
+      "removed",
+    ],
+    [
+      "entries past its `next`",
+      (p: ReturnType<typeof pageOf>) => {
+        p.next = 140;
+      },
+      140,
+      "inserted",
+    ],
+  ])("finds %s", (_what, tamper, seq, problem) => {
+    const p = pageOf(51, 150);
+    tamper(p);
+    expect(verifyPage(p)).toMatchObject({ ok: false, seq, problem });
+  });
+
+  it("leaves a checkpoint before the page alone, having no entry of it to judge", () => {
+    const p = pageOf(101, 250);
+    p.checkpoints.unshift({ ...pristine.checkpoints[0]!, headHash: "0".repeat(64) });
+    expect(verifyPage(p)).toMatchObject({ ok: true, checkpoints: 1, lastSignedSeq: 200 });
+  });
+
+  it("judges the unsigned tail on the chain's last page only", () => {
+    const long = { ...pageOf(201, 250), entries: pristine.entries.slice(idx(201)), checkpoints: [] };
+    expect(verifyChain({ ...long, publicKeyPem: pem, maxUnsigned: 40 })).toMatchObject({
+      ok: false,
+      seq: 240,
+      problem: "missing_signature",
+    });
+    expect(verifyChain({ ...long, next: 251, publicKeyPem: pem, maxUnsigned: 40 })).toMatchObject({
+      ok: true,
+    });
   });
 });
 
