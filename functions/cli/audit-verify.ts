@@ -8,7 +8,8 @@ import { DEFAULT_MAX_UNSIGNED, verifyChain } from "../../core/audit/verify.ts";
  *
  * Verifies an exported audit chain offline (core/audit/verify.ts): recomputes every hash link and checks
  * every checkpoint signature with the public key. Exit 0: verified; 1: tampered (the first bad seq and the
- * problem are printed); 2: usage error or unreadable input.
+ * problem are printed); 2: usage error or unreadable input; 3: a page of a longer chain in which no
+ * checkpoint signs anything (its entries are only linked to each other: nothing in it is vouched for).
  */
 const USAGE =
   "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem> …] [--max-unsigned <n>]";
@@ -81,6 +82,13 @@ function main(): number {
     result.fromSeq === 1 && result.next === undefined
       ? ""
       : ` (a page: seqs ${result.fromSeq}–${last}${result.next === undefined ? ", the chain's last" : `; the chain goes on at seq ${result.next}`}; verify the whole chain from npm run audit:export)`;
+  if (range && result.checkpoints === 0 && result.entries > 0) {
+    // Anyone can write entries that link to each other: without a checkpoint there is nothing to trust.
+    process.stdout.write(
+      `NOTHING SIGNED: chain ${result.chain}${range}: no checkpoint in this page signs its ${result.entries} entries, which are only hash-linked to each other.\n`,
+    );
+    return 3;
+  }
   process.stdout.write(
     `VERIFIED: chain ${result.chain}${range}: ${result.entries} entries, ${result.checkpoints} signed checkpoint${result.checkpoints === 1 ? "" : "s"} (last at seq ${result.lastSignedSeq}); ${tail}.\n`,
   );

@@ -91,6 +91,38 @@ describe("npm run audit:verify", () => {
     expect(reversed.out).toMatch(/seq 200: bad_signature\n.*not signed by the last public key given/);
   });
 
+  it.each([
+    [
+      "exit 0 for a page a checkpoint signs, saying it is a page",
+      151,
+      250,
+      0,
+      /^VERIFIED: chain org-acme \(a page: seqs 151–250; the chain goes on at seq 251;.*: 100 entries, 1 signed checkpoint \(last at seq 200\)/,
+    ],
+    [
+      "exit 3 for a page no checkpoint signs: its entries are only linked",
+      201,
+      250,
+      3,
+      /^NOTHING SIGNED: chain org-acme \(a page: seqs 201–250; the chain goes on at seq 251;.*only hash-linked/,
+    ],
+  ])("%s", async (_what, from, to, code, out) => {
+    const chain = await buildChain(signer, 300);
+    const file = join(dir, `page-${from}.json`);
+    const page = buildAuditExport({
+      chain: CHAIN,
+      keyId: signer.keyId,
+      fromSeq: from,
+      next: to + 1,
+      entries: chain.entries.slice(from - 1, to),
+      checkpoints: chain.checkpoints.filter((c) => c.seq >= from && c.seq <= to),
+    });
+    writeFileSync(file, JSON.stringify(page));
+    const r = run("--file", file, "--public-key", keyFile);
+    expect(r.out).toMatch(out);
+    expect(r.code).toBe(code);
+  });
+
   it("--max-unsigned changes the allowed unsigned run", () => {
     const r = run("--file", goodFile, "--public-key", keyFile, "--max-unsigned", "40");
     expect(r.code).toBe(1);
