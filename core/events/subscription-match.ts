@@ -24,7 +24,7 @@ export function subscriptionMatch(sub: Subscription, region: string, account: st
         "detail-type": row.detail_type,
         source: row.source,
         account,
-        time: row.time,
+        time: wholeSeconds(row.time),
         region,
         resources: [],
       };
@@ -36,3 +36,9 @@ export function subscriptionMatch(sub: Subscription, region: string, account: st
     keyOf: (env, seq) => (orderKey ? `k\u0000${orderKey(env)}` : `s\u0000${seq}`),
   };
 }
+
+/**
+ * EventBridge writes an envelope's `time` in whole seconds ("2017-12-22T18:43:48Z", the Time a PutEvents
+ * entry gives cut to the second); the outbox keeps the event's own, with milliseconds.
+ */
+const wholeSeconds = (time: string): string => time.replace(/\.\d+Z$/, "Z");

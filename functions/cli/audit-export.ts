@@ -70,7 +70,8 @@ async function fetchPage(
 ): Promise<AuditExport> {
   const query = `fromSeq=${fromSeq}${limit === undefined ? "" : `&limit=${limit}`}`;
   const url = `${base.replace(/\/+$/, "")}/admin/audit/${encodeURIComponent(chain)}?${query}`;
-  const res = await fetch(url, { headers: { authorization: `Bearer ${adminKey}` } });
+  // The admin API never redirects: one that does is not the gateway, and is not sent the key again.
+  const res = await fetch(url, { headers: { authorization: `Bearer ${adminKey}` }, redirect: "error" });
   const text = await res.text();
   if (!res.ok) {
     let message = text.slice(0, 500);

@@ -46,6 +46,15 @@ describe("SQLite event bus: delivery", () => {
     });
   });
 
+  it("writes the envelope's time in whole seconds, as EventBridge does", async () => {
+    const all = recorder("all", { source: ["llm-gateway"] });
+    const b = h.bus([all.sub]);
+    b.start();
+    await b.publish([{ ...event("ms", "llm.usage"), time: "2025-01-02T03:04:05.987Z" }]);
+    expect(await b.drain(2000)).toBe(true);
+    expect(all.seen[0]?.time).toBe("2025-01-02T03:04:05Z");
+  });
+
   it("delivers a duplicate publish of one id once", async () => {
     const all = recorder("all", { source: ["llm-gateway"] });
     const b = h.bus([all.sub]);
