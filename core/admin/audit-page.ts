@@ -46,11 +46,13 @@ export async function exportPage(
   if (beyond.length > 0) {
     // A checkpoint is stored after the entry it signs: one past this page's entries, read after them,
     // is an entry appended meanwhile (the head, read again, has it) or a chain cut short (it does not).
+    // The first such one is evidence enough; a chain cut far back could have more than a page holds.
     const now = await store.head(chain);
-    if (now && now.seq >= Math.max(...beyond.map((c) => c.seq))) {
-      checkpoints = checkpoints.filter((c) => c.seq <= to);
-      next = to + 1;
-    }
+    const last = beyond.reduce((a, c) => (c.seq > a.seq ? c : a));
+    const first = beyond.reduce((a, c) => (c.seq < a.seq ? c : a));
+    checkpoints = checkpoints.filter((c) => c.seq <= to);
+    if (now && now.seq >= last.seq) next = to + 1;
+    else checkpoints.push(first);
   }
   return buildAuditExport({
     chain,

@@ -1,7 +1,6 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -137,16 +136,40 @@ export function createDynamoAuditStore(doc: DynamoDBDocumentClient, tableName: s
 
     async putCheckpoint(c) {
       try {
+        // With a check that the head is still the entry it signs, in one transaction (2 items).
         await doc.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { pk: `CKPT#${c.chain}`, sk: `SEQ#${pad(c.seq)}`, ...c },
-            ConditionExpression: "attribute_not_exists(pk)",
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: tableName,
+                  Key: { pk: chainPk(c.chain), sk: HEAD },
+                  ConditionExpression: "#seq = :seq AND #hash = :hash",
+                  ExpressionAttributeNames: { "#seq": "seq", "#hash": "hash" },
+                  ExpressionAttributeValues: { ":seq": c.seq, ":hash": c.headHash },
+                },
+              },
+              {
+                Put: {
+                  TableName: tableName,
+                  Item: { pk: `CKPT#${c.chain}`, sk: `SEQ#${pad(c.seq)}`, ...c },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
+            ],
           }),
         );
       } catch (err) {
-        if (err instanceof Error && err.name === "ConditionalCheckFailedException")
+        const codes = cancellationCodes(err);
+        if (codes?.[0] === "ConditionalCheckFailed")
+          throw new ConflictError(`Chain ${c.chain}: the checkpoint signs seq ${c.seq}, the head has moved.`);
+        if (codes?.includes("ConditionalCheckFailed"))
           throw new ConflictError(`Chain ${c.chain} already has a checkpoint at ${c.seq}.`);
+        // An append racing it: the head is moving.
+        if (codes?.includes("TransactionConflict"))
+          throw new ConflictError(
+            `Chain ${c.chain}: an append touched the head while seq ${c.seq} was signed.`,
+          );
         throw err;
       }
     },

@@ -18,6 +18,11 @@ export interface AuditStore {
   /** Returns the entry of a record already in the chain (redelivery), by eventId. */
   findByEventId(chain: string, eventId: string): Promise<ChainEntry | undefined>;
   append(entry: ChainEntry): Promise<void>;
+  /**
+   * Stores a checkpoint of the chain's head: ConflictError when one is stored at that seq, or when the
+   * head has moved past it (a checkpoint signed for an older head and stored late would land behind
+   * pages of an export already read, and leave them a gap of more than 100 unsigned entries).
+   */
   putCheckpoint(checkpoint: Checkpoint): Promise<void>;
   lastCheckpoint(chain: string): Promise<Checkpoint | undefined>;
   /** Entries with seq in [from, to], in order. */

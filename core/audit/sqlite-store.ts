@@ -124,7 +124,15 @@ export function createSqliteAuditStore(db: DatabaseSync): AuditStore {
     },
     async putCheckpoint(c) {
       try {
-        putCheckpoint.run(c.chain, c.seq, c.headHash, c.time, c.signature, c.keyId);
+        // One transaction: the head is still the entry the checkpoint signs when it is stored.
+        transaction(db, () => {
+          const now = head.get(c.chain) as EntryRow | undefined;
+          if (now?.seq !== c.seq || now.hash !== c.headHash)
+            throw new ConflictError(
+              `Chain ${c.chain}: the checkpoint signs seq ${c.seq}, the head is now ${now?.seq ?? "none"}.`,
+            );
+          putCheckpoint.run(c.chain, c.seq, c.headHash, c.time, c.signature, c.keyId);
+        });
       } catch (err) {
         if (isConstraint(err))
           throw new ConflictError(`Chain ${c.chain} already has a checkpoint at ${c.seq}.`);

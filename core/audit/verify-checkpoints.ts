@@ -122,8 +122,10 @@ export function checkCheckpoints(
         verified,
         lastSignedSeq: signedSeq(),
       };
-    // A partial page's tail goes on in the next page, where the checkpoint that signs it is.
-    const tail = partial ? undefined : gap(lastGood, lastSeq);
+    // A partial page's tail goes on in the next page, but holds no more than the writer leaves
+    // unsigned either: it never appends past maxUnsigned unsigned entries, and a page holds every
+    // checkpoint of its seqs.
+    const tail = gap(lastGood, lastSeq);
     if (tail) return { problem: tail, verified, lastSignedSeq: signedSeq() };
     // The newest checkpoint signs everything before it: it must be the current (last given) key's, or a
     // retired key could have re-signed the whole chain. A partial page's newest need not be the newest.

@@ -39,11 +39,11 @@ import { checkCheckpoints } from "./verify-checkpoints.ts";
  *     chain's first entry as it appends it. The writer checkpoints at least every `everyEntries` entries (chain.ts), so
  *     maxUnsigned must be the writer's everyEntries (or more).
  *
- * A page (fromSeq above 1, or `partial`: more follow) proves less. The entries up to its last checkpoint
+ * A page (fromSeq above 1, or `next`: more follow) proves less. The entries up to its last checkpoint
  * are signed by it, whatever came before the page; rule 9 counts from fromSeq - 1 (the checkpoint before
- * the page is not in it); a page's first entry needs no checkpoint of its own; and a partial page's tail,
- * and its newest key, are judged by the pages after it. Verifying the pages merged (`audit:export`) is
- * verifying the chain.
+ * the page is not in it); a page's first entry needs no checkpoint of its own; and a partial page's
+ * newest key is judged by the pages after it. Verifying the pages merged (`audit:export`) is verifying
+ * the chain.
  *
  * What cannot be detected offline: truncation of the unsigned tail (reported as `unsignedTail`), and
  * truncation together with deletion of the later checkpoints (the result is a valid prefix): compare the

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { MAX_PAGE_SIZE } from "../../core/admin/page.ts";
 import {
   type AuditExport,
   AuditExportError,
@@ -18,6 +19,12 @@ import {
  */
 const USAGE =
   "usage: npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>]";
+
+/** A page is at most 4 MiB of entries in a 6 MB answer; one slower than this is not coming. */
+const PAGE_TIMEOUT_MS = 120_000;
+const ANSWER_BYTES = 16 * 1024 * 1024;
+/** The merged file is one string, written and read whole: V8's longest is 2^29 - 24 characters. */
+const MAX_FILE_CHARS = 500_000_000;
 
 class UsageError extends Error {}
 
@@ -46,12 +53,34 @@ async function main(): Promise<number> {
   if (!adminKey) throw new UsageError(`the environment variable ${envName} (the admin key) is not set`);
 
   const pages: AuditExport[] = [];
-  for (let fromSeq: number | undefined = 1; fromSeq !== undefined; ) {
+  let total = 0;
+  const most = limit === undefined ? MAX_PAGE_SIZE : Number(limit);
+  for (let next: number | undefined = 1; next !== undefined; ) {
+    const fromSeq = next;
     const page = await fetchPage(url, chain, fromSeq, limit, adminKey);
-    if (page.next !== undefined && page.next <= fromSeq)
-      throw new AuditExportError(`the page from seq ${fromSeq} goes on at seq ${page.next}, not past it`);
+    // A page moves on by at least one seq and at most the entries asked for, and holds only its own
+    // seqs: a gateway that answers otherwise could keep the export going for ever, or fold in entries
+    // from elsewhere in the chain.
+    const end = page.next ?? Number.POSITIVE_INFINITY;
+    if (page.next !== undefined && (end <= fromSeq || end - fromSeq > most))
+      throw new AuditExportError(
+        `the page from seq ${fromSeq} goes on at seq ${page.next}: not a page of at most ${most}`,
+      );
+    const stray = page.entries.find((e) => e.seq < fromSeq || e.seq >= end);
+    if (stray) throw new AuditExportError(`the page from seq ${fromSeq} holds seq ${stray.seq}, outside it`);
+    // The gateway ends a page at its last entry (its bytes ran out) or after the seqs asked for (entries
+    // missing from the store): a page that does neither is not the gateway's.
+    if (page.next !== undefined && page.entries.at(-1)?.seq !== page.next - 1 && end - fromSeq !== most)
+      throw new AuditExportError(
+        `the page from seq ${fromSeq} ends at seq ${page.next - 1} without its entry`,
+      );
+    total += page.entries.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
+    if (total > MAX_FILE_CHARS)
+      throw new AuditExportError(
+        `chain ${chain} passes ${MAX_FILE_CHARS} characters of entries by seq ${page.entries.at(-1)?.seq}: more than one file can hold (a JavaScript string's limit)`,
+      );
     pages.push(page);
-    fromSeq = page.next;
+    next = page.next;
   }
   const merged = mergeExportPages(pages);
   writeFileSync(out, JSON.stringify(merged));
@@ -71,8 +100,12 @@ async function fetchPage(
   const query = `fromSeq=${fromSeq}${limit === undefined ? "" : `&limit=${limit}`}`;
   const url = `${base.replace(/\/+$/, "")}/admin/audit/${encodeURIComponent(chain)}?${query}`;
   // The admin API never redirects: one that does is not the gateway, and is not sent the key again.
-  const res = await fetch(url, { headers: { authorization: `Bearer ${adminKey}` }, redirect: "error" });
-  const text = await res.text();
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${adminKey}` },
+    redirect: "error",
+    signal: AbortSignal.timeout(PAGE_TIMEOUT_MS),
+  });
+  const text = await cappedText(res);
   if (!res.ok) {
     let message = text.slice(0, 500);
     try {
@@ -88,12 +121,29 @@ async function fetchPage(
   return page;
 }
 
+/** A page's answer, refused past ANSWER_BYTES: the gateway's are at most 6 MB (a Lambda's). */
+async function cappedText(res: Response): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of res.body ?? []) {
+    bytes += chunk.byteLength;
+    if (bytes > ANSWER_BYTES) throw new Error(`the gateway's answer passed ${ANSWER_BYTES} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 try {
   process.exitCode = await main();
 } catch (err) {
   const usage = err instanceof UsageError;
+  // fetch says only "fetch failed"; its cause says why (refused, a redirect, a timeout, TLS).
+  const cause = (err as { cause?: unknown }).cause;
+  const why = cause instanceof Error ? `: ${cause.message}` : "";
   const message =
-    err instanceof SyntaxError ? `the gateway's answer is not JSON: ${err.message}` : (err as Error).message;
+    err instanceof SyntaxError
+      ? `the gateway's answer is not JSON: ${err.message}`
+      : `${(err as Error).message}${why}`;
   process.stderr.write(`audit:export: ${message}${usage ? `\n${USAGE}` : ""}\n`);
   process.exitCode = usage ? 2 : 1;
 }

@@ -4,7 +4,7 @@ import { AuditExportError, parseAuditExport } from "../../core/audit/export.ts";
 import { DEFAULT_MAX_UNSIGNED, verifyChain } from "../../core/audit/verify.ts";
 
 /**
- * `npm run audit:verify -- --file export.json [--public-key key.pem …] [--max-unsigned 100]`
+ * `npm run audit:verify -- --file export.json [--public-key key.pem …] [--max-unsigned 100] [--page]`
  *
  * Verifies an exported audit chain offline (core/audit/verify.ts): recomputes every hash link and checks
  * every checkpoint signature with the public key. Exit 0: verified; 1: tampered (the first bad seq and the
@@ -12,7 +12,7 @@ import { DEFAULT_MAX_UNSIGNED, verifyChain } from "../../core/audit/verify.ts";
  * checkpoint signs anything (its entries are only linked to each other: nothing in it is vouched for).
  */
 const USAGE =
-  "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem> …] [--max-unsigned <n>]";
+  "usage: npm run audit:verify -- --file <export.json> [--public-key <key.pem> …] [--max-unsigned <n>] [--page]";
 
 class UsageError extends Error {}
 
@@ -22,6 +22,7 @@ function main(): number {
       file: { type: "string" },
       "public-key": { type: "string", multiple: true },
       "max-unsigned": { type: "string" },
+      page: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -36,6 +37,13 @@ function main(): number {
     throw new UsageError("--max-unsigned must be a positive integer");
 
   const exported = parseAuditExport(JSON.parse(readFileSync(values.file, "utf8")));
+  // A page is judged by weaker rules (its first entry's link, the checks of the chain's start and end
+  // are other pages'). Anyone can write `fromSeq` or `next` into a file, so exit 0 means "the whole
+  // chain" unless the page rules were asked for.
+  if (!values.page && ((exported.fromSeq ?? 1) !== 1 || exported.next !== undefined))
+    throw new UsageError(
+      `the file is a page of chain ${exported.chain} (from seq ${exported.fromSeq ?? 1}${exported.next === undefined ? "" : `, going on at seq ${exported.next}`}): verify the whole chain, written by npm run audit:export, or give --page to judge this page alone`,
+    );
   let publicKeyPem: string | string[];
   if (values["public-key"]?.length) {
     // More than one: a chain signed across a key rotation, each checkpoint by one of them.

@@ -102,8 +102,9 @@ export function auditStoreContract(
     });
 
     it("stores checkpoints in order, keeps the first of a seq, and returns the last", async () => {
-      const entries = await appendAll(store, auditRecs("acme", 3));
-      await store.putCheckpoint(checkpoint("acme", 1, entries[0]!.hash));
+      const [e1] = await appendAll(store, auditRecs("acme", 1));
+      await store.putCheckpoint(checkpoint("acme", 1, e1!.hash));
+      const entries = [e1!, ...(await appendAll(store, auditRecs("acme", 3).slice(1)))];
       await store.putCheckpoint(checkpoint("acme", 3, entries[2]!.hash));
       await expect(
         store.putCheckpoint(checkpoint("acme", 3, entries[2]!.hash, "other")),
@@ -113,10 +114,33 @@ export function auditStoreContract(
       expect(await store.checkpoints("system")).toEqual([]);
     });
 
+    it("refuses a checkpoint of an entry that is no longer the head, or of another hash, storing nothing", async () => {
+      const entries = await appendAll(store, auditRecs("acme", 3));
+      await expect(store.putCheckpoint(checkpoint("acme", 2, entries[1]!.hash))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(store.putCheckpoint(checkpoint("acme", 3, entries[1]!.hash))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      await expect(store.putCheckpoint(checkpoint("empty", 1, entries[0]!.hash))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await store.checkpoints("acme")).toEqual([]);
+      await store.putCheckpoint(checkpoint("acme", 3, entries[2]!.hash));
+      expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([3]);
+    });
+
     it("returns the checkpoints of a seq range, both ends included", async () => {
-      const entries = await appendAll(store, auditRecs("acme", 12));
-      for (const seq of [1, 5, 10, 12])
-        await store.putCheckpoint(checkpoint("acme", seq, entries[seq - 1]!.hash));
+      const records = auditRecs("acme", 12);
+      for (const [from, to] of [
+        [0, 1],
+        [1, 5],
+        [5, 10],
+        [10, 12],
+      ] as const) {
+        const added = await appendAll(store, records.slice(from, to));
+        await store.putCheckpoint(checkpoint("acme", to, added.at(-1)!.hash));
+      }
       const seqs = async (from?: number, to?: number) =>
         (await store.checkpoints("acme", from, to)).map((c) => c.seq);
       expect(await seqs(5, 10)).toEqual([5, 10]);

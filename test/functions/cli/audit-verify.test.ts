@@ -118,9 +118,28 @@ describe("npm run audit:verify", () => {
       checkpoints: chain.checkpoints.filter((c) => c.seq >= from && c.seq <= to),
     });
     writeFileSync(file, JSON.stringify(page));
-    const r = run("--file", file, "--public-key", keyFile);
+    const r = run("--file", file, "--public-key", keyFile, "--page");
     expect(r.out).toMatch(out);
     expect(r.code).toBe(code);
+    // Without --page a page is not the chain, whatever it holds: anyone can write fromSeq or next.
+    const whole = run("--file", file, "--public-key", keyFile);
+    expect(whole.code).toBe(2);
+    expect(whole.err).toMatch(/is a page of chain org-acme .*give --page to judge this page alone/);
+  });
+
+  it("refuses a whole chain given `next` as a page unless --page is given (exit 0 means the whole chain)", async () => {
+    const chain = await buildChain(signer, 300);
+    // Cut at 150 and called a page: as a whole chain it would read removed checkpoints.
+    const file = join(dir, "cut-as-page.json");
+    const cut = buildAuditExport({
+      chain: CHAIN,
+      keyId: signer.keyId,
+      next: 151,
+      entries: chain.entries.slice(0, 150),
+      checkpoints: chain.checkpoints.filter((c) => c.seq <= 150),
+    });
+    writeFileSync(file, JSON.stringify(cut));
+    expect(run("--file", file, "--public-key", keyFile).code).toBe(2);
   });
 
   it("--max-unsigned changes the allowed unsigned run", () => {
