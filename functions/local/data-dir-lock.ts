@@ -81,7 +81,9 @@ function tryLock(lockPath: string): DatabaseSync | undefined {
   try {
     // Not WAL: a rollback-journal database's EXCLUSIVE lock shuts every other connection out, and
     // `locking_mode = EXCLUSIVE` keeps it after the statement. A held lock answers at once (no wait).
-    lock.exec("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+    lock.exec(
+      "PRAGMA busy_timeout = 0; PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;",
+    );
     return lock;
   } catch (err) {
     lock.close();

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -62,8 +71,10 @@ describe("lockDataDir", () => {
     const dir = tempDir();
     const lock = lockDataDir(dir);
     expect(readFileSync(join(dir, LOCK_FILE), "utf8").split(" ")[0]?.trim()).toBe(String(process.pid));
-    // Its owner's alone, like the database beside it.
-    expect(statSync(join(dir, LOCK_FILE)).mode & 0o777).toBe(0o600);
+    // Its owner's alone, like the database beside it; and the lock's database, which holds nothing,
+    // keeps no journal file beside it (one SQLite would make with the process's umask).
+    for (const file of readdirSync(dir)) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual([LOCK_FILE, "gateway.sqlite.lock"].sort());
     lock.release();
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
