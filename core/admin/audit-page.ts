@@ -16,7 +16,7 @@ export interface AuditPageQuery {
  * One page of a chain's export: the entries from `fromSeq`, at most `limit` of them and no more than
  * PAGE_BYTES as a Lambda answer carries them (a record may take ~200 KB: MAX_DATA_BYTES), and the
  * checkpoints that sign them. A page before the head says where the chain goes on (`next`); the last
- * also carries every checkpoint past its entries, so a chain cut short reads as `removed`.
+ * also carries the first checkpoint past its entries, if any, so a chain cut short reads as `removed`.
  */
 export async function exportPage(
   store: AuditStore,
