@@ -1,4 +1,4 @@
-import { limitNanos, reserveNanos } from "./money.ts";
+import { limitNanos, nanos, reserveNanos } from "./money.ts";
 import type { BudgetStore, CounterRef, ReservedFor, ReserveItem, ReserveResult } from "./port.ts";
 
 /**
@@ -42,13 +42,45 @@ export async function reserveAfterSettlements(
   // A request whose own bound passes the whole limit fits however much is settled.
   const refusing = items.find((i) => sameCounter(i.counter, first.counter));
   if (refusing && reserveNanos(refusing.amountUsd) > limitNanos(first.limitUsd)) return first;
+  await settled(open);
+  return store.reserve(requestId, items, reservedFor);
+}
+
+/** Waits for the settlements under way, SETTLE_WAIT_MS at most. */
+async function settled(open: Set<Promise<unknown>>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, SETTLE_WAIT_MS);
   });
   await Promise.race([Promise.all(open), waited]);
   clearTimeout(timer);
-  return store.reserve(requestId, items, reservedFor);
+}
+
+/**
+ * The refusal `reserve` would give as the counters stand, read without reserving anything (and again
+ * once this process's settlements under way are made, as reserveAfterSettlements does), or undefined
+ * when they leave room. Not atomic: a request it lets through may still be refused by `reserve`.
+ */
+export async function refusedAsItStands(
+  store: BudgetStore,
+  items: ReserveItem[],
+): Promise<Extract<ReserveResult, { ok: false }> | undefined> {
+  const check = async () => {
+    const spent = await Promise.all(items.map((i) => store.spent(i.counter)));
+    const n = items.findIndex(
+      (i, k) => nanos(spent[k]!) + reserveNanos(i.amountUsd) > limitNanos(i.limitUsd),
+    );
+    const item = items[n];
+    return (
+      item && { ok: false as const, counter: item.counter, spentUsd: spent[n]!, limitUsd: item.limitUsd }
+    );
+  };
+  const first = await check();
+  const open = underWay.get(store);
+  if (!first || !open || open.size === 0 || reserveNanos(items[0]!.amountUsd) > limitNanos(first.limitUsd))
+    return first;
+  await settled(open);
+  return check();
 }
 
 const sameCounter = (a: CounterRef, b: CounterRef): boolean =>

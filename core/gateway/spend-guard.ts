@@ -3,7 +3,7 @@ import { counterFor, keyCounterId } from "../budgets/counters.ts";
 import { limitNanos, reserveNanos, usdAmountText, usdText } from "../budgets/money.ts";
 import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts";
 import { type Price, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
-import { reserveAfterSettlements } from "../budgets/settling.ts";
+import { refusedAsItStands, reserveAfterSettlements } from "../budgets/settling.ts";
 import { maskModelName } from "../pii/mask-names.ts";
 import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
@@ -116,8 +116,17 @@ export async function guardSpend(
   };
   ctx.spend = state;
 
+  const reservation =
+    budgets.length > 0 && deps.budgets ? reservationOf(ctx, priced, prices, bounds) : undefined;
   const buckets = rateBuckets(deps.region, key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
   refuseTooLarge(buckets);
+  if (reservation && deps.budgets && buckets.length > 0 && deps.rateLimits) {
+    // A budget already spent refuses before the minute's limits are touched: between taking a share and
+    // giving it back, a request its budget refuses would hold slots its org's other keys wait for (a
+    // key with nothing left could keep them waiting for as long as it keeps asking).
+    const refused = await refusedAsItStands(deps.budgets, reservation.items);
+    if (refused) throw budgetRefusal(ctx, refused, reservation.amount, bounds);
+  }
   let admitted: RateDecision | undefined;
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
@@ -142,33 +151,8 @@ export async function guardSpend(
     state.tokenCharge = bounds.tokens;
   }
 
-  if (budgets.length > 0 && deps.budgets) {
-    const worst = priced
-      .map((t) => {
-        const price = prices.get(targetKey(t))!;
-        return { price, usd: bounds.worstCaseUsd(t, price) };
-      })
-      .reduce((a, b) => (b.usd > a.usd ? b : a));
-    const amount = worst.usd;
-    const reservedFor: ReservedFor = {
-      requestId: ctx.requestId,
-      org: key.org,
-      keyId: key.id,
-      // Kept in the reservation, and named by the usage event a stopped gateway's request is charged
-      // with (interrupted.ts): masked as the request's own event names it (usage-detail.ts).
-      alias: maskModelName(ctx.outcome.model!),
-      endpoint: usageEndpoint(ctx.outcome.endpoint),
-      stream: ctx.outcome.stream,
-      startedAt: ctx.startedAt,
-      priceVersion: priceVersionOf(worst.price),
-    };
-    const items: ReserveItem[] = budgets.map((b) => ({
-      // The request's start, which its usage event carries: counter and rollups agree on the period
-      // of a request that started just before midnight UTC and reached here after it.
-      counter: counterFor(b.scope, b.id, b, ctx.startedAt),
-      amountUsd: amount,
-      limitUsd: b.limitUsd,
-    }));
+  if (reservation && deps.budgets) {
+    const { amount, reservedFor, items } = reservation;
     let result: ReserveResult;
     try {
       result = await reserveAfterSettlements(deps.budgets, ctx.requestId, items, reservedFor);
@@ -194,23 +178,70 @@ export async function guardSpend(
         // Counted from now, as an admitted request's are from its store's answer.
         Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, deps.now()));
       }
-      // A bound past the whole limit (compared as the stores do) is refused whatever was spent.
-      const pastLimit = reserveNanos(amount) > limitNanos(result.limitUsd);
-      const alone = pastLimit
-        ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
-        : "";
-      throw budgetExceeded(
-        ctx,
-        result,
-        `this request may cost up to $${usdAmountText(amount)}${alone}`,
-        pastLimit,
-      );
+      throw budgetRefusal(ctx, result, amount, bounds);
     }
     state.reservationUsd = amount;
     state.items = items;
     state.reservedFor = reservedFor;
   }
   return priced;
+}
+
+/** What the request reserves, against which budgets: its worst case at the dearest target it may use. */
+function reservationOf(
+  ctx: RequestContext,
+  priced: ResolvedTarget[],
+  prices: Map<string, Price>,
+  bounds: SpendBounds,
+): { amount: number; reservedFor: ReservedFor; items: ReserveItem[] } {
+  const key = ctx.key!;
+  const worst = priced
+    .map((t) => {
+      const price = prices.get(targetKey(t))!;
+      return { price, usd: bounds.worstCaseUsd(t, price) };
+    })
+    .reduce((a, b) => (b.usd > a.usd ? b : a));
+  const amount = worst.usd;
+  const reservedFor: ReservedFor = {
+    requestId: ctx.requestId,
+    org: key.org,
+    keyId: key.id,
+    // Kept in the reservation, and named by the usage event a stopped gateway's request is charged
+    // with (interrupted.ts): masked as the request's own event names it (usage-detail.ts).
+    alias: maskModelName(ctx.outcome.model!),
+    endpoint: usageEndpoint(ctx.outcome.endpoint),
+    stream: ctx.outcome.stream,
+    startedAt: ctx.startedAt,
+    priceVersion: priceVersionOf(worst.price),
+  };
+  const items: ReserveItem[] = budgetsOf(ctx).map((b) => ({
+    // The request's start, which its usage event carries: counter and rollups agree on the period
+    // of a request that started just before midnight UTC and reached here after it.
+    counter: counterFor(b.scope, b.id, b, ctx.startedAt),
+    amountUsd: amount,
+    limitUsd: b.limitUsd,
+  }));
+  return { amount, reservedFor, items };
+}
+
+/** The refusal of a request whose worst case (`amount`) does not fit the budget `result` names. */
+function budgetRefusal(
+  ctx: RequestContext,
+  result: Extract<ReserveResult, { ok: false }>,
+  amount: number,
+  bounds: SpendBounds,
+): GatewayError {
+  // A bound past the whole limit (compared as the stores do) is refused whatever was spent.
+  const pastLimit = reserveNanos(amount) > limitNanos(result.limitUsd);
+  const alone = pastLimit
+    ? `, more than the whole budget: only a smaller request (${bounds.smallerBy}) can fit`
+    : "";
+  return budgetExceeded(
+    ctx,
+    result,
+    `this request may cost up to $${usdAmountText(amount)}${alone}`,
+    pastLimit,
+  );
 }
 
 /** A request no provider will see gives the minute back what it took of it. */

@@ -17,6 +17,8 @@ const READ_ROUNDS = 3;
 /** TransactWriteItems takes at most 100 items, BatchGetItem at most 100 keys: one call each per consume. */
 const MAX_BUCKETS = 100;
 const MAX_ATTEMPTS = 25;
+/** Times a refusal is asked again when the read-back shows room (a correction landed meanwhile). */
+const REASKS = 2;
 /** DynamoDB TTL (`expiresAt`, epoch seconds) drops a window 2 minutes after it ends; TTL deletion is lazy
  * (up to days), which is harmless: a window's item is only ever read during that window. */
 const TTL_GRACE_MS = 2 * WINDOW_MS;
@@ -102,15 +104,32 @@ export function createDynamoRateLimitStore(doc: DynamoDBDocumentClient, tableNam
         },
       }));
       const retry = retryJudge();
+      let asked = 0;
+      let atOnce = false;
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (attempt > 0) await backoff(Math.min(attempt, 6));
+        if (attempt > 0 && !atOnce) await backoff(Math.min(attempt, 6));
+        atOnce = false;
         try {
           await doc.send(new TransactWriteCommand({ TransactItems: tx }));
         } catch (err) {
           const codes = cancellationCodes(err);
           if (codes === undefined) throw err;
           const failed = codes.indexOf("ConditionalCheckFailed");
-          if (failed >= 0) return decide(buckets, start, buckets[failed]?.name);
+          if (failed >= 0) {
+            const refusing = buckets[failed]!;
+            const decision = await decide(buckets, start, refusing.name);
+            // The count read back has room again: a correction landed between the refusal and the read
+            // (an earlier request's tokens, corrected to its usage as its answer ended, which its
+            // caller's next request can overtake on another instance). Asked again, at once.
+            if ((decision.remaining[refusing.name] ?? 0) >= refusing.amount && asked < REASKS) {
+              asked++;
+              atOnce = true;
+              continue;
+            }
+            // The headers describe the count that refused, not one a correction raised since.
+            const left = Math.min(decision.remaining[refusing.name] ?? 0, refusing.amount - 1);
+            return { ...decision, remaining: { ...decision.remaining, [refusing.name]: left } };
+          }
           // Another transaction held one of the buckets, or a bucket throttled: nothing was taken, so
           // try again.
           if (!retry(codes)) throw err;

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
-  type DynamoDBDocumentClient,
+  DynamoDBDocumentClient,
   NumberValue,
   PutCommand,
   QueryCommand,
@@ -190,6 +190,74 @@ export function dynamoLimitsCases(env: DynamoLimitsEnv): void {
         // The SDK gives TransactWriteItems a ClientRequestToken, so DynamoDB applies the repeat once.
         expect(sent()).toBe(2);
         expect(decision).toMatchObject({ ok: true, remaining: { "key:k1:requests": 2 } });
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  describe("DynamoDB rate limits, as corrections land", () => {
+    const now = Date.UTC(2026, 10, 27, 12, 0, 30);
+    const start = now - (now % 60_000);
+    const tokens = (amount: number) => [{ name: "key:k1:tokens", limit: 1_000, amount }];
+
+    /** A store whose client runs `before` ahead of each command it sends (by the SDK's command name). */
+    async function storeWith(before: (command: string) => Promise<void>) {
+      const client = env.client();
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          await before(context.commandName ?? "");
+          return next(args);
+        },
+        { step: "initialize", name: "landBefore" },
+      );
+      const table = await env.table("corrected-rates");
+      return { client, table, rates: createDynamoRateLimitStore(DynamoDBDocumentClient.from(client), table) };
+    }
+
+    it("ask a refusal again when the counts read after it have room: a correction landed in between", async () => {
+      let land = false;
+      const { client, table, rates } = await storeWith(async (command) => {
+        // An earlier request's worst case (618 tokens) corrected to its usage (18), from another instance.
+        if (command === "BatchGetItemCommand" && land) {
+          land = false;
+          await createDynamoRateLimitStore(env.doc(), table).adjust("key:k1:tokens", -600, start);
+        }
+      });
+      try {
+        expect((await rates.consume(tokens(618), now)).ok).toBe(true);
+        land = true;
+        expect(await rates.consume(tokens(618), now)).toMatchObject({
+          ok: true,
+          remaining: { "key:k1:tokens": 364 },
+        });
+        // Nothing lands now: refused, with the count that refused.
+        expect(await rates.consume(tokens(618), now)).toMatchObject({
+          ok: false,
+          remaining: { "key:k1:tokens": 364 },
+        });
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("refuse with the count that refused when the room keeps vanishing, never one it could not take", async () => {
+      let table = "";
+      const {
+        client,
+        rates,
+        table: t,
+      } = await storeWith(async (command) => {
+        // Another instance takes 500 before each try and gives it back before each read.
+        const other = createDynamoRateLimitStore(env.doc(), table);
+        if (command === "TransactWriteItemsCommand") await other.adjust("key:k1:tokens", 500, start);
+        if (command === "BatchGetItemCommand") await other.adjust("key:k1:tokens", -500, start);
+      });
+      table = t;
+      try {
+        const decision = await rates.consume(tokens(618), now);
+        expect(decision.ok).toBe(false);
+        expect(decision.remaining["key:k1:tokens"]).toBeLessThan(618);
       } finally {
         client.destroy();
       }

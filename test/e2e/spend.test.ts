@@ -40,6 +40,8 @@ const LOST = "sk-gw-lost-key";
 const THINKER = "sk-gw-thinker-key";
 const PICKY = "sk-gw-picky-key";
 const NEARLY = "sk-gw-nearly-key";
+const SPENDER = "sk-gw-shared-minute-spender";
+const BYSTANDER = "sk-gw-shared-minute-bystander";
 const NAMED = "sk-gw-named-key";
 const SEQUENTIAL = "sk-gw-sequential-key";
 
@@ -150,6 +152,8 @@ beforeAll(async () => {
       { id: "nearly", budgets: [{ period: "day", limitUsd: 1.5 * COST }] },
       // Refuses every request by budget, and by rate after the first of a minute.
       { id: "picky", budgets: [{ period: "day", limitUsd: COST / 4 }], rateLimits: { requestsPerMinute: 1 } },
+      // Three requests a minute for the org, one key of which has room for one request (one COST).
+      { id: "shared-minute", rateLimits: { requestsPerMinute: 3 } },
       // Fits a thinking request's reservation at the bound sent upstream, not at its unbounded budget.
       {
         id: "thinker",
@@ -182,6 +186,13 @@ beforeAll(async () => {
       { id: "lost", org: "tiny-lost", secret: LOST },
       { id: "thinker", org: "thinker", secret: THINKER },
       { id: "picky", org: "picky", secret: PICKY },
+      {
+        id: "spender",
+        org: "shared-minute",
+        secret: SPENDER,
+        budgets: [{ period: "day", limitUsd: 1.5 * COST }],
+      },
+      { id: "bystander", org: "shared-minute", secret: BYSTANDER },
       { id: "nearly", org: "nearly", secret: NEARLY },
     ],
   });
@@ -1433,10 +1444,25 @@ describe("rate limits", () => {
       const r = await chat(TINY_LIMITED, {});
       expect(r.status).toBe(429);
       codes.push(JSON.parse(r.text).error.code);
-      // Its headers count the minute without it, as the next response's do.
-      expect(r.headers.get("x-ratelimit-remaining-requests")).toBe("2");
+      // Refused before the minute was asked: it has no count of it to give.
+      expect(r.headers.get("x-ratelimit-remaining-requests")).toBeNull();
     }
     expect(codes).toEqual(Array(4).fill("budget_exceeded"));
+  });
+
+  it("lets a key whose budget is spent hold none of its org's minute, even for a moment", async () => {
+    h.openai.enqueueScripts(...exactUsage(1));
+    expect((await chat(SPENDER, {})).status).toBe(200);
+    // Two of the org's three requests are left. Ten from the spent key at once must not take them from
+    // the other key, nor be refused for the rate they took among themselves.
+    h.openai.enqueueScripts(...exactUsage(1));
+    const [bystander, ...spent] = await Promise.all([
+      chat(BYSTANDER, {}),
+      ...Array.from({ length: 10 }, () => chat(SPENDER, {})),
+    ]);
+    expect(spent.map((r) => JSON.parse(r.text).error.code)).toEqual(Array(10).fill("budget_exceeded"));
+    expect(bystander.status).toBe(200);
+    expect(bystander.headers.get("x-ratelimit-remaining-requests")).toBe("1");
   });
 
   it("refuses at once, not to be retried, a request larger than the tokens-per-minute limit, calling no provider", async () => {
