@@ -6,6 +6,7 @@ import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
 import { coverBilledAttempt } from "./billed-attempts.ts";
 import { callerSignal } from "./caller-signal.ts";
+import { giveBackMinute } from "./spend-guard.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext, StreamVerdict } from "./types.ts";
 
@@ -187,6 +188,8 @@ export async function withFallback<T>(
     headers["x-gateway-attempts"] = String(made);
   }
   if (calls === 0) {
+    // No provider will see it: the minute's share goes back, as a budget refusal's does.
+    giveBackMinute(ctx);
     // Retry-After is when the first circuit lets a probe through; OpenAI's SDKs wait that long (up to
     // 60 s) before their retry, instead of retrying into the same open circuits at once. A half-open
     // circuit whose probes are all out admits again once one answers: a second, say.

@@ -41,6 +41,8 @@ export interface SpendState {
   tokenBuckets: string[];
   tokenCharge: number;
   windowStart: number;
+  /** The minute's buckets the request took a share of, until it gives the share back. */
+  taken: RateBucket[];
 }
 
 /** Whether the request reserved against a budget (guardSpend). */
@@ -113,6 +115,7 @@ export async function guardSpend(
     tokenBuckets: [],
     tokenCharge: 0,
     windowStart: now - (now % 60_000),
+    taken: [],
   };
   ctx.spend = state;
 
@@ -149,6 +152,7 @@ export async function guardSpend(
     }
     state.tokenBuckets = buckets.filter((b) => b.name.endsWith(":tokens")).map((b) => b.name);
     state.tokenCharge = bounds.tokens;
+    state.taken = buckets;
   }
 
   if (reservation && deps.budgets) {
@@ -244,10 +248,22 @@ function budgetRefusal(
   );
 }
 
+/**
+ * A request that will call no provider after all (every target's circuit open) gives the minute back
+ * its share, requests and tokens, after its answer (the host awaits pending work).
+ */
+export function giveBackMinute(ctx: RequestContext): void {
+  const state = ctx.spend;
+  if (state && state.taken.length > 0 && ctx.deps.rateLimits)
+    ctx.pending.push(giveBack(ctx.deps.rateLimits, state.taken, state));
+}
+
 /** A request no provider will see gives the minute back what it took of it. */
 async function giveBack(limits: RateLimitStore, buckets: RateBucket[], state: SpendState): Promise<void> {
-  // Cleared first: accounting, which may run meanwhile, then corrects no token bucket a second time.
+  // Cleared first: accounting, which may run meanwhile, then corrects no token bucket a second time,
+  // and no second give-back follows.
   state.tokenBuckets = [];
+  state.taken = [];
   await Promise.allSettled(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
 }
 

@@ -7,11 +7,14 @@ import { API_KEY, type Harness, startHarness } from "./harness.ts";
  * retries), and oa's circuit opens after 3 consecutive failures and cools down for 400 ms.
  */
 const COOLDOWN = 400;
+/** A key of three requests a minute. */
+const LIMITED = "sk-gw-breaker-limited";
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     breaker: { failureThreshold: 3, cooldownMs: COOLDOWN, halfOpenProbes: 1, minimumRequests: 1_000 },
     retry: { retriesPerTarget: 0 },
+    keys: [{ id: "limited", org: "acme", secret: LIMITED, rateLimits: { requestsPerMinute: 3 } }],
   });
 });
 afterAll(() => h.close());
@@ -21,10 +24,10 @@ const failing = (n: number): Fault[] =>
   Array.from({ length: n }, () => ({ kind: "status", status: 500 }) as const);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ask() {
+async function ask(key = API_KEY) {
   const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
     body: JSON.stringify({ model: "chain", messages: [{ role: "user", content: "hi" }] }),
   });
   await res.text();
@@ -133,6 +136,17 @@ describe("circuit breaker", () => {
     // A parameter the open target could never take is the caller's to fix: 400 now, not "retry later".
     const never = await biased("an/claude-sim");
     expect([never.status, never.code]).toEqual([400, "unsupported_parameter"]);
+    await sleep(COOLDOWN + 50);
+  });
+
+  it("gives the minute back a request its open circuits kept from every provider", async () => {
+    for (const sim of [h.openai, h.anthropic, h.gemini]) sim.enqueueFaults(...failing(100));
+    // Until every circuit is open (some may be half-open from the cases before).
+    for (let i = 0; i < 10 && (await ask()).status !== 503; i++);
+    // Three a minute, and OpenAI's SDK retries a 503 twice: five refusals, none counted.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await ask(LIMITED)).status);
+    expect(statuses).toEqual(Array(5).fill(503));
     await sleep(COOLDOWN + 50);
   });
 });
