@@ -89,7 +89,10 @@ export async function appendOnce(
     // Checked on every round: after a conflict, the winner may have been another writer with this record.
     const existing = await store.findByEventId(record.chain, record.eventId);
     if (existing) return { entry: existing, written: false };
-    const entry = nextEntry(attempt === 0 && head ? head : await store.head(record.chain), record);
+    const at = attempt === 0 && head ? head : await store.head(record.chain);
+    // A retry's head is new (another writer appended): it may be the one that fills the allowance.
+    if (attempt > 0 && at) await signIfFull(deps, at);
+    const entry = nextEntry(at, record);
     try {
       await store.append(entry);
       return { entry, written: true };
@@ -107,7 +110,14 @@ export async function appendOnce(
 async function signIfFull(deps: WriterDeps, head: ChainEntry): Promise<void> {
   const limit = deps.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
   const last = await deps.store.lastCheckpoint(head.chain);
-  if (!last || head.seq - last.seq >= limit) await maybeCheckpoint(deps, head);
+  if (last && head.seq - last.seq < limit) return;
+  await maybeCheckpoint(deps, head);
+  // A checkpoint refused as a conflict (the head moved past it: another writer appended) signs
+  // nothing: the next entry would be one more than the verifier accepts unsigned. The record waits
+  // for its redelivery, by which time the head's writer has signed it.
+  const now = await deps.store.lastCheckpoint(head.chain);
+  if (!now || head.seq - now.seq >= limit)
+    throw new ConflictError(`Chain ${head.chain}: seq ${head.seq} is not signed yet; the record is retried.`);
 }
 
 /** The per-record step of a batch: parse, append once, maybe checkpoint. Throws to fail the record. */

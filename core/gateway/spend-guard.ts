@@ -43,6 +43,8 @@ export interface SpendState {
   windowStart: number;
   /** The minute's buckets the request took a share of, until it gives the share back. */
   taken: RateBucket[];
+  /** The store's answer when it took them: the headers of a give-back count from it. */
+  admitted?: RateDecision;
 }
 
 /** Whether the request reserved against a budget (guardSpend). */
@@ -104,7 +106,6 @@ export async function guardSpend(
     if (price) prices.set(targetKey(t), price);
   }
   const priced = spendablePlan(ctx, plan);
-  const now = deps.now();
   const state: SpendState = {
     prices,
     targets: plan,
@@ -114,7 +115,7 @@ export async function guardSpend(
     covers: [],
     tokenBuckets: [],
     tokenCharge: 0,
-    windowStart: now - (now % 60_000),
+    windowStart: 0,
     taken: [],
   };
   ctx.spend = state;
@@ -130,6 +131,9 @@ export async function guardSpend(
     const refused = await refusedAsItStands(deps.budgets, reservation.items);
     if (refused) throw budgetRefusal(ctx, refused, reservation.amount, bounds);
   }
+  // The minute is the one the store is asked in: read after the check above, which may have waited.
+  const now = deps.now();
+  state.windowStart = now - (now % 60_000);
   let admitted: RateDecision | undefined;
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
@@ -153,6 +157,7 @@ export async function guardSpend(
     state.tokenBuckets = buckets.filter((b) => b.name.endsWith(":tokens")).map((b) => b.name);
     state.tokenCharge = bounds.tokens;
     state.taken = buckets;
+    state.admitted = decision;
   }
 
   if (reservation && deps.budgets) {
@@ -176,11 +181,7 @@ export async function guardSpend(
       // or a budget raised a moment later would still find the caller locked out until the window ends.
       if (admitted && deps.rateLimits) {
         await giveBack(deps.rateLimits, buckets, state);
-        // The refusal's headers count the minute without it, as the next response will.
-        const given = admitted.remaining;
-        const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
-        // Counted from now, as an admitted request's are from its store's answer.
-        Object.assign(headers, rateLimitHeaders(buckets, { ...admitted, remaining }, deps.now()));
+        Object.assign(headers, headersWithout(buckets, admitted, deps.now()));
       }
       throw budgetRefusal(ctx, result, amount, bounds);
     }
@@ -252,10 +253,21 @@ function budgetRefusal(
  * A request that will call no provider after all (every target's circuit open) gives the minute back
  * its share, requests and tokens, after its answer (the host awaits pending work).
  */
-export function giveBackMinute(ctx: RequestContext): void {
+export function giveBackMinute(ctx: RequestContext, headers: Record<string, string>): void {
   const state = ctx.spend;
-  if (state && state.taken.length > 0 && ctx.deps.rateLimits)
-    ctx.pending.push(giveBack(ctx.deps.rateLimits, state.taken, state));
+  if (!state || state.taken.length === 0 || !ctx.deps.rateLimits) return;
+  if (state.admitted) Object.assign(headers, headersWithout(state.taken, state.admitted, ctx.deps.now()));
+  ctx.pending.push(giveBack(ctx.deps.rateLimits, state.taken, state));
+}
+
+/**
+ * The headers of a request that gave its share back: they count the minute without it, as the next
+ * response will; from `now`, as an admitted request's count from its store's answer.
+ */
+function headersWithout(buckets: RateBucket[], admitted: RateDecision, now: number): Record<string, string> {
+  const given = admitted.remaining;
+  const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
+  return rateLimitHeaders(buckets, { ...admitted, remaining }, now);
 }
 
 /** A request no provider will see gives the minute back what it took of it. */

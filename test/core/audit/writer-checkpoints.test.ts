@@ -6,7 +6,7 @@ import type { AuditStore, Signer } from "../../../core/audit/port.ts";
 import { p256PublicKey, verifySignature } from "../../../core/audit/signing.ts";
 import { createSqliteAuditStore } from "../../../core/audit/sqlite-store.ts";
 import { verifyChain } from "../../../core/audit/verify.ts";
-import { processAuditBatch, type WriterDeps } from "../../../core/audit/writer.ts";
+import { processAuditBatch, type WriterDeps, writeAuditMessage } from "../../../core/audit/writer.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { auditMessage, auditRecs, testSigner } from "../../contract/audit-fixtures.ts";
 
@@ -127,5 +127,48 @@ describe("audit checkpoints", () => {
     expect(await checkpointQuietChains(deps())).toBe(1);
     expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1, 5]);
     expect((await store.checkpoints("beta")).map((c) => c.seq)).toEqual([1, 2]);
+  });
+
+  it("keeps signing when two writers race at the boundary and one's checkpoint comes too late to store", async () => {
+    const records = auditRecs("acme", 12);
+    for (const r of records.slice(0, 3))
+      await writeAuditMessage(auditMessage(r), deps({ checkpointEvery: 3 }));
+    // Writer A appends 4 and signs it slowly; meanwhile writer B, which read the same head, appends 5.
+    let appended5!: () => void;
+    const fifthIn = new Promise<void>((r) => {
+      appended5 = r;
+    });
+    const watched: AuditStore = {
+      ...store,
+      append: async (e) => {
+        await store.append(e);
+        if (e.seq === 5) appended5();
+      },
+    };
+    const slow: Signer = {
+      ...signer,
+      sign: async (m) => {
+        await fifthIn;
+        return signer.sign(m);
+      },
+    };
+    const writer = (s: Signer) =>
+      deps({ store: watched, signer: s, checkpointEvery: 3, checkpointMs: 3_600_000 });
+    const settled = await Promise.allSettled([
+      writeAuditMessage(auditMessage(records[3]!), writer(slow)),
+      writeAuditMessage(auditMessage(records[4]!), writer(signer)),
+    ]);
+    // Whichever failed is redelivered; then the chain takes the rest, and every run stays signed.
+    for (const [i, r] of settled.entries())
+      if (r.status === "rejected") await writeAuditMessage(auditMessage(records[3 + i]!), writer(signer));
+    for (const r of records.slice(5)) await writeAuditMessage(auditMessage(r), writer(signer));
+    expect((await store.head("acme"))?.seq).toBe(12);
+    const result = verifyChain({
+      entries: await store.entries("acme", 1, 12),
+      checkpoints: await store.checkpoints("acme"),
+      publicKeyPem: await signer.publicKeyPem(),
+      maxUnsigned: 3,
+    });
+    expect(result).toMatchObject({ ok: true, entries: 12 });
   });
 });
