@@ -47,9 +47,20 @@ const FILE_EXTENSIONS = new Set(
   ),
 );
 
-const emailOk = (match: string): boolean => {
-  const tld = match.slice(match.lastIndexOf(".") + 1).toLowerCase();
-  return !FILE_EXTENSIONS.has(tld);
+/**
+ * An address whose last label is a file extension is a file name: `jane@example.com.pdf` is the address
+ * jane@example.com with `.pdf` after it (accepted as that prefix), while `logo@2x.png`, with no domain
+ * left before the extension, is no address at all.
+ */
+const emailOk = (match: string): Verdict => {
+  const dot = match.lastIndexOf(".");
+  if (!FILE_EXTENSIONS.has(match.slice(dot + 1).toLowerCase())) return true;
+  const prefix = match.slice(0, dot);
+  const at = Math.max(prefix.lastIndexOf("@"), prefix.lastIndexOf("%40"));
+  const inner = prefix.lastIndexOf(".");
+  if (inner <= at) return false;
+  const tld = prefix.slice(inner + 1);
+  return /^\p{L}{2,24}$/u.test(tld) && !FILE_EXTENSIONS.has(tld.toLowerCase()) ? dot : false;
 };
 
 /** OpenAI keys mix cases and digits; a lower-case kebab slug such as `sk-my-long-project-name-2` does not. */
@@ -122,8 +133,12 @@ const APOSTROPHE = "['’ʼ]";
 const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-@])(?<![${LATIN}]\.)(?<![${LATIN}]${APOSTROPHE})(?!${APOSTROPHE})(?:[${LATIN}._%+\-]|${APOSTROPHE}(?=[${LATIN}])){1,64}`;
 const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-@])[${OTHER}._%+\-]{1,64}`;
 const DOMAIN_LABEL = String.raw`[[\p{L}\p{M}${JOINERS_DIGITS}\-]--[${UNSPACED}]]{1,63}\.`;
-/** A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. */
-const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![\p{sc=Latin}\p{sc=Inherited}${END_JOINERS_DIGITS}_\-])|[${OTHER_LETTERS}]{2,24}(?![[${OTHER_LETTERS}]${END_JOINERS_DIGITS}_\-]))`;
+/**
+ * A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. A dash or an
+ * underscore after it ends it too (alice@example.com-2024, invoice_alice@example.com_2024.pdf): no TLD
+ * holds one, and a longer domain that does (example.com-shop.org) is matched first, labels being greedy.
+ */
+const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![\p{sc=Latin}\p{sc=Inherited}${END_JOINERS_DIGITS}])|[${OTHER_LETTERS}]{2,24}(?![[${OTHER_LETTERS}]${END_JOINERS_DIGITS}]))`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS

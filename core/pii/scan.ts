@@ -19,6 +19,9 @@ export function scan(
   firstOnly: boolean,
   onMatch?: (start: number, end: number) => void,
 ): Span[] {
+  // No-break spaces group digits as spaces do (French `06 12 34 56 78` as web pages write it): read as
+  // spaces, each one code unit for one, so every span stays where it is in the text as given.
+  if (NO_BREAK_SPACES.test(text)) text = text.replace(NO_BREAK_SPACES_ALL, " ");
   const spans: Span[] = [];
   let taken: Uint8Array | undefined;
   for (const detector of DETECTORS) {
@@ -63,6 +66,10 @@ export function scan(
   }
   return spans;
 }
+
+/** U+00A0 no-break space, U+2007 figure space, U+202F narrow no-break space. */
+const NO_BREAK_SPACES = /[\u00a0\u2007\u202f]/;
+const NO_BREAK_SPACES_ALL = /[\u00a0\u2007\u202f]/g;
 
 function overlaps(taken: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (taken[i] === 1) return true;

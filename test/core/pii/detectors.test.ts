@@ -338,8 +338,28 @@ describe("e-mail addresses beside text", () => {
     ["full-width digits inside", "user１２３@example.com", "[EMAIL]"],
     ["a digit inside an IDN domain", "user@مثال١.com", "[EMAIL]"],
     ["quotes around it", "signed as 'bob@example.com' here", "signed as '[EMAIL]' here"],
+    ["a dash after", "alice@example.com-2024", "[EMAIL]-2024"],
+    ["an underscore after", "file: invoice_alice@example.com_2024.pdf", "file: [EMAIL]_2024.pdf"],
+    ["a dash between two", "Write to alice@example.com-or bob@example.com", "Write to [EMAIL]-or [EMAIL]"],
+    ["a file extension after", "Attached: jane.doe@example.com.pdf", "Attached: [EMAIL].pdf"],
+    ["a text file's extension after", "see jane@example.org.txt", "see [EMAIL].txt"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);
+  });
+});
+
+describe("numbers grouped by no-break spaces, as web pages and word processors write them", () => {
+  it.each([
+    ["a French phone number (U+00A0)", "tél. 06\u00a012\u00a034\u00a056\u00a078", "tél. [PHONE]"],
+    ["a phone number (U+202F)", "+33\u202f6\u202f12\u202f34\u202f56\u202f78", "[PHONE]"],
+    ["a card", "card 4111\u00a01111\u00a01111\u00a01111", "card [CARD]"],
+    ["an IBAN", "FR76\u00a03000\u00a06000\u00a00112\u00a03456\u00a07890\u00a0189", "[IBAN]"],
+  ])("masks %s", (_, text, want) => {
+    expect(redactText(text).text).toBe(want);
+  });
+
+  it("keeps the no-break spaces around what it masks", () => {
+    expect(redactText("call\u00a006 12 34 56 78\u00a0now").text).toBe("call\u00a0[PHONE]\u00a0now");
   });
 });
 
