@@ -68,7 +68,12 @@ const JSON_START = /^\s*[[{]/;
  * into `{"card":[CARD]}`, which providers refuse and nobody can parse. Text that is not a JSON object
  * or array is masked as text.
  */
-export function redactJsonText(text: string, key?: string): Redaction {
+export function redactJsonText(
+  text: string,
+  key?: string,
+  inside = 0,
+  nested = { left: MAX_NESTED_DOCUMENTS },
+): Redaction {
   // Checked without copying the string: every value of every log line passes here.
   if (!JSON_START.test(text)) return redactEntry(key, text);
   let parsed: unknown;
@@ -185,7 +190,21 @@ export function redactJsonText(text: string, key?: string): Redaction {
     tally(r);
     return r.text;
   };
-  const mask: Mask = (s, key) => (mayHold() ? maskValue(s, key) : s);
+  const mask: Mask = (s, key) => {
+    const hold = mayHold();
+    // JSON held in a string (a tool result that is an HTTP response whose body is JSON) is masked as
+    // the JSON it is: its own escapes (`\u002B44 …`, `j\u00fcrgen@…`) hide its values from a scan of
+    // its text. Bounded: each level is a string in the one above.
+    const tried = inside < MAX_STRING_NESTING && nested.left > 0 && JSON_START.test(s);
+    if (tried) nested.left--;
+    if (tried && parses(s)) {
+      const r = redactJsonText(s, key, inside + 1, nested);
+      if (r.count === 0) return s;
+      tally(r);
+      return r.text;
+    }
+    return hold ? maskValue(s, key) : s;
+  };
   walkJson(parsed, key, mask);
   if (count === 0 && !inexact) return { text, found, count };
   // Found something (or could not read every number): masked again from a parse that keeps every
@@ -197,6 +216,28 @@ export function redactJsonText(text: string, key?: string): Redaction {
   const masked = walkJson(exactJson.parse(text, keepNumberText), key, mask);
   return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
 }
+
+/**
+ * Whether a string is JSON. One that only looks like it (`{x`) goes with the document's other values
+ * to the one scan of them all: scanned alone, 400 000 of them would cost seconds.
+ */
+function parses(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How many levels of JSON held in a string value of JSON are read as JSON: deeper is read as text. */
+/**
+ * How many strings of a document are tried as JSON: a failed parse costs some microseconds, and a
+ * document of 4 MiB could hold half a million strings that only look like JSON. Past it, read as text.
+ */
+const MAX_NESTED_DOCUMENTS = 1_000;
+
+const MAX_STRING_NESTING = 4;
 
 /**
  * How deep redactJsonText walks JSON held in a string: as deep as a request body may nest (validate.ts);

@@ -96,6 +96,33 @@ describe("redactValue", () => {
   });
 });
 
+describe("redactJsonText, for JSON held in a string of JSON (an HTTP response's body in a tool result)", () => {
+  const inBody = (inner: string) => JSON.stringify({ statusCode: 200, body: inner });
+  it.each([
+    ["a `+` escaped as .NET writes it", '{"contact":"\\u002B44 20 7946 0958"}', '{"contact":"[PHONE]"}'],
+    [
+      "letters escaped as Python writes them",
+      '{"user":"j\\u00fcrgen@m\\u00fcnchen.de"}',
+      '{"user":"[EMAIL]"}',
+    ],
+    ["an escaped `@`", '{"email":"jane.doe\\u0040example.com"}', '{"email":"[EMAIL]"}'],
+    [
+      "a level deeper",
+      JSON.stringify({ inner: '{"to":"\\u002B44 20 7946 0958"}' }),
+      JSON.stringify({ inner: '{"to":"[PHONE]"}' }),
+    ],
+  ])("masks a value behind %s", (_what, inner, want) => {
+    const r = redactJsonText(inBody(inner));
+    expect(JSON.parse(r.text)).toEqual({ statusCode: 200, body: want });
+    expect(r.count).toBe(1);
+  });
+
+  it("leaves JSON without findings in a string exactly as written", () => {
+    const text = inBody('{"n": 1,  "ok" : true}');
+    expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
+  });
+});
+
 describe("redactJsonText", () => {
   it.each([
     ["an address", '{"alice@example.com": 2}', { "[EMAIL]": 2 }, 1],
