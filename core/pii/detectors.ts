@@ -42,25 +42,44 @@ export interface Detector {
 
 /** Image and code file extensions: `logo@2x.png` or `pkg@1.0.0/index.js` are not addresses. */
 const FILE_EXTENSIONS = new Set(
-  "png jpg jpeg gif svg webp ico bmp tif tiff avif heic heif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz".split(
+  "png jpg jpeg gif svg webp ico bmp tif tiff avif heic heif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz tar tgz csv bak".split(
     " ",
   ),
 );
+
+/**
+ * The `@` of an address, as written or escaped: URL-encoded, or as a JSON or C-family string escapes it
+ * in text that is not read as that string (`jane.doe\u0040example.com` in prose or in a log).
+ */
+const AT_SIGNS: readonly string[] = ["@", "%40", "\\u0040", "\\x40"];
+
+/** A label of a version or a pixel density (`3`, `2x`): `jquery@3.6.0.min.js` names a file, no domain. */
+const VERSION_LABEL = /^\d+x?$/i;
 
 /**
  * An address whose last label is a file extension is a file name: `jane@example.com.pdf` is the address
  * jane@example.com with `.pdf` after it (accepted as that prefix), while `logo@2x.png`, with no domain
  * left before the extension, is no address at all.
  */
+/** Where an address's domain starts: after its last `@`, as that is written (AT_SIGNS). */
+function domainStart(match: string): number {
+  let start = 0;
+  for (const sign of AT_SIGNS) {
+    const i = match.lastIndexOf(sign);
+    if (i >= 0) start = Math.max(start, i + sign.length);
+  }
+  return start;
+}
+
 const emailOk = (match: string): Verdict => {
-  const dot = match.lastIndexOf(".");
-  if (!FILE_EXTENSIONS.has(match.slice(dot + 1).toLowerCase())) return true;
-  const prefix = match.slice(0, dot);
-  const at = Math.max(prefix.lastIndexOf("@"), prefix.lastIndexOf("%40"));
-  const inner = prefix.lastIndexOf(".");
-  if (inner <= at) return false;
-  const tld = prefix.slice(inner + 1);
-  return /^\p{L}{2,24}$/u.test(tld) && !FILE_EXTENSIONS.has(tld.toLowerCase()) ? dot : false;
+  const labels = match.slice(domainStart(match)).split(".");
+  if (!FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase())) return true;
+  if (labels.some((label) => VERSION_LABEL.test(label))) return false;
+  // Extensions off the end, as many as there are (`.json.gz`): what is left must still be a domain.
+  let end = match.length;
+  while (labels.length > 0 && FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase()))
+    end -= labels.pop()!.length + 1;
+  return labels.length >= 2 && /^\p{L}{2,24}$/u.test(labels.at(-1)!) ? end : false;
 };
 
 /** OpenAI keys mix cases and digits; a lower-case kebab slug such as `sk-my-long-project-name-2` does not. */
@@ -248,8 +267,11 @@ export const DETECTORS: readonly Detector[] = [
   {
     kind: "EMAIL",
     // RFC 6531 addresses and IDN domains in any script written with spaces (see LOCAL_LATIN and TLD).
-    pattern: new RegExp(`(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40)(?:${DOMAIN_LABEL}){1,8}${TLD}`, "gv"),
-    needs: ["@", "%40"],
+    pattern: new RegExp(
+      `(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40|\\\\u0040|\\\\x40)(?:${DOMAIN_LABEL}){1,8}${TLD}`,
+      "gv",
+    ),
+    needs: AT_SIGNS,
     validate: emailOk,
   },
   {

@@ -190,20 +190,29 @@ export function redactJsonText(
     tally(r);
     return r.text;
   };
+  // The masking walk's answer for each string that held JSON, by its position: the rebuilding walk
+  // takes it rather than read that JSON (and the levels under it) again and spend the budget twice.
+  const held = new Map<number, Redaction>();
+  let rebuilding = false;
   const mask: Mask = (s, key) => {
+    const at = call;
     const hold = mayHold();
     // JSON held in a string (a tool result that is an HTTP response whose body is JSON) is masked as
     // the JSON it is: its own escapes (`\u002B44 …`, `j\u00fcrgen@…`) hide its values from a scan of
     // its text. Bounded: each level is a string in the one above.
-    const tried = inside < MAX_STRING_NESTING && nested.left > 0 && JSON_START.test(s);
-    if (tried) nested.left--;
-    if (tried && parses(s)) {
-      const r = redactJsonText(s, key, inside + 1, nested);
-      if (r.count === 0) return s;
-      tally(r);
-      return r.text;
+    let r = rebuilding ? held.get(at) : undefined;
+    if (!rebuilding) {
+      const tried = inside < MAX_STRING_NESTING && nested.left > 0 && JSON_START.test(s);
+      if (tried) nested.left--;
+      if (tried && parses(s)) {
+        r = redactJsonText(s, key, inside + 1, nested);
+        held.set(at, r);
+      }
     }
-    return hold ? maskValue(s, key) : s;
+    if (r === undefined) return hold ? maskValue(s, key) : s;
+    if (r.count === 0) return s;
+    tally(r);
+    return r.text;
   };
   walkJson(parsed, key, mask);
   if (count === 0 && !inexact) return { text, found, count };
@@ -213,6 +222,7 @@ export function redactJsonText(
   for (const kind of Object.keys(found)) found[kind as keyof PiiCounts] = 0;
   count = 0;
   call = 0;
+  rebuilding = true;
   const masked = walkJson(exactJson.parse(text, keepNumberText), key, mask);
   return count === 0 ? { text, found, count } : { text: JSON.stringify(masked), found, count };
 }

@@ -19,8 +19,8 @@ export function scan(
   firstOnly: boolean,
   onMatch?: (start: number, end: number) => void,
 ): Span[] {
-  // No-break spaces group digits as spaces do (French `06 12 34 56 78` as web pages write it): read as
-  // spaces, each one code unit for one, so every span stays where it is in the text as given.
+  // No-break and other spaces group digits as spaces do (French `06 12 34 56 78` as web pages write it):
+  // read as spaces, each one code unit for one, so every span stays where it is in the text as given.
   if (NO_BREAK_SPACES.test(text)) text = text.replace(NO_BREAK_SPACES_ALL, " ");
   const spans: Span[] = [];
   let taken: Uint8Array | undefined;
@@ -67,9 +67,12 @@ export function scan(
   return spans;
 }
 
-/** U+00A0 no-break space, U+2007 figure space, U+202F narrow no-break space. */
-const NO_BREAK_SPACES = /[\u00a0\u2007\u202f]/;
-const NO_BREAK_SPACES_ALL = /[\u00a0\u2007\u202f]/g;
+/**
+ * Every space separator but the ASCII space (no-break, thin, figure, en, em, ideographic, …): each one
+ * UTF-16 code unit, as the space it is read as.
+ */
+const NO_BREAK_SPACES = /[\p{Zs}--\x20]/v;
+const NO_BREAK_SPACES_ALL = /[\p{Zs}--\x20]/gv;
 
 function overlaps(taken: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (taken[i] === 1) return true;

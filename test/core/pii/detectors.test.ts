@@ -146,6 +146,10 @@ const positives: Record<PiiKind, Case[]> = {
 const negatives: Record<string, string[]> = {
   EMAIL: [
     "logo@2x.png",
+    "logo@2x.dark.png",
+    "jquery@3.6.0.min.js",
+    "bootstrap@5.3.2.min.css",
+    "vue@3.4.0.global.prod.js",
     "https://unpkg.com/react@18.2.0/umd/react.js",
     "npm i @types/node",
     "@alice said hi",
@@ -343,6 +347,9 @@ describe("e-mail addresses beside text", () => {
     ["a dash between two", "Write to alice@example.com-or bob@example.com", "Write to [EMAIL]-or [EMAIL]"],
     ["a file extension after", "Attached: jane.doe@example.com.pdf", "Attached: [EMAIL].pdf"],
     ["a text file's extension after", "see jane@example.org.txt", "see [EMAIL].txt"],
+    ["two extensions after", "jane.doe@example.com.json.gz", "[EMAIL].json.gz"],
+    ["an escaped @ in prose", "mail jane.doe\\u0040example.com now", "mail [EMAIL] now"],
+    ["a C-escaped @", "x jane\\x40example.org", "x [EMAIL]"],
   ])("masks the address alone in %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);
   });
@@ -354,6 +361,8 @@ describe("numbers grouped by no-break spaces, as web pages and word processors w
     ["a phone number (U+202F)", "+33\u202f6\u202f12\u202f34\u202f56\u202f78", "[PHONE]"],
     ["a card", "card 4111\u00a01111\u00a01111\u00a01111", "card [CARD]"],
     ["an IBAN", "FR76\u00a03000\u00a06000\u00a00112\u00a03456\u00a07890\u00a0189", "[IBAN]"],
+    ["a phone number (thin spaces)", "call +1\u2009415\u2009555\u20090132", "call [PHONE]"],
+    ["a card (en spaces)", "card 4111\u20021111\u20021111\u20021111", "card [CARD]"],
   ])("masks %s", (_, text, want) => {
     expect(redactText(text).text).toBe(want);
   });

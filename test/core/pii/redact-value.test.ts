@@ -117,6 +117,19 @@ describe("redactJsonText, for JSON held in a string of JSON (an HTTP response's 
     expect(r.count).toBe(1);
   });
 
+  it("reads hundreds of such strings, masking one in the last of them (both walks of the document)", () => {
+    // Each message is JSON text; the last one's address is written with an escaped `@`.
+    const events = Array.from({ length: 600 }, (_, i) => ({
+      message: i === 599 ? '{"user":"jane.doe\\u0040example.com"}' : `{"n":${i}}`,
+    }));
+    events[0]!.message = '{"contact":"alice@example.com"}';
+    const r = redactJsonText(JSON.stringify({ events }));
+    const back = JSON.parse(r.text).events;
+    expect(back[599].message).toBe('{"user":"[EMAIL]"}');
+    expect(back[0].message).toBe('{"contact":"[EMAIL]"}');
+    expect(r.count).toBe(2);
+  });
+
   it("leaves JSON without findings in a string exactly as written", () => {
     const text = inBody('{"n": 1,  "ok" : true}');
     expect(redactJsonText(text)).toMatchObject({ text, count: 0 });
