@@ -6,7 +6,7 @@ import type { ResolvedTarget } from "../routing/resolve.ts";
 import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.ts";
 import { coverBilledAttempt } from "./billed-attempts.ts";
 import { callerSignal } from "./caller-signal.ts";
-import { giveBackMinute } from "./spend-guard.ts";
+import { giveBackMinute } from "./minute-share.ts";
 import { markTarget } from "./target.ts";
 import type { RequestContext, StreamVerdict } from "./types.ts";
 

@@ -5,8 +5,9 @@ import type { ReservedFor, ReserveItem, ReserveResult } from "../budgets/port.ts
 import { type Price, priceFor, priceVersionOf, type TokenUsage } from "../budgets/pricing.ts";
 import { refusedAsItStands, reserveAfterSettlements } from "../budgets/settling.ts";
 import { maskModelName } from "../pii/mask-names.ts";
-import type { RateBucket, RateDecision, RateLimitStore } from "../ratelimit/port.ts";
+import type { RateBucket, RateDecision } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
+import { giveBack, headersWithout } from "./minute-share.ts";
 import { usageEndpoint } from "./outcome.ts";
 import { describeBucket, rateBuckets, refuseTooLarge } from "./rate-buckets.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
@@ -247,36 +248,6 @@ function budgetRefusal(
     `this request may cost up to $${usdAmountText(amount)}${alone}`,
     pastLimit,
   );
-}
-
-/**
- * A request that will call no provider after all (every target's circuit open) gives the minute back
- * its share, requests and tokens, after its answer (the host awaits pending work).
- */
-export function giveBackMinute(ctx: RequestContext, headers: Record<string, string>): void {
-  const state = ctx.spend;
-  if (!state || state.taken.length === 0 || !ctx.deps.rateLimits) return;
-  if (state.admitted) Object.assign(headers, headersWithout(state.taken, state.admitted, ctx.deps.now()));
-  ctx.pending.push(giveBack(ctx.deps.rateLimits, state.taken, state));
-}
-
-/**
- * The headers of a request that gave its share back: they count the minute without it, as the next
- * response will; from `now`, as an admitted request's count from its store's answer.
- */
-function headersWithout(buckets: RateBucket[], admitted: RateDecision, now: number): Record<string, string> {
-  const given = admitted.remaining;
-  const remaining = Object.fromEntries(buckets.map((b) => [b.name, (given[b.name] ?? 0) + b.amount]));
-  return rateLimitHeaders(buckets, { ...admitted, remaining }, now);
-}
-
-/** A request no provider will see gives the minute back what it took of it. */
-async function giveBack(limits: RateLimitStore, buckets: RateBucket[], state: SpendState): Promise<void> {
-  // Cleared first: accounting, which may run meanwhile, then corrects no token bucket a second time,
-  // and no second give-back follows.
-  state.tokenBuckets = [];
-  state.taken = [];
-  await Promise.allSettled(buckets.map((b) => limits.adjust(b.name, -b.amount, state.windowStart)));
 }
 
 /** The refusal; the outcome remembers which budget refused, for its 100 % alert (cost aggregator). */

@@ -9,6 +9,7 @@ import {
   phoneOk,
   ssnOk,
 } from "./checks.ts";
+import { AT_SIGNS, EMAIL_PATTERN, emailOk } from "./email.ts";
 import type { PiiKind } from "./kinds.ts";
 
 /**
@@ -39,48 +40,6 @@ export interface Detector {
   needs?: readonly string[];
   validate?: (match: string, text: string, index: number) => Verdict;
 }
-
-/** Image and code file extensions: `logo@2x.png` or `pkg@1.0.0/index.js` are not addresses. */
-const FILE_EXTENSIONS = new Set(
-  "png jpg jpeg gif svg webp ico bmp tif tiff avif heic heif css js mjs cjs ts tsx jsx json map txt log yml yaml lock md html htm xml pdf zip gz tar tgz csv bak".split(
-    " ",
-  ),
-);
-
-/**
- * The `@` of an address, as written or escaped: URL-encoded, or as a JSON or C-family string escapes it
- * in text that is not read as that string (`jane.doe\u0040example.com` in prose or in a log).
- */
-const AT_SIGNS: readonly string[] = ["@", "%40", "\\u0040", "\\x40"];
-
-/** A label of a version or a pixel density (`3`, `2x`): `jquery@3.6.0.min.js` names a file, no domain. */
-const VERSION_LABEL = /^\d+x?$/i;
-
-/**
- * An address whose last label is a file extension is a file name: `jane@example.com.pdf` is the address
- * jane@example.com with `.pdf` after it (accepted as that prefix), while `logo@2x.png`, with no domain
- * left before the extension, is no address at all.
- */
-/** Where an address's domain starts: after its last `@`, as that is written (AT_SIGNS). */
-function domainStart(match: string): number {
-  let start = 0;
-  for (const sign of AT_SIGNS) {
-    const i = match.lastIndexOf(sign);
-    if (i >= 0) start = Math.max(start, i + sign.length);
-  }
-  return start;
-}
-
-const emailOk = (match: string): Verdict => {
-  const labels = match.slice(domainStart(match)).split(".");
-  if (!FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase())) return true;
-  if (labels.some((label) => VERSION_LABEL.test(label))) return false;
-  // Extensions off the end, as many as there are (`.json.gz`): what is left must still be a domain.
-  let end = match.length;
-  while (labels.length > 0 && FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase()))
-    end -= labels.pop()!.length + 1;
-  return labels.length >= 2 && /^\p{L}{2,24}$/u.test(labels.at(-1)!) ? end : false;
-};
 
 /** OpenAI keys mix cases and digits; a lower-case kebab slug such as `sk-my-long-project-name-2` does not. */
 const openAiOk = (match: string): boolean => {
@@ -125,39 +84,6 @@ const GROUPS = String.raw`(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8}(?:[ .-]\d{1,8}){0,5}
 const INTL = String.raw`\+[1-9]\d{0,2}(?:${GROUPS}|\d{5,14})|00[1-9]\d{0,2}${GROUPS}`;
 const NANP = String.raw`(?:1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}`;
 const NATIONAL = String.raw`(?:0[1-9]\d{0,3}|\(0[1-9]\d{0,3}\))(?:[ ./-]\d{2,8}){1,4}`;
-
-/**
- * E-mail address parts, as `v`-mode class contents. An address is read in one script at a time: Latin
- * (with accents: jürgen.müller@…) or another spaced script (홍길동@…, محمد@…), never both in one part,
- * because text in another script often runs right up to an address without a space (Korean particles:
- * 연락처는alice@example.com입니다; Chinese, Japanese, Thai: 请发邮件到alice@example.com确认). The unspaced
- * scripts never belong to an address. Joiners (ZWNJ, ZWJ) and ASCII digits go with either.
- */
-const UNSPACED = String.raw`\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Bopomofo}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}`;
-// Digits of any script inside an address (محمد٩٩@…, user１２３@…); an address ends only before ASCII ones
-// (TLD): a superscript, an Arabic-Indic or a full-width digit right after it is not part of it.
-const JOINERS_DIGITS = String.raw`\p{Nd}\u200C\u200D`;
-const END_JOINERS_DIGITS = String.raw`0-9\u200C\u200D`;
-// Latin's own accents are combining marks of the Inherited script; other scripts' marks are their own.
-const LATIN = String.raw`\p{sc=Latin}\p{sc=Inherited}${JOINERS_DIGITS}`;
-const OTHER_LETTERS = String.raw`[\p{L}\p{M}]--[\p{sc=Latin}${UNSPACED}]`;
-const OTHER = `[${OTHER_LETTERS}]${JOINERS_DIGITS}`;
-const APOSTROPHE = "['’ʼ]";
-
-/**
- * A Latin local part, with an apostrophe inside (o'reilly@…, also the typographic ’ and ʼ word processors
- * put there), never opening it. It may start right after a dot that follows another script
- * (हिंदी.kim@…): the address is the Latin part.
- */
-const LOCAL_LATIN = String.raw`(?<![${LATIN}_%+\-@])(?<![${LATIN}]\.)(?<![${LATIN}]${APOSTROPHE})(?!${APOSTROPHE})(?:[${LATIN}._%+\-]|${APOSTROPHE}(?=[${LATIN}])){1,64}`;
-const LOCAL_OTHER = String.raw`(?<![${OTHER}._%+\-@])[${OTHER}._%+\-]{1,64}`;
-const DOMAIN_LABEL = String.raw`[[\p{L}\p{M}${JOINERS_DIGITS}\-]--[${UNSPACED}]]{1,63}\.`;
-/**
- * A top-level domain ends where its script does: alice@example.com으로 is alice@example.com. A dash or an
- * underscore after it ends it too (alice@example.com-2024, invoice_alice@example.com_2024.pdf): no TLD
- * holds one, and a longer domain that does (example.com-shop.org) is matched first, labels being greedy.
- */
-const TLD = String.raw`(?:[\p{sc=Latin}\p{sc=Inherited}]{2,24}(?![\p{sc=Latin}\p{sc=Inherited}${END_JOINERS_DIGITS}])|[${OTHER_LETTERS}]{2,24}(?![[${OTHER_LETTERS}]${END_JOINERS_DIGITS}]))`;
 
 /**
  * The words of a JSON key or field name that label its value for the labelled detectors below (an AWS
@@ -267,10 +193,7 @@ export const DETECTORS: readonly Detector[] = [
   {
     kind: "EMAIL",
     // RFC 6531 addresses and IDN domains in any script written with spaces (see LOCAL_LATIN and TLD).
-    pattern: new RegExp(
-      `(?:${LOCAL_LATIN}|${LOCAL_OTHER})(?:@|%40|\\\\u0040|\\\\x40)(?:${DOMAIN_LABEL}){1,8}${TLD}`,
-      "gv",
-    ),
+    pattern: EMAIL_PATTERN,
     needs: AT_SIGNS,
     validate: emailOk,
   },
