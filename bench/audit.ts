@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportPage } from "../core/admin/audit-page.ts";
-import { type AuditExport, mergeExportPages } from "../core/audit/export.ts";
+import { MAX_PAGE_SIZE } from "../core/admin/page.ts";
+import { mergeExportPages } from "../core/audit/export.ts";
+import { readExportPages } from "../core/audit/export-pages.ts";
 import { createLocalSigner } from "../core/audit/local-signer.ts";
 import { auditRecord } from "../core/audit/records.ts";
 import { createSqliteAuditStore } from "../core/audit/sqlite-store.ts";
@@ -54,9 +56,10 @@ export async function benchAudit(entries: number): Promise<AuditBench> {
     }
     const writeSec = (performance.now() - started) / 1000;
     // As `npm run audit:export` reads it: the admin API's pages, merged.
-    const pages: AuditExport[] = [];
-    for (let fromSeq: number | undefined = 1; fromSeq !== undefined; fromSeq = pages.at(-1)?.next)
-      pages.push(await exportPage(deps.store, "org-bench", deps.signer, { fromSeq, limit: 1000 }));
+    const pages = await readExportPages(
+      (fromSeq) => exportPage(deps.store, "org-bench", deps.signer, { fromSeq, limit: MAX_PAGE_SIZE }),
+      MAX_PAGE_SIZE,
+    );
     const exported = mergeExportPages(pages);
     const verifyStart = performance.now();
     const result = verifyChain({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { GatewayError } from "../api/errors.ts";
 import { validate } from "../gateway/validate.ts";
 import { exportPage } from "./audit-page.ts";
-import { MAX_PAGE_SIZE, page } from "./page.ts";
+import { MAX_PAGE_SIZE, page, wholeNumberParam } from "./page.ts";
 import type { AdminRequest, AdminResource } from "./types.ts";
 
 /**
@@ -11,11 +11,10 @@ import type { AdminRequest, AdminResource } from "./types.ts";
  * a page at a time: `?fromSeq=` (default 1) and `?limit=` entries (default and most MAX_PAGE_SIZE).
  * The embedded public key is a convenience: a verifier should use a key it obtained independently.
  */
-const wholeNumber = z.string().regex(/^\d+$/, "must be a whole number").transform(Number);
 const exportQuery = z
   .object({
-    fromSeq: wholeNumber.pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).default(1),
-    limit: wholeNumber.pipe(z.number().int().min(1).max(MAX_PAGE_SIZE)).default(MAX_PAGE_SIZE),
+    fromSeq: wholeNumberParam.pipe(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).default(1),
+    limit: wholeNumberParam.pipe(z.number().int().min(1).max(MAX_PAGE_SIZE)).default(MAX_PAGE_SIZE),
   })
   .strict();
 

@@ -18,15 +18,13 @@ export interface PageSizes {
   max: number;
 }
 
+/** A query parameter that is a whole number, as a number. */
+export const wholeNumberParam = z.string().regex(/^\d+$/, "must be a whole number").transform(Number);
+
 const pageQuery = (sizes: PageSizes) =>
   z
     .object({
-      limit: z
-        .string()
-        .regex(/^\d+$/, "must be a whole number")
-        .transform(Number)
-        .pipe(z.number().int().min(1).max(sizes.max))
-        .optional(),
+      limit: wholeNumberParam.pipe(z.number().int().min(1).max(sizes.max)).optional(),
       after: z.string().min(1).optional(),
     })
     .strict();

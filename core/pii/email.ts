@@ -16,8 +16,15 @@ const FILE_EXTENSIONS = new Set(
  */
 export const AT_SIGNS: readonly string[] = ["@", "%40", "\\u0040", "\\x40"];
 
-/** A label of a version or a pixel density (`3`, `2x`): `jquery@3.6.0.min.js` names a file, no domain. */
-const VERSION_LABEL = /^\d+x?$/i;
+/**
+ * A file named by a version or a pixel density, not an address: two numeric labels in a row
+ * (`jquery@3.6.0.min.js`) or a density (`logo@2x.dark.png`). One numeric label is a domain's
+ * (`zhang@163.com.pdf`: 163.com is a mail provider).
+ */
+const namesAFile = (labels: string[]): boolean =>
+  labels.some(
+    (label, i) => /^\d+x$/i.test(label) || (/^\d+$/.test(label) && /^\d+$/.test(labels[i + 1] ?? "")),
+  );
 
 /** Where an address's domain starts: after its last `@`, as that is written (AT_SIGNS). */
 function domainStart(match: string): number {
@@ -37,7 +44,7 @@ function domainStart(match: string): number {
 export const emailOk = (match: string): Verdict => {
   const labels = match.slice(domainStart(match)).split(".");
   if (!FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase())) return true;
-  if (labels.some((label) => VERSION_LABEL.test(label))) return false;
+  if (namesAFile(labels)) return false;
   // Extensions off the end, as many as there are (`.json.gz`): what is left must still be a domain.
   let end = match.length;
   while (labels.length > 0 && FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase()))

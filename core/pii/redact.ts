@@ -202,7 +202,7 @@ export function redactJsonText(
     // its text. Bounded: each level is a string in the one above.
     let r = rebuilding ? held.get(at) : undefined;
     if (!rebuilding) {
-      const tried = inside < MAX_STRING_NESTING && nested.left > 0 && JSON_START.test(s);
+      const tried = inside < MAX_STRING_NESTING && nested.left > 0 && JSON_DOCUMENT.test(s);
       if (tried) nested.left--;
       if (tried && parses(s)) {
         r = redactJsonText(s, key, inside + 1, nested);
@@ -240,14 +240,20 @@ function parses(s: string): boolean {
   }
 }
 
+/**
+ * A string that may be a JSON object or array from end to end: `[INFO] started` and other log lines
+ * that open with a bracket are not tried (each failed parse costs microseconds and the budget a try).
+ */
+const JSON_DOCUMENT = /^\s*(?:\{[\s\S]*\}|\[[\s\S]*\])\s*$/;
+
 /** How many levels of JSON held in a string value of JSON are read as JSON: deeper is read as text. */
+const MAX_STRING_NESTING = 4;
+
 /**
  * How many strings of a document are tried as JSON: a failed parse costs some microseconds, and a
  * document of 4 MiB could hold half a million strings that only look like JSON. Past it, read as text.
  */
 const MAX_NESTED_DOCUMENTS = 1_000;
-
-const MAX_STRING_NESTING = 4;
 
 /**
  * How deep redactJsonText walks JSON held in a string: as deep as a request body may nest (validate.ts);

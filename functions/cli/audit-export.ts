@@ -7,6 +7,7 @@ import {
   mergeExportPages,
   parseAuditExport,
 } from "../../core/audit/export.ts";
+import { readExportPages } from "../../core/audit/export-pages.ts";
 
 /**
  * `npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>]`
@@ -23,8 +24,6 @@ const USAGE =
 /** A page is at most 4 MiB of entries in a 6 MB answer; one slower than this is not coming. */
 const PAGE_TIMEOUT_MS = 120_000;
 const ANSWER_BYTES = 16 * 1024 * 1024;
-/** The merged file is one string, written and read whole: V8's longest is 2^29 - 24 characters. */
-const MAX_FILE_CHARS = 500_000_000;
 
 class UsageError extends Error {}
 
@@ -52,36 +51,8 @@ async function main(): Promise<number> {
   const adminKey = process.env[envName];
   if (!adminKey) throw new UsageError(`the environment variable ${envName} (the admin key) is not set`);
 
-  const pages: AuditExport[] = [];
-  let total = 0;
   const most = limit === undefined ? MAX_PAGE_SIZE : Number(limit);
-  for (let next: number | undefined = 1; next !== undefined; ) {
-    const fromSeq = next;
-    const page = await fetchPage(url, chain, fromSeq, limit, adminKey);
-    // A page moves on by at least one seq and at most the entries asked for, and holds only its own
-    // seqs: a gateway that answers otherwise could keep the export going for ever, or fold in entries
-    // from elsewhere in the chain.
-    const end = page.next ?? Number.POSITIVE_INFINITY;
-    if (page.next !== undefined && (end <= fromSeq || end - fromSeq > most))
-      throw new AuditExportError(
-        `the page from seq ${fromSeq} goes on at seq ${page.next}: not a page of at most ${most}`,
-      );
-    const stray = page.entries.find((e) => e.seq < fromSeq || e.seq >= end);
-    if (stray) throw new AuditExportError(`the page from seq ${fromSeq} holds seq ${stray.seq}, outside it`);
-    // The gateway ends a page at its last entry (its bytes ran out) or after the seqs asked for (entries
-    // missing from the store): a page that does neither is not the gateway's.
-    if (page.next !== undefined && page.entries.at(-1)?.seq !== page.next - 1 && end - fromSeq !== most)
-      throw new AuditExportError(
-        `the page from seq ${fromSeq} ends at seq ${page.next - 1} without its entry`,
-      );
-    total += page.entries.reduce((sum, e) => sum + JSON.stringify(e).length, 0);
-    if (total > MAX_FILE_CHARS)
-      throw new AuditExportError(
-        `chain ${chain} passes ${MAX_FILE_CHARS} characters of entries by seq ${page.entries.at(-1)?.seq}: more than one file can hold (a JavaScript string's limit)`,
-      );
-    pages.push(page);
-    next = page.next;
-  }
+  const pages = await readExportPages((fromSeq) => fetchPage(url, chain, fromSeq, limit, adminKey), most);
   const merged = mergeExportPages(pages);
   writeFileSync(out, JSON.stringify(merged));
   process.stdout.write(

@@ -7,6 +7,7 @@ import { p256PublicKey, verifySignature } from "../../../core/audit/signing.ts";
 import { createSqliteAuditStore } from "../../../core/audit/sqlite-store.ts";
 import { verifyChain } from "../../../core/audit/verify.ts";
 import { processAuditBatch, type WriterDeps, writeAuditMessage } from "../../../core/audit/writer.ts";
+import { ConflictError } from "../../../core/storage/errors.ts";
 import { openDatabase } from "../../../core/storage/sqlite.ts";
 import { auditMessage, auditRecs, testSigner } from "../../contract/audit-fixtures.ts";
 
@@ -170,5 +171,30 @@ describe("audit checkpoints", () => {
       maxUnsigned: 3,
     });
     expect(result).toMatchObject({ ok: true, entries: 12 });
+  });
+
+  it("appends nothing past the unsigned allowance while the checkpoint that would cover it is refused", async () => {
+    // Every checkpoint past the first is refused as a conflict (a head that moved, as the store says).
+    let refusing = false;
+    const refusingStore: AuditStore = {
+      ...store,
+      putCheckpoint: async (c) => {
+        if (refusing) throw new ConflictError(`Chain ${c.chain}: the head has moved.`);
+        return store.putCheckpoint(c);
+      },
+    };
+    const writer = deps({ store: refusingStore, checkpointEvery: 3, checkpointMs: 3_600_000 });
+    const records = auditRecs("acme", 5);
+    await writeAuditMessage(auditMessage(records[0]!), writer);
+    refusing = true;
+    // 2, 3 and 4 fit the allowance (their own checkpoint, refused, is no failure of theirs).
+    for (const r of records.slice(1, 4)) await writeAuditMessage(auditMessage(r), writer);
+    await expect(writeAuditMessage(auditMessage(records[4]!), writer)).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.head("acme"))?.seq).toBe(4);
+    // Once a checkpoint can be stored, the record's redelivery goes in, signed behind.
+    refusing = false;
+    await writeAuditMessage(auditMessage(records[4]!), writer);
+    expect((await store.head("acme"))?.seq).toBe(5);
+    expect((await store.checkpoints("acme")).map((c) => c.seq)).toEqual([1, 4]);
   });
 });

@@ -348,6 +348,7 @@ describe("e-mail addresses beside text", () => {
     ["a file extension after", "Attached: jane.doe@example.com.pdf", "Attached: [EMAIL].pdf"],
     ["a text file's extension after", "see jane@example.org.txt", "see [EMAIL].txt"],
     ["two extensions after", "jane.doe@example.com.json.gz", "[EMAIL].json.gz"],
+    ["an extension after a numeric domain", "zhang@163.com.pdf", "[EMAIL].pdf"],
     ["an escaped @ in prose", "mail jane.doe\\u0040example.com now", "mail [EMAIL] now"],
     ["a C-escaped @", "x jane\\x40example.org", "x [EMAIL]"],
   ])("masks the address alone in %s", (_, text, want) => {

@@ -130,6 +130,12 @@ describe("redactJsonText, for JSON held in a string of JSON (an HTTP response's 
     expect(r.count).toBe(2);
   });
 
+  it("spends none of its reading on strings that only open with a bracket (log lines)", () => {
+    const logs = Array.from({ length: 1_200 }, (_, i) => `[INFO] line ${i}`);
+    const r = redactJsonText(JSON.stringify({ logs, body: '{"contact":"\\u002B44 20 7946 0958"}' }));
+    expect(JSON.parse(r.text).body).toBe('{"contact":"[PHONE]"}');
+  });
+
   it("leaves JSON without findings in a string exactly as written", () => {
     const text = inBody('{"n": 1,  "ok" : true}');
     expect(redactJsonText(text)).toMatchObject({ text, count: 0 });

@@ -82,7 +82,7 @@ describe("npm run audit:export against a gateway that answers wrongly", () => {
     [
       "pages that never end (no entries, one seq on each)",
       (from: number) => page(from, from - 1, from + 1),
-      /ends at seq \d+ without its entry/,
+      /the store holds no entries in seqs 1–1/,
     ],
     [
       "a page that does not move on",
@@ -103,6 +103,16 @@ describe("npm run audit:export against a gateway that answers wrongly", () => {
       "a page of another start",
       (_from: number) => page(5, 14, 15),
       /asked for chain org-acme from seq 1, got org-acme from 5/,
+    ],
+    [
+      "a page that ends short of what it asked, without its last entry",
+      (from: number) => page(from, from + 4, from + 8),
+      /the page from seq 1 ends at seq 8 without its entry/,
+    ],
+    [
+      "empty pages of the whole size asked for (a store missing every seq after some)",
+      (from: number) => (from > 10 ? page(from, from - 1, from + 10) : page(1, 10, 11)),
+      /the store holds no entries in seqs 11–20/,
     ],
   ])("stops at %s", async (_what, make, message) => {
     answer = (from) => ({ body: make(from) as AuditExport });
