@@ -2,6 +2,8 @@ import { type AuditExport, AuditExportError } from "./export.ts";
 
 /** The merged export is one string, written and read whole: V8's longest is 2^29 - 24 characters. */
 export const MAX_EXPORT_CHARS = 500_000_000;
+/** Empty pages in a row before the reading stops: 100 000 missing seqs at the default page size. */
+export const MAX_EMPTY_PAGES = 100;
 
 /**
  * Every page of a chain's export, in order, as `fetchPage` answers them from seq 1 (following each
@@ -9,10 +11,10 @@ export const MAX_EXPORT_CHARS = 500_000_000;
  *
  * A page must be one the gateway makes: moving on by at least one seq and at most `most`, holding only
  * its own seqs, and ending at its last entry (its bytes ran out) or after the seqs asked for. Anything
- * else, from a gateway that is not one or a store that was tampered with, throws AuditExportError
- * rather than loop for ever or fold entries from elsewhere into the file. A page with no entries that
- * is not the last is the store missing a run of seqs: also an error, named, since a chain cut far
- * enough back would otherwise take billions of empty pages to walk.
+ * else, from a gateway that is not one, throws AuditExportError rather than loop for ever or fold
+ * entries from elsewhere into the file. A page with no entries before the end is the store missing a
+ * run of seqs, which the verifier reports as removed; more than MAX_EMPTY_PAGES of them in a row (a
+ * head forged far ahead would make billions) stop the reading, naming the run.
  */
 export async function readExportPages(
   fetchPage: (fromSeq: number) => Promise<AuditExport>,
@@ -20,6 +22,8 @@ export async function readExportPages(
 ): Promise<AuditExport[]> {
   const pages: AuditExport[] = [];
   let chars = 0;
+  let empty = 0;
+  let emptyFrom: number | undefined;
   for (let next: number | undefined = 1; next !== undefined; ) {
     const fromSeq = next;
     const page = await fetchPage(fromSeq);
@@ -32,10 +36,16 @@ export async function readExportPages(
       );
     const stray = page.entries.find((e) => e.seq < fromSeq || e.seq >= end);
     if (stray) throw new AuditExportError(`the page from seq ${fromSeq} holds seq ${stray.seq}, outside it`);
-    if (page.next !== undefined && page.entries.length === 0)
-      throw new AuditExportError(
-        `the store holds no entries in seqs ${fromSeq}–${page.next - 1}: the chain's entries there were removed`,
-      );
+    if (page.next !== undefined && page.entries.length === 0) {
+      emptyFrom ??= fromSeq;
+      if (++empty > MAX_EMPTY_PAGES)
+        throw new AuditExportError(
+          `the store holds no entries from seq ${emptyFrom} through at least seq ${page.next - 1} (${empty} empty pages in a row): the chain's entries there were removed, or its head was forged far ahead`,
+        );
+    } else {
+      empty = 0;
+      emptyFrom = undefined;
+    }
     if (page.next !== undefined && page.entries.at(-1)?.seq !== page.next - 1 && end - fromSeq !== most)
       throw new AuditExportError(
         `the page from seq ${fromSeq} ends at seq ${page.next - 1} without its entry`,

@@ -17,11 +17,19 @@ const FILE_EXTENSIONS = new Set(
 export const AT_SIGNS: readonly string[] = ["@", "%40", "\\u0040", "\\x40"];
 
 /**
+ * Words of a build's file name (`d3@7.min.js`, `bootstrap@5.bundle.min.js`, `icon@2.dark.png`) that no
+ * top-level domain is, so a name whose last label before its extensions is one names a file.
+ */
+const FILE_WORDS = new Set("min bundle slim esm umd cjs dark light debug modern legacy browser".split(" "));
+
+/**
  * A file named by a version or a pixel density, not an address: two numeric labels in a row
- * (`jquery@3.6.0.min.js`) or a density (`logo@2x.dark.png`). One numeric label is a domain's
- * (`zhang@163.com.pdf`: 163.com is a mail provider).
+ * (`jquery@3.6.0.min.js`), a density (`logo@2x.dark.png`), or a build's word where the domain would
+ * end (`d3@7.min.js`). One numeric label is a domain's (`zhang@163.com.pdf`: 163.com is a mail
+ * provider). `labels` are those left once the extensions are off.
  */
 const namesAFile = (labels: string[]): boolean =>
+  FILE_WORDS.has(labels.at(-1)?.toLowerCase() ?? "") ||
   labels.some(
     (label, i) => /^\d+x$/i.test(label) || (/^\d+$/.test(label) && /^\d+$/.test(labels[i + 1] ?? "")),
   );
@@ -44,11 +52,11 @@ function domainStart(match: string): number {
 export const emailOk = (match: string): Verdict => {
   const labels = match.slice(domainStart(match)).split(".");
   if (!FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase())) return true;
-  if (namesAFile(labels)) return false;
   // Extensions off the end, as many as there are (`.json.gz`): what is left must still be a domain.
   let end = match.length;
   while (labels.length > 0 && FILE_EXTENSIONS.has(labels.at(-1)!.toLowerCase()))
     end -= labels.pop()!.length + 1;
+  if (namesAFile(labels)) return false;
   return labels.length >= 2 && /^\p{L}{2,24}$/u.test(labels.at(-1)!) ? end : false;
 };
 
