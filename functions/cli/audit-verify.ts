@@ -89,7 +89,7 @@ function main(): number {
   const range =
     result.fromSeq === 1 && result.next === undefined
       ? ""
-      : ` (a page: seqs ${result.fromSeq}–${last}${result.next === undefined ? ", the chain's last" : `; the chain goes on at seq ${result.next}`}; verify the whole chain from npm run audit:export)`;
+      : ` (a page: ${result.entries === 0 ? `no entries from seq ${result.fromSeq}` : `seqs ${result.fromSeq}–${last}`}${result.next === undefined ? ", the chain's last" : `; the chain goes on at seq ${result.next}`}; verify the whole chain from npm run audit:export)`;
   if (range && result.checkpoints === 0 && result.entries > 0) {
     // Anyone can write entries that link to each other: without a checkpoint there is nothing to trust.
     process.stdout.write(
