@@ -122,7 +122,7 @@ export async function guardSpend(
   ctx.spend = state;
 
   const reservation =
-    budgets.length > 0 && deps.budgets ? reservationOf(ctx, priced, prices, bounds) : undefined;
+    budgets.length > 0 && deps.budgets ? reservationOf(ctx, budgets, priced, prices, bounds) : undefined;
   const buckets = rateBuckets(deps.region, key.org, org?.rateLimits, key.id, key.rateLimits, bounds.tokens);
   refuseTooLarge(buckets);
   if (reservation && deps.budgets && buckets.length > 0 && deps.rateLimits) {
@@ -196,6 +196,7 @@ export async function guardSpend(
 /** What the request reserves, against which budgets: its worst case at the dearest target it may use. */
 function reservationOf(
   ctx: RequestContext,
+  budgets: ReturnType<typeof budgetsOf>,
   priced: ResolvedTarget[],
   prices: Map<string, Price>,
   bounds: SpendBounds,
@@ -220,7 +221,7 @@ function reservationOf(
     startedAt: ctx.startedAt,
     priceVersion: priceVersionOf(worst.price),
   };
-  const items: ReserveItem[] = budgetsOf(ctx).map((b) => ({
+  const items: ReserveItem[] = budgets.map((b) => ({
     // The request's start, which its usage event carries: counter and rollups agree on the period
     // of a request that started just before midnight UTC and reached here after it.
     counter: counterFor(b.scope, b.id, b, ctx.startedAt),
