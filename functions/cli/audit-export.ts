@@ -10,7 +10,7 @@ import {
 import { readExportPages } from "../../core/audit/export-pages.ts";
 
 /**
- * `npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>]`
+ * `npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>] [--allow-http]`
  *
  * Reads a chain from the admin API a page at a time (`GET /admin/audit/{chain}?fromSeq=`, following
  * each page's `next`; `--limit` entries a page, default the API's 1000) and writes it as one export for
@@ -19,7 +19,7 @@ import { readExportPages } from "../../core/audit/export-pages.ts";
  * Exit 0: written; 1: the gateway refused or answered with something that is not an export page; 2: usage.
  */
 const USAGE =
-  "usage: npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>]";
+  "usage: npm run audit:export -- --url <gateway URL> --chain <chain> --out <file> [--admin-key-env <NAME>] [--limit <n>] [--allow-http]";
 
 /** A page is at most 4 MiB of entries in a 6 MB answer; one slower than this is not coming. */
 const PAGE_TIMEOUT_MS = 120_000;
@@ -35,6 +35,7 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "admin-key-env": { type: "string", default: "GATEWAY_ADMIN_KEY" },
       limit: { type: "string" },
+      "allow-http": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
   }
   const { url, chain, out } = values;
   if (!url || !chain || !out) throw new UsageError("--url, --chain and --out are required");
+  checkUrl(url, values["allow-http"] ?? false);
   const limit = values.limit;
   if (limit !== undefined && !/^[1-9]\d*$/.test(limit))
     throw new UsageError("--limit must be a positive integer");
@@ -90,6 +92,27 @@ async function fetchPage(
       `asked for chain ${chain} from seq ${fromSeq}, got ${page.chain} from ${page.fromSeq ?? 1}`,
     );
   return page;
+}
+
+/**
+ * The gateway's URL: HTTPS, or plain HTTP to this machine (portable mode's default), since the admin key
+ * goes with every page; `--allow-http` for a network the caller trusts.
+ */
+function checkUrl(url: string, allowHttp: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(url)} is not a URL`);
+  }
+  if (parsed.protocol === "https:") return;
+  if (parsed.protocol !== "http:")
+    throw new UsageError(`--url must be http:// or https://, not ${parsed.protocol}`);
+  const loopback = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(parsed.hostname);
+  if (!loopback && !allowHttp)
+    throw new UsageError(
+      `--url ${parsed.origin} is plain HTTP to another machine: the admin key would travel unencrypted. Use https://, or give --allow-http on a network you trust`,
+    );
 }
 
 /** A page's answer, refused past ANSWER_BYTES: the gateway's are at most 6 MB (a Lambda's). */

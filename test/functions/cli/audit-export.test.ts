@@ -128,6 +128,31 @@ describe("npm run audit:export against a gateway that answers wrongly", () => {
     expect(r.code).toBe(1);
   });
 
+  it.each([
+    [
+      "plain HTTP to another machine",
+      ["--url", "http://gateway.example.invalid"],
+      /would travel unencrypted/,
+    ],
+    ["a scheme other than HTTP", ["--url", "ftp://127.0.0.1"], /must be http:\/\/ or https:\/\//],
+    ["what is not a URL", ["--url", "gateway"], /is not a URL/],
+  ])("refuses %s before sending the key anywhere (exit 2)", async (_what, args, message) => {
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [CLI, ...args, "--chain", CHAIN, "--out", join(dir, "never.json")],
+        {
+          env: { PATH: process.env.PATH ?? "", GATEWAY_ADMIN_KEY: "sk-admin" },
+        },
+      );
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => (err += d));
+      child.on("close", (code) => resolve({ code, err }));
+    });
+    expect(r.err).toMatch(message);
+    expect(r.code).toBe(2);
+  });
+
   it("prints the gateway's error message and status", async () => {
     answer = () => ({ status: 401, body: { error: { message: "Incorrect API key provided." } } as never });
     const r = await run();
