@@ -7,7 +7,7 @@ import { backoffMs, parseRetryAfter, type RetryPolicy } from "../routing/retry.t
 import { coverBilledAttempt } from "./billed-attempts.ts";
 import { callerSignal } from "./caller-signal.ts";
 import { giveBackMinute } from "./minute-share.ts";
-import { markTarget } from "./target.ts";
+import { markTarget, stillInRegion } from "./target.ts";
 import type { RequestContext, StreamVerdict } from "./types.ts";
 
 /** What Retry-After counts for a half-open circuit whose probes are all out: until one answers. */
@@ -110,6 +110,10 @@ export async function withFallback<T>(
       stopIfGone();
       // Targets still to try that their breakers would let through (open circuits cost no call).
       const untried = plan.slice(index + 1).filter((t) => deps.breakers.wouldAdmit(t)).length;
+      if (index > 0 && !(await stillInRegion(ctx, target))) {
+        note(target, "skipped", deps.now());
+        continue;
+      }
       if (!deps.breakers.admit(target)) {
         note(target, "skipped", deps.now());
         continue;

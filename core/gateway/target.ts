@@ -75,3 +75,20 @@ export function resolveTargets(ctx: RequestContext, model: string): Resolution {
     serverTimeouts: ctx.deps.timeouts,
   });
 }
+
+/**
+ * Whether a fallback target is still in the org's allowed regions by the registry as it is now. A
+ * request's plan is made as it arrives: a provider relabelled into another region while an earlier
+ * target had the request must not take it (README: never tried, not even as a fallback). A target
+ * with a region of its own keeps it; a provider deleted meanwhile is the one the request started with.
+ */
+export async function stillInRegion(ctx: RequestContext, target: ResolvedTarget): Promise<boolean> {
+  const org = ctx.key ? ctx.snapshot?.orgs.get(ctx.key.org) : undefined;
+  if (!org?.allowedRegions) return true;
+  const now = await ctx.deps.registry.get();
+  const allowed = now.orgs.get(org.id)?.allowedRegions ?? org.allowedRegions;
+  const provider = now.providers.get(target.provider.id);
+  const ownRegion = target.region !== target.provider.region;
+  const region = ownRegion || !provider ? target.region : provider.region;
+  return allowed.includes(region);
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DISARMED_BREAKER, EU_KEY, type Harness, startHarness } from "./harness.ts";
+import { ADMIN_KEY, DISARMED_BREAKER, EU_KEY, type Harness, startHarness } from "./harness.ts";
 
 /**
  * Data residency, verified at the simulators: the EU-only org (`eu-org`, allowedRegions ["eu"]) uses
@@ -65,5 +65,50 @@ describe("residency for an EU-only org", () => {
     const r = await ask("chain");
     expect(r.provider).toBe("ge");
     expect(usCalls()).toBe(0);
+  });
+
+  describe("a fallback target relabelled out of the region while the request is under way", () => {
+    const admin = (method: string, path: string, body: unknown) =>
+      fetch(`${h.gateway.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const euOpenAi = (region: string) => ({
+      id: "eu-oa",
+      kind: "openai",
+      baseUrl: h.openai.url,
+      apiKeyEnv: "SIM_OPENAI_KEY",
+      region,
+    });
+
+    beforeAll(async () => {
+      expect((await admin("POST", "/admin/providers", euOpenAi("eu"))).status).toBe(201);
+      const alias = {
+        alias: "relabel",
+        retry: { retriesPerTarget: 0 },
+        targets: [
+          { provider: "ge", model: "gemini-sim" },
+          { provider: "eu-oa", model: "gpt-sim" },
+        ],
+      };
+      expect((await admin("POST", "/admin/models", alias)).status).toBe(201);
+    });
+
+    it("is not tried: the org's regions hold for the registry as it is when the fallback comes", async () => {
+      // While in the region, the fallback serves.
+      h.gemini.enqueueFaults({ kind: "status", status: 503 });
+      expect((await ask("relabel")).provider).toBe("eu-oa");
+      h.reset();
+      // The EU target answers 503 after 600 ms; meanwhile the fallback's provider is relabelled "us".
+      h.gemini.enqueueFaults({ kind: "status", status: 503, afterMs: 600 });
+      const asked = ask("relabel");
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await admin("PUT", "/admin/providers/eu-oa", euOpenAi("us"))).status).toBe(200);
+      const r = await asked;
+      expect(r.status).toBe(502);
+      expect(h.openai.requests).toHaveLength(0);
+      expect((await admin("PUT", "/admin/providers/eu-oa", euOpenAi("eu"))).status).toBe(200);
+    });
   });
 });
