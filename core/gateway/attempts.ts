@@ -193,7 +193,7 @@ export async function withFallback<T>(
   }
   if (calls === 0) {
     // No provider will see it: the minute's share goes back, as a budget refusal's does.
-    giveBackMinute(ctx, headers);
+    void giveBackMinute(ctx, headers);
     // Retry-After is when the first circuit lets a probe through; OpenAI's SDKs wait that long (up to
     // 60 s) before their retry, instead of retrying into the same open circuits at once. A half-open
     // circuit whose probes are all out admits again once one answers: a second, say.

@@ -7,7 +7,7 @@ import { refusedAsItStands, reserveAfterSettlements } from "../budgets/settling.
 import { maskModelName } from "../pii/mask-names.ts";
 import type { RateBucket, RateDecision } from "../ratelimit/port.ts";
 import type { ResolvedTarget } from "../routing/resolve.ts";
-import { giveBack, headersWithout } from "./minute-share.ts";
+import { giveBackMinute } from "./minute-share.ts";
 import { usageEndpoint } from "./outcome.ts";
 import { describeBucket, rateBuckets, refuseTooLarge } from "./rate-buckets.ts";
 import { rateLimitHeaders } from "./rate-headers.ts";
@@ -135,10 +135,8 @@ export async function guardSpend(
   // The minute is the one the store is asked in: read after the check above, which may have waited.
   const now = deps.now();
   state.windowStart = now - (now % 60_000);
-  let admitted: RateDecision | undefined;
   if (buckets.length > 0 && deps.rateLimits) {
     const decision = await deps.rateLimits.consume(buckets, now);
-    admitted = decision;
     // The window is the one the request arrived in, but the waits are counted from the answer: a
     // slow store must not make Retry-After point at a moment already gone.
     const answeredAt = deps.now();
@@ -174,16 +172,13 @@ export async function guardSpend(
       state.items = items;
       // After the answer, not before it: the store that just failed may keep failing, and the caller
       // would wait out its timeouts twice. The host awaits pending work before the invocation ends.
-      if (admitted && deps.rateLimits) ctx.pending.push(giveBack(deps.rateLimits, buckets, state));
+      void giveBackMinute(ctx, headers);
       throw err;
     }
     if (!result.ok) {
       // Refused before any provider saw it: the request takes none of the minute's requests or tokens,
       // or a budget raised a moment later would still find the caller locked out until the window ends.
-      if (admitted && deps.rateLimits) {
-        await giveBack(deps.rateLimits, buckets, state);
-        Object.assign(headers, headersWithout(buckets, admitted, deps.now()));
-      }
+      await giveBackMinute(ctx, headers);
       throw budgetRefusal(ctx, result, amount, bounds);
     }
     state.reservationUsd = amount;
