@@ -1,4 +1,4 @@
-import { isStoreThrottled, StoreBusyError } from "../storage/errors.ts";
+import { isStoreThrottled, isStoreUnavailable, StoreBusyError } from "../storage/errors.ts";
 import type { Usage } from "./chat-response.ts";
 
 /**
@@ -116,6 +116,12 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof StoreBusyError || isStoreThrottled(err))
     return new GatewayError(503, "server_error", "The gateway's store is busy; retry shortly.", {
       code: "store_busy",
+      headers: { "retry-after": "1" },
+      cause: err,
+    });
+  if (isStoreUnavailable(err))
+    return new GatewayError(503, "server_error", "The gateway's store is unavailable; retry shortly.", {
+      code: "store_unavailable",
       headers: { "retry-after": "1" },
       cause: err,
     });

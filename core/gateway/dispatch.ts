@@ -98,7 +98,7 @@ export async function handleEvent(event: APIGatewayProxyEvent, deps: GatewayDeps
       // The name and codes only: a message may quote the request (the log carries no content).
       // SQLite's `errstr` is its fixed text for the code ("database is locked").
       const { code, errstr } = (err ?? {}) as { code?: unknown; errstr?: unknown };
-      deps.log.error("unhandled error", {
+      deps.log.error(e.code === "store_unavailable" ? "store unavailable" : "unhandled error", {
         requestId,
         error: err instanceof Error ? err.name : "unknown",
         ...(typeof code === "string" ? { code } : {}),

@@ -73,3 +73,32 @@ export const isStoreThrottled = (err: unknown): boolean => {
     })
   );
 };
+
+/**
+ * Network errors by which an AWS SDK call finds its endpoint gone: refused, reset, unresolvable,
+ * unroutable, or silent past the client's timeouts (functions/aws/client-config.ts).
+ */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/**
+ * Whether `err` is an AWS SDK call (DynamoDB, EventBridge, SQS, KMS) that failed past the SDK's retries
+ * because the service was unreachable or answered 5xx: an outage, transient by nature, not the
+ * gateway's fault. Only the SDK's errors carry `$metadata`, so a network error of anything else (a
+ * provider call, which has its own errors) is not read as one.
+ */
+export const isStoreUnavailable = (err: unknown): boolean => {
+  if (typeof err !== "object" || err === null || !("$metadata" in err)) return false;
+  const { $fault, name, code } = err as { $fault?: unknown; name?: unknown; code?: unknown };
+  if ($fault === "server") return true;
+  if (name === "TimeoutError") return true;
+  return typeof code === "string" && UNREACHABLE.has(code);
+};

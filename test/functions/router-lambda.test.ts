@@ -193,4 +193,21 @@ describe("the router Lambda over DynamoDB, invoked as a streaming REST integrati
     });
     expect(JSON.stringify(record)).not.toContain("sk-gw-unknown");
   });
+
+  it("answers 503 store_unavailable with Retry-After while DynamoDB is unreachable, and serves again once it is back", async () => {
+    await ddb.stop();
+    try {
+      const stream = new CollectingStream();
+      // A key no cache holds: its lookup must reach DynamoDB.
+      await handler(chat({ model: "openai/gpt-sim" }, "sk-gw-while-down"), stream, {});
+      const { prelude, body } = unframe(stream.bytes);
+      expect([prelude.statusCode, prelude.headers["retry-after"]]).toEqual([503, "1"]);
+      expect(JSON.parse(body).error).toMatchObject({ type: "server_error", code: "store_unavailable" });
+    } finally {
+      await ddb.restart();
+    }
+    const stream = new CollectingStream();
+    await handler(chat({ model: "openai/gpt-sim" }), stream, {});
+    expect(unframe(stream.bytes).prelude.statusCode).toBe(200);
+  });
 });

@@ -47,6 +47,41 @@ describe("toGatewayError", () => {
       "internal_error",
       undefined,
     ],
+    [
+      "an AWS service answering 5xx past the SDK's retries, as 503",
+      Object.assign(new Error("boom"), { name: "InternalServerError", $fault: "server", $metadata: {} }),
+      503,
+      "store_unavailable",
+      "1",
+    ],
+    [
+      "an AWS endpoint refusing connections past the SDK's retries, as 503",
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED", $metadata: { attempts: 4 } }),
+      503,
+      "store_unavailable",
+      "1",
+    ],
+    [
+      "an AWS endpoint silent past the client's timeouts, as 503",
+      Object.assign(new Error("timed out"), { name: "TimeoutError", code: "ETIMEDOUT", $metadata: {} }),
+      503,
+      "store_unavailable",
+      "1",
+    ],
+    [
+      "a refused connection that is no AWS SDK call, as 500",
+      Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      500,
+      "internal_error",
+      undefined,
+    ],
+    [
+      "an AWS client error (validation), as 500",
+      Object.assign(new Error("bad"), { name: "ValidationException", $fault: "client", $metadata: {} }),
+      500,
+      "internal_error",
+      undefined,
+    ],
     ["anything else, as 500", new TypeError("boom"), 500, "internal_error", undefined],
   ])("answers %s", (_, err, status, code, retryAfter) => {
     const e = toGatewayError(err);
