@@ -165,15 +165,21 @@ export function worstCaseChatCost(
    * priced as counted (cache reads and writes at their prices), and the bound's input only beyond it.
    */
   counted?: TokenUsage,
+  /**
+   * The tier the provider said serves the request (OpenAI's `service_tier` on a stream's chunks), once
+   * it has said: the request is billed at that tier's prices, not at the dearest it might have got.
+   */
+  servedTier?: string,
 ): number {
   const bound = worstCaseChatTokens(req, kind, providerModel);
   const known = counted?.input ?? 0;
   const input = Math.max(bound.input, known);
   const { output } = bound;
-  const tiers = [tierFor(price, 0), tierFor(price, input)];
+  const tiers = [tierFor(price, 0, servedTier), tierFor(price, input, servedTier)];
   // OpenAI serves `auto` (or no tier) at the project's default tier, which may be priority: only a
-  // request that pins `default` or `flex` is sure not to be billed at priority prices.
-  if (req.service_tier !== "default" && req.service_tier !== "flex")
+  // request that pins `default` or `flex`, or one OpenAI said it serves at another tier, is sure not
+  // to be billed at priority prices.
+  if (servedTier === undefined && req.service_tier !== "default" && req.service_tier !== "flex")
     tiers.push(tierFor(price, 0, "priority"));
   const inputPrice = Math.max(...tiers.flatMap((t) => [t.input, t.cached, t.cacheWrite, t.cacheWrite1h]));
   const outputPrice = Math.max(...tiers.flatMap((t) => [t.output, t.reasoning]));

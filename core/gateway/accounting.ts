@@ -63,13 +63,14 @@ export async function finishAccounting(ctx: RequestContext): Promise<void> {
           o.provider!,
           o.providerModel ?? "",
           o.promptTokens === undefined ? undefined : tokens,
+          o.serviceTier,
         ) ?? spend.reservationUsd,
       );
     // No count at all (an OpenAI stream cut before its final usage chunk, an answer that carried no
     // usage): the provider billed the prompt and what it produced, so the request's worst case at the
     // serving target stands in for it.
     else if (!usageReported && o.promptTokens === undefined && spend)
-      cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "") ?? cost;
+      cost = worstCaseAtUsd(spend, o.provider!, o.providerModel ?? "", undefined, o.serviceTier) ?? cost;
   }
   const billedFailures = priceBilledFailures(ctx);
   // To the nano-dollar the counters and rollups add (money.ts): the event says 0.005969, not

@@ -139,6 +139,8 @@ export async function withFallback<T>(
         ctx.attemptAnswered = false;
         ctx.attemptShare = undefined;
         ctx.attemptCountedInput = undefined;
+        // The tier an earlier attempt's provider named is not this one's.
+        ctx.outcome.serviceTier = undefined;
         ctx.attemptCalled = false;
         ctx.streamVerdict = undefined;
         try {

@@ -24,18 +24,20 @@ export function billedCostUsd(spend: SpendState, attempt: AttemptRecord): number
 
 /**
  * The request's worst-case cost at one of its targets (provider id and model), with what the provider
- * counted of its input already where that passes the bound; undefined if unpriced.
+ * counted of its input already where that passes the bound, at the tier it said serves the request
+ * where it said; undefined if unpriced.
  */
 export function worstCaseAtUsd(
   spend: SpendState,
   provider: string,
   model: string,
   counted?: TokenUsage,
+  servedTier?: string,
 ): number | undefined {
   const key = `${provider}/${model}`;
   const price = spend.prices.get(key);
   const target = spend.targets.find((t) => targetKey(t) === key);
-  return price && target ? spend.bounds.worstCaseUsd(target, price, counted) : undefined;
+  return price && target ? spend.bounds.worstCaseUsd(target, price, counted, servedTier) : undefined;
 }
 
 /**

@@ -143,7 +143,8 @@ interface Attempt {
 
 function chatBounds(req: ChatRequest, plan: ResolvedTarget[]): SpendBounds {
   return {
-    worstCaseUsd: (t, price, counted) => worstCaseChatCost(req, price, t.provider.kind, t.model, counted),
+    worstCaseUsd: (t, price, counted, servedTier) =>
+      worstCaseChatCost(req, price, t.provider.kind, t.model, counted, servedTier),
     smallerBy: "less input, a lower max_completion_tokens",
     tokens: Math.max(
       ...plan.map((t) => {

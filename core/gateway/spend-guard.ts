@@ -17,9 +17,10 @@ import type { RequestContext } from "./types.ts";
 export interface SpendBounds {
   /**
    * Worst-case cost at a target with the given price (estimate.ts), knowing the input the provider
-   * counted already (`counted`: priced as counted, the bound's input only beyond it).
+   * counted already (`counted`: priced as counted, the bound's input only beyond it) and the tier it
+   * said serves the request (`servedTier`), once it has said.
    */
-  worstCaseUsd(target: ResolvedTarget, price: Price, counted?: TokenUsage): number;
+  worstCaseUsd(target: ResolvedTarget, price: Price, counted?: TokenUsage, servedTier?: string): number;
   /** Worst-case tokens, charged to tokens-per-minute limits and corrected afterwards. */
   tokens: number;
   /** What makes the bound smaller, for a refusal whose bound alone passes a whole budget. */

@@ -509,6 +509,7 @@ describe("usage is priced from the provider's own counts", () => {
 });
 
 describe("an answer without the provider's usage (an OpenAI-compatible server)", () => {
+  // At the tier the answer named (the simulator's `default`), as the bill would be.
   const worstAtGpt4o = (extra: Record<string, unknown>) =>
     worstCaseChatCost(
       chatRequest.parse({
@@ -520,6 +521,8 @@ describe("an answer without the provider's usage (an OpenAI-compatible server)",
       priceFor("openai", "gpt-4o")!,
       "openai",
       "gpt-4o",
+      undefined,
+      "default",
     );
 
   it.each([
@@ -1055,14 +1058,33 @@ describe("a stream cut short", () => {
     await expect.poll(() => h.outcomes.length).toBe(1);
     const o = h.outcomes[0]!;
     expect(o.promptTokens).toBeUndefined();
-    // The request as sent, with chat()'s max_tokens of 16.
+    // The request as sent, with chat()'s max_tokens of 16, at the tier its chunks named.
     const worst = worstCaseChatCost(
       chatRequest.parse({ ...openaiBody, max_tokens: 16 }),
       priceFor("openai", "gpt-4o")!,
       "openai",
       "gpt-4o",
+      undefined,
+      "default",
     );
     expect(o.costUsd).toBeCloseTo(worst, 9);
+  });
+
+  it("costs its worst case under a budget at the tier OpenAI said serves it, not at priority prices", async () => {
+    const openaiBody = { ...body, model: "oa/gpt-4o" };
+    h.openai.enqueueFaults({ kind: "reset-mid", afterEvents: 3 });
+    const r = await chat(BOUNDED, openaiBody);
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('"service_tier":"default"');
+    await expect.poll(() => h.outcomes.length).toBe(1);
+    const o = h.outcomes[0]!;
+    expect([o.promptTokens, o.serviceTier]).toEqual([undefined, "default"]);
+    const req = chatRequest.parse({ ...openaiBody, max_tokens: 16 });
+    const gpt4o = priceFor("openai", "gpt-4o")!;
+    const atDefault = worstCaseChatCost(req, gpt4o, "openai", "gpt-4o", undefined, "default");
+    // What it reserved: no tier asked, so priority prices were possible until OpenAI named its tier.
+    expect(worstCaseChatCost(req, gpt4o, "openai", "gpt-4o")).toBeGreaterThan(atDefault * 1.5);
+    expect(o.costUsd).toBeCloseTo(atDefault, 9);
   });
 });
 

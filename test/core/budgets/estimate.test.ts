@@ -363,6 +363,23 @@ describe("worstCaseChatCost", () => {
     );
   });
 
+  it.each<[string, string, [number, number]]>([
+    ["`default` at standard", "default", [2.5, 15]],
+    ["`flex` at flex", "flex", [1.25, 7.5]],
+    ["`priority` at priority", "priority", [5, 30]],
+  ])(
+    "bounds a GPT-5.4 request OpenAI said it serves at %s prices, whatever the request asked",
+    (_, served, [inPrice, outPrice]) => {
+      const price = priceFor("openai", "gpt-5.4")!;
+      const req = chat([user("hi")], { max_tokens: 100 });
+      const { input, output } = worstCaseChatTokens(req, "openai", "gpt-5.4");
+      expect(worstCaseChatCost(req, price, "openai", "gpt-5.4", undefined, served)).toBeCloseTo(
+        (input * inPrice + output * outPrice) / 1e6,
+        9,
+      );
+    },
+  );
+
   it("rounds up to a nano-dollar, so a tiny request still reserves something", () => {
     const cheap: Price = { inputPerMTok: 0.0001, outputPerMTok: 0.0001 };
     const req = chat([user("a")], { max_tokens: 1 });

@@ -4,7 +4,7 @@ import type { GatewayEvent } from "../../../core/events/port.ts";
 import { usageDetail } from "../../../core/events/usage.ts";
 import { finishAccounting } from "../../../core/gateway/accounting.ts";
 import { newOutcome } from "../../../core/gateway/outcome.ts";
-import type { GatewayDeps, RequestContext } from "../../../core/gateway/types.ts";
+import type { GatewayDeps, RequestContext, RequestOutcome } from "../../../core/gateway/types.ts";
 
 const noop = () => {};
 const publisher = (events: GatewayEvent[]) => ({
@@ -258,5 +258,31 @@ describe("finishAccounting's usage event", () => {
     );
     expect(settled).toEqual([["req-1", 0.00495, 1]]);
     expect(detail).toMatchObject({ costUsd: 0.00495, usageReported: false });
+  });
+
+  it.each<[string, Partial<RequestOutcome>, unknown[]]>([
+    ["at the tier OpenAI said serves it", { serviceTier: "default" }, ["default", "default"]],
+    ["at any tier, when OpenAI never said", {}, [undefined, undefined]],
+  ])("bounds a budgeted stream cut before its bill %s", async (_, said, tiers) => {
+    const asked: unknown[] = [];
+    const bounds = {
+      worstCaseUsd: (_t: unknown, _p: unknown, _c: unknown, tier?: string) => {
+        asked.push(tier);
+        return 0.001;
+      },
+      tokens: 0,
+      smallerBy: "",
+    };
+    const spend = {
+      prices: new Map([["oa/gpt-4o", priceFor("openai", "gpt-4o")!]]),
+      targets: [{ provider: { id: "oa" }, model: "gpt-4o" }],
+      bounds,
+      reservationUsd: 0.002,
+    };
+    // Cut with no count at all, then with only an early one: both are priced by the bound.
+    const base = { model: "gpt-4o", provider: "oa", providerModel: "gpt-4o", ...said };
+    expect((await budgeted(base, spend)).settled).toEqual([["req-1", 0.001, 1]]);
+    await budgeted({ ...base, promptTokens: 62, completionTokens: 1, usagePartial: true }, spend);
+    expect(asked).toEqual(tiers);
   });
 });

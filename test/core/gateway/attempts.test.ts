@@ -121,6 +121,29 @@ describe("withFallback", () => {
     expect(summary(r.ctx)).toEqual(["a:ok"]);
   });
 
+  it("forgets the service tier an earlier attempt's provider named before the next call", async () => {
+    const h = harness();
+    let seen: string | undefined = "never asked";
+    const r = h.request([a, b], {
+      a: [
+        serverError(),
+        () => {
+          r.ctx.outcome.serviceTier = "priority";
+          return serverError();
+        },
+      ],
+      b: [
+        () => {
+          seen = r.ctx.outcome.serviceTier;
+          return "from b";
+        },
+      ],
+    });
+    await expect(r.result).resolves.toBe("from b");
+    expect(r.calls).toEqual(["a", "a", "b"]);
+    expect(seen).toBeUndefined();
+  });
+
   it("sets the attempt count and the serving provider and model as headers", async () => {
     const h = harness();
     const r = h.request([a, b], { a: [upstreamTimeout("a", "connect")], b: ["from b"] });
