@@ -42,10 +42,22 @@ const urlEnvName = envName.regex(
  */
 export const httpUrl = () =>
   z
-    .url({ protocol: /^https?$/ })
+    .string()
+    // On the value as written: z.url trims it and drops tabs and line breaks (zod 4), so a value it
+    // accepts may not be the one a caller of the URL (a base URL from the environment) gets.
+    // Control characters spelled as ranges, not \p{Cc}: an editor may read the published pattern
+    // without the `u` flag, where \p is a plain `p`.
     .regex(
-      /^https?:\/\/[^/?#@\s]+(?:[/?#]|$)/,
-      "must be an http(s) URL (lowercase scheme) with a host and no credentials in it (user:password@: use apiKeyEnv or headers)",
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+      /^https?:\/\/[^/?#@\s\u0000-\u001f\u007f-\u009f]+(?:[/?#][^\s\u0000-\u001f\u007f-\u009f]*)?$/,
+      "must be an http(s) URL (lowercase scheme) with a host, no credentials in it (user:password@: use apiKeyEnv or headers) and no spaces or control characters",
+    )
+    .pipe(
+      z.url({
+        protocol: /^https?$/,
+        error:
+          "must be a URL that parses: a host a URL can hold (IPv4 parts up to 255) and a port up to 65535",
+      }),
     );
 
 /** A budget's least and largest limit in USD (see limitUsd). */
@@ -171,6 +183,7 @@ export const orgSchema = z
       .min(1)
       // A region named twice is a typo for another region more often than not.
       .refine((regions) => new Set(regions).size === regions.length, "must not name a region twice")
+      .meta({ uniqueItems: true })
       .optional()
       .describe("At least one region; absent: every region allowed"),
     budgets: budgetsSchema.optional(),
@@ -192,7 +205,7 @@ export const keySchema = z
     org: id,
     role: z.enum(["api", "admin"]).default("api"),
     name: displayName.optional(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the hex SHA-256 of the key"),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of the key in lowercase hex (64 characters)"),
     models: z.array(z.string().min(1)).min(1).optional().describe("At least one; absent: every model"),
     budgets: budgetsSchema.optional(),
     rateLimits: rateLimitSchema.optional(),

@@ -27,7 +27,16 @@ describe("the published config JSON Schema", () => {
     const provider = schema.properties.providers.items.properties;
     const url = new RegExp(String(provider.baseUrl?.pattern));
     expect(
-      ["ftp://x", "mailto:a@b.c", "http:foo", "http://admin:pw@host/v1"].filter((u) => url.test(u)),
+      [
+        "ftp://x",
+        "mailto:a@b.c",
+        "http:foo",
+        "http://admin:pw@host/v1",
+        " http://host/v1",
+        "http://host/v1\u00a0",
+        "http://ho\nst/v1",
+        "http://host/v\u00011",
+      ].filter((u) => url.test(u)),
     ).toEqual([]);
     expect(url.test("https://api.openai.com/v1")).toBe(true);
     const names = (provider.headers!.propertyNames as { allOf: Array<{ pattern: string }> }).allOf.map(

@@ -147,6 +147,27 @@ describe("parseConfig", () => {
       (c) => Object.assign(c.providers![0]!, { baseUrl: "https://admin:S3cret@llm.example.com/v1" }),
       "providers[0].baseUrl",
     ],
+    ...[
+      " https://llm.example.com/v1",
+      "https://llm.example.com/v1\u00a0",
+      "\ufeffhttps://llm.example.com",
+      "https://llm.exa\nmple.com/v1",
+      "https://llm.example.com/v\t1",
+    ].map((baseUrl): [string, (c: Cfg) => unknown, string] => [
+      `a baseUrl with a space or control character (${JSON.stringify(baseUrl)}), which URL parsing would quietly drop`,
+      (c) => Object.assign(c.providers![0]!, { baseUrl }),
+      "providers[0].baseUrl",
+    ]),
+    [
+      "a baseUrl whose port is past 65535",
+      (c) => Object.assign(c.providers![0]!, { baseUrl: "http://llm.example.com:99999/v1" }),
+      "providers[0].baseUrl",
+    ],
+    [
+      "an org naming a region twice",
+      (c) => Object.assign(c.orgs![0]!, { allowedRegions: ["eu", "eu"] }),
+      "orgs[0].allowedRegions",
+    ],
     [
       "a lowercase apiKeyEnv",
       (c) => Object.assign(c.providers![0]!, { apiKeyEnv: "key" }),

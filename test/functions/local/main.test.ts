@@ -344,6 +344,11 @@ describe("npm start (portable mode entry point)", () => {
       "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider 'openai')",
     ],
     [
+      "a provider base URL from the environment with a no-break space before it, which a URL parser would drop",
+      { OPENAI_BASE_URL: "\u00a0http://127.0.0.1:9/v1", OPENAI_API_KEY: "k" },
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider 'openai')",
+    ],
+    [
       "a bootstrap key with a space inside, which no Bearer header can carry",
       { GATEWAY_ADMIN_KEY: "sk admin" },
       "GATEWAY_ADMIN_KEY: must not contain spaces, newlines or control characters",
