@@ -41,14 +41,38 @@ export function innermostIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   return best;
 }
 
-/** The first issue, with an unrecognized key's own name in the path rather than its parent's. */
-export function firstIssue(error: z.ZodError): { path: string; message: string } {
+/** The value at an issue's path, reading own fields only (a path may name `constructor`). */
+function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let at = value;
+  for (const seg of path) {
+    if (typeof at !== "object" || at === null || !Object.hasOwn(at, seg)) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[seg];
+  }
+  return at;
+}
+
+/**
+ * Whether an issue is about a field left out: zod words it as a type, option or value mismatch
+ * ("expected string, received undefined", "Invalid option"), which does not say the field is required.
+ */
+export const isMissing = (issue: z.core.$ZodIssue, value: unknown): boolean =>
+  (issue.code === "invalid_type" || issue.code === "invalid_union" || issue.code === "invalid_value") &&
+  issue.path.length > 0 &&
+  valueAt(value, issue.path) === undefined;
+
+/**
+ * The first issue, with an unrecognized key's own name in the path rather than its parent's; with the
+ * value judged (`value`), a field left out says so.
+ */
+export function firstIssue(error: z.ZodError, value?: unknown): { path: string; message: string } {
   const first = error.issues[0];
   if (!first) return { path: "", message: "invalid" };
   const issue = innermostIssue(first);
   if (issue.code === "unrecognized_keys") {
     return { path: jsonPath([...issue.path, issue.keys[0] ?? ""]), message: "unknown field" };
   }
+  if (value !== undefined && isMissing(issue, value))
+    return { path: jsonPath(issue.path), message: "required, but missing" };
   return { path: jsonPath(issue.path), message: issue.message };
 }
 
@@ -56,7 +80,7 @@ export function firstIssue(error: z.ZodError): { path: string; message: string }
 export function parseConfig(raw: unknown): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(raw);
   if (!result.success) {
-    const { path, message } = firstIssue(result.error);
+    const { path, message } = firstIssue(result.error, raw);
     throw new ConfigError(path, message);
   }
   return result.data;

@@ -205,7 +205,9 @@ export const keySchema = z
     org: id,
     role: z.enum(["api", "admin"]).default("api"),
     name: displayName.optional(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of the key in lowercase hex (64 characters)"),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of the key in lowercase hex (64 characters)"),
     models: z.array(z.string().min(1)).min(1).optional().describe("At least one; absent: every model"),
     budgets: budgetsSchema.optional(),
     rateLimits: rateLimitSchema.optional(),

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
 import { nestsDeeperThan } from "../api/json-depth.ts";
-import { innermostIssue, jsonPath } from "../config/parse.ts";
+import { innermostIssue, isMissing, jsonPath } from "../config/parse.ts";
 
 /**
  * Deeper than any real request nests (a tool's parameter schema is the deepest part, and OpenAI's
@@ -52,26 +52,12 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
   }
   // OpenAI's own wording and code for a field left out (`messages`, or `from` on a spend report; an
   // enum's or literal's, such as a budget's `period`, is an `invalid_value` issue).
-  if (
-    (issue?.code === "invalid_type" || issue?.code === "invalid_union" || issue?.code === "invalid_value") &&
-    path &&
-    valueAt(value, issue.path) === undefined
-  )
+  if (issue && path && isMissing(issue, value))
     throw badRequest(`Missing required parameter: '${path}'.`, path, "missing_required_parameter");
   if (issue?.code === "invalid_union" || issue?.code === "invalid_type")
     message = `Invalid value for '${path}': ${message}.`;
   else message = `Invalid '${path}': ${message}.`;
   return fail(message, path || null);
-}
-
-/** The value at an issue's path, reading own fields only (a path may name `constructor`). */
-function valueAt(value: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let at = value;
-  for (const seg of path) {
-    if (typeof at !== "object" || at === null || !Object.hasOwn(at, seg)) return undefined;
-    at = (at as Record<PropertyKey, unknown>)[seg];
-  }
-  return at;
 }
 
 /** Unknown fields an error names, at most, and the characters of each name it repeats. */

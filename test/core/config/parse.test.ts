@@ -297,6 +297,20 @@ describe("parseConfig", () => {
     expect(pathOf(() => parseConfig(cfg))).toBe(path);
   });
 
+  it.each<[string, (c: Cfg) => unknown, string]>([
+    ["a provider's id", (c) => delete c.providers![0]!.id, "providers[0].id: required, but missing"],
+    ["a provider's kind", (c) => delete c.providers![0]!.kind, "providers[0].kind: required, but missing"],
+    [
+      "a budget's period",
+      (c) => Object.assign(c.orgs![0]!, { budgets: [{ limitUsd: 1 }] }),
+      "orgs[0].budgets[0].period: required, but missing",
+    ],
+  ])("says %s left out is required, not a type mismatch", (_what, mutate, message) => {
+    const cfg = base();
+    mutate(cfg);
+    expect(() => parseConfig(cfg)).toThrow(message);
+  });
+
   it("takes a retry ceiling alone under the default base: a plain cap on every delay", () => {
     const cfg = base();
     Object.assign(cfg.models![0]!, { retry: { maxDelayMs: 50 } });
