@@ -1,9 +1,11 @@
 import type { Log, LogFields } from "../../core/log.ts";
 
-/** Where lines go: `out` for info and warn, `err` for errors. */
+/** Where lines go: `out` for info, `outNow` (else `out`) for warnings, `err` for errors. */
 export interface LogSink {
   out(text: string): void;
   err(text: string): void;
+  /** A stdout line that must not wait: a warning may be the only record of what it says (an alert). */
+  outNow?(text: string): void;
 }
 
 /** How long info lines wait for company, and how much may wait: one write then carries them all. */
@@ -13,8 +15,9 @@ const FLUSH_BYTES = 64 * 1024;
 /**
  * Batches stdout lines: a write per line was a system call per request (stdout writes are synchronous
  * for files and pipes on Linux). Lines leave within FLUSH_MS, at once when 64 KiB wait, before any
- * error line (so the two streams keep their order), and at process exit. A hard kill can lose the last
- * FLUSH_MS of info lines; error lines are never held.
+ * warning or error line (so the streams keep their order), and at process exit. A hard kill can lose
+ * the last FLUSH_MS of info lines; warnings and errors are never held: a budget alert's log line is
+ * written before its delivery counts as done, so a kill cannot lose it after the bus moved past it.
  */
 export function bufferedSink(sink: LogSink, flushMs = FLUSH_MS): LogSink & { flush(): void } {
   let pending = "";
@@ -37,6 +40,10 @@ export function bufferedSink(sink: LogSink, flushMs = FLUSH_MS): LogSink & { flu
     err(text) {
       flush();
       sink.err(text);
+    },
+    outNow(text) {
+      flush();
+      sink.out(text);
     },
     flush,
   };
@@ -63,7 +70,7 @@ export function createConsoleLog(service: string, sink: LogSink = processSink())
     `${JSON.stringify({ level, message, service, timestamp: new Date().toISOString(), ...fields })}\n`;
   return {
     info: (m, f) => sink.out(line("INFO", m, f)),
-    warn: (m, f) => sink.out(line("WARN", m, f)),
+    warn: (m, f) => (sink.outNow ?? sink.out)(line("WARN", m, f)),
     error: (m, f) => sink.err(line("ERROR", m, f)),
   };
 }

@@ -47,6 +47,17 @@ describe("bufferedSink", () => {
     ]);
   });
 
+  it("writes a warning at once, after the info lines waiting before it", () => {
+    const { sink, writes } = recorder();
+    const log = createConsoleLog("llm-gateway", bufferedSink(sink, 60_000));
+    log.info("request");
+    log.warn("budget threshold crossed", { threshold: 80 });
+    expect(writes.map(([to, t]) => [to, JSON.parse(t).message])).toEqual([
+      ["out", "request"],
+      ["out", "budget threshold crossed"],
+    ]);
+  });
+
   it("writes at once when 64 KiB wait, and on flush()", () => {
     const { sink, writes } = recorder();
     const buffered = bufferedSink(sink, 60_000);
