@@ -110,6 +110,42 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
 }
 
 /**
+ * The record of a sensitive org's request that a killed gateway never finished, made at the next start
+ * from its open reservation (only a budgeted request leaves one): what the request's own record would
+ * have said of it that is still known. Its id is the one that record has, so a record the request had
+ * enqueued itself before the kill is the one the chain keeps.
+ */
+export function interruptedRequestRecord(usage: {
+  requestId: string;
+  org: string;
+  keyId: string;
+  endpoint: string;
+  alias: string;
+  time: string;
+  costUsd: number;
+}): AuditRecord {
+  return auditRecord(
+    `${usage.requestId}:request`,
+    usage.org,
+    "request",
+    Date.parse(usage.time),
+    usage.keyId,
+    {
+      endpoint: usage.endpoint,
+      model: usage.alias,
+      provider: null,
+      providerModel: null,
+      status: 500,
+      errorCode: "interrupted",
+      request: null,
+      response: null,
+      usage: { input: null, output: null },
+      costUsd: usage.costUsd,
+    },
+  );
+}
+
+/**
  * An `auth.failure` for the system chain, sampled (at most the sampler's rate, with how many were left
  * out since the last one): a key guessed at any endpoint, the API's, the admin API's or `/metrics`.
  * Undefined when the sampler holds this one back.

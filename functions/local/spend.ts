@@ -21,8 +21,15 @@ import type { BudgetReading } from "./prometheus.ts";
  * What a start charged a request the last process never finished (interrupted.ts), for `/metrics`; not
  * one whose own usage event was written, which that event charges.
  */
+/** A request the last process never finished, charged at this start at its reservations. */
 export interface InterruptedCharge {
+  requestId: string;
   org: string;
+  keyId: string;
+  endpoint: string;
+  alias: string;
+  /** When the request started (ISO 8601). */
+  time: string;
   costUsd: number;
 }
 
@@ -144,7 +151,15 @@ export function createPortableSpend(
     );
     return events
       .filter((e) => !written.has(e.id))
-      .map((e) => ({ org: String(e.detail.org), costUsd: Number(e.detail.costUsd) }));
+      .map((e) => ({
+        requestId: e.id,
+        org: String(e.detail.org),
+        keyId: String(e.detail.keyId),
+        endpoint: String(e.detail.endpoint),
+        alias: String(e.detail.alias),
+        time: String(e.detail.time),
+        costUsd: Number(e.detail.costUsd),
+      }));
   }
 
   return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };

@@ -48,7 +48,7 @@ const spendReport = async (url: string) => {
 };
 
 describe("a gateway killed with requests in flight (kill -9)", () => {
-  it("charges their reservations at its next start: the spend report and the budget counter agree", async () => {
+  it("charges their reservations at its next start: the spend report and the budget counter agree, and a sensitive org's chain records them", async () => {
     const sim: Simulator = await startOpenAISimulator();
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), "gw-hard-kill-"));
@@ -59,7 +59,7 @@ describe("a gateway killed with requests in flight (kill -9)", () => {
       JSON.stringify({
         providers: [{ id: "oa", kind: "openai", baseUrl: sim.url, apiKeyEnv: "OA_KEY" }],
         models: [{ alias: "smart", targets: [{ provider: "oa", model: "gpt-4o" }] }],
-        orgs: [{ id: "acme", budgets: [{ period: "day", limitUsd: 100 }] }],
+        orgs: [{ id: "acme", sensitive: true, budgets: [{ period: "day", limitUsd: 100 }] }],
         keys: [{ id: "k1", org: "acme", sha256: sha256Hex(API_KEY) }],
       }),
     );
@@ -118,5 +118,17 @@ describe("a gateway killed with requests in flight (kill -9)", () => {
     expect(db.prepare("SELECT count(*) AS n FROM budget_reservations WHERE settled = 0").get()).toEqual({
       n: 0,
     });
+    // Every request of a sensitive org is in its chain: this one as what is known of it at the start.
+    const records = (
+      db.prepare("SELECT record FROM audit_entries WHERE chain = 'acme'").all() as Array<{ record: string }>
+    ).map((r) => JSON.parse(r.record));
+    expect(records).toEqual([
+      expect.objectContaining({
+        kind: "request",
+        actor: "k1",
+        data: expect.objectContaining({ model: "smart", status: 500, errorCode: "interrupted" }),
+      }),
+    ]);
+    expect(records[0].data.costUsd).toBeCloseTo(totals.costUsd, 9);
   });
 });
