@@ -110,7 +110,9 @@ describe("portable mode's spend machinery", () => {
       await before.portable.budgets.reserve("r1.billed-1", items, reservedFor("r1", now));
       // A hard kill here: nothing settles them. The next start charges the request, for /metrics too:
       const { portable } = await portableOn(db);
-      expect(await portable.chargeInterrupted()).toEqual([{ org: "acme", costUsd: 0.6 }]);
+      expect(await portable.chargeInterrupted()).toEqual([
+        expect.objectContaining({ requestId: "r1", org: "acme", keyId: "k1", costUsd: 0.6 }),
+      ]);
       portable.bus.start();
       expect(await portable.bus.drain(10_000)).toBe(true);
       expect(await portable.budgets.spent(counter)).toBeCloseTo(0.6, 9);
