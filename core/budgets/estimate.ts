@@ -144,6 +144,9 @@ export function worstCaseChatTokens(req: ChatRequest, kind: ProviderKind, provid
   return { input, output: (perChoice + rejected) * (req.n ?? 1) };
 }
 
+/** The tiers OpenAI says served a request (`service_tier` in its answer), each billed at its own prices. */
+const SERVED_TIERS = new Set(["default", "flex", "priority", "scale"]);
+
 /** Rounds up to the next 1e-9 USD, after dropping float dust below 1e-12. */
 const ceilUsd = (usd: number): number => Math.ceil(Math.round(usd * 1e12) / 1e3) / 1e9;
 
@@ -175,11 +178,13 @@ export function worstCaseChatCost(
   const known = counted?.input ?? 0;
   const input = Math.max(bound.input, known);
   const { output } = bound;
-  const tiers = [tierFor(price, 0, servedTier), tierFor(price, input, servedTier)];
+  // Only a tier OpenAI bills by: a relay may echo `auto`, or name a tier of its own (`on_demand`).
+  const served = servedTier !== undefined && SERVED_TIERS.has(servedTier) ? servedTier : undefined;
+  const tiers = [tierFor(price, 0, served), tierFor(price, input, served)];
   // OpenAI serves `auto` (or no tier) at the project's default tier, which may be priority: only a
   // request that pins `default` or `flex`, or one OpenAI said it serves at another tier, is sure not
   // to be billed at priority prices.
-  if (servedTier === undefined && req.service_tier !== "default" && req.service_tier !== "flex")
+  if (served === undefined && req.service_tier !== "default" && req.service_tier !== "flex")
     tiers.push(tierFor(price, 0, "priority"));
   const inputPrice = Math.max(...tiers.flatMap((t) => [t.input, t.cached, t.cacheWrite, t.cacheWrite1h]));
   const outputPrice = Math.max(...tiers.flatMap((t) => [t.output, t.reasoning]));

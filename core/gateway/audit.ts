@@ -119,7 +119,8 @@ export function interruptedRequestRecord(usage: {
   requestId: string;
   org: string;
   keyId: string;
-  endpoint: string;
+  /** As a usage event names it. */
+  endpoint: "chat" | "embeddings";
   alias: string;
   time: string;
   costUsd: number;
@@ -131,7 +132,8 @@ export function interruptedRequestRecord(usage: {
     Date.parse(usage.time),
     usage.keyId,
     {
-      endpoint: usage.endpoint,
+      // The route, as a request's own record names it.
+      endpoint: usage.endpoint === "embeddings" ? "/v1/embeddings" : "/v1/chat/completions",
       model: usage.alias,
       provider: null,
       providerModel: null,

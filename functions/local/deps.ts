@@ -71,8 +71,9 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
   for (const unserved of unservedRegions(await registry.load()))
     log.warn("an org allows a region no provider or target is in: its requests there are refused", unserved);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
-  const interrupted = await spend.chargeInterrupted();
-  await auditInterrupted(interrupted, registry, audit.queue, log);
+  const interrupted = await spend.chargeInterrupted((charges) =>
+    auditInterrupted(charges, registry, audit.queue, log),
+  );
   spend.bus.start();
   const retention = startRetention(
     {
@@ -150,7 +151,9 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
 /**
  * A sensitive org's requests that the last process never finished go to the org's chain, as every
  * request of such an org does: with what is known of them (their open reservations), status 500
- * `interrupted`. Not enqueued, they are logged whole, as a request's own records are.
+ * `interrupted`. Enqueued before their charges are written, so a start that dies in between enqueues
+ * them again (the queue keeps an id once). Not enqueued, they are logged whole, as a request's own
+ * records are.
  */
 async function auditInterrupted(
   interrupted: InterruptedCharge[],

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
 import { counterFor, keyCounterId } from "../../core/budgets/counters.ts";
-import { publishInterrupted } from "../../core/budgets/interrupted.ts";
+import { interruptedUsage } from "../../core/budgets/interrupted.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -18,15 +18,14 @@ import { alertSubscriptions } from "./alerts.ts";
 import type { BudgetReading } from "./prometheus.ts";
 
 /**
- * What a start charged a request the last process never finished (interrupted.ts), for `/metrics`; not
- * one whose own usage event was written, which that event charges.
+ * What a start charged a request the last process never finished (interrupted.ts), for `/metrics` and
+ * the audit trail; not one whose own usage event was written, which that event charges.
  */
-/** A request the last process never finished, charged at this start at its reservations. */
 export interface InterruptedCharge {
   requestId: string;
   org: string;
   keyId: string;
-  endpoint: string;
+  endpoint: "chat" | "embeddings";
   alias: string;
   /** When the request started (ISO 8601). */
   time: string;
@@ -132,34 +131,41 @@ export function createPortableSpend(
   /**
    * At start-up, before any request: reservations left unsettled are those of requests the last
    * process never finished (a hard kill; one process per data directory). Their usage events go on the
-   * bus, to be counted at their reservations and settled there (interrupted.ts).
+   * bus, to be counted at their reservations and settled there (interrupted.ts). `beforeCharging` gets
+   * the requests to charge before their events are written (an error from it stops the start).
    */
-  async function chargeInterrupted(): Promise<InterruptedCharge[]> {
+  async function chargeInterrupted(
+    beforeCharging: (charges: InterruptedCharge[]) => Promise<void> = async () => undefined,
+  ): Promise<InterruptedCharge[]> {
     const unsettled = budgets.unsettled((id) =>
       log.error("unsettled reservation unreadable, left as it is", { id }),
     );
     // Requests whose own usage event was written: the bus keeps that one, which charges them.
     const outbox = openOutbox(db);
     const written = new Set(unsettled.map((r) => r.reservedFor.requestId).filter((id) => outbox.holds(id)));
-    const events = await publishInterrupted(unsettled, "local", (events) => bus.publish(events));
-    const requests = events.length;
-    if (requests === 0) return [];
-    // Found, not necessarily charged: a request whose own usage event was written is settled by it.
-    log.warn(
-      "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
-      { requests },
-    );
-    return events
+    const events = interruptedUsage(unsettled, "local");
+    if (events.length === 0) return [];
+    const charges = events
       .filter((e) => !written.has(e.id))
       .map((e) => ({
         requestId: e.id,
         org: String(e.detail.org),
         keyId: String(e.detail.keyId),
-        endpoint: String(e.detail.endpoint),
+        endpoint: e.detail.endpoint === "embeddings" ? ("embeddings" as const) : ("chat" as const),
         alias: String(e.detail.alias),
         time: String(e.detail.time),
         costUsd: Number(e.detail.costUsd),
       }));
+    // Before the events: once they are written, the next start would take these requests for ones
+    // whose own usage event was (`written`), and a kill in between would leave the hook's work undone.
+    await beforeCharging(charges);
+    await bus.publish(events);
+    // Found, not necessarily charged: a request whose own usage event was written is settled by it.
+    log.warn(
+      "reservations left unsettled by the last stop: charged at their reservations unless their own usage event settles them",
+      { requests: events.length },
+    );
+    return charges;
   }
 
   return { budgets, rateLimits, spend, bus, budgetReadings, chargeInterrupted };

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../core/config/parse.ts";
+import { ConfigError, firstIssue } from "../../core/config/parse.ts";
 import { httpUrl } from "../../core/config/schema.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 
@@ -11,10 +11,12 @@ export function checkBaseUrlEnv(config: GatewayConfig, env: Record<string, strin
     const value = p.baseUrlEnv ? env[p.baseUrlEnv] : undefined;
     if (!p.baseUrlEnv || !value) continue;
     // The value is not repeated: it may hold credentials (user:password@), which the rule refuses.
-    if (!httpUrl().safeParse(value).success)
+    // The rule's own message says why (neither of its messages quotes the value).
+    const checked = httpUrl().safeParse(value);
+    if (!checked.success)
       throw new ConfigError(
         p.baseUrlEnv,
-        `must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider '${p.id}')`,
+        `${firstIssue(checked.error).message}, like providers[].baseUrl (provider '${p.id}')`,
       );
   }
 }

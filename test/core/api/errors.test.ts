@@ -63,7 +63,7 @@ describe("toGatewayError", () => {
     ],
     [
       "an AWS endpoint silent past the client's timeouts, as 503",
-      Object.assign(new Error("timed out"), { name: "TimeoutError", code: "ETIMEDOUT", $metadata: {} }),
+      Object.assign(new Error("timed out"), { name: "TimeoutError", $metadata: {} }),
       503,
       "store_unavailable",
       "1",

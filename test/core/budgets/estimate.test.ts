@@ -367,6 +367,8 @@ describe("worstCaseChatCost", () => {
     ["`default` at standard", "default", [2.5, 15]],
     ["`flex` at flex", "flex", [1.25, 7.5]],
     ["`priority` at priority", "priority", [5, 30]],
+    ["`auto` (a relay's echo, no tier) at any tier, priority included", "auto", [5, 30]],
+    ["`on_demand` (another server's own word) at any tier, priority included", "on_demand", [5, 30]],
   ])(
     "bounds a GPT-5.4 request OpenAI said it serves at %s prices, whatever the request asked",
     (_, served, [inPrice, outPrice]) => {

@@ -36,6 +36,8 @@ describe("the published config JSON Schema", () => {
         "http://host/v1\u00a0",
         "http://ho\nst/v1",
         "http://host/v\u00011",
+        "http://host/v1\u200b",
+        "http://host/v1\u00ad",
       ].filter((u) => url.test(u)),
     ).toEqual([]);
     expect(url.test("https://api.openai.com/v1")).toBe(true);

@@ -126,7 +126,12 @@ describe("a gateway killed with requests in flight (kill -9)", () => {
       expect.objectContaining({
         kind: "request",
         actor: "k1",
-        data: expect.objectContaining({ model: "smart", status: 500, errorCode: "interrupted" }),
+        data: expect.objectContaining({
+          endpoint: "/v1/chat/completions",
+          model: "smart",
+          status: 500,
+          errorCode: "interrupted",
+        }),
       }),
     ]);
     expect(records[0].data.costUsd).toBeCloseTo(totals.costUsd, 9);

@@ -341,12 +341,17 @@ describe("npm start (portable mode entry point)", () => {
     [
       "a provider base URL from the environment that is not one",
       { OPENAI_BASE_URL: "ftp://127.0.0.1/v1", OPENAI_API_KEY: "k" },
-      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider 'openai')",
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host, no credentials in it (user:password@: use apiKeyEnv or headers) and no spaces or control characters, like providers[].baseUrl (provider 'openai')",
     ],
     [
       "a provider base URL from the environment with a no-break space before it, which a URL parser would drop",
       { OPENAI_BASE_URL: "\u00a0http://127.0.0.1:9/v1", OPENAI_API_KEY: "k" },
-      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it, like providers[].baseUrl (provider 'openai')",
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host, no credentials in it (user:password@: use apiKeyEnv or headers) and no spaces or control characters, like providers[].baseUrl (provider 'openai')",
+    ],
+    [
+      "a provider base URL from the environment whose port is past 65535",
+      { OPENAI_BASE_URL: "http://127.0.0.1:99999/v1", OPENAI_API_KEY: "k" },
+      "OPENAI_BASE_URL: must be a URL that parses: a host a URL can hold (IPv4 parts up to 255) and a port up to 65535, like providers[].baseUrl (provider 'openai')",
     ],
     [
       "a bootstrap key with a space inside, which no Bearer header can carry",

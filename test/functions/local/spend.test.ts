@@ -145,6 +145,22 @@ describe("portable mode's spend machinery", () => {
       expect(errors).toEqual(["bad"]);
     });
 
+    it("are handed to the start before their charges are written, so a start that fails there finds them again", async () => {
+      const { db } = await leftReserved();
+      const first = (await portableOn(db)).portable;
+      const handed: string[] = [];
+      await expect(
+        first.chargeInterrupted(async (charges) => {
+          handed.push(...charges.map((c) => c.requestId));
+          throw new Error("audit queue down");
+        }),
+      ).rejects.toThrow("audit queue down");
+      expect(handed).toEqual(["r1"]);
+      // Nothing was written: the next start charges them, and hands them over again.
+      const { portable } = await portableOn(db);
+      expect((await portable.chargeInterrupted()).map((c) => c.requestId)).toEqual(["r1"]);
+    });
+
     it("are charged once, however many starts find them", async () => {
       const { db, counter } = await leftReserved();
       // Two starts, each stopped before its bus delivered anything: the first counted it in /metrics.
