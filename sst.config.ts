@@ -27,11 +27,13 @@ export default $config({
     const { createEvents } = await import("./stacks/events.ts");
     const { createAudit } = await import("./stacks/audit.ts");
     const { createApi } = await import("./stacks/api.ts");
+    const { createReservationSweep } = await import("./stacks/reservation-sweep.ts");
 
     restrictLinks();
     const storage = createStorage(deployment);
     const events = createEvents(storage, { alertEmail: process.env.GATEWAY_ALERT_EMAIL });
     const audit = createAudit(deployment, storage);
+    createReservationSweep(storage, events, audit);
     const { api } = createApi(storage, events, audit);
     return {
       region: deployment.region,

@@ -2,14 +2,7 @@
  * Usage and alert events on EventBridge (DESIGN §5, §6). The bus is regional: usage is aggregated in the
  * region that served it, into that region's own counter items of the global BudgetsTable.
  */
-import {
-  deliveryFromRule,
-  dynamoClaimsInPrimary,
-  dynamoLookup,
-  dynamoRead,
-  dynamoReadWrite,
-  putEvents,
-} from "./access.ts";
+import { deliveryFromRule, dynamoClaimsInPrimary, dynamoRead, dynamoReadWrite, putEvents } from "./access.ts";
 import { EVENT_SOURCE, LAMBDA_DEFAULTS } from "./lambda.ts";
 import type { Storage } from "./storage.ts";
 
@@ -143,17 +136,5 @@ export function createEvents(storage: Storage, config: EventsConfig): Events {
       endpoint: config.alertEmail,
     });
   }
-  // Charges reservations that router invocations which died left open (functions/reservation-sweeper.ts):
-  // it reads the budgets table's open-reservations index and puts their usage events onto the bus.
-  new sst.aws.Cron("ReservationSweep", {
-    schedule: "rate(5 minutes)",
-    function: {
-      ...LAMBDA_DEFAULTS,
-      handler: "functions/reservation-sweeper.handler",
-      timeout: "1 minute",
-      link: [storage.budgets, bus],
-      permissions: [dynamoLookup(storage.budgets), putEvents(bus)],
-    },
-  });
   return { bus, alerts, usageDeadLetterQueue: usage.deadLetterQueue, alertsDeadLetterQueue };
 }

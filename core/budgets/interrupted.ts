@@ -61,18 +61,27 @@ export function interruptedUsage(unsettled: UnsettledReservation[], region: stri
   });
 }
 
-/**
- * Publishes the usage events of `unsettled` (interruptedUsage) and returns them, one per request found:
- * portable mode's start and the AWS sweep do the same. Counting them is the cost aggregator's (once per
- * request id, its settlements releasing the reservations), so publishing the same ones again after a
- * failure charges nothing twice.
- */
-export async function publishInterrupted(
-  unsettled: UnsettledReservation[],
-  region: string,
-  publish: (events: GatewayEvent[]) => Promise<void>,
-): Promise<GatewayEvent[]> {
-  const events = interruptedUsage(unsettled, region);
-  if (events.length > 0) await publish(events);
-  return events;
+/** A request charged as interrupted, as the audit trail and `/metrics` need it. */
+export interface InterruptedRequest {
+  requestId: string;
+  org: string;
+  keyId: string;
+  endpoint: "chat" | "embeddings";
+  alias: string;
+  /** When the request started (ISO 8601). */
+  time: string;
+  costUsd: number;
+}
+
+/** The requests of interruptedUsage's events. */
+export function interruptedRequests(events: GatewayEvent[]): InterruptedRequest[] {
+  return events.map((e) => ({
+    requestId: e.id,
+    org: String(e.detail.org),
+    keyId: String(e.detail.keyId),
+    endpoint: e.detail.endpoint === "embeddings" ? "embeddings" : "chat",
+    alias: String(e.detail.alias),
+    time: String(e.detail.time),
+    costUsd: Number(e.detail.costUsd),
+  }));
 }

@@ -1,7 +1,7 @@
 import type { GatewayEvent } from "../events/port.ts";
 import type { Log } from "../log.ts";
 import type { OpenReservations } from "./dynamo-open-reservations.ts";
-import { publishInterrupted } from "./interrupted.ts";
+import { type InterruptedRequest, interruptedRequests, interruptedUsage } from "./interrupted.ts";
 
 /**
  * How old an open reservation must be before the sweep gives its request up. The router Lambda runs at
@@ -23,6 +23,11 @@ export interface SweepDeps {
   region: string;
   now: () => number;
   log: Log;
+  /**
+   * Gets the requests to charge before their events are published (the audit records of a sensitive
+   * org's): a run that fails there publishes nothing, and the next run hands them over again.
+   */
+  beforeCharging?: (requests: InterruptedRequest[]) => Promise<void>;
 }
 
 /**
@@ -37,7 +42,12 @@ export async function sweepOrphanedReservations(deps: SweepDeps): Promise<{ char
   const open = await deps.open.before(deps.now() - ORPHANED_AFTER_MS, MAX_PER_SWEEP, (id) =>
     deps.log.error("open reservation unreadable, left as it is", { id }),
   );
-  const charged = (await publishInterrupted(open, deps.region, deps.publish)).length;
+  const events = interruptedUsage(open, deps.region);
+  if (events.length > 0) {
+    await deps.beforeCharging?.(interruptedRequests(events));
+    await deps.publish(events);
+  }
+  const charged = events.length;
   if (charged > 0)
     deps.log.warn("reservations left open by router invocations that died: charged at their reservations", {
       requests: charged,

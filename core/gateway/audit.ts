@@ -3,6 +3,7 @@ import type { ChatCompletionChunk } from "../api/chat-response.ts";
 import { auditRecord, SYSTEM_CHAIN } from "../audit/records.ts";
 import type { Sampler } from "../audit/sampler.ts";
 import type { AuditRecord } from "../audit/types.ts";
+import type { InterruptedRequest } from "../budgets/interrupted.ts";
 import { redactText } from "../pii/redact-text.ts";
 import type { RequestContext } from "./types.ts";
 
@@ -115,16 +116,7 @@ export function auditRecordsFor(ctx: RequestContext): AuditRecord[] {
  * have said of it that is still known. Its id is the one that record has, so a record the request had
  * enqueued itself before the kill is the one the chain keeps.
  */
-export function interruptedRequestRecord(usage: {
-  requestId: string;
-  org: string;
-  keyId: string;
-  /** As a usage event names it. */
-  endpoint: "chat" | "embeddings";
-  alias: string;
-  time: string;
-  costUsd: number;
-}): AuditRecord {
+export function interruptedRequestRecord(usage: InterruptedRequest): AuditRecord {
   return auditRecord(
     `${usage.requestId}:request`,
     usage.org,

@@ -2,17 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { AdminDeps } from "../../core/admin/dispatch.ts";
 import { adminChangeRecord } from "../../core/audit/changes.ts";
-import type { AuditQueue } from "../../core/audit/port.ts";
-import type { AuditRecord } from "../../core/audit/types.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
-import { authFailureRecord, interruptedRequestRecord } from "../../core/gateway/audit.ts";
+import { authFailureRecord } from "../../core/gateway/audit.ts";
+import { auditInterrupted } from "../../core/gateway/interrupted-audit.ts";
 import type { GatewayDeps, RequestOutcome } from "../../core/gateway/types.ts";
 import type { CreatedKey } from "../../core/keys/bootstrap.ts";
 import { createSqliteKeyStore } from "../../core/keys/sqlite-store.ts";
 import type { Log } from "../../core/log.ts";
 import { redactingLog } from "../../core/pii/redacting-log.ts";
 import { expiringOnWrite } from "../../core/registry/cache.ts";
-import type { RegistryStore } from "../../core/registry/port.ts";
 import { createSqliteRegistryStore } from "../../core/registry/sqlite-store.ts";
 import { unservedRegions } from "../../core/registry/unserved-regions.ts";
 import { groupCommitFor } from "../../core/storage/sqlite-group-commit.ts";
@@ -72,7 +70,12 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     log.warn("an org allows a region no provider or target is in: its requests there are refused", unserved);
   const spend = createPortableSpend(db, registry, keys, log, config.server.alerts?.webhookUrl);
   const interrupted = await spend.chargeInterrupted((charges) =>
-    auditInterrupted(charges, registry, audit.queue, log),
+    auditInterrupted(
+      charges,
+      async (org) => (await registry.get("org", org))?.doc.sensitive === true,
+      audit.queue,
+      log,
+    ),
   );
   spend.bus.start();
   const retention = startRetention(
@@ -146,33 +149,4 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     close: () => stop(() => audit.close()),
     abandon: () => stop(() => audit.abandon()),
   };
-}
-
-/**
- * A sensitive org's requests that the last process never finished go to the org's chain, as every
- * request of such an org does: with what is known of them (their open reservations), status 500
- * `interrupted`. Enqueued before their charges are written, so a start that dies in between enqueues
- * them again (the queue keeps an id once). Not enqueued, they are logged whole, as a request's own
- * records are.
- */
-async function auditInterrupted(
-  interrupted: InterruptedCharge[],
-  registry: RegistryStore,
-  queue: AuditQueue,
-  log: Log,
-): Promise<void> {
-  const sensitive = new Map<string, boolean>();
-  const records: AuditRecord[] = [];
-  for (const charge of interrupted) {
-    if (!sensitive.has(charge.org))
-      sensitive.set(charge.org, (await registry.get("org", charge.org))?.doc.sensitive === true);
-    if (sensitive.get(charge.org)) records.push(interruptedRequestRecord(charge));
-  }
-  if (records.length === 0) return;
-  await queue.enqueue(records).catch((err: unknown) =>
-    log.error("audit records not enqueued", {
-      error: err instanceof Error ? err.message : "unknown",
-      records: JSON.stringify(records),
-    }),
-  );
 }

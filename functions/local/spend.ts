@@ -1,7 +1,11 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type AggregatorDeps, aggregateUsageBatch } from "../../core/budgets/aggregator.ts";
 import { counterFor, keyCounterId } from "../../core/budgets/counters.ts";
-import { interruptedUsage } from "../../core/budgets/interrupted.ts";
+import {
+  type InterruptedRequest,
+  interruptedRequests,
+  interruptedUsage,
+} from "../../core/budgets/interrupted.ts";
 import { limitNanos, nanos, usdOf } from "../../core/budgets/money.ts";
 import { createSqliteSpendStore } from "../../core/budgets/spend-sqlite-store.ts";
 import { createSqliteBudgetStore } from "../../core/budgets/sqlite-store.ts";
@@ -21,16 +25,7 @@ import type { BudgetReading } from "./prometheus.ts";
  * What a start charged a request the last process never finished (interrupted.ts), for `/metrics` and
  * the audit trail; not one whose own usage event was written, which that event charges.
  */
-export interface InterruptedCharge {
-  requestId: string;
-  org: string;
-  keyId: string;
-  endpoint: "chat" | "embeddings";
-  alias: string;
-  /** When the request started (ISO 8601). */
-  time: string;
-  costUsd: number;
-}
+export type InterruptedCharge = InterruptedRequest;
 
 const COST_AGGREGATOR = "cost-aggregator";
 /** How long a counter's first reservation waits for the aggregator to count what came before it. */
@@ -145,17 +140,7 @@ export function createPortableSpend(
     const written = new Set(unsettled.map((r) => r.reservedFor.requestId).filter((id) => outbox.holds(id)));
     const events = interruptedUsage(unsettled, "local");
     if (events.length === 0) return [];
-    const charges = events
-      .filter((e) => !written.has(e.id))
-      .map((e) => ({
-        requestId: e.id,
-        org: String(e.detail.org),
-        keyId: String(e.detail.keyId),
-        endpoint: e.detail.endpoint === "embeddings" ? ("embeddings" as const) : ("chat" as const),
-        alias: String(e.detail.alias),
-        time: String(e.detail.time),
-        costUsd: Number(e.detail.costUsd),
-      }));
+    const charges = interruptedRequests(events.filter((e) => !written.has(e.id)));
     // Before the events: once they are written, the next start would take these requests for ones
     // whose own usage event was (`written`), and a kill in between would leave the hook's work undone.
     await beforeCharging(charges);

@@ -66,6 +66,7 @@ export interface BudgetLambdaStage {
 export async function stageBudgetLambdas(
   tables: LinkedTables,
   budget: BudgetConfig,
+  org: { sensitive?: boolean } = {},
 ): Promise<BudgetLambdaStage> {
   const [ddb, eventBridge] = await Promise.all([startDynamoDbLocal(), startEventBridgeEmulator()]);
   await seedTables(
@@ -73,7 +74,7 @@ export async function stageBudgetLambdas(
     tables,
     parseConfig({
       providers: [{ id: "openai", kind: "openai", apiKeyEnv: "OPENAI_API_KEY" }],
-      orgs: [{ id: "acme", budgets: [budget] }],
+      orgs: [{ id: "acme", budgets: [budget], ...org }],
     }),
   );
   linkLambdaEnvironment(ddb, eventBridge.endpoint, tables);

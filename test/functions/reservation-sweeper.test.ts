@@ -1,3 +1,4 @@
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { counterFor } from "../../core/budgets/counters.ts";
@@ -9,6 +10,7 @@ import { createDynamoSpendStore } from "../../core/budgets/spend-dynamo-store.ts
 import type { UsageDetail } from "../../core/events/usage.ts";
 import type { DynamoDbLocal } from "../emulators/dynamodb-local.ts";
 import type { EventBridgeEmulator, RecordedEvent } from "../emulators/eventbridge.ts";
+import { type SqsEmulator, startSqsEmulator } from "../emulators/sqs.ts";
 import { reservedFor } from "../fixtures/reserved-for.ts";
 import { usage as usageOf } from "../fixtures/usage.ts";
 import { type BudgetLambdaStage, stageBudgetLambdas } from "./lambda-env.ts";
@@ -27,9 +29,18 @@ let sweep: () => Promise<{ charged: number }>;
 let aggregate: (event: unknown) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
 let stage: BudgetLambdaStage | undefined;
+let sqs: SqsEmulator | undefined;
+let auditQueueUrl = "";
 beforeAll(async () => {
-  stage = await stageBudgetLambdas(TABLES, BUDGET);
+  // acme is sensitive: the requests the sweep charges go to its audit chain first.
+  stage = await stageBudgetLambdas(TABLES, BUDGET, { sensitive: true });
   ({ ddb, eventBridge } = stage);
+  sqs = await startSqsEmulator();
+  auditQueueUrl = await sqs.createFifoQueue("gw-sweep-audit");
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    SST_RESOURCE_AuditQueue: JSON.stringify({ url: auditQueueUrl }),
+  });
   sweep = (await import("../../functions/reservation-sweeper.ts")).handler;
   aggregate = (await import("../../functions/cost-aggregator.ts")).handler;
 }, 60_000);
@@ -39,7 +50,10 @@ afterEach(() => {
   eventBridge.reset();
 });
 
-afterAll(() => stage?.stop());
+afterAll(async () => {
+  await stage?.stop();
+  await sqs?.stop();
+});
 
 const budgets = () => createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
 
@@ -142,7 +156,46 @@ const routerEvent = (requestId: string, at: number, usd: number): RecordedEvent 
   },
 });
 
+/** The audit records on the queue, by event id (FIFO: at most one per chain per receive). */
+async function auditRecords(): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < 20; i++) {
+    const got = await sqs!
+      .client()
+      .send(
+        new ReceiveMessageCommand({ QueueUrl: auditQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
+      );
+    for (const m of got.Messages ?? []) {
+      const record = JSON.parse(m.Body ?? "{}") as Record<string, unknown>;
+      found.set(String(record.eventId), record);
+    }
+    if ((got.Messages ?? []).length === 0) break;
+  }
+  return found;
+}
+
 describe("the reservation sweeper Lambda over DynamoDB and EventBridge", () => {
+  it("records a sensitive org's request it charges in the org's audit chain, as the request's own record would be", async () => {
+    const at = await reserveAgo("r-vault", 0.5, ORPHANED);
+    expect((await sweep()).charged).toBeGreaterThanOrEqual(1);
+    const record = (await auditRecords()).get("r-vault:request");
+    expect(record).toMatchObject({
+      chain: "acme",
+      kind: "request",
+      actor: "k-r-vault",
+      time: new Date(at).toISOString(),
+      data: {
+        endpoint: "/v1/chat/completions",
+        model: "smart",
+        status: 500,
+        errorCode: "interrupted",
+        costUsd: 0.5,
+      },
+    });
+    // Settled by the aggregator, so later sweeps leave it alone.
+    await deliver(eventBridge.events.filter((e) => e.detailType === "llm.usage"));
+  });
+
   it("charges a reservation its router never settled at what it reserved, and the aggregator closes it once", async () => {
     const at = await reserveAgo("r-orphan", 0.25, ORPHANED);
     const counter = item(at, 0).counter;

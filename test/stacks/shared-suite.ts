@@ -127,14 +127,16 @@ export function sharedSuite(get: () => Synth, region: string): void {
     ]);
   });
 
-  it("sweeps open reservations with a read of the budgets table and PutEvents onto the bus only", () => {
+  it("sweeps open reservations with lookups in the budgets and registry tables, PutEvents onto the bus and SendMessage to the audit queue only", () => {
     const s = get();
     const fn = grants(s, HANDLERS.reservationSweeper);
-    expect(resourcesFor(fn, "dynamodb")).toEqual(tableArns(s, "BudgetsTable"));
+    expect(resourcesFor(fn, "dynamodb")).toEqual(tableArns(s, "BudgetsTable", "RegistryTable"));
     expect(actionsFor(fn, "dynamodb")).toEqual(["dynamodb:GetItem", "dynamodb:Query"]);
     expect(actionsFor(fn, "events")).toEqual(["events:PutEvents"]);
     expect(resourcesFor(fn, "events")).toEqual([arnOf(s, "aws:cloudwatch/eventBus:EventBus", "BusBus")]);
-    expect(actionsFor(fn, "sqs").concat(actionsFor(fn, "kms"))).toEqual([]);
+    expect(actionsFor(fn, "sqs")).toEqual(["sqs:GetQueueUrl", "sqs:SendMessage"]);
+    expect(resourcesFor(fn, "sqs")).toEqual([arnOf(s, TYPES.queue, "AuditQueueQueue")]);
+    expect(actionsFor(fn, "kms")).toEqual([]);
   });
 
   it("checkpoints quiet audit chains with the audit table and the signing key only", () => {
