@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { z } from "zod";
-import { GatewayError, toGatewayError } from "../api/errors.ts";
+import { badRequest, GatewayError, toGatewayError } from "../api/errors.ts";
 import { requestBodyText } from "../api/request-body.ts";
 import { stagePath } from "../api/stage-path.ts";
+import { protoKeyPath } from "../config/parse.ts";
 import { authenticateAdmin } from "../gateway/authenticate.ts";
 import { errorResponse, json, normalizeHeaders } from "../gateway/http.ts";
 import { parseJsonBody, validate } from "../gateway/validate.ts";
@@ -54,6 +55,9 @@ export async function handleAdminEvent(event: APIGatewayProxyEvent, deps: AdminD
           ),
         )
       : undefined;
+    const proto = protoKeyPath(body);
+    if (proto)
+      throw badRequest(`Invalid '${proto}': '__proto__' cannot name a field (it would be dropped).`, proto);
     return render(await handler.run({ deps, requestId, actor, id, body, query }), headers);
   } catch (err) {
     const mapped = fromStorageError(err);

@@ -76,8 +76,30 @@ export function firstIssue(error: z.ZodError, value?: unknown): { path: string; 
   return { path: jsonPath(issue.path), message: issue.message };
 }
 
+/**
+ * The path of the first own `__proto__` key in a parsed JSON value, if any. zod drops such a key
+ * without a word (assigning it to the object it builds would set its prototype), so a header or a
+ * price named so would vanish from a config or an admin write.
+ */
+export function protoKeyPath(value: unknown): string | undefined {
+  const stack: Array<{ at: unknown; path: PropertyKey[] }> = [{ at: value, path: [] }];
+  while (stack.length > 0) {
+    const { at, path } = stack.pop()!;
+    if (typeof at !== "object" || at === null) continue;
+    if (Array.isArray(at)) {
+      for (let i = 0; i < at.length; i++) stack.push({ at: at[i], path: [...path, i] });
+      continue;
+    }
+    if (Object.hasOwn(at, "__proto__")) return jsonPath([...path, "__proto__"]);
+    for (const [key, item] of Object.entries(at)) stack.push({ at: item, path: [...path, key] });
+  }
+  return undefined;
+}
+
 /** Validates a parsed config file; throws ConfigError naming the JSON path of the first bad field. */
 export function parseConfig(raw: unknown): GatewayConfig {
+  const proto = protoKeyPath(raw);
+  if (proto) throw new ConfigError(proto, "'__proto__' cannot name an entry (it would be dropped)");
   const result = gatewayConfigSchema.safeParse(raw);
   if (!result.success) {
     const { path, message } = firstIssue(result.error, raw);

@@ -22,6 +22,15 @@ describe("admin API: authentication, routing and request errors", () => {
     ["malformed JSON", "POST", "/admin/orgs", "{nope", undefined, 400, "invalid_json"],
     ["an empty body", "POST", "/admin/orgs", undefined, undefined, 400, "invalid_json"],
     ["a JSON array", "POST", "/admin/orgs", [], undefined, 400, "invalid_request_body"],
+    [
+      "a header named __proto__, which parsing would drop",
+      "POST",
+      "/admin/providers",
+      '{"id":"px","kind":"openai","headers":{"__proto__":"v","x-kept":"yes"}}',
+      undefined,
+      400,
+      "invalid_request_body",
+    ],
     ["bad percent-encoding", "GET", "/admin/orgs/%E0%A4%A", undefined, undefined, 400, "invalid_path"],
   ])("answers %s in the OpenAI envelope", async (_n, method, path, body, key, status, code) => {
     const res = await f.call(method, path, body, key);

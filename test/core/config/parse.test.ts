@@ -311,6 +311,19 @@ describe("parseConfig", () => {
     expect(() => parseConfig(cfg)).toThrow(message);
   });
 
+  it.each([
+    [
+      '{"providers":[{"id":"p","kind":"openai","headers":{"__proto__":"v","x-kept":"yes"}}]}',
+      "providers[0].headers.__proto__",
+    ],
+    [
+      '{"providers":[{"id":"p","kind":"openai","prices":{"__proto__":{"inputPerMTok":1,"outputPerMTok":1}}}]}',
+      "providers[0].prices.__proto__",
+    ],
+  ])("refuses an entry named __proto__, which parsing would drop without a word (%s)", (text, path) => {
+    expect(() => parseConfigText(text, "gateway.json")).toThrow(`${path}: '__proto__' cannot name an entry`);
+  });
+
   it("takes a retry ceiling alone under the default base: a plain cap on every delay", () => {
     const cfg = base();
     Object.assign(cfg.models![0]!, { retry: { maxDelayMs: 50 } });
