@@ -1,5 +1,5 @@
+import { httpUrl } from "../../core/config/http-url.ts";
 import { ConfigError, firstIssue } from "../../core/config/parse.ts";
-import { httpUrl } from "../../core/config/schema.ts";
 import type { GatewayConfig } from "../../core/config/types.ts";
 
 /**
