@@ -38,6 +38,8 @@ describe("the published config JSON Schema", () => {
         "http://host/v\u00011",
         "http://host/v1\u200b",
         "http://host/v1\u00ad",
+        "http://host/v1\u2066",
+        "http://ho\u034fst/v1",
       ].filter((u) => url.test(u)),
     ).toEqual([]);
     expect(url.test("https://api.openai.com/v1")).toBe(true);

@@ -341,12 +341,12 @@ describe("npm start (portable mode entry point)", () => {
     [
       "a provider base URL from the environment that is not one",
       { OPENAI_BASE_URL: "ftp://127.0.0.1/v1", OPENAI_API_KEY: "k" },
-      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host, no credentials in it (user:password@: use apiKeyEnv or headers) and no spaces or control characters, like providers[].baseUrl (provider 'openai')",
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it (user:password@: use apiKeyEnv or headers), in printable ASCII (no spaces or invisible characters; percent-encode the rest, a host as punycode), like providers[].baseUrl (provider 'openai')",
     ],
     [
       "a provider base URL from the environment with a no-break space before it, which a URL parser would drop",
       { OPENAI_BASE_URL: "\u00a0http://127.0.0.1:9/v1", OPENAI_API_KEY: "k" },
-      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host, no credentials in it (user:password@: use apiKeyEnv or headers) and no spaces or control characters, like providers[].baseUrl (provider 'openai')",
+      "OPENAI_BASE_URL: must be an http(s) URL (lowercase scheme) with a host and no credentials in it (user:password@: use apiKeyEnv or headers), in printable ASCII (no spaces or invisible characters; percent-encode the rest, a host as punycode), like providers[].baseUrl (provider 'openai')",
     ],
     [
       "a provider base URL from the environment whose port is past 65535",
