@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
 import { validate } from "../gateway/validate.ts";
 import type { RegistryDocs, RegistryKind, WriteGuard } from "../registry/port.ts";
-import { recordChange } from "./change.ts";
+import { recordChange, recordedWithin } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
 import { guarded } from "./references.ts";
@@ -91,7 +91,12 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
             // Checked up front for a precise message; the store's conditional insert settles races.
             if (await req.deps.registry.get(kind, id))
               throw conflict(`A ${kind} '${id}' already exists; use PUT to replace it.`, idField);
-            await req.deps.registry.create(kind, checked, guard);
+            await req.deps.registry.create(
+              kind,
+              checked,
+              guard,
+              recordedWithin(req, "create", kind, id, undefined, checked),
+            );
             return checked;
           });
           await recordChange(req, "create", kind, entryOf(doc), undefined, doc);
@@ -119,7 +124,12 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
               if (!before) throw missing(kind, req.id);
               const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
               const doc = stamped(req, await referencesChecked(req, valid), before.doc);
-              await req.deps.registry.replace(kind, doc, guard);
+              await req.deps.registry.replace(
+                kind,
+                doc,
+                guard,
+                recordedWithin(req, "replace", kind, req.id, before.doc, doc),
+              );
               return { before, doc };
             },
           );
@@ -134,7 +144,8 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
             const before = await req.deps.registry.get(kind, req.id);
             if (!before) throw missing(kind, req.id);
             await spec.checkUnused?.(req.deps, req.id);
-            if (!(await req.deps.registry.remove(kind, req.id, guard))) throw missing(kind, req.id);
+            const within = recordedWithin(req, "delete", kind, req.id, before.doc, undefined);
+            if (!(await req.deps.registry.remove(kind, req.id, guard, within))) throw missing(kind, req.id);
             return before;
           });
           await recordChange(req, "delete", kind, req.id, before.doc, undefined);

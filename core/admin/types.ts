@@ -40,6 +40,12 @@ export interface AdminDeps {
    */
   onChange?(change: AdminChange): void | Promise<void>;
   /**
+   * Records a change inside its store write's transaction, where the store has one (portable mode's
+   * SQLite: the audit record commits with the write, so no kill can come between them). `onChange`
+   * still follows; the audit queue keeps an event id once, so the two make one record.
+   */
+  recordWithin?(change: AdminChange): void;
+  /**
    * Called when a request fails authentication (no key, a wrong one: 401) or brings an API key (403),
    * for the audit chain's `auth.failure`: guessing admin keys is the attempt that matters most.
    */

@@ -13,6 +13,7 @@ import {
 } from "./fifo-message.ts";
 import type { AuditQueue } from "./port.ts";
 import { openQueueTables, type QueueRow } from "./sqlite-queue-tables.ts";
+import type { AuditRecord } from "./types.ts";
 
 /**
  * The portable audit transport with SQS FIFO semantics over SQLite: messages are kept in send order per
@@ -43,6 +44,12 @@ export interface SqliteAuditQueueOptions {
 }
 
 export interface SqliteAuditQueue extends AuditQueue {
+  /**
+   * Appends at once, in the caller's open transaction when there is one (a store write's `within`): the
+   * record commits with the write or not at all. Throws where `enqueue` would retry; delivery begins
+   * with the next `enqueue` or poll.
+   */
+  appendNow(records: AuditRecord[]): void;
   start(handler: SqsFifoHandler): void;
   /** Stops delivering; waits for in-flight batches (whose outcome is still recorded). */
   stop(): Promise<void>;
@@ -56,6 +63,15 @@ export interface SqliteAuditQueue extends AuditQueue {
     error: string | null;
   }[];
 }
+
+/** The queue's rows for records: FIFO per chain, deduplicated by event id (fifo-message.ts). */
+const messagesOf = (records: AuditRecord[]) =>
+  records.map((r) => ({
+    messageId: randomUUID(),
+    groupId: fifoId(r.chain),
+    dedupId: fifoId(r.eventId),
+    body: JSON.stringify(r),
+  }));
 
 export function createSqliteAuditQueue(
   db: DatabaseSync,
@@ -147,13 +163,11 @@ export function createSqliteAuditQueue(
   }
 
   return {
+    appendNow(records) {
+      tables.append(messagesOf(records));
+    },
     async enqueue(records) {
-      const messages = records.map((r) => ({
-        messageId: randomUUID(),
-        groupId: fifoId(r.chain),
-        dedupId: fifoId(r.eventId),
-        body: JSON.stringify(r),
-      }));
+      const messages = messagesOf(records);
       const maxAttempts = opts.enqueueRetry?.maxAttempts ?? 8;
       for (let attempt = 0; ; attempt++) {
         try {

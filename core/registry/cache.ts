@@ -84,9 +84,9 @@ export function expiringOnWrite(store: RegistryStore, cache: RegistryCache): Reg
     list: (kind) => store.list(kind),
     get: (kind, id) => store.get(kind, id),
     applyConfig: after((config) => store.applyConfig(config)),
-    create: after((kind, doc, guard) => store.create(kind, doc, guard)),
-    replace: after((kind, doc, guard) => store.replace(kind, doc, guard)),
-    remove: after((kind, id, guard) => store.remove(kind, id, guard)),
+    create: after((kind, doc, guard, within) => store.create(kind, doc, guard, within)),
+    replace: after((kind, doc, guard, within) => store.replace(kind, doc, guard, within)),
+    remove: after((kind, id, guard, within) => store.remove(kind, id, guard, within)),
     bump: after((guard) => store.bump(guard)),
   };
 }

@@ -45,6 +45,13 @@ export interface WriteGuard {
 }
 
 /**
+ * Work that must commit with a write or not at all (the write's audit record): run inside the write's
+ * transaction, after it, by a store that has one (SQLite); a throw undoes the write. A store without
+ * (DynamoDB) never runs it: its caller records the change after the write.
+ */
+export type Within = () => void;
+
+/**
  * Registry storage. `version` is bumped on every change so readers can cache a snapshot and re-check
  * cheaply. Entries seeded from the config file are replaced by the next `applyConfig`; entries created
  * through the admin API survive it unless the config declares the same id (the file wins).
@@ -59,11 +66,21 @@ export interface RegistryStore {
   list<K extends RegistryKind>(kind: K): Promise<Array<RegistryEntry<K>>>;
   get<K extends RegistryKind>(kind: K, id: string): Promise<RegistryEntry<K> | undefined>;
   /** Insert with source "admin"; throws ConflictError when the id exists (whoever wrote it). */
-  create<K extends RegistryKind>(kind: K, doc: RegistryDocs[K], guard?: WriteGuard): Promise<void>;
+  create<K extends RegistryKind>(
+    kind: K,
+    doc: RegistryDocs[K],
+    guard?: WriteGuard,
+    within?: Within,
+  ): Promise<void>;
   /** Replace an existing entry (its source becomes "admin"); throws NotFoundError when it is missing. */
-  replace<K extends RegistryKind>(kind: K, doc: RegistryDocs[K], guard?: WriteGuard): Promise<void>;
+  replace<K extends RegistryKind>(
+    kind: K,
+    doc: RegistryDocs[K],
+    guard?: WriteGuard,
+    within?: Within,
+  ): Promise<void>;
   /** Delete; false (and no version bump) when there was nothing to delete. */
-  remove(kind: RegistryKind, id: string, guard?: WriteGuard): Promise<boolean>;
+  remove(kind: RegistryKind, id: string, guard?: WriteGuard, within?: Within): Promise<boolean>;
   /**
    * Bumps the version, guarded: how a write to another store (a new API key) that references a registry
    * entry makes itself visible to a concurrent guarded delete of that entry, which then reads again.

@@ -9,6 +9,7 @@ import {
   type RegistrySnapshot,
   type RegistrySource,
   type RegistryStore,
+  type Within,
   type WriteGuard,
 } from "./port.ts";
 
@@ -56,14 +57,17 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
    * An admin write and its version bump commit together, or neither does. A guard is checked inside the
    * same transaction (BEGIN IMMEDIATE holds the write lock), so no other write can come between.
    */
-  const writeAndBump = (write: () => boolean, guard: WriteGuard | undefined): boolean =>
+  const writeAndBump = (write: () => boolean, guard: WriteGuard | undefined, within?: Within): boolean =>
     transaction(db, () => {
       if (guard && readVersion() !== guard.ifVersion)
         throw new VersionChangedError(
           `The registry changed since version ${guard.ifVersion} (now ${readVersion()}).`,
         );
       const changed = write();
-      if (changed) bump.run();
+      if (changed) {
+        bump.run();
+        within?.();
+      }
       return changed;
     });
 
@@ -121,28 +125,36 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
       return row ? toEntry(row) : undefined;
     },
 
-    async create(kind, doc, guard) {
+    async create(kind, doc, guard, within) {
       const id = entryId(kind, doc);
-      writeAndBump(() => {
-        // Checked inside the transaction (BEGIN IMMEDIATE holds the write lock), so two creates of one
-        // id cannot both pass; the primary key would refuse the second anyway.
-        if (one.get(kind, id)) throw new ConflictError(`A ${kind} '${id}' already exists.`);
-        insert.run(kind, id, JSON.stringify(doc), new Date().toISOString());
-        return true;
-      }, guard);
+      writeAndBump(
+        () => {
+          // Checked inside the transaction (BEGIN IMMEDIATE holds the write lock), so two creates of one
+          // id cannot both pass; the primary key would refuse the second anyway.
+          if (one.get(kind, id)) throw new ConflictError(`A ${kind} '${id}' already exists.`);
+          insert.run(kind, id, JSON.stringify(doc), new Date().toISOString());
+          return true;
+        },
+        guard,
+        within,
+      );
     },
 
-    async replace(kind, doc, guard) {
+    async replace(kind, doc, guard, within) {
       const id = entryId(kind, doc);
-      writeAndBump(() => {
-        const n = Number(update.run(JSON.stringify(doc), new Date().toISOString(), kind, id).changes);
-        if (n === 0) throw new NotFoundError(`No ${kind} '${id}'.`);
-        return true;
-      }, guard);
+      writeAndBump(
+        () => {
+          const n = Number(update.run(JSON.stringify(doc), new Date().toISOString(), kind, id).changes);
+          if (n === 0) throw new NotFoundError(`No ${kind} '${id}'.`);
+          return true;
+        },
+        guard,
+        within,
+      );
     },
 
-    async remove(kind, id, guard) {
-      return writeAndBump(() => Number(remove.run(kind, id).changes) > 0, guard);
+    async remove(kind, id, guard, within) {
+      return writeAndBump(() => Number(remove.run(kind, id).changes) > 0, guard, within);
     },
 
     async bump(guard) {

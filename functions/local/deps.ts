@@ -111,6 +111,8 @@ export async function buildPortableDeps(opts: PortableDepsOptions): Promise<Port
     log,
     spend: spend.spend,
     audit: { store: audit.store, signer: audit.signer },
+    // In the write's own commit (a kill cannot come between them), then as on AWS: one record either way.
+    recordWithin: (change) => audit.queue.appendNow([adminChangeRecord(change, Date.now())]),
     onChange: (change) => audit.queue.enqueue([adminChangeRecord(change, Date.now())]),
     // Sampled with the router's auth failures: one rate for every endpoint a key is guessed at.
     onAuthFailure: ({ requestId, endpoint, headers }) => {

@@ -309,6 +309,11 @@ describe("audit chains", () => {
       target: { kind: "org", id: "new-team" },
       before: null,
     });
+    // Written in the store write's commit and again after it: one record.
+    const newTeam = system.entries.filter(
+      (e) => (e.record.data as { target?: { id?: string } }).target?.id === "new-team",
+    );
+    expect(newTeam).toHaveLength(1);
     expect(system.entries.some((e) => e.record.actor === "config")).toBe(true);
     // Keys declared in the config file and the operator's keys from the environment are credentials
     // appearing: each has its record, without its hash.

@@ -102,3 +102,30 @@ describe("admin API: every write is reported once, without secrets", () => {
     expect(f.logs.map((l) => l.message)).toContain("admin change hook failed");
   });
 });
+
+describe("admin API: a registry write and its record commit together, where the store can", () => {
+  it.each<[string, string, string, unknown, string]>([
+    ["a create", "POST", "/admin/orgs", { id: "beta" }, "create"],
+    ["a replace", "PUT", "/admin/orgs/empty", { id: "empty", name: "Empty" }, "replace"],
+    ["a delete", "DELETE", "/admin/orgs/empty", undefined, "delete"],
+  ])("records %s inside the write's transaction, then as before", async (_n, method, path, body, action) => {
+    const inside: boolean[] = [];
+    f.deps.recordWithin = (change) => {
+      inside.push(f.db.isTransaction);
+      expect(change).toMatchObject({ requestId: "req-1", actorKeyId: "adm", action, kind: "org" });
+    };
+    expect((await f.call(method, path, body)).status).toBeLessThan(300);
+    expect(inside).toEqual([true]);
+    expect(f.changes.map((c) => c.action)).toEqual([action]);
+  });
+
+  it("undoes the write when its record cannot be written: nothing changed, nothing recorded", async () => {
+    const before = await storedState(f.deps);
+    f.deps.recordWithin = () => {
+      throw new Error("audit queue table unwritable");
+    };
+    expect((await f.call("PUT", "/admin/orgs/empty", { id: "empty", name: "Empty" })).status).toBe(500);
+    expect(await storedState(f.deps)).toEqual(before);
+    expect(f.changes).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import type { DatabaseSync } from "node:sqlite";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { type AdminChange, type AdminDeps, handleAdminEvent } from "../../../core/admin/dispatch.ts";
 import { parseConfig } from "../../../core/config/parse.ts";
@@ -25,6 +26,8 @@ export const SEED = parseConfig({
 
 export interface AdminFixture {
   deps: AdminDeps;
+  /** The stores' database: whether a hook ran inside a write's transaction is read from it. */
+  db: DatabaseSync;
   changes: AdminChange[];
   logs: Array<{ message: string; fields: LogFields | undefined }>;
   call(
@@ -64,6 +67,7 @@ export async function adminFixture(): Promise<AdminFixture> {
   };
   return {
     deps,
+    db,
     changes,
     logs,
     async call(method, target, body, key = ADMIN, basePath = "") {

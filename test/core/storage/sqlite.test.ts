@@ -2,7 +2,7 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../../core/storage/sqlite.ts";
+import { openDatabase, transaction } from "../../../core/storage/sqlite.ts";
 
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -24,5 +24,30 @@ describe("openDatabase", () => {
     const again = openDatabase(path);
     expect(again.prepare("SELECT a FROM t").get()).toEqual({ a: 7 });
     again.close();
+  });
+});
+
+describe("transaction", () => {
+  it("joins the transaction already open, so the inner writes commit or roll back with the outer", () => {
+    const db = openDatabase(":memory:");
+    db.exec("CREATE TABLE t (v TEXT)");
+    const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+    transaction(db, () => {
+      insert.run("outer");
+      transaction(db, () => insert.run("inner"));
+    });
+    expect(() =>
+      transaction(db, () => {
+        insert.run("outer-2");
+        transaction(db, () => insert.run("inner-2"));
+        throw new Error("undo both");
+      }),
+    ).toThrow("undo both");
+    expect(
+      db
+        .prepare("SELECT v FROM t ORDER BY rowid")
+        .all()
+        .map((r) => r.v),
+    ).toEqual(["outer", "inner"]);
   });
 });
