@@ -3,7 +3,7 @@ import { keySchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
 import type { ApiKeyRecord } from "../keys/port.ts";
 import { generateKey, sha256Hex } from "../keys/secret.ts";
-import { recordChange } from "./change.ts";
+import { recordChange, recordedWithin } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { editKey } from "./key-edit.ts";
 import { page } from "./page.ts";
@@ -58,9 +58,11 @@ export const keys: AdminResource = {
         try {
           // The org again, guarded, now that the key exists: an org delete whose check for keys came
           // before the key was made cannot land after this bump, and one that landed before is seen here.
+          // The bump is what makes the key count (a failed one takes it back): its record commits with it.
+          const within = recordedWithin(req, "create", "key", id, undefined, publicKey(record));
           await guarded(deps, async (guard) => {
             await checkKeyOrg(deps, input.org);
-            await deps.registry.bump(guard);
+            await deps.registry.bump(guard, within);
           });
         } catch (err) {
           // Its secret was never shown: the key goes with the failure (a delete that fails too leaves
@@ -93,7 +95,12 @@ export const keys: AdminResource = {
         // Nobody could administer the gateway again (short of a restart with GATEWAY_ADMIN_KEY).
         if (record.role === "admin" && (await deps.keys.count("admin")) <= 1)
           throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
-        if (!(await deps.keys.remove(id))) throw missing("API key", id);
+        // An admin key's removal may be taken back (below): its record follows only once it stands.
+        const within =
+          record.role === "admin"
+            ? undefined
+            : recordedWithin(req, "delete", "key", id, publicKey(record), undefined);
+        if (!(await deps.keys.remove(id, within))) throw missing("API key", id);
         // Two admin keys deleted at once both passed the count above: counted again once deleted, the
         // last one comes back (of two deletes racing, at least one sees the other's).
         if (record.role === "admin" && (await deps.keys.count("admin")) === 0) {

@@ -43,10 +43,10 @@ export function cachedKeyStore(
         forget();
       }
     },
-    create: (record) => store.create(record),
-    update: async (record, previous) => {
+    create: (record, within) => store.create(record, within),
+    update: async (record, previous, within) => {
       try {
-        return await store.update(record, previous);
+        return await store.update(record, previous, within);
       } finally {
         forget();
       }
@@ -54,11 +54,11 @@ export function cachedKeyStore(
     count: (role) => store.count(role),
     list: () => store.list(),
     get: (id) => store.get(id),
-    remove: async (id) => {
+    remove: async (id, within) => {
       // This process stops accepting the key at once (other instances within their TTL), also when the
       // answer to a removal that was made is lost.
       try {
-        return await store.remove(id);
+        return await store.remove(id, within);
       } finally {
         forget();
       }

@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { z } from "zod";
 import { rateLimitSchema, storedBudgetSchema } from "../config/schema.ts";
 import { ConflictError } from "../storage/errors.ts";
-import { addColumn } from "../storage/sqlite.ts";
+import { addColumn, transaction } from "../storage/sqlite.ts";
 import type { ApiKeyRecord, KeyStore } from "./port.ts";
 
 const SCHEMA = `
@@ -112,19 +112,26 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
     async put(r) {
       conflictsAsErrors(() => upsert.run(...params(r)));
     },
-    async create(r) {
-      conflictsAsErrors(() => insert.run(...params(r)));
+    async create(r, within) {
+      transaction(db, () => {
+        conflictsAsErrors(() => insert.run(...params(r)));
+        within?.();
+      });
     },
-    async update(r, previous) {
+    async update(r, previous, within) {
       const settings = (k: ApiKeyRecord) =>
         [k.name ?? null, k.models ? JSON.stringify(k.models) : null, limitsOf(k)] as const;
-      const changed = updateSettings.run(
-        ...settings(r),
-        r.id,
-        previous.sha256,
-        ...settings(previous),
-      ).changes;
-      return r.sha256 === previous.sha256 && Number(changed) > 0;
+      return transaction(db, () => {
+        const changed = updateSettings.run(
+          ...settings(r),
+          r.id,
+          previous.sha256,
+          ...settings(previous),
+        ).changes;
+        const updated = r.sha256 === previous.sha256 && Number(changed) > 0;
+        if (updated) within?.();
+        return updated;
+      });
     },
     async count(role) {
       const row = (role ? countRole.get(role) : count.get()) as { n: number };
@@ -137,9 +144,13 @@ export function createSqliteKeyStore(db: DatabaseSync): KeyStore {
       const row = byId.get(id) as Row | undefined;
       return row ? toRecord(row) : undefined;
     },
-    async remove(id) {
+    async remove(id, within) {
       // One row holds both the id and the hash, so one DELETE revokes the key.
-      return Number(removeId.run(id).changes) > 0;
+      return transaction(db, () => {
+        const removed = Number(removeId.run(id).changes) > 0;
+        if (removed) within?.();
+        return removed;
+      });
     },
   };
 }

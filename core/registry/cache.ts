@@ -87,6 +87,6 @@ export function expiringOnWrite(store: RegistryStore, cache: RegistryCache): Reg
     create: after((kind, doc, guard, within) => store.create(kind, doc, guard, within)),
     replace: after((kind, doc, guard, within) => store.replace(kind, doc, guard, within)),
     remove: after((kind, id, guard, within) => store.remove(kind, id, guard, within)),
-    bump: after((guard) => store.bump(guard)),
+    bump: after((guard, within) => store.bump(guard, within)),
   };
 }

@@ -85,5 +85,5 @@ export interface RegistryStore {
    * Bumps the version, guarded: how a write to another store (a new API key) that references a registry
    * entry makes itself visible to a concurrent guarded delete of that entry, which then reads again.
    */
-  bump(guard: WriteGuard): Promise<void>;
+  bump(guard: WriteGuard, within?: Within): Promise<void>;
 }

@@ -157,8 +157,8 @@ export function createSqliteRegistryStore(db: DatabaseSync): RegistryStore {
       return writeAndBump(() => Number(remove.run(kind, id).changes) > 0, guard, within);
     },
 
-    async bump(guard) {
-      writeAndBump(() => true, guard);
+    async bump(guard, within) {
+      writeAndBump(() => true, guard, within);
     },
   };
 }

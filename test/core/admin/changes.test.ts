@@ -108,15 +108,36 @@ describe("admin API: a registry write and its record commit together, where the 
     ["a create", "POST", "/admin/orgs", { id: "beta" }, "create"],
     ["a replace", "PUT", "/admin/orgs/empty", { id: "empty", name: "Empty" }, "replace"],
     ["a delete", "DELETE", "/admin/orgs/empty", undefined, "delete"],
+    [
+      "a key's creation (with the registry bump that makes it count)",
+      "POST",
+      "/admin/keys",
+      { org: "acme" },
+      "create",
+    ],
+    ["a key's edit", "PATCH", "/admin/keys/app", { name: "renamed" }, "replace"],
+    ["an API key's revocation", "DELETE", "/admin/keys/app", undefined, "delete"],
   ])("records %s inside the write's transaction, then as before", async (_n, method, path, body, action) => {
     const inside: boolean[] = [];
+    const kind = path.startsWith("/admin/keys") ? "key" : "org";
     f.deps.recordWithin = (change) => {
       inside.push(f.db.isTransaction);
-      expect(change).toMatchObject({ requestId: "req-1", actorKeyId: "adm", action, kind: "org" });
+      expect(change).toMatchObject({ requestId: "req-1", actorKeyId: "adm", action, kind });
     };
     expect((await f.call(method, path, body)).status).toBeLessThan(300);
     expect(inside).toEqual([true]);
     expect(f.changes.map((c) => c.action)).toEqual([action]);
+  });
+
+  it("leaves an admin key's revocation to the record after it, as the revocation may be taken back", async () => {
+    const called: string[] = [];
+    f.deps.recordWithin = (change) => void called.push(change.id);
+    expect((await f.call("POST", "/admin/keys", { id: "adm2", org: "acme", role: "admin" })).status).toBe(
+      201,
+    );
+    expect((await f.call("DELETE", "/admin/keys/adm2")).status).toBe(204);
+    expect(called).toEqual(["adm2"]);
+    expect(f.changes.map((c) => `${c.action} ${c.id}`)).toEqual(["create adm2", "delete adm2"]);
   });
 
   it("undoes the write when its record cannot be written: nothing changed, nothing recorded", async () => {
