@@ -57,7 +57,6 @@ afterAll(async () => {
 
 const budgets = () => createDynamoBudgetStore(ddb.documentClient(), TABLES.budgets, "us-east-1");
 
-/** acme's day counter at `at`, and a reserve item of `usd` against it. */
 /**
  * What a request's key budget counter moved by since `before` (its reading when the test began), and
  * what the spend report says the key spent that period: the two the sweep must keep equal.
@@ -119,6 +118,10 @@ async function deliver(events: RecordedEvent[]): Promise<void> {
   expect((await aggregate({ Records })).batchItemFailures).toEqual([]);
 }
 
+/**
+ * How long ago the tests' orphans were reserved. A counter reading taken to compare with one is taken
+ * at that time too: in the first minutes of a UTC day, now's counter is another day's.
+ */
 const ORPHANED = ORPHANED_AFTER_MS + 60_000;
 
 /** A reservation item written by hand, open in the index but not what a reservation writes. */
@@ -310,7 +313,7 @@ describe("the sweep's event and the router's own late one, for the same request"
     "leave counter and report agreeing, %s",
     async (_, order) => {
       const id = `r-race-${order}`;
-      const before = await budgets().spent(item(Date.now(), 0).counter);
+      const before = await budgets().spent(item(Date.now() - ORPHANED, 0).counter);
       const at = await reserveAgo(id, 0.25, ORPHANED);
       expect(await sweep()).toEqual({ charged: 1 });
       const swept = eventBridge.events.filter((e) => e.detail.requestId === id).slice(0, 1);
@@ -338,7 +341,7 @@ describe("the sweep's event and the router's own late one, for the same request"
 
 describe("a request whose own reservation settled and whose top-up did not", () => {
   it("is charged what it settled to plus the open top-up, and the report then agrees with the counter", async () => {
-    const before = await budgets().spent(item(Date.now(), 0).counter);
+    const before = await budgets().spent(item(Date.now() - ORPHANED, 0).counter);
     const at = await reserveAgo("r-half", 0.5, ORPHANED);
     await reserveAgo("r-half.billed-1", 0.3, ORPHANED, "r-half", at);
     // The router settled its own reservation, and its top-up's settle failed before it died.
@@ -357,7 +360,7 @@ describe("a request whose own reservation settled and whose top-up did not", () 
 
 describe("a reservation only the sweep's event names", () => {
   it("is settled to $0 when the router's own event was counted for the request, which priced none of it", async () => {
-    const before = await budgets().spent(item(Date.now(), 0).counter);
+    const before = await budgets().spent(item(Date.now() - ORPHANED, 0).counter);
     const at = await reserveAgo("r-unknown-top-up", 0.2, ORPHANED);
     // A top-up whose reserve threw after DynamoDB wrote it: the router's event never named it.
     await reserveAgo("r-unknown-top-up.billed-1", 0.05, ORPHANED, "r-unknown-top-up", at);
