@@ -118,6 +118,13 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     });
   let open: Window | null = null;
   const listeners: Array<() => void> = [];
+  /**
+   * Set while this connection's own transaction runs its work (synchronously: node:sqlite is): work
+   * that asks for a transaction then (a store write's `within`) joins it in a savepoint of its own.
+   * Any other open transaction (a read snapshot's, one left open by a failure) is no place to join:
+   * BEGIN fails loudly there, as it always did.
+   */
+  let inside = 0;
 
   /** Runs `work` inside a savepoint: its writes are undone alone if it throws. */
   const piece = (s: Statements, work: () => unknown): Outcome => {
@@ -166,6 +173,7 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
     const jobs = window?.jobs ?? [];
     let mine: Outcome = { ok: true, value: undefined };
     const outcomes: Outcome[] = [];
+    inside++;
     try {
       for (const job of jobs) outcomes.push(piece(s, job.work));
       // Alone, `own` needs no savepoint: if it throws, the rollback below undoes it.
@@ -175,6 +183,8 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       abort(s);
       for (const job of jobs) job.reject(err);
       throw err;
+    } finally {
+      inside--;
     }
     jobs.forEach((job, i) => {
       const o = outcomes[i]!;
@@ -256,6 +266,12 @@ function createGroupCommit(db: DatabaseSync): GroupCommit {
       }),
     now<T>(work: () => T): T {
       const s = stmts();
+      if (inside > 0) {
+        // Joined: its writes commit with the transaction it runs in, and are undone alone if it throws.
+        const out = piece(s, work);
+        if (!out.ok) throw out.err;
+        return out.value as T;
+      }
       // While kept work waits for the lock, the lock is known to be held: look, do not wait.
       const out = commitWith(work, s);
       if (!out.ok) throw out.err;

@@ -26,11 +26,10 @@ export function openDatabase(path: string): DatabaseSync {
 /**
  * Runs `fn` in a transaction, rolling back its writes on any error. The commit also carries the
  * connection's queued group-commit work (sqlite-group-commit.ts), which needs no commit of its own then.
- * Called inside another (a store's write running its caller's `within`), `fn` joins that one: node:sqlite
- * is synchronous and no transaction here stays open across an await, so an open one is the caller's.
+ * Called inside another of this connection's (a store's write running its caller's `within`), `fn`
+ * joins it in a savepoint: its writes commit with it, and are undone alone if `fn` throws.
  */
 export function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  if (db.isTransaction) return fn();
   return groupCommitFor(db).now(fn);
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openDatabase, transaction } from "../../../core/storage/sqlite.ts";
+import { openDatabase, readSnapshot, transaction } from "../../../core/storage/sqlite.ts";
 
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
@@ -49,5 +49,33 @@ describe("transaction", () => {
         .all()
         .map((r) => r.v),
     ).toEqual(["outer", "inner"]);
+  });
+
+  it("undoes a joined call's writes alone when it throws and its caller goes on", () => {
+    const db = openDatabase(":memory:");
+    db.exec("CREATE TABLE t (v TEXT)");
+    const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+    transaction(db, () => {
+      insert.run("outer");
+      try {
+        transaction(db, () => {
+          insert.run("inner-partial");
+          throw new Error("inner fails");
+        });
+      } catch {
+        // The caller handles it and commits the rest.
+      }
+    });
+    const rows = db.prepare("SELECT v FROM t ORDER BY rowid").all();
+    expect(rows.map((r) => r.v)).toEqual(["outer"]);
+  });
+
+  it("does not join a read snapshot's transaction: a write there fails as it always did", () => {
+    const db = openDatabase(":memory:");
+    db.exec("CREATE TABLE t (v TEXT)");
+    expect(() =>
+      readSnapshot(db, () => transaction(db, () => db.prepare("INSERT INTO t (v) VALUES ('x')").run())),
+    ).toThrow();
+    expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 0 });
   });
 });
