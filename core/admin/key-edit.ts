@@ -4,7 +4,7 @@ import { stampBudgets } from "../budgets/counters.ts";
 import { budgetsSchema, keySchema, rateLimitSchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
 import type { ApiKeyRecord } from "../keys/port.ts";
-import { recordChange, recordedWithin } from "./change.ts";
+import { adminChange, recordChange, recordedWithin } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { publicKey } from "./public-key.ts";
 import { checkKeyModels } from "./references.ts";
@@ -88,9 +88,9 @@ export const editKey: AdminHandler = {
       // Only onto the key as read: one revoked or rotated meanwhile is not brought back, and another
       // edit that landed meanwhile is read again and kept (this one merges into it). The key store's
       // cache in this process forgets every key, so the next request sees the change.
-      const within = recordedWithin(req, "replace", "key", id, publicKey(before), publicKey(record));
-      if (await deps.keys.update(record, before, within)) {
-        await recordChange(req, "replace", "key", id, publicKey(before), publicKey(record));
+      const change = adminChange(req, "replace", "key", id, publicKey(before), publicKey(record));
+      if (await deps.keys.update(record, before, recordedWithin(req, change))) {
+        await recordChange(req, change);
         return { status: 200, body: publicKey(record) };
       }
     }

@@ -3,7 +3,7 @@ import { keySchema } from "../config/schema.ts";
 import { validate } from "../gateway/validate.ts";
 import type { ApiKeyRecord } from "../keys/port.ts";
 import { generateKey, sha256Hex } from "../keys/secret.ts";
-import { recordChange, recordedWithin } from "./change.ts";
+import { adminChange, recordChange, recordedWithin } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { editKey } from "./key-edit.ts";
 import { page } from "./page.ts";
@@ -54,15 +54,15 @@ export const keys: AdminResource = {
           sha256: sha256Hex(secret),
           createdAt: new Date(deps.now()).toISOString(),
         };
+        const change = adminChange(req, "create", "key", id, undefined, publicKey(record));
         await deps.keys.create(record);
         try {
           // The org again, guarded, now that the key exists: an org delete whose check for keys came
           // before the key was made cannot land after this bump, and one that landed before is seen here.
           // The bump is what makes the key count (a failed one takes it back): its record commits with it.
-          const within = recordedWithin(req, "create", "key", id, undefined, publicKey(record));
           await guarded(deps, async (guard) => {
             await checkKeyOrg(deps, input.org);
-            await deps.registry.bump(guard, within);
+            await deps.registry.bump(guard, recordedWithin(req, change));
           });
         } catch (err) {
           // Its secret was never shown: the key goes with the failure (a delete that fails too leaves
@@ -70,7 +70,7 @@ export const keys: AdminResource = {
           await deps.keys.remove(id).catch(() => undefined);
           throw err;
         }
-        await recordChange(req, "create", "key", id, undefined, publicKey(record));
+        await recordChange(req, change);
         // The only time the secret leaves the gateway: only its SHA-256 was stored.
         return { status: 201, body: { ...publicKey(record), key: secret } };
       },
@@ -96,10 +96,8 @@ export const keys: AdminResource = {
         if (record.role === "admin" && (await deps.keys.count("admin")) <= 1)
           throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
         // An admin key's removal may be taken back (below): its record follows only once it stands.
-        const within =
-          record.role === "admin"
-            ? undefined
-            : recordedWithin(req, "delete", "key", id, publicKey(record), undefined);
+        const change = adminChange(req, "delete", "key", id, publicKey(record), undefined);
+        const within = record.role === "admin" ? undefined : recordedWithin(req, change);
         if (!(await deps.keys.remove(id, within))) throw missing("API key", id);
         // Two admin keys deleted at once both passed the count above: counted again once deleted, the
         // last one comes back (of two deletes racing, at least one sees the other's).
@@ -107,7 +105,7 @@ export const keys: AdminResource = {
           await deps.keys.create(record);
           throw conflict(`API key '${id}' is the last admin key; create another admin key first.`, "id");
         }
-        await recordChange(req, "delete", "key", id, publicKey(record), undefined);
+        await recordChange(req, change);
         return { status: 204 };
       },
     },

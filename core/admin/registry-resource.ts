@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { badRequest } from "../api/errors.ts";
 import { validate } from "../gateway/validate.ts";
 import type { RegistryDocs, RegistryKind, WriteGuard } from "../registry/port.ts";
-import { recordChange, recordedWithin } from "./change.ts";
+import { adminChange, recordChange, recordedWithin } from "./change.ts";
 import { conflict, missing } from "./errors.ts";
 import { page } from "./page.ts";
 import { guarded } from "./references.ts";
@@ -85,22 +85,18 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
         body: true,
         async run(req) {
           const valid = validate(spec.schema, req.body);
-          const doc = await checkedWrite(req, spec.checkReferences !== undefined, async (guard) => {
+          const change = await checkedWrite(req, spec.checkReferences !== undefined, async (guard) => {
             const checked = stamped(req, await referencesChecked(req, valid), undefined);
             const id = entryOf(checked);
             // Checked up front for a precise message; the store's conditional insert settles races.
             if (await req.deps.registry.get(kind, id))
               throw conflict(`A ${kind} '${id}' already exists; use PUT to replace it.`, idField);
-            await req.deps.registry.create(
-              kind,
-              checked,
-              guard,
-              recordedWithin(req, "create", kind, id, undefined, checked),
-            );
-            return checked;
+            const change = adminChange(req, "create", kind, id, undefined, checked);
+            await req.deps.registry.create(kind, checked, guard, recordedWithin(req, change));
+            return change;
           });
-          await recordChange(req, "create", kind, entryOf(doc), undefined, doc);
-          return { status: 201, body: doc };
+          await recordChange(req, change);
+          return { status: 201, body: change.after };
         },
       },
     },
@@ -116,39 +112,32 @@ export function registryResource<K extends RegistryKind>(spec: RegistrySpec<K>):
       PUT: {
         body: true,
         async run(req) {
-          const { before, doc } = await checkedWrite(
-            req,
-            spec.checkReferences !== undefined,
-            async (guard) => {
-              const before = await req.deps.registry.get(kind, req.id);
-              if (!before) throw missing(kind, req.id);
-              const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
-              const doc = stamped(req, await referencesChecked(req, valid), before.doc);
-              await req.deps.registry.replace(
-                kind,
-                doc,
-                guard,
-                recordedWithin(req, "replace", kind, req.id, before.doc, doc),
-              );
-              return { before, doc };
-            },
-          );
-          await recordChange(req, "replace", kind, req.id, before.doc, doc);
-          return { status: 200, body: doc };
+          const change = await checkedWrite(req, spec.checkReferences !== undefined, async (guard) => {
+            const before = await req.deps.registry.get(kind, req.id);
+            if (!before) throw missing(kind, req.id);
+            const valid = validate(spec.schema, withPathId(req.body, idField, req.id));
+            const doc = stamped(req, await referencesChecked(req, valid), before.doc);
+            const change = adminChange(req, "replace", kind, req.id, before.doc, doc);
+            await req.deps.registry.replace(kind, doc, guard, recordedWithin(req, change));
+            return change;
+          });
+          await recordChange(req, change);
+          return { status: 200, body: change.after };
         },
       },
       DELETE: {
         body: false,
         async run(req) {
-          const before = await checkedWrite(req, spec.checkUnused !== undefined, async (guard) => {
+          const change = await checkedWrite(req, spec.checkUnused !== undefined, async (guard) => {
             const before = await req.deps.registry.get(kind, req.id);
             if (!before) throw missing(kind, req.id);
             await spec.checkUnused?.(req.deps, req.id);
-            const within = recordedWithin(req, "delete", kind, req.id, before.doc, undefined);
-            if (!(await req.deps.registry.remove(kind, req.id, guard, within))) throw missing(kind, req.id);
-            return before;
+            const change = adminChange(req, "delete", kind, req.id, before.doc, undefined);
+            if (!(await req.deps.registry.remove(kind, req.id, guard, recordedWithin(req, change))))
+              throw missing(kind, req.id);
+            return change;
           });
-          await recordChange(req, "delete", kind, req.id, before.doc, undefined);
+          await recordChange(req, change);
           return { status: 204 };
         },
       },
